@@ -1,0 +1,34 @@
+"""A deep network derived by hand, in NumPy, with the course's names and shapes.
+
+X is (n_x, m) with examples as columns; W[l] is (n[l], n[l-1]), b[l] is (n[l], 1).
+"""
+
+from .activations import ACTIVATIONS, LEAKY_SLOPE, Activation, get_activation
+from .datasets import DATASETS
+from .gradcheck import gradient_check, numerical_gradients, relative_difference
+from .initializers import INIT_SCALES, initialize_parameters_deep
+from .losses import LOSS_FOR_OUTPUT, LOSSES, Loss, compute_cost, get_loss
+from .model import (
+    L_model_backward,
+    L_model_forward,
+    activation_backward,
+    default_activations,
+    linear_activation_backward,
+    linear_activation_forward,
+    linear_backward,
+    linear_forward,
+    update_parameters,
+)
+from .train import L_layer_model, accuracy, predict
+
+__all__ = [
+    "ACTIVATIONS", "LEAKY_SLOPE", "Activation", "get_activation",
+    "DATASETS",
+    "gradient_check", "numerical_gradients", "relative_difference",
+    "INIT_SCALES", "initialize_parameters_deep",
+    "LOSS_FOR_OUTPUT", "LOSSES", "Loss", "compute_cost", "get_loss",
+    "L_model_backward", "L_model_forward", "activation_backward", "default_activations",
+    "linear_activation_backward", "linear_activation_forward", "linear_backward", "linear_forward",
+    "update_parameters",
+    "L_layer_model", "accuracy", "predict",
+]

@@ -1,0 +1,133 @@
+"""The course's forward and backward step functions, vectorised over the m examples.
+
+Shapes (course convention, examples as columns):
+  A[l-1] (n[l-1], m), W[l] (n[l], n[l-1]), b[l] (n[l], 1), Z[l] and A[l] (n[l], m).
+Caches are the course's: linear_cache = (A_prev, W, b), cache = (linear_cache, Z).
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .activations import get_activation
+from .losses import get_loss
+
+Cache = tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def default_activations(L: int) -> list[str]:
+    """The course's network: relu in the L-1 hidden layers, sigmoid at the output."""
+    return ["relu"] * (L - 1) + ["sigmoid"]
+
+
+def _resolve_activations(activations: Optional[Sequence[str]], L: int) -> list[str]:
+    if activations is None:
+        return default_activations(L)
+    activations = list(activations)
+    if len(activations) != L:
+        raise ValueError(f"{L} layers need {L} activations, got {len(activations)}: {activations}")
+    for name in activations[:-1]:
+        if get_activation(name).output_only:
+            raise ValueError(f"{name} can only be the output activation, not a hidden one")
+    get_activation(activations[-1])
+    return activations
+
+
+def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray):
+    """Z = W A_prev + b: (n[l], n[l-1]) @ (n[l-1], m) + (n[l], 1) -> (n[l], m)."""
+    assert W.ndim == 2 and A_prev.ndim == 2 and W.shape[1] == A_prev.shape[0], (
+        f"W is {W.shape} but A_prev is {A_prev.shape}: W must be (n[l], n[l-1]) and A_prev (n[l-1], m)"
+    )
+    assert b.shape == (W.shape[0], 1), f"b is {b.shape}, expected {(W.shape[0], 1)} = (n[l], 1)"
+    Z = W @ A_prev + b  # (n[l], m)
+    return Z, (A_prev, W, b)
+
+
+def linear_activation_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, activation: str):
+    """A = g(Z), Z = W A_prev + b; returns (A, ((A_prev, W, b), Z))."""
+    Z, linear_cache = linear_forward(A_prev, W, b)
+    A = get_activation(activation).function(Z)  # (n[l], m)
+    return A, (linear_cache, Z)
+
+
+def L_model_forward(X: np.ndarray, parameters: dict, activations: Optional[Sequence[str]] = None):
+    """A[0] = X; for l = 1..L: A[l] = g[l](W[l] A[l-1] + b[l]). Returns (AL, caches), one cache per layer."""
+    L = len(parameters) // 2
+    activations = _resolve_activations(activations, L)
+    A = X
+    caches = []
+    for l in range(1, L + 1):
+        W, b = parameters[f"W{l}"], parameters[f"b{l}"]
+        assert W.ndim == 2 and W.shape[1] == A.shape[0], (
+            f"layer {l}: W{l} is {W.shape}, expected (n[{l}], {A.shape[0]})"
+        )
+        assert b.shape == (W.shape[0], 1), f"layer {l}: b{l} is {b.shape}, expected ({W.shape[0]}, 1)"
+        A, cache = linear_activation_forward(A, W, b, activations[l - 1])
+        caches.append(cache)
+    return A, caches
+
+
+def linear_backward(dZ: np.ndarray, cache):
+    """dW = (1/m) dZ A_prev^T, db = (1/m) sum_columns dZ, dA_prev = W^T dZ."""
+    A_prev, W, b = cache
+    m = A_prev.shape[1]
+    dW = (1 / m) * (dZ @ A_prev.T)  # (n[l], n[l-1])
+    db = (1 / m) * np.sum(dZ, axis=1, keepdims=True)  # (n[l], 1)
+    dA_prev = W.T @ dZ  # (n[l-1], m)
+    assert dW.shape == W.shape and db.shape == b.shape and dA_prev.shape == A_prev.shape
+    return dA_prev, dW, db
+
+
+def activation_backward(dA: np.ndarray, Z: np.ndarray, activation: str) -> np.ndarray:
+    """dZ = dA * g'(Z), elementwise, (n[l], m)."""
+    derivative = get_activation(activation).derivative
+    if derivative is None:
+        raise ValueError(f"{activation}'s derivative is taken with its loss: dZ[L] = A[L] - Y")
+    return dA * derivative(Z)
+
+
+def linear_activation_backward(dA: np.ndarray, cache, activation: str):
+    """dZ = dA * g'(Z), then linear_backward; returns (dA_prev, dW, db)."""
+    linear_cache, Z = cache
+    return linear_backward(activation_backward(dA, Z, activation), linear_cache)
+
+
+def L_model_backward(
+    AL: np.ndarray,
+    Y: np.ndarray,
+    caches: list,
+    activations: Optional[Sequence[str]] = None,
+    loss: str = "bce",
+) -> dict:
+    """Backward from dZ[L] = A[L] - Y (the loss with its natural output) down to layer 1.
+
+    Returns dW{l}, db{l} and dZ{l} for l = 1..L, and dA{l} for l = 0..L-1.
+    """
+    L = len(caches)
+    activations = _resolve_activations(activations, L)
+    expected_output = get_loss(loss).output_activation
+    if activations[-1] != expected_output:
+        raise ValueError(f"loss {loss!r} goes with a {expected_output} output, not {activations[-1]}")
+    assert AL.shape == Y.shape, f"AL is {AL.shape} but Y is {Y.shape}"
+
+    grads = {}
+    dZ = AL - Y  # (n[L], m): dJ/dZ[L] per example for every natural loss/output pair
+    for l in range(L, 0, -1):
+        linear_cache, Z = caches[l - 1]
+        if l < L:
+            dZ = activation_backward(grads[f"dA{l}"], Z, activations[l - 1])
+        grads[f"dZ{l}"] = dZ
+        grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, linear_cache)
+    return grads
+
+
+def update_parameters(parameters: dict, grads: dict, learning_rate: float) -> dict:
+    """W[l] := W[l] - lr dW[l], b[l] := b[l] - lr db[l]; returns new arrays, the inputs stay unchanged."""
+    L = len(parameters) // 2
+    updated = {}
+    for l in range(1, L + 1):
+        updated[f"W{l}"] = parameters[f"W{l}"] - learning_rate * grads[f"dW{l}"]
+        updated[f"b{l}"] = parameters[f"b{l}"] - learning_rate * grads[f"db{l}"]
+    return updated
