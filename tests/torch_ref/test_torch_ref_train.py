@@ -1,0 +1,88 @@
+"""train and Trainer: plain gradient descent W -= lr * dW, costs recorded before each update."""
+
+import numpy as np
+import pytest
+from torch_ref_cases import OUTPUT_PAIRS, random_data, random_params
+
+from torch_ref import Trainer, forward_backward, from_params, gradients, to_params, train
+
+LR, STEPS = 0.5, 6
+
+
+def setup(output, dtype=np.float64):
+    """A 3-4-nL network ending in `output`, with 5 examples."""
+    acts = ["tanh", output]
+    nL = 3 if output == "softmax" else 2
+    X, Y = random_data(3, nL, 5, output, dtype)
+    return random_params([3, 4, nL], dtype), acts, X, Y
+
+
+@pytest.mark.parametrize("output, loss", OUTPUT_PAIRS)
+def test_train_is_gradient_descent_on_forward_backward(output, loss):
+    params, acts, X, Y = setup(output)
+    model = from_params(params, acts)
+    costs = train(model, X, Y, loss, learning_rate=LR, num_iterations=STEPS)
+
+    p, want = dict(params), []
+    for _ in range(STEPS):
+        out = forward_backward(from_params(p, acts), X, Y, loss)
+        want.append(out["cost"])
+        p = {k: v - LR * out[f"d{k}"] for k, v in p.items()}
+
+    assert len(costs) == STEPS and all(isinstance(c, float) for c in costs)
+    assert costs[-1] < costs[0]  # a step this size must make progress on these nets
+    np.testing.assert_allclose(costs, want, rtol=1e-12)
+    for key, value in to_params(model).items():
+        np.testing.assert_allclose(value, p[key], rtol=1e-12, atol=1e-15, err_msg=key)
+
+
+@pytest.mark.parametrize("output, loss", OUTPUT_PAIRS)
+def test_trainer_steps_equal_train(output, loss):
+    params, acts, X, Y = setup(output)
+    trainer = Trainer(from_params(params, acts), X, Y, loss, learning_rate=LR)
+    stepped = [trainer.step() for _ in range(STEPS)]
+    trained_model = from_params(params, acts)
+    assert stepped == train(trained_model, X, Y, loss, LR, STEPS)  # deterministic, same path
+    for key, value in to_params(trained_model).items():
+        np.testing.assert_array_equal(to_params(trainer.model)[key], value)
+
+
+def test_step_leaves_its_gradients_and_updated_weights():
+    params, acts, X, Y = setup("sigmoid")
+    before = forward_backward(from_params(params, acts), X, Y, "bce")
+    model = from_params(params, acts)
+    cost = Trainer(model, X, Y, "bce", learning_rate=LR).step()
+    assert cost == before["cost"]  # the cost before the update
+    grads = gradients(model)
+    after = to_params(model)
+    for key in params:
+        np.testing.assert_allclose(grads[f"d{key}"], before[f"d{key}"], rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(after[key], params[key] - LR * before[f"d{key}"], rtol=1e-13)
+
+
+def test_default_learning_rate_is_the_course_one():
+    params, acts, X, Y = setup("sigmoid")
+    model = from_params(params, acts)
+    grads = forward_backward(from_params(params, acts), X, Y, "bce")
+    train(model, X, Y, num_iterations=1)  # defaults: loss="bce", learning_rate=0.0075
+    want = params["W1"] - 0.0075 * grads["dW1"]
+    np.testing.assert_allclose(to_params(model)["W1"], want, rtol=1e-13)
+
+
+@pytest.mark.parametrize("output, loss", OUTPUT_PAIRS)
+def test_float32_in_float32_out(output, loss):
+    params32, acts, X32, Y32 = setup(output, np.float32)
+    model = from_params(params32, acts)
+    out = forward_backward(model, X32, Y32, loss)
+    assert isinstance(out.pop("cost"), float)
+    assert all(v.dtype == np.float32 for v in out.values()), {k: v.dtype for k, v in out.items()}
+    assert all(v.dtype == np.float32 for v in gradients(model).values())
+    train(model, X32, Y32, loss, LR, 2)
+    assert all(v.dtype == np.float32 for v in to_params(model).values())
+
+    # Same network in float64 agrees to float32 precision.
+    params64 = {k: v.astype(np.float64) for k, v in params32.items()}
+    X64, Y64 = X32.astype(np.float64), Y32.astype(np.float64)
+    out64 = forward_backward(from_params(params64, acts), X64, Y64, loss)
+    for key, value in out.items():
+        np.testing.assert_allclose(value, out64[key], rtol=1e-4, atol=1e-5, err_msg=key)

@@ -1,0 +1,27 @@
+"""torch_ref: the course's L-layer network rebuilt with torch.nn and autograd.
+
+An independent oracle for the hand-derived NumPy network: it imports nothing from the
+project and contains no hand-written derivative. Inputs and outputs use the course
+layout (examples as columns); see layout.py for the mapping to torch.
+"""
+
+from .capture import forward_backward
+from .device import check_device
+from .layout import from_params, gradients, load_params, to_params
+from .losses import LOSSES
+from .model import ACTIVATIONS, TorchNet
+from .train import Trainer, train
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "Trainer",
+    "TorchNet",
+    "check_device",
+    "forward_backward",
+    "from_params",
+    "gradients",
+    "load_params",
+    "to_params",
+    "train",
+]

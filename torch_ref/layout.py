@@ -1,0 +1,151 @@
+"""The one place where the course layout meets torch's.
+
+Course: examples are columns, W[l] is (n[l], n[l-1]), b[l] is (n[l], 1), and dZ, dA are
+gradients of the summed loss. Torch: examples are rows, nn.Linear.bias is (n[l],), and
+autograd differentiates the mean cost J. Every transpose, bias reshape and factor m of
+torch_ref lives here.
+"""
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+
+from .device import check_device
+from .model import TorchNet
+
+_TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+_NUMPY_DTYPES = {t: n for n, t in _TORCH_DTYPES.items()}
+
+
+def param_dims(
+    params: Mapping[str, np.ndarray], n_layers: int
+) -> tuple[tuple[int, ...], np.dtype]:
+    """Check a course dict W1, b1, ..., WL, bL; return (n0, ..., nL) and its one dtype."""
+    if n_layers < 1:
+        raise ValueError("a network needs at least one layer (one activation)")
+    expected = [f"{p}{l}" for l in range(1, n_layers + 1) for p in "Wb"]
+    missing = [k for k in expected if k not in params]
+    extra = sorted(str(k) for k in params if k not in expected)
+    if missing or extra:
+        raise ValueError(
+            f"params for {n_layers} layer(s) need keys {expected}: "
+            f"missing {missing}, extra {extra}"
+        )
+    for key in expected:
+        if not isinstance(params[key], np.ndarray):
+            kind = type(params[key]).__name__
+            raise ValueError(f"params[{key!r}] must be a NumPy array, got {kind}")
+    dtypes = {params[k].dtype for k in expected}
+    if len(dtypes) > 1:
+        raise ValueError(f"params mix dtypes {sorted(map(str, dtypes))}: use one float dtype")
+    dtype = dtypes.pop()
+    if dtype not in _TORCH_DTYPES:
+        raise ValueError(f"params have dtype {dtype}: expected float32 or float64")
+
+    if params["W1"].ndim != 2:
+        raise ValueError(f"W1 has shape {params['W1'].shape}, expected (n[1], n[0])")
+    dims = [params["W1"].shape[1]]
+    for l in range(1, n_layers + 1):
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        if W.ndim != 2 or W.shape[1] != dims[-1]:
+            raise ValueError(f"W{l} has shape {W.shape}, expected (n[{l}], {dims[-1]})")
+        if b.shape != (W.shape[0], 1):
+            raise ValueError(f"b{l} has shape {b.shape}, expected {(W.shape[0], 1)}")
+        dims.append(W.shape[0])
+    return tuple(dims), dtype
+
+
+def from_params(
+    params: Mapping[str, np.ndarray], activations: Sequence[str], device: str = "cpu"
+) -> TorchNet:
+    """A TorchNet holding exactly these course-layout weights, in their dtype, on `device`."""
+    if isinstance(activations, str):
+        raise ValueError("activations must be a sequence of names, one per layer")
+    dims, dtype = param_dims(params, len(activations))
+    # Built on "meta" so no random init is drawn only to be overwritten.
+    model = TorchNet(dims, activations, dtype=_TORCH_DTYPES[dtype], device="meta")
+    model.to_empty(device=check_device(device))
+    load_params(model, params)
+    return model
+
+
+def load_params(model: TorchNet, params: Mapping[str, np.ndarray]) -> None:
+    """Copy a course-layout dict into `model` in place: weight = W[l], bias = b[l][:, 0]."""
+    dims, dtype = param_dims(params, len(model.linears))
+    if dims != model.layer_dims or _TORCH_DTYPES[dtype] != model.dtype:
+        raise ValueError(
+            f"params are {dims} {dtype}, the model is {model.layer_dims} {_numpy_dtype(model)}"
+        )
+    with torch.no_grad():
+        for l, linear in enumerate(model.linears, 1):
+            linear.weight.copy_(_tensor(params[f"W{l}"]))
+            linear.bias.copy_(_tensor(params[f"b{l}"][:, 0]))
+
+
+def to_params(model: TorchNet) -> dict[str, np.ndarray]:
+    """The weights as fresh course-layout arrays W{l} (n[l], n[l-1]) and b{l} (n[l], 1)."""
+    params = {}
+    for l, linear in enumerate(model.linears, 1):
+        params[f"W{l}"] = _numpy(linear.weight)
+        params[f"b{l}"] = _numpy(linear.bias).reshape(-1, 1)
+    return params
+
+
+def gradients(model: TorchNet) -> dict[str, np.ndarray]:
+    """The parameters' current .grad as course-layout dW{l} (n[l], n[l-1]) and db{l} (n[l], 1)."""
+    grads = {}
+    for l, linear in enumerate(model.linears, 1):
+        if linear.weight.grad is None or linear.bias.grad is None:
+            raise ValueError(
+                "the model holds no gradients: run forward_backward or Trainer.step first"
+            )
+        grads[f"dW{l}"] = _numpy(linear.weight.grad)
+        grads[f"db{l}"] = _numpy(linear.bias.grad).reshape(-1, 1)
+    return grads
+
+
+def data_rows(model: TorchNet, X: np.ndarray, Y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Check X (n0, m) and Y (nL, m) course columns; return torch rows (m, n0), (m, nL)."""
+    n0, nL = model.layer_dims[0], model.layer_dims[-1]
+    dtype = _numpy_dtype(model)
+    for name, arr, n in (("X", X, n0), ("Y", Y, nL)):
+        if not isinstance(arr, np.ndarray):
+            raise ValueError(f"{name} must be a NumPy array, got {type(arr).__name__}")
+        if arr.ndim != 2 or arr.shape[0] != n or arr.shape[1] < 1:
+            raise ValueError(f"{name} must have shape ({n}, m) with m >= 1, got {arr.shape}")
+        if arr.dtype != dtype:
+            raise ValueError(f"{name} has dtype {arr.dtype}, the model is {dtype}")
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} examples (columns) but Y has {Y.shape[1]}")
+    # torch.tensor copies, so the caller's arrays are never aliased or mutated.
+    return (
+        torch.tensor(X.T, device=model.device),
+        torch.tensor(Y.T, device=model.device),
+    )
+
+
+def columns(rows: torch.Tensor) -> np.ndarray:
+    """A fresh NumPy copy of a (m, n) rows tensor in the course layout (n, m)."""
+    return rows.detach().cpu().numpy().T.copy()
+
+
+def summed_gradient(grad_rows: torch.Tensor) -> np.ndarray:
+    """Course dZ (or dA) from autograd's dJ/dZ rows: m * dJ/dZ = d(sum of losses)/dZ, columns."""
+    m = grad_rows.shape[0]
+    return columns(grad_rows * m)
+
+
+def _numpy_dtype(model: TorchNet) -> np.dtype:
+    if model.dtype not in _NUMPY_DTYPES:
+        raise ValueError(f"the model is {model.dtype}: expected torch.float32 or torch.float64")
+    return _NUMPY_DTYPES[model.dtype]
+
+
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    # from_numpy shares memory but warns on read-only arrays; copy those instead.
+    return torch.from_numpy(array) if array.flags.writeable else torch.tensor(array)
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy().copy()

@@ -1,0 +1,48 @@
+"""Costs J (sum over output units, mean over the m examples) from torch's stable losses.
+
+Each loss takes (Z[L], A[L], Y) as torch rows (m, nL) and returns the scalar J.
+"""
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def bce(z: torch.Tensor, a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """J = -(1/m) sum[Y log A + (1-Y) log(1-A)], A = sigmoid(Z); from Z for stability."""
+    return F.binary_cross_entropy_with_logits(z, y, reduction="sum") / y.shape[0]
+
+
+def mse(z: torch.Tensor, a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """J = (1/2m) sum (A - Y)^2."""
+    return F.mse_loss(a, y, reduction="sum") / (2 * y.shape[0])
+
+
+def ce(z: torch.Tensor, a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """J = -(1/m) sum Y log softmax(Z), Y holding class probabilities per example."""
+    return F.cross_entropy(z, y, reduction="sum") / y.shape[0]
+
+
+LOSSES: dict[str, LossFn] = {"bce": bce, "mse": mse, "ce": ce}
+
+# bce and ce read the logits, so they silently assume this output activation;
+# mse reads A[L] and works with any output but softmax, which belongs to ce.
+FUSED_OUTPUT = {"bce": "sigmoid", "ce": "softmax"}
+
+
+def get_loss(name: str, output_activation: str) -> LossFn:
+    """The loss called `name`, checked against the network's output activation."""
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}: choose from {sorted(LOSSES)}")
+    fused = FUSED_OUTPUT.get(name)
+    if fused is not None and output_activation != fused:
+        raise ValueError(
+            f"loss {name!r} needs a {fused!r} output layer, the network ends in "
+            f"{output_activation!r}"
+        )
+    if name != "ce" and output_activation == "softmax":
+        raise ValueError(f"a 'softmax' output layer goes with loss 'ce', not {name!r}")
+    return LOSSES[name]

@@ -1,0 +1,78 @@
+"""TorchNet: the course's L-layer network as nn.Linear layers and torch activation modules."""
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+# name -> factory, so every layer gets its own module instance (hooks stay per layer).
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.01),
+    "linear": nn.Identity,
+    # Torch holds examples as rows, so the units of one example lie along dim 1.
+    "softmax": lambda: nn.Softmax(dim=1),
+}
+
+# Softmax is fused with its loss ("ce"), so it can only close the network.
+OUTPUT_ONLY = frozenset({"softmax"})
+
+
+def make_activation(name: str, *, hidden: bool) -> nn.Module:
+    """A fresh module computing g(Z) for the activation called `name`."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}: choose from {sorted(ACTIVATIONS)}")
+    if hidden and name in OUTPUT_ONLY:
+        raise ValueError(f"{name!r} may only be the output activation, not a hidden one")
+    return ACTIVATIONS[name]()
+
+
+class TorchNet(nn.Module):
+    """Z[l] = Linear_l(A[l-1]), A[l] = g[l](Z[l]) on rows (m, n[l]); forward returns Z[L].
+
+    The output activation is kept apart (`output_activation`) because the losses read the
+    logits Z[L]; A[L] = output_activation(Z[L]).
+    """
+
+    def __init__(
+        self,
+        layer_dims: Sequence[int],
+        activations: Sequence[str],
+        *,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
+        super().__init__()
+        if isinstance(activations, str):
+            raise ValueError("activations must be a sequence of names, one per layer")
+        dims, names = tuple(int(n) for n in layer_dims), tuple(activations)
+        if len(dims) < 2 or len(names) != len(dims) - 1:
+            raise ValueError(
+                f"layer_dims {dims} needs {max(len(dims) - 1, 1)} activation(s), got {len(names)}"
+            )
+        self.layer_dims = dims
+        self.activation_names = names
+        self.linears = nn.ModuleList(
+            nn.Linear(n_in, n_out, dtype=dtype, device=device)
+            for n_in, n_out in zip(dims[:-1], dims[1:])
+        )
+        self.hidden_activations = nn.ModuleList(
+            make_activation(name, hidden=True) for name in names[:-1]
+        )
+        self.output_activation = make_activation(names[-1], hidden=False)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.linears[0].weight.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.linears[0].weight.device
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        """(m, n0) rows -> logits Z[L] as (m, nL) rows."""
+        for linear, g in zip(self.linears, self.hidden_activations):
+            a = g(linear(a))
+        return self.linears[-1](a)
