@@ -1,0 +1,143 @@
+"""The command line: parse arguments into a Config, call verify.run, print, map outcomes to exit codes.
+
+Exit status: 0 when scratch and torch agree on every check, 1 when anything disagrees,
+2 for bad usage or bad input (one line on stderr), 130 when interrupted with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Optional, Sequence
+
+from .config import DEFAULT_TOLERANCES, DTYPES, INITS, NAMED_DATA, Config
+from .errors import UsageError
+
+EXAMPLES = """examples:
+  python -m verify --arch 3,4,4,1
+  python -m verify --arch 2,4,1 --activations tanh,sigmoid --data flower --iterations 2000 --lr 1.2
+  python -m verify --arch 4,8,3 --activations relu,softmax --dtype float32 --json report.json
+  python -m verify --arch 1,8,1 --activations relu,linear --data house --no-tensorboard
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, no usage dump
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m verify", description="Verify the hand-derived NumPy network (scratch/) against its torch.nn twin: forward, backward, finite differences and training.",
+                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--arch", required=True, help="layer sizes n0,n1,...,nL, e.g. 3,4,4,1 (required)")
+    p.add_argument("--activations", default=None, help="L comma-separated names from sigmoid, tanh, relu, leaky_relu, linear, softmax (output only) (default: relu for hidden layers, sigmoid for the output)")
+    p.add_argument("--loss", default=None, help="bce, mse or ce (default: from the output activation: sigmoid->bce, linear->mse, softmax->ce)")
+    p.add_argument("--init", default="he", help=f"initial weights: {', '.join(INITS)} (torch = torch's own nn.Linear init, exported to both) (default: he)")
+    p.add_argument("--seed", type=_int("--seed"), default=0, help="one seed reproduces the whole run (default: 0)")
+    p.add_argument("--data", default="auto", help=f"{', '.join(NAMED_DATA)}, or a .npz file with X (n0, m) and Y (nL, m), or a .csv file with one example per row, features then labels (default: auto, labels from a random teacher network that fits --arch)")
+    p.add_argument("--examples", type=_int("--examples"), default=None, help="number of examples m (default: 200; 400 for flower, moons, xor; a whole file)")
+    p.add_argument("--iterations", type=_int("--iterations"), default=500, help="gradient-descent iterations (default: 500)")
+    p.add_argument("--lr", type=_float("--lr"), default=0.1, help="learning rate (default: 0.1)")
+    p.add_argument("--dtype", default="float64", help=f"{' or '.join(DTYPES)}, used on both sides end to end (default: float64)")
+    p.add_argument("--device", default="cpu", help="torch device for the reference side: cpu, cuda, cuda:N (default: cpu)")
+    p.add_argument("--tf32", action="store_true", help="allow TF32 matmuls on CUDA (off by default: it breaks float32 agreement)")
+    p.add_argument("--rtol", type=_float("--rtol"), default=None, help="relative tolerance (default: {} for float64, {} for float32)".format(DEFAULT_TOLERANCES["float64"][0], DEFAULT_TOLERANCES["float32"][0]))
+    p.add_argument("--atol", type=_float("--atol"), default=None, help="absolute tolerance (default: {} for float64, {} for float32)".format(DEFAULT_TOLERANCES["float64"][1], DEFAULT_TOLERANCES["float32"][1]))
+    p.add_argument("--no-gradcheck", action="store_true", help="skip the finite-difference gradient check (default: run it)")
+    p.add_argument("--logdir", default="runs", help="TensorBoard log folder (default: runs)")
+    p.add_argument("--name", default=None, help="experiment name under --logdir (default: date_time_arch_activations)")
+    p.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard logs (default: write them)")
+    p.add_argument("--json", metavar="PATH", default=None, help="also write the report as JSON to PATH (- for stdout) (default: none)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the verdict and the first divergence; no progress")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every layer's row, not one per quantity")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return Config(
+        arch=parse_arch(args.arch),
+        activations=None if args.activations is None else tuple(a.strip() for a in args.activations.split(",")),
+        loss=args.loss, init=args.init, seed=args.seed, data=args.data, examples=args.examples,
+        iterations=args.iterations, learning_rate=args.lr, dtype=args.dtype, device=args.device,
+        rtol=args.rtol, atol=args.atol, gradcheck=not args.no_gradcheck, tensorboard=not args.no_tensorboard,
+        logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=not args.quiet,
+    )
+
+
+def parse_arch(text: str) -> tuple[int, ...]:
+    """'3,4,4,1' -> (3, 4, 4, 1), with a message a user can act on for anything else."""
+    items = [item.strip() for item in text.split(",")]
+    if not text.strip():
+        raise UsageError("--arch is empty; give layer sizes like 3,4,4,1")
+    if any(item == "" for item in items):
+        raise UsageError(f"--arch {text!r} has an empty item; give layer sizes like 3,4,4,1")
+    sizes = []
+    for item in items:
+        if not (item.isascii() and item.lstrip("+-").isdigit()):
+            raise UsageError(f"--arch {text!r}: {item!r} is not a whole number; give layer sizes like 3,4,4,1")
+        sizes.append(int(item))
+    if len(sizes) < 2:
+        raise UsageError(f"--arch needs at least two sizes (inputs and outputs), got {text!r}")
+    if any(n < 1 for n in sizes):
+        raise UsageError(f"--arch {text!r}: every size must be at least 1")
+    return tuple(sizes)
+
+
+def _int(flag: str):
+    def convert(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} needs a whole number, got {text!r}") from None
+    return convert
+
+
+def _float(flag: str):
+    def convert(text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} needs a number, got {text!r}") from None
+    return convert
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        config = config_from_args(args)
+        _check_json_path(args.json)
+        from .runner import run  # torch is imported here, not for --help or a usage error
+
+        report = run(config)
+    except UsageError as error:
+        print(f"verify: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("verify: interrupted before training started", file=sys.stderr)
+        return 130
+
+    if args.json is not None:
+        text = json.dumps(report.as_dict(), indent=2)
+        if args.json == "-":
+            print(text)
+        else:
+            with open(args.json, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+    if args.json != "-":
+        if args.quiet:
+            print("\n".join(line for line in report.to_text().splitlines() if line.startswith(("VERDICT", "first divergence", "  hint"))))
+        else:
+            print(report.to_text(verbose=args.verbose))
+    if report.interrupted_at is not None:
+        return 130
+    return 0 if report.ok else 1
+
+
+def _check_json_path(path: Optional[str]) -> None:
+    if path is None or path == "-":
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or os.path.isdir(path):
+        raise UsageError(f"--json {path}: cannot write there")

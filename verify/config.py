@@ -1,0 +1,113 @@
+"""One verification, described by a frozen dataclass, and its validation."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from .errors import UsageError
+
+DTYPES = ("float64", "float32")
+INITS = ("he", "xavier", "random", "zeros", "torch")
+NAMED_DATA = ("auto", "flower", "moons", "xor", "house")
+
+# Per-dtype (rtol, atol): torch.testing.assert_close's defaults, the reference point for "equal".
+DEFAULT_TOLERANCES = {"float64": (1e-7, 1e-7), "float32": (1.3e-6, 1e-5)}
+
+# Gradient checking always runs in float64: the course reads a relative difference below
+# 1e-7 as right; per layer we allow 1e-6 plus the finite-difference rounding floor.
+GRADCHECK_RTOL = 1e-6
+GRADCHECK_EPSILON = 1e-7
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything one verifier run needs; `verify.run(Config(arch=(3, 4, 4, 1)))` is the main job."""
+
+    arch: tuple[int, ...]
+    activations: Optional[tuple[str, ...]] = None  # None: relu hidden layers, sigmoid output
+    loss: Optional[str] = None  # None: the output activation's natural loss
+    init: str = "he"
+    seed: int = 0
+    data: str = "auto"  # a NAMED_DATA name or a path to .npz / .csv
+    examples: Optional[int] = None  # None: 200 (400 for flower/moons/xor); a file: all of it
+    iterations: int = 500
+    learning_rate: float = 0.1
+    dtype: str = "float64"
+    device: str = "cpu"
+    rtol: Optional[float] = None  # None: DEFAULT_TOLERANCES[dtype]
+    atol: Optional[float] = None
+    gradcheck: bool = True
+    tensorboard: bool = True
+    logdir: str = "runs"
+    name: Optional[str] = None  # None: a unique name from the time and the architecture
+    allow_tf32: bool = False
+    progress: bool = True  # progress lines on stderr for runs longer than a couple of seconds
+
+    @property
+    def L(self) -> int:
+        return len(self.arch) - 1
+
+    @property
+    def tolerances(self) -> tuple[float, float]:
+        rtol, atol = DEFAULT_TOLERANCES[self.dtype]
+        return (rtol if self.rtol is None else self.rtol, atol if self.atol is None else self.atol)
+
+
+def validate(config: Config, activation_names, loss_for_output: dict) -> Config:
+    """Check every field a user can get wrong; returns the config with defaults resolved."""
+    arch = tuple(config.arch)
+    if len(arch) < 2:
+        raise UsageError(f"--arch needs at least two sizes (inputs and outputs), got {','.join(map(str, arch)) or 'nothing'}")
+    for n in arch:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise UsageError(f"--arch sizes must be positive integers, got {n!r} in {arch}")
+
+    L = len(arch) - 1
+    activations = tuple(config.activations) if config.activations is not None else ("relu",) * (L - 1) + ("sigmoid",)
+    if len(activations) != L:
+        raise UsageError(f"--activations needs {L} names (one per layer of --arch {','.join(map(str, arch))}), got {len(activations)}")
+    for a in activations:
+        if a not in activation_names:
+            raise UsageError(f"unknown activation {a!r}; choose from {', '.join(activation_names)}")
+    if "softmax" in activations[:-1]:
+        raise UsageError("softmax can only be the output activation, not a hidden one")
+    output = activations[-1]
+    if output not in loss_for_output:
+        fits = ", ".join(f"{o} (--loss {l})" for o, l in loss_for_output.items())
+        raise UsageError(f"the output activation {output!r} has no loss here; use one of {fits}")
+    loss = config.loss if config.loss is not None else loss_for_output[output]
+    if loss not in loss_for_output.values():
+        raise UsageError(f"unknown loss {loss!r}; choose from {', '.join(loss_for_output.values())}")
+    if loss != loss_for_output[output]:
+        fits = next(o for o, l in loss_for_output.items() if l == loss)
+        raise UsageError(f"--loss {loss} needs a {fits} output, but the output activation is {output} (which goes with --loss {loss_for_output[output]})")
+    if output == "softmax" and arch[-1] < 2:
+        raise UsageError("a softmax output needs at least 2 units; use a sigmoid output for one unit")
+
+    if config.init not in INITS:
+        raise UsageError(f"unknown --init {config.init!r}; choose from {', '.join(INITS)}")
+    if config.dtype not in DTYPES:
+        raise UsageError(f"unknown --dtype {config.dtype!r}; choose from {', '.join(DTYPES)}")
+    if not _is_finite_number(config.learning_rate) or config.learning_rate <= 0:
+        raise UsageError(f"--lr must be a positive finite number, got {config.learning_rate}")
+    if isinstance(config.iterations, bool) or not isinstance(config.iterations, int) or config.iterations < 0:
+        raise UsageError(f"--iterations must be a whole number >= 0, got {config.iterations}")
+    if config.examples is not None and (not isinstance(config.examples, int) or config.examples < 1):
+        raise UsageError(f"--examples must be a whole number >= 1, got {config.examples}")
+    if not isinstance(config.seed, int) or config.seed < 0:
+        raise UsageError(f"--seed must be a whole number >= 0, got {config.seed}")
+    for flag, value in (("--rtol", config.rtol), ("--atol", config.atol)):
+        if value is not None and (not _is_finite_number(value) or value < 0):
+            raise UsageError(f"{flag} must be a finite number >= 0, got {value}")
+    if config.data not in NAMED_DATA and not os.path.splitext(config.data)[1].lower() in (".npz", ".csv"):
+        raise UsageError(f"--data must be one of {', '.join(NAMED_DATA)} or a path to a .npz or .csv file, got {config.data!r}")
+
+    return replace(config, arch=arch, activations=activations, loss=loss)
+
+
+def _is_finite_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+

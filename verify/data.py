@@ -1,0 +1,143 @@
+"""The data both sides train on: a seeded teacher dataset that fits any --arch, a named one, or a file.
+
+Everything comes out in the course layout, X (n[0], m) and Y (n[L], m), checked against
+the architecture and the loss before any work starts.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import zipfile
+from typing import Optional
+
+import numpy as np
+
+import scratch
+
+from .errors import UsageError
+
+DEFAULT_EXAMPLES = 200
+
+
+def load_data(data: str, arch: tuple[int, ...], loss: str, examples: Optional[int], seed: int, dtype: str):
+    """(X, Y) for the run, in `dtype`; UsageError for anything that does not fit."""
+    if data == "auto":
+        X, Y = teacher_dataset(arch, loss, examples or DEFAULT_EXAMPLES, seed)
+    elif data in scratch.DATASETS:
+        X, Y = scratch.DATASETS[data](m=examples or (200 if data == "house" else 400), seed=seed)
+    else:
+        X, Y = read_file(data, arch)
+        if examples is not None:
+            X, Y = X[:, :examples], Y[:, :examples]
+    check_data(X, Y, arch, loss, source=data)
+    return X.astype(dtype), Y.astype(dtype)
+
+
+def teacher_dataset(arch: tuple[int, ...], loss: str, m: int, seed: int):
+    """X ~ N(0, 1) and labels from a random tanh teacher of the same shape: learnable by the student.
+
+    bce: each output thresholded at its median (balanced 0/1); ce: one-hot argmax; mse: standardised values.
+    """
+    rng = np.random.default_rng([seed, 1])  # a stream of its own, apart from the initial weights
+    X = rng.standard_normal((arch[0], m))  # (n[0], m)
+    A = X
+    for n_prev, n in zip(arch[:-1], arch[1:]):
+        Z = rng.standard_normal((n, n_prev)) * np.sqrt(1 / n_prev) @ A + rng.standard_normal((n, 1)) * 0.1
+        A = np.tanh(Z)
+    if loss == "bce":
+        Y = (Z > np.median(Z, axis=1, keepdims=True)).astype(np.float64)
+    elif loss == "ce":
+        Y = np.eye(arch[-1])[:, np.argmax(Z, axis=0)]
+    else:
+        Y = (Z - Z.mean(axis=1, keepdims=True)) / (Z.std(axis=1, keepdims=True) + 1e-12)
+    return X, Y
+
+
+def read_file(path: str, arch: tuple[int, ...]):
+    """X and Y from a .npz (arrays named X and Y, course layout) or a .csv (one example per row: features, then labels)."""
+    if not os.path.exists(path):
+        raise UsageError(f"--data {path}: no such file")
+    if os.path.isdir(path):
+        raise UsageError(f"--data {path} is a directory; give a .npz or .csv file")
+    if path.lower().endswith(".npz"):
+        return _read_npz(path)
+    return _read_csv(path, arch)
+
+
+def _read_npz(path: str):
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [k for k in ("X", "Y") if k not in archive.files]
+            if missing:
+                raise UsageError(f"--data {path} has no array named {' or '.join(missing)} (it has: {', '.join(archive.files) or 'nothing'})")
+            X, Y = archive["X"], archive["Y"]
+    except UsageError:
+        raise
+    except ValueError as error:
+        if "pickle" in str(error).lower():
+            raise UsageError(f"--data {path} holds object arrays, which are not loaded (allow_pickle=False); save plain numeric arrays") from None
+        raise UsageError(f"--data {path} is not a readable .npz file ({error})") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as error:
+        raise UsageError(f"--data {path} is not a readable .npz file ({type(error).__name__}: {error})") from None
+    for name, array in (("X", X), ("Y", Y)):
+        if array.dtype.kind not in "biuf":
+            raise UsageError(f"--data {path}: {name} holds {array.dtype} values, expected numbers")
+        if array.ndim != 2:
+            raise UsageError(f"--data {path}: {name} has shape {array.shape}, expected a 2-D array (features, examples)")
+    return X.astype(np.float64), Y.astype(np.float64)
+
+
+def _read_csv(path: str, arch: tuple[int, ...]):
+    n_x, n_y = arch[0], arch[-1]
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = [row for row in csv.reader(f) if row and any(cell.strip() for cell in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise UsageError(f"--data {path} is not a readable CSV file ({type(error).__name__}: {error})") from None
+    if rows and not _is_number(rows[0][0]):
+        rows = rows[1:]  # a header line
+    if not rows:
+        raise UsageError(f"--data {path} has no data rows")
+    values = []
+    for number, row in enumerate(rows, start=1):
+        if len(row) != n_x + n_y:
+            raise UsageError(f"--data {path}: row {number} has {len(row)} columns, expected {n_x + n_y} ({n_x} features + {n_y} labels for --arch {','.join(map(str, arch))})")
+        try:
+            values.append([float(cell) for cell in row])
+        except ValueError:
+            raise UsageError(f"--data {path}: row {number} has a value that is not a number: {row}") from None
+    table = np.array(values).T  # (n_x + n_y, m): examples become columns
+    return table[:n_x], table[n_x:]
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False
+
+
+def check_data(X: np.ndarray, Y: np.ndarray, arch: tuple[int, ...], loss: str, source: str) -> None:
+    """Shapes against the architecture, finiteness, and labels that fit the loss."""
+    if X.shape[0] != arch[0]:
+        hint = " (are examples rows? the course layout has them as columns)" if X.ndim == 2 and X.shape[1] == arch[0] else ""
+        raise UsageError(f"--data {source}: X has {X.shape[0]} features per example but --arch starts with {arch[0]}{hint}")
+    if Y.shape[0] != arch[-1]:
+        raise UsageError(f"--data {source}: Y has {Y.shape[0]} outputs per example but --arch ends with {arch[-1]}")
+    if X.shape[1] != Y.shape[1]:
+        raise UsageError(f"--data {source}: X has {X.shape[1]} examples but Y has {Y.shape[1]}")
+    if X.shape[1] == 0:
+        raise UsageError(f"--data {source} has no examples")
+    for name, array in (("X", X), ("Y", Y)):
+        if not np.all(np.isfinite(array)):
+            raise UsageError(f"--data {source}: {name} holds NaN or infinite values")
+    if loss == "bce" and not np.all((Y == 0) | (Y == 1)):
+        raise UsageError(f"--data {source}: --loss bce needs labels 0 or 1, found {_odd_value(Y, (Y != 0) & (Y != 1))}")
+    if loss == "ce" and not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=0) == 1)):
+        raise UsageError(f"--data {source}: --loss ce needs one-hot label columns (a single 1 per example)")
+
+
+def _odd_value(Y: np.ndarray, mask: np.ndarray) -> str:
+    return repr(float(Y[mask][0]))

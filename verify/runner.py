@@ -1,0 +1,182 @@
+"""verify.run(config) -> Report: build both sides from the same start, run every check, log."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Optional
+
+import numpy as np
+
+import scratch
+import torch_ref
+
+from .checks import CheckResult, compare_at_point, gradient_check, kink_probe, train_and_compare
+from .config import Config, validate
+from .data import DEFAULT_EXAMPLES, load_data
+from .errors import ImplementationError, UsageError
+from .impl import CourseImplementation
+from .report import Report
+
+BIAS_SCALE = 0.1  # the shared start's biases: small and non-zero, because zero biases hide bias bugs
+
+
+def run(config: Config, implementation=None) -> Report:
+    """Verify `implementation` (a module with the course API; scratch by default) against torch_ref."""
+    started = time.perf_counter()
+    config = validate(config, tuple(scratch.ACTIVATIONS), scratch.LOSS_FOR_OUTPUT)
+    _check_memory(config)
+    device = _prepare_device(config)
+    X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype)
+    params = initial_parameters(config)
+    impl = CourseImplementation(implementation or scratch, config.activations, config.loss)
+    log = _open_log(config)
+    report = Report(config, examples=X.shape[1], checks=[], run_dir=log.run_dir if log else None)
+    try:
+        _run_checks(config, impl, X, Y, params, device, report, log, started)
+    finally:
+        report.seconds = time.perf_counter() - started
+        if log is not None:
+            log.close()
+    return report
+
+
+def _run_checks(config, impl, X, Y, params, device, report: Report, log, started: float) -> None:
+    rtol, atol = config.tolerances
+    forward = CheckResult("forward", "forward", rtol, atol)
+    backward = CheckResult("backward", "backward", rtol, atol)
+    report.checks += [forward, backward]
+    model = torch_ref.from_params(params, config.activations, device)
+    compare_at_point(impl, model, X, Y, params, "initial weights", forward, backward)
+    X_probe, probe = kink_probe(X, params)
+    compare_at_point(impl, model, X_probe, Y, probe, "kink probe", forward, backward)
+
+    if config.gradcheck:
+        report.checks.append(gradient_check(impl, X, Y, params, config.seed))
+    else:
+        report.checks.append(CheckResult("gradcheck", "gradcheck", 0, 0, skipped="--no-gradcheck"))
+
+    progress = _Progress(config, started)
+
+    def on_iteration(i: int, training) -> None:
+        if log is not None:
+            log.iteration(i, training)
+        progress.show(i, training)
+
+    model_free = torch_ref.from_params(params, config.activations, device)
+    training = train_and_compare(impl, X, Y, params, model, model_free, config.learning_rate,
+                                 config.iterations, rtol, atol, on_iteration)
+    report.interrupted_at = training.interrupted_at
+    report.checks += [training.lockstep, training.free]
+    report.costs = {"scratch": training.scratch_costs, "torch": training.torch_costs}
+    report.nonfinite = dict(training.nonfinite)
+    report.drift = training.drift
+    report.final = _final(impl, X, Y, training.scratch_params, model_free, config)
+
+
+def initial_parameters(config: Config) -> dict:
+    """The shared start: scratch's initialiser (or torch's own nn.Linear init) plus small random biases."""
+    if config.init == "torch":
+        import torch
+
+        torch.manual_seed(config.seed)
+        params = torch_ref.to_params(torch_ref.TorchNet(config.arch, config.activations, dtype=torch.float64))
+    else:
+        params = scratch.initialize_parameters_deep(config.arch, init=config.init, seed=config.seed)
+        if config.init != "zeros":
+            rng = np.random.default_rng([config.seed, 3])
+            for l in range(1, len(config.arch)):
+                params[f"b{l}"] = rng.standard_normal((config.arch[l], 1)) * BIAS_SCALE
+    return {k: v.astype(config.dtype) for k, v in params.items()}
+
+
+def _final(impl: CourseImplementation, X, Y, scratch_params: dict, model_free, config: Config) -> dict:
+    """Cost and accuracy of both sides at their final parameters."""
+    final = {}
+    try:
+        AL, caches = impl.forward(X, scratch_params)
+        final["scratch"] = {"cost": impl.cost(AL, Y, caches), "accuracy": accuracy(AL, Y, config.activations[-1])}
+    except ImplementationError:
+        final["scratch"] = {"cost": None, "accuracy": None}
+    ref = torch_ref.forward_backward(model_free, X, Y, config.loss)
+    L = config.L
+    final["torch"] = {"cost": ref["cost"], "accuracy": accuracy(ref[f"A{L}"], Y, config.activations[-1])}
+    return final
+
+
+def accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> Optional[float]:
+    """Fraction of examples predicted right: A > 0.5 for sigmoid, argmax for softmax; None for regression."""
+    if output == "sigmoid":
+        return float(np.mean(np.all((AL > 0.5) == (Y > 0.5), axis=0)))
+    if output == "softmax":
+        return float(np.mean(np.argmax(AL, axis=0) == np.argmax(Y, axis=0)))
+    return None
+
+
+def _prepare_device(config: Config):
+    try:
+        device = torch_ref.check_device(config.device)
+    except ValueError as error:
+        raise UsageError(f"--device: {error}") from None
+    if device.type == "cuda":
+        import torch
+
+        # TF32 rounds float32 matmuls to 10 mantissa bits: off, or float32 agreement is lost.
+        torch.backends.cuda.matmul.allow_tf32 = config.allow_tf32
+        torch.backends.cudnn.allow_tf32 = config.allow_tf32
+    return device
+
+
+def _open_log(config: Config):
+    if not config.tensorboard:
+        return None
+    from .tblog import TensorBoardLog, experiment_name, make_run_dir
+
+    run_dir = make_run_dir(config.logdir, experiment_name(config.arch, config.activations, config.name))
+    return TensorBoardLog(run_dir)
+
+
+def _check_memory(config: Config) -> None:
+    """Refuse, before allocating, a network whose arrays would not fit in this machine's memory."""
+    itemsize = np.dtype(config.dtype).itemsize
+    m = config.examples or DEFAULT_EXAMPLES
+    weights = sum((a + 1) * b for a, b in zip(config.arch[:-1], config.arch[1:]))
+    # parameters, gradients and updates on three models; activations and their gradients on both sides
+    need = itemsize * (12 * weights + 10 * m * sum(config.arch))
+    have = _physical_memory()
+    if have and need > have:
+        raise UsageError(f"--arch {','.join(map(str, config.arch))} with {m} examples would need about "
+                         f"{_gib(need)} of memory; this machine has {_gib(have)}")
+
+
+def _physical_memory() -> Optional[int]:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:,.1f} GiB"
+
+
+class _Progress:
+    """Iteration and both costs on stderr, about once a second, once a run has taken two seconds."""
+
+    def __init__(self, config: Config, started: float):
+        self.enabled = config.progress
+        self.total = config.iterations
+        self.started = started
+        self.next_at = started + 2.0
+
+    def show(self, i: int, training) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if now < self.next_at:
+            return
+        self.next_at = now + 1.0
+        s = training.scratch_costs[-1] if training.scratch_costs else float("nan")
+        t = training.torch_costs[-1] if training.torch_costs else float("nan")
+        print(f"iteration {i + 1}/{self.total}  cost scratch {s:.7g}  torch {t:.7g}", file=sys.stderr, flush=True)
