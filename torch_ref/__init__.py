@@ -5,7 +5,7 @@ project and contains no hand-written derivative. Inputs and outputs use the cour
 layout (examples as columns); see layout.py for the mapping to torch.
 """
 
-from .capture import forward_backward
+from .capture import forward_backward, output
 from .device import check_device
 from .layout import from_params, gradients, load_params, to_params
 from .losses import LOSSES
@@ -22,6 +22,7 @@ __all__ = [
     "from_params",
     "gradients",
     "load_params",
+    "output",
     "to_params",
     "train",
 ]

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from .layout import columns, data_rows, gradients, summed_gradient
+from .layout import columns, data_rows, gradients, rows, summed_gradient
 from .losses import get_loss
 from .model import TorchNet
 
@@ -58,3 +58,9 @@ def forward_backward(
         out[f"dA{l}"] = summed_gradient(seen[f"A{l}"].grad)
     out.update(gradients(model))
     return out
+
+
+def output(model: TorchNet, X: np.ndarray) -> np.ndarray:
+    """A[L] for the examples X (n0, m), as course columns (nL, m); no gradients are taken."""
+    with torch.no_grad():
+        return columns(model.output_activation(model(rows(model, X))))

@@ -1,15 +1,22 @@
-"""Full-batch gradient descent, W[l] -= learning_rate * dW[l], with torch.optim.SGD."""
+"""Full-batch gradient descent, W[l] -= learning_rate * dW[l], with torch.optim's SGD update."""
 
 import numpy as np
 import torch
+from torch.optim.sgd import sgd
 
-from .layout import data_rows
+from .layout import columns, data_rows
 from .losses import get_loss
 from .model import TorchNet
 
 
 class Trainer:
-    """Holds X, Y as device tensors (converted once) and an SGD optimizer over the model."""
+    """Holds X, Y as device tensors (converted once) and steps the model with torch.optim's SGD rule.
+
+    The update is `torch.optim.sgd.sgd`, the function `torch.optim.SGD.step` runs, called
+    directly with SGD's defaults (no momentum, dampening, weight decay or nesterov): the
+    torch.optim.SGD class adds nothing for plain gradient descent, but constructing it
+    imports torch._dynamo, about a second of start-up.
+    """
 
     def __init__(
         self,
@@ -20,19 +27,32 @@ class Trainer:
         learning_rate: float = 0.0075,
     ) -> None:
         self.model = model
+        self.learning_rate = learning_rate
         self.loss_fn = get_loss(loss, model.activation_names[-1])
         self.x, self.y = data_rows(model, X, Y)
-        self.optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
+        self.params = list(model.parameters())
+        self._logits = None
 
     def step(self) -> float:
         """One update; returns the cost J before it, as the course's loop records it."""
-        self.optimizer.zero_grad()
-        z = self.model(self.x)
+        for p in self.params:
+            p.grad = None  # fresh gradients every step (no accumulation)
+        z = self._logits = self.model(self.x)
         cost = self.loss_fn(z, self.model.output_activation(z), self.y)
         cost.backward()
-        self.optimizer.step()
+        with torch.no_grad():
+            sgd(self.params, [p.grad for p in self.params], [None] * len(self.params),
+                weight_decay=0.0, momentum=0.0, lr=self.learning_rate, dampening=0.0,
+                nesterov=False, maximize=False)
         # .grad is left as is, so gradients(model) reads this step's dW, db.
         return cost.item()
+
+    def output(self) -> np.ndarray:
+        """A[L] of the last step's forward pass (before its update), as course columns (nL, m)."""
+        if self._logits is None:
+            raise ValueError("no step has been taken yet")
+        with torch.no_grad():
+            return columns(self.model.output_activation(self._logits))
 
 
 def train(

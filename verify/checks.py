@@ -14,7 +14,7 @@ import numpy as np
 import scratch
 import torch_ref
 
-from .compare import Comparison, diagnose, relative_difference_row
+from .compare import Comparison, agreement, diagnose, gradient_scales, relative_difference_row
 from .config import GRADCHECK_EPSILON, GRADCHECK_RTOL
 from .errors import ImplementationError
 from .impl import CourseImplementation
@@ -50,14 +50,23 @@ class CheckResult:
             self.rows[key] = Comparison(self.check, quantity, layer, rtol=self.rtol, atol=self.atol)
         return self.rows[key]
 
-    def compare(self, quantity: str, layer: int, a, b, m: int, iteration=None, point=None) -> bool:
-        row = self.row(quantity, layer)
-        was_ok = row.ok
-        agrees = row.update(a, b, iteration)
-        if was_ok and not agrees:
-            row.point = point
-            row.hint = diagnose(a, b, m)
-        return agrees
+    def compare(self, items: list, m: int, iteration: Optional[int] = None, point: Optional[str] = None,
+                rtol: Optional[float] = None, atol: Optional[float] = None, scales: Optional[dict] = None) -> list:
+        """Fold (quantity, layer, scratch value, torch value) items into their rows, in order; returns their statistics.
+
+        `scales` maps (quantity, layer) to the size of the terms a value was summed from (see agreement).
+        """
+        rtol = self.rtol if rtol is None else rtol
+        atol = self.atol if atol is None else atol
+        scales = scales or {}
+        stats = agreement([(a, b) for _, _, a, b in items], rtol, atol, [scales.get((q, l)) for q, l, _, _ in items])
+        for (quantity, layer, a, b), (max_abs, max_rel, worst) in zip(items, stats):
+            row = self.row(quantity, layer)
+            was_ok = row.ok
+            if not row.record(max_abs, max_rel, worst, iteration, rtol, atol) and was_ok:
+                row.point = point
+                row.hint = diagnose(a, b, m)
+        return stats
 
 
 def compare_at_point(impl: CourseImplementation, model, X, Y, params, point: str,
@@ -69,26 +78,23 @@ def compare_at_point(impl: CourseImplementation, model, X, Y, params, point: str
     try:
         AL, caches = impl.forward(X, params)
         values = impl.layers(AL, caches)
-        for l in range(1, L + 1):
-            forward.compare("Z", l, values[f"Z{l}"], ref[f"Z{l}"], m, point=point)
-            forward.compare("A", l, values[f"A{l}"], ref[f"A{l}"], m, point=point)
-        forward.compare("cost", L, impl.cost(AL, Y, caches), ref["cost"], m, point=point)
+        cost = impl.cost(AL, Y, caches)
     except ImplementationError as error:
         forward.error = forward.error or error
         backward.skipped = "the forward pass raised"
         return
+    items = [(q, l, values[f"{q}{l}"], ref[f"{q}{l}"]) for l in range(1, L + 1) for q in ("Z", "A")]
+    forward.compare(items + [("cost", L, cost, ref["cost"])], m, point=point)
     try:
         grads = impl.backward(AL, Y, caches, params)
     except ImplementationError as error:
         backward.error = backward.error or error
         return
-    for l in range(L, 0, -1):
-        if f"dZ{l}" in grads:
-            backward.compare("dZ", l, grads[f"dZ{l}"], ref[f"dZ{l}"], m, point=point)
-        backward.compare("dW", l, grads[f"dW{l}"], ref[f"dW{l}"], m, point=point)
-        backward.compare("db", l, grads[f"db{l}"], ref[f"db{l}"], m, point=point)
-        if f"dA{l - 1}" in grads:
-            backward.compare("dA", l - 1, grads[f"dA{l - 1}"], ref[f"dA{l - 1}"], m, point=point)
+    items = []
+    for l in range(L, 0, -1):  # the order backprop computes them in
+        keys = [("dZ", l), ("dW", l), ("db", l), ("dA", l - 1)]
+        items += [(q, k, grads[f"{q}{k}"], ref[f"{q}{k}"]) for q, k in keys if f"{q}{k}" in grads]
+    backward.compare(items, m, point=point, scales=gradient_scales(grads, AL, Y, caches))
 
 
 def kink_probe(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:
@@ -153,6 +159,8 @@ class TrainingRun:
     drift: list = field(default_factory=list)  # (iteration, cost gap, largest parameter gap)
     completed: int = 0
     interrupted_at: Optional[int] = None  # Ctrl-C: the iteration that did not finish
+    latest: dict = field(default_factory=dict)  # the last iteration's arrays, for the logs (references)
+    free_trainer: Optional[object] = None  # torch's own run, for the logs
 
 
 def train_and_compare(impl: CourseImplementation, X, Y, params, model_lockstep, model_free,
@@ -162,7 +170,7 @@ def train_and_compare(impl: CourseImplementation, X, Y, params, model_lockstep, 
     run = TrainingRun(CheckResult("lockstep", "training", rtol, atol),
                       CheckResult("free-running", "training", rtol, atol))
     lockstep_trainer = torch_ref.Trainer(model_lockstep, X, Y, impl.loss, learning_rate)
-    free_trainer = torch_ref.Trainer(model_free, X, Y, impl.loss, learning_rate)
+    free_trainer = run.free_trainer = torch_ref.Trainer(model_free, X, Y, impl.loss, learning_rate)
     run.scratch_params = params
     checkpoints = {i for i in range(iterations) if _is_checkpoint(i)} | {iterations - 1}
     try:
@@ -174,10 +182,11 @@ def train_and_compare(impl: CourseImplementation, X, Y, params, model_lockstep, 
     return run
 
 
-def _train_loop(run: TrainingRun, impl, X, Y, P, model_lockstep, lockstep_trainer, free_trainer,
+def _train_loop(run: TrainingRun, impl, X, Y, params, model_lockstep, lockstep_trainer, free_trainer,
                 learning_rate, iterations, checkpoints, on_iteration) -> None:
     """The iterations of train_and_compare; run.scratch_params holds scratch's last finite parameters."""
     m, L = X.shape[1], impl.L
+    P = params
     for i in range(iterations):
         if run.nonfinite["scratch"] is None:
             # torch takes one step from the scratch parameters (before scratch may touch them)
@@ -193,24 +202,29 @@ def _train_loop(run: TrainingRun, impl, X, Y, P, model_lockstep, lockstep_traine
             except ImplementationError as error:
                 run.lockstep.error, run.lockstep.error_iteration = error, i
                 break
-            lock = run.lockstep
-            lock.compare("cost", L, cost_s, cost_t, m, iteration=i)
-            for l in range(L, 0, -1):
-                lock.compare("dW", l, grads_s[f"dW{l}"], grads_t[f"dW{l}"], m, iteration=i)
-                lock.compare("db", l, grads_s[f"db{l}"], grads_t[f"db{l}"], m, iteration=i)
-            for l in range(1, L + 1):
-                lock.compare("W", l, P_next[f"W{l}"], P_t[f"W{l}"], m, iteration=i)
-                lock.compare("b", l, P_next[f"b{l}"], P_t[f"b{l}"], m, iteration=i)
             run.scratch_costs.append(cost_s)
-            if not (np.isfinite(cost_s) and _finite(P_next)):
-                run.nonfinite["scratch"] = i
+            run.latest.update(scratch_before=P, scratch_grads=grads_s, scratch_after=P_next, scratch_AL=AL)
+            scratch_diverged, torch_diverged = _diverged(cost_s, P_next), _diverged(cost_t, P_t)
+            if scratch_diverged or torch_diverged:
+                # No elementwise verdict on overflowing numbers: whether both sides blew up
+                # at this step from the same parameters is the verdict.
+                run.nonfinite["scratch"] = i if scratch_diverged else None
+                _judge_lockstep_divergence(run.lockstep, i, scratch_diverged, torch_diverged, L)
+                if not scratch_diverged:
+                    P = run.scratch_params = P_next
             else:
+                run.lockstep.compare(
+                    [("cost", L, cost_s, cost_t)]
+                    + [(q, l, grads_s[f"{q}{l}"], grads_t[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
+                    + [(q, l, P_next[f"{q}{l}"], P_t[f"{q}{l}"]) for l in range(1, L + 1) for q in ("W", "b")],
+                    m, iteration=i, scales=gradient_scales(grads_s, AL, Y, caches, learning_rate))
                 P = run.scratch_params = P_next
         if run.nonfinite["torch"] is None:
             cost_f = free_trainer.step()
             run.torch_costs.append(cost_f)
             P_f = torch_ref.to_params(free_trainer.model)
-            if not (np.isfinite(cost_f) and _finite(P_f)):
+            run.latest.update(torch_before=run.latest.get("torch_after", params), torch_after=P_f)
+            if _diverged(cost_f, P_f):
                 run.nonfinite["torch"] = i
             elif run.nonfinite["scratch"] is None:
                 _compare_free(run, i, cost_s, cost_f, P_next, P_f, m, L, checkpoints)
@@ -222,37 +236,53 @@ def _train_loop(run: TrainingRun, impl, X, Y, P, model_lockstep, lockstep_traine
 
 
 def _compare_free(run: TrainingRun, i: int, cost_s, cost_f, P_s, P_f, m, L, checkpoints) -> None:
-    free = run.free
     growth = FREE_RUNNING_GROWTH * (i + 1)
-    rtol, atol = free.rtol * growth, free.atol * growth
-    for quantity, layer, a, b in [("cost", L, cost_s, cost_f)] + [
-        (q, l, P_s[f"{q}{l}"], P_f[f"{q}{l}"]) for l in range(1, L + 1) for q in ("W", "b")
-    ]:
-        row = free.row(quantity, layer)
-        if row.ok:  # a failed row keeps the tolerance it broke
-            row.rtol, row.atol = rtol, atol
-        free.compare(quantity, layer, a, b, m, iteration=i)
+    items = [("cost", L, cost_s, cost_f)] + [(q, l, P_s[f"{q}{l}"], P_f[f"{q}{l}"]) for l in range(1, L + 1) for q in ("W", "b")]
+    stats = run.free.compare(items, m, iteration=i, rtol=run.free.rtol * growth, atol=run.free.atol * growth)
+    run.latest["gaps"] = {(q, l): s[0] for (q, l, _, _), s in zip(items, stats)}
     if i in checkpoints:
         gap = max(float(np.max(np.abs(P_s[k] - P_f[k]))) for k in P_s)
         run.drift.append((i, abs(cost_s - cost_f), gap))
 
 
 def _judge_divergence(run: TrainingRun, L: int) -> None:
-    """Non-finite training is reported, not crashed on; only one side diverging is a mismatch."""
+    """Diverging training is reported, not crashed on: both sides diverging agree, one alone is a mismatch.
+
+    Free-running, the two runs may cross into inf a few steps apart (rounding separates their
+    trajectories); if scratch diverged where torch, from the same parameters, did too
+    (lockstep), torch's own run staying finite is no evidence against scratch.
+    """
     s, t = run.nonfinite["scratch"], run.nonfinite["torch"]
     if s is None and t is None:
         return
     for side, at in (("scratch", s), ("torch", t)):
-        run.free.notes.append(f"{side} went non-finite at iteration {at}" if at is not None else f"{side} stayed finite")
-    if (s is None) != (t is None):
+        run.free.notes.append(f"{side} diverged at iteration {at}" if at is not None else f"{side} stayed finite")
+    lockstep_agreed = s is not None and run.lockstep.ok
+    if s is None and t is not None or (s is not None and t is None and not lockstep_agreed):
         row = run.free.row("cost", L)
         row.record(np.inf, np.inf, np.inf, s if s is not None else t)
-        row.hint = ("only scratch went non-finite: a course-literal dAL = -(Y/AL - (1-Y)/(1-AL)) divides by zero "
-                    "once AL rounds to 1; dZ[L] = AL - Y does not") if s is not None else "only torch went non-finite"
+        row.hint = (f"only {'scratch' if s is not None else 'torch'} went non-finite (at iteration {s if s is not None else t}); "
+                    "a course-literal dAL = -(Y/AL - (1-Y)/(1-AL)) divides by zero once AL rounds to 1")
 
 
-def _finite(params: dict) -> bool:
-    return all(np.all(np.isfinite(v)) for v in params.values())
+def _diverged(cost: float, params: dict) -> bool:
+    """Non-finite, or so large (beyond the square root of the dtype's largest number) that the next
+    product overflows: the two sides may cross into inf a step apart, so both count as diverged."""
+    limit = np.sqrt(np.finfo(next(iter(params.values())).dtype).max)
+    return not (abs(cost) < limit and all(np.all(np.abs(v) < limit) for v in params.values()))
+
+
+def _judge_lockstep_divergence(lockstep: CheckResult, i: int, scratch: bool, torch: bool, L: int) -> None:
+    if scratch and torch:
+        lockstep.notes.append(f"both sides diverged at iteration {i}, from the same parameters: they agree")
+        return
+    row = lockstep.row("cost", L)
+    row.record(np.inf, np.inf, np.inf, i)
+    if scratch:
+        row.hint = (f"scratch went non-finite at iteration {i} while torch, from the same parameters, stayed finite; "
+                    "a course-literal dAL = -(Y/AL - (1-Y)/(1-AL)) divides by zero once AL rounds to 1")
+    else:
+        row.hint = f"torch went non-finite at iteration {i} while scratch, from the same parameters, stayed finite"
 
 
 def _is_checkpoint(i: int) -> bool:

@@ -1,7 +1,9 @@
 """Comparing one quantity of the two sides: the differences, the tolerance, the verdict.
 
-A scratch value a agrees with the torch value b when |a - b| <= atol + rtol |b| everywhere
-(torch.testing.assert_close's rule); non-finite values agree only with the same non-finite value.
+A scratch array a agrees with the torch array b when max |a - b| <= atol + rtol max |b|:
+torch.testing.assert_close's rule with the relative part taken over the whole array (so
+entries that cancel to near zero are judged by the scale of the numbers that produced them).
+Non-finite values agree only with the same non-finite value.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import numpy as np
 
 @dataclass
 class Comparison:
-    """The worst agreement of one quantity of one layer, over every point it was compared at."""
+    """The worst agreement of one quantity of one layer, over every point it was compared at.
+
+    max_rel is normwise: max |a - b| / max |b| over the array (see `agreement`).
+    """
 
     check: str  # forward, backward, gradcheck, training
     quantity: str  # Z, A, cost, dW, db, dZ, dA, W, b
@@ -26,7 +31,7 @@ class Comparison:
     ok: bool = True
     iteration: Optional[int] = None  # training: the first iteration that broke the tolerance
     point: Optional[str] = None  # where it was compared: "initial", "kink probe", "lockstep", ...
-    worst: float = 0.0  # the largest |a - b| / (atol + rtol |b|); above 1 breaks the tolerance
+    worst: float = 0.0  # the largest max |a - b| / (atol + rtol max |b|); above 1 breaks the tolerance
     hint: str = ""  # what the numbers suggest, when they fit a classic slip
 
     @property
@@ -38,35 +43,76 @@ class Comparison:
         d["tolerance"] = {"rtol": d.pop("rtol"), "atol": d.pop("atol")}
         return d
 
-    def update(self, a: np.ndarray, b: np.ndarray, iteration: Optional[int] = None) -> bool:
-        """Fold one more pair (scratch a, torch b) into the record; returns whether this pair agrees."""
-        a, b = np.asarray(a), np.asarray(b)
-        if a.shape != b.shape:
-            self.record(np.inf, np.inf, np.inf, iteration)
-            return False
-        diff = np.abs(a - b)
-        bound = self.atol + self.rtol * np.abs(b)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = diff / bound
-        if not np.all(np.isfinite(diff)):
-            same = (a == b) | (np.isnan(a) & np.isnan(b))  # inf == inf; nan where both are nan
-            diff = np.where(same, 0.0, np.inf)
-            ratio = np.where(same, 0.0, np.where(np.isnan(ratio), np.inf, ratio))
-        if diff.size == 0:
-            return True
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rel = np.max(np.where(diff == 0, 0.0, diff / np.abs(b)))
-        return self.record(float(diff.max()), float(rel), float(np.nan_to_num(ratio, nan=np.inf).max()), iteration)
+    def record(self, max_abs: float, max_rel: float, worst: float, iteration: Optional[int] = None,
+               rtol: Optional[float] = None, atol: Optional[float] = None) -> bool:
+        """Fold one comparison's statistics into the row; returns whether that comparison agreed.
 
-    def record(self, max_abs: float, max_rel: float, worst: float, iteration: Optional[int]) -> bool:
+        The row keeps the first iteration, and the tolerance, at which it broke.
+        """
         agrees = worst <= 1.0
         self.max_abs = max(self.max_abs, max_abs)
         self.max_rel = max(self.max_rel, max_rel)
         self.worst = max(self.worst, worst)
-        if not agrees and self.ok:
-            self.ok = False
-            self.iteration = iteration
+        if self.ok:
+            self.rtol = self.rtol if rtol is None else rtol
+            self.atol = self.atol if atol is None else atol
+            if not agrees:
+                self.ok = False
+                self.iteration = iteration
         return agrees
+
+
+def agreement(pairs: list, rtol: float, atol: float, scales: Optional[list] = None) -> list[tuple[float, float, float]]:
+    """(max |a - b|, max |a - b| / scale, max |a - b| / (atol + rtol scale)) for each (a, b) pair.
+
+    The tolerance is normwise: `scale` is the array's largest magnitude max |b|, or the scale
+    of the terms it was summed from when that is larger (`scales`, see `gradient_scales`).
+    An entry that cancels to near zero carries the rounding error of its large terms, which
+    an entrywise rtol |b| would wrongly call a mismatch.
+    All pairs go through one pass over their concatenated values: the training loop
+    compares a dozen small arrays every iteration, and per-array NumPy calls would dominate.
+    """
+    if any(np.shape(a) != np.shape(b) or np.size(a) == 0 for a, b in pairs):
+        return [(np.inf, np.inf, np.inf) if np.shape(a) != np.shape(b) else
+                (0.0, 0.0, 0.0) if np.size(a) == 0 else agreement([(a, b)], rtol, atol, [s])[0]
+                for (a, b), s in zip(pairs, scales or [None] * len(pairs))]
+    a = np.concatenate([np.ravel(a) for a, _ in pairs])
+    b = np.concatenate([np.ravel(b) for _, b in pairs])
+    starts = np.cumsum([0] + [np.size(a) for a, _ in pairs[:-1]])
+    with np.errstate(all="ignore"):  # inf - inf is sorted out below
+        diff = np.abs(a - b)
+        if not np.all(np.isfinite(diff)):
+            same = (a == b) | (np.isnan(a) & np.isnan(b))  # the same inf, or nan on both sides
+            diff = np.where(same, 0.0, np.inf)
+        max_abs = np.maximum.reduceat(diff, starts)
+        scale = np.maximum.reduceat(np.abs(b), starts)
+        if scales is not None:
+            scale = np.maximum(scale, [0.0 if s is None else s for s in scales])
+        rel = np.where(max_abs == 0, 0.0, max_abs / scale)
+        worst = np.where(max_abs == 0, 0.0, max_abs / (atol + rtol * scale))
+    return list(zip(max_abs.tolist(), rel.tolist(), worst.tolist()))
+
+
+def gradient_scales(grads: dict, AL: np.ndarray, Y: np.ndarray, caches, learning_rate: float = 0.0) -> dict:
+    """The magnitude of the terms summed into dW[l] = (1/m) dZ[l] A[l-1]^T and db[l] = (1/m) sum dZ[l].
+
+    Their rounding error scales with these, not with the (possibly cancelled) result. |dZ[l]| is
+    bounded by |dA[l]| (every hidden g' is at most 1 in size) and is A[L] - Y at the output.
+    With a learning rate, the same for the updated W[l] and b[l].
+    """
+    L = len(caches)
+    scales = {}
+    for l in range(1, L + 1):
+        dZ = grads.get(f"dZ{l}", AL - Y if l == L else grads.get(f"dA{l}"))
+        if dZ is None or not np.all(np.isfinite(dZ)):
+            continue
+        A_prev = caches[l - 1][0][0]
+        s_b = float(np.max(np.mean(np.abs(dZ), axis=1)))
+        s_W = s_b * float(np.max(np.abs(A_prev), initial=0.0))
+        scales[("dW", l)], scales[("db", l)] = s_W, s_b
+        if learning_rate:
+            scales[("W", l)], scales[("b", l)] = learning_rate * s_W, learning_rate * s_b
+    return scales
 
 
 def relative_difference_row(row: Comparison, grad: np.ndarray, approx: np.ndarray, floor: float) -> bool:
@@ -76,7 +122,7 @@ def relative_difference_row(row: Comparison, grad: np.ndarray, approx: np.ndarra
     bound = row.rtol * total + floor
     worst = norm / bound if np.isfinite(norm) else np.inf
     max_abs = float(np.max(np.abs(grad - approx))) if grad.size else 0.0
-    return row.record(max_abs, norm / total if total else 0.0, worst, None)
+    return row.record(max_abs, norm / total if total else 0.0, worst)
 
 
 def diagnose(a: np.ndarray, b: np.ndarray, m: int) -> str:

@@ -67,15 +67,19 @@ def read_file(path: str, arch: tuple[int, ...]):
 
 def _read_npz(path: str):
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [k for k in ("X", "Y") if k not in archive.files]
-            if missing:
-                raise UsageError(f"--data {path} has no array named {' or '.join(missing)} (it has: {', '.join(archive.files) or 'nothing'})")
-            X, Y = archive["X"], archive["Y"]
+        with open(path, "rb") as f:
+            if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # a .npz is a zip archive
+                raise UsageError(f"--data {path} is not a readable .npz file (it is not a zip archive of arrays)")
+            f.seek(0)
+            with np.load(f, allow_pickle=False) as archive:
+                missing = [k for k in ("X", "Y") if k not in archive.files]
+                if missing:
+                    raise UsageError(f"--data {path} has no array named {' or '.join(missing)} (it has: {', '.join(archive.files) or 'nothing'})")
+                X, Y = archive["X"], archive["Y"]
     except UsageError:
         raise
     except ValueError as error:
-        if "pickle" in str(error).lower():
+        if "allow_pickle" in str(error):
             raise UsageError(f"--data {path} holds object arrays, which are not loaded (allow_pickle=False); save plain numeric arrays") from None
         raise UsageError(f"--data {path} is not a readable .npz file ({error})") from None
     except (OSError, zipfile.BadZipFile, EOFError) as error:
@@ -92,21 +96,22 @@ def _read_csv(path: str, arch: tuple[int, ...]):
     n_x, n_y = arch[0], arch[-1]
     try:
         with open(path, newline="", encoding="utf-8") as f:
-            rows = [row for row in csv.reader(f) if row and any(cell.strip() for cell in row)]
+            lines = [(number, row) for number, row in enumerate(csv.reader(f), start=1)
+                     if row and any(cell.strip() for cell in row)]
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise UsageError(f"--data {path} is not a readable CSV file ({type(error).__name__}: {error})") from None
-    if rows and not _is_number(rows[0][0]):
-        rows = rows[1:]  # a header line
-    if not rows:
+    if lines and not any(_is_number(cell) for cell in lines[0][1]):
+        lines = lines[1:]  # a header line: names, no numbers
+    if not lines:
         raise UsageError(f"--data {path} has no data rows")
     values = []
-    for number, row in enumerate(rows, start=1):
+    for number, row in lines:
         if len(row) != n_x + n_y:
-            raise UsageError(f"--data {path}: row {number} has {len(row)} columns, expected {n_x + n_y} ({n_x} features + {n_y} labels for --arch {','.join(map(str, arch))})")
+            raise UsageError(f"--data {path}: line {number} has {len(row)} columns, expected {n_x + n_y} ({n_x} features + {n_y} labels for --arch {','.join(map(str, arch))})")
         try:
             values.append([float(cell) for cell in row])
         except ValueError:
-            raise UsageError(f"--data {path}: row {number} has a value that is not a number: {row}") from None
+            raise UsageError(f"--data {path}: line {number} has a value that is not a number: {','.join(row)}") from None
     table = np.array(values).T  # (n_x + n_y, m): examples become columns
     return table[:n_x], table[n_x:]
 

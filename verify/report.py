@@ -97,6 +97,26 @@ class Report:
         lines += self._summary_lines(rtol, atol)
         return "\n".join(lines)
 
+    def to_markdown(self) -> str:
+        """The report for TensorBoard's text tab: the verdict, the first divergence, one table per check."""
+        first = self.first_divergence()
+        lines = [f"## Verdict: {self.verdict.upper()}", ""]
+        if first is not None:
+            lines += ["**First divergence:** " + _describe(first).replace("\n  hint:", " *hint:*"), ""]
+        for check in self.checks:
+            lines += [f"### {TITLES.get(check.name, check.name)}: {'ok' if check.ok else 'FAIL'}", ""]
+            if check.skipped:
+                lines += [f"not run: {check.skipped}", ""]
+            if check.error is not None:
+                lines += [f"error: `{check.error}`", ""]
+            if check.rows:
+                lines += ["| quantity | layer | max abs | max rel | rtol | atol | ok |", "|---|---|---|---|---|---|---|"]
+                lines += [f"| {r.quantity} | {r.layer} | {_num(r.max_abs, 1)} | {_num(r.max_rel, 1)} | {r.rtol:.2g} | {r.atol:.2g} | "
+                          f"{'ok' if r.ok else '**FAIL**'} |" for r in check.rows.values()]
+                lines.append("")
+        lines += [line for line in self._summary_lines(*self.config.tolerances) if not line.startswith(("VERDICT", "first"))]
+        return "\n".join(lines)
+
     def _summary_lines(self, rtol: float, atol: float) -> list[str]:
         lines = []
         if self.final:

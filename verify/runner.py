@@ -31,7 +31,7 @@ def run(config: Config, implementation=None) -> Report:
     X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype)
     params = initial_parameters(config)
     impl = CourseImplementation(implementation or scratch, config.activations, config.loss)
-    log = _open_log(config)
+    log = _open_log(config, X, Y)
     report = Report(config, examples=X.shape[1], checks=[], run_dir=log.run_dir if log else None)
     try:
         _run_checks(config, impl, X, Y, params, device, report, log, started)
@@ -73,6 +73,9 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
     report.nonfinite = dict(training.nonfinite)
     report.drift = training.drift
     report.final = _final(impl, X, Y, training.scratch_params, model_free, config)
+    if log is not None:
+        log.finish(report, {"scratch": lambda grid: impl.forward(grid, training.scratch_params)[0],
+                            "torch": lambda grid: torch_ref.output(model_free, grid)})
 
 
 def initial_parameters(config: Config) -> dict:
@@ -128,13 +131,13 @@ def _prepare_device(config: Config):
     return device
 
 
-def _open_log(config: Config):
+def _open_log(config: Config, X, Y):
     if not config.tensorboard:
         return None
     from .tblog import TensorBoardLog, experiment_name, make_run_dir
 
     run_dir = make_run_dir(config.logdir, experiment_name(config.arch, config.activations, config.name))
-    return TensorBoardLog(run_dir)
+    return TensorBoardLog(run_dir, config, X, Y)
 
 
 def _check_memory(config: Config) -> None:

@@ -1,28 +1,38 @@
-"""TensorBoard logging: one experiment per run, runs/<name>/{scratch,torch,diff}, same tags on both sides.
+"""TensorBoard logging: one experiment per run, runs/<name>/{scratch,torch,diff}.
 
-TensorBoard (and its writer) is imported only when logging is on.
+scratch/ and torch/ log the same tags, so each TensorBoard chart draws both curves; diff/
+logs their (tiny) differences under tags of its own. TensorBoard is imported only here,
+and only when logging is on.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import time
 from typing import Optional
 
-from .errors import UsageError
+import numpy as np
+
+from .errors import ImplementationError, UsageError
+from .pictures import decision_boundary
+
+SIDES = ("scratch", "torch", "diff")
+DETAIL_POINTS = 100  # accuracy, norms and the margin chart: about this many points per curve
+HISTOGRAM_POINTS = 10
+GAP_FLOOR = 1e-20  # log10 of an exact zero gap is drawn as -20
 
 
 def experiment_name(arch, activations, name: Optional[str]) -> str:
-    """`--name` made safe for one folder, or time + architecture + activations."""
+    """`--name` made safe as one folder name, or date_time_arch_activations."""
     if name is None:
         return "{}_{}_{}".format(time.strftime("%Y-%m-%d_%H%M%S"), "-".join(map(str, arch)), "-".join(dict.fromkeys(activations)))
-    safe = re.sub(r"[^A-Za-z0-9._=+-]+", "_", name).strip("._") or "run"
-    return safe
+    return re.sub(r"[^A-Za-z0-9._=+-]+", "_", name).strip("._") or "run"
 
 
 def make_run_dir(logdir: str, name: str) -> str:
-    """A new folder under logdir; a taken name gets a suffix (-2, -3, ...), so nothing is appended to or overwritten."""
+    """A new folder under logdir; a taken name gets a suffix (-2, -3, ...), so no run is appended to."""
     try:
         os.makedirs(logdir, exist_ok=True)
     except OSError as error:
@@ -42,25 +52,134 @@ def make_run_dir(logdir: str, name: str) -> str:
 
 
 class TensorBoardLog:
-    """Writers for the scratch, torch and diff runs of one experiment."""
+    """The writers of one experiment and what goes into them."""
 
-    def __init__(self, run_dir: str):
+    def __init__(self, run_dir: str, config, X: np.ndarray, Y: np.ndarray):
+        from tensorboard.compat.proto.summary_pb2 import Summary
         from torch.utils.tensorboard import SummaryWriter
 
+        self._Summary = Summary
         self.run_dir = run_dir
-        self.writers = {side: SummaryWriter(log_dir=os.path.join(run_dir, side)) for side in ("scratch", "torch", "diff")}
+        self.config = config
+        self.X, self.Y = X, Y
+        self.L = config.L
+        self.classification = config.activations[-1] != "linear"
+        # A large queue: the writer thread computes each record's CRC in Python, and a full
+        # queue (the default holds 10) would make training wait for it.
+        self.writers = {side: SummaryWriter(os.path.join(run_dir, side), max_queue=100_000, flush_secs=10)
+                        for side in SIDES}
+        self.detail_every = max(1, math.ceil(config.iterations / DETAIL_POINTS))
+        self.histogram_every = max(1, math.ceil(config.iterations / HISTOGRAM_POINTS))
+
+    def scalars(self, side: str, step: int, values: dict) -> None:
+        """Several scalars in one event: one record (and one CRC) instead of one per value."""
+        summary = self._Summary(value=[self._Summary.Value(tag=t, simple_value=float(v)) for t, v in values.items()])
+        self.writers[side].file_writer.add_summary(summary, step)
 
     def iteration(self, i: int, training) -> None:
-        """Both sides' cost at iteration i (a side that went non-finite stops logging)."""
+        """What one training iteration adds: costs and gaps every time, details and histograms now and then."""
+        latest = training.latest
         s = training.scratch_costs[i] if i < len(training.scratch_costs) else None
         t = training.torch_costs[i] if i < len(training.torch_costs) else None
         if s is not None:
-            self.writers["scratch"].add_scalar("cost", s, i)
+            self.scalars("scratch", i, {"cost": s})
         if t is not None:
-            self.writers["torch"].add_scalar("cost", t, i)
-        if s is not None and t is not None:
-            self.writers["diff"].add_scalar("cost_abs_diff", abs(s - t), i)
+            self.scalars("torch", i, {"cost": t})
+        if s is None or t is None or "gaps" not in latest:
+            return
+        gaps = {f"param_gap_log10/layer{l}": _log10(max(latest["gaps"][("W", l)], latest["gaps"][("b", l)]))
+                for l in range(1, self.L + 1)}
+        diff = {"cost_gap_log10": _log10(abs(s - t)), **gaps}
+        last = i == self.config.iterations - 1
+        if i % self.detail_every == 0 or last:
+            row = training.free.row("cost", self.L)
+            bound = row.atol + row.rtol * abs(t)  # the free-running tolerance at this step
+            diff.update({"cost_gap/signed": s - t, "cost_gap/lower": -bound, "cost_gap/upper": bound})
+            self._details(i, training)
+        self.scalars("diff", i, diff)
+        if i % self.histogram_every == 0 or last:
+            self._histograms(i, training)
+
+    def _details(self, i: int, training) -> None:
+        import torch_ref
+
+        latest, trainer = training.latest, training.free_trainer
+        sides = {
+            "scratch": (latest["scratch_AL"], latest["scratch_grads"], latest["scratch_before"], latest["scratch_after"]),
+            "torch": (trainer.output(), torch_ref.gradients(trainer.model), latest["torch_before"], latest["torch_after"]),
+        }
+        for side, (AL, grads, before, after) in sides.items():
+            values = {"accuracy": _accuracy(AL, self.Y, self.config.activations[-1])} if self.classification else {
+                "squared_error": float(np.sum((AL - self.Y) ** 2) / self.Y.shape[1])}
+            for l in range(1, self.L + 1):
+                values[f"norm/W{l}"] = np.linalg.norm(after[f"W{l}"])
+                values[f"norm/dW{l}"] = np.linalg.norm(grads[f"dW{l}"])
+                values[f"norm/update{l}"] = np.linalg.norm(after[f"W{l}"] - before[f"W{l}"])
+            self.scalars(side, i, values)
+
+    def _histograms(self, i: int, training) -> None:
+        import torch_ref
+
+        latest = training.latest
+        sides = {"scratch": (latest["scratch_after"], latest["scratch_grads"]),
+                 "torch": (latest["torch_after"], torch_ref.gradients(training.free_trainer.model))}
+        for side, (params, grads) in sides.items():
+            writer = self.writers[side]
+            for l in range(1, self.L + 1):
+                writer.add_histogram(f"weights/W{l}", params[f"W{l}"], i)
+                writer.add_histogram(f"weights/b{l}", params[f"b{l}"], i)
+                writer.add_histogram(f"gradients/dW{l}", grads[f"dW{l}"], i)
+
+    def finish(self, report, predict: dict) -> None:
+        """After the run: hparams and final metrics, the report as text, the layout, decision boundaries."""
+        from torch.utils.tensorboard.summary import hparams
+
+        c = self.config
+        step = max(c.iterations - 1, 0)
+        for side in ("scratch", "torch"):
+            final = report.final.get(side) or {}
+            metrics = {"final/cost": _finite_or_nan(final.get("cost")), "final/verdict": 1.0 if report.ok else 0.0}
+            if self.classification:
+                metrics["final/accuracy"] = _finite_or_nan(final.get("accuracy"))
+            settings = {"side": side, "arch": "-".join(map(str, c.arch)), "activations": ",".join(c.activations),
+                        "loss": c.loss, "init": c.init, "lr": float(c.learning_rate), "iterations": int(c.iterations),
+                        "dtype": c.dtype, "seed": int(c.seed), "examples": int(report.examples)}
+            # Only the session summaries, written into this run's own file: add_hparams would
+            # open a stray timestamped run folder, and several experiments' tables would clash.
+            _, start, end = hparams(settings, metrics)
+            writer = self.writers[side]
+            writer.file_writer.add_summary(start)
+            writer.file_writer.add_summary(end)
+            self.scalars(side, step, metrics)
+            if side in predict and self.X.shape[0] == 2 and self.classification:
+                try:
+                    image = decision_boundary(self.X, self.Y, predict[side])
+                except ImplementationError:  # already reported by the checks; no picture then
+                    image = None
+                if image is not None:
+                    writer.add_image("decision_boundary", image, step, dataformats="HWC")
+        diff = self.writers["diff"]
+        diff.add_text("report", report.to_markdown(), step)
+        diff.add_custom_scalars({"verify": {
+            "cost: scratch and torch": ["Multiline", [r"^cost$"]],
+            "cost gap (scratch - torch) within the free-running tolerance": ["Margin", ["cost_gap/signed", "cost_gap/lower", "cost_gap/upper"]],
+            "largest parameter gap per layer (log10)": ["Multiline", [r"^param_gap_log10/"]],
+        }})
 
     def close(self) -> None:
         for writer in self.writers.values():
             writer.close()
+
+
+def _log10(gap: float) -> float:
+    return math.log10(max(gap, GAP_FLOOR)) if math.isfinite(gap) else float("inf")
+
+
+def _finite_or_nan(x) -> float:
+    return float(x) if x is not None and math.isfinite(x) else float("nan")
+
+
+def _accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> float:
+    if output == "softmax":
+        return float(np.mean(np.argmax(AL, axis=0) == np.argmax(Y, axis=0)))
+    return float(np.mean(np.all((AL > 0.5) == (Y > 0.5), axis=0)))

@@ -86,3 +86,43 @@ def test_float32_in_float32_out(output, loss):
     out64 = forward_backward(from_params(params64, acts), X64, Y64, loss)
     for key, value in out.items():
         np.testing.assert_allclose(value, out64[key], rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_trainer_steps_exactly_like_torch_optim_sgd(dtype):
+    """Trainer calls torch.optim's SGD update function directly; it must equal the optimizer class."""
+    import torch
+
+    from torch_ref import Trainer, from_params, to_params
+    from torch_ref.layout import data_rows
+    from torch_ref.losses import get_loss
+
+    params = random_params([3, 5, 2], dtype, seed=4)
+    X, Y = random_data(3, 2, 6, "softmax", dtype)
+    ours = from_params(params, ["tanh", "softmax"])
+    theirs = from_params(params, ["tanh", "softmax"])
+    trainer = Trainer(ours, X, Y, loss="ce", learning_rate=0.3)
+    optimizer = torch.optim.SGD(theirs.parameters(), lr=0.3)
+    x, y = data_rows(theirs, X, Y)
+    loss_fn = get_loss("ce", "softmax")
+    for _ in range(3):
+        cost = trainer.step()
+        optimizer.zero_grad()
+        z = theirs(x)
+        expected = loss_fn(z, theirs.output_activation(z), y)
+        expected.backward()
+        optimizer.step()
+        assert cost == expected.item()
+    for key, value in to_params(theirs).items():
+        np.testing.assert_array_equal(to_params(ours)[key], value)
+
+
+@pytest.mark.parametrize("output_name, loss", OUTPUT_PAIRS)
+def test_output_is_forward_backwards_AL_without_gradients(output_name, loss):
+    from torch_ref import output
+
+    params, acts, X, Y = setup(output_name)
+    model = from_params(params, acts)
+    AL = output(model, X)
+    np.testing.assert_array_equal(AL, forward_backward(model, X, Y, loss)[f"A{len(acts)}"])
+    assert AL.shape == Y.shape
