@@ -95,6 +95,20 @@ def compare_at_point(impl: CourseImplementation, model, X, Y, params, point: str
         keys = [("dZ", l), ("dW", l), ("db", l), ("dA", l - 1)]
         items += [(q, k, grads[f"{q}{k}"], ref[f"{q}{k}"]) for q, k in keys if f"{q}{k}" in grads]
     backward.compare(items, m, point=point, scales=gradient_scales(grads, AL, Y, caches))
+    _hint_activation_derivative(backward, impl.activations)
+
+
+def _hint_activation_derivative(backward: CheckResult, activations: list) -> None:
+    """When dA[l] agrees but what follows from it in layer l does not, name g'[l] as the suspect."""
+    first = next((r for r in backward.rows.values() if not r.ok), None)
+    L = len(activations)
+    if first is None or first.hint or first.quantity not in ("dZ", "dW", "db") or first.layer == L:
+        return
+    dA = backward.rows.get(("dA", first.layer))
+    if dA is not None and dA.ok:
+        name = activations[first.layer - 1]
+        first.hint = (f"dA{first.layer} agrees but {first.label} does not: the step between them is "
+                      f"dZ{first.layer} = dA{first.layer} * g'(Z{first.layer}); check the derivative of {name}")
 
 
 def kink_probe(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:
@@ -161,6 +175,7 @@ class TrainingRun:
     interrupted_at: Optional[int] = None  # Ctrl-C: the iteration that did not finish
     latest: dict = field(default_factory=dict)  # the last iteration's arrays, for the logs (references)
     free_trainer: Optional[object] = None  # torch's own run, for the logs
+    label: str = "scratch"  # the implementation under test, as the notes name it
 
 
 def train_and_compare(impl: CourseImplementation, X, Y, params, model_lockstep, model_free,
@@ -168,7 +183,7 @@ def train_and_compare(impl: CourseImplementation, X, Y, params, model_lockstep, 
                       on_iteration: Optional[Callable] = None) -> TrainingRun:
     """Both sides train; lockstep compares each step from shared parameters, free-running each side's own run."""
     run = TrainingRun(CheckResult("lockstep", "training", rtol, atol),
-                      CheckResult("free-running", "training", rtol, atol))
+                      CheckResult("free-running", "training", rtol, atol), label=impl.label)
     lockstep_trainer = torch_ref.Trainer(model_lockstep, X, Y, impl.loss, learning_rate)
     free_trainer = run.free_trainer = torch_ref.Trainer(model_free, X, Y, impl.loss, learning_rate)
     run.scratch_params = params
@@ -209,7 +224,7 @@ def _train_loop(run: TrainingRun, impl, X, Y, params, model_lockstep, lockstep_t
                 # No elementwise verdict on overflowing numbers: whether both sides blew up
                 # at this step from the same parameters is the verdict.
                 run.nonfinite["scratch"] = i if scratch_diverged else None
-                _judge_lockstep_divergence(run.lockstep, i, scratch_diverged, torch_diverged, L)
+                _judge_lockstep_divergence(run.lockstep, i, scratch_diverged, torch_diverged, L, impl.label)
                 if not scratch_diverged:
                     P = run.scratch_params = P_next
             else:
@@ -255,13 +270,13 @@ def _judge_divergence(run: TrainingRun, L: int) -> None:
     s, t = run.nonfinite["scratch"], run.nonfinite["torch"]
     if s is None and t is None:
         return
-    for side, at in (("scratch", s), ("torch", t)):
+    for side, at in ((run.label, s), ("torch", t)):
         run.free.notes.append(f"{side} diverged at iteration {at}" if at is not None else f"{side} stayed finite")
     lockstep_agreed = s is not None and run.lockstep.ok
     if s is None and t is not None or (s is not None and t is None and not lockstep_agreed):
         row = run.free.row("cost", L)
         row.record(np.inf, np.inf, np.inf, s if s is not None else t)
-        row.hint = (f"only {'scratch' if s is not None else 'torch'} went non-finite (at iteration {s if s is not None else t}); "
+        row.hint = (f"only {run.label if s is not None else 'torch'} went non-finite (at iteration {s if s is not None else t}); "
                     "a course-literal dAL = -(Y/AL - (1-Y)/(1-AL)) divides by zero once AL rounds to 1")
 
 
@@ -272,17 +287,17 @@ def _diverged(cost: float, params: dict) -> bool:
     return not (abs(cost) < limit and all(np.all(np.abs(v) < limit) for v in params.values()))
 
 
-def _judge_lockstep_divergence(lockstep: CheckResult, i: int, scratch: bool, torch: bool, L: int) -> None:
+def _judge_lockstep_divergence(lockstep: CheckResult, i: int, scratch: bool, torch: bool, L: int, label: str) -> None:
     if scratch and torch:
         lockstep.notes.append(f"both sides diverged at iteration {i}, from the same parameters: they agree")
         return
     row = lockstep.row("cost", L)
     row.record(np.inf, np.inf, np.inf, i)
     if scratch:
-        row.hint = (f"scratch went non-finite at iteration {i} while torch, from the same parameters, stayed finite; "
+        row.hint = (f"{label} went non-finite at iteration {i} while torch, from the same parameters, stayed finite; "
                     "a course-literal dAL = -(Y/AL - (1-Y)/(1-AL)) divides by zero once AL rounds to 1")
     else:
-        row.hint = f"torch went non-finite at iteration {i} while scratch, from the same parameters, stayed finite"
+        row.hint = f"torch went non-finite at iteration {i} while {label}, from the same parameters, stayed finite"
 
 
 def _is_checkpoint(i: int) -> bool:

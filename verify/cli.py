@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from .config import DEFAULT_TOLERANCES, DTYPES, INITS, NAMED_DATA, Config
+from .config import DEFAULT_TOLERANCES, DTYPES, NAMED_DATA, Config
 from .errors import UsageError
 
 EXAMPLES = """examples:
@@ -20,6 +20,7 @@ EXAMPLES = """examples:
   python -m verify --arch 2,4,1 --activations tanh,sigmoid --data flower --iterations 2000 --lr 1.2
   python -m verify --arch 4,8,3 --activations relu,softmax --dtype float32 --json report.json
   python -m verify --arch 1,8,1 --activations relu,linear --data house --no-tensorboard
+  python -m verify --arch 3,4,4,1 --impl examples/broken_network.py
 """
 
 
@@ -32,9 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m verify", description="Verify the hand-derived NumPy network (scratch/) against its torch.nn twin: forward, backward, finite differences and training.",
                 epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", required=True, help="layer sizes n0,n1,...,nL, e.g. 3,4,4,1 (required)")
+    p.add_argument("--impl", metavar="PATH_OR_MODULE", default=None, help="verify your own implementation instead of scratch/: a .py file or an importable module with the course's L_model_forward, compute_cost, L_model_backward, update_parameters (default: scratch)")
     p.add_argument("--activations", default=None, help="L comma-separated names from sigmoid, tanh, relu, leaky_relu, linear, softmax (output only) (default: relu for hidden layers, sigmoid for the output)")
     p.add_argument("--loss", default=None, help="bce, mse or ce (default: from the output activation: sigmoid->bce, linear->mse, softmax->ce)")
-    p.add_argument("--init", default="he", help=f"initial weights: {', '.join(INITS)} (torch = torch's own nn.Linear init, exported to both) (default: he)")
+    p.add_argument("--init", default="he", help="initial weights: he, xavier, random, zeros, torch (torch's own nn.Linear init, exported to both), impl (--impl's own initialize_parameters_deep) (default: he)")
     p.add_argument("--seed", type=_int("--seed"), default=0, help="one seed reproduces the whole run (default: 0)")
     p.add_argument("--data", default="auto", help=f"{', '.join(NAMED_DATA)}, or a .npz file with X (n0, m) and Y (nL, m), or a .csv file with one example per row, features then labels (default: auto, labels from a random teacher network that fits --arch)")
     p.add_argument("--examples", type=_int("--examples"), default=None, help="number of examples m (default: 200; 400 for flower, moons, xor; a whole file)")
@@ -62,7 +64,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         loss=args.loss, init=args.init, seed=args.seed, data=args.data, examples=args.examples,
         iterations=args.iterations, learning_rate=args.lr, dtype=args.dtype, device=args.device,
         rtol=args.rtol, atol=args.atol, gradcheck=not args.no_gradcheck, tensorboard=not args.no_tensorboard,
-        logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=not args.quiet,
+        logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=not args.quiet, impl=args.impl,
     )
 
 

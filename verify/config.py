@@ -10,7 +10,7 @@ from typing import Optional
 from .errors import UsageError
 
 DTYPES = ("float64", "float32")
-INITS = ("he", "xavier", "random", "zeros", "torch")
+INITS = ("he", "xavier", "random", "zeros", "torch", "impl")
 NAMED_DATA = ("auto", "flower", "moons", "xor", "house")
 
 # Per-dtype (rtol, atol): torch.testing.assert_close's defaults, the reference point for "equal".
@@ -45,6 +45,7 @@ class Config:
     name: Optional[str] = None  # None: a unique name from the time and the architecture
     allow_tf32: bool = False
     progress: bool = True  # progress lines on stderr for runs longer than a couple of seconds
+    impl: Optional[str] = None  # a learner's module (a .py path or a module name); None: scratch
 
     @property
     def L(self) -> int:
@@ -89,6 +90,8 @@ def validate(config: Config, activation_names, loss_for_output: dict) -> Config:
 
     if config.init not in INITS:
         raise UsageError(f"unknown --init {config.init!r}; choose from {', '.join(INITS)}")
+    if config.init == "impl" and config.impl is None:
+        raise UsageError("--init impl takes the initial weights from --impl's initialize_parameters_deep; give --impl too")
     if config.dtype not in DTYPES:
         raise UsageError(f"unknown --dtype {config.dtype!r}; choose from {', '.join(DTYPES)}")
     if not _is_finite_number(config.learning_rate) or config.learning_rate <= 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 from typing import Optional
 
@@ -11,20 +12,25 @@ class UsageError(Exception):
 
 
 class ImplementationError(Exception):
-    """The implementation under test raised inside one of its own functions: a failed check."""
+    """The implementation under test raised, or returned something unusable: a failed check.
 
-    def __init__(self, function: str, error: BaseException, package_dir: Optional[str] = None):
+    `trace` holds the traceback lines inside the implementation's own source (a file, or a
+    package folder), innermost last: the lines a learner needs, none of the verifier's.
+    """
+
+    def __init__(self, function: str, error: BaseException, source: Optional[str] = None):
         self.function = function
         self.error = error
-        self.where = _innermost_frame(error, package_dir)
-        super().__init__(f"{function} raised {type(error).__name__}: {error}" + (f" ({self.where})" if self.where else ""))
+        self.trace = _own_frames(error, source)
+        where = f" ({self.trace[-1].split(',  ')[0].strip()})" if self.trace else ""
+        super().__init__(f"{function} raised {type(error).__name__}: {error}{where}" if error.__traceback__
+                         else f"{function}: {error}")
 
 
-def _innermost_frame(error: BaseException, package_dir: Optional[str]) -> str:
-    """'file:line in function' of the deepest traceback frame inside `package_dir` (or the deepest at all)."""
-    frames = traceback.extract_tb(error.__traceback__)
-    inside = [f for f in frames if package_dir is None or f.filename.startswith(package_dir)]
-    if not inside:
-        return ""
-    frame = inside[-1]
-    return f"{frame.filename}:{frame.lineno} in {frame.name}"
+def _own_frames(error: BaseException, source: Optional[str]) -> list[str]:
+    """'File, line N, in f:  code' for each traceback frame inside `source`."""
+    if error.__traceback__ is None or source is None:
+        return []
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if os.path.abspath(f.filename) == source or os.path.abspath(f.filename).startswith(source + os.sep)]
+    return [f"{os.path.relpath(f.filename)}:{f.lineno} in {f.name},  {(f.line or '').strip()}" for f in frames]

@@ -1,34 +1,96 @@
 """The implementation under test, seen through the course's API.
 
-The verifier never calls scratch's functions directly: it looks each one up on the module
-at call time (so a fault patched into the module is what gets verified), checks what it
-returns, and turns anything it raises into an ImplementationError, a failed check.
+The built-in one is scratch; `--impl` loads a learner's own module. Either way the verifier
+looks each function up on the module at call time (so a fault patched into the module is
+what gets verified), checks what it returns, and turns anything it raises into an
+ImplementationError: a failed check, reported with the implementation's own traceback lines.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import inspect
 import os
+import sys
 from types import ModuleType
 from typing import Sequence
 
 import numpy as np
 
-from .errors import ImplementationError
+from .errors import ImplementationError, UsageError
+
+COURSE_ACTIVATIONS = "relu hidden layers and a sigmoid output"
+REQUIRED = {
+    "L_model_forward": "L_model_forward(X, parameters[, activations]) -> (AL, caches)",
+    "compute_cost": "compute_cost(AL, Y[, loss]) -> cost",
+    "L_model_backward": "L_model_backward(AL, Y, caches[, activations, loss]) -> grads",
+    "update_parameters": "update_parameters(parameters, grads, learning_rate) -> parameters",
+}
+INITIALIZER = "initialize_parameters_deep(layer_dims) -> parameters"
+
+
+def load_module(spec: str) -> ModuleType:
+    """The module named by --impl: a path to a .py file, or an importable module name."""
+    try:
+        if spec.endswith(".py") or os.sep in spec:
+            if not os.path.isfile(spec):
+                raise UsageError(f"--impl {spec}: no such file")
+            name = "_impl_" + os.path.splitext(os.path.basename(spec))[0]
+            module_spec = importlib.util.spec_from_file_location(name, os.path.abspath(spec))
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[name] = module  # dataclasses and pickling look modules up here
+            module_spec.loader.exec_module(module)
+            return module
+        return importlib.import_module(spec)
+    except UsageError:
+        raise
+    except ModuleNotFoundError as error:
+        raise UsageError(f"--impl {spec}: cannot import it ({error})") from None
+    except BaseException as error:  # anything the module does at import time is its own problem
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        line = next((f" at line {f.lineno}" for f in reversed(inspect.trace()) if f.filename.endswith(os.path.basename(spec))), "")
+        raise UsageError(f"--impl {spec}: importing it raised {type(error).__name__}{line}: {error}") from None
 
 
 class CourseImplementation:
-    """A module with initialize_parameters_deep, L_model_forward, compute_cost, L_model_backward, update_parameters."""
+    """A module with the course's L_model_forward, compute_cost, L_model_backward, update_parameters."""
 
-    def __init__(self, module: ModuleType, activations: Sequence[str], loss: str):
+    def __init__(self, module: ModuleType, activations: Sequence[str], loss: str, label: str = "scratch"):
         self.module = module
-        self.name = module.__name__
+        self.label = label
         self.activations = list(activations)
         self.loss = loss
         self.L = len(self.activations)
-        path = getattr(module, "__file__", None) or ""
-        self.source_dir = os.path.dirname(os.path.abspath(path)) if path else None
-        self.cost_takes_ZL = _accepts(module.compute_cost, "ZL")  # scratch's does: exact costs at saturation
+        path = os.path.abspath(getattr(module, "__file__", None) or "")
+        # the lines worth showing a user: those of their own file (or of the scratch package)
+        self.source = os.path.dirname(path) if os.path.basename(path) == "__init__.py" else path
+        self._check_contract()
+
+    def _check_contract(self) -> None:
+        """Which calling convention each function takes; UsageError when one cannot do what was asked."""
+        for name, expected in REQUIRED.items():
+            if not callable(getattr(self.module, name, None)):
+                raise UsageError(f"{self.label} has no function {name}; expected {expected}")
+        course = self.activations == ["relu"] * (self.L - 1) + ["sigmoid"]
+        self.forward_takes_activations = _binds(self.module.L_model_forward, 3)
+        if not self.forward_takes_activations:
+            _require(_binds(self.module.L_model_forward, 2), "L_model_forward", REQUIRED["L_model_forward"])
+            _require(course, "L_model_forward", f"its signature L_model_forward(X, parameters) computes {COURSE_ACTIVATIONS}; "
+                     f"--activations {','.join(self.activations)} needs L_model_forward(X, parameters, activations)")
+        self.backward_takes_activations = _binds(self.module.L_model_backward, 5)
+        if not self.backward_takes_activations:
+            _require(_binds(self.module.L_model_backward, 3), "L_model_backward", REQUIRED["L_model_backward"])
+            _require(course, "L_model_backward", f"its signature L_model_backward(AL, Y, caches) backpropagates {COURSE_ACTIVATIONS}; "
+                     f"--activations {','.join(self.activations)} needs L_model_backward(AL, Y, caches, activations, loss)")
+        self.cost_takes_loss = _binds(self.module.compute_cost, 3)
+        if not self.cost_takes_loss:
+            _require(_binds(self.module.compute_cost, 2), "compute_cost", REQUIRED["compute_cost"])
+            _require(self.loss == "bce", "compute_cost", f"compute_cost(AL, Y) computes the cross-entropy of a sigmoid output; "
+                     f"--loss {self.loss} needs compute_cost(AL, Y, loss)")
+        self.cost_takes_ZL = _accepts(self.module.compute_cost, "ZL")  # scratch's does: exact at saturation
+        _require(_binds(self.module.update_parameters, 3), "update_parameters", REQUIRED["update_parameters"])
 
     def _call(self, function: str, *args, **kwargs):
         try:
@@ -37,37 +99,58 @@ class CourseImplementation:
             with np.errstate(all="ignore"):
                 return getattr(self.module, function)(*args, **kwargs)
         except Exception as error:  # anything raised inside the implementation is its fault
-            raise ImplementationError(function, error, self.source_dir) from error
+            raise ImplementationError(function, error, self.source) from error
 
     def _expect(self, ok: bool, function: str, message: str) -> None:
         if not ok:
             raise ImplementationError(function, ValueError(message))
 
+    def initialize(self, layer_dims: Sequence[int]) -> dict:
+        """--init impl: the implementation's own initialize_parameters_deep(layer_dims), shapes checked."""
+        if not callable(getattr(self.module, "initialize_parameters_deep", None)):
+            raise UsageError(f"--init impl: {self.label} has no function {INITIALIZER}")
+        params = self._call("initialize_parameters_deep", list(layer_dims))
+        self._expect(isinstance(params, dict), "initialize_parameters_deep", f"expected a dict, got {_describe(params)}")
+        for l in range(1, len(layer_dims)):
+            for key, shape in ((f"W{l}", (layer_dims[l], layer_dims[l - 1])), (f"b{l}", (layer_dims[l], 1))):
+                value = params.get(key)
+                self._expect(isinstance(value, np.ndarray) and value.shape == shape, "initialize_parameters_deep",
+                             f"{key} should be an array of shape {shape}, got {_describe(value)}")
+        return params
+
     def forward(self, X: np.ndarray, parameters: dict):
         """(AL, caches) from L_model_forward, with the caches' course structure checked."""
-        result = self._call("L_model_forward", X, parameters, self.activations)
-        self._expect(isinstance(result, tuple) and len(result) == 2, "L_model_forward", "expected (AL, caches)")
+        args = (X, parameters, self.activations) if self.forward_takes_activations else (X, parameters)
+        result = self._call("L_model_forward", *args)
+        self._expect(isinstance(result, tuple) and len(result) == 2, "L_model_forward",
+                     f"expected (AL, caches), got {_describe(result)}")
         AL, caches = result
-        n_L, m = parameters[f"W{self.L}"].shape[0], X.shape[1]
+        m = X.shape[1]
+        n_L = parameters[f"W{self.L}"].shape[0]
         self._expect(isinstance(AL, np.ndarray) and AL.shape == (n_L, m), "L_model_forward",
                      f"AL should be an array of shape {(n_L, m)}, got {_describe(AL)}")
         self._expect(isinstance(caches, (list, tuple)) and len(caches) == self.L, "L_model_forward",
                      f"expected {self.L} caches, one per layer, got {_describe(caches)}")
+        for l, cache in enumerate(caches, start=1):
+            shape = (parameters[f"W{l}"].shape[0], m)
+            ok = (isinstance(cache, tuple) and len(cache) == 2 and isinstance(cache[0], tuple) and len(cache[0]) == 3
+                  and isinstance(cache[1], np.ndarray) and cache[1].shape == shape and isinstance(cache[0][0], np.ndarray))
+            self._expect(ok, "L_model_forward", f"cache {l} should be ((A_prev, W, b), Z) with Z of shape {shape}")
         return AL, caches
 
     def layers(self, AL: np.ndarray, caches) -> dict:
         """Z{l} and A{l} for l = 1..L, read from the course caches ((A_prev, W, b), Z)."""
-        values = {}
-        for l, ((_, _, _), Z) in enumerate(caches, start=1):
+        values = {f"A{self.L}": AL}
+        for l, ((A_prev, _, _), Z) in enumerate(caches, start=1):
             values[f"Z{l}"] = Z
             if l > 1:
-                values[f"A{l - 1}"] = caches[l - 1][0][0]
-        values[f"A{self.L}"] = AL
+                values[f"A{l - 1}"] = A_prev
         return values
 
     def cost(self, AL: np.ndarray, Y: np.ndarray, caches) -> float:
+        args = (AL, Y, self.loss) if self.cost_takes_loss else (AL, Y)
         kwargs = {"ZL": caches[-1][1]} if self.cost_takes_ZL else {}
-        cost = self._call("compute_cost", AL, Y, self.loss, **kwargs)
+        cost = self._call("compute_cost", *args, **kwargs)
         try:
             return float(np.asarray(cost).reshape(()))
         except (TypeError, ValueError):
@@ -75,10 +158,14 @@ class CourseImplementation:
 
     def backward(self, AL: np.ndarray, Y: np.ndarray, caches, parameters: dict) -> dict:
         """dW{l}, db{l} (l = 1..L), dA{l} (l = 0..L-1) and dZ{l} where given, shapes checked."""
-        grads = self._call("L_model_backward", AL, Y, caches, self.activations, self.loss)
+        args = (AL, Y, caches, self.activations, self.loss) if self.backward_takes_activations else (AL, Y, caches)
+        grads = self._call("L_model_backward", *args)
         self._expect(isinstance(grads, dict), "L_model_backward", f"expected a dict of gradients, got {_describe(grads)}")
+        m = Y.shape[1]
         for l in range(1, self.L + 1):
-            for key, shape in ((f"dW{l}", parameters[f"W{l}"].shape), (f"db{l}", parameters[f"b{l}"].shape)):
+            expected = {f"dW{l}": parameters[f"W{l}"].shape, f"db{l}": parameters[f"b{l}"].shape,
+                        f"dA{l - 1}": (parameters[f"W{l}"].shape[1], m)}
+            for key, shape in expected.items():
                 value = grads.get(key)
                 self._expect(isinstance(value, np.ndarray) and value.shape == shape, "L_model_backward",
                              f"{key} should be an array of shape {shape}, got {_describe(value)}")
@@ -94,6 +181,17 @@ class CourseImplementation:
         return updated
 
 
+def _binds(function, n: int) -> bool:
+    """Whether function can be called with n positional arguments."""
+    try:
+        inspect.signature(function).bind(*range(n))
+        return True
+    except TypeError:
+        return False
+    except ValueError:  # no signature (a builtin): assume it can
+        return True
+
+
 def _accepts(function, name: str) -> bool:
     try:
         return name in inspect.signature(function).parameters
@@ -101,11 +199,16 @@ def _accepts(function, name: str) -> bool:
         return False
 
 
+def _require(ok: bool, function: str, message: str) -> None:
+    if not ok:
+        raise UsageError(f"{function}: {message}")
+
+
 def _describe(value) -> str:
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
     if value is None:
-        return "nothing"
+        return "nothing (None)"
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of length {len(value)}"
     return f"a {type(value).__name__}"

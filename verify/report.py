@@ -32,6 +32,7 @@ class Report:
     run_dir: Optional[str] = None
     interrupted_at: Optional[int] = None
     seconds: float = 0.0
+    implementation: str = "scratch"  # what was verified against torch
 
     @property
     def ok(self) -> bool:
@@ -51,7 +52,7 @@ class Report:
             if check.error is not None:
                 return {"check": check.check, "mode": check.name, "iteration": check.error_iteration,
                         "layer": None, "quantity": check.error.function, "max_abs": None, "max_rel": None,
-                        "tolerance": None, "error": str(check.error)}
+                        "tolerance": None, "error": str(check.error), "traceback": check.error.trace}
             failed = [r for r in check.rows.values() if not r.ok]
             if failed:
                 row = min(failed, key=lambda r: r.iteration if r.iteration is not None else -1)
@@ -78,6 +79,7 @@ class Report:
             "drift": [{"iteration": i, "cost_gap": g, "max_param_gap": p} for i, g, p in self.drift],
             "costs": self.costs,
             "interrupted_at": self.interrupted_at,
+            "implementation": self.implementation,
             "logdir": self.run_dir,
             "tensorboard": self.tensorboard_command,
             "seconds": round(self.seconds, 3),
@@ -87,8 +89,8 @@ class Report:
         c = self.config
         rtol, atol = c.tolerances
         lines = [
-            f"verify {'-'.join(map(str, c.arch))}  activations {','.join(c.activations)}  loss {c.loss}  "
-            f"init {c.init}  seed {c.seed}  data {c.data} (m={self.examples})  {c.dtype} on {c.device}  "
+            f"{self.implementation} vs torch_ref: {'-'.join(map(str, c.arch))}, activations {','.join(c.activations)}, "
+            f"loss {c.loss}, init {c.init}, seed {c.seed}, data {c.data} (m={self.examples}), {c.dtype} on {c.device}, "
             f"{c.iterations} iterations at lr {c.learning_rate:g}",
             "",
         ]
@@ -121,9 +123,10 @@ class Report:
         lines = []
         if self.final:
             s, t = self.final.get("scratch", {}), self.final.get("torch", {})
-            line = f"final cost: scratch {_num(s.get('cost'))}  torch {_num(t.get('cost'))}"
+            name = self.implementation
+            line = f"final cost: {name} {_num(s.get('cost'))}  torch {_num(t.get('cost'))}"
             if s.get("accuracy") is not None:
-                line += f"   accuracy: scratch {s['accuracy']:.1%}  torch {t['accuracy']:.1%}"
+                line += f"   accuracy: {name} {s['accuracy']:.1%}  torch {t['accuracy']:.1%}"
             lines.append(line)
         if self.drift:
             lines.append("free-running gap (iteration: cost, largest parameter): "
@@ -132,7 +135,7 @@ class Report:
             lines.append(f"interrupted at iteration {self.interrupted_at}: the checks above cover what ran before it")
         first = self.first_divergence()
         if self.ok:
-            lines.append(f"VERDICT: PASS  scratch and torch agree on every check (rtol {rtol:g}, atol {atol:g})")
+            lines.append(f"VERDICT: PASS  {self.implementation} and torch agree on every check (rtol {rtol:g}, atol {atol:g})")
         else:
             lines.append("VERDICT: FAIL")
         if first is not None:
@@ -175,6 +178,7 @@ def _check_lines(check: CheckResult, verbose: bool) -> list[str]:
     if check.error is not None:
         at = f" at iteration {check.error_iteration}" if check.error_iteration is not None else ""
         lines.append(f"  error{at}: {check.error}")
+        lines += [f"    {line}" for line in check.error.trace]
     rows = list(check.rows.values())
     if rows:
         lines.append(f"  {'quantity':<9}{'layer':<8}{'max abs':>10}{'max rel':>10}{'rtol':>10}{'atol':>10}  ok")

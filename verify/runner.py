@@ -16,23 +16,30 @@ from .checks import CheckResult, compare_at_point, gradient_check, kink_probe, t
 from .config import Config, validate
 from .data import DEFAULT_EXAMPLES, load_data
 from .errors import ImplementationError, UsageError
-from .impl import CourseImplementation
+from .impl import CourseImplementation, load_module
 from .report import Report
 
 BIAS_SCALE = 0.1  # the shared start's biases: small and non-zero, because zero biases hide bias bugs
 
 
 def run(config: Config, implementation=None) -> Report:
-    """Verify `implementation` (a module with the course API; scratch by default) against torch_ref."""
+    """Verify `implementation` (a module with the course API; else config.impl, else scratch) against torch_ref."""
     started = time.perf_counter()
     config = validate(config, tuple(scratch.ACTIVATIONS), scratch.LOSS_FOR_OUTPUT)
     _check_memory(config)
     device = _prepare_device(config)
+    if implementation is None and config.impl is not None:
+        implementation = load_module(config.impl)
+    label = "scratch" if implementation is None else os.path.basename(config.impl or implementation.__name__)
+    impl = CourseImplementation(implementation or scratch, config.activations, config.loss, label)
     X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype)
-    params = initial_parameters(config)
-    impl = CourseImplementation(implementation or scratch, config.activations, config.loss)
+    try:
+        params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
+    except ImplementationError as error:
+        return _failed_before_checks(config, impl, X, error, started)
+    params = {k: np.asarray(v, dtype=config.dtype) for k, v in params.items()}
     log = _open_log(config, X, Y)
-    report = Report(config, examples=X.shape[1], checks=[], run_dir=log.run_dir if log else None)
+    report = Report(config, examples=X.shape[1], checks=[], run_dir=log.run_dir if log else None, implementation=impl.label)
     try:
         _run_checks(config, impl, X, Y, params, device, report, log, started)
     finally:
@@ -57,7 +64,7 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
     else:
         report.checks.append(CheckResult("gradcheck", "gradcheck", 0, 0, skipped="--no-gradcheck"))
 
-    progress = _Progress(config, started)
+    progress = _Progress(config, started, impl.label)
 
     def on_iteration(i: int, training) -> None:
         if log is not None:
@@ -76,6 +83,15 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
     if log is not None:
         log.finish(report, {"scratch": lambda grid: impl.forward(grid, training.scratch_params)[0],
                             "torch": lambda grid: torch_ref.output(model_free, grid)})
+
+
+def _failed_before_checks(config: Config, impl: CourseImplementation, X, error: ImplementationError, started: float) -> Report:
+    """--init impl raised or returned unusable parameters: a failed forward check, nothing else run."""
+    rtol, atol = config.tolerances
+    forward = CheckResult("forward", "forward", rtol, atol, error=error)
+    report = Report(config, examples=X.shape[1], checks=[forward], implementation=impl.label)
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 def initial_parameters(config: Config) -> dict:
@@ -167,7 +183,8 @@ def _gib(n: float) -> str:
 class _Progress:
     """Iteration and both costs on stderr, about once a second, once a run has taken two seconds."""
 
-    def __init__(self, config: Config, started: float):
+    def __init__(self, config: Config, started: float, label: str):
+        self.label = label
         self.enabled = config.progress
         self.total = config.iterations
         self.started = started
@@ -182,4 +199,4 @@ class _Progress:
         self.next_at = now + 1.0
         s = training.scratch_costs[-1] if training.scratch_costs else float("nan")
         t = training.torch_costs[-1] if training.torch_costs else float("nan")
-        print(f"iteration {i + 1}/{self.total}  cost scratch {s:.7g}  torch {t:.7g}", file=sys.stderr, flush=True)
+        print(f"iteration {i + 1}/{self.total}  cost {self.label} {s:.7g}  torch {t:.7g}", file=sys.stderr, flush=True)
