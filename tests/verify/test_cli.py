@@ -134,7 +134,7 @@ def test_default_run_passes(capsys):
     assert code == 0
     assert "Traceback" not in err
     lines = out.splitlines()
-    assert lines[0].startswith("verify 3-4-4-1  activations relu,relu,sigmoid  loss bce")
+    assert lines[0].startswith("scratch vs torch_ref: 3-4-4-1, activations relu,relu,sigmoid, loss bce")
     assert "(m=40)" in lines[0]
     assert "VERDICT: PASS" in out
     assert "FAIL" not in out
