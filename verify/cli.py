@@ -117,9 +117,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"verify: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("verify: interrupted before training started", file=sys.stderr)
+        print("verify: interrupted (Ctrl-C) outside training; no report", file=sys.stderr)
         return 130
 
+    try:
+        _print_report(report, args)
+    except BrokenPipeError:  # `... | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if report.interrupted_at is not None:
+        return 130
+    return 0 if report.ok else 1
+
+
+def _print_report(report, args: argparse.Namespace) -> None:
     if args.json is not None:
         text = json.dumps(report.as_dict(), indent=2)
         if args.json == "-":
@@ -129,12 +139,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 f.write(text + "\n")
     if args.json != "-":
         if args.quiet:
-            print("\n".join(line for line in report.to_text().splitlines() if line.startswith(("VERDICT", "first divergence", "  hint"))))
+            print("\n".join(line for line in report.to_text().splitlines() if line.startswith(("VERDICT", "first divergence", "  hint", "diverged", "interrupted"))))
         else:
             print(report.to_text(verbose=args.verbose))
-    if report.interrupted_at is not None:
-        return 130
-    return 0 if report.ok else 1
 
 
 def _check_json_path(path: Optional[str]) -> None:

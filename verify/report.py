@@ -60,6 +60,10 @@ class Report:
         return None
 
     def as_dict(self) -> dict:
+        """The report as plain JSON types; a non-finite number (a diverged cost) becomes null."""
+        return _json_safe(self._as_dict())
+
+    def _as_dict(self) -> dict:
         c = self.config
         rtol, atol = c.tolerances
         return {
@@ -131,6 +135,12 @@ class Report:
         if self.drift:
             lines.append("free-running gap (iteration: cost, largest parameter): "
                          + ", ".join(f"{i}: {g:.1e}, {p:.1e}" for i, g, p in self.drift))
+        diverged = {side: at for side, at in self.nonfinite.items() if at is not None}
+        if diverged:
+            names = {"scratch": self.implementation, "torch": "torch"}
+            lines.append("diverged (non-finite or overflowing): " + ", ".join(
+                f"{names[side]} at iteration {at}" for side, at in diverged.items())
+                + ("" if len(diverged) == 2 else "; the other side stayed finite") + "; a smaller --lr trains")
         if self.interrupted_at is not None:
             lines.append(f"interrupted at iteration {self.interrupted_at}: the checks above cover what ran before it")
         first = self.first_divergence()
@@ -145,9 +155,18 @@ class Report:
         return lines
 
 
+def _json_safe(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def _row_dict(row: Comparison) -> dict:
     d = row.as_dict()
-    d = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
     d.pop("worst")
     return d
 

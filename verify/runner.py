@@ -32,6 +32,10 @@ def run(config: Config, implementation=None) -> Report:
         implementation = load_module(config.impl)
     label = "scratch" if implementation is None else os.path.basename(config.impl or implementation.__name__)
     impl = CourseImplementation(implementation or scratch, config.activations, config.loss, label)
+    if config.tensorboard:
+        from .tblog import check_logdir
+
+        check_logdir(config.logdir)  # before any work
     X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype)
     try:
         params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)

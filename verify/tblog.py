@@ -31,14 +31,19 @@ def experiment_name(arch, activations, name: Optional[str]) -> str:
     return re.sub(r"[^A-Za-z0-9._=+-]+", "_", name).strip("._") or "run"
 
 
-def make_run_dir(logdir: str, name: str) -> str:
-    """A new folder under logdir; a taken name gets a suffix (-2, -3, ...), so no run is appended to."""
+def check_logdir(logdir: str) -> None:
+    """Create logdir if needed and make sure runs can be written into it; UsageError otherwise."""
     try:
         os.makedirs(logdir, exist_ok=True)
     except OSError as error:
-        raise UsageError(f"--logdir {logdir}: cannot create it ({error.strerror})") from None
+        raise UsageError(f"--logdir {logdir}: cannot create it ({error.strerror or error})") from None
     if not os.access(logdir, os.W_OK | os.X_OK):
         raise UsageError(f"--logdir {logdir} is not writable")
+
+
+def make_run_dir(logdir: str, name: str) -> str:
+    """A new folder under logdir; a taken name gets a suffix (-2, -3, ...), so no run is appended to."""
+    check_logdir(logdir)
     for n in range(1, 10_000):
         path = os.path.join(logdir, name if n == 1 else f"{name}-{n}")
         try:
