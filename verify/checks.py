@@ -24,6 +24,8 @@ from .impl import CourseImplementation
 FREE_RUNNING_GROWTH = 10.0
 GRADCHECK_EXAMPLES = 64  # finite differences on the first 64 examples: the math does not depend on m
 GRADCHECK_ENTRIES = 24  # entries perturbed per parameter array, at most
+SATURATION_HINT = ("once AL rounds to exactly 0 or 1, a course-literal cost Y log(AL) + (1-Y) log(1-AL) or "
+                   "dAL = -(Y/AL - (1-Y)/(1-AL)) is infinite; computing from Z[L] (log-sigmoid) and dZ[L] = AL - Y is not")
 
 
 @dataclass
@@ -216,6 +218,7 @@ def _train_loop(run: TrainingRun, impl, X, Y, params, model_lockstep, lockstep_t
                 P_next = impl.update(P, grads_s, learning_rate)
             except ImplementationError as error:
                 run.lockstep.error, run.lockstep.error_iteration = error, i
+                run.free.skipped = f"{impl.label} raised during training (see lockstep)"
                 break
             run.scratch_costs.append(cost_s)
             run.latest.update(scratch_before=P, scratch_grads=grads_s, scratch_after=P_next, scratch_AL=AL)
@@ -228,11 +231,18 @@ def _train_loop(run: TrainingRun, impl, X, Y, params, model_lockstep, lockstep_t
                 if not scratch_diverged:
                     P = run.scratch_params = P_next
             else:
+                # The update is compared as the step each side took, P_next - P, judged on the
+                # scale of P: the same verdict as comparing P_next, but a slip in the step
+                # (a flipped sign, a missing lr) reads as what it is.
+                keys = [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
+                scales = gradient_scales(grads_s, AL, Y, caches, learning_rate)
+                for q, l in keys:
+                    scales[(q, l)] = max(scales.get((q, l), 0.0), float(np.max(np.abs(P[f"{q}{l}"]), initial=0.0)))
                 run.lockstep.compare(
                     [("cost", L, cost_s, cost_t)]
                     + [(q, l, grads_s[f"{q}{l}"], grads_t[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
-                    + [(q, l, P_next[f"{q}{l}"], P_t[f"{q}{l}"]) for l in range(1, L + 1) for q in ("W", "b")],
-                    m, iteration=i, scales=gradient_scales(grads_s, AL, Y, caches, learning_rate))
+                    + [(q, l, P_next[f"{q}{l}"] - P[f"{q}{l}"], P_t[f"{q}{l}"] - P[f"{q}{l}"]) for q, l in keys],
+                    m, iteration=i, scales=scales)
                 P = run.scratch_params = P_next
         if run.nonfinite["torch"] is None:
             cost_f = free_trainer.step()
@@ -276,8 +286,7 @@ def _judge_divergence(run: TrainingRun, L: int) -> None:
     if s is None and t is not None or (s is not None and t is None and not lockstep_agreed):
         row = run.free.row("cost", L)
         row.record(np.inf, np.inf, np.inf, s if s is not None else t)
-        row.hint = (f"only {run.label if s is not None else 'torch'} went non-finite (at iteration {s if s is not None else t}); "
-                    "a course-literal dAL = -(Y/AL - (1-Y)/(1-AL)) divides by zero once AL rounds to 1")
+        row.hint = f"only {run.label if s is not None else 'torch'} went non-finite (at iteration {s if s is not None else t}); " + SATURATION_HINT
 
 
 def _diverged(cost: float, params: dict) -> bool:
@@ -294,8 +303,7 @@ def _judge_lockstep_divergence(lockstep: CheckResult, i: int, scratch: bool, tor
     row = lockstep.row("cost", L)
     row.record(np.inf, np.inf, np.inf, i)
     if scratch:
-        row.hint = (f"{label} went non-finite at iteration {i} while torch, from the same parameters, stayed finite; "
-                    "a course-literal dAL = -(Y/AL - (1-Y)/(1-AL)) divides by zero once AL rounds to 1")
+        row.hint = f"{label} went non-finite at iteration {i} while torch, from the same parameters, stayed finite; " + SATURATION_HINT
     else:
         row.hint = f"torch went non-finite at iteration {i} while {label}, from the same parameters, stayed finite"
 

@@ -32,8 +32,12 @@ INITIALIZER = "initialize_parameters_deep(layer_dims) -> parameters"
 
 def load_module(spec: str) -> ModuleType:
     """The module named by --impl: a path to a .py file, or an importable module name."""
+    if not spec.strip():
+        raise UsageError("--impl needs a .py file or a module name, got nothing")
     try:
         if spec.endswith(".py") or os.sep in spec:
+            if os.path.isdir(spec):
+                raise UsageError(f"--impl {spec} is a directory; give the .py file")
             if not os.path.isfile(spec):
                 raise UsageError(f"--impl {spec}: no such file")
             name = "_impl_" + os.path.splitext(os.path.basename(spec))[0]

@@ -52,11 +52,12 @@ class Report:
             if check.error is not None:
                 return {"check": check.check, "mode": check.name, "iteration": check.error_iteration,
                         "layer": None, "quantity": check.error.function, "max_abs": None, "max_rel": None,
-                        "tolerance": None, "error": str(check.error), "traceback": check.error.trace}
+                        "tolerance": None, "point": None, "hint": "", "error": str(check.error),
+                        "traceback": check.error.trace}
             failed = [r for r in check.rows.values() if not r.ok]
             if failed:
                 row = min(failed, key=lambda r: r.iteration if r.iteration is not None else -1)
-                return {**_row_dict(row), "mode": check.name}
+                return {**_row_dict(row), "mode": check.name, "error": None, "traceback": []}
         return None
 
     def as_dict(self) -> dict:
