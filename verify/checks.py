@@ -205,6 +205,7 @@ def _train_loop(run: TrainingRun, impl, X, Y, params, model_lockstep, lockstep_t
     m, L = X.shape[1], impl.L
     P = params
     for i in range(iterations):
+        run.latest.pop("gaps", None)  # set again below only if this iteration's runs are comparable
         if run.nonfinite["scratch"] is None:
             # torch takes one step from the scratch parameters (before scratch may touch them)
             torch_ref.load_params(model_lockstep, P)

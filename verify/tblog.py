@@ -106,6 +106,10 @@ class TensorBoardLog:
             self._histograms(i, training)
 
     def _details(self, i: int, training) -> None:
+        with np.errstate(all="ignore"):  # a diverging run's norms overflow to inf, which is what to show
+            self._details_unguarded(i, training)
+
+    def _details_unguarded(self, i: int, training) -> None:
         import torch_ref
 
         latest, trainer = training.latest, training.free_trainer
@@ -131,9 +135,9 @@ class TensorBoardLog:
         for side, (params, grads) in sides.items():
             writer = self.writers[side]
             for l in range(1, self.L + 1):
-                writer.add_histogram(f"weights/W{l}", params[f"W{l}"], i)
-                writer.add_histogram(f"weights/b{l}", params[f"b{l}"], i)
-                writer.add_histogram(f"gradients/dW{l}", grads[f"dW{l}"], i)
+                for tag, values in ((f"weights/W{l}", params[f"W{l}"]), (f"weights/b{l}", params[f"b{l}"]),
+                                    (f"gradients/dW{l}", grads[f"dW{l}"])):
+                    _histogram(writer, tag, values, i)
 
     def finish(self, report, predict: dict) -> None:
         """After the run: hparams and final metrics, the report as text, the layout, decision boundaries."""
@@ -174,6 +178,15 @@ class TensorBoardLog:
     def close(self) -> None:
         for writer in self.writers.values():
             writer.close()
+
+
+def _histogram(writer, tag: str, values: np.ndarray, step: int) -> None:
+    """A histogram of the finite values, with bins from their own range: torch's default
+    bins stop at about 1e20, and a diverging run's weights go past that."""
+    finite = values[np.isfinite(values)].astype(np.float64)
+    if finite.size:
+        with np.errstate(all="ignore"):
+            writer.add_histogram(tag, finite, step, bins="auto", max_bins=64)
 
 
 def _log10(gap: float) -> float:

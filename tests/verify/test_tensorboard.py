@@ -1,0 +1,580 @@
+"""TensorBoard logs, read back with TensorBoard's own readers (and once through a real server).
+
+verify.run writes one experiment per run, <logdir>/<name>/{scratch,torch,diff}. scratch and
+torch log the same tags, so every chart overlays both; diff logs the gaps between them, the
+report as markdown and a custom-scalars layout. Everything here checks what a user would
+see in TensorBoard against the numbers in the Report.
+"""
+
+import datetime
+import json
+import math
+import os
+import queue
+import re
+import struct
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing import event_accumulator as ea
+from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
+from tensorboard.compat.proto.event_pb2 import Event
+from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+from tensorboard.plugins.custom_scalar import layout_pb2
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+import scratch
+import torch_ref
+import verify
+import verify.cli
+from verify import Config
+
+SIDES = ("scratch", "torch")
+RUNS = {"scratch", "torch", "diff"}
+N = 130  # detail points every ceil(130/100) = 2 iterations, histograms every 13; the last (129) is on neither grid
+ARCH = (3, 4, 4, 1)
+L = len(ARCH) - 1
+HPARAM_KEYS = {"side", "arch", "activations", "loss", "init", "lr", "iterations", "dtype", "seed", "examples"}
+
+
+def config(logdir, **fields) -> Config:
+    """A silent run writing TensorBoard logs under logdir."""
+    return replace(Config(arch=ARCH, iterations=N, logdir=str(logdir), progress=False), **fields)
+
+
+def quick(logdir, **fields) -> Config:
+    """A cheap run for behaviour that does not need many iterations."""
+    return config(logdir, **{"iterations": 2, "examples": 32, "gradcheck": False, **fields})
+
+
+def writer_threads() -> set:
+    """TensorBoard's event-writer threads still alive; a closed writer has joined its own."""
+    return {t for t in threading.enumerate() if type(t).__name__ == "_AsyncWriterThread" and t.is_alive()}
+
+
+def run_and_close(cfg: Config):
+    """verify.run, then: every writer it opened is closed."""
+    before = writer_threads()
+    report = verify.run(cfg)
+    assert writer_threads() <= before
+    return report
+
+
+def accumulator(path) -> ea.EventAccumulator:
+    acc = ea.EventAccumulator(str(path), size_guidance=ea.STORE_EVERYTHING_SIZE_GUIDANCE)
+    acc.Reload()
+    return acc
+
+
+def read_experiment(run_dir) -> dict:
+    return {side: accumulator(os.path.join(run_dir, side)) for side in RUNS}
+
+
+def steps(acc, tag) -> list:
+    return [e.step for e in acc.Scalars(tag)]
+
+
+def values(acc, tag) -> np.ndarray:
+    return np.array([e.value for e in acc.Scalars(tag)], dtype=np.float64)
+
+
+def expected_detail_steps(n: int) -> list:
+    every = math.ceil(n / 100)
+    return sorted({i for i in range(n) if i % every == 0} | {n - 1})
+
+
+def expected_histogram_steps(n: int) -> list:
+    every = math.ceil(n / 10)
+    return sorted({i for i in range(n) if i % every == 0} | {n - 1})
+
+
+def side_scalar_tags(L: int, classification: bool = True) -> set:
+    tags = {"cost", "final/cost", "final/verdict"}
+    tags |= {"accuracy", "final/accuracy"} if classification else {"squared_error"}
+    tags |= {f"norm/{q}{l}" for q in ("W", "dW", "update") for l in range(1, L + 1)}
+    return tags
+
+
+def side_histogram_tags(L: int) -> set:
+    return {f"{kind}/{q}{l}" for kind, q in (("weights", "W"), ("weights", "b"), ("gradients", "dW")) for l in range(1, L + 1)}
+
+
+def report_text(acc) -> str:
+    (event,) = acc.Tensors("report/text_summary")
+    return event.tensor_proto.string_val[0].decode()
+
+
+def hparams_data(run_path) -> dict:
+    """tag -> HParamsPluginData of one run folder (EventAccumulator never lists hparams summaries)."""
+    mux = pem.EventMultiplexer()
+    mux.AddRun(str(run_path))
+    mux.Reload()
+    runs = mux.PluginRunToTagToContent("hparams")
+    assert set(runs) <= {str(run_path)}
+    content = runs.get(str(run_path), {})
+    return {tag: plugin_data_pb2.HParamsPluginData.FromString(raw) for tag, raw in content.items()}
+
+
+def hparam_values(start_info) -> dict:
+    out = {}
+    for key, value in start_info.hparams.items():
+        kind = value.WhichOneof("kind")
+        out[key] = getattr(value, kind)
+    return out
+
+
+def png_size(data: bytes) -> tuple:
+    """(width, height, colour type) from a PNG's IHDR chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    length, chunk = struct.unpack(">I4s", data[8:16])
+    assert (length, chunk) == (13, b"IHDR")
+    width, height, _depth, colour = struct.unpack(">IIBB", data[16:26])
+    return width, height, colour
+
+
+def tfrecords(path) -> list:
+    """Every Event of a tfevents file, with each record's framing and both CRCs checked up to the very last byte."""
+    with open(path, "rb") as f:
+        data = f.read()
+    events, pos = [], 0
+    while pos < len(data):
+        assert pos + 12 <= len(data), "truncated record header"
+        header = data[pos:pos + 8]
+        (length,) = struct.unpack("<Q", header)
+        assert struct.unpack("<I", data[pos + 8:pos + 12])[0] == masked_crc32c(header)
+        body = data[pos + 12:pos + 12 + length]
+        assert len(body) == length, "truncated record"
+        assert struct.unpack("<I", data[pos + 12 + length:pos + 16 + length])[0] == masked_crc32c(body)
+        events.append(Event.FromString(body))
+        pos += 16 + length
+    assert pos == len(data)
+    return events
+
+
+def only_event_file(folder) -> str:
+    entries = os.listdir(folder)
+    assert len(entries) == 1 and entries[0].startswith("events.out.tfevents."), entries
+    return os.path.join(folder, entries[0])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """These nets are tiny: on a busy 2-core machine torch's thread pool makes a run 5-10x slower."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# --- one full classification run, shared by the read-back tests and the server test ---------------
+
+
+@pytest.fixture(scope="module")
+def main_run(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("tb")
+    report = run_and_close(config(logdir, name="main"))
+    return logdir, report, read_experiment(report.run_dir)
+
+
+def test_layout_is_three_sibling_runs_and_nothing_else(main_run):
+    logdir, report, _ = main_run
+    assert report.run_dir == os.path.join(str(logdir), "main")
+    assert report.tensorboard_command == f"tensorboard --logdir {report.run_dir}"
+    assert os.listdir(logdir) == ["main"]
+    assert set(os.listdir(report.run_dir)) == RUNS
+    for side in RUNS:  # one event file each: no stray timestamped add_hparams folder, no second file
+        only_event_file(os.path.join(report.run_dir, side))
+    # the multiplexer (what the server uses) sees exactly the three runs
+    mux = pem.EventMultiplexer()
+    mux.AddRunsFromDirectory(str(logdir))
+    assert set(mux.Runs()) == {f"main/{side}" for side in RUNS}
+
+
+def test_scratch_and_torch_log_the_same_tags(main_run):
+    _, report, acc = main_run
+    assert report.verdict == "pass"
+    tags = {side: acc[side].Tags() for side in SIDES}
+    assert tags["scratch"]["scalars"] and sorted(tags["scratch"]["scalars"]) == sorted(tags["torch"]["scalars"])
+    for side in SIDES:
+        assert set(tags[side]["scalars"]) == side_scalar_tags(L)
+        assert set(tags[side]["histograms"]) == side_histogram_tags(L)
+        assert tags[side]["images"] == []  # 3 features: no decision-boundary picture
+        assert "squared_error" not in tags[side]["scalars"]
+    diff = acc["diff"].Tags()
+    assert set(diff["scalars"]) == ({"cost_gap_log10", "cost_gap/signed", "cost_gap/lower", "cost_gap/upper"}
+                                    | {f"param_gap_log10/layer{l}" for l in range(1, L + 1)})
+    assert set(diff["tensors"]) == {"report/text_summary", "custom_scalars__config__"}
+    assert diff["histograms"] == [] and diff["images"] == []
+
+
+def test_cost_every_iteration_equals_the_report(main_run):
+    _, report, acc = main_run
+    for side in SIDES:
+        assert steps(acc[side], "cost") == list(range(N))
+        assert len(report.costs[side]) == N
+        np.testing.assert_allclose(values(acc[side], "cost"), report.costs[side], rtol=1e-6, atol=0)
+    # both curves are real training curves: they fall
+    assert report.costs["scratch"][-1] < 0.5 * report.costs["scratch"][0]
+
+
+def test_final_scalars_equal_the_report(main_run):
+    _, report, acc = main_run
+    for side in SIDES:
+        for tag, key in (("final/cost", "cost"), ("final/accuracy", "accuracy")):
+            (event,) = acc[side].Scalars(tag)
+            assert event.step == N - 1
+            assert event.value == pytest.approx(report.final[side][key], rel=1e-6)
+        (verdict,) = acc[side].Scalars("final/verdict")
+        assert (verdict.step, verdict.value) == (N - 1, 1.0)
+        # accuracy at step i is taken before update i (like cost); one last step barely moves it
+        assert acc[side].Scalars("accuracy")[-1].value == pytest.approx(report.final[side]["accuracy"], abs=0.05)
+    # float64 agreement: both sides predict the same classes at every detail point
+    assert np.array_equal(values(acc["scratch"], "accuracy"), values(acc["torch"], "accuracy"))
+
+
+def test_detail_tags_follow_the_ceil_rule(main_run):
+    _, _, acc = main_run
+    detail = expected_detail_steps(N)
+    assert len(detail) == 66 and detail[-3:] == [126, 128, 129]
+    for side in SIDES:
+        for tag in side_scalar_tags(L) - {"cost", "final/cost", "final/verdict", "final/accuracy"}:
+            assert steps(acc[side], tag) == detail, (side, tag)
+        for l in range(1, L + 1):
+            assert np.all(values(acc[side], f"norm/W{l}") > 0)
+            assert np.all(values(acc[side], f"norm/update{l}") >= 0)
+        acc_values = values(acc[side], "accuracy")
+        assert np.all((acc_values >= 0) & (acc_values <= 1))
+    for tag in ("cost_gap/signed", "cost_gap/lower", "cost_gap/upper"):
+        assert steps(acc["diff"], tag) == detail
+    # norms agree across the two sides to float32 storage
+    for l in range(1, L + 1):
+        np.testing.assert_allclose(values(acc["scratch"], f"norm/W{l}"), values(acc["torch"], f"norm/W{l}"), rtol=1e-5)
+
+
+def test_histograms_at_the_expected_steps(main_run):
+    _, report, acc = main_run
+    hist = expected_histogram_steps(N)
+    assert hist == [0, 13, 26, 39, 52, 65, 78, 91, 104, 117, 129]
+    sizes = {"W": lambda l: ARCH[l] * ARCH[l - 1], "b": lambda l: ARCH[l], "dW": lambda l: ARCH[l] * ARCH[l - 1]}
+    for side in SIDES:
+        for tag in side_histogram_tags(L):
+            events = acc[side].Histograms(tag)
+            assert [e.step for e in events] == hist, (side, tag)
+            q, l = re.fullmatch(r"\w+/(W|b|dW)(\d)", tag).groups()
+            assert all(e.histogram_value.num == sizes[q](int(l)) for e in events)
+    # scratch's and torch's weights at the same step: the same distribution
+    for l in range(1, L + 1):
+        s, t = acc["scratch"].Histograms(f"weights/W{l}")[-1], acc["torch"].Histograms(f"weights/W{l}")[-1]
+        assert s.histogram_value.min == pytest.approx(t.histogram_value.min, abs=1e-6)
+        assert s.histogram_value.max == pytest.approx(t.histogram_value.max, abs=1e-6)
+
+
+def test_hparams_in_each_sides_own_file(main_run):
+    _, report, _ = main_run
+    for side in SIDES:
+        data = hparams_data(os.path.join(report.run_dir, side))
+        assert set(data) == {"_hparams_/session_start_info", "_hparams_/session_end_info"}  # no experiment summary
+        start = data["_hparams_/session_start_info"]
+        assert start.WhichOneof("data") == "session_start_info"
+        assert data["_hparams_/session_end_info"].WhichOneof("data") == "session_end_info"
+        assert hparam_values(start.session_start_info) == {
+            "side": side, "arch": "3-4-4-1", "activations": "relu,relu,sigmoid", "loss": "bce", "init": "he",
+            "lr": pytest.approx(0.1), "iterations": N, "dtype": "float64", "seed": 0, "examples": report.examples,
+        }
+        assert report.examples == 200
+    assert hparams_data(os.path.join(report.run_dir, "diff")) == {}  # diff holds no session
+
+
+def test_diff_run_gaps_text_and_layout(main_run):
+    _, report, acc = main_run
+    diff = acc["diff"]
+    s, t = np.array(report.costs["scratch"]), np.array(report.costs["torch"])
+    assert steps(diff, "cost_gap_log10") == list(range(N))
+    np.testing.assert_allclose(values(diff, "cost_gap_log10"), np.log10(np.maximum(np.abs(s - t), 1e-20)), rtol=1e-6)
+    for l in range(1, L + 1):
+        assert steps(diff, f"param_gap_log10/layer{l}") == list(range(N))
+        gaps = values(diff, f"param_gap_log10/layer{l}")
+        assert np.all((gaps >= -20) & (gaps < -10))  # float64 agreement
+    detail = expected_detail_steps(N)
+    np.testing.assert_allclose(values(diff, "cost_gap/signed"), (s - t)[detail], rtol=1e-6, atol=1e-45)
+    lower, upper = values(diff, "cost_gap/lower"), values(diff, "cost_gap/upper")
+    assert np.all(upper > 0) and np.array_equal(lower, -upper)
+    assert np.all(np.abs(values(diff, "cost_gap/signed")) <= upper)
+
+    text = report_text(diff)
+    assert "Verdict: PASS" in text and text == report.to_markdown()
+    assert diff.Tensors("report/text_summary")[0].step == N - 1
+    assert diff.SummaryMetadata("report/text_summary").plugin_data.plugin_name == "text"
+
+    assert diff.SummaryMetadata("custom_scalars__config__").plugin_data.plugin_name == "custom_scalars"
+    (event,) = diff.Tensors("custom_scalars__config__")
+    layout = layout_pb2.Layout.FromString(event.tensor_proto.string_val[0])
+    (category,) = layout.category
+    assert category.title == "verify"
+    charts = {chart.title: chart for chart in category.chart}
+    assert len(charts) == 3
+    multiline = [c for c in charts.values() if c.WhichOneof("content") == "multiline"]
+    margin = [c for c in charts.values() if c.WhichOneof("content") == "margin"]
+    assert sorted(list(c.multiline.tag) for c in multiline) == [[r"^cost$"], [r"^param_gap_log10/"]]
+    (band,) = margin
+    (series,) = band.margin.series
+    assert (series.value, series.lower, series.upper) == ("cost_gap/signed", "cost_gap/lower", "cost_gap/upper")
+
+
+# --- other data: a decision boundary for 2-D classification, squared error for regression ---------
+
+
+def test_flower_has_a_decision_boundary_per_side(tmp_path):
+    n = 7
+    report = run_and_close(quick(tmp_path, arch=(2, 4, 1), activations=("tanh", "sigmoid"), data="flower",
+                              examples=60, iterations=n, learning_rate=1.2, name="flower"))
+    acc = read_experiment(report.run_dir)
+    for side in SIDES:
+        assert acc[side].Tags()["images"] == ["decision_boundary"]
+        (image,) = acc[side].Images("decision_boundary")
+        assert image.step == n - 1 and (image.width, image.height) == (240, 240)
+        assert png_size(image.encoded_image_string) == (240, 240, 2)  # RGB
+        assert set(acc[side].Tags()["scalars"]) == side_scalar_tags(2)
+        np.testing.assert_allclose(values(acc[side], "cost"), report.costs[side], rtol=1e-6)
+    assert acc["diff"].Tags()["images"] == []
+    start = hparams_data(os.path.join(report.run_dir, "torch"))["_hparams_/session_start_info"].session_start_info
+    assert hparam_values(start)["activations"] == "tanh,sigmoid" and hparam_values(start)["examples"] == 60
+
+
+def test_regression_logs_squared_error_and_no_picture(tmp_path):
+    n = 5
+    report = run_and_close(quick(tmp_path, arch=(1, 8, 1), activations=("relu", "linear"), data="house",
+                              examples=40, iterations=n, name="house"))
+    assert report.verdict == "pass"
+    acc = read_experiment(report.run_dir)
+    for side in SIDES:
+        tags = acc[side].Tags()
+        assert set(tags["scalars"]) == side_scalar_tags(2, classification=False)
+        assert "accuracy" not in tags["scalars"] and "final/accuracy" not in tags["scalars"]
+        assert tags["images"] == []
+        assert steps(acc[side], "squared_error") == list(range(n))  # ceil(5/100) = 1: every iteration
+        # mean squared error sum((A - Y)^2) / m, against the cost (1/2m) sum (A - Y)^2 at the same parameters
+        np.testing.assert_allclose(values(acc[side], "squared_error"), 2 * np.array(report.costs[side]), rtol=1e-6)
+        assert values(acc[side], "cost") == pytest.approx(report.costs[side], rel=1e-6)
+        (final,) = acc[side].Scalars("final/cost")
+        assert final.value == pytest.approx(report.final[side]["cost"], rel=1e-6)
+        start = hparams_data(os.path.join(report.run_dir, side))["_hparams_/session_start_info"].session_start_info
+        assert {k: hparam_values(start)[k] for k in ("loss", "activations", "arch")} == {
+            "loss": "mse", "activations": "relu,linear", "arch": "1-8-1"}
+
+
+# --- names and folders ---------------------------------------------------------------------------
+
+
+def test_same_name_twice_makes_a_second_experiment(tmp_path):
+    first = run_and_close(quick(tmp_path, name="dup"))
+    files = {side: only_event_file(os.path.join(first.run_dir, side)) for side in RUNS}
+    sizes = {side: os.path.getsize(path) for side, path in files.items()}
+    second = run_and_close(quick(tmp_path, name="dup", iterations=3))
+    assert first.run_dir == str(tmp_path / "dup") and second.run_dir == str(tmp_path / "dup-2")
+    assert sorted(os.listdir(tmp_path)) == ["dup", "dup-2"]
+    for side in RUNS:  # the first experiment is untouched
+        assert os.listdir(os.path.join(first.run_dir, side)) == [os.path.basename(files[side])]
+        assert os.path.getsize(files[side]) == sizes[side]
+        only_event_file(os.path.join(second.run_dir, side))
+    for report, n in ((first, 2), (second, 3)):
+        assert steps(accumulator(os.path.join(report.run_dir, "torch")), "cost") == list(range(n))
+
+
+def test_name_with_dotdot_stays_inside_logdir(tmp_path, capsys):
+    logdir = tmp_path / "logs"
+    before = writer_threads()
+    code = verify.cli.main(["--arch", "3,4,4,1", "--iterations", "1", "--examples", "16", "--no-gradcheck",
+                            "--logdir", str(logdir), "--name", "../evil/x", "-q"])
+    capsys.readouterr()
+    assert code == 0 and writer_threads() <= before
+    assert sorted(os.listdir(tmp_path)) == ["logs"]
+    (made,) = os.listdir(logdir)
+    assert made == "evil_x"
+    assert set(os.listdir(logdir / made)) == RUNS
+    report = run_and_close(quick(logdir, name="/abs/../../path"))
+    assert os.path.dirname(report.run_dir) == str(logdir)
+    assert sorted(os.listdir(tmp_path)) == ["logs"]
+
+
+@pytest.mark.parametrize("name", ["..", ".", "../..", "a/../../b", "/etc/passwd", "..\\..\\x", "~", "x\x00y", " ", "~/.ssh", "é/ü"])
+def test_any_name_becomes_one_safe_folder_name(name):
+    from verify.tblog import experiment_name
+
+    safe = experiment_name(ARCH, ("relu", "relu", "sigmoid"), name)
+    assert safe and safe not in (".", "..") and not safe.startswith((".", "~"))
+    assert re.fullmatch(r"[A-Za-z0-9._=+-]+", safe), safe
+    assert os.path.basename(safe) == safe
+
+
+def test_default_name_is_time_arch_activations(tmp_path):
+    before = datetime.datetime.now().replace(microsecond=0)
+    report = run_and_close(quick(tmp_path))
+    after = datetime.datetime.now()
+    name = os.path.basename(report.run_dir)
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2}_\d{6})_3-4-4-1_relu-sigmoid", name)
+    assert match, name
+    stamp = datetime.datetime.strptime(match.group(1), "%Y-%m-%d_%H%M%S")
+    assert before <= stamp <= after
+    assert os.listdir(tmp_path) == [name]
+    report = run_and_close(quick(tmp_path, arch=(2, 3, 3, 1), activations=("tanh", "tanh", "sigmoid")))
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}_\d{6}_2-3-3-1_tanh-sigmoid", os.path.basename(report.run_dir))
+
+
+def test_no_tensorboard_writes_nothing(tmp_path):
+    logdir = tmp_path / "nothing"
+    report = run_and_close(quick(logdir, tensorboard=False, name="x"))
+    assert report.verdict == "pass"
+    assert not logdir.exists() and os.listdir(tmp_path) == []
+    assert report.run_dir is None and report.tensorboard_command is None
+
+
+# --- faults: the writers are closed and the logs complete ----------------------------------------
+
+
+def test_scratch_raising_still_closes_complete_logs(tmp_path, monkeypatch):
+    good, calls = scratch.update_parameters, []
+
+    def update_parameters(parameters, grads, learning_rate):
+        calls.append(1)
+        if len(calls) > 3:
+            raise ZeroDivisionError("division by zero")
+        return good(parameters, grads, learning_rate)
+
+    monkeypatch.setattr(scratch, "update_parameters", update_parameters)
+    report = run_and_close(quick(tmp_path, name="fault", iterations=10))
+    assert report.verdict == "fail"
+    for side in RUNS:  # every record intact up to the last byte
+        events = tfrecords(only_event_file(os.path.join(report.run_dir, side)))
+        assert events[0].file_version.startswith("brain.Event")
+    acc = read_experiment(report.run_dir)
+    for side in SIDES:
+        assert steps(acc[side], "cost") == [0, 1, 2]
+        np.testing.assert_allclose(values(acc[side], "cost"), report.costs[side], rtol=1e-6)
+        (final,) = acc[side].Scalars("final/verdict")
+        assert final.value == 0.0
+        assert "_hparams_/session_end_info" in hparams_data(os.path.join(report.run_dir, side))
+    text = report_text(acc["diff"])
+    assert "Verdict: FAIL" in text and "ZeroDivisionError" in text and "update_parameters" in text
+    assert "PASS" not in text
+
+
+def test_exception_out_of_run_still_closes_the_writers(tmp_path, monkeypatch):
+    good, calls = torch_ref.Trainer.step, []
+
+    def step(self):
+        calls.append(1)
+        if len(calls) > 4:  # two steps (lockstep and free) per iteration: iteration 2 fails
+            raise RuntimeError("device lost")
+        return good(self)
+
+    monkeypatch.setattr(torch_ref.Trainer, "step", step)
+    before = writer_threads()
+    with pytest.raises(RuntimeError, match="device lost"):
+        verify.run(quick(tmp_path, name="boom", iterations=10))
+    assert writer_threads() <= before
+    run_dir = tmp_path / "boom"
+    for side in RUNS:
+        tfrecords(only_event_file(run_dir / side))
+    acc = read_experiment(run_dir)
+    for side in SIDES:  # what was logged before the failure is on disk, not lost in a queue
+        assert steps(acc[side], "cost") == [0, 1]
+    assert steps(acc["diff"], "cost_gap_log10") == [0, 1]
+
+
+def test_huge_but_finite_weights_do_not_crash_the_logging(tmp_path):
+    cfg = quick(tmp_path, name="huge", examples=40, learning_rate=1e9)  # W1 reaches ~1e30 after two steps
+    without = verify.run(replace(cfg, tensorboard=False))
+    report = run_and_close(cfg)
+    assert report.verdict == without.verdict
+    acc = read_experiment(report.run_dir)
+    for side in SIDES:
+        assert steps(acc[side], "cost") == [0, 1]
+    assert report_text(acc["diff"]) == report.to_markdown()
+
+
+# --- a real TensorBoard server on loopback ------------------------------------------------------
+
+
+def _get(port: int, path: str, **query):
+    url = f"http://127.0.0.1:{port}{path}" + ("?" + urllib.parse.urlencode(query) if query else "")
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _post(port: int, path: str, body: dict):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_real_tensorboard_serves_both_curves(main_run, tmp_path):
+    logdir, report, _ = main_run
+    exe = os.path.join(os.path.dirname(sys.executable), "tensorboard")
+    assert os.path.isfile(exe)
+    env = {**os.environ, "TMPDIR": str(tmp_path)}  # its .tensorboard-info file goes here
+    proc = subprocess.Popen([exe, "--logdir", str(logdir), "--host", "127.0.0.1", "--port", "0", "--reload_interval", "0"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    lines: queue.Queue = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True)
+    reader.start()
+    try:
+        port, deadline, seen = None, time.monotonic() + 30, []
+        while port is None and time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=0.5)
+            except queue.Empty:
+                assert proc.poll() is None, "tensorboard exited: " + "".join(seen)
+                continue
+            seen.append(line)
+            match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+            port = int(match.group(1)) if match else None
+        assert port is not None, "".join(seen)
+
+        runs = {side: f"main/{side}" for side in RUNS}
+        tags = {}
+        while time.monotonic() < deadline:
+            try:
+                tags = _get(port, "/data/plugin/scalars/tags")
+            except urllib.error.URLError:  # not answering yet
+                tags = {}
+            if all("cost" in tags.get(runs[side], {}) for side in SIDES):
+                break
+            time.sleep(0.2)
+        assert all("cost" in tags.get(runs[side], {}) for side in SIDES), tags
+        assert set(tags[runs["scratch"]]) == set(tags[runs["torch"]]) == side_scalar_tags(L)
+
+        for side in SIDES:
+            points = _get(port, "/data/plugin/scalars/scalars", run=runs[side], tag="cost")
+            assert [p[1] for p in points] == list(range(N))
+            np.testing.assert_allclose([p[2] for p in points], report.costs[side], rtol=1e-6)
+
+        (text,) = _get(port, "/data/plugin/text/text", run=runs["diff"], tag="report/text_summary")
+        assert "Verdict: PASS" in text["text"]
+
+        groups = _post(port, "/data/plugin/hparams/session_groups", {
+            "experimentName": "", "startIndex": 0, "sliceSize": 100,
+            "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"]})
+        sides = {g["name"]: g["hparams"]["side"] for g in groups["sessionGroups"]}
+        assert sides == {runs["scratch"]: "scratch", runs["torch"]: "torch"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        reader.join(timeout=15)
+        proc.stderr.close()
+    assert not reader.is_alive()
