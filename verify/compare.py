@@ -94,21 +94,23 @@ def agreement(pairs: list, rtol: float, atol: float, scales: Optional[list] = No
 
 
 def gradient_scales(grads: dict, AL: np.ndarray, Y: np.ndarray, caches, learning_rate: float = 0.0) -> dict:
-    """The magnitude of the terms summed into dW[l] = (1/m) dZ[l] A[l-1]^T and db[l] = (1/m) sum dZ[l].
+    """The size of the terms each backward quantity is computed from, which its rounding error scales with.
 
-    Their rounding error scales with these, not with the (possibly cancelled) result. |dZ[l]| is
-    bounded by |dA[l]| (every hidden g' is at most 1 in size) and is A[L] - Y at the output.
-    With a learning rate, the same for the updated W[l] and b[l].
+    dZ[l] = dA[l] * g'(Z[l]): g' is computed to within a rounding error of its own, so dZ's error
+    scales with |dA[l]| (at the output, dZ[L] = A[L] - Y). dW[l] = (1/m) dZ[l] A[l-1]^T and
+    db[l] = (1/m) sum dZ[l] add up such terms, possibly cancelling to near zero. With a learning
+    rate, the same for the update of W[l] and b[l].
     """
     L = len(caches)
     scales = {}
     for l in range(1, L + 1):
-        dZ = grads.get(f"dZ{l}", AL - Y if l == L else grads.get(f"dA{l}"))
-        if dZ is None or not np.all(np.isfinite(dZ)):
+        D = AL - Y if l == L else grads.get(f"dA{l}")  # bounds |dZ[l]|: every hidden |g'| <= 1
+        if D is None or not np.all(np.isfinite(D)):
             continue
         A_prev = caches[l - 1][0][0]
-        s_b = float(np.max(np.mean(np.abs(dZ), axis=1)))
+        s_b = float(np.max(np.mean(np.abs(D), axis=1)))
         s_W = s_b * float(np.max(np.abs(A_prev), initial=0.0))
+        scales[("dZ", l)] = float(np.max(np.abs(D), initial=0.0))
         scales[("dW", l)], scales[("db", l)] = s_W, s_b
         if learning_rate:
             scales[("W", l)], scales[("b", l)] = learning_rate * s_W, learning_rate * s_b

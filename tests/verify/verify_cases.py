@@ -1,0 +1,51 @@
+"""Shared configs and report readers for the verifier's tests (a plain module, not conftest.py).
+
+Every config here is tiny (a few iterations, a few dozen examples) and writes nothing:
+no TensorBoard logs, no progress lines.
+"""
+
+from dataclasses import replace
+
+from verify import Config
+
+HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
+OUTPUT_PAIRS = (("sigmoid", "bce"), ("linear", "mse"), ("softmax", "ce"))
+INITS = ("he", "xavier", "random", "zeros", "torch")
+DTYPES = ("float64", "float32")
+CHECK_NAMES = ("forward", "backward", "gradcheck", "lockstep", "free-running")
+
+QUIET = {"tensorboard": False, "progress": False}
+
+
+def tiny(arch=(3, 4, 4, 1), **fields) -> Config:
+    """A quick, silent Config: 32 examples and 5 iterations unless overridden."""
+    base = Config(arch=tuple(arch), examples=32, iterations=5, **QUIET)
+    return replace(base, **fields)
+
+
+def failing_checks(report) -> set:
+    """The names of the checks that failed (forward, backward, gradcheck, lockstep, free-running)."""
+    return {check.name for check in report.checks if not check.ok}
+
+
+def check(report, name: str):
+    """The CheckResult called `name`."""
+    (found,) = [c for c in report.checks if c.name == name]
+    return found
+
+
+def expected_rows(name: str, L: int) -> list:
+    """(quantity, layer) rows each check fills, in the order the verifier computes them."""
+    if name == "forward":
+        return [(q, l) for l in range(1, L + 1) for q in ("Z", "A")] + [("cost", L)]
+    if name == "backward":
+        return [row for l in range(L, 0, -1) for row in (("dZ", l), ("dW", l), ("db", l), ("dA", l - 1))]
+    if name == "gradcheck":
+        return [(q, l) for l in range(L, 0, -1) for q in ("dW", "db")]
+    if name == "lockstep":
+        return ([("cost", L)] + [(q, l) for l in range(L, 0, -1) for q in ("dW", "db")]
+                + [(q, l) for l in range(1, L + 1) for q in ("W", "b")])
+    if name == "free-running":
+        return [("cost", L)] + [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
+    raise ValueError(name)
+
