@@ -41,7 +41,8 @@ def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray):
         f"W is {W.shape} but A_prev is {A_prev.shape}: W must be (n[l], n[l-1]) and A_prev (n[l-1], m)"
     )
     assert b.shape == (W.shape[0], 1), f"b is {b.shape}, expected {(W.shape[0], 1)} = (n[l], 1)"
-    Z = W @ A_prev + b  # (n[l], m)
+    Z = W @ A_prev  # (n[l], m)
+    Z += b  # broadcast over the m columns, in place: no second (n[l], m) array
     return Z, (A_prev, W, b)
 
 
@@ -69,14 +70,14 @@ def L_model_forward(X: np.ndarray, parameters: dict, activations: Optional[Seque
     return A, caches
 
 
-def linear_backward(dZ: np.ndarray, cache):
-    """dW = (1/m) dZ A_prev^T, db = (1/m) sum_columns dZ, dA_prev = W^T dZ."""
+def linear_backward(dZ: np.ndarray, cache, input_gradient: bool = True):
+    """dW = (1/m) dZ A_prev^T, db = (1/m) sum_columns dZ, dA_prev = W^T dZ (None if not input_gradient)."""
     A_prev, W, b = cache
     m = A_prev.shape[1]
     dW = (1 / m) * (dZ @ A_prev.T)  # (n[l], n[l-1])
     db = (1 / m) * np.sum(dZ, axis=1, keepdims=True)  # (n[l], 1)
-    dA_prev = W.T @ dZ  # (n[l-1], m)
-    assert dW.shape == W.shape and db.shape == b.shape and dA_prev.shape == A_prev.shape
+    dA_prev = W.T @ dZ if input_gradient else None  # (n[l-1], m)
+    assert dW.shape == W.shape and db.shape == b.shape and (dA_prev is None or dA_prev.shape == A_prev.shape)
     return dA_prev, dW, db
 
 
@@ -100,10 +101,13 @@ def L_model_backward(
     caches: list,
     activations: Optional[Sequence[str]] = None,
     loss: str = "bce",
+    input_gradient: bool = True,
 ) -> dict:
     """Backward from dZ[L] = A[L] - Y (the loss with its natural output) down to layer 1.
 
-    Returns dW{l}, db{l} and dZ{l} for l = 1..L, and dA{l} for l = 0..L-1.
+    Returns dW{l}, db{l} and dZ{l} for l = 1..L, and dA{l} for l = 0..L-1. With
+    input_gradient=False, dA0 = W[1]^T dZ[1] (the gradient with respect to X, which gradient
+    descent does not use; for a wide input it is a third of the work) is left out.
     """
     L = len(caches)
     activations = _resolve_activations(activations, L)
@@ -119,7 +123,9 @@ def L_model_backward(
         if l < L:
             dZ = activation_backward(grads[f"dA{l}"], Z, activations[l - 1])
         grads[f"dZ{l}"] = dZ
-        grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, linear_cache)
+        dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, linear_cache, input_gradient or l > 1)
+        if dA_prev is not None:
+            grads[f"dA{l - 1}"] = dA_prev
     return grads
 
 

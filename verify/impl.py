@@ -94,6 +94,7 @@ class CourseImplementation:
             _require(self.loss == "bce", "compute_cost", f"compute_cost(AL, Y) computes the cross-entropy of a sigmoid output; "
                      f"--loss {self.loss} needs compute_cost(AL, Y, loss)")
         self.cost_takes_ZL = _accepts(self.module.compute_cost, "ZL")  # scratch's does: exact at saturation
+        self.backward_can_skip_dA0 = _accepts(self.module.L_model_backward, "input_gradient")  # scratch's can
         _require(_binds(self.module.update_parameters, 3), "update_parameters", REQUIRED["update_parameters"])
 
     def _call(self, function: str, *args, **kwargs):
@@ -160,15 +161,20 @@ class CourseImplementation:
         except (TypeError, ValueError):
             raise ImplementationError("compute_cost", ValueError(f"expected a number, got {_describe(cost)}")) from None
 
-    def backward(self, AL: np.ndarray, Y: np.ndarray, caches, parameters: dict) -> dict:
-        """dW{l}, db{l} (l = 1..L), dA{l} (l = 0..L-1) and dZ{l} where given, shapes checked."""
+    def backward(self, AL: np.ndarray, Y: np.ndarray, caches, parameters: dict, need_dA0: bool = True) -> dict:
+        """dW{l}, db{l} (l = 1..L), dA{l} (l = 0..L-1) and dZ{l} where given, shapes checked.
+
+        Training does not use dA0; an implementation that can skip it (scratch) is asked to.
+        """
         args = (AL, Y, caches, self.activations, self.loss) if self.backward_takes_activations else (AL, Y, caches)
-        grads = self._call("L_model_backward", *args)
+        skip = not need_dA0 and self.backward_can_skip_dA0
+        grads = self._call("L_model_backward", *args, **({"input_gradient": False} if skip else {}))
         self._expect(isinstance(grads, dict), "L_model_backward", f"expected a dict of gradients, got {_describe(grads)}")
         m = Y.shape[1]
         for l in range(1, self.L + 1):
-            expected = {f"dW{l}": parameters[f"W{l}"].shape, f"db{l}": parameters[f"b{l}"].shape,
-                        f"dA{l - 1}": (parameters[f"W{l}"].shape[1], m)}
+            expected = {f"dW{l}": parameters[f"W{l}"].shape, f"db{l}": parameters[f"b{l}"].shape}
+            if l > 1 or not skip:
+                expected[f"dA{l - 1}"] = (parameters[f"W{l}"].shape[1], m)
             for key, shape in expected.items():
                 value = grads.get(key)
                 self._expect(isinstance(value, np.ndarray) and value.shape == shape, "L_model_backward",
