@@ -70,15 +70,23 @@ def L_model_forward(X: np.ndarray, parameters: dict, activations: Optional[Seque
     return A, caches
 
 
-def linear_backward(dZ: np.ndarray, cache, input_gradient: bool = True):
-    """dW = (1/m) dZ A_prev^T, db = (1/m) sum_columns dZ, dA_prev = W^T dZ (None if not input_gradient)."""
+def linear_backward(dZ: np.ndarray, cache):
+    """dA_prev = W^T dZ (n[l-1], m), and dW, db from linear_weight_gradients."""
+    A_prev, W, b = cache
+    dW, db = linear_weight_gradients(dZ, cache)
+    dA_prev = W.T @ dZ  # (n[l-1], m)
+    assert dA_prev.shape == A_prev.shape
+    return dA_prev, dW, db
+
+
+def linear_weight_gradients(dZ: np.ndarray, cache):
+    """dW = (1/m) dZ A_prev^T (n[l], n[l-1]), db = (1/m) sum over the columns of dZ (n[l], 1)."""
     A_prev, W, b = cache
     m = A_prev.shape[1]
     dW = (1 / m) * (dZ @ A_prev.T)  # (n[l], n[l-1])
     db = (1 / m) * np.sum(dZ, axis=1, keepdims=True)  # (n[l], 1)
-    dA_prev = W.T @ dZ if input_gradient else None  # (n[l-1], m)
-    assert dW.shape == W.shape and db.shape == b.shape and (dA_prev is None or dA_prev.shape == A_prev.shape)
-    return dA_prev, dW, db
+    assert dW.shape == W.shape and db.shape == b.shape
+    return dW, db
 
 
 def activation_backward(dA: np.ndarray, Z: np.ndarray, activation: str) -> np.ndarray:
@@ -123,9 +131,10 @@ def L_model_backward(
         if l < L:
             dZ = activation_backward(grads[f"dA{l}"], Z, activations[l - 1])
         grads[f"dZ{l}"] = dZ
-        dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, linear_cache, input_gradient or l > 1)
-        if dA_prev is not None:
-            grads[f"dA{l - 1}"] = dA_prev
+        if l > 1 or input_gradient:
+            grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, linear_cache)
+        else:
+            grads[f"dW{l}"], grads[f"db{l}"] = linear_weight_gradients(dZ, linear_cache)
     return grads
 
 

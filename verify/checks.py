@@ -208,7 +208,7 @@ def _train_loop(run: TrainingRun, impl, X, Y, params, model_lockstep, lockstep_t
                 learning_rate, iterations, checkpoints, on_iteration) -> None:
     """The iterations of train_and_compare; run.scratch_params holds scratch's last finite parameters."""
     m, L = X.shape[1], impl.L
-    P = params
+    P, T = params, params  # scratch's parameters, and torch's own (free-running)
     for i in range(iterations):
         run.latest.pop("gaps", None)  # set again below only if this iteration's runs are comparable
         if run.nonfinite["scratch"] is None:
@@ -234,38 +234,44 @@ def _train_loop(run: TrainingRun, impl, X, Y, params, model_lockstep, lockstep_t
                 # at this step from the same parameters is the verdict.
                 run.nonfinite["scratch"] = i if scratch_diverged else None
                 _judge_lockstep_divergence(run.lockstep, i, scratch_diverged, torch_diverged, L, impl.label)
-                if not scratch_diverged:
-                    P = run.scratch_params = P_next
             else:
-                # The update is compared as the step each side took, P_next - P, judged on the
-                # scale of P: the same verdict as comparing P_next, but a slip in the step
-                # (a flipped sign, a missing lr) reads as what it is.
-                keys = [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
-                scales = gradient_scales(grads_s, AL, Y, caches, learning_rate)
-                for q, l in keys:
-                    scales[(q, l)] = max(scales.get((q, l), 0.0), float(np.max(np.abs(P[f"{q}{l}"]), initial=0.0)))
-                run.lockstep.compare(
-                    [("cost", L, cost_s, cost_t)]
-                    + [(q, l, grads_s[f"{q}{l}"], grads_t[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
-                    + [(q, l, P_next[f"{q}{l}"] - P[f"{q}{l}"], P_t[f"{q}{l}"] - P[f"{q}{l}"]) for q, l in keys],
-                    m, iteration=i, scales=scales)
+                _compare_lockstep(run, i, m, L, cost_s, cost_t, grads_s, grads_t, P, P_next, P_t,
+                                  gradient_scales(grads_s, AL, Y, caches, learning_rate))
+            if not scratch_diverged:
                 P = run.scratch_params = P_next
         if run.nonfinite["torch"] is None:
             cost_f = free_trainer.step()
             run.torch_costs.append(cost_f)
-            P_f = torch_ref.to_params(free_trainer.model)
-            T = run.latest.get("torch_after", params)
-            run.latest.update(torch_before=T, torch_after=P_f)
-            if _diverged(cost_f, P_f):
+            T_next = torch_ref.to_params(free_trainer.model)
+            run.latest.update(torch_before=T, torch_after=T_next)
+            if _diverged(cost_f, T_next):
                 run.nonfinite["torch"] = i
             elif run.nonfinite["scratch"] is None:
-                _amplify(run, S=run.latest["scratch_before"], T=T, step_from_S=P_t, step_from_T=P_f)
-                _compare_free(run, i, cost_s, cost_f, P_next, P_f, m, L, checkpoints)
+                _amplify(run, S=run.latest["scratch_before"], T=T, step_from_S=P_t, step_from_T=T_next)
+                _compare_free(run, i, cost_s, cost_f, P_next, T_next, m, L, checkpoints)
+            T = T_next
         run.completed = i + 1
         if on_iteration is not None:
             on_iteration(i, run)
         if run.nonfinite["scratch"] is not None and run.nonfinite["torch"] is not None:
             break
+
+
+def _compare_lockstep(run: TrainingRun, i, m, L, cost_s, cost_t, grads_s, grads_t, P, P_next, P_t, scales) -> None:
+    """This step's cost, gradients and update, both sides from the same parameters P.
+
+    The update is compared as the step each side took, P_next - P, on the scale of P: the same
+    verdict as comparing P_next, but a slip in the step (a flipped sign, a missing lr) reads as
+    what it is.
+    """
+    keys = [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
+    for (q, l), size in zip(keys, _largest_each(P)):
+        scales[(q, l)] = max(scales.get((q, l), 0.0), size)
+    run.lockstep.compare(
+        [("cost", L, cost_s, cost_t)]
+        + [(q, l, grads_s[f"{q}{l}"], grads_t[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
+        + [(q, l, P_next[f"{q}{l}"] - P[f"{q}{l}"], P_t[f"{q}{l}"] - P[f"{q}{l}"]) for q, l in keys],
+        m, iteration=i, scales=scales)
 
 
 def _compare_free(run: TrainingRun, i: int, cost_s, cost_f, P_s, P_f, m, L, checkpoints) -> None:
@@ -285,10 +291,10 @@ def _amplify(run: TrainingRun, S: dict, T: dict, step_from_S: dict, step_from_T:
     after and before is the dynamics' own amplification (chaotic training makes it exceed 1).
     Gaps at the level of rounding are floored so that rounding noise is not read as growth.
     """
-    before = max(float(np.max(np.abs(S[k] - T[k]), initial=0.0)) for k in S)
-    after = max(float(np.max(np.abs(step_from_S[k] - step_from_T[k]), initial=0.0)) for k in S)
-    scale = max(float(np.max(np.abs(T[k]), initial=0.0)) for k in T)
-    floor = 16 * np.finfo(next(iter(T.values())).dtype).eps * max(scale, 1.0)
+    S, T, step_from_S, step_from_T = (_flat(p) for p in (S, T, step_from_S, step_from_T))
+    before = float(np.max(np.abs(S - T)))
+    after = float(np.max(np.abs(step_from_S - step_from_T)))
+    floor = 16 * np.finfo(T.dtype).eps * max(float(np.max(np.abs(T))), 1.0)
     run.amplification *= max(1.0, after / max(before, floor))
 
 
@@ -314,8 +320,20 @@ def _judge_divergence(run: TrainingRun, L: int) -> None:
 def _diverged(cost: float, params: dict) -> bool:
     """Non-finite, or so large (beyond the square root of the dtype's largest number) that the next
     product overflows: the two sides may cross into inf a step apart, so both count as diverged."""
-    limit = np.sqrt(np.finfo(next(iter(params.values())).dtype).max)
-    return not (abs(cost) < limit and all(np.all(np.abs(v) < limit) for v in params.values()))
+    flat = _flat(params)
+    limit = np.sqrt(np.finfo(flat.dtype).max)
+    return not (abs(cost) < limit and np.max(np.abs(flat)) < limit)  # nan fails both comparisons
+
+
+def _flat(params: dict) -> np.ndarray:
+    """Every parameter in one vector: a few NumPy calls per iteration instead of a few per array."""
+    return np.concatenate([v.ravel() for v in params.values()])
+
+
+def _largest_each(params: dict) -> np.ndarray:
+    """max |p| of each parameter array, in the dict's order."""
+    sizes = [v.size for v in params.values()]
+    return np.maximum.reduceat(np.abs(_flat(params)), np.cumsum([0] + sizes[:-1])).tolist()
 
 
 def _judge_lockstep_divergence(lockstep: CheckResult, i: int, scratch: bool, torch: bool, L: int, label: str) -> None:

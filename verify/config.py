@@ -33,7 +33,7 @@ class Config:
     seed: int = 0
     data: str = "auto"  # a NAMED_DATA name or a path to .npz / .csv
     examples: Optional[int] = None  # None: 200 (400 for flower/moons/xor); a file: all of it
-    iterations: int = 500
+    iterations: int = 200
     learning_rate: float = 0.1
     dtype: str = "float64"
     device: str = "cpu"

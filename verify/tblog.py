@@ -21,6 +21,7 @@ from .pictures import decision_boundary
 SIDES = ("scratch", "torch", "diff")
 DETAIL_POINTS = 100  # accuracy, norms and the margin chart: about this many points per curve
 HISTOGRAM_POINTS = 10
+HISTOGRAM_BINS = 30  # over the values' own range
 GAP_FLOOR = 1e-20  # log10 of an exact zero gap is drawn as -20
 
 
@@ -186,7 +187,7 @@ def _histogram(writer, tag: str, values: np.ndarray, step: int) -> None:
     finite = values[np.isfinite(values)].astype(np.float64)
     if finite.size:
         with np.errstate(all="ignore"):
-            writer.add_histogram(tag, finite, step, bins="auto", max_bins=64)
+            writer.add_histogram(tag, finite, step, bins=HISTOGRAM_BINS)
 
 
 def _log10(gap: float) -> float:

@@ -112,7 +112,7 @@ def test_help_lists_every_option(help_text):
 
 def test_help_shows_defaults(help_text):
     flat = " ".join(help_text.split())
-    for default in ("default: 500", "default: 0.1", "default: 0)", "default: he", "default: float64", "default: cpu",
+    for default in ("default: 200", "default: 0.1", "default: 0)", "default: he", "default: float64", "default: cpu",
                     "default: runs", "default: auto", "default: 200", "default: 1e-07"):
         assert default in flat, default
     for choice in ("flower", "moons", "xor", "house", ".npz", ".csv", "bce", "mse", "ce", "float32", "xavier"):
