@@ -17,28 +17,11 @@ from pathlib import Path
 import pytest
 
 from verify.cli import main
+from verify_cases import assert_usage_error, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 CHECK_NAMES = ["forward", "backward", "gradcheck", "lockstep", "free-running"]
 FAST = ["--no-tensorboard", "--iterations", "5", "--examples", "40"]
-
-
-def run_cli(capsys, *argv: str):
-    """main(argv) -> (exit code, stdout, stderr)."""
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_usage_error(code: int, out: str, err: str) -> str:
-    """Exit 2, nothing on stdout, exactly one stderr line `verify: error: ...`, no traceback; returns the line."""
-    assert code == 2
-    assert out == ""
-    assert "Traceback" not in err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("verify: error: ")
-    return lines[0]
 
 
 def final_costs(text: str) -> tuple[float, float]:

@@ -16,6 +16,7 @@ import pytest
 from verify.cli import main
 from verify.data import load_data
 from verify.errors import UsageError
+from verify_cases import assert_usage_error, run_cli
 
 M = 40  # examples in the files written below
 
@@ -23,24 +24,8 @@ M = 40  # examples in the files written below
 # ---------------------------------------------------------------- helpers
 
 
-def run_cli(capsys, *argv: str):
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def cli_on(capsys, path, arch="3,4,1", *extra: str):
     return run_cli(capsys, "--arch", arch, "--data", str(path), "--no-tensorboard", "--iterations", "5", *extra)
-
-
-def assert_usage_error(code: int, out: str, err: str) -> str:
-    assert code == 2
-    assert out == ""
-    assert "Traceback" not in err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("verify: error: ")
-    return lines[0]
 
 
 def names_both(message: str, first: int, second: int) -> bool:

@@ -22,6 +22,7 @@ import pytest
 import verify
 from verify.cli import main
 from verify.data import load_data
+from verify_cases import assert_usage_error, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).resolve().parent / "impl_cases"
@@ -64,15 +65,7 @@ def run_json(capsys, *argv: str) -> tuple[int, dict]:
 
 def run_usage_error(capsys, *argv: str) -> str:
     """Exit 2, nothing on stdout, exactly one stderr line `verify: error: ...`; returns that line."""
-    code = main([*argv, *FAST])
-    out, err = capsys.readouterr()
-    assert code == 2
-    assert out == ""
-    assert "Traceback" not in err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("verify: error: ")
-    return lines[0]
+    return assert_usage_error(*run_cli(capsys, *argv, *FAST))
 
 
 def assert_first(first: dict, **expected) -> None:

@@ -17,29 +17,17 @@ from hypothesis.extra import numpy as hnp
 import scratch
 from verify import Config, run
 from verify.cli import main
+from verify_cases import assert_usage_error, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["--iterations", "3", "--examples", "8", "--no-tensorboard", "--no-gradcheck", "-q"]
 
 
-def cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(code, err):
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("verify: error: "), err
-    return lines[0]
-
-
 @pytest.mark.parametrize("arch, needs", [("100000,100000,1", "GiB"), ("99999999999,1", "GiB")])
 def test_arrays_that_cannot_fit_are_refused_before_allocating(capsys, arch, needs):
     started = time.perf_counter()
-    code, _, err = cli(capsys, "--arch", arch, *FAST)
-    line = one_line_error(code, err)
+    code, out, err = run_cli(capsys, "--arch", arch, *FAST)
+    line = assert_usage_error(code, out, err)
     assert "would need about" in line and needs in line and "this machine has" in line
     assert time.perf_counter() - started < 5  # refused, not attempted
 
@@ -47,8 +35,8 @@ def test_arrays_that_cannot_fit_are_refused_before_allocating(capsys, arch, need
 def test_unwritable_logdir_is_refused_before_any_work(capsys, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("")
-    code, _, err = cli(capsys, "--arch", "3,4,1", "--logdir", str(blocker / "runs"), "--data", str(tmp_path / "missing.npz"))
-    line = one_line_error(code, err)
+    code, out, err = run_cli(capsys, "--arch", "3,4,1", "--logdir", str(blocker / "runs"), "--data", str(tmp_path / "missing.npz"))
+    line = assert_usage_error(code, out, err)
     assert "--logdir" in line  # the log folder is checked before the data is even looked at
 
 
@@ -71,7 +59,7 @@ def test_a_second_run_never_overwrites_the_first(tmp_path):
 
 def test_agreeing_divergence_is_reported_and_passes(capsys, tmp_path):
     out_json = tmp_path / "r.json"
-    code, out, _ = cli(capsys, "--arch", "3,4,4,1", "--activations", "relu,relu,linear", "--lr", "50",
+    code, out, _ = run_cli(capsys, "--arch", "3,4,4,1", "--activations", "relu,relu,linear", "--lr", "50",
                        "--iterations", "100", "--no-gradcheck", "--no-tensorboard", "--json", str(out_json), "-q")
     report = json.loads(out_json.read_text(), parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
     assert code == 0 and report["verdict"] == "pass"
@@ -90,7 +78,7 @@ def test_one_sided_divergence_is_a_mismatch_with_a_hint(monkeypatch, capsys, tmp
 
     monkeypatch.setattr(scratch, "compute_cost", cost_that_blows_up)
     out_json = tmp_path / "r.json"
-    code, _, _ = cli(capsys, "--arch", "3,4,1", "--iterations", "20", "--examples", "16", "--no-tensorboard",
+    code, _, _ = run_cli(capsys, "--arch", "3,4,1", "--iterations", "20", "--examples", "16", "--no-tensorboard",
                      "--no-gradcheck", "--json", str(out_json), "-q")
     report = json.loads(out_json.read_text())
     first = report["first_divergence"]

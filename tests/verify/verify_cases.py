@@ -7,6 +7,7 @@ no TensorBoard logs, no progress lines.
 from dataclasses import replace
 
 from verify import Config
+from verify.cli import main
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 OUTPUT_PAIRS = (("sigmoid", "bce"), ("linear", "mse"), ("softmax", "ce"))
@@ -49,3 +50,21 @@ def expected_rows(name: str, L: int) -> list:
         return [("cost", L)] + [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
     raise ValueError(name)
 
+
+
+def run_cli(capsys, *argv: str):
+    """verify.cli.main(argv) in this process -> (exit code, stdout, stderr)."""
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_usage_error(code: int, out: str, err: str) -> str:
+    """Exit 2, nothing on stdout, exactly one stderr line `verify: error: ...`, no traceback; returns the line."""
+    assert code == 2
+    assert out == ""
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("verify: error: ")
+    return lines[0]
