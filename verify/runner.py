@@ -13,7 +13,8 @@ import numpy as np
 import scratch
 import torch_ref
 
-from .checks import CheckResult, compare_at_point, gradient_check, kink_probe, train_and_compare
+from .checks import CheckResult, compare_at_point, gradient_check, kink_probe
+from .training import train_and_compare
 from .config import Config, validate
 from .data import DEFAULT_EXAMPLES, load_data
 from .errors import ImplementationError, UsageError

@@ -13,7 +13,6 @@ import warnings
 import numpy as np
 import pytest
 
-from verify.cli import main
 from verify.data import load_data
 from verify.errors import UsageError
 from verify_cases import assert_usage_error, run_cli

@@ -19,7 +19,6 @@ import scratch.activations
 import scratch.losses
 import scratch.model
 import verify.cli
-from scratch.activations import Activation
 from scratch.losses import Loss, softplus
 from verify import run
 from verify_cases import CHECK_NAMES, DTYPES, failing_checks, tiny

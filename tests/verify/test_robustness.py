@@ -1,7 +1,6 @@
 """Bad input is refused with one line and exit 2; diverging numerics and Ctrl-C end in a clear verdict."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
