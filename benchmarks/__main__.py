@@ -14,9 +14,14 @@ import sys
 import time
 from typing import Iterator, Optional, Sequence
 
-from . import extras, machine, suite
-from .memory import measure_in_subprocess
-from .report import Results, render
+# The same thread-pool waiting policy as `python -m verify` (see verify/__main__.py), set
+# before NumPy and torch load, so the in-process figures measure what the command runs.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+from . import extras, machine, suite  # noqa: E402
+from .memory import measure_in_subprocess  # noqa: E402
+from .report import Results, render  # noqa: E402
 
 SECTIONS = ("vector", "steps", "memory", "cold", "overhead", "growth", "threads")
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
