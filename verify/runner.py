@@ -14,12 +14,12 @@ import scratch
 import torch_ref
 
 from .checks import CheckResult, compare_at_point, gradient_check, kink_probe
-from .training import train_and_compare
 from .config import Config, validate
 from .data import DEFAULT_EXAMPLES, load_data
 from .errors import ImplementationError, UsageError
 from .impl import CourseImplementation, load_module
 from .report import Report
+from .training import train_and_compare
 
 SMALL_NETWORK_FLOPS = 5e7  # below this per training step, torch runs on one thread
 BIAS_SCALE = 0.1  # the shared start's biases: small and non-zero, because zero biases hide bias bugs

@@ -36,10 +36,11 @@ import torch_ref
 import verify
 import verify.cli
 from verify import Config
+from verify.tblog import DETAIL_POINTS, HISTOGRAM_POINTS
 
 SIDES = ("scratch", "torch")
 RUNS = {"scratch", "torch", "diff"}
-N = 130  # detail points every ceil(130/100) = 2 iterations, histograms every 13; the last (129) is on neither grid
+N = 130  # detail points and histograms on grids of ceil(130/points) iterations; the last (129) is on neither grid
 ARCH = (3, 4, 4, 1)
 L = len(ARCH) - 1
 HPARAM_KEYS = {"side", "arch", "activations", "loss", "init", "lr", "iterations", "dtype", "seed", "examples"}
@@ -87,12 +88,12 @@ def values(acc, tag) -> np.ndarray:
 
 
 def expected_detail_steps(n: int) -> list:
-    every = math.ceil(n / 100)
+    every = math.ceil(n / DETAIL_POINTS)
     return sorted({i for i in range(n) if i % every == 0} | {n - 1})
 
 
 def expected_histogram_steps(n: int) -> list:
-    every = math.ceil(n / 10)
+    every = math.ceil(n / HISTOGRAM_POINTS)
     return sorted({i for i in range(n) if i % every == 0} | {n - 1})
 
 
@@ -245,7 +246,7 @@ def test_final_scalars_equal_the_report(main_run):
 def test_detail_tags_follow_the_ceil_rule(main_run):
     _, _, acc = main_run
     detail = expected_detail_steps(N)
-    assert len(detail) == 66 and detail[-3:] == [126, 128, 129]
+    assert len(detail) == 44 and detail[-3:] == [123, 126, 129]  # every ceil(130/50) = 3 iterations
     for side in SIDES:
         for tag in side_scalar_tags(L) - {"cost", "final/cost", "final/verdict", "final/accuracy"}:
             assert steps(acc[side], tag) == detail, (side, tag)
@@ -264,7 +265,7 @@ def test_detail_tags_follow_the_ceil_rule(main_run):
 def test_histograms_at_the_expected_steps(main_run):
     _, report, acc = main_run
     hist = expected_histogram_steps(N)
-    assert hist == [0, 13, 26, 39, 52, 65, 78, 91, 104, 117, 129]
+    assert hist == [0, 26, 52, 78, 104, 129]  # every ceil(130/5) = 26 iterations, and the last
     sizes = {"W": lambda l: ARCH[l] * ARCH[l - 1], "b": lambda l: ARCH[l], "dW": lambda l: ARCH[l] * ARCH[l - 1]}
     for side in SIDES:
         for tag in side_histogram_tags(L):
@@ -362,7 +363,7 @@ def test_regression_logs_squared_error_and_no_picture(tmp_path):
         assert set(tags["scalars"]) == side_scalar_tags(2, classification=False)
         assert "accuracy" not in tags["scalars"] and "final/accuracy" not in tags["scalars"]
         assert tags["images"] == []
-        assert steps(acc[side], "squared_error") == list(range(n))  # ceil(5/100) = 1: every iteration
+        assert steps(acc[side], "squared_error") == list(range(n))  # ceil(5/DETAIL_POINTS) = 1: every iteration
         # mean squared error sum((A - Y)^2) / m, against the cost (1/2m) sum (A - Y)^2 at the same parameters
         np.testing.assert_allclose(values(acc[side], "squared_error"), 2 * np.array(report.costs[side]), rtol=1e-6)
         assert values(acc[side], "cost") == pytest.approx(report.costs[side], rel=1e-6)
