@@ -15,7 +15,7 @@ import torch_ref
 
 from .checks import CheckResult, compare_at_point, gradient_check, kink_probe
 from .config import Config, validate
-from .data import DEFAULT_EXAMPLES, load_data
+from .data import DEFAULT_EXAMPLES, accuracy, load_data
 from .errors import ImplementationError, UsageError
 from .impl import CourseImplementation, load_module
 from .report import Report
@@ -146,15 +146,6 @@ def _final(impl: CourseImplementation, X, Y, scratch_params: dict, model_free, c
     L = config.L
     final["torch"] = {"cost": ref["cost"], "accuracy": accuracy(ref[f"A{L}"], Y, config.activations[-1])}
     return final
-
-
-def accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> Optional[float]:
-    """Fraction of examples predicted right: A > 0.5 for sigmoid, argmax for softmax; None for regression."""
-    if output == "sigmoid":
-        return float(np.mean(np.all((AL > 0.5) == (Y > 0.5), axis=0)))
-    if output == "softmax":
-        return float(np.mean(np.argmax(AL, axis=0) == np.argmax(Y, axis=0)))
-    return None
 
 
 def _prepare_device(config: Config):

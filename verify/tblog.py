@@ -15,6 +15,7 @@ from typing import Optional
 
 import numpy as np
 
+from .data import accuracy
 from .errors import ImplementationError, UsageError
 from .pictures import decision_boundary
 
@@ -119,7 +120,7 @@ class TensorBoardLog:
             "torch": (trainer.output(), torch_ref.gradients(trainer.model), latest["torch_before"], latest["torch_after"]),
         }
         for side, (AL, grads, before, after) in sides.items():
-            values = {"accuracy": _accuracy(AL, self.Y, self.config.activations[-1])} if self.classification else {
+            values = {"accuracy": accuracy(AL, self.Y, self.config.activations[-1])} if self.classification else {
                 "squared_error": float(np.sum((AL - self.Y) ** 2) / self.Y.shape[1])}
             for l in range(1, self.L + 1):
                 values[f"norm/W{l}"] = np.linalg.norm(after[f"W{l}"])
@@ -196,9 +197,3 @@ def _log10(gap: float) -> float:
 
 def _finite_or_nan(x) -> float:
     return float(x) if x is not None and math.isfinite(x) else float("nan")
-
-
-def _accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> float:
-    if output == "softmax":
-        return float(np.mean(np.argmax(AL, axis=0) == np.argmax(Y, axis=0)))
-    return float(np.mean(np.all((AL > 0.5) == (Y > 0.5), axis=0)))
