@@ -23,6 +23,9 @@ EXAMPLES = """examples:
   python -m verify --arch 3,4,4,1 --impl examples/broken_network.py
 """
 
+# The README's install line, per dependency the verifier cannot start without.
+_INSTALL = {"torch": "pip install torch==2.13.0", "numpy": "pip install -e . (or pip install numpy)"}
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, no usage dump
@@ -110,7 +113,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = build_parser().parse_args(argv)
         config = config_from_args(args)
         _check_json_path(args.json)
-        from .runner import run  # torch is imported here, not for --help or a usage error
+        try:
+            from .runner import run  # torch is imported here, not for --help or a usage error
+        except ImportError as error:
+            # A missing or broken torch/numpy is the user's to fix: say how, in one line. Any other
+            # module, or a name missing from a module that did load, is a bug and keeps its traceback.
+            package = (error.name or "").split(".")[0]
+            if package not in _INSTALL or sys.modules.get(error.name) is not None:
+                raise
+            reason = " ".join(str(error).split())  # one line, whatever the loader said
+            raise UsageError(f"{package} is not importable ({reason}); install it first: {_INSTALL[package]}") from None
 
         report = run(config)
     except UsageError as error:

@@ -1,6 +1,7 @@
 """Bad input is refused with one line and exit 2; diverging numerics and Ctrl-C end in a clear verdict."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -95,11 +96,18 @@ def test_saturated_sigmoid_and_bce_stay_finite_without_warnings(Z):
     assert np.all(np.isfinite(scratch.get_activation("sigmoid").derivative(Z)))
 
 
+def _default_sigint() -> None:
+    """In the child before exec: a suite run as a background job (`pytest &`) inherits SIGINT ignored,
+    and Python keeps an inherited SIG_IGN, so the child would never see the Ctrl-C this test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_flushes_the_logs_and_reports_where_it_stopped(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "verify", "--arch", "3,4,4,1", "--iterations", "1000000", "--logdir", str(tmp_path),
          "--name", "interrupted", "--no-gradcheck"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_default_sigint)
     try:
         deadline = time.monotonic() + 60
         line = ""
@@ -164,3 +172,16 @@ def test_fuzzed_npz_data_never_crashes(capsys, tmp_path_factory, X, Y):
         _, err = capsys.readouterr()
     assert code in (0, 1, 2)
     assert "Traceback" not in err
+
+
+def test_missing_torch_is_one_line_with_the_install_command(tmp_path):
+    shadow = tmp_path / "torch"  # first on the path: `import torch` fails as it does when torch is not installed
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run([sys.executable, "-m", "verify", "--arch", "3,4,4,1", "--no-tensorboard", "--iterations", "1"],
+                          cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (2, ""), proc.stderr
+    assert "Traceback" not in proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("verify: error: torch is not importable") and "pip install torch" in line
