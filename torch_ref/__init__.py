@@ -5,7 +5,7 @@ project and contains no hand-written derivative. Inputs and outputs use the cour
 layout (examples as columns); see layout.py for the mapping to torch.
 """
 
-from .capture import forward_backward, output
+from .capture import activation_derivative, forward_backward, output
 from .device import check_device
 from .layout import from_params, gradients, load_params, to_params
 from .losses import LOSSES
@@ -14,6 +14,7 @@ from .train import Trainer, train
 
 __all__ = [
     "ACTIVATIONS",
+    "activation_derivative",
     "LOSSES",
     "Trainer",
     "TorchNet",

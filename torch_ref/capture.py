@@ -5,57 +5,77 @@ import torch
 
 from .layout import columns, data_rows, gradients, rows, summed_gradient
 from .losses import get_loss
-from .model import TorchNet
+from .model import TorchNet, make_activation
+
+
+class Recorder:
+    """Keeps each layer's Z[l] and A[l] tensors of a forward pass, with their gradients after backward.
+
+    Forward hooks record each layer's output; retain_grad keeps its dJ/d(output) after
+    backward, since autograd frees gradients of non-leaf tensors by default.
+    """
+
+    def __init__(self, model: TorchNet, pre_activations: bool = True) -> None:
+        self.model = model
+        self.seen: dict[str, torch.Tensor] = {}
+        modules = [(f"A{l}", m) for l, m in enumerate(model.hidden_activations, 1)]
+        if pre_activations:
+            modules += [(f"Z{l}", m) for l, m in enumerate(model.linears, 1)]
+        self._handles = [m.register_forward_hook(self._keep(name)) for name, m in modules]
+
+    def _keep(self, name: str):
+        def hook(module, inputs, output):
+            if output.requires_grad:
+                output.retain_grad()
+            self.seen[name] = output
+
+        return hook
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+
+    def columns(self, name: str) -> np.ndarray:
+        return columns(self.seen[name])
+
+    def summed_gradient(self, name: str) -> np.ndarray:
+        return summed_gradient(self.seen[name].grad)
 
 
 def forward_backward(
-    model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str = "bce"
+    model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str = "bce", input_gradient: bool = True
 ) -> dict[str, np.ndarray | float]:
     """Evaluate J(X, Y) and its gradients; return "cost" and Z{l}, A{l}, dZ{l}, dW{l}, db{l}
     (l = 1..L) and dA{l} (l = 0..L-1) as course-layout NumPy arrays.
 
     dZ and dA follow the course: gradients of the summed loss, m * dJ/dZ. dW and db are dJ/dW.
+    With input_gradient=False, dA0 (the gradient with respect to X) is not computed.
     After the call the model's .grad hold this evaluation's gradients.
     """
     L = len(model.linears)
     loss_fn = get_loss(loss, model.activation_names[-1])
     x, y = data_rows(model, X, Y)
-    x.requires_grad_(True)  # so autograd also yields dJ/dA[0]
-
-    # Forward hooks record each layer's output; retain_grad keeps its dJ/d(output)
-    # after backward, since autograd frees gradients of non-leaf tensors by default.
-    seen: dict[str, torch.Tensor] = {}
-
-    def keep(name: str):
-        def hook(module, inputs, output):
-            output.retain_grad()
-            seen[name] = output
-
-        return hook
-
-    handles = [m.register_forward_hook(keep(f"Z{l}")) for l, m in enumerate(model.linears, 1)]
-    handles += [
-        m.register_forward_hook(keep(f"A{l}")) for l, m in enumerate(model.hidden_activations, 1)
-    ]
+    x.requires_grad_(input_gradient)  # so autograd also yields dJ/dA[0]
+    recorder = Recorder(model)
     try:
         model.zero_grad()
         z = model(x)
     finally:
-        for handle in handles:
-            handle.remove()
+        recorder.remove()
     a = model.output_activation(z)
     cost = loss_fn(z, a, y)
     cost.backward()
 
+    recorder.seen[f"A{L}"] = a
     out: dict[str, np.ndarray | float] = {"cost": cost.item()}
-    seen[f"A{L}"] = a
-    seen["A0"] = x
     for l in range(1, L + 1):
-        out[f"Z{l}"] = columns(seen[f"Z{l}"])
-        out[f"A{l}"] = columns(seen[f"A{l}"])
-        out[f"dZ{l}"] = summed_gradient(seen[f"Z{l}"].grad)
-    for l in range(L):
-        out[f"dA{l}"] = summed_gradient(seen[f"A{l}"].grad)
+        out[f"Z{l}"] = recorder.columns(f"Z{l}")
+        out[f"A{l}"] = recorder.columns(f"A{l}")
+        out[f"dZ{l}"] = recorder.summed_gradient(f"Z{l}")
+    for l in range(1, L):
+        out[f"dA{l}"] = recorder.summed_gradient(f"A{l}")
+    if input_gradient:
+        out["dA0"] = summed_gradient(x.grad)
     out.update(gradients(model))
     return out
 
@@ -64,3 +84,10 @@ def output(model: TorchNet, X: np.ndarray) -> np.ndarray:
     """A[L] for the examples X (n0, m), as course columns (nL, m); no gradients are taken."""
     with torch.no_grad():
         return columns(model.output_activation(model(rows(model, X))))
+
+
+def activation_derivative(name: str, Z: np.ndarray) -> np.ndarray:
+    """g'(Z) of a hidden activation, entry by entry, from torch's autograd (Z course columns or any shape)."""
+    z = torch.tensor(Z, requires_grad=True)
+    make_activation(name, hidden=True)(z).sum().backward()
+    return z.grad.numpy()

@@ -4,6 +4,7 @@ import numpy as np
 import torch
 from torch.optim.sgd import sgd
 
+from .capture import Recorder
 from .layout import columns, data_rows
 from .losses import get_loss
 from .model import TorchNet
@@ -16,6 +17,9 @@ class Trainer:
     directly with SGD's defaults (no momentum, dampening, weight decay or nesterov): the
     torch.optim.SGD class adds nothing for plain gradient descent, but constructing it
     imports torch._dynamo, about a second of start-up.
+
+    With record=True each step also keeps the hidden layers' A[l] and their gradients, which
+    `layers()` returns in the course layout.
     """
 
     def __init__(
@@ -25,6 +29,7 @@ class Trainer:
         Y: np.ndarray,
         loss: str = "bce",
         learning_rate: float = 0.0075,
+        record: bool = False,
     ) -> None:
         self.model = model
         self.learning_rate = learning_rate
@@ -32,13 +37,16 @@ class Trainer:
         self.x, self.y = data_rows(model, X, Y)
         self.params = list(model.parameters())
         self._logits = None
+        self._output = None
+        self.recorder = Recorder(model, pre_activations=False) if record else None
 
     def step(self) -> float:
         """One update; returns the cost J before it, as the course's loop records it."""
         for p in self.params:
             p.grad = None  # fresh gradients every step (no accumulation)
         z = self._logits = self.model(self.x)
-        cost = self.loss_fn(z, self.model.output_activation(z), self.y)
+        a = self._output = self.model.output_activation(z)
+        cost = self.loss_fn(z, a, self.y)
         cost.backward()
         with torch.no_grad():
             sgd(self.params, [p.grad for p in self.params], [None] * len(self.params),
@@ -49,10 +57,20 @@ class Trainer:
 
     def output(self) -> np.ndarray:
         """A[L] of the last step's forward pass (before its update), as course columns (nL, m)."""
-        if self._logits is None:
+        if self._output is None:
             raise ValueError("no step has been taken yet")
-        with torch.no_grad():
-            return columns(self.model.output_activation(self._logits))
+        return columns(self._output)
+
+    def layers(self) -> dict[str, np.ndarray]:
+        """The last step's A{l} (l = 1..L) and dA{l} (l = 1..L-1, course convention: m dJ/dA), as columns."""
+        if self.recorder is None or self._output is None:
+            raise ValueError("layers() needs Trainer(..., record=True) and a step taken")
+        L = len(self.model.linears)
+        out = {f"A{L}": self.output()}
+        for l in range(1, L):
+            out[f"A{l}"] = self.recorder.columns(f"A{l}")
+            out[f"dA{l}"] = self.recorder.summed_gradient(f"A{l}")
+        return out
 
 
 def train(

@@ -1,7 +1,8 @@
 """The verifier's checks at one set of parameters: forward, backward, gradient checking.
 
-(Training, in lockstep and free-running, is in training.py.) Each check folds (scratch, torch) pairs into Comparison rows, one per quantity and layer,
-in the order the quantities are computed, so the first failing row is the first wrong line.
+(Training, in lockstep and free-running, is in training.py.) Each check folds (implementation,
+torch) pairs into Comparison rows, one per quantity and layer, in the order the quantities are
+computed, so the first failing row is the first wrong line. Tolerances come from tolerance.py.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import numpy as np
 import scratch
 import torch_ref
 
-from .compare import Comparison, agreement, diagnose, gradient_scales, relative_difference_row
+from .compare import Comparison, Stats, agreement, relative_difference
 from .config import GRADCHECK_EPSILON, GRADCHECK_RTOL
 from .errors import ImplementationError
+from .hints import diagnose, diagnose_cost, hint_layer_backward
 from .impl import CourseImplementation
+from .tolerance import term_scales
 
 GRADCHECK_EXAMPLES = 64  # finite differences on the first 64 examples: the math does not depend on m
 GRADCHECK_ENTRIES = 16  # entries perturbed per parameter array, at most
@@ -25,43 +28,57 @@ GRADCHECK_ENTRIES = 16  # entries perturbed per parameter array, at most
 
 @dataclass
 class CheckResult:
-    """One check's rows, or the error the implementation raised during it."""
+    """One check's rows, or the error the implementation raised during it, or why it did not run."""
 
     name: str  # forward, backward, gradcheck, lockstep, free-running
     check: str  # forward, backward, gradcheck, training
     rtol: float
-    atol: float
     rows: dict = field(default_factory=dict)
     error: Optional[ImplementationError] = None
     error_iteration: Optional[int] = None
-    skipped: Optional[str] = None
+    error_follows: Optional[str] = None  # the same error was first reported by this earlier check
+    skipped: Optional[str] = None  # why it did not run
     notes: list[str] = field(default_factory=list)
+    comparable_until: Optional[int] = None  # free-running: the runs were compared up to (not including) this iteration
 
     @property
     def ok(self) -> bool:
         return self.error is None and all(r.ok for r in self.rows.values())
 
+    @property
+    def status(self) -> str:
+        if not self.ok:
+            return "FAIL"
+        if self.skipped:
+            return "not run"
+        if self.comparable_until is not None:
+            return f"ok up to iteration {self.comparable_until - 1}, not comparable after" if self.comparable_until else "not comparable"
+        if self.rows and all(r.status == "unresolved" for r in self.rows.values()):
+            return "unresolved"
+        return "ok"
+
     def row(self, quantity: str, layer: int) -> Comparison:
         key = (quantity, layer)
         if key not in self.rows:
-            self.rows[key] = Comparison(self.check, quantity, layer, rtol=self.rtol, atol=self.atol)
+            self.rows[key] = Comparison(self.check, quantity, layer, rtol=self.rtol)
         return self.rows[key]
 
-    def compare(self, items: list, m: int, iteration: Optional[int] = None, point: Optional[str] = None,
-                rtol: Optional[float] = None, atol: Optional[float] = None, scales: Optional[dict] = None) -> list:
-        """Fold (quantity, layer, scratch value, torch value) items into their rows, in order; returns their statistics.
+    def compare(self, items: list, m: int, scales: dict, iteration: Optional[int] = None, point: Optional[str] = None,
+                rtol: Optional[float] = None, floors: Optional[dict] = None) -> list[Stats]:
+        """Fold (quantity, layer, implementation value, torch value) items into their rows, in order.
 
-        `scales` maps (quantity, layer) to the size of the terms a value was summed from (see agreement).
+        `scales` maps (quantity, layer) to the size of the terms the value is computed from (see
+        tolerance.py), `floors` to an absolute rounding term added to rtol * scale.
         """
         rtol = self.rtol if rtol is None else rtol
-        atol = self.atol if atol is None else atol
-        scales = scales or {}
-        stats = agreement([(a, b) for _, _, a, b in items], rtol, atol, [scales.get((q, l)) for q, l, _, _ in items])
-        for (quantity, layer, a, b), (max_abs, max_rel, worst) in zip(items, stats):
+        floors = floors or {}
+        stats = agreement([(a, b) for _, _, a, b in items], [scales.get((q, l), 0.0) for q, l, _, _ in items],
+                          rtol, [floors.get((q, l), 0.0) for q, l, _, _ in items])
+        for (quantity, layer, a, b), stat in zip(items, stats):
             row = self.row(quantity, layer)
             was_ok = row.ok
-            if not row.record(max_abs, max_rel, worst, iteration, rtol, atol) and was_ok:
-                row.point = point
+            if not row.record(stat, iteration, point) and was_ok:
+                row.explain(a, b)
                 row.hint = diagnose(a, b, m)
         return stats
 
@@ -72,16 +89,19 @@ def compare_at_point(impl: CourseImplementation, model, X, Y, params, point: str
     m, L = X.shape[1], impl.L
     torch_ref.load_params(model, params)
     ref = torch_ref.forward_backward(model, X, Y, impl.loss)
+    scales = term_scales(params, X, Y, ref, impl.activations)
     try:
         AL, caches = impl.forward(X, params)
         values = impl.layers(AL, caches)
         cost = impl.cost(AL, Y, caches)
     except ImplementationError as error:
         forward.error = forward.error or error
-        backward.skipped = "the forward pass raised"
+        backward.skipped = backward.skipped or f"{impl.label}'s forward pass raised (see forward)"
         return
     items = [(q, l, values[f"{q}{l}"], ref[f"{q}{l}"]) for l in range(1, L + 1) for q in ("Z", "A")]
-    forward.compare(items + [("cost", L, cost, ref["cost"])], m, point=point)
+    forward.compare(items + [("cost", L, cost, ref["cost"])], m, scales, point=point)
+    if not forward.rows[("cost", L)].ok and not forward.rows[("cost", L)].hint:
+        forward.rows[("cost", L)].hint = diagnose_cost(cost, ref, Y, impl.loss)
     try:
         grads = impl.backward(AL, Y, caches, params)
     except ImplementationError as error:
@@ -91,21 +111,8 @@ def compare_at_point(impl: CourseImplementation, model, X, Y, params, point: str
     for l in range(L, 0, -1):  # the order backprop computes them in
         keys = [("dZ", l), ("dW", l), ("db", l), ("dA", l - 1)]
         items += [(q, k, grads[f"{q}{k}"], ref[f"{q}{k}"]) for q, k in keys if f"{q}{k}" in grads]
-    backward.compare(items, m, point=point, scales=gradient_scales(grads, AL, Y, caches))
-    _hint_activation_derivative(backward, impl.activations)
-
-
-def _hint_activation_derivative(backward: CheckResult, activations: list) -> None:
-    """When dA[l] agrees but what follows from it in layer l does not, name g'[l] as the suspect."""
-    first = next((r for r in backward.rows.values() if not r.ok), None)
-    L = len(activations)
-    if first is None or first.hint or first.quantity not in ("dZ", "dW", "db") or first.layer == L:
-        return
-    dA = backward.rows.get(("dA", first.layer))
-    if dA is not None and dA.ok:
-        name = activations[first.layer - 1]
-        first.hint = (f"dA{first.layer} agrees but {first.label} does not: the step between them is "
-                      f"dZ{first.layer} = dA{first.layer} * g'(Z{first.layer}); check the derivative of {name}")
+    backward.compare(items, m, scales, point=point)
+    hint_layer_backward(backward, impl.activations, grads, params, X, ref)
 
 
 def kink_probe(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:
@@ -121,8 +128,13 @@ def kink_probe(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:
 
 
 def gradient_check(impl: CourseImplementation, X, Y, params, seed: int) -> CheckResult:
-    """The implementation's own gradients against centred differences of its own cost, in float64."""
-    result = CheckResult("gradcheck", "gradcheck", GRADCHECK_RTOL, 0.0)
+    """The implementation's own gradients against centred differences of its own cost, in float64.
+
+    A centred difference of a float64 cost J carries a rounding error of about eps |J| / epsilon
+    per entry: a gradient below that floor (deep networks with small weights) cannot be
+    resolved, and its row says "unresolved" rather than "ok".
+    """
+    result = CheckResult("gradcheck", "gradcheck", GRADCHECK_RTOL)
     X64 = np.ascontiguousarray(X[:, :GRADCHECK_EXAMPLES], dtype=np.float64)
     Y64 = np.ascontiguousarray(Y[:, :GRADCHECK_EXAMPLES], dtype=np.float64)
     P64 = {k: v.astype(np.float64) for k, v in params.items()}
@@ -141,13 +153,14 @@ def gradient_check(impl: CourseImplementation, X, Y, params, seed: int) -> Check
     except ImplementationError as error:
         result.error = error
         return result
-    # A centred difference of a float64 cost carries a rounding error of about eps |J| / epsilon per entry.
-    noise = 10 * np.finfo(np.float64).eps * max(abs(J), 1.0) / GRADCHECK_EPSILON
+    noise = 10 * np.finfo(np.float64).eps * abs(J) / GRADCHECK_EPSILON
     for l in range(impl.L, 0, -1):
         for q in ("W", "b"):
             picked = tuple(np.array(indices[f"{q}{l}"]).T)
             g, a = grads[f"d{q}{l}"][picked], approx[f"d{q}{l}"][picked]
-            relative_difference_row(result.row(f"d{q}", l), g, a, noise * np.sqrt(g.size))
+            row = result.row(f"d{q}", l)
+            if not row.record(relative_difference(g, a, result.rtol, noise * np.sqrt(g.size))):
+                row.explain(g, a)
     return result
 
 

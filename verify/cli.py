@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from .config import DEFAULT_TOLERANCES, DTYPES, NAMED_DATA, Config
+from .config import DEFAULT_RTOL, DTYPES, NAMED_DATA, Config
 from .errors import UsageError
 
 EXAMPLES = """examples:
@@ -48,8 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", default="float64", help=f"{' or '.join(DTYPES)}, used on both sides end to end (default: float64)")
     p.add_argument("--device", default="cpu", help="torch device for the reference side: cpu, cuda, cuda:N (default: cpu)")
     p.add_argument("--tf32", action="store_true", help="allow TF32 matmuls on CUDA (off by default: it breaks float32 agreement)")
-    p.add_argument("--rtol", type=_float("--rtol"), default=None, help="relative tolerance (default: {} for float64, {} for float32)".format(DEFAULT_TOLERANCES["float64"][0], DEFAULT_TOLERANCES["float32"][0]))
-    p.add_argument("--atol", type=_float("--atol"), default=None, help="absolute tolerance (default: {} for float64, {} for float32)".format(DEFAULT_TOLERANCES["float64"][1], DEFAULT_TOLERANCES["float32"][1]))
+    p.add_argument("--rtol", type=_float("--rtol"), default=None, help="relative tolerance, applied to each quantity's own scale: the size of the terms it is computed from (default: {} for float64, {} for float32)".format(DEFAULT_RTOL["float64"], DEFAULT_RTOL["float32"]))
     p.add_argument("--no-gradcheck", action="store_true", help="skip the finite-difference gradient check (default: run it)")
     p.add_argument("--logdir", default="runs", help="TensorBoard log folder (default: runs)")
     p.add_argument("--name", default=None, help="experiment name under --logdir (default: date_time_arch_activations)")
@@ -66,7 +65,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         activations=None if args.activations is None else tuple(a.strip() for a in args.activations.split(",")),
         loss=args.loss, init=args.init, seed=args.seed, data=args.data, examples=args.examples,
         iterations=args.iterations, learning_rate=args.lr, dtype=args.dtype, device=args.device,
-        rtol=args.rtol, atol=args.atol, gradcheck=not args.no_gradcheck, tensorboard=not args.no_tensorboard,
+        rtol=args.rtol, gradcheck=not args.no_gradcheck, tensorboard=not args.no_tensorboard,
         logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=not args.quiet, impl=args.impl,
     )
 

@@ -1,81 +1,154 @@
 """Comparing one quantity of the two sides: the differences, the tolerance, the verdict.
 
-A scratch array a agrees with the torch array b when max |a - b| <= atol + rtol max |b|:
-torch.testing.assert_close's rule with the relative part taken over the whole array (so
-entries that cancel to near zero are judged by the scale of the numbers that produced them).
-Non-finite values agree only with the same non-finite value.
+An implementation array a agrees with the torch array b when max |a - b| <= tolerance, where
+the tolerance is rtol times the quantity's scale (the size of the terms it is computed from,
+see tolerance.py), plus the rounding of an update where one is compared. Non-finite values
+agree only with the same non-finite value.
+
+A row that agrees is *resolved* when its tolerance is below a tenth of the reference's own
+size: then a sign slip, a lost factor or a missing term would have shown. Where the
+tolerance is larger (finite differences below their rounding floor, an update step below the
+rounding of the weights it moves), the row says "unresolved" instead of "ok".
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 
+RESOLUTION = 0.1  # a tolerance above this fraction of the reference's size cannot tell right from wrong
+
+
+@dataclass
+class Stats:
+    """One comparison of one array pair."""
+
+    max_abs: float  # max |a - b|
+    scale: float  # what the tolerance is relative to
+    tolerance: float  # the largest max |a - b| that agrees
+    size: float  # max |b|, the reference's own size
+
+    @property
+    def ratio(self) -> float:
+        """max |a - b| over the tolerance: above 1 breaks it."""
+        if self.max_abs == 0:
+            return 0.0
+        return self.max_abs / self.tolerance if self.tolerance > 0 else np.inf
+
+    @property
+    def max_rel(self) -> float:
+        if self.max_abs == 0:
+            return 0.0
+        return self.max_abs / self.scale if self.scale > 0 else np.inf
+
+    @property
+    def agrees(self) -> bool:
+        return self.ratio <= 1.0
+
+    @property
+    def resolved(self) -> bool:
+        return self.tolerance <= RESOLUTION * self.size or self.tolerance == 0
+
 
 @dataclass
 class Comparison:
-    """The worst agreement of one quantity of one layer, over every point it was compared at.
+    """One quantity of one layer, over every point (or iteration) it was compared at.
 
-    max_rel is normwise: max |a - b| / max |b| over the array (see `agreement`).
+    While it agrees, the numbers are those of its closest call (the largest ratio). Once it
+    breaks, they are frozen at the first point that broke it, with the entries that differ;
+    `run_max_abs` keeps the largest difference seen over the whole run.
     """
 
     check: str  # forward, backward, gradcheck, training
-    quantity: str  # Z, A, cost, dW, db, dZ, dA, W, b
+    quantity: str  # Z, A, cost, dZ, dW, db, dA, W, b
     layer: int
+    rtol: float = 0.0
     max_abs: float = 0.0
     max_rel: float = 0.0
-    rtol: float = 0.0
-    atol: float = 0.0
+    scale: float = 0.0  # what max_rel and the tolerance are relative to, at that point
+    tolerance: float = 0.0  # the allowed max abs, at the point the numbers are from
+    ratio: float = 0.0
     ok: bool = True
-    iteration: Optional[int] = None  # training: the first iteration that broke the tolerance
-    point: Optional[str] = None  # where it was compared: "initial", "kink probe", "lockstep", ...
-    worst: float = 0.0  # the largest max |a - b| / (atol + rtol max |b|); above 1 breaks the tolerance
+    compared: int = 0  # points compared
+    resolved: int = 0  # of them, points where the tolerance could resolve the quantity
+    iteration: Optional[int] = None  # the iteration the numbers are from
+    point: Optional[str] = None  # where it was compared: "initial weights", "kink probe", ...
     hint: str = ""  # what the numbers suggest, when they fit a classic slip
+    mismatched: Optional[int] = None  # failed rows: entries over the tolerance, of `entries`
+    entries: Optional[int] = None
+    index: Optional[tuple] = None  # failed rows: the worst entry, and both values there
+    value: Optional[float] = None
+    expected: Optional[float] = None
+    run_max_abs: float = 0.0  # the largest max |a - b| over every point compared
+    follows: Optional[str] = None  # failed rows: the earlier divergence this one follows from
 
     @property
     def label(self) -> str:
         return f"{self.quantity}{self.layer}" if self.quantity != "cost" else "cost"
 
+    @property
+    def status(self) -> str:
+        if not self.ok:
+            return "FAIL"
+        return "unresolved" if self.compared and not self.resolved else "ok"
+
     def as_dict(self) -> dict:
-        d = asdict(self)
-        d["tolerance"] = {"rtol": d.pop("rtol"), "atol": d.pop("atol")}
-        return d
+        return {
+            "check": self.check, "quantity": self.quantity, "layer": self.layer, "status": self.status, "ok": self.ok,
+            "max_abs": self.max_abs, "max_rel": self.max_rel, "scale": self.scale, "tolerance": self.tolerance, "rtol": self.rtol,
+            "iteration": self.iteration, "point": self.point, "hint": self.hint,
+            "compared": self.compared, "resolved": self.resolved,
+            "mismatched": self.mismatched, "entries": self.entries,
+            "index": None if self.index is None else list(self.index), "value": self.value, "expected": self.expected,
+            "run_max_abs": self.run_max_abs, "follows": self.follows,
+        }
 
-    def record(self, max_abs: float, max_rel: float, worst: float, iteration: Optional[int] = None,
-               rtol: Optional[float] = None, atol: Optional[float] = None) -> bool:
-        """Fold one comparison's statistics into the row; returns whether that comparison agreed.
+    def record(self, stats: Stats, iteration: Optional[int] = None, point: Optional[str] = None) -> bool:
+        """Fold one comparison into the row; returns whether it agreed. A row that broke keeps its first break."""
+        self.compared += 1
+        self.resolved += stats.resolved
+        self.run_max_abs = max(self.run_max_abs, stats.max_abs)
+        if not self.ok:
+            return stats.agrees
+        if stats.ratio >= self.ratio or not stats.agrees:
+            self.max_abs, self.max_rel, self.ratio = stats.max_abs, stats.max_rel, stats.ratio
+            self.scale, self.tolerance = stats.scale, stats.tolerance
+            self.iteration, self.point = iteration, point
+        if not stats.agrees:
+            self.ok = False
+        return stats.agrees
 
-        The row keeps the first iteration, and the tolerance, at which it broke.
-        """
-        agrees = worst <= 1.0
-        self.max_abs = max(self.max_abs, max_abs)
-        self.max_rel = max(self.max_rel, max_rel)
-        self.worst = max(self.worst, worst)
-        if self.ok:
-            self.rtol = self.rtol if rtol is None else rtol
-            self.atol = self.atol if atol is None else atol
-            if not agrees:
-                self.ok = False
-                self.iteration = iteration
-        return agrees
+    def explain(self, a, b) -> None:
+        """For a row that just broke: how many entries differ, and the worst one with both values."""
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        if a.shape != b.shape:
+            return
+        with np.errstate(all="ignore"):
+            diff = np.abs(a - b)
+            diff = np.where((a == b) | (np.isnan(a) & np.isnan(b)), 0.0, np.where(np.isnan(diff), np.inf, diff))
+        self.entries = int(diff.size)
+        self.mismatched = int(np.count_nonzero(diff > self.tolerance))
+        if diff.size and b.ndim:
+            worst = np.unravel_index(int(np.argmax(diff)), diff.shape)
+            self.index = tuple(int(i) for i in worst)
+            self.value, self.expected = float(a[worst]), float(b[worst])
+        else:
+            self.value, self.expected = float(a), float(b)
 
 
-def agreement(pairs: list, rtol: float, atol: float, scales: Optional[list] = None) -> list[tuple[float, float, float]]:
-    """(max |a - b|, max |a - b| / scale, max |a - b| / (atol + rtol scale)) for each (a, b) pair.
+def agreement(pairs: list, scales: list, rtol: float, floors: Optional[list] = None) -> list[Stats]:
+    """Stats of each (a, b) pair against the tolerance rtol * scale + floor.
 
-    The tolerance is normwise: `scale` is the array's largest magnitude max |b|, or the scale
-    of the terms it was summed from when that is larger (`scales`, see `gradient_scales`).
-    An entry that cancels to near zero carries the rounding error of its large terms, which
-    an entrywise rtol |b| would wrongly call a mismatch.
-    All pairs go through one pass over their concatenated values: the training loop
-    compares a dozen small arrays every iteration, and per-array NumPy calls would dominate.
+    All pairs go through one pass over their concatenated values: the training loop compares
+    a dozen small arrays every iteration, and per-array NumPy calls would dominate.
     """
+    floors = floors or [0.0] * len(pairs)
     if any(np.shape(a) != np.shape(b) or np.size(a) == 0 for a, b in pairs):
-        return [(np.inf, np.inf, np.inf) if np.shape(a) != np.shape(b) else
-                (0.0, 0.0, 0.0) if np.size(a) == 0 else agreement([(a, b)], rtol, atol, [s])[0]
-                for (a, b), s in zip(pairs, scales or [None] * len(pairs))]
+        return [Stats(np.inf, s, rtol * s + f, np.inf) if np.shape(a) != np.shape(b) else
+                Stats(0.0, s, rtol * s + f, 0.0) if np.size(a) == 0 else agreement([(a, b)], [s], rtol, [f])[0]
+                for (a, b), s, f in zip(pairs, scales, floors)]
     a = np.concatenate([np.ravel(a) for a, _ in pairs])
     b = np.concatenate([np.ravel(b) for _, b in pairs])
     starts = np.cumsum([0] + [np.size(a) for a, _ in pairs[:-1]])
@@ -84,69 +157,17 @@ def agreement(pairs: list, rtol: float, atol: float, scales: Optional[list] = No
         if not np.all(np.isfinite(diff)):
             same = (a == b) | (np.isnan(a) & np.isnan(b))  # the same inf, or nan on both sides
             diff = np.where(same, 0.0, np.inf)
-        max_abs = np.maximum.reduceat(diff, starts)
-        scale = np.maximum.reduceat(np.abs(b), starts)
-        if scales is not None:
-            scale = np.maximum(scale, [0.0 if s is None else s for s in scales])
-        rel = np.where(max_abs == 0, 0.0, max_abs / scale)
-        worst = np.where(max_abs == 0, 0.0, max_abs / (atol + rtol * scale))
-    return list(zip(max_abs.tolist(), rel.tolist(), worst.tolist()))
+        max_abs = np.maximum.reduceat(diff, starts).tolist()
+        size = np.maximum.reduceat(np.abs(b), starts).tolist()
+    return [Stats(d, s, rtol * s + f, z) for d, s, f, z in zip(max_abs, scales, floors, size)]
 
 
-def gradient_scales(grads: dict, AL: np.ndarray, Y: np.ndarray, caches, learning_rate: float = 0.0) -> dict:
-    """The size of the terms each backward quantity is computed from, which its rounding error scales with.
+def relative_difference(grad: np.ndarray, approx: np.ndarray, rtol: float, floor: float) -> Stats:
+    """Gradient checking's rule, ||grad - approx|| <= rtol (||grad|| + ||approx||) + floor, as Stats.
 
-    dZ[l] = dA[l] * g'(Z[l]): g' is computed to within a rounding error of its own, so dZ's error
-    scales with |dA[l]| (at the output, dZ[L] = A[L] - Y). dW[l] = (1/m) dZ[l] A[l-1]^T and
-    db[l] = (1/m) sum dZ[l] add up such terms, possibly cancelling to near zero. With a learning
-    rate, the same for the update of W[l] and b[l].
+    `floor` is the rounding error of the finite differences; the row resolves the gradient
+    only where the floor is well below ||approx||.
     """
-    L = len(caches)
-    scales = {}
-    for l in range(1, L + 1):
-        D = AL - Y if l == L else grads.get(f"dA{l}")  # bounds |dZ[l]|: every hidden |g'| <= 1
-        if D is None or not np.all(np.isfinite(D)):
-            continue
-        A_prev = caches[l - 1][0][0]
-        s_b = float(np.max(np.mean(np.abs(D), axis=1)))
-        s_W = s_b * float(np.max(np.abs(A_prev), initial=0.0))
-        scales[("dZ", l)] = float(np.max(np.abs(D), initial=0.0))
-        scales[("dW", l)], scales[("db", l)] = s_W, s_b
-        if learning_rate:
-            scales[("W", l)], scales[("b", l)] = learning_rate * s_W, learning_rate * s_b
-    return scales
-
-
-def relative_difference_row(row: Comparison, grad: np.ndarray, approx: np.ndarray, floor: float) -> bool:
-    """Gradient checking's rule: ||grad - approx|| <= rtol (||grad|| + ||approx||) + floor."""
-    norm = float(np.linalg.norm(grad - approx))
+    norm = float(np.linalg.norm(grad - approx)) if np.all(np.isfinite(grad)) else np.inf
     total = float(np.linalg.norm(grad) + np.linalg.norm(approx))
-    bound = row.rtol * total + floor
-    worst = norm / bound if np.isfinite(norm) else np.inf
-    max_abs = float(np.max(np.abs(grad - approx))) if grad.size else 0.0
-    return row.record(max_abs, norm / total if total else 0.0, worst)
-
-
-def diagnose(a: np.ndarray, b: np.ndarray, m: int) -> str:
-    """A hint when the scratch value a relates to the torch value b as a classic slip would."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        if a.shape == b.shape[::-1]:
-            return "the shape is transposed"
-        return f"the shape is {a.shape}, expected {b.shape}"
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))) or not np.any(b):
-        return ""
-    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and np.allclose(a, b.T, rtol=1e-4, atol=1e-12):
-        return "it equals the transpose of the expected value: a missing or extra transpose"
-    if np.allclose(a, -b, rtol=1e-4, atol=1e-12):
-        return "it has the opposite sign: a sign slip"
-    mask = np.abs(b) > 1e-12 * np.abs(b).max()
-    ratios = a[mask] / b[mask]
-    r = float(np.median(ratios))
-    if np.allclose(ratios, r, rtol=1e-4) and abs(r - 1) > 1e-3:
-        if m > 1 and np.isclose(r, m, rtol=1e-4):
-            return f"it is m = {m} times the expected value: a missing 1/m"
-        if m > 1 and np.isclose(r, 1 / m, rtol=1e-4):
-            return f"it is 1/m = 1/{m} of the expected value: an extra 1/m"
-        return f"it is {r:.4g} times the expected value"
-    return ""
+    return Stats(norm, total, rtol * total + floor, float(np.linalg.norm(approx)))

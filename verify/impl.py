@@ -4,6 +4,8 @@ The built-in one is scratch; `--impl` loads a learner's own module. Either way t
 looks each function up on the module at call time (so a fault patched into the module is
 what gets verified), checks what it returns, and turns anything it raises into an
 ImplementationError: a failed check, reported with the implementation's own traceback lines.
+Every call gets copies of what it is handed (parameters, gradients, caches, data); a function
+that writes into its inputs is noted, not failed, and cannot change what the verifier holds.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class CourseImplementation:
         path = os.path.abspath(getattr(module, "__file__", None) or "")
         # the lines worth showing a user: those of their own file (or of the scratch package)
         self.source = os.path.dirname(path) if os.path.basename(path) == "__init__.py" else path
+        self.notes: dict[str, str] = {}  # function -> what it did to its inputs, noted once
         self._check_contract()
 
     def _check_contract(self) -> None:
@@ -98,13 +101,22 @@ class CourseImplementation:
         _require(_binds(self.module.update_parameters, 3), "update_parameters", REQUIRED["update_parameters"])
 
     def _call(self, function: str, *args, **kwargs):
+        handed = _copy(args)
         try:
             # A diverging run overflows; the verifier reports where each side went non-finite,
             # so NumPy's floating-point warnings would only repeat it, once per iteration.
             with np.errstate(all="ignore"):
-                return getattr(self.module, function)(*args, **kwargs)
+                result = getattr(self.module, function)(*handed, **kwargs)
         except Exception as error:  # anything raised inside the implementation is its fault
             raise ImplementationError(function, error, self.source) from error
+        if function not in self.notes:
+            changed = [f"{name} ({', '.join(parts)})" if parts else name
+                       for name, original, copy in zip(_parameter_names(getattr(self.module, function), len(args)), args, handed)
+                       for parts in [_changed(original, copy)] if parts is not None]
+            if changed:
+                self.notes[function] = (f"{function} modified its input {' and '.join(changed)} in place; it was handed "
+                                        "copies, so the checks are not affected")
+        return result
 
     def _expect(self, ok: bool, function: str, message: str) -> None:
         if not ok:
@@ -188,7 +200,48 @@ class CourseImplementation:
             new = updated.get(key)
             self._expect(isinstance(new, np.ndarray) and new.shape == value.shape, "update_parameters",
                          f"{key} should be an array of shape {value.shape}, got {_describe(new)}")
+            self._expect(new.dtype == value.dtype, "update_parameters",
+                         f"{key} came back as {new.dtype}; this run is {value.dtype} on both sides, end to end")
         return updated
+
+
+def _copy(value):
+    """A copy of every array in value (nested dicts, lists and tuples); other values as they are."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy(v) for v in value)
+    return value
+
+
+def _changed(original, copy) -> "list[str] | None":
+    """None when copy still equals original; else the keys (or positions) that changed, possibly none named."""
+    if isinstance(original, np.ndarray):
+        same = (isinstance(copy, np.ndarray) and copy.shape == original.shape and copy.dtype == original.dtype
+                and np.array_equal(copy, original, equal_nan=True))
+        return None if same else []
+    if isinstance(original, dict):
+        if not isinstance(copy, dict):
+            return []
+        keys = [str(k) for k in original if k not in copy or _changed(original[k], copy[k]) is not None]
+        keys += [str(k) for k in copy if k not in original]
+        return keys or None
+    if isinstance(original, (list, tuple)):
+        if not isinstance(copy, type(original)) or len(copy) != len(original):
+            return []
+        positions = [str(i) for i, (a, b) in enumerate(zip(original, copy)) if _changed(a, b) is not None]
+        return positions or None
+    return None
+
+
+def _parameter_names(function, n: int) -> list[str]:
+    try:
+        names = [p.name for p in inspect.signature(function).parameters.values()]
+    except (TypeError, ValueError):
+        names = []
+    return (names + [f"argument {i + 1}" for i in range(len(names), n)])[:n]
 
 
 def _binds(function, n: int) -> bool:

@@ -7,6 +7,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Optional
 
+import numpy as np
+
 from .checks import CheckResult
 from .compare import Comparison
 from .config import Config
@@ -16,7 +18,7 @@ TITLES = {
     "backward": "backward: dZ, dW, db, dA (course convention), at the same two points",
     "gradcheck": "gradient check: backprop against centred differences of the cost (float64)",
     "lockstep": "training, lockstep: each step from the same parameters",
-    "free-running": "training, free-running: each side on its own (tolerance grows with the step)",
+    "free-running": "training, free-running: each side on its own (tolerance follows the dynamics)",
 }
 
 
@@ -33,18 +35,54 @@ class Report:
     interrupted_at: Optional[int] = None
     seconds: float = 0.0
     implementation: str = "scratch"  # what was verified against torch
+    notes: list[str] = field(default_factory=list)  # what the implementation did that is worth knowing, not a failure
+
+    @property
+    def failed(self) -> bool:
+        return any(not c.ok for c in self.checks)
 
     @property
     def ok(self) -> bool:
-        return self.interrupted_at is None and all(c.ok for c in self.checks)
+        return self.interrupted_at is None and not self.failed
 
     @property
     def verdict(self) -> str:
-        return "pass" if self.ok else "fail"
+        """pass, fail, or interrupted (Ctrl-C before the end, with nothing failed so far)."""
+        return "fail" if self.failed else "interrupted" if self.interrupted_at is not None else "pass"
 
     @property
     def tensorboard_command(self) -> Optional[str]:
         return None if self.run_dir is None else f"tensorboard --logdir {shlex.quote(self.run_dir)}"
+
+    def mark_consequences(self) -> None:
+        """Mark each failed row (and repeated error) that follows from an earlier divergence, naming it.
+
+        A row follows from an earlier failure of a quantity it is computed from (see _inputs),
+        in the same check or an earlier one, or of the same quantity in an earlier check. The
+        free-running rows follow from any earlier failure: each run continues from its own steps.
+        """
+        L = self.config.L
+        failed = []  # (check index, check name, key, label) of failures so far, in report order
+        errors = {}
+        for n, check in enumerate(self.checks):
+            if check.error is not None:
+                function = check.error.function
+                if function in errors:
+                    check.error_follows = errors[function]
+                else:
+                    errors[function] = check.name
+            for row in check.rows.values():
+                if row.ok:
+                    continue
+                key = (row.quantity, row.layer)
+                if check.name == "free-running":
+                    origins = [f for f in failed if f[0] < n]
+                else:
+                    upstream = _upstream(key, L) | (_upstream(("cost", L), L) | {("cost", L)} if check.name == "gradcheck" else set())
+                    origins = [f for f in failed if f[2] in upstream or (f[2] == key and f[0] < n)]
+                if origins:
+                    row.follows = origins[0][3]
+                failed.append((n, check.name, key, f"{check.name} {row.label}"))
 
     def first_divergence(self) -> Optional[dict]:
         """The first failing quantity, in the order the checks (and the quantities in them) are computed."""
@@ -57,7 +95,7 @@ class Report:
             failed = [r for r in check.rows.values() if not r.ok]
             if failed:
                 row = min(failed, key=lambda r: r.iteration if r.iteration is not None else -1)
-                return {**_row_dict(row), "mode": check.name, "error": None, "traceback": []}
+                return {**row.as_dict(), "mode": check.name, "error": None, "traceback": []}
         return None
 
     def as_dict(self) -> dict:
@@ -66,33 +104,40 @@ class Report:
 
     def _as_dict(self) -> dict:
         c = self.config
-        rtol, atol = c.tolerances
         return {
             "verdict": self.verdict,
             "first_divergence": self.first_divergence(),
+            "rule": self.rule,
             "checks": [
-                {"name": k.name, "check": k.check, "ok": k.ok, "skipped": k.skipped, "notes": k.notes,
-                 "error": None if k.error is None else str(k.error),
-                 "rows": [_row_dict(r) for r in k.rows.values()]}
+                {"name": k.name, "check": k.check, "status": k.status, "ok": k.ok, "skipped": k.skipped,
+                 "notes": k.notes, "error": None if k.error is None else str(k.error), "error_follows": k.error_follows,
+                 "comparable_until": k.comparable_until, "rows": [r.as_dict() for r in k.rows.values()]}
                 for k in self.checks
             ],
             "config": {"arch": list(c.arch), "activations": list(c.activations), "loss": c.loss, "init": c.init,
                        "seed": c.seed, "data": c.data, "examples": self.examples, "iterations": c.iterations,
-                       "lr": c.learning_rate, "dtype": c.dtype, "device": c.device, "rtol": rtol, "atol": atol},
+                       "lr": c.learning_rate, "dtype": c.dtype, "device": c.device, "rtol": c.relative_tolerance},
             "final": self.final,
             "nonfinite": self.nonfinite,
-            "drift": [{"iteration": i, "cost_gap": g, "max_param_gap": p} for i, g, p in self.drift],
+            "drift": [{"iteration": i, "cost_gap": g, "max_param_gap": p, "allowed": a} for i, g, p, a in self.drift],
             "costs": self.costs,
             "interrupted_at": self.interrupted_at,
             "implementation": self.implementation,
+            "notes": self.notes,
             "logdir": self.run_dir,
             "tensorboard": self.tensorboard_command,
             "seconds": round(self.seconds, 3),
         }
 
+    @property
+    def rule(self) -> str:
+        """The tolerance rule, as applied."""
+        return (f"|{self.implementation} - torch| <= rtol {self.config.relative_tolerance:g} x each quantity's scale, the size of "
+                "the terms it is computed from (update steps: + 4 eps x the weights they move); gradient check: relative "
+                "difference 1e-06 + the finite differences' rounding; free-running: the gap the dynamics allow")
+
     def to_text(self, verbose: bool = False) -> str:
         c = self.config
-        rtol, atol = c.tolerances
         lines = [
             f"{self.implementation} vs torch_ref: {'-'.join(map(str, c.arch))}, activations {','.join(c.activations)}, "
             f"loss {c.loss}, init {c.init}, seed {c.seed}, data {c.data} (m={self.examples}), {c.dtype} on {c.device}, "
@@ -101,7 +146,7 @@ class Report:
         ]
         for check in self.checks:
             lines += _check_lines(check, verbose)
-        lines += self._summary_lines(rtol, atol)
+        lines += self._summary_lines()
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
@@ -111,44 +156,53 @@ class Report:
         if first is not None:
             lines += ["**First divergence:** " + _describe(first).replace("\n  hint:", " *hint:*"), ""]
         for check in self.checks:
-            lines += [f"### {TITLES.get(check.name, check.name)}: {'ok' if check.ok else 'FAIL'}", ""]
+            lines += [f"### {TITLES.get(check.name, check.name)}: {check.status}", ""]
             if check.skipped:
                 lines += [f"not run: {check.skipped}", ""]
             if check.error is not None:
                 lines += [f"error: `{check.error}`", ""]
             if check.rows:
-                lines += ["| quantity | layer | max abs | max rel | rtol | atol | ok |", "|---|---|---|---|---|---|---|"]
-                lines += [f"| {r.quantity} | {r.layer} | {_num(r.max_abs, 1)} | {_num(r.max_rel, 1)} | {r.rtol:.2g} | {r.atol:.2g} | "
-                          f"{'ok' if r.ok else '**FAIL**'} |" for r in check.rows.values()]
+                lines += ["| quantity | layer | max abs | max rel | allowed | status |", "|---|---|---|---|---|---|"]
+                lines += [f"| {r.quantity} | {r.layer} | {_num(r.max_abs, 1)} | {_num(r.max_rel, 1)} | {_num(r.tolerance, 1)} | "
+                          f"{_status(r) if r.ok else '**' + _status(r) + '**'} |" for r in check.rows.values()]
                 lines.append("")
-        lines += [line for line in self._summary_lines(*self.config.tolerances) if not line.startswith(("VERDICT", "first"))]
+        lines += [line for line in self._summary_lines() if not line.startswith(("VERDICT", "first"))]
         return "\n".join(lines)
 
-    def _summary_lines(self, rtol: float, atol: float) -> list[str]:
+    def _summary_lines(self) -> list[str]:
         lines = []
-        if self.final:
+        name = self.implementation
+        raised = next((c for c in self.checks if c.check == "training" and c.error is not None), None)
+        if raised is not None:
+            lines.append(f"final cost: not compared ({name} raised at iteration {raised.error_iteration}, see {raised.name})")
+        elif self.final:
             s, t = self.final.get("scratch", {}), self.final.get("torch", {})
-            name = self.implementation
             line = f"final cost: {name} {_num(s.get('cost'))}  torch {_num(t.get('cost'))}"
             if s.get("accuracy") is not None:
                 line += f"   accuracy: {name} {s['accuracy']:.1%}  torch {t['accuracy']:.1%}"
             lines.append(line)
         if self.drift:
-            lines.append("free-running gap (iteration: cost, largest parameter): "
-                         + ", ".join(f"{i}: {g:.1e}, {p:.1e}" for i, g, p in self.drift))
+            lines.append("free-running gap (iteration: cost, largest parameter gap / allowed): "
+                         + ", ".join(f"{i}: {g:.1e}, {p:.1e}/{a:.1e}" for i, g, p, a in self.drift))
         diverged = {side: at for side, at in self.nonfinite.items() if at is not None}
         if diverged:
-            names = {"scratch": self.implementation, "torch": "torch"}
-            lines.append("diverged (non-finite or overflowing): " + ", ".join(
-                f"{names[side]} at iteration {at}" for side, at in diverged.items())
-                + ("" if len(diverged) == 2 else "; the other side stayed finite") + "; a smaller --lr trains")
-        if self.interrupted_at is not None:
-            lines.append(f"interrupted at iteration {self.interrupted_at}: the checks above cover what ran before it")
+            names = {"scratch": name, "torch": "torch"}
+            line = "diverged (non-finite or overflowing): " + ", ".join(f"{names[side]} at iteration {at}" for side, at in diverged.items())
+            if "torch" in diverged:  # torch's own run blew up too: the learning rate, not the derivation
+                line += ("" if len(diverged) == 2 else f"; {name} stayed finite") + "; a smaller --lr trains"
+            else:
+                line += "; torch stayed finite"
+            lines.append(line)
+        lines += [f"note: {note}" for note in self.notes]
         first = self.first_divergence()
-        if self.ok:
-            lines.append(f"VERDICT: PASS  {self.implementation} and torch agree on every check (rtol {rtol:g}, atol {atol:g})")
+        lines.append(f"rule: {self.rule}")
+        if self.verdict == "pass":
+            lines.append(f"VERDICT: PASS  {name} and torch agree on every check")
+        elif self.verdict == "interrupted":
+            lines.append(f"VERDICT: INTERRUPTED after {self.interrupted_at} iterations; everything so far agreed")
         else:
-            lines.append("VERDICT: FAIL")
+            stopped = f" (interrupted after {self.interrupted_at} iterations)" if self.interrupted_at is not None else ""
+            lines.append(f"VERDICT: FAIL{stopped}")
         if first is not None:
             lines.append("first divergence: " + _describe(first))
         if self.run_dir is not None:
@@ -156,20 +210,45 @@ class Report:
         return lines
 
 
+def _inputs(key: tuple, L: int) -> list:
+    """The quantities (of the implementation's computation) that `key` is computed from directly."""
+    q, l = key
+    return {
+        "Z": [("A", l - 1)] if l > 1 else [],
+        "A": [("Z", l)],
+        "cost": [("A", L), ("Z", L)],
+        "dZ": [("A", L)] if l == L else [("dA", l), ("Z", l)],
+        "dW": [("dZ", l)] + ([("A", l - 1)] if l > 1 else []),
+        "db": [("dZ", l)],
+        "dA": [("dZ", l + 1)],
+        "W": [("dW", l)],
+        "b": [("db", l)],
+    }.get(q, [])
+
+
+def _upstream(key: tuple, L: int) -> set:
+    """Every quantity `key` is computed from, directly or not."""
+    seen, todo = set(), list(_inputs(key, L))
+    while todo:
+        k = todo.pop()
+        if k not in seen:
+            seen.add(k)
+            todo += _inputs(k, L)
+    return seen
+
+
 def _json_safe(value):
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
-    return value
-
-
-def _row_dict(row: Comparison) -> dict:
-    d = row.as_dict()
-    d.pop("worst")
-    return d
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
 
 
 def _describe(first: dict) -> str:
@@ -181,53 +260,88 @@ def _describe(first: dict) -> str:
     if first.get("point") and first["check"] in ("forward", "backward"):
         where.append(f"at the {first['point']}")
     quantity = "cost" if first["quantity"] == "cost" else f"{first['quantity']}{first['layer']} (layer {first['layer']})"
-    tol = first["tolerance"]
-    text = (f"{', '.join(where)}: {quantity} differs; max abs {_num(first['max_abs'], 2)}, "
-            f"max rel {_num(first['max_rel'], 2)} > tolerance rtol {tol['rtol']:.2g}, atol {tol['atol']:.2g}")
+    text = f"{', '.join(where)}: {quantity} differs; max abs {_num(first['max_abs'], 2)} > allowed {_num(first['tolerance'], 2)}"
+    if first.get("max_rel") is not None and first["max_abs"] is not None and math.isfinite(first["max_abs"]):
+        text += f" (max rel {_num(first['max_rel'], 2)})"
+    detail = _detail(first)
+    if detail:
+        text += f"; {detail}"
     if first.get("hint"):
         text += f"\n  hint: {first['hint']}"
     return text
 
 
+def _detail(row: dict) -> str:
+    """'3 of 16 entries differ, worst at (2, 0): 0.51 vs torch 0.026' for a failed row."""
+    if row.get("value") is None:
+        return ""
+    where = f" at {tuple(row['index'])}" if row.get("index") else ""
+    text = f"worst{where}: {_num(row['value'])} vs torch {_num(row['expected'])}"
+    if row.get("entries"):
+        text = f"{row['mismatched']} of {row['entries']} entries differ, " + text
+    return text
+
+
+def _status(row: Comparison) -> str:
+    if row.ok:
+        return row.status
+    at = f" at iteration {row.iteration}" if row.iteration is not None else f" at the {row.point}" if row.point else ""
+    return f"FAIL{at}" + (f", follows from {row.follows}" if row.follows else "")
+
+
 def _check_lines(check: CheckResult, verbose: bool) -> list[str]:
     title = TITLES.get(check.name, check.name)
-    status = "ok" if check.ok else "FAIL"
+    primary = [r for r in check.rows.values() if not r.ok and not r.follows]
+    status = check.status
+    if not check.ok and not primary and check.error is None:
+        origins = sorted({r.follows for r in check.rows.values() if not r.ok})
+        status += ", follows from " + ", ".join(origins)
     lines = [f"{title}  [{status}]"]
     if check.skipped:
         lines.append(f"  not run: {check.skipped}")
     if check.error is not None:
         at = f" at iteration {check.error_iteration}" if check.error_iteration is not None else ""
-        lines.append(f"  error{at}: {check.error}")
-        lines += [f"    {line}" for line in check.error.trace]
+        if check.error_follows:
+            lines.append(f"  error{at}: the same as in {check.error_follows}: {check.error}")
+        else:
+            lines.append(f"  error{at}: {check.error}")
+            lines += [f"    {line}" for line in check.error.trace]
     rows = list(check.rows.values())
     if rows:
-        lines.append(f"  {'quantity':<9}{'layer':<8}{'max abs':>10}{'max rel':>10}{'rtol':>10}{'atol':>10}  ok")
+        lines.append(f"  {'quantity':<9}{'layer':<8}{'max abs':>10}{'max rel':>10}{'allowed':>10}  status")
         for label, layer, row in _table(rows, verbose):
             lines.append(f"  {label:<9}{layer:<8}{_num(row.max_abs, 1):>10}{_num(row.max_rel, 1):>10}"
-                         f"{row.rtol:>10.2g}{row.atol:>10.2g}  {'ok' if row.ok else 'FAIL'}"
-                         + (f" (iteration {row.iteration})" if not row.ok and row.iteration is not None else ""))
+                         f"{_num(row.tolerance, 1):>10}  {_status(row)}")
+            if not row.ok and not row.follows:
+                detail = _detail(row.as_dict())
+                if detail:
+                    lines.append(f"{'':19}{detail}")
+                if row.iteration is not None and row.run_max_abs > row.max_abs:
+                    lines.append(f"{'':19}largest max abs over the run: {_num(row.run_max_abs, 1)}")
     lines += [f"  {note}" for note in check.notes]
     lines.append("")
     return lines
 
 
 def _table(rows: list[Comparison], verbose: bool):
-    """Every row when verbose; otherwise one line per quantity (its worst layer), failing rows always shown."""
+    """Every row when verbose; otherwise failing rows that are causes one by one, and one line
+    per quantity and status for the rest (its closest call, or the first of those that follow)."""
     if verbose:
         return [(r.quantity, str(r.layer), r) for r in rows]
+    order = {id(r): n for n, r in enumerate(rows)}
     out, groups = [], {}
     for r in rows:
-        groups.setdefault(r.quantity, []).append(r)
-    for quantity, group in groups.items():
-        for r in group:
-            if not r.ok:
-                out.append((quantity, str(r.layer), r))
-        if all(r.ok for r in group):
-            worst = max(group, key=lambda r: r.worst)
-            layers = sorted(r.layer for r in group)
-            span = str(layers[0]) if len(layers) == 1 else f"{layers[0]}-{layers[-1]}"
-            out.append((quantity, span, worst))
-    return out
+        if not r.ok and not r.follows:
+            out.append((order[id(r)], r.quantity, str(r.layer), r))
+        else:
+            groups.setdefault((r.quantity, r.status, r.follows), []).append(r)
+    for (quantity, _, _), group in groups.items():
+        layers = sorted(r.layer for r in group)
+        span = str(layers[0]) if len(layers) == 1 else f"{layers[0]}-{layers[-1]}" if layers == list(range(layers[0], layers[-1] + 1)) \
+            else ",".join(map(str, layers))
+        shown = max(group, key=lambda r: r.ratio) if group[0].ok else group[0]
+        out.append((order[id(group[0])], quantity, span, shown))
+    return [item[1:] for item in sorted(out, key=lambda item: item[0])]
 
 
 def _num(x, digits: int = 7) -> str:

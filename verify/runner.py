@@ -57,6 +57,12 @@ def run(config: Config, implementation=None) -> Report:
     return report
 
 
+def _conclude(report: Report, impl: CourseImplementation) -> None:
+    """What every report needs once its checks are in: the consequences marked, the implementation's notes."""
+    report.mark_consequences()
+    report.notes = list(impl.notes.values())
+
+
 @contextlib.contextmanager
 def _torch_threads_for(config: Config, m: int):
     """One torch thread for a small network: its operations are too small to split, and torch's
@@ -74,9 +80,9 @@ def _torch_threads_for(config: Config, m: int):
 
 
 def _run_checks(config, impl, X, Y, params, device, report: Report, log, started: float) -> None:
-    rtol, atol = config.tolerances
-    forward = CheckResult("forward", "forward", rtol, atol)
-    backward = CheckResult("backward", "backward", rtol, atol)
+    rtol = config.relative_tolerance
+    forward = CheckResult("forward", "forward", rtol)
+    backward = CheckResult("backward", "backward", rtol)
     report.checks += [forward, backward]
     model = torch_ref.from_params(params, config.activations, device)
     compare_at_point(impl, model, X, Y, params, "initial weights", forward, backward)
@@ -86,7 +92,7 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
     if config.gradcheck:
         report.checks.append(gradient_check(impl, X, Y, params, config.seed))
     else:
-        report.checks.append(CheckResult("gradcheck", "gradcheck", 0, 0, skipped="--no-gradcheck"))
+        report.checks.append(CheckResult("gradcheck", "gradcheck", 0.0, skipped="--no-gradcheck"))
 
     progress = _Progress(config, started, impl.label)
 
@@ -97,13 +103,14 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
 
     model_free = torch_ref.from_params(params, config.activations, device)
     training = train_and_compare(impl, X, Y, params, model, model_free, config.learning_rate,
-                                 config.iterations, rtol, atol, on_iteration)
+                                 config.iterations, rtol, on_iteration)
     report.interrupted_at = training.interrupted_at
     report.checks += [training.lockstep, training.free]
     report.costs = {"scratch": training.scratch_costs, "torch": training.torch_costs}
     report.nonfinite = dict(training.nonfinite)
     report.drift = training.drift
     report.final = _final(impl, X, Y, training.scratch_params, model_free, config)
+    _conclude(report, impl)
     if log is not None:
         log.finish(report, {"scratch": lambda grid: impl.forward(grid, training.scratch_params)[0],
                             "torch": lambda grid: torch_ref.output(model_free, grid)})
@@ -111,9 +118,9 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
 
 def _failed_before_checks(config: Config, impl: CourseImplementation, X, error: ImplementationError, started: float) -> Report:
     """--init impl raised or returned unusable parameters: a failed forward check, nothing else run."""
-    rtol, atol = config.tolerances
-    forward = CheckResult("forward", "forward", rtol, atol, error=error)
+    forward = CheckResult("forward", "forward", config.relative_tolerance, error=error)
     report = Report(config, examples=X.shape[1], checks=[forward], implementation=impl.label)
+    _conclude(report, impl)
     report.seconds = time.perf_counter() - started
     return report
 

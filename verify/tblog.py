@@ -99,8 +99,7 @@ class TensorBoardLog:
         diff = {"cost_gap_log10": _log10(abs(s - t)), **gaps}
         last = i == self.config.iterations - 1
         if i % self.detail_every == 0 or last:
-            row = training.free.row("cost", self.L)
-            bound = row.atol + row.rtol * abs(t)  # the free-running tolerance at this step
+            bound = latest["cost_tolerance"]  # the free-running tolerance at this step
             diff.update({"cost_gap/signed": s - t, "cost_gap/lower": -bound, "cost_gap/upper": bound})
             self._details(i, training)
         self.scalars("diff", i, diff)

@@ -147,7 +147,8 @@ SLIPS = [
     # dW2 still agrees there (A1 of the probed example is relu(0) = 0), db2 does not
     pytest.param(COURSE, ("activation_cache <= 0", "activation_cache < 0"), ["--arch", "3,4,4,1"],
                  dict(check="backward", mode="backward", quantity="db", layer=2, point="kink probe"),
-                 "dA2 agrees but db2 does not: the step between them is dZ2 = dA2 * g'(Z2); check the derivative of relu",
+                 "dA2 agrees but db2 does not: the slip is in layer 2's backward step, dZ2 = dA2 * g'(Z2) "
+                 "(the derivative of relu) or db2 from dZ2",
                  id="relu-backward-at-kink"),
     # the course net's only sigmoid is the output, whose dZ3 the course does not return: dW3 is first
     pytest.param(COURSE, ("s * (1 - s)", "s * (1 + s)"), ["--arch", "3,4,4,1"],

@@ -1,0 +1,104 @@
+"""Hints: what the numbers of a failed comparison suggest, given only when they fit a classic slip.
+
+Each hint tests a hypothesis numerically (the value is m times the expected one, it equals
+the cross-entropy without its (1-Y) term, layer l's backward used layer k's cache, ...);
+where no hypothesis fits, there is no hint, rather than a guess.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import torch_ref
+
+FIT = 1e-6  # how closely the numbers must fit a hypothesis
+
+
+def diagnose(a, b, m: int) -> str:
+    """A hint when the implementation's value a relates to the torch value b as a classic slip would."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        if a.shape == b.shape[::-1]:
+            return "the shape is transposed"
+        return f"the shape is {a.shape}, expected {b.shape}"
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))) or not np.any(b):
+        return ""
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and np.allclose(a, b.T, rtol=1e-4, atol=0):
+        return "it equals the transpose of the expected value: a missing or extra transpose"
+    if not np.any(a):
+        return "it is 0 where the expected value is not: a term or a whole update is missing"
+    mask = np.abs(b) > 1e-12 * np.abs(b).max()
+    ratios = a[mask] / b[mask]
+    r = float(np.median(ratios))
+    if not np.allclose(ratios, r, rtol=1e-4) or abs(r - 1) <= 1e-3:
+        return ""
+    if np.isclose(r, -1, rtol=1e-4):
+        return "it has the opposite sign: a sign slip"
+    if m > 1 and np.isclose(r, m, rtol=1e-4):
+        return f"it is m = {m} times the expected value: a missing 1/m"
+    if m > 1 and np.isclose(r, 1 / m, rtol=1e-4):
+        return f"it is 1/m = 1/{m} of the expected value: an extra 1/m"
+    for k in (2, 3, 4, 10):  # a factor a derivation can gain or lose: a 1/2, a doubled term, ...
+        for factor, text in ((k, f"{k} times"), (-k, f"-{k} times"), (1 / k, f"1/{k} of"), (-1 / k, f"-1/{k} of")):
+            if np.isclose(r, factor, rtol=1e-4):
+                return f"it is {text} the expected value: a lost or extra factor {k}"
+    return ""
+
+
+def diagnose_cost(cost: float, ref: dict, Y: np.ndarray, loss: str) -> str:
+    """A wrong cost that equals the right one with a term left out."""
+    L = max(int(k[1:]) for k in ref if k.startswith("Z"))
+    Z, m = ref[f"Z{L}"], Y.shape[1]
+    if loss != "bce":
+        return ""
+    log_A, log_1_minus_A = -np.logaddexp(0, -Z), -np.logaddexp(0, Z)  # log sigmoid(Z), log (1 - sigmoid(Z))
+    candidates = {
+        "it equals -(1/m) sum Y log(AL): the (1-Y) log(1-AL) term is missing": -np.sum(Y * log_A) / m,
+        "it equals -(1/m) sum (1-Y) log(1-AL): the Y log(AL) term is missing": -np.sum((1 - Y) * log_1_minus_A) / m,
+    }
+    return next((text for text, value in candidates.items() if np.isclose(cost, value, rtol=FIT, atol=0)), "")
+
+
+def hint_layer_backward(backward, activations, grads: dict, params: dict, X: np.ndarray, ref: dict) -> None:
+    """When dA[l] agrees but what layer l computes from it does not: a cache from another layer, or g'.
+
+    Layer L is left out: dZ[L] = A[L] - Y does not go through g'.
+    """
+    first = next((r for r in backward.rows.values() if not r.ok), None)
+    L = len(activations)
+    if first is None or first.hint or first.quantity not in ("dZ", "dW", "db") or first.layer == L:
+        return
+    l = first.layer
+    dA = backward.rows.get(("dA", l))
+    if dA is None or not dA.ok:
+        return
+    name = activations[l - 1]
+    cache = _cache_used(l, activations, grads, params, X, ref)
+    if cache is not None:
+        first.hint = (f"layer {l}'s backward matches layer {cache}'s cache (Z{cache}, A{cache - 1}) used in place of "
+                      f"its own: check which cache layer {l} takes (caches[{cache - 1}] instead of caches[{l - 1}])")
+    elif first.quantity == "dZ":
+        first.hint = (f"dA{l} agrees but dZ{l} does not: the step between them is dZ{l} = dA{l} * g'(Z{l}); "
+                      f"check the derivative of {name}")
+    elif ("dZ", l) in backward.rows:  # dZ[l] agrees: the slip is after it
+        formula = f"dW{l} = (1/m) dZ{l} A{l - 1}^T" if first.quantity == "dW" else f"db{l} = (1/m) sum of dZ{l} over the examples"
+        first.hint = f"dZ{l} agrees but {first.label} does not: check {formula}"
+    else:
+        first.hint = (f"dA{l} agrees but {first.label} does not: the slip is in layer {l}'s backward step, "
+                      f"dZ{l} = dA{l} * g'(Z{l}) (the derivative of {name}) or {first.label} from dZ{l}")
+
+
+def _cache_used(l: int, activations, grads: dict, params: dict, X: np.ndarray, ref: dict):
+    """The layer k != l whose cache reproduces the implementation's dW[l] from its dA[l], or None."""
+    dA, dW = grads.get(f"dA{l}"), grads.get(f"dW{l}")
+    if dA is None or dW is None or not np.all(np.isfinite(dW)):
+        return None
+    m = X.shape[1]
+    for k in range(1, len(activations)):
+        if k == l or params[f"W{k}"].shape != params[f"W{l}"].shape:
+            continue
+        dZ = dA * torch_ref.activation_derivative(activations[l - 1], ref[f"Z{k}"])
+        A_prev = X if k == 1 else ref[f"A{k - 1}"]
+        if np.allclose(dW, dZ @ A_prev.T / m, rtol=FIT, atol=FIT * np.max(np.abs(dW))):
+            return k
+    return None
