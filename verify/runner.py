@@ -109,7 +109,8 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
     report.costs = {"scratch": training.scratch_costs, "torch": training.torch_costs}
     report.nonfinite = dict(training.nonfinite)
     report.drift = training.drift
-    report.final = _final(impl, X, Y, training.scratch_params, model_free, config)
+    if training.lockstep.error is None:  # else the runs stopped at different points: nothing to compare
+        report.final = _final(impl, X, Y, training.scratch_params, model_free, config)
     _conclude(report, impl)
     if log is not None:
         log.finish(report, {"scratch": lambda grid: impl.forward(grid, training.scratch_params)[0],

@@ -186,7 +186,8 @@ FAULTS = [
     # Z and A agree; only the cost differs. Backward starts from dZ[L] = A[L] - Y, so it passes,
     # while gradient checking (those gradients against this cost) fails.
     Fault("bce cost missing its (1 - Y) term", loss("bce", bce_without_negative_term),
-          {}, at("forward", 3, "cost", point="initial weights"), frozenset(CHECK_NAMES) - {"backward"}),
+          {}, at("forward", 3, "cost", point="initial weights"), frozenset(CHECK_NAMES) - {"backward"},
+          hint="the (1-Y) log(1-AL) term is missing"),
     Fault("mse cost missing its 1/2", loss("mse", mse_without_half),
           {"arch": (3, 4, 2), "activations": ("tanh", "linear")},
           at("forward", 2, "cost", point="initial weights"), frozenset(CHECK_NAMES) - {"backward"},

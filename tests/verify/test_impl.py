@@ -156,7 +156,14 @@ SLIPS = [
                  None, id="output-sigmoid-backward"),
     pytest.param(COURSE, ("(1 - Y) * np.log(1 - AL)", "np.log(1 - AL)"), ["--arch", "3,4,4,1"],
                  dict(check="forward", mode="forward", quantity="cost", layer=3, point="initial weights"),
-                 None, id="cost-missing-(1-Y)"),
+                 "log(1-AL) is missing its factor (1-Y)", id="cost-missing-(1-Y)"),
+    pytest.param(COURSE, ("Y * np.log(AL) + (1 - Y) * np.log(1 - AL)", "Y * np.log(AL)"), ["--arch", "3,4,4,1"],
+                 dict(check="forward", mode="forward", quantity="cost", layer=3, point="initial weights"),
+                 "the (1-Y) log(1-AL) term is missing", id="cost-without-its-(1-Y)-term"),
+    # layers 1 and 2 swap caches in backward (both 4x4, so the shapes fit): dA2 still agrees
+    pytest.param(COURSE, ('caches[l], "relu")', 'caches[L - 2 - l], "relu")'), ["--arch", "4,4,4,1"],
+                 dict(check="backward", mode="backward", quantity="dW", layer=2, point="initial weights"),
+                 "layer 2's backward matches layer 1's cache (Z1, A0) used in place of its own", id="caches-swapped"),
     pytest.param(COURSE, ('parameters["W" + str(l + 1)] -= ', 'parameters["W" + str(l + 1)] += '), ["--arch", "3,4,4,1"],
                  dict(check="training", mode="lockstep", iteration=0, quantity="W", layer=1),
                  "opposite sign", id="update-plus-equals"),
@@ -189,6 +196,44 @@ def test_one_slip_is_localised_where_it_first_shows(capsys, tmp_path, source, ed
         assert hint in first["hint"]
     if where["check"] == "backward":  # the forward pass is untouched by a backward slip
         assert report["checks"][0]["ok"]
+
+
+NO_COPY = ("    parameters = {key: value.copy() for key, value in parameters.items()}\n", "")
+IN_PLACE = {  # update_parameters as learners write it: into the dict it was given, correct and with a sign slip
+    "-= on its arrays": ([NO_COPY], [NO_COPY, ('["W" + str(l + 1)] -= ', '["W" + str(l + 1)] += ')]),
+    "assigns into its dict": ([NO_COPY] + [(f'parameters["{p}" + str(l + 1)] -= learning_rate',
+                                            f'parameters["{p}" + str(l + 1)] = parameters["{p}" + str(l + 1)] - learning_rate')
+                                           for p in "Wb"],
+                              [NO_COPY] + [(f'parameters["{p}" + str(l + 1)] -= learning_rate',
+                                            f'parameters["{p}" + str(l + 1)] = parameters["{p}" + str(l + 1)] + learning_rate')
+                                           for p in "Wb"]),
+}
+
+
+@pytest.mark.parametrize("style", IN_PLACE)
+def test_an_update_that_writes_into_its_input_is_checked_and_noted(capsys, tmp_path, style):
+    path = variant(tmp_path, COURSE, *IN_PLACE[style][0])
+    code, report = run_json(capsys, "--arch", "3,4,4,1", "--impl", str(path))
+    assert code == 0, report["first_divergence"]
+    assert report["verdict"] == "pass"
+    (note,) = report["notes"]
+    assert note.startswith("update_parameters modified its input parameters (W1, b1, W2, b2, W3, b3) in place")
+    lockstep = report["checks"][3]
+    W1 = next(r for r in lockstep["rows"] if (r["quantity"], r["layer"]) == ("W", 1))
+    # the step was really compared, every iteration, within a tolerance far below its size (not 0 against 0)
+    assert W1["status"] == "ok" and W1["resolved"] == W1["compared"] == 5
+    assert 0 < W1["tolerance"] < 1e-6
+
+
+@pytest.mark.parametrize("style", IN_PLACE)
+def test_a_sign_slip_in_an_update_that_writes_into_its_input_is_a_sign_slip(capsys, tmp_path, style):
+    path = variant(tmp_path, COURSE, *IN_PLACE[style][1])
+    code, report = run_json(capsys, "--arch", "3,4,4,1", "--impl", str(path))
+    assert code == 1
+    first = report["first_divergence"]
+    assert_first(first, check="training", mode="lockstep", iteration=0, quantity="W", layer=1)
+    assert first["hint"] == "it has the opposite sign: a sign slip"
+    assert np.isclose(first["value"], -first["expected"])
 
 
 def test_update_with_plus_equals_is_hinted_as_a_sign_slip(capsys, tmp_path):
