@@ -294,7 +294,7 @@ def _check_lines(check: CheckResult, verbose: bool) -> list[str]:
     primary = [r for r in check.rows.values() if not r.ok and not r.follows]
     status = check.status
     if not check.ok and not primary and check.error is None:
-        origins = sorted({r.follows for r in check.rows.values() if not r.ok})
+        origins = dict.fromkeys(r.follows for r in check.rows.values() if not r.ok)
         status += ", follows from " + ", ".join(origins)
     lines = [f"{title}  [{status}]"]
     if check.skipped:
@@ -316,6 +316,8 @@ def _check_lines(check: CheckResult, verbose: bool) -> list[str]:
                 detail = _detail(row.as_dict())
                 if detail:
                     lines.append(f"{'':19}{detail}")
+                if row.hint:
+                    lines.append(f"{'':19}hint: {row.hint}")
                 if row.iteration is not None and row.run_max_abs > row.max_abs:
                     lines.append(f"{'':19}largest max abs over the run: {_num(row.run_max_abs, 1)}")
     lines += [f"  {note}" for note in check.notes]

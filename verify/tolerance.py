@@ -12,22 +12,26 @@ with the dtype's rtol (torch.testing.assert_close's default). There is no absolu
 gradient of 1e-10 has a scale of about 1e-10 and is compared as precisely as one of 1e-1.
 
 Scales are computed from the reference side (torch's activations and the shared parameters),
-never from the implementation under test, one scalar per quantity and layer, in O(size) work:
+never from the implementation under test, one scalar per quantity and layer, in O(size) work.
+Each is the size of the quantity's own terms (what its own rounding scales with) plus the
+error its inputs carry into it:
 
-    Z[l]   |W[l]| max|A[l-1]| + max|b[l]|   +  ||W[l]||_2 E_A[l-1]     (rows' norms, largest row)
-    A[l]   max|A[l]|                         +  max|g'| E_Z[l]
-    J      |J|                               +  (1/m) sum |A[L] - Y| E_Z[L]
-    dZ[L]  max|Y|                            +  E_A[L]                     (dZ[L] = A[L] - Y)
-    dZ[l]  max|g'| E_dA[l]                   +  max|g''| max|dA[l]| E_Z[l]
-    dA[l-1] |W[l]^T| max|dZ[l]|              +  ||W[l]^T||_2 E_dZ[l]    (columns' norms)
-    dW[l]  E_dZ[l] max|A[l-1]|               +  mean|dZ[l]| E_A[l-1]
-    db[l]  E_dZ[l]
-    update lr E_d[W|b][l], plus 4 eps max|P| for rounding P - lr dP on each side
+    Z[l]    |W[l]| max|A[l-1]| + max|b[l]|   +  ||W[l]||_2 C_A[l-1]
+    A[l]    max|A[l]|                         +  max|g'| E_Z[l]
+    J       |J| (+ (1/m) sum |Z[L]| for bce, ce) +  (1/m) sum |A[L] - Y| E_Z[L]
+    dZ[L]   max|Y|                            +  E_A[L]                 (dZ[L] = A[L] - Y)
+    dZ[l]   max|g'| E_dA[l]                   +  max|g''| max|dA[l]| E_Z[l]
+    dA[l-1] |W[l]^T| max|dZ[l]|               +  ||W[l]^T||_2 C_dZ[l]
+    dW[l]   E_dZ[l] max|A[l-1]|               +  mean|dZ[l]| C_A[l-1]
+    db[l]   E_dZ[l]
+    update  lr E_dW[l] (lr E_db[l]), plus 4 eps max|P| for rounding P - lr dP on each side
 
-The local terms bound the rounding of the operation itself; the propagated terms carry the
-error of its inputs. Errors are carried through a layer with the 2-norm of W's rows (or
-columns), the size of a sum of rounding errors of random sign, so the scale does not grow
-by a factor sqrt(n) per layer the way a worst-case bound would.
+|W| max|A| is the largest row sum of |W| times the largest |A|; ||W||_2 the largest row
+2-norm (column, for W^T). An error is carried from layer to layer as rounding errors of
+random sign add up: through W with its rows' 2-norms, through g with the root mean square
+of g'(Z) over the layer's entries (C_A = max|A| + rms|g'| E_Z, and the same for dZ), where
+a worst-case bound would multiply the scale by sqrt(n) per layer (a dead relu unit carries
+no error; he initialisation's sqrt(2) is then balanced by relu's half of the units).
 """
 
 from __future__ import annotations
@@ -43,47 +47,63 @@ SLOPES = {
     "linear": (1.0, 0.0),
     "softmax": (0.5, 0.0),  # |dA_i/dz| summed over z is 2 A_i (1 - A_i) <= 1/2; output only
 }
+LOSS_READS_LOGITS = ("sigmoid", "softmax")  # bce and ce are computed from Z[L], not from A[L]
 UPDATE_ROUNDING = 4  # P - lr dP and the verifier's (P - lr dP) - P each round once per side
 
 
 def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activations, learning_rate: float = 0.0) -> dict:
     """{(quantity, layer): E} for Z, A, cost, dZ, dA, dW, db (and W, b with a learning rate).
 
-    `ref` holds the reference's A{l} (l = 1..L), dA{l} (l = 1..L-1, course convention) and "cost".
+    `ref` holds the reference's A{l} (l = 1..L), Z{L}, dA{l} (l = 1..L-1, course convention) and "cost".
     """
     L = len(activations)
-    E, T = {}, {}  # scales, and the size of each quantity's own terms (what its rounding scales with)
-    A_prev, T_A_prev = X, 0.0  # the data is exact
+    E = {}
+    carried = {("A", 0): 0.0}  # the error each quantity carries into the next layer (the data is exact)
+    A_prev = X
     for l in range(1, L + 1):
-        W, b, A = params[f"W{l}"], params[f"b{l}"], ref[f"A{l}"]
-        slope = SLOPES[activations[l - 1]][0]
-        T[("Z", l)] = _rows(np.abs(W)) * _largest(A_prev) + _largest(b)
-        E[("Z", l)] = T[("Z", l)] + _rows(W * W) ** 0.5 * T_A_prev
-        T_A_prev = T[("A", l)] = _largest(A) + slope * T[("Z", l)]
-        E[("A", l)] = _largest(A) + slope * E[("Z", l)]
+        W, b, A, name = params[f"W{l}"], params[f"b{l}"], ref[f"A{l}"], activations[l - 1]
+        E_Z = E[("Z", l)] = _rows(W * W) ** 0.5 * (_largest(A_prev) + carried[("A", l - 1)]) + _largest(b)
+        E[("A", l)] = _largest(A) + SLOPES[name][0] * E_Z
+        carried[("A", l)] = _largest(A) + _typical_slope(name, A) * E_Z
         A_prev = A
     D = ref[f"A{L}"] - Y  # dZ[L]
     m = Y.shape[1]
     E[("cost", L)] = abs(ref["cost"]) + float(np.abs(D).sum()) / m * E[("Z", L)]
+    if activations[-1] in LOSS_READS_LOGITS:  # log-sigmoid, log-softmax: terms of the size of Z[L] that cancel
+        E[("cost", L)] += float(np.abs(ref[f"Z{L}"]).sum()) / m
 
-    T_dZ, E_dZ = _largest(ref[f"A{L}"]) + _largest(Y), _largest(Y) + E[("A", L)]
+    E_dZ = carried_dZ = _largest(Y) + E[("A", L)]
     dZ_max, dZ_mean = _largest(D), _largest(np.abs(D).mean(axis=1))
     for l in range(L, 0, -1):
         W = params[f"W{l}"]
         E[("dZ", l)], E[("db", l)] = E_dZ, E_dZ
-        E[("dW", l)] = E_dZ * _largest(X if l == 1 else ref[f"A{l - 1}"]) + dZ_mean * T.get(("A", l - 1), 0.0)
-        T_dA = _rows(np.abs(W.T)) * dZ_max
-        E[("dA", l - 1)] = T_dA + _rows(W.T * W.T) ** 0.5 * T_dZ
+        E[("dW", l)] = E_dZ * _largest(X if l == 1 else ref[f"A{l - 1}"]) + dZ_mean * carried[("A", l - 1)]
+        E_dA = E[("dA", l - 1)] = _rows(W.T * W.T) ** 0.5 * (dZ_max + carried_dZ)
         if l > 1:
-            slope, curvature = SLOPES[activations[l - 2]]
-            dA = ref[f"dA{l - 1}"]
+            name, A, dA = activations[l - 2], ref[f"A{l - 1}"], ref[f"dA{l - 1}"]
+            slope, curvature = SLOPES[name]
+            from_Z = curvature * _largest(dA) * E[("Z", l - 1)]  # g'(Z) moves with Z's own error
+            E_dZ = slope * E_dA + from_Z
+            carried_dZ = _typical_slope(name, A) * E_dA + from_Z
             dZ_max, dZ_mean = slope * _largest(dA), slope * _largest(np.abs(dA).mean(axis=1))
-            T_dZ = dZ_max
-            E_dZ = slope * E[("dA", l - 1)] + curvature * _largest(dA) * T[("Z", l - 1)]
     if learning_rate:
         for l in range(1, L + 1):
             E[("W", l)], E[("b", l)] = learning_rate * E[("dW", l)], learning_rate * E[("db", l)]
     return E
+
+
+def _typical_slope(name: str, A: np.ndarray) -> float:
+    """The root mean square of g'(Z) over a layer's entries, from A = g(Z): how much of Z's error A carries on."""
+    if name == "sigmoid":
+        g_prime = A * (1 - A)
+    elif name == "tanh":
+        g_prime = 1 - A * A
+    elif name in ("relu", "leaky_relu"):
+        alive = float(np.mean(A > 0)) if A.size else 1.0
+        return (alive + (1 - alive) * (0.01 ** 2 if name == "leaky_relu" else 0.0)) ** 0.5
+    else:  # linear; softmax (output only) by its bound
+        return SLOPES[name][0]
+    return float(np.sqrt(np.mean(g_prime * g_prime))) if A.size else SLOPES[name][0]
 
 
 def update_floors(params: dict, dtype) -> dict:

@@ -6,7 +6,7 @@ its own, and the two trajectories are compared with a tolerance that follows the
 
     allowed[i+1] = gain[i] * allowed[i] + rounding[i]
 
-where rounding[i] is what one correct step may round differently on the two sides (16 eps
+where rounding[i] is what one correct step may round differently on the two sides (2 eps
 times the update's scale, or rtol times it if that is smaller, plus the rounding of
 P - lr dP), and gain[i] is how much torch's own step magnified the gap between the two runs'
 parameters at iteration i: torch's step from the implementation's parameters (lockstep) against
@@ -31,7 +31,7 @@ from .errors import ImplementationError
 from .impl import CourseImplementation
 from .tolerance import term_scales, update_floors
 
-FREE_RUNNING_ROUNDING = 16  # eps per step: the rounding one correct step may differ by
+FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
 FREE_RUNNING_HEADROOM = 10  # the allowance is an estimate: the gap must stay within 10 times it
 FREE_RUNNING_LIMIT = {"float64": 1e-6, "float32": 1e-2}  # relative: beyond it, two runs are not comparable
 SATURATION_HINT = ("once AL rounds to exactly 0 or 1, a course-literal cost Y log(AL) + (1-Y) log(1-AL) or "
@@ -75,9 +75,9 @@ def train_and_compare(impl: CourseImplementation, X, Y, params, model_lockstep, 
         run.interrupted_at = run.completed
     _judge_divergence(run, impl.L)
     if run.free.comparable_until is not None:
-        run.free.notes.append(f"from iteration {run.free.comparable_until} on, training had magnified rounding gaps "
-                              f"(up to {run.largest_gain:.3g} times in one step) until the allowed gap passed "
-                              f"{FREE_RUNNING_LIMIT[X.dtype.name]:g} of the parameters' size: the runs are not "
+        run.free.notes.append(f"from iteration {run.free.comparable_until} on, the gap two correct runs may have (each "
+                              f"step's rounding, magnified up to {run.largest_gain:.3g} times in one step by training) "
+                              f"passes {FREE_RUNNING_LIMIT[X.dtype.name]:g} of the parameters' size: the runs are not "
                               "comparable after it (lockstep still checks every step)")
     return run
 
@@ -184,7 +184,7 @@ def _compare_free(run: TrainingRun, i: int, m: int, L: int, dtype, cost_s, cost_
         return
     # The costs are those before step i, at S and T: their gap is at most the gradient times the parameter gap.
     gradient_l1 = _largest_each(_flat(torch_ref.gradients(free_trainer.model)), T, total=True)
-    cost_tolerance = FREE_RUNNING_HEADROOM * float(np.dot(gradient_l1, allowed_before)) + cost_rounding
+    cost_tolerance = FREE_RUNNING_HEADROOM * (float(np.dot(gradient_l1, allowed_before)) + cost_rounding)
     keys = [(k[0], int(k[1:])) for k in T_next]
     items = [("cost", L, cost_s, cost_f)] + [(q, l, S_next[f"{q}{l}"], T_next[f"{q}{l}"]) for q, l in keys]
     floors = {("cost", L): cost_tolerance, **dict(zip(keys, tolerance.tolist()))}
