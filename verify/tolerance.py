@@ -16,22 +16,24 @@ never from the implementation under test, one scalar per quantity and layer, in 
 Each is the size of the quantity's own terms (what its own rounding scales with) plus the
 error its inputs carry into it:
 
-    Z[l]    |W[l]| max|A[l-1]| + max|b[l]|   +  ||W[l]||_2 C_A[l-1]
-    A[l]    max|A[l]|                         +  max|g'| E_Z[l]
+    Z[l]    ||W[l]||_2 max|A[l-1]| + max|b[l]|  +  ||W[l]||_2 C_A[l-1]
+    A[l]    max|A[l]|                          +  max|g'| E_Z[l]
     J       |J| (+ (1/m) sum |Z[L]| for bce, ce) +  (1/m) sum |A[L] - Y| E_Z[L]
-    dZ[L]   max|Y|                            +  E_A[L]                 (dZ[L] = A[L] - Y)
-    dZ[l]   max|g'| E_dA[l]                   +  max|g''| max|dA[l]| E_Z[l]
-    dA[l-1] |W[l]^T| max|dZ[l]|               +  ||W[l]^T||_2 C_dZ[l]
-    dW[l]   E_dZ[l] max|A[l-1]|               +  mean|dZ[l]| C_A[l-1]
-    db[l]   E_dZ[l]
-    update  lr E_dW[l] (lr E_db[l]), plus 4 eps max|P| for rounding P - lr dP on each side
+    dZ[L]   max|Y|                             +  E_A[L]                  (dZ[L] = A[L] - Y)
+    dZ[l]                                         max|g'| E_dA[l] + max|g''| max|dA[l]| E_Z[l]
+    dA[l-1] ||W[l]^T||_2 max|dZ[l]|            +  ||W[l]^T||_2 C_dZ[l]
+    dW[l]                                         E_dZ[l] max|A[l-1]| + mean|dZ[l]| C_A[l-1]
+    db[l]                                         E_dZ[l]
+    update                                        lr E_dW[l] (lr E_db[l]), plus 4 eps max|P|
+                                                  for rounding P - lr dP on each side
 
-|W| max|A| is the largest row sum of |W| times the largest |A|; ||W||_2 the largest row
-2-norm (column, for W^T). An error is carried from layer to layer as rounding errors of
-random sign add up: through W with its rows' 2-norms, through g with the root mean square
-of g'(Z) over the layer's entries (C_A = max|A| + rms|g'| E_Z, and the same for dZ), where
-a worst-case bound would multiply the scale by sqrt(n) per layer (a dead relu unit carries
-no error; he initialisation's sqrt(2) is then balanced by relu's half of the units).
+||W||_2 is the largest 2-norm of a row of W (of a column, for W^T). C is what a quantity
+carries into the next layer: its own size plus the error it received, passed on through g
+with the root mean square of g'(Z) over the layer's entries (C_A = max|A| + rms|g'| E_Z, and
+the same for dZ). Rounding errors have random signs, so they add up like 2-norms: a
+worst-case bound (1-norms, max|g'|) would grow by a factor of about sqrt(n) per layer and
+blunt the check in deep networks. A dead relu unit carries no error, which balances he
+initialisation's sqrt(2).
 """
 
 from __future__ import annotations

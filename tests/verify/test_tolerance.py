@@ -1,0 +1,54 @@
+"""The tolerance model's constants and its scale: what each quantity is judged against."""
+
+import numpy as np
+import pytest
+
+import scratch
+import torch_ref
+from verify.tolerance import SLOPES, UPDATE_ROUNDING, term_scales, update_floors
+
+Z = np.linspace(-8, 8, 160001).reshape(1, -1)
+
+
+def test_every_activation_has_its_slopes():
+    assert set(SLOPES) == set(scratch.ACTIVATIONS)
+
+
+@pytest.mark.parametrize("name", [a for a in scratch.ACTIVATIONS if not scratch.get_activation(a).output_only])
+def test_the_slopes_are_the_largest_first_and_second_derivatives(name):
+    g_prime = torch_ref.activation_derivative(name, Z)  # from torch's autograd, not from scratch
+    g_second = np.diff(g_prime[0]) / np.diff(Z[0])
+    largest_slope, largest_curvature = SLOPES[name]
+    assert np.max(np.abs(g_prime)) == pytest.approx(largest_slope, rel=1e-3)
+    if largest_curvature:
+        assert np.max(np.abs(g_second)) == pytest.approx(largest_curvature, rel=1e-3)
+    else:  # piecewise linear: g'' is 0 away from the kink
+        assert np.max(np.abs(g_second[np.abs(Z[0, 1:]) > 1e-3])) == 0
+
+
+def test_the_update_floor_is_the_rounding_of_the_weights_it_moves():
+    params = {"W1": np.array([[0.5, -2.0]]), "b1": np.array([[0.0]])}
+    floors = update_floors(params, np.float64)
+    assert floors == {("W", 1): UPDATE_ROUNDING * np.finfo(np.float64).eps * 2.0, ("b", 1): 0.0}
+
+
+def scales_and_values(last_layer: float) -> tuple[dict, dict]:
+    """A 3-4-2 tanh/linear network with its last layer (and labels) multiplied by `last_layer`."""
+    rng = np.random.default_rng(0)
+    params = {"W1": rng.standard_normal((4, 3)), "b1": rng.standard_normal((4, 1)),
+              "W2": rng.standard_normal((2, 4)) * last_layer, "b2": rng.standard_normal((2, 1)) * last_layer}
+    X, Y = rng.standard_normal((3, 16)), rng.standard_normal((2, 16)) * last_layer
+    ref = torch_ref.forward_backward(torch_ref.from_params(params, ["tanh", "linear"]), X, Y, "mse")
+    return term_scales(params, X, Y, ref, ["tanh", "linear"]), ref
+
+
+@pytest.mark.parametrize("last_layer", [1e-12, 1e12])
+def test_scales_follow_the_size_of_the_values(last_layer):
+    # Z[2], A[2] and every gradient of layer 2 scale with the last layer, and so must their
+    # scales: there is no absolute floor for a small gradient to hide under.
+    E, ref = scales_and_values(last_layer)
+    E1, ref1 = scales_and_values(1.0)
+    for q in ("Z", "A", "dZ", "dW", "db"):
+        ratio = E[(q, 2)] / np.max(np.abs(ref[f"{q}2"]))
+        assert ratio == pytest.approx(E1[(q, 2)] / np.max(np.abs(ref1[f"{q}2"])), rel=1e-6), q
+        assert 1 <= ratio < 100, q  # within a small factor of the value itself
