@@ -38,7 +38,7 @@ class Trainer:
         self.params = list(model.parameters())
         self._logits = None
         self._output = None
-        self.recorder = Recorder(model, pre_activations=False) if record else None
+        self.recorder = Recorder(model) if record else None
 
     def step(self) -> float:
         """One update; returns the cost J before it, as the course's loop records it."""
@@ -62,12 +62,13 @@ class Trainer:
         return columns(self._output)
 
     def layers(self) -> dict[str, np.ndarray]:
-        """The last step's A{l} (l = 1..L), Z{L} and dA{l} (l = 1..L-1, course convention: m dJ/dA), as columns."""
+        """The last step's Z{l}, A{l} (l = 1..L) and dA{l} (l = 1..L-1, course convention: m dJ/dA), as columns."""
         if self.recorder is None or self._output is None:
             raise ValueError("layers() needs Trainer(..., record=True) and a step taken")
         L = len(self.model.linears)
         out = {f"A{L}": self.output(), f"Z{L}": columns(self._logits)}
         for l in range(1, L):
+            out[f"Z{l}"] = self.recorder.columns(f"Z{l}")
             out[f"A{l}"] = self.recorder.columns(f"A{l}")
             out[f"dA{l}"] = self.recorder.summed_gradient(f"A{l}")
         return out

@@ -20,7 +20,7 @@ from .config import GRADCHECK_EPSILON, GRADCHECK_RTOL
 from .errors import ImplementationError
 from .hints import diagnose, diagnose_cost, hint_layer_backward
 from .impl import CourseImplementation
-from .tolerance import term_scales
+from .tolerance import kink_affects, kink_flip, term_scales
 
 GRADCHECK_EXAMPLES = 64  # finite differences on the first 64 examples: the math does not depend on m
 GRADCHECK_ENTRIES = 16  # entries perturbed per parameter array, at most
@@ -107,12 +107,24 @@ def compare_at_point(impl: CourseImplementation, model, X, Y, params, point: str
     except ImplementationError as error:
         backward.error = backward.error or error
         return
+    kink = kink_flip(values, ref, impl.activations, scales, forward.rtol)
+    if kink is not None:
+        backward.notes.append(kink_note(f"at the {point}", kink, impl.activations))
     items = []
     for l in range(L, 0, -1):  # the order backprop computes them in
         keys = [("dZ", l), ("dW", l), ("db", l), ("dA", l - 1)]
-        items += [(q, k, grads[f"{q}{k}"], ref[f"{q}{k}"]) for q, k in keys if f"{q}{k}" in grads]
+        items += [(q, k, grads[f"{q}{k}"], ref[f"{q}{k}"]) for q, k in keys
+                  if f"{q}{k}" in grads and (kink is None or not kink_affects(q, k, kink))]
     backward.compare(items, m, scales, point=point)
     hint_layer_backward(backward, impl.activations, grads, params, X, ref)
+
+
+def kink_note(where: str, kink: Optional[int], activations) -> str:
+    """What was left uncompared where a unit sat on its kink; kink None: at several points, different layers."""
+    unit = "a relu or leaky_relu unit" if kink is None else f"a {activations[kink - 1]} unit of layer {kink}"
+    layers = "the layers at and below it" if kink is None else f"layers 1-{kink}"
+    return (f"{where}, {unit} had Z on opposite sides of its kink on the two sides, within rounding of 0, where "
+            f"either derivative is right: the gradients of {layers} were not compared there")
 
 
 def kink_probe(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:

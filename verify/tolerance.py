@@ -49,14 +49,14 @@ SLOPES = {
     "linear": (1.0, 0.0),
     "softmax": (0.5, 0.0),  # |dA_i/dz| summed over z is 2 A_i (1 - A_i) <= 1/2; output only
 }
+KINKED = ("relu", "leaky_relu")  # g' jumps at z = 0
 LOSS_READS_LOGITS = ("sigmoid", "softmax")  # bce and ce are computed from Z[L], not from A[L]
 UPDATE_ROUNDING = 4  # P - lr dP and the verifier's (P - lr dP) - P each round once per side
 
 
 def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activations, learning_rate: float = 0.0) -> dict:
     """{(quantity, layer): E} for Z, A, cost, dZ, dA, dW, db (and W, b with a learning rate).
-
-    `ref` holds the reference's A{l} (l = 1..L), Z{L}, dA{l} (l = 1..L-1, course convention) and "cost".
+    `ref` holds the reference's A{l} and Z{l} (l = 1..L), dA{l} (l = 1..L-1, course convention) and "cost".
     """
     L = len(activations)
     E = {}
@@ -106,6 +106,28 @@ def _typical_slope(name: str, A: np.ndarray) -> float:
     else:  # linear; softmax (output only) by its bound
         return SLOPES[name][0]
     return float(np.sqrt(np.mean(g_prime * g_prime))) if A.size else SLOPES[name][0]
+
+
+def kink_flip(Z_impl: dict, ref: dict, activations, scales: dict, rtol: float):
+    """The last hidden layer where the two sides' Z agree but fall on opposite sides of a relu's kink, or None.
+
+    There g'(Z) jumps: Z = 1e-10 on one side and -1e-10 (or 0) on the other are both right,
+    their derivatives differ by 1, and every gradient of that layer and below may then differ
+    by far more than rounding. Only entries whose Z agree within the tolerance count.
+    """
+    for l in range(len(activations) - 1, 0, -1):
+        Z, Z_ref = Z_impl.get(f"Z{l}"), ref[f"Z{l}"]
+        if activations[l - 1] in KINKED and Z is not None and Z.shape == Z_ref.shape:
+            with np.errstate(invalid="ignore"):
+                flip = ((Z > 0) != (Z_ref > 0)) & (np.abs(Z - Z_ref) <= rtol * scales[("Z", l)])
+            if flip.any():
+                return l
+    return None
+
+
+def kink_affects(quantity: str, layer: int, kink: int) -> bool:
+    """Whether a derivative taken on either side of layer `kink`'s kink can change this quantity."""
+    return (quantity in ("dZ", "dW", "db", "W", "b") and layer <= kink) or (quantity == "dA" and layer < kink)
 
 
 def update_floors(params: dict, dtype) -> dict:

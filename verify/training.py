@@ -25,11 +25,11 @@ import numpy as np
 
 import torch_ref
 
-from .checks import CheckResult
+from .checks import CheckResult, kink_note
 from .compare import Stats
 from .errors import ImplementationError
 from .impl import CourseImplementation
-from .tolerance import term_scales, update_floors
+from .tolerance import kink_affects, kink_flip, term_scales, update_floors
 
 FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
 FREE_RUNNING_HEADROOM = 10  # the allowance is an estimate: the gap must stay within 10 times it
@@ -55,6 +55,8 @@ class TrainingRun:
     free_trainer: Optional[object] = None  # torch's own run, for the logs
     label: str = "scratch"  # the implementation under test, as the notes name it
     allowed: Optional[np.ndarray] = None  # free-running: the allowed gap of each parameter array
+    incomparable: str = ""  # why free-running stopped comparing, once it did
+    kinks: list = field(default_factory=list)  # lockstep iterations where the sides took opposite sides of a kink
     largest_gain: float = 0.0  # the largest one-step magnification of the gap between the runs
 
 
@@ -74,11 +76,14 @@ def train_and_compare(impl: CourseImplementation, X, Y, params, model_lockstep, 
     except KeyboardInterrupt:
         run.interrupted_at = run.completed
     _judge_divergence(run, impl.L)
+    if run.kinks:
+        run.lockstep.notes.append(kink_note(f"at {len(run.kinks)} iteration(s) (the first: {run.kinks[0]})", None, impl.activations))
     if run.free.comparable_until is not None:
-        run.free.notes.append(f"from iteration {run.free.comparable_until} on, the gap two correct runs may have (each "
-                              f"step's rounding, magnified up to {run.largest_gain:.3g} times in one step by training) "
-                              f"passes {FREE_RUNNING_LIMIT[X.dtype.name]:g} of the parameters' size: the runs are not "
-                              "comparable after it (lockstep still checks every step)")
+        reason = run.incomparable or (
+            f"the gap two correct runs may have (each step's rounding, magnified up to {run.largest_gain:.3g} times "
+            f"in one step by training) passes {FREE_RUNNING_LIMIT[X.dtype.name]:g} of the parameters' size")
+        run.free.notes.append(f"from iteration {run.free.comparable_until} on the runs are not comparable: {reason} "
+                              "(lockstep still checks every step)")
     return run
 
 
@@ -117,7 +122,13 @@ def _train_loop(run: TrainingRun, impl, X, Y, params, model_lockstep, lockstep_t
             else:
                 ref = {**lockstep_trainer.layers(), "cost": cost_t}
                 scales = term_scales(P, X, Y, ref, impl.activations, learning_rate)
-                rounding = _compare_lockstep(run, i, m, L, cost_s, cost_t, grads_s, grads_t, P, P_next, P_t, scales)
+                kink = kink_flip(impl.layers(AL, caches), ref, impl.activations, scales, run.lockstep.rtol)
+                if kink is not None:
+                    run.kinks.append(i)
+                    if run.free.comparable_until is None:  # the two runs may take either branch from here on
+                        run.free.comparable_until = i
+                        run.incomparable = f"the two sides took opposite sides of a relu's kink at iteration {i}"
+                rounding = _compare_lockstep(run, i, m, L, cost_s, cost_t, grads_s, grads_t, P, P_next, P_t, scales, kink)
             if not scratch_diverged:
                 P = run.scratch_params = P_next
         if run.nonfinite["torch"] is None:
@@ -139,7 +150,7 @@ def _train_loop(run: TrainingRun, impl, X, Y, params, model_lockstep, lockstep_t
             break
 
 
-def _compare_lockstep(run: TrainingRun, i, m, L, cost_s, cost_t, grads_s, grads_t, P, P_next, P_t, scales) -> tuple:
+def _compare_lockstep(run: TrainingRun, i, m, L, cost_s, cost_t, grads_s, grads_t, P, P_next, P_t, scales, kink) -> tuple:
     """This step's cost, gradients and update, both sides from the same parameters P.
 
     The update is compared as the step each side took, P_next - P: a slip in the step (a
@@ -148,11 +159,12 @@ def _compare_lockstep(run: TrainingRun, i, m, L, cost_s, cost_t, grads_s, grads_
     """
     keys = [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
     floors = update_floors(P, P["W1"].dtype)
-    run.lockstep.compare(
-        [("cost", L, cost_s, cost_t)]
-        + [(q, l, grads_s[f"{q}{l}"], grads_t[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
-        + [(q, l, P_next[f"{q}{l}"] - P[f"{q}{l}"], P_t[f"{q}{l}"] - P[f"{q}{l}"]) for q, l in keys],
-        m, scales, iteration=i, floors=floors)
+    items = ([("cost", L, cost_s, cost_t)]
+             + [(q, l, grads_s[f"{q}{l}"], grads_t[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
+             + [(q, l, P_next[f"{q}{l}"] - P[f"{q}{l}"], P_t[f"{q}{l}"] - P[f"{q}{l}"]) for q, l in keys])
+    if kink is not None:
+        items = [item for item in items if not kink_affects(item[0], item[1], kink)]
+    run.lockstep.compare(items, m, scales, iteration=i, floors=floors)
     per_step = min(run.lockstep.rtol, FREE_RUNNING_ROUNDING * float(np.finfo(P["W1"].dtype).eps))
     return np.array([per_step * scales[k] + floors[k] for k in keys]), per_step * scales[("cost", L)]
 

@@ -2,13 +2,16 @@
 an interrupted run says how far it got, the lr is blamed only when torch diverged too, and the
 free-running check can fail on its own."""
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 import scratch
+import scratch.activations
 import scratch.losses
+import scratch.model
 import verify.runner
 from verify import Config, run
 from verify.cli import main
@@ -162,3 +165,30 @@ def test_json_holds_only_json_types(dtype):
     report = run(Config(arch=(3, 4, 2), activations=("tanh", "softmax"), dtype=dtype, examples=16, iterations=3, **QUIET))
     walk(report.as_dict())
     json.dumps(report.as_dict(), allow_nan=False)
+
+
+def test_opposite_sides_of_a_kink_within_rounding_are_not_a_mismatch(monkeypatch):
+    # At the kink probe torch's Z is exactly 0 for the zero input column; this implementation
+    # nudges that input to 1e-30, so its Z is +-1e-30 (right to within rounding) and its relu'
+    # is 1 where torch's is 0. Both are right: the gradients below are not compared there.
+    def forward_nudging_zero_inputs(X, parameters, activations=None):
+        X = X.copy()
+        X[:, ~X.any(axis=0)] = 1e-30
+        return scratch.model.L_model_forward(X, parameters, activations)
+
+    monkeypatch.setattr(scratch, "L_model_forward", forward_nudging_zero_inputs)
+    report = run(tiny())
+    assert report.ok, report.to_text(verbose=True)
+    (note,) = check(report, "backward").notes
+    assert note.startswith("at the kink probe, a relu unit of layer 2 had Z on opposite sides of its kink")
+    assert check(report, "backward").rows[("dW", 1)].compared == 1  # at the initial weights only
+
+
+def test_a_wrong_relu_derivative_at_zero_is_not_excused_as_a_kink(monkeypatch):
+    # The same point with Z exactly 0 on both sides: relu'(0) = 1 is a slip, caught at the probe.
+    monkeypatch.setitem(scratch.activations.ACTIVATIONS, "relu", dataclasses.replace(
+        scratch.activations.ACTIVATIONS["relu"], derivative=lambda Z: (Z >= 0).astype(Z.dtype)))
+    report = run(tiny())
+    first = report.first_divergence()
+    assert (first["check"], first["point"], first["quantity"]) == ("backward", "kink probe", "dZ")
+    assert check(report, "backward").notes == []
