@@ -35,11 +35,11 @@ class Recorder:
         for handle in self._handles:
             handle.remove()
 
-    def columns(self, name: str) -> np.ndarray:
-        return columns(self.seen[name])
+    def columns(self, name: str, copy: bool = True) -> np.ndarray:
+        return columns(self.seen[name], copy)
 
-    def summed_gradient(self, name: str) -> np.ndarray:
-        return summed_gradient(self.seen[name].grad)
+    def summed_gradient(self, name: str, copy: bool = True) -> np.ndarray:
+        return summed_gradient(self.seen[name].grad, copy)
 
 
 def forward_backward(

@@ -126,15 +126,20 @@ def rows(model: TorchNet, array: np.ndarray, name: str = "X", n: int | None = No
     return torch.tensor(array.T, device=model.device)
 
 
-def columns(rows: torch.Tensor) -> np.ndarray:
-    """A fresh NumPy copy of a (m, n) rows tensor in the course layout (n, m)."""
-    return rows.detach().cpu().numpy().T.copy()
+def columns(rows: torch.Tensor, copy: bool = True) -> np.ndarray:
+    """A (m, n) rows tensor in the course layout (n, m): a fresh NumPy copy, or with copy=False
+    a read-only view of the tensor's memory (on the CPU), valid while the tensor is unchanged."""
+    array = rows.detach().cpu().numpy().T
+    if copy:
+        return array.copy()
+    array.flags.writeable = False
+    return array
 
 
-def summed_gradient(grad_rows: torch.Tensor) -> np.ndarray:
+def summed_gradient(grad_rows: torch.Tensor, copy: bool = True) -> np.ndarray:
     """Course dZ (or dA) from autograd's dJ/dZ rows: m * dJ/dZ = d(sum of losses)/dZ, columns."""
     m = grad_rows.shape[0]
-    return columns(grad_rows * m)
+    return columns(grad_rows * m, copy)
 
 
 def _numpy_dtype(model: TorchNet) -> np.dtype:

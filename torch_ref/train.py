@@ -62,15 +62,16 @@ class Trainer:
         return columns(self._output)
 
     def layers(self) -> dict[str, np.ndarray]:
-        """The last step's Z{l}, A{l} (l = 1..L) and dA{l} (l = 1..L-1, course convention: m dJ/dA), as columns."""
+        """The last step's Z{l}, A{l} (l = 1..L) and dA{l} (l = 1..L-1, course convention: m dJ/dA), as
+        columns: read-only views of the step's own tensors (no copies), valid until the next step."""
         if self.recorder is None or self._output is None:
             raise ValueError("layers() needs Trainer(..., record=True) and a step taken")
         L = len(self.model.linears)
-        out = {f"A{L}": self.output(), f"Z{L}": columns(self._logits)}
+        out = {f"A{L}": columns(self._output, copy=False), f"Z{L}": columns(self._logits, copy=False)}
         for l in range(1, L):
-            out[f"Z{l}"] = self.recorder.columns(f"Z{l}")
-            out[f"A{l}"] = self.recorder.columns(f"A{l}")
-            out[f"dA{l}"] = self.recorder.summed_gradient(f"A{l}")
+            out[f"Z{l}"] = self.recorder.columns(f"Z{l}", copy=False)
+            out[f"A{l}"] = self.recorder.columns(f"A{l}", copy=False)
+            out[f"dA{l}"] = self.recorder.summed_gradient(f"A{l}", copy=False)
         return out
 
 
