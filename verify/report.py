@@ -196,8 +196,10 @@ class Report:
         lines += [f"note: {note}" for note in self.notes]
         first = self.first_divergence()
         lines.append(f"rule: {self.rule}")
+        unresolved = sum(r.status == "unresolved" for c in self.checks for r in c.rows.values())
         if self.verdict == "pass":
-            lines.append(f"VERDICT: PASS  {name} and torch agree on every check")
+            lines.append(f"VERDICT: PASS  {name} and torch agree on every check"
+                         + (f" ({unresolved} rows unresolved by their check, marked above)" if unresolved else ""))
         elif self.verdict == "interrupted":
             lines.append(f"VERDICT: INTERRUPTED after {self.interrupted_at} iterations; everything so far agreed")
         else:
