@@ -62,7 +62,7 @@ class Report:
         free-running rows follow from any earlier failure: each run continues from its own steps.
         """
         L = self.config.L
-        failed = []  # (check index, check name, key, label) of failures so far, in report order
+        failed = []  # (check index, check name, key, label) of the failures so far, earliest first
         errors = {}
         for n, check in enumerate(self.checks):
             if check.error is not None:
@@ -71,9 +71,8 @@ class Report:
                     check.error_follows = errors[function]
                 else:
                     errors[function] = check.name
-            for row in check.rows.values():
-                if row.ok:
-                    continue
+            rows = sorted((r for r in check.rows.values() if not r.ok), key=_failed_at)  # stable: computation order
+            for row in rows:
                 key = (row.quantity, row.layer)
                 if check.name == "free-running":
                     origins = [f for f in failed if f[0] < n]
@@ -94,7 +93,7 @@ class Report:
                         "traceback": check.error.trace}
             failed = [r for r in check.rows.values() if not r.ok]
             if failed:
-                row = min(failed, key=lambda r: r.iteration if r.iteration is not None else -1)
+                row = min(failed, key=_failed_at)
                 return {**row.as_dict(), "mode": check.name, "error": None, "traceback": []}
         return None
 
@@ -210,6 +209,11 @@ class Report:
         if self.run_dir is not None:
             lines.append(f"TensorBoard logs: {self.run_dir}   open them with: {self.tensorboard_command}")
         return lines
+
+
+def _failed_at(row: Comparison) -> int:
+    """When a failed row broke: its iteration (training), or -1 for the checks at one point."""
+    return row.iteration if row.iteration is not None else -1
 
 
 def _inputs(key: tuple, L: int) -> list:
