@@ -56,19 +56,22 @@ UPDATE_ROUNDING = 4  # P - lr dP and the verifier's (P - lr dP) - P each round o
 
 def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activations, learning_rate: float = 0.0) -> dict:
     """{(quantity, layer): E} for Z, A, cost, dZ, dA, dW, db (and W, b with a learning rate).
+
     `ref` holds the reference's A{l} and Z{l} (l = 1..L), dA{l} (l = 1..L-1, course convention) and "cost".
     """
     L = len(activations)
+    A = [X] + [ref[f"A{l}"] for l in range(1, L + 1)]
+    size = [_largest(a) for a in A]  # max |A[l]|, l = 0..L
+    typical = [None] + [_typical_slope(name, a) for name, a in zip(activations, A[1:])]
+    squares = [None] + [params[f"W{l}"] ** 2 for l in range(1, L + 1)]
     E = {}
-    carried = {("A", 0): 0.0}  # the error each quantity carries into the next layer (the data is exact)
-    A_prev = X
+    carried = [0.0]  # what A[l] carries into the next layer (the data is exact)
     for l in range(1, L + 1):
-        W, b, A, name = params[f"W{l}"], params[f"b{l}"], ref[f"A{l}"], activations[l - 1]
-        E_Z = E[("Z", l)] = _rows(W * W) ** 0.5 * (_largest(A_prev) + carried[("A", l - 1)]) + _largest(b)
-        E[("A", l)] = _largest(A) + SLOPES[name][0] * E_Z
-        carried[("A", l)] = _largest(A) + _typical_slope(name, A) * E_Z
-        A_prev = A
-    D = ref[f"A{L}"] - Y  # dZ[L]
+        rows_2 = float(np.sqrt(np.max(squares[l].sum(axis=1))))
+        E_Z = E[("Z", l)] = rows_2 * (size[l - 1] + carried[l - 1]) + _largest(params[f"b{l}"])
+        E[("A", l)] = size[l] + SLOPES[activations[l - 1]][0] * E_Z
+        carried.append(size[l] + typical[l] * E_Z)
+    D = A[L] - Y  # dZ[L]
     m = Y.shape[1]
     E[("cost", L)] = abs(ref["cost"]) + float(np.abs(D).sum()) / m * E[("Z", L)]
     if activations[-1] in LOSS_READS_LOGITS:  # log-sigmoid, log-softmax: terms of the size of Z[L] that cancel
@@ -77,17 +80,18 @@ def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activatio
     E_dZ = carried_dZ = _largest(Y) + E[("A", L)]
     dZ_max, dZ_mean = _largest(D), _largest(np.abs(D).mean(axis=1))
     for l in range(L, 0, -1):
-        W = params[f"W{l}"]
         E[("dZ", l)], E[("db", l)] = E_dZ, E_dZ
-        E[("dW", l)] = E_dZ * _largest(X if l == 1 else ref[f"A{l - 1}"]) + dZ_mean * carried[("A", l - 1)]
-        E_dA = E[("dA", l - 1)] = _rows(W.T * W.T) ** 0.5 * (dZ_max + carried_dZ)
+        E[("dW", l)] = E_dZ * size[l - 1] + dZ_mean * carried[l - 1]
+        columns_2 = float(np.sqrt(np.max(squares[l].sum(axis=0))))
+        E_dA = E[("dA", l - 1)] = columns_2 * (dZ_max + carried_dZ)
         if l > 1:
-            name, A, dA = activations[l - 2], ref[f"A{l - 1}"], ref[f"dA{l - 1}"]
-            slope, curvature = SLOPES[name]
-            from_Z = curvature * _largest(dA) * E[("Z", l - 1)]  # g'(Z) moves with Z's own error
+            slope, curvature = SLOPES[activations[l - 2]]
+            dA = ref[f"dA{l - 1}"]
+            dA_max = _largest(dA)
+            from_Z = curvature * dA_max * E[("Z", l - 1)]  # g'(Z) moves with Z's own error
             E_dZ = slope * E_dA + from_Z
-            carried_dZ = _typical_slope(name, A) * E_dA + from_Z
-            dZ_max, dZ_mean = slope * _largest(dA), slope * _largest(np.abs(dA).mean(axis=1))
+            carried_dZ = typical[l - 1] * E_dA + from_Z
+            dZ_max, dZ_mean = slope * dA_max, slope * _largest(np.abs(dA).mean(axis=1))
     if learning_rate:
         for l in range(1, L + 1):
             E[("W", l)], E[("b", l)] = learning_rate * E[("dW", l)], learning_rate * E[("db", l)]
@@ -118,9 +122,8 @@ def kink_flip(Z_impl: dict, ref: dict, activations, scales: dict, rtol: float):
     for l in range(len(activations) - 1, 0, -1):
         Z, Z_ref = Z_impl.get(f"Z{l}"), ref[f"Z{l}"]
         if activations[l - 1] in KINKED and Z is not None and Z.shape == Z_ref.shape:
-            with np.errstate(invalid="ignore"):
-                flip = ((Z > 0) != (Z_ref > 0)) & (np.abs(Z - Z_ref) <= rtol * scales[("Z", l)])
-            if flip.any():
+            flip = (Z > 0) != (Z_ref > 0)
+            if flip.any() and np.any(np.abs(Z[flip] - Z_ref[flip]) <= rtol * scales[("Z", l)]):
                 return l
     return None
 
@@ -136,10 +139,7 @@ def update_floors(params: dict, dtype) -> dict:
     return {(key[0], int(key[1:])): UPDATE_ROUNDING * eps * _largest(value) for key, value in params.items()}
 
 
-def _rows(array: np.ndarray) -> float:
-    """The largest row sum of a non-negative matrix."""
-    return float(np.max(array.sum(axis=1), initial=0.0))
-
-
 def _largest(array) -> float:
-    return float(np.max(np.abs(array), initial=0.0))
+    """max |entry| (0 for no entries), in two passes without a temporary |array|."""
+    array = np.asarray(array)
+    return float(np.maximum(array.max(), -array.min())) if array.size else 0.0
