@@ -13,7 +13,7 @@ rounding of the weights it moves), the row says "unresolved" instead of "ok".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Optional
 
 import numpy as np
@@ -95,15 +95,9 @@ class Comparison:
         return "unresolved" if self.compared and not self.resolved else "ok"
 
     def as_dict(self) -> dict:
-        return {
-            "check": self.check, "quantity": self.quantity, "layer": self.layer, "status": self.status, "ok": self.ok,
-            "max_abs": self.max_abs, "max_rel": self.max_rel, "scale": self.scale, "tolerance": self.tolerance, "rtol": self.rtol,
-            "iteration": self.iteration, "point": self.point, "hint": self.hint,
-            "compared": self.compared, "resolved": self.resolved,
-            "mismatched": self.mismatched, "entries": self.entries,
-            "index": None if self.index is None else list(self.index), "value": self.value, "expected": self.expected,
-            "run_max_abs": self.run_max_abs, "follows": self.follows,
-        }
+        d = asdict(self)
+        del d["ratio"]  # max_abs / tolerance, both of which are given
+        return {**d, "status": self.status, "index": None if self.index is None else list(self.index)}
 
     def record(self, stats: Stats, iteration: Optional[int] = None, point: Optional[str] = None) -> bool:
         """Fold one comparison into the row; returns whether it agreed. A row that broke keeps its first break."""

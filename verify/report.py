@@ -11,7 +11,8 @@ import numpy as np
 
 from .checks import CheckResult
 from .compare import Comparison
-from .config import Config
+from .config import GRADCHECK_RTOL, Config
+from .tolerance import UPDATE_ROUNDING
 
 TITLES = {
     "forward": "forward: Z, A and the cost J, at the initial weights and at a kink probe",
@@ -132,8 +133,9 @@ class Report:
     def rule(self) -> str:
         """The tolerance rule, as applied."""
         return (f"|{self.implementation} - torch| <= rtol {self.config.relative_tolerance:g} x each quantity's scale, the size of "
-                "the terms it is computed from (update steps: + 4 eps x the weights they move); gradient check: relative "
-                "difference 1e-06 + the finite differences' rounding; free-running: the gap the dynamics allow")
+                f"the terms it is computed from (update steps: + {UPDATE_ROUNDING} eps x the weights they move); gradient "
+                f"check: relative difference {GRADCHECK_RTOL:g} + the finite differences' rounding; free-running: the gap "
+                "the dynamics allow")
 
     def to_text(self, verbose: bool = False) -> str:
         c = self.config
