@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   python -m verify --arch 4,8,3 --activations relu,softmax --dtype float32 --json report.json
   python -m verify --arch 1,8,1 --activations relu,linear --data house --no-tensorboard
   python -m verify --arch 3,4,4,1 --impl examples/broken_network.py
+  python -m verify --arch 3,4,4,1 --impl examples/course_network.ipynb
 """
 
 # The README's install line, per dependency the verifier cannot start without.
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m verify", description="Verify the hand-derived NumPy network (scratch/) against its torch.nn twin: forward, backward, finite differences and training.",
                 epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", required=True, help="layer sizes n0,n1,...,nL, e.g. 3,4,4,1 (required)")
-    p.add_argument("--impl", metavar="PATH_OR_MODULE", default=None, help="verify your own implementation instead of scratch/: a .py file or an importable module with the course's L_model_forward, compute_cost, L_model_backward, update_parameters (default: scratch)")
+    p.add_argument("--impl", metavar="PATH_OR_MODULE", default=None, help="verify your own implementation instead of scratch/: a .py file, a Jupyter notebook (.ipynb) or an importable module with the course's L_model_forward, compute_cost, L_model_backward, update_parameters (default: scratch)")
     p.add_argument("--activations", default=None, help="L comma-separated names from sigmoid, tanh, relu, leaky_relu, linear, softmax (output only) (default: relu for hidden layers, sigmoid for the output)")
     p.add_argument("--loss", default=None, help="bce, mse or ce (default: from the output activation: sigmoid->bce, linear->mse, softmax->ce)")
     p.add_argument("--init", default="he", help="initial weights: he, xavier, random, zeros, torch (torch's own nn.Linear init, exported to both), impl (--impl's own initialize_parameters_deep) (default: he)")

@@ -150,6 +150,10 @@ class Report:
         lines += self._summary_lines()
         return "\n".join(lines)
 
+    def _repr_markdown_(self) -> str:
+        """In a Jupyter notebook, a report shows itself as its markdown tables."""
+        return self.to_markdown()
+
     def to_markdown(self) -> str:
         """The report for TensorBoard's text tab: the verdict, the first divergence, one table per check."""
         first = self.first_divergence()

@@ -34,6 +34,7 @@ def run(config: Config, implementation=None) -> Report:
     if implementation is None and config.impl is not None:
         implementation = load_module(config.impl)
     label = "scratch" if implementation is None else os.path.basename(config.impl or implementation.__name__)
+    label = "your code" if label == "__main__" else label  # a notebook's (or a script's) own namespace
     impl = CourseImplementation(implementation or scratch, config.activations, config.loss, label)
     if config.tensorboard:
         from .tblog import check_logdir
@@ -60,7 +61,7 @@ def run(config: Config, implementation=None) -> Report:
 def _conclude(report: Report, impl: CourseImplementation) -> None:
     """What every report needs once its checks are in: the consequences marked, the implementation's notes."""
     report.mark_consequences()
-    report.notes = list(impl.notes.values())
+    report.notes = impl.loading_notes + list(impl.notes.values())
 
 
 @contextlib.contextmanager

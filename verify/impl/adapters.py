@@ -1,7 +1,7 @@
 """The implementation under test, seen through the course's API.
 
-The built-in one is scratch; `--impl` loads a learner's own module. Either way the verifier
-looks each function up on the module at call time (so a fault patched into the module is
+The built-in one is scratch; `--impl` loads a learner's own module (see loading.py). Either
+way the verifier looks each function up on the module at call time (so a fault patched into the module is
 what gets verified), checks what it returns, and turns anything it raises into an
 ImplementationError: a failed check, reported with the implementation's own traceback lines.
 Every call gets copies of what it is handed (parameters, gradients, caches, data); a function
@@ -10,17 +10,15 @@ that writes into its inputs is noted, not failed, and cannot change what the ver
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import inspect
 import os
-import sys
 from types import ModuleType
 from typing import Sequence
 
 import numpy as np
 
-from .errors import ImplementationError, UsageError
+from ..errors import ImplementationError, UsageError
+from .loading import NOTES
 
 COURSE_ACTIVATIONS = "relu hidden layers and a sigmoid output"
 REQUIRED = {
@@ -36,34 +34,6 @@ INITIALIZER = "initialize_parameters_deep(layer_dims) -> parameters"
 WATCHED_CALLS = 3
 
 
-def load_module(spec: str) -> ModuleType:
-    """The module named by --impl: a path to a .py file, or an importable module name."""
-    if not spec.strip():
-        raise UsageError("--impl needs a .py file or a module name, got nothing")
-    try:
-        if spec.endswith(".py") or os.sep in spec:
-            if os.path.isdir(spec):
-                raise UsageError(f"--impl {spec} is a directory; give the .py file")
-            if not os.path.isfile(spec):
-                raise UsageError(f"--impl {spec}: no such file")
-            name = "_impl_" + os.path.splitext(os.path.basename(spec))[0]
-            module_spec = importlib.util.spec_from_file_location(name, os.path.abspath(spec))
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[name] = module  # dataclasses and pickling look modules up here
-            module_spec.loader.exec_module(module)
-            return module
-        return importlib.import_module(spec)
-    except UsageError:
-        raise
-    except ModuleNotFoundError as error:
-        raise UsageError(f"--impl {spec}: cannot import it ({error})") from None
-    except BaseException as error:  # anything the module does at import time is its own problem
-        if isinstance(error, KeyboardInterrupt):
-            raise
-        line = next((f" at line {f.lineno}" for f in reversed(inspect.trace()) if f.filename.endswith(os.path.basename(spec))), "")
-        raise UsageError(f"--impl {spec}: importing it raised {type(error).__name__}{line}: {error}") from None
-
-
 class CourseImplementation:
     """A module with the course's L_model_forward, compute_cost, L_model_backward, update_parameters."""
 
@@ -77,6 +47,7 @@ class CourseImplementation:
         # the lines worth showing a user: those of their own file (or of the scratch package)
         self.source = os.path.dirname(path) if os.path.basename(path) == "__init__.py" else path
         self.notes: dict[str, str] = {}  # function -> what it did to its inputs, noted once
+        self.loading_notes: list[str] = list(getattr(module, NOTES, []))  # what loading a notebook left out
         self.calls: dict[str, int] = {}
         self._private: dict[int, tuple] = {}  # id(data array) -> (the array, the copy handed for it)
         self._check_contract()
