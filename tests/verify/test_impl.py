@@ -537,3 +537,12 @@ def test_init_impl_with_a_broken_initializer_fails_naming_it(capsys, tmp_path, l
         assert first["traceback"] == []
     else:
         assert_own_traceback(first["traceback"], path, innermost)
+
+
+def test_float64_promotion_in_a_float32_run_is_noted_not_failed(capsys):
+    # course_ext's leaky_relu_backward multiplies by np.where(Z > 0, 1.0, LEAKY_SLOPE), a float64
+    # array: its gradients, and so its updated weights, come back as float64.
+    code, report = run_json(capsys, "--arch", "3,4,4,1", "--activations", "leaky_relu,leaky_relu,sigmoid",
+                            "--dtype", "float32", "--impl", str(EXT))
+    assert code == 0, report["first_divergence"]
+    assert any(note.startswith("update_parameters returned W1 as float64 in a float32 run") for note in report["notes"])

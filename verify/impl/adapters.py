@@ -187,12 +187,16 @@ class CourseImplementation:
     def update(self, parameters: dict, grads: dict, learning_rate: float) -> dict:
         updated = self._call("update_parameters", parameters, grads, learning_rate)
         self._expect(isinstance(updated, dict), "update_parameters", f"expected a dict, got {_describe(updated)}")
+        updated = dict(updated)
         for key, value in parameters.items():
             new = updated.get(key)
             self._expect(isinstance(new, np.ndarray) and new.shape == value.shape, "update_parameters",
                          f"{key} should be an array of shape {value.shape}, got {_describe(new)}")
-            self._expect(new.dtype == value.dtype, "update_parameters",
-                         f"{key} came back as {new.dtype}; this run is {value.dtype} on both sides, end to end")
+            if new.dtype != value.dtype:  # the math is right; the run stays in its dtype, end to end
+                self.notes.setdefault("dtype", f"update_parameters returned {key} as {new.dtype} in a {value.dtype} "
+                                      f"run (a {new.dtype} constant or gradient promotes it, e.g. np.where(Z > 0, 1.0, "
+                                      f"0.01)); the parameters were cast back to {value.dtype}")
+                updated[key] = new.astype(value.dtype)
         return updated
 
 
