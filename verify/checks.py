@@ -19,7 +19,7 @@ from .compare import Comparison, Stats, agreement, relative_difference
 from .config import GRADCHECK_EPSILON, GRADCHECK_RTOL
 from .errors import ImplementationError
 from .hints import diagnose, diagnose_cost, hint_layer_backward
-from .impl import CourseImplementation
+from .impl import Adapter
 from .tolerance import kink_affects, kink_flip, term_scales
 
 GRADCHECK_EXAMPLES = 64  # finite differences on the first 64 examples: the math does not depend on m
@@ -83,7 +83,7 @@ class CheckResult:
         return stats
 
 
-def compare_at_point(impl: CourseImplementation, model, X, Y, params, point: str,
+def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
                      forward: CheckResult, backward: CheckResult) -> None:
     """Forward (Z, A, J) and backward (dZ, dW, db, dA) of both sides at one set of parameters."""
     m, L = X.shape[1], impl.L
@@ -139,7 +139,7 @@ def kink_probe(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:
     return X_probe, probe
 
 
-def gradient_check(impl: CourseImplementation, X, Y, params, seed: int) -> CheckResult:
+def gradient_check(impl: Adapter, X, Y, params, seed: int) -> CheckResult:
     """The implementation's own gradients against centred differences of its own cost, in float64.
 
     A centred difference of a float64 cost J carries a rounding error of about eps |J| / epsilon

@@ -22,6 +22,7 @@ EXAMPLES = """examples:
   python -m verify --arch 1,8,1 --activations relu,linear --data house --no-tensorboard
   python -m verify --arch 3,4,4,1 --impl examples/broken_network.py
   python -m verify --arch 3,4,4,1 --impl examples/course_network.ipynb
+  python -m verify --arch 2,4,1 --impl examples/planar_network.py --data flower --lr 1.2
 """
 
 # The README's install line, per dependency the verifier cannot start without.
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
                 epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", required=True, help="layer sizes n0,n1,...,nL, e.g. 3,4,4,1 (required)")
     p.add_argument("--impl", metavar="PATH_OR_MODULE", default=None, help="verify your own implementation instead of scratch/: a .py file, a Jupyter notebook (.ipynb) or an importable module with the course's L_model_forward, compute_cost, L_model_backward, update_parameters (default: scratch)")
+    p.add_argument("--api", default=None, help="the course API of --impl: deep (week 4: L_model_forward, ...) or shallow (week 3: forward_propagation, backward_propagation, ...) (default: detected from the functions it defines)")
     p.add_argument("--activations", default=None, help="L comma-separated names from sigmoid, tanh, relu, leaky_relu, linear, softmax (output only) (default: relu for hidden layers, sigmoid for the output)")
     p.add_argument("--loss", default=None, help="bce, mse or ce (default: from the output activation: sigmoid->bce, linear->mse, softmax->ce)")
     p.add_argument("--init", default="he", help="initial weights: he, xavier, random, zeros, torch (torch's own nn.Linear init, exported to both), impl (--impl's own initialize_parameters_deep) (default: he)")
@@ -67,7 +69,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         loss=args.loss, init=args.init, seed=args.seed, data=args.data, examples=args.examples,
         iterations=args.iterations, learning_rate=args.lr, dtype=args.dtype, device=args.device,
         rtol=args.rtol, gradcheck=not args.no_gradcheck, tensorboard=not args.no_tensorboard,
-        logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=not args.quiet, impl=args.impl,
+        logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=not args.quiet, impl=args.impl, api=args.api,
     )
 
 

@@ -45,7 +45,8 @@ class Config:
     name: Optional[str] = None  # None: a unique name from the time and the architecture
     allow_tf32: bool = False
     progress: bool = True  # progress lines on stderr for runs longer than a couple of seconds
-    impl: Optional[str] = None  # a learner's module (a .py path or a module name); None: scratch
+    impl: Optional[str] = None  # a learner's module (a .py or .ipynb path, or a module name); None: scratch
+    api: Optional[str] = None  # the course API of impl: deep (week 4) or shallow (week 3); None: detected
 
     @property
     def L(self) -> int:
@@ -56,8 +57,12 @@ class Config:
         return DEFAULT_RTOL[self.dtype] if self.rtol is None else self.rtol
 
 
-def validate(config: Config, activation_names, loss_for_output: dict) -> Config:
-    """Check every field a user can get wrong; returns the config with defaults resolved."""
+def validate(config: Config, activation_names, loss_for_output: dict, default_activations=None) -> Config:
+    """Check every field a user can get wrong; returns the config with defaults resolved.
+
+    default_activations(L): the activations when none are given (the course API's own network);
+    None: relu hidden layers and a sigmoid output.
+    """
     arch = tuple(config.arch)
     if len(arch) < 2:
         raise UsageError(f"--arch needs at least two sizes (inputs and outputs), got {','.join(map(str, arch)) or 'nothing'}")
@@ -66,7 +71,10 @@ def validate(config: Config, activation_names, loss_for_output: dict) -> Config:
             raise UsageError(f"--arch sizes must be positive integers, got {n!r} in {arch}")
 
     L = len(arch) - 1
-    activations = tuple(config.activations) if config.activations is not None else ("relu",) * (L - 1) + ("sigmoid",)
+    if config.activations is not None:
+        activations = tuple(config.activations)
+    else:
+        activations = tuple(default_activations(L)) if default_activations else ("relu",) * (L - 1) + ("sigmoid",)
     if len(activations) != L:
         raise UsageError(f"--activations needs {L} names (one per layer of --arch {','.join(map(str, arch))}), got {len(activations)}")
     for a in activations:

@@ -76,10 +76,16 @@ def hint_layer_backward(backward, activations, grads: dict, params: dict, X: np.
     if first is None or first.hint or first.quantity not in ("dZ", "dW", "db") or first.layer == L:
         return
     l = first.layer
-    dA = backward.rows.get(("dA", l))
-    if dA is None or not dA.ok:
-        return
     name = activations[l - 1]
+    dA = backward.rows.get(("dA", l))
+    if dA is None:  # an API that returns no dA (week 3): what layer l + 1 computed agrees, all of it
+        if all(r.ok for (q, k), r in backward.rows.items() if k > l):
+            first.hint = (f"layer {l + 1}'s gradients agree but {first.label} does not: the slip is in layer {l}'s "
+                          f"backward step, dZ{l} = (W{l + 1}^T dZ{l + 1}) * g'(Z{l}) (the derivative of {name}) "
+                          f"or {first.label} from dZ{l}")
+        return
+    if not dA.ok:
+        return
     cache = _cache_used(l, activations, grads, params, X, ref)
     if cache is not None:
         first.hint = (f"layer {l}'s backward matches layer {cache}'s cache (Z{cache}, A{cache - 1}) used in place of "

@@ -17,7 +17,7 @@ from .checks import CheckResult, compare_at_point, gradient_check, kink_probe
 from .config import Config, validate
 from .data import DEFAULT_EXAMPLES, accuracy, load_data
 from .errors import ImplementationError, UsageError
-from .impl import CourseImplementation, load_module
+from .impl import Adapter, detect, load_module
 from .report import Report
 from .training import train_and_compare
 
@@ -28,14 +28,17 @@ BIAS_SCALE = 0.1  # the shared start's biases: small and non-zero, because zero 
 def run(config: Config, implementation=None) -> Report:
     """Verify `implementation` (a module with the course API; else config.impl, else scratch) against torch_ref."""
     started = time.perf_counter()
-    config = validate(config, tuple(scratch.ACTIVATIONS), scratch.LOSS_FOR_OUTPUT)
-    _check_memory(config)
-    device = _prepare_device(config)
+    validate(config, tuple(scratch.ACTIVATIONS), scratch.LOSS_FOR_OUTPUT)  # the flags, before importing anything
     if implementation is None and config.impl is not None:
         implementation = load_module(config.impl)
     label = "scratch" if implementation is None else os.path.basename(config.impl or implementation.__name__)
     label = "your code" if label == "__main__" else label  # a notebook's (or a script's) own namespace
-    impl = CourseImplementation(implementation or scratch, config.activations, config.loss, label)
+    api = detect(implementation or scratch, label, config.api)
+    config = validate(config, tuple(scratch.ACTIVATIONS), scratch.LOSS_FOR_OUTPUT, api.default_activations)
+    api.check_network(config.arch, config.activations, config.loss)
+    _check_memory(config)
+    device = _prepare_device(config)
+    impl = api(implementation or scratch, config.activations, config.loss, label)
     if config.tensorboard:
         from .tblog import check_logdir
 
@@ -58,7 +61,7 @@ def run(config: Config, implementation=None) -> Report:
     return report
 
 
-def _conclude(report: Report, impl: CourseImplementation) -> None:
+def _conclude(report: Report, impl: Adapter) -> None:
     """What every report needs once its checks are in: the consequences marked, the implementation's notes."""
     report.mark_consequences()
     report.notes = impl.loading_notes + list(impl.notes.values())
@@ -118,7 +121,7 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
                             "torch": lambda grid: torch_ref.output(model_free, grid)})
 
 
-def _failed_before_checks(config: Config, impl: CourseImplementation, X, error: ImplementationError, started: float) -> Report:
+def _failed_before_checks(config: Config, impl: Adapter, X, error: ImplementationError, started: float) -> Report:
     """--init impl raised or returned unusable parameters: a failed forward check, nothing else run."""
     forward = CheckResult("forward", "forward", config.relative_tolerance, error=error)
     report = Report(config, examples=X.shape[1], checks=[forward], implementation=impl.label)
@@ -143,7 +146,7 @@ def initial_parameters(config: Config) -> dict:
     return {k: v.astype(config.dtype) for k, v in params.items()}
 
 
-def _final(impl: CourseImplementation, X, Y, scratch_params: dict, model_free, config: Config) -> dict:
+def _final(impl: Adapter, X, Y, scratch_params: dict, model_free, config: Config) -> dict:
     """Cost and accuracy of both sides at their final parameters."""
     final = {}
     try:

@@ -28,7 +28,7 @@ import torch_ref
 from .checks import CheckResult, kink_note
 from .compare import Stats
 from .errors import ImplementationError
-from .impl import CourseImplementation
+from .impl import Adapter
 from .tolerance import kink_affects, kink_flip, term_scales, update_floors
 
 FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
@@ -60,7 +60,7 @@ class TrainingRun:
     largest_gain: float = 0.0  # the largest one-step magnification of the gap between the runs
 
 
-def train_and_compare(impl: CourseImplementation, X, Y, params, model_lockstep, model_free,
+def train_and_compare(impl: Adapter, X, Y, params, model_lockstep, model_free,
                       learning_rate: float, iterations: int, rtol: float,
                       on_iteration: Optional[Callable] = None) -> TrainingRun:
     """Both sides train; lockstep compares each step from shared parameters, free-running each side's own run."""

@@ -22,7 +22,7 @@ import pytest
 import verify
 from verify.cli import main
 from verify.data import load_data
-from verify_cases import assert_usage_error, run_cli
+from verify_cases import assert_usage_error, run_cli, variant
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).resolve().parent / "impl_cases"
@@ -42,17 +42,6 @@ def _forget_loaded_modules():
     for name in set(sys.modules) - before:
         if name.startswith(("_impl_", "impl_cases", "course_ext")):
             del sys.modules[name]
-
-
-def variant(tmp_path: Path, source: Path, *edits: tuple[str, str], name: str = "learner.py") -> Path:
-    """`source` with each (old, new) edit applied, as tmp_path/name; each old text must occur exactly once."""
-    text = source.read_text(encoding="utf-8")
-    for old, new in edits:
-        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {source.name}"
-        text = text.replace(old, new)
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def run_json(capsys, *argv: str) -> tuple[int, dict]:
@@ -438,8 +427,9 @@ def test_a_module_that_cannot_be_loaded_is_a_usage_error(capsys, tmp_path, spec,
 def test_a_package_without_the_functions_is_a_usage_error(capsys, monkeypatch):
     monkeypatch.syspath_prepend(str(CASES.parent))
     line = run_usage_error(capsys, "--arch", "3,4,4,1", "--impl", "impl_cases")
-    assert line == ("verify: error: impl_cases has no function L_model_forward; "
-                    "expected L_model_forward(X, parameters[, activations]) -> (AL, caches)")
+    assert line == ("verify: error: impl_cases defines none of the course APIs; looked for "
+                    "week 4 (L layers): L_model_forward, compute_cost, L_model_backward, update_parameters; "
+                    "week 3 (one hidden layer): forward_propagation, compute_cost, backward_propagation, update_parameters")
 
 
 def test_an_empty_impl_names_no_line_of_the_import_machinery(capsys):

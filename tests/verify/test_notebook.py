@@ -107,7 +107,7 @@ def test_a_cell_that_cannot_run_is_named(tmp_path, capsys, source, message):
     code, out, err = run_cli(capsys, "--arch", "3,4,1", "--impl", str(notebook), *FAST)
     if message is None:  # a missing import alone is noted; the missing functions are what stops it
         line = assert_usage_error(code, out, err)
-        assert "has no function L_model_forward" in line
+        assert "defines none of the course APIs; looked for week 4 (L layers): L_model_forward" in line
         return
     line = assert_usage_error(code, out, err)
     assert f"--impl {notebook}: {message}" in line

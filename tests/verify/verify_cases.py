@@ -5,6 +5,7 @@ no TensorBoard logs, no progress lines.
 """
 
 from dataclasses import replace
+from pathlib import Path
 
 from verify import Config
 from verify.cli import main
@@ -68,3 +69,14 @@ def assert_usage_error(code: int, out: str, err: str) -> str:
     assert len(lines) == 1, err
     assert lines[0].startswith("verify: error: ")
     return lines[0]
+
+
+def variant(tmp_path: Path, source: Path, *edits: tuple[str, str], name: str = "learner.py") -> Path:
+    """`source` with each (old, new) edit applied, as tmp_path/name; each old text must occur exactly once."""
+    text = source.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {source.name}"
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,11 +1,15 @@
-"""The implementation under test, seen through the course's API.
+"""What every course API's adapter shares: calling the implementation safely, and its update.
 
-The built-in one is scratch; `--impl` loads a learner's own module (see loading.py). Either
-way the verifier looks each function up on the module at call time (so a fault patched into the module is
-what gets verified), checks what it returns, and turns anything it raises into an
+An adapter looks each function up on the module at call time (so a fault patched into the
+module is what gets verified), checks what it returns, and turns anything it raises into an
 ImplementationError: a failed check, reported with the implementation's own traceback lines.
 Every call gets copies of what it is handed (parameters, gradients, caches, data); a function
 that writes into its inputs is noted, not failed, and cannot change what the verifier holds.
+
+The interface the checks use, whatever the course week: forward(X, P) -> (AL, caches),
+layers(AL, caches) -> {Z1, A1, ...}, cost(AL, Y, caches), backward(AL, Y, caches, P) ->
+{dW1, db1, ...}, update(P, grads, lr), initialize(layer_dims). The caches are the adapter's
+own business: only its own methods read them.
 """
 
 from __future__ import annotations
@@ -20,22 +24,27 @@ import numpy as np
 from ..errors import ImplementationError, UsageError
 from .loading import NOTES
 
-COURSE_ACTIVATIONS = "relu hidden layers and a sigmoid output"
-REQUIRED = {
-    "L_model_forward": "L_model_forward(X, parameters[, activations]) -> (AL, caches)",
-    "compute_cost": "compute_cost(AL, Y[, loss]) -> cost",
-    "L_model_backward": "L_model_backward(AL, Y, caches[, activations, loss]) -> grads",
-    "update_parameters": "update_parameters(parameters, grads, learning_rate) -> parameters",
-}
-INITIALIZER = "initialize_parameters_deep(layer_dims) -> parameters"
+UPDATE = "update_parameters(parameters, grads, learning_rate) -> parameters"
 # Every call gets copies; whether a function wrote into them is looked at on its first calls
 # only (a function that writes into its inputs does so every time), which costs a full
 # comparison of every array it was handed.
 WATCHED_CALLS = 3
 
 
-class CourseImplementation:
-    """A module with the course's L_model_forward, compute_cost, L_model_backward, update_parameters."""
+class Adapter:
+    """A learner's (or scratch's) module, seen through the interface the checks use."""
+
+    API = ""  # deep, shallow: what --api calls it
+    WEEK = ""  # how the course calls it
+    REQUIRED: dict[str, str] = {}  # function -> its course signature
+
+    @staticmethod
+    def default_activations(L: int) -> tuple[str, ...]:
+        return ("relu",) * (L - 1) + ("sigmoid",)
+
+    @classmethod
+    def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
+        """UsageError when this API cannot compute the network asked for."""
 
     def __init__(self, module: ModuleType, activations: Sequence[str], loss: str, label: str = "scratch"):
         self.module = module
@@ -50,32 +59,15 @@ class CourseImplementation:
         self.loading_notes: list[str] = list(getattr(module, NOTES, []))  # what loading a notebook left out
         self.calls: dict[str, int] = {}
         self._private: dict[int, tuple] = {}  # id(data array) -> (the array, the copy handed for it)
+        for name, expected in self.REQUIRED.items():
+            if not callable(getattr(module, name, None)):
+                raise UsageError(f"{label} has no function {name}; expected {expected}")
+        _require(_binds(module.update_parameters, 3), "update_parameters", UPDATE)
         self._check_contract()
 
     def _check_contract(self) -> None:
         """Which calling convention each function takes; UsageError when one cannot do what was asked."""
-        for name, expected in REQUIRED.items():
-            if not callable(getattr(self.module, name, None)):
-                raise UsageError(f"{self.label} has no function {name}; expected {expected}")
-        course = self.activations == ["relu"] * (self.L - 1) + ["sigmoid"]
-        self.forward_takes_activations = _binds(self.module.L_model_forward, 3)
-        if not self.forward_takes_activations:
-            _require(_binds(self.module.L_model_forward, 2), "L_model_forward", REQUIRED["L_model_forward"])
-            _require(course, "L_model_forward", f"its signature L_model_forward(X, parameters) computes {COURSE_ACTIVATIONS}; "
-                     f"--activations {','.join(self.activations)} needs L_model_forward(X, parameters, activations)")
-        self.backward_takes_activations = _binds(self.module.L_model_backward, 5)
-        if not self.backward_takes_activations:
-            _require(_binds(self.module.L_model_backward, 3), "L_model_backward", REQUIRED["L_model_backward"])
-            _require(course, "L_model_backward", f"its signature L_model_backward(AL, Y, caches) backpropagates {COURSE_ACTIVATIONS}; "
-                     f"--activations {','.join(self.activations)} needs L_model_backward(AL, Y, caches, activations, loss)")
-        self.cost_takes_loss = _binds(self.module.compute_cost, 3)
-        if not self.cost_takes_loss:
-            _require(_binds(self.module.compute_cost, 2), "compute_cost", REQUIRED["compute_cost"])
-            _require(self.loss == "bce", "compute_cost", f"compute_cost(AL, Y) computes the cross-entropy of a sigmoid output; "
-                     f"--loss {self.loss} needs compute_cost(AL, Y, loss)")
-        self.cost_takes_ZL = _accepts(self.module.compute_cost, "ZL")  # scratch's does: exact at saturation
-        self.backward_can_skip_dA0 = _accepts(self.module.L_model_backward, "input_gradient")  # scratch's can
-        _require(_binds(self.module.update_parameters, 3), "update_parameters", REQUIRED["update_parameters"])
+
 
     def _hand_once(self, *data: np.ndarray) -> None:
         """Data arrays (X, Y) are the largest inputs and the same at every iteration: each is copied
@@ -110,80 +102,6 @@ class CourseImplementation:
         if not ok:
             raise ImplementationError(function, ValueError(message))
 
-    def initialize(self, layer_dims: Sequence[int]) -> dict:
-        """--init impl: the implementation's own initialize_parameters_deep(layer_dims), shapes checked."""
-        if not callable(getattr(self.module, "initialize_parameters_deep", None)):
-            raise UsageError(f"--init impl: {self.label} has no function {INITIALIZER}")
-        params = self._call("initialize_parameters_deep", list(layer_dims))
-        self._expect(isinstance(params, dict), "initialize_parameters_deep", f"expected a dict, got {_describe(params)}")
-        for l in range(1, len(layer_dims)):
-            for key, shape in ((f"W{l}", (layer_dims[l], layer_dims[l - 1])), (f"b{l}", (layer_dims[l], 1))):
-                value = params.get(key)
-                self._expect(isinstance(value, np.ndarray) and value.shape == shape, "initialize_parameters_deep",
-                             f"{key} should be an array of shape {shape}, got {_describe(value)}")
-        return params
-
-    def forward(self, X: np.ndarray, parameters: dict):
-        """(AL, caches) from L_model_forward, with the caches' course structure checked."""
-        self._hand_once(X)
-        args = (X, parameters, self.activations) if self.forward_takes_activations else (X, parameters)
-        result = self._call("L_model_forward", *args)
-        self._expect(isinstance(result, tuple) and len(result) == 2, "L_model_forward",
-                     f"expected (AL, caches), got {_describe(result)}")
-        AL, caches = result
-        m = X.shape[1]
-        n_L = parameters[f"W{self.L}"].shape[0]
-        self._expect(isinstance(AL, np.ndarray) and AL.shape == (n_L, m), "L_model_forward",
-                     f"AL should be an array of shape {(n_L, m)}, got {_describe(AL)}")
-        self._expect(isinstance(caches, (list, tuple)) and len(caches) == self.L, "L_model_forward",
-                     f"expected {self.L} caches, one per layer, got {_describe(caches)}")
-        for l, cache in enumerate(caches, start=1):
-            shape = (parameters[f"W{l}"].shape[0], m)
-            ok = (isinstance(cache, tuple) and len(cache) == 2 and isinstance(cache[0], tuple) and len(cache[0]) == 3
-                  and isinstance(cache[1], np.ndarray) and cache[1].shape == shape and isinstance(cache[0][0], np.ndarray))
-            self._expect(ok, "L_model_forward", f"cache {l} should be ((A_prev, W, b), Z) with Z of shape {shape}")
-        return AL, caches
-
-    def layers(self, AL: np.ndarray, caches) -> dict:
-        """Z{l} and A{l} for l = 1..L, read from the course caches ((A_prev, W, b), Z)."""
-        values = {f"A{self.L}": AL}
-        for l, ((A_prev, _, _), Z) in enumerate(caches, start=1):
-            values[f"Z{l}"] = Z
-            if l > 1:
-                values[f"A{l - 1}"] = A_prev
-        return values
-
-    def cost(self, AL: np.ndarray, Y: np.ndarray, caches) -> float:
-        self._hand_once(Y)
-        args = (AL, Y, self.loss) if self.cost_takes_loss else (AL, Y)
-        kwargs = {"ZL": caches[-1][1]} if self.cost_takes_ZL else {}
-        cost = self._call("compute_cost", *args, **kwargs)
-        try:
-            return float(np.asarray(cost).reshape(()))
-        except (TypeError, ValueError):
-            raise ImplementationError("compute_cost", ValueError(f"expected a number, got {_describe(cost)}")) from None
-
-    def backward(self, AL: np.ndarray, Y: np.ndarray, caches, parameters: dict, need_dA0: bool = True) -> dict:
-        """dW{l}, db{l} (l = 1..L), dA{l} (l = 0..L-1) and dZ{l} where given, shapes checked.
-
-        Training does not use dA0; an implementation that can skip it (scratch) is asked to.
-        """
-        self._hand_once(Y)
-        args = (AL, Y, caches, self.activations, self.loss) if self.backward_takes_activations else (AL, Y, caches)
-        skip = not need_dA0 and self.backward_can_skip_dA0
-        grads = self._call("L_model_backward", *args, **({"input_gradient": False} if skip else {}))
-        self._expect(isinstance(grads, dict), "L_model_backward", f"expected a dict of gradients, got {_describe(grads)}")
-        m = Y.shape[1]
-        for l in range(1, self.L + 1):
-            expected = {f"dW{l}": parameters[f"W{l}"].shape, f"db{l}": parameters[f"b{l}"].shape}
-            if l > 1 or not skip:
-                expected[f"dA{l - 1}"] = (parameters[f"W{l}"].shape[1], m)
-            for key, shape in expected.items():
-                value = grads.get(key)
-                self._expect(isinstance(value, np.ndarray) and value.shape == shape, "L_model_backward",
-                             f"{key} should be an array of shape {shape}, got {_describe(value)}")
-        return grads
-
     def update(self, parameters: dict, grads: dict, learning_rate: float) -> dict:
         updated = self._call("update_parameters", parameters, grads, learning_rate)
         self._expect(isinstance(updated, dict), "update_parameters", f"expected a dict, got {_describe(updated)}")
@@ -198,6 +116,33 @@ class CourseImplementation:
                                       f"0.01)); the parameters were cast back to {value.dtype}")
                 updated[key] = new.astype(value.dtype)
         return updated
+
+
+
+    def _checked_params(self, function: str, params, layer_dims: Sequence[int]) -> dict:
+        """An initialiser's parameters, with every W[l] (n[l], n[l-1]) and b[l] (n[l], 1) checked."""
+        self._expect(isinstance(params, dict), function, f"expected a dict, got {_describe(params)}")
+        for l in range(1, len(layer_dims)):
+            for key, shape in ((f"W{l}", (layer_dims[l], layer_dims[l - 1])), (f"b{l}", (layer_dims[l], 1))):
+                value = params.get(key)
+                self._expect(isinstance(value, np.ndarray) and value.shape == shape, function,
+                             f"{key} should be an array of shape {shape}, got {_describe(value)}")
+        return params
+
+    def _checked_grads(self, function: str, grads, expected: dict) -> dict:
+        """Gradients with the keys and shapes in `expected` ({key: shape})."""
+        self._expect(isinstance(grads, dict), function, f"expected a dict of gradients, got {_describe(grads)}")
+        for key, shape in expected.items():
+            value = grads.get(key)
+            self._expect(isinstance(value, np.ndarray) and value.shape == shape, function,
+                         f"{key} should be an array of shape {shape}, got {_describe(value)}")
+        return grads
+
+    def _number(self, function: str, value) -> float:
+        try:
+            return float(np.asarray(value).reshape(()))
+        except (TypeError, ValueError):
+            raise ImplementationError(function, ValueError(f"expected a number, got {_describe(value)}")) from None
 
 
 def _copy(value, private: dict):

@@ -1,0 +1,108 @@
+"""Week 4, "Deep Neural Network for Image Classification": the L-layer API, scratch's own."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import UsageError
+from .base import Adapter, _accepts, _binds, _describe, _require
+
+COURSE_ACTIVATIONS = "relu hidden layers and a sigmoid output"
+INITIALIZER = "initialize_parameters_deep(layer_dims) -> parameters"
+
+
+class DeepAPI(Adapter):
+    """L_model_forward, compute_cost, L_model_backward, update_parameters, with the course's caches
+    [((A_prev, W, b), Z), ...] and, where given, the extended signatures (activations, loss)."""
+
+    API = "deep"
+    WEEK = "week 4 (L layers)"
+    REQUIRED = {
+        "L_model_forward": "L_model_forward(X, parameters[, activations]) -> (AL, caches)",
+        "compute_cost": "compute_cost(AL, Y[, loss]) -> cost",
+        "L_model_backward": "L_model_backward(AL, Y, caches[, activations, loss]) -> grads",
+        "update_parameters": "update_parameters(parameters, grads, learning_rate) -> parameters",
+    }
+
+    def _check_contract(self) -> None:
+        """Which calling convention each function takes; UsageError when one cannot do what was asked."""
+        course = self.activations == ["relu"] * (self.L - 1) + ["sigmoid"]
+        self.forward_takes_activations = _binds(self.module.L_model_forward, 3)
+        if not self.forward_takes_activations:
+            _require(_binds(self.module.L_model_forward, 2), "L_model_forward", self.REQUIRED["L_model_forward"])
+            _require(course, "L_model_forward", f"its signature L_model_forward(X, parameters) computes {COURSE_ACTIVATIONS}; "
+                     f"--activations {','.join(self.activations)} needs L_model_forward(X, parameters, activations)")
+        self.backward_takes_activations = _binds(self.module.L_model_backward, 5)
+        if not self.backward_takes_activations:
+            _require(_binds(self.module.L_model_backward, 3), "L_model_backward", self.REQUIRED["L_model_backward"])
+            _require(course, "L_model_backward", f"its signature L_model_backward(AL, Y, caches) backpropagates {COURSE_ACTIVATIONS}; "
+                     f"--activations {','.join(self.activations)} needs L_model_backward(AL, Y, caches, activations, loss)")
+        self.cost_takes_loss = _binds(self.module.compute_cost, 3)
+        if not self.cost_takes_loss:
+            _require(_binds(self.module.compute_cost, 2), "compute_cost", self.REQUIRED["compute_cost"])
+            _require(self.loss == "bce", "compute_cost", f"compute_cost(AL, Y) computes the cross-entropy of a sigmoid output; "
+                     f"--loss {self.loss} needs compute_cost(AL, Y, loss)")
+        self.cost_takes_ZL = _accepts(self.module.compute_cost, "ZL")  # scratch's does: exact at saturation
+        self.backward_can_skip_dA0 = _accepts(self.module.L_model_backward, "input_gradient")  # scratch's can
+
+    def initialize(self, layer_dims: Sequence[int]) -> dict:
+        """--init impl: the implementation's own initialize_parameters_deep(layer_dims), shapes checked."""
+        if not callable(getattr(self.module, "initialize_parameters_deep", None)):
+            raise UsageError(f"--init impl: {self.label} has no function {INITIALIZER}")
+        params = self._call("initialize_parameters_deep", list(layer_dims))
+        return self._checked_params("initialize_parameters_deep", params, layer_dims)
+
+    def forward(self, X: np.ndarray, parameters: dict):
+        """(AL, caches) from L_model_forward, with the caches' course structure checked."""
+        self._hand_once(X)
+        args = (X, parameters, self.activations) if self.forward_takes_activations else (X, parameters)
+        result = self._call("L_model_forward", *args)
+        self._expect(isinstance(result, tuple) and len(result) == 2, "L_model_forward",
+                     f"expected (AL, caches), got {_describe(result)}")
+        AL, caches = result
+        m = X.shape[1]
+        n_L = parameters[f"W{self.L}"].shape[0]
+        self._expect(isinstance(AL, np.ndarray) and AL.shape == (n_L, m), "L_model_forward",
+                     f"AL should be an array of shape {(n_L, m)}, got {_describe(AL)}")
+        self._expect(isinstance(caches, (list, tuple)) and len(caches) == self.L, "L_model_forward",
+                     f"expected {self.L} caches, one per layer, got {_describe(caches)}")
+        for l, cache in enumerate(caches, start=1):
+            shape = (parameters[f"W{l}"].shape[0], m)
+            ok = (isinstance(cache, tuple) and len(cache) == 2 and isinstance(cache[0], tuple) and len(cache[0]) == 3
+                  and isinstance(cache[1], np.ndarray) and cache[1].shape == shape and isinstance(cache[0][0], np.ndarray))
+            self._expect(ok, "L_model_forward", f"cache {l} should be ((A_prev, W, b), Z) with Z of shape {shape}")
+        return AL, caches
+
+    def layers(self, AL: np.ndarray, caches) -> dict:
+        """Z{l} and A{l} for l = 1..L, read from the course caches ((A_prev, W, b), Z)."""
+        values = {f"A{self.L}": AL}
+        for l, ((A_prev, _, _), Z) in enumerate(caches, start=1):
+            values[f"Z{l}"] = Z
+            if l > 1:
+                values[f"A{l - 1}"] = A_prev
+        return values
+
+    def cost(self, AL: np.ndarray, Y: np.ndarray, caches) -> float:
+        self._hand_once(Y)
+        args = (AL, Y, self.loss) if self.cost_takes_loss else (AL, Y)
+        kwargs = {"ZL": caches[-1][1]} if self.cost_takes_ZL else {}
+        return self._number("compute_cost", self._call("compute_cost", *args, **kwargs))
+
+    def backward(self, AL: np.ndarray, Y: np.ndarray, caches, parameters: dict, need_dA0: bool = True) -> dict:
+        """dW{l}, db{l} (l = 1..L), dA{l} (l = 0..L-1) and dZ{l} where given, shapes checked.
+
+        Training does not use dA0; an implementation that can skip it (scratch) is asked to.
+        """
+        self._hand_once(Y)
+        args = (AL, Y, caches, self.activations, self.loss) if self.backward_takes_activations else (AL, Y, caches)
+        skip = not need_dA0 and self.backward_can_skip_dA0
+        grads = self._call("L_model_backward", *args, **({"input_gradient": False} if skip else {}))
+        m, expected = Y.shape[1], {}
+        for l in range(1, self.L + 1):
+            expected[f"dW{l}"], expected[f"db{l}"] = parameters[f"W{l}"].shape, parameters[f"b{l}"].shape
+            if l > 1 or not skip:
+                expected[f"dA{l - 1}"] = (parameters[f"W{l}"].shape[1], m)
+        return self._checked_grads("L_model_backward", grads, expected)
+
