@@ -24,7 +24,6 @@ import numpy as np
 from ..errors import ImplementationError, UsageError
 from .loading import NOTES
 
-UPDATE = "update_parameters(parameters, grads, learning_rate) -> parameters"
 # Every call gets copies; whether a function wrote into them is looked at on its first calls
 # only (a function that writes into its inputs does so every time), which costs a full
 # comparison of every array it was handed.
@@ -62,12 +61,11 @@ class Adapter:
         for name, expected in self.REQUIRED.items():
             if not callable(getattr(module, name, None)):
                 raise UsageError(f"{label} has no function {name}; expected {expected}")
-        _require(_binds(module.update_parameters, 3), "update_parameters", UPDATE)
+        _require(_binds(module.update_parameters, 3), "update_parameters", self.REQUIRED["update_parameters"])
         self._check_contract()
 
     def _check_contract(self) -> None:
         """Which calling convention each function takes; UsageError when one cannot do what was asked."""
-
 
     def _hand_once(self, *data: np.ndarray) -> None:
         """Data arrays (X, Y) are the largest inputs and the same at every iteration: each is copied
@@ -116,8 +114,6 @@ class Adapter:
                                       f"0.01)); the parameters were cast back to {value.dtype}")
                 updated[key] = new.astype(value.dtype)
         return updated
-
-
 
     def _checked_params(self, function: str, params, layer_dims: Sequence[int]) -> dict:
         """An initialiser's parameters, with every W[l] (n[l], n[l-1]) and b[l] (n[l], 1) checked."""
