@@ -49,7 +49,7 @@ def run(config: Config, implementation=None) -> Report:
     except ImplementationError as error:
         return _failed_before_checks(config, impl, X, error, started)
     params = {k: np.asarray(v, dtype=config.dtype) for k, v in params.items()}
-    log = _open_log(config, X, Y)
+    log = _open_log(config, X, Y, impl.label)
     report = Report(config, examples=X.shape[1], checks=[], run_dir=log.run_dir if log else None, implementation=impl.label)
     try:
         with _torch_threads_for(config, X.shape[1]):
@@ -174,13 +174,13 @@ def _prepare_device(config: Config):
     return device
 
 
-def _open_log(config: Config, X, Y):
+def _open_log(config: Config, X, Y, implementation: str):
     if not config.tensorboard:
         return None
     from .tblog import TensorBoardLog, experiment_name, make_run_dir
 
-    run_dir = make_run_dir(config.logdir, experiment_name(config.arch, config.activations, config.name))
-    return TensorBoardLog(run_dir, config, X, Y)
+    run_dir = make_run_dir(config.logdir, experiment_name(config.arch, config.activations, config.name, implementation))
+    return TensorBoardLog(run_dir, config, X, Y, implementation)
 
 
 def _check_memory(config: Config) -> None:

@@ -26,11 +26,23 @@ HISTOGRAM_BINS = 30  # over the values' own range
 GAP_FLOOR = 1e-20  # log10 of an exact zero gap is drawn as -20
 
 
-def experiment_name(arch, activations, name: Optional[str]) -> str:
-    """`--name` made safe as one folder name, or date_time_arch_activations."""
+def experiment_name(arch, activations, name: Optional[str], implementation: str = "scratch") -> str:
+    """`--name` made safe as one folder name, or date_time[_implementation]_arch_activations."""
     if name is None:
-        return "{}_{}_{}".format(time.strftime("%Y-%m-%d_%H%M%S"), "-".join(map(str, arch)), "-".join(dict.fromkeys(activations)))
-    return re.sub(r"[^A-Za-z0-9._=+-]+", "_", name).strip("._") or "run"
+        tested = "" if implementation == "scratch" else run_folder(implementation) + "_"
+        return "{}_{}{}_{}".format(time.strftime("%Y-%m-%d_%H%M%S"), tested, "-".join(map(str, arch)),
+                                   "-".join(dict.fromkeys(activations)))
+    return _safe(name) or "run"
+
+
+def run_folder(implementation: str) -> str:
+    """The run of the implementation under test: scratch, or the learner's file name without its extension."""
+    folder = _safe(os.path.splitext(implementation)[0]) or "impl"
+    return folder + "_impl" if folder in ("torch", "diff") else folder
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._=+-]+", "_", name).strip("._")
 
 
 def check_logdir(logdir: str) -> None:
@@ -61,7 +73,7 @@ def make_run_dir(logdir: str, name: str) -> str:
 class TensorBoardLog:
     """The writers of one experiment and what goes into them."""
 
-    def __init__(self, run_dir: str, config, X: np.ndarray, Y: np.ndarray):
+    def __init__(self, run_dir: str, config, X: np.ndarray, Y: np.ndarray, implementation: str = "scratch"):
         from tensorboard.compat.proto.summary_pb2 import Summary
         from torch.utils.tensorboard import SummaryWriter
 
@@ -73,7 +85,10 @@ class TensorBoardLog:
         self.classification = config.activations[-1] != "linear"
         # A large queue: the writer thread computes each record's CRC in Python, and a full
         # queue (the default holds 10) would make training wait for it.
-        self.writers = {side: SummaryWriter(os.path.join(run_dir, side), max_queue=100_000, flush_secs=10)
+        # The side under test is logged as "scratch" here, into a run named after it (scratch, or the learner's file).
+        self.implementation = implementation
+        self.folders = {"scratch": run_folder(implementation), "torch": "torch", "diff": "diff"}
+        self.writers = {side: SummaryWriter(os.path.join(run_dir, self.folders[side]), max_queue=100_000, flush_secs=10)
                         for side in SIDES}
         self.detail_every = max(1, math.ceil(config.iterations / DETAIL_POINTS))
         self.histogram_every = max(1, math.ceil(config.iterations / HISTOGRAM_POINTS))
@@ -151,7 +166,7 @@ class TensorBoardLog:
             metrics = {"final/cost": _finite_or_nan(final.get("cost")), "final/verdict": 1.0 if report.ok else 0.0}
             if self.classification:
                 metrics["final/accuracy"] = _finite_or_nan(final.get("accuracy"))
-            settings = {"side": side, "arch": "-".join(map(str, c.arch)), "activations": ",".join(c.activations),
+            settings = {"side": self.folders[side], "implementation": self.implementation, "arch": "-".join(map(str, c.arch)), "activations": ",".join(c.activations),
                         "loss": c.loss, "init": c.init, "lr": float(c.learning_rate), "iterations": int(c.iterations),
                         "dtype": c.dtype, "seed": int(c.seed), "examples": int(report.examples)}
             # Only the session summaries, written into this run's own file: add_hparams would

@@ -289,7 +289,8 @@ def test_hparams_in_each_sides_own_file(main_run):
         assert start.WhichOneof("data") == "session_start_info"
         assert data["_hparams_/session_end_info"].WhichOneof("data") == "session_end_info"
         assert hparam_values(start.session_start_info) == {
-            "side": side, "arch": "3-4-4-1", "activations": "relu,relu,sigmoid", "loss": "bce", "init": "he",
+            "side": side, "implementation": "scratch", "arch": "3-4-4-1", "activations": "relu,relu,sigmoid",
+            "loss": "bce", "init": "he",
             "lr": pytest.approx(0.1), "iterations": N, "dtype": "float64", "seed": 0, "examples": report.examples,
         }
         assert report.examples == 200
@@ -430,6 +431,18 @@ def test_default_name_is_time_arch_activations(tmp_path):
     assert os.listdir(tmp_path) == [name]
     report = run_and_close(quick(tmp_path, arch=(2, 3, 3, 1), activations=("tanh", "tanh", "sigmoid")))
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}_\d{6}_2-3-3-1_tanh-sigmoid", os.path.basename(report.run_dir))
+
+
+def test_an_implementation_under_test_names_its_experiment_and_run(tmp_path):
+    course = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "course_network.py")
+    report = run_and_close(quick(tmp_path, impl=course))
+    name = os.path.basename(report.run_dir)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}_\d{6}_course_network_3-4-4-1_relu-sigmoid", name), name
+    assert sorted(os.listdir(report.run_dir)) == ["course_network", "diff", "torch"]
+    for run_name in ("course_network", "torch"):
+        start = hparams_data(os.path.join(report.run_dir, run_name))["_hparams_/session_start_info"].session_start_info
+        values = hparam_values(start)
+        assert (values["side"], values["implementation"]) == (run_name, "course_network.py")
 
 
 def test_no_tensorboard_writes_nothing(tmp_path):
