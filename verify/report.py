@@ -12,6 +12,7 @@ import numpy as np
 from .checks import CheckResult
 from .compare import Comparison
 from .config import GRADCHECK_RTOL, Config
+from .consequences import failed_at, mark_consequences
 from .tolerance import UPDATE_ROUNDING
 
 TITLES = {
@@ -56,33 +57,8 @@ class Report:
         return None if self.run_dir is None else f"tensorboard --logdir {shlex.quote(self.run_dir)}"
 
     def mark_consequences(self) -> None:
-        """Mark each failed row (and repeated error) that follows from an earlier divergence, naming it.
-
-        A row follows from an earlier failure of a quantity it is computed from (see _inputs),
-        in the same check or an earlier one, or of the same quantity in an earlier check. The
-        free-running rows follow from any earlier failure: each run continues from its own steps.
-        """
-        L = self.config.L
-        failed = []  # (check index, check name, key, label) of the failures so far, earliest first
-        errors = {}
-        for n, check in enumerate(self.checks):
-            if check.error is not None:
-                function = check.error.function
-                if function in errors:
-                    check.error_follows = errors[function]
-                else:
-                    errors[function] = check.name
-            rows = sorted((r for r in check.rows.values() if not r.ok), key=_failed_at)  # stable: computation order
-            for row in rows:
-                key = (row.quantity, row.layer)
-                if check.name == "free-running":
-                    origins = [f for f in failed if f[0] < n]
-                else:
-                    upstream = _upstream(key, L) | (_upstream(("cost", L), L) | {("cost", L)} if check.name == "gradcheck" else set())
-                    origins = [f for f in failed if f[2] in upstream or (f[2] == key and f[0] < n)]
-                if origins:
-                    row.follows = origins[0][3]
-                failed.append((n, check.name, key, f"{check.name} {row.label}"))
+        """Mark each failed row (and repeated error) that follows from an earlier divergence (see consequences.py)."""
+        mark_consequences(self.checks, self.config.L)
 
     def first_divergence(self) -> Optional[dict]:
         """The first failing quantity, in the order the checks (and the quantities in them) are computed."""
@@ -94,7 +70,7 @@ class Report:
                         "traceback": check.error.trace}
             failed = [r for r in check.rows.values() if not r.ok]
             if failed:
-                row = min(failed, key=_failed_at)
+                row = min(failed, key=failed_at)
                 return {**row.as_dict(), "mode": check.name, "error": None, "traceback": []}
         return None
 
@@ -215,38 +191,6 @@ class Report:
         if self.run_dir is not None:
             lines.append(f"TensorBoard logs: {self.run_dir}   open them with: {self.tensorboard_command}")
         return lines
-
-
-def _failed_at(row: Comparison) -> int:
-    """When a failed row broke: its iteration (training), or -1 for the checks at one point."""
-    return row.iteration if row.iteration is not None else -1
-
-
-def _inputs(key: tuple, L: int) -> list:
-    """The quantities (of the implementation's computation) that `key` is computed from directly."""
-    q, l = key
-    return {
-        "Z": [("A", l - 1)] if l > 1 else [],
-        "A": [("Z", l)],
-        "cost": [("A", L), ("Z", L)],
-        "dZ": [("A", L)] if l == L else [("dA", l), ("Z", l)],
-        "dW": [("dZ", l)] + ([("A", l - 1)] if l > 1 else []),
-        "db": [("dZ", l)],
-        "dA": [("dZ", l + 1)],
-        "W": [("dW", l)],
-        "b": [("db", l)],
-    }.get(q, [])
-
-
-def _upstream(key: tuple, L: int) -> set:
-    """Every quantity `key` is computed from, directly or not."""
-    seen, todo = set(), list(_inputs(key, L))
-    while todo:
-        k = todo.pop()
-        if k not in seen:
-            seen.add(k)
-            todo += _inputs(k, L)
-    return seen
 
 
 def _json_safe(value):

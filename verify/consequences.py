@@ -1,0 +1,68 @@
+"""Which failures are consequences of an earlier one, so the first divergence stands out as the cause.
+
+A failed row follows from an earlier failure of a quantity it is computed from (the
+derivation's own dependencies, _inputs), in the same check or an earlier one, or of the same
+quantity in an earlier check; gradient checking's rows also depend on the cost. Free-running
+rows follow from any earlier failure: each run continues from its own steps.
+"""
+
+from __future__ import annotations
+
+from .checks import CheckResult
+from .compare import Comparison
+
+
+def mark_consequences(checks: list[CheckResult], L: int) -> None:
+    """Set `follows` on each failed row, and `error_follows` on each check repeating an earlier error."""
+    failed = []  # (check index, check name, key, label) of the failures so far, earliest first
+    errors = {}
+    for n, check in enumerate(checks):
+        if check.error is not None:
+            function = check.error.function
+            if function in errors:
+                check.error_follows = errors[function]
+            else:
+                errors[function] = check.name
+        rows = sorted((r for r in check.rows.values() if not r.ok), key=failed_at)  # stable: computation order
+        for row in rows:
+            key = (row.quantity, row.layer)
+            if check.name == "free-running":
+                origins = [f for f in failed if f[0] < n]
+            else:
+                upstream = _upstream(key, L) | (_upstream(("cost", L), L) | {("cost", L)} if check.name == "gradcheck" else set())
+                origins = [f for f in failed if f[2] in upstream or (f[2] == key and f[0] < n)]
+            if origins:
+                row.follows = origins[0][3]
+            failed.append((n, check.name, key, f"{check.name} {row.label}"))
+
+
+def failed_at(row: Comparison) -> int:
+    """When a failed row broke: its iteration (training), or -1 for the checks at one point."""
+    return row.iteration if row.iteration is not None else -1
+
+
+def _inputs(key: tuple, L: int) -> list:
+    """The quantities (of the implementation's computation) that `key` is computed from directly."""
+    q, l = key
+    return {
+        "Z": [("A", l - 1)] if l > 1 else [],
+        "A": [("Z", l)],
+        "cost": [("A", L), ("Z", L)],
+        "dZ": [("A", L)] if l == L else [("dA", l), ("Z", l)],
+        "dW": [("dZ", l)] + ([("A", l - 1)] if l > 1 else []),
+        "db": [("dZ", l)],
+        "dA": [("dZ", l + 1)],
+        "W": [("dW", l)],
+        "b": [("db", l)],
+    }.get(q, [])
+
+
+def _upstream(key: tuple, L: int) -> set:
+    """Every quantity `key` is computed from, directly or not."""
+    seen, todo = set(), list(_inputs(key, L))
+    while todo:
+        k = todo.pop()
+        if k not in seen:
+            seen.add(k)
+            todo += _inputs(k, L)
+    return seen
