@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 import time
+from dataclasses import replace
 from typing import Optional
 
 import numpy as np
@@ -34,7 +35,8 @@ def run(config: Config, implementation=None) -> Report:
     label = "scratch" if implementation is None else os.path.basename(config.impl or implementation.__name__)
     label = "your code" if label == "__main__" else label  # a notebook's (or a script's) own namespace
     api = detect(implementation or scratch, label, config.api)
-    config = validate(config, tuple(scratch.ACTIVATIONS), scratch.LOSS_FOR_OUTPUT, api.default_activations)
+    config = validate(replace(config, api=api.API), tuple(scratch.ACTIVATIONS), scratch.LOSS_FOR_OUTPUT,
+                      api.default_activations)
     api.check_network(config.arch, config.activations, config.loss)
     _check_memory(config)
     device = _prepare_device(config)

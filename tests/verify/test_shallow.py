@@ -30,6 +30,7 @@ def test_a_correct_week_3_module_passes_every_check(capsys, dtype):
     code, report = run_json(capsys, "--impl", str(PLANAR), "--dtype", dtype)
     assert code == 0, report["first_divergence"]
     assert report["config"]["activations"] == ["tanh", "sigmoid"]  # the API's own network, without --activations
+    assert report["config"]["api"] == "shallow"
     by_name = {c["name"]: c for c in report["checks"]}
     assert [(r["quantity"], r["layer"]) for r in by_name["backward"]["rows"]] == [("dW", 2), ("db", 2), ("dW", 1), ("db", 1)]
     assert [r["quantity"] for r in by_name["forward"]["rows"]] == ["Z", "A", "Z", "A", "cost"]
