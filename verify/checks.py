@@ -98,7 +98,7 @@ def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
         forward.error = forward.error or error
         backward.skipped = backward.skipped or f"{impl.label}'s forward pass raised (see forward)"
         return
-    items = [(q, l, values[f"{q}{l}"], ref[f"{q}{l}"]) for l in range(1, L + 1) for q in ("Z", "A")]
+    items = [(q, l, values[f"{q}{l}"], ref[f"{q}{l}"]) for l in range(1, L + 1) for q in ("Z", "A") if f"{q}{l}" in values]
     forward.compare(items + [("cost", L, cost, ref["cost"])], m, scales, point=point)
     if not forward.rows[("cost", L)].ok and not forward.rows[("cost", L)].hint:
         forward.rows[("cost", L)].hint = diagnose_cost(cost, ref, Y, impl.loss)

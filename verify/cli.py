@@ -39,10 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
                 epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", required=True, help="layer sizes n0,n1,...,nL, e.g. 3,4,4,1 (required)")
     p.add_argument("--impl", metavar="PATH_OR_MODULE", default=None, help="verify your own implementation instead of scratch/: a .py file, a Jupyter notebook (.ipynb) or an importable module with the course's L_model_forward, compute_cost, L_model_backward, update_parameters (default: scratch)")
-    p.add_argument("--api", default=None, help="the course API of --impl: deep (week 4: L_model_forward, ...) or shallow (week 3: forward_propagation, backward_propagation, ...) (default: detected from the functions it defines)")
+    p.add_argument("--api", default=None, help="the course API of --impl: deep (week 4: L_model_forward, ...), shallow (week 3: "
+                   "forward_propagation, ...) or logreg (week 2: propagate, optimize) (default: detected from what it defines)")
     p.add_argument("--activations", default=None, help="L comma-separated names from sigmoid, tanh, relu, leaky_relu, linear, softmax (output only) (default: relu for hidden layers, sigmoid for the output)")
     p.add_argument("--loss", default=None, help="bce, mse or ce (default: from the output activation: sigmoid->bce, linear->mse, softmax->ce)")
-    p.add_argument("--init", default="he", help="initial weights: he, xavier, random, zeros, torch (torch's own nn.Linear init, exported to both), impl (--impl's own initialize_parameters_deep) (default: he)")
+    p.add_argument("--init", default="he", help="initial weights: he, xavier, random, zeros, torch (torch's own nn.Linear init, exported to both), impl (--impl's own initializer: initialize_parameters_deep, initialize_parameters or initialize_with_zeros by its API) (default: he)")
     p.add_argument("--seed", type=_int("--seed"), default=0, help="one seed reproduces the whole run (default: 0)")
     p.add_argument("--data", default="auto", help=f"{', '.join(NAMED_DATA)}, or a .npz file with X (n0, m) and Y (nL, m), or a .csv file with one example per row, features then labels (default: auto, labels from a random teacher network that fits --arch)")
     p.add_argument("--examples", type=_int("--examples"), default=None, help="number of examples m (default: 200; 400 for flower, moons, xor; a whole file)")

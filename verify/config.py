@@ -46,7 +46,7 @@ class Config:
     allow_tf32: bool = False
     progress: bool = True  # progress lines on stderr for runs longer than a couple of seconds
     impl: Optional[str] = None  # a learner's module (a .py or .ipynb path, or a module name); None: scratch
-    api: Optional[str] = None  # the course API of impl: deep (week 4) or shallow (week 3); None: detected
+    api: Optional[str] = None  # the course API of impl: deep (week 4), shallow (week 3), logreg (week 2); None: detected
 
     @property
     def L(self) -> int:
@@ -98,7 +98,7 @@ def validate(config: Config, activation_names, loss_for_output: dict, default_ac
     if config.init not in INITS:
         raise UsageError(f"unknown --init {config.init!r}; choose from {', '.join(INITS)}")
     if config.init == "impl" and config.impl is None:
-        raise UsageError("--init impl takes the initial weights from --impl's initialize_parameters_deep; give --impl too")
+        raise UsageError("--init impl takes the initial weights from --impl's own initializer; give --impl too")
     if config.dtype not in DTYPES:
         raise UsageError(f"unknown --dtype {config.dtype!r}; choose from {', '.join(DTYPES)}")
     if not _is_finite_number(config.learning_rate) or config.learning_rate <= 0:

@@ -181,7 +181,7 @@ class Report:
         unresolved = sum(r.status == "unresolved" for c in self.checks for r in c.rows.values())
         if self.verdict == "pass":
             lines.append(f"VERDICT: PASS  {name} and torch agree on every check"
-                         + (f" ({unresolved} rows unresolved by their check, marked above)" if unresolved else ""))
+                         + (f" ({unresolved} row{'s' * (unresolved != 1)} unresolved by their check, marked above)" if unresolved else ""))
         elif self.verdict == "interrupted":
             lines.append(f"VERDICT: INTERRUPTED after {self.interrupted_at} iterations; everything so far agreed")
         else:

@@ -429,7 +429,8 @@ def test_a_package_without_the_functions_is_a_usage_error(capsys, monkeypatch):
     line = run_usage_error(capsys, "--arch", "3,4,4,1", "--impl", "impl_cases")
     assert line == ("verify: error: impl_cases defines none of the course APIs; looked for "
                     "week 4 (L layers): L_model_forward, compute_cost, L_model_backward, update_parameters; "
-                    "week 3 (one hidden layer): forward_propagation, compute_cost, backward_propagation, update_parameters")
+                    "week 3 (one hidden layer): forward_propagation, compute_cost, backward_propagation, update_parameters; "
+                    "week 2 (logistic regression): sigmoid, propagate, optimize")
 
 
 def test_an_empty_impl_names_no_line_of_the_import_machinery(capsys):
@@ -443,7 +444,7 @@ def test_an_empty_impl_names_no_line_of_the_import_machinery(capsys):
 def test_init_impl_needs_impl(capsys):
     line = run_usage_error(capsys, "--arch", "3,4,4,1", "--init", "impl")
     assert line == ("verify: error: --init impl takes the initial weights from --impl's "
-                    "initialize_parameters_deep; give --impl too")
+                    "own initializer; give --impl too")
 
 
 def test_init_impl_needs_the_modules_initializer(capsys, tmp_path):

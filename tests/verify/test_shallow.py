@@ -82,7 +82,8 @@ def test_init_impl_takes_the_modules_own_initialize_parameters(capsys):
     (["--arch", "2,4,4,1"], "the week 3 (one hidden layer) API computes n_x -> n_h (tanh) -> n_y (sigmoid)"),
     (["--activations", "relu,sigmoid"], "give --arch n_x,n_h,n_y and no other --activations or --loss"),
     (["--api", "deep"], "planar_network.py has no function L_model_forward"),
-    (["--api", "logreg"], "unknown --api 'logreg'; choose from deep, shallow"),
+    (["--api", "logreg"], "the week 2 (logistic regression) API computes one sigmoid unit"),
+    (["--api", "week2"], "unknown --api 'week2'; choose from deep, shallow, logreg"),
 ])
 def test_a_network_the_api_cannot_compute_is_a_usage_error(capsys, argv, message):
     line = assert_usage_error(*run_cli(capsys, *FAST, "--impl", str(PLANAR), *argv))

@@ -2,7 +2,7 @@
 
 Each API the course teaches gets an adapter onto one interface (base.py), so every check runs
 the same way for each: week 4's L layers (deep.py, scratch's own) and week 3's one hidden
-layer (shallow.py).
+layer (shallow.py), and week 2's logistic regression (logreg.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from ..errors import UsageError
 from .base import Adapter
 from .deep import DeepAPI
 from .loading import NOTES, load_module
+from .logreg import LogRegAPI
 from .shallow import ShallowAPI
 
-APIS = {api.API: api for api in (DeepAPI, ShallowAPI)}
+APIS = {api.API: api for api in (DeepAPI, ShallowAPI, LogRegAPI)}
 
 
 def detect(module: ModuleType, label: str, api: Optional[str] = None) -> type[Adapter]:
@@ -34,4 +35,4 @@ def detect(module: ModuleType, label: str, api: Optional[str] = None) -> type[Ad
     return best
 
 
-__all__ = ["APIS", "NOTES", "Adapter", "DeepAPI", "ShallowAPI", "detect", "load_module"]
+__all__ = ["APIS", "NOTES", "Adapter", "DeepAPI", "LogRegAPI", "ShallowAPI", "detect", "load_module"]

@@ -61,7 +61,8 @@ class Adapter:
         for name, expected in self.REQUIRED.items():
             if not callable(getattr(module, name, None)):
                 raise UsageError(f"{label} has no function {name}; expected {expected}")
-        _require(_binds(module.update_parameters, 3), "update_parameters", self.REQUIRED["update_parameters"])
+        if "update_parameters" in self.REQUIRED:
+            _require(_binds(module.update_parameters, 3), "update_parameters", self.REQUIRED["update_parameters"])
         self._check_contract()
 
     def _check_contract(self) -> None:
@@ -108,10 +109,16 @@ class Adapter:
             new = updated.get(key)
             self._expect(isinstance(new, np.ndarray) and new.shape == value.shape, "update_parameters",
                          f"{key} should be an array of shape {value.shape}, got {_describe(new)}")
-            if new.dtype != value.dtype:  # the math is right; the run stays in its dtype, end to end
-                self.notes.setdefault("dtype", f"update_parameters returned {key} as {new.dtype} in a {value.dtype} "
-                                      f"run (a {new.dtype} constant or gradient promotes it, e.g. np.where(Z > 0, 1.0, "
-                                      f"0.01)); the parameters were cast back to {value.dtype}")
+        return self._in_run_dtype("update_parameters", updated, parameters)
+
+    def _in_run_dtype(self, function: str, updated: dict, parameters: dict) -> dict:
+        """Updated parameters cast back to the run's dtype: the math is right; the run stays in its dtype, end to end."""
+        for key, value in parameters.items():
+            new = updated[key]
+            if new.dtype != value.dtype:
+                self.notes.setdefault("dtype", f"{function} returned {key} as {new.dtype} in a {value.dtype} run (a "
+                                      f"{new.dtype} constant or gradient promotes it, e.g. np.where(Z > 0, 1.0, 0.01)); "
+                                      f"the parameters were cast back to {value.dtype}")
                 updated[key] = new.astype(value.dtype)
         return updated
 
