@@ -3,6 +3,11 @@
 scratch/ and torch/ log the same tags, so each TensorBoard chart draws both curves; diff/
 logs their (tiny) differences under tags of its own. TensorBoard is imported only here,
 and only when logging is on.
+
+Custom scalars: a chart holds no run, only tag regexes, and TensorBoard asks every run in
+the logdir for them; it merges the layouts of all runs by category title. So each
+experiment's layout is a category titled after the experiment, and its charts match only
+tags that diff/ also logs under the experiment's name (`<name>/cost/torch`, ...).
 """
 
 from __future__ import annotations
@@ -88,6 +93,8 @@ class TensorBoardLog:
         # The side under test is logged as "scratch" here, into a run named after it (scratch, or the learner's file).
         self.implementation = implementation
         self.folders = {"scratch": run_folder(implementation), "torch": "torch", "diff": "diff"}
+        # The custom-scalars charts' tags start with the experiment's folder name: no other experiment's do.
+        self.experiment = _safe(os.path.basename(os.path.normpath(run_dir))) or "run"
         self.writers = {side: SummaryWriter(os.path.join(run_dir, self.folders[side]), max_queue=100_000, flush_secs=10)
                         for side in SIDES}
         self.detail_every = max(1, math.ceil(config.iterations / DETAIL_POINTS))
@@ -103,22 +110,29 @@ class TensorBoardLog:
         latest = training.latest
         s = training.scratch_costs[i] if i < len(training.scratch_costs) else None
         t = training.torch_costs[i] if i < len(training.torch_costs) else None
+        own = self.experiment + "/"  # diff/'s copies for this experiment's custom-scalars charts
+        diff = {}
         if s is not None:
             self.scalars("scratch", i, {"cost": s})
+            diff[own + "cost/" + self.folders["scratch"]] = s
         if t is not None:
             self.scalars("torch", i, {"cost": t})
-        if s is None or t is None or "gaps" not in latest:
-            return
-        gaps = {f"param_gap_log10/layer{l}": _log10(max(latest["gaps"][("W", l)], latest["gaps"][("b", l)]))
-                for l in range(1, self.L + 1)}
-        diff = {"cost_gap_log10": _log10(abs(s - t)), **gaps}
+            diff[own + "cost/torch"] = t
+        compared = s is not None and t is not None and "gaps" in latest
         last = i == self.config.iterations - 1
-        if i % self.detail_every == 0 or last:
-            bound = latest["cost_tolerance"]  # the free-running tolerance at this step
-            diff.update({"cost_gap/signed": s - t, "cost_gap/lower": -bound, "cost_gap/upper": bound})
-            self._details(i, training)
-        self.scalars("diff", i, diff)
-        if i % self.histogram_every == 0 or last:
+        if compared:
+            diff["cost_gap_log10"] = _log10(abs(s - t))
+            shown = {f"param_gap_log10/layer{l}": _log10(max(latest["gaps"][("W", l)], latest["gaps"][("b", l)]))
+                     for l in range(1, self.L + 1)}
+            if i % self.detail_every == 0 or last:
+                bound = latest["cost_tolerance"]  # the free-running tolerance at this step
+                shown.update({"cost_gap/signed": s - t, "cost_gap/lower": -bound, "cost_gap/upper": bound})
+                self._details(i, training)
+            for tag, value in shown.items():  # under the plain tag, and again for this experiment's charts
+                diff[tag] = diff[own + tag] = value
+        if diff:
+            self.scalars("diff", i, diff)
+        if compared and (i % self.histogram_every == 0 or last):
             self._histograms(i, training)
 
     def _details(self, i: int, training) -> None:
@@ -185,11 +199,20 @@ class TensorBoardLog:
                     writer.add_image("decision_boundary", image, step, dataformats="HWC")
         diff = self.writers["diff"]
         diff.add_text("report", report.to_markdown(), step)
-        diff.add_custom_scalars({"verify": {
-            "cost: scratch and torch": ["Multiline", [r"^cost$"]],
-            "cost gap (scratch - torch) within the free-running tolerance": ["Margin", ["cost_gap/signed", "cost_gap/lower", "cost_gap/upper"]],
-            "largest parameter gap per layer (log10)": ["Multiline", [r"^param_gap_log10/"]],
-        }})
+        diff.add_custom_scalars(self.layout())
+
+    def layout(self) -> dict:
+        """The custom-scalars charts of this experiment: one category, titled after it, over its own tags.
+
+        Multiline charts take regexes (matched from the tag's start); margin series take tag names.
+        """
+        own, tested = self.experiment + "/", self.folders["scratch"]
+        return {self.experiment: {
+            f"cost: {tested} and torch": ["Multiline", ["^" + re.escape(own + "cost/")]],
+            f"cost gap ({tested} - torch) within the free-running tolerance": [
+                "Margin", [own + "cost_gap/signed", own + "cost_gap/lower", own + "cost_gap/upper"]],
+            "largest parameter gap per layer (log10)": ["Multiline", ["^" + re.escape(own + "param_gap_log10/")]],
+        }}
 
     def close(self) -> None:
         for writer in self.writers.values():

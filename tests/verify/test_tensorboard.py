@@ -113,6 +113,21 @@ def report_text(acc) -> str:
     return event.tensor_proto.string_val[0].decode()
 
 
+def custom_layout(diff_acc) -> layout_pb2.Layout:
+    """The custom-scalars layout an experiment's diff run wrote."""
+    assert diff_acc.SummaryMetadata("custom_scalars__config__").plugin_data.plugin_name == "custom_scalars"
+    (event,) = diff_acc.Tensors("custom_scalars__config__")
+    return layout_pb2.Layout.FromString(event.tensor_proto.string_val[0])
+
+
+def chart_patterns(chart) -> list:
+    """The regexes TensorBoard matches (re.match, from the tag's start) against every run's tags for one chart:
+    a multiline chart's own, a margin chart's series names escaped (as its dashboard card does)."""
+    if chart.WhichOneof("content") == "multiline":
+        return list(chart.multiline.tag)
+    return [re.escape(name) for s in chart.margin.series for name in (s.value, s.lower, s.upper)]
+
+
 def hparams_data(run_path) -> dict:
     """tag -> HParamsPluginData of one run folder (EventAccumulator never lists hparams summaries)."""
     mux = pem.EventMultiplexer()
@@ -212,8 +227,10 @@ def test_scratch_and_torch_log_the_same_tags(main_run):
         assert tags[side]["images"] == []  # 3 features: no decision-boundary picture
         assert "squared_error" not in tags[side]["scalars"]
     diff = acc["diff"].Tags()
-    assert set(diff["scalars"]) == ({"cost_gap_log10", "cost_gap/signed", "cost_gap/lower", "cost_gap/upper"}
-                                    | {f"param_gap_log10/layer{l}" for l in range(1, L + 1)})
+    gaps = {f"cost_gap/{k}" for k in ("signed", "lower", "upper")}
+    gaps |= {f"param_gap_log10/layer{l}" for l in range(1, L + 1)}
+    own = {"main/cost/scratch", "main/cost/torch"} | {"main/" + tag for tag in gaps}  # for the custom-scalars charts
+    assert set(diff["scalars"]) == {"cost_gap_log10"} | gaps | own
     assert set(diff["tensors"]) == {"report/text_summary", "custom_scalars__config__"}
     assert diff["histograms"] == [] and diff["images"] == []
 
@@ -318,19 +335,48 @@ def test_diff_run_gaps_text_and_layout(main_run):
     assert diff.Tensors("report/text_summary")[0].step == N - 1
     assert diff.SummaryMetadata("report/text_summary").plugin_data.plugin_name == "text"
 
-    assert diff.SummaryMetadata("custom_scalars__config__").plugin_data.plugin_name == "custom_scalars"
-    (event,) = diff.Tensors("custom_scalars__config__")
-    layout = layout_pb2.Layout.FromString(event.tensor_proto.string_val[0])
-    (category,) = layout.category
-    assert category.title == "verify"
+    # the custom-scalars charts: one category named after the experiment, over diff's copies under its name
+    (category,) = custom_layout(diff).category
+    assert category.title == "main"
     charts = {chart.title: chart for chart in category.chart}
     assert len(charts) == 3
     multiline = [c for c in charts.values() if c.WhichOneof("content") == "multiline"]
     margin = [c for c in charts.values() if c.WhichOneof("content") == "margin"]
-    assert sorted(list(c.multiline.tag) for c in multiline) == [[r"^cost$"], [r"^param_gap_log10/"]]
+    assert sorted(list(c.multiline.tag) for c in multiline) == [[r"^main/cost/"], [r"^main/param_gap_log10/"]]
     (band,) = margin
     (series,) = band.margin.series
-    assert (series.value, series.lower, series.upper) == ("cost_gap/signed", "cost_gap/lower", "cost_gap/upper")
+    assert (series.value, series.lower, series.upper) == tuple(f"main/cost_gap/{k}" for k in ("signed", "lower", "upper"))
+    for side in SIDES:  # the cost chart draws both costs, every iteration
+        assert steps(diff, f"main/cost/{side}") == list(range(N))
+        np.testing.assert_array_equal(values(diff, f"main/cost/{side}"), values(acc[side], "cost"))
+    for tag in [f"cost_gap/{k}" for k in ("signed", "lower", "upper")] + [f"param_gap_log10/layer{l}" for l in range(1, L + 1)]:
+        assert steps(diff, "main/" + tag) == steps(diff, tag)
+        np.testing.assert_array_equal(values(diff, "main/" + tag), values(diff, tag))
+
+
+def test_each_experiments_custom_scalars_draw_only_its_own_curves(tmp_path):
+    """`tensorboard --logdir` over many experiments: TensorBoard merges every run's layout by
+    category title and asks every run in the logdir for each chart's regexes, so an experiment's
+    charts must match tags that only its own runs log. The names are near misses of each other:
+    a regex with the "." unescaped, or stopping at the name without its "/", would match a neighbour's tags."""
+    names = ("lr.1", "lr01", "lr.1")  # the second "lr.1" becomes "lr.1-2"
+    run_dirs = [run_and_close(quick(tmp_path, arch=(2, 3, 1), iterations=5, name=name)).run_dir for name in names]
+    experiments = [os.path.basename(run_dir) for run_dir in run_dirs]
+    assert experiments == ["lr.1", "lr01", "lr.1-2"]
+    tags, layouts = {}, {}
+    for experiment, run_dir in zip(experiments, run_dirs):
+        acc = read_experiment(run_dir)
+        tags[experiment] = {tag for side in RUNS for tag in acc[side].Tags()["scalars"]}
+        assert {"cost", "cost_gap/signed", "param_gap_log10/layer1"} <= tags[experiment]  # the Scalars tab's shared tags
+        (layouts[experiment],) = custom_layout(acc["diff"]).category
+    for experiment, category in layouts.items():
+        assert category.title == experiment  # distinct titles: the merged layout keeps one category each
+        assert len(category.chart) == 3
+        others = set().union(*(tags[e] for e in experiments if e != experiment))
+        for chart in category.chart:
+            for pattern in chart_patterns(chart):
+                assert any(re.match(pattern, tag) for tag in tags[experiment]), (experiment, chart.title, pattern)
+                assert not [tag for tag in others if re.match(pattern, tag)], (experiment, chart.title, pattern)
 
 
 # --- other data: a decision boundary for 2-D classification, squared error for regression ---------
@@ -443,6 +489,11 @@ def test_an_implementation_under_test_names_its_experiment_and_run(tmp_path):
         start = hparams_data(os.path.join(report.run_dir, run_name))["_hparams_/session_start_info"].session_start_info
         values = hparam_values(start)
         assert (values["side"], values["implementation"]) == (run_name, "course_network.py")
+    diff = accumulator(os.path.join(report.run_dir, "diff"))
+    (category,) = custom_layout(diff).category
+    (cost_chart,) = [chart for chart in category.chart if chart.title == "cost: course_network and torch"]
+    assert {tag for tag in diff.Tags()["scalars"] if re.match(cost_chart.multiline.tag[0], tag)} == {
+        f"{name}/cost/course_network", f"{name}/cost/torch"}
 
 
 def test_no_tensorboard_writes_nothing(tmp_path):
