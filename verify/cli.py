@@ -154,7 +154,7 @@ def _print_report(report, args: argparse.Namespace) -> None:
                 f.write(text + "\n")
     if args.json != "-":
         if args.quiet:
-            print("\n".join(line for line in report.to_text().splitlines() if line.startswith(("VERDICT", "first divergence", "  hint", "diverged", "interrupted"))))
+            print("\n".join(line for line in report.to_text().splitlines() if line.startswith(("VERDICT", "first divergence", "  seen in the network", "  hint", "diverged", "interrupted"))))
         else:
             print(report.to_text(verbose=args.verbose))
 

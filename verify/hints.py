@@ -51,10 +51,15 @@ def diagnose(a, b, m: int) -> str:
 def diagnose_cost(cost: float, ref: dict, Y: np.ndarray, loss: str) -> str:
     """A wrong cost that equals the right one with a term left out."""
     L = max(int(k[1:]) for k in ref if k.startswith("Z"))
-    Z, m = ref[f"Z{L}"], Y.shape[1]
+    Z = ref[f"Z{L}"]
     if loss != "bce":
         return ""
-    log_A, log_1_minus_A = -np.logaddexp(0, -Z), -np.logaddexp(0, Z)  # log sigmoid(Z), log (1 - sigmoid(Z))
+    return bce_slip(cost, -np.logaddexp(0, -Z), -np.logaddexp(0, Z), Y)  # log sigmoid(Z), log (1 - sigmoid(Z))
+
+
+def bce_slip(cost: float, log_A: np.ndarray, log_1_minus_A: np.ndarray, Y: np.ndarray) -> str:
+    """The cross-entropy's classic slips: a term, or a factor Y or (1-Y), left out."""
+    m = Y.shape[1]
     candidates = {
         "it equals -(1/m) sum Y log(AL): the (1-Y) log(1-AL) term is missing": -np.sum(Y * log_A) / m,
         "it equals -(1/m) sum (1-Y) log(1-AL): the Y log(AL) term is missing": -np.sum((1 - Y) * log_1_minus_A) / m,
@@ -62,6 +67,10 @@ def diagnose_cost(cost: float, ref: dict, Y: np.ndarray, loss: str) -> str:
             -np.sum(Y * log_A + log_1_minus_A) / m,
         "it equals -(1/m) sum [log(AL) + (1-Y) log(1-AL)]: log(AL) is missing its factor Y":
             -np.sum(log_A + (1 - Y) * log_1_minus_A) / m,
+        "it equals +(1/m) sum [Y log(AL) + (1-Y) log(1-AL)]: the minus sign is missing":
+            np.sum(Y * log_A + (1 - Y) * log_1_minus_A) / m,
+        "it equals -sum [Y log(AL) + (1-Y) log(1-AL)]: the 1/m is missing":
+            -np.sum(Y * log_A + (1 - Y) * log_1_minus_A),
     }
     return next((text for text, value in candidates.items() if np.isclose(cost, value, rtol=FIT, atol=0)), "")
 

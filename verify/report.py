@@ -14,8 +14,10 @@ from .compare import Comparison
 from .config import GRADCHECK_RTOL, Config
 from .consequences import failed_at, mark_consequences
 from .tolerance import UPDATE_ROUNDING
+from .units import UnitResult
 
 TITLES = {
+    "functions": "function by function: each course function on its own, against torch",
     "forward": "forward: Z, A and the cost J, at the initial weights and at a kink probe",
     "backward": "backward: dZ, dW, db, dA (course convention), at the same two points",
     "gradcheck": "gradient check: backprop against centred differences of the cost (float64)",
@@ -38,10 +40,16 @@ class Report:
     seconds: float = 0.0
     implementation: str = "scratch"  # what was verified against torch
     notes: list[str] = field(default_factory=list)  # what the implementation did that is worth knowing, not a failure
+    functions: list[UnitResult] = field(default_factory=list)  # the course functions' own checks, run first
 
     @property
     def failed(self) -> bool:
-        return any(not c.ok for c in self.checks)
+        return any(not c.ok for c in self.checks) or any(not f.ok for f in self.functions)
+
+    @property
+    def function_to_fix(self) -> Optional[UnitResult]:
+        """The first course function that failed on its own (not through another it calls)."""
+        return next((f for f in self.functions if not f.ok and not f.follows), None)
 
     @property
     def ok(self) -> bool:
@@ -61,7 +69,19 @@ class Report:
         mark_consequences(self.checks, self.config.L)
 
     def first_divergence(self) -> Optional[dict]:
-        """The first failing quantity, in the order the checks (and the quantities in them) are computed."""
+        """The first failing quantity, in the order the checks (and the quantities in them) are computed,
+        with the course function to fix when one failed on its own ("fix": its first wrong output)."""
+        first = self._first_network_divergence()
+        unit = self.function_to_fix
+        if unit is None:
+            return first
+        if first is None:  # the network agrees: the function alone is wrong (e.g. only at an exact 0)
+            first = {"check": "functions", "mode": "functions", "iteration": None, "layer": None,
+                     "quantity": unit.output, "max_abs": None, "max_rel": None, "tolerance": None, "point": None,
+                     "hint": "", "error": None, "traceback": []}
+        return {**first, "function": unit.function, "fix": unit.fix}
+
+    def _first_network_divergence(self) -> Optional[dict]:
         for check in self.checks:
             if check.error is not None:
                 return {"check": check.check, "mode": check.name, "iteration": check.error_iteration,
@@ -84,6 +104,7 @@ class Report:
             "verdict": self.verdict,
             "first_divergence": self.first_divergence(),
             "rule": self.rule,
+            "functions": [f.as_dict() for f in self.functions],
             "checks": [
                 {"name": k.name, "check": k.check, "status": k.status, "ok": k.ok, "skipped": k.skipped,
                  "notes": k.notes, "error": None if k.error is None else str(k.error), "error_follows": k.error_follows,
@@ -122,6 +143,7 @@ class Report:
             f"{c.iterations} iterations at lr {c.learning_rate:g}",
             "",
         ]
+        lines += _function_lines(self.functions)
         for check in self.checks:
             lines += _check_lines(check, verbose)
         lines += self._summary_lines()
@@ -136,7 +158,13 @@ class Report:
         first = self.first_divergence()
         lines = [f"## Verdict: {self.verdict.upper()}", ""]
         if first is not None:
-            lines += ["**First divergence:** " + _describe(first).replace("\n  hint:", " *hint:*"), ""]
+            lines += ["**First divergence:** " + _describe(first).replace("\n  hint:", " *hint:*").replace("\n  ", " "), ""]
+        if self.functions:
+            lines += [f"### {TITLES['functions']}: {_functions_status(self.functions)}", "",
+                      "| function | verdict | first wrong output | hint |", "|---|---|---|---|"]
+            lines += [f"| `{f.function}` | {_function_status(f) if f.ok else '**' + _function_status(f) + '**'} | "
+                      f"{f.output or '-'}{': ' + f.detail if f.detail else ''} | {f.hint or '-'} |" for f in self.functions]
+            lines.append("")
         for check in self.checks:
             lines += [f"### {TITLES.get(check.name, check.name)}: {check.status}", ""]
             if check.skipped:
@@ -209,6 +237,10 @@ def _json_safe(value):
 
 
 def _describe(first: dict) -> str:
+    if first.get("fix"):
+        if first["check"] == "functions":
+            return first["fix"]
+        return f"{first['fix']}\n  seen in the network as: {_describe({**first, 'fix': None})}"
     where = [first["mode"] if first["check"] == "training" else first["check"]]
     if first.get("iteration") is not None:
         where.append(f"iteration {first['iteration']}")
@@ -237,6 +269,30 @@ def _detail(row: dict) -> str:
     if row.get("entries"):
         text = f"{row['mismatched']} of {row['entries']} entries differ, " + text
     return text
+
+
+def _function_status(f: UnitResult) -> str:
+    return f.status + (f", follows from {f.follows}" if f.follows else "")
+
+
+def _functions_status(functions: list[UnitResult]) -> str:
+    return "ok" if all(f.ok for f in functions) else "FAIL"
+
+
+def _function_lines(functions: list[UnitResult]) -> list[str]:
+    """The opening table: each course function the implementation defines, its verdict, its first wrong output."""
+    if not functions:
+        return []
+    lines = [f"{TITLES['functions']}  [{_functions_status(functions)}]"]
+    width = max(len(f.function) for f in functions) + 2
+    for f in functions:
+        lines.append(f"  {f.function:<{width}}{_function_status(f)}")
+        if not f.ok and not f.follows:
+            lines.append(f"  {'':<{width}}{f.output + ': ' if f.output else ''}{f.detail}")
+            if f.hint:
+                lines.append(f"  {'':<{width}}hint: {f.hint}")
+    lines.append("")
+    return lines
 
 
 def _status(row: Comparison) -> str:

@@ -21,6 +21,7 @@ from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module
 from .report import Report
 from .training import train_and_compare
+from .units import check_functions
 
 SMALL_NETWORK_FLOPS = 5e7  # below this per training step, torch runs on one thread
 BIAS_SCALE = 0.1  # the shared start's biases: small and non-zero, because zero biases hide bias bugs
@@ -46,13 +47,15 @@ def run(config: Config, implementation=None) -> Report:
 
         check_logdir(config.logdir)  # before any work
     X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype)
+    functions = check_functions(impl, config.dtype, config.relative_tolerance, config.seed)
     try:
         params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
     except ImplementationError as error:
-        return _failed_before_checks(config, impl, X, error, started)
+        return _failed_before_checks(config, impl, X, error, started, functions)
     params = {k: np.asarray(v, dtype=config.dtype) for k, v in params.items()}
     log = _open_log(config, X, Y, impl.label)
-    report = Report(config, examples=X.shape[1], checks=[], run_dir=log.run_dir if log else None, implementation=impl.label)
+    report = Report(config, examples=X.shape[1], checks=[], run_dir=log.run_dir if log else None, implementation=impl.label,
+                    functions=functions)
     try:
         with _torch_threads_for(config, X.shape[1]):
             _run_checks(config, impl, X, Y, params, device, report, log, started)
@@ -123,10 +126,11 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
                             "torch": lambda grid: torch_ref.output(model_free, grid)})
 
 
-def _failed_before_checks(config: Config, impl: Adapter, X, error: ImplementationError, started: float) -> Report:
-    """--init impl raised or returned unusable parameters: a failed forward check, nothing else run."""
+def _failed_before_checks(config: Config, impl: Adapter, X, error: ImplementationError, started: float,
+                          functions: list) -> Report:
+    """--init impl raised or returned unusable parameters: a failed forward check, no network check run."""
     forward = CheckResult("forward", "forward", config.relative_tolerance, error=error)
-    report = Report(config, examples=X.shape[1], checks=[forward], implementation=impl.label)
+    report = Report(config, examples=X.shape[1], checks=[forward], implementation=impl.label, functions=functions)
     _conclude(report, impl)
     report.seconds = time.perf_counter() - started
     return report

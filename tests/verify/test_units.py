@@ -1,0 +1,153 @@
+"""Function by function: correct course functions pass, and each classic slip is named on the function where it lives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import scratch
+from verify.cli import main
+from verify.impl import detect, load_module
+from verify.units import check_functions
+
+REPO = Path(__file__).resolve().parents[2]
+WEEK4 = REPO / "examples" / "course_network.py"
+WEEK3 = REPO / "examples" / "planar_network.py"
+WEEK2 = REPO / "examples" / "logreg_network.py"
+RTOL = {"float64": 1e-7, "float32": 1.3e-6}
+
+
+def functions_of(path_or_module, dtype: str = "float64") -> dict:
+    module = load_module(str(path_or_module)) if isinstance(path_or_module, Path) else path_or_module
+    api = detect(module, "learner")
+    impl = api(module, api.default_activations(1 if api.API == "logreg" else 2), "bce", "learner")
+    return {f.function: f for f in check_functions(impl, dtype, RTOL[dtype], seed=0)}
+
+
+def slipped(tmp_path, source: Path, old: str, new: str) -> Path:
+    text = source.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path = tmp_path / source.name
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("source, expected", [
+    (WEEK4, ["initialize_parameters_deep", "sigmoid", "relu", "linear_forward", "linear_activation_forward",
+             "compute_cost", "sigmoid_backward", "relu_backward", "linear_backward", "linear_activation_backward",
+             "update_parameters"]),
+    (WEEK3, ["initialize_parameters", "sigmoid", "forward_propagation", "compute_cost", "backward_propagation",
+             "update_parameters"]),
+    (WEEK2, ["initialize_with_zeros", "sigmoid", "propagate", "optimize"]),
+    (scratch, ["initialize_parameters_deep", "linear_forward", "linear_activation_forward", "compute_cost",
+               "linear_backward", "linear_activation_backward", "update_parameters"]),
+], ids=["week4", "week3", "week2", "scratch"])
+def test_correct_functions_pass_in_both_dtypes(source, expected, dtype):
+    results = functions_of(source, dtype)
+    assert list(results) == expected  # each defined course function, in the course's order
+    assert {name: (f.output, f.detail) for name, f in results.items() if not f.ok} == {}
+
+
+WEEK4_SLIPS = [
+    # (function, old, new, failing output, words of the hint)
+    ("relu_backward", "dZ[activation_cache <= 0] = 0", "dZ[activation_cache < 0] = 0", "dZ", "exactly 0"),
+    ("linear_forward", "return Z, (A, W, b)", "return Z, (W, A, b)", "cache", "caches in the wrong order"),
+    ("linear_activation_forward", "return A, (linear_cache, activation_cache)", "return A, (activation_cache, linear_cache)",
+     "cache", "caches in the wrong order"),
+    ("linear_forward", "Z = np.dot(W, A) + b", "Z = np.dot(W.T, A) + b", "", "a shape error"),
+    ("linear_backward", "dW = (1 / m) * np.dot(dZ, A_prev.T)", "dW = np.dot(dZ, A_prev.T)", "dW", "a missing 1/m"),
+    ("linear_backward", "dW = (1 / m) * np.dot(dZ, A_prev.T)", "dW = (1 / m) * np.dot(A_prev, dZ.T)", "dW", "transposed"),
+    ("linear_backward", "dA_prev = np.dot(W.T, dZ)", "dA_prev = -np.dot(W.T, dZ)", "dA_prev", "opposite sign"),
+    ("linear_backward", "A_prev, W, b = cache", "W, A_prev, b = cache", "", "the order the cache is unpacked in"),
+    ("sigmoid_backward", "return dA * s * (1 - s)", "return dA * s", "dZ", ""),
+    ("compute_cost", "np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))", "np.sum(Y * np.log(AL))", "cost",
+     "the (1-Y) log(1-AL) term is missing"),
+    ("update_parameters", 'parameters["W" + str(l + 1)] -= learning_rate', 'parameters["W" + str(l + 1)] += learning_rate',
+     "W1 (its step)", "opposite sign"),
+    ("initialize_parameters_deep", "np.zeros((layer_dims[l], 1))", "np.ones((layer_dims[l], 1))", "b1", "zeros"),
+    ("initialize_parameters_deep", '        parameters["W" + str(l)] = rng',  # a generator re-seeded for every layer
+     '        rng = np.random.default_rng(3)\n        parameters["W" + str(l)] = rng', "W2",
+     "each layer must draw its own weights"),
+]
+
+
+@pytest.mark.parametrize("function, old, new, output, hint", WEEK4_SLIPS,
+                         ids=[f"{s[0]}:{s[2][:30]}" for s in WEEK4_SLIPS])
+def test_each_week4_slip_is_named_on_its_function(tmp_path, function, old, new, output, hint):
+    results = functions_of(slipped(tmp_path, WEEK4, old, new))
+    failed = [name for name, f in results.items() if not f.ok and not f.follows]
+    assert failed == [function], {n: (f.output, f.detail, f.hint) for n, f in results.items() if not f.ok}
+    result = results[function]
+    assert result.output == output
+    assert hint in result.hint + result.detail
+
+
+def test_a_function_calling_a_failed_one_follows_from_it(tmp_path):
+    results = functions_of(slipped(tmp_path, WEEK4, "dZ[activation_cache <= 0] = 0", "dZ[activation_cache < 0] = 0"))
+    assert results["linear_activation_backward"].status == "FAIL"
+    assert results["linear_activation_backward"].follows == "relu_backward"
+
+
+WEEK3_SLIPS = [
+    ("backward_propagation", "dW1 = (1 / m) * np.dot(dZ1, X.T)", "dW1 = np.dot(dZ1, X.T)", "dW1", "a missing 1/m"),
+    ("backward_propagation", "db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)", "db1 = (1 / m) * np.sum(dZ1)",
+     "db1", "the shape is ()"),
+    ("backward_propagation", "(1 - np.power(A1, 2))", "(1 - A1)", "dW1", "tanh's derivative"),
+    ("backward_propagation", "dZ2 = A2 - Y", "dZ2 = A1 - Y", "", "a shape error"),
+    ("update_parameters", 'parameters[key] - learning_rate', 'parameters[key] + learning_rate', "W1 (its step)",
+     "opposite sign"),
+    ("compute_cost", "np.multiply(np.log(A2), Y) + np.multiply(np.log(1 - A2), 1 - Y)", "np.multiply(np.log(A2), Y)",
+     "cost", "the (1-Y) log(1-AL) term is missing"),
+]
+
+
+@pytest.mark.parametrize("function, old, new, output, hint", WEEK3_SLIPS, ids=[s[2][:30] for s in WEEK3_SLIPS])
+def test_each_week3_slip_is_named_on_its_function(tmp_path, function, old, new, output, hint):
+    results = functions_of(slipped(tmp_path, WEEK3, old, new))
+    failed = [name for name, f in results.items() if not f.ok and not f.follows]
+    assert failed == [function]
+    assert results[function].output == output
+    assert hint in results[function].hint + results[function].detail
+
+
+WEEK2_SLIPS = [
+    ("propagate", "dw = (1 / m) * np.dot(X, (A - Y).T)", "dw = np.dot(X, (A - Y).T)", "dw", "a missing 1/m"),
+    ("propagate", "m = X.shape[1]\n    A = sigmoid(np.dot(w.T, X) + b)", "m = X.shape[1]\n    A = sigmoid(np.dot(w, X) + b)",
+     "", "a shape error"),
+    ("optimize", 'w = w - learning_rate * grads["dw"]', 'w = w + learning_rate * grads["dw"]', "w (its step)",
+     "opposite sign"),
+    ("propagate", "np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))", "np.sum(Y * np.log(A))", "cost", ""),
+    ("initialize_with_zeros", "w = np.zeros((dim, 1))", "w = np.zeros((1, dim))", "w", ""),
+]
+
+
+@pytest.mark.parametrize("function, old, new, output, hint", WEEK2_SLIPS, ids=[s[2][:30] for s in WEEK2_SLIPS])
+def test_each_week2_slip_is_named_on_its_function(tmp_path, function, old, new, output, hint):
+    results = functions_of(slipped(tmp_path, WEEK2, old, new))
+    failed = [name for name, f in results.items() if not f.ok and not f.follows]
+    assert failed == [function]
+    assert results[function].output == output
+    assert hint in results[function].hint + results[function].detail
+
+
+def test_the_report_opens_with_the_table_and_its_first_divergence_names_the_function(tmp_path, capsys):
+    path = slipped(tmp_path, WEEK4, "dZ[activation_cache <= 0] = 0", "dZ[activation_cache < 0] = 0")
+    code = main(["--arch", "3,4,4,1", "--impl", str(path), "--no-tensorboard", "--iterations", "3", "--examples", "40"])
+    text = capsys.readouterr().out
+    assert code == 1
+    lines = text.splitlines()
+    assert lines[2] == "function by function: each course function on its own, against torch  [FAIL]"
+    assert any(line.split() == ["relu_backward", "FAIL"] for line in lines[3:20])
+    assert "first divergence: fix `relu_backward`: its dZ differs" in text
+
+
+def test_the_json_lists_each_function(tmp_path, capsys):
+    code = main(["--arch", "2,1", "--impl", str(WEEK2), "--no-tensorboard", "--iterations", "3", "--examples", "40",
+                 "--json", "-"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [(f["function"], f["status"]) for f in report["functions"]] == [
+        ("initialize_with_zeros", "ok"), ("sigmoid", "ok"), ("propagate", "ok"), ("optimize", "ok")]

@@ -1,0 +1,91 @@
+"""The course's step functions one by one, computed by torch: forward with torch's own
+operations, backward with autograd. Inputs and outputs are NumPy arrays in the course's
+layout (examples as columns), so each can be set beside the learner's function of the same name.
+
+The course's backward convention, in one place: with an upstream gradient G of an output O,
+autograd of s = sum(O * G) gives the course's dA_prev and dZ directly (they are m times the
+cost's gradient), while the course's dW and db are the cost's gradients: autograd's over m.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .model import make_activation
+
+
+def _t(array, grad: bool = False) -> torch.Tensor:
+    return torch.tensor(np.asarray(array), requires_grad=grad)
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().numpy().copy()
+
+
+def activation(name: str, Z: np.ndarray) -> np.ndarray:
+    """A = g(Z)."""
+    with torch.no_grad():
+        return _np(make_activation(name, hidden=True)(_t(Z)))
+
+
+def activation_backward(name: str, dA: np.ndarray, Z: np.ndarray) -> np.ndarray:
+    """dZ = dA * g'(Z), as autograd takes it (relu'(0) = 0)."""
+    z = _t(Z, grad=True)
+    (make_activation(name, hidden=True)(z) * _t(dA)).sum().backward()
+    return _np(z.grad)
+
+
+def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Z = W A_prev + b, by torch's matrix product on the course's columns."""
+    with torch.no_grad():
+        return _np(_t(W) @ _t(A_prev) + _t(b))
+
+
+def linear_activation_backward(dA: np.ndarray, A_prev: np.ndarray, W: np.ndarray, b: np.ndarray,
+                               name: str = "linear") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dA_prev, dW, db) for A = g(W A_prev + b) with upstream dA (name "linear": linear_backward, dA = dZ)."""
+    a, w, bias = _t(A_prev, grad=True), _t(W, grad=True), _t(b, grad=True)
+    A = make_activation(name, hidden=True)(w @ a + bias)
+    (A * _t(dA)).sum().backward()
+    m = A_prev.shape[1]
+    return _np(a.grad), _np(w.grad) / m, _np(bias.grad) / m
+
+
+def bce_cost(AL: np.ndarray, Y: np.ndarray) -> float:
+    """J = -(1/m) sum [Y log AL + (1-Y) log(1-AL)], from probabilities AL."""
+    with torch.no_grad():
+        return float(F.binary_cross_entropy(_t(AL), _t(Y)))
+
+
+def sgd_update(parameters: dict, grads: dict, learning_rate: float) -> dict:
+    """One torch.optim.SGD step: P - learning_rate dP for every parameter P with its gradient dP."""
+    tensors = {k: _t(v, grad=True) for k, v in parameters.items()}
+    for k, t in tensors.items():
+        t.grad = _t(grads[f"d{k}"])
+    torch.optim.SGD(list(tensors.values()), lr=learning_rate).step()
+    return {k: _np(t) for k, t in tensors.items()}
+
+
+def propagate(w: np.ndarray, b: float, X: np.ndarray, Y: np.ndarray) -> tuple[dict, float]:
+    """Week 2: A = sigmoid(w^T X + b), the cross-entropy J, and its gradients dw (n_x, 1) and db (a number)."""
+    wt, bt = _t(w, grad=True), torch.tensor(float(b), dtype=_t(w).dtype, requires_grad=True)
+    z = (wt * _t(X)).sum(dim=0, keepdim=True) + bt  # w^T X: each example's column against w
+    cost = F.binary_cross_entropy_with_logits(z, _t(Y))
+    cost.backward()
+    return {"dw": _np(wt.grad), "db": float(bt.grad)}, float(cost.detach())
+
+
+def two_layer(X: np.ndarray, Y: np.ndarray, parameters: dict) -> tuple[dict, dict]:
+    """Week 3: Z1 = W1 X + b1, A1 = tanh(Z1), Z2 = W2 A1 + b2, A2 = sigmoid(Z2); the cost's gradients.
+
+    Returns ({"Z1", "A1", "Z2", "A2"}, {"dW1", "db1", "dW2", "db2"}).
+    """
+    p = {k: _t(v, grad=True) for k, v in parameters.items()}
+    Z1 = p["W1"] @ _t(X) + p["b1"]
+    A1 = torch.tanh(Z1)
+    Z2 = p["W2"] @ A1 + p["b2"]
+    F.binary_cross_entropy_with_logits(Z2, _t(Y)).backward()
+    cache = {"Z1": _np(Z1), "A1": _np(A1), "Z2": _np(Z2), "A2": _np(torch.sigmoid(Z2))}
+    return cache, {f"d{k}": _np(v.grad) for k, v in p.items()}

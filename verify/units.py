@@ -1,0 +1,471 @@
+"""Function by function: each course function the module defines, on its own, against torch.
+
+Before the network checks, every course function the implementation defines gets seeded
+random inputs of the course's shapes (n[l-1] = 4, n[l] = 3, m = 5: no two alike, so a
+transposed matrix cannot pass; Z with exact zeros, so relu'(0) is checked; a random upstream
+gradient, so a backward function is not judged only where the cost's gradient happens to be
+small) and its outputs are compared, one by one, with torch's (torch_ref/steps.py). The first
+wrong output names the slip where it lives: `linear_backward`'s db, not the network's db1.
+Initialisers have no torch counterpart: their shapes, dtypes, zero biases, scale and
+symmetry breaking are checked against the course's rules.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from .errors import ImplementationError
+from .hints import bce_slip, diagnose
+
+N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
+DEEP_DIMS = [5, 4, 4, 3, 1]  # initialize_parameters_deep's layers: each must get weights of its own
+LEARNING_RATE = 0.1
+CACHE_ORDER = "the course's linear cache is (A_prev, W, b) and linear_activation_forward's cache is (linear_cache, Z)"
+
+# A function that calls another course function fails with it: it is marked, not blamed.
+CALLS = {
+    "linear_activation_forward": ("linear_forward", "sigmoid", "relu"),
+    "linear_activation_backward": ("linear_backward", "sigmoid_backward", "relu_backward"),
+    "propagate": ("sigmoid",),
+    "optimize": ("propagate",),
+    "forward_propagation": ("sigmoid",),
+}
+
+
+@dataclass
+class UnitResult:
+    """One course function's check: ok, or its first wrong output and what the numbers suggest."""
+
+    function: str
+    status: str = "ok"  # ok or FAIL
+    output: str = ""  # the first wrong output: "db", "cache", "dw", ...
+    detail: str = ""  # how it differs
+    hint: str = ""
+    follows: str = ""  # a course function it calls that failed first
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def fix(self) -> str:
+        """'fix `linear_backward`: its db differs (it is m = 5 times the expected value: a missing 1/m)'."""
+        why = self.hint or self.detail
+        return f"fix `{self.function}`: " + (f"its {self.output} differs ({why})" if self.output else why)
+
+    def as_dict(self) -> dict:
+        return {"function": self.function, "status": self.status, "output": self.output, "detail": self.detail,
+                "hint": self.hint, "follows": self.follows}
+
+
+class _Wrong(Exception):
+    def __init__(self, output: str, detail: str, hint: str = ""):
+        super().__init__(detail)
+        self.output, self.detail, self.hint = output, detail, hint
+
+
+class _Unit:
+    """What one unit check needs: the implementation's calls, seeded inputs, and comparisons."""
+
+    def __init__(self, impl, function: str, dtype: str, rtol: float, seed: int):
+        self.impl, self.function, self.dtype, self.rtol = impl, function, np.dtype(dtype), rtol
+        self.rng = np.random.default_rng([seed, 7, len(function)])
+
+    def randn(self, *shape: int) -> np.ndarray:
+        return self.rng.standard_normal(shape).astype(self.dtype)
+
+    def call(self, *args, function: Optional[str] = None):
+        return self.impl._call(function or self.function, *args)
+
+    def parts(self, result, names: tuple[str, ...]) -> tuple:
+        if len(names) == 1:
+            return (result,)
+        if not (isinstance(result, tuple) and len(result) == len(names)):
+            raise _Wrong("", f"expected ({', '.join(names)}), got {_describe(result)}")
+        return result
+
+    def close(self, output: str, value, expected: np.ndarray, scale: float, Z: Optional[np.ndarray] = None) -> None:
+        """value agrees with torch's `expected` within rtol x scale (scale: the size of the terms it sums)."""
+        expected = np.asarray(expected)
+        try:
+            value = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise _Wrong(output, f"expected an array, got {_describe(value)}") from None
+        if value.shape != expected.shape and value.size == expected.size == 1:
+            value = value.reshape(expected.shape)  # a number for a (1, 1) array, or back
+        if value.shape != expected.shape:
+            raise _Wrong(output, f"the shape is {value.shape}, expected {expected.shape}", diagnose(value, expected, M))
+        gap = np.abs(value - expected)
+        allowed = self.rtol * scale
+        if not np.all(np.isfinite(value)) or float(np.max(gap)) > allowed:
+            bad = ~(gap <= allowed)
+            worst = np.unravel_index(int(np.argmax(np.where(np.isfinite(gap), gap, np.inf))), gap.shape)
+            detail = (f"{int(bad.sum())} of {gap.size} entries differ, worst at {tuple(int(i) for i in worst)}: "
+                      f"{value[worst]:.7g} vs torch {expected[worst]:.7g}")
+            hint = diagnose(value, expected, M)
+            if not hint and Z is not None and np.all(Z[bad] == 0):
+                hint = ("it differs only where Z is exactly 0: the course's relu'(0) is 0 (dZ[Z <= 0] = 0), as in torch")
+            raise _Wrong(output, detail, hint)
+
+    def same(self, output: str, value, expected: np.ndarray, hint: str = "") -> None:
+        """value is the very array handed in (a cache keeps its inputs as they are)."""
+        if not (isinstance(value, np.ndarray) and value.shape == expected.shape and np.array_equal(value, expected)):
+            raise _Wrong(output, f"it should hold the input unchanged, got {_describe(value)}", hint)
+
+
+def check_functions(impl, dtype: str, rtol: float, seed: int) -> list[UnitResult]:
+    """Every course function `impl.module` defines, checked on its own, in the course's order."""
+    results: dict[str, UnitResult] = {}
+    for function, check in CHECKS.items():
+        if not callable(getattr(impl.module, function, None)):
+            continue
+        unit = _Unit(impl, function, dtype, rtol, seed)
+        result = results[function] = UnitResult(function)
+        try:
+            with np.errstate(all="ignore"):
+                check(unit)
+        except _Wrong as wrong:
+            result.status, result.output, result.detail, result.hint = "FAIL", wrong.output, wrong.detail, wrong.hint
+        except ImplementationError as error:
+            result.status, result.detail = "FAIL", str(error).removeprefix(function).strip()
+            result.hint = _hint_for_raise(function, error)
+        failed_calls = [f for f in CALLS.get(function, ()) if f in results and not results[f].ok]
+        if not result.ok and failed_calls:
+            result.follows = failed_calls[0]
+    return list(results.values())
+
+
+def _hint_for_raise(function: str, error: ImplementationError) -> str:
+    text = str(error)
+    if any(word in text for word in ("shape", "aligned", "broadcast", "dimension")):
+        if "backward" in function:
+            return f"a shape error: check the order the cache is unpacked in ({CACHE_ORDER}) and each transpose"
+        return "a shape error: check each product's order and transposes, Z = W A_prev + b with W (n[l], n[l-1])"
+    return ""
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return "nothing (None)" if value is None else f"a {type(value).__name__}"
+
+
+def _layer(u: _Unit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A_prev (n[l-1], m), W (n[l], n[l-1]) and b (n[l], 1), random, of the unit checks' shapes."""
+    return u.randn(N_PREV, M), u.randn(N, N_PREV) / N_PREV ** 0.5, u.randn(N, 1) * 0.5
+
+
+def _linear_scale(A_prev, W, b) -> float:
+    """max of |W| |A_prev| + |b|: what a product's rounding is relative to."""
+    return float(np.max(np.abs(W.astype(np.float64)) @ np.abs(A_prev.astype(np.float64)) + np.abs(b)))
+
+
+def _z_with_zeros(u: _Unit) -> np.ndarray:
+    Z = u.randn(N, M)
+    Z[0, :2] = 0  # exactly at the kink: relu'(0) must be 0
+    Z[2, 4] = 0
+    return Z
+
+
+def _activation_output(u: _Unit, result, Z) -> np.ndarray:
+    """The course's week-4 helpers return (A, cache = Z); week 2 and 3's sigmoid(z) returns A alone."""
+    if isinstance(result, tuple):
+        A, cache = u.parts(result, ("A", "cache"))
+        u.same("cache", cache, Z, "the activation's cache is Z itself")
+        return A
+    return result
+
+
+def _check_activation(name: str) -> Callable[[_Unit], None]:
+    def check(u: _Unit) -> None:
+        from torch_ref import steps
+
+        Z = _z_with_zeros(u) * 3
+        A = _activation_output(u, u.call(Z), Z)
+        u.close("A", A, steps.activation(name, Z), 1.0, Z)
+    return check
+
+
+def _check_activation_backward(name: str) -> Callable[[_Unit], None]:
+    def check(u: _Unit) -> None:
+        from torch_ref import steps
+
+        Z, dA = _z_with_zeros(u) * 3, u.randn(N, M)
+        u.close("dZ", u.call(dA, Z), steps.activation_backward(name, dA, Z), float(np.max(np.abs(dA))), Z)
+    return check
+
+
+def _check_linear_forward(u: _Unit) -> None:
+    from torch_ref import steps
+
+    A_prev, W, b = _layer(u)
+    Z, cache = u.parts(u.call(A_prev, W, b), ("Z", "cache"))
+    u.close("Z", Z, steps.linear_forward(A_prev, W, b), _linear_scale(A_prev, W, b))
+    _check_linear_cache(u, cache, A_prev, W, b)
+
+
+def _check_linear_cache(u: _Unit, cache, A_prev, W, b, output: str = "cache") -> None:
+    expected = {"A_prev": A_prev, "W": W, "b": b}
+    if not (isinstance(cache, tuple) and len(cache) == 3):
+        raise _Wrong(output, f"expected (A_prev, W, b), got {_describe(cache)}", CACHE_ORDER)
+    held = [next((k for k, v in expected.items() if isinstance(c, np.ndarray) and c.shape == v.shape
+                  and np.array_equal(c, v)), "?") for c in cache]
+    if held != list(expected):
+        raise _Wrong(output, f"it holds ({', '.join(held)})", f"caches in the wrong order: {CACHE_ORDER}")
+
+
+def _check_linear_activation_forward(u: _Unit) -> None:
+    from torch_ref import steps
+
+    for name in ("sigmoid", "relu"):
+        A_prev, W, b = _layer(u)
+        A, cache = u.parts(u.call(A_prev, W, b, name), ("A", "cache"))
+        Z = steps.linear_forward(A_prev, W, b)
+        u.close(f"A ({name})", A, steps.activation(name, Z), _linear_scale(A_prev, W, b))
+        if not (isinstance(cache, tuple) and len(cache) == 2):
+            raise _Wrong("cache", f"expected (linear_cache, Z), got {_describe(cache)}", CACHE_ORDER)
+        linear_cache, Z_cached = cache
+        if isinstance(linear_cache, np.ndarray) and isinstance(Z_cached, tuple):
+            raise _Wrong("cache", "it holds (Z, linear_cache)", f"caches in the wrong order: {CACHE_ORDER}")
+        _check_linear_cache(u, linear_cache, A_prev, W, b, "cache[0]")
+        u.close("cache[1] (Z)", Z_cached, Z, _linear_scale(A_prev, W, b))
+
+
+def _check_linear_backward(u: _Unit) -> None:
+    from torch_ref import steps
+
+    A_prev, W, b = _layer(u)
+    dZ = u.randn(N, M)
+    dA_prev, dW, db = u.parts(u.call(dZ, (A_prev, W, b)), ("dA_prev", "dW", "db"))
+    _close_linear_gradients(u, (dA_prev, dW, db), steps.linear_activation_backward(dZ, A_prev, W, b), dZ, A_prev, W)
+
+
+def _close_linear_gradients(u: _Unit, got, expected, dZ_size, A_prev, W) -> None:
+    """(dA_prev, dW, db) in the order backprop computes them: dW and db first, as the course does."""
+    dZ = np.abs(np.asarray(dZ_size, dtype=np.float64))
+    u.close("dW", got[1], expected[1], float(np.max(dZ @ np.abs(A_prev.T))) / M)
+    u.close("db", got[2], expected[2], float(np.max(np.sum(dZ, axis=1))) / M)
+    u.close("dA_prev", got[0], expected[0], float(np.max(np.abs(W.T) @ dZ)))
+
+
+def _check_linear_activation_backward(u: _Unit) -> None:
+    from torch_ref import steps
+
+    for name in ("sigmoid", "relu"):
+        A_prev, W, b = _layer(u)
+        Z = steps.linear_forward(A_prev, W, b)
+        Z[0, :2] = 0  # exactly at relu's kink
+        dA = u.randn(N, M)
+        got = u.parts(u.call(dA, ((A_prev, W, b), Z), name), ("dA_prev", "dW", "db"))
+        dZ = steps.activation_backward(name, dA, Z)
+        expected = steps.linear_activation_backward(dZ, A_prev, W, b)  # from the same Z, kinks included
+        try:
+            _close_linear_gradients(u, got, expected, np.abs(dA), A_prev, W)
+        except _Wrong as wrong:
+            wrong.output += f" ({name})"
+            raise
+
+
+def _check_compute_cost(u: _Unit) -> None:
+    from torch_ref import steps
+
+    AL = (0.05 + 0.9 * u.rng.random((1, M))).astype(u.dtype)
+    Y = (u.rng.random((1, M)) < 0.5).astype(u.dtype)
+    Y[0, :2] = (0, 1)  # both classes
+    args = (AL, Y)
+    function = getattr(u.impl.module, "compute_cost")
+    if not _binds(function, 2) and _binds(function, 3):  # older week-3 notebooks: compute_cost(A2, Y, parameters)
+        args = (AL, Y, {})
+    cost = u.call(*args)
+    try:
+        cost = float(np.asarray(cost).reshape(()))
+    except (TypeError, ValueError):
+        raise _Wrong("cost", f"expected a number, got {_describe(cost)}") from None
+    expected = steps.bce_cost(AL, Y)
+    log_A, log_1_minus_A = np.log(AL.astype(np.float64)), np.log1p(-AL.astype(np.float64))
+    try:
+        u.close("cost", cost, np.asarray(expected), float(np.mean(np.abs(log_A) + np.abs(log_1_minus_A))))
+    except _Wrong as wrong:
+        wrong.hint = bce_slip(cost, log_A, log_1_minus_A, Y) or wrong.hint
+        raise
+
+
+def _check_update_parameters(u: _Unit) -> None:
+    from torch_ref import steps
+
+    params = {"W1": u.randn(N, N_PREV), "b1": u.randn(N, 1), "W2": u.randn(1, N), "b2": u.randn(1, 1)}
+    grads = {f"d{k}": u.randn(*v.shape) for k, v in params.items()}
+    updated = u.call(params, grads, LEARNING_RATE)
+    if not isinstance(updated, dict):
+        raise _Wrong("parameters", f"expected a dict, got {_describe(updated)}")
+    expected = steps.sgd_update(params, grads, LEARNING_RATE)
+    for key in params:
+        if key not in updated:
+            raise _Wrong(key, f"the updated parameters have no {key}")
+        step = np.asarray(updated[key], dtype=np.float64) - params[key] if np.shape(updated[key]) == params[key].shape \
+            else updated[key]
+        u.close(f"{key} (its step)", step, expected[key] - params[key].astype(np.float64),
+                LEARNING_RATE * float(np.max(np.abs(grads[f"d{key}"]))) + 4 * float(np.max(np.abs(params[key]))))
+
+
+def _check_propagate(u: _Unit) -> None:
+    from torch_ref import steps
+
+    w, b, X = u.randn(N_PREV, 1) * 0.5, 0.3, u.randn(N_PREV, M)
+    Y = (u.rng.random((1, M)) < 0.5).astype(u.dtype)
+    grads, cost = u.parts(u.call(w, b, X, Y), ("grads", "cost"))
+    if not isinstance(grads, dict):
+        raise _Wrong("grads", f"expected a dict with dw and db, got {_describe(grads)}")
+    expected, expected_cost = steps.propagate(w, b, X, Y)
+    z = np.abs(w.T.astype(np.float64)) @ np.abs(X) + abs(b)
+    u.close("dw", grads.get("dw"), expected["dw"], float(np.max(np.abs(X) @ np.ones((M, 1)))) / M)
+    u.close("db", grads.get("db"), np.asarray(expected["db"]), 1.0)
+    u.close("cost", np.asarray(cost), np.asarray(expected_cost), float(np.max(z)) + 1.0)
+
+
+def _check_optimize(u: _Unit) -> None:
+    """One iteration of optimize: w and b moved by -learning_rate times propagate's gradients (torch's SGD step)."""
+    from torch_ref import steps
+
+    w, b, X = u.randn(N_PREV, 1) * 0.5, 0.3, u.randn(N_PREV, M)
+    Y = (u.rng.random((1, M)) < 0.5).astype(u.dtype)
+    params, _, _ = u.parts(u.call(w, b, X, Y, 1, LEARNING_RATE), ("params", "grads", "costs"))
+    if not isinstance(params, dict):
+        raise _Wrong("params", f'expected a dict {{"w", "b"}}, got {_describe(params)}')
+    grads, _ = steps.propagate(w, b, X, Y)
+    expected = steps.sgd_update({"w": w, "b": np.array(b)}, grads, LEARNING_RATE)
+    try:
+        step_w = np.asarray(params.get("w"), dtype=np.float64) - w
+        step_b = np.asarray(params.get("b"), dtype=np.float64) - b
+    except (TypeError, ValueError):
+        raise _Wrong("params", f'expected w and b, got {_describe(params.get("w"))} and {_describe(params.get("b"))}') from None
+    u.close("w (its step)", step_w, expected["w"] - w, LEARNING_RATE * float(np.max(np.abs(X))) + 4 * float(np.max(np.abs(w))))
+    u.close("b (its step)", step_b, np.asarray(expected["b"] - b), LEARNING_RATE + 4 * abs(b))
+
+
+def _two_layer_inputs(u: _Unit):
+    X = u.randn(N_PREV, M)
+    Y = (u.rng.random((1, M)) < 0.5).astype(u.dtype)
+    params = {"W1": u.randn(N, N_PREV) * 0.5, "b1": u.randn(N, 1) * 0.5, "W2": u.randn(1, N) * 0.5, "b2": u.randn(1, 1) * 0.5}
+    return X, Y, params
+
+
+def _check_forward_propagation(u: _Unit) -> None:
+    from torch_ref import steps
+
+    X, Y, params = _two_layer_inputs(u)
+    A2, cache = u.parts(u.call(X, params), ("A2", "cache"))
+    expected, _ = steps.two_layer(X, Y, params)
+    if not isinstance(cache, dict):
+        raise _Wrong("cache", f'expected a dict {{"Z1", "A1", "Z2", "A2"}}, got {_describe(cache)}')
+    scale1 = _linear_scale(X, params["W1"], params["b1"])
+    scale2 = _linear_scale(np.abs(expected["A1"]), params["W2"], params["b2"]) + scale1 * float(np.max(np.abs(params["W2"])))
+    for key, scale in (("Z1", scale1), ("A1", scale1), ("Z2", scale2), ("A2", scale2)):
+        u.close(f'cache["{key}"]', cache.get(key), expected[key], scale)
+    u.close("A2", A2, expected["A2"], scale2)
+
+
+def _check_backward_propagation(u: _Unit) -> None:
+    from torch_ref import steps
+
+    X, Y, params = _two_layer_inputs(u)
+    cache, expected = steps.two_layer(X, Y, params)
+    grads = u.call(params, cache, X, Y)
+    if not isinstance(grads, dict):
+        raise _Wrong("grads", f"expected a dict of dW1, db1, dW2, db2, got {_describe(grads)}")
+    dZ2 = np.abs(cache["A2"] - Y)
+    dZ1 = np.abs(params["W2"].T) @ dZ2
+    for key, scale in (("dW2", np.max(dZ2 @ np.abs(cache["A1"].T)) / M), ("db2", np.max(np.sum(dZ2, axis=1)) / M),
+                       ("dW1", np.max(dZ1 @ np.abs(X.T)) / M), ("db1", np.max(np.sum(dZ1, axis=1)) / M)):
+        try:
+            u.close(key, grads.get(key), expected[key], float(scale))
+        except _Wrong as wrong:
+            if key.endswith("1") and not wrong.hint:  # layer 2's gradients agree: the slip is in dZ1
+                wrong.hint = ("dW2 and db2 agree: check dZ1 = W2^T dZ2 * (1 - A1^2), tanh's derivative "
+                              "written with A1 = tanh(Z1)")
+            raise
+
+
+def _check_weights(u: _Unit, params, dims: list[int]) -> None:
+    """The course's initialisation: W[l] (n[l], n[l-1]) small and random, b[l] (n[l], 1) zeros."""
+    if not isinstance(params, dict):
+        raise _Wrong("parameters", f"expected a dict, got {_describe(params)}")
+    seen = []
+    for l in range(1, len(dims)):
+        W, b = params.get(f"W{l}"), params.get(f"b{l}")
+        for key, value, shape in ((f"W{l}", W, (dims[l], dims[l - 1])), (f"b{l}", b, (dims[l], 1))):
+            if not isinstance(value, np.ndarray) or value.shape != shape:
+                raise _Wrong(key, f"expected an array of shape {shape}, got {_describe(value)}",
+                             "the shape is transposed" if isinstance(value, np.ndarray) and value.shape == shape[::-1] else "")
+            if not np.issubdtype(value.dtype, np.floating):
+                raise _Wrong(key, f"its dtype is {value.dtype}, expected a floating-point array")
+        if np.any(b != 0):
+            raise _Wrong(f"b{l}", "the course initialises the biases to zeros", "b = np.zeros((n[l], 1))")
+        if W.size > 1 and np.all(W == W.flat[0]):
+            raise _Wrong(f"W{l}", f"every entry is {W.flat[0]:g}",
+                         "equal weights never break the symmetry: every unit of the layer learns the same thing")
+        if not 0 < float(np.std(W)) <= 1:
+            raise _Wrong(f"W{l}", f"its standard deviation is {float(np.std(W)):.3g}",
+                         "the course draws small random weights: randn(...) * 0.01 or / sqrt(n[l-1])")
+        for k, other in seen:
+            n = min(other.size, W.size)  # a generator re-seeded per layer repeats its first draws, whatever the shapes
+            if np.array_equal(other.ravel()[:n], W.ravel()[:n]):
+                raise _Wrong(f"W{l}", f"its first {n} entries repeat W{k}'s",
+                             "each layer must draw its own weights (a generator re-seeded per layer repeats them)")
+        seen.append((l, W))
+
+
+def _check_initialize_parameters(u: _Unit) -> None:
+    _check_weights(u, u.call(N_PREV, N, 1), [N_PREV, N, 1])
+
+
+def _check_initialize_parameters_deep(u: _Unit) -> None:
+    _check_weights(u, u.call(list(DEEP_DIMS)), DEEP_DIMS)
+
+
+def _check_initialize_with_zeros(u: _Unit) -> None:
+    w, b = u.parts(u.call(N_PREV), ("w", "b"))
+    if not (isinstance(w, np.ndarray) and w.shape == (N_PREV, 1) and np.issubdtype(w.dtype, np.floating)):
+        raise _Wrong("w", f"expected a float array of shape {(N_PREV, 1)}, got {_describe(w)}")
+    if np.any(w != 0):
+        raise _Wrong("w", "it should be zeros")
+    if not (isinstance(b, (int, float, np.floating, np.integer)) and b == 0):
+        raise _Wrong("b", f"expected the number 0, got {_describe(b) if not isinstance(b, (int, float)) else b}",
+                     "b is a number (0.0), not an array" if isinstance(b, np.ndarray) else "")
+
+
+def _binds(function, n: int) -> bool:
+    try:
+        inspect.signature(function).bind(*range(n))
+        return True
+    except TypeError:
+        return False
+    except ValueError:
+        return True
+
+
+CHECKS: dict[str, Callable[[_Unit], None]] = {  # the course's order: a function before those that call it
+    "initialize_with_zeros": _check_initialize_with_zeros,
+    "initialize_parameters": _check_initialize_parameters,
+    "initialize_parameters_deep": _check_initialize_parameters_deep,
+    "sigmoid": _check_activation("sigmoid"),
+    "relu": _check_activation("relu"),
+    "linear_forward": _check_linear_forward,
+    "linear_activation_forward": _check_linear_activation_forward,
+    "forward_propagation": _check_forward_propagation,
+    "propagate": _check_propagate,
+    "optimize": _check_optimize,
+    "compute_cost": _check_compute_cost,
+    "sigmoid_backward": _check_activation_backward("sigmoid"),
+    "relu_backward": _check_activation_backward("relu"),
+    "linear_backward": _check_linear_backward,
+    "linear_activation_backward": _check_linear_activation_backward,
+    "backward_propagation": _check_backward_propagation,
+    "update_parameters": _check_update_parameters,
+}
