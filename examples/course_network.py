@@ -102,3 +102,44 @@ def update_parameters(parameters, grads, learning_rate):
         parameters["W" + str(l + 1)] -= learning_rate * grads["dW" + str(l + 1)]
         parameters["b" + str(l + 1)] -= learning_rate * grads["db" + str(l + 1)]
     return parameters
+
+
+def initialize_parameters(n_x, n_h, n_y):
+    rng = np.random.default_rng(1)
+    return {"W1": rng.standard_normal((n_h, n_x)) * 0.01, "b1": np.zeros((n_h, 1)),
+            "W2": rng.standard_normal((n_y, n_h)) * 0.01, "b2": np.zeros((n_y, 1))}
+
+
+def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
+    n_x, n_h, n_y = layers_dims
+    parameters = initialize_parameters(n_x, n_h, n_y)
+    costs = []
+    for i in range(num_iterations):
+        A1, cache1 = linear_activation_forward(X, parameters["W1"], parameters["b1"], "relu")
+        A2, cache2 = linear_activation_forward(A1, parameters["W2"], parameters["b2"], "sigmoid")
+        cost = compute_cost(A2, Y)
+        dA2 = -(np.divide(Y, A2) - np.divide(1 - Y, 1 - A2))
+        dA1, dW2, db2 = linear_activation_backward(dA2, cache2, "sigmoid")
+        dA0, dW1, db1 = linear_activation_backward(dA1, cache1, "relu")
+        grads = {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+        parameters = update_parameters(parameters, grads, learning_rate)
+        if i % 100 == 0 or i == num_iterations - 1:
+            costs.append(cost)
+            if print_cost:
+                print(f"Cost after iteration {i}: {np.squeeze(cost)}")
+    return parameters, costs
+
+
+def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
+    parameters = initialize_parameters_deep(layers_dims)
+    costs = []
+    for i in range(num_iterations):
+        AL, caches = L_model_forward(X, parameters)
+        cost = compute_cost(AL, Y)
+        grads = L_model_backward(AL, Y, caches)
+        parameters = update_parameters(parameters, grads, learning_rate)
+        if i % 100 == 0 or i == num_iterations - 1:
+            costs.append(cost)
+            if print_cost:
+                print(f"Cost after iteration {i}: {np.squeeze(cost)}")
+    return parameters, costs

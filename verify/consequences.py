@@ -3,7 +3,7 @@
 A failed row follows from an earlier failure of a quantity it is computed from (the
 derivation's own dependencies, _inputs), in the same check or an earlier one, or of the same
 quantity in an earlier check; gradient checking's rows also depend on the cost. Free-running
-rows follow from any earlier failure: each run continues from its own steps.
+rows, and the training loop's, follow from any earlier failure: each run continues from its own steps.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def mark_consequences(checks: list[CheckResult], L: int) -> None:
         rows = sorted((r for r in check.rows.values() if not r.ok), key=failed_at)  # stable: computation order
         for row in rows:
             key = (row.quantity, row.layer)
-            if check.name == "free-running":
+            if check.name == "free-running" or check.name.startswith("loop"):
                 origins = [f for f in failed if f[0] < n]
             else:
                 upstream = _upstream(key, L) | (_upstream(("cost", L), L) | {("cost", L)} if check.name == "gradcheck" else set())

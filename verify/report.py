@@ -166,7 +166,7 @@ class Report:
                       f"{f.output or '-'}{': ' + f.detail if f.detail else ''} | {f.hint or '-'} |" for f in self.functions]
             lines.append("")
         for check in self.checks:
-            lines += [f"### {TITLES.get(check.name, check.name)}: {check.status}", ""]
+            lines += [f"### {_title(check.name)}: {check.status}", ""]
             if check.skipped:
                 lines += [f"not run: {check.skipped}", ""]
             if check.error is not None:
@@ -302,8 +302,14 @@ def _status(row: Comparison) -> str:
     return f"FAIL{at}" + (f", follows from {row.follows}" if row.follows else "")
 
 
+def _title(name: str) -> str:
+    if name.startswith("loop "):
+        return f"training loop {name.split()[1]}: the course's loop, whole, against the same run"
+    return TITLES.get(name, name)
+
+
 def _check_lines(check: CheckResult, verbose: bool) -> list[str]:
-    title = TITLES.get(check.name, check.name)
+    title = _title(check.name)
     primary = [r for r in check.rows.values() if not r.ok and not r.follows]
     status = check.status
     if not check.ok and not primary and check.error is None:

@@ -19,6 +19,7 @@ from .config import Config, validate
 from .data import DEFAULT_EXAMPLES, accuracy, load_data
 from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module
+from .loops import check_loop, loop_check_name, loop_functions
 from .report import Report
 from .training import train_and_compare
 from .units import check_functions
@@ -120,10 +121,23 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
     report.drift = training.drift
     if training.lockstep.error is None:  # else the runs stopped at different points: nothing to compare
         report.final = _final(impl, X, Y, training.scratch_params, model_free, config)
+    if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
+        report.checks += [_loop_check(function, config, impl, X, Y, params, training) for function in loop_functions(impl)]
     _conclude(report, impl)
     if log is not None:
         log.finish(report, {"scratch": lambda grid: impl.forward(grid, training.scratch_params)[0],
                             "torch": lambda grid: torch_ref.output(model_free, grid)})
+
+
+def _loop_check(function: str, config: Config, impl: Adapter, X, Y, params: dict, training) -> CheckResult:
+    """A course loop function, whole, against the run training just made of the implementation's own steps."""
+    stopped = ("training was interrupted" if training.interrupted_at is not None
+               else f"{impl.label} raised during training (see lockstep)" if training.lockstep.error is not None
+               else f"{impl.label} diverged during training" if training.nonfinite["scratch"] is not None else "")
+    if stopped:
+        return CheckResult(loop_check_name(function), "training", config.relative_tolerance, skipped=stopped)
+    return check_loop(impl, function, X, Y, params, config.learning_rate, config.iterations, training.scratch_costs,
+                      training.scratch_params, training.torch_costs, config.relative_tolerance)
 
 
 def _failed_before_checks(config: Config, impl: Adapter, X, error: ImplementationError, started: float,

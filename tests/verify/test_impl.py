@@ -89,10 +89,13 @@ def test_a_correct_module_passes_every_check(capsys, impl, argv):
     assert report["verdict"] == "pass"
     assert report["first_divergence"] is None
     assert report["implementation"] == impl.name
-    assert [c["name"] for c in report["checks"]] == CHECK_NAMES
+    loops = {"--arch 3,4,4,1": ["loop L_layer_model"], "--arch 2,5,1": ["loop two_layer_model", "loop L_layer_model"]}
+    expected_loops = loops.get(" ".join(argv[:2]), []) if impl == COURSE else []  # the course file defines both loops
+    assert [c["name"] for c in report["checks"]] == CHECK_NAMES + expected_loops
     for check in report["checks"]:
         assert check["ok"] and check["skipped"] is None and check["error"] is None, check
         assert check["rows"], check["name"]
+    assert report["functions"] and all(f["status"] == "ok" for f in report["functions"])
     assert len(report["costs"]["scratch"]) == len(report["costs"]["torch"]) == 5
     np.testing.assert_allclose(report["costs"]["scratch"], report["costs"]["torch"], rtol=1e-5)
 

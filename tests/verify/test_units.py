@@ -36,7 +36,7 @@ def slipped(tmp_path, source: Path, old: str, new: str) -> Path:
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("source, expected", [
-    (WEEK4, ["initialize_parameters_deep", "sigmoid", "relu", "linear_forward", "linear_activation_forward",
+    (WEEK4, ["initialize_parameters", "initialize_parameters_deep", "sigmoid", "relu", "linear_forward", "linear_activation_forward",
              "compute_cost", "sigmoid_backward", "relu_backward", "linear_backward", "linear_activation_backward",
              "update_parameters"]),
     (WEEK3, ["initialize_parameters", "sigmoid", "forward_propagation", "compute_cost", "backward_propagation",

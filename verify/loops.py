@@ -1,0 +1,151 @@
+"""The course's training loops, whole: optimize (week 2), nn_model (week 3), two_layer_model and
+L_layer_model (week 4).
+
+A loop is run for the run's iterations from the run's shared start (its initialiser, while it
+runs, returns that start; optimize takes it as w and b) at the run's learning rate. It must
+then be exactly the implementation's own functions stepped one iteration at a time from that
+start, which is what lockstep and free-running checked against torch: its recorded costs (the
+course keeps every 100th; nn_model's are read from its compute_cost calls) and its final
+parameters are compared with that run, to rounding. So a slip that lives only in the loop (a
+bias never updated, the cost kept after the update, a hard-coded learning rate, the initial
+parameters returned) is named on the loop, and the loop inherits the rest of the verdict.
+"""
+
+from __future__ import annotations
+
+import inspect
+from contextlib import contextmanager
+from typing import Optional
+
+import numpy as np
+
+from .checks import CheckResult
+from .errors import ImplementationError
+from .impl import Adapter
+
+COST_EVERY = 100  # the course records the cost every 100 iterations
+
+
+def loop_functions(impl: Adapter) -> list[str]:
+    """The course loops this implementation defines and that can run this network."""
+    module = impl.module
+    course = impl.activations == ["relu"] * (impl.L - 1) + ["sigmoid"] and impl.loss == "bce"
+    candidates = {"logreg": ["optimize"], "shallow": ["nn_model"],
+                  "deep": (["two_layer_model"] if impl.L == 2 else []) + ["L_layer_model"] if course else []}
+    return [f for f in candidates.get(impl.API, []) if callable(getattr(module, f, None))]
+
+
+def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start: dict, learning_rate: float,
+               iterations: int, replay_costs: list, replay_params: dict, torch_costs: list, rtol: float) -> CheckResult:
+    """The loop `function` against the implementation's own steps (replay_costs, replay_params: training's run)."""
+    result = CheckResult(loop_check_name(function), "training", rtol)
+    L = impl.L
+    try:
+        with _instrumented(impl, start, learning_rate) as seen:
+            params, costs = _run(impl, function, X, Y, start, learning_rate, iterations)
+    except ImplementationError as error:
+        result.error = error
+        return result
+    if seen["lr_forced"]:
+        result.notes.append(f"{function} takes no learning rate: its update_parameters calls were given --lr "
+                            f"{learning_rate:g} in place of their default")
+    if costs is None:
+        costs, at = seen["costs"], list(range(len(seen["costs"])))
+    else:
+        at = list(range(0, iterations, COST_EVERY))
+        if len(costs) == len(at) + 1 and iterations - 1 not in at:
+            at.append(iterations - 1)
+    if len(costs) != len(at):
+        result.error = ImplementationError(function, ValueError(
+            f"its costs list has {len(costs)} entries; over {iterations} iterations the course keeps one every "
+            f"{COST_EVERY} from iteration 0 ({len(at)})"))
+        return result
+    costs = [impl._number(function, c) for c in costs]
+    reference = [replay_costs[i] for i in at if i < len(replay_costs)]
+    items = [("cost", L, np.array(costs[:len(reference)]), np.array(reference))]
+    items += [(k[0], int(k[1:]), params[k], replay_params[k]) for k in replay_params]
+    scales = {("cost", L): float(np.max(np.abs(reference))) if reference else 0.0,
+              **{(k[0], int(k[1:])): float(np.max(np.abs(v))) for k, v in replay_params.items()}}
+    result.compare(items, X.shape[1], scales)
+    result.notes.insert(0, f"run for {iterations} iterations from the shared start, against {impl.label}'s own steps of the "
+                        "same run (which lockstep and free-running checked against torch)")
+    shown = min(len(at), 5)
+    result.notes.append(f"costs at iterations {_span(at)}: {function} " + ", ".join(f"{c:.6g}" for c in costs[:shown])
+                        + "; torch from the same start " + ", ".join(f"{torch_costs[i]:.6g}" for i in at[:shown] if i < len(torch_costs))
+                        + (", ..." if len(at) > shown else ""))
+    return result
+
+
+def loop_check_name(function: str) -> str:
+    return f"loop {function}"
+
+
+@contextmanager
+def _instrumented(impl: Adapter, start: dict, learning_rate: float):
+    """While the loop runs: its initialiser returns the shared start, compute_cost's values are kept,
+    and an update_parameters called without a learning rate gets the run's."""
+    module, seen = impl.module, {"costs": [], "lr_forced": False}
+    originals = {name: getattr(module, name) for name in ("initialize_parameters", "initialize_parameters_deep",
+                                                          "compute_cost", "update_parameters")
+                 if callable(getattr(module, name, None))}
+
+    def start_params(*args, **kwargs):
+        return {k: v.copy() for k, v in start.items()}
+
+    def compute_cost(*args, **kwargs):
+        cost = originals["compute_cost"](*args, **kwargs)
+        seen["costs"].append(cost)
+        return cost
+
+    def update_parameters(parameters, grads, *args, **kwargs):
+        if not args and "learning_rate" not in kwargs:
+            seen["lr_forced"] = True
+            kwargs["learning_rate"] = learning_rate
+        return originals["update_parameters"](parameters, grads, *args, **kwargs)
+
+    wrappers = {"initialize_parameters": start_params, "initialize_parameters_deep": start_params,
+                "compute_cost": compute_cost, "update_parameters": update_parameters}
+    try:
+        for name in originals:
+            setattr(module, name, wrappers[name])
+        yield seen
+    finally:
+        for name, original in originals.items():
+            setattr(module, name, original)
+
+
+def _run(impl: Adapter, function: str, X, Y, start: dict, learning_rate: float, iterations: int):
+    """(final parameters as {W1, b1, ...}, the costs it returned or None)."""
+    loop = getattr(impl.module, function)
+    if function == "optimize":
+        w, b = start["W1"].T, start["b1"].item()
+        result = impl._call(function, w, b, X, Y, **_keywords(loop, iterations, learning_rate))
+        impl._expect(isinstance(result, tuple) and len(result) == 3 and isinstance(result[0], dict), function,
+                     "expected (params, grads, costs)")
+        params, _, costs = result
+        impl._expect(isinstance(params.get("w"), np.ndarray), function, 'params["w"] should be an array')
+        return {"W1": params["w"].T, "b1": np.full((1, 1), impl._number(function, params.get("b")))}, costs
+    if function == "nn_model":
+        result = impl._call(function, X, Y, start["W1"].shape[0], **_keywords(loop, iterations, None))
+        costs = None
+    else:  # two_layer_model, L_layer_model
+        dims = [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)]
+        result = impl._call(function, X, Y, tuple(dims) if function == "two_layer_model" else dims,
+                            **_keywords(loop, iterations, learning_rate))
+        result, costs = result if isinstance(result, tuple) and len(result) == 2 else (result, None)
+    impl._checked_params(function, result, [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)])
+    if costs is None and function != "nn_model":
+        impl._expect(False, function, "expected (parameters, costs): the course's loop returns the costs it kept")
+    return result, costs
+
+
+def _keywords(loop, iterations: int, learning_rate: Optional[float]) -> dict:
+    names = inspect.signature(loop).parameters
+    keywords = {"num_iterations": iterations, "print_cost": False}
+    if learning_rate is not None and "learning_rate" in names:
+        keywords["learning_rate"] = learning_rate
+    return {k: v for k, v in keywords.items() if k in names}
+
+
+def _span(at: list) -> str:
+    return ", ".join(map(str, at)) if len(at) <= 5 else f"{', '.join(map(str, at[:5]))}, ..., {at[-1]}"
