@@ -1,9 +1,12 @@
 """The README is the user's door: its commands, options and examples must stay true."""
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from verify.cli import build_parser
 
@@ -42,5 +45,32 @@ def test_the_walk_through_shows_what_the_broken_example_prints():
     result = subprocess.run([sys.executable, "-m", "verify", "--arch", "3,4,4,1", "--impl", "examples/broken_network.py",
                              "--no-tensorboard", "-q"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
+    for line in result.stdout.strip().splitlines():
+        assert line in README
+
+
+SLIPPED_COPIES = {  # the README's "the same file with ... (in a copy named ...)" examples
+    "my_planar.py": ("planar_network.py", "(1 - np.power(A1, 2))", "(1 - A1)", ["--arch", "2,4,1", "--lr", "1.2"]),
+    "my_logreg.py": ("logreg_network.py", "dw = (1 / m) * np.dot(X, (A - Y).T)", "dw = np.dot(X, (A - Y).T)", ["--arch", "2,1"]),
+}
+
+
+@pytest.mark.parametrize("argv", [
+    ["--arch", "2,1", "--impl", "examples/logreg_network.py", "--data", "flower"],
+    ["--arch", "2,4,1", "--impl", "examples/planar_network.py", "--data", "flower", "--lr", "1.2"],
+    ["--arch", "3,4,4,1", "--impl", "examples/course_slip.ipynb"],
+    *[["--impl", name] for name in SLIPPED_COPIES],
+], ids=["week2", "week3", "notebook-slip", *SLIPPED_COPIES])
+def test_the_course_examples_print_what_the_readme_shows(tmp_path, argv):
+    cwd = ROOT
+    if argv[1] in SLIPPED_COPIES:
+        source, old, new, extra = SLIPPED_COPIES[argv[1]]
+        text = (ROOT / "examples" / source).read_text()
+        assert old in text
+        (tmp_path / argv[1]).write_text(text.replace(old, new))
+        argv, cwd = [*argv, "--data", "flower", *extra], tmp_path
+    result = subprocess.run([sys.executable, "-m", "verify", *argv, "--no-tensorboard", "-q"], cwd=cwd,
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode in (0, 1), result.stderr
     for line in result.stdout.strip().splitlines():
         assert line in README
