@@ -133,3 +133,22 @@ def test_a_report_shows_itself_as_markdown_in_a_notebook():
     assert report.verdict == "pass" and report.implementation == "your code"
     assert report._repr_markdown_() == report.to_markdown()
     assert report._repr_markdown_().startswith("## Verdict: PASS")
+
+
+@pytest.mark.parametrize("example, arch, api", [
+    ("logreg_network.py", "2,1", "logreg"),
+    ("planar_network.py", "2,4,1", "shallow"),
+    ("course_network.py", "3,4,1", "deep"),
+])
+def test_each_course_api_is_detected_from_a_notebook(tmp_path, capsys, example, arch, api):
+    source = (REPO / "examples" / example).read_text()
+    notebook = write_notebook(tmp_path / "assignment.ipynb", ("code", "import numpy as np\n"),
+                              *(("code", f) for f in functions_of(source)))
+    runs = {}
+    for path in (notebook, REPO / "examples" / example):
+        code, out, _ = run_cli(capsys, "--arch", arch, "--impl", str(path), *FAST, "--json", "-")
+        runs[path.suffix] = json.loads(out)
+        assert code == 0, runs[path.suffix]["first_divergence"]
+    assert runs[".ipynb"]["config"]["api"] == runs[".py"]["config"]["api"] == api
+    assert runs[".ipynb"]["functions"] == runs[".py"]["functions"]
+    assert runs[".ipynb"]["costs"] == runs[".py"]["costs"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import scratch
+import verify
 from verify.cli import main
 from verify.impl import detect, load_module
 from verify.units import check_functions
@@ -104,13 +105,21 @@ WEEK3_SLIPS = [
 ]
 
 
+def first_divergence(path: Path, arch: tuple) -> dict:
+    report = verify.run(verify.Config(arch=arch, impl=str(path), iterations=2, examples=40, gradcheck=False,
+                                      tensorboard=False, progress=False))
+    return report.first_divergence()
+
+
 @pytest.mark.parametrize("function, old, new, output, hint", WEEK3_SLIPS, ids=[s[2][:30] for s in WEEK3_SLIPS])
 def test_each_week3_slip_is_named_on_its_function(tmp_path, function, old, new, output, hint):
-    results = functions_of(slipped(tmp_path, WEEK3, old, new))
+    path = slipped(tmp_path, WEEK3, old, new)
+    results = functions_of(path)
     failed = [name for name, f in results.items() if not f.ok and not f.follows]
     assert failed == [function]
     assert results[function].output == output
     assert hint in results[function].hint + results[function].detail
+    assert first_divergence(path, (2, 4, 1))["function"] == function  # the whole run's verdict names it too
 
 
 WEEK2_SLIPS = [
@@ -126,11 +135,13 @@ WEEK2_SLIPS = [
 
 @pytest.mark.parametrize("function, old, new, output, hint", WEEK2_SLIPS, ids=[s[2][:30] for s in WEEK2_SLIPS])
 def test_each_week2_slip_is_named_on_its_function(tmp_path, function, old, new, output, hint):
-    results = functions_of(slipped(tmp_path, WEEK2, old, new))
+    path = slipped(tmp_path, WEEK2, old, new)
+    results = functions_of(path)
     failed = [name for name, f in results.items() if not f.ok and not f.follows]
     assert failed == [function]
     assert results[function].output == output
     assert hint in results[function].hint + results[function].detail
+    assert first_divergence(path, (2, 1))["function"] == function  # the whole run's verdict names it too
 
 
 def test_the_report_opens_with_the_table_and_its_first_divergence_names_the_function(tmp_path, capsys):
