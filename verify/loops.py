@@ -60,7 +60,7 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
             f"its costs list has {len(costs)} entries; over {iterations} iterations the course keeps one every "
             f"{COST_EVERY} from iteration 0 ({len(at)})"))
         return result
-    costs = [impl._number(function, c) for c in costs]
+    costs = [impl.number(function, c) for c in costs]
     reference = [replay_costs[i] for i in at if i < len(replay_costs)]
     items = [("cost", L, np.array(costs[:len(reference)]), np.array(reference))]
     items += [(k[0], int(k[1:]), params[k], replay_params[k]) for k in replay_params]
@@ -119,23 +119,23 @@ def _run(impl: Adapter, function: str, X, Y, start: dict, learning_rate: float, 
     loop = getattr(impl.module, function)
     if function == "optimize":
         w, b = start["W1"].T, start["b1"].item()
-        result = impl._call(function, w, b, X, Y, **_keywords(loop, iterations, learning_rate))
-        impl._expect(isinstance(result, tuple) and len(result) == 3 and isinstance(result[0], dict), function,
+        result = impl.call(function, w, b, X, Y, **_keywords(loop, iterations, learning_rate))
+        impl.expect(isinstance(result, tuple) and len(result) == 3 and isinstance(result[0], dict), function,
                      "expected (params, grads, costs)")
         params, _, costs = result
-        impl._expect(isinstance(params.get("w"), np.ndarray), function, 'params["w"] should be an array')
-        return {"W1": params["w"].T, "b1": np.full((1, 1), impl._number(function, params.get("b")))}, costs
+        impl.expect(isinstance(params.get("w"), np.ndarray), function, 'params["w"] should be an array')
+        return {"W1": params["w"].T, "b1": np.full((1, 1), impl.number(function, params.get("b")))}, costs
     if function == "nn_model":
-        result = impl._call(function, X, Y, start["W1"].shape[0], **_keywords(loop, iterations, None))
+        result = impl.call(function, X, Y, start["W1"].shape[0], **_keywords(loop, iterations, None))
         costs = None
     else:  # two_layer_model, L_layer_model
         dims = [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)]
-        result = impl._call(function, X, Y, tuple(dims) if function == "two_layer_model" else dims,
+        result = impl.call(function, X, Y, tuple(dims) if function == "two_layer_model" else dims,
                             **_keywords(loop, iterations, learning_rate))
         result, costs = result if isinstance(result, tuple) and len(result) == 2 else (result, None)
-    impl._checked_params(function, result, [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)])
+    impl.checked_params(function, result, [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)])
     if costs is None and function != "nn_model":
-        impl._expect(False, function, "expected (parameters, costs): the course's loop returns the costs it kept")
+        impl.expect(False, function, "expected (parameters, costs): the course's loop returns the costs it kept")
     return result, costs
 
 

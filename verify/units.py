@@ -12,7 +12,6 @@ symmetry breaking are checked against the course's rules.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from .errors import ImplementationError
 from .hints import bce_slip, diagnose
+from .impl.base import _binds, _describe
 
 N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
 DEEP_DIMS = [5, 4, 4, 3, 1]  # initialize_parameters_deep's layers: each must get weights of its own
@@ -79,7 +79,7 @@ class _Unit:
         return self.rng.standard_normal(shape).astype(self.dtype)
 
     def call(self, *args, function: Optional[str] = None):
-        return self.impl._call(function or self.function, *args)
+        return self.impl.call(function or self.function, *args)
 
     def parts(self, result, names: tuple[str, ...]) -> tuple:
         if len(names) == 1:
@@ -146,14 +146,6 @@ def _hint_for_raise(function: str, error: ImplementationError) -> str:
             return f"a shape error: check the order the cache is unpacked in ({CACHE_ORDER}) and each transpose"
         return "a shape error: check each product's order and transposes, Z = W A_prev + b with W (n[l], n[l-1])"
     return ""
-
-
-def _describe(value) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of length {len(value)}"
-    return "nothing (None)" if value is None else f"a {type(value).__name__}"
 
 
 def _layer(u: _Unit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -438,16 +430,6 @@ def _check_initialize_with_zeros(u: _Unit) -> None:
     if not (isinstance(b, (int, float, np.floating, np.integer)) and b == 0):
         raise _Wrong("b", f"expected the number 0, got {_describe(b) if not isinstance(b, (int, float)) else b}",
                      "b is a number (0.0), not an array" if isinstance(b, np.ndarray) else "")
-
-
-def _binds(function, n: int) -> bool:
-    try:
-        inspect.signature(function).bind(*range(n))
-        return True
-    except TypeError:
-        return False
-    except ValueError:
-        return True
 
 
 CHECKS: dict[str, Callable[[_Unit], None]] = {  # the course's order: a function before those that call it

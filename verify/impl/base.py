@@ -78,7 +78,7 @@ class Adapter:
                 self._private[id(array)] = (array, copy)
                 self._private[id(copy)] = (copy, copy)  # back in its caches (A0 = X): already the implementation's
 
-    def _call(self, function: str, *args, **kwargs):
+    def call(self, function: str, *args, **kwargs):
         handed = _copy(args, self._private)
         try:
             # A diverging run overflows; the verifier reports where each side went non-finite,
@@ -97,17 +97,17 @@ class Adapter:
                                         "copies, so the checks are not affected")
         return result
 
-    def _expect(self, ok: bool, function: str, message: str) -> None:
+    def expect(self, ok: bool, function: str, message: str) -> None:
         if not ok:
             raise ImplementationError(function, ValueError(message))
 
     def update(self, parameters: dict, grads: dict, learning_rate: float) -> dict:
-        updated = self._call("update_parameters", parameters, grads, learning_rate)
-        self._expect(isinstance(updated, dict), "update_parameters", f"expected a dict, got {_describe(updated)}")
+        updated = self.call("update_parameters", parameters, grads, learning_rate)
+        self.expect(isinstance(updated, dict), "update_parameters", f"expected a dict, got {_describe(updated)}")
         updated = dict(updated)
         for key, value in parameters.items():
             new = updated.get(key)
-            self._expect(isinstance(new, np.ndarray) and new.shape == value.shape, "update_parameters",
+            self.expect(isinstance(new, np.ndarray) and new.shape == value.shape, "update_parameters",
                          f"{key} should be an array of shape {value.shape}, got {_describe(new)}")
         return self._in_run_dtype("update_parameters", updated, parameters)
 
@@ -122,26 +122,26 @@ class Adapter:
                 updated[key] = new.astype(value.dtype)
         return updated
 
-    def _checked_params(self, function: str, params, layer_dims: Sequence[int]) -> dict:
+    def checked_params(self, function: str, params, layer_dims: Sequence[int]) -> dict:
         """An initialiser's parameters, with every W[l] (n[l], n[l-1]) and b[l] (n[l], 1) checked."""
-        self._expect(isinstance(params, dict), function, f"expected a dict, got {_describe(params)}")
+        self.expect(isinstance(params, dict), function, f"expected a dict, got {_describe(params)}")
         for l in range(1, len(layer_dims)):
             for key, shape in ((f"W{l}", (layer_dims[l], layer_dims[l - 1])), (f"b{l}", (layer_dims[l], 1))):
                 value = params.get(key)
-                self._expect(isinstance(value, np.ndarray) and value.shape == shape, function,
+                self.expect(isinstance(value, np.ndarray) and value.shape == shape, function,
                              f"{key} should be an array of shape {shape}, got {_describe(value)}")
         return params
 
     def _checked_grads(self, function: str, grads, expected: dict) -> dict:
         """Gradients with the keys and shapes in `expected` ({key: shape})."""
-        self._expect(isinstance(grads, dict), function, f"expected a dict of gradients, got {_describe(grads)}")
+        self.expect(isinstance(grads, dict), function, f"expected a dict of gradients, got {_describe(grads)}")
         for key, shape in expected.items():
             value = grads.get(key)
-            self._expect(isinstance(value, np.ndarray) and value.shape == shape, function,
+            self.expect(isinstance(value, np.ndarray) and value.shape == shape, function,
                          f"{key} should be an array of shape {shape}, got {_describe(value)}")
         return grads
 
-    def _number(self, function: str, value) -> float:
+    def number(self, function: str, value) -> float:
         try:
             return float(np.asarray(value).reshape(()))
         except (TypeError, ValueError):

@@ -51,28 +51,28 @@ class DeepAPI(Adapter):
         """--init impl: the implementation's own initialize_parameters_deep(layer_dims), shapes checked."""
         if not callable(getattr(self.module, "initialize_parameters_deep", None)):
             raise UsageError(f"--init impl: {self.label} has no function {INITIALIZER}")
-        params = self._call("initialize_parameters_deep", list(layer_dims))
-        return self._checked_params("initialize_parameters_deep", params, layer_dims)
+        params = self.call("initialize_parameters_deep", list(layer_dims))
+        return self.checked_params("initialize_parameters_deep", params, layer_dims)
 
     def forward(self, X: np.ndarray, parameters: dict):
         """(AL, caches) from L_model_forward, with the caches' course structure checked."""
         self._hand_once(X)
         args = (X, parameters, self.activations) if self.forward_takes_activations else (X, parameters)
-        result = self._call("L_model_forward", *args)
-        self._expect(isinstance(result, tuple) and len(result) == 2, "L_model_forward",
+        result = self.call("L_model_forward", *args)
+        self.expect(isinstance(result, tuple) and len(result) == 2, "L_model_forward",
                      f"expected (AL, caches), got {_describe(result)}")
         AL, caches = result
         m = X.shape[1]
         n_L = parameters[f"W{self.L}"].shape[0]
-        self._expect(isinstance(AL, np.ndarray) and AL.shape == (n_L, m), "L_model_forward",
+        self.expect(isinstance(AL, np.ndarray) and AL.shape == (n_L, m), "L_model_forward",
                      f"AL should be an array of shape {(n_L, m)}, got {_describe(AL)}")
-        self._expect(isinstance(caches, (list, tuple)) and len(caches) == self.L, "L_model_forward",
+        self.expect(isinstance(caches, (list, tuple)) and len(caches) == self.L, "L_model_forward",
                      f"expected {self.L} caches, one per layer, got {_describe(caches)}")
         for l, cache in enumerate(caches, start=1):
             shape = (parameters[f"W{l}"].shape[0], m)
             ok = (isinstance(cache, tuple) and len(cache) == 2 and isinstance(cache[0], tuple) and len(cache[0]) == 3
                   and isinstance(cache[1], np.ndarray) and cache[1].shape == shape and isinstance(cache[0][0], np.ndarray))
-            self._expect(ok, "L_model_forward", f"cache {l} should be ((A_prev, W, b), Z) with Z of shape {shape}")
+            self.expect(ok, "L_model_forward", f"cache {l} should be ((A_prev, W, b), Z) with Z of shape {shape}")
         return AL, caches
 
     def layers(self, AL: np.ndarray, caches) -> dict:
@@ -88,7 +88,7 @@ class DeepAPI(Adapter):
         self._hand_once(Y)
         args = (AL, Y, self.loss) if self.cost_takes_loss else (AL, Y)
         kwargs = {"ZL": caches[-1][1]} if self.cost_takes_ZL else {}
-        return self._number("compute_cost", self._call("compute_cost", *args, **kwargs))
+        return self.number("compute_cost", self.call("compute_cost", *args, **kwargs))
 
     def backward(self, AL: np.ndarray, Y: np.ndarray, caches, parameters: dict, need_dA0: bool = True) -> dict:
         """dW{l}, db{l} (l = 1..L), dA{l} (l = 0..L-1) and dZ{l} where given, shapes checked.
@@ -98,7 +98,7 @@ class DeepAPI(Adapter):
         self._hand_once(Y)
         args = (AL, Y, caches, self.activations, self.loss) if self.backward_takes_activations else (AL, Y, caches)
         skip = not need_dA0 and self.backward_can_skip_dA0
-        grads = self._call("L_model_backward", *args, **({"input_gradient": False} if skip else {}))
+        grads = self.call("L_model_backward", *args, **({"input_gradient": False} if skip else {}))
         m, expected = Y.shape[1], {}
         for l in range(1, self.L + 1):
             expected[f"dW{l}"], expected[f"db{l}"] = parameters[f"W{l}"].shape, parameters[f"b{l}"].shape

@@ -61,8 +61,8 @@ class LogRegAPI(Adapter):
         """--init impl: the implementation's own initialize_with_zeros(n_x), as W1 = w^T and b1 = [[b]]."""
         if not callable(getattr(self.module, "initialize_with_zeros", None)):
             raise UsageError(f"--init impl: {self.label} has no function {INITIALIZER}")
-        result = self._call("initialize_with_zeros", layer_dims[0])
-        self._expect(isinstance(result, tuple) and len(result) == 2, "initialize_with_zeros",
+        result = self.call("initialize_with_zeros", layer_dims[0])
+        self.expect(isinstance(result, tuple) and len(result) == 2, "initialize_with_zeros",
                      f"expected (w, b), got {_describe(result)}")
         return self._as_params("initialize_with_zeros", *result, n_x=layer_dims[0])
 
@@ -70,8 +70,8 @@ class LogRegAPI(Adapter):
         """(A, Caches): A = sigmoid(w^T X + b) with the implementation's sigmoid."""
         self._hand_once(X)
         w, b = parameters["W1"].T, parameters["b1"].item()  # the course's shapes: a column and a number
-        A = self._call("sigmoid", np.dot(w.T, X) + b)
-        self._expect(isinstance(A, np.ndarray) and A.shape == (1, X.shape[1]), "sigmoid",
+        A = self.call("sigmoid", np.dot(w.T, X) + b)
+        self.expect(isinstance(A, np.ndarray) and A.shape == (1, X.shape[1]), "sigmoid",
                      f"sigmoid(z) of an array of shape {(1, X.shape[1])} should have that shape, got {_describe(A)}")
         return A, Caches(w, b, X, {})
 
@@ -81,35 +81,35 @@ class LogRegAPI(Adapter):
     def _propagate(self, Y: np.ndarray, caches: Caches) -> tuple:
         if id(Y) not in caches.propagated:
             self._hand_once(Y)
-            result = self._call("propagate", caches.w, caches.b, caches.X, Y)
-            self._expect(isinstance(result, tuple) and len(result) == 2, "propagate",
+            result = self.call("propagate", caches.w, caches.b, caches.X, Y)
+            self.expect(isinstance(result, tuple) and len(result) == 2, "propagate",
                          f"expected (grads, cost), got {_describe(result)}")
             caches.propagated.clear()
             caches.propagated[id(Y)] = result
         return caches.propagated[id(Y)]
 
     def cost(self, AL: np.ndarray, Y: np.ndarray, caches: Caches) -> float:
-        return self._number("propagate", self._propagate(Y, caches)[1])
+        return self.number("propagate", self._propagate(Y, caches)[1])
 
     def backward(self, AL: np.ndarray, Y: np.ndarray, caches: Caches, parameters: dict, need_dA0: bool = True) -> dict:
         """dW1 = dw^T and db1 = [[db]] from propagate's grads {"dw", "db"}."""
         grads = self._propagate(Y, caches)[0]
-        self._expect(isinstance(grads, dict), "propagate", f"expected a dict of gradients, got {_describe(grads)}")
+        self.expect(isinstance(grads, dict), "propagate", f"expected a dict of gradients, got {_describe(grads)}")
         self._data = (caches.X, Y)  # optimize, the update, takes them too
         n_x = caches.w.shape[0]
         dw = grads.get("dw")
-        self._expect(isinstance(dw, np.ndarray) and dw.shape == (n_x, 1), "propagate",
+        self.expect(isinstance(dw, np.ndarray) and dw.shape == (n_x, 1), "propagate",
                      f'grads["dw"] should be an array of shape {(n_x, 1)} like w, got {_describe(dw)}'
                      + (" (transposed)" if isinstance(dw, np.ndarray) and dw.shape == (1, n_x) else ""))
-        db = self._number("propagate", grads.get("db"))
+        db = self.number("propagate", grads.get("db"))
         return {"dW1": dw.T, "db1": np.full((1, 1), db, dtype=parameters["b1"].dtype)}
 
     def update(self, parameters: dict, grads: dict, learning_rate: float) -> dict:
         """One iteration of optimize(w, b, X, Y, 1, learning_rate): the learner's own update step."""
         X, Y = self._data
         w, b = parameters["W1"].T, parameters["b1"].item()
-        result = self._call("optimize", w, b, X, Y, 1, learning_rate)
-        self._expect(isinstance(result, tuple) and len(result) == 3 and isinstance(result[0], dict), "optimize",
+        result = self.call("optimize", w, b, X, Y, 1, learning_rate)
+        self.expect(isinstance(result, tuple) and len(result) == 3 and isinstance(result[0], dict), "optimize",
                      f"expected (params, grads, costs) with params a dict, got {_describe(result)}")
         params = result[0]
         updated = self._as_params("optimize", params.get("w"), params.get("b"), n_x=w.shape[0])
@@ -117,7 +117,7 @@ class LogRegAPI(Adapter):
 
     def _as_params(self, function: str, w, b, n_x: int) -> dict:
         """The course's (w, b) as {"W1": w^T, "b1": [[b]]}, shapes checked."""
-        self._expect(isinstance(w, np.ndarray) and w.shape == (n_x, 1), function,
+        self.expect(isinstance(w, np.ndarray) and w.shape == (n_x, 1), function,
                      f"w should be an array of shape {(n_x, 1)}, got {_describe(w)}")
-        b = self._number(function, b)
+        b = self.number(function, b)
         return {"W1": w.T.copy(), "b1": np.full((1, 1), b, dtype=w.dtype)}

@@ -60,25 +60,25 @@ class ShallowAPI(Adapter):
         """--init impl: the implementation's own initialize_parameters(n_x, n_h, n_y), shapes checked."""
         if not callable(getattr(self.module, "initialize_parameters", None)):
             raise UsageError(f"--init impl: {self.label} has no function {INITIALIZER}")
-        params = self._call("initialize_parameters", *layer_dims)
-        return self._checked_params("initialize_parameters", params, layer_dims)
+        params = self.call("initialize_parameters", *layer_dims)
+        return self.checked_params("initialize_parameters", params, layer_dims)
 
     def forward(self, X: np.ndarray, parameters: dict):
         """(A2, Caches) from forward_propagation, with the cache's keys and shapes checked."""
         self._hand_once(X)
-        result = self._call("forward_propagation", X, parameters)
-        self._expect(isinstance(result, tuple) and len(result) == 2, "forward_propagation",
+        result = self.call("forward_propagation", X, parameters)
+        self.expect(isinstance(result, tuple) and len(result) == 2, "forward_propagation",
                      f"expected (A2, cache), got {_describe(result)}")
         A2, cache = result
         m = X.shape[1]
         shapes = {"Z1": (parameters["W1"].shape[0], m), "A1": (parameters["W1"].shape[0], m),
                   "Z2": (parameters["W2"].shape[0], m), "A2": (parameters["W2"].shape[0], m)}
-        self._expect(isinstance(A2, np.ndarray) and A2.shape == shapes["A2"], "forward_propagation",
+        self.expect(isinstance(A2, np.ndarray) and A2.shape == shapes["A2"], "forward_propagation",
                      f"A2 should be an array of shape {shapes['A2']}, got {_describe(A2)}")
-        self._expect(isinstance(cache, dict), "forward_propagation", f"the cache should be a dict, got {_describe(cache)}")
+        self.expect(isinstance(cache, dict), "forward_propagation", f"the cache should be a dict, got {_describe(cache)}")
         for key, shape in shapes.items():
             value = cache.get(key)
-            self._expect(isinstance(value, np.ndarray) and value.shape == shape, "forward_propagation",
+            self.expect(isinstance(value, np.ndarray) and value.shape == shape, "forward_propagation",
                          f'cache["{key}"] should be an array of shape {shape}, got {_describe(value)}')
         return A2, Caches(cache, X, parameters)
 
@@ -88,11 +88,11 @@ class ShallowAPI(Adapter):
     def cost(self, AL: np.ndarray, Y: np.ndarray, caches: Caches) -> float:
         self._hand_once(Y)
         args = (AL, Y, caches.parameters) if self.cost_takes_parameters else (AL, Y)
-        return self._number("compute_cost", self._call("compute_cost", *args))
+        return self.number("compute_cost", self.call("compute_cost", *args))
 
     def backward(self, AL: np.ndarray, Y: np.ndarray, caches: Caches, parameters: dict, need_dA0: bool = True) -> dict:
         """dW1, db1, dW2, db2 from backward_propagation(parameters, cache, X, Y), shapes checked."""
         self._hand_once(Y)
-        grads = self._call("backward_propagation", parameters, caches.cache, caches.X, Y)
+        grads = self.call("backward_propagation", parameters, caches.cache, caches.X, Y)
         expected = {f"d{k}": v.shape for k, v in parameters.items()}
         return self._checked_grads("backward_propagation", grads, expected)
