@@ -122,7 +122,14 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
     if training.lockstep.error is None:  # else the runs stopped at different points: nothing to compare
         report.final = _final(impl, X, Y, training.scratch_params, model_free, config)
     if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
-        report.checks += [_loop_check(function, config, impl, X, Y, params, training) for function in loop_functions(impl)]
+        for function in loop_functions(impl):
+            try:
+                report.checks.append(_loop_check(function, config, impl, X, Y, params, training))
+            except KeyboardInterrupt:  # Ctrl-C while a loop runs: report what was checked so far
+                report.checks.append(CheckResult(loop_check_name(function), "training", config.relative_tolerance,
+                                                 skipped="interrupted (Ctrl-C)"))
+                report.interrupted_at = training.completed
+                break
     _conclude(report, impl)
     if log is not None:
         log.finish(report, {"scratch": lambda grid: impl.forward(grid, training.scratch_params)[0],

@@ -102,3 +102,11 @@ def test_a_loop_is_not_run_after_training_raised(capsys, tmp_path):
     code, report = verify(capsys, path, ARCH[WEEK3])
     assert code == 1
     assert loops(report)["loop nn_model"]["skipped"] == "planar_network.py raised during training (see lockstep)"
+
+
+def test_a_loop_without_num_iterations_is_not_run_and_says_why(capsys, tmp_path):
+    path = slipped(tmp_path, WEEK2, "def optimize(w, b, X, Y, num_iterations=100,", "def optimize(w, b, X, Y, steps=100,")
+    path.write_text(path.read_text().replace("range(num_iterations)", "range(steps)"))
+    code, report = verify(capsys, path, ARCH[WEEK2])
+    assert code == 0
+    assert loops(report)["loop optimize"]["skipped"] == "optimize takes no num_iterations, so it cannot be run for this run's iterations"

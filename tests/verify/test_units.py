@@ -162,3 +162,12 @@ def test_the_json_lists_each_function(tmp_path, capsys):
     assert code == 0
     assert [(f["function"], f["status"]) for f in report["functions"]] == [
         ("initialize_with_zeros", "ok"), ("sigmoid", "ok"), ("propagate", "ok"), ("optimize", "ok")]
+
+
+@pytest.mark.parametrize("third, check", [("loss", 'loss == "bce"'), ("parameters", "isinstance(parameters, dict)")])
+def test_compute_cost_with_a_third_argument_gets_what_it_names(tmp_path, third, check):
+    text = WEEK4.read_text(encoding="utf-8").replace("def compute_cost(AL, Y):", "def compute_cost(AL, Y, %s):" % third)
+    text = text.replace("    m = Y.shape[1]\n    cost = -(1 / m)", "    assert %s\n    m = Y.shape[1]\n    cost = -(1 / m)" % check)
+    path = tmp_path / "learner.py"
+    path.write_text(text, encoding="utf-8")
+    assert functions_of(path)["compute_cost"].ok
