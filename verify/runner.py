@@ -217,13 +217,13 @@ def _check_memory(config: Config) -> None:
     weights = sum((a + 1) * b for a, b in zip(config.arch[:-1], config.arch[1:]))
     # parameters, gradients and updates on three models; activations and their gradients on both sides
     need = itemsize * (12 * weights + 10 * m * sum(config.arch))
-    have = _physical_memory()
+    have = physical_memory()
     if have and need > have:
         raise UsageError(f"--arch {','.join(map(str, config.arch))} with {m} examples would need about "
                          f"{_gib(need)} of memory; this machine has {_gib(have)}")
 
 
-def _physical_memory() -> Optional[int]:
+def physical_memory() -> Optional[int]:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
