@@ -17,7 +17,6 @@ from .model import (
     linear_activation_forward,
     linear_backward,
     linear_forward,
-    linear_weight_gradients,
     update_parameters,
 )
 from .train import L_layer_model, accuracy, predict
@@ -30,7 +29,6 @@ __all__ = [
     "LOSS_FOR_OUTPUT", "LOSSES", "Loss", "compute_cost", "get_loss",
     "L_model_backward", "L_model_forward", "activation_backward", "default_activations",
     "linear_activation_backward", "linear_activation_forward", "linear_backward", "linear_forward",
-    "linear_weight_gradients",
     "update_parameters",
     "L_layer_model", "accuracy", "predict",
 ]

@@ -14,9 +14,6 @@ import numpy as np
 from .activations import get_activation
 from .losses import get_loss
 
-Cache = tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-
-
 def default_activations(L: int) -> list[str]:
     """The course's network: relu in the L-1 hidden layers, sigmoid at the output."""
     return ["relu"] * (L - 1) + ["sigmoid"]
@@ -71,22 +68,15 @@ def L_model_forward(X: np.ndarray, parameters: dict, activations: Optional[Seque
 
 
 def linear_backward(dZ: np.ndarray, cache):
-    """dA_prev = W^T dZ (n[l-1], m), and dW, db from linear_weight_gradients."""
-    A_prev, W, b = cache
-    dW, db = linear_weight_gradients(dZ, cache)
-    dA_prev = W.T @ dZ  # (n[l-1], m)
-    assert dA_prev.shape == A_prev.shape
-    return dA_prev, dW, db
-
-
-def linear_weight_gradients(dZ: np.ndarray, cache):
-    """dW = (1/m) dZ A_prev^T (n[l], n[l-1]), db = (1/m) sum over the columns of dZ (n[l], 1)."""
+    """dW = (1/m) dZ A_prev^T (n[l], n[l-1]), db = (1/m) sum of dZ over the examples (n[l], 1),
+    dA_prev = W^T dZ (n[l-1], m); returns (dA_prev, dW, db)."""
     A_prev, W, b = cache
     m = A_prev.shape[1]
     dW = (1 / m) * (dZ @ A_prev.T)  # (n[l], n[l-1])
     db = (1 / m) * np.sum(dZ, axis=1, keepdims=True)  # (n[l], 1)
-    assert dW.shape == W.shape and db.shape == b.shape
-    return dW, db
+    dA_prev = W.T @ dZ  # (n[l-1], m)
+    assert dW.shape == W.shape and db.shape == b.shape and dA_prev.shape == A_prev.shape
+    return dA_prev, dW, db
 
 
 def activation_backward(dA: np.ndarray, Z: np.ndarray, activation: str) -> np.ndarray:
@@ -109,13 +99,10 @@ def L_model_backward(
     caches: list,
     activations: Optional[Sequence[str]] = None,
     loss: str = "bce",
-    input_gradient: bool = True,
 ) -> dict:
     """Backward from dZ[L] = A[L] - Y (the loss with its natural output) down to layer 1.
 
-    Returns dW{l}, db{l} and dZ{l} for l = 1..L, and dA{l} for l = 0..L-1. With
-    input_gradient=False, dA0 = W[1]^T dZ[1] (the gradient with respect to X, which gradient
-    descent does not use; for a wide input it is a third of the work) is left out.
+    Returns dW{l}, db{l} and dZ{l} for l = 1..L, and dA{l} for l = 0..L-1.
     """
     L = len(caches)
     activations = _resolve_activations(activations, L)
@@ -131,10 +118,7 @@ def L_model_backward(
         if l < L:
             dZ = activation_backward(grads[f"dA{l}"], Z, activations[l - 1])
         grads[f"dZ{l}"] = dZ
-        if l > 1 or input_gradient:
-            grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, linear_cache)
-        else:
-            grads[f"dW{l}"], grads[f"db{l}"] = linear_weight_gradients(dZ, linear_cache)
+        grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, linear_cache)
     return grads
 
 

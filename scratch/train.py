@@ -29,7 +29,7 @@ def L_layer_model(
     for i in range(num_iterations):
         AL, caches = L_model_forward(X, parameters, activations)
         cost = compute_cost(AL, Y, loss, ZL=caches[-1][1])
-        grads = L_model_backward(AL, Y, caches, activations, loss, input_gradient=False)
+        grads = L_model_backward(AL, Y, caches, activations, loss)
         parameters = update_parameters(parameters, grads, learning_rate)
         costs.append(cost)
         if print_cost and (i % 100 == 0 or i == num_iterations - 1):

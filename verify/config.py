@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, replace
-from typing import Optional
+from typing import Callable, Optional, Sequence
+
+import scratch
 
 from .errors import UsageError
 
@@ -28,7 +30,7 @@ class Config:
     """Everything one verifier run needs; `verify.run(Config(arch=(3, 4, 4, 1)))` is the main job."""
 
     arch: tuple[int, ...]
-    activations: Optional[tuple[str, ...]] = None  # None: relu hidden layers, sigmoid output
+    activations: Optional[tuple[str, ...]] = None  # None: the course API's network (scratch.default_activations)
     loss: Optional[str] = None  # None: the output activation's natural loss
     init: str = "he"
     seed: int = 0
@@ -57,12 +59,12 @@ class Config:
         return DEFAULT_RTOL[self.dtype] if self.rtol is None else self.rtol
 
 
-def validate(config: Config, activation_names, loss_for_output: dict, default_activations=None) -> Config:
-    """Check every field a user can get wrong; returns the config with defaults resolved.
+def validate(config: Config, default_activations: Callable[[int], Sequence[str]] = scratch.default_activations) -> Config:
+    """Check every field a user can get wrong against scratch's registries; returns the config with defaults resolved.
 
-    default_activations(L): the activations when none are given (the course API's own network);
-    None: relu hidden layers and a sigmoid output.
+    default_activations(L): the activations when none are given (the course API's own network).
     """
+    registry, loss_for_output = scratch.ACTIVATIONS, scratch.LOSS_FOR_OUTPUT
     arch = tuple(config.arch)
     if len(arch) < 2:
         raise UsageError(f"--arch needs at least two sizes (inputs and outputs), got {','.join(map(str, arch)) or 'nothing'}")
@@ -74,14 +76,15 @@ def validate(config: Config, activation_names, loss_for_output: dict, default_ac
     if config.activations is not None:
         activations = tuple(config.activations)
     else:
-        activations = tuple(default_activations(L)) if default_activations else ("relu",) * (L - 1) + ("sigmoid",)
+        activations = tuple(default_activations(L))
     if len(activations) != L:
         raise UsageError(f"--activations needs {L} names (one per layer of --arch {','.join(map(str, arch))}), got {len(activations)}")
     for a in activations:
-        if a not in activation_names:
-            raise UsageError(f"unknown activation {a!r}; choose from {', '.join(activation_names)}")
-    if "softmax" in activations[:-1]:
-        raise UsageError("softmax can only be the output activation, not a hidden one")
+        if a not in registry:
+            raise UsageError(f"unknown activation {a!r}; choose from {', '.join(registry)}")
+    for a in activations[:-1]:
+        if registry[a].output_only:
+            raise UsageError(f"{a} can only be the output activation, not a hidden one")
     output = activations[-1]
     if output not in loss_for_output:
         fits = ", ".join(f"{o} (--loss {l})" for o, l in loss_for_output.items())

@@ -29,7 +29,7 @@ COST_EVERY = 100  # the course records the cost every 100 iterations
 def loop_functions(impl: Adapter) -> list[str]:
     """The course loops this implementation defines and that can run this network."""
     module = impl.module
-    course = impl.activations == ["relu"] * (impl.L - 1) + ["sigmoid"] and impl.loss == "bce"
+    course = tuple(impl.activations) == Adapter.default_activations(impl.L) and impl.loss == "bce"
     candidates = {"logreg": ["optimize"], "shallow": ["nn_model"],
                   "deep": (["two_layer_model"] if impl.L == 2 else []) + ["L_layer_model"] if course else []}
     return [f for f in candidates.get(impl.API, []) if callable(getattr(module, f, None))]

@@ -31,14 +31,13 @@ BIAS_SCALE = 0.1  # the shared start's biases: small and non-zero, because zero 
 def run(config: Config, implementation=None) -> Report:
     """Verify `implementation` (a module with the course API; else config.impl, else scratch) against torch_ref."""
     started = time.perf_counter()
-    validate(config, tuple(scratch.ACTIVATIONS), scratch.LOSS_FOR_OUTPUT)  # the flags, before importing anything
+    validate(config)  # the flags, before importing anything
     if implementation is None and config.impl is not None:
         implementation = load_module(config.impl)
     label = "scratch" if implementation is None else os.path.basename(config.impl or implementation.__name__)
     label = "your code" if label == "__main__" else label  # a notebook's (or a script's) own namespace
     api = detect(implementation or scratch, label, config.api)
-    config = validate(replace(config, api=api.API), tuple(scratch.ACTIVATIONS), scratch.LOSS_FOR_OUTPUT,
-                      api.default_activations)
+    config = validate(replace(config, api=api.API), api.default_activations)
     api.check_network(config.arch, config.activations, config.loss)
     _check_memory(config)
     device = _prepare_device(config)

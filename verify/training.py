@@ -104,7 +104,7 @@ def _train_loop(run: TrainingRun, impl, X, Y, params, model_lockstep, lockstep_t
             try:
                 AL, caches = impl.forward(X, P)
                 cost_s = impl.cost(AL, Y, caches)
-                grads_s = impl.backward(AL, Y, caches, P, need_dA0=False)
+                grads_s = impl.backward(AL, Y, caches, P)
                 P_next = impl.update(P, grads_s, learning_rate)
             except ImplementationError as error:
                 run.lockstep.error, run.lockstep.error_iteration = error, i

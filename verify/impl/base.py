@@ -21,6 +21,8 @@ from typing import Sequence
 
 import numpy as np
 
+import scratch
+
 from ..errors import ImplementationError, UsageError
 from .loading import NOTES
 
@@ -39,7 +41,7 @@ class Adapter:
 
     @staticmethod
     def default_activations(L: int) -> tuple[str, ...]:
-        return ("relu",) * (L - 1) + ("sigmoid",)
+        return tuple(scratch.default_activations(L))
 
     @classmethod
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:

@@ -28,7 +28,7 @@ class DeepAPI(Adapter):
 
     def _check_contract(self) -> None:
         """Which calling convention each function takes; UsageError when one cannot do what was asked."""
-        course = self.activations == ["relu"] * (self.L - 1) + ["sigmoid"]
+        course = tuple(self.activations) == self.default_activations(self.L)
         self.forward_takes_activations = _binds(self.module.L_model_forward, 3)
         if not self.forward_takes_activations:
             _require(_binds(self.module.L_model_forward, 2), "L_model_forward", self.REQUIRED["L_model_forward"])
@@ -45,7 +45,6 @@ class DeepAPI(Adapter):
             _require(self.loss == "bce", "compute_cost", f"compute_cost(AL, Y) computes the cross-entropy of a sigmoid output; "
                      f"--loss {self.loss} needs compute_cost(AL, Y, loss)")
         self.cost_takes_ZL = _accepts(self.module.compute_cost, "ZL")  # scratch's does: exact at saturation
-        self.backward_can_skip_dA0 = _accepts(self.module.L_model_backward, "input_gradient")  # scratch's can
 
     def initialize(self, layer_dims: Sequence[int]) -> dict:
         """--init impl: the implementation's own initialize_parameters_deep(layer_dims), shapes checked."""
@@ -90,19 +89,14 @@ class DeepAPI(Adapter):
         kwargs = {"ZL": caches[-1][1]} if self.cost_takes_ZL else {}
         return self.number("compute_cost", self.call("compute_cost", *args, **kwargs))
 
-    def backward(self, AL: np.ndarray, Y: np.ndarray, caches, parameters: dict, need_dA0: bool = True) -> dict:
-        """dW{l}, db{l} (l = 1..L), dA{l} (l = 0..L-1) and dZ{l} where given, shapes checked.
-
-        Training does not use dA0; an implementation that can skip it (scratch) is asked to.
-        """
+    def backward(self, AL: np.ndarray, Y: np.ndarray, caches, parameters: dict) -> dict:
+        """dW{l}, db{l} (l = 1..L), dA{l} (l = 0..L-1) and dZ{l} where given, shapes checked."""
         self._hand_once(Y)
         args = (AL, Y, caches, self.activations, self.loss) if self.backward_takes_activations else (AL, Y, caches)
-        skip = not need_dA0 and self.backward_can_skip_dA0
-        grads = self.call("L_model_backward", *args, **({"input_gradient": False} if skip else {}))
+        grads = self.call("L_model_backward", *args)
         m, expected = Y.shape[1], {}
         for l in range(1, self.L + 1):
             expected[f"dW{l}"], expected[f"db{l}"] = parameters[f"W{l}"].shape, parameters[f"b{l}"].shape
-            if l > 1 or not skip:
-                expected[f"dA{l - 1}"] = (parameters[f"W{l}"].shape[1], m)
+            expected[f"dA{l - 1}"] = (parameters[f"W{l}"].shape[1], m)
         return self._checked_grads("L_model_backward", grads, expected)
 

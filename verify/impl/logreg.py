@@ -43,7 +43,7 @@ class LogRegAPI(Adapter):
 
     @staticmethod
     def default_activations(L: int) -> tuple[str, ...]:
-        return ("sigmoid",) if L == 1 else ("relu",) * (L - 1) + ("sigmoid",)
+        return ("sigmoid",) if L == 1 else Adapter.default_activations(L)
 
     @classmethod
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
@@ -91,7 +91,7 @@ class LogRegAPI(Adapter):
     def cost(self, AL: np.ndarray, Y: np.ndarray, caches: Caches) -> float:
         return self.number("propagate", self._propagate(Y, caches)[1])
 
-    def backward(self, AL: np.ndarray, Y: np.ndarray, caches: Caches, parameters: dict, need_dA0: bool = True) -> dict:
+    def backward(self, AL: np.ndarray, Y: np.ndarray, caches: Caches, parameters: dict) -> dict:
         """dW1 = dw^T and db1 = [[db]] from propagate's grads {"dw", "db"}."""
         grads = self._propagate(Y, caches)[0]
         self.expect(isinstance(grads, dict), "propagate", f"expected a dict of gradients, got {_describe(grads)}")

@@ -39,7 +39,7 @@ class ShallowAPI(Adapter):
 
     @staticmethod
     def default_activations(L: int) -> tuple[str, ...]:
-        return ACTIVATIONS if L == 2 else ("relu",) * (L - 1) + ("sigmoid",)
+        return ACTIVATIONS if L == 2 else Adapter.default_activations(L)
 
     @classmethod
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
@@ -90,7 +90,7 @@ class ShallowAPI(Adapter):
         args = (AL, Y, caches.parameters) if self.cost_takes_parameters else (AL, Y)
         return self.number("compute_cost", self.call("compute_cost", *args))
 
-    def backward(self, AL: np.ndarray, Y: np.ndarray, caches: Caches, parameters: dict, need_dA0: bool = True) -> dict:
+    def backward(self, AL: np.ndarray, Y: np.ndarray, caches: Caches, parameters: dict) -> dict:
         """dW1, db1, dW2, db2 from backward_propagation(parameters, cache, X, Y), shapes checked."""
         self._hand_once(Y)
         grads = self.call("backward_propagation", parameters, caches.cache, caches.X, Y)
