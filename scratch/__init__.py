@@ -19,7 +19,7 @@ from .model import (
     linear_forward,
     update_parameters,
 )
-from .train import L_layer_model, accuracy, predict
+from .train import L_layer_model, accuracy, predict, prediction_accuracy
 
 __all__ = [
     "ACTIVATIONS", "LEAKY_SLOPE", "Activation", "get_activation",
@@ -30,5 +30,5 @@ __all__ = [
     "L_model_backward", "L_model_forward", "activation_backward", "default_activations",
     "linear_activation_backward", "linear_activation_forward", "linear_backward", "linear_forward",
     "update_parameters",
-    "L_layer_model", "accuracy", "predict",
+    "L_layer_model", "accuracy", "predict", "prediction_accuracy",
 ]

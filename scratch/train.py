@@ -40,15 +40,26 @@ def L_layer_model(
 def predict(X: np.ndarray, parameters: dict, activations: Optional[Sequence[str]] = None) -> np.ndarray:
     """Predictions (n[L], m): 0/1 for a sigmoid output (A > 0.5), one-hot argmax for softmax, A itself for linear."""
     AL, _ = L_model_forward(X, parameters, activations)
-    output = _resolve_activations(activations, len(parameters) // 2)[-1]
-    if output == "softmax":
-        return (AL == AL.max(axis=0, keepdims=True)).astype(AL.dtype)
+    return _predictions(AL, _resolve_activations(activations, len(parameters) // 2)[-1])
+
+
+def _predictions(AL: np.ndarray, output: str) -> np.ndarray:
+    if output == "softmax":  # the first largest unit, as argmax takes it: one class per example, even on a tie
+        return (np.arange(AL.shape[0])[:, None] == np.argmax(AL, axis=0)).astype(AL.dtype)
     if output == "linear":
         return AL
     return (AL > 0.5).astype(AL.dtype)
 
 
-def accuracy(X: np.ndarray, Y: np.ndarray, parameters: dict, activations: Optional[Sequence[str]] = None) -> float:
-    """Fraction of the m examples whose every predicted output unit equals its label."""
-    P = predict(X, parameters, activations)
-    return float(np.mean(np.all(P == Y, axis=0)))
+def prediction_accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> Optional[float]:
+    """Fraction of the m examples whose predicted class is the label's; None for a linear (regression) output."""
+    if output == "linear":
+        return None
+    labels = (np.arange(Y.shape[0])[:, None] == np.argmax(Y, axis=0)) if output == "softmax" else Y > 0.5
+    return float(np.mean(np.all(_predictions(AL, output) == labels, axis=0)))
+
+
+def accuracy(X: np.ndarray, Y: np.ndarray, parameters: dict, activations: Optional[Sequence[str]] = None) -> Optional[float]:
+    """prediction_accuracy of the network's output on X; None for regression."""
+    AL, _ = L_model_forward(X, parameters, activations)
+    return prediction_accuracy(AL, Y, _resolve_activations(activations, len(parameters) // 2)[-1])

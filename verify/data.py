@@ -146,12 +146,3 @@ def check_data(X: np.ndarray, Y: np.ndarray, arch: tuple[int, ...], loss: str, s
 
 def _odd_value(Y: np.ndarray, mask: np.ndarray) -> str:
     return repr(float(Y[mask][0]))
-
-
-def accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> Optional[float]:
-    """Fraction of examples predicted right: A > 0.5 for sigmoid, argmax for softmax; None for regression."""
-    if output == "sigmoid":
-        return float(np.mean(np.all((AL > 0.5) == (Y > 0.5), axis=0)))
-    if output == "softmax":
-        return float(np.mean(np.argmax(AL, axis=0) == np.argmax(Y, axis=0)))
-    return None

@@ -16,7 +16,7 @@ import torch_ref
 
 from .checks import CheckResult, compare_at_point, gradient_check, kink_probe
 from .config import Config, validate
-from .data import DEFAULT_EXAMPLES, accuracy, load_data
+from .data import DEFAULT_EXAMPLES, load_data
 from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module
 from .loops import check_loop, loop_check_name, loop_functions
@@ -177,12 +177,12 @@ def _final(impl: Adapter, X, Y, scratch_params: dict, model_free, config: Config
     final = {}
     try:
         AL, caches = impl.forward(X, scratch_params)
-        final["scratch"] = {"cost": impl.cost(AL, Y, caches), "accuracy": accuracy(AL, Y, config.activations[-1])}
+        final["scratch"] = {"cost": impl.cost(AL, Y, caches), "accuracy": scratch.prediction_accuracy(AL, Y, config.activations[-1])}
     except ImplementationError:
         final["scratch"] = {"cost": None, "accuracy": None}
     ref = torch_ref.forward_backward(model_free, X, Y, config.loss)
     L = config.L
-    final["torch"] = {"cost": ref["cost"], "accuracy": accuracy(ref[f"A{L}"], Y, config.activations[-1])}
+    final["torch"] = {"cost": ref["cost"], "accuracy": scratch.prediction_accuracy(ref[f"A{L}"], Y, config.activations[-1])}
     return final
 
 

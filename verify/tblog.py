@@ -20,7 +20,8 @@ from typing import Optional
 
 import numpy as np
 
-from .data import accuracy
+import scratch
+
 from .errors import ImplementationError, UsageError
 from .pictures import decision_boundary
 
@@ -148,7 +149,7 @@ class TensorBoardLog:
             "torch": (trainer.output(), torch_ref.gradients(trainer.model), latest["torch_before"], latest["torch_after"]),
         }
         for side, (AL, grads, before, after) in sides.items():
-            values = {"accuracy": accuracy(AL, self.Y, self.config.activations[-1])} if self.classification else {
+            values = {"accuracy": scratch.prediction_accuracy(AL, self.Y, self.config.activations[-1])} if self.classification else {
                 "squared_error": float(np.sum((AL - self.Y) ** 2) / self.Y.shape[1])}
             for l in range(1, self.L + 1):
                 values[f"norm/W{l}"] = np.linalg.norm(after[f"W{l}"])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scratch import DATASETS, L_layer_model, accuracy, initialize_parameters_deep, predict
+from scratch import DATASETS, L_layer_model, accuracy, initialize_parameters_deep, predict, prediction_accuracy
 
 
 @pytest.mark.parametrize("init, std", [("random", 0.01), ("he", np.sqrt(2 / 400)), ("xavier", np.sqrt(1 / 400))])
@@ -75,3 +75,17 @@ def test_predict_per_output():
     np.testing.assert_array_equal(predict(X, p, ["softmax"]), [[0.0, 1.0], [1.0, 0.0]])
     np.testing.assert_array_equal(predict(X, p, ["linear"]), [[-2.0, 0.5], [2.0, -0.5]])
     np.testing.assert_array_equal(predict(X, p, ["sigmoid"]), [[0.0, 1.0], [1.0, 0.0]])
+
+
+def test_a_softmax_tie_predicts_one_class_the_first_as_argmax_does():
+    AL = np.array([[0.4, 0.2], [0.4, 0.7], [0.2, 0.1]])  # example 0: units 0 and 1 tie
+    Y = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    assert prediction_accuracy(AL, Y, "softmax") == 0.5  # argmax picks unit 0 for example 0: wrong; example 1 right
+    Y[:, 0] = (1, 0, 0)
+    assert prediction_accuracy(AL, Y, "softmax") == 1.0
+
+
+def test_accuracy_of_a_sigmoid_output_and_none_for_regression():
+    AL = np.array([[0.2, 0.6, 0.51, 0.5]])
+    assert prediction_accuracy(AL, np.array([[0.0, 1.0, 1.0, 1.0]]), "sigmoid") == 0.75  # A = 0.5 predicts 0
+    assert prediction_accuracy(AL, AL, "linear") is None
