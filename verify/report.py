@@ -31,8 +31,8 @@ class Report:
     config: Config
     examples: int
     checks: list[CheckResult]
-    final: dict = field(default_factory=dict)  # side -> {"cost": float, "accuracy": float | None}
-    costs: dict = field(default_factory=dict)  # side -> [cost per iteration]
+    final: dict = field(default_factory=dict)  # side ("impl", "torch") -> {"cost": float, "accuracy": float | None}
+    costs: dict = field(default_factory=dict)  # side ("impl", "torch") -> [cost per iteration]
     nonfinite: dict = field(default_factory=dict)
     drift: list = field(default_factory=list)
     run_dir: Optional[str] = None
@@ -186,7 +186,7 @@ class Report:
         if raised is not None:
             lines.append(f"final cost: not compared ({name} raised at iteration {raised.error_iteration}, see {raised.name})")
         elif self.final:
-            s, t = self.final.get("scratch", {}), self.final.get("torch", {})
+            s, t = self.final.get("impl", {}), self.final.get("torch", {})
             line = f"final cost: {name} {_num(s.get('cost'))}  torch {_num(t.get('cost'))}"
             if s.get("accuracy") is not None:
                 line += f"   accuracy: {name} {s['accuracy']:.1%}  torch {t['accuracy']:.1%}"
@@ -196,7 +196,7 @@ class Report:
                          + ", ".join(f"{i}: {g:.1e}, {p:.1e}/{a:.1e}" for i, g, p, a in self.drift))
         diverged = {side: at for side, at in self.nonfinite.items() if at is not None}
         if diverged:
-            names = {"scratch": name, "torch": "torch"}
+            names = {"impl": name, "torch": "torch"}
             line = "diverged (non-finite or overflowing): " + ", ".join(f"{names[side]} at iteration {at}" for side, at in diverged.items())
             if "torch" in diverged:  # torch's own run blew up too: the learning rate, not the derivation
                 line += ("" if len(diverged) == 2 else f"; {name} stayed finite") + "; a smaller --lr trains"

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 import time
 from dataclasses import replace
-from typing import Optional
 
 import numpy as np
 
@@ -16,15 +13,16 @@ import torch_ref
 
 from .checks import CheckResult, compare_at_point, gradient_check, kink_probe
 from .config import Config, validate
-from .data import DEFAULT_EXAMPLES, load_data
+from .data import load_data
 from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module
 from .loops import check_loop, loop_check_name, loop_functions
+from .machine import check_memory, torch_threads_for
+from .progress import Progress
 from .report import Report
 from .training import train_and_compare
 from .units import check_functions
 
-SMALL_NETWORK_FLOPS = 5e7  # below this per training step, torch runs on one thread
 BIAS_SCALE = 0.1  # the shared start's biases: small and non-zero, because zero biases hide bias bugs
 
 
@@ -39,7 +37,7 @@ def run(config: Config, implementation=None) -> Report:
     api = detect(implementation or scratch, label, config.api)
     config = validate(replace(config, api=api.API), api.default_activations)
     api.check_network(config.arch, config.activations, config.loss)
-    _check_memory(config)
+    check_memory(config)
     device = _prepare_device(config)
     impl = api(implementation or scratch, config.activations, config.loss, label)
     if config.tensorboard:
@@ -57,7 +55,7 @@ def run(config: Config, implementation=None) -> Report:
     report = Report(config, examples=X.shape[1], checks=[], run_dir=log.run_dir if log else None, implementation=impl.label,
                     functions=functions)
     try:
-        with _torch_threads_for(config, X.shape[1]):
+        with torch_threads_for(config, X.shape[1]):
             _run_checks(config, impl, X, Y, params, device, report, log, started)
     finally:
         report.seconds = time.perf_counter() - started
@@ -70,22 +68,6 @@ def _conclude(report: Report, impl: Adapter) -> None:
     """What every report needs once its checks are in: the consequences marked, the implementation's notes."""
     report.mark_consequences()
     report.notes = impl.loading_notes + list(impl.notes.values())
-
-
-@contextlib.contextmanager
-def _torch_threads_for(config: Config, m: int):
-    """One torch thread for a small network: its operations are too small to split, and torch's
-    threads then only wait on each other (12 times slower per step on a busy 2-core machine)."""
-    import torch
-
-    flops_per_step = 6 * m * sum(a * b for a, b in zip(config.arch[:-1], config.arch[1:]))
-    threads = torch.get_num_threads()
-    if flops_per_step < SMALL_NETWORK_FLOPS:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run_checks(config, impl, X, Y, params, device, report: Report, log, started: float) -> None:
@@ -103,23 +85,23 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
     else:
         report.checks.append(CheckResult("gradcheck", "gradcheck", 0.0, skipped="--no-gradcheck"))
 
-    progress = _Progress(config, started, impl.label)
+    progress = Progress(config, started, impl.label)
 
-    def on_iteration(i: int, training) -> None:
+    def on_iteration(record) -> None:
         if log is not None:
-            log.iteration(i, training)
-        progress.show(i, training)
+            log.iteration(record)
+        progress.show(record)
 
     model_free = torch_ref.from_params(params, config.activations, device)
     training = train_and_compare(impl, X, Y, params, model, model_free, config.learning_rate,
                                  config.iterations, rtol, on_iteration)
     report.interrupted_at = training.interrupted_at
     report.checks += [training.lockstep, training.free]
-    report.costs = {"scratch": training.scratch_costs, "torch": training.torch_costs}
+    report.costs = {"impl": training.impl_costs, "torch": training.torch_costs}
     report.nonfinite = dict(training.nonfinite)
     report.drift = training.drift
     if training.lockstep.error is None:  # else the runs stopped at different points: nothing to compare
-        report.final = _final(impl, X, Y, training.scratch_params, model_free, config)
+        report.final = _final(impl, X, Y, training.impl_params, model_free, config)
     if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
         for function in loop_functions(impl):
             try:
@@ -131,7 +113,7 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
                 break
     _conclude(report, impl)
     if log is not None:
-        log.finish(report, {"scratch": lambda grid: impl.forward(grid, training.scratch_params)[0],
+        log.finish(report, {"impl": lambda grid: impl.forward(grid, training.impl_params)[0],
                             "torch": lambda grid: torch_ref.output(model_free, grid)})
 
 
@@ -139,11 +121,11 @@ def _loop_check(function: str, config: Config, impl: Adapter, X, Y, params: dict
     """A course loop function, whole, against the run training just made of the implementation's own steps."""
     stopped = ("training was interrupted" if training.interrupted_at is not None
                else f"{impl.label} raised during training (see lockstep)" if training.lockstep.error is not None
-               else f"{impl.label} diverged during training" if training.nonfinite["scratch"] is not None else "")
+               else f"{impl.label} diverged during training" if training.nonfinite["impl"] is not None else "")
     if stopped:
         return CheckResult(loop_check_name(function), "training", config.relative_tolerance, skipped=stopped)
-    return check_loop(impl, function, X, Y, params, config.learning_rate, config.iterations, training.scratch_costs,
-                      training.scratch_params, training.torch_costs, config.relative_tolerance)
+    return check_loop(impl, function, X, Y, params, config.learning_rate, config.iterations, training.impl_costs,
+                      training.impl_params, training.torch_costs, config.relative_tolerance)
 
 
 def _failed_before_checks(config: Config, impl: Adapter, X, error: ImplementationError, started: float,
@@ -172,14 +154,14 @@ def initial_parameters(config: Config) -> dict:
     return {k: v.astype(config.dtype) for k, v in params.items()}
 
 
-def _final(impl: Adapter, X, Y, scratch_params: dict, model_free, config: Config) -> dict:
+def _final(impl: Adapter, X, Y, impl_params: dict, model_free, config: Config) -> dict:
     """Cost and accuracy of both sides at their final parameters."""
     final = {}
     try:
-        AL, caches = impl.forward(X, scratch_params)
-        final["scratch"] = {"cost": impl.cost(AL, Y, caches), "accuracy": scratch.prediction_accuracy(AL, Y, config.activations[-1])}
+        AL, caches = impl.forward(X, impl_params)
+        final["impl"] = {"cost": impl.cost(AL, Y, caches), "accuracy": scratch.prediction_accuracy(AL, Y, config.activations[-1])}
     except ImplementationError:
-        final["scratch"] = {"cost": None, "accuracy": None}
+        final["impl"] = {"cost": None, "accuracy": None}
     ref = torch_ref.forward_backward(model_free, X, Y, config.loss)
     L = config.L
     final["torch"] = {"cost": ref["cost"], "accuracy": scratch.prediction_accuracy(ref[f"A{L}"], Y, config.activations[-1])}
@@ -207,49 +189,3 @@ def _open_log(config: Config, X, Y, implementation: str):
 
     run_dir = make_run_dir(config.logdir, experiment_name(config.arch, config.activations, config.name, implementation))
     return TensorBoardLog(run_dir, config, X, Y, implementation)
-
-
-def _check_memory(config: Config) -> None:
-    """Refuse, before allocating, a network whose arrays would not fit in this machine's memory."""
-    itemsize = np.dtype(config.dtype).itemsize
-    m = config.examples or DEFAULT_EXAMPLES
-    weights = sum((a + 1) * b for a, b in zip(config.arch[:-1], config.arch[1:]))
-    # parameters, gradients and updates on three models; activations and their gradients on both sides
-    need = itemsize * (12 * weights + 10 * m * sum(config.arch))
-    have = physical_memory()
-    if have and need > have:
-        raise UsageError(f"--arch {','.join(map(str, config.arch))} with {m} examples would need about "
-                         f"{_gib(need)} of memory; this machine has {_gib(have)}")
-
-
-def physical_memory() -> Optional[int]:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def _gib(n: float) -> str:
-    return f"{n / 2**30:,.1f} GiB"
-
-
-class _Progress:
-    """Iteration and both costs on stderr, about once a second, once a run has taken two seconds."""
-
-    def __init__(self, config: Config, started: float, label: str):
-        self.label = label
-        self.enabled = config.progress
-        self.total = config.iterations
-        self.started = started
-        self.next_at = started + 2.0
-
-    def show(self, i: int, training) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if now < self.next_at:
-            return
-        self.next_at = now + 1.0
-        s = training.scratch_costs[-1] if training.scratch_costs else float("nan")
-        t = training.torch_costs[-1] if training.torch_costs else float("nan")
-        print(f"iteration {i + 1}/{self.total}  cost {self.label} {s:.7g}  torch {t:.7g}", file=sys.stderr, flush=True)

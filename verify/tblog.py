@@ -25,7 +25,7 @@ import scratch
 from .errors import ImplementationError, UsageError
 from .pictures import decision_boundary
 
-SIDES = ("scratch", "torch", "diff")
+SIDES = ("impl", "torch", "diff")  # the implementation under test, torch_ref, their differences
 DETAIL_POINTS = 50  # accuracy, norms and the margin chart: about this many points per curve
 HISTOGRAM_POINTS = 5  # a histogram of a large layer costs milliseconds
 HISTOGRAM_BINS = 30  # over the values' own range
@@ -91,9 +91,9 @@ class TensorBoardLog:
         self.classification = config.activations[-1] != "linear"
         # A large queue: the writer thread computes each record's CRC in Python, and a full
         # queue (the default holds 10) would make training wait for it.
-        # The side under test is logged as "scratch" here, into a run named after it (scratch, or the learner's file).
+        # The side under test is logged into a run named after it: scratch, or the learner's file.
         self.implementation = implementation
-        self.folders = {"scratch": run_folder(implementation), "torch": "torch", "diff": "diff"}
+        self.folders = {"impl": run_folder(implementation), "torch": "torch", "diff": "diff"}
         # The custom-scalars charts' tags start with the experiment's folder name: no other experiment's do.
         self.experiment = _safe(os.path.basename(os.path.normpath(run_dir))) or "run"
         self.writers = {side: SummaryWriter(os.path.join(run_dir, self.folders[side]), max_queue=100_000, flush_secs=10)
@@ -106,47 +106,46 @@ class TensorBoardLog:
         summary = self._Summary(value=[self._Summary.Value(tag=t, simple_value=float(v)) for t, v in values.items()])
         self.writers[side].file_writer.add_summary(summary, step)
 
-    def iteration(self, i: int, training) -> None:
-        """What one training iteration adds: costs and gaps every time, details and histograms now and then."""
-        latest = training.latest
-        s = training.scratch_costs[i] if i < len(training.scratch_costs) else None
-        t = training.torch_costs[i] if i < len(training.torch_costs) else None
+    def iteration(self, record) -> None:
+        """What one training iteration (a training.Iteration) adds: costs and gaps every time, details and
+        histograms now and then."""
+        i, s, t = record.index, record.impl_cost, record.torch_cost
         own = self.experiment + "/"  # diff/'s copies for this experiment's custom-scalars charts
         diff = {}
         if s is not None:
-            self.scalars("scratch", i, {"cost": s})
-            diff[own + "cost/" + self.folders["scratch"]] = s
+            self.scalars("impl", i, {"cost": s})
+            diff[own + "cost/" + self.folders["impl"]] = s
         if t is not None:
             self.scalars("torch", i, {"cost": t})
             diff[own + "cost/torch"] = t
-        compared = s is not None and t is not None and "gaps" in latest
+        compared = s is not None and t is not None and record.gaps is not None
         last = i == self.config.iterations - 1
         if compared:
             diff["cost_gap_log10"] = _log10(abs(s - t))
-            shown = {f"param_gap_log10/layer{l}": _log10(max(latest["gaps"][("W", l)], latest["gaps"][("b", l)]))
+            shown = {f"param_gap_log10/layer{l}": _log10(max(record.gaps[("W", l)], record.gaps[("b", l)]))
                      for l in range(1, self.L + 1)}
             if i % self.detail_every == 0 or last:
-                bound = latest["cost_tolerance"]  # the free-running tolerance at this step
+                bound = record.cost_tolerance  # the free-running tolerance at this step
                 shown.update({"cost_gap/signed": s - t, "cost_gap/lower": -bound, "cost_gap/upper": bound})
-                self._details(i, training)
+                self._details(record)
             for tag, value in shown.items():  # under the plain tag, and again for this experiment's charts
                 diff[tag] = diff[own + tag] = value
         if diff:
             self.scalars("diff", i, diff)
         if compared and (i % self.histogram_every == 0 or last):
-            self._histograms(i, training)
+            self._histograms(record)
 
-    def _details(self, i: int, training) -> None:
+    def _details(self, record) -> None:
         with np.errstate(all="ignore"):  # a diverging run's norms overflow to inf, which is what to show
-            self._details_unguarded(i, training)
+            self._details_unguarded(record)
 
-    def _details_unguarded(self, i: int, training) -> None:
+    def _details_unguarded(self, record) -> None:
         import torch_ref
 
-        latest, trainer = training.latest, training.free_trainer
+        trainer = record.torch_run
         sides = {
-            "scratch": (latest["scratch_AL"], latest["scratch_grads"], latest["scratch_before"], latest["scratch_after"]),
-            "torch": (trainer.output(), torch_ref.gradients(trainer.model), latest["torch_before"], latest["torch_after"]),
+            "impl": (record.impl_AL, record.impl_grads, record.impl_before, record.impl_after),
+            "torch": (trainer.output(), torch_ref.gradients(trainer.model), record.torch_before, record.torch_after),
         }
         for side, (AL, grads, before, after) in sides.items():
             values = {"accuracy": scratch.prediction_accuracy(AL, self.Y, self.config.activations[-1])} if self.classification else {
@@ -155,20 +154,19 @@ class TensorBoardLog:
                 values[f"norm/W{l}"] = np.linalg.norm(after[f"W{l}"])
                 values[f"norm/dW{l}"] = np.linalg.norm(grads[f"dW{l}"])
                 values[f"norm/update{l}"] = np.linalg.norm(after[f"W{l}"] - before[f"W{l}"])
-            self.scalars(side, i, values)
+            self.scalars(side, record.index, values)
 
-    def _histograms(self, i: int, training) -> None:
+    def _histograms(self, record) -> None:
         import torch_ref
 
-        latest = training.latest
-        sides = {"scratch": (latest["scratch_after"], latest["scratch_grads"]),
-                 "torch": (latest["torch_after"], torch_ref.gradients(training.free_trainer.model))}
+        sides = {"impl": (record.impl_after, record.impl_grads),
+                 "torch": (record.torch_after, torch_ref.gradients(record.torch_run.model))}
         for side, (params, grads) in sides.items():
             writer = self.writers[side]
             for l in range(1, self.L + 1):
                 for tag, values in ((f"weights/W{l}", params[f"W{l}"]), (f"weights/b{l}", params[f"b{l}"]),
                                     (f"gradients/dW{l}", grads[f"dW{l}"])):
-                    _histogram(writer, tag, values, i)
+                    _histogram(writer, tag, values, record.index)
 
     def finish(self, report, predict: dict) -> None:
         """After the run: hparams and final metrics, the report as text, the layout, decision boundaries."""
@@ -176,7 +174,7 @@ class TensorBoardLog:
 
         c = self.config
         step = max(c.iterations - 1, 0)
-        for side in ("scratch", "torch"):
+        for side in ("impl", "torch"):
             final = report.final.get(side) or {}
             metrics = {"final/cost": _finite_or_nan(final.get("cost")), "final/verdict": 1.0 if report.ok else 0.0}
             if self.classification:
@@ -207,7 +205,7 @@ class TensorBoardLog:
 
         Multiline charts take regexes (matched from the tag's start); margin series take tag names.
         """
-        own, tested = self.experiment + "/", self.folders["scratch"]
+        own, tested = self.experiment + "/", self.folders["impl"]
         return {self.experiment: {
             f"cost: {tested} and torch": ["Multiline", ["^" + re.escape(own + "cost/")]],
             f"cost gap ({tested} - torch) within the free-running tolerance": [

@@ -39,20 +39,40 @@ SATURATION_HINT = ("once AL rounds to exactly 0 or 1, a course-literal cost Y lo
 
 
 @dataclass
+class Iteration:
+    """What one training iteration did, handed to whoever listens (the TensorBoard log, the progress line).
+
+    The implementation's fields are None once it stopped (it diverged); torch's once its own run did.
+    """
+
+    index: int
+    impl_cost: Optional[float] = None
+    impl_before: Optional[dict] = None  # its parameters before this step ...
+    impl_after: Optional[dict] = None  # ... and after it
+    impl_grads: Optional[dict] = None
+    impl_AL: Optional[np.ndarray] = None
+    torch_cost: Optional[float] = None
+    torch_before: Optional[dict] = None  # torch's own (free-running) parameters
+    torch_after: Optional[dict] = None
+    torch_run: Optional[torch_ref.Trainer] = None  # torch's own run, just stepped: its output() and gradients
+    gaps: Optional[dict] = None  # free-running: the largest gap per (quantity, layer), when the runs were compared
+    cost_tolerance: Optional[float] = None  # free-running: the cost gap allowed at this iteration
+    stopped: bool = False  # the implementation raised: training ends here
+
+
+@dataclass
 class TrainingRun:
-    """What training leaves for the report and the logs (per-iteration costs only; no parameter history)."""
+    """What training leaves for the report (per-iteration costs only; no parameter history)."""
 
     lockstep: CheckResult
     free: CheckResult
-    scratch_costs: list = field(default_factory=list)
+    impl_costs: list = field(default_factory=list)
     torch_costs: list = field(default_factory=list)
-    scratch_params: Optional[dict] = None
-    nonfinite: dict = field(default_factory=lambda: {"scratch": None, "torch": None})
+    impl_params: Optional[dict] = None  # the implementation's last finite parameters
+    nonfinite: dict = field(default_factory=lambda: {"impl": None, "torch": None})  # side -> the iteration it diverged at
     drift: list = field(default_factory=list)  # (iteration, cost gap, largest parameter gap, its allowance)
     completed: int = 0
     interrupted_at: Optional[int] = None  # Ctrl-C: the iteration that did not finish
-    latest: dict = field(default_factory=dict)  # the last iteration's arrays, for the logs (references)
-    free_trainer: Optional[object] = None  # torch's own run, for the logs
     label: str = "scratch"  # the implementation under test, as the notes name it
     allowed: Optional[np.ndarray] = None  # free-running: the allowed gap of each parameter array
     incomparable: str = ""  # why free-running stopped comparing, once it did
@@ -62,17 +82,21 @@ class TrainingRun:
 
 def train_and_compare(impl: Adapter, X, Y, params, model_lockstep, model_free,
                       learning_rate: float, iterations: int, rtol: float,
-                      on_iteration: Optional[Callable] = None) -> TrainingRun:
+                      on_iteration: Optional[Callable[[Iteration], None]] = None) -> TrainingRun:
     """Both sides train; lockstep compares each step from shared parameters, free-running each side's own run."""
     run = TrainingRun(CheckResult("lockstep", "training", rtol), CheckResult("free-running", "training", 0.0),
-                      label=impl.label)
-    lockstep_trainer = torch_ref.Trainer(model_lockstep, X, Y, impl.loss, learning_rate, record=True)
-    free_trainer = run.free_trainer = torch_ref.Trainer(model_free, X, Y, impl.loss, learning_rate)
-    run.scratch_params = params
-    checkpoints = {i for i in range(iterations) if _is_checkpoint(i)} | {iterations - 1}
+                      label=impl.label, impl_params=params)
+    training = _Training(run, impl, X, Y, params, model_lockstep, model_free, learning_rate)
     try:
-        _train_loop(run, impl, X, Y, params, model_lockstep, lockstep_trainer, free_trainer,
-                    learning_rate, iterations, checkpoints, on_iteration)
+        for i in range(iterations):
+            record = training.step(i, checkpoint=_is_checkpoint(i) or i == iterations - 1)
+            if record.stopped:
+                break
+            run.completed = i + 1
+            if on_iteration is not None:
+                on_iteration(record)
+            if run.nonfinite["impl"] is not None and run.nonfinite["torch"] is not None:
+                break
     except KeyboardInterrupt:
         run.interrupted_at = run.completed
     _judge_divergence(run, impl.L)
@@ -87,136 +111,164 @@ def train_and_compare(impl: Adapter, X, Y, params, model_lockstep, model_free,
     return run
 
 
-def _train_loop(run: TrainingRun, impl, X, Y, params, model_lockstep, lockstep_trainer, free_trainer,
-                learning_rate, iterations, checkpoints, on_iteration) -> None:
-    """The iterations of train_and_compare; run.scratch_params holds the implementation's last finite parameters."""
-    m, L = X.shape[1], impl.L
-    P, T = params, params  # the implementation's parameters, and torch's own (free-running)
-    rounding = None  # what one correct step may round differently, from the last lockstep comparison
-    for i in range(iterations):
-        run.latest.pop("gaps", None)  # set again below only if this iteration's runs are comparable
-        if run.nonfinite["scratch"] is None:
-            # torch takes one step from the implementation's parameters
-            torch_ref.load_params(model_lockstep, P)
-            cost_t = lockstep_trainer.step()
-            grads_t = torch_ref.gradients(model_lockstep)
-            P_t = torch_ref.to_params(model_lockstep)
-            try:
-                AL, caches = impl.forward(X, P)
-                cost_s = impl.cost(AL, Y, caches)
-                grads_s = impl.backward(AL, Y, caches, P)
-                P_next = impl.update(P, grads_s, learning_rate)
-            except ImplementationError as error:
-                run.lockstep.error, run.lockstep.error_iteration = error, i
-                run.free.skipped = f"{impl.label} raised during training (see lockstep)"
-                break
-            run.scratch_costs.append(cost_s)
-            run.latest.update(scratch_before=P, scratch_grads=grads_s, scratch_after=P_next, scratch_AL=AL)
-            scratch_diverged, torch_diverged = _diverged(cost_s, P_next), _diverged(cost_t, P_t)
-            if scratch_diverged or torch_diverged:
-                # No elementwise verdict on overflowing numbers: whether both sides blew up
-                # at this step from the same parameters is the verdict.
-                run.nonfinite["scratch"] = i if scratch_diverged else None
-                _judge_lockstep_divergence(run.lockstep, i, scratch_diverged, torch_diverged, L, impl.label)
-                rounding = None
-            else:
-                ref = {**lockstep_trainer.layers(), "cost": cost_t}
-                scales = term_scales(P, X, Y, ref, impl.activations, learning_rate)
-                kink = kink_flip(impl.layers(AL, caches), ref, impl.activations, scales, run.lockstep.rtol)
-                if kink is not None:
-                    run.kinks.append(i)
-                    if run.free.comparable_until is None:  # the two runs may take either branch from here on
-                        run.free.comparable_until = i
-                        run.incomparable = f"the two sides took opposite sides of a relu's kink at iteration {i}"
-                rounding = _compare_lockstep(run, i, m, L, cost_s, cost_t, grads_s, grads_t, P, P_next, P_t, scales, kink)
-            if not scratch_diverged:
-                P = run.scratch_params = P_next
+class _Training:
+    """One iteration at a time: the implementation's step checked in lockstep, then torch's own step (free-running)."""
+
+    def __init__(self, run: TrainingRun, impl: Adapter, X, Y, params: dict, model_lockstep, model_free,
+                 learning_rate: float):
+        self.run, self.impl, self.X, self.Y = run, impl, X, Y
+        self.m, self.L = X.shape[1], impl.L
+        self.learning_rate = learning_rate
+        self.model_lockstep = model_lockstep
+        self.lockstep_trainer = torch_ref.Trainer(model_lockstep, X, Y, impl.loss, learning_rate, record=True)
+        self.free_trainer = torch_ref.Trainer(model_free, X, Y, impl.loss, learning_rate)
+        self.impl_params, self.torch_params = params, params  # each side's parameters before the next step
+        self.rounding = None  # what one correct step may round differently, from the last lockstep comparison
+
+    def step(self, i: int, checkpoint: bool) -> Iteration:
+        record = Iteration(i)
+        run = self.run
+        torch_from_impl = None  # torch's step from the implementation's parameters (lockstep)
+        if run.nonfinite["impl"] is None:
+            torch_from_impl = self._impl_step(record)
+            if torch_from_impl is None:  # the implementation raised: training stops here
+                record.stopped = True
+                return record
         if run.nonfinite["torch"] is None:
-            cost_f = free_trainer.step()
-            run.torch_costs.append(cost_f)
-            T_next = torch_ref.to_params(free_trainer.model)
-            run.latest.update(torch_before=T, torch_after=T_next)
-            if _diverged(cost_f, T_next):
-                run.nonfinite["torch"] = i
-            elif run.nonfinite["scratch"] is None and run.free.comparable_until is None and rounding is not None:
-                before = run.latest["scratch_before"]
-                _compare_free(run, i, m, L, X.dtype, cost_s, cost_f, before, T, P_next, T_next, P_t, rounding,
-                              free_trainer, checkpoints)
-            T = T_next
-        run.completed = i + 1
-        if on_iteration is not None:
-            on_iteration(i, run)
-        if run.nonfinite["scratch"] is not None and run.nonfinite["torch"] is not None:
-            break
+            self._torch_step(record, torch_from_impl, checkpoint)
+        return record
 
+    def _impl_step(self, record: Iteration) -> Optional[dict]:
+        """The implementation's step from its parameters, torch's step from the same, compared (lockstep).
 
-def _compare_lockstep(run: TrainingRun, i, m, L, cost_s, cost_t, grads_s, grads_t, P, P_next, P_t, scales, kink) -> tuple:
-    """This step's cost, gradients and update, both sides from the same parameters P.
+        Returns torch's parameters after its step from the implementation's (None if the implementation raised).
+        """
+        run, impl, i = self.run, self.impl, record.index
+        before = self.impl_params
+        torch_ref.load_params(self.model_lockstep, before)
+        torch_cost = self.lockstep_trainer.step()
+        torch_grads = torch_ref.gradients(self.model_lockstep)
+        torch_after = torch_ref.to_params(self.model_lockstep)
+        try:
+            AL, caches = impl.forward(self.X, before)
+            cost = impl.cost(AL, self.Y, caches)
+            grads = impl.backward(AL, self.Y, caches, before)
+            after = impl.update(before, grads, self.learning_rate)
+        except ImplementationError as error:
+            run.lockstep.error, run.lockstep.error_iteration = error, i
+            run.free.skipped = f"{impl.label} raised during training (see lockstep)"
+            return None
+        run.impl_costs.append(cost)
+        record.impl_cost, record.impl_before, record.impl_after, record.impl_grads, record.impl_AL = cost, before, after, grads, AL
+        impl_diverged, torch_diverged = _diverged(cost, after), _diverged(torch_cost, torch_after)
+        if impl_diverged or torch_diverged:
+            # No elementwise verdict on overflowing numbers: whether both sides blew up
+            # at this step from the same parameters is the verdict.
+            run.nonfinite["impl"] = i if impl_diverged else None
+            _judge_lockstep_divergence(run.lockstep, i, impl_diverged, torch_diverged, self.L, impl.label)
+            self.rounding = None
+        else:
+            ref = {**self.lockstep_trainer.layers(), "cost": torch_cost}
+            scales = term_scales(before, self.X, self.Y, ref, impl.activations, self.learning_rate)
+            kink = kink_flip(impl.layers(AL, caches), ref, impl.activations, scales, run.lockstep.rtol)
+            if kink is not None:
+                run.kinks.append(i)
+                if run.free.comparable_until is None:  # the two runs may take either branch from here on
+                    run.free.comparable_until = i
+                    run.incomparable = f"the two sides took opposite sides of a relu's kink at iteration {i}"
+            self.rounding = self._compare_lockstep(
+                i, cost=cost, torch_cost=torch_cost, grads=grads, torch_grads=torch_grads, before=before,
+                after=after, torch_after=torch_after, scales=scales, kink=kink)
+        if not impl_diverged:
+            self.impl_params = run.impl_params = after
+        return torch_after
 
-    The update is compared as the step each side took, P_next - P: a slip in the step (a
-    flipped sign, a missing lr) reads as what it is. Returns the rounding one correct step
-    may make, per parameter array, and the cost's tolerance (for free-running).
-    """
-    keys = [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
-    floors = update_floors(P, P["W1"].dtype)
-    items = ([("cost", L, cost_s, cost_t)]
-             + [(q, l, grads_s[f"{q}{l}"], grads_t[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
-             + [(q, l, P_next[f"{q}{l}"] - P[f"{q}{l}"], P_t[f"{q}{l}"] - P[f"{q}{l}"]) for q, l in keys])
-    if kink is not None:
-        items = [item for item in items if not kink_affects(item[0], item[1], kink)]
-    run.lockstep.compare(items, m, scales, iteration=i, floors=floors)
-    per_step = min(run.lockstep.rtol, FREE_RUNNING_ROUNDING * float(np.finfo(P["W1"].dtype).eps))
-    return np.array([per_step * scales[k] + floors[k] for k in keys]), per_step * scales[("cost", L)]
+    def _torch_step(self, record: Iteration, torch_from_impl: Optional[dict], checkpoint: bool) -> None:
+        """torch's own step (free-running), and both runs compared after it while they are comparable."""
+        run, i = self.run, record.index
+        before = self.torch_params
+        cost = self.free_trainer.step()
+        run.torch_costs.append(cost)
+        after = torch_ref.to_params(self.free_trainer.model)
+        record.torch_cost, record.torch_before, record.torch_after, record.torch_run = cost, before, after, self.free_trainer
+        if _diverged(cost, after):
+            run.nonfinite["torch"] = i
+        elif (run.nonfinite["impl"] is None and run.free.comparable_until is None and self.rounding is not None
+              and record.impl_after is not None):
+            self._compare_free(record, torch_from_impl, checkpoint)
+        self.torch_params = after
 
+    def _compare_lockstep(self, i: int, *, cost, torch_cost, grads, torch_grads, before, after, torch_after, scales,
+                          kink) -> tuple:
+        """This step's cost, gradients and update, both sides from the same parameters `before`.
 
-def _compare_free(run: TrainingRun, i: int, m: int, L: int, dtype, cost_s, cost_f, S, T, S_next, T_next, step_from_S,
-                  rounding: tuple, free_trainer, checkpoints) -> None:
-    """Both runs after their step i, within the allowance the dynamics so far give (see the module's docstring).
+        The update is compared as the step each side took, after - before: a slip in the step (a
+        flipped sign, a missing lr) reads as what it is. Returns the rounding one correct step
+        may make, per parameter array, and the cost's tolerance (for free-running).
+        """
+        L = self.L
+        keys = [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
+        floors = update_floors(before, before["W1"].dtype)
+        items = ([("cost", L, cost, torch_cost)]
+                 + [(q, l, grads[f"{q}{l}"], torch_grads[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
+                 + [(q, l, after[f"{q}{l}"] - before[f"{q}{l}"], torch_after[f"{q}{l}"] - before[f"{q}{l}"])
+                    for q, l in keys])
+        if kink is not None:
+            items = [item for item in items if not kink_affects(item[0], item[1], kink)]
+        self.run.lockstep.compare(items, self.m, scales, iteration=i, floors=floors)
+        per_step = min(self.run.lockstep.rtol, FREE_RUNNING_ROUNDING * float(np.finfo(before["W1"].dtype).eps))
+        return np.array([per_step * scales[k] + floors[k] for k in keys]), per_step * scales[("cost", L)]
 
-    S, T: the implementation's and torch's parameters before step i; S_next, T_next after it;
-    step_from_S: torch's step from S (lockstep), so step_from_S - T_next is torch's own
-    dynamics applied to the gap S - T. `rounding`: what _compare_lockstep returned.
-    """
-    rounding, cost_rounding = rounding
-    eps = float(np.finfo(dtype).eps)
-    T_flat = _flat(T)
-    before = float(np.max(np.abs(_flat(S) - T_flat)))
-    noise = FREE_RUNNING_ROUNDING * eps * float(np.max(np.abs(T_flat)))  # gaps below it are rounding, not dynamics
-    after = _largest_each(_flat(step_from_S) - _flat(T_next), step_from_S)
-    gain = after / max(before, noise) if noise > 0 or before > 0 else np.ones_like(after)
-    run.largest_gain = max(run.largest_gain, float(np.max(gain)))
-    allowed_before = np.zeros_like(rounding) if run.allowed is None else run.allowed
-    run.allowed = gain * float(np.max(allowed_before)) + rounding
-    tolerance = FREE_RUNNING_HEADROOM * run.allowed
+    def _compare_free(self, record: Iteration, torch_from_impl: dict, checkpoint: bool) -> None:
+        """Both runs after their step, within the allowance the dynamics so far give (see the module's docstring).
 
-    sizes = _largest_each(_flat(T_next), T_next)
-    largest = float(np.max(sizes))  # all 0 (zero weights that never move): exact zeros stay comparable
-    if largest > 0 and float(np.max(tolerance)) > FREE_RUNNING_LIMIT[np.dtype(dtype).name] * largest:
-        run.free.comparable_until = i
-        return
-    # The costs are those before step i, at S and T: their gap is at most the gradient times the parameter gap.
-    gradient_l1 = _largest_each(_flat(torch_ref.gradients(free_trainer.model)), T, total=True)
-    cost_tolerance = FREE_RUNNING_HEADROOM * (float(np.dot(gradient_l1, allowed_before)) + cost_rounding)
-    keys = [(k[0], int(k[1:])) for k in T_next]
-    items = [("cost", L, cost_s, cost_f)] + [(q, l, S_next[f"{q}{l}"], T_next[f"{q}{l}"]) for q, l in keys]
-    floors = {("cost", L): cost_tolerance, **dict(zip(keys, tolerance.tolist()))}
-    scales = {("cost", L): abs(cost_f), **dict(zip(keys, sizes.tolist()))}
-    stats = run.free.compare(items, m, scales, iteration=i, rtol=0.0, floors=floors)
-    run.latest["gaps"] = gaps = {(q, l): s.max_abs for (q, l, _, _), s in zip(items, stats)}
-    run.latest["cost_tolerance"] = cost_tolerance
-    if i in checkpoints:
-        run.drift.append((i, gaps[("cost", L)], max(v for (q, _), v in gaps.items() if q != "cost"),
-                          float(np.max(tolerance))))
+        torch_from_impl - record.torch_after is torch's own dynamics applied to the gap between the
+        runs' parameters before the step.
+        """
+        run, i, L = self.run, record.index, self.L
+        rounding, cost_rounding = self.rounding
+        impl_before, torch_before = record.impl_before, record.torch_before
+        impl_after, torch_after = record.impl_after, record.torch_after
+        eps = float(np.finfo(self.X.dtype).eps)
+        torch_flat = _flat(torch_before)
+        before = float(np.max(np.abs(_flat(impl_before) - torch_flat)))
+        noise = FREE_RUNNING_ROUNDING * eps * float(np.max(np.abs(torch_flat)))  # gaps below it are rounding, not dynamics
+        after = _largest_each(_flat(torch_from_impl) - _flat(torch_after), torch_from_impl)
+        gain = after / max(before, noise) if noise > 0 or before > 0 else np.ones_like(after)
+        run.largest_gain = max(run.largest_gain, float(np.max(gain)))
+        allowed_before = np.zeros_like(rounding) if run.allowed is None else run.allowed
+        run.allowed = gain * float(np.max(allowed_before)) + rounding
+        tolerance = FREE_RUNNING_HEADROOM * run.allowed
+
+        sizes = _largest_each(_flat(torch_after), torch_after)
+        largest = float(np.max(sizes))  # all 0 (zero weights that never move): exact zeros stay comparable
+        if largest > 0 and float(np.max(tolerance)) > FREE_RUNNING_LIMIT[self.X.dtype.name] * largest:
+            run.free.comparable_until = i
+            return
+        # The costs are those before step i, at the two runs' parameters: their gap is at most the gradient times the parameter gap.
+        gradient_l1 = _largest_each(_flat(torch_ref.gradients(self.free_trainer.model)), torch_before, total=True)
+        cost_tolerance = FREE_RUNNING_HEADROOM * (float(np.dot(gradient_l1, allowed_before)) + cost_rounding)
+        keys = [(k[0], int(k[1:])) for k in torch_after]
+        items = ([("cost", L, record.impl_cost, record.torch_cost)]
+                 + [(q, l, impl_after[f"{q}{l}"], torch_after[f"{q}{l}"]) for q, l in keys])
+        floors = {("cost", L): cost_tolerance, **dict(zip(keys, tolerance.tolist()))}
+        scales = {("cost", L): abs(record.torch_cost), **dict(zip(keys, sizes.tolist()))}
+        stats = run.free.compare(items, self.m, scales, iteration=i, rtol=0.0, floors=floors)
+        record.gaps = {(q, l): s.max_abs for (q, l, _, _), s in zip(items, stats)}
+        record.cost_tolerance = cost_tolerance
+        if checkpoint:
+            run.drift.append((i, record.gaps[("cost", L)], max(v for (q, _), v in record.gaps.items() if q != "cost"),
+                              float(np.max(tolerance))))
 
 
 def _judge_divergence(run: TrainingRun, L: int) -> None:
     """Diverging training is reported, not crashed on: both sides diverging agree, one alone is a mismatch.
 
     Free-running, the two runs may cross into inf a few steps apart (rounding separates their
-    trajectories); if scratch diverged where torch, from the same parameters, did too
-    (lockstep), torch's own run staying finite is no evidence against scratch.
+    trajectories); if the implementation diverged where torch, from the same parameters, did too
+    (lockstep), torch's own run staying finite is no evidence against it.
     """
-    s, t = run.nonfinite["scratch"], run.nonfinite["torch"]
+    s, t = run.nonfinite["impl"], run.nonfinite["torch"]
     if s is None and t is None:
         return
     for side, at in ((run.label, s), ("torch", t)):
@@ -247,13 +299,13 @@ def _largest_each(flat: np.ndarray, params: dict, total: bool = False) -> np.nda
     return (np.add if total else np.maximum).reduceat(np.abs(flat), starts)
 
 
-def _judge_lockstep_divergence(lockstep: CheckResult, i: int, scratch: bool, torch: bool, L: int, label: str) -> None:
-    if scratch and torch:
+def _judge_lockstep_divergence(lockstep: CheckResult, i: int, impl: bool, torch: bool, L: int, label: str) -> None:
+    if impl and torch:
         lockstep.notes.append(f"both sides diverged at iteration {i}, from the same parameters: they agree")
         return
     row = lockstep.row("cost", L)
     row.record(Stats(np.inf, 0.0, 0.0, 0.0), i)
-    if scratch:
+    if impl:
         row.hint = f"{label} went non-finite at iteration {i} while torch, from the same parameters, stayed finite; " + SATURATION_HINT
     else:
         row.hint = f"torch went non-finite at iteration {i} while {label}, from the same parameters, stayed finite"

@@ -202,11 +202,11 @@ def test_json_file_matches_the_printed_report(capsys, tmp_path):
 
     # the printed text shows the same run: final costs to the 7 digits it prints
     printed_scratch, printed_torch = final_costs(out)
-    json_scratch, json_torch = report["final"]["scratch"]["cost"], report["final"]["torch"]["cost"]
+    json_scratch, json_torch = report["final"]["impl"]["cost"], report["final"]["torch"]["cost"]
     assert printed_scratch == float(f"{json_scratch:.7g}")
     assert printed_torch == float(f"{json_torch:.7g}")
     assert json_scratch == pytest.approx(json_torch, rel=1e-7, abs=1e-7)
-    assert len(report["costs"]["scratch"]) == len(report["costs"]["torch"]) == 5
+    assert len(report["costs"]["impl"]) == len(report["costs"]["torch"]) == 5
     assert report["interrupted_at"] is None
     assert report["logdir"] is None and report["tensorboard"] is None
     assert "VERDICT: PASS" in out  # with a file, the text report still goes to stdout
@@ -241,7 +241,7 @@ def test_same_seed_same_numbers(capsys):
     assert first["costs"] == second["costs"]
     assert first["final"] == second["final"]
     other = json.loads(run_cli(capsys, "--arch", "3,4,1", "--json", "-", "--seed", "8", *FAST)[1])
-    assert other["costs"]["scratch"] != first["costs"]["scratch"]
+    assert other["costs"]["impl"] != first["costs"]["impl"]
 
 
 @pytest.mark.parametrize("argv", [

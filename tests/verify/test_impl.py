@@ -96,8 +96,8 @@ def test_a_correct_module_passes_every_check(capsys, impl, argv):
         assert check["ok"] and check["skipped"] is None and check["error"] is None, check
         assert check["rows"], check["name"]
     assert report["functions"] and all(f["status"] == "ok" for f in report["functions"])
-    assert len(report["costs"]["scratch"]) == len(report["costs"]["torch"]) == 5
-    np.testing.assert_allclose(report["costs"]["scratch"], report["costs"]["torch"], rtol=1e-5)
+    assert len(report["costs"]["impl"]) == len(report["costs"]["torch"]) == 5
+    np.testing.assert_allclose(report["costs"]["impl"], report["costs"]["torch"], rtol=1e-5)
 
 
 def test_the_api_verifies_a_module_path():
@@ -328,7 +328,7 @@ def test_course_literal_cost_and_dAL_go_non_finite_where_torch_does_not(capsys, 
     assert_first(first, check="training", mode="lockstep", iteration=1, quantity="cost", layer=3)
     assert "went non-finite at iteration 1 while torch, from the same parameters, stayed finite" in first["hint"]
     assert "dAL = -(Y/AL - (1-Y)/(1-AL))" in first["hint"]
-    assert report["nonfinite"] == {"scratch": 1, "torch": None}
+    assert report["nonfinite"] == {"impl": 1, "torch": None}
     by_name = {c["name"]: c for c in report["checks"]}
     assert all(by_name[name]["ok"] for name in ("forward", "backward", "gradcheck"))
     assert [r["quantity"] for r in by_name["lockstep"]["rows"] if not r["ok"]] == ["cost"]  # iteration 0 agreed
@@ -499,7 +499,7 @@ def test_init_impl_starts_from_the_modules_own_weights(tmp_path):
 
     costs = first_costs("impl")
     assert costs["torch"] == pytest.approx(expected, rel=1e-12)
-    assert costs["scratch"] == pytest.approx(expected, rel=1e-12)
+    assert costs["impl"] == pytest.approx(expected, rel=1e-12)
     assert abs(first_costs("he")["torch"] - expected) > 1e-3  # the default start is another one
 
 

@@ -48,6 +48,6 @@ def test_correct_scratch_always_passes(config):
     # Every check ran: nothing passed by being skipped.
     assert [c.name for c in report.checks] == ["forward", "backward", "gradcheck", "lockstep", "free-running"]
     assert all(c.skipped is None and c.error is None for c in report.checks)
-    if report.nonfinite == {"scratch": None, "torch": None}:
-        assert len(report.costs["scratch"]) == len(report.costs["torch"]) == config.iterations
+    if report.nonfinite == {"impl": None, "torch": None}:
+        assert len(report.costs["impl"]) == len(report.costs["torch"]) == config.iterations
     assert report.examples == config.examples

@@ -12,9 +12,9 @@ import scratch
 import scratch.activations
 import scratch.losses
 import scratch.model
+import verify.progress
 import verify.runner
 from verify import Config, run
-from verify.cli import main
 from verify_cases import QUIET, check, run_cli, tiny
 
 
@@ -86,11 +86,11 @@ def _db_without_1_over_m(dZ, cache):
 
 
 def test_an_interrupted_run_has_its_own_verdict(monkeypatch, capsys):
-    def interrupt(self, i, training):
-        if i == 4:
+    def interrupt(self, record):
+        if record.index == 4:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(verify.runner._Progress, "show", interrupt)
+    monkeypatch.setattr(verify.progress.Progress, "show", interrupt)
     code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "--iterations", "50", "--no-tensorboard", "--examples", "32")
     assert code == 130
     assert "VERDICT: INTERRUPTED after 5 iterations; everything so far agreed" in out

@@ -63,7 +63,7 @@ def test_agreeing_divergence_is_reported_and_passes(capsys, tmp_path):
                        "--iterations", "100", "--no-gradcheck", "--no-tensorboard", "--json", str(out_json), "-q")
     report = json.loads(out_json.read_text(), parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
     assert code == 0 and report["verdict"] == "pass"
-    at = report["nonfinite"]["scratch"]
+    at = report["nonfinite"]["impl"]
     assert at is not None and at == report["nonfinite"]["torch"]
     assert f"scratch at iteration {at}, torch at iteration {at}" in out
 

@@ -38,8 +38,9 @@ import verify.cli
 from verify import Config, units
 from verify.tblog import DETAIL_POINTS, HISTOGRAM_POINTS
 
-SIDES = ("scratch", "torch")
+SIDES = ("scratch", "torch")  # the run folders of scratch (the implementation under test) and torch
 RUNS = {"scratch", "torch", "diff"}
+KEY = {"scratch": "impl", "torch": "torch"}  # a run folder -> its side in the report
 N = 130  # detail points and histograms on grids of ceil(130/points) iterations; the last (129) is on neither grid
 ARCH = (3, 4, 4, 1)
 L = len(ARCH) - 1
@@ -239,10 +240,10 @@ def test_cost_every_iteration_equals_the_report(main_run):
     _, report, acc = main_run
     for side in SIDES:
         assert steps(acc[side], "cost") == list(range(N))
-        assert len(report.costs[side]) == N
-        np.testing.assert_allclose(values(acc[side], "cost"), report.costs[side], rtol=1e-6, atol=0)
+        assert len(report.costs[KEY[side]]) == N
+        np.testing.assert_allclose(values(acc[side], "cost"), report.costs[KEY[side]], rtol=1e-6, atol=0)
     # both curves are real training curves: they fall
-    assert report.costs["scratch"][-1] < 0.5 * report.costs["scratch"][0]
+    assert report.costs["impl"][-1] < 0.5 * report.costs["impl"][0]
 
 
 def test_final_scalars_equal_the_report(main_run):
@@ -251,11 +252,11 @@ def test_final_scalars_equal_the_report(main_run):
         for tag, key in (("final/cost", "cost"), ("final/accuracy", "accuracy")):
             (event,) = acc[side].Scalars(tag)
             assert event.step == N - 1
-            assert event.value == pytest.approx(report.final[side][key], rel=1e-6)
+            assert event.value == pytest.approx(report.final[KEY[side]][key], rel=1e-6)
         (verdict,) = acc[side].Scalars("final/verdict")
         assert (verdict.step, verdict.value) == (N - 1, 1.0)
         # accuracy at step i is taken before update i (like cost); one last step barely moves it
-        assert acc[side].Scalars("accuracy")[-1].value == pytest.approx(report.final[side]["accuracy"], abs=0.05)
+        assert acc[side].Scalars("accuracy")[-1].value == pytest.approx(report.final[KEY[side]]["accuracy"], abs=0.05)
     # float64 agreement: both sides predict the same classes at every detail point
     assert np.array_equal(values(acc["scratch"], "accuracy"), values(acc["torch"], "accuracy"))
 
@@ -317,7 +318,7 @@ def test_hparams_in_each_sides_own_file(main_run):
 def test_diff_run_gaps_text_and_layout(main_run):
     _, report, acc = main_run
     diff = acc["diff"]
-    s, t = np.array(report.costs["scratch"]), np.array(report.costs["torch"])
+    s, t = np.array(report.costs["impl"]), np.array(report.costs["torch"])
     assert steps(diff, "cost_gap_log10") == list(range(N))
     np.testing.assert_allclose(values(diff, "cost_gap_log10"), np.log10(np.maximum(np.abs(s - t), 1e-20)), rtol=1e-6)
     for l in range(1, L + 1):
@@ -393,7 +394,7 @@ def test_flower_has_a_decision_boundary_per_side(tmp_path):
         assert image.step == n - 1 and (image.width, image.height) == (240, 240)
         assert png_size(image.encoded_image_string) == (240, 240, 2)  # RGB
         assert set(acc[side].Tags()["scalars"]) == side_scalar_tags(2)
-        np.testing.assert_allclose(values(acc[side], "cost"), report.costs[side], rtol=1e-6)
+        np.testing.assert_allclose(values(acc[side], "cost"), report.costs[KEY[side]], rtol=1e-6)
     assert acc["diff"].Tags()["images"] == []
     start = hparams_data(os.path.join(report.run_dir, "torch"))["_hparams_/session_start_info"].session_start_info
     assert hparam_values(start)["activations"] == "tanh,sigmoid" and hparam_values(start)["examples"] == 60
@@ -412,10 +413,10 @@ def test_regression_logs_squared_error_and_no_picture(tmp_path):
         assert tags["images"] == []
         assert steps(acc[side], "squared_error") == list(range(n))  # ceil(5/DETAIL_POINTS) = 1: every iteration
         # mean squared error sum((A - Y)^2) / m, against the cost (1/2m) sum (A - Y)^2 at the same parameters
-        np.testing.assert_allclose(values(acc[side], "squared_error"), 2 * np.array(report.costs[side]), rtol=1e-6)
-        assert values(acc[side], "cost") == pytest.approx(report.costs[side], rel=1e-6)
+        np.testing.assert_allclose(values(acc[side], "squared_error"), 2 * np.array(report.costs[KEY[side]]), rtol=1e-6)
+        assert values(acc[side], "cost") == pytest.approx(report.costs[KEY[side]], rel=1e-6)
         (final,) = acc[side].Scalars("final/cost")
-        assert final.value == pytest.approx(report.final[side]["cost"], rel=1e-6)
+        assert final.value == pytest.approx(report.final[KEY[side]]["cost"], rel=1e-6)
         start = hparams_data(os.path.join(report.run_dir, side))["_hparams_/session_start_info"].session_start_info
         assert {k: hparam_values(start)[k] for k in ("loss", "activations", "arch")} == {
             "loss": "mse", "activations": "relu,linear", "arch": "1-8-1"}
@@ -525,7 +526,7 @@ def test_scratch_raising_still_closes_complete_logs(tmp_path, monkeypatch):
     acc = read_experiment(report.run_dir)
     for side in SIDES:
         assert steps(acc[side], "cost") == [0, 1, 2]
-        np.testing.assert_allclose(values(acc[side], "cost"), report.costs[side], rtol=1e-6)
+        np.testing.assert_allclose(values(acc[side], "cost"), report.costs[KEY[side]], rtol=1e-6)
         (final,) = acc[side].Scalars("final/verdict")
         assert final.value == 0.0
         assert "_hparams_/session_end_info" in hparams_data(os.path.join(report.run_dir, side))
@@ -623,7 +624,7 @@ def test_real_tensorboard_serves_both_curves(main_run, tmp_path):
         for side in SIDES:
             points = _get(port, "/data/plugin/scalars/scalars", run=runs[side], tag="cost")
             assert [p[1] for p in points] == list(range(N))
-            np.testing.assert_allclose([p[2] for p in points], report.costs[side], rtol=1e-6)
+            np.testing.assert_allclose([p[2] for p in points], report.costs[KEY[side]], rtol=1e-6)
 
         (text,) = _get(port, "/data/plugin/text/text", run=runs["diff"], tag="report/text_summary")
         assert "Verdict: PASS" in text["text"]
