@@ -29,36 +29,67 @@ EXAMPLES = """examples:
 _INSTALL = {"torch": "pip install torch==2.13.0", "numpy": "pip install -e . (or pip install numpy)"}
 
 
+# What --quiet keeps of the report: the verdict, the first divergence and what explains it.
+QUIET_LINES = ("VERDICT", "first divergence", "  seen in the network", "  hint", "diverged", "interrupted")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, no usage dump
         raise UsageError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m verify", description="Verify the hand-derived NumPy network (scratch/) against its torch.nn twin: forward, backward, finite differences and training.",
-                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _Parser(prog="python -m verify", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+                description="Verify the hand-derived NumPy network (scratch/) against its torch.nn twin: forward, "
+                            "backward, finite differences and training.")
     p.add_argument("--arch", required=True, help="layer sizes n0,n1,...,nL, e.g. 3,4,4,1 (required)")
-    p.add_argument("--impl", metavar="PATH_OR_MODULE", default=None, help="verify your own implementation instead of scratch/: a .py file, a Jupyter notebook (.ipynb) or an importable module with the course's L_model_forward, compute_cost, L_model_backward, update_parameters (default: scratch)")
-    p.add_argument("--api", default=None, help="the course API of --impl: deep (week 4: L_model_forward, ...), shallow (week 3: "
-                   "forward_propagation, ...) or logreg (week 2: propagate, optimize) (default: detected from what it defines)")
-    p.add_argument("--activations", default=None, help="L comma-separated names from sigmoid, tanh, relu, leaky_relu, linear, softmax (output only) (default: relu for hidden layers, sigmoid for the output)")
-    p.add_argument("--loss", default=None, help="bce, mse or ce (default: from the output activation: sigmoid->bce, linear->mse, softmax->ce)")
-    p.add_argument("--init", default="he", help="initial weights: he, xavier, random, zeros, torch (torch's own nn.Linear init, exported to both), impl (--impl's own initializer: initialize_parameters_deep, initialize_parameters or initialize_with_zeros by its API) (default: he)")
+    p.add_argument("--impl", metavar="PATH_OR_MODULE", default=None,
+                   help="verify your own implementation instead of scratch/: a .py file, a Jupyter notebook "
+                        "(.ipynb) or an importable module with the course's functions (week 2, 3 or 4) "
+                        "(default: scratch)")
+    p.add_argument("--api", default=None,
+                   help="the course API of --impl: deep (week 4: L_model_forward, ...), shallow (week 3: "
+                        "forward_propagation, ...) or logreg (week 2: propagate, optimize) (default: detected from "
+                        "what it defines)")
+    p.add_argument("--activations", default=None,
+                   help="L comma-separated names from sigmoid, tanh, relu, leaky_relu, linear, softmax (output only) "
+                        "(default: relu for hidden layers, sigmoid for the output)")
+    p.add_argument("--loss", default=None,
+                   help="bce, mse or ce (default: from the output activation: sigmoid->bce, linear->mse, softmax->ce)")
+    p.add_argument("--init", default="he",
+                   help="initial weights: he, xavier, random, zeros, torch (torch's own nn.Linear init, exported to "
+                        "both), impl (--impl's own initializer: initialize_parameters_deep, initialize_parameters or "
+                        "initialize_with_zeros by its API) (default: he)")
     p.add_argument("--seed", type=_int("--seed"), default=0, help="one seed reproduces the whole run (default: 0)")
-    p.add_argument("--data", default="auto", help=f"{', '.join(NAMED_DATA)}, or a .npz file with X (n0, m) and Y (nL, m), or a .csv file with one example per row, features then labels (default: auto, labels from a random teacher network that fits --arch)")
-    p.add_argument("--examples", type=_int("--examples"), default=None, help="number of examples m (default: 200; 400 for flower, moons, xor; a whole file)")
-    p.add_argument("--iterations", type=_int("--iterations"), default=Config.iterations, help=f"gradient-descent iterations (default: {Config.iterations})")
-    p.add_argument("--lr", type=_float("--lr"), default=Config.learning_rate, help=f"learning rate (default: {Config.learning_rate})")
-    p.add_argument("--dtype", default="float64", help=f"{' or '.join(DTYPES)}, used on both sides end to end (default: float64)")
-    p.add_argument("--device", default="cpu", help="torch device for the reference side: cpu, cuda, cuda:N (default: cpu)")
-    p.add_argument("--tf32", action="store_true", help="allow TF32 matmuls on CUDA (off by default: it breaks float32 agreement)")
-    p.add_argument("--rtol", type=_float("--rtol"), default=None, help="relative tolerance, applied to each quantity's own scale: the size of the terms it is computed from (default: {} for float64, {} for float32)".format(DEFAULT_RTOL["float64"], DEFAULT_RTOL["float32"]))
-    p.add_argument("--no-gradcheck", action="store_true", help="skip the finite-difference gradient check (default: run it)")
+    p.add_argument("--data", default="auto",
+                   help=f"{', '.join(NAMED_DATA)}, or a .npz file with X (n0, m) and Y (nL, m), or a .csv file with "
+                        "one example per row, features then labels (default: auto, labels from a random teacher "
+                        "network that fits --arch)")
+    p.add_argument("--examples", type=_int("--examples"), default=None,
+                   help="number of examples m (default: 200; 400 for flower, moons, xor; a whole file)")
+    p.add_argument("--iterations", type=_int("--iterations"), default=Config.iterations,
+                   help=f"gradient-descent iterations (default: {Config.iterations})")
+    p.add_argument("--lr", type=_float("--lr"), default=Config.learning_rate,
+                   help=f"learning rate (default: {Config.learning_rate})")
+    p.add_argument("--dtype", default="float64",
+                   help=f"{' or '.join(DTYPES)}, used on both sides end to end (default: float64)")
+    p.add_argument("--device", default="cpu",
+                   help="torch device for the reference side: cpu, cuda, cuda:N (default: cpu)")
+    p.add_argument("--tf32", action="store_true",
+                   help="allow TF32 matmuls on CUDA (off by default: it breaks float32 agreement)")
+    p.add_argument("--rtol", type=_float("--rtol"), default=None,
+                   help="relative tolerance, applied to each quantity's own scale: the size of the terms it is "
+                        f"computed from (default: {DEFAULT_RTOL['float64']} for float64, {DEFAULT_RTOL['float32']} "
+                        "for float32)")
+    p.add_argument("--no-gradcheck", action="store_true",
+                   help="skip the finite-difference gradient check (default: run it)")
     p.add_argument("--logdir", default="runs", help="TensorBoard log folder (default: runs)")
     p.add_argument("--name", default=None, help="experiment name under --logdir (default: date_time_arch_activations)")
     p.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard logs (default: write them)")
-    p.add_argument("--json", metavar="PATH", default=None, help="also write the report as JSON to PATH (- for stdout) (default: none)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only the verdict and the first divergence; no progress")
+    p.add_argument("--json", metavar="PATH", default=None,
+                   help="also write the report as JSON to PATH (- for stdout) (default: none)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print only the verdict and the first divergence; no progress")
     p.add_argument("-v", "--verbose", action="store_true", help="print every layer's row, not one per quantity")
     return p
 
@@ -70,7 +101,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         loss=args.loss, init=args.init, seed=args.seed, data=args.data, examples=args.examples,
         iterations=args.iterations, learning_rate=args.lr, dtype=args.dtype, device=args.device,
         rtol=args.rtol, gradcheck=not args.no_gradcheck, tensorboard=not args.no_tensorboard,
-        logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=not args.quiet, impl=args.impl, api=args.api,
+        logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=not args.quiet, impl=args.impl,
+        api=args.api,
     )
 
 
@@ -154,7 +186,7 @@ def _print_report(report, args: argparse.Namespace) -> None:
                 f.write(text + "\n")
     if args.json != "-":
         if args.quiet:
-            print("\n".join(line for line in report.to_text().splitlines() if line.startswith(("VERDICT", "first divergence", "  seen in the network", "  hint", "diverged", "interrupted"))))
+            print("\n".join(line for line in report.to_text().splitlines() if line.startswith(QUIET_LINES)))
         else:
             print(report.to_text(verbose=args.verbose))
 
