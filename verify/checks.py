@@ -1,13 +1,13 @@
 """The verifier's checks at one set of parameters: forward, backward, gradient checking.
 
 (Training, in lockstep and free-running, is in training.py.) Each check folds (implementation,
-torch) pairs into Comparison rows, one per quantity and layer, in the order the quantities are
-computed, so the first failing row is the first wrong line. Tolerances come from tolerance.py.
+torch) pairs into a CheckResult's rows (compare.py), one per quantity and layer, in the order
+the quantities are computed, so the first failing row is the first wrong line. Tolerances
+come from tolerance.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
@@ -15,72 +15,15 @@ import numpy as np
 import scratch
 import torch_ref
 
-from .compare import Comparison, Stats, agreement, relative_difference
+from .compare import CheckResult, gradient_agreement
 from .config import GRADCHECK_EPSILON, GRADCHECK_RTOL
 from .errors import ImplementationError
-from .hints import diagnose, diagnose_cost, hint_layer_backward
+from .hints import diagnose_cost, hint_layer_backward
 from .impl import Adapter
 from .tolerance import kink_affects, kink_flip, term_scales
 
 GRADCHECK_EXAMPLES = 64  # finite differences on the first 64 examples: the math does not depend on m
 GRADCHECK_ENTRIES = 16  # entries perturbed per parameter array, at most
-
-
-@dataclass
-class CheckResult:
-    """One check's rows, or the error the implementation raised during it, or why it did not run."""
-
-    name: str  # forward, backward, gradcheck, lockstep, free-running
-    check: str  # forward, backward, gradcheck, training
-    rtol: float
-    rows: dict = field(default_factory=dict)
-    error: Optional[ImplementationError] = None
-    error_iteration: Optional[int] = None
-    error_follows: Optional[str] = None  # the same error was first reported by this earlier check
-    skipped: Optional[str] = None  # why it did not run
-    notes: list[str] = field(default_factory=list)
-    comparable_until: Optional[int] = None  # free-running: the runs were compared up to (not including) this iteration
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and all(r.ok for r in self.rows.values())
-
-    @property
-    def status(self) -> str:
-        if not self.ok:
-            return "FAIL"
-        if self.skipped:
-            return "not run"
-        if self.comparable_until is not None:
-            return f"ok up to iteration {self.comparable_until - 1}, not comparable after" if self.comparable_until else "not comparable"
-        if self.rows and all(r.status == "unresolved" for r in self.rows.values()):
-            return "unresolved"
-        return "ok"
-
-    def row(self, quantity: str, layer: int) -> Comparison:
-        key = (quantity, layer)
-        if key not in self.rows:
-            self.rows[key] = Comparison(self.check, quantity, layer, rtol=self.rtol)
-        return self.rows[key]
-
-    def compare(self, items: list, m: int, scales: dict, iteration: Optional[int] = None, point: Optional[str] = None,
-                rtol: Optional[float] = None, floors: Optional[dict] = None) -> list[Stats]:
-        """Fold (quantity, layer, implementation value, torch value) items into their rows, in order.
-
-        `scales` maps (quantity, layer) to the size of the terms the value is computed from (see
-        tolerance.py), `floors` to an absolute rounding term added to rtol * scale.
-        """
-        rtol = self.rtol if rtol is None else rtol
-        floors = floors or {}
-        stats = agreement([(a, b) for _, _, a, b in items], [scales.get((q, l), 0.0) for q, l, _, _ in items],
-                          rtol, [floors.get((q, l), 0.0) for q, l, _, _ in items])
-        for (quantity, layer, a, b), stat in zip(items, stats):
-            row = self.row(quantity, layer)
-            was_ok = row.ok
-            if not row.record(stat, iteration, point) and was_ok:
-                row.explain(a, b)
-                row.hint = diagnose(a, b, m)
-        return stats
 
 
 def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
@@ -92,7 +35,7 @@ def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
     scales = term_scales(params, X, Y, ref, impl.activations)
     try:
         AL, caches = impl.forward(X, params)
-        values = impl.layers(AL, caches)
+        values = impl.layer_values(AL, caches)
         cost = impl.cost(AL, Y, caches)
     except ImplementationError as error:
         forward.error = forward.error or error
@@ -139,7 +82,7 @@ def kink_probe(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:
     return X_probe, probe
 
 
-def gradient_check(impl: Adapter, X, Y, params, seed: int) -> CheckResult:
+def check_gradients(impl: Adapter, X, Y, params, seed: int) -> CheckResult:
     """The implementation's own gradients against centred differences of its own cost, in float64.
 
     A centred difference of a float64 cost J carries a rounding error of about eps |J| / epsilon
@@ -171,7 +114,7 @@ def gradient_check(impl: Adapter, X, Y, params, seed: int) -> CheckResult:
             picked = tuple(np.array(indices[f"{q}{l}"]).T)
             g, a = grads[f"d{q}{l}"][picked], approx[f"d{q}{l}"][picked]
             row = result.row(f"d{q}", l)
-            if not row.record(relative_difference(g, a, result.rtol, noise * np.sqrt(g.size))):
+            if not row.record(gradient_agreement(g, a, result.rtol, noise * np.sqrt(g.size))):
                 row.explain(g, a)
     return result
 

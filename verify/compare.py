@@ -1,4 +1,4 @@
-"""Comparing one quantity of the two sides: the differences, the tolerance, the verdict.
+"""Comparing the two sides: one quantity (Comparison), and a check's quantities (CheckResult).
 
 An implementation array a agrees with the torch array b when max |a - b| <= tolerance, where
 the tolerance is rtol times the quantity's scale (the size of the terms it is computed from,
@@ -13,10 +13,13 @@ rounding of the weights it moves), the row says "unresolved" instead of "ok".
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Optional
 
 import numpy as np
+
+from .errors import ImplementationError
+from .hints import diagnose
 
 RESOLUTION = 0.1  # a tolerance above this fraction of the reference's size cannot tell right from wrong
 
@@ -61,7 +64,7 @@ class Comparison:
     `run_max_abs` keeps the largest difference seen over the whole run.
     """
 
-    check: str  # forward, backward, gradcheck, training
+    stage: str  # forward, backward, gradcheck, training
     quantity: str  # Z, A, cost, dZ, dW, db, dA, W, b
     layer: int
     rtol: float = 0.0
@@ -156,8 +159,9 @@ def agreement(pairs: list, scales: list, rtol: float, floors: Optional[list] = N
     return [Stats(d, s, rtol * s + f, z) for d, s, f, z in zip(max_abs, scales, floors, size)]
 
 
-def relative_difference(grad: np.ndarray, approx: np.ndarray, rtol: float, floor: float) -> Stats:
-    """Gradient checking's rule, ||grad - approx|| <= rtol (||grad|| + ||approx||) + floor, as Stats.
+def gradient_agreement(grad: np.ndarray, approx: np.ndarray, rtol: float, floor: float) -> Stats:
+    """Gradient checking's rule, ||grad - approx|| <= rtol (||grad|| + ||approx||) + floor, as Stats: the course's
+    relative difference (scratch.relative_difference, its ratio) held to rtol, with the finite differences' rounding.
 
     `floor` is the rounding error of the finite differences; the row resolves the gradient
     only where the floor is well below ||approx||.
@@ -165,3 +169,60 @@ def relative_difference(grad: np.ndarray, approx: np.ndarray, rtol: float, floor
     norm = float(np.linalg.norm(grad - approx)) if np.all(np.isfinite(grad)) else np.inf
     total = float(np.linalg.norm(grad) + np.linalg.norm(approx))
     return Stats(norm, total, rtol * total + floor, float(np.linalg.norm(approx)))
+
+
+@dataclass
+class CheckResult:
+    """One check's rows, or the error the implementation raised during it, or why it did not run."""
+
+    name: str  # forward, backward, gradcheck, lockstep, free-running, loop <function>
+    stage: str  # what it checks: forward, backward, gradcheck, training
+    rtol: float
+    rows: dict = field(default_factory=dict)
+    error: Optional[ImplementationError] = None
+    error_iteration: Optional[int] = None
+    error_follows: Optional[str] = None  # the same error was first reported by this earlier check
+    skipped: Optional[str] = None  # why it did not run
+    notes: list[str] = field(default_factory=list)
+    comparable_until: Optional[int] = None  # free-running: the runs were compared up to (not including) this iteration
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(r.ok for r in self.rows.values())
+
+    @property
+    def status(self) -> str:
+        if not self.ok:
+            return "FAIL"
+        if self.skipped:
+            return "not run"
+        if self.comparable_until is not None:
+            return f"ok up to iteration {self.comparable_until - 1}, not comparable after" if self.comparable_until else "not comparable"
+        if self.rows and all(r.status == "unresolved" for r in self.rows.values()):
+            return "unresolved"
+        return "ok"
+
+    def row(self, quantity: str, layer: int) -> Comparison:
+        key = (quantity, layer)
+        if key not in self.rows:
+            self.rows[key] = Comparison(self.stage, quantity, layer, rtol=self.rtol)
+        return self.rows[key]
+
+    def compare(self, items: list, m: int, scales: dict, iteration: Optional[int] = None, point: Optional[str] = None,
+                rtol: Optional[float] = None, floors: Optional[dict] = None) -> list[Stats]:
+        """Fold (quantity, layer, implementation value, torch value) items into their rows, in order.
+
+        `scales` maps (quantity, layer) to the size of the terms the value is computed from (see
+        tolerance.py), `floors` to an absolute rounding term added to rtol * scale.
+        """
+        rtol = self.rtol if rtol is None else rtol
+        floors = floors or {}
+        stats = agreement([(a, b) for _, _, a, b in items], [scales.get((q, l), 0.0) for q, l, _, _ in items],
+                          rtol, [floors.get((q, l), 0.0) for q, l, _, _ in items])
+        for (quantity, layer, a, b), stat in zip(items, stats):
+            row = self.row(quantity, layer)
+            was_ok = row.ok
+            if not row.record(stat, iteration, point) and was_ok:
+                row.explain(a, b)
+                row.hint = diagnose(a, b, m)
+        return stats

@@ -8,8 +8,7 @@ rows, and the training loop's, follow from any earlier failure: each run continu
 
 from __future__ import annotations
 
-from .checks import CheckResult
-from .compare import Comparison
+from .compare import CheckResult, Comparison
 
 
 def mark_consequences(checks: list[CheckResult], L: int) -> None:

@@ -19,7 +19,7 @@ from typing import Optional
 
 import numpy as np
 
-from .checks import CheckResult
+from .compare import CheckResult
 from .errors import ImplementationError
 from .impl import Adapter
 

@@ -9,7 +9,7 @@ from typing import Optional
 
 import numpy as np
 
-from .checks import CheckResult
+from .compare import CheckResult
 from .compare import Comparison
 from .config import GRADCHECK_RTOL, Config
 from .consequences import failed_at, mark_consequences
@@ -76,7 +76,7 @@ class Report:
         if unit is None:
             return first
         if first is None:  # the network agrees: the function alone is wrong (e.g. only at an exact 0)
-            first = {"check": "functions", "mode": "functions", "iteration": None, "layer": None,
+            first = {"stage": "functions", "name": "functions", "iteration": None, "layer": None,
                      "quantity": unit.output, "max_abs": None, "max_rel": None, "tolerance": None, "point": None,
                      "hint": "", "error": None, "traceback": []}
         return {**first, "function": unit.function, "fix": unit.fix}
@@ -84,14 +84,14 @@ class Report:
     def _first_network_divergence(self) -> Optional[dict]:
         for check in self.checks:
             if check.error is not None:
-                return {"check": check.check, "mode": check.name, "iteration": check.error_iteration,
+                return {"stage": check.stage, "name": check.name, "iteration": check.error_iteration,
                         "layer": None, "quantity": check.error.function, "max_abs": None, "max_rel": None,
                         "tolerance": None, "point": None, "hint": "", "error": str(check.error),
                         "traceback": check.error.trace}
             failed = [r for r in check.rows.values() if not r.ok]
             if failed:
                 row = min(failed, key=failed_at)
-                return {**row.as_dict(), "mode": check.name, "error": None, "traceback": []}
+                return {**row.as_dict(), "name": check.name, "error": None, "traceback": []}
         return None
 
     def as_dict(self) -> dict:
@@ -106,7 +106,7 @@ class Report:
             "rule": self.rule,
             "functions": [f.as_dict() for f in self.functions],
             "checks": [
-                {"name": k.name, "check": k.check, "status": k.status, "ok": k.ok, "skipped": k.skipped,
+                {"name": k.name, "stage": k.stage, "status": k.status, "ok": k.ok, "skipped": k.skipped,
                  "notes": k.notes, "error": None if k.error is None else str(k.error), "error_follows": k.error_follows,
                  "comparable_until": k.comparable_until, "rows": [r.as_dict() for r in k.rows.values()]}
                 for k in self.checks
@@ -158,7 +158,7 @@ class Report:
         first = self.first_divergence()
         lines = [f"## Verdict: {self.verdict.upper()}", ""]
         if first is not None:
-            lines += ["**First divergence:** " + _describe(first).replace("\n  hint:", " *hint:*").replace("\n  ", " "), ""]
+            lines += ["**First divergence:** " + _divergence_text(first).replace("\n  hint:", " *hint:*").replace("\n  ", " "), ""]
         if self.functions:
             lines += [f"### {TITLES['functions']}: {_functions_status(self.functions)}", "",
                       "| function | verdict | first wrong output | hint |", "|---|---|---|---|"]
@@ -182,7 +182,7 @@ class Report:
     def _summary_lines(self) -> list[str]:
         lines = []
         name = self.implementation
-        raised = next((c for c in self.checks if c.check == "training" and c.error is not None), None)
+        raised = next((c for c in self.checks if c.stage == "training" and c.error is not None), None)
         if raised is not None:
             lines.append(f"final cost: not compared ({name} raised at iteration {raised.error_iteration}, see {raised.name})")
         elif self.final:
@@ -216,7 +216,7 @@ class Report:
             stopped = f" (interrupted after {self.interrupted_at} iterations)" if self.interrupted_at is not None else ""
             lines.append(f"VERDICT: FAIL{stopped}")
         if first is not None:
-            lines.append("first divergence: " + _describe(first))
+            lines.append("first divergence: " + _divergence_text(first))
         if self.run_dir is not None:
             lines.append(f"TensorBoard logs: {self.run_dir}   open them with: {self.tensorboard_command}")
         return lines
@@ -236,17 +236,17 @@ def _json_safe(value):
     return str(value)
 
 
-def _describe(first: dict) -> str:
+def _divergence_text(first: dict) -> str:
     if first.get("fix"):
-        if first["check"] == "functions":
+        if first["stage"] == "functions":
             return first["fix"]
-        return f"{first['fix']}\n  seen in the network as: {_describe({**first, 'fix': None})}"
-    where = [first["mode"] if first["check"] == "training" else first["check"]]
+        return f"{first['fix']}\n  seen in the network as: {_divergence_text({**first, 'fix': None})}"
+    where = [first["name"] if first["stage"] == "training" else first["stage"]]
     if first.get("iteration") is not None:
         where.append(f"iteration {first['iteration']}")
     if first.get("error"):
         return f"{', '.join(where)}: {first['error']}"
-    if first.get("point") and first["check"] in ("forward", "backward"):
+    if first.get("point") and first["stage"] in ("forward", "backward"):
         where.append(f"at the {first['point']}")
     quantity = "cost" if first["quantity"] == "cost" else f"{first['quantity']}{first['layer']} (layer {first['layer']})"
     text = f"{', '.join(where)}: {quantity} differs; max abs {_num(first['max_abs'], 2)} > allowed {_num(first['tolerance'], 2)}"

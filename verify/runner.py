@@ -11,7 +11,8 @@ import numpy as np
 import scratch
 import torch_ref
 
-from .checks import CheckResult, compare_at_point, gradient_check, kink_probe
+from .checks import check_gradients, compare_at_point, kink_probe
+from .compare import CheckResult
 from .config import Config, validate
 from .data import load_data
 from .errors import ImplementationError, UsageError
@@ -81,7 +82,7 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
     compare_at_point(impl, model, X_probe, Y, probe, "kink probe", forward, backward)
 
     if config.gradcheck:
-        report.checks.append(gradient_check(impl, X, Y, params, config.seed))
+        report.checks.append(check_gradients(impl, X, Y, params, config.seed))
     else:
         report.checks.append(CheckResult("gradcheck", "gradcheck", 0.0, skipped="--no-gradcheck"))
 

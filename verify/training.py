@@ -25,8 +25,8 @@ import numpy as np
 
 import torch_ref
 
-from .checks import CheckResult, kink_note
-from .compare import Stats
+from .checks import kink_note
+from .compare import CheckResult, Stats
 from .errors import ImplementationError
 from .impl import Adapter
 from .tolerance import kink_affects, kink_flip, term_scales, update_floors
@@ -170,7 +170,7 @@ class _Training:
         else:
             ref = {**self.lockstep_trainer.layers(), "cost": torch_cost}
             scales = term_scales(before, self.X, self.Y, ref, impl.activations, self.learning_rate)
-            kink = kink_flip(impl.layers(AL, caches), ref, impl.activations, scales, run.lockstep.rtol)
+            kink = kink_flip(impl.layer_values(AL, caches), ref, impl.activations, scales, run.lockstep.rtol)
             if kink is not None:
                 run.kinks.append(i)
                 if run.free.comparable_until is None:  # the two runs may take either branch from here on

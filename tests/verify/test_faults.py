@@ -127,7 +127,7 @@ class Fault:
 
 
 def at(check, layer, quantity, mode=None, iteration=None, point=None) -> dict:
-    where = {"check": check, "mode": mode or check, "iteration": iteration, "layer": layer, "quantity": quantity}
+    where = {"stage": check, "name": mode or check, "iteration": iteration, "layer": layer, "quantity": quantity}
     if check in ("forward", "backward") and point is not None:
         where["point"] = point
     return where
@@ -287,7 +287,7 @@ def test_cli_json_names_the_fault(monkeypatch, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["verdict"] == "fail"
     first = report["first_divergence"]
-    assert (first["check"], first["layer"], first["quantity"], first["point"]) == ("backward", 2, "dZ", "kink probe")
+    assert (first["stage"], first["layer"], first["quantity"], first["point"]) == ("backward", 2, "dZ", "kink probe")
 
 
 def test_cli_exits_1_when_scratch_raises(monkeypatch, capsys):

@@ -126,49 +126,49 @@ def test_impl_takes_an_importable_module_name(capsys, monkeypatch, path, spec):
 
 SLIPS = [
     pytest.param(COURSE, ("db = (1 / m) * np.sum", "db = np.sum"), ["--arch", "3,4,4,1"],
-                 dict(check="backward", mode="backward", quantity="db", layer=3, point="initial weights"),
+                 dict(stage="backward", name="backward", quantity="db", layer=3, point="initial weights"),
                  f"it is m = {M} times the expected value: a missing 1/m", id="db-missing-1/m"),
     # square layers (4x4): the transposed dW has the right shape and the transpose's values
     pytest.param(COURSE, ("np.dot(dZ, A_prev.T)", "np.dot(A_prev, dZ.T)"), ["--arch", "4,4,4,4"],
-                 dict(check="backward", mode="backward", quantity="dW", layer=3, point="initial weights"),
+                 dict(stage="backward", name="backward", quantity="dW", layer=3, point="initial weights"),
                  "it equals the transpose of the expected value: a missing or extra transpose", id="dW-transposed"),
     pytest.param(COURSE, ("dAL = -(np.divide", "dAL = (np.divide"), ["--arch", "3,4,4,1"],
-                 dict(check="backward", mode="backward", quantity="dW", layer=3, point="initial weights"),
+                 dict(stage="backward", name="backward", quantity="dW", layer=3, point="initial weights"),
                  "it has the opposite sign: a sign slip", id="dAL-sign"),
     # relu'(0) = 1 instead of 0: only exactly-zero Z differ, which only the kink probe has;
     # dW2 still agrees there (A1 of the probed example is relu(0) = 0), db2 does not
     pytest.param(COURSE, ("activation_cache <= 0", "activation_cache < 0"), ["--arch", "3,4,4,1"],
-                 dict(check="backward", mode="backward", quantity="db", layer=2, point="kink probe"),
+                 dict(stage="backward", name="backward", quantity="db", layer=2, point="kink probe"),
                  "dA2 agrees but db2 does not: the slip is in layer 2's backward step, dZ2 = dA2 * g'(Z2) "
                  "(the derivative of relu) or db2 from dZ2",
                  id="relu-backward-at-kink"),
     # the course net's only sigmoid is the output, whose dZ3 the course does not return: dW3 is first
     pytest.param(COURSE, ("s * (1 - s)", "s * (1 + s)"), ["--arch", "3,4,4,1"],
-                 dict(check="backward", mode="backward", quantity="dW", layer=3, point="initial weights"),
+                 dict(stage="backward", name="backward", quantity="dW", layer=3, point="initial weights"),
                  None, id="output-sigmoid-backward"),
     pytest.param(COURSE, ("(1 - Y) * np.log(1 - AL)", "np.log(1 - AL)"), ["--arch", "3,4,4,1"],
-                 dict(check="forward", mode="forward", quantity="cost", layer=3, point="initial weights"),
+                 dict(stage="forward", name="forward", quantity="cost", layer=3, point="initial weights"),
                  "log(1-AL) is missing its factor (1-Y)", id="cost-missing-(1-Y)"),
     pytest.param(COURSE, ("Y * np.log(AL) + (1 - Y) * np.log(1 - AL)", "Y * np.log(AL)"), ["--arch", "3,4,4,1"],
-                 dict(check="forward", mode="forward", quantity="cost", layer=3, point="initial weights"),
+                 dict(stage="forward", name="forward", quantity="cost", layer=3, point="initial weights"),
                  "the (1-Y) log(1-AL) term is missing", id="cost-without-its-(1-Y)-term"),
     # layers 1 and 2 swap caches in backward (both 4x4, so the shapes fit): dA2 still agrees
     pytest.param(COURSE, ('caches[l], "relu")', 'caches[L - 2 - l], "relu")'), ["--arch", "4,4,4,1"],
-                 dict(check="backward", mode="backward", quantity="dW", layer=2, point="initial weights"),
+                 dict(stage="backward", name="backward", quantity="dW", layer=2, point="initial weights"),
                  "layer 2's backward matches layer 1's cache (Z1, A0) used in place of its own", id="caches-swapped"),
     pytest.param(COURSE, ('parameters["W" + str(l + 1)] -= ', 'parameters["W" + str(l + 1)] += '), ["--arch", "3,4,4,1"],
-                 dict(check="training", mode="lockstep", iteration=0, quantity="W", layer=1),
+                 dict(stage="training", name="lockstep", iteration=0, quantity="W", layer=1),
                  "opposite sign", id="update-plus-equals"),
     pytest.param(EXT, ("s * (1 - s)", "s * (1 + s)"), ["--arch", "3,4,4,1", "--activations", "sigmoid,sigmoid,sigmoid"],
-                 dict(check="backward", mode="backward", quantity="dZ", layer=2, point="initial weights"),
+                 dict(stage="backward", name="backward", quantity="dZ", layer=2, point="initial weights"),
                  "dA2 agrees but dZ2 does not: the step between them is dZ2 = dA2 * g'(Z2); check the derivative of sigmoid",
                  id="hidden-sigmoid-backward"),
     pytest.param(EXT, ("(1 - np.tanh(Z) ** 2)", "(1 - np.tanh(Z))"), ["--arch", "3,4,4,1", "--activations", "tanh,tanh,sigmoid"],
-                 dict(check="backward", mode="backward", quantity="dZ", layer=2, point="initial weights"),
+                 dict(stage="backward", name="backward", quantity="dZ", layer=2, point="initial weights"),
                  "check the derivative of tanh", id="tanh-backward"),
     pytest.param(EXT, ("np.where(Z > 0, 1.0, LEAKY_SLOPE)", "np.where(Z >= 0, 1.0, LEAKY_SLOPE)"),
                  ["--arch", "3,4,4,1", "--activations", "leaky_relu,leaky_relu,sigmoid"],
-                 dict(check="backward", mode="backward", quantity="dZ", layer=2, point="kink probe"),
+                 dict(stage="backward", name="backward", quantity="dZ", layer=2, point="kink probe"),
                  "check the derivative of leaky_relu", id="leaky-relu-backward-at-kink"),
 ]
 
@@ -186,7 +186,7 @@ def test_one_slip_is_localised_where_it_first_shows(capsys, tmp_path, source, ed
         assert not any(phrase in first["hint"] for phrase in CLASSIC_HINTS), first["hint"]
     else:
         assert hint in first["hint"]
-    if where["check"] == "backward":  # the forward pass is untouched by a backward slip
+    if where["stage"] == "backward":  # the forward pass is untouched by a backward slip
         assert report["checks"][0]["ok"]
 
 
@@ -225,7 +225,7 @@ def test_a_sign_slip_in_an_update_that_writes_into_its_input_is_a_sign_slip(caps
     code, report = run_json(capsys, "--arch", "3,4,4,1", "--impl", str(path))
     assert code == 1
     first = report["first_divergence"]
-    assert_first(first, check="training", mode="lockstep", iteration=0, quantity="W", layer=1)
+    assert_first(first, stage="training", name="lockstep", iteration=0, quantity="W", layer=1)
     assert first["hint"] == "it has the opposite sign: a sign slip"
     assert np.isclose(first["value"], -first["expected"])
 
@@ -255,25 +255,25 @@ def test_broken_example_subprocess_names_db3_and_missing_1_over_m():
 
 WRONG = [
     # dA_prev = W dZ: W3 is (1, 4), dZ3 (1, m): NumPy raises inside the learner's linear_backward
-    pytest.param(("np.dot(W.T, dZ)", "np.dot(W, dZ)"), dict(check="backward", mode="backward", iteration=None),
+    pytest.param(("np.dot(W.T, dZ)", "np.dot(W, dZ)"), dict(stage="backward", name="backward", iteration=None),
                  "L_model_backward", "raised ValueError", "linear_backward,  dA_prev = np.dot(W, dZ)", id="dA_prev-without-transpose"),
-    pytest.param(('grads["dW" + str(l + 1)]\n', 'grads["dW" + str(l)]\n'), dict(check="training", mode="lockstep", iteration=0),
+    pytest.param(('grads["dW" + str(l + 1)]\n', 'grads["dW" + str(l)]\n'), dict(stage="training", name="lockstep", iteration=0),
                  "update_parameters", "raised KeyError: 'dW0'",
                  'update_parameters,  parameters["W" + str(l + 1)] -= learning_rate * grads["dW" + str(l)]', id="update-off-by-one"),
-    pytest.param(("    return AL, caches", "    return AL"), dict(check="forward", mode="forward", iteration=None),
+    pytest.param(("    return AL, caches", "    return AL"), dict(stage="forward", name="forward", iteration=None),
                  "L_model_forward", f"expected (AL, caches), got an array of shape (1, {M})", None, id="forward-returns-AL-only"),
-    pytest.param(("    return AL, caches", "    return AL.T, caches"), dict(check="forward", mode="forward", iteration=None),
+    pytest.param(("    return AL, caches", "    return AL.T, caches"), dict(stage="forward", name="forward", iteration=None),
                  "L_model_forward", f"AL should be an array of shape (1, {M}), got an array of shape ({M}, 1)", None, id="forward-AL-transposed"),
     pytest.param(("    return AL, caches", "    return AL, [(A_prev, W, b, Z) for (A_prev, W, b), Z in caches]"),
-                 dict(check="forward", mode="forward", iteration=None),
+                 dict(stage="forward", name="forward", iteration=None),
                  "L_model_forward", f"cache 1 should be ((A_prev, W, b), Z) with Z of shape (4, {M})", None, id="flat-caches"),
-    pytest.param(("    return np.squeeze(cost)", "    np.squeeze(cost)"), dict(check="forward", mode="forward", iteration=None),
+    pytest.param(("    return np.squeeze(cost)", "    np.squeeze(cost)"), dict(stage="forward", name="forward", iteration=None),
                  "compute_cost", "expected a number, got nothing (None)", None, id="cost-returns-None"),
     pytest.param(('grads["db" + str(l + 1)] = dA_prev', 'grads["b" + str(l + 1)] = dA_prev'),
-                 dict(check="backward", mode="backward", iteration=None),
+                 dict(stage="backward", name="backward", iteration=None),
                  "L_model_backward", "db1 should be an array of shape (4, 1), got nothing (None)", None, id="grads-missing-db"),
     pytest.param(('grads["db" + str(l + 1)]\n    return parameters\n', 'grads["db" + str(l + 1)]\n'),
-                 dict(check="training", mode="lockstep", iteration=0),
+                 dict(stage="training", name="lockstep", iteration=0),
                  "update_parameters", "expected a dict, got nothing (None)", None, id="update-returns-None"),
 ]
 
@@ -325,7 +325,7 @@ def test_course_literal_cost_and_dAL_go_non_finite_where_torch_does_not(capsys, 
     code, report = run_json(capsys, "--arch", "3,4,4,1", "--impl", str(COURSE), "--dtype", dtype, "--lr", str(lr))
     assert code == 1
     first = report["first_divergence"]
-    assert_first(first, check="training", mode="lockstep", iteration=1, quantity="cost", layer=3)
+    assert_first(first, stage="training", name="lockstep", iteration=1, quantity="cost", layer=3)
     assert "went non-finite at iteration 1 while torch, from the same parameters, stayed finite" in first["hint"]
     assert "dAL = -(Y/AL - (1-Y)/(1-AL))" in first["hint"]
     assert report["nonfinite"] == {"impl": 1, "torch": None}
@@ -529,7 +529,7 @@ def test_init_impl_with_a_broken_initializer_fails_naming_it(capsys, tmp_path, l
     assert code == 1
     assert report["verdict"] == "fail"
     first = report["first_divergence"]
-    assert_first(first, check="forward", mode="forward", quantity="initialize_parameters_deep", layer=None)
+    assert_first(first, stage="forward", name="forward", quantity="initialize_parameters_deep", layer=None)
     assert first["error"].startswith(message), first["error"]
     assert [c["name"] for c in report["checks"]] == ["forward"]  # nothing else ran without a start
     if innermost is None:

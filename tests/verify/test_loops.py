@@ -85,7 +85,7 @@ def test_a_slip_in_the_loop_alone_fails_the_loop_alone(capsys, tmp_path, source,
         return
     assert code == 1 and failed == [failing]
     first = report["first_divergence"]
-    assert first["mode"] == failing and first["quantity"] == quantity
+    assert first["name"] == failing and first["quantity"] == quantity
 
 
 def test_a_costs_list_of_the_wrong_length_is_named(capsys, tmp_path):

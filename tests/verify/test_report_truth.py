@@ -52,7 +52,7 @@ def test_rows_that_follow_from_a_wrong_cost_name_it(monkeypatch):
     monkeypatch.setitem(scratch.losses.LOSSES, "bce", scratch.losses.Loss("bce", "sigmoid", bce_without_negative_term))
     report = run(tiny())
     first = report.first_divergence()
-    assert (first["check"], first["quantity"]) == ("forward", "cost")
+    assert (first["stage"], first["quantity"]) == ("forward", "cost")
     assert "the (1-Y) log(1-AL) term is missing" in first["hint"]
     assert check(report, "backward").ok  # backward starts from dZ[L] = A[L] - Y: untouched
     for name in ("gradcheck", "lockstep", "free-running"):
@@ -118,7 +118,7 @@ def test_free_running_catches_a_systematic_slip_below_lockstep_resolution(monkey
     report = run(tiny(iterations=10))
     assert check(report, "lockstep").ok
     first = report.first_divergence()
-    assert first["mode"] == "free-running" and first["quantity"] in ("W", "b")
+    assert first["name"] == "free-running" and first["quantity"] in ("W", "b")
     assert first["max_abs"] > first["tolerance"]
 
 
@@ -190,5 +190,5 @@ def test_a_wrong_relu_derivative_at_zero_is_not_excused_as_a_kink(monkeypatch):
         scratch.activations.ACTIVATIONS["relu"], derivative=lambda Z: (Z >= 0).astype(Z.dtype)))
     report = run(tiny())
     first = report.first_divergence()
-    assert (first["check"], first["point"], first["quantity"]) == ("backward", "kink probe", "dZ")
+    assert (first["stage"], first["point"], first["quantity"]) == ("backward", "kink probe", "dZ")
     assert check(report, "backward").notes == []

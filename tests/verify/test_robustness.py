@@ -83,7 +83,7 @@ def test_one_sided_divergence_is_a_mismatch_with_a_hint(monkeypatch, capsys, tmp
     report = json.loads(out_json.read_text())
     first = report["first_divergence"]
     assert code == 1
-    assert (first["check"], first["mode"], first["quantity"]) == ("training", "lockstep", "cost")
+    assert (first["stage"], first["name"], first["quantity"]) == ("training", "lockstep", "cost")
     assert "dAL" in first["hint"] and "stayed finite" in first["hint"]
     assert report["nonfinite"]["torch"] is None
 

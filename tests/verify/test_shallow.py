@@ -38,14 +38,14 @@ def test_a_correct_week_3_module_passes_every_check(capsys, dtype):
 
 
 SLIPS = [
-    pytest.param(("dW1 = (1 / m) * np.dot", "dW1 = np.dot"), dict(check="backward", quantity="dW", layer=1),
+    pytest.param(("dW1 = (1 / m) * np.dot", "dW1 = np.dot"), dict(stage="backward", quantity="dW", layer=1),
                  f"m = {M} times", id="dW1-missing-1/m"),
     pytest.param(("dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))", "dZ1 = np.dot(W2.T, dZ2) * (1 - A1)"),
-                 dict(check="backward", quantity="dW", layer=1), "the derivative of tanh", id="tanh-derivative-1-A1"),
+                 dict(stage="backward", quantity="dW", layer=1), "the derivative of tanh", id="tanh-derivative-1-A1"),
     pytest.param(("- learning_rate * grads", "+ learning_rate * grads"),
-                 dict(check="training", mode="lockstep", iteration=0, quantity="W", layer=1), "opposite sign", id="update-sign"),
+                 dict(stage="training", name="lockstep", iteration=0, quantity="W", layer=1), "opposite sign", id="update-sign"),
     pytest.param(("np.multiply(np.log(A2), Y) + np.multiply(np.log(1 - A2), 1 - Y)", "np.multiply(np.log(A2), Y)"),
-                 dict(check="forward", quantity="cost", layer=2), "the (1-Y) log(1-AL) term is missing", id="cost-missing-(1-Y)"),
+                 dict(stage="forward", quantity="cost", layer=2), "the (1-Y) log(1-AL) term is missing", id="cost-missing-(1-Y)"),
 ]
 
 

@@ -81,7 +81,7 @@ def test_a_wrong_gradient_of_1e_minus_10_is_caught_where_it_was_made(hidden, act
     assert report.verdict == "fail", text
     first = report.first_divergence()
     # At the initial weights, or at the kink probe where a relu unit dead at the start comes alive.
-    assert (first["check"], first["quantity"], first["layer"]) == ("backward", quantity, layer), text
+    assert (first["stage"], first["quantity"], first["layer"]) == ("backward", quantity, layer), text
     row = check(report, "backward").rows[(quantity, layer)]
     assert row.max_abs < 1e-6  # a gradient far below the old absolute tolerance (1e-7 float64, 1e-5 float32)...
     assert row.max_abs > row.tolerance  # ...and still caught

@@ -7,7 +7,7 @@ Every call gets copies of what it is handed (parameters, gradients, caches, data
 that writes into its inputs is noted, not failed, and cannot change what the verifier holds.
 
 The interface the checks use, whatever the course week: forward(X, P) -> (AL, caches),
-layers(AL, caches) -> {Z1, A1, ...}, cost(AL, Y, caches), backward(AL, Y, caches, P) ->
+layer_values(AL, caches) -> {Z1, A1, ...}, cost(AL, Y, caches), backward(AL, Y, caches, P) ->
 {dW1, db1, ...}, update(P, grads, lr), initialize(layer_dims). The caches are the adapter's
 own business: only its own methods read them.
 """

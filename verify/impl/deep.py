@@ -74,7 +74,7 @@ class DeepAPI(Adapter):
             self.expect(ok, "L_model_forward", f"cache {l} should be ((A_prev, W, b), Z) with Z of shape {shape}")
         return AL, caches
 
-    def layers(self, AL: np.ndarray, caches) -> dict:
+    def layer_values(self, AL: np.ndarray, caches) -> dict:
         """Z{l} and A{l} for l = 1..L, read from the course caches ((A_prev, W, b), Z)."""
         values = {f"A{self.L}": AL}
         for l, ((A_prev, _, _), Z) in enumerate(caches, start=1):

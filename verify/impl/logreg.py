@@ -75,7 +75,7 @@ class LogRegAPI(Adapter):
                      f"sigmoid(z) of an array of shape {(1, X.shape[1])} should have that shape, got {_describe(A)}")
         return A, Caches(w, b, X, {})
 
-    def layers(self, AL: np.ndarray, caches: Caches) -> dict:
+    def layer_values(self, AL: np.ndarray, caches: Caches) -> dict:
         return {"A1": AL}  # propagate keeps its Z and A to itself
 
     def _propagate(self, Y: np.ndarray, caches: Caches) -> tuple:

@@ -82,7 +82,7 @@ class ShallowAPI(Adapter):
                          f'cache["{key}"] should be an array of shape {shape}, got {_describe(value)}')
         return A2, Caches(cache, X, parameters)
 
-    def layers(self, AL: np.ndarray, caches: Caches) -> dict:
+    def layer_values(self, AL: np.ndarray, caches: Caches) -> dict:
         return {"Z1": caches.cache["Z1"], "A1": caches.cache["A1"], "Z2": caches.cache["Z2"], "A2": AL}
 
     def cost(self, AL: np.ndarray, Y: np.ndarray, caches: Caches) -> float:
