@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from verify.cli import main
+from verify_cases import slipped
 
 REPO = Path(__file__).resolve().parents[2]
 WEEK4 = REPO / "examples" / "course_network.py"
@@ -24,14 +25,6 @@ def verify(capsys, path: Path, arch: str, *extra: str) -> tuple[int, dict]:
 
 def loops(report: dict) -> dict:
     return {c["name"]: c for c in report["checks"] if c["name"].startswith("loop")}
-
-
-def slipped(tmp_path, source: Path, old: str, new: str) -> Path:
-    text = source.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path = tmp_path / source.name
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return path
 
 
 @pytest.mark.parametrize("source, names", [

@@ -12,6 +12,7 @@ import verify
 from verify.cli import main
 from verify.impl import detect, load_module
 from verify.units import check_functions
+from verify_cases import slipped
 
 REPO = Path(__file__).resolve().parents[2]
 WEEK4 = REPO / "examples" / "course_network.py"
@@ -25,14 +26,6 @@ def functions_of(path_or_module, dtype: str = "float64") -> dict:
     api = detect(module, "learner")
     impl = api(module, api.default_activations(1 if api.API == "logreg" else 2), "bce", "learner")
     return {f.function: f for f in check_functions(impl, dtype, RTOL[dtype], seed=0)}
-
-
-def slipped(tmp_path, source: Path, old: str, new: str) -> Path:
-    text = source.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path = tmp_path / source.name
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return path
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -111,17 +104,6 @@ def first_divergence(path: Path, arch: tuple) -> dict:
     return report.first_divergence()
 
 
-@pytest.mark.parametrize("function, old, new, output, hint", WEEK3_SLIPS, ids=[s[2][:30] for s in WEEK3_SLIPS])
-def test_each_week3_slip_is_named_on_its_function(tmp_path, function, old, new, output, hint):
-    path = slipped(tmp_path, WEEK3, old, new)
-    results = functions_of(path)
-    failed = [name for name, f in results.items() if not f.ok and not f.follows]
-    assert failed == [function]
-    assert results[function].output == output
-    assert hint in results[function].hint + results[function].detail
-    assert first_divergence(path, (2, 4, 1))["function"] == function  # the whole run's verdict names it too
-
-
 WEEK2_SLIPS = [
     ("propagate", "dw = (1 / m) * np.dot(X, (A - Y).T)", "dw = np.dot(X, (A - Y).T)", "dw", "a missing 1/m"),
     ("propagate", "m = X.shape[1]\n    A = sigmoid(np.dot(w.T, X) + b)", "m = X.shape[1]\n    A = sigmoid(np.dot(w, X) + b)",
@@ -133,15 +115,19 @@ WEEK2_SLIPS = [
 ]
 
 
-@pytest.mark.parametrize("function, old, new, output, hint", WEEK2_SLIPS, ids=[s[2][:30] for s in WEEK2_SLIPS])
-def test_each_week2_slip_is_named_on_its_function(tmp_path, function, old, new, output, hint):
-    path = slipped(tmp_path, WEEK2, old, new)
+SMALL_SLIPS = [(WEEK3, (2, 4, 1), *slip) for slip in WEEK3_SLIPS] + [(WEEK2, (2, 1), *slip) for slip in WEEK2_SLIPS]
+
+
+@pytest.mark.parametrize("source, arch, function, old, new, output, hint", SMALL_SLIPS,
+                         ids=[f"week{3 if s[0] == WEEK3 else 2}:{s[4][:30]}" for s in SMALL_SLIPS])
+def test_each_week2_and_week3_slip_is_named_on_its_function(tmp_path, source, arch, function, old, new, output, hint):
+    path = slipped(tmp_path, source, old, new)
     results = functions_of(path)
     failed = [name for name, f in results.items() if not f.ok and not f.follows]
     assert failed == [function]
     assert results[function].output == output
     assert hint in results[function].hint + results[function].detail
-    assert first_divergence(path, (2, 1))["function"] == function  # the whole run's verdict names it too
+    assert first_divergence(path, arch)["function"] == function  # the whole run's verdict names it too
 
 
 def test_the_report_opens_with_the_table_and_its_first_divergence_names_the_function(tmp_path, capsys):

@@ -80,3 +80,12 @@ def variant(tmp_path: Path, source: Path, *edits: tuple[str, str], name: str = "
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def slipped(tmp_path: Path, source: Path, old: str, new: str) -> Path:
+    """A copy of `source` (same file name) in tmp_path with its one `old` text replaced by `new`: a classic slip."""
+    text = source.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path = tmp_path / source.name
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
