@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim.sgd import sgd
 
 from .model import make_activation
 
@@ -60,11 +61,12 @@ def bce_cost(AL: np.ndarray, Y: np.ndarray) -> float:
 
 
 def sgd_update(parameters: dict, grads: dict, learning_rate: float) -> dict:
-    """One torch.optim.SGD step: P - learning_rate dP for every parameter P with its gradient dP."""
-    tensors = {k: _t(v, grad=True) for k, v in parameters.items()}
-    for k, t in tensors.items():
-        t.grad = _t(grads[f"d{k}"])
-    torch.optim.SGD(list(tensors.values()), lr=learning_rate).step()
+    """One torch SGD step, P - learning_rate dP for every parameter P with its gradient dP: the function
+    torch.optim.SGD.step runs, as Trainer calls it (constructing the class would import torch._dynamo)."""
+    tensors = {k: _t(v) for k, v in parameters.items()}
+    with torch.no_grad():
+        sgd(list(tensors.values()), [_t(grads[f"d{k}"]) for k in tensors], [None] * len(tensors), weight_decay=0.0,
+            momentum=0.0, lr=learning_rate, dampening=0.0, nesterov=False, maximize=False)
     return {k: _np(t) for k, t in tensors.items()}
 
 
