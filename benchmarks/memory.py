@@ -1,108 +1,106 @@
-"""Peak memory of one training step, measured in a fresh subprocess per (entry, dtype, side).
+"""Peak memory, each figure from a fresh process that reports its own peak resident set:
 
-    python -m benchmarks.memory 784,256,128,10 float64 scratch   # prints one JSON line
+    python -m benchmarks.memory baseline|scratch|torch CONFIG_JSON DATA.npz   # prints MiB
+    python -m benchmarks.memory verify CONFIG_JSON                              # verify.run(config)
 
-What is measured (both sides the same way):
-  rss_mib  the step's resident-set high-water mark above the resident set just before it.
-           After a warm-up step, gc.collect() and malloc_trim(0) return freed heap pages to
-           the kernel, the kernel's peak counter (VmHWM) is reset through /proc/self/clear_refs,
-           one step runs, and VmHWM - VmRSS(before) is its peak; median of three steps.
-  traced_mib (scratch only) the tracemalloc peak of one step: every NumPy buffer and Python
-           object allocated during it and alive at the same moment (torch's allocator is not
-           traced, hence no such figure for torch).
-A fresh process per cell keeps one measurement from reusing pages another freed.
+The peak is the kernel's VmHWM (/proc/self/status), read by the process itself. Not getrusage's
+ru_maxrss: at exec Linux folds the parent's high-water mark into it, so a child of a benchmark
+holding 1 GiB reports at least 1 GiB. A step's peak is a side's process less a baseline process:
+both import the same modules and load the cell's data and parameters from a file (np.load fills
+the arrays in place, leaving no larger transient behind); the side's process then builds its step
+and runs it twice, so its figure is all its steps add: temporaries, new parameters, its own
+copies, and what a library sets up on first use.
 """
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
-import tracemalloc
-from typing import Callable, Optional
+from dataclasses import asdict, replace
+from typing import Optional
 
-from .entries import ScratchStep, find_entry, make_data, torch_step
-from .subproc import run_child
+import numpy as np
 
-WARMUP_STEPS = 1
-MEASURED_STEPS = 3
+import verify
+from verify import Config
 
+from . import steps
 
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status", encoding="utf-8") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"/proc/self/status has no {field}")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GROWTH_TOLERANCE_MIB = 1.0
 
 
-def _trim() -> None:
-    gc.collect()
+def own_peak_mib() -> Optional[float]:
+    """This process's peak resident set so far (VmHWM), MiB; None where /proc is not there."""
     try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def rss_peak_mib(step: Callable[[], object]) -> Optional[float]:
-    """Peak resident memory one call of `step` adds (MiB); None where VmHWM cannot be reset."""
-    _trim()
-    before = _status_kib("VmRSS")
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="utf-8") as f:
-            f.write("5")  # reset VmHWM to the current RSS (Linux >= 4.0)
-    except OSError:
+        with open("/proc/self/status", encoding="utf-8") as f:
+            return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
         return None
-    step()
-    return (_status_kib("VmHWM") - before) / 1024.0
 
 
-def traced_peak_mib(step: Callable[[], object]) -> float:
-    """tracemalloc's peak over one call of `step` (MiB)."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        step()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
+def in_fresh_processes(jobs: list[list[str]]) -> list[Optional[float]]:
+    """Each job's peak from its own process; the jobs run at the same time (memory is measured, not time)."""
+    procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.memory", *job], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) for job in jobs]
+    peaks = []
+    for proc in procs:
+        out = proc.communicate()[0].strip()
+        peaks.append(float(out) if proc.returncode == 0 and out not in ("", "None") else None)
+    return peaks
 
 
-def measure(entry_name: str, dtype: str, side: str) -> dict:
-    """Memory of one step of `side` ("scratch" or "torch") on one entry, in this process."""
-    entry = find_entry(entry_name)
-    X, Y, params = make_data(entry, dtype)
-    resident = sum(a.nbytes for a in (X, Y, *params.values())) / 2**20
-    step = ScratchStep(entry, X, Y, params) if side == "scratch" else torch_step(entry, X, Y, params)
-    del params
-    for _ in range(WARMUP_STEPS):
-        step()
-    peaks = [rss_peak_mib(step) for _ in range(MEASURED_STEPS)]
-    result = {"entry": entry_name, "dtype": dtype, "side": side, "data_params_mib": resident,
-              "rss_mib": None if None in peaks else statistics.median(peaks)}
-    if side == "scratch":
-        result["traced_mib"] = traced_peak_mib(step)
-    return result
+def step_memory(config: Config) -> dict:
+    """Peak memory of two steps of each side above the baseline, MiB."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "data.npz")
+        X, Y, params = steps.data(config)
+        np.savez(path, X=X, Y=Y, **params)
+        data_mib = sum(a.nbytes for a in (X, Y, *params.values())) / 2**20
+        del X, Y, params
+        jobs = [[kind, json.dumps(asdict(config)), path] for kind in ("baseline", "scratch", "torch")]
+        base, s, t = in_fresh_processes(jobs)
+    row = {"arch": ",".join(map(str, config.arch)), "m": config.examples, "dtype": config.dtype, "data_mib": data_mib,
+           "baseline_mib": base, "scratch_mib": None, "torch_mib": None, "ratio": None}
+    if base is not None and s is not None and t is not None:
+        row.update(scratch_mib=s - base, torch_mib=t - base, ratio=(s - base) / (t - base) if t > base else None)
+    return row
 
 
-def measure_in_subprocess(entry_name: str, dtype: str, side: str) -> dict:
-    """measure() in a fresh interpreter; {"error": ...} if the child fails."""
-    with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
-        child = run_child([sys.executable, "-m", "benchmarks.memory", entry_name, dtype, side], out.name)
-        text = open(out.name, encoding="utf-8").read().strip()
-    if child.returncode != 0 or not text:
-        return {"error": f"exit status {child.returncode}"}
-    return json.loads(text.splitlines()[-1])
+def growth(config: Config, short: int, long: int) -> dict:
+    """verify.run(config)'s peak at `short` and `long` iterations (short twice, for the run-to-run noise)."""
+    runs = [short, long, short]
+    peaks = in_fresh_processes([["verify", json.dumps(asdict(replace(config, iterations=n)))] for n in runs])
+    row = {"arch": ",".join(map(str, config.arch)), "short": short, "long": long, "peaks_mib": peaks,
+           "growth_mib": None, "noise_mib": None, "tolerance_mib": GROWTH_TOLERANCE_MIB}
+    if None not in peaks:
+        row.update(growth_mib=peaks[1] - statistics.median(peaks[::2]), noise_mib=abs(peaks[0] - peaks[2]))
+    return row
+
+
+def config_from_json(text: str) -> Config:
+    return Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(text).items()})
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or argv[2] not in ("scratch", "torch"):
-        print("usage: python -m benchmarks.memory ENTRY DTYPE scratch|torch", file=sys.stderr)
-        return 2
-    print(json.dumps(measure(*argv)))
+    kind, config = argv[0], config_from_json(argv[1])
+    if kind == "verify":
+        verify.run(config)
+    else:
+        with np.load(argv[2]) as archive:
+            X, Y = archive["X"], archive["Y"]
+            params = {k: archive[k] for k in archive.files if k not in ("X", "Y")}
+        if kind != "baseline":
+            side = steps.ScratchStep if kind == "scratch" else steps.torch_step
+            step = side(config, X, Y, params)
+            del params  # the step holds what it needs of them
+            step()
+            step()
+    print(own_peak_mib())
     return 0
 
 

@@ -1,304 +1,219 @@
-"""The RESULTS.md text: machine, method, the step table, the other measurements and the targets."""
+"""RESULTS.md: the machine, the targets, and a table per measurement.
+
+summarise() computes every conclusion from the run's numbers and adds it to the results; render()
+only formats what the results hold, so no sentence states a figure the run did not measure.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Optional, Sequence
+import os
+import platform
+import statistics
+import time
 
-from .entries import backward_options
-from .extras import GROWTH_TOLERANCE_MIB, ColdStart, Growth, Overhead, Vectorisation
-from .suite import FULL, HEAVY_ROUND_S, QUICK, StepResult, ThreadResult
-from .timing import geomean, median
+import numpy as np
+import torch
 
-LARGE_ENTRIES = ("784,256,128,10", "1024,1024,1024,1")
-TARGET_RATIO = 1.0
-TARGET_GEOMEAN = 0.9
-TARGET_EFFICIENCY = 0.80
-TARGET_COLD = 1.5
-TARGET_OVERHEAD_PCT = 25.0
-COURSE_CLAIM = 300.0
+from verify.machine import SMALL_NETWORK_FLOPS, physical_memory
+
+EFFICIENCY_ARCHS = ("784,256,128,10", "1024,1024,1024,1")
+TARGETS = {"ratio": 1.0, "geomean": 0.9, "efficiency": 0.80, "cold_start": 1.5, "overhead": 0.25}
 
 
-@dataclass
-class Results:
-    """Everything one run measured (a section is None when it was not run)."""
-
-    command: str
-    quick: bool
-    started: str
-    seconds: float
-    machine: dict
-    load_end: tuple
-    steps: list[StepResult]
-    cold: Optional[ColdStart]
-    overhead: Optional[Overhead]
-    vectorisation: list[Vectorisation]
-    growth: Optional[Growth]
-    threads: list[ThreadResult]
-    sections: dict  # section name -> (seconds, 1-minute load average at its end)
+def machine(threads: int) -> dict:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or "unknown"
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    memory = physical_memory()
+    blas = getattr(np.__config__, "CONFIG", {}).get("Build Dependencies", {}).get("blas", {})
+    env = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith(("OMP_", "OPENBLAS_", "MKL_"))]
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory / 2**30 if memory else None,
+            "python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
+            "blas": f"{blas.get('name', 'unknown BLAS')} {blas.get('version', '')}".strip(), "threads": threads,
+            "thread_env": ", ".join(env) or "none", "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+            "load_start": os.getloadavg()[0]}
 
 
-def _ms(s: float) -> str:
-    if not math.isfinite(s):
-        return "n/a"
-    return f"{s * 1e3:.3f}" if s < 0.01 else f"{s * 1e3:.1f}" if s < 10 else f"{s * 1e3:,.0f}"
+def geomean(values: list[float]) -> float:
+    return math.exp(statistics.fmean(math.log(v) for v in values))
+
+
+def _target(name: str, value: float, op: str, limit: float, unit: str) -> dict:
+    met = value <= limit if op == "<=" else value >= limit
+    return {"name": name, "value": value, "op": op, "limit": limit, "met": met, "unit": unit}
+
+
+def _spread(rows: list[dict], key: str) -> dict:
+    """The networks of rows, and the lowest and highest of one of their figures."""
+    return {"archs": list(dict.fromkeys(x["arch"] for x in rows)), "low": min(x[key] for x in rows),
+            "high": max(x[key] for x in rows)}
+
+
+def summarise(r: dict) -> dict:
+    """r with r["summary"] (ranges of the figures) and r["targets"] (each limit, the measured value, met or not)."""
+    steps, targets = r.get("steps", []), []
+    small = [s for s in steps if s["flops"] < SMALL_NETWORK_FLOPS]  # where `python -m verify` gives torch one thread
+    large = [s for s in steps if s["flops"] >= SMALL_NETWORK_FLOPS]
+    tracked = [s for s in steps if s["arch"] in EFFICIENCY_ARCHS]
+    memory = [m for m in r.get("memory", []) if m["ratio"] is not None and m["arch"] in {s["arch"] for s in large}]
+    groups = {"small": (small, "ratio"), "large": (large, "ratio"), "efficiency": (tracked, "efficiency"),
+              "memory": (memory, "ratio")}
+    summary = {name: _spread(rows, key) for name, (rows, key) in groups.items() if rows}
+    if steps:
+        summary["geomean"] = geomean([s["ratio"] for s in steps])
+        worst = max(steps, key=lambda s: s["ratio"])
+        targets += [_target(f"scratch's step no slower than torch_ref's on every cell (the slowest: {worst['arch']}"
+                            f" {worst['dtype']})", worst["ratio"], "<=", TARGETS["ratio"], "x"),
+                    _target("geometric mean of scratch/torch", summary["geomean"], "<=", TARGETS["geomean"], "x")]
+    if tracked:
+        targets.append(_target(f"scratch's GFLOP/s on {' and '.join(summary['efficiency']['archs'])} as a share of"
+                               " the matmul's (the lowest cell)", summary["efficiency"]["low"], ">=",
+                               TARGETS["efficiency"], "%"))
+    if r.get("cold_start"):
+        c = r["cold_start"]
+        targets.append(_target("cold start against import torch", c["ratio"], "<=", TARGETS["cold_start"], "x"))
+        targets[-1]["met"] &= not c["failures"]  # a failed launch is no fast start
+    if r.get("overhead"):
+        targets.append(_target("verifier overhead over the bare work", r["overhead"]["overhead"], "<=",
+                               TARGETS["overhead"], "%"))
+    g = r.get("growth")
+    if g and g["growth_mib"] is not None:
+        targets.append(_target("growth of verify's peak memory with --iterations (limit: tolerance + noise)",
+                               g["growth_mib"], "<=", g["tolerance_mib"] + g["noise_mib"], "MiB"))
+    return {**r, "summary": summary, "targets": targets}
+
+
+def _ms(seconds: float) -> str:
+    ms = 1e3 * seconds
+    return f"{ms:.3f}" if ms < 10 else f"{ms:.1f}" if ms < 1000 else f"{ms:.0f}"
 
 
 def _mib(x) -> str:
-    return "n/a" if x is None else f"{x:.3f}" if x < 1 else f"{x:.1f}"
+    return "n/a" if x is None else f"{x:.2f}" if abs(x) < 10 else f"{x:.1f}"
 
 
-def _ratio(x: float) -> str:
-    return f"{x:.3f}" if x >= 0.1 else f"{x:.2g}"
+def _gflops(x: float) -> str:
+    return f"{x:.3g}" if x < 100 else f"{x:.0f}"
 
 
-def _gf(x: float) -> str:
-    return f"{x:.3g}" if x < 10 else f"{x:.1f}"
+def _ratio(x) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
 
 
-def _times(x: float) -> str:
-    return "n/a" if not math.isfinite(x) else f"{x:,.0f}x" if x >= 10 else f"{x:.1f}x"
+def _percent(x: float) -> str:
+    return f"{100 * x:.0f}%"
 
 
-def _mark(ok: bool) -> str:
-    return "met" if ok else "**NOT met**"
+def _value(x: float, unit: str) -> str:
+    return _percent(x) if unit == "%" else f"{x:+.2f} MiB" if unit == "MiB" else f"{x:.3f}x"
 
 
-def machine_section(r: Results) -> list[str]:
-    m, blas, t = r.machine, r.machine["numpy_blas"], r.machine["torch"]
-    env = ", ".join(f"{k}={v}" for k, v in m["thread_env"].items()) or "none set"
-    mem = f"{m['memory_gib']:.1f} GiB" if m.get("memory_gib") else "unknown"
-    peak_load = max([m["load_start"][0], r.load_end[0]] + [load for _, load in r.sections.values()])
-    caution = [] if peak_load <= 0.75 * m["cores"] else [
-        f"- **Caution: the 1-minute load average reached {peak_load:.1f} on {m['cores']} cores.** When other processes"
-        " keep the cores busy, multi-threaded BLAS/OpenMP calls wait for descheduled worker threads and small"
-        " operations slow down by 10-100x, on both sides; see the thread diagnostics at the end."]
-    return [
-        "## Machine",
-        "",
-        f"- CPU: {m['cpu']} ({m['flags']}); {m['cores']} logical cores, {m['usable_cores']} usable; {mem} RAM",
-        f"- Python {m['python']}; NumPy {m['numpy']} with BLAS **{blas['name']} {blas['version']}**"
-        f" ({blas.get('config', '').strip() or 'no config string'}); OpenBLAS at run time: "
-        f"{blas.get('threads', '?')} threads, core `{blas.get('core', '?')}`",
-        f"- torch {t['version']}: intra-op threads `torch.get_num_threads()` = **{t['threads']}**, inter-op "
-        f"{t['interop_threads']}, backend {t['backend']}, BLAS_INFO={t['blas']}, CPU capability {t['capability']}; "
-        + "; ".join(t["libraries"]),
-        f"- Threads compared: NumPy/OpenBLAS {blas.get('threads', '?')} vs torch {t['threads']}"
-        f" (defaults, no env var changed; thread env vars: {env})",
-        f"- Load average (1, 5, 15 min) at start {_load(m['load_start'])}, at end {_load(r.load_end)}"
-        f" ({m['cores']} cores): the machine is shared, so other processes ran alongside; every ratio below pairs"
-        " timings from the same rounds.",
-        *caution,
-        "- Sections (seconds, 1-min load at their end): "
-        + "; ".join(f"{name} {sec:.0f} s ({load:.1f})" for name, (sec, load) in r.sections.items()),
-        "",
-    ]
+def _span(spread: dict, show) -> str:
+    low, high = show(spread["low"]), show(spread["high"])
+    return low if low == high else f"{low} to {high}"
 
 
-def _load(values: Sequence[float]) -> str:
-    return "/".join(f"{v:.2f}" for v in values)
+def summary_lines(s: dict) -> list[str]:
+    groups = (("small", "small networks"), ("large", "larger ones"))
+    lines = [f"- scratch's step takes {_span(s[key], _ratio)} times torch_ref's on the {words}"
+             f" ({'; '.join(s[key]['archs'])})." for key, words in groups if key in s]
+    if "efficiency" in s:
+        lines.append(f"- On {' and '.join(s['efficiency']['archs'])}, scratch runs at"
+                     f" {_span(s['efficiency'], _percent)} of the GFLOP/s of NumPy's own large matmul, measured in the"
+                     " same rounds.")
+    if "memory" in s:
+        lines.append(f"- The peak memory of scratch's steps is {_span(s['memory'], _ratio)} times torch_ref's on"
+                     f" {'; '.join(s['memory']['archs'])}.")
+    return lines + [""] if lines else []
 
 
-def method_section(r: Results) -> list[str]:
-    skips = bool(backward_options())
-    backward = "(..., input_gradient=False)" if skips else ""
-    dA0_note = (" With `input_gradient=False` (what scratch's own `L_layer_model` uses) scratch skips dA0 = W1^T dZ1,"
-                " as torch's autograd does: both do 6Wm - 2 n1 n0 m FLOPs, and the nominal 6Wm includes dA0's"
-                " 2 n1 n0 m, which neither side computes (29% of it on 784,..., 33% on 12288,..., 17% on 1024,...),"
-                " so both rates and the efficiency are inflated alike.") if skips else (
-                " This scratch computes dA0 = W1^T dZ1 (the gradient w.r.t. the input), which torch's autograd"
-                " skips, so at equal GFLOP/s scratch does more work.")
-    return [
-        "## Method",
-        "",
-        "- A **step** is one full-batch gradient-descent step: scratch's `L_model_forward`, `compute_cost`"
-        f" (with `ZL`), `L_model_backward`{backward}, `update_parameters`; torch_ref's `Trainer.step()` (forward, loss,"
-        " autograd backward, `torch.optim.sgd` update, `cost.item()`). Same data, same starting weights, lr 0.01.",
-        "- Each entry: a warm-up call per side (and, for calls shorter than a batch, a second call that sizes the"
-        f" batches to ~{FULL.batch_s} s, {QUICK.batch_s} s with --quick), then R rounds ({FULL.rounds}, or"
-        f" {FULL.heavy_rounds} when a round exceeds {HEAVY_ROUND_S:.0f} s; {QUICK.rounds}/{QUICK.heavy_rounds} with"
-        f" --quick); a round runs one batch of scratch, one of torch and one np.matmul of two {FULL.matmul_n}x{FULL.matmul_n}"
-        " matrices in the entry's dtype, in an order rotated each round, with an untimed pause of"
-        f" {FULL.settle_s} s ({QUICK.settle_s} s with --quick) before each batch: OpenBLAS's worker threads spin for"
-        " about 0.1 s after a call, and a torch step started in that window competes with them (on this machine a"
-        " 784,256,128,10 float64 torch step took ~120 ms right after a NumPy matmul and ~40 ms after a 0.1 s pause)."
-        " Figures are medians over the rounds;"
-        " **ratios are medians of per-round ratios** (both timings from the same round).",
-        "- GFLOP/s = 6 x weights x m / step time, for both sides (biases and elementwise work not counted). Efficiency = scratch"
-        " GFLOP/s / matmul GFLOP/s from the same round (the target uses it); \"eff. on FLOPs done\" counts only the"
-        " FLOPs scratch performs." + dA0_note,
-        "- Memory: a fresh subprocess per cell, one warm-up step, then `gc.collect()`, `malloc_trim(0)`, VmHWM"
-        " reset through `/proc/self/clear_refs`, one step: **RSS peak = VmHWM - VmRSS before the step** (median"
-        " of 3), the same for both sides; for scratch also the **tracemalloc peak** of one step (NumPy"
-        " buffers are traced). torch's CPU allocator keeps no statistics, hence RSS for it.",
-        "",
-    ]
+def machine_lines(m: dict) -> list[str]:
+    memory = "unknown memory" if m["memory_gib"] is None else f"{m['memory_gib']:.1f} GiB"
+    return ["## Machine", "",
+            f"- {m['cpu']}, {m['cores']} logical cores, {memory}",
+            f"- Python {m['python']}, NumPy {m['numpy']} ({m['blas']}), torch {m['torch']}",
+            f"- Threads: torch set to {m['threads']}, the count NumPy's OpenBLAS takes (OPENBLAS_NUM_THREADS, else"
+            f" OMP_NUM_THREADS, else one per usable core); thread variables: {m['thread_env']}",
+            f"- One-minute load average {m['load_start']:.2f} at the start and {m['load_end']:.2f} at the end: other"
+            " processes may have run alongside, which is why every ratio pairs timings taken in the same round.", ""]
 
 
-def steps_section(steps: list[StepResult]) -> list[str]:
-    lines = [
-        "## Full gradient-descent step: scratch vs torch_ref (CPU)",
-        "",
-        "| entry | dtype | rounds x calls (s/t) | scratch ms | torch ms | **scratch/torch** | scratch GFLOP/s |"
-        " torch GFLOP/s | matmul GFLOP/s | **scratch eff.** | eff. on FLOPs done | spread s/t/mm % |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for s in steps:
-        sp = s.spreads
-        lines.append(
-            f"| {s.entry.label} | {s.dtype} | {s.rounds} x {s.calls['scratch']}/{s.calls['torch']} |"
-            f" {_ms(s.scratch_s)} | {_ms(s.torch_s)} | **{_ratio(s.ratio)}** | {_gf(s.scratch_gflops)} |"
-            f" {_gf(s.torch_gflops)} | {s.matmul_gflops:.1f} | **{100 * s.efficiency:.1f}%** | {100 * s.efficiency_done:.1f}% |"
-            f" {sp['scratch']:.0f}/{sp['torch']:.0f}/{sp['matmul']:.0f} |")
-    lines.append("")
-    by_dtype = {d: [s.ratio for s in steps if s.dtype == d] for d in dict.fromkeys(s.dtype for s in steps)}
-    parts = [f"{d}: **{geomean(v):.3f}**" for d, v in by_dtype.items()]
-    lines += [f"Geometric mean of scratch/torch over all {len(steps)} cells: **{geomean([s.ratio for s in steps]):.3f}**"
-              f" ({', '.join(parts)}).", ""]
-    return lines
+def method_lines(p: dict) -> list[str]:
+    return ["## Method", "",
+            "- A step is one full-batch gradient-descent step from the data and starting parameters `python -m verify`"
+            " makes (verify.data.load_data, verify.runner.initial_parameters), learning rate"
+            f" {p['learning_rate']}: scratch's `L_model_forward`, `compute_cost`, `L_model_backward`,"
+            " `update_parameters`; torch_ref's `Trainer.step()` (forward, loss, autograd, SGD update).",
+            f"- Per cell: a warm-up call of each, batches of about {p['batch_s']} s, then {p['rounds']} rounds of one"
+            f" batch of scratch, one of torch and one np.matmul of two {p['matmul_n']}x{p['matmul_n']} matrices in the"
+            f" cell's dtype, the order rotated every round, with an untimed pause of {p['settle_s']} s before each"
+            " batch so the previous library's worker threads have gone to sleep. Times are medians over the rounds;"
+            " ratios are medians of per-round ratios.",
+            "- GFLOP/s counts six FLOPs per weight and example (W A forward; dW and dA_prev backward), biases and"
+            " elementwise work not counted; efficiency is scratch's GFLOP/s over the matmul's from the same round.",
+            "- Memory: the peak resident set (VmHWM) of a fresh process that loads the cell's data and parameters"
+            " and runs two steps of one side, less that of a process that only loads them (benchmarks/memory.py).", ""]
 
 
-def memory_section(steps: list[StepResult]) -> list[str]:
-    rows = [s for s in steps if s.memory]
-    if not rows:
-        return []
-    lines = [
-        "## Peak memory of one step",
-        "",
-        "| entry | dtype | data + params MiB | scratch tracemalloc peak MiB | scratch RSS peak MiB |"
-        " torch RSS peak MiB | scratch/torch (RSS) |",
-        "|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for s in rows:
-        sc, to = s.memory.get("scratch", {}), s.memory.get("torch", {})
-        ratio = (sc["rss_mib"] / to["rss_mib"]) if sc.get("rss_mib") and to.get("rss_mib") else None
-        lines.append(f"| {s.entry.label} | {s.dtype} | {_mib(sc.get('data_params_mib'))} | {_mib(sc.get('traced_mib'))} |"
-                     f" {_mib(sc.get('rss_mib'))} | {_mib(to.get('rss_mib'))} | {'n/a' if ratio is None else f'{ratio:.2f}'} |")
-    lines += ["", "Figures below 1 MiB are a few 4 KiB pages and mostly noise; the ratio matters for the large entries."]
-    skipped = [f"{s.entry.name} {s.dtype}" for s in steps if not s.memory]
-    if skipped:
-        lines += ["", f"Not measured in this run: {', '.join(skipped)}."]
-    lines.append("")
-    return lines
+def table(title: str, header: list[str], rows: list[list]) -> list[str]:
+    return [f"## {title}", "", f"| {' | '.join(header)} |", "|" + "---|" * len(header),
+            *(f"| {' | '.join(map(str, row))} |" for row in rows), ""]
 
 
-def extras_section(r: Results) -> list[str]:
-    lines = ["## Cold start, verifier overhead, memory growth, vectorisation", ""]
-    if r.cold:
-        c = r.cold
-        lines += [
-            f"**(a) Cold start** ({len(c.verify_s)} launches each, alternated, order swapped every pair; launch to exit):"
-            f" `python -m verify --arch 3,4,4,1 --logdir <tmp>` (TensorBoard on, default iterations) median"
-            f" **{median(c.verify_s):.2f} s** (peak RSS {median(c.verify_rss_mib):.0f} MiB) vs `python -c \"import torch\"`"
-            f" median **{median(c.import_s):.2f} s** → ratio **{c.ratio:.3f}** (median of the per-pair ratios)"
-            f" (range verify {min(c.verify_s):.2f}–{max(c.verify_s):.2f} s, import {min(c.import_s):.2f}–{max(c.import_s):.2f} s"
-            f"{'; ' + str(c.failures) + ' non-zero exits' if c.failures else ''}).", ""]
-    if r.overhead:
-        o = r.overhead
-        lines += [
-            f"**(b) Verifier overhead** on 784,256,128,10 (relu, relu, softmax / ce), m=2048, float64,"
-            f" {o.iterations} iterations, TensorBoard on, gradcheck on, {len(o.verify_s)} alternated repeats in one process:"
-            f" `verify.run` median **{median(o.verify_s):.2f} s** vs the bare work (models + trainers, then per iteration"
-            f" one scratch step, one free torch `Trainer.step`, one lockstep `load_params` + `Trainer.step` + `gradients`"
-            f" + `to_params`) median **{median(o.bare_s):.2f} s** → ratio **{o.ratio:.2f}** (median of the per-repeat"
-            f" ratios), overhead **{o.overhead_pct:.0f}%**. Per repeat, verify / bare: "
-            + ", ".join(f"{v:.1f} / {b:.1f} s" for v, b in zip(o.verify_s, o.bare_s))
-            + f" (verdicts: {', '.join(sorted(set(o.verdicts)))}).", ""]
-    if r.growth:
-        g = r.growth
-        lines += [
-            f"**Verifier memory vs iterations**: peak RSS (the child's own ru_maxrss from wait4, under a small launcher so the"
-            f" parent's high-water mark is not inherited) of `python -m verify --arch 3,4,4,1"
-            f" --no-tensorboard --iterations N`: N={g.short_n}: {', '.join(f'{x:.1f}' for x in g.short_mib)} MiB"
-            f" ({median(g.short_s):.1f} s); N={g.long_n}: {', '.join(f'{x:.1f}' for x in g.long_mib)} MiB"
-            f" ({median(g.long_s):.1f} s) → growth **{g.growth_mib:+.2f} MiB** (run-to-run noise {g.noise_mib:.2f} MiB"
-            f"{'; ' + str(g.failures) + ' non-zero exits' if g.failures else ''}).", ""]
-    if r.vectorisation:
-        lines += ["**(c) Vectorisation** (loop and vectorised alternated in the same rounds; speed-up = median of"
-                  " per-round loop / vectorised; the last two columns are a diagnostic: the vectorised call with"
-                  " OpenBLAS set to one thread, timed in the same rounds):", "",
-                  "| comparison | loop | vectorised | **speed-up** | vectorised, 1 BLAS thread | speed-up, 1 thread |",
-                  "|---|---:|---:|---:|---:|---:|"]
-        for v in r.vectorisation:
-            lines.append(f"| {v.label} | {_ms(v.loop_s)} ms | {_ms(v.vector_s)} ms | **{_times(v.speedup)}** |"
-                         f" {_ms(v.vector_1t_s)} ms | {_times(v.speedup_1t)} |")
-        lines += ["", f"The course notes claim about {COURSE_CLAIM:.0f}x for the dot product"
-                  f" (measured here: {_times(r.vectorisation[0].speedup)}).", ""]
-    return lines
+def steps_table(rows: list[dict]) -> list[str]:
+    header = ["network", "m", "dtype", "scratch ms", "torch ms", "scratch/torch", "scratch GFLOP/s",
+              "matmul GFLOP/s", "efficiency"]
+    return table("Step time: scratch against torch_ref", header, [
+        [f"{s['arch']} ({s['activations']}; {s['loss']})", s["m"], s["dtype"], _ms(s["scratch_s"]), _ms(s["torch_s"]),
+         f"**{_ratio(s['ratio'])}**", _gflops(s["scratch_gflops"]), f"{s['matmul_gflops']:.1f}",
+         f"{100 * s['efficiency']:.1f}%"] for s in rows])
 
 
-def threads_section(r: Results) -> list[str]:
-    if not r.threads:
-        return []
-    d = r.threads[0].default_threads
-    lines = [
-        "## Diagnostics: thread count (not part of the targets)",
-        "",
-        f"Each side at its default threads (NumPy/OpenBLAS {d['numpy']}, torch {d['torch']}) and at one thread"
-        " (`torch.set_num_threads(1)`; OpenBLAS's `set_num_threads(1)` through ctypes), the four alternated in the"
-        " same rounds (with the same pause before each batch as the suite). On a machine with more runnable threads"
-        " than cores, a multi-threaded call waits at every synchronisation point for a worker thread that is not"
-        " running, so small operations can become 10-100x slower; one thread is immune to that but gives up the"
-        " second core on large matrices.",
-        "",
-        "| entry | dtype | scratch ms | scratch 1 thread ms | torch ms | torch 1 thread ms | scratch/torch at 1 thread |",
-        "|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for t in r.threads:
-        s = t.seconds
-        lines.append(f"| {t.entry.label} | {t.dtype} | {_ms(s['scratch'])} | {_ms(s['scratch 1T'])} | {_ms(s['torch'])} |"
-                     f" {_ms(s['torch 1T'])} | {_ratio(s['scratch 1T'] / s['torch 1T'])} |")
+def memory_table(rows: list[dict]) -> list[str]:
+    header = ["network", "m", "dtype", "data + parameters MiB", "baseline process MiB", "scratch MiB", "torch MiB",
+              "scratch/torch"]
+    return table("Peak memory of a step (two steps in a fresh process, above the baseline)", header, [
+        [m["arch"], m["m"], m["dtype"], _mib(m["data_mib"]), _mib(m["baseline_mib"]), _mib(m["scratch_mib"]),
+         _mib(m["torch_mib"]), _ratio(m["ratio"])] for m in rows])
+
+
+def verifier_lines(r: dict) -> list[str]:
+    lines = ["## The verifier's own cost", ""]
+    if r.get("cold_start"):
+        c = r["cold_start"]
+        lines.append(f"- Cold start, launch to exit, {c['repeats']} launches each in pairs (the order swapped every"
+                     f" pair, after an untimed `{c['reference']}`): `{c['command']}` median {c['command_s']:.2f} s,"
+                     f" `{c['reference']}` median {c['reference_s']:.2f} s; ratio {_ratio(c['ratio'])} (median of the"
+                     f" per-pair ratios); {c['failures']} non-zero exits.")
+    if r.get("overhead"):
+        o = r["overhead"]
+        lines.append(f"- Overhead on {o['arch']}, m={o['m']}, {o['dtype']}, {o['iterations']} iterations (TensorBoard"
+                     f" {'on' if o['tensorboard'] else 'off'}, gradcheck {'on' if o['gradcheck'] else 'off'}),"
+                     f" {o['repeats']} alternated repeats in one process: verify.run median {o['verify_s']:.2f} s;"
+                     " the bare work it must do (per iteration: scratch's step, torch's lockstep step from scratch's"
+                     " parameters with their copies in and out, torch's free-running step; benchmarks/verifier.py"
+                     f" bare_work) median {o['bare_s']:.2f} s; ratio {_ratio(o['ratio'])} (verdicts: {o['verdicts']}).")
+    g = r.get("growth")
+    if g:
+        lines.append(f"- Peak memory of verify.run on {g['arch']}, each in a fresh process, at --iterations"
+                     f" {g['short']}, {g['long']}, {g['short']}: {', '.join(_mib(p) for p in g['peaks_mib'])} MiB;"
+                     f" growth {_mib(g['growth_mib'])} MiB, run-to-run noise {_mib(g['noise_mib'])} MiB.")
     return lines + [""]
 
 
-def targets(r: Results) -> list[tuple[str, str, bool]]:
-    """(target, measured, met) for every target the run has numbers for."""
-    out = []
-    if r.steps:
-        slow = [f"{s.entry.name} {s.dtype} ({s.ratio:.2f})" for s in r.steps if not s.ratio <= TARGET_RATIO]
-        out.append(("scratch step <= torch_ref step on every entry",
-                    "slower on: " + ", ".join(slow) if slow else f"all {len(r.steps)} cells", not slow))
-        g = geomean([s.ratio for s in r.steps])
-        out.append((f"geometric mean scratch/torch <= {TARGET_GEOMEAN}", f"{g:.3f}", g <= TARGET_GEOMEAN))
-        large = [s for s in r.steps if s.entry.name in LARGE_ENTRIES]
-        if large:
-            out.append((f"784... and 1024... at >= {100 * TARGET_EFFICIENCY:.0f}% of matmul GFLOP/s",
-                        ", ".join(f"{s.entry.name} {s.dtype} {100 * s.efficiency:.0f}%"
-                                  f" ({100 * s.efficiency_done:.0f}% on FLOPs done)" for s in large),
-                        all(s.efficiency >= TARGET_EFFICIENCY for s in large)))
-    if r.cold:
-        out.append((f"cold start <= {TARGET_COLD} x import torch", f"{r.cold.ratio:.3f} x", r.cold.ratio <= TARGET_COLD))
-    if r.overhead:
-        out.append((f"verifier overhead <= {TARGET_OVERHEAD_PCT:.0f}%", f"{r.overhead.overhead_pct:.0f}%",
-                    r.overhead.overhead_pct <= TARGET_OVERHEAD_PCT))
-    if r.growth:
-        tol = GROWTH_TOLERANCE_MIB + r.growth.noise_mib
-        out.append((f"verify peak RSS does not grow with --iterations ({r.growth.short_n} -> {r.growth.long_n};"
-                    f" allowed {GROWTH_TOLERANCE_MIB:.0f} MiB + noise)", f"{r.growth.growth_mib:+.2f} MiB",
-                    r.growth.growth_mib <= tol))
-    return out
-
-
-def targets_section(r: Results) -> list[str]:
-    lines = ["## Targets", "", "| target | measured | status |", "|---|---|---|"]
-    lines += [f"| {t} | {m} | {_mark(ok)} |" for t, m, ok in targets(r)]
-    return lines + [""]
-
-
-def render(r: Results) -> str:
-    mode = "quick smoke run (--quick: fewer rounds and repeats, memory on one cell)" if r.quick else "full run"
-    lines = [
-        "# Benchmarks: scratch (NumPy) vs torch_ref (torch, CPU)",
-        "",
-        f"`{r.command}` — {mode}, started {r.started}, took {r.seconds:.0f} s.",
-        "",
-    ]
-    lines += targets_section(r)
-    lines += machine_section(r)
-    lines += method_section(r)
-    lines += steps_section(r.steps) if r.steps else []
-    lines += memory_section(r.steps)
-    lines += extras_section(r)
-    lines += threads_section(r)
-    return "\n".join(lines).rstrip() + "\n"
+def render(r: dict) -> str:
+    """The markdown of a summarised run."""
+    lines = ["# Benchmarks: scratch (NumPy) against torch_ref (torch, CPU)", "",
+             f"`{r['command']}`: {'quick smoke run' if r['quick'] else 'full run'} on {r['machine']['date']},"
+             f" {r['seconds']:.0f} s.", ""]
+    lines += summary_lines(r["summary"])
+    lines += table("Targets", ["target", "limit", "measured", ""], [
+        [t["name"], f"{t['op']} {_value(t['limit'], t['unit'])}", _value(t["value"], t["unit"]),
+         "met" if t["met"] else "**not met**"] for t in r["targets"]])
+    lines += machine_lines(r["machine"]) + method_lines(r["plan"])
+    lines += steps_table(r["steps"]) if r.get("steps") else []
+    lines += memory_table(r["memory"]) if r.get("memory") else []
+    return "\n".join(lines + verifier_lines(r)).rstrip() + "\n"

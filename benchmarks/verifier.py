@@ -1,0 +1,88 @@
+"""The verifier's own cost: its cold start against `import torch`, and its overhead on a large network."""
+
+from __future__ import annotations
+
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+
+import torch_ref
+import verify
+from verify import Config
+
+from .memory import ROOT
+from .steps import ScratchStep, data, paired, seconds_of
+
+VERIFY_COMMAND = ("-m", "verify", "--arch", "3,4,4,1", "--no-tensorboard", "-q")
+IMPORT_COMMAND = ("-c", "import torch")
+OVERHEAD = Config(arch=(784, 256, 128, 10), activations=("relu", "relu", "softmax"), loss="ce", examples=2048,
+                  iterations=50, progress=False)  # TensorBoard and gradcheck on, as by default
+
+
+def wall_time(args: tuple[str, ...]) -> tuple[float, int]:
+    """Seconds from launching `python ARGS` to its exit, and its exit status."""
+    start = time.perf_counter()
+    status = subprocess.run([sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, check=False).returncode
+    return time.perf_counter() - start, status
+
+
+def cold_start(repeats: int, command: tuple[str, ...] = VERIFY_COMMAND,
+               reference: tuple[str, ...] = IMPORT_COMMAND) -> dict:
+    """`python COMMAND` against `python REFERENCE`, launched in pairs (the order swapped every pair)."""
+    wall_time(reference)  # warm-up: torch's libraries into the page cache
+    times: dict[str, list[float]] = {"command": [], "reference": []}
+    failures = 0
+    for i in range(repeats):
+        for name in ("command", "reference") if i % 2 == 0 else ("reference", "command"):
+            seconds, status = wall_time(command if name == "command" else reference)
+            times[name].append(seconds)
+            failures += status != 0
+    return {"command": shlex.join(("python", *command)), "reference": shlex.join(("python", *reference)),
+            "repeats": repeats, "command_s": statistics.median(times["command"]),
+            "reference_s": statistics.median(times["reference"]), "ratio": paired(times["command"], times["reference"]),
+            "failures": failures}
+
+
+def bare_work(config: Config, X, Y, params: dict) -> None:
+    """What verify.run must do at the least, per iteration: scratch's step; torch's step from scratch's
+    parameters (lockstep: copied in, stepped, gradients and parameters copied out); torch's own step
+    (free-running)."""
+    lockstep, free = (torch_ref.from_params(params, config.activations) for _ in range(2))
+    lockstep_trainer, free_trainer = (torch_ref.Trainer(model, X, Y, config.loss, config.learning_rate)
+                                      for model in (lockstep, free))
+    scratch_step = ScratchStep(config, X, Y, params)
+    for _ in range(config.iterations):
+        torch_ref.load_params(lockstep, scratch_step.params)
+        lockstep_trainer.step()
+        torch_ref.gradients(lockstep)
+        torch_ref.to_params(lockstep)
+        scratch_step()
+        free_trainer.step()
+
+
+def overhead(config: Config, repeats: int) -> dict:
+    """verify.run(config) against bare_work on the same data and start, alternated in this process."""
+    times: dict[str, list[float]] = {"verify": [], "bare": []}
+    verdicts = set()
+    with tempfile.TemporaryDirectory() as logdir:
+        config = replace(config, logdir=logdir)
+        X, Y, params = data(config)
+        verify.run(replace(config, iterations=1))  # warm-up: first-use costs (TensorBoard's import) on both sides
+        bare_work(replace(config, iterations=1), X, Y, params)
+        for r in range(repeats):
+            for name in ("verify", "bare") if r % 2 == 0 else ("bare", "verify"):
+                if name == "verify":
+                    times[name].append(seconds_of(lambda: verdicts.add(verify.run(config).verdict)))
+                else:
+                    times[name].append(seconds_of(lambda: bare_work(config, X, Y, params)))
+    ratio = paired(times["verify"], times["bare"])
+    return {"arch": ",".join(map(str, config.arch)), "m": config.examples, "dtype": config.dtype,
+            "iterations": config.iterations, "repeats": repeats, "tensorboard": config.tensorboard,
+            "gradcheck": config.gradcheck, "verify_s": statistics.median(times["verify"]),
+            "bare_s": statistics.median(times["bare"]), "ratio": ratio, "overhead": ratio - 1,
+            "verdicts": ", ".join(sorted(verdicts))}
