@@ -42,20 +42,17 @@ class Recorder:
         return summed_gradient(self.seen[name].grad, copy)
 
 
-def forward_backward(
-    model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str = "bce", input_gradient: bool = True
-) -> dict[str, np.ndarray | float]:
+def forward_backward(model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str = "bce") -> dict[str, np.ndarray | float]:
     """Evaluate J(X, Y) and its gradients; return "cost" and Z{l}, A{l}, dZ{l}, dW{l}, db{l}
     (l = 1..L) and dA{l} (l = 0..L-1) as course-layout NumPy arrays.
 
     dZ and dA follow the course: gradients of the summed loss, m * dJ/dZ. dW and db are dJ/dW.
-    With input_gradient=False, dA0 (the gradient with respect to X) is not computed.
     After the call the model's .grad hold this evaluation's gradients.
     """
     L = len(model.linears)
     loss_fn = get_loss(loss, model.activation_names[-1])
     x, y = data_rows(model, X, Y)
-    x.requires_grad_(input_gradient)  # so autograd also yields dJ/dA[0]
+    x.requires_grad_(True)  # so autograd also yields dJ/dA[0]
     recorder = Recorder(model)
     try:
         model.zero_grad()
@@ -74,8 +71,7 @@ def forward_backward(
         out[f"dZ{l}"] = recorder.summed_gradient(f"Z{l}")
     for l in range(1, L):
         out[f"dA{l}"] = recorder.summed_gradient(f"A{l}")
-    if input_gradient:
-        out["dA0"] = summed_gradient(x.grad)
+    out["dA0"] = summed_gradient(x.grad)
     out.update(gradients(model))
     return out
 
