@@ -27,7 +27,7 @@ DTYPES = ("float64", "float32")
 
 def course(arch: tuple[int, ...], m: int) -> Config:
     """The course's week-4 network: relu hidden layers, a sigmoid output, binary cross-entropy."""
-    return Config(arch=arch, examples=m, activations=("relu",) * (len(arch) - 2) + ("sigmoid",), loss="bce",
+    return Config(arch=arch, examples=m, activations=tuple(scratch.default_activations(len(arch) - 1)), loss="bce",
                   learning_rate=LEARNING_RATE)
 
 
