@@ -19,6 +19,17 @@ from .model import (
     linear_forward,
     update_parameters,
 )
+from .optimizers import (
+    DECAYS,
+    OPTIMIZERS,
+    initialize_adam,
+    initialize_velocity,
+    random_mini_batches,
+    schedule_lr_decay,
+    update_lr,
+    update_parameters_with_adam,
+    update_parameters_with_momentum,
+)
 from .train import L_layer_model, accuracy, predict, prediction_accuracy
 
 __all__ = [
@@ -30,5 +41,7 @@ __all__ = [
     "L_model_backward", "L_model_forward", "activation_backward", "default_activations",
     "linear_activation_backward", "linear_activation_forward", "linear_backward", "linear_forward",
     "update_parameters",
+    "DECAYS", "OPTIMIZERS", "initialize_adam", "initialize_velocity", "random_mini_batches", "schedule_lr_decay",
+    "update_lr", "update_parameters_with_adam", "update_parameters_with_momentum",
     "L_layer_model", "accuracy", "predict", "prediction_accuracy",
 ]

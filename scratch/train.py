@@ -1,4 +1,4 @@
-"""The course's training loop, L_layer_model, and predict."""
+"""The course's training loop, L_layer_model (any optimiser of optimizers.py), and predict."""
 
 from __future__ import annotations
 
@@ -9,6 +9,17 @@ import numpy as np
 from .initializers import initialize_parameters_deep
 from .losses import compute_cost
 from .model import L_model_backward, L_model_forward, _resolve_activations, update_parameters
+from .optimizers import (
+    DECAYS,
+    OPTIMIZERS,
+    initialize_adam,
+    initialize_velocity,
+    random_mini_batches,
+    schedule_lr_decay,
+    update_lr,
+    update_parameters_with_adam,
+    update_parameters_with_momentum,
+)
 
 
 def L_layer_model(
@@ -22,18 +33,57 @@ def L_layer_model(
     init: str = "he",
     seed: int = 0,
     print_cost: bool = False,
+    optimizer: str = "gd",
+    mini_batch_size: Optional[int] = None,
+    beta: float = 0.9,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    epsilon: float = 1e-8,
+    decay: Optional[str] = None,
+    decay_rate: float = 1.0,
+    time_interval: int = 1000,
 ):
-    """Full-batch gradient descent; returns (parameters, costs), the cost before every update."""
+    """Gradient descent as the course's model() runs it; returns (parameters, costs), one cost per epoch.
+
+    num_iterations counts epochs, passes over the data. With mini_batch_size None an epoch is one
+    full-batch step and its cost the cost before it; else the epoch takes
+    random_mini_batches(X, Y, mini_batch_size, seed + epoch + 1) and its cost is the batches' summed
+    losses (each before its batch's update) over m. optimizer: "gd", "momentum" (beta) or "adam"
+    (beta1, beta2, epsilon; its t counts mini-batches). decay ("inverse": update_lr, "scheduled":
+    schedule_lr_decay): after epoch i the rate becomes decay(learning_rate, i, decay_rate), as the
+    course applies it, so epochs 0 and 1 both run at learning_rate.
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+    if decay is not None and decay not in DECAYS:
+        raise ValueError(f"unknown decay {decay!r}; choose from {', '.join(DECAYS)}")
     parameters = initialize_parameters_deep(layer_dims, init=init, seed=seed, dtype=X.dtype)
-    costs = []
-    for i in range(num_iterations):
-        AL, caches = L_model_forward(X, parameters, activations)
-        cost = compute_cost(AL, Y, loss, ZL=caches[-1][1])
-        grads = L_model_backward(AL, Y, caches, activations, loss)
-        parameters = update_parameters(parameters, grads, learning_rate)
-        costs.append(cost)
-        if print_cost and (i % 100 == 0 or i == num_iterations - 1):
-            print(f"Cost after iteration {i}: {cost}")
+    v = initialize_velocity(parameters) if optimizer == "momentum" else None
+    if optimizer == "adam":
+        v, s = initialize_adam(parameters)
+    m, t, lr, costs = X.shape[1], 0, learning_rate, []
+    for epoch in range(num_iterations):
+        batches = [(X, Y)] if mini_batch_size is None else random_mini_batches(X, Y, mini_batch_size, seed + epoch + 1)
+        summed = 0.0
+        for X_batch, Y_batch in batches:
+            AL, caches = L_model_forward(X_batch, parameters, activations)
+            cost = compute_cost(AL, Y_batch, loss, ZL=caches[-1][1])
+            summed += cost * X_batch.shape[1]
+            grads = L_model_backward(AL, Y_batch, caches, activations, loss)
+            t += 1
+            if optimizer == "momentum":
+                parameters, v = update_parameters_with_momentum(parameters, grads, v, beta, lr)
+            elif optimizer == "adam":
+                parameters, v, s, _, _ = update_parameters_with_adam(parameters, grads, v, s, t, lr, beta1, beta2, epsilon)
+            else:
+                parameters = update_parameters(parameters, grads, lr)
+        costs.append(cost if len(batches) == 1 else summed / m)
+        if decay == "inverse":
+            lr = update_lr(learning_rate, epoch, decay_rate)
+        elif decay == "scheduled":
+            lr = schedule_lr_decay(learning_rate, epoch, decay_rate, time_interval)
+        if print_cost and (epoch % 100 == 0 or epoch == num_iterations - 1):
+            print(f"Cost after epoch {epoch}: {costs[-1]}")
     return parameters, costs
 
 
