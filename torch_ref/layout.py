@@ -94,15 +94,19 @@ def to_params(model: TorchNet) -> dict[str, np.ndarray]:
 
 def gradients(model: TorchNet) -> dict[str, np.ndarray]:
     """The parameters' current .grad as course-layout dW{l} (n[l], n[l-1]) and db{l} (n[l], 1)."""
-    grads = {}
+    if any(p.grad is None for p in model.parameters()):
+        raise ValueError("the model holds no gradients: run forward_backward or Trainer.step first")
+    return per_parameter(model, lambda p: p.grad)
+
+
+def per_parameter(model: TorchNet, value_of) -> dict[str, np.ndarray]:
+    """value_of(parameter) for each nn.Linear weight and bias, as course-layout arrays keyed like the
+    gradients, dW{l} (n[l], n[l-1]) and db{l} (n[l], 1): gradients, or an optimiser's state per parameter."""
+    values = {}
     for l, linear in enumerate(model.linears, 1):
-        if linear.weight.grad is None or linear.bias.grad is None:
-            raise ValueError(
-                "the model holds no gradients: run forward_backward or Trainer.step first"
-            )
-        grads[f"dW{l}"] = _numpy(linear.weight.grad)
-        grads[f"db{l}"] = _numpy(linear.bias.grad).reshape(-1, 1)
-    return grads
+        values[f"dW{l}"] = _numpy(value_of(linear.weight))
+        values[f"db{l}"] = _numpy(value_of(linear.bias)).reshape(-1, 1)
+    return values
 
 
 def data_rows(model: TorchNet, X: np.ndarray, Y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
