@@ -91,3 +91,37 @@ def two_layer(X: np.ndarray, Y: np.ndarray, parameters: dict) -> tuple[dict, dic
     F.binary_cross_entropy_with_logits(Z2, _t(Y)).backward()
     cache = {"Z1": _np(Z1), "A1": _np(A1), "Z2": _np(Z2), "A2": _np(torch.sigmoid(Z2))}
     return cache, {f"d{k}": _np(v.grad) for k, v in p.items()}
+
+
+def momentum_step(parameters: dict, grads: dict, v: dict, beta: float, learning_rate: float) -> tuple[dict, dict]:
+    """update_parameters_with_momentum by torch.optim.SGD, mapped as optimizers.py says: lr (1 - beta),
+    momentum beta, dampening 0, its buffer loaded with the course's v / (1 - beta). Returns (parameters, v)."""
+    from torch.optim import SGD
+
+    tensors = {k: _t(p) for k, p in parameters.items()}
+    opt = SGD(list(tensors.values()), lr=learning_rate * (1 - beta), momentum=beta, dampening=0.0)
+    for k, t in tensors.items():
+        t.grad = _t(grads[f"d{k}"])
+        opt.state[t]["momentum_buffer"] = _t(v[f"d{k}"] / (1 - beta))
+    opt.step()
+    return ({k: _np(t) for k, t in tensors.items()},
+            {f"d{k}": (1 - beta) * _np(opt.state[t]["momentum_buffer"]) for k, t in tensors.items()})
+
+
+def adam_step(parameters: dict, grads: dict, v: dict, s: dict, t: int, learning_rate: float, beta1: float,
+              beta2: float, epsilon: float) -> tuple[dict, dict, dict, dict, dict]:
+    """update_parameters_with_adam by torch.optim.Adam with its state loaded from the course's v, s and
+    t - 1 steps taken. Returns (parameters, v, s, v_corrected, s_corrected)."""
+    from torch.optim import Adam
+
+    tensors = {k: _t(p) for k, p in parameters.items()}
+    opt = Adam(list(tensors.values()), lr=learning_rate, betas=(beta1, beta2), eps=epsilon)
+    for k, p in tensors.items():
+        p.grad = _t(grads[f"d{k}"])
+        opt.state[p] = {"step": torch.tensor(float(t - 1), dtype=p.dtype), "exp_avg": _t(v[f"d{k}"]),
+                        "exp_avg_sq": _t(s[f"d{k}"])}
+    opt.step()
+    v = {f"d{k}": _np(opt.state[p]["exp_avg"]) for k, p in tensors.items()}
+    s = {f"d{k}": _np(opt.state[p]["exp_avg_sq"]) for k, p in tensors.items()}
+    return ({k: _np(p) for k, p in tensors.items()}, v, s, {k: x / (1 - beta1 ** t) for k, x in v.items()},
+            {k: x / (1 - beta2 ** t) for k, x in s.items()})

@@ -121,6 +121,15 @@ class _Unit:
 def check_functions(impl, dtype: str, rtol: float, seed: int) -> list[UnitResult]:
     """Every course function `impl.module` defines, checked on its own, in the course's order."""
     results: dict[str, UnitResult] = {}
+    rng_state = np.random.get_state()  # a course function may seed NumPy's global generator (random_mini_batches)
+    try:
+        _check_each(impl, dtype, rtol, seed, results)
+    finally:
+        np.random.set_state(rng_state)
+    return list(results.values())
+
+
+def _check_each(impl, dtype: str, rtol: float, seed: int, results: dict) -> None:
     for function, check in CHECKS.items():
         if not callable(getattr(impl.module, function, None)):
             continue
@@ -137,7 +146,6 @@ def check_functions(impl, dtype: str, rtol: float, seed: int) -> list[UnitResult
         failed_calls = [f for f in CALLS.get(function, ()) if f in results and not results[f].ok]
         if not result.ok and failed_calls:
             result.follows = failed_calls[0]
-    return list(results.values())
 
 
 def _hint_for_raise(function: str, error: ImplementationError) -> str:
@@ -435,6 +443,163 @@ def _check_initialize_with_zeros(u: _Unit) -> None:
                      "b is a number (0.0), not an array" if isinstance(b, np.ndarray) else "")
 
 
+BETA, ADAM_T, BETA1, BETA2, EPSILON = 0.9, 3, 0.9, 0.999, 1e-2  # a large epsilon, so where it is added shows
+
+
+def _optimizer_inputs(u: _Unit) -> tuple[dict, dict, dict, dict]:
+    """Parameters, gradients, and mid-training moments v and s (non-zero, as after a few steps), keyed like the course."""
+    params = {"W1": u.randn(N, N_PREV), "b1": u.randn(N, 1), "W2": u.randn(1, N), "b2": u.randn(1, 1)}
+    grads = {f"d{k}": u.randn(*p.shape) for k, p in params.items()}
+    v = {k: u.randn(*g.shape) * 0.1 for k, g in grads.items()}
+    s = {k: np.abs(u.randn(*g.shape)) * 0.01 for k, g in grads.items()}
+    return params, grads, v, s
+
+
+def _check_zeros_like(u: _Unit, output: str, value, params: dict) -> None:
+    if not isinstance(value, dict):
+        raise _Wrong(output, f"expected a dict keyed dW1, db1, ..., got {_describe(value)}")
+    for key, p in params.items():
+        got = value.get(f"d{key}")
+        if not (isinstance(got, np.ndarray) and got.shape == p.shape):
+            raise _Wrong(output, f'its "d{key}" should be an array of shape {p.shape}, got {_describe(got)}')
+        if np.any(got != 0):
+            raise _Wrong(output, f'its "d{key}" should start at zeros')
+
+
+def _check_initialize_velocity(u: _Unit) -> None:
+    params = _optimizer_inputs(u)[0]
+    _check_zeros_like(u, "v", u.call(params), params)
+
+
+def _check_initialize_adam(u: _Unit) -> None:
+    params = _optimizer_inputs(u)[0]
+    v, s = u.parts(u.call(params), ("v", "s"))
+    _check_zeros_like(u, "v", v, params)
+    _check_zeros_like(u, "s", s, params)
+
+
+def _close_moments(u: _Unit, output: str, got, expected: dict, terms: dict, slips: dict) -> None:
+    """Each entry of a dict of moments against torch's; `slips`: hint -> what a classic slip would have given."""
+    if not isinstance(got, dict):
+        raise _Wrong(output, f"expected a dict keyed dW1, db1, ..., got {_describe(got)}")
+    for key, value in expected.items():
+        try:
+            u.close(f'{output}["{key}"]', got.get(key), value, terms[key])
+        except _Wrong as wrong:
+            mine = np.asarray(got.get(key), dtype=np.float64) if isinstance(got.get(key), np.ndarray) else None
+            wrong.hint = next((hint for hint, slipped in slips.items() if mine is not None and mine.shape == value.shape
+                               and np.allclose(mine, slipped[key], rtol=1e-6, atol=0)), wrong.hint)
+            raise
+
+
+def _close_steps(u: _Unit, got, params: dict, expected: dict, slips: dict) -> None:
+    """The step each parameter took, got[key] - params[key], against torch's."""
+    if not isinstance(got, dict):
+        raise _Wrong("parameters", f"expected a dict, got {_describe(got)}")
+    steps_got = {}
+    for key, p in params.items():
+        new = got.get(key)
+        if not (isinstance(new, np.ndarray) and new.shape == p.shape):
+            raise _Wrong(key, f"should be an array of shape {p.shape}, got {_describe(new)}")
+        steps_got[f"d{key}"] = new.astype(np.float64) - p
+    _close_moments(u, "step of", steps_got, {f"d{k}": expected[k] - params[k] for k in params},
+                   {f"d{k}": float(np.max(np.abs(expected[k] - params[k]))) + 4 * float(np.max(np.abs(params[k])))
+                    for k in params},
+                   {hint: {f"d{k}": slipped[k] - params[k] for k in params} for hint, slipped in slips.items()})
+
+
+def _check_update_parameters_with_momentum(u: _Unit) -> None:
+    from torch_ref import steps
+
+    params, grads, v, _ = _optimizer_inputs(u)
+    new_params, new_v = u.parts(u.call(params, grads, v, BETA, LEARNING_RATE), ("parameters", "v"))
+    expected_params, expected_v = steps.momentum_step(params, grads, v, BETA, LEARNING_RATE)
+    terms = {k: float(np.max(BETA * np.abs(v[k]) + (1 - BETA) * np.abs(grads[k]))) for k in v}
+    swapped = {k: (1 - BETA) * v[k] + BETA * grads[k] for k in v}
+    no_one_minus = {k: BETA * v[k] + grads[k] for k in v}
+    _close_moments(u, "v", new_v, expected_v, terms, {
+        "beta and 1 - beta are swapped: v = beta v + (1 - beta) dW": swapped,
+        "the (1 - beta) factor on the gradient is missing: v = beta v + (1 - beta) dW": no_one_minus,
+        "v was not carried over: v = beta v + (1 - beta) dW uses the v handed in": {k: (1 - BETA) * grads[k] for k in v},
+    })
+    _close_steps(u, new_params, params, expected_params, {
+        "the step uses the gradient, not v: P = P - learning_rate v": {k: p - LEARNING_RATE * grads[f"d{k}"] for k, p in params.items()},
+    })
+
+
+def _check_update_parameters_with_adam(u: _Unit) -> None:
+    from torch_ref import steps
+
+    params, grads, v, s = _optimizer_inputs(u)
+    result = u.call(params, grads, v, s, ADAM_T, LEARNING_RATE, BETA1, BETA2, EPSILON)
+    if isinstance(result, tuple) and len(result) == 3:  # older notebooks: (parameters, v, s)
+        result = (*result, None, None)
+    new_params, new_v, new_s, v_hat, s_hat = u.parts(result, ("parameters", "v", "s", "v_corrected", "s_corrected"))
+    expected = steps.adam_step(params, grads, v, s, ADAM_T, LEARNING_RATE, BETA1, BETA2, EPSILON)
+    v_terms = {k: float(np.max(BETA1 * np.abs(v[k]) + (1 - BETA1) * np.abs(grads[k]))) for k in v}
+    s_terms = {k: float(np.max(BETA2 * s[k] + (1 - BETA2) * grads[k] ** 2)) for k in s}
+    _close_moments(u, "v", new_v, expected[1], v_terms, {
+        "beta1 and 1 - beta1 are swapped": {k: (1 - BETA1) * v[k] + BETA1 * grads[k] for k in v}})
+    _close_moments(u, "s", new_s, expected[2], s_terms, {
+        "beta2 and 1 - beta2 are swapped": {k: (1 - BETA2) * s[k] + BETA2 * grads[k] ** 2 for k in s},
+        "s takes the gradient, not its square: s = beta2 s + (1 - beta2) dW^2": {k: BETA2 * s[k] + (1 - BETA2) * grads[k] for k in s}})
+    corrections = {"v_corrected": (v_hat, expected[1], BETA1, v_terms), "s_corrected": (s_hat, expected[2], BETA2, s_terms)}
+    for name, (got, moment, beta, terms) in corrections.items():
+        if got is None:
+            continue
+        _close_moments(u, name, got, expected[3 if name == "v_corrected" else 4],
+                       {k: terms[k] / (1 - beta ** ADAM_T) for k in terms}, {
+                           f"no bias correction: {name} = {name[0]} / (1 - beta^t)": moment,
+                           f"the bias correction uses t - 1 where it needs t: {name} = {name[0]} / (1 - beta^t)":
+                               {k: x / (1 - beta ** (ADAM_T - 1)) for k, x in moment.items()}})
+    v_c, s_c = expected[3], expected[4]
+    _close_steps(u, new_params, params, expected[0], {
+        "epsilon is inside the square root: the course divides by sqrt(s_corrected) + epsilon":
+            {k: p - LEARNING_RATE * v_c[f"d{k}"] / np.sqrt(s_c[f"d{k}"] + EPSILON) for k, p in params.items()},
+        "the step uses v and s without their bias correction":
+            {k: p - LEARNING_RATE * expected[1][f"d{k}"] / (np.sqrt(expected[2][f"d{k}"]) + EPSILON)
+             for k, p in params.items()},
+    })
+
+
+def _check_decay(name: str) -> Callable[[_Unit], None]:
+    def check(u: _Unit) -> None:
+        from torch_ref.optimizers import lr_factor
+
+        interval = 2
+        takes_interval = name == "schedule_lr_decay" and _binds(getattr(u.impl.module, name), 4)
+        factor = lr_factor("inverse" if name == "update_lr" else "scheduled", 0.5, interval if takes_interval else 1000)
+        for epoch in (0, 1, 3, 2500):
+            args = (0.2, epoch, 0.5) + ((interval,) if takes_interval else ())
+            got = u.call(*args)
+            try:
+                got = float(np.asarray(got).reshape(()))
+            except (TypeError, ValueError):
+                raise _Wrong("learning rate", f"expected a number, got {_describe(got)}") from None
+            # LambdaLR's factor for epoch e + 1 is the course's rate after epoch e (see torch_ref.optimizers)
+            u.close(f"learning rate at epoch {epoch}", np.asarray(got), np.asarray(0.2 * factor(epoch + 1)), 0.2)
+    return check
+
+
+def _check_random_mini_batches(u: _Unit) -> None:
+    m, size = 10, 4
+    X = np.arange(N_PREV * m, dtype=u.dtype).reshape(N_PREV, m)  # each column tells where it came from
+    Y = X[:1] + 0.5
+    batches = u.call(X, Y, size, 1)
+    if not isinstance(batches, (list, tuple)) or not all(isinstance(b, tuple) and len(b) == 2 for b in batches):
+        raise _Wrong("mini_batches", f"expected a list of (X_batch, Y_batch), got {_describe(batches)}")
+    sizes = [b[0].shape[1] if isinstance(b[0], np.ndarray) and b[0].ndim == 2 else None for b in batches]
+    if sizes != [4, 4, 2]:
+        missing = "the course keeps a last, smaller batch of the rest" if sizes == [4, 4] else ""
+        raise _Wrong("mini_batches", f"m = {m} in batches of {size}: expected sizes [4, 4, 2], got {sizes}", missing)
+    X_all, Y_all = np.hstack([b[0] for b in batches]), np.hstack([b[1] for b in batches])
+    if sorted(X_all[0].tolist()) != X[0].tolist() or X_all.shape != X.shape:
+        raise _Wrong("mini_batches", "the batches' columns are not each column of X exactly once")
+    if not np.array_equal(Y_all, X_all[:1] + 0.5):
+        raise _Wrong("mini_batches", "X and Y were not shuffled with the same permutation",
+                     "take X[:, permutation] and Y[:, permutation] with one permutation")
+
+
 CHECKS: dict[str, Callable[[_Unit], None]] = {  # the course's order: a function before those that call it
     "initialize_with_zeros": _check_initialize_with_zeros,
     "initialize_parameters": _check_initialize_parameters,
@@ -453,4 +618,11 @@ CHECKS: dict[str, Callable[[_Unit], None]] = {  # the course's order: a function
     "linear_activation_backward": _check_linear_activation_backward,
     "backward_propagation": _check_backward_propagation,
     "update_parameters": _check_update_parameters,
+    "random_mini_batches": _check_random_mini_batches,
+    "initialize_velocity": _check_initialize_velocity,
+    "update_parameters_with_momentum": _check_update_parameters_with_momentum,
+    "initialize_adam": _check_initialize_adam,
+    "update_parameters_with_adam": _check_update_parameters_with_adam,
+    "update_lr": _check_decay("update_lr"),
+    "schedule_lr_decay": _check_decay("schedule_lr_decay"),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import scratch
@@ -37,7 +38,9 @@ def functions_of(path_or_module, dtype: str = "float64") -> dict:
              "update_parameters"]),
     (WEEK2, ["initialize_with_zeros", "sigmoid", "propagate", "optimize"]),
     (scratch, ["initialize_parameters_deep", "linear_forward", "linear_activation_forward", "compute_cost",
-               "linear_backward", "linear_activation_backward", "update_parameters"]),
+               "linear_backward", "linear_activation_backward", "update_parameters", "random_mini_batches",
+               "initialize_velocity", "update_parameters_with_momentum", "initialize_adam", "update_parameters_with_adam",
+               "update_lr", "schedule_lr_decay"]),
 ], ids=["week4", "week3", "week2", "scratch"])
 def test_correct_functions_pass_in_both_dtypes(source, expected, dtype):
     results = functions_of(source, dtype)
@@ -157,3 +160,60 @@ def test_compute_cost_with_a_third_argument_gets_what_it_names(tmp_path, third, 
     path = tmp_path / "learner.py"
     path.write_text(text, encoding="utf-8")
     assert functions_of(path)["compute_cost"].ok
+
+
+OPTIMIZERS = Path(__file__).resolve().parent / "impl_cases" / "course_optimizers.py"
+OPTIMIZER_SLIPS = [
+    # (function, old, new, failing output, words of the hint)
+    ("update_parameters_with_adam", "/ (np.sqrt(s_corrected[key]) + epsilon)", "/ np.sqrt(s_corrected[key] + epsilon)",
+     'step of["dW1"]', "epsilon is inside the square root"),
+    ("update_parameters_with_adam", "v_corrected[key] = v[key] / (1 - beta1 ** t)", "v_corrected[key] = v[key]",
+     'v_corrected["dW1"]', "no bias correction"),
+    ("update_parameters_with_adam", "v_corrected[key] = v[key] / (1 - beta1 ** t)",
+     "v_corrected[key] = v[key] / (1 - beta1 ** (t - 1))", 'v_corrected["dW1"]', "uses t - 1 where it needs t"),
+    ("update_parameters_with_adam", "v[key] = beta1 * v[key] + (1 - beta1) * grads[key]",
+     "v[key] = (1 - beta1) * v[key] + beta1 * grads[key]", 'v["dW1"]', "beta1 and 1 - beta1 are swapped"),
+    ("update_parameters_with_momentum", '(1 - beta) * grads["dW" + str(l)]', 'grads["dW" + str(l)]',
+     'v["dW1"]', "the (1 - beta) factor on the gradient is missing"),
+    ("update_parameters_with_momentum", 'v["dW" + str(l)] = beta * v["dW" + str(l)] + (1 - beta)',
+     'v["dW" + str(l)] = (1 - beta)', 'v["dW1"]', "v was not carried over"),
+    ("random_mini_batches", "    if m % mini_batch_size != 0:\n", "    if False:\n", "mini_batches",
+     "the course keeps a last, smaller batch"),
+    ("random_mini_batches", "shuffled_Y = Y[:, permutation]", "shuffled_Y = Y[:, np.random.permutation(m)]",
+     "mini_batches", "the same permutation"),
+    ("update_lr", "return learning_rate0 / (1 + decay_rate * epoch_num)",
+     "return learning_rate0 / (1 + decay_rate * (epoch_num + 1))", "learning rate at epoch 0", ""),
+]
+
+
+@pytest.mark.parametrize("function, old, new, output, hint", OPTIMIZER_SLIPS, ids=[s[2][:30] for s in OPTIMIZER_SLIPS])
+def test_each_optimiser_slip_is_named_on_its_function(tmp_path, function, old, new, output, hint):
+    learner = tmp_path / "learner.py"
+    learner.write_text(WEEK4.read_text(encoding="utf-8") + OPTIMIZERS.read_text(encoding="utf-8"), encoding="utf-8")
+    results = functions_of(slipped(tmp_path, learner, old, new))
+    failed = [name for name, f in results.items() if not f.ok and not f.follows]
+    assert failed == [function], {n: (f.output, f.detail, f.hint) for n, f in results.items() if not f.ok}
+    assert results[function].output == output
+    assert hint in results[function].hint + results[function].detail
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_correct_optimiser_functions_pass_and_leave_numpys_generator_alone(tmp_path, dtype):
+    learner = tmp_path / "learner.py"
+    learner.write_text(WEEK4.read_text(encoding="utf-8") + OPTIMIZERS.read_text(encoding="utf-8"), encoding="utf-8")
+    state = np.random.get_state()[1].copy()
+    results = functions_of(learner, dtype)
+    assert np.array_equal(np.random.get_state()[1], state)  # random_mini_batches seeds it; it is restored
+    assert [name for name in results if name.startswith(("random", "initialize_v", "initialize_a", "update_p", "update_l", "sched"))][-7:] == [
+        "random_mini_batches", "initialize_velocity", "update_parameters_with_momentum", "initialize_adam",
+        "update_parameters_with_adam", "update_lr", "schedule_lr_decay"]
+    assert {n: f.detail for n, f in results.items() if not f.ok} == {}
+
+
+def test_an_older_adam_returning_three_values_is_checked_on_them(tmp_path):
+    learner = tmp_path / "learner.py"
+    learner.write_text(WEEK4.read_text(encoding="utf-8") + OPTIMIZERS.read_text(encoding="utf-8").replace(
+        "return parameters, v, s, v_corrected, s_corrected", "return parameters, v, s"), encoding="utf-8")
+    assert functions_of(learner)["update_parameters_with_adam"].ok
+    slipped_learner = slipped(tmp_path, learner, "/ (np.sqrt(s_corrected[key]) + epsilon)", "/ np.sqrt(s_corrected[key] + epsilon)")
+    assert "epsilon is inside the square root" in functions_of(slipped_learner)["update_parameters_with_adam"].hint

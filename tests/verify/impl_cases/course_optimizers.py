@@ -1,0 +1,69 @@
+"""The optimisation course's functions as a learner writes them (appended to a week-4 module by the tests)."""
+
+import math
+
+import numpy as np
+
+
+def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
+    np.random.seed(seed)
+    m = X.shape[1]
+    permutation = list(np.random.permutation(m))
+    shuffled_X = X[:, permutation]
+    shuffled_Y = Y[:, permutation].reshape((Y.shape[0], m))
+    mini_batches = []
+    num_complete = math.floor(m / mini_batch_size)
+    for k in range(num_complete):
+        mini_batches.append((shuffled_X[:, k * mini_batch_size:(k + 1) * mini_batch_size],
+                             shuffled_Y[:, k * mini_batch_size:(k + 1) * mini_batch_size]))
+    if m % mini_batch_size != 0:
+        mini_batches.append((shuffled_X[:, num_complete * mini_batch_size:], shuffled_Y[:, num_complete * mini_batch_size:]))
+    return mini_batches
+
+
+def initialize_velocity(parameters):
+    L = len(parameters) // 2
+    v = {}
+    for l in range(1, L + 1):
+        v["dW" + str(l)] = np.zeros(parameters["W" + str(l)].shape)
+        v["db" + str(l)] = np.zeros(parameters["b" + str(l)].shape)
+    return v
+
+
+def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
+    parameters, v = dict(parameters), dict(v)
+    L = len(parameters) // 2
+    for l in range(1, L + 1):
+        v["dW" + str(l)] = beta * v["dW" + str(l)] + (1 - beta) * grads["dW" + str(l)]
+        v["db" + str(l)] = beta * v["db" + str(l)] + (1 - beta) * grads["db" + str(l)]
+        parameters["W" + str(l)] = parameters["W" + str(l)] - learning_rate * v["dW" + str(l)]
+        parameters["b" + str(l)] = parameters["b" + str(l)] - learning_rate * v["db" + str(l)]
+    return parameters, v
+
+
+def initialize_adam(parameters):
+    v, s = initialize_velocity(parameters), initialize_velocity(parameters)
+    return v, s
+
+
+def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
+    parameters, v, s = dict(parameters), dict(v), dict(s)
+    L = len(parameters) // 2
+    v_corrected, s_corrected = {}, {}
+    for l in range(1, L + 1):
+        for p in ("W", "b"):
+            key = "d" + p + str(l)
+            v[key] = beta1 * v[key] + (1 - beta1) * grads[key]
+            v_corrected[key] = v[key] / (1 - beta1 ** t)
+            s[key] = beta2 * s[key] + (1 - beta2) * np.square(grads[key])
+            s_corrected[key] = s[key] / (1 - beta2 ** t)
+            parameters[p + str(l)] = parameters[p + str(l)] - learning_rate * v_corrected[key] / (np.sqrt(s_corrected[key]) + epsilon)
+    return parameters, v, s, v_corrected, s_corrected
+
+
+def update_lr(learning_rate0, epoch_num, decay_rate):
+    return learning_rate0 / (1 + decay_rate * epoch_num)
+
+
+def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
+    return learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))
