@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim.adam import adam
 from torch.optim.sgd import sgd
 
 from .model import make_activation
@@ -94,34 +95,29 @@ def two_layer(X: np.ndarray, Y: np.ndarray, parameters: dict) -> tuple[dict, dic
 
 
 def momentum_step(parameters: dict, grads: dict, v: dict, beta: float, learning_rate: float) -> tuple[dict, dict]:
-    """update_parameters_with_momentum by torch.optim.SGD, mapped as optimizers.py says: lr (1 - beta),
-    momentum beta, dampening 0, its buffer loaded with the course's v / (1 - beta). Returns (parameters, v)."""
-    from torch.optim import SGD
+    """update_parameters_with_momentum by torch's SGD, mapped as optimizers.py says (lr (1 - beta), momentum
+    beta, dampening 0) with its buffer loaded with the course's v / (1 - beta). Returns (parameters, v).
 
+    torch's sgd function, which SGD.step runs: constructing the class imports torch._dynamo."""
     tensors = {k: _t(p) for k, p in parameters.items()}
-    opt = SGD(list(tensors.values()), lr=learning_rate * (1 - beta), momentum=beta, dampening=0.0)
-    for k, t in tensors.items():
-        t.grad = _t(grads[f"d{k}"])
-        opt.state[t]["momentum_buffer"] = _t(v[f"d{k}"] / (1 - beta))
-    opt.step()
-    return ({k: _np(t) for k, t in tensors.items()},
-            {f"d{k}": (1 - beta) * _np(opt.state[t]["momentum_buffer"]) for k, t in tensors.items()})
+    buffers = [_t(v[f"d{k}"] / (1 - beta)) for k in tensors]
+    with torch.no_grad():
+        sgd(list(tensors.values()), [_t(grads[f"d{k}"]) for k in tensors], buffers, weight_decay=0.0, momentum=beta,
+            lr=learning_rate * (1 - beta), dampening=0.0, nesterov=False, maximize=False)
+    return ({k: _np(t) for k, t in tensors.items()}, {f"d{k}": (1 - beta) * _np(b) for k, b in zip(tensors, buffers)})
 
 
 def adam_step(parameters: dict, grads: dict, v: dict, s: dict, t: int, learning_rate: float, beta1: float,
               beta2: float, epsilon: float) -> tuple[dict, dict, dict, dict, dict]:
-    """update_parameters_with_adam by torch.optim.Adam with its state loaded from the course's v, s and
-    t - 1 steps taken. Returns (parameters, v, s, v_corrected, s_corrected)."""
-    from torch.optim import Adam
-
+    """update_parameters_with_adam by torch's adam function (what Adam.step runs), its state loaded from the
+    course's v, s and t - 1 steps taken. Returns (parameters, v, s, v_corrected, s_corrected)."""
     tensors = {k: _t(p) for k, p in parameters.items()}
-    opt = Adam(list(tensors.values()), lr=learning_rate, betas=(beta1, beta2), eps=epsilon)
-    for k, p in tensors.items():
-        p.grad = _t(grads[f"d{k}"])
-        opt.state[p] = {"step": torch.tensor(float(t - 1), dtype=p.dtype), "exp_avg": _t(v[f"d{k}"]),
-                        "exp_avg_sq": _t(s[f"d{k}"])}
-    opt.step()
-    v = {f"d{k}": _np(opt.state[p]["exp_avg"]) for k, p in tensors.items()}
-    s = {f"d{k}": _np(opt.state[p]["exp_avg_sq"]) for k, p in tensors.items()}
+    exp_avgs, exp_avg_sqs = [_t(v[f"d{k}"]) for k in tensors], [_t(s[f"d{k}"]) for k in tensors]
+    state_steps = [torch.tensor(float(t - 1), dtype=p.dtype) for p in tensors.values()]
+    with torch.no_grad():
+        adam(list(tensors.values()), [_t(grads[f"d{k}"]) for k in tensors], exp_avgs, exp_avg_sqs, [], state_steps,
+             amsgrad=False, beta1=beta1, beta2=beta2, lr=learning_rate, weight_decay=0.0, eps=epsilon, maximize=False)
+    v = {f"d{k}": _np(x) for k, x in zip(tensors, exp_avgs)}
+    s = {f"d{k}": _np(x) for k, x in zip(tensors, exp_avg_sqs)}
     return ({k: _np(p) for k, p in tensors.items()}, v, s, {k: x / (1 - beta1 ** t) for k, x in v.items()},
             {k: x / (1 - beta2 ** t) for k, x in s.items()})

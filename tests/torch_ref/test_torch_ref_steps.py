@@ -57,3 +57,42 @@ def test_the_verifier_does_not_import_torch_dynamo():
             "progress=False)); print('torch._dynamo' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def _state(shape_seed=3):
+    rng = np.random.default_rng(shape_seed)
+    P = {"W1": rng.standard_normal((3, 4)), "b1": rng.standard_normal((3, 1))}
+    g = {f"d{k}": rng.standard_normal(p.shape) for k, p in P.items()}
+    v = {k: rng.standard_normal(x.shape) * 0.1 for k, x in g.items()}
+    s = {k: np.abs(rng.standard_normal(x.shape)) * 0.01 for k, x in g.items()}
+    return P, g, v, s
+
+
+def test_momentum_step_steps_bit_for_bit_like_the_sgd_class_with_its_buffer_loaded():
+    P, g, v, _ = _state()
+    tensors = {k: torch.tensor(p, requires_grad=True) for k, p in P.items()}
+    opt = torch.optim.SGD(list(tensors.values()), lr=0.1 * (1 - 0.9), momentum=0.9, dampening=0.0)
+    for k, t in tensors.items():
+        t.grad = torch.tensor(g[f"d{k}"])
+        opt.state[t]["momentum_buffer"] = torch.tensor(v[f"d{k}"] / (1 - 0.9))
+    opt.step()
+    params, v_new = steps.momentum_step(P, g, v, 0.9, 0.1)
+    for k, t in tensors.items():
+        np.testing.assert_array_equal(params[k], t.detach().numpy())
+        np.testing.assert_array_equal(v_new[f"d{k}"], (1 - 0.9) * opt.state[t]["momentum_buffer"].numpy())
+
+
+def test_adam_step_steps_bit_for_bit_like_the_adam_class_with_its_state_loaded():
+    P, g, v, s = _state()
+    tensors = {k: torch.tensor(p, requires_grad=True) for k, p in P.items()}
+    opt = torch.optim.Adam(list(tensors.values()), lr=0.01, betas=(0.9, 0.999), eps=1e-2)
+    for k, t in tensors.items():
+        t.grad = torch.tensor(g[f"d{k}"])
+        opt.state[t] = {"step": torch.tensor(2.0, dtype=t.dtype), "exp_avg": torch.tensor(v[f"d{k}"]),
+                        "exp_avg_sq": torch.tensor(s[f"d{k}"])}
+    opt.step()
+    params, v_new, s_new, _, _ = steps.adam_step(P, g, v, s, 3, 0.01, 0.9, 0.999, 1e-2)
+    for k, t in tensors.items():
+        np.testing.assert_array_equal(params[k], t.detach().numpy())
+        np.testing.assert_array_equal(v_new[f"d{k}"], opt.state[t]["exp_avg"].numpy())
+        np.testing.assert_array_equal(s_new[f"d{k}"], opt.state[t]["exp_avg_sq"].numpy())
