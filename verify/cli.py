@@ -30,7 +30,7 @@ _INSTALL = {"torch": "pip install torch==2.13.0", "numpy": "pip install -e . (or
 
 
 # What --quiet keeps of the report: the verdict, the first divergence and what explains it.
-QUIET_LINES = ("VERDICT", "first divergence", "  seen in the network", "  hint", "diverged", "interrupted")
+QUIET_LINES = ("VERDICT", "first divergence", "  the network checks", "  hint", "diverged", "interrupted")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import inspect
 from contextlib import contextmanager
-from typing import Optional
 
 import numpy as np
 
@@ -39,31 +38,17 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
                iterations: int, replay_costs: list, replay_params: dict, torch_costs: list, rtol: float) -> CheckResult:
     """The loop `function` against the implementation's own steps (replay_costs, replay_params: training's run)."""
     result = CheckResult(loop_check_name(function), "training", rtol)
-    if "num_iterations" not in inspect.signature(getattr(impl.module, function)).parameters:
-        result.skipped = f"{function} takes no num_iterations, so it cannot be run for this run's iterations"
-        return result
     L = impl.L
     try:
         with _instrumented(impl, start, learning_rate) as seen:
             params, costs = _run(impl, function, X, Y, start, learning_rate, iterations)
+        costs, at = _kept_costs(impl, function, costs, seen["costs"], iterations)
     except ImplementationError as error:
         result.error = error
         return result
     if seen["lr_forced"]:
-        result.notes.append(f"{function} takes no learning rate: its update_parameters calls were given --lr "
+        result.notes.append(f"{function} gives update_parameters no learning rate: its calls were given --lr "
                             f"{learning_rate:g} in place of their default")
-    if costs is None:
-        costs, at = seen["costs"], list(range(len(seen["costs"])))
-    else:
-        at = list(range(0, iterations, COST_EVERY))
-        if len(costs) == len(at) + 1 and iterations - 1 not in at:
-            at.append(iterations - 1)
-    if len(costs) != len(at):
-        result.error = ImplementationError(function, ValueError(
-            f"its costs list has {len(costs)} entries; over {iterations} iterations the course keeps one every "
-            f"{COST_EVERY} from iteration 0 ({len(at)})"))
-        return result
-    costs = [impl.number(function, c) for c in costs]
     reference = [replay_costs[i] for i in at if i < len(replay_costs)]
     items = [("cost", L, np.array(costs[:len(reference)]), np.array(reference))]
     items += [(k[0], int(k[1:]), params[k], replay_params[k]) for k in replay_params]
@@ -73,10 +58,35 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
     result.notes.insert(0, f"run for {iterations} iterations from the shared start, against {impl.label}'s own steps of the "
                         "same run (which lockstep and free-running checked against torch)")
     shown = min(len(at), 5)
-    result.notes.append(f"costs at iterations {_span(at)}: {function} " + ", ".join(f"{c:.6g}" for c in costs[:shown])
-                        + "; torch from the same start " + ", ".join(f"{torch_costs[i]:.6g}" for i in at[:shown] if i < len(torch_costs))
-                        + (", ..." if len(at) > shown else ""))
+    if at:
+        result.notes.append(f"costs at iterations {_span(at)}: {function} " + ", ".join(f"{c:.6g}" for c in costs[:shown])
+                            + "; torch from the same start "
+                            + ", ".join(f"{torch_costs[i]:.6g}" for i in at[:shown] if i < len(torch_costs))
+                            + (", ..." if len(at) > shown else ""))
     return result
+
+
+def _kept_costs(impl: Adapter, function: str, costs, recorded: list, iterations: int) -> tuple[list, list]:
+    """The loop's costs as numbers and the iterations they belong to: the list it returned (every iteration,
+    or every 10th, 100th or 1000th from iteration 0, with or without the last), else its compute_cost calls."""
+    if costs is None or (isinstance(costs, (list, tuple)) and not costs):  # returned none, or kept none
+        costs = recorded
+    if not isinstance(costs, (list, tuple, np.ndarray)) or np.ndim(costs) != 1:
+        raise ImplementationError(function, ValueError(f"its costs should be a list of numbers, got {_kind(costs)}"))
+    costs = [impl.number(function, c) for c in costs]
+    for every in (1, 10, 100, 1000):
+        at = list(range(0, iterations, every))
+        if len(costs) == len(at) + 1 and iterations - 1 not in at:
+            at.append(iterations - 1)
+        if len(costs) == len(at):
+            return costs, at
+    raise ImplementationError(function, ValueError(
+        f"its costs list has {len(costs)} entries; over {iterations} iterations the course keeps one every "
+        f"{COST_EVERY} from iteration 0 ({len(range(0, iterations, COST_EVERY))})"))
+
+
+def _kind(value) -> str:
+    return "nothing (None)" if value is None else f"a {type(value).__name__}"
 
 
 def loop_check_name(function: str) -> str:
@@ -101,9 +111,9 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float):
         return cost
 
     def update_parameters(parameters, grads, *args, **kwargs):
-        if not args and "learning_rate" not in kwargs:
+        if not args and not kwargs:  # the learner's default rate: the run's instead, where the rate goes
             seen["lr_forced"] = True
-            kwargs["learning_rate"] = learning_rate
+            args = (learning_rate,)
         return originals["update_parameters"](parameters, grads, *args, **kwargs)
 
     wrappers = {"initialize_parameters": start_params, "initialize_parameters_deep": start_params,
@@ -117,37 +127,27 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float):
             setattr(module, name, original)
 
 
+# The course's signatures, in order: a loop is called positionally, whatever it names its arguments.
 def _run(impl: Adapter, function: str, X, Y, start: dict, learning_rate: float, iterations: int):
-    """(final parameters as {W1, b1, ...}, the costs it returned or None)."""
+    """(final parameters as {W1, b1, ...}, the costs it returned, or None)."""
     loop = getattr(impl.module, function)
-    if function == "optimize":
+    quiet = {"print_cost": False} if "print_cost" in inspect.signature(loop).parameters else {}
+    dims = [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)]
+    if function == "optimize":  # optimize(w, b, X, Y, num_iterations, learning_rate, print_cost)
         w, b = start["W1"].T, start["b1"].item()
-        result = impl.call(function, w, b, X, Y, **_keywords(loop, iterations, learning_rate))
-        impl.expect(isinstance(result, tuple) and len(result) == 3 and isinstance(result[0], dict), function,
-                     "expected (params, grads, costs)")
+        result = impl.call(function, w, b, X, Y, iterations, learning_rate, **quiet)
+        impl.expect(isinstance(result, (tuple, list)) and len(result) == 3 and isinstance(result[0], dict), function,
+                    "expected (params, grads, costs)")
         params, _, costs = result
-        impl.expect(isinstance(params.get("w"), np.ndarray), function, 'params["w"] should be an array')
-        return {"W1": params["w"].T, "b1": np.full((1, 1), impl.number(function, params.get("b")))}, costs
-    if function == "nn_model":
-        result = impl.call(function, X, Y, start["W1"].shape[0], **_keywords(loop, iterations, None))
-        costs = None
-    else:  # two_layer_model, L_layer_model
-        dims = [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)]
-        result = impl.call(function, X, Y, tuple(dims) if function == "two_layer_model" else dims,
-                            **_keywords(loop, iterations, learning_rate))
-        result, costs = result if isinstance(result, tuple) and len(result) == 2 else (result, None)
-    impl.checked_params(function, result, [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)])
-    if costs is None and function != "nn_model":
-        impl.expect(False, function, "expected (parameters, costs): the course's loop returns the costs it kept")
-    return result, costs
-
-
-def _keywords(loop, iterations: int, learning_rate: Optional[float]) -> dict:
-    names = inspect.signature(loop).parameters
-    keywords = {"num_iterations": iterations, "print_cost": False}
-    if learning_rate is not None and "learning_rate" in names:
-        keywords["learning_rate"] = learning_rate
-    return {k: v for k, v in keywords.items() if k in names}
+        return impl.as_params(function, params.get("w"), params.get("b"), n_x=dims[0]), costs
+    if function == "nn_model":  # nn_model(X, Y, n_h, num_iterations, print_cost), some with a learning_rate too
+        rate = {"learning_rate": learning_rate} if "learning_rate" in inspect.signature(loop).parameters else {}
+        result = impl.call(function, X, Y, dims[1], iterations, **rate, **quiet)
+    else:  # two_layer_model / L_layer_model(X, Y, layers_dims, learning_rate, num_iterations, print_cost)
+        result = impl.call(function, X, Y, tuple(dims) if function == "two_layer_model" else dims, learning_rate,
+                           iterations, **quiet)
+    params, costs = result if isinstance(result, (tuple, list)) and len(result) == 2 else (result, None)
+    return impl.checked_params(function, params, dims), costs
 
 
 def _span(at: list) -> str:

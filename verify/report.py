@@ -47,11 +47,6 @@ class Report:
         return any(not c.ok for c in self.checks) or any(not f.ok for f in self.functions)
 
     @property
-    def function_to_fix(self) -> Optional[UnitResult]:
-        """The first course function that failed on its own (not through another it calls)."""
-        return next((f for f in self.functions if not f.ok and not f.follows), None)
-
-    @property
     def ok(self) -> bool:
         return self.interrupted_at is None and not self.failed
 
@@ -70,9 +65,11 @@ class Report:
 
     def first_divergence(self) -> Optional[dict]:
         """The first failing quantity, in the order the checks (and the quantities in them) are computed,
-        with the course function to fix when one failed on its own ("fix": its first wrong output)."""
+        with the course function to fix ("fix": its first wrong output) when one failed on its own and the
+        network runs it; a function the network does not run is the first divergence only when the network agrees."""
         first = self._first_network_divergence()
-        unit = self.function_to_fix
+        causes = [f for f in self.functions if not f.ok and not f.follows and (first is None or f.in_network)]
+        unit = causes[0] if causes else None
         if unit is None:
             return first
         if first is None:  # the network agrees: the function alone is wrong (e.g. only at an exact 0)
@@ -240,7 +237,7 @@ def _divergence_text(first: dict) -> str:
     if first.get("fix"):
         if first["stage"] == "functions":
             return first["fix"]
-        return f"{first['fix']}\n  seen in the network as: {_divergence_text({**first, 'fix': None})}"
+        return f"{first['fix']}\n  the network checks: {_divergence_text({**first, 'fix': None})}"
     where = [first["name"] if first["stage"] == "training" else first["stage"]]
     if first.get("iteration") is not None:
         where.append(f"iteration {first['iteration']}")
@@ -252,7 +249,7 @@ def _divergence_text(first: dict) -> str:
     text = f"{', '.join(where)}: {quantity} differs; max abs {_num(first['max_abs'], 2)} > allowed {_num(first['tolerance'], 2)}"
     if first.get("max_rel") is not None and first["max_abs"] is not None and math.isfinite(first["max_abs"]):
         text += f" (max rel {_num(first['max_rel'], 2)})"
-    detail = _detail(first)
+    detail = _detail(first, first.get("name", ""))
     if detail:
         text += f"; {detail}"
     if first.get("hint"):
@@ -260,12 +257,14 @@ def _divergence_text(first: dict) -> str:
     return text
 
 
-def _detail(row: dict) -> str:
-    """'3 of 16 entries differ, worst at (2, 0): 0.51 vs torch 0.026' for a failed row."""
+def _detail(row: dict, check_name: str = "") -> str:
+    """'3 of 16 entries differ, worst at (2, 0): 0.51 vs torch 0.026' for a failed row (a training loop's
+    reference is the implementation's own steps, not torch)."""
     if row.get("value") is None:
         return ""
     where = f" at {tuple(row['index'])}" if row.get("index") else ""
-    text = f"worst{where}: {_num(row['value'])} vs torch {_num(row['expected'])}"
+    reference = "its own steps" if check_name.startswith("loop") else "torch"
+    text = f"worst{where}: {_num(row['value'])} vs {reference} {_num(row['expected'])}"
     if row.get("entries"):
         text = f"{row['mismatched']} of {row['entries']} entries differ, " + text
     return text
@@ -332,7 +331,7 @@ def _check_lines(check: CheckResult, verbose: bool) -> list[str]:
             lines.append(f"  {label:<9}{layer:<8}{_num(row.max_abs, 1):>10}{_num(row.max_rel, 1):>10}"
                          f"{_num(row.tolerance, 1):>10}  {_status(row)}")
             if not row.ok and not row.follows:
-                detail = _detail(row.as_dict())
+                detail = _detail(row.as_dict(), check.name)
                 if detail:
                     lines.append(f"{'':19}{detail}")
                 if row.hint:

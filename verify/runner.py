@@ -28,7 +28,19 @@ BIAS_SCALE = 0.1  # the shared start's biases: small and non-zero, because zero 
 
 
 def run(config: Config, implementation=None) -> Report:
-    """Verify `implementation` (a module with the course API; else config.impl, else scratch) against torch_ref."""
+    """Verify `implementation` (a module with the course API; else config.impl, else scratch) against torch_ref.
+
+    The implementation may seed NumPy's global generator (the course's functions do): the caller's
+    generator is left as it was.
+    """
+    rng_state = np.random.get_state()
+    try:
+        return _run(config, implementation)
+    finally:
+        np.random.set_state(rng_state)
+
+
+def _run(config: Config, implementation) -> Report:
     started = time.perf_counter()
     validate(config)  # the flags, before importing anything
     if implementation is None and config.impl is not None:
@@ -46,7 +58,7 @@ def run(config: Config, implementation=None) -> Report:
 
         check_logdir(config.logdir)  # before any work
     X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype)
-    functions = check_functions(impl, config.dtype, config.relative_tolerance, config.seed)
+    functions = check_functions(impl, config.dtype, config.relative_tolerance, config.seed, init_impl=config.init == "impl")
     try:
         params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
     except ImplementationError as error:

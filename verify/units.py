@@ -23,7 +23,12 @@ from .hints import bce_slip, diagnose
 from .impl.base import _binds, _describe
 
 N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
-DEEP_DIMS = [5, 4, 4, 3, 1]  # initialize_parameters_deep's layers: each must get weights of its own
+# The initialisers' layers: wide enough that the weights' spread is measured, not guessed (about 5,000 draws).
+DEEP_DIMS = [50, 40, 40, 30, 1]
+TWO_LAYER_DIMS = [50, 40, 1]
+# Small random weights: W[l] scaled by 0.01, 1/sqrt(n[l-1]) or sqrt(2/n[l-1]) (He), so W[l] sqrt(n[l-1]) has a
+# spread of at most about 1.4 (He); unscaled randn gives sqrt(n[l-1]), 5 or more here.
+SPREAD_LIMIT = 2.5
 LEARNING_RATE = 0.1
 CACHE_ORDER = "the course's linear cache is (A_prev, W, b) and linear_activation_forward's cache is (linear_cache, Z)"
 
@@ -47,6 +52,7 @@ class UnitResult:
     detail: str = ""  # how it differs
     hint: str = ""
     follows: str = ""  # a course function it calls that failed first
+    in_network: bool = True  # whether the network checks run it (not an unused initialiser or optimiser)
 
     @property
     def ok(self) -> bool:
@@ -60,7 +66,7 @@ class UnitResult:
 
     def as_dict(self) -> dict:
         return {"function": self.function, "status": self.status, "output": self.output, "detail": self.detail,
-                "hint": self.hint, "follows": self.follows}
+                "hint": self.hint, "follows": self.follows, "in_network": self.in_network}
 
 
 class _Wrong(Exception):
@@ -85,13 +91,15 @@ class _Unit:
     def parts(self, result, names: tuple[str, ...]) -> tuple:
         if len(names) == 1:
             return (result,)
-        if not (isinstance(result, tuple) and len(result) == len(names)):
+        if not (isinstance(result, (tuple, list)) and len(result) == len(names)):
             raise _Wrong("", f"expected ({', '.join(names)}), got {_describe(result)}")
-        return result
+        return tuple(result)
 
     def close(self, output: str, value, expected: np.ndarray, scale: float, Z: Optional[np.ndarray] = None) -> None:
         """value agrees with torch's `expected` within rtol x scale (scale: the size of the terms it sums)."""
         expected = np.asarray(expected)
+        if value is None:
+            raise _Wrong(output, "got nothing (None): a missing return, or a missing key")
         try:
             value = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
@@ -118,14 +126,20 @@ class _Unit:
             raise _Wrong(output, f"it should hold the input unchanged, got {_describe(value)}", hint)
 
 
-def check_functions(impl, dtype: str, rtol: float, seed: int) -> list[UnitResult]:
-    """Every course function `impl.module` defines, checked on its own, in the course's order."""
+INITIALISERS = ("initialize_with_zeros", "initialize_parameters", "initialize_parameters_deep")
+OPTIMISATION = ("random_mini_batches", "initialize_velocity", "update_parameters_with_momentum", "initialize_adam",
+                "update_parameters_with_adam", "update_lr", "schedule_lr_decay")
+
+
+def check_functions(impl, dtype: str, rtol: float, seed: int, init_impl: bool = False) -> list[UnitResult]:
+    """Every course function `impl.module` defines, checked on its own, in the course's order.
+
+    init_impl: the network starts from the implementation's initialiser, so the initialisers are in the network.
+    """
     results: dict[str, UnitResult] = {}
-    rng_state = np.random.get_state()  # a course function may seed NumPy's global generator (random_mini_batches)
-    try:
-        _check_each(impl, dtype, rtol, seed, results)
-    finally:
-        np.random.set_state(rng_state)
+    _check_each(impl, dtype, rtol, seed, results)
+    for result in results.values():
+        result.in_network = not (result.function in OPTIMISATION or (result.function in INITIALISERS and not init_impl))
     return list(results.values())
 
 
@@ -413,19 +427,23 @@ def _check_weights(u: _Unit, params, dims: list[int]) -> None:
         if W.size > 1 and np.all(W == W.flat[0]):
             raise _Wrong(f"W{l}", f"every entry is {W.flat[0]:g}",
                          "equal weights never break the symmetry: every unit of the layer learns the same thing")
-        if not 0 < float(np.std(W)) <= 1:
-            raise _Wrong(f"W{l}", f"its standard deviation is {float(np.std(W)):.3g}",
-                         "the course draws small random weights: randn(...) * 0.01 or / sqrt(n[l-1])")
+        if not float(np.std(W)) > 0:
+            raise _Wrong(f"W{l}", "its entries do not vary", "the course draws random weights")
         for k, other in seen:
             n = min(other.size, W.size)  # a generator re-seeded per layer repeats its first draws, whatever the shapes
             if np.array_equal(other.ravel()[:n], W.ravel()[:n]):
                 raise _Wrong(f"W{l}", f"its first {n} entries repeat W{k}'s",
                              "each layer must draw its own weights (a generator re-seeded per layer repeats them)")
         seen.append((l, W))
+    spread = float(np.sqrt(np.mean(np.concatenate([(W * np.sqrt(W.shape[1])).ravel() ** 2 for _, W in seen]))))
+    if spread > SPREAD_LIMIT:
+        raise _Wrong("W", f"the weights times sqrt(n[l-1]) have a spread of {spread:.3g}, where the course's "
+                          f"initialisations give at most about 1.4", "the course draws small random weights: "
+                          "randn(...) * 0.01, or / sqrt(n[l-1]) (He: * sqrt(2 / n[l-1]))")
 
 
 def _check_initialize_parameters(u: _Unit) -> None:
-    _check_weights(u, u.call(N_PREV, N, 1), [N_PREV, N, 1])
+    _check_weights(u, u.call(*TWO_LAYER_DIMS), TWO_LAYER_DIMS)
 
 
 def _check_initialize_parameters_deep(u: _Unit) -> None:
@@ -588,7 +606,13 @@ def _check_random_mini_batches(u: _Unit) -> None:
     batches = u.call(X, Y, size, 1)
     if not isinstance(batches, (list, tuple)) or not all(isinstance(b, tuple) and len(b) == 2 for b in batches):
         raise _Wrong("mini_batches", f"expected a list of (X_batch, Y_batch), got {_describe(batches)}")
-    sizes = [b[0].shape[1] if isinstance(b[0], np.ndarray) and b[0].ndim == 2 else None for b in batches]
+    for X_batch, Y_batch in batches:
+        ok = (isinstance(X_batch, np.ndarray) and isinstance(Y_batch, np.ndarray) and X_batch.ndim == Y_batch.ndim == 2
+              and X_batch.shape[0] == N_PREV and Y_batch.shape == (1, X_batch.shape[1]))
+        if not ok:
+            raise _Wrong("mini_batches", f"a batch should be X ({N_PREV}, k) and Y (1, k), got {_describe(X_batch)} "
+                                         f"and {_describe(Y_batch)}", "cut the columns, X[:, a:b] and Y[:, a:b]")
+    sizes = [b[0].shape[1] for b in batches]
     if sizes != [4, 4, 2]:
         missing = "the course keeps a last, smaller batch of the rest" if sizes == [4, 4] else ""
         raise _Wrong("mini_batches", f"m = {m} in batches of {size}: expected sizes [4, 4, 2], got {sizes}", missing)

@@ -248,7 +248,7 @@ def test_broken_example_subprocess_names_db3_and_missing_1_over_m():
     assert "db3" in result.stdout
     assert "missing 1/m" in result.stdout
     assert ("first divergence: fix `linear_backward`: its db differs (it is m = 5 times the expected value: "
-            "a missing 1/m)\n  seen in the network as: backward, at the initial weights: db3 (layer 3)") in result.stdout
+            "a missing 1/m)\n  the network checks: backward, at the initial weights: db3 (layer 3)") in result.stdout
 
 
 # ---------------------------------------------------------------- runs but returns or raises the wrong thing

@@ -82,11 +82,11 @@ def test_a_slip_in_the_loop_alone_fails_the_loop_alone(capsys, tmp_path, source,
 
 
 def test_a_costs_list_of_the_wrong_length_is_named(capsys, tmp_path):
-    path = slipped(tmp_path, WEEK2, "if i % 100 == 0:", "if i % 10 == 0:")
+    path = slipped(tmp_path, WEEK2, "if i % 100 == 0:", "if i % 7 == 0:")
     code, report = verify(capsys, path, ARCH[WEEK2])
     assert code == 1
     check = loops(report)["loop optimize"]
-    assert "its costs list has 25 entries" in check["error"] and "one every 100 from iteration 0 (3)" in check["error"]
+    assert "its costs list has 36 entries" in check["error"] and "one every 100 from iteration 0 (3)" in check["error"]
 
 
 def test_a_loop_is_not_run_after_training_raised(capsys, tmp_path):
@@ -97,9 +97,64 @@ def test_a_loop_is_not_run_after_training_raised(capsys, tmp_path):
     assert loops(report)["loop nn_model"]["skipped"] == "planar_network.py raised during training (see lockstep)"
 
 
-def test_a_loop_without_num_iterations_is_not_run_and_says_why(capsys, tmp_path):
-    path = slipped(tmp_path, WEEK2, "def optimize(w, b, X, Y, num_iterations=100,", "def optimize(w, b, X, Y, steps=100,")
-    path.write_text(path.read_text().replace("range(num_iterations)", "range(steps)"))
+def test_a_loop_is_called_positionally_whatever_it_names_its_arguments(capsys, tmp_path):
+    path = slipped(tmp_path, WEEK2, "def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009,",
+                   "def optimize(w, b, X, Y, steps=100, alpha=0.009,")
+    path.write_text(path.read_text().replace("range(num_iterations)", "range(steps)").replace("learning_rate *", "alpha *"))
     code, report = verify(capsys, path, ARCH[WEEK2])
-    assert code == 0
-    assert loops(report)["loop optimize"]["skipped"] == "optimize takes no num_iterations, so it cannot be run for this run's iterations"
+    assert code == 0, report["first_divergence"]
+    assert loops(report)["loop optimize"]["status"] == "ok"
+
+
+LOOP_VARIANTS = [  # correct loops in the forms learners write them
+    (WEEK4, "            costs.append(cost)\n            if print_cost:\n                print(f\"Cost after iteration {i}: {np.squeeze(cost)}\")\n    return parameters, costs\n\n\ndef L_layer_model",
+     "            if print_cost:\n                print(f\"Cost after iteration {i}: {np.squeeze(cost)}\")\n        costs.append(cost)\n    return parameters, costs\n\n\ndef L_layer_model"),  # every cost kept
+    (WEEK3, "    return parameters\n\n\ndef predict", "    return parameters, []\n\n\ndef predict"),  # (parameters, costs), none kept
+    (WEEK3, "def update_parameters(parameters, grads, learning_rate=1.2):\n    return {key: parameters[key] - learning_rate",
+     "def update_parameters(parameters, grads, lr=1.2):\n    return {key: parameters[key] - lr"),
+    (WEEK3, "def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False):",
+     "def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False, learning_rate=1.2):"),
+]
+
+
+@pytest.mark.parametrize("source, old, new", LOOP_VARIANTS, ids=["every-cost", "nn-model-tuple", "lr-named-lr", "nn-model-lr"])
+def test_correct_loops_in_other_forms_pass(capsys, tmp_path, source, old, new):
+    path = slipped(tmp_path, source, old, new)
+    if "learning_rate=1.2):" in new:  # nn_model passes its own rate on
+        path.write_text(path.read_text().replace("update_parameters(parameters, backward_propagation(parameters, cache, X, Y))",
+                                                 "update_parameters(parameters, backward_propagation(parameters, cache, X, Y), learning_rate)"))
+    code, report = verify(capsys, path, ARCH[source])
+    assert code == 0, report["first_divergence"]
+    assert all(c["status"] == "ok" for c in loops(report).values())
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("    return {\"w\": w, \"b\": b}, grads, costs", "    return {\"w\": w, \"b\": b}, grads, cost", "its costs should be a list of numbers"),
+    ("            costs.append(cost)\n            if print_cost:", "            costs.append((i, cost))\n            if print_cost:", "its costs should be a list of numbers"),
+])
+def test_a_loop_returning_odd_costs_fails_with_a_line_not_a_traceback(capsys, tmp_path, old, new, message):
+    code, report = verify(capsys, slipped(tmp_path, WEEK2, old, new), ARCH[WEEK2])
+    assert code == 1
+    assert message in loops(report)["loop optimize"]["error"]
+
+
+def test_a_loop_leaves_numpys_global_generator_as_it_was(tmp_path):
+    import numpy as np
+
+    import verify as verify_package
+
+    path = slipped(tmp_path, WEEK2, "    w, b = w.copy(), b\n", "    w, b = w.copy(), b\n    np.random.seed(1)\n")
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    verify_package.run(verify_package.Config(arch=(2, 1), impl=str(path), iterations=3, examples=20, gradcheck=False,
+                                             tensorboard=False, progress=False))
+    assert np.array_equal(np.random.get_state()[1], before)
+
+
+def test_a_loops_failed_row_names_its_reference_as_its_own_steps(capsys, tmp_path):
+    path = slipped(tmp_path, WEEK2, "if i % 100 == 0:", "if i % 100 == 1:")
+    code = main(["--arch", ARCH[WEEK2], "--impl", str(path), "--no-tensorboard", "--iterations", "250", "--examples", "40",
+                 "--no-gradcheck"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "vs its own steps" in out and "first divergence: loop optimize" in out

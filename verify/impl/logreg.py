@@ -64,7 +64,7 @@ class LogRegAPI(Adapter):
         result = self.call("initialize_with_zeros", layer_dims[0])
         self.expect(isinstance(result, tuple) and len(result) == 2, "initialize_with_zeros",
                      f"expected (w, b), got {_describe(result)}")
-        return self._as_params("initialize_with_zeros", *result, n_x=layer_dims[0])
+        return self.as_params("initialize_with_zeros", *result, n_x=layer_dims[0])
 
     def forward(self, X: np.ndarray, parameters: dict):
         """(A, Caches): A = sigmoid(w^T X + b) with the implementation's sigmoid."""
@@ -112,10 +112,10 @@ class LogRegAPI(Adapter):
         self.expect(isinstance(result, tuple) and len(result) == 3 and isinstance(result[0], dict), "optimize",
                      f"expected (params, grads, costs) with params a dict, got {_describe(result)}")
         params = result[0]
-        updated = self._as_params("optimize", params.get("w"), params.get("b"), n_x=w.shape[0])
+        updated = self.as_params("optimize", params.get("w"), params.get("b"), n_x=w.shape[0])
         return self._in_run_dtype("optimize", updated, parameters)
 
-    def _as_params(self, function: str, w, b, n_x: int) -> dict:
+    def as_params(self, function: str, w, b, n_x: int) -> dict:
         """The course's (w, b) as {"W1": w^T, "b1": [[b]]}, shapes checked."""
         self.expect(isinstance(w, np.ndarray) and w.shape == (n_x, 1), function,
                      f"w should be an array of shape {(n_x, 1)}, got {_describe(w)}")
