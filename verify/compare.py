@@ -153,7 +153,7 @@ def agreement(pairs: list, scales: list, rtol: float, floors: Optional[list] = N
         diff = np.abs(a - b)
         if not np.all(np.isfinite(diff)):
             same = (a == b) | (np.isnan(a) & np.isnan(b))  # the same inf, or nan on both sides
-            diff = np.where(same, 0.0, np.inf)
+            diff = np.where(np.isfinite(diff), diff, np.where(same, 0.0, np.inf))  # finite entries keep their gap
         max_abs = np.maximum.reduceat(diff, starts).tolist()
         size = np.maximum.reduceat(np.abs(b), starts).tolist()
     return [Stats(d, s, rtol * s + f, z) for d, s, f, z in zip(max_abs, scales, floors, size)]

@@ -25,13 +25,16 @@ from .impl import Adapter
 COST_EVERY = 100  # the course records the cost every 100 iterations
 
 
-def loop_functions(impl: Adapter) -> list[str]:
-    """The course loops this implementation defines and that can run this network."""
+def loop_functions(impl: Adapter) -> dict[str, str]:
+    """The course loops this implementation defines: name -> "" when it can run this network, else why not."""
     module = impl.module
     course = tuple(impl.activations) == Adapter.default_activations(impl.L) and impl.loss == "bce"
     candidates = {"logreg": ["optimize"], "shallow": ["nn_model"],
-                  "deep": (["two_layer_model"] if impl.L == 2 else []) + ["L_layer_model"] if course else []}
-    return [f for f in candidates.get(impl.API, []) if callable(getattr(module, f, None))]
+                  "deep": (["two_layer_model"] if impl.L == 2 else []) + ["L_layer_model"]}
+    reason = "" if course or impl.API != "deep" else (
+        f"it computes the course's network (relu hidden layers, a sigmoid output, bce), not --activations "
+        f"{','.join(impl.activations)} --loss {impl.loss}")
+    return {f: reason for f in candidates.get(impl.API, []) if callable(getattr(module, f, None))}
 
 
 def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start: dict, learning_rate: float,
@@ -74,7 +77,7 @@ def _kept_costs(impl: Adapter, function: str, costs, recorded: list, iterations:
     if not isinstance(costs, (list, tuple, np.ndarray)) or np.ndim(costs) != 1:
         raise ImplementationError(function, ValueError(f"its costs should be a list of numbers, got {_kind(costs)}"))
     costs = [impl.number(function, c) for c in costs]
-    for every in (1, 10, 100, 1000):
+    for every in (COST_EVERY, 1, 10, 1000):  # the course's spacing first: it wins where two would fit
         at = list(range(0, iterations, every))
         if len(costs) == len(at) + 1 and iterations - 1 not in at:
             at.append(iterations - 1)

@@ -116,7 +116,11 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
     if training.lockstep.error is None:  # else the runs stopped at different points: nothing to compare
         report.final = _final(impl, X, Y, training.impl_params, model_free, config)
     if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
-        for function in loop_functions(impl):
+        for function, cannot in loop_functions(impl).items():
+            if cannot:
+                report.checks.append(CheckResult(loop_check_name(function), "training", config.relative_tolerance,
+                                                 skipped=cannot))
+                continue
             try:
                 report.checks.append(_loop_check(function, config, impl, X, Y, params, training))
             except KeyboardInterrupt:  # Ctrl-C while a loop runs: report what was checked so far

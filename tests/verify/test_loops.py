@@ -158,3 +158,14 @@ def test_a_loops_failed_row_names_its_reference_as_its_own_steps(capsys, tmp_pat
     out = capsys.readouterr().out
     assert code == 1
     assert "vs its own steps" in out and "first divergence: loop optimize" in out
+
+
+def test_a_course_loop_that_cannot_run_the_network_asked_for_says_so(capsys, tmp_path):
+    ext = Path(__file__).resolve().parent / "impl_cases" / "course_ext.py"
+    path = tmp_path / "learner.py"
+    path.write_text(ext.read_text() + "\n\ndef L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,"
+                    " print_cost=False):\n    raise NotImplementedError\n")
+    code, report = verify(capsys, path, "3,4,4,1", "--activations", "tanh,tanh,sigmoid")
+    assert code == 0, report["first_divergence"]
+    skipped = loops(report)["loop L_layer_model"]["skipped"]
+    assert skipped.startswith("it computes the course's network (relu hidden layers, a sigmoid output, bce)")

@@ -47,7 +47,12 @@ def test_correct_scratch_always_passes(config):
     assert report.interrupted_at is None
     # Every check ran: nothing passed by being skipped.
     assert [c.name for c in report.checks] == ["forward", "backward", "gradcheck", "lockstep", "free-running"]
-    assert all(c.skipped is None and c.error is None for c in report.checks)
+    for check in report.checks:
+        assert check.error is None
+        # zero weights put every relu unit exactly on its kink, where finite differences measure neither side
+        kinked = config.init == "zeros" and any(a in ("relu", "leaky_relu") for a in config.activations[:-1])
+        if check.skipped is not None:
+            assert (check.name, check.skipped) == ("gradcheck", "every example has a relu unit on its kink") and kinked
     if report.nonfinite == {"impl": None, "torch": None}:
         assert len(report.costs["impl"]) == len(report.costs["torch"]) == config.iterations
     assert report.examples == config.examples

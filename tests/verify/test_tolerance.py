@@ -52,3 +52,15 @@ def test_scales_follow_the_size_of_the_values(last_layer):
         ratio = E[(q, 2)] / np.max(np.abs(ref[f"{q}2"]))
         assert ratio == pytest.approx(E1[(q, 2)] / np.max(np.abs(ref1[f"{q}2"])), rel=1e-6), q
         assert 1 <= ratio < 100, q  # within a small factor of the value itself
+
+
+def test_a_non_finite_entry_leaves_the_other_entries_differences_as_they_are():
+    from verify.compare import agreement
+
+    finite = (np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-12]))
+    both_inf = (np.array([np.inf, 3.0]), np.array([np.inf, 3.0]))
+    one_inf = (np.array([np.inf]), np.array([5.0]))
+    stats = agreement([finite, both_inf, one_inf], [2.0, 3.0, 5.0], 1e-7)
+    assert stats[0].max_abs == pytest.approx(1e-12, rel=1e-3) and stats[0].agrees  # was inf: the whole batch turned inf
+    assert stats[1].max_abs == 0.0 and stats[1].agrees  # the same inf on both sides agrees
+    assert stats[2].max_abs == np.inf and not stats[2].agrees
