@@ -5,7 +5,7 @@ project and contains no hand-written derivative. Inputs and outputs use the cour
 layout (examples as columns); see layout.py for the mapping to torch.
 """
 
-from .capture import activation_derivative, forward_backward, output
+from .capture import activation_derivative, forward_backward, output, pre_activations
 from .device import check_device
 from .layout import from_params, gradients, load_params, to_params
 from .losses import LOSSES
@@ -24,6 +24,7 @@ __all__ = [
     "gradients",
     "load_params",
     "output",
+    "pre_activations",
     "to_params",
     "train",
 ]

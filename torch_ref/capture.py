@@ -87,3 +87,14 @@ def activation_derivative(name: str, Z: np.ndarray) -> np.ndarray:
     z = torch.tensor(Z, requires_grad=True)
     make_activation(name, hidden=True)(z).sum().backward()
     return z.grad.numpy()
+
+
+def pre_activations(model: TorchNet, X: np.ndarray) -> dict[str, np.ndarray]:
+    """Z{l} (l = 1..L) of a forward pass on X, as course columns; no gradients."""
+    recorder = Recorder(model)
+    try:
+        with torch.no_grad():
+            model(rows(model, X))
+    finally:
+        recorder.remove()
+    return {f"Z{l}": recorder.columns(f"Z{l}") for l in range(1, len(model.linears) + 1)}

@@ -42,10 +42,11 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
     """The loop `function` against the implementation's own steps (replay_costs, replay_params: training's run)."""
     result = CheckResult(loop_check_name(function), "training", rtol)
     L = impl.L
+    takes_rate = "learning_rate" in inspect.signature(getattr(impl.module, function)).parameters or function != "nn_model"
     try:
-        with _instrumented(impl, start, learning_rate) as seen:
+        with _instrumented(impl, start, learning_rate, force_rate=not takes_rate) as seen:
             params, costs = _run(impl, function, X, Y, start, learning_rate, iterations)
-        costs, at = _kept_costs(impl, function, costs, seen["costs"], iterations)
+        costs, at = _kept_costs(impl, function, costs, seen["costs"], iterations, replay_costs)
     except ImplementationError as error:
         result.error = error
         return result
@@ -69,23 +70,30 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
     return result
 
 
-def _kept_costs(impl: Adapter, function: str, costs, recorded: list, iterations: int) -> tuple[list, list]:
+def _kept_costs(impl: Adapter, function: str, costs, recorded: list, iterations: int,
+                replay_costs: list) -> tuple[list, list]:
     """The loop's costs as numbers and the iterations they belong to: the list it returned (every iteration,
-    or every 10th, 100th or 1000th from iteration 0, with or without the last), else its compute_cost calls."""
+    or every 10th, 100th or 1000th from iteration 0, with or without the last), else its compute_cost calls.
+    Where two spacings give as many costs, the one that fits the implementation's own steps is taken."""
     if costs is None or (isinstance(costs, (list, tuple)) and not costs):  # returned none, or kept none
         costs = recorded
-    if not isinstance(costs, (list, tuple, np.ndarray)) or np.ndim(costs) != 1:
-        raise ImplementationError(function, ValueError(f"its costs should be a list of numbers, got {_kind(costs)}"))
+    if not isinstance(costs, (list, tuple, np.ndarray)) or not all(np.size(c) == 1 for c in costs):
+        raise ImplementationError(function, ValueError(f"its costs should be a list of numbers, one per kept "
+                                                       f"iteration, got {_kind(costs)}"))
     costs = [impl.number(function, c) for c in costs]
-    for every in (COST_EVERY, 1, 10, 1000):  # the course's spacing first: it wins where two would fit
-        at = list(range(0, iterations, every))
-        if len(costs) == len(at) + 1 and iterations - 1 not in at:
-            at.append(iterations - 1)
-        if len(costs) == len(at):
-            return costs, at
-    raise ImplementationError(function, ValueError(
-        f"its costs list has {len(costs)} entries; over {iterations} iterations the course keeps one every "
-        f"{COST_EVERY} from iteration 0 ({len(range(0, iterations, COST_EVERY))})"))
+    spacings = []
+    for every in (COST_EVERY, 1, 10, 1000):
+        for last in (False, True):
+            at = list(range(0, iterations, every)) + ([iterations - 1] if last and (iterations - 1) % every else [])
+            if len(at) == len(costs) and at not in spacings:
+                spacings.append(at)
+    if not spacings:
+        raise ImplementationError(function, ValueError(
+            f"its costs list has {len(costs)} entries; over {iterations} iterations the course keeps one every "
+            f"{COST_EVERY} from iteration 0 ({len(range(0, iterations, COST_EVERY))})"))
+    def misfit(at: list) -> float:
+        return max((abs(c - replay_costs[i]) for c, i in zip(costs, at) if i < len(replay_costs)), default=0.0)
+    return costs, min(spacings, key=misfit)  # min keeps the first (the course's) among equal fits
 
 
 def _kind(value) -> str:
@@ -97,9 +105,9 @@ def loop_check_name(function: str) -> str:
 
 
 @contextmanager
-def _instrumented(impl: Adapter, start: dict, learning_rate: float):
-    """While the loop runs: its initialiser returns the shared start, compute_cost's values are kept,
-    and an update_parameters called without a learning rate gets the run's."""
+def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: bool):
+    """While the loop runs: its initialiser returns the shared start, compute_cost's values are kept, and
+    (force_rate: a loop that takes no learning rate, nn_model) an update_parameters called without one gets the run's."""
     module, seen = impl.module, {"costs": [], "lr_forced": False}
     originals = {name: getattr(module, name) for name in ("initialize_parameters", "initialize_parameters_deep",
                                                           "compute_cost", "update_parameters")
@@ -114,7 +122,7 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float):
         return cost
 
     def update_parameters(parameters, grads, *args, **kwargs):
-        if not args and not kwargs:  # the learner's default rate: the run's instead, where the rate goes
+        if force_rate and not args and not kwargs:  # the learner's default rate: the run's instead
             seen["lr_forced"] = True
             args = (learning_rate,)
         return originals["update_parameters"](parameters, grads, *args, **kwargs)
@@ -143,12 +151,16 @@ def _run(impl: Adapter, function: str, X, Y, start: dict, learning_rate: float, 
                     "expected (params, grads, costs)")
         params, _, costs = result
         return impl.as_params(function, params.get("w"), params.get("b"), n_x=dims[0]), costs
+    names = inspect.signature(loop).parameters
+    # the counts by name where the loop names them (learners order them differently), else in the course's order
+    counts = {k: v for k, v in (("num_iterations", iterations), ("learning_rate", learning_rate)) if k in names}
     if function == "nn_model":  # nn_model(X, Y, n_h, num_iterations, print_cost), some with a learning_rate too
-        rate = {"learning_rate": learning_rate} if "learning_rate" in inspect.signature(loop).parameters else {}
-        result = impl.call(function, X, Y, dims[1], iterations, **rate, **quiet)
+        result = impl.call(function, X, Y, dims[1], **counts, **quiet) if "num_iterations" in counts else \
+            impl.call(function, X, Y, dims[1], iterations, **quiet)
     else:  # two_layer_model / L_layer_model(X, Y, layers_dims, learning_rate, num_iterations, print_cost)
-        result = impl.call(function, X, Y, tuple(dims) if function == "two_layer_model" else dims, learning_rate,
-                           iterations, **quiet)
+        layers_dims = tuple(dims) if function == "two_layer_model" else dims
+        result = impl.call(function, X, Y, layers_dims, **counts, **quiet) if len(counts) == 2 else \
+            impl.call(function, X, Y, layers_dims, learning_rate, iterations, **quiet)
     params, costs = result if isinstance(result, (tuple, list)) and len(result) == 2 else (result, None)
     return impl.checked_params(function, params, dims), costs
 

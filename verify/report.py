@@ -69,6 +69,9 @@ class Report:
         network runs it; a function the network does not run is the first divergence only when the network agrees."""
         first = self._first_network_divergence()
         causes = [f for f in self.functions if not f.ok and not f.follows and (first is None or f.in_network)]
+        if first is not None and first.get("point") != "kink probe":
+            # a function wrong only at Z = 0 cannot explain a divergence away from the kink: another cause first
+            causes.sort(key=lambda f: "exactly 0" in f.hint)
         unit = causes[0] if causes else None
         if unit is None:
             return first

@@ -126,7 +126,7 @@ class _Unit:
             raise _Wrong(output, f"it should hold the input unchanged, got {_describe(value)}", hint)
 
 
-INITIALISERS = ("initialize_with_zeros", "initialize_parameters", "initialize_parameters_deep")
+INITIALISER = {"logreg": "initialize_with_zeros", "shallow": "initialize_parameters", "deep": "initialize_parameters_deep"}
 OPTIMISATION = ("random_mini_batches", "initialize_velocity", "update_parameters_with_momentum", "initialize_adam",
                 "update_parameters_with_adam", "update_lr", "schedule_lr_decay")
 
@@ -134,12 +134,14 @@ OPTIMISATION = ("random_mini_batches", "initialize_velocity", "update_parameters
 def check_functions(impl, dtype: str, rtol: float, seed: int, init_impl: bool = False) -> list[UnitResult]:
     """Every course function `impl.module` defines, checked on its own, in the course's order.
 
-    init_impl: the network starts from the implementation's initialiser, so the initialisers are in the network.
+    init_impl: the network starts from the implementation's initialiser (its API's own), which is then in the network.
     """
     results: dict[str, UnitResult] = {}
     _check_each(impl, dtype, rtol, seed, results)
     for result in results.values():
-        result.in_network = not (result.function in OPTIMISATION or (result.function in INITIALISERS and not init_impl))
+        initialiser = result.function in INITIALISER.values()
+        result.in_network = not (result.function in OPTIMISATION or (
+            initialiser and not (init_impl and result.function == INITIALISER.get(impl.API))))
     return list(results.values())
 
 
@@ -604,7 +606,7 @@ def _check_random_mini_batches(u: _Unit) -> None:
     X = np.arange(N_PREV * m, dtype=u.dtype).reshape(N_PREV, m)  # each column tells where it came from
     Y = X[:1] + 0.5
     batches = u.call(X, Y, size, 1)
-    if not isinstance(batches, (list, tuple)) or not all(isinstance(b, tuple) and len(b) == 2 for b in batches):
+    if not isinstance(batches, (list, tuple)) or not all(isinstance(b, (tuple, list)) and len(b) == 2 for b in batches):
         raise _Wrong("mini_batches", f"expected a list of (X_batch, Y_batch), got {_describe(batches)}")
     for X_batch, Y_batch in batches:
         ok = (isinstance(X_batch, np.ndarray) and isinstance(Y_batch, np.ndarray) and X_batch.ndim == Y_batch.ndim == 2
@@ -622,6 +624,12 @@ def _check_random_mini_batches(u: _Unit) -> None:
     if not np.array_equal(Y_all, X_all[:1] + 0.5):
         raise _Wrong("mini_batches", "X and Y were not shuffled with the same permutation",
                      "take X[:, permutation] and Y[:, permutation] with one permutation")
+    course_order = np.random.RandomState(1).permutation(m)  # np.random.seed(1); np.random.permutation(m)
+    if not np.array_equal(X_all[0] // 1, X[0, course_order]):
+        unshuffled = np.array_equal(X_all, X)
+        raise _Wrong("mini_batches", "the columns are in their original order" if unshuffled else
+                     "the columns are not in the course's order for this seed",
+                     "the course shuffles with np.random.seed(seed), then permutation = np.random.permutation(m)")
 
 
 CHECKS: dict[str, Callable[[_Unit], None]] = {  # the course's order: a function before those that call it

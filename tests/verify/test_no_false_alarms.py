@@ -52,7 +52,7 @@ def test_correct_scratch_always_passes(config):
         # zero weights put every relu unit exactly on its kink, where finite differences measure neither side
         kinked = config.init == "zeros" and any(a in ("relu", "leaky_relu") for a in config.activations[:-1])
         if check.skipped is not None:
-            assert (check.name, check.skipped) == ("gradcheck", "every example has a relu unit on its kink") and kinked
+            assert check.name == "gradcheck" and "moves a relu unit across its kink" in check.skipped and kinked
     if report.nonfinite == {"impl": None, "torch": None}:
         assert len(report.costs["impl"]) == len(report.costs["torch"]) == config.iterations
     assert report.examples == config.examples
