@@ -14,6 +14,7 @@ import numpy as np
 
 import scratch
 import torch_ref
+from torch_ref.steps import activation as torch_activation
 
 from .compare import CheckResult, gradient_agreement
 from .config import GRADCHECK_EPSILON, GRADCHECK_RTOL
@@ -145,6 +146,25 @@ def _kink_crossings(X: np.ndarray, params: dict, activations, indices: dict) -> 
         torch_ref.load_params(model, p)
         Z = torch_ref.pre_activations(model, X)
         return [Z[f"Z{l}"] > 0 for l in kinked]
+
+    # Which layers' entries can move a unit that far: a step of epsilon in W[k] or b[k] moves Z[k] by at most
+    # epsilon max(1, |A[k-1]|), and each later layer by at most that times the max row sum of its |W|
+    # (every hidden activation is 1-Lipschitz). Layers no step can reach a kink from are not probed.
+    torch_ref.load_params(model, params)
+    Z = torch_ref.pre_activations(model, X)
+    A = {0: X, **{l: torch_activation(activations[l - 1], Z[f"Z{l}"]) for l in range(1, len(activations))}}
+    gap = {l: float(np.min(np.abs(Z[f"Z{l}"]))) for l in kinked}
+    reachable = set()
+    for k in range(1, len(activations) + 1):
+        moved = GRADCHECK_EPSILON * max(1.0, float(np.max(np.abs(A[k - 1]))))
+        for l in range(k, len(activations)):
+            if l > k:
+                moved *= float(np.max(np.sum(np.abs(params[f"W{l}"]), axis=1)))
+            if l in gap and gap[l] <= moved:
+                reachable.add(k)
+    indices = {key: entries for key, entries in indices.items() if int(key[1:]) in reachable}
+    if not indices:
+        return set()
 
     at_theta, crossing = sides(params), set()
     for key, entries in indices.items():
