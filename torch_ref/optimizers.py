@@ -30,6 +30,16 @@ OPTIMIZERS = ("gd", "momentum", "adam")
 DECAYS = ("inverse", "scheduled")
 
 
+def momentum_settings(learning_rate: float, beta: float) -> dict:
+    """torch SGD's settings that step as the course's momentum does (see the module's docstring)."""
+    return {"lr": learning_rate * (1 - beta), "momentum": beta, "dampening": 0.0}
+
+
+def velocity(buffer, beta: float):
+    """The course's v from torch's momentum buffer b: v = (1 - beta) b (and b = v / (1 - beta))."""
+    return (1 - beta) * buffer
+
+
 def make_optimizer(model: TorchNet, optimizer: str, learning_rate: float, beta: float = 0.9, beta1: float = 0.9,
                    beta2: float = 0.999, epsilon: float = 1e-8) -> torch.optim.Optimizer:
     """The torch optimiser that steps exactly as the course's `optimizer` does (see the module's docstring)."""
@@ -39,7 +49,7 @@ def make_optimizer(model: TorchNet, optimizer: str, learning_rate: float, beta: 
     if optimizer == "gd":
         return SGD(params, lr=learning_rate)
     if optimizer == "momentum":
-        return SGD(params, lr=learning_rate * (1 - beta), momentum=beta, dampening=0.0)
+        return SGD(params, **momentum_settings(learning_rate, beta))
     if optimizer == "adam":
         return Adam(params, lr=learning_rate, betas=(beta1, beta2), eps=epsilon)
     raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
@@ -51,7 +61,7 @@ def course_state(model: TorchNet, opt: torch.optim.Optimizer, optimizer: str, be
     (the course's, not torch's rescaled momentum rate)."""
     state = {"learning_rate": opt.param_groups[0]["lr"] / ((1 - beta) if optimizer == "momentum" else 1)}
     if optimizer == "momentum":
-        state["v"] = per_parameter(model, lambda p: (1 - beta) * opt.state[p]["momentum_buffer"])
+        state["v"] = per_parameter(model, lambda p: velocity(opt.state[p]["momentum_buffer"], beta))
     elif optimizer == "adam":
         beta1, beta2 = opt.param_groups[0]["betas"]
         t = int(next(iter(opt.state.values()))["step"])

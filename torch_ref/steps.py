@@ -16,6 +16,7 @@ from torch.optim.adam import adam
 from torch.optim.sgd import sgd
 
 from .model import make_activation
+from .optimizers import momentum_settings, velocity
 
 
 def _t(array, grad: bool = False) -> torch.Tensor:
@@ -102,9 +103,9 @@ def momentum_step(parameters: dict, grads: dict, v: dict, beta: float, learning_
     tensors = {k: _t(p) for k, p in parameters.items()}
     buffers = [_t(v[f"d{k}"] / (1 - beta)) for k in tensors]
     with torch.no_grad():
-        sgd(list(tensors.values()), [_t(grads[f"d{k}"]) for k in tensors], buffers, weight_decay=0.0, momentum=beta,
-            lr=learning_rate * (1 - beta), dampening=0.0, nesterov=False, maximize=False)
-    return ({k: _np(t) for k, t in tensors.items()}, {f"d{k}": (1 - beta) * _np(b) for k, b in zip(tensors, buffers)})
+        sgd(list(tensors.values()), [_t(grads[f"d{k}"]) for k in tensors], buffers, weight_decay=0.0,
+            **momentum_settings(learning_rate, beta), nesterov=False, maximize=False)
+    return ({k: _np(t) for k, t in tensors.items()}, {f"d{k}": velocity(_np(b), beta) for k, b in zip(tensors, buffers)})
 
 
 def adam_step(parameters: dict, grads: dict, v: dict, s: dict, t: int, learning_rate: float, beta1: float,

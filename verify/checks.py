@@ -166,7 +166,7 @@ def _kink_crossings(X: np.ndarray, params: dict, activations, indices: dict) -> 
     if not indices:
         return set()
 
-    at_theta, crossing = sides(params), set()
+    at_theta, crossing = [Z[f"Z{l}"] > 0 for l in kinked], set()  # the units' sides at theta, from the pass above
     for key, entries in indices.items():
         theta = params[key]
         for i in entries:
