@@ -22,9 +22,9 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from .layout import data_rows, per_parameter
-from .losses import get_loss
+from .layout import per_parameter
 from .model import TorchNet
+from .train import Trainer
 
 OPTIMIZERS = ("gd", "momentum", "adam")
 DECAYS = ("inverse", "scheduled")
@@ -36,7 +36,10 @@ def momentum_settings(learning_rate: float, beta: float) -> dict:
 
 
 def velocity(buffer, beta: float):
-    """The course's v from torch's momentum buffer b: v = (1 - beta) b (and b = v / (1 - beta))."""
+    """The course's v from torch's momentum buffer b: v = (1 - beta) b (and b = v / (1 - beta)).
+
+    With beta = 0, SGD keeps no buffer (momentum 0 is plain SGD) and the course's v is the gradient:
+    pass the gradient as `buffer`."""
     return (1 - beta) * buffer
 
 
@@ -61,7 +64,7 @@ def course_state(model: TorchNet, opt: torch.optim.Optimizer, optimizer: str, be
     (the course's, not torch's rescaled momentum rate)."""
     state = {"learning_rate": opt.param_groups[0]["lr"] / ((1 - beta) if optimizer == "momentum" else 1)}
     if optimizer == "momentum":
-        state["v"] = per_parameter(model, lambda p: velocity(opt.state[p]["momentum_buffer"], beta))
+        state["v"] = per_parameter(model, lambda p: velocity(opt.state[p]["momentum_buffer"] if beta else p.grad, beta))
     elif optimizer == "adam":
         beta1, beta2 = opt.param_groups[0]["betas"]
         t = int(next(iter(opt.state.values()))["step"])
@@ -90,23 +93,23 @@ def train_epochs(model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str, batch
     indices): each batch's mean cost, backward and optimiser step; then the schedule's step. Returns
     each epoch's cost as the course keeps it, the batches' summed losses (each before its step) over m.
     """
-    from torch.optim.lr_scheduler import LambdaLR
-
-    x, y = data_rows(model, X, Y)
-    loss_fn = get_loss(loss, model.activation_names[-1])
     opt = make_optimizer(model, optimizer, learning_rate, **betas)
-    schedule = LambdaLR(opt, lr_factor(decay, decay_rate, time_interval))
+    schedule = make_schedule(opt, decay, decay_rate, time_interval)
+    trainer = Trainer(model, X, Y, loss, learning_rate, optimizer=opt)
     costs = []
     for epoch_batches in batches:
         summed, cost = 0.0, None
         for indices in epoch_batches:
-            rows = torch.as_tensor(np.asarray(indices), device=x.device)
-            opt.zero_grad(set_to_none=True)
-            z = model(x[rows])
-            cost = loss_fn(z, model.output_activation(z), y[rows])
-            cost.backward()
-            opt.step()
-            summed += cost.item() * len(rows)
-        costs.append(cost.item() if len(epoch_batches) == 1 else summed / x.shape[0])
+            cost = trainer.step(np.asarray(indices))
+            summed += cost * len(indices)
+        costs.append(cost if len(epoch_batches) == 1 else summed / X.shape[1])
         schedule.step()
     return costs
+
+
+def make_schedule(opt: torch.optim.Optimizer, decay: Optional[str], decay_rate: float = 1.0,
+                  time_interval: int = 1000):
+    """The LambdaLR that runs each epoch at the course's rate; step it after each epoch."""
+    from torch.optim.lr_scheduler import LambdaLR
+
+    return LambdaLR(opt, lr_factor(decay, decay_rate, time_interval))

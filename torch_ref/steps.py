@@ -105,7 +105,9 @@ def momentum_step(parameters: dict, grads: dict, v: dict, beta: float, learning_
     with torch.no_grad():
         sgd(list(tensors.values()), [_t(grads[f"d{k}"]) for k in tensors], buffers, weight_decay=0.0,
             **momentum_settings(learning_rate, beta), nesterov=False, maximize=False)
-    return ({k: _np(t) for k, t in tensors.items()}, {f"d{k}": velocity(_np(b), beta) for k, b in zip(tensors, buffers)})
+    # with beta = 0 torch keeps no buffer (plain SGD) and the course's v is the gradient itself
+    v = {f"d{k}": velocity(_np(b) if beta else grads[f"d{k}"], beta) for k, b in zip(tensors, buffers)}
+    return {k: _np(t) for k, t in tensors.items()}, v
 
 
 def adam_step(parameters: dict, grads: dict, v: dict, s: dict, t: int, learning_rate: float, beta1: float,

@@ -1,4 +1,6 @@
-"""Full-batch gradient descent, W[l] -= learning_rate * dW[l], with torch.optim's SGD update."""
+"""Training steps, W[l] -= learning_rate * dW[l] with torch.optim's SGD update, or any torch.optim optimiser."""
+
+from typing import Optional
 
 import numpy as np
 import torch
@@ -11,12 +13,14 @@ from .model import TorchNet
 
 
 class Trainer:
-    """Holds X, Y as device tensors (converted once) and steps the model with torch.optim's SGD rule.
+    """Holds X, Y as device tensors (converted once) and steps the model, on the whole batch or on the
+    mini-batch of examples `rows`.
 
-    The update is `torch.optim.sgd.sgd`, the function `torch.optim.SGD.step` runs, called
-    directly with SGD's defaults (no momentum, dampening, weight decay or nesterov): the
-    torch.optim.SGD class adds nothing for plain gradient descent, but constructing it
-    imports torch._dynamo, about a second of start-up.
+    Without `optimizer` the update is `torch.optim.sgd.sgd` at `learning_rate`, the function
+    `torch.optim.SGD.step` runs, called directly with SGD's defaults (no momentum, dampening,
+    weight decay or nesterov): the torch.optim.SGD class adds nothing for plain gradient descent,
+    but constructing it imports torch._dynamo, about a second of start-up. With `optimizer` (a
+    torch.optim optimiser over model's parameters, see optimizers.make_optimizer) it steps that.
 
     With record=True each step also keeps the hidden layers' A[l] and their gradients, which
     `layers()` returns in the course layout.
@@ -30,9 +34,11 @@ class Trainer:
         loss: str = "bce",
         learning_rate: float = 0.0075,
         record: bool = False,
+        optimizer: Optional[torch.optim.Optimizer] = None,
     ) -> None:
         self.model = model
         self.learning_rate = learning_rate
+        self.optimizer = optimizer
         self.loss_fn = get_loss(loss, model.activation_names[-1])
         self.x, self.y = data_rows(model, X, Y)
         self.params = list(model.parameters())
@@ -40,23 +46,35 @@ class Trainer:
         self._output = None
         self.recorder = Recorder(model) if record else None
 
-    def step(self) -> float:
-        """One update; returns the cost J before it, as the course's loop records it."""
+    def backward(self, rows: Optional[np.ndarray] = None) -> float:
+        """The cost J of the batch (the examples `rows`, or all) and its gradients, left in .grad; no update."""
         for p in self.params:
             p.grad = None  # fresh gradients every step (no accumulation)
-        z = self._logits = self.model(self.x)
+        x, y = self.x, self.y
+        if rows is not None:
+            index = torch.as_tensor(rows, device=x.device)
+            x, y = x[index], y[index]
+        z = self._logits = self.model(x)
         a = self._output = self.model.output_activation(z)
-        cost = self.loss_fn(z, a, self.y)
+        cost = self.loss_fn(z, a, y)
         cost.backward()
-        with torch.no_grad():
-            sgd(self.params, [p.grad for p in self.params], [None] * len(self.params),
-                weight_decay=0.0, momentum=0.0, lr=self.learning_rate, dampening=0.0,
-                nesterov=False, maximize=False)
-        # .grad is left as is, so gradients(model) reads this step's dW, db.
         return cost.item()
 
+    def step(self, rows: Optional[np.ndarray] = None) -> float:
+        """One update on the batch; returns its cost J before it, as the course's loop records it."""
+        cost = self.backward(rows)
+        if self.optimizer is not None:
+            self.optimizer.step()
+        else:
+            with torch.no_grad():
+                sgd(self.params, [p.grad for p in self.params], [None] * len(self.params),
+                    weight_decay=0.0, momentum=0.0, lr=self.learning_rate, dampening=0.0,
+                    nesterov=False, maximize=False)
+        # .grad is left as is, so gradients(model) reads this step's dW, db.
+        return cost
+
     def output(self) -> np.ndarray:
-        """A[L] of the last step's forward pass (before its update), as course columns (nL, m)."""
+        """A[L] of the last step's forward pass (before its update), as course columns (nL, batch size)."""
         if self._output is None:
             raise ValueError("no step has been taken yet")
         return columns(self._output)

@@ -89,7 +89,7 @@ class Comparison:
 
     @property
     def label(self) -> str:
-        return f"{self.quantity}{self.layer}" if self.quantity != "cost" else "cost"
+        return f"{self.quantity}{self.layer}" if self.quantity not in ("cost", "lr") else self.quantity
 
     @property
     def status(self) -> str:
@@ -117,18 +117,24 @@ class Comparison:
             self.ok = False
         return stats.agrees
 
-    def explain(self, a, b) -> None:
-        """For a row that just broke: how many entries differ, and the worst one with both values."""
+    def explain(self, a, b, tolerance=None) -> None:
+        """For a row that just broke: how many entries differ, and the worst one with both values.
+
+        tolerance: each entry's, where the row is judged entry by entry (else the row's)."""
         a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        tolerance = self.tolerance if tolerance is None else tolerance
         if a.shape != b.shape:
             return
         with np.errstate(all="ignore"):
             diff = np.abs(a - b)
             diff = np.where((a == b) | (np.isnan(a) & np.isnan(b)), 0.0, np.where(np.isnan(diff), np.inf, diff))
         self.entries = int(diff.size)
-        self.mismatched = int(np.count_nonzero(diff > self.tolerance))
+        over = diff > tolerance
+        self.mismatched = int(np.count_nonzero(over))
         if diff.size and b.ndim:
-            worst = np.unravel_index(int(np.argmax(diff)), diff.shape)
+            with np.errstate(all="ignore"):  # the worst entry: the furthest past its own tolerance
+                ratio = np.where(diff == 0, 0.0, diff / tolerance) if np.ndim(tolerance) else diff
+            worst = np.unravel_index(int(np.argmax(ratio)), diff.shape)
             self.index = tuple(int(i) for i in worst)
             self.value, self.expected = float(a[worst]), float(b[worst])
         else:
@@ -139,9 +145,14 @@ def agreement(pairs: list, scales: list, rtol: float, floors: Optional[list] = N
     """Stats of each (a, b) pair against the tolerance rtol * scale + floor.
 
     All pairs go through one pass over their concatenated values: the training loop compares
-    a dozen small arrays every iteration, and per-array NumPy calls would dominate.
+    a dozen small arrays every iteration, and per-array NumPy calls would dominate. A scale
+    may be an array, one per entry (see tolerance.optimizer_scales): that pair is judged entry
+    by entry, and its Stats are those of its entry closest to (or furthest past) its tolerance.
     """
     floors = floors or [0.0] * len(pairs)
+    if any(isinstance(s, np.ndarray) for s in scales):
+        return [_entrywise(a, b, s, rtol, f) if isinstance(s, np.ndarray) else agreement([(a, b)], [s], rtol, [f])[0]
+                for (a, b), s, f in zip(pairs, scales, floors)]
     if any(np.shape(a) != np.shape(b) or np.size(a) == 0 for a, b in pairs):
         return [Stats(np.inf, s, rtol * s + f, np.inf) if np.shape(a) != np.shape(b) else
                 Stats(0.0, s, rtol * s + f, 0.0) if np.size(a) == 0 else agreement([(a, b)], [s], rtol, [f])[0]
@@ -157,6 +168,24 @@ def agreement(pairs: list, scales: list, rtol: float, floors: Optional[list] = N
         max_abs = np.maximum.reduceat(diff, starts).tolist()
         size = np.maximum.reduceat(np.abs(b), starts).tolist()
     return [Stats(d, s, rtol * s + f, z) for d, s, f, z in zip(max_abs, scales, floors, size)]
+
+
+def _entrywise(a, b, scale: np.ndarray, rtol: float, floor: float) -> Stats:
+    if np.shape(a) != np.shape(b) or np.size(a) == 0:
+        return agreement([(a, b)], [float(np.max(scale, initial=0.0))], rtol, [floor])[0]
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    tolerance = rtol * scale + floor
+    with np.errstate(all="ignore"):
+        diff = np.abs(a - b)
+        diff = np.where(np.isfinite(diff), diff, np.where((a == b) | (np.isnan(a) & np.isnan(b)), 0.0, np.inf))
+        ratio = np.where(diff == 0, 0.0, diff / tolerance)  # diff > 0 at a 0 tolerance: inf
+    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+    return Stats(float(diff[worst]), float(scale[worst]), float(tolerance[worst]), float(np.max(np.abs(b))))
+
+
+def tolerances(scale, rtol: float, floor: float):
+    """Each entry's tolerance, where `scale` is an array (else None: the row's one tolerance)."""
+    return rtol * scale + floor if isinstance(scale, np.ndarray) else None
 
 
 def gradient_agreement(grad: np.ndarray, approx: np.ndarray, rtol: float, floor: float) -> Stats:
@@ -223,6 +252,6 @@ class CheckResult:
             row = self.row(quantity, layer)
             was_ok = row.ok
             if not row.record(stat, iteration, point) and was_ok:
-                row.explain(a, b)
+                row.explain(a, b, tolerances(scales.get((quantity, layer), 0.0), rtol, floors.get((quantity, layer), 0.0)))
                 row.hint = diagnose(a, b, m)
         return stats

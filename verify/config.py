@@ -49,10 +49,25 @@ class Config:
     progress: bool = True  # progress lines on stderr for runs longer than a couple of seconds
     impl: Optional[str] = None  # a learner's module (a .py or .ipynb path, or a module name); None: scratch
     api: Optional[str] = None  # the course API of impl: deep (week 4), shallow (week 3), logreg (week 2); None: detected
+    # Optimisation (the course's second course): one epoch is a pass over the data, one step per mini-batch.
+    optimizer: str = "gd"  # gd, momentum (beta), adam (beta1, beta2, epsilon)
+    beta: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+    mini_batch_size: Optional[int] = None  # None: the whole batch, one step per epoch, in the data's order
+    epochs: Optional[int] = None  # None: `iterations` (with the whole batch an epoch is an iteration)
+    decay: Optional[str] = None  # None, inverse (update_lr), scheduled (schedule_lr_decay), applied after each epoch
+    decay_rate: float = 1.0
+    decay_interval: int = 1000  # scheduled: the rate drops every decay_interval epochs
 
     @property
     def L(self) -> int:
         return len(self.arch) - 1
+
+    @property
+    def epoch_count(self) -> int:
+        return self.iterations if self.epochs is None else self.epochs
 
     @property
     def relative_tolerance(self) -> float:
@@ -117,7 +132,39 @@ def validate(config: Config, default_activations: Callable[[int], Sequence[str]]
     if config.data not in NAMED_DATA and not os.path.splitext(config.data)[1].lower() in (".npz", ".csv"):
         raise UsageError(f"--data must be one of {', '.join(NAMED_DATA)} or a path to a .npz or .csv file, got {config.data!r}")
 
+    _validate_optimization(config)
     return replace(config, arch=arch, activations=activations, loss=loss)
+
+
+def _validate_optimization(config: Config) -> None:
+    if config.optimizer not in scratch.OPTIMIZERS:
+        raise UsageError(f"unknown --optimizer {config.optimizer!r}; choose from {', '.join(scratch.OPTIMIZERS)}")
+    for flag, beta in (("--beta", config.beta), ("--beta1", config.beta1), ("--beta2", config.beta2)):
+        if not _is_finite_number(beta) or not 0 <= beta < 1:
+            raise UsageError(f"{flag} must be in [0, 1), got {beta}")
+    if not _is_finite_number(config.epsilon) or config.epsilon <= 0:
+        raise UsageError(f"--epsilon must be a positive finite number, got {config.epsilon}")
+    if config.mini_batch_size is not None and (not _is_whole(config.mini_batch_size) or config.mini_batch_size < 1):
+        raise UsageError(f"--mini-batch-size must be a whole number >= 1, got {config.mini_batch_size}")
+    if config.epochs is not None and (not _is_whole(config.epochs) or config.epochs < 0):
+        raise UsageError(f"--epochs must be a whole number >= 0, got {config.epochs}")
+    if config.decay is not None and config.decay not in scratch.DECAYS:
+        raise UsageError(f"unknown --decay {config.decay!r}; choose from none, {', '.join(scratch.DECAYS)}")
+    if not _is_finite_number(config.decay_rate) or config.decay_rate < 0:
+        raise UsageError(f"--decay-rate must be a finite number >= 0, got {config.decay_rate}")
+    if not _is_whole(config.decay_interval) or config.decay_interval < 1:
+        raise UsageError(f"--decay-interval must be a whole number >= 1, got {config.decay_interval}")
+
+
+def check_mini_batch_size(config: Config, m: int) -> None:
+    """A mini-batch cannot hold more examples than the data has (known once the data is loaded)."""
+    if config.mini_batch_size is not None and config.mini_batch_size > m:
+        raise UsageError(f"--mini-batch-size {config.mini_batch_size} is larger than the {m} examples; "
+                         f"give at most {m} (or leave it out for the whole batch)")
+
+
+def _is_whole(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def _is_finite_number(x) -> bool:

@@ -43,6 +43,12 @@ def failed_at(row: Comparison) -> int:
 def _inputs(key: tuple, L: int) -> list:
     """The quantities (of the implementation's computation) that `key` is computed from directly."""
     q, l = key
+    if q.startswith(("v_", "s_")):  # an optimiser's state: v_dW from dW, v_corrected_dW from v_dW, ...
+        name, gradient = q.rsplit("_", 1)
+        return [(f"{name.split('_')[0]}_{gradient}", l)] if name.endswith("corrected") else [(gradient, l)]
+    if q in ("W", "b"):  # the step: from the gradient, the optimiser's state and the learning rate
+        d = f"d{q}"
+        return [(d, l), (f"v_{d}", l), (f"v_corrected_{d}", l), (f"s_corrected_{d}", l), ("lr", L)]
     return {
         "Z": [("A", l - 1)] if l > 1 else [],
         "A": [("Z", l)],
@@ -51,8 +57,6 @@ def _inputs(key: tuple, L: int) -> list:
         "dW": [("dZ", l)] + ([("A", l - 1)] if l > 1 else []),
         "db": [("dZ", l)],
         "dA": [("dZ", l + 1)],
-        "W": [("dW", l)],
-        "b": [("db", l)],
     }.get(q, [])
 
 

@@ -11,10 +11,10 @@ from .config import Config
 class Progress:
     """Iteration and both costs on stderr, about once a second, once a run has taken two seconds."""
 
-    def __init__(self, config: Config, started: float, label: str):
+    def __init__(self, config: Config, total: int, started: float, label: str):
         self.label = label
         self.enabled = config.progress
-        self.total = config.iterations
+        self.total = total
         self.started = started
         self.next_at = started + 2.0
         self.costs = [float("nan"), float("nan")]  # the implementation's and torch's latest
@@ -29,4 +29,5 @@ class Progress:
             return
         self.next_at = now + 1.0
         s, t = self.costs
-        print(f"iteration {record.index + 1}/{self.total}  cost {self.label} {s:.7g}  torch {t:.7g}", file=sys.stderr, flush=True)
+        epoch = f"  epoch {record.epoch + 1}" if record.epoch != record.index else ""
+        print(f"iteration {record.index + 1}/{self.total}{epoch}  cost {self.label} {s:.7g}  torch {t:.7g}", file=sys.stderr, flush=True)

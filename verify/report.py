@@ -13,6 +13,7 @@ from .compare import CheckResult
 from .compare import Comparison
 from .config import GRADCHECK_RTOL, Config
 from .consequences import failed_at, mark_consequences
+from .optimization import Optimization
 from .tolerance import UPDATE_ROUNDING
 from .units import UnitResult
 
@@ -114,7 +115,9 @@ class Report:
             "config": {"arch": list(c.arch), "activations": list(c.activations), "loss": c.loss, "init": c.init,
                        "seed": c.seed, "data": c.data, "examples": self.examples, "iterations": c.iterations,
                        "lr": c.learning_rate, "dtype": c.dtype, "device": c.device, "rtol": c.relative_tolerance,
-                       "api": c.api},
+                       "api": c.api, "optimizer": c.optimizer, "beta": c.beta, "beta1": c.beta1, "beta2": c.beta2,
+                       "epsilon": c.epsilon, "mini_batch_size": c.mini_batch_size, "epochs": c.epoch_count,
+                       "decay": c.decay, "decay_rate": c.decay_rate, "decay_interval": c.decay_interval},
             "final": self.final,
             "nonfinite": self.nonfinite,
             "drift": [{"iteration": i, "cost_gap": g, "max_param_gap": p, "allowed": a} for i, g, p, a in self.drift],
@@ -133,14 +136,15 @@ class Report:
         return (f"|{self.implementation} - torch| <= rtol {self.config.relative_tolerance:g} x each quantity's scale, the size of "
                 f"the terms it is computed from (update steps: + {UPDATE_ROUNDING} eps x the weights they move); gradient "
                 f"check: relative difference {GRADCHECK_RTOL:g} + the finite differences' rounding; free-running: the gap "
-                "the dynamics allow")
+                "the dynamics allow" + ("; Adam's step: entry by entry, each against the error its own "
+                                        "v_corrected / (sqrt(s_corrected) + epsilon) can carry" if self.config.optimizer == "adam" else ""))
 
     def to_text(self, verbose: bool = False) -> str:
         c = self.config
         lines = [
             f"{self.implementation} vs torch_ref: {'-'.join(map(str, c.arch))}, activations {','.join(c.activations)}, "
             f"loss {c.loss}, init {c.init}, seed {c.seed}, data {c.data} (m={self.examples}), {c.dtype} on {c.device}, "
-            f"{c.iterations} iterations at lr {c.learning_rate:g}",
+            + Optimization.from_config(c, self.examples).describe(),
             "",
         ]
         lines += _function_lines(self.functions)
@@ -329,9 +333,11 @@ def _check_lines(check: CheckResult, verbose: bool) -> list[str]:
             lines += [f"    {line}" for line in check.error.trace]
     rows = list(check.rows.values())
     if rows:
-        lines.append(f"  {'quantity':<9}{'layer':<8}{'max abs':>10}{'max rel':>10}{'allowed':>10}  status")
-        for label, layer, row in _table(rows, verbose):
-            lines.append(f"  {label:<9}{layer:<8}{_num(row.max_abs, 1):>10}{_num(row.max_rel, 1):>10}"
+        table = list(_table(rows, verbose))
+        width = max([9] + [len(label) + 1 for label, _, _ in table])  # v_corrected_dW: an optimiser's state
+        lines.append(f"  {'quantity':<{width}}{'layer':<8}{'max abs':>10}{'max rel':>10}{'allowed':>10}  status")
+        for label, layer, row in table:
+            lines.append(f"  {label:<{width}}{layer:<8}{_num(row.max_abs, 1):>10}{_num(row.max_rel, 1):>10}"
                          f"{_num(row.tolerance, 1):>10}  {_status(row)}")
             if not row.ok and not row.follows:
                 detail = _detail(row.as_dict(), check.name)

@@ -13,12 +13,13 @@ import torch_ref
 
 from .checks import check_gradients, compare_at_point, kink_probe
 from .compare import CheckResult
-from .config import Config, validate
+from .config import Config, check_mini_batch_size, validate
 from .data import load_data
 from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module
 from .loops import check_loop, loop_check_name, loop_functions
 from .machine import check_memory, torch_threads_for
+from .optimization import Optimization
 from .progress import Progress
 from .report import Report
 from .training import train_and_compare
@@ -53,12 +54,19 @@ def _run(config: Config, implementation) -> Report:
     check_memory(config)
     device = _prepare_device(config)
     impl = api(implementation or scratch, config.activations, config.loss, label)
+    if impl.API == "logreg" and (config.optimizer != "gd" or config.mini_batch_size is not None or config.decay):
+        raise UsageError("--optimizer, --mini-batch-size and --decay need the course's parameter dicts (week 3 or 4); "
+                         f"{label}'s week 2 optimize(w, b, ...) trains by gradient descent on the whole batch")
+    impl.require_optimization(config.optimizer, config.decay)
     if config.tensorboard:
         from .tblog import check_logdir
 
         check_logdir(config.logdir)  # before any work
     X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype)
-    functions = check_functions(impl, config.dtype, config.relative_tolerance, config.seed, init_impl=config.init == "impl")
+    check_mini_batch_size(config, X.shape[1])
+    plan = Optimization.from_config(config, X.shape[1])
+    functions = check_functions(impl, config.dtype, config.relative_tolerance, config.seed, init_impl=config.init == "impl",
+                                optimizer=config.optimizer, decay=config.decay)
     try:
         params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
     except ImplementationError as error:
@@ -69,7 +77,7 @@ def _run(config: Config, implementation) -> Report:
                     functions=functions)
     try:
         with torch_threads_for(config, X.shape[1]):
-            _run_checks(config, impl, X, Y, params, device, report, log, started)
+            _run_checks(config, plan, impl, X, Y, params, device, report, log, started)
     finally:
         report.seconds = time.perf_counter() - started
         if log is not None:
@@ -83,7 +91,7 @@ def _conclude(report: Report, impl: Adapter) -> None:
     report.notes = impl.loading_notes + list(impl.notes.values())
 
 
-def _run_checks(config, impl, X, Y, params, device, report: Report, log, started: float) -> None:
+def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: Report, log, started: float) -> None:
     rtol = config.relative_tolerance
     forward = CheckResult("forward", "forward", rtol)
     backward = CheckResult("backward", "backward", rtol)
@@ -98,7 +106,7 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
     else:
         report.checks.append(CheckResult("gradcheck", "gradcheck", 0.0, skipped="--no-gradcheck"))
 
-    progress = Progress(config, started, impl.label)
+    progress = Progress(config, plan.steps_total, started, impl.label)
 
     def on_iteration(record) -> None:
         if log is not None:
@@ -106,8 +114,7 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
         progress.show(record)
 
     model_free = torch_ref.from_params(params, config.activations, device)
-    training = train_and_compare(impl, X, Y, params, model, model_free, config.learning_rate,
-                                 config.iterations, rtol, on_iteration)
+    training = train_and_compare(impl, X, Y, params, model, model_free, plan, rtol, on_iteration)
     report.interrupted_at = training.interrupted_at
     report.checks += [training.lockstep, training.free]
     report.costs = {"impl": training.impl_costs, "torch": training.torch_costs}
@@ -117,6 +124,9 @@ def _run_checks(config, impl, X, Y, params, device, report: Report, log, started
         report.final = _final(impl, X, Y, training.impl_params, model_free, config)
     if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
         for function, cannot in loop_functions(impl).items():
+            if not plan.plain:
+                cannot = ("the course's loops are checked against full-batch gradient descent at one rate (no --optimizer, "
+                          "--mini-batch-size or --decay)")
             if cannot:
                 report.checks.append(CheckResult(loop_check_name(function), "training", config.relative_tolerance,
                                                  skipped=cannot))

@@ -98,8 +98,12 @@ class TensorBoardLog:
         self.experiment = _safe(os.path.basename(os.path.normpath(run_dir))) or "run"
         self.writers = {side: SummaryWriter(os.path.join(run_dir, self.folders[side]), max_queue=100_000, flush_secs=10)
                         for side in SIDES}
-        self.detail_every = max(1, math.ceil(config.iterations / DETAIL_POINTS))
-        self.histogram_every = max(1, math.ceil(config.iterations / HISTOGRAM_POINTS))
+        from .optimization import Optimization
+
+        self.plan = Optimization.from_config(config, X.shape[1])
+        self.steps = self.plan.steps_total
+        self.detail_every = max(1, math.ceil(self.steps / DETAIL_POINTS))
+        self.histogram_every = max(1, math.ceil(self.steps / HISTOGRAM_POINTS))
 
     def scalars(self, side: str, step: int, values: dict) -> None:
         """Several scalars in one event: one record (and one CRC) instead of one per value."""
@@ -108,7 +112,10 @@ class TensorBoardLog:
 
     def iteration(self, record) -> None:
         """What one training iteration (a training.Iteration) adds: costs and gaps every time, details and
-        histograms now and then."""
+        histograms now and then; at an epoch's end (with an optimiser, mini-batches or a decay), the epoch's
+        cost, learning rate and the norms of the optimiser's v and s, per layer, with the epoch as the step."""
+        if record.epoch_end and not self.plan.plain:
+            self._epoch(record)
         i, s, t = record.index, record.impl_cost, record.torch_cost
         own = self.experiment + "/"  # diff/'s copies for this experiment's custom-scalars charts
         diff = {}
@@ -119,7 +126,7 @@ class TensorBoardLog:
             self.scalars("torch", i, {"cost": t})
             diff[own + "cost/torch"] = t
         compared = s is not None and t is not None and record.gaps is not None
-        last = i == self.config.iterations - 1
+        last = i == self.steps - 1
         if compared:
             diff["cost_gap_log10"] = _log10(abs(s - t))
             shown = {f"param_gap_log10/layer{l}": _log10(max(record.gaps[("W", l)], record.gaps[("b", l)]))
@@ -135,6 +142,24 @@ class TensorBoardLog:
         if compared and (i % self.histogram_every == 0 or last):
             self._histograms(record)
 
+    def _epoch(self, record) -> None:
+        own, diff = self.experiment + "/", {}
+        for side, cost, lr, state in (("impl", record.impl_epoch_cost, record.impl_lr, record.impl_state),
+                                      ("torch", record.torch_epoch_cost, record.torch_lr, record.torch_state)):
+            if cost is None:
+                continue
+            values = {"epoch/cost": cost, "epoch/learning_rate": lr}
+            for name in ("v", "s"):
+                for l in range(1, self.L + 1):
+                    if state and name in state:
+                        values[f"epoch/{name}_norm/layer{l}"] = float(np.sqrt(
+                            np.sum(state[name][f"dW{l}"] ** 2) + np.sum(state[name][f"db{l}"] ** 2)))
+            self.scalars(side, record.epoch, values)
+            diff[own + "epoch_cost/" + self.folders[side]] = cost
+            diff[own + "learning_rate/" + self.folders[side]] = lr
+        if diff:
+            self.scalars("diff", record.epoch, diff)
+
     def _details(self, record) -> None:
         with np.errstate(all="ignore"):  # a diverging run's norms overflow to inf, which is what to show
             self._details_unguarded(record)
@@ -147,9 +172,10 @@ class TensorBoardLog:
             "impl": (record.impl_AL, record.impl_grads, record.impl_before, record.impl_after),
             "torch": (trainer.output(), torch_ref.gradients(trainer.model), record.torch_before, record.torch_after),
         }
+        Y = self.Y if record.rows is None else self.Y[:, record.rows]  # the step's mini-batch
         for side, (AL, grads, before, after) in sides.items():
-            values = {"accuracy": scratch.prediction_accuracy(AL, self.Y, self.config.activations[-1])} if self.classification else {
-                "squared_error": float(np.sum((AL - self.Y) ** 2) / self.Y.shape[1])}
+            values = {"accuracy": scratch.prediction_accuracy(AL, Y, self.config.activations[-1])} if self.classification else {
+                "squared_error": float(np.sum((AL - Y) ** 2) / Y.shape[1])}
             for l in range(1, self.L + 1):
                 values[f"norm/W{l}"] = np.linalg.norm(after[f"W{l}"])
                 values[f"norm/dW{l}"] = np.linalg.norm(grads[f"dW{l}"])
@@ -173,14 +199,16 @@ class TensorBoardLog:
         from torch.utils.tensorboard.summary import hparams
 
         c = self.config
-        step = max(c.iterations - 1, 0)
+        step = max(self.steps - 1, 0)
         for side in ("impl", "torch"):
             final = report.final.get(side) or {}
             metrics = {"final/cost": _finite_or_nan(final.get("cost")), "final/verdict": 1.0 if report.ok else 0.0}
             if self.classification:
                 metrics["final/accuracy"] = _finite_or_nan(final.get("accuracy"))
             settings = {"side": self.folders[side], "implementation": self.implementation, "arch": "-".join(map(str, c.arch)), "activations": ",".join(c.activations),
-                        "loss": c.loss, "init": c.init, "lr": float(c.learning_rate), "iterations": int(c.iterations),
+                        "loss": c.loss, "init": c.init, "lr": float(c.learning_rate), "iterations": int(self.steps),
+                        "epochs": int(c.epoch_count), "optimizer": c.optimizer, "mini_batch_size": int(c.mini_batch_size or 0),
+                        "decay": c.decay or "none",
                         "dtype": c.dtype, "seed": int(c.seed), "examples": int(report.examples)}
             # Only the session summaries, written into this run's own file: add_hparams would
             # open a stray timestamped run folder, and several experiments' tables would clash.
@@ -206,7 +234,10 @@ class TensorBoardLog:
         Multiline charts take regexes (matched from the tag's start); margin series take tag names.
         """
         own, tested = self.experiment + "/", self.folders["impl"]
-        return {self.experiment: {
+        epochs = {} if self.plan.plain else {
+            f"epoch cost: {tested} and torch": ["Multiline", ["^" + re.escape(own + "epoch_cost/")]],
+            f"learning rate: {tested} and torch": ["Multiline", ["^" + re.escape(own + "learning_rate/")]]}
+        return {self.experiment: {**epochs,
             f"cost: {tested} and torch": ["Multiline", ["^" + re.escape(own + "cost/")]],
             f"cost gap ({tested} - torch) within the free-running tolerance": [
                 "Margin", [own + "cost_gap/signed", own + "cost_gap/lower", own + "cost_gap/upper"]],

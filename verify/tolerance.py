@@ -130,6 +130,7 @@ def kink_flip(Z_impl: dict, ref: dict, activations, scales: dict, rtol: float):
 
 def kink_affects(quantity: str, layer: int, kink: int) -> bool:
     """Whether a derivative taken on either side of layer `kink`'s kink can change this quantity."""
+    quantity = quantity.rsplit("_", 1)[-1]  # an optimiser's v_dW, s_corrected_db: as their gradient
     return (quantity in ("dZ", "dW", "db", "W", "b") and layer <= kink) or (quantity == "dA" and layer < kink)
 
 
@@ -143,3 +144,42 @@ def _largest(array) -> float:
     """max |entry| (0 for no entries), in two passes without a temporary |array|."""
     array = np.asarray(array)
     return float(np.maximum(array.max(), -array.min())) if array.size else 0.0
+
+
+def optimizer_scales(optimizer: str, state: dict, grads: dict, scales: dict, settings: dict, t: int,
+                     learning_rate: float, torch_state: dict) -> dict:
+    """{(quantity, layer): E} for one optimiser step's state (v_dW, s_dW, v_corrected_dW, ... of layer l) and
+    its step (W, b), all from the shared state before the step and the reference's gradients.
+
+    The state before the step is exact (both sides start from it); the gradients carry their
+    own error (scales[("dW", l)]). Adam's step is judged entry by entry: its scale is an array,
+    because lr v_corrected / (sqrt(s_corrected) + epsilon) divides each entry by its own size,
+    and an entry with a small s magnifies its gradient's error where a large one does not:
+
+        E_step = lr (E_vc / d + |v_corrected| E_sqrt / d^2),  d = sqrt(s_corrected) + epsilon,
+        E_sqrt = E_sc / sqrt(s_corrected)  (the error of sqrt(s_corrected); 0 where s is exactly 0)
+    """
+    E = {}
+    if optimizer == "gd":
+        return E
+    for key, g in grads.items():
+        if key[:2] not in ("dW", "db") or key not in state["v"]:
+            continue
+        q, l = key[:2], int(key[2:])
+        g_size, E_g = np.abs(g), scales[(q, l)]
+        if optimizer == "momentum":
+            beta = settings["beta"]
+            E[(f"v_{q}", l)] = E_v = _largest(beta * np.abs(state["v"][key]) + (1 - beta) * (g_size + E_g))
+            E[(q[1:], l)] = learning_rate * E_v
+            continue
+        beta1, beta2 = settings["beta1"], settings["beta2"]
+        c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t
+        E_v = beta1 * np.abs(state["v"][key]) + (1 - beta1) * (g_size + E_g)
+        E_s = beta2 * np.abs(state["s"][key]) + (1 - beta2) * (g_size * g_size + 2 * g_size * E_g)
+        E[(f"v_{q}", l)], E[(f"s_{q}", l)] = _largest(E_v), _largest(E_s)
+        E[(f"v_corrected_{q}", l)], E[(f"s_corrected_{q}", l)] = _largest(E_v) / c1, _largest(E_s) / c2
+        root = np.sqrt(torch_state["s_corrected"][key])
+        d = root + settings["epsilon"]
+        E_sqrt = np.divide(E_s / c2, root, out=np.zeros_like(root), where=root > 0)
+        E[(q[1:], l)] = learning_rate * (E_v / c1 / d + np.abs(torch_state["v_corrected"][key]) * E_sqrt / (d * d))
+    return E

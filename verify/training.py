@@ -1,7 +1,8 @@
 """Training, checked two ways: lockstep (the verdict on the derivation) and free-running.
 
-Lockstep: at every iteration torch takes one step from the implementation's own parameters,
-and that step's cost, gradients and update must agree tightly. Free-running: torch trains on
+Lockstep: at every iteration torch takes one step from the implementation's own parameters
+(and optimiser state: momentum's v, Adam's v, s and t), and that step's cost, gradients,
+optimiser state and update, and the learning rate in force, must agree tightly. Free-running: torch trains on
 its own, and the two trajectories are compared with a tolerance that follows the dynamics:
 
     allowed[i+1] = gain[i] * allowed[i] + rounding[i]
@@ -14,6 +15,11 @@ its step from its own (free-running). A contracting step (gain < 1) shrinks the 
 expanding one grows it. Once the allowance passes FREE_RUNNING_LIMIT of the parameters' size,
 training has amplified rounding until the runs are no longer comparable: the check says from
 which iteration, and compares nothing after it.
+
+An iteration is one update: with mini-batches, one per batch (Adam's t counts them), over the
+batches the verifier drew for each epoch (see optimization.py). torch's free run uses torch.optim's
+own optimiser and LambdaLR schedule; its lockstep steps are torch's optimiser functions loaded
+with the implementation's state (torch_ref.steps).
 """
 
 from __future__ import annotations
@@ -24,12 +30,15 @@ from typing import Callable, Optional
 import numpy as np
 
 import torch_ref
+from torch_ref import steps as torch_steps
+from torch_ref.optimizers import course_state, make_optimizer, make_schedule
 
 from .checks import kink_note
 from .compare import CheckResult, Stats
 from .errors import ImplementationError
 from .impl import Adapter
-from .tolerance import kink_affects, kink_flip, term_scales, update_floors
+from .optimization import Optimization, Step
+from .tolerance import _largest, kink_affects, kink_flip, optimizer_scales, term_scales, update_floors
 
 FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
 FREE_RUNNING_HEADROOM = 10  # the allowance is an estimate: the gap must stay within 10 times it
@@ -46,6 +55,9 @@ class Iteration:
     """
 
     index: int
+    epoch: int = 0
+    batch: int = 0  # the mini-batch of the epoch (0 with the whole batch)
+    rows: Optional[np.ndarray] = None  # its examples (None: all, in order)
     impl_cost: Optional[float] = None
     impl_before: Optional[dict] = None  # its parameters before this step ...
     impl_after: Optional[dict] = None  # ... and after it
@@ -58,6 +70,15 @@ class Iteration:
     gaps: Optional[dict] = None  # free-running: the largest gap per (quantity, layer), when the runs were compared
     cost_tolerance: Optional[float] = None  # free-running: the cost gap allowed at this iteration
     stopped: bool = False  # the implementation raised: training ends here
+    # At the end of an epoch: each side's epoch cost (the course's: the batches' summed losses over m), the
+    # learning rate each ran it at, and its optimiser state in the course's terms ({"v": {dW1: ...}, "s": ...}).
+    epoch_end: bool = False
+    impl_epoch_cost: Optional[float] = None
+    torch_epoch_cost: Optional[float] = None
+    impl_lr: Optional[float] = None  # the rate this step ran at
+    torch_lr: Optional[float] = None  # (set at an epoch's end)
+    impl_state: Optional[dict] = None
+    torch_state: Optional[dict] = None
 
 
 @dataclass
@@ -66,7 +87,7 @@ class TrainingRun:
 
     lockstep: CheckResult
     free: CheckResult
-    impl_costs: list = field(default_factory=list)
+    impl_costs: list = field(default_factory=list)  # per epoch (per iteration with the whole batch)
     torch_costs: list = field(default_factory=list)
     impl_params: Optional[dict] = None  # the implementation's last finite parameters
     nonfinite: dict = field(default_factory=lambda: {"impl": None, "torch": None})  # side -> the iteration it diverged at
@@ -80,19 +101,18 @@ class TrainingRun:
     largest_gain: float = 0.0  # the largest one-step magnification of the gap between the runs
 
 
-def train_and_compare(impl: Adapter, X, Y, params, model_lockstep, model_free,
-                      learning_rate: float, iterations: int, rtol: float,
+def train_and_compare(impl: Adapter, X, Y, params, model_lockstep, model_free, plan: Optimization, rtol: float,
                       on_iteration: Optional[Callable[[Iteration], None]] = None) -> TrainingRun:
     """Both sides train; lockstep compares each step from shared parameters, free-running each side's own run."""
     run = TrainingRun(CheckResult("lockstep", "training", rtol), CheckResult("free-running", "training", 0.0),
                       label=impl.label, impl_params=params)
-    training = _Training(run, impl, X, Y, params, model_lockstep, model_free, learning_rate)
+    training = _Training(run, impl, X, Y, params, model_lockstep, model_free, plan)
     try:
-        for i in range(iterations):
-            record = training.step(i, checkpoint=_is_checkpoint(i) or i == iterations - 1)
+        for step in plan.steps():
+            record = training.step(step, checkpoint=_is_checkpoint(step.index) or step.index == plan.steps_total - 1)
             if record.stopped:
                 break
-            run.completed = i + 1
+            run.completed = step.index + 1
             if on_iteration is not None:
                 on_iteration(record)
             if run.nonfinite["impl"] is not None and run.nonfinite["torch"] is not None:
@@ -112,64 +132,85 @@ def train_and_compare(impl: Adapter, X, Y, params, model_lockstep, model_free,
 
 
 class _Training:
-    """One iteration at a time: the implementation's step checked in lockstep, then torch's own step (free-running)."""
+    """One step at a time: the implementation's step checked in lockstep, then torch's own step (free-running)."""
 
     def __init__(self, run: TrainingRun, impl: Adapter, X, Y, params: dict, model_lockstep, model_free,
-                 learning_rate: float):
-        self.run, self.impl, self.X, self.Y = run, impl, X, Y
+                 plan: Optimization):
+        self.run, self.impl, self.X, self.Y, self.plan = run, impl, X, Y, plan
         self.m, self.L = X.shape[1], impl.L
-        self.learning_rate = learning_rate
         self.model_lockstep = model_lockstep
-        self.lockstep_trainer = torch_ref.Trainer(model_lockstep, X, Y, impl.loss, learning_rate, record=True)
-        self.free_trainer = torch_ref.Trainer(model_free, X, Y, impl.loss, learning_rate)
+        self.lockstep_trainer = torch_ref.Trainer(model_lockstep, X, Y, impl.loss, plan.learning_rate, record=True)
+        self.free_optimizer = self.schedule = None
+        if not plan.plain:  # torch.optim's own optimiser and schedule, as a user would train
+            self.free_optimizer = make_optimizer(model_free, plan.optimizer, plan.learning_rate, **plan.settings())
+            self.schedule = make_schedule(self.free_optimizer, plan.decay, plan.decay_rate, plan.decay_interval)
+        self.free_trainer = torch_ref.Trainer(model_free, X, Y, impl.loss, plan.learning_rate, optimizer=self.free_optimizer)
         self.impl_params, self.torch_params = params, params  # each side's parameters before the next step
+        self.impl_state: Optional[dict] = None  # the implementation's optimiser state before the next step
+        self.impl_lr = plan.learning_rate  # the rate the implementation's decay set for this epoch
+        self.sums = {"impl": 0.0, "torch": 0.0}  # this epoch's summed batch losses, per side
         self.rounding = None  # what one correct step may round differently, from the last lockstep comparison
 
-    def step(self, i: int, checkpoint: bool) -> Iteration:
-        record = Iteration(i)
+    def step(self, step: Step, checkpoint: bool) -> Iteration:
+        record = Iteration(step.index, epoch=step.epoch, batch=step.batch, rows=step.rows)
         run = self.run
         torch_from_impl = None  # torch's step from the implementation's parameters (lockstep)
         if run.nonfinite["impl"] is None:
-            torch_from_impl = self._impl_step(record)
+            torch_from_impl = self._impl_step(record, step)
             if torch_from_impl is None:  # the implementation raised: training stops here
                 record.stopped = True
                 return record
         if run.nonfinite["torch"] is None:
-            self._torch_step(record, torch_from_impl, checkpoint)
+            self._torch_step(record, step, torch_from_impl, checkpoint)
+        if step.last_in_epoch:
+            self._end_epoch(record, step)
         return record
 
-    def _impl_step(self, record: Iteration) -> Optional[dict]:
+    def _batch(self, step: Step) -> tuple:
+        return (self.X, self.Y) if step.rows is None else (self.X[:, step.rows], self.Y[:, step.rows])
+
+    def _impl_step(self, record: Iteration, step: Step) -> Optional[dict]:
         """The implementation's step from its parameters, torch's step from the same, compared (lockstep).
 
         Returns torch's parameters after its step from the implementation's (None if the implementation raised).
         """
-        run, impl, i = self.run, self.impl, record.index
+        run, impl, plan, i = self.run, self.impl, self.plan, record.index
+        X, Y = self._batch(step)
         before = self.impl_params
-        torch_ref.load_params(self.model_lockstep, before)
-        torch_cost = self.lockstep_trainer.step()
-        torch_grads = torch_ref.gradients(self.model_lockstep)
-        torch_after = torch_ref.to_params(self.model_lockstep)
         try:
-            AL, caches = impl.forward(self.X, before)
-            cost = impl.cost(AL, self.Y, caches)
-            grads = impl.backward(AL, self.Y, caches, before)
-            after = impl.update(before, grads, self.learning_rate)
+            if self.impl_state is None:
+                self.impl_state = impl.optimizer_state(plan.optimizer, before)
+            state, lr = self.impl_state, self.impl_lr
+            AL, caches = impl.forward(X, before)
+            cost = impl.cost(AL, Y, caches)
+            grads = impl.backward(AL, Y, caches, before)
+            after, state_after = impl.optimizer_update(plan.optimizer, before, grads, state, lr, step.t, plan.settings())
+            if step.last_in_epoch and plan.decay is not None:
+                self.impl_lr = impl.decayed_learning_rate(plan.decay, plan.learning_rate, step.epoch, plan.decay_rate,
+                                                          plan.decay_interval)
         except ImplementationError as error:
             run.lockstep.error, run.lockstep.error_iteration = error, i
             run.free.skipped = f"{impl.label} raised during training (see lockstep)"
             return None
-        run.impl_costs.append(cost)
+        torch_lr = plan.lr_at(step.epoch)
+        torch_cost, torch_grads, torch_after, torch_state = self._torch_lockstep(before, state, step, torch_lr)
+        self.sums["impl"] += cost * X.shape[1]
         record.impl_cost, record.impl_before, record.impl_after, record.impl_grads, record.impl_AL = cost, before, after, grads, AL
+        record.impl_lr = lr
         impl_diverged, torch_diverged = _diverged(cost, after), _diverged(torch_cost, torch_after)
-        if impl_diverged or torch_diverged:
+        if torch_diverged or (impl_diverged and plan.plain):
             # No elementwise verdict on overflowing numbers: whether both sides blew up
             # at this step from the same parameters is the verdict.
             run.nonfinite["impl"] = i if impl_diverged else None
             _judge_lockstep_divergence(run.lockstep, i, impl_diverged, torch_diverged, self.L, impl.label)
             self.rounding = None
         else:
+            # (with an optimiser, an implementation alone going non-finite is compared too: the row
+            # that went non-finite first, a v_corrected divided by 1 - beta^0, names the slip)
             ref = {**self.lockstep_trainer.layers(), "cost": torch_cost}
-            scales = term_scales(before, self.X, self.Y, ref, impl.activations, self.learning_rate)
+            scales = term_scales(before, X, Y, ref, impl.activations, torch_lr)
+            scales.update(optimizer_scales(plan.optimizer, state, torch_grads, scales, plan.settings(), step.t,
+                                           torch_lr, torch_state))
             kink = kink_flip(impl.layer_values(AL, caches), ref, impl.activations, scales, run.lockstep.rtol)
             if kink is not None:
                 run.kinks.append(i)
@@ -178,17 +219,40 @@ class _Training:
                     run.incomparable = f"the two sides took opposite sides of a relu's kink at iteration {i}"
             self.rounding = self._compare_lockstep(
                 i, cost=cost, torch_cost=torch_cost, grads=grads, torch_grads=torch_grads, before=before,
-                after=after, torch_after=torch_after, scales=scales, kink=kink)
+                after=after, torch_after=torch_after, scales=scales, kink=kink, m=X.shape[1],
+                lr=(lr, torch_lr) if plan.decay is not None else None, state=(state_after, torch_state))
+            if impl_diverged:
+                run.nonfinite["impl"] = i
+                self.rounding = None
         if not impl_diverged:
             self.impl_params = run.impl_params = after
+            self.impl_state = state_after
         return torch_after
 
-    def _torch_step(self, record: Iteration, torch_from_impl: Optional[dict], checkpoint: bool) -> None:
+    def _torch_lockstep(self, before: dict, state: dict, step: Step, lr: float) -> tuple:
+        """torch's step from the implementation's parameters and optimiser state: (cost, gradients, parameters
+        after, state after in the course's terms)."""
+        plan, trainer = self.plan, self.lockstep_trainer
+        torch_ref.load_params(self.model_lockstep, before)
+        if plan.optimizer == "gd":
+            trainer.learning_rate = lr
+            cost = trainer.step(step.rows)
+            return cost, torch_ref.gradients(self.model_lockstep), torch_ref.to_params(self.model_lockstep), {}
+        cost = trainer.backward(step.rows)
+        grads = torch_ref.gradients(self.model_lockstep)
+        if plan.optimizer == "momentum":
+            after, v = torch_steps.momentum_step(before, grads, state["v"], plan.beta, lr)
+            return cost, grads, after, {"v": v}
+        after, v, s, v_corrected, s_corrected = torch_steps.adam_step(
+            before, grads, state["v"], state["s"], step.t, lr, plan.beta1, plan.beta2, plan.epsilon)
+        return cost, grads, after, {"v": v, "s": s, "v_corrected": v_corrected, "s_corrected": s_corrected}
+
+    def _torch_step(self, record: Iteration, step: Step, torch_from_impl: Optional[dict], checkpoint: bool) -> None:
         """torch's own step (free-running), and both runs compared after it while they are comparable."""
         run, i = self.run, record.index
         before = self.torch_params
-        cost = self.free_trainer.step()
-        run.torch_costs.append(cost)
+        cost = self.free_trainer.step(step.rows)
+        self.sums["torch"] += cost * (self.m if step.rows is None else len(step.rows))
         after = torch_ref.to_params(self.free_trainer.model)
         record.torch_cost, record.torch_before, record.torch_after, record.torch_run = cost, before, after, self.free_trainer
         if _diverged(cost, after):
@@ -198,9 +262,26 @@ class _Training:
             self._compare_free(record, torch_from_impl, checkpoint)
         self.torch_params = after
 
+    def _end_epoch(self, record: Iteration, step: Step) -> None:
+        """Each side's epoch cost as the course keeps it, its rate, its optimiser state; torch's schedule steps."""
+        run, plan = self.run, self.plan
+        one_batch = plan.batches_per_epoch == 1
+        record.epoch_end, record.torch_lr = True, plan.lr_at(step.epoch)
+        if record.impl_cost is not None:
+            record.impl_epoch_cost = record.impl_cost if one_batch else self.sums["impl"] / self.m
+            record.impl_state = self.impl_state
+            run.impl_costs.append(record.impl_epoch_cost)
+        if record.torch_cost is not None:
+            record.torch_epoch_cost = record.torch_cost if one_batch else self.sums["torch"] / self.m
+            run.torch_costs.append(record.torch_epoch_cost)
+            if self.free_optimizer is not None:
+                record.torch_state = course_state(self.free_trainer.model, self.free_optimizer, plan.optimizer, plan.beta)
+                self.schedule.step()
+        self.sums = {"impl": 0.0, "torch": 0.0}
+
     def _compare_lockstep(self, i: int, *, cost, torch_cost, grads, torch_grads, before, after, torch_after, scales,
-                          kink) -> tuple:
-        """This step's cost, gradients and update, both sides from the same parameters `before`.
+                          kink, m: int, lr: Optional[tuple], state: tuple) -> tuple:
+        """This step's cost, gradients, optimiser state and update, both sides from the same parameters `before`.
 
         The update is compared as the step each side took, after - before: a slip in the step (a
         flipped sign, a missing lr) reads as what it is. Returns the rounding one correct step
@@ -209,15 +290,31 @@ class _Training:
         L = self.L
         keys = [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
         floors = update_floors(before, before["W1"].dtype)
-        items = ([("cost", L, cost, torch_cost)]
-                 + [(q, l, grads[f"{q}{l}"], torch_grads[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
-                 + [(q, l, after[f"{q}{l}"] - before[f"{q}{l}"], torch_after[f"{q}{l}"] - before[f"{q}{l}"])
-                    for q, l in keys])
+        impl_state, torch_state = state
+        items = [("lr", L, lr[0], lr[1])] if lr is not None else []
+        scales[("lr", L)] = self.plan.learning_rate
+        items += ([("cost", L, cost, torch_cost)]
+                  + [(q, l, grads[f"{q}{l}"], torch_grads[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
+                  + [(f"{name}_d{q}", l, impl_state[name][f"d{q}{l}"], torch_state[name][f"d{q}{l}"])
+                     for name in ("v", "s", "v_corrected", "s_corrected") if name in impl_state
+                     for q, l in keys]
+                  + [(q, l, after[f"{q}{l}"] - before[f"{q}{l}"], torch_after[f"{q}{l}"] - before[f"{q}{l}"])
+                     for q, l in keys])
         if kink is not None:
             items = [item for item in items if not kink_affects(item[0], item[1], kink)]
-        self.run.lockstep.compare(items, self.m, scales, iteration=i, floors=floors)
+        stats = self.run.lockstep.compare(items, m, scales, iteration=i, floors=floors)
         per_step = min(self.run.lockstep.rtol, FREE_RUNNING_ROUNDING * float(np.finfo(before["W1"].dtype).eps))
-        return np.array([per_step * scales[k] + floors[k] for k in keys]), per_step * scales[("cost", L)]
+        if self.plan.optimizer == "adam":
+            # Adam divides each entry by its own size: an entry whose gradient cancels to near 0 has a
+            # bound (scales) far above what rounding does to it. The step's rounding is what it measured:
+            # the gap between the two steps from the same state, at least the step's own rounding.
+            gaps = {(q, l): stat.max_abs for (q, l, _, _), stat in zip(items, stats) if q in ("W", "b")}
+            steps = [_largest(torch_after[f"{q}{l}"] - before[f"{q}{l}"]) for q, l in keys]
+            rounding = [max(gaps.get(k, np.inf), per_step * step) + floors[k] for k, step in zip(keys, steps)]
+            rounding = [r if np.isfinite(r) else per_step * _largest(scales[k]) + floors[k] for r, k in zip(rounding, keys)]
+        else:
+            rounding = [per_step * scales[k] + floors[k] for k in keys]
+        return np.array(rounding), per_step * scales[("cost", L)]
 
     def _compare_free(self, record: Iteration, torch_from_impl: dict, checkpoint: bool) -> None:
         """Both runs after their step, within the allowance the dynamics so far give (see the module's docstring).

@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import ImplementationError
 from .hints import bce_slip, diagnose
-from .impl.base import _binds, _describe
+from .impl.base import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _binds, _describe
 
 N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
 # The initialisers' layers: wide enough that the weights' spread is measured, not guessed (about 5,000 draws).
@@ -131,16 +131,19 @@ OPTIMISATION = ("random_mini_batches", "initialize_velocity", "update_parameters
                 "update_parameters_with_adam", "update_lr", "schedule_lr_decay")
 
 
-def check_functions(impl, dtype: str, rtol: float, seed: int, init_impl: bool = False) -> list[UnitResult]:
+def check_functions(impl, dtype: str, rtol: float, seed: int, init_impl: bool = False, optimizer: str = "gd",
+                    decay: Optional[str] = None) -> list[UnitResult]:
     """Every course function `impl.module` defines, checked on its own, in the course's order.
 
     init_impl: the network starts from the implementation's initialiser (its API's own), which is then in the network.
+    optimizer, decay: the run's; their functions are in the network (its mini-batches are the verifier's own).
     """
     results: dict[str, UnitResult] = {}
     _check_each(impl, dtype, rtol, seed, results)
+    used = set(OPTIMIZER_FUNCTIONS.get(optimizer, ())) | ({DECAY_FUNCTIONS[decay]} if decay else set())
     for result in results.values():
         initialiser = result.function in INITIALISER.values()
-        result.in_network = not (result.function in OPTIMISATION or (
+        result.in_network = not ((result.function in OPTIMISATION and result.function not in used) or (
             initialiser and not (init_impl and result.function == INITIALISER.get(impl.API))))
     return list(results.values())
 

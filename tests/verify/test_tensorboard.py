@@ -309,7 +309,8 @@ def test_hparams_in_each_sides_own_file(main_run):
         assert hparam_values(start.session_start_info) == {
             "side": side, "implementation": "scratch", "arch": "3-4-4-1", "activations": "relu,relu,sigmoid",
             "loss": "bce", "init": "he",
-            "lr": pytest.approx(0.1), "iterations": N, "dtype": "float64", "seed": 0, "examples": report.examples,
+            "lr": pytest.approx(0.1), "iterations": N, "epochs": N, "optimizer": "gd", "mini_batch_size": 0,
+            "decay": "none", "dtype": "float64", "seed": 0, "examples": report.examples,
         }
         assert report.examples == 200
     assert hparams_data(os.path.join(report.run_dir, "diff")) == {}  # diff holds no session
@@ -538,11 +539,11 @@ def test_scratch_raising_still_closes_complete_logs(tmp_path, monkeypatch):
 def test_exception_out_of_run_still_closes_the_writers(tmp_path, monkeypatch):
     good, calls = torch_ref.Trainer.step, []
 
-    def step(self):
+    def step(self, rows=None):
         calls.append(1)
         if len(calls) > 4:  # two steps (lockstep and free) per iteration: iteration 2 fails
             raise RuntimeError("device lost")
-        return good(self)
+        return good(self, rows)
 
     monkeypatch.setattr(torch_ref.Trainer, "step", step)
     before = writer_threads()

@@ -26,6 +26,23 @@ import scratch
 from ..errors import ImplementationError, UsageError
 from .loading import NOTES
 
+PRIVATE_COPIES = 16  # data arrays (and their copies) handed at once, at most
+
+# The optimisation course's functions, by what a run uses them for.
+OPTIMIZER_FUNCTIONS = {"momentum": ("initialize_velocity", "update_parameters_with_momentum"),
+                       "adam": ("initialize_adam", "update_parameters_with_adam")}
+DECAY_FUNCTIONS = {"inverse": "update_lr", "scheduled": "schedule_lr_decay"}
+SIGNATURES = {
+    "initialize_velocity": "initialize_velocity(parameters) -> v",
+    "update_parameters_with_momentum": "update_parameters_with_momentum(parameters, grads, v, beta, learning_rate) "
+                                       "-> (parameters, v)",
+    "initialize_adam": "initialize_adam(parameters) -> (v, s)",
+    "update_parameters_with_adam": "update_parameters_with_adam(parameters, grads, v, s, t, learning_rate, beta1, "
+                                   "beta2, epsilon) -> (parameters, v, s, v_corrected, s_corrected)",
+    "update_lr": "update_lr(learning_rate0, epoch_num, decay_rate) -> learning_rate",
+    "schedule_lr_decay": "schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval) -> learning_rate",
+}
+
 # Every call gets copies; whether a function wrote into them is looked at on its first calls
 # only (a function that writes into its inputs does so every time), which costs a full
 # comparison of every array it was handed.
@@ -76,6 +93,8 @@ class Adapter:
         its own results, which the comparisons then show)."""
         for array in data:
             if self._private.get(id(array), (None,))[0] is not array:
+                if len(self._private) >= PRIVATE_COPIES:  # mini-batches: a new array each step; keep the latest few
+                    self._private.clear()
                 copy = array.copy()
                 self._private[id(array)] = (array, copy)
                 self._private[id(copy)] = (copy, copy)  # back in its caches (A0 = X): already the implementation's
@@ -104,14 +123,78 @@ class Adapter:
             raise ImplementationError(function, ValueError(message))
 
     def update(self, parameters: dict, grads: dict, learning_rate: float) -> dict:
-        updated = self.call("update_parameters", parameters, grads, learning_rate)
-        self.expect(isinstance(updated, dict), "update_parameters", f"expected a dict, got {_describe(updated)}")
+        return self._checked_update("update_parameters", self.call("update_parameters", parameters, grads, learning_rate),
+                                    parameters)
+
+    def _checked_update(self, function: str, updated, parameters: dict) -> dict:
+        """An update's parameters: a dict with each array's shape, in the run's dtype."""
+        self.expect(isinstance(updated, dict), function, f"expected a dict, got {_describe(updated)}")
         updated = dict(updated)
         for key, value in parameters.items():
             new = updated.get(key)
-            self.expect(isinstance(new, np.ndarray) and new.shape == value.shape, "update_parameters",
+            self.expect(isinstance(new, np.ndarray) and new.shape == value.shape, function,
                          f"{key} should be an array of shape {value.shape}, got {_describe(new)}")
-        return self._in_run_dtype("update_parameters", updated, parameters)
+        return self._in_run_dtype(function, updated, parameters)
+
+    def require_optimization(self, optimizer: str, decay: "str | None") -> None:
+        """UsageError naming the first function --optimizer or --decay needs that the module does not define."""
+        needed = OPTIMIZER_FUNCTIONS.get(optimizer, ()) + ((DECAY_FUNCTIONS[decay],) if decay else ())
+        flag = f"--optimizer {optimizer}"
+        for name in needed:
+            if not callable(getattr(self.module, name, None)):
+                flag = f"--decay {decay}" if name in DECAY_FUNCTIONS.values() else flag
+                raise UsageError(f"{flag}: {self.label} has no function {SIGNATURES[name]}")
+        if "schedule_lr_decay" in needed:
+            self.decay_takes_interval = _binds(self.module.schedule_lr_decay, 4)
+
+    def optimizer_state(self, optimizer: str, parameters: dict) -> dict:
+        """The optimiser's state before the first step, from the implementation's own initialiser: {"v"[, "s"]}."""
+        if optimizer == "momentum":
+            return {"v": self._moments("initialize_velocity", "v", self.call("initialize_velocity", parameters), parameters)}
+        if optimizer == "adam":
+            result = self.call("initialize_adam", parameters)
+            self.expect(isinstance(result, tuple) and len(result) == 2, "initialize_adam", f"expected (v, s), got {_describe(result)}")
+            return {name: self._moments("initialize_adam", name, value, parameters) for name, value in zip(("v", "s"), result)}
+        return {}
+
+    def optimizer_update(self, optimizer: str, parameters: dict, grads: dict, state: dict, learning_rate: float,
+                         t: int, settings: dict) -> tuple[dict, dict]:
+        """One step of `optimizer` (gd, momentum, adam) at step t (from 1): (parameters, state after it).
+
+        Adam's state after the step holds v_corrected and s_corrected too, unless the function returns
+        only (parameters, v, s), as older notebooks do."""
+        if optimizer == "gd":
+            return self.update(parameters, grads, learning_rate), {}
+        if optimizer == "momentum":
+            function = "update_parameters_with_momentum"
+            result = self.call(function, parameters, grads, state["v"], settings["beta"], learning_rate)
+            names = ("v",)
+        else:
+            function = "update_parameters_with_adam"
+            result = self.call(function, parameters, grads, state["v"], state["s"], t, learning_rate,
+                               settings["beta1"], settings["beta2"], settings["epsilon"])
+            names = ("v", "s", "v_corrected", "s_corrected") if isinstance(result, tuple) and len(result) == 5 else ("v", "s")
+        self.expect(isinstance(result, tuple) and len(result) == len(names) + 1, function,
+                     f"expected (parameters, {', '.join(names)}), got {_describe(result)}")
+        updated = self._checked_update(function, result[0], parameters)
+        return updated, {name: self._moments(function, name, value, parameters) for name, value in zip(names, result[1:])}
+
+    def decayed_learning_rate(self, decay: str, learning_rate0: float, epoch: int, rate: float, interval: int) -> float:
+        """The rate after epoch `epoch`, from the implementation's update_lr or schedule_lr_decay."""
+        function = DECAY_FUNCTIONS[decay]
+        extra = (interval,) if function == "schedule_lr_decay" and self.decay_takes_interval else ()
+        return self.number(function, self.call(function, learning_rate0, epoch, rate, *extra))
+
+    def _moments(self, function: str, name: str, value, parameters: dict) -> dict:
+        """A dict of moments keyed like the gradients (dW1, db1, ...), shapes checked, in the run's dtype."""
+        self.expect(isinstance(value, dict), function, f"{name} should be a dict keyed dW1, db1, ..., got {_describe(value)}")
+        moments = {}
+        for key, p in parameters.items():
+            got = value.get(f"d{key}")
+            self.expect(isinstance(got, np.ndarray) and got.shape == p.shape, function,
+                         f'{name}["d{key}"] should be an array of shape {p.shape}, got {_describe(got)}')
+            moments[f"d{key}"] = got.astype(p.dtype, copy=False)
+        return moments
 
     def _in_run_dtype(self, function: str, updated: dict, parameters: dict) -> dict:
         """Updated parameters cast back to the run's dtype: the math is right; the run stays in its dtype, end to end."""
