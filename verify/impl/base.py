@@ -137,13 +137,12 @@ class Adapter:
         return self._in_run_dtype(function, updated, parameters)
 
     def require_optimization(self, optimizer: str, decay: "str | None") -> None:
-        """UsageError naming the first function --optimizer or --decay needs that the module does not define."""
-        needed = OPTIMIZER_FUNCTIONS.get(optimizer, ()) + ((DECAY_FUNCTIONS[decay],) if decay else ())
-        flag = f"--optimizer {optimizer}"
-        for name in needed:
-            if not callable(getattr(self.module, name, None)):
-                flag = f"--decay {decay}" if name in DECAY_FUNCTIONS.values() else flag
-                raise UsageError(f"{flag}: {self.label} has no function {SIGNATURES[name]}")
+        """UsageError naming the functions --optimizer (or else --decay) needs that the module does not define."""
+        for flag, needed in ((f"--optimizer {optimizer}", OPTIMIZER_FUNCTIONS.get(optimizer, ())),
+                             (f"--decay {decay}", (DECAY_FUNCTIONS[decay],) if decay else ())):
+            missing = [SIGNATURES[name] for name in needed if not callable(getattr(self.module, name, None))]
+            if missing:
+                raise UsageError(f"{flag}: {self.label} has no function {' and no function '.join(missing)}")
         if "schedule_lr_decay" in needed:
             self.decay_takes_interval = _binds(self.module.schedule_lr_decay, 4)
 

@@ -1,0 +1,202 @@
+"""Training with the course's optimisers: each classic slip caught over a whole run and named, no false alarms.
+
+Slips go into the implementation under test only (scratch's functions, looked up on the package
+at call time, or a learner's file); verify/ and torch_ref/ are never touched. Expectations are
+worked out from the course's formulas, not copied from a notebook.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import scratch
+from verify import run
+from verify.optimization import Optimization
+from verify_cases import check, run_cli, slipped, tiny
+
+REPO = Path(__file__).resolve().parents[2]
+WEEK4 = REPO / "examples" / "course_network.py"
+OPTIMIZERS = Path(__file__).resolve().parent / "impl_cases" / "course_optimizers.py"
+
+# The two scales users meet: a comfortable network, and a deep one with the course's randn * 0.01
+# weights, whose gradients are around 1e-10 (below Adam's epsilon).
+SCALES = {
+    "comfortable": dict(arch=(5, 8, 4, 1), examples=70, epochs=3, mini_batch_size=32),
+    "deep-small": dict(arch=(10, 16, 16, 16, 16, 16, 1), init="random", examples=70, epochs=3, mini_batch_size=32),
+}
+
+
+def adam_with(moment=None, correction=None, step=None):
+    """scratch's Adam with one line replaced: moment(v, g, beta1), correction(x, beta, t), step(p, vc, sc, lr, eps)."""
+    moment = moment or (lambda v, g, beta: beta * v + (1 - beta) * g)
+    correction = correction or (lambda x, beta, t: x / (1 - beta ** t))
+    step = step or (lambda p, vc, sc, lr, eps: p - lr * vc / (np.sqrt(sc) + eps))
+
+    def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
+        v = {k: moment(v[k], grads[k], beta1) for k in v}
+        s = {k: beta2 * s[k] + (1 - beta2) * grads[k] ** 2 for k in s}
+        vc = {k: correction(x, beta1, t) for k, x in v.items()}
+        sc = {k: correction(x, beta2, t) for k, x in s.items()}
+        parameters = {k: step(p, vc[f"d{k}"], sc[f"d{k}"], learning_rate, epsilon) for k, p in parameters.items()}
+        return parameters, v, s, vc, sc
+
+    return update_parameters_with_adam
+
+
+def momentum_with(moment):
+    def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
+        v = {k: moment(v[k], grads[k], beta) for k in v}
+        return {k: p - learning_rate * v[f"d{k}"] for k, p in parameters.items()}, v
+
+    return update_parameters_with_momentum
+
+
+SLIPS = {
+    # name: (optimizer, decay, scratch function, slipped function, the first lockstep row that fails, its iteration)
+    "epsilon inside the square root": ("adam", None, "update_parameters_with_adam",
+                                       adam_with(step=lambda p, vc, sc, lr, eps: p - lr * vc / np.sqrt(sc + eps)), ("W", "b"), 0),
+    "no bias correction": ("adam", None, "update_parameters_with_adam", adam_with(correction=lambda x, beta, t: x),
+                           ("v_corrected_dW", "v_corrected_db"), 0),
+    "bias correction with t from 0": ("adam", None, "update_parameters_with_adam",
+                                      adam_with(correction=lambda x, beta, t: x / (1 - beta ** (t - 1))),
+                                      ("v_corrected_dW", "v_corrected_db"), 0),
+    "beta1 and 1 - beta1 swapped": ("adam", None, "update_parameters_with_adam",
+                                    adam_with(moment=lambda v, g, beta: (1 - beta) * v + beta * g), ("v_dW", "v_db"), 0),
+    "momentum without (1 - beta)": ("momentum", None, "update_parameters_with_momentum",
+                                    momentum_with(lambda v, g, beta: beta * v + g), ("v_dW", "v_db"), 0),
+    "v not carried over": ("momentum", None, "update_parameters_with_momentum",
+                           momentum_with(lambda v, g, beta: (1 - beta) * g), ("v_dW", "v_db"), 1),
+    "decay one epoch early": ("gd", "inverse", "update_lr",
+                              lambda lr0, epoch, rate: lr0 / (1 + rate * (epoch + 1)), ("lr",), None),
+}
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("slip", SLIPS)
+def test_each_optimiser_slip_is_caught_over_a_run_and_named(monkeypatch, slip, scale):
+    optimizer, decay, function, slipped_function, quantities, iteration = SLIPS[slip]
+    monkeypatch.setattr(scratch, function, slipped_function)
+    config = tiny(optimizer=optimizer, decay=decay, **SCALES[scale])
+    report = run(config)
+    lockstep = check(report, "lockstep")
+    assert not lockstep.ok
+    first = report.first_divergence()
+    assert first["name"] == "lockstep" and first["quantity"] in quantities, first
+    if iteration is None:  # the decay: the first step of epoch 1, the first whose rate the course decays
+        iteration = Optimization.from_config(config, config.examples).batches_per_epoch
+    assert first["iteration"] == iteration
+    assert first["function"] == function  # the function table names it, and the network runs it
+    assert first["fix"]
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("optimizer, decay", [("gd", None), ("momentum", "scheduled"), ("adam", "inverse"),
+                                              ("adam", None)])
+def test_correct_optimisers_pass_at_both_scales(optimizer, decay, scale):
+    report = run(tiny(optimizer=optimizer, decay=decay, decay_interval=2, **SCALES[scale]))
+    assert report.ok, report.to_text()
+    free = check(report, "free-running")
+    assert free.rows and free.comparable_until is None, free.notes  # the two runs were compared to the end
+    assert len(report.costs["impl"]) == len(report.costs["torch"]) == 3  # one cost per epoch
+
+
+def test_adam_at_small_gradients_compares_every_entry_tightly():
+    """The deep network's gradients (~1e-10) sit below epsilon: the step is about lr v / epsilon, and a
+    relative error of 1e-6 in it (far below what the slips above make) is caught within the first epoch
+    (the first step's tolerance, relative to the gradients' conservative scale, is about 1e-5 of it)."""
+    def off_by_a_little(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
+        p, v, s, vc, sc = scratch.optimizers.update_parameters_with_adam(parameters, grads, v, s, t, learning_rate, beta1,
+                                                                          beta2, epsilon)
+        return {k: x + 1e-6 * (x - parameters[k]) for k, x in p.items()}, v, s, vc, sc
+
+    config = tiny(optimizer="adam", **SCALES["deep-small"])
+    assert run(config).ok
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scratch, "update_parameters_with_adam", off_by_a_little)
+        first = run(config).first_divergence()
+    assert first["name"] == "lockstep" and first["quantity"] in ("W", "b") and first["iteration"] < 3
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(optimizer=st.sampled_from(["gd", "momentum", "adam"]), m=st.integers(20, 45), size=st.integers(1, 45),
+       beta=st.floats(0.0, 0.99), beta2=st.floats(0.5, 0.9999), epsilon=st.sampled_from([1e-8, 1e-4, 1e-2]),
+       dtype=st.sampled_from(["float64", "float32"]), seed=st.integers(0, 1000),
+       decay=st.sampled_from([None, "inverse", "scheduled"]))
+def test_no_false_alarms_over_optimisers_batches_and_settings(optimizer, m, size, beta, beta2, epsilon, dtype, seed, decay):
+    config = tiny(arch=(3, 5, 4, 1), examples=m, mini_batch_size=min(size, m), epochs=2, optimizer=optimizer,
+                  beta=beta, beta1=beta, beta2=beta2, epsilon=epsilon, dtype=dtype, seed=seed, decay=decay,
+                  decay_rate=0.5, decay_interval=1, gradcheck=False, learning_rate=0.05)
+    report = run(config)
+    assert report.ok, report.to_text()
+
+
+def test_mini_batches_are_the_course_permutation_with_the_remainder_kept():
+    plan = Optimization("gd", 0.1, epochs=2, m=10, mini_batch_size=4, seed=3)
+    for epoch in range(2):
+        rows = plan.epoch_rows(epoch)
+        assert [len(r) for r in rows] == [4, 4, 2]
+        X = np.arange(10, dtype=float)[None, :]
+        course = [b[0][0].tolist() for b in scratch.random_mini_batches(X, X, 4, seed=3 + epoch + 1)]
+        assert [r.tolist() for r in rows] == course
+    assert [s.t for s in plan.steps()] == list(range(1, 7))
+
+
+def learner(tmp_path, text_change=None) -> Path:
+    path = tmp_path / "learner.py"
+    text = WEEK4.read_text(encoding="utf-8") + OPTIMIZERS.read_text(encoding="utf-8")
+    if text_change:
+        text = text.replace(*text_change)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+ARGS = ["--arch", "4,5,1", "--examples", "50", "--mini-batch-size", "16", "--epochs", "3", "--no-tensorboard",
+        "--no-gradcheck", "-q"]
+
+
+@pytest.mark.parametrize("returns", ["parameters, v, s, v_corrected, s_corrected", "parameters, v, s"])
+def test_a_learners_adam_passes_in_either_course_form(capsys, tmp_path, returns):
+    path = learner(tmp_path, ("return parameters, v, s, v_corrected, s_corrected", f"return {returns}"))
+    code, out, _ = run_cli(capsys, "--impl", str(path), "--optimizer", "adam", "--decay", "scheduled", *ARGS)
+    assert code == 0, out
+
+
+def test_a_learners_adam_slip_is_named_on_its_function(capsys, tmp_path):
+    path = slipped(tmp_path, learner(tmp_path), "/ (np.sqrt(s_corrected[key]) + epsilon)", "/ np.sqrt(s_corrected[key] + epsilon)")
+    code, out, _ = run_cli(capsys, "--impl", str(path), "--optimizer", "adam", *ARGS)
+    assert code == 1
+    assert "fix `update_parameters_with_adam`" in out and "epsilon is inside the square root" in out
+
+
+def test_a_module_without_the_optimisers_functions_is_told_which(capsys):
+    code, _, err = run_cli(capsys, "--impl", str(WEEK4), "--optimizer", "momentum", *ARGS)
+    assert code == 2 and "update_parameters_with_momentum(parameters, grads, v, beta, learning_rate)" in err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--optimizer", "rmsprop"], "unknown --optimizer 'rmsprop'"),
+    (["--beta", "1"], "--beta must be in [0, 1)"),
+    (["--beta1", "-0.1"], "--beta1 must be in [0, 1)"),
+    (["--beta2", "nan"], "--beta2 must be in [0, 1)"),
+    (["--epsilon", "0"], "--epsilon must be a positive"),
+    (["--mini-batch-size", "0"], "--mini-batch-size must be a whole number >= 1"),
+    (["--mini-batch-size", "201"], "--mini-batch-size 201 is larger than the 200 examples"),
+    (["--epochs", "-1"], "--epochs must be a whole number >= 0"),
+    (["--epochs", "3", "--iterations", "3"], "give --epochs or --iterations, not both"),
+    (["--decay", "cosine"], "unknown --decay 'cosine'"),
+    (["--decay-rate", "-1"], "--decay-rate must be"),
+    (["--decay-interval", "0"], "--decay-interval must be"),
+])
+def test_bad_optimiser_options_get_one_line_and_exit_2(capsys, argv, words):
+    code, out, err = run_cli(capsys, "--arch", "3,4,1", "--no-tensorboard", *argv)
+    assert code == 2 and out == ""
+    assert words in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_week2_cannot_take_an_optimiser(capsys):
+    code, _, err = run_cli(capsys, "--arch", "2,1", "--impl", str(REPO / "examples" / "logreg_network.py"),
+                           "--optimizer", "adam", "--no-tensorboard")
+    assert code == 2 and "week 2" in err
