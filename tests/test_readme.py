@@ -74,3 +74,25 @@ def test_the_course_examples_print_what_the_readme_shows(tmp_path, argv):
     assert result.returncode in (0, 1), result.stderr
     for line in result.stdout.strip().splitlines():
         assert line in README
+
+
+def test_the_optimiser_section_shows_what_the_runs_print(tmp_path):
+    """The Adam run of scratch, and the slipped copy my_adam.py (beside course_network.py, which it imports)."""
+    for name in ("course_network.py", "course_optimizers.py"):
+        (tmp_path / name).write_text((ROOT / "examples" / name).read_text())
+    text = (tmp_path / "course_optimizers.py").read_text()
+    old = "/ (np.sqrt(s_corrected[key]) + epsilon)"
+    assert old in text
+    (tmp_path / "my_adam.py").write_text(text.replace(old, "/ np.sqrt(s_corrected[key] + epsilon)"))
+    adam = ["--arch", "5,8,4,1", "--optimizer", "adam", "--mini-batch-size", "64", "--epochs", "20", "--no-tensorboard"]
+    runs = [(adam, 0, ROOT), ([*adam, "--impl", "my_adam.py", "--lr", "0.01", "-q"], 1, tmp_path)]
+    for argv, code, cwd in runs:
+        result = subprocess.run([sys.executable, "-m", "verify", *argv], cwd=cwd, capture_output=True, text=True,
+                                timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert result.returncode == code, result.stderr
+        lines = result.stdout.strip().splitlines()
+        if code == 0:  # the README shows the header, the lockstep block and the verdict
+            start = lines.index(next(l for l in lines if l.startswith("training, lockstep")))
+            lines = [lines[0], *lines[start:lines.index("", start)], lines[-1]]
+        for line in lines:
+            assert line in README, line

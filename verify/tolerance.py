@@ -166,7 +166,7 @@ def optimizer_scales(optimizer: str, state: dict, grads: dict, scales: dict, set
         if key[:2] not in ("dW", "db") or key not in state["v"]:
             continue
         q, l = key[:2], int(key[2:])
-        g_size, E_g = np.abs(g), scales[(q, l)]
+        g_size, E_g = np.abs(g), scales.get((q, l, "entries"), scales[(q, l)])
         if optimizer == "momentum":
             beta = settings["beta"]
             E[(f"v_{q}", l)] = E_v = _largest(beta * np.abs(state["v"][key]) + (1 - beta) * (g_size + E_g))
@@ -182,4 +182,33 @@ def optimizer_scales(optimizer: str, state: dict, grads: dict, scales: dict, set
         d = root + settings["epsilon"]
         E_sqrt = np.divide(E_s / c2, root, out=np.zeros_like(root), where=root > 0)
         E[(q[1:], l)] = learning_rate * (E_v / c1 / d + np.abs(torch_state["v_corrected"][key]) * E_sqrt / (d * d))
+    return E
+
+
+def gradient_entry_scales(ref: dict, X: np.ndarray, Y: np.ndarray, activations, scales: dict, derivative) -> dict:
+    """{("dW"|"db", l, "entries"): E per entry}: the error each gradient entry can carry, from its own terms.
+
+    A layer's scale bounds its largest entry; an entry computed from small terms (a unit alive on
+    few examples, a small input) carries an error as small as they are, which Adam, dividing each
+    entry by its own size, needs to see. With dZ[l] = dA[l] g'(Z[l]) carrying at most
+    |g'(Z)| E_dA[l] per entry (E_A[L] at the output, dZ[L] = A[L] - Y) and A[l-1] at most E_A[l-1]:
+
+        E_dW[l] = (1/m) (D |A[l-1]|^T + |dZ[l]| |A[l-1]|^T) + mean over examples of |dZ[l]| E_A[l-1]
+        E_db[l] = mean over examples of (D + |dZ[l]|),   D = |g'(Z[l])| E_dA[l]  (E_A[L] at l = L)
+
+    `derivative(name, Z)` is g'(Z), entry by entry, from the reference.
+    """
+    L, m = len(activations), Y.shape[1]
+    A = [X] + [ref[f"A{l}"] for l in range(1, L + 1)]
+    E = {}
+    for l in range(L, 0, -1):
+        if l == L:
+            dZ = np.abs(A[L] - Y)
+            D = np.full_like(dZ, scales[("A", L)])
+        else:
+            slope = np.abs(derivative(activations[l - 1], ref[f"Z{l}"]))
+            dZ, D = np.abs(ref[f"dA{l}"]) * slope, slope * scales[("dA", l)]
+        carried = scales[("A", l - 1)] if l > 1 else 0.0
+        E[("dW", l, "entries")] = ((D + dZ) @ np.abs(A[l - 1]).T) / m + dZ.mean(axis=1, keepdims=True) * carried
+        E[("db", l, "entries")] = (D + dZ).mean(axis=1, keepdims=True)
     return E

@@ -38,7 +38,8 @@ from .compare import CheckResult, Stats
 from .errors import ImplementationError
 from .impl import Adapter
 from .optimization import Optimization, Step
-from .tolerance import _largest, kink_affects, kink_flip, optimizer_scales, term_scales, update_floors
+from .tolerance import (_largest, gradient_entry_scales, kink_affects, kink_flip, optimizer_scales, term_scales,
+                        update_floors)
 
 FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
 FREE_RUNNING_HEADROOM = 10  # the allowance is an estimate: the gap must stay within 10 times it
@@ -209,6 +210,8 @@ class _Training:
             # that went non-finite first, a v_corrected divided by 1 - beta^0, names the slip)
             ref = {**self.lockstep_trainer.layers(), "cost": torch_cost}
             scales = term_scales(before, X, Y, ref, impl.activations, torch_lr)
+            if plan.optimizer == "adam":  # Adam divides each entry by its own size: each needs its own scale
+                scales.update(gradient_entry_scales(ref, X, Y, impl.activations, scales, torch_ref.activation_derivative))
             scales.update(optimizer_scales(plan.optimizer, state, torch_grads, scales, plan.settings(), step.t,
                                            torch_lr, torch_state))
             kink = kink_flip(impl.layer_values(AL, caches), ref, impl.activations, scales, run.lockstep.rtol)
@@ -224,6 +227,9 @@ class _Training:
             if impl_diverged:
                 run.nonfinite["impl"] = i
                 self.rounding = None
+                row = run.lockstep.rows.get(("cost", self.L))
+                if row is not None and not row.ok and row.iteration == i and not np.isfinite(cost) and not row.hint:
+                    row.hint = SATURATION_HINT
         if not impl_diverged:
             self.impl_params = run.impl_params = after
             self.impl_state = state_after

@@ -12,7 +12,7 @@ import verify
 from verify.cli import main
 from verify.impl import detect, load_module
 from verify.units import check_functions
-from verify_cases import slipped
+from verify_cases import optimisers_text, slipped
 
 REPO = Path(__file__).resolve().parents[2]
 WEEK4 = REPO / "examples" / "course_network.py"
@@ -166,7 +166,6 @@ def test_compute_cost_with_a_third_argument_gets_what_its_api_passes(tmp_path, s
     assert functions_of(path)["compute_cost"].ok
 
 
-OPTIMIZERS = Path(__file__).resolve().parent / "impl_cases" / "course_optimizers.py"
 OPTIMIZER_SLIPS = [
     # (function, old, new, failing output, words of the hint)
     ("update_parameters_with_adam", "/ (np.sqrt(s_corrected[key]) + epsilon)", "/ np.sqrt(s_corrected[key] + epsilon)",
@@ -193,7 +192,7 @@ OPTIMIZER_SLIPS = [
 @pytest.mark.parametrize("function, old, new, output, hint", OPTIMIZER_SLIPS, ids=[s[2][:30] for s in OPTIMIZER_SLIPS])
 def test_each_optimiser_slip_is_named_on_its_function(tmp_path, function, old, new, output, hint):
     learner = tmp_path / "learner.py"
-    learner.write_text(WEEK4.read_text(encoding="utf-8") + OPTIMIZERS.read_text(encoding="utf-8"), encoding="utf-8")
+    learner.write_text(WEEK4.read_text(encoding="utf-8") + optimisers_text(), encoding="utf-8")
     results = functions_of(slipped(tmp_path, learner, old, new))
     failed = [name for name, f in results.items() if not f.ok and not f.follows]
     assert failed == [function], {n: (f.output, f.detail, f.hint) for n, f in results.items() if not f.ok}
@@ -204,7 +203,7 @@ def test_each_optimiser_slip_is_named_on_its_function(tmp_path, function, old, n
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_correct_optimiser_functions_pass(tmp_path, dtype):
     learner = tmp_path / "learner.py"
-    learner.write_text(WEEK4.read_text(encoding="utf-8") + OPTIMIZERS.read_text(encoding="utf-8"), encoding="utf-8")
+    learner.write_text(WEEK4.read_text(encoding="utf-8") + optimisers_text(), encoding="utf-8")
     results = functions_of(learner, dtype)
     assert [name for name in results if name.startswith(("random", "initialize_v", "initialize_a", "update_p", "update_l", "sched"))][-7:] == [
         "random_mini_batches", "initialize_velocity", "update_parameters_with_momentum", "initialize_adam",
@@ -214,7 +213,7 @@ def test_correct_optimiser_functions_pass(tmp_path, dtype):
 
 def test_an_older_adam_returning_three_values_is_checked_on_them(tmp_path):
     learner = tmp_path / "learner.py"
-    learner.write_text(WEEK4.read_text(encoding="utf-8") + OPTIMIZERS.read_text(encoding="utf-8").replace(
+    learner.write_text(WEEK4.read_text(encoding="utf-8") + optimisers_text().replace(
         "return parameters, v, s, v_corrected, s_corrected", "return parameters, v, s"), encoding="utf-8")
     assert functions_of(learner)["update_parameters_with_adam"].ok
     slipped_learner = slipped(tmp_path, learner, "/ (np.sqrt(s_corrected[key]) + epsilon)", "/ np.sqrt(s_corrected[key] + epsilon)")

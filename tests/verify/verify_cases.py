@@ -89,3 +89,9 @@ def slipped(tmp_path: Path, source: Path, old: str, new: str) -> Path:
     path = tmp_path / source.name
     path.write_text(text.replace(old, new), encoding="utf-8")
     return path
+
+
+def optimisers_text() -> str:
+    """examples/course_optimizers.py's functions alone, to append to a week-4 module's text."""
+    path = Path(__file__).resolve().parents[2] / "examples" / "course_optimizers.py"
+    return path.read_text(encoding="utf-8").replace("from course_network import *", "")

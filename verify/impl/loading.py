@@ -42,7 +42,12 @@ def load_module(spec: str) -> ModuleType:
             module_spec = importlib.util.spec_from_file_location(name, os.path.abspath(spec))
             module = importlib.util.module_from_spec(module_spec)
             sys.modules[name] = module  # dataclasses and pickling look modules up here
-            module_spec.loader.exec_module(module)
+            folder = os.path.dirname(os.path.abspath(spec))
+            sys.path.insert(0, folder)  # its helper files import, as with `python file.py`
+            try:
+                module_spec.loader.exec_module(module)
+            finally:
+                sys.path.remove(folder)
             return module
         return importlib.import_module(spec)
     except UsageError:

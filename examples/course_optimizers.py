@@ -1,8 +1,14 @@
-"""The optimisation course's functions as a learner writes them (appended to a week-4 module by the tests)."""
+"""The optimisation course's functions as a learner writes them: mini-batches, momentum, Adam and
+learning-rate decay, on top of the week-4 network of course_network.py (imported from this folder).
+
+    python -m verify --arch 5,8,4,1 --impl examples/course_optimizers.py --optimizer adam --mini-batch-size 64 --epochs 20
+"""
 
 import math
 
 import numpy as np
+
+from course_network import *  # noqa: F401,F403  the week-4 functions: L_model_forward, L_model_backward, ...
 
 
 def random_mini_batches(X, Y, mini_batch_size=64, seed=0):

@@ -15,11 +15,10 @@ from hypothesis import strategies as st
 import scratch
 from verify import run
 from verify.optimization import Optimization
-from verify_cases import check, run_cli, slipped, tiny
+from verify_cases import check, optimisers_text, run_cli, slipped, tiny
 
 REPO = Path(__file__).resolve().parents[2]
 WEEK4 = REPO / "examples" / "course_network.py"
-OPTIMIZERS = Path(__file__).resolve().parent / "impl_cases" / "course_optimizers.py"
 
 # The two scales users meet: a comfortable network, and a deep one with the course's randn * 0.01
 # weights, whose gradients are around 1e-10 (below Adam's epsilon).
@@ -146,7 +145,7 @@ def test_mini_batches_are_the_course_permutation_with_the_remainder_kept():
 
 def learner(tmp_path, text_change=None) -> Path:
     path = tmp_path / "learner.py"
-    text = WEEK4.read_text(encoding="utf-8") + OPTIMIZERS.read_text(encoding="utf-8")
+    text = WEEK4.read_text(encoding="utf-8") + optimisers_text()
     if text_change:
         text = text.replace(*text_change)
     path.write_text(text, encoding="utf-8")
