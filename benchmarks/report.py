@@ -167,9 +167,16 @@ def steps_table(rows: list[dict]) -> list[str]:
     header = ["network", "m", "dtype", "scratch ms", "torch ms", "scratch/torch", "scratch GFLOP/s",
               "matmul GFLOP/s", "efficiency"]
     return table("Step time: scratch against torch_ref", header, [
-        [f"{s['arch']} ({s['activations']}; {s['loss']})", s["m"], s["dtype"], _ms(s["scratch_s"]), _ms(s["torch_s"]),
+        [f"{s['arch']} ({s['activations']}; {s['loss']}{_optimizer(s)})", s["m"], s["dtype"], _ms(s["scratch_s"]), _ms(s["torch_s"]),
          f"**{_ratio(s['ratio'])}**", _gflops(s["scratch_gflops"]), f"{s['matmul_gflops']:.1f}",
          f"{100 * s['efficiency']:.1f}%"] for s in rows])
+
+
+def _optimizer(s: dict) -> str:
+    """'; adam, batches of 64' for a mini-batch optimiser's step; nothing for full-batch gradient descent."""
+    if s.get("optimizer", "gd") == "gd" and not s.get("mini_batch_size"):
+        return ""
+    return f"; {s['optimizer']}" + (f", batches of {s['mini_batch_size']}" if s.get("mini_batch_size") else "")
 
 
 def memory_table(rows: list[dict]) -> list[str]:

@@ -1,11 +1,14 @@
-"""One full gradient-descent step of scratch and of torch_ref, timed side by side, with a large
-np.matmul timed in the same rounds as the machine's own GFLOP/s ceiling. The three run in rounds,
+"""One training step of scratch and of torch_ref, timed side by side, with a large np.matmul timed in
+the same rounds as the machine's own GFLOP/s ceiling. A step is a full-batch gradient-descent step,
+or, for an entry with an optimiser and mini-batches, one mini-batch's Adam step (the batches cycle
+through an epoch's, as the verifier draws them). The three run in rounds,
 the order rotated every round, and every ratio pairs timings from the same round, so a burst of
 load from another process hits both sides of a ratio.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import statistics
 import time
@@ -17,8 +20,10 @@ import torch
 
 import scratch
 import torch_ref
+from torch_ref.optimizers import make_optimizer
 from verify import Config
 from verify.data import load_data
+from verify.optimization import Optimization
 from verify.runner import initial_parameters
 
 LEARNING_RATE = 0.01  # small, so hundreds of timed steps stay finite
@@ -37,6 +42,8 @@ ENTRIES = (
     course((12288, 20, 7, 5, 1), 209),  # the course's cat classifier
     Config(arch=(784, 256, 128, 10), examples=2048, activations=("relu", "relu", "softmax"), loss="ce",
            learning_rate=LEARNING_RATE),
+    Config(arch=(784, 256, 128, 10), examples=2048, activations=("relu", "relu", "softmax"), loss="ce",
+           learning_rate=LEARNING_RATE / 10, optimizer="adam", mini_batch_size=64),
     course((1024, 1024, 1024, 1), 4096),
 )
 
@@ -67,25 +74,50 @@ def data(config: Config) -> tuple[np.ndarray, np.ndarray, dict]:
     return X, Y, initial_parameters(config)
 
 
+def _batches(config: Config, m: int) -> list:
+    """The example indices of each step's batch, cycled: an epoch's mini-batches, or [None] (the whole batch)."""
+    return Optimization.from_config(config, m).epoch_rows(0)
+
+
 class ScratchStep:
     """One step of scratch, its functions called the course's way; the parameters it returns are the next step's."""
 
     def __init__(self, config: Config, X: np.ndarray, Y: np.ndarray, params: dict):
         self.X, self.Y, self.params = X, Y, params
         self.activations, self.loss, self.learning_rate = list(config.activations), config.loss, config.learning_rate
+        self.optimizer, self.settings = config.optimizer, Optimization.from_config(config, X.shape[1]).settings()
+        self.batches, self.t = _batches(config, X.shape[1]), 0
+        self.v = scratch.initialize_velocity(params) if self.optimizer == "momentum" else None
+        if self.optimizer == "adam":
+            self.v, self.s = scratch.initialize_adam(params)
 
     def __call__(self) -> float:
-        AL, caches = scratch.L_model_forward(self.X, self.params, self.activations)
-        cost = scratch.compute_cost(AL, self.Y, self.loss)
-        grads = scratch.L_model_backward(AL, self.Y, caches, self.activations, self.loss)
-        self.params = scratch.update_parameters(self.params, grads, self.learning_rate)
+        rows = self.batches[self.t % len(self.batches)]
+        X, Y = (self.X, self.Y) if rows is None else (self.X[:, rows], self.Y[:, rows])
+        self.t += 1
+        AL, caches = scratch.L_model_forward(X, self.params, self.activations)
+        cost = scratch.compute_cost(AL, Y, self.loss)
+        grads = scratch.L_model_backward(AL, Y, caches, self.activations, self.loss)
+        if self.optimizer == "adam":
+            self.params, self.v, self.s, _, _ = scratch.update_parameters_with_adam(
+                self.params, grads, self.v, self.s, self.t, self.learning_rate, **self.settings)
+        elif self.optimizer == "momentum":
+            self.params, self.v = scratch.update_parameters_with_momentum(self.params, grads, self.v, self.settings["beta"],
+                                                                          self.learning_rate)
+        else:
+            self.params = scratch.update_parameters(self.params, grads, self.learning_rate)
         return cost
 
 
 def torch_step(config: Config, X: np.ndarray, Y: np.ndarray, params: dict) -> Callable[[], float]:
-    """torch_ref's step from the same parameters: forward, loss, autograd backward, SGD update."""
+    """torch_ref's step from the same parameters: forward, loss, autograd backward, the SGD update or
+    torch.optim's optimiser (constructed once, as a user would)."""
     model = torch_ref.from_params(params, config.activations)
-    return torch_ref.Trainer(model, X, Y, config.loss, config.learning_rate).step
+    settings = Optimization.from_config(config, X.shape[1]).settings()
+    optimizer = None if config.optimizer == "gd" else make_optimizer(model, config.optimizer, config.learning_rate, **settings)
+    trainer = torch_ref.Trainer(model, X, Y, config.loss, config.learning_rate, optimizer=optimizer)
+    batches, count = _batches(config, X.shape[1]), itertools.count()
+    return lambda: trainer.step(batches[next(count) % len(batches)])
 
 
 def matmul(n: int, dtype: str) -> tuple[Callable[[], object], float]:
@@ -97,8 +129,10 @@ def matmul(n: int, dtype: str) -> tuple[Callable[[], object], float]:
 
 
 def step_flops(config: Config) -> float:
-    """FLOPs of a step, 6 W m: W A forward, dW and dA_prev backward, each 2 per weight and example."""
-    return 6.0 * config.examples * sum(a * b for a, b in zip(config.arch[:-1], config.arch[1:]))
+    """FLOPs of a step, 6 W m (m: the batch's examples): W A forward, dW and dA_prev backward, each 2 per weight
+    and example."""
+    m = config.mini_batch_size or config.examples
+    return 6.0 * m * sum(a * b for a, b in zip(config.arch[:-1], config.arch[1:]))
 
 
 def seconds_of(fn: Callable[[], object]) -> float:
@@ -144,7 +178,7 @@ def time_step(config: Config, plan: Plan) -> dict:
     flops = step_flops(config)
     return {
         "arch": ",".join(map(str, config.arch)), "m": config.examples, "activations": ", ".join(config.activations),
-        "loss": config.loss, "dtype": config.dtype, "flops": flops, "rounds": plan.rounds,
+        "loss": config.loss, "optimizer": config.optimizer, "mini_batch_size": config.mini_batch_size, "dtype": config.dtype, "flops": flops, "rounds": plan.rounds,
         "scratch_s": statistics.median(t["scratch"]), "torch_s": statistics.median(t["torch"]),
         "ratio": paired(t["scratch"], t["torch"]),
         "scratch_gflops": flops / statistics.median(t["scratch"]) / 1e9,

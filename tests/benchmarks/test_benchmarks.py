@@ -145,3 +145,16 @@ def test_conclusions_are_computed_from_the_results():
     text = report.render(results)
     assert "0.246 to 1.226" not in text  # small and large networks are summarised apart
     assert "1.226x | **not met**" in text
+
+
+def test_an_adam_mini_batch_cell_steps_both_sides_through_the_same_batches():
+    adam = Config(arch=(3, 4, 1), examples=20, activations=("relu", "sigmoid"), loss="bce", learning_rate=0.01,
+                  optimizer="adam", mini_batch_size=8)
+    row = steps.time_step(adam, steps.Plan(rounds=2, batch_s=0.001, settle_s=0.0, matmul_n=32))
+    assert positive(row["scratch_s"]) and positive(row["torch_s"])
+    assert row["flops"] == 6 * 8 * (3 * 4 + 4 * 1)  # a step is one mini-batch of 8
+    X, Y, params = steps.data(adam)
+    scratch_step, torch_step = steps.ScratchStep(adam, X, Y, params), steps.torch_step(adam, X, Y, params)
+    costs = [(scratch_step(), torch_step()) for _ in range(7)]  # batches of 8, 8, 4, then round again
+    assert len({round(c, 12) for c, _ in costs[:3]}) == 3  # three different batches
+    assert all(abs(a - b) <= 1e-12 * abs(b) for a, b in costs)  # the same Adam steps, so the same costs
