@@ -65,7 +65,7 @@ def step_memory(config: Config) -> dict:
         jobs = [[kind, json.dumps(asdict(config)), path] for kind in ("baseline", "scratch", "torch")]
         base, s, t = in_fresh_processes(jobs)
     row = {"arch": ",".join(map(str, config.arch)), "m": config.examples, "dtype": config.dtype, "data_mib": data_mib,
-           "baseline_mib": base, "scratch_mib": None, "torch_mib": None, "ratio": None}
+           "optimizer": config.optimizer, "mini_batch_size": config.mini_batch_size, "baseline_mib": base, "scratch_mib": None, "torch_mib": None, "ratio": None}
     if base is not None and s is not None and t is not None:
         row.update(scratch_mib=s - base, torch_mib=t - base, ratio=(s - base) / (t - base) if t > base else None)
     return row

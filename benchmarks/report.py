@@ -186,7 +186,7 @@ def memory_table(rows: list[dict]) -> list[str]:
     header = ["network", "m", "dtype", "data + parameters MiB", "baseline process MiB", "scratch MiB", "torch MiB",
               "scratch/torch"]
     return table("Peak memory of a step (two steps in a fresh process, above the baseline)", header, [
-        [m["arch"], m["m"], m["dtype"], _mib(m["data_mib"]), _mib(m["baseline_mib"]), _mib(m["scratch_mib"]),
+        [m["arch"] + (f" ({_optimizer(m)[2:]})" if _optimizer(m) else ""), m["m"], m["dtype"], _mib(m["data_mib"]), _mib(m["baseline_mib"]), _mib(m["scratch_mib"]),
          _mib(m["torch_mib"]), _ratio(m["ratio"])] for m in rows])
 
 

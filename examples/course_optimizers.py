@@ -73,3 +73,41 @@ def update_lr(learning_rate0, epoch_num, decay_rate):
 
 def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
     return learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))
+
+
+def model(X, Y, layers_dims, optimizer, learning_rate=0.0007, mini_batch_size=64, beta=0.9, beta1=0.9, beta2=0.999,
+          epsilon=1e-8, num_epochs=5000, print_cost=True, decay=None, decay_rate=1):
+    costs = []
+    t = 0
+    seed = 10
+    m = X.shape[1]
+    learning_rate0 = learning_rate
+    parameters = initialize_parameters_deep(layers_dims)
+    if optimizer == "momentum":
+        v = initialize_velocity(parameters)
+    elif optimizer == "adam":
+        v, s = initialize_adam(parameters)
+    for i in range(num_epochs):
+        seed = seed + 1
+        minibatches = random_mini_batches(X, Y, mini_batch_size, seed)
+        cost_total = 0
+        for minibatch_X, minibatch_Y in minibatches:
+            AL, caches = L_model_forward(minibatch_X, parameters)
+            cost_total += compute_cost(AL, minibatch_Y) * minibatch_X.shape[1]
+            grads = L_model_backward(AL, minibatch_Y, caches)
+            if optimizer == "gd":
+                parameters = update_parameters(parameters, grads, learning_rate)
+            elif optimizer == "momentum":
+                parameters, v = update_parameters_with_momentum(parameters, grads, v, beta, learning_rate)
+            elif optimizer == "adam":
+                t = t + 1
+                parameters, v, s, _, _ = update_parameters_with_adam(parameters, grads, v, s, t, learning_rate,
+                                                                     beta1, beta2, epsilon)
+        cost_avg = cost_total / m
+        if decay:
+            learning_rate = decay(learning_rate0, i, decay_rate)
+        if print_cost and i % 1000 == 0:
+            print("Cost after epoch %i: %f" % (i, cost_avg))
+        if i % 100 == 0:
+            costs.append(cost_avg)
+    return parameters, costs

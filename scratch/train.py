@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -39,7 +39,7 @@ def L_layer_model(
     beta1: float = 0.9,
     beta2: float = 0.999,
     epsilon: float = 1e-8,
-    decay: Optional[str] = None,
+    decay: "Optional[str | Callable[[float, int, float], float]]" = None,
     decay_rate: float = 1.0,
     time_interval: int = 1000,
 ):
@@ -50,12 +50,13 @@ def L_layer_model(
     random_mini_batches(X, Y, mini_batch_size, seed + epoch + 1) and its cost is the batches' summed
     losses (each before its batch's update) over m. optimizer: "gd", "momentum" (beta) or "adam"
     (beta1, beta2, epsilon; its t counts mini-batches). decay ("inverse": update_lr, "scheduled":
-    schedule_lr_decay): after epoch i the rate becomes decay(learning_rate, i, decay_rate), as the
-    course applies it, so epochs 0 and 1 both run at learning_rate.
+    schedule_lr_decay with time_interval, or a function decay(learning_rate0, epoch_num, decay_rate), as
+    the course's model(decay=update_lr) takes it): after epoch i the rate becomes decay(learning_rate, i,
+    decay_rate), as the course applies it, so epochs 0 and 1 both run at learning_rate.
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
-    if decay is not None and decay not in DECAYS:
+    if decay is not None and not callable(decay) and decay not in DECAYS:
         raise ValueError(f"unknown decay {decay!r}; choose from {', '.join(DECAYS)}")
     parameters = initialize_parameters_deep(layer_dims, init=init, seed=seed, dtype=X.dtype)
     v = initialize_velocity(parameters) if optimizer == "momentum" else None
@@ -78,7 +79,9 @@ def L_layer_model(
             else:
                 parameters = update_parameters(parameters, grads, lr)
         costs.append(cost if len(batches) == 1 else summed / m)
-        if decay == "inverse":
+        if callable(decay):
+            lr = decay(learning_rate, epoch, decay_rate)
+        elif decay == "inverse":
             lr = update_lr(learning_rate, epoch, decay_rate)
         elif decay == "scheduled":
             lr = schedule_lr_decay(learning_rate, epoch, decay_rate, time_interval)

@@ -1,5 +1,6 @@
 """The course's training loops, whole: optimize (week 2), nn_model (week 3), two_layer_model and
-L_layer_model (week 4).
+L_layer_model (week 4), and, with --optimizer, --mini-batch-size or --decay, the optimisation
+course's model() (and an L_layer_model that takes an optimizer) on the week-4 functions.
 
 A loop is run for the run's iterations from the run's shared start (its initialiser, while it
 runs, returns that start; optimize takes it as w and b) at the run's learning rate. It must
@@ -9,6 +10,13 @@ course keeps every 100th; nn_model's are read from its compute_cost calls) and i
 parameters are compared with that run, to rounding. So a slip that lives only in the loop (a
 bias never updated, the cost kept after the update, a hard-coded learning rate, the initial
 parameters returned) is named on the loop, and the loop inherits the rest of the verdict.
+
+With an optimiser the loop runs for the run's epochs with its settings, and its
+random_mini_batches, while it runs, returns the verifier's batches of each epoch in turn
+(whatever seed it is given), so it steps through the batches the run stepped through; its
+decay is given as the module's own update_lr or schedule_lr_decay (with the run's interval).
+Then Adam's t counting epochs, a decay applied before its epoch, or a state reset per epoch
+is named on the loop.
 """
 
 from __future__ import annotations
@@ -21,32 +29,56 @@ import numpy as np
 from .compare import CheckResult
 from .errors import ImplementationError
 from .impl import Adapter
+from .impl.base import DECAY_FUNCTIONS
+from .optimization import Optimization
 
 COST_EVERY = 100  # the course records the cost every 100 iterations
 
 
-def loop_functions(impl: Adapter) -> dict[str, str]:
-    """The course loops this implementation defines: name -> "" when it can run this network, else why not."""
+def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
+    """The course loops this implementation defines: name -> "" when it can run this training, else why not."""
     module = impl.module
     course = tuple(impl.activations) == Adapter.default_activations(impl.L) and impl.loss == "bce"
-    candidates = {"logreg": ["optimize"], "shallow": ["nn_model"],
-                  "deep": (["two_layer_model"] if impl.L == 2 else []) + ["L_layer_model"]}
+    if plan.plain:
+        candidates = {"logreg": ["optimize"], "shallow": ["nn_model"],
+                      "deep": (["two_layer_model"] if impl.L == 2 else []) + ["L_layer_model"]}.get(impl.API, [])
+    else:  # loops that take an optimizer: the optimisation course's model(), or an L_layer_model like scratch's
+        candidates = [f for f in ("L_layer_model", "model") if impl.API == "deep" and _takes_optimizer(module, f)]
     reason = "" if course or impl.API != "deep" else (
         f"it computes the course's network (relu hidden layers, a sigmoid output, bce), not --activations "
         f"{','.join(impl.activations)} --loss {impl.loss}")
-    return {f: reason for f in candidates.get(impl.API, []) if callable(getattr(module, f, None))}
+    found = {f: reason for f in candidates if callable(getattr(module, f, None))}
+    if not plan.plain and callable(getattr(module, "L_layer_model", None)) and "L_layer_model" not in found:
+        found["L_layer_model"] = ("it takes no optimizer: it is checked against full-batch gradient descent at one "
+                                  "rate (no --optimizer, --mini-batch-size or --decay)")
+    return found
 
 
-def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start: dict, learning_rate: float,
-               iterations: int, replay_costs: list, replay_params: dict, torch_costs: list, rtol: float) -> CheckResult:
+def _takes_optimizer(module, function: str) -> bool:
+    loop = getattr(module, function, None)
+    try:
+        return callable(loop) and "optimizer" in inspect.signature(loop).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start: dict, plan: Optimization,
+               replay_costs: list, replay_params: dict, torch_costs: list, rtol: float) -> CheckResult:
     """The loop `function` against the implementation's own steps (replay_costs, replay_params: training's run)."""
     result = CheckResult(loop_check_name(function), "training", rtol)
-    L = impl.L
+    L, learning_rate, iterations = impl.L, plan.learning_rate, plan.epochs
     takes_rate = "learning_rate" in inspect.signature(getattr(impl.module, function)).parameters or function != "nn_model"
     try:
-        with _instrumented(impl, start, learning_rate, force_rate=not takes_rate) as seen:
-            params, costs = _run(impl, function, X, Y, start, learning_rate, iterations)
-        costs, at = _kept_costs(impl, function, costs, seen["costs"], iterations, replay_costs)
+        with _instrumented(impl, start, learning_rate, force_rate=not takes_rate, plan=plan) as seen:
+            if plan.plain:
+                params, costs = _run(impl, function, X, Y, start, learning_rate, iterations)
+            else:
+                params, costs = _run_optimizer(impl, function, X, Y, start, plan)
+        if plan.plain or costs:
+            costs, at = _kept_costs(impl, function, costs, seen["costs"], iterations, replay_costs)
+        else:  # a model() that returns its parameters alone: they are what is compared
+            costs, at = [], []
+            result.notes.append(f"{function} returned no costs: its final parameters are compared")
     except ImplementationError as error:
         result.error = error
         return result
@@ -59,11 +91,12 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
     scales = {("cost", L): float(np.max(np.abs(reference))) if reference else 0.0,
               **{(k[0], int(k[1:])): float(np.max(np.abs(v))) for k, v in replay_params.items()}}
     result.compare(items, X.shape[1], scales)
-    result.notes.insert(0, f"run for {iterations} iterations from the shared start, against {impl.label}'s own steps of the "
+    unit = "iterations" if plan.plain else "epochs"
+    result.notes.insert(0, f"run for {iterations} {unit} from the shared start, against {impl.label}'s own steps of the "
                         "same run (which lockstep and free-running checked against torch)")
     shown = min(len(at), 5)
     if at:
-        result.notes.append(f"costs at iterations {_span(at)}: {function} " + ", ".join(f"{c:.6g}" for c in costs[:shown])
+        result.notes.append(f"costs at {unit} {_span(at)}: {function} " + ", ".join(f"{c:.6g}" for c in costs[:shown])
                             + "; torch from the same start "
                             + ", ".join(f"{torch_costs[i]:.6g}" for i in at[:shown] if i < len(torch_costs))
                             + (", ..." if len(at) > shown else ""))
@@ -105,13 +138,14 @@ def loop_check_name(function: str) -> str:
 
 
 @contextmanager
-def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: bool):
-    """While the loop runs: its initialiser returns the shared start, compute_cost's values are kept, and
-    (force_rate: a loop that takes no learning rate, nn_model) an update_parameters called without one gets the run's."""
-    module, seen = impl.module, {"costs": [], "lr_forced": False}
-    originals = {name: getattr(module, name) for name in ("initialize_parameters", "initialize_parameters_deep",
-                                                          "compute_cost", "update_parameters")
-                 if callable(getattr(module, name, None))}
+def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: bool, plan: Optimization):
+    """While the loop runs: its initialiser returns the shared start, compute_cost's values are kept,
+    (force_rate: a loop that takes no learning rate, nn_model) an update_parameters called without one
+    gets the run's, and (with mini-batches) random_mini_batches returns the run's batches, epoch by epoch."""
+    module, seen = impl.module, {"costs": [], "lr_forced": False, "epochs": 0}
+    names = ("initialize_parameters", "initialize_parameters_deep", "compute_cost", "update_parameters",
+             "random_mini_batches")
+    originals = {name: getattr(module, name) for name in names if callable(getattr(module, name, None))}
 
     def start_params(*args, **kwargs):
         return {k: v.copy() for k, v in start.items()}
@@ -127,15 +161,54 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
             args = (learning_rate,)
         return originals["update_parameters"](parameters, grads, *args, **kwargs)
 
+    def random_mini_batches(X, Y, *args, **kwargs):
+        epoch, seen["epochs"] = seen["epochs"], seen["epochs"] + 1
+        return [(X, Y) if rows is None else (X[:, rows], Y[:, rows]) for rows in plan.epoch_rows(epoch)]
+
     wrappers = {"initialize_parameters": start_params, "initialize_parameters_deep": start_params,
-                "compute_cost": compute_cost, "update_parameters": update_parameters}
+                "compute_cost": compute_cost, "update_parameters": update_parameters,
+                "random_mini_batches": random_mini_batches}
+    if plan.plain:
+        originals.pop("random_mini_batches", None)
     try:
         for name in originals:
             setattr(module, name, wrappers[name])
+        if not plan.plain and "random_mini_batches" not in originals:  # a loop that calls it gets the run's
+            setattr(module, "random_mini_batches", random_mini_batches)
         yield seen
     finally:
         for name, original in originals.items():
             setattr(module, name, original)
+        if not plan.plain and "random_mini_batches" not in originals:
+            delattr(module, "random_mini_batches")
+
+
+def _run_optimizer(impl: Adapter, function: str, X, Y, start: dict, plan: Optimization):
+    """A loop that takes an optimizer, by its parameters' names: the course's model(X, Y, layers_dims,
+    optimizer, learning_rate, mini_batch_size, beta, beta1, beta2, epsilon, num_epochs, print_cost, decay,
+    decay_rate), or an L_layer_model(..., num_iterations, optimizer, ...). Returns (parameters, costs or None)."""
+    loop = getattr(impl.module, function)
+    names = inspect.signature(loop).parameters
+    dims = [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)]
+    given = {"optimizer": plan.optimizer, "learning_rate": plan.learning_rate,
+             "mini_batch_size": plan.mini_batch_size or plan.m, "num_epochs": plan.epochs, "num_iterations": plan.epochs,
+             "print_cost": False, "decay": _decay(impl, plan), "decay_rate": plan.decay_rate,
+             **plan.settings()}
+    result = impl.call(function, X, Y, dims, **{k: v for k, v in given.items() if k in names})
+    params, costs = result if isinstance(result, (tuple, list)) and len(result) == 2 else (result, None)
+    return impl.checked_params(function, params, dims), costs
+
+
+def _decay(impl: Adapter, plan: Optimization):
+    """The loop's decay: the module's own update_lr or schedule_lr_decay, called the course's way
+    decay(learning_rate0, epoch_num, decay_rate), with the run's interval; None without --decay."""
+    if plan.decay is None:
+        return None
+    function = getattr(impl.module, DECAY_FUNCTIONS[plan.decay])
+    if plan.decay == "scheduled" and getattr(impl, "decay_takes_interval", False):
+        return lambda learning_rate0, epoch_num, decay_rate: function(learning_rate0, epoch_num, decay_rate,
+                                                                      plan.decay_interval)
+    return function
 
 
 # The course's signatures, in order: a loop is called positionally, whatever it names its arguments.

@@ -123,16 +123,13 @@ def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: 
     if training.lockstep.error is None:  # else the runs stopped at different points: nothing to compare
         report.final = _final(impl, X, Y, training.impl_params, model_free, config)
     if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
-        for function, cannot in loop_functions(impl).items():
-            if not plan.plain:
-                cannot = ("the course's loops are checked against full-batch gradient descent at one rate (no --optimizer, "
-                          "--mini-batch-size or --decay)")
+        for function, cannot in loop_functions(impl, plan).items():
             if cannot:
                 report.checks.append(CheckResult(loop_check_name(function), "training", config.relative_tolerance,
                                                  skipped=cannot))
                 continue
             try:
-                report.checks.append(_loop_check(function, config, impl, X, Y, params, training))
+                report.checks.append(_loop_check(function, config, plan, impl, X, Y, params, training))
             except KeyboardInterrupt:  # Ctrl-C while a loop runs: report what was checked so far
                 report.checks.append(CheckResult(loop_check_name(function), "training", config.relative_tolerance,
                                                  skipped="interrupted (Ctrl-C)"))
@@ -144,14 +141,15 @@ def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: 
                             "torch": lambda grid: torch_ref.output(model_free, grid)})
 
 
-def _loop_check(function: str, config: Config, impl: Adapter, X, Y, params: dict, training) -> CheckResult:
+def _loop_check(function: str, config: Config, plan: Optimization, impl: Adapter, X, Y, params: dict,
+                training) -> CheckResult:
     """A course loop function, whole, against the run training just made of the implementation's own steps."""
     stopped = ("training was interrupted" if training.interrupted_at is not None
                else f"{impl.label} raised during training (see lockstep)" if training.lockstep.error is not None
                else f"{impl.label} diverged during training" if training.nonfinite["impl"] is not None else "")
     if stopped:
         return CheckResult(loop_check_name(function), "training", config.relative_tolerance, skipped=stopped)
-    return check_loop(impl, function, X, Y, params, config.learning_rate, config.iterations, training.impl_costs,
+    return check_loop(impl, function, X, Y, params, plan, training.impl_costs,
                       training.impl_params, training.torch_costs, config.relative_tolerance)
 
 

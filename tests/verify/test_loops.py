@@ -169,3 +169,59 @@ def test_a_course_loop_that_cannot_run_the_network_asked_for_says_so(capsys, tmp
     assert code == 0, report["first_divergence"]
     skipped = loops(report)["loop L_layer_model"]["skipped"]
     assert skipped.startswith("it computes the course's network (relu hidden layers, a sigmoid output, bce)")
+
+
+# --- loops that take an optimizer: the optimisation course's model() on the week-4 functions ---------------
+
+OPTIMISERS = REPO / "examples" / "course_optimizers.py"
+OPT_RUN = ["--arch", "4,5,1", "--examples", "50", "--mini-batch-size", "16", "--epochs", "4", "--no-tensorboard",
+           "--no-gradcheck", "-q", "--json", "-"]
+
+
+def verify_optimiser(capsys, path: Path, *extra: str) -> tuple[int, dict]:
+    code = main(["--impl", str(path), *OPT_RUN, *extra])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def optimiser_learner(tmp_path, old: str = "", new: str = "") -> Path:
+    """examples/course_optimizers.py beside a copy of the course_network.py it imports, with one slip."""
+    (tmp_path / "course_network.py").write_text(WEEK4.read_text())
+    text = OPTIMISERS.read_text()
+    assert old in text
+    path = tmp_path / "my_optimisers.py"
+    path.write_text(text.replace(old, new) if old else text)
+    return path
+
+
+@pytest.mark.parametrize("argv", [["--optimizer", "adam"], ["--optimizer", "momentum", "--decay", "inverse"],
+                                  ["--optimizer", "gd", "--decay", "scheduled", "--decay-interval", "2"]])
+def test_the_course_model_loop_is_run_through_the_runs_batches_and_passes(capsys, tmp_path, argv):
+    code, report = verify_optimiser(capsys, optimiser_learner(tmp_path), *argv)
+    assert code == 0, report["first_divergence"]
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["loop model"]["status"] == "ok" and checks["loop model"]["rows"]
+    assert "not run" in checks["loop L_layer_model"]["status"]  # the week-4 loop takes no optimizer
+
+
+OPTIMISER_LOOP_SLIPS = [
+    ("adam", "                t = t + 1\n", "", "t counts epochs"),  # t counted per epoch (below)
+    ("momentum", "        if decay:\n            learning_rate = decay(learning_rate0, i, decay_rate)\n", "", "no decay"),
+    ("adam", "    for i in range(num_epochs):\n        seed = seed + 1\n",
+     "    for i in range(num_epochs):\n        seed = seed + 1\n        if decay:\n            learning_rate = decay(learning_rate0, i, decay_rate)\n",
+     "decay one epoch early"),
+]
+
+
+@pytest.mark.parametrize("optimizer, old, new, slip", OPTIMISER_LOOP_SLIPS, ids=[s[3] for s in OPTIMISER_LOOP_SLIPS])
+def test_a_slip_in_the_optimiser_loop_alone_fails_the_loop_alone(capsys, tmp_path, optimizer, old, new, slip):
+    if slip == "t counts epochs":
+        new = "        t = i + 1\n"  # moved: one t per epoch
+        path = optimiser_learner(tmp_path, "                t = t + 1\n", "")
+        path.write_text(path.read_text().replace("        seed = seed + 1\n", "        seed = seed + 1\n" + new))
+    else:
+        path = optimiser_learner(tmp_path, old, new)
+    code, report = verify_optimiser(capsys, path, "--optimizer", optimizer, "--decay", "inverse")
+    assert code == 1
+    failed = [c["name"] for c in report["checks"] if not c["ok"]]
+    assert failed == ["loop model"], failed
+    assert report["first_divergence"]["name"] == "loop model"
