@@ -61,14 +61,14 @@ def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activatio
     """
     L = len(activations)
     A = [X] + [ref[f"A{l}"] for l in range(1, L + 1)]
-    size = [_largest(a) for a in A]  # max |A[l]|, l = 0..L
+    size = [largest(a) for a in A]  # max |A[l]|, l = 0..L
     typical = [None] + [_typical_slope(name, a) for name, a in zip(activations, A[1:])]
     squares = [None] + [params[f"W{l}"] ** 2 for l in range(1, L + 1)]
     E = {}
     carried = [0.0]  # what A[l] carries into the next layer (the data is exact)
     for l in range(1, L + 1):
         rows_2 = float(np.sqrt(np.max(squares[l].sum(axis=1))))
-        E_Z = E[("Z", l)] = rows_2 * (size[l - 1] + carried[l - 1]) + _largest(params[f"b{l}"])
+        E_Z = E[("Z", l)] = rows_2 * (size[l - 1] + carried[l - 1]) + largest(params[f"b{l}"])
         E[("A", l)] = size[l] + SLOPES[activations[l - 1]][0] * E_Z
         carried.append(size[l] + typical[l] * E_Z)
     D = A[L] - Y  # dZ[L]
@@ -77,8 +77,8 @@ def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activatio
     if activations[-1] in LOSS_READS_LOGITS:  # log-sigmoid, log-softmax: terms of the size of Z[L] that cancel
         E[("cost", L)] += float(np.abs(ref[f"Z{L}"]).sum()) / m
 
-    E_dZ = carried_dZ = _largest(Y) + E[("A", L)]
-    dZ_max, dZ_mean = _largest(D), _largest(np.abs(D).mean(axis=1))
+    E_dZ = carried_dZ = largest(Y) + E[("A", L)]
+    dZ_max, dZ_mean = largest(D), largest(np.abs(D).mean(axis=1))
     for l in range(L, 0, -1):
         E[("dZ", l)], E[("db", l)] = E_dZ, E_dZ
         E[("dW", l)] = E_dZ * size[l - 1] + dZ_mean * carried[l - 1]
@@ -87,11 +87,11 @@ def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activatio
         if l > 1:
             slope, curvature = SLOPES[activations[l - 2]]
             dA = ref[f"dA{l - 1}"]
-            dA_max = _largest(dA)
+            dA_max = largest(dA)
             from_Z = curvature * dA_max * E[("Z", l - 1)]  # g'(Z) moves with Z's own error
             E_dZ = slope * E_dA + from_Z
             carried_dZ = typical[l - 1] * E_dA + from_Z
-            dZ_max, dZ_mean = slope * dA_max, slope * _largest(np.abs(dA).mean(axis=1))
+            dZ_max, dZ_mean = slope * dA_max, slope * largest(np.abs(dA).mean(axis=1))
     if learning_rate:
         for l in range(1, L + 1):
             E[("W", l)], E[("b", l)] = learning_rate * E[("dW", l)], learning_rate * E[("db", l)]
@@ -137,10 +137,10 @@ def kink_affects(quantity: str, layer: int, kink: int) -> bool:
 def update_floors(params: dict, dtype) -> dict:
     """{("W"|"b", l): the rounding of computing P - lr dP, and of the step taken from it}."""
     eps = float(np.finfo(dtype).eps)
-    return {(key[0], int(key[1:])): UPDATE_ROUNDING * eps * _largest(value) for key, value in params.items()}
+    return {(key[0], int(key[1:])): UPDATE_ROUNDING * eps * largest(value) for key, value in params.items()}
 
 
-def _largest(array) -> float:
+def largest(array) -> float:
     """max |entry| (0 for no entries), in two passes without a temporary |array|."""
     array = np.asarray(array)
     return float(np.maximum(array.max(), -array.min())) if array.size else 0.0
@@ -169,15 +169,15 @@ def optimizer_scales(optimizer: str, state: dict, grads: dict, scales: dict, set
         g_size, E_g = np.abs(g), scales.get((q, l, "entries"), scales[(q, l)])
         if optimizer == "momentum":
             beta = settings["beta"]
-            E[(f"v_{q}", l)] = E_v = _largest(beta * np.abs(state["v"][key]) + (1 - beta) * (g_size + E_g))
+            E[(f"v_{q}", l)] = E_v = largest(beta * np.abs(state["v"][key]) + (1 - beta) * (g_size + E_g))
             E[(q[1:], l)] = learning_rate * E_v
             continue
         beta1, beta2 = settings["beta1"], settings["beta2"]
         c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t
         E_v = beta1 * np.abs(state["v"][key]) + (1 - beta1) * (g_size + E_g)
         E_s = beta2 * np.abs(state["s"][key]) + (1 - beta2) * (g_size * g_size + 2 * g_size * E_g)
-        E[(f"v_{q}", l)], E[(f"s_{q}", l)] = _largest(E_v), _largest(E_s)
-        E[(f"v_corrected_{q}", l)], E[(f"s_corrected_{q}", l)] = _largest(E_v) / c1, _largest(E_s) / c2
+        E[(f"v_{q}", l)], E[(f"s_{q}", l)] = largest(E_v), largest(E_s)
+        E[(f"v_corrected_{q}", l)], E[(f"s_corrected_{q}", l)] = largest(E_v) / c1, largest(E_s) / c2
         root = np.sqrt(torch_state["s_corrected"][key])
         d = root + settings["epsilon"]
         E_sqrt = np.divide(E_s / c2, root, out=np.zeros_like(root), where=root > 0)

@@ -38,7 +38,7 @@ from .compare import CheckResult, Stats
 from .errors import ImplementationError
 from .impl import Adapter
 from .optimization import Optimization, Step
-from .tolerance import (_largest, gradient_entry_scales, kink_affects, kink_flip, optimizer_scales, term_scales,
+from .tolerance import (gradient_entry_scales, kink_affects, kink_flip, largest, optimizer_scales, term_scales,
                         update_floors)
 
 FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
@@ -315,9 +315,9 @@ class _Training:
             # bound (scales) far above what rounding does to it. The step's rounding is what it measured:
             # the gap between the two steps from the same state, at least the step's own rounding.
             gaps = {(q, l): stat.max_abs for (q, l, _, _), stat in zip(items, stats) if q in ("W", "b")}
-            steps = [_largest(torch_after[f"{q}{l}"] - before[f"{q}{l}"]) for q, l in keys]
+            steps = [largest(torch_after[f"{q}{l}"] - before[f"{q}{l}"]) for q, l in keys]
             rounding = [max(gaps.get(k, np.inf), per_step * step) + floors[k] for k, step in zip(keys, steps)]
-            rounding = [r if np.isfinite(r) else per_step * _largest(scales[k]) + floors[k] for r, k in zip(rounding, keys)]
+            rounding = [r if np.isfinite(r) else per_step * largest(scales[k]) + floors[k] for r, k in zip(rounding, keys)]
         else:
             rounding = [per_step * scales[k] + floors[k] for k in keys]
         return np.array(rounding), per_step * scales[("cost", L)]
