@@ -29,8 +29,9 @@ def stepped(optimizer: str, **hyper):
     return model, opt, start, grads
 
 
-def test_momentum_maps_onto_the_course_formula():
-    beta, lr = 0.8, 0.1
+@pytest.mark.parametrize("beta", [0.8, 0.0])  # beta = 0: torch keeps no buffer, and v is the gradient
+def test_momentum_maps_onto_the_course_formula(beta):
+    lr = 0.1
     model, opt, start, grads = stepped("momentum", learning_rate=lr, beta=beta)
     P, v = dict(start), {f"d{k}": np.zeros_like(p) for k, p in start.items()}
     for g in grads:  # the course: v = beta v + (1 - beta) dP, P := P - lr v

@@ -82,6 +82,14 @@ def test_momentum_step_steps_bit_for_bit_like_the_sgd_class_with_its_buffer_load
         np.testing.assert_array_equal(v_new[f"d{k}"], (1 - 0.9) * opt.state[t]["momentum_buffer"].numpy())
 
 
+def test_momentum_step_with_beta_0_is_gradient_descent_and_v_the_gradient():
+    P, g, v, _ = _state()
+    params, v_new = steps.momentum_step(P, g, v, 0.0, 0.1)
+    for k, p in P.items():
+        np.testing.assert_array_equal(v_new[f"d{k}"], g[f"d{k}"])  # v = 0 v + 1 dP, whatever v was
+        np.testing.assert_allclose(params[k], p - 0.1 * g[f"d{k}"], rtol=1e-15)
+
+
 def test_adam_step_steps_bit_for_bit_like_the_adam_class_with_its_state_loaded():
     P, g, v, s = _state()
     tensors = {k: torch.tensor(p, requires_grad=True) for k, p in P.items()}

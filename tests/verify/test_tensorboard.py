@@ -645,3 +645,26 @@ def test_real_tensorboard_serves_both_curves(main_run, tmp_path):
         reader.join(timeout=15)
         proc.stderr.close()
     assert not reader.is_alive()
+
+
+def test_an_optimiser_run_logs_each_epochs_cost_rate_and_state_norms(tmp_path):
+    epochs = 4
+    report = run_and_close(quick(tmp_path, examples=40, iterations=Config.iterations, epochs=epochs, optimizer="adam",
+                                 mini_batch_size=16, decay="inverse", decay_rate=0.5))
+    assert report.ok
+    acc = read_experiment(report.run_dir)
+    for side, key in (("scratch", "impl"), ("torch", "torch")):
+        assert steps(acc[side], "epoch/cost") == list(range(epochs))
+        np.testing.assert_allclose(values(acc[side], "epoch/cost"), report.costs[key], rtol=1e-6)  # float32 in the log
+        # the course's rate: lr0 for epochs 0 and 1, then lr0 / (1 + 0.5 (e - 1))
+        np.testing.assert_allclose(values(acc[side], "epoch/learning_rate"), [0.1, 0.1, 0.1 / 1.5, 0.1 / 2], rtol=1e-6)
+        for name in ("v", "s"):
+            for l in range(1, L + 1):
+                norms = values(acc[side], f"epoch/{name}_norm/layer{l}")
+                assert len(norms) == epochs and np.all(norms > 0)
+        assert len(steps(acc[side], "cost")) == epochs * 3  # one cost per step: batches of 16, 16 and 8
+    np.testing.assert_allclose(values(acc["scratch"], "epoch/v_norm/layer1"), values(acc["torch"], "epoch/v_norm/layer1"),
+                               rtol=1e-6)
+    (category,) = custom_layout(acc["diff"]).category
+    titles = [chart.title for chart in category.chart]
+    assert "epoch cost: scratch and torch" in titles and "learning rate: scratch and torch" in titles

@@ -202,3 +202,10 @@ def test_week2_cannot_take_an_optimiser(capsys):
     code, _, err = run_cli(capsys, "--arch", "2,1", "--impl", str(REPO / "examples" / "logreg_network.py"),
                            "--optimizer", "adam", "--no-tensorboard")
     assert code == 2 and "week 2" in err
+
+
+def test_a_mini_batch_remainder_dropped_is_named_though_the_run_steps_through_the_verifiers_batches(capsys, tmp_path):
+    path = slipped(tmp_path, learner(tmp_path), "    if m % mini_batch_size != 0:\n", "    if False:\n")
+    code, out, _ = run_cli(capsys, "--impl", str(path), "--optimizer", "adam", *ARGS)  # m = 50 in batches of 16
+    assert code == 1
+    assert "fix `random_mini_batches`" in out and "the course keeps a last, smaller batch" in out
