@@ -28,10 +28,15 @@ RESOLUTION = 0.1  # a tolerance above this fraction of the reference's size cann
 class Stats:
     """One comparison of one array pair."""
 
-    max_abs: float  # max |a - b|
+    max_abs: float  # max |a - b| (judged entry by entry: at the entry closest to, or furthest past, its tolerance)
     scale: float  # what the tolerance is relative to
     tolerance: float  # the largest max |a - b| that agrees
     size: float  # max |b|, the reference's own size
+    largest: Optional[float] = None  # judged entry by entry: the largest |a - b| of any entry
+
+    @property
+    def largest_gap(self) -> float:
+        return self.max_abs if self.largest is None else self.largest
 
     @property
     def ratio(self) -> float:
@@ -106,7 +111,7 @@ class Comparison:
         """Fold one comparison into the row; returns whether it agreed. A row that broke keeps its first break."""
         self.compared += 1
         self.resolved += stats.resolved
-        self.run_max_abs = max(self.run_max_abs, stats.max_abs)
+        self.run_max_abs = max(self.run_max_abs, stats.largest_gap)
         if not self.ok:
             return stats.agrees
         if stats.ratio >= self.ratio or not stats.agrees:
@@ -180,7 +185,8 @@ def _entrywise(a, b, scale: np.ndarray, rtol: float, floor: float) -> Stats:
         diff = np.where(np.isfinite(diff), diff, np.where((a == b) | (np.isnan(a) & np.isnan(b)), 0.0, np.inf))
         ratio = np.where(diff == 0, 0.0, diff / tolerance)  # diff > 0 at a 0 tolerance: inf
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-    return Stats(float(diff[worst]), float(scale[worst]), float(tolerance[worst]), float(np.max(np.abs(b))))
+    return Stats(float(diff[worst]), float(scale[worst]), float(tolerance[worst]), float(np.max(np.abs(b))),
+                 largest=float(np.max(diff)))
 
 
 def tolerances(scale, rtol: float, floor: float):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 from contextlib import contextmanager
+from typing import Optional
 
 import numpy as np
 
@@ -63,13 +64,15 @@ def _takes_optimizer(module, function: str) -> bool:
 
 
 def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start: dict, plan: Optimization,
-               replay_costs: list, replay_params: dict, torch_costs: list, rtol: float) -> CheckResult:
+               replay_costs: list, replay_params: dict, torch_costs: list, rtol: float,
+               state_start: Optional[dict] = None) -> CheckResult:
     """The loop `function` against the implementation's own steps (replay_costs, replay_params: training's run)."""
     result = CheckResult(loop_check_name(function), "training", rtol)
     L, learning_rate, iterations = impl.L, plan.learning_rate, plan.epochs
     takes_rate = "learning_rate" in inspect.signature(getattr(impl.module, function)).parameters or function != "nn_model"
     try:
-        with _instrumented(impl, start, learning_rate, force_rate=not takes_rate, plan=plan) as seen:
+        with _instrumented(impl, start, learning_rate, force_rate=not takes_rate, plan=plan,
+                           state_start=state_start) as seen:
             if plan.plain:
                 params, costs = _run(impl, function, X, Y, start, learning_rate, iterations)
             else:
@@ -79,6 +82,7 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
         else:  # a model() that returns its parameters alone: they are what is compared
             costs, at = [], []
             result.notes.append(f"{function} returned no costs: its final parameters are compared")
+        _check_batch_calls(impl, function, seen["batch_calls"], plan)
     except ImplementationError as error:
         result.error = error
         return result
@@ -138,13 +142,15 @@ def loop_check_name(function: str) -> str:
 
 
 @contextmanager
-def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: bool, plan: Optimization):
-    """While the loop runs: its initialiser returns the shared start, compute_cost's values are kept,
-    (force_rate: a loop that takes no learning rate, nn_model) an update_parameters called without one
-    gets the run's, and (with mini-batches) random_mini_batches returns the run's batches, epoch by epoch."""
-    module, seen = impl.module, {"costs": [], "lr_forced": False, "epochs": 0}
+def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: bool, plan: Optimization,
+                  state_start: Optional[dict] = None):
+    """While the loop runs: its initialisers return the shared start (and the optimiser state the run began
+    with, in the run's dtype), compute_cost's values are kept, (force_rate: a loop that takes no learning
+    rate, nn_model) an update_parameters called without one gets the run's, and (with an optimiser)
+    random_mini_batches returns the run's batches, epoch by epoch, its arguments kept."""
+    module, seen = impl.module, {"costs": [], "lr_forced": False, "epochs": 0, "batch_calls": []}
     names = ("initialize_parameters", "initialize_parameters_deep", "compute_cost", "update_parameters",
-             "random_mini_batches")
+             "random_mini_batches", "initialize_velocity", "initialize_adam")
     originals = {name: getattr(module, name) for name in names if callable(getattr(module, name, None))}
 
     def start_params(*args, **kwargs):
@@ -161,15 +167,26 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
             args = (learning_rate,)
         return originals["update_parameters"](parameters, grads, *args, **kwargs)
 
-    def random_mini_batches(X, Y, *args, **kwargs):
+    def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
         epoch, seen["epochs"] = seen["epochs"], seen["epochs"] + 1
+        seen["batch_calls"].append((mini_batch_size, seed))
         return [(X, Y) if rows is None else (X[:, rows], Y[:, rows]) for rows in plan.epoch_rows(epoch)]
+
+    def state(*names):
+        return lambda *args, **kwargs: tuple({k: v.copy() for k, v in state_start[n].items()} for n in names)
 
     wrappers = {"initialize_parameters": start_params, "initialize_parameters_deep": start_params,
                 "compute_cost": compute_cost, "update_parameters": update_parameters,
-                "random_mini_batches": random_mini_batches}
+                "random_mini_batches": random_mini_batches,
+                "initialize_velocity": lambda *args, **kwargs: state("v")(*args, **kwargs)[0],
+                "initialize_adam": state("v", "s")}
     if plan.plain:
         originals.pop("random_mini_batches", None)
+    if not state_start:  # no optimiser state: its initialisers run as they are
+        originals.pop("initialize_velocity", None)
+        originals.pop("initialize_adam", None)
+    else:
+        originals.pop("initialize_adam" if "s" not in state_start else "initialize_velocity", None)
     try:
         for name in originals:
             setattr(module, name, wrappers[name])
@@ -181,6 +198,19 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
             setattr(module, name, original)
         if not plan.plain and "random_mini_batches" not in originals:
             delattr(module, "random_mini_batches")
+
+
+def _check_batch_calls(impl: Adapter, function: str, calls: list, plan: Optimization) -> None:
+    """The loop's calls of random_mini_batches: the run's batch size, and a new seed every epoch (the course
+    increments it), else its epochs would differ from the run's in a way the run's batches hide."""
+    size = plan.mini_batch_size or plan.m
+    for mini_batch_size, _ in calls:
+        impl.expect(mini_batch_size == size, function, f"it called random_mini_batches with mini_batch_size "
+                    f"{mini_batch_size!r}, not the mini_batch_size it was given ({size})")
+    seeds = [seed for _, seed in calls]
+    repeated = next((seed for k, seed in enumerate(seeds) if seed in seeds[:k]), None)
+    impl.expect(repeated is None, function, f"it gave random_mini_batches the seed {repeated!r} in two epochs: "
+                "those epochs draw the same batches (the course increments the seed every epoch)")
 
 
 def _run_optimizer(impl: Adapter, function: str, X, Y, start: dict, plan: Optimization):

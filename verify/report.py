@@ -113,11 +113,13 @@ class Report:
                 for k in self.checks
             ],
             "config": {"arch": list(c.arch), "activations": list(c.activations), "loss": c.loss, "init": c.init,
-                       "seed": c.seed, "data": c.data, "examples": self.examples, "iterations": c.iterations,
+                       "seed": c.seed, "data": c.data, "examples": self.examples,
+                       "iterations": Optimization.from_config(c, self.examples).steps_total,
                        "lr": c.learning_rate, "dtype": c.dtype, "device": c.device, "rtol": c.relative_tolerance,
                        "api": c.api, "optimizer": c.optimizer, "beta": c.beta, "beta1": c.beta1, "beta2": c.beta2,
                        "epsilon": c.epsilon, "mini_batch_size": c.mini_batch_size, "epochs": c.epoch_count,
-                       "decay": c.decay, "decay_rate": c.decay_rate, "decay_interval": c.decay_interval},
+                       "decay": c.decay, "decay_rate": c.decay_rate if c.decay else None,
+                       "decay_interval": c.decay_interval if c.decay == "scheduled" else None},
             "final": self.final,
             "nonfinite": self.nonfinite,
             "drift": [{"iteration": i, "cost_gap": g, "max_param_gap": p, "allowed": a} for i, g, p, a in self.drift],
@@ -137,7 +139,8 @@ class Report:
                 f"the terms it is computed from (update steps: + {UPDATE_ROUNDING} eps x the weights they move); gradient "
                 f"check: relative difference {GRADCHECK_RTOL:g} + the finite differences' rounding; free-running: the gap "
                 "the dynamics allow" + ("; Adam's step: entry by entry, each against the error its own "
-                                        "v_corrected / (sqrt(s_corrected) + epsilon) can carry" if self.config.optimizer == "adam" else ""))
+                                        "v_corrected / (sqrt(s_corrected) + epsilon) can carry (its rows show the entry "
+                                        "closest to its own tolerance)" if self.config.optimizer == "adam" else ""))
 
     def to_text(self, verbose: bool = False) -> str:
         c = self.config
@@ -252,7 +255,8 @@ def _divergence_text(first: dict) -> str:
         return f"{', '.join(where)}: {first['error']}"
     if first.get("point") and first["stage"] in ("forward", "backward"):
         where.append(f"at the {first['point']}")
-    quantity = "cost" if first["quantity"] == "cost" else f"{first['quantity']}{first['layer']} (layer {first['layer']})"
+    quantity = first["quantity"] if first["quantity"] in ("cost", "lr") else \
+        f"{first['quantity']}{first['layer']} (layer {first['layer']})"
     text = f"{', '.join(where)}: {quantity} differs; max abs {_num(first['max_abs'], 2)} > allowed {_num(first['tolerance'], 2)}"
     if first.get("max_rel") is not None and first["max_abs"] is not None and math.isfinite(first["max_abs"]):
         text += f" (max rel {_num(first['max_rel'], 2)})"
@@ -356,17 +360,17 @@ def _table(rows: list[Comparison], verbose: bool):
     """Every row when verbose; otherwise failing rows that are causes one by one, and one line
     per quantity and status for the rest (its closest call, or the first of those that follow)."""
     if verbose:
-        return [(r.quantity, str(r.layer), r) for r in rows]
+        return [(r.quantity, "-" if r.quantity == "lr" else str(r.layer), r) for r in rows]
     order = {id(r): n for n, r in enumerate(rows)}
     out, groups = [], {}
     for r in rows:
         if not r.ok and not r.follows:
-            out.append((order[id(r)], r.quantity, str(r.layer), r))
+            out.append((order[id(r)], r.quantity, "-" if r.quantity == "lr" else str(r.layer), r))
         else:
             groups.setdefault((r.quantity, r.status, r.follows), []).append(r)
     for (quantity, _, _), group in groups.items():
         layers = sorted(r.layer for r in group)
-        span = str(layers[0]) if len(layers) == 1 else f"{layers[0]}-{layers[-1]}" if layers == list(range(layers[0], layers[-1] + 1)) \
+        span = "-" if quantity == "lr" else str(layers[0]) if len(layers) == 1 else f"{layers[0]}-{layers[-1]}" if layers == list(range(layers[0], layers[-1] + 1)) \
             else ",".join(map(str, layers))
         shown = max(group, key=lambda r: r.ratio) if group[0].ok else group[0]
         out.append((order[id(group[0])], quantity, span, shown))

@@ -57,7 +57,7 @@ def _run(config: Config, implementation) -> Report:
     if impl.API == "logreg" and (config.optimizer != "gd" or config.mini_batch_size is not None or config.decay):
         raise UsageError("--optimizer, --mini-batch-size and --decay need the course's parameter dicts (week 3 or 4); "
                          f"{label}'s week 2 optimize(w, b, ...) trains by gradient descent on the whole batch")
-    impl.require_optimization(config.optimizer, config.decay)
+    impl.require_optimization(config.optimizer, config.decay, config.decay_interval)
     if config.tensorboard:
         from .tblog import check_logdir
 
@@ -150,7 +150,7 @@ def _loop_check(function: str, config: Config, plan: Optimization, impl: Adapter
     if stopped:
         return CheckResult(loop_check_name(function), "training", config.relative_tolerance, skipped=stopped)
     return check_loop(impl, function, X, Y, params, plan, training.impl_costs,
-                      training.impl_params, training.torch_costs, config.relative_tolerance)
+                      training.impl_params, training.torch_costs, config.relative_tolerance, training.impl_state_start)
 
 
 def _failed_before_checks(config: Config, impl: Adapter, X, error: ImplementationError, started: float,

@@ -95,6 +95,7 @@ class TrainingRun:
     drift: list = field(default_factory=list)  # (iteration, cost gap, largest parameter gap, its allowance)
     completed: int = 0
     interrupted_at: Optional[int] = None  # Ctrl-C: the iteration that did not finish
+    impl_state_start: Optional[dict] = None  # the optimiser state the implementation's initialiser began with
     label: str = "scratch"  # the implementation under test, as the notes name it
     allowed: Optional[np.ndarray] = None  # free-running: the allowed gap of each parameter array
     incomparable: str = ""  # why free-running stopped comparing, once it did
@@ -180,7 +181,7 @@ class _Training:
         before = self.impl_params
         try:
             if self.impl_state is None:
-                self.impl_state = impl.optimizer_state(plan.optimizer, before)
+                self.impl_state = run.impl_state_start = impl.optimizer_state(plan.optimizer, before)
             state, lr = self.impl_state, self.impl_lr
             AL, caches = impl.forward(X, before)
             cost = impl.cost(AL, Y, caches)
@@ -314,7 +315,7 @@ class _Training:
             # Adam divides each entry by its own size: an entry whose gradient cancels to near 0 has a
             # bound (scales) far above what rounding does to it. The step's rounding is what it measured:
             # the gap between the two steps from the same state, at least the step's own rounding.
-            gaps = {(q, l): stat.max_abs for (q, l, _, _), stat in zip(items, stats) if q in ("W", "b")}
+            gaps = {(q, l): stat.largest_gap for (q, l, _, _), stat in zip(items, stats) if q in ("W", "b")}
             steps = [largest(torch_after[f"{q}{l}"] - before[f"{q}{l}"]) for q, l in keys]
             rounding = [max(gaps.get(k, np.inf), per_step * step) + floors[k] for k, step in zip(keys, steps)]
             rounding = [r if np.isfinite(r) else per_step * largest(scales[k]) + floors[k] for r, k in zip(rounding, keys)]

@@ -507,7 +507,7 @@ def _close_moments(u: _Unit, output: str, got, expected: dict, terms: dict, slip
         raise _Wrong(output, f"expected a dict keyed dW1, db1, ..., got {_describe(got)}")
     for key, value in expected.items():
         try:
-            u.close(f'{output}["{key}"]', got.get(key), value, terms[key])
+            u.close(f"step of {key[1:]}" if output == "step of" else f'{output}["{key}"]', got.get(key), value, terms[key])
         except _Wrong as wrong:
             mine = np.asarray(got.get(key), dtype=np.float64) if isinstance(got.get(key), np.ndarray) else None
             wrong.hint = next((hint for hint, slipped in slips.items() if mine is not None and mine.shape == value.shape

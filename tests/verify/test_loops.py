@@ -225,3 +225,24 @@ def test_a_slip_in_the_optimiser_loop_alone_fails_the_loop_alone(capsys, tmp_pat
     failed = [c["name"] for c in report["checks"] if not c["ok"]]
     assert failed == ["loop model"], failed
     assert report["first_divergence"]["name"] == "loop model"
+
+
+def test_the_course_model_in_float32_passes_though_its_initialize_velocity_is_float64(capsys, tmp_path):
+    path = optimiser_learner(tmp_path)
+    assert "np.zeros(parameters[" in path.read_text()  # the course's np.zeros(shape): float64 in a float32 run
+    code, report = verify_optimiser(capsys, path, "--optimizer", "adam", "--dtype", "float32", "--init", "random",
+                                    "--arch", "5,16,16,16,16,16,16,1", "--lr", "0.01", "--examples", "200",
+                                    "--epochs", "3")  # (the last of a repeated option counts)
+    assert code == 0, report["first_divergence"]
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("random_mini_batches(X, Y, mini_batch_size, seed)", "random_mini_batches(X, Y, 64, seed)",
+     "with mini_batch_size 64, not the mini_batch_size it was given (16)"),
+    ("        seed = seed + 1\n", "", "the seed 10 in two epochs"),
+])
+def test_a_model_that_draws_its_batches_wrongly_fails_the_loop(capsys, tmp_path, old, new, words):
+    code, report = verify_optimiser(capsys, optimiser_learner(tmp_path, old, new), "--optimizer", "adam")
+    assert code == 1
+    (loop,) = [c for c in report["checks"] if c["name"] == "loop model"]
+    assert not loop["ok"] and words in loop["error"]

@@ -209,3 +209,33 @@ def test_a_mini_batch_remainder_dropped_is_named_though_the_run_steps_through_th
     code, out, _ = run_cli(capsys, "--impl", str(path), "--optimizer", "adam", *ARGS)  # m = 50 in batches of 16
     assert code == 1
     assert "fix `random_mini_batches`" in out and "the course keeps a last, smaller batch" in out
+
+
+@pytest.mark.parametrize("dtype, epochs", [("float64", 5), ("float32", 20)])
+def test_adam_in_a_deep_network_passes_where_an_entry_with_a_tiny_gradient_steps_far_from_rounding(dtype, epochs):
+    """An entry whose gradient cancels to near 0 takes an Adam step far more sensitive to rounding than the
+    rest: free-running's allowance must take the largest step gap of lockstep, not the entry that decides it."""
+    report = run(tiny(arch=(5, 16, 16, 16, 16, 16, 1), examples=200, optimizer="adam", mini_batch_size=64,
+                      epochs=epochs, dtype=dtype))
+    assert report.ok, report.to_text()
+    lockstep = check(report, "lockstep")
+    assert lockstep.rows[("W", 1)].run_max_abs >= lockstep.rows[("W", 1)].max_abs  # the largest gap is kept too
+
+
+def test_a_schedule_without_time_interval_cannot_take_decay_interval(capsys, tmp_path):
+    path = learner(tmp_path, ("def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):\n"
+                              "    return learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))",
+                              "def schedule_lr_decay(learning_rate0, epoch_num, decay_rate):\n"
+                              "    return learning_rate0 / (1 + decay_rate * np.floor(epoch_num / 1000))"))
+    assert "time_interval" not in path.read_text().split("def schedule_lr_decay")[1].split(":")[0]
+    code, _, err = run_cli(capsys, "--impl", str(path), "--decay", "scheduled", "--decay-interval", "1", *ARGS)
+    assert code == 2 and "takes no time_interval" in err
+    code, _, _ = run_cli(capsys, "--impl", str(path), "--decay", "scheduled", *ARGS)  # the course's 1000: runs
+    assert code == 0
+
+
+def test_a_wrong_rate_is_named_as_the_rate_not_a_layer(monkeypatch):
+    monkeypatch.setattr(scratch, "update_lr", lambda lr0, epoch, rate: lr0 / (1 + rate * (epoch + 1)))
+    report = run(tiny(decay="inverse", epochs=3, mini_batch_size=16))
+    assert "lockstep, iteration 2: lr differs" in report.to_text()
+    assert report.as_dict()["config"]["iterations"] == 3 * 2  # steps: 32 examples in batches of 16

@@ -169,7 +169,7 @@ def test_compute_cost_with_a_third_argument_gets_what_its_api_passes(tmp_path, s
 OPTIMIZER_SLIPS = [
     # (function, old, new, failing output, words of the hint)
     ("update_parameters_with_adam", "/ (np.sqrt(s_corrected[key]) + epsilon)", "/ np.sqrt(s_corrected[key] + epsilon)",
-     'step of["dW1"]', "epsilon is inside the square root"),
+     "step of W1", "epsilon is inside the square root"),
     ("update_parameters_with_adam", "v_corrected[key] = v[key] / (1 - beta1 ** t)", "v_corrected[key] = v[key]",
      'v_corrected["dW1"]', "no bias correction"),
     ("update_parameters_with_adam", "v_corrected[key] = v[key] / (1 - beta1 ** t)",

@@ -136,15 +136,19 @@ class Adapter:
                          f"{key} should be an array of shape {value.shape}, got {_describe(new)}")
         return self._in_run_dtype(function, updated, parameters)
 
-    def require_optimization(self, optimizer: str, decay: "str | None") -> None:
+    def require_optimization(self, optimizer: str, decay: "str | None", decay_interval: int = 1000) -> None:
         """UsageError naming the functions --optimizer (or else --decay) needs that the module does not define."""
         for flag, needed in ((f"--optimizer {optimizer}", OPTIMIZER_FUNCTIONS.get(optimizer, ())),
                              (f"--decay {decay}", (DECAY_FUNCTIONS[decay],) if decay else ())):
             missing = [SIGNATURES[name] for name in needed if not callable(getattr(self.module, name, None))]
             if missing:
                 raise UsageError(f"{flag}: {self.label} has no function {' and no function '.join(missing)}")
-        if "schedule_lr_decay" in needed:
+        if decay == "scheduled":
             self.decay_takes_interval = _binds(self.module.schedule_lr_decay, 4)
+            if not self.decay_takes_interval and decay_interval != 1000:
+                raise UsageError(f"--decay-interval {decay_interval}: {self.label}'s schedule_lr_decay takes no "
+                                 "time_interval to pass it to; leave --decay-interval out (the course's 1000) or "
+                                 "give it the course's time_interval=1000 parameter")
 
     def optimizer_state(self, optimizer: str, parameters: dict) -> dict:
         """The optimiser's state before the first step, from the implementation's own initialiser: {"v"[, "s"]}."""
