@@ -1,7 +1,9 @@
 """The optimisation course's functions as a learner writes them: mini-batches, momentum, Adam and
 learning-rate decay, on top of the week-4 network of course_network.py (imported from this folder).
 
-    python -m verify --arch 5,8,4,1 --impl examples/course_optimizers.py --optimizer adam --mini-batch-size 64 --epochs 20
+    python -m verify --arch 5,8,4,1 --impl examples/course_optimizers.py --optimizer adam --mini-batch-size 64 --epochs 20 --lr 0.01
+
+(At Adam's --lr 0.1 the course's compute_cost, np.log(AL), meets an AL that rounds to exactly 1.)
 """
 
 import math

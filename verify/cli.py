@@ -69,20 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--examples", type=_int("--examples"), default=None,
                    help="number of examples m (default: 200; 400 for flower, moons, xor; a whole file)")
     p.add_argument("--iterations", type=_int("--iterations"), default=None,
-                   help=f"gradient-descent iterations on the whole batch (default: {Config.iterations})")
+                   help=f"gradient-descent iterations on the whole batch; with --mini-batch-size and no --epochs, "
+                        f"the epochs (default: {Config.iterations})")
     p.add_argument("--lr", type=_float("--lr"), default=Config.learning_rate,
                    help=f"learning rate (default: {Config.learning_rate})")
     p.add_argument("--optimizer", default=Config.optimizer,
                    help="gd (gradient descent), momentum (update_parameters_with_momentum, --beta) or adam "
                         "(update_parameters_with_adam, --beta1, --beta2, --epsilon), checked against torch.optim's "
                         "SGD and Adam (default: gd)")
-    p.add_argument("--beta", type=_float("--beta"), default=Config.beta,
+    p.add_argument("--beta", type=_float("--beta"), default=None,
                    help=f"momentum's beta, in [0, 1) (default: {Config.beta})")
-    p.add_argument("--beta1", type=_float("--beta1"), default=Config.beta1,
+    p.add_argument("--beta1", type=_float("--beta1"), default=None,
                    help=f"Adam's first-moment beta1, in [0, 1) (default: {Config.beta1})")
-    p.add_argument("--beta2", type=_float("--beta2"), default=Config.beta2,
+    p.add_argument("--beta2", type=_float("--beta2"), default=None,
                    help=f"Adam's second-moment beta2, in [0, 1) (default: {Config.beta2})")
-    p.add_argument("--epsilon", type=_float("--epsilon"), default=Config.epsilon,
+    p.add_argument("--epsilon", type=_float("--epsilon"), default=None,
                    help=f"Adam's epsilon, > 0 (default: {Config.epsilon:g})")
     p.add_argument("--mini-batch-size", type=_int("--mini-batch-size"), default=None,
                    help="examples per mini-batch, 1 to m: each epoch shuffles the examples (the permutation of "
@@ -93,9 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decay", default="none",
                    help="learning-rate decay after each epoch: none, inverse (update_lr: lr0 / (1 + rate epoch)) or "
                         "scheduled (schedule_lr_decay: lr0 / (1 + rate floor(epoch / interval))) (default: none)")
-    p.add_argument("--decay-rate", type=_float("--decay-rate"), default=Config.decay_rate,
+    p.add_argument("--decay-rate", type=_float("--decay-rate"), default=None,
                    help=f"the decay's rate, >= 0 (default: {Config.decay_rate:g})")
-    p.add_argument("--decay-interval", type=_int("--decay-interval"), default=Config.decay_interval,
+    p.add_argument("--decay-interval", type=_int("--decay-interval"), default=None,
                    help=f"scheduled decay: epochs between drops (default: {Config.decay_interval})")
     p.add_argument("--dtype", default="float64",
                    help=f"{' or '.join(DTYPES)}, used on both sides end to end (default: float64)")
@@ -123,6 +124,18 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> Config:
     if args.iterations is not None and args.epochs is not None:
         raise UsageError("give --epochs or --iterations, not both (with the whole batch an epoch is an iteration)")
+    takes = {"--beta": args.optimizer == "momentum", "--beta1": args.optimizer == "adam",
+             "--beta2": args.optimizer == "adam", "--epsilon": args.optimizer == "adam",
+             "--decay-rate": args.decay != "none", "--decay-interval": args.decay == "scheduled"}
+    for flag, used in takes.items():
+        if getattr(args, flag[2:].replace("-", "_")) is not None and not used:
+            owner = {"--beta": "--optimizer momentum", "--decay-rate": "--decay inverse or scheduled",
+                     "--decay-interval": "--decay scheduled"}.get(flag, "--optimizer adam")
+            raise UsageError(f"{flag} is used only with {owner}" + (" (Adam's betas are --beta1 and --beta2)"
+                                                                      if flag == "--beta" and args.optimizer == "adam" else ""))
+    given = {k: v for k, v in (("beta", args.beta), ("beta1", args.beta1), ("beta2", args.beta2),
+                               ("epsilon", args.epsilon), ("decay_rate", args.decay_rate),
+                               ("decay_interval", args.decay_interval)) if v is not None}
     return Config(
         arch=parse_arch(args.arch),
         activations=None if args.activations is None else tuple(a.strip() for a in args.activations.split(",")),
@@ -130,10 +143,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         iterations=Config.iterations if args.iterations is None else args.iterations, learning_rate=args.lr, dtype=args.dtype, device=args.device,
         rtol=args.rtol, gradcheck=not args.no_gradcheck, tensorboard=not args.no_tensorboard,
         logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=not args.quiet, impl=args.impl,
-        api=args.api, optimizer=args.optimizer, beta=args.beta, beta1=args.beta1, beta2=args.beta2,
-        epsilon=args.epsilon, mini_batch_size=args.mini_batch_size, epochs=args.epochs,
-        decay=None if args.decay == "none" else args.decay, decay_rate=args.decay_rate,
-        decay_interval=args.decay_interval,
+        api=args.api, optimizer=args.optimizer, mini_batch_size=args.mini_batch_size, epochs=args.epochs,
+        decay=None if args.decay == "none" else args.decay, **given,
     )
 
 

@@ -124,3 +124,55 @@ def _cache_used(l: int, activations, grads: dict, params: dict, X: np.ndarray, r
         if np.allclose(dW, dZ @ A_prev.T / m, rtol=FIT, atol=FIT * np.max(np.abs(dW))):
             return k
     return None
+
+
+def optimizer_slips(quantity: str, v: dict, s: dict, grads: dict, t: int, settings: dict, learning_rate: float = 0.0,
+                    corrected: dict = None, moments: dict = None) -> dict:
+    """{hint: what the classic slip would have given}, each a dict keyed like the gradients (dW1, db1, ...), for
+    one output of an optimiser's step: "v", "s", "v_corrected", "s_corrected" or "step" (P_next - P).
+
+    v, s: the state before the step; grads: the step's gradients; corrected: the right {"v_corrected",
+    "s_corrected"} (for the step); moments: the implementation's own v and s after the step (for its corrections)."""
+    keys = list(v)
+    if quantity == "v" and "beta" in settings:  # momentum
+        b = settings["beta"]
+        return {"beta and 1 - beta are swapped: v = beta v + (1 - beta) dW": {k: (1 - b) * v[k] + b * grads[k] for k in keys},
+                "the (1 - beta) factor on the gradient is missing: v = beta v + (1 - beta) dW":
+                    {k: b * v[k] + grads[k] for k in keys},
+                "v was not carried over: v = beta v + (1 - beta) dW uses the v handed in":
+                    {k: (1 - b) * grads[k] for k in keys}}
+    if quantity == "step" and "beta" in settings:
+        return {"the step uses the gradient, not v: P = P - learning_rate v": {k: -learning_rate * grads[k] for k in keys}}
+    b1, b2, eps = settings.get("beta1"), settings.get("beta2"), settings.get("epsilon")
+    if quantity == "v":
+        return {"beta1 and 1 - beta1 are swapped": {k: (1 - b1) * v[k] + b1 * grads[k] for k in keys}}
+    if quantity == "s":
+        return {"beta2 and 1 - beta2 are swapped": {k: (1 - b2) * s[k] + b2 * grads[k] ** 2 for k in keys},
+                "s takes the gradient, not its square: s = beta2 s + (1 - beta2) dW^2":
+                    {k: b2 * s[k] + (1 - b2) * grads[k] for k in keys}}
+    if quantity in ("v_corrected", "s_corrected") and moments is not None:
+        name, beta = quantity[0], (b1 if quantity == "v_corrected" else b2)
+        own = moments.get(name) or {}
+        return {f"no bias correction: {quantity} = {name} / (1 - beta^t)": own,
+                f"the bias correction uses t - 1 where it needs t: {quantity} = {name} / (1 - beta^t)":
+                    {k: x / (1 - beta ** (t - 1)) for k, x in own.items()} if t > 1 else {}}
+    if quantity == "step" and corrected is not None:
+        vc, sc = corrected["v_corrected"], corrected["s_corrected"]
+        v_new = {k: b1 * v[k] + (1 - b1) * grads[k] for k in keys}
+        s_new = {k: b2 * s[k] + (1 - b2) * grads[k] ** 2 for k in keys}
+        return {"epsilon is inside the square root: the course divides by sqrt(s_corrected) + epsilon":
+                    {k: -learning_rate * vc[k] / np.sqrt(sc[k] + eps) for k in keys},
+                "the step uses v and s without their bias correction":
+                    {k: -learning_rate * v_new[k] / (np.sqrt(s_new[k]) + eps) for k in keys}}
+    return {}
+
+
+def fitting_slip(value, key: str, slips: dict) -> str:
+    """The hint of the slip in `slips` (see optimizer_slips) whose value for `key` the implementation's value fits."""
+    mine = np.asarray(value, dtype=np.float64) if isinstance(value, np.ndarray) else None
+    for hint, slipped in slips.items():
+        expected = slipped.get(key)
+        if mine is not None and expected is not None and mine.shape == np.shape(expected) and \
+                np.allclose(mine, expected, rtol=1e-6, atol=0):
+            return hint
+    return ""

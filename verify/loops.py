@@ -40,18 +40,18 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
     """The course loops this implementation defines: name -> "" when it can run this training, else why not."""
     module = impl.module
     course = tuple(impl.activations) == Adapter.default_activations(impl.L) and impl.loss == "bce"
-    if plan.plain:
-        candidates = {"logreg": ["optimize"], "shallow": ["nn_model"],
-                      "deep": (["two_layer_model"] if impl.L == 2 else []) + ["L_layer_model"]}.get(impl.API, [])
-    else:  # loops that take an optimizer: the optimisation course's model(), or an L_layer_model like scratch's
-        candidates = [f for f in ("L_layer_model", "model") if impl.API == "deep" and _takes_optimizer(module, f)]
+    plain = {"logreg": ["optimize"], "shallow": ["nn_model"],
+             "deep": (["two_layer_model"] if impl.L == 2 else []) + ["L_layer_model"]}.get(impl.API, [])
+    # with an optimiser: loops that take one, the optimisation course's model() or an L_layer_model like scratch's
+    takes = [f for f in ("L_layer_model", "model") if impl.API == "deep" and _takes_optimizer(module, f)]
     reason = "" if course or impl.API != "deep" else (
         f"it computes the course's network (relu hidden layers, a sigmoid output, bce), not --activations "
         f"{','.join(impl.activations)} --loss {impl.loss}")
-    found = {f: reason for f in candidates if callable(getattr(module, f, None))}
-    if not plan.plain and callable(getattr(module, "L_layer_model", None)) and "L_layer_model" not in found:
-        found["L_layer_model"] = ("it takes no optimizer: it is checked against full-batch gradient descent at one "
-                                  "rate (no --optimizer, --mini-batch-size or --decay)")
+    if plan.plain:
+        return {f: reason for f in plain if callable(getattr(module, f, None))}
+    found = {f: "it takes no optimizer: it is checked against full-batch gradient descent at one rate (no "
+                "--optimizer, --mini-batch-size or --decay)" for f in plain if callable(getattr(module, f, None))}
+    found.update({f: reason for f in takes})
     return found
 
 
@@ -78,7 +78,8 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
             else:
                 params, costs = _run_optimizer(impl, function, X, Y, start, plan)
         if plan.plain or costs:
-            costs, at = _kept_costs(impl, function, costs, seen["costs"], iterations, replay_costs)
+            costs, at = _kept_costs(impl, function, costs, seen["costs"], iterations, replay_costs,
+                                    "iteration" if plan.plain else "epoch")
         else:  # a model() that returns its parameters alone: they are what is compared
             costs, at = [], []
             result.notes.append(f"{function} returned no costs: its final parameters are compared")
@@ -108,7 +109,7 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
 
 
 def _kept_costs(impl: Adapter, function: str, costs, recorded: list, iterations: int,
-                replay_costs: list) -> tuple[list, list]:
+                replay_costs: list, unit: str = "iteration") -> tuple[list, list]:
     """The loop's costs as numbers and the iterations they belong to: the list it returned (every iteration,
     or every 10th, 100th or 1000th from iteration 0, with or without the last), else its compute_cost calls.
     Where two spacings give as many costs, the one that fits the implementation's own steps is taken."""
@@ -116,7 +117,7 @@ def _kept_costs(impl: Adapter, function: str, costs, recorded: list, iterations:
         costs = recorded
     if not isinstance(costs, (list, tuple, np.ndarray)) or not all(np.size(c) == 1 for c in costs):
         raise ImplementationError(function, ValueError(f"its costs should be a list of numbers, one per kept "
-                                                       f"iteration, got {_kind(costs)}"))
+                                                       f"{unit}, got {_kind(costs)}"))
     costs = [impl.number(function, c) for c in costs]
     spacings = []
     for every in (COST_EVERY, 1, 10, 1000):
@@ -126,8 +127,8 @@ def _kept_costs(impl: Adapter, function: str, costs, recorded: list, iterations:
                 spacings.append(at)
     if not spacings:
         raise ImplementationError(function, ValueError(
-            f"its costs list has {len(costs)} entries; over {iterations} iterations the course keeps one every "
-            f"{COST_EVERY} from iteration 0 ({len(range(0, iterations, COST_EVERY))})"))
+            f"its costs list has {len(costs)} entries; over {iterations} {unit}s the course keeps one every "
+            f"{COST_EVERY} from {unit} 0 ({len(range(0, iterations, COST_EVERY))})"))
     def misfit(at: list) -> float:
         return max((abs(c - replay_costs[i]) for c, i in zip(costs, at) if i < len(replay_costs)), default=0.0)
     return costs, min(spacings, key=misfit)  # min keeps the first (the course's) among equal fits

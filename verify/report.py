@@ -69,6 +69,11 @@ class Report:
         with the course function to fix ("fix": its first wrong output) when one failed on its own and the
         network runs it; a function the network does not run is the first divergence only when the network agrees."""
         first = self._first_network_divergence()
+        plan = Optimization.from_config(self.config, self.examples)
+        if first is not None and first.get("iteration") is not None and first["name"] in ("lockstep", "free-running") \
+                and plan.batches_per_epoch > 1:  # which epoch and mini-batch the step was
+            first = {**first, "epoch": first["iteration"] // plan.batches_per_epoch,
+                     "mini_batch": first["iteration"] % plan.batches_per_epoch}
         causes = [f for f in self.functions if not f.ok and not f.follows and (first is None or f.in_network)]
         if first is not None and first.get("point") != "kink probe":
             # a function wrong only at Z = 0 cannot explain a divergence away from the kink: another cause first
@@ -250,7 +255,8 @@ def _divergence_text(first: dict) -> str:
         return f"{first['fix']}\n  the network checks: {_divergence_text({**first, 'fix': None})}"
     where = [first["name"] if first["stage"] == "training" else first["stage"]]
     if first.get("iteration") is not None:
-        where.append(f"iteration {first['iteration']}")
+        where.append(f"iteration {first['iteration']}" + (f" (epoch {first['epoch']}, mini-batch {first['mini_batch']})"
+                                                          if first.get("epoch") is not None else ""))
     if first.get("error"):
         return f"{', '.join(where)}: {first['error']}"
     if first.get("point") and first["stage"] in ("forward", "backward"):

@@ -106,7 +106,7 @@ def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: 
     else:
         report.checks.append(CheckResult("gradcheck", "gradcheck", 0.0, skipped="--no-gradcheck"))
 
-    progress = Progress(config, plan.steps_total, started, impl.label)
+    progress = Progress(config, plan, started, impl.label)
 
     def on_iteration(record) -> None:
         if log is not None:

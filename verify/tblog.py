@@ -208,7 +208,9 @@ class TensorBoardLog:
             settings = {"side": self.folders[side], "implementation": self.implementation, "arch": "-".join(map(str, c.arch)), "activations": ",".join(c.activations),
                         "loss": c.loss, "init": c.init, "lr": float(c.learning_rate), "iterations": int(self.steps),
                         "epochs": int(c.epoch_count), "optimizer": c.optimizer, "mini_batch_size": int(c.mini_batch_size or 0),
-                        "decay": c.decay or "none",
+                        **{k: float(v) for k, v in self.plan.settings().items()}, "decay": c.decay or "none",
+                        **({"decay_rate": float(c.decay_rate)} if c.decay else {}),
+                        **({"decay_interval": int(c.decay_interval)} if c.decay == "scheduled" else {}),
                         "dtype": c.dtype, "seed": int(c.seed), "examples": int(report.examples)}
             # Only the session summaries, written into this run's own file: add_hparams would
             # open a stray timestamped run folder, and several experiments' tables would clash.

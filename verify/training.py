@@ -36,6 +36,7 @@ from torch_ref.optimizers import course_state, make_optimizer, make_schedule
 from .checks import kink_note
 from .compare import CheckResult, Stats
 from .errors import ImplementationError
+from .hints import fitting_slip, optimizer_slips
 from .impl import Adapter
 from .optimization import Optimization, Step
 from .tolerance import (gradient_entry_scales, kink_affects, kink_flip, largest, optimizer_scales, term_scales,
@@ -77,7 +78,7 @@ class Iteration:
     impl_epoch_cost: Optional[float] = None
     torch_epoch_cost: Optional[float] = None
     impl_lr: Optional[float] = None  # the rate this step ran at
-    torch_lr: Optional[float] = None  # (set at an epoch's end)
+    torch_lr: Optional[float] = None  # (at an epoch's end) the rate torch's own schedule ran the epoch at
     impl_state: Optional[dict] = None
     torch_state: Optional[dict] = None
 
@@ -225,6 +226,15 @@ class _Training:
                 i, cost=cost, torch_cost=torch_cost, grads=grads, torch_grads=torch_grads, before=before,
                 after=after, torch_after=torch_after, scales=scales, kink=kink, m=X.shape[1],
                 lr=(lr, torch_lr) if plan.decay is not None else None, state=(state_after, torch_state))
+            row = run.lockstep.rows.get(("lr", self.L))
+            if row is not None and not row.ok and row.iteration == i:
+                for shift, words in ((1, "ahead of"), (-1, "behind")):
+                    if step.epoch + shift >= 0 and np.isclose(lr, plan.lr_at(step.epoch + shift), rtol=1e-9, atol=0):
+                        row.hint = (f"it is the course's rate for epoch {step.epoch + shift}: the decay runs one epoch "
+                                    f"{words} the course's, which sets lr = decay(lr0, e, rate) after epoch e (so "
+                                    "epochs 0 and 1 both run at lr0)")
+            if plan.optimizer != "gd":
+                self._name_optimizer_slips(i, state, state_after, torch_grads, torch_state, before, after, step.t, torch_lr)
             if impl_diverged:
                 run.nonfinite["impl"] = i
                 self.rounding = None
@@ -273,7 +283,7 @@ class _Training:
         """Each side's epoch cost as the course keeps it, its rate, its optimiser state; torch's schedule steps."""
         run, plan = self.run, self.plan
         one_batch = plan.batches_per_epoch == 1
-        record.epoch_end, record.torch_lr = True, plan.lr_at(step.epoch)
+        record.epoch_end = True
         if record.impl_cost is not None:
             record.impl_epoch_cost = record.impl_cost if one_batch else self.sums["impl"] / self.m
             record.impl_state = self.impl_state
@@ -281,10 +291,29 @@ class _Training:
         if record.torch_cost is not None:
             record.torch_epoch_cost = record.torch_cost if one_batch else self.sums["torch"] / self.m
             run.torch_costs.append(record.torch_epoch_cost)
-            if self.free_optimizer is not None:
+            record.torch_lr = self.free_trainer.learning_rate  # plain gradient descent: one rate
+            if self.free_optimizer is not None:  # the rate torch's schedule set for this epoch, and torch's state
                 record.torch_state = course_state(self.free_trainer.model, self.free_optimizer, plan.optimizer, plan.beta)
+                record.torch_lr = record.torch_state["learning_rate"]
                 self.schedule.step()
         self.sums = {"impl": 0.0, "torch": 0.0}
+
+    def _name_optimizer_slips(self, i: int, state: dict, state_after: dict, grads: dict, torch_state: dict,
+                              before: dict, after: dict, t: int, lr: float) -> None:
+        """A hint on each optimiser row that broke at this step, where its value fits a classic slip (the
+        same hypotheses as the function-by-function check's, see hints.optimizer_slips)."""
+        settings = self.plan.settings()
+        for (quantity, layer), row in self.run.lockstep.rows.items():
+            if row.ok or row.iteration != i or not (quantity.startswith(("v_", "s_")) or quantity in ("W", "b")):
+                continue
+            if quantity in ("W", "b"):
+                output, key, value = "step", f"d{quantity}{layer}", after[f"{quantity}{layer}"] - before[f"{quantity}{layer}"]
+            else:
+                output, gradient = quantity.rsplit("_", 1)
+                key, value = f"{gradient}{layer}", state_after[output][f"{gradient}{layer}"]
+            slips = optimizer_slips(output, state["v"], state.get("s", {}), grads, t, settings, lr,
+                                    corrected=torch_state if "v_corrected" in torch_state else None, moments=state_after)
+            row.hint = fitting_slip(value, key, slips) or row.hint
 
     def _compare_lockstep(self, i: int, *, cost, torch_cost, grads, torch_grads, before, after, torch_after, scales,
                           kink, m: int, lr: Optional[tuple], state: tuple) -> tuple:

@@ -19,7 +19,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .errors import ImplementationError
-from .hints import bce_slip, diagnose
+from .hints import bce_slip, diagnose, fitting_slip, optimizer_slips
 from .impl.base import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _binds, _describe
 
 N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
@@ -509,14 +509,12 @@ def _close_moments(u: _Unit, output: str, got, expected: dict, terms: dict, slip
         try:
             u.close(f"step of {key[1:]}" if output == "step of" else f'{output}["{key}"]', got.get(key), value, terms[key])
         except _Wrong as wrong:
-            mine = np.asarray(got.get(key), dtype=np.float64) if isinstance(got.get(key), np.ndarray) else None
-            wrong.hint = next((hint for hint, slipped in slips.items() if mine is not None and mine.shape == value.shape
-                               and np.allclose(mine, slipped[key], rtol=1e-6, atol=0)), wrong.hint)
+            wrong.hint = fitting_slip(got.get(key), key, slips) or wrong.hint
             raise
 
 
 def _close_steps(u: _Unit, got, params: dict, expected: dict, slips: dict) -> None:
-    """The step each parameter took, got[key] - params[key], against torch's."""
+    """The step each parameter took, got[key] - params[key], against torch's; `slips` keyed like the gradients."""
     if not isinstance(got, dict):
         raise _Wrong("parameters", f"expected a dict, got {_describe(got)}")
     steps_got = {}
@@ -527,8 +525,7 @@ def _close_steps(u: _Unit, got, params: dict, expected: dict, slips: dict) -> No
         steps_got[f"d{key}"] = new.astype(np.float64) - p
     _close_moments(u, "step of", steps_got, {f"d{k}": expected[k] - params[k] for k in params},
                    {f"d{k}": float(np.max(np.abs(expected[k] - params[k]))) + 4 * float(np.max(np.abs(params[k])))
-                    for k in params},
-                   {hint: {f"d{k}": slipped[k] - params[k] for k in params} for hint, slipped in slips.items()})
+                    for k in params}, slips)
 
 
 def _check_update_parameters_with_momentum(u: _Unit) -> None:
@@ -538,16 +535,9 @@ def _check_update_parameters_with_momentum(u: _Unit) -> None:
     new_params, new_v = u.parts(u.call(params, grads, v, BETA, LEARNING_RATE), ("parameters", "v"))
     expected_params, expected_v = steps.momentum_step(params, grads, v, BETA, LEARNING_RATE)
     terms = {k: float(np.max(BETA * np.abs(v[k]) + (1 - BETA) * np.abs(grads[k]))) for k in v}
-    swapped = {k: (1 - BETA) * v[k] + BETA * grads[k] for k in v}
-    no_one_minus = {k: BETA * v[k] + grads[k] for k in v}
-    _close_moments(u, "v", new_v, expected_v, terms, {
-        "beta and 1 - beta are swapped: v = beta v + (1 - beta) dW": swapped,
-        "the (1 - beta) factor on the gradient is missing: v = beta v + (1 - beta) dW": no_one_minus,
-        "v was not carried over: v = beta v + (1 - beta) dW uses the v handed in": {k: (1 - BETA) * grads[k] for k in v},
-    })
-    _close_steps(u, new_params, params, expected_params, {
-        "the step uses the gradient, not v: P = P - learning_rate v": {k: p - LEARNING_RATE * grads[f"d{k}"] for k, p in params.items()},
-    })
+    settings = {"beta": BETA}
+    _close_moments(u, "v", new_v, expected_v, terms, optimizer_slips("v", v, {}, grads, 1, settings))
+    _close_steps(u, new_params, params, expected_params, optimizer_slips("step", v, {}, grads, 1, settings, LEARNING_RATE))
 
 
 def _check_update_parameters_with_adam(u: _Unit) -> None:
@@ -559,30 +549,22 @@ def _check_update_parameters_with_adam(u: _Unit) -> None:
         result = (*result, None, None)
     new_params, new_v, new_s, v_hat, s_hat = u.parts(result, ("parameters", "v", "s", "v_corrected", "s_corrected"))
     expected = steps.adam_step(params, grads, v, s, ADAM_T, LEARNING_RATE, BETA1, BETA2, EPSILON)
+    settings = {"beta1": BETA1, "beta2": BETA2, "epsilon": EPSILON}
     v_terms = {k: float(np.max(BETA1 * np.abs(v[k]) + (1 - BETA1) * np.abs(grads[k]))) for k in v}
     s_terms = {k: float(np.max(BETA2 * s[k] + (1 - BETA2) * grads[k] ** 2)) for k in s}
-    _close_moments(u, "v", new_v, expected[1], v_terms, {
-        "beta1 and 1 - beta1 are swapped": {k: (1 - BETA1) * v[k] + BETA1 * grads[k] for k in v}})
-    _close_moments(u, "s", new_s, expected[2], s_terms, {
-        "beta2 and 1 - beta2 are swapped": {k: (1 - BETA2) * s[k] + BETA2 * grads[k] ** 2 for k in s},
-        "s takes the gradient, not its square: s = beta2 s + (1 - beta2) dW^2": {k: BETA2 * s[k] + (1 - BETA2) * grads[k] for k in s}})
-    corrections = {"v_corrected": (v_hat, expected[1], BETA1, v_terms), "s_corrected": (s_hat, expected[2], BETA2, s_terms)}
-    for name, (got, moment, beta, terms) in corrections.items():
+    _close_moments(u, "v", new_v, expected[1], v_terms, optimizer_slips("v", v, s, grads, ADAM_T, settings))
+    _close_moments(u, "s", new_s, expected[2], s_terms, optimizer_slips("s", v, s, grads, ADAM_T, settings))
+    corrections = {"v_corrected": (v_hat, BETA1, v_terms), "s_corrected": (s_hat, BETA2, s_terms)}
+    moments = {"v": expected[1], "s": expected[2]}
+    for name, (got, beta, terms) in corrections.items():
         if got is None:
             continue
         _close_moments(u, name, got, expected[3 if name == "v_corrected" else 4],
-                       {k: terms[k] / (1 - beta ** ADAM_T) for k in terms}, {
-                           f"no bias correction: {name} = {name[0]} / (1 - beta^t)": moment,
-                           f"the bias correction uses t - 1 where it needs t: {name} = {name[0]} / (1 - beta^t)":
-                               {k: x / (1 - beta ** (ADAM_T - 1)) for k, x in moment.items()}})
-    v_c, s_c = expected[3], expected[4]
-    _close_steps(u, new_params, params, expected[0], {
-        "epsilon is inside the square root: the course divides by sqrt(s_corrected) + epsilon":
-            {k: p - LEARNING_RATE * v_c[f"d{k}"] / np.sqrt(s_c[f"d{k}"] + EPSILON) for k, p in params.items()},
-        "the step uses v and s without their bias correction":
-            {k: p - LEARNING_RATE * expected[1][f"d{k}"] / (np.sqrt(expected[2][f"d{k}"]) + EPSILON)
-             for k, p in params.items()},
-    })
+                       {k: terms[k] / (1 - beta ** ADAM_T) for k in terms},
+                       optimizer_slips(name, v, s, grads, ADAM_T, settings, moments=moments))
+    corrected = {"v_corrected": expected[3], "s_corrected": expected[4]}
+    _close_steps(u, new_params, params, expected[0],
+                 optimizer_slips("step", v, s, grads, ADAM_T, settings, LEARNING_RATE, corrected=corrected))
 
 
 def _check_decay(name: str) -> Callable[[_Unit], None]:

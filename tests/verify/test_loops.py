@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from verify.cli import main
-from verify_cases import slipped
+from verify_cases import optimisers_text, slipped
 
 REPO = Path(__file__).resolve().parents[2]
 WEEK4 = REPO / "examples" / "course_network.py"
@@ -246,3 +246,14 @@ def test_a_model_that_draws_its_batches_wrongly_fails_the_loop(capsys, tmp_path,
     assert code == 1
     (loop,) = [c for c in report["checks"] if c["name"] == "loop model"]
     assert not loop["ok"] and words in loop["error"]
+
+
+def test_a_week3_loop_says_why_it_is_not_run_with_an_optimiser(capsys, tmp_path):
+    path = tmp_path / "planar_optimisers.py"
+    path.write_text(WEEK3.read_text() + optimisers_text())
+    code = main(["--impl", str(path), "--arch", "2,4,1", "--data", "flower", "--examples", "60", "--optimizer", "adam",
+                 "--mini-batch-size", "20", "--epochs", "2", "--lr", "0.01", "--no-tensorboard", "--no-gradcheck", "-q",
+                 "--json", "-"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0, report["first_divergence"]
+    assert "it takes no optimizer" in loops(report)["loop nn_model"]["skipped"]

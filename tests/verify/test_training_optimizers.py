@@ -73,6 +73,17 @@ SLIPS = {
 }
 
 
+HINTS = {  # what the lockstep row's hint says (the same hypotheses as the function table's)
+    "epsilon inside the square root": "epsilon is inside the square root",
+    "no bias correction": "no bias correction",
+    "bias correction with t from 0": "",  # 1 - beta^0 = 0: a non-finite v_corrected, no slip to fit
+    "beta1 and 1 - beta1 swapped": "beta1 and 1 - beta1 are swapped",
+    "momentum without (1 - beta)": "the (1 - beta) factor on the gradient is missing",
+    "v not carried over": "v was not carried over",
+    "decay one epoch early": "the decay runs one epoch ahead of the course's",
+}
+
+
 @pytest.mark.parametrize("scale", SCALES)
 @pytest.mark.parametrize("slip", SLIPS)
 def test_each_optimiser_slip_is_caught_over_a_run_and_named(monkeypatch, slip, scale):
@@ -89,6 +100,7 @@ def test_each_optimiser_slip_is_caught_over_a_run_and_named(monkeypatch, slip, s
     assert first["iteration"] == iteration
     assert first["function"] == function  # the function table names it, and the network runs it
     assert first["fix"]
+    assert HINTS[slip] in first["hint"], first["hint"]  # the lockstep row names the slip too, where it fits one
 
 
 @pytest.mark.parametrize("scale", SCALES)
@@ -180,17 +192,21 @@ def test_a_module_without_the_optimisers_functions_is_told_which(capsys):
 
 @pytest.mark.parametrize("argv, words", [
     (["--optimizer", "rmsprop"], "unknown --optimizer 'rmsprop'"),
-    (["--beta", "1"], "--beta must be in [0, 1)"),
-    (["--beta1", "-0.1"], "--beta1 must be in [0, 1)"),
-    (["--beta2", "nan"], "--beta2 must be in [0, 1)"),
-    (["--epsilon", "0"], "--epsilon must be a positive"),
+    (["--beta", "1", "--optimizer", "momentum"], "--beta must be in [0, 1)"),
+    (["--beta1", "-0.1", "--optimizer", "adam"], "--beta1 must be in [0, 1)"),
+    (["--beta2", "nan", "--optimizer", "adam"], "--beta2 must be in [0, 1)"),
+    (["--epsilon", "0", "--optimizer", "adam"], "--epsilon must be a positive"),
+    (["--beta", "0.5", "--optimizer", "adam"], "--beta is used only with --optimizer momentum (Adam's betas are"),
+    (["--epsilon", "1e-6"], "--epsilon is used only with --optimizer adam"),
+    (["--decay-rate", "0.5"], "--decay-rate is used only with --decay inverse or scheduled"),
+    (["--decay-interval", "2", "--decay", "inverse"], "--decay-interval is used only with --decay scheduled"),
     (["--mini-batch-size", "0"], "--mini-batch-size must be a whole number >= 1"),
     (["--mini-batch-size", "201"], "--mini-batch-size 201 is larger than the 200 examples"),
     (["--epochs", "-1"], "--epochs must be a whole number >= 0"),
     (["--epochs", "3", "--iterations", "3"], "give --epochs or --iterations, not both"),
     (["--decay", "cosine"], "unknown --decay 'cosine'"),
-    (["--decay-rate", "-1"], "--decay-rate must be"),
-    (["--decay-interval", "0"], "--decay-interval must be"),
+    (["--decay-rate", "-1", "--decay", "inverse"], "--decay-rate must be"),
+    (["--decay-interval", "0", "--decay", "scheduled"], "--decay-interval must be"),
 ])
 def test_bad_optimiser_options_get_one_line_and_exit_2(capsys, argv, words):
     code, out, err = run_cli(capsys, "--arch", "3,4,1", "--no-tensorboard", *argv)
@@ -237,5 +253,6 @@ def test_a_schedule_without_time_interval_cannot_take_decay_interval(capsys, tmp
 def test_a_wrong_rate_is_named_as_the_rate_not_a_layer(monkeypatch):
     monkeypatch.setattr(scratch, "update_lr", lambda lr0, epoch, rate: lr0 / (1 + rate * (epoch + 1)))
     report = run(tiny(decay="inverse", epochs=3, mini_batch_size=16))
-    assert "lockstep, iteration 2: lr differs" in report.to_text()
+    assert "lockstep, iteration 2 (epoch 1, mini-batch 0): lr differs" in report.to_text()
+    assert "the decay runs one epoch ahead of the course's" in report.first_divergence()["hint"]
     assert report.as_dict()["config"]["iterations"] == 3 * 2  # steps: 32 examples in batches of 16
