@@ -99,10 +99,12 @@ def L_model_backward(
     caches: list,
     activations: Optional[Sequence[str]] = None,
     loss: str = "bce",
+    lambd: float = 0.0,
 ) -> dict:
     """Backward from dZ[L] = A[L] - Y (the loss with its natural output) down to layer 1.
 
-    Returns dW{l}, db{l} and dZ{l} for l = 1..L, and dA{l} for l = 0..L-1.
+    Returns dW{l}, db{l} and dZ{l} for l = 1..L, and dA{l} for l = 0..L-1. With lambd > 0 the cost is
+    L2-regularised (regularization.py): each dW[l] gains (lambd / m) W[l]; db[l] and dA do not change.
     """
     L = len(caches)
     activations = _resolve_activations(activations, L)
@@ -119,6 +121,9 @@ def L_model_backward(
             dZ = activation_backward(grads[f"dA{l}"], Z, activations[l - 1])
         grads[f"dZ{l}"] = dZ
         grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, linear_cache)
+        if lambd:
+            A_prev, W, _ = linear_cache
+            grads[f"dW{l}"] = grads[f"dW{l}"] + (lambd / A_prev.shape[1]) * W
     return grads
 
 

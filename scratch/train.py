@@ -7,7 +7,6 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from .initializers import initialize_parameters_deep
-from .losses import compute_cost
 from .model import L_model_backward, L_model_forward, _resolve_activations, update_parameters
 from .optimizers import (
     DECAYS,
@@ -20,6 +19,7 @@ from .optimizers import (
     update_parameters_with_adam,
     update_parameters_with_momentum,
 )
+from .regularization import compute_cost_with_regularization
 
 
 def L_layer_model(
@@ -42,6 +42,7 @@ def L_layer_model(
     decay: "Optional[str | Callable[[float, int, float], float]]" = None,
     decay_rate: float = 1.0,
     time_interval: int = 1000,
+    lambd: float = 0.0,
 ):
     """Gradient descent as the course's model() runs it; returns (parameters, costs), one cost per epoch.
 
@@ -52,7 +53,8 @@ def L_layer_model(
     (beta1, beta2, epsilon; its t counts mini-batches). decay ("inverse": update_lr, "scheduled":
     schedule_lr_decay with time_interval, or a function decay(learning_rate0, epoch_num, decay_rate), as
     the course's model(decay=update_lr) takes it): after epoch i the rate becomes decay(learning_rate, i,
-    decay_rate), as the course applies it, so epochs 0 and 1 both run at learning_rate.
+    decay_rate), as the course applies it, so epochs 0 and 1 both run at learning_rate. lambd > 0: the cost
+    and gradients are L2-regularised (regularization.py), each batch's with its own m.
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
@@ -68,9 +70,9 @@ def L_layer_model(
         summed = 0.0
         for X_batch, Y_batch in batches:
             AL, caches = L_model_forward(X_batch, parameters, activations)
-            cost = compute_cost(AL, Y_batch, loss, ZL=caches[-1][1])
+            cost = compute_cost_with_regularization(AL, Y_batch, parameters, lambd, loss, ZL=caches[-1][1])
             summed += cost * X_batch.shape[1]
-            grads = L_model_backward(AL, Y_batch, caches, activations, loss)
+            grads = L_model_backward(AL, Y_batch, caches, activations, loss, lambd)
             t += 1
             if optimizer == "momentum":
                 parameters, v = update_parameters_with_momentum(parameters, grads, v, beta, lr)

@@ -96,3 +96,13 @@ def test_the_optimiser_section_shows_what_the_runs_print(tmp_path):
             lines = [lines[0], *lines[start:lines.index("", start)], lines[-1]]
         for line in lines:
             assert line in README, line
+
+
+def test_the_l2_section_shows_what_the_run_prints():
+    result = subprocess.run([sys.executable, "-m", "verify", "--arch", "2,20,3,1", "--data", "moons", "--lambd", "0.7",
+                             "--no-tensorboard"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    start = lines.index(next(l for l in lines if l.startswith("training, lockstep")))
+    for line in [lines[0], *lines[start:lines.index("", start)], lines[-1]]:
+        assert line in README, line

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from .layout import columns, data_rows, gradients, rows, summed_gradient
-from .losses import get_loss
+from .losses import get_loss, l2_penalty
 from .model import TorchNet, make_activation
 
 
@@ -42,9 +42,10 @@ class Recorder:
         return summed_gradient(self.seen[name].grad, copy)
 
 
-def forward_backward(model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str = "bce") -> dict[str, np.ndarray | float]:
-    """Evaluate J(X, Y) and its gradients; return "cost" and Z{l}, A{l}, dZ{l}, dW{l}, db{l}
-    (l = 1..L) and dA{l} (l = 0..L-1) as course-layout NumPy arrays.
+def forward_backward(model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str = "bce",
+                     lambd: float = 0.0) -> dict[str, np.ndarray | float]:
+    """Evaluate J(X, Y) (L2-regularised with lambd > 0) and its gradients; return "cost" and Z{l}, A{l}, dZ{l},
+    dW{l}, db{l} (l = 1..L) and dA{l} (l = 0..L-1) as course-layout NumPy arrays.
 
     dZ and dA follow the course: gradients of the summed loss, m * dJ/dZ. dW and db are dJ/dW.
     After the call the model's .grad hold this evaluation's gradients.
@@ -61,6 +62,8 @@ def forward_backward(model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str = 
         recorder.remove()
     a = model.output_activation(z)
     cost = loss_fn(z, a, y)
+    if lambd:
+        cost = cost + l2_penalty([linear.weight for linear in model.linears], lambd, y.shape[0])
     cost.backward()
 
     recorder.seen[f"A{L}"] = a

@@ -46,3 +46,11 @@ def get_loss(name: str, output_activation: str) -> LossFn:
     if name != "ce" and output_activation == "softmax":
         raise ValueError(f"a 'softmax' output layer goes with loss 'ce', not {name!r}")
     return LOSSES[name]
+
+
+def l2_penalty(weights, lambd: float, m: int) -> torch.Tensor:
+    """The course's L2 penalty (lambd / (2 m)) sum ||W[l]||^2 over the weights (nn.Linear.weight; no biases).
+
+    Added to the loss, autograd gives each dW[l] its (lambd / m) W[l]; torch.optim's weight_decay = lambd / m
+    on the weights alone steps the same (tested), but never shows in the cost, which the course reports."""
+    return lambd / (2 * m) * sum((w * w).sum() for w in weights)

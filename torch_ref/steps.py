@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch.optim.adam import adam
 from torch.optim.sgd import sgd
 
+from .losses import l2_penalty
 from .model import make_activation
 from .optimizers import momentum_settings, velocity
 
@@ -60,6 +61,13 @@ def bce_cost(AL: np.ndarray, Y: np.ndarray) -> float:
     """J = -(1/m) sum [Y log AL + (1-Y) log(1-AL)], from probabilities AL."""
     with torch.no_grad():
         return float(F.binary_cross_entropy(_t(AL), _t(Y)))
+
+
+def bce_cost_with_regularization(AL: np.ndarray, Y: np.ndarray, parameters: dict, lambd: float) -> float:
+    """bce_cost plus torch's L2 penalty of the weights W1, W2, ... (losses.l2_penalty)."""
+    weights = [_t(v) for k, v in parameters.items() if k.startswith("W")]
+    with torch.no_grad():
+        return float(F.binary_cross_entropy(_t(AL), _t(Y)) + l2_penalty(weights, lambd, Y.shape[1]))
 
 
 def sgd_update(parameters: dict, grads: dict, learning_rate: float) -> dict:

@@ -8,7 +8,7 @@ from torch.optim.sgd import sgd
 
 from .capture import Recorder
 from .layout import columns, data_rows
-from .losses import get_loss
+from .losses import get_loss, l2_penalty
 from .model import TorchNet
 
 
@@ -35,8 +35,10 @@ class Trainer:
         learning_rate: float = 0.0075,
         record: bool = False,
         optimizer: Optional[torch.optim.Optimizer] = None,
+        lambd: float = 0.0,
     ) -> None:
         self.model = model
+        self.lambd = lambd  # L2: the cost gains (lambd / (2 m)) sum ||W||^2, m the batch's examples
         self.learning_rate = learning_rate
         self.optimizer = optimizer
         self.loss_fn = get_loss(loss, model.activation_names[-1])
@@ -57,6 +59,8 @@ class Trainer:
         z = self._logits = self.model(x)
         a = self._output = self.model.output_activation(z)
         cost = self.loss_fn(z, a, y)
+        if self.lambd:
+            cost = cost + l2_penalty([linear.weight for linear in self.model.linears], self.lambd, y.shape[0])
         cost.backward()
         return cost.item()
 

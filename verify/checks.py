@@ -19,7 +19,7 @@ from torch_ref.steps import activation as torch_activation
 from .compare import CheckResult, gradient_agreement
 from .config import GRADCHECK_EPSILON, GRADCHECK_RTOL
 from .errors import ImplementationError
-from .hints import diagnose_cost, hint_layer_backward
+from .hints import diagnose_cost, hint_l2, hint_layer_backward
 from .impl import Adapter
 from .tolerance import KINKED, kink_affects, kink_flip, term_scales
 
@@ -32,8 +32,8 @@ def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
     """Forward (Z, A, J) and backward (dZ, dW, db, dA) of both sides at one set of parameters."""
     m, L = X.shape[1], impl.L
     torch_ref.load_params(model, params)
-    ref = torch_ref.forward_backward(model, X, Y, impl.loss)
-    scales = term_scales(params, X, Y, ref, impl.activations)
+    ref = torch_ref.forward_backward(model, X, Y, impl.loss, impl.lambd)
+    scales = term_scales(params, X, Y, ref, impl.activations, lambd=impl.lambd)
     try:
         AL, caches = impl.forward(X, params)
         values = impl.layer_values(AL, caches)
@@ -46,6 +46,7 @@ def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
     forward.compare(items + [("cost", L, cost, ref["cost"])], m, scales, point=point)
     if not forward.rows[("cost", L)].ok and not forward.rows[("cost", L)].hint:
         forward.rows[("cost", L)].hint = diagnose_cost(cost, ref, Y, impl.loss)
+    hint_l2(forward, {"cost": cost}, ref, params, impl.lambd, m)
     try:
         grads = impl.backward(AL, Y, caches, params)
     except ImplementationError as error:
@@ -61,6 +62,7 @@ def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
                   if f"{q}{k}" in grads and (kink is None or not kink_affects(q, k, kink))]
     backward.compare(items, m, scales, point=point)
     hint_layer_backward(backward, impl.activations, grads, params, X, ref)
+    hint_l2(backward, grads, ref, params, impl.lambd, m)
 
 
 def kink_note(where: str, kink: Optional[int], activations) -> str:

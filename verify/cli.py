@@ -98,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"the decay's rate, >= 0 (default: {Config.decay_rate:g})")
     p.add_argument("--decay-interval", type=_int("--decay-interval"), default=None,
                    help=f"scheduled decay: epochs between drops (default: {Config.decay_interval})")
+    p.add_argument("--lambd", type=_float("--lambd"), default=Config.lambd,
+                   help="L2 regularisation: the cost gains (lambd / (2 m)) sum ||W[l]||^2 and each dW[l] (lambd / m) "
+                        "W[l]; needs compute_cost_with_regularization and an L_model_backward taking lambd (week 4) "
+                        "(default: 0, none)")
     p.add_argument("--dtype", default="float64",
                    help=f"{' or '.join(DTYPES)}, used on both sides end to end (default: float64)")
     p.add_argument("--device", default="cpu",
@@ -144,7 +148,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         rtol=args.rtol, gradcheck=not args.no_gradcheck, tensorboard=not args.no_tensorboard,
         logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=not args.quiet, impl=args.impl,
         api=args.api, optimizer=args.optimizer, mini_batch_size=args.mini_batch_size, epochs=args.epochs,
-        decay=None if args.decay == "none" else args.decay, **given,
+        decay=None if args.decay == "none" else args.decay, lambd=args.lambd, **given,
     )
 
 

@@ -60,6 +60,7 @@ class Config:
     decay: Optional[str] = None  # None, inverse (update_lr), scheduled (schedule_lr_decay), applied after each epoch
     decay_rate: float = 1.0
     decay_interval: int = 1000  # scheduled: the rate drops every decay_interval epochs
+    lambd: float = 0.0  # L2 regularisation: the cost gains (lambd / (2 m)) sum ||W[l]||^2
 
     @property
     def L(self) -> int:
@@ -152,6 +153,8 @@ def _validate_optimization(config: Config) -> None:
         raise UsageError(f"unknown --decay {config.decay!r}; choose from none, {', '.join(scratch.DECAYS)}")
     if not _is_finite_number(config.decay_rate) or config.decay_rate < 0:
         raise UsageError(f"--decay-rate must be a finite number >= 0, got {config.decay_rate}")
+    if not _is_finite_number(config.lambd) or config.lambd < 0:
+        raise UsageError(f"--lambd must be a finite number >= 0, got {config.lambd}")
     if not _is_whole(config.decay_interval) or config.decay_interval < 1:
         raise UsageError(f"--decay-interval must be a whole number >= 1, got {config.decay_interval}")
 

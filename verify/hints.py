@@ -176,3 +176,47 @@ def fitting_slip(value, key: str, slips: dict) -> str:
                 np.allclose(mine, expected, rtol=1e-6, atol=0):
             return hint
     return ""
+
+
+def l2_slip(quantity: str, layer: int, value, expected, params: dict, lambd: float, m: int) -> str:
+    """With L2, what a wrong cost, dW or db fits: the penalty's 1/(2m) as 1/m, or missing; dW's lambd/m W as
+    lambd/(2m) W, or missing, or twice; the biases regularised. "" when none fits."""
+    if not lambd:
+        return ""
+    gap = np.asarray(value, dtype=np.float64) - np.asarray(expected, dtype=np.float64)
+    size = float(np.max(np.abs(gap))) if gap.size else 0.0
+    if size == 0 or not np.all(np.isfinite(gap)):
+        return ""
+
+    def fits(hypothesis) -> bool:
+        return float(np.max(np.abs(gap - hypothesis))) <= EXPLAINED * size
+
+    L = len(params) // 2
+    if quantity == "cost":
+        penalty = lambd / (2 * m) * sum(float(np.sum(params[f"W{l}"] ** 2)) for l in range(1, L + 1))
+        biases = lambd / (2 * m) * sum(float(np.sum(params[f"b{l}"] ** 2)) for l in range(1, L + 1))
+        for hypothesis, hint in ((penalty, "the L2 penalty is (lambd / m) sum ||W||^2: the course's is (lambd / (2m)) sum ||W||^2"),
+                                 (-penalty, "the L2 penalty (lambd / (2m)) sum ||W||^2 is missing from the cost"),
+                                 (biases, "the penalty sums the biases' squares too: the course regularises W only")):
+            if fits(hypothesis):
+                return hint
+    elif quantity == "dW":
+        W = params[f"W{layer}"]
+        for factor, hint in ((-0.5, "dW's L2 term is (lambd / (2m)) W: the course's is (lambd / m) W"),
+                             (-1.0, "dW lacks its L2 term (lambd / m) W"),
+                             (1.0, "dW's L2 term (lambd / m) W is added twice")):
+            if fits(factor * lambd / m * W):
+                return hint
+    elif quantity == "db" and fits(lambd / m * params[f"b{layer}"]):
+        return "db has an L2 term (lambd / m) b: the course regularises W only, not the biases"
+    return ""
+
+
+def hint_l2(check, values: dict, ref: dict, params: dict, lambd: float, m: int, iteration=None) -> None:
+    """Each cost, dW or db row of `check` that just broke (at `iteration`) gets l2_slip's hint where it fits one."""
+    for (quantity, layer), row in check.rows.items():
+        if row.ok or row.iteration != iteration or quantity not in ("cost", "dW", "db"):
+            continue
+        key = "cost" if quantity == "cost" else f"{quantity}{layer}"
+        if key in values and key in ref:
+            row.hint = l2_slip(quantity, layer, values[key], ref[key], params, lambd, m) or row.hint

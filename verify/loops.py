@@ -48,17 +48,25 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
         f"it computes the course's network (relu hidden layers, a sigmoid output, bce), not --activations "
         f"{','.join(impl.activations)} --loss {impl.loss}")
     if plan.plain:
-        return {f: reason for f in plain if callable(getattr(module, f, None))}
-    found = {f: "it takes no optimizer: it is checked against full-batch gradient descent at one rate (no "
-                "--optimizer, --mini-batch-size or --decay)" for f in plain if callable(getattr(module, f, None))}
-    found.update({f: reason for f in takes})
+        found = {f: reason for f in plain if callable(getattr(module, f, None))}
+    else:
+        found = {f: "it takes no optimizer: it is checked against full-batch gradient descent at one rate (no "
+                    "--optimizer, --mini-batch-size or --decay)" for f in plain if callable(getattr(module, f, None))}
+        found.update({f: reason for f in takes})
+    if impl.lambd:  # an L2-regularised run: only a loop that takes lambd runs it
+        found = {f: why or ("" if _takes(module, f, "lambd") else "it takes no lambd, so it cannot run the run's L2 "
+                                                                  "regularisation") for f, why in found.items()}
     return found
 
 
 def _takes_optimizer(module, function: str) -> bool:
+    return _takes(module, function, "optimizer")
+
+
+def _takes(module, function: str, parameter: str) -> bool:
     loop = getattr(module, function, None)
     try:
-        return callable(loop) and "optimizer" in inspect.signature(loop).parameters
+        return callable(loop) and parameter in inspect.signature(loop).parameters
     except (TypeError, ValueError):
         return False
 
@@ -223,7 +231,7 @@ def _run_optimizer(impl: Adapter, function: str, X, Y, start: dict, plan: Optimi
     dims = [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)]
     given = {"optimizer": plan.optimizer, "learning_rate": plan.learning_rate,
              "mini_batch_size": plan.mini_batch_size or plan.m, "num_epochs": plan.epochs, "num_iterations": plan.epochs,
-             "print_cost": False, "decay": _decay(impl, plan), "decay_rate": plan.decay_rate,
+             "print_cost": False, "decay": _decay(impl, plan), "decay_rate": plan.decay_rate, "lambd": impl.lambd,
              **plan.settings()}
     result = impl.call(function, X, Y, dims, **{k: v for k, v in given.items() if k in names})
     params, costs = result if isinstance(result, (tuple, list)) and len(result) == 2 else (result, None)
@@ -258,13 +266,14 @@ def _run(impl: Adapter, function: str, X, Y, start: dict, learning_rate: float, 
     names = inspect.signature(loop).parameters
     # the counts by name where the loop names them (learners order them differently), else in the course's order
     counts = {k: v for k, v in (("num_iterations", iterations), ("learning_rate", learning_rate)) if k in names}
+    regularized = {"lambd": impl.lambd} if impl.lambd else {}
     if function == "nn_model":  # nn_model(X, Y, n_h, num_iterations, print_cost), some with a learning_rate too
         result = impl.call(function, X, Y, dims[1], **counts, **quiet) if "num_iterations" in counts else \
             impl.call(function, X, Y, dims[1], iterations, **quiet)
     else:  # two_layer_model / L_layer_model(X, Y, layers_dims, learning_rate, num_iterations, print_cost)
         layers_dims = tuple(dims) if function == "two_layer_model" else dims
-        result = impl.call(function, X, Y, layers_dims, **counts, **quiet) if len(counts) == 2 else \
-            impl.call(function, X, Y, layers_dims, learning_rate, iterations, **quiet)
+        result = impl.call(function, X, Y, layers_dims, **counts, **quiet, **regularized) if len(counts) == 2 else \
+            impl.call(function, X, Y, layers_dims, learning_rate, iterations, **quiet, **regularized)
     params, costs = result if isinstance(result, (tuple, list)) and len(result) == 2 else (result, None)
     return impl.checked_params(function, params, dims), costs
 

@@ -58,6 +58,7 @@ def _run(config: Config, implementation) -> Report:
         raise UsageError("--optimizer, --mini-batch-size and --decay need the course's parameter dicts (week 3 or 4); "
                          f"{label}'s week 2 optimize(w, b, ...) trains by gradient descent on the whole batch")
     impl.require_optimization(config.optimizer, config.decay, config.decay_interval)
+    impl.regularize(config.lambd)
     if config.tensorboard:
         from .tblog import check_logdir
 
@@ -66,7 +67,7 @@ def _run(config: Config, implementation) -> Report:
     check_mini_batch_size(config, X.shape[1])
     plan = Optimization.from_config(config, X.shape[1])
     functions = check_functions(impl, config.dtype, config.relative_tolerance, config.seed, init_impl=config.init == "impl",
-                                optimizer=config.optimizer, decay=config.decay)
+                                optimizer=config.optimizer, decay=config.decay, lambd=config.lambd)
     try:
         params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
     except ImplementationError as error:
@@ -187,7 +188,7 @@ def _final(impl: Adapter, X, Y, impl_params: dict, model_free, config: Config) -
         final["impl"] = {"cost": impl.cost(AL, Y, caches), "accuracy": scratch.prediction_accuracy(AL, Y, config.activations[-1])}
     except ImplementationError:
         final["impl"] = {"cost": None, "accuracy": None}
-    ref = torch_ref.forward_backward(model_free, X, Y, config.loss)
+    ref = torch_ref.forward_backward(model_free, X, Y, config.loss, impl.lambd)
     L = config.L
     final["torch"] = {"cost": ref["cost"], "accuracy": scratch.prediction_accuracy(ref[f"A{L}"], Y, config.activations[-1])}
     return final

@@ -120,10 +120,10 @@ class TensorBoardLog:
         own = self.experiment + "/"  # diff/'s copies for this experiment's custom-scalars charts
         diff = {}
         if s is not None:
-            self.scalars("impl", i, {"cost": s})
+            self.scalars("impl", i, {"cost": s, **self._l2(s, record.impl_before, record.rows)})
             diff[own + "cost/" + self.folders["impl"]] = s
         if t is not None:
-            self.scalars("torch", i, {"cost": t})
+            self.scalars("torch", i, {"cost": t, **self._l2(t, record.torch_before, record.rows)})
             diff[own + "cost/torch"] = t
         compared = s is not None and t is not None and record.gaps is not None
         last = i == self.steps - 1
@@ -141,6 +141,14 @@ class TensorBoardLog:
             self.scalars("diff", i, diff)
         if compared and (i % self.histogram_every == 0 or last):
             self._histograms(record)
+
+    def _l2(self, cost: float, params: dict, rows) -> dict:
+        """With L2: the cost's penalty (lambd / 2m) sum ||W||^2, from the side's parameters before the step, and the
+        data cost, the rest."""
+        if not self.config.lambd or params is None:
+            return {}
+        penalty = scratch.l2_penalty(params, self.config.lambd, self.X.shape[1] if rows is None else len(rows))
+        return {"cost_penalty": penalty, "cost_data": cost - penalty}
 
     def _epoch(self, record) -> None:
         own, diff = self.experiment + "/", {}
@@ -211,6 +219,7 @@ class TensorBoardLog:
                         **{k: float(v) for k, v in self.plan.settings().items()}, "decay": c.decay or "none",
                         **({"decay_rate": float(c.decay_rate)} if c.decay else {}),
                         **({"decay_interval": int(c.decay_interval)} if c.decay == "scheduled" else {}),
+                        **({"lambd": float(c.lambd)} if c.lambd else {}),
                         "dtype": c.dtype, "seed": int(c.seed), "examples": int(report.examples)}
             # Only the session summaries, written into this run's own file: add_hparams would
             # open a stray timestamped run folder, and several experiments' tables would clash.

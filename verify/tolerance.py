@@ -27,6 +27,9 @@ error its inputs carry into it:
     update                                        lr E_dW[l] (lr E_db[l]), plus 4 eps max|P|
                                                   for rounding P - lr dP on each side
 
+With L2 (lambd > 0) J gains its penalty (lambd / 2m) sum W^2 and each E_dW[l] (lambd / m) max|W[l]|,
+the sizes of the terms they add.
+
 ||W||_2 is the largest 2-norm of a row of W (of a column, for W^T). C is what a quantity
 carries into the next layer: its own size plus the error it received, passed on through g
 with the root mean square of g'(Z) over the layer's entries (C_A = max|A| + rms|g'| E_Z, and
@@ -54,7 +57,8 @@ LOSS_READS_LOGITS = ("sigmoid", "softmax")  # bce and ce are computed from Z[L],
 UPDATE_ROUNDING = 4  # P - lr dP and the verifier's (P - lr dP) - P each round once per side
 
 
-def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activations, learning_rate: float = 0.0) -> dict:
+def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activations, learning_rate: float = 0.0,
+                lambd: float = 0.0) -> dict:
     """{(quantity, layer): E} for Z, A, cost, dZ, dA, dW, db (and W, b with a learning rate).
 
     `ref` holds the reference's A{l} and Z{l} (l = 1..L), dA{l} (l = 1..L-1, course convention) and "cost".
@@ -92,6 +96,10 @@ def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activatio
             E_dZ = slope * E_dA + from_Z
             carried_dZ = typical[l - 1] * E_dA + from_Z
             dZ_max, dZ_mean = slope * dA_max, slope * largest(np.abs(dA).mean(axis=1))
+    if lambd:  # L2: the cost's penalty (lambd / (2m)) sum W^2, a sum of squares, and dW's (lambd / m) W
+        E[("cost", L)] += lambd / (2 * m) * sum(float(np.sum(squares[l])) for l in range(1, L + 1))
+        for l in range(1, L + 1):
+            E[("dW", l)] += lambd / m * largest(params[f"W{l}"])
     if learning_rate:
         for l in range(1, L + 1):
             E[("W", l)], E[("b", l)] = learning_rate * E[("dW", l)], learning_rate * E[("db", l)]
@@ -185,7 +193,8 @@ def optimizer_scales(optimizer: str, state: dict, grads: dict, scales: dict, set
     return E
 
 
-def gradient_entry_scales(ref: dict, X: np.ndarray, Y: np.ndarray, activations, scales: dict, derivative) -> dict:
+def gradient_entry_scales(ref: dict, X: np.ndarray, Y: np.ndarray, activations, scales: dict, derivative,
+                          params: dict = None, lambd: float = 0.0) -> dict:
     """{("dW"|"db", l, "entries"): E per entry}: the error each gradient entry can carry, from its own terms.
 
     A layer's scale bounds its largest entry; an entry computed from small terms (a unit alive on
@@ -196,7 +205,7 @@ def gradient_entry_scales(ref: dict, X: np.ndarray, Y: np.ndarray, activations, 
         E_dW[l] = (1/m) (D |A[l-1]|^T + |dZ[l]| |A[l-1]|^T) + mean over examples of |dZ[l]| E_A[l-1]
         E_db[l] = mean over examples of (D + |dZ[l]|),   D = |g'(Z[l])| E_dA[l]  (E_A[L] at l = L)
 
-    `derivative(name, Z)` is g'(Z), entry by entry, from the reference.
+    `derivative(name, Z)` is g'(Z), entry by entry, from the reference. With L2, E_dW[l] gains (lambd / m) |W[l]|.
     """
     L, m = len(activations), Y.shape[1]
     A = [X] + [ref[f"A{l}"] for l in range(1, L + 1)]
@@ -210,5 +219,7 @@ def gradient_entry_scales(ref: dict, X: np.ndarray, Y: np.ndarray, activations, 
             dZ, D = np.abs(ref[f"dA{l}"]) * slope, slope * scales[("dA", l)]
         carried = scales[("A", l - 1)] if l > 1 else 0.0
         E[("dW", l, "entries")] = ((D + dZ) @ np.abs(A[l - 1]).T) / m + dZ.mean(axis=1, keepdims=True) * carried
+        if lambd:
+            E[("dW", l, "entries")] += lambd / m * np.abs(params[f"W{l}"])
         E[("db", l, "entries")] = (D + dZ).mean(axis=1, keepdims=True)
     return E

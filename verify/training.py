@@ -36,7 +36,7 @@ from torch_ref.optimizers import course_state, make_optimizer, make_schedule
 from .checks import kink_note
 from .compare import CheckResult, Stats
 from .errors import ImplementationError
-from .hints import fitting_slip, optimizer_slips
+from .hints import fitting_slip, hint_l2, optimizer_slips
 from .impl import Adapter
 from .optimization import Optimization, Step
 from .tolerance import (gradient_entry_scales, kink_affects, kink_flip, largest, optimizer_scales, term_scales,
@@ -142,12 +142,14 @@ class _Training:
         self.run, self.impl, self.X, self.Y, self.plan = run, impl, X, Y, plan
         self.m, self.L = X.shape[1], impl.L
         self.model_lockstep = model_lockstep
-        self.lockstep_trainer = torch_ref.Trainer(model_lockstep, X, Y, impl.loss, plan.learning_rate, record=True)
+        self.lockstep_trainer = torch_ref.Trainer(model_lockstep, X, Y, impl.loss, plan.learning_rate, record=True,
+                                                  lambd=impl.lambd)
         self.free_optimizer = self.schedule = None
         if not plan.plain:  # torch.optim's own optimiser and schedule, as a user would train
             self.free_optimizer = make_optimizer(model_free, plan.optimizer, plan.learning_rate, **plan.settings())
             self.schedule = make_schedule(self.free_optimizer, plan.decay, plan.decay_rate, plan.decay_interval)
-        self.free_trainer = torch_ref.Trainer(model_free, X, Y, impl.loss, plan.learning_rate, optimizer=self.free_optimizer)
+        self.free_trainer = torch_ref.Trainer(model_free, X, Y, impl.loss, plan.learning_rate, optimizer=self.free_optimizer,
+                                              lambd=impl.lambd)
         self.impl_params, self.torch_params = params, params  # each side's parameters before the next step
         self.impl_state: Optional[dict] = None  # the implementation's optimiser state before the next step
         self.impl_lr = plan.learning_rate  # the rate the implementation's decay set for this epoch
@@ -211,9 +213,10 @@ class _Training:
             # (with an optimiser, an implementation alone going non-finite is compared too: the row
             # that went non-finite first, a v_corrected divided by 1 - beta^0, names the slip)
             ref = {**self.lockstep_trainer.layers(), "cost": torch_cost}
-            scales = term_scales(before, X, Y, ref, impl.activations, torch_lr)
+            scales = term_scales(before, X, Y, ref, impl.activations, torch_lr, impl.lambd)
             if plan.optimizer == "adam":  # Adam divides each entry by its own size: each needs its own scale
-                scales.update(gradient_entry_scales(ref, X, Y, impl.activations, scales, torch_ref.activation_derivative))
+                scales.update(gradient_entry_scales(ref, X, Y, impl.activations, scales, torch_ref.activation_derivative,
+                                                    before, impl.lambd))
             scales.update(optimizer_scales(plan.optimizer, state, torch_grads, scales, plan.settings(), step.t,
                                            torch_lr, torch_state))
             kink = kink_flip(impl.layer_values(AL, caches), ref, impl.activations, scales, run.lockstep.rtol)
@@ -226,6 +229,8 @@ class _Training:
                 i, cost=cost, torch_cost=torch_cost, grads=grads, torch_grads=torch_grads, before=before,
                 after=after, torch_after=torch_after, scales=scales, kink=kink, m=X.shape[1],
                 lr=(lr, torch_lr) if plan.decay is not None else None, state=(state_after, torch_state))
+            hint_l2(run.lockstep, {"cost": cost, **grads}, {"cost": torch_cost, **torch_grads}, before, impl.lambd,
+                    X.shape[1], i)
             row = run.lockstep.rows.get(("lr", self.L))
             if row is not None and not row.ok and row.iteration == i:
                 for shift, words in ((1, "ahead of"), (-1, "behind")):

@@ -19,7 +19,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .errors import ImplementationError
-from .hints import bce_slip, diagnose, fitting_slip, optimizer_slips
+from .hints import bce_slip, diagnose, fitting_slip, l2_slip, optimizer_slips
 from .impl.base import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _binds, _describe
 
 N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
@@ -39,6 +39,7 @@ CALLS = {
     "propagate": ("sigmoid",),
     "optimize": ("propagate",),
     "forward_propagation": ("sigmoid",),
+    "compute_cost_with_regularization": ("compute_cost",),
 }
 
 
@@ -127,12 +128,13 @@ class _Unit:
 
 
 INITIALISER = {"logreg": "initialize_with_zeros", "shallow": "initialize_parameters", "deep": "initialize_parameters_deep"}
+REGULARISATION = ("compute_cost_with_regularization",)
 OPTIMISATION = ("random_mini_batches", "initialize_velocity", "update_parameters_with_momentum", "initialize_adam",
                 "update_parameters_with_adam", "update_lr", "schedule_lr_decay")
 
 
 def check_functions(impl, dtype: str, rtol: float, seed: int, init_impl: bool = False, optimizer: str = "gd",
-                    decay: Optional[str] = None) -> list[UnitResult]:
+                    decay: Optional[str] = None, lambd: float = 0.0) -> list[UnitResult]:
     """Every course function `impl.module` defines, checked on its own, in the course's order.
 
     init_impl: the network starts from the implementation's initialiser (its API's own), which is then in the network.
@@ -140,10 +142,12 @@ def check_functions(impl, dtype: str, rtol: float, seed: int, init_impl: bool = 
     """
     results: dict[str, UnitResult] = {}
     _check_each(impl, dtype, rtol, seed, results)
-    used = set(OPTIMIZER_FUNCTIONS.get(optimizer, ())) | ({DECAY_FUNCTIONS[decay]} if decay else set())
+    used = (set(OPTIMIZER_FUNCTIONS.get(optimizer, ())) | ({DECAY_FUNCTIONS[decay]} if decay else set())
+            | (set(REGULARISATION) if lambd else set()))
     for result in results.values():
         initialiser = result.function in INITIALISER.values()
-        result.in_network = not ((result.function in OPTIMISATION and result.function not in used) or (
+        optional = result.function in OPTIMISATION + REGULARISATION
+        result.in_network = not ((optional and result.function not in used) or (
             initialiser and not (init_impl and result.function == INITIALISER.get(impl.API))))
     return list(results.values())
 
@@ -315,6 +319,28 @@ def _check_compute_cost(u: _Unit) -> None:
         u.close("cost", cost, np.asarray(expected), float(np.mean(np.abs(log_A) + np.abs(log_1_minus_A))))
     except _Wrong as wrong:
         wrong.hint = bce_slip(cost, log_A, log_1_minus_A, Y) or wrong.hint
+        raise
+
+
+def _check_compute_cost_with_regularization(u: _Unit) -> None:
+    from torch_ref import steps
+
+    AL = (0.05 + 0.9 * u.rng.random((1, M))).astype(u.dtype)
+    Y = (u.rng.random((1, M)) < 0.5).astype(u.dtype)
+    params = {"W1": u.randn(N, N_PREV), "b1": u.randn(N, 1), "W2": u.randn(1, N), "b2": u.randn(1, 1)}
+    lambd = 0.7
+    cost = u.call(AL, Y, params, lambd)
+    try:
+        cost = float(np.asarray(cost).reshape(()))
+    except (TypeError, ValueError):
+        raise _Wrong("cost", f"expected a number, got {_describe(cost)}") from None
+    expected = steps.bce_cost_with_regularization(AL, Y, params, lambd)
+    log_A, log_1_minus_A = np.log(AL.astype(np.float64)), np.log1p(-AL.astype(np.float64))
+    penalty = lambd / (2 * M) * sum(float(np.sum(v.astype(np.float64) ** 2)) for k, v in params.items() if k[0] == "W")
+    try:
+        u.close("cost", cost, np.asarray(expected), float(np.mean(np.abs(log_A) + np.abs(log_1_minus_A))) + penalty)
+    except _Wrong as wrong:
+        wrong.hint = l2_slip("cost", 0, cost, expected, params, lambd, M) or wrong.hint
         raise
 
 
@@ -629,6 +655,7 @@ CHECKS: dict[str, Callable[[_Unit], None]] = {  # the course's order: a function
     "propagate": _check_propagate,
     "optimize": _check_optimize,
     "compute_cost": _check_compute_cost,
+    "compute_cost_with_regularization": _check_compute_cost_with_regularization,
     "sigmoid_backward": _check_activation_backward("sigmoid"),
     "relu_backward": _check_activation_backward("relu"),
     "linear_backward": _check_linear_backward,

@@ -120,3 +120,30 @@ def test_an_epochs_cost_is_its_batches_summed_losses_over_m():
         params, grads = to_params(model), gradients(model)
         model = from_params({k: p - 0.3 * grads[f"d{k}"] for k, p in params.items()}, ["tanh", "sigmoid"])
     assert cost == pytest.approx(summed / 10, rel=1e-14)
+
+
+def test_l2_in_the_loss_steps_as_weight_decay_lambd_over_m_on_the_weights_alone():
+    """The two exact torch forms of the course's L2: the penalty in the loss (what torch_ref uses, so the
+    cost shows it) and SGD's weight_decay = lambd / m on a parameter group of the weights only."""
+    import torch
+
+    from torch_ref import Trainer
+
+    lambd, lr = 0.7, 0.1
+    X, Y = random_data(DIMS[0], DIMS[-1], 20, "sigmoid")
+    start = random_params(DIMS)
+    penalised = from_params(start, ["tanh", "sigmoid"])
+    Trainer(penalised, X, Y, "bce", lr, lambd=lambd).step()
+    decayed = from_params(start, ["tanh", "sigmoid"])
+    weights = [linear.weight for linear in decayed.linears]
+    biases = [linear.bias for linear in decayed.linears]
+    opt = torch.optim.SGD([{"params": weights, "weight_decay": lambd / 20}, {"params": biases, "weight_decay": 0.0}], lr=lr)
+    Trainer(decayed, X, Y, "bce", lr, optimizer=opt).step()
+    for k, v in to_params(penalised).items():
+        np.testing.assert_allclose(to_params(decayed)[k], v, rtol=1e-13, atol=0)
+    ref = forward_backward(from_params(start, ["tanh", "sigmoid"]), X, Y, "bce", lambd)
+    plain = forward_backward(from_params(start, ["tanh", "sigmoid"]), X, Y, "bce")
+    penalty = lambd / 40 * sum(float((start[f"W{l}"] ** 2).sum()) for l in (1, 2))
+    assert ref["cost"] == pytest.approx(plain["cost"] + penalty, rel=1e-13)
+    np.testing.assert_allclose(ref["dW1"], plain["dW1"] + lambd / 20 * start["W1"], rtol=1e-12)
+    np.testing.assert_array_equal(ref["db1"], plain["db1"])

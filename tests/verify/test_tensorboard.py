@@ -668,3 +668,13 @@ def test_an_optimiser_run_logs_each_epochs_cost_rate_and_state_norms(tmp_path):
     (category,) = custom_layout(acc["diff"]).category
     titles = [chart.title for chart in category.chart]
     assert "epoch cost: scratch and torch" in titles and "learning rate: scratch and torch" in titles
+
+
+def test_an_l2_run_logs_the_penalty_and_the_data_cost_apart(tmp_path):
+    report = run_and_close(quick(tmp_path, lambd=0.7, iterations=3))
+    acc = read_experiment(report.run_dir)
+    for side in SIDES:
+        cost, penalty, data = (values(acc[side], tag) for tag in ("cost", "cost_penalty", "cost_data"))
+        assert len(penalty) == 3 and np.all(penalty > 0)
+        np.testing.assert_allclose(penalty + data, cost, rtol=1e-6)
+    np.testing.assert_allclose(values(acc["scratch"], "cost_penalty"), values(acc["torch"], "cost_penalty"), rtol=1e-6)

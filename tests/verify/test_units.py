@@ -37,7 +37,7 @@ def functions_of(path_or_module, dtype: str = "float64") -> dict:
              "update_parameters"]),
     (WEEK2, ["initialize_with_zeros", "sigmoid", "propagate", "optimize"]),
     (scratch, ["initialize_parameters_deep", "linear_forward", "linear_activation_forward", "compute_cost",
-               "linear_backward", "linear_activation_backward", "update_parameters", "random_mini_batches",
+               "compute_cost_with_regularization", "linear_backward", "linear_activation_backward", "update_parameters", "random_mini_batches",
                "initialize_velocity", "update_parameters_with_momentum", "initialize_adam", "update_parameters_with_adam",
                "update_lr", "schedule_lr_decay"]),
 ], ids=["week4", "week3", "week2", "scratch"])

@@ -70,6 +70,7 @@ class Adapter:
         self.activations = list(activations)
         self.loss = loss
         self.L = len(self.activations)
+        self.lambd = 0.0  # L2 regularisation (see regularize)
         path = os.path.abspath(getattr(module, "__file__", None) or "")
         # the lines worth showing a user: those of their own file (or of the scratch package)
         self.source = os.path.dirname(path) if os.path.basename(path) == "__init__.py" else path
@@ -135,6 +136,12 @@ class Adapter:
             self.expect(isinstance(new, np.ndarray) and new.shape == value.shape, function,
                          f"{key} should be an array of shape {value.shape}, got {_describe(new)}")
         return self._in_run_dtype(function, updated, parameters)
+
+    def regularize(self, lambd: float) -> None:
+        """L2 with lambd > 0 from now on; UsageError where this API has no regularised cost and gradients."""
+        if lambd:
+            raise UsageError(f"--lambd: {self.label} is the {self.WEEK} API; L2 regularisation is verified on the week-4 "
+                             "API (compute_cost_with_regularization and an L_model_backward taking lambd)")
 
     def require_optimization(self, optimizer: str, decay: "str | None", decay_interval: int = 1000) -> None:
         """UsageError naming the functions --optimizer (or else --decay) needs that the module does not define."""

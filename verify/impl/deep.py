@@ -11,6 +11,16 @@ from .base import Adapter, _accepts, _binds, _describe, _require
 
 COURSE_ACTIVATIONS = "relu hidden layers and a sigmoid output"
 INITIALIZER = "initialize_parameters_deep(layer_dims) -> parameters"
+REGULARIZED_COST = "compute_cost_with_regularization(AL, Y, parameters, lambd[, loss]) -> cost"
+
+
+class DeepCaches(list):
+    """L_model_forward's caches as it returned them, and the parameters it was handed (the regularised cost's)."""
+
+    def __init__(self, caches, parameters: "dict | None" = None):
+        super().__init__(caches)
+        self.original = type(caches) if isinstance(caches, tuple) else list  # what L_model_backward is handed back
+        self.parameters = parameters
 
 
 class DeepAPI(Adapter):
@@ -46,6 +56,21 @@ class DeepAPI(Adapter):
                      f"--loss {self.loss} needs compute_cost(AL, Y, loss)")
         self.cost_takes_ZL = _accepts(self.module.compute_cost, "ZL")  # scratch's does: exact at saturation
 
+    def regularize(self, lambd: float) -> None:
+        """L2 with lambd > 0: the cost from compute_cost_with_regularization, the gradients from L_model_backward(...,
+        lambd=lambd); UsageError naming what is missing."""
+        if not lambd:
+            return
+        if not callable(getattr(self.module, "compute_cost_with_regularization", None)):
+            raise UsageError(f"--lambd: {self.label} has no function {REGULARIZED_COST}")
+        _require(_accepts(self.module.L_model_backward, "lambd"), "L_model_backward",
+                 "--lambd needs L_model_backward(AL, Y, caches[, activations, loss], lambd) with a parameter named lambd")
+        self.regularized_cost_takes_loss = _binds(self.module.compute_cost_with_regularization, 5)
+        _require(self.regularized_cost_takes_loss or self.loss == "bce", "compute_cost_with_regularization",
+                 f"--loss {self.loss} needs {REGULARIZED_COST} with a loss parameter")
+        self.regularized_cost_takes_ZL = _accepts(self.module.compute_cost_with_regularization, "ZL")
+        self.lambd = lambd
+
     def initialize(self, layer_dims: Sequence[int]) -> dict:
         """--init impl: the implementation's own initialize_parameters_deep(layer_dims), shapes checked."""
         if not callable(getattr(self.module, "initialize_parameters_deep", None)):
@@ -72,7 +97,7 @@ class DeepAPI(Adapter):
             ok = (isinstance(cache, tuple) and len(cache) == 2 and isinstance(cache[0], tuple) and len(cache[0]) == 3
                   and isinstance(cache[1], np.ndarray) and cache[1].shape == shape and isinstance(cache[0][0], np.ndarray))
             self.expect(ok, "L_model_forward", f"cache {l} should be ((A_prev, W, b), Z) with Z of shape {shape}")
-        return AL, caches
+        return AL, DeepCaches(caches, parameters)
 
     def layer_values(self, AL: np.ndarray, caches) -> dict:
         """Z{l} and A{l} for l = 1..L, read from the course caches ((A_prev, W, b), Z)."""
@@ -85,6 +110,11 @@ class DeepAPI(Adapter):
 
     def cost(self, AL: np.ndarray, Y: np.ndarray, caches) -> float:
         self._hand_once(Y)
+        if self.lambd:
+            function = "compute_cost_with_regularization"
+            args = (AL, Y, caches.parameters, self.lambd) + ((self.loss,) if self.regularized_cost_takes_loss else ())
+            kwargs = {"ZL": caches[-1][1]} if self.regularized_cost_takes_ZL else {}
+            return self.number(function, self.call(function, *args, **kwargs))
         args = (AL, Y, self.loss) if self.cost_takes_loss else (AL, Y)
         kwargs = {"ZL": caches[-1][1]} if self.cost_takes_ZL else {}
         return self.number("compute_cost", self.call("compute_cost", *args, **kwargs))
@@ -92,8 +122,9 @@ class DeepAPI(Adapter):
     def backward(self, AL: np.ndarray, Y: np.ndarray, caches, parameters: dict) -> dict:
         """dW{l}, db{l} (l = 1..L), dA{l} (l = 0..L-1) and dZ{l} where given, shapes checked."""
         self._hand_once(Y)
+        caches = caches.original(caches) if isinstance(caches, DeepCaches) else caches  # as it returned them
         args = (AL, Y, caches, self.activations, self.loss) if self.backward_takes_activations else (AL, Y, caches)
-        grads = self.call("L_model_backward", *args)
+        grads = self.call("L_model_backward", *args, **({"lambd": self.lambd} if self.lambd else {}))
         m, expected = Y.shape[1], {}
         for l in range(1, self.L + 1):
             expected[f"dW{l}"], expected[f"db{l}"] = parameters[f"W{l}"].shape, parameters[f"b{l}"].shape
