@@ -44,6 +44,7 @@ from .tolerance import (gradient_entry_scales, kink_affects, kink_flip, largest,
 
 FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
 FREE_RUNNING_HEADROOM = 10  # the allowance is an estimate: the gap must stay within 10 times it
+LR_ROUNDING = 8  # eps: the learning rate in force, lr0 / (1 + rate epoch), may round by this much (relative)
 FREE_RUNNING_LIMIT = {"float64": 1e-6, "float32": 1e-2}  # relative: beyond it, two runs are not comparable
 SATURATION_HINT = ("once AL rounds to exactly 0 or 1, a course-literal cost Y log(AL) + (1-Y) log(1-AL) or "
                    "dAL = -(Y/AL - (1-Y)/(1-AL)) is infinite; computing from Z[L] (log-sigmoid) and dZ[L] = AL - Y is not")
@@ -233,6 +234,8 @@ class _Training:
                     X.shape[1], i)
             row = run.lockstep.rows.get(("lr", self.L))
             if row is not None and not row.ok and row.iteration == i:
+                if X.dtype == np.float64 and float(np.float32(torch_lr)) == float(lr) != torch_lr:
+                    row.hint = "it is the course's rate rounded to float32 (an np.float32 or float32 array) in a float64 run"
                 for shift, words in ((1, "ahead of"), (-1, "behind")):
                     if step.epoch + shift >= 0 and np.isclose(lr, plan.lr_at(step.epoch + shift), rtol=1e-9, atol=0):
                         row.hint = (f"it is the course's rate for epoch {step.epoch + shift}: the decay runs one epoch "
@@ -333,7 +336,9 @@ class _Training:
         floors = update_floors(before, before["W1"].dtype)
         impl_state, torch_state = state
         items = [("lr", L, lr[0], lr[1])] if lr is not None else []
-        scales[("lr", L)] = self.plan.learning_rate
+        # the rate is one division from lr0: it is held to the rounding of a few operations in the run's dtype
+        eps = float(np.finfo(before["W1"].dtype).eps)
+        scales[("lr", L)] = self.plan.learning_rate * min(1.0, LR_ROUNDING * eps / self.run.lockstep.rtol)
         items += ([("cost", L, cost, torch_cost)]
                   + [(q, l, grads[f"{q}{l}"], torch_grads[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
                   + [(f"{name}_d{q}", l, impl_state[name][f"d{q}{l}"], torch_state[name][f"d{q}{l}"])

@@ -96,11 +96,19 @@ class _Unit:
             raise _Wrong("", f"expected ({', '.join(names)}), got {_describe(result)}")
         return tuple(result)
 
+    def in_run_dtype(self, output: str, value) -> None:
+        """A float output narrower than the run's dtype (float32 in a float64 run) has lost the run's precision."""
+        dtype = getattr(value, "dtype", None)
+        if dtype is not None and dtype.kind == "f" and dtype.itemsize < np.dtype(self.dtype).itemsize:
+            raise _Wrong(output, f"it is {dtype} in a {self.dtype} run",
+                         f"a {dtype} array or constant (np.{dtype}(...), .astype({dtype})) rounds the run's numbers")
+
     def close(self, output: str, value, expected: np.ndarray, scale: float, Z: Optional[np.ndarray] = None) -> None:
         """value agrees with torch's `expected` within rtol x scale (scale: the size of the terms it sums)."""
         expected = np.asarray(expected)
         if value is None:
             raise _Wrong(output, "got nothing (None): a missing return, or a missing key")
+        self.in_run_dtype(output, value)
         try:
             value = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
@@ -548,6 +556,7 @@ def _close_steps(u: _Unit, got, params: dict, expected: dict, slips: dict) -> No
         new = got.get(key)
         if not (isinstance(new, np.ndarray) and new.shape == p.shape):
             raise _Wrong(key, f"should be an array of shape {p.shape}, got {_describe(new)}")
+        u.in_run_dtype(key, new)
         steps_got[f"d{key}"] = new.astype(np.float64) - p
     _close_moments(u, "step of", steps_got, {f"d{k}": expected[k] - params[k] for k in params},
                    {f"d{k}": float(np.max(np.abs(expected[k] - params[k]))) + 4 * float(np.max(np.abs(params[k])))

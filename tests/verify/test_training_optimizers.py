@@ -5,6 +5,8 @@ at call time, or a learner's file); verify/ and torch_ref/ are never touched. Ex
 worked out from the course's formulas, not copied from a notebook.
 """
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -256,3 +258,61 @@ def test_a_wrong_rate_is_named_as_the_rate_not_a_layer(monkeypatch):
     assert "lockstep, iteration 2 (epoch 1, mini-batch 0): lr differs" in report.to_text()
     assert "the decay runs one epoch ahead of the course's" in report.first_divergence()["hint"]
     assert report.as_dict()["config"]["iterations"] == 3 * 2  # steps: 32 examples in batches of 16
+
+
+def folder_with(tmp_path, name: str, network_change=("", ""), optimiser_change=("", "")) -> Path:
+    """A learner's folder: course_network.py and course_optimizers.py (which imports it), each with one change."""
+    folder = tmp_path / name
+    folder.mkdir()
+    for source, (old, new) in ((WEEK4, network_change), (OPTIMISERS_PY, optimiser_change)):
+        text = source.read_text()
+        assert old in text
+        (folder / source.name).write_text(text.replace(old, new) if old else text)
+    return folder / OPTIMISERS_PY.name
+
+
+OPTIMISERS_PY = REPO / "examples" / "course_optimizers.py"
+
+
+def test_each_load_imports_its_own_folders_helpers_afresh(tmp_path):
+    """A second verify.run in one process (a grading loop, a notebook re-run) must not reuse the first
+    folder's course_network."""
+    good = folder_with(tmp_path, "good")
+    buggy = folder_with(tmp_path, "buggy", network_change=("dZ[activation_cache <= 0] = 0", "dZ[activation_cache <= 0] = 0.5"))
+    config = tiny(arch=(4, 5, 1), optimizer="momentum", mini_batch_size=16, gradcheck=False)
+    assert run(replace(config, impl=str(good))).ok
+    assert not run(replace(config, impl=str(buggy))).ok
+
+
+def test_what_a_learners_code_prints_goes_to_stderr_not_into_the_json(capsys, tmp_path):
+    path = folder_with(tmp_path, "printing", optimiser_change=(
+        "        seed = seed + 1\n", "        seed = seed + 1\n        print('epoch', i)\n"))
+    code, out, err = run_cli(capsys, "--impl", str(path), "--optimizer", "adam", *ARGS[:-1], "--json", "-")
+    assert code == 0 and json.loads(out)["verdict"] == "pass"
+    assert "epoch 0" in err
+
+
+def test_lists_where_the_course_returns_tuples_are_taken(capsys, tmp_path):
+    path = folder_with(tmp_path, "lists", optimiser_change=("    return parameters, v\n", "    return [parameters, v]\n"))
+    path.write_text(path.read_text().replace("    return v, s\n", "    return [v, s]\n"))
+    assert "return [v, s]" in path.read_text()
+    for optimizer in ("momentum", "adam"):
+        code, out, _ = run_cli(capsys, "--impl", str(path), "--optimizer", optimizer, *ARGS)
+        assert code == 0, out
+
+
+def test_a_rate_rounded_to_float32_is_named_in_lockstep(capsys, tmp_path):
+    path = folder_with(tmp_path, "lr32", optimiser_change=(
+        "    return learning_rate0 / (1 + decay_rate * epoch_num)", "    return np.float32(learning_rate0 / (1 + decay_rate * epoch_num))"))
+    code, out, _ = run_cli(capsys, "--impl", str(path), "--optimizer", "momentum", "--decay", "inverse", *ARGS)
+    assert code == 1
+    assert "lr differs" in out and "rounded to float32" in out
+
+
+def test_a_float32_step_in_a_float64_run_is_named_on_its_function(capsys, tmp_path):
+    path = folder_with(tmp_path, "f32", optimiser_change=(
+        '        parameters["W" + str(l)] = parameters["W" + str(l)] - learning_rate * v["dW" + str(l)]',
+        '        parameters["W" + str(l)] = (parameters["W" + str(l)] - learning_rate * v["dW" + str(l)]).astype(np.float32)'))
+    code, out, _ = run_cli(capsys, "--impl", str(path), "--optimizer", "momentum", *ARGS)
+    assert code == 1
+    assert "fix `update_parameters_with_momentum`: its W1 differs (a float32 array or constant" in out

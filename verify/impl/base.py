@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
+from contextlib import redirect_stdout
 from types import ModuleType
 from typing import Sequence
 
@@ -105,7 +107,8 @@ class Adapter:
         try:
             # A diverging run overflows; the verifier reports where each side went non-finite,
             # so NumPy's floating-point warnings would only repeat it, once per iteration.
-            with np.errstate(all="ignore"):
+            # What it prints goes to stderr: stdout is the report's (and --json -'s).
+            with np.errstate(all="ignore"), redirect_stdout(sys.stderr):
                 result = getattr(self.module, function)(*handed, **kwargs)
         except Exception as error:  # anything raised inside the implementation is its fault
             raise ImplementationError(function, error, self.source) from error
@@ -163,7 +166,8 @@ class Adapter:
             return {"v": self._moments("initialize_velocity", "v", self.call("initialize_velocity", parameters), parameters)}
         if optimizer == "adam":
             result = self.call("initialize_adam", parameters)
-            self.expect(isinstance(result, tuple) and len(result) == 2, "initialize_adam", f"expected (v, s), got {_describe(result)}")
+            self.expect(isinstance(result, (tuple, list)) and len(result) == 2, "initialize_adam",
+                        f"expected (v, s), got {_describe(result)}")
             return {name: self._moments("initialize_adam", name, value, parameters) for name, value in zip(("v", "s"), result)}
         return {}
 
@@ -183,9 +187,12 @@ class Adapter:
             function = "update_parameters_with_adam"
             result = self.call(function, parameters, grads, state["v"], state["s"], t, learning_rate,
                                settings["beta1"], settings["beta2"], settings["epsilon"])
-            names = ("v", "s", "v_corrected", "s_corrected") if isinstance(result, tuple) and len(result) == 5 else ("v", "s")
-        self.expect(isinstance(result, tuple) and len(result) == len(names) + 1, function,
-                     f"expected (parameters, {', '.join(names)}), got {_describe(result)}")
+            names = ("v", "s", "v_corrected", "s_corrected") if isinstance(result, (tuple, list)) and len(result) == 5 \
+                else ("v", "s")
+        expected = ("(parameters, v, s, v_corrected, s_corrected) or (parameters, v, s)" if function.endswith("adam")
+                    else "(parameters, v)")
+        self.expect(isinstance(result, (tuple, list)) and len(result) == len(names) + 1, function,
+                     f"expected {expected}, got {_describe(result)}")
         updated = self._checked_update(function, result[0], parameters)
         return updated, {name: self._moments(function, name, value, parameters) for name, value in zip(names, result[1:])}
 
@@ -201,8 +208,12 @@ class Adapter:
         moments = {}
         for key, p in parameters.items():
             got = value.get(f"d{key}")
+            found = "" if f"d{key}" in value else f" (its keys: {', '.join(map(str, value)) or 'none'})"
             self.expect(isinstance(got, np.ndarray) and got.shape == p.shape, function,
-                         f'{name}["d{key}"] should be an array of shape {p.shape}, got {_describe(got)}')
+                         f'{name}["d{key}"] should be an array of shape {p.shape}, got {_describe(got)}{found}')
+            if got.dtype != p.dtype:
+                self.notes.setdefault(f"{function} dtype", f"{function} returned {name} as {got.dtype} in a {p.dtype} run; "
+                                      f"it was cast to {p.dtype}")
             moments[f"d{key}"] = got.astype(p.dtype, copy=False)
         return moments
 
@@ -211,8 +222,9 @@ class Adapter:
         for key, value in parameters.items():
             new = updated[key]
             if new.dtype != value.dtype:
-                self.notes.setdefault("dtype", f"{function} returned {key} as {new.dtype} in a {value.dtype} run (a "
-                                      f"{new.dtype} constant or gradient promotes it, e.g. np.where(Z > 0, 1.0, 0.01)); "
+                why = (f"a {new.dtype} constant or gradient promotes it, e.g. np.where(Z > 0, 1.0, 0.01)"
+                       if new.dtype.itemsize > value.dtype.itemsize else f"it was rounded to {new.dtype} on the way")
+                self.notes.setdefault("dtype", f"{function} returned {key} as {new.dtype} in a {value.dtype} run ({why}); "
                                       f"the parameters were cast back to {value.dtype}")
                 updated[key] = new.astype(value.dtype)
         return updated

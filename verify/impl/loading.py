@@ -20,6 +20,7 @@ import json
 import linecache
 import os
 import sys
+from contextlib import contextmanager, redirect_stdout
 from types import ModuleType
 
 from ..errors import UsageError
@@ -42,12 +43,8 @@ def load_module(spec: str) -> ModuleType:
             module_spec = importlib.util.spec_from_file_location(name, os.path.abspath(spec))
             module = importlib.util.module_from_spec(module_spec)
             sys.modules[name] = module  # dataclasses and pickling look modules up here
-            folder = os.path.dirname(os.path.abspath(spec))
-            sys.path.insert(0, folder)  # its helper files import, as with `python file.py`
-            try:
+            with _own_folder(os.path.dirname(os.path.abspath(spec))):  # its helper files import, as with `python file.py`
                 module_spec.loader.exec_module(module)
-            finally:
-                sys.path.remove(folder)
             return module
         return importlib.import_module(spec)
     except UsageError:
@@ -69,17 +66,32 @@ def load_notebook(path: str) -> ModuleType:
     module.__file__ = full
     setattr(module, NOTES, [])
     sys.modules[module.__name__] = module
-    sys.path.insert(0, os.path.dirname(full))
-    try:
+    with _own_folder(os.path.dirname(full)):
         for number, source, statements in notebook_definitions(path):
             # Each cell is its own "file" under the notebook's path, so tracebacks show its lines.
             filename = os.path.join(full, f"cell {number}")
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             for statement in statements:
                 _execute(statement, filename, module, path, number)
-    finally:
-        sys.path.remove(os.path.dirname(full))
     return module
+
+
+@contextmanager
+def _own_folder(folder: str):
+    """While the implementation loads: its folder first on sys.path, and what it prints on stderr (stdout is
+    the report's). Afterwards the helper modules it imported from that folder leave sys.modules (the module
+    keeps its own references), so the next load, of another folder's or an edited file, imports them afresh."""
+    before = set(sys.modules)
+    sys.path.insert(0, folder)
+    try:
+        with redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.path.remove(folder)
+        for name in set(sys.modules) - before:
+            file = getattr(sys.modules[name], "__file__", None) or ""
+            if os.path.dirname(os.path.abspath(file)) == folder and not name.startswith("_impl_"):
+                del sys.modules[name]
 
 
 def notebook_definitions(path: str) -> list[tuple[int, str, list]]:
