@@ -30,7 +30,7 @@ from .optimizers import (
     update_parameters_with_adam,
     update_parameters_with_momentum,
 )
-from .regularization import compute_cost_with_regularization, l2_penalty
+from .regularization import compute_cost_with_regularization, dropout_masks, keep_probs, l2_penalty
 from .train import L_layer_model, accuracy, predict, prediction_accuracy
 
 __all__ = [
@@ -44,6 +44,6 @@ __all__ = [
     "update_parameters",
     "DECAYS", "OPTIMIZERS", "initialize_adam", "initialize_velocity", "random_mini_batches", "schedule_lr_decay",
     "update_lr", "update_parameters_with_adam", "update_parameters_with_momentum",
-    "compute_cost_with_regularization", "l2_penalty",
+    "compute_cost_with_regularization", "dropout_masks", "keep_probs", "l2_penalty",
     "L_layer_model", "accuracy", "predict", "prediction_accuracy",
 ]

@@ -13,6 +13,7 @@ import numpy as np
 
 from .activations import get_activation
 from .losses import get_loss
+from .regularization import keep_probs
 
 def default_activations(L: int) -> list[str]:
     """The course's network: relu in the L-1 hidden layers, sigmoid at the output."""
@@ -50,10 +51,16 @@ def linear_activation_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, 
     return A, (linear_cache, Z)
 
 
-def L_model_forward(X: np.ndarray, parameters: dict, activations: Optional[Sequence[str]] = None):
-    """A[0] = X; for l = 1..L: A[l] = g[l](W[l] A[l-1] + b[l]). Returns (AL, caches), one cache per layer."""
+def L_model_forward(X: np.ndarray, parameters: dict, activations: Optional[Sequence[str]] = None,
+                    keep_prob=1.0, masks: Optional[Sequence] = None):
+    """A[0] = X; for l = 1..L: A[l] = g[l](W[l] A[l-1] + b[l]). Returns (AL, caches), one cache per layer.
+
+    Dropout (regularization.py): masks, one (n[l], m) array of 0 and 1 per hidden layer (or None), with
+    keep_prob (one number, or one per hidden layer): A[l] := A[l] * D[l] / keep_prob[l]; that layer's cache
+    is then ((A_prev, W, b), Z, D[l]) and backward needs the same keep_prob."""
     L = len(parameters) // 2
     activations = _resolve_activations(activations, L)
+    probs = keep_probs(keep_prob, L) if masks is not None else None
     A = X
     caches = []
     for l in range(1, L + 1):
@@ -63,6 +70,11 @@ def L_model_forward(X: np.ndarray, parameters: dict, activations: Optional[Seque
         )
         assert b.shape == (W.shape[0], 1), f"layer {l}: b{l} is {b.shape}, expected ({W.shape[0]}, 1)"
         A, cache = linear_activation_forward(A, W, b, activations[l - 1])
+        if l < L and masks is not None and masks[l - 1] is not None:
+            D = masks[l - 1]
+            assert D.shape == A.shape, f"layer {l}: the mask is {D.shape}, A{l} is {A.shape}"
+            A = A * D / probs[l - 1]
+            cache = (*cache, D)
         caches.append(cache)
     return A, caches
 
@@ -100,11 +112,14 @@ def L_model_backward(
     activations: Optional[Sequence[str]] = None,
     loss: str = "bce",
     lambd: float = 0.0,
+    keep_prob=1.0,
 ) -> dict:
     """Backward from dZ[L] = A[L] - Y (the loss with its natural output) down to layer 1.
 
     Returns dW{l}, db{l} and dZ{l} for l = 1..L, and dA{l} for l = 0..L-1. With lambd > 0 the cost is
     L2-regularised (regularization.py): each dW[l] gains (lambd / m) W[l]; db[l] and dA do not change.
+    A cache with a dropout mask D[l] (L_model_forward's masks) gives dA[l] * D[l] / keep_prob[l] to dZ[l]; dA{l}
+    is kept as the gradient of the dropped A[l], the one layer l + 1 read.
     """
     L = len(caches)
     activations = _resolve_activations(activations, L)
@@ -115,10 +130,14 @@ def L_model_backward(
 
     grads = {}
     dZ = AL - Y  # (n[L], m): dJ/dZ[L] per example for every natural loss/output pair
+    probs = keep_probs(keep_prob, L) if any(len(cache) == 3 for cache in caches) else None
     for l in range(L, 0, -1):
-        linear_cache, Z = caches[l - 1]
+        linear_cache, Z = caches[l - 1][:2]
         if l < L:
-            dZ = activation_backward(grads[f"dA{l}"], Z, activations[l - 1])
+            dA = grads[f"dA{l}"]
+            if len(caches[l - 1]) == 3:  # dropout: the mask of this layer's A, and its scaling
+                dA = dA * caches[l - 1][2] / probs[l - 1]
+            dZ = activation_backward(dA, Z, activations[l - 1])
         grads[f"dZ{l}"] = dZ
         grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, linear_cache)
         if lambd:

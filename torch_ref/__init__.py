@@ -7,7 +7,7 @@ layout (examples as columns); see layout.py for the mapping to torch.
 
 from .capture import activation_derivative, forward_backward, output, pre_activations
 from .device import check_device
-from .layout import from_params, gradients, load_params, to_params
+from .layout import from_params, gradients, load_masks, load_params, to_params
 from .losses import LOSSES
 from .model import ACTIVATIONS, TorchNet
 from .train import Trainer, train
@@ -22,6 +22,7 @@ __all__ = [
     "forward_backward",
     "from_params",
     "gradients",
+    "load_masks",
     "load_params",
     "output",
     "pre_activations",

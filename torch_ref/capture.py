@@ -18,7 +18,8 @@ class Recorder:
     def __init__(self, model: TorchNet, pre_activations: bool = True) -> None:
         self.model = model
         self.seen: dict[str, torch.Tensor] = {}
-        modules = [(f"A{l}", m) for l, m in enumerate(model.hidden_activations, 1)]
+        # A[l] is what the next layer reads: the dropout's output (the activation's own, without a mask)
+        modules = [(f"A{l}", m) for l, m in enumerate(model.dropouts, 1)]
         if pre_activations:
             modules += [(f"Z{l}", m) for l, m in enumerate(model.linears, 1)]
         self._handles = [m.register_forward_hook(self._keep(name)) for name, m in modules]

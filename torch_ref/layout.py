@@ -159,3 +159,14 @@ def _tensor(array: np.ndarray) -> torch.Tensor:
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy().copy()
+
+
+def load_masks(model: TorchNet, masks, keep_probs) -> None:
+    """Dropout masks in the course layout, one (n[l], m) array of 0 and 1 per hidden layer (or None), onto the
+    model's MaskedDropout layers as rows; masks None turns dropout off."""
+    if masks is None:
+        model.set_masks(None)
+        return
+    dims = model.layer_dims[1:-1]
+    model.set_masks([None if D is None else rows(model, D, f"D{l}", n) for l, (D, n) in enumerate(zip(masks, dims), 1)],
+                    keep_probs)

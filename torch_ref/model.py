@@ -29,8 +29,25 @@ def make_activation(name: str, *, hidden: bool) -> nn.Module:
     return ACTIVATIONS[name]()
 
 
+class MaskedDropout(nn.Module):
+    """Inverted dropout with a mask given from outside: A * D / keep_prob, or A itself without a mask.
+
+    nn.Dropout draws its own masks from torch's generator, which NumPy's side cannot reproduce; here
+    the mask is the verifier's, the same on both sides, and the scaling is nn.Dropout(p = 1 - keep_prob)'s
+    in training mode (tested)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mask: torch.Tensor | None = None  # rows (m, n[l]) of 0 and 1
+        self.keep_prob = 1.0
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        return a if self.mask is None else a * self.mask / self.keep_prob
+
+
 class TorchNet(nn.Module):
-    """Z[l] = Linear_l(A[l-1]), A[l] = g[l](Z[l]) on rows (m, n[l]); forward returns Z[L].
+    """Z[l] = Linear_l(A[l-1]), A[l] = g[l](Z[l]) (times D[l] / keep_prob with a dropout mask, see
+    set_masks) on rows (m, n[l]); forward returns Z[L].
 
     The output activation is kept apart (`output_activation`) because the losses read the
     logits Z[L]; A[L] = output_activation(Z[L]).
@@ -62,6 +79,15 @@ class TorchNet(nn.Module):
             make_activation(name, hidden=True) for name in names[:-1]
         )
         self.output_activation = make_activation(names[-1], hidden=False)
+        self.dropouts = nn.ModuleList(MaskedDropout() for _ in names[:-1])  # after each hidden layer; off by default
+
+    def set_masks(self, masks: Sequence | None, keep_probs: Sequence[float] | None = None) -> None:
+        """Dropout masks for the next forward passes: one per hidden layer (a (m, n[l]) tensor of 0 and 1, or
+        None for no dropout there) with its keep_prob; masks None turns dropout off everywhere."""
+        masks = [None] * len(self.dropouts) if masks is None else list(masks)
+        keep_probs = [1.0] * len(self.dropouts) if keep_probs is None else list(keep_probs)
+        for dropout, mask, keep_prob in zip(self.dropouts, masks, keep_probs, strict=True):
+            dropout.mask, dropout.keep_prob = mask, float(keep_prob)
 
     @property
     def dtype(self) -> torch.dtype:
@@ -73,6 +99,6 @@ class TorchNet(nn.Module):
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         """(m, n0) rows -> logits Z[L] as (m, nL) rows."""
-        for linear, g in zip(self.linears, self.hidden_activations):
-            a = g(linear(a))
+        for linear, g, dropout in zip(self.linears, self.hidden_activations, self.dropouts):
+            a = dropout(g(linear(a)))
         return self.linears[-1](a)

@@ -64,3 +64,74 @@ def test_L_layer_model_trains_on_the_regularised_cost():
 def _forward(X, Y, params):
     AL, caches = scratch.L_model_forward(X, params)
     return AL, Y, "bce", caches[-1][1]
+
+
+# --- dropout -------------------------------------------------------------------------------------------
+
+def dropout_network(seed=3, dims=(4, 6, 5, 1), m=10, keep_prob=(0.7, 0.9)):
+    params, X, Y = network(seed, dims, m)
+    masks = scratch.dropout_masks(dims, m, keep_prob, np.random.default_rng(seed))
+    return params, X, Y, masks
+
+
+def test_dropout_scales_the_kept_units_of_hidden_layers_by_one_over_keep_prob():
+    params, X, Y, masks = dropout_network()
+    AL, caches = scratch.L_model_forward(X, params, keep_prob=(0.7, 0.9), masks=masks)
+    _, plain = scratch.L_model_forward(X, params)
+    Z1, Z2 = plain[0][1], caches[1][1]
+    A1 = np.maximum(Z1, 0) * masks[0] / 0.7  # what layer 2 reads
+    np.testing.assert_allclose(caches[1][0][0], A1, rtol=1e-15)
+    np.testing.assert_allclose(Z2, params["W2"] @ A1 + params["b2"], rtol=1e-13)
+    assert len(caches[2]) == 2  # the output layer is never dropped
+    assert set(np.unique(masks[0])) <= {0.0, 1.0} and 0 < masks[0].mean() < 1
+
+
+def test_keep_prob_one_and_no_masks_are_no_dropout():
+    params, X, Y = network()
+    no_masks = scratch.L_model_forward(X, params)[0]
+    assert scratch.dropout_masks((4, 5, 3, 1), 12, 1.0, np.random.default_rng(0)) == [None, None]
+    np.testing.assert_array_equal(scratch.L_model_forward(X, params, keep_prob=1.0, masks=[None, None])[0], no_masks)
+
+
+def test_backprop_with_a_fixed_mask_matches_finite_differences_and_a_changing_mask_would_not():
+    params, X, Y, masks = dropout_network()
+
+    def cost_with(mask_of):
+        def cost_of(p):
+            AL, caches = scratch.L_model_forward(X, p, keep_prob=(0.7, 0.9), masks=mask_of())
+            return scratch.compute_cost(AL, Y, ZL=caches[-1][1])
+        return cost_of
+
+    AL, caches = scratch.L_model_forward(X, params, keep_prob=(0.7, 0.9), masks=masks)
+    grads = scratch.L_model_backward(AL, Y, caches, keep_prob=(0.7, 0.9))
+    approx = scratch.numerical_gradients(cost_with(lambda: masks), params, 1e-6)
+    for key in params:
+        g, a = grads[f"d{key}"], approx[f"d{key}"]
+        assert np.linalg.norm(g - a) <= 1e-7 * (np.linalg.norm(g) + np.linalg.norm(a)), key
+    rng = np.random.default_rng(9)  # a fresh mask at every evaluation: the differences measure nothing
+    fresh = scratch.numerical_gradients(cost_with(lambda: scratch.dropout_masks((4, 6, 5, 1), 10, (0.7, 0.9), rng)),
+                                        params, 1e-6)
+    assert np.linalg.norm(grads["dW1"] - fresh["dW1"]) > 1e-2 * np.linalg.norm(grads["dW1"])
+
+
+def test_dropout_matches_torch_with_the_same_masks():
+    import torch_ref
+
+    params, X, Y, masks = dropout_network()
+    AL, caches = scratch.L_model_forward(X, params, keep_prob=(0.7, 0.9), masks=masks)
+    grads = scratch.L_model_backward(AL, Y, caches, keep_prob=(0.7, 0.9), lambd=0.3)
+    model = torch_ref.from_params(params, ["relu", "relu", "sigmoid"])
+    torch_ref.load_masks(model, masks, (0.7, 0.9))
+    ref = torch_ref.forward_backward(model, X, Y, "bce", 0.3)
+    assert scratch.compute_cost_with_regularization(AL, Y, params, 0.3, ZL=caches[-1][1]) == pytest.approx(ref["cost"], rel=1e-13)
+    for l in (1, 2):  # A[l] is the dropped A the next layer reads, and dA[l] its gradient
+        np.testing.assert_allclose(caches[l][0][0], ref[f"A{l}"], rtol=1e-13)
+        np.testing.assert_allclose(grads[f"dA{l}"], ref[f"dA{l}"], rtol=1e-12, atol=1e-15)
+    for key in ("dW1", "db1", "dW2", "db2", "dW3", "db3"):
+        np.testing.assert_allclose(grads[key], ref[key], rtol=1e-12, atol=1e-16)
+
+
+@pytest.mark.parametrize("keep_prob", [0.0, 1.5, (0.5,)])
+def test_a_bad_keep_prob_is_refused(keep_prob):
+    with pytest.raises(ValueError):
+        scratch.dropout_masks((4, 5, 3, 1), 12, keep_prob, np.random.default_rng(0))

@@ -147,3 +147,22 @@ def test_l2_in_the_loss_steps_as_weight_decay_lambd_over_m_on_the_weights_alone(
     assert ref["cost"] == pytest.approx(plain["cost"] + penalty, rel=1e-13)
     np.testing.assert_allclose(ref["dW1"], plain["dW1"] + lambd / 20 * start["W1"], rtol=1e-12)
     np.testing.assert_array_equal(ref["db1"], plain["db1"])
+
+
+def test_the_masked_dropout_scales_as_nn_dropout_in_training_mode():
+    """With the mask nn.Dropout(p = 1 - keep_prob) drew, the twin's A * D / keep_prob is nn.Dropout's output."""
+    import torch
+
+    from torch_ref.model import MaskedDropout
+
+    keep_prob = 0.86
+    a = torch.randn(50, 7, dtype=torch.float64)
+    dropout = torch.nn.Dropout(p=1 - keep_prob).train()
+    torch.manual_seed(4)
+    expected = dropout(a)
+    torch.manual_seed(4)
+    mask = (dropout(torch.ones_like(a)) != 0).to(a.dtype)  # the same draw: nn.Dropout's mask
+    masked = MaskedDropout()
+    masked.mask, masked.keep_prob = mask, keep_prob
+    torch.testing.assert_close(masked(a), expected, rtol=1e-15, atol=0)
+    assert 0 < float(mask.mean()) < 1
