@@ -98,11 +98,21 @@ def test_the_optimiser_section_shows_what_the_runs_print(tmp_path):
             assert line in README, line
 
 
-def test_the_l2_section_shows_what_the_run_prints():
-    result = subprocess.run([sys.executable, "-m", "verify", "--arch", "2,20,3,1", "--data", "moons", "--lambd", "0.7",
-                             "--no-tensorboard"], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.strip().splitlines()
-    start = lines.index(next(l for l in lines if l.startswith("training, lockstep")))
-    for line in [lines[0], *lines[start:lines.index("", start)], lines[-1]]:
-        assert line in README, line
+def test_the_regularisation_section_shows_what_the_runs_print(tmp_path):
+    for name in ("course_network.py", "course_regularization.py"):
+        (tmp_path / name).write_text((ROOT / "examples" / name).read_text())
+    text = (tmp_path / "course_regularization.py").read_text()
+    assert "            dA = dA / keep_prob\n" in text
+    (tmp_path / "my_dropout.py").write_text(text.replace("            dA = dA / keep_prob\n", ""))
+    run = ["--arch", "2,20,3,1", "--data", "moons", "--lambd", "0.7", "--keep-prob", "0.86", "--no-tensorboard"]
+    for argv, code, cwd in ((run, 0, ROOT), ([*run, "--impl", "my_dropout.py", "-q"], 1, tmp_path)):
+        result = subprocess.run([sys.executable, "-m", "verify", *argv], cwd=cwd, capture_output=True, text=True,
+                                timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert result.returncode == code, result.stderr
+        lines = result.stdout.strip().splitlines()
+        if code == 0:  # the README shows the header, gradient checking, lockstep and the verdict
+            start = lines.index(next(l for l in lines if l.startswith("gradient check")))
+            lockstep = lines.index(next(l for l in lines if l.startswith("training, lockstep")))
+            lines = [lines[0], *lines[start:lines.index("", lockstep)], lines[-1]]
+        for line in lines:
+            assert line in README, line

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from .layout import columns, data_rows, gradients, rows, summed_gradient
+from .layout import columns, data_rows, gradients, load_masks, rows, summed_gradient
 from .losses import get_loss, l2_penalty
 from .model import TorchNet, make_activation
 
@@ -44,7 +44,7 @@ class Recorder:
 
 
 def forward_backward(model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str = "bce",
-                     lambd: float = 0.0) -> dict[str, np.ndarray | float]:
+                     lambd: float = 0.0, masks=None, keep_probs=None) -> dict[str, np.ndarray | float]:
     """Evaluate J(X, Y) (L2-regularised with lambd > 0) and its gradients; return "cost" and Z{l}, A{l}, dZ{l},
     dW{l}, db{l} (l = 1..L) and dA{l} (l = 0..L-1) as course-layout NumPy arrays.
 
@@ -56,11 +56,13 @@ def forward_backward(model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str = 
     x, y = data_rows(model, X, Y)
     x.requires_grad_(True)  # so autograd also yields dJ/dA[0]
     recorder = Recorder(model)
+    load_masks(model, masks, keep_probs)  # dropout (course columns per hidden layer), for this pass only
     try:
         model.zero_grad()
         z = model(x)
     finally:
         recorder.remove()
+        model.set_masks(None)
     a = model.output_activation(z)
     cost = loss_fn(z, a, y)
     if lambd:
@@ -93,12 +95,14 @@ def activation_derivative(name: str, Z: np.ndarray) -> np.ndarray:
     return z.grad.numpy()
 
 
-def pre_activations(model: TorchNet, X: np.ndarray) -> dict[str, np.ndarray]:
-    """Z{l} (l = 1..L) of a forward pass on X, as course columns; no gradients."""
+def pre_activations(model: TorchNet, X: np.ndarray, masks=None, keep_probs=None) -> dict[str, np.ndarray]:
+    """Z{l} (l = 1..L) of a forward pass on X (with dropout masks, see load_masks), as course columns; no gradients."""
     recorder = Recorder(model)
+    load_masks(model, masks, keep_probs)
     try:
         with torch.no_grad():
             model(rows(model, X))
     finally:
         recorder.remove()
+        model.set_masks(None)
     return {f"Z{l}": recorder.columns(f"Z{l}") for l in range(1, len(model.linears) + 1)}

@@ -7,7 +7,7 @@ import torch
 from torch.optim.sgd import sgd
 
 from .capture import Recorder
-from .layout import columns, data_rows
+from .layout import columns, data_rows, load_masks
 from .losses import get_loss, l2_penalty
 from .model import TorchNet
 
@@ -36,9 +36,11 @@ class Trainer:
         record: bool = False,
         optimizer: Optional[torch.optim.Optimizer] = None,
         lambd: float = 0.0,
+        keep_probs=None,
     ) -> None:
         self.model = model
         self.lambd = lambd  # L2: the cost gains (lambd / (2 m)) sum ||W||^2, m the batch's examples
+        self.keep_probs = keep_probs  # dropout: keep_prob per hidden layer, with each step's masks
         self.learning_rate = learning_rate
         self.optimizer = optimizer
         self.loss_fn = get_loss(loss, model.activation_names[-1])
@@ -48,15 +50,25 @@ class Trainer:
         self._output = None
         self.recorder = Recorder(model) if record else None
 
-    def backward(self, rows: Optional[np.ndarray] = None) -> float:
-        """The cost J of the batch (the examples `rows`, or all) and its gradients, left in .grad; no update."""
+    def backward(self, rows: Optional[np.ndarray] = None, masks=None) -> float:
+        """The cost J of the batch (the examples `rows`, or all) and its gradients, left in .grad; no update.
+
+        masks: dropout masks for this step, course columns (n[l], batch size) per hidden layer (see load_masks);
+        the model drops nothing outside the step."""
         for p in self.params:
             p.grad = None  # fresh gradients every step (no accumulation)
         x, y = self.x, self.y
         if rows is not None:
             index = torch.as_tensor(rows, device=x.device)
             x, y = x[index], y[index]
-        z = self._logits = self.model(x)
+        if masks is None:
+            z = self._logits = self.model(x)
+        else:
+            load_masks(self.model, masks, self.keep_probs)
+            try:
+                z = self._logits = self.model(x)
+            finally:
+                self.model.set_masks(None)
         a = self._output = self.model.output_activation(z)
         cost = self.loss_fn(z, a, y)
         if self.lambd:
@@ -64,9 +76,9 @@ class Trainer:
         cost.backward()
         return cost.item()
 
-    def step(self, rows: Optional[np.ndarray] = None) -> float:
+    def step(self, rows: Optional[np.ndarray] = None, masks=None) -> float:
         """One update on the batch; returns its cost J before it, as the course's loop records it."""
-        cost = self.backward(rows)
+        cost = self.backward(rows, masks)
         if self.optimizer is not None:
             self.optimizer.step()
         else:

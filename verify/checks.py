@@ -19,7 +19,7 @@ from torch_ref.steps import activation as torch_activation
 from .compare import CheckResult, gradient_agreement
 from .config import GRADCHECK_EPSILON, GRADCHECK_RTOL
 from .errors import ImplementationError
-from .hints import diagnose_cost, hint_l2, hint_layer_backward
+from .hints import diagnose_cost, hint_dropout, hint_l2, hint_layer_backward
 from .impl import Adapter
 from .tolerance import KINKED, kink_affects, kink_flip, term_scales
 
@@ -28,25 +28,28 @@ GRADCHECK_ENTRIES = 16  # entries perturbed per parameter array, at most
 
 
 def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
-                     forward: CheckResult, backward: CheckResult) -> None:
-    """Forward (Z, A, J) and backward (dZ, dW, db, dA) of both sides at one set of parameters."""
+                     forward: CheckResult, backward: CheckResult, masks=None) -> None:
+    """Forward (Z, A, J) and backward (dZ, dW, db, dA) of both sides at one set of parameters (and dropout masks;
+    an implementation that draws its own hands torch those it drew)."""
     m, L = X.shape[1], impl.L
-    torch_ref.load_params(model, params)
-    ref = torch_ref.forward_backward(model, X, Y, impl.loss, impl.lambd)
-    scales = term_scales(params, X, Y, ref, impl.activations, lambd=impl.lambd)
     try:
-        AL, caches = impl.forward(X, params)
+        AL, caches = impl.forward(X, params, masks)
+        masks = impl.masks_of(caches) if impl.draws_masks else masks
         values = impl.layer_values(AL, caches)
         cost = impl.cost(AL, Y, caches)
     except ImplementationError as error:
         forward.error = forward.error or error
         backward.skipped = backward.skipped or f"{impl.label}'s forward pass raised (see forward)"
         return
+    torch_ref.load_params(model, params)
+    ref = torch_ref.forward_backward(model, X, Y, impl.loss, impl.lambd, masks, impl.keep_probs)
+    scales = term_scales(params, X, Y, ref, impl.activations, lambd=impl.lambd, keep_probs=impl.keep_probs)
     items = [(q, l, values[f"{q}{l}"], ref[f"{q}{l}"]) for l in range(1, L + 1) for q in ("Z", "A") if f"{q}{l}" in values]
     forward.compare(items + [("cost", L, cost, ref["cost"])], m, scales, point=point)
     if not forward.rows[("cost", L)].ok and not forward.rows[("cost", L)].hint:
         forward.rows[("cost", L)].hint = diagnose_cost(cost, ref, Y, impl.loss)
     hint_l2(forward, {"cost": cost}, ref, params, impl.lambd, m)
+    hint_dropout(forward, values, ref, impl.keep_probs)
     try:
         grads = impl.backward(AL, Y, caches, params)
     except ImplementationError as error:
@@ -63,6 +66,7 @@ def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
     backward.compare(items, m, scales, point=point)
     hint_layer_backward(backward, impl.activations, grads, params, X, ref)
     hint_l2(backward, grads, ref, params, impl.lambd, m)
+    hint_dropout(backward, grads, ref, impl.keep_probs, params=params, lambd=impl.lambd, m=m)
 
 
 def kink_note(where: str, kink: Optional[int], activations) -> str:
@@ -85,7 +89,7 @@ def kink_probe(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:
     return X_probe, probe
 
 
-def check_gradients(impl: Adapter, X, Y, params, seed: int) -> CheckResult:
+def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> CheckResult:
     """The implementation's own gradients against centred differences of its own cost, in float64.
 
     A centred difference of a float64 cost J carries a rounding error of about eps |J| / epsilon
@@ -96,14 +100,28 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int) -> CheckResult:
     X64 = np.ascontiguousarray(X[:, :GRADCHECK_EXAMPLES], dtype=np.float64)
     Y64 = np.ascontiguousarray(Y[:, :GRADCHECK_EXAMPLES], dtype=np.float64)
     P64 = {k: v.astype(np.float64) for k, v in params.items()}
+    # with dropout, one mask held fixed for every evaluation: a fresh one each time would make J(theta + epsilon)
+    # and J(theta - epsilon) different functions, whose difference measures nothing
+    masks = None if masks is None else [None if D is None else D[:, :GRADCHECK_EXAMPLES].astype(np.float64) for D in masks]
+    if impl.draws_masks and masks is not None:  # the masks it draws: the same at every call, or nothing to hold fixed
+        try:
+            drawn = [impl.masks_of(impl.forward(X64, P64, masks)[1]) for _ in range(2)]
+        except ImplementationError as error:
+            result.error = error
+            return result
+        if any((a is None) != (b is None) or (a is not None and not np.array_equal(a, b)) for a, b in zip(*drawn)):
+            result.skipped = (f"{impl.label}'s forward pass draws new dropout masks at every call (it does not seed "
+                              "NumPy's generator), so finite differences cannot hold a mask fixed")
+            return result
+        masks = drawn[0]
 
     def cost_of(p: dict) -> float:
-        AL, caches = impl.forward(X64, p)
+        AL, caches = impl.forward(X64, p, masks)
         return impl.cost(AL, Y64, caches)
 
     rng = np.random.default_rng([seed, 2])
     indices = {k: _sample_entries(v.shape, GRADCHECK_ENTRIES, rng) for k, v in P64.items()}
-    crossing = _kink_crossings(X64, P64, impl.activations, indices)
+    crossing = _kink_crossings(X64, P64, impl.activations, indices, masks, impl.keep_probs)
     if crossing:
         indices = {k: [i for i in entries if (k, i) not in crossing] for k, entries in indices.items()}
         result.notes.append(f"{len(crossing)} sampled entries not compared: a step of epsilon in them moves a relu "
@@ -112,7 +130,7 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int) -> CheckResult:
             result.skipped = "a step of epsilon in every sampled entry moves a relu unit across its kink"
             return result
     try:
-        AL, caches = impl.forward(X64, P64)
+        AL, caches = impl.forward(X64, P64, masks)
         J = impl.cost(AL, Y64, caches)
         grads = impl.backward(AL, Y64, caches, P64)
         approx = scratch.numerical_gradients(cost_of, P64, GRADCHECK_EPSILON, indices)
@@ -132,7 +150,7 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int) -> CheckResult:
     return result
 
 
-def _kink_crossings(X: np.ndarray, params: dict, activations, indices: dict) -> set:
+def _kink_crossings(X: np.ndarray, params: dict, activations, indices: dict, masks=None, keep_probs=None) -> set:
     """The sampled entries (key, index) whose step of +-epsilon moves a relu or leaky_relu unit of some
     example across its kink (or off it, from exactly 0): there J(theta + epsilon) and J(theta - epsilon)
     take different branches, and their centred difference measures neither side's derivative.
@@ -146,22 +164,24 @@ def _kink_crossings(X: np.ndarray, params: dict, activations, indices: dict) -> 
 
     def sides(p: dict) -> list:
         torch_ref.load_params(model, p)
-        Z = torch_ref.pre_activations(model, X)
+        Z = torch_ref.pre_activations(model, X, masks, keep_probs)
         return [Z[f"Z{l}"] > 0 for l in kinked]
 
     # Which layers' entries can move a unit that far: a step of epsilon in W[k] or b[k] moves Z[k] by at most
     # epsilon max(1, |A[k-1]|), and each later layer by at most that times the max row sum of its |W|
     # (every hidden activation is 1-Lipschitz). Layers no step can reach a kink from are not probed.
     torch_ref.load_params(model, params)
-    Z = torch_ref.pre_activations(model, X)
-    A = {0: X, **{l: torch_activation(activations[l - 1], Z[f"Z{l}"]) for l in range(1, len(activations))}}
+    Z = torch_ref.pre_activations(model, X, masks, keep_probs)
+    A = {0: X, **{l: torch_activation(activations[l - 1], Z[f"Z{l}"]) * (1 if masks is None or masks[l - 1] is None else
+                                                                        masks[l - 1] / keep_probs[l - 1])
+                  for l in range(1, len(activations))}}
     gap = {l: float(np.min(np.abs(Z[f"Z{l}"]))) for l in kinked}
     reachable = set()
     for k in range(1, len(activations) + 1):
         moved = GRADCHECK_EPSILON * max(1.0, float(np.max(np.abs(A[k - 1]))))
         for l in range(k, len(activations)):
             if l > k:
-                moved *= float(np.max(np.sum(np.abs(params[f"W{l}"]), axis=1)))
+                moved *= float(np.max(np.sum(np.abs(params[f"W{l}"]), axis=1))) / (keep_probs[l - 2] if keep_probs else 1)
             if l in gap and gap[l] <= moved:
                 reachable.add(k)
     indices = {key: entries for key, entries in indices.items() if int(key[1:]) in reachable}

@@ -102,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="L2 regularisation: the cost gains (lambd / (2 m)) sum ||W[l]||^2 and each dW[l] (lambd / m) "
                         "W[l]; needs compute_cost_with_regularization and an L_model_backward taking lambd (week 4) "
                         "(default: 0, none)")
+    p.add_argument("--keep-prob", default=None,
+                   help="dropout on the hidden layers: the probability of keeping a unit, one value or one per hidden "
+                        "layer (e.g. 0.86 or 0.8,0.9); the verifier draws each step's masks and hands both sides the "
+                        "same (default: 1, none)")
     p.add_argument("--dtype", default="float64",
                    help=f"{' or '.join(DTYPES)}, used on both sides end to end (default: float64)")
     p.add_argument("--device", default="cpu",
@@ -148,8 +152,18 @@ def config_from_args(args: argparse.Namespace) -> Config:
         rtol=args.rtol, gradcheck=not args.no_gradcheck, tensorboard=not args.no_tensorboard,
         logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=not args.quiet, impl=args.impl,
         api=args.api, optimizer=args.optimizer, mini_batch_size=args.mini_batch_size, epochs=args.epochs,
-        decay=None if args.decay == "none" else args.decay, lambd=args.lambd, **given,
+        decay=None if args.decay == "none" else args.decay, lambd=args.lambd, keep_prob=_keep_prob(args.keep_prob),
+        **given,
     )
+
+
+def _keep_prob(text: Optional[str]):
+    if text is None:
+        return None
+    try:
+        return tuple(float(item) for item in text.split(","))
+    except ValueError:
+        raise UsageError(f"--keep-prob {text!r}: give a number in (0, 1], or one per hidden layer like 0.8,0.9") from None
 
 
 def parse_arch(text: str) -> tuple[int, ...]:

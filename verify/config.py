@@ -61,6 +61,7 @@ class Config:
     decay_rate: float = 1.0
     decay_interval: int = 1000  # scheduled: the rate drops every decay_interval epochs
     lambd: float = 0.0  # L2 regularisation: the cost gains (lambd / (2 m)) sum ||W[l]||^2
+    keep_prob: Optional[tuple] = None  # dropout: keep_prob per hidden layer (one number: all of them); None: none
 
     @property
     def L(self) -> int:
@@ -134,7 +135,24 @@ def validate(config: Config, default_activations: Callable[[int], Sequence[str]]
         raise UsageError(f"--data must be one of {', '.join(NAMED_DATA)} or a path to a .npz or .csv file, got {config.data!r}")
 
     _validate_optimization(config)
-    return replace(config, arch=arch, activations=activations, loss=loss)
+    return replace(config, arch=arch, activations=activations, loss=loss, keep_prob=_keep_probs(config.keep_prob, L))
+
+
+def _keep_probs(keep_prob, L: int):
+    """keep_prob per hidden layer, or None where no layer drops anything."""
+    if keep_prob is None:
+        return None
+    probs = tuple(keep_prob) if isinstance(keep_prob, (list, tuple)) else (keep_prob,)
+    for p in probs:
+        if not _is_finite_number(p) or not 0 < p <= 1:
+            raise UsageError(f"--keep-prob values must be in (0, 1], got {p}")
+    if L < 2:
+        raise UsageError("--keep-prob needs a hidden layer: dropout never touches the input or the output")
+    if len(probs) == 1:
+        probs = probs * (L - 1)
+    if len(probs) != L - 1:
+        raise UsageError(f"--keep-prob needs one value, or {L - 1} (one per hidden layer), got {len(probs)}")
+    return None if all(p == 1 for p in probs) else tuple(float(p) for p in probs)
 
 
 def _validate_optimization(config: Config) -> None:

@@ -220,3 +220,33 @@ def hint_l2(check, values: dict, ref: dict, params: dict, lambd: float, m: int, 
         key = "cost" if quantity == "cost" else f"{quantity}{layer}"
         if key in values and key in ref:
             row.hint = l2_slip(quantity, layer, values[key], ref[key], params, lambd, m) or row.hint
+
+
+def dropout_slip(quantity: str, layer: int, value, expected, keep_probs, l2_term=0.0) -> str:
+    """With dropout, what a wrong hidden A or dZ fits: inverted dropout's 1 / keep_prob left out of forward or
+    backward. "" when it does not fit."""
+    # dZ[l] = dA[l] D / keep_prob g'(Z): without the 1 / keep_prob, dZ[l], dW[l] and db[l] are keep_prob times right
+    if keep_probs is None or not 0 < layer <= len(keep_probs) or quantity not in ("A", "dZ", "dW", "db") \
+            or keep_probs[layer - 1] == 1:
+        return ""
+    value, expected = np.asarray(value, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    gap = float(np.max(np.abs(value - expected))) if value.shape == expected.shape and value.size else 0.0
+    if gap == 0 or not np.all(np.isfinite(value)):
+        return ""
+    kept = keep_probs[layer - 1] * (expected - l2_term) + l2_term  # dW's L2 term (lambd / m) W is not dropout's
+    if float(np.max(np.abs(value - kept))) > EXPLAINED * gap:
+        return ""
+    return (f"A{layer} is not divided by keep_prob: inverted dropout is A = A * D / keep_prob" if quantity == "A" else
+            f"dA{layer} is not divided by keep_prob in backward: dA = dA * D / keep_prob, as in forward")
+
+
+def hint_dropout(check, values: dict, ref: dict, keep_probs, iteration=None, params: dict = None, lambd: float = 0.0,
+                 m: int = 1) -> None:
+    """Each hidden A, dZ, dW or db row of `check` that just broke (at `iteration`) gets dropout_slip's hint where it fits."""
+    if keep_probs is None:
+        return
+    for (quantity, layer), row in check.rows.items():
+        key = f"{quantity}{layer}"
+        if not row.ok and row.iteration == iteration and key in values and key in ref:
+            l2_term = lambd / m * params[f"W{layer}"] if quantity == "dW" and lambd else 0.0
+            row.hint = dropout_slip(quantity, layer, values[key], ref[key], keep_probs, l2_term) or row.hint

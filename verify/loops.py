@@ -53,6 +53,9 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
         found = {f: "it takes no optimizer: it is checked against full-batch gradient descent at one rate (no "
                     "--optimizer, --mini-batch-size or --decay)" for f in plain if callable(getattr(module, f, None))}
         found.update({f: reason for f in takes})
+    if impl.keep_probs is not None:  # dropout: a loop draws its own masks, never the run's
+        return {f: why or "with dropout it draws its own masks, which cannot be the ones the run handed both sides"
+                for f, why in found.items()}
     if impl.lambd:  # an L2-regularised run: only a loop that takes lambd runs it
         found = {f: why or ("" if _takes(module, f, "lambd") else "it takes no lambd, so it cannot run the run's L2 "
                                                                   "regularisation") for f, why in found.items()}

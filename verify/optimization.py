@@ -1,6 +1,6 @@
 """How a run trains: the optimiser and its settings, the mini-batches of each epoch, the learning rate in force.
 
-One plan, handed to both sides: the verifier draws each epoch's permutation once (the course's
+One plan, handed to both sides (and, with dropout, each step's masks, drawn the same way): the verifier draws each epoch's permutation once (the course's
 random_mini_batches order with seed + epoch + 1, as scratch.L_layer_model and the course's
 model() reseed each epoch) and both sides step through the same batches. The learning rate
 of epoch e is the course's: lr0 for epochs 0 and 1 under a decay, which the course applies
@@ -51,13 +51,25 @@ class Optimization:
     decay: Optional[str] = None
     decay_rate: float = 1.0
     decay_interval: int = 1000
+    keep_probs: Optional[tuple] = None  # dropout: keep_prob per hidden layer
+    hidden: tuple = ()  # the hidden layers' sizes n[1..L-1]
+    dtype: str = "float64"
 
     @classmethod
     def from_config(cls, config: Config, m: int) -> "Optimization":
         return cls(optimizer=config.optimizer, learning_rate=config.learning_rate, epochs=config.epoch_count, m=m,
                    mini_batch_size=config.mini_batch_size, seed=config.seed, beta=config.beta, beta1=config.beta1,
                    beta2=config.beta2, epsilon=config.epsilon, decay=config.decay, decay_rate=config.decay_rate,
-                   decay_interval=config.decay_interval)
+                   decay_interval=config.decay_interval, keep_probs=config.keep_prob, hidden=tuple(config.arch[1:-1]),
+                   dtype=config.dtype)
+
+    def masks(self, index: int, m: int) -> Optional[list]:
+        """Dropout masks, one (n[l], m) array of 0 and 1 per hidden layer (None where keep_prob is 1): those of step
+        `index` (-1: the checks at one point), drawn once and handed to both sides; None without dropout."""
+        if self.keep_probs is None:
+            return None
+        rng = np.random.default_rng([self.seed, 5, index + 1])
+        return [None if p == 1 else (rng.random((n, m)) < p).astype(self.dtype) for n, p in zip(self.hidden, self.keep_probs)]
 
     @property
     def plain(self) -> bool:

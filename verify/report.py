@@ -124,7 +124,8 @@ class Report:
                        "api": c.api, "optimizer": c.optimizer, "beta": c.beta, "beta1": c.beta1, "beta2": c.beta2,
                        "epsilon": c.epsilon, "mini_batch_size": c.mini_batch_size, "epochs": c.epoch_count,
                        "decay": c.decay, "decay_rate": c.decay_rate if c.decay else None,
-                       "decay_interval": c.decay_interval if c.decay == "scheduled" else None, "lambd": c.lambd},
+                       "decay_interval": c.decay_interval if c.decay == "scheduled" else None, "lambd": c.lambd,
+                       "keep_prob": None if c.keep_prob is None else list(c.keep_prob)},
             "final": self.final,
             "nonfinite": self.nonfinite,
             "drift": [{"iteration": i, "cost_gap": g, "max_param_gap": p, "allowed": a} for i, g, p, a in self.drift],
@@ -152,7 +153,8 @@ class Report:
         lines = [
             f"{self.implementation} vs torch_ref: {'-'.join(map(str, c.arch))}, activations {','.join(c.activations)}, "
             f"loss {c.loss}, init {c.init}, seed {c.seed}, data {c.data} (m={self.examples}), {c.dtype} on {c.device}, "
-            + Optimization.from_config(c, self.examples).describe() + (f", L2 lambd {c.lambd:g}" if c.lambd else ""),
+            + Optimization.from_config(c, self.examples).describe() + (f", L2 lambd {c.lambd:g}" if c.lambd else "")
+            + (f", dropout keep_prob {','.join(f'{p:g}' for p in c.keep_prob)}" if c.keep_prob else ""),
             "",
         ]
         lines += _function_lines(self.functions)

@@ -59,6 +59,7 @@ def _run(config: Config, implementation) -> Report:
                          f"{label}'s week 2 optimize(w, b, ...) trains by gradient descent on the whole batch")
     impl.require_optimization(config.optimizer, config.decay, config.decay_interval)
     impl.regularize(config.lambd)
+    impl.drop_out(config.keep_prob)
     if config.tensorboard:
         from .tblog import check_logdir
 
@@ -98,12 +99,13 @@ def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: 
     backward = CheckResult("backward", "backward", rtol)
     report.checks += [forward, backward]
     model = torch_ref.from_params(params, config.activations, device)
-    compare_at_point(impl, model, X, Y, params, "initial weights", forward, backward)
+    masks = plan.masks(-1, X.shape[1])  # dropout: one mask for the checks at one point, the same on both sides
+    compare_at_point(impl, model, X, Y, params, "initial weights", forward, backward, masks)
     X_probe, probe = kink_probe(X, params)
-    compare_at_point(impl, model, X_probe, Y, probe, "kink probe", forward, backward)
+    compare_at_point(impl, model, X_probe, Y, probe, "kink probe", forward, backward, masks)
 
     if config.gradcheck:
-        report.checks.append(check_gradients(impl, X, Y, params, config.seed))
+        report.checks.append(check_gradients(impl, X, Y, params, config.seed, masks))
     else:
         report.checks.append(CheckResult("gradcheck", "gradcheck", 0.0, skipped="--no-gradcheck"))
 

@@ -137,6 +137,10 @@ class TensorBoardLog:
                 self._details(record)
             for tag, value in shown.items():  # under the plain tag, and again for this experiment's charts
                 diff[tag] = diff[own + tag] = value
+        if record.masks is not None:  # the same masks on both sides: the fraction each hidden layer dropped
+            dropped = {f"dropped/layer{l}": 1 - float(np.mean(D)) for l, D in enumerate(record.masks, 1) if D is not None}
+            for side in ("impl", "torch"):
+                self.scalars(side, i, dropped)
         if diff:
             self.scalars("diff", i, diff)
         if compared and (i % self.histogram_every == 0 or last):
@@ -220,6 +224,7 @@ class TensorBoardLog:
                         **({"decay_rate": float(c.decay_rate)} if c.decay else {}),
                         **({"decay_interval": int(c.decay_interval)} if c.decay == "scheduled" else {}),
                         **({"lambd": float(c.lambd)} if c.lambd else {}),
+                        **({"keep_prob": ",".join(f"{p:g}" for p in c.keep_prob)} if c.keep_prob else {}),
                         "dtype": c.dtype, "seed": int(c.seed), "examples": int(report.examples)}
             # Only the session summaries, written into this run's own file: add_hparams would
             # open a stray timestamped run folder, and several experiments' tables would clash.

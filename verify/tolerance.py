@@ -58,23 +58,27 @@ UPDATE_ROUNDING = 4  # P - lr dP and the verifier's (P - lr dP) - P each round o
 
 
 def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activations, learning_rate: float = 0.0,
-                lambd: float = 0.0) -> dict:
+                lambd: float = 0.0, keep_probs=None) -> dict:
     """{(quantity, layer): E} for Z, A, cost, dZ, dA, dW, db (and W, b with a learning rate).
 
     `ref` holds the reference's A{l} and Z{l} (l = 1..L), dA{l} (l = 1..L-1, course convention) and "cost".
+    With dropout (keep_probs, one per hidden layer), A[l] is the dropped A, g(Z) D / keep_prob: the error
+    it carries from Z is 1 / keep_prob times g's, and so is what dZ[l] receives from dA[l].
     """
     L = len(activations)
     A = [X] + [ref[f"A{l}"] for l in range(1, L + 1)]
     size = [largest(a) for a in A]  # max |A[l]|, l = 0..L
-    typical = [None] + [_typical_slope(name, a) for name, a in zip(activations, A[1:])]
+    scaled = [1.0] + [1.0 / p for p in (keep_probs or (1.0,) * (L - 1))] + [1.0]  # 1 / keep_prob of A[l]
+    typical = [None] + [_typical_slope(name, a) if s == 1 else SLOPES[name][0]  # a dropped A is not g(Z): g's bound
+                        for name, a, s in zip(activations, A[1:], scaled[1:])]
     squares = [None] + [params[f"W{l}"] ** 2 for l in range(1, L + 1)]
     E = {}
     carried = [0.0]  # what A[l] carries into the next layer (the data is exact)
     for l in range(1, L + 1):
         rows_2 = float(np.sqrt(np.max(squares[l].sum(axis=1))))
         E_Z = E[("Z", l)] = rows_2 * (size[l - 1] + carried[l - 1]) + largest(params[f"b{l}"])
-        E[("A", l)] = size[l] + SLOPES[activations[l - 1]][0] * E_Z
-        carried.append(size[l] + typical[l] * E_Z)
+        E[("A", l)] = size[l] + SLOPES[activations[l - 1]][0] * scaled[l] * E_Z
+        carried.append(size[l] + typical[l] * scaled[l] * E_Z)
     D = A[L] - Y  # dZ[L]
     m = Y.shape[1]
     E[("cost", L)] = abs(ref["cost"]) + float(np.abs(D).sum()) / m * E[("Z", L)]
@@ -90,11 +94,12 @@ def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activatio
         E_dA = E[("dA", l - 1)] = columns_2 * (dZ_max + carried_dZ)
         if l > 1:
             slope, curvature = SLOPES[activations[l - 2]]
+            slope, curvature = slope * scaled[l - 1], curvature * scaled[l - 1]  # dropout: dZ = dA D / keep_prob g'(Z)
             dA = ref[f"dA{l - 1}"]
             dA_max = largest(dA)
             from_Z = curvature * dA_max * E[("Z", l - 1)]  # g'(Z) moves with Z's own error
             E_dZ = slope * E_dA + from_Z
-            carried_dZ = typical[l - 1] * E_dA + from_Z
+            carried_dZ = typical[l - 1] * scaled[l - 1] * E_dA + from_Z
             dZ_max, dZ_mean = slope * dA_max, slope * largest(np.abs(dA).mean(axis=1))
     if lambd:  # L2: the cost's penalty (lambd / (2m)) sum W^2, a sum of squares, and dW's (lambd / m) W
         E[("cost", L)] += lambd / (2 * m) * sum(float(np.sum(squares[l])) for l in range(1, L + 1))
@@ -194,7 +199,7 @@ def optimizer_scales(optimizer: str, state: dict, grads: dict, scales: dict, set
 
 
 def gradient_entry_scales(ref: dict, X: np.ndarray, Y: np.ndarray, activations, scales: dict, derivative,
-                          params: dict = None, lambd: float = 0.0) -> dict:
+                          params: dict = None, lambd: float = 0.0, masks=None, keep_probs=None) -> dict:
     """{("dW"|"db", l, "entries"): E per entry}: the error each gradient entry can carry, from its own terms.
 
     A layer's scale bounds its largest entry; an entry computed from small terms (a unit alive on
@@ -205,7 +210,8 @@ def gradient_entry_scales(ref: dict, X: np.ndarray, Y: np.ndarray, activations, 
         E_dW[l] = (1/m) (D |A[l-1]|^T + |dZ[l]| |A[l-1]|^T) + mean over examples of |dZ[l]| E_A[l-1]
         E_db[l] = mean over examples of (D + |dZ[l]|),   D = |g'(Z[l])| E_dA[l]  (E_A[L] at l = L)
 
-    `derivative(name, Z)` is g'(Z), entry by entry, from the reference. With L2, E_dW[l] gains (lambd / m) |W[l]|.
+    `derivative(name, Z)` is g'(Z), entry by entry, from the reference. With L2, E_dW[l] gains (lambd / m) |W[l]|;
+    with dropout, g'(Z[l]) is taken times D[l] / keep_prob[l], as dZ[l] is.
     """
     L, m = len(activations), Y.shape[1]
     A = [X] + [ref[f"A{l}"] for l in range(1, L + 1)]
@@ -216,6 +222,8 @@ def gradient_entry_scales(ref: dict, X: np.ndarray, Y: np.ndarray, activations, 
             D = np.full_like(dZ, scales[("A", L)])
         else:
             slope = np.abs(derivative(activations[l - 1], ref[f"Z{l}"]))
+            if masks is not None and masks[l - 1] is not None:
+                slope = slope * masks[l - 1] / keep_probs[l - 1]
             dZ, D = np.abs(ref[f"dA{l}"]) * slope, slope * scales[("dA", l)]
         carried = scales[("A", l - 1)] if l > 1 else 0.0
         E[("dW", l, "entries")] = ((D + dZ) @ np.abs(A[l - 1]).T) / m + dZ.mean(axis=1, keepdims=True) * carried

@@ -61,6 +61,7 @@ class Iteration:
     epoch: int = 0
     batch: int = 0  # the mini-batch of the epoch (0 with the whole batch)
     rows: Optional[np.ndarray] = None  # its examples (None: all, in order)
+    masks: Optional[list] = None  # its dropout masks, one per hidden layer (None: no dropout), the same on both sides
     impl_cost: Optional[float] = None
     impl_before: Optional[dict] = None  # its parameters before this step ...
     impl_after: Optional[dict] = None  # ... and after it
@@ -144,13 +145,13 @@ class _Training:
         self.m, self.L = X.shape[1], impl.L
         self.model_lockstep = model_lockstep
         self.lockstep_trainer = torch_ref.Trainer(model_lockstep, X, Y, impl.loss, plan.learning_rate, record=True,
-                                                  lambd=impl.lambd)
+                                                  lambd=impl.lambd, keep_probs=impl.keep_probs)
         self.free_optimizer = self.schedule = None
         if not plan.plain:  # torch.optim's own optimiser and schedule, as a user would train
             self.free_optimizer = make_optimizer(model_free, plan.optimizer, plan.learning_rate, **plan.settings())
             self.schedule = make_schedule(self.free_optimizer, plan.decay, plan.decay_rate, plan.decay_interval)
         self.free_trainer = torch_ref.Trainer(model_free, X, Y, impl.loss, plan.learning_rate, optimizer=self.free_optimizer,
-                                              lambd=impl.lambd)
+                                              lambd=impl.lambd, keep_probs=impl.keep_probs)
         self.impl_params, self.torch_params = params, params  # each side's parameters before the next step
         self.impl_state: Optional[dict] = None  # the implementation's optimiser state before the next step
         self.impl_lr = plan.learning_rate  # the rate the implementation's decay set for this epoch
@@ -158,7 +159,8 @@ class _Training:
         self.rounding = None  # what one correct step may round differently, from the last lockstep comparison
 
     def step(self, step: Step, checkpoint: bool) -> Iteration:
-        record = Iteration(step.index, epoch=step.epoch, batch=step.batch, rows=step.rows)
+        record = Iteration(step.index, epoch=step.epoch, batch=step.batch, rows=step.rows,
+                           masks=self.plan.masks(step.index, self.m if step.rows is None else len(step.rows)))
         run = self.run
         torch_from_impl = None  # torch's step from the implementation's parameters (lockstep)
         if run.nonfinite["impl"] is None:
@@ -187,7 +189,9 @@ class _Training:
             if self.impl_state is None:
                 self.impl_state = run.impl_state_start = impl.optimizer_state(plan.optimizer, before)
             state, lr = self.impl_state, self.impl_lr
-            AL, caches = impl.forward(X, before)
+            AL, caches = impl.forward(X, before, record.masks)
+            if impl.draws_masks and record.masks is not None:  # torch's steps get the masks it drew
+                record.masks = impl.masks_of(caches)
             cost = impl.cost(AL, Y, caches)
             grads = impl.backward(AL, Y, caches, before)
             after, state_after = impl.optimizer_update(plan.optimizer, before, grads, state, lr, step.t, plan.settings())
@@ -199,7 +203,7 @@ class _Training:
             run.free.skipped = f"{impl.label} raised during training (see lockstep)"
             return None
         torch_lr = plan.lr_at(step.epoch)
-        torch_cost, torch_grads, torch_after, torch_state = self._torch_lockstep(before, state, step, torch_lr)
+        torch_cost, torch_grads, torch_after, torch_state = self._torch_lockstep(before, state, step, torch_lr, record.masks)
         self.sums["impl"] += cost * X.shape[1]
         record.impl_cost, record.impl_before, record.impl_after, record.impl_grads, record.impl_AL = cost, before, after, grads, AL
         record.impl_lr = lr
@@ -214,10 +218,10 @@ class _Training:
             # (with an optimiser, an implementation alone going non-finite is compared too: the row
             # that went non-finite first, a v_corrected divided by 1 - beta^0, names the slip)
             ref = {**self.lockstep_trainer.layers(), "cost": torch_cost}
-            scales = term_scales(before, X, Y, ref, impl.activations, torch_lr, impl.lambd)
+            scales = term_scales(before, X, Y, ref, impl.activations, torch_lr, impl.lambd, impl.keep_probs)
             if plan.optimizer == "adam":  # Adam divides each entry by its own size: each needs its own scale
                 scales.update(gradient_entry_scales(ref, X, Y, impl.activations, scales, torch_ref.activation_derivative,
-                                                    before, impl.lambd))
+                                                    before, impl.lambd, record.masks, impl.keep_probs))
             scales.update(optimizer_scales(plan.optimizer, state, torch_grads, scales, plan.settings(), step.t,
                                            torch_lr, torch_state))
             kink = kink_flip(impl.layer_values(AL, caches), ref, impl.activations, scales, run.lockstep.rtol)
@@ -254,16 +258,16 @@ class _Training:
             self.impl_state = state_after
         return torch_after
 
-    def _torch_lockstep(self, before: dict, state: dict, step: Step, lr: float) -> tuple:
+    def _torch_lockstep(self, before: dict, state: dict, step: Step, lr: float, masks) -> tuple:
         """torch's step from the implementation's parameters and optimiser state: (cost, gradients, parameters
         after, state after in the course's terms)."""
         plan, trainer = self.plan, self.lockstep_trainer
         torch_ref.load_params(self.model_lockstep, before)
         if plan.optimizer == "gd":
             trainer.learning_rate = lr
-            cost = trainer.step(step.rows)
+            cost = trainer.step(step.rows, masks)
             return cost, torch_ref.gradients(self.model_lockstep), torch_ref.to_params(self.model_lockstep), {}
-        cost = trainer.backward(step.rows)
+        cost = trainer.backward(step.rows, masks)
         grads = torch_ref.gradients(self.model_lockstep)
         if plan.optimizer == "momentum":
             after, v = torch_steps.momentum_step(before, grads, state["v"], plan.beta, lr)
@@ -276,7 +280,7 @@ class _Training:
         """torch's own step (free-running), and both runs compared after it while they are comparable."""
         run, i = self.run, record.index
         before = self.torch_params
-        cost = self.free_trainer.step(step.rows)
+        cost = self.free_trainer.step(step.rows, record.masks)
         self.sums["torch"] += cost * (self.m if step.rows is None else len(step.rows))
         after = torch_ref.to_params(self.free_trainer.model)
         record.torch_cost, record.torch_before, record.torch_after, record.torch_run = cost, before, after, self.free_trainer

@@ -121,8 +121,7 @@ def test_dropout_matches_torch_with_the_same_masks():
     AL, caches = scratch.L_model_forward(X, params, keep_prob=(0.7, 0.9), masks=masks)
     grads = scratch.L_model_backward(AL, Y, caches, keep_prob=(0.7, 0.9), lambd=0.3)
     model = torch_ref.from_params(params, ["relu", "relu", "sigmoid"])
-    torch_ref.load_masks(model, masks, (0.7, 0.9))
-    ref = torch_ref.forward_backward(model, X, Y, "bce", 0.3)
+    ref = torch_ref.forward_backward(model, X, Y, "bce", 0.3, masks, (0.7, 0.9))
     assert scratch.compute_cost_with_regularization(AL, Y, params, 0.3, ZL=caches[-1][1]) == pytest.approx(ref["cost"], rel=1e-13)
     for l in (1, 2):  # A[l] is the dropped A the next layer reads, and dA[l] its gradient
         np.testing.assert_allclose(caches[l][0][0], ref[f"A{l}"], rtol=1e-13)

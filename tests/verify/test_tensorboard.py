@@ -539,11 +539,11 @@ def test_scratch_raising_still_closes_complete_logs(tmp_path, monkeypatch):
 def test_exception_out_of_run_still_closes_the_writers(tmp_path, monkeypatch):
     good, calls = torch_ref.Trainer.step, []
 
-    def step(self, rows=None):
+    def step(self, rows=None, masks=None):
         calls.append(1)
         if len(calls) > 4:  # two steps (lockstep and free) per iteration: iteration 2 fails
             raise RuntimeError("device lost")
-        return good(self, rows)
+        return good(self, rows, masks)
 
     monkeypatch.setattr(torch_ref.Trainer, "step", step)
     before = writer_threads()
@@ -678,3 +678,12 @@ def test_an_l2_run_logs_the_penalty_and_the_data_cost_apart(tmp_path):
         assert len(penalty) == 3 and np.all(penalty > 0)
         np.testing.assert_allclose(penalty + data, cost, rtol=1e-6)
     np.testing.assert_allclose(values(acc["scratch"], "cost_penalty"), values(acc["torch"], "cost_penalty"), rtol=1e-6)
+
+
+def test_a_dropout_run_logs_the_fraction_each_hidden_layer_dropped(tmp_path):
+    report = run_and_close(quick(tmp_path, keep_prob=(0.5, 0.9), iterations=4, examples=200))
+    acc = read_experiment(report.run_dir)
+    for side in SIDES:
+        layer1, layer2 = values(acc[side], "dropped/layer1"), values(acc[side], "dropped/layer2")
+        assert len(layer1) == 4 and np.all(np.abs(layer1 - 0.5) < 0.15) and np.all(np.abs(layer2 - 0.1) < 0.1)
+    np.testing.assert_array_equal(values(acc["scratch"], "dropped/layer1"), values(acc["torch"], "dropped/layer1"))

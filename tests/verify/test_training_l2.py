@@ -1,5 +1,6 @@
 """L2 regularisation verified: each classic slip caught and named, at both scales users meet; no false alarms."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -120,3 +121,142 @@ def test_a_module_without_the_l2_functions_is_told_which(capsys, tmp_path):
 def test_a_bad_lambd_gets_one_line_and_exit_2(capsys, value):
     code, out, err = run_cli(capsys, "--arch", "3,4,1", "--lambd", value, "--no-tensorboard")
     assert code == 2 and out == "" and "--lambd must be a finite number >= 0" in err
+
+
+# --- dropout ---------------------------------------------------------------------------------------------
+
+forward = scratch.L_model_forward
+
+
+def forward_with(scale=True, output_too=False):
+    """scratch's forward with inverted dropout written by hand, one slip at a time."""
+    def L_model_forward(X, parameters, activations=None, keep_prob=1.0, masks=None):
+        if masks is None:
+            return forward(X, parameters, activations)
+        probs = scratch.keep_probs(keep_prob, len(parameters) // 2)
+        L = len(parameters) // 2
+        A, caches = X, []
+        for l in range(1, L + 1):
+            A, cache = scratch.linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"],
+                                                         (activations or scratch.default_activations(L))[l - 1])
+            if l < L and masks[l - 1] is not None:
+                A = A * masks[l - 1] / (probs[l - 1] if scale else 1.0)
+                cache = (*cache, masks[l - 1])
+            elif l == L and output_too:
+                A = A * (np.arange(A.size).reshape(A.shape) % 7 != 0) / probs[-1]  # the output dropped too
+            caches.append(cache)
+        return A, caches
+    return L_model_forward
+
+
+def backward_dropout_with(scale=True, shifted=False):
+    def L_model_backward(AL, Y, caches, activations=None, loss="bce", lambd=0.0, keep_prob=1.0):
+        probs = scratch.keep_probs(keep_prob, len(caches))
+        plain = [cache[:2] for cache in caches]
+        masks = [cache[2] if len(cache) == 3 else None for cache in caches]
+        if shifted:  # the mask of layer l applied to layer l + 1's dA
+            masks = [None] + masks[:-1]
+        L, grads = len(caches), {}
+        dZ = AL - Y
+        for l in range(L, 0, -1):
+            linear_cache, Z = plain[l - 1]
+            if l < L:
+                dA = grads[f"dA{l}"]
+                if masks[l - 1] is not None:
+                    dA = dA * masks[l - 1] / (probs[l - 1] if scale else 1.0)
+                dZ = scratch.activation_backward(dA, Z, (activations or scratch.default_activations(L))[l - 1])
+            grads[f"dZ{l}"] = dZ
+            grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = scratch.linear_backward(dZ, linear_cache)
+        return grads
+    return L_model_backward
+
+
+DROPOUT_SLIPS = {  # name: (function, slip, the first row that fails, words of its hint ("" when none fits))
+    "no /keep_prob in forward": ("L_model_forward", forward_with(scale=False), ("forward", "A", 1), "not divided by keep_prob"),
+    "no /keep_prob in backward": ("L_model_backward", backward_dropout_with(scale=False), ("backward", "dZ", 2),
+                                  "not divided by keep_prob in backward"),
+    "mask of layer l at layer l+1": ("L_model_backward", backward_dropout_with(shifted=True), ("backward", "dZ", 2), ""),
+    "output layer dropped": ("L_model_forward", forward_with(output_too=True), ("forward", "A", 3), ""),
+}
+
+
+@pytest.mark.parametrize("scale", ["comfortable", "deep-small"])
+@pytest.mark.parametrize("slip", DROPOUT_SLIPS)
+def test_each_dropout_slip_is_caught_and_named(monkeypatch, slip, scale):
+    function, slipped, (stage, quantity, layer), words = DROPOUT_SLIPS[slip]
+    monkeypatch.setattr(scratch, function, slipped)
+    arch = (5, 8, 8, 1) if scale == "comfortable" else (10, 16, 16, 16, 16, 16, 1)
+    L = len(arch) - 1
+    layer = L if layer == 3 else (L - 1 if (stage, layer) == ("backward", 2) else layer)
+    report = run(tiny(arch=arch, init="random" if scale == "deep-small" else "he", keep_prob=(0.8,)))
+    first = report.first_divergence()
+    assert (first["stage"], first["quantity"], first["layer"]) == (stage, quantity, layer), first
+    assert words in first["hint"], first["hint"]
+
+
+def test_correct_dropout_passes_and_the_masks_matter():
+    """Correct dropout passes; the same run with the masks ignored by the implementation fails (the check sees them)."""
+    config = tiny(arch=(5, 8, 8, 1), keep_prob=(0.7, 0.9), lambd=0.3)
+    assert run(config).ok
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scratch, "L_model_forward", lambda X, p, a=None, keep_prob=1.0, masks=None: forward(X, p, a))
+        assert not run(config).ok
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(keep_prob=st.floats(0.3, 1.0), depth=st.integers(1, 4), dtype=st.sampled_from(["float64", "float32"]),
+       seed=st.integers(0, 1000), lambd=st.sampled_from([0.0, 0.7]), optimizer=st.sampled_from(["gd", "momentum", "adam"]),
+       hidden=st.sampled_from(["relu", "tanh", "leaky_relu", "sigmoid"]))
+def test_no_false_alarms_with_dropout(keep_prob, depth, dtype, seed, lambd, optimizer, hidden):
+    arch = (4,) + (6,) * depth + (1,)
+    report = run(tiny(arch=arch, activations=(hidden,) * depth + ("sigmoid",), keep_prob=(keep_prob,), lambd=lambd,
+                      dtype=dtype, seed=seed, optimizer=optimizer, mini_batch_size=16 if optimizer != "gd" else None,
+                      learning_rate=0.05))
+    assert report.ok, report.to_text()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--arch", "3,1", "--keep-prob", "0.5"], "--keep-prob needs a hidden layer"),
+    (["--arch", "3,4,1", "--keep-prob", "1.2"], "--keep-prob values must be in (0, 1]"),
+    (["--arch", "3,4,4,1", "--keep-prob", "0.5,0.5,0.5"], "one per hidden layer"),
+    (["--arch", "3,4,1", "--keep-prob", "0.5", "--impl", str(WEEK4)], "L_model_forward"),
+])
+def test_bad_dropout_options_get_one_line_and_exit_2(capsys, argv, words):
+    code, out, err = run_cli(capsys, *argv, "--no-tensorboard")
+    assert code == 2 and out == "" and words in err, err
+
+
+REGULARISATION = REPO / "examples" / "course_regularization.py"
+
+
+def regularisation_learner(folder: Path, old: str = "", new: str = "") -> Path:
+    """examples/course_regularization.py (with one change) beside the course_network.py it imports."""
+    folder.mkdir(exist_ok=True)
+    (folder / WEEK4.name).write_text(WEEK4.read_text())
+    text = REGULARISATION.read_text()
+    assert old in text
+    path = folder / f"learner_{abs(hash(old)) % 10 ** 6}.py"
+    path.write_text(text.replace(old, new) if old else text)
+    return path
+
+
+def test_a_learners_dropout_drawing_its_own_masks_is_verified_with_those_masks(capsys, tmp_path):
+    """The course's way: forward seeds NumPy and draws D = rand < keep_prob itself, keeping D in its caches; torch is
+    handed the masks it drew, every check runs."""
+    argv = ["--arch", "4,8,8,1", "--examples", "40", "--iterations", "20", "--keep-prob", "0.8", "--lambd", "0.3",
+            "--no-tensorboard", "--json", "-"]
+    code, out, _ = run_cli(capsys, "--impl", str(regularisation_learner(tmp_path)), *argv)
+    report = json.loads(out)
+    assert code == 0, report["first_divergence"]
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["gradcheck"]["status"] == "ok" and checks["lockstep"]["status"] == "ok"
+    slipped = regularisation_learner(tmp_path, "            dA = dA / keep_prob\n", "")
+    code, out, _ = run_cli(capsys, "--impl", str(slipped), *argv)
+    first = json.loads(out)["first_divergence"]
+    assert code == 1 and (first["stage"], first["quantity"]) == ("backward", "dW")  # it keeps no dZ
+    assert "not divided by keep_prob in backward" in first["hint"]
+    unseeded = regularisation_learner(tmp_path, "    np.random.seed(1)\n", "")
+    code, out, _ = run_cli(capsys, "--impl", str(unseeded), *argv)
+    report = json.loads(out)
+    gradcheck = {c["name"]: c for c in report["checks"]}["gradcheck"]
+    assert code == 0 and "draws new dropout masks at every call" in gradcheck["skipped"]

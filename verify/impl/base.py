@@ -19,7 +19,7 @@ import os
 import sys
 from contextlib import redirect_stdout
 from types import ModuleType
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -73,6 +73,8 @@ class Adapter:
         self.loss = loss
         self.L = len(self.activations)
         self.lambd = 0.0  # L2 regularisation (see regularize)
+        self.keep_probs = None  # dropout: keep_prob per hidden layer (see drop_out)
+        self.draws_masks = False  # dropout: the implementation draws its own masks (masks_of reads them)
         path = os.path.abspath(getattr(module, "__file__", None) or "")
         # the lines worth showing a user: those of their own file (or of the scratch package)
         self.source = os.path.dirname(path) if os.path.basename(path) == "__init__.py" else path
@@ -145,6 +147,16 @@ class Adapter:
         if lambd:
             raise UsageError(f"--lambd: {self.label} is the {self.WEEK} API; L2 regularisation is verified on the week-4 "
                              "API (compute_cost_with_regularization and an L_model_backward taking lambd)")
+
+    def drop_out(self, keep_probs) -> None:
+        """Dropout with these keep_probs from now on, masks handed to forward; UsageError where this API has none."""
+        if keep_probs is not None:
+            raise UsageError(f"--keep-prob: {self.label} is the {self.WEEK} API; dropout is verified on the week-4 API "
+                             "(L_model_forward taking keep_prob and masks, L_model_backward taking keep_prob)")
+
+    def masks_of(self, caches) -> Optional[list]:
+        """The dropout masks a forward pass that draws its own used, one per hidden layer (None: none there)."""
+        return None
 
     def require_optimization(self, optimizer: str, decay: "str | None", decay_interval: int = 1000) -> None:
         """UsageError naming the functions --optimizer (or else --decay) needs that the module does not define."""

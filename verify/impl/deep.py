@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Sequence
 
 import numpy as np
@@ -11,6 +12,7 @@ from .base import Adapter, _accepts, _binds, _describe, _require
 
 COURSE_ACTIVATIONS = "relu hidden layers and a sigmoid output"
 INITIALIZER = "initialize_parameters_deep(layer_dims) -> parameters"
+REGULARIZATION_NAMES = ("lambd", "keep_prob", "masks")  # parameters that are not the extended signatures' activations
 REGULARIZED_COST = "compute_cost_with_regularization(AL, Y, parameters, lambd[, loss]) -> cost"
 
 
@@ -39,12 +41,14 @@ class DeepAPI(Adapter):
     def _check_contract(self) -> None:
         """Which calling convention each function takes; UsageError when one cannot do what was asked."""
         course = tuple(self.activations) == self.default_activations(self.L)
-        self.forward_takes_activations = _binds(self.module.L_model_forward, 3)
+        self.forward_takes_activations = _binds(self.module.L_model_forward, 3) and not _named(
+            self.module.L_model_forward, 2, REGULARIZATION_NAMES)
         if not self.forward_takes_activations:
             _require(_binds(self.module.L_model_forward, 2), "L_model_forward", self.REQUIRED["L_model_forward"])
             _require(course, "L_model_forward", f"its signature L_model_forward(X, parameters) computes {COURSE_ACTIVATIONS}; "
                      f"--activations {','.join(self.activations)} needs L_model_forward(X, parameters, activations)")
-        self.backward_takes_activations = _binds(self.module.L_model_backward, 5)
+        self.backward_takes_activations = _binds(self.module.L_model_backward, 5) and not _named(
+            self.module.L_model_backward, 3, REGULARIZATION_NAMES)
         if not self.backward_takes_activations:
             _require(_binds(self.module.L_model_backward, 3), "L_model_backward", self.REQUIRED["L_model_backward"])
             _require(course, "L_model_backward", f"its signature L_model_backward(AL, Y, caches) backpropagates {COURSE_ACTIVATIONS}; "
@@ -71,6 +75,42 @@ class DeepAPI(Adapter):
         self.regularized_cost_takes_ZL = _accepts(self.module.compute_cost_with_regularization, "ZL")
         self.lambd = lambd
 
+    def drop_out(self, keep_probs) -> None:
+        """Dropout: L_model_forward(..., keep_prob=..., masks=...) with the verifier's masks, L_model_backward(...,
+        keep_prob=...); UsageError naming what is missing."""
+        if keep_probs is None:
+            return
+        _require(_accepts(self.module.L_model_forward, "keep_prob"), "L_model_forward",
+                 "--keep-prob needs L_model_forward(X, parameters[, activations], keep_prob[, masks]), its caches "
+                 "((A_prev, W, b), Z, D) holding each hidden layer's mask D")
+        _require(_accepts(self.module.L_model_backward, "keep_prob"), "L_model_backward",
+                 "--keep-prob needs L_model_backward(AL, Y, caches[, activations, loss], keep_prob)")
+        # Without a masks parameter it draws its own masks: torch is then handed those, read from its caches.
+        self.draws_masks = not _accepts(self.module.L_model_forward, "masks")
+        self.keep_probs = tuple(keep_probs)
+
+    @property
+    def _keep_prob(self):
+        """keep_prob as the course passes it: one number when every hidden layer keeps the same share."""
+        return self.keep_probs[0] if len(set(self.keep_probs)) == 1 else self.keep_probs
+
+    def masks_of(self, caches) -> "list | None":
+        """The masks D[l] in a forward pass's caches (it drew them), checked: 0 and 1, shaped like A[l]."""
+        if not self.draws_masks:
+            return None
+        masks = []
+        for l, cache in enumerate(caches[:-1], start=1):
+            D = cache[2] if len(cache) == 3 else None
+            if self.keep_probs[l - 1] == 1 and D is None:
+                masks.append(None)
+                continue
+            shape = cache[1].shape
+            ok = isinstance(D, np.ndarray) and D.shape == shape and bool(np.all((D == 0) | (D == 1)))
+            self.expect(ok, "L_model_forward", f"cache {l} should hold its dropout mask D{l}, 0 and 1 of shape {shape}, as "
+                        f"((A_prev, W, b), Z, D{l}); got {_describe(D)}")
+            masks.append(D.astype(cache[1].dtype))
+        return masks
+
     def initialize(self, layer_dims: Sequence[int]) -> dict:
         """--init impl: the implementation's own initialize_parameters_deep(layer_dims), shapes checked."""
         if not callable(getattr(self.module, "initialize_parameters_deep", None)):
@@ -78,11 +118,16 @@ class DeepAPI(Adapter):
         params = self.call("initialize_parameters_deep", list(layer_dims))
         return self.checked_params("initialize_parameters_deep", params, layer_dims)
 
-    def forward(self, X: np.ndarray, parameters: dict):
-        """(AL, caches) from L_model_forward, with the caches' course structure checked."""
+    def forward(self, X: np.ndarray, parameters: dict, masks=None):
+        """(AL, caches) from L_model_forward, with the caches' course structure checked; with dropout masks (one
+        per hidden layer, or None), a hidden layer's cache is ((A_prev, W, b), Z, D)."""
         self._hand_once(X)
         args = (X, parameters, self.activations) if self.forward_takes_activations else (X, parameters)
-        result = self.call("L_model_forward", *args)
+        if self.draws_masks:
+            dropout = {"keep_prob": self._keep_prob} if masks is not None else {}
+        else:
+            dropout = {"keep_prob": self._keep_prob, "masks": masks} if masks is not None else {}
+        result = self.call("L_model_forward", *args, **dropout)
         self.expect(isinstance(result, tuple) and len(result) == 2, "L_model_forward",
                      f"expected (AL, caches), got {_describe(result)}")
         AL, caches = result
@@ -94,15 +139,19 @@ class DeepAPI(Adapter):
                      f"expected {self.L} caches, one per layer, got {_describe(caches)}")
         for l, cache in enumerate(caches, start=1):
             shape = (parameters[f"W{l}"].shape[0], m)
-            ok = (isinstance(cache, tuple) and len(cache) == 2 and isinstance(cache[0], tuple) and len(cache[0]) == 3
+            dropped = masks is not None and l < self.L and (masks[l - 1] is not None or self.draws_masks)
+            sizes = (2, 3) if dropped and self.draws_masks else (2 + dropped,)  # its own masks: masks_of checks them
+            ok = (isinstance(cache, tuple) and len(cache) in sizes and isinstance(cache[0], tuple) and len(cache[0]) == 3
                   and isinstance(cache[1], np.ndarray) and cache[1].shape == shape and isinstance(cache[0][0], np.ndarray))
-            self.expect(ok, "L_model_forward", f"cache {l} should be ((A_prev, W, b), Z) with Z of shape {shape}")
+            self.expect(ok, "L_model_forward", f"cache {l} should be ((A_prev, W, b), Z{', D' if dropped else ''}) with "
+                        f"Z of shape {shape}")
         return AL, DeepCaches(caches, parameters)
 
     def layer_values(self, AL: np.ndarray, caches) -> dict:
         """Z{l} and A{l} for l = 1..L, read from the course caches ((A_prev, W, b), Z)."""
         values = {f"A{self.L}": AL}
-        for l, ((A_prev, _, _), Z) in enumerate(caches, start=1):
+        for l, cache in enumerate(caches, start=1):
+            (A_prev, _, _), Z = cache[0], cache[1]
             values[f"Z{l}"] = Z
             if l > 1:
                 values[f"A{l - 1}"] = A_prev
@@ -124,10 +173,21 @@ class DeepAPI(Adapter):
         self._hand_once(Y)
         caches = caches.original(caches) if isinstance(caches, DeepCaches) else caches  # as it returned them
         args = (AL, Y, caches, self.activations, self.loss) if self.backward_takes_activations else (AL, Y, caches)
-        grads = self.call("L_model_backward", *args, **({"lambd": self.lambd} if self.lambd else {}))
+        options = {**({"lambd": self.lambd} if self.lambd else {}),
+                   **({"keep_prob": self._keep_prob} if self.keep_probs is not None else {})}
+        grads = self.call("L_model_backward", *args, **options)
         m, expected = Y.shape[1], {}
         for l in range(1, self.L + 1):
             expected[f"dW{l}"], expected[f"db{l}"] = parameters[f"W{l}"].shape, parameters[f"b{l}"].shape
             expected[f"dA{l - 1}"] = (parameters[f"W{l}"].shape[1], m)
         return self._checked_grads("L_model_backward", grads, expected)
 
+
+
+def _named(function, position: int, names) -> bool:
+    """Whether the parameter at `position` of function is called one of `names`."""
+    try:
+        parameters = list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return False
+    return position < len(parameters) and parameters[position] in names

@@ -66,7 +66,7 @@ class LogRegAPI(Adapter):
                      f"expected (w, b), got {_describe(result)}")
         return self.as_params("initialize_with_zeros", *result, n_x=layer_dims[0])
 
-    def forward(self, X: np.ndarray, parameters: dict):
+    def forward(self, X: np.ndarray, parameters: dict, masks=None):
         """(A, Caches): A = sigmoid(w^T X + b) with the implementation's sigmoid."""
         self._hand_once(X)
         w, b = parameters["W1"].T, parameters["b1"].item()  # the course's shapes: a column and a number

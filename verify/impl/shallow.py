@@ -63,7 +63,7 @@ class ShallowAPI(Adapter):
         params = self.call("initialize_parameters", *layer_dims)
         return self.checked_params("initialize_parameters", params, layer_dims)
 
-    def forward(self, X: np.ndarray, parameters: dict):
+    def forward(self, X: np.ndarray, parameters: dict, masks=None):
         """(A2, Caches) from forward_propagation, with the cache's keys and shapes checked."""
         self._hand_once(X)
         result = self.call("forward_propagation", X, parameters)
