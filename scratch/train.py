@@ -19,7 +19,7 @@ from .optimizers import (
     update_parameters_with_adam,
     update_parameters_with_momentum,
 )
-from .regularization import compute_cost_with_regularization
+from .regularization import compute_cost_with_regularization, dropout_masks, keep_probs
 
 
 def L_layer_model(
@@ -43,6 +43,7 @@ def L_layer_model(
     decay_rate: float = 1.0,
     time_interval: int = 1000,
     lambd: float = 0.0,
+    keep_prob=1.0,
 ):
     """Gradient descent as the course's model() runs it; returns (parameters, costs), one cost per epoch.
 
@@ -54,7 +55,9 @@ def L_layer_model(
     schedule_lr_decay with time_interval, or a function decay(learning_rate0, epoch_num, decay_rate), as
     the course's model(decay=update_lr) takes it): after epoch i the rate becomes decay(learning_rate, i,
     decay_rate), as the course applies it, so epochs 0 and 1 both run at learning_rate. lambd > 0: the cost
-    and gradients are L2-regularised (regularization.py), each batch's with its own m.
+    and gradients are L2-regularised (regularization.py), each batch's with its own m. keep_prob < 1 (one number,
+    or one per hidden layer): inverted dropout on the hidden layers, a fresh mask every step from
+    np.random.default_rng(seed); the costs kept are those of the dropped-out network, as the course's are.
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
@@ -65,14 +68,17 @@ def L_layer_model(
     if optimizer == "adam":
         v, s = initialize_adam(parameters)
     m, t, lr, costs = X.shape[1], 0, learning_rate, []
+    dropout = keep_probs(keep_prob, len(layer_dims) - 1)
+    rng = np.random.default_rng(seed) if any(p < 1 for p in dropout) else None
     for epoch in range(num_iterations):
         batches = [(X, Y)] if mini_batch_size is None else random_mini_batches(X, Y, mini_batch_size, seed + epoch + 1)
         summed = 0.0
         for X_batch, Y_batch in batches:
-            AL, caches = L_model_forward(X_batch, parameters, activations)
+            masks = None if rng is None else dropout_masks(layer_dims, X_batch.shape[1], dropout, rng, X.dtype)
+            AL, caches = L_model_forward(X_batch, parameters, activations, dropout, masks)
             cost = compute_cost_with_regularization(AL, Y_batch, parameters, lambd, loss, ZL=caches[-1][1])
             summed += cost * X_batch.shape[1]
-            grads = L_model_backward(AL, Y_batch, caches, activations, loss, lambd)
+            grads = L_model_backward(AL, Y_batch, caches, activations, loss, lambd, dropout)
             t += 1
             if optimizer == "momentum":
                 parameters, v = update_parameters_with_momentum(parameters, grads, v, beta, lr)

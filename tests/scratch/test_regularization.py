@@ -134,3 +134,16 @@ def test_dropout_matches_torch_with_the_same_masks():
 def test_a_bad_keep_prob_is_refused(keep_prob):
     with pytest.raises(ValueError):
         scratch.dropout_masks((4, 5, 3, 1), 12, keep_prob, np.random.default_rng(0))
+
+
+def test_L_layer_model_with_dropout_draws_fresh_masks_from_its_seed():
+    params, X, Y = network(seed=4, m=60)
+    dims = [4, 5, 3, 1]
+    same, _ = scratch.L_layer_model(X, Y, dims, num_iterations=20, keep_prob=1.0)
+    plain, _ = scratch.L_layer_model(X, Y, dims, num_iterations=20)
+    for k in plain:
+        np.testing.assert_array_equal(same[k], plain[k])  # keep_prob 1: no dropout at all
+    a, costs_a = scratch.L_layer_model(X, Y, dims, num_iterations=20, keep_prob=(0.6, 0.8), seed=1)
+    b, costs_b = scratch.L_layer_model(X, Y, dims, num_iterations=20, keep_prob=(0.6, 0.8), seed=1)
+    assert costs_a == costs_b and all(np.array_equal(a[k], b[k]) for k in a)  # one seed, one run
+    assert not np.allclose(a["W1"], plain["W1"]) and all(np.isfinite(costs_a))
