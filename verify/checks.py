@@ -66,7 +66,8 @@ def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
     backward.compare(items, m, scales, point=point)
     hint_layer_backward(backward, impl.activations, grads, params, X, ref)
     hint_l2(backward, grads, ref, params, impl.lambd, m)
-    hint_dropout(backward, grads, ref, impl.keep_probs, params=params, lambd=impl.lambd, m=m)
+    hint_dropout(backward, grads, ref, impl.keep_probs, params=params, lambd=impl.lambd, m=m, masks=masks,
+                 activations=impl.activations, X=X)
 
 
 def kink_note(where: str, kink: Optional[int], activations) -> str:

@@ -2,7 +2,8 @@
 
 An implementation array a agrees with the torch array b when max |a - b| <= tolerance, where
 the tolerance is rtol times the quantity's scale (the size of the terms it is computed from,
-see tolerance.py), plus the rounding of an update where one is compared. Non-finite values
+see tolerance.py), plus the rounding of an update where one is compared, plus four steps of the
+dtype's subnormal grid (1.4e-45 in float32, 4.9e-324 in float64), below which nothing is finer. Non-finite values
 agree only with the same non-finite value.
 
 A row that agrees is *resolved* when its tolerance is below a tenth of the reference's own
@@ -22,6 +23,9 @@ from .errors import ImplementationError
 from .hints import diagnose
 
 RESOLUTION = 0.1  # a tolerance above this fraction of the reference's size cannot tell right from wrong
+UNDERFLOW_STEPS = 4  # subnormal steps every tolerance includes (see _underflow)
+_SUBNORMAL = {2: np.finfo(np.float16).smallest_subnormal, 4: np.finfo(np.float32).smallest_subnormal,
+              8: np.finfo(np.float64).smallest_subnormal}
 
 
 @dataclass
@@ -154,7 +158,7 @@ def agreement(pairs: list, scales: list, rtol: float, floors: Optional[list] = N
     may be an array, one per entry (see tolerance.optimizer_scales): that pair is judged entry
     by entry, and its Stats are those of its entry closest to (or furthest past) its tolerance.
     """
-    floors = floors or [0.0] * len(pairs)
+    floors = [f + _underflow(a, b) for (a, b), f in zip(pairs, floors or [0.0] * len(pairs))]
     if any(isinstance(s, np.ndarray) for s in scales):
         return [_entrywise(a, b, s, rtol, f) if isinstance(s, np.ndarray) else agreement([(a, b)], [s], rtol, [f])[0]
                 for (a, b), s, f in zip(pairs, scales, floors)]
@@ -173,6 +177,13 @@ def agreement(pairs: list, scales: list, rtol: float, floors: Optional[list] = N
         max_abs = np.maximum.reduceat(diff, starts).tolist()
         size = np.maximum.reduceat(np.abs(b), starts).tolist()
     return [Stats(d, s, rtol * s + f, z) for d, s, f, z in zip(max_abs, scales, floors, size)]
+
+
+def _underflow(a, b) -> float:
+    """A few steps of the narrower float dtype's subnormal grid: a value that underflowed below the smallest
+    normal number is no finer than that, whatever its terms (e.g. a dead network's float32 dW of 1e-41)."""
+    sizes = [x.dtype.itemsize for x in (a, b) if isinstance(x, np.ndarray) and x.dtype.kind == "f"]
+    return UNDERFLOW_STEPS * float(_SUBNORMAL.get(min(sizes), 0.0)) if sizes else 0.0
 
 
 def _entrywise(a, b, scale: np.ndarray, rtol: float, floor: float) -> Stats:

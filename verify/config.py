@@ -12,6 +12,7 @@ import scratch
 from .errors import UsageError
 
 DTYPES = ("float64", "float32")
+MIN_KEEP_PROB = 1e-3  # dropout: below this, A / keep_prob leaves float32's range within a few layers
 INITS = ("he", "xavier", "random", "zeros", "torch", "impl")
 NAMED_DATA = ("auto", "flower", "moons", "xor", "house")
 
@@ -135,7 +136,8 @@ def validate(config: Config, default_activations: Callable[[int], Sequence[str]]
         raise UsageError(f"--data must be one of {', '.join(NAMED_DATA)} or a path to a .npz or .csv file, got {config.data!r}")
 
     _validate_optimization(config)
-    return replace(config, arch=arch, activations=activations, loss=loss, keep_prob=_keep_probs(config.keep_prob, L))
+    return replace(config, arch=arch, activations=activations, loss=loss, keep_prob=_keep_probs(config.keep_prob, L),
+                   lambd=config.lambd + 0.0)  # -0.0 is 0
 
 
 def _keep_probs(keep_prob, L: int):
@@ -146,6 +148,9 @@ def _keep_probs(keep_prob, L: int):
     for p in probs:
         if not _is_finite_number(p) or not 0 < p <= 1:
             raise UsageError(f"--keep-prob values must be in (0, 1], got {p}")
+        if p < MIN_KEEP_PROB:  # A / keep_prob beyond any dtype's range: nothing left to compare
+            raise UsageError(f"--keep-prob {p:g} keeps almost no unit and scales the rest by {1 / p:.3g}; give at least "
+                             f"{MIN_KEEP_PROB:g}")
     if L < 2:
         raise UsageError("--keep-prob needs a hidden layer: dropout never touches the input or the output")
     if len(probs) == 1:

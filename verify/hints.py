@@ -241,12 +241,30 @@ def dropout_slip(quantity: str, layer: int, value, expected, keep_probs, l2_term
 
 
 def hint_dropout(check, values: dict, ref: dict, keep_probs, iteration=None, params: dict = None, lambd: float = 0.0,
-                 m: int = 1) -> None:
-    """Each hidden A, dZ, dW or db row of `check` that just broke (at `iteration`) gets dropout_slip's hint where it fits."""
+                 m: int = 1, masks=None, activations=None, X=None) -> None:
+    """Each hidden A, dZ, dW or db row of `check` that just broke (at `iteration`) gets dropout_slip's hint where it
+    fits, or (backward, given masks, activations and X) the hint of a backward pass that left out the mask."""
     if keep_probs is None:
         return
     for (quantity, layer), row in check.rows.items():
         key = f"{quantity}{layer}"
         if not row.ok and row.iteration == iteration and key in values and key in ref:
             l2_term = lambd / m * params[f"W{layer}"] if quantity == "dW" and lambd else 0.0
-            row.hint = dropout_slip(quantity, layer, values[key], ref[key], keep_probs, l2_term) or row.hint
+            hint = dropout_slip(quantity, layer, values[key], ref[key], keep_probs, l2_term)
+            if not hint and masks is not None and activations is not None and layer <= len(keep_probs) \
+                    and masks[layer - 1] is not None and quantity in ("dZ", "dW", "db"):
+                hint = _unmasked_backward(quantity, layer, values[key], ref, activations, X, l2_term)
+            row.hint = hint or row.hint
+
+
+def _unmasked_backward(quantity: str, layer: int, value, ref: dict, activations, X, l2_term) -> str:
+    """Whether value is what layer's backward gives when dA[l] skips the mask: dZ = dA g'(Z), no D / keep_prob."""
+    dZ = ref[f"dA{layer}"] * torch_ref.activation_derivative(activations[layer - 1], ref[f"Z{layer}"])
+    A_prev = X if layer == 1 else ref[f"A{layer - 1}"]
+    hypothesis = {"dZ": dZ, "dW": dZ @ A_prev.T / dZ.shape[1] + l2_term, "db": dZ.mean(axis=1, keepdims=True)}[quantity]
+    value = np.asarray(value, dtype=np.float64)
+    gap = float(np.max(np.abs(value - ref[f"{quantity}{layer}"]))) if value.shape == np.shape(hypothesis) else 0.0
+    if gap == 0 or float(np.max(np.abs(value - hypothesis))) > EXPLAINED * gap:
+        return ""
+    return (f"dA{layer} is not multiplied by the mask D{layer} in backward: dA = dA * D / keep_prob, with the mask "
+            "forward used")

@@ -64,3 +64,16 @@ def test_a_non_finite_entry_leaves_the_other_entries_differences_as_they_are():
     assert stats[0].max_abs == pytest.approx(1e-12, rel=1e-3) and stats[0].agrees  # was inf: the whole batch turned inf
     assert stats[1].max_abs == 0.0 and stats[1].agrees  # the same inf on both sides agrees
     assert stats[2].max_abs == np.inf and not stats[2].agrees
+
+
+def test_a_float32_gradient_that_underflows_to_subnormals_is_compared_on_their_grid():
+    """A dead float32 network's dW of about 1e-41 (below float32's smallest normal, 1.2e-38) is no finer than the
+    subnormal grid (1.4e-45): its scale's rtol x 3e-40 = 4e-46 would ask for more than float32 can hold."""
+    from verify import run
+    from verify_cases import tiny
+
+    report = run(tiny(arch=(4, 6, 6, 6, 1), lambd=1.17549e-38, dtype="float32", seed=57, optimizer="adam",
+                      mini_batch_size=16, learning_rate=0.05))
+    assert report.ok, report.first_divergence()
+    dW4 = report.checks[3].rows[("dW", 4)]
+    assert 0 < dW4.max_abs < 1e-44 and dW4.tolerance < 1e-43  # its closest call: subnormals a step apart, judged so

@@ -260,3 +260,37 @@ def test_a_learners_dropout_drawing_its_own_masks_is_verified_with_those_masks(c
     report = json.loads(out)
     gradcheck = {c["name"]: c for c in report["checks"]}["gradcheck"]
     assert code == 0 and "draws new dropout masks at every call" in gradcheck["skipped"]
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("D = (D < keep_prob).astype(int)", "D = (D > keep_prob).astype(int)", "keeps 1"),  # 14% kept of 86%
+    ("D = (D < keep_prob).astype(int)", "D = (D < 2).astype(int)", "keeps 100.0% of the units"),  # no dropout at all
+])
+def test_a_learners_own_masks_that_do_not_keep_keep_prob_are_named(capsys, tmp_path, old, new, words):
+    path = regularisation_learner(tmp_path, old, new)
+    code, out, _ = run_cli(capsys, "--impl", str(path), "--arch", "2,20,3,1", "--data", "moons", "--keep-prob", "0.86",
+                           "--no-tensorboard", "-q")
+    assert code == 1 and "L_model_forward" in out and words in out and "where keep_prob is 0.86" in out, out
+
+
+def test_a_learners_dropout_runs_in_float32_and_its_scalar_keep_prob_is_told(capsys, tmp_path):
+    path = regularisation_learner(tmp_path)
+    argv = ["--impl", str(path), "--arch", "2,20,3,1", "--data", "moons", "--no-tensorboard", "-q"]
+    code, out, _ = run_cli(capsys, *argv, "--keep-prob", "0.86", "--dtype", "float32")  # its int mask promotes A
+    assert code == 0, out
+    code, _, err = run_cli(capsys, *argv, "--keep-prob", "0.8,0.9")
+    assert code == 2 and "takes one keep_prob" in err
+
+
+def test_a_backward_that_leaves_out_the_mask_is_named(capsys, tmp_path):
+    path = regularisation_learner(tmp_path, "            dA = dA * caches[l][2]\n            dA = dA / keep_prob\n",
+                                  "            pass\n")
+    code, out, _ = run_cli(capsys, "--impl", str(path), "--arch", "2,20,3,1", "--data", "moons", "--keep-prob", "0.86",
+                           "--no-tensorboard", "-q")
+    assert code == 1 and "is not multiplied by the mask D2 in backward" in out, out
+
+
+@pytest.mark.parametrize("value", ["1e-4", "1e-320"])
+def test_a_keep_prob_too_small_to_compare_is_refused(capsys, value):
+    code, _, err = run_cli(capsys, "--arch", "2,4,4,1", "--keep-prob", value, "--no-tensorboard")
+    assert code == 2 and "keeps almost no unit" in err

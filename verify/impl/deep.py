@@ -87,6 +87,10 @@ class DeepAPI(Adapter):
                  "--keep-prob needs L_model_backward(AL, Y, caches[, activations, loss], keep_prob)")
         # Without a masks parameter it draws its own masks: torch is then handed those, read from its caches.
         self.draws_masks = not _accepts(self.module.L_model_forward, "masks")
+        default = inspect.signature(self.module.L_model_forward).parameters["keep_prob"].default
+        if self.draws_masks and len(set(keep_probs)) > 1 and isinstance(default, (int, float)):
+            raise UsageError(f"--keep-prob {','.join(f'{p:g}' for p in keep_probs)}: {self.label}'s L_model_forward takes one "
+                             f"keep_prob (its default is {default}) for every hidden layer; give one value")
         self.keep_probs = tuple(keep_probs)
 
     @property
@@ -108,7 +112,12 @@ class DeepAPI(Adapter):
             ok = isinstance(D, np.ndarray) and D.shape == shape and bool(np.all((D == 0) | (D == 1)))
             self.expect(ok, "L_model_forward", f"cache {l} should hold its dropout mask D{l}, 0 and 1 of shape {shape}, as "
                         f"((A_prev, W, b), Z, D{l}); got {_describe(D)}")
-            masks.append(D.astype(cache[1].dtype))
+            # the share it kept against keep_prob: 6 binomial standard deviations (a false alarm about 1e-9)
+            p, kept = self.keep_probs[l - 1], float(np.mean(D))
+            self.expect(abs(kept - p) <= 6 * np.sqrt(p * (1 - p) / D.size) + 1 / D.size, "L_model_forward",
+                        f"its dropout mask D{l} keeps {kept:.1%} of the units where keep_prob is {p:g}: the course keeps "
+                        "a unit where rand < keep_prob")
+            masks.append(D.astype(cache[0][1].dtype))  # in the run's dtype (the W it was handed)
         return masks
 
     def initialize(self, layer_dims: Sequence[int]) -> dict:
