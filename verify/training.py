@@ -236,15 +236,7 @@ class _Training:
                 lr=(lr, torch_lr) if plan.decay is not None else None, state=(state_after, torch_state))
             hint_l2(run.lockstep, {"cost": cost, **grads}, {"cost": torch_cost, **torch_grads}, before, impl.lambd,
                     X.shape[1], i)
-            row = run.lockstep.rows.get(("lr", self.L))
-            if row is not None and not row.ok and row.iteration == i:
-                if X.dtype == np.float64 and float(np.float32(torch_lr)) == float(lr) != torch_lr:
-                    row.hint = "it is the course's rate rounded to float32 (an np.float32 or float32 array) in a float64 run"
-                for shift, words in ((1, "ahead of"), (-1, "behind")):
-                    if step.epoch + shift >= 0 and np.isclose(lr, plan.lr_at(step.epoch + shift), rtol=1e-9, atol=0):
-                        row.hint = (f"it is the course's rate for epoch {step.epoch + shift}: the decay runs one epoch "
-                                    f"{words} the course's, which sets lr = decay(lr0, e, rate) after epoch e (so "
-                                    "epochs 0 and 1 both run at lr0)")
+            self._name_rate_slip(i, step, lr, torch_lr, X.dtype)
             if plan.optimizer != "gd":
                 self._name_optimizer_slips(i, state, state_after, torch_grads, torch_state, before, after, step.t, torch_lr)
             if impl_diverged:
@@ -309,6 +301,19 @@ class _Training:
                 record.torch_lr = record.torch_state["learning_rate"]
                 self.schedule.step()
         self.sums = {"impl": 0.0, "torch": 0.0}
+
+    def _name_rate_slip(self, i: int, step: Step, lr: float, torch_lr: float, dtype) -> None:
+        """A hint on the rate's row, if it broke at this step: the course's rate of the next or the last epoch, or
+        rounded to float32."""
+        row = self.run.lockstep.rows.get(("lr", self.L))
+        if row is None or row.ok or row.iteration != i:
+            return
+        if dtype == np.float64 and float(np.float32(torch_lr)) == float(lr) != torch_lr:
+            row.hint = "it is the course's rate rounded to float32 (an np.float32 or float32 array) in a float64 run"
+        for shift, words in ((1, "ahead of"), (-1, "behind")):
+            if step.epoch + shift >= 0 and np.isclose(lr, self.plan.lr_at(step.epoch + shift), rtol=1e-9, atol=0):
+                row.hint = (f"it is the course's rate for epoch {step.epoch + shift}: the decay runs one epoch {words} the "
+                            "course's, which sets lr = decay(lr0, e, rate) after epoch e (so epochs 0 and 1 both run at lr0)")
 
     def _name_optimizer_slips(self, i: int, state: dict, state_after: dict, grads: dict, torch_state: dict,
                               before: dict, after: dict, t: int, lr: float) -> None:
