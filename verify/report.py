@@ -57,6 +57,11 @@ class Report:
         return "fail" if self.failed else "interrupted" if self.interrupted_at is not None else "pass"
 
     @property
+    def plan(self) -> Optimization:
+        """How the run trained (its steps, mini-batches, rate), from its config and examples."""
+        return Optimization.from_config(self.config, self.examples)
+
+    @property
     def tensorboard_command(self) -> Optional[str]:
         return None if self.run_dir is None else f"tensorboard --logdir {shlex.quote(self.run_dir)}"
 
@@ -69,7 +74,7 @@ class Report:
         with the course function to fix ("fix": its first wrong output) when one failed on its own and the
         network runs it; a function the network does not run is the first divergence only when the network agrees."""
         first = self._first_network_divergence()
-        plan = Optimization.from_config(self.config, self.examples)
+        plan = self.plan
         if first is not None and first.get("iteration") is not None and first["name"] in ("lockstep", "free-running") \
                 and plan.batches_per_epoch > 1:  # which epoch and mini-batch the step was
             first = {**first, "epoch": first["iteration"] // plan.batches_per_epoch,
@@ -119,7 +124,7 @@ class Report:
             ],
             "config": {"arch": list(c.arch), "activations": list(c.activations), "loss": c.loss, "init": c.init,
                        "seed": c.seed, "data": c.data, "examples": self.examples,
-                       "iterations": Optimization.from_config(c, self.examples).steps_total,
+                       "iterations": self.plan.steps_total,
                        "lr": c.learning_rate, "dtype": c.dtype, "device": c.device, "rtol": c.relative_tolerance,
                        "api": c.api, "optimizer": c.optimizer, "beta": c.beta, "beta1": c.beta1, "beta2": c.beta2,
                        "epsilon": c.epsilon, "mini_batch_size": c.mini_batch_size, "epochs": c.epoch_count,
@@ -153,7 +158,7 @@ class Report:
         lines = [
             f"{self.implementation} vs torch_ref: {'-'.join(map(str, c.arch))}, activations {','.join(c.activations)}, "
             f"loss {c.loss}, init {c.init}, seed {c.seed}, data {c.data} (m={self.examples}), {c.dtype} on {c.device}, "
-            + Optimization.from_config(c, self.examples).describe() + (f", L2 lambd {c.lambd:g}" if c.lambd else "")
+            + self.plan.describe() + (f", L2 lambd {c.lambd:g}" if c.lambd else "")
             + (f", dropout keep_prob {','.join(f'{p:g}' for p in c.keep_prob)}" if c.keep_prob else ""),
             "",
         ]
