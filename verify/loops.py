@@ -22,6 +22,7 @@ is named on the loop.
 from __future__ import annotations
 
 import inspect
+import os
 from contextlib import contextmanager
 from typing import Optional
 
@@ -53,6 +54,10 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
         found = {f: "it takes no optimizer: it is checked against full-batch gradient descent at one rate (no "
                     "--optimizer, --mini-batch-size or --decay)" for f in plain if callable(getattr(module, f, None))}
         found.update({f: reason for f in takes})
+    for f in found:  # a loop imported from elsewhere calls that module's initialiser, not the run's shared start
+        origin = loop_origin(module, f)
+        if origin:
+            found[f] = f"it comes from {origin} and starts from its own initialiser"
     if impl.keep_probs is not None:  # dropout: a loop draws its own masks, never the run's
         return {f: why or "with dropout it draws its own masks, which cannot be the ones the run handed both sides"
                 for f, why in found.items()}
@@ -60,6 +65,23 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
         found = {f: why or ("" if _takes(module, f, "lambd") else "it takes no lambd, so it cannot run the run's L2 "
                                                                   "regularisation") for f, why in found.items()}
     return found
+
+
+def loop_origin(module, function: str) -> str:
+    """"" when the loop `function` is the module's own (defined in its file, or in one of its notebook's cells),
+    else the module it was imported from (`from my_week4 import *` brings my_week4's L_layer_model along).
+
+    A loop looks its helpers up in the globals of the module that defined it: only the module's own loop calls
+    the initialiser the check replaces with the shared start."""
+    loop = getattr(module, function, None)
+    if getattr(loop, "__globals__", None) is vars(module):
+        return ""
+    file = os.path.abspath(getattr(module, "__file__", None) or "")
+    code = getattr(loop, "__code__", None)
+    filename = os.path.abspath(code.co_filename) if code is not None else ""
+    if file and (filename == file or filename.startswith(file + os.sep)):  # a notebook's cells lie under its path
+        return ""
+    return getattr(loop, "__module__", None) or "another module"
 
 
 def _takes_optimizer(module, function: str) -> bool:

@@ -100,6 +100,15 @@ class Optimization:
         order = np.random.RandomState(self.seed + epoch + 1).permutation(self.m)
         return [order[k:k + self.mini_batch_size] for k in range(0, self.m, self.mini_batch_size)]
 
+    def batch_sizes(self) -> str:
+        """An epoch's mini-batches as they are: '4 mini-batches of 50', or '6 mini-batches of 64 and 1 of 16' where
+        m is not a multiple of the size (random_mini_batches' last batch holds what is left)."""
+        n, size = self.batches_per_epoch, self.mini_batch_size or self.m
+        full, last = self.m // size, self.m % size
+        if full == 0:  # one batch, smaller than the size asked for: all m examples
+            return f"1 mini-batch of {last}"
+        return f"{full} mini-batch{'es' * (full != 1)} of {size}" + (f" and 1 of {last}" if last else "")
+
     def steps(self) -> Iterator[Step]:
         index = 0
         for epoch in range(self.epochs):
@@ -109,14 +118,15 @@ class Optimization:
                 index += 1
 
     def describe(self) -> str:
-        """The run's training in a few words, e.g. 'adam (beta1 0.9, ...), 20 epochs of 4 mini-batches of 64 (80 steps) at lr 0.01'."""
+        """The run's training in a few words, e.g. 'adam (beta1 0.9, ...), 20 epochs of 4 mini-batches of 50 (80 steps)
+        at lr 0.01', or '... 20 epochs of 6 mini-batches of 64 and 1 of 16 (140 steps) ...'."""
         if self.plain:
             return f"{self.epochs} iterations at lr {self.learning_rate:g}"
         name = {"gd": "gradient descent", "momentum": "momentum", "adam": "adam"}[self.optimizer]
         settings = ", ".join(f"{k} {v:g}" for k, v in self.settings().items())
         text = f"{name}{f' ({settings})' if settings else ''}, {self.epochs} epochs"
         if self.mini_batch_size is not None:
-            text += f" of {self.batches_per_epoch} mini-batches of {self.mini_batch_size} ({self.steps_total} steps)"
+            text += f" of {self.batch_sizes()} ({self.steps_total} steps)"
         text += f" at lr {self.learning_rate:g}"
         if self.decay is not None:
             text += f", {self.decay} decay (rate {self.decay_rate:g}" + (

@@ -104,6 +104,7 @@ class TrainingRun:
     incomparable: str = ""  # why free-running stopped comparing, once it did
     kinks: list = field(default_factory=list)  # lockstep iterations where the sides took opposite sides of a kink
     largest_gain: float = 0.0  # the largest one-step magnification of the gap between the runs
+    saturated: str = ""  # why training stopped comparing (the output reached exactly 0 or 1), once it did
 
 
 def train_and_compare(impl: Adapter, X, Y, params, model_lockstep, model_free, plan: Optimization, rtol: float,
@@ -127,7 +128,8 @@ def train_and_compare(impl: Adapter, X, Y, params, model_lockstep, model_free, p
     _judge_divergence(run, impl.L)
     if run.kinks:
         run.lockstep.notes.append(kink_note(f"at {len(run.kinks)} iteration(s) (the first: {run.kinks[0]})", None, impl.activations))
-    if run.free.comparable_until is not None:
+    saturated_free = _note_saturation(run) if run.saturated else False
+    if run.free.comparable_until is not None and not saturated_free:
         reason = run.incomparable or (
             f"the gap two correct runs may have (each step's rounding, magnified up to {run.largest_gain:.3g} times "
             f"in one step by training) passes {FREE_RUNNING_LIMIT[X.dtype.name]:g} of the parameters' size")
@@ -165,7 +167,7 @@ class _Training:
         torch_from_impl = None  # torch's step from the implementation's parameters (lockstep)
         if run.nonfinite["impl"] is None:
             torch_from_impl = self._impl_step(record, step)
-            if torch_from_impl is None:  # the implementation raised: training stops here
+            if torch_from_impl is None:  # the implementation raised, or its output saturated: training stops here
                 record.stopped = True
                 return record
         if run.nonfinite["torch"] is None:
@@ -208,6 +210,12 @@ class _Training:
         record.impl_cost, record.impl_before, record.impl_after, record.impl_grads, record.impl_AL = cost, before, after, grads, AL
         record.impl_lr = lr
         impl_diverged, torch_diverged = _diverged(cost, after), _diverged(torch_cost, torch_after)
+        if impl_diverged and not torch_diverged and impl.loss == "bce" and impl.activations[-1] == "sigmoid":
+            reached = saturated_output(self.lockstep_trainer.layers(), AL, self.L)
+            if reached is not None:  # the course's own formula is undefined from here: nothing left to compare
+                run.lockstep.comparable_until = i
+                run.saturated = saturation_reason(i, reached)
+                return None
         if torch_diverged or (impl_diverged and plan.plain):
             # No elementwise verdict on overflowing numbers: whether both sides blew up
             # at this step from the same parameters is the verdict.
@@ -411,6 +419,45 @@ class _Training:
         if checkpoint:
             run.drift.append((i, record.gaps[("cost", L)], max(v for (q, _), v in record.gaps.items() if q != "cost"),
                               float(np.max(tolerance))))
+
+
+def saturated_output(ref: dict, AL, L: int) -> Optional[float]:
+    """The value, 1.0 or 0.0, a sigmoid output reached exactly in the run's dtype, where the course's cost
+    Y log(AL) + (1-Y) log(1-AL) takes log(0); None while every entry is strictly between 0 and 1.
+
+    The reference's output counts as reached when torch's A[L], or the course's sigmoid 1 / (1 + e^-Z) of
+    torch's Z[L] computed in the same dtype, is exactly 0 or 1; so does the implementation's AL where it is
+    within 4 eps of torch's (the two sigmoids may round the last bit apart).
+    """
+    A, Z = np.asarray(ref[f"A{L}"]), np.asarray(ref[f"Z{L}"])
+    with np.errstate(over="ignore"):  # e^-Z overflowing to inf is the course's sigmoid reaching 0
+        course = 1 / (1 + np.exp(-Z))
+    candidates = [A, course]
+    AL = np.asarray(AL)
+    if AL.shape == A.shape and A.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            close = np.abs(AL - A) <= 4 * np.finfo(A.dtype).eps
+        candidates.append(np.where(close, AL, 0.5))
+    return next((value for value in (1.0, 0.0) if any(np.any(c == value) for c in candidates)), None)
+
+
+def saturation_reason(i: int, reached: float) -> str:
+    """The line every check that stops at a saturated output says."""
+    return (f"not comparable from iteration {i} (A[L] reached exactly {reached:.1f}: the course's cost is log(0) "
+            "there)")
+
+
+def _note_saturation(run: TrainingRun) -> bool:
+    """Lockstep and free-running stop where the output saturated: the verdict rests on the iterations before.
+    Returns whether free-running stopped there (rather than earlier, for its own reason)."""
+    k = run.lockstep.comparable_until
+    before = f"iterations 0 to {k - 1}" if k > 1 else "iteration 0" if k == 1 else "no iteration"
+    run.lockstep.notes.append(f"{run.saturated}; the verdict rests on {before}; {SATURATION_HINT}")
+    if run.free.comparable_until is not None and run.free.comparable_until <= k:
+        return False
+    run.free.comparable_until = k
+    run.free.notes.append(run.saturated)
+    return True
 
 
 def _judge_divergence(run: TrainingRun, L: int) -> None:
