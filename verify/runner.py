@@ -36,17 +36,15 @@ def run(config: Config, implementation=None) -> Report:
     """
     rng_state = np.random.get_state()
     try:
-        with Progress(config) as progress:  # signs of life on stderr for a long run; leaving it stops them
-            return _run(config, implementation, progress)
+        return _run(config, implementation)
     finally:
         np.random.set_state(rng_state)
 
 
-def _run(config: Config, implementation, progress: Progress) -> Report:
-    started = progress.started
+def _run(config: Config, implementation) -> Report:
+    started = time.perf_counter()
     validate(config)  # the flags, before importing anything
     if implementation is None and config.impl is not None:
-        progress.stage(f"loading {config.impl}")
         implementation = load_module(config.impl)
     label = "scratch" if implementation is None else os.path.basename(config.impl or implementation.__name__)
     label = "your code" if label == "__main__" else label  # a notebook's (or a script's) own namespace
@@ -69,7 +67,6 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
     X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype)
     check_mini_batch_size(config, X.shape[1])
     plan = Optimization.from_config(config, X.shape[1])
-    progress.stage("checking the course functions one by one")
     functions = check_functions(impl, config.dtype, config.relative_tolerance, config.seed, init_impl=config.init == "impl",
                                 optimizer=config.optimizer, decay=config.decay, lambd=config.lambd)
     try:
@@ -82,7 +79,7 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
                     functions=functions)
     try:
         with torch_threads_for(config, X.shape[1]):
-            _run_checks(config, plan, impl, X, Y, params, device, report, log, progress)
+            _run_checks(config, plan, impl, X, Y, params, device, report, log, started)
     finally:
         report.seconds = time.perf_counter() - started
         if log is not None:
@@ -96,25 +93,23 @@ def _conclude(report: Report, impl: Adapter) -> None:
     report.notes = impl.loading_notes + list(impl.notes.values())
 
 
-def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: Report, log, progress: Progress) -> None:
+def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: Report, log, started: float) -> None:
     rtol = config.relative_tolerance
     forward = CheckResult("forward", "forward", rtol)
     backward = CheckResult("backward", "backward", rtol)
     report.checks += [forward, backward]
     model = torch_ref.from_params(params, config.activations, device)
     masks = plan.masks(-1, X.shape[1])  # dropout: one mask for the checks at one point, the same on both sides
-    progress.stage("forward and backward at the initial weights and at a kink probe")
     compare_at_point(impl, model, X, Y, params, "initial weights", forward, backward, masks)
     X_probe, probe = kink_probe(X, params)
     compare_at_point(impl, model, X_probe, Y, probe, "kink probe", forward, backward, masks)
 
     if config.gradcheck:
-        progress.stage("gradient check: centred differences of the cost")
         report.checks.append(check_gradients(impl, X, Y, params, config.seed, masks))
     else:
         report.checks.append(CheckResult("gradcheck", "gradcheck", 0.0, skipped="--no-gradcheck"))
 
-    progress.training(plan, impl.label)
+    progress = Progress(config, plan, started, impl.label)
 
     def on_iteration(record) -> None:
         if log is not None:
@@ -137,7 +132,6 @@ def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: 
                                                  skipped=cannot))
                 continue
             try:
-                progress.stage(f"the course's loop {function}, whole")
                 report.checks.append(_loop_check(function, config, plan, impl, X, Y, params, training))
             except KeyboardInterrupt:  # Ctrl-C while a loop runs: report what was checked so far
                 report.checks.append(CheckResult(loop_check_name(function), "training", config.relative_tolerance,
