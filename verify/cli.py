@@ -30,9 +30,6 @@ EXAMPLES = """examples:
 _INSTALL = {"torch": "pip install torch==2.13.0", "numpy": "pip install -e . (or pip install numpy)"}
 
 
-# What --quiet keeps of the report: the verdict, the first divergence and what explains it.
-QUIET_LINES = ("VERDICT", "first divergence", "  the network checks", "  hint", "diverged", "interrupted")
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, no usage dump
@@ -43,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m verify", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
                 description="Verify the hand-derived NumPy network (scratch/) against its torch.nn twin: forward, "
                             "backward, finite differences and training.")
-    p.add_argument("--arch", required=True, help="layer sizes n0,n1,...,nL, e.g. 3,4,4,1 (required)")
+    p.add_argument("--arch", default=None,
+                   help="layer sizes n0,n1,...,nL, e.g. 3,4,4,1 (required, unless --impl's own code fixes them: "
+                        "layers_dims, or n_x, n_h, n_y; given too, it must agree)")
     p.add_argument("--impl", metavar="PATH_OR_MODULE", default=None,
                    help="verify your own implementation instead of scratch/: a .py file, a Jupyter notebook "
                         "(.ipynb) or an importable module with the course's functions (week 2, 3 or 4) "
@@ -124,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="PATH", default=None,
                    help="also write the report as JSON to PATH (- for stdout) (default: none)")
     p.add_argument("-q", "--quiet", action="store_true",
-                   help="print only the verdict and the first divergence; no progress")
+                   help="print only the verdict block: the verdict, what to fix, the first divergence and its hint "
+                        "(progress lines still go to stderr on a long run)")
     p.add_argument("-v", "--verbose", action="store_true", help="print every layer's row, not one per quantity")
     return p
 
@@ -145,12 +145,12 @@ def config_from_args(args: argparse.Namespace) -> Config:
                                ("epsilon", args.epsilon), ("decay_rate", args.decay_rate),
                                ("decay_interval", args.decay_interval)) if v is not None}
     return Config(
-        arch=parse_arch(args.arch),
+        arch=None if args.arch is None else parse_arch(args.arch),
         activations=None if args.activations is None else tuple(a.strip() for a in args.activations.split(",")),
         loss=args.loss, init=args.init, seed=args.seed, data=args.data, examples=args.examples,
         iterations=Config.iterations if args.iterations is None else args.iterations, learning_rate=args.lr, dtype=args.dtype, device=args.device,
         rtol=args.rtol, gradcheck=not args.no_gradcheck, tensorboard=not args.no_tensorboard,
-        logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=not args.quiet, impl=args.impl,
+        logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=True, impl=args.impl,
         api=args.api, optimizer=args.optimizer, mini_batch_size=args.mini_batch_size, epochs=args.epochs,
         decay=None if args.decay == "none" else args.decay, lambd=args.lambd, keep_prob=_keep_prob(args.keep_prob),
         **given,
@@ -245,8 +245,8 @@ def _print_report(report, args: argparse.Namespace) -> None:
             with open(args.json, "w", encoding="utf-8") as f:
                 f.write(text + "\n")
     if args.json != "-":
-        if args.quiet:
-            print("\n".join(line for line in report.to_text().splitlines() if line.startswith(QUIET_LINES)))
+        if args.quiet:  # the verdict block: -q hides the tables, not the verdict's reasons
+            print(report.summary())
         else:
             print(report.to_text(verbose=args.verbose))
 

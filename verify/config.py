@@ -30,7 +30,7 @@ GRADCHECK_EPSILON = 1e-7
 class Config:
     """Everything one verifier run needs; `verify.run(Config(arch=(3, 4, 4, 1)))` is the main job."""
 
-    arch: tuple[int, ...]
+    arch: Optional[tuple[int, ...]] = None  # None: the size impl's own code fixes (layers_dims, n_x, n_h, n_y)
     activations: Optional[tuple[str, ...]] = None  # None: the course API's network (scratch.default_activations)
     loss: Optional[str] = None  # None: the output activation's natural loss
     init: str = "he"
@@ -63,6 +63,7 @@ class Config:
     decay_interval: int = 1000  # scheduled: the rate drops every decay_interval epochs
     lambd: float = 0.0  # L2 regularisation: the cost gains (lambd / (2 m)) sum ||W[l]||^2
     keep_prob: Optional[tuple] = None  # dropout: keep_prob per hidden layer (one number: all of them); None: none
+    arch_from: Optional[str] = None  # where impl's own code fixed arch ("layers_dims in x.ipynb"); None: --arch gave it
 
     @property
     def L(self) -> int:
@@ -76,19 +77,39 @@ class Config:
     def relative_tolerance(self) -> float:
         return DEFAULT_RTOL[self.dtype] if self.rtol is None else self.rtol
 
+    @property
+    def arch_text(self) -> str:
+        """The sizes as the report's header shows them, with where they came from when the module fixed them."""
+        sizes = "-".join(map(str, self.arch))
+        return sizes if self.arch_from is None else f"{sizes} ({self.arch_from})"
+
+
+def arch_words(config: Config) -> str:
+    """How a message names the network's size: `--arch 3,4,4,1`, or `layers_dims in x.ipynb (12288,20,7,5,1)`
+    when the module's own code fixed it (the user typed no --arch to change)."""
+    sizes = ",".join(map(str, config.arch))
+    return f"--arch {sizes}" if config.arch_from is None else f"{config.arch_from} ({sizes})"
+
 
 def validate(config: Config, default_activations: Callable[[int], Sequence[str]] = scratch.default_activations) -> Config:
     """Check every field a user can get wrong against scratch's registries; returns the config with defaults resolved.
 
     default_activations(L): the activations when none are given (the course API's own network).
     """
+    if config.arch is None:  # the module's own code fixes it (runner.py reads it once the module is loaded)
+        if config.impl is None:
+            raise UsageError("--arch is needed: give layer sizes like 3,4,4,1 (or --impl with a module that fixes them "
+                             "in layers_dims, or n_x, n_h, n_y)")
+        _validate_flags(config)
+        return config
     registry, loss_for_output = scratch.ACTIVATIONS, scratch.LOSS_FOR_OUTPUT
     arch = tuple(config.arch)
+    named = "--arch" if config.arch_from is None else config.arch_from
     if len(arch) < 2:
-        raise UsageError(f"--arch needs at least two sizes (inputs and outputs), got {','.join(map(str, arch)) or 'nothing'}")
+        raise UsageError(f"{named} needs at least two sizes (inputs and outputs), got {','.join(map(str, arch)) or 'nothing'}")
     for n in arch:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise UsageError(f"--arch sizes must be positive integers, got {n!r} in {arch}")
+            raise UsageError(f"{named} sizes must be positive integers, got {n!r} in {arch}")
 
     L = len(arch) - 1
     if config.activations is not None:
@@ -96,7 +117,7 @@ def validate(config: Config, default_activations: Callable[[int], Sequence[str]]
     else:
         activations = tuple(default_activations(L))
     if len(activations) != L:
-        raise UsageError(f"--activations needs {L} names (one per layer of --arch {','.join(map(str, arch))}), got {len(activations)}")
+        raise UsageError(f"--activations needs {L} names (one per layer of {arch_words(replace(config, arch=arch))}), got {len(activations)}")
     for a in activations:
         if a not in registry:
             raise UsageError(f"unknown activation {a!r}; choose from {', '.join(registry)}")
@@ -115,7 +136,13 @@ def validate(config: Config, default_activations: Callable[[int], Sequence[str]]
         raise UsageError(f"--loss {loss} needs a {fits} output, but the output activation is {output} (which goes with --loss {loss_for_output[output]})")
     if output == "softmax" and arch[-1] < 2:
         raise UsageError("a softmax output needs at least 2 units; use a sigmoid output for one unit")
+    _validate_flags(config)
+    return replace(config, arch=arch, activations=activations, loss=loss, keep_prob=_keep_probs(config.keep_prob, L),
+                   lambd=config.lambd + 0.0)  # -0.0 is 0
 
+
+def _validate_flags(config: Config) -> None:
+    """Every field that does not depend on the network's size."""
     if config.init not in INITS:
         raise UsageError(f"unknown --init {config.init!r}; choose from {', '.join(INITS)}")
     if config.init == "impl" and config.impl is None:
@@ -136,8 +163,6 @@ def validate(config: Config, default_activations: Callable[[int], Sequence[str]]
         raise UsageError(f"--data must be one of {', '.join(NAMED_DATA)} or a path to a .npz or .csv file, got {config.data!r}")
 
     _validate_optimization(config)
-    return replace(config, arch=arch, activations=activations, loss=loss, keep_prob=_keep_probs(config.keep_prob, L),
-                   lambd=config.lambd + 0.0)  # -0.0 is 0
 
 
 def _keep_probs(keep_prob, L: int):

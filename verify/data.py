@@ -20,17 +20,21 @@ from .errors import UsageError
 DEFAULT_EXAMPLES = 200
 
 
-def load_data(data: str, arch: tuple[int, ...], loss: str, examples: Optional[int], seed: int, dtype: str):
-    """(X, Y) for the run, in `dtype`; UsageError for anything that does not fit."""
+def load_data(data: str, arch: tuple[int, ...], loss: str, examples: Optional[int], seed: int, dtype: str,
+              named: Optional[str] = None):
+    """(X, Y) for the run, in `dtype`; UsageError for anything that does not fit.
+
+    named: how messages name the sizes (config.arch_words: --arch, or the module's layers_dims); default --arch."""
+    named = named or f"--arch {','.join(map(str, arch))}"
     if data == "auto":
         X, Y = teacher_dataset(arch, loss, examples or DEFAULT_EXAMPLES, seed)
     elif data in scratch.DATASETS:
         X, Y = scratch.DATASETS[data](m=examples or (200 if data == "house" else 400), seed=seed)
     else:
-        X, Y = read_file(data, arch)
+        X, Y = read_file(data, arch, named)
         if examples is not None:
             X, Y = X[:, :examples], Y[:, :examples]
-    check_data(X, Y, arch, loss, source=data)
+    check_data(X, Y, arch, loss, source=data, named=named)
     return X.astype(dtype), Y.astype(dtype)
 
 
@@ -54,7 +58,7 @@ def teacher_dataset(arch: tuple[int, ...], loss: str, m: int, seed: int):
     return X, Y
 
 
-def read_file(path: str, arch: tuple[int, ...]):
+def read_file(path: str, arch: tuple[int, ...], named: str = "--arch"):
     """X and Y from a .npz (arrays named X and Y, course layout) or a .csv (one example per row: features, then labels)."""
     if not os.path.exists(path):
         raise UsageError(f"--data {path}: no such file")
@@ -62,7 +66,7 @@ def read_file(path: str, arch: tuple[int, ...]):
         raise UsageError(f"--data {path} is a directory; give a .npz or .csv file")
     if path.lower().endswith(".npz"):
         return _read_npz(path)
-    return _read_csv(path, arch)
+    return _read_csv(path, arch, named)
 
 
 def _read_npz(path: str):
@@ -92,7 +96,7 @@ def _read_npz(path: str):
     return X.astype(np.float64), Y.astype(np.float64)
 
 
-def _read_csv(path: str, arch: tuple[int, ...]):
+def _read_csv(path: str, arch: tuple[int, ...], named: str):
     n_x, n_y = arch[0], arch[-1]
     try:
         with open(path, newline="", encoding="utf-8") as f:
@@ -107,7 +111,7 @@ def _read_csv(path: str, arch: tuple[int, ...]):
     values = []
     for number, row in lines:
         if len(row) != n_x + n_y:
-            raise UsageError(f"--data {path}: line {number} has {len(row)} columns, expected {n_x + n_y} ({n_x} features + {n_y} labels for --arch {','.join(map(str, arch))})")
+            raise UsageError(f"--data {path}: line {number} has {len(row)} columns, expected {n_x + n_y} ({n_x} features + {n_y} labels for {named})")
         try:
             values.append([float(cell) for cell in row])
         except ValueError:
@@ -124,13 +128,13 @@ def _is_number(cell: str) -> bool:
         return False
 
 
-def check_data(X: np.ndarray, Y: np.ndarray, arch: tuple[int, ...], loss: str, source: str) -> None:
+def check_data(X: np.ndarray, Y: np.ndarray, arch: tuple[int, ...], loss: str, source: str, named: str = "--arch") -> None:
     """Shapes against the architecture, finiteness, and labels that fit the loss."""
     if X.shape[0] != arch[0]:
         hint = " (are examples rows? the course layout has them as columns)" if X.ndim == 2 and X.shape[1] == arch[0] else ""
-        raise UsageError(f"--data {source}: X has {X.shape[0]} features per example but --arch starts with {arch[0]}{hint}")
+        raise UsageError(f"--data {source}: X has {X.shape[0]} features per example but {named} starts with {arch[0]}{hint}")
     if Y.shape[0] != arch[-1]:
-        raise UsageError(f"--data {source}: Y has {Y.shape[0]} outputs per example but --arch ends with {arch[-1]}")
+        raise UsageError(f"--data {source}: Y has {Y.shape[0]} outputs per example but {named} ends with {arch[-1]}")
     if X.shape[1] != Y.shape[1]:
         raise UsageError(f"--data {source}: X has {X.shape[1]} examples but Y has {Y.shape[1]}")
     if X.shape[1] == 0:

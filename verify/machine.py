@@ -8,7 +8,7 @@ from typing import Optional
 
 import numpy as np
 
-from .config import Config
+from .config import Config, arch_words
 from .data import DEFAULT_EXAMPLES
 from .errors import UsageError
 
@@ -40,7 +40,7 @@ def check_memory(config: Config) -> None:
     need = itemsize * (12 * weights + 10 * m * sum(config.arch))
     have = physical_memory()
     if have and need > have:
-        raise UsageError(f"--arch {','.join(map(str, config.arch))} with {m} examples would need about "
+        raise UsageError(f"{arch_words(config)} with {m} examples would need about "
                          f"{_gib(need)} of memory; this machine has {_gib(have)}")
 
 

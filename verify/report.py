@@ -17,6 +17,9 @@ from .optimization import Optimization
 from .tolerance import UPDATE_ROUNDING
 from .units import UnitResult
 
+SUMMARY_LINES = 10  # report.summary(): short enough for a notebook cell's output or a CI log
+UNRESOLVED_NAMED = 4  # the verdict names this many unresolved rows, then counts the rest
+
 TITLES = {
     "functions": "function by function: each course function on its own, against torch",
     "forward": "forward: Z, A and the cost J, at the initial weights and at a kink probe",
@@ -154,19 +157,76 @@ class Report:
                                         "closest to its own tolerance)" if self.config.optimizer == "adam" else ""))
 
     def to_text(self, verbose: bool = False) -> str:
-        c = self.config
-        lines = [
-            f"{self.implementation} vs torch_ref: {'-'.join(map(str, c.arch))}, activations {','.join(c.activations)}, "
-            f"loss {c.loss}, init {c.init}, seed {c.seed}, data {c.data} (m={self.examples}), {c.dtype} on {c.device}, "
-            + self.plan.describe() + (f", L2 lambd {c.lambd:g}" if c.lambd else "")
-            + (f", dropout keep_prob {','.join(f'{p:g}' for p in c.keep_prob)}" if c.keep_prob else ""),
-            "",
-        ]
-        lines += _function_lines(self.functions)
+        """The whole report: the verdict block first (see verdict_lines), then the run, the tables, the closing lines."""
+        hints: set = set()  # a hint is printed once, at its first row: the rows after it share its cause
+        lines = self.verdict_lines() + ["", self.header(), ""]
+        lines += _function_lines(self.functions, hints)
         for check in self.checks:
-            lines += _check_lines(check, verbose)
-        lines += self._summary_lines()
+            lines += _check_lines(check, verbose, hints)
+        lines += self._closing_lines()
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        """'<Report fail: fix `relu_backward` ...>': one line, never the whole dataclass."""
+        first = self.first_divergence()
+        what = "" if first is None else ": " + (first.get("fix") or _divergence_text(first).split("\n")[0])
+        return f"<Report {self.verdict}{_shorten(what, 120)}>"
+
+    def summary(self) -> str:
+        """The short form for a notebook or a CI log (at most ten lines): the verdict, what to fix, where it was
+        first seen, its hint."""
+        return "\n".join(self.verdict_lines()[:SUMMARY_LINES])
+
+    def header(self) -> str:
+        """What was compared: the implementation, the network, the data, the training plan."""
+        c = self.config
+        return (f"{self.implementation} vs torch_ref: {c.arch_text}, activations {','.join(c.activations)}, "
+                f"loss {c.loss}, init {c.init}, seed {c.seed}, data {c.data} (m={self.examples}), {c.dtype} on {c.device}, "
+                + self.plan.describe() + (f", L2 lambd {c.lambd:g}" if c.lambd else "")
+                + (f", dropout keep_prob {','.join(f'{p:g}' for p in c.keep_prob)}" if c.keep_prob else ""))
+
+    def verdict_lines(self) -> list[str]:
+        """The report's opening block: the verdict; on a failure the function to fix (with its hint), then where
+        the network checks first saw it (with theirs); whether a side diverged. Every line is one line of text."""
+        name = self.implementation
+        if self.verdict == "pass":
+            lines = [f"VERDICT: PASS  {name} and torch agree on every check" + _unresolved_text(self.checks)]
+        elif self.verdict == "interrupted":
+            lines = [f"VERDICT: INTERRUPTED after {self.interrupted_at} iterations; everything so far agreed"]
+        else:
+            stopped = f" (interrupted after {self.interrupted_at} iterations)" if self.interrupted_at is not None else ""
+            lines = [f"VERDICT: FAIL{stopped}"]
+        first = self.first_divergence()
+        if first is not None:
+            if first.get("fix"):
+                lines.append(_one_line(first["fix"]))
+            if first["stage"] == "functions":
+                lines.append(f"first divergence: function by function, {first['function']}'s {first['quantity'] or 'result'}; "
+                             "the network checks agree")
+            else:
+                text = _divergence_text({**first, "fix": None})
+                where, _, hint = text.partition("\n  hint: ")
+                lines.append("first divergence: " + _one_line(where))
+                if hint:
+                    lines.append("  hint: " + _one_line(hint))
+        diverged = self._diverged_line()
+        if diverged:
+            lines.append(diverged)
+        return lines
+
+    def _diverged_line(self) -> str:
+        name = self.implementation
+        diverged = {side: at for side, at in self.nonfinite.items() if at is not None}
+        if not diverged:
+            return ""
+        names = {"impl": name, "torch": "torch"}
+        line = "diverged (non-finite or overflowing): " + ", ".join(f"{names[side]} at iteration {at}" for side, at in diverged.items())
+        if "torch" in diverged:  # torch's own run blew up too: the learning rate, not the derivation
+            return line + ("" if len(diverged) == 2 else f"; {name} stayed finite") + "; a smaller --lr trains"
+        return line + "; torch stayed finite"
 
     def _repr_markdown_(self) -> str:
         """In a Jupyter notebook, a report shows itself as its markdown tables."""
@@ -195,50 +255,67 @@ class Report:
                 lines += [f"| {r.quantity} | {r.layer} | {_num(r.max_abs, 1)} | {_num(r.max_rel, 1)} | {_num(r.tolerance, 1)} | "
                           f"{_status(r) if r.ok else '**' + _status(r) + '**'} |" for r in check.rows.values()]
                 lines.append("")
-        lines += [line for line in self._summary_lines() if not line.startswith(("VERDICT", "first"))]
+        diverged = self._diverged_line()
+        lines += ([diverged] if diverged else []) + self._closing_lines()
         return "\n".join(lines)
 
-    def _summary_lines(self) -> list[str]:
-        lines = []
-        name = self.implementation
-        raised = next((c for c in self.checks if c.stage == "training" and c.error is not None), None)
-        if raised is not None:
-            lines.append(f"final cost: not compared ({name} raised at iteration {raised.error_iteration}, see {raised.name})")
-        elif self.final:
-            s, t = self.final.get("impl", {}), self.final.get("torch", {})
-            line = f"final cost: {name} {_num(s.get('cost'))}  torch {_num(t.get('cost'))}"
-            if s.get("accuracy") is not None:
-                line += f"   accuracy: {name} {s['accuracy']:.1%}  torch {t['accuracy']:.1%}"
-            lines.append(line)
+    def _closing_lines(self) -> list[str]:
+        """After the tables: the final cost, the free-running gap, the notes, the rule, where the logs are."""
+        lines = self._final_cost_lines()
         if self.drift:
             lines.append("free-running gap (iteration: cost, largest parameter gap / allowed): "
                          + ", ".join(f"{i}: {g:.1e}, {p:.1e}/{a:.1e}" for i, g, p, a in self.drift))
-        diverged = {side: at for side, at in self.nonfinite.items() if at is not None}
-        if diverged:
-            names = {"impl": name, "torch": "torch"}
-            line = "diverged (non-finite or overflowing): " + ", ".join(f"{names[side]} at iteration {at}" for side, at in diverged.items())
-            if "torch" in diverged:  # torch's own run blew up too: the learning rate, not the derivation
-                line += ("" if len(diverged) == 2 else f"; {name} stayed finite") + "; a smaller --lr trains"
-            else:
-                line += "; torch stayed finite"
-            lines.append(line)
         lines += [f"note: {note}" for note in self.notes]
-        first = self.first_divergence()
         lines.append(f"rule: {self.rule}")
-        unresolved = sum(r.status == "unresolved" for c in self.checks for r in c.rows.values())
-        if self.verdict == "pass":
-            lines.append(f"VERDICT: PASS  {name} and torch agree on every check"
-                         + (f" ({unresolved} row{'s' * (unresolved != 1)} unresolved by their check, marked above)" if unresolved else ""))
-        elif self.verdict == "interrupted":
-            lines.append(f"VERDICT: INTERRUPTED after {self.interrupted_at} iterations; everything so far agreed")
-        else:
-            stopped = f" (interrupted after {self.interrupted_at} iterations)" if self.interrupted_at is not None else ""
-            lines.append(f"VERDICT: FAIL{stopped}")
-        if first is not None:
-            lines.append("first divergence: " + _divergence_text(first))
         if self.run_dir is not None:
             lines.append(f"TensorBoard logs: {self.run_dir}   open them with: {self.tensorboard_command}")
         return lines
+
+    def _final_cost_lines(self) -> list[str]:
+        """Whose run the final cost is (the verifier stepping the implementation's functions), or why none is shown:
+        the implementation raised in training, or its own loop does not train like its functions (then the
+        verifier's run is not what the learner's code does)."""
+        name = self.implementation
+        raised = next((c for c in self.checks if c.stage == "training" and c.error is not None), None)
+        if raised is not None:
+            return [f"final cost: not compared ({name} raised at iteration {raised.error_iteration}, see {raised.name})"]
+        loop = next((c for c in self.checks if c.name.startswith("loop ") and not c.ok), None)
+        if loop is not None:
+            function = loop.name.split(" ", 1)[1]
+            return [f"final cost: not shown: {name}'s own {function} does not train like its functions (see {loop.name})"]
+        if not self.final:
+            return []
+        s, t = self.final.get("impl", {}), self.final.get("torch", {})
+        if s.get("cost") is None:
+            return [f"final cost: torch {_num(t.get('cost'))}; {name}'s not computed: its forward pass or cost raised "
+                    "at its final parameters"]
+        line = f"final cost (the verifier stepping {name}'s functions): {name} {_num(s['cost'])}  torch {_num(t.get('cost'))}"
+        if s.get("accuracy") is not None and t.get("accuracy") is not None:
+            line += f"   accuracy: {name} {s['accuracy']:.1%}  torch {t['accuracy']:.1%}"
+        return [line]
+
+
+def _unresolved_text(checks: list[CheckResult]) -> str:
+    """' (2 rows unresolved by their check: gradcheck dW1, gradcheck db1)': which rows, by name, so the line is
+    true with the tables shown or hidden (-q, summary())."""
+    rows = [f"{c.name} {_label(r)}" for c in checks for r in c.rows.values() if r.status == "unresolved"]
+    if not rows:
+        return ""
+    shown = ", ".join(rows[:UNRESOLVED_NAMED]) + (f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else "")
+    return f" ({len(rows)} row{'s' * (len(rows) != 1)} unresolved by {'their' if len(rows) != 1 else 'its'} check: {shown})"
+
+
+def _label(row: Comparison) -> str:
+    return row.quantity if row.quantity in ("cost", "lr") else f"{row.quantity}{row.layer}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _shorten(text: str, width: int) -> str:
+    text = _one_line(text)
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def _json_safe(value):
@@ -302,8 +379,9 @@ def _functions_status(functions: list[UnitResult]) -> str:
     return "ok" if all(f.ok for f in functions) else "FAIL"
 
 
-def _function_lines(functions: list[UnitResult]) -> list[str]:
-    """The opening table: each course function the implementation defines, its verdict, its first wrong output."""
+def _function_lines(functions: list[UnitResult], hints: set) -> list[str]:
+    """The opening table: each course function the implementation defines, its verdict, its first wrong output
+    (its hint unless already printed: `hints` holds those printed so far)."""
     if not functions:
         return []
     lines = [f"{TITLES['functions']}  [{_functions_status(functions)}]"]
@@ -312,7 +390,8 @@ def _function_lines(functions: list[UnitResult]) -> list[str]:
         lines.append(f"  {f.function:<{width}}{_function_status(f)}")
         if not f.ok and not f.follows:
             lines.append(f"  {'':<{width}}{f.output + ': ' if f.output else ''}{f.detail}")
-            if f.hint:
+            if f.hint and f.hint not in hints:
+                hints.add(f.hint)
                 lines.append(f"  {'':<{width}}hint: {f.hint}")
     lines.append("")
     return lines
@@ -331,7 +410,9 @@ def _title(name: str) -> str:
     return TITLES.get(name, name)
 
 
-def _check_lines(check: CheckResult, verbose: bool) -> list[str]:
+def _check_lines(check: CheckResult, verbose: bool, hints: set) -> list[str]:
+    """One check's block: title and status, why it did not run or what it raised, its rows; a failed row that is a
+    cause gets its detail and its hint, the hint only where it was not printed above (`hints`)."""
     title = _title(check.name)
     primary = [r for r in check.rows.values() if not r.ok and not r.follows]
     status = check.status
@@ -360,7 +441,8 @@ def _check_lines(check: CheckResult, verbose: bool) -> list[str]:
                 detail = _detail(row.as_dict(), check.name)
                 if detail:
                     lines.append(f"{'':19}{detail}")
-                if row.hint:
+                if row.hint and row.hint not in hints:
+                    hints.add(row.hint)
                     lines.append(f"{'':19}hint: {row.hint}")
                 if row.iteration is not None and row.run_max_abs > row.max_abs:
                     lines.append(f"{'':19}largest max abs over the run: {_num(row.run_max_abs, 1)}")

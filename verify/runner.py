@@ -13,10 +13,10 @@ import torch_ref
 
 from .checks import check_gradients, compare_at_point, kink_probe
 from .compare import CheckResult
-from .config import Config, check_mini_batch_size, validate
+from .config import Config, arch_words, check_mini_batch_size, validate
 from .data import load_data
 from .errors import ImplementationError, UsageError
-from .impl import Adapter, detect, load_module
+from .impl import Adapter, detect, load_module, network_size
 from .loops import check_loop, loop_check_name, loop_functions
 from .machine import check_memory, torch_threads_for
 from .optimization import Optimization
@@ -36,19 +36,22 @@ def run(config: Config, implementation=None) -> Report:
     """
     rng_state = np.random.get_state()
     try:
-        return _run(config, implementation)
+        with Progress(config) as progress:  # signs of life on stderr for a long run; leaving it stops them
+            return _run(config, implementation, progress)
     finally:
         np.random.set_state(rng_state)
 
 
-def _run(config: Config, implementation) -> Report:
-    started = time.perf_counter()
+def _run(config: Config, implementation, progress: Progress) -> Report:
+    started = progress.started
     validate(config)  # the flags, before importing anything
     if implementation is None and config.impl is not None:
+        progress.stage(f"loading {config.impl}")
         implementation = load_module(config.impl)
     label = "scratch" if implementation is None else os.path.basename(config.impl or implementation.__name__)
     label = "your code" if label == "__main__" else label  # a notebook's (or a script's) own namespace
-    api = detect(implementation or scratch, label, config.api)
+    api = detect(implementation or scratch, f"--impl {config.impl}" if config.impl else label, config.api)
+    config = network_size(config, implementation, api.API, label)  # --arch, or the size the module's code fixes
     config = validate(replace(config, api=api.API), api.default_activations)
     api.check_network(config.arch, config.activations, config.loss)
     check_memory(config)
@@ -64,9 +67,10 @@ def _run(config: Config, implementation) -> Report:
         from .tblog import check_logdir
 
         check_logdir(config.logdir)  # before any work
-    X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype)
+    X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype, arch_words(config))
     check_mini_batch_size(config, X.shape[1])
     plan = Optimization.from_config(config, X.shape[1])
+    progress.stage("checking the course functions one by one")
     functions = check_functions(impl, config.dtype, config.relative_tolerance, config.seed, init_impl=config.init == "impl",
                                 optimizer=config.optimizer, decay=config.decay, lambd=config.lambd)
     try:
@@ -79,7 +83,7 @@ def _run(config: Config, implementation) -> Report:
                     functions=functions)
     try:
         with torch_threads_for(config, X.shape[1]):
-            _run_checks(config, plan, impl, X, Y, params, device, report, log, started)
+            _run_checks(config, plan, impl, X, Y, params, device, report, log, progress)
     finally:
         report.seconds = time.perf_counter() - started
         if log is not None:
@@ -93,23 +97,25 @@ def _conclude(report: Report, impl: Adapter) -> None:
     report.notes = impl.loading_notes + list(impl.notes.values())
 
 
-def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: Report, log, started: float) -> None:
+def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: Report, log, progress: Progress) -> None:
     rtol = config.relative_tolerance
     forward = CheckResult("forward", "forward", rtol)
     backward = CheckResult("backward", "backward", rtol)
     report.checks += [forward, backward]
     model = torch_ref.from_params(params, config.activations, device)
     masks = plan.masks(-1, X.shape[1])  # dropout: one mask for the checks at one point, the same on both sides
+    progress.stage("forward and backward at the initial weights and at a kink probe")
     compare_at_point(impl, model, X, Y, params, "initial weights", forward, backward, masks)
     X_probe, probe = kink_probe(X, params)
     compare_at_point(impl, model, X_probe, Y, probe, "kink probe", forward, backward, masks)
 
     if config.gradcheck:
+        progress.stage("gradient check: centred differences of the cost")
         report.checks.append(check_gradients(impl, X, Y, params, config.seed, masks))
     else:
         report.checks.append(CheckResult("gradcheck", "gradcheck", 0.0, skipped="--no-gradcheck"))
 
-    progress = Progress(config, plan, started, impl.label)
+    progress.training(plan, impl.label)
 
     def on_iteration(record) -> None:
         if log is not None:
@@ -132,6 +138,7 @@ def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: 
                                                  skipped=cannot))
                 continue
             try:
+                progress.stage(f"the course's loop {function}, whole")
                 report.checks.append(_loop_check(function, config, plan, impl, X, Y, params, training))
             except KeyboardInterrupt:  # Ctrl-C while a loop runs: report what was checked so far
                 report.checks.append(CheckResult(loop_check_name(function), "training", config.relative_tolerance,
@@ -140,6 +147,7 @@ def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: 
                 break
     _conclude(report, impl)
     if log is not None:
+        progress.stage("writing the TensorBoard logs")
         log.finish(report, {"impl": lambda grid: impl.forward(grid, training.impl_params)[0],
                             "torch": lambda grid: torch_ref.output(model_free, grid)})
 
@@ -216,5 +224,5 @@ def _open_log(config: Config, X, Y, implementation: str):
         return None
     from .tblog import TensorBoardLog, experiment_name, make_run_dir
 
-    run_dir = make_run_dir(config.logdir, experiment_name(config.arch, config.activations, config.name, implementation))
+    run_dir = make_run_dir(config.logdir, experiment_name(config.arch, config.activations, config.name, implementation, config.impl))
     return TensorBoardLog(run_dir, config, X, Y, implementation)

@@ -80,9 +80,11 @@ def test_init_impl_takes_the_modules_own_initialize_parameters(capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["--arch", "2,4,4,1"], "the week 3 (one hidden layer) API computes n_x -> n_h (tanh) -> n_y (sigmoid)"),
-    (["--activations", "relu,sigmoid"], "give --arch n_x,n_h,n_y and no other --activations or --loss"),
-    (["--api", "deep"], "planar_network.py has no function L_model_forward"),
-    (["--api", "logreg"], "the week 2 (logistic regression) API computes one sigmoid unit"),
+    (["--activations", "relu,sigmoid"], "give no other --activations or --loss (got activations relu,sigmoid, loss bce)"),
+    (["--api", "deep"], "planar_network.py is not the week 4 (L layers) API (--api deep): found compute_cost, "
+                        "update_parameters; missing L_model_forward, L_model_backward"),
+    (["--api", "logreg"], "is not the week 2 (logistic regression) API (--api logreg): found sigmoid; missing "
+                          "propagate, optimize"),
     (["--api", "week2"], "unknown --api 'week2'; choose from deep, shallow, logreg"),
 ])
 def test_a_network_the_api_cannot_compute_is_a_usage_error(capsys, argv, message):

@@ -11,28 +11,64 @@ from types import ModuleType
 from typing import Optional
 
 from ..errors import UsageError
-from .base import Adapter
+from .base import Adapter, _describe
 from .deep import DeepAPI
 from .loading import NOTES, load_module
 from .logreg import LogRegAPI
 from .shallow import ShallowAPI
+from .sizes import layers_read, network_size
 
 APIS = {api.API: api for api in (DeepAPI, ShallowAPI, LogRegAPI)}
 
 
 def detect(module: ModuleType, label: str, api: Optional[str] = None) -> type[Adapter]:
-    """The adapter for `module`: the one --api names, else the API whose functions it defines (the
-    one it defines most of, which then names what is missing; deep on a tie)."""
+    """The adapter for `module`: the one --api names, else the first API (deep, shallow, logreg) whose required
+    functions it defines, all of them. Otherwise one UsageError line listing, per API (or for the one --api
+    names), the functions found and those missing. An API of a fixed depth whose forward pass reads the
+    parameters of a deeper network (a 3-layer forward_propagation) is refused by name."""
     if api is not None:
         if api not in APIS:
             raise UsageError(f"unknown --api {api!r}; choose from {', '.join(APIS)}")
-        return APIS[api]
-    defined = {adapter: sum(callable(getattr(module, name, None)) for name in adapter.REQUIRED) for adapter in APIS.values()}
-    best = max(defined, key=defined.get)
-    if defined[best] == 0:
-        looked_for = "; ".join(f"{adapter.WEEK}: {', '.join(adapter.REQUIRED)}" for adapter in APIS.values())
-        raise UsageError(f"{label} defines none of the course APIs; looked for {looked_for}")
-    return best
+        chosen = APIS[api]
+        if _missing(module, chosen):
+            raise UsageError(f"{label} is not the {chosen.WEEK} API (--api {api}): {_found_and_missing(module, chosen)}")
+    else:
+        chosen = next((adapter for adapter in APIS.values() if not _missing(module, adapter)), None)
+        if chosen is None:
+            per_api = " | ".join(f"{adapter.WEEK}: {_found_and_missing(module, adapter)}" for adapter in APIS.values())
+            raise UsageError(f"{label} matches none of the course APIs: {per_api}")
+    _check_depth(module, chosen, label)
+    return chosen
 
 
-__all__ = ["APIS", "NOTES", "Adapter", "DeepAPI", "LogRegAPI", "ShallowAPI", "detect", "load_module"]
+# APIs of a fixed depth: the function whose source names each layer's parameters, and the layers it has.
+FIXED_DEPTH = {ShallowAPI: ("forward_propagation", 2)}
+
+
+def _missing(module: ModuleType, adapter: type[Adapter]) -> list[str]:
+    return [name for name in adapter.REQUIRED if not callable(getattr(module, name, None))]
+
+
+def _found_and_missing(module: ModuleType, adapter: type[Adapter]) -> str:
+    """'found update_parameters, compute_cost; missing L_model_forward, L_model_backward' (in the API's order)."""
+    missing = _missing(module, adapter)
+    found = [name for name in adapter.REQUIRED if name not in missing]
+    named = [name if not hasattr(module, name) else f"{name} (not a function: {_describe(getattr(module, name))})"
+             for name in missing]
+    return f"found {', '.join(found) or 'none of them'}; missing {', '.join(named) or 'nothing'}"
+
+
+def _check_depth(module: ModuleType, adapter: type[Adapter], label: str) -> None:
+    """UsageError when the API's forward function reads W{l} beyond the API's depth: then its names match, its
+    network does not, and no --arch can help."""
+    if adapter not in FIXED_DEPTH:
+        return
+    function, depth = FIXED_DEPTH[adapter]
+    layers = layers_read(getattr(module, function))
+    if layers is not None and layers > depth:
+        raise UsageError(f"{label}: its {function} computes a network of {layers} layers (it reads W{layers}); the "
+                         f"{adapter.WEEK} API has {depth} (n_x -> n_h -> n_y), whatever --arch says (a module like the "
+                         "second course's helper networks, reg_utils' and opt_utils' 3-layer ones, is not supported yet)")
+
+
+__all__ = ["APIS", "NOTES", "Adapter", "DeepAPI", "LogRegAPI", "ShallowAPI", "detect", "load_module", "network_size"]

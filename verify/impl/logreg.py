@@ -47,10 +47,13 @@ class LogRegAPI(Adapter):
 
     @classmethod
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
-        if len(arch) != 2 or arch[1] != 1 or tuple(activations) != ("sigmoid",) or loss != "bce":
-            raise UsageError(f"the {cls.WEEK} API computes one sigmoid unit with the cross-entropy cost: give --arch n_x,1 "
-                             f"and no other --activations or --loss (got --arch {','.join(map(str, arch))}, activations "
-                             f"{','.join(activations)}, loss {loss})")
+        # A size the module's own code fixes is always (n_x, 1) (impl/sizes.py takes no other): only --arch can be wrong.
+        if len(arch) != 2 or arch[1] != 1:
+            raise UsageError(f"the {cls.WEEK} API computes one sigmoid unit: give --arch n_x,1 (got --arch "
+                             f"{','.join(map(str, arch))})")
+        if tuple(activations) != ("sigmoid",) or loss != "bce":
+            raise UsageError(f"the {cls.WEEK} API computes one sigmoid unit with the cross-entropy cost: give no other "
+                             f"--activations or --loss (got activations {','.join(activations)}, loss {loss})")
 
     def _check_contract(self) -> None:
         _require(_binds(self.module.sigmoid, 1), "sigmoid", self.REQUIRED["sigmoid"])

@@ -43,10 +43,14 @@ class ShallowAPI(Adapter):
 
     @classmethod
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
-        if len(arch) != 3 or tuple(activations) != ACTIVATIONS or loss != "bce":
+        # A size the module's own code fixes always has three (impl/sizes.py takes no other): only --arch can be wrong.
+        if len(arch) != 3:
+            raise UsageError(f"the {cls.WEEK} API computes n_x -> n_h (tanh) -> n_y (sigmoid): give --arch n_x,n_h,n_y "
+                             f"(got --arch {','.join(map(str, arch))})")
+        if tuple(activations) != ACTIVATIONS or loss != "bce":
             raise UsageError(f"the {cls.WEEK} API computes n_x -> n_h (tanh) -> n_y (sigmoid) with the cross-entropy "
-                             f"cost: give --arch n_x,n_h,n_y and no other --activations or --loss (got --arch "
-                             f"{','.join(map(str, arch))}, activations {','.join(activations)}, loss {loss})")
+                             f"cost: give no other --activations or --loss (got activations {','.join(activations)}, "
+                             f"loss {loss})")
 
     def _check_contract(self) -> None:
         _require(_binds(self.module.forward_propagation, 2), "forward_propagation", self.REQUIRED["forward_propagation"])

@@ -1,0 +1,261 @@
+"""The network's size as the learner's own code fixes it, read from its source, never run.
+
+The rule. The module's top-level statements are read in order (a notebook's code cells in
+the order they appear), and, as in Jupyter, the last definition of a name wins:
+
+- `layers_dims = [12288, 20, 7, 5, 1]` (a list or tuple of whole numbers, or of names bound
+  earlier to whole numbers: `layers_dims = (n_x, n_h, n_y)`), and the dims a top-level call
+  of `two_layer_model` or `L_layer_model` is given (`two_layer_model(X, Y, layers_dims =
+  (n_x, n_h, n_y))`, `L_layer_model(X, Y, layers_dims)`), which count as defining
+  layers_dims there;
+- `n_x, n_h, n_y`: three whole-number constants, the network (n_x, n_h, n_y);
+- `n_x` alone: the week 2 network (n_x, 1).
+
+Which of them fixes the size depends on the API: week 4 (deep) takes layers_dims, else n_x,
+n_h, n_y; week 3 (shallow) takes n_x, n_h, n_y, else a layers_dims of three sizes; week 2
+(logreg) takes a layers_dims (n_x, 1), else n_x. A size that does not suit the API is not
+taken. A definition that is not made of numbers (`layers_dims = [X.shape[0], 20, 1]`)
+replaces the earlier ones: the module then fixes no size, and the message says why.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+from dataclasses import dataclass, replace
+from types import ModuleType
+from typing import Optional, Union
+
+from ..config import Config
+from ..errors import UsageError
+from .loading import notebook_definitions
+
+LOOPS = ("two_layer_model", "L_layer_model")  # course loops called with the network's dims: (X, Y, layers_dims, ...)
+THREE = ("n_x", "n_h", "n_y")
+# Per API, the definitions that can fix its size, in the order they are preferred.
+PREFERRED = {"deep": ("layers_dims", THREE), "shallow": (THREE, "layers_dims"), "logreg": ("layers_dims", "n_x")}
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One module-level definition of a size: its value (None where not made of numbers) and how it reads."""
+
+    value: Union[int, tuple, None]
+    text: str  # the definition as the learner wrote it, values resolved: "layers_dims = (n_x, n_h, n_y) = (12288, 7, 1)"
+    name: str  # what fixed it: "layers_dims", "two_layer_model's layers_dims"
+
+
+@dataclass(frozen=True)
+class FixedSize:
+    """The size a module fixes, and how messages name it."""
+
+    arch: tuple[int, ...]
+    text: str  # "layers_dims = [12288, 20, 7, 5, 1] in x.ipynb"
+    origin: str  # "layers_dims in x.ipynb": the report's header shows it after the sizes
+
+
+def network_size(config: Config, module: Optional[ModuleType], api: str, label: str) -> Config:
+    """config with its arch decided: --arch alone, or the module's own size alone; both and different: UsageError.
+
+    label names the module ("x.ipynb"); config.arch_from says where a size from the module came from."""
+    definitions = module_definitions(module) if module is not None else {}
+    fixed, why_not = _fixed(definitions, api, label)
+    if config.arch is None:
+        if fixed is None:
+            raise UsageError(f"--arch is needed: {why_not}")
+        return replace(config, arch=fixed.arch, arch_from=fixed.origin)
+    if fixed is not None and tuple(config.arch) != fixed.arch:
+        kind = "notebook's" if label.endswith(".ipynb") else "module's"
+        raise UsageError(f"--arch {','.join(map(str, config.arch))} differs from {fixed.text}; drop --arch to use the "
+                         f"{kind}, or change one of them")
+    return config
+
+
+def _fixed(definitions: dict, api: str, label: str) -> tuple[Optional[FixedSize], str]:
+    """The size the definitions fix for `api`, or None and why not (for the message that asks for --arch).
+
+    The API's preferred definitions are tried in order: one that fits decides; one that is not made of
+    numbers stops the search (the learner's network is that one); one that does not fit the API is passed."""
+    keys = PREFERRED.get(api, ("layers_dims",))
+    reasons = []
+    for key in keys:
+        definition = _combined(definitions, key) if isinstance(key, tuple) else definitions.get(key)
+        if definition is None:
+            continue
+        if definition.value is None:
+            reasons.append(f"{definition.text} in {label} is not made of numbers the verifier can read without "
+                           "running it")
+            break
+        arch = _as_arch(definition.value, api)
+        if arch is not None:
+            return FixedSize(arch, f"{definition.text} in {label}", f"{definition.name} in {label}"), ""
+        reasons.append(f"{definition.text} in {label} does not fit {_SHAPES.get(api, 'a network')}")
+    if reasons:
+        return None, "; ".join(reasons)
+    looked_for = ", ".join(", ".join(k) if isinstance(k, tuple) else k for k in keys)
+    return None, f"{label} fixes no network size (no {looked_for})"
+
+
+_SHAPES = {"deep": "a network (at least two sizes)", "shallow": "the week 3 API's n_x, n_h, n_y",
+           "logreg": "the week 2 API's n_x, 1"}
+
+
+def _combined(definitions: dict, names: tuple) -> Optional[Definition]:
+    """n_x, n_h, n_y as one definition (all three must be there), or None."""
+    parts = [definitions.get(name) for name in names]
+    if any(part is None for part in parts):
+        return None
+    values = tuple(part.value for part in parts)
+    if all(isinstance(v, int) for v in values):
+        return Definition(values, f"{', '.join(names)} = {', '.join(map(str, values))}", ", ".join(names))
+    texts = list(dict.fromkeys(part.text for part in parts if part.value is None))  # each statement once
+    return Definition(None, "; ".join(texts), ", ".join(names))
+
+
+def _as_arch(value, api: str) -> Optional[tuple[int, ...]]:
+    """value as the API's network sizes, or None where it does not fit the API."""
+    if isinstance(value, int):  # n_x alone: week 2's one sigmoid unit
+        return (value, 1) if api == "logreg" else None
+    if not isinstance(value, tuple) or len(value) < 2:
+        return None
+    fits = {"shallow": len(value) == 3, "logreg": len(value) == 2 and value[1] == 1}.get(api, True)
+    return value if fits else None
+
+
+# ---------------------------------------------------------------- reading the source
+
+
+def module_definitions(module: ModuleType) -> dict[str, Definition]:
+    """The size definitions of the module's source, the last of each name winning (see the module docstring)."""
+    definitions: dict[str, Definition] = {}
+    constants: dict[str, int] = {}
+    for statement in _top_level(module):
+        _read(statement, definitions, constants)
+    return definitions
+
+
+def _top_level(module: ModuleType) -> list:
+    """The module's top-level statements, in order: a notebook's code cells one after another, or the .py file."""
+    path = getattr(module, "__file__", None) or ""
+    if path.endswith(".ipynb"):
+        sources = [cell[1] for cell in notebook_definitions(path)]
+    else:
+        try:
+            sources = [inspect.getsource(module)]
+        except (OSError, TypeError):  # no source to read (a compiled or built-in module)
+            return []
+    statements = []
+    for source in sources:
+        try:
+            statements += ast.parse(source).body
+        except SyntaxError:  # loading the module would already have said so
+            continue
+    return statements
+
+
+def _read(statement: ast.stmt, definitions: dict, constants: dict) -> None:
+    """Record what one top-level statement defines: whole-number constants, layers_dims, a loop's dims."""
+    if isinstance(statement, ast.Assign):
+        for target in statement.targets:
+            _assign(target, statement.value, definitions, constants)
+    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        _assign(statement.target, statement.value, definitions, constants)
+    value = getattr(statement, "value", None)
+    if isinstance(value, ast.Call):
+        _loop_call(value, definitions, constants)
+
+
+def _assign(target: ast.expr, value: ast.expr, definitions: dict, constants: dict) -> None:
+    if isinstance(target, ast.Name):
+        _bind(target.id, value, definitions, constants)
+    elif isinstance(target, (ast.Tuple, ast.List)):  # n_x, n_h, n_y = 12288, 7, 1 (or = layer_sizes(X, Y))
+        values = value.elts if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts) else None
+        for i, element in enumerate(target.elts):
+            if isinstance(element, ast.Name):
+                whole = f"{ast.unparse(target)} = {ast.unparse(value)}"
+                _bind(element.id, values[i] if values else None, definitions, constants, whole=whole)
+
+
+def _bind(name: str, value: Optional[ast.expr], definitions: dict, constants: dict, whole: str = "") -> None:
+    """name = value: a whole number joins the constants; layers_dims and n_x, n_h, n_y become definitions."""
+    number = _whole(value, constants) if value is not None else None
+    if number is None:
+        constants.pop(name, None)
+    else:
+        constants[name] = number
+    if name == "layers_dims":
+        sizes = _sizes(value, constants) if value is not None else None
+        definitions[name] = Definition(sizes, _shown(name, value, sizes, whole), name)
+    elif name in THREE:
+        shown = f"{name} = {number}" if number is not None else whole or f"{name} = {ast.unparse(value)}"
+        definitions[name] = Definition(number, shown, name)
+
+
+def _loop_call(call: ast.Call, definitions: dict, constants: dict) -> None:
+    """two_layer_model(X, Y, layers_dims, ...) or (..., layers_dims=...) at top level: the dims it is run with."""
+    function = call.func.id if isinstance(call.func, ast.Name) else None
+    if function not in LOOPS:
+        return
+    given = next((k.value for k in call.keywords if k.arg == "layers_dims"), call.args[2] if len(call.args) > 2 else None)
+    if given is None:
+        return
+    sizes = _sizes(given, constants)
+    if sizes is None and isinstance(given, ast.Name) and given.id == "layers_dims" and "layers_dims" in definitions:
+        sizes = definitions["layers_dims"].value  # L_layer_model(X, Y, layers_dims): the one defined above
+    shown = ast.unparse(given)
+    resolved = "" if sizes is None or shown == _literal(sizes, given) else f" = {_literal(sizes, given)}"
+    definitions["layers_dims"] = Definition(sizes, f"{function}(..., layers_dims={shown}{resolved})",
+                                            f"{function}'s layers_dims")
+
+
+def _whole(node: ast.expr, constants: dict) -> Optional[int]:
+    """A whole number written as one, or a name bound to one earlier; else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.Name):
+        return constants.get(node.id)
+    return None
+
+
+def _sizes(node: ast.expr, constants: dict) -> Optional[tuple[int, ...]]:
+    """A list or tuple whose every item is a whole number (or a name bound to one), as a tuple; else None."""
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        return None
+    items = [_whole(item, constants) for item in node.elts]
+    return None if any(item is None for item in items) else tuple(items)
+
+
+def _literal(sizes: tuple, node: ast.expr) -> str:
+    """The sizes written as the learner wrote the container: [a, b] for a list, (a, b) for a tuple."""
+    return str(list(sizes)) if isinstance(node, ast.List) else str(tuple(sizes))
+
+
+def _shown(name: str, value: Optional[ast.expr], sizes: Optional[tuple], whole: str) -> str:
+    """'layers_dims = (n_x, n_h, n_y) = (12288, 7, 1)': as written, and its numbers where names stand for them."""
+    if value is None:  # one target of an unpacking: the whole statement
+        return whole
+    written = ast.unparse(value)
+    if sizes is None or written == _literal(sizes, value):
+        return f"{name} = {written}"
+    return f"{name} = {written} = {_literal(sizes, value)}"
+
+
+# ---------------------------------------------------------------- layers a function reads
+
+
+def layers_read(function) -> Optional[int]:
+    """The highest layer l whose parameters["W{l}"] or ["b{l}"] the function's source names, or None where it
+    names none (or has no source to read): a week-3 forward_propagation reads W1 and W2, a 3-layer one W3."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    layers = [int(match.group(1)) for node in ast.walk(tree)
+              if isinstance(node, ast.Constant) and isinstance(node.value, str)
+              for match in [re.fullmatch(r"[Wb](\d+)", node.value)] if match]
+    return max(layers) if layers else None
+
+
+__all__ = ["Definition", "FixedSize", "layers_read", "module_definitions", "network_size"]
