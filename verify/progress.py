@@ -1,26 +1,69 @@
-"""The progress line on stderr for runs longer than a couple of seconds."""
+"""Signs of life on stderr for a run longer than a couple of seconds, also under -q (which hides the tables).
+
+Lines go to stderr only (stdout holds the report, or the JSON with --json -) and never depend on a
+terminal: the same lines are written to a pipe, a file or a captured stream.
+"""
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
+from typing import Optional
 
 from .config import Config
 
+AFTER = 2.0  # seconds: a run shorter than this prints no progress at all
+EVERY = 1.0  # seconds between two training lines
+STILL = 5.0  # seconds: a stage this long without a line says it is still running
+
 
 class Progress:
-    """Steps done and both costs on stderr, about once a second, once a run has taken two seconds.
+    """What the run is doing, on stderr, once it has taken AFTER seconds.
 
-    With mini-batches the line counts epochs too, and shows each side's last epoch cost (a
-    mini-batch's own cost jumps from batch to batch)."""
+    Each stage ("checking the course functions one by one", "forward and backward ...", "gradient check",
+    "training", a loop) is named when it starts; a stage that runs STILL seconds without a line says so,
+    from a background thread, so a long single step (a big network's gradient check) shows life too.
+    In training, the steps done and each side's latest cost, about once a second; with mini-batches the
+    line counts epochs too and shows each side's last epoch cost (a mini-batch's own cost jumps from batch
+    to batch). Use it as a context manager: leaving it stops the thread.
+    """
 
-    def __init__(self, config: Config, plan, started: float, label: str):
-        self.label = label
+    def __init__(self, config: Config, started: Optional[float] = None):
         self.enabled = config.progress
-        self.total, self.epochs, self.per_epoch = plan.steps_total, plan.epochs, plan.batches_per_epoch
-        self.started = started
-        self.next_at = started + 2.0
+        self.label, self.total, self.epochs, self.per_epoch = "", 0, 0, 1  # set by training()
+        self.started = time.perf_counter() if started is None else started
+        self.next_at = self.started + AFTER
         self.costs = [float("nan"), float("nan")]  # the implementation's and torch's latest (epoch) costs
+        self._stage, self._stage_since, self._announced = "", self.started, True
+        self._last_line = self.started
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = None
+
+    def __enter__(self) -> "Progress":
+        if self.enabled:
+            self._thread = threading.Thread(target=self._watch, name="verify-progress", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def stage(self, text: str) -> None:
+        """A new stage begins: named at once when the run is already past AFTER, else when it gets there."""
+        now = time.perf_counter()
+        with self._lock:
+            self._stage, self._stage_since, self._announced = text, now, False
+        if self.enabled and now - self.started >= AFTER:
+            self._say(f"{text}...")
+
+    def training(self, plan, label: str) -> None:
+        """Training begins: `plan` (an Optimization) gives the steps and epochs counted, `label` names the implementation."""
+        self.label, self.total, self.epochs, self.per_epoch = label, plan.steps_total, plan.epochs, plan.batches_per_epoch
+        self.stage(f"training: {plan.describe()}")
 
     def show(self, record) -> None:
         """After each training iteration (a training.Iteration): each side's latest cost."""
@@ -31,10 +74,30 @@ class Progress:
         now = time.perf_counter()
         if now < self.next_at:
             return
-        self.next_at = now + 1.0
+        self.next_at = now + EVERY
         s, t = self.costs
         if self.per_epoch > 1:
             done = f"iteration {record.index + 1}/{self.total} (epoch {record.epoch + 1}/{self.epochs})  last epoch's cost"
         else:
             done = f"iteration {record.index + 1}/{self.total}  cost"
-        print(f"{done} {self.label} {s:.7g}  torch {t:.7g}", file=sys.stderr, flush=True)
+        self._say(f"{done} {self.label} {s:.7g}  torch {t:.7g}")
+
+    def _watch(self) -> None:
+        """The background thread: names a stage that reached AFTER unannounced, and one running STILL seconds
+        without a line."""
+        while not self._stop.wait(min(EVERY, STILL) / 4):
+            now = time.perf_counter()
+            if now - self.started < AFTER or not self._stage:
+                continue
+            with self._lock:
+                stage, since, announced, last = self._stage, self._stage_since, self._announced, self._last_line
+            if not announced:
+                self._say(f"{stage}...")
+            elif now - last >= STILL:
+                self._say(f"{stage}: still running ({now - since:.0f} s)")
+
+    def _say(self, line: str) -> None:
+        with self._lock:
+            print(line, file=sys.stderr, flush=True)
+            self._last_line = time.perf_counter()
+            self._announced = True

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import verify.progress
 from verify.cli import main
 from verify_cases import assert_usage_error, run_cli
 
@@ -25,7 +26,7 @@ FAST = ["--no-tensorboard", "--iterations", "5", "--examples", "40"]
 
 
 def final_costs(text: str) -> tuple[float, float]:
-    match = re.search(r"^final cost: scratch (\S+)\s+torch (\S+)", text, re.MULTILINE)
+    match = re.search(r"^final cost \(the verifier stepping scratch's functions\): scratch (\S+)\s+torch (\S+)", text, re.MULTILINE)
     assert match, text
     return float(match.group(1)), float(match.group(2))
 
@@ -117,21 +118,35 @@ def test_default_run_passes(capsys):
     assert code == 0
     assert "Traceback" not in err
     lines = out.splitlines()
-    assert lines[0].startswith("scratch vs torch_ref: 3-4-4-1, activations relu,relu,sigmoid, loss bce")
-    assert "(m=40)" in lines[0]
-    assert "VERDICT: PASS" in out
+    assert lines[:2] == ["VERDICT: PASS  scratch and torch agree on every check", ""]  # the verdict first
+    assert lines[2].startswith("scratch vs torch_ref: 3-4-4-1, activations relu,relu,sigmoid, loss bce")
+    assert "(m=40)" in lines[2]
     assert "FAIL" not in out
     assert "TensorBoard logs" not in out  # --no-tensorboard
     for title in ("forward:", "backward:", "gradient check:", "training, lockstep:", "training, free-running:"):
         assert re.search(rf"^{re.escape(title)}.*\[ok\]$", out, re.MULTILINE), title
 
 
-def test_quiet_prints_only_the_verdict(capsys):
+def test_quiet_prints_only_the_verdict(capsys, monkeypatch):
+    monkeypatch.setattr(verify.progress, "AFTER", 1e9)  # a short run: no progress lines
     code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "-q", *FAST)
     assert code == 0
-    assert out.splitlines() == [out.strip()]
-    assert out.startswith("VERDICT: PASS")
-    assert err == ""  # no progress lines either
+    assert out == "VERDICT: PASS  scratch and torch agree on every check\n"
+    assert err == ""
+
+
+def test_quiet_keeps_the_progress_lines_on_stderr(capsys, monkeypatch):
+    """-q hides the tables, not the signs of life: past AFTER seconds each stage is named on stderr."""
+    monkeypatch.setattr(verify.progress, "AFTER", 0.0)
+    code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "-q", *FAST)
+    assert code == 0
+    assert out == "VERDICT: PASS  scratch and torch agree on every check\n"  # stdout: the report only
+    lines = err.splitlines()
+    for stage in ("checking the course functions one by one...",
+                  "forward and backward at the initial weights and at a kink probe...",
+                  "gradient check: centred differences of the cost...", "training: 5 iterations at lr 0.1..."):
+        assert stage in lines, stage
+    assert "iteration 1/5  cost scratch" in err
 
 
 def test_verbose_prints_one_row_per_layer(capsys):
@@ -335,7 +350,7 @@ def test_device_cuda(capsys):
     code, out, err = run_cli(capsys, "--arch", "3,4,1", "--device", "cuda", *FAST)
     if torch.cuda.is_available():
         assert code == 0, out + err
-        assert "on cuda" in out.splitlines()[0]
+        assert "on cuda" in out.splitlines()[2]
         assert "VERDICT: PASS" in out
     else:
         line = assert_usage_error(code, out, err)

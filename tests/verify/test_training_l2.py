@@ -69,7 +69,7 @@ def test_no_false_alarms_over_lambd_depths_dtypes(lambd, depth, dtype, seed, opt
 
 def test_the_report_says_lambd_and_the_json_carries_it():
     report = run(tiny(lambd=0.7))
-    assert report.ok and ", L2 lambd 0.7" in report.to_text().splitlines()[0]
+    assert report.ok and ", L2 lambd 0.7" in report.header()
     assert report.as_dict()["config"]["lambd"] == 0.7
 
 
