@@ -4,6 +4,10 @@ A failed row follows from an earlier failure of a quantity it is computed from (
 derivation's own dependencies, _inputs), in the same check or an earlier one, or of the same
 quantity in an earlier check; gradient checking's rows also depend on the cost. Free-running
 rows, and the training loop's, follow from any earlier failure: each run continues from its own steps.
+A lockstep row that first breaks at a later iteration than a wrong step (a W or b row) follows from that
+step's cause: lockstep starts each step from the implementation's own parameters, which the wrong steps
+drove where correct training never goes (a gradient-sign slip climbs the cost until a course-literal
+log(1 - AL) has lost its digits).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from .compare import CheckResult, Comparison
 def mark_consequences(checks: list[CheckResult], L: int) -> None:
     """Set `follows` on each failed row, and `error_follows` on each check repeating an earlier error."""
     failed = []  # (check index, check name, key, label) of the failures so far, earliest first
+    wrong_steps = []  # (iteration, the cause's label) of each lockstep W or b row that broke
     errors = {}
     for n, check in enumerate(checks):
         if check.error is not None:
@@ -32,6 +37,10 @@ def mark_consequences(checks: list[CheckResult], L: int) -> None:
                 origins = [f for f in failed if f[2] in upstream or (f[2] == key and f[0] < n)]
             if origins:
                 row.follows = origins[0][3]
+            elif check.name == "lockstep":
+                row.follows = next((cause for i, cause in wrong_steps if i < failed_at(row)), None)
+            if check.name == "lockstep" and row.quantity in ("W", "b"):
+                wrong_steps.append((failed_at(row), row.follows or f"{check.name} {row.label}"))
             failed.append((n, check.name, key, f"{check.name} {row.label}"))
 
 

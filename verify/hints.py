@@ -268,3 +268,42 @@ def _unmasked_backward(quantity: str, layer: int, value, ref: dict, activations,
         return ""
     return (f"dA{layer} is not multiplied by the mask D{layer} in backward: dA = dA * D / keep_prob, with the mask "
             "forward used")
+
+
+# --- a course loop's own slips: what its calls of the course functions show (see loops.py) --------------------
+
+def loop_slip(calls: dict, learning_rate: float) -> str:
+    """The slip a course loop's calls fit, or "": Adam's t handed as 0 first, update_parameters' result never
+    assigned (every call gets the same parameters, though each returns new ones), or a rate other than the
+    run's (its first step is exactly -r dP for one r != learning_rate).
+
+    calls: "adam_t", the t of its first update_parameters_with_adam call; "updates", its update_parameters
+    calls; "fixed", whether every one was handed the parameters the first was; "first", that first call's
+    (parameters, grads, result)."""
+    if calls.get("adam_t") == 0:
+        return "t starts at 0: the bias correction divides by 1 - beta^0 = 0 (the course increments t before the update)"
+    first = calls.get("first")
+    if first is None:
+        return ""
+    parameters, grads, result = first
+    steps = {k: np.asarray(result[k], dtype=np.float64) - np.asarray(parameters[k], dtype=np.float64)
+             for k in parameters if isinstance(result, dict) and k in result and f"d{k}" in grads}
+    if not steps or not all(np.all(np.isfinite(s)) for s in steps.values()):
+        return ""
+    if calls.get("updates", 0) > 1 and calls.get("fixed") and any(np.any(s) for s in steps.values()):
+        return "its parameters never change: update_parameters' result is not assigned (parameters = update_parameters(...))"
+    rate = _step_rate(steps, {k: np.asarray(grads[f"d{k}"], dtype=np.float64) for k in steps})
+    if rate is not None and not np.isclose(rate, learning_rate, rtol=FIT, atol=0):
+        return f"its steps are those of learning rate {rate:.6g}, not the --lr {learning_rate:g} it was given"
+    return ""
+
+
+def _step_rate(steps: dict, grads: dict):
+    """The r for which every step is -r dP (to FIT of the step's size), else None."""
+    step = np.concatenate([s.ravel() for s in steps.values()])
+    grad = np.concatenate([grads[k].ravel() for k in steps])
+    size, norm = float(np.max(np.abs(step), initial=0.0)), float(np.dot(grad, grad))
+    if size == 0 or norm == 0:
+        return None
+    rate = -float(np.dot(step, grad)) / norm
+    return rate if float(np.max(np.abs(step + rate * grad))) <= FIT * size else None

@@ -30,6 +30,7 @@ import numpy as np
 
 from .compare import CheckResult
 from .errors import ImplementationError
+from .hints import loop_slip
 from .impl import Adapter
 from .impl.base import DECAY_FUNCTIONS
 from .optimization import Optimization
@@ -115,7 +116,8 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
                                     "iteration" if plan.plain else "epoch")
         else:  # a model() that returns its parameters alone: they are what is compared
             costs, at = [], []
-            result.notes.append(f"{function} returned no costs: its final parameters are compared")
+            result.notes.append(f"{function}: it returned no costs (its parameters alone), so its final parameters "
+                                "alone are compared")
         _check_batch_calls(impl, function, seen["batch_calls"], plan)
     except ImplementationError as error:
         result.error = error
@@ -124,11 +126,15 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
         result.notes.append(f"{function} gives update_parameters no learning rate: its calls were given --lr "
                             f"{learning_rate:g} in place of their default")
     reference = [replay_costs[i] for i in at if i < len(replay_costs)]
-    items = [("cost", L, np.array(costs[:len(reference)]), np.array(reference))]
+    # no costs returned: no cost row (an empty one would read "unresolved", as if a cost had been compared)
+    items = [("cost", L, np.array(costs[:len(reference)]), np.array(reference))] if reference else []
     items += [(k[0], int(k[1:]), params[k], replay_params[k]) for k in replay_params]
     scales = {("cost", L): float(np.max(np.abs(reference))) if reference else 0.0,
               **{(k[0], int(k[1:])): float(np.max(np.abs(v))) for k, v in replay_params.items()}}
     result.compare(items, X.shape[1], scales)
+    failed = next((row for row in result.rows.values() if not row.ok), None)
+    if failed is not None:  # one hint, on the loop's first wrong row, where its calls fit a loop slip
+        failed.hint = loop_slip(seen["calls"], learning_rate) or failed.hint
     unit = "iterations" if plan.plain else "epochs"
     result.notes.insert(0, f"run for {iterations} {unit} from the shared start, against {impl.label}'s own steps of the "
                         "same run (which lockstep and free-running checked against torch)")
@@ -182,9 +188,11 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
     with, in the run's dtype), compute_cost's values are kept, (force_rate: a loop that takes no learning
     rate, nn_model) an update_parameters called without one gets the run's, and (with an optimiser)
     random_mini_batches returns the run's batches, epoch by epoch, its arguments kept."""
-    module, seen = impl.module, {"costs": [], "lr_forced": False, "epochs": 0, "batch_calls": []}
+    module = impl.module
+    seen = {"costs": [], "lr_forced": False, "epochs": 0, "batch_calls": [],
+            "calls": {"updates": 0, "fixed": True, "first": None, "adam_t": None}}  # what hints.loop_slip reads
     names = ("initialize_parameters", "initialize_parameters_deep", "compute_cost", "update_parameters",
-             "random_mini_batches", "initialize_velocity", "initialize_adam")
+             "random_mini_batches", "initialize_velocity", "initialize_adam", "update_parameters_with_adam")
     originals = {name: getattr(module, name) for name in names if callable(getattr(module, name, None))}
 
     def start_params(*args, **kwargs):
@@ -199,7 +207,15 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
         if force_rate and not args and not kwargs:  # the learner's default rate: the run's instead
             seen["lr_forced"] = True
             args = (learning_rate,)
-        return originals["update_parameters"](parameters, grads, *args, **kwargs)
+        handed = _copied(parameters)  # before the call: the course's own update_parameters writes into its dict
+        result = originals["update_parameters"](parameters, grads, *args, **kwargs)
+        _record_update(seen["calls"], handed, grads, result)
+        return result
+
+    def update_parameters_with_adam(*args, **kwargs):
+        if seen["calls"]["adam_t"] is None:  # the course's (parameters, grads, v, s, t, ...)
+            seen["calls"]["adam_t"] = kwargs["t"] if "t" in kwargs else args[4] if len(args) > 4 else None
+        return originals["update_parameters_with_adam"](*args, **kwargs)
 
     def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
         epoch, seen["epochs"] = seen["epochs"], seen["epochs"] + 1
@@ -213,7 +229,7 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
                 "compute_cost": compute_cost, "update_parameters": update_parameters,
                 "random_mini_batches": random_mini_batches,
                 "initialize_velocity": lambda *args, **kwargs: state("v")(*args, **kwargs)[0],
-                "initialize_adam": state("v", "s")}
+                "initialize_adam": state("v", "s"), "update_parameters_with_adam": update_parameters_with_adam}
     if plan.plain:
         originals.pop("random_mini_batches", None)
     if not state_start:  # no optimiser state: its initialisers run as they are
@@ -232,6 +248,22 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
             setattr(module, name, original)
         if not plan.plain and "random_mini_batches" not in originals:
             delattr(module, "random_mini_batches")
+
+
+def _copied(values):
+    return {k: np.array(v, copy=True) for k, v in values.items()} if isinstance(values, dict) else values
+
+
+def _record_update(calls: dict, handed, grads, result) -> None:
+    """One update_parameters call of the loop: the first kept whole, and whether each later one was handed
+    the very parameters the first was (a loop that never assigns the result)."""
+    calls["updates"] += 1
+    if calls["first"] is None:
+        calls["first"] = (handed, _copied(grads), _copied(result))
+    elif calls["fixed"]:
+        first = calls["first"][0]
+        calls["fixed"] = isinstance(handed, dict) and isinstance(first, dict) and all(
+            k in handed and np.array_equal(handed[k], v) for k, v in first.items())
 
 
 def _check_batch_calls(impl: Adapter, function: str, calls: list, plan: Optimization) -> None:
