@@ -174,7 +174,7 @@ def _assign(target: ast.expr, value: ast.expr, definitions: dict, constants: dic
         values = value.elts if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts) else None
         for i, element in enumerate(target.elts):
             if isinstance(element, ast.Name):
-                whole = f"{ast.unparse(target)} = {ast.unparse(value)}"
+                whole = f"{', '.join(map(ast.unparse, target.elts))} = {ast.unparse(value)}"
                 _bind(element.id, values[i] if values else None, definitions, constants, whole=whole)
 
 
