@@ -11,6 +11,11 @@ class UsageError(Exception):
     """Bad usage or bad input: the CLI prints the message as one line and exits with status 2."""
 
 
+class MissingPackageError(UsageError):
+    """A function under test called into a library that is not installed (loading gave it a stand-in):
+    the setup's to fix, not a slip, so a usage error naming the function and the library."""
+
+
 class ImplementationError(Exception):
     """The implementation under test raised, or returned something unusable: a failed check.
 

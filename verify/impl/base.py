@@ -25,7 +25,7 @@ import numpy as np
 
 import scratch
 
-from ..errors import ImplementationError, UsageError
+from ..errors import ImplementationError, MissingPackageError, UsageError
 from .loading import NOTES
 
 PRIVATE_COPIES = 16  # data arrays (and their copies) handed at once, at most
@@ -112,6 +112,8 @@ class Adapter:
             # What it prints goes to stderr: stdout is the report's (and --json -'s).
             with np.errstate(all="ignore"), redirect_stdout(sys.stderr):
                 result = getattr(self.module, function)(*handed, **kwargs)
+        except MissingPackageError:  # a library its code needs is not installed: exit 2, not a failed check
+            raise
         except Exception as error:  # anything raised inside the implementation is its fault
             raise ImplementationError(function, error, self.source) from error
         self.calls[function] = calls = self.calls.get(function, 0) + 1

@@ -8,6 +8,12 @@ literal constants. Everything else is left out (the statements that run tests, p
 or train, IPython magics and shell lines), so loading a notebook trains and draws nothing.
 The kept code runs in a fresh module with the notebook's folder first on sys.path, so its
 helper files (dnn_utils, testCases, ...) import as they do in Jupyter.
+
+Whatever is loaded (a notebook, a .py, a module, and the helper files they import), a plotting,
+display or data library that is not installed is given a stand-in (standins.py), and the kept
+statements that use it are skipped; the report notes once per library what was skipped. Cells are
+named as Jupyter shows them: "cell [7]" by the execution count a cell has, else "code cell k"
+(k counts code cells only, from 1), in every message and in tracebacks (`x.ipynb/cell [7]:6`).
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ import os
 import sys
 from contextlib import contextmanager, redirect_stdout
 from types import ModuleType
+from typing import NamedTuple
 
 from ..errors import UsageError
+from .standins import Absences, standing_in, stands_in
 
 NOTES = "_verify_notes"  # a loaded notebook's module keeps here what was left out that a user should know
 KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -36,26 +44,44 @@ def load_module(spec: str) -> ModuleType:
         raise UsageError("--impl needs a .py file, a .ipynb notebook or a module name, got nothing")
     if spec.endswith(".ipynb"):
         return load_notebook(spec)
-    try:
-        if spec.endswith(".py") or os.sep in spec:
-            _check_file(spec)
-            name = "_impl_" + os.path.splitext(os.path.basename(spec))[0]
-            module_spec = importlib.util.spec_from_file_location(name, os.path.abspath(spec))
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[name] = module  # dataclasses and pickling look modules up here
-            with _own_folder(os.path.dirname(os.path.abspath(spec))):  # its helper files import, as with `python file.py`
-                module_spec.loader.exec_module(module)
-            return module
-        return importlib.import_module(spec)
-    except UsageError:
-        raise
-    except ModuleNotFoundError as error:
-        raise UsageError(f"--impl {spec}: cannot import it ({error})") from None
-    except BaseException as error:  # anything the module does at import time is its own problem
-        if isinstance(error, KeyboardInterrupt):
+    with standing_in() as absences:
+        try:
+            module = _import(spec, absences)
+        except UsageError:
             raise
-        line = next((f" at line {f.lineno}" for f in reversed(inspect.trace()) if f.filename.endswith(os.path.basename(spec))), "")
-        raise UsageError(f"--impl {spec}: importing it raised {type(error).__name__}{line}: {error}") from None
+        except ModuleNotFoundError as error:
+            raise UsageError(f"--impl {spec}: cannot import it ({error})") from None
+        except BaseException as error:  # anything the module does at import time is its own problem
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            line = next((f" at line {f.lineno}" for f in reversed(inspect.trace())
+                         if f.filename.endswith(os.path.basename(spec))), "")
+            raise UsageError(f"--impl {spec}: importing it raised {type(error).__name__}{line}: {error}"
+                             f"{_missing_while_loading(absences)}") from None
+    if absences.notes():
+        setattr(module, NOTES, [*getattr(module, NOTES, []), *absences.notes()])
+    return module
+
+
+def _import(spec: str, absences: Absences) -> ModuleType:
+    """A .py file (with Jupyter's get_ipython and display, for one downloaded from a notebook), or a module by name."""
+    if not (spec.endswith(".py") or os.sep in spec):
+        return importlib.import_module(spec)
+    _check_file(spec)
+    name = "_impl_" + os.path.splitext(os.path.basename(spec))[0]
+    module_spec = importlib.util.spec_from_file_location(name, os.path.abspath(spec))
+    module = importlib.util.module_from_spec(module_spec)
+    module.__dict__.update(absences.jupyter_builtins())
+    sys.modules[name] = module  # dataclasses and pickling look modules up here
+    with _own_folder(os.path.dirname(os.path.abspath(spec))):  # its helper files import, as with `python file.py`
+        module_spec.loader.exec_module(module)
+    return module
+
+
+def _missing_while_loading(absences: Absences) -> str:
+    """For a load that failed: the libraries that were missing, which may be why."""
+    missing = absences.missing()
+    return f" (while loading, {' and '.join(missing)} {'was' if len(missing) == 1 else 'were'} not installed)" if missing else ""
 
 
 def load_notebook(path: str) -> ModuleType:
@@ -66,13 +92,19 @@ def load_notebook(path: str) -> ModuleType:
     module.__file__ = full
     setattr(module, NOTES, [])
     sys.modules[module.__name__] = module
-    with _own_folder(os.path.dirname(full)):
-        for number, source, statements in notebook_definitions(path):
-            # Each cell is its own "file" under the notebook's path, so tracebacks show its lines.
-            filename = os.path.join(full, f"cell {number}")
-            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-            for statement in statements:
-                _execute(statement, filename, module, path, number)
+    cells = notebook_definitions(path)
+    with _own_folder(os.path.dirname(full)), standing_in() as absences:
+        module.__dict__.update(absences.jupyter_builtins())  # Jupyter's builtins, as in the notebook
+        for cell in cells:
+            # Each cell is its own "file" under the notebook's path, so tracebacks show its lines (as written).
+            filename = os.path.join(full, cell.label)
+            linecache.cache[filename] = (len(cell.text), None, cell.text.splitlines(True), filename)
+            for statement in cell.statements:
+                _execute(statement, filename, module, path, cell.label, absences)
+            for line, magic in cell.magics:  # %matplotlib inline: nothing to run when matplotlib is missing
+                if magic in absences.missing():
+                    absences.used(magic, filename, line)
+    getattr(module, NOTES).extend(absences.notes())
     return module
 
 
@@ -94,8 +126,17 @@ def _own_folder(folder: str):
                 del sys.modules[name]
 
 
-def notebook_definitions(path: str) -> list[tuple[int, str, list]]:
-    """(cell number, the cell's Python source, the statements kept from it) for each code cell."""
+class Cell(NamedTuple):
+    """A code cell: how Jupyter names it, its text as written, the statements kept, its line magics."""
+
+    label: str  # "cell [7]" (its execution count) or "code cell 3" (the third code cell, never run)
+    text: str
+    statements: list
+    magics: list  # (line, magic's name) for each %magic line, e.g. (8, "matplotlib")
+
+
+def notebook_definitions(path: str) -> list[Cell]:
+    """Each code cell, with the statements kept from it."""
     try:
         with open(path, encoding="utf-8") as f:
             notebook = json.load(f)
@@ -103,21 +144,39 @@ def notebook_definitions(path: str) -> list[tuple[int, str, list]]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
         raise UsageError(f"--impl {path}: not a readable Jupyter notebook (nbformat 4): {error}") from None
     kept = []
-    for number, cell in enumerate(cells, start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = _python_lines(cell.get("source", ""))
+    code_cells = [cell for cell in cells if isinstance(cell, dict) and cell.get("cell_type") == "code"]
+    for number, cell in enumerate(code_cells, start=1):
+        label = cell_label(cell, number)
+        text = _text(cell.get("source", ""))
         try:
-            tree = ast.parse(source)
+            tree = ast.parse(_python_lines(text))
         except SyntaxError as error:
-            raise UsageError(f"--impl {path}: cell {number}, line {error.lineno}: {error.msg}") from None
-        kept.append((number, source, [s for s in tree.body if _defines(s)]))
+            raise UsageError(f"--impl {path}: {label}, line {error.lineno}: {error.msg}") from None
+        kept.append(Cell(label, text, [s for s in tree.body if _defines(s)], _magics(text)))
     return kept
 
 
-def _python_lines(source) -> str:
+def cell_label(cell: dict, number: int) -> str:
+    """As Jupyter shows a code cell: by its execution count ("cell [7]"), else by its place among the
+    code cells ("code cell 3")."""
+    count = cell.get("execution_count")
+    if isinstance(count, int) and not isinstance(count, bool):
+        return f"cell [{count}]"
+    return f"code cell {number}"
+
+
+def _text(source) -> str:
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _magics(text: str) -> list[tuple[int, str]]:
+    """(line, name) of each line magic: `%matplotlib inline` is (k, "matplotlib")."""
+    return [(k, line.strip()[1:].split(maxsplit=1)[0]) for k, line in enumerate(text.splitlines(), start=1)
+            if line.strip().startswith("%") and not line.strip().startswith("%%") and line.strip()[1:].split()]
+
+
+def _python_lines(text: str) -> str:
     """A cell's source without IPython magics and shell lines (%, %%, !), or '' for a non-Python cell magic."""
-    text = "".join(source) if isinstance(source, list) else str(source)
     lines = text.splitlines()
     first = lines[0].strip() if lines else ""
     if first.startswith("%%") and not first.startswith(PYTHON_CELL_MAGICS):
@@ -138,17 +197,33 @@ def _defines(statement: ast.stmt) -> bool:
     return False
 
 
-def _execute(statement: ast.stmt, filename: str, module: ModuleType, path: str, number: int) -> None:
+def _execute(statement: ast.stmt, filename: str, module: ModuleType, path: str, label: str, absences: Absences) -> None:
+    library = _uses_stand_in(statement, module)
+    if library is not None:  # plt.rcParams[...] = ...: it would only feed a library that is not there
+        absences.used(library, filename, statement.lineno)
+        return
     try:
         exec(compile(ast.Module([statement], type_ignores=[]), filename, "exec"), module.__dict__)
     except ModuleNotFoundError as error:
         if not isinstance(statement, (ast.Import, ast.ImportFrom)):
-            raise UsageError(f"--impl {path}: cell {number}, line {statement.lineno}: {error}") from None
-        # A plotting or data library the definitions may never call: noted, not fatal.
-        getattr(module, NOTES).append(f"cell {number}, line {statement.lineno}: {error}; that import was skipped")
+            raise UsageError(f"--impl {path}: {label}, line {statement.lineno}: {error}") from None
+        # A library the definitions may never call: noted, not fatal.
+        getattr(module, NOTES).append(f"{label}, line {statement.lineno}: {error}; that import was skipped")
     except Exception as error:
-        raise UsageError(f"--impl {path}: cell {number}, line {statement.lineno} raised "
-                         f"{type(error).__name__}: {error}") from None
+        raise UsageError(f"--impl {path}: {label}, line {statement.lineno} raised "
+                         f"{type(error).__name__}: {error}{_missing_while_loading(absences)}") from None
+
+
+def _uses_stand_in(statement: ast.stmt, module: ModuleType) -> "str | None":
+    """The missing library a statement that is not a definition reads (a name bound to its stand-in), if any."""
+    if isinstance(statement, KEPT):
+        return None
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name):
+            library = stands_in(module.__dict__.get(node.id))
+            if library is not None:
+                return library
+    return None
 
 
 def _check_file(path: str) -> None:

@@ -1,0 +1,243 @@
+"""The course's own files, as a learner has them: notebooks and their "Download as .py" export that
+import matplotlib and h5py, and helper files beside them (tests/verify/course_files/) that import
+plotting and data libraries at their top. Where those libraries are missing (blocked here by a
+finder, so the tests hold on a machine that has them), they never stop verification; a graded
+function that really calls one is one line naming it, exit 2.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import verify
+from verify.errors import MissingPackageError
+from verify.impl import load_module
+from verify.impl import standins
+from verify.impl.loading import cell_label
+from test_notebook import functions_of, write_notebook
+from verify_cases import QUIET
+
+REPO = Path(__file__).resolve().parents[2]
+COURSE = REPO / "examples" / "course_network.py"
+HELPERS = Path(__file__).parent / "course_files"
+HELPER_FUNCTIONS = ("def sigmoid(", "def relu(", "def sigmoid_backward(", "def relu_backward(")
+
+# The first code cell of the course's week-4 "Building your Deep Neural Network: Step by Step", as shipped.
+OPENING_CELL = """import numpy as np
+import h5py
+import matplotlib.pyplot as plt
+from testCases import *
+from dnn_utils import sigmoid, sigmoid_backward, relu, relu_backward
+from public_tests import *
+
+%matplotlib inline
+plt.rcParams['figure.figsize'] = (5.0, 4.0) # set default size of plots
+plt.rcParams['image.interpolation'] = 'nearest'
+plt.rcParams['image.cmap'] = 'gray'
+
+%load_ext autoreload
+%autoreload 2
+
+np.random.seed(1)
+"""
+# The same cell in Jupyter's "Download as .py" export.
+EXPORTED_OPENING = (OPENING_CELL.replace("%matplotlib inline", "get_ipython().run_line_magic('matplotlib', 'inline')")
+                    .replace("%load_ext autoreload", "get_ipython().run_line_magic('load_ext', 'autoreload')")
+                    .replace("%autoreload 2", "get_ipython().run_line_magic('autoreload', '2')"))
+TEST_CELL = """t_X, t_parameters = L_model_forward_test_case_2hidden()
+t_AL, t_caches = L_model_forward(t_X, t_parameters)
+print("AL = " + str(t_AL))
+L_model_forward_test(L_model_forward)
+"""
+
+
+class Blocked(importlib.abc.MetaPathFinder):
+    """Makes these top-level libraries unimportable, as on a machine that lacks them."""
+
+    def __init__(self, libraries):
+        self.libraries = set(libraries)
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname.partition(".")[0] in self.libraries:
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+        return None
+
+
+@pytest.fixture
+def block(monkeypatch):
+    def block(*libraries):
+        for name in list(sys.modules):
+            if name.partition(".")[0] in libraries:
+                monkeypatch.delitem(sys.modules, name)
+        monkeypatch.setattr(sys, "meta_path", [Blocked(libraries), *sys.meta_path])
+    return block
+
+
+@pytest.fixture(autouse=True)
+def _forget_loaded_modules():
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        if name.startswith("_impl_"):
+            del sys.modules[name]
+
+
+def graded_functions() -> list[str]:
+    """The week-4 graded functions (the course's helpers come from dnn_utils.py)."""
+    return [f for f in functions_of(COURSE.read_text()) if not f.startswith(HELPER_FUNCTIONS)]
+
+
+def course_folder(tmp_path: Path) -> Path:
+    for helper in HELPERS.glob("*.py"):
+        shutil.copy(helper, tmp_path / helper.name)
+    return tmp_path
+
+
+def course_notebook(tmp_path: Path) -> Path:
+    """The course's notebook, run in Jupyter: a markdown title, the opening cell [1], a cell per graded
+    function [2], [3], ... and a test cell."""
+    functions = graded_functions()
+    path = write_notebook(course_folder(tmp_path) / "Building_your_Deep_Neural_Network_Step_by_Step.ipynb",
+                          ("markdown", "# Building your Deep Neural Network: Step by Step\n"),
+                          ("code", OPENING_CELL), *(("code", f) for f in functions), ("code", TEST_CELL))
+    notebook = json.loads(path.read_text())
+    for count, cell in enumerate([c for c in notebook["cells"] if c["cell_type"] == "code"], start=1):
+        cell["execution_count"] = count
+    path.write_text(json.dumps(notebook))
+    return path
+
+
+def course_export(tmp_path: Path) -> Path:
+    """The same notebook through Jupyter's File > Download as > Python (.py)."""
+    cells = [EXPORTED_OPENING, *graded_functions(), TEST_CELL]
+    body = "".join(f"# In[{n}]:\n\n\n{cell}\n\n" for n, cell in enumerate(cells, start=1))
+    path = course_folder(tmp_path) / "Building_your_Deep_Neural_Network_Step_by_Step.py"
+    path.write_text("#!/usr/bin/env python\n# coding: utf-8\n\n# # Building your Deep Neural Network: Step by Step\n\n"
+                    + body)
+    return path
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), start=1) if text in line)
+
+
+def quick_run(path: Path):
+    return verify.run(verify.Config(arch=(3, 4, 4, 1), impl=str(path), iterations=5, examples=32, **QUIET))
+
+
+def test_the_course_notebook_verifies_without_matplotlib_and_h5py(tmp_path, block):
+    block("matplotlib", "h5py")
+    report = quick_run(course_notebook(tmp_path))
+    assert report.verdict == "pass"
+    loading = [note for note in report.notes if "is not installed" in note]
+    assert loading == [
+        "h5py is not installed, so its import was skipped (cell [1], line 2)",
+        "matplotlib is not installed, so its imports were skipped (cell [1], line 3; dnn_utils.py, line 4) and so was "
+        "what uses it: cell [1], lines 8-11 (%matplotlib inline; plt.rcParams['figure.figsize'] = (5.0, 4.0) "
+        "# set default size of plots; ...)",
+    ]
+    assert "matplotlib" not in sys.modules  # the stand-ins were for loading only
+
+
+def test_the_download_as_py_export_verifies_without_matplotlib_and_h5py(tmp_path, block):
+    block("matplotlib", "h5py")
+    path = course_export(tmp_path)
+    report = quick_run(path)
+    assert report.verdict == "pass"
+    first, last = line_of(path, "get_ipython().run_line_magic('matplotlib'"), line_of(path, "'autoreload', '2'")
+    rc = line_of(path, "plt.rcParams['figure.figsize']")
+    assert [note for note in report.notes if "Jupyter" in note or "installed" in note] == [
+        f"h5py is not installed, so its import was skipped ({path.name}, line {line_of(path, 'import h5py')})",
+        f"matplotlib is not installed, so its imports were skipped ({path.name}, line {line_of(path, 'import matplotlib')}; "
+        f"dnn_utils.py, line 4) and so was what uses it: {path.name}, lines {rc}-{rc + 2} "
+        "(plt.rcParams['figure.figsize'] = (5.0, 4.0) # set default size of plots; "
+        "plt.rcParams['image.interpolation'] = 'nearest'; ...)",
+        f"get_ipython() exists only inside Jupyter, so what uses it was skipped: {path.name}, lines {first}, {last - 1}-{last} "
+        "(get_ipython().run_line_magic('matplotlib', 'inline'); get_ipython().run_line_magic('load_ext', 'autoreload'); ...)",
+    ]
+
+
+def test_helper_files_that_import_data_libraries_load(tmp_path, block):
+    block("matplotlib", "sklearn", "scipy", "PIL")
+    path = course_folder(tmp_path) / "my_planar.py"
+    path.write_text("import numpy as np\nfrom planar_utils import sigmoid, load_extra_datasets\n")
+    module = load_module(str(path))
+    assert module.sigmoid(np.zeros((1, 1)))[0, 0] == 0.5  # the helper's own numpy function, for real
+    notes = getattr(module, verify.impl.NOTES)
+    assert [note.split(",")[0] for note in notes] == [f"{name} is not installed" for name in ("matplotlib", "sklearn", "scipy", "PIL")]
+    first = line_of(path.parent / "planar_utils.py", "import sklearn")
+    assert f"(planar_utils.py, lines {first}-{first + 2})" in notes[1]  # sklearn, sklearn.datasets, sklearn.linear_model
+    line = line_of(path.parent / "planar_utils.py", "make_circles")
+    with pytest.raises(MissingPackageError, match=rf"^`load_extra_datasets` \(planar_utils.py, line {line}\) needs sklearn, "
+                                                  r"which is not installed: pip install scikit-learn$"):
+        module.load_extra_datasets()  # the stand-in never hides a real need once loading is over
+
+
+def test_a_graded_function_that_needs_a_missing_library_is_one_line_exit_2(tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    # sitecustomize runs before `python -m verify`: scipy is unimportable there, installed or not.
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\n\n\nclass Blocked:\n    def find_spec(self, fullname, path, target=None):\n"
+        "        if fullname.partition('.')[0] == 'scipy':\n            raise ModuleNotFoundError(fullname)\n\n\n"
+        "sys.meta_path.insert(0, Blocked())\n")
+    functions = [f.replace("    return 1 / (1 + np.exp(-Z)), Z\n", "    return scipy.special.expit(Z), Z\n")
+                 for f in functions_of(COURSE.read_text())]
+    path = tmp_path / "needs_scipy.py"
+    path.write_text("import numpy as np\nimport scipy.special\n\n\n" + "\n\n".join(functions))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), str(REPO)])}
+    done = subprocess.run([sys.executable, "-m", "verify", "--arch", "3,4,4,1", "--impl", str(path), "--no-tensorboard",
+                           "--iterations", "3", "--examples", "16", "-q"], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=120)
+    line = line_of(path, "scipy.special.expit(Z)")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines() == [f"verify: error: `sigmoid` (needs_scipy.py, line {line}) needs scipy, which is not "
+                                        "installed: pip install scipy"]
+
+
+def test_a_library_that_is_installed_imports_for_real(tmp_path, monkeypatch):
+    monkeypatch.setitem(standins.OPTIONAL, "numpy", "numpy")  # were numpy optional, it is still installed
+    path = tmp_path / "real.py"
+    path.write_text("import numpy as np\nimport numpy.linalg\n\n\ndef norm(x):\n    return np.linalg.norm(x)\n")
+    module = load_module(str(path))
+    assert module.np is np and module.norm(np.array([3.0, 4.0])) == 5.0
+    assert getattr(module, verify.impl.NOTES, []) == []
+    assert not any(isinstance(finder, standins._Finder) for finder in sys.meta_path)
+
+
+@pytest.mark.parametrize("cell, number, label", [
+    ({"execution_count": 7}, 3, "cell [7]"),  # as Jupyter shows a cell that ran
+    ({"execution_count": None}, 3, "code cell 3"),  # never ran: its place among the code cells
+    ({}, 1, "code cell 1"),
+])
+def test_a_cell_is_named_as_jupyter_shows_it(cell, number, label):
+    assert cell_label(cell, number) == label
+
+
+def test_cells_are_named_by_their_count_in_errors_and_tracebacks(tmp_path):
+    functions = [f.replace("dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W, dZ)") for f in graded_functions()]
+    path = course_notebook(tmp_path)
+    notebook = json.loads(path.read_text())
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code" and "".join(cell["source"]).startswith("def linear_backward("):
+            cell["source"] = [f for f in functions if f.startswith("def linear_backward(")]
+            count = cell["execution_count"]
+    path.write_text(json.dumps(notebook))
+    report = quick_run(path)
+    trace = report.first_divergence()["traceback"]
+    assert f"{path.name}/cell [{count}]:" in trace[-1] and trace[-1].endswith("dA_prev = np.dot(W, dZ)")
+
+    notebook["cells"].insert(2, {"cell_type": "code", "execution_count": 12, "metadata": {}, "outputs": [],
+                                 "source": ["X_SCALE = 1.0\n", "@not_defined\n", "def f():\n", "    pass\n"]})
+    path.write_text(json.dumps(notebook))
+    with pytest.raises(verify.UsageError, match=r": cell \[12\], line 3 raised NameError: name 'not_defined'"):
+        load_module(str(path))

@@ -1,0 +1,267 @@
+"""Stand-ins for the libraries a course file imports but its graded functions never call.
+
+The course's notebooks and the helper files beside them import plotting, display and data
+loading libraries at their top (matplotlib, IPython, h5py, scipy, sklearn, PIL), and a notebook
+downloaded as .py calls `get_ipython()`. The checks need none of them. While an implementation
+loads, a finder first on sys.meta_path serves each of those libraries that cannot be imported for
+real with a stand-in module: whatever is done with it (an attribute, a call, an item, an
+assignment) is absorbed and gives another stand-in, and where that happened is recorded for the
+report. A library that is installed imports for real; the finder leaves sys.meta_path, and the
+stand-in modules leave sys.modules, once loading is over.
+
+Then the stand-ins turn strict: a function that calls into one during the checks raises
+MissingPackageError, one line naming the function, its line and the package (exit 2). A stand-in
+never hides a real need.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib.abc
+import importlib.util
+import linecache
+import os
+import sys
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Iterator
+
+from ..errors import MissingPackageError
+
+# Top-level module -> the name pip installs it by: what a course file imports for plotting,
+# display and loading its data sets, and its graded functions never need.
+OPTIONAL = {"matplotlib": "matplotlib", "IPython": "ipython", "h5py": "h5py", "scipy": "scipy",
+            "sklearn": "scikit-learn", "PIL": "Pillow"}
+# Jupyter's own builtins, which a plain module lacks: a notebook downloaded as .py calls get_ipython().
+JUPYTER = ("get_ipython", "display")
+SHOWN_TEXTS = 2  # statements quoted in a note; the rest are counted in its places
+
+class Absences:
+    """One load's stand-ins: which libraries were missing, where they were imported and used, and
+    whether a use is still absorbed (while loading) or refused (strict: during the checks)."""
+
+    def __init__(self):
+        self.strict = False
+        self.imports: dict[str, list[tuple[str, int]]] = {}  # library -> (file, line) of each import stood in for
+        self.uses: dict[str, list[tuple[str, int]]] = {}  # library -> (file, line) of each statement skipped
+
+    def imported(self, library: str, filename: str, line: int) -> None:
+        _add(self.imports.setdefault(library, []), (filename, line))
+
+    def used(self, library: str, filename: str, line: int) -> None:
+        _add(self.uses.setdefault(library, []), (filename, line))
+
+    def missing(self) -> list[str]:
+        """The libraries that were stood in for, in the order they were first imported."""
+        return list(self.imports)
+
+    def jupyter_builtins(self) -> dict:
+        """Stand-ins for get_ipython and display, for a namespace that runs outside Jupyter."""
+        return {name: NotInstalled(name, f"{name}()", self) for name in JUPYTER}
+
+    def notes(self) -> list[str]:
+        """One line per missing library (and per Jupyter builtin used): what was skipped, and where."""
+        notes = []
+        for library in dict.fromkeys([*self.imports, *self.uses]):
+            uses = self.uses.get(library, [])
+            if library in self.imports:
+                imports = self.imports[library]
+                its = "its import was" if len(imports) == 1 else "its imports were"
+                note = f"{library} is not installed, so {its} skipped ({_places(imports)})"
+                if uses:
+                    note += f" and so was what uses it: {_described(uses)}"
+            else:
+                note = f"{library} exists only inside Jupyter, so what uses it was skipped: {_described(uses)}"
+            notes.append(note)
+        return notes
+
+    def need(self, library: str) -> str:
+        """What a function that calls into the stand-in for `library` is told it needs."""
+        if library.endswith("()"):
+            return (f"calls {library}, which exists only inside Jupyter (IPython); the checks run your functions "
+                    "outside it: leave it out of the functions they call")
+        return f"needs {library}, which is not installed: pip install {OPTIONAL.get(library, library)}"
+
+
+class NotInstalled:
+    """Whatever a missing library's name stands for: every use gives another stand-in while loading,
+    and raises MissingPackageError afterwards."""
+
+    __slots__ = ("_path", "_library", "_absences")
+
+    def __init__(self, path: str, library: str, absences: Absences):
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "_library", library)
+        object.__setattr__(self, "_absences", absences)
+
+    def _use(self, what: str) -> "NotInstalled":
+        return _use(self._absences, self._library, what)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):  # protocols (numpy's __array__, copy's ...): not there
+            raise AttributeError(name)
+        return self._use(f"{self._path}.{name}")
+
+    def __setattr__(self, name: str, value) -> None:
+        self._use(f"{self._path}.{name} = ...")
+
+    def __call__(self, *args, **kwargs):
+        return self._use(f"{self._path}(...)")
+
+    def __getitem__(self, key):
+        return self._use(f"{self._path}[...]")
+
+    def __setitem__(self, key, value) -> None:
+        self._use(f"{self._path}[...] = ...")
+
+    def __iter__(self):
+        # Unpacking would need a count a stand-in cannot know: say why, rather than "too many values".
+        self._use(f"iter({self._path})")
+        raise TypeError(f"{self._absences.need(self._library)}; `{self._path}` has no value without it")
+
+    def __repr__(self) -> str:
+        return f"<{self._path}: {self._absences.need(self._library)}>"
+
+
+class NotInstalledModule(ModuleType):
+    """A missing library's module (or submodule): its attributes are NotInstalled stand-ins."""
+
+    def __init__(self, name: str, absences: Absences):
+        super().__init__(name)
+        self._library = name.partition(".")[0]
+        self._absences = absences
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):  # __file__, __all__, ...: what a stand-in has not
+            raise AttributeError(name)
+        return _use(self._absences, self._library, f"{self.__name__}.{name}")
+
+
+class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves a stand-in for an OPTIONAL library that no other finder can import (nor its submodules)."""
+
+    def __init__(self, absences: Absences):
+        self.absences = absences
+
+    def find_spec(self, fullname, path, target=None):
+        library = fullname.partition(".")[0]
+        if library not in OPTIONAL:
+            return None
+        parent = sys.modules.get(library)
+        if "." in fullname and not (isinstance(parent, NotInstalledModule) and parent._absences is self.absences):
+            return None  # a submodule of a library that did import: its own finders decide
+        if "." not in fullname and self._importable(fullname, path, target):
+            return None
+        filename, line, _ = _caller()
+        self.absences.imported(library, filename, line)
+        return importlib.util.spec_from_loader(fullname, self, is_package=True)  # its submodules are stand-ins too
+
+    def _importable(self, fullname, path, target) -> bool:
+        """Whether the finders after this one find `fullname`, as the import system would ask them."""
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            try:
+                if finder.find_spec(fullname, path, target) is not None:
+                    return True
+            except ImportError:  # a finder that refuses the name stops the search, as in an import
+                return False
+        return False
+
+    def create_module(self, spec):
+        return NotInstalledModule(spec.name, self.absences)
+
+    def exec_module(self, module) -> None:
+        pass
+
+
+@contextmanager
+def standing_in() -> Iterator[Absences]:
+    """While the body loads an implementation: stand-ins for the OPTIONAL libraries that are missing.
+    Afterwards they are strict, the finder is gone, and their modules have left sys.modules."""
+    absences = Absences()
+    finder = _Finder(absences)
+    sys.meta_path.insert(0, finder)
+    original = builtins.__import__
+
+    def noting_import(name, globals=None, locals=None, fromlist=(), level=0):
+        # A stand-in already in sys.modules is served without asking the finder: note each import of it.
+        module = original(name, globals, locals, fromlist, level)
+        stand_in = sys.modules.get(name.partition(".")[0]) if level == 0 else None
+        if isinstance(stand_in, NotInstalledModule) and stand_in._absences is absences:
+            absences.imported(stand_in._library, *_caller()[:2])
+        return module
+
+    builtins.__import__ = noting_import
+    try:
+        yield absences
+    finally:
+        builtins.__import__ = original
+        sys.meta_path.remove(finder)
+        for name, module in list(sys.modules.items()):
+            if isinstance(module, NotInstalledModule) and module._absences is absences:
+                del sys.modules[name]
+        absences.strict = True
+
+
+def stands_in(value) -> str | None:
+    """The library `value` stands in for, or None when it is a real object."""
+    if isinstance(value, NotInstalled):
+        return object.__getattribute__(value, "_library")
+    if isinstance(value, NotInstalledModule):
+        return value._library
+    return None
+
+
+def _use(absences: Absences, library: str, what: str) -> NotInstalled:
+    filename, line, function = _caller()
+    if absences.strict:
+        who = "the code" if function == "<module>" else f"`{function}`"
+        raise MissingPackageError(f"{who} ({os.path.basename(filename)}, line {line}) {absences.need(library)}")
+    absences.used(library, filename, line)
+    return NotInstalled(what, library, absences)
+
+
+def _caller() -> tuple[str, int, str]:
+    """(file, line, function) of the nearest frame outside this module and the import machinery."""
+    frame = sys._getframe(1)
+    while frame is not None and (frame.f_globals.get("__name__") == __name__
+                                 or frame.f_code.co_filename.startswith("<frozen")):
+        frame = frame.f_back
+    if frame is None:
+        return "?", 0, "<module>"
+    return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
+
+
+def _add(places: list, place: tuple[str, int]) -> None:
+    if place not in places:
+        places.append(place)
+
+
+def _places(places: list[tuple[str, int]]) -> str:
+    """'cell [1], lines 8-11; dnn_utils.py, line 2': the lines grouped by file, consecutive ones as a range."""
+    files: dict[str, list[int]] = {}
+    for filename, line in places:
+        files.setdefault(filename, []).append(line)
+    parts = []
+    for filename, lines in files.items():
+        runs = []
+        for line in sorted(set(lines)):
+            if runs and line == runs[-1][1] + 1:
+                runs[-1][1] = line
+            else:
+                runs.append([line, line])
+        spans = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+        many = len(runs) > 1 or runs[0][0] != runs[0][1]
+        parts.append(f"{os.path.basename(filename)}, line{'s' if many else ''} {spans}")
+    return "; ".join(parts)
+
+
+def _described(places: list[tuple[str, int]]) -> str:
+    """The places, then the first statements there as written ('...' for the rest)."""
+    files = list(dict.fromkeys(filename for filename, _ in places))
+    in_order = sorted(places, key=lambda place: (files.index(place[0]), place[1]))
+    texts = [t for t in dict.fromkeys(linecache.getline(filename, line).strip() for filename, line in in_order) if t]
+    if not texts:
+        return _places(places)
+    return f"{_places(places)} ({'; '.join(texts[:SHOWN_TEXTS])}{'; ...' if len(texts) > SHOWN_TEXTS else ''})"
