@@ -124,3 +124,85 @@ def test_the_header_counts_the_mini_batches_as_they_are(m, size, words):
     plan = Optimization("adam", 0.1, 20, m, size)
     assert words in plan.describe()
     assert [len(rows) for rows in plan.epoch_rows(0)] == [size] * (m // size) + ([m % size] if m % size else [])
+
+
+# --- problem 7: a slip that lives in the loop, named with its kind ---------------------------------------------
+
+def test_adams_t_from_0_in_model_is_named(tmp_path):
+    path = course_optimizers(tmp_path, "                t = t + 1\n                parameters, v, s, _, _ = update_parameters_with_adam("
+                             "parameters, grads, v, s, t, learning_rate,\n                                                    "
+                             "                 beta1, beta2, epsilon)\n",
+                             "                parameters, v, s, _, _ = update_parameters_with_adam(parameters, grads, v, s, t, "
+                             "learning_rate,\n                                                                     beta1, beta2, "
+                             "epsilon)\n                t = t + 1\n")
+    report = run(Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2,
+                        **QUIET))
+    first = report.first_divergence()
+    assert report.verdict == "fail" and first["name"] == "loop model"
+    assert first["hint"].startswith("t starts at 0: the bias correction divides by 1 - beta^0 = 0")
+    hinted = [r for r in checks(report)["loop model"]["rows"] if r["hint"]]
+    assert len(hinted) == 1  # one hint for one cause
+
+
+UPDATE = "        grads = L_model_backward(AL, Y, caches)\n        parameters = update_parameters(parameters, grads, learning_rate)"
+
+
+@pytest.mark.parametrize("source, old, new, arch, hint", [
+    (WEEK4, UPDATE, UPDATE.replace("parameters = update_parameters", "update_parameters"), (3, 4, 4, 1),
+     "its parameters never change: update_parameters' result is not assigned"),
+    (WEEK3, "parameters = update_parameters(parameters, backward", "update_parameters(parameters, backward", (2, 4, 1),
+     "its parameters never change: update_parameters' result is not assigned"),
+    (WEEK4, UPDATE, UPDATE.replace("learning_rate)", "0.0075)"), (3, 4, 4, 1),
+     "its steps are those of learning rate 0.0075, not the --lr 0.1 it was given"),
+], ids=["week4-unassigned", "week3-unassigned", "hard-coded-rate"])
+def test_a_loop_slip_is_named_with_its_kind(tmp_path, source, old, new, arch, hint):
+    report = run(Config(impl=str(learner(tmp_path, source, old, new)), arch=arch, iterations=150, examples=40, **QUIET))
+    first = report.first_divergence()
+    assert report.verdict == "fail" and first["name"].startswith("loop")
+    assert first["hint"].startswith(hint)
+    assert [f["function"] for f in report.as_dict()["functions"] if f["status"] != "ok"] == []
+
+
+def test_a_loop_slip_hint_needs_the_numbers_to_fit():
+    from verify.hints import loop_slip
+
+    P = {"W1": np.array([[1.0, 2.0]]), "b1": np.array([[0.5]])}
+    G = {"dW1": np.array([[0.2, -0.4]]), "db1": np.array([[0.1]])}
+    stepped = {k: P[k] - 0.0075 * G[f"d{k}"] for k in P}
+    assert loop_slip({"first": (P, G, stepped), "updates": 3, "fixed": False}, 0.1).startswith(
+        "its steps are those of learning rate 0.0075")
+    assert loop_slip({"first": (P, G, stepped), "updates": 3, "fixed": False}, 0.0075) == ""  # the run's own rate
+    bent = {**stepped, "b1": P["b1"] - 0.2 * G["db1"]}  # not one rate for every parameter: no hypothesis fits
+    assert loop_slip({"first": (P, G, bent), "updates": 3, "fixed": False}, 0.1) == ""
+    assert loop_slip({"first": (P, G, stepped), "updates": 3, "fixed": True}, 0.0075).startswith(
+        "its parameters never change")
+    assert loop_slip({"first": (P, G, stepped), "updates": 1, "fixed": True}, 0.0075) == ""  # one call proves nothing
+    assert loop_slip({"adam_t": 1, "first": None}, 0.1) == ""
+
+
+# --- problem 8: a loop that returns no costs; a consequence is not a cause ----------------------------------------
+
+def test_a_model_that_returns_no_costs_says_so_and_has_no_unresolved_row(tmp_path):
+    path = course_optimizers(tmp_path, "    return parameters, costs\n", "    return parameters\n")
+    report = run(Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2,
+                        **QUIET))
+    assert report.verdict == "pass", report.first_divergence()
+    loop = checks(report)["loop model"]
+    assert loop["status"] == "ok" and "cost" not in [r["quantity"] for r in loop["rows"]]
+    assert "model: it returned no costs (its parameters alone), so its final parameters alone are compared" in loop["notes"]
+    assert "unresolved" not in report.to_text()
+
+
+@pytest.mark.parametrize("old, new, cause", [
+    ("    dw = (1 / m) * np.dot", "    dw = -(1 / m) * np.dot", "backward dW1"),
+    ("        w = w - learning_rate", "        w = w + learning_rate", "lockstep W1"),
+], ids=["dw-sign", "update-sign"])
+def test_a_week2_gradient_sign_slip_has_one_cause(tmp_path, old, new, cause):
+    report = run(Config(impl=str(learner(tmp_path, WEEK2, old, new)), arch=(2, 1), iterations=200, **QUIET))
+    assert report.verdict == "fail"
+    lockstep = {r["quantity"]: r for r in checks(report)["lockstep"]["rows"]}
+    cost = lockstep["cost"]
+    assert cost["status"] == "FAIL" and cost["iteration"] > 0  # where the wrong steps led: log(1 - AL) lost its digits
+    assert cost["follows"] == cause
+    causes = [(c.name, r.label) for c in report.checks for r in c.rows.values() if not r.ok and not r.follows]
+    assert causes == [tuple(cause.split())]
