@@ -37,6 +37,7 @@ class Stats:
     tolerance: float  # the largest max |a - b| that agrees
     size: float  # max |b|, the reference's own size
     largest: Optional[float] = None  # judged entry by entry: the largest |a - b| of any entry
+    shape: Optional[str] = None  # the shapes differ: "shape (4, 200) vs torch (3, 200)", and there is no max |a - b|
 
     @property
     def largest_gap(self) -> float:
@@ -95,6 +96,7 @@ class Comparison:
     expected: Optional[float] = None
     run_max_abs: float = 0.0  # the largest max |a - b| over every point compared
     follows: Optional[str] = None  # failed rows: the earlier divergence this one follows from
+    shape: Optional[str] = None  # failed rows whose shapes differ: "shape (4, 200) vs torch (3, 200)"; no max abs then
 
     @property
     def label(self) -> str:
@@ -115,13 +117,16 @@ class Comparison:
         """Fold one comparison into the row; returns whether it agreed. A row that broke keeps its first break."""
         self.compared += 1
         self.resolved += stats.resolved
-        self.run_max_abs = max(self.run_max_abs, stats.largest_gap)
+        if stats.shape is None:
+            self.run_max_abs = max(self.run_max_abs, stats.largest_gap)
         if not self.ok:
             return stats.agrees
         if stats.ratio >= self.ratio or not stats.agrees:
             self.max_abs, self.max_rel, self.ratio = stats.max_abs, stats.max_rel, stats.ratio
             self.scale, self.tolerance = stats.scale, stats.tolerance
             self.iteration, self.point = iteration, point
+            if stats.shape is not None:  # arrays of different shapes have no difference to show: none is shown
+                self.max_abs, self.max_rel, self.shape = None, None, stats.shape
         if not stats.agrees:
             self.ok = False
         return stats.agrees
@@ -163,7 +168,8 @@ def agreement(pairs: list, scales: list, rtol: float, floors: Optional[list] = N
         return [_entrywise(a, b, s, rtol, f) if isinstance(s, np.ndarray) else agreement([(a, b)], [s], rtol, [f])[0]
                 for (a, b), s, f in zip(pairs, scales, floors)]
     if any(np.shape(a) != np.shape(b) or np.size(a) == 0 for a, b in pairs):
-        return [Stats(np.inf, s, rtol * s + f, np.inf) if np.shape(a) != np.shape(b) else
+        return [Stats(np.inf, s, rtol * s + f, np.inf, shape=f"shape {np.shape(a)} vs torch {np.shape(b)}")
+                if np.shape(a) != np.shape(b) else
                 Stats(0.0, s, rtol * s + f, 0.0) if np.size(a) == 0 else agreement([(a, b)], [s], rtol, [f])[0]
                 for (a, b), s, f in zip(pairs, scales, floors)]
     a = np.concatenate([np.ravel(a) for a, _ in pairs])

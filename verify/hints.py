@@ -18,10 +18,8 @@ EXPLAINED = 1e-2  # a hypothesis explains a difference when what is left of it i
 def diagnose(a, b, m: int) -> str:
     """A hint when the implementation's value a relates to the torch value b as a classic slip would."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        if a.shape == b.shape[::-1]:
-            return "the shape is transposed"
-        return f"the shape is {a.shape}, expected {b.shape}"
+    if a.shape != b.shape:  # a shape mismatch is said as one: there is no difference in value to show
+        return "the shape is transposed" if a.shape == b.shape[::-1] else f"shape {a.shape} vs torch {b.shape}"
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))) or not np.any(b):
         return ""
     gap = float(np.max(np.abs(a - b)))
@@ -126,6 +124,76 @@ def _cache_used(l: int, activations, grads: dict, params: dict, X: np.ndarray, r
     return None
 
 
+def cache_order_slip(held: list) -> str:
+    """L_model_forward's caches in reverse order, where held[l - 1] is the layer whose W cache l holds: every layer's
+    (caches.insert(0, cache) for all), or the hidden layers' with the output's appended last. "" for any other order."""
+    L = len(held)
+    reversed_all, reversed_hidden = list(range(L, 0, -1)), list(range(L - 1, 0, -1)) + [L]
+    if L > 1 and held in (reversed_all, reversed_hidden):
+        return "caches are in reverse order: append, not insert(0, ...)"
+    return ""
+
+
+def matches(value, hypothesis) -> bool:
+    """Whether value is what the hypothesis gives, up to the rounding of either dtype (float32's included)."""
+    value, hypothesis = np.asarray(value, dtype=np.float64), np.asarray(hypothesis, dtype=np.float64)
+    if value.shape != hypothesis.shape or not np.all(np.isfinite(value)):
+        return False
+    return bool(np.allclose(value, hypothesis, rtol=1e-5, atol=1e-5 * float(np.max(np.abs(hypothesis), initial=0.0))))
+
+
+# g'(Z) as the course writes it in each activation's backward function
+DERIVATIVES = {"sigmoid": "s (1 - s)", "relu": "(Z > 0)", "tanh": "(1 - tanh(Z)^2)", "leaky_relu": "(1 if Z > 0 else 0.01)"}
+
+
+def activation_backward_slip(name: str, value, dA: np.ndarray, g: np.ndarray, g_prime: np.ndarray) -> str:
+    """An activation's backward, dZ = dA * g'(Z), that multiplies dA by g(Z) itself, or returns g'(Z) without dA."""
+    derivative = DERIVATIVES.get(name, "g'(Z)")
+    candidates = {f"it returns dA * g(Z), not dA * g'(Z) = dA * {derivative}": dA * g,
+                  f"it returns g'(Z) = {derivative} without dA: dZ = dA * g'(Z)": g_prime}
+    return next((hint for hint, hypothesis in candidates.items() if matches(value, hypothesis)), "")
+
+
+def db_slip(value, dZ: np.ndarray) -> str:
+    """db = (1/m) sum of dZ over the examples (axis 1), kept (n[l], 1): a db without keepdims, or summed over the units."""
+    value = np.asarray(value, dtype=np.float64)
+    m = dZ.shape[1]
+    if value.shape != (dZ.shape[0], 1) and matches(value.reshape(-1), np.sum(dZ, axis=1) / m):
+        return f"db has shape {value.shape}: np.sum(dZ, axis=1, keepdims=True) keeps it (n[l], 1)"
+    if value.size == m and any(matches(value.reshape(-1), np.sum(dZ, axis=0) / k) for k in (m, 1)):
+        return "db is summed over axis 0 (the units) instead of axis 1 (the examples): np.sum(dZ, axis=1, keepdims=True)"
+    return ""
+
+
+def decay_slips(function: str, learning_rate0: float, decay_rate: float, interval: int) -> dict:
+    """{hint: rate(epoch)} for the classic slips of update_lr, learning_rate0 / (1 + decay_rate * epoch_num), and of
+    schedule_lr_decay, where the epoch is np.floor(epoch_num / time_interval)."""
+    lr0, rate = learning_rate0, decay_rate
+    if function == "schedule_lr_decay":
+        k, term = (lambda e: np.floor(e / interval)), "np.floor(epoch_num / time_interval)"
+        own = {"epoch_num / time_interval is not floored: the course's rate drops in steps, "
+               "learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))":
+                   lambda e: lr0 / (1 + rate * e / interval),
+               "time_interval is left out: learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))":
+                   lambda e: lr0 / (1 + rate * e)}
+    else:
+        k, term, own = (lambda e: e), "epoch_num", {}
+    course = f"learning_rate0 / (1 + decay_rate * {term})"
+    return {**own,
+            f"the epoch is left out: it computes learning_rate0 / (1 + decay_rate), the course {course}":
+                lambda e: lr0 / (1 + rate),
+            f"it computes learning_rate0 * decay_rate * {term}: the course divides, {course}": lambda e: lr0 * rate * k(e),
+            f"it computes learning_rate0 / decay_rate * {term}: the course's is {course}": lambda e: lr0 / rate * k(e),
+            f"it computes learning_rate0 / (1 + decay_rate) * {term}: the parentheses close too early in {course}":
+                lambda e: lr0 / (1 + rate) * k(e),
+            f"it computes learning_rate0 / 1 + decay_rate * {term}: the parentheses are missing from {course}":
+                lambda e: lr0 + rate * k(e),
+            f"it multiplies where the course divides: {course}": lambda e: lr0 * (1 + rate * k(e)),
+            f"it returns learning_rate0 unchanged: the course's rate is {course}": lambda e: lr0,
+            f"the epochs are counted from 1: the course's rate after epoch 0 is already {course}":
+                lambda e: lr0 / (1 + rate * k(e + 1))}
+
+
 def optimizer_slips(quantity: str, v: dict, s: dict, grads: dict, t: int, settings: dict, learning_rate: float = 0.0,
                     corrected: dict = None, moments: dict = None) -> dict:
     """{hint: what the classic slip would have given}, each a dict keyed like the gradients (dW1, db1, ...), for
@@ -195,9 +263,14 @@ def l2_slip(quantity: str, layer: int, value, expected, params: dict, lambd: flo
     if quantity == "cost":
         penalty = lambd / (2 * m) * sum(float(np.sum(params[f"W{l}"] ** 2)) for l in range(1, L + 1))
         biases = lambd / (2 * m) * sum(float(np.sum(params[f"b{l}"] ** 2)) for l in range(1, L + 1))
+        # a sum that leaves one layer out (range(1, L) for range(1, L + 1)) lacks that layer's share
+        left_out = [(-lambd / (2 * m) * float(np.sum(params[f"W{l}"] ** 2)),
+                     f"the penalty leaves out W{l}: the course's sums ||W[l]||^2 over every layer, l = 1..{L}")
+                    for l in range(L, 0, -1)]
         for hypothesis, hint in ((penalty, "the L2 penalty is (lambd / m) sum ||W||^2: the course's is (lambd / (2m)) sum ||W||^2"),
                                  (-penalty, "the L2 penalty (lambd / (2m)) sum ||W||^2 is missing from the cost"),
-                                 (biases, "the penalty sums the biases' squares too: the course regularises W only")):
+                                 (biases, "the penalty sums the biases' squares too: the course regularises W only"),
+                                 *left_out):
             if fits(hypothesis):
                 return hint
     elif quantity == "dW":

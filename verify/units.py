@@ -19,7 +19,8 @@ from typing import Callable, Optional
 import numpy as np
 
 from .errors import ImplementationError
-from .hints import bce_slip, diagnose, fitting_slip, l2_slip, optimizer_slips
+from .hints import (activation_backward_slip, bce_slip, db_slip, decay_slips, diagnose, fitting_slip, l2_slip, matches,
+                    optimizer_slips)
 from .impl.base import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _binds, _describe
 
 N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
@@ -115,8 +116,9 @@ class _Unit:
             raise _Wrong(output, f"expected an array, got {_describe(value)}") from None
         if value.shape != expected.shape and value.size == expected.size == 1:
             value = value.reshape(expected.shape)  # a number for a (1, 1) array, or back
-        if value.shape != expected.shape:
-            raise _Wrong(output, f"the shape is {value.shape}, expected {expected.shape}", diagnose(value, expected, M))
+        if value.shape != expected.shape:  # the detail says the shapes; the hint only what they suggest
+            raise _Wrong(output, f"the shape is {value.shape}, expected {expected.shape}",
+                         "the shape is transposed" if value.shape == expected.shape[::-1] else "")
         gap = np.abs(value - expected)
         allowed = self.rtol * scale
         if not np.all(np.isfinite(value)) or float(np.max(gap)) > allowed:
@@ -193,6 +195,16 @@ def _layer(u: _Unit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return u.randn(N_PREV, M), u.randn(N, N_PREV) / N_PREV ** 0.5, u.randn(N, 1) * 0.5
 
 
+def _parameters(u: _Unit) -> dict:
+    """W1, b1, ..., WL, bL, random, with the run's number of layers L (at least 2), so that a layer named here is
+    the layer of the same name in the network checks (W3 is the last layer of both): n = (4, 3, ..., 3, 1)."""
+    dims = [N_PREV] + [N] * (max(u.impl.L, 2) - 1) + [1]
+    params = {}
+    for l in range(1, len(dims)):
+        params[f"W{l}"], params[f"b{l}"] = u.randn(dims[l], dims[l - 1]), u.randn(dims[l], 1)
+    return params
+
+
 def _linear_scale(A_prev, W, b) -> float:
     """max of |W| |A_prev| + |b|: what a product's rounding is relative to."""
     return float(np.max(np.abs(W.astype(np.float64)) @ np.abs(A_prev.astype(np.float64)) + np.abs(b)))
@@ -229,7 +241,13 @@ def _check_activation_backward(name: str) -> Callable[[_Unit], None]:
         from torch_ref import steps
 
         Z, dA = _z_with_zeros(u) * 3, u.randn(N, M)
-        u.close("dZ", u.call(dA, Z), steps.activation_backward(name, dA, Z), float(np.max(np.abs(dA))), Z)
+        dZ = u.call(dA, Z)
+        try:
+            u.close("dZ", dZ, steps.activation_backward(name, dA, Z), float(np.max(np.abs(dA))), Z)
+        except _Wrong as wrong:
+            g_prime = steps.activation_backward(name, np.ones_like(dA), Z)
+            wrong.hint = activation_backward_slip(name, dZ, dA, steps.activation(name, Z), g_prime) or wrong.hint
+            raise
     return check
 
 
@@ -278,12 +296,19 @@ def _check_linear_backward(u: _Unit) -> None:
     _close_linear_gradients(u, (dA_prev, dW, db), steps.linear_activation_backward(dZ, A_prev, W, b), dZ, A_prev, W)
 
 
-def _close_linear_gradients(u: _Unit, got, expected, dZ_size, A_prev, W) -> None:
-    """(dA_prev, dW, db) in the order backprop computes them: dW and db first, as the course does."""
-    dZ = np.abs(np.asarray(dZ_size, dtype=np.float64))
-    u.close("dW", got[1], expected[1], float(np.max(dZ @ np.abs(A_prev.T))) / M)
-    u.close("db", got[2], expected[2], float(np.max(np.sum(dZ, axis=1))) / M)
-    u.close("dA_prev", got[0], expected[0], float(np.max(np.abs(W.T) @ dZ)))
+def _close_linear_gradients(u: _Unit, got, expected, dZ_size, A_prev, W, dZ=None) -> None:
+    """(dA_prev, dW, db) in the order backprop computes them: dW and db first, as the course does.
+
+    dZ_size: what bounds |dZ| (the scales); dZ: the gradient itself (dZ_size where not given), for db's hint."""
+    dZ = np.asarray(dZ_size if dZ is None else dZ, dtype=np.float64)
+    size = np.abs(np.asarray(dZ_size, dtype=np.float64))
+    u.close("dW", got[1], expected[1], float(np.max(size @ np.abs(A_prev.T))) / M)
+    try:
+        u.close("db", got[2], expected[2], float(np.max(np.sum(size, axis=1))) / M)
+    except _Wrong as wrong:
+        wrong.hint = (db_slip(got[2], dZ) if isinstance(got[2], np.ndarray) else "") or wrong.hint
+        raise
+    u.close("dA_prev", got[0], expected[0], float(np.max(np.abs(W.T) @ size)))
 
 
 def _check_linear_activation_backward(u: _Unit) -> None:
@@ -298,7 +323,7 @@ def _check_linear_activation_backward(u: _Unit) -> None:
         dZ = steps.activation_backward(name, dA, Z)
         expected = steps.linear_activation_backward(dZ, A_prev, W, b)  # from the same Z, kinks included
         try:
-            _close_linear_gradients(u, got, expected, np.abs(dA), A_prev, W)
+            _close_linear_gradients(u, got, expected, np.abs(dA), A_prev, W, dZ)
         except _Wrong as wrong:
             wrong.output += f" ({name})"
             raise
@@ -335,7 +360,7 @@ def _check_compute_cost_with_regularization(u: _Unit) -> None:
 
     AL = (0.05 + 0.9 * u.rng.random((1, M))).astype(u.dtype)
     Y = (u.rng.random((1, M)) < 0.5).astype(u.dtype)
-    params = {"W1": u.randn(N, N_PREV), "b1": u.randn(N, 1), "W2": u.randn(1, N), "b2": u.randn(1, 1)}
+    params = _parameters(u)
     lambd = 0.7
     cost = u.call(AL, Y, params, lambd)
     try:
@@ -355,7 +380,7 @@ def _check_compute_cost_with_regularization(u: _Unit) -> None:
 def _check_update_parameters(u: _Unit) -> None:
     from torch_ref import steps
 
-    params = {"W1": u.randn(N, N_PREV), "b1": u.randn(N, 1), "W2": u.randn(1, N), "b2": u.randn(1, 1)}
+    params = _parameters(u)
     grads = {f"d{k}": u.randn(*v.shape) for k, v in params.items()}
     updated = u.call(params, grads, LEARNING_RATE)
     if not isinstance(updated, dict):
@@ -505,7 +530,7 @@ BETA, ADAM_T, BETA1, BETA2, EPSILON = 0.9, 3, 0.9, 0.999, 1e-2  # a large epsilo
 
 def _optimizer_inputs(u: _Unit) -> tuple[dict, dict, dict, dict]:
     """Parameters, gradients, and mid-training moments v and s (non-zero, as after a few steps), keyed like the course."""
-    params = {"W1": u.randn(N, N_PREV), "b1": u.randn(N, 1), "W2": u.randn(1, N), "b2": u.randn(1, 1)}
+    params = _parameters(u)
     grads = {f"d{k}": u.randn(*p.shape) for k, p in params.items()}
     v = {k: u.randn(*g.shape) * 0.1 for k, g in grads.items()}
     s = {k: np.abs(u.randn(*g.shape)) * 0.01 for k, g in grads.items()}
@@ -606,18 +631,25 @@ def _check_decay(name: str) -> Callable[[_Unit], None]:
     def check(u: _Unit) -> None:
         from torch_ref.optimizers import lr_factor
 
-        interval = 2
+        lr0, rate, epochs = 0.2, 0.5, (0, 1, 3, 2500)
         takes_interval = name == "schedule_lr_decay" and _binds(getattr(u.impl.module, name), 4)
-        factor = lr_factor("inverse" if name == "update_lr" else "scheduled", 0.5, interval if takes_interval else 1000)
-        for epoch in (0, 1, 3, 2500):
-            args = (0.2, epoch, 0.5) + ((interval,) if takes_interval else ())
-            got = u.call(*args)
+        interval = 2 if takes_interval else 1000
+        factor = lr_factor("inverse" if name == "update_lr" else "scheduled", rate, interval)
+        rates = []
+        for epoch in epochs:
+            got = u.call(*((lr0, epoch, rate) + ((interval,) if takes_interval else ())))
             try:
-                got = float(np.asarray(got).reshape(()))
+                rates.append(float(np.asarray(got).reshape(())))
             except (TypeError, ValueError):
                 raise _Wrong("learning rate", f"expected a number, got {_describe(got)}") from None
-            # LambdaLR's factor for epoch e + 1 is the course's rate after epoch e (see torch_ref.optimizers)
-            u.close(f"learning rate at epoch {epoch}", np.asarray(got), np.asarray(0.2 * factor(epoch + 1)), 0.2)
+        for epoch, got in zip(epochs, rates):
+            try:  # LambdaLR's factor for epoch e + 1 is the course's rate after epoch e (see torch_ref.optimizers)
+                u.close(f"learning rate at epoch {epoch}", np.asarray(got), np.asarray(lr0 * factor(epoch + 1)), lr0)
+            except _Wrong as wrong:  # a slip's hint fits the rate at every epoch, not only where it first shows
+                slips = decay_slips(name, lr0, rate, interval)
+                wrong.hint = next((hint for hint, slip in slips.items()
+                                   if matches(np.array(rates), np.array([slip(e) for e in epochs]))), wrong.hint)
+                raise
     return check
 
 

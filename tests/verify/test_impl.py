@@ -209,8 +209,8 @@ def test_an_update_that_writes_into_its_input_is_checked_and_noted(capsys, tmp_p
     assert code == 0, report["first_divergence"]
     assert report["verdict"] == "pass"
     (note,) = report["notes"]
-    # first seen by its function-by-function check, on a two-layer network's parameters
-    assert note.startswith("update_parameters modified its input parameters (W1, b1, W2, b2) in place")
+    # first seen by its function-by-function check, on parameters with the run's layers (W3 is the network's W3)
+    assert note.startswith("update_parameters modified its input parameters (W1, b1, W2, b2, W3, b3) in place")
     assert [f["status"] for f in report["functions"] if f["function"] == "update_parameters"] == ["ok"]
     lockstep = report["checks"][3]
     W1 = next(r for r in lockstep["rows"] if (r["quantity"], r["layer"]) == ("W", 1))

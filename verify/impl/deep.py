@@ -146,15 +146,38 @@ class DeepAPI(Adapter):
                      f"AL should be an array of shape {(n_L, m)}, got {_describe(AL)}")
         self.expect(isinstance(caches, (list, tuple)) and len(caches) == self.L, "L_model_forward",
                      f"expected {self.L} caches, one per layer, got {_describe(caches)}")
+        formed = [_course_cache(cache, self._cache_sizes(l, self._dropped(l, masks))) for l, cache in enumerate(caches, 1)]
+        if all(formed):  # another layer's cache has another layer's shapes: the order is named first
+            self._expect_own_layer(caches, parameters)
         for l, cache in enumerate(caches, start=1):
             shape = (parameters[f"W{l}"].shape[0], m)
-            dropped = masks is not None and l < self.L and (masks[l - 1] is not None or self.draws_masks)
-            sizes = (2, 3) if dropped and self.draws_masks else (2 + dropped,)  # its own masks: masks_of checks them
-            ok = (isinstance(cache, tuple) and len(cache) in sizes and isinstance(cache[0], tuple) and len(cache[0]) == 3
-                  and isinstance(cache[1], np.ndarray) and cache[1].shape == shape and isinstance(cache[0][0], np.ndarray))
-            self.expect(ok, "L_model_forward", f"cache {l} should be ((A_prev, W, b), Z{', D' if dropped else ''}) with "
-                        f"Z of shape {shape}")
+            self.expect(formed[l - 1] and _shaped(cache, shape), "L_model_forward", f"cache {l} should be ((A_prev, W, b), "
+                        f"Z{', D' if self._dropped(l, masks) else ''}) with Z of shape {shape}")
         return AL, DeepCaches(caches, parameters)
+
+    def _dropped(self, l: int, masks) -> bool:
+        """Whether layer l's cache must hold a dropout mask D."""
+        return masks is not None and l < self.L and (masks[l - 1] is not None or self.draws_masks)
+
+    def _cache_sizes(self, l: int, dropped: bool) -> tuple:
+        """The lengths cache l may have: 2, or 3 with its mask D. A forward pass that draws its own masks may keep
+        one in every cache (masks_of checks them); so may one that keeps its mask, all ones, in a run without
+        dropout (the course-2 habit: keep_prob=1.0 by default, D in the caches)."""
+        if dropped and self.draws_masks or self.keep_probs is None and l < self.L:
+            return (2, 3)
+        return (2 + dropped,)
+
+    def _expect_own_layer(self, caches, parameters: dict) -> None:
+        """Each cache l holds layer l's (A_prev, W[l], b[l]): one that holds another layer's W fails by name."""
+        held = [_layer_holding(cache, parameters, l) for l, cache in enumerate(caches, start=1)]
+        wrong = next(((l, k) for l, k in enumerate(held, start=1) if k is not None and k != l), None)
+        if wrong is not None:
+            l, k = wrong
+            from ..hints import cache_order_slip  # hints load torch: only when a cache is out of order
+
+            hint = cache_order_slip(held)
+            self.expect(False, "L_model_forward", f"cache {l} holds layer {k}'s (A_prev, W{k}, b{k}): caches[l-1] must "
+                        f"be layer l's" + (f"; {hint}" if hint else ""))
 
     def layer_values(self, AL: np.ndarray, caches) -> dict:
         """Z{l} and A{l} for l = 1..L, read from the course caches ((A_prev, W, b), Z)."""
@@ -191,6 +214,26 @@ class DeepAPI(Adapter):
             expected[f"dA{l - 1}"] = (parameters[f"W{l}"].shape[1], m)
         return self._checked_grads("L_model_backward", grads, expected)
 
+
+
+def _course_cache(cache, sizes: tuple) -> bool:
+    """Whether cache has the course's form ((A_prev, W, b), Z[, D]): a tuple of one of `sizes`."""
+    return (isinstance(cache, tuple) and len(cache) in sizes and isinstance(cache[0], tuple) and len(cache[0]) == 3
+            and isinstance(cache[0][0], np.ndarray) and isinstance(cache[1], np.ndarray))
+
+
+def _shaped(cache, shape: tuple) -> bool:
+    """Whether a cache of the course's form has Z, and any mask D, of `shape`."""
+    return cache[1].shape == shape and (len(cache) == 2 or isinstance(cache[2], np.ndarray) and cache[2].shape == shape)
+
+
+def _layer_holding(cache, parameters: dict, l: int) -> "int | None":
+    """The layer whose W the cache holds: l when it is W[l], else the first k whose W[k] it equals, else None."""
+    W = cache[0][1]
+    if not isinstance(W, np.ndarray):
+        return None
+    layers = [l] + [k for k in range(1, len(parameters) // 2 + 1) if k != l]
+    return next((k for k in layers if f"W{k}" in parameters and np.array_equal(W, parameters[f"W{k}"])), None)
 
 
 def _named(function, position: int, names) -> bool:
