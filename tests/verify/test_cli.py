@@ -285,7 +285,7 @@ USAGE_ERRORS = [
     (["--arch", "3,-4,1"], "at least 1"),
     (["--arch", "3,4.5,1"], "'4.5' is not a whole number"),
     (["--arch", "a,b"], "'a' is not a whole number"),
-    ([], "--arch"),
+    ([], "--arch is needed: give layer sizes like 3,4,4,1 (or --impl with a module that fixes them"),
     (["--arch", "3,4,1", "--activations", "relu"], "--activations needs 2 names"),
     (["--arch", "3,4,1", "--activations", "relu,relu,sigmoid"], "--activations needs 2 names"),
     (["--arch", "3,4,1", "--activations", "relu,swish"],
