@@ -4,15 +4,19 @@ A failed row follows from an earlier failure of a quantity it is computed from (
 derivation's own dependencies, _inputs), in the same check or an earlier one, or of the same
 quantity in an earlier check; gradient checking's rows also depend on the cost. Free-running
 rows, and the training loop's, follow from any earlier failure: each run continues from its own steps.
-A lockstep row that first breaks at a later iteration than a wrong step (a W or b row) follows from that
-step's cause: lockstep starts each step from the implementation's own parameters, which the wrong steps
-drove where correct training never goes (a gradient-sign slip climbs the cost until a course-literal
-log(1 - AL) has lost its digits).
+A lockstep cost or gradient row that first breaks at a later iteration than a wrong step (a W or b row)
+follows from that step's cause: lockstep starts each step from the implementation's own parameters, which
+the wrong steps drove where correct training never goes (a gradient-sign slip climbs the cost until a
+course-literal log(1 - AL) has lost its digits). The step's own rows and the optimiser's state are not
+moved there: a slip in them can show first at a later step (Adam's epsilon, once s is small).
 """
 
 from __future__ import annotations
 
 from .compare import CheckResult, Comparison
+
+
+AT_THE_PARAMETERS = ("cost", "Z", "A", "dZ", "dA", "dW", "db")  # computed from a step's starting parameters
 
 
 def mark_consequences(checks: list[CheckResult], L: int) -> None:
@@ -37,7 +41,7 @@ def mark_consequences(checks: list[CheckResult], L: int) -> None:
                 origins = [f for f in failed if f[2] in upstream or (f[2] == key and f[0] < n)]
             if origins:
                 row.follows = origins[0][3]
-            elif check.name == "lockstep":
+            elif check.name == "lockstep" and row.quantity in AT_THE_PARAMETERS:
                 row.follows = next((cause for i, cause in wrong_steps if i < failed_at(row)), None)
             if check.name == "lockstep" and row.quantity in ("W", "b"):
                 wrong_steps.append((failed_at(row), row.follows or f"{check.name} {row.label}"))
