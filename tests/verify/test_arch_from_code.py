@@ -74,7 +74,9 @@ def cli_line(*argv: str) -> str:
       "parameters, costs = two_layer_model(train_x, train_y, layers_dims = (n_x, n_h, n_y), num_iterations = 2)\n"],
      (5, 4, 1), "two_layer_model's layers_dims"),
     (["layers_dims = [5, 4, 3, 1]\n", "parameters, costs = L_layer_model(train_x, train_y, layers_dims, num_iterations=2)\n"],
-     (5, 4, 3, 1), "L_layer_model's layers_dims"),
+     (5, 4, 3, 1), "layers_dims"),  # the course's application notebook: the variable is run as it is
+    (["layers_dims = [5, 4, 3, 1]\n", "L_layer_model(train_x, train_y, [5, 2, 1], 0.1)\n"], (5, 2, 1),
+     "L_layer_model's layers_dims"),
 ])
 def test_the_module_fixes_the_size(tmp_path, cells, arch, origin):
     config = size_of(notebook(tmp_path / "x.ipynb", COURSE, *cells))

@@ -199,11 +199,9 @@ def _loop_call(call: ast.Call, definitions: dict, constants: dict) -> None:
     if function not in LOOPS:
         return
     given = next((k.value for k in call.keywords if k.arg == "layers_dims"), call.args[2] if len(call.args) > 2 else None)
-    if given is None:
+    if given is None or isinstance(given, ast.Name) and given.id == "layers_dims":  # the one defined above, as it is
         return
     sizes = _sizes(given, constants)
-    if sizes is None and isinstance(given, ast.Name) and given.id == "layers_dims" and "layers_dims" in definitions:
-        sizes = definitions["layers_dims"].value  # L_layer_model(X, Y, layers_dims): the one defined above
     shown = ast.unparse(given)
     resolved = "" if sizes is None or shown == _literal(sizes, given) else f" = {_literal(sizes, given)}"
     definitions["layers_dims"] = Definition(sizes, f"{function}(..., layers_dims={shown}{resolved})",
