@@ -275,7 +275,7 @@ def update_parameters(parameters, grads, learning_rate):
 '''
 
 
-@pytest.mark.parametrize("arch", [[], ["--arch", "3,4,1"], ["--arch", "3,4,4,1"]])
+@pytest.mark.parametrize("arch", [[], ["--arch", "3,4,1"], ["--arch", "3,4,4,1"], ["--arch", "3,4,1", "--api", "shallow"]])
 def test_a_three_layer_forward_propagation_is_not_told_to_give_n_x_n_h_n_y(tmp_path, capsys, arch):
     path = python_file(tmp_path / "reg_utils.py", THREE_LAYERS)
     line = assert_usage_error(*run_cli(capsys, "--impl", str(path), *arch, *FAST))
