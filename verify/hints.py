@@ -165,6 +165,18 @@ def db_slip(value, dZ: np.ndarray) -> str:
     return ""
 
 
+def skipped_layer_slip(key: str, step, L: int) -> str:
+    """An update whose loop over the layers misses the first or the last: that layer's step is exactly 0."""
+    layer = int(key[1:])
+    if not isinstance(step, np.ndarray) or np.any(step) or layer not in (1, L):
+        return ""
+    if layer == L:
+        return (f"layer {L} is not updated: the loop over the layers stops one short (the course's for l in range(L) "
+                "updates W[l + 1] and b[l + 1], layers 1..L)")
+    return ("layer 1 is not updated: the loop over the layers starts one late (the course's for l in range(L) "
+            "updates W[l + 1] and b[l + 1], layers 1..L)")
+
+
 def decay_slips(function: str, learning_rate0: float, decay_rate: float, interval: int) -> dict:
     """{hint: rate(epoch)} for the classic slips of update_lr, learning_rate0 / (1 + decay_rate * epoch_num), and of
     schedule_lr_decay, where the epoch is np.floor(epoch_num / time_interval)."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import ImplementationError
 from .hints import (activation_backward_slip, bce_slip, db_slip, decay_slips, diagnose, fitting_slip, l2_slip, matches,
-                    optimizer_slips)
+                    optimizer_slips, skipped_layer_slip)
 from .impl.base import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _binds, _describe
 
 N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
@@ -391,8 +391,12 @@ def _check_update_parameters(u: _Unit) -> None:
             raise _Wrong(key, f"the updated parameters have no {key}")
         step = np.asarray(updated[key], dtype=np.float64) - params[key] if np.shape(updated[key]) == params[key].shape \
             else updated[key]
-        u.close(f"{key} (its step)", step, expected[key] - params[key].astype(np.float64),
-                LEARNING_RATE * float(np.max(np.abs(grads[f"d{key}"]))) + 4 * float(np.max(np.abs(params[key]))))
+        try:
+            u.close(f"{key} (its step)", step, expected[key] - params[key].astype(np.float64),
+                    LEARNING_RATE * float(np.max(np.abs(grads[f"d{key}"]))) + 4 * float(np.max(np.abs(params[key]))))
+        except _Wrong as wrong:
+            wrong.hint = skipped_layer_slip(key, step, len(params) // 2) or wrong.hint
+            raise
 
 
 def _check_propagate(u: _Unit) -> None:

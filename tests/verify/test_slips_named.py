@@ -14,7 +14,8 @@ import pytest
 
 from verify import Config, run
 from verify.compare import CheckResult
-from verify.hints import activation_backward_slip, cache_order_slip, db_slip, decay_slips, diagnose, l2_slip, matches
+from verify.hints import (activation_backward_slip, cache_order_slip, db_slip, decay_slips, diagnose, l2_slip, matches,
+                          skipped_layer_slip)
 from verify_cases import optimisers_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -162,7 +163,9 @@ def test_a_wrong_learning_rate_decay_is_named_with_what_it_computes(tmp_path, fu
 
 def test_an_update_that_leaves_out_the_last_layer_names_the_same_layer_as_the_network(tmp_path):
     report = verified(learner(tmp_path, ("    for l in range(L):\n        parameters", "    for l in range(L - 1):\n        parameters")))
-    assert function_result(report, "update_parameters").output == "W3 (its step)"  # was W2: a two-layer unit check
+    assert_fix(report, "update_parameters", "W3 (its step)",  # was W2: a two-layer unit check
+               "layer 3 is not updated: the loop over the layers stops one short (the course's for l in range(L) "
+               "updates W[l + 1] and b[l + 1], layers 1..L)")
     lockstep = next(c for c in report.checks if c.name == "lockstep")
     assert [key for key, row in lockstep.rows.items() if not row.ok and not row.follows] == [("W", 3), ("b", 3)]
 
@@ -207,3 +210,11 @@ def test_l2_rule_names_the_layer_left_out():
     without_W2 = 0.5 + 0.7 / 10 * np.sum(params["W1"] ** 2)
     assert l2_slip("cost", 0, without_W2, right, params, 0.7, 5) == \
         "the penalty leaves out W2: the course's sums ||W[l]||^2 over every layer, l = 1..2"
+
+
+def test_skipped_layer_rule():
+    zero, step = np.zeros((1, 3)), np.full((1, 3), 0.01)
+    assert skipped_layer_slip("W3", zero, 3).startswith("layer 3 is not updated: the loop over the layers stops one short")
+    assert skipped_layer_slip("b1", np.zeros((3, 1)), 3).startswith("layer 1 is not updated: the loop over the layers starts one late")
+    assert skipped_layer_slip("W3", step, 3) == ""  # a step taken: another slip
+    assert skipped_layer_slip("W2", zero, 3) == ""  # a middle layer is not what a loop's range misses
