@@ -135,7 +135,7 @@ def quick_run(path: Path):
 
 
 def test_the_course_notebook_verifies_without_matplotlib_and_h5py(tmp_path, block):
-    block("matplotlib", "h5py")
+    block("matplotlib", "h5py", "termcolor")
     report = quick_run(course_notebook(tmp_path))
     assert report.verdict == "pass"
     loading = [note for note in report.notes if "is not installed" in note]
@@ -144,12 +144,13 @@ def test_the_course_notebook_verifies_without_matplotlib_and_h5py(tmp_path, bloc
         "matplotlib is not installed, so its imports were skipped (cell [1], line 3; dnn_utils.py, line 4) and so was "
         "what uses it: cell [1], lines 8-11 (%matplotlib inline; plt.rcParams['figure.figsize'] = (5.0, 4.0) "
         "# set default size of plots; ...)",
+        "termcolor is not installed, so its import was skipped (public_tests.py, line 4)",
     ]
     assert "matplotlib" not in sys.modules  # the stand-ins were for loading only
 
 
 def test_the_download_as_py_export_verifies_without_matplotlib_and_h5py(tmp_path, block):
-    block("matplotlib", "h5py")
+    block("matplotlib", "h5py", "termcolor")
     path = course_export(tmp_path)
     report = quick_run(path)
     assert report.verdict == "pass"
@@ -161,6 +162,9 @@ def test_the_download_as_py_export_verifies_without_matplotlib_and_h5py(tmp_path
         f"dnn_utils.py, line 4) and so was what uses it: {path.name}, lines {rc}-{rc + 2} "
         "(plt.rcParams['figure.figsize'] = (5.0, 4.0) # set default size of plots; "
         "plt.rcParams['image.interpolation'] = 'nearest'; ...)",
+        # its test cell ran while loading, and printed in colour
+        "termcolor is not installed, so its import was skipped (public_tests.py, line 4) and so was what uses it: "
+        "public_tests.py, line 13 (print(colored(\"All tests passed.\", \"green\")))",
         f"get_ipython() exists only inside Jupyter, so what uses it was skipped: {path.name}, lines {first}, {last - 1}-{last} "
         "(get_ipython().run_line_magic('matplotlib', 'inline'); get_ipython().run_line_magic('load_ext', 'autoreload'); ...)",
     ]
@@ -241,3 +245,25 @@ def test_cells_are_named_by_their_count_in_errors_and_tracebacks(tmp_path):
     path.write_text(json.dumps(notebook))
     with pytest.raises(verify.UsageError, match=r": cell \[12\], line 3 raised NameError: name 'not_defined'"):
         load_module(str(path))
+
+
+def test_jupyter_builtins_are_absorbed_while_loading_and_refused_in_a_check(tmp_path):
+    path = tmp_path / "shows.py"
+    path.write_text("import numpy as np\n\ndisplay(np.zeros(2))\n\n\ndef relu(Z):\n    display(Z)\n    return np.maximum(0, Z), Z\n")
+    module = load_module(str(path))
+    assert getattr(module, verify.impl.NOTES) == [
+        "display() exists only inside Jupyter, so what uses it was skipped: shows.py, line 3 (display(np.zeros(2)))"]
+    with pytest.raises(MissingPackageError, match=r"^`relu` \(shows.py, line 7\) calls display\(\), which exists only "
+                                                  r"inside Jupyter \(IPython\); the checks run your functions outside it"):
+        module.relu(np.zeros((1, 1)))
+
+
+def test_data_a_missing_library_would_load_is_named_where_it_stops_loading(tmp_path, block):
+    block("h5py")
+    path = tmp_path / "loads_data.py"
+    path.write_text("import h5py\n\n\ndef load_data():\n    f = h5py.File('datasets/train.h5', 'r')\n"
+                    "    return f['train_set_x'][:], f['train_set_y'][:]\n\n\ntrain_x, train_y = load_data()[0]\n")
+    with pytest.raises(verify.UsageError) as raised:
+        load_module(str(path))
+    assert str(raised.value) == (f"--impl {path}: importing it raised TypeError at line 9: `h5py.File(...)[...][...]` "
+                                 "has no value here: h5py is not installed (pip install h5py)")

@@ -56,8 +56,7 @@ def load_module(spec: str) -> ModuleType:
                 raise
             line = next((f" at line {f.lineno}" for f in reversed(inspect.trace())
                          if f.filename.endswith(os.path.basename(spec))), "")
-            raise UsageError(f"--impl {spec}: importing it raised {type(error).__name__}{line}: {error}"
-                             f"{_missing_while_loading(absences)}") from None
+            raise UsageError(f"--impl {spec}: importing it raised {type(error).__name__}{line}: {error}") from None
     if absences.notes():
         setattr(module, NOTES, [*getattr(module, NOTES, []), *absences.notes()])
     return module
@@ -76,12 +75,6 @@ def _import(spec: str, absences: Absences) -> ModuleType:
     with _own_folder(os.path.dirname(os.path.abspath(spec))):  # its helper files import, as with `python file.py`
         module_spec.loader.exec_module(module)
     return module
-
-
-def _missing_while_loading(absences: Absences) -> str:
-    """For a load that failed: the libraries that were missing, which may be why."""
-    missing = absences.missing()
-    return f" (while loading, {' and '.join(missing)} {'was' if len(missing) == 1 else 'were'} not installed)" if missing else ""
 
 
 def load_notebook(path: str) -> ModuleType:
@@ -211,7 +204,7 @@ def _execute(statement: ast.stmt, filename: str, module: ModuleType, path: str, 
         getattr(module, NOTES).append(f"{label}, line {statement.lineno}: {error}; that import was skipped")
     except Exception as error:
         raise UsageError(f"--impl {path}: {label}, line {statement.lineno} raised "
-                         f"{type(error).__name__}: {error}{_missing_while_loading(absences)}") from None
+                         f"{type(error).__name__}: {error}") from None
 
 
 def _uses_stand_in(statement: ast.stmt, module: ModuleType) -> "str | None":

@@ -1,13 +1,13 @@
 """Stand-ins for the libraries a course file imports but its graded functions never call.
 
 The course's notebooks and the helper files beside them import plotting, display and data
-loading libraries at their top (matplotlib, IPython, h5py, scipy, sklearn, PIL), and a notebook
-downloaded as .py calls `get_ipython()`. The checks need none of them. While an implementation
-loads, a finder first on sys.meta_path serves each of those libraries that cannot be imported for
-real with a stand-in module: whatever is done with it (an attribute, a call, an item, an
-assignment) is absorbed and gives another stand-in, and where that happened is recorded for the
-report. A library that is installed imports for real; the finder leaves sys.meta_path, and the
-stand-in modules leave sys.modules, once loading is over.
+loading libraries at their top (matplotlib, IPython, h5py, scipy, sklearn, PIL, and termcolor for
+their tests' colours), and a notebook downloaded as .py calls `get_ipython()`. The checks need
+none of them. While an implementation loads, a finder first on sys.meta_path serves each of those
+libraries that cannot be imported for real with a stand-in module: whatever is done with it (an
+attribute, a call, an item, an assignment) is absorbed and gives another stand-in, and where that
+happened is recorded for the report. A library that is installed imports for real; the finder
+leaves sys.meta_path, and the stand-in modules leave sys.modules, once loading is over.
 
 Then the stand-ins turn strict: a function that calls into one during the checks raises
 MissingPackageError, one line naming the function, its line and the package (exit 2). A stand-in
@@ -31,7 +31,7 @@ from ..errors import MissingPackageError
 # Top-level module -> the name pip installs it by: what a course file imports for plotting,
 # display and loading its data sets, and its graded functions never need.
 OPTIONAL = {"matplotlib": "matplotlib", "IPython": "ipython", "h5py": "h5py", "scipy": "scipy",
-            "sklearn": "scikit-learn", "PIL": "Pillow"}
+            "sklearn": "scikit-learn", "PIL": "Pillow", "termcolor": "termcolor"}  # termcolor: the tests' colours
 # Jupyter's own builtins, which a plain module lacks: a notebook downloaded as .py calls get_ipython().
 JUPYTER = ("get_ipython", "display")
 SHOWN_TEXTS = 2  # statements quoted in a note; the rest are counted in its places
@@ -47,9 +47,12 @@ class Absences:
 
     def imported(self, library: str, filename: str, line: int) -> None:
         _add(self.imports.setdefault(library, []), (filename, line))
+        if (filename, line) in self.uses.get(library, []):  # `from h5py import File` reads File: an import, not a use
+            self.uses[library].remove((filename, line))
 
     def used(self, library: str, filename: str, line: int) -> None:
-        _add(self.uses.setdefault(library, []), (filename, line))
+        if (filename, line) not in self.imports.get(library, []):
+            _add(self.uses.setdefault(library, []), (filename, line))
 
     def missing(self) -> list[str]:
         """The libraries that were stood in for, in the order they were first imported."""
@@ -64,6 +67,8 @@ class Absences:
         notes = []
         for library in dict.fromkeys([*self.imports, *self.uses]):
             uses = self.uses.get(library, [])
+            if library not in self.imports and not uses:
+                continue
             if library in self.imports:
                 imports = self.imports[library]
                 its = "its import was" if len(imports) == 1 else "its imports were"
@@ -74,6 +79,12 @@ class Absences:
                 note = f"{library} exists only inside Jupyter, so what uses it was skipped: {_described(uses)}"
             notes.append(note)
         return notes
+
+    def absent(self, library: str) -> str:
+        """Why a stand-in has no value: 'h5py is not installed (pip install h5py)'."""
+        if library.endswith("()"):
+            return f"{library} exists only inside Jupyter"
+        return f"{library} is not installed (pip install {OPTIONAL.get(library, library)})"
 
     def need(self, library: str) -> str:
         """What a function that calls into the stand-in for `library` is told it needs."""
@@ -117,7 +128,7 @@ class NotInstalled:
     def __iter__(self):
         # Unpacking would need a count a stand-in cannot know: say why, rather than "too many values".
         self._use(f"iter({self._path})")
-        raise TypeError(f"{self._absences.need(self._library)}; `{self._path}` has no value without it")
+        raise TypeError(f"`{self._path}` has no value here: {self._absences.absent(self._library)}")
 
     def __repr__(self) -> str:
         return f"<{self._path}: {self._absences.need(self._library)}>"
