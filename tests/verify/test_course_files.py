@@ -267,3 +267,13 @@ def test_data_a_missing_library_would_load_is_named_where_it_stops_loading(tmp_p
         load_module(str(path))
     assert str(raised.value) == (f"--impl {path}: importing it raised TypeError at line 9: `h5py.File(...)[...][...]` "
                                  "has no value here: h5py is not installed (pip install h5py)")
+
+
+def test_a_cells_python_keeps_its_lines_without_its_magics(tmp_path):
+    from verify.impl.loading import notebook_definitions
+
+    (cell,) = notebook_definitions(str(write_notebook(tmp_path / "opening.ipynb", ("code", OPENING_CELL))))
+    assert cell.label == "code cell 1" and cell.text == OPENING_CELL
+    assert cell.magics == [(8, "matplotlib"), (13, "load_ext"), (14, "autoreload")]
+    lines = cell[1].splitlines()  # the Python source, line for line (what tracebacks and the size reader see)
+    assert len(lines) == len(OPENING_CELL.splitlines()) and lines[7] == "" and lines[8].startswith("plt.rcParams")

@@ -123,8 +123,9 @@ class Cell(NamedTuple):
     """A code cell: how Jupyter names it, its text as written, the statements kept, its line magics."""
 
     label: str  # "cell [7]" (its execution count) or "code cell 3" (the third code cell, never run)
-    text: str
+    source: str  # its Python: the text with magics and shell lines blanked, line for line
     statements: list
+    text: str  # as written
     magics: list  # (line, magic's name) for each %magic line, e.g. (8, "matplotlib")
 
 
@@ -141,11 +142,12 @@ def notebook_definitions(path: str) -> list[Cell]:
     for number, cell in enumerate(code_cells, start=1):
         label = cell_label(cell, number)
         text = _text(cell.get("source", ""))
+        source = _python_lines(text)
         try:
-            tree = ast.parse(_python_lines(text))
+            tree = ast.parse(source)
         except SyntaxError as error:
             raise UsageError(f"--impl {path}: {label}, line {error.lineno}: {error.msg}") from None
-        kept.append(Cell(label, text, [s for s in tree.body if _defines(s)], _magics(text)))
+        kept.append(Cell(label, source, [s for s in tree.body if _defines(s)], text, _magics(text)))
     return kept
 
 
