@@ -17,6 +17,11 @@ random_mini_batches, while it runs, returns the verifier's batches of each epoch
 decay is given as the module's own update_lr or schedule_lr_decay (with the run's interval).
 Then Adam's t counting epochs, a decay applied before its epoch, or a state reset per epoch
 is named on the loop.
+
+Only a loop the module defines itself is run (loop_origin): one it imports calls its own module's
+initialiser, never the shared start. While a loop runs, its calls of update_parameters and Adam's update are
+watched, so the slip a failed loop fits is named (hints.loop_slip): t handed as 0, the same parameters
+handed at every call (the result never assigned), a first step at a rate other than the run's.
 """
 
 from __future__ import annotations
@@ -207,9 +212,15 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
         if force_rate and not args and not kwargs:  # the learner's default rate: the run's instead
             seen["lr_forced"] = True
             args = (learning_rate,)
-        handed = _copied(parameters)  # before the call: the course's own update_parameters writes into its dict
+        calls = seen["calls"]
+        # before the call: the course's own update_parameters writes into the dict it is handed
+        handed = _copied(parameters) if calls["first"] is None else None
+        if handed is None and calls["fixed"]:  # (compared only while no call has moved them: a cost of one call)
+            calls["fixed"] = _same(parameters, calls["first"][0])
         result = originals["update_parameters"](parameters, grads, *args, **kwargs)
-        _record_update(seen["calls"], handed, grads, result)
+        calls["updates"] += 1
+        if handed is not None:
+            calls["first"] = (handed, _copied(grads), _copied(result))
         return result
 
     def update_parameters_with_adam(*args, **kwargs):
@@ -254,16 +265,11 @@ def _copied(values):
     return {k: np.array(v, copy=True) for k, v in values.items()} if isinstance(values, dict) else values
 
 
-def _record_update(calls: dict, handed, grads, result) -> None:
-    """One update_parameters call of the loop: the first kept whole, and whether each later one was handed
-    the very parameters the first was (a loop that never assigns the result)."""
-    calls["updates"] += 1
-    if calls["first"] is None:
-        calls["first"] = (handed, _copied(grads), _copied(result))
-    elif calls["fixed"]:
-        first = calls["first"][0]
-        calls["fixed"] = isinstance(handed, dict) and isinstance(first, dict) and all(
-            k in handed and np.array_equal(handed[k], v) for k, v in first.items())
+def _same(handed, first) -> bool:
+    """Whether update_parameters was handed the very parameters its first call was (a loop that never assigns
+    its result hands the same ones every time)."""
+    return isinstance(handed, dict) and isinstance(first, dict) and all(
+        k in handed and np.array_equal(handed[k], v) for k, v in first.items())
 
 
 def _check_batch_calls(impl: Adapter, function: str, calls: list, plan: Optimization) -> None:
