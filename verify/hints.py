@@ -362,11 +362,15 @@ def loop_slip(calls: dict, learning_rate: float) -> str:
     assigned (every call gets the same parameters, though each returns new ones), or a rate other than the
     run's (its first step is exactly -r dP for one r != learning_rate).
 
-    calls: "adam_t", the t of its first update_parameters_with_adam call; "updates", its update_parameters
+    calls: "adam_t", the t of its first update_parameters_with_adam call; "rate", the learning_rate its first
+    momentum or Adam update was handed (or took by default); "updates", its update_parameters
     calls; "fixed", whether every one was handed the parameters the first was; "first", that first call's
     (parameters, grads, result)."""
     if calls.get("adam_t") == 0:
         return "t starts at 0: the bias correction divides by 1 - beta^0 = 0 (the course increments t before the update)"
+    handed = calls.get("rate")  # an optimiser's update: the rate its first call was handed
+    if isinstance(handed, (int, float)) and np.isfinite(handed) and not np.isclose(handed, learning_rate, rtol=FIT, atol=0):
+        return f"its steps are those of learning rate {handed:.6g}, not the --lr {learning_rate:g} it was given"
     first = calls.get("first")
     if first is None:
         return ""

@@ -195,9 +195,10 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
     random_mini_batches returns the run's batches, epoch by epoch, its arguments kept."""
     module = impl.module
     seen = {"costs": [], "lr_forced": False, "epochs": 0, "batch_calls": [],
-            "calls": {"updates": 0, "fixed": True, "first": None, "adam_t": None}}  # what hints.loop_slip reads
+            "calls": {"updates": 0, "fixed": True, "first": None, "adam_t": None, "rate": None}}  # hints.loop_slip's
     names = ("initialize_parameters", "initialize_parameters_deep", "compute_cost", "update_parameters",
-             "random_mini_batches", "initialize_velocity", "initialize_adam", "update_parameters_with_adam")
+             "random_mini_batches", "initialize_velocity", "initialize_adam", "update_parameters_with_adam",
+             "update_parameters_with_momentum")
     originals = {name: getattr(module, name) for name in names if callable(getattr(module, name, None))}
 
     def start_params(*args, **kwargs):
@@ -223,10 +224,15 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
             calls["first"] = (handed, _copied(grads), _copied(result))
         return result
 
-    def update_parameters_with_adam(*args, **kwargs):
-        if seen["calls"]["adam_t"] is None:  # the course's (parameters, grads, v, s, t, ...)
-            seen["calls"]["adam_t"] = kwargs["t"] if "t" in kwargs else args[4] if len(args) > 4 else None
-        return originals["update_parameters_with_adam"](*args, **kwargs)
+    def optimizer_update(name: str):
+        def update(*args, **kwargs):
+            calls = seen["calls"]
+            if calls["rate"] is None:  # the first call: the rate it was handed (or its default), and Adam's t
+                given = _arguments(originals[name], args, kwargs)
+                calls["rate"] = given.get("learning_rate", np.nan)
+                calls["adam_t"] = given.get("t")
+            return originals[name](*args, **kwargs)
+        return update
 
     def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
         epoch, seen["epochs"] = seen["epochs"], seen["epochs"] + 1
@@ -240,7 +246,8 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
                 "compute_cost": compute_cost, "update_parameters": update_parameters,
                 "random_mini_batches": random_mini_batches,
                 "initialize_velocity": lambda *args, **kwargs: state("v")(*args, **kwargs)[0],
-                "initialize_adam": state("v", "s"), "update_parameters_with_adam": update_parameters_with_adam}
+                "initialize_adam": state("v", "s"), "update_parameters_with_adam": optimizer_update("update_parameters_with_adam"),
+                "update_parameters_with_momentum": optimizer_update("update_parameters_with_momentum")}
     if plan.plain:
         originals.pop("random_mini_batches", None)
     if not state_start:  # no optimiser state: its initialisers run as they are
@@ -263,6 +270,17 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
 
 def _copied(values):
     return {k: np.array(v, copy=True) for k, v in values.items()} if isinstance(values, dict) else values
+
+
+def _arguments(function, args: tuple, kwargs: dict) -> dict:
+    """The arguments a call binds, by the function's own parameter names, defaults included ({} if they do not
+    bind: the call itself then raises, and says so)."""
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return {}
+    bound.apply_defaults()
+    return dict(bound.arguments)
 
 
 def _same(handed, first) -> bool:

@@ -145,6 +145,16 @@ def test_adams_t_from_0_in_model_is_named(tmp_path):
     assert len(hinted) == 1  # one hint for one cause
 
 
+def test_a_rate_hard_coded_in_models_adam_call_is_named(tmp_path):
+    call = "update_parameters_with_adam(parameters, grads, v, s, t, learning_rate,"
+    path = course_optimizers(tmp_path, call, call.replace("learning_rate,", "0.01,"))
+    report = run(Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2,
+                        **QUIET))
+    first = report.first_divergence()
+    assert first["name"] == "loop model"
+    assert first["hint"] == "its steps are those of learning rate 0.01, not the --lr 0.1 it was given"
+
+
 UPDATE = "        grads = L_model_backward(AL, Y, caches)\n        parameters = update_parameters(parameters, grads, learning_rate)"
 
 
@@ -179,6 +189,8 @@ def test_a_loop_slip_hint_needs_the_numbers_to_fit():
         "its parameters never change")
     assert loop_slip({"first": (P, G, stepped), "updates": 1, "fixed": True}, 0.0075) == ""  # one call proves nothing
     assert loop_slip({"adam_t": 1, "first": None}, 0.1) == ""
+    assert loop_slip({"adam_t": 1, "rate": 0.1, "first": None}, 0.1) == ""  # Adam handed the run's rate
+    assert loop_slip({"adam_t": 1, "rate": 0.01, "first": None}, 0.1).startswith("its steps are those of learning rate 0.01")
 
 
 # --- problem 8: a loop that returns no costs; a consequence is not a cause ----------------------------------------
