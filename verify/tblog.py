@@ -1,13 +1,19 @@
-"""TensorBoard logging: one experiment per run, runs/<name>/{scratch,torch,diff}.
+"""TensorBoard logging: one experiment per run, runs/<experiment>/{numpy,torch,diff}.
 
-scratch/ and torch/ log the same tags, so each TensorBoard chart draws both curves; diff/
-logs their (tiny) differences under tags of its own. TensorBoard is imported only here,
-and only when logging is on.
+numpy/ (the implementation under test: scratch, or the learner's file) and torch/ log the same
+tags, so each chart of TensorBoard's default tab draws both curves; diff/ logs their (tiny)
+differences under tags of its own. TensorBoard is imported only here, and only when logging is on.
+
+Time Series, the default tab, groups cards by the tag's part before its first '/' and orders
+them by tag (asciinumerically: a digit sorts before any letter, upper case before lower case),
+so the tags are chosen for that order: `cost` first, then the other curves of both sides, the
+gaps (`gap/...`), and last the custom-scalars copies under `~custom_scalars/` ('~' sorts after
+every letter and digit).
 
 Custom scalars: a chart holds no run, only tag regexes, and TensorBoard asks every run in
 the logdir for them; it merges the layouts of all runs by category title. So each
 experiment's layout is a category titled after the experiment, and its charts match only
-tags that diff/ also logs under the experiment's name (`<name>/cost/torch`, ...).
+tags that diff/ also logs under the experiment's name (`~custom_scalars/<name>/cost/torch`, ...).
 """
 
 from __future__ import annotations
@@ -26,25 +32,77 @@ from .errors import ImplementationError, UsageError
 from .pictures import decision_boundary
 
 SIDES = ("impl", "torch", "diff")  # the implementation under test, torch_ref, their differences
+FOLDERS = {"impl": "numpy", "torch": "torch", "diff": "diff"}  # each side's run: what the run selector shows
+CUSTOM = "~custom_scalars/"  # diff's copies for the custom-scalars charts: '~' sorts them after every other card
+STEM_CHARS = 14  # an implementation's name longer than this is cut at a word, to CUT_CHARS (a first word: STEM_CHARS)
+CUT_CHARS = 12
+HASH_CHARS = 3  # hex digits of the code's hash: two versions of one file get different experiment names
+ARCH_CHARS = 9  # scratch's experiment shows an architecture this long (3x4x4x1), else the number of layers
 DETAIL_POINTS = 50  # accuracy, norms and the margin chart: about this many points per curve
 HISTOGRAM_POINTS = 5  # a histogram of a large layer costs milliseconds
 HISTOGRAM_BINS = 30  # over the values' own range
 GAP_FLOOR = 1e-20  # log10 of an exact zero gap is drawn as -20
 
 
-def experiment_name(arch, activations, name: Optional[str], implementation: str = "scratch") -> str:
-    """`--name` made safe as one folder name, or date_time[_implementation]_arch_activations."""
-    if name is None:
-        tested = "" if implementation == "scratch" else run_folder(implementation) + "_"
-        return "{}_{}{}_{}".format(time.strftime("%Y-%m-%d_%H%M%S"), tested, "-".join(map(str, arch)),
-                                   "-".join(dict.fromkeys(activations)))
-    return _safe(name) or "run"
+def experiment_name(arch, activations, name: Optional[str], implementation: str = "scratch",
+                    source: Optional[str] = None) -> str:
+    """`--name` made safe as one folder name; else a name short enough for TensorBoard's run selector,
+    which shows `<experiment>/numpy` on one line up to about 22 characters.
+
+    scratch: `scratch_<arch>` (`scratch_3x4x4x1`; `scratch_4layers` for a longer one). A learner's
+    file: its name without the extension, shortened (short_stem), then the first HASH_CHARS hex digits
+    of a hash of its code (a notebook's code cells, not its outputs), so two versions of one notebook
+    differ by more than their time: `Building_3fa`. Without a file to read, the layers again.
+    make_run_dir adds _2, _3, ... to a name already taken (the same code run again)."""
+    if name is not None:
+        return _safe(name) or "run"
+    shape = "x".join(map(str, arch))
+    shape = shape if len(shape) <= ARCH_CHARS else f"{len(arch) - 1}layers"
+    if implementation == "scratch":
+        return "scratch_" + shape
+    return "{}_{}".format(short_stem(implementation), source_hash(source) or shape)
 
 
-def run_folder(implementation: str) -> str:
-    """The run of the implementation under test: scratch, or the learner's file name without its extension."""
-    folder = _safe(os.path.splitext(implementation)[0]) or "impl"
-    return folder + "_impl" if folder in ("torch", "diff") else folder
+def short_stem(implementation: str) -> str:
+    """The file's name without its extension, made safe; one longer than STEM_CHARS is cut before its
+    last '_', '-' or '.' within CUT_CHARS + 1 characters, else after its first word when that has at
+    most STEM_CHARS, else at CUT_CHARS: Building_your_Deep_Neural_Network_Step_by_Step -> Building,
+    Planar_data_classification_with_one_hidden_layer -> Planar_data, Initialization_v2 -> Initialization."""
+    stem = _safe(os.path.splitext(os.path.basename(implementation))[0]) or "impl"
+    if len(stem) <= STEM_CHARS:
+        return stem
+    cut = max(stem.rfind(c, 0, CUT_CHARS + 1) for c in "_-.")
+    if cut <= 0:
+        word = re.split(r"[_.-]", stem)[0]
+        cut = len(word) if len(word) <= STEM_CHARS else CUT_CHARS
+    return stem[:cut].strip("._-") or stem[:CUT_CHARS]
+
+
+def source_hash(source: Optional[str]) -> Optional[str]:
+    """HASH_CHARS hex digits of sha256 over the implementation's code: a .py file's bytes, a notebook's
+    code cells (running a notebook again changes its outputs and counts, not its code); None without a
+    readable file (source may be a path, or the name of an imported module)."""
+    import hashlib
+    import json
+    import sys
+
+    if source is None:
+        return None
+    path = source if os.path.isfile(source) else getattr(sys.modules.get(source), "__file__", None)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except (OSError, TypeError):
+        return None
+    if path.endswith(".ipynb"):
+        try:
+            cells = json.loads(data)["cells"]
+            code = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                    for c in cells if c.get("cell_type") == "code"]
+            data = json.dumps(code).encode()
+        except (ValueError, KeyError, TypeError, AttributeError):
+            pass  # not a notebook we can read: its bytes, then
+    return hashlib.sha256(data).hexdigest()[:HASH_CHARS]
 
 
 def _safe(name: str) -> str:
@@ -62,10 +120,11 @@ def check_logdir(logdir: str) -> None:
 
 
 def make_run_dir(logdir: str, name: str) -> str:
-    """A new folder under logdir; a taken name gets a suffix (-2, -3, ...), so no run is appended to."""
+    """A new folder under logdir; a taken name gets a suffix (_2, _3, ...), so no run is appended to.
+    Not '-': the run selector wraps a long name after a '-', and a name without one stays on one line."""
     check_logdir(logdir)
     for n in range(1, 10_000):
-        path = os.path.join(logdir, name if n == 1 else f"{name}-{n}")
+        path = os.path.join(logdir, name if n == 1 else f"{name}_{n}")
         try:
             os.mkdir(path)
             return path
@@ -91,11 +150,12 @@ class TensorBoardLog:
         self.classification = config.activations[-1] != "linear"
         # A large queue: the writer thread computes each record's CRC in Python, and a full
         # queue (the default holds 10) would make training wait for it.
-        # The side under test is logged into a run named after it: scratch, or the learner's file.
+        # Each side's run is named after the side (numpy, torch, diff); the experiment's name says which file.
         self.implementation = implementation
-        self.folders = {"impl": run_folder(implementation), "torch": "torch", "diff": "diff"}
-        # The custom-scalars charts' tags start with the experiment's folder name: no other experiment's do.
+        self.folders = dict(FOLDERS)
+        # The custom-scalars charts' tags name the experiment's folder: no other experiment's do.
         self.experiment = _safe(os.path.basename(os.path.normpath(run_dir))) or "run"
+        self.own = CUSTOM + self.experiment + "/"
         self.writers = {side: SummaryWriter(os.path.join(run_dir, self.folders[side]), max_queue=100_000, flush_secs=10)
                         for side in SIDES}
         from .optimization import Optimization
@@ -117,7 +177,7 @@ class TensorBoardLog:
         if record.epoch_end and not self.plan.plain:
             self._epoch(record)
         i, s, t = record.index, record.impl_cost, record.torch_cost
-        own = self.experiment + "/"  # diff/'s copies for this experiment's custom-scalars charts
+        own = self.own  # diff/'s copies for this experiment's custom-scalars charts
         diff = {}
         if s is not None:
             self.scalars("impl", i, {"cost": s, **self._l2(s, record.impl_before, record.rows)})
@@ -128,15 +188,15 @@ class TensorBoardLog:
         compared = s is not None and t is not None and record.gaps is not None
         last = i == self.steps - 1
         if compared:
-            diff["cost_gap_log10"] = _log10(abs(s - t))
-            shown = {f"param_gap_log10/layer{l}": _log10(max(record.gaps[("W", l)], record.gaps[("b", l)]))
-                     for l in range(1, self.L + 1)}
+            diff["gap/cost_log10"] = _log10(abs(s - t))
+            for l in range(1, self.L + 1):  # under the plain tag, and again for this experiment's charts
+                diff[f"gap/params_log10/layer{l}"] = diff[f"{own}param_gap_log10/layer{l}"] = _log10(
+                    max(record.gaps[("W", l)], record.gaps[("b", l)]))
             if i % self.detail_every == 0 or last:
                 bound = record.cost_tolerance  # the free-running tolerance at this step
-                shown.update({"cost_gap/signed": s - t, "cost_gap/lower": -bound, "cost_gap/upper": bound})
+                diff.update({"gap/cost": s - t, "gap/cost_tolerance": bound, own + "cost_gap/signed": s - t,
+                             own + "cost_gap/lower": -bound, own + "cost_gap/upper": bound})
                 self._details(record)
-            for tag, value in shown.items():  # under the plain tag, and again for this experiment's charts
-                diff[tag] = diff[own + tag] = value
         if record.masks is not None:  # the same masks on both sides: the fraction each hidden layer dropped
             dropped = {f"dropped/layer{l}": 1 - float(np.mean(D)) for l, D in enumerate(record.masks, 1) if D is not None}
             for side in ("impl", "torch"):
@@ -155,7 +215,7 @@ class TensorBoardLog:
         return {"cost_penalty": penalty, "cost_data": cost - penalty}
 
     def _epoch(self, record) -> None:
-        own, diff = self.experiment + "/", {}
+        own, diff = self.own, {}
         for side, cost, lr, state in (("impl", record.impl_epoch_cost, record.impl_lr, record.impl_state),
                                       ("torch", record.torch_epoch_cost, record.torch_lr, record.torch_state)):
             if cost is None:
@@ -186,8 +246,8 @@ class TensorBoardLog:
         }
         Y = self.Y if record.rows is None else self.Y[:, record.rows]  # the step's mini-batch
         for side, (AL, grads, before, after) in sides.items():
-            values = {"accuracy": scratch.prediction_accuracy(AL, Y, self.config.activations[-1])} if self.classification else {
-                "squared_error": float(np.sum((AL - Y) ** 2) / Y.shape[1])}
+            values = {"prediction/accuracy": scratch.prediction_accuracy(AL, Y, self.config.activations[-1])} if self.classification else {
+                "prediction/squared_error": float(np.sum((AL - Y) ** 2) / Y.shape[1])}
             for l in range(1, self.L + 1):
                 values[f"norm/W{l}"] = np.linalg.norm(after[f"W{l}"])
                 values[f"norm/dW{l}"] = np.linalg.norm(grads[f"dW{l}"])
@@ -249,7 +309,7 @@ class TensorBoardLog:
 
         Multiline charts take regexes (matched from the tag's start); margin series take tag names.
         """
-        own, tested = self.experiment + "/", self.folders["impl"]
+        own, tested = self.own, self.folders["impl"]
         epochs = {} if self.plan.plain else {
             f"epoch cost: {tested} and torch": ["Multiline", ["^" + re.escape(own + "epoch_cost/")]],
             f"learning rate: {tested} and torch": ["Multiline", ["^" + re.escape(own + "learning_rate/")]]}

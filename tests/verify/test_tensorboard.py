@@ -1,12 +1,12 @@
 """TensorBoard logs, read back with TensorBoard's own readers (and once through a real server).
 
-verify.run writes one experiment per run, <logdir>/<name>/{scratch,torch,diff}. scratch and
-torch log the same tags, so every chart overlays both; diff logs the gaps between them, the
-report as markdown and a custom-scalars layout. Everything here checks what a user would
+verify.run writes one experiment per run, <logdir>/<name>/{numpy,torch,diff}. numpy (the
+implementation under test) and torch log the same tags, so every chart overlays both; diff logs
+the gaps between them, the report as markdown and a custom-scalars layout. Everything here checks what a user would
 see in TensorBoard against the numbers in the Report.
 """
 
-import datetime
+import hashlib
 import json
 import math
 import os
@@ -38,9 +38,10 @@ import verify.cli
 from verify import Config, units
 from verify.tblog import DETAIL_POINTS, HISTOGRAM_POINTS
 
-SIDES = ("scratch", "torch")  # the run folders of scratch (the implementation under test) and torch
-RUNS = {"scratch", "torch", "diff"}
-KEY = {"scratch": "impl", "torch": "torch"}  # a run folder -> its side in the report
+SIDES = ("numpy", "torch")  # the run folders of the implementation under test (scratch here) and torch
+RUNS = {"numpy", "torch", "diff"}
+KEY = {"numpy": "impl", "torch": "torch"}  # a run folder -> its side in the report
+CUSTOM = "~custom_scalars/"  # diff's copies of its curves for the custom-scalars charts
 N = 130  # detail points and histograms on grids of ceil(130/points) iterations; the last (129) is on neither grid
 ARCH = (3, 4, 4, 1)
 L = len(ARCH) - 1
@@ -100,7 +101,7 @@ def expected_histogram_steps(n: int) -> list:
 
 def side_scalar_tags(L: int, classification: bool = True) -> set:
     tags = {"cost", "final/cost", "final/verdict"}
-    tags |= {"accuracy", "final/accuracy"} if classification else {"squared_error"}
+    tags |= {"prediction/accuracy", "final/accuracy"} if classification else {"prediction/squared_error"}
     tags |= {f"norm/{q}{l}" for q in ("W", "dW", "update") for l in range(1, L + 1)}
     return tags
 
@@ -221,17 +222,17 @@ def test_scratch_and_torch_log_the_same_tags(main_run):
     _, report, acc = main_run
     assert report.verdict == "pass"
     tags = {side: acc[side].Tags() for side in SIDES}
-    assert tags["scratch"]["scalars"] and sorted(tags["scratch"]["scalars"]) == sorted(tags["torch"]["scalars"])
+    assert tags["numpy"]["scalars"] and sorted(tags["numpy"]["scalars"]) == sorted(tags["torch"]["scalars"])
     for side in SIDES:
         assert set(tags[side]["scalars"]) == side_scalar_tags(L)
         assert set(tags[side]["histograms"]) == side_histogram_tags(L)
         assert tags[side]["images"] == []  # 3 features: no decision-boundary picture
-        assert "squared_error" not in tags[side]["scalars"]
+        assert "prediction/squared_error" not in tags[side]["scalars"]
     diff = acc["diff"].Tags()
-    gaps = {f"cost_gap/{k}" for k in ("signed", "lower", "upper")}
-    gaps |= {f"param_gap_log10/layer{l}" for l in range(1, L + 1)}
-    own = {"main/cost/scratch", "main/cost/torch"} | {"main/" + tag for tag in gaps}  # for the custom-scalars charts
-    assert set(diff["scalars"]) == {"cost_gap_log10"} | gaps | own
+    gaps = {"gap/cost_log10", "gap/cost", "gap/cost_tolerance"} | {f"gap/params_log10/layer{l}" for l in range(1, L + 1)}
+    own = {f"cost_gap/{k}" for k in ("signed", "lower", "upper")} | {f"param_gap_log10/layer{l}" for l in range(1, L + 1)}
+    own = {CUSTOM + "main/" + tag for tag in own | {"cost/numpy", "cost/torch"}}  # for the custom-scalars charts
+    assert set(diff["scalars"]) == gaps | own
     assert set(diff["tensors"]) == {"report/text_summary", "custom_scalars__config__"}
     assert diff["histograms"] == [] and diff["images"] == []
 
@@ -256,9 +257,9 @@ def test_final_scalars_equal_the_report(main_run):
         (verdict,) = acc[side].Scalars("final/verdict")
         assert (verdict.step, verdict.value) == (N - 1, 1.0)
         # accuracy at step i is taken before update i (like cost); one last step barely moves it
-        assert acc[side].Scalars("accuracy")[-1].value == pytest.approx(report.final[KEY[side]]["accuracy"], abs=0.05)
+        assert acc[side].Scalars("prediction/accuracy")[-1].value == pytest.approx(report.final[KEY[side]]["accuracy"], abs=0.05)
     # float64 agreement: both sides predict the same classes at every detail point
-    assert np.array_equal(values(acc["scratch"], "accuracy"), values(acc["torch"], "accuracy"))
+    assert np.array_equal(values(acc["numpy"], "prediction/accuracy"), values(acc["torch"], "prediction/accuracy"))
 
 
 def test_detail_tags_follow_the_ceil_rule(main_run):
@@ -271,13 +272,13 @@ def test_detail_tags_follow_the_ceil_rule(main_run):
         for l in range(1, L + 1):
             assert np.all(values(acc[side], f"norm/W{l}") > 0)
             assert np.all(values(acc[side], f"norm/update{l}") >= 0)
-        acc_values = values(acc[side], "accuracy")
+        acc_values = values(acc[side], "prediction/accuracy")
         assert np.all((acc_values >= 0) & (acc_values <= 1))
-    for tag in ("cost_gap/signed", "cost_gap/lower", "cost_gap/upper"):
+    for tag in ("gap/cost", "gap/cost_tolerance") + tuple(CUSTOM + f"main/cost_gap/{k}" for k in ("signed", "lower", "upper")):
         assert steps(acc["diff"], tag) == detail
     # norms agree across the two sides to float32 storage
     for l in range(1, L + 1):
-        np.testing.assert_allclose(values(acc["scratch"], f"norm/W{l}"), values(acc["torch"], f"norm/W{l}"), rtol=1e-5)
+        np.testing.assert_allclose(values(acc["numpy"], f"norm/W{l}"), values(acc["torch"], f"norm/W{l}"), rtol=1e-5)
 
 
 def test_histograms_at_the_expected_steps(main_run):
@@ -293,7 +294,7 @@ def test_histograms_at_the_expected_steps(main_run):
             assert all(e.histogram_value.num == sizes[q](int(l)) for e in events)
     # scratch's and torch's weights at the same step: the same distribution
     for l in range(1, L + 1):
-        s, t = acc["scratch"].Histograms(f"weights/W{l}")[-1], acc["torch"].Histograms(f"weights/W{l}")[-1]
+        s, t = acc["numpy"].Histograms(f"weights/W{l}")[-1], acc["torch"].Histograms(f"weights/W{l}")[-1]
         assert s.histogram_value.min == pytest.approx(t.histogram_value.min, abs=1e-6)
         assert s.histogram_value.max == pytest.approx(t.histogram_value.max, abs=1e-6)
 
@@ -320,17 +321,20 @@ def test_diff_run_gaps_text_and_layout(main_run):
     _, report, acc = main_run
     diff = acc["diff"]
     s, t = np.array(report.costs["impl"]), np.array(report.costs["torch"])
-    assert steps(diff, "cost_gap_log10") == list(range(N))
-    np.testing.assert_allclose(values(diff, "cost_gap_log10"), np.log10(np.maximum(np.abs(s - t), 1e-20)), rtol=1e-6)
+    assert steps(diff, "gap/cost_log10") == list(range(N))
+    np.testing.assert_allclose(values(diff, "gap/cost_log10"), np.log10(np.maximum(np.abs(s - t), 1e-20)), rtol=1e-6)
     for l in range(1, L + 1):
-        assert steps(diff, f"param_gap_log10/layer{l}") == list(range(N))
-        gaps = values(diff, f"param_gap_log10/layer{l}")
+        assert steps(diff, f"gap/params_log10/layer{l}") == list(range(N))
+        gaps = values(diff, f"gap/params_log10/layer{l}")
         assert np.all((gaps >= -20) & (gaps < -10))  # float64 agreement
     detail = expected_detail_steps(N)
-    np.testing.assert_allclose(values(diff, "cost_gap/signed"), (s - t)[detail], rtol=1e-6, atol=1e-45)
-    lower, upper = values(diff, "cost_gap/lower"), values(diff, "cost_gap/upper")
-    assert np.all(upper > 0) and np.array_equal(lower, -upper)
-    assert np.all(np.abs(values(diff, "cost_gap/signed")) <= upper)
+    np.testing.assert_allclose(values(diff, "gap/cost"), (s - t)[detail], rtol=1e-6, atol=1e-45)
+    upper = values(diff, "gap/cost_tolerance")
+    assert np.all(upper > 0) and np.all(np.abs(values(diff, "gap/cost")) <= upper)
+    own = CUSTOM + "main/"
+    np.testing.assert_array_equal(values(diff, own + "cost_gap/upper"), upper)
+    np.testing.assert_array_equal(values(diff, own + "cost_gap/lower"), -upper)
+    np.testing.assert_array_equal(values(diff, own + "cost_gap/signed"), values(diff, "gap/cost"))
 
     text = report_text(diff)
     assert "Verdict: PASS" in text and text == report.to_markdown()
@@ -344,16 +348,16 @@ def test_diff_run_gaps_text_and_layout(main_run):
     assert len(charts) == 3
     multiline = [c for c in charts.values() if c.WhichOneof("content") == "multiline"]
     margin = [c for c in charts.values() if c.WhichOneof("content") == "margin"]
-    assert sorted(list(c.multiline.tag) for c in multiline) == [[r"^main/cost/"], [r"^main/param_gap_log10/"]]
+    assert sorted(list(c.multiline.tag) for c in multiline) == [[r"^\~custom_scalars/main/cost/"],
+                                                                [r"^\~custom_scalars/main/param_gap_log10/"]]
     (band,) = margin
     (series,) = band.margin.series
-    assert (series.value, series.lower, series.upper) == tuple(f"main/cost_gap/{k}" for k in ("signed", "lower", "upper"))
+    assert (series.value, series.lower, series.upper) == tuple(own + f"cost_gap/{k}" for k in ("signed", "lower", "upper"))
     for side in SIDES:  # the cost chart draws both costs, every iteration
-        assert steps(diff, f"main/cost/{side}") == list(range(N))
-        np.testing.assert_array_equal(values(diff, f"main/cost/{side}"), values(acc[side], "cost"))
-    for tag in [f"cost_gap/{k}" for k in ("signed", "lower", "upper")] + [f"param_gap_log10/layer{l}" for l in range(1, L + 1)]:
-        assert steps(diff, "main/" + tag) == steps(diff, tag)
-        np.testing.assert_array_equal(values(diff, "main/" + tag), values(diff, tag))
+        assert steps(diff, own + f"cost/{side}") == list(range(N))
+        np.testing.assert_array_equal(values(diff, own + f"cost/{side}"), values(acc[side], "cost"))
+    for l in range(1, L + 1):
+        np.testing.assert_array_equal(values(diff, own + f"param_gap_log10/layer{l}"), values(diff, f"gap/params_log10/layer{l}"))
 
 
 def test_each_experiments_custom_scalars_draw_only_its_own_curves(tmp_path):
@@ -361,15 +365,15 @@ def test_each_experiments_custom_scalars_draw_only_its_own_curves(tmp_path):
     category title and asks every run in the logdir for each chart's regexes, so an experiment's
     charts must match tags that only its own runs log. The names are near misses of each other:
     a regex with the "." unescaped, or stopping at the name without its "/", would match a neighbour's tags."""
-    names = ("lr.1", "lr01", "lr.1")  # the second "lr.1" becomes "lr.1-2"
+    names = ("lr.1", "lr01", "lr.1")  # the second "lr.1" becomes "lr.1_2"
     run_dirs = [run_and_close(quick(tmp_path, arch=(2, 3, 1), iterations=5, name=name)).run_dir for name in names]
     experiments = [os.path.basename(run_dir) for run_dir in run_dirs]
-    assert experiments == ["lr.1", "lr01", "lr.1-2"]
+    assert experiments == ["lr.1", "lr01", "lr.1_2"]
     tags, layouts = {}, {}
     for experiment, run_dir in zip(experiments, run_dirs):
         acc = read_experiment(run_dir)
         tags[experiment] = {tag for side in RUNS for tag in acc[side].Tags()["scalars"]}
-        assert {"cost", "cost_gap/signed", "param_gap_log10/layer1"} <= tags[experiment]  # the Scalars tab's shared tags
+        assert {"cost", "gap/cost", "gap/params_log10/layer1"} <= tags[experiment]  # the Scalars tab's shared tags
         (layouts[experiment],) = custom_layout(acc["diff"]).category
     for experiment, category in layouts.items():
         assert category.title == experiment  # distinct titles: the merged layout keeps one category each
@@ -410,11 +414,11 @@ def test_regression_logs_squared_error_and_no_picture(tmp_path):
     for side in SIDES:
         tags = acc[side].Tags()
         assert set(tags["scalars"]) == side_scalar_tags(2, classification=False)
-        assert "accuracy" not in tags["scalars"] and "final/accuracy" not in tags["scalars"]
+        assert "prediction/accuracy" not in tags["scalars"] and "final/accuracy" not in tags["scalars"]
         assert tags["images"] == []
-        assert steps(acc[side], "squared_error") == list(range(n))  # ceil(5/DETAIL_POINTS) = 1: every iteration
+        assert steps(acc[side], "prediction/squared_error") == list(range(n))  # ceil(5/DETAIL_POINTS) = 1: every iteration
         # mean squared error sum((A - Y)^2) / m, against the cost (1/2m) sum (A - Y)^2 at the same parameters
-        np.testing.assert_allclose(values(acc[side], "squared_error"), 2 * np.array(report.costs[KEY[side]]), rtol=1e-6)
+        np.testing.assert_allclose(values(acc[side], "prediction/squared_error"), 2 * np.array(report.costs[KEY[side]]), rtol=1e-6)
         assert values(acc[side], "cost") == pytest.approx(report.costs[KEY[side]], rel=1e-6)
         (final,) = acc[side].Scalars("final/cost")
         assert final.value == pytest.approx(report.final[KEY[side]]["cost"], rel=1e-6)
@@ -431,8 +435,8 @@ def test_same_name_twice_makes_a_second_experiment(tmp_path):
     files = {side: only_event_file(os.path.join(first.run_dir, side)) for side in RUNS}
     sizes = {side: os.path.getsize(path) for side, path in files.items()}
     second = run_and_close(quick(tmp_path, name="dup", iterations=3))
-    assert first.run_dir == str(tmp_path / "dup") and second.run_dir == str(tmp_path / "dup-2")
-    assert sorted(os.listdir(tmp_path)) == ["dup", "dup-2"]
+    assert first.run_dir == str(tmp_path / "dup") and second.run_dir == str(tmp_path / "dup_2")
+    assert sorted(os.listdir(tmp_path)) == ["dup", "dup_2"]
     for side in RUNS:  # the first experiment is untouched
         assert os.listdir(os.path.join(first.run_dir, side)) == [os.path.basename(files[side])]
         assert os.path.getsize(files[side]) == sizes[side]
@@ -467,35 +471,94 @@ def test_any_name_becomes_one_safe_folder_name(name):
     assert os.path.basename(safe) == safe
 
 
-def test_default_name_is_time_arch_activations(tmp_path):
-    before = datetime.datetime.now().replace(microsecond=0)
-    report = run_and_close(quick(tmp_path))
-    after = datetime.datetime.now()
-    name = os.path.basename(report.run_dir)
-    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2}_\d{6})_3-4-4-1_relu-sigmoid", name)
-    assert match, name
-    stamp = datetime.datetime.strptime(match.group(1), "%Y-%m-%d_%H%M%S")
-    assert before <= stamp <= after
-    assert os.listdir(tmp_path) == [name]
-    report = run_and_close(quick(tmp_path, arch=(2, 3, 3, 1), activations=("tanh", "tanh", "sigmoid")))
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}_\d{6}_2-3-3-1_tanh-sigmoid", os.path.basename(report.run_dir))
+def test_default_name_is_scratch_and_its_shape(tmp_path):
+    """Short enough for the run selector: scratch_3x4x4x1 (no '-': the selector wraps a name there)."""
+    names = [os.path.basename(run_and_close(quick(tmp_path, **fields)).run_dir) for fields in (
+        {}, {}, {"arch": (2, 3, 3, 1), "activations": ("tanh", "tanh", "sigmoid")}, {"arch": (1000, 20, 7, 1)})]
+    assert names == ["scratch_3x4x4x1", "scratch_3x4x4x1_2", "scratch_2x3x3x1", "scratch_3layers"]
+    assert sorted(os.listdir(tmp_path)) == sorted(names)
 
 
-def test_an_implementation_under_test_names_its_experiment_and_run(tmp_path):
+def test_an_implementation_under_test_names_its_experiment_after_the_file_and_its_code(tmp_path):
     course = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "course_network.py")
     report = run_and_close(quick(tmp_path, impl=course))
     name = os.path.basename(report.run_dir)
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}_\d{6}_course_network_3-4-4-1_relu-sigmoid", name), name
-    assert sorted(os.listdir(report.run_dir)) == ["course_network", "diff", "torch"]
-    for run_name in ("course_network", "torch"):
+    with open(course, "rb") as f:
+        source = f.read()
+    code = hashlib.sha256(source).hexdigest()[:3]
+    assert name == f"course_network_{code}"
+    assert sorted(os.listdir(report.run_dir)) == ["diff", "numpy", "torch"]
+    for run_name in ("numpy", "torch"):
         start = hparams_data(os.path.join(report.run_dir, run_name))["_hparams_/session_start_info"].session_start_info
         values = hparam_values(start)
         assert (values["side"], values["implementation"]) == (run_name, "course_network.py")
     diff = accumulator(os.path.join(report.run_dir, "diff"))
     (category,) = custom_layout(diff).category
-    (cost_chart,) = [chart for chart in category.chart if chart.title == "cost: course_network and torch"]
+    (cost_chart,) = [chart for chart in category.chart if chart.title == "cost: numpy and torch"]
     assert {tag for tag in diff.Tags()["scalars"] if re.match(cost_chart.multiline.tag[0], tag)} == {
-        f"{name}/cost/course_network", f"{name}/cost/torch"}
+        f"{CUSTOM}{name}/cost/numpy", f"{CUSTOM}{name}/cost/torch"}
+    # the same file changed: another name; the same code again: _2
+    changed = tmp_path / "src" / "course_network.py"
+    changed.parent.mkdir()
+    changed.write_bytes(source + b"\n# changed\n")
+    again = [os.path.basename(run_and_close(quick(tmp_path, impl=path)).run_dir) for path in (str(changed), course)]
+    assert again[0].startswith("course_network_") and again[0] != name and again[1] == name + "_2"
+
+
+@pytest.mark.parametrize("file, stem", [
+    ("Building_your_Deep_Neural_Network_Step_by_Step.ipynb", "Building"),
+    ("Planar_data_classification_with_one_hidden_layer.ipynb", "Planar_data"),
+    ("Deep Neural Network - Application.ipynb", "Deep_Neural"),
+    ("Initialization_v2.ipynb", "Initialization"),  # a first word of up to 14 stays whole
+    ("Regularization.ipynb", "Regularization"),
+    ("course_network.py", "course_network"),
+    ("Supercalifragilisticexpialidocious.py", "Supercalifra"),  # no word to cut at: 12 characters
+    ("path/to/my.week4.py", "my.week4"),
+])
+def test_a_long_file_name_is_cut_at_a_word(file, stem):
+    from verify.tblog import short_stem
+
+    assert short_stem(file) == stem
+
+
+def test_a_notebooks_hash_is_of_its_code_not_its_outputs(tmp_path):
+    from verify.tblog import source_hash
+
+    cells = [{"cell_type": "markdown", "source": ["# title"]},
+             {"cell_type": "code", "source": ["x = 1\n", "y = 2"], "outputs": [], "execution_count": None}]
+    paths = []
+    for i, (code, outputs, count) in enumerate(((["x = 1\n", "y = 2"], [], None), ("x = 1\ny = 2", [{"text": "2"}], 7),
+                                                (["x = 1\n", "y = 3"], [], None))):
+        cells[1] = {**cells[1], "source": code, "outputs": outputs, "execution_count": count}
+        paths.append(tmp_path / f"n{i}.ipynb")
+        paths[-1].write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    hashes = [source_hash(str(path)) for path in paths]
+    assert re.fullmatch(r"[0-9a-f]{3}", hashes[0])
+    assert hashes[0] == hashes[1] != hashes[2]  # run again (outputs, counts): the same; one digit changed: another
+    assert source_hash(str(tmp_path / "missing.py")) is None and source_hash(None) is None
+
+
+def tb_order(tag: str) -> list:
+    """The key Time Series sorts its cards by (tensorboard/webapp/metrics/utils.ts, compareTagNames):
+    runs of digits compare as numbers, and a digit or '/' comes before any other character."""
+    key = []
+    for number, char in re.findall(r"(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(.)", tag, re.S):
+        key.append((0, float(number), "") if number else ((0, -1.0, "") if char == "/" else (1, 0.0, char)))
+    return key
+
+
+def test_time_series_shows_cost_first_and_the_custom_scalars_copies_last(tmp_path):
+    """Time Series groups cards by the tag before its first '/', in the order of its sorted tags."""
+    report = run_and_close(quick(tmp_path, name="2026_Building", lambd=0.7, keep_prob=(0.9, 0.9), epochs=2,
+                                 iterations=Config.iterations, optimizer="adam", mini_batch_size=16, examples=40))
+    acc = read_experiment(report.run_dir)
+    tags = sorted({tag for side in RUNS for kind in ("scalars", "histograms", "images") for tag in acc[side].Tags()[kind]},
+                  key=tb_order)
+    groups = list(dict.fromkeys(tag.split("/", 1)[0] for tag in tags))
+    assert tags[0] == "cost" and groups[:3] == ["cost", "cost_data", "cost_penalty"], groups
+    assert groups[-1] == "~custom_scalars" and all(tag.startswith("~custom_scalars/2026_Building/") for tag in tags
+                                                    if tag.startswith("~"))
+    assert tb_order("2026_Building/cost") < tb_order("cost") < tb_order("cost_data") < tb_order("~custom_scalars/x")
 
 
 def test_no_tensorboard_writes_nothing(tmp_path):
@@ -556,7 +619,7 @@ def test_exception_out_of_run_still_closes_the_writers(tmp_path, monkeypatch):
     acc = read_experiment(run_dir)
     for side in SIDES:  # what was logged before the failure is on disk, not lost in a queue
         assert steps(acc[side], "cost") == [0, 1]
-    assert steps(acc["diff"], "cost_gap_log10") == [0, 1]
+    assert steps(acc["diff"], "gap/cost_log10") == [0, 1]
 
 
 def test_huge_but_finite_weights_do_not_crash_the_logging(tmp_path):
@@ -620,7 +683,7 @@ def test_real_tensorboard_serves_both_curves(main_run, tmp_path):
                 break
             time.sleep(0.2)
         assert all("cost" in tags.get(runs[side], {}) for side in SIDES), tags
-        assert set(tags[runs["scratch"]]) == set(tags[runs["torch"]]) == side_scalar_tags(L)
+        assert set(tags[runs["numpy"]]) == set(tags[runs["torch"]]) == side_scalar_tags(L)
 
         for side in SIDES:
             points = _get(port, "/data/plugin/scalars/scalars", run=runs[side], tag="cost")
@@ -634,7 +697,7 @@ def test_real_tensorboard_serves_both_curves(main_run, tmp_path):
             "experimentName": "", "startIndex": 0, "sliceSize": 100,
             "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"]})
         sides = {g["name"]: g["hparams"]["side"] for g in groups["sessionGroups"]}
-        assert sides == {runs["scratch"]: "scratch", runs["torch"]: "torch"}
+        assert sides == {runs["numpy"]: "numpy", runs["torch"]: "torch"}
     finally:
         proc.terminate()
         try:
@@ -653,7 +716,7 @@ def test_an_optimiser_run_logs_each_epochs_cost_rate_and_state_norms(tmp_path):
                                  mini_batch_size=16, decay="inverse", decay_rate=0.5))
     assert report.ok
     acc = read_experiment(report.run_dir)
-    for side, key in (("scratch", "impl"), ("torch", "torch")):
+    for side, key in (("numpy", "impl"), ("torch", "torch")):
         assert steps(acc[side], "epoch/cost") == list(range(epochs))
         np.testing.assert_allclose(values(acc[side], "epoch/cost"), report.costs[key], rtol=1e-6)  # float32 in the log
         # the course's rate: lr0 for epochs 0 and 1, then lr0 / (1 + 0.5 (e - 1))
@@ -663,11 +726,11 @@ def test_an_optimiser_run_logs_each_epochs_cost_rate_and_state_norms(tmp_path):
                 norms = values(acc[side], f"epoch/{name}_norm/layer{l}")
                 assert len(norms) == epochs and np.all(norms > 0)
         assert len(steps(acc[side], "cost")) == epochs * 3  # one cost per step: batches of 16, 16 and 8
-    np.testing.assert_allclose(values(acc["scratch"], "epoch/v_norm/layer1"), values(acc["torch"], "epoch/v_norm/layer1"),
+    np.testing.assert_allclose(values(acc["numpy"], "epoch/v_norm/layer1"), values(acc["torch"], "epoch/v_norm/layer1"),
                                rtol=1e-6)
     (category,) = custom_layout(acc["diff"]).category
     titles = [chart.title for chart in category.chart]
-    assert "epoch cost: scratch and torch" in titles and "learning rate: scratch and torch" in titles
+    assert "epoch cost: numpy and torch" in titles and "learning rate: numpy and torch" in titles
 
 
 def test_an_l2_run_logs_the_penalty_and_the_data_cost_apart(tmp_path):
@@ -677,7 +740,7 @@ def test_an_l2_run_logs_the_penalty_and_the_data_cost_apart(tmp_path):
         cost, penalty, data = (values(acc[side], tag) for tag in ("cost", "cost_penalty", "cost_data"))
         assert len(penalty) == 3 and np.all(penalty > 0)
         np.testing.assert_allclose(penalty + data, cost, rtol=1e-6)
-    np.testing.assert_allclose(values(acc["scratch"], "cost_penalty"), values(acc["torch"], "cost_penalty"), rtol=1e-6)
+    np.testing.assert_allclose(values(acc["numpy"], "cost_penalty"), values(acc["torch"], "cost_penalty"), rtol=1e-6)
 
 
 def test_a_dropout_run_logs_the_fraction_each_hidden_layer_dropped(tmp_path):
@@ -686,4 +749,4 @@ def test_a_dropout_run_logs_the_fraction_each_hidden_layer_dropped(tmp_path):
     for side in SIDES:
         layer1, layer2 = values(acc[side], "dropped/layer1"), values(acc[side], "dropped/layer2")
         assert len(layer1) == 4 and np.all(np.abs(layer1 - 0.5) < 0.15) and np.all(np.abs(layer2 - 0.1) < 0.1)
-    np.testing.assert_array_equal(values(acc["scratch"], "dropped/layer1"), values(acc["torch"], "dropped/layer1"))
+    np.testing.assert_array_equal(values(acc["numpy"], "dropped/layer1"), values(acc["torch"], "dropped/layer1"))
