@@ -149,6 +149,25 @@ def test_the_course_notebook_verifies_without_matplotlib_and_h5py(tmp_path, bloc
     assert "matplotlib" not in sys.modules  # the stand-ins were for loading only
 
 
+def test_a_training_loop_that_plots_its_costs_runs_and_the_plot_is_noted(tmp_path, block):
+    block("matplotlib", "h5py", "termcolor")
+    path = course_notebook(tmp_path)
+    notebook = json.loads(path.read_text())
+    plot = "    plt.plot(np.squeeze(costs))\n    plt.ylabel('cost')\n    plt.show()\n"
+    for cell in notebook["cells"]:  # the course's L_layer_model (v3) plots its costs before it returns
+        if "".join(cell["source"]).startswith("def L_layer_model("):
+            source = "".join(cell["source"]).replace("    return parameters, costs", plot + "    return parameters, costs")
+            cell["source"] = source.splitlines(True)
+            count, line = cell["execution_count"], source.splitlines().index("    plt.plot(np.squeeze(costs))") + 1
+    path.write_text(json.dumps(notebook))
+    report = quick_run(path)
+    loop = next(check for check in report.checks if check.name == "loop L_layer_model")
+    assert report.verdict == "pass" and loop.ok and not loop.skipped  # the loop ran, whole, plot and all
+    (note,) = [note for note in report.notes if note.startswith("matplotlib")]
+    assert note.endswith(f"cell [1], lines 8-11; cell [{count}], lines {line}-{line + 2} (%matplotlib inline; "
+                         "plt.rcParams['figure.figsize'] = (5.0, 4.0) # set default size of plots; ...)")
+
+
 def test_the_download_as_py_export_verifies_without_matplotlib_and_h5py(tmp_path, block):
     block("matplotlib", "h5py", "termcolor")
     path = course_export(tmp_path)
@@ -247,15 +266,22 @@ def test_cells_are_named_by_their_count_in_errors_and_tracebacks(tmp_path):
         load_module(str(path))
 
 
-def test_jupyter_builtins_are_absorbed_while_loading_and_refused_in_a_check(tmp_path):
+def test_what_only_shows_is_skipped_even_in_a_check_and_computing_with_it_is_refused(tmp_path, block):
+    block("matplotlib")
     path = tmp_path / "shows.py"
-    path.write_text("import numpy as np\n\ndisplay(np.zeros(2))\n\n\ndef relu(Z):\n    display(Z)\n    return np.maximum(0, Z), Z\n")
+    path.write_text("import numpy as np\nimport matplotlib.pyplot as plt\n\ndisplay(np.zeros(2))\n\n\n"
+                    "def relu(Z):\n    plt.plot(Z)\n    plt.show()\n    return np.maximum(0, Z), Z\n\n\n"
+                    "def scaled(Z):\n    return Z * plt.gca().get_alpha()\n")
     module = load_module(str(path))
-    assert getattr(module, verify.impl.NOTES) == [
-        "display() exists only inside Jupyter, so what uses it was skipped: shows.py, line 3 (display(np.zeros(2)))"]
-    with pytest.raises(MissingPackageError, match=r"^`relu` \(shows.py, line 7\) calls display\(\), which exists only "
-                                                  r"inside Jupyter \(IPython\); the checks run your functions outside it"):
-        module.relu(np.zeros((1, 1)))
+    notes = getattr(module, verify.impl.NOTES)
+    assert notes == ["matplotlib is not installed, so its import was skipped (shows.py, line 2)",
+                     "display() exists only inside Jupyter, so what uses it was skipped: shows.py, line 4 (display(np.zeros(2)))"]
+    assert module.relu(np.array([[-1.0, 2.0]]))[0].tolist() == [[0.0, 2.0]]  # a plot in a checked function: skipped
+    assert notes[0] == ("matplotlib is not installed, so its import was skipped (shows.py, line 2) and so was what uses "
+                        "it: shows.py, lines 8-9 (plt.plot(Z); plt.show())")  # ... and noted, in the module's notes
+    with pytest.raises(MissingPackageError, match=r"^`scaled` \(shows.py, line 14\) needs matplotlib, which is not "
+                                                  r"installed: pip install matplotlib$"):
+        module.scaled(np.ones((1, 2)))  # its value was needed
 
 
 def test_data_a_missing_library_would_load_is_named_where_it_stops_loading(tmp_path, block):

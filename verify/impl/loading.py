@@ -57,8 +57,8 @@ def load_module(spec: str) -> ModuleType:
             line = next((f" at line {f.lineno}" for f in reversed(inspect.trace())
                          if f.filename.endswith(os.path.basename(spec))), "")
             raise UsageError(f"--impl {spec}: importing it raised {type(error).__name__}{line}: {error}") from None
-    if absences.notes():
-        setattr(module, NOTES, [*getattr(module, NOTES, []), *absences.notes()])
+    if absences.missing() or spec.endswith(".py") or os.sep in spec:  # where a stand-in can be used later
+        absences.publish(module.__dict__.setdefault(NOTES, []))
     return module
 
 
@@ -97,7 +97,7 @@ def load_notebook(path: str) -> ModuleType:
             for line, magic in cell.magics:  # %matplotlib inline: nothing to run when matplotlib is missing
                 if magic in absences.missing():
                     absences.used(magic, filename, line)
-    getattr(module, NOTES).extend(absences.notes())
+    absences.publish(getattr(module, NOTES))
     return module
 
 

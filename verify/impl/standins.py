@@ -11,7 +11,9 @@ leaves sys.meta_path, and the stand-in modules leave sys.modules, once loading i
 
 Then the stand-ins turn strict: a function that calls into one during the checks raises
 MissingPackageError, one line naming the function, its line and the package (exit 2). A stand-in
-never hides a real need.
+never hides a real need. Only what shows (SHOWS: a plot, a display, a colour) is still skipped
+during the checks, and noted, so the course's training loops that plot their costs run; computing
+with it is refused like the rest.
 """
 
 from __future__ import annotations
@@ -34,7 +36,11 @@ OPTIONAL = {"matplotlib": "matplotlib", "IPython": "ipython", "h5py": "h5py", "s
             "sklearn": "scikit-learn", "PIL": "Pillow", "termcolor": "termcolor"}  # termcolor: the tests' colours
 # Jupyter's own builtins, which a plain module lacks: a notebook downloaded as .py calls get_ipython().
 JUPYTER = ("get_ipython", "display")
+# What only shows (a plot, a display, a colour): a call to it, even during the checks, is skipped and
+# noted, so a training loop that plots its costs at the end still runs. The others compute values.
+SHOWS = {"matplotlib", "IPython", "termcolor", "get_ipython()", "display()"}
 SHOWN_TEXTS = 2  # statements quoted in a note; the rest are counted in its places
+
 
 class Absences:
     """One load's stand-ins: which libraries were missing, where they were imported and used, and
@@ -44,6 +50,12 @@ class Absences:
         self.strict = False
         self.imports: dict[str, list[tuple[str, int]]] = {}  # library -> (file, line) of each import stood in for
         self.uses: dict[str, list[tuple[str, int]]] = {}  # library -> (file, line) of each statement skipped
+        self._published: "tuple[list, int] | None" = None  # (a notes list, where this load's notes start in it)
+
+    def publish(self, notes: list) -> None:
+        """Keep this load's notes at the end of `notes` (the module's), now and after each later use."""
+        self._published = (notes, len(notes))
+        notes.extend(self.notes())
 
     def imported(self, library: str, filename: str, line: int) -> None:
         _add(self.imports.setdefault(library, []), (filename, line))
@@ -51,8 +63,12 @@ class Absences:
             self.uses[library].remove((filename, line))
 
     def used(self, library: str, filename: str, line: int) -> None:
-        if (filename, line) not in self.imports.get(library, []):
-            _add(self.uses.setdefault(library, []), (filename, line))
+        if (filename, line) in self.imports.get(library, []) or (filename, line) in self.uses.get(library, []):
+            return
+        self.uses.setdefault(library, []).append((filename, line))
+        if self._published is not None:  # a plot during the checks: the note says so too
+            notes, start = self._published
+            notes[start:] = self.notes()
 
     def missing(self) -> list[str]:
         """The libraries that were stood in for, in the order they were first imported."""
@@ -95,8 +111,8 @@ class Absences:
 
 
 class NotInstalled:
-    """Whatever a missing library's name stands for: every use gives another stand-in while loading,
-    and raises MissingPackageError afterwards."""
+    """Whatever a missing library's name stands for: every use gives another stand-in while loading;
+    afterwards a use raises MissingPackageError (of a library in SHOWS, only computing with it)."""
 
     __slots__ = ("_path", "_library", "_absences")
 
@@ -127,11 +143,22 @@ class NotInstalled:
 
     def __iter__(self):
         # Unpacking would need a count a stand-in cannot know: say why, rather than "too many values".
+        if self._absences.strict:
+            _refuse(self._absences, self._library)
         self._use(f"iter({self._path})")
         raise TypeError(f"`{self._path}` has no value here: {self._absences.absent(self._library)}")
 
     def __repr__(self) -> str:
-        return f"<{self._path}: {self._absences.need(self._library)}>"
+        return f"<{self._path}: {self._absences.absent(self._library)}>"
+
+    def _compute(self, *other) -> "NotInstalled":
+        """Arithmetic: while loading, another stand-in; during the checks its value was needed."""
+        if self._absences.strict:
+            _refuse(self._absences, self._library)
+        return self._use(f"({self._path} ...)")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _compute
+    __matmul__ = __rmatmul__ = __pow__ = __rpow__ = __neg__ = _compute
 
 
 class NotInstalledModule(ModuleType):
@@ -225,12 +252,16 @@ def stands_in(value) -> str | None:
 
 
 def _use(absences: Absences, library: str, what: str) -> NotInstalled:
-    filename, line, function = _caller()
-    if absences.strict:
-        who = "the code" if function == "<module>" else f"`{function}`"
-        raise MissingPackageError(f"{who} ({os.path.basename(filename)}, line {line}) {absences.need(library)}")
-    absences.used(library, filename, line)
+    if absences.strict and library not in SHOWS:
+        _refuse(absences, library)
+    absences.used(library, *_caller()[:2])
     return NotInstalled(what, library, absences)
+
+
+def _refuse(absences: Absences, library: str) -> None:
+    filename, line, function = _caller()
+    who = "the code" if function == "<module>" else f"`{function}`"
+    raise MissingPackageError(f"{who} ({os.path.basename(filename)}, line {line}) {absences.need(library)}")
 
 
 def _caller() -> tuple[str, int, str]:
