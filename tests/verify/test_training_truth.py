@@ -101,6 +101,24 @@ def test_a_loop_imported_from_another_module_is_not_run(tmp_path):
     assert loop["skipped"] == "it comes from my_week4 and starts from its own initialiser"
 
 
+def notebook(path: Path, *cells: str) -> Path:
+    import json
+
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": cell} for cell in cells]}))
+    return path
+
+
+def test_a_notebooks_own_loop_is_run_and_an_imported_one_is_not(tmp_path):
+    (tmp_path / "my_week4.py").write_text(WEEK4.read_text())
+    own = notebook(tmp_path / "own.ipynb", "import numpy as np\n", WEEK4.read_text())
+    imported = notebook(tmp_path / "imported.ipynb", "from my_week4 import *\n")
+    config = dict(arch=(3, 4, 4, 1), iterations=120, examples=40, **QUIET)
+    assert checks(run(Config(impl=str(own), **config)))["loop L_layer_model"]["status"] == "ok"
+    loop = checks(run(Config(impl=str(imported), **config)))["loop L_layer_model"]
+    assert loop["skipped"] == "it comes from my_week4 and starts from its own initialiser"
+
+
 def test_a_loop_of_the_modules_own_is_its_own_and_an_imported_one_names_its_module(tmp_path):
     import types
 
