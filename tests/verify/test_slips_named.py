@@ -98,6 +98,14 @@ def test_a_mask_kept_in_the_caches_passes_with_or_without_dropout(tmp_path, opti
     assert report.verdict == "pass", report.first_divergence()  # was: cache 1 should be ((A_prev, W, b), Z) ...
 
 
+def test_what_is_kept_beside_Z_without_dropout_must_be_a_mask_shaped_like_it(tmp_path):
+    path = learner(tmp_path, ("caches.append((linear_cache, Z, D))", "caches.append((linear_cache, Z, D[:, :1]))"),
+                   extra="\n\n" + KEEPS_ITS_MASK.read_text(encoding="utf-8"))
+    first = verified(path, (2, 20, 3, 1), lambd=0.7).first_divergence()
+    assert first["error"] == ("L_model_forward: cache 1 should be ((A_prev, W, b), Z) with Z of shape (20, 40), and a mask "
+                              "D kept beside Z of that shape too")
+
+
 # ---------------------------------------------------------------- function by function, with the kind of slip
 
 

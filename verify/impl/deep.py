@@ -146,14 +146,22 @@ class DeepAPI(Adapter):
                      f"AL should be an array of shape {(n_L, m)}, got {_describe(AL)}")
         self.expect(isinstance(caches, (list, tuple)) and len(caches) == self.L, "L_model_forward",
                      f"expected {self.L} caches, one per layer, got {_describe(caches)}")
+        self._check_caches(caches, parameters, masks, m)
+        return AL, DeepCaches(caches, parameters)
+
+    def _check_caches(self, caches, parameters: dict, masks, m: int) -> None:
+        """Each cache l is ((A_prev, W, b), Z[, D]) of layer l, Z (n[l], m); an ImplementationError names the first
+        that is not (one holding another layer's W first: its shapes are that layer's)."""
         formed = [_course_cache(cache, self._cache_sizes(l, self._dropped(l, masks))) for l, cache in enumerate(caches, 1)]
-        if all(formed):  # another layer's cache has another layer's shapes: the order is named first
+        if all(formed):
             self._expect_own_layer(caches, parameters)
         for l, cache in enumerate(caches, start=1):
             shape = (parameters[f"W{l}"].shape[0], m)
-            self.expect(formed[l - 1] and _shaped(cache, shape), "L_model_forward", f"cache {l} should be ((A_prev, W, b), "
-                        f"Z{', D' if self._dropped(l, masks) else ''}) with Z of shape {shape}")
-        return AL, DeepCaches(caches, parameters)
+            # with dropout, masks_of says what is wrong with a mask; without, a kept mask is shaped like Z
+            ok = formed[l - 1] and cache[1].shape == shape and (self.keep_probs is not None or _mask_like(cache, shape))
+            kept = formed[l - 1] and len(cache) == 3 and self.keep_probs is None  # a mask without dropout
+            self.expect(ok, "L_model_forward", f"cache {l} should be ((A_prev, W, b), Z{', D' if self._dropped(l, masks) else ''}) "
+                        f"with Z of shape {shape}" + (", and a mask D kept beside Z of that shape too" if kept else ""))
 
     def _dropped(self, l: int, masks) -> bool:
         """Whether layer l's cache must hold a dropout mask D."""
@@ -222,9 +230,9 @@ def _course_cache(cache, sizes: tuple) -> bool:
             and isinstance(cache[0][0], np.ndarray) and isinstance(cache[1], np.ndarray))
 
 
-def _shaped(cache, shape: tuple) -> bool:
-    """Whether a cache of the course's form has Z, and any mask D, of `shape`."""
-    return cache[1].shape == shape and (len(cache) == 2 or isinstance(cache[2], np.ndarray) and cache[2].shape == shape)
+def _mask_like(cache, shape: tuple) -> bool:
+    """Whether a cache of the course's form holds no mask D, or one of `shape` (Z's)."""
+    return len(cache) == 2 or isinstance(cache[2], np.ndarray) and cache[2].shape == shape
 
 
 def _layer_holding(cache, parameters: dict, l: int) -> "int | None":
