@@ -62,7 +62,7 @@ def test_subprocess_run_passes_and_writes_tensorboard_logs(tmp_path):
     run_dir = Path(run_dir)
     assert run_dir.is_dir()
     assert run_dir.resolve().parent == logdir.resolve()
-    for side in ("scratch", "torch"):
+    for side in ("numpy", "torch"):
         events = list((run_dir / side).glob("events.out.tfevents.*"))
         assert events, f"no event file under {run_dir / side}"
         assert all(e.stat().st_size > 0 for e in events)
@@ -246,7 +246,7 @@ def test_json_names_the_tensorboard_folder(capsys, tmp_path):
     assert run_dir.parent == tmp_path / "tb"
     assert run_dir.name == "my_run"
     assert report["tensorboard"] == f"tensorboard --logdir {shlex.quote(str(run_dir))}"
-    assert {p.name for p in run_dir.iterdir()} >= {"scratch", "torch"}
+    assert {p.name for p in run_dir.iterdir()} >= {"numpy", "torch"}
 
 
 def test_same_seed_same_numbers(capsys):

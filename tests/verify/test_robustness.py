@@ -46,15 +46,15 @@ def test_name_cannot_leave_the_log_folder(tmp_path, name):
     report = run(Config(arch=(3, 4, 1), iterations=2, examples=8, logdir=str(logdir), name=name, progress=False))
     run_dir = Path(report.run_dir).resolve()
     assert run_dir.parent == logdir.resolve()
-    assert sorted(p.name for p in run_dir.iterdir()) == ["diff", "scratch", "torch"]
+    assert sorted(p.name for p in run_dir.iterdir()) == ["diff", "numpy", "torch"]
     assert [p.name for p in tmp_path.iterdir()] == ["runs"]
 
 
 def test_a_second_run_never_overwrites_the_first(tmp_path):
     first = run(Config(arch=(3, 4, 1), iterations=2, examples=8, logdir=str(tmp_path), name="same", progress=False))
     second = run(Config(arch=(3, 4, 1), iterations=2, examples=8, logdir=str(tmp_path), name="same", progress=False))
-    assert Path(first.run_dir).name == "same" and Path(second.run_dir).name == "same-2"
-    assert len(list((Path(first.run_dir) / "scratch").iterdir())) == 1
+    assert Path(first.run_dir).name == "same" and Path(second.run_dir).name == "same_2"
+    assert len(list((Path(first.run_dir) / "numpy").iterdir())) == 1
 
 
 def test_agreeing_divergence_is_reported_and_passes(capsys, tmp_path):
@@ -127,7 +127,7 @@ def test_ctrl_c_flushes_the_logs_and_reports_where_it_stopped(tmp_path):
 
     from tensorboard.backend.event_processing import event_accumulator as ea
 
-    acc = ea.EventAccumulator(str(tmp_path / "interrupted" / "scratch"), size_guidance={ea.SCALARS: 0})
+    acc = ea.EventAccumulator(str(tmp_path / "interrupted" / "numpy"), size_guidance={ea.SCALARS: 0})
     acc.Reload()
     steps = [e.step for e in acc.Scalars("cost")]
     assert steps == list(range(stopped))  # every finished iteration was flushed, nothing after
