@@ -118,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-gradcheck", action="store_true",
                    help="skip the finite-difference gradient check (default: run it)")
     p.add_argument("--logdir", default="runs", help="TensorBoard log folder (default: runs)")
-    p.add_argument("--name", default=None, help="experiment name under --logdir (default: date_time_arch_activations)")
+    p.add_argument("--name", default=None, help="experiment name under --logdir, made safe as one folder name "
+                   "(default: the file's name cut at a word and 3 hex digits of its code, e.g. Building_3fa; "
+                   "scratch_3x4x4x1 without --impl; _2, _3, ... when taken)")
     p.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard logs (default: write them)")
     p.add_argument("--json", metavar="PATH", default=None,
                    help="also write the report as JSON to PATH (- for stdout) (default: none)")

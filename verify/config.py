@@ -45,7 +45,7 @@ class Config:
     gradcheck: bool = True
     tensorboard: bool = True
     logdir: str = "runs"
-    name: Optional[str] = None  # None: a unique name from the time and the architecture
+    name: Optional[str] = None  # None: the implementation's short name and its code's hash (tblog.experiment_name)
     allow_tf32: bool = False
     progress: bool = True  # progress lines on stderr for runs longer than a couple of seconds
     impl: Optional[str] = None  # a learner's module (a .py or .ipynb path, or a module name); None: scratch
