@@ -14,6 +14,7 @@ import pytest
 
 from verify import Config, run
 from verify.compare import CheckResult
+from verify.impl.base import _other_layers
 from verify.hints import (activation_backward_slip, cache_order_slip, db_slip, decay_slips, diagnose, l2_slip, matches,
                           skipped_layer_slip)
 from verify_cases import optimisers_text
@@ -226,3 +227,21 @@ def test_skipped_layer_rule():
     assert skipped_layer_slip("b1", np.zeros((3, 1)), 3).startswith("layer 1 is not updated: the loop over the layers starts one late")
     assert skipped_layer_slip("W3", step, 3) == ""  # a step taken: another slip
     assert skipped_layer_slip("W2", zero, 3) == ""  # a middle layer is not what a loop's range misses
+
+
+def test_gradients_stored_one_layer_off_are_said_with_the_layer_they_belong_to(tmp_path):
+    path = learner(tmp_path, ('grads["dW" + str(l + 1)], grads["db" + str(l + 1)] = dA_prev',
+                              'grads["dW" + str(l)], grads["db" + str(l + 1)] = dA_prev'))
+    first = verified(path).first_divergence()
+    assert (first["stage"], first["quantity"]) == ("backward", "L_model_backward")
+    assert first["error"] == ("L_model_backward: dW1 should be an array of shape (4, 3), got an array of shape (4, 4): it "
+                              "has dW2's shape, and the gradients include dW0, which no layer has: each layer's gradient is "
+                              "stored under another layer's number (a layer index off by one)")
+
+
+def test_other_layers_rule():
+    expected = {"dW1": (4, 3), "dW2": (4, 4), "dW3": (1, 4)}
+    off = {"dW0": np.zeros((4, 3)), "dW1": np.zeros((4, 4)), "dW3": np.zeros((1, 4))}
+    assert _other_layers("dW1", off["dW1"], off, expected).startswith(": it has dW2's shape, and the gradients include dW0")
+    assert _other_layers("dW1", off["dW1"], {k: v for k, v in off.items() if k != "dW0"}, expected) == ""  # no stray key
+    assert _other_layers("dW1", np.zeros((2, 2)), off, expected) == ""  # no layer's shape

@@ -260,7 +260,8 @@ class Adapter:
         for key, shape in expected.items():
             value = grads.get(key)
             self.expect(isinstance(value, np.ndarray) and value.shape == shape, function,
-                         f"{key} should be an array of shape {shape}, got {_describe(value)}")
+                         f"{key} should be an array of shape {shape}, got {_describe(value)}"
+                         + _other_layers(key, value, grads, expected))
         return grads
 
     def number(self, function: str, value) -> float:
@@ -268,6 +269,22 @@ class Adapter:
             return float(np.asarray(value).reshape(()))
         except (TypeError, ValueError):
             raise ImplementationError(function, ValueError(f"expected a number, got {_describe(value)}")) from None
+
+
+def _other_layers(key: str, value, grads: dict, expected: dict) -> str:
+    """Where a gradient has another layer's shape and its dict a key of no layer (dW0, or dW{L+1}): each layer's
+    gradient stored one index off, said with the layer it belongs to. "" otherwise."""
+    kind = key.rstrip("0123456789")
+    layers = [int(k[len(kind):]) for k in expected if k.rstrip("0123456789") == kind]
+    stray = sorted(k for k in grads if isinstance(k, str) and k.rstrip("0123456789") == kind and k != kind
+                   and k not in expected)
+    if not isinstance(value, np.ndarray) or not stray or not layers:
+        return ""
+    owners = [l for l in layers if expected[f"{kind}{l}"] == value.shape]
+    if len(owners) != 1:
+        return ""
+    return (f": it has {kind}{owners[0]}'s shape, and the gradients include {', '.join(stray)}, which no layer has: "
+            f"each layer's gradient is stored under another layer's number (a layer index off by one)")
 
 
 def _copy(value, private: dict):
