@@ -246,6 +246,18 @@ def test_a_cell_is_named_as_jupyter_shows_it(cell, number, label):
     assert cell_label(cell, number) == label
 
 
+def test_two_cells_that_show_the_same_count_are_named_by_their_place(tmp_path):
+    from verify.impl.loading import notebook_definitions
+
+    path = write_notebook(tmp_path / "restarted.ipynb", ("code", "import numpy as np\n"), ("markdown", "# after a restart\n"),
+                          ("code", "A = 1\n"), ("code", "B = 2\n"))
+    notebook = json.loads(path.read_text())
+    for cell, count in zip([c for c in notebook["cells"] if c["cell_type"] == "code"], (1, 2, 1)):
+        cell["execution_count"] = count
+    path.write_text(json.dumps(notebook))
+    assert [cell.label for cell in notebook_definitions(str(path))] == ["code cell 1", "cell [2]", "code cell 3"]
+
+
 def test_cells_are_named_by_their_count_in_errors_and_tracebacks(tmp_path):
     functions = [f.replace("dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W, dZ)") for f in graded_functions()]
     path = course_notebook(tmp_path)
@@ -259,10 +271,10 @@ def test_cells_are_named_by_their_count_in_errors_and_tracebacks(tmp_path):
     trace = report.first_divergence()["traceback"]
     assert f"{path.name}/cell [{count}]:" in trace[-1] and trace[-1].endswith("dA_prev = np.dot(W, dZ)")
 
-    notebook["cells"].insert(2, {"cell_type": "code", "execution_count": 12, "metadata": {}, "outputs": [],
+    notebook["cells"].insert(2, {"cell_type": "code", "execution_count": 40, "metadata": {}, "outputs": [],
                                  "source": ["X_SCALE = 1.0\n", "@not_defined\n", "def f():\n", "    pass\n"]})
     path.write_text(json.dumps(notebook))
-    with pytest.raises(verify.UsageError, match=r": cell \[12\], line 3 raised NameError: name 'not_defined'"):
+    with pytest.raises(verify.UsageError, match=r": cell \[40\], line 3 raised NameError: name 'not_defined'"):
         load_module(str(path))
 
 

@@ -139,8 +139,10 @@ def notebook_definitions(path: str) -> list[Cell]:
         raise UsageError(f"--impl {path}: not a readable Jupyter notebook (nbformat 4): {error}") from None
     kept = []
     code_cells = [cell for cell in cells if isinstance(cell, dict) and cell.get("cell_type") == "code"]
-    for number, cell in enumerate(code_cells, start=1):
-        label = cell_label(cell, number)
+    labels = [cell_label(cell, number) for number, cell in enumerate(code_cells, start=1)]
+    for number, (cell, label) in enumerate(zip(code_cells, labels), start=1):
+        if labels.count(label) > 1:  # counts restart with the kernel: two cells can both show [1]
+            label = f"code cell {number}"
         text = _text(cell.get("source", ""))
         source = _python_lines(text)
         try:
@@ -153,7 +155,7 @@ def notebook_definitions(path: str) -> list[Cell]:
 
 def cell_label(cell: dict, number: int) -> str:
     """As Jupyter shows a code cell: by its execution count ("cell [7]"), else by its place among the
-    code cells ("code cell 3")."""
+    code cells ("code cell 3"), as also where two cells show the same count (notebook_definitions)."""
     count = cell.get("execution_count")
     if isinstance(count, int) and not isinstance(count, bool):
         return f"cell [{count}]"
