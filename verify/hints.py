@@ -363,11 +363,16 @@ def loop_slip(calls: dict, learning_rate: float) -> str:
     run's (its first step is exactly -r dP for one r != learning_rate).
 
     calls: "adam_t", the t of its first update_parameters_with_adam call; "rate", the learning_rate its first
-    momentum or Adam update was handed (or took by default); "updates", its update_parameters
+    momentum or Adam update was handed (or took by default); "adam_updates" and "adam_last_t", how many Adam
+    updates it made and the t of the last; "updates", its update_parameters
     calls; "fixed", whether every one was handed the parameters the first was; "first", that first call's
     (parameters, grads, result)."""
     if calls.get("adam_t") == 0:
         return "t starts at 0: the bias correction divides by 1 - beta^0 = 0 (the course increments t before the update)"
+    updates, last = calls.get("adam_updates", 0), calls.get("adam_last_t")
+    if calls.get("adam_t") == 1 and updates > 1 and isinstance(last, (int, np.integer)) and last != updates:
+        return (f"t reached {last} after {updates} updates: Adam's t counts the updates, one per mini-batch (the "
+                "course's t = t + 1 before each update), not the epochs")
     handed = calls.get("rate")  # an optimiser's update: the rate its first call was handed
     if isinstance(handed, (int, float)) and np.isfinite(handed) and not np.isclose(handed, learning_rate, rtol=FIT, atol=0):
         return f"its steps are those of learning rate {handed:.6g}, not the --lr {learning_rate:g} it was given"

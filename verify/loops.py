@@ -195,7 +195,8 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
     random_mini_batches returns the run's batches, epoch by epoch, its arguments kept."""
     module = impl.module
     seen = {"costs": [], "lr_forced": False, "epochs": 0, "batch_calls": [],
-            "calls": {"updates": 0, "fixed": True, "first": None, "adam_t": None, "rate": None}}  # hints.loop_slip's
+            "calls": {"updates": 0, "fixed": True, "first": None, "adam_t": None, "rate": None,  # hints.loop_slip's
+                      "adam_updates": 0, "adam_last_t": None}}
     names = ("initialize_parameters", "initialize_parameters_deep", "compute_cost", "update_parameters",
              "random_mini_batches", "initialize_velocity", "initialize_adam", "update_parameters_with_adam",
              "update_parameters_with_momentum")
@@ -231,6 +232,9 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
                 given = _arguments(originals[name], args, kwargs)
                 calls["rate"] = given.get("learning_rate", np.nan)
                 calls["adam_t"] = given.get("t")
+            if name == "update_parameters_with_adam":  # how t counted: the last t against the calls made
+                calls["adam_updates"] += 1
+                calls["adam_last_t"] = kwargs["t"] if "t" in kwargs else args[4] if len(args) > 4 else None
             return originals[name](*args, **kwargs)
         return update
 

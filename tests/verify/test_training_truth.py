@@ -163,6 +163,16 @@ def test_adams_t_from_0_in_model_is_named(tmp_path):
     assert len(hinted) == 1  # one hint for one cause
 
 
+def test_adams_t_counting_epochs_in_model_is_named(tmp_path):
+    path = course_optimizers(tmp_path, "                t = t + 1\n", "")
+    path.write_text(path.read_text().replace("        seed = seed + 1\n", "        seed = seed + 1\n        t = i + 1\n"))
+    report = run(Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2,
+                        **QUIET))
+    first = report.first_divergence()
+    assert first["name"] == "loop model"
+    assert first["hint"].startswith("t reached 2 after 8 updates: Adam's t counts the updates, one per mini-batch")
+
+
 def test_a_rate_hard_coded_in_models_adam_call_is_named(tmp_path):
     call = "update_parameters_with_adam(parameters, grads, v, s, t, learning_rate,"
     path = course_optimizers(tmp_path, call, call.replace("learning_rate,", "0.01,"))
