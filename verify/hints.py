@@ -372,7 +372,7 @@ def loop_slip(calls: dict, learning_rate: float) -> str:
     updates, last = calls.get("adam_updates", 0), calls.get("adam_last_t")
     if calls.get("adam_t") == 1 and updates > 1 and isinstance(last, (int, np.integer)) and last != updates:
         return (f"t reached {last} after {updates} updates: Adam's t counts the updates, one per mini-batch (the "
-                "course's t = t + 1 before each update), not the epochs")
+                "course's t = t + 1 before each update)")
     handed = calls.get("rate")  # an optimiser's update: the rate its first call was handed
     if isinstance(handed, (int, float)) and np.isfinite(handed) and not np.isclose(handed, learning_rate, rtol=FIT, atol=0):
         return f"its steps are those of learning rate {handed:.6g}, not the --lr {learning_rate:g} it was given"
