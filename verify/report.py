@@ -158,7 +158,7 @@ class Report:
 
     def to_text(self, verbose: bool = False) -> str:
         """The whole report: the verdict block first (see verdict_lines), then the run, the tables, the closing lines."""
-        hints: set = set()  # a hint is printed once, at its first row: the rows after it share its cause
+        hints = self._verdict_hints()  # a hint is printed once: in the verdict block, else at its first row
         lines = self.verdict_lines() + ["", self.header(), ""]
         lines += _function_lines(self.functions, hints)
         for check in self.checks:
@@ -216,6 +216,14 @@ class Report:
         if diverged:
             lines.append(diverged)
         return lines
+
+    def _verdict_hints(self) -> set:
+        """The hints the verdict block prints: the first divergence's, and the one in its fix line."""
+        first = self.first_divergence()
+        if first is None:
+            return set()
+        unit = next((f for f in self.functions if f.function == first.get("function")), None)
+        return {hint for hint in (first.get("hint"), unit.hint if unit and first.get("fix") else None) if hint}
 
     def _diverged_line(self) -> str:
         name = self.implementation
@@ -298,15 +306,11 @@ class Report:
 def _unresolved_text(checks: list[CheckResult]) -> str:
     """' (2 rows unresolved by their check: gradcheck dW1, gradcheck db1)': which rows, by name, so the line is
     true with the tables shown or hidden (-q, summary())."""
-    rows = [f"{c.name} {_label(r)}" for c in checks for r in c.rows.values() if r.status == "unresolved"]
+    rows = [f"{c.name} {r.label}" for c in checks for r in c.rows.values() if r.status == "unresolved"]
     if not rows:
         return ""
     shown = ", ".join(rows[:UNRESOLVED_NAMED]) + (f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else "")
     return f" ({len(rows)} row{'s' * (len(rows) != 1)} unresolved by {'their' if len(rows) != 1 else 'its'} check: {shown})"
-
-
-def _label(row: Comparison) -> str:
-    return row.quantity if row.quantity in ("cost", "lr") else f"{row.quantity}{row.layer}"
 
 
 def _one_line(text: str) -> str:

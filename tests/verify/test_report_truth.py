@@ -4,6 +4,8 @@ free-running check can fail on its own."""
 
 import dataclasses
 import json
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +17,10 @@ import scratch.model
 import verify.progress
 import verify.runner
 from verify import Config, run
+from verify.compare import CheckResult, Comparison
+from verify.config import validate
+from verify.report import Report
+from verify.units import UnitResult
 from verify_cases import QUIET, check, run_cli, tiny
 
 
@@ -207,3 +213,131 @@ def test_gradient_checking_leaves_out_entries_whose_step_crosses_a_relu_kink():
     assert any("sampled entries not compared" in note for note in gradcheck.notes)
     deep = run(Config(arch=(2, 3, 3, 3, 3, 3, 1), impl=str(course), init="impl", iterations=2, examples=64, **QUIET))
     assert deep.ok, deep.to_text(verbose=True)  # every row compared away from its kinks: no false alarm
+
+
+# ---------------------------------------------------------------- the report a learner reads (issue 20: 6, 8, 9, 10)
+
+
+def _failed_row(quantity: str, layer: int, hint: str = "", stage: str = "backward", follows=None) -> Comparison:
+    return Comparison(stage, quantity, layer, max_abs=2.0, max_rel=1.0, tolerance=1e-7, ratio=2e7, ok=False, compared=1,
+                      resolved=1, point="initial weights" if stage != "training" else None,
+                      iteration=0 if stage == "training" else None, hint=hint, mismatched=1, entries=1, index=(0, 0),
+                      value=4.0, expected=2.0, follows=follows)
+
+
+def _hand_built(checks=(), functions=(), **fields) -> Report:
+    """A report as the runner assembles it, from hand-built results: a 3-4-4-1 run of x.py."""
+    return Report(validate(tiny()), examples=32, checks=list(checks), functions=list(functions), implementation="x.py",
+                  **fields)
+
+
+MISSING_1_OVER_M = "it is m = 32 times the expected value: a missing 1/m"
+
+
+def _db_slip() -> Report:
+    backward = CheckResult("backward", "backward", 1e-7)
+    for layer in (3, 2, 1):  # one line of code makes all three wrong: one cause, one hint
+        backward.rows[("db", layer)] = _failed_row("db", layer, MISSING_1_OVER_M)
+    unit = UnitResult("linear_backward", "FAIL", "db", "3 of 3 entries differ", "it is m = 5 times the expected value: a missing 1/m")
+    return _hand_built([CheckResult("forward", "forward", 1e-7), backward], [unit])
+
+
+def test_the_text_opens_with_the_verdict_what_to_fix_and_where_it_was_seen():
+    report = _db_slip()
+    lines = report.to_text().splitlines()
+    assert lines[:4] == ["VERDICT: FAIL", report.functions[0].fix,
+                         "first divergence: backward, at the initial weights: db3 (layer 3) differs; max abs 2.00e+00 > "
+                         "allowed 1.00e-07 (max rel 1.00e+00); 1 of 1 entries differ, worst at (0, 0): 4 vs torch 2",
+                         f"  hint: {MISSING_1_OVER_M}"]
+    assert lines[4:7] == ["", report.header(), ""]  # then what was compared, then the tables
+
+
+def test_str_is_the_text_report_repr_one_line_and_summary_the_verdict_block():
+    report = _db_slip()
+    assert str(report) == report.to_text()
+    assert repr(report).startswith("<Report fail: fix `linear_backward`: its db differs") and "\n" not in repr(report)
+    assert len(repr(report)) < 160
+    assert report.summary() == "\n".join(report.to_text().splitlines()[:4])
+
+
+def test_summary_is_at_most_ten_lines():
+    report = _db_slip()
+    report.nonfinite = {"impl": 3, "torch": None}
+    assert len(report.summary().splitlines()) == 5 <= 10  # the diverged line joins the verdict block
+    assert report.summary().splitlines()[-1] == "diverged (non-finite or overflowing): x.py at iteration 3; torch stayed finite"
+
+
+def test_a_hint_is_printed_once_per_cause():
+    report = _db_slip()
+    text = report.to_text()
+    unit_hint = report.functions[0].hint
+    assert text.count(MISSING_1_OVER_M) == 1  # db3, db2, db1: one line of code, one hint, in the verdict block
+    assert text.count(unit_hint) == 1  # in the fix line, not again in the function table
+    backward = report.checks[1]
+    backward.rows[("db", 1)].hint = "another cause"
+    tables = report.to_text().split("\n\n", 1)[1]
+    assert tables.count("hint: another cause") == 1  # not in the verdict block: at its first row
+    assert tables.index("db       1") < tables.index("hint: another cause")
+
+
+def test_the_final_cost_says_whose_run_it_is():
+    report = _hand_built(final={"impl": {"cost": 0.2473771, "accuracy": 0.91}, "torch": {"cost": 0.2457903, "accuracy": 0.91}})
+    assert ("final cost (the verifier stepping x.py's functions): x.py 0.2473771  torch 0.2457903   "
+            "accuracy: x.py 91.0%  torch 91.0%") in report.to_text().splitlines()
+
+
+def test_a_final_cost_that_could_not_be_computed_says_why_instead_of_a_dash():
+    report = _hand_built(final={"impl": {"cost": None, "accuracy": None}, "torch": {"cost": 0.2457903, "accuracy": 0.91}})
+    (line,) = [line for line in report.to_text().splitlines() if line.startswith("final cost")]
+    assert line == "final cost: torch 0.2457903; x.py's not computed: its forward pass or cost raised at its final parameters"
+
+
+def test_no_final_cost_is_credited_when_the_learners_own_loop_does_not_train_like_its_functions():
+    loop = CheckResult("loop nn_model", "training", 1e-7, rows={("cost", 2): _failed_row("cost", 2, stage="training")})
+    report = _hand_built([loop], final={"impl": {"cost": 0.2473771, "accuracy": 0.91},
+                                        "torch": {"cost": 0.2457903, "accuracy": 0.91}})
+    (line,) = [line for line in report.to_text().splitlines() if line.startswith("final cost")]
+    assert line == "final cost: not shown: x.py's own nn_model does not train like its functions (see loop nn_model)"
+
+
+def test_a_flat_nn_model_gets_no_final_cost_end_to_end(tmp_path):
+    """Problem 6: an nn_model that drops update_parameters' result keeps a flat cost; its final cost is not shown."""
+    planar = Path(__file__).resolve().parents[2] / "examples" / "planar_network.py"
+    text = planar.read_text()
+    old = "        parameters = update_parameters(parameters, backward_propagation(parameters, cache, X, Y))"
+    assert old in text
+    (tmp_path / "flat.py").write_text(text.replace(old, old.replace("parameters = ", "", 1)))
+    report = run(Config(arch=(2, 4, 1), impl=str(tmp_path / "flat.py"), data="flower", learning_rate=1.2,
+                        iterations=10, examples=40, **QUIET))
+    assert not check(report, "loop nn_model").ok
+    assert ("final cost: not shown: flat.py's own nn_model does not train like its functions (see loop nn_model)"
+            in report.to_text().splitlines())
+
+
+def test_unresolved_rows_are_named_in_the_verdict_not_marked_above():
+    row = Comparison("gradcheck", "dW", 1, compared=1, resolved=0)
+    report = _hand_built([CheckResult("gradcheck", "gradcheck", 1e-6, rows={("dW", 1): row})])
+    assert report.summary() == "VERDICT: PASS  x.py and torch agree on every check (1 row unresolved by its check: gradcheck dW1)"
+    assert "marked above" not in report.to_text()
+
+
+def test_progress_names_a_long_stage_on_stderr_only(monkeypatch, capsys):
+    monkeypatch.setattr(verify.progress, "AFTER", 0.0)
+    monkeypatch.setattr(verify.progress, "STILL", 0.05)
+    with verify.progress.Progress(tiny(progress=True)) as progress:
+        progress.stage("gradient check")
+        time.sleep(0.3)  # a stage with no line of its own for STILL seconds says it is still running
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == "gradient check..." and lines[1].startswith("gradient check: still running (")
+
+
+def test_progress_is_silent_when_off_or_before_its_delay(monkeypatch, capsys):
+    monkeypatch.setattr(verify.progress, "STILL", 0.05)
+    for config, after in ((tiny(progress=False), 0.0), (tiny(progress=True), 60.0)):
+        monkeypatch.setattr(verify.progress, "AFTER", after)
+        with verify.progress.Progress(config) as progress:
+            progress.stage("training")
+            time.sleep(0.2)
+    assert capsys.readouterr() == ("", "")
