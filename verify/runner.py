@@ -67,6 +67,7 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
         from .tblog import check_logdir
 
         check_logdir(config.logdir)  # before any work
+    progress.stage(f"loading the data ({config.data})")
     X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype, arch_words(config))
     check_mini_batch_size(config, X.shape[1])
     plan = Optimization.from_config(config, X.shape[1])

@@ -142,7 +142,7 @@ def test_quiet_keeps_the_progress_lines_on_stderr(capsys, monkeypatch):
     assert code == 0
     assert out == "VERDICT: PASS  scratch and torch agree on every check\n"  # stdout: the report only
     lines = err.splitlines()
-    for stage in ("checking the course functions one by one...",
+    for stage in ("loading the data (auto)...", "checking the course functions one by one...",
                   "forward and backward at the initial weights and at a kink probe...",
                   "gradient check: centred differences of the cost...", "training: 5 iterations at lr 0.1..."):
         assert stage in lines, stage
