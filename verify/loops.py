@@ -80,6 +80,10 @@ def loop_origin(module, function: str) -> str:
     A loop looks its helpers up in the globals of the module that defined it: only the module's own loop calls
     the initialiser the check replaces with the shared start."""
     loop = getattr(module, function, None)
+    try:  # a decorated loop (functools.wraps): the function it wraps is the one that calls the initialiser
+        loop = inspect.unwrap(loop) if callable(loop) else loop
+    except ValueError:  # a __wrapped__ cycle: the loop as it is
+        pass
     if getattr(loop, "__globals__", None) is vars(module):
         return ""
     file = os.path.abspath(getattr(module, "__file__", None) or "")
@@ -88,6 +92,13 @@ def loop_origin(module, function: str) -> str:
     if file and (filename == file or filename.startswith(file + os.sep)):  # a notebook's cells lie under its path
         return ""
     return getattr(loop, "__module__", None) or "another module"
+
+
+def _own_start(module) -> str:
+    """Why a loop that never called the course's initialiser is not compared: it did not take the shared start."""
+    names = " or ".join(n for n in ("initialize_parameters", "initialize_parameters_deep") if callable(getattr(module, n, None)))
+    return (f"it never called {names or 'initialize_parameters_deep'}, so it started from parameters of its own, not "
+            "the shared start (its run was not compared)")
 
 
 def _takes_optimizer(module, function: str) -> bool:
@@ -116,6 +127,9 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
                 params, costs = _run(impl, function, X, Y, start, learning_rate, iterations)
             else:
                 params, costs = _run_optimizer(impl, function, X, Y, start, plan)
+        if function != "optimize" and not seen["started"]:  # (optimize is handed the start as w and b)
+            result.skipped = _own_start(impl.module)
+            return result
         if plan.plain or costs:
             costs, at = _kept_costs(impl, function, costs, seen["costs"], iterations, replay_costs,
                                     "iteration" if plan.plain else "epoch")
@@ -194,7 +208,7 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
     rate, nn_model) an update_parameters called without one gets the run's, and (with an optimiser)
     random_mini_batches returns the run's batches, epoch by epoch, its arguments kept."""
     module = impl.module
-    seen = {"costs": [], "lr_forced": False, "epochs": 0, "batch_calls": [],
+    seen = {"costs": [], "lr_forced": False, "epochs": 0, "batch_calls": [], "started": 0,
             "calls": {"updates": 0, "fixed": True, "first": None, "adam_t": None, "rate": None,  # hints.loop_slip's
                       "adam_updates": 0, "adam_last_t": None}}
     names = ("initialize_parameters", "initialize_parameters_deep", "compute_cost", "update_parameters",
@@ -203,6 +217,7 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
     originals = {name: getattr(module, name) for name in names if callable(getattr(module, name, None))}
 
     def start_params(*args, **kwargs):
+        seen["started"] += 1
         return {k: v.copy() for k, v in start.items()}
 
     def compute_cost(*args, **kwargs):

@@ -119,6 +119,29 @@ def test_a_notebooks_own_loop_is_run_and_an_imported_one_is_not(tmp_path):
     assert loop["skipped"] == "it comes from my_week4 and starts from its own initialiser"
 
 
+def test_a_loop_that_never_takes_the_shared_start_is_not_compared(tmp_path):
+    init = "    parameters = initialize_parameters_deep(layers_dims)\n    costs = []\n    for i in range(num_iterations):"
+    inline = ("    rng = np.random.default_rng(3)\n    parameters = {}\n    for l in range(1, len(layers_dims)):\n"
+              "        parameters['W' + str(l)] = rng.standard_normal((layers_dims[l], layers_dims[l - 1])) * 0.01\n"
+              "        parameters['b' + str(l)] = np.zeros((layers_dims[l], 1))\n"
+              "    costs = []\n    for i in range(num_iterations):")
+    path = learner(tmp_path, WEEK4, init, inline)
+    report = run(Config(impl=str(path), arch=(3, 4, 4, 1), iterations=120, examples=40, **QUIET))
+    assert report.verdict == "pass", report.first_divergence()
+    assert checks(report)["loop L_layer_model"]["skipped"] == (
+        "it never called initialize_parameters or initialize_parameters_deep, so it started from parameters of its "
+        "own, not the shared start (its run was not compared)")
+
+
+def test_a_loop_decorated_by_another_modules_decorator_is_the_modules_own(tmp_path):
+    (tmp_path / "timing_helpers.py").write_text("import functools\n\n\ndef timed(f):\n    @functools.wraps(f)\n"
+                                                "    def run(*args, **kwargs):\n        return f(*args, **kwargs)\n"
+                                                "    return run\n")
+    path = learner(tmp_path, WEEK4, "def L_layer_model(", "from timing_helpers import timed\n\n\n@timed\ndef L_layer_model(")
+    report = run(Config(impl=str(path), arch=(3, 4, 4, 1), iterations=120, examples=40, **QUIET))
+    assert checks(report)["loop L_layer_model"]["status"] == "ok"
+
+
 def test_a_loop_of_the_modules_own_is_its_own_and_an_imported_one_names_its_module(tmp_path):
     import types
 
