@@ -284,13 +284,14 @@ class Report:
         the implementation raised in training, or its own loop does not train like its functions (then the
         verifier's run is not what the learner's code does)."""
         name = self.implementation
-        raised = next((c for c in self.checks if c.stage == "training" and c.error is not None), None)
+        raised = next((c for c in self.checks if c.name in ("lockstep", "free-running") and c.error is not None), None)
         if raised is not None:
             return [f"final cost: not compared ({name} raised at iteration {raised.error_iteration}, see {raised.name})"]
         loop = next((c for c in self.checks if c.name.startswith("loop ") and not c.ok), None)
         if loop is not None:
             function = loop.name.split(" ", 1)[1]
-            return [f"final cost: not shown: {name}'s own {function} does not train like its functions (see {loop.name})"]
+            why = "raised" if loop.error is not None else "does not train like its functions"
+            return [f"final cost: not shown: {name}'s own {function} {why} (see {loop.name})"]
         if not self.final:
             return []
         s, t = self.final.get("impl", {}), self.final.get("torch", {})

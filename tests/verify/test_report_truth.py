@@ -16,7 +16,7 @@ import scratch.losses
 import scratch.model
 import verify.progress
 import verify.runner
-from verify import Config, run
+from verify import Config, ImplementationError, run
 from verify.compare import CheckResult, Comparison
 from verify.config import validate
 from verify.report import Report
@@ -298,6 +298,8 @@ def test_no_final_cost_is_credited_when_the_learners_own_loop_does_not_train_lik
                                         "torch": {"cost": 0.2457903, "accuracy": 0.91}})
     (line,) = [line for line in report.to_text().splitlines() if line.startswith("final cost")]
     assert line == "final cost: not shown: x.py's own nn_model does not train like its functions (see loop nn_model)"
+    loop.rows, loop.error = {}, ImplementationError("nn_model", ValueError("shapes (1,4) and (1,40) not aligned"))
+    assert "final cost: not shown: x.py's own nn_model raised (see loop nn_model)" in report.to_text().splitlines()
 
 
 def test_a_flat_nn_model_gets_no_final_cost_end_to_end(tmp_path):
