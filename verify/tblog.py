@@ -47,12 +47,12 @@ GAP_FLOOR = 1e-20  # log10 of an exact zero gap is drawn as -20
 def experiment_name(arch, activations, name: Optional[str], implementation: str = "scratch",
                     source: Optional[str] = None) -> str:
     """`--name` made safe as one folder name; else a name short enough for TensorBoard's run selector,
-    which shows `<experiment>/numpy` on one line up to about 22 characters.
+    which shows `<experiment>/numpy` whole up to about 24 characters (measured in chromium).
 
     scratch: `scratch_<arch>` (`scratch_3x4x4x1`; `scratch_4layers` for a longer one). A learner's
     file: its name without the extension, shortened (short_stem), then the first HASH_CHARS hex digits
     of a hash of its code (a notebook's code cells, not its outputs), so two versions of one notebook
-    differ by more than their time: `Building_3fa`. Without a file to read, the layers again.
+    differ by more than their time: `Building_3fa`. Without a file to read, the architecture again.
     make_run_dir adds _2, _3, ... to a name already taken (the same code run again)."""
     if name is not None:
         return _safe(name) or "run"

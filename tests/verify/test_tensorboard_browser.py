@@ -6,7 +6,8 @@ on loopback; Debian's chromium-headless-shell renders its default tab (Time Seri
 proxy that adds one script to the page. The script reads what the browser laid out: the order of
 the card groups, the first card's title and the runs in its legend, and for each name in the run
 selector whether its text fits on one line inside the visible column (the selector clips a long
-name, or wraps it at '-'). Without chromium-headless-shell (`apt-get install chromium-headless-shell`,
+name, or wraps it at '-'). The server's Custom Scalars data is checked too: each experiment's
+cost chart reads its own runs only. Without chromium-headless-shell (`apt-get install chromium-headless-shell`,
 as .ci/run does) the test says so and is skipped.
 """
 
@@ -21,6 +22,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import replace
 
@@ -169,6 +171,23 @@ def wait_for_scalars(port: int, runs: list, deadline: float) -> None:
     raise AssertionError(f"no cost for {runs} in {tags}")
 
 
+def served_custom_scalars(port: int, runs: list) -> dict:
+    """experiment -> the tags its "cost: numpy and torch" chart matches, over every run the server has
+    (TensorBoard asks each run for a chart's regex: only the experiment's own diff run may answer)."""
+    def get(path, **query):
+        url = f"http://127.0.0.1:{port}{path}?" + urllib.parse.urlencode(query)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return json.loads(response.read())
+
+    matched = {}
+    for category in get("/data/plugin/custom_scalars/layout")["category"]:
+        (chart,) = [chart for chart in category["chart"] if chart["title"] == "cost: numpy and torch"]
+        (regex,) = chart["multiline"]["tag"]
+        matched[category["title"]] = {tag for run in runs for tag in get(
+            "/data/plugin/custom_scalars/scalars", run=run, tag=regex)["tag_to_events"]}
+    return matched
+
+
 def proxy(port: int) -> http.server.ThreadingHTTPServer:
     """A loopback server that forwards every request to TensorBoard, and adds MEASURE to its page
     (without TensorBoard's Content-Security-Policy, which forbids a script written into the page)."""
@@ -238,6 +257,7 @@ def test_the_default_tab_shows_both_curves_first_and_whole_run_names(tmp_path):
     try:
         port = server.port(time.monotonic() + DEADLINE)
         wait_for_scalars(port, [run for run in runs if not run.endswith("/diff")], time.monotonic() + DEADLINE)
+        layouts = served_custom_scalars(port, runs)
         forward = proxy(port)
         page = rendered(f"http://127.0.0.1:{forward.server_address[1]}/", tmp_path, "--dump-dom")
         assert page.returncode == 0, page.stderr[-2000:]
@@ -256,6 +276,11 @@ def test_the_default_tab_shows_both_curves_first_and_whole_run_names(tmp_path):
     # the custom-scalars copies come after every other group, and no group is named after an experiment
     assert seen["groups"][-1] == "~custom_scalars", seen["groups"]
     assert not set(seen["groups"]) & set(experiments)
+
+    # the Custom Scalars tab: a section per experiment, whose cost chart draws its own two runs' costs only
+    assert sorted(layouts) == sorted(experiments)
+    for experiment, matched in layouts.items():
+        assert matched == {f"~custom_scalars/{experiment}/cost/{side}" for side in ("numpy", "torch")}, (experiment, matched)
 
     # every run in the selector, whole: one line, inside the visible column
     assert sorted(run["name"] for run in seen["runs"]) == runs
