@@ -193,7 +193,8 @@ class Report:
         the network checks first saw it (with theirs); whether a side diverged. Every line is one line of text."""
         name = self.implementation
         if self.verdict == "pass":
-            lines = [f"VERDICT: PASS  {name} and torch agree on every check" + _unresolved_text(self.checks)]
+            lines = [f"VERDICT: PASS  {name} and torch agree on every check" + _unresolved_text(self.checks)
+                     + _saturated_text(self.checks)]
         elif self.verdict == "interrupted":
             lines = [f"VERDICT: INTERRUPTED after {self.interrupted_at} iterations; everything so far agreed"]
         else:
@@ -312,6 +313,17 @@ def _unresolved_text(checks: list[CheckResult]) -> str:
         return ""
     shown = ", ".join(rows[:UNRESOLVED_NAMED]) + (f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else "")
     return f" ({len(rows)} row{'s' * (len(rows) != 1)} unresolved by {'their' if len(rows) != 1 else 'its'} check: {shown})"
+
+
+def _saturated_text(checks: list[CheckResult]) -> str:
+    """'; training is not comparable from iteration k (A[L] reached exactly 1.0: ...)': where lockstep stopped
+    at a saturated output (training.py), the PASS line says how far it holds."""
+    lockstep = next((c for c in checks if c.name == "lockstep" and c.comparable_until is not None), None)
+    reason = next((n.split(";")[0] for n in lockstep.notes if n.startswith("not comparable from")), "") if lockstep else ""
+    if not reason:
+        return ""
+    k = lockstep.comparable_until
+    return (f" up to iteration {k - 1}" if k > 0 else "") + f"; training is {reason}"
 
 
 def _one_line(text: str) -> str:

@@ -61,6 +61,8 @@ def test_a_course_literal_cost_whose_output_reaches_exactly_1_is_not_comparable_
     assert found["loop model"]["skipped"] == SATURATION + ", and its final parameters come after it"
     assert all(r["compared"] == 17 for r in lockstep["rows"])  # iterations 0 to 16, nothing after
     assert "final cost" not in report.to_text()  # the course's cost at those parameters is nan: no line for it
+    assert report.summary().splitlines()[0] == ("VERDICT: PASS  my_optimisers.py and torch agree on every check up to "
+                                                f"iteration 16; training is {SATURATION}")
 
 
 def test_a_real_slip_before_the_output_saturates_still_fails(tmp_path):
