@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import math
+import os
 import shlex
 from dataclasses import dataclass, field
 from typing import Optional
@@ -45,6 +47,7 @@ class Report:
     implementation: str = "scratch"  # what was verified against torch
     notes: list[str] = field(default_factory=list)  # what the implementation did that is worth knowing, not a failure
     functions: list[UnitResult] = field(default_factory=list)  # the course functions' own checks, run first
+    sources: dict = field(default_factory=dict)  # course function -> where it is defined (see function_sources)
 
     @property
     def failed(self) -> bool:
@@ -93,7 +96,7 @@ class Report:
             first = {"stage": "functions", "name": "functions", "iteration": None, "layer": None,
                      "quantity": unit.output, "max_abs": None, "max_rel": None, "tolerance": None, "point": None,
                      "hint": "", "error": None, "traceback": []}
-        return {**first, "function": unit.function, "fix": unit.fix}
+        return {**first, "function": unit.function, "fix": unit.fix, "source": self.sources.get(unit.function)}
 
     def _first_network_divergence(self) -> Optional[dict]:
         for check in self.checks:
@@ -202,8 +205,8 @@ class Report:
             lines = [f"VERDICT: FAIL{stopped}"]
         first = self.first_divergence()
         if first is not None:
-            if first.get("fix"):
-                lines.append(_one_line(first["fix"]))
+            if first.get("fix"):  # what to fix, and where it is (a helper file is named, not only the file verified)
+                lines.append(_one_line(first["fix"]) + (f"; defined in {first['source']}" if first.get("source") else ""))
             if first["stage"] == "functions":
                 lines.append(f"first divergence: function by function, {first['function']}'s {first['quantity'] or 'result'}; "
                              "the network checks agree")
@@ -303,6 +306,22 @@ class Report:
         if s.get("accuracy") is not None and t.get("accuracy") is not None:
             line += f"   accuracy: {name} {s['accuracy']:.1%}  torch {t['accuracy']:.1%}"
         return [line]
+
+
+def function_sources(module, names) -> dict:
+    """Where each course function in `names` is defined, as a learner finds it: 'dnn_utils.py, line 24' (a helper
+    file is named, not only the file verified), 'slip.ipynb, cell [7], line 3' (a notebook's cell as Jupyter
+    shows it). A name the module does not define as Python code is left out."""
+    sources = {}
+    for name in names:
+        function = getattr(module, name, None)
+        code = getattr(inspect.unwrap(function), "__code__", None) if callable(function) else None
+        if code is None or not code.co_filename or code.co_filename.startswith("<"):
+            continue
+        folder, file = os.path.split(code.co_filename)
+        where = f"{os.path.basename(folder)}, {file}" if folder.endswith(".ipynb") else file
+        sources[name] = f"{where}, line {code.co_firstlineno}"
+    return sources
 
 
 def _unresolved_text(checks: list[CheckResult]) -> str:

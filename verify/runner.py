@@ -21,7 +21,7 @@ from .loops import check_loop, loop_check_name, loop_functions
 from .machine import check_memory, torch_threads_for
 from .optimization import Optimization
 from .progress import Progress
-from .report import Report
+from .report import Report, function_sources
 from .training import train_and_compare
 from .units import check_functions
 
@@ -96,6 +96,7 @@ def _conclude(report: Report, impl: Adapter) -> None:
     """What every report needs once its checks are in: the consequences marked, the implementation's notes."""
     report.mark_consequences()
     report.notes = impl.loading_notes + list(impl.notes.values())
+    report.sources = function_sources(impl.module, [f.function for f in report.functions])
 
 
 def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: Report, log, progress: Progress) -> None:

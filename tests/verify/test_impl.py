@@ -248,7 +248,8 @@ def test_broken_example_subprocess_names_db3_and_missing_1_over_m():
     assert "db3" in result.stdout
     assert "missing 1/m" in result.stdout
     assert result.stdout.startswith(
-        "VERDICT: FAIL\nfix `linear_backward`: its db differs (it is m = 5 times the expected value: a missing 1/m)\n"
+        "VERDICT: FAIL\nfix `linear_backward`: its db differs (it is m = 5 times the expected value: a missing 1/m); "
+        "defined in broken_network.py, line 68\n"
         "first divergence: backward, at the initial weights: db3 (layer 3)")
 
 

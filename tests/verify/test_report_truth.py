@@ -343,3 +343,21 @@ def test_progress_is_silent_when_off_or_before_its_delay(monkeypatch, capsys):
             progress.stage("training")
             time.sleep(0.2)
     assert capsys.readouterr() == ("", "")
+
+
+def test_the_fix_line_names_the_file_and_line_where_the_function_is_defined():
+    """A helper file's function is named with its file (course_optimizers.py imports course_network.py's), a
+    notebook's with its cell as Jupyter shows it."""
+    from verify.impl import load_module
+    from verify.report import function_sources
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    optimizers = load_module(str(examples / "course_optimizers.py"))
+    assert function_sources(optimizers, ["linear_backward", "update_parameters_with_adam", "absent"]) == {
+        "linear_backward": "course_network.py, line 68", "update_parameters_with_adam": "course_optimizers.py, line 57"}
+    notebook = load_module(str(examples / "course_slip.ipynb"))
+    assert function_sources(notebook, ["relu_backward"]) == {"relu_backward": "course_slip.ipynb, code cell 5, line 1"}
+    report = _db_slip()
+    report.sources = {"linear_backward": "dnn_utils.py, line 12"}
+    assert report.summary().splitlines()[1] == report.functions[0].fix + "; defined in dnn_utils.py, line 12"
+    assert report.first_divergence()["source"] == "dnn_utils.py, line 12"  # and in the JSON
