@@ -37,7 +37,7 @@ class Progress:
         self.costs = [float("nan"), float("nan")]  # the implementation's and torch's latest (epoch) costs
         self._stage, self._stage_since, self._announced = "", self.started, True
         self._last_line = self.started
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # _say takes it too, also from inside stage()
         self._stop = threading.Event()
         self._thread = None
 
@@ -55,10 +55,10 @@ class Progress:
     def stage(self, text: str) -> None:
         """A new stage begins: named at once when the run is already past AFTER, else when it gets there."""
         now = time.perf_counter()
-        with self._lock:
+        with self._lock:  # one step, so the watcher cannot name the stage a second time in between
             self._stage, self._stage_since, self._announced = text, now, False
-        if self.enabled and now - self.started >= AFTER:
-            self._say(f"{text}...")
+            if self.enabled and now - self.started >= AFTER:
+                self._say(f"{text}...")
 
     def training(self, plan, label: str) -> None:
         """Training begins: `plan` (an Optimization) gives the steps and epochs counted, `label` names the implementation."""
@@ -89,12 +89,11 @@ class Progress:
             now = time.perf_counter()
             if now - self.started < AFTER or not self._stage:
                 continue
-            with self._lock:
-                stage, since, announced, last = self._stage, self._stage_since, self._announced, self._last_line
-            if not announced:
-                self._say(f"{stage}...")
-            elif now - last >= STILL:
-                self._say(f"{stage}: still running ({now - since:.0f} s)")
+            with self._lock:  # decide and print in one step: the main thread may begin another stage meanwhile
+                if not self._announced:
+                    self._say(f"{self._stage}...")
+                elif now - self._last_line >= STILL:
+                    self._say(f"{self._stage}: still running ({now - self._stage_since:.0f} s)")
 
     def _say(self, line: str) -> None:
         with self._lock:
