@@ -55,6 +55,7 @@ SLOPES = {
 KINKED = ("relu", "leaky_relu")  # g' jumps at z = 0
 LOSS_READS_LOGITS = ("sigmoid", "softmax")  # bce and ce are computed from Z[L], not from A[L]
 UPDATE_ROUNDING = 4  # P - lr dP and the verifier's (P - lr dP) - P each round once per side
+MOMENT_ROUNDING = 2  # eps per moment: 1 - beta rounds once on each side (see optimizer_floors)
 
 
 def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activations, learning_rate: float = 0.0,
@@ -196,6 +197,43 @@ def optimizer_scales(optimizer: str, state: dict, grads: dict, scales: dict, set
         E_sqrt = np.divide(E_s / c2, root, out=np.zeros_like(root), where=root > 0)
         E[(q[1:], l)] = learning_rate * (E_v / c1 / d + np.abs(torch_state["v_corrected"][key]) * E_sqrt / (d * d))
     return E
+
+
+def optimizer_floors(optimizer: str, state: dict, grads: dict, settings: dict, t: int, learning_rate: float,
+                     torch_state: dict, dtype) -> dict:
+    """{(v_dW|s_dW|v_corrected_dW|s_corrected_dW|W|b, l): the rounding of the moments' own coefficients}.
+
+    1 - beta is a number rounded to eps/2 of 1, whatever beta is: the course's beta v + (1 - beta) g and
+    torch's v + (1 - beta) (g - v) part by up to eps/2 (|v| + |g|) even where beta v is far smaller (a
+    beta of 1e-21 leaves torch's v at exactly 0 where the course keeps beta v). Likewise s with g^2; the
+    corrected moments are those over 1 - beta^t, and Adam's step carries them as it carries its
+    moments' errors (optimizer_scales' E_step, with these floors for E_vc and E_sc).
+    """
+    if optimizer == "gd":
+        return {}
+    eps = float(np.finfo(dtype).eps)
+    floors = {}
+    moments = [("v", "beta" if optimizer == "momentum" else "beta1", 1)] + ([("s", "beta2", 2)] if optimizer == "adam" else [])
+    for key, g in grads.items():
+        if key[:2] not in ("dW", "db") or key not in state["v"]:
+            continue
+        q, l = key[:2], int(key[2:])
+        entries = {}  # each entry's rounding: Adam divides each entry by its own size
+        for name, beta, power in moments:
+            entries[name] = MOMENT_ROUNDING * eps * (np.abs(state[name][key]) + np.abs(g) ** power)
+            floors[(f"{name}_{q}", l)] = largest(entries[name])
+            if optimizer == "adam":
+                entries[name] = entries[name] / (1 - settings[beta] ** t)
+                floors[(f"{name}_corrected_{q}", l)] = largest(entries[name])
+        if optimizer == "momentum":
+            floors[(q[1:], l)] = learning_rate * floors[(f"v_{q}", l)]
+        else:
+            root = np.sqrt(torch_state["s_corrected"][key])
+            d = root + settings["epsilon"]
+            E_sqrt = np.where(root > 0, entries["s"] / np.where(root > 0, root, 1.0), np.sqrt(entries["s"]))
+            floors[(q[1:], l)] = learning_rate * largest(entries["v"] / d
+                                                         + np.abs(torch_state["v_corrected"][key]) * E_sqrt / (d * d))
+    return floors
 
 
 def gradient_entry_scales(ref: dict, X: np.ndarray, Y: np.ndarray, activations, scales: dict, derivative,

@@ -39,8 +39,8 @@ from .errors import ImplementationError
 from .hints import fitting_slip, hint_l2, optimizer_slips
 from .impl import Adapter
 from .optimization import Optimization, Step
-from .tolerance import (gradient_entry_scales, kink_affects, kink_flip, largest, optimizer_scales, term_scales,
-                        update_floors)
+from .tolerance import (gradient_entry_scales, kink_affects, kink_flip, largest, optimizer_floors, optimizer_scales,
+                        term_scales, update_floors)
 
 FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
 FREE_RUNNING_HEADROOM = 10  # the allowance is an estimate: the gap must stay within 10 times it
@@ -241,7 +241,10 @@ class _Training:
             self.rounding = self._compare_lockstep(
                 i, cost=cost, torch_cost=torch_cost, grads=grads, torch_grads=torch_grads, before=before,
                 after=after, torch_after=torch_after, scales=scales, kink=kink, m=X.shape[1],
-                lr=(lr, torch_lr) if plan.decay is not None else None, state=(state_after, torch_state))
+                lr=(lr, torch_lr) if plan.decay is not None else None, state=(state_after, torch_state),
+                floors=_added(update_floors(before, X.dtype),
+                              optimizer_floors(plan.optimizer, state, torch_grads, plan.settings(), step.t, torch_lr,
+                                               torch_state, X.dtype)))
             hint_l2(run.lockstep, {"cost": cost, **grads}, {"cost": torch_cost, **torch_grads}, before, impl.lambd,
                     X.shape[1], i)
             self._name_rate_slip(i, step, lr, torch_lr, X.dtype)
@@ -341,16 +344,16 @@ class _Training:
             row.hint = fitting_slip(value, key, slips) or row.hint
 
     def _compare_lockstep(self, i: int, *, cost, torch_cost, grads, torch_grads, before, after, torch_after, scales,
-                          kink, m: int, lr: Optional[tuple], state: tuple) -> tuple:
+                          kink, m: int, lr: Optional[tuple], state: tuple, floors: dict) -> tuple:
         """This step's cost, gradients, optimiser state and update, both sides from the same parameters `before`.
 
         The update is compared as the step each side took, after - before: a slip in the step (a
         flipped sign, a missing lr) reads as what it is. Returns the rounding one correct step
-        may make, per parameter array, and the cost's tolerance (for free-running).
+        may make, per parameter array, and the cost's tolerance (for free-running). `floors` are the
+        absolute rounding terms added to rtol x scale (the update's, the moments' coefficients').
         """
         L = self.L
         keys = [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
-        floors = update_floors(before, before["W1"].dtype)
         impl_state, torch_state = state
         items = [("lr", L, lr[0], lr[1])] if lr is not None else []
         # the rate is one division from lr0: it is held to the rounding of a few operations in the run's dtype
@@ -496,6 +499,15 @@ def _largest_each(flat: np.ndarray, params: dict, total: bool = False) -> np.nda
     """max |entry| (or, with total, sum |entry|) of each parameter array of `flat`, laid out like `params`."""
     starts = np.cumsum([0] + [v.size for v in params.values()][:-1])
     return (np.add if total else np.maximum).reduceat(np.abs(flat), starts)
+
+
+def _added(*floors: dict) -> dict:
+    """The sum of rounding terms keyed alike ({(quantity, layer): floor})."""
+    total: dict = {}
+    for each in floors:
+        for key, value in each.items():
+            total[key] = total.get(key, 0.0) + value
+    return total
 
 
 def _judge_lockstep_divergence(lockstep: CheckResult, i: int, impl: bool, torch: bool, L: int, label: str) -> None:

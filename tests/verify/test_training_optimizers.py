@@ -133,6 +133,25 @@ def test_adam_at_small_gradients_compares_every_entry_tightly():
     assert first["name"] == "lockstep" and first["quantity"] in ("W", "b") and first["iteration"] < 3
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("optimizer, betas", [("adam", {"beta1": 5.097333102676482e-22, "beta2": 0.5}),
+                                              ("adam", {"beta1": 5e-22, "beta2": 1e-20}), ("momentum", {"beta": 5e-22})])
+def test_a_beta_below_eps_is_no_false_alarm(optimizer, betas, dtype):
+    """1 - beta rounds to 1: torch's v + (1 - beta)(g - v) is exactly 0 where the gradient is, the course's
+    beta v is not (-1.6e-23 against an allowance of 1.6e-30 before the moments' rounding was counted)."""
+    config = tiny(arch=(3, 5, 4, 1), examples=20, mini_batch_size=1, epochs=2, optimizer=optimizer, dtype=dtype,
+                  gradcheck=False, learning_rate=0.05, **betas)
+    assert run(config).ok
+
+
+def test_the_moments_rounding_does_not_hide_a_slip_at_a_tiny_beta(monkeypatch):
+    monkeypatch.setattr(scratch, "update_parameters_with_adam", SLIPS["epsilon inside the square root"][3])
+    config = tiny(arch=(3, 5, 4, 1), examples=20, mini_batch_size=4, epochs=2, optimizer="adam", beta1=5e-22,
+                  beta2=0.5, gradcheck=False, learning_rate=0.05)
+    first = run(config).first_divergence()
+    assert first["name"] == "lockstep" and first["quantity"] in ("W", "b") and first["iteration"] == 0
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(optimizer=st.sampled_from(["gd", "momentum", "adam"]), m=st.integers(20, 45), size=st.integers(1, 45),
        beta=st.floats(0.0, 0.99), beta2=st.floats(0.5, 0.9999), epsilon=st.sampled_from([1e-8, 1e-4, 1e-2]),
