@@ -128,7 +128,7 @@ class Report:
                  "comparable_until": k.comparable_until, "rows": [r.as_dict() for r in k.rows.values()]}
                 for k in self.checks
             ],
-            "config": {"arch": list(c.arch), "activations": list(c.activations), "loss": c.loss, "init": c.init,
+            "config": {"arch": list(c.arch), "arch_from": c.arch_from, "activations": list(c.activations), "loss": c.loss, "init": c.init,
                        "seed": c.seed, "data": c.data, "examples": self.examples,
                        "iterations": self.plan.steps_total,
                        "lr": c.learning_rate, "dtype": c.dtype, "device": c.device, "rtol": c.relative_tolerance,
@@ -480,7 +480,7 @@ def _check_lines(check: CheckResult, verbose: bool, hints: set) -> list[str]:
                 if row.hint and row.hint not in hints:
                     hints.add(row.hint)
                     lines.append(f"{'':19}hint: {row.hint}")
-                if row.iteration is not None and row.run_max_abs > row.max_abs:
+                if row.iteration is not None and row.max_abs is not None and row.run_max_abs > row.max_abs:
                     lines.append(f"{'':19}largest max abs over the run: {_num(row.run_max_abs, 1)}")
     lines += [f"  {note}" for note in check.notes]
     lines.append("")

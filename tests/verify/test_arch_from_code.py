@@ -181,7 +181,8 @@ def test_a_week_3_py_with_n_x_n_h_n_y_runs_without_arch(tmp_path, capsys):
     path = python_file(tmp_path / "planar.py", PLANAR, "n_x, n_h, n_y = 2, 4, 1\n")
     code, out, err = run_cli(capsys, "--impl", str(path), "--json", "-", *FAST)
     assert code == 0, err
-    assert json.loads(out)["config"]["arch"] == [2, 4, 1]
+    config = json.loads(out)["config"]
+    assert (config["arch"], config["arch_from"]) == ([2, 4, 1], "n_x, n_h, n_y in planar.py")
 
 
 def test_messages_about_the_size_name_the_modules_variable(tmp_path, capsys):
