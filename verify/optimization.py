@@ -103,7 +103,7 @@ class Optimization:
     def batch_sizes(self) -> str:
         """An epoch's mini-batches as they are: '4 mini-batches of 50', or '6 mini-batches of 64 and 1 of 16' where
         m is not a multiple of the size (random_mini_batches' last batch holds what is left)."""
-        n, size = self.batches_per_epoch, self.mini_batch_size or self.m
+        size = self.mini_batch_size or self.m
         full, last = self.m // size, self.m % size
         if full == 0:  # one batch, smaller than the size asked for: all m examples
             return f"1 mini-batch of {last}"
