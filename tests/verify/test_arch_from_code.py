@@ -15,25 +15,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from verify_cases import QUIET, assert_usage_error, forget_loaded_modules, run_cli  # noqa: F401 (an autouse fixture)
 
 import verify
 from verify.impl import DeepAPI, LogRegAPI, ShallowAPI, detect, load_module
 from verify.impl.sizes import module_definitions, network_size
-from verify_cases import QUIET, assert_usage_error, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE = (REPO / "examples" / "course_network.py").read_text(encoding="utf-8")
 PLANAR = (REPO / "examples" / "planar_network.py").read_text(encoding="utf-8")
 FAST = ["--no-tensorboard", "--iterations", "2", "--examples", "20", "--no-gradcheck"]
 
-
-@pytest.fixture(autouse=True)
-def _forget_loaded_modules():
-    before = set(sys.modules)
-    yield
-    for name in set(sys.modules) - before:
-        if name.startswith("_impl_"):
-            del sys.modules[name]
 
 
 def notebook(path: Path, *sources: str) -> Path:

@@ -17,14 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_notebook import functions_of, write_notebook
+from verify_cases import QUIET, forget_loaded_modules  # noqa: F401 (an autouse fixture)
 
 import verify
 from verify.errors import MissingPackageError
-from verify.impl import load_module
-from verify.impl import standins
+from verify.impl import load_module, standins
 from verify.impl.loading import cell_label
-from test_notebook import functions_of, write_notebook
-from verify_cases import QUIET
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "examples" / "course_network.py"
@@ -81,14 +80,6 @@ def block(monkeypatch):
         monkeypatch.setattr(sys, "meta_path", [Blocked(libraries), *sys.meta_path])
     return block
 
-
-@pytest.fixture(autouse=True)
-def _forget_loaded_modules():
-    before = set(sys.modules)
-    yield
-    for name in set(sys.modules) - before:
-        if name.startswith("_impl_"):
-            del sys.modules[name]
 
 
 def graded_functions() -> list[str]:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from verify_cases import assert_usage_error, forget_loaded_modules, run_cli, variant  # noqa: F401 (an autouse fixture)
 
 import verify
 from verify.cli import main
 from verify.data import load_data
-from verify_cases import assert_usage_error, run_cli, variant
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).resolve().parent / "impl_cases"
@@ -33,15 +33,6 @@ FAST = ["--no-tensorboard", "--iterations", "5", "--examples", str(M)]
 CHECK_NAMES = ["forward", "backward", "gradcheck", "lockstep", "free-running"]
 CLASSIC_HINTS = ("1/m", "transpose", "opposite sign", "derivative of")
 
-
-@pytest.fixture(autouse=True)
-def _forget_loaded_modules():
-    """--impl registers the modules it loads in sys.modules: drop those a test added."""
-    before = set(sys.modules)
-    yield
-    for name in set(sys.modules) - before:
-        if name.startswith(("_impl_", "impl_cases", "course_ext")):
-            del sys.modules[name]
 
 
 def run_json(capsys, *argv: str) -> tuple[int, dict]:

@@ -7,28 +7,19 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import types
 from pathlib import Path
 
 import pytest
+from verify_cases import QUIET, assert_usage_error, forget_loaded_modules, run_cli  # noqa: F401 (an autouse fixture)
 
 import verify
 from verify.impl import load_module
-from verify_cases import QUIET, assert_usage_error, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "examples" / "course_network.py"
 FAST = ["--no-tensorboard", "--iterations", "5", "--examples", "40"]
 
-
-@pytest.fixture(autouse=True)
-def _forget_loaded_modules():
-    before = set(sys.modules)
-    yield
-    for name in set(sys.modules) - before:
-        if name.startswith("_impl_") or name == "learner_helpers":
-            del sys.modules[name]
 
 
 def functions_of(source: str) -> list[str]:

@@ -4,8 +4,11 @@ Every config here is tiny (a few iterations, a few dozen examples) and writes no
 no TensorBoard logs, no progress lines.
 """
 
+import sys
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from verify import Config
 from verify.cli import main
@@ -95,3 +98,14 @@ def optimisers_text() -> str:
     """examples/course_optimizers.py's functions alone, to append to a week-4 module's text."""
     path = Path(__file__).resolve().parents[2] / "examples" / "course_optimizers.py"
     return path.read_text(encoding="utf-8").replace("from course_network import *", "")
+
+
+@pytest.fixture(autouse=True)
+def forget_loaded_modules():
+    """--impl registers the modules it loads in sys.modules: drop those a test added (import this autouse
+    fixture into a test module that loads learners' files)."""
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        if name.startswith(("_impl_", "impl_cases", "course_ext", "learner_helpers")):
+            del sys.modules[name]
