@@ -202,7 +202,8 @@ def decay_slips(function: str, learning_rate0: float, decay_rate: float, interva
                 lambda e: lr0 + rate * k(e),
             f"it multiplies where the course divides: {course}": lambda e: lr0 * (1 + rate * k(e)),
             f"it returns learning_rate0 unchanged: the course's rate is {course}": lambda e: lr0,
-            f"the epochs are counted from 1: the course's rate after epoch 0 is already {course}":
+            f"the epochs are counted from 1, so the decay runs one epoch ahead of the course's: it returns for "
+            f"epoch_num what {course} gives for epoch_num + 1":
                 lambda e: lr0 / (1 + rate * k(e + 1))}
 
 

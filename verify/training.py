@@ -36,14 +36,17 @@ from torch_ref.optimizers import course_state, make_optimizer, make_schedule
 from .checks import kink_note
 from .compare import CheckResult, Stats
 from .errors import ImplementationError
-from .hints import fitting_slip, hint_l2, optimizer_slips
+from .hints import decay_slips, fitting_slip, hint_l2, matches, optimizer_slips
 from .impl import Adapter
+from .impl.base import DECAY_FUNCTIONS
 from .optimization import Optimization, Step
 from .tolerance import (gradient_entry_scales, kink_affects, kink_flip, largest, optimizer_floors, optimizer_scales,
                         term_scales, update_floors)
 
 FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
 FREE_RUNNING_HEADROOM = 10  # the allowance is an estimate: the gap must stay within 10 times it
+DECAY_EPOCHS = 6  # a decay slip must fit the rates of epochs 0 to 5, not one epoch's
+DECAY_PROBE_RATE = 0.3  # ... at a rate of its own, where no two slips coincide (at 1, lr0 * rate = lr0 / rate)
 LR_ROUNDING = 8  # eps: the learning rate in force, lr0 / (1 + rate epoch), may round by this much (relative)
 FREE_RUNNING_LIMIT = {"float64": 1e-6, "float32": 1e-2}  # relative: beyond it, two runs are not comparable
 SATURATION_HINT = ("once AL rounds to exactly 0 or 1, a course-literal cost Y log(AL) + (1-Y) log(1-AL) or "
@@ -321,10 +324,26 @@ class _Training:
             return
         if dtype == np.float64 and float(np.float32(torch_lr)) == float(lr) != torch_lr:
             row.hint = "it is the course's rate rounded to float32 (an np.float32 or float32 array) in a float64 run"
+        if self.plan.decay is not None and (hint := self._decay_slip()):
+            row.hint = hint
+            return
         for shift, words in ((1, "ahead of"), (-1, "behind")):
             if step.epoch + shift >= 0 and np.isclose(lr, self.plan.lr_at(step.epoch + shift), rtol=1e-9, atol=0):
                 row.hint = (f"it is the course's rate for epoch {step.epoch + shift}: the decay runs one epoch {words} the "
                             "course's, which sets lr = decay(lr0, e, rate) after epoch e (so epochs 0 and 1 both run at lr0)")
+
+    def _decay_slip(self) -> str:
+        """The decay function's slip (the function-by-function check's hypotheses, hints.decay_slips), when one fits
+        the rates it returns for epochs 0 to 5 at a probe rate of its own: one epoch's rate alone fits several (0 is
+        lr0 * rate * 0 and lr0 / rate * 0), and so does a rate of 1 (lr0 * 1 * e is lr0 / 1 * e)."""
+        plan, epochs = self.plan, range(DECAY_EPOCHS)
+        try:
+            rates = [self.impl.decayed_learning_rate(plan.decay, plan.learning_rate, e, DECAY_PROBE_RATE,
+                                                     plan.decay_interval) for e in epochs]
+        except ImplementationError:  # the table names what it raised
+            return ""
+        slips = decay_slips(DECAY_FUNCTIONS[plan.decay], plan.learning_rate, DECAY_PROBE_RATE, plan.decay_interval)
+        return next((hint for hint, slip in slips.items() if matches(np.array(rates), np.array([slip(e) for e in epochs]))), "")
 
     def _name_optimizer_slips(self, i: int, state: dict, state_after: dict, grads: dict, torch_state: dict,
                               before: dict, after: dict, t: int, lr: float) -> None:

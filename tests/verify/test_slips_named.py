@@ -168,6 +168,8 @@ def test_a_wrong_learning_rate_decay_is_named_with_what_it_computes(tmp_path, fu
     result = function_result(report, function)
     assert report.first_divergence()["function"] == function
     assert result.hint == hint, (result.output, result.detail)  # was: "a term or a whole update is missing"
+    lockstep = next(c for c in report.checks if c.name == "lockstep")
+    assert lockstep.rows[("lr", 3)].hint == hint  # the network's rate row names it too, not "a term ... is missing"
 
 
 def test_an_update_that_leaves_out_the_last_layer_names_the_same_layer_as_the_network(tmp_path):
