@@ -157,13 +157,27 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
     unit = "iterations" if plan.plain else "epochs"
     result.notes.insert(0, f"run for {iterations} {unit} from the shared start, against {impl.label}'s own steps of the "
                         "same run (which lockstep and free-running checked against torch)")
-    shown = min(len(at), 5)
     if at:
-        result.notes.append(f"costs at {unit} {_span(at)}: {function} " + ", ".join(f"{c:.6g}" for c in costs[:shown])
-                            + "; torch from the same start "
-                            + ", ".join(f"{torch_costs[i]:.6g}" for i in at[:shown] if i < len(torch_costs))
-                            + (", ..." if len(at) > shown else ""))
+        result.notes.append(_costs_note(function, unit, at, costs, torch_costs))
     return result
+
+
+def _costs_note(function: str, unit: str, at: list, costs: list, torch_costs: list) -> str:
+    """'costs at iterations 0, 1, 2, 3, 4, ..., 199: nn_model a, b, c, d, e, ..., z; torch from the same start ...':
+    both lists at the same iterations (the first five and the last); a list without a value at one of them says
+    how many it kept."""
+    shown = list(range(len(at))) if len(at) <= 5 else [0, 1, 2, 3, 4, len(at) - 1]
+    sides = [(function, dict(zip(at, costs))), ("torch from the same start", dict(enumerate(torch_costs)))]
+    return f"costs at {unit} {_span(at)}: " + "; ".join(
+        f"{name} {_values([values.get(at[n]) for n in shown], len(at) > 5)}"
+        + (f" (only {len(values)} kept)" if any(at[n] not in values for n in shown) else "")
+        for name, values in sides)
+
+
+def _values(values: list, elided: bool) -> str:
+    """'a, b, c, d, e, ..., z' (elided: the last after '...'); a value not kept reads '-'."""
+    text = [f"{v:.6g}" if v is not None else "-" for v in values]
+    return ", ".join(text[:-1] + ["...", text[-1]] if elided else text)
 
 
 def _kept_costs(impl: Adapter, function: str, costs, recorded: list, iterations: int,

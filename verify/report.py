@@ -91,12 +91,29 @@ class Report:
             causes.sort(key=lambda f: "exactly 0" in f.hint)
         unit = causes[0] if causes else None
         if unit is None:
-            return first
+            return self._fix_of(first)
         if first is None:  # the network agrees: the function alone is wrong (e.g. only at an exact 0)
             first = {"stage": "functions", "name": "functions", "iteration": None, "layer": None,
                      "quantity": unit.output, "max_abs": None, "max_rel": None, "tolerance": None, "point": None,
                      "hint": "", "error": None, "traceback": []}
         return {**first, "function": unit.function, "fix": unit.fix, "source": self.sources.get(unit.function)}
+
+    def _fix_of(self, first: Optional[dict]) -> Optional[dict]:
+        """The first divergence with its fix line where the network checks name the function to fix on their own:
+        a course loop whose run differs from its own functions' steps (the functions and the network agree), or a
+        function whose result the checks rejected (caches in reverse order): the function, what is wrong, where
+        it is defined. A function that raised names itself in its error; it gets no fix line here."""
+        if first is None:
+            return None
+        if first["name"].startswith("loop ") and not first.get("error"):
+            function = first["name"].split(" ", 1)[1]
+            what = first.get("hint") or (f"its {_row_name(first)} differs from its own functions' steps from the "
+                                         "same start (which the checks above agree with)")
+        elif first.get("rejected"):
+            function, what = first["quantity"], first["error"].split(": ", 1)[-1]
+        else:
+            return first
+        return {**first, "function": function, "fix": f"fix `{function}`: {what}", "source": self.sources.get(function)}
 
     def _first_network_divergence(self) -> Optional[dict]:
         for check in self.checks:
@@ -104,7 +121,7 @@ class Report:
                 return {"stage": check.stage, "name": check.name, "iteration": check.error_iteration,
                         "layer": None, "quantity": check.error.function, "max_abs": None, "max_rel": None,
                         "tolerance": None, "point": None, "hint": "", "error": str(check.error),
-                        "traceback": check.error.trace}
+                        "rejected": rejected(check.error), "traceback": check.error.trace}
             failed = [r for r in check.rows.values() if not r.ok]
             if failed:
                 row = min(failed, key=failed_at)
@@ -162,6 +179,9 @@ class Report:
     def to_text(self, verbose: bool = False) -> str:
         """The whole report: the verdict block first (see verdict_lines), then the run, the tables, the closing lines."""
         hints = self._verdict_hints()  # a hint is printed once: in the verdict block, else at its first row
+        first = self.first_divergence()
+        if first is not None and first.get("fix") and first.get("error"):  # so is a rejection, in the fix line
+            hints.add(first["error"])
         lines = self.verdict_lines() + ["", self.header(), ""]
         lines += _function_lines(self.functions, hints)
         for check in self.checks:
@@ -210,11 +230,14 @@ class Report:
             if first["stage"] == "functions":
                 lines.append(f"first divergence: function by function, {first['function']}'s {first['quantity'] or 'result'}; "
                              "the network checks agree")
+            elif first.get("fix") and first.get("rejected"):  # the fix line holds the message: said once
+                lines.append(f"first divergence: {_where(first)}: {first['function']} returned what the checks "
+                             "cannot use, as the fix line says")
             else:
                 text = _divergence_text({**first, "fix": None})
                 where, _, hint = text.partition("\n  hint: ")
                 lines.append("first divergence: " + _one_line(where))
-                if hint:
+                if hint and hint not in (first.get("fix") or ""):  # a loop's hint is its fix line: said once
                     lines.append("  hint: " + _one_line(hint))
         diverged = self._diverged_line()
         if diverged:
@@ -264,7 +287,7 @@ class Report:
                 lines += [f"error: `{check.error}`", ""]
             if check.rows:
                 lines += ["| quantity | layer | max abs | max rel | allowed | status |", "|---|---|---|---|---|---|"]
-                lines += [f"| {r.quantity} | {r.layer} | {_num(r.max_abs, 1)} | {_num(r.max_rel, 1)} | {_num(r.tolerance, 1)} | "
+                lines += [f"| {r.quantity} | {r.layer} | {_gap(r.max_abs, r, 1)} | {_gap(r.max_rel, r, 1)} | {_num(r.tolerance, 1)} | "
                           f"{_status(r) if r.ok else '**' + _status(r) + '**'} |" for r in check.rows.values()]
                 lines.append("")
         diverged = self._diverged_line()
@@ -290,7 +313,8 @@ class Report:
         name = self.implementation
         raised = next((c for c in self.checks if c.name in ("lockstep", "free-running") and c.error is not None), None)
         if raised is not None:
-            return [f"final cost: not compared ({name} raised at iteration {raised.error_iteration}, see {raised.name})"]
+            what = "returned what the checks cannot use" if rejected(raised.error) else "raised"
+            return [f"final cost: not compared ({name} {what} at iteration {raised.error_iteration}, see {raised.name})"]
         loop = next((c for c in self.checks if c.name.startswith("loop ") and not c.ok), None)
         if loop is not None:
             function = loop.name.split(" ", 1)[1]
@@ -322,6 +346,17 @@ def function_sources(module, names) -> dict:
         where = f"{os.path.basename(folder)}, {file}" if folder.endswith(".ipynb") else file
         sources[name] = f"{where}, line {code.co_firstlineno}"
     return sources
+
+
+def rejected(error) -> bool:
+    """Whether the implementation's result was rejected by the checks (a ValueError the adapter built, never
+    raised: no traceback), rather than raised by the implementation itself."""
+    return getattr(getattr(error, "error", None), "__traceback__", True) is None
+
+
+def _row_name(first: dict) -> str:
+    """'cost' or 'W2': a divergence's quantity, with its layer where it has one."""
+    return first["quantity"] if first["quantity"] in ("cost", "lr") else f"{first['quantity']}{first['layer']}"
 
 
 def _unresolved_text(checks: list[CheckResult]) -> str:
@@ -373,17 +408,17 @@ def _divergence_text(first: dict) -> str:
         if first["stage"] == "functions":
             return first["fix"]
         return f"{first['fix']}\n  the network checks: {_divergence_text({**first, 'fix': None})}"
-    where = [first["name"] if first["stage"] == "training" else first["stage"]]
-    if first.get("iteration") is not None:
-        where.append(f"iteration {first['iteration']}" + (f" (epoch {first['epoch']}, mini-batch {first['mini_batch']})"
-                                                          if first.get("epoch") is not None else ""))
     if first.get("error"):
-        return f"{', '.join(where)}: {first['error']}"
+        return f"{_where(first)}: {first['error']}"
+    where = [_where(first)]
     if first.get("point") and first["stage"] in ("forward", "backward"):
         where.append(f"at the {first['point']}")
     quantity = first["quantity"] if first["quantity"] in ("cost", "lr") else \
         f"{first['quantity']}{first['layer']} (layer {first['layer']})"
-    text = f"{', '.join(where)}: {quantity} differs; max abs {_num(first['max_abs'], 2)} > allowed {_num(first['tolerance'], 2)}"
+    if _nan_at_worst(first):  # a nan has no difference to measure: no '>' either
+        text = f"{', '.join(where)}: {quantity} differs; max abs nan (not a number), allowed {_num(first['tolerance'], 2)}"
+    else:
+        text = f"{', '.join(where)}: {quantity} differs; max abs {_num(first['max_abs'], 2)} > allowed {_num(first['tolerance'], 2)}"
     if first.get("max_rel") is not None and first["max_abs"] is not None and math.isfinite(first["max_abs"]):
         text += f" (max rel {_num(first['max_rel'], 2)})"
     detail = _detail(first, first.get("name", ""))
@@ -392,6 +427,15 @@ def _divergence_text(first: dict) -> str:
     if first.get("hint"):
         text += f"\n  hint: {first['hint']}"
     return text
+
+
+def _where(first: dict) -> str:
+    """'lockstep, iteration 3 (epoch 0, mini-batch 3)': the check that saw a divergence, and when."""
+    where = [first["name"] if first["stage"] == "training" else first["stage"]]
+    if first.get("iteration") is not None:
+        where.append(f"iteration {first['iteration']}" + (f" (epoch {first['epoch']}, mini-batch {first['mini_batch']})"
+                                                          if first.get("epoch") is not None else ""))
+    return ", ".join(where)
 
 
 def _detail(row: dict, check_name: str = "") -> str:
@@ -460,10 +504,12 @@ def _check_lines(check: CheckResult, verbose: bool, hints: set) -> list[str]:
         lines.append(f"  not run: {check.skipped}")
     if check.error is not None:
         at = f" at iteration {check.error_iteration}" if check.error_iteration is not None else ""
-        if check.error_follows:
-            lines.append(f"  error{at}: the same as in {check.error_follows}: {check.error}")
+        if check.error_follows:  # printed in full once, in the check that saw it first
+            lines.append(f"  error{at}: the same as in {check.error_follows}")
         else:
-            lines.append(f"  error{at}: {check.error}")
+            said = rejected(check.error) and str(check.error) in hints  # the verdict's fix line printed it
+            lines.append(f"  error{at}: " + (f"{check.error.function} returned what the checks cannot use: see the fix "
+                                             "line above" if said else str(check.error)))
             lines += [f"    {line}" for line in check.error.trace]
     rows = list(check.rows.values())
     if rows:
@@ -471,7 +517,7 @@ def _check_lines(check: CheckResult, verbose: bool, hints: set) -> list[str]:
         width = max([9] + [len(label) + 1 for label, _, _ in table])  # v_corrected_dW: an optimiser's state
         lines.append(f"  {'quantity':<{width}}{'layer':<8}{'max abs':>10}{'max rel':>10}{'allowed':>10}  status")
         for label, layer, row in table:
-            lines.append(f"  {label:<{width}}{layer:<8}{_num(row.max_abs, 1):>10}{_num(row.max_rel, 1):>10}"
+            lines.append(f"  {label:<{width}}{layer:<8}{_gap(row.max_abs, row, 1):>10}{_gap(row.max_rel, row, 1):>10}"
                          f"{_num(row.tolerance, 1):>10}  {_status(row)}")
             if not row.ok and not row.follows:
                 detail = _detail(row.as_dict(), check.name)
@@ -506,6 +552,20 @@ def _table(rows: list[Comparison], verbose: bool):
         shown = max(group, key=lambda r: r.ratio) if group[0].ok else group[0]
         out.append((order[id(group[0])], quantity, span, shown))
     return [item[1:] for item in sorted(out, key=lambda item: item[0])]
+
+
+def _nan_at_worst(row: dict) -> bool:
+    """Whether a row's gap is non-finite because a value at its worst entry is nan (compare.py counts a nan on one
+    side as an infinite difference, so that it fails): the text then says nan, not inf."""
+    gap = row.get("max_abs")
+    return gap is not None and not math.isfinite(gap) and any(
+        isinstance(v, float) and math.isnan(v) for v in (row.get("value"), row.get("expected")))
+
+
+def _gap(x, row: Comparison, digits: int) -> str:
+    """A row's max abs or max rel: 'nan' where a value at its worst entry is nan, else the number."""
+    return "nan" if x is not None and _nan_at_worst({"max_abs": row.max_abs, "value": row.value,
+                                                      "expected": row.expected}) else _num(x, digits)
 
 
 def _num(x, digits: int = 7) -> str:
