@@ -361,3 +361,100 @@ def test_the_fix_line_names_the_file_and_line_where_the_function_is_defined():
     report.sources = {"linear_backward": "dnn_utils.py, line 12"}
     assert report.summary().splitlines()[1] == report.functions[0].fix + "; defined in dnn_utils.py, line 12"
     assert report.first_divergence()["source"] == "dnn_utils.py, line 12"  # and in the JSON
+
+
+# ---------------------------------------------------------------- fix lines for loops and rejected results; nan rows
+
+FLAT = "its parameters never change: update_parameters' result is not assigned (parameters = update_parameters(...))"
+REVERSED = ("cache 1 holds layer 3's (A_prev, W3, b3): caches[l-1] must be layer l's; caches are in reverse order: "
+            "append, not insert(0, ...)")
+
+
+def _flat_loop() -> Report:
+    """The functions and the network agree; nn_model's own run stays flat (its loop drops update_parameters' result)."""
+    loop = CheckResult("loop nn_model", "training", 1e-7, rows={("cost", 2): _failed_row("cost", 2, FLAT, "training")})
+    return _hand_built([CheckResult("forward", "forward", 1e-7), loop],
+                       [UnitResult("update_parameters", "ok", None, "", "")], sources={"nn_model": "x.py, line 40"})
+
+
+def test_a_loop_that_differs_from_its_own_functions_gets_a_fix_line_with_its_hint_and_where_it_is_defined():
+    report = _flat_loop()
+    lines = report.summary().splitlines()
+    assert lines[1] == f"fix `nn_model`: {FLAT}; defined in x.py, line 40"
+    assert lines[2].startswith("first divergence: loop nn_model, iteration 0: cost differs; max abs 2.00e+00")
+    assert len(lines) == 3 and report.to_text().count(FLAT) == 1  # the hint is the fix line's: said once
+    first = report.as_dict()["first_divergence"]
+    assert (first["function"], first["fix"], first["source"]) == ("nn_model", f"fix `nn_model`: {FLAT}", "x.py, line 40")
+
+
+def test_a_loop_without_a_hint_says_what_differs_and_a_wrong_function_still_comes_first():
+    report = _flat_loop()
+    report.checks[1].rows[("cost", 2)].hint = ""
+    assert report.summary().splitlines()[1] == ("fix `nn_model`: its cost differs from its own functions' steps from "
+                                                "the same start (which the checks above agree with); defined in x.py, line 40")
+    report.functions = [UnitResult("linear_backward", "FAIL", "db", "3 of 3 entries differ", MISSING_1_OVER_M)]
+    assert report.summary().splitlines()[1].startswith("fix `linear_backward`: its db differs")
+
+
+def _rejected_caches() -> Report:
+    """L_model_forward's caches in reverse order: the adapter rejects them (nothing raised) in forward, then again in
+    the gradient check and lockstep."""
+    error = ImplementationError("L_model_forward", ValueError(REVERSED))
+    checks = [CheckResult("forward", "forward", 1e-7, error=error),
+              CheckResult("backward", "backward", 1e-7, skipped="x.py's forward pass returned what the checks cannot use"),
+              CheckResult("gradcheck", "gradcheck", 1e-6, error=error),
+              CheckResult("lockstep", "training", 1e-7, error=error, error_iteration=0)]
+    report = _hand_built(checks, sources={"L_model_forward": "x.ipynb, cell [7], line 3"})
+    report.mark_consequences()
+    return report
+
+
+def test_a_rejected_result_gets_a_fix_line_and_its_message_is_printed_once():
+    report = _rejected_caches()
+    text = report.to_text()
+    assert text.splitlines()[:3] == [
+        "VERDICT: FAIL", f"fix `L_model_forward`: {REVERSED}; defined in x.ipynb, cell [7], line 3",
+        "first divergence: forward: L_model_forward returned what the checks cannot use, as the fix line says"]
+    assert text.count("cache 1 holds layer 3's") == 1
+    assert "  error: L_model_forward returned what the checks cannot use: see the fix line above" in text
+    assert "  error: the same as in forward\n" in text and "  error at iteration 0: the same as in forward\n" in text
+    assert "final cost: not compared (x.py returned what the checks cannot use at iteration 0, see lockstep)" in text
+    first = report.as_dict()["first_divergence"]
+    assert first["rejected"] is True and first["fix"] == f"fix `L_model_forward`: {REVERSED}"
+
+
+def test_an_error_the_implementation_raised_gets_no_fix_line_and_is_printed_where_it_was_seen():
+    try:
+        raise ZeroDivisionError("division by zero")
+    except ZeroDivisionError as raised:
+        error = ImplementationError("relu", raised)
+    report = _hand_built([CheckResult("forward", "forward", 1e-7, error=error)])
+    lines = report.to_text().splitlines()
+    assert lines[1] == "first divergence: forward: relu raised ZeroDivisionError: division by zero"
+    assert "  error: relu raised ZeroDivisionError: division by zero" in lines
+    assert not report.first_divergence().get("fix")
+
+
+def test_a_nan_reads_nan_not_an_infinite_difference_and_the_json_stays_json():
+    row = _failed_row("cost", 3, stage="training")
+    row.max_abs, row.max_rel, row.value, row.expected = np.inf, np.inf, np.nan, 0.7425279
+    report = _hand_built([CheckResult("loop model", "training", 1e-7, rows={("cost", 3): row})])
+    text = report.to_text()
+    assert ("first divergence: loop model, iteration 0: cost differs; max abs nan (not a number), allowed 1.00e-07; "
+            "1 of 1 entries differ, worst at (0, 0): nan vs its own steps 0.7425279") in text
+    assert "  cost     3              nan       nan   1.0e-07  FAIL at iteration 0" in text.splitlines()
+    assert " inf " not in text
+    assert json.loads(json.dumps(report.as_dict(), allow_nan=False))["checks"][0]["rows"][0]["max_abs"] is None
+    row.value = np.inf  # an infinite value is an infinite difference: it stays inf
+    assert "  cost     3              inf       inf   1.0e-07  FAIL at iteration 0" in report.to_text().splitlines()
+
+
+def test_the_loops_costs_line_shows_both_runs_at_the_same_iterations():
+    from verify.loops import _costs_note
+
+    at = list(range(200))
+    note = _costs_note("nn_model", "iterations", at, [0.684926] * 200, [0.7 - i / 1000 for i in range(200)])
+    assert note == ("costs at iterations 0, 1, 2, 3, 4, ..., 199: nn_model 0.684926, 0.684926, 0.684926, 0.684926, "
+                    "0.684926, ..., 0.684926; torch from the same start 0.7, 0.699, 0.698, 0.697, 0.696, ..., 0.501")
+    short = _costs_note("model", "epochs", [0, 100, 199], [0.7, 0.5, 0.4], [0.7, 0.6])
+    assert short == "costs at epochs 0, 100, 199: model 0.7, 0.5, 0.4; torch from the same start 0.7, -, - (only 2 kept)"
