@@ -283,8 +283,8 @@ class Report:
             lines += [f"### {_title(check.name)}: {check.status}", ""]
             if check.skipped:
                 lines += [f"not run: {check.skipped}", ""]
-            if check.error is not None:
-                lines += [f"error: `{check.error}`", ""]
+            if check.error is not None:  # in full once, in the check that saw it first
+                lines += [f"error: the same as in {check.error_follows}" if check.error_follows else f"error: `{check.error}`", ""]
             if check.rows:
                 lines += ["| quantity | layer | max abs | max rel | allowed | status |", "|---|---|---|---|---|---|"]
                 lines += [f"| {r.quantity} | {r.layer} | {_gap(r.max_abs, r, 1)} | {_gap(r.max_rel, r, 1)} | {_num(r.tolerance, 1)} | "
@@ -407,7 +407,10 @@ def _divergence_text(first: dict) -> str:
     if first.get("fix"):
         if first["stage"] == "functions":
             return first["fix"]
-        return f"{first['fix']}\n  the network checks: {_divergence_text({**first, 'fix': None})}"
+        if first.get("rejected"):  # the fix line holds the message: only where it was seen follows
+            return f"{first['fix']}\n  the network checks: {_where(first)}"
+        hint = "" if first.get("hint") and first["hint"] in first["fix"] else first.get("hint")  # a loop's: said once
+        return f"{first['fix']}\n  the network checks: {_divergence_text({**first, 'fix': None, 'hint': hint})}"
     if first.get("error"):
         return f"{_where(first)}: {first['error']}"
     where = [_where(first)]

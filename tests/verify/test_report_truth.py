@@ -383,6 +383,7 @@ def test_a_loop_that_differs_from_its_own_functions_gets_a_fix_line_with_its_hin
     assert lines[1] == f"fix `nn_model`: {FLAT}; defined in x.py, line 40"
     assert lines[2].startswith("first divergence: loop nn_model, iteration 0: cost differs; max abs 2.00e+00")
     assert len(lines) == 3 and report.to_text().count(FLAT) == 1  # the hint is the fix line's: said once
+    assert report.to_markdown().count(FLAT) == 1
     first = report.as_dict()["first_divergence"]
     assert (first["function"], first["fix"], first["source"]) == ("nn_model", f"fix `nn_model`: {FLAT}", "x.py, line 40")
 
@@ -419,6 +420,7 @@ def test_a_rejected_result_gets_a_fix_line_and_its_message_is_printed_once():
     assert "  error: L_model_forward returned what the checks cannot use: see the fix line above" in text
     assert "  error: the same as in forward\n" in text and "  error at iteration 0: the same as in forward\n" in text
     assert "final cost: not compared (x.py returned what the checks cannot use at iteration 0, see lockstep)" in text
+    assert report.to_markdown().count("cache 1 holds layer 3's") == 2  # the fix, and the check that saw it
     first = report.as_dict()["first_divergence"]
     assert first["rejected"] is True and first["fix"] == f"fix `L_model_forward`: {REVERSED}"
 
