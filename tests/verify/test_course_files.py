@@ -58,6 +58,106 @@ print("AL = " + str(t_AL))
 L_model_forward_test(L_model_forward)
 """
 
+# The course's week-4 "Deep Neural Network for Image Classification: Application" (v3, beside dnn_app_utils_v3.py),
+# cell by cell as Jupyter ran it: its top-level code loads the cat pictures, trains for 2,500 iterations and plots.
+APPLICATION = [
+    (1, """import time
+import numpy as np
+import h5py
+import matplotlib.pyplot as plt
+import scipy
+from PIL import Image
+from scipy import ndimage
+from dnn_app_utils_v3 import *
+
+get_ipython().run_line_magic('matplotlib', 'inline')
+plt.rcParams['figure.figsize'] = (5.0, 4.0) # set default size of plots
+plt.rcParams['image.interpolation'] = 'nearest'
+plt.rcParams['image.cmap'] = 'gray'
+
+get_ipython().run_line_magic('load_ext', 'autoreload')
+get_ipython().run_line_magic('autoreload', '2')
+
+np.random.seed(1)"""),
+    (2, "train_x_orig, train_y, test_x_orig, test_y, classes = load_data()"),
+    (3, """# Example of a picture
+index = 10
+plt.imshow(train_x_orig[index])
+print ("y = " + str(train_y[0,index]) + ". It's a " + classes[train_y[0,index]].decode("utf-8") +  " picture.")"""),
+    (5, """# Reshape the training and test examples
+train_x_flatten = train_x_orig.reshape(train_x_orig.shape[0], -1).T   # The "-1" makes reshape flatten the remaining dimensions
+test_x_flatten = test_x_orig.reshape(test_x_orig.shape[0], -1).T
+
+# Standardize data to have feature values between 0 and 1.
+train_x = train_x_flatten/255.
+test_x = test_x_flatten/255.
+
+print ("train_x's shape: " + str(train_x.shape))
+print ("test_x's shape: " + str(test_x.shape))"""),
+    (6, """### CONSTANTS DEFINING THE MODEL ####
+n_x = 12288     # num_px * num_px * 3
+n_h = 7
+n_y = 1
+layers_dims = (n_x, n_h, n_y)"""),
+    (11, """### CONSTANTS ###
+layers_dims = [12288, 20, 7, 5, 1] #  4-layer model"""),
+    (12, """# GRADED FUNCTION: L_layer_model
+
+def L_layer_model(X, Y, layers_dims, learning_rate = 0.0075, num_iterations = 3000, print_cost=False):#lr was 0.009
+    np.random.seed(1)
+    costs = []                         # keep track of cost
+
+    # Parameters initialization. (≈ 1 line of code)
+    ### START CODE HERE ###
+    parameters = initialize_parameters_deep(layers_dims)
+    ### END CODE HERE ###
+
+    # Loop (gradient descent)
+    for i in range(0, num_iterations):
+
+        # Forward propagation: [LINEAR -> RELU]*(L-1) -> LINEAR -> SIGMOID.
+        AL, caches = L_model_forward(X, parameters)
+
+        # Compute cost.
+        cost = compute_cost(AL, Y)
+
+        # Backward propagation.
+        grads = L_model_backward(AL, Y, caches)
+
+        # Update parameters.
+        parameters = update_parameters(parameters, grads, learning_rate)
+
+        # Print the cost every 100 training example
+        if print_cost and i % 100 == 0:
+            print ("Cost after iteration %i: %f" %(i, cost))
+        if print_cost and i % 100 == 0:
+            costs.append(cost)
+
+    # plot the cost
+    plt.plot(np.squeeze(costs))
+    plt.ylabel('cost')
+    plt.xlabel('iterations (per hundreds)')
+    plt.title("Learning rate =" + str(learning_rate))
+    plt.show()
+
+    return parameters"""),
+    (13, "parameters = L_layer_model(train_x, train_y, layers_dims, num_iterations = 2500, print_cost = True)"),
+    (14, "pred_train = predict(train_x, train_y, parameters)"),
+    (None, "print_mislabeled_images(classes, test_x, test_y, pred_test)"),  # never run: Jupyter shows In [ ]
+]
+
+
+def application_export(folder: Path) -> Path:
+    """The application notebook through File > Download as > Python (.py), as nbconvert writes it: a header,
+    markdown as comments, and `# In[k]:` above each code cell, beside the course's dnn_app_utils_v3.py."""
+    shutil.copy(HELPERS / "dnn_app_utils_v3.py", folder / "dnn_app_utils_v3.py")
+    body = "".join(f"# In[{' ' if count is None else count}]:\n\n\n{source}\n\n\n# A markdown cell, as a comment.\n\n"
+                   for count, source in APPLICATION)
+    path = folder / "Deep_Neural_Network_Application.py"
+    path.write_text("#!/usr/bin/env python\n# coding: utf-8\n\n# # Deep Neural Network for Image Classification: "
+                    "Application\n\n" + body)
+    return path
+
 
 class Blocked(importlib.abc.MetaPathFinder):
     """Makes these top-level libraries unimportable, as on a machine that lacks them."""
@@ -159,25 +259,63 @@ def test_a_training_loop_that_plots_its_costs_runs_and_the_plot_is_noted(tmp_pat
                          "plt.rcParams['figure.figsize'] = (5.0, 4.0) # set default size of plots; ...)")
 
 
-def test_the_download_as_py_export_verifies_without_matplotlib_and_h5py(tmp_path, block):
+def test_the_download_as_py_export_is_loaded_as_the_notebook_it_came_from(tmp_path, block):
     block("matplotlib", "h5py", "termcolor")
-    path = course_export(tmp_path)
-    report = quick_run(path)
+    (tmp_path / "nb").mkdir()
+    (tmp_path / "py").mkdir()
+    notebook, export = quick_run(course_notebook(tmp_path / "nb")), quick_run(course_export(tmp_path / "py"))
+    assert notebook.verdict == export.verdict == "pass"
+    # the same cells, named alike, the same lines skipped: the export's magic is the notebook's %matplotlib inline
+    magic = "get_ipython().run_line_magic('matplotlib', 'inline')"
+    assert [note.replace("%matplotlib inline", magic) for note in notebook.notes] == export.notes
+    assert export.notes[1].endswith(f"cell [1], lines 8-11 ({magic}; plt.rcParams['figure.figsize'] = (5.0, 4.0) "
+                                    "# set default size of plots; ...)")
+    # its test cell did not run while loading (the import of termcolor alone is noted)
+    assert export.notes[2] == "termcolor is not installed, so its import was skipped (public_tests.py, line 4)"
+
+
+def test_the_application_export_loads_nothing_trains_nothing_and_verifies(tmp_path, block, capsys):
+    block("matplotlib", "h5py", "scipy", "PIL", "termcolor")
+    path = application_export(tmp_path)
+    module = load_module(str(path))
+    assert capsys.readouterr() == ("", "")  # nothing printed: no picture's label, no "Cost after iteration 0"
+    assert not hasattr(module, "train_x_orig") and not hasattr(module, "parameters")  # load_data never ran
+    assert module.layers_dims == [12288, 20, 7, 5, 1] and module.L_layer_model.__code__.co_filename == f"{path}/cell [12]"
+    report = verify.run(verify.Config(impl=str(path), iterations=2, examples=32, gradcheck=False, **QUIET))
     assert report.verdict == "pass"
-    first, last = line_of(path, "get_ipython().run_line_magic('matplotlib'"), line_of(path, "'autoreload', '2'")
-    rc = line_of(path, "plt.rcParams['figure.figsize']")
-    assert [note for note in report.notes if "Jupyter" in note or "installed" in note] == [
-        f"h5py is not installed, so its import was skipped ({path.name}, line {line_of(path, 'import h5py')})",
-        f"matplotlib is not installed, so its imports were skipped ({path.name}, line {line_of(path, 'import matplotlib')}; "
-        f"dnn_utils.py, line 4) and so was what uses it: {path.name}, lines {rc}-{rc + 2} "
-        "(plt.rcParams['figure.figsize'] = (5.0, 4.0) # set default size of plots; "
-        "plt.rcParams['image.interpolation'] = 'nearest'; ...)",
-        # its test cell ran while loading, and printed in colour
-        "termcolor is not installed, so its import was skipped (public_tests.py, line 4) and so was what uses it: "
-        "public_tests.py, line 13 (print(colored(\"All tests passed.\", \"green\")))",
-        f"get_ipython() exists only inside Jupyter, so what uses it was skipped: {path.name}, lines {first}, {last - 1}-{last} "
-        "(get_ipython().run_line_magic('matplotlib', 'inline'); get_ipython().run_line_magic('load_ext', 'autoreload'); ...)",
+    assert (report.config.arch, report.config.arch_from) == ((12288, 20, 7, 5, 1), f"layers_dims in {path.name}")
+    loop = next(check for check in report.checks if check.name == "loop L_layer_model")
+    assert loop.ok and not loop.skipped  # the notebook's own loop ran, its plot skipped
+    assert [note for note in report.notes if "installed" in note] == [
+        "h5py is not installed, so its imports were skipped (cell [1], line 3; dnn_app_utils_v3.py, line 6)",
+        "matplotlib is not installed, so its imports were skipped (cell [1], line 4; dnn_app_utils_v3.py, line 5) and so "
+        "was what uses it: cell [1], lines 10-13; cell [12], lines 34-38 (get_ipython().run_line_magic('matplotlib', "
+        "'inline'); plt.rcParams['figure.figsize'] = (5.0, 4.0) # set default size of plots; ...)",
+        "scipy is not installed, so its imports were skipped (cell [1], lines 5, 7)",
+        "PIL is not installed, so its import was skipped (cell [1], line 6)",
     ]
+
+
+def test_an_exports_cells_are_its_in_markers_named_as_jupyter_showed_them(tmp_path):
+    from verify.impl.loading import is_export, notebook_definitions
+
+    path = application_export(tmp_path)
+    cells = notebook_definitions(str(path))
+    assert [cell.label for cell in cells] == ["cell [1]", "cell [2]", "cell [3]", "cell [5]", "cell [6]", "cell [11]",
+                                              "cell [12]", "cell [13]", "cell [14]", "code cell 10"]
+    assert cells[5].text == "### CONSTANTS ###\nlayers_dims = [12288, 20, 7, 5, 1] #  4-layer model\n\n\n# A markdown cell, as a comment.\n"
+    # kept: cell [1]'s 8 imports and 3 rcParams (skipped later), `index = 10`, n_x, n_h, n_y, layers_dims, the loop
+    assert [len(cell.statements) for cell in cells] == [11, 0, 1, 0, 3, 1, 1, 0, 0, 0]
+    assert cells[0].magics == [(10, "matplotlib"), (15, "load_ext"), (16, "autoreload")]
+    # only a line that is exactly a marker makes an export; code above the first marker is a cell of its own
+    plain = tmp_path / "plain.py"
+    plain.write_text("import numpy as np\n# In[3]: is what Jupyter shows\nx = np.ones(3)  # In[1]:\n")
+    assert not is_export(str(plain))
+    edited = tmp_path / "edited.py"
+    edited.write_text("# coding: utf-8\nimport numpy as np\n\n# In[ ]:\n\n\nA = np.ones(2)\n\n\n# In[4]:\n\n\nB = 2\n")
+    assert is_export(str(edited))
+    assert [(c.label, len(c.statements)) for c in notebook_definitions(str(edited))] == [
+        ("before code cell 1", 1), ("code cell 1", 0), ("cell [4]", 1)]
 
 
 def test_helper_files_that_import_data_libraries_load(tmp_path, block):

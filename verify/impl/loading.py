@@ -9,6 +9,16 @@ or train, IPython magics and shell lines), so loading a notebook trains and draw
 The kept code runs in a fresh module with the notebook's folder first on sys.path, so its
 helper files (dnn_utils, testCases, ...) import as they do in Jupyter.
 
+A .py that Jupyter exported ("Download as .py", `jupyter nbconvert --to script`) is loaded as the
+notebook it came from, by the same mechanism. It is recognised by the cell markers nbconvert writes:
+a line that is exactly `# In[7]:` (a cell that ran, with its execution count) or `# In[ ]:` (one that
+never ran), at the start of the line, at least once in the file. Each marker opens a cell that runs to
+the next marker, its blank lines around it dropped (nbconvert adds them), so a cell's line 1 is its
+first line as in Jupyter; markdown, which nbconvert writes as comments, stays in the cell before it.
+The lines before the first marker (the shebang, `# coding: utf-8`, markdown) run only if they hold
+code, as a cell named "before cell [1]". An export's `get_ipython().run_line_magic('matplotlib', ...)`
+is the notebook's `%matplotlib inline`, and is left out and noted the same way.
+
 Whatever is loaded (a notebook, a .py, a module, and the helper files they import), a plotting,
 display or data library that is not installed is given a stand-in (standins.py), and the kept
 statements that use it are skipped; the report notes once per library what was skipped. Cells are
@@ -25,6 +35,7 @@ import inspect
 import json
 import linecache
 import os
+import re
 import sys
 from contextlib import contextmanager, redirect_stdout
 from types import ModuleType
@@ -36,13 +47,16 @@ from .standins import Absences, standing_in, stands_in
 NOTES = "_verify_notes"  # a loaded notebook's module keeps here what was left out that a user should know
 KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")  # the rest of such a cell is Python
+CELL_MARKER = re.compile(r"# In\[(\d+| *)\]:")  # what nbconvert writes above each code cell of a .py export
+# A line magic, as written in a notebook (%matplotlib inline) or as an export writes it.
+MAGIC = re.compile(r"\s*(?:%(\w+)|get_ipython\(\)\.run_line_magic\(\s*['\"](\w+)['\"])")
 
 
 def load_module(spec: str) -> ModuleType:
     """The module named by --impl: a path to a .py file or a .ipynb notebook, or an importable module name."""
     if not spec.strip():
         raise UsageError("--impl needs a .py file, a .ipynb notebook or a module name, got nothing")
-    if spec.endswith(".ipynb"):
+    if spec.endswith(".ipynb") or is_export(spec):
         return load_notebook(spec)
     with standing_in() as absences:
         try:
@@ -56,14 +70,16 @@ def load_module(spec: str) -> ModuleType:
                 raise
             line = next((f" at line {f.lineno}" for f in reversed(inspect.trace())
                          if f.filename.endswith(os.path.basename(spec))), "")
-            raise UsageError(f"--impl {spec}: importing it raised {type(error).__name__}{line}: {error}") from None
+            raise UsageError(f"--impl {spec}: importing it raised {type(error).__name__}{line}: {error}"
+                             f"{absences.cause(error)}") from None
     if absences.missing() or spec.endswith(".py") or os.sep in spec:  # where a stand-in can be used later
         absences.publish(module.__dict__.setdefault(NOTES, []))
     return module
 
 
 def _import(spec: str, absences: Absences) -> ModuleType:
-    """A .py file (with Jupyter's get_ipython and display, for one downloaded from a notebook), or a module by name."""
+    """A .py file (with Jupyter's get_ipython and display, which code written in a notebook may call), or a module
+    by name."""
     if not (spec.endswith(".py") or os.sep in spec):
         return importlib.import_module(spec)
     _check_file(spec)
@@ -77,8 +93,20 @@ def _import(spec: str, absences: Absences) -> ModuleType:
     return module
 
 
+def is_export(path: str) -> bool:
+    """Whether `path` is a .py that Jupyter exported from a notebook: a line that is a cell marker (# In[7]:)."""
+    if not path.endswith(".py") or not os.path.isfile(path):
+        return False
+    try:
+        with open(path, encoding="utf-8") as f:
+            return any(CELL_MARKER.fullmatch(line.rstrip("\r\n")) for line in f)
+    except (OSError, UnicodeDecodeError):
+        return False  # importing it will say what is wrong
+
+
 def load_notebook(path: str) -> ModuleType:
-    """The notebook's definitions, executed in a fresh module named after it (see the module docstring)."""
+    """The definitions of a notebook (or of a .py exported from one), executed in a fresh module named after
+    it (see the module docstring)."""
     _check_file(path)
     full = os.path.abspath(path)
     module = ModuleType("_impl_" + os.path.splitext(os.path.basename(path))[0])
@@ -130,19 +158,26 @@ class Cell(NamedTuple):
 
 
 def notebook_definitions(path: str) -> list[Cell]:
-    """Each code cell, with the statements kept from it."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            notebook = json.load(f)
-        cells = notebook["cells"]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
-        raise UsageError(f"--impl {path}: not a readable Jupyter notebook (nbformat 4): {error}") from None
+    """Each code cell of a notebook (or of a .py exported from one), with the statements kept from it."""
+    if path.endswith(".ipynb"):
+        try:
+            with open(path, encoding="utf-8") as f:
+                notebook = json.load(f)
+            cells = notebook["cells"]
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+            raise UsageError(f"--impl {path}: not a readable Jupyter notebook (nbformat 4): {error}") from None
+        code_cells = [cell for cell in cells if isinstance(cell, dict) and cell.get("cell_type") == "code"]
+        header = ""
+    else:
+        header, code_cells = exported_cells(path)
     kept = []
-    code_cells = [cell for cell in cells if isinstance(cell, dict) and cell.get("cell_type") == "code"]
     labels = [cell_label(cell, number) for number, cell in enumerate(code_cells, start=1)]
-    for number, (cell, label) in enumerate(zip(code_cells, labels), start=1):
-        if labels.count(label) > 1:  # counts restart with the kernel: two cells can both show [1]
-            label = f"code cell {number}"
+    labels = [f"code cell {number}" if labels.count(label) > 1 else label  # counts restart with the kernel:
+              for number, label in enumerate(labels, start=1)]             # two cells can both show [1]
+    if any(line.strip() and not line.lstrip().startswith("#") for line in header.splitlines()):
+        # code written above an export's first cell (nbconvert writes only comments there)
+        code_cells, labels = [{"source": header}, *code_cells], [f"before {labels[0]}" if labels else "code cell 0", *labels]
+    for cell, label in zip(code_cells, labels):
         text = _text(cell.get("source", ""))
         source = _python_lines(text)
         try:
@@ -151,6 +186,24 @@ def notebook_definitions(path: str) -> list[Cell]:
             raise UsageError(f"--impl {path}: {label}, line {error.lineno}: {error.msg}") from None
         kept.append(Cell(label, source, [s for s in tree.body if _defines(s)], text, _magics(text)))
     return kept
+
+
+def exported_cells(path: str) -> tuple[str, list[dict]]:
+    """A .py export's text before its first cell marker, and its cells as a notebook's code cells
+    ({"execution_count": 7 or None, "source": the lines up to the next marker, blank lines around them dropped})."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines(True)
+    starts = [k for k, line in enumerate(lines) if CELL_MARKER.fullmatch(line.rstrip("\r\n"))]
+    cells = []
+    for start, end in zip(starts, [*starts[1:], len(lines)]):
+        count = CELL_MARKER.fullmatch(lines[start].rstrip("\r\n")).group(1).strip()
+        body = lines[start + 1:end]
+        while body and not body[0].strip():
+            body.pop(0)
+        while body and not body[-1].strip():
+            body.pop()
+        cells.append({"execution_count": int(count) if count else None, "source": "".join(body)})
+    return "".join(lines[:starts[0]] if starts else lines), cells
 
 
 def cell_label(cell: dict, number: int) -> str:
@@ -167,9 +220,10 @@ def _text(source) -> str:
 
 
 def _magics(text: str) -> list[tuple[int, str]]:
-    """(line, name) of each line magic: `%matplotlib inline` is (k, "matplotlib")."""
-    return [(k, line.strip()[1:].split(maxsplit=1)[0]) for k, line in enumerate(text.splitlines(), start=1)
-            if line.strip().startswith("%") and not line.strip().startswith("%%") and line.strip()[1:].split()]
+    """(line, name) of each line magic: `%matplotlib inline` is (k, "matplotlib"), and so is an export's
+    `get_ipython().run_line_magic('matplotlib', 'inline')`."""
+    return [(k, match.group(1) or match.group(2)) for k, line in enumerate(text.splitlines(), start=1)
+            for match in [MAGIC.match(line)] if match]
 
 
 def _python_lines(text: str) -> str:
@@ -208,7 +262,7 @@ def _execute(statement: ast.stmt, filename: str, module: ModuleType, path: str, 
         getattr(module, NOTES).append(f"{label}, line {statement.lineno}: {error}; that import was skipped")
     except Exception as error:
         raise UsageError(f"--impl {path}: {label}, line {statement.lineno} raised "
-                         f"{type(error).__name__}: {error}") from None
+                         f"{type(error).__name__}: {error}{absences.cause(error)}") from None
 
 
 def _uses_stand_in(statement: ast.stmt, module: ModuleType) -> "str | None":
