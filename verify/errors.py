@@ -38,4 +38,13 @@ def _own_frames(error: BaseException, source: Optional[str]) -> list[str]:
         return []
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if os.path.abspath(f.filename) == source or os.path.abspath(f.filename).startswith(source + os.sep)]
-    return [f"{os.path.relpath(f.filename)}:{f.lineno} in {f.name},  {(f.line or '').strip()}" for f in frames]
+    return [f"{_shown(f.filename)}:{f.lineno} in {f.name},  {(f.line or '').strip()}" for f in frames]
+
+
+def _shown(filename: str) -> str:
+    """A file as the working directory reaches it; a notebook's cell ('x.ipynb/cell [7]', loading.py) by the
+    notebook's name, since no path reaches a cell."""
+    notebook = os.path.dirname(filename)
+    if os.path.isfile(notebook):
+        return os.path.join(os.path.basename(notebook), os.path.basename(filename))
+    return os.path.relpath(filename)

@@ -398,13 +398,25 @@ def test_cells_are_named_by_their_count_in_errors_and_tracebacks(tmp_path):
     path.write_text(json.dumps(notebook))
     report = quick_run(path)
     trace = report.first_divergence()["traceback"]
-    assert f"{path.name}/cell [{count}]:" in trace[-1] and trace[-1].endswith("dA_prev = np.dot(W, dZ)")
+    slip = next(f for f in functions if f.startswith("def linear_backward("))
+    line = 1 + slip.splitlines().index("    dA_prev = np.dot(W, dZ)")
+    # the notebook by its name (it lies outside the working directory), then the cell as Jupyter shows it
+    assert trace[-1] == f"{path.name}/cell [{count}]:{line} in linear_backward,  dA_prev = np.dot(W, dZ)"
 
     notebook["cells"].insert(2, {"cell_type": "code", "execution_count": 40, "metadata": {}, "outputs": [],
                                  "source": ["X_SCALE = 1.0\n", "@not_defined\n", "def f():\n", "    pass\n"]})
     path.write_text(json.dumps(notebook))
     with pytest.raises(verify.UsageError, match=r": cell \[40\], line 3 raised NameError: name 'not_defined'"):
         load_module(str(path))
+
+
+def test_an_exports_traceback_names_the_file_and_the_cell(tmp_path):
+    path = course_export(tmp_path)
+    path.write_text(path.read_text().replace("dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W, dZ)"))
+    cell = 1 + next(n for n, f in enumerate(graded_functions(), start=1) if f.startswith("def linear_backward("))
+    line = line_of(path, "dA_prev = np.dot(W, dZ)") - line_of(path, f"# In[{cell}]:") - 2  # nbconvert's 2 blank lines
+    trace = quick_run(path).first_divergence()["traceback"]
+    assert trace[-1] == f"{path.name}/cell [{cell}]:{line} in linear_backward,  dA_prev = np.dot(W, dZ)"
 
 
 def test_what_only_shows_is_skipped_even_in_a_check_and_computing_with_it_is_refused(tmp_path, block):
@@ -434,6 +446,31 @@ def test_data_a_missing_library_would_load_is_named_where_it_stops_loading(tmp_p
         load_module(str(path))
     assert str(raised.value) == (f"--impl {path}: importing it raised TypeError at line 9: `h5py.File(...)[...][...]` "
                                  "has no value here: h5py is not installed (pip install h5py)")
+
+
+def test_a_py_whose_top_level_fails_after_a_stand_in_names_the_missing_library(tmp_path, block):
+    block("matplotlib", "h5py")
+    shutil.copy(HELPERS / "dnn_app_utils_v3.py", tmp_path / "dnn_app_utils_v3.py")
+    path = tmp_path / "my_application.py"  # the application's code, written as a plain .py (no cell markers)
+    path.write_text("import numpy as np\nfrom dnn_app_utils_v3 import *\n\n"
+                    "train_x_orig, train_y, test_x_orig, test_y, classes = load_data()\n")
+    with pytest.raises(verify.UsageError) as raised:
+        load_module(str(path))
+    opened = line_of(tmp_path / "dnn_app_utils_v3.py", "h5py.File('datasets/train_catvnoncat.h5'")
+    assert str(raised.value) == (f"--impl {path}: importing it raised IndexError at line 4: tuple index out of range "
+                                 f"(h5py is not installed, and dnn_app_utils_v3.py, line {opened} used it: pip install h5py)")
+
+
+def test_a_coloured_print_prints_its_text_and_another_stand_in_prints_nothing(tmp_path, block, capsys):
+    block("termcolor", "matplotlib")
+    course_folder(tmp_path)
+    path = tmp_path / "runs_its_test.py"  # a .py that runs the course's test at its top, as a learner's script may
+    path.write_text("import numpy as np\nimport matplotlib.pyplot as plt\nfrom public_tests import L_model_forward_test\n"
+                    + "\n\n".join(functions_of(COURSE.read_text())) + "\n\nL_model_forward_test(L_model_forward)\nprint(plt.gca())\n")
+    notes = getattr(load_module(str(path)), verify.impl.NOTES)
+    assert capsys.readouterr() == ("", "All tests passed.\n\n")  # the loaded code's prints go to stderr
+    assert "termcolor is not installed, so its import was skipped (public_tests.py, line 4); what it colours was printed " \
+           "without colour: public_tests.py, line 13 (print(colored(\"All tests passed.\", \"green\")))" in notes
 
 
 def test_a_cells_python_keeps_its_lines_without_its_magics(tmp_path):

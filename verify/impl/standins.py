@@ -14,6 +14,12 @@ MissingPackageError, one line naming the function, its line and the package (exi
 never hides a real need. Only what shows (SHOWS: a plot, a display, a colour) is still skipped
 during the checks, and noted, so the course's training loops that plot their costs run; computing
 with it is refused like the rest.
+
+What is printed stays readable. termcolor's `colored(text, ...)` gives back its text, and `cprint`
+prints it, without colour (as termcolor itself does where colour is off), so a test's "All tests
+passed." still shows; the note says so. Any other stand-in prints as nothing, never as its repr.
+When the code that loads fails after a stand-in was used (`np.array(h5py.File(...)[...])` then
+`.reshape`), the error names the missing library and where it was used (Absences.cause).
 """
 
 from __future__ import annotations
@@ -42,6 +48,18 @@ SHOWS = {"matplotlib", "IPython", "termcolor", "get_ipython()", "display()"}
 SHOWN_TEXTS = 2  # statements quoted in a note; the rest are counted in its places
 
 
+def _colored(text="", *args, **kwargs) -> str:
+    return str(text)
+
+
+def _cprint(text="", *args, sep=" ", end="\n", file=None, flush=False, **kwargs) -> None:
+    print(str(text), sep=sep, end=end, file=file, flush=flush)
+
+
+# A missing library's function that has a plain meaning: what the library itself does where colour is off.
+PLAIN = {"termcolor.colored": _colored, "termcolor.cprint": _cprint}
+
+
 class Absences:
     """One load's stand-ins: which libraries were missing, where they were imported and used, and
     whether a use is still absorbed (while loading) or refused (strict: during the checks)."""
@@ -50,6 +68,8 @@ class Absences:
         self.strict = False
         self.imports: dict[str, list[tuple[str, int]]] = {}  # library -> (file, line) of each import stood in for
         self.uses: dict[str, list[tuple[str, int]]] = {}  # library -> (file, line) of each statement skipped
+        self.plain: dict[str, list[tuple[str, int]]] = {}  # library -> (file, line) of each call that ran plain (PLAIN)
+        self._last: dict[str, None] = {}  # the libraries used, the one used last at the end
         self._published: "tuple[list, int] | None" = None  # (a notes list, where this load's notes start in it)
 
     def publish(self, notes: list) -> None:
@@ -62,13 +82,33 @@ class Absences:
         if (filename, line) in self.uses.get(library, []):  # `from h5py import File` reads File: an import, not a use
             self.uses[library].remove((filename, line))
 
-    def used(self, library: str, filename: str, line: int) -> None:
-        if (filename, line) in self.imports.get(library, []) or (filename, line) in self.uses.get(library, []):
+    def used(self, library: str, filename: str, line: int, places: "dict | None" = None) -> None:
+        """A statement that uses the stand-in for `library` was skipped (or, with places=self.plain, ran plain)."""
+        self._last.pop(library, None)
+        self._last[library] = None
+        places = self.uses if places is None else places
+        if (filename, line) in self.imports.get(library, []) or (filename, line) in places.get(library, []):
             return
-        self.uses.setdefault(library, []).append((filename, line))
+        places.setdefault(library, []).append((filename, line))
         if self._published is not None:  # a plot during the checks: the note says so too
             notes, start = self._published
             notes[start:] = self.notes()
+
+    def cause(self, error: BaseException) -> str:
+        """For an error raised while loading: ' (h5py is not installed, and loader.py, line 6 used it: pip install
+        h5py)', naming the library used last (one that computes values before one that only shows), or ''
+        where no stand-in was used or the error already names it."""
+        used = [library for library in self._last if self.uses.get(library)]
+        computing = [library for library in used if library not in SHOWS]
+        if not used:
+            return ""
+        library = (computing or used)[-1]
+        if library in str(error):
+            return ""
+        place = _places(self.uses[library][:1])
+        if library.endswith("()"):
+            return f" ({library} exists only inside Jupyter, and {place} used it)"
+        return f" ({library} is not installed, and {place} used it: pip install {OPTIONAL.get(library, library)})"
 
     def missing(self) -> list[str]:
         """The libraries that were stood in for, in the order they were first imported."""
@@ -81,9 +121,9 @@ class Absences:
     def notes(self) -> list[str]:
         """One line per missing library (and per Jupyter builtin used): what was skipped, and where."""
         notes = []
-        for library in dict.fromkeys([*self.imports, *self.uses]):
-            uses = self.uses.get(library, [])
-            if library not in self.imports and not uses:
+        for library in dict.fromkeys([*self.imports, *self.uses, *self.plain]):
+            uses, plain = self.uses.get(library, []), self.plain.get(library, [])
+            if library not in self.imports and not uses and not plain:
                 continue
             if library in self.imports:
                 imports = self.imports[library]
@@ -93,6 +133,8 @@ class Absences:
                     note += f" and so was what uses it: {_described(uses)}"
             else:
                 note = f"{library} exists only inside Jupyter, so what uses it was skipped: {_described(uses)}"
+            if plain:
+                note += f"; what it colours was printed without colour: {_described(plain)}"
             notes.append(note)
         return notes
 
@@ -133,6 +175,10 @@ class NotInstalled:
         self._use(f"{self._path}.{name} = ...")
 
     def __call__(self, *args, **kwargs):
+        plain = PLAIN.get(self._path)
+        if plain is not None:  # colored("All tests passed.", "green"): the text, without its colour
+            self._absences.used(self._library, *_caller()[:2], places=self._absences.plain)
+            return plain(*args, **kwargs)
         return self._use(f"{self._path}(...)")
 
     def __getitem__(self, key):
@@ -150,6 +196,12 @@ class NotInstalled:
 
     def __repr__(self) -> str:
         return f"<{self._path}: {self._absences.absent(self._library)}>"
+
+    def __str__(self) -> str:
+        """Printed (print(plt.gca()), f"{...}"), a stand-in shows as nothing; during the checks, only one that shows."""
+        if self._absences.strict and self._library not in SHOWS:
+            _refuse(self._absences, self._library)
+        return ""
 
     def _compute(self, *other) -> "NotInstalled":
         """Arithmetic: while loading, another stand-in; during the checks its value was needed."""
