@@ -466,11 +466,16 @@ def test_a_coloured_print_prints_its_text_and_another_stand_in_prints_nothing(tm
     course_folder(tmp_path)
     path = tmp_path / "runs_its_test.py"  # a .py that runs the course's test at its top, as a learner's script may
     path.write_text("import numpy as np\nimport matplotlib.pyplot as plt\nfrom public_tests import L_model_forward_test\n"
-                    + "\n\n".join(functions_of(COURSE.read_text())) + "\n\nL_model_forward_test(L_model_forward)\nprint(plt.gca())\n")
+                    "from termcolor import cprint\n" + "\n\n".join(functions_of(COURSE.read_text()))
+                    + "\n\nL_model_forward_test(L_model_forward)\ncprint('done', 'blue', end='!\\n')\nprint(plt.gca())\n")
     notes = getattr(load_module(str(path)), verify.impl.NOTES)
-    assert capsys.readouterr() == ("", "All tests passed.\n\n")  # the loaded code's prints go to stderr
-    assert "termcolor is not installed, so its import was skipped (public_tests.py, line 4); what it colours was printed " \
-           "without colour: public_tests.py, line 13 (print(colored(\"All tests passed.\", \"green\")))" in notes
+    assert capsys.readouterr() == ("", "All tests passed.\ndone!\n")  # on stderr; print(plt.gca()) printed nothing
+    assert notes[0] == ("matplotlib is not installed, so its import was skipped (runs_its_test.py, line 2) and so was what "
+                        f"uses it: runs_its_test.py, line {line_of(path, 'print(plt.gca())')} (print(plt.gca()))")
+    assert notes[1] == ("termcolor is not installed, so its imports were skipped (public_tests.py, line 4; runs_its_test.py, "
+                        "line 4); what it colours was printed without colour: public_tests.py, line 13; runs_its_test.py, "
+                        f"line {line_of(path, 'cprint(')} (print(colored(\"All tests passed.\", \"green\")); "
+                        "cprint('done', 'blue', end='!\\n'))")
 
 
 def test_a_cells_python_keeps_its_lines_without_its_magics(tmp_path):

@@ -17,7 +17,8 @@ with it is refused like the rest.
 
 What is printed stays readable. termcolor's `colored(text, ...)` gives back its text, and `cprint`
 prints it, without colour (as termcolor itself does where colour is off), so a test's "All tests
-passed." still shows; the note says so. Any other stand-in prints as nothing, never as its repr.
+passed." still shows; the note says so. A print of nothing but stand-ins (`print(plt.gca())`) is
+skipped while loading, as its note says; elsewhere a stand-in prints as nothing, never as its repr.
 When the code that loads fails after a stand-in was used (`np.array(h5py.File(...)[...])` then
 `.reshape`), the error names the missing library and where it was used (Absences.cause).
 """
@@ -52,8 +53,8 @@ def _colored(text="", *args, **kwargs) -> str:
     return str(text)
 
 
-def _cprint(text="", *args, sep=" ", end="\n", file=None, flush=False, **kwargs) -> None:
-    print(str(text), sep=sep, end=end, file=file, flush=flush)
+def _cprint(text="", *args, end="\n", file=None, flush=False, **kwargs) -> None:
+    print(str(text), end=end, file=file, flush=flush)
 
 
 # A missing library's function that has a plain meaning: what the library itself does where colour is off.
@@ -282,11 +283,18 @@ def standing_in() -> Iterator[Absences]:
             absences.imported(stand_in._library, *_caller()[:2])
         return module
 
-    builtins.__import__ = noting_import
+    def quiet_print(*args, **kwargs):
+        # print(plt.gca()): a stand-in has nothing to show, so the statement is skipped, as its note says.
+        if args and all(stands_in(arg) is not None for arg in args):
+            return
+        printing(*args, **kwargs)
+
+    printing = builtins.print
+    builtins.__import__, builtins.print = noting_import, quiet_print
     try:
         yield absences
     finally:
-        builtins.__import__ = original
+        builtins.__import__, builtins.print = original, printing
         sys.meta_path.remove(finder)
         for name, module in list(sys.modules.items()):
             if isinstance(module, NotInstalledModule) and module._absences is absences:
