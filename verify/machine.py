@@ -1,18 +1,85 @@
-"""What the machine gives a run: torch's threads for the network's size, and whether its arrays fit in memory."""
+"""What the machine gives a run: torch's threads for the network's size, and whether the run fits in memory.
+
+The memory a run needs is its peak resident size, estimated by a model fitted to what runs really
+allocate. Measured 2026-12-04 (Python 3.11, NumPy and torch on CPU, a 2-core 24 GiB machine) as
+the peak RSS of `python -m verify --no-tensorboard --iterations 2 ARGS` (getrusage of the child):
+
+    ARGS                                                    peak GiB  estimate
+    --arch 3,4,4,1                                             0.235    0.275  +17%
+    --arch 3,20000,1                                           0.866    0.755  -13%
+    --arch 3,20000,1 --dtype float32                           0.669    0.594  -11%
+    --arch 3,200000,1                                          5.123    5.073   -1%
+    --arch 3,200000,1 --dtype float32 --optimizer adam         3.573    3.464   -3%
+    --arch 3,100000,1 --examples 400 --optimizer momentum      5.090    5.073   -0%
+    --arch 12288,20,7,5,1 --examples 2000                      2.131    2.074   -3%
+    --arch 12288,20,7,5,1 --examples 2000 --dtype float32      1.203    1.182   -2%
+    --arch 784,4096,4096,10 --examples 2000 --dtype float32
+           --activations relu,relu,softmax                     2.385    2.630  +10%
+    --arch 4096,4096,1 --examples 50                           3.188    3.129   -2%
+    --arch 4096,4096,1 --examples 50 --dtype float32           2.228    2.208   -1%
+    --arch 4096,4096,1 --examples 50 --optimizer adam          5.776    5.505   -5%
+    --arch 4096,4096,1 --examples 50 --dtype float32 --optimizer adam
+                                                               3.360    3.396   +1%
+    --arch 4096,4096,1 --examples 50 --optimizer momentum      4.503    4.442   -1%
+    --arch 2000,2000,1 --examples 20                           1.026    0.955   -7%
+    --arch 2000,20,1 --examples 2000                           0.606    0.568   -6%
+    --arch 200,4,1 --data wide.csv (46 MB: 25,000 rows of 201)   0.802    0.838   +5%
+    ... the same with --examples 1000                          0.802    0.838   +5%
+    --arch 20,64,1 --data tall.csv (44 MB: 240,000 rows of 21)   2.508    2.490   -1%
+
+The model, in bytes, with s the dtype's size (8 or 4), P = sum (n[l-1] + 1) n[l] the parameters,
+H = n[1] + ... + n[L] the units, m the examples:
+
+    BASELINE                                  NumPy, torch and the verifier, imported
+  + max(parsing the data file,                a CSV's cells as Python strings and floats, then the table
+        PER_INPUT s m n[0]                    X on both sides, torch's transposed copy, the kink probe's
+      + max(P (PER_PARAMETER s + PER_PARAMETER_F64 8 + OPTIMIZER_STATE[optimizer] s),
+            m H (PER_ACTIVATION s + PER_ACTIVATION_F64 8)))
+
+The parameter term counts the parameters, gradients and updates of three models (the
+implementation's and torch's lockstep and free-running), the copies each side is handed, and the
+float64 scales the tolerances are computed in whatever the dtype; the optimiser's state (momentum's
+v, Adam's v and s) comes on top. The activation term counts Z, A, dZ and dA per example on both
+sides and torch's autograd buffers. The two peak in different phases (checks at one point,
+training steps), so the larger counts: 784,4096,4096,10 peaks like 4096,4096,1 alone, not at
+their sum. So does a CSV's parsing, freed before the run allocates (wide.csv peaks the same with
+1000 of its examples used or all 25,000).
+
+The estimate is compared with the smallest of what this process may still allocate: the
+system's available memory (MemAvailable), its cgroup's limit less its usage (v2 memory.max,
+v1 memory.limit_in_bytes) and its address-space limit (RLIMIT_AS, `ulimit -v`).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import resource
 from typing import Optional
 
 import numpy as np
 
-from .config import Config, arch_words
-from .data import DEFAULT_EXAMPLES
+from .config import NAMED_DATA, Config, arch_words
+from .data import DEFAULT_EXAMPLES, FileSize, file_size
 from .errors import UsageError
 
 SMALL_NETWORK_FLOPS = 5e7  # below this per training step, torch runs on one thread
+
+# The memory model (the module docstring says what each counts and how it was measured).
+BASELINE = 0.275 * 2**30
+PER_PARAMETER = 14.6  # times the dtype's size
+PER_PARAMETER_F64 = 8.1  # float64 whatever the dtype
+OPTIMIZER_STATE = {"gd": 0.0, "momentum": 10.5, "adam": 19.0}  # times the dtype's size, per parameter
+PER_ACTIVATION = 10.8
+PER_ACTIVATION_F64 = 5.3
+PER_INPUT = 9.6
+CSV_PER_CELL = 110  # a cell's str (49 bytes + its text, counted apart) and float (24) objects, their list slots, the table
+CSV_PER_ROW = 250  # each line's two lists and its (number, row) tuple
+NPZ_PER_VALUE = 8  # each entry converted to float64, beside the array as stored
+# Address space a run maps beyond its resident growth (thread stacks, the allocator's arenas):
+# a 3,4,4,1 run maps about 70 MiB more than the import left. RLIMIT_AS counts it; RSS does not.
+ADDRESS_SPACE_SLACK = 100 * 2**20
+UNLIMITED_CGROUP = 2**60  # cgroup v1 writes "no limit" as a huge number (9223372036854771712)
 
 
 @contextlib.contextmanager
@@ -32,19 +99,161 @@ def torch_threads_for(config: Config, m: int):
 
 
 def check_memory(config: Config) -> None:
-    """Refuse, before allocating, a network whose arrays would not fit in this machine's memory."""
-    itemsize = np.dtype(config.dtype).itemsize
-    m = config.examples or DEFAULT_EXAMPLES
-    weights = sum((a + 1) * b for a, b in zip(config.arch[:-1], config.arch[1:]))
-    # parameters, gradients and updates on three models; activations and their gradients on both sides
-    need = itemsize * (12 * weights + 10 * m * sum(config.arch))
-    have = physical_memory()
-    if have and need > have:
-        raise UsageError(f"{arch_words(config)} with {m} examples would need about "
-                         f"{_gib(need)} of memory; this machine has {_gib(have)}")
+    """Refuse, before allocating anything, a run whose estimated peak would not fit in the memory this
+    process may still allocate: UsageError naming the estimate, what is available and which limit that is."""
+    size = data_file_size(config)
+    m = examples_of(config, size)
+    need = estimate_memory(config, m, size)
+    limits = memory_limits()
+    if not limits:
+        return
+    room, source = min(limits)
+    in_use = resident_memory()
+    more = max(need - in_use, 0)  # the baseline is counted in `need` and already resident
+    if more > room:
+        raise UsageError(f"{arch_words(config)} with {m:,} examples would need about {_gib(need)} "
+                         f"({_gib(more)} more than now); {_gib(room)} is available ({source})")
+
+
+def data_file_size(config: Config) -> Optional[FileSize]:
+    """The --data file's size as counted before parsing it; None for generated or named data."""
+    return None if config.data in NAMED_DATA else file_size(config.data)
+
+
+def examples_of(config: Config, size: Optional[FileSize]) -> int:
+    """m as load_data will make it: --examples (at most the file's), else the file's, else the data's default."""
+    if size is not None:
+        return min(config.examples, size.examples) if config.examples else size.examples
+    if config.examples:
+        return config.examples
+    if config.data in ("flower", "moons", "xor"):
+        return 400
+    return DEFAULT_EXAMPLES
+
+
+def estimate_memory(config: Config, m: int, size: Optional[FileSize] = None) -> int:
+    """The run's peak resident size in bytes, by the model the module docstring states and measures."""
+    s = np.dtype(config.dtype).itemsize
+    arch = config.arch
+    parameters = sum((a + 1) * b for a, b in zip(arch[:-1], arch[1:]))
+    units = sum(arch[1:])
+    per_parameter = PER_PARAMETER * s + PER_PARAMETER_F64 * 8 + OPTIMIZER_STATE.get(config.optimizer, 0.0) * s
+    run = PER_INPUT * s * m * arch[0] + max(parameters * per_parameter,
+                                            m * units * (PER_ACTIVATION * s + PER_ACTIVATION_F64 * 8))
+    return int(BASELINE + max(run, parsing_memory(size)))
+
+
+def parsing_memory(size: Optional[FileSize]) -> int:
+    """What reading the data file holds at once, beyond the arrays the run keeps."""
+    if size is None:
+        return 0
+    if size.kind == "csv":
+        return size.values * CSV_PER_CELL + size.examples * CSV_PER_ROW + size.nbytes
+    return size.nbytes + size.values * NPZ_PER_VALUE
+
+
+def memory_limits() -> list[tuple[int, str]]:
+    """(bytes this process may still allocate, where that limit comes from), for each source that sets one."""
+    return [limit for limit in (_available_ram(), _cgroup_room(), _address_space_room()) if limit is not None]
+
+
+def _available_ram() -> Optional[tuple[int, str]]:
+    """MemAvailable: what the kernel can give without swapping, page cache it can drop included."""
+    value = _meminfo_field("MemAvailable")
+    return None if value is None else (value, "MemAvailable")
+
+
+def _cgroup_room() -> Optional[tuple[int, str]]:
+    """The tightest of this process's cgroup and its ancestors: limit less usage (reclaimable file cache not counted as used).
+
+    cgroup v2: memory.max ("max": none) and memory.current; v1: memory.limit_in_bytes and memory.usage_in_bytes."""
+    text = _read_text("/proc/self/cgroup") or ""
+    rooms = []
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        if controllers == "":  # v2's unified hierarchy
+            base, files = "/sys/fs/cgroup", ("memory.max", "memory.current", "inactive_file")
+        elif "memory" in controllers.split(","):
+            base, files = "/sys/fs/cgroup/memory", ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")
+        else:
+            continue
+        for directory in _ancestors(base, path):
+            room = _cgroup_level(directory, *files)
+            if room is not None:
+                rooms.append((room, f"cgroup {files[0]}"))
+    return min(rooms) if rooms else None
+
+
+def _ancestors(base: str, path: str) -> list[str]:
+    """The cgroup's directory and each one above it, up to the hierarchy's root (a container sees only its own)."""
+    parts = [p for p in path.strip().split("/") if p]
+    return [os.path.join(base, *parts[:i]) for i in range(len(parts), -1, -1)]
+
+
+def _cgroup_level(directory: str, limit_file: str, usage_file: str, inactive_key: str) -> Optional[int]:
+    limit = _read_int(os.path.join(directory, limit_file))
+    if limit is None or limit >= UNLIMITED_CGROUP:
+        return None
+    usage = _read_int(os.path.join(directory, usage_file)) or 0
+    inactive = _stat_field(os.path.join(directory, "memory.stat"), inactive_key) or 0
+    return max(limit - max(usage - inactive, 0), 0)
+
+
+def _address_space_room() -> Optional[tuple[int, str]]:
+    """RLIMIT_AS (`ulimit -v`) less the address space already mapped and what threads will reserve."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY or soft < 0:
+        return None
+    mapped = (_meminfo_field("VmSize", "/proc/self/status") or 0)
+    return max(soft - mapped - ADDRESS_SPACE_SLACK, 0), "RLIMIT_AS, ulimit -v"
+
+
+def resident_memory() -> int:
+    """This process's resident size now (VmRSS), 0 where /proc is not there."""
+    return _meminfo_field("VmRSS", "/proc/self/status") or 0
+
+
+def _meminfo_field(name: str, path: str = "/proc/meminfo") -> Optional[int]:
+    """A "Name:   123 kB" field of /proc/meminfo or /proc/self/status, in bytes."""
+    for line in (_read_text(path) or "").splitlines():
+        key, _, value = line.partition(":")
+        if key == name:
+            words = value.split()
+            try:
+                return int(words[0]) * (1024 if words[1:] == ["kB"] else 1)
+            except (IndexError, ValueError):
+                return None
+    return None
+
+
+def _stat_field(path: str, name: str) -> Optional[int]:
+    """A "name 123" line of a cgroup's memory.stat."""
+    for line in (_read_text(path) or "").splitlines():
+        words = line.split()
+        if len(words) == 2 and words[0] == name and words[1].isdigit():
+            return int(words[1])
+    return None
+
+
+def _read_int(path: str) -> Optional[int]:
+    text = (_read_text(path) or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _read_text(path: str) -> Optional[str]:
+    """A small system file's text; None where it does not exist or cannot be read (another OS, a container)."""
+    try:
+        with open(path, encoding="ascii", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
 
 
 def physical_memory() -> Optional[int]:
+    """This machine's RAM in bytes (what benchmarks report); None where the OS does not say."""
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
