@@ -7,13 +7,13 @@ Exit status: 0 when scratch and torch agree on every check, 1 when anything disa
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Optional, Sequence
 
 from .config import DEFAULT_RTOL, DTYPES, NAMED_DATA, Config
 from .errors import UsageError
+from .jsonout import JsonTarget, ended_early
 
 EXAMPLES = """examples:
   python -m verify --arch 3,4,4,1
@@ -206,10 +206,11 @@ def _float(flag: str):
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    target, impl = JsonTarget(None), None  # no report to write until --json is checked
     try:
         args = build_parser().parse_args(argv)
-        config = config_from_args(args)
-        _check_json_path(args.json)
+        config, impl = config_from_args(args), args.impl
+        target = JsonTarget.checked(args.json, args.impl, None if args.data in ("auto", *NAMED_DATA) else args.data)
         try:
             from .runner import run  # torch is imported here, not for --help or a usage error
         except ImportError as error:
@@ -220,42 +221,47 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 raise
             reason = " ".join(str(error).split())  # one line, whatever the loader said
             raise UsageError(f"{package} is not importable ({reason}); install it first: {_INSTALL[package]}") from None
-
-        report = run(config)
+        target.clear()  # no stale verdict: from here the path holds this run's report or nothing
+        with target.stdout_for_json_only():  # --json -: whatever the run prints goes to stderr
+            report = run(config)
+            _print_report(report, args)
     except UsageError as error:
         print(f"verify: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("verify: interrupted (Ctrl-C) outside training; no report", file=sys.stderr)
-        return 130
+        return _write_json(target, ended_early("interrupted", "interrupted (Ctrl-C) outside training", impl), 130)
+    except BaseException as error:  # a fault of the verifier's (or a SystemExit): recorded, then raised as it was
+        _write_json(target, ended_early("error", f"{type(error).__name__}: {error}", impl), 1)
+        raise
 
+    status = 130 if report.interrupted_at is not None else 0 if report.ok else 1
+    return _write_json(target, report.as_dict(), status)
+
+
+def _write_json(target: JsonTarget, document: dict, status: int) -> int:
+    """Write the JSON report (if asked) and return `status`; 2 with one line when the file cannot be written."""
     try:
-        _print_report(report, args)
-    except BrokenPipeError:  # `... | head`: the reader left; say nothing more
+        target.write(document)
+    except BrokenPipeError:  # `--json - | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    if report.interrupted_at is not None:
-        return 130
-    return 0 if report.ok else 1
+    except OSError as error:
+        print(f"verify: error: --json {target.path}: the report could not be written ({error.strerror or error})",
+              file=sys.stderr)
+        return 2
+    return status
 
 
 def _print_report(report, args: argparse.Namespace) -> None:
-    if args.json is not None:
-        text = json.dumps(report.as_dict(), indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            with open(args.json, "w", encoding="utf-8") as f:
-                f.write(text + "\n")
-    if args.json != "-":
+    """The text report on stdout (the JSON is written after it, by main); none with --json -, whose stdout is the
+    JSON's alone."""
+    if args.json == "-":
+        return
+    try:
         if args.quiet:  # the verdict block: -q hides the tables, not the verdict's reasons
             print(report.summary())
         else:
             print(report.to_text(verbose=args.verbose))
-
-
-def _check_json_path(path: Optional[str]) -> None:
-    if path is None or path == "-":
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or os.path.isdir(path):
-        raise UsageError(f"--json {path}: cannot write there")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
