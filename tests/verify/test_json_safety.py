@@ -281,6 +281,19 @@ def test_what_a_module_prints_at_import_goes_to_stderr_imported_by_name(tmp_path
     assert "hello at import\n" in result.stderr and "written to fd 1\n" in result.stderr
 
 
+def test_a_sys_exit_escaping_the_run_leaves_the_verdict_error_not_an_older_pass(capsys, tmp_path, monkeypatch):
+    path = tmp_path / "ci.json"
+    path.write_text(STALE)
+
+    def exits(config):  # what a learner's sys.exit(0) would be, were it to get past the checks
+        raise SystemExit(0)
+    monkeypatch.setattr(verify.runner, "run", exits)
+    with pytest.raises(SystemExit):
+        verify.cli.main(["--arch", "3,4,1", *FAST, "--json", str(path)])
+    report = json.loads(path.read_text())
+    assert (report["verdict"], report["error"]) == ("error", "SystemExit: 0")
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
