@@ -335,7 +335,8 @@ class Report:
 def function_sources(module, names) -> dict:
     """Where each course function in `names` is defined, as a learner finds it: 'dnn_utils.py, line 24' (a helper
     file is named, not only the file verified), 'slip.ipynb, cell [7], line 3' (a notebook's cell as Jupyter
-    shows it). A name the module does not define as Python code is left out."""
+    shows it; a Jupyter .py export's too: 'app.py, cell [7], line 3'). A name the module does not define as
+    Python code is left out."""
     sources = {}
     for name in names:
         function = getattr(module, name, None)
@@ -343,7 +344,8 @@ def function_sources(module, names) -> dict:
         if code is None or not code.co_filename or code.co_filename.startswith("<"):
             continue
         folder, file = os.path.split(code.co_filename)
-        where = f"{os.path.basename(folder)}, {file}" if folder.endswith(".ipynb") else file
+        in_cell = folder.endswith(".ipynb") or os.path.isfile(folder)  # a notebook's, or a .py export's, cell
+        where = f"{os.path.basename(folder)}, {file}" if in_cell else file
         sources[name] = f"{where}, line {code.co_firstlineno}"
     return sources
 
