@@ -38,8 +38,8 @@ def no_run(monkeypatch):
 
 @pytest.fixture
 def learner(tmp_path, monkeypatch) -> Path:
-    """tmp_path/work/mine.py (the course's network), a helper beside it and data.csv; the working directory."""
-    work = tmp_path / "work"
+    """tmp_path/course/mine.py (the course's network), a helper beside it and data.csv; the working directory."""
+    work = tmp_path / "course"
     work.mkdir()
     (work / "mine.py").write_text(COURSE.read_text(encoding="utf-8"), encoding="utf-8")
     (work / "helper.py").write_text("X = 1\n", encoding="utf-8")
@@ -60,7 +60,7 @@ def contents(folder: Path) -> dict:
 # ---------------------------------------------------------------- an input is never the report's path
 
 
-@pytest.mark.parametrize("json_path", ["mine.py", "./mine.py", "../work/mine.py", "link.json"])
+@pytest.mark.parametrize("json_path", ["mine.py", "./mine.py", "../course/mine.py", "link.json"])
 def test_the_implementation_under_test_is_refused_however_it_is_reached(capsys, learner, no_run, json_path):
     (learner / "link.json").symlink_to(learner / "mine.py")
     before = contents(learner)
@@ -76,7 +76,7 @@ def test_a_notebook_under_test_is_refused(capsys, learner, no_run):
     assert "that is the implementation under test (--impl)" in line
 
 
-@pytest.mark.parametrize("json_path", ["data.csv", "./data.csv", "../work/data.csv", "data-link"])
+@pytest.mark.parametrize("json_path", ["data.csv", "./data.csv", "../course/data.csv", "data-link"])
 def test_the_data_file_is_refused_however_it_is_reached(capsys, learner, no_run, json_path):
     (learner / "data-link").symlink_to(learner / "data.csv")
     before = contents(learner)
