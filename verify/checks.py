@@ -39,9 +39,7 @@ def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
         cost = impl.cost(AL, Y, caches)
     except ImplementationError as error:
         forward.error = forward.error or error
-        backward.skipped = backward.skipped or (  # raised, or returned what the checks cannot use (no traceback)
-            f"{impl.label}'s forward pass " + ("raised" if error.error.__traceback__ is not None else
-                                               "returned what the checks cannot use") + " (see forward)")
+        backward.skipped = backward.skipped or f"{impl.label}'s forward pass {error.what} (see forward)"
         return
     torch_ref.load_params(model, params)
     ref = torch_ref.forward_backward(model, X, Y, impl.loss, impl.lambd, masks, impl.keep_probs)

@@ -31,6 +31,17 @@ class ImplementationError(Exception):
         super().__init__(f"{function} raised {type(error).__name__}: {error}{where}" if error.__traceback__
                          else f"{function}: {error}")
 
+    @property
+    def rejected(self) -> bool:
+        """Whether the checks rejected what the implementation returned (an error the adapter built, never raised:
+        no traceback), rather than the implementation raising it."""
+        return self.error.__traceback__ is None
+
+    @property
+    def what(self) -> str:
+        """What the implementation did, in the report's words."""
+        return "returned what the checks cannot use" if self.rejected else "raised"
+
 
 def _own_frames(error: BaseException, source: Optional[str]) -> list[str]:
     """'File, line N, in f:  code' for each traceback frame inside `source`."""

@@ -121,7 +121,7 @@ class Report:
                 return {"stage": check.stage, "name": check.name, "iteration": check.error_iteration,
                         "layer": None, "quantity": check.error.function, "max_abs": None, "max_rel": None,
                         "tolerance": None, "point": None, "hint": "", "error": str(check.error),
-                        "rejected": rejected(check.error), "traceback": check.error.trace}
+                        "rejected": check.error.rejected, "traceback": check.error.trace}
             failed = [r for r in check.rows.values() if not r.ok]
             if failed:
                 row = min(failed, key=failed_at)
@@ -313,7 +313,7 @@ class Report:
         name = self.implementation
         raised = next((c for c in self.checks if c.name in ("lockstep", "free-running") and c.error is not None), None)
         if raised is not None:
-            what = "returned what the checks cannot use" if rejected(raised.error) else "raised"
+            what = raised.error.what
             return [f"final cost: not compared ({name} {what} at iteration {raised.error_iteration}, see {raised.name})"]
         loop = next((c for c in self.checks if c.name.startswith("loop ") and not c.ok), None)
         if loop is not None:
@@ -348,12 +348,6 @@ def function_sources(module, names) -> dict:
         where = f"{os.path.basename(folder)}, {file}" if in_cell else file
         sources[name] = f"{where}, line {code.co_firstlineno}"
     return sources
-
-
-def rejected(error) -> bool:
-    """Whether the implementation's result was rejected by the checks (a ValueError the adapter built, never
-    raised: no traceback), rather than raised by the implementation itself."""
-    return getattr(getattr(error, "error", None), "__traceback__", True) is None
 
 
 def _row_name(first: dict) -> str:
@@ -512,7 +506,7 @@ def _check_lines(check: CheckResult, verbose: bool, hints: set) -> list[str]:
         if check.error_follows:  # printed in full once, in the check that saw it first
             lines.append(f"  error{at}: the same as in {check.error_follows}")
         else:
-            said = rejected(check.error) and str(check.error) in hints  # the verdict's fix line printed it
+            said = check.error.rejected and str(check.error) in hints  # the verdict's fix line printed it
             lines.append(f"  error{at}: " + (f"{check.error.function} returned what the checks cannot use: see the fix "
                                              "line above" if said else str(check.error)))
             lines += [f"    {line}" for line in check.error.trace]

@@ -21,7 +21,7 @@ from .loops import check_loop, loop_check_name, loop_functions
 from .machine import check_memory, torch_threads_for
 from .optimization import Optimization
 from .progress import Progress
-from .report import Report, function_sources, rejected
+from .report import Report, function_sources
 from .training import train_and_compare
 from .units import check_functions
 
@@ -129,10 +129,6 @@ def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: 
 
     model_free = torch_ref.from_params(params, config.activations, device)
     training = train_and_compare(impl, X, Y, params, model, model_free, plan, rtol, on_iteration)
-    if training.lockstep.error is not None and rejected(training.lockstep.error) and training.free.skipped:
-        # nothing was raised: the checks could not use what a function returned
-        training.free.skipped = training.free.skipped.replace("raised during training",
-                                                              "returned what the checks cannot use during training")
     report.interrupted_at = training.interrupted_at
     report.checks += [training.lockstep, training.free]
     report.costs = {"impl": training.impl_costs, "torch": training.torch_costs}
@@ -165,7 +161,7 @@ def _loop_check(function: str, config: Config, plan: Optimization, impl: Adapter
                 training) -> CheckResult:
     """A course loop function, whole, against the run training just made of the implementation's own steps."""
     stopped = ("training was interrupted" if training.interrupted_at is not None
-               else f"{impl.label} {'returned what the checks cannot use' if rejected(training.lockstep.error) else 'raised'}"
+               else f"{impl.label} {training.lockstep.error.what}"
                     " during training (see lockstep)" if training.lockstep.error is not None
                else f"{impl.label} diverged during training" if training.nonfinite["impl"] is not None
                else f"{training.saturated}, and its final parameters come after it" if training.saturated else "")

@@ -205,7 +205,7 @@ class _Training:
                                                           plan.decay_interval)
         except ImplementationError as error:
             run.lockstep.error, run.lockstep.error_iteration = error, i
-            run.free.skipped = f"{impl.label} raised during training (see lockstep)"
+            run.free.skipped = f"{impl.label} {error.what} during training (see lockstep)"
             return None
         torch_lr = plan.lr_at(step.epoch)
         torch_cost, torch_grads, torch_after, torch_state = self._torch_lockstep(before, state, step, torch_lr, record.masks)
