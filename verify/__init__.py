@@ -9,11 +9,32 @@
 A learner's own test: verify.testing.assert_agrees("my_network.py", arch=(3, 4, 4, 1)).
 """
 
-from .config import Config
+import sys
+
+if sys.argv[:1] == ["-m"]:  # `python -m verify`, while Python finds verify/__main__.py (see verify/_startup.py)
+    from ._startup import install_early
+
+    install_early()
+
+from typing import TYPE_CHECKING
+
 from .errors import ImplementationError, UsageError
 
+if TYPE_CHECKING:
+    from .config import Config
 
-def run(config: Config, implementation=None):
+
+def __getattr__(name: str):
+    """Config loads NumPy: imported when first asked for, so `python -m verify` reaches its Ctrl-C handler
+    (verify/__main__.py) before anything slow is imported."""
+    if name == "Config":
+        from .config import Config
+
+        return Config
+    raise AttributeError(f"module 'verify' has no attribute {name!r}")
+
+
+def run(config: "Config", implementation=None):
     """Run every check for `config`; returns a Report (see verify.report)."""
     from .runner import run as _run  # torch loads here, not on `import verify`
 

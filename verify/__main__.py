@@ -1,6 +1,10 @@
 import os
 import sys
 
+from ._startup import install_early
+
+install_early()  # already done by verify/__init__.py under `python -m verify`; here for `-m verify.__main__`
+
 # NumPy's BLAS threads and torch's OpenMP threads take turns at every training step. Left to
 # spin-wait after their work (the default), each pool holds the cores the other one needs next:
 # on a 2-core machine a large run took twice as long. Set before either library loads; a

@@ -1,7 +1,8 @@
 """The command line: parse arguments into a Config, call verify.run, print, map outcomes to exit codes.
 
 Exit status: 0 when scratch and torch agree on every check, 1 when anything disagrees,
-2 for bad usage or bad input (one line on stderr), 130 when interrupted with Ctrl-C.
+2 for bad usage or bad input (one line on stderr), 128 + the signal's number when a signal
+stopped it (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP) with nothing failed so far.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import sys
 from typing import Optional, Sequence
 
 from .config import DEFAULT_RTOL, DTYPES, NAMED_DATA, Config
+from . import signals
 from .errors import UsageError
 from .jsonout import JsonTarget, ended_early
+from .signals import Interruption
 
 EXAMPLES = """examples:
   python -m verify --arch 3,4,4,1
@@ -206,6 +209,11 @@ def _float(flag: str):
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    with signals.caught():  # Ctrl-C, SIGTERM, SIGHUP: a report of what agreed so far (signals.py)
+        return _main(argv)
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     target, impl = JsonTarget(None), None  # no report to write until --json is checked
     try:
         args = build_parser().parse_args(argv)
@@ -224,19 +232,31 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         target.clear()  # no stale verdict: from here the path holds this run's report or nothing
         with target.stdout_for_json_only():  # --json -: whatever the run prints goes to stderr
             report = run(config)
+        with signals.deferred():  # the report is whole: a signal now does not cut its printing or its JSON
             _print_report(report, args)
+            status = report.interruption.status if report.interruption else 0 if report.ok else 1
+            return _write_json(target, report.as_dict(), status)
     except UsageError as error:
         print(f"verify: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("verify: interrupted (Ctrl-C) outside training; no report", file=sys.stderr)
-        return _write_json(target, ended_early("interrupted", "interrupted (Ctrl-C) outside training", impl), 130)
+    except KeyboardInterrupt as stop:  # before the first check (later ones are in the report): nothing agreed yet
+        stopped = Interruption.of(stop, getattr(stop, "phase", ""))
+        verdict = f"VERDICT: INTERRUPTED by {stopped.signal} {stopped.where()}; nothing had been checked yet"
+        with signals.deferred():
+            _say(verdict, sys.stderr if target.path == "-" else sys.stdout)
+            document = ended_early("interrupted", verdict.removeprefix("VERDICT: "), impl)
+            return _write_json(target, {**document, "interrupted": stopped.as_dict()}, stopped.status)
     except BaseException as error:  # a fault of the verifier's (or a SystemExit): recorded, then raised as it was
         _write_json(target, ended_early("error", f"{type(error).__name__}: {error}", impl), 1)
         raise
 
-    status = 130 if report.interrupted_at is not None else 0 if report.ok else 1
-    return _write_json(target, report.as_dict(), status)
+
+def _say(line: str, stream) -> None:
+    """A line on `stream`; nothing when it is gone (a closed terminal, a reader that left)."""
+    try:
+        print(line, file=stream, flush=True)
+    except OSError:
+        pass
 
 
 def _write_json(target: JsonTarget, document: dict, status: int) -> int:
@@ -265,3 +285,5 @@ def _print_report(report, args: argparse.Namespace) -> None:
         sys.stdout.flush()
     except BrokenPipeError:  # `... | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError:  # a terminal that closed (SIGHUP): the JSON, if asked, is still written
+        pass

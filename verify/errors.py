@@ -28,8 +28,7 @@ class ImplementationError(Exception):
         self.error = error
         self.trace = _own_frames(error, source)
         where = f" ({self.trace[-1].split(',  ')[0].strip()})" if self.trace else ""
-        super().__init__(f"{function} raised {type(error).__name__}: {error}{where}" if error.__traceback__
-                         else f"{function}: {error}")
+        super().__init__(f"{function} {raised(error)}{where}" if error.__traceback__ else f"{function}: {error}")
 
     @property
     def rejected(self) -> bool:
@@ -40,7 +39,16 @@ class ImplementationError(Exception):
     @property
     def what(self) -> str:
         """What the implementation did, in the report's words."""
-        return "returned what the checks cannot use" if self.rejected else "raised"
+        if self.rejected:
+            return "returned what the checks cannot use"
+        return raised(self.error).split(":")[0] if isinstance(self.error, SystemExit) else "raised"
+
+
+def raised(error: BaseException) -> str:
+    """What code did, in words: 'raised ValueError: ...', or 'called sys.exit(0)' for a SystemExit."""
+    if isinstance(error, SystemExit):
+        return f"called sys.exit({error.code!r})" if error.code is not None else "called sys.exit()"
+    return f"raised {type(error).__name__}: {error}" if str(error) else f"raised {type(error).__name__}"
 
 
 def _own_frames(error: BaseException, source: Optional[str]) -> list[str]:

@@ -60,6 +60,11 @@ class Progress:
             if self.enabled and now - self.started >= AFTER:
                 self._say(f"{text}...")
 
+    @property
+    def current(self) -> str:
+        """The stage the run is in ("" before the first)."""
+        return self._stage
+
     def training(self, plan, label: str) -> None:
         """Training begins: `plan` (an Optimization) gives the steps and epochs counted, `label` names the implementation."""
         self.label, self.total, self.epochs, self.per_epoch = label, plan.steps_total, plan.epochs, plan.batches_per_epoch

@@ -16,6 +16,7 @@ from .compare import Comparison
 from .config import GRADCHECK_RTOL, Config
 from .consequences import failed_at, mark_consequences
 from .optimization import Optimization
+from .signals import Interruption
 from .tolerance import UPDATE_ROUNDING
 from .units import UnitResult
 
@@ -42,7 +43,7 @@ class Report:
     nonfinite: dict = field(default_factory=dict)
     drift: list = field(default_factory=list)
     run_dir: Optional[str] = None
-    interrupted_at: Optional[int] = None
+    interruption: Optional[Interruption] = None  # a signal stopped the run: what agreed until then is reported
     seconds: float = 0.0
     implementation: str = "scratch"  # what was verified against torch
     notes: list[str] = field(default_factory=list)  # what the implementation did that is worth knowing, not a failure
@@ -55,12 +56,17 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return self.interrupted_at is None and not self.failed
+        return self.interruption is None and not self.failed
 
     @property
     def verdict(self) -> str:
-        """pass, fail, or interrupted (Ctrl-C before the end, with nothing failed so far)."""
-        return "fail" if self.failed else "interrupted" if self.interrupted_at is not None else "pass"
+        """pass, fail, or interrupted (Ctrl-C or a signal before the end, with nothing failed so far)."""
+        return "fail" if self.failed else "interrupted" if self.interruption is not None else "pass"
+
+    @property
+    def interrupted_at(self) -> Optional[int]:
+        """The training iterations finished when a signal stopped training; None otherwise."""
+        return None if self.interruption is None else self.interruption.iterations
 
     @property
     def plan(self) -> Optimization:
@@ -159,6 +165,7 @@ class Report:
             "drift": [{"iteration": i, "cost_gap": g, "max_param_gap": p, "allowed": a} for i, g, p, a in self.drift],
             "costs": self.costs,
             "interrupted_at": self.interrupted_at,
+            "interrupted": None if self.interruption is None else self.interruption.as_dict(),
             "implementation": self.implementation,
             "notes": self.notes,
             "logdir": self.run_dir,
@@ -219,9 +226,12 @@ class Report:
             lines = [f"VERDICT: PASS  {name} and torch agree on every check" + _unresolved_text(self.checks)
                      + _saturated_text(self.checks)]
         elif self.verdict == "interrupted":
-            lines = [f"VERDICT: INTERRUPTED after {self.interrupted_at} iterations; everything so far agreed"]
+            checked = self.functions or any(c.rows or c.error for c in self.checks)
+            lines = [f"VERDICT: INTERRUPTED by {self.interruption.signal} {self.interruption.where()}; "
+                     + ("everything so far agreed" if checked else "nothing had been checked yet")]
         else:
-            stopped = f" (interrupted after {self.interrupted_at} iterations)" if self.interrupted_at is not None else ""
+            stopped = "" if self.interruption is None else \
+                f" (interrupted by {self.interruption.signal} {self.interruption.where()})"
             lines = [f"VERDICT: FAIL{stopped}"]
         first = self.first_divergence()
         if first is not None:
@@ -271,6 +281,8 @@ class Report:
         """The report for TensorBoard's text tab: the verdict, the first divergence, one table per check."""
         first = self.first_divergence()
         lines = [f"## Verdict: {self.verdict.upper()}", ""]
+        if self.interruption is not None:  # an incomplete run says where it stopped
+            lines += [self.verdict_lines()[0].removeprefix("VERDICT: "), ""]
         if first is not None:
             lines += ["**First divergence:** " + _divergence_text(first).replace("\n  hint:", " *hint:*").replace("\n  ", " "), ""]
         if self.functions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from dataclasses import replace
 
@@ -11,6 +12,7 @@ import numpy as np
 import scratch
 import torch_ref
 
+from . import signals
 from .checks import check_gradients, compare_at_point, kink_probe
 from .compare import CheckResult
 from .config import Config, arch_words, check_mini_batch_size, validate
@@ -22,8 +24,9 @@ from .machine import check_memory, torch_threads_for
 from .optimization import Optimization
 from .progress import Progress
 from .report import Report, function_sources
+from .signals import Interruption
 from .training import train_and_compare
-from .units import check_functions
+from .units import each_function_checked
 
 BIAS_SCALE = 0.1  # the shared start's biases: small and non-zero, because zero biases hide bias bugs
 
@@ -32,18 +35,65 @@ def run(config: Config, implementation=None) -> Report:
     """Verify `implementation` (a module with the course API; else config.impl, else scratch) against torch_ref.
 
     The implementation may seed NumPy's global generator (the course's functions do): the caller's
-    generator is left as it was.
+    generator is left as it was. Ctrl-C, SIGTERM or SIGHUP (signals.py) stop the run with a report of what
+    agreed so far, its verdict "interrupted"; before the first check there is nothing to report, and the
+    Interrupted exception is raised, its phase named.
     """
     rng_state = np.random.get_state()
     try:
-        with Progress(config) as progress:  # signs of life on stderr for a long run; leaving it stops them
+        with signals.caught(), Progress(config) as progress:  # signs of life on stderr for a long run
             return _run(config, implementation, progress)
     finally:
         np.random.set_state(rng_state)
 
 
 def _run(config: Config, implementation, progress: Progress) -> Report:
-    started = progress.started
+    try:
+        config, impl, X, Y, plan, device = _prepare(config, implementation, progress)
+    except KeyboardInterrupt as stop:  # before any check: nothing to report but where it stopped
+        raise _stopped(stop, progress.current) from None
+    report = Report(config, examples=X.shape[1], checks=[], implementation=impl.label)
+    log = None
+    try:
+        progress.stage("checking the course functions one by one")
+        for result in each_function_checked(impl, config.dtype, config.relative_tolerance, config.seed,
+                                            init_impl=config.init == "impl", optimizer=config.optimizer,
+                                            decay=config.decay, lambd=config.lambd):
+            report.functions.append(result)
+        try:
+            params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
+        except ImplementationError as error:  # no start, no network check: a failed forward check
+            report.checks.append(CheckResult("forward", "forward", config.relative_tolerance, error=error))
+            _conclude(report, impl)
+            return report
+        params = {k: np.asarray(v, dtype=config.dtype) for k, v in params.items()}
+        log = _open_log(config, X, Y, impl.label)
+        report.run_dir = log.run_dir if log else None
+        with torch_threads_for(config, X.shape[1]):
+            _run_checks(config, plan, impl, X, Y, params, device, report, log, progress)
+    except KeyboardInterrupt as stop:  # Ctrl-C or a signal, in any phase: what agreed so far is the report
+        if report.interruption is None:  # (training names the iterations it finished)
+            report.interruption = Interruption.of(stop, progress.current)
+        _conclude(report, impl)
+    finally:
+        report.seconds = time.perf_counter() - progress.started
+        if log is not None:
+            if report.interruption is not None:
+                log.interrupted(report)  # the run's text report says where it stopped: an incomplete run
+            log.close()
+    return report
+
+
+def _stopped(stop: KeyboardInterrupt, phase: str) -> signals.Interrupted:
+    """The interrupt, with the phase it stopped (a plain KeyboardInterrupt: Ctrl-C without the handler)."""
+    interrupted = stop if isinstance(stop, signals.Interrupted) else signals.Interrupted(signal.SIGINT)
+    interrupted.phase = phase
+    return interrupted
+
+
+def _prepare(config: Config, implementation, progress: Progress):
+    """Everything before the first check: the implementation loaded and adapted, the options checked against
+    it, the memory and the device, the data and the training plan."""
     validate(config)  # the flags, before importing anything
     if implementation is None and config.impl is not None:
         progress.stage(f"loading {config.impl}")
@@ -70,26 +120,7 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
     progress.stage(f"loading the data ({config.data})")
     X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype, arch_words(config))
     check_mini_batch_size(config, X.shape[1])
-    plan = Optimization.from_config(config, X.shape[1])
-    progress.stage("checking the course functions one by one")
-    functions = check_functions(impl, config.dtype, config.relative_tolerance, config.seed, init_impl=config.init == "impl",
-                                optimizer=config.optimizer, decay=config.decay, lambd=config.lambd)
-    try:
-        params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
-    except ImplementationError as error:
-        return _failed_before_checks(config, impl, X, error, started, functions)
-    params = {k: np.asarray(v, dtype=config.dtype) for k, v in params.items()}
-    log = _open_log(config, X, Y, impl.label)
-    report = Report(config, examples=X.shape[1], checks=[], run_dir=log.run_dir if log else None, implementation=impl.label,
-                    functions=functions)
-    try:
-        with torch_threads_for(config, X.shape[1]):
-            _run_checks(config, plan, impl, X, Y, params, device, report, log, progress)
-    finally:
-        report.seconds = time.perf_counter() - started
-        if log is not None:
-            log.close()
-    return report
+    return config, impl, X, Y, Optimization.from_config(config, X.shape[1]), device
 
 
 def _conclude(report: Report, impl: Adapter) -> None:
@@ -129,11 +160,13 @@ def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: 
 
     model_free = torch_ref.from_params(params, config.activations, device)
     training = train_and_compare(impl, X, Y, params, model, model_free, plan, rtol, on_iteration)
-    report.interrupted_at = training.interrupted_at
     report.checks += [training.lockstep, training.free]
     report.costs = {"impl": training.impl_costs, "torch": training.torch_costs}
     report.nonfinite = dict(training.nonfinite)
     report.drift = training.drift
+    if training.interrupted is not None:  # the iterations before it are reported; nothing after them runs
+        report.interruption = Interruption.of(training.interrupted, progress.current, training.completed)
+        raise training.interrupted
     if training.lockstep.error is None and not training.saturated:  # else nothing to compare (the course's cost: log(0))
         report.final = _final(impl, X, Y, training.impl_params, model_free, config)
     if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
@@ -145,11 +178,10 @@ def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: 
             try:
                 progress.stage(f"the course's loop {function}, whole")
                 report.checks.append(_loop_check(function, config, plan, impl, X, Y, params, training))
-            except KeyboardInterrupt:  # Ctrl-C while a loop runs: report what was checked so far
+            except KeyboardInterrupt as stop:  # Ctrl-C while a loop runs: report what was checked so far
                 report.checks.append(CheckResult(loop_check_name(function), "training", config.relative_tolerance,
-                                                 skipped="interrupted (Ctrl-C)"))
-                report.interrupted_at = training.completed
-                break
+                                                 skipped=f"interrupted ({Interruption.of(stop, '').signal})"))
+                raise
     _conclude(report, impl)
     if log is not None:
         progress.stage("writing the TensorBoard logs")
@@ -160,25 +192,13 @@ def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: 
 def _loop_check(function: str, config: Config, plan: Optimization, impl: Adapter, X, Y, params: dict,
                 training) -> CheckResult:
     """A course loop function, whole, against the run training just made of the implementation's own steps."""
-    stopped = ("training was interrupted" if training.interrupted_at is not None
-               else f"{impl.label} {training.lockstep.error.what}"
-                    " during training (see lockstep)" if training.lockstep.error is not None
+    stopped = (f"{impl.label} {training.lockstep.error.what} during training (see lockstep)" if training.lockstep.error is not None
                else f"{impl.label} diverged during training" if training.nonfinite["impl"] is not None
                else f"{training.saturated}, and its final parameters come after it" if training.saturated else "")
     if stopped:
         return CheckResult(loop_check_name(function), "training", config.relative_tolerance, skipped=stopped)
     return check_loop(impl, function, X, Y, params, plan, training.impl_costs,
                       training.impl_params, training.torch_costs, config.relative_tolerance, training.impl_state_start)
-
-
-def _failed_before_checks(config: Config, impl: Adapter, X, error: ImplementationError, started: float,
-                          functions: list) -> Report:
-    """--init impl raised or returned unusable parameters: a failed forward check, no network check run."""
-    forward = CheckResult("forward", "forward", config.relative_tolerance, error=error)
-    report = Report(config, examples=X.shape[1], checks=[forward], implementation=impl.label, functions=functions)
-    _conclude(report, impl)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def initial_parameters(config: Config) -> dict:

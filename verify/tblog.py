@@ -303,6 +303,13 @@ class TensorBoardLog:
         diff.add_text("report", report.to_markdown(), step)
         diff.add_custom_scalars(self.layout())
 
+    def interrupted(self, report) -> None:
+        """A run a signal stopped: its text report (verdict INTERRUPTED, where, what agreed) and the layout, so the
+        run shows as incomplete; no final metrics or pictures."""
+        diff = self.writers["diff"]
+        diff.add_text("report", report.to_markdown(), max(self.steps - 1, 0))
+        diff.add_custom_scalars(self.layout())
+
     def layout(self) -> dict:
         """The custom-scalars charts of this experiment: one category, titled after it, over its own tags.
 

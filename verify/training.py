@@ -100,7 +100,7 @@ class TrainingRun:
     nonfinite: dict = field(default_factory=lambda: {"impl": None, "torch": None})  # side -> the iteration it diverged at
     drift: list = field(default_factory=list)  # (iteration, cost gap, largest parameter gap, its allowance)
     completed: int = 0
-    interrupted_at: Optional[int] = None  # Ctrl-C: the iteration that did not finish
+    interrupted: Optional[KeyboardInterrupt] = None  # Ctrl-C or a signal stopped it after `completed` iterations
     impl_state_start: Optional[dict] = None  # the optimiser state the implementation's initialiser began with
     label: str = "scratch"  # the implementation under test, as the notes name it
     allowed: Optional[np.ndarray] = None  # free-running: the allowed gap of each parameter array
@@ -126,8 +126,8 @@ def train_and_compare(impl: Adapter, X, Y, params, model_lockstep, model_free, p
                 on_iteration(record)
             if run.nonfinite["impl"] is not None and run.nonfinite["torch"] is not None:
                 break
-    except KeyboardInterrupt:
-        run.interrupted_at = run.completed
+    except KeyboardInterrupt as stop:  # Ctrl-C or a signal: what trained so far is judged and reported
+        run.interrupted = stop
     _judge_divergence(run, impl.L)
     if run.kinks:
         run.lockstep.notes.append(kink_note(f"at {len(run.kinks)} iteration(s) (the first: {run.kinks[0]})", None, impl.activations))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 
@@ -150,24 +150,20 @@ def check_functions(impl, dtype: str, rtol: float, seed: int, init_impl: bool = 
     init_impl: the network starts from the implementation's initialiser (its API's own), which is then in the network.
     optimizer, decay: the run's; their functions are in the network (its mini-batches are the verifier's own).
     """
-    results: dict[str, UnitResult] = {}
-    _check_each(impl, dtype, rtol, seed, results)
+    return list(each_function_checked(impl, dtype, rtol, seed, init_impl, optimizer, decay, lambd))
+
+
+def each_function_checked(impl, dtype: str, rtol: float, seed: int, init_impl: bool = False, optimizer: str = "gd",
+                          decay: Optional[str] = None, lambd: float = 0.0) -> Iterator[UnitResult]:
+    """check_functions' results one at a time, each as soon as it is known (a run stopped midway keeps them)."""
     used = (set(OPTIMIZER_FUNCTIONS.get(optimizer, ())) | ({DECAY_FUNCTIONS[decay]} if decay else set())
             | (set(REGULARISATION) if lambd else set()))
-    for result in results.values():
-        initialiser = result.function in INITIALISER.values()
-        optional = result.function in OPTIMISATION + REGULARISATION
-        result.in_network = not ((optional and result.function not in used) or (
-            initialiser and not (init_impl and result.function == INITIALISER.get(impl.API))))
-    return list(results.values())
-
-
-def _check_each(impl, dtype: str, rtol: float, seed: int, results: dict) -> None:
+    results: dict[str, UnitResult] = {}
     for function, check in CHECKS.items():
         if not callable(getattr(impl.module, function, None)):
             continue
         unit = _Unit(impl, function, dtype, rtol, seed)
-        result = results[function] = UnitResult(function)
+        result = UnitResult(function)
         try:
             with np.errstate(all="ignore"):
                 check(unit)
@@ -179,6 +175,12 @@ def _check_each(impl, dtype: str, rtol: float, seed: int, results: dict) -> None
         failed_calls = [f for f in CALLS.get(function, ()) if f in results and not results[f].ok]
         if not result.ok and failed_calls:
             result.follows = failed_calls[0]
+        initialiser = function in INITIALISER.values()
+        optional = function in OPTIMISATION + REGULARISATION
+        result.in_network = not ((optional and function not in used) or (
+            initialiser and not (init_impl and function == INITIALISER.get(impl.API))))
+        results[function] = result
+        yield result
 
 
 def _hint_for_raise(function: str, error: ImplementationError) -> str:

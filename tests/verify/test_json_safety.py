@@ -254,7 +254,8 @@ def test_ctrl_c_before_the_report_writes_the_verdict_interrupted(capsys, tmp_pat
     report = json.loads(out if to_stdout else path.read_text())
     assert code == 130 and "Traceback" not in err
     assert report["verdict"] == "interrupted"
-    assert report["error"] == "interrupted (Ctrl-C) outside training"
+    assert report["error"] == "INTERRUPTED by Ctrl-C while starting; nothing had been checked yet"
+    assert report["interrupted"] == {"signal": "Ctrl-C", "exit_status": 130, "phase": "", "iterations": None}
 
 
 # ---------------------------------------------------------------- --json -: stdout is the JSON's alone

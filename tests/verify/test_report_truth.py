@@ -99,7 +99,7 @@ def test_an_interrupted_run_has_its_own_verdict(monkeypatch, capsys):
     monkeypatch.setattr(verify.progress.Progress, "show", interrupt)
     code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "--iterations", "50", "--no-tensorboard", "--examples", "32")
     assert code == 130
-    assert "VERDICT: INTERRUPTED after 5 iterations; everything so far agreed" in out
+    assert "VERDICT: INTERRUPTED by Ctrl-C after 5 iterations of training; everything so far agreed" in out
     assert "FAIL" not in out
 
 

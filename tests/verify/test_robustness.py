@@ -121,7 +121,7 @@ def test_ctrl_c_flushes_the_logs_and_reports_where_it_stopped(tmp_path):
             proc.kill()
             proc.wait()
     assert proc.returncode == 130
-    stopped = int(out.split("VERDICT: INTERRUPTED after ")[1].split(" iterations; everything so far agreed")[0])
+    stopped = int(out.split("VERDICT: INTERRUPTED by Ctrl-C after ")[1].split(" iterations of training; everything so far agreed")[0])
     assert stopped > 0
     assert "FAIL" not in out
 

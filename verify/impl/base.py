@@ -25,6 +25,7 @@ import numpy as np
 
 import scratch
 
+from .. import signals
 from ..errors import ImplementationError, MissingPackageError, UsageError
 from .loading import NOTES
 
@@ -107,6 +108,7 @@ class Adapter:
 
     def call(self, function: str, *args, **kwargs):
         handed = _copy(args, self._private)
+        signals_before = signals.count()
         try:
             # A diverging run overflows; the verifier reports where each side went non-finite,
             # so NumPy's floating-point warnings would only repeat it, once per iteration.
@@ -115,8 +117,14 @@ class Adapter:
                 result = getattr(self.module, function)(*handed, **kwargs)
         except MissingPackageError:  # a library its code needs is not installed: exit 2, not a failed check
             raise
-        except Exception as error:  # anything raised inside the implementation is its fault
+        except BaseException as error:  # anything raised inside the implementation is its fault, sys.exit included
+            interrupt = signals.arrived_during(signals_before)
+            if interrupt is not None:  # Ctrl-C or a signal while it ran: the run's interrupt, not its outcome
+                raise interrupt from None
             raise ImplementationError(function, error, self.source) from error
+        interrupt = signals.arrived_during(signals_before)
+        if interrupt is not None:  # its code swallowed the interrupt (a bare except:): raised again here
+            raise interrupt
         self.calls[function] = calls = self.calls.get(function, 0) + 1
         if function not in self.notes and calls <= WATCHED_CALLS:
             changed = [f"{name} ({', '.join(parts)})" if parts else name

@@ -41,7 +41,8 @@ from contextlib import contextmanager, redirect_stdout
 from types import ModuleType
 from typing import NamedTuple
 
-from ..errors import UsageError
+from .. import signals
+from ..errors import UsageError, raised
 from .standins import Absences, standing_in, stands_in
 
 NOTES = "_verify_notes"  # a loaded notebook's module keeps here what was left out that a user should know
@@ -65,13 +66,13 @@ def load_module(spec: str) -> ModuleType:
             raise
         except ModuleNotFoundError as error:
             raise UsageError(f"--impl {spec}: cannot import it ({error})") from None
-        except BaseException as error:  # anything the module does at import time is its own problem
-            if isinstance(error, KeyboardInterrupt):
+        except BaseException as error:  # anything the module does at import time is its own problem, sys.exit too
+            if isinstance(error, signals.Interrupted) or signals.count():  # Ctrl-C while it loaded: the run's
                 raise
             line = next((f" at line {f.lineno}" for f in reversed(inspect.trace())
                          if f.filename.endswith(os.path.basename(spec))), "")
-            raise UsageError(f"--impl {spec}: importing it raised {type(error).__name__}{line}: {error}"
-                             f"{absences.cause(error)}") from None
+            did = raised(error).replace(": ", f"{line}: ", 1) if ": " in raised(error) else raised(error) + line
+            raise UsageError(f"--impl {spec}: importing it {did}{absences.cause(error)}") from None
     if absences.missing() or spec.endswith(".py") or os.sep in spec:  # where a stand-in can be used later
         absences.publish(module.__dict__.setdefault(NOTES, []))
     return module
@@ -260,9 +261,11 @@ def _execute(statement: ast.stmt, filename: str, module: ModuleType, path: str, 
             raise UsageError(f"--impl {path}: {label}, line {statement.lineno}: {error}") from None
         # A library the definitions may never call: noted, not fatal.
         getattr(module, NOTES).append(f"{label}, line {statement.lineno}: {error}; that import was skipped")
-    except Exception as error:
-        raise UsageError(f"--impl {path}: {label}, line {statement.lineno} raised "
-                         f"{type(error).__name__}: {error}{absences.cause(error)}") from None
+    except BaseException as error:  # its own problem, sys.exit and a KeyboardInterrupt it raised included
+        if isinstance(error, signals.Interrupted) or signals.count():  # Ctrl-C while it loaded: the run's
+            raise
+        raise UsageError(f"--impl {path}: {label}, line {statement.lineno} {raised(error)}"
+                         f"{absences.cause(error)}") from None
 
 
 def _uses_stand_in(statement: ast.stmt, module: ModuleType) -> "str | None":
