@@ -170,7 +170,7 @@ def each_function_checked(impl, dtype: str, rtol: float, seed: int, init_impl: b
         except _Wrong as wrong:
             result.status, result.output, result.detail, result.hint = "FAIL", wrong.output, wrong.detail, wrong.hint
         except ImplementationError as error:
-            result.status, result.detail = "FAIL", str(error).removeprefix(function).strip()
+            result.status, result.detail = "FAIL", str(error).removeprefix(function).lstrip(": ")
             result.hint = _hint_for_raise(function, error)
         failed_calls = [f for f in CALLS.get(function, ()) if f in results and not results[f].ok]
         if not result.ok and failed_calls:

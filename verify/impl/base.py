@@ -125,6 +125,10 @@ class Adapter:
         interrupt = signals.arrived_during(signals_before)
         if interrupt is not None:  # its code swallowed the interrupt (a bare except:): raised again here
             raise interrupt
+        where = _object_array(result)
+        if where is not None:  # NumPy cannot compute with it (np.isfinite, the comparisons): rejected here
+            self.expect(False, function, f"it returned an array of dtype object{where}: an array of Python objects, "
+                                         "not numbers (np.array of a list of arrays, or dtype=object); return float arrays")
         self.calls[function] = calls = self.calls.get(function, 0) + 1
         if function not in self.notes and calls <= WATCHED_CALLS:
             changed = [f"{name} ({', '.join(parts)})" if parts else name
@@ -293,6 +297,21 @@ def _other_layers(key: str, value, grads: dict, expected: dict) -> str:
         return ""
     return (f": it has {kind}{owners[0]}'s shape, and the gradients include {', '.join(stray)}, which no layer has: "
             f"each layer's gradient is stored under another layer's number (a layer index off by one)")
+
+
+def _object_array(value, where: str = "", depth: int = 0) -> Optional[str]:
+    """Where in `value` (nested dicts, lists, tuples) an ndarray of dtype object is: ' (as ["dW1"])', '' for the
+    value itself; None when there is none."""
+    if isinstance(value, np.ndarray):
+        return (f" (as {where})" if where else "") if value.dtype == object else None
+    if depth > 4:
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        found = _object_array(item, f"{where}[{key!r}]", depth + 1)
+        if found is not None:
+            return found
+    return None
 
 
 def _copy(value, private: dict):
