@@ -1,11 +1,12 @@
 """Loading the implementation under test: a .py file, an importable module, or a Jupyter notebook.
 
-A notebook is read as the JSON it is (nbformat 4, what Jupyter has written since 2015) with
-the standard json module rather than the nbformat package: only the code cells' sources are
-needed, and that is not worth a dependency. From each code cell, in order, the verifier keeps
-what defines the implementation: imports, function and class definitions, and assignments of
-literal constants. Everything else is left out (the statements that run tests, plot, download
-or train, IPython magics and shell lines), so loading a notebook trains and draws nothing.
+A notebook is read as the JSON it is (nbformat 4, what Jupyter has written since 2015, or nbformat 3,
+whose code cells are under worksheets[0] with "input") with the standard json module rather than the
+nbformat package: only the code cells' sources are needed, and that is not worth a dependency. From
+each code cell, in order, the verifier keeps what defines the implementation: imports, function and
+class definitions whose making calls nothing (Filter), and assignments of literal constants.
+Everything else is left out (the statements that run tests, plot, download or train, IPython magics
+and shell lines), so loading a notebook trains and draws nothing.
 The kept code runs in a fresh module with the notebook's folder first on sys.path, so its
 helper files (dnn_utils, testCases, ...) import as they do in Jupyter.
 
