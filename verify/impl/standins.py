@@ -72,6 +72,7 @@ class Absences:
         self.plain: dict[str, list[tuple[str, int]]] = {}  # library -> (file, line) of each call that ran plain (PLAIN)
         self._last: dict[str, None] = {}  # the libraries used, the one used last at the end
         self._published: "tuple[list, int] | None" = None  # (a notes list, where this load's notes start in it)
+        self.left_out_names: dict[str, str] = {}  # a name a skipped import would have bound -> where it comes from
 
     def publish(self, notes: list) -> None:
         """Keep this load's notes at the end of `notes` (the module's), now and after each later use."""
@@ -95,10 +96,19 @@ class Absences:
             notes, start = self._published
             notes[start:] = self.notes()
 
+    def left_out(self, name: str, origin: str) -> None:
+        """`name` is not there because what binds it was left out: a skipped import (origin 'ipywidgets, which was
+        left out: <why>') or a notebook's statement that does not run as it loads (origin: its cell and line)."""
+        self.left_out_names[name] = origin
+
     def cause(self, error: BaseException) -> str:
         """For an error raised while loading: ' (h5py is not installed, and loader.py, line 6 used it: pip install
         h5py)', naming the library used last (one that computes values before one that only shows), or ''
-        where no stand-in was used or the error already names it."""
+        where no stand-in was used or the error already names it. A NameError for a name whose import was skipped
+        says where the name comes from instead."""
+        name = getattr(error, "name", None) if isinstance(error, NameError) else None
+        if name in self.left_out_names:  # @interact, where `from ipywidgets import interact` was skipped
+            return f" ({name} comes from {self.left_out_names[name]})"
         used = [library for library in self._last if self.uses.get(library)]
         computing = [library for library in used if library not in SHOWS]
         if not used:
