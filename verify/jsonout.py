@@ -137,12 +137,18 @@ def stdout_to_stderr() -> Iterator[None]:
     """sys.stdout and, where stdout is a real file descriptor, fd 1 itself (what C code, os.write or a child
     process prints) point at stderr while this lasts."""
     sys.stdout.flush()
+    original = sys.stdout
     saved = _redirect_fd(sys.stdout, sys.stderr)
     try:
         with redirect_stdout(sys.stderr):
             yield
     finally:
-        sys.stderr.flush()
+        for stream in (original, sys.__stdout__, sys.stderr):  # text a kept stdout reference buffered: to stderr too
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):
+                pass
         if saved is not None:
             out_fd, copy = saved
             os.dup2(copy, out_fd)
