@@ -127,6 +127,15 @@ def test_a_name_only_left_out_code_binds_is_named_as_such(tmp_path, capsys):
                          "constant lines are)")
 
 
+def test_a_graded_function_using_a_name_a_left_out_cell_binds_says_where_it_comes_from(tmp_path, capsys):
+    path = notebook(tmp_path / "scaled.ipynb", COURSE.read_text(), "SCALE = np.sqrt(2.0)\n",
+                    "def relu(Z):\n    return np.maximum(0, Z) * SCALE / SCALE, Z\n")
+    code, out, err = run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST)
+    assert code == 1 and "Traceback" not in err
+    assert ("fix `relu`: raised NameError: name 'SCALE' is not defined (SCALE comes from code cell 2, line 1, which is not "
+            "run as the notebook loads") in out
+
+
 def test_a_name_missing_everywhere_is_the_plain_name_error(tmp_path, capsys):
     path = notebook(tmp_path / "typo.ipynb", "@not_there\ndef f():\n    pass\n")
     line = assert_usage_error(*run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST))

@@ -27,7 +27,7 @@ import scratch
 
 from .. import signals
 from ..errors import ImplementationError, MissingPackageError, UsageError
-from .loading import NOTES
+from .loading import LEFT_OUT, NOTES
 
 PRIVATE_COPIES = 16  # data arrays (and their copies) handed at once, at most
 
@@ -121,6 +121,10 @@ class Adapter:
             interrupt = signals.arrived_during(signals_before)
             if interrupt is not None:  # Ctrl-C or a signal while it ran: the run's interrupt, not its outcome
                 raise interrupt from None
+            origin = getattr(self.module, LEFT_OUT, {}).get(getattr(error, "name", None)) \
+                if isinstance(error, NameError) else None
+            if origin is not None and error.args:  # a name the notebook's left-out code would have bound
+                error.args = (f"{error.args[0]} ({error.name} comes from {origin})",)
             raise ImplementationError(function, error, self.source) from error
         interrupt = signals.arrived_during(signals_before)
         if interrupt is not None:  # its code swallowed the interrupt (a bare except:): raised again here

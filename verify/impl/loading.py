@@ -46,6 +46,7 @@ from .. import signals
 from ..errors import UsageError, raised
 from .standins import Absences, standing_in, stands_in
 
+LEFT_OUT = "_verify_left_out"  # a loaded notebook's names that left-out code would have bound -> where from
 NOTES = "_verify_notes"  # a loaded notebook's module keeps here what was left out that a user should know
 KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # never skipped for a stand-in
 PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")  # the rest of such a cell is Python
@@ -137,6 +138,7 @@ def load_notebook(path: str) -> ModuleType:
                 if magic in absences.missing():
                     absences.used(magic, filename, line)
     absences.publish(getattr(module, NOTES))
+    setattr(module, LEFT_OUT, absences.left_out_names)  # a NameError in the checks says where the name comes from
     return module
 
 
