@@ -1,0 +1,125 @@
+"""Input files, run names, error messages and long runs: each case one clear line and exit 2, or a run that says
+what it is doing. Runs are in-process through verify.cli.main, tiny and without TensorBoard unless it is the point."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from verify_cases import assert_usage_error, run_cli
+
+import verify.progress
+from verify.cli import build_parser, config_from_args
+from verify.errors import UsageError
+
+FAST = ["--no-tensorboard", "--iterations", "2", "--examples", "20", "--no-gradcheck"]
+
+
+def usage_line(capsys, *argv: str) -> str:
+    """Exit 2, nothing on stdout, one `verify: error: ...` line on stderr; returns that line."""
+    return assert_usage_error(*run_cli(capsys, *argv))
+
+
+# ---------------------------------------------------------------- values starting with '-'
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--arch", "-1,4"], "--arch '-1,4': every size must be at least 1"),
+    (["--arch", "2,1", "--lr", "-inf"], "--lr must be a positive finite number, got -inf"),
+    (["--arch", "2,1", "--lr", "-0.5"], "--lr must be a positive finite number, got -0.5"),
+    (["--arch", "2,1", "--iter", "-3"], "--iterations must be a whole number >= 0, got -3"),  # a prefix of --iterations
+    (["--arch", "2,1", "--keep-prob", "-0.5"], "--keep-prob values must be in (0, 1], got -0.5"),
+    (["--arch", "2,1", "--data", "-x.csv"], "--data -x.csv: no such file"),
+])
+def test_a_value_starting_with_a_dash_reaches_its_own_check(capsys, argv, expected):
+    assert usage_line(capsys, *argv, "--no-tensorboard") == f"verify: error: {expected}"
+
+
+def test_an_option_after_an_option_is_still_an_option():
+    """`--arch --lr 0.1` forgot the sizes: --lr is not taken as them, and -q after --name stays the quiet flag."""
+    parser = build_parser()
+    with pytest.raises(UsageError, match="argument --arch: expected one argument"):
+        parser.parse_args(["--arch", "--lr", "0.1"])
+    args = parser.parse_args(["--arch", "3,1", "--name", "x", "-q", "--lr", "-2"])
+    assert (args.arch, args.name, args.quiet, args.lr) == ("3,1", "x", True, -2.0)
+
+
+# ---------------------------------------------------------------- messages
+
+
+def test_control_characters_in_a_value_are_escaped_in_the_message(capsys):
+    line = usage_line(capsys, "--arch", "3,\x00x\n\x1b[31m,1", *FAST)
+    assert line == r"verify: error: --arch '3,\x00x\n\x1b[31m,1': '\x00x\n\x1b[31m' is not a whole number; give layer sizes like 3,4,4,1"
+    line = usage_line(capsys, "--arch", "2,1", "--data", "a\x07\tb.csv", *FAST)
+    assert line == r"verify: error: --data a\x07\tb.csv: no such file"
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_escaped(capsys, tmp_path):
+    missing = os.fsdecode(os.fsencode(str(tmp_path)) + b"/bad\xffname.py")  # '\udcff': surrogateescape
+    line = usage_line(capsys, "--arch", "3,4,1", "--impl", missing, *FAST)
+    assert "bad\\udcffname.py" in line
+    assert "\udcff" not in line
+
+
+# ---------------------------------------------------------------- --data files
+
+
+def test_an_excel_csv_with_a_byte_order_mark_is_read(tmp_path):
+    from verify.data import read_file
+
+    rows = "x1,x2,y\n1.5,2,1\n3,4,0\n"
+    for name, text in (("plain.csv", rows), ("excel.csv", "\ufeff" + rows), ("excel_no_header.csv", "\ufeff" + rows[8:])):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        X, Y = read_file(str(tmp_path / name), (2, 1))
+        assert X.tolist() == [[1.5, 3.0], [2.0, 4.0]], name
+        assert Y.tolist() == [[1.0, 0.0]], name
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_for_data_is_refused_at_once(capsys, tmp_path):
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)  # no writer: opening it to read would block for ever
+    line = usage_line(capsys, "--arch", "2,1", "--data", str(fifo), *FAST)
+    assert line == f"verify: error: --data {fifo} is a named pipe (FIFO), not a file; give a .npz or .csv file"
+
+
+def _npy_header(shape, descr="<f8") -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
+def test_an_npz_declaring_a_huge_shape_is_refused_from_its_header(tmp_path, monkeypatch):
+    """X.npy's header says (2, 1.5e12) float64, 21.8 TiB; the file holds 64 bytes: refused before any allocation
+    (an allocation of that size would raise MemoryError, so make any large one fail loudly)."""
+    from verify import data
+
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", _npy_header((2, 1_500_000_000_000)) + bytes(64))
+        archive.writestr("Y.npy", _npy_header((1, 40)) + np.zeros(40).tobytes())
+    real_empty = np.empty
+    monkeypatch.setattr(np, "empty", lambda shape, *a, **k: pytest.fail("allocated") if np.prod(shape) > 1e9
+                        else real_empty(shape, *a, **k))
+    with pytest.raises(UsageError) as raised:
+        data.read_file(str(path), (2, 1))
+    assert str(raised.value) == (f"--data {path}: X.npy declares shape (2, 1500000000000) of float64 (21.8 TiB) "
+                                 "but holds 64 bytes of values; the file is damaged or not what it says")
+
+
+def test_a_huge_npz_is_one_line_through_the_cli(capsys, tmp_path, monkeypatch):
+    """Where no memory limit is known (no /proc), the header check still refuses it."""
+    import verify.machine
+
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", _npy_header((2, 1_500_000_000_000)) + bytes(64))
+        archive.writestr("Y.npy", _npy_header((1, 40)) + np.zeros(40).tobytes())
+    monkeypatch.setattr(verify.machine, "memory_limits", lambda: [])
+    line = usage_line(capsys, "--arch", "2,1", "--data", str(path), *FAST)
+    assert "X.npy declares shape (2, 1500000000000) of float64 (21.8 TiB)" in line
