@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -123,3 +124,64 @@ def test_a_huge_npz_is_one_line_through_the_cli(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(verify.machine, "memory_limits", lambda: [])
     line = usage_line(capsys, "--arch", "2,1", "--data", str(path), *FAST)
     assert "X.npy declares shape (2, 1500000000000) of float64 (21.8 TiB)" in line
+
+
+# ---------------------------------------------------------------- TensorBoard: names and the disk
+
+
+def test_a_long_name_is_blamed_on_the_name_before_any_check(capsys, tmp_path, monkeypatch):
+    import verify.runner
+
+    monkeypatch.setattr(verify.runner, "check_functions", lambda *a, **k: pytest.fail("the checks ran"))
+    line = usage_line(capsys, "--arch", "3,4,1", "--iterations", "2", "--examples", "20", "--logdir", str(tmp_path),
+                      "--name", "x" * 300)
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX") - len("_9999")
+    assert line == (f"verify: error: --name makes a run folder name of 300 characters ({'x' * 20}...); a folder name may "
+                    f"have at most {limit} here ({limit + 5}, the file system's limit, less room for a _9999 suffix): "
+                    "give a shorter --name")
+    assert os.listdir(tmp_path) == []
+    monkeypatch.undo()
+    assert main_code(["--arch", "3,4,1", "--logdir", str(tmp_path), "--name", "x" * limit, *FAST[1:]]) == 0
+    capsys.readouterr()
+
+
+def main_code(argv: list) -> int:
+    from verify.cli import main
+
+    return main(argv)
+
+
+@pytest.mark.parametrize("failing", ["write", "flush"])
+def test_a_full_disk_under_logdir_is_one_line(capsys, tmp_path, monkeypatch, failing):
+    """ENOSPC where TensorBoard's writer thread writes a record (mid-training), or where it flushes (at close)."""
+    import threading
+
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    def full(self, *args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(RecordWriter, failing, full)
+    hook = threading.excepthook
+    line = usage_line(capsys, "--arch", "3,4,1", "--iterations", "3", "--examples", "20", "--no-gradcheck",
+                      "--logdir", str(tmp_path))
+    assert line == (f"verify: error: --logdir {tmp_path}: the TensorBoard logs could not be written to "
+                    f"{tmp_path / 'scratch_3x4x1'} (No space left on device); make room there, or give --no-tensorboard")
+    assert threading.excepthook is hook  # the writer threads' hook is the log's only while it is open
+
+
+def test_a_file_name_that_is_not_utf8_is_logged_to_tensorboard(capsys, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    source = Path(__file__).resolve().parents[2] / "examples" / "course_network.py"
+    learner = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/bad\xffname.py"))
+    learner.write_bytes(source.read_bytes())
+    code, out, err = run_cli(capsys, "--arch", "3,4,1", "--impl", str(learner), "--iterations", "2", "--examples", "20",
+                             "--no-gradcheck", "--logdir", str(tmp_path / "runs"), "--name", "bad", "--json", "-")
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert json.loads(out)["implementation"] == "bad\udcffname.py"
+    events = EventAccumulator(str(tmp_path / "runs" / "bad" / "diff"), size_guidance={"tensors": 0})
+    events.Reload()
+    (report,) = events.Tensors("report/text_summary")
+    assert "bad\\udcffname.py" in report.tensor_proto.string_val[0].decode("utf-8")
