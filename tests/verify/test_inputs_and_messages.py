@@ -185,3 +185,107 @@ def test_a_file_name_that_is_not_utf8_is_logged_to_tensorboard(capsys, tmp_path)
     events.Reload()
     (report,) = events.Tensors("report/text_summary")
     assert "bad\\udcffname.py" in report.tensor_proto.string_val[0].decode("utf-8")
+
+
+# ---------------------------------------------------------------- long runs and signs of life
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _plan(steps: int):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(steps_total=steps, epochs=steps, batches_per_epoch=1, describe=lambda: f"{steps} iterations")
+
+
+def _record(index: int):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(index=index, epoch=index, impl_cost=0.5, torch_cost=0.5, impl_epoch_cost=None,
+                           torch_epoch_cost=None)
+
+
+@pytest.mark.parametrize("steps, warned", [(1_000_000_000, True), (1_000_000, False)])
+def test_a_run_longer_than_an_hour_is_announced_with_an_estimate(capsys, monkeypatch, steps, warned):
+    """1000 steps in 2.9 s (a fake clock): a billion take 34 days, a warning; a million take 48 minutes, none."""
+    from verify_cases import tiny
+
+    clock = FakeClock()
+    monkeypatch.setattr(verify.progress, "_clock", clock)
+    progress = verify.progress.Progress(tiny(progress=True))  # not entered: no watcher thread, only these calls
+    progress.training(_plan(steps), "scratch")
+    clock.now = 0.5
+    progress.show(_record(0))  # before MEASURE seconds: no estimate yet
+    assert "warning" not in capsys.readouterr().err
+    clock.now = 2.9
+    progress.show(_record(999))
+    clock.now = 100.0
+    progress.show(_record(20_000))  # said once, not at every line
+    lines = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    expected = ["verify: warning: training will take about 34 days (1,000,000,000 iterations at 2.9 ms); Ctrl-C stops "
+                "it with a report of what agreed so far"]
+    assert lines == (expected if warned else [])
+
+
+def test_the_long_run_warning_reaches_stderr_from_the_cli(capsys, monkeypatch):
+    monkeypatch.setattr(verify.progress, "LONG_RUN", 0.0)
+    monkeypatch.setattr(verify.progress, "MEASURE", 0.0)
+    code, out, err = run_cli(capsys, "--arch", "3,4,1", "-q", *FAST)
+    assert code == 0
+    assert out.startswith("VERDICT: PASS")
+    (line,) = [line for line in err.splitlines() if line.startswith("verify: warning:")]
+    assert line.startswith("verify: warning: training will take about ") and "(2 iterations at " in line
+
+
+def test_every_phase_with_a_slow_learner_function_shows_signs_of_life(capsys, monkeypatch, tmp_path):
+    """linear_backward sleeps 0.12 s a call: the function checks, the checks at one point, training and the course's
+    loops each run longer than STILL (0.05 s here) and each says it is still running."""
+    from verify_cases import variant
+
+    learner = variant(tmp_path, Path(__file__).resolve().parents[2] / "examples" / "course_network.py",
+                      ("    A_prev, W, b = cache\n    m = A_prev.shape[1]\n",
+                       "    A_prev, W, b = cache\n    m = A_prev.shape[1]\n    import time; time.sleep(0.12)\n"))
+    monkeypatch.setattr(verify.progress, "AFTER", 0.0)
+    monkeypatch.setattr(verify.progress, "STILL", 0.05)
+    code, out, err = run_cli(capsys, "--arch", "3,4,1", "--impl", str(learner), "-q", "--no-tensorboard",
+                             "--iterations", "2", "--examples", "20")
+    assert code == 0, err
+    for stage in ("checking the course functions one by one", "forward and backward at the initial weights and at a "
+                  "kink probe", "gradient check: centred differences of the cost", "training: 2 iterations at lr 0.1",
+                  "the course's loop L_layer_model, whole"):
+        assert f"{stage}: still running (" in err, stage
+
+
+def test_the_time_before_the_first_stage_is_a_stage_too(capsys, monkeypatch):
+    """What runs before the data is loaded (the memory check, the device, the implementation's checks) is named."""
+    import time
+
+    import verify.runner
+
+    check_memory = verify.runner.check_memory
+    monkeypatch.setattr(verify.runner, "check_memory", lambda config: (time.sleep(0.3), check_memory(config)))
+    monkeypatch.setattr(verify.progress, "AFTER", 0.0)
+    monkeypatch.setattr(verify.progress, "STILL", 0.1)
+    code, _, err = run_cli(capsys, "--arch", "3,4,1", "-q", *FAST)
+    assert code == 0
+    lines = err.splitlines()
+    assert lines[0] == "preparing the run..."
+    assert lines[1].startswith("preparing the run: still running (")
+
+
+def test_a_progress_line_that_cannot_be_printed_does_not_stop_the_run(monkeypatch):
+    from verify_cases import tiny
+
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr("sys.stderr", closed)
+    monkeypatch.setattr(verify.progress, "AFTER", 0.0)
+    progress = verify.progress.Progress(tiny(progress=True))
+    progress.stage("loading x\udcff.py")  # printed escaped; here the stream is closed, and nothing is raised
+    assert progress._announced
