@@ -38,6 +38,43 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, no usage dump
         raise UsageError(message)
 
+    def parse_known_args(self, args=None, namespace=None):
+        return super().parse_known_args(self.values_joined(sys.argv[1:] if args is None else list(args)), namespace)
+
+    def values_joined(self, argv: list[str]) -> list[str]:
+        """`--arch -1,4` as `--arch=-1,4`: an option that takes a value takes the next item, also one starting
+        with '-' (argparse reads `-1,4` or `-inf` as an option and says "expected one argument"), so the value
+        reaches its own check. An item that is one of ours (`--lr`, `-q`, `--it` for --iterations) stays an option."""
+        joined, items = [], iter(argv)
+        for item in items:
+            if item == "--":
+                joined += [item, *items]
+                break
+            action = self._value_option(item)
+            following = next(items, None) if action is not None else None
+            if following is None:
+                joined.append(item)
+            elif following.startswith("-") and following != "-" and not self._is_option(following):
+                joined.append(f"{item}={following}")
+            else:
+                joined += [item, following]
+        return joined
+
+    def _value_option(self, item: str) -> Optional[argparse.Action]:
+        """The option `item` names (exactly, or a long option's unique prefix) when it takes one value."""
+        if not item.startswith("-") or "=" in item:
+            return None
+        actions = {a for s, a in self._option_string_actions.items()
+                   if s == item or (item.startswith("--") and self.allow_abbrev and s.startswith(item))}
+        action = actions.pop() if len(actions) == 1 else None
+        return action if action is not None and action.nargs is None and action.option_strings else None
+
+    def _is_option(self, item: str) -> bool:
+        """Whether argparse would read `item` as one of this parser's options (a long one, or a short flag like -q)."""
+        if item.startswith("--"):
+            return True  # a misspelt long option is argparse's to name
+        return item[:2] in self._option_string_actions
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m verify", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -62,13 +62,78 @@ def teacher_dataset(arch: tuple[int, ...], loss: str, m: int, seed: int):
 
 def read_file(path: str, arch: tuple[int, ...], named: str = "--arch"):
     """X and Y from a .npz (arrays named X and Y, course layout) or a .csv (one example per row: features, then labels)."""
-    if not os.path.exists(path):
-        raise UsageError(f"--data {path}: no such file")
-    if os.path.isdir(path):
-        raise UsageError(f"--data {path} is a directory; give a .npz or .csv file")
+    check_file(path)
     if path.lower().endswith(".npz"):
         return _read_npz(path)
     return _read_csv(path, arch, named)
+
+
+SPECIAL_FILES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                 (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def check_file(path: str) -> None:
+    """A --data path must be a regular file: reading a named pipe with no writer, or a device, would wait for ever
+    (or never end), so anything else is refused from its stat, before it is opened."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise UsageError(f"--data {path}: no such file") from None
+    except OSError as error:
+        raise UsageError(f"--data {path}: cannot read it ({error.strerror or error})") from None
+    if not stat.S_ISREG(mode):
+        kind = next((what for test, what in SPECIAL_FILES if test(mode)), "not a regular file")
+        raise UsageError(f"--data {path} is {kind}, not a file; give a .npz or .csv file")
+
+
+class NpyHeader(NamedTuple):
+    """What a .npz member's .npy header declares, and how many bytes of values the member really holds."""
+
+    shape: tuple
+    dtype: np.dtype
+    stored: int  # the member's size (as the zip records it) less its header
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+def npz_headers(archive: zipfile.ZipFile, names=("X", "Y")) -> dict:
+    """name -> NpyHeader for each of `names` the archive holds, read from the headers alone (nothing allocated)."""
+    headers = {}
+    members = set(archive.namelist())
+    for name in names:
+        member = f"{name}.npy" if f"{name}.npy" in members else name
+        if member not in members:
+            continue
+        with archive.open(member) as f:
+            version = np.lib.format.read_magic(f)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(f)
+            headers[name] = NpyHeader(tuple(shape), dtype, archive.getinfo(member).file_size - f.tell())
+    return headers
+
+
+def _check_npz_headers(path: str) -> None:
+    """Refuse a member whose header declares more values than it holds (a 21.8 TiB shape over 64 bytes): numpy
+    would allocate the declared array before reading a byte of it."""
+    with zipfile.ZipFile(path) as archive:
+        headers = npz_headers(archive)
+    for name, header in headers.items():
+        if not header.dtype.hasobject and header.nbytes > header.stored:
+            raise UsageError(f"--data {path}: {name}.npy declares shape {header.shape} of {header.dtype} "
+                             f"({_bytes(header.nbytes)}) but holds {_bytes(header.stored)} of values; the file is "
+                             "damaged or not what it says")
+
+
+def _bytes(n: int) -> str:
+    """64 bytes, 1.5 KiB, 21.8 TiB."""
+    if n < 1024:
+        return f"{n} byte{'s' * (n != 1)}"
+    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
+        n /= 1024
+        if n < 1024 or unit == "PiB":
+            return f"{n:,.1f} {unit}"
 
 
 def _read_npz(path: str):
@@ -76,6 +141,7 @@ def _read_npz(path: str):
         with open(path, "rb") as f:
             if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # a .npz is a zip archive
                 raise UsageError(f"--data {path} is not a readable .npz file (it is not a zip archive of arrays)")
+            _check_npz_headers(path)
             f.seek(0)
             with np.load(f, allow_pickle=False) as archive:
                 missing = [k for k in ("X", "Y") if k not in archive.files]
@@ -90,6 +156,8 @@ def _read_npz(path: str):
         raise UsageError(f"--data {path} is not a readable .npz file ({error})") from None
     except (OSError, zipfile.BadZipFile, EOFError) as error:
         raise UsageError(f"--data {path} is not a readable .npz file ({type(error).__name__}: {error})") from None
+    except MemoryError:  # a compressed member that really is that large
+        raise UsageError(f"--data {path}: its arrays do not fit in memory") from None
     for name, array in (("X", X), ("Y", Y)):
         if array.dtype.kind not in "biuf":
             raise UsageError(f"--data {path}: {name} holds {array.dtype} values, expected numbers")
@@ -101,7 +169,7 @@ def _read_npz(path: str):
 def _read_csv(path: str, arch: tuple[int, ...], named: str):
     n_x, n_y = arch[0], arch[-1]
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: Excel's "CSV UTF-8" starts with a BOM
             lines = [(number, row) for number, row in enumerate(csv.reader(f), start=1)
                      if row and any(cell.strip() for cell in row)]
     except (OSError, UnicodeDecodeError, csv.Error) as error:
@@ -188,18 +256,12 @@ def file_size(path: str) -> Optional[FileSize]:
 
 
 def _npz_size(path: str) -> Optional[FileSize]:
-    shapes = {}
-    nbytes = 0
     try:
         with zipfile.ZipFile(path) as archive:
-            for name in ("X", "Y"):
-                with archive.open(f"{name}.npy") as f:
-                    version = np.lib.format.read_magic(f)
-                    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-                    shape, _, dtype = read_header(f)
-                shapes[name] = shape
-                nbytes += math.prod(shape) * dtype.itemsize
+            headers = npz_headers(archive)
     except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile, EOFError):
         return None
-    examples = shapes["X"][1] if len(shapes["X"]) == 2 else 0
-    return FileSize("npz", examples, sum(math.prod(s) for s in shapes.values()), nbytes)
+    if set(headers) != {"X", "Y"} or any(h.nbytes > h.stored and not h.dtype.hasobject for h in headers.values()):
+        return None  # read_file says what is missing, or that a header declares more than the file holds
+    examples = headers["X"].shape[1] if len(headers["X"].shape) == 2 else 0
+    return FileSize("npz", examples, sum(math.prod(h.shape) for h in headers.values()), sum(h.nbytes for h in headers.values()))

@@ -8,7 +8,23 @@ from typing import Optional
 
 
 class UsageError(Exception):
-    """Bad usage or bad input: the CLI prints the message as one line and exits with status 2."""
+    """Bad usage or bad input: the CLI prints the message as one line and exits with status 2.
+
+    The message is stored printable: what a user typed or named (a path, a --name, a value) may hold a NUL,
+    a line break, an escape sequence or a byte that is not UTF-8, and each is shown escaped as repr shows it
+    ('\\x00', '\\n', '\\x1b', '\\udcff'), so the line stays one line and every character in it is visible.
+    """
+
+    def __init__(self, message: str = "", *args):
+        super().__init__(printable(str(message)), *args)
+
+
+def printable(text: str) -> str:
+    """`text` with every character that is not printable (control characters, line breaks, a lone surrogate
+    from a file name that is not UTF-8, invisible format characters such as a BOM) escaped as repr escapes it."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class MissingPackageError(UsageError):

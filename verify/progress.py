@@ -12,10 +12,16 @@ import time
 from typing import Optional
 
 from .config import Config
+from .errors import printable
 
 AFTER = 2.0  # seconds: a run shorter than this prints no progress at all
 EVERY = 1.0  # seconds between two training lines
 STILL = 5.0  # seconds: a stage this long without a line says it is still running
+MEASURE = 1.0  # seconds of training (at least one step) that time a step for the estimate of a long run
+LONG_RUN = 3600.0  # seconds: training estimated to take longer than this is announced with a warning
+FIRST_STAGE = "preparing the run"  # what the run is doing before its first named stage (loading, the device, ...)
+
+_clock = time.perf_counter  # the one clock of this module (tests replace it)
 
 
 class Progress:
@@ -26,16 +32,22 @@ class Progress:
     from a background thread, so a long single step (a big network's gradient check) shows life too.
     In training, the steps done and each side's latest cost, about once a second; with mini-batches the
     line counts epochs too and shows each side's last epoch cost (a mini-batch's own cost jumps from batch
-    to batch). Use it as a context manager: leaving it stops the thread.
+    to batch). Once MEASURE seconds of training have timed a step, training estimated to last more than
+    LONG_RUN seconds is announced with a warning (how long, how many steps at what rate, how to stop it).
+    Use it as a context manager: leaving it stops the thread.
+
+    Every phase has a stage, the first one (FIRST_STAGE) included, so no phase is silent; a line that cannot
+    be printed (stderr closed) is dropped without stopping the watcher.
     """
 
     def __init__(self, config: Config, started: Optional[float] = None):
         self.enabled = config.progress
         self.label, self.total, self.epochs, self.per_epoch = "", 0, 0, 1  # set by training()
-        self.started = time.perf_counter() if started is None else started
+        self.started = _clock() if started is None else started
         self.next_at = self.started + AFTER
         self.costs = [float("nan"), float("nan")]  # the implementation's and torch's latest (epoch) costs
-        self._stage, self._stage_since, self._announced = "", self.started, True
+        self._stage, self._stage_since, self._announced = FIRST_STAGE, self.started, False
+        self._training_since, self._warned = None, False
         self._last_line = self.started
         self._lock = threading.RLock()  # _say takes it too, also from inside stage()
         self._stop = threading.Event()
@@ -54,7 +66,7 @@ class Progress:
 
     def stage(self, text: str) -> None:
         """A new stage begins: named at once when the run is already past AFTER, else when it gets there."""
-        now = time.perf_counter()
+        now = _clock()
         with self._lock:  # one step, so the watcher cannot name the stage a second time in between
             self._stage, self._stage_since, self._announced = text, now, False
             if self.enabled and now - self.started >= AFTER:
@@ -69,6 +81,7 @@ class Progress:
         """Training begins: `plan` (an Optimization) gives the steps and epochs counted, `label` names the implementation."""
         self.label, self.total, self.epochs, self.per_epoch = label, plan.steps_total, plan.epochs, plan.batches_per_epoch
         self.stage(f"training: {plan.describe()}")
+        self._training_since = self._stage_since
 
     def show(self, record) -> None:
         """After each training iteration (a training.Iteration): each side's latest cost."""
@@ -76,7 +89,9 @@ class Progress:
         self.costs = [c if c is not None else last for c, last in zip(latest, self.costs)]
         if not self.enabled:
             return
-        now = time.perf_counter()
+        now = _clock()
+        if not self._warned and self._training_since is not None and now - self._training_since >= MEASURE:
+            self._warn_if_long(record.index + 1, now - self._training_since)
         if now < self.next_at:
             return
         self.next_at = now + EVERY
@@ -87,11 +102,19 @@ class Progress:
             done = f"iteration {record.index + 1}/{self.total}  cost"
         self._say(f"{done} {self.label} {s:.7g}  torch {t:.7g}")
 
+    def _warn_if_long(self, done: int, seconds: float) -> None:
+        """Once: a warning when `done` steps in `seconds` say all of training will take more than LONG_RUN."""
+        self._warned = True
+        per_step = seconds / done
+        if per_step * self.total > LONG_RUN:
+            self._say(f"verify: warning: training will take about {_duration(per_step * self.total)} ({self.total:,} "
+                      f"iterations at {_duration(per_step)}); Ctrl-C stops it with a report of what agreed so far")
+
     def _watch(self) -> None:
         """The background thread: names a stage that reached AFTER unannounced, and one running STILL seconds
         without a line."""
         while not self._stop.wait(min(EVERY, STILL) / 4):
-            now = time.perf_counter()
+            now = _clock()
             if now - self.started < AFTER or not self._stage:
                 continue
             with self._lock:  # decide and print in one step: the main thread may begin another stage meanwhile
@@ -102,6 +125,20 @@ class Progress:
 
     def _say(self, line: str) -> None:
         with self._lock:
-            print(line, file=sys.stderr, flush=True)
-            self._last_line = time.perf_counter()
+            try:  # printable: a stage names a path, which may hold bytes that are not UTF-8
+                print(printable(line), file=sys.stderr, flush=True)
+            except (OSError, ValueError):  # stderr closed or gone: no signs of life to give, and the run goes on
+                pass
+            self._last_line = _clock()
             self._announced = True
+
+
+def _duration(seconds: float) -> str:
+    """2.9 ms, 1.2 s, 45 minutes, 3.5 hours, 33 days: two significant digits, in the unit a reader counts in."""
+    if seconds < 1:
+        ms = seconds * 1000
+        return f"{ms:.2g} ms" if ms < 10 else f"{ms:.0f} ms"
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}" if seconds >= 10 * size else f"{seconds / size:.2g} {unit}"
+    return f"{seconds:.2g} s" if seconds < 10 else f"{seconds:.0f} s"

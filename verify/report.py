@@ -69,6 +69,11 @@ class Report:
         return None if self.interruption is None else self.interruption.iterations
 
     @property
+    def untrained(self) -> bool:
+        """Whether the run had no training step to check (--iterations 0 or --epochs 0)."""
+        return self.plan.steps_total == 0
+
+    @property
     def plan(self) -> Optimization:
         """How the run trained (its steps, mini-batches, rate), from its config and examples."""
         return Optimization.from_config(self.config, self.examples)
@@ -192,7 +197,7 @@ class Report:
         lines = self.verdict_lines() + ["", self.header(), ""]
         lines += _function_lines(self.functions, hints)
         for check in self.checks:
-            lines += _check_lines(check, verbose, hints)
+            lines += _check_lines(check, verbose, hints) if not _empty_training(check, self) else _no_iterations_lines(check, self)
         lines += self._closing_lines()
         return "\n".join(lines)
 
@@ -224,7 +229,7 @@ class Report:
         name = self.implementation
         if self.verdict == "pass":
             lines = [f"VERDICT: PASS  {name} and torch agree on every check" + _unresolved_text(self.checks)
-                     + _saturated_text(self.checks)]
+                     + _saturated_text(self.checks) + ("; training not run: no iterations" if self.untrained else "")]
         elif self.verdict == "interrupted":
             checked = self.functions or any(c.rows or c.error for c in self.checks)
             lines = [f"VERDICT: INTERRUPTED by {self.interruption.signal} {self.interruption.where()}; "
@@ -499,6 +504,17 @@ def _title(name: str) -> str:
     if name.startswith("loop "):
         return f"training loop {name.split()[1]}: the course's loop, whole, against the same run"
     return TITLES.get(name, name)
+
+
+def _empty_training(check: CheckResult, report: Report) -> bool:
+    """A training check of a run with no iterations (--iterations 0): it compared nothing, so it did not agree."""
+    return (report.untrained and check.stage == "training" and not check.rows and check.error is None
+            and not check.skipped)
+
+
+def _no_iterations_lines(check: CheckResult, report: Report) -> list[str]:
+    flag = "--iterations 0" if report.config.epochs is None else "--epochs 0"
+    return [f"{_title(check.name)}  [not run]", f"  not run: no iterations ({flag})", ""]
 
 
 def _check_lines(check: CheckResult, verbose: bool, hints: set) -> list[str]:

@@ -116,7 +116,7 @@ def _prepare(config: Config, implementation, progress: Progress):
     if config.tensorboard:
         from .tblog import check_logdir
 
-        check_logdir(config.logdir)  # before any work
+        check_logdir(config.logdir, config, impl.label)  # before any work: the folder, and the run name it will hold
     progress.stage(f"loading the data ({config.data})")
     X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype, arch_words(config))
     check_mini_batch_size(config, X.shape[1])

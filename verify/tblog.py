@@ -18,6 +18,7 @@ tags that diff/ also logs under the experiment's name (`~custom_scalars/<name>/c
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -108,14 +109,48 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._=+-]+", "_", name).strip("._")
 
 
-def check_logdir(logdir: str) -> None:
-    """Create logdir if needed and make sure runs can be written into it; UsageError otherwise."""
+def check_logdir(logdir: str, config=None, implementation: str = "scratch") -> None:
+    """Create logdir if needed and make sure runs can be written into it; UsageError otherwise.
+
+    With the run's config (and the label of the implementation under test): also the run folder's name, as
+    experiment_name will make it, against the file system's limits, so a long --name is refused before any
+    check runs, and blamed on --name."""
     try:
         os.makedirs(logdir, exist_ok=True)
     except OSError as error:
         raise UsageError(f"--logdir {logdir}: cannot create it ({error.strerror or error})") from None
     if not os.access(logdir, os.W_OK | os.X_OK):
         raise UsageError(f"--logdir {logdir} is not writable")
+    if config is not None:
+        check_run_name(logdir, experiment_name(config.arch, config.activations, config.name, implementation, config.impl),
+                       "--name" if config.name is not None else f"the name made from {implementation}")
+
+
+def check_run_name(logdir: str, name: str, given_by: str) -> None:
+    """The run folder `name` (plus room for a _9999 suffix) fits the file system's limit on one name under logdir,
+    and its event files' paths fit the limit on a whole path; UsageError naming `given_by` otherwise."""
+    name_max, path_max = _limit(logdir, "PC_NAME_MAX", 255), _limit(logdir, "PC_PATH_MAX", 4096)
+    allowed = name_max - len(SUFFIX_ROOM)
+    length = len(os.fsencode(name))
+    if length > allowed:
+        raise UsageError(f"{given_by} makes a run folder name of {length} characters ({name[:20]}...); a folder name "
+                         f"may have at most {allowed} here ({name_max}, the file system's limit, less room for a "
+                         f"{SUFFIX_ROOM} suffix): give a shorter --name")
+    deepest = os.path.join(os.path.abspath(logdir), name + SUFFIX_ROOM, "numpy", EVENT_FILE_ROOM)
+    if len(os.fsencode(deepest)) >= path_max:
+        raise UsageError(f"--logdir {logdir}: the run's log files would have paths of about {len(os.fsencode(deepest))} "
+                         f"characters, more than the {path_max} this system allows; give a shorter --logdir or --name")
+
+
+SUFFIX_ROOM = "_9999"  # make_run_dir's suffix for a name taken again, at its longest
+EVENT_FILE_ROOM = "events.out.tfevents.0000000000." + "h" * 64 + ".4194304.0"  # SummaryWriter's file, a long host name
+
+
+def _limit(path: str, name: str, default: int) -> int:
+    try:
+        return os.pathconf(path, name)
+    except (OSError, ValueError, AttributeError):  # not known here (another OS): the common limit
+        return default
 
 
 def make_run_dir(logdir: str, name: str) -> str:
@@ -134,10 +169,45 @@ def make_run_dir(logdir: str, name: str) -> str:
     raise UsageError(f"--logdir {logdir}: too many runs named {name}")
 
 
+def _writes(method):
+    """A TensorBoardLog method that writes: an OSError from the disk (ENOSPC: full, EDQUOT, EIO) becomes a
+    UsageError naming the log folder, one line and exit 2, not a traceback from the middle of training."""
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as error:
+            raise UsageError(f"--logdir {self.config.logdir}: the TensorBoard logs could not be written to {self.run_dir} "
+                             f"({error.strerror or error}); make room there, or give --no-tensorboard") from None
+    guarded.__name__, guarded.__doc__ = method.__name__, method.__doc__
+    return guarded
+
+
+def _quiet_writer_errors(previous):
+    """threading.excepthook while a log is open: an OSError in one of TensorBoard's writer threads is kept by
+    that thread and raised again by the next write from the run, which says it in one line (_writes), so the
+    thread's own traceback is not printed; anything else goes to the `previous` hook."""
+    from tensorboard.summary.writer.event_file_writer import _AsyncWriterThread
+
+    def hook(args):
+        if isinstance(args.thread, _AsyncWriterThread) and issubclass(args.exc_type, OSError):
+            return
+        previous(args)
+    return hook
+
+
+def _utf8(text: str) -> str:
+    """Text TensorBoard can store (protobuf strings are UTF-8): a file name's undecodable bytes, kept as lone
+    surrogates, or a surrogate in an exception's message, are written as their escapes ('\\udcff')."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class TensorBoardLog:
     """The writers of one experiment and what goes into them."""
 
+    @_writes
     def __init__(self, run_dir: str, config, X: np.ndarray, Y: np.ndarray, implementation: str = "scratch"):
+        import threading
+
         from tensorboard.compat.proto.summary_pb2 import Summary
         from torch.utils.tensorboard import SummaryWriter
 
@@ -155,8 +225,18 @@ class TensorBoardLog:
         # The custom-scalars charts' tags name the experiment's folder: no other experiment's do.
         self.experiment = _safe(os.path.basename(os.path.normpath(run_dir))) or "run"
         self.own = CUSTOM + self.experiment + "/"
-        self.writers = {side: SummaryWriter(os.path.join(run_dir, self.folders[side]), max_queue=100_000, flush_secs=10)
-                        for side in SIDES}
+        self._hook = threading.excepthook
+        threading.excepthook = _quiet_writer_errors(self._hook)  # restored by close()
+        self.writers = {}
+        try:
+            for side in SIDES:
+                self.writers[side] = SummaryWriter(os.path.join(run_dir, self.folders[side]), max_queue=100_000, flush_secs=10)
+        except BaseException:  # no log to close later: close what was opened now
+            for writer in self.writers.values():
+                with contextlib.suppress(OSError):
+                    writer.close()
+            threading.excepthook = self._hook
+            raise
         from .optimization import Optimization
 
         self.plan = Optimization.from_config(config, X.shape[1])
@@ -169,6 +249,7 @@ class TensorBoardLog:
         summary = self._Summary(value=[self._Summary.Value(tag=t, simple_value=float(v)) for t, v in values.items()])
         self.writers[side].file_writer.add_summary(summary, step)
 
+    @_writes
     def iteration(self, record) -> None:
         """What one training iteration (a training.Iteration) adds: costs and gaps every time, details and
         histograms now and then; at an epoch's end (with an optimiser, mini-batches or a decay), the epoch's
@@ -265,6 +346,7 @@ class TensorBoardLog:
                                     (f"gradients/dW{l}", grads[f"dW{l}"])):
                     _histogram(writer, tag, values, record.index)
 
+    @_writes
     def finish(self, report, predict: dict) -> None:
         """After the run: hparams and final metrics, the report as text, the layout, decision boundaries."""
         from torch.utils.tensorboard.summary import hparams
@@ -276,7 +358,7 @@ class TensorBoardLog:
             metrics = {"final/cost": _finite_or_nan(final.get("cost")), "final/verdict": 1.0 if report.ok else 0.0}
             if self.classification:
                 metrics["final/accuracy"] = _finite_or_nan(final.get("accuracy"))
-            settings = {"side": self.folders[side], "implementation": self.implementation, "arch": "-".join(map(str, c.arch)), "activations": ",".join(c.activations),
+            settings = {"side": self.folders[side], "implementation": _utf8(self.implementation), "arch": "-".join(map(str, c.arch)), "activations": ",".join(c.activations),
                         "loss": c.loss, "init": c.init, "lr": float(c.learning_rate), "iterations": int(self.steps),
                         "epochs": int(c.epoch_count), "optimizer": c.optimizer, "mini_batch_size": int(c.mini_batch_size or 0),
                         **{k: float(v) for k, v in self.plan.settings().items()}, "decay": c.decay or "none",
@@ -300,7 +382,7 @@ class TensorBoardLog:
                 if image is not None:
                     writer.add_image("decision_boundary", image, step, dataformats="HWC")
         diff = self.writers["diff"]
-        diff.add_text("report", report.to_markdown(), step)
+        diff.add_text("report", _utf8(report.to_markdown()), step)
         diff.add_custom_scalars(self.layout())
 
     def interrupted(self, report) -> None:
@@ -326,9 +408,22 @@ class TensorBoardLog:
             "largest parameter gap per layer (log10)": ["Multiline", ["^" + re.escape(own + "param_gap_log10/")]],
         }}
 
+    @_writes
     def close(self) -> None:
-        for writer in self.writers.values():
-            writer.close()
+        """Close every writer, even when one cannot write its last events (raised once all are closed)."""
+        import threading
+
+        failed = None
+        try:
+            for writer in self.writers.values():
+                try:
+                    writer.close()
+                except OSError as error:
+                    failed = failed or error
+        finally:
+            threading.excepthook = self._hook
+        if failed is not None:
+            raise failed
 
 
 def _histogram(writer, tag: str, values: np.ndarray, step: int) -> None:
