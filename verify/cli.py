@@ -314,11 +314,10 @@ def _print_report(report, args: argparse.Namespace) -> None:
     JSON's alone."""
     if args.json == "-":
         return
+    text = report.summary() if args.quiet else report.to_text(verbose=args.verbose)  # -q: the verdict block
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"  # a file name no encoding can show: escaped
     try:
-        if args.quiet:  # the verdict block: -q hides the tables, not the verdict's reasons
-            print(report.summary())
-        else:
-            print(report.to_text(verbose=args.verbose))
+        print(text.encode(encoding, errors="backslashreplace").decode(encoding, errors="replace"))
         sys.stdout.flush()
     except BrokenPipeError:  # `... | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -7,6 +7,8 @@ import errno
 import io
 import json
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -132,7 +134,7 @@ def test_a_huge_npz_is_one_line_through_the_cli(capsys, tmp_path, monkeypatch):
 def test_a_long_name_is_blamed_on_the_name_before_any_check(capsys, tmp_path, monkeypatch):
     import verify.runner
 
-    monkeypatch.setattr(verify.runner, "check_functions", lambda *a, **k: pytest.fail("the checks ran"))
+    monkeypatch.setattr(verify.runner, "each_function_checked", lambda *a, **k: pytest.fail("the checks ran"))
     line = usage_line(capsys, "--arch", "3,4,1", "--iterations", "2", "--examples", "20", "--logdir", str(tmp_path),
                       "--name", "x" * 300)
     limit = os.pathconf(tmp_path, "PC_NAME_MAX") - len("_9999")
@@ -185,6 +187,20 @@ def test_a_file_name_that_is_not_utf8_is_logged_to_tensorboard(capsys, tmp_path)
     events.Reload()
     (report,) = events.Tensors("report/text_summary")
     assert "bad\\udcffname.py" in report.tensor_proto.string_val[0].decode("utf-8")
+
+
+def test_a_file_name_that_is_not_utf8_is_escaped_in_the_text_report_on_a_strict_stdout(tmp_path):
+    source = Path(__file__).resolve().parents[2] / "examples" / "course_network.py"
+    learner = os.fsencode(str(tmp_path)) + b"/bad\xffname.py"
+    with open(learner, "wb") as f:
+        f.write(source.read_bytes())
+    result = subprocess.run([sys.executable, "-m", "verify", "--arch", "3,4,1", "--impl", learner, "--iterations", "2",
+                             "--examples", "20", "--no-gradcheck", "--no-tensorboard"],
+                            cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"})
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "bad\\udcffname.py and torch agree on every check" in result.stdout
 
 
 # ---------------------------------------------------------------- long runs and signs of life
