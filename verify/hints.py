@@ -46,6 +46,19 @@ def diagnose(a, b, m: int) -> str:
     return ""
 
 
+def divergence_cure(learning_rate: float, lambd: float, m: int, optimizer: str = "gd", beta: float = 0.9) -> str:
+    """What makes a run whose torch side diverged train: a smaller --lambd where the L2 term alone blows the weights
+    up (each gradient step multiplies W by 1 - lr lambd / m, which needs lr lambd / m < 2; momentum's course form
+    averages the term, and needs lr lambd / m < 2 (1 + beta) / (1 - beta)), else a smaller --lr. m: the
+    smallest batch's size. Adam's step is bounded by lr whatever the gradient: only --lr can blow it up."""
+    limit = {"gd": 2.0, "momentum": 2 * (1 + beta) / (1 - beta)}.get(optimizer)
+    if not lambd or limit is None or learning_rate * lambd / m < limit:
+        return "a smaller --lr trains"
+    return (f"a smaller --lambd trains (its L2 term alone makes each step multiply W by about "
+            f"{1 - learning_rate * lambd / m:.3g}; it needs lambd below {limit * m / learning_rate:.3g} at --lr "
+            f"{learning_rate:g} and m = {m})")
+
+
 def diagnose_cost(cost: float, ref: dict, Y: np.ndarray, loss: str) -> str:
     """A wrong cost that equals the right one with a term left out."""
     L = max(int(k[1:]) for k in ref if k.startswith("Z"))

@@ -13,7 +13,7 @@ import torch_ref
 
 from .checks import check_gradients, compare_at_point, kink_probe
 from .compare import CheckResult
-from .config import Config, arch_words, check_mini_batch_size, validate
+from .config import Config, arch_words, check_data_range, check_lambd, check_mini_batch_size, validate
 from .data import load_data
 from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module, network_size
@@ -70,6 +70,7 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
     progress.stage(f"loading the data ({config.data})")
     X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype, arch_words(config))
     check_mini_batch_size(config, X.shape[1])
+    check_data_range(config, X, Y, config.data)
     plan = Optimization.from_config(config, X.shape[1])
     progress.stage("checking the course functions one by one")
     functions = check_functions(impl, config.dtype, config.relative_tolerance, config.seed, init_impl=config.init == "impl",
@@ -79,6 +80,7 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
     except ImplementationError as error:
         return _failed_before_checks(config, impl, X, error, started, functions)
     params = {k: np.asarray(v, dtype=config.dtype) for k, v in params.items()}
+    check_lambd(config, X.shape[1], params)
     log = _open_log(config, X, Y, impl.label)
     report = Report(config, examples=X.shape[1], checks=[], run_dir=log.run_dir if log else None, implementation=impl.label,
                     functions=functions)
