@@ -319,7 +319,9 @@ class CheckResult:
             return "not run"
         if self.comparable_until is not None:
             return f"ok up to iteration {self.comparable_until - 1}, not comparable after" if self.comparable_until else "not comparable"
-        if self.rows and all(r.status == "unresolved" for r in self.rows.values()):
+        if self.rows and all(r.compared and r.overflowed == r.compared for r in self.rows.values()):
+            return OVERFLOW
+        if self.rows and all(r.status in ("unresolved", OVERFLOW) for r in self.rows.values()):
             return "unresolved"
         return "ok"
 
