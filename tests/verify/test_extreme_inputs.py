@@ -8,6 +8,7 @@ cannot give a finite run is refused in one line (exit 2); every other value runs
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 import scratch.model
 from verify.compare import OVERFLOW, CheckResult, agreement, gradient_agreement
 from verify.config import MAX_STEPS
-from verify.hints import divergence_cure
+from verify.hints import diagnose, divergence_cure
 from verify_cases import assert_usage_error, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,6 +107,14 @@ def test_overflowing_entries_mixed_with_finite_pairs_keep_each_pair_apart():
     assert ok.agrees and not ok.overflow
     assert over.overflow
     assert not wrong.agrees and not wrong.overflow
+
+
+def test_hints_near_the_top_of_the_range_name_the_slip_without_a_warning():
+    expected = np.full((2, 3), 1.7e308)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert diagnose(-expected, expected, 4) == "it has the opposite sign: a sign slip"
+        assert diagnose(expected / 2, expected, 4) == "it is 1/2 of the expected value: a lost or extra factor 2"
 
 
 # --- 1. overflow in a run is not a disagreement --------------------------------------------------------
