@@ -3,8 +3,13 @@
 An implementation array a agrees with the torch array b when max |a - b| <= tolerance, where
 the tolerance is rtol times the quantity's scale (the size of the terms it is computed from,
 see tolerance.py), plus the rounding of an update where one is compared, plus four steps of the
-dtype's subnormal grid (1.4e-45 in float32, 4.9e-324 in float64), below which nothing is finer. Non-finite values
-agree only with the same non-finite value.
+dtype's subnormal grid (1.4e-45 in float32, 4.9e-324 in float64), below which nothing is finer.
+
+Overflow is not a disagreement. A quantity is *not comparable (overflow)* where its tolerance is
+not a finite number (its scale overflowed), or where it is non-finite on both sides at the same
+entries (or infinite on one side and, on the other, within its tolerance of the dtype's largest
+number), and no other entry breaks its tolerance. A non-finite value facing a finite one anywhere
+else is a difference of inf: a slip that divides by 0 still fails.
 
 A row that agrees is *resolved* when its tolerance is below a tenth of the reference's own
 size: then a sign slip, a lost factor or a missing term would have shown. Where the
@@ -23,6 +28,7 @@ from .errors import ImplementationError
 from .hints import diagnose
 
 RESOLUTION = 0.1  # a tolerance above this fraction of the reference's size cannot tell right from wrong
+OVERFLOW = "not comparable (overflow)"  # a row's status where its numbers left the dtype's range
 UNDERFLOW_STEPS = 4  # subnormal steps every tolerance includes (see _underflow)
 _SUBNORMAL = {2: np.finfo(np.float16).smallest_subnormal, 4: np.finfo(np.float32).smallest_subnormal,
               8: np.finfo(np.float64).smallest_subnormal}
@@ -38,6 +44,7 @@ class Stats:
     size: float  # max |b|, the reference's own size
     largest: Optional[float] = None  # judged entry by entry: the largest |a - b| of any entry
     shape: Optional[str] = None  # the shapes differ: "shape (4, 200) vs torch (3, 200)", and there is no max |a - b|
+    overflow: bool = False  # not comparable: the values or the tolerance left the dtype's range (see the module)
 
     @property
     def largest_gap(self) -> float:
@@ -46,7 +53,7 @@ class Stats:
     @property
     def ratio(self) -> float:
         """max |a - b| over the tolerance: above 1 breaks it."""
-        if self.max_abs == 0:
+        if self.max_abs == 0 or self.overflow:
             return 0.0
         return self.max_abs / self.tolerance if self.tolerance > 0 else np.inf
 
@@ -58,11 +65,11 @@ class Stats:
 
     @property
     def agrees(self) -> bool:
-        return self.ratio <= 1.0
+        return self.overflow or self.ratio <= 1.0
 
     @property
     def resolved(self) -> bool:
-        return self.tolerance <= RESOLUTION * self.size or self.tolerance == 0
+        return not self.overflow and (self.tolerance <= RESOLUTION * self.size or self.tolerance == 0)
 
 
 @dataclass
@@ -97,6 +104,7 @@ class Comparison:
     run_max_abs: float = 0.0  # the largest max |a - b| over every point compared
     follows: Optional[str] = None  # failed rows: the earlier divergence this one follows from
     shape: Optional[str] = None  # failed rows whose shapes differ: "shape (4, 200) vs torch (3, 200)"; no max abs then
+    overflowed: int = 0  # of the points compared, those not comparable (overflow); while all are, no numbers are shown
 
     @property
     def label(self) -> str:
@@ -106,6 +114,11 @@ class Comparison:
     def status(self) -> str:
         if not self.ok:
             return "FAIL"
+        if self.overflowed:
+            if self.overflowed == self.compared:
+                return OVERFLOW
+            base = "unresolved" if not self.resolved else "ok"
+            return f"{base}, {OVERFLOW} at {self.overflowed} of {self.compared} points"
         return "unresolved" if self.compared and not self.resolved else "ok"
 
     def as_dict(self) -> dict:
@@ -116,6 +129,12 @@ class Comparison:
     def record(self, stats: Stats, iteration: Optional[int] = None, point: Optional[str] = None) -> bool:
         """Fold one comparison into the row; returns whether it agreed. A row that broke keeps its first break."""
         self.compared += 1
+        if stats.overflow:
+            self.overflowed += 1
+            if self.ok and self.overflowed == self.compared:  # nothing comparable yet: no number to show
+                self.max_abs = self.max_rel = self.scale = self.tolerance = None
+                self.iteration, self.point = iteration, point
+            return True
         self.resolved += stats.resolved
         if stats.shape is None:
             self.run_max_abs = max(self.run_max_abs, stats.largest_gap)
@@ -175,14 +194,43 @@ def agreement(pairs: list, scales: list, rtol: float, floors: Optional[list] = N
     a = np.concatenate([np.ravel(a) for a, _ in pairs])
     b = np.concatenate([np.ravel(b) for _, b in pairs])
     starts = np.cumsum([0] + [np.size(a) for a, _ in pairs[:-1]])
-    with np.errstate(all="ignore"):  # inf - inf is sorted out below
+    with np.errstate(all="ignore"):  # inf - inf, and a tolerance that overflows, are sorted out below
+        tolerance = [rtol * s + f for s, f in zip(scales, floors)]
         diff = np.abs(a - b)
+        overflowed = None
         if not np.all(np.isfinite(diff)):
-            same = (a == b) | (np.isnan(a) & np.isnan(b))  # the same inf, or nan on both sides
-            diff = np.where(np.isfinite(diff), diff, np.where(same, 0.0, np.inf))  # finite entries keep their gap
+            sizes = [np.size(a) for a, _ in pairs]
+            tops = np.repeat([_largest_number(a, b) for a, b in pairs], sizes)
+            diff, overflowed = _nonfinite_gaps(a, b, diff, np.repeat(tolerance, sizes), tops)
         max_abs = np.maximum.reduceat(diff, starts).tolist()
         size = np.maximum.reduceat(np.abs(b), starts).tolist()
-    return [Stats(d, s, rtol * s + f, z) for d, s, f, z in zip(max_abs, scales, floors, size)]
+    over = [False] * len(pairs) if overflowed is None else np.logical_or.reduceat(overflowed, starts).tolist()
+    return [Stats(d, s, t, z, overflow=_not_comparable(d, t, o))
+            for d, s, t, z, o in zip(max_abs, scales, tolerance, size, over)]
+
+
+def _nonfinite_gaps(a: np.ndarray, b: np.ndarray, diff: np.ndarray, tolerance, top) -> tuple[np.ndarray, np.ndarray]:
+    """The gap of each entry where some are not finite, and which entries overflowed (see the module's docstring):
+    non-finite on both sides, or infinite on one side and within the tolerance of the largest number on the other
+    (the two sides rounding one value across the top of the range, `top`). Those count as a gap of 0; any other
+    non-finite entry as a gap of inf."""
+    finite_a, finite_b = np.isfinite(a), np.isfinite(b)
+    other = np.where(finite_a, np.abs(a), np.abs(b))  # where exactly one side is finite: its value
+    edge = (np.isinf(a) | np.isinf(b)) & (other + tolerance >= top)
+    overflowed = (~finite_a & ~finite_b) | ((finite_a != finite_b) & (edge | ~np.isfinite(tolerance)))
+    gaps = np.where(np.isfinite(diff), diff, np.inf)  # finite entries keep their gap (|a - b| itself may overflow)
+    return np.where(overflowed, 0.0, gaps), overflowed
+
+
+def _largest_number(a, b) -> float:
+    """The largest finite number of the narrower float dtype of a and b (float64's where neither is a float array)."""
+    sizes = [x.dtype.itemsize for x in (a, b) if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind == "f"]
+    return float(np.finfo({2: np.float16, 4: np.float32}.get(min(sizes, default=8), np.float64)).max)
+
+
+def _not_comparable(max_abs: float, tolerance: float, overflowed: bool) -> bool:
+    """A tolerance that overflowed compares nothing; entries that overflowed do not count while the rest agree."""
+    return not np.isfinite(tolerance) or (overflowed and max_abs <= tolerance)
 
 
 def _underflow(a, b) -> float:
@@ -195,15 +243,21 @@ def _underflow(a, b) -> float:
 def _entrywise(a, b, scale: np.ndarray, rtol: float, floor: float) -> Stats:
     if np.shape(a) != np.shape(b) or np.size(a) == 0:
         return agreement([(a, b)], [float(np.max(scale, initial=0.0))], rtol, [floor])[0]
+    a0, b0 = a, b
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    tolerance = rtol * scale + floor
     with np.errstate(all="ignore"):
+        tolerance = rtol * scale + floor
         diff = np.abs(a - b)
-        diff = np.where(np.isfinite(diff), diff, np.where((a == b) | (np.isnan(a) & np.isnan(b)), 0.0, np.inf))
-        ratio = np.where(diff == 0, 0.0, diff / tolerance)  # diff > 0 at a 0 tolerance: inf
+        overflowed = np.zeros(diff.shape, dtype=bool)
+        if not (np.all(np.isfinite(diff)) and np.all(np.isfinite(tolerance))):
+            diff, overflowed = _nonfinite_gaps(a, b, diff, tolerance, _largest_number(a0, b0))
+            overflowed |= ~np.isfinite(tolerance)  # an entry whose own tolerance overflowed compares nothing
+            diff = np.where(overflowed, 0.0, diff)
+        ratio = np.where(diff == 0, 0.0, diff / np.where(overflowed, 1.0, tolerance))  # diff > 0 at a 0 tolerance: inf
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+    over = bool(np.any(overflowed)) and float(ratio[worst]) <= 1.0
     return Stats(float(diff[worst]), float(scale[worst]), float(tolerance[worst]), float(np.max(np.abs(b))),
-                 largest=float(np.max(diff)))
+                 largest=float(np.max(diff)), overflow=over)
 
 
 def tolerances(scale, rtol: float, floor: float):
@@ -218,9 +272,24 @@ def gradient_agreement(grad: np.ndarray, approx: np.ndarray, rtol: float, floor:
     `floor` is the rounding error of the finite differences; the row resolves the gradient
     only where the floor is well below ||approx||.
     """
-    norm = float(np.linalg.norm(grad - approx)) if np.all(np.isfinite(grad)) else np.inf
-    total = float(np.linalg.norm(grad) + np.linalg.norm(approx))
-    return Stats(norm, total, rtol * total + floor, float(np.linalg.norm(approx)))
+    if not np.all(np.isfinite(approx)):  # the cost itself overflowed near this point: the oracle has no value
+        return Stats(0.0, np.inf, np.inf, np.inf, overflow=True)
+    with np.errstate(all="ignore"):
+        if not np.all(np.isfinite(grad)):  # finite differences of a finite cost, against a non-finite gradient
+            total = _norm(approx)
+            return Stats(np.inf, total, rtol * total + floor, total)
+        total = _norm(grad) + _norm(approx)
+        tolerance = rtol * total + floor
+        return Stats(_norm(grad - approx), total, tolerance, _norm(approx), overflow=not np.isfinite(tolerance))
+
+
+def _norm(x: np.ndarray) -> float:
+    """||x||_2 without overflowing where it is finite: x is scaled by its largest entry first (x . x of entries of
+    1e200 overflows though the norm is 1e200 sqrt(n))."""
+    top = float(np.max(np.abs(x), initial=0.0))
+    if top == 0 or not np.isfinite(top):
+        return top
+    return top * float(np.linalg.norm(x / top))
 
 
 @dataclass
@@ -250,7 +319,9 @@ class CheckResult:
             return "not run"
         if self.comparable_until is not None:
             return f"ok up to iteration {self.comparable_until - 1}, not comparable after" if self.comparable_until else "not comparable"
-        if self.rows and all(r.status == "unresolved" for r in self.rows.values()):
+        if self.rows and all(r.compared and r.overflowed == r.compared for r in self.rows.values()):
+            return OVERFLOW
+        if self.rows and all(r.status in ("unresolved", OVERFLOW) for r in self.rows.values()):
             return "unresolved"
         return "ok"
 

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, replace
 from typing import Callable, Optional, Sequence
 
+import numpy as np
+
 import scratch
 
 from .errors import UsageError
@@ -15,6 +17,9 @@ DTYPES = ("float64", "float32")
 MIN_KEEP_PROB = 1e-3  # dropout: below this, A / keep_prob leaves float32's range within a few layers
 INITS = ("he", "xavier", "random", "zeros", "torch", "impl")
 NAMED_DATA = ("auto", "flower", "moons", "xor", "house")
+MAX_STEPS = 10_000_000  # training steps: the report keeps each one's cost, and a step takes at least ~0.1 ms
+SHUFFLE_SEEDS = 2 ** 32  # np.random.seed, which random_mini_batches shuffles with, takes seeds below this
+TORCH_SEEDS = 2 ** 64  # torch.manual_seed (--init torch) takes seeds below this
 
 # Per-dtype rtol: torch.testing.assert_close's defaults, the reference point for "equal". There is
 # no absolute tolerance: each quantity's rtol applies to its own scale (see tolerance.py).
@@ -151,14 +156,25 @@ def _validate_flags(config: Config) -> None:
         raise UsageError(f"unknown --dtype {config.dtype!r}; choose from {', '.join(DTYPES)}")
     if not _is_finite_number(config.learning_rate) or config.learning_rate <= 0:
         raise UsageError(f"--lr must be a positive finite number, got {config.learning_rate}")
+    _within_dtype("--lr", config.learning_rate, config.dtype)
     if isinstance(config.iterations, bool) or not isinstance(config.iterations, int) or config.iterations < 0:
         raise UsageError(f"--iterations must be a whole number >= 0, got {config.iterations}")
+    if config.iterations > MAX_STEPS:
+        raise UsageError(f"--iterations {config.iterations} is more than the {MAX_STEPS:,} steps a run can take (the "
+                         "report keeps every step's cost)")
     if config.examples is not None and (not isinstance(config.examples, int) or config.examples < 1):
         raise UsageError(f"--examples must be a whole number >= 1, got {config.examples}")
+    if config.data == "house" and config.examples == 1:
+        raise UsageError("--data house standardises its columns by their standard deviation over the examples, which "
+                         "one example does not have: give --examples 2 or more")
     if not isinstance(config.seed, int) or config.seed < 0:
         raise UsageError(f"--seed must be a whole number >= 0, got {config.seed}")
-    if config.rtol is not None and (not _is_finite_number(config.rtol) or config.rtol < 0):
-        raise UsageError(f"--rtol must be a finite number >= 0, got {config.rtol}")
+    if config.init == "torch" and config.seed >= TORCH_SEEDS:
+        raise UsageError(f"--seed {config.seed} is too large for --init torch: torch.manual_seed takes seeds below "
+                         f"2**64 ({TORCH_SEEDS:,})")
+    if config.rtol is not None and (not _is_finite_number(config.rtol) or not 0 <= config.rtol < 1):
+        raise UsageError(f"--rtol must be a finite number >= 0 and below 1 (0: exact agreement; from 1 on it "
+                         f"accepts any value of the right size), got {config.rtol}")
     if config.data not in NAMED_DATA and not os.path.splitext(config.data)[1].lower() in (".npz", ".csv"):
         raise UsageError(f"--data must be one of {', '.join(NAMED_DATA)} or a path to a .npz or .csv file, got {config.data!r}")
 
@@ -193,25 +209,82 @@ def _validate_optimization(config: Config) -> None:
             raise UsageError(f"{flag} must be in [0, 1), got {beta}")
     if not _is_finite_number(config.epsilon) or config.epsilon <= 0:
         raise UsageError(f"--epsilon must be a positive finite number, got {config.epsilon}")
+    _within_dtype("--epsilon", config.epsilon, config.dtype)
+    if config.optimizer == "adam" and _is_finite_number(config.learning_rate) and config.beta1 < 1:
+        step = config.learning_rate / (1 - config.beta1)  # torch's step size at t = 1: lr / (1 - beta1^t)
+        top = float(np.finfo(config.dtype).max) if config.dtype in DTYPES else math.inf
+        if step > top:
+            raise UsageError(f"--lr {config.learning_rate:g} with --beta1 {config.beta1:g}: Adam's first step size, "
+                             f"lr / (1 - beta1) = {step:.3g}, is beyond {config.dtype}'s largest number ({top:.3g}); "
+                             f"give --lr at most {top * (1 - config.beta1):.3g}")
     if config.mini_batch_size is not None and (not _is_whole(config.mini_batch_size) or config.mini_batch_size < 1):
         raise UsageError(f"--mini-batch-size must be a whole number >= 1, got {config.mini_batch_size}")
     if config.epochs is not None and (not _is_whole(config.epochs) or config.epochs < 0):
         raise UsageError(f"--epochs must be a whole number >= 0, got {config.epochs}")
+    if config.epochs is not None and config.epochs > MAX_STEPS:
+        raise UsageError(f"--epochs {config.epochs} is more than the {MAX_STEPS:,} steps a run can take (the report "
+                         "keeps every step's cost)")
+    if config.mini_batch_size is not None and _is_whole(config.seed) and config.seed + config.epoch_count >= SHUFFLE_SEEDS:
+        # epoch e shuffles with np.random.seed(seed + e + 1), as the course's model() does
+        raise UsageError(f"--seed {config.seed} is too large for {config.epoch_count} epochs of mini-batches: epoch e "
+                         f"shuffles with np.random.seed(seed + e + 1), which takes seeds below 2**32; give a --seed of "
+                         f"at most {max(SHUFFLE_SEEDS - 1 - config.epoch_count, 0)}")
     if config.decay is not None and config.decay not in scratch.DECAYS:
         raise UsageError(f"unknown --decay {config.decay!r}; choose from none, {', '.join(scratch.DECAYS)}")
     if not _is_finite_number(config.decay_rate) or config.decay_rate < 0:
         raise UsageError(f"--decay-rate must be a finite number >= 0, got {config.decay_rate}")
     if not _is_finite_number(config.lambd) or config.lambd < 0:
         raise UsageError(f"--lambd must be a finite number >= 0, got {config.lambd}")
+    _within_dtype("--lambd", config.lambd, config.dtype)
     if not _is_whole(config.decay_interval) or config.decay_interval < 1:
         raise UsageError(f"--decay-interval must be a whole number >= 1, got {config.decay_interval}")
 
 
 def check_mini_batch_size(config: Config, m: int) -> None:
-    """A mini-batch cannot hold more examples than the data has (known once the data is loaded)."""
+    """A mini-batch cannot hold more examples than the data has, nor the run take more than MAX_STEPS steps (known
+    once the data is loaded)."""
     if config.mini_batch_size is not None and config.mini_batch_size > m:
         raise UsageError(f"--mini-batch-size {config.mini_batch_size} is larger than the {m} examples; "
                          f"give at most {m} (or leave it out for the whole batch)")
+    steps = config.epoch_count * (1 if config.mini_batch_size is None else -(-m // config.mini_batch_size))
+    if steps > MAX_STEPS:
+        raise UsageError(f"{config.epoch_count} epochs of mini-batches of {config.mini_batch_size} from {m} examples are "
+                         f"{steps:,} steps, more than the {MAX_STEPS:,} a run can take (the report keeps every step's cost)")
+
+
+def check_data_range(config: Config, X, Y, source: str) -> None:
+    """Data whose squares overflow the dtype cannot give a finite run (the cost and dW multiply data by data): refused
+    once it is loaded."""
+    top = float(np.finfo(config.dtype).max)
+    for name, array in (("X", X), ("Y", Y)):
+        size = float(np.max(np.abs(array), initial=0.0))
+        if size > math.sqrt(top):
+            raise UsageError(f"--data {source}: {name} holds values up to {size:.3g}, whose squares overflow "
+                             f"{config.dtype} (largest {top:.3g}); rescale it below {math.sqrt(top):.3g}")
+
+
+def check_lambd(config: Config, m: int, params: dict) -> None:
+    """An L2 penalty (lambd / (2m)) sum ||W[l]||^2, or dW's term (lambd / m) W, already beyond the dtype's range at
+    the initial weights cannot give a finite run: refused before it starts."""
+    if not config.lambd:
+        return
+    top = float(np.finfo(config.dtype).max)
+    size = config.mini_batch_size or m
+    m = min(size, m % size or size)  # the smallest batch the penalty is computed over (the last, when m % size)
+    weights = [np.asarray(v, dtype=np.float64) for k, v in params.items() if k.startswith("W")]
+    squares = sum(float(np.sum(W * W)) for W in weights)
+    largest = max(float(np.max(np.abs(W), initial=0.0)) for W in weights)
+    if config.lambd / (2 * m) * squares > top or config.lambd / m * largest > top:
+        bound = top * min(2 * m / squares if squares else math.inf, m / largest if largest else math.inf)
+        raise UsageError(f"--lambd {config.lambd:g}: the L2 penalty (lambd / (2m)) sum ||W[l]||^2 of the initial "
+                         f"weights is beyond {config.dtype}'s range ({top:.3g}) with m = {m}; give at most {bound:.3g}")
+
+
+def _within_dtype(flag: str, value: float, dtype: str) -> None:
+    """An option that enters the run's arrays must be a number of the run's dtype, not its inf."""
+    top = float(np.finfo(dtype).max) if dtype in DTYPES else math.inf
+    if abs(value) > top:
+        raise UsageError(f"{flag} {value:g} is beyond {dtype}'s largest number ({top:.3g}); give at most {top:.3g}")
 
 
 def _is_whole(x) -> bool:

@@ -22,6 +22,8 @@ def diagnose(a, b, m: int) -> str:
         return "the shape is transposed" if a.shape == b.shape[::-1] else f"shape {a.shape} vs torch {b.shape}"
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))) or not np.any(b):
         return ""
+    size = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))))
+    a, b = a / size, b / size  # every hypothesis is a ratio: on this scale, values near overflow do not overflow
     gap = float(np.max(np.abs(a - b)))
     if gap == 0:
         return ""
@@ -44,6 +46,19 @@ def diagnose(a, b, m: int) -> str:
             if np.isclose(r, factor, rtol=1e-4):
                 return f"it is {text} the expected value: a lost or extra factor {k}"
     return ""
+
+
+def divergence_cure(learning_rate: float, lambd: float, m: int, optimizer: str = "gd", beta: float = 0.9) -> str:
+    """What makes a run whose torch side diverged train: a smaller --lambd where the L2 term alone blows the weights
+    up (each gradient step multiplies W by 1 - lr lambd / m, which needs lr lambd / m < 2; momentum's course form
+    averages the term, and needs lr lambd / m < 2 (1 + beta) / (1 - beta)), else a smaller --lr. m: the
+    smallest batch's size. Adam's step is bounded by lr whatever the gradient: only --lr can blow it up."""
+    limit = {"gd": 2.0, "momentum": 2 * (1 + beta) / (1 - beta)}.get(optimizer)
+    if not lambd or limit is None or learning_rate * lambd / m < limit:
+        return "a smaller --lr trains"
+    return (f"a smaller --lambd trains (its L2 term alone makes each step multiply W by about "
+            f"{1 - learning_rate * lambd / m:.3g}; it needs lambd below {limit * m / learning_rate:.3g} at --lr "
+            f"{learning_rate:g} and m = {m})")
 
 
 def diagnose_cost(cost: float, ref: dict, Y: np.ndarray, loss: str) -> str:

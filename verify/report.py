@@ -15,6 +15,7 @@ from .compare import CheckResult
 from .compare import Comparison
 from .config import GRADCHECK_RTOL, Config
 from .consequences import failed_at, mark_consequences
+from .hints import divergence_cure
 from .optimization import Optimization
 from .signals import Interruption
 from .tolerance import UPDATE_ROUNDING
@@ -229,7 +230,8 @@ class Report:
         name = self.implementation
         if self.verdict == "pass":
             lines = [f"VERDICT: PASS  {name} and torch agree on every check" + _unresolved_text(self.checks)
-                     + _saturated_text(self.checks) + ("; training not run: no iterations" if self.untrained else "")]
+                     + _overflow_text(self.checks) + _saturated_text(self.checks)
+                     + ("; training not run: no iterations" if self.untrained else "")]
         elif self.verdict == "interrupted":
             checked = self.functions or any(c.rows or c.error for c in self.checks)
             lines = [f"VERDICT: INTERRUPTED by {self.interruption.signal} {self.interruption.where()}; "
@@ -275,8 +277,15 @@ class Report:
         names = {"impl": name, "torch": "torch"}
         line = "diverged (non-finite or overflowing): " + ", ".join(f"{names[side]} at iteration {at}" for side, at in diverged.items())
         if "torch" in diverged:  # torch's own run blew up too: the learning rate, not the derivation
-            return line + ("" if len(diverged) == 2 else f"; {name} stayed finite") + "; a smaller --lr trains"
+            return line + ("" if len(diverged) == 2 else f"; {name} stayed finite") + "; " + self._divergence_cure()
         return line + "; torch stayed finite"
+
+    def _divergence_cure(self) -> str:
+        """The option to change where torch's own run diverged (hints.divergence_cure), over the smallest batch."""
+        plan = self.plan
+        size = plan.mini_batch_size or plan.m
+        c = self.config
+        return divergence_cure(c.learning_rate, c.lambd, min(size, plan.m % size or size), c.optimizer, c.beta)
 
     def _repr_markdown_(self) -> str:
         """In a Jupyter notebook, a report shows itself as its markdown tables."""
@@ -323,6 +332,23 @@ class Report:
             lines.append(f"TensorBoard logs: {self.run_dir}   open them with: {self.tensorboard_command}")
         return lines
 
+    def _final_overflow(self) -> str:
+        """The final-cost line where a side diverged, or its final cost is not finite: its final parameters are not
+        comparable with the other side's (a diverged implementation keeps its last finite ones), so no numbers are
+        set side by side; a side that stayed finite shows its own."""
+        names = {"impl": self.implementation, "torch": "torch"}
+        costs = {side: self.final.get(side, {}).get("cost") for side in names}
+        diverged = {side: at for side, at in self.nonfinite.items() if at is not None}
+        blown = [side for side, cost in costs.items()
+                 if side not in diverged and cost is not None and not math.isfinite(cost)]
+        if not diverged and not blown:
+            return ""
+        went = [f"{names[side]} diverged at iteration {at}" for side, at in diverged.items()]
+        went += [f"{names[side]}'s is {_num(costs[side])} at its final parameters" for side in blown]
+        stayed = [f"{names[side]}'s own run stayed finite ({_num(costs[side])})" for side in names
+                  if side not in diverged and side not in blown and costs[side] is not None]
+        return "final cost: not comparable (overflow): " + ", ".join(went) + "".join(f"; {s}" for s in stayed)
+
     def _final_cost_lines(self) -> list[str]:
         """Whose run the final cost is (the verifier stepping the implementation's functions), or why none is shown:
         the implementation raised in training, or its own loop does not train like its functions (then the
@@ -340,6 +366,9 @@ class Report:
         if not self.final:
             return []
         s, t = self.final.get("impl", {}), self.final.get("torch", {})
+        overflow = self._final_overflow()
+        if overflow:
+            return [overflow]
         if s.get("cost") is None:
             return [f"final cost: torch {_num(t.get('cost'))}; {name}'s not computed: its forward pass or cost raised "
                     "at its final parameters"]
@@ -380,6 +409,15 @@ def _unresolved_text(checks: list[CheckResult]) -> str:
         return ""
     shown = ", ".join(rows[:UNRESOLVED_NAMED]) + (f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else "")
     return f" ({len(rows)} row{'s' * (len(rows) != 1)} unresolved by {'their' if len(rows) != 1 else 'its'} check: {shown})"
+
+
+def _overflow_text(checks: list[CheckResult]) -> str:
+    """' (1 row not comparable (overflow) at some point: lockstep b2)': rows whose numbers left the dtype's range."""
+    rows = [f"{c.name} {r.label}" for c in checks for r in c.rows.values() if r.ok and r.overflowed]
+    if not rows:
+        return ""
+    shown = ", ".join(rows[:UNRESOLVED_NAMED]) + (f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else "")
+    return f" ({len(rows)} row{'s' * (len(rows) != 1)} not comparable (overflow) at some point: {shown})"
 
 
 def _saturated_text(checks: list[CheckResult]) -> str:

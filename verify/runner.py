@@ -15,7 +15,7 @@ import torch_ref
 from . import signals
 from .checks import check_gradients, compare_at_point, kink_probe
 from .compare import CheckResult
-from .config import Config, arch_words, check_mini_batch_size, validate
+from .config import Config, arch_words, check_data_range, check_lambd, check_mini_batch_size, validate
 from .data import load_data
 from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module, network_size
@@ -67,6 +67,7 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
             _conclude(report, impl)
             return report
         params = {k: np.asarray(v, dtype=config.dtype) for k, v in params.items()}
+        check_lambd(config, X.shape[1], params)
         log = _open_log(config, X, Y, impl.label)
         report.run_dir = log.run_dir if log else None
         with torch_threads_for(config, X.shape[1]):
@@ -120,6 +121,7 @@ def _prepare(config: Config, implementation, progress: Progress):
     progress.stage(f"loading the data ({config.data})")
     X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype, arch_words(config))
     check_mini_batch_size(config, X.shape[1])
+    check_data_range(config, X, Y, config.data)
     return config, impl, X, Y, Optimization.from_config(config, X.shape[1]), device
 
 
@@ -169,6 +171,9 @@ def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: 
         raise training.interrupted
     if training.lockstep.error is None and not training.saturated:  # else nothing to compare (the course's cost: log(0))
         report.final = _final(impl, X, Y, training.impl_params, model_free, config)
+        for side, at in training.nonfinite.items():  # a side that diverged has no final cost (its last finite
+            if at is not None:                        # parameters are not where its run ended)
+                report.final[side] = {"cost": None, "accuracy": None}
     if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
         for function, cannot in loop_functions(impl, plan).items():
             if cannot:

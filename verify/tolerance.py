@@ -37,9 +37,15 @@ the same for dZ). Rounding errors have random signs, so they add up like 2-norms
 worst-case bound (1-norms, max|g'|) would grow by a factor of about sqrt(n) per layer and
 blunt the check in deep networks. A dead relu unit carries no error, which balances he
 initialisation's sqrt(2).
+
+A scale computed from values near the top of the dtype's range may overflow to inf: its quantity
+is then reported as not comparable (overflow) (see compare.py), never held to an infinite tolerance.
 """
 
 from __future__ import annotations
+
+import functools
+from typing import Optional
 
 import numpy as np
 
@@ -58,9 +64,20 @@ UPDATE_ROUNDING = 4  # P - lr dP and the verifier's (P - lr dP) - P each round o
 MOMENT_ROUNDING = 2  # eps per moment: 1 - beta rounds once on each side (see optimizer_floors)
 
 
-def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activations, learning_rate: float = 0.0,
+def _may_overflow(function):
+    """A scale computed from values near the top of the dtype's range may overflow to inf (or inf * 0 to nan): the
+    comparison reports that quantity as not comparable (overflow), so NumPy is not to warn about it on the way."""
+    @functools.wraps(function)
+    def scales(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return function(*args, **kwargs)
+    return scales
+
+
+@_may_overflow
+def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activations, learning_rate: Optional[float] = None,
                 lambd: float = 0.0, keep_probs=None) -> dict:
-    """{(quantity, layer): E} for Z, A, cost, dZ, dA, dW, db (and W, b with a learning rate).
+    """{(quantity, layer): E} for Z, A, cost, dZ, dA, dW, db (and W, b with a learning rate, 0 included).
 
     `ref` holds the reference's A{l} and Z{l} (l = 1..L), dA{l} (l = 1..L-1, course convention) and "cost".
     With dropout (keep_probs, one per hidden layer), A[l] is the dropped A, g(Z) D / keep_prob: the error
@@ -106,7 +123,7 @@ def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activatio
         E[("cost", L)] += lambd / (2 * m) * sum(float(np.sum(squares[l])) for l in range(1, L + 1))
         for l in range(1, L + 1):
             E[("dW", l)] += lambd / m * largest(params[f"W{l}"])
-    if learning_rate:
+    if learning_rate is not None:  # a rate decayed to 0 moves nothing, and its step is still compared
         for l in range(1, L + 1):
             E[("W", l)], E[("b", l)] = learning_rate * E[("dW", l)], learning_rate * E[("db", l)]
     return E
@@ -148,6 +165,7 @@ def kink_affects(quantity: str, layer: int, kink: int) -> bool:
     return (quantity in ("dZ", "dW", "db", "W", "b") and layer <= kink) or (quantity == "dA" and layer < kink)
 
 
+@_may_overflow
 def update_floors(params: dict, dtype) -> dict:
     """{("W"|"b", l): the rounding of computing P - lr dP, and of the step taken from it}."""
     eps = float(np.finfo(dtype).eps)
@@ -160,6 +178,7 @@ def largest(array) -> float:
     return float(np.maximum(array.max(), -array.min())) if array.size else 0.0
 
 
+@_may_overflow
 def optimizer_scales(optimizer: str, state: dict, grads: dict, scales: dict, settings: dict, t: int,
                      learning_rate: float, torch_state: dict) -> dict:
     """{(quantity, layer): E} for one optimiser step's state (v_dW, s_dW, v_corrected_dW, ... of layer l) and
@@ -195,10 +214,11 @@ def optimizer_scales(optimizer: str, state: dict, grads: dict, scales: dict, set
         root = np.sqrt(torch_state["s_corrected"][key])
         d = root + settings["epsilon"]
         E_sqrt = np.divide(E_s / c2, root, out=np.zeros_like(root), where=root > 0)
-        E[(q[1:], l)] = learning_rate * (E_v / c1 / d + np.abs(torch_state["v_corrected"][key]) * E_sqrt / (d * d))
+        E[(q[1:], l)] = learning_rate * (E_v / c1 / d + np.abs(torch_state["v_corrected"][key]) * E_sqrt / d / d)
     return E
 
 
+@_may_overflow
 def optimizer_floors(optimizer: str, state: dict, grads: dict, settings: dict, t: int, learning_rate: float,
                      torch_state: dict, dtype) -> dict:
     """{(v_dW|s_dW|v_corrected_dW|s_corrected_dW|W|b, l): the rounding of the moments' own coefficients}.
@@ -232,10 +252,11 @@ def optimizer_floors(optimizer: str, state: dict, grads: dict, settings: dict, t
             d = root + settings["epsilon"]
             E_sqrt = np.where(root > 0, entries["s"] / np.where(root > 0, root, 1.0), np.sqrt(entries["s"]))
             floors[(q[1:], l)] = learning_rate * largest(entries["v"] / d
-                                                         + np.abs(torch_state["v_corrected"][key]) * E_sqrt / (d * d))
+                                                         + np.abs(torch_state["v_corrected"][key]) * E_sqrt / d / d)
     return floors
 
 
+@_may_overflow
 def gradient_entry_scales(ref: dict, X: np.ndarray, Y: np.ndarray, activations, scales: dict, derivative,
                           params: dict = None, lambd: float = 0.0, masks=None, keep_probs=None) -> dict:
     """{("dW"|"db", l, "entries"): E per entry}: the error each gradient entry can carry, from its own terms.

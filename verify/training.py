@@ -377,7 +377,8 @@ class _Training:
         items = [("lr", L, lr[0], lr[1])] if lr is not None else []
         # the rate is one division from lr0: it is held to the rounding of a few operations in the run's dtype
         eps = float(np.finfo(before["W1"].dtype).eps)
-        scales[("lr", L)] = self.plan.learning_rate * min(1.0, LR_ROUNDING * eps / self.run.lockstep.rtol)
+        rtol = self.run.lockstep.rtol  # 0: exact agreement, whatever the scale
+        scales[("lr", L)] = self.plan.learning_rate * (min(1.0, LR_ROUNDING * eps / rtol) if rtol > 0 else 1.0)
         items += ([("cost", L, cost, torch_cost)]
                   + [(q, l, grads[f"{q}{l}"], torch_grads[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
                   + [(f"{name}_d{q}", l, impl_state[name][f"d{q}{l}"], torch_state[name][f"d{q}{l}"])
