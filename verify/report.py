@@ -198,7 +198,7 @@ class Report:
         lines = self.verdict_lines() + ["", self.header(), ""]
         lines += _function_lines(self.functions, hints)
         for check in self.checks:
-            lines += _check_lines(check, verbose, hints) if not _empty_training(check, self) else _no_iterations_lines(check, self)
+            lines += _check_lines(check, verbose, hints)
         lines += self._closing_lines()
         return "\n".join(lines)
 
@@ -542,17 +542,6 @@ def _title(name: str) -> str:
     if name.startswith("loop "):
         return f"training loop {name.split()[1]}: the course's loop, whole, against the same run"
     return TITLES.get(name, name)
-
-
-def _empty_training(check: CheckResult, report: Report) -> bool:
-    """A training check of a run with no iterations (--iterations 0): it compared nothing, so it did not agree."""
-    return (report.untrained and check.stage == "training" and not check.rows and check.error is None
-            and not check.skipped)
-
-
-def _no_iterations_lines(check: CheckResult, report: Report) -> list[str]:
-    flag = "--iterations 0" if report.config.epochs is None else "--epochs 0"
-    return [f"{_title(check.name)}  [not run]", f"  not run: no iterations ({flag})", ""]
 
 
 def _check_lines(check: CheckResult, verbose: bool, hints: set) -> list[str]:

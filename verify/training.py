@@ -113,8 +113,9 @@ class TrainingRun:
 def train_and_compare(impl: Adapter, X, Y, params, model_lockstep, model_free, plan: Optimization, rtol: float,
                       on_iteration: Optional[Callable[[Iteration], None]] = None) -> TrainingRun:
     """Both sides train; lockstep compares each step from shared parameters, free-running each side's own run."""
-    run = TrainingRun(CheckResult("lockstep", "training", rtol), CheckResult("free-running", "training", 0.0),
-                      label=impl.label, impl_params=params)
+    untrained = "no iterations" if plan.steps_total == 0 else None  # (--iterations 0): compared nothing, agreed on nothing
+    run = TrainingRun(CheckResult("lockstep", "training", rtol, skipped=untrained),
+                      CheckResult("free-running", "training", 0.0, skipped=untrained), label=impl.label, impl_params=params)
     training = _Training(run, impl, X, Y, params, model_lockstep, model_free, plan)
     try:
         for step in plan.steps():
