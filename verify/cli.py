@@ -36,6 +36,10 @@ _INSTALL = {"torch": "pip install torch==2.13.0", "numpy": "pip install -e . (or
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, no usage dump
+        # "argument --seed: --seed needs a whole number": our own converters name the option already
+        prefix, _, rest = message.partition(": ")
+        if prefix.startswith("argument ") and rest.startswith(prefix.removeprefix("argument ").split("/")[-1] + " "):
+            message = rest
         raise UsageError(message)
 
     def parse_known_args(self, args=None, namespace=None):
