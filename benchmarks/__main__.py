@@ -12,8 +12,8 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 from dataclasses import asdict, replace  # noqa: E402
-from typing import Optional, Sequence  # noqa: E402
 
 from verify import Config  # noqa: E402
 
@@ -27,18 +27,24 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a smoke run: fewer rounds, repeats and iterations, "
-                        "no 1024,1024,1024,1, memory on one cell")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: fewer rounds, repeats and iterations, no 1024,1024,1024,1, memory on one cell",
+    )
     parser.add_argument("--out", default=DEFAULT_OUT, help="the file to write (default: benchmarks/RESULTS.md)")
     args = parser.parse_args(argv)
     quick, started = args.quick, time.perf_counter()
     plan = steps.QUICK if quick else steps.FULL
     entries = steps.ENTRIES[:-1] if quick else steps.ENTRIES  # --quick leaves out the slowest network
-    r = {"command": " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)]), "quick": quick,
-         "machine": report.machine(steps.same_threads()),
-         "plan": {**asdict(plan), "learning_rate": steps.LEARNING_RATE}}
+    r = {
+        "command": " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)]),
+        "quick": quick,
+        "machine": report.machine(steps.same_threads()),
+        "plan": {**asdict(plan), "learning_rate": steps.LEARNING_RATE},
+    }
 
     def measure(title: str, key: str, work) -> None:
         log(f"{title} ...")
@@ -51,10 +57,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     cells = [c for c in cells if c.arch == (784, 256, 128, 10)][:1] if quick else cells
     measure("peak memory of a step", "memory", lambda: [memory.step_memory(cell) for cell in cells])
     measure("cold start", "cold_start", lambda: verifier.cold_start(1 if quick else 5))
-    measure("verifier overhead", "overhead",
-            lambda: verifier.overhead(replace(verifier.OVERHEAD, iterations=5 if quick else 50), 1 if quick else 3))
-    measure("verifier memory against --iterations", "growth",
-            lambda: memory.growth(GROWTH, *((10, 50) if quick else (100, 2000))))
+    measure(
+        "verifier overhead",
+        "overhead",
+        lambda: verifier.overhead(replace(verifier.OVERHEAD, iterations=5 if quick else 50), 1 if quick else 3),
+    )
+    measure(
+        "verifier memory against --iterations",
+        "growth",
+        lambda: memory.growth(GROWTH, *((10, 50) if quick else (100, 2000))),
+    )
 
     r["seconds"], r["machine"]["load_end"] = time.perf_counter() - started, os.getloadavg()[0]
     text = report.render(report.summarise(r))

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, replace
-from typing import Optional
 
 import numpy as np
 
@@ -34,7 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GROWTH_TOLERANCE_MIB = 1.0
 
 
-def own_peak_mib() -> Optional[float]:
+def own_peak_mib() -> float | None:
     """This process's peak resident set so far (VmHWM), MiB; None where /proc is not there."""
     try:
         with open("/proc/self/status", encoding="utf-8") as f:
@@ -43,10 +42,18 @@ def own_peak_mib() -> Optional[float]:
         return None
 
 
-def in_fresh_processes(jobs: list[list[str]]) -> list[Optional[float]]:
+def in_fresh_processes(jobs: list[list[str]]) -> list[float | None]:
     """Each job's peak from its own process; the jobs run at the same time (memory is measured, not time)."""
-    procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.memory", *job], cwd=ROOT, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) for job in jobs]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.memory", *job],
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        for job in jobs
+    ]
     peaks = []
     for proc in procs:
         out = proc.communicate()[0].strip()
@@ -64,8 +71,18 @@ def step_memory(config: Config) -> dict:
         del X, Y, params
         jobs = [[kind, json.dumps(asdict(config)), path] for kind in ("baseline", "scratch", "torch")]
         base, s, t = in_fresh_processes(jobs)
-    row = {"arch": ",".join(map(str, config.arch)), "m": config.examples, "dtype": config.dtype, "data_mib": data_mib,
-           "optimizer": config.optimizer, "mini_batch_size": config.mini_batch_size, "baseline_mib": base, "scratch_mib": None, "torch_mib": None, "ratio": None}
+    row = {
+        "arch": ",".join(map(str, config.arch)),
+        "m": config.examples,
+        "dtype": config.dtype,
+        "data_mib": data_mib,
+        "optimizer": config.optimizer,
+        "mini_batch_size": config.mini_batch_size,
+        "baseline_mib": base,
+        "scratch_mib": None,
+        "torch_mib": None,
+        "ratio": None,
+    }
     if base is not None and s is not None and t is not None:
         row.update(scratch_mib=s - base, torch_mib=t - base, ratio=(s - base) / (t - base) if t > base else None)
     return row
@@ -75,8 +92,15 @@ def growth(config: Config, short: int, long: int) -> dict:
     """verify.run(config)'s peak at `short` and `long` iterations (short twice, for the run-to-run noise)."""
     runs = [short, long, short]
     peaks = in_fresh_processes([["verify", json.dumps(asdict(replace(config, iterations=n)))] for n in runs])
-    row = {"arch": ",".join(map(str, config.arch)), "short": short, "long": long, "peaks_mib": peaks,
-           "growth_mib": None, "noise_mib": None, "tolerance_mib": GROWTH_TOLERANCE_MIB}
+    row = {
+        "arch": ",".join(map(str, config.arch)),
+        "short": short,
+        "long": long,
+        "peaks_mib": peaks,
+        "growth_mib": None,
+        "noise_mib": None,
+        "tolerance_mib": GROWTH_TOLERANCE_MIB,
+    }
     if None not in peaks:
         row.update(growth_mib=peaks[1] - statistics.median(peaks[::2]), noise_mib=abs(peaks[0] - peaks[2]))
     return row

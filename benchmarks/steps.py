@@ -12,8 +12,8 @@ import itertools
 import os
 import statistics
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable
 
 import numpy as np
 import torch
@@ -32,18 +32,35 @@ DTYPES = ("float64", "float32")
 
 def course(arch: tuple[int, ...], m: int) -> Config:
     """The course's week-4 network: relu hidden layers, a sigmoid output, binary cross-entropy."""
-    return Config(arch=arch, examples=m, activations=tuple(scratch.default_activations(len(arch) - 1)), loss="bce",
-                  learning_rate=LEARNING_RATE)
+    return Config(
+        arch=arch,
+        examples=m,
+        activations=tuple(scratch.default_activations(len(arch) - 1)),
+        loss="bce",
+        learning_rate=LEARNING_RATE,
+    )
 
 
 ENTRIES = (
     course((3, 4, 4, 1), 200),
     course((2, 16, 16, 1), 400),
     course((12288, 20, 7, 5, 1), 209),  # the course's cat classifier
-    Config(arch=(784, 256, 128, 10), examples=2048, activations=("relu", "relu", "softmax"), loss="ce",
-           learning_rate=LEARNING_RATE),
-    Config(arch=(784, 256, 128, 10), examples=2048, activations=("relu", "relu", "softmax"), loss="ce",
-           learning_rate=LEARNING_RATE / 10, optimizer="adam", mini_batch_size=64),
+    Config(
+        arch=(784, 256, 128, 10),
+        examples=2048,
+        activations=("relu", "relu", "softmax"),
+        loss="ce",
+        learning_rate=LEARNING_RATE,
+    ),
+    Config(
+        arch=(784, 256, 128, 10),
+        examples=2048,
+        activations=("relu", "relu", "softmax"),
+        loss="ce",
+        learning_rate=LEARNING_RATE / 10,
+        optimizer="adam",
+        mini_batch_size=64,
+    ),
     course((1024, 1024, 1024, 1), 4096),
 )
 
@@ -100,10 +117,12 @@ class ScratchStep:
         grads = scratch.L_model_backward(AL, Y, caches, self.activations, self.loss)
         if self.optimizer == "adam":
             self.params, self.v, self.s, _, _ = scratch.update_parameters_with_adam(
-                self.params, grads, self.v, self.s, self.t, self.learning_rate, **self.settings)
+                self.params, grads, self.v, self.s, self.t, self.learning_rate, **self.settings
+            )
         elif self.optimizer == "momentum":
-            self.params, self.v = scratch.update_parameters_with_momentum(self.params, grads, self.v, self.settings["beta"],
-                                                                          self.learning_rate)
+            self.params, self.v = scratch.update_parameters_with_momentum(
+                self.params, grads, self.v, self.settings["beta"], self.learning_rate
+            )
         else:
             self.params = scratch.update_parameters(self.params, grads, self.learning_rate)
         return cost
@@ -114,7 +133,9 @@ def torch_step(config: Config, X: np.ndarray, Y: np.ndarray, params: dict) -> Ca
     torch.optim's optimiser (constructed once, as a user would)."""
     model = torch_ref.from_params(params, config.activations)
     settings = Optimization.from_config(config, X.shape[1]).settings()
-    optimizer = None if config.optimizer == "gd" else make_optimizer(model, config.optimizer, config.learning_rate, **settings)
+    optimizer = (
+        None if config.optimizer == "gd" else make_optimizer(model, config.optimizer, config.learning_rate, **settings)
+    )
     trainer = torch_ref.Trainer(model, X, Y, config.loss, config.learning_rate, optimizer=optimizer)
     batches, count = _batches(config, X.shape[1]), itertools.count()
     return lambda: trainer.step(batches[next(count) % len(batches)])
@@ -154,7 +175,7 @@ def interleaved(fns: dict, calls: dict, rounds: int, settle_s: float) -> dict[st
     names = list(fns)
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             time.sleep(settle_s)
             start = time.perf_counter()
             for _ in range(calls[name]):
@@ -177,9 +198,17 @@ def time_step(config: Config, plan: Plan) -> dict:
     t = interleaved(fns, calls, plan.rounds, plan.settle_s)
     flops = step_flops(config)
     return {
-        "arch": ",".join(map(str, config.arch)), "m": config.examples, "activations": ", ".join(config.activations),
-        "loss": config.loss, "optimizer": config.optimizer, "mini_batch_size": config.mini_batch_size, "dtype": config.dtype, "flops": flops, "rounds": plan.rounds,
-        "scratch_s": statistics.median(t["scratch"]), "torch_s": statistics.median(t["torch"]),
+        "arch": ",".join(map(str, config.arch)),
+        "m": config.examples,
+        "activations": ", ".join(config.activations),
+        "loss": config.loss,
+        "optimizer": config.optimizer,
+        "mini_batch_size": config.mini_batch_size,
+        "dtype": config.dtype,
+        "flops": flops,
+        "rounds": plan.rounds,
+        "scratch_s": statistics.median(t["scratch"]),
+        "torch_s": statistics.median(t["torch"]),
         "ratio": paired(t["scratch"], t["torch"]),
         "scratch_gflops": flops / statistics.median(t["scratch"]) / 1e9,
         "matmul_gflops": mm_flops / statistics.median(t["matmul"]) / 1e9,
@@ -194,8 +223,10 @@ def run_steps(plan: Plan, entries: Iterable[Config] = ENTRIES, log: Callable[[st
     for dtype in DTYPES:
         for config in entries:
             row = time_step(replace(config, dtype=dtype), plan)
-            log(f"  {row['arch']:<20} {dtype}  scratch {1e3 * row['scratch_s']:9.3f} ms"
+            log(
+                f"  {row['arch']:<20} {dtype}  scratch {1e3 * row['scratch_s']:9.3f} ms"
                 f"  torch {1e3 * row['torch_s']:9.3f} ms  ratio {row['ratio']:.3f}"
-                f"  efficiency {100 * row['efficiency']:.0f}%")
+                f"  efficiency {100 * row['efficiency']:.0f}%"
+            )
             rows.append(row)
     return rows

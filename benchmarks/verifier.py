@@ -19,20 +19,28 @@ from .steps import ScratchStep, data, paired, seconds_of
 
 VERIFY_COMMAND = ("-m", "verify", "--arch", "3,4,4,1", "--no-tensorboard", "-q")
 IMPORT_COMMAND = ("-c", "import torch")
-OVERHEAD = Config(arch=(784, 256, 128, 10), activations=("relu", "relu", "softmax"), loss="ce", examples=2048,
-                  iterations=50, progress=False)  # TensorBoard and gradcheck on, as by default
+OVERHEAD = Config(
+    arch=(784, 256, 128, 10),
+    activations=("relu", "relu", "softmax"),
+    loss="ce",
+    examples=2048,
+    iterations=50,
+    progress=False,
+)  # TensorBoard and gradcheck on, as by default
 
 
 def wall_time(args: tuple[str, ...]) -> tuple[float, int]:
     """Seconds from launching `python ARGS` to its exit, and its exit status."""
     start = time.perf_counter()
-    status = subprocess.run([sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, check=False).returncode
+    status = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+    ).returncode
     return time.perf_counter() - start, status
 
 
-def cold_start(repeats: int, command: tuple[str, ...] = VERIFY_COMMAND,
-               reference: tuple[str, ...] = IMPORT_COMMAND) -> dict:
+def cold_start(
+    repeats: int, command: tuple[str, ...] = VERIFY_COMMAND, reference: tuple[str, ...] = IMPORT_COMMAND
+) -> dict:
     """`python COMMAND` against `python REFERENCE`, launched in pairs (the order swapped every pair)."""
     wall_time(reference)  # warm-up: torch's libraries into the page cache
     times: dict[str, list[float]] = {"command": [], "reference": []}
@@ -42,10 +50,15 @@ def cold_start(repeats: int, command: tuple[str, ...] = VERIFY_COMMAND,
             seconds, status = wall_time(command if name == "command" else reference)
             times[name].append(seconds)
             failures += status != 0
-    return {"command": shlex.join(("python", *command)), "reference": shlex.join(("python", *reference)),
-            "repeats": repeats, "command_s": statistics.median(times["command"]),
-            "reference_s": statistics.median(times["reference"]), "ratio": paired(times["command"], times["reference"]),
-            "failures": failures}
+    return {
+        "command": shlex.join(("python", *command)),
+        "reference": shlex.join(("python", *reference)),
+        "repeats": repeats,
+        "command_s": statistics.median(times["command"]),
+        "reference_s": statistics.median(times["reference"]),
+        "ratio": paired(times["command"], times["reference"]),
+        "failures": failures,
+    }
 
 
 def bare_work(config: Config, X, Y, params: dict) -> None:
@@ -53,8 +66,9 @@ def bare_work(config: Config, X, Y, params: dict) -> None:
     parameters (lockstep: copied in, stepped, gradients and parameters copied out); torch's own step
     (free-running)."""
     lockstep, free = (torch_ref.from_params(params, config.activations) for _ in range(2))
-    lockstep_trainer, free_trainer = (torch_ref.Trainer(model, X, Y, config.loss, config.learning_rate)
-                                      for model in (lockstep, free))
+    lockstep_trainer, free_trainer = (
+        torch_ref.Trainer(model, X, Y, config.loss, config.learning_rate) for model in (lockstep, free)
+    )
     scratch_step = ScratchStep(config, X, Y, params)
     for _ in range(config.iterations):
         torch_ref.load_params(lockstep, scratch_step.params)
@@ -81,8 +95,17 @@ def overhead(config: Config, repeats: int) -> dict:
                 else:
                     times[name].append(seconds_of(lambda: bare_work(config, X, Y, params)))
     ratio = paired(times["verify"], times["bare"])
-    return {"arch": ",".join(map(str, config.arch)), "m": config.examples, "dtype": config.dtype,
-            "iterations": config.iterations, "repeats": repeats, "tensorboard": config.tensorboard,
-            "gradcheck": config.gradcheck, "verify_s": statistics.median(times["verify"]),
-            "bare_s": statistics.median(times["bare"]), "ratio": ratio, "overhead": ratio - 1,
-            "verdicts": ", ".join(sorted(verdicts))}
+    return {
+        "arch": ",".join(map(str, config.arch)),
+        "m": config.examples,
+        "dtype": config.dtype,
+        "iterations": config.iterations,
+        "repeats": repeats,
+        "tensorboard": config.tensorboard,
+        "gradcheck": config.gradcheck,
+        "verify_s": statistics.median(times["verify"]),
+        "bare_s": statistics.median(times["bare"]),
+        "ratio": ratio,
+        "overhead": ratio - 1,
+        "verdicts": ", ".join(sorted(verdicts)),
+    }

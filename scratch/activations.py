@@ -7,8 +7,8 @@ At a kink the derivative follows torch's convention: relu'(0) = 0, leaky_relu'(0
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 import numpy as np
 
@@ -21,7 +21,7 @@ class Activation:
 
     name: str
     function: Callable[[np.ndarray], np.ndarray]
-    derivative: Optional[Callable[[np.ndarray], np.ndarray]]
+    derivative: Callable[[np.ndarray], np.ndarray] | None
     output_only: bool = False
 
 

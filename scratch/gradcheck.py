@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -14,7 +14,7 @@ def numerical_gradients(
     cost_of: Callable[[dict], float],
     parameters: dict,
     epsilon: float = 1e-7,
-    indices: Optional[dict[str, Iterable[tuple[int, ...]]]] = None,
+    indices: dict[str, Iterable[tuple[int, ...]]] | None = None,
 ) -> dict:
     """d theta_i approx (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps), for each parameter entry.
 
@@ -46,7 +46,7 @@ def gradient_check(
     parameters: dict,
     X: np.ndarray,
     Y: np.ndarray,
-    activations: Optional[Sequence[str]] = None,
+    activations: Sequence[str] | None = None,
     loss: str = "bce",
     epsilon: float = 1e-7,
 ) -> float:

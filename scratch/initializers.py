@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -15,9 +15,7 @@ INIT_SCALES: dict[str, Callable[[int], float]] = {
 }
 
 
-def initialize_parameters_deep(
-    layer_dims: Sequence[int], init: str = "he", seed: int = 0, dtype=np.float64
-) -> dict:
+def initialize_parameters_deep(layer_dims: Sequence[int], init: str = "he", seed: int = 0, dtype=np.float64) -> dict:
     """W[l] = randn(n[l], n[l-1]) * scale, b[l] = zeros((n[l], 1)), for l = 1..L.
 
     Draws are made in float64 and then cast, so both dtypes start from the same numbers.

@@ -7,8 +7,8 @@ and exact when A[L] rounds to 0 or 1.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 import numpy as np
 
@@ -18,7 +18,7 @@ def softplus(Z: np.ndarray) -> np.ndarray:
     return np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
 
 
-def bce_cost(AL: np.ndarray, Y: np.ndarray, ZL: Optional[np.ndarray]) -> np.ndarray:
+def bce_cost(AL: np.ndarray, Y: np.ndarray, ZL: np.ndarray | None) -> np.ndarray:
     """J = -(1/m) sum [Y log A + (1 - Y) log(1 - A)], with log A = -softplus(-Z), log(1 - A) = -softplus(Z)."""
     m = Y.shape[1]
     if ZL is not None:
@@ -30,14 +30,14 @@ def bce_cost(AL: np.ndarray, Y: np.ndarray, ZL: Optional[np.ndarray]) -> np.ndar
     return -(1 / m) * np.sum(Y * log_A + (1 - Y) * log_1_minus_A)
 
 
-def mse_cost(AL: np.ndarray, Y: np.ndarray, ZL: Optional[np.ndarray]) -> np.ndarray:
+def mse_cost(AL: np.ndarray, Y: np.ndarray, ZL: np.ndarray | None) -> np.ndarray:
     """J = (1/2m) sum (A - Y)^2."""
     m = Y.shape[1]
     D = AL - Y  # (n[L], m)
     return (1 / (2 * m)) * np.sum(D * D)
 
 
-def ce_cost(AL: np.ndarray, Y: np.ndarray, ZL: Optional[np.ndarray]) -> np.ndarray:
+def ce_cost(AL: np.ndarray, Y: np.ndarray, ZL: np.ndarray | None) -> np.ndarray:
     """J = -(1/m) sum Y log A, with log A = Z - max(Z) - log sum_j e^(Z_j - max(Z)) (log-softmax)."""
     m = Y.shape[1]
     if ZL is not None:
@@ -54,7 +54,7 @@ class Loss:
 
     name: str
     output_activation: str
-    cost: Callable[[np.ndarray, np.ndarray, Optional[np.ndarray]], np.ndarray]
+    cost: Callable[[np.ndarray, np.ndarray, np.ndarray | None], np.ndarray]
 
 
 LOSSES: dict[str, Loss] = {
@@ -78,7 +78,7 @@ def get_loss(name: str) -> Loss:
         raise ValueError(f"unknown loss {name!r}; choose from {', '.join(LOSSES)}") from None
 
 
-def compute_cost(AL: np.ndarray, Y: np.ndarray, loss: str = "bce", ZL: Optional[np.ndarray] = None) -> float:
+def compute_cost(AL: np.ndarray, Y: np.ndarray, loss: str = "bce", ZL: np.ndarray | None = None) -> float:
     """The cost J of predictions AL (n[L], m) against labels Y (n[L], m); pass ZL = Z[L] for exactness."""
     assert AL.shape == Y.shape, f"compute_cost: AL is {AL.shape} but Y is {Y.shape}; both must be (n[L], m)"
     return float(get_loss(loss).cost(AL, Y, ZL))

@@ -7,7 +7,7 @@ Caches are the course's: linear_cache = (A_prev, W, b), cache = (linear_cache, Z
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -15,12 +15,13 @@ from .activations import get_activation
 from .losses import get_loss
 from .regularization import keep_probs
 
+
 def default_activations(L: int) -> list[str]:
     """The course's network: relu in the L-1 hidden layers, sigmoid at the output."""
     return ["relu"] * (L - 1) + ["sigmoid"]
 
 
-def _resolve_activations(activations: Optional[Sequence[str]], L: int) -> list[str]:
+def _resolve_activations(activations: Sequence[str] | None, L: int) -> list[str]:
     if activations is None:
         return default_activations(L)
     activations = list(activations)
@@ -51,8 +52,13 @@ def linear_activation_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, 
     return A, (linear_cache, Z)
 
 
-def L_model_forward(X: np.ndarray, parameters: dict, activations: Optional[Sequence[str]] = None,
-                    keep_prob=1.0, masks: Optional[Sequence] = None):
+def L_model_forward(
+    X: np.ndarray,
+    parameters: dict,
+    activations: Sequence[str] | None = None,
+    keep_prob=1.0,
+    masks: Sequence | None = None,
+):
     """A[0] = X; for l = 1..L: A[l] = g[l](W[l] A[l-1] + b[l]). Returns (AL, caches), one cache per layer.
 
     Dropout (regularization.py): masks, one (n[l], m) array of 0 and 1 per hidden layer (or None), with
@@ -109,7 +115,7 @@ def L_model_backward(
     AL: np.ndarray,
     Y: np.ndarray,
     caches: list,
-    activations: Optional[Sequence[str]] = None,
+    activations: Sequence[str] | None = None,
     loss: str = "bce",
     lambd: float = 0.0,
     keep_prob=1.0,

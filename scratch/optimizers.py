@@ -14,7 +14,7 @@ new dicts and leaves its inputs unchanged.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -31,7 +31,7 @@ def random_mini_batches(X: np.ndarray, Y: np.ndarray, mini_batch_size: int = 64,
         raise ValueError(f"mini_batch_size must be at least 1, got {mini_batch_size}")
     order = np.random.RandomState(seed).permutation(m)
     X, Y = X[:, order], Y[:, order]  # (n[0], m) and (n[L], m), shuffled together
-    return [(X[:, k:k + mini_batch_size], Y[:, k:k + mini_batch_size]) for k in range(0, m, mini_batch_size)]
+    return [(X[:, k : k + mini_batch_size], Y[:, k : k + mini_batch_size]) for k in range(0, m, mini_batch_size)]
 
 
 def _zeros_like_grads(parameters: dict) -> dict:
@@ -43,8 +43,9 @@ def initialize_velocity(parameters: dict) -> dict:
     return _zeros_like_grads(parameters)
 
 
-def update_parameters_with_momentum(parameters: dict, grads: dict, v: dict, beta: float,
-                                    learning_rate: float) -> tuple[dict, dict]:
+def update_parameters_with_momentum(
+    parameters: dict, grads: dict, v: dict, beta: float, learning_rate: float
+) -> tuple[dict, dict]:
     """v = beta v + (1 - beta) dP, then P := P - lr v; returns (parameters, v)."""
     v = {key: beta * v[key] + (1 - beta) * grads[key] for key in v}
     parameters = {key: value - learning_rate * v[f"d{key}"] for key, value in parameters.items()}
@@ -56,17 +57,28 @@ def initialize_adam(parameters: dict) -> tuple[dict, dict]:
     return _zeros_like_grads(parameters), _zeros_like_grads(parameters)
 
 
-def update_parameters_with_adam(parameters: dict, grads: dict, v: dict, s: dict, t: int, learning_rate: float = 0.01,
-                                beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8):
+def update_parameters_with_adam(
+    parameters: dict,
+    grads: dict,
+    v: dict,
+    s: dict,
+    t: int,
+    learning_rate: float = 0.01,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    epsilon: float = 1e-8,
+):
     """One Adam step t (t counts the updates so far, from 1); returns (parameters, v, s, v_corrected, s_corrected)."""
     if t < 1:
         raise ValueError(f"Adam's step t counts from 1, got {t}")
     v = {key: beta1 * v[key] + (1 - beta1) * grads[key] for key in v}
     s = {key: beta2 * s[key] + (1 - beta2) * grads[key] ** 2 for key in s}
-    v_corrected = {key: value / (1 - beta1 ** t) for key, value in v.items()}
-    s_corrected = {key: value / (1 - beta2 ** t) for key, value in s.items()}
-    parameters = {key: value - learning_rate * v_corrected[f"d{key}"] / (np.sqrt(s_corrected[f"d{key}"]) + epsilon)
-                  for key, value in parameters.items()}
+    v_corrected = {key: value / (1 - beta1**t) for key, value in v.items()}
+    s_corrected = {key: value / (1 - beta2**t) for key, value in s.items()}
+    parameters = {
+        key: value - learning_rate * v_corrected[f"d{key}"] / (np.sqrt(s_corrected[f"d{key}"]) + epsilon)
+        for key, value in parameters.items()
+    }
     return parameters, v, s, v_corrected, s_corrected
 
 

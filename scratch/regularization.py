@@ -12,8 +12,6 @@ The masks are the forward pass's inputs (model.L_model_forward's masks), kept in
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 from .losses import compute_cost
@@ -25,8 +23,9 @@ def l2_penalty(parameters: dict, lambd: float, m: int) -> float:
     return lambd / (2 * m) * sum(float(np.sum(np.square(parameters[f"W{l}"]))) for l in range(1, L + 1))
 
 
-def compute_cost_with_regularization(AL: np.ndarray, Y: np.ndarray, parameters: dict, lambd: float,
-                                     loss: str = "bce", ZL: Optional[np.ndarray] = None) -> float:
+def compute_cost_with_regularization(
+    AL: np.ndarray, Y: np.ndarray, parameters: dict, lambd: float, loss: str = "bce", ZL: np.ndarray | None = None
+) -> float:
     """compute_cost(AL, Y) plus the L2 penalty of the weights; pass ZL = Z[L] for exactness."""
     return compute_cost(AL, Y, loss, ZL) + l2_penalty(parameters, lambd, Y.shape[1])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -26,7 +26,7 @@ def L_layer_model(
     X: np.ndarray,
     Y: np.ndarray,
     layer_dims: Sequence[int],
-    activations: Optional[Sequence[str]] = None,
+    activations: Sequence[str] | None = None,
     loss: str = "bce",
     learning_rate: float = 0.0075,
     num_iterations: int = 3000,
@@ -34,12 +34,12 @@ def L_layer_model(
     seed: int = 0,
     print_cost: bool = False,
     optimizer: str = "gd",
-    mini_batch_size: Optional[int] = None,
+    mini_batch_size: int | None = None,
     beta: float = 0.9,
     beta1: float = 0.9,
     beta2: float = 0.999,
     epsilon: float = 1e-8,
-    decay: "Optional[str | Callable[[float, int, float], float]]" = None,
+    decay: str | Callable[[float, int, float], float] | None = None,
     decay_rate: float = 1.0,
     time_interval: int = 1000,
     lambd: float = 0.0,
@@ -83,7 +83,9 @@ def L_layer_model(
             if optimizer == "momentum":
                 parameters, v = update_parameters_with_momentum(parameters, grads, v, beta, lr)
             elif optimizer == "adam":
-                parameters, v, s, _, _ = update_parameters_with_adam(parameters, grads, v, s, t, lr, beta1, beta2, epsilon)
+                parameters, v, s, _, _ = update_parameters_with_adam(
+                    parameters, grads, v, s, t, lr, beta1, beta2, epsilon
+                )
             else:
                 parameters = update_parameters(parameters, grads, lr)
         costs.append(cost if len(batches) == 1 else summed / m)
@@ -98,7 +100,7 @@ def L_layer_model(
     return parameters, costs
 
 
-def predict(X: np.ndarray, parameters: dict, activations: Optional[Sequence[str]] = None) -> np.ndarray:
+def predict(X: np.ndarray, parameters: dict, activations: Sequence[str] | None = None) -> np.ndarray:
     """Predictions (n[L], m): 0/1 for a sigmoid output (A > 0.5), one-hot argmax for softmax, A itself for linear."""
     AL, _ = L_model_forward(X, parameters, activations)
     return _predictions(AL, _resolve_activations(activations, len(parameters) // 2)[-1])
@@ -112,7 +114,7 @@ def _predictions(AL: np.ndarray, output: str) -> np.ndarray:
     return (AL > 0.5).astype(AL.dtype)
 
 
-def prediction_accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> Optional[float]:
+def prediction_accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> float | None:
     """Fraction of the m examples whose predicted class is the label's; None for a linear (regression) output."""
     if output == "linear":
         return None
@@ -120,7 +122,7 @@ def prediction_accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> Optional[
     return float(np.mean(np.all(_predictions(AL, output) == labels, axis=0)))
 
 
-def accuracy(X: np.ndarray, Y: np.ndarray, parameters: dict, activations: Optional[Sequence[str]] = None) -> Optional[float]:
+def accuracy(X: np.ndarray, Y: np.ndarray, parameters: dict, activations: Sequence[str] | None = None) -> float | None:
     """prediction_accuracy of the network's output on X; None for regression."""
     AL, _ = L_model_forward(X, parameters, activations)
     return prediction_accuracy(AL, Y, _resolve_activations(activations, len(parameters) // 2)[-1])

@@ -36,12 +36,16 @@ def test_ci_runs_exactly_the_quick_start_test_line():
     quick_start = [block.strip() for block in code_blocks("bash")[:2]]
     assert quick_start[0].endswith("python -m verify --arch 3,4,4,1")
     assert quick_start[1].endswith("python -m pytest")
-    ci_commands = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    ci_commands = [
+        line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")
+    ]
     assert ci_commands[-1] == quick_start[1]
 
 
 def test_every_command_line_option_is_documented():
-    options = [o for action in build_parser()._actions for o in action.option_strings if o.startswith("--") and o != "--help"]
+    options = [
+        o for action in build_parser()._actions for o in action.option_strings if o.startswith("--") and o != "--help"
+    ]
     assert len(options) > 20
     missing = [o for o in options if f"`{o}" not in README]
     assert missing == []
@@ -56,8 +60,23 @@ def test_python_examples_run_as_written(tmp_path):
 
 
 def test_the_walk_through_shows_what_the_broken_example_prints():
-    result = subprocess.run([sys.executable, "-m", "verify", "--arch", "3,4,4,1", "--impl", "examples/broken_network.py",
-                             "--no-tensorboard", "-q"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "verify",
+            "--arch",
+            "3,4,4,1",
+            "--impl",
+            "examples/broken_network.py",
+            "--no-tensorboard",
+            "-q",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1
     for line in result.stdout.strip().splitlines():
         assert line in README
@@ -65,16 +84,25 @@ def test_the_walk_through_shows_what_the_broken_example_prints():
 
 SLIPPED_COPIES = {  # the README's "the same file with ... (in a copy named ...)" examples
     "my_planar.py": ("planar_network.py", "(1 - np.power(A1, 2))", "(1 - A1)", ["--arch", "2,4,1", "--lr", "1.2"]),
-    "my_logreg.py": ("logreg_network.py", "dw = (1 / m) * np.dot(X, (A - Y).T)", "dw = np.dot(X, (A - Y).T)", ["--arch", "2,1"]),
+    "my_logreg.py": (
+        "logreg_network.py",
+        "dw = (1 / m) * np.dot(X, (A - Y).T)",
+        "dw = np.dot(X, (A - Y).T)",
+        ["--arch", "2,1"],
+    ),
 }
 
 
-@pytest.mark.parametrize("argv", [
-    ["--arch", "2,1", "--impl", "examples/logreg_network.py", "--data", "flower"],
-    ["--arch", "2,4,1", "--impl", "examples/planar_network.py", "--data", "flower", "--lr", "1.2"],
-    ["--arch", "3,4,4,1", "--impl", "examples/course_slip.ipynb"],
-    *[["--impl", name] for name in SLIPPED_COPIES],
-], ids=["week2", "week3", "notebook-slip", *SLIPPED_COPIES])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--arch", "2,1", "--impl", "examples/logreg_network.py", "--data", "flower"],
+        ["--arch", "2,4,1", "--impl", "examples/planar_network.py", "--data", "flower", "--lr", "1.2"],
+        ["--arch", "3,4,4,1", "--impl", "examples/course_slip.ipynb"],
+        *[["--impl", name] for name in SLIPPED_COPIES],
+    ],
+    ids=["week2", "week3", "notebook-slip", *SLIPPED_COPIES],
+)
 def test_the_course_examples_print_what_the_readme_shows(tmp_path, argv):
     cwd = ROOT
     if argv[1] in SLIPPED_COPIES:
@@ -83,8 +111,14 @@ def test_the_course_examples_print_what_the_readme_shows(tmp_path, argv):
         assert old in text
         (tmp_path / argv[1]).write_text(text.replace(old, new))
         argv, cwd = [*argv, "--data", "flower", *extra], tmp_path
-    result = subprocess.run([sys.executable, "-m", "verify", *argv, "--no-tensorboard", "-q"], cwd=cwd,
-                            capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-m", "verify", *argv, "--no-tensorboard", "-q"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert result.returncode in (0, 1), result.stderr
     for line in result.stdout.strip().splitlines():
         assert line in README
@@ -101,13 +135,19 @@ def test_the_optimiser_section_shows_what_the_runs_print(tmp_path):
     adam = ["--arch", "5,8,4,1", "--optimizer", "adam", "--mini-batch-size", "64", "--epochs", "20", "--no-tensorboard"]
     runs = [(adam, 0, ROOT), ([*adam, "--impl", "my_adam.py", "--lr", "0.01", "-q"], 1, tmp_path)]
     for argv, code, cwd in runs:
-        result = subprocess.run([sys.executable, "-m", "verify", *argv], cwd=cwd, capture_output=True, text=True,
-                                timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        result = subprocess.run(
+            [sys.executable, "-m", "verify", *argv],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         assert result.returncode == code, result.stderr
         lines = result.stdout.strip().splitlines()
         if code == 0:  # the README shows the verdict, the header and the lockstep block
             start = lines.index(next(l for l in lines if l.startswith("training, lockstep")))
-            lines = [lines[0], lines[2], *lines[start:lines.index("", start)]]
+            lines = [lines[0], lines[2], *lines[start : lines.index("", start)]]
         for line in lines:
             assert shown(line), line
 
@@ -120,13 +160,19 @@ def test_the_regularisation_section_shows_what_the_runs_print(tmp_path):
     (tmp_path / "my_dropout.py").write_text(text.replace("            dA = dA / keep_prob\n", ""))
     run = ["--arch", "2,20,3,1", "--data", "moons", "--lambd", "0.7", "--keep-prob", "0.86", "--no-tensorboard"]
     for argv, code, cwd in ((run, 0, ROOT), ([*run, "--impl", "my_dropout.py", "-q"], 1, tmp_path)):
-        result = subprocess.run([sys.executable, "-m", "verify", *argv], cwd=cwd, capture_output=True, text=True,
-                                timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        result = subprocess.run(
+            [sys.executable, "-m", "verify", *argv],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         assert result.returncode == code, result.stderr
         lines = result.stdout.strip().splitlines()
         if code == 0:  # the README shows the verdict, the header, gradient checking and lockstep
             start = lines.index(next(l for l in lines if l.startswith("gradient check")))
             lockstep = lines.index(next(l for l in lines if l.startswith("training, lockstep")))
-            lines = [lines[0], lines[2], *lines[start:lines.index("", lockstep)]]
+            lines = [lines[0], lines[2], *lines[start : lines.index("", lockstep)]]
         for line in lines:
             assert shown(line), line

@@ -43,8 +43,9 @@ class Recorder:
         return summed_gradient(self.seen[name].grad, copy)
 
 
-def forward_backward(model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str = "bce",
-                     lambd: float = 0.0, masks=None, keep_probs=None) -> dict[str, np.ndarray | float]:
+def forward_backward(
+    model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str = "bce", lambd: float = 0.0, masks=None, keep_probs=None
+) -> dict[str, np.ndarray | float]:
     """Evaluate J(X, Y) (L2-regularised with lambd > 0) and its gradients; return "cost" and Z{l}, A{l}, dZ{l},
     dW{l}, db{l} (l = 1..L) and dA{l} (l = 0..L-1) as course-layout NumPy arrays.
 

@@ -22,7 +22,6 @@ def check_device(device: str | torch.device) -> torch.device:
             )
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ValueError(
-                f"CUDA device {dev.index} was requested but only "
-                f"{torch.cuda.device_count()} device(s) are visible"
+                f"CUDA device {dev.index} was requested but only {torch.cuda.device_count()} device(s) are visible"
             )
     return dev

@@ -18,9 +18,7 @@ _TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torc
 _NUMPY_DTYPES = {t: n for n, t in _TORCH_DTYPES.items()}
 
 
-def param_dims(
-    params: Mapping[str, np.ndarray], n_layers: int
-) -> tuple[tuple[int, ...], np.dtype]:
+def param_dims(params: Mapping[str, np.ndarray], n_layers: int) -> tuple[tuple[int, ...], np.dtype]:
     """Check a course dict W1, b1, ..., WL, bL; return (n0, ..., nL) and its one dtype."""
     if n_layers < 1:
         raise ValueError("a network needs at least one layer (one activation)")
@@ -28,10 +26,7 @@ def param_dims(
     missing = [k for k in expected if k not in params]
     extra = sorted(str(k) for k in params if k not in expected)
     if missing or extra:
-        raise ValueError(
-            f"params for {n_layers} layer(s) need keys {expected}: "
-            f"missing {missing}, extra {extra}"
-        )
+        raise ValueError(f"params for {n_layers} layer(s) need keys {expected}: missing {missing}, extra {extra}")
     for key in expected:
         if not isinstance(params[key], np.ndarray):
             kind = type(params[key]).__name__
@@ -56,9 +51,7 @@ def param_dims(
     return tuple(dims), dtype
 
 
-def from_params(
-    params: Mapping[str, np.ndarray], activations: Sequence[str], device: str = "cpu"
-) -> TorchNet:
+def from_params(params: Mapping[str, np.ndarray], activations: Sequence[str], device: str = "cpu") -> TorchNet:
     """A TorchNet holding exactly these course-layout weights, in their dtype, on `device`."""
     if isinstance(activations, str):
         raise ValueError("activations must be a sequence of names, one per layer")
@@ -74,9 +67,7 @@ def load_params(model: TorchNet, params: Mapping[str, np.ndarray]) -> None:
     """Copy a course-layout dict into `model` in place: weight = W[l], bias = b[l][:, 0]."""
     dims, dtype = param_dims(params, len(model.linears))
     if dims != model.layer_dims or _TORCH_DTYPES[dtype] != model.dtype:
-        raise ValueError(
-            f"params are {dims} {dtype}, the model is {model.layer_dims} {_numpy_dtype(model)}"
-        )
+        raise ValueError(f"params are {dims} {dtype}, the model is {model.layer_dims} {_numpy_dtype(model)}")
     with torch.no_grad():
         for l, linear in enumerate(model.linears, 1):
             linear.weight.copy_(_tensor(params[f"W{l}"]))
@@ -168,5 +159,6 @@ def load_masks(model: TorchNet, masks, keep_probs) -> None:
         model.set_masks(None)
         return
     dims = model.layer_dims[1:-1]
-    model.set_masks([None if D is None else rows(model, D, f"D{l}", n) for l, (D, n) in enumerate(zip(masks, dims), 1)],
-                    keep_probs)
+    model.set_masks(
+        [None if D is None else rows(model, D, f"D{l}", n) for l, (D, n) in enumerate(zip(masks, dims), 1)], keep_probs
+    )

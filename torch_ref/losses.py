@@ -39,10 +39,7 @@ def get_loss(name: str, output_activation: str) -> LossFn:
         raise ValueError(f"unknown loss {name!r}: choose from {sorted(LOSSES)}")
     fused = FUSED_OUTPUT.get(name)
     if fused is not None and output_activation != fused:
-        raise ValueError(
-            f"loss {name!r} needs a {fused!r} output layer, the network ends in "
-            f"{output_activation!r}"
-        )
+        raise ValueError(f"loss {name!r} needs a {fused!r} output layer, the network ends in {output_activation!r}")
     if name != "ce" and output_activation == "softmax":
         raise ValueError(f"a 'softmax' output layer goes with loss 'ce', not {name!r}")
     return LOSSES[name]

@@ -66,18 +66,13 @@ class TorchNet(nn.Module):
             raise ValueError("activations must be a sequence of names, one per layer")
         dims, names = tuple(int(n) for n in layer_dims), tuple(activations)
         if len(dims) < 2 or len(names) != len(dims) - 1:
-            raise ValueError(
-                f"layer_dims {dims} needs {max(len(dims) - 1, 1)} activation(s), got {len(names)}"
-            )
+            raise ValueError(f"layer_dims {dims} needs {max(len(dims) - 1, 1)} activation(s), got {len(names)}")
         self.layer_dims = dims
         self.activation_names = names
         self.linears = nn.ModuleList(
-            nn.Linear(n_in, n_out, dtype=dtype, device=device)
-            for n_in, n_out in zip(dims[:-1], dims[1:])
+            nn.Linear(n_in, n_out, dtype=dtype, device=device) for n_in, n_out in zip(dims[:-1], dims[1:])
         )
-        self.hidden_activations = nn.ModuleList(
-            make_activation(name, hidden=True) for name in names[:-1]
-        )
+        self.hidden_activations = nn.ModuleList(make_activation(name, hidden=True) for name in names[:-1])
         self.output_activation = make_activation(names[-1], hidden=False)
         self.dropouts = nn.ModuleList(MaskedDropout() for _ in names[:-1])  # after each hidden layer; off by default
 

@@ -17,7 +17,7 @@ second of start-up that plain gradient descent does without (see train.py).
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -43,8 +43,15 @@ def velocity(buffer, beta: float):
     return (1 - beta) * buffer
 
 
-def make_optimizer(model: TorchNet, optimizer: str, learning_rate: float, beta: float = 0.9, beta1: float = 0.9,
-                   beta2: float = 0.999, epsilon: float = 1e-8) -> torch.optim.Optimizer:
+def make_optimizer(
+    model: TorchNet,
+    optimizer: str,
+    learning_rate: float,
+    beta: float = 0.9,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    epsilon: float = 1e-8,
+) -> torch.optim.Optimizer:
     """The torch optimiser that steps exactly as the course's `optimizer` does (see the module's docstring)."""
     from torch.optim import SGD, Adam
 
@@ -68,14 +75,17 @@ def course_state(model: TorchNet, opt: torch.optim.Optimizer, optimizer: str, be
     elif optimizer == "adam":
         beta1, beta2 = opt.param_groups[0]["betas"]
         t = int(next(iter(opt.state.values()))["step"])
-        state.update(t=t, v=per_parameter(model, lambda p: opt.state[p]["exp_avg"]),
-                     s=per_parameter(model, lambda p: opt.state[p]["exp_avg_sq"]))
-        state["v_corrected"] = {k: v / (1 - beta1 ** t) for k, v in state["v"].items()}
-        state["s_corrected"] = {k: s / (1 - beta2 ** t) for k, s in state["s"].items()}
+        state.update(
+            t=t,
+            v=per_parameter(model, lambda p: opt.state[p]["exp_avg"]),
+            s=per_parameter(model, lambda p: opt.state[p]["exp_avg_sq"]),
+        )
+        state["v_corrected"] = {k: v / (1 - beta1**t) for k, v in state["v"].items()}
+        state["s_corrected"] = {k: s / (1 - beta2**t) for k, s in state["s"].items()}
     return state
 
 
-def lr_factor(decay: Optional[str], decay_rate: float = 1.0, time_interval: int = 1000) -> Callable[[int], float]:
+def lr_factor(decay: str | None, decay_rate: float = 1.0, time_interval: int = 1000) -> Callable[[int], float]:
     """LambdaLR's factor for epoch e (counted from 0) that runs epoch e at the course's rate."""
     if decay is None:
         return lambda epoch: 1.0
@@ -86,9 +96,19 @@ def lr_factor(decay: Optional[str], decay_rate: float = 1.0, time_interval: int 
     raise ValueError(f"unknown decay {decay!r}; choose from {', '.join(DECAYS)}")
 
 
-def train_epochs(model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str, batches: list, optimizer: str = "gd",
-                 learning_rate: float = 0.0075, decay: Optional[str] = None, decay_rate: float = 1.0,
-                 time_interval: int = 1000, **betas) -> list[float]:
+def train_epochs(
+    model: TorchNet,
+    X: np.ndarray,
+    Y: np.ndarray,
+    loss: str,
+    batches: list,
+    optimizer: str = "gd",
+    learning_rate: float = 0.0075,
+    decay: str | None = None,
+    decay_rate: float = 1.0,
+    time_interval: int = 1000,
+    **betas,
+) -> list[float]:
     """One epoch per entry of `batches` (a list of the epoch's mini-batches, each an array of example
     indices): each batch's mean cost, backward and optimiser step; then the schedule's step. Returns
     each epoch's cost as the course keeps it, the batches' summed losses (each before its step) over m.
@@ -107,8 +127,7 @@ def train_epochs(model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str, batch
     return costs
 
 
-def make_schedule(opt: torch.optim.Optimizer, decay: Optional[str], decay_rate: float = 1.0,
-                  time_interval: int = 1000):
+def make_schedule(opt: torch.optim.Optimizer, decay: str | None, decay_rate: float = 1.0, time_interval: int = 1000):
     """The LambdaLR that runs each epoch at the course's rate; step it after each epoch."""
     from torch.optim.lr_scheduler import LambdaLR
 

@@ -47,8 +47,9 @@ def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarr
         return _np(_t(W) @ _t(A_prev) + _t(b))
 
 
-def linear_activation_backward(dA: np.ndarray, A_prev: np.ndarray, W: np.ndarray, b: np.ndarray,
-                               name: str = "linear") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def linear_activation_backward(
+    dA: np.ndarray, A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, name: str = "linear"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dA_prev, dW, db) for A = g(W A_prev + b) with upstream dA (name "linear": linear_backward, dA = dZ)."""
     a, w, bias = _t(A_prev, grad=True), _t(W, grad=True), _t(b, grad=True)
     A = make_activation(name, hidden=True)(w @ a + bias)
@@ -75,8 +76,17 @@ def sgd_update(parameters: dict, grads: dict, learning_rate: float) -> dict:
     torch.optim.SGD.step runs, as Trainer calls it (constructing the class would import torch._dynamo)."""
     tensors = {k: _t(v) for k, v in parameters.items()}
     with torch.no_grad():
-        sgd(list(tensors.values()), [_t(grads[f"d{k}"]) for k in tensors], [None] * len(tensors), weight_decay=0.0,
-            momentum=0.0, lr=learning_rate, dampening=0.0, nesterov=False, maximize=False)
+        sgd(
+            list(tensors.values()),
+            [_t(grads[f"d{k}"]) for k in tensors],
+            [None] * len(tensors),
+            weight_decay=0.0,
+            momentum=0.0,
+            lr=learning_rate,
+            dampening=0.0,
+            nesterov=False,
+            maximize=False,
+        )
     return {k: _np(t) for k, t in tensors.items()}
 
 
@@ -111,24 +121,58 @@ def momentum_step(parameters: dict, grads: dict, v: dict, beta: float, learning_
     tensors = {k: _t(p) for k, p in parameters.items()}
     buffers = [_t(v[f"d{k}"] / (1 - beta)) for k in tensors]
     with torch.no_grad():
-        sgd(list(tensors.values()), [_t(grads[f"d{k}"]) for k in tensors], buffers, weight_decay=0.0,
-            **momentum_settings(learning_rate, beta), nesterov=False, maximize=False)
+        sgd(
+            list(tensors.values()),
+            [_t(grads[f"d{k}"]) for k in tensors],
+            buffers,
+            weight_decay=0.0,
+            **momentum_settings(learning_rate, beta),
+            nesterov=False,
+            maximize=False,
+        )
     # with beta = 0 torch keeps no buffer (plain SGD) and the course's v is the gradient itself
     v = {f"d{k}": velocity(_np(b) if beta else grads[f"d{k}"], beta) for k, b in zip(tensors, buffers)}
     return {k: _np(t) for k, t in tensors.items()}, v
 
 
-def adam_step(parameters: dict, grads: dict, v: dict, s: dict, t: int, learning_rate: float, beta1: float,
-              beta2: float, epsilon: float) -> tuple[dict, dict, dict, dict, dict]:
+def adam_step(
+    parameters: dict,
+    grads: dict,
+    v: dict,
+    s: dict,
+    t: int,
+    learning_rate: float,
+    beta1: float,
+    beta2: float,
+    epsilon: float,
+) -> tuple[dict, dict, dict, dict, dict]:
     """update_parameters_with_adam by torch's adam function (what Adam.step runs), its state loaded from the
     course's v, s and t - 1 steps taken. Returns (parameters, v, s, v_corrected, s_corrected)."""
     tensors = {k: _t(p) for k, p in parameters.items()}
     exp_avgs, exp_avg_sqs = [_t(v[f"d{k}"]) for k in tensors], [_t(s[f"d{k}"]) for k in tensors]
     state_steps = [torch.tensor(float(t - 1), dtype=p.dtype) for p in tensors.values()]
     with torch.no_grad():
-        adam(list(tensors.values()), [_t(grads[f"d{k}"]) for k in tensors], exp_avgs, exp_avg_sqs, [], state_steps,
-             amsgrad=False, beta1=beta1, beta2=beta2, lr=learning_rate, weight_decay=0.0, eps=epsilon, maximize=False)
+        adam(
+            list(tensors.values()),
+            [_t(grads[f"d{k}"]) for k in tensors],
+            exp_avgs,
+            exp_avg_sqs,
+            [],
+            state_steps,
+            amsgrad=False,
+            beta1=beta1,
+            beta2=beta2,
+            lr=learning_rate,
+            weight_decay=0.0,
+            eps=epsilon,
+            maximize=False,
+        )
     v = {f"d{k}": _np(x) for k, x in zip(tensors, exp_avgs)}
     s = {f"d{k}": _np(x) for k, x in zip(tensors, exp_avg_sqs)}
-    return ({k: _np(p) for k, p in tensors.items()}, v, s, {k: x / (1 - beta1 ** t) for k, x in v.items()},
-            {k: x / (1 - beta2 ** t) for k, x in s.items()})
+    return (
+        {k: _np(p) for k, p in tensors.items()},
+        v,
+        s,
+        {k: x / (1 - beta1**t) for k, x in v.items()},
+        {k: x / (1 - beta2**t) for k, x in s.items()},
+    )

@@ -1,7 +1,5 @@
 """Training steps, W[l] -= learning_rate * dW[l] with torch.optim's SGD update, or any torch.optim optimiser."""
 
-from typing import Optional
-
 import numpy as np
 import torch
 from torch.optim.sgd import sgd
@@ -34,7 +32,7 @@ class Trainer:
         loss: str = "bce",
         learning_rate: float = 0.0075,
         record: bool = False,
-        optimizer: Optional[torch.optim.Optimizer] = None,
+        optimizer: torch.optim.Optimizer | None = None,
         lambd: float = 0.0,
         keep_probs=None,
     ) -> None:
@@ -50,7 +48,7 @@ class Trainer:
         self._output = None
         self.recorder = Recorder(model) if record else None
 
-    def backward(self, rows: Optional[np.ndarray] = None, masks=None) -> float:
+    def backward(self, rows: np.ndarray | None = None, masks=None) -> float:
         """The cost J of the batch (the examples `rows`, or all) and its gradients, left in .grad; no update.
 
         masks: dropout masks for this step, course columns (n[l], batch size) per hidden layer (see load_masks);
@@ -76,16 +74,24 @@ class Trainer:
         cost.backward()
         return cost.item()
 
-    def step(self, rows: Optional[np.ndarray] = None, masks=None) -> float:
+    def step(self, rows: np.ndarray | None = None, masks=None) -> float:
         """One update on the batch; returns its cost J before it, as the course's loop records it."""
         cost = self.backward(rows, masks)
         if self.optimizer is not None:
             self.optimizer.step()
         else:
             with torch.no_grad():
-                sgd(self.params, [p.grad for p in self.params], [None] * len(self.params),
-                    weight_decay=0.0, momentum=0.0, lr=self.learning_rate, dampening=0.0,
-                    nesterov=False, maximize=False)
+                sgd(
+                    self.params,
+                    [p.grad for p in self.params],
+                    [None] * len(self.params),
+                    weight_decay=0.0,
+                    momentum=0.0,
+                    lr=self.learning_rate,
+                    dampening=0.0,
+                    nesterov=False,
+                    maximize=False,
+                )
         # .grad is left as is, so gradients(model) reads this step's dW, db.
         return cost
 

@@ -8,8 +8,6 @@ come from tolerance.py.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 import scratch
@@ -27,8 +25,9 @@ GRADCHECK_EXAMPLES = 64  # finite differences on the first 64 examples: the math
 GRADCHECK_ENTRIES = 16  # entries perturbed per parameter array, at most
 
 
-def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
-                     forward: CheckResult, backward: CheckResult, masks=None) -> None:
+def compare_at_point(
+    impl: Adapter, model, X, Y, params, point: str, forward: CheckResult, backward: CheckResult, masks=None
+) -> None:
     """Forward (Z, A, J) and backward (dZ, dW, db, dA) of both sides at one set of parameters (and dropout masks;
     an implementation that draws its own hands torch those it drew)."""
     m, L = X.shape[1], impl.L
@@ -44,7 +43,9 @@ def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
     torch_ref.load_params(model, params)
     ref = torch_ref.forward_backward(model, X, Y, impl.loss, impl.lambd, masks, impl.keep_probs)
     scales = term_scales(params, X, Y, ref, impl.activations, lambd=impl.lambd, keep_probs=impl.keep_probs)
-    items = [(q, l, values[f"{q}{l}"], ref[f"{q}{l}"]) for l in range(1, L + 1) for q in ("Z", "A") if f"{q}{l}" in values]
+    items = [
+        (q, l, values[f"{q}{l}"], ref[f"{q}{l}"]) for l in range(1, L + 1) for q in ("Z", "A") if f"{q}{l}" in values
+    ]
     forward.compare(items + [("cost", L, cost, ref["cost"])], m, scales, point=point)
     if not forward.rows[("cost", L)].ok and not forward.rows[("cost", L)].hint:
         forward.rows[("cost", L)].hint = diagnose_cost(cost, ref, Y, impl.loss)
@@ -61,21 +62,36 @@ def compare_at_point(impl: Adapter, model, X, Y, params, point: str,
     items = []
     for l in range(L, 0, -1):  # the order backprop computes them in
         keys = [("dZ", l), ("dW", l), ("db", l), ("dA", l - 1)]
-        items += [(q, k, grads[f"{q}{k}"], ref[f"{q}{k}"]) for q, k in keys
-                  if f"{q}{k}" in grads and (kink is None or not kink_affects(q, k, kink))]
+        items += [
+            (q, k, grads[f"{q}{k}"], ref[f"{q}{k}"])
+            for q, k in keys
+            if f"{q}{k}" in grads and (kink is None or not kink_affects(q, k, kink))
+        ]
     backward.compare(items, m, scales, point=point)
     hint_layer_backward(backward, impl.activations, grads, params, X, ref)
     hint_l2(backward, grads, ref, params, impl.lambd, m)
-    hint_dropout(backward, grads, ref, impl.keep_probs, params=params, lambd=impl.lambd, m=m, masks=masks,
-                 activations=impl.activations, X=X)
+    hint_dropout(
+        backward,
+        grads,
+        ref,
+        impl.keep_probs,
+        params=params,
+        lambd=impl.lambd,
+        m=m,
+        masks=masks,
+        activations=impl.activations,
+        X=X,
+    )
 
 
-def kink_note(where: str, kink: Optional[int], activations) -> str:
+def kink_note(where: str, kink: int | None, activations) -> str:
     """What was left uncompared where a unit sat on its kink; kink None: at several points, different layers."""
     unit = "a relu or leaky_relu unit" if kink is None else f"a {activations[kink - 1]} unit of layer {kink}"
     layers = "the layers at and below it" if kink is None else f"layers 1-{kink}"
-    return (f"{where}, {unit} had Z on opposite sides of its kink on the two sides, within rounding of 0, where "
-            f"either derivative is right: the gradients of {layers} were not compared there")
+    return (
+        f"{where}, {unit} had Z on opposite sides of its kink on the two sides, within rounding of 0, where "
+        f"either derivative is right: the gradients of {layers} were not compared there"
+    )
 
 
 def kink_probe(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:
@@ -103,7 +119,9 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> Check
     P64 = {k: v.astype(np.float64) for k, v in params.items()}
     # with dropout, one mask held fixed for every evaluation: a fresh one each time would make J(theta + epsilon)
     # and J(theta - epsilon) different functions, whose difference measures nothing
-    masks = None if masks is None else [None if D is None else D[:, :GRADCHECK_EXAMPLES].astype(np.float64) for D in masks]
+    masks = (
+        None if masks is None else [None if D is None else D[:, :GRADCHECK_EXAMPLES].astype(np.float64) for D in masks]
+    )
     if impl.draws_masks and masks is not None:  # the masks it draws: the same at every call, or nothing to hold fixed
         try:
             drawn = [impl.masks_of(impl.forward(X64, P64, masks)[1]) for _ in range(2)]
@@ -111,8 +129,10 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> Check
             result.error = error
             return result
         if any((a is None) != (b is None) or (a is not None and not np.array_equal(a, b)) for a, b in zip(*drawn)):
-            result.skipped = (f"{impl.label}'s forward pass draws new dropout masks at every call (it does not seed "
-                              "NumPy's generator), so finite differences cannot hold a mask fixed")
+            result.skipped = (
+                f"{impl.label}'s forward pass draws new dropout masks at every call (it does not seed "
+                "NumPy's generator), so finite differences cannot hold a mask fixed"
+            )
             return result
         masks = drawn[0]
 
@@ -125,8 +145,10 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> Check
     crossing = _kink_crossings(X64, P64, impl.activations, indices, masks, impl.keep_probs)
     if crossing:
         indices = {k: [i for i in entries if (k, i) not in crossing] for k, entries in indices.items()}
-        result.notes.append(f"{len(crossing)} sampled entries not compared: a step of epsilon in them moves a relu "
-                            "unit across its kink, where a centred difference measures neither side's derivative")
+        result.notes.append(
+            f"{len(crossing)} sampled entries not compared: a step of epsilon in them moves a relu "
+            "unit across its kink, where a centred difference measures neither side's derivative"
+        )
         if not any(indices.values()):
             result.skipped = "a step of epsilon in every sampled entry moves a relu unit across its kink"
             return result
@@ -173,16 +195,23 @@ def _kink_crossings(X: np.ndarray, params: dict, activations, indices: dict, mas
     # (every hidden activation is 1-Lipschitz). Layers no step can reach a kink from are not probed.
     torch_ref.load_params(model, params)
     Z = torch_ref.pre_activations(model, X, masks, keep_probs)
-    A = {0: X, **{l: torch_activation(activations[l - 1], Z[f"Z{l}"]) * (1 if masks is None or masks[l - 1] is None else
-                                                                        masks[l - 1] / keep_probs[l - 1])
-                  for l in range(1, len(activations))}}
+    A = {
+        0: X,
+        **{
+            l: torch_activation(activations[l - 1], Z[f"Z{l}"])
+            * (1 if masks is None or masks[l - 1] is None else masks[l - 1] / keep_probs[l - 1])
+            for l in range(1, len(activations))
+        },
+    }
     gap = {l: float(np.min(np.abs(Z[f"Z{l}"]))) for l in kinked}
     reachable = set()
     for k in range(1, len(activations) + 1):
         moved = GRADCHECK_EPSILON * max(1.0, float(np.max(np.abs(A[k - 1]))))
         for l in range(k, len(activations)):
             if l > k:
-                moved *= float(np.max(np.sum(np.abs(params[f"W{l}"]), axis=1))) / (keep_probs[l - 2] if keep_probs else 1)
+                moved *= float(np.max(np.sum(np.abs(params[f"W{l}"]), axis=1))) / (
+                    keep_probs[l - 2] if keep_probs else 1
+                )
             if l in gap and gap[l] <= moved:
                 reachable.add(k)
     indices = {key: entries for key, entries in indices.items() if int(key[1:]) in reachable}

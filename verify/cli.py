@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
-from .config import DEFAULT_RTOL, DTYPES, NAMED_DATA, Config
 from . import signals
+from .config import DEFAULT_RTOL, DTYPES, NAMED_DATA, Config
 from .errors import UsageError
 from .jsonout import JsonTarget, ended_early
 from .signals import Interruption
@@ -31,7 +31,6 @@ EXAMPLES = """examples:
 
 # The README's install line, per dependency the verifier cannot start without.
 _INSTALL = {"torch": "pip install torch==2.13.0", "numpy": "pip install -e . (or pip install numpy)"}
-
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,12 +63,15 @@ class _Parser(argparse.ArgumentParser):
                 joined += [item, following]
         return joined
 
-    def _value_option(self, item: str) -> Optional[argparse.Action]:
+    def _value_option(self, item: str) -> argparse.Action | None:
         """The option `item` names (exactly, or a long option's unique prefix) when it takes one value."""
         if not item.startswith("-") or "=" in item:
             return None
-        actions = {a for s, a in self._option_string_actions.items()
-                   if s == item or (item.startswith("--") and self.allow_abbrev and s.startswith(item))}
+        actions = {
+            a
+            for s, a in self._option_string_actions.items()
+            if s == item or (item.startswith("--") and self.allow_abbrev and s.startswith(item))
+        }
         action = actions.pop() if len(actions) == 1 else None
         return action if action is not None and action.nargs is None and action.option_strings else None
 
@@ -81,96 +83,193 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m verify", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-                description="Verify the hand-derived NumPy network (scratch/) against its torch.nn twin: forward, "
-                            "backward, finite differences and training.")
-    p.add_argument("--arch", default=None,
-                   help="layer sizes n0,n1,...,nL, e.g. 3,4,4,1 (required, unless --impl's own code fixes them: "
-                        "layers_dims, or n_x, n_h, n_y; given too, it must agree)")
-    p.add_argument("--impl", metavar="PATH_OR_MODULE", default=None,
-                   help="verify your own implementation instead of scratch/: a .py file, a Jupyter notebook "
-                        "(.ipynb) or an importable module with the course's functions (week 2, 3 or 4) "
-                        "(default: scratch)")
-    p.add_argument("--api", default=None,
-                   help="the course API of --impl: deep (week 4: L_model_forward, ...), shallow (week 3: "
-                        "forward_propagation, ...) or logreg (week 2: propagate, optimize) (default: detected from "
-                        "what it defines)")
-    p.add_argument("--activations", default=None,
-                   help="L comma-separated names from sigmoid, tanh, relu, leaky_relu, linear, softmax (output only) "
-                        "(default: relu for hidden layers, sigmoid for the output)")
-    p.add_argument("--loss", default=None,
-                   help="bce, mse or ce (default: from the output activation: sigmoid->bce, linear->mse, softmax->ce)")
-    p.add_argument("--init", default="he",
-                   help="initial weights: he, xavier, random, zeros, torch (torch's own nn.Linear init, exported to "
-                        "both), impl (--impl's own initializer: initialize_parameters_deep, initialize_parameters or "
-                        "initialize_with_zeros by its API) (default: he)")
+    p = _Parser(
+        prog="python -m verify",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Verify the hand-derived NumPy network (scratch/) against its torch.nn twin: forward, "
+        "backward, finite differences and training.",
+    )
+    p.add_argument(
+        "--arch",
+        default=None,
+        help="layer sizes n0,n1,...,nL, e.g. 3,4,4,1 (required, unless --impl's own code fixes them: "
+        "layers_dims, or n_x, n_h, n_y; given too, it must agree)",
+    )
+    p.add_argument(
+        "--impl",
+        metavar="PATH_OR_MODULE",
+        default=None,
+        help="verify your own implementation instead of scratch/: a .py file, a Jupyter notebook "
+        "(.ipynb) or an importable module with the course's functions (week 2, 3 or 4) "
+        "(default: scratch)",
+    )
+    p.add_argument(
+        "--api",
+        default=None,
+        help="the course API of --impl: deep (week 4: L_model_forward, ...), shallow (week 3: "
+        "forward_propagation, ...) or logreg (week 2: propagate, optimize) (default: detected from "
+        "what it defines)",
+    )
+    p.add_argument(
+        "--activations",
+        default=None,
+        help="L comma-separated names from sigmoid, tanh, relu, leaky_relu, linear, softmax (output only) "
+        "(default: relu for hidden layers, sigmoid for the output)",
+    )
+    p.add_argument(
+        "--loss",
+        default=None,
+        help="bce, mse or ce (default: from the output activation: sigmoid->bce, linear->mse, softmax->ce)",
+    )
+    p.add_argument(
+        "--init",
+        default="he",
+        help="initial weights: he, xavier, random, zeros, torch (torch's own nn.Linear init, exported to "
+        "both), impl (--impl's own initializer: initialize_parameters_deep, initialize_parameters or "
+        "initialize_with_zeros by its API) (default: he)",
+    )
     p.add_argument("--seed", type=_int("--seed"), default=0, help="one seed reproduces the whole run (default: 0)")
-    p.add_argument("--data", default="auto",
-                   help=f"{', '.join(NAMED_DATA)}, or a .npz file with X (n0, m) and Y (nL, m), or a .csv file with "
-                        "one example per row, features then labels (default: auto, labels from a random teacher "
-                        "network that fits --arch)")
-    p.add_argument("--examples", type=_int("--examples"), default=None,
-                   help="number of examples m (default: 200; 400 for flower, moons, xor; a whole file)")
-    p.add_argument("--iterations", type=_int("--iterations"), default=None,
-                   help=f"gradient-descent iterations on the whole batch; with --mini-batch-size and no --epochs, "
-                        f"the epochs (default: {Config.iterations})")
-    p.add_argument("--lr", type=_float("--lr"), default=Config.learning_rate,
-                   help=f"learning rate (default: {Config.learning_rate})")
-    p.add_argument("--optimizer", default=Config.optimizer,
-                   help="gd (gradient descent), momentum (update_parameters_with_momentum, --beta) or adam "
-                        "(update_parameters_with_adam, --beta1, --beta2, --epsilon), checked against torch.optim's "
-                        "SGD and Adam (default: gd)")
-    p.add_argument("--beta", type=_float("--beta"), default=None,
-                   help=f"momentum's beta, in [0, 1) (default: {Config.beta})")
-    p.add_argument("--beta1", type=_float("--beta1"), default=None,
-                   help=f"Adam's first-moment beta1, in [0, 1) (default: {Config.beta1})")
-    p.add_argument("--beta2", type=_float("--beta2"), default=None,
-                   help=f"Adam's second-moment beta2, in [0, 1) (default: {Config.beta2})")
-    p.add_argument("--epsilon", type=_float("--epsilon"), default=None,
-                   help=f"Adam's epsilon, > 0 (default: {Config.epsilon:g})")
-    p.add_argument("--mini-batch-size", type=_int("--mini-batch-size"), default=None,
-                   help="examples per mini-batch, 1 to m: each epoch shuffles the examples (the permutation of "
-                        "random_mini_batches with seed --seed + epoch + 1, shared by both sides) and steps once per "
-                        "batch, the last one smaller when m is not a multiple (default: the whole batch, unshuffled)")
-    p.add_argument("--epochs", type=_int("--epochs"), default=None,
-                   help="passes over the data (default: --iterations; with the whole batch an epoch is an iteration)")
-    p.add_argument("--decay", default="none",
-                   help="learning-rate decay after each epoch: none, inverse (update_lr: lr0 / (1 + rate epoch)) or "
-                        "scheduled (schedule_lr_decay: lr0 / (1 + rate floor(epoch / interval))) (default: none)")
-    p.add_argument("--decay-rate", type=_float("--decay-rate"), default=None,
-                   help=f"the decay's rate, >= 0 (default: {Config.decay_rate:g})")
-    p.add_argument("--decay-interval", type=_int("--decay-interval"), default=None,
-                   help=f"scheduled decay: epochs between drops (default: {Config.decay_interval})")
-    p.add_argument("--lambd", type=_float("--lambd"), default=Config.lambd,
-                   help="L2 regularisation: the cost gains (lambd / (2 m)) sum ||W[l]||^2 and each dW[l] (lambd / m) "
-                        "W[l]; needs compute_cost_with_regularization and an L_model_backward taking lambd (week 4) "
-                        "(default: 0, none)")
-    p.add_argument("--keep-prob", default=None,
-                   help="dropout on the hidden layers: the probability of keeping a unit, one value or one per hidden "
-                        "layer (e.g. 0.86 or 0.8,0.9); the verifier draws each step's masks and hands both sides the "
-                        "same (default: 1, none)")
-    p.add_argument("--dtype", default="float64",
-                   help=f"{' or '.join(DTYPES)}, used on both sides end to end (default: float64)")
-    p.add_argument("--device", default="cpu",
-                   help="torch device for the reference side: cpu, cuda, cuda:N (default: cpu)")
-    p.add_argument("--tf32", action="store_true",
-                   help="allow TF32 matmuls on CUDA (off by default: it breaks float32 agreement)")
-    p.add_argument("--rtol", type=_float("--rtol"), default=None,
-                   help="relative tolerance, applied to each quantity's own scale: the size of the terms it is "
-                        f"computed from (default: {DEFAULT_RTOL['float64']} for float64, {DEFAULT_RTOL['float32']} "
-                        "for float32)")
-    p.add_argument("--no-gradcheck", action="store_true",
-                   help="skip the finite-difference gradient check (default: run it)")
+    p.add_argument(
+        "--data",
+        default="auto",
+        help=f"{', '.join(NAMED_DATA)}, or a .npz file with X (n0, m) and Y (nL, m), or a .csv file with "
+        "one example per row, features then labels (default: auto, labels from a random teacher "
+        "network that fits --arch)",
+    )
+    p.add_argument(
+        "--examples",
+        type=_int("--examples"),
+        default=None,
+        help="number of examples m (default: 200; 400 for flower, moons, xor; a whole file)",
+    )
+    p.add_argument(
+        "--iterations",
+        type=_int("--iterations"),
+        default=None,
+        help=f"gradient-descent iterations on the whole batch; with --mini-batch-size and no --epochs, "
+        f"the epochs (default: {Config.iterations})",
+    )
+    p.add_argument(
+        "--lr",
+        type=_float("--lr"),
+        default=Config.learning_rate,
+        help=f"learning rate (default: {Config.learning_rate})",
+    )
+    p.add_argument(
+        "--optimizer",
+        default=Config.optimizer,
+        help="gd (gradient descent), momentum (update_parameters_with_momentum, --beta) or adam "
+        "(update_parameters_with_adam, --beta1, --beta2, --epsilon), checked against torch.optim's "
+        "SGD and Adam (default: gd)",
+    )
+    p.add_argument(
+        "--beta", type=_float("--beta"), default=None, help=f"momentum's beta, in [0, 1) (default: {Config.beta})"
+    )
+    p.add_argument(
+        "--beta1",
+        type=_float("--beta1"),
+        default=None,
+        help=f"Adam's first-moment beta1, in [0, 1) (default: {Config.beta1})",
+    )
+    p.add_argument(
+        "--beta2",
+        type=_float("--beta2"),
+        default=None,
+        help=f"Adam's second-moment beta2, in [0, 1) (default: {Config.beta2})",
+    )
+    p.add_argument(
+        "--epsilon", type=_float("--epsilon"), default=None, help=f"Adam's epsilon, > 0 (default: {Config.epsilon:g})"
+    )
+    p.add_argument(
+        "--mini-batch-size",
+        type=_int("--mini-batch-size"),
+        default=None,
+        help="examples per mini-batch, 1 to m: each epoch shuffles the examples (the permutation of "
+        "random_mini_batches with seed --seed + epoch + 1, shared by both sides) and steps once per "
+        "batch, the last one smaller when m is not a multiple (default: the whole batch, unshuffled)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=_int("--epochs"),
+        default=None,
+        help="passes over the data (default: --iterations; with the whole batch an epoch is an iteration)",
+    )
+    p.add_argument(
+        "--decay",
+        default="none",
+        help="learning-rate decay after each epoch: none, inverse (update_lr: lr0 / (1 + rate epoch)) or "
+        "scheduled (schedule_lr_decay: lr0 / (1 + rate floor(epoch / interval))) (default: none)",
+    )
+    p.add_argument(
+        "--decay-rate",
+        type=_float("--decay-rate"),
+        default=None,
+        help=f"the decay's rate, >= 0 (default: {Config.decay_rate:g})",
+    )
+    p.add_argument(
+        "--decay-interval",
+        type=_int("--decay-interval"),
+        default=None,
+        help=f"scheduled decay: epochs between drops (default: {Config.decay_interval})",
+    )
+    p.add_argument(
+        "--lambd",
+        type=_float("--lambd"),
+        default=Config.lambd,
+        help="L2 regularisation: the cost gains (lambd / (2 m)) sum ||W[l]||^2 and each dW[l] (lambd / m) "
+        "W[l]; needs compute_cost_with_regularization and an L_model_backward taking lambd (week 4) "
+        "(default: 0, none)",
+    )
+    p.add_argument(
+        "--keep-prob",
+        default=None,
+        help="dropout on the hidden layers: the probability of keeping a unit, one value or one per hidden "
+        "layer (e.g. 0.86 or 0.8,0.9); the verifier draws each step's masks and hands both sides the "
+        "same (default: 1, none)",
+    )
+    p.add_argument(
+        "--dtype", default="float64", help=f"{' or '.join(DTYPES)}, used on both sides end to end (default: float64)"
+    )
+    p.add_argument(
+        "--device", default="cpu", help="torch device for the reference side: cpu, cuda, cuda:N (default: cpu)"
+    )
+    p.add_argument(
+        "--tf32", action="store_true", help="allow TF32 matmuls on CUDA (off by default: it breaks float32 agreement)"
+    )
+    p.add_argument(
+        "--rtol",
+        type=_float("--rtol"),
+        default=None,
+        help="relative tolerance, applied to each quantity's own scale: the size of the terms it is "
+        f"computed from (default: {DEFAULT_RTOL['float64']} for float64, {DEFAULT_RTOL['float32']} "
+        "for float32)",
+    )
+    p.add_argument(
+        "--no-gradcheck", action="store_true", help="skip the finite-difference gradient check (default: run it)"
+    )
     p.add_argument("--logdir", default="runs", help="TensorBoard log folder (default: runs)")
-    p.add_argument("--name", default=None, help="experiment name under --logdir, made safe as one folder name "
-                   "(default: the file's name cut at a word and 3 hex digits of its code, e.g. Building_3fa; "
-                   "scratch_3x4x4x1 without --impl; _2, _3, ... when taken)")
+    p.add_argument(
+        "--name",
+        default=None,
+        help="experiment name under --logdir, made safe as one folder name "
+        "(default: the file's name cut at a word and 3 hex digits of its code, e.g. Building_3fa; "
+        "scratch_3x4x4x1 without --impl; _2, _3, ... when taken)",
+    )
     p.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard logs (default: write them)")
-    p.add_argument("--json", metavar="PATH", default=None,
-                   help="also write the report as JSON to PATH (- for stdout) (default: none)")
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="print only the verdict block: the verdict, what to fix, the first divergence and its hint "
-                        "(progress lines still go to stderr on a long run)")
+    p.add_argument(
+        "--json",
+        metavar="PATH",
+        default=None,
+        help="also write the report as JSON to PATH (- for stdout) (default: none)",
+    )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only the verdict block: the verdict, what to fix, the first divergence and its hint "
+        "(progress lines still go to stderr on a long run)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="print every layer's row, not one per quantity")
     return p
 
@@ -178,38 +277,77 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> Config:
     if args.iterations is not None and args.epochs is not None:
         raise UsageError("give --epochs or --iterations, not both (with the whole batch an epoch is an iteration)")
-    takes = {"--beta": args.optimizer == "momentum", "--beta1": args.optimizer == "adam",
-             "--beta2": args.optimizer == "adam", "--epsilon": args.optimizer == "adam",
-             "--decay-rate": args.decay != "none", "--decay-interval": args.decay == "scheduled"}
+    takes = {
+        "--beta": args.optimizer == "momentum",
+        "--beta1": args.optimizer == "adam",
+        "--beta2": args.optimizer == "adam",
+        "--epsilon": args.optimizer == "adam",
+        "--decay-rate": args.decay != "none",
+        "--decay-interval": args.decay == "scheduled",
+    }
     for flag, used in takes.items():
         if getattr(args, flag[2:].replace("-", "_")) is not None and not used:
-            owner = {"--beta": "--optimizer momentum", "--decay-rate": "--decay inverse or scheduled",
-                     "--decay-interval": "--decay scheduled"}.get(flag, "--optimizer adam")
-            raise UsageError(f"{flag} is used only with {owner}" + (" (Adam's betas are --beta1 and --beta2)"
-                                                                      if flag == "--beta" and args.optimizer == "adam" else ""))
-    given = {k: v for k, v in (("beta", args.beta), ("beta1", args.beta1), ("beta2", args.beta2),
-                               ("epsilon", args.epsilon), ("decay_rate", args.decay_rate),
-                               ("decay_interval", args.decay_interval)) if v is not None}
+            owner = {
+                "--beta": "--optimizer momentum",
+                "--decay-rate": "--decay inverse or scheduled",
+                "--decay-interval": "--decay scheduled",
+            }.get(flag, "--optimizer adam")
+            raise UsageError(
+                f"{flag} is used only with {owner}"
+                + (" (Adam's betas are --beta1 and --beta2)" if flag == "--beta" and args.optimizer == "adam" else "")
+            )
+    given = {
+        k: v
+        for k, v in (
+            ("beta", args.beta),
+            ("beta1", args.beta1),
+            ("beta2", args.beta2),
+            ("epsilon", args.epsilon),
+            ("decay_rate", args.decay_rate),
+            ("decay_interval", args.decay_interval),
+        )
+        if v is not None
+    }
     return Config(
         arch=None if args.arch is None else parse_arch(args.arch),
         activations=None if args.activations is None else tuple(a.strip() for a in args.activations.split(",")),
-        loss=args.loss, init=args.init, seed=args.seed, data=args.data, examples=args.examples,
-        iterations=Config.iterations if args.iterations is None else args.iterations, learning_rate=args.lr, dtype=args.dtype, device=args.device,
-        rtol=args.rtol, gradcheck=not args.no_gradcheck, tensorboard=not args.no_tensorboard,
-        logdir=args.logdir, name=args.name, allow_tf32=args.tf32, progress=True, impl=args.impl,
-        api=args.api, optimizer=args.optimizer, mini_batch_size=args.mini_batch_size, epochs=args.epochs,
-        decay=None if args.decay == "none" else args.decay, lambd=args.lambd, keep_prob=_keep_prob(args.keep_prob),
+        loss=args.loss,
+        init=args.init,
+        seed=args.seed,
+        data=args.data,
+        examples=args.examples,
+        iterations=Config.iterations if args.iterations is None else args.iterations,
+        learning_rate=args.lr,
+        dtype=args.dtype,
+        device=args.device,
+        rtol=args.rtol,
+        gradcheck=not args.no_gradcheck,
+        tensorboard=not args.no_tensorboard,
+        logdir=args.logdir,
+        name=args.name,
+        allow_tf32=args.tf32,
+        progress=True,
+        impl=args.impl,
+        api=args.api,
+        optimizer=args.optimizer,
+        mini_batch_size=args.mini_batch_size,
+        epochs=args.epochs,
+        decay=None if args.decay == "none" else args.decay,
+        lambd=args.lambd,
+        keep_prob=_keep_prob(args.keep_prob),
         **given,
     )
 
 
-def _keep_prob(text: Optional[str]):
+def _keep_prob(text: str | None):
     if text is None:
         return None
     try:
         return tuple(float(item) for item in text.split(","))
     except ValueError:
-        raise UsageError(f"--keep-prob {text!r}: give a number in (0, 1], or one per hidden layer like 0.8,0.9") from None
+        raise UsageError(
+            f"--keep-prob {text!r}: give a number in (0, 1], or one per hidden layer like 0.8,0.9"
+        ) from None
 
 
 def parse_arch(text: str) -> tuple[int, ...]:
@@ -237,6 +375,7 @@ def _int(flag: str):
             return int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{flag} needs a whole number, got {text!r}") from None
+
     return convert
 
 
@@ -246,15 +385,16 @@ def _float(flag: str):
             return float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{flag} needs a number, got {text!r}") from None
+
     return convert
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     with signals.caught():  # Ctrl-C, SIGTERM, SIGHUP: a report of what agreed so far (signals.py)
         return _main(argv)
 
 
-def _main(argv: Optional[Sequence[str]]) -> int:
+def _main(argv: Sequence[str] | None) -> int:
     target, impl = JsonTarget(None), None  # no report to write until --json is checked
     try:
         args = build_parser().parse_args(argv)
@@ -307,8 +447,10 @@ def _write_json(target: JsonTarget, document: dict, status: int) -> int:
     except BrokenPipeError:  # `--json - | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except OSError as error:
-        print(f"verify: error: --json {target.path}: the report could not be written ({error.strerror or error})",
-              file=sys.stderr)
+        print(
+            f"verify: error: --json {target.path}: the report could not be written ({error.strerror or error})",
+            file=sys.stderr,
+        )
         return 2
     return status
 

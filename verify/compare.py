@@ -20,7 +20,6 @@ rounding of the weights it moves), the row says "unresolved" instead of "ok".
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Optional
 
 import numpy as np
 
@@ -30,8 +29,11 @@ from .hints import diagnose
 RESOLUTION = 0.1  # a tolerance above this fraction of the reference's size cannot tell right from wrong
 OVERFLOW = "not comparable (overflow)"  # a row's status where its numbers left the dtype's range
 UNDERFLOW_STEPS = 4  # subnormal steps every tolerance includes (see _underflow)
-_SUBNORMAL = {2: np.finfo(np.float16).smallest_subnormal, 4: np.finfo(np.float32).smallest_subnormal,
-              8: np.finfo(np.float64).smallest_subnormal}
+_SUBNORMAL = {
+    2: np.finfo(np.float16).smallest_subnormal,
+    4: np.finfo(np.float32).smallest_subnormal,
+    8: np.finfo(np.float64).smallest_subnormal,
+}
 
 
 @dataclass
@@ -42,8 +44,8 @@ class Stats:
     scale: float  # what the tolerance is relative to
     tolerance: float  # the largest max |a - b| that agrees
     size: float  # max |b|, the reference's own size
-    largest: Optional[float] = None  # judged entry by entry: the largest |a - b| of any entry
-    shape: Optional[str] = None  # the shapes differ: "shape (4, 200) vs torch (3, 200)", and there is no max |a - b|
+    largest: float | None = None  # judged entry by entry: the largest |a - b| of any entry
+    shape: str | None = None  # the shapes differ: "shape (4, 200) vs torch (3, 200)", and there is no max |a - b|
     overflow: bool = False  # not comparable: the values or the tolerance left the dtype's range (see the module)
 
     @property
@@ -93,17 +95,17 @@ class Comparison:
     ok: bool = True
     compared: int = 0  # points compared
     resolved: int = 0  # of them, points where the tolerance could resolve the quantity
-    iteration: Optional[int] = None  # the iteration the numbers are from
-    point: Optional[str] = None  # where it was compared: "initial weights", "kink probe", ...
+    iteration: int | None = None  # the iteration the numbers are from
+    point: str | None = None  # where it was compared: "initial weights", "kink probe", ...
     hint: str = ""  # what the numbers suggest, when they fit a classic slip
-    mismatched: Optional[int] = None  # failed rows: entries over the tolerance, of `entries`
-    entries: Optional[int] = None
-    index: Optional[tuple] = None  # failed rows: the worst entry, and both values there
-    value: Optional[float] = None
-    expected: Optional[float] = None
+    mismatched: int | None = None  # failed rows: entries over the tolerance, of `entries`
+    entries: int | None = None
+    index: tuple | None = None  # failed rows: the worst entry, and both values there
+    value: float | None = None
+    expected: float | None = None
     run_max_abs: float = 0.0  # the largest max |a - b| over every point compared
-    follows: Optional[str] = None  # failed rows: the earlier divergence this one follows from
-    shape: Optional[str] = None  # failed rows whose shapes differ: "shape (4, 200) vs torch (3, 200)"; no max abs then
+    follows: str | None = None  # failed rows: the earlier divergence this one follows from
+    shape: str | None = None  # failed rows whose shapes differ: "shape (4, 200) vs torch (3, 200)"; no max abs then
     overflowed: int = 0  # of the points compared, those not comparable (overflow); while all are, no numbers are shown
 
     @property
@@ -126,7 +128,7 @@ class Comparison:
         del d["ratio"]  # max_abs / tolerance, both of which are given
         return {**d, "status": self.status, "index": None if self.index is None else list(self.index)}
 
-    def record(self, stats: Stats, iteration: Optional[int] = None, point: Optional[str] = None) -> bool:
+    def record(self, stats: Stats, iteration: int | None = None, point: str | None = None) -> bool:
         """Fold one comparison into the row; returns whether it agreed. A row that broke keeps its first break."""
         self.compared += 1
         if stats.overflow:
@@ -174,7 +176,7 @@ class Comparison:
             self.value, self.expected = float(a), float(b)
 
 
-def agreement(pairs: list, scales: list, rtol: float, floors: Optional[list] = None) -> list[Stats]:
+def agreement(pairs: list, scales: list, rtol: float, floors: list | None = None) -> list[Stats]:
     """Stats of each (a, b) pair against the tolerance rtol * scale + floor.
 
     All pairs go through one pass over their concatenated values: the training loop compares
@@ -184,13 +186,19 @@ def agreement(pairs: list, scales: list, rtol: float, floors: Optional[list] = N
     """
     floors = [f + _underflow(a, b) for (a, b), f in zip(pairs, floors or [0.0] * len(pairs))]
     if any(isinstance(s, np.ndarray) for s in scales):
-        return [_entrywise(a, b, s, rtol, f) if isinstance(s, np.ndarray) else agreement([(a, b)], [s], rtol, [f])[0]
-                for (a, b), s, f in zip(pairs, scales, floors)]
+        return [
+            _entrywise(a, b, s, rtol, f) if isinstance(s, np.ndarray) else agreement([(a, b)], [s], rtol, [f])[0]
+            for (a, b), s, f in zip(pairs, scales, floors)
+        ]
     if any(np.shape(a) != np.shape(b) or np.size(a) == 0 for a, b in pairs):
-        return [Stats(np.inf, s, rtol * s + f, np.inf, shape=f"shape {np.shape(a)} vs torch {np.shape(b)}")
-                if np.shape(a) != np.shape(b) else
-                Stats(0.0, s, rtol * s + f, 0.0) if np.size(a) == 0 else agreement([(a, b)], [s], rtol, [f])[0]
-                for (a, b), s, f in zip(pairs, scales, floors)]
+        return [
+            Stats(np.inf, s, rtol * s + f, np.inf, shape=f"shape {np.shape(a)} vs torch {np.shape(b)}")
+            if np.shape(a) != np.shape(b)
+            else Stats(0.0, s, rtol * s + f, 0.0)
+            if np.size(a) == 0
+            else agreement([(a, b)], [s], rtol, [f])[0]
+            for (a, b), s, f in zip(pairs, scales, floors)
+        ]
     a = np.concatenate([np.ravel(a) for a, _ in pairs])
     b = np.concatenate([np.ravel(b) for _, b in pairs])
     starts = np.cumsum([0] + [np.size(a) for a, _ in pairs[:-1]])
@@ -205,8 +213,10 @@ def agreement(pairs: list, scales: list, rtol: float, floors: Optional[list] = N
         max_abs = np.maximum.reduceat(diff, starts).tolist()
         size = np.maximum.reduceat(np.abs(b), starts).tolist()
     over = [False] * len(pairs) if overflowed is None else np.logical_or.reduceat(overflowed, starts).tolist()
-    return [Stats(d, s, t, z, overflow=_not_comparable(d, t, o))
-            for d, s, t, z, o in zip(max_abs, scales, tolerance, size, over)]
+    return [
+        Stats(d, s, t, z, overflow=_not_comparable(d, t, o))
+        for d, s, t, z, o in zip(max_abs, scales, tolerance, size, over)
+    ]
 
 
 def _nonfinite_gaps(a: np.ndarray, b: np.ndarray, diff: np.ndarray, tolerance, top) -> tuple[np.ndarray, np.ndarray]:
@@ -256,8 +266,14 @@ def _entrywise(a, b, scale: np.ndarray, rtol: float, floor: float) -> Stats:
         ratio = np.where(diff == 0, 0.0, diff / np.where(overflowed, 1.0, tolerance))  # diff > 0 at a 0 tolerance: inf
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
     over = bool(np.any(overflowed)) and float(ratio[worst]) <= 1.0
-    return Stats(float(diff[worst]), float(scale[worst]), float(tolerance[worst]), float(np.max(np.abs(b))),
-                 largest=float(np.max(diff)), overflow=over)
+    return Stats(
+        float(diff[worst]),
+        float(scale[worst]),
+        float(tolerance[worst]),
+        float(np.max(np.abs(b))),
+        largest=float(np.max(diff)),
+        overflow=over,
+    )
 
 
 def tolerances(scale, rtol: float, floor: float):
@@ -300,12 +316,12 @@ class CheckResult:
     stage: str  # what it checks: forward, backward, gradcheck, training
     rtol: float
     rows: dict = field(default_factory=dict)
-    error: Optional[ImplementationError] = None
-    error_iteration: Optional[int] = None
-    error_follows: Optional[str] = None  # the same error was first reported by this earlier check
-    skipped: Optional[str] = None  # why it did not run
+    error: ImplementationError | None = None
+    error_iteration: int | None = None
+    error_follows: str | None = None  # the same error was first reported by this earlier check
+    skipped: str | None = None  # why it did not run
     notes: list[str] = field(default_factory=list)
-    comparable_until: Optional[int] = None  # free-running: the runs were compared up to (not including) this iteration
+    comparable_until: int | None = None  # free-running: the runs were compared up to (not including) this iteration
 
     @property
     def ok(self) -> bool:
@@ -318,7 +334,11 @@ class CheckResult:
         if self.skipped:
             return "not run"
         if self.comparable_until is not None:
-            return f"ok up to iteration {self.comparable_until - 1}, not comparable after" if self.comparable_until else "not comparable"
+            return (
+                f"ok up to iteration {self.comparable_until - 1}, not comparable after"
+                if self.comparable_until
+                else "not comparable"
+            )
         if self.rows and all(r.compared and r.overflowed == r.compared for r in self.rows.values()):
             return OVERFLOW
         if self.rows and all(r.status in ("unresolved", OVERFLOW) for r in self.rows.values()):
@@ -331,8 +351,16 @@ class CheckResult:
             self.rows[key] = Comparison(self.stage, quantity, layer, rtol=self.rtol)
         return self.rows[key]
 
-    def compare(self, items: list, m: int, scales: dict, iteration: Optional[int] = None, point: Optional[str] = None,
-                rtol: Optional[float] = None, floors: Optional[dict] = None) -> list[Stats]:
+    def compare(
+        self,
+        items: list,
+        m: int,
+        scales: dict,
+        iteration: int | None = None,
+        point: str | None = None,
+        rtol: float | None = None,
+        floors: dict | None = None,
+    ) -> list[Stats]:
         """Fold (quantity, layer, implementation value, torch value) items into their rows, in order.
 
         `scales` maps (quantity, layer) to the size of the terms the value is computed from (see
@@ -340,12 +368,18 @@ class CheckResult:
         """
         rtol = self.rtol if rtol is None else rtol
         floors = floors or {}
-        stats = agreement([(a, b) for _, _, a, b in items], [scales.get((q, l), 0.0) for q, l, _, _ in items],
-                          rtol, [floors.get((q, l), 0.0) for q, l, _, _ in items])
+        stats = agreement(
+            [(a, b) for _, _, a, b in items],
+            [scales.get((q, l), 0.0) for q, l, _, _ in items],
+            rtol,
+            [floors.get((q, l), 0.0) for q, l, _, _ in items],
+        )
         for (quantity, layer, a, b), stat in zip(items, stats):
             row = self.row(quantity, layer)
             was_ok = row.ok
             if not row.record(stat, iteration, point) and was_ok:
-                row.explain(a, b, tolerances(scales.get((quantity, layer), 0.0), rtol, floors.get((quantity, layer), 0.0)))
+                row.explain(
+                    a, b, tolerances(scales.get((quantity, layer), 0.0), rtol, floors.get((quantity, layer), 0.0))
+                )
                 row.hint = diagnose(a, b, m)
         return stats

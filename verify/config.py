@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -18,8 +18,8 @@ MIN_KEEP_PROB = 1e-3  # dropout: below this, A / keep_prob leaves float32's rang
 INITS = ("he", "xavier", "random", "zeros", "torch", "impl")
 NAMED_DATA = ("auto", "flower", "moons", "xor", "house")
 MAX_STEPS = 10_000_000  # training steps: the report keeps each one's cost, and a step takes at least ~0.1 ms
-SHUFFLE_SEEDS = 2 ** 32  # np.random.seed, which random_mini_batches shuffles with, takes seeds below this
-TORCH_SEEDS = 2 ** 64  # torch.manual_seed (--init torch) takes seeds below this
+SHUFFLE_SEEDS = 2**32  # np.random.seed, which random_mini_batches shuffles with, takes seeds below this
+TORCH_SEEDS = 2**64  # torch.manual_seed (--init torch) takes seeds below this
 
 # Per-dtype rtol: torch.testing.assert_close's defaults, the reference point for "equal". There is
 # no absolute tolerance: each quantity's rtol applies to its own scale (see tolerance.py).
@@ -35,40 +35,40 @@ GRADCHECK_EPSILON = 1e-7
 class Config:
     """Everything one verifier run needs; `verify.run(Config(arch=(3, 4, 4, 1)))` is the main job."""
 
-    arch: Optional[tuple[int, ...]] = None  # None: the size impl's own code fixes (layers_dims, n_x, n_h, n_y)
-    activations: Optional[tuple[str, ...]] = None  # None: the course API's network (scratch.default_activations)
-    loss: Optional[str] = None  # None: the output activation's natural loss
+    arch: tuple[int, ...] | None = None  # None: the size impl's own code fixes (layers_dims, n_x, n_h, n_y)
+    activations: tuple[str, ...] | None = None  # None: the course API's network (scratch.default_activations)
+    loss: str | None = None  # None: the output activation's natural loss
     init: str = "he"
     seed: int = 0
     data: str = "auto"  # a NAMED_DATA name or a path to .npz / .csv
-    examples: Optional[int] = None  # None: 200 (400 for flower/moons/xor); a file: all of it
+    examples: int | None = None  # None: 200 (400 for flower/moons/xor); a file: all of it
     iterations: int = 200
     learning_rate: float = 0.1
     dtype: str = "float64"
     device: str = "cpu"
-    rtol: Optional[float] = None  # None: DEFAULT_RTOL[dtype]
+    rtol: float | None = None  # None: DEFAULT_RTOL[dtype]
     gradcheck: bool = True
     tensorboard: bool = True
     logdir: str = "runs"
-    name: Optional[str] = None  # None: the implementation's short name and its code's hash (tblog.experiment_name)
+    name: str | None = None  # None: the implementation's short name and its code's hash (tblog.experiment_name)
     allow_tf32: bool = False
     progress: bool = True  # progress lines on stderr for runs longer than a couple of seconds
-    impl: Optional[str] = None  # a learner's module (a .py or .ipynb path, or a module name); None: scratch
-    api: Optional[str] = None  # the course API of impl: deep (week 4), shallow (week 3), logreg (week 2); None: detected
+    impl: str | None = None  # a learner's module (a .py or .ipynb path, or a module name); None: scratch
+    api: str | None = None  # the course API of impl: deep (week 4), shallow (week 3), logreg (week 2); None: detected
     # Optimisation (the course's second course): one epoch is a pass over the data, one step per mini-batch.
     optimizer: str = "gd"  # gd, momentum (beta), adam (beta1, beta2, epsilon)
     beta: float = 0.9
     beta1: float = 0.9
     beta2: float = 0.999
     epsilon: float = 1e-8
-    mini_batch_size: Optional[int] = None  # None: the whole batch, one step per epoch, in the data's order
-    epochs: Optional[int] = None  # None: `iterations` (with the whole batch an epoch is an iteration)
-    decay: Optional[str] = None  # None, inverse (update_lr), scheduled (schedule_lr_decay), applied after each epoch
+    mini_batch_size: int | None = None  # None: the whole batch, one step per epoch, in the data's order
+    epochs: int | None = None  # None: `iterations` (with the whole batch an epoch is an iteration)
+    decay: str | None = None  # None, inverse (update_lr), scheduled (schedule_lr_decay), applied after each epoch
     decay_rate: float = 1.0
     decay_interval: int = 1000  # scheduled: the rate drops every decay_interval epochs
     lambd: float = 0.0  # L2 regularisation: the cost gains (lambd / (2 m)) sum ||W[l]||^2
-    keep_prob: Optional[tuple] = None  # dropout: keep_prob per hidden layer (one number: all of them); None: none
-    arch_from: Optional[str] = None  # where impl's own code fixed arch ("layers_dims in x.ipynb"); None: --arch gave it
+    keep_prob: tuple | None = None  # dropout: keep_prob per hidden layer (one number: all of them); None: none
+    arch_from: str | None = None  # where impl's own code fixed arch ("layers_dims in x.ipynb"); None: --arch gave it
 
     @property
     def L(self) -> int:
@@ -96,22 +96,28 @@ def arch_words(config: Config) -> str:
     return f"--arch {sizes}" if config.arch_from is None else f"{config.arch_from} ({sizes})"
 
 
-def validate(config: Config, default_activations: Callable[[int], Sequence[str]] = scratch.default_activations) -> Config:
+def validate(
+    config: Config, default_activations: Callable[[int], Sequence[str]] = scratch.default_activations
+) -> Config:
     """Check every field a user can get wrong against scratch's registries; returns the config with defaults resolved.
 
     default_activations(L): the activations when none are given (the course API's own network).
     """
     if config.arch is None:  # the module's own code fixes it (runner.py reads it once the module is loaded)
         if config.impl is None:
-            raise UsageError("--arch is needed: give layer sizes like 3,4,4,1 (or --impl with a module that fixes them "
-                             "in layers_dims, or n_x, n_h, n_y)")
+            raise UsageError(
+                "--arch is needed: give layer sizes like 3,4,4,1 (or --impl with a module that fixes them "
+                "in layers_dims, or n_x, n_h, n_y)"
+            )
         _validate_flags(config)
         return config
     registry, loss_for_output = scratch.ACTIVATIONS, scratch.LOSS_FOR_OUTPUT
     arch = tuple(config.arch)
     named = "--arch" if config.arch_from is None else config.arch_from
     if len(arch) < 2:
-        raise UsageError(f"{named} needs at least two sizes (inputs and outputs), got {','.join(map(str, arch)) or 'nothing'}")
+        raise UsageError(
+            f"{named} needs at least two sizes (inputs and outputs), got {','.join(map(str, arch)) or 'nothing'}"
+        )
     for n in arch:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise UsageError(f"{named} sizes must be positive integers, got {n!r} in {arch}")
@@ -122,7 +128,9 @@ def validate(config: Config, default_activations: Callable[[int], Sequence[str]]
     else:
         activations = tuple(default_activations(L))
     if len(activations) != L:
-        raise UsageError(f"--activations needs {L} names (one per layer of {arch_words(replace(config, arch=arch))}), got {len(activations)}")
+        raise UsageError(
+            f"--activations needs {L} names (one per layer of {arch_words(replace(config, arch=arch))}), got {len(activations)}"
+        )
     for a in activations:
         if a not in registry:
             raise UsageError(f"unknown activation {a!r}; choose from {', '.join(registry)}")
@@ -138,12 +146,20 @@ def validate(config: Config, default_activations: Callable[[int], Sequence[str]]
         raise UsageError(f"unknown loss {loss!r}; choose from {', '.join(loss_for_output.values())}")
     if loss != loss_for_output[output]:
         fits = next(o for o, l in loss_for_output.items() if l == loss)
-        raise UsageError(f"--loss {loss} needs a {fits} output, but the output activation is {output} (which goes with --loss {loss_for_output[output]})")
+        raise UsageError(
+            f"--loss {loss} needs a {fits} output, but the output activation is {output} (which goes with --loss {loss_for_output[output]})"
+        )
     if output == "softmax" and arch[-1] < 2:
         raise UsageError("a softmax output needs at least 2 units; use a sigmoid output for one unit")
     _validate_flags(config)
-    return replace(config, arch=arch, activations=activations, loss=loss, keep_prob=_keep_probs(config.keep_prob, L),
-                   lambd=config.lambd + 0.0)  # -0.0 is 0
+    return replace(
+        config,
+        arch=arch,
+        activations=activations,
+        loss=loss,
+        keep_prob=_keep_probs(config.keep_prob, L),
+        lambd=config.lambd + 0.0,
+    )  # -0.0 is 0
 
 
 def _validate_flags(config: Config) -> None:
@@ -160,23 +176,33 @@ def _validate_flags(config: Config) -> None:
     if isinstance(config.iterations, bool) or not isinstance(config.iterations, int) or config.iterations < 0:
         raise UsageError(f"--iterations must be a whole number >= 0, got {config.iterations}")
     if config.iterations > MAX_STEPS:
-        raise UsageError(f"--iterations {config.iterations} is more than the {MAX_STEPS:,} steps a run can take (the "
-                         "report keeps every step's cost)")
+        raise UsageError(
+            f"--iterations {config.iterations} is more than the {MAX_STEPS:,} steps a run can take (the "
+            "report keeps every step's cost)"
+        )
     if config.examples is not None and (not isinstance(config.examples, int) or config.examples < 1):
         raise UsageError(f"--examples must be a whole number >= 1, got {config.examples}")
     if config.data == "house" and config.examples == 1:
-        raise UsageError("--data house standardises its columns by their standard deviation over the examples, which "
-                         "one example does not have: give --examples 2 or more")
+        raise UsageError(
+            "--data house standardises its columns by their standard deviation over the examples, which "
+            "one example does not have: give --examples 2 or more"
+        )
     if not isinstance(config.seed, int) or config.seed < 0:
         raise UsageError(f"--seed must be a whole number >= 0, got {config.seed}")
     if config.init == "torch" and config.seed >= TORCH_SEEDS:
-        raise UsageError(f"--seed {config.seed} is too large for --init torch: torch.manual_seed takes seeds below "
-                         f"2**64 ({TORCH_SEEDS:,})")
+        raise UsageError(
+            f"--seed {config.seed} is too large for --init torch: torch.manual_seed takes seeds below "
+            f"2**64 ({TORCH_SEEDS:,})"
+        )
     if config.rtol is not None and (not _is_finite_number(config.rtol) or not 0 <= config.rtol < 1):
-        raise UsageError(f"--rtol must be a finite number >= 0 and below 1 (0: exact agreement; from 1 on it "
-                         f"accepts any value of the right size), got {config.rtol}")
-    if config.data not in NAMED_DATA and not os.path.splitext(config.data)[1].lower() in (".npz", ".csv"):
-        raise UsageError(f"--data must be one of {', '.join(NAMED_DATA)} or a path to a .npz or .csv file, got {config.data!r}")
+        raise UsageError(
+            f"--rtol must be a finite number >= 0 and below 1 (0: exact agreement; from 1 on it "
+            f"accepts any value of the right size), got {config.rtol}"
+        )
+    if config.data not in NAMED_DATA and os.path.splitext(config.data)[1].lower() not in (".npz", ".csv"):
+        raise UsageError(
+            f"--data must be one of {', '.join(NAMED_DATA)} or a path to a .npz or .csv file, got {config.data!r}"
+        )
 
     _validate_optimization(config)
 
@@ -190,8 +216,10 @@ def _keep_probs(keep_prob, L: int):
         if not _is_finite_number(p) or not 0 < p <= 1:
             raise UsageError(f"--keep-prob values must be in (0, 1], got {p}")
         if p < MIN_KEEP_PROB:  # A / keep_prob beyond any dtype's range: nothing left to compare
-            raise UsageError(f"--keep-prob {p:g} keeps almost no unit and scales the rest by {1 / p:.3g}; give at least "
-                             f"{MIN_KEEP_PROB:g}")
+            raise UsageError(
+                f"--keep-prob {p:g} keeps almost no unit and scales the rest by {1 / p:.3g}; give at least "
+                f"{MIN_KEEP_PROB:g}"
+            )
     if L < 2:
         raise UsageError("--keep-prob needs a hidden layer: dropout never touches the input or the output")
     if len(probs) == 1:
@@ -214,21 +242,31 @@ def _validate_optimization(config: Config) -> None:
         step = config.learning_rate / (1 - config.beta1)  # torch's step size at t = 1: lr / (1 - beta1^t)
         top = float(np.finfo(config.dtype).max) if config.dtype in DTYPES else math.inf
         if step > top:
-            raise UsageError(f"--lr {config.learning_rate:g} with --beta1 {config.beta1:g}: Adam's first step size, "
-                             f"lr / (1 - beta1) = {step:.3g}, is beyond {config.dtype}'s largest number ({top:.3g}); "
-                             f"give --lr at most {top * (1 - config.beta1):.3g}")
+            raise UsageError(
+                f"--lr {config.learning_rate:g} with --beta1 {config.beta1:g}: Adam's first step size, "
+                f"lr / (1 - beta1) = {step:.3g}, is beyond {config.dtype}'s largest number ({top:.3g}); "
+                f"give --lr at most {top * (1 - config.beta1):.3g}"
+            )
     if config.mini_batch_size is not None and (not _is_whole(config.mini_batch_size) or config.mini_batch_size < 1):
         raise UsageError(f"--mini-batch-size must be a whole number >= 1, got {config.mini_batch_size}")
     if config.epochs is not None and (not _is_whole(config.epochs) or config.epochs < 0):
         raise UsageError(f"--epochs must be a whole number >= 0, got {config.epochs}")
     if config.epochs is not None and config.epochs > MAX_STEPS:
-        raise UsageError(f"--epochs {config.epochs} is more than the {MAX_STEPS:,} steps a run can take (the report "
-                         "keeps every step's cost)")
-    if config.mini_batch_size is not None and _is_whole(config.seed) and config.seed + config.epoch_count >= SHUFFLE_SEEDS:
+        raise UsageError(
+            f"--epochs {config.epochs} is more than the {MAX_STEPS:,} steps a run can take (the report "
+            "keeps every step's cost)"
+        )
+    if (
+        config.mini_batch_size is not None
+        and _is_whole(config.seed)
+        and config.seed + config.epoch_count >= SHUFFLE_SEEDS
+    ):
         # epoch e shuffles with np.random.seed(seed + e + 1), as the course's model() does
-        raise UsageError(f"--seed {config.seed} is too large for {config.epoch_count} epochs of mini-batches: epoch e "
-                         f"shuffles with np.random.seed(seed + e + 1), which takes seeds below 2**32; give a --seed of "
-                         f"at most {max(SHUFFLE_SEEDS - 1 - config.epoch_count, 0)}")
+        raise UsageError(
+            f"--seed {config.seed} is too large for {config.epoch_count} epochs of mini-batches: epoch e "
+            f"shuffles with np.random.seed(seed + e + 1), which takes seeds below 2**32; give a --seed of "
+            f"at most {max(SHUFFLE_SEEDS - 1 - config.epoch_count, 0)}"
+        )
     if config.decay is not None and config.decay not in scratch.DECAYS:
         raise UsageError(f"unknown --decay {config.decay!r}; choose from none, {', '.join(scratch.DECAYS)}")
     if not _is_finite_number(config.decay_rate) or config.decay_rate < 0:
@@ -244,12 +282,16 @@ def check_mini_batch_size(config: Config, m: int) -> None:
     """A mini-batch cannot hold more examples than the data has, nor the run take more than MAX_STEPS steps (known
     once the data is loaded)."""
     if config.mini_batch_size is not None and config.mini_batch_size > m:
-        raise UsageError(f"--mini-batch-size {config.mini_batch_size} is larger than the {m} examples; "
-                         f"give at most {m} (or leave it out for the whole batch)")
+        raise UsageError(
+            f"--mini-batch-size {config.mini_batch_size} is larger than the {m} examples; "
+            f"give at most {m} (or leave it out for the whole batch)"
+        )
     steps = config.epoch_count * (1 if config.mini_batch_size is None else -(-m // config.mini_batch_size))
     if steps > MAX_STEPS:
-        raise UsageError(f"{config.epoch_count} epochs of mini-batches of {config.mini_batch_size} from {m} examples are "
-                         f"{steps:,} steps, more than the {MAX_STEPS:,} a run can take (the report keeps every step's cost)")
+        raise UsageError(
+            f"{config.epoch_count} epochs of mini-batches of {config.mini_batch_size} from {m} examples are "
+            f"{steps:,} steps, more than the {MAX_STEPS:,} a run can take (the report keeps every step's cost)"
+        )
 
 
 def check_data_range(config: Config, X, Y, source: str) -> None:
@@ -259,8 +301,10 @@ def check_data_range(config: Config, X, Y, source: str) -> None:
     for name, array in (("X", X), ("Y", Y)):
         size = float(np.max(np.abs(array), initial=0.0))
         if size > math.sqrt(top):
-            raise UsageError(f"--data {source}: {name} holds values up to {size:.3g}, whose squares overflow "
-                             f"{config.dtype} (largest {top:.3g}); rescale it below {math.sqrt(top):.3g}")
+            raise UsageError(
+                f"--data {source}: {name} holds values up to {size:.3g}, whose squares overflow "
+                f"{config.dtype} (largest {top:.3g}); rescale it below {math.sqrt(top):.3g}"
+            )
 
 
 def check_lambd(config: Config, m: int, params: dict) -> None:
@@ -276,8 +320,10 @@ def check_lambd(config: Config, m: int, params: dict) -> None:
     largest = max(float(np.max(np.abs(W), initial=0.0)) for W in weights)
     if config.lambd / (2 * m) * squares > top or config.lambd / m * largest > top:
         bound = top * min(2 * m / squares if squares else math.inf, m / largest if largest else math.inf)
-        raise UsageError(f"--lambd {config.lambd:g}: the L2 penalty (lambd / (2m)) sum ||W[l]||^2 of the initial "
-                         f"weights is beyond {config.dtype}'s range ({top:.3g}) with m = {m}; give at most {bound:.3g}")
+        raise UsageError(
+            f"--lambd {config.lambd:g}: the L2 penalty (lambd / (2m)) sum ||W[l]||^2 of the initial "
+            f"weights is beyond {config.dtype}'s range ({top:.3g}) with m = {m}; give at most {bound:.3g}"
+        )
 
 
 def _within_dtype(flag: str, value: float, dtype: str) -> None:
@@ -293,4 +339,3 @@ def _is_whole(x) -> bool:
 
 def _is_finite_number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from .compare import CheckResult, Comparison
 
-
 AT_THE_PARAMETERS = ("cost", "Z", "A", "dZ", "dA", "dW", "db")  # computed from a step's starting parameters
 
 
@@ -37,7 +36,9 @@ def mark_consequences(checks: list[CheckResult], L: int) -> None:
             if check.name == "free-running" or check.name.startswith("loop"):
                 origins = [f for f in failed if f[0] < n]
             else:
-                upstream = _upstream(key, L) | (_upstream(("cost", L), L) | {("cost", L)} if check.name == "gradcheck" else set())
+                upstream = _upstream(key, L) | (
+                    _upstream(("cost", L), L) | {("cost", L)} if check.name == "gradcheck" else set()
+                )
                 origins = [f for f in failed if f[2] in upstream or (f[2] == key and f[0] < n)]
             if origins:
                 row.follows = origins[0][3]

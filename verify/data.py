@@ -11,7 +11,7 @@ import math
 import os
 import stat
 import zipfile
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,8 +22,9 @@ from .errors import UsageError
 DEFAULT_EXAMPLES = 200
 
 
-def load_data(data: str, arch: tuple[int, ...], loss: str, examples: Optional[int], seed: int, dtype: str,
-              named: Optional[str] = None):
+def load_data(
+    data: str, arch: tuple[int, ...], loss: str, examples: int | None, seed: int, dtype: str, named: str | None = None
+):
     """(X, Y) for the run, in `dtype`; UsageError for anything that does not fit.
 
     named: how messages name the sizes (config.arch_words: --arch, or the module's layers_dims); default --arch."""
@@ -68,8 +69,13 @@ def read_file(path: str, arch: tuple[int, ...], named: str = "--arch"):
     return _read_csv(path, arch, named)
 
 
-SPECIAL_FILES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
-                 (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+SPECIAL_FILES = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
 def check_file(path: str) -> None:
@@ -108,7 +114,9 @@ def npz_headers(archive: zipfile.ZipFile, names=("X", "Y")) -> dict:
             continue
         with archive.open(member) as f:
             version = np.lib.format.read_magic(f)
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
             shape, _, dtype = read_header(f)
             headers[name] = NpyHeader(tuple(shape), dtype, archive.getinfo(member).file_size - f.tell())
     return headers
@@ -121,9 +129,11 @@ def _check_npz_headers(path: str) -> None:
         headers = npz_headers(archive)
     for name, header in headers.items():
         if not header.dtype.hasobject and header.nbytes > header.stored:
-            raise UsageError(f"--data {path}: {name}.npy declares shape {header.shape} of {header.dtype} "
-                             f"({_bytes(header.nbytes)}) but holds {_bytes(header.stored)} of values; the file is "
-                             "damaged or not what it says")
+            raise UsageError(
+                f"--data {path}: {name}.npy declares shape {header.shape} of {header.dtype} "
+                f"({_bytes(header.nbytes)}) but holds {_bytes(header.stored)} of values; the file is "
+                "damaged or not what it says"
+            )
 
 
 def _bytes(n: int) -> str:
@@ -146,13 +156,17 @@ def _read_npz(path: str):
             with np.load(f, allow_pickle=False) as archive:
                 missing = [k for k in ("X", "Y") if k not in archive.files]
                 if missing:
-                    raise UsageError(f"--data {path} has no array named {' or '.join(missing)} (it has: {', '.join(archive.files) or 'nothing'})")
+                    raise UsageError(
+                        f"--data {path} has no array named {' or '.join(missing)} (it has: {', '.join(archive.files) or 'nothing'})"
+                    )
                 X, Y = archive["X"], archive["Y"]
     except UsageError:
         raise
     except ValueError as error:
         if "allow_pickle" in str(error):
-            raise UsageError(f"--data {path} holds object arrays, which are not loaded (allow_pickle=False); save plain numeric arrays") from None
+            raise UsageError(
+                f"--data {path} holds object arrays, which are not loaded (allow_pickle=False); save plain numeric arrays"
+            ) from None
         raise UsageError(f"--data {path} is not a readable .npz file ({error})") from None
     except (OSError, zipfile.BadZipFile, EOFError) as error:
         raise UsageError(f"--data {path} is not a readable .npz file ({type(error).__name__}: {error})") from None
@@ -162,7 +176,9 @@ def _read_npz(path: str):
         if array.dtype.kind not in "biuf":
             raise UsageError(f"--data {path}: {name} holds {array.dtype} values, expected numbers")
         if array.ndim != 2:
-            raise UsageError(f"--data {path}: {name} has shape {array.shape}, expected a 2-D array (features, examples)")
+            raise UsageError(
+                f"--data {path}: {name} has shape {array.shape}, expected a 2-D array (features, examples)"
+            )
     return X.astype(np.float64), Y.astype(np.float64)
 
 
@@ -170,8 +186,11 @@ def _read_csv(path: str, arch: tuple[int, ...], named: str):
     n_x, n_y = arch[0], arch[-1]
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: Excel's "CSV UTF-8" starts with a BOM
-            lines = [(number, row) for number, row in enumerate(csv.reader(f), start=1)
-                     if row and any(cell.strip() for cell in row)]
+            lines = [
+                (number, row)
+                for number, row in enumerate(csv.reader(f), start=1)
+                if row and any(cell.strip() for cell in row)
+            ]
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise UsageError(f"--data {path} is not a readable CSV file ({type(error).__name__}: {error})") from None
     if lines and not any(_is_number(cell) for cell in lines[0][1]):
@@ -181,11 +200,15 @@ def _read_csv(path: str, arch: tuple[int, ...], named: str):
     values = []
     for number, row in lines:
         if len(row) != n_x + n_y:
-            raise UsageError(f"--data {path}: line {number} has {len(row)} columns, expected {n_x + n_y} ({n_x} features + {n_y} labels for {named})")
+            raise UsageError(
+                f"--data {path}: line {number} has {len(row)} columns, expected {n_x + n_y} ({n_x} features + {n_y} labels for {named})"
+            )
         try:
             values.append([float(cell) for cell in row])
         except ValueError:
-            raise UsageError(f"--data {path}: line {number} has a value that is not a number: {','.join(row)}") from None
+            raise UsageError(
+                f"--data {path}: line {number} has a value that is not a number: {','.join(row)}"
+            ) from None
     table = np.array(values).T  # (n_x + n_y, m): examples become columns
     return table[:n_x], table[n_x:]
 
@@ -198,11 +221,19 @@ def _is_number(cell: str) -> bool:
         return False
 
 
-def check_data(X: np.ndarray, Y: np.ndarray, arch: tuple[int, ...], loss: str, source: str, named: str = "--arch") -> None:
+def check_data(
+    X: np.ndarray, Y: np.ndarray, arch: tuple[int, ...], loss: str, source: str, named: str = "--arch"
+) -> None:
     """Shapes against the architecture, finiteness, and labels that fit the loss."""
     if X.shape[0] != arch[0]:
-        hint = " (are examples rows? the course layout has them as columns)" if X.ndim == 2 and X.shape[1] == arch[0] else ""
-        raise UsageError(f"--data {source}: X has {X.shape[0]} features per example but {named} starts with {arch[0]}{hint}")
+        hint = (
+            " (are examples rows? the course layout has them as columns)"
+            if X.ndim == 2 and X.shape[1] == arch[0]
+            else ""
+        )
+        raise UsageError(
+            f"--data {source}: X has {X.shape[0]} features per example but {named} starts with {arch[0]}{hint}"
+        )
     if Y.shape[0] != arch[-1]:
         raise UsageError(f"--data {source}: Y has {Y.shape[0]} outputs per example but {named} ends with {arch[-1]}")
     if X.shape[1] != Y.shape[1]:
@@ -231,7 +262,7 @@ class FileSize(NamedTuple):
     nbytes: int  # a CSV's text, a .npz's arrays as stored (their own dtype)
 
 
-def file_size(path: str) -> Optional[FileSize]:
+def file_size(path: str) -> FileSize | None:
     """The size of a --data file as read_file will see it; None for what it cannot count (read_file then says why).
 
     A CSV is scanned for its line breaks and commas (about 1 s per GB), never parsed; a .npz's X and Y
@@ -255,7 +286,7 @@ def file_size(path: str) -> Optional[FileSize]:
         return None
 
 
-def _npz_size(path: str) -> Optional[FileSize]:
+def _npz_size(path: str) -> FileSize | None:
     try:
         with zipfile.ZipFile(path) as archive:
             headers = npz_headers(archive)
@@ -264,4 +295,6 @@ def _npz_size(path: str) -> Optional[FileSize]:
     if set(headers) != {"X", "Y"} or any(h.nbytes > h.stored and not h.dtype.hasobject for h in headers.values()):
         return None  # read_file says what is missing, or that a header declares more than the file holds
     examples = headers["X"].shape[1] if len(headers["X"].shape) == 2 else 0
-    return FileSize("npz", examples, sum(math.prod(h.shape) for h in headers.values()), sum(h.nbytes for h in headers.values()))
+    return FileSize(
+        "npz", examples, sum(math.prod(h.shape) for h in headers.values()), sum(h.nbytes for h in headers.values())
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import traceback
-from typing import Optional
 
 
 class UsageError(Exception):
@@ -39,7 +38,7 @@ class ImplementationError(Exception):
     package folder), innermost last: the lines a learner needs, none of the verifier's.
     """
 
-    def __init__(self, function: str, error: BaseException, source: Optional[str] = None):
+    def __init__(self, function: str, error: BaseException, source: str | None = None):
         self.function = function
         self.error = error
         self.trace = _own_frames(error, source)
@@ -67,12 +66,15 @@ def raised(error: BaseException) -> str:
     return f"raised {type(error).__name__}: {error}" if str(error) else f"raised {type(error).__name__}"
 
 
-def _own_frames(error: BaseException, source: Optional[str]) -> list[str]:
+def _own_frames(error: BaseException, source: str | None) -> list[str]:
     """'File, line N, in f:  code' for each traceback frame inside `source`."""
     if error.__traceback__ is None or source is None:
         return []
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if os.path.abspath(f.filename) == source or os.path.abspath(f.filename).startswith(source + os.sep)]
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if os.path.abspath(f.filename) == source or os.path.abspath(f.filename).startswith(source + os.sep)
+    ]
     return [f"{_shown(f.filename)}:{f.lineno} in {f.name},  {(f.line or '').strip()}" for f in frames]
 
 

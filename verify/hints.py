@@ -56,9 +56,11 @@ def divergence_cure(learning_rate: float, lambd: float, m: int, optimizer: str =
     limit = {"gd": 2.0, "momentum": 2 * (1 + beta) / (1 - beta)}.get(optimizer)
     if not lambd or limit is None or learning_rate * lambd / m < limit:
         return "a smaller --lr trains"
-    return (f"a smaller --lambd trains (its L2 term alone makes each step multiply W by about "
-            f"{1 - learning_rate * lambd / m:.3g}; it needs lambd below {limit * m / learning_rate:.3g} at --lr "
-            f"{learning_rate:g} and m = {m})")
+    return (
+        f"a smaller --lambd trains (its L2 term alone makes each step multiply W by about "
+        f"{1 - learning_rate * lambd / m:.3g}; it needs lambd below {limit * m / learning_rate:.3g} at --lr "
+        f"{learning_rate:g} and m = {m})"
+    )
 
 
 def diagnose_cost(cost: float, ref: dict, Y: np.ndarray, loss: str) -> str:
@@ -76,14 +78,21 @@ def bce_slip(cost: float, log_A: np.ndarray, log_1_minus_A: np.ndarray, Y: np.nd
     candidates = {
         "it equals -(1/m) sum Y log(AL): the (1-Y) log(1-AL) term is missing": -np.sum(Y * log_A) / m,
         "it equals -(1/m) sum (1-Y) log(1-AL): the Y log(AL) term is missing": -np.sum((1 - Y) * log_1_minus_A) / m,
-        "it equals -(1/m) sum [Y log(AL) + log(1-AL)]: log(1-AL) is missing its factor (1-Y)":
-            -np.sum(Y * log_A + log_1_minus_A) / m,
-        "it equals -(1/m) sum [log(AL) + (1-Y) log(1-AL)]: log(AL) is missing its factor Y":
-            -np.sum(log_A + (1 - Y) * log_1_minus_A) / m,
-        "it equals +(1/m) sum [Y log(AL) + (1-Y) log(1-AL)]: the minus sign is missing":
-            np.sum(Y * log_A + (1 - Y) * log_1_minus_A) / m,
-        "it equals -sum [Y log(AL) + (1-Y) log(1-AL)]: the 1/m is missing":
-            -np.sum(Y * log_A + (1 - Y) * log_1_minus_A),
+        "it equals -(1/m) sum [Y log(AL) + log(1-AL)]: log(1-AL) is missing its factor (1-Y)": -np.sum(
+            Y * log_A + log_1_minus_A
+        )
+        / m,
+        "it equals -(1/m) sum [log(AL) + (1-Y) log(1-AL)]: log(AL) is missing its factor Y": -np.sum(
+            log_A + (1 - Y) * log_1_minus_A
+        )
+        / m,
+        "it equals +(1/m) sum [Y log(AL) + (1-Y) log(1-AL)]: the minus sign is missing": np.sum(
+            Y * log_A + (1 - Y) * log_1_minus_A
+        )
+        / m,
+        "it equals -sum [Y log(AL) + (1-Y) log(1-AL)]: the 1/m is missing": -np.sum(
+            Y * log_A + (1 - Y) * log_1_minus_A
+        ),
     }
     return next((text for text, value in candidates.items() if np.isclose(cost, value, rtol=FIT, atol=0)), "")
 
@@ -102,25 +111,37 @@ def hint_layer_backward(backward, activations, grads: dict, params: dict, X: np.
     dA = backward.rows.get(("dA", l))
     if dA is None:  # an API that returns no dA (week 3): what layer l + 1 computed agrees, all of it
         if all(r.ok for (q, k), r in backward.rows.items() if k > l):
-            first.hint = (f"layer {l + 1}'s gradients agree but {first.label} does not: the slip is in layer {l}'s "
-                          f"backward step, dZ{l} = (W{l + 1}^T dZ{l + 1}) * g'(Z{l}) (the derivative of {name}) "
-                          f"or {first.label} from dZ{l}")
+            first.hint = (
+                f"layer {l + 1}'s gradients agree but {first.label} does not: the slip is in layer {l}'s "
+                f"backward step, dZ{l} = (W{l + 1}^T dZ{l + 1}) * g'(Z{l}) (the derivative of {name}) "
+                f"or {first.label} from dZ{l}"
+            )
         return
     if not dA.ok:
         return
     cache = _cache_used(l, activations, grads, params, X, ref)
     if cache is not None:
-        first.hint = (f"layer {l}'s backward matches layer {cache}'s cache (Z{cache}, A{cache - 1}) used in place of "
-                      f"its own: check which cache layer {l} takes (caches[{cache - 1}] instead of caches[{l - 1}])")
+        first.hint = (
+            f"layer {l}'s backward matches layer {cache}'s cache (Z{cache}, A{cache - 1}) used in place of "
+            f"its own: check which cache layer {l} takes (caches[{cache - 1}] instead of caches[{l - 1}])"
+        )
     elif first.quantity == "dZ":
-        first.hint = (f"dA{l} agrees but dZ{l} does not: the step between them is dZ{l} = dA{l} * g'(Z{l}); "
-                      f"check the derivative of {name}")
+        first.hint = (
+            f"dA{l} agrees but dZ{l} does not: the step between them is dZ{l} = dA{l} * g'(Z{l}); "
+            f"check the derivative of {name}"
+        )
     elif ("dZ", l) in backward.rows:  # dZ[l] agrees: the slip is after it
-        formula = f"dW{l} = (1/m) dZ{l} A{l - 1}^T" if first.quantity == "dW" else f"db{l} = (1/m) sum of dZ{l} over the examples"
+        formula = (
+            f"dW{l} = (1/m) dZ{l} A{l - 1}^T"
+            if first.quantity == "dW"
+            else f"db{l} = (1/m) sum of dZ{l} over the examples"
+        )
         first.hint = f"dZ{l} agrees but {first.label} does not: check {formula}"
     else:
-        first.hint = (f"dA{l} agrees but {first.label} does not: the slip is in layer {l}'s backward step, "
-                      f"dZ{l} = dA{l} * g'(Z{l}) (the derivative of {name}) or {first.label} from dZ{l}")
+        first.hint = (
+            f"dA{l} agrees but {first.label} does not: the slip is in layer {l}'s backward step, "
+            f"dZ{l} = dA{l} * g'(Z{l}) (the derivative of {name}) or {first.label} from dZ{l}"
+        )
 
 
 def _cache_used(l: int, activations, grads: dict, params: dict, X: np.ndarray, ref: dict):
@@ -158,14 +179,21 @@ def matches(value, hypothesis) -> bool:
 
 
 # g'(Z) as the course writes it in each activation's backward function
-DERIVATIVES = {"sigmoid": "s (1 - s)", "relu": "(Z > 0)", "tanh": "(1 - tanh(Z)^2)", "leaky_relu": "(1 if Z > 0 else 0.01)"}
+DERIVATIVES = {
+    "sigmoid": "s (1 - s)",
+    "relu": "(Z > 0)",
+    "tanh": "(1 - tanh(Z)^2)",
+    "leaky_relu": "(1 if Z > 0 else 0.01)",
+}
 
 
 def activation_backward_slip(name: str, value, dA: np.ndarray, g: np.ndarray, g_prime: np.ndarray) -> str:
     """An activation's backward, dZ = dA * g'(Z), that multiplies dA by g(Z) itself, or returns g'(Z) without dA."""
     derivative = DERIVATIVES.get(name, "g'(Z)")
-    candidates = {f"it returns dA * g(Z), not dA * g'(Z) = dA * {derivative}": dA * g,
-                  f"it returns g'(Z) = {derivative} without dA: dZ = dA * g'(Z)": g_prime}
+    candidates = {
+        f"it returns dA * g(Z), not dA * g'(Z) = dA * {derivative}": dA * g,
+        f"it returns g'(Z) = {derivative} without dA: dZ = dA * g'(Z)": g_prime,
+    }
     return next((hint for hint, hypothesis in candidates.items() if matches(value, hypothesis)), "")
 
 
@@ -176,7 +204,9 @@ def db_slip(value, dZ: np.ndarray) -> str:
     if value.shape != (dZ.shape[0], 1) and matches(value.reshape(-1), np.sum(dZ, axis=1) / m):
         return f"db has shape {value.shape}: np.sum(dZ, axis=1, keepdims=True) keeps it (n[l], 1)"
     if value.size == m and any(matches(value.reshape(-1), np.sum(dZ, axis=0) / k) for k in (m, 1)):
-        return "db is summed over axis 0 (the units) instead of axis 1 (the examples): np.sum(dZ, axis=1, keepdims=True)"
+        return (
+            "db is summed over axis 0 (the units) instead of axis 1 (the examples): np.sum(dZ, axis=1, keepdims=True)"
+        )
     return ""
 
 
@@ -186,10 +216,14 @@ def skipped_layer_slip(key: str, step, L: int) -> str:
     if not isinstance(step, np.ndarray) or np.any(step) or layer not in (1, L):
         return ""
     if layer == L:
-        return (f"layer {L} is not updated: the loop over the layers stops one short (the course's for l in range(L) "
-                "updates W[l + 1] and b[l + 1], layers 1..L)")
-    return ("layer 1 is not updated: the loop over the layers starts one late (the course's for l in range(L) "
-            "updates W[l + 1] and b[l + 1], layers 1..L)")
+        return (
+            f"layer {L} is not updated: the loop over the layers stops one short (the course's for l in range(L) "
+            "updates W[l + 1] and b[l + 1], layers 1..L)"
+        )
+    return (
+        "layer 1 is not updated: the loop over the layers starts one late (the course's for l in range(L) "
+        "updates W[l + 1] and b[l + 1], layers 1..L)"
+    )
 
 
 def decay_slips(function: str, learning_rate0: float, decay_rate: float, interval: int) -> dict:
@@ -198,32 +232,49 @@ def decay_slips(function: str, learning_rate0: float, decay_rate: float, interva
     lr0, rate = learning_rate0, decay_rate
     if function == "schedule_lr_decay":
         k, term = (lambda e: np.floor(e / interval)), "np.floor(epoch_num / time_interval)"
-        own = {"epoch_num / time_interval is not floored: the course's rate drops in steps, "
-               "learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))":
-                   lambda e: lr0 / (1 + rate * e / interval),
-               "time_interval is left out: learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))":
-                   lambda e: lr0 / (1 + rate * e)}
+        own = {
+            "epoch_num / time_interval is not floored: the course's rate drops in steps, "
+            "learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))": lambda e: (
+                lr0 / (1 + rate * e / interval)
+            ),
+            "time_interval is left out: learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))": lambda e: (
+                lr0 / (1 + rate * e)
+            ),
+        }
     else:
         k, term, own = (lambda e: e), "epoch_num", {}
     course = f"learning_rate0 / (1 + decay_rate * {term})"
-    return {**own,
-            f"the epoch is left out: it computes learning_rate0 / (1 + decay_rate), the course {course}":
-                lambda e: lr0 / (1 + rate),
-            f"it computes learning_rate0 * decay_rate * {term}: the course divides, {course}": lambda e: lr0 * rate * k(e),
-            f"it computes learning_rate0 / decay_rate * {term}: the course's is {course}": lambda e: lr0 / rate * k(e),
-            f"it computes learning_rate0 / (1 + decay_rate) * {term}: the parentheses close too early in {course}":
-                lambda e: lr0 / (1 + rate) * k(e),
-            f"it computes learning_rate0 / 1 + decay_rate * {term}: the parentheses are missing from {course}":
-                lambda e: lr0 + rate * k(e),
-            f"it multiplies where the course divides: {course}": lambda e: lr0 * (1 + rate * k(e)),
-            f"it returns learning_rate0 unchanged: the course's rate is {course}": lambda e: lr0,
-            f"the epochs are counted from 1, so the decay runs one epoch ahead of the course's: it returns for "
-            f"epoch_num what {course} gives for epoch_num + 1":
-                lambda e: lr0 / (1 + rate * k(e + 1))}
+    return {
+        **own,
+        f"the epoch is left out: it computes learning_rate0 / (1 + decay_rate), the course {course}": lambda e: (
+            lr0 / (1 + rate)
+        ),
+        f"it computes learning_rate0 * decay_rate * {term}: the course divides, {course}": lambda e: lr0 * rate * k(e),
+        f"it computes learning_rate0 / decay_rate * {term}: the course's is {course}": lambda e: lr0 / rate * k(e),
+        f"it computes learning_rate0 / (1 + decay_rate) * {term}: the parentheses close too early in {course}": lambda e: (
+            lr0 / (1 + rate) * k(e)
+        ),
+        f"it computes learning_rate0 / 1 + decay_rate * {term}: the parentheses are missing from {course}": lambda e: (
+            lr0 + rate * k(e)
+        ),
+        f"it multiplies where the course divides: {course}": lambda e: lr0 * (1 + rate * k(e)),
+        f"it returns learning_rate0 unchanged: the course's rate is {course}": lambda e: lr0,
+        f"the epochs are counted from 1, so the decay runs one epoch ahead of the course's: it returns for "
+        f"epoch_num what {course} gives for epoch_num + 1": lambda e: lr0 / (1 + rate * k(e + 1)),
+    }
 
 
-def optimizer_slips(quantity: str, v: dict, s: dict, grads: dict, t: int, settings: dict, learning_rate: float = 0.0,
-                    corrected: dict = None, moments: dict = None) -> dict:
+def optimizer_slips(
+    quantity: str,
+    v: dict,
+    s: dict,
+    grads: dict,
+    t: int,
+    settings: dict,
+    learning_rate: float = 0.0,
+    corrected: dict = None,
+    moments: dict = None,
+) -> dict:
     """{hint: what the classic slip would have given}, each a dict keyed like the gradients (dW1, db1, ...), for
     one output of an optimiser's step: "v", "s", "v_corrected", "s_corrected" or "step" (P_next - P).
 
@@ -232,34 +283,54 @@ def optimizer_slips(quantity: str, v: dict, s: dict, grads: dict, t: int, settin
     keys = list(v)
     if quantity == "v" and "beta" in settings:  # momentum
         b = settings["beta"]
-        return {"beta and 1 - beta are swapped: v = beta v + (1 - beta) dW": {k: (1 - b) * v[k] + b * grads[k] for k in keys},
-                "the (1 - beta) factor on the gradient is missing: v = beta v + (1 - beta) dW":
-                    {k: b * v[k] + grads[k] for k in keys},
-                "v was not carried over: v = beta v + (1 - beta) dW uses the v handed in":
-                    {k: (1 - b) * grads[k] for k in keys}}
+        return {
+            "beta and 1 - beta are swapped: v = beta v + (1 - beta) dW": {
+                k: (1 - b) * v[k] + b * grads[k] for k in keys
+            },
+            "the (1 - beta) factor on the gradient is missing: v = beta v + (1 - beta) dW": {
+                k: b * v[k] + grads[k] for k in keys
+            },
+            "v was not carried over: v = beta v + (1 - beta) dW uses the v handed in": {
+                k: (1 - b) * grads[k] for k in keys
+            },
+        }
     if quantity == "step" and "beta" in settings:
-        return {"the step uses the gradient, not v: P = P - learning_rate v": {k: -learning_rate * grads[k] for k in keys}}
+        return {
+            "the step uses the gradient, not v: P = P - learning_rate v": {k: -learning_rate * grads[k] for k in keys}
+        }
     b1, b2, eps = settings.get("beta1"), settings.get("beta2"), settings.get("epsilon")
     if quantity == "v":
         return {"beta1 and 1 - beta1 are swapped": {k: (1 - b1) * v[k] + b1 * grads[k] for k in keys}}
     if quantity == "s":
-        return {"beta2 and 1 - beta2 are swapped": {k: (1 - b2) * s[k] + b2 * grads[k] ** 2 for k in keys},
-                "s takes the gradient, not its square: s = beta2 s + (1 - beta2) dW^2":
-                    {k: b2 * s[k] + (1 - b2) * grads[k] for k in keys}}
+        return {
+            "beta2 and 1 - beta2 are swapped": {k: (1 - b2) * s[k] + b2 * grads[k] ** 2 for k in keys},
+            "s takes the gradient, not its square: s = beta2 s + (1 - beta2) dW^2": {
+                k: b2 * s[k] + (1 - b2) * grads[k] for k in keys
+            },
+        }
     if quantity in ("v_corrected", "s_corrected") and moments is not None:
         name, beta = quantity[0], (b1 if quantity == "v_corrected" else b2)
         own = moments.get(name) or {}
-        return {f"no bias correction: {quantity} = {name} / (1 - beta^t)": own,
-                f"the bias correction uses t - 1 where it needs t: {quantity} = {name} / (1 - beta^t)":
-                    {k: x / (1 - beta ** (t - 1)) for k, x in own.items()} if t > 1 else {}}
+        return {
+            f"no bias correction: {quantity} = {name} / (1 - beta^t)": own,
+            f"the bias correction uses t - 1 where it needs t: {quantity} = {name} / (1 - beta^t)": {
+                k: x / (1 - beta ** (t - 1)) for k, x in own.items()
+            }
+            if t > 1
+            else {},
+        }
     if quantity == "step" and corrected is not None:
         vc, sc = corrected["v_corrected"], corrected["s_corrected"]
         v_new = {k: b1 * v[k] + (1 - b1) * grads[k] for k in keys}
         s_new = {k: b2 * s[k] + (1 - b2) * grads[k] ** 2 for k in keys}
-        return {"epsilon is inside the square root: the course divides by sqrt(s_corrected) + epsilon":
-                    {k: -learning_rate * vc[k] / np.sqrt(sc[k] + eps) for k in keys},
-                "the step uses v and s without their bias correction":
-                    {k: -learning_rate * v_new[k] / (np.sqrt(s_new[k]) + eps) for k in keys}}
+        return {
+            "epsilon is inside the square root: the course divides by sqrt(s_corrected) + epsilon": {
+                k: -learning_rate * vc[k] / np.sqrt(sc[k] + eps) for k in keys
+            },
+            "the step uses v and s without their bias correction": {
+                k: -learning_rate * v_new[k] / (np.sqrt(s_new[k]) + eps) for k in keys
+            },
+        }
     return {}
 
 
@@ -268,8 +339,12 @@ def fitting_slip(value, key: str, slips: dict) -> str:
     mine = np.asarray(value, dtype=np.float64) if isinstance(value, np.ndarray) else None
     for hint, slipped in slips.items():
         expected = slipped.get(key)
-        if mine is not None and expected is not None and mine.shape == np.shape(expected) and \
-                np.allclose(mine, expected, rtol=1e-6, atol=0):
+        if (
+            mine is not None
+            and expected is not None
+            and mine.shape == np.shape(expected)
+            and np.allclose(mine, expected, rtol=1e-6, atol=0)
+        ):
             return hint
     return ""
 
@@ -292,20 +367,28 @@ def l2_slip(quantity: str, layer: int, value, expected, params: dict, lambd: flo
         penalty = lambd / (2 * m) * sum(float(np.sum(params[f"W{l}"] ** 2)) for l in range(1, L + 1))
         biases = lambd / (2 * m) * sum(float(np.sum(params[f"b{l}"] ** 2)) for l in range(1, L + 1))
         # a sum that leaves one layer out (range(1, L) for range(1, L + 1)) lacks that layer's share
-        left_out = [(-lambd / (2 * m) * float(np.sum(params[f"W{l}"] ** 2)),
-                     f"the penalty leaves out W{l}: the course's sums ||W[l]||^2 over every layer, l = 1..{L}")
-                    for l in range(L, 0, -1)]
-        for hypothesis, hint in ((penalty, "the L2 penalty is (lambd / m) sum ||W||^2: the course's is (lambd / (2m)) sum ||W||^2"),
-                                 (-penalty, "the L2 penalty (lambd / (2m)) sum ||W||^2 is missing from the cost"),
-                                 (biases, "the penalty sums the biases' squares too: the course regularises W only"),
-                                 *left_out):
+        left_out = [
+            (
+                -lambd / (2 * m) * float(np.sum(params[f"W{l}"] ** 2)),
+                f"the penalty leaves out W{l}: the course's sums ||W[l]||^2 over every layer, l = 1..{L}",
+            )
+            for l in range(L, 0, -1)
+        ]
+        for hypothesis, hint in (
+            (penalty, "the L2 penalty is (lambd / m) sum ||W||^2: the course's is (lambd / (2m)) sum ||W||^2"),
+            (-penalty, "the L2 penalty (lambd / (2m)) sum ||W||^2 is missing from the cost"),
+            (biases, "the penalty sums the biases' squares too: the course regularises W only"),
+            *left_out,
+        ):
             if fits(hypothesis):
                 return hint
     elif quantity == "dW":
         W = params[f"W{layer}"]
-        for factor, hint in ((-0.5, "dW's L2 term is (lambd / (2m)) W: the course's is (lambd / m) W"),
-                             (-1.0, "dW lacks its L2 term (lambd / m) W"),
-                             (1.0, "dW's L2 term (lambd / m) W is added twice")):
+        for factor, hint in (
+            (-0.5, "dW's L2 term is (lambd / (2m)) W: the course's is (lambd / m) W"),
+            (-1.0, "dW lacks its L2 term (lambd / m) W"),
+            (1.0, "dW's L2 term (lambd / m) W is added twice"),
+        ):
             if fits(factor * lambd / m * W):
                 return hint
     elif quantity == "db" and fits(lambd / m * params[f"b{layer}"]):
@@ -327,8 +410,12 @@ def dropout_slip(quantity: str, layer: int, value, expected, keep_probs, l2_term
     """With dropout, what a wrong hidden A or dZ fits: inverted dropout's 1 / keep_prob left out of forward or
     backward. "" when it does not fit."""
     # dZ[l] = dA[l] D / keep_prob g'(Z): without the 1 / keep_prob, dZ[l], dW[l] and db[l] are keep_prob times right
-    if keep_probs is None or not 0 < layer <= len(keep_probs) or quantity not in ("A", "dZ", "dW", "db") \
-            or keep_probs[layer - 1] == 1:
+    if (
+        keep_probs is None
+        or not 0 < layer <= len(keep_probs)
+        or quantity not in ("A", "dZ", "dW", "db")
+        or keep_probs[layer - 1] == 1
+    ):
         return ""
     value, expected = np.asarray(value, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     gap = float(np.max(np.abs(value - expected))) if value.shape == expected.shape and value.size else 0.0
@@ -337,12 +424,26 @@ def dropout_slip(quantity: str, layer: int, value, expected, keep_probs, l2_term
     kept = keep_probs[layer - 1] * (expected - l2_term) + l2_term  # dW's L2 term (lambd / m) W is not dropout's
     if float(np.max(np.abs(value - kept))) > EXPLAINED * gap:
         return ""
-    return (f"A{layer} is not divided by keep_prob: inverted dropout is A = A * D / keep_prob" if quantity == "A" else
-            f"dA{layer} is not divided by keep_prob in backward: dA = dA * D / keep_prob, as in forward")
+    return (
+        f"A{layer} is not divided by keep_prob: inverted dropout is A = A * D / keep_prob"
+        if quantity == "A"
+        else f"dA{layer} is not divided by keep_prob in backward: dA = dA * D / keep_prob, as in forward"
+    )
 
 
-def hint_dropout(check, values: dict, ref: dict, keep_probs, iteration=None, params: dict = None, lambd: float = 0.0,
-                 m: int = 1, masks=None, activations=None, X=None) -> None:
+def hint_dropout(
+    check,
+    values: dict,
+    ref: dict,
+    keep_probs,
+    iteration=None,
+    params: dict = None,
+    lambd: float = 0.0,
+    m: int = 1,
+    masks=None,
+    activations=None,
+    X=None,
+) -> None:
     """Each hidden A, dZ, dW or db row of `check` that just broke (at `iteration`) gets dropout_slip's hint where it
     fits, or (backward, given masks, activations and X) the hint of a backward pass that left out the mask."""
     if keep_probs is None:
@@ -352,8 +453,14 @@ def hint_dropout(check, values: dict, ref: dict, keep_probs, iteration=None, par
         if not row.ok and row.iteration == iteration and key in values and key in ref:
             l2_term = lambd / m * params[f"W{layer}"] if quantity == "dW" and lambd else 0.0
             hint = dropout_slip(quantity, layer, values[key], ref[key], keep_probs, l2_term)
-            if not hint and masks is not None and activations is not None and layer <= len(keep_probs) \
-                    and masks[layer - 1] is not None and quantity in ("dZ", "dW", "db"):
+            if (
+                not hint
+                and masks is not None
+                and activations is not None
+                and layer <= len(keep_probs)
+                and masks[layer - 1] is not None
+                and quantity in ("dZ", "dW", "db")
+            ):
                 hint = _unmasked_backward(quantity, layer, values[key], ref, activations, X, l2_term)
             row.hint = hint or row.hint
 
@@ -367,11 +474,14 @@ def _unmasked_backward(quantity: str, layer: int, value, ref: dict, activations,
     gap = float(np.max(np.abs(value - ref[f"{quantity}{layer}"]))) if value.shape == np.shape(hypothesis) else 0.0
     if gap == 0 or float(np.max(np.abs(value - hypothesis))) > EXPLAINED * gap:
         return ""
-    return (f"dA{layer} is not multiplied by the mask D{layer} in backward: dA = dA * D / keep_prob, with the mask "
-            "forward used")
+    return (
+        f"dA{layer} is not multiplied by the mask D{layer} in backward: dA = dA * D / keep_prob, with the mask "
+        "forward used"
+    )
 
 
 # --- a course loop's own slips: what its calls of the course functions show (see loops.py) --------------------
+
 
 def loop_slip(calls: dict, learning_rate: float) -> str:
     """The slip a course loop's calls fit, or "": Adam's t handed as 0 first, update_parameters' result never
@@ -384,20 +494,31 @@ def loop_slip(calls: dict, learning_rate: float) -> str:
     calls; "fixed", whether every one was handed the parameters the first was; "first", that first call's
     (parameters, grads, result)."""
     if calls.get("adam_t") == 0:
-        return "t starts at 0: the bias correction divides by 1 - beta^0 = 0 (the course increments t before the update)"
+        return (
+            "t starts at 0: the bias correction divides by 1 - beta^0 = 0 (the course increments t before the update)"
+        )
     updates, last = calls.get("adam_updates", 0), calls.get("adam_last_t")
     if calls.get("adam_t") == 1 and updates > 1 and isinstance(last, (int, np.integer)) and last != updates:
-        return (f"t reached {last} after {updates} updates: Adam's t counts the updates, one per mini-batch (the "
-                "course's t = t + 1 before each update)")
+        return (
+            f"t reached {last} after {updates} updates: Adam's t counts the updates, one per mini-batch (the "
+            "course's t = t + 1 before each update)"
+        )
     handed = calls.get("rate")  # an optimiser's update: the rate its first call was handed
-    if isinstance(handed, (int, float)) and np.isfinite(handed) and not np.isclose(handed, learning_rate, rtol=FIT, atol=0):
+    if (
+        isinstance(handed, (int, float))
+        and np.isfinite(handed)
+        and not np.isclose(handed, learning_rate, rtol=FIT, atol=0)
+    ):
         return f"its steps are those of learning rate {handed:.6g}, not the --lr {learning_rate:g} it was given"
     first = calls.get("first")
     if first is None:
         return ""
     parameters, grads, result = first
-    steps = {k: np.asarray(result[k], dtype=np.float64) - np.asarray(parameters[k], dtype=np.float64)
-             for k in parameters if isinstance(result, dict) and k in result and f"d{k}" in grads}
+    steps = {
+        k: np.asarray(result[k], dtype=np.float64) - np.asarray(parameters[k], dtype=np.float64)
+        for k in parameters
+        if isinstance(result, dict) and k in result and f"d{k}" in grads
+    }
     if not steps or not all(np.all(np.isfinite(s)) for s in steps.values()):
         return ""
     if calls.get("updates", 0) > 1 and calls.get("fixed") and any(np.any(s) for s in steps.values()):

@@ -25,20 +25,25 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
-from typing import Iterator, Optional
 
 from .errors import UsageError
 
 CODE_SUFFIXES = (".py", ".ipynb")  # what Python or Jupyter runs: never a report's name
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 class JsonTarget:
     """Where `--json` sends the report: None (nowhere), "-" (stdout) or a checked file path."""
 
-    def __init__(self, path: Optional[str]):
+    def __init__(self, path: str | None):
         self.path = path
         # the file actually written: a symlink's target, so the link the user made stays a link
         self.file = None if path in (None, "-") else os.path.realpath(path)
@@ -46,7 +51,7 @@ class JsonTarget:
         self._umask = _current_umask()  # read now, before any thread can create a file
 
     @classmethod
-    def checked(cls, path: Optional[str], impl: Optional[str], data: Optional[str]) -> "JsonTarget":
+    def checked(cls, path: str | None, impl: str | None, data: str | None) -> JsonTarget:
         """The target for `--json path`, or a UsageError saying why the report cannot go there."""
         if path is not None and path != "-":
             check_path(path, impl, data)
@@ -58,7 +63,9 @@ class JsonTarget:
             try:
                 os.remove(self.file)
             except OSError as error:
-                raise UsageError(f"--json {self.path}: cannot remove the older file there ({error.strerror or error})") from None
+                raise UsageError(
+                    f"--json {self.path}: cannot remove the older file there ({error.strerror or error})"
+                ) from None
 
     @contextmanager
     def stdout_for_json_only(self) -> Iterator[None]:
@@ -82,7 +89,7 @@ class JsonTarget:
             write_atomically(self.file, text, 0o666 & ~self._umask)
 
 
-def check_path(path: str, impl: Optional[str], data: Optional[str]) -> None:
+def check_path(path: str, impl: str | None, data: str | None) -> None:
     """UsageError unless `path` can take the report without replacing an input or blocking (see the module doc)."""
     if path == "":
         raise UsageError("--json needs a file path (or - for stdout), got ''")
@@ -90,12 +97,16 @@ def check_path(path: str, impl: Optional[str], data: Optional[str]) -> None:
         raise UsageError(f"--json {path!r}: a path cannot hold a NUL byte")
     for given, what in ((impl, "the implementation under test (--impl)"), (data, "the --data file")):
         if given and _same_file(path, given):
-            raise UsageError(f"--json {path}: that is {what}, which the report would replace; "
-                             "give the report its own file, e.g. report.json")
+            raise UsageError(
+                f"--json {path}: that is {what}, which the report would replace; "
+                "give the report its own file, e.g. report.json"
+            )
     real = os.path.realpath(path)
     if any(name.lower().endswith(CODE_SUFFIXES) for name in (path, real)):  # a symlink named x.json to code too
-        raise UsageError(f"--json {path}: a .py or .ipynb name is code (the implementation or a file it may "
-                         "import), never the report's; give a .json name, e.g. report.json")
+        raise UsageError(
+            f"--json {path}: a .py or .ipynb name is code (the implementation or a file it may "
+            "import), never the report's; give a .json name, e.g. report.json"
+        )
     if os.path.exists(real):
         mode = os.stat(real).st_mode
         kind = next((name for test, name in _KINDS if test(mode)), None if stat.S_ISREG(mode) else "not a regular file")
@@ -111,8 +122,9 @@ def check_path(path: str, impl: Optional[str], data: Optional[str]) -> None:
         os.close(fd)
         os.remove(probe)
     except OSError as error:
-        raise UsageError(f"--json {path}: cannot write there: cannot create a file in its folder "
-                         f"({error.strerror or error})") from None
+        raise UsageError(
+            f"--json {path}: cannot write there: cannot create a file in its folder ({error.strerror or error})"
+        ) from None
 
 
 def write_atomically(file: str, text: str, mode: int) -> None:
@@ -155,7 +167,7 @@ def stdout_to_stderr() -> Iterator[None]:
             os.close(copy)
 
 
-def _redirect_fd(out, err) -> Optional[tuple[int, int]]:
+def _redirect_fd(out, err) -> tuple[int, int] | None:
     """Point out's descriptor at err's; (out's descriptor, a copy of what it was) to restore, or None when either
     stream has no descriptor (a test's captured stream)."""
     try:
@@ -181,8 +193,16 @@ def _current_umask() -> int:
     return mask
 
 
-def ended_early(verdict: str, reason: str, implementation: Optional[str]) -> dict:
+def ended_early(verdict: str, reason: str, implementation: str | None) -> dict:
     """The JSON of a run that ended without a report: `verdict` ("error" or "interrupted"), the reason, and the
     report's list-valued keys empty, so a reader of either shape finds them."""
-    return {"verdict": verdict, "error": reason, "first_divergence": None, "functions": [], "checks": [],
-            "interrupted_at": None, "implementation": implementation or "scratch", "notes": []}
+    return {
+        "verdict": verdict,
+        "error": reason,
+        "first_divergence": None,
+        "functions": [],
+        "checks": [],
+        "interrupted_at": None,
+        "implementation": implementation or "scratch",
+        "notes": [],
+    }

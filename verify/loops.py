@@ -29,7 +29,6 @@ from __future__ import annotations
 import inspect
 import os
 from contextlib import contextmanager
-from typing import Optional
 
 import numpy as np
 
@@ -47,34 +46,51 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
     """The course loops this implementation defines: name -> "" when it can run this training, else why not."""
     module = impl.module
     course = tuple(impl.activations) == Adapter.default_activations(impl.L) and impl.loss == "bce"
-    plain = {"logreg": ["optimize"], "shallow": ["nn_model"],
-             "deep": (["two_layer_model"] if impl.L == 2 else []) + ["L_layer_model"]}.get(impl.API, [])
+    plain = {
+        "logreg": ["optimize"],
+        "shallow": ["nn_model"],
+        "deep": (["two_layer_model"] if impl.L == 2 else []) + ["L_layer_model"],
+    }.get(impl.API, [])
     # with an optimiser: loops that take one, the optimisation course's model() or an L_layer_model like scratch's
     takes = [f for f in ("L_layer_model", "model") if impl.API == "deep" and _takes_optimizer(module, f)]
-    reason = "" if course or impl.API != "deep" else (
-        f"it computes the course's network (relu hidden layers, a sigmoid output, bce), not --activations "
-        f"{','.join(impl.activations)} --loss {impl.loss}")
+    reason = (
+        ""
+        if course or impl.API != "deep"
+        else (
+            f"it computes the course's network (relu hidden layers, a sigmoid output, bce), not --activations "
+            f"{','.join(impl.activations)} --loss {impl.loss}"
+        )
+    )
     if plan.plain:
         found = {f: reason for f in plain if callable(getattr(module, f, None))}
     else:
-        found = {f: "it takes no optimizer: it is checked against full-batch gradient descent at one rate (no "
-                    "--optimizer, --mini-batch-size or --decay)" for f in plain if callable(getattr(module, f, None))}
+        found = {
+            f: "it takes no optimizer: it is checked against full-batch gradient descent at one rate (no "
+            "--optimizer, --mini-batch-size or --decay)"
+            for f in plain
+            if callable(getattr(module, f, None))
+        }
         found.update({f: reason for f in takes})
     for f in found:  # a loop imported from elsewhere calls that module's initialiser, not the run's shared start
         origin = loop_origin(module, f)
         if origin:
             found[f] = f"it comes from {origin} and starts from its own initialiser"
     if impl.keep_probs is not None:  # dropout: a loop draws its own masks, never the run's
-        return {f: why or "with dropout it draws its own masks, which cannot be the ones the run handed both sides"
-                for f, why in found.items()}
+        return {
+            f: why or "with dropout it draws its own masks, which cannot be the ones the run handed both sides"
+            for f, why in found.items()
+        }
     if impl.lambd:  # an L2-regularised run: only a loop that takes lambd runs it
-        found = {f: why or ("" if _takes(module, f, "lambd") else "it takes no lambd, so it cannot run the run's L2 "
-                                                                  "regularisation") for f, why in found.items()}
+        found = {
+            f: why
+            or ("" if _takes(module, f, "lambd") else "it takes no lambd, so it cannot run the run's L2 regularisation")
+            for f, why in found.items()
+        }
     return found
 
 
 def loop_origin(module, function: str) -> str:
-    """"" when the loop `function` is the module's own (defined in its file, or in one of its notebook's cells),
+    """ "" when the loop `function` is the module's own (defined in its file, or in one of its notebook's cells),
     else the module it was imported from (`from my_week4 import *` brings my_week4's L_layer_model along).
 
     A loop looks its helpers up in the globals of the module that defined it: only the module's own loop calls
@@ -96,9 +112,13 @@ def loop_origin(module, function: str) -> str:
 
 def _own_start(module) -> str:
     """Why a loop that never called the course's initialiser is not compared: it did not take the shared start."""
-    names = " or ".join(n for n in ("initialize_parameters", "initialize_parameters_deep") if callable(getattr(module, n, None)))
-    return (f"it never called {names or 'initialize_parameters_deep'}, so it started from parameters of its own, not "
-            "the shared start (its run was not compared)")
+    names = " or ".join(
+        n for n in ("initialize_parameters", "initialize_parameters_deep") if callable(getattr(module, n, None))
+    )
+    return (
+        f"it never called {names or 'initialize_parameters_deep'}, so it started from parameters of its own, not "
+        "the shared start (its run was not compared)"
+    )
 
 
 def _takes_optimizer(module, function: str) -> bool:
@@ -113,16 +133,29 @@ def _takes(module, function: str, parameter: str) -> bool:
         return False
 
 
-def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start: dict, plan: Optimization,
-               replay_costs: list, replay_params: dict, torch_costs: list, rtol: float,
-               state_start: Optional[dict] = None) -> CheckResult:
+def check_loop(
+    impl: Adapter,
+    function: str,
+    X: np.ndarray,
+    Y: np.ndarray,
+    start: dict,
+    plan: Optimization,
+    replay_costs: list,
+    replay_params: dict,
+    torch_costs: list,
+    rtol: float,
+    state_start: dict | None = None,
+) -> CheckResult:
     """The loop `function` against the implementation's own steps (replay_costs, replay_params: training's run)."""
     result = CheckResult(loop_check_name(function), "training", rtol)
     L, learning_rate, iterations = impl.L, plan.learning_rate, plan.epochs
-    takes_rate = "learning_rate" in inspect.signature(getattr(impl.module, function)).parameters or function != "nn_model"
+    takes_rate = (
+        "learning_rate" in inspect.signature(getattr(impl.module, function)).parameters or function != "nn_model"
+    )
     try:
-        with _instrumented(impl, start, learning_rate, force_rate=not takes_rate, plan=plan,
-                           state_start=state_start) as seen:
+        with _instrumented(
+            impl, start, learning_rate, force_rate=not takes_rate, plan=plan, state_start=state_start
+        ) as seen:
             if plan.plain:
                 params, costs = _run(impl, function, X, Y, start, learning_rate, iterations)
             else:
@@ -131,32 +164,41 @@ def check_loop(impl: Adapter, function: str, X: np.ndarray, Y: np.ndarray, start
             result.skipped = _own_start(impl.module)
             return result
         if plan.plain or costs:
-            costs, at = _kept_costs(impl, function, costs, seen["costs"], iterations, replay_costs,
-                                    "iteration" if plan.plain else "epoch")
+            costs, at = _kept_costs(
+                impl, function, costs, seen["costs"], iterations, replay_costs, "iteration" if plan.plain else "epoch"
+            )
         else:  # a model() that returns its parameters alone: they are what is compared
             costs, at = [], []
-            result.notes.append(f"{function}: it returned no costs (its parameters alone), so its final parameters "
-                                "alone are compared")
+            result.notes.append(
+                f"{function}: it returned no costs (its parameters alone), so its final parameters alone are compared"
+            )
         _check_batch_calls(impl, function, seen["batch_calls"], plan)
     except ImplementationError as error:
         result.error = error
         return result
     if seen["lr_forced"]:
-        result.notes.append(f"{function} gives update_parameters no learning rate: its calls were given --lr "
-                            f"{learning_rate:g} in place of their default")
+        result.notes.append(
+            f"{function} gives update_parameters no learning rate: its calls were given --lr "
+            f"{learning_rate:g} in place of their default"
+        )
     reference = [replay_costs[i] for i in at if i < len(replay_costs)]
     # no costs returned: no cost row (an empty one would read "unresolved", as if a cost had been compared)
-    items = [("cost", L, np.array(costs[:len(reference)]), np.array(reference))] if reference else []
+    items = [("cost", L, np.array(costs[: len(reference)]), np.array(reference))] if reference else []
     items += [(k[0], int(k[1:]), params[k], replay_params[k]) for k in replay_params]
-    scales = {("cost", L): float(np.max(np.abs(reference))) if reference else 0.0,
-              **{(k[0], int(k[1:])): float(np.max(np.abs(v))) for k, v in replay_params.items()}}
+    scales = {
+        ("cost", L): float(np.max(np.abs(reference))) if reference else 0.0,
+        **{(k[0], int(k[1:])): float(np.max(np.abs(v))) for k, v in replay_params.items()},
+    }
     result.compare(items, X.shape[1], scales)
     failed = next((row for row in result.rows.values() if not row.ok), None)
     if failed is not None:  # one hint, on the loop's first wrong row, where its calls fit a loop slip
         failed.hint = loop_slip(seen["calls"], learning_rate) or failed.hint
     unit = "iterations" if plan.plain else "epochs"
-    result.notes.insert(0, f"run for {iterations} {unit} from the shared start, against {impl.label}'s own steps of the "
-                        "same run (which lockstep and free-running checked against torch)")
+    result.notes.insert(
+        0,
+        f"run for {iterations} {unit} from the shared start, against {impl.label}'s own steps of the "
+        "same run (which lockstep and free-running checked against torch)",
+    )
     if at:
         result.notes.append(_costs_note(function, unit, at, costs, torch_costs))
     return result
@@ -171,7 +213,8 @@ def _costs_note(function: str, unit: str, at: list, costs: list, torch_costs: li
     return f"costs at {unit} {_span(at)}: " + "; ".join(
         f"{name} {_values([values.get(at[n]) for n in shown], len(at) > 5)}"
         + (f" (only {len(values)} kept)" if any(at[n] not in values for n in shown) else "")
-        for name, values in sides)
+        for name, values in sides
+    )
 
 
 def _values(values: list, elided: bool) -> str:
@@ -180,16 +223,18 @@ def _values(values: list, elided: bool) -> str:
     return ", ".join(text[:-1] + ["...", text[-1]] if elided else text)
 
 
-def _kept_costs(impl: Adapter, function: str, costs, recorded: list, iterations: int,
-                replay_costs: list, unit: str = "iteration") -> tuple[list, list]:
+def _kept_costs(
+    impl: Adapter, function: str, costs, recorded: list, iterations: int, replay_costs: list, unit: str = "iteration"
+) -> tuple[list, list]:
     """The loop's costs as numbers and the iterations they belong to: the list it returned (every iteration,
     or every 10th, 100th or 1000th from iteration 0, with or without the last), else its compute_cost calls.
     Where two spacings give as many costs, the one that fits the implementation's own steps is taken."""
     if costs is None or (isinstance(costs, (list, tuple)) and not costs):  # returned none, or kept none
         costs = recorded
     if not isinstance(costs, (list, tuple, np.ndarray)) or not all(np.size(c) == 1 for c in costs):
-        raise ImplementationError(function, ValueError(f"its costs should be a list of numbers, one per kept "
-                                                       f"{unit}, got {_kind(costs)}"))
+        raise ImplementationError(
+            function, ValueError(f"its costs should be a list of numbers, one per kept {unit}, got {_kind(costs)}")
+        )
     costs = [impl.number(function, c) for c in costs]
     spacings = []
     for every in (COST_EVERY, 1, 10, 1000):
@@ -198,11 +243,17 @@ def _kept_costs(impl: Adapter, function: str, costs, recorded: list, iterations:
             if len(at) == len(costs) and at not in spacings:
                 spacings.append(at)
     if not spacings:
-        raise ImplementationError(function, ValueError(
-            f"its costs list has {len(costs)} entries; over {iterations} {unit}s the course keeps one every "
-            f"{COST_EVERY} from {unit} 0 ({len(range(0, iterations, COST_EVERY))})"))
+        raise ImplementationError(
+            function,
+            ValueError(
+                f"its costs list has {len(costs)} entries; over {iterations} {unit}s the course keeps one every "
+                f"{COST_EVERY} from {unit} 0 ({len(range(0, iterations, COST_EVERY))})"
+            ),
+        )
+
     def misfit(at: list) -> float:
         return max((abs(c - replay_costs[i]) for c, i in zip(costs, at) if i < len(replay_costs)), default=0.0)
+
     return costs, min(spacings, key=misfit)  # min keeps the first (the course's) among equal fits
 
 
@@ -215,19 +266,46 @@ def loop_check_name(function: str) -> str:
 
 
 @contextmanager
-def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: bool, plan: Optimization,
-                  state_start: Optional[dict] = None):
+def _instrumented(
+    impl: Adapter,
+    start: dict,
+    learning_rate: float,
+    force_rate: bool,
+    plan: Optimization,
+    state_start: dict | None = None,
+):
     """While the loop runs: its initialisers return the shared start (and the optimiser state the run began
     with, in the run's dtype), compute_cost's values are kept, (force_rate: a loop that takes no learning
     rate, nn_model) an update_parameters called without one gets the run's, and (with an optimiser)
     random_mini_batches returns the run's batches, epoch by epoch, its arguments kept."""
     module = impl.module
-    seen = {"costs": [], "lr_forced": False, "epochs": 0, "batch_calls": [], "started": 0,
-            "calls": {"updates": 0, "fixed": True, "first": None, "adam_t": None, "rate": None,  # hints.loop_slip's
-                      "adam_updates": 0, "adam_last_t": None}}
-    names = ("initialize_parameters", "initialize_parameters_deep", "compute_cost", "update_parameters",
-             "random_mini_batches", "initialize_velocity", "initialize_adam", "update_parameters_with_adam",
-             "update_parameters_with_momentum")
+    seen = {
+        "costs": [],
+        "lr_forced": False,
+        "epochs": 0,
+        "batch_calls": [],
+        "started": 0,
+        "calls": {
+            "updates": 0,
+            "fixed": True,
+            "first": None,
+            "adam_t": None,
+            "rate": None,  # hints.loop_slip's
+            "adam_updates": 0,
+            "adam_last_t": None,
+        },
+    }
+    names = (
+        "initialize_parameters",
+        "initialize_parameters_deep",
+        "compute_cost",
+        "update_parameters",
+        "random_mini_batches",
+        "initialize_velocity",
+        "initialize_adam",
+        "update_parameters_with_adam",
+        "update_parameters_with_momentum",
+    )
     originals = {name: getattr(module, name) for name in names if callable(getattr(module, name, None))}
 
     def start_params(*args, **kwargs):
@@ -265,6 +343,7 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
                 calls["adam_updates"] += 1
                 calls["adam_last_t"] = kwargs["t"] if "t" in kwargs else args[4] if len(args) > 4 else None
             return originals[name](*args, **kwargs)
+
         return update
 
     def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
@@ -275,12 +354,17 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
     def state(*names):
         return lambda *args, **kwargs: tuple({k: v.copy() for k, v in state_start[n].items()} for n in names)
 
-    wrappers = {"initialize_parameters": start_params, "initialize_parameters_deep": start_params,
-                "compute_cost": compute_cost, "update_parameters": update_parameters,
-                "random_mini_batches": random_mini_batches,
-                "initialize_velocity": lambda *args, **kwargs: state("v")(*args, **kwargs)[0],
-                "initialize_adam": state("v", "s"), "update_parameters_with_adam": optimizer_update("update_parameters_with_adam"),
-                "update_parameters_with_momentum": optimizer_update("update_parameters_with_momentum")}
+    wrappers = {
+        "initialize_parameters": start_params,
+        "initialize_parameters_deep": start_params,
+        "compute_cost": compute_cost,
+        "update_parameters": update_parameters,
+        "random_mini_batches": random_mini_batches,
+        "initialize_velocity": lambda *args, **kwargs: state("v")(*args, **kwargs)[0],
+        "initialize_adam": state("v", "s"),
+        "update_parameters_with_adam": optimizer_update("update_parameters_with_adam"),
+        "update_parameters_with_momentum": optimizer_update("update_parameters_with_momentum"),
+    }
     if plan.plain:
         originals.pop("random_mini_batches", None)
     if not state_start:  # no optimiser state: its initialisers run as they are
@@ -292,7 +376,7 @@ def _instrumented(impl: Adapter, start: dict, learning_rate: float, force_rate: 
         for name in originals:
             setattr(module, name, wrappers[name])
         if not plan.plain and "random_mini_batches" not in originals:  # a loop that calls it gets the run's
-            setattr(module, "random_mini_batches", random_mini_batches)
+            module.random_mini_batches = random_mini_batches
         yield seen
     finally:
         for name, original in originals.items():
@@ -319,8 +403,11 @@ def _arguments(function, args: tuple, kwargs: dict) -> dict:
 def _same(handed, first) -> bool:
     """Whether update_parameters was handed the very parameters its first call was (a loop that never assigns
     its result hands the same ones every time)."""
-    return isinstance(handed, dict) and isinstance(first, dict) and all(
-        k in handed and np.array_equal(handed[k], v) for k, v in first.items())
+    return (
+        isinstance(handed, dict)
+        and isinstance(first, dict)
+        and all(k in handed and np.array_equal(handed[k], v) for k, v in first.items())
+    )
 
 
 def _check_batch_calls(impl: Adapter, function: str, calls: list, plan: Optimization) -> None:
@@ -328,12 +415,20 @@ def _check_batch_calls(impl: Adapter, function: str, calls: list, plan: Optimiza
     increments it), else its epochs would differ from the run's in a way the run's batches hide."""
     size = plan.mini_batch_size or plan.m
     for mini_batch_size, _ in calls:
-        impl.expect(mini_batch_size == size, function, f"it called random_mini_batches with mini_batch_size "
-                    f"{mini_batch_size!r}, not the mini_batch_size it was given ({size})")
+        impl.expect(
+            mini_batch_size == size,
+            function,
+            f"it called random_mini_batches with mini_batch_size "
+            f"{mini_batch_size!r}, not the mini_batch_size it was given ({size})",
+        )
     seeds = [seed for _, seed in calls]
     repeated = next((seed for k, seed in enumerate(seeds) if seed in seeds[:k]), None)
-    impl.expect(repeated is None, function, f"it gave random_mini_batches the seed {repeated!r} in two epochs: "
-                "those epochs draw the same batches (the course increments the seed every epoch)")
+    impl.expect(
+        repeated is None,
+        function,
+        f"it gave random_mini_batches the seed {repeated!r} in two epochs: "
+        "those epochs draw the same batches (the course increments the seed every epoch)",
+    )
 
 
 def _run_optimizer(impl: Adapter, function: str, X, Y, start: dict, plan: Optimization):
@@ -343,10 +438,18 @@ def _run_optimizer(impl: Adapter, function: str, X, Y, start: dict, plan: Optimi
     loop = getattr(impl.module, function)
     names = inspect.signature(loop).parameters
     dims = [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)]
-    given = {"optimizer": plan.optimizer, "learning_rate": plan.learning_rate,
-             "mini_batch_size": plan.mini_batch_size or plan.m, "num_epochs": plan.epochs, "num_iterations": plan.epochs,
-             "print_cost": False, "decay": _decay(impl, plan), "decay_rate": plan.decay_rate, "lambd": impl.lambd,
-             **plan.settings()}
+    given = {
+        "optimizer": plan.optimizer,
+        "learning_rate": plan.learning_rate,
+        "mini_batch_size": plan.mini_batch_size or plan.m,
+        "num_epochs": plan.epochs,
+        "num_iterations": plan.epochs,
+        "print_cost": False,
+        "decay": _decay(impl, plan),
+        "decay_rate": plan.decay_rate,
+        "lambd": impl.lambd,
+        **plan.settings(),
+    }
     result = impl.call(function, X, Y, dims, **{k: v for k, v in given.items() if k in names})
     params, costs = result if isinstance(result, (tuple, list)) and len(result) == 2 else (result, None)
     return impl.checked_params(function, params, dims), costs
@@ -359,8 +462,9 @@ def _decay(impl: Adapter, plan: Optimization):
         return None
     function = getattr(impl.module, DECAY_FUNCTIONS[plan.decay])
     if plan.decay == "scheduled" and getattr(impl, "decay_takes_interval", False):
-        return lambda learning_rate0, epoch_num, decay_rate: function(learning_rate0, epoch_num, decay_rate,
-                                                                      plan.decay_interval)
+        return lambda learning_rate0, epoch_num, decay_rate: function(
+            learning_rate0, epoch_num, decay_rate, plan.decay_interval
+        )
     return function
 
 
@@ -373,8 +477,11 @@ def _run(impl: Adapter, function: str, X, Y, start: dict, learning_rate: float, 
     if function == "optimize":  # optimize(w, b, X, Y, num_iterations, learning_rate, print_cost)
         w, b = start["W1"].T, start["b1"].item()
         result = impl.call(function, w, b, X, Y, iterations, learning_rate, **quiet)
-        impl.expect(isinstance(result, (tuple, list)) and len(result) == 3 and isinstance(result[0], dict), function,
-                    "expected (params, grads, costs)")
+        impl.expect(
+            isinstance(result, (tuple, list)) and len(result) == 3 and isinstance(result[0], dict),
+            function,
+            "expected (params, grads, costs)",
+        )
         params, _, costs = result
         return impl.as_params(function, params.get("w"), params.get("b"), n_x=dims[0]), costs
     names = inspect.signature(loop).parameters
@@ -382,12 +489,18 @@ def _run(impl: Adapter, function: str, X, Y, start: dict, learning_rate: float, 
     counts = {k: v for k, v in (("num_iterations", iterations), ("learning_rate", learning_rate)) if k in names}
     regularized = {"lambd": impl.lambd} if impl.lambd else {}
     if function == "nn_model":  # nn_model(X, Y, n_h, num_iterations, print_cost), some with a learning_rate too
-        result = impl.call(function, X, Y, dims[1], **counts, **quiet) if "num_iterations" in counts else \
-            impl.call(function, X, Y, dims[1], iterations, **quiet)
+        result = (
+            impl.call(function, X, Y, dims[1], **counts, **quiet)
+            if "num_iterations" in counts
+            else impl.call(function, X, Y, dims[1], iterations, **quiet)
+        )
     else:  # two_layer_model / L_layer_model(X, Y, layers_dims, learning_rate, num_iterations, print_cost)
         layers_dims = tuple(dims) if function == "two_layer_model" else dims
-        result = impl.call(function, X, Y, layers_dims, **counts, **quiet, **regularized) if len(counts) == 2 else \
-            impl.call(function, X, Y, layers_dims, learning_rate, iterations, **quiet, **regularized)
+        result = (
+            impl.call(function, X, Y, layers_dims, **counts, **quiet, **regularized)
+            if len(counts) == 2
+            else impl.call(function, X, Y, layers_dims, learning_rate, iterations, **quiet, **regularized)
+        )
     params, costs = result if isinstance(result, (tuple, list)) and len(result) == 2 else (result, None)
     return impl.checked_params(function, params, dims), costs
 

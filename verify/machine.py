@@ -55,7 +55,6 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
-from typing import Optional
 
 import numpy as np
 
@@ -73,7 +72,9 @@ OPTIMIZER_STATE = {"gd": 0.0, "momentum": 10.5, "adam": 19.0}  # times the dtype
 PER_ACTIVATION = 10.8
 PER_ACTIVATION_F64 = 5.3
 PER_INPUT = 9.6
-CSV_PER_CELL = 110  # a cell's str (49 bytes + its text, counted apart) and float (24) objects, their list slots, the table
+CSV_PER_CELL = (
+    110  # a cell's str (49 bytes + its text, counted apart) and float (24) objects, their list slots, the table
+)
 CSV_PER_ROW = 250  # each line's two lists and its (number, row) tuple
 NPZ_PER_VALUE = 8  # each entry converted to float64, beside the array as stored
 # Address space a run maps beyond its resident growth (thread stacks, the allocator's arenas):
@@ -111,16 +112,18 @@ def check_memory(config: Config) -> None:
     in_use = resident_memory()
     more = max(need - in_use, 0)  # the baseline is counted in `need` and already resident
     if more > room:
-        raise UsageError(f"{arch_words(config)} with {m:,} examples would need about {_gib(need)} "
-                         f"({_gib(more)} more than now); {_gib(room)} is available ({source})")
+        raise UsageError(
+            f"{arch_words(config)} with {m:,} examples would need about {_gib(need)} "
+            f"({_gib(more)} more than now); {_gib(room)} is available ({source})"
+        )
 
 
-def data_file_size(config: Config) -> Optional[FileSize]:
+def data_file_size(config: Config) -> FileSize | None:
     """The --data file's size as counted before parsing it; None for generated or named data."""
     return None if config.data in NAMED_DATA else file_size(config.data)
 
 
-def examples_of(config: Config, size: Optional[FileSize]) -> int:
+def examples_of(config: Config, size: FileSize | None) -> int:
     """m as load_data will make it: --examples (at most the file's), else the file's, else the data's default."""
     if size is not None:
         return min(config.examples, size.examples) if config.examples else size.examples
@@ -131,19 +134,20 @@ def examples_of(config: Config, size: Optional[FileSize]) -> int:
     return DEFAULT_EXAMPLES
 
 
-def estimate_memory(config: Config, m: int, size: Optional[FileSize] = None) -> int:
+def estimate_memory(config: Config, m: int, size: FileSize | None = None) -> int:
     """The run's peak resident size in bytes, by the model the module docstring states and measures."""
     s = np.dtype(config.dtype).itemsize
     arch = config.arch
     parameters = sum((a + 1) * b for a, b in zip(arch[:-1], arch[1:]))
     units = sum(arch[1:])
     per_parameter = PER_PARAMETER * s + PER_PARAMETER_F64 * 8 + OPTIMIZER_STATE.get(config.optimizer, 0.0) * s
-    run = PER_INPUT * s * m * arch[0] + max(parameters * per_parameter,
-                                            m * units * (PER_ACTIVATION * s + PER_ACTIVATION_F64 * 8))
+    run = PER_INPUT * s * m * arch[0] + max(
+        parameters * per_parameter, m * units * (PER_ACTIVATION * s + PER_ACTIVATION_F64 * 8)
+    )
     return int(BASELINE + max(run, parsing_memory(size)))
 
 
-def parsing_memory(size: Optional[FileSize]) -> int:
+def parsing_memory(size: FileSize | None) -> int:
     """What reading the data file holds at once, beyond the arrays the run keeps."""
     if size is None:
         return 0
@@ -157,13 +161,13 @@ def memory_limits() -> list[tuple[int, str]]:
     return [limit for limit in (_available_ram(), _cgroup_room(), _address_space_room()) if limit is not None]
 
 
-def _available_ram() -> Optional[tuple[int, str]]:
+def _available_ram() -> tuple[int, str] | None:
     """MemAvailable: what the kernel can give without swapping, page cache it can drop included."""
     value = _meminfo_field("MemAvailable")
     return None if value is None else (value, "MemAvailable")
 
 
-def _cgroup_room() -> Optional[tuple[int, str]]:
+def _cgroup_room() -> tuple[int, str] | None:
     """The tightest of this process's cgroup and its ancestors: limit less usage (reclaimable file cache not counted as used).
 
     cgroup v2: memory.max ("max": none) and memory.current; v1: memory.limit_in_bytes and memory.usage_in_bytes."""
@@ -177,7 +181,10 @@ def _cgroup_room() -> Optional[tuple[int, str]]:
         if controllers == "":  # v2's unified hierarchy
             base, files = "/sys/fs/cgroup", ("memory.max", "memory.current", "inactive_file")
         elif "memory" in controllers.split(","):
-            base, files = "/sys/fs/cgroup/memory", ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")
+            base, files = (
+                "/sys/fs/cgroup/memory",
+                ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"),
+            )
         else:
             continue
         for directory in _ancestors(base, path):
@@ -193,7 +200,7 @@ def _ancestors(base: str, path: str) -> list[str]:
     return [os.path.join(base, *parts[:i]) for i in range(len(parts), -1, -1)]
 
 
-def _cgroup_level(directory: str, limit_file: str, usage_file: str, inactive_key: str) -> Optional[int]:
+def _cgroup_level(directory: str, limit_file: str, usage_file: str, inactive_key: str) -> int | None:
     limit = _read_int(os.path.join(directory, limit_file))
     if limit is None or limit >= UNLIMITED_CGROUP:
         return None
@@ -202,12 +209,12 @@ def _cgroup_level(directory: str, limit_file: str, usage_file: str, inactive_key
     return max(limit - max(usage - inactive, 0), 0)
 
 
-def _address_space_room() -> Optional[tuple[int, str]]:
+def _address_space_room() -> tuple[int, str] | None:
     """RLIMIT_AS (`ulimit -v`) less the address space already mapped and what threads will reserve."""
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft == resource.RLIM_INFINITY or soft < 0:
         return None
-    mapped = (_meminfo_field("VmSize", "/proc/self/status") or 0)
+    mapped = _meminfo_field("VmSize", "/proc/self/status") or 0
     return max(soft - mapped - ADDRESS_SPACE_SLACK, 0), "RLIMIT_AS, ulimit -v"
 
 
@@ -216,7 +223,7 @@ def resident_memory() -> int:
     return _meminfo_field("VmRSS", "/proc/self/status") or 0
 
 
-def _meminfo_field(name: str, path: str = "/proc/meminfo") -> Optional[int]:
+def _meminfo_field(name: str, path: str = "/proc/meminfo") -> int | None:
     """A "Name:   123 kB" field of /proc/meminfo or /proc/self/status, in bytes."""
     for line in (_read_text(path) or "").splitlines():
         key, _, value = line.partition(":")
@@ -229,7 +236,7 @@ def _meminfo_field(name: str, path: str = "/proc/meminfo") -> Optional[int]:
     return None
 
 
-def _stat_field(path: str, name: str) -> Optional[int]:
+def _stat_field(path: str, name: str) -> int | None:
     """A "name 123" line of a cgroup's memory.stat."""
     for line in (_read_text(path) or "").splitlines():
         words = line.split()
@@ -238,12 +245,12 @@ def _stat_field(path: str, name: str) -> Optional[int]:
     return None
 
 
-def _read_int(path: str) -> Optional[int]:
+def _read_int(path: str) -> int | None:
     text = (_read_text(path) or "").strip()
     return int(text) if text.isdigit() else None
 
 
-def _read_text(path: str) -> Optional[str]:
+def _read_text(path: str) -> str | None:
     """A small system file's text; None where it does not exist or cannot be read (another OS, a container)."""
     try:
         with open(path, encoding="ascii", errors="replace") as f:
@@ -252,7 +259,7 @@ def _read_text(path: str) -> Optional[str]:
         return None
 
 
-def physical_memory() -> Optional[int]:
+def physical_memory() -> int | None:
     """This machine's RAM in bytes (what benchmarks report); None where the OS does not say."""
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

@@ -9,8 +9,8 @@ after each epoch; torch's side gets it from LambdaLR (torch_ref.optimizers.lr_fa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 import numpy as np
 
@@ -26,7 +26,7 @@ class Step:
     index: int  # t - 1: the iteration, as the report numbers them
     epoch: int
     batch: int
-    rows: Optional[np.ndarray]  # the batch's example indices; None: the whole batch in the data's order
+    rows: np.ndarray | None  # the batch's example indices; None: the whole batch in the data's order
     last_in_epoch: bool
 
     @property
@@ -42,34 +42,50 @@ class Optimization:
     learning_rate: float
     epochs: int
     m: int
-    mini_batch_size: Optional[int] = None
+    mini_batch_size: int | None = None
     seed: int = 0
     beta: float = 0.9
     beta1: float = 0.9
     beta2: float = 0.999
     epsilon: float = 1e-8
-    decay: Optional[str] = None
+    decay: str | None = None
     decay_rate: float = 1.0
     decay_interval: int = 1000
-    keep_probs: Optional[tuple] = None  # dropout: keep_prob per hidden layer
+    keep_probs: tuple | None = None  # dropout: keep_prob per hidden layer
     hidden: tuple = ()  # the hidden layers' sizes n[1..L-1]
     dtype: str = "float64"
 
     @classmethod
-    def from_config(cls, config: Config, m: int) -> "Optimization":
-        return cls(optimizer=config.optimizer, learning_rate=config.learning_rate, epochs=config.epoch_count, m=m,
-                   mini_batch_size=config.mini_batch_size, seed=config.seed, beta=config.beta, beta1=config.beta1,
-                   beta2=config.beta2, epsilon=config.epsilon, decay=config.decay, decay_rate=config.decay_rate,
-                   decay_interval=config.decay_interval, keep_probs=config.keep_prob, hidden=tuple(config.arch[1:-1]),
-                   dtype=config.dtype)
+    def from_config(cls, config: Config, m: int) -> Optimization:
+        return cls(
+            optimizer=config.optimizer,
+            learning_rate=config.learning_rate,
+            epochs=config.epoch_count,
+            m=m,
+            mini_batch_size=config.mini_batch_size,
+            seed=config.seed,
+            beta=config.beta,
+            beta1=config.beta1,
+            beta2=config.beta2,
+            epsilon=config.epsilon,
+            decay=config.decay,
+            decay_rate=config.decay_rate,
+            decay_interval=config.decay_interval,
+            keep_probs=config.keep_prob,
+            hidden=tuple(config.arch[1:-1]),
+            dtype=config.dtype,
+        )
 
-    def masks(self, index: int, m: int) -> Optional[list]:
+    def masks(self, index: int, m: int) -> list | None:
         """Dropout masks, one (n[l], m) array of 0 and 1 per hidden layer (None where keep_prob is 1): those of step
         `index` (-1: the checks at one point), drawn once and handed to both sides; None without dropout."""
         if self.keep_probs is None:
             return None
         rng = np.random.default_rng([self.seed, 5, index + 1])
-        return [None if p == 1 else (rng.random((n, m)) < p).astype(self.dtype) for n, p in zip(self.hidden, self.keep_probs)]
+        return [
+            None if p == 1 else (rng.random((n, m)) < p).astype(self.dtype)
+            for n, p in zip(self.hidden, self.keep_probs)
+        ]
 
     @property
     def plain(self) -> bool:
@@ -86,19 +102,21 @@ class Optimization:
 
     def settings(self) -> dict:
         """The optimiser's own settings, by the course's names."""
-        return {"momentum": {"beta": self.beta},
-                "adam": {"beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}}.get(self.optimizer, {})
+        return {
+            "momentum": {"beta": self.beta},
+            "adam": {"beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon},
+        }.get(self.optimizer, {})
 
     def lr_at(self, epoch: int) -> float:
         """The rate epoch `epoch` runs at, as the course's loop sets it (torch's LambdaLR factor times lr0)."""
         return self.learning_rate * lr_factor(self.decay, self.decay_rate, self.decay_interval)(epoch)
 
-    def epoch_rows(self, epoch: int) -> list[Optional[np.ndarray]]:
+    def epoch_rows(self, epoch: int) -> list[np.ndarray | None]:
         """The example indices of each mini-batch of `epoch`: random_mini_batches' order with seed + epoch + 1."""
         if self.mini_batch_size is None:
             return [None]
         order = np.random.RandomState(self.seed + epoch + 1).permutation(self.m)
-        return [order[k:k + self.mini_batch_size] for k in range(0, self.m, self.mini_batch_size)]
+        return [order[k : k + self.mini_batch_size] for k in range(0, self.m, self.mini_batch_size)]
 
     def batch_sizes(self) -> str:
         """An epoch's mini-batches as they are: '4 mini-batches of 50', or '6 mini-batches of 64 and 1 of 16' where
@@ -130,5 +148,6 @@ class Optimization:
         text += f" at lr {self.learning_rate:g}"
         if self.decay is not None:
             text += f", {self.decay} decay (rate {self.decay_rate:g}" + (
-                f", every {self.decay_interval} epochs)" if self.decay == "scheduled" else ")")
+                f", every {self.decay_interval} epochs)" if self.decay == "scheduled" else ")"
+            )
         return text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 
@@ -11,8 +11,9 @@ REGION = np.array([[244, 160, 150], [150, 185, 240], [170, 225, 160], [245, 215,
 POINT = np.array([[180, 30, 20], [20, 60, 170], [30, 130, 40], [190, 120, 0], [120, 40, 150]], dtype=float)
 
 
-def decision_boundary(X: np.ndarray, Y: np.ndarray, predict: Callable[[np.ndarray], np.ndarray],
-                      size: int = 240) -> Optional[np.ndarray]:
+def decision_boundary(
+    X: np.ndarray, Y: np.ndarray, predict: Callable[[np.ndarray], np.ndarray], size: int = 240
+) -> np.ndarray | None:
     """An (size, size, 3) uint8 image of `predict`'s classes over the plane of 2-feature X (2, m), with X on top.
 
     `predict` maps a (2, n) grid to A[L] (n[L], n): one sigmoid unit, or softmax probabilities.

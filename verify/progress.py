@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Optional
 
 from .config import Config
 from .errors import printable
@@ -40,7 +39,7 @@ class Progress:
     be printed (stderr closed) is dropped without stopping the watcher.
     """
 
-    def __init__(self, config: Config, started: Optional[float] = None):
+    def __init__(self, config: Config, started: float | None = None):
         self.enabled = config.progress
         self.label, self.total, self.epochs, self.per_epoch = "", 0, 0, 1  # set by training()
         self.started = _clock() if started is None else started
@@ -53,7 +52,7 @@ class Progress:
         self._stop = threading.Event()
         self._thread = None
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         if self.enabled:
             self._thread = threading.Thread(target=self._watch, name="verify-progress", daemon=True)
             self._thread.start()
@@ -79,13 +78,22 @@ class Progress:
 
     def training(self, plan, label: str) -> None:
         """Training begins: `plan` (an Optimization) gives the steps and epochs counted, `label` names the implementation."""
-        self.label, self.total, self.epochs, self.per_epoch = label, plan.steps_total, plan.epochs, plan.batches_per_epoch
+        self.label, self.total, self.epochs, self.per_epoch = (
+            label,
+            plan.steps_total,
+            plan.epochs,
+            plan.batches_per_epoch,
+        )
         self.stage(f"training: {plan.describe()}")
         self._training_since = self._stage_since
 
     def show(self, record) -> None:
         """After each training iteration (a training.Iteration): each side's latest cost."""
-        latest = (record.impl_epoch_cost, record.torch_epoch_cost) if self.per_epoch > 1 else (record.impl_cost, record.torch_cost)
+        latest = (
+            (record.impl_epoch_cost, record.torch_epoch_cost)
+            if self.per_epoch > 1
+            else (record.impl_cost, record.torch_cost)
+        )
         self.costs = [c if c is not None else last for c, last in zip(latest, self.costs)]
         if not self.enabled:
             return
@@ -97,7 +105,9 @@ class Progress:
         self.next_at = now + EVERY
         s, t = self.costs
         if self.per_epoch > 1:
-            done = f"iteration {record.index + 1}/{self.total} (epoch {record.epoch + 1}/{self.epochs})  last epoch's cost"
+            done = (
+                f"iteration {record.index + 1}/{self.total} (epoch {record.epoch + 1}/{self.epochs})  last epoch's cost"
+            )
         else:
             done = f"iteration {record.index + 1}/{self.total}  cost"
         self._say(f"{done} {self.label} {s:.7g}  torch {t:.7g}")
@@ -107,8 +117,10 @@ class Progress:
         self._warned = True
         per_step = seconds / done
         if per_step * self.total > LONG_RUN:
-            self._say(f"verify: warning: training will take about {_duration(per_step * self.total)} ({self.total:,} "
-                      f"iterations at {_duration(per_step)}); Ctrl-C stops it with a report of what agreed so far")
+            self._say(
+                f"verify: warning: training will take about {_duration(per_step * self.total)} ({self.total:,} "
+                f"iterations at {_duration(per_step)}); Ctrl-C stops it with a report of what agreed so far"
+            )
 
     def _watch(self) -> None:
         """The background thread: names a stage that reached AFTER unannounced, and one running STILL seconds

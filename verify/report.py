@@ -7,12 +7,10 @@ import math
 import os
 import shlex
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
-from .compare import CheckResult
-from .compare import Comparison
+from .compare import CheckResult, Comparison
 from .config import GRADCHECK_RTOL, Config
 from .consequences import failed_at, mark_consequences
 from .hints import divergence_cure
@@ -43,8 +41,8 @@ class Report:
     costs: dict = field(default_factory=dict)  # side ("impl", "torch") -> [cost per iteration]
     nonfinite: dict = field(default_factory=dict)
     drift: list = field(default_factory=list)
-    run_dir: Optional[str] = None
-    interruption: Optional[Interruption] = None  # a signal stopped the run: what agreed until then is reported
+    run_dir: str | None = None
+    interruption: Interruption | None = None  # a signal stopped the run: what agreed until then is reported
     seconds: float = 0.0
     implementation: str = "scratch"  # what was verified against torch
     notes: list[str] = field(default_factory=list)  # what the implementation did that is worth knowing, not a failure
@@ -65,7 +63,7 @@ class Report:
         return "fail" if self.failed else "interrupted" if self.interruption is not None else "pass"
 
     @property
-    def interrupted_at(self) -> Optional[int]:
+    def interrupted_at(self) -> int | None:
         """The training iterations finished when a signal stopped training; None otherwise."""
         return None if self.interruption is None else self.interruption.iterations
 
@@ -80,23 +78,30 @@ class Report:
         return Optimization.from_config(self.config, self.examples)
 
     @property
-    def tensorboard_command(self) -> Optional[str]:
+    def tensorboard_command(self) -> str | None:
         return None if self.run_dir is None else f"tensorboard --logdir {shlex.quote(self.run_dir)}"
 
     def mark_consequences(self) -> None:
         """Mark each failed row (and repeated error) that follows from an earlier divergence (see consequences.py)."""
         mark_consequences(self.checks, self.config.L)
 
-    def first_divergence(self) -> Optional[dict]:
+    def first_divergence(self) -> dict | None:
         """The first failing quantity, in the order the checks (and the quantities in them) are computed,
         with the course function to fix ("fix": its first wrong output) when one failed on its own and the
         network runs it; a function the network does not run is the first divergence only when the network agrees."""
         first = self._first_network_divergence()
         plan = self.plan
-        if first is not None and first.get("iteration") is not None and first["name"] in ("lockstep", "free-running") \
-                and plan.batches_per_epoch > 1:  # which epoch and mini-batch the step was
-            first = {**first, "epoch": first["iteration"] // plan.batches_per_epoch,
-                     "mini_batch": first["iteration"] % plan.batches_per_epoch}
+        if (
+            first is not None
+            and first.get("iteration") is not None
+            and first["name"] in ("lockstep", "free-running")
+            and plan.batches_per_epoch > 1
+        ):  # which epoch and mini-batch the step was
+            first = {
+                **first,
+                "epoch": first["iteration"] // plan.batches_per_epoch,
+                "mini_batch": first["iteration"] % plan.batches_per_epoch,
+            }
         causes = [f for f in self.functions if not f.ok and not f.follows and (first is None or f.in_network)]
         if first is not None and first.get("point") != "kink probe":
             # a function wrong only at Z = 0 cannot explain a divergence away from the kink: another cause first
@@ -105,12 +110,23 @@ class Report:
         if unit is None:
             return self._fix_of(first)
         if first is None:  # the network agrees: the function alone is wrong (e.g. only at an exact 0)
-            first = {"stage": "functions", "name": "functions", "iteration": None, "layer": None,
-                     "quantity": unit.output, "max_abs": None, "max_rel": None, "tolerance": None, "point": None,
-                     "hint": "", "error": None, "traceback": []}
+            first = {
+                "stage": "functions",
+                "name": "functions",
+                "iteration": None,
+                "layer": None,
+                "quantity": unit.output,
+                "max_abs": None,
+                "max_rel": None,
+                "tolerance": None,
+                "point": None,
+                "hint": "",
+                "error": None,
+                "traceback": [],
+            }
         return {**first, "function": unit.function, "fix": unit.fix, "source": self.sources.get(unit.function)}
 
-    def _fix_of(self, first: Optional[dict]) -> Optional[dict]:
+    def _fix_of(self, first: dict | None) -> dict | None:
         """The first divergence with its fix line where the network checks name the function to fix on their own:
         a course loop whose run differs from its own functions' steps (the functions and the network agree), or a
         function whose result the checks rejected (caches in reverse order): the function, what is wrong, where
@@ -119,21 +135,34 @@ class Report:
             return None
         if first["name"].startswith("loop ") and not first.get("error"):
             function = first["name"].split(" ", 1)[1]
-            what = first.get("hint") or (f"its {_row_name(first)} differs from its own functions' steps from the "
-                                         "same start (which the checks above agree with)")
+            what = first.get("hint") or (
+                f"its {_row_name(first)} differs from its own functions' steps from the "
+                "same start (which the checks above agree with)"
+            )
         elif first.get("rejected"):
             function, what = first["quantity"], first["error"].split(": ", 1)[-1]
         else:
             return first
         return {**first, "function": function, "fix": f"fix `{function}`: {what}", "source": self.sources.get(function)}
 
-    def _first_network_divergence(self) -> Optional[dict]:
+    def _first_network_divergence(self) -> dict | None:
         for check in self.checks:
             if check.error is not None:
-                return {"stage": check.stage, "name": check.name, "iteration": check.error_iteration,
-                        "layer": None, "quantity": check.error.function, "max_abs": None, "max_rel": None,
-                        "tolerance": None, "point": None, "hint": "", "error": str(check.error),
-                        "rejected": check.error.rejected, "traceback": check.error.trace}
+                return {
+                    "stage": check.stage,
+                    "name": check.name,
+                    "iteration": check.error_iteration,
+                    "layer": None,
+                    "quantity": check.error.function,
+                    "max_abs": None,
+                    "max_rel": None,
+                    "tolerance": None,
+                    "point": None,
+                    "hint": "",
+                    "error": str(check.error),
+                    "rejected": check.error.rejected,
+                    "traceback": check.error.trace,
+                }
             failed = [r for r in check.rows.values() if not r.ok]
             if failed:
                 row = min(failed, key=failed_at)
@@ -152,20 +181,48 @@ class Report:
             "rule": self.rule,
             "functions": [f.as_dict() for f in self.functions],
             "checks": [
-                {"name": k.name, "stage": k.stage, "status": k.status, "ok": k.ok, "skipped": k.skipped,
-                 "notes": k.notes, "error": None if k.error is None else str(k.error), "error_follows": k.error_follows,
-                 "comparable_until": k.comparable_until, "rows": [r.as_dict() for r in k.rows.values()]}
+                {
+                    "name": k.name,
+                    "stage": k.stage,
+                    "status": k.status,
+                    "ok": k.ok,
+                    "skipped": k.skipped,
+                    "notes": k.notes,
+                    "error": None if k.error is None else str(k.error),
+                    "error_follows": k.error_follows,
+                    "comparable_until": k.comparable_until,
+                    "rows": [r.as_dict() for r in k.rows.values()],
+                }
                 for k in self.checks
             ],
-            "config": {"arch": list(c.arch), "arch_from": c.arch_from, "activations": list(c.activations), "loss": c.loss, "init": c.init,
-                       "seed": c.seed, "data": c.data, "examples": self.examples,
-                       "iterations": self.plan.steps_total,
-                       "lr": c.learning_rate, "dtype": c.dtype, "device": c.device, "rtol": c.relative_tolerance,
-                       "api": c.api, "optimizer": c.optimizer, "beta": c.beta, "beta1": c.beta1, "beta2": c.beta2,
-                       "epsilon": c.epsilon, "mini_batch_size": c.mini_batch_size, "epochs": c.epoch_count,
-                       "decay": c.decay, "decay_rate": c.decay_rate if c.decay else None,
-                       "decay_interval": c.decay_interval if c.decay == "scheduled" else None, "lambd": c.lambd,
-                       "keep_prob": None if c.keep_prob is None else list(c.keep_prob)},
+            "config": {
+                "arch": list(c.arch),
+                "arch_from": c.arch_from,
+                "activations": list(c.activations),
+                "loss": c.loss,
+                "init": c.init,
+                "seed": c.seed,
+                "data": c.data,
+                "examples": self.examples,
+                "iterations": self.plan.steps_total,
+                "lr": c.learning_rate,
+                "dtype": c.dtype,
+                "device": c.device,
+                "rtol": c.relative_tolerance,
+                "api": c.api,
+                "optimizer": c.optimizer,
+                "beta": c.beta,
+                "beta1": c.beta1,
+                "beta2": c.beta2,
+                "epsilon": c.epsilon,
+                "mini_batch_size": c.mini_batch_size,
+                "epochs": c.epoch_count,
+                "decay": c.decay,
+                "decay_rate": c.decay_rate if c.decay else None,
+                "decay_interval": c.decay_interval if c.decay == "scheduled" else None,
+                "lambd": c.lambd,
+                "keep_prob": None if c.keep_prob is None else list(c.keep_prob),
+            },
             "final": self.final,
             "nonfinite": self.nonfinite,
             "drift": [{"iteration": i, "cost_gap": g, "max_param_gap": p, "allowed": a} for i, g, p, a in self.drift],
@@ -182,12 +239,19 @@ class Report:
     @property
     def rule(self) -> str:
         """The tolerance rule, as applied."""
-        return (f"|{self.implementation} - torch| <= rtol {self.config.relative_tolerance:g} x each quantity's scale, the size of "
-                f"the terms it is computed from (update steps: + {UPDATE_ROUNDING} eps x the weights they move); gradient "
-                f"check: relative difference {GRADCHECK_RTOL:g} + the finite differences' rounding; free-running: the gap "
-                "the dynamics allow" + ("; Adam's step: entry by entry, each against the error its own "
-                                        "v_corrected / (sqrt(s_corrected) + epsilon) can carry (its rows show the entry "
-                                        "closest to its own tolerance)" if self.config.optimizer == "adam" else ""))
+        return (
+            f"|{self.implementation} - torch| <= rtol {self.config.relative_tolerance:g} x each quantity's scale, the size of "
+            f"the terms it is computed from (update steps: + {UPDATE_ROUNDING} eps x the weights they move); gradient "
+            f"check: relative difference {GRADCHECK_RTOL:g} + the finite differences' rounding; free-running: the gap "
+            "the dynamics allow"
+            + (
+                "; Adam's step: entry by entry, each against the error its own "
+                "v_corrected / (sqrt(s_corrected) + epsilon) can carry (its rows show the entry "
+                "closest to its own tolerance)"
+                if self.config.optimizer == "adam"
+                else ""
+            )
+        )
 
     def to_text(self, verbose: bool = False) -> str:
         """The whole report: the verdict block first (see verdict_lines), then the run, the tables, the closing lines."""
@@ -219,37 +283,55 @@ class Report:
     def header(self) -> str:
         """What was compared: the implementation, the network, the data, the training plan."""
         c = self.config
-        return (f"{self.implementation} vs torch_ref: {c.arch_text}, activations {','.join(c.activations)}, "
-                f"loss {c.loss}, init {c.init}, seed {c.seed}, data {c.data} (m={self.examples}), {c.dtype} on {c.device}, "
-                + self.plan.describe() + (f", L2 lambd {c.lambd:g}" if c.lambd else "")
-                + (f", dropout keep_prob {','.join(f'{p:g}' for p in c.keep_prob)}" if c.keep_prob else ""))
+        return (
+            f"{self.implementation} vs torch_ref: {c.arch_text}, activations {','.join(c.activations)}, "
+            f"loss {c.loss}, init {c.init}, seed {c.seed}, data {c.data} (m={self.examples}), {c.dtype} on {c.device}, "
+            + self.plan.describe()
+            + (f", L2 lambd {c.lambd:g}" if c.lambd else "")
+            + (f", dropout keep_prob {','.join(f'{p:g}' for p in c.keep_prob)}" if c.keep_prob else "")
+        )
 
     def verdict_lines(self) -> list[str]:
         """The report's opening block: the verdict; on a failure the function to fix (with its hint), then where
         the network checks first saw it (with theirs); whether a side diverged. Every line is one line of text."""
         name = self.implementation
         if self.verdict == "pass":
-            lines = [f"VERDICT: PASS  {name} and torch agree on every check" + _unresolved_text(self.checks)
-                     + _overflow_text(self.checks) + _saturated_text(self.checks)
-                     + ("; training not run: no iterations" if self.untrained else "")]
+            lines = [
+                f"VERDICT: PASS  {name} and torch agree on every check"
+                + _unresolved_text(self.checks)
+                + _overflow_text(self.checks)
+                + _saturated_text(self.checks)
+                + ("; training not run: no iterations" if self.untrained else "")
+            ]
         elif self.verdict == "interrupted":
             checked = self.functions or any(c.rows or c.error for c in self.checks)
-            lines = [f"VERDICT: INTERRUPTED by {self.interruption.signal} {self.interruption.where()}; "
-                     + ("everything so far agreed" if checked else "nothing had been checked yet")]
+            lines = [
+                f"VERDICT: INTERRUPTED by {self.interruption.signal} {self.interruption.where()}; "
+                + ("everything so far agreed" if checked else "nothing had been checked yet")
+            ]
         else:
-            stopped = "" if self.interruption is None else \
-                f" (interrupted by {self.interruption.signal} {self.interruption.where()})"
+            stopped = (
+                ""
+                if self.interruption is None
+                else f" (interrupted by {self.interruption.signal} {self.interruption.where()})"
+            )
             lines = [f"VERDICT: FAIL{stopped}"]
         first = self.first_divergence()
         if first is not None:
             if first.get("fix"):  # what to fix, and where it is (a helper file is named, not only the file verified)
-                lines.append(_one_line(first["fix"]) + (f"; defined in {first['source']}" if first.get("source") else ""))
+                lines.append(
+                    _one_line(first["fix"]) + (f"; defined in {first['source']}" if first.get("source") else "")
+                )
             if first["stage"] == "functions":
-                lines.append(f"first divergence: function by function, {first['function']}'s {first['quantity'] or 'result'}; "
-                             "the network checks agree")
+                lines.append(
+                    f"first divergence: function by function, {first['function']}'s {first['quantity'] or 'result'}; "
+                    "the network checks agree"
+                )
             elif first.get("fix") and first.get("rejected"):  # the fix line holds the message: said once
-                lines.append(f"first divergence: {_where(first)}: {first['function']} returned what the checks "
-                             "cannot use, as the fix line says")
+                lines.append(
+                    f"first divergence: {_where(first)}: {first['function']} returned what the checks "
+                    "cannot use, as the fix line says"
+                )
             else:
                 text = _divergence_text({**first, "fix": None})
                 where, _, hint = text.partition("\n  hint: ")
@@ -275,7 +357,9 @@ class Report:
         if not diverged:
             return ""
         names = {"impl": name, "torch": "torch"}
-        line = "diverged (non-finite or overflowing): " + ", ".join(f"{names[side]} at iteration {at}" for side, at in diverged.items())
+        line = "diverged (non-finite or overflowing): " + ", ".join(
+            f"{names[side]} at iteration {at}" for side, at in diverged.items()
+        )
         if "torch" in diverged:  # torch's own run blew up too: the learning rate, not the derivation
             return line + ("" if len(diverged) == 2 else f"; {name} stayed finite") + "; " + self._divergence_cure()
         return line + "; torch stayed finite"
@@ -298,23 +382,42 @@ class Report:
         if self.interruption is not None:  # an incomplete run says where it stopped
             lines += [self.verdict_lines()[0].removeprefix("VERDICT: "), ""]
         if first is not None:
-            lines += ["**First divergence:** " + _divergence_text(first).replace("\n  hint:", " *hint:*").replace("\n  ", " "), ""]
+            lines += [
+                "**First divergence:** "
+                + _divergence_text(first).replace("\n  hint:", " *hint:*").replace("\n  ", " "),
+                "",
+            ]
         if self.functions:
-            lines += [f"### {TITLES['functions']}: {_functions_status(self.functions)}", "",
-                      "| function | verdict | first wrong output | hint |", "|---|---|---|---|"]
-            lines += [f"| `{f.function}` | {_function_status(f) if f.ok else '**' + _function_status(f) + '**'} | "
-                      f"{f.output or '-'}{': ' + f.detail if f.detail else ''} | {f.hint or '-'} |" for f in self.functions]
+            lines += [
+                f"### {TITLES['functions']}: {_functions_status(self.functions)}",
+                "",
+                "| function | verdict | first wrong output | hint |",
+                "|---|---|---|---|",
+            ]
+            lines += [
+                f"| `{f.function}` | {_function_status(f) if f.ok else '**' + _function_status(f) + '**'} | "
+                f"{f.output or '-'}{': ' + f.detail if f.detail else ''} | {f.hint or '-'} |"
+                for f in self.functions
+            ]
             lines.append("")
         for check in self.checks:
             lines += [f"### {_title(check.name)}: {check.status}", ""]
             if check.skipped:
                 lines += [f"not run: {check.skipped}", ""]
             if check.error is not None:  # in full once, in the check that saw it first
-                lines += [f"error: the same as in {check.error_follows}" if check.error_follows else f"error: `{check.error}`", ""]
+                lines += [
+                    f"error: the same as in {check.error_follows}"
+                    if check.error_follows
+                    else f"error: `{check.error}`",
+                    "",
+                ]
             if check.rows:
                 lines += ["| quantity | layer | max abs | max rel | allowed | status |", "|---|---|---|---|---|---|"]
-                lines += [f"| {r.quantity} | {r.layer} | {_gap(r.max_abs, r, 1)} | {_gap(r.max_rel, r, 1)} | {_num(r.tolerance, 1)} | "
-                          f"{_status(r) if r.ok else '**' + _status(r) + '**'} |" for r in check.rows.values()]
+                lines += [
+                    f"| {r.quantity} | {r.layer} | {_gap(r.max_abs, r, 1)} | {_gap(r.max_rel, r, 1)} | {_num(r.tolerance, 1)} | "
+                    f"{_status(r) if r.ok else '**' + _status(r) + '**'} |"
+                    for r in check.rows.values()
+                ]
                 lines.append("")
         diverged = self._diverged_line()
         lines += ([diverged] if diverged else []) + self._closing_lines()
@@ -324,8 +427,10 @@ class Report:
         """After the tables: the final cost, the free-running gap, the notes, the rule, where the logs are."""
         lines = self._final_cost_lines()
         if self.drift:
-            lines.append("free-running gap (iteration: cost, largest parameter gap / allowed): "
-                         + ", ".join(f"{i}: {g:.1e}, {p:.1e}/{a:.1e}" for i, g, p, a in self.drift))
+            lines.append(
+                "free-running gap (iteration: cost, largest parameter gap / allowed): "
+                + ", ".join(f"{i}: {g:.1e}, {p:.1e}/{a:.1e}" for i, g, p, a in self.drift)
+            )
         lines += [f"note: {note}" for note in self.notes]
         lines.append(f"rule: {self.rule}")
         if self.run_dir is not None:
@@ -339,14 +444,20 @@ class Report:
         names = {"impl": self.implementation, "torch": "torch"}
         costs = {side: self.final.get(side, {}).get("cost") for side in names}
         diverged = {side: at for side, at in self.nonfinite.items() if at is not None}
-        blown = [side for side, cost in costs.items()
-                 if side not in diverged and cost is not None and not math.isfinite(cost)]
+        blown = [
+            side
+            for side, cost in costs.items()
+            if side not in diverged and cost is not None and not math.isfinite(cost)
+        ]
         if not diverged and not blown:
             return ""
         went = [f"{names[side]} diverged at iteration {at}" for side, at in diverged.items()]
         went += [f"{names[side]}'s is {_num(costs[side])} at its final parameters" for side in blown]
-        stayed = [f"{names[side]}'s own run stayed finite ({_num(costs[side])})" for side in names
-                  if side not in diverged and side not in blown and costs[side] is not None]
+        stayed = [
+            f"{names[side]}'s own run stayed finite ({_num(costs[side])})"
+            for side in names
+            if side not in diverged and side not in blown and costs[side] is not None
+        ]
         return "final cost: not comparable (overflow): " + ", ".join(went) + "".join(f"; {s}" for s in stayed)
 
     def _final_cost_lines(self) -> list[str]:
@@ -357,7 +468,9 @@ class Report:
         raised = next((c for c in self.checks if c.name in ("lockstep", "free-running") and c.error is not None), None)
         if raised is not None:
             what = raised.error.what
-            return [f"final cost: not compared ({name} {what} at iteration {raised.error_iteration}, see {raised.name})"]
+            return [
+                f"final cost: not compared ({name} {what} at iteration {raised.error_iteration}, see {raised.name})"
+            ]
         loop = next((c for c in self.checks if c.name.startswith("loop ") and not c.ok), None)
         if loop is not None:
             function = loop.name.split(" ", 1)[1]
@@ -370,8 +483,10 @@ class Report:
         if overflow:
             return [overflow]
         if s.get("cost") is None:
-            return [f"final cost: torch {_num(t.get('cost'))}; {name}'s not computed: its forward pass or cost raised "
-                    "at its final parameters"]
+            return [
+                f"final cost: torch {_num(t.get('cost'))}; {name}'s not computed: its forward pass or cost raised "
+                "at its final parameters"
+            ]
         line = f"final cost (the verifier stepping {name}'s functions): {name} {_num(s['cost'])}  torch {_num(t.get('cost'))}"
         if s.get("accuracy") is not None and t.get("accuracy") is not None:
             line += f"   accuracy: {name} {s['accuracy']:.1%}  torch {t['accuracy']:.1%}"
@@ -407,7 +522,9 @@ def _unresolved_text(checks: list[CheckResult]) -> str:
     rows = [f"{c.name} {r.label}" for c in checks for r in c.rows.values() if r.status == "unresolved"]
     if not rows:
         return ""
-    shown = ", ".join(rows[:UNRESOLVED_NAMED]) + (f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else "")
+    shown = ", ".join(rows[:UNRESOLVED_NAMED]) + (
+        f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else ""
+    )
     return f" ({len(rows)} row{'s' * (len(rows) != 1)} unresolved by {'their' if len(rows) != 1 else 'its'} check: {shown})"
 
 
@@ -416,7 +533,9 @@ def _overflow_text(checks: list[CheckResult]) -> str:
     rows = [f"{c.name} {r.label}" for c in checks for r in c.rows.values() if r.ok and r.overflowed]
     if not rows:
         return ""
-    shown = ", ".join(rows[:UNRESOLVED_NAMED]) + (f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else "")
+    shown = ", ".join(rows[:UNRESOLVED_NAMED]) + (
+        f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else ""
+    )
     return f" ({len(rows)} row{'s' * (len(rows) != 1)} not comparable (overflow) at some point: {shown})"
 
 
@@ -424,7 +543,9 @@ def _saturated_text(checks: list[CheckResult]) -> str:
     """'; training is not comparable from iteration k (A[L] reached exactly 1.0: ...)': where lockstep stopped
     at a saturated output (training.py), the PASS line says how far it holds."""
     lockstep = next((c for c in checks if c.name == "lockstep" and c.comparable_until is not None), None)
-    reason = next((n.split(";")[0] for n in lockstep.notes if n.startswith("not comparable from")), "") if lockstep else ""
+    reason = (
+        next((n.split(";")[0] for n in lockstep.notes if n.startswith("not comparable from")), "") if lockstep else ""
+    )
     if not reason:
         return ""
     k = lockstep.comparable_until
@@ -437,7 +558,7 @@ def _one_line(text: str) -> str:
 
 def _shorten(text: str, width: int) -> str:
     text = _one_line(text)
-    return text if len(text) <= width else text[:width - 3] + "..."
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _json_safe(value):
@@ -467,10 +588,15 @@ def _divergence_text(first: dict) -> str:
     where = [_where(first)]
     if first.get("point") and first["stage"] in ("forward", "backward"):
         where.append(f"at the {first['point']}")
-    quantity = first["quantity"] if first["quantity"] in ("cost", "lr") else \
-        f"{first['quantity']}{first['layer']} (layer {first['layer']})"
+    quantity = (
+        first["quantity"]
+        if first["quantity"] in ("cost", "lr")
+        else f"{first['quantity']}{first['layer']} (layer {first['layer']})"
+    )
     if _nan_at_worst(first):  # a nan has no difference to measure: no '>' either
-        text = f"{', '.join(where)}: {quantity} differs; max abs nan (not a number), allowed {_num(first['tolerance'], 2)}"
+        text = (
+            f"{', '.join(where)}: {quantity} differs; max abs nan (not a number), allowed {_num(first['tolerance'], 2)}"
+        )
     else:
         text = f"{', '.join(where)}: {quantity} differs; max abs {_num(first['max_abs'], 2)} > allowed {_num(first['tolerance'], 2)}"
     if first.get("max_rel") is not None and first["max_abs"] is not None and math.isfinite(first["max_abs"]):
@@ -487,8 +613,10 @@ def _where(first: dict) -> str:
     """'lockstep, iteration 3 (epoch 0, mini-batch 3)': the check that saw a divergence, and when."""
     where = [first["name"] if first["stage"] == "training" else first["stage"]]
     if first.get("iteration") is not None:
-        where.append(f"iteration {first['iteration']}" + (f" (epoch {first['epoch']}, mini-batch {first['mini_batch']})"
-                                                          if first.get("epoch") is not None else ""))
+        where.append(
+            f"iteration {first['iteration']}"
+            + (f" (epoch {first['epoch']}, mini-batch {first['mini_batch']})" if first.get("epoch") is not None else "")
+        )
     return ", ".join(where)
 
 
@@ -562,8 +690,14 @@ def _check_lines(check: CheckResult, verbose: bool, hints: set) -> list[str]:
             lines.append(f"  error{at}: the same as in {check.error_follows}")
         else:
             said = check.error.rejected and str(check.error) in hints  # the verdict's fix line printed it
-            lines.append(f"  error{at}: " + (f"{check.error.function} returned what the checks cannot use: see the fix "
-                                             "line above" if said else str(check.error)))
+            lines.append(
+                f"  error{at}: "
+                + (
+                    f"{check.error.function} returned what the checks cannot use: see the fix line above"
+                    if said
+                    else str(check.error)
+                )
+            )
             lines += [f"    {line}" for line in check.error.trace]
     rows = list(check.rows.values())
     if rows:
@@ -571,8 +705,10 @@ def _check_lines(check: CheckResult, verbose: bool, hints: set) -> list[str]:
         width = max([9] + [len(label) + 1 for label, _, _ in table])  # v_corrected_dW: an optimiser's state
         lines.append(f"  {'quantity':<{width}}{'layer':<8}{'max abs':>10}{'max rel':>10}{'allowed':>10}  status")
         for label, layer, row in table:
-            lines.append(f"  {label:<{width}}{layer:<8}{_gap(row.max_abs, row, 1):>10}{_gap(row.max_rel, row, 1):>10}"
-                         f"{_num(row.tolerance, 1):>10}  {_status(row)}")
+            lines.append(
+                f"  {label:<{width}}{layer:<8}{_gap(row.max_abs, row, 1):>10}{_gap(row.max_rel, row, 1):>10}"
+                f"{_num(row.tolerance, 1):>10}  {_status(row)}"
+            )
             if not row.ok and not row.follows:
                 detail = _detail(row.as_dict(), check.name)
                 if detail:
@@ -601,8 +737,15 @@ def _table(rows: list[Comparison], verbose: bool):
             groups.setdefault((r.quantity, r.status, r.follows), []).append(r)
     for (quantity, _, _), group in groups.items():
         layers = sorted(r.layer for r in group)
-        span = "-" if quantity == "lr" else str(layers[0]) if len(layers) == 1 else f"{layers[0]}-{layers[-1]}" if layers == list(range(layers[0], layers[-1] + 1)) \
+        span = (
+            "-"
+            if quantity == "lr"
+            else str(layers[0])
+            if len(layers) == 1
+            else f"{layers[0]}-{layers[-1]}"
+            if layers == list(range(layers[0], layers[-1] + 1))
             else ",".join(map(str, layers))
+        )
         shown = max(group, key=lambda r: r.ratio) if group[0].ok else group[0]
         out.append((order[id(group[0])], quantity, span, shown))
     return [item[1:] for item in sorted(out, key=lambda item: item[0])]
@@ -612,14 +755,20 @@ def _nan_at_worst(row: dict) -> bool:
     """Whether a row's gap is non-finite because a value at its worst entry is nan (compare.py counts a nan on one
     side as an infinite difference, so that it fails): the text then says nan, not inf."""
     gap = row.get("max_abs")
-    return gap is not None and not math.isfinite(gap) and any(
-        isinstance(v, float) and math.isnan(v) for v in (row.get("value"), row.get("expected")))
+    return (
+        gap is not None
+        and not math.isfinite(gap)
+        and any(isinstance(v, float) and math.isnan(v) for v in (row.get("value"), row.get("expected")))
+    )
 
 
 def _gap(x, row: Comparison, digits: int) -> str:
     """A row's max abs or max rel: 'nan' where a value at its worst entry is nan, else the number."""
-    return "nan" if x is not None and _nan_at_worst({"max_abs": row.max_abs, "value": row.value,
-                                                      "expected": row.expected}) else _num(x, digits)
+    return (
+        "nan"
+        if x is not None and _nan_at_worst({"max_abs": row.max_abs, "value": row.value, "expected": row.expected})
+        else _num(x, digits)
+    )
 
 
 def _num(x, digits: int = 7) -> str:

@@ -56,9 +56,16 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
     log = None
     try:
         progress.stage("checking the course functions one by one")
-        for result in each_function_checked(impl, config.dtype, config.relative_tolerance, config.seed,
-                                            init_impl=config.init == "impl", optimizer=config.optimizer,
-                                            decay=config.decay, lambd=config.lambd):
+        for result in each_function_checked(
+            impl,
+            config.dtype,
+            config.relative_tolerance,
+            config.seed,
+            init_impl=config.init == "impl",
+            optimizer=config.optimizer,
+            decay=config.decay,
+            lambd=config.lambd,
+        ):
             report.functions.append(result)
         try:
             params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
@@ -109,8 +116,10 @@ def _prepare(config: Config, implementation, progress: Progress):
     device = _prepare_device(config)
     impl = api(implementation or scratch, config.activations, config.loss, label)
     if impl.API == "logreg" and (config.optimizer != "gd" or config.mini_batch_size is not None or config.decay):
-        raise UsageError("--optimizer, --mini-batch-size and --decay need the course's parameter dicts (week 3 or 4); "
-                         f"{label}'s week 2 optimize(w, b, ...) trains by gradient descent on the whole batch")
+        raise UsageError(
+            "--optimizer, --mini-batch-size and --decay need the course's parameter dicts (week 3 or 4); "
+            f"{label}'s week 2 optimize(w, b, ...) trains by gradient descent on the whole batch"
+        )
     impl.require_optimization(config.optimizer, config.decay, config.decay_interval)
     impl.regularize(config.lambd)
     impl.drop_out(config.keep_prob)
@@ -119,7 +128,9 @@ def _prepare(config: Config, implementation, progress: Progress):
 
         check_logdir(config.logdir, config, impl.label)  # before any work: the folder, and the run name it will hold
     progress.stage(f"loading the data ({config.data})")
-    X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype, arch_words(config))
+    X, Y = load_data(
+        config.data, config.arch, config.loss, config.examples, config.seed, config.dtype, arch_words(config)
+    )
     check_mini_batch_size(config, X.shape[1])
     check_data_range(config, X, Y, config.data)
     return config, impl, X, Y, Optimization.from_config(config, X.shape[1]), device
@@ -130,12 +141,16 @@ def _conclude(report: Report, impl: Adapter) -> None:
     report.mark_consequences()
     report.notes = impl.loading_notes + list(impl.notes.values())
     # every function a fix line may name: the course functions, the loops, a function whose result was rejected
-    named = [f.function for f in report.functions] + [c.name.split(" ", 1)[1] for c in report.checks if c.name.startswith("loop ")]
+    named = [f.function for f in report.functions] + [
+        c.name.split(" ", 1)[1] for c in report.checks if c.name.startswith("loop ")
+    ]
     named += [c.error.function for c in report.checks if c.error is not None]
     report.sources = function_sources(impl.module, list(dict.fromkeys(named)))
 
 
-def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: Report, log, progress: Progress) -> None:
+def _run_checks(
+    config, plan: Optimization, impl, X, Y, params, device, report: Report, log, progress: Progress
+) -> None:
     rtol = config.relative_tolerance
     forward = CheckResult("forward", "forward", rtol)
     backward = CheckResult("backward", "backward", rtol)
@@ -169,41 +184,73 @@ def _run_checks(config, plan: Optimization, impl, X, Y, params, device, report: 
     if training.interrupted is not None:  # the iterations before it are reported; nothing after them runs
         report.interruption = Interruption.of(training.interrupted, progress.current, training.completed)
         raise training.interrupted
-    if training.lockstep.error is None and not training.saturated:  # else nothing to compare (the course's cost: log(0))
+    if (
+        training.lockstep.error is None and not training.saturated
+    ):  # else nothing to compare (the course's cost: log(0))
         report.final = _final(impl, X, Y, training.impl_params, model_free, config)
         for side, at in training.nonfinite.items():  # a side that diverged has no final cost (its last finite
-            if at is not None:                        # parameters are not where its run ended)
+            if at is not None:  # parameters are not where its run ended)
                 report.final[side] = {"cost": None, "accuracy": None}
     if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
         for function, cannot in loop_functions(impl, plan).items():
             if cannot:
-                report.checks.append(CheckResult(loop_check_name(function), "training", config.relative_tolerance,
-                                                 skipped=cannot))
+                report.checks.append(
+                    CheckResult(loop_check_name(function), "training", config.relative_tolerance, skipped=cannot)
+                )
                 continue
             try:
                 progress.stage(f"the course's loop {function}, whole")
                 report.checks.append(_loop_check(function, config, plan, impl, X, Y, params, training))
             except KeyboardInterrupt as stop:  # Ctrl-C while a loop runs: report what was checked so far
-                report.checks.append(CheckResult(loop_check_name(function), "training", config.relative_tolerance,
-                                                 skipped=f"interrupted ({Interruption.of(stop, '').signal})"))
+                report.checks.append(
+                    CheckResult(
+                        loop_check_name(function),
+                        "training",
+                        config.relative_tolerance,
+                        skipped=f"interrupted ({Interruption.of(stop, '').signal})",
+                    )
+                )
                 raise
     _conclude(report, impl)
     if log is not None:
         progress.stage("writing the TensorBoard logs")
-        log.finish(report, {"impl": lambda grid: impl.forward(grid, training.impl_params)[0],
-                            "torch": lambda grid: torch_ref.output(model_free, grid)})
+        log.finish(
+            report,
+            {
+                "impl": lambda grid: impl.forward(grid, training.impl_params)[0],
+                "torch": lambda grid: torch_ref.output(model_free, grid),
+            },
+        )
 
 
-def _loop_check(function: str, config: Config, plan: Optimization, impl: Adapter, X, Y, params: dict,
-                training) -> CheckResult:
+def _loop_check(
+    function: str, config: Config, plan: Optimization, impl: Adapter, X, Y, params: dict, training
+) -> CheckResult:
     """A course loop function, whole, against the run training just made of the implementation's own steps."""
-    stopped = (f"{impl.label} {training.lockstep.error.what} during training (see lockstep)" if training.lockstep.error is not None
-               else f"{impl.label} diverged during training" if training.nonfinite["impl"] is not None
-               else f"{training.saturated}, and its final parameters come after it" if training.saturated else "")
+    stopped = (
+        f"{impl.label} {training.lockstep.error.what} during training (see lockstep)"
+        if training.lockstep.error is not None
+        else f"{impl.label} diverged during training"
+        if training.nonfinite["impl"] is not None
+        else f"{training.saturated}, and its final parameters come after it"
+        if training.saturated
+        else ""
+    )
     if stopped:
         return CheckResult(loop_check_name(function), "training", config.relative_tolerance, skipped=stopped)
-    return check_loop(impl, function, X, Y, params, plan, training.impl_costs,
-                      training.impl_params, training.torch_costs, config.relative_tolerance, training.impl_state_start)
+    return check_loop(
+        impl,
+        function,
+        X,
+        Y,
+        params,
+        plan,
+        training.impl_costs,
+        training.impl_params,
+        training.torch_costs,
+        config.relative_tolerance,
+        training.impl_state_start,
+    )
 
 
 def initial_parameters(config: Config) -> dict:
@@ -227,12 +274,18 @@ def _final(impl: Adapter, X, Y, impl_params: dict, model_free, config: Config) -
     final = {}
     try:
         AL, caches = impl.forward(X, impl_params)
-        final["impl"] = {"cost": impl.cost(AL, Y, caches), "accuracy": scratch.prediction_accuracy(AL, Y, config.activations[-1])}
+        final["impl"] = {
+            "cost": impl.cost(AL, Y, caches),
+            "accuracy": scratch.prediction_accuracy(AL, Y, config.activations[-1]),
+        }
     except ImplementationError:
         final["impl"] = {"cost": None, "accuracy": None}
     ref = torch_ref.forward_backward(model_free, X, Y, config.loss, impl.lambd)
     L = config.L
-    final["torch"] = {"cost": ref["cost"], "accuracy": scratch.prediction_accuracy(ref[f"A{L}"], Y, config.activations[-1])}
+    final["torch"] = {
+        "cost": ref["cost"],
+        "accuracy": scratch.prediction_accuracy(ref[f"A{L}"], Y, config.activations[-1]),
+    }
     return final
 
 
@@ -255,5 +308,7 @@ def _open_log(config: Config, X, Y, implementation: str):
         return None
     from .tblog import TensorBoardLog, experiment_name, make_run_dir
 
-    run_dir = make_run_dir(config.logdir, experiment_name(config.arch, config.activations, config.name, implementation, config.impl))
+    run_dir = make_run_dir(
+        config.logdir, experiment_name(config.arch, config.activations, config.name, implementation, config.impl)
+    )
     return TensorBoardLog(run_dir, config, X, Y, implementation)

@@ -22,7 +22,6 @@ import contextlib
 import math
 import os
 import re
-from typing import Optional
 
 import numpy as np
 
@@ -44,8 +43,9 @@ HISTOGRAM_BINS = 30  # over the values' own range
 GAP_FLOOR = 1e-20  # log10 of an exact zero gap is drawn as -20
 
 
-def experiment_name(arch, activations, name: Optional[str], implementation: str = "scratch",
-                    source: Optional[str] = None) -> str:
+def experiment_name(
+    arch, activations, name: str | None, implementation: str = "scratch", source: str | None = None
+) -> str:
     """`--name` made safe as one folder name; else a name short enough for TensorBoard's run selector,
     which shows `<experiment>/numpy` whole up to about 24 characters (measured in chromium).
 
@@ -60,7 +60,7 @@ def experiment_name(arch, activations, name: Optional[str], implementation: str 
     shape = shape if len(shape) <= ARCH_CHARS else f"{len(arch) - 1}layers"
     if implementation == "scratch":
         return "scratch_" + shape
-    return "{}_{}".format(short_stem(implementation), source_hash(source) or shape)
+    return f"{short_stem(implementation)}_{source_hash(source) or shape}"
 
 
 def short_stem(implementation: str) -> str:
@@ -78,7 +78,7 @@ def short_stem(implementation: str) -> str:
     return stem[:cut].strip("._-") or stem[:CUT_CHARS]
 
 
-def source_hash(source: Optional[str]) -> Optional[str]:
+def source_hash(source: str | None) -> str | None:
     """HASH_CHARS hex digits of sha256 over the implementation's code: a .py file's bytes, a notebook's
     code cells (running a notebook again changes its outputs and counts, not its code); None without a
     readable file (source may be a path, or the name of an imported module)."""
@@ -97,8 +97,11 @@ def source_hash(source: Optional[str]) -> Optional[str]:
     if path.endswith(".ipynb"):
         try:
             cells = json.loads(data)["cells"]
-            code = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                    for c in cells if c.get("cell_type") == "code"]
+            code = [
+                "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                for c in cells
+                if c.get("cell_type") == "code"
+            ]
             data = json.dumps(code).encode()
         except (ValueError, KeyError, TypeError, AttributeError):
             pass  # not a notebook we can read: its bytes, then
@@ -122,8 +125,11 @@ def check_logdir(logdir: str, config=None, implementation: str = "scratch") -> N
     if not os.access(logdir, os.W_OK | os.X_OK):
         raise UsageError(f"--logdir {logdir} is not writable")
     if config is not None:
-        check_run_name(logdir, experiment_name(config.arch, config.activations, config.name, implementation, config.impl),
-                       "--name" if config.name is not None else f"the name made from {implementation}")
+        check_run_name(
+            logdir,
+            experiment_name(config.arch, config.activations, config.name, implementation, config.impl),
+            "--name" if config.name is not None else f"the name made from {implementation}",
+        )
 
 
 def check_run_name(logdir: str, name: str, given_by: str) -> None:
@@ -133,13 +139,17 @@ def check_run_name(logdir: str, name: str, given_by: str) -> None:
     allowed = name_max - len(SUFFIX_ROOM)
     length = len(os.fsencode(name))
     if length > allowed:
-        raise UsageError(f"{given_by} makes a run folder name of {length} characters ({name[:20]}...); a folder name "
-                         f"may have at most {allowed} here ({name_max}, the file system's limit, less room for a "
-                         f"{SUFFIX_ROOM} suffix): give a shorter --name")
+        raise UsageError(
+            f"{given_by} makes a run folder name of {length} characters ({name[:20]}...); a folder name "
+            f"may have at most {allowed} here ({name_max}, the file system's limit, less room for a "
+            f"{SUFFIX_ROOM} suffix): give a shorter --name"
+        )
     deepest = os.path.join(os.path.abspath(logdir), name + SUFFIX_ROOM, "numpy", EVENT_FILE_ROOM)
     if len(os.fsencode(deepest)) >= path_max:
-        raise UsageError(f"--logdir {logdir}: the run's log files would have paths of about {len(os.fsencode(deepest))} "
-                         f"characters, more than the {path_max} this system allows; give a shorter --logdir or --name")
+        raise UsageError(
+            f"--logdir {logdir}: the run's log files would have paths of about {len(os.fsencode(deepest))} "
+            f"characters, more than the {path_max} this system allows; give a shorter --logdir or --name"
+        )
 
 
 SUFFIX_ROOM = "_9999"  # make_run_dir's suffix for a name taken again, at its longest
@@ -172,12 +182,16 @@ def make_run_dir(logdir: str, name: str) -> str:
 def _writes(method):
     """A TensorBoardLog method that writes: an OSError from the disk (ENOSPC: full, EDQUOT, EIO) becomes a
     UsageError naming the log folder, one line and exit 2, not a traceback from the middle of training."""
+
     def guarded(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
         except OSError as error:
-            raise UsageError(f"--logdir {self.config.logdir}: the TensorBoard logs could not be written to {self.run_dir} "
-                             f"({error.strerror or error}); make room there, or give --no-tensorboard") from None
+            raise UsageError(
+                f"--logdir {self.config.logdir}: the TensorBoard logs could not be written to {self.run_dir} "
+                f"({error.strerror or error}); make room there, or give --no-tensorboard"
+            ) from None
+
     guarded.__name__, guarded.__doc__ = method.__name__, method.__doc__
     return guarded
 
@@ -192,6 +206,7 @@ def _quiet_writer_errors(previous):
         if isinstance(args.thread, _AsyncWriterThread) and issubclass(args.exc_type, OSError):
             return
         previous(args)
+
     return hook
 
 
@@ -230,7 +245,9 @@ class TensorBoardLog:
         self.writers = {}
         try:
             for side in SIDES:
-                self.writers[side] = SummaryWriter(os.path.join(run_dir, self.folders[side]), max_queue=100_000, flush_secs=10)
+                self.writers[side] = SummaryWriter(
+                    os.path.join(run_dir, self.folders[side]), max_queue=100_000, flush_secs=10
+                )
         except BaseException:  # no log to close later: close what was opened now
             for writer in self.writers.values():
                 with contextlib.suppress(OSError):
@@ -271,14 +288,24 @@ class TensorBoardLog:
             diff["gap/cost_log10"] = _log10(abs(s - t))
             for l in range(1, self.L + 1):  # under the plain tag, and again for this experiment's charts
                 diff[f"gap/params_log10/layer{l}"] = diff[f"{own}param_gap_log10/layer{l}"] = _log10(
-                    max(record.gaps[("W", l)], record.gaps[("b", l)]))
+                    max(record.gaps[("W", l)], record.gaps[("b", l)])
+                )
             if i % self.detail_every == 0 or last:
                 bound = record.cost_tolerance  # the free-running tolerance at this step
-                diff.update({"gap/cost": s - t, "gap/cost_tolerance": bound, own + "cost_gap/signed": s - t,
-                             own + "cost_gap/lower": -bound, own + "cost_gap/upper": bound})
+                diff.update(
+                    {
+                        "gap/cost": s - t,
+                        "gap/cost_tolerance": bound,
+                        own + "cost_gap/signed": s - t,
+                        own + "cost_gap/lower": -bound,
+                        own + "cost_gap/upper": bound,
+                    }
+                )
                 self._details(record)
         if record.masks is not None:  # the same masks on both sides: the fraction each hidden layer dropped
-            dropped = {f"dropped/layer{l}": 1 - float(np.mean(D)) for l, D in enumerate(record.masks, 1) if D is not None}
+            dropped = {
+                f"dropped/layer{l}": 1 - float(np.mean(D)) for l, D in enumerate(record.masks, 1) if D is not None
+            }
             for side in ("impl", "torch"):
                 self.scalars(side, i, dropped)
         if diff:
@@ -296,16 +323,19 @@ class TensorBoardLog:
 
     def _epoch(self, record) -> None:
         own, diff = self.own, {}
-        for side, cost, lr, state in (("impl", record.impl_epoch_cost, record.impl_lr, record.impl_state),
-                                      ("torch", record.torch_epoch_cost, record.torch_lr, record.torch_state)):
+        for side, cost, lr, state in (
+            ("impl", record.impl_epoch_cost, record.impl_lr, record.impl_state),
+            ("torch", record.torch_epoch_cost, record.torch_lr, record.torch_state),
+        ):
             if cost is None:
                 continue
             values = {"epoch/cost": cost, "epoch/learning_rate": lr}
             for name in ("v", "s"):
                 for l in range(1, self.L + 1):
                     if state and name in state:
-                        values[f"epoch/{name}_norm/layer{l}"] = float(np.sqrt(
-                            np.sum(state[name][f"dW{l}"] ** 2) + np.sum(state[name][f"db{l}"] ** 2)))
+                        values[f"epoch/{name}_norm/layer{l}"] = float(
+                            np.sqrt(np.sum(state[name][f"dW{l}"] ** 2) + np.sum(state[name][f"db{l}"] ** 2))
+                        )
             self.scalars(side, record.epoch, values)
             diff[own + "epoch_cost/" + self.folders[side]] = cost
             diff[own + "learning_rate/" + self.folders[side]] = lr
@@ -326,8 +356,11 @@ class TensorBoardLog:
         }
         Y = self.Y if record.rows is None else self.Y[:, record.rows]  # the step's mini-batch
         for side, (AL, grads, before, after) in sides.items():
-            values = {"prediction/accuracy": scratch.prediction_accuracy(AL, Y, self.config.activations[-1])} if self.classification else {
-                "prediction/squared_error": float(np.sum((AL - Y) ** 2) / Y.shape[1])}
+            values = (
+                {"prediction/accuracy": scratch.prediction_accuracy(AL, Y, self.config.activations[-1])}
+                if self.classification
+                else {"prediction/squared_error": float(np.sum((AL - Y) ** 2) / Y.shape[1])}
+            )
             for l in range(1, self.L + 1):
                 values[f"norm/W{l}"] = np.linalg.norm(after[f"W{l}"])
                 values[f"norm/dW{l}"] = np.linalg.norm(grads[f"dW{l}"])
@@ -337,13 +370,18 @@ class TensorBoardLog:
     def _histograms(self, record) -> None:
         import torch_ref
 
-        sides = {"impl": (record.impl_after, record.impl_grads),
-                 "torch": (record.torch_after, torch_ref.gradients(record.torch_run.model))}
+        sides = {
+            "impl": (record.impl_after, record.impl_grads),
+            "torch": (record.torch_after, torch_ref.gradients(record.torch_run.model)),
+        }
         for side, (params, grads) in sides.items():
             writer = self.writers[side]
             for l in range(1, self.L + 1):
-                for tag, values in ((f"weights/W{l}", params[f"W{l}"]), (f"weights/b{l}", params[f"b{l}"]),
-                                    (f"gradients/dW{l}", grads[f"dW{l}"])):
+                for tag, values in (
+                    (f"weights/W{l}", params[f"W{l}"]),
+                    (f"weights/b{l}", params[f"b{l}"]),
+                    (f"gradients/dW{l}", grads[f"dW{l}"]),
+                ):
                     _histogram(writer, tag, values, record.index)
 
     @_writes
@@ -358,15 +396,28 @@ class TensorBoardLog:
             metrics = {"final/cost": _finite_or_nan(final.get("cost")), "final/verdict": 1.0 if report.ok else 0.0}
             if self.classification:
                 metrics["final/accuracy"] = _finite_or_nan(final.get("accuracy"))
-            settings = {"side": self.folders[side], "implementation": _utf8(self.implementation), "arch": "-".join(map(str, c.arch)), "activations": ",".join(c.activations),
-                        "loss": c.loss, "init": c.init, "lr": float(c.learning_rate), "iterations": int(self.steps),
-                        "epochs": int(c.epoch_count), "optimizer": c.optimizer, "mini_batch_size": int(c.mini_batch_size or 0),
-                        **{k: float(v) for k, v in self.plan.settings().items()}, "decay": c.decay or "none",
-                        **({"decay_rate": float(c.decay_rate)} if c.decay else {}),
-                        **({"decay_interval": int(c.decay_interval)} if c.decay == "scheduled" else {}),
-                        **({"lambd": float(c.lambd)} if c.lambd else {}),
-                        **({"keep_prob": ",".join(f"{p:g}" for p in c.keep_prob)} if c.keep_prob else {}),
-                        "dtype": c.dtype, "seed": int(c.seed), "examples": int(report.examples)}
+            settings = {
+                "side": self.folders[side],
+                "implementation": _utf8(self.implementation),
+                "arch": "-".join(map(str, c.arch)),
+                "activations": ",".join(c.activations),
+                "loss": c.loss,
+                "init": c.init,
+                "lr": float(c.learning_rate),
+                "iterations": int(self.steps),
+                "epochs": int(c.epoch_count),
+                "optimizer": c.optimizer,
+                "mini_batch_size": int(c.mini_batch_size or 0),
+                **{k: float(v) for k, v in self.plan.settings().items()},
+                "decay": c.decay or "none",
+                **({"decay_rate": float(c.decay_rate)} if c.decay else {}),
+                **({"decay_interval": int(c.decay_interval)} if c.decay == "scheduled" else {}),
+                **({"lambd": float(c.lambd)} if c.lambd else {}),
+                **({"keep_prob": ",".join(f"{p:g}" for p in c.keep_prob)} if c.keep_prob else {}),
+                "dtype": c.dtype,
+                "seed": int(c.seed),
+                "examples": int(report.examples),
+            }
             # Only the session summaries, written into this run's own file: add_hparams would
             # open a stray timestamped run folder, and several experiments' tables would clash.
             _, start, end = hparams(settings, metrics)
@@ -398,15 +449,25 @@ class TensorBoardLog:
         Multiline charts take regexes (matched from the tag's start); margin series take tag names.
         """
         own, tested = self.own, self.folders["impl"]
-        epochs = {} if self.plan.plain else {
-            f"epoch cost: {tested} and torch": ["Multiline", ["^" + re.escape(own + "epoch_cost/")]],
-            f"learning rate: {tested} and torch": ["Multiline", ["^" + re.escape(own + "learning_rate/")]]}
-        return {self.experiment: {**epochs,
-            f"cost: {tested} and torch": ["Multiline", ["^" + re.escape(own + "cost/")]],
-            f"cost gap ({tested} - torch) within the free-running tolerance": [
-                "Margin", [own + "cost_gap/signed", own + "cost_gap/lower", own + "cost_gap/upper"]],
-            "largest parameter gap per layer (log10)": ["Multiline", ["^" + re.escape(own + "param_gap_log10/")]],
-        }}
+        epochs = (
+            {}
+            if self.plan.plain
+            else {
+                f"epoch cost: {tested} and torch": ["Multiline", ["^" + re.escape(own + "epoch_cost/")]],
+                f"learning rate: {tested} and torch": ["Multiline", ["^" + re.escape(own + "learning_rate/")]],
+            }
+        )
+        return {
+            self.experiment: {
+                **epochs,
+                f"cost: {tested} and torch": ["Multiline", ["^" + re.escape(own + "cost/")]],
+                f"cost gap ({tested} - torch) within the free-running tolerance": [
+                    "Margin",
+                    [own + "cost_gap/signed", own + "cost_gap/lower", own + "cost_gap/upper"],
+                ],
+                "largest parameter gap per layer (log10)": ["Multiline", ["^" + re.escape(own + "param_gap_log10/")]],
+            }
+        }
 
     @_writes
     def close(self) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from types import ModuleType
-from typing import Union
 
 from .config import Config
 
@@ -25,7 +24,7 @@ TEST_DEFAULTS = {"tensorboard": False}
 _SEQUENCES = ("arch", "activations", "keep_prob")  # Config holds these as tuples; a test may write lists
 
 
-def assert_agrees(impl: Union[str, os.PathLike, ModuleType], **options):
+def assert_agrees(impl: str | os.PathLike | ModuleType, **options):
     """Verify `impl` (a .py or .ipynb path, a module name, or a module object) against torch.
 
     `options` are Config's fields (arch=(3, 4, 4, 1), iterations=50, optimizer="adam", ...); TensorBoard
@@ -45,13 +44,15 @@ def assert_agrees(impl: Union[str, os.PathLike, ModuleType], **options):
     return report
 
 
-def config_for(impl: Union[str, os.PathLike, ModuleType], **options) -> Config:
+def config_for(impl: str | os.PathLike | ModuleType, **options) -> Config:
     """The Config assert_agrees runs: the test defaults, then `options`; a path or a module name as impl."""
     fields = {f.name for f in dataclasses.fields(Config)}
     unknown = sorted(set(options) - fields)
     if unknown:
-        raise TypeError(f"assert_agrees: unknown option {', '.join(map(repr, unknown))}; the options are "
-                        f"Config's fields: {', '.join(sorted(fields - {'impl'}))}")
+        raise TypeError(
+            f"assert_agrees: unknown option {', '.join(map(repr, unknown))}; the options are "
+            f"Config's fields: {', '.join(sorted(fields - {'impl'}))}"
+        )
     if "impl" in options:
         raise TypeError("assert_agrees: give the implementation as the first argument, not as impl=")
     options = {k: tuple(v) if k in _SEQUENCES and isinstance(v, list) else v for k, v in options.items()}

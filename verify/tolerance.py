@@ -45,7 +45,6 @@ is then reported as not comparable (overflow) (see compare.py), never held to an
 from __future__ import annotations
 
 import functools
-from typing import Optional
 
 import numpy as np
 
@@ -67,16 +66,26 @@ MOMENT_ROUNDING = 2  # eps per moment: 1 - beta rounds once on each side (see op
 def _may_overflow(function):
     """A scale computed from values near the top of the dtype's range may overflow to inf (or inf * 0 to nan): the
     comparison reports that quantity as not comparable (overflow), so NumPy is not to warn about it on the way."""
+
     @functools.wraps(function)
     def scales(*args, **kwargs):
         with np.errstate(over="ignore", invalid="ignore"):
             return function(*args, **kwargs)
+
     return scales
 
 
 @_may_overflow
-def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activations, learning_rate: Optional[float] = None,
-                lambd: float = 0.0, keep_probs=None) -> dict:
+def term_scales(
+    params: dict,
+    X: np.ndarray,
+    Y: np.ndarray,
+    ref: dict,
+    activations,
+    learning_rate: float | None = None,
+    lambd: float = 0.0,
+    keep_probs=None,
+) -> dict:
     """{(quantity, layer): E} for Z, A, cost, dZ, dA, dW, db (and W, b with a learning rate, 0 included).
 
     `ref` holds the reference's A{l} and Z{l} (l = 1..L), dA{l} (l = 1..L-1, course convention) and "cost".
@@ -87,8 +96,13 @@ def term_scales(params: dict, X: np.ndarray, Y: np.ndarray, ref: dict, activatio
     A = [X] + [ref[f"A{l}"] for l in range(1, L + 1)]
     size = [largest(a) for a in A]  # max |A[l]|, l = 0..L
     scaled = [1.0] + [1.0 / p for p in (keep_probs or (1.0,) * (L - 1))] + [1.0]  # 1 / keep_prob of A[l]
-    typical = [None] + [_typical_slope(name, a) if s == 1 else SLOPES[name][0]  # a dropped A is not g(Z): g's bound
-                        for name, a, s in zip(activations, A[1:], scaled[1:])]
+    typical = (
+        [None]
+        + [
+            _typical_slope(name, a) if s == 1 else SLOPES[name][0]  # a dropped A is not g(Z): g's bound
+            for name, a, s in zip(activations, A[1:], scaled[1:])
+        ]
+    )
     squares = [None] + [params[f"W{l}"] ** 2 for l in range(1, L + 1)]
     E = {}
     carried = [0.0]  # what A[l] carries into the next layer (the data is exact)
@@ -137,7 +151,7 @@ def _typical_slope(name: str, A: np.ndarray) -> float:
         g_prime = 1 - A * A
     elif name in ("relu", "leaky_relu"):
         alive = float(np.mean(A > 0)) if A.size else 1.0
-        return (alive + (1 - alive) * (0.01 ** 2 if name == "leaky_relu" else 0.0)) ** 0.5
+        return (alive + (1 - alive) * (0.01**2 if name == "leaky_relu" else 0.0)) ** 0.5
     else:  # linear; softmax (output only) by its bound
         return SLOPES[name][0]
     return float(np.sqrt(np.mean(g_prime * g_prime))) if A.size else SLOPES[name][0]
@@ -179,8 +193,16 @@ def largest(array) -> float:
 
 
 @_may_overflow
-def optimizer_scales(optimizer: str, state: dict, grads: dict, scales: dict, settings: dict, t: int,
-                     learning_rate: float, torch_state: dict) -> dict:
+def optimizer_scales(
+    optimizer: str,
+    state: dict,
+    grads: dict,
+    scales: dict,
+    settings: dict,
+    t: int,
+    learning_rate: float,
+    torch_state: dict,
+) -> dict:
     """{(quantity, layer): E} for one optimiser step's state (v_dW, s_dW, v_corrected_dW, ... of layer l) and
     its step (W, b), all from the shared state before the step and the reference's gradients.
 
@@ -206,7 +228,7 @@ def optimizer_scales(optimizer: str, state: dict, grads: dict, scales: dict, set
             E[(q[1:], l)] = learning_rate * E_v
             continue
         beta1, beta2 = settings["beta1"], settings["beta2"]
-        c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t
+        c1, c2 = 1 - beta1**t, 1 - beta2**t
         E_v = beta1 * np.abs(state["v"][key]) + (1 - beta1) * (g_size + E_g)
         E_s = beta2 * np.abs(state["s"][key]) + (1 - beta2) * (g_size * g_size + 2 * g_size * E_g)
         E[(f"v_{q}", l)], E[(f"s_{q}", l)] = largest(E_v), largest(E_s)
@@ -219,8 +241,9 @@ def optimizer_scales(optimizer: str, state: dict, grads: dict, scales: dict, set
 
 
 @_may_overflow
-def optimizer_floors(optimizer: str, state: dict, grads: dict, settings: dict, t: int, learning_rate: float,
-                     torch_state: dict, dtype) -> dict:
+def optimizer_floors(
+    optimizer: str, state: dict, grads: dict, settings: dict, t: int, learning_rate: float, torch_state: dict, dtype
+) -> dict:
     """{(v_dW|s_dW|v_corrected_dW|s_corrected_dW|W|b, l): the rounding of the moments' own coefficients}.
 
     1 - beta is a number rounded to eps/2 of 1, whatever beta is: the course's beta v + (1 - beta) g and
@@ -233,7 +256,9 @@ def optimizer_floors(optimizer: str, state: dict, grads: dict, settings: dict, t
         return {}
     eps = float(np.finfo(dtype).eps)
     floors = {}
-    moments = [("v", "beta" if optimizer == "momentum" else "beta1", 1)] + ([("s", "beta2", 2)] if optimizer == "adam" else [])
+    moments = [("v", "beta" if optimizer == "momentum" else "beta1", 1)] + (
+        [("s", "beta2", 2)] if optimizer == "adam" else []
+    )
     for key, g in grads.items():
         if key[:2] not in ("dW", "db") or key not in state["v"]:
             continue
@@ -251,14 +276,25 @@ def optimizer_floors(optimizer: str, state: dict, grads: dict, settings: dict, t
             root = np.sqrt(torch_state["s_corrected"][key])
             d = root + settings["epsilon"]
             E_sqrt = np.where(root > 0, entries["s"] / np.where(root > 0, root, 1.0), np.sqrt(entries["s"]))
-            floors[(q[1:], l)] = learning_rate * largest(entries["v"] / d
-                                                         + np.abs(torch_state["v_corrected"][key]) * E_sqrt / d / d)
+            floors[(q[1:], l)] = learning_rate * largest(
+                entries["v"] / d + np.abs(torch_state["v_corrected"][key]) * E_sqrt / d / d
+            )
     return floors
 
 
 @_may_overflow
-def gradient_entry_scales(ref: dict, X: np.ndarray, Y: np.ndarray, activations, scales: dict, derivative,
-                          params: dict = None, lambd: float = 0.0, masks=None, keep_probs=None) -> dict:
+def gradient_entry_scales(
+    ref: dict,
+    X: np.ndarray,
+    Y: np.ndarray,
+    activations,
+    scales: dict,
+    derivative,
+    params: dict = None,
+    lambd: float = 0.0,
+    masks=None,
+    keep_probs=None,
+) -> dict:
     """{("dW"|"db", l, "entries"): E per entry}: the error each gradient entry can carry, from its own terms.
 
     A layer's scale bounds its largest entry; an entry computed from small terms (a unit alive on

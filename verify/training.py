@@ -24,8 +24,8 @@ with the implementation's state (torch_ref.steps).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 import numpy as np
 
@@ -40,8 +40,16 @@ from .hints import decay_slips, fitting_slip, hint_l2, matches, optimizer_slips
 from .impl import Adapter
 from .impl.base import DECAY_FUNCTIONS
 from .optimization import Optimization, Step
-from .tolerance import (gradient_entry_scales, kink_affects, kink_flip, largest, optimizer_floors, optimizer_scales,
-                        term_scales, update_floors)
+from .tolerance import (
+    gradient_entry_scales,
+    kink_affects,
+    kink_flip,
+    largest,
+    optimizer_floors,
+    optimizer_scales,
+    term_scales,
+    update_floors,
+)
 
 FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
 FREE_RUNNING_HEADROOM = 10  # the allowance is an estimate: the gap must stay within 10 times it
@@ -49,8 +57,10 @@ DECAY_EPOCHS = 6  # a decay slip must fit the rates of epochs 0 to 5, not one ep
 DECAY_PROBE_RATE = 0.3  # ... at a rate of its own, where no two slips coincide (at 1, lr0 * rate = lr0 / rate)
 LR_ROUNDING = 8  # eps: the learning rate in force, lr0 / (1 + rate epoch), may round by this much (relative)
 FREE_RUNNING_LIMIT = {"float64": 1e-6, "float32": 1e-2}  # relative: beyond it, two runs are not comparable
-SATURATION_HINT = ("once AL rounds to exactly 0 or 1, a course-literal cost Y log(AL) + (1-Y) log(1-AL) or "
-                   "dAL = -(Y/AL - (1-Y)/(1-AL)) is infinite; computing from Z[L] (log-sigmoid) and dZ[L] = AL - Y is not")
+SATURATION_HINT = (
+    "once AL rounds to exactly 0 or 1, a course-literal cost Y log(AL) + (1-Y) log(1-AL) or "
+    "dAL = -(Y/AL - (1-Y)/(1-AL)) is infinite; computing from Z[L] (log-sigmoid) and dZ[L] = AL - Y is not"
+)
 
 
 @dataclass
@@ -63,29 +73,29 @@ class Iteration:
     index: int
     epoch: int = 0
     batch: int = 0  # the mini-batch of the epoch (0 with the whole batch)
-    rows: Optional[np.ndarray] = None  # its examples (None: all, in order)
-    masks: Optional[list] = None  # its dropout masks, one per hidden layer (None: no dropout), the same on both sides
-    impl_cost: Optional[float] = None
-    impl_before: Optional[dict] = None  # its parameters before this step ...
-    impl_after: Optional[dict] = None  # ... and after it
-    impl_grads: Optional[dict] = None
-    impl_AL: Optional[np.ndarray] = None
-    torch_cost: Optional[float] = None
-    torch_before: Optional[dict] = None  # torch's own (free-running) parameters
-    torch_after: Optional[dict] = None
-    torch_run: Optional[torch_ref.Trainer] = None  # torch's own run, just stepped: its output() and gradients
-    gaps: Optional[dict] = None  # free-running: the largest gap per (quantity, layer), when the runs were compared
-    cost_tolerance: Optional[float] = None  # free-running: the cost gap allowed at this iteration
+    rows: np.ndarray | None = None  # its examples (None: all, in order)
+    masks: list | None = None  # its dropout masks, one per hidden layer (None: no dropout), the same on both sides
+    impl_cost: float | None = None
+    impl_before: dict | None = None  # its parameters before this step ...
+    impl_after: dict | None = None  # ... and after it
+    impl_grads: dict | None = None
+    impl_AL: np.ndarray | None = None
+    torch_cost: float | None = None
+    torch_before: dict | None = None  # torch's own (free-running) parameters
+    torch_after: dict | None = None
+    torch_run: torch_ref.Trainer | None = None  # torch's own run, just stepped: its output() and gradients
+    gaps: dict | None = None  # free-running: the largest gap per (quantity, layer), when the runs were compared
+    cost_tolerance: float | None = None  # free-running: the cost gap allowed at this iteration
     stopped: bool = False  # the implementation raised: training ends here
     # At the end of an epoch: each side's epoch cost (the course's: the batches' summed losses over m), the
     # learning rate each ran it at, and its optimiser state in the course's terms ({"v": {dW1: ...}, "s": ...}).
     epoch_end: bool = False
-    impl_epoch_cost: Optional[float] = None
-    torch_epoch_cost: Optional[float] = None
-    impl_lr: Optional[float] = None  # the rate this step ran at
-    torch_lr: Optional[float] = None  # (at an epoch's end) the rate torch's own schedule ran the epoch at
-    impl_state: Optional[dict] = None
-    torch_state: Optional[dict] = None
+    impl_epoch_cost: float | None = None
+    torch_epoch_cost: float | None = None
+    impl_lr: float | None = None  # the rate this step ran at
+    torch_lr: float | None = None  # (at an epoch's end) the rate torch's own schedule ran the epoch at
+    impl_state: dict | None = None
+    torch_state: dict | None = None
 
 
 @dataclass
@@ -96,26 +106,43 @@ class TrainingRun:
     free: CheckResult
     impl_costs: list = field(default_factory=list)  # per epoch (per iteration with the whole batch)
     torch_costs: list = field(default_factory=list)
-    impl_params: Optional[dict] = None  # the implementation's last finite parameters
-    nonfinite: dict = field(default_factory=lambda: {"impl": None, "torch": None})  # side -> the iteration it diverged at
+    impl_params: dict | None = None  # the implementation's last finite parameters
+    nonfinite: dict = field(
+        default_factory=lambda: {"impl": None, "torch": None}
+    )  # side -> the iteration it diverged at
     drift: list = field(default_factory=list)  # (iteration, cost gap, largest parameter gap, its allowance)
     completed: int = 0
-    interrupted: Optional[KeyboardInterrupt] = None  # Ctrl-C or a signal stopped it after `completed` iterations
-    impl_state_start: Optional[dict] = None  # the optimiser state the implementation's initialiser began with
+    interrupted: KeyboardInterrupt | None = None  # Ctrl-C or a signal stopped it after `completed` iterations
+    impl_state_start: dict | None = None  # the optimiser state the implementation's initialiser began with
     label: str = "scratch"  # the implementation under test, as the notes name it
-    allowed: Optional[np.ndarray] = None  # free-running: the allowed gap of each parameter array
+    allowed: np.ndarray | None = None  # free-running: the allowed gap of each parameter array
     incomparable: str = ""  # why free-running stopped comparing, once it did
     kinks: list = field(default_factory=list)  # lockstep iterations where the sides took opposite sides of a kink
     largest_gain: float = 0.0  # the largest one-step magnification of the gap between the runs
     saturated: str = ""  # why training stopped comparing (the output reached exactly 0 or 1), once it did
 
 
-def train_and_compare(impl: Adapter, X, Y, params, model_lockstep, model_free, plan: Optimization, rtol: float,
-                      on_iteration: Optional[Callable[[Iteration], None]] = None) -> TrainingRun:
+def train_and_compare(
+    impl: Adapter,
+    X,
+    Y,
+    params,
+    model_lockstep,
+    model_free,
+    plan: Optimization,
+    rtol: float,
+    on_iteration: Callable[[Iteration], None] | None = None,
+) -> TrainingRun:
     """Both sides train; lockstep compares each step from shared parameters, free-running each side's own run."""
-    untrained = "no iterations" if plan.steps_total == 0 else None  # (--iterations 0): compared nothing, agreed on nothing
-    run = TrainingRun(CheckResult("lockstep", "training", rtol, skipped=untrained),
-                      CheckResult("free-running", "training", 0.0, skipped=untrained), label=impl.label, impl_params=params)
+    untrained = (
+        "no iterations" if plan.steps_total == 0 else None
+    )  # (--iterations 0): compared nothing, agreed on nothing
+    run = TrainingRun(
+        CheckResult("lockstep", "training", rtol, skipped=untrained),
+        CheckResult("free-running", "training", 0.0, skipped=untrained),
+        label=impl.label,
+        impl_params=params,
+    )
     training = _Training(run, impl, X, Y, params, model_lockstep, model_free, plan)
     try:
         for step in plan.steps():
@@ -131,42 +158,69 @@ def train_and_compare(impl: Adapter, X, Y, params, model_lockstep, model_free, p
         run.interrupted = stop
     _judge_divergence(run, impl.L)
     if run.kinks:
-        run.lockstep.notes.append(kink_note(f"at {len(run.kinks)} iteration(s) (the first: {run.kinks[0]})", None, impl.activations))
+        run.lockstep.notes.append(
+            kink_note(f"at {len(run.kinks)} iteration(s) (the first: {run.kinks[0]})", None, impl.activations)
+        )
     saturated_free = _note_saturation(run) if run.saturated else False
     if run.free.comparable_until is not None and not saturated_free:
         reason = run.incomparable or (
             f"the gap two correct runs may have (each step's rounding, magnified up to {run.largest_gain:.3g} times "
-            f"in one step by training) passes {FREE_RUNNING_LIMIT[X.dtype.name]:g} of the parameters' size")
-        run.free.notes.append(f"from iteration {run.free.comparable_until} on the runs are not comparable: {reason} "
-                              "(lockstep still checks every step)")
+            f"in one step by training) passes {FREE_RUNNING_LIMIT[X.dtype.name]:g} of the parameters' size"
+        )
+        run.free.notes.append(
+            f"from iteration {run.free.comparable_until} on the runs are not comparable: {reason} "
+            "(lockstep still checks every step)"
+        )
     return run
 
 
 class _Training:
     """One step at a time: the implementation's step checked in lockstep, then torch's own step (free-running)."""
 
-    def __init__(self, run: TrainingRun, impl: Adapter, X, Y, params: dict, model_lockstep, model_free,
-                 plan: Optimization):
+    def __init__(
+        self, run: TrainingRun, impl: Adapter, X, Y, params: dict, model_lockstep, model_free, plan: Optimization
+    ):
         self.run, self.impl, self.X, self.Y, self.plan = run, impl, X, Y, plan
         self.m, self.L = X.shape[1], impl.L
         self.model_lockstep = model_lockstep
-        self.lockstep_trainer = torch_ref.Trainer(model_lockstep, X, Y, impl.loss, plan.learning_rate, record=True,
-                                                  lambd=impl.lambd, keep_probs=impl.keep_probs)
+        self.lockstep_trainer = torch_ref.Trainer(
+            model_lockstep,
+            X,
+            Y,
+            impl.loss,
+            plan.learning_rate,
+            record=True,
+            lambd=impl.lambd,
+            keep_probs=impl.keep_probs,
+        )
         self.free_optimizer = self.schedule = None
         if not plan.plain:  # torch.optim's own optimiser and schedule, as a user would train
             self.free_optimizer = make_optimizer(model_free, plan.optimizer, plan.learning_rate, **plan.settings())
             self.schedule = make_schedule(self.free_optimizer, plan.decay, plan.decay_rate, plan.decay_interval)
-        self.free_trainer = torch_ref.Trainer(model_free, X, Y, impl.loss, plan.learning_rate, optimizer=self.free_optimizer,
-                                              lambd=impl.lambd, keep_probs=impl.keep_probs)
+        self.free_trainer = torch_ref.Trainer(
+            model_free,
+            X,
+            Y,
+            impl.loss,
+            plan.learning_rate,
+            optimizer=self.free_optimizer,
+            lambd=impl.lambd,
+            keep_probs=impl.keep_probs,
+        )
         self.impl_params, self.torch_params = params, params  # each side's parameters before the next step
-        self.impl_state: Optional[dict] = None  # the implementation's optimiser state before the next step
+        self.impl_state: dict | None = None  # the implementation's optimiser state before the next step
         self.impl_lr = plan.learning_rate  # the rate the implementation's decay set for this epoch
         self.sums = {"impl": 0.0, "torch": 0.0}  # this epoch's summed batch losses, per side
         self.rounding = None  # what one correct step may round differently, from the last lockstep comparison
 
     def step(self, step: Step, checkpoint: bool) -> Iteration:
-        record = Iteration(step.index, epoch=step.epoch, batch=step.batch, rows=step.rows,
-                           masks=self.plan.masks(step.index, self.m if step.rows is None else len(step.rows)))
+        record = Iteration(
+            step.index,
+            epoch=step.epoch,
+            batch=step.batch,
+            rows=step.rows,
+            masks=self.plan.masks(step.index, self.m if step.rows is None else len(step.rows)),
+        )
         run = self.run
         torch_from_impl = None  # torch's step from the implementation's parameters (lockstep)
         if run.nonfinite["impl"] is None:
@@ -183,7 +237,7 @@ class _Training:
     def _batch(self, step: Step) -> tuple:
         return (self.X, self.Y) if step.rows is None else (self.X[:, step.rows], self.Y[:, step.rows])
 
-    def _impl_step(self, record: Iteration, step: Step) -> Optional[dict]:
+    def _impl_step(self, record: Iteration, step: Step) -> dict | None:
         """The implementation's step from its parameters, torch's step from the same, compared (lockstep).
 
         Returns torch's parameters after its step from the implementation's (None if the implementation raised).
@@ -200,18 +254,29 @@ class _Training:
                 record.masks = impl.masks_of(caches)
             cost = impl.cost(AL, Y, caches)
             grads = impl.backward(AL, Y, caches, before)
-            after, state_after = impl.optimizer_update(plan.optimizer, before, grads, state, lr, step.t, plan.settings())
+            after, state_after = impl.optimizer_update(
+                plan.optimizer, before, grads, state, lr, step.t, plan.settings()
+            )
             if step.last_in_epoch and plan.decay is not None:
-                self.impl_lr = impl.decayed_learning_rate(plan.decay, plan.learning_rate, step.epoch, plan.decay_rate,
-                                                          plan.decay_interval)
+                self.impl_lr = impl.decayed_learning_rate(
+                    plan.decay, plan.learning_rate, step.epoch, plan.decay_rate, plan.decay_interval
+                )
         except ImplementationError as error:
             run.lockstep.error, run.lockstep.error_iteration = error, i
             run.free.skipped = f"{impl.label} {error.what} during training (see lockstep)"
             return None
         torch_lr = plan.lr_at(step.epoch)
-        torch_cost, torch_grads, torch_after, torch_state = self._torch_lockstep(before, state, step, torch_lr, record.masks)
+        torch_cost, torch_grads, torch_after, torch_state = self._torch_lockstep(
+            before, state, step, torch_lr, record.masks
+        )
         self.sums["impl"] += cost * X.shape[1]
-        record.impl_cost, record.impl_before, record.impl_after, record.impl_grads, record.impl_AL = cost, before, after, grads, AL
+        record.impl_cost, record.impl_before, record.impl_after, record.impl_grads, record.impl_AL = (
+            cost,
+            before,
+            after,
+            grads,
+            AL,
+        )
         record.impl_lr = lr
         impl_diverged, torch_diverged = _diverged(cost, after), _diverged(torch_cost, torch_after)
         if impl_diverged and not torch_diverged and impl.loss == "bce" and impl.activations[-1] == "sigmoid":
@@ -232,10 +297,25 @@ class _Training:
             ref = {**self.lockstep_trainer.layers(), "cost": torch_cost}
             scales = term_scales(before, X, Y, ref, impl.activations, torch_lr, impl.lambd, impl.keep_probs)
             if plan.optimizer == "adam":  # Adam divides each entry by its own size: each needs its own scale
-                scales.update(gradient_entry_scales(ref, X, Y, impl.activations, scales, torch_ref.activation_derivative,
-                                                    before, impl.lambd, record.masks, impl.keep_probs))
-            scales.update(optimizer_scales(plan.optimizer, state, torch_grads, scales, plan.settings(), step.t,
-                                           torch_lr, torch_state))
+                scales.update(
+                    gradient_entry_scales(
+                        ref,
+                        X,
+                        Y,
+                        impl.activations,
+                        scales,
+                        torch_ref.activation_derivative,
+                        before,
+                        impl.lambd,
+                        record.masks,
+                        impl.keep_probs,
+                    )
+                )
+            scales.update(
+                optimizer_scales(
+                    plan.optimizer, state, torch_grads, scales, plan.settings(), step.t, torch_lr, torch_state
+                )
+            )
             kink = kink_flip(impl.layer_values(AL, caches), ref, impl.activations, scales, run.lockstep.rtol)
             if kink is not None:
                 run.kinks.append(i)
@@ -243,17 +323,40 @@ class _Training:
                     run.free.comparable_until = i
                     run.incomparable = f"the two sides took opposite sides of a relu's kink at iteration {i}"
             self.rounding = self._compare_lockstep(
-                i, cost=cost, torch_cost=torch_cost, grads=grads, torch_grads=torch_grads, before=before,
-                after=after, torch_after=torch_after, scales=scales, kink=kink, m=X.shape[1],
-                lr=(lr, torch_lr) if plan.decay is not None else None, state=(state_after, torch_state),
-                floors=_added(update_floors(before, X.dtype),
-                              optimizer_floors(plan.optimizer, state, torch_grads, plan.settings(), step.t, torch_lr,
-                                               torch_state, X.dtype)))
-            hint_l2(run.lockstep, {"cost": cost, **grads}, {"cost": torch_cost, **torch_grads}, before, impl.lambd,
-                    X.shape[1], i)
+                i,
+                cost=cost,
+                torch_cost=torch_cost,
+                grads=grads,
+                torch_grads=torch_grads,
+                before=before,
+                after=after,
+                torch_after=torch_after,
+                scales=scales,
+                kink=kink,
+                m=X.shape[1],
+                lr=(lr, torch_lr) if plan.decay is not None else None,
+                state=(state_after, torch_state),
+                floors=_added(
+                    update_floors(before, X.dtype),
+                    optimizer_floors(
+                        plan.optimizer, state, torch_grads, plan.settings(), step.t, torch_lr, torch_state, X.dtype
+                    ),
+                ),
+            )
+            hint_l2(
+                run.lockstep,
+                {"cost": cost, **grads},
+                {"cost": torch_cost, **torch_grads},
+                before,
+                impl.lambd,
+                X.shape[1],
+                i,
+            )
             self._name_rate_slip(i, step, lr, torch_lr, X.dtype)
             if plan.optimizer != "gd":
-                self._name_optimizer_slips(i, state, state_after, torch_grads, torch_state, before, after, step.t, torch_lr)
+                self._name_optimizer_slips(
+                    i, state, state_after, torch_grads, torch_state, before, after, step.t, torch_lr
+                )
             if impl_diverged:
                 run.nonfinite["impl"] = i
                 self.rounding = None
@@ -280,21 +383,31 @@ class _Training:
             after, v = torch_steps.momentum_step(before, grads, state["v"], plan.beta, lr)
             return cost, grads, after, {"v": v}
         after, v, s, v_corrected, s_corrected = torch_steps.adam_step(
-            before, grads, state["v"], state["s"], step.t, lr, plan.beta1, plan.beta2, plan.epsilon)
+            before, grads, state["v"], state["s"], step.t, lr, plan.beta1, plan.beta2, plan.epsilon
+        )
         return cost, grads, after, {"v": v, "s": s, "v_corrected": v_corrected, "s_corrected": s_corrected}
 
-    def _torch_step(self, record: Iteration, step: Step, torch_from_impl: Optional[dict], checkpoint: bool) -> None:
+    def _torch_step(self, record: Iteration, step: Step, torch_from_impl: dict | None, checkpoint: bool) -> None:
         """torch's own step (free-running), and both runs compared after it while they are comparable."""
         run, i = self.run, record.index
         before = self.torch_params
         cost = self.free_trainer.step(step.rows, record.masks)
         self.sums["torch"] += cost * (self.m if step.rows is None else len(step.rows))
         after = torch_ref.to_params(self.free_trainer.model)
-        record.torch_cost, record.torch_before, record.torch_after, record.torch_run = cost, before, after, self.free_trainer
+        record.torch_cost, record.torch_before, record.torch_after, record.torch_run = (
+            cost,
+            before,
+            after,
+            self.free_trainer,
+        )
         if _diverged(cost, after):
             run.nonfinite["torch"] = i
-        elif (run.nonfinite["impl"] is None and run.free.comparable_until is None and self.rounding is not None
-              and record.impl_after is not None):
+        elif (
+            run.nonfinite["impl"] is None
+            and run.free.comparable_until is None
+            and self.rounding is not None
+            and record.impl_after is not None
+        ):
             self._compare_free(record, torch_from_impl, checkpoint)
         self.torch_params = after
 
@@ -312,7 +425,9 @@ class _Training:
             run.torch_costs.append(record.torch_epoch_cost)
             record.torch_lr = self.free_trainer.learning_rate  # plain gradient descent: one rate
             if self.free_optimizer is not None:  # the rate torch's schedule set for this epoch, and torch's state
-                record.torch_state = course_state(self.free_trainer.model, self.free_optimizer, plan.optimizer, plan.beta)
+                record.torch_state = course_state(
+                    self.free_trainer.model, self.free_optimizer, plan.optimizer, plan.beta
+                )
                 record.torch_lr = record.torch_state["learning_rate"]
                 self.schedule.step()
         self.sums = {"impl": 0.0, "torch": 0.0}
@@ -330,8 +445,10 @@ class _Training:
             return
         for shift, words in ((1, "ahead of"), (-1, "behind")):
             if step.epoch + shift >= 0 and np.isclose(lr, self.plan.lr_at(step.epoch + shift), rtol=1e-9, atol=0):
-                row.hint = (f"it is the course's rate for epoch {step.epoch + shift}: the decay runs one epoch {words} the "
-                            "course's, which sets lr = decay(lr0, e, rate) after epoch e (so epochs 0 and 1 both run at lr0)")
+                row.hint = (
+                    f"it is the course's rate for epoch {step.epoch + shift}: the decay runs one epoch {words} the "
+                    "course's, which sets lr = decay(lr0, e, rate) after epoch e (so epochs 0 and 1 both run at lr0)"
+                )
 
     def _decay_slip(self) -> str:
         """The decay function's slip (the function-by-function check's hypotheses, hints.decay_slips), when one fits
@@ -339,15 +456,31 @@ class _Training:
         lr0 * rate * 0 and lr0 / rate * 0), and so does a rate of 1 (lr0 * 1 * e is lr0 / 1 * e)."""
         plan, epochs = self.plan, range(DECAY_EPOCHS)
         try:
-            rates = [self.impl.decayed_learning_rate(plan.decay, plan.learning_rate, e, DECAY_PROBE_RATE,
-                                                     plan.decay_interval) for e in epochs]
+            rates = [
+                self.impl.decayed_learning_rate(
+                    plan.decay, plan.learning_rate, e, DECAY_PROBE_RATE, plan.decay_interval
+                )
+                for e in epochs
+            ]
         except ImplementationError:  # the table names what it raised
             return ""
         slips = decay_slips(DECAY_FUNCTIONS[plan.decay], plan.learning_rate, DECAY_PROBE_RATE, plan.decay_interval)
-        return next((hint for hint, slip in slips.items() if matches(np.array(rates), np.array([slip(e) for e in epochs]))), "")
+        return next(
+            (hint for hint, slip in slips.items() if matches(np.array(rates), np.array([slip(e) for e in epochs]))), ""
+        )
 
-    def _name_optimizer_slips(self, i: int, state: dict, state_after: dict, grads: dict, torch_state: dict,
-                              before: dict, after: dict, t: int, lr: float) -> None:
+    def _name_optimizer_slips(
+        self,
+        i: int,
+        state: dict,
+        state_after: dict,
+        grads: dict,
+        torch_state: dict,
+        before: dict,
+        after: dict,
+        t: int,
+        lr: float,
+    ) -> None:
         """A hint on each optimiser row that broke at this step, where its value fits a classic slip (the
         same hypotheses as the function-by-function check's, see hints.optimizer_slips)."""
         settings = self.plan.settings()
@@ -355,16 +488,45 @@ class _Training:
             if row.ok or row.iteration != i or not (quantity.startswith(("v_", "s_")) or quantity in ("W", "b")):
                 continue
             if quantity in ("W", "b"):
-                output, key, value = "step", f"d{quantity}{layer}", after[f"{quantity}{layer}"] - before[f"{quantity}{layer}"]
+                output, key, value = (
+                    "step",
+                    f"d{quantity}{layer}",
+                    after[f"{quantity}{layer}"] - before[f"{quantity}{layer}"],
+                )
             else:
                 output, gradient = quantity.rsplit("_", 1)
                 key, value = f"{gradient}{layer}", state_after[output][f"{gradient}{layer}"]
-            slips = optimizer_slips(output, state["v"], state.get("s", {}), grads, t, settings, lr,
-                                    corrected=torch_state if "v_corrected" in torch_state else None, moments=state_after)
+            slips = optimizer_slips(
+                output,
+                state["v"],
+                state.get("s", {}),
+                grads,
+                t,
+                settings,
+                lr,
+                corrected=torch_state if "v_corrected" in torch_state else None,
+                moments=state_after,
+            )
             row.hint = fitting_slip(value, key, slips) or row.hint
 
-    def _compare_lockstep(self, i: int, *, cost, torch_cost, grads, torch_grads, before, after, torch_after, scales,
-                          kink, m: int, lr: Optional[tuple], state: tuple, floors: dict) -> tuple:
+    def _compare_lockstep(
+        self,
+        i: int,
+        *,
+        cost,
+        torch_cost,
+        grads,
+        torch_grads,
+        before,
+        after,
+        torch_after,
+        scales,
+        kink,
+        m: int,
+        lr: tuple | None,
+        state: tuple,
+        floors: dict,
+    ) -> tuple:
         """This step's cost, gradients, optimiser state and update, both sides from the same parameters `before`.
 
         The update is compared as the step each side took, after - before: a slip in the step (a
@@ -380,13 +542,20 @@ class _Training:
         eps = float(np.finfo(before["W1"].dtype).eps)
         rtol = self.run.lockstep.rtol  # 0: exact agreement, whatever the scale
         scales[("lr", L)] = self.plan.learning_rate * (min(1.0, LR_ROUNDING * eps / rtol) if rtol > 0 else 1.0)
-        items += ([("cost", L, cost, torch_cost)]
-                  + [(q, l, grads[f"{q}{l}"], torch_grads[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
-                  + [(f"{name}_d{q}", l, impl_state[name][f"d{q}{l}"], torch_state[name][f"d{q}{l}"])
-                     for name in ("v", "s", "v_corrected", "s_corrected") if name in impl_state
-                     for q, l in keys]
-                  + [(q, l, after[f"{q}{l}"] - before[f"{q}{l}"], torch_after[f"{q}{l}"] - before[f"{q}{l}"])
-                     for q, l in keys])
+        items += (
+            [("cost", L, cost, torch_cost)]
+            + [(q, l, grads[f"{q}{l}"], torch_grads[f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
+            + [
+                (f"{name}_d{q}", l, impl_state[name][f"d{q}{l}"], torch_state[name][f"d{q}{l}"])
+                for name in ("v", "s", "v_corrected", "s_corrected")
+                if name in impl_state
+                for q, l in keys
+            ]
+            + [
+                (q, l, after[f"{q}{l}"] - before[f"{q}{l}"], torch_after[f"{q}{l}"] - before[f"{q}{l}"])
+                for q, l in keys
+            ]
+        )
         if kink is not None:
             items = [item for item in items if not kink_affects(item[0], item[1], kink)]
         stats = self.run.lockstep.compare(items, m, scales, iteration=i, floors=floors)
@@ -398,7 +567,9 @@ class _Training:
             gaps = {(q, l): stat.largest_gap for (q, l, _, _), stat in zip(items, stats) if q in ("W", "b")}
             steps = [largest(torch_after[f"{q}{l}"] - before[f"{q}{l}"]) for q, l in keys]
             rounding = [max(gaps.get(k, np.inf), per_step * step) + floors[k] for k, step in zip(keys, steps)]
-            rounding = [r if np.isfinite(r) else per_step * largest(scales[k]) + floors[k] for r, k in zip(rounding, keys)]
+            rounding = [
+                r if np.isfinite(r) else per_step * largest(scales[k]) + floors[k] for r, k in zip(rounding, keys)
+            ]
         else:
             rounding = [per_step * scales[k] + floors[k] for k in keys]
         return np.array(rounding), per_step * scales[("cost", L)]
@@ -416,7 +587,9 @@ class _Training:
         eps = float(np.finfo(self.X.dtype).eps)
         torch_flat = _flat(torch_before)
         before = float(np.max(np.abs(_flat(impl_before) - torch_flat)))
-        noise = FREE_RUNNING_ROUNDING * eps * float(np.max(np.abs(torch_flat)))  # gaps below it are rounding, not dynamics
+        noise = (
+            FREE_RUNNING_ROUNDING * eps * float(np.max(np.abs(torch_flat)))
+        )  # gaps below it are rounding, not dynamics
         after = _largest_each(_flat(torch_from_impl) - _flat(torch_after), torch_from_impl)
         gain = after / max(before, noise) if noise > 0 or before > 0 else np.ones_like(after)
         run.largest_gain = max(run.largest_gain, float(np.max(gain)))
@@ -433,19 +606,26 @@ class _Training:
         gradient_l1 = _largest_each(_flat(torch_ref.gradients(self.free_trainer.model)), torch_before, total=True)
         cost_tolerance = FREE_RUNNING_HEADROOM * (float(np.dot(gradient_l1, allowed_before)) + cost_rounding)
         keys = [(k[0], int(k[1:])) for k in torch_after]
-        items = ([("cost", L, record.impl_cost, record.torch_cost)]
-                 + [(q, l, impl_after[f"{q}{l}"], torch_after[f"{q}{l}"]) for q, l in keys])
+        items = [("cost", L, record.impl_cost, record.torch_cost)] + [
+            (q, l, impl_after[f"{q}{l}"], torch_after[f"{q}{l}"]) for q, l in keys
+        ]
         floors = {("cost", L): cost_tolerance, **dict(zip(keys, tolerance.tolist()))}
         scales = {("cost", L): abs(record.torch_cost), **dict(zip(keys, sizes.tolist()))}
         stats = run.free.compare(items, self.m, scales, iteration=i, rtol=0.0, floors=floors)
         record.gaps = {(q, l): s.max_abs for (q, l, _, _), s in zip(items, stats)}
         record.cost_tolerance = cost_tolerance
         if checkpoint:
-            run.drift.append((i, record.gaps[("cost", L)], max(v for (q, _), v in record.gaps.items() if q != "cost"),
-                              float(np.max(tolerance))))
+            run.drift.append(
+                (
+                    i,
+                    record.gaps[("cost", L)],
+                    max(v for (q, _), v in record.gaps.items() if q != "cost"),
+                    float(np.max(tolerance)),
+                )
+            )
 
 
-def saturated_output(ref: dict, AL, L: int) -> Optional[float]:
+def saturated_output(ref: dict, AL, L: int) -> float | None:
     """The value, 1.0 or 0.0, a sigmoid output reached exactly in the run's dtype, where the course's cost
     Y log(AL) + (1-Y) log(1-AL) takes log(0); None while every entry is strictly between 0 and 1.
 
@@ -467,8 +647,7 @@ def saturated_output(ref: dict, AL, L: int) -> Optional[float]:
 
 def saturation_reason(i: int, reached: float) -> str:
     """The line every check that stops at a saturated output says."""
-    return (f"not comparable from iteration {i} (A[L] reached exactly {reached:.1f}: the course's cost is log(0) "
-            "there)")
+    return f"not comparable from iteration {i} (A[L] reached exactly {reached:.1f}: the course's cost is log(0) there)"
 
 
 def _note_saturation(run: TrainingRun) -> bool:
@@ -500,7 +679,10 @@ def _judge_divergence(run: TrainingRun, L: int) -> None:
     if s is None and t is not None or (s is not None and t is None and not lockstep_agreed):
         row = run.free.row("cost", L)
         row.record(Stats(np.inf, 0.0, 0.0, 0.0), s if s is not None else t)
-        row.hint = f"only {run.label if s is not None else 'torch'} went non-finite (at iteration {s if s is not None else t}); " + SATURATION_HINT
+        row.hint = (
+            f"only {run.label if s is not None else 'torch'} went non-finite (at iteration {s if s is not None else t}); "
+            + SATURATION_HINT
+        )
 
 
 def _diverged(cost: float, params: dict) -> bool:
@@ -538,7 +720,10 @@ def _judge_lockstep_divergence(lockstep: CheckResult, i: int, impl: bool, torch:
     row = lockstep.row("cost", L)
     row.record(Stats(np.inf, 0.0, 0.0, 0.0), i)
     if impl:
-        row.hint = f"{label} went non-finite at iteration {i} while torch, from the same parameters, stayed finite; " + SATURATION_HINT
+        row.hint = (
+            f"{label} went non-finite at iteration {i} while torch, from the same parameters, stayed finite; "
+            + SATURATION_HINT
+        )
     else:
         row.hint = f"torch went non-finite at iteration {i} while {label}, from the same parameters, stayed finite"
 

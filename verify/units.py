@@ -13,14 +13,24 @@ symmetry breaking are checked against the course's rules.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
 
 import numpy as np
 
 from .errors import ImplementationError
-from .hints import (activation_backward_slip, bce_slip, db_slip, decay_slips, diagnose, fitting_slip, l2_slip, matches,
-                    optimizer_slips, skipped_layer_slip)
+from .hints import (
+    activation_backward_slip,
+    bce_slip,
+    db_slip,
+    decay_slips,
+    diagnose,
+    fitting_slip,
+    l2_slip,
+    matches,
+    optimizer_slips,
+    skipped_layer_slip,
+)
 from .impl.base import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _binds, _describe
 
 N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
@@ -67,8 +77,15 @@ class UnitResult:
         return f"fix `{self.function}`: " + (f"its {self.output} differs ({why})" if self.output else why)
 
     def as_dict(self) -> dict:
-        return {"function": self.function, "status": self.status, "output": self.output, "detail": self.detail,
-                "hint": self.hint, "follows": self.follows, "in_network": self.in_network}
+        return {
+            "function": self.function,
+            "status": self.status,
+            "output": self.output,
+            "detail": self.detail,
+            "hint": self.hint,
+            "follows": self.follows,
+            "in_network": self.in_network,
+        }
 
 
 class _Wrong(Exception):
@@ -87,7 +104,7 @@ class _Unit:
     def randn(self, *shape: int) -> np.ndarray:
         return self.rng.standard_normal(shape).astype(self.dtype)
 
-    def call(self, *args, function: Optional[str] = None):
+    def call(self, *args, function: str | None = None):
         return self.impl.call(function or self.function, *args)
 
     def parts(self, result, names: tuple[str, ...]) -> tuple:
@@ -101,10 +118,13 @@ class _Unit:
         """A float output narrower than the run's dtype (float32 in a float64 run) has lost the run's precision."""
         dtype = getattr(value, "dtype", None)
         if dtype is not None and dtype.kind == "f" and dtype.itemsize < np.dtype(self.dtype).itemsize:
-            raise _Wrong(output, f"it is {dtype} in a {self.dtype} run",
-                         f"a {dtype} array or constant (np.{dtype}(...), .astype({dtype})) rounds the run's numbers")
+            raise _Wrong(
+                output,
+                f"it is {dtype} in a {self.dtype} run",
+                f"a {dtype} array or constant (np.{dtype}(...), .astype({dtype})) rounds the run's numbers",
+            )
 
-    def close(self, output: str, value, expected: np.ndarray, scale: float, Z: Optional[np.ndarray] = None) -> None:
+    def close(self, output: str, value, expected: np.ndarray, scale: float, Z: np.ndarray | None = None) -> None:
         """value agrees with torch's `expected` within rtol x scale (scale: the size of the terms it sums)."""
         expected = np.asarray(expected)
         if value is None:
@@ -117,18 +137,23 @@ class _Unit:
         if value.shape != expected.shape and value.size == expected.size == 1:
             value = value.reshape(expected.shape)  # a number for a (1, 1) array, or back
         if value.shape != expected.shape:  # the detail says the shapes; the hint only what they suggest
-            raise _Wrong(output, f"the shape is {value.shape}, expected {expected.shape}",
-                         "the shape is transposed" if value.shape == expected.shape[::-1] else "")
+            raise _Wrong(
+                output,
+                f"the shape is {value.shape}, expected {expected.shape}",
+                "the shape is transposed" if value.shape == expected.shape[::-1] else "",
+            )
         gap = np.abs(value - expected)
         allowed = self.rtol * scale
         if not np.all(np.isfinite(value)) or float(np.max(gap)) > allowed:
             bad = ~(gap <= allowed)
             worst = np.unravel_index(int(np.argmax(np.where(np.isfinite(gap), gap, np.inf))), gap.shape)
-            detail = (f"{int(bad.sum())} of {gap.size} entries differ, worst at {tuple(int(i) for i in worst)}: "
-                      f"{value[worst]:.7g} vs torch {expected[worst]:.7g}")
+            detail = (
+                f"{int(bad.sum())} of {gap.size} entries differ, worst at {tuple(int(i) for i in worst)}: "
+                f"{value[worst]:.7g} vs torch {expected[worst]:.7g}"
+            )
             hint = diagnose(value, expected, M)
             if not hint and Z is not None and np.all(Z[bad] == 0):
-                hint = ("it differs only where Z is exactly 0: the course's relu'(0) is 0 (dZ[Z <= 0] = 0), as in torch")
+                hint = "it differs only where Z is exactly 0: the course's relu'(0) is 0 (dZ[Z <= 0] = 0), as in torch"
             raise _Wrong(output, detail, hint)
 
     def same(self, output: str, value, expected: np.ndarray, hint: str = "") -> None:
@@ -137,14 +162,33 @@ class _Unit:
             raise _Wrong(output, f"it should hold the input unchanged, got {_describe(value)}", hint)
 
 
-INITIALISER = {"logreg": "initialize_with_zeros", "shallow": "initialize_parameters", "deep": "initialize_parameters_deep"}
+INITIALISER = {
+    "logreg": "initialize_with_zeros",
+    "shallow": "initialize_parameters",
+    "deep": "initialize_parameters_deep",
+}
 REGULARISATION = ("compute_cost_with_regularization",)
-OPTIMISATION = ("random_mini_batches", "initialize_velocity", "update_parameters_with_momentum", "initialize_adam",
-                "update_parameters_with_adam", "update_lr", "schedule_lr_decay")
+OPTIMISATION = (
+    "random_mini_batches",
+    "initialize_velocity",
+    "update_parameters_with_momentum",
+    "initialize_adam",
+    "update_parameters_with_adam",
+    "update_lr",
+    "schedule_lr_decay",
+)
 
 
-def check_functions(impl, dtype: str, rtol: float, seed: int, init_impl: bool = False, optimizer: str = "gd",
-                    decay: Optional[str] = None, lambd: float = 0.0) -> list[UnitResult]:
+def check_functions(
+    impl,
+    dtype: str,
+    rtol: float,
+    seed: int,
+    init_impl: bool = False,
+    optimizer: str = "gd",
+    decay: str | None = None,
+    lambd: float = 0.0,
+) -> list[UnitResult]:
     """Every course function `impl.module` defines, checked on its own, in the course's order.
 
     init_impl: the network starts from the implementation's initialiser (its API's own), which is then in the network.
@@ -153,11 +197,22 @@ def check_functions(impl, dtype: str, rtol: float, seed: int, init_impl: bool = 
     return list(each_function_checked(impl, dtype, rtol, seed, init_impl, optimizer, decay, lambd))
 
 
-def each_function_checked(impl, dtype: str, rtol: float, seed: int, init_impl: bool = False, optimizer: str = "gd",
-                          decay: Optional[str] = None, lambd: float = 0.0) -> Iterator[UnitResult]:
+def each_function_checked(
+    impl,
+    dtype: str,
+    rtol: float,
+    seed: int,
+    init_impl: bool = False,
+    optimizer: str = "gd",
+    decay: str | None = None,
+    lambd: float = 0.0,
+) -> Iterator[UnitResult]:
     """check_functions' results one at a time, each as soon as it is known (a run stopped midway keeps them)."""
-    used = (set(OPTIMIZER_FUNCTIONS.get(optimizer, ())) | ({DECAY_FUNCTIONS[decay]} if decay else set())
-            | (set(REGULARISATION) if lambd else set()))
+    used = (
+        set(OPTIMIZER_FUNCTIONS.get(optimizer, ()))
+        | ({DECAY_FUNCTIONS[decay]} if decay else set())
+        | (set(REGULARISATION) if lambd else set())
+    )
     results: dict[str, UnitResult] = {}
     for function, check in CHECKS.items():
         if not callable(getattr(impl.module, function, None)):
@@ -177,8 +232,10 @@ def each_function_checked(impl, dtype: str, rtol: float, seed: int, init_impl: b
             result.follows = failed_calls[0]
         initialiser = function in INITIALISER.values()
         optional = function in OPTIMISATION + REGULARISATION
-        result.in_network = not ((optional and function not in used) or (
-            initialiser and not (init_impl and function == INITIALISER.get(impl.API))))
+        result.in_network = not (
+            (optional and function not in used)
+            or (initialiser and not (init_impl and function == INITIALISER.get(impl.API)))
+        )
         results[function] = result
         yield result
 
@@ -194,7 +251,7 @@ def _hint_for_raise(function: str, error: ImplementationError) -> str:
 
 def _layer(u: _Unit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A_prev (n[l-1], m), W (n[l], n[l-1]) and b (n[l], 1), random, of the unit checks' shapes."""
-    return u.randn(N_PREV, M), u.randn(N, N_PREV) / N_PREV ** 0.5, u.randn(N, 1) * 0.5
+    return u.randn(N_PREV, M), u.randn(N, N_PREV) / N_PREV**0.5, u.randn(N, 1) * 0.5
 
 
 def _parameters(u: _Unit) -> dict:
@@ -235,6 +292,7 @@ def _check_activation(name: str) -> Callable[[_Unit], None]:
         Z = _z_with_zeros(u) * 3
         A = _activation_output(u, u.call(Z), Z)
         u.close("A", A, steps.activation(name, Z), 1.0, Z)
+
     return check
 
 
@@ -250,6 +308,7 @@ def _check_activation_backward(name: str) -> Callable[[_Unit], None]:
             g_prime = steps.activation_backward(name, np.ones_like(dA), Z)
             wrong.hint = activation_backward_slip(name, dZ, dA, steps.activation(name, Z), g_prime) or wrong.hint
             raise
+
     return check
 
 
@@ -266,8 +325,17 @@ def _check_linear_cache(u: _Unit, cache, A_prev, W, b, output: str = "cache") ->
     expected = {"A_prev": A_prev, "W": W, "b": b}
     if not (isinstance(cache, tuple) and len(cache) == 3):
         raise _Wrong(output, f"expected (A_prev, W, b), got {_describe(cache)}", CACHE_ORDER)
-    held = [next((k for k, v in expected.items() if isinstance(c, np.ndarray) and c.shape == v.shape
-                  and np.array_equal(c, v)), "?") for c in cache]
+    held = [
+        next(
+            (
+                k
+                for k, v in expected.items()
+                if isinstance(c, np.ndarray) and c.shape == v.shape and np.array_equal(c, v)
+            ),
+            "?",
+        )
+        for c in cache
+    ]
     if held != list(expected):
         raise _Wrong(output, f"it holds ({', '.join(held)})", f"caches in the wrong order: {CACHE_ORDER}")
 
@@ -338,7 +406,7 @@ def _check_compute_cost(u: _Unit) -> None:
     Y = (u.rng.random((1, M)) < 0.5).astype(u.dtype)
     Y[0, :2] = (0, 1)  # both classes
     args = (AL, Y)
-    function = getattr(u.impl.module, "compute_cost")
+    function = u.impl.module.compute_cost
     if not _binds(function, 2) and _binds(function, 3):
         third = list(inspect.signature(function).parameters)[2]
         # older week-3 notebooks: compute_cost(A2, Y, parameters); an extended week-4 one: compute_cost(AL, Y, loss)
@@ -391,11 +459,18 @@ def _check_update_parameters(u: _Unit) -> None:
     for key in params:
         if key not in updated:
             raise _Wrong(key, f"the updated parameters have no {key}")
-        step = np.asarray(updated[key], dtype=np.float64) - params[key] if np.shape(updated[key]) == params[key].shape \
+        step = (
+            np.asarray(updated[key], dtype=np.float64) - params[key]
+            if np.shape(updated[key]) == params[key].shape
             else updated[key]
+        )
         try:
-            u.close(f"{key} (its step)", step, expected[key] - params[key].astype(np.float64),
-                    LEARNING_RATE * float(np.max(np.abs(grads[f"d{key}"]))) + 4 * float(np.max(np.abs(params[key]))))
+            u.close(
+                f"{key} (its step)",
+                step,
+                expected[key] - params[key].astype(np.float64),
+                LEARNING_RATE * float(np.max(np.abs(grads[f"d{key}"]))) + 4 * float(np.max(np.abs(params[key]))),
+            )
         except _Wrong as wrong:
             wrong.hint = skipped_layer_slip(key, step, len(params) // 2) or wrong.hint
             raise
@@ -431,15 +506,27 @@ def _check_optimize(u: _Unit) -> None:
         step_w = np.asarray(params.get("w"), dtype=np.float64) - w
         step_b = np.asarray(params.get("b"), dtype=np.float64) - b
     except (TypeError, ValueError):
-        raise _Wrong("params", f'expected w and b, got {_describe(params.get("w"))} and {_describe(params.get("b"))}') from None
-    u.close("w (its step)", step_w, expected["w"] - w, LEARNING_RATE * float(np.max(np.abs(X))) + 4 * float(np.max(np.abs(w))))
+        raise _Wrong(
+            "params", f"expected w and b, got {_describe(params.get('w'))} and {_describe(params.get('b'))}"
+        ) from None
+    u.close(
+        "w (its step)",
+        step_w,
+        expected["w"] - w,
+        LEARNING_RATE * float(np.max(np.abs(X))) + 4 * float(np.max(np.abs(w))),
+    )
     u.close("b (its step)", step_b, np.asarray(expected["b"] - b), LEARNING_RATE + 4 * abs(b))
 
 
 def _two_layer_inputs(u: _Unit):
     X = u.randn(N_PREV, M)
     Y = (u.rng.random((1, M)) < 0.5).astype(u.dtype)
-    params = {"W1": u.randn(N, N_PREV) * 0.5, "b1": u.randn(N, 1) * 0.5, "W2": u.randn(1, N) * 0.5, "b2": u.randn(1, 1) * 0.5}
+    params = {
+        "W1": u.randn(N, N_PREV) * 0.5,
+        "b1": u.randn(N, 1) * 0.5,
+        "W2": u.randn(1, N) * 0.5,
+        "b2": u.randn(1, 1) * 0.5,
+    }
     return X, Y, params
 
 
@@ -452,7 +539,9 @@ def _check_forward_propagation(u: _Unit) -> None:
     if not isinstance(cache, dict):
         raise _Wrong("cache", f'expected a dict {{"Z1", "A1", "Z2", "A2"}}, got {_describe(cache)}')
     scale1 = _linear_scale(X, params["W1"], params["b1"])
-    scale2 = _linear_scale(np.abs(expected["A1"]), params["W2"], params["b2"]) + scale1 * float(np.max(np.abs(params["W2"])))
+    scale2 = _linear_scale(np.abs(expected["A1"]), params["W2"], params["b2"]) + scale1 * float(
+        np.max(np.abs(params["W2"]))
+    )
     for key, scale in (("Z1", scale1), ("A1", scale1), ("Z2", scale2), ("A2", scale2)):
         u.close(f'cache["{key}"]', cache.get(key), expected[key], scale)
     u.close("A2", A2, expected["A2"], scale2)
@@ -468,14 +557,19 @@ def _check_backward_propagation(u: _Unit) -> None:
         raise _Wrong("grads", f"expected a dict of dW1, db1, dW2, db2, got {_describe(grads)}")
     dZ2 = np.abs(cache["A2"] - Y)
     dZ1 = np.abs(params["W2"].T) @ dZ2
-    for key, scale in (("dW2", np.max(dZ2 @ np.abs(cache["A1"].T)) / M), ("db2", np.max(np.sum(dZ2, axis=1)) / M),
-                       ("dW1", np.max(dZ1 @ np.abs(X.T)) / M), ("db1", np.max(np.sum(dZ1, axis=1)) / M)):
+    for key, scale in (
+        ("dW2", np.max(dZ2 @ np.abs(cache["A1"].T)) / M),
+        ("db2", np.max(np.sum(dZ2, axis=1)) / M),
+        ("dW1", np.max(dZ1 @ np.abs(X.T)) / M),
+        ("db1", np.max(np.sum(dZ1, axis=1)) / M),
+    ):
         try:
             u.close(key, grads.get(key), expected[key], float(scale))
         except _Wrong as wrong:
             if key.endswith("1") and not wrong.hint:  # layer 2's gradients agree: the slip is in dZ1
-                wrong.hint = ("dW2 and db2 agree: check dZ1 = W2^T dZ2 * (1 - A1^2), tanh's derivative "
-                              "written with A1 = tanh(Z1)")
+                wrong.hint = (
+                    "dW2 and db2 agree: check dZ1 = W2^T dZ2 * (1 - A1^2), tanh's derivative written with A1 = tanh(Z1)"
+                )
             raise
 
 
@@ -488,28 +582,40 @@ def _check_weights(u: _Unit, params, dims: list[int]) -> None:
         W, b = params.get(f"W{l}"), params.get(f"b{l}")
         for key, value, shape in ((f"W{l}", W, (dims[l], dims[l - 1])), (f"b{l}", b, (dims[l], 1))):
             if not isinstance(value, np.ndarray) or value.shape != shape:
-                raise _Wrong(key, f"expected an array of shape {shape}, got {_describe(value)}",
-                             "the shape is transposed" if isinstance(value, np.ndarray) and value.shape == shape[::-1] else "")
+                raise _Wrong(
+                    key,
+                    f"expected an array of shape {shape}, got {_describe(value)}",
+                    "the shape is transposed" if isinstance(value, np.ndarray) and value.shape == shape[::-1] else "",
+                )
             if not np.issubdtype(value.dtype, np.floating):
                 raise _Wrong(key, f"its dtype is {value.dtype}, expected a floating-point array")
         if np.any(b != 0):
             raise _Wrong(f"b{l}", "the course initialises the biases to zeros", "b = np.zeros((n[l], 1))")
         if W.size > 1 and np.all(W == W.flat[0]):
-            raise _Wrong(f"W{l}", f"every entry is {W.flat[0]:g}",
-                         "equal weights never break the symmetry: every unit of the layer learns the same thing")
+            raise _Wrong(
+                f"W{l}",
+                f"every entry is {W.flat[0]:g}",
+                "equal weights never break the symmetry: every unit of the layer learns the same thing",
+            )
         if not float(np.std(W)) > 0:
             raise _Wrong(f"W{l}", "its entries do not vary", "the course draws random weights")
         for k, other in seen:
             n = min(other.size, W.size)  # a generator re-seeded per layer repeats its first draws, whatever the shapes
             if np.array_equal(other.ravel()[:n], W.ravel()[:n]):
-                raise _Wrong(f"W{l}", f"its first {n} entries repeat W{k}'s",
-                             "each layer must draw its own weights (a generator re-seeded per layer repeats them)")
+                raise _Wrong(
+                    f"W{l}",
+                    f"its first {n} entries repeat W{k}'s",
+                    "each layer must draw its own weights (a generator re-seeded per layer repeats them)",
+                )
         seen.append((l, W))
     spread = float(np.sqrt(np.mean(np.concatenate([(W * np.sqrt(W.shape[1])).ravel() ** 2 for _, W in seen]))))
     if spread > SPREAD_LIMIT:
-        raise _Wrong("W", f"the weights times sqrt(n[l-1]) have a spread of {spread:.3g}, where the course's "
-                          f"initialisations give at most about 1.4", "the course draws small random weights: "
-                          "randn(...) * 0.01, or / sqrt(n[l-1]) (He: * sqrt(2 / n[l-1]))")
+        raise _Wrong(
+            "W",
+            f"the weights times sqrt(n[l-1]) have a spread of {spread:.3g}, where the course's "
+            f"initialisations give at most about 1.4",
+            "the course draws small random weights: randn(...) * 0.01, or / sqrt(n[l-1]) (He: * sqrt(2 / n[l-1]))",
+        )
 
 
 def _check_initialize_parameters(u: _Unit) -> None:
@@ -527,8 +633,11 @@ def _check_initialize_with_zeros(u: _Unit) -> None:
     if np.any(w != 0):
         raise _Wrong("w", "it should be zeros")
     if not (isinstance(b, (int, float, np.floating, np.integer)) and b == 0):
-        raise _Wrong("b", f"expected the number 0, got {_describe(b) if not isinstance(b, (int, float)) else b}",
-                     "b is a number (0.0), not an array" if isinstance(b, np.ndarray) else "")
+        raise _Wrong(
+            "b",
+            f"expected the number 0, got {_describe(b) if not isinstance(b, (int, float)) else b}",
+            "b is a number (0.0), not an array" if isinstance(b, np.ndarray) else "",
+        )
 
 
 BETA, ADAM_T, BETA1, BETA2, EPSILON = 0.9, 3, 0.9, 0.999, 1e-2  # a large epsilon, so where it is added shows
@@ -572,7 +681,9 @@ def _close_moments(u: _Unit, output: str, got, expected: dict, terms: dict, slip
         raise _Wrong(output, f"expected a dict keyed dW1, db1, ..., got {_describe(got)}")
     for key, value in expected.items():
         try:
-            u.close(f"step of {key[1:]}" if output == "step of" else f'{output}["{key}"]', got.get(key), value, terms[key])
+            u.close(
+                f"step of {key[1:]}" if output == "step of" else f'{output}["{key}"]', got.get(key), value, terms[key]
+            )
         except _Wrong as wrong:
             wrong.hint = fitting_slip(got.get(key), key, slips) or wrong.hint
             raise
@@ -589,9 +700,17 @@ def _close_steps(u: _Unit, got, params: dict, expected: dict, slips: dict) -> No
             raise _Wrong(key, f"should be an array of shape {p.shape}, got {_describe(new)}")
         u.in_run_dtype(key, new)
         steps_got[f"d{key}"] = new.astype(np.float64) - p
-    _close_moments(u, "step of", steps_got, {f"d{k}": expected[k] - params[k] for k in params},
-                   {f"d{k}": float(np.max(np.abs(expected[k] - params[k]))) + 4 * float(np.max(np.abs(params[k])))
-                    for k in params}, slips)
+    _close_moments(
+        u,
+        "step of",
+        steps_got,
+        {f"d{k}": expected[k] - params[k] for k in params},
+        {
+            f"d{k}": float(np.max(np.abs(expected[k] - params[k]))) + 4 * float(np.max(np.abs(params[k])))
+            for k in params
+        },
+        slips,
+    )
 
 
 def _check_update_parameters_with_momentum(u: _Unit) -> None:
@@ -603,7 +722,9 @@ def _check_update_parameters_with_momentum(u: _Unit) -> None:
     terms = {k: float(np.max(BETA * np.abs(v[k]) + (1 - BETA) * np.abs(grads[k]))) for k in v}
     settings = {"beta": BETA}
     _close_moments(u, "v", new_v, expected_v, terms, optimizer_slips("v", v, {}, grads, 1, settings))
-    _close_steps(u, new_params, params, expected_params, optimizer_slips("step", v, {}, grads, 1, settings, LEARNING_RATE))
+    _close_steps(
+        u, new_params, params, expected_params, optimizer_slips("step", v, {}, grads, 1, settings, LEARNING_RATE)
+    )
 
 
 def _check_update_parameters_with_adam(u: _Unit) -> None:
@@ -625,12 +746,22 @@ def _check_update_parameters_with_adam(u: _Unit) -> None:
     for name, (got, beta, terms) in corrections.items():
         if got is None:
             continue
-        _close_moments(u, name, got, expected[3 if name == "v_corrected" else 4],
-                       {k: terms[k] / (1 - beta ** ADAM_T) for k in terms},
-                       optimizer_slips(name, v, s, grads, ADAM_T, settings, moments=moments))
+        _close_moments(
+            u,
+            name,
+            got,
+            expected[3 if name == "v_corrected" else 4],
+            {k: terms[k] / (1 - beta**ADAM_T) for k in terms},
+            optimizer_slips(name, v, s, grads, ADAM_T, settings, moments=moments),
+        )
     corrected = {"v_corrected": expected[3], "s_corrected": expected[4]}
-    _close_steps(u, new_params, params, expected[0],
-                 optimizer_slips("step", v, s, grads, ADAM_T, settings, LEARNING_RATE, corrected=corrected))
+    _close_steps(
+        u,
+        new_params,
+        params,
+        expected[0],
+        optimizer_slips("step", v, s, grads, ADAM_T, settings, LEARNING_RATE, corrected=corrected),
+    )
 
 
 def _check_decay(name: str) -> Callable[[_Unit], None]:
@@ -653,9 +784,16 @@ def _check_decay(name: str) -> Callable[[_Unit], None]:
                 u.close(f"learning rate at epoch {epoch}", np.asarray(got), np.asarray(lr0 * factor(epoch + 1)), lr0)
             except _Wrong as wrong:  # a slip's hint fits the rate at every epoch, not only where it first shows
                 slips = decay_slips(name, lr0, rate, interval)
-                wrong.hint = next((hint for hint, slip in slips.items()
-                                   if matches(np.array(rates), np.array([slip(e) for e in epochs]))), wrong.hint)
+                wrong.hint = next(
+                    (
+                        hint
+                        for hint, slip in slips.items()
+                        if matches(np.array(rates), np.array([slip(e) for e in epochs]))
+                    ),
+                    wrong.hint,
+                )
                 raise
+
     return check
 
 
@@ -667,11 +805,19 @@ def _check_random_mini_batches(u: _Unit) -> None:
     if not isinstance(batches, (list, tuple)) or not all(isinstance(b, (tuple, list)) and len(b) == 2 for b in batches):
         raise _Wrong("mini_batches", f"expected a list of (X_batch, Y_batch), got {_describe(batches)}")
     for X_batch, Y_batch in batches:
-        ok = (isinstance(X_batch, np.ndarray) and isinstance(Y_batch, np.ndarray) and X_batch.ndim == Y_batch.ndim == 2
-              and X_batch.shape[0] == N_PREV and Y_batch.shape == (1, X_batch.shape[1]))
+        ok = (
+            isinstance(X_batch, np.ndarray)
+            and isinstance(Y_batch, np.ndarray)
+            and X_batch.ndim == Y_batch.ndim == 2
+            and X_batch.shape[0] == N_PREV
+            and Y_batch.shape == (1, X_batch.shape[1])
+        )
         if not ok:
-            raise _Wrong("mini_batches", f"a batch should be X ({N_PREV}, k) and Y (1, k), got {_describe(X_batch)} "
-                                         f"and {_describe(Y_batch)}", "cut the columns, X[:, a:b] and Y[:, a:b]")
+            raise _Wrong(
+                "mini_batches",
+                f"a batch should be X ({N_PREV}, k) and Y (1, k), got {_describe(X_batch)} and {_describe(Y_batch)}",
+                "cut the columns, X[:, a:b] and Y[:, a:b]",
+            )
     sizes = [b[0].shape[1] for b in batches]
     if sizes != [4, 4, 2]:
         missing = "the course keeps a last, smaller batch of the rest" if sizes == [4, 4] else ""
@@ -680,14 +826,21 @@ def _check_random_mini_batches(u: _Unit) -> None:
     if sorted(X_all[0].tolist()) != X[0].tolist() or X_all.shape != X.shape:
         raise _Wrong("mini_batches", "the batches' columns are not each column of X exactly once")
     if not np.array_equal(Y_all, X_all[:1] + 0.5):
-        raise _Wrong("mini_batches", "X and Y were not shuffled with the same permutation",
-                     "take X[:, permutation] and Y[:, permutation] with one permutation")
+        raise _Wrong(
+            "mini_batches",
+            "X and Y were not shuffled with the same permutation",
+            "take X[:, permutation] and Y[:, permutation] with one permutation",
+        )
     course_order = np.random.RandomState(1).permutation(m)  # np.random.seed(1); np.random.permutation(m)
     if not np.array_equal(X_all[0] // 1, X[0, course_order]):
         unshuffled = np.array_equal(X_all, X)
-        raise _Wrong("mini_batches", "the columns are in their original order" if unshuffled else
-                     "the columns are not in the course's order for this seed",
-                     "the course shuffles with np.random.seed(seed), then permutation = np.random.permutation(m)")
+        raise _Wrong(
+            "mini_batches",
+            "the columns are in their original order"
+            if unshuffled
+            else "the columns are not in the course's order for this seed",
+            "the course shuffles with np.random.seed(seed), then permutation = np.random.permutation(m)",
+        )
 
 
 CHECKS: dict[str, Callable[[_Unit], None]] = {  # the course's order: a function before those that call it

@@ -13,8 +13,16 @@ import pytest
 from benchmarks import memory, report, steps, verifier
 from verify import Config
 
-TINY = Config(arch=(3, 4, 1), examples=20, activations=("relu", "sigmoid"), loss="bce", learning_rate=0.01,
-              iterations=2, tensorboard=False, progress=False)
+TINY = Config(
+    arch=(3, 4, 1),
+    examples=20,
+    activations=("relu", "sigmoid"),
+    loss="bce",
+    learning_rate=0.01,
+    iterations=2,
+    tensorboard=False,
+    progress=False,
+)
 
 
 def positive(x) -> bool:
@@ -69,33 +77,103 @@ def test_overhead_runs_verify_and_the_bare_work():
 
 
 def step_row(arch, dtype, flops, ratio, efficiency):
-    return {"arch": arch, "m": 200, "activations": "relu, sigmoid", "loss": "bce", "dtype": dtype, "flops": flops,
-            "rounds": 7, "scratch_calls": 310, "torch_calls": 97, "scratch_s": 0.000213 * ratio, "torch_s": 0.000213,
-            "ratio": ratio, "scratch_gflops": 0.187, "matmul_gflops": 88.41, "efficiency": efficiency}
+    return {
+        "arch": arch,
+        "m": 200,
+        "activations": "relu, sigmoid",
+        "loss": "bce",
+        "dtype": dtype,
+        "flops": flops,
+        "rounds": 7,
+        "scratch_calls": 310,
+        "torch_calls": 97,
+        "scratch_s": 0.000213 * ratio,
+        "torch_s": 0.000213,
+        "ratio": ratio,
+        "scratch_gflops": 0.187,
+        "matmul_gflops": 88.41,
+        "efficiency": efficiency,
+    }
 
 
 FAKE = {
-    "command": "python -m benchmarks", "quick": False, "seconds": 311.7,
-    "machine": {"cpu": "Example CPU 9000", "cores": 2, "memory_gib": 23.47, "python": "3.11.7", "numpy": "2.4.6",
-                "blas": "scipy-openblas 0.3.31", "torch": "2.13.0+cpu", "threads": 2,
-                "thread_env": "OMP_WAIT_POLICY=PASSIVE", "date": "2026-12-02 01:15 UTC", "load_start": 0.83,
-                "load_end": 1.21},
+    "command": "python -m benchmarks",
+    "quick": False,
+    "seconds": 311.7,
+    "machine": {
+        "cpu": "Example CPU 9000",
+        "cores": 2,
+        "memory_gib": 23.47,
+        "python": "3.11.7",
+        "numpy": "2.4.6",
+        "blas": "scipy-openblas 0.3.31",
+        "torch": "2.13.0+cpu",
+        "threads": 2,
+        "thread_env": "OMP_WAIT_POLICY=PASSIVE",
+        "date": "2026-12-02 01:15 UTC",
+        "load_start": 0.83,
+        "load_end": 1.21,
+    },
     "plan": {"rounds": 7, "batch_s": 0.1, "settle_s": 0.15, "matmul_n": 2048, "learning_rate": 0.01},
-    "steps": [step_row("3,4,4,1", "float64", 38400.0, 0.246, 0.0022),
-              step_row("784,256,128,10", "float64", 2.88e9, 1.226, 0.874),
-              step_row("1024,1024,1024,1", "float32", 5.2e10, 0.947, 0.948)],
-    "memory": [{"arch": "784,256,128,10", "m": 2048, "dtype": "float64", "data_mib": 14.2, "baseline_mib": 236.01,
-                "scratch_mib": 45.02, "torch_mib": 50.14, "ratio": 0.898},
-               {"arch": "3,4,4,1", "m": 200, "dtype": "float64", "data_mib": 0.0061, "baseline_mib": 230.4,
-                "scratch_mib": None, "torch_mib": None, "ratio": None}],
-    "cold_start": {"command": "python -m verify --arch 3,4,4,1 --no-tensorboard -q",
-                   "reference": "python -c 'import torch'", "repeats": 5, "command_s": 2.981, "reference_s": 2.034,
-                   "ratio": 1.467, "failures": 0},
-    "overhead": {"arch": "784,256,128,10", "m": 2048, "dtype": "float64", "iterations": 50, "repeats": 3,
-                 "tensorboard": True, "gradcheck": True, "verify_s": 7.77, "bare_s": 5.37, "ratio": 1.36,
-                 "overhead": 0.36, "verdicts": "pass"},
-    "growth": {"arch": "3,4,4,1", "short": 100, "long": 2000, "peaks_mib": [237.5, 238.1, 237.6], "growth_mib": 0.55,
-               "noise_mib": 0.1, "tolerance_mib": 1.0},
+    "steps": [
+        step_row("3,4,4,1", "float64", 38400.0, 0.246, 0.0022),
+        step_row("784,256,128,10", "float64", 2.88e9, 1.226, 0.874),
+        step_row("1024,1024,1024,1", "float32", 5.2e10, 0.947, 0.948),
+    ],
+    "memory": [
+        {
+            "arch": "784,256,128,10",
+            "m": 2048,
+            "dtype": "float64",
+            "data_mib": 14.2,
+            "baseline_mib": 236.01,
+            "scratch_mib": 45.02,
+            "torch_mib": 50.14,
+            "ratio": 0.898,
+        },
+        {
+            "arch": "3,4,4,1",
+            "m": 200,
+            "dtype": "float64",
+            "data_mib": 0.0061,
+            "baseline_mib": 230.4,
+            "scratch_mib": None,
+            "torch_mib": None,
+            "ratio": None,
+        },
+    ],
+    "cold_start": {
+        "command": "python -m verify --arch 3,4,4,1 --no-tensorboard -q",
+        "reference": "python -c 'import torch'",
+        "repeats": 5,
+        "command_s": 2.981,
+        "reference_s": 2.034,
+        "ratio": 1.467,
+        "failures": 0,
+    },
+    "overhead": {
+        "arch": "784,256,128,10",
+        "m": 2048,
+        "dtype": "float64",
+        "iterations": 50,
+        "repeats": 3,
+        "tensorboard": True,
+        "gradcheck": True,
+        "verify_s": 7.77,
+        "bare_s": 5.37,
+        "ratio": 1.36,
+        "overhead": 0.36,
+        "verdicts": "pass",
+    },
+    "growth": {
+        "arch": "3,4,4,1",
+        "short": 100,
+        "long": 2000,
+        "peaks_mib": [237.5, 238.1, 237.6],
+        "growth_mib": 0.55,
+        "noise_mib": 0.1,
+        "tolerance_mib": 1.0,
+    },
 }
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -136,20 +214,29 @@ def test_conclusions_are_computed_from_the_results():
     assert results["summary"]["small"]["archs"] == ["3,4,4,1"]
     assert (results["summary"]["efficiency"]["low"], results["summary"]["efficiency"]["high"]) == (0.874, 0.948)
     met = {t["name"].split(" (")[0]: t["met"] for t in results["targets"]}
-    assert met == {"scratch's step no slower than torch_ref's on every cell": False,
-                   "geometric mean of scratch/torch": True,
-                   "scratch's GFLOP/s on 784,256,128,10 and 1024,1024,1024,1 as a share of the matmul's": True,
-                   "cold start against import torch": True,
-                   "verifier overhead over the bare work": False,
-                   "growth of verify's peak memory with --iterations": True}
+    assert met == {
+        "scratch's step no slower than torch_ref's on every cell": False,
+        "geometric mean of scratch/torch": True,
+        "scratch's GFLOP/s on 784,256,128,10 and 1024,1024,1024,1 as a share of the matmul's": True,
+        "cold start against import torch": True,
+        "verifier overhead over the bare work": False,
+        "growth of verify's peak memory with --iterations": True,
+    }
     text = report.render(results)
     assert "0.246 to 1.226" not in text  # small and large networks are summarised apart
     assert "1.226x | **not met**" in text
 
 
 def test_an_adam_mini_batch_cell_steps_both_sides_through_the_same_batches():
-    adam = Config(arch=(3, 4, 1), examples=20, activations=("relu", "sigmoid"), loss="bce", learning_rate=0.01,
-                  optimizer="adam", mini_batch_size=8)
+    adam = Config(
+        arch=(3, 4, 1),
+        examples=20,
+        activations=("relu", "sigmoid"),
+        loss="bce",
+        learning_rate=0.01,
+        optimizer="adam",
+        mini_batch_size=8,
+    )
     row = steps.time_step(adam, steps.Plan(rounds=2, batch_s=0.001, settle_s=0.0, matmul_n=32))
     assert positive(row["scratch_s"]) and positive(row["torch_s"])
     assert row["flops"] == 6 * 8 * (3 * 4 + 4 * 1)  # a step is one mini-batch of 8

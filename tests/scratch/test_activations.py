@@ -47,5 +47,7 @@ def test_softmax_columns_sum_to_one_even_for_huge_logits():
 
 
 def test_unknown_activation_names_the_choices():
-    with pytest.raises(ValueError, match="unknown activation 'swish'.*sigmoid, tanh, relu, leaky_relu, linear, softmax"):
+    with pytest.raises(
+        ValueError, match="unknown activation 'swish'.*sigmoid, tanh, relu, leaky_relu, linear, softmax"
+    ):
         get_activation("swish")

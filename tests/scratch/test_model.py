@@ -87,8 +87,9 @@ def test_gradient_check_below_1e7(layer_dims, hidden, loss):
 
 def test_gradient_check_sees_a_wrong_derivative(monkeypatch):
     params, X, Y = random_problem([3, 4, 1], "bce")
-    monkeypatch.setitem(scratch.ACTIVATIONS, "tanh", scratch.ACTIVATIONS["tanh"].__class__(
-        "tanh", np.tanh, lambda Z: 1 - np.tanh(Z)))  # the classic slip: 1 - tanh instead of 1 - tanh^2
+    monkeypatch.setitem(
+        scratch.ACTIVATIONS, "tanh", scratch.ACTIVATIONS["tanh"].__class__("tanh", np.tanh, lambda Z: 1 - np.tanh(Z))
+    )  # the classic slip: 1 - tanh instead of 1 - tanh^2
     assert gradient_check(params, X, Y, ["tanh", "sigmoid"]) > 1e-3
 
 

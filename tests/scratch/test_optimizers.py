@@ -59,11 +59,13 @@ def test_adam_corrects_each_moment_with_t_and_adds_epsilon_outside_the_root():
         P, v, s, v_hat, s_hat = update_parameters_with_adam(P, g[t - 1], v, s, t, lr, b1, b2, eps)
     for key in PARAMS:
         d1, d2 = g[0][f"d{key}"], g[1][f"d{key}"]
-        v_2, s_2 = b1 * (1 - b1) * d1 + (1 - b1) * d2, b2 * (1 - b2) * d1 ** 2 + (1 - b2) * d2 ** 2
-        np.testing.assert_allclose(v_hat[f"d{key}"], v_2 / (1 - b1 ** 2), rtol=1e-13)
-        np.testing.assert_allclose(s_hat[f"d{key}"], s_2 / (1 - b2 ** 2), rtol=1e-13)
+        v_2, s_2 = b1 * (1 - b1) * d1 + (1 - b1) * d2, b2 * (1 - b2) * d1**2 + (1 - b2) * d2**2
+        np.testing.assert_allclose(v_hat[f"d{key}"], v_2 / (1 - b1**2), rtol=1e-13)
+        np.testing.assert_allclose(s_hat[f"d{key}"], s_2 / (1 - b2**2), rtol=1e-13)
         P1 = PARAMS[key] - lr * d1 / (np.abs(d1) + eps)  # step 1: v_hat = d1, s_hat = d1^2
-        np.testing.assert_allclose(P[key], P1 - lr * (v_2 / (1 - b1 ** 2)) / (np.sqrt(s_2 / (1 - b2 ** 2)) + eps), rtol=1e-13)
+        np.testing.assert_allclose(
+            P[key], P1 - lr * (v_2 / (1 - b1**2)) / (np.sqrt(s_2 / (1 - b2**2)) + eps), rtol=1e-13
+        )
     with pytest.raises(ValueError, match="counts from 1"):
         update_parameters_with_adam(PARAMS, g[0], v, s, 0)
 
@@ -102,8 +104,9 @@ def course_model(X, Y, dims, optimizer, size, epochs, lr0, decay=None, seed=0):
 @pytest.mark.parametrize("decay", [None, "inverse"])
 def test_L_layer_model_runs_the_course_loop(optimizer, decay):
     X, Y = scratch.DATASETS["moons"](m=50, seed=1)
-    P, costs = scratch.L_layer_model(X, Y, [2, 5, 1], learning_rate=0.05, num_iterations=4, optimizer=optimizer,
-                                     mini_batch_size=16, decay=decay)
+    P, costs = scratch.L_layer_model(
+        X, Y, [2, 5, 1], learning_rate=0.05, num_iterations=4, optimizer=optimizer, mini_batch_size=16, decay=decay
+    )
     P_course, costs_course = course_model(X, Y, [2, 5, 1], optimizer, 16, 4, 0.05, decay)
     assert costs == costs_course
     for key in P:
@@ -121,8 +124,9 @@ def test_full_batch_gd_is_one_step_per_epoch_and_its_cost_the_cost_before_it():
     assert all(np.array_equal(P[k], P_hand[k]) for k in P)
 
 
-@pytest.mark.parametrize("kwargs, message", [({"optimizer": "rmsprop"}, "unknown optimizer"),
-                                             ({"decay": "cosine"}, "unknown decay")])
+@pytest.mark.parametrize(
+    "kwargs, message", [({"optimizer": "rmsprop"}, "unknown optimizer"), ({"decay": "cosine"}, "unknown decay")]
+)
 def test_unknown_options_are_refused(kwargs, message):
     X, Y = scratch.DATASETS["moons"](m=20, seed=1)
     with pytest.raises(ValueError, match=message):

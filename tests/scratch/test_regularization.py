@@ -57,8 +57,12 @@ def test_L_layer_model_trains_on_the_regularised_cost():
     params, X, Y = network(seed=2, m=40)
     plain, _ = scratch.L_layer_model(X, Y, [4, 5, 3, 1], num_iterations=30, learning_rate=0.1)
     shrunk, costs = scratch.L_layer_model(X, Y, [4, 5, 3, 1], num_iterations=30, learning_rate=0.1, lambd=5.0)
-    assert costs[0] > scratch.compute_cost(*_forward(X, Y, scratch.initialize_parameters_deep([4, 5, 3, 1], dtype=X.dtype)))
-    assert sum(float((shrunk[f"W{l}"] ** 2).sum()) for l in (1, 2, 3)) < sum(float((plain[f"W{l}"] ** 2).sum()) for l in (1, 2, 3))
+    assert costs[0] > scratch.compute_cost(
+        *_forward(X, Y, scratch.initialize_parameters_deep([4, 5, 3, 1], dtype=X.dtype))
+    )
+    assert sum(float((shrunk[f"W{l}"] ** 2).sum()) for l in (1, 2, 3)) < sum(
+        float((plain[f"W{l}"] ** 2).sum()) for l in (1, 2, 3)
+    )
 
 
 def _forward(X, Y, params):
@@ -67,6 +71,7 @@ def _forward(X, Y, params):
 
 
 # --- dropout -------------------------------------------------------------------------------------------
+
 
 def dropout_network(seed=3, dims=(4, 6, 5, 1), m=10, keep_prob=(0.7, 0.9)):
     params, X, Y = network(seed, dims, m)
@@ -100,6 +105,7 @@ def test_backprop_with_a_fixed_mask_matches_finite_differences_and_a_changing_ma
         def cost_of(p):
             AL, caches = scratch.L_model_forward(X, p, keep_prob=(0.7, 0.9), masks=mask_of())
             return scratch.compute_cost(AL, Y, ZL=caches[-1][1])
+
         return cost_of
 
     AL, caches = scratch.L_model_forward(X, params, keep_prob=(0.7, 0.9), masks=masks)
@@ -109,8 +115,9 @@ def test_backprop_with_a_fixed_mask_matches_finite_differences_and_a_changing_ma
         g, a = grads[f"d{key}"], approx[f"d{key}"]
         assert np.linalg.norm(g - a) <= 1e-7 * (np.linalg.norm(g) + np.linalg.norm(a)), key
     rng = np.random.default_rng(9)  # a fresh mask at every evaluation: the differences measure nothing
-    fresh = scratch.numerical_gradients(cost_with(lambda: scratch.dropout_masks((4, 6, 5, 1), 10, (0.7, 0.9), rng)),
-                                        params, 1e-6)
+    fresh = scratch.numerical_gradients(
+        cost_with(lambda: scratch.dropout_masks((4, 6, 5, 1), 10, (0.7, 0.9), rng)), params, 1e-6
+    )
     assert np.linalg.norm(grads["dW1"] - fresh["dW1"]) > 1e-2 * np.linalg.norm(grads["dW1"])
 
 
@@ -122,7 +129,9 @@ def test_dropout_matches_torch_with_the_same_masks():
     grads = scratch.L_model_backward(AL, Y, caches, keep_prob=(0.7, 0.9), lambd=0.3)
     model = torch_ref.from_params(params, ["relu", "relu", "sigmoid"])
     ref = torch_ref.forward_backward(model, X, Y, "bce", 0.3, masks, (0.7, 0.9))
-    assert scratch.compute_cost_with_regularization(AL, Y, params, 0.3, ZL=caches[-1][1]) == pytest.approx(ref["cost"], rel=1e-13)
+    assert scratch.compute_cost_with_regularization(AL, Y, params, 0.3, ZL=caches[-1][1]) == pytest.approx(
+        ref["cost"], rel=1e-13
+    )
     for l in (1, 2):  # A[l] is the dropped A the next layer reads, and dA[l] its gradient
         np.testing.assert_allclose(caches[l][0][0], ref[f"A{l}"], rtol=1e-13)
         np.testing.assert_allclose(grads[f"dA{l}"], ref[f"dA{l}"], rtol=1e-12, atol=1e-15)

@@ -28,7 +28,9 @@ def test_initialiser_is_seeded_and_dtype_shares_the_draws():
 def test_flower_with_4_tanh_units_reaches_85_percent():
     X, Y = DATASETS["flower"](m=400, seed=1)
     activations = ["tanh", "sigmoid"]
-    params, costs = L_layer_model(X, Y, [2, 4, 1], activations, learning_rate=1.2, num_iterations=5000, init="random", seed=2)
+    params, costs = L_layer_model(
+        X, Y, [2, 4, 1], activations, learning_rate=1.2, num_iterations=5000, init="random", seed=2
+    )
     assert costs[-1] < 0.5 * costs[0]
     assert np.all(np.diff(costs[::500]) < 0)
     assert accuracy(X, Y, params, activations) >= 0.85
@@ -37,7 +39,9 @@ def test_flower_with_4_tanh_units_reaches_85_percent():
 @pytest.mark.parametrize("name", ["moons", "xor"])
 def test_other_two_class_datasets_are_learnable(name):
     X, Y = DATASETS[name](m=400, seed=0)
-    params, costs = L_layer_model(X, Y, [2, 8, 1], ["tanh", "sigmoid"], learning_rate=1.0, num_iterations=2000, init="xavier")
+    params, costs = L_layer_model(
+        X, Y, [2, 8, 1], ["tanh", "sigmoid"], learning_rate=1.0, num_iterations=2000, init="xavier"
+    )
     assert accuracy(X, Y, params, ["tanh", "sigmoid"]) >= 0.9
 
 

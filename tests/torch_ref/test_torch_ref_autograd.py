@@ -43,10 +43,10 @@ def reference(params, acts, loss, X, Y):
     A = X
     for l in range(1, L + 1):
         # Course dA[l-1], dZ[l]: gradients of the summed loss, m times dJ/dA, dJ/dZ.
-        ref[f"dA{l - 1}"] = m * grad(lambda a: cost_from(p, acts, loss, Y, l - 1, a))(A)
+        ref[f"dA{l - 1}"] = m * grad(lambda a: cost_from(p, acts, loss, Y, l - 1, a))(A)  # noqa: B023 (called here)
         Z = p[f"W{l}"] @ A + p[f"b{l}"]
         g = G[acts[l - 1]]
-        ref[f"dZ{l}"] = m * grad(lambda z: cost_from(p, acts, loss, Y, l, g(z)))(Z)
+        ref[f"dZ{l}"] = m * grad(lambda z: cost_from(p, acts, loss, Y, l, g(z)))(Z)  # noqa: B023 (called here)
         A = g(Z)
         ref[f"Z{l}"], ref[f"A{l}"] = Z, A
     return {k: v if k == "cost" else v.numpy() for k, v in ref.items()}

@@ -26,23 +26,32 @@ def softmax(z):
 
 CASES = {
     "sigmoid+bce": dict(
-        output="sigmoid", loss="bce",
-        W2=np.array([[1.0, -1.0]]), b2=np.array([[0.5]]),
-        Z2=np.array([[-4.0, 3.5]]), Y=np.array([[0.0, 1.0]]),
+        output="sigmoid",
+        loss="bce",
+        W2=np.array([[1.0, -1.0]]),
+        b2=np.array([[0.5]]),
+        Z2=np.array([[-4.0, 3.5]]),
+        Y=np.array([[0.0, 1.0]]),
         A2=lambda Z2: sigmoid(Z2),
         J=lambda A2, Y: -np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m,
     ),
     "linear+mse": dict(
-        output="linear", loss="mse",
-        W2=np.array([[1.0, -1.0]]), b2=np.array([[0.5]]),
-        Z2=np.array([[-4.0, 3.5]]), Y=np.array([[-3.0, 3.0]]),
+        output="linear",
+        loss="mse",
+        W2=np.array([[1.0, -1.0]]),
+        b2=np.array([[0.5]]),
+        Z2=np.array([[-4.0, 3.5]]),
+        Y=np.array([[-3.0, 3.0]]),
         A2=lambda Z2: Z2,
         J=lambda A2, Y: 0.3125,  # ((-1)^2 + 0.5^2) / (2 * 2)
     ),
     "softmax+ce": dict(
-        output="softmax", loss="ce",
-        W2=np.array([[1.0, -1.0], [0.0, 1.0]]), b2=np.array([[0.5], [0.0]]),
-        Z2=np.array([[-4.0, 3.5], [4.5, 1.0]]), Y=np.array([[0.0, 1.0], [1.0, 0.0]]),
+        output="softmax",
+        loss="ce",
+        W2=np.array([[1.0, -1.0], [0.0, 1.0]]),
+        b2=np.array([[0.5], [0.0]]),
+        Z2=np.array([[-4.0, 3.5], [4.5, 1.0]]),
+        Y=np.array([[0.0, 1.0], [1.0, 0.0]]),
         A2=lambda Z2: softmax(Z2),
         J=lambda A2, Y: -np.sum(Y * np.log(A2)) / m,
     ),
@@ -61,10 +70,17 @@ def test_matches_hand_computation(case, dtype):
     dZ1 = dA1 * (Z1 > 0)
     want = {
         "cost": c["J"](A2, Y),
-        "Z1": Z1, "A1": A1, "Z2": c["Z2"], "A2": A2,
-        "dZ2": dZ2, "dW2": dZ2 @ A1.T / m, "db2": dZ2.sum(axis=1, keepdims=True) / m,
+        "Z1": Z1,
+        "A1": A1,
+        "Z2": c["Z2"],
+        "A2": A2,
+        "dZ2": dZ2,
+        "dW2": dZ2 @ A1.T / m,
+        "db2": dZ2.sum(axis=1, keepdims=True) / m,
         "dA1": dA1,
-        "dZ1": dZ1, "dW1": dZ1 @ X.T / m, "db1": dZ1.sum(axis=1, keepdims=True) / m,
+        "dZ1": dZ1,
+        "dW1": dZ1 @ X.T / m,
+        "db1": dZ1.sum(axis=1, keepdims=True) / m,
         "dA0": W1.T @ dZ1,
     }
     params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}

@@ -6,7 +6,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
 from torch_ref_cases import random_data, random_params
 
 from torch_ref import (
@@ -99,7 +98,10 @@ def test_gradients_shapes_and_missing_grads():
     forward_backward(model, X, Y, "bce")
     grads = gradients(model)
     assert {k: v.shape for k, v in grads.items()} == {
-        "dW1": (4, 3), "db1": (4, 1), "dW2": (2, 4), "db2": (2, 1),
+        "dW1": (4, 3),
+        "db1": (4, 1),
+        "dW2": (2, 4),
+        "db2": (2, 1),
     }
 
 

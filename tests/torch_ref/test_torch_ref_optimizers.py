@@ -19,8 +19,10 @@ def stepped(optimizer: str, **hyper):
     model = from_params(start, ["tanh", "sigmoid"])
     opt = make_optimizer(model, optimizer, **hyper)
     rng = np.random.default_rng(5)
-    grads = [{k.replace("W", "dW").replace("b", "db"): rng.standard_normal(v.shape) for k, v in start.items()}
-             for _ in range(STEPS)]
+    grads = [
+        {k.replace("W", "dW").replace("b", "db"): rng.standard_normal(v.shape) for k, v in start.items()}
+        for _ in range(STEPS)
+    ]
     for g in grads:
         for l, linear in enumerate(model.linears, 1):
             linear.weight.grad = linear.weight.new_tensor(g[f"dW{l}"])
@@ -58,7 +60,7 @@ def test_momentum_with_dampening_alone_would_be_off_by_beta_to_the_t_of_the_firs
         opt.step()
     v_course = 0.8 * 0.2 * g + 0.2 * g  # (1 - beta) g, then beta v + (1 - beta) g
     buffer = opt.state[model.linears[0].weight]["momentum_buffer"].numpy()  # g, then beta g + (1 - beta) g
-    np.testing.assert_allclose(buffer - v_course, 0.8 ** 2 * g, rtol=1e-13)
+    np.testing.assert_allclose(buffer - v_course, 0.8**2 * g, rtol=1e-13)
 
 
 def test_adam_maps_onto_the_course_formula_with_epsilon_outside_the_root():
@@ -71,8 +73,8 @@ def test_adam_maps_onto_the_course_formula_with_epsilon_outside_the_root():
     for t, g in enumerate(grads, 1):
         v = {k: b1 * v[k] + (1 - b1) * g[k] for k in v}
         s = {k: b2 * s[k] + (1 - b2) * g[k] ** 2 for k in s}
-        v_hat = {k: x / (1 - b1 ** t) for k, x in v.items()}
-        s_hat = {k: x / (1 - b2 ** t) for k, x in s.items()}
+        v_hat = {k: x / (1 - b1**t) for k, x in v.items()}
+        s_hat = {k: x / (1 - b2**t) for k, x in s.items()}
         P = {k: p - lr * v_hat[f"d{k}"] / (np.sqrt(s_hat[f"d{k}"]) + eps) for k, p in P.items()}
         inside = {k: p - lr * v_hat[f"d{k}"] / np.sqrt(s_hat[f"d{k}"] + eps) for k, p in inside.items()}
     state = course_state(model, opt, "adam")
@@ -86,8 +88,10 @@ def test_adam_maps_onto_the_course_formula_with_epsilon_outside_the_root():
 
 @pytest.mark.parametrize("decay, rate, interval", [("inverse", 0.5, 1000), ("scheduled", 1.0, 2)])
 def test_the_schedule_runs_each_epoch_at_the_course_rate(decay, rate, interval):
-    course = {"inverse": lambda lr0, e: lr0 / (1 + rate * e),
-              "scheduled": lambda lr0, e: lr0 / (1 + rate * math.floor(e / interval))}[decay]
+    course = {
+        "inverse": lambda lr0, e: lr0 / (1 + rate * e),
+        "scheduled": lambda lr0, e: lr0 / (1 + rate * math.floor(e / interval)),
+    }[decay]
     lr0, lr, course_rates = 0.2, 0.2, []
     for epoch in range(6):  # the course's loop: the rate changes after each epoch
         course_rates.append(lr)
@@ -140,7 +144,9 @@ def test_l2_in_the_loss_steps_as_weight_decay_lambd_over_m_on_the_weights_alone(
     decayed = from_params(start, ["tanh", "sigmoid"])
     weights = [linear.weight for linear in decayed.linears]
     biases = [linear.bias for linear in decayed.linears]
-    opt = torch.optim.SGD([{"params": weights, "weight_decay": lambd / 20}, {"params": biases, "weight_decay": 0.0}], lr=lr)
+    opt = torch.optim.SGD(
+        [{"params": weights, "weight_decay": lambd / 20}, {"params": biases, "weight_decay": 0.0}], lr=lr
+    )
     Trainer(decayed, X, Y, "bce", lr, optimizer=opt).step()
     for k, v in to_params(penalised).items():
         np.testing.assert_allclose(to_params(decayed)[k], v, rtol=1e-13, atol=0)

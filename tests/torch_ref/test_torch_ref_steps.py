@@ -25,7 +25,12 @@ def test_sgd_update_steps_bit_for_bit_like_the_optimizer_class():
 
 
 def test_the_course_convention_of_linear_activation_backward():
-    A_prev, W, b, dA = RNG.standard_normal((4, 5)), RNG.standard_normal((3, 4)), RNG.standard_normal((3, 1)), RNG.standard_normal((3, 5))
+    A_prev, W, b, dA = (
+        RNG.standard_normal((4, 5)),
+        RNG.standard_normal((3, 4)),
+        RNG.standard_normal((3, 1)),
+        RNG.standard_normal((3, 5)),
+    )
     Z = W @ A_prev + b
     dZ = dA * (1 - np.tanh(Z) ** 2)
     dA_prev, dW, db = steps.linear_activation_backward(dA, A_prev, W, b, "tanh")
@@ -53,8 +58,10 @@ def test_propagate_is_the_course_formula():
 
 def test_the_verifier_does_not_import_torch_dynamo():
     """torch.optim's classes import torch._dynamo, about a second of every run's start-up."""
-    code = ("import sys, verify; verify.run(verify.Config(arch=(3, 4, 1), iterations=1, examples=8, tensorboard=False, "
-            "progress=False)); print('torch._dynamo' in sys.modules)")
+    code = (
+        "import sys, verify; verify.run(verify.Config(arch=(3, 4, 1), iterations=1, examples=8, tensorboard=False, "
+        "progress=False)); print('torch._dynamo' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr
 
@@ -96,8 +103,11 @@ def test_adam_step_steps_bit_for_bit_like_the_adam_class_with_its_state_loaded()
     opt = torch.optim.Adam(list(tensors.values()), lr=0.01, betas=(0.9, 0.999), eps=1e-2)
     for k, t in tensors.items():
         t.grad = torch.tensor(g[f"d{k}"])
-        opt.state[t] = {"step": torch.tensor(2.0, dtype=t.dtype), "exp_avg": torch.tensor(v[f"d{k}"]),
-                        "exp_avg_sq": torch.tensor(s[f"d{k}"])}
+        opt.state[t] = {
+            "step": torch.tensor(2.0, dtype=t.dtype),
+            "exp_avg": torch.tensor(v[f"d{k}"]),
+            "exp_avg_sq": torch.tensor(s[f"d{k}"]),
+        }
     opt.step()
     params, v_new, s_new, _, _ = steps.adam_step(P, g, v, s, 3, 0.01, 0.9, 0.999, 1e-2)
     for k, t in tensors.items():

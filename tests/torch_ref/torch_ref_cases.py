@@ -30,4 +30,3 @@ def random_data(n0, nL, m, output, dtype=np.float64, seed=1):
     else:
         Y = rng.standard_normal((nL, m)).astype(dtype)
     return X, Y
-

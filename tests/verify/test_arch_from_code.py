@@ -27,11 +27,12 @@ PLANAR = (REPO / "examples" / "planar_network.py").read_text(encoding="utf-8")
 FAST = ["--no-tensorboard", "--iterations", "2", "--examples", "20", "--no-gradcheck"]
 
 
-
 def notebook(path: Path, *sources: str) -> Path:
     """An nbformat 4 notebook of these code cells, as Jupyter writes it."""
-    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": source}
-             for source in sources]
+    cells = [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": source}
+        for source in sources
+    ]
     path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}), encoding="utf-8")
     return path
 
@@ -48,28 +49,53 @@ def size_of(path: Path, api: str = "deep", arch=None) -> verify.Config:
 
 def cli_line(*argv: str) -> str:
     """The one stderr line of a `python -m verify` that must stop with exit 2 (a real process: exit code, stderr)."""
-    result = subprocess.run([sys.executable, "-m", "verify", *argv], cwd=REPO, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "verify", *argv], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     return assert_usage_error(result.returncode, result.stdout, result.stderr)
 
 
 # ---------------------------------------------------------------- the rule, one definition at a time
 
 
-@pytest.mark.parametrize("cells, arch, origin", [
-    (["layers_dims = [12288, 20, 7, 5, 1]\n"], (12288, 20, 7, 5, 1), "layers_dims"),
-    (["n_x = 12288\nn_h = 7\nn_y = 1\nlayers_dims = (n_x, n_h, n_y)\n"], (12288, 7, 1), "layers_dims"),
-    (["n_x, n_h, n_y = 6, 3, 1\n"], (6, 3, 1), "n_x, n_h, n_y"),
-    # Jupyter's order: the later cell's layers_dims is the network, the two-layer one before it is not
-    (["n_x = 12288\nn_h = 7\nn_y = 1\nlayers_dims = (n_x, n_h, n_y)\n", "layers_dims = [12288, 20, 7, 5, 1]  # 4-layer\n"],
-     (12288, 20, 7, 5, 1), "layers_dims"),
-    (["n_x = 5\nn_h = 4\nn_y = 1\n",
-      "parameters, costs = two_layer_model(train_x, train_y, layers_dims = (n_x, n_h, n_y), num_iterations = 2)\n"],
-     (5, 4, 1), "two_layer_model's layers_dims"),
-    (["layers_dims = [5, 4, 3, 1]\n", "parameters, costs = L_layer_model(train_x, train_y, layers_dims, num_iterations=2)\n"],
-     (5, 4, 3, 1), "layers_dims"),  # the course's application notebook: the variable is run as it is
-    (["layers_dims = [5, 4, 3, 1]\n", "L_layer_model(train_x, train_y, [5, 2, 1], 0.1)\n"], (5, 2, 1),
-     "L_layer_model's layers_dims"),
-])
+@pytest.mark.parametrize(
+    "cells, arch, origin",
+    [
+        (["layers_dims = [12288, 20, 7, 5, 1]\n"], (12288, 20, 7, 5, 1), "layers_dims"),
+        (["n_x = 12288\nn_h = 7\nn_y = 1\nlayers_dims = (n_x, n_h, n_y)\n"], (12288, 7, 1), "layers_dims"),
+        (["n_x, n_h, n_y = 6, 3, 1\n"], (6, 3, 1), "n_x, n_h, n_y"),
+        # Jupyter's order: the later cell's layers_dims is the network, the two-layer one before it is not
+        (
+            [
+                "n_x = 12288\nn_h = 7\nn_y = 1\nlayers_dims = (n_x, n_h, n_y)\n",
+                "layers_dims = [12288, 20, 7, 5, 1]  # 4-layer\n",
+            ],
+            (12288, 20, 7, 5, 1),
+            "layers_dims",
+        ),
+        (
+            [
+                "n_x = 5\nn_h = 4\nn_y = 1\n",
+                "parameters, costs = two_layer_model(train_x, train_y, layers_dims = (n_x, n_h, n_y), num_iterations = 2)\n",
+            ],
+            (5, 4, 1),
+            "two_layer_model's layers_dims",
+        ),
+        (
+            [
+                "layers_dims = [5, 4, 3, 1]\n",
+                "parameters, costs = L_layer_model(train_x, train_y, layers_dims, num_iterations=2)\n",
+            ],
+            (5, 4, 3, 1),
+            "layers_dims",
+        ),  # the course's application notebook: the variable is run as it is
+        (
+            ["layers_dims = [5, 4, 3, 1]\n", "L_layer_model(train_x, train_y, [5, 2, 1], 0.1)\n"],
+            (5, 2, 1),
+            "L_layer_model's layers_dims",
+        ),
+    ],
+)
 def test_the_module_fixes_the_size(tmp_path, cells, arch, origin):
     config = size_of(notebook(tmp_path / "x.ipynb", COURSE, *cells))
     assert config.arch == arch
@@ -77,7 +103,9 @@ def test_the_module_fixes_the_size(tmp_path, cells, arch, origin):
 
 
 def test_a_py_file_fixes_it_too(tmp_path):
-    config = size_of(python_file(tmp_path / "x.py", COURSE, "n_x = 12288\nn_h = 7\nn_y = 1\nlayers_dims = (n_x, n_h, n_y)\n"))
+    config = size_of(
+        python_file(tmp_path / "x.py", COURSE, "n_x = 12288\nn_h = 7\nn_y = 1\nlayers_dims = (n_x, n_h, n_y)\n")
+    )
     assert (config.arch, config.arch_from) == ((12288, 7, 1), "layers_dims in x.py")
 
 
@@ -90,16 +118,25 @@ def test_a_later_definition_that_is_not_a_number_replaces_the_earlier(tmp_path):
     path = notebook(tmp_path / "x.ipynb", PLANAR, "n_x, n_h, n_y = 5, 4, 1\n", "n_x, n_h, n_y = layer_sizes(X, Y)\n")
     with pytest.raises(verify.UsageError) as error:
         size_of(path, "shallow")
-    assert str(error.value) == ("--arch is needed: n_x, n_h, n_y = layer_sizes(X, Y) in x.ipynb is not made of numbers the "
-                                "verifier can read without running it")
+    assert str(error.value) == (
+        "--arch is needed: n_x, n_h, n_y = layer_sizes(X, Y) in x.ipynb is not made of numbers the "
+        "verifier can read without running it"
+    )
 
 
-@pytest.mark.parametrize("api, cells, arch", [
-    ("shallow", ["n_x, n_h, n_y = 2, 4, 1\nlayers_dims = [2, 5, 5, 1]\n"], (2, 4, 1)),  # week 3: n_x, n_h, n_y first
-    ("shallow", ["layers_dims = [2, 5, 1]\n"], (2, 5, 1)),
-    ("logreg", ["n_x = 7\n"], (7, 1)),
-    ("logreg", ["layers_dims = [7, 1]\n"], (7, 1)),
-])
+@pytest.mark.parametrize(
+    "api, cells, arch",
+    [
+        (
+            "shallow",
+            ["n_x, n_h, n_y = 2, 4, 1\nlayers_dims = [2, 5, 5, 1]\n"],
+            (2, 4, 1),
+        ),  # week 3: n_x, n_h, n_y first
+        ("shallow", ["layers_dims = [2, 5, 1]\n"], (2, 5, 1)),
+        ("logreg", ["n_x = 7\n"], (7, 1)),
+        ("logreg", ["layers_dims = [7, 1]\n"], (7, 1)),
+    ],
+)
 def test_the_size_suits_the_api(tmp_path, api, cells, arch):
     assert size_of(notebook(tmp_path / "x.ipynb", *cells), api).arch == arch
 
@@ -120,15 +157,19 @@ def test_arch_decides_where_the_module_fixes_nothing(tmp_path):
 def test_a_different_arch_is_one_line_exit_2(tmp_path):
     path = notebook(tmp_path / "x.ipynb", COURSE, "layers_dims = [12288, 20, 7, 5, 1]\n")
     line = cli_line("--arch", "3,4,4,1", "--impl", str(path), *FAST)
-    assert line == ("verify: error: --arch 3,4,4,1 differs from layers_dims = [12288, 20, 7, 5, 1] in x.ipynb; drop "
-                    "--arch to use the notebook's, or change one of them")
+    assert line == (
+        "verify: error: --arch 3,4,4,1 differs from layers_dims = [12288, 20, 7, 5, 1] in x.ipynb; drop "
+        "--arch to use the notebook's, or change one of them"
+    )
 
 
 def test_a_different_arch_names_the_resolved_names(tmp_path):
     path = python_file(tmp_path / "x.py", COURSE, "n_x = 4\nn_h = 7\nn_y = 1\nlayers_dims = (n_x, n_h, n_y)\n")
     line = cli_line("--impl", str(path), "--arch", "4,8,1", *FAST)
-    assert line == ("verify: error: --arch 4,8,1 differs from layers_dims = (n_x, n_h, n_y) = (4, 7, 1) in x.py; drop "
-                    "--arch to use the module's, or change one of them")
+    assert line == (
+        "verify: error: --arch 4,8,1 differs from layers_dims = (n_x, n_h, n_y) = (4, 7, 1) in x.py; drop "
+        "--arch to use the module's, or change one of them"
+    )
 
 
 def test_no_size_anywhere_says_what_was_looked_for(tmp_path):
@@ -137,18 +178,25 @@ def test_no_size_anywhere_says_what_was_looked_for(tmp_path):
 
 
 def test_a_size_made_of_more_than_numbers_says_so(tmp_path):
-    path = notebook(tmp_path / "x.ipynb", COURSE, "layers_dims = [5, 4, 1]\n", "layers_dims = [train_X.shape[0], 20, 3, 1]\n")
+    path = notebook(
+        tmp_path / "x.ipynb", COURSE, "layers_dims = [5, 4, 1]\n", "layers_dims = [train_X.shape[0], 20, 3, 1]\n"
+    )
     with pytest.raises(verify.UsageError) as error:
         size_of(path)
-    assert str(error.value) == ("--arch is needed: layers_dims = [train_X.shape[0], 20, 3, 1] in x.ipynb is not made of "
-                                "numbers the verifier can read without running it")
+    assert str(error.value) == (
+        "--arch is needed: layers_dims = [train_X.shape[0], 20, 3, 1] in x.ipynb is not made of "
+        "numbers the verifier can read without running it"
+    )
 
 
 def test_a_size_that_does_not_suit_the_api_is_not_taken(tmp_path):
     path = notebook(tmp_path / "x.ipynb", PLANAR, "layers_dims = [2, 5, 5, 1]\n")
     assert size_of(path, "shallow", arch=(2, 4, 1)).arch == (2, 4, 1)  # no conflict: it is not a week 3 size
-    with pytest.raises(verify.UsageError, match=r"^--arch is needed: layers_dims = \[2, 5, 5, 1\] in x.ipynb does not "
-                                                r"fit the week 3 API's n_x, n_h, n_y$"):
+    with pytest.raises(
+        verify.UsageError,
+        match=r"^--arch is needed: layers_dims = \[2, 5, 5, 1\] in x.ipynb does not "
+        r"fit the week 3 API's n_x, n_h, n_y$",
+    ):
         size_of(path, "shallow")
 
 
@@ -161,12 +209,19 @@ def test_neither_arch_nor_impl(capsys):
 
 
 def test_a_notebook_runs_at_its_own_size_and_the_header_says_so(tmp_path):
-    path = notebook(tmp_path / "course.ipynb", COURSE, "n_x = 5\nn_h = 3\nn_y = 1\nlayers_dims = (n_x, n_h, n_y)\n",
-                    "layers_dims = [5, 4, 3, 1]\n")
+    path = notebook(
+        tmp_path / "course.ipynb",
+        COURSE,
+        "n_x = 5\nn_h = 3\nn_y = 1\nlayers_dims = (n_x, n_h, n_y)\n",
+        "layers_dims = [5, 4, 3, 1]\n",
+    )
     report = verify.run(verify.Config(impl=str(path), examples=20, iterations=2, gradcheck=False, **QUIET))
     assert report.verdict == "pass"
     assert report.config.arch == (5, 4, 3, 1)
-    assert "course.ipynb vs torch_ref: 5-4-3-1 (layers_dims in course.ipynb), activations relu,relu,sigmoid" in report.to_text()
+    assert (
+        "course.ipynb vs torch_ref: 5-4-3-1 (layers_dims in course.ipynb), activations relu,relu,sigmoid"
+        in report.to_text()
+    )
 
 
 def test_a_week_3_py_with_n_x_n_h_n_y_runs_without_arch(tmp_path, capsys):
@@ -206,8 +261,15 @@ DEEP = ("L_model_forward", "compute_cost", "L_model_backward", "update_parameter
 SHALLOW = ("forward_propagation", "compute_cost", "backward_propagation", "update_parameters")
 
 
-@pytest.mark.parametrize("names, api", [(DEEP, DeepAPI), (SHALLOW, ShallowAPI), (("sigmoid", "propagate", "optimize"), LogRegAPI),
-                                        (DEEP + SHALLOW, DeepAPI)])
+@pytest.mark.parametrize(
+    "names, api",
+    [
+        (DEEP, DeepAPI),
+        (SHALLOW, ShallowAPI),
+        (("sigmoid", "propagate", "optimize"), LogRegAPI),
+        (DEEP + SHALLOW, DeepAPI),
+    ],
+)
 def test_an_api_whose_functions_are_all_there_is_chosen(names, api):
     assert detect(module(**{name: _stub for name in names}), "learner.py") is api
 
@@ -220,18 +282,21 @@ def test_one_missing_function_is_named_per_api():
         "--impl learner.py matches none of the course APIs: week 4 (L layers): found L_model_forward, compute_cost, "
         "update_parameters; missing L_model_backward | week 3 (one hidden layer): found forward_propagation, compute_cost, "
         "update_parameters; missing backward_propagation | week 2 (logistic regression): found none of them; missing "
-        "sigmoid, propagate, optimize")
+        "sigmoid, propagate, optimize"
+    )
 
 
 def test_api_given_names_what_that_api_misses():
     with pytest.raises(verify.UsageError) as error:
         detect(module(**{name: _stub for name in SHALLOW}), "--impl learner.py", "deep")
-    assert str(error.value) == ("--impl learner.py is not the week 4 (L layers) API (--api deep): found compute_cost, "
-                                "update_parameters; missing L_model_forward, L_model_backward")
+    assert str(error.value) == (
+        "--impl learner.py is not the week 4 (L layers) API (--api deep): found compute_cost, "
+        "update_parameters; missing L_model_forward, L_model_backward"
+    )
 
 
 # The second course's helper network (reg_utils.py, opt_utils.py): week 3's names, three layers.
-THREE_LAYERS = '''import numpy as np
+THREE_LAYERS = """import numpy as np
 
 
 def relu(x):
@@ -265,14 +330,18 @@ def compute_cost(a3, Y):
 
 def update_parameters(parameters, grads, learning_rate):
     return parameters
-'''
+"""
 
 
-@pytest.mark.parametrize("arch", [[], ["--arch", "3,4,1"], ["--arch", "3,4,4,1"], ["--arch", "3,4,1", "--api", "shallow"]])
+@pytest.mark.parametrize(
+    "arch", [[], ["--arch", "3,4,1"], ["--arch", "3,4,4,1"], ["--arch", "3,4,1", "--api", "shallow"]]
+)
 def test_a_three_layer_forward_propagation_is_not_told_to_give_n_x_n_h_n_y(tmp_path, capsys, arch):
     path = python_file(tmp_path / "reg_utils.py", THREE_LAYERS)
     line = assert_usage_error(*run_cli(capsys, "--impl", str(path), *arch, *FAST))
-    assert line == (f"verify: error: --impl {path}: its forward_propagation computes a network of 3 layers (it reads "
-                    "W3); the week 3 (one hidden layer) API has 2 (n_x -> n_h -> n_y), whatever --arch says (a module "
-                    "like the second course's helper networks, reg_utils' and opt_utils' 3-layer ones, is not supported "
-                    "yet)")
+    assert line == (
+        f"verify: error: --impl {path}: its forward_propagation computes a network of 3 layers (it reads "
+        "W3); the week 3 (one hidden layer) API has 2 (n_x -> n_h -> n_y), whatever --arch says (a module "
+        "like the second course's helper networks, reg_utils' and opt_utils' 3-layer ones, is not supported "
+        "yet)"
+    )

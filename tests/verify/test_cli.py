@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from verify_cases import assert_usage_error, run_cli
 
 import verify.progress
 from verify.cli import main
-from verify_cases import assert_usage_error, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 CHECK_NAMES = ["forward", "backward", "gradcheck", "lockstep", "free-running"]
@@ -26,7 +26,9 @@ FAST = ["--no-tensorboard", "--iterations", "5", "--examples", "40"]
 
 
 def final_costs(text: str) -> tuple[float, float]:
-    match = re.search(r"^final cost \(the verifier stepping scratch's functions\): scratch (\S+)\s+torch (\S+)", text, re.MULTILINE)
+    match = re.search(
+        r"^final cost \(the verifier stepping scratch's functions\): scratch (\S+)\s+torch (\S+)", text, re.MULTILINE
+    )
     assert match, text
     return float(match.group(1)), float(match.group(2))
 
@@ -50,7 +52,10 @@ def test_subprocess_run_passes_and_writes_tensorboard_logs(tmp_path):
     logdir = tmp_path / "logs"
     result = subprocess.run(
         [sys.executable, "-m", "verify", "--arch", "3,4,4,1", "--logdir", str(logdir), "--iterations", "20"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -73,9 +78,28 @@ def test_subprocess_run_passes_and_writes_tensorboard_logs(tmp_path):
 # ---------------------------------------------------------------- --help
 
 
-HELP_OPTIONS = ["--arch", "--activations", "--loss", "--init", "--seed", "--data", "--examples", "--iterations",
-                "--lr", "--dtype", "--device", "--tf32", "--rtol", "--no-gradcheck", "--logdir", "--name",
-                "--no-tensorboard", "--json", "-q", "-v"]
+HELP_OPTIONS = [
+    "--arch",
+    "--activations",
+    "--loss",
+    "--init",
+    "--seed",
+    "--data",
+    "--examples",
+    "--iterations",
+    "--lr",
+    "--dtype",
+    "--device",
+    "--tf32",
+    "--rtol",
+    "--no-gradcheck",
+    "--logdir",
+    "--name",
+    "--no-tensorboard",
+    "--json",
+    "-q",
+    "-v",
+]
 
 
 @pytest.fixture
@@ -96,8 +120,18 @@ def test_help_lists_every_option(help_text):
 
 def test_help_shows_defaults(help_text):
     flat = " ".join(help_text.split())
-    for default in ("default: 200", "default: 0.1", "default: 0)", "default: he", "default: float64", "default: cpu",
-                    "default: runs", "default: auto", "default: 200", "default: 1e-07"):
+    for default in (
+        "default: 200",
+        "default: 0.1",
+        "default: 0)",
+        "default: he",
+        "default: float64",
+        "default: cpu",
+        "default: runs",
+        "default: auto",
+        "default: 200",
+        "default: 1e-07",
+    ):
         assert default in flat, default
     for choice in ("flower", "moons", "xor", "house", ".npz", ".csv", "bce", "mse", "ce", "float32", "xavier"):
         assert choice in flat, choice
@@ -142,9 +176,13 @@ def test_quiet_keeps_the_progress_lines_on_stderr(capsys, monkeypatch):
     assert code == 0
     assert out == "VERDICT: PASS  scratch and torch agree on every check\n"  # stdout: the report only
     lines = err.splitlines()
-    for stage in ("loading the data (auto)...", "checking the course functions one by one...",
-                  "forward and backward at the initial weights and at a kink probe...",
-                  "gradient check: centred differences of the cost...", "training: 5 iterations at lr 0.1..."):
+    for stage in (
+        "loading the data (auto)...",
+        "checking the course functions one by one...",
+        "forward and backward at the initial weights and at a kink probe...",
+        "gradient check: centred differences of the cost...",
+        "training: 5 iterations at lr 0.1...",
+    ):
         assert stage in lines, stage
     assert "iteration 1/5  cost scratch" in err
 
@@ -238,8 +276,21 @@ def test_json_dash_prints_only_json(capsys):
 
 
 def test_json_names_the_tensorboard_folder(capsys, tmp_path):
-    code, out, _ = run_cli(capsys, "--arch", "3,4,1", "--logdir", str(tmp_path / "tb"), "--name", "my run",
-                           "--iterations", "5", "--examples", "40", "--json", "-")
+    code, out, _ = run_cli(
+        capsys,
+        "--arch",
+        "3,4,1",
+        "--logdir",
+        str(tmp_path / "tb"),
+        "--name",
+        "my run",
+        "--iterations",
+        "5",
+        "--examples",
+        "40",
+        "--json",
+        "-",
+    )
     assert code == 0
     report = json.loads(out)
     run_dir = Path(report["logdir"])
@@ -259,12 +310,16 @@ def test_same_seed_same_numbers(capsys):
     assert other["costs"]["impl"] != first["costs"]["impl"]
 
 
-@pytest.mark.parametrize("argv", [
-    ["--arch", "2,5,3", "--activations", "tanh,softmax"],
-    ["--arch", "2,6,1", "--activations", "leaky_relu,linear"],
-    ["--arch", "2,3,1", "--init", "xavier", "--dtype", "float32"],
-    ["--arch", "2,1", "--init", "torch"],
-], ids=["softmax-ce", "linear-mse", "float32", "single-layer-torch-init"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--arch", "2,5,3", "--activations", "tanh,softmax"],
+        ["--arch", "2,6,1", "--activations", "leaky_relu,linear"],
+        ["--arch", "2,3,1", "--init", "xavier", "--dtype", "float32"],
+        ["--arch", "2,1", "--init", "torch"],
+    ],
+    ids=["softmax-ce", "linear-mse", "float32", "single-layer-torch-init"],
+)
 def test_other_configurations_pass(capsys, argv):
     code, out, err = run_cli(capsys, *argv, "--json", "-", *FAST)
     assert code == 0, out
@@ -288,8 +343,10 @@ USAGE_ERRORS = [
     ([], "--arch is needed: give layer sizes like 3,4,4,1 (or --impl with a module that fixes them"),
     (["--arch", "3,4,1", "--activations", "relu"], "--activations needs 2 names"),
     (["--arch", "3,4,1", "--activations", "relu,relu,sigmoid"], "--activations needs 2 names"),
-    (["--arch", "3,4,1", "--activations", "relu,swish"],
-     "unknown activation 'swish'; choose from sigmoid, tanh, relu, leaky_relu, linear, softmax"),
+    (
+        ["--arch", "3,4,1", "--activations", "relu,swish"],
+        "unknown activation 'swish'; choose from sigmoid, tanh, relu, leaky_relu, linear, softmax",
+    ),
     (["--arch", "3,4,4,1", "--activations", "softmax,relu,sigmoid"], "softmax can only be the output"),
     (["--arch", "3,4,1", "--activations", "relu,softmax"], "at least 2 units"),
     (["--arch", "3,4,1", "--activations", "relu,tanh"], "has no loss"),
@@ -375,9 +432,11 @@ def test_usage_error_does_not_create_a_log_folder(capsys, tmp_path):
 
 
 def test_usage_error_in_a_subprocess_prints_one_line():
-    result = subprocess.run([sys.executable, "-m", "verify", "--arch", "3,,1"], cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "verify", "--arch", "3,,1"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.splitlines() == ["verify: error: --arch '3,,1' has an empty item; give layer sizes like 3,4,4,1"]
-
+    assert result.stderr.splitlines() == [
+        "verify: error: --arch '3,,1' has an empty item; give layer sizes like 3,4,4,1"
+    ]

@@ -12,10 +12,10 @@ import warnings
 
 import numpy as np
 import pytest
+from verify_cases import assert_usage_error, run_cli
 
 from verify.data import load_data
 from verify.errors import UsageError
-from verify_cases import assert_usage_error, run_cli
 
 M = 40  # examples in the files written below
 
@@ -61,8 +61,9 @@ def save_csv(path, X, Y, header: bool = False):
 # ---------------------------------------------------------------- auto: the teacher dataset
 
 
-@pytest.mark.parametrize("arch, loss", [((3, 4, 4, 1), "bce"), ((5, 2), "bce"), ((3, 6, 3), "ce"), ((2, 4, 2), "mse"),
-                                         ((4, 3, 3, 2), "bce")])
+@pytest.mark.parametrize(
+    "arch, loss", [((3, 4, 4, 1), "bce"), ((5, 2), "bce"), ((3, 6, 3), "ce"), ((2, 4, 2), "mse"), ((4, 3, 3, 2), "bce")]
+)
 def test_auto_shapes(arch, loss):
     X, Y = load_data("auto", arch, loss, None, 0, "float64")
     assert X.shape == (arch[0], 200)
@@ -130,12 +131,15 @@ def test_auto_honours_float32():
 # ---------------------------------------------------------------- named datasets
 
 
-@pytest.mark.parametrize("name, arch, loss, m", [
-    ("flower", (2, 4, 1), "bce", 400),
-    ("moons", (2, 5, 1), "bce", 400),
-    ("xor", (2, 3, 3, 1), "bce", 400),
-    ("house", (1, 8, 1), "mse", 200),
-])
+@pytest.mark.parametrize(
+    "name, arch, loss, m",
+    [
+        ("flower", (2, 4, 1), "bce", 400),
+        ("moons", (2, 5, 1), "bce", 400),
+        ("xor", (2, 3, 3, 1), "bce", 400),
+        ("house", (1, 8, 1), "mse", 200),
+    ],
+)
 def test_named_dataset_loads(name, arch, loss, m):
     X, Y = load_data(name, arch, loss, None, 0, "float64")
     assert X.shape == (arch[0], m)
@@ -175,8 +179,9 @@ def test_named_dataset_mismatch_through_the_cli(capsys):
 
 
 def test_named_dataset_through_the_cli(capsys):
-    code, out, _ = run_cli(capsys, "--arch", "2,4,1", "--data", "moons", "--examples", "40",
-                           "--no-tensorboard", "--iterations", "5")
+    code, out, _ = run_cli(
+        capsys, "--arch", "2,4,1", "--data", "moons", "--examples", "40", "--no-tensorboard", "--iterations", "5"
+    )
     assert code == 0
     assert "data moons (m=40)" in out
     assert "VERDICT: PASS" in out
@@ -255,6 +260,7 @@ def _bad_npz(tmp_path, xy):
             arrays = {"X": X.copy(), "Y": Y.copy()}
             arrays[name][index] = value
             np.savez(path, **arrays)
+
         return write
 
     return {
@@ -282,9 +288,29 @@ def _bad_npz(tmp_path, xy):
     }
 
 
-BAD_NPZ = ["no-Y", "no-X-no-Y", "object-arrays", "truncated", "empty-file", "text-file", "strings", "complex", "X-1d",
-           "X-rows-vs-arch", "X-examples-as-rows", "Y-rows-vs-arch", "m-mismatch", "no-examples", "X-nan", "X-inf",
-           "X-minus-inf", "Y-nan", "bce-half", "bce-two", "bce-minus-one"]
+BAD_NPZ = [
+    "no-Y",
+    "no-X-no-Y",
+    "object-arrays",
+    "truncated",
+    "empty-file",
+    "text-file",
+    "strings",
+    "complex",
+    "X-1d",
+    "X-rows-vs-arch",
+    "X-examples-as-rows",
+    "Y-rows-vs-arch",
+    "m-mismatch",
+    "no-examples",
+    "X-nan",
+    "X-inf",
+    "X-minus-inf",
+    "Y-nan",
+    "bce-half",
+    "bce-two",
+    "bce-minus-one",
+]
 
 
 # numpy (np.load(path) on a broken zip) leaks its file handle; see test_truncated_npz_closes_its_file.
@@ -316,12 +342,15 @@ def test_bad_npz_through_load_data_raises_usage_error(tmp_path, xy):
     assert names_both(str(info.value), 3, 5)
 
 
-@pytest.mark.parametrize("column", [
-    [1.0, 1.0, 0.0],  # two ones
-    [0.0, 0.0, 0.0],  # none
-    [0.5, 0.5, 0.0],  # sums to one, not one-hot
-    [2.0, -1.0, 0.0],  # sums to one, not one-hot
-])
+@pytest.mark.parametrize(
+    "column",
+    [
+        [1.0, 1.0, 0.0],  # two ones
+        [0.0, 0.0, 0.0],  # none
+        [0.5, 0.5, 0.0],  # sums to one, not one-hot
+        [2.0, -1.0, 0.0],  # sums to one, not one-hot
+    ],
+)
 def test_ce_labels_not_one_hot(capsys, tmp_path, xy_ce, column):
     X, Y = xy_ce
     Y = Y.copy()

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from verify_cases import CHECK_NAMES, DTYPES, HIDDEN, INITS, QUIET, check, expected_rows
 
 import scratch
 import torch_ref
@@ -14,7 +15,6 @@ from verify import Config, run
 from verify.config import validate
 from verify.data import load_data
 from verify.runner import initial_parameters
-from verify_cases import CHECK_NAMES, DTYPES, HIDDEN, INITS, QUIET, check, expected_rows
 
 ITERATIONS = 30
 
@@ -99,7 +99,9 @@ def test_scratch_and_torch_agree(config, learns, dtype):
     if report.config.activations[-1] == "linear":
         assert report.final["impl"]["accuracy"] is None
     else:
-        assert report.final["impl"]["accuracy"] == pytest.approx(report.final["torch"]["accuracy"], abs=2 / report.examples)
+        assert report.final["impl"]["accuracy"] == pytest.approx(
+            report.final["torch"]["accuracy"], abs=2 / report.examples
+        )
 
     # Backprop's gradients match centred differences to within their rounding (eps |J| / 1e-7).
     assert all(row.max_abs < 1e-8 for row in check(report, "gradcheck").rows.values())
@@ -110,8 +112,18 @@ def test_scratch_and_torch_agree(config, learns, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_the_report_holds_each_sides_own_training(dtype):
     # Rerun both sides by hand from the verifier's start: the report's costs are exactly theirs.
-    config = validate(Config(arch=(2, 4, 1), activations=("tanh", "sigmoid"), data="flower", examples=120,
-                             iterations=25, learning_rate=1.2, dtype=dtype, **QUIET))
+    config = validate(
+        Config(
+            arch=(2, 4, 1),
+            activations=("tanh", "sigmoid"),
+            data="flower",
+            examples=120,
+            iterations=25,
+            learning_rate=1.2,
+            dtype=dtype,
+            **QUIET,
+        )
+    )
     report = run(config)
     assert report.ok, report.to_text(verbose=True)
 
@@ -122,9 +134,12 @@ def test_the_report_holds_each_sides_own_training(dtype):
     for _ in range(config.iterations):
         AL, caches = scratch.L_model_forward(X, P, acts)
         costs.append(scratch.compute_cost(AL, Y, config.loss, ZL=caches[-1][1]))
-        P = scratch.update_parameters(P, scratch.L_model_backward(AL, Y, caches, acts, config.loss), config.learning_rate)
-    torch_costs = torch_ref.train(torch_ref.from_params(start, acts, "cpu"), X, Y, config.loss,
-                                  config.learning_rate, config.iterations)
+        P = scratch.update_parameters(
+            P, scratch.L_model_backward(AL, Y, caches, acts, config.loss), config.learning_rate
+        )
+    torch_costs = torch_ref.train(
+        torch_ref.from_params(start, acts, "cpu"), X, Y, config.loss, config.learning_rate, config.iterations
+    )
 
     assert report.costs["impl"] == costs
     assert report.costs["torch"] == torch_costs

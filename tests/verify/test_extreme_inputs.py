@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from verify_cases import assert_usage_error, run_cli
 
 import scratch.model
 from verify.compare import OVERFLOW, CheckResult, agreement, gradient_agreement
 from verify.config import MAX_STEPS
 from verify.hints import diagnose, divergence_cure
-from verify_cases import assert_usage_error, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ("--arch", "3,4,1", "--examples", "16", "--no-tensorboard")
@@ -41,6 +41,7 @@ def dA_sign_slip(dZ, cache):
 
 
 # --- the rule on hand-built arrays ------------------------------------------------------------------
+
 
 def test_non_finite_on_both_sides_is_not_comparable():
     (stats,) = agreement([(np.array([np.inf, 1.0]), np.array([np.inf, 1.0]))], [1.0], 1e-7)
@@ -101,8 +102,11 @@ def test_gradient_norms_do_not_overflow():
 
 
 def test_overflowing_entries_mixed_with_finite_pairs_keep_each_pair_apart():
-    pairs = [(np.array([1.0, 2.0]), np.array([1.0, 2.0])), (np.array([np.inf]), np.array([np.inf])),
-             (np.array([5.0]), np.array([6.0]))]
+    pairs = [
+        (np.array([1.0, 2.0]), np.array([1.0, 2.0])),
+        (np.array([np.inf]), np.array([np.inf])),
+        (np.array([5.0]), np.array([6.0])),
+    ]
     ok, over, wrong = agreement(pairs, [2.0, 1.0, 6.0], 1e-7)
     assert ok.agrees and not ok.overflow
     assert over.overflow
@@ -119,15 +123,19 @@ def test_hints_near_the_top_of_the_range_name_the_slip_without_a_warning():
 
 # --- 1. overflow in a run is not a disagreement --------------------------------------------------------
 
+
 def test_huge_lambd_with_correct_code_passes_and_says_the_run_overflowed(capsys, tmp_path):
-    code, out, report = json_report(capsys, tmp_path, "--arch", "3,4,4,1", "--lambd", "1e308", "--iterations", "3",
-                                    "--no-tensorboard")
+    code, out, report = json_report(
+        capsys, tmp_path, "--arch", "3,4,4,1", "--lambd", "1e308", "--iterations", "3", "--no-tensorboard"
+    )
     assert code == 0 and report["verdict"] == "pass"
     assert "allowed inf" not in out and "FAIL" not in out
     gradcheck = next(c for c in report["checks"] if c["name"] == "gradcheck")
     assert all(row["status"] in ("ok", "unresolved") for row in gradcheck["rows"])
     assert [r for r in gradcheck["rows"] if r["quantity"] == "dW" and r["status"] == "ok"]  # 1e305 gradients, resolved
-    assert "final cost: not comparable (overflow): scratch diverged at iteration 0, torch diverged at iteration 0" in out
+    assert (
+        "final cost: not comparable (overflow): scratch diverged at iteration 0, torch diverged at iteration 0" in out
+    )
 
 
 def test_huge_lambd_still_catches_a_wrong_derivative(capsys, monkeypatch):
@@ -146,8 +154,20 @@ def test_huge_lr_still_catches_a_wrong_derivative(capsys, monkeypatch):
 
 def test_a_row_whose_tolerance_overflows_is_not_comparable_in_text_and_json(capsys, tmp_path):
     # Adam with an epsilon of 5e-324 from zero weights: a step's error bound, v / epsilon, overflows
-    code, out, report = json_report(capsys, tmp_path, *SMALL, "--iterations", "2", "--optimizer", "adam",
-                                    "--epsilon", "5e-324", "--init", "zeros", "--no-gradcheck")
+    code, out, report = json_report(
+        capsys,
+        tmp_path,
+        *SMALL,
+        "--iterations",
+        "2",
+        "--optimizer",
+        "adam",
+        "--epsilon",
+        "5e-324",
+        "--init",
+        "zeros",
+        "--no-gradcheck",
+    )
     assert code == 0
     lockstep = next(c for c in report["checks"] if c["name"] == "lockstep")
     over = [r for r in lockstep["rows"] if r["status"] == OVERFLOW]
@@ -184,6 +204,7 @@ def test_lambd_whose_penalty_overflows_at_the_start_is_refused(capsys):
 
 # --- 2. the diverged line names the option that fits ---------------------------------------------------
 
+
 def test_divergence_from_the_l2_term_names_lambd(capsys):
     code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "--lambd", "1e20", "--iterations", "5", "--no-tensorboard")
     diverged = next(line for line in out.splitlines() if line.startswith("diverged"))
@@ -201,53 +222,66 @@ def test_divergence_cure_rule():
 
 # --- 3. the final cost never contradicts the verdict -------------------------------------------------
 
+
 def test_huge_lr_final_cost_is_not_set_beside_torchs_nan(capsys, tmp_path):
     code, out, report = json_report(capsys, tmp_path, *SMALL, "--lr", "1e308", "--iterations", "3")
     assert code == 0 and report["verdict"] == "pass"
     final = next(line for line in out.splitlines() if line.startswith("final cost"))
-    assert final == "final cost: not comparable (overflow): scratch diverged at iteration 0, torch diverged at iteration 0"
+    assert (
+        final == "final cost: not comparable (overflow): scratch diverged at iteration 0, torch diverged at iteration 0"
+    )
     assert report["nonfinite"] == {"impl": 0, "torch": 0}
     assert report["final"]["impl"]["cost"] is None and report["final"]["torch"]["cost"] is None  # as the text says
 
 
 # --- 4. numeric options at their limits: a report or one line, never a traceback ------------------------
 
-@pytest.mark.parametrize("argv, message", [
-    (("--mini-batch-size", "8", "--seed", "4294967295"), "--seed 4294967295 is too large for 2 epochs of mini-batches"),
-    (("--mini-batch-size", "8", "--epochs", "3", "--seed", "4294967293"), "give a --seed of at most 4294967292"),
-    (("--init", "torch", "--seed", str(2 ** 64)), "too large for --init torch"),
-    (("--seed", "-1"), "--seed must be a whole number >= 0"),
-    (("--rtol", "1"), "--rtol must be a finite number >= 0 and below 1"),
-    (("--rtol", "1e308"), "--rtol must be a finite number >= 0 and below 1"),
-    (("--iterations", str(MAX_STEPS + 1)), f"more than the {MAX_STEPS:,} steps a run can take"),
-    (("--mini-batch-size", "1", "--iterations", "5000000"), "80,000,000 steps, more than the 10,000,000"),
-    (("--dtype", "float32", "--lr", "1e39"), "--lr 1e+39 is beyond float32's largest number"),
-    (("--dtype", "float32", "--lambd", "1e39"), "--lambd 1e+39 is beyond float32's largest number"),
-    (("--dtype", "float32", "--optimizer", "adam", "--epsilon", "1e39"), "--epsilon 1e+39 is beyond float32's"),
-    (("--dtype", "float32", "--optimizer", "adam", "--lr", "3e38"), "Adam's first step size, lr / (1 - beta1)"),
-    (("--optimizer", "adam", "--lr", "1e308"), "Adam's first step size, lr / (1 - beta1) = inf"),
-])
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ("--mini-batch-size", "8", "--seed", "4294967295"),
+            "--seed 4294967295 is too large for 2 epochs of mini-batches",
+        ),
+        (("--mini-batch-size", "8", "--epochs", "3", "--seed", "4294967293"), "give a --seed of at most 4294967292"),
+        (("--init", "torch", "--seed", str(2**64)), "too large for --init torch"),
+        (("--seed", "-1"), "--seed must be a whole number >= 0"),
+        (("--rtol", "1"), "--rtol must be a finite number >= 0 and below 1"),
+        (("--rtol", "1e308"), "--rtol must be a finite number >= 0 and below 1"),
+        (("--iterations", str(MAX_STEPS + 1)), f"more than the {MAX_STEPS:,} steps a run can take"),
+        (("--mini-batch-size", "1", "--iterations", "5000000"), "80,000,000 steps, more than the 10,000,000"),
+        (("--dtype", "float32", "--lr", "1e39"), "--lr 1e+39 is beyond float32's largest number"),
+        (("--dtype", "float32", "--lambd", "1e39"), "--lambd 1e+39 is beyond float32's largest number"),
+        (("--dtype", "float32", "--optimizer", "adam", "--epsilon", "1e39"), "--epsilon 1e+39 is beyond float32's"),
+        (("--dtype", "float32", "--optimizer", "adam", "--lr", "3e38"), "Adam's first step size, lr / (1 - beta1)"),
+        (("--optimizer", "adam", "--lr", "1e308"), "Adam's first step size, lr / (1 - beta1) = inf"),
+    ],
+)
 def test_options_that_cannot_run_are_one_line(capsys, argv, message):
     iterations = () if "--epochs" in argv or "--iterations" in argv else ("--iterations", "2")
     line = assert_usage_error(*run_cli(capsys, *SMALL, *iterations, *argv))
     assert message in line
 
 
-@pytest.mark.parametrize("argv", [
-    ("--mini-batch-size", "8", "--epochs", "3", "--seed", "4294967292"),  # seed + epoch + 1 reaches 2**32 - 1
-    ("--init", "torch", "--seed", str(2 ** 63)),
-    ("--decay", "inverse", "--decay-rate", "1e307", "--iterations", "6"),  # the rate decays to exactly 0
-    ("--decay", "scheduled", "--decay-rate", "1e308", "--decay-interval", "1", "--iterations", "6"),
-    ("--lr", "5e-324", "--iterations", "2"),
-    ("--lambd", "5e-324", "--iterations", "2"),
-    ("--optimizer", "adam", "--epsilon", "5e-324", "--iterations", "2"),
-    ("--optimizer", "adam", "--epsilon", "1e308", "--iterations", "2"),
-    ("--optimizer", "adam", "--beta2", "0.9999999999999999", "--iterations", "2"),
-    ("--optimizer", "momentum", "--beta", "5e-324", "--iterations", "2"),
-    ("--iterations", "0"),
-    ("--dtype", "float32", "--lr", "3e38", "--iterations", "2"),
-    ("--rtol", "5e-324", "--iterations", "2"),
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--mini-batch-size", "8", "--epochs", "3", "--seed", "4294967292"),  # seed + epoch + 1 reaches 2**32 - 1
+        ("--init", "torch", "--seed", str(2**63)),
+        ("--decay", "inverse", "--decay-rate", "1e307", "--iterations", "6"),  # the rate decays to exactly 0
+        ("--decay", "scheduled", "--decay-rate", "1e308", "--decay-interval", "1", "--iterations", "6"),
+        ("--lr", "5e-324", "--iterations", "2"),
+        ("--lambd", "5e-324", "--iterations", "2"),
+        ("--optimizer", "adam", "--epsilon", "5e-324", "--iterations", "2"),
+        ("--optimizer", "adam", "--epsilon", "1e308", "--iterations", "2"),
+        ("--optimizer", "adam", "--beta2", "0.9999999999999999", "--iterations", "2"),
+        ("--optimizer", "momentum", "--beta", "5e-324", "--iterations", "2"),
+        ("--iterations", "0"),
+        ("--dtype", "float32", "--lr", "3e38", "--iterations", "2"),
+        ("--rtol", "5e-324", "--iterations", "2"),
+    ],
+)
 def test_options_at_their_limits_run_to_a_report(capsys, argv):
     code, out, err = run_cli(capsys, *SMALL, "--no-gradcheck", *argv)
     assert code in (0, 1)
@@ -266,28 +300,52 @@ def test_rtol_0_is_exact_agreement(capsys, tmp_path):
 
 # --- 5. no raw NumPy warning from the verifier's own computations ---------------------------------------
 
-@pytest.mark.parametrize("argv", [
-    ("--arch", "1,8,1", "--activations", "relu,linear", "--data", "house", "--examples", "1"),
-    ("--arch", "3,4,4,1", "--lambd", "1e308", "--iterations", "3"),
-])
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--arch", "1,8,1", "--activations", "relu,linear", "--data", "house", "--examples", "1"),
+        ("--arch", "3,4,4,1", "--lambd", "1e308", "--iterations", "3"),
+    ],
+)
 def test_no_runtime_warning_reaches_stderr(argv):
-    done = subprocess.run([sys.executable, "-m", "verify", *argv, "--no-tensorboard"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "verify", *argv, "--no-tensorboard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "RuntimeWarning" not in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_house_with_one_example_is_one_line(capsys):
-    line = assert_usage_error(*run_cli(capsys, "--arch", "1,8,1", "--activations", "relu,linear", "--data", "house",
-                                       "--examples", "1", "--no-tensorboard"))
+    line = assert_usage_error(
+        *run_cli(
+            capsys,
+            "--arch",
+            "1,8,1",
+            "--activations",
+            "relu,linear",
+            "--data",
+            "house",
+            "--examples",
+            "1",
+            "--no-tensorboard",
+        )
+    )
     assert "give --examples 2 or more" in line
 
 
-@pytest.mark.parametrize("argv", [
-    ("--optimizer", "adam", "--epsilon", "5e-324", "--init", "zeros"),
-    ("--lr", "1e308"),
-    ("--lambd", "1e200"),
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--optimizer", "adam", "--epsilon", "5e-324", "--init", "zeros"),
+        ("--lr", "1e308"),
+        ("--lambd", "1e200"),
+    ],
+)
 def test_overflowing_runs_warn_nothing(capsys, argv):
     with np.errstate(all="raise"):  # a NumPy warning the verifier did not expect would raise here
         code, out, err = run_cli(capsys, *SMALL, "--iterations", "3", *argv)

@@ -8,11 +8,12 @@ line of the derivation: its check, layer and quantity, worked out by hand below.
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable, Optional
 
 import numpy as np
 import pytest
+from verify_cases import CHECK_NAMES, DTYPES, failing_checks, tiny
 
 import scratch
 import scratch.activations
@@ -21,7 +22,6 @@ import scratch.model
 import verify.cli
 from scratch.losses import Loss, softplus
 from verify import run
-from verify_cases import CHECK_NAMES, DTYPES, failing_checks, tiny
 
 # --- scratch's own lines, and the slips ----------------------------------------------------------
 
@@ -52,8 +52,11 @@ def update_parameters_with(W: Callable = None, b: Callable = None) -> Callable:
 
     def update_parameters(parameters, grads, learning_rate):
         L = len(parameters) // 2
-        return {f"{q}{l}": lines[q](parameters[f"{q}{l}"], grads[f"d{q}{l}"], learning_rate)
-                for l in range(1, L + 1) for q in ("W", "b")}
+        return {
+            f"{q}{l}": lines[q](parameters[f"{q}{l}"], grads[f"d{q}{l}"], learning_rate)
+            for l in range(1, L + 1)
+            for q in ("W", "b")
+        }
 
     return update_parameters
 
@@ -82,14 +85,16 @@ def tanh_raising(Z):
 
 def derivative(name: str, g_prime: Callable) -> Callable:
     """Patch the registry's g' for `name`; its forward function stays scratch's."""
-    return lambda mp: mp.setitem(scratch.activations.ACTIVATIONS, name,
-                                 replace(scratch.activations.ACTIVATIONS[name], derivative=g_prime))
+    return lambda mp: mp.setitem(
+        scratch.activations.ACTIVATIONS, name, replace(scratch.activations.ACTIVATIONS[name], derivative=g_prime)
+    )
 
 
 def function(name: str, g: Callable) -> Callable:
     """Patch the registry's g for `name`; its derivative stays scratch's."""
-    return lambda mp: mp.setitem(scratch.activations.ACTIVATIONS, name,
-                                 replace(scratch.activations.ACTIVATIONS[name], function=g))
+    return lambda mp: mp.setitem(
+        scratch.activations.ACTIVATIONS, name, replace(scratch.activations.ACTIVATIONS[name], function=g)
+    )
 
 
 def model_global(attribute: str, value: Callable) -> Callable:
@@ -103,8 +108,9 @@ def package_function(attribute: str, value: Callable) -> Callable:
 
 
 def loss(name: str, cost: Callable) -> Callable:
-    return lambda mp: mp.setitem(scratch.losses.LOSSES, name,
-                                 Loss(name, scratch.losses.LOSSES[name].output_activation, cost))
+    return lambda mp: mp.setitem(
+        scratch.losses.LOSSES, name, Loss(name, scratch.losses.LOSSES[name].output_activation, cost)
+    )
 
 
 # --- the faults and where each must be found ----------------------------------------------------
@@ -122,7 +128,7 @@ class Fault:
     config: dict  # tiny(**config)
     where: dict  # the first divergence's check, mode, iteration, layer, quantity (and point)
     fails: frozenset  # exactly the checks that must fail
-    hint: Optional[str] = None  # a substring of the first divergence's hint
+    hint: str | None = None  # a substring of the first divergence's hint
     error: tuple = ()  # substrings of the first divergence's error message
 
 
@@ -136,79 +142,168 @@ def at(check, layer, quantity, mode=None, iteration=None, point=None) -> dict:
 FAULTS = [
     # dZ[L] = A[L] - Y never uses the output's g', so a hidden sigmoid is needed; layer 2 is the
     # first layer backward whose dZ goes through sigma'.
-    Fault("sigmoid' = sigma, not sigma (1 - sigma)", derivative("sigmoid", scratch.activations.sigmoid),
-          {"activations": ("sigmoid", "sigmoid", "sigmoid")},
-          at("backward", 2, "dZ", point="initial weights"), ALL_BUT_FORWARD, hint="derivative of sigmoid"),
+    Fault(
+        "sigmoid' = sigma, not sigma (1 - sigma)",
+        derivative("sigmoid", scratch.activations.sigmoid),
+        {"activations": ("sigmoid", "sigmoid", "sigmoid")},
+        at("backward", 2, "dZ", point="initial weights"),
+        ALL_BUT_FORWARD,
+        hint="derivative of sigmoid",
+    ),
     # Pre-activations are never exactly 0 on random data: only the kink probe's first column
     # (x = 0, b = 0, so Z1 = Z2 = 0) reaches relu'(0). Gradient checking and training miss it.
-    Fault("relu'(0) = 1", derivative("relu", lambda Z: (Z >= 0).astype(Z.dtype)), {},
-          at("backward", 2, "dZ", point="kink probe"), frozenset({"backward"}), hint="derivative of relu"),
-    Fault("tanh' = 1 - tanh", derivative("tanh", lambda Z: 1 - np.tanh(Z)),
-          {"activations": ("tanh", "tanh", "sigmoid")},
-          at("backward", 2, "dZ", point="initial weights"), ALL_BUT_FORWARD, hint="derivative of tanh"),
+    Fault(
+        "relu'(0) = 1",
+        derivative("relu", lambda Z: (Z >= 0).astype(Z.dtype)),
+        {},
+        at("backward", 2, "dZ", point="kink probe"),
+        frozenset({"backward"}),
+        hint="derivative of relu",
+    ),
+    Fault(
+        "tanh' = 1 - tanh",
+        derivative("tanh", lambda Z: 1 - np.tanh(Z)),
+        {"activations": ("tanh", "tanh", "sigmoid")},
+        at("backward", 2, "dZ", point="initial weights"),
+        ALL_BUT_FORWARD,
+        hint="derivative of tanh",
+    ),
     # The forward pass keeps slope 0.01, so the forward check passes and gradient checking
     # (backward against finite differences of its own forward) fails.
-    Fault("leaky_relu slope 0.02 in backward only",
-          derivative("leaky_relu", lambda Z: np.where(Z > 0, 1, 0.02).astype(Z.dtype)),
-          {"activations": ("leaky_relu", "leaky_relu", "sigmoid")},
-          at("backward", 2, "dZ", point="initial weights"), ALL_BUT_FORWARD, hint="derivative of leaky_relu"),
+    Fault(
+        "leaky_relu slope 0.02 in backward only",
+        derivative("leaky_relu", lambda Z: np.where(Z > 0, 1, 0.02).astype(Z.dtype)),
+        {"activations": ("leaky_relu", "leaky_relu", "sigmoid")},
+        at("backward", 2, "dZ", point="initial weights"),
+        ALL_BUT_FORWARD,
+        hint="derivative of leaky_relu",
+    ),
     # dZ3 = A3 - Y is computed before linear_backward; dW3 is its first wrong line.
-    Fault("dW missing 1/m", model_global("linear_backward", linear_backward_with(dW=lambda dZ, A, W, m: dZ @ A.T)),
-          {}, at("backward", 3, "dW", point="initial weights"), ALL_BUT_FORWARD, hint="1/m"),
-    Fault("db missing 1/m",
-          model_global("linear_backward", linear_backward_with(db=lambda dZ, A, W, m: np.sum(dZ, axis=1, keepdims=True))),
-          {}, at("backward", 3, "db", point="initial weights"), ALL_BUT_FORWARD, hint="1/m"),
+    Fault(
+        "dW missing 1/m",
+        model_global("linear_backward", linear_backward_with(dW=lambda dZ, A, W, m: dZ @ A.T)),
+        {},
+        at("backward", 3, "dW", point="initial weights"),
+        ALL_BUT_FORWARD,
+        hint="1/m",
+    ),
+    Fault(
+        "db missing 1/m",
+        model_global("linear_backward", linear_backward_with(db=lambda dZ, A, W, m: np.sum(dZ, axis=1, keepdims=True))),
+        {},
+        at("backward", 3, "db", point="initial weights"),
+        ALL_BUT_FORWARD,
+        hint="1/m",
+    ),
     # Summed over the units (axis 0) instead of over the examples (axis 1): db is (1, m), not
     # (n[l], 1), which the verifier's shape check names before any value is compared.
-    Fault("db summed over axis 0 (wrong shape)",
-          model_global("linear_backward", linear_backward_with(
-              db=lambda dZ, A, W, m: (1 / m) * np.sum(dZ, axis=0, keepdims=True))),
-          {}, at("backward", None, "L_model_backward"), RAISES_IN_BACKWARD,
-          error=("L_model_backward", "db1", "(4, 1)", "(1, 32)")),
+    Fault(
+        "db summed over axis 0 (wrong shape)",
+        model_global(
+            "linear_backward", linear_backward_with(db=lambda dZ, A, W, m: (1 / m) * np.sum(dZ, axis=0, keepdims=True))
+        ),
+        {},
+        at("backward", None, "L_model_backward"),
+        RAISES_IN_BACKWARD,
+        error=("L_model_backward", "db1", "(4, 1)", "(1, 32)"),
+    ),
     # ...and transposed to fit: with m = n[l] = 4 the shapes pass and the values are wrong.
-    Fault("db summed over axis 0, transposed to fit",
-          model_global("linear_backward", linear_backward_with(
-              db=lambda dZ, A, W, m: (1 / m) * np.sum(dZ, axis=0, keepdims=True).T)),
-          {"arch": (4, 4, 4, 4), "examples": 4},
-          at("backward", 3, "db", point="initial weights"), ALL_BUT_FORWARD),
+    Fault(
+        "db summed over axis 0, transposed to fit",
+        model_global(
+            "linear_backward",
+            linear_backward_with(db=lambda dZ, A, W, m: (1 / m) * np.sum(dZ, axis=0, keepdims=True).T),
+        ),
+        {"arch": (4, 4, 4, 4), "examples": 4},
+        at("backward", 3, "db", point="initial weights"),
+        ALL_BUT_FORWARD,
+    ),
     # Every W square, so W dZ runs; dA2 = W3 dZ3 is the first wrong line.
-    Fault("dA_prev = W dZ (square W)",
-          model_global("linear_backward", linear_backward_with(dA_prev=lambda dZ, A, W, m: W @ dZ)),
-          {"arch": (4, 4, 4, 4)}, at("backward", 2, "dA", point="initial weights"), ALL_BUT_FORWARD),
+    Fault(
+        "dA_prev = W dZ (square W)",
+        model_global("linear_backward", linear_backward_with(dA_prev=lambda dZ, A, W, m: W @ dZ)),
+        {"arch": (4, 4, 4, 4)},
+        at("backward", 2, "dA", point="initial weights"),
+        ALL_BUT_FORWARD,
+    ),
     # W3 is (1, 4): W3 @ dZ3 with dZ3 (1, m) raises inside L_model_backward.
-    Fault("dA_prev = W dZ (W not square: raises)",
-          model_global("linear_backward", linear_backward_with(dA_prev=lambda dZ, A, W, m: W @ dZ)),
-          {}, at("backward", None, "L_model_backward"), RAISES_IN_BACKWARD,
-          error=("L_model_backward raised ValueError", "matmul", os.path.join("scratch", "model.py"))),
+    Fault(
+        "dA_prev = W dZ (W not square: raises)",
+        model_global("linear_backward", linear_backward_with(dA_prev=lambda dZ, A, W, m: W @ dZ)),
+        {},
+        at("backward", None, "L_model_backward"),
+        RAISES_IN_BACKWARD,
+        error=("L_model_backward raised ValueError", "matmul", os.path.join("scratch", "model.py")),
+    ),
     # Z = W A_prev: the very first line of the derivation, Z1, is wrong.
-    Fault("Z = W A_prev, no + b", model_global("linear_forward", lambda A_prev, W, b: (W @ A_prev, (A_prev, W, b))),
-          {}, at("forward", 1, "Z", point="initial weights"), frozenset(CHECK_NAMES)),
+    Fault(
+        "Z = W A_prev, no + b",
+        model_global("linear_forward", lambda A_prev, W, b: (W @ A_prev, (A_prev, W, b))),
+        {},
+        at("forward", 1, "Z", point="initial weights"),
+        frozenset(CHECK_NAMES),
+    ),
     # Z and A agree; only the cost differs. Backward starts from dZ[L] = A[L] - Y, so it passes,
     # while gradient checking (those gradients against this cost) fails.
-    Fault("bce cost missing its (1 - Y) term", loss("bce", bce_without_negative_term),
-          {}, at("forward", 3, "cost", point="initial weights"), frozenset(CHECK_NAMES) - {"backward"},
-          hint="the (1-Y) log(1-AL) term is missing"),
-    Fault("mse cost missing its 1/2", loss("mse", mse_without_half),
-          {"arch": (3, 4, 2), "activations": ("tanh", "linear")},
-          at("forward", 2, "cost", point="initial weights"), frozenset(CHECK_NAMES) - {"backward"},
-          hint="2 times"),
+    Fault(
+        "bce cost missing its (1 - Y) term",
+        loss("bce", bce_without_negative_term),
+        {},
+        at("forward", 3, "cost", point="initial weights"),
+        frozenset(CHECK_NAMES) - {"backward"},
+        hint="the (1-Y) log(1-AL) term is missing",
+    ),
+    Fault(
+        "mse cost missing its 1/2",
+        loss("mse", mse_without_half),
+        {"arch": (3, 4, 2), "activations": ("tanh", "linear")},
+        at("forward", 2, "cost", point="initial weights"),
+        frozenset(CHECK_NAMES) - {"backward"},
+        hint="2 times",
+    ),
     # Forward and backward take no step: only training sees it, at its first update, where
     # lockstep compares each side's step P_next - P (W1 before b1).
-    Fault("bias never updated", package_function("update_parameters", update_parameters_with(b=lambda b, db, lr: b)),
-          {}, at("training", 1, "b", mode="lockstep", iteration=0), TRAINING, hint="it is 0 where the expected value is not"),
-    Fault("update sign flipped", package_function("update_parameters", update_parameters_with(
-              W=lambda W, dW, lr: W + lr * dW, b=lambda b, db, lr: b + lr * db)),
-          {}, at("training", 1, "W", mode="lockstep", iteration=0), TRAINING, hint="opposite sign"),
+    Fault(
+        "bias never updated",
+        package_function("update_parameters", update_parameters_with(b=lambda b, db, lr: b)),
+        {},
+        at("training", 1, "b", mode="lockstep", iteration=0),
+        TRAINING,
+        hint="it is 0 where the expected value is not",
+    ),
+    Fault(
+        "update sign flipped",
+        package_function(
+            "update_parameters",
+            update_parameters_with(W=lambda W, dW, lr: W + lr * dW, b=lambda b, db, lr: b + lr * db),
+        ),
+        {},
+        at("training", 1, "W", mode="lockstep", iteration=0),
+        TRAINING,
+        hint="opposite sign",
+    ),
     # An exception inside scratch is a failed check that names the function, not a crash.
-    Fault("ZeroDivisionError in update_parameters", package_function("update_parameters", update_dividing_by_zero),
-          {}, at("training", None, "update_parameters", mode="lockstep", iteration=0), frozenset({"lockstep"}),
-          error=("update_parameters raised ZeroDivisionError", "division by zero")),
+    Fault(
+        "ZeroDivisionError in update_parameters",
+        package_function("update_parameters", update_dividing_by_zero),
+        {},
+        at("training", None, "update_parameters", mode="lockstep", iteration=0),
+        frozenset({"lockstep"}),
+        error=("update_parameters raised ZeroDivisionError", "division by zero"),
+    ),
     # The forward pass raises: backward is not run, gradient checking and training report it too.
-    Fault("tanh raises in the forward pass", function("tanh", tanh_raising),
-          {"activations": ("tanh", "tanh", "sigmoid")}, at("forward", None, "L_model_forward"),
-          frozenset({"forward", "gradcheck", "lockstep"}),
-          error=("L_model_forward raised FloatingPointError", "overflow in the forward pass",
-                 "in linear_activation_forward")),
+    Fault(
+        "tanh raises in the forward pass",
+        function("tanh", tanh_raising),
+        {"activations": ("tanh", "tanh", "sigmoid")},
+        at("forward", None, "L_model_forward"),
+        frozenset({"forward", "gradcheck", "lockstep"}),
+        error=(
+            "L_model_forward raised FloatingPointError",
+            "overflow in the forward pass",
+            "in linear_activation_forward",
+        ),
+    ),
 ]
 
 

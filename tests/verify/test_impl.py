@@ -34,7 +34,6 @@ CHECK_NAMES = ["forward", "backward", "gradcheck", "lockstep", "free-running"]
 CLASSIC_HINTS = ("1/m", "transpose", "opposite sign", "derivative of")
 
 
-
 def run_json(capsys, *argv: str) -> tuple[int, dict]:
     """main(argv + FAST + --json -) -> (exit code, the report as a dict); nothing on stderr."""
     code = main([*argv, *FAST, "--json", "-"])
@@ -66,14 +65,23 @@ def assert_own_traceback(trace: list, path: Path, innermost: str) -> None:
 # ---------------------------------------------------------------- correct modules pass
 
 
-@pytest.mark.parametrize("impl, argv", [
-    pytest.param(COURSE, ["--arch", "3,4,4,1"], id="course"),
-    pytest.param(COURSE, ["--arch", "2,5,1", "--dtype", "float32"], id="course-float32"),
-    pytest.param(EXT, ["--arch", "3,4,4,1"], id="ext-course-default"),
-    pytest.param(EXT, ["--arch", "3,5,3", "--activations", "tanh,softmax"], id="ext-tanh-softmax"),
-    pytest.param(EXT, ["--arch", "1,8,1", "--activations", "relu,linear", "--data", "house"], id="ext-relu-linear-house"),
-    pytest.param(EXT, ["--arch", "3,4,4,4,2", "--activations", "leaky_relu,sigmoid,linear,linear"], id="ext-leaky-sigmoid-linear"),
-])
+@pytest.mark.parametrize(
+    "impl, argv",
+    [
+        pytest.param(COURSE, ["--arch", "3,4,4,1"], id="course"),
+        pytest.param(COURSE, ["--arch", "2,5,1", "--dtype", "float32"], id="course-float32"),
+        pytest.param(EXT, ["--arch", "3,4,4,1"], id="ext-course-default"),
+        pytest.param(EXT, ["--arch", "3,5,3", "--activations", "tanh,softmax"], id="ext-tanh-softmax"),
+        pytest.param(
+            EXT, ["--arch", "1,8,1", "--activations", "relu,linear", "--data", "house"], id="ext-relu-linear-house"
+        ),
+        pytest.param(
+            EXT,
+            ["--arch", "3,4,4,4,2", "--activations", "leaky_relu,sigmoid,linear,linear"],
+            id="ext-leaky-sigmoid-linear",
+        ),
+    ],
+)
 def test_a_correct_module_passes_every_check(capsys, impl, argv):
     code, report = run_json(capsys, *argv, "--impl", str(impl))
     assert code == 0
@@ -92,18 +100,22 @@ def test_a_correct_module_passes_every_check(capsys, impl, argv):
 
 
 def test_the_api_verifies_a_module_path():
-    report = verify.run(verify.Config(arch=(3, 4, 4, 1), impl=str(COURSE), iterations=5, examples=M,
-                                      tensorboard=False, progress=False))
+    report = verify.run(
+        verify.Config(arch=(3, 4, 4, 1), impl=str(COURSE), iterations=5, examples=M, tensorboard=False, progress=False)
+    )
     assert report.ok and report.verdict == "pass"
     assert report.implementation == "course_network.py"
     assert report.first_divergence() is None
     assert report.examples == M and len(report.costs["torch"]) == 5
 
 
-@pytest.mark.parametrize("path, spec", [
-    pytest.param(CASES.parent, "impl_cases.course_ext", id="dotted"),
-    pytest.param(CASES, "course_ext", id="plain"),
-])
+@pytest.mark.parametrize(
+    "path, spec",
+    [
+        pytest.param(CASES.parent, "impl_cases.course_ext", id="dotted"),
+        pytest.param(CASES, "course_ext", id="plain"),
+    ],
+)
 def test_impl_takes_an_importable_module_name(capsys, monkeypatch, path, spec):
     monkeypatch.syspath_prepend(str(path))
     code, report = run_json(capsys, "--arch", "3,5,3", "--activations", "tanh,softmax", "--impl", spec)
@@ -116,51 +128,108 @@ def test_impl_takes_an_importable_module_name(capsys, monkeypatch, path, spec):
 # ---------------------------------------------------------------- one slip, localised
 
 SLIPS = [
-    pytest.param(COURSE, ("db = (1 / m) * np.sum", "db = np.sum"), ["--arch", "3,4,4,1"],
-                 dict(stage="backward", name="backward", quantity="db", layer=3, point="initial weights"),
-                 f"it is m = {M} times the expected value: a missing 1/m", id="db-missing-1/m"),
+    pytest.param(
+        COURSE,
+        ("db = (1 / m) * np.sum", "db = np.sum"),
+        ["--arch", "3,4,4,1"],
+        dict(stage="backward", name="backward", quantity="db", layer=3, point="initial weights"),
+        f"it is m = {M} times the expected value: a missing 1/m",
+        id="db-missing-1/m",
+    ),
     # square layers (4x4): the transposed dW has the right shape and the transpose's values
-    pytest.param(COURSE, ("np.dot(dZ, A_prev.T)", "np.dot(A_prev, dZ.T)"), ["--arch", "4,4,4,4"],
-                 dict(stage="backward", name="backward", quantity="dW", layer=3, point="initial weights"),
-                 "it equals the transpose of the expected value: a missing or extra transpose", id="dW-transposed"),
-    pytest.param(COURSE, ("dAL = -(np.divide", "dAL = (np.divide"), ["--arch", "3,4,4,1"],
-                 dict(stage="backward", name="backward", quantity="dW", layer=3, point="initial weights"),
-                 "it has the opposite sign: a sign slip", id="dAL-sign"),
+    pytest.param(
+        COURSE,
+        ("np.dot(dZ, A_prev.T)", "np.dot(A_prev, dZ.T)"),
+        ["--arch", "4,4,4,4"],
+        dict(stage="backward", name="backward", quantity="dW", layer=3, point="initial weights"),
+        "it equals the transpose of the expected value: a missing or extra transpose",
+        id="dW-transposed",
+    ),
+    pytest.param(
+        COURSE,
+        ("dAL = -(np.divide", "dAL = (np.divide"),
+        ["--arch", "3,4,4,1"],
+        dict(stage="backward", name="backward", quantity="dW", layer=3, point="initial weights"),
+        "it has the opposite sign: a sign slip",
+        id="dAL-sign",
+    ),
     # relu'(0) = 1 instead of 0: only exactly-zero Z differ, which only the kink probe has;
     # dW2 still agrees there (A1 of the probed example is relu(0) = 0), db2 does not
-    pytest.param(COURSE, ("activation_cache <= 0", "activation_cache < 0"), ["--arch", "3,4,4,1"],
-                 dict(stage="backward", name="backward", quantity="db", layer=2, point="kink probe"),
-                 "dA2 agrees but db2 does not: the slip is in layer 2's backward step, dZ2 = dA2 * g'(Z2) "
-                 "(the derivative of relu) or db2 from dZ2",
-                 id="relu-backward-at-kink"),
+    pytest.param(
+        COURSE,
+        ("activation_cache <= 0", "activation_cache < 0"),
+        ["--arch", "3,4,4,1"],
+        dict(stage="backward", name="backward", quantity="db", layer=2, point="kink probe"),
+        "dA2 agrees but db2 does not: the slip is in layer 2's backward step, dZ2 = dA2 * g'(Z2) "
+        "(the derivative of relu) or db2 from dZ2",
+        id="relu-backward-at-kink",
+    ),
     # the course net's only sigmoid is the output, whose dZ3 the course does not return: dW3 is first
-    pytest.param(COURSE, ("s * (1 - s)", "s * (1 + s)"), ["--arch", "3,4,4,1"],
-                 dict(stage="backward", name="backward", quantity="dW", layer=3, point="initial weights"),
-                 None, id="output-sigmoid-backward"),
-    pytest.param(COURSE, ("(1 - Y) * np.log(1 - AL)", "np.log(1 - AL)"), ["--arch", "3,4,4,1"],
-                 dict(stage="forward", name="forward", quantity="cost", layer=3, point="initial weights"),
-                 "log(1-AL) is missing its factor (1-Y)", id="cost-missing-(1-Y)"),
-    pytest.param(COURSE, ("Y * np.log(AL) + (1 - Y) * np.log(1 - AL)", "Y * np.log(AL)"), ["--arch", "3,4,4,1"],
-                 dict(stage="forward", name="forward", quantity="cost", layer=3, point="initial weights"),
-                 "the (1-Y) log(1-AL) term is missing", id="cost-without-its-(1-Y)-term"),
+    pytest.param(
+        COURSE,
+        ("s * (1 - s)", "s * (1 + s)"),
+        ["--arch", "3,4,4,1"],
+        dict(stage="backward", name="backward", quantity="dW", layer=3, point="initial weights"),
+        None,
+        id="output-sigmoid-backward",
+    ),
+    pytest.param(
+        COURSE,
+        ("(1 - Y) * np.log(1 - AL)", "np.log(1 - AL)"),
+        ["--arch", "3,4,4,1"],
+        dict(stage="forward", name="forward", quantity="cost", layer=3, point="initial weights"),
+        "log(1-AL) is missing its factor (1-Y)",
+        id="cost-missing-(1-Y)",
+    ),
+    pytest.param(
+        COURSE,
+        ("Y * np.log(AL) + (1 - Y) * np.log(1 - AL)", "Y * np.log(AL)"),
+        ["--arch", "3,4,4,1"],
+        dict(stage="forward", name="forward", quantity="cost", layer=3, point="initial weights"),
+        "the (1-Y) log(1-AL) term is missing",
+        id="cost-without-its-(1-Y)-term",
+    ),
     # layers 1 and 2 swap caches in backward (both 4x4, so the shapes fit): dA2 still agrees
-    pytest.param(COURSE, ('caches[l], "relu")', 'caches[L - 2 - l], "relu")'), ["--arch", "4,4,4,1"],
-                 dict(stage="backward", name="backward", quantity="dW", layer=2, point="initial weights"),
-                 "layer 2's backward matches layer 1's cache (Z1, A0) used in place of its own", id="caches-swapped"),
-    pytest.param(COURSE, ('parameters["W" + str(l + 1)] -= ', 'parameters["W" + str(l + 1)] += '), ["--arch", "3,4,4,1"],
-                 dict(stage="training", name="lockstep", iteration=0, quantity="W", layer=1),
-                 "opposite sign", id="update-plus-equals"),
-    pytest.param(EXT, ("s * (1 - s)", "s * (1 + s)"), ["--arch", "3,4,4,1", "--activations", "sigmoid,sigmoid,sigmoid"],
-                 dict(stage="backward", name="backward", quantity="dZ", layer=2, point="initial weights"),
-                 "dA2 agrees but dZ2 does not: the step between them is dZ2 = dA2 * g'(Z2); check the derivative of sigmoid",
-                 id="hidden-sigmoid-backward"),
-    pytest.param(EXT, ("(1 - np.tanh(Z) ** 2)", "(1 - np.tanh(Z))"), ["--arch", "3,4,4,1", "--activations", "tanh,tanh,sigmoid"],
-                 dict(stage="backward", name="backward", quantity="dZ", layer=2, point="initial weights"),
-                 "check the derivative of tanh", id="tanh-backward"),
-    pytest.param(EXT, ("np.where(Z > 0, 1.0, LEAKY_SLOPE)", "np.where(Z >= 0, 1.0, LEAKY_SLOPE)"),
-                 ["--arch", "3,4,4,1", "--activations", "leaky_relu,leaky_relu,sigmoid"],
-                 dict(stage="backward", name="backward", quantity="dZ", layer=2, point="kink probe"),
-                 "check the derivative of leaky_relu", id="leaky-relu-backward-at-kink"),
+    pytest.param(
+        COURSE,
+        ('caches[l], "relu")', 'caches[L - 2 - l], "relu")'),
+        ["--arch", "4,4,4,1"],
+        dict(stage="backward", name="backward", quantity="dW", layer=2, point="initial weights"),
+        "layer 2's backward matches layer 1's cache (Z1, A0) used in place of its own",
+        id="caches-swapped",
+    ),
+    pytest.param(
+        COURSE,
+        ('parameters["W" + str(l + 1)] -= ', 'parameters["W" + str(l + 1)] += '),
+        ["--arch", "3,4,4,1"],
+        dict(stage="training", name="lockstep", iteration=0, quantity="W", layer=1),
+        "opposite sign",
+        id="update-plus-equals",
+    ),
+    pytest.param(
+        EXT,
+        ("s * (1 - s)", "s * (1 + s)"),
+        ["--arch", "3,4,4,1", "--activations", "sigmoid,sigmoid,sigmoid"],
+        dict(stage="backward", name="backward", quantity="dZ", layer=2, point="initial weights"),
+        "dA2 agrees but dZ2 does not: the step between them is dZ2 = dA2 * g'(Z2); check the derivative of sigmoid",
+        id="hidden-sigmoid-backward",
+    ),
+    pytest.param(
+        EXT,
+        ("(1 - np.tanh(Z) ** 2)", "(1 - np.tanh(Z))"),
+        ["--arch", "3,4,4,1", "--activations", "tanh,tanh,sigmoid"],
+        dict(stage="backward", name="backward", quantity="dZ", layer=2, point="initial weights"),
+        "check the derivative of tanh",
+        id="tanh-backward",
+    ),
+    pytest.param(
+        EXT,
+        ("np.where(Z > 0, 1.0, LEAKY_SLOPE)", "np.where(Z >= 0, 1.0, LEAKY_SLOPE)"),
+        ["--arch", "3,4,4,1", "--activations", "leaky_relu,leaky_relu,sigmoid"],
+        dict(stage="backward", name="backward", quantity="dZ", layer=2, point="kink probe"),
+        "check the derivative of leaky_relu",
+        id="leaky-relu-backward-at-kink",
+    ),
 ]
 
 
@@ -184,12 +253,24 @@ def test_one_slip_is_localised_where_it_first_shows(capsys, tmp_path, source, ed
 NO_COPY = ("    parameters = {key: value.copy() for key, value in parameters.items()}\n", "")
 IN_PLACE = {  # update_parameters as learners write it: into the dict it was given, correct and with a sign slip
     "-= on its arrays": ([NO_COPY], [NO_COPY, ('["W" + str(l + 1)] -= ', '["W" + str(l + 1)] += ')]),
-    "assigns into its dict": ([NO_COPY] + [(f'parameters["{p}" + str(l + 1)] -= learning_rate',
-                                            f'parameters["{p}" + str(l + 1)] = parameters["{p}" + str(l + 1)] - learning_rate')
-                                           for p in "Wb"],
-                              [NO_COPY] + [(f'parameters["{p}" + str(l + 1)] -= learning_rate',
-                                            f'parameters["{p}" + str(l + 1)] = parameters["{p}" + str(l + 1)] + learning_rate')
-                                           for p in "Wb"]),
+    "assigns into its dict": (
+        [NO_COPY]
+        + [
+            (
+                f'parameters["{p}" + str(l + 1)] -= learning_rate',
+                f'parameters["{p}" + str(l + 1)] = parameters["{p}" + str(l + 1)] - learning_rate',
+            )
+            for p in "Wb"
+        ],
+        [NO_COPY]
+        + [
+            (
+                f'parameters["{p}" + str(l + 1)] -= learning_rate',
+                f'parameters["{p}" + str(l + 1)] = parameters["{p}" + str(l + 1)] + learning_rate',
+            )
+            for p in "Wb"
+        ],
+    ),
 }
 
 
@@ -230,9 +311,22 @@ def test_update_with_plus_equals_is_hinted_as_a_sign_slip(capsys, tmp_path):
 
 def test_broken_example_subprocess_names_db3_and_missing_1_over_m():
     result = subprocess.run(
-        [sys.executable, "-m", "verify", "--arch", "3,4,4,1", "--impl", "examples/broken_network.py",
-         "--no-tensorboard", "--iterations", "10"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "verify",
+            "--arch",
+            "3,4,4,1",
+            "--impl",
+            "examples/broken_network.py",
+            "--no-tensorboard",
+            "--iterations",
+            "10",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
@@ -241,39 +335,85 @@ def test_broken_example_subprocess_names_db3_and_missing_1_over_m():
     assert result.stdout.startswith(
         "VERDICT: FAIL\nfix `linear_backward`: its db differs (it is m = 5 times the expected value: a missing 1/m); "
         "defined in broken_network.py, line 68\n"
-        "first divergence: backward, at the initial weights: db3 (layer 3)")
+        "first divergence: backward, at the initial weights: db3 (layer 3)"
+    )
 
 
 # ---------------------------------------------------------------- runs but returns or raises the wrong thing
 
 WRONG = [
     # dA_prev = W dZ: W3 is (1, 4), dZ3 (1, m): NumPy raises inside the learner's linear_backward
-    pytest.param(("np.dot(W.T, dZ)", "np.dot(W, dZ)"), dict(stage="backward", name="backward", iteration=None),
-                 "L_model_backward", "raised ValueError", "linear_backward,  dA_prev = np.dot(W, dZ)", id="dA_prev-without-transpose"),
-    pytest.param(('grads["dW" + str(l + 1)]\n', 'grads["dW" + str(l)]\n'), dict(stage="training", name="lockstep", iteration=0),
-                 "update_parameters", "raised KeyError: 'dW0'",
-                 'update_parameters,  parameters["W" + str(l + 1)] -= learning_rate * grads["dW" + str(l)]', id="update-off-by-one"),
-    pytest.param(("    return AL, caches", "    return AL"), dict(stage="forward", name="forward", iteration=None),
-                 "L_model_forward", f"expected (AL, caches), got an array of shape (1, {M})", None, id="forward-returns-AL-only"),
-    pytest.param(("    return AL, caches", "    return AL.T, caches"), dict(stage="forward", name="forward", iteration=None),
-                 "L_model_forward", f"AL should be an array of shape (1, {M}), got an array of shape ({M}, 1)", None, id="forward-AL-transposed"),
-    pytest.param(("    return AL, caches", "    return AL, [(A_prev, W, b, Z) for (A_prev, W, b), Z in caches]"),
-                 dict(stage="forward", name="forward", iteration=None),
-                 "L_model_forward", f"cache 1 should be ((A_prev, W, b), Z) with Z of shape (4, {M})", None, id="flat-caches"),
-    pytest.param(("    return np.squeeze(cost)", "    np.squeeze(cost)"), dict(stage="forward", name="forward", iteration=None),
-                 "compute_cost", "expected a number, got nothing (None)", None, id="cost-returns-None"),
-    pytest.param(('grads["db" + str(l + 1)] = dA_prev', 'grads["b" + str(l + 1)] = dA_prev'),
-                 dict(stage="backward", name="backward", iteration=None),
-                 "L_model_backward", "db1 should be an array of shape (4, 1), got nothing (None)", None, id="grads-missing-db"),
-    pytest.param(('grads["db" + str(l + 1)]\n    return parameters\n', 'grads["db" + str(l + 1)]\n'),
-                 dict(stage="training", name="lockstep", iteration=0),
-                 "update_parameters", "expected a dict, got nothing (None)", None, id="update-returns-None"),
+    pytest.param(
+        ("np.dot(W.T, dZ)", "np.dot(W, dZ)"),
+        dict(stage="backward", name="backward", iteration=None),
+        "L_model_backward",
+        "raised ValueError",
+        "linear_backward,  dA_prev = np.dot(W, dZ)",
+        id="dA_prev-without-transpose",
+    ),
+    pytest.param(
+        ('grads["dW" + str(l + 1)]\n', 'grads["dW" + str(l)]\n'),
+        dict(stage="training", name="lockstep", iteration=0),
+        "update_parameters",
+        "raised KeyError: 'dW0'",
+        'update_parameters,  parameters["W" + str(l + 1)] -= learning_rate * grads["dW" + str(l)]',
+        id="update-off-by-one",
+    ),
+    pytest.param(
+        ("    return AL, caches", "    return AL"),
+        dict(stage="forward", name="forward", iteration=None),
+        "L_model_forward",
+        f"expected (AL, caches), got an array of shape (1, {M})",
+        None,
+        id="forward-returns-AL-only",
+    ),
+    pytest.param(
+        ("    return AL, caches", "    return AL.T, caches"),
+        dict(stage="forward", name="forward", iteration=None),
+        "L_model_forward",
+        f"AL should be an array of shape (1, {M}), got an array of shape ({M}, 1)",
+        None,
+        id="forward-AL-transposed",
+    ),
+    pytest.param(
+        ("    return AL, caches", "    return AL, [(A_prev, W, b, Z) for (A_prev, W, b), Z in caches]"),
+        dict(stage="forward", name="forward", iteration=None),
+        "L_model_forward",
+        f"cache 1 should be ((A_prev, W, b), Z) with Z of shape (4, {M})",
+        None,
+        id="flat-caches",
+    ),
+    pytest.param(
+        ("    return np.squeeze(cost)", "    np.squeeze(cost)"),
+        dict(stage="forward", name="forward", iteration=None),
+        "compute_cost",
+        "expected a number, got nothing (None)",
+        None,
+        id="cost-returns-None",
+    ),
+    pytest.param(
+        ('grads["db" + str(l + 1)] = dA_prev', 'grads["b" + str(l + 1)] = dA_prev'),
+        dict(stage="backward", name="backward", iteration=None),
+        "L_model_backward",
+        "db1 should be an array of shape (4, 1), got nothing (None)",
+        None,
+        id="grads-missing-db",
+    ),
+    pytest.param(
+        ('grads["db" + str(l + 1)]\n    return parameters\n', 'grads["db" + str(l + 1)]\n'),
+        dict(stage="training", name="lockstep", iteration=0),
+        "update_parameters",
+        "expected a dict, got nothing (None)",
+        None,
+        id="update-returns-None",
+    ),
 ]
 
 
 @pytest.mark.parametrize("edit, where, function, message, innermost", WRONG)
 def test_a_module_that_returns_or_raises_the_wrong_thing_fails_naming_the_function(
-        capsys, tmp_path, edit, where, function, message, innermost):
+    capsys, tmp_path, edit, where, function, message, innermost
+):
     path = variant(tmp_path, COURSE, edit)
     code, report = run_json(capsys, "--arch", "3,4,4,1", "--impl", str(path))
     assert code == 1
@@ -297,7 +437,7 @@ def test_the_text_report_shows_only_the_learners_traceback_lines(capsys, tmp_pat
     assert_own_traceback(trace, path, "linear_backward,  dA_prev = np.dot(W, dZ)")
     lines = out.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("  error: L_model_backward raised ValueError"))
-    shown = [line[4:] for line in lines[start + 1:start + 1 + len(trace)]]
+    shown = [line[4:] for line in lines[start + 1 : start + 1 + len(trace)]]
     assert shown == trace
     assert not lines[start + 1 + len(trace)].startswith("    ")  # nothing of the verifier's after them
     assert not any(f"verify{os.sep}{name}" in out for name in ("impl.py", "checks.py", "runner.py", "errors.py"))
@@ -329,6 +469,7 @@ def test_course_literal_cost_and_dAL_are_not_comparable_where_the_output_saturat
     config = verify.Config(arch=(3, 4, 4, 1), examples=M, dtype=dtype, learning_rate=lr)
     X, Y = load_data("auto", config.arch, "bce", M, 0, dtype)
     from verify.runner import initial_parameters
+
     course = _load(COURSE)
     with np.errstate(all="ignore"):
         P = initial_parameters(config)
@@ -351,41 +492,84 @@ def test_a_missing_function_is_a_usage_error(capsys, tmp_path, function):
     path = variant(tmp_path, COURSE, (f"def {function}(", f"def {function}_v0("))
     line = run_usage_error(capsys, "--arch", "3,4,4,1", "--impl", str(path))
     found = ", ".join(name for name in MISSING if name != function)
-    assert f"learner.py matches none of the course APIs: week 4 (L layers): found {found}; missing {function} | " in line
+    assert (
+        f"learner.py matches none of the course APIs: week 4 (L layers): found {found}; missing {function} | " in line
+    )
 
 
 def test_a_name_that_is_not_a_function_is_a_usage_error(capsys, tmp_path):
     path = tmp_path / "learner.py"
     path.write_text(COURSE.read_text(encoding="utf-8") + "\ncompute_cost = 0.5\n", encoding="utf-8")
     line = run_usage_error(capsys, "--arch", "3,4,4,1", "--impl", str(path))
-    assert "found L_model_forward, L_model_backward, update_parameters; missing compute_cost (not a function: a float)" in line
+    assert (
+        "found L_model_forward, L_model_backward, update_parameters; missing compute_cost (not a function: a float)"
+        in line
+    )
 
 
 SIGNATURES = [
-    pytest.param(COURSE, ("def L_model_forward(X, parameters):", "def L_model_forward(X):"), [],
-                 "L_model_forward: L_model_forward(X, parameters[, activations]) -> (AL, caches)", id="forward(X)"),
-    pytest.param(COURSE, ("def compute_cost(AL, Y):", "def compute_cost(AL):"), [],
-                 "compute_cost: compute_cost(AL, Y[, loss]) -> cost", id="cost(AL)"),
-    pytest.param(COURSE, ("def L_model_backward(AL, Y, caches):", "def L_model_backward(AL, caches):"), [],
-                 "L_model_backward: L_model_backward(AL, Y, caches[, activations, loss]) -> grads", id="backward(AL,caches)"),
-    pytest.param(COURSE, ("def update_parameters(parameters, grads, learning_rate):", "def update_parameters(parameters, grads):"), [],
-                 "update_parameters: update_parameters(parameters, grads, learning_rate) -> parameters", id="update(2)"),
-    pytest.param(COURSE, None, ["--activations", "tanh,tanh,sigmoid"],
-                 "L_model_forward: its signature L_model_forward(X, parameters) computes relu hidden layers and a sigmoid "
-                 "output; --activations tanh,tanh,sigmoid needs L_model_forward(X, parameters, activations)",
-                 id="course-with-tanh"),
-    pytest.param(COURSE, None, ["--activations", "relu,relu,linear", "--loss", "mse"],
-                 "--activations relu,relu,linear needs L_model_forward(X, parameters, activations)", id="course-with-mse"),
-    pytest.param(EXT, ('def L_model_backward(AL, Y, caches, activations=None, loss="bce"):',
-                       'def L_model_backward(AL, Y, caches):\n    activations, loss = None, "bce"'),
-                 ["--activations", "tanh,tanh,sigmoid"],
-                 "L_model_backward: its signature L_model_backward(AL, Y, caches) backpropagates relu hidden layers and a "
-                 "sigmoid output; --activations tanh,tanh,sigmoid needs L_model_backward(AL, Y, caches, activations, loss)",
-                 id="course-backward-with-tanh"),
-    pytest.param(EXT, ('def compute_cost(AL, Y, loss="bce"):', 'def compute_cost(AL, Y):\n    loss = "bce"'),
-                 ["--activations", "relu,relu,linear", "--loss", "mse"],
-                 "compute_cost: compute_cost(AL, Y) computes the cross-entropy of a sigmoid output; "
-                 "--loss mse needs compute_cost(AL, Y, loss)", id="course-cost-with-mse"),
+    pytest.param(
+        COURSE,
+        ("def L_model_forward(X, parameters):", "def L_model_forward(X):"),
+        [],
+        "L_model_forward: L_model_forward(X, parameters[, activations]) -> (AL, caches)",
+        id="forward(X)",
+    ),
+    pytest.param(
+        COURSE,
+        ("def compute_cost(AL, Y):", "def compute_cost(AL):"),
+        [],
+        "compute_cost: compute_cost(AL, Y[, loss]) -> cost",
+        id="cost(AL)",
+    ),
+    pytest.param(
+        COURSE,
+        ("def L_model_backward(AL, Y, caches):", "def L_model_backward(AL, caches):"),
+        [],
+        "L_model_backward: L_model_backward(AL, Y, caches[, activations, loss]) -> grads",
+        id="backward(AL,caches)",
+    ),
+    pytest.param(
+        COURSE,
+        ("def update_parameters(parameters, grads, learning_rate):", "def update_parameters(parameters, grads):"),
+        [],
+        "update_parameters: update_parameters(parameters, grads, learning_rate) -> parameters",
+        id="update(2)",
+    ),
+    pytest.param(
+        COURSE,
+        None,
+        ["--activations", "tanh,tanh,sigmoid"],
+        "L_model_forward: its signature L_model_forward(X, parameters) computes relu hidden layers and a sigmoid "
+        "output; --activations tanh,tanh,sigmoid needs L_model_forward(X, parameters, activations)",
+        id="course-with-tanh",
+    ),
+    pytest.param(
+        COURSE,
+        None,
+        ["--activations", "relu,relu,linear", "--loss", "mse"],
+        "--activations relu,relu,linear needs L_model_forward(X, parameters, activations)",
+        id="course-with-mse",
+    ),
+    pytest.param(
+        EXT,
+        (
+            'def L_model_backward(AL, Y, caches, activations=None, loss="bce"):',
+            'def L_model_backward(AL, Y, caches):\n    activations, loss = None, "bce"',
+        ),
+        ["--activations", "tanh,tanh,sigmoid"],
+        "L_model_backward: its signature L_model_backward(AL, Y, caches) backpropagates relu hidden layers and a "
+        "sigmoid output; --activations tanh,tanh,sigmoid needs L_model_backward(AL, Y, caches, activations, loss)",
+        id="course-backward-with-tanh",
+    ),
+    pytest.param(
+        EXT,
+        ('def compute_cost(AL, Y, loss="bce"):', 'def compute_cost(AL, Y):\n    loss = "bce"'),
+        ["--activations", "relu,relu,linear", "--loss", "mse"],
+        "compute_cost: compute_cost(AL, Y) computes the cross-entropy of a sigmoid output; "
+        "--loss mse needs compute_cost(AL, Y, loss)",
+        id="course-cost-with-mse",
+    ),
 ]
 
 
@@ -405,13 +589,26 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 UNLOADABLE = [
     pytest.param(lambda t: str(t / "nowhere.py"), ["nowhere.py", "no such file"], id="missing-file"),
     pytest.param(lambda t: str(t), ["--impl "], id="a-directory"),
-    pytest.param(lambda t: str(_write(t, "syntax.py", "import numpy as np\n\ndef L_model_forward(X, parameters:\n    pass\n")),
-                 ["syntax.py: importing it raised SyntaxError", "line 3"], id="syntax-error"),
-    pytest.param(lambda t: str(_write(t, "raising.py", "import numpy as np\n\nraise RuntimeError('no GPU here')\n")),
-                 ["raising.py: importing it raised RuntimeError at line 3: no GPU here"], id="import-raises"),
-    pytest.param(lambda t: str(_write(t, "needs.py", "import numpy_course_utils_v0\n")),
-                 ["needs.py: cannot import it", "numpy_course_utils_v0"], id="missing-dependency"),
-    pytest.param(lambda t: "no_such_course_module_v0", ["--impl no_such_course_module_v0: cannot import it"], id="unknown-module-name"),
+    pytest.param(
+        lambda t: str(_write(t, "syntax.py", "import numpy as np\n\ndef L_model_forward(X, parameters:\n    pass\n")),
+        ["syntax.py: importing it raised SyntaxError", "line 3"],
+        id="syntax-error",
+    ),
+    pytest.param(
+        lambda t: str(_write(t, "raising.py", "import numpy as np\n\nraise RuntimeError('no GPU here')\n")),
+        ["raising.py: importing it raised RuntimeError at line 3: no GPU here"],
+        id="import-raises",
+    ),
+    pytest.param(
+        lambda t: str(_write(t, "needs.py", "import numpy_course_utils_v0\n")),
+        ["needs.py: cannot import it", "numpy_course_utils_v0"],
+        id="missing-dependency",
+    ),
+    pytest.param(
+        lambda t: "no_such_course_module_v0",
+        ["--impl no_such_course_module_v0: cannot import it"],
+        id="unknown-module-name",
+    ),
 ]
 
 
@@ -426,11 +623,13 @@ def test_a_module_that_cannot_be_loaded_is_a_usage_error(capsys, tmp_path, spec,
 def test_a_package_without_the_functions_is_a_usage_error(capsys, monkeypatch):
     monkeypatch.syspath_prepend(str(CASES.parent))
     line = run_usage_error(capsys, "--arch", "3,4,4,1", "--impl", "impl_cases")
-    assert line == ("verify: error: --impl impl_cases matches none of the course APIs: "
-                    "week 4 (L layers): found none of them; missing L_model_forward, compute_cost, L_model_backward, "
-                    "update_parameters | week 3 (one hidden layer): found none of them; missing forward_propagation, "
-                    "compute_cost, backward_propagation, update_parameters | week 2 (logistic regression): found none of "
-                    "them; missing sigmoid, propagate, optimize")
+    assert line == (
+        "verify: error: --impl impl_cases matches none of the course APIs: "
+        "week 4 (L layers): found none of them; missing L_model_forward, compute_cost, L_model_backward, "
+        "update_parameters | week 3 (one hidden layer): found none of them; missing forward_propagation, "
+        "compute_cost, backward_propagation, update_parameters | week 2 (logistic regression): found none of "
+        "them; missing sigmoid, propagate, optimize"
+    )
 
 
 def test_an_empty_impl_names_no_line_of_the_import_machinery(capsys):
@@ -443,18 +642,20 @@ def test_an_empty_impl_names_no_line_of_the_import_machinery(capsys):
 
 def test_init_impl_needs_impl(capsys):
     line = run_usage_error(capsys, "--arch", "3,4,4,1", "--init", "impl")
-    assert line == ("verify: error: --init impl takes the initial weights from --impl's "
-                    "own initializer; give --impl too")
+    assert line == (
+        "verify: error: --init impl takes the initial weights from --impl's own initializer; give --impl too"
+    )
 
 
 def test_init_impl_needs_the_modules_initializer(capsys, tmp_path):
     path = variant(tmp_path, COURSE, ("def initialize_parameters_deep(", "def init_parameters("))
     line = run_usage_error(capsys, "--arch", "3,4,4,1", "--init", "impl", "--impl", str(path))
-    assert line == ("verify: error: --init impl: learner.py has no function "
-                    "initialize_parameters_deep(layer_dims) -> parameters")
+    assert line == (
+        "verify: error: --init impl: learner.py has no function initialize_parameters_deep(layer_dims) -> parameters"
+    )
 
 
-KNOWN_INIT = '''
+KNOWN_INIT = """
 
 def initialize_parameters_deep(layer_dims):
     parameters = {}
@@ -463,7 +664,7 @@ def initialize_parameters_deep(layer_dims):
         parameters["W" + str(l)] = np.linspace(-0.9, 0.7, n * n_prev).reshape(n, n_prev)
         parameters["b" + str(l)] = np.full((n, 1), 0.1 * l)
     return parameters
-'''
+"""
 
 
 def _course_cost(X: np.ndarray, Y: np.ndarray, arch: tuple[int, ...]) -> float:
@@ -484,8 +685,11 @@ def test_init_impl_starts_from_the_modules_own_weights(tmp_path):
     expected = _course_cost(X, Y, arch)
 
     def first_costs(init: str) -> dict:
-        report = verify.run(verify.Config(arch=arch, impl=str(path), init=init, iterations=2, examples=M,
-                                          tensorboard=False, progress=False))
+        report = verify.run(
+            verify.Config(
+                arch=arch, impl=str(path), init=init, iterations=2, examples=M, tensorboard=False, progress=False
+            )
+        )
         # the network agrees; the initialiser itself breaks the course's rule of zero biases
         assert all(check.ok for check in report.checks), report.first_divergence()
         assert [f.function for f in report.functions if not f.ok] == ["initialize_parameters_deep"]
@@ -498,24 +702,35 @@ def test_init_impl_starts_from_the_modules_own_weights(tmp_path):
 
 
 BAD_INIT = [
-    pytest.param('parameters["W" + str(l)] = np.linspace(-0.9, 0.7, n * n_prev).reshape(n_prev, n)',
-                 "initialize_parameters_deep: W1 should be an array of shape (4, 3), got an array of shape (3, 4)",
-                 None, id="W-transposed"),
-    pytest.param('parameters["b" + str(l)] = np.zeros(n)',
-                 "initialize_parameters_deep: b1 should be an array of shape (4, 1), got an array of shape (4,)",
-                 None, id="b-1d"),
-    pytest.param('parameters["W" + str(l)] = np.ones((n, n_prev)) * layer_dims[l + 1]',
-                 "initialize_parameters_deep raised IndexError: list index out of range",
-                 'initialize_parameters_deep,  parameters["W" + str(l)] = np.ones((n, n_prev)) * layer_dims[l + 1]',
-                 id="raises"),
+    pytest.param(
+        'parameters["W" + str(l)] = np.linspace(-0.9, 0.7, n * n_prev).reshape(n_prev, n)',
+        "initialize_parameters_deep: W1 should be an array of shape (4, 3), got an array of shape (3, 4)",
+        None,
+        id="W-transposed",
+    ),
+    pytest.param(
+        'parameters["b" + str(l)] = np.zeros(n)',
+        "initialize_parameters_deep: b1 should be an array of shape (4, 1), got an array of shape (4,)",
+        None,
+        id="b-1d",
+    ),
+    pytest.param(
+        'parameters["W" + str(l)] = np.ones((n, n_prev)) * layer_dims[l + 1]',
+        "initialize_parameters_deep raised IndexError: list index out of range",
+        'initialize_parameters_deep,  parameters["W" + str(l)] = np.ones((n, n_prev)) * layer_dims[l + 1]',
+        id="raises",
+    ),
 ]
 
 
 @pytest.mark.parametrize("line, message, innermost", BAD_INIT)
 def test_init_impl_with_a_broken_initializer_fails_naming_it(capsys, tmp_path, line, message, innermost):
     original = 'parameters["W" + str(l)] = np.linspace(-0.9, 0.7, n * n_prev).reshape(n, n_prev)'
-    text = KNOWN_INIT.replace(original, line) if line.startswith('parameters["W"') else KNOWN_INIT.replace(
-        'parameters["b" + str(l)] = np.full((n, 1), 0.1 * l)', line)
+    text = (
+        KNOWN_INIT.replace(original, line)
+        if line.startswith('parameters["W"')
+        else KNOWN_INIT.replace('parameters["b" + str(l)] = np.full((n, 1), 0.1 * l)', line)
+    )
     assert text != KNOWN_INIT
     path = tmp_path / "learner.py"
     path.write_text(COURSE.read_text(encoding="utf-8") + text, encoding="utf-8")
@@ -535,7 +750,16 @@ def test_init_impl_with_a_broken_initializer_fails_naming_it(capsys, tmp_path, l
 def test_float64_promotion_in_a_float32_run_is_noted_not_failed(capsys):
     # course_ext's leaky_relu_backward multiplies by np.where(Z > 0, 1.0, LEAKY_SLOPE), a float64
     # array: its gradients, and so its updated weights, come back as float64.
-    code, report = run_json(capsys, "--arch", "3,4,4,1", "--activations", "leaky_relu,leaky_relu,sigmoid",
-                            "--dtype", "float32", "--impl", str(EXT))
+    code, report = run_json(
+        capsys,
+        "--arch",
+        "3,4,4,1",
+        "--activations",
+        "leaky_relu,leaky_relu,sigmoid",
+        "--dtype",
+        "float32",
+        "--impl",
+        str(EXT),
+    )
     assert code == 0, report["first_divergence"]
     assert any(note.startswith("update_parameters returned W1 as float64 in a float32 run") for note in report["notes"])

@@ -17,7 +17,7 @@ import pytest
 from verify_cases import assert_usage_error, run_cli
 
 import verify.progress
-from verify.cli import build_parser, config_from_args
+from verify.cli import build_parser
 from verify.errors import UsageError
 
 FAST = ["--no-tensorboard", "--iterations", "2", "--examples", "20", "--no-gradcheck"]
@@ -31,14 +31,20 @@ def usage_line(capsys, *argv: str) -> str:
 # ---------------------------------------------------------------- values starting with '-'
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["--arch", "-1,4"], "--arch '-1,4': every size must be at least 1"),
-    (["--arch", "2,1", "--lr", "-inf"], "--lr must be a positive finite number, got -inf"),
-    (["--arch", "2,1", "--lr", "-0.5"], "--lr must be a positive finite number, got -0.5"),
-    (["--arch", "2,1", "--iter", "-3"], "--iterations must be a whole number >= 0, got -3"),  # a prefix of --iterations
-    (["--arch", "2,1", "--keep-prob", "-0.5"], "--keep-prob values must be in (0, 1], got -0.5"),
-    (["--arch", "2,1", "--data", "-x.csv"], "--data -x.csv: no such file"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--arch", "-1,4"], "--arch '-1,4': every size must be at least 1"),
+        (["--arch", "2,1", "--lr", "-inf"], "--lr must be a positive finite number, got -inf"),
+        (["--arch", "2,1", "--lr", "-0.5"], "--lr must be a positive finite number, got -0.5"),
+        (
+            ["--arch", "2,1", "--iter", "-3"],
+            "--iterations must be a whole number >= 0, got -3",
+        ),  # a prefix of --iterations
+        (["--arch", "2,1", "--keep-prob", "-0.5"], "--keep-prob values must be in (0, 1], got -0.5"),
+        (["--arch", "2,1", "--data", "-x.csv"], "--data -x.csv: no such file"),
+    ],
+)
 def test_a_value_starting_with_a_dash_reaches_its_own_check(capsys, argv, expected):
     assert usage_line(capsys, *argv, "--no-tensorboard") == f"verify: error: {expected}"
 
@@ -57,7 +63,10 @@ def test_an_option_after_an_option_is_still_an_option():
 
 def test_control_characters_in_a_value_are_escaped_in_the_message(capsys):
     line = usage_line(capsys, "--arch", "3,\x00x\n\x1b[31m,1", *FAST)
-    assert line == r"verify: error: --arch '3,\x00x\n\x1b[31m,1': '\x00x\n\x1b[31m' is not a whole number; give layer sizes like 3,4,4,1"
+    assert (
+        line
+        == r"verify: error: --arch '3,\x00x\n\x1b[31m,1': '\x00x\n\x1b[31m' is not a whole number; give layer sizes like 3,4,4,1"
+    )
     line = usage_line(capsys, "--arch", "2,1", "--data", "a\x07\tb.csv", *FAST)
     assert line == r"verify: error: --data a\x07\tb.csv: no such file"
 
@@ -76,7 +85,11 @@ def test_an_excel_csv_with_a_byte_order_mark_is_read(tmp_path):
     from verify.data import read_file
 
     rows = "x1,x2,y\n1.5,2,1\n3,4,0\n"
-    for name, text in (("plain.csv", rows), ("excel.csv", "\ufeff" + rows), ("excel_no_header.csv", "\ufeff" + rows[8:])):
+    for name, text in (
+        ("plain.csv", rows),
+        ("excel.csv", "\ufeff" + rows),
+        ("excel_no_header.csv", "\ufeff" + rows[8:]),
+    ):
         (tmp_path / name).write_text(text, encoding="utf-8")
         X, Y = read_file(str(tmp_path / name), (2, 1))
         assert X.tolist() == [[1.5, 3.0], [2.0, 4.0]], name
@@ -107,12 +120,17 @@ def test_an_npz_declaring_a_huge_shape_is_refused_from_its_header(tmp_path, monk
         archive.writestr("X.npy", _npy_header((2, 1_500_000_000_000)) + bytes(64))
         archive.writestr("Y.npy", _npy_header((1, 40)) + np.zeros(40).tobytes())
     real_empty = np.empty
-    monkeypatch.setattr(np, "empty", lambda shape, *a, **k: pytest.fail("allocated") if np.prod(shape) > 1e9
-                        else real_empty(shape, *a, **k))
+    monkeypatch.setattr(
+        np,
+        "empty",
+        lambda shape, *a, **k: pytest.fail("allocated") if np.prod(shape) > 1e9 else real_empty(shape, *a, **k),
+    )
     with pytest.raises(UsageError) as raised:
         data.read_file(str(path), (2, 1))
-    assert str(raised.value) == (f"--data {path}: X.npy declares shape (2, 1500000000000) of float64 (21.8 TiB) "
-                                 "but holds 64 bytes of values; the file is damaged or not what it says")
+    assert str(raised.value) == (
+        f"--data {path}: X.npy declares shape (2, 1500000000000) of float64 (21.8 TiB) "
+        "but holds 64 bytes of values; the file is damaged or not what it says"
+    )
 
 
 def test_a_huge_npz_is_one_line_through_the_cli(capsys, tmp_path, monkeypatch):
@@ -135,12 +153,25 @@ def test_a_long_name_is_blamed_on_the_name_before_any_check(capsys, tmp_path, mo
     import verify.runner
 
     monkeypatch.setattr(verify.runner, "each_function_checked", lambda *a, **k: pytest.fail("the checks ran"))
-    line = usage_line(capsys, "--arch", "3,4,1", "--iterations", "2", "--examples", "20", "--logdir", str(tmp_path),
-                      "--name", "x" * 300)
+    line = usage_line(
+        capsys,
+        "--arch",
+        "3,4,1",
+        "--iterations",
+        "2",
+        "--examples",
+        "20",
+        "--logdir",
+        str(tmp_path),
+        "--name",
+        "x" * 300,
+    )
     limit = os.pathconf(tmp_path, "PC_NAME_MAX") - len("_9999")
-    assert line == (f"verify: error: --name makes a run folder name of 300 characters ({'x' * 20}...); a folder name may "
-                    f"have at most {limit} here ({limit + 5}, the file system's limit, less room for a _9999 suffix): "
-                    "give a shorter --name")
+    assert line == (
+        f"verify: error: --name makes a run folder name of 300 characters ({'x' * 20}...); a folder name may "
+        f"have at most {limit} here ({limit + 5}, the file system's limit, less room for a _9999 suffix): "
+        "give a shorter --name"
+    )
     assert os.listdir(tmp_path) == []
     monkeypatch.undo()
     assert main_code(["--arch", "3,4,1", "--logdir", str(tmp_path), "--name", "x" * limit, *FAST[1:]]) == 0
@@ -165,10 +196,13 @@ def test_a_full_disk_under_logdir_is_one_line(capsys, tmp_path, monkeypatch, fai
 
     monkeypatch.setattr(RecordWriter, failing, full)
     hook = threading.excepthook
-    line = usage_line(capsys, "--arch", "3,4,1", "--iterations", "3", "--examples", "20", "--no-gradcheck",
-                      "--logdir", str(tmp_path))
-    assert line == (f"verify: error: --logdir {tmp_path}: the TensorBoard logs could not be written to "
-                    f"{tmp_path / 'scratch_3x4x1'} (No space left on device); make room there, or give --no-tensorboard")
+    line = usage_line(
+        capsys, "--arch", "3,4,1", "--iterations", "3", "--examples", "20", "--no-gradcheck", "--logdir", str(tmp_path)
+    )
+    assert line == (
+        f"verify: error: --logdir {tmp_path}: the TensorBoard logs could not be written to "
+        f"{tmp_path / 'scratch_3x4x1'} (No space left on device); make room there, or give --no-tensorboard"
+    )
     assert threading.excepthook is hook  # the writer threads' hook is the log's only while it is open
 
 
@@ -178,8 +212,24 @@ def test_a_file_name_that_is_not_utf8_is_logged_to_tensorboard(capsys, tmp_path)
     source = Path(__file__).resolve().parents[2] / "examples" / "course_network.py"
     learner = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/bad\xffname.py"))
     learner.write_bytes(source.read_bytes())
-    code, out, err = run_cli(capsys, "--arch", "3,4,1", "--impl", str(learner), "--iterations", "2", "--examples", "20",
-                             "--no-gradcheck", "--logdir", str(tmp_path / "runs"), "--name", "bad", "--json", "-")
+    code, out, err = run_cli(
+        capsys,
+        "--arch",
+        "3,4,1",
+        "--impl",
+        str(learner),
+        "--iterations",
+        "2",
+        "--examples",
+        "20",
+        "--no-gradcheck",
+        "--logdir",
+        str(tmp_path / "runs"),
+        "--name",
+        "bad",
+        "--json",
+        "-",
+    )
     assert code == 0, err
     assert "Traceback" not in err
     assert json.loads(out)["implementation"] == "bad\udcffname.py"
@@ -194,10 +244,27 @@ def test_a_file_name_that_is_not_utf8_is_escaped_in_the_text_report_on_a_strict_
     learner = os.fsencode(str(tmp_path)) + b"/bad\xffname.py"
     with open(learner, "wb") as f:
         f.write(source.read_bytes())
-    result = subprocess.run([sys.executable, "-m", "verify", "--arch", "3,4,1", "--impl", learner, "--iterations", "2",
-                             "--examples", "20", "--no-gradcheck", "--no-tensorboard"],
-                            cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True,
-                            env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "verify",
+            "--arch",
+            "3,4,1",
+            "--impl",
+            learner,
+            "--iterations",
+            "2",
+            "--examples",
+            "20",
+            "--no-gradcheck",
+            "--no-tensorboard",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert "bad\\udcffname.py and torch agree on every check" in result.stdout
@@ -223,8 +290,9 @@ def _plan(steps: int):
 def _record(index: int):
     from types import SimpleNamespace
 
-    return SimpleNamespace(index=index, epoch=index, impl_cost=0.5, torch_cost=0.5, impl_epoch_cost=None,
-                           torch_epoch_cost=None)
+    return SimpleNamespace(
+        index=index, epoch=index, impl_cost=0.5, torch_cost=0.5, impl_epoch_cost=None, torch_epoch_cost=None
+    )
 
 
 @pytest.mark.parametrize("steps, warned", [(1_000_000_000, True), (1_000_000, False)])
@@ -244,8 +312,10 @@ def test_a_run_longer_than_an_hour_is_announced_with_an_estimate(capsys, monkeyp
     clock.now = 100.0
     progress.show(_record(20_000))  # said once, not at every line
     lines = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
-    expected = ["verify: warning: training will take about 34 days (1,000,000,000 iterations at 2.9 ms); Ctrl-C stops "
-                "it with a report of what agreed so far"]
+    expected = [
+        "verify: warning: training will take about 34 days (1,000,000,000 iterations at 2.9 ms); Ctrl-C stops "
+        "it with a report of what agreed so far"
+    ]
     assert lines == (expected if warned else [])
 
 
@@ -264,17 +334,37 @@ def test_every_phase_with_a_slow_learner_function_shows_signs_of_life(capsys, mo
     loops each run longer than STILL (0.05 s here) and each says it is still running."""
     from verify_cases import variant
 
-    learner = variant(tmp_path, Path(__file__).resolve().parents[2] / "examples" / "course_network.py",
-                      ("    A_prev, W, b = cache\n    m = A_prev.shape[1]\n",
-                       "    A_prev, W, b = cache\n    m = A_prev.shape[1]\n    import time; time.sleep(0.12)\n"))
+    learner = variant(
+        tmp_path,
+        Path(__file__).resolve().parents[2] / "examples" / "course_network.py",
+        (
+            "    A_prev, W, b = cache\n    m = A_prev.shape[1]\n",
+            "    A_prev, W, b = cache\n    m = A_prev.shape[1]\n    import time; time.sleep(0.12)\n",
+        ),
+    )
     monkeypatch.setattr(verify.progress, "AFTER", 0.0)
     monkeypatch.setattr(verify.progress, "STILL", 0.05)
-    code, out, err = run_cli(capsys, "--arch", "3,4,1", "--impl", str(learner), "-q", "--no-tensorboard",
-                             "--iterations", "2", "--examples", "20")
+    code, out, err = run_cli(
+        capsys,
+        "--arch",
+        "3,4,1",
+        "--impl",
+        str(learner),
+        "-q",
+        "--no-tensorboard",
+        "--iterations",
+        "2",
+        "--examples",
+        "20",
+    )
     assert code == 0, err
-    for stage in ("checking the course functions one by one", "forward and backward at the initial weights and at a "
-                  "kink probe", "gradient check: centred differences of the cost", "training: 2 iterations at lr 0.1",
-                  "the course's loop L_layer_model, whole"):
+    for stage in (
+        "checking the course functions one by one",
+        "forward and backward at the initial weights and at a kink probe",
+        "gradient check: centred differences of the cost",
+        "training: 2 iterations at lr 0.1",
+        "the course's loop L_layer_model, whole",
+    ):
         assert f"{stage}: still running (" in err, stage
 
 
@@ -314,16 +404,23 @@ def test_a_progress_line_that_cannot_be_printed_does_not_stop_the_run(monkeypatc
 def test_no_iterations_is_not_reported_as_training_that_agreed(capsys, flags):
     code, out, _ = run_cli(capsys, "--arch", "3,4,1", "--no-tensorboard", "--no-gradcheck", "--examples", "20", *flags)
     assert code == 0
-    assert out.splitlines()[0] == "VERDICT: PASS  scratch and torch agree on every check; training not run: no iterations"
-    for title in ("training, lockstep: each step from the same parameters",
-                  "training, free-running: each side on its own (tolerance follows the dynamics)"):
+    assert (
+        out.splitlines()[0] == "VERDICT: PASS  scratch and torch agree on every check; training not run: no iterations"
+    )
+    for title in (
+        "training, lockstep: each step from the same parameters",
+        "training, free-running: each side on its own (tolerance follows the dynamics)",
+    ):
         at = out.splitlines().index(f"{title}  [not run]")
         assert out.splitlines()[at + 1] == "  not run: no iterations"
     assert "[ok]" in out.split("training, lockstep")[0]  # forward and backward still ran and agreed
-    report = json.loads(run_json(capsys, "--arch", "3,4,1", "--no-tensorboard", "--no-gradcheck", "--examples", "20",
-                                 *flags))
+    report = json.loads(
+        run_json(capsys, "--arch", "3,4,1", "--no-tensorboard", "--no-gradcheck", "--examples", "20", *flags)
+    )
     assert [(c["name"], c["status"], c["skipped"]) for c in report["checks"] if c["stage"] == "training"] == [
-        ("lockstep", "not run", "no iterations"), ("free-running", "not run", "no iterations")]
+        ("lockstep", "not run", "no iterations"),
+        ("free-running", "not run", "no iterations"),
+    ]
 
 
 def run_json(capsys, *argv: str) -> str:

@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from verify_cases import assert_usage_error, forget_loaded_modules, run_cli  # noqa: F401 (an autouse fixture)
 
 import verify.cli
 import verify.jsonout
 import verify.runner
-from verify_cases import assert_usage_error, forget_loaded_modules, run_cli  # noqa: F401 (an autouse fixture)
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "examples" / "course_network.py"
@@ -31,8 +31,10 @@ STALE = '{"verdict": "pass"}\n'  # an earlier run's report
 @pytest.fixture
 def no_run(monkeypatch):
     """The runner replaced by one that fails the test: a refusal must come before any work."""
+
     def ran(config):
         raise AssertionError("the run started")
+
     monkeypatch.setattr(verify.runner, "run", ran)
 
 
@@ -65,8 +67,10 @@ def test_the_implementation_under_test_is_refused_however_it_is_reached(capsys, 
     (learner / "link.json").symlink_to(learner / "mine.py")
     before = contents(learner)
     line = refused(capsys, "--impl", "mine.py", "--json", json_path)
-    assert line == (f"verify: error: --json {json_path}: that is the implementation under test (--impl), which the "
-                    "report would replace; give the report its own file, e.g. report.json")
+    assert line == (
+        f"verify: error: --json {json_path}: that is the implementation under test (--impl), which the "
+        "report would replace; give the report its own file, e.g. report.json"
+    )
     assert contents(learner) == before  # the code is as it was
 
 
@@ -81,8 +85,10 @@ def test_the_data_file_is_refused_however_it_is_reached(capsys, learner, no_run,
     (learner / "data-link").symlink_to(learner / "data.csv")
     before = contents(learner)
     line = refused(capsys, "--data", "data.csv", "--json", json_path)
-    assert line == (f"verify: error: --json {json_path}: that is the --data file, which the report would replace; "
-                    "give the report its own file, e.g. report.json")
+    assert line == (
+        f"verify: error: --json {json_path}: that is the --data file, which the report would replace; "
+        "give the report its own file, e.g. report.json"
+    )
     assert contents(learner) == before
 
 
@@ -93,15 +99,19 @@ def test_a_code_name_is_refused(capsys, learner, no_run, json_path):
     (learner / "code-link.json").symlink_to(learner / "helper.py")
     before = contents(learner)
     line = refused(capsys, "--impl", "mine.py", "--json", json_path)
-    assert line == (f"verify: error: --json {json_path}: a .py or .ipynb name is code (the implementation or a file "
-                    "it may import), never the report's; give a .json name, e.g. report.json")
+    assert line == (
+        f"verify: error: --json {json_path}: a .py or .ipynb name is code (the implementation or a file "
+        "it may import), never the report's; give a .json name, e.g. report.json"
+    )
     assert contents(learner) == before
 
 
 def test_a_named_dataset_is_not_a_file(capsys, learner, monkeypatch):
     """--data flower is built in: a file called flower is not an input and may take the report."""
+
     def interrupted(config):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(verify.runner, "run", interrupted)
     code, _, _ = run_cli(capsys, "--arch", "2,4,1", "--data", "flower", *FAST, "--json", "flower")
     assert code == 130
@@ -117,16 +127,16 @@ def test_unwritable_paths_are_refused_before_any_work(capsys, tmp_path, no_run):
     cases = {
         "": "verify: error: --json needs a file path (or - for stdout), got ''",
         "/dev/full": "verify: error: --json /dev/full: cannot write there: it is a character device; give a file "
-                     "path, e.g. report.json",
+        "path, e.g. report.json",
         str(fifo): f"verify: error: --json {fifo}: cannot write there: it is a FIFO (named pipe); give a file path, "
-                   "e.g. report.json",
+        "e.g. report.json",
         str(tmp_path): f"verify: error: --json {tmp_path}: cannot write there: it is a folder; give a file path, "
-                       "e.g. report.json",
+        "e.g. report.json",
         str(tmp_path / "no" / "r.json"): f"verify: error: --json {tmp_path / 'no' / 'r.json'}: cannot write there: "
-                                         f"the folder {tmp_path / 'no'} does not exist",
+        f"the folder {tmp_path / 'no'} does not exist",
         # a folder where no file can be created, even by root
         "/proc/report.json": "verify: error: --json /proc/report.json: cannot write there: cannot create a file in "
-                             "its folder (",
+        "its folder (",
     }
     for path, message in cases.items():
         assert refused(capsys, "--json", path).startswith(message), path
@@ -139,16 +149,23 @@ def test_a_read_only_file_is_refused(capsys, tmp_path, no_run, monkeypatch):
     path.chmod(0o444)
     # what access(2) answers a user who is not root (root may write anyway, and is let through)
     monkeypatch.setattr(verify.jsonout.os, "access", lambda p, mode: not (p == str(path) and mode == os.W_OK))
-    assert refused(capsys, "--json", str(path)) == f"verify: error: --json {path}: cannot write there: the file is read-only"
+    assert (
+        refused(capsys, "--json", str(path))
+        == f"verify: error: --json {path}: cannot write there: the file is read-only"
+    )
     assert path.read_text() == STALE
 
 
 def test_a_folder_that_refuses_new_files_is_refused(capsys, tmp_path, no_run, monkeypatch):
     def denied(**kwargs):
         raise PermissionError(13, "Permission denied")
+
     monkeypatch.setattr(verify.jsonout.tempfile, "mkstemp", denied)
     line = refused(capsys, "--json", str(tmp_path / "r.json"))
-    assert line == f"verify: error: --json {tmp_path / 'r.json'}: cannot write there: cannot create a file in its folder (Permission denied)"
+    assert (
+        line
+        == f"verify: error: --json {tmp_path / 'r.json'}: cannot write there: cannot create a file in its folder (Permission denied)"
+    )
 
 
 # ---------------------------------------------------------------- no stale verdict, one atomic write
@@ -162,6 +179,7 @@ def test_the_older_report_is_gone_before_the_run_starts(capsys, tmp_path, monkey
     def dies(config):  # a run that dies after it started (bad data found mid-way, a crash, a kill)
         seen.append(path.exists())
         raise verify.cli.UsageError("the data file is truncated")
+
     monkeypatch.setattr(verify.runner, "run", dies)
     code, out, err = run_cli(capsys, "--arch", "3,4,1", *FAST, "--json", str(path))
     assert (code, seen, err) == (2, [False], "verify: error: the data file is truncated\n")
@@ -190,6 +208,7 @@ def test_the_json_is_written_once_atomically_after_the_text_report(capsys, tmp_p
         events.append(("rename", os.path.dirname(source), os.path.basename(source), destination))
         assert json.loads(Path(source).read_text())["verdict"] == "pass"  # complete before it gets the name
         replace(source, destination)
+
     monkeypatch.setattr(verify.jsonout.os, "replace", renamed)
     code, out, _ = run_cli(capsys, "--arch", "3,4,1", *FAST, "--json", str(path))
     assert code == 0 and "VERDICT: PASS" in out
@@ -206,6 +225,7 @@ def test_a_write_that_fails_leaves_no_part_and_says_so(capsys, tmp_path, monkeyp
 
     def full(fd):
         raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(verify.jsonout.os, "fsync", full)
     code, out, err = run_cli(capsys, "--arch", "3,4,1", *FAST, "--json", str(path))
     assert code == 2 and "VERDICT: PASS" in out  # the text report was printed first
@@ -232,6 +252,7 @@ def test_an_exception_inside_the_verifier_writes_the_verdict_error(capsys, tmp_p
 
     def crashes(config):
         raise RuntimeError("a bug of the verifier's")
+
     monkeypatch.setattr(verify.runner, "run", crashes)
     with pytest.raises(RuntimeError, match="a bug of the verifier's"):  # a bug keeps its traceback
         verify.cli.main(["--arch", "3,4,1", *FAST, "--json", "-" if to_stdout else str(path)])
@@ -249,6 +270,7 @@ def test_ctrl_c_before_the_report_writes_the_verdict_interrupted(capsys, tmp_pat
 
     def interrupted(config):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(verify.runner, "run", interrupted)
     code, out, err = run_cli(capsys, "--arch", "3,4,1", *FAST, "--json", "-" if to_stdout else str(path))
     report = json.loads(out if to_stdout else path.read_text())
@@ -275,8 +297,14 @@ def test_what_a_module_prints_at_import_goes_to_stderr_imported_by_name(tmp_path
     """A real process: what reaches file descriptor 1 directly (os.write, C code) goes to stderr too."""
     (tmp_path / "loud_module.py").write_text(LOUD + COURSE.read_text(encoding="utf-8"), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = subprocess.run([sys.executable, "-m", "verify", "--impl", "loud_module", "--arch", "3,4,1", *FAST,
-                             "--json", "-"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "verify", "--impl", "loud_module", "--arch", "3,4,1", *FAST, "--json", "-"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["verdict"] == "pass"
     assert "hello at import\n" in result.stderr and "written to fd 1\n" in result.stderr
@@ -288,6 +316,7 @@ def test_a_sys_exit_escaping_the_run_leaves_the_verdict_error_not_an_older_pass(
 
     def exits(config):  # what a learner's sys.exit(0) would be, were it to get past the checks
         raise SystemExit(0)
+
     monkeypatch.setattr(verify.runner, "run", exits)
     with pytest.raises(SystemExit):
         verify.cli.main(["--arch", "3,4,1", *FAST, "--json", str(path)])

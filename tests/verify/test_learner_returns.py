@@ -6,18 +6,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from verify_cases import forget_loaded_modules, run_cli  # noqa: F401 (an autouse fixture)
 
 COURSE = Path(__file__).resolve().parents[2] / "examples" / "course_network.py"
 
 OBJECT_RETURNS = {  # function -> its course version wrapped to return an object array, and where that array is
-    "L_model_forward": ("X, parameters", "AL, caches = _course(X, parameters)\n    return AL.astype(object), caches",
-                        "[0]"),
+    "L_model_forward": (
+        "X, parameters",
+        "AL, caches = _course(X, parameters)\n    return AL.astype(object), caches",
+        "[0]",
+    ),
     "linear_backward": ("dZ, cache", "dA, dW, db = _course(dZ, cache)\n    return dA, dW.astype(object), db", "[1]"),
-    "update_parameters": ("parameters, grads, learning_rate",
-                          "return {k: v.astype(object) for k, v in _course(parameters, grads, learning_rate).items()}",
-                          "['W1']"),
+    "update_parameters": (
+        "parameters, grads, learning_rate",
+        "return {k: v.astype(object) for k, v in _course(parameters, grads, learning_rate).items()}",
+        "['W1']",
+    ),
 }
 
 
@@ -26,8 +30,9 @@ def test_an_object_array_from_the_learner_is_named_on_its_function(function, cap
     arguments, body, where = OBJECT_RETURNS[function]
     learner = tmp_path / "learner.py"
     learner.write_text(COURSE.read_text() + f"\n\n_course = {function}\ndef {function}({arguments}):\n    {body}\n")
-    code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "--impl", str(learner), "--iterations", "3",
-                             "--examples", "20", "--no-tensorboard")
+    code, out, err = run_cli(
+        capsys, "--arch", "3,4,4,1", "--impl", str(learner), "--iterations", "3", "--examples", "20", "--no-tensorboard"
+    )
     assert code == 1 and "Traceback" not in err
     assert out.startswith("VERDICT: FAIL")
     assert f"fix `{function}`: it returned an array of dtype object (as {where})" in out.splitlines()[1]

@@ -22,8 +22,10 @@ FAST = ["--no-tensorboard", "--iterations", "2", "--examples", "16"]
 
 def notebook(path: Path, *sources: str, **top) -> Path:
     """An nbformat 4 notebook of these code cells (never run), with `top` replacing its top-level keys."""
-    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": source}
-             for source in sources]
+    cells = [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": source}
+        for source in sources
+    ]
     path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5, **top}))
     return path
 
@@ -31,17 +33,26 @@ def notebook(path: Path, *sources: str, **top) -> Path:
 # ---------------------------------------------------------------- 1. the filter runs nothing it leaves out
 
 
-@pytest.mark.parametrize("definition, note", [
-    ("def f(p=open(MARK, 'w')):\n    return p\n", "def f was left out: its default open(MARK, 'w') would run code"),
-    ("def f(*, p=open(MARK, 'w')):\n    return p\n", "def f was left out: its default open(MARK, 'w')"),
-    ("@(lambda g: open(MARK, 'w') and g)\ndef f():\n    pass\n", "def f was left out: its decorator lambda g:"),
-    ("@os.system(f'touch {MARK}')\ndef f():\n    pass\n", "def f was left out: its decorator os.system("),
-    ("class f:\n    open(MARK, 'w')\n", "class f was left out: its body's statement open(MARK, 'w')"),
-    ("class f:\n    x = open(MARK, 'w')\n", "class f was left out: its class attribute open(MARK, 'w')"),
-    ("class f:\n    def g(self, p=open(MARK, 'w')):\n        pass\n", "class f was left out: its default open(MARK, 'w')"),
-    ("class f(type(open(MARK, 'w'))):\n    pass\n", "class f was left out: its base type(open(MARK, 'w'))"),
-    ("class f:\n    for _ in [open(MARK, 'w')]:\n        pass\n", "class f was left out: its body's statement for _ in"),
-])
+@pytest.mark.parametrize(
+    "definition, note",
+    [
+        ("def f(p=open(MARK, 'w')):\n    return p\n", "def f was left out: its default open(MARK, 'w') would run code"),
+        ("def f(*, p=open(MARK, 'w')):\n    return p\n", "def f was left out: its default open(MARK, 'w')"),
+        ("@(lambda g: open(MARK, 'w') and g)\ndef f():\n    pass\n", "def f was left out: its decorator lambda g:"),
+        ("@os.system(f'touch {MARK}')\ndef f():\n    pass\n", "def f was left out: its decorator os.system("),
+        ("class f:\n    open(MARK, 'w')\n", "class f was left out: its body's statement open(MARK, 'w')"),
+        ("class f:\n    x = open(MARK, 'w')\n", "class f was left out: its class attribute open(MARK, 'w')"),
+        (
+            "class f:\n    def g(self, p=open(MARK, 'w')):\n        pass\n",
+            "class f was left out: its default open(MARK, 'w')",
+        ),
+        ("class f(type(open(MARK, 'w'))):\n    pass\n", "class f was left out: its base type(open(MARK, 'w'))"),
+        (
+            "class f:\n    for _ in [open(MARK, 'w')]:\n        pass\n",
+            "class f was left out: its body's statement for _ in",
+        ),
+    ],
+)
 def test_a_definition_that_would_run_code_is_left_out_and_noted(tmp_path, definition, note):
     mark = tmp_path / "ran"
     path = notebook(tmp_path / "hostile.ipynb", f"import os\nMARK = {str(mark)!r}\n", definition)
@@ -64,9 +75,11 @@ def test_a_default_that_sleeps_is_not_waited_for(tmp_path):
 
 def test_annotations_are_never_evaluated(tmp_path):
     mark = tmp_path / "ran"
-    path = notebook(tmp_path / "annotated.ipynb",
-                    f"MARK = {str(mark)!r}\ndef f(x: open(MARK, 'w')) -> open(MARK, 'w'):\n    return x\n"
-                    "class C:\n    y: open(MARK, 'w')\n")
+    path = notebook(
+        tmp_path / "annotated.ipynb",
+        f"MARK = {str(mark)!r}\ndef f(x: open(MARK, 'w')) -> open(MARK, 'w'):\n    return x\n"
+        "class C:\n    y: open(MARK, 'w')\n",
+    )
     module = load_module(str(path))
     assert not mark.exists() and module.f(3) == 3 and isinstance(module.C(), module.C)
 
@@ -78,7 +91,7 @@ def test_what_makes_nothing_run_is_kept(tmp_path):
         "import numpy as np\nfrom functools import lru_cache\nfrom typing import NamedTuple\n"
         "from dataclasses import dataclass\nEPS = 1e-8\n",
         "def f(x, low=-np.inf, dtype=np.float64, eps=EPS, acts=(np.tanh, np.exp), *, k={'pi': np.pi}):\n    return x\n",
-        "class P:\n    \"\"\"A docstring.\"\"\"\n    scale = 2.0\n    twice = scale\n    def __init__(self, v=EPS):\n"
+        'class P:\n    """A docstring."""\n    scale = 2.0\n    twice = scale\n    def __init__(self, v=EPS):\n'
         "        self._v = v\n    @property\n    def v(self):\n        return self._v\n    @v.setter\n"
         "    def v(self, value):\n        self._v = value\n    @staticmethod\n    def s():\n        pass\n",
         "class T(NamedTuple):\n    a: int\n    b: float = 0.5\n",
@@ -110,30 +123,47 @@ def test_a_course_notebook_with_definitions_only_still_passes(tmp_path, capsys):
 
 
 def test_a_name_from_a_skipped_import_is_named_as_such(tmp_path, capsys):
-    path = notebook(tmp_path / "widgets.ipynb", "import numpy as np\n",
-                    "from no_such_widgets import interact\n\n@interact\ndef f(x=1):\n    return x\n")
+    path = notebook(
+        tmp_path / "widgets.ipynb",
+        "import numpy as np\n",
+        "from no_such_widgets import interact\n\n@interact\ndef f(x=1):\n    return x\n",
+    )
     line = assert_usage_error(*run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST))
-    assert line == (f"verify: error: --impl {path}: code cell 2, line 4 raised NameError: name 'interact' is not "
-                    "defined (interact comes from no_such_widgets, which was left out: code cell 2, line 1: No module "
-                    "named 'no_such_widgets'; that import was skipped)")
+    assert line == (
+        f"verify: error: --impl {path}: code cell 2, line 4 raised NameError: name 'interact' is not "
+        "defined (interact comes from no_such_widgets, which was left out: code cell 2, line 1: No module "
+        "named 'no_such_widgets'; that import was skipped)"
+    )
 
 
 def test_a_name_only_left_out_code_binds_is_named_as_such(tmp_path, capsys):
-    path = notebook(tmp_path / "made.ipynb", "import functools\n", "cache = functools.lru_cache(maxsize=4)\n",
-                    "@cache\ndef f():\n    pass\n")
+    path = notebook(
+        tmp_path / "made.ipynb",
+        "import functools\n",
+        "cache = functools.lru_cache(maxsize=4)\n",
+        "@cache\ndef f():\n    pass\n",
+    )
     line = assert_usage_error(*run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST))
-    assert line.endswith("code cell 3, line 2 raised NameError: name 'cache' is not defined (cache comes from code "
-                         "cell 2, line 1, which is not run as the notebook loads: only imports, definitions and NAME = "
-                         "constant lines are)")
+    assert line.endswith(
+        "code cell 3, line 2 raised NameError: name 'cache' is not defined (cache comes from code "
+        "cell 2, line 1, which is not run as the notebook loads: only imports, definitions and NAME = "
+        "constant lines are)"
+    )
 
 
 def test_a_graded_function_using_a_name_a_left_out_cell_binds_says_where_it_comes_from(tmp_path, capsys):
-    path = notebook(tmp_path / "scaled.ipynb", COURSE.read_text(), "SCALE = np.sqrt(2.0)\n",
-                    "def relu(Z):\n    return np.maximum(0, Z) * SCALE / SCALE, Z\n")
+    path = notebook(
+        tmp_path / "scaled.ipynb",
+        COURSE.read_text(),
+        "SCALE = np.sqrt(2.0)\n",
+        "def relu(Z):\n    return np.maximum(0, Z) * SCALE / SCALE, Z\n",
+    )
     code, out, err = run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST)
     assert code == 1 and "Traceback" not in err
-    assert ("fix `relu`: raised NameError: name 'SCALE' is not defined (SCALE comes from code cell 2, line 1, which is not "
-            "run as the notebook loads") in out
+    assert (
+        "fix `relu`: raised NameError: name 'SCALE' is not defined (SCALE comes from code cell 2, line 1, which is not "
+        "run as the notebook loads"
+    ) in out
 
 
 def test_a_name_missing_everywhere_is_the_plain_name_error(tmp_path, capsys):
@@ -145,23 +175,44 @@ def test_a_name_missing_everywhere_is_the_plain_name_error(tmp_path, capsys):
 # ---------------------------------------------------------------- 3. damaged notebooks: one line, exit 2
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p.write_text(json.dumps({"nbformat": 4, "cells": {"a": 1}})),
-     'not a readable Jupyter notebook: its "cells" is an object, not a list'),
-    (lambda p: p.write_text(json.dumps({"nbformat": 4, "cells": [3]})),
-     "not a readable Jupyter notebook: cell 1 is a number, not an object"),
-    (lambda p: notebook(p, ["x = 1\n", 3]), "code cell 1: its source is a list holding a non-string, not text or a list"),
-    (lambda p: notebook(p, {"x": 1}), "code cell 1: its source is an object, not text or a list of lines"),
-    (lambda p: p.write_text("[1, 2]"), 'not a Jupyter notebook: its JSON is a list, not an object with "cells"'),
-    (lambda p: p.write_text('"text"'), 'not a Jupyter notebook: its JSON is a string, not an object with "cells"'),
-    (lambda p: p.write_text(json.dumps({"nbformat": 4, "metadata": {}})), 'it has no "cells"'),
-    (lambda p: notebook(p, "X = {[1]: 2}\n"), "code cell 1, line 1: {[1]: 2} raises TypeError: unhashable type: 'list'"),
-    (lambda p: notebook(p, "def f(a={[]: 1}):\n    pass\n"),
-     "code cell 1, line 1: {[]: 1} raises TypeError: unhashable type: 'list'"),
-    (lambda p: notebook(p, "X = {1, 2, {3}}\n"), "code cell 1, line 1: {1, 2, {3}} raises TypeError: unhashable type: 'set'"),
-    (lambda p: p.write_text(json.dumps({"nbformat": 3, "worksheets": 7})), "nbformat 3 notebook whose \"worksheets\""),
-    (lambda p: p.write_text("[" * 100000 + "]" * 100000), "not a readable Jupyter notebook"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda p: p.write_text(json.dumps({"nbformat": 4, "cells": {"a": 1}})),
+            'not a readable Jupyter notebook: its "cells" is an object, not a list',
+        ),
+        (
+            lambda p: p.write_text(json.dumps({"nbformat": 4, "cells": [3]})),
+            "not a readable Jupyter notebook: cell 1 is a number, not an object",
+        ),
+        (
+            lambda p: notebook(p, ["x = 1\n", 3]),
+            "code cell 1: its source is a list holding a non-string, not text or a list",
+        ),
+        (lambda p: notebook(p, {"x": 1}), "code cell 1: its source is an object, not text or a list of lines"),
+        (lambda p: p.write_text("[1, 2]"), 'not a Jupyter notebook: its JSON is a list, not an object with "cells"'),
+        (lambda p: p.write_text('"text"'), 'not a Jupyter notebook: its JSON is a string, not an object with "cells"'),
+        (lambda p: p.write_text(json.dumps({"nbformat": 4, "metadata": {}})), 'it has no "cells"'),
+        (
+            lambda p: notebook(p, "X = {[1]: 2}\n"),
+            "code cell 1, line 1: {[1]: 2} raises TypeError: unhashable type: 'list'",
+        ),
+        (
+            lambda p: notebook(p, "def f(a={[]: 1}):\n    pass\n"),
+            "code cell 1, line 1: {[]: 1} raises TypeError: unhashable type: 'list'",
+        ),
+        (
+            lambda p: notebook(p, "X = {1, 2, {3}}\n"),
+            "code cell 1, line 1: {1, 2, {3}} raises TypeError: unhashable type: 'set'",
+        ),
+        (
+            lambda p: p.write_text(json.dumps({"nbformat": 3, "worksheets": 7})),
+            'nbformat 3 notebook whose "worksheets"',
+        ),
+        (lambda p: p.write_text("[" * 100000 + "]" * 100000), "not a readable Jupyter notebook"),
+    ],
+)
 def test_a_damaged_notebook_is_one_line(tmp_path, capsys, make, message):
     path = tmp_path / "damaged.ipynb"
     make(path)
@@ -172,10 +223,17 @@ def test_a_damaged_notebook_is_one_line(tmp_path, capsys, make, message):
 def test_an_nbformat_3_notebook_loads(tmp_path, capsys):
     """nbformat 3 keeps the code cells under worksheets[0] with "input" and "prompt_number"."""
     functions = COURSE.read_text().split("import numpy as np\n", 1)[1]
-    cells = [{"cell_type": "heading", "level": 1, "source": "Title"},
-             {"cell_type": "code", "language": "python", "outputs": [], "prompt_number": 1,
-              "input": ["import numpy as np\n", "print('cell ran')\n"]},
-             {"cell_type": "code", "language": "python", "outputs": [], "input": functions}]
+    cells = [
+        {"cell_type": "heading", "level": 1, "source": "Title"},
+        {
+            "cell_type": "code",
+            "language": "python",
+            "outputs": [],
+            "prompt_number": 1,
+            "input": ["import numpy as np\n", "print('cell ran')\n"],
+        },
+        {"cell_type": "code", "language": "python", "outputs": [], "input": functions},
+    ]
     path = tmp_path / "old.ipynb"
     path.write_text(json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": cells}]}))
     code, out, err = run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST, "--json", "-")
@@ -196,8 +254,10 @@ def test_a_file_that_is_not_python_is_named(tmp_path, capsys, name):
     path = tmp_path / name
     path.write_text("x = 1\n")
     line = assert_usage_error(*run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST))
-    assert line == (f"verify: error: --impl {path} is not a Python file: give a .py file, a .ipynb notebook or an "
-                    "importable module's name")
+    assert line == (
+        f"verify: error: --impl {path} is not a Python file: give a .py file, a .ipynb notebook or an "
+        "importable module's name"
+    )
 
 
 def test_a_file_in_the_working_folder_that_is_not_python_is_named(tmp_path, capsys, monkeypatch):
@@ -215,15 +275,22 @@ def printing_module(folder: Path) -> Path:
     folder.mkdir()
     (folder / "printing_learner.py").write_text(
         "import os, sys\nprint('printed at import')\nsys.__stdout__.write('written to sys.__stdout__\\n')\n"
-        "os.write(1, b'written to fd 1\\n')\n" + COURSE.read_text())
+        "os.write(1, b'written to fd 1\\n')\n" + COURSE.read_text()
+    )
     return folder
 
 
 def test_what_a_module_imported_by_name_prints_is_not_on_json_stdout(tmp_path):
     folder = printing_module(tmp_path / "mods")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-m", "verify", "--arch", "3,4,1", "--impl", "printing_learner",
-                             *FAST, "--json", "-"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "verify", "--arch", "3,4,1", "--impl", "printing_learner", *FAST, "--json", "-"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["verdict"] == "pass"  # stdout is the JSON, whole
     assert "printed at import" in result.stderr and "written to fd 1" in result.stderr

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from verify_cases import optimisers_text, slipped
 
 from verify.cli import main
-from verify_cases import optimisers_text, slipped
 
 REPO = Path(__file__).resolve().parents[2]
 WEEK4 = REPO / "examples" / "course_network.py"
@@ -27,11 +27,15 @@ def loops(report: dict) -> dict:
     return {c["name"]: c for c in report["checks"] if c["name"].startswith("loop")}
 
 
-@pytest.mark.parametrize("source, names", [
-    (WEEK4, ["loop two_layer_model", "loop L_layer_model"]),
-    (WEEK3, ["loop nn_model"]),
-    (WEEK2, ["loop optimize"]),
-], ids=["week4", "week3", "week2"])
+@pytest.mark.parametrize(
+    "source, names",
+    [
+        (WEEK4, ["loop two_layer_model", "loop L_layer_model"]),
+        (WEEK3, ["loop nn_model"]),
+        (WEEK2, ["loop optimize"]),
+    ],
+    ids=["week4", "week3", "week2"],
+)
 def test_each_course_loop_is_checked_and_passes(capsys, source, names):
     code, report = verify(capsys, source, ARCH[source])
     assert code == 0, report["first_divergence"]
@@ -52,27 +56,52 @@ def test_a_deep_network_checks_L_layer_model_only(capsys):
 LOOP_SLIPS = [
     # (file, old, new, the loop that fails, its first wrong quantity)
     (WEEK2, "if i % 100 == 0:", "if i % 100 == 1:", "loop optimize", "cost"),  # the cost kept one step late
-    (WEEK2, "grads, cost = propagate(w, b, X, Y)", "grads, cost = propagate(w, b, X, Y)\n        w0 = w",
-     None, None),  # harmless: a control, the loop stays right
-    (WEEK3, "    for i in range(num_iterations):\n", "    for i in range(num_iterations):\n"
-     "        parameters = initialize_parameters(n_x, n_h, n_y) if i % 2 else parameters\n", "loop nn_model", "cost"),
-    (WEEK4, "parameters = update_parameters(parameters, grads, learning_rate)\n        if i % 100 == 0 or i == num_iterations - 1:\n"
-            "            costs.append(cost)\n            if print_cost:\n                print(f\"Cost after iteration {i}: {np.squeeze(cost)}\")\n"
-            "    return parameters, costs\n\n\ndef L_layer_model",
-     "parameters = update_parameters(parameters, grads, 0.0075)\n        if i % 100 == 0 or i == num_iterations - 1:\n"
-     "            costs.append(cost)\n            if print_cost:\n                print(f\"Cost after iteration {i}: {np.squeeze(cost)}\")\n"
-     "    return parameters, costs\n\n\ndef L_layer_model", "loop two_layer_model", "cost"),  # a hard-coded learning rate
-    (WEEK4, "dA0, dW1, db1 = linear_activation_backward(dA1, cache1, \"relu\")\n        grads = {\"dW1\": dW1, \"db1\": db1,",
-     "dA0, dW1, db1 = linear_activation_backward(dA1, cache1, \"relu\")\n        grads = {\"dW1\": dW1, \"db1\": 0 * db1,",
-     "loop two_layer_model", "cost"),  # b1 never moves
+    (
+        WEEK2,
+        "grads, cost = propagate(w, b, X, Y)",
+        "grads, cost = propagate(w, b, X, Y)\n        w0 = w",
+        None,
+        None,
+    ),  # harmless: a control, the loop stays right
+    (
+        WEEK3,
+        "    for i in range(num_iterations):\n",
+        "    for i in range(num_iterations):\n"
+        "        parameters = initialize_parameters(n_x, n_h, n_y) if i % 2 else parameters\n",
+        "loop nn_model",
+        "cost",
+    ),
+    (
+        WEEK4,
+        "parameters = update_parameters(parameters, grads, learning_rate)\n        if i % 100 == 0 or i == num_iterations - 1:\n"
+        '            costs.append(cost)\n            if print_cost:\n                print(f"Cost after iteration {i}: {np.squeeze(cost)}")\n'
+        "    return parameters, costs\n\n\ndef L_layer_model",
+        "parameters = update_parameters(parameters, grads, 0.0075)\n        if i % 100 == 0 or i == num_iterations - 1:\n"
+        '            costs.append(cost)\n            if print_cost:\n                print(f"Cost after iteration {i}: {np.squeeze(cost)}")\n'
+        "    return parameters, costs\n\n\ndef L_layer_model",
+        "loop two_layer_model",
+        "cost",
+    ),  # a hard-coded learning rate
+    (
+        WEEK4,
+        'dA0, dW1, db1 = linear_activation_backward(dA1, cache1, "relu")\n        grads = {"dW1": dW1, "db1": db1,',
+        'dA0, dW1, db1 = linear_activation_backward(dA1, cache1, "relu")\n        grads = {"dW1": dW1, "db1": 0 * db1,',
+        "loop two_layer_model",
+        "cost",
+    ),  # b1 never moves
 ]
 
 
-@pytest.mark.parametrize("source, old, new, failing, quantity", LOOP_SLIPS,
-                         ids=["cost-kept-late", "control", "re-initialised", "hard-coded-lr", "b1-not-updated"])
+@pytest.mark.parametrize(
+    "source, old, new, failing, quantity",
+    LOOP_SLIPS,
+    ids=["cost-kept-late", "control", "re-initialised", "hard-coded-lr", "b1-not-updated"],
+)
 def test_a_slip_in_the_loop_alone_fails_the_loop_alone(capsys, tmp_path, source, old, new, failing, quantity):
     code, report = verify(capsys, slipped(tmp_path, source, old, new), ARCH[source])
-    failed = [c["name"] for c in report["checks"] if not c["ok"]] + [f["function"] for f in report["functions"] if f["status"] != "ok"]
+    failed = [c["name"] for c in report["checks"] if not c["ok"]] + [
+        f["function"] for f in report["functions"] if f["status"] != "ok"
+    ]
     if failing is None:
         assert code == 0 and failed == []
         return
@@ -90,48 +119,88 @@ def test_a_costs_list_of_the_wrong_length_is_named(capsys, tmp_path):
 
 
 def test_a_loop_is_not_run_after_training_raised(capsys, tmp_path):
-    path = slipped(tmp_path, WEEK3, "return {key: parameters[key] - learning_rate * grads[\"d\" + key] for key in parameters}",
-                   "raise RuntimeError('no update')")
+    path = slipped(
+        tmp_path,
+        WEEK3,
+        'return {key: parameters[key] - learning_rate * grads["d" + key] for key in parameters}',
+        "raise RuntimeError('no update')",
+    )
     code, report = verify(capsys, path, ARCH[WEEK3])
     assert code == 1
     assert loops(report)["loop nn_model"]["skipped"] == "planar_network.py raised during training (see lockstep)"
 
 
 def test_a_loop_is_called_positionally_whatever_it_names_its_arguments(capsys, tmp_path):
-    path = slipped(tmp_path, WEEK2, "def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009,",
-                   "def optimize(w, b, X, Y, steps=100, alpha=0.009,")
-    path.write_text(path.read_text().replace("range(num_iterations)", "range(steps)").replace("learning_rate *", "alpha *"))
+    path = slipped(
+        tmp_path,
+        WEEK2,
+        "def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009,",
+        "def optimize(w, b, X, Y, steps=100, alpha=0.009,",
+    )
+    path.write_text(
+        path.read_text().replace("range(num_iterations)", "range(steps)").replace("learning_rate *", "alpha *")
+    )
     code, report = verify(capsys, path, ARCH[WEEK2])
     assert code == 0, report["first_divergence"]
     assert loops(report)["loop optimize"]["status"] == "ok"
 
 
 LOOP_VARIANTS = [  # correct loops in the forms learners write them
-    (WEEK4, "            costs.append(cost)\n            if print_cost:\n                print(f\"Cost after iteration {i}: {np.squeeze(cost)}\")\n    return parameters, costs\n\n\ndef L_layer_model",
-     "            if print_cost:\n                print(f\"Cost after iteration {i}: {np.squeeze(cost)}\")\n        costs.append(cost)\n    return parameters, costs\n\n\ndef L_layer_model"),  # every cost kept
-    (WEEK3, "    return parameters\n\n\ndef predict", "    return parameters, []\n\n\ndef predict"),  # (parameters, costs), none kept
-    (WEEK3, "def update_parameters(parameters, grads, learning_rate=1.2):\n    return {key: parameters[key] - learning_rate",
-     "def update_parameters(parameters, grads, lr=1.2):\n    return {key: parameters[key] - lr"),
-    (WEEK3, "def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False):",
-     "def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False, learning_rate=1.2):"),
+    (
+        WEEK4,
+        '            costs.append(cost)\n            if print_cost:\n                print(f"Cost after iteration {i}: {np.squeeze(cost)}")\n    return parameters, costs\n\n\ndef L_layer_model',
+        '            if print_cost:\n                print(f"Cost after iteration {i}: {np.squeeze(cost)}")\n        costs.append(cost)\n    return parameters, costs\n\n\ndef L_layer_model',
+    ),  # every cost kept
+    (
+        WEEK3,
+        "    return parameters\n\n\ndef predict",
+        "    return parameters, []\n\n\ndef predict",
+    ),  # (parameters, costs), none kept
+    (
+        WEEK3,
+        "def update_parameters(parameters, grads, learning_rate=1.2):\n    return {key: parameters[key] - learning_rate",
+        "def update_parameters(parameters, grads, lr=1.2):\n    return {key: parameters[key] - lr",
+    ),
+    (
+        WEEK3,
+        "def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False):",
+        "def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False, learning_rate=1.2):",
+    ),
 ]
 
 
-@pytest.mark.parametrize("source, old, new", LOOP_VARIANTS, ids=["every-cost", "nn-model-tuple", "lr-named-lr", "nn-model-lr"])
+@pytest.mark.parametrize(
+    "source, old, new", LOOP_VARIANTS, ids=["every-cost", "nn-model-tuple", "lr-named-lr", "nn-model-lr"]
+)
 def test_correct_loops_in_other_forms_pass(capsys, tmp_path, source, old, new):
     path = slipped(tmp_path, source, old, new)
     if "learning_rate=1.2):" in new:  # nn_model passes its own rate on
-        path.write_text(path.read_text().replace("update_parameters(parameters, backward_propagation(parameters, cache, X, Y))",
-                                                 "update_parameters(parameters, backward_propagation(parameters, cache, X, Y), learning_rate)"))
+        path.write_text(
+            path.read_text().replace(
+                "update_parameters(parameters, backward_propagation(parameters, cache, X, Y))",
+                "update_parameters(parameters, backward_propagation(parameters, cache, X, Y), learning_rate)",
+            )
+        )
     code, report = verify(capsys, path, ARCH[source])
     assert code == 0, report["first_divergence"]
     assert all(c["status"] == "ok" for c in loops(report).values())
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ("    return {\"w\": w, \"b\": b}, grads, costs", "    return {\"w\": w, \"b\": b}, grads, cost", "its costs should be a list of numbers"),
-    ("            costs.append(cost)\n            if print_cost:", "            costs.append((i, cost))\n            if print_cost:", "its costs should be a list of numbers"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        (
+            '    return {"w": w, "b": b}, grads, costs',
+            '    return {"w": w, "b": b}, grads, cost',
+            "its costs should be a list of numbers",
+        ),
+        (
+            "            costs.append(cost)\n            if print_cost:",
+            "            costs.append((i, cost))\n            if print_cost:",
+            "its costs should be a list of numbers",
+        ),
+    ],
+)
 def test_a_loop_returning_odd_costs_fails_with_a_line_not_a_traceback(capsys, tmp_path, old, new, message):
     code, report = verify(capsys, slipped(tmp_path, WEEK2, old, new), ARCH[WEEK2])
     assert code == 1
@@ -146,15 +215,30 @@ def test_a_loop_leaves_numpys_global_generator_as_it_was(tmp_path):
     path = slipped(tmp_path, WEEK2, "    w, b = w.copy(), b\n", "    w, b = w.copy(), b\n    np.random.seed(1)\n")
     np.random.seed(123)
     before = np.random.get_state()[1].copy()
-    verify_package.run(verify_package.Config(arch=(2, 1), impl=str(path), iterations=3, examples=20, gradcheck=False,
-                                             tensorboard=False, progress=False))
+    verify_package.run(
+        verify_package.Config(
+            arch=(2, 1), impl=str(path), iterations=3, examples=20, gradcheck=False, tensorboard=False, progress=False
+        )
+    )
     assert np.array_equal(np.random.get_state()[1], before)
 
 
 def test_a_loops_failed_row_names_its_reference_as_its_own_steps(capsys, tmp_path):
     path = slipped(tmp_path, WEEK2, "if i % 100 == 0:", "if i % 100 == 1:")
-    code = main(["--arch", ARCH[WEEK2], "--impl", str(path), "--no-tensorboard", "--iterations", "250", "--examples", "40",
-                 "--no-gradcheck"])
+    code = main(
+        [
+            "--arch",
+            ARCH[WEEK2],
+            "--impl",
+            str(path),
+            "--no-tensorboard",
+            "--iterations",
+            "250",
+            "--examples",
+            "40",
+            "--no-gradcheck",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "vs its own steps" in out and "first divergence: loop optimize" in out
@@ -163,8 +247,10 @@ def test_a_loops_failed_row_names_its_reference_as_its_own_steps(capsys, tmp_pat
 def test_a_course_loop_that_cannot_run_the_network_asked_for_says_so(capsys, tmp_path):
     ext = Path(__file__).resolve().parent / "impl_cases" / "course_ext.py"
     path = tmp_path / "learner.py"
-    path.write_text(ext.read_text() + "\n\ndef L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,"
-                    " print_cost=False):\n    raise NotImplementedError\n")
+    path.write_text(
+        ext.read_text() + "\n\ndef L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,"
+        " print_cost=False):\n    raise NotImplementedError\n"
+    )
     code, report = verify(capsys, path, "3,4,4,1", "--activations", "tanh,tanh,sigmoid")
     assert code == 0, report["first_divergence"]
     skipped = loops(report)["loop L_layer_model"]["skipped"]
@@ -174,8 +260,21 @@ def test_a_course_loop_that_cannot_run_the_network_asked_for_says_so(capsys, tmp
 # --- loops that take an optimizer: the optimisation course's model() on the week-4 functions ---------------
 
 OPTIMISERS = REPO / "examples" / "course_optimizers.py"
-OPT_RUN = ["--arch", "4,5,1", "--examples", "50", "--mini-batch-size", "16", "--epochs", "4", "--no-tensorboard",
-           "--no-gradcheck", "-q", "--json", "-"]
+OPT_RUN = [
+    "--arch",
+    "4,5,1",
+    "--examples",
+    "50",
+    "--mini-batch-size",
+    "16",
+    "--epochs",
+    "4",
+    "--no-tensorboard",
+    "--no-gradcheck",
+    "-q",
+    "--json",
+    "-",
+]
 
 
 def verify_optimiser(capsys, path: Path, *extra: str) -> tuple[int, dict]:
@@ -193,8 +292,14 @@ def optimiser_learner(tmp_path, old: str = "", new: str = "") -> Path:
     return path
 
 
-@pytest.mark.parametrize("argv", [["--optimizer", "adam"], ["--optimizer", "momentum", "--decay", "inverse"],
-                                  ["--optimizer", "gd", "--decay", "scheduled", "--decay-interval", "2"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--optimizer", "adam"],
+        ["--optimizer", "momentum", "--decay", "inverse"],
+        ["--optimizer", "gd", "--decay", "scheduled", "--decay-interval", "2"],
+    ],
+)
 def test_the_course_model_loop_is_run_through_the_runs_batches_and_passes(capsys, tmp_path, argv):
     code, report = verify_optimiser(capsys, optimiser_learner(tmp_path), *argv)
     assert code == 0, report["first_divergence"]
@@ -205,10 +310,18 @@ def test_the_course_model_loop_is_run_through_the_runs_batches_and_passes(capsys
 
 OPTIMISER_LOOP_SLIPS = [
     ("adam", "                t = t + 1\n", "", "t counts epochs"),  # t counted per epoch (below)
-    ("momentum", "        if decay:\n            learning_rate = decay(learning_rate0, i, decay_rate)\n", "", "no decay"),
-    ("adam", "    for i in range(num_epochs):\n        seed = seed + 1\n",
-     "    for i in range(num_epochs):\n        seed = seed + 1\n        if decay:\n            learning_rate = decay(learning_rate0, i, decay_rate)\n",
-     "decay one epoch early"),
+    (
+        "momentum",
+        "        if decay:\n            learning_rate = decay(learning_rate0, i, decay_rate)\n",
+        "",
+        "no decay",
+    ),
+    (
+        "adam",
+        "    for i in range(num_epochs):\n        seed = seed + 1\n",
+        "    for i in range(num_epochs):\n        seed = seed + 1\n        if decay:\n            learning_rate = decay(learning_rate0, i, decay_rate)\n",
+        "decay one epoch early",
+    ),
 ]
 
 
@@ -230,17 +343,38 @@ def test_a_slip_in_the_optimiser_loop_alone_fails_the_loop_alone(capsys, tmp_pat
 def test_the_course_model_in_float32_passes_though_its_initialize_velocity_is_float64(capsys, tmp_path):
     path = optimiser_learner(tmp_path)
     assert "np.zeros(parameters[" in path.read_text()  # the course's np.zeros(shape): float64 in a float32 run
-    code, report = verify_optimiser(capsys, path, "--optimizer", "adam", "--dtype", "float32", "--init", "random",
-                                    "--arch", "5,16,16,16,16,16,16,1", "--lr", "0.01", "--examples", "200",
-                                    "--epochs", "3")  # (the last of a repeated option counts)
+    code, report = verify_optimiser(
+        capsys,
+        path,
+        "--optimizer",
+        "adam",
+        "--dtype",
+        "float32",
+        "--init",
+        "random",
+        "--arch",
+        "5,16,16,16,16,16,16,1",
+        "--lr",
+        "0.01",
+        "--examples",
+        "200",
+        "--epochs",
+        "3",
+    )  # (the last of a repeated option counts)
     assert code == 0, report["first_divergence"]
 
 
-@pytest.mark.parametrize("old, new, words", [
-    ("random_mini_batches(X, Y, mini_batch_size, seed)", "random_mini_batches(X, Y, 64, seed)",
-     "with mini_batch_size 64, not the mini_batch_size it was given (16)"),
-    ("        seed = seed + 1\n", "", "the seed 10 in two epochs"),
-])
+@pytest.mark.parametrize(
+    "old, new, words",
+    [
+        (
+            "random_mini_batches(X, Y, mini_batch_size, seed)",
+            "random_mini_batches(X, Y, 64, seed)",
+            "with mini_batch_size 64, not the mini_batch_size it was given (16)",
+        ),
+        ("        seed = seed + 1\n", "", "the seed 10 in two epochs"),
+    ],
+)
 def test_a_model_that_draws_its_batches_wrongly_fails_the_loop(capsys, tmp_path, old, new, words):
     code, report = verify_optimiser(capsys, optimiser_learner(tmp_path, old, new), "--optimizer", "adam")
     assert code == 1
@@ -251,9 +385,31 @@ def test_a_model_that_draws_its_batches_wrongly_fails_the_loop(capsys, tmp_path,
 def test_a_week3_loop_says_why_it_is_not_run_with_an_optimiser(capsys, tmp_path):
     path = tmp_path / "planar_optimisers.py"
     path.write_text(WEEK3.read_text() + optimisers_text())
-    code = main(["--impl", str(path), "--arch", "2,4,1", "--data", "flower", "--examples", "60", "--optimizer", "adam",
-                 "--mini-batch-size", "20", "--epochs", "2", "--lr", "0.01", "--no-tensorboard", "--no-gradcheck", "-q",
-                 "--json", "-"])
+    code = main(
+        [
+            "--impl",
+            str(path),
+            "--arch",
+            "2,4,1",
+            "--data",
+            "flower",
+            "--examples",
+            "60",
+            "--optimizer",
+            "adam",
+            "--mini-batch-size",
+            "20",
+            "--epochs",
+            "2",
+            "--lr",
+            "0.01",
+            "--no-tensorboard",
+            "--no-gradcheck",
+            "-q",
+            "--json",
+            "-",
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
     assert code == 0, report["first_divergence"]
     assert "it takes no optimizer" in loops(report)["loop nn_model"]["skipped"]

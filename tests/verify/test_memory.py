@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from verify_cases import assert_usage_error, run_cli
 
 from verify import Config, machine
 from verify.data import file_size
 from verify.errors import UsageError
-from verify_cases import assert_usage_error, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 GiB = 2**30
@@ -22,9 +22,16 @@ MEASURED = ["--no-tensorboard", "--iterations", "2", "-q"]  # as the module docs
 
 def peak_of_run(*argv: str, preexec_fn=None) -> tuple[int, int, str]:
     """(exit status, peak resident bytes, stderr) of `python -m verify argv` in a fresh process."""
-    with open(os.devnull, "wb") as devnull, subprocess.Popen([sys.executable, "-m", "verify", *argv], cwd=ROOT,
-                                                            stdout=devnull, stderr=subprocess.PIPE,
-                                                            preexec_fn=preexec_fn) as child:
+    with (
+        open(os.devnull, "wb") as devnull,
+        subprocess.Popen(
+            [sys.executable, "-m", "verify", *argv],
+            cwd=ROOT,
+            stdout=devnull,
+            stderr=subprocess.PIPE,
+            preexec_fn=preexec_fn,
+        ) as child,
+    ):
         err = child.stderr.read().decode()
         _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not every child's so far
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -37,10 +44,14 @@ def write_csv(path: Path, rows: int, features: int) -> None:
     np.savetxt(path, table, fmt="%.6g", delimiter=",")
 
 
-@pytest.mark.parametrize("argv, config", [
-    (["--arch", "3,20000,1"], Config(arch=(3, 20000, 1))),  # activations: m H entries
-    (["--arch", "2000,2000,1", "--examples", "20"], Config(arch=(2000, 2000, 1), examples=20)),  # parameters
-], ids=["activations", "parameters"])
+@pytest.mark.parametrize(
+    "argv, config",
+    [
+        (["--arch", "3,20000,1"], Config(arch=(3, 20000, 1))),  # activations: m H entries
+        (["--arch", "2000,2000,1", "--examples", "20"], Config(arch=(2000, 2000, 1), examples=20)),  # parameters
+    ],
+    ids=["activations", "parameters"],
+)
 def test_estimate_is_within_25_percent_of_the_measured_peak(argv, config):
     code, peak, err = peak_of_run(*argv, *MEASURED)
     assert code == 0, err
@@ -90,28 +101,36 @@ def test_available_ram_is_memavailable(monkeypatch):
 
 
 def test_cgroup_v2_limit_less_usage_counts_the_tightest_level(monkeypatch):
-    fake_files(monkeypatch, {
-        "/proc/self/cgroup": "0::/user.slice/job\n",
-        "/sys/fs/cgroup/user.slice/job/memory.max": "max\n",  # no limit of its own
-        "/sys/fs/cgroup/user.slice/memory.max": "1073741824\n",
-        "/sys/fs/cgroup/user.slice/memory.current": "536870912\n",
-        "/sys/fs/cgroup/user.slice/memory.stat": "anon 1\ninactive_file 134217728\n",  # cache it can drop
-    })
+    fake_files(
+        monkeypatch,
+        {
+            "/proc/self/cgroup": "0::/user.slice/job\n",
+            "/sys/fs/cgroup/user.slice/job/memory.max": "max\n",  # no limit of its own
+            "/sys/fs/cgroup/user.slice/memory.max": "1073741824\n",
+            "/sys/fs/cgroup/user.slice/memory.current": "536870912\n",
+            "/sys/fs/cgroup/user.slice/memory.stat": "anon 1\ninactive_file 134217728\n",  # cache it can drop
+        },
+    )
     assert machine.memory_limits() == [(1073741824 - (536870912 - 134217728), "cgroup memory.max")]
 
 
 def test_cgroup_v1_limit_less_usage(monkeypatch):
-    fake_files(monkeypatch, {
-        "/proc/self/cgroup": "9:name=systemd:/\n4:memory:/process_api/abc\n0::/\n",
-        "/sys/fs/cgroup/memory/process_api/abc/memory.limit_in_bytes": "2147483648\n",
-        "/sys/fs/cgroup/memory/process_api/abc/memory.usage_in_bytes": "1073741824\n",
-        "/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n",  # v1's "no limit"
-    })
+    fake_files(
+        monkeypatch,
+        {
+            "/proc/self/cgroup": "9:name=systemd:/\n4:memory:/process_api/abc\n0::/\n",
+            "/sys/fs/cgroup/memory/process_api/abc/memory.limit_in_bytes": "2147483648\n",
+            "/sys/fs/cgroup/memory/process_api/abc/memory.usage_in_bytes": "1073741824\n",
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n",  # v1's "no limit"
+        },
+    )
     assert machine.memory_limits() == [(2147483648 - 1073741824, "cgroup memory.limit_in_bytes")]
 
 
 def test_address_space_limit_less_what_is_mapped(monkeypatch):
-    fake_files(monkeypatch, {"/proc/self/status": "VmPeak:  700000 kB\nVmSize:\t  600000 kB\n"}, rlimit=(2 * GiB, 2 * GiB))
+    fake_files(
+        monkeypatch, {"/proc/self/status": "VmPeak:  700000 kB\nVmSize:\t  600000 kB\n"}, rlimit=(2 * GiB, 2 * GiB)
+    )
     room = 2 * GiB - 600000 * 1024 - machine.ADDRESS_SPACE_SLACK
     assert machine.memory_limits() == [(room, "RLIMIT_AS, ulimit -v")]
 
@@ -123,18 +142,24 @@ def test_no_limit_known_refuses_nothing(monkeypatch):
 
 
 def test_the_smallest_limit_is_named(monkeypatch):
-    fake_files(monkeypatch, {
-        "/proc/meminfo": "MemAvailable: 8000000 kB\n",
-        "/proc/self/status": "VmRSS: 100000 kB\nVmSize: 600000 kB\n",
-    }, rlimit=(4 * GiB, 4 * GiB))
+    fake_files(
+        monkeypatch,
+        {
+            "/proc/meminfo": "MemAvailable: 8000000 kB\n",
+            "/proc/self/status": "VmRSS: 100000 kB\nVmSize: 600000 kB\n",
+        },
+        rlimit=(4 * GiB, 4 * GiB),
+    )
     config = Config(arch=(3, 200000, 1))
     need = machine.estimate_memory(config, 200)
     room = 4 * GiB - 600000 * 1024 - machine.ADDRESS_SPACE_SLACK
     with pytest.raises(UsageError) as refused:
         machine.check_memory(config)
-    assert str(refused.value) == (f"--arch 3,200000,1 with 200 examples would need about {need / GiB:.1f} GiB "
-                                  f"({(need - 100000 * 1024) / GiB:.1f} GiB more than now); "
-                                  f"{room / GiB:.1f} GiB is available (RLIMIT_AS, ulimit -v)")
+    assert str(refused.value) == (
+        f"--arch 3,200000,1 with 200 examples would need about {need / GiB:.1f} GiB "
+        f"({(need - 100000 * 1024) / GiB:.1f} GiB more than now); "
+        f"{room / GiB:.1f} GiB is available (RLIMIT_AS, ulimit -v)"
+    )
 
 
 def test_what_fits_in_the_room_left_passes(monkeypatch):
@@ -150,6 +175,7 @@ def test_what_fits_in_the_room_left_passes(monkeypatch):
 
 def refuse_loading(monkeypatch):
     """load_data fails the test if called: the guard must refuse before any data is made or parsed."""
+
     def loaded(*args, **kwargs):
         raise AssertionError("load_data ran before the memory guard refused")
 
@@ -162,7 +188,9 @@ def test_cli_refuses_with_one_line_before_any_allocation(capsys, monkeypatch):
     code, out, err = run_cli(capsys, "--arch", "3,1000000,1", "--no-tensorboard")
     line = assert_usage_error(code, out, err)
     need = machine.estimate_memory(Config(arch=(3, 1000000, 1)), 200)
-    assert line.startswith(f"verify: error: --arch 3,1000000,1 with 200 examples would need about {need / GiB:.1f} GiB (")
+    assert line.startswith(
+        f"verify: error: --arch 3,1000000,1 with 200 examples would need about {need / GiB:.1f} GiB ("
+    )
     assert line.endswith("; 20.1 GiB is available (MemAvailable)")
     assert 20 * GiB < need < 30 * GiB  # measured: killed at 24 GB resident
 
@@ -179,8 +207,13 @@ def test_a_data_file_too_big_to_parse_is_refused_before_parsing(capsys, monkeypa
 
 
 def test_under_a_real_address_space_limit_one_line_not_a_traceback():
-    probe = subprocess.run([sys.executable, "-c", "import verify.runner; print(open('/proc/self/status').read())"],
-                           cwd=ROOT, capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import verify.runner; print(open('/proc/self/status').read())"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     mapped = next(int(line.split()[1]) * 1024 for line in probe.stdout.splitlines() if line.startswith("VmSize:"))
     limit = mapped + 400 * 2**20  # room for starting up, far from the 1.8 GiB that 3,60000,1 needs
 

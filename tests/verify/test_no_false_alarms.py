@@ -8,9 +8,9 @@ Derandomized and database-free, so CI runs the same 40 configs every time.
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from verify_cases import DTYPES, HIDDEN, INITS, OUTPUT_PAIRS, QUIET
 
 from verify import Config, run
-from verify_cases import DTYPES, HIDDEN, INITS, OUTPUT_PAIRS, QUIET
 
 LEARNING_RATES = (0.01, 0.1, 0.5)
 
@@ -36,8 +36,7 @@ def configs(draw) -> Config:
     )
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config=configs())
 def test_correct_scratch_always_passes(config):
     report = run(config)

@@ -21,7 +21,6 @@ COURSE = REPO / "examples" / "course_network.py"
 FAST = ["--no-tensorboard", "--iterations", "5", "--examples", "40"]
 
 
-
 def functions_of(source: str) -> list[str]:
     """The top-level function definitions of a course-style file, one string each."""
     body = source.split("import numpy as np\n", 1)[1].strip("\n")
@@ -30,10 +29,20 @@ def functions_of(source: str) -> list[str]:
 
 def write_notebook(path: Path, *cells: tuple[str, str]) -> Path:
     """cells: (cell_type, source) pairs, in order."""
-    notebook = {"cells": [{"cell_type": kind, "metadata": {}, "source": source.splitlines(True),
-                           **({"outputs": [], "execution_count": None} if kind == "code" else {})}
-                          for kind, source in cells],
-                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    notebook = {
+        "cells": [
+            {
+                "cell_type": kind,
+                "metadata": {},
+                "source": source.splitlines(True),
+                **({"outputs": [], "execution_count": None} if kind == "code" else {}),
+            }
+            for kind, source in cells
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path.write_text(json.dumps(notebook), encoding="utf-8")
     return path
 
@@ -41,12 +50,17 @@ def write_notebook(path: Path, *cells: tuple[str, str]) -> Path:
 def learner_notebook(tmp_path: Path, functions: list[str]) -> Path:
     """What a learner's notebook holds besides its definitions: magics, shell lines, a helper file of its own
     folder, a missing plotting library, a test cell that fails, a training loop and a plot."""
-    (tmp_path / "learner_helpers.py").write_text("def sigmoid(Z):\n    import numpy as np\n    return 1 / (1 + np.exp(-Z)), Z\n")
+    (tmp_path / "learner_helpers.py").write_text(
+        "def sigmoid(Z):\n    import numpy as np\n    return 1 / (1 + np.exp(-Z)), Z\n"
+    )
     return write_notebook(
         tmp_path / "learner.ipynb",
         ("markdown", "# My assignment\n"),
-        ("code", "%matplotlib inline\n!pip install nothing\nimport numpy as np\nimport no_such_plotting_library as plt\n"
-                 "from learner_helpers import sigmoid\nLEARNING_RATE = 0.0075\n"),
+        (
+            "code",
+            "%matplotlib inline\n!pip install nothing\nimport numpy as np\nimport no_such_plotting_library as plt\n"
+            "from learner_helpers import sigmoid\nLEARNING_RATE = 0.0075\n",
+        ),
         ("code", "%%bash\necho this is a shell cell\n"),
         *(("code", f) for f in functions if not f.startswith("def sigmoid(")),
         ("code", "assert L_model_forward(np.ones((3, 2)), initialize_parameters_deep([3, 1]))[0].shape == (5, 5)\n"),
@@ -66,7 +80,9 @@ def test_a_notebook_verifies_like_the_same_code_in_a_py_file(tmp_path, capsys):
     assert from_notebook["costs"] == from_file["costs"]  # the same functions, computing the same numbers
     assert from_notebook["implementation"] == "learner.ipynb"
     # the first code cell, never run: Jupyter shows it without a count
-    assert from_notebook["notes"] == ["code cell 1, line 4: No module named 'no_such_plotting_library'; that import was skipped"]
+    assert from_notebook["notes"] == [
+        "code cell 1, line 4: No module named 'no_such_plotting_library'; that import was skipped"
+    ]
 
 
 def test_only_definitions_run(tmp_path):
@@ -77,8 +93,12 @@ def test_only_definitions_run(tmp_path):
 
 
 def test_a_slip_in_a_notebook_is_shown_in_its_cell(tmp_path, capsys):
-    functions = [f.replace("dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W, dZ)") for f in functions_of(COURSE.read_text())]
-    notebook = write_notebook(tmp_path / "slip.ipynb", ("code", "import numpy as np\n"), *(("code", f) for f in functions))
+    functions = [
+        f.replace("dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W, dZ)") for f in functions_of(COURSE.read_text())
+    ]
+    notebook = write_notebook(
+        tmp_path / "slip.ipynb", ("code", "import numpy as np\n"), *(("code", f) for f in functions)
+    )
     code, out, _ = run_cli(capsys, "--arch", "3,4,4,1", "--impl", str(notebook), *FAST, "--json", "-")
     assert code == 1
     first = json.loads(out)["first_divergence"]
@@ -89,14 +109,21 @@ def test_a_slip_in_a_notebook_is_shown_in_its_cell(tmp_path, capsys):
     assert first["traceback"][-1] == f"slip.ipynb/code cell {cell}:{line} in linear_backward,  dA_prev = np.dot(W, dZ)"
 
 
-@pytest.mark.parametrize("source, message", [
-    ("def broken(:\n    pass\n", "code cell 2, line 1: invalid syntax"),  # markdown cells are not counted
-    ("@decorator_that_is_not_there\ndef f():\n    pass\n", "code cell 2, line 2 raised NameError: name 'decorator_that_is_not_there'"),
-    ("from a_helper_that_is_not_there import f\nimport numpy as np\n", None),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("def broken(:\n    pass\n", "code cell 2, line 1: invalid syntax"),  # markdown cells are not counted
+        (
+            "@decorator_that_is_not_there\ndef f():\n    pass\n",
+            "code cell 2, line 2 raised NameError: name 'decorator_that_is_not_there'",
+        ),
+        ("from a_helper_that_is_not_there import f\nimport numpy as np\n", None),
+    ],
+)
 def test_a_cell_that_cannot_run_is_named(tmp_path, capsys, source, message):
-    notebook = write_notebook(tmp_path / "bad.ipynb", ("markdown", "# title\n"), ("code", "import numpy as np\n"),
-                              ("code", source))
+    notebook = write_notebook(
+        tmp_path / "bad.ipynb", ("markdown", "# title\n"), ("code", "import numpy as np\n"), ("code", source)
+    )
     code, out, err = run_cli(capsys, "--arch", "3,4,1", "--impl", str(notebook), *FAST)
     if message is None:  # a missing import alone is noted; the missing functions are what stops it
         line = assert_usage_error(code, out, err)
@@ -114,7 +141,9 @@ def test_not_a_notebook(tmp_path, capsys):
 
 
 def test_the_example_notebook_passes(capsys):
-    code, out, _ = run_cli(capsys, "--arch", "3,4,4,1", "--impl", str(REPO / "examples" / "course_network.ipynb"), *FAST)
+    code, out, _ = run_cli(
+        capsys, "--arch", "3,4,4,1", "--impl", str(REPO / "examples" / "course_network.ipynb"), *FAST
+    )
     assert code == 0 and "VERDICT: PASS  course_network.ipynb and torch agree on every check" in out
 
 
@@ -128,15 +157,19 @@ def test_a_report_shows_itself_as_markdown_in_a_notebook():
     assert report._repr_markdown_().startswith("## Verdict: PASS")
 
 
-@pytest.mark.parametrize("example, arch, api", [
-    ("logreg_network.py", "2,1", "logreg"),
-    ("planar_network.py", "2,4,1", "shallow"),
-    ("course_network.py", "3,4,1", "deep"),
-])
+@pytest.mark.parametrize(
+    "example, arch, api",
+    [
+        ("logreg_network.py", "2,1", "logreg"),
+        ("planar_network.py", "2,4,1", "shallow"),
+        ("course_network.py", "3,4,1", "deep"),
+    ],
+)
 def test_each_course_api_is_detected_from_a_notebook(tmp_path, capsys, example, arch, api):
     source = (REPO / "examples" / example).read_text()
-    notebook = write_notebook(tmp_path / "assignment.ipynb", ("code", "import numpy as np\n"),
-                              *(("code", f) for f in functions_of(source)))
+    notebook = write_notebook(
+        tmp_path / "assignment.ipynb", ("code", "import numpy as np\n"), *(("code", f) for f in functions_of(source))
+    )
     runs = {}
     for path in (notebook, REPO / "examples" / example):
         code, out, _ = run_cli(capsys, "--arch", arch, "--impl", str(path), *FAST, "--json", "-")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from verify_cases import QUIET, check, run_cli, tiny
 
 import scratch
 import scratch.activations
@@ -21,7 +22,6 @@ from verify.compare import CheckResult, Comparison
 from verify.config import validate
 from verify.report import Report
 from verify.units import UnitResult
-from verify_cases import QUIET, check, run_cli, tiny
 
 
 def update_raising(parameters, grads, learning_rate):
@@ -67,7 +67,10 @@ def test_rows_that_follow_from_a_wrong_cost_name_it(monkeypatch):
     lockstep_cost = check(report, "lockstep").rows[("cost", 3)]
     assert np.isfinite(lockstep_cost.max_abs) and np.isfinite(lockstep_cost.max_rel)
     text = report.to_text()
-    assert "gradient check: backprop against centred differences of the cost (float64)  [FAIL, follows from forward cost]" in text
+    assert (
+        "gradient check: backprop against centred differences of the cost (float64)  [FAIL, follows from forward cost]"
+        in text
+    )
 
 
 def test_a_failed_row_shows_its_numbers_at_the_iteration_it_names(monkeypatch):
@@ -131,8 +134,22 @@ def test_free_running_catches_a_systematic_slip_below_lockstep_resolution(monkey
 def test_free_running_stays_tight_on_a_chaotic_float32_run_and_its_json_is_json(tmp_path, capsys):
     # Reproduction: 3,8,8,1, lr 0.5, 1000 float32 iterations: the old tolerance reached 1e16.
     out_json = tmp_path / "r.json"
-    code, out, _ = run_cli(capsys, "--arch", "3,8,8,1", "--iterations", "1000", "--lr", "0.5", "--dtype", "float32",
-                           "--no-tensorboard", "--no-gradcheck", "--json", str(out_json), "-q")
+    code, out, _ = run_cli(
+        capsys,
+        "--arch",
+        "3,8,8,1",
+        "--iterations",
+        "1000",
+        "--lr",
+        "0.5",
+        "--dtype",
+        "float32",
+        "--no-tensorboard",
+        "--no-gradcheck",
+        "--json",
+        str(out_json),
+        "-q",
+    )
     assert code == 0
     report = json.loads(out_json.read_text(), parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
     free = next(c for c in report["checks"] if c["name"] == "free-running")
@@ -151,7 +168,7 @@ def test_the_report_states_the_rule_it_applied():
     rule = next(line for line in text.splitlines() if line.startswith("rule: "))
     assert "rtol 1.3e-06 x each quantity's scale, the size of the terms it is computed from" in rule
     assert text.splitlines()[0] == "VERDICT: PASS  scratch and torch agree on every check"  # the verdict first
-    assert report.as_dict()["rule"] == rule[len("rule: "):]
+    assert report.as_dict()["rule"] == rule[len("rule: ") :]
     assert "atol" not in json.dumps(report.as_dict())
 
 
@@ -168,7 +185,9 @@ def test_json_holds_only_json_types(dtype):
         else:
             assert value is None or type(value) in (str, int, float, bool), (type(value), value)
 
-    report = run(Config(arch=(3, 4, 2), activations=("tanh", "softmax"), dtype=dtype, examples=16, iterations=3, **QUIET))
+    report = run(
+        Config(arch=(3, 4, 2), activations=("tanh", "softmax"), dtype=dtype, examples=16, iterations=3, **QUIET)
+    )
     walk(report.as_dict())
     json.dumps(report.as_dict(), allow_nan=False)
 
@@ -192,8 +211,11 @@ def test_opposite_sides_of_a_kink_within_rounding_are_not_a_mismatch(monkeypatch
 
 def test_a_wrong_relu_derivative_at_zero_is_not_excused_as_a_kink(monkeypatch):
     # The same point with Z exactly 0 on both sides: relu'(0) = 1 is a slip, caught at the probe.
-    monkeypatch.setitem(scratch.activations.ACTIVATIONS, "relu", dataclasses.replace(
-        scratch.activations.ACTIVATIONS["relu"], derivative=lambda Z: (Z >= 0).astype(Z.dtype)))
+    monkeypatch.setitem(
+        scratch.activations.ACTIVATIONS,
+        "relu",
+        dataclasses.replace(scratch.activations.ACTIVATIONS["relu"], derivative=lambda Z: (Z >= 0).astype(Z.dtype)),
+    )
     report = run(tiny())
     first = report.first_divergence()
     assert (first["stage"], first["point"], first["quantity"]) == ("backward", "kink probe", "dZ")
@@ -219,16 +241,34 @@ def test_gradient_checking_leaves_out_entries_whose_step_crosses_a_relu_kink():
 
 
 def _failed_row(quantity: str, layer: int, hint: str = "", stage: str = "backward", follows=None) -> Comparison:
-    return Comparison(stage, quantity, layer, max_abs=2.0, max_rel=1.0, tolerance=1e-7, ratio=2e7, ok=False, compared=1,
-                      resolved=1, point="initial weights" if stage != "training" else None,
-                      iteration=0 if stage == "training" else None, hint=hint, mismatched=1, entries=1, index=(0, 0),
-                      value=4.0, expected=2.0, follows=follows)
+    return Comparison(
+        stage,
+        quantity,
+        layer,
+        max_abs=2.0,
+        max_rel=1.0,
+        tolerance=1e-7,
+        ratio=2e7,
+        ok=False,
+        compared=1,
+        resolved=1,
+        point="initial weights" if stage != "training" else None,
+        iteration=0 if stage == "training" else None,
+        hint=hint,
+        mismatched=1,
+        entries=1,
+        index=(0, 0),
+        value=4.0,
+        expected=2.0,
+        follows=follows,
+    )
 
 
 def _hand_built(checks=(), functions=(), **fields) -> Report:
     """A report as the runner assembles it, from hand-built results: a 3-4-4-1 run of x.py."""
-    return Report(validate(tiny()), examples=32, checks=list(checks), functions=list(functions), implementation="x.py",
-                  **fields)
+    return Report(
+        validate(tiny()), examples=32, checks=list(checks), functions=list(functions), implementation="x.py", **fields
+    )
 
 
 MISSING_1_OVER_M = "it is m = 32 times the expected value: a missing 1/m"
@@ -238,17 +278,22 @@ def _db_slip() -> Report:
     backward = CheckResult("backward", "backward", 1e-7)
     for layer in (3, 2, 1):  # one line of code makes all three wrong: one cause, one hint
         backward.rows[("db", layer)] = _failed_row("db", layer, MISSING_1_OVER_M)
-    unit = UnitResult("linear_backward", "FAIL", "db", "3 of 3 entries differ", "it is m = 5 times the expected value: a missing 1/m")
+    unit = UnitResult(
+        "linear_backward", "FAIL", "db", "3 of 3 entries differ", "it is m = 5 times the expected value: a missing 1/m"
+    )
     return _hand_built([CheckResult("forward", "forward", 1e-7), backward], [unit])
 
 
 def test_the_text_opens_with_the_verdict_what_to_fix_and_where_it_was_seen():
     report = _db_slip()
     lines = report.to_text().splitlines()
-    assert lines[:4] == ["VERDICT: FAIL", report.functions[0].fix,
-                         "first divergence: backward, at the initial weights: db3 (layer 3) differs; max abs 2.00e+00 > "
-                         "allowed 1.00e-07 (max rel 1.00e+00); 1 of 1 entries differ, worst at (0, 0): 4 vs torch 2",
-                         f"  hint: {MISSING_1_OVER_M}"]
+    assert lines[:4] == [
+        "VERDICT: FAIL",
+        report.functions[0].fix,
+        "first divergence: backward, at the initial weights: db3 (layer 3) differs; max abs 2.00e+00 > "
+        "allowed 1.00e-07 (max rel 1.00e+00); 1 of 1 entries differ, worst at (0, 0): 4 vs torch 2",
+        f"  hint: {MISSING_1_OVER_M}",
+    ]
     assert lines[4:7] == ["", report.header(), ""]  # then what was compared, then the tables
 
 
@@ -264,7 +309,10 @@ def test_summary_is_at_most_ten_lines():
     report = _db_slip()
     report.nonfinite = {"impl": 3, "torch": None}
     assert len(report.summary().splitlines()) == 5 <= 10  # the diverged line joins the verdict block
-    assert report.summary().splitlines()[-1] == "diverged (non-finite or overflowing): x.py at iteration 3; torch stayed finite"
+    assert (
+        report.summary().splitlines()[-1]
+        == "diverged (non-finite or overflowing): x.py at iteration 3; torch stayed finite"
+    )
 
 
 def test_a_hint_is_printed_once_per_cause():
@@ -281,21 +329,31 @@ def test_a_hint_is_printed_once_per_cause():
 
 
 def test_the_final_cost_says_whose_run_it_is():
-    report = _hand_built(final={"impl": {"cost": 0.2473771, "accuracy": 0.91}, "torch": {"cost": 0.2457903, "accuracy": 0.91}})
-    assert ("final cost (the verifier stepping x.py's functions): x.py 0.2473771  torch 0.2457903   "
-            "accuracy: x.py 91.0%  torch 91.0%") in report.to_text().splitlines()
+    report = _hand_built(
+        final={"impl": {"cost": 0.2473771, "accuracy": 0.91}, "torch": {"cost": 0.2457903, "accuracy": 0.91}}
+    )
+    assert (
+        "final cost (the verifier stepping x.py's functions): x.py 0.2473771  torch 0.2457903   "
+        "accuracy: x.py 91.0%  torch 91.0%"
+    ) in report.to_text().splitlines()
 
 
 def test_a_final_cost_that_could_not_be_computed_says_why_instead_of_a_dash():
-    report = _hand_built(final={"impl": {"cost": None, "accuracy": None}, "torch": {"cost": 0.2457903, "accuracy": 0.91}})
+    report = _hand_built(
+        final={"impl": {"cost": None, "accuracy": None}, "torch": {"cost": 0.2457903, "accuracy": 0.91}}
+    )
     (line,) = [line for line in report.to_text().splitlines() if line.startswith("final cost")]
-    assert line == "final cost: torch 0.2457903; x.py's not computed: its forward pass or cost raised at its final parameters"
+    assert (
+        line
+        == "final cost: torch 0.2457903; x.py's not computed: its forward pass or cost raised at its final parameters"
+    )
 
 
 def test_no_final_cost_is_credited_when_the_learners_own_loop_does_not_train_like_its_functions():
     loop = CheckResult("loop nn_model", "training", 1e-7, rows={("cost", 2): _failed_row("cost", 2, stage="training")})
-    report = _hand_built([loop], final={"impl": {"cost": 0.2473771, "accuracy": 0.91},
-                                        "torch": {"cost": 0.2457903, "accuracy": 0.91}})
+    report = _hand_built(
+        [loop], final={"impl": {"cost": 0.2473771, "accuracy": 0.91}, "torch": {"cost": 0.2457903, "accuracy": 0.91}}
+    )
     (line,) = [line for line in report.to_text().splitlines() if line.startswith("final cost")]
     assert line == "final cost: not shown: x.py's own nn_model does not train like its functions (see loop nn_model)"
     loop.rows, loop.error = {}, ImplementationError("nn_model", ValueError("shapes (1,4) and (1,40) not aligned"))
@@ -309,17 +367,31 @@ def test_a_flat_nn_model_gets_no_final_cost_end_to_end(tmp_path):
     old = "        parameters = update_parameters(parameters, backward_propagation(parameters, cache, X, Y))"
     assert old in text
     (tmp_path / "flat.py").write_text(text.replace(old, old.replace("parameters = ", "", 1)))
-    report = run(Config(arch=(2, 4, 1), impl=str(tmp_path / "flat.py"), data="flower", learning_rate=1.2,
-                        iterations=10, examples=40, **QUIET))
+    report = run(
+        Config(
+            arch=(2, 4, 1),
+            impl=str(tmp_path / "flat.py"),
+            data="flower",
+            learning_rate=1.2,
+            iterations=10,
+            examples=40,
+            **QUIET,
+        )
+    )
     assert not check(report, "loop nn_model").ok
-    assert ("final cost: not shown: flat.py's own nn_model does not train like its functions (see loop nn_model)"
-            in report.to_text().splitlines())
+    assert (
+        "final cost: not shown: flat.py's own nn_model does not train like its functions (see loop nn_model)"
+        in report.to_text().splitlines()
+    )
 
 
 def test_unresolved_rows_are_named_in_the_verdict_not_marked_above():
     row = Comparison("gradcheck", "dW", 1, compared=1, resolved=0)
     report = _hand_built([CheckResult("gradcheck", "gradcheck", 1e-6, rows={("dW", 1): row})])
-    assert report.summary() == "VERDICT: PASS  x.py and torch agree on every check (1 row unresolved by its check: gradcheck dW1)"
+    assert (
+        report.summary()
+        == "VERDICT: PASS  x.py and torch agree on every check (1 row unresolved by its check: gradcheck dW1)"
+    )
     assert "marked above" not in report.to_text()
 
 
@@ -354,7 +426,9 @@ def test_the_fix_line_names_the_file_and_line_where_the_function_is_defined():
     examples = Path(__file__).resolve().parents[2] / "examples"
     optimizers = load_module(str(examples / "course_optimizers.py"))
     assert function_sources(optimizers, ["linear_backward", "update_parameters_with_adam", "absent"]) == {
-        "linear_backward": "course_network.py, line 68", "update_parameters_with_adam": "course_optimizers.py, line 57"}
+        "linear_backward": "course_network.py, line 68",
+        "update_parameters_with_adam": "course_optimizers.py, line 57",
+    }
     notebook = load_module(str(examples / "course_slip.ipynb"))
     assert function_sources(notebook, ["relu_backward"]) == {"relu_backward": "course_slip.ipynb, code cell 5, line 1"}
     report = _db_slip()
@@ -366,15 +440,20 @@ def test_the_fix_line_names_the_file_and_line_where_the_function_is_defined():
 # ---------------------------------------------------------------- fix lines for loops and rejected results; nan rows
 
 FLAT = "its parameters never change: update_parameters' result is not assigned (parameters = update_parameters(...))"
-REVERSED = ("cache 1 holds layer 3's (A_prev, W3, b3): caches[l-1] must be layer l's; caches are in reverse order: "
-            "append, not insert(0, ...)")
+REVERSED = (
+    "cache 1 holds layer 3's (A_prev, W3, b3): caches[l-1] must be layer l's; caches are in reverse order: "
+    "append, not insert(0, ...)"
+)
 
 
 def _flat_loop() -> Report:
     """The functions and the network agree; nn_model's own run stays flat (its loop drops update_parameters' result)."""
     loop = CheckResult("loop nn_model", "training", 1e-7, rows={("cost", 2): _failed_row("cost", 2, FLAT, "training")})
-    return _hand_built([CheckResult("forward", "forward", 1e-7), loop],
-                       [UnitResult("update_parameters", "ok", None, "", "")], sources={"nn_model": "x.py, line 40"})
+    return _hand_built(
+        [CheckResult("forward", "forward", 1e-7), loop],
+        [UnitResult("update_parameters", "ok", None, "", "")],
+        sources={"nn_model": "x.py, line 40"},
+    )
 
 
 def test_a_loop_that_differs_from_its_own_functions_gets_a_fix_line_with_its_hint_and_where_it_is_defined():
@@ -385,14 +464,20 @@ def test_a_loop_that_differs_from_its_own_functions_gets_a_fix_line_with_its_hin
     assert len(lines) == 3 and report.to_text().count(FLAT) == 1  # the hint is the fix line's: said once
     assert report.to_markdown().count(FLAT) == 1
     first = report.as_dict()["first_divergence"]
-    assert (first["function"], first["fix"], first["source"]) == ("nn_model", f"fix `nn_model`: {FLAT}", "x.py, line 40")
+    assert (first["function"], first["fix"], first["source"]) == (
+        "nn_model",
+        f"fix `nn_model`: {FLAT}",
+        "x.py, line 40",
+    )
 
 
 def test_a_loop_without_a_hint_says_what_differs_and_a_wrong_function_still_comes_first():
     report = _flat_loop()
     report.checks[1].rows[("cost", 2)].hint = ""
-    assert report.summary().splitlines()[1] == ("fix `nn_model`: its cost differs from its own functions' steps from "
-                                                "the same start (which the checks above agree with); defined in x.py, line 40")
+    assert report.summary().splitlines()[1] == (
+        "fix `nn_model`: its cost differs from its own functions' steps from "
+        "the same start (which the checks above agree with); defined in x.py, line 40"
+    )
     report.functions = [UnitResult("linear_backward", "FAIL", "db", "3 of 3 entries differ", MISSING_1_OVER_M)]
     assert report.summary().splitlines()[1].startswith("fix `linear_backward`: its db differs")
 
@@ -401,10 +486,12 @@ def _rejected_caches() -> Report:
     """L_model_forward's caches in reverse order: the adapter rejects them (nothing raised) in forward, then again in
     the gradient check and lockstep."""
     error = ImplementationError("L_model_forward", ValueError(REVERSED))
-    checks = [CheckResult("forward", "forward", 1e-7, error=error),
-              CheckResult("backward", "backward", 1e-7, skipped="x.py's forward pass returned what the checks cannot use"),
-              CheckResult("gradcheck", "gradcheck", 1e-6, error=error),
-              CheckResult("lockstep", "training", 1e-7, error=error, error_iteration=0)]
+    checks = [
+        CheckResult("forward", "forward", 1e-7, error=error),
+        CheckResult("backward", "backward", 1e-7, skipped="x.py's forward pass returned what the checks cannot use"),
+        CheckResult("gradcheck", "gradcheck", 1e-6, error=error),
+        CheckResult("lockstep", "training", 1e-7, error=error, error_iteration=0),
+    ]
     report = _hand_built(checks, sources={"L_model_forward": "x.ipynb, cell [7], line 3"})
     report.mark_consequences()
     return report
@@ -414,8 +501,10 @@ def test_a_rejected_result_gets_a_fix_line_and_its_message_is_printed_once():
     report = _rejected_caches()
     text = report.to_text()
     assert text.splitlines()[:3] == [
-        "VERDICT: FAIL", f"fix `L_model_forward`: {REVERSED}; defined in x.ipynb, cell [7], line 3",
-        "first divergence: forward: L_model_forward returned what the checks cannot use, as the fix line says"]
+        "VERDICT: FAIL",
+        f"fix `L_model_forward`: {REVERSED}; defined in x.ipynb, cell [7], line 3",
+        "first divergence: forward: L_model_forward returned what the checks cannot use, as the fix line says",
+    ]
     assert text.count("cache 1 holds layer 3's") == 1
     assert "  error: L_model_forward returned what the checks cannot use: see the fix line above" in text
     assert "  error: the same as in forward\n" in text and "  error at iteration 0: the same as in forward\n" in text
@@ -442,8 +531,10 @@ def test_a_nan_reads_nan_not_an_infinite_difference_and_the_json_stays_json():
     row.max_abs, row.max_rel, row.value, row.expected = np.inf, np.inf, np.nan, 0.7425279
     report = _hand_built([CheckResult("loop model", "training", 1e-7, rows={("cost", 3): row})])
     text = report.to_text()
-    assert ("first divergence: loop model, iteration 0: cost differs; max abs nan (not a number), allowed 1.00e-07; "
-            "1 of 1 entries differ, worst at (0, 0): nan vs its own steps 0.7425279") in text
+    assert (
+        "first divergence: loop model, iteration 0: cost differs; max abs nan (not a number), allowed 1.00e-07; "
+        "1 of 1 entries differ, worst at (0, 0): nan vs its own steps 0.7425279"
+    ) in text
     assert "  cost     3              nan       nan   1.0e-07  FAIL at iteration 0" in text.splitlines()
     assert " inf " not in text
     assert json.loads(json.dumps(report.as_dict(), allow_nan=False))["checks"][0]["rows"][0]["max_abs"] is None
@@ -456,7 +547,11 @@ def test_the_loops_costs_line_shows_both_runs_at_the_same_iterations():
 
     at = list(range(200))
     note = _costs_note("nn_model", "iterations", at, [0.684926] * 200, [0.7 - i / 1000 for i in range(200)])
-    assert note == ("costs at iterations 0, 1, 2, 3, 4, ..., 199: nn_model 0.684926, 0.684926, 0.684926, 0.684926, "
-                    "0.684926, ..., 0.684926; torch from the same start 0.7, 0.699, 0.698, 0.697, 0.696, ..., 0.501")
+    assert note == (
+        "costs at iterations 0, 1, 2, 3, 4, ..., 199: nn_model 0.684926, 0.684926, 0.684926, 0.684926, "
+        "0.684926, ..., 0.684926; torch from the same start 0.7, 0.699, 0.698, 0.697, 0.696, ..., 0.501"
+    )
     short = _costs_note("model", "epochs", [0, 100, 199], [0.7, 0.5, 0.4], [0.7, 0.6])
-    assert short == "costs at epochs 0, 100, 199: model 0.7, 0.5, 0.4; torch from the same start 0.7, -, - (only 2 kept)"
+    assert (
+        short == "costs at epochs 0, 100, 199: model 0.7, 0.5, 0.4; torch from the same start 0.7, -, - (only 2 kept)"
+    )

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from verify_cases import assert_usage_error, run_cli
 
 import scratch
 from verify import Config, run
 from verify.cli import main
-from verify_cases import assert_usage_error, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["--iterations", "3", "--examples", "8", "--no-tensorboard", "--no-gradcheck", "-q"]
@@ -35,7 +35,9 @@ def test_arrays_that_cannot_fit_are_refused_before_allocating(capsys, arch, need
 def test_unwritable_logdir_is_refused_before_any_work(capsys, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("")
-    code, out, err = run_cli(capsys, "--arch", "3,4,1", "--logdir", str(blocker / "runs"), "--data", str(tmp_path / "missing.npz"))
+    code, out, err = run_cli(
+        capsys, "--arch", "3,4,1", "--logdir", str(blocker / "runs"), "--data", str(tmp_path / "missing.npz")
+    )
     line = assert_usage_error(code, out, err)
     assert "--logdir" in line  # the log folder is checked before the data is even looked at
 
@@ -59,8 +61,22 @@ def test_a_second_run_never_overwrites_the_first(tmp_path):
 
 def test_agreeing_divergence_is_reported_and_passes(capsys, tmp_path):
     out_json = tmp_path / "r.json"
-    code, out, _ = run_cli(capsys, "--arch", "3,4,4,1", "--activations", "relu,relu,linear", "--lr", "50",
-                       "--iterations", "100", "--no-gradcheck", "--no-tensorboard", "--json", str(out_json), "-q")
+    code, out, _ = run_cli(
+        capsys,
+        "--arch",
+        "3,4,4,1",
+        "--activations",
+        "relu,relu,linear",
+        "--lr",
+        "50",
+        "--iterations",
+        "100",
+        "--no-gradcheck",
+        "--no-tensorboard",
+        "--json",
+        str(out_json),
+        "-q",
+    )
     report = json.loads(out_json.read_text(), parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
     assert code == 0 and report["verdict"] == "pass"
     at = report["nonfinite"]["impl"]
@@ -78,8 +94,20 @@ def test_one_sided_divergence_is_a_mismatch_with_a_hint(monkeypatch, capsys, tmp
 
     monkeypatch.setattr(scratch, "compute_cost", cost_that_blows_up)
     out_json = tmp_path / "r.json"
-    code, _, _ = run_cli(capsys, "--arch", "3,4,1", "--iterations", "20", "--examples", "16", "--no-tensorboard",
-                     "--no-gradcheck", "--json", str(out_json), "-q")
+    code, _, _ = run_cli(
+        capsys,
+        "--arch",
+        "3,4,1",
+        "--iterations",
+        "20",
+        "--examples",
+        "16",
+        "--no-tensorboard",
+        "--no-gradcheck",
+        "--json",
+        str(out_json),
+        "-q",
+    )
     report = json.loads(out_json.read_text())
     first = report["first_divergence"]
     assert code == 1
@@ -104,10 +132,27 @@ def _default_sigint() -> None:
 
 def test_ctrl_c_flushes_the_logs_and_reports_where_it_stopped(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "verify", "--arch", "3,4,4,1", "--iterations", "1000000", "--logdir", str(tmp_path),
-         "--name", "interrupted", "--no-gradcheck"],
-        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=_default_sigint)
+        [
+            sys.executable,
+            "-m",
+            "verify",
+            "--arch",
+            "3,4,4,1",
+            "--iterations",
+            "1000000",
+            "--logdir",
+            str(tmp_path),
+            "--name",
+            "interrupted",
+            "--no-gradcheck",
+        ],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
+    )
     try:
         deadline = time.monotonic() + 60
         line = ""
@@ -121,7 +166,11 @@ def test_ctrl_c_flushes_the_logs_and_reports_where_it_stopped(tmp_path):
             proc.kill()
             proc.wait()
     assert proc.returncode == 130
-    stopped = int(out.split("VERDICT: INTERRUPTED by Ctrl-C after ")[1].split(" iterations of training; everything so far agreed")[0])
+    stopped = int(
+        out.split("VERDICT: INTERRUPTED by Ctrl-C after ")[1].split(
+            " iterations of training; everything so far agreed"
+        )[0]
+    )
     assert stopped > 0
     assert "FAIL" not in out
 
@@ -136,8 +185,11 @@ def test_ctrl_c_flushes_the_logs_and_reports_where_it_stopped(tmp_path):
 ARCH_TEXT = st.text(alphabet="0123456789,-+. aZ\t", max_size=12)
 ACTIVATION_TEXT = st.one_of(
     st.text(max_size=20),
-    st.lists(st.sampled_from(["relu", "tanh", "sigmoid", "softmax", "linear", "leaky_relu", "RELU", ""]),
-             min_size=0, max_size=4).map(",".join),
+    st.lists(
+        st.sampled_from(["relu", "tanh", "sigmoid", "softmax", "linear", "leaky_relu", "RELU", ""]),
+        min_size=0,
+        max_size=4,
+    ).map(",".join),
 )
 
 
@@ -180,8 +232,15 @@ def test_missing_torch_is_one_line_with_the_install_command(tmp_path):
     shadow.mkdir()
     (shadow / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.run([sys.executable, "-m", "verify", "--arch", "3,4,4,1", "--no-tensorboard", "--iterations", "1"],
-                          cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "verify", "--arch", "3,4,4,1", "--no-tensorboard", "--iterations", "1"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (proc.returncode, proc.stdout) == (2, ""), proc.stderr
     assert "Traceback" not in proc.stderr
     (line,) = proc.stderr.splitlines()

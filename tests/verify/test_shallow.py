@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from verify_cases import assert_usage_error, run_cli, variant
 
 from verify.cli import main
-from verify_cases import assert_usage_error, run_cli, variant
 
 REPO = Path(__file__).resolve().parents[2]
 PLANAR = REPO / "examples" / "planar_network.py"
@@ -32,20 +32,41 @@ def test_a_correct_week_3_module_passes_every_check(capsys, dtype):
     assert report["config"]["activations"] == ["tanh", "sigmoid"]  # the API's own network, without --activations
     assert report["config"]["api"] == "shallow"
     by_name = {c["name"]: c for c in report["checks"]}
-    assert [(r["quantity"], r["layer"]) for r in by_name["backward"]["rows"]] == [("dW", 2), ("db", 2), ("dW", 1), ("db", 1)]
+    assert [(r["quantity"], r["layer"]) for r in by_name["backward"]["rows"]] == [
+        ("dW", 2),
+        ("db", 2),
+        ("dW", 1),
+        ("db", 1),
+    ]
     assert [r["quantity"] for r in by_name["forward"]["rows"]] == ["Z", "A", "Z", "A", "cost"]
     assert all(c["status"] == "ok" for c in report["checks"])
 
 
 SLIPS = [
-    pytest.param(("dW1 = (1 / m) * np.dot", "dW1 = np.dot"), dict(stage="backward", quantity="dW", layer=1),
-                 f"m = {M} times", id="dW1-missing-1/m"),
-    pytest.param(("dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))", "dZ1 = np.dot(W2.T, dZ2) * (1 - A1)"),
-                 dict(stage="backward", quantity="dW", layer=1), "the derivative of tanh", id="tanh-derivative-1-A1"),
-    pytest.param(("- learning_rate * grads", "+ learning_rate * grads"),
-                 dict(stage="training", name="lockstep", iteration=0, quantity="W", layer=1), "opposite sign", id="update-sign"),
-    pytest.param(("np.multiply(np.log(A2), Y) + np.multiply(np.log(1 - A2), 1 - Y)", "np.multiply(np.log(A2), Y)"),
-                 dict(stage="forward", quantity="cost", layer=2), "the (1-Y) log(1-AL) term is missing", id="cost-missing-(1-Y)"),
+    pytest.param(
+        ("dW1 = (1 / m) * np.dot", "dW1 = np.dot"),
+        dict(stage="backward", quantity="dW", layer=1),
+        f"m = {M} times",
+        id="dW1-missing-1/m",
+    ),
+    pytest.param(
+        ("dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))", "dZ1 = np.dot(W2.T, dZ2) * (1 - A1)"),
+        dict(stage="backward", quantity="dW", layer=1),
+        "the derivative of tanh",
+        id="tanh-derivative-1-A1",
+    ),
+    pytest.param(
+        ("- learning_rate * grads", "+ learning_rate * grads"),
+        dict(stage="training", name="lockstep", iteration=0, quantity="W", layer=1),
+        "opposite sign",
+        id="update-sign",
+    ),
+    pytest.param(
+        ("np.multiply(np.log(A2), Y) + np.multiply(np.log(1 - A2), 1 - Y)", "np.multiply(np.log(A2), Y)"),
+        dict(stage="forward", quantity="cost", layer=2),
+        "the (1-Y) log(1-AL) term is missing",
+        id="cost-missing-(1-Y)",
+    ),
 ]
 
 
@@ -59,13 +80,21 @@ def test_a_slip_is_located(capsys, tmp_path, edit, where, hint):
         assert hint in first["hint"]
 
 
-@pytest.mark.parametrize("edit, message", [
-    # np.sum without axis=1, keepdims=True: a number, not the (n_y, 1) column
-    (("db2 = (1 / m) * np.sum(dZ2, axis=1, keepdims=True)", "db2 = (1 / m) * np.sum(dZ2)"),
-     "backward_propagation: db2 should be an array of shape (1, 1), got a float"),
-    # A1 where the output layer needs A2: dZ2 broadcasts to (n_h, m), and W2^T dZ2 cannot be formed
-    (("dZ2 = A2 - Y", "dZ2 = A1 - Y"), "backward_propagation raised ValueError: shapes (4,1) and (4,40) not aligned"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        # np.sum without axis=1, keepdims=True: a number, not the (n_y, 1) column
+        (
+            ("db2 = (1 / m) * np.sum(dZ2, axis=1, keepdims=True)", "db2 = (1 / m) * np.sum(dZ2)"),
+            "backward_propagation: db2 should be an array of shape (1, 1), got a float",
+        ),
+        # A1 where the output layer needs A2: dZ2 broadcasts to (n_h, m), and W2^T dZ2 cannot be formed
+        (
+            ("dZ2 = A2 - Y", "dZ2 = A1 - Y"),
+            "backward_propagation raised ValueError: shapes (4,1) and (4,40) not aligned",
+        ),
+    ],
+)
 def test_a_slip_that_breaks_a_shape_names_the_function(capsys, tmp_path, edit, message):
     code, report = run_json(capsys, "--impl", str(variant(tmp_path, PLANAR, edit)))
     assert code == 1
@@ -78,15 +107,26 @@ def test_init_impl_takes_the_modules_own_initialize_parameters(capsys):
     assert code == 0 and report["config"]["init"] == "impl"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--arch", "2,4,4,1"], "the week 3 (one hidden layer) API computes n_x -> n_h (tanh) -> n_y (sigmoid)"),
-    (["--activations", "relu,sigmoid"], "give no other --activations or --loss (got activations relu,sigmoid, loss bce)"),
-    (["--api", "deep"], "planar_network.py is not the week 4 (L layers) API (--api deep): found compute_cost, "
-                        "update_parameters; missing L_model_forward, L_model_backward"),
-    (["--api", "logreg"], "is not the week 2 (logistic regression) API (--api logreg): found sigmoid; missing "
-                          "propagate, optimize"),
-    (["--api", "week2"], "unknown --api 'week2'; choose from deep, shallow, logreg"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--arch", "2,4,4,1"], "the week 3 (one hidden layer) API computes n_x -> n_h (tanh) -> n_y (sigmoid)"),
+        (
+            ["--activations", "relu,sigmoid"],
+            "give no other --activations or --loss (got activations relu,sigmoid, loss bce)",
+        ),
+        (
+            ["--api", "deep"],
+            "planar_network.py is not the week 4 (L layers) API (--api deep): found compute_cost, "
+            "update_parameters; missing L_model_forward, L_model_backward",
+        ),
+        (
+            ["--api", "logreg"],
+            "is not the week 2 (logistic regression) API (--api logreg): found sigmoid; missing propagate, optimize",
+        ),
+        (["--api", "week2"], "unknown --api 'week2'; choose from deep, shallow, logreg"),
+    ],
+)
 def test_a_network_the_api_cannot_compute_is_a_usage_error(capsys, argv, message):
     line = assert_usage_error(*run_cli(capsys, *FAST, "--impl", str(PLANAR), *argv))
     assert message in line

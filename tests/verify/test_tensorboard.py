@@ -107,7 +107,11 @@ def side_scalar_tags(L: int, classification: bool = True) -> set:
 
 
 def side_histogram_tags(L: int) -> set:
-    return {f"{kind}/{q}{l}" for kind, q in (("weights", "W"), ("weights", "b"), ("gradients", "dW")) for l in range(1, L + 1)}
+    return {
+        f"{kind}/{q}{l}"
+        for kind, q in (("weights", "W"), ("weights", "b"), ("gradients", "dW"))
+        for l in range(1, L + 1)
+    }
 
 
 def report_text(acc) -> str:
@@ -165,12 +169,12 @@ def tfrecords(path) -> list:
     events, pos = [], 0
     while pos < len(data):
         assert pos + 12 <= len(data), "truncated record header"
-        header = data[pos:pos + 8]
+        header = data[pos : pos + 8]
         (length,) = struct.unpack("<Q", header)
-        assert struct.unpack("<I", data[pos + 8:pos + 12])[0] == masked_crc32c(header)
-        body = data[pos + 12:pos + 12 + length]
+        assert struct.unpack("<I", data[pos + 8 : pos + 12])[0] == masked_crc32c(header)
+        body = data[pos + 12 : pos + 12 + length]
         assert len(body) == length, "truncated record"
-        assert struct.unpack("<I", data[pos + 12 + length:pos + 16 + length])[0] == masked_crc32c(body)
+        assert struct.unpack("<I", data[pos + 12 + length : pos + 16 + length])[0] == masked_crc32c(body)
         events.append(Event.FromString(body))
         pos += 16 + length
     assert pos == len(data)
@@ -229,8 +233,12 @@ def test_scratch_and_torch_log_the_same_tags(main_run):
         assert tags[side]["images"] == []  # 3 features: no decision-boundary picture
         assert "prediction/squared_error" not in tags[side]["scalars"]
     diff = acc["diff"].Tags()
-    gaps = {"gap/cost_log10", "gap/cost", "gap/cost_tolerance"} | {f"gap/params_log10/layer{l}" for l in range(1, L + 1)}
-    own = {f"cost_gap/{k}" for k in ("signed", "lower", "upper")} | {f"param_gap_log10/layer{l}" for l in range(1, L + 1)}
+    gaps = {"gap/cost_log10", "gap/cost", "gap/cost_tolerance"} | {
+        f"gap/params_log10/layer{l}" for l in range(1, L + 1)
+    }
+    own = {f"cost_gap/{k}" for k in ("signed", "lower", "upper")} | {
+        f"param_gap_log10/layer{l}" for l in range(1, L + 1)
+    }
     own = {CUSTOM + "main/" + tag for tag in own | {"cost/numpy", "cost/torch"}}  # for the custom-scalars charts
     assert set(diff["scalars"]) == gaps | own
     assert set(diff["tensors"]) == {"report/text_summary", "custom_scalars__config__"}
@@ -257,7 +265,9 @@ def test_final_scalars_equal_the_report(main_run):
         (verdict,) = acc[side].Scalars("final/verdict")
         assert (verdict.step, verdict.value) == (N - 1, 1.0)
         # accuracy at step i is taken before update i (like cost); one last step barely moves it
-        assert acc[side].Scalars("prediction/accuracy")[-1].value == pytest.approx(report.final[KEY[side]]["accuracy"], abs=0.05)
+        assert acc[side].Scalars("prediction/accuracy")[-1].value == pytest.approx(
+            report.final[KEY[side]]["accuracy"], abs=0.05
+        )
     # float64 agreement: both sides predict the same classes at every detail point
     assert np.array_equal(values(acc["numpy"], "prediction/accuracy"), values(acc["torch"], "prediction/accuracy"))
 
@@ -274,7 +284,9 @@ def test_detail_tags_follow_the_ceil_rule(main_run):
             assert np.all(values(acc[side], f"norm/update{l}") >= 0)
         acc_values = values(acc[side], "prediction/accuracy")
         assert np.all((acc_values >= 0) & (acc_values <= 1))
-    for tag in ("gap/cost", "gap/cost_tolerance") + tuple(CUSTOM + f"main/cost_gap/{k}" for k in ("signed", "lower", "upper")):
+    for tag in ("gap/cost", "gap/cost_tolerance") + tuple(
+        CUSTOM + f"main/cost_gap/{k}" for k in ("signed", "lower", "upper")
+    ):
         assert steps(acc["diff"], tag) == detail
     # norms agree across the two sides to float32 storage
     for l in range(1, L + 1):
@@ -308,10 +320,21 @@ def test_hparams_in_each_sides_own_file(main_run):
         assert start.WhichOneof("data") == "session_start_info"
         assert data["_hparams_/session_end_info"].WhichOneof("data") == "session_end_info"
         assert hparam_values(start.session_start_info) == {
-            "side": side, "implementation": "scratch", "arch": "3-4-4-1", "activations": "relu,relu,sigmoid",
-            "loss": "bce", "init": "he",
-            "lr": pytest.approx(0.1), "iterations": N, "epochs": N, "optimizer": "gd", "mini_batch_size": 0,
-            "decay": "none", "dtype": "float64", "seed": 0, "examples": report.examples,
+            "side": side,
+            "implementation": "scratch",
+            "arch": "3-4-4-1",
+            "activations": "relu,relu,sigmoid",
+            "loss": "bce",
+            "init": "he",
+            "lr": pytest.approx(0.1),
+            "iterations": N,
+            "epochs": N,
+            "optimizer": "gd",
+            "mini_batch_size": 0,
+            "decay": "none",
+            "dtype": "float64",
+            "seed": 0,
+            "examples": report.examples,
         }
         assert report.examples == 200
     assert hparams_data(os.path.join(report.run_dir, "diff")) == {}  # diff holds no session
@@ -348,16 +371,22 @@ def test_diff_run_gaps_text_and_layout(main_run):
     assert len(charts) == 3
     multiline = [c for c in charts.values() if c.WhichOneof("content") == "multiline"]
     margin = [c for c in charts.values() if c.WhichOneof("content") == "margin"]
-    assert sorted(list(c.multiline.tag) for c in multiline) == [[r"^\~custom_scalars/main/cost/"],
-                                                                [r"^\~custom_scalars/main/param_gap_log10/"]]
+    assert sorted(list(c.multiline.tag) for c in multiline) == [
+        [r"^\~custom_scalars/main/cost/"],
+        [r"^\~custom_scalars/main/param_gap_log10/"],
+    ]
     (band,) = margin
     (series,) = band.margin.series
-    assert (series.value, series.lower, series.upper) == tuple(own + f"cost_gap/{k}" for k in ("signed", "lower", "upper"))
+    assert (series.value, series.lower, series.upper) == tuple(
+        own + f"cost_gap/{k}" for k in ("signed", "lower", "upper")
+    )
     for side in SIDES:  # the cost chart draws both costs, every iteration
         assert steps(diff, own + f"cost/{side}") == list(range(N))
         np.testing.assert_array_equal(values(diff, own + f"cost/{side}"), values(acc[side], "cost"))
     for l in range(1, L + 1):
-        np.testing.assert_array_equal(values(diff, own + f"param_gap_log10/layer{l}"), values(diff, f"gap/params_log10/layer{l}"))
+        np.testing.assert_array_equal(
+            values(diff, own + f"param_gap_log10/layer{l}"), values(diff, f"gap/params_log10/layer{l}")
+        )
 
 
 def test_each_experiments_custom_scalars_draw_only_its_own_curves(tmp_path):
@@ -390,8 +419,18 @@ def test_each_experiments_custom_scalars_draw_only_its_own_curves(tmp_path):
 
 def test_flower_has_a_decision_boundary_per_side(tmp_path):
     n = 7
-    report = run_and_close(quick(tmp_path, arch=(2, 4, 1), activations=("tanh", "sigmoid"), data="flower",
-                              examples=60, iterations=n, learning_rate=1.2, name="flower"))
+    report = run_and_close(
+        quick(
+            tmp_path,
+            arch=(2, 4, 1),
+            activations=("tanh", "sigmoid"),
+            data="flower",
+            examples=60,
+            iterations=n,
+            learning_rate=1.2,
+            name="flower",
+        )
+    )
     acc = read_experiment(report.run_dir)
     for side in SIDES:
         assert acc[side].Tags()["images"] == ["decision_boundary"]
@@ -407,8 +446,17 @@ def test_flower_has_a_decision_boundary_per_side(tmp_path):
 
 def test_regression_logs_squared_error_and_no_picture(tmp_path):
     n = 5
-    report = run_and_close(quick(tmp_path, arch=(1, 8, 1), activations=("relu", "linear"), data="house",
-                              examples=40, iterations=n, name="house"))
+    report = run_and_close(
+        quick(
+            tmp_path,
+            arch=(1, 8, 1),
+            activations=("relu", "linear"),
+            data="house",
+            examples=40,
+            iterations=n,
+            name="house",
+        )
+    )
     assert report.verdict == "pass"
     acc = read_experiment(report.run_dir)
     for side in SIDES:
@@ -416,15 +464,22 @@ def test_regression_logs_squared_error_and_no_picture(tmp_path):
         assert set(tags["scalars"]) == side_scalar_tags(2, classification=False)
         assert "prediction/accuracy" not in tags["scalars"] and "final/accuracy" not in tags["scalars"]
         assert tags["images"] == []
-        assert steps(acc[side], "prediction/squared_error") == list(range(n))  # ceil(5/DETAIL_POINTS) = 1: every iteration
+        assert steps(acc[side], "prediction/squared_error") == list(
+            range(n)
+        )  # ceil(5/DETAIL_POINTS) = 1: every iteration
         # mean squared error sum((A - Y)^2) / m, against the cost (1/2m) sum (A - Y)^2 at the same parameters
-        np.testing.assert_allclose(values(acc[side], "prediction/squared_error"), 2 * np.array(report.costs[KEY[side]]), rtol=1e-6)
+        np.testing.assert_allclose(
+            values(acc[side], "prediction/squared_error"), 2 * np.array(report.costs[KEY[side]]), rtol=1e-6
+        )
         assert values(acc[side], "cost") == pytest.approx(report.costs[KEY[side]], rel=1e-6)
         (final,) = acc[side].Scalars("final/cost")
         assert final.value == pytest.approx(report.final[KEY[side]]["cost"], rel=1e-6)
         start = hparams_data(os.path.join(report.run_dir, side))["_hparams_/session_start_info"].session_start_info
         assert {k: hparam_values(start)[k] for k in ("loss", "activations", "arch")} == {
-            "loss": "mse", "activations": "relu,linear", "arch": "1-8-1"}
+            "loss": "mse",
+            "activations": "relu,linear",
+            "arch": "1-8-1",
+        }
 
 
 # --- names and folders ---------------------------------------------------------------------------
@@ -448,8 +503,22 @@ def test_same_name_twice_makes_a_second_experiment(tmp_path):
 def test_name_with_dotdot_stays_inside_logdir(tmp_path, capsys):
     logdir = tmp_path / "logs"
     before = writer_threads()
-    code = verify.cli.main(["--arch", "3,4,4,1", "--iterations", "1", "--examples", "16", "--no-gradcheck",
-                            "--logdir", str(logdir), "--name", "../evil/x", "-q"])
+    code = verify.cli.main(
+        [
+            "--arch",
+            "3,4,4,1",
+            "--iterations",
+            "1",
+            "--examples",
+            "16",
+            "--no-gradcheck",
+            "--logdir",
+            str(logdir),
+            "--name",
+            "../evil/x",
+            "-q",
+        ]
+    )
     capsys.readouterr()
     assert code == 0 and writer_threads() <= before
     assert sorted(os.listdir(tmp_path)) == ["logs"]
@@ -461,7 +530,9 @@ def test_name_with_dotdot_stays_inside_logdir(tmp_path, capsys):
     assert sorted(os.listdir(tmp_path)) == ["logs"]
 
 
-@pytest.mark.parametrize("name", ["..", ".", "../..", "a/../../b", "/etc/passwd", "..\\..\\x", "~", "x\x00y", " ", "~/.ssh", "é/ü"])
+@pytest.mark.parametrize(
+    "name", ["..", ".", "../..", "a/../../b", "/etc/passwd", "..\\..\\x", "~", "x\x00y", " ", "~/.ssh", "é/ü"]
+)
 def test_any_name_becomes_one_safe_folder_name(name):
     from verify.tblog import experiment_name
 
@@ -473,8 +544,15 @@ def test_any_name_becomes_one_safe_folder_name(name):
 
 def test_default_name_is_scratch_and_its_shape(tmp_path):
     """Short enough for the run selector: scratch_3x4x4x1 (no '-': the selector wraps a name there)."""
-    names = [os.path.basename(run_and_close(quick(tmp_path, **fields)).run_dir) for fields in (
-        {}, {}, {"arch": (2, 3, 3, 1), "activations": ("tanh", "tanh", "sigmoid")}, {"arch": (1000, 20, 7, 1)})]
+    names = [
+        os.path.basename(run_and_close(quick(tmp_path, **fields)).run_dir)
+        for fields in (
+            {},
+            {},
+            {"arch": (2, 3, 3, 1), "activations": ("tanh", "tanh", "sigmoid")},
+            {"arch": (1000, 20, 7, 1)},
+        )
+    ]
     assert names == ["scratch_3x4x4x1", "scratch_3x4x4x1_2", "scratch_2x3x3x1", "scratch_3layers"]
     assert sorted(os.listdir(tmp_path)) == sorted(names)
 
@@ -496,7 +574,9 @@ def test_an_implementation_under_test_names_its_experiment_after_the_file_and_it
     (category,) = custom_layout(diff).category
     (cost_chart,) = [chart for chart in category.chart if chart.title == "cost: numpy and torch"]
     assert {tag for tag in diff.Tags()["scalars"] if re.match(cost_chart.multiline.tag[0], tag)} == {
-        f"{CUSTOM}{name}/cost/numpy", f"{CUSTOM}{name}/cost/torch"}
+        f"{CUSTOM}{name}/cost/numpy",
+        f"{CUSTOM}{name}/cost/torch",
+    }
     # the same file changed: another name; the same code again: _2
     changed = tmp_path / "src" / "course_network.py"
     changed.parent.mkdir()
@@ -505,16 +585,19 @@ def test_an_implementation_under_test_names_its_experiment_after_the_file_and_it
     assert again[0].startswith("course_network_") and again[0] != name and again[1] == name + "_2"
 
 
-@pytest.mark.parametrize("file, stem", [
-    ("Building_your_Deep_Neural_Network_Step_by_Step.ipynb", "Building"),
-    ("Planar_data_classification_with_one_hidden_layer.ipynb", "Planar_data"),
-    ("Deep Neural Network - Application.ipynb", "Deep_Neural"),
-    ("Initialization_v2.ipynb", "Initialization"),  # a first word of up to 14 stays whole
-    ("Regularization.ipynb", "Regularization"),
-    ("course_network.py", "course_network"),
-    ("Supercalifragilisticexpialidocious.py", "Supercalifra"),  # no word to cut at: 12 characters
-    ("path/to/my.week4.py", "my.week4"),
-])
+@pytest.mark.parametrize(
+    "file, stem",
+    [
+        ("Building_your_Deep_Neural_Network_Step_by_Step.ipynb", "Building"),
+        ("Planar_data_classification_with_one_hidden_layer.ipynb", "Planar_data"),
+        ("Deep Neural Network - Application.ipynb", "Deep_Neural"),
+        ("Initialization_v2.ipynb", "Initialization"),  # a first word of up to 14 stays whole
+        ("Regularization.ipynb", "Regularization"),
+        ("course_network.py", "course_network"),
+        ("Supercalifragilisticexpialidocious.py", "Supercalifra"),  # no word to cut at: 12 characters
+        ("path/to/my.week4.py", "my.week4"),
+    ],
+)
 def test_a_long_file_name_is_cut_at_a_word(file, stem):
     from verify.tblog import short_stem
 
@@ -524,11 +607,14 @@ def test_a_long_file_name_is_cut_at_a_word(file, stem):
 def test_a_notebooks_hash_is_of_its_code_not_its_outputs(tmp_path):
     from verify.tblog import source_hash
 
-    cells = [{"cell_type": "markdown", "source": ["# title"]},
-             {"cell_type": "code", "source": ["x = 1\n", "y = 2"], "outputs": [], "execution_count": None}]
+    cells = [
+        {"cell_type": "markdown", "source": ["# title"]},
+        {"cell_type": "code", "source": ["x = 1\n", "y = 2"], "outputs": [], "execution_count": None},
+    ]
     paths = []
-    for i, (code, outputs, count) in enumerate(((["x = 1\n", "y = 2"], [], None), ("x = 1\ny = 2", [{"text": "2"}], 7),
-                                                (["x = 1\n", "y = 3"], [], None))):
+    for i, (code, outputs, count) in enumerate(
+        ((["x = 1\n", "y = 2"], [], None), ("x = 1\ny = 2", [{"text": "2"}], 7), (["x = 1\n", "y = 3"], [], None))
+    ):
         cells[1] = {**cells[1], "source": code, "outputs": outputs, "execution_count": count}
         paths.append(tmp_path / f"n{i}.ipynb")
         paths[-1].write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
@@ -549,15 +635,29 @@ def tb_order(tag: str) -> list:
 
 def test_time_series_shows_cost_first_and_the_custom_scalars_copies_last(tmp_path):
     """Time Series groups cards by the tag before its first '/', in the order of its sorted tags."""
-    report = run_and_close(quick(tmp_path, name="2026_Building", lambd=0.7, keep_prob=(0.9, 0.9), epochs=2,
-                                 iterations=Config.iterations, optimizer="adam", mini_batch_size=16, examples=40))
+    report = run_and_close(
+        quick(
+            tmp_path,
+            name="2026_Building",
+            lambd=0.7,
+            keep_prob=(0.9, 0.9),
+            epochs=2,
+            iterations=Config.iterations,
+            optimizer="adam",
+            mini_batch_size=16,
+            examples=40,
+        )
+    )
     acc = read_experiment(report.run_dir)
-    tags = sorted({tag for side in RUNS for kind in ("scalars", "histograms", "images") for tag in acc[side].Tags()[kind]},
-                  key=tb_order)
+    tags = sorted(
+        {tag for side in RUNS for kind in ("scalars", "histograms", "images") for tag in acc[side].Tags()[kind]},
+        key=tb_order,
+    )
     groups = list(dict.fromkeys(tag.split("/", 1)[0] for tag in tags))
     assert tags[0] == "cost" and groups[:3] == ["cost", "cost_data", "cost_penalty"], groups
-    assert groups[-1] == "~custom_scalars" and all(tag.startswith("~custom_scalars/2026_Building/") for tag in tags
-                                                    if tag.startswith("~"))
+    assert groups[-1] == "~custom_scalars" and all(
+        tag.startswith("~custom_scalars/2026_Building/") for tag in tags if tag.startswith("~")
+    )
     assert tb_order("2026_Building/cost") < tb_order("cost") < tb_order("cost_data") < tb_order("~custom_scalars/x")
 
 
@@ -643,8 +743,12 @@ def _get(port: int, path: str, **query):
 
 
 def _post(port: int, path: str, body: dict):
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
@@ -654,8 +758,14 @@ def test_real_tensorboard_serves_both_curves(main_run, tmp_path):
     exe = os.path.join(os.path.dirname(sys.executable), "tensorboard")
     assert os.path.isfile(exe)
     env = {**os.environ, "TMPDIR": str(tmp_path)}  # its .tensorboard-info file goes here
-    proc = subprocess.Popen([exe, "--logdir", str(logdir), "--host", "127.0.0.1", "--port", "0", "--reload_interval", "0"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [exe, "--logdir", str(logdir), "--host", "127.0.0.1", "--port", "0", "--reload_interval", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     lines: queue.Queue = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True)
     reader.start()
@@ -693,9 +803,16 @@ def test_real_tensorboard_serves_both_curves(main_run, tmp_path):
         (text,) = _get(port, "/data/plugin/text/text", run=runs["diff"], tag="report/text_summary")
         assert "Verdict: PASS" in text["text"]
 
-        groups = _post(port, "/data/plugin/hparams/session_groups", {
-            "experimentName": "", "startIndex": 0, "sliceSize": 100,
-            "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"]})
+        groups = _post(
+            port,
+            "/data/plugin/hparams/session_groups",
+            {
+                "experimentName": "",
+                "startIndex": 0,
+                "sliceSize": 100,
+                "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+            },
+        )
         sides = {g["name"]: g["hparams"]["side"] for g in groups["sessionGroups"]}
         assert sides == {runs["numpy"]: "numpy", runs["torch"]: "torch"}
     finally:
@@ -712,8 +829,18 @@ def test_real_tensorboard_serves_both_curves(main_run, tmp_path):
 
 def test_an_optimiser_run_logs_each_epochs_cost_rate_and_state_norms(tmp_path):
     epochs = 4
-    report = run_and_close(quick(tmp_path, examples=40, iterations=Config.iterations, epochs=epochs, optimizer="adam",
-                                 mini_batch_size=16, decay="inverse", decay_rate=0.5))
+    report = run_and_close(
+        quick(
+            tmp_path,
+            examples=40,
+            iterations=Config.iterations,
+            epochs=epochs,
+            optimizer="adam",
+            mini_batch_size=16,
+            decay="inverse",
+            decay_rate=0.5,
+        )
+    )
     assert report.ok
     acc = read_experiment(report.run_dir)
     for side, key in (("numpy", "impl"), ("torch", "torch")):
@@ -726,8 +853,9 @@ def test_an_optimiser_run_logs_each_epochs_cost_rate_and_state_norms(tmp_path):
                 norms = values(acc[side], f"epoch/{name}_norm/layer{l}")
                 assert len(norms) == epochs and np.all(norms > 0)
         assert len(steps(acc[side], "cost")) == epochs * 3  # one cost per step: batches of 16, 16 and 8
-    np.testing.assert_allclose(values(acc["numpy"], "epoch/v_norm/layer1"), values(acc["torch"], "epoch/v_norm/layer1"),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        values(acc["numpy"], "epoch/v_norm/layer1"), values(acc["torch"], "epoch/v_norm/layer1"), rtol=1e-6
+    )
     (category,) = custom_layout(acc["diff"]).category
     titles = [chart.title for chart in category.chart]
     assert "epoch cost: numpy and torch" in titles and "learning rate: numpy and torch" in titles

@@ -100,20 +100,30 @@ MEASURE = r"""
 </script>
 """
 
-pytestmark = pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
-                                reason="chromium-headless-shell is not installed (apt-get install chromium-headless-shell)")
+pytestmark = pytest.mark.skipif(
+    not os.access(CHROMIUM, os.X_OK),
+    reason="chromium-headless-shell is not installed (apt-get install chromium-headless-shell)",
+)
 
 
 def course_runs(logdir) -> list:
     """The course's notebook verified under its own name: as shipped, then with the slip, twice
     (the longest names: the second run of the same code gets _2)."""
     reports = []
-    for folder, example in (("first", "course_network.ipynb"), ("second", "course_slip.ipynb"), ("second", "course_slip.ipynb")):
+    for folder, example in (
+        ("first", "course_network.ipynb"),
+        ("second", "course_slip.ipynb"),
+        ("second", "course_slip.ipynb"),
+    ):
         os.makedirs(logdir / ".." / folder, exist_ok=True)
         path = os.path.normpath(str(logdir / ".." / folder / NOTEBOOK))
         shutil.copy(os.path.join(EXAMPLES, example), path)
-        config = replace(Config(arch=(3, 4, 4, 1), impl=path, logdir=str(logdir), progress=False),
-                         iterations=20, examples=64, gradcheck=False)
+        config = replace(
+            Config(arch=(3, 4, 4, 1), impl=path, logdir=str(logdir), progress=False),
+            iterations=20,
+            examples=64,
+            gradcheck=False,
+        )
         reports.append(verify.run(config))
     return reports
 
@@ -124,9 +134,14 @@ class Server:
     def __init__(self, logdir, tmp_path):
         exe = os.path.join(os.path.dirname(sys.executable), "tensorboard")
         env = {**os.environ, "TMPDIR": str(tmp_path)}  # its .tensorboard-info file goes here
-        self.proc = subprocess.Popen([exe, "--logdir", str(logdir), "--host", "127.0.0.1", "--port", "0",
-                                      "--reload_interval", "0"], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        self.proc = subprocess.Popen(
+            [exe, "--logdir", str(logdir), "--host", "127.0.0.1", "--port", "0", "--reload_interval", "0"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         self.lines: queue.Queue = queue.Queue()
         self.reader = threading.Thread(target=lambda: [self.lines.put(line) for line in self.proc.stderr], daemon=True)
         self.reader.start()
@@ -174,6 +189,7 @@ def wait_for_scalars(port: int, runs: list, deadline: float) -> None:
 def served_custom_scalars(port: int, runs: list) -> dict:
     """experiment -> the tags its "cost: numpy and torch" chart matches, over every run the server has
     (TensorBoard asks each run for a chart's regex: only the experiment's own diff run may answer)."""
+
     def get(path, **query):
         url = f"http://127.0.0.1:{port}{path}?" + urllib.parse.urlencode(query)
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -183,8 +199,11 @@ def served_custom_scalars(port: int, runs: list) -> dict:
     for category in get("/data/plugin/custom_scalars/layout")["category"]:
         (chart,) = [chart for chart in category["chart"] if chart["title"] == "cost: numpy and torch"]
         (regex,) = chart["multiline"]["tag"]
-        matched[category["title"]] = {tag for run in runs for tag in get(
-            "/data/plugin/custom_scalars/scalars", run=run, tag=regex)["tag_to_events"]}
+        matched[category["title"]] = {
+            tag
+            for run in runs
+            for tag in get("/data/plugin/custom_scalars/scalars", run=run, tag=regex)["tag_to_events"]
+        }
     return matched
 
 
@@ -201,8 +220,9 @@ def proxy(port: int) -> http.server.ThreadingHTTPServer:
 
         def forward(self, body):
             headers = {"Content-Type": self.headers["Content-Type"]} if self.headers.get("Content-Type") else {}
-            request = urllib.request.Request(f"http://127.0.0.1:{port}{self.path}", data=body, headers=headers,
-                                             method=self.command)
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}{self.path}", data=body, headers=headers, method=self.command
+            )
             try:
                 with urllib.request.urlopen(request, timeout=30) as response:
                     status, kind, data = response.status, response.headers.get("Content-Type", ""), response.read()
@@ -228,16 +248,29 @@ def rendered(url: str, tmp_path, *extra: str) -> subprocess.CompletedProcess:
     """chromium-headless-shell on url, offline but for loopback, with its own profile folder."""
     profile = tmp_path / "profile"
     profile.mkdir(exist_ok=True)
-    command = [CHROMIUM, "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run", "--disable-sync", f"--user-data-dir={profile}",
-               f"--window-size={WINDOW}", "--virtual-time-budget=20000", *extra, url]
+    command = [
+        CHROMIUM,
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--window-size={WINDOW}",
+        "--virtual-time-budget=20000",
+        *extra,
+        url,
+    ]
     return subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=DEADLINE)
 
 
 def measured(dom: str) -> dict:
     match = re.search(r'<pre id="measured"[^>]*>(.*?)</pre>', dom, re.S)
     assert match, "the page was not measured: " + dom[-2000:]
-    return json.loads(match.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+    return json.loads(
+        match.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    )
 
 
 def test_the_default_tab_shows_both_curves_first_and_whole_run_names(tmp_path):
@@ -280,7 +313,10 @@ def test_the_default_tab_shows_both_curves_first_and_whole_run_names(tmp_path):
     # the Custom Scalars tab: a section per experiment, whose cost chart draws its own two runs' costs only
     assert sorted(layouts) == sorted(experiments)
     for experiment, matched in layouts.items():
-        assert matched == {f"~custom_scalars/{experiment}/cost/{side}" for side in ("numpy", "torch")}, (experiment, matched)
+        assert matched == {f"~custom_scalars/{experiment}/cost/{side}" for side in ("numpy", "torch")}, (
+            experiment,
+            matched,
+        )
 
     # every run in the selector, whole: one line, inside the visible column
     assert sorted(run["name"] for run in seen["runs"]) == runs
@@ -288,4 +324,3 @@ def test_the_default_tab_shows_both_curves_first_and_whole_run_names(tmp_path):
         assert run["lines"] == 1, run
         assert run["clipLeft"] - 0.5 <= run["left"] and run["right"] <= run["clipRight"] + 0.5, run
         assert run["endsOnTop"] == ["name", "name"], run
-

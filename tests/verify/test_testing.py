@@ -16,8 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "examples" / "course_network.py"
 QUICK = {"arch": (3, 4, 4, 1), "iterations": 3, "examples": 32, "progress": False}
 SLIPS = {  # the slip, planted in a copy of the course's network: (old, new, function, words of its hint)
-    "db without 1/m": ("db = (1 / m) * np.sum(dZ, axis=1, keepdims=True)", "db = np.sum(dZ, axis=1, keepdims=True)",
-                       "linear_backward", "a missing 1/m"),
+    "db without 1/m": (
+        "db = (1 / m) * np.sum(dZ, axis=1, keepdims=True)",
+        "db = np.sum(dZ, axis=1, keepdims=True)",
+        "linear_backward",
+        "a missing 1/m",
+    ),
     "relu'(0) = 1": ("dZ[activation_cache <= 0] = 0", "dZ[activation_cache < 0] = 0", "relu_backward", "exactly 0"),
 }
 
@@ -66,15 +70,21 @@ def test_an_option_that_is_not_a_config_field_is_named():
 def test_installing_the_package_registers_the_plugin():
     # pytest loads the pytest11 entry points of every installed distribution (a stale nn_verify.egg-info in the
     # checkout may shadow the installed metadata for importlib.metadata.entry_points, not for pytest)
-    plugins = {(e.name, e.value) for d in distributions() if d.metadata["Name"] == "nn-verify"
-               for e in d.entry_points if e.group == "pytest11"}
+    plugins = {
+        (e.name, e.value)
+        for d in distributions()
+        if d.metadata["Name"] == "nn-verify"
+        for e in d.entry_points
+        if e.group == "pytest11"
+    }
     assert plugins == {("nn_verify", "verify.pytest_plugin")}
 
 
 def test_the_fixture_passes_a_correct_file_and_fails_a_slip_with_the_function_and_hint(pytester):
     pytester.path.joinpath("right.py").write_text(COURSE.read_text())
     slipped(pytester.path, "relu'(0) = 1", "slipped.py")
-    pytester.makepyfile(test_learner='''
+    pytester.makepyfile(
+        test_learner="""
         from pathlib import Path
 
         HERE = Path(__file__).parent
@@ -85,7 +95,8 @@ def test_the_fixture_passes_a_correct_file_and_fails_a_slip_with_the_function_an
 
         def test_slipped(verify_impl):
             verify_impl(HERE / "slipped.py", **QUICK)
-    ''')
+    """
+    )
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, failed=1)
     output = result.stdout.str()
@@ -110,8 +121,10 @@ def test_the_readme_ci_example_passes_and_catches_a_slip(pytester):
     result = pytester.runpytest()
     result.assert_outcomes(failed=2)
     # one failure report per test (the short summary repeats the message in full where the CI variable is set)
-    assert sum(line.startswith("E ") and "fix `linear_backward`: its db differs" in line
-               for line in result.stdout.lines) == 2
+    assert (
+        sum(line.startswith("E ") and "fix `linear_backward`: its db differs" in line for line in result.stdout.lines)
+        == 2
+    )
     shown = [line for line in _readme_block("Your own CI", "text").splitlines() if line.startswith("E ")]
     assert len(shown) == 4 and all(line in result.stdout.lines for line in shown)  # the README shows this run
 

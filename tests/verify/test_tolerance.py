@@ -35,8 +35,12 @@ def test_the_update_floor_is_the_rounding_of_the_weights_it_moves():
 def scales_and_values(last_layer: float) -> tuple[dict, dict]:
     """A 3-4-2 tanh/linear network with its last layer (and labels) multiplied by `last_layer`."""
     rng = np.random.default_rng(0)
-    params = {"W1": rng.standard_normal((4, 3)), "b1": rng.standard_normal((4, 1)),
-              "W2": rng.standard_normal((2, 4)) * last_layer, "b2": rng.standard_normal((2, 1)) * last_layer}
+    params = {
+        "W1": rng.standard_normal((4, 3)),
+        "b1": rng.standard_normal((4, 1)),
+        "W2": rng.standard_normal((2, 4)) * last_layer,
+        "b2": rng.standard_normal((2, 1)) * last_layer,
+    }
     X, Y = rng.standard_normal((3, 16)), rng.standard_normal((2, 16)) * last_layer
     ref = torch_ref.forward_backward(torch_ref.from_params(params, ["tanh", "linear"]), X, Y, "mse")
     return term_scales(params, X, Y, ref, ["tanh", "linear"]), ref
@@ -69,11 +73,21 @@ def test_a_non_finite_entry_leaves_the_other_entries_differences_as_they_are():
 def test_a_float32_gradient_that_underflows_to_subnormals_is_compared_on_their_grid():
     """A dead float32 network's dW of about 1e-41 (below float32's smallest normal, 1.2e-38) is no finer than the
     subnormal grid (1.4e-45): its scale's rtol x 3e-40 = 4e-46 would ask for more than float32 can hold."""
-    from verify import run
     from verify_cases import tiny
 
-    report = run(tiny(arch=(4, 6, 6, 6, 1), lambd=1.17549e-38, dtype="float32", seed=57, optimizer="adam",
-                      mini_batch_size=16, learning_rate=0.05))
+    from verify import run
+
+    report = run(
+        tiny(
+            arch=(4, 6, 6, 6, 1),
+            lambd=1.17549e-38,
+            dtype="float32",
+            seed=57,
+            optimizer="adam",
+            mini_batch_size=16,
+            learning_rate=0.05,
+        )
+    )
     assert report.ok, report.first_divergence()
     dW4 = report.checks[3].rows[("dW", 4)]
     assert 0 < dW4.max_abs < 1e-44 and dW4.tolerance < 1e-43  # its closest call: subnormals a step apart, judged so

@@ -7,15 +7,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from verify_cases import run_cli, tiny
 
 import scratch
 from verify import run
-from verify_cases import run_cli, tiny
 
 REPO = Path(__file__).resolve().parents[2]
 WEEK4 = REPO / "examples" / "course_network.py"
-SCALES = {"comfortable": dict(arch=(5, 8, 4, 1)),
-          "deep-small": dict(arch=(10, 16, 16, 16, 16, 16, 1), init="random")}
+SCALES = {"comfortable": dict(arch=(5, 8, 4, 1)), "deep-small": dict(arch=(10, 16, 16, 16, 16, 16, 1), init="random")}
 
 backward = scratch.L_model_backward
 
@@ -33,15 +32,25 @@ def backward_with(dW_factor=1.0, db_term=False):
             if db_term:
                 grads[f"db{l}"] = grads[f"db{l}"] + lambd / m * b
         return grads
+
     return L_model_backward
 
 
 SLIPS = {  # name: (function patched, the slip, the first row that fails, words of its hint)
-    "penalty lambd/m": ("compute_cost_with_regularization", cost_over_m, ("forward", "cost"), "(lambd / m) sum ||W||^2"),
+    "penalty lambd/m": (
+        "compute_cost_with_regularization",
+        cost_over_m,
+        ("forward", "cost"),
+        "(lambd / m) sum ||W||^2",
+    ),
     "dW term lambd/(2m)": ("L_model_backward", backward_with(0.5), ("backward", "dW"), "(lambd / (2m)) W"),
     "dW term missing": ("L_model_backward", backward_with(0.0), ("backward", "dW"), "lacks its L2 term"),
-    "biases regularised": ("L_model_backward", backward_with(1.0, db_term=True), ("backward", "db"),
-                           "the course regularises W only"),
+    "biases regularised": (
+        "L_model_backward",
+        backward_with(1.0, db_term=True),
+        ("backward", "db"),
+        "the course regularises W only",
+    ),
 }
 
 
@@ -58,12 +67,28 @@ def test_each_l2_slip_is_caught_and_named(monkeypatch, slip, scale):
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(lambd=st.floats(0.0, 5.0), depth=st.integers(1, 5), dtype=st.sampled_from(["float64", "float32"]),
-       seed=st.integers(0, 1000), optimizer=st.sampled_from(["gd", "adam"]), init=st.sampled_from(["he", "random"]))
+@given(
+    lambd=st.floats(0.0, 5.0),
+    depth=st.integers(1, 5),
+    dtype=st.sampled_from(["float64", "float32"]),
+    seed=st.integers(0, 1000),
+    optimizer=st.sampled_from(["gd", "adam"]),
+    init=st.sampled_from(["he", "random"]),
+)
 def test_no_false_alarms_over_lambd_depths_dtypes(lambd, depth, dtype, seed, optimizer, init):
     arch = (4,) + (6,) * depth + (1,)
-    report = run(tiny(arch=arch, lambd=lambd, dtype=dtype, seed=seed, optimizer=optimizer, init=init,
-                      mini_batch_size=16 if optimizer == "adam" else None, learning_rate=0.05))
+    report = run(
+        tiny(
+            arch=arch,
+            lambd=lambd,
+            dtype=dtype,
+            seed=seed,
+            optimizer=optimizer,
+            init=init,
+            mini_batch_size=16 if optimizer == "adam" else None,
+            learning_rate=0.05,
+        )
+    )
     assert report.ok, report.to_text()
 
 
@@ -73,24 +98,28 @@ def test_the_report_says_lambd_and_the_json_carries_it():
     assert report.as_dict()["config"]["lambd"] == 0.7
 
 
-LEARNER_L2 = '''
+LEARNER_L2 = """
 
 def compute_cost_with_regularization(AL, Y, parameters, lambd):
     m = Y.shape[1]
     L = len(parameters) // 2
     L2 = sum(np.sum(np.square(parameters["W" + str(l)])) for l in range(1, L + 1))
     return compute_cost(AL, Y) + lambd / (2 * m) * L2
-'''
+"""
 
 
 def learner(tmp_path, backward_lambd=True, cost=LEARNER_L2) -> Path:
     text = WEEK4.read_text() + cost
     if backward_lambd:  # L_model_backward(AL, Y, caches, lambd=0): dW[l] += lambd / m W[l]
         text = text.replace("def L_model_backward(AL, Y, caches):", "def L_model_backward(AL, Y, caches, lambd=0):")
-        text = text.replace("    return grads\n", "    for l in range(1, len(caches) + 1):\n"
-                            "        W = caches[l - 1][0][1]\n"
-                            "        grads[\"dW\" + str(l)] = grads[\"dW\" + str(l)] + lambd / AL.shape[1] * W\n"
-                            "    return grads\n", 1)
+        text = text.replace(
+            "    return grads\n",
+            "    for l in range(1, len(caches) + 1):\n"
+            "        W = caches[l - 1][0][1]\n"
+            '        grads["dW" + str(l)] = grads["dW" + str(l)] + lambd / AL.shape[1] * W\n'
+            "    return grads\n",
+            1,
+        )
     path = tmp_path / "learner_l2.py"
     path.write_text(text)
     return path
@@ -130,6 +159,7 @@ forward = scratch.L_model_forward
 
 def forward_with(scale=True, output_too=False):
     """scratch's forward with inverted dropout written by hand, one slip at a time."""
+
     def L_model_forward(X, parameters, activations=None, keep_prob=1.0, masks=None):
         if masks is None:
             return forward(X, parameters, activations)
@@ -137,8 +167,9 @@ def forward_with(scale=True, output_too=False):
         L = len(parameters) // 2
         A, caches = X, []
         for l in range(1, L + 1):
-            A, cache = scratch.linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"],
-                                                         (activations or scratch.default_activations(L))[l - 1])
+            A, cache = scratch.linear_activation_forward(
+                A, parameters[f"W{l}"], parameters[f"b{l}"], (activations or scratch.default_activations(L))[l - 1]
+            )
             if l < L and masks[l - 1] is not None:
                 A = A * masks[l - 1] / (probs[l - 1] if scale else 1.0)
                 cache = (*cache, masks[l - 1])
@@ -146,6 +177,7 @@ def forward_with(scale=True, output_too=False):
                 A = A * (np.arange(A.size).reshape(A.shape) % 7 != 0) / probs[-1]  # the output dropped too
             caches.append(cache)
         return A, caches
+
     return L_model_forward
 
 
@@ -168,14 +200,29 @@ def backward_dropout_with(scale=True, shifted=False):
             grads[f"dZ{l}"] = dZ
             grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = scratch.linear_backward(dZ, linear_cache)
         return grads
+
     return L_model_backward
 
 
 DROPOUT_SLIPS = {  # name: (function, slip, the first row that fails, words of its hint ("" when none fits))
-    "no /keep_prob in forward": ("L_model_forward", forward_with(scale=False), ("forward", "A", 1), "not divided by keep_prob"),
-    "no /keep_prob in backward": ("L_model_backward", backward_dropout_with(scale=False), ("backward", "dZ", 2),
-                                  "not divided by keep_prob in backward"),
-    "mask of layer l at layer l+1": ("L_model_backward", backward_dropout_with(shifted=True), ("backward", "dZ", 2), ""),
+    "no /keep_prob in forward": (
+        "L_model_forward",
+        forward_with(scale=False),
+        ("forward", "A", 1),
+        "not divided by keep_prob",
+    ),
+    "no /keep_prob in backward": (
+        "L_model_backward",
+        backward_dropout_with(scale=False),
+        ("backward", "dZ", 2),
+        "not divided by keep_prob in backward",
+    ),
+    "mask of layer l at layer l+1": (
+        "L_model_backward",
+        backward_dropout_with(shifted=True),
+        ("backward", "dZ", 2),
+        "",
+    ),
     "output layer dropped": ("L_model_forward", forward_with(output_too=True), ("forward", "A", 3), ""),
 }
 
@@ -204,23 +251,42 @@ def test_correct_dropout_passes_and_the_masks_matter():
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(keep_prob=st.floats(0.3, 1.0), depth=st.integers(1, 4), dtype=st.sampled_from(["float64", "float32"]),
-       seed=st.integers(0, 1000), lambd=st.sampled_from([0.0, 0.7]), optimizer=st.sampled_from(["gd", "momentum", "adam"]),
-       hidden=st.sampled_from(["relu", "tanh", "leaky_relu", "sigmoid"]))
+@given(
+    keep_prob=st.floats(0.3, 1.0),
+    depth=st.integers(1, 4),
+    dtype=st.sampled_from(["float64", "float32"]),
+    seed=st.integers(0, 1000),
+    lambd=st.sampled_from([0.0, 0.7]),
+    optimizer=st.sampled_from(["gd", "momentum", "adam"]),
+    hidden=st.sampled_from(["relu", "tanh", "leaky_relu", "sigmoid"]),
+)
 def test_no_false_alarms_with_dropout(keep_prob, depth, dtype, seed, lambd, optimizer, hidden):
     arch = (4,) + (6,) * depth + (1,)
-    report = run(tiny(arch=arch, activations=(hidden,) * depth + ("sigmoid",), keep_prob=(keep_prob,), lambd=lambd,
-                      dtype=dtype, seed=seed, optimizer=optimizer, mini_batch_size=16 if optimizer != "gd" else None,
-                      learning_rate=0.05))
+    report = run(
+        tiny(
+            arch=arch,
+            activations=(hidden,) * depth + ("sigmoid",),
+            keep_prob=(keep_prob,),
+            lambd=lambd,
+            dtype=dtype,
+            seed=seed,
+            optimizer=optimizer,
+            mini_batch_size=16 if optimizer != "gd" else None,
+            learning_rate=0.05,
+        )
+    )
     assert report.ok, report.to_text()
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["--arch", "3,1", "--keep-prob", "0.5"], "--keep-prob needs a hidden layer"),
-    (["--arch", "3,4,1", "--keep-prob", "1.2"], "--keep-prob values must be in (0, 1]"),
-    (["--arch", "3,4,4,1", "--keep-prob", "0.5,0.5,0.5"], "one per hidden layer"),
-    (["--arch", "3,4,1", "--keep-prob", "0.5", "--impl", str(WEEK4)], "L_model_forward"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--arch", "3,1", "--keep-prob", "0.5"], "--keep-prob needs a hidden layer"),
+        (["--arch", "3,4,1", "--keep-prob", "1.2"], "--keep-prob values must be in (0, 1]"),
+        (["--arch", "3,4,4,1", "--keep-prob", "0.5,0.5,0.5"], "one per hidden layer"),
+        (["--arch", "3,4,1", "--keep-prob", "0.5", "--impl", str(WEEK4)], "L_model_forward"),
+    ],
+)
 def test_bad_dropout_options_get_one_line_and_exit_2(capsys, argv, words):
     code, out, err = run_cli(capsys, *argv, "--no-tensorboard")
     assert code == 2 and out == "" and words in err, err
@@ -235,7 +301,7 @@ def regularisation_learner(folder: Path, old: str = "", new: str = "") -> Path:
     (folder / WEEK4.name).write_text(WEEK4.read_text())
     text = REGULARISATION.read_text()
     assert old in text
-    path = folder / f"learner_{abs(hash(old)) % 10 ** 6}.py"
+    path = folder / f"learner_{abs(hash(old)) % 10**6}.py"
     path.write_text(text.replace(old, new) if old else text)
     return path
 
@@ -243,8 +309,21 @@ def regularisation_learner(folder: Path, old: str = "", new: str = "") -> Path:
 def test_a_learners_dropout_drawing_its_own_masks_is_verified_with_those_masks(capsys, tmp_path):
     """The course's way: forward seeds NumPy and draws D = rand < keep_prob itself, keeping D in its caches; torch is
     handed the masks it drew, every check runs."""
-    argv = ["--arch", "4,8,8,1", "--examples", "40", "--iterations", "20", "--keep-prob", "0.8", "--lambd", "0.3",
-            "--no-tensorboard", "--json", "-"]
+    argv = [
+        "--arch",
+        "4,8,8,1",
+        "--examples",
+        "40",
+        "--iterations",
+        "20",
+        "--keep-prob",
+        "0.8",
+        "--lambd",
+        "0.3",
+        "--no-tensorboard",
+        "--json",
+        "-",
+    ]
     code, out, _ = run_cli(capsys, "--impl", str(regularisation_learner(tmp_path)), *argv)
     report = json.loads(out)
     assert code == 0, report["first_divergence"]
@@ -262,14 +341,32 @@ def test_a_learners_dropout_drawing_its_own_masks_is_verified_with_those_masks(c
     assert code == 0 and "draws new dropout masks at every call" in gradcheck["skipped"]
 
 
-@pytest.mark.parametrize("old, new, words", [
-    ("D = (D < keep_prob).astype(int)", "D = (D > keep_prob).astype(int)", "keeps 1"),  # 14% kept of 86%
-    ("D = (D < keep_prob).astype(int)", "D = (D < 2).astype(int)", "keeps 100.0% of the units"),  # no dropout at all
-])
+@pytest.mark.parametrize(
+    "old, new, words",
+    [
+        ("D = (D < keep_prob).astype(int)", "D = (D > keep_prob).astype(int)", "keeps 1"),  # 14% kept of 86%
+        (
+            "D = (D < keep_prob).astype(int)",
+            "D = (D < 2).astype(int)",
+            "keeps 100.0% of the units",
+        ),  # no dropout at all
+    ],
+)
 def test_a_learners_own_masks_that_do_not_keep_keep_prob_are_named(capsys, tmp_path, old, new, words):
     path = regularisation_learner(tmp_path, old, new)
-    code, out, _ = run_cli(capsys, "--impl", str(path), "--arch", "2,20,3,1", "--data", "moons", "--keep-prob", "0.86",
-                           "--no-tensorboard", "-q")
+    code, out, _ = run_cli(
+        capsys,
+        "--impl",
+        str(path),
+        "--arch",
+        "2,20,3,1",
+        "--data",
+        "moons",
+        "--keep-prob",
+        "0.86",
+        "--no-tensorboard",
+        "-q",
+    )
     assert code == 1 and "L_model_forward" in out and words in out and "where keep_prob is 0.86" in out, out
 
 
@@ -283,10 +380,22 @@ def test_a_learners_dropout_runs_in_float32_and_its_scalar_keep_prob_is_told(cap
 
 
 def test_a_backward_that_leaves_out_the_mask_is_named(capsys, tmp_path):
-    path = regularisation_learner(tmp_path, "            dA = dA * caches[l][2]\n            dA = dA / keep_prob\n",
-                                  "            pass\n")
-    code, out, _ = run_cli(capsys, "--impl", str(path), "--arch", "2,20,3,1", "--data", "moons", "--keep-prob", "0.86",
-                           "--no-tensorboard", "-q")
+    path = regularisation_learner(
+        tmp_path, "            dA = dA * caches[l][2]\n            dA = dA / keep_prob\n", "            pass\n"
+    )
+    code, out, _ = run_cli(
+        capsys,
+        "--impl",
+        str(path),
+        "--arch",
+        "2,20,3,1",
+        "--data",
+        "moons",
+        "--keep-prob",
+        "0.86",
+        "--no-tensorboard",
+        "-q",
+    )
     assert code == 1 and "is not multiplied by the mask D2 in backward" in out, out
 
 

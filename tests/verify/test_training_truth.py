@@ -61,8 +61,9 @@ def test_a_course_literal_cost_whose_output_reaches_exactly_1_is_not_comparable_
     assert found["loop model"]["skipped"] == SATURATION + ", and its final parameters come after it"
     assert all(r["compared"] == 17 for r in lockstep["rows"])  # iterations 0 to 16, nothing after
     assert "final cost" not in report.to_text()  # the course's cost at those parameters is nan: no line for it
-    assert report.summary().splitlines()[0] == ("VERDICT: PASS  my_optimisers.py and torch agree on every check up to "
-                                                f"iteration 16; training is {SATURATION}")
+    assert report.summary().splitlines()[0] == (
+        f"VERDICT: PASS  my_optimisers.py and torch agree on every check up to iteration 16; training is {SATURATION}"
+    )
 
 
 def test_a_real_slip_before_the_output_saturates_still_fails(tmp_path):
@@ -77,13 +78,20 @@ def test_a_real_slip_before_the_output_saturates_still_fails(tmp_path):
     assert report.first_divergence()["function"] == "update_parameters_with_adam"
 
 
-@pytest.mark.parametrize("Z, AL, reached", [
-    ([[1.0, 40.0]], None, 1.0),  # the course's 1 / (1 + e^-40) is exactly 1.0 in float64
-    ([[1.0, -800.0]], None, 0.0),  # e^800 overflows: exactly 0.0
-    ([[1.0, -30.0]], None, None),  # 9.4e-14: small, not 0
-    ([[1.0, 36.0]], [[0.7310585786300049, 1.0]], 1.0),  # the implementation's AL rounded to 1, within 4 eps of torch's
-    ([[1.0, 36.0]], [[0.7310585786300049, 0.9]], None),  # a wrong AL of 0.9 is not saturation
-])
+@pytest.mark.parametrize(
+    "Z, AL, reached",
+    [
+        ([[1.0, 40.0]], None, 1.0),  # the course's 1 / (1 + e^-40) is exactly 1.0 in float64
+        ([[1.0, -800.0]], None, 0.0),  # e^800 overflows: exactly 0.0
+        ([[1.0, -30.0]], None, None),  # 9.4e-14: small, not 0
+        (
+            [[1.0, 36.0]],
+            [[0.7310585786300049, 1.0]],
+            1.0,
+        ),  # the implementation's AL rounded to 1, within 4 eps of torch's
+        ([[1.0, 36.0]], [[0.7310585786300049, 0.9]], None),  # a wrong AL of 0.9 is not saturation
+    ],
+)
 def test_saturated_output_is_exactly_0_or_1_in_the_runs_dtype(Z, AL, reached):
     Z = np.array(Z)
     ref = {"Z2": Z, "A2": 1 / (1 + np.exp(-np.clip(Z, -700, 35.9)))}  # torch's, one ulp short of 1 at Z = 36
@@ -91,6 +99,7 @@ def test_saturated_output_is_exactly_0_or_1_in_the_runs_dtype(Z, AL, reached):
 
 
 # --- problem 5: a loop the module imports from elsewhere ---------------------------------------------------
+
 
 def test_a_loop_imported_from_another_module_is_not_run(tmp_path):
     (tmp_path / "my_week4.py").write_text(WEEK4.read_text())
@@ -106,8 +115,19 @@ def test_a_loop_imported_from_another_module_is_not_run(tmp_path):
 def notebook(path: Path, *cells: str) -> Path:
     import json
 
-    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": cell} for cell in cells]}))
+    path.write_text(
+        json.dumps(
+            {
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "metadata": {},
+                "cells": [
+                    {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": cell}
+                    for cell in cells
+                ],
+            }
+        )
+    )
     return path
 
 
@@ -122,24 +142,33 @@ def test_a_notebooks_own_loop_is_run_and_an_imported_one_is_not(tmp_path):
 
 
 def test_a_loop_that_never_takes_the_shared_start_is_not_compared(tmp_path):
-    init = "    parameters = initialize_parameters_deep(layers_dims)\n    costs = []\n    for i in range(num_iterations):"
-    inline = ("    rng = np.random.default_rng(3)\n    parameters = {}\n    for l in range(1, len(layers_dims)):\n"
-              "        parameters['W' + str(l)] = rng.standard_normal((layers_dims[l], layers_dims[l - 1])) * 0.01\n"
-              "        parameters['b' + str(l)] = np.zeros((layers_dims[l], 1))\n"
-              "    costs = []\n    for i in range(num_iterations):")
+    init = (
+        "    parameters = initialize_parameters_deep(layers_dims)\n    costs = []\n    for i in range(num_iterations):"
+    )
+    inline = (
+        "    rng = np.random.default_rng(3)\n    parameters = {}\n    for l in range(1, len(layers_dims)):\n"
+        "        parameters['W' + str(l)] = rng.standard_normal((layers_dims[l], layers_dims[l - 1])) * 0.01\n"
+        "        parameters['b' + str(l)] = np.zeros((layers_dims[l], 1))\n"
+        "    costs = []\n    for i in range(num_iterations):"
+    )
     path = learner(tmp_path, WEEK4, init, inline)
     report = run(Config(impl=str(path), arch=(3, 4, 4, 1), iterations=120, examples=40, **QUIET))
     assert report.verdict == "pass", report.first_divergence()
     assert checks(report)["loop L_layer_model"]["skipped"] == (
         "it never called initialize_parameters or initialize_parameters_deep, so it started from parameters of its "
-        "own, not the shared start (its run was not compared)")
+        "own, not the shared start (its run was not compared)"
+    )
 
 
 def test_a_loop_decorated_by_another_modules_decorator_is_the_modules_own(tmp_path):
-    (tmp_path / "timing_helpers.py").write_text("import functools\n\n\ndef timed(f):\n    @functools.wraps(f)\n"
-                                                "    def run(*args, **kwargs):\n        return f(*args, **kwargs)\n"
-                                                "    return run\n")
-    path = learner(tmp_path, WEEK4, "def L_layer_model(", "from timing_helpers import timed\n\n\n@timed\ndef L_layer_model(")
+    (tmp_path / "timing_helpers.py").write_text(
+        "import functools\n\n\ndef timed(f):\n    @functools.wraps(f)\n"
+        "    def run(*args, **kwargs):\n        return f(*args, **kwargs)\n"
+        "    return run\n"
+    )
+    path = learner(
+        tmp_path, WEEK4, "def L_layer_model(", "from timing_helpers import timed\n\n\n@timed\ndef L_layer_model("
+    )
     report = run(Config(impl=str(path), arch=(3, 4, 4, 1), iterations=120, examples=40, **QUIET))
     assert checks(report)["loop L_layer_model"]["status"] == "ok"
 
@@ -159,11 +188,15 @@ def test_a_loop_of_the_modules_own_is_its_own_and_an_imported_one_names_its_modu
 
 # --- problem 8: the batch sizes as they are ------------------------------------------------------------------
 
-@pytest.mark.parametrize("m, size, words", [
-    (400, 64, "20 epochs of 6 mini-batches of 64 and 1 of 16 (140 steps)"),
-    (200, 50, "20 epochs of 4 mini-batches of 50 (80 steps)"),
-    (64, 64, "20 epochs of 1 mini-batch of 64 (20 steps)"),
-])
+
+@pytest.mark.parametrize(
+    "m, size, words",
+    [
+        (400, 64, "20 epochs of 6 mini-batches of 64 and 1 of 16 (140 steps)"),
+        (200, 50, "20 epochs of 4 mini-batches of 50 (80 steps)"),
+        (64, 64, "20 epochs of 1 mini-batch of 64 (20 steps)"),
+    ],
+)
 def test_the_header_counts_the_mini_batches_as_they_are(m, size, words):
     plan = Optimization("adam", 0.1, 20, m, size)
     assert words in plan.describe()
@@ -172,12 +205,14 @@ def test_the_header_counts_the_mini_batches_as_they_are(m, size, words):
 
 # --- problem 7: a slip that lives in the loop, named with its kind ---------------------------------------------
 
+
 def test_adams_t_from_0_in_model_is_named(tmp_path):
     path = course_optimizers(tmp_path, "                t = t + 1\n", "")  # moved after the update: t = 0 at the first
     update = "beta1, beta2, epsilon)\n"
     path.write_text(path.read_text().replace(update, update + "                t = t + 1\n"))
-    report = run(Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2,
-                        **QUIET))
+    report = run(
+        Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2, **QUIET)
+    )
     first = report.first_divergence()
     assert report.verdict == "fail" and first["name"] == "loop model"
     assert first["hint"].startswith("t starts at 0: the bias correction divides by 1 - beta^0 = 0")
@@ -187,9 +222,12 @@ def test_adams_t_from_0_in_model_is_named(tmp_path):
 
 def test_adams_t_counting_epochs_in_model_is_named(tmp_path):
     path = course_optimizers(tmp_path, "                t = t + 1\n", "")
-    path.write_text(path.read_text().replace("        seed = seed + 1\n", "        seed = seed + 1\n        t = i + 1\n"))
-    report = run(Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2,
-                        **QUIET))
+    path.write_text(
+        path.read_text().replace("        seed = seed + 1\n", "        seed = seed + 1\n        t = i + 1\n")
+    )
+    report = run(
+        Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2, **QUIET)
+    )
     first = report.first_divergence()
     assert first["name"] == "loop model"
     assert first["hint"].startswith("t reached 2 after 8 updates: Adam's t counts the updates, one per mini-batch")
@@ -198,8 +236,9 @@ def test_adams_t_counting_epochs_in_model_is_named(tmp_path):
 def test_a_rate_hard_coded_in_models_adam_call_is_named(tmp_path):
     call = "update_parameters_with_adam(parameters, grads, v, s, t, learning_rate,"
     path = course_optimizers(tmp_path, call, call.replace("learning_rate,", "0.01,"))
-    report = run(Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2,
-                        **QUIET))
+    report = run(
+        Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2, **QUIET)
+    )
     first = report.first_divergence()
     assert first["name"] == "loop model"
     assert first["hint"] == "its steps are those of learning rate 0.01, not the --lr 0.1 it was given"
@@ -208,14 +247,33 @@ def test_a_rate_hard_coded_in_models_adam_call_is_named(tmp_path):
 UPDATE = "        grads = L_model_backward(AL, Y, caches)\n        parameters = update_parameters(parameters, grads, learning_rate)"
 
 
-@pytest.mark.parametrize("source, old, new, arch, hint", [
-    (WEEK4, UPDATE, UPDATE.replace("parameters = update_parameters", "update_parameters"), (3, 4, 4, 1),
-     "its parameters never change: update_parameters' result is not assigned"),
-    (WEEK3, "parameters = update_parameters(parameters, backward", "update_parameters(parameters, backward", (2, 4, 1),
-     "its parameters never change: update_parameters' result is not assigned"),
-    (WEEK4, UPDATE, UPDATE.replace("learning_rate)", "0.0075)"), (3, 4, 4, 1),
-     "its steps are those of learning rate 0.0075, not the --lr 0.1 it was given"),
-], ids=["week4-unassigned", "week3-unassigned", "hard-coded-rate"])
+@pytest.mark.parametrize(
+    "source, old, new, arch, hint",
+    [
+        (
+            WEEK4,
+            UPDATE,
+            UPDATE.replace("parameters = update_parameters", "update_parameters"),
+            (3, 4, 4, 1),
+            "its parameters never change: update_parameters' result is not assigned",
+        ),
+        (
+            WEEK3,
+            "parameters = update_parameters(parameters, backward",
+            "update_parameters(parameters, backward",
+            (2, 4, 1),
+            "its parameters never change: update_parameters' result is not assigned",
+        ),
+        (
+            WEEK4,
+            UPDATE,
+            UPDATE.replace("learning_rate)", "0.0075)"),
+            (3, 4, 4, 1),
+            "its steps are those of learning rate 0.0075, not the --lr 0.1 it was given",
+        ),
+    ],
+    ids=["week4-unassigned", "week3-unassigned", "hard-coded-rate"],
+)
 def test_a_loop_slip_is_named_with_its_kind(tmp_path, source, old, new, arch, hint):
     report = run(Config(impl=str(learner(tmp_path, source, old, new)), arch=arch, iterations=150, examples=40, **QUIET))
     first = report.first_divergence()
@@ -231,35 +289,48 @@ def test_a_loop_slip_hint_needs_the_numbers_to_fit():
     G = {"dW1": np.array([[0.2, -0.4]]), "db1": np.array([[0.1]])}
     stepped = {k: P[k] - 0.0075 * G[f"d{k}"] for k in P}
     assert loop_slip({"first": (P, G, stepped), "updates": 3, "fixed": False}, 0.1).startswith(
-        "its steps are those of learning rate 0.0075")
+        "its steps are those of learning rate 0.0075"
+    )
     assert loop_slip({"first": (P, G, stepped), "updates": 3, "fixed": False}, 0.0075) == ""  # the run's own rate
     bent = {**stepped, "b1": P["b1"] - 0.2 * G["db1"]}  # not one rate for every parameter: no hypothesis fits
     assert loop_slip({"first": (P, G, bent), "updates": 3, "fixed": False}, 0.1) == ""
     assert loop_slip({"first": (P, G, stepped), "updates": 3, "fixed": True}, 0.0075).startswith(
-        "its parameters never change")
+        "its parameters never change"
+    )
     assert loop_slip({"first": (P, G, stepped), "updates": 1, "fixed": True}, 0.0075) == ""  # one call proves nothing
     assert loop_slip({"adam_t": 1, "first": None}, 0.1) == ""
     assert loop_slip({"adam_t": 1, "rate": 0.1, "first": None}, 0.1) == ""  # Adam handed the run's rate
-    assert loop_slip({"adam_t": 1, "rate": 0.01, "first": None}, 0.1).startswith("its steps are those of learning rate 0.01")
+    assert loop_slip({"adam_t": 1, "rate": 0.01, "first": None}, 0.1).startswith(
+        "its steps are those of learning rate 0.01"
+    )
 
 
 # --- problem 8: a loop that returns no costs; a consequence is not a cause ----------------------------------------
 
+
 def test_a_model_that_returns_no_costs_says_so_and_has_no_unresolved_row(tmp_path):
     path = course_optimizers(tmp_path, "    return parameters, costs\n", "    return parameters\n")
-    report = run(Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2,
-                        **QUIET))
+    report = run(
+        Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2, **QUIET)
+    )
     assert report.verdict == "pass", report.first_divergence()
     loop = checks(report)["loop model"]
     assert loop["status"] == "ok" and "cost" not in [r["quantity"] for r in loop["rows"]]
-    assert "model: it returned no costs (its parameters alone), so its final parameters alone are compared" in loop["notes"]
+    assert (
+        "model: it returned no costs (its parameters alone), so its final parameters alone are compared"
+        in loop["notes"]
+    )
     assert "unresolved" not in report.to_text()
 
 
-@pytest.mark.parametrize("old, new, cause", [
-    ("    dw = (1 / m) * np.dot", "    dw = -(1 / m) * np.dot", "backward dW1"),
-    ("        w = w - learning_rate", "        w = w + learning_rate", "lockstep W1"),
-], ids=["dw-sign", "update-sign"])
+@pytest.mark.parametrize(
+    "old, new, cause",
+    [
+        ("    dw = (1 / m) * np.dot", "    dw = -(1 / m) * np.dot", "backward dW1"),
+        ("        w = w - learning_rate", "        w = w + learning_rate", "lockstep W1"),
+    ],
+    ids=["dw-sign", "update-sign"],
+)
 def test_a_week2_gradient_sign_slip_has_one_cause(tmp_path, old, new, cause):
     report = run(Config(impl=str(learner(tmp_path, WEEK2, old, new)), arch=(2, 1), iterations=200, **QUIET))
     assert report.verdict == "fail"

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from verify_cases import optimisers_text, slipped
 
 import scratch
 import verify
 from verify.cli import main
 from verify.impl import detect, load_module
 from verify.units import check_functions
-from verify_cases import optimisers_text, slipped
 
 REPO = Path(__file__).resolve().parents[2]
 WEEK4 = REPO / "examples" / "course_network.py"
@@ -29,18 +29,61 @@ def functions_of(path_or_module, dtype: str = "float64") -> dict:
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("source, expected", [
-    (WEEK4, ["initialize_parameters", "initialize_parameters_deep", "sigmoid", "relu", "linear_forward", "linear_activation_forward",
-             "compute_cost", "sigmoid_backward", "relu_backward", "linear_backward", "linear_activation_backward",
-             "update_parameters"]),
-    (WEEK3, ["initialize_parameters", "sigmoid", "forward_propagation", "compute_cost", "backward_propagation",
-             "update_parameters"]),
-    (WEEK2, ["initialize_with_zeros", "sigmoid", "propagate", "optimize"]),
-    (scratch, ["initialize_parameters_deep", "linear_forward", "linear_activation_forward", "compute_cost",
-               "compute_cost_with_regularization", "linear_backward", "linear_activation_backward", "update_parameters", "random_mini_batches",
-               "initialize_velocity", "update_parameters_with_momentum", "initialize_adam", "update_parameters_with_adam",
-               "update_lr", "schedule_lr_decay"]),
-], ids=["week4", "week3", "week2", "scratch"])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (
+            WEEK4,
+            [
+                "initialize_parameters",
+                "initialize_parameters_deep",
+                "sigmoid",
+                "relu",
+                "linear_forward",
+                "linear_activation_forward",
+                "compute_cost",
+                "sigmoid_backward",
+                "relu_backward",
+                "linear_backward",
+                "linear_activation_backward",
+                "update_parameters",
+            ],
+        ),
+        (
+            WEEK3,
+            [
+                "initialize_parameters",
+                "sigmoid",
+                "forward_propagation",
+                "compute_cost",
+                "backward_propagation",
+                "update_parameters",
+            ],
+        ),
+        (WEEK2, ["initialize_with_zeros", "sigmoid", "propagate", "optimize"]),
+        (
+            scratch,
+            [
+                "initialize_parameters_deep",
+                "linear_forward",
+                "linear_activation_forward",
+                "compute_cost",
+                "compute_cost_with_regularization",
+                "linear_backward",
+                "linear_activation_backward",
+                "update_parameters",
+                "random_mini_batches",
+                "initialize_velocity",
+                "update_parameters_with_momentum",
+                "initialize_adam",
+                "update_parameters_with_adam",
+                "update_lr",
+                "schedule_lr_decay",
+            ],
+        ),
+    ],
+    ids=["week4", "week3", "week2", "scratch"],
+)
 def test_correct_functions_pass_in_both_dtypes(source, expected, dtype):
     results = functions_of(source, dtype)
     assert list(results) == expected  # each defined course function, in the course's order
@@ -51,28 +94,54 @@ WEEK4_SLIPS = [
     # (function, old, new, failing output, words of the hint)
     ("relu_backward", "dZ[activation_cache <= 0] = 0", "dZ[activation_cache < 0] = 0", "dZ", "exactly 0"),
     ("linear_forward", "return Z, (A, W, b)", "return Z, (W, A, b)", "cache", "caches in the wrong order"),
-    ("linear_activation_forward", "return A, (linear_cache, activation_cache)", "return A, (activation_cache, linear_cache)",
-     "cache", "caches in the wrong order"),
+    (
+        "linear_activation_forward",
+        "return A, (linear_cache, activation_cache)",
+        "return A, (activation_cache, linear_cache)",
+        "cache",
+        "caches in the wrong order",
+    ),
     ("linear_forward", "Z = np.dot(W, A) + b", "Z = np.dot(W.T, A) + b", "", "a shape error"),
     ("linear_backward", "dW = (1 / m) * np.dot(dZ, A_prev.T)", "dW = np.dot(dZ, A_prev.T)", "dW", "a missing 1/m"),
-    ("linear_backward", "dW = (1 / m) * np.dot(dZ, A_prev.T)", "dW = (1 / m) * np.dot(A_prev, dZ.T)", "dW", "transposed"),
+    (
+        "linear_backward",
+        "dW = (1 / m) * np.dot(dZ, A_prev.T)",
+        "dW = (1 / m) * np.dot(A_prev, dZ.T)",
+        "dW",
+        "transposed",
+    ),
     ("linear_backward", "dA_prev = np.dot(W.T, dZ)", "dA_prev = -np.dot(W.T, dZ)", "dA_prev", "opposite sign"),
     ("linear_backward", "A_prev, W, b = cache", "W, A_prev, b = cache", "", "the order the cache is unpacked in"),
     ("sigmoid_backward", "return dA * s * (1 - s)", "return dA * s", "dZ", ""),
-    ("compute_cost", "np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))", "np.sum(Y * np.log(AL))", "cost",
-     "the (1-Y) log(1-AL) term is missing"),
-    ("update_parameters", 'parameters["W" + str(l + 1)] -= learning_rate', 'parameters["W" + str(l + 1)] += learning_rate',
-     "W1 (its step)", "opposite sign"),
+    (
+        "compute_cost",
+        "np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))",
+        "np.sum(Y * np.log(AL))",
+        "cost",
+        "the (1-Y) log(1-AL) term is missing",
+    ),
+    (
+        "update_parameters",
+        'parameters["W" + str(l + 1)] -= learning_rate',
+        'parameters["W" + str(l + 1)] += learning_rate',
+        "W1 (its step)",
+        "opposite sign",
+    ),
     ("initialize_parameters_deep", "np.zeros((layer_dims[l], 1))", "np.ones((layer_dims[l], 1))", "b1", "zeros"),
     ("initialize_parameters_deep", "layer_dims[l - 1])) * 0.01", "layer_dims[l - 1]))", "W", "small random weights"),
-    ("initialize_parameters_deep", '        parameters["W" + str(l)] = rng',  # a generator re-seeded for every layer
-     '        rng = np.random.default_rng(3)\n        parameters["W" + str(l)] = rng', "W2",
-     "each layer must draw its own weights"),
+    (
+        "initialize_parameters_deep",
+        '        parameters["W" + str(l)] = rng',  # a generator re-seeded for every layer
+        '        rng = np.random.default_rng(3)\n        parameters["W" + str(l)] = rng',
+        "W2",
+        "each layer must draw its own weights",
+    ),
 ]
 
 
-@pytest.mark.parametrize("function, old, new, output, hint", WEEK4_SLIPS,
-                         ids=[f"{s[0]}:{s[2][:30]}" for s in WEEK4_SLIPS])
+@pytest.mark.parametrize(
+    "function, old, new, output, hint", WEEK4_SLIPS, ids=[f"{s[0]}:{s[2][:30]}" for s in WEEK4_SLIPS]
+)
 def test_each_week4_slip_is_named_on_its_function(tmp_path, function, old, new, output, hint):
     results = functions_of(slipped(tmp_path, WEEK4, old, new))
     failed = [name for name, f in results.items() if not f.ok and not f.follows]
@@ -90,29 +159,57 @@ def test_a_function_calling_a_failed_one_follows_from_it(tmp_path):
 
 WEEK3_SLIPS = [
     ("backward_propagation", "dW1 = (1 / m) * np.dot(dZ1, X.T)", "dW1 = np.dot(dZ1, X.T)", "dW1", "a missing 1/m"),
-    ("backward_propagation", "db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)", "db1 = (1 / m) * np.sum(dZ1)",
-     "db1", "the shape is ()"),
+    (
+        "backward_propagation",
+        "db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)",
+        "db1 = (1 / m) * np.sum(dZ1)",
+        "db1",
+        "the shape is ()",
+    ),
     ("backward_propagation", "(1 - np.power(A1, 2))", "(1 - A1)", "dW1", "tanh's derivative"),
     ("backward_propagation", "dZ2 = A2 - Y", "dZ2 = A1 - Y", "", "a shape error"),
-    ("update_parameters", 'parameters[key] - learning_rate', 'parameters[key] + learning_rate', "W1 (its step)",
-     "opposite sign"),
-    ("compute_cost", "np.multiply(np.log(A2), Y) + np.multiply(np.log(1 - A2), 1 - Y)", "np.multiply(np.log(A2), Y)",
-     "cost", "the (1-Y) log(1-AL) term is missing"),
+    (
+        "update_parameters",
+        "parameters[key] - learning_rate",
+        "parameters[key] + learning_rate",
+        "W1 (its step)",
+        "opposite sign",
+    ),
+    (
+        "compute_cost",
+        "np.multiply(np.log(A2), Y) + np.multiply(np.log(1 - A2), 1 - Y)",
+        "np.multiply(np.log(A2), Y)",
+        "cost",
+        "the (1-Y) log(1-AL) term is missing",
+    ),
 ]
 
 
 def first_divergence(path: Path, arch: tuple) -> dict:
-    report = verify.run(verify.Config(arch=arch, impl=str(path), iterations=2, examples=40, gradcheck=False,
-                                      tensorboard=False, progress=False))
+    report = verify.run(
+        verify.Config(
+            arch=arch, impl=str(path), iterations=2, examples=40, gradcheck=False, tensorboard=False, progress=False
+        )
+    )
     return report.first_divergence()
 
 
 WEEK2_SLIPS = [
     ("propagate", "dw = (1 / m) * np.dot(X, (A - Y).T)", "dw = np.dot(X, (A - Y).T)", "dw", "a missing 1/m"),
-    ("propagate", "m = X.shape[1]\n    A = sigmoid(np.dot(w.T, X) + b)", "m = X.shape[1]\n    A = sigmoid(np.dot(w, X) + b)",
-     "", "a shape error"),
-    ("optimize", 'w = w - learning_rate * grads["dw"]', 'w = w + learning_rate * grads["dw"]', "w (its step)",
-     "opposite sign"),
+    (
+        "propagate",
+        "m = X.shape[1]\n    A = sigmoid(np.dot(w.T, X) + b)",
+        "m = X.shape[1]\n    A = sigmoid(np.dot(w, X) + b)",
+        "",
+        "a shape error",
+    ),
+    (
+        "optimize",
+        'w = w - learning_rate * grads["dw"]',
+        'w = w + learning_rate * grads["dw"]',
+        "w (its step)",
+        "opposite sign",
+    ),
     ("propagate", "np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))", "np.sum(Y * np.log(A))", "cost", ""),
     ("initialize_with_zeros", "w = np.zeros((dim, 1))", "w = np.zeros((1, dim))", "w", ""),
 ]
@@ -121,8 +218,11 @@ WEEK2_SLIPS = [
 SMALL_SLIPS = [(WEEK3, (2, 4, 1), *slip) for slip in WEEK3_SLIPS] + [(WEEK2, (2, 1), *slip) for slip in WEEK2_SLIPS]
 
 
-@pytest.mark.parametrize("source, arch, function, old, new, output, hint", SMALL_SLIPS,
-                         ids=[f"week{3 if s[0] == WEEK3 else 2}:{s[4][:30]}" for s in SMALL_SLIPS])
+@pytest.mark.parametrize(
+    "source, arch, function, old, new, output, hint",
+    SMALL_SLIPS,
+    ids=[f"week{3 if s[0] == WEEK3 else 2}:{s[4][:30]}" for s in SMALL_SLIPS],
+)
 def test_each_week2_and_week3_slip_is_named_on_its_function(tmp_path, source, arch, function, old, new, output, hint):
     path = slipped(tmp_path, source, old, new)
     results = functions_of(path)
@@ -141,26 +241,52 @@ def test_the_report_opens_with_the_table_and_its_first_divergence_names_the_func
     lines = text.splitlines()
     assert lines[1].startswith("fix `relu_backward`: its dZ differs")  # after the verdict, before the tables
     start = lines.index("function by function: each course function on its own, against torch  [FAIL]")
-    assert any(line.split() == ["relu_backward", "FAIL"] for line in lines[start + 1:start + 20])
+    assert any(line.split() == ["relu_backward", "FAIL"] for line in lines[start + 1 : start + 20])
 
 
 def test_the_json_lists_each_function(tmp_path, capsys):
-    code = main(["--arch", "2,1", "--impl", str(WEEK2), "--no-tensorboard", "--iterations", "3", "--examples", "40",
-                 "--json", "-"])
+    code = main(
+        [
+            "--arch",
+            "2,1",
+            "--impl",
+            str(WEEK2),
+            "--no-tensorboard",
+            "--iterations",
+            "3",
+            "--examples",
+            "40",
+            "--json",
+            "-",
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
     assert code == 0
     assert [(f["function"], f["status"]) for f in report["functions"]] == [
-        ("initialize_with_zeros", "ok"), ("sigmoid", "ok"), ("propagate", "ok"), ("optimize", "ok")]
+        ("initialize_with_zeros", "ok"),
+        ("sigmoid", "ok"),
+        ("propagate", "ok"),
+        ("optimize", "ok"),
+    ]
 
 
-@pytest.mark.parametrize("source, third, check", [
-    (WEEK4, "loss", 'loss == "bce"'),  # week 4's extended compute_cost(AL, Y, loss), as the network checks call it
-    (WEEK3, "parameters", "isinstance(parameters, dict)"),  # older week-3 notebooks' compute_cost(A2, Y, parameters)
-])
+@pytest.mark.parametrize(
+    "source, third, check",
+    [
+        (WEEK4, "loss", 'loss == "bce"'),  # week 4's extended compute_cost(AL, Y, loss), as the network checks call it
+        (
+            WEEK3,
+            "parameters",
+            "isinstance(parameters, dict)",
+        ),  # older week-3 notebooks' compute_cost(A2, Y, parameters)
+    ],
+)
 def test_compute_cost_with_a_third_argument_gets_what_its_api_passes(tmp_path, source, third, check):
     text = source.read_text(encoding="utf-8")
     for name in ("AL", "A2"):
-        text = text.replace(f"def compute_cost({name}, Y):", f"def compute_cost({name}, Y, {third}):\n    assert {check}")
+        text = text.replace(
+            f"def compute_cost({name}, Y):", f"def compute_cost({name}, Y, {third}):\n    assert {check}"
+        )
     path = tmp_path / "learner.py"
     path.write_text(text, encoding="utf-8")
     assert functions_of(path)["compute_cost"].ok
@@ -168,24 +294,69 @@ def test_compute_cost_with_a_third_argument_gets_what_its_api_passes(tmp_path, s
 
 OPTIMIZER_SLIPS = [
     # (function, old, new, failing output, words of the hint)
-    ("update_parameters_with_adam", "/ (np.sqrt(s_corrected[key]) + epsilon)", "/ np.sqrt(s_corrected[key] + epsilon)",
-     "step of W1", "epsilon is inside the square root"),
-    ("update_parameters_with_adam", "v_corrected[key] = v[key] / (1 - beta1 ** t)", "v_corrected[key] = v[key]",
-     'v_corrected["dW1"]', "no bias correction"),
-    ("update_parameters_with_adam", "v_corrected[key] = v[key] / (1 - beta1 ** t)",
-     "v_corrected[key] = v[key] / (1 - beta1 ** (t - 1))", 'v_corrected["dW1"]', "uses t - 1 where it needs t"),
-    ("update_parameters_with_adam", "v[key] = beta1 * v[key] + (1 - beta1) * grads[key]",
-     "v[key] = (1 - beta1) * v[key] + beta1 * grads[key]", 'v["dW1"]', "beta1 and 1 - beta1 are swapped"),
-    ("update_parameters_with_momentum", '(1 - beta) * grads["dW" + str(l)]', 'grads["dW" + str(l)]',
-     'v["dW1"]', "the (1 - beta) factor on the gradient is missing"),
-    ("update_parameters_with_momentum", 'v["dW" + str(l)] = beta * v["dW" + str(l)] + (1 - beta)',
-     'v["dW" + str(l)] = (1 - beta)', 'v["dW1"]', "v was not carried over"),
-    ("random_mini_batches", "    if m % mini_batch_size != 0:\n", "    if False:\n", "mini_batches",
-     "the course keeps a last, smaller batch"),
-    ("random_mini_batches", "shuffled_Y = Y[:, permutation]", "shuffled_Y = Y[:, np.random.permutation(m)]",
-     "mini_batches", "the same permutation"),
-    ("update_lr", "return learning_rate0 / (1 + decay_rate * epoch_num)",
-     "return learning_rate0 / (1 + decay_rate * (epoch_num + 1))", "learning rate at epoch 0", ""),
+    (
+        "update_parameters_with_adam",
+        "/ (np.sqrt(s_corrected[key]) + epsilon)",
+        "/ np.sqrt(s_corrected[key] + epsilon)",
+        "step of W1",
+        "epsilon is inside the square root",
+    ),
+    (
+        "update_parameters_with_adam",
+        "v_corrected[key] = v[key] / (1 - beta1 ** t)",
+        "v_corrected[key] = v[key]",
+        'v_corrected["dW1"]',
+        "no bias correction",
+    ),
+    (
+        "update_parameters_with_adam",
+        "v_corrected[key] = v[key] / (1 - beta1 ** t)",
+        "v_corrected[key] = v[key] / (1 - beta1 ** (t - 1))",
+        'v_corrected["dW1"]',
+        "uses t - 1 where it needs t",
+    ),
+    (
+        "update_parameters_with_adam",
+        "v[key] = beta1 * v[key] + (1 - beta1) * grads[key]",
+        "v[key] = (1 - beta1) * v[key] + beta1 * grads[key]",
+        'v["dW1"]',
+        "beta1 and 1 - beta1 are swapped",
+    ),
+    (
+        "update_parameters_with_momentum",
+        '(1 - beta) * grads["dW" + str(l)]',
+        'grads["dW" + str(l)]',
+        'v["dW1"]',
+        "the (1 - beta) factor on the gradient is missing",
+    ),
+    (
+        "update_parameters_with_momentum",
+        'v["dW" + str(l)] = beta * v["dW" + str(l)] + (1 - beta)',
+        'v["dW" + str(l)] = (1 - beta)',
+        'v["dW1"]',
+        "v was not carried over",
+    ),
+    (
+        "random_mini_batches",
+        "    if m % mini_batch_size != 0:\n",
+        "    if False:\n",
+        "mini_batches",
+        "the course keeps a last, smaller batch",
+    ),
+    (
+        "random_mini_batches",
+        "shuffled_Y = Y[:, permutation]",
+        "shuffled_Y = Y[:, np.random.permutation(m)]",
+        "mini_batches",
+        "the same permutation",
+    ),
+    (
+        "update_lr",
+        "return learning_rate0 / (1 + decay_rate * epoch_num)",
+        "return learning_rate0 / (1 + decay_rate * (epoch_num + 1))",
+        "learning rate at epoch 0",
+        "",
+    ),
 ]
 
 
@@ -205,18 +376,33 @@ def test_correct_optimiser_functions_pass(tmp_path, dtype):
     learner = tmp_path / "learner.py"
     learner.write_text(WEEK4.read_text(encoding="utf-8") + optimisers_text(), encoding="utf-8")
     results = functions_of(learner, dtype)
-    assert [name for name in results if name.startswith(("random", "initialize_v", "initialize_a", "update_p", "update_l", "sched"))][-7:] == [
-        "random_mini_batches", "initialize_velocity", "update_parameters_with_momentum", "initialize_adam",
-        "update_parameters_with_adam", "update_lr", "schedule_lr_decay"]
+    assert [
+        name
+        for name in results
+        if name.startswith(("random", "initialize_v", "initialize_a", "update_p", "update_l", "sched"))
+    ][-7:] == [
+        "random_mini_batches",
+        "initialize_velocity",
+        "update_parameters_with_momentum",
+        "initialize_adam",
+        "update_parameters_with_adam",
+        "update_lr",
+        "schedule_lr_decay",
+    ]
     assert {n: f.detail for n, f in results.items() if not f.ok} == {}
 
 
 def test_an_older_adam_returning_three_values_is_checked_on_them(tmp_path):
     learner = tmp_path / "learner.py"
-    learner.write_text(WEEK4.read_text(encoding="utf-8") + optimisers_text().replace(
-        "return parameters, v, s, v_corrected, s_corrected", "return parameters, v, s"), encoding="utf-8")
+    learner.write_text(
+        WEEK4.read_text(encoding="utf-8")
+        + optimisers_text().replace("return parameters, v, s, v_corrected, s_corrected", "return parameters, v, s"),
+        encoding="utf-8",
+    )
     assert functions_of(learner)["update_parameters_with_adam"].ok
-    slipped_learner = slipped(tmp_path, learner, "/ (np.sqrt(s_corrected[key]) + epsilon)", "/ np.sqrt(s_corrected[key] + epsilon)")
+    slipped_learner = slipped(
+        tmp_path, learner, "/ (np.sqrt(s_corrected[key]) + epsilon)", "/ np.sqrt(s_corrected[key] + epsilon)"
+    )
     assert "epsilon is inside the square root" in functions_of(slipped_learner)["update_parameters_with_adam"].hint
 
 
@@ -237,6 +423,7 @@ def test_a_function_the_network_does_not_run_is_not_blamed_for_the_networks_dive
     path = slipped(tmp_path, path, "dA_prev = np.dot(W.T, dZ)", "dA_prev = -np.dot(W.T, dZ)")  # used by the network
     first = first_divergence(path, (3, 4, 4, 1))
     assert first["function"] == "linear_backward" and first["stage"] == "backward"
-    alone = first_divergence(slipped(tmp_path, WEEK4, "np.zeros((layer_dims[l], 1))", "np.ones((layer_dims[l], 1))"),
-                             (3, 4, 4, 1))
+    alone = first_divergence(
+        slipped(tmp_path, WEEK4, "np.zeros((layer_dims[l], 1))", "np.ones((layer_dims[l], 1))"), (3, 4, 4, 1)
+    )
     assert alone["function"] == "initialize_parameters_deep" and alone["stage"] == "functions"  # the network agrees

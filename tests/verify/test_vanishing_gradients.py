@@ -12,6 +12,7 @@ import types
 
 import numpy as np
 import pytest
+from verify_cases import DTYPES, QUIET, check
 
 import scratch
 import torch_ref
@@ -20,7 +21,6 @@ from verify.cli import main
 from verify.config import validate
 from verify.data import load_data
 from verify.runner import initial_parameters
-from verify_cases import DTYPES, QUIET, check
 
 NETS = [(5, "tanh"), (8, "tanh"), (5, "relu"), (8, "relu")]  # (hidden layers, their activation)
 # float64 resolves a factor 1.001. float32 carries about 7 digits, and a deep network's db1 is a
@@ -31,8 +31,15 @@ GRADIENTS = (("dW", 1), ("db", 1), ("dW", 2))
 
 
 def deep(hidden: int, activation: str, dtype: str) -> Config:
-    return Config(arch=(3,) + (8,) * hidden + (1,), activations=(activation,) * hidden + ("sigmoid",), init="random",
-                  dtype=dtype, examples=32, iterations=2, **QUIET)
+    return Config(
+        arch=(3,) + (8,) * hidden + (1,),
+        activations=(activation,) * hidden + ("sigmoid",),
+        init="random",
+        dtype=dtype,
+        examples=32,
+        iterations=2,
+        **QUIET,
+    )
 
 
 def with_fault(quantity: str, layer: int, factor: float) -> types.ModuleType:
@@ -96,14 +103,32 @@ def test_a_wrong_gradient_of_1e_minus_10_is_caught_where_it_was_made(hidden, act
 
 def test_the_cli_exits_1_on_a_sign_slip_in_dw1(tmp_path, capsys):
     path = tmp_path / "deep_slip.py"
-    path.write_text("import scratch\n"
-                    "from scratch import L_model_forward, compute_cost, update_parameters\n\n\n"
-                    "def L_model_backward(AL, Y, caches, activations=None, loss='bce'):\n"
-                    "    grads = scratch.L_model_backward(AL, Y, caches, activations, loss)\n"
-                    "    grads['dW1'] = -grads['dW1']\n"
-                    "    return grads\n", encoding="utf-8")
-    code = main(["--arch", "3,5,5,5,5,5,1", "--activations", "tanh,tanh,tanh,tanh,tanh,sigmoid", "--init", "random",
-                 "--impl", str(path), "--no-tensorboard", "--iterations", "3", "--json", "-"])
+    path.write_text(
+        "import scratch\n"
+        "from scratch import L_model_forward, compute_cost, update_parameters\n\n\n"
+        "def L_model_backward(AL, Y, caches, activations=None, loss='bce'):\n"
+        "    grads = scratch.L_model_backward(AL, Y, caches, activations, loss)\n"
+        "    grads['dW1'] = -grads['dW1']\n"
+        "    return grads\n",
+        encoding="utf-8",
+    )
+    code = main(
+        [
+            "--arch",
+            "3,5,5,5,5,5,1",
+            "--activations",
+            "tanh,tanh,tanh,tanh,tanh,sigmoid",
+            "--init",
+            "random",
+            "--impl",
+            str(path),
+            "--no-tensorboard",
+            "--iterations",
+            "3",
+            "--json",
+            "-",
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
     assert code == 1
     first = report["first_divergence"]

@@ -48,12 +48,14 @@ def expected_rows(name: str, L: int) -> list:
     if name == "gradcheck":
         return [(q, l) for l in range(L, 0, -1) for q in ("dW", "db")]
     if name == "lockstep":
-        return ([("cost", L)] + [(q, l) for l in range(L, 0, -1) for q in ("dW", "db")]
-                + [(q, l) for l in range(1, L + 1) for q in ("W", "b")])
+        return (
+            [("cost", L)]
+            + [(q, l) for l in range(L, 0, -1) for q in ("dW", "db")]
+            + [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
+        )
     if name == "free-running":
         return [("cost", L)] + [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
     raise ValueError(name)
-
 
 
 def run_cli(capsys, *argv: str):

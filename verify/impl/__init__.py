@@ -8,7 +8,6 @@ layer (shallow.py), and week 2's logistic regression (logreg.py).
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Optional
 
 from ..errors import UsageError
 from .base import Adapter, _describe
@@ -21,7 +20,7 @@ from .sizes import layers_read, network_size
 APIS = {api.API: api for api in (DeepAPI, ShallowAPI, LogRegAPI)}
 
 
-def detect(module: ModuleType, label: str, api: Optional[str] = None) -> type[Adapter]:
+def detect(module: ModuleType, label: str, api: str | None = None) -> type[Adapter]:
     """The adapter for `module`: the one --api names, else the first API (deep, shallow, logreg) whose required
     functions it defines, all of them. Otherwise one UsageError line listing, per API (or for the one --api
     names), the functions found and those missing. An API of a fixed depth whose forward pass reads the
@@ -31,7 +30,9 @@ def detect(module: ModuleType, label: str, api: Optional[str] = None) -> type[Ad
             raise UsageError(f"unknown --api {api!r}; choose from {', '.join(APIS)}")
         chosen = APIS[api]
         if _missing(module, chosen):
-            raise UsageError(f"{label} is not the {chosen.WEEK} API (--api {api}): {_found_and_missing(module, chosen)}")
+            raise UsageError(
+                f"{label} is not the {chosen.WEEK} API (--api {api}): {_found_and_missing(module, chosen)}"
+            )
     else:
         chosen = next((adapter for adapter in APIS.values() if not _missing(module, adapter)), None)
         if chosen is None:
@@ -53,8 +54,10 @@ def _found_and_missing(module: ModuleType, adapter: type[Adapter]) -> str:
     """'found update_parameters, compute_cost; missing L_model_forward, L_model_backward' (in the API's order)."""
     missing = _missing(module, adapter)
     found = [name for name in adapter.REQUIRED if name not in missing]
-    named = [name if not hasattr(module, name) else f"{name} (not a function: {_describe(getattr(module, name))})"
-             for name in missing]
+    named = [
+        name if not hasattr(module, name) else f"{name} (not a function: {_describe(getattr(module, name))})"
+        for name in missing
+    ]
     return f"found {', '.join(found) or 'none of them'}; missing {', '.join(named) or 'nothing'}"
 
 
@@ -66,9 +69,11 @@ def _check_depth(module: ModuleType, adapter: type[Adapter], label: str) -> None
     function, depth = FIXED_DEPTH[adapter]
     layers = layers_read(getattr(module, function))
     if layers is not None and layers > depth:
-        raise UsageError(f"{label}: its {function} computes a network of {layers} layers (it reads W{layers}); the "
-                         f"{adapter.WEEK} API has {depth} (n_x -> n_h -> n_y), whatever --arch says (a module like the "
-                         "second course's helper networks, reg_utils' and opt_utils' 3-layer ones, is not supported yet)")
+        raise UsageError(
+            f"{label}: its {function} computes a network of {layers} layers (it reads W{layers}); the "
+            f"{adapter.WEEK} API has {depth} (n_x -> n_h -> n_y), whatever --arch says (a module like the "
+            "second course's helper networks, reg_utils' and opt_utils' 3-layer ones, is not supported yet)"
+        )
 
 
 __all__ = ["APIS", "NOTES", "Adapter", "DeepAPI", "LogRegAPI", "ShallowAPI", "detect", "load_module", "network_size"]

@@ -17,9 +17,9 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+from collections.abc import Sequence
 from contextlib import redirect_stdout
 from types import ModuleType
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -32,16 +32,18 @@ from .loading import LEFT_OUT, NOTES
 PRIVATE_COPIES = 16  # data arrays (and their copies) handed at once, at most
 
 # The optimisation course's functions, by what a run uses them for.
-OPTIMIZER_FUNCTIONS = {"momentum": ("initialize_velocity", "update_parameters_with_momentum"),
-                       "adam": ("initialize_adam", "update_parameters_with_adam")}
+OPTIMIZER_FUNCTIONS = {
+    "momentum": ("initialize_velocity", "update_parameters_with_momentum"),
+    "adam": ("initialize_adam", "update_parameters_with_adam"),
+}
 DECAY_FUNCTIONS = {"inverse": "update_lr", "scheduled": "schedule_lr_decay"}
 SIGNATURES = {
     "initialize_velocity": "initialize_velocity(parameters) -> v",
     "update_parameters_with_momentum": "update_parameters_with_momentum(parameters, grads, v, beta, learning_rate) "
-                                       "-> (parameters, v)",
+    "-> (parameters, v)",
     "initialize_adam": "initialize_adam(parameters) -> (v, s)",
     "update_parameters_with_adam": "update_parameters_with_adam(parameters, grads, v, s, t, learning_rate, beta1, "
-                                   "beta2, epsilon) -> (parameters, v, s, v_corrected, s_corrected)",
+    "beta2, epsilon) -> (parameters, v, s, v_corrected, s_corrected)",
     "update_lr": "update_lr(learning_rate0, epoch_num, decay_rate) -> learning_rate",
     "schedule_lr_decay": "schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval) -> learning_rate",
 }
@@ -121,8 +123,11 @@ class Adapter:
             interrupt = signals.arrived_during(signals_before)
             if interrupt is not None:  # Ctrl-C or a signal while it ran: the run's interrupt, not its outcome
                 raise interrupt from None
-            origin = getattr(self.module, LEFT_OUT, {}).get(getattr(error, "name", None)) \
-                if isinstance(error, NameError) else None
+            origin = (
+                getattr(self.module, LEFT_OUT, {}).get(getattr(error, "name", None))
+                if isinstance(error, NameError)
+                else None
+            )
             if origin is not None and error.args:  # a name the notebook's left-out code would have bound
                 error.args = (f"{error.args[0]} ({error.name} comes from {origin})",)
             raise ImplementationError(function, error, self.source) from error
@@ -131,16 +136,27 @@ class Adapter:
             raise interrupt
         where = _object_array(result)
         if where is not None:  # NumPy cannot compute with it (np.isfinite, the comparisons): rejected here
-            self.expect(False, function, f"it returned an array of dtype object{where}: an array of Python objects, "
-                                         "not numbers (np.array of a list of arrays, or dtype=object); return float arrays")
+            self.expect(
+                False,
+                function,
+                f"it returned an array of dtype object{where}: an array of Python objects, "
+                "not numbers (np.array of a list of arrays, or dtype=object); return float arrays",
+            )
         self.calls[function] = calls = self.calls.get(function, 0) + 1
         if function not in self.notes and calls <= WATCHED_CALLS:
-            changed = [f"{name} ({', '.join(parts)})" if parts else name
-                       for name, original, copy in zip(_parameter_names(getattr(self.module, function), len(args)), args, handed)
-                       for parts in [_changed(original, copy)] if parts is not None]
+            changed = [
+                f"{name} ({', '.join(parts)})" if parts else name
+                for name, original, copy in zip(
+                    _parameter_names(getattr(self.module, function), len(args)), args, handed
+                )
+                for parts in [_changed(original, copy)]
+                if parts is not None
+            ]
             if changed:
-                self.notes[function] = (f"{function} modified its input {' and '.join(changed)} in place; it was handed "
-                                        "copies, so the checks are not affected")
+                self.notes[function] = (
+                    f"{function} modified its input {' and '.join(changed)} in place; it was handed "
+                    "copies, so the checks are not affected"
+                )
         return result
 
     def expect(self, ok: bool, function: str, message: str) -> None:
@@ -148,8 +164,9 @@ class Adapter:
             raise ImplementationError(function, ValueError(message))
 
     def update(self, parameters: dict, grads: dict, learning_rate: float) -> dict:
-        return self._checked_update("update_parameters", self.call("update_parameters", parameters, grads, learning_rate),
-                                    parameters)
+        return self._checked_update(
+            "update_parameters", self.call("update_parameters", parameters, grads, learning_rate), parameters
+        )
 
     def _checked_update(self, function: str, updated, parameters: dict) -> dict:
         """An update's parameters: a dict with each array's shape, in the run's dtype."""
@@ -157,53 +174,73 @@ class Adapter:
         updated = dict(updated)
         for key, value in parameters.items():
             new = updated.get(key)
-            self.expect(isinstance(new, np.ndarray) and new.shape == value.shape, function,
-                         f"{key} should be an array of shape {value.shape}, got {_describe(new)}")
+            self.expect(
+                isinstance(new, np.ndarray) and new.shape == value.shape,
+                function,
+                f"{key} should be an array of shape {value.shape}, got {_describe(new)}",
+            )
         return self._in_run_dtype(function, updated, parameters)
 
     def regularize(self, lambd: float) -> None:
         """L2 with lambd > 0 from now on; UsageError where this API has no regularised cost and gradients."""
         if lambd:
-            raise UsageError(f"--lambd: {self.label} is the {self.WEEK} API; L2 regularisation is verified on the week-4 "
-                             "API (compute_cost_with_regularization and an L_model_backward taking lambd)")
+            raise UsageError(
+                f"--lambd: {self.label} is the {self.WEEK} API; L2 regularisation is verified on the week-4 "
+                "API (compute_cost_with_regularization and an L_model_backward taking lambd)"
+            )
 
     def drop_out(self, keep_probs) -> None:
         """Dropout with these keep_probs from now on, masks handed to forward; UsageError where this API has none."""
         if keep_probs is not None:
-            raise UsageError(f"--keep-prob: {self.label} is the {self.WEEK} API; dropout is verified on the week-4 API "
-                             "(L_model_forward taking keep_prob and masks, L_model_backward taking keep_prob)")
+            raise UsageError(
+                f"--keep-prob: {self.label} is the {self.WEEK} API; dropout is verified on the week-4 API "
+                "(L_model_forward taking keep_prob and masks, L_model_backward taking keep_prob)"
+            )
 
-    def masks_of(self, caches) -> Optional[list]:
+    def masks_of(self, caches) -> list | None:
         """The dropout masks a forward pass that draws its own used, one per hidden layer (None: none there)."""
         return None
 
-    def require_optimization(self, optimizer: str, decay: "str | None", decay_interval: int = 1000) -> None:
+    def require_optimization(self, optimizer: str, decay: str | None, decay_interval: int = 1000) -> None:
         """UsageError naming the functions --optimizer (or else --decay) needs that the module does not define."""
-        for flag, needed in ((f"--optimizer {optimizer}", OPTIMIZER_FUNCTIONS.get(optimizer, ())),
-                             (f"--decay {decay}", (DECAY_FUNCTIONS[decay],) if decay else ())):
+        for flag, needed in (
+            (f"--optimizer {optimizer}", OPTIMIZER_FUNCTIONS.get(optimizer, ())),
+            (f"--decay {decay}", (DECAY_FUNCTIONS[decay],) if decay else ()),
+        ):
             missing = [SIGNATURES[name] for name in needed if not callable(getattr(self.module, name, None))]
             if missing:
                 raise UsageError(f"{flag}: {self.label} has no function {' and no function '.join(missing)}")
         if decay == "scheduled":
             self.decay_takes_interval = _binds(self.module.schedule_lr_decay, 4)
             if not self.decay_takes_interval and decay_interval != 1000:
-                raise UsageError(f"--decay-interval {decay_interval}: {self.label}'s schedule_lr_decay takes no "
-                                 "time_interval to pass it to; leave --decay-interval out (the course's 1000) or "
-                                 "give it the course's time_interval=1000 parameter")
+                raise UsageError(
+                    f"--decay-interval {decay_interval}: {self.label}'s schedule_lr_decay takes no "
+                    "time_interval to pass it to; leave --decay-interval out (the course's 1000) or "
+                    "give it the course's time_interval=1000 parameter"
+                )
 
     def optimizer_state(self, optimizer: str, parameters: dict) -> dict:
         """The optimiser's state before the first step, from the implementation's own initialiser: {"v"[, "s"]}."""
         if optimizer == "momentum":
-            return {"v": self._moments("initialize_velocity", "v", self.call("initialize_velocity", parameters), parameters)}
+            return {
+                "v": self._moments("initialize_velocity", "v", self.call("initialize_velocity", parameters), parameters)
+            }
         if optimizer == "adam":
             result = self.call("initialize_adam", parameters)
-            self.expect(isinstance(result, (tuple, list)) and len(result) == 2, "initialize_adam",
-                        f"expected (v, s), got {_describe(result)}")
-            return {name: self._moments("initialize_adam", name, value, parameters) for name, value in zip(("v", "s"), result)}
+            self.expect(
+                isinstance(result, (tuple, list)) and len(result) == 2,
+                "initialize_adam",
+                f"expected (v, s), got {_describe(result)}",
+            )
+            return {
+                name: self._moments("initialize_adam", name, value, parameters)
+                for name, value in zip(("v", "s"), result)
+            }
         return {}
 
-    def optimizer_update(self, optimizer: str, parameters: dict, grads: dict, state: dict, learning_rate: float,
-                         t: int, settings: dict) -> tuple[dict, dict]:
+    def optimizer_update(
+        self, optimizer: str, parameters: dict, grads: dict, state: dict, learning_rate: float, t: int, settings: dict
+    ) -> tuple[dict, dict]:
         """One step of `optimizer` (gd, momentum, adam) at step t (from 1): (parameters, state after it).
 
         Adam's state after the step holds v_corrected and s_corrected too, unless the function returns
@@ -216,16 +253,37 @@ class Adapter:
             names = ("v",)
         else:
             function = "update_parameters_with_adam"
-            result = self.call(function, parameters, grads, state["v"], state["s"], t, learning_rate,
-                               settings["beta1"], settings["beta2"], settings["epsilon"])
-            names = ("v", "s", "v_corrected", "s_corrected") if isinstance(result, (tuple, list)) and len(result) == 5 \
+            result = self.call(
+                function,
+                parameters,
+                grads,
+                state["v"],
+                state["s"],
+                t,
+                learning_rate,
+                settings["beta1"],
+                settings["beta2"],
+                settings["epsilon"],
+            )
+            names = (
+                ("v", "s", "v_corrected", "s_corrected")
+                if isinstance(result, (tuple, list)) and len(result) == 5
                 else ("v", "s")
-        expected = ("(parameters, v, s, v_corrected, s_corrected) or (parameters, v, s)" if function.endswith("adam")
-                    else "(parameters, v)")
-        self.expect(isinstance(result, (tuple, list)) and len(result) == len(names) + 1, function,
-                     f"expected {expected}, got {_describe(result)}")
+            )
+        expected = (
+            "(parameters, v, s, v_corrected, s_corrected) or (parameters, v, s)"
+            if function.endswith("adam")
+            else "(parameters, v)"
+        )
+        self.expect(
+            isinstance(result, (tuple, list)) and len(result) == len(names) + 1,
+            function,
+            f"expected {expected}, got {_describe(result)}",
+        )
         updated = self._checked_update(function, result[0], parameters)
-        return updated, {name: self._moments(function, name, value, parameters) for name, value in zip(names, result[1:])}
+        return updated, {
+            name: self._moments(function, name, value, parameters) for name, value in zip(names, result[1:])
+        }
 
     def decayed_learning_rate(self, decay: str, learning_rate0: float, epoch: int, rate: float, interval: int) -> float:
         """The rate after epoch `epoch`, from the implementation's update_lr or schedule_lr_decay."""
@@ -235,16 +293,23 @@ class Adapter:
 
     def _moments(self, function: str, name: str, value, parameters: dict) -> dict:
         """A dict of moments keyed like the gradients (dW1, db1, ...), shapes checked, in the run's dtype."""
-        self.expect(isinstance(value, dict), function, f"{name} should be a dict keyed dW1, db1, ..., got {_describe(value)}")
+        self.expect(
+            isinstance(value, dict), function, f"{name} should be a dict keyed dW1, db1, ..., got {_describe(value)}"
+        )
         moments = {}
         for key, p in parameters.items():
             got = value.get(f"d{key}")
             found = "" if f"d{key}" in value else f" (its keys: {', '.join(map(str, value)) or 'none'})"
-            self.expect(isinstance(got, np.ndarray) and got.shape == p.shape, function,
-                         f'{name}["d{key}"] should be an array of shape {p.shape}, got {_describe(got)}{found}')
+            self.expect(
+                isinstance(got, np.ndarray) and got.shape == p.shape,
+                function,
+                f'{name}["d{key}"] should be an array of shape {p.shape}, got {_describe(got)}{found}',
+            )
             if got.dtype != p.dtype:
-                self.notes.setdefault(f"{function} dtype", f"{function} returned {name} as {got.dtype} in a {p.dtype} run; "
-                                      f"it was cast to {p.dtype}")
+                self.notes.setdefault(
+                    f"{function} dtype",
+                    f"{function} returned {name} as {got.dtype} in a {p.dtype} run; it was cast to {p.dtype}",
+                )
             moments[f"d{key}"] = got.astype(p.dtype, copy=False)
         return moments
 
@@ -253,10 +318,16 @@ class Adapter:
         for key, value in parameters.items():
             new = updated[key]
             if new.dtype != value.dtype:
-                why = (f"a {new.dtype} constant or gradient promotes it, e.g. np.where(Z > 0, 1.0, 0.01)"
-                       if new.dtype.itemsize > value.dtype.itemsize else f"it was rounded to {new.dtype} on the way")
-                self.notes.setdefault("dtype", f"{function} returned {key} as {new.dtype} in a {value.dtype} run ({why}); "
-                                      f"the parameters were cast back to {value.dtype}")
+                why = (
+                    f"a {new.dtype} constant or gradient promotes it, e.g. np.where(Z > 0, 1.0, 0.01)"
+                    if new.dtype.itemsize > value.dtype.itemsize
+                    else f"it was rounded to {new.dtype} on the way"
+                )
+                self.notes.setdefault(
+                    "dtype",
+                    f"{function} returned {key} as {new.dtype} in a {value.dtype} run ({why}); "
+                    f"the parameters were cast back to {value.dtype}",
+                )
                 updated[key] = new.astype(value.dtype)
         return updated
 
@@ -266,8 +337,11 @@ class Adapter:
         for l in range(1, len(layer_dims)):
             for key, shape in ((f"W{l}", (layer_dims[l], layer_dims[l - 1])), (f"b{l}", (layer_dims[l], 1))):
                 value = params.get(key)
-                self.expect(isinstance(value, np.ndarray) and value.shape == shape, function,
-                             f"{key} should be an array of shape {shape}, got {_describe(value)}")
+                self.expect(
+                    isinstance(value, np.ndarray) and value.shape == shape,
+                    function,
+                    f"{key} should be an array of shape {shape}, got {_describe(value)}",
+                )
         return params
 
     def _checked_grads(self, function: str, grads, expected: dict) -> dict:
@@ -275,9 +349,12 @@ class Adapter:
         self.expect(isinstance(grads, dict), function, f"expected a dict of gradients, got {_describe(grads)}")
         for key, shape in expected.items():
             value = grads.get(key)
-            self.expect(isinstance(value, np.ndarray) and value.shape == shape, function,
-                         f"{key} should be an array of shape {shape}, got {_describe(value)}"
-                         + _other_layers(key, value, grads, expected))
+            self.expect(
+                isinstance(value, np.ndarray) and value.shape == shape,
+                function,
+                f"{key} should be an array of shape {shape}, got {_describe(value)}"
+                + _other_layers(key, value, grads, expected),
+            )
         return grads
 
     def number(self, function: str, value) -> float:
@@ -291,19 +368,22 @@ def _other_layers(key: str, value, grads: dict, expected: dict) -> str:
     """Where a gradient has another layer's shape and its dict a key of no layer (dW0, or dW{L+1}): each layer's
     gradient stored one index off, said with the layer it belongs to. "" otherwise."""
     kind = key.rstrip("0123456789")
-    layers = [int(k[len(kind):]) for k in expected if k.rstrip("0123456789") == kind]
-    stray = sorted(k for k in grads if isinstance(k, str) and k.rstrip("0123456789") == kind and k != kind
-                   and k not in expected)
+    layers = [int(k[len(kind) :]) for k in expected if k.rstrip("0123456789") == kind]
+    stray = sorted(
+        k for k in grads if isinstance(k, str) and k.rstrip("0123456789") == kind and k != kind and k not in expected
+    )
     if not isinstance(value, np.ndarray) or not stray or not layers:
         return ""
     owners = [l for l in layers if expected[f"{kind}{l}"] == value.shape]
     if len(owners) != 1:
         return ""
-    return (f": it has {kind}{owners[0]}'s shape, and the gradients include {', '.join(stray)}, which no layer has: "
-            f"each layer's gradient is stored under another layer's number (a layer index off by one)")
+    return (
+        f": it has {kind}{owners[0]}'s shape, and the gradients include {', '.join(stray)}, which no layer has: "
+        f"each layer's gradient is stored under another layer's number (a layer index off by one)"
+    )
 
 
-def _object_array(value, where: str = "", depth: int = 0) -> Optional[str]:
+def _object_array(value, where: str = "", depth: int = 0) -> str | None:
     """Where in `value` (nested dicts, lists, tuples) an ndarray of dtype object is: ' (as ["dW1"])', '' for the
     value itself; None when there is none."""
     if isinstance(value, np.ndarray):
@@ -331,11 +411,15 @@ def _copy(value, private: dict):
     return value
 
 
-def _changed(original, copy) -> "list[str] | None":
+def _changed(original, copy) -> list[str] | None:
     """None when copy still equals original; else the keys (or positions) that changed, possibly none named."""
     if isinstance(original, np.ndarray):
-        same = (isinstance(copy, np.ndarray) and copy.shape == original.shape and copy.dtype == original.dtype
-                and (np.array_equal(copy, original) or np.array_equal(copy, original, equal_nan=True)))
+        same = (
+            isinstance(copy, np.ndarray)
+            and copy.shape == original.shape
+            and copy.dtype == original.dtype
+            and (np.array_equal(copy, original) or np.array_equal(copy, original, equal_nan=True))
+        )
         return None if same else []
     if isinstance(original, dict):
         if not isinstance(copy, dict):

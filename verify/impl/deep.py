@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -19,7 +19,7 @@ REGULARIZED_COST = "compute_cost_with_regularization(AL, Y, parameters, lambd[, 
 class DeepCaches(list):
     """L_model_forward's caches as it returned them, and the parameters it was handed (the regularised cost's)."""
 
-    def __init__(self, caches, parameters: "dict | None" = None):
+    def __init__(self, caches, parameters: dict | None = None):
         super().__init__(caches)
         self.original = type(caches) if isinstance(caches, tuple) else list  # what L_model_backward is handed back
         self.parameters = parameters
@@ -42,22 +42,36 @@ class DeepAPI(Adapter):
         """Which calling convention each function takes; UsageError when one cannot do what was asked."""
         course = tuple(self.activations) == self.default_activations(self.L)
         self.forward_takes_activations = _binds(self.module.L_model_forward, 3) and not _named(
-            self.module.L_model_forward, 2, REGULARIZATION_NAMES)
+            self.module.L_model_forward, 2, REGULARIZATION_NAMES
+        )
         if not self.forward_takes_activations:
             _require(_binds(self.module.L_model_forward, 2), "L_model_forward", self.REQUIRED["L_model_forward"])
-            _require(course, "L_model_forward", f"its signature L_model_forward(X, parameters) computes {COURSE_ACTIVATIONS}; "
-                     f"--activations {','.join(self.activations)} needs L_model_forward(X, parameters, activations)")
+            _require(
+                course,
+                "L_model_forward",
+                f"its signature L_model_forward(X, parameters) computes {COURSE_ACTIVATIONS}; "
+                f"--activations {','.join(self.activations)} needs L_model_forward(X, parameters, activations)",
+            )
         self.backward_takes_activations = _binds(self.module.L_model_backward, 5) and not _named(
-            self.module.L_model_backward, 3, REGULARIZATION_NAMES)
+            self.module.L_model_backward, 3, REGULARIZATION_NAMES
+        )
         if not self.backward_takes_activations:
             _require(_binds(self.module.L_model_backward, 3), "L_model_backward", self.REQUIRED["L_model_backward"])
-            _require(course, "L_model_backward", f"its signature L_model_backward(AL, Y, caches) backpropagates {COURSE_ACTIVATIONS}; "
-                     f"--activations {','.join(self.activations)} needs L_model_backward(AL, Y, caches, activations, loss)")
+            _require(
+                course,
+                "L_model_backward",
+                f"its signature L_model_backward(AL, Y, caches) backpropagates {COURSE_ACTIVATIONS}; "
+                f"--activations {','.join(self.activations)} needs L_model_backward(AL, Y, caches, activations, loss)",
+            )
         self.cost_takes_loss = _binds(self.module.compute_cost, 3)
         if not self.cost_takes_loss:
             _require(_binds(self.module.compute_cost, 2), "compute_cost", self.REQUIRED["compute_cost"])
-            _require(self.loss == "bce", "compute_cost", f"compute_cost(AL, Y) computes the cross-entropy of a sigmoid output; "
-                     f"--loss {self.loss} needs compute_cost(AL, Y, loss)")
+            _require(
+                self.loss == "bce",
+                "compute_cost",
+                f"compute_cost(AL, Y) computes the cross-entropy of a sigmoid output; "
+                f"--loss {self.loss} needs compute_cost(AL, Y, loss)",
+            )
         self.cost_takes_ZL = _accepts(self.module.compute_cost, "ZL")  # scratch's does: exact at saturation
 
     def regularize(self, lambd: float) -> None:
@@ -67,11 +81,17 @@ class DeepAPI(Adapter):
             return
         if not callable(getattr(self.module, "compute_cost_with_regularization", None)):
             raise UsageError(f"--lambd: {self.label} has no function {REGULARIZED_COST}")
-        _require(_accepts(self.module.L_model_backward, "lambd"), "L_model_backward",
-                 "--lambd needs L_model_backward(AL, Y, caches[, activations, loss], lambd) with a parameter named lambd")
+        _require(
+            _accepts(self.module.L_model_backward, "lambd"),
+            "L_model_backward",
+            "--lambd needs L_model_backward(AL, Y, caches[, activations, loss], lambd) with a parameter named lambd",
+        )
         self.regularized_cost_takes_loss = _binds(self.module.compute_cost_with_regularization, 5)
-        _require(self.regularized_cost_takes_loss or self.loss == "bce", "compute_cost_with_regularization",
-                 f"--loss {self.loss} needs {REGULARIZED_COST} with a loss parameter")
+        _require(
+            self.regularized_cost_takes_loss or self.loss == "bce",
+            "compute_cost_with_regularization",
+            f"--loss {self.loss} needs {REGULARIZED_COST} with a loss parameter",
+        )
         self.regularized_cost_takes_ZL = _accepts(self.module.compute_cost_with_regularization, "ZL")
         self.lambd = lambd
 
@@ -80,17 +100,25 @@ class DeepAPI(Adapter):
         keep_prob=...); UsageError naming what is missing."""
         if keep_probs is None:
             return
-        _require(_accepts(self.module.L_model_forward, "keep_prob"), "L_model_forward",
-                 "--keep-prob needs L_model_forward(X, parameters[, activations], keep_prob[, masks]), its caches "
-                 "((A_prev, W, b), Z, D) holding each hidden layer's mask D")
-        _require(_accepts(self.module.L_model_backward, "keep_prob"), "L_model_backward",
-                 "--keep-prob needs L_model_backward(AL, Y, caches[, activations, loss], keep_prob)")
+        _require(
+            _accepts(self.module.L_model_forward, "keep_prob"),
+            "L_model_forward",
+            "--keep-prob needs L_model_forward(X, parameters[, activations], keep_prob[, masks]), its caches "
+            "((A_prev, W, b), Z, D) holding each hidden layer's mask D",
+        )
+        _require(
+            _accepts(self.module.L_model_backward, "keep_prob"),
+            "L_model_backward",
+            "--keep-prob needs L_model_backward(AL, Y, caches[, activations, loss], keep_prob)",
+        )
         # Without a masks parameter it draws its own masks: torch is then handed those, read from its caches.
         self.draws_masks = not _accepts(self.module.L_model_forward, "masks")
         default = inspect.signature(self.module.L_model_forward).parameters["keep_prob"].default
         if self.draws_masks and len(set(keep_probs)) > 1 and isinstance(default, (int, float)):
-            raise UsageError(f"--keep-prob {','.join(f'{p:g}' for p in keep_probs)}: {self.label}'s L_model_forward takes one "
-                             f"keep_prob (its default is {default}) for every hidden layer; give one value")
+            raise UsageError(
+                f"--keep-prob {','.join(f'{p:g}' for p in keep_probs)}: {self.label}'s L_model_forward takes one "
+                f"keep_prob (its default is {default}) for every hidden layer; give one value"
+            )
         self.keep_probs = tuple(keep_probs)
 
     @property
@@ -98,7 +126,7 @@ class DeepAPI(Adapter):
         """keep_prob as the course passes it: one number when every hidden layer keeps the same share."""
         return self.keep_probs[0] if len(set(self.keep_probs)) == 1 else self.keep_probs
 
-    def masks_of(self, caches) -> "list | None":
+    def masks_of(self, caches) -> list | None:
         """The masks D[l] in a forward pass's caches (it drew them), checked: 0 and 1, shaped like A[l]."""
         if not self.draws_masks:
             return None
@@ -110,13 +138,20 @@ class DeepAPI(Adapter):
                 continue
             shape = cache[1].shape
             ok = isinstance(D, np.ndarray) and D.shape == shape and bool(np.all((D == 0) | (D == 1)))
-            self.expect(ok, "L_model_forward", f"cache {l} should hold its dropout mask D{l}, 0 and 1 of shape {shape}, as "
-                        f"((A_prev, W, b), Z, D{l}); got {_describe(D)}")
+            self.expect(
+                ok,
+                "L_model_forward",
+                f"cache {l} should hold its dropout mask D{l}, 0 and 1 of shape {shape}, as "
+                f"((A_prev, W, b), Z, D{l}); got {_describe(D)}",
+            )
             # the share it kept against keep_prob: 6 binomial standard deviations (a false alarm about 1e-9)
             p, kept = self.keep_probs[l - 1], float(np.mean(D))
-            self.expect(abs(kept - p) <= 6 * np.sqrt(p * (1 - p) / D.size) + 1 / D.size, "L_model_forward",
-                        f"its dropout mask D{l} keeps {kept:.1%} of the units where keep_prob is {p:g}: the course keeps "
-                        "a unit where rand < keep_prob")
+            self.expect(
+                abs(kept - p) <= 6 * np.sqrt(p * (1 - p) / D.size) + 1 / D.size,
+                "L_model_forward",
+                f"its dropout mask D{l} keeps {kept:.1%} of the units where keep_prob is {p:g}: the course keeps "
+                "a unit where rand < keep_prob",
+            )
             masks.append(D.astype(cache[0][1].dtype))  # in the run's dtype (the W it was handed)
         return masks
 
@@ -137,22 +172,33 @@ class DeepAPI(Adapter):
         else:
             dropout = {"keep_prob": self._keep_prob, "masks": masks} if masks is not None else {}
         result = self.call("L_model_forward", *args, **dropout)
-        self.expect(isinstance(result, tuple) and len(result) == 2, "L_model_forward",
-                     f"expected (AL, caches), got {_describe(result)}")
+        self.expect(
+            isinstance(result, tuple) and len(result) == 2,
+            "L_model_forward",
+            f"expected (AL, caches), got {_describe(result)}",
+        )
         AL, caches = result
         m = X.shape[1]
         n_L = parameters[f"W{self.L}"].shape[0]
-        self.expect(isinstance(AL, np.ndarray) and AL.shape == (n_L, m), "L_model_forward",
-                     f"AL should be an array of shape {(n_L, m)}, got {_describe(AL)}")
-        self.expect(isinstance(caches, (list, tuple)) and len(caches) == self.L, "L_model_forward",
-                     f"expected {self.L} caches, one per layer, got {_describe(caches)}")
+        self.expect(
+            isinstance(AL, np.ndarray) and AL.shape == (n_L, m),
+            "L_model_forward",
+            f"AL should be an array of shape {(n_L, m)}, got {_describe(AL)}",
+        )
+        self.expect(
+            isinstance(caches, (list, tuple)) and len(caches) == self.L,
+            "L_model_forward",
+            f"expected {self.L} caches, one per layer, got {_describe(caches)}",
+        )
         self._check_caches(caches, parameters, masks, m)
         return AL, DeepCaches(caches, parameters)
 
     def _check_caches(self, caches, parameters: dict, masks, m: int) -> None:
         """Each cache l is ((A_prev, W, b), Z[, D]) of layer l, Z (n[l], m); an ImplementationError names the first
         that is not (one holding another layer's W first: its shapes are that layer's)."""
-        formed = [_course_cache(cache, self._cache_sizes(l, self._dropped(l, masks))) for l, cache in enumerate(caches, 1)]
+        formed = [
+            _course_cache(cache, self._cache_sizes(l, self._dropped(l, masks))) for l, cache in enumerate(caches, 1)
+        ]
         if all(formed):
             self._expect_own_layer(caches, parameters)
         for l, cache in enumerate(caches, start=1):
@@ -160,8 +206,12 @@ class DeepAPI(Adapter):
             # with dropout, masks_of says what is wrong with a mask; without, a kept mask is shaped like Z
             ok = formed[l - 1] and cache[1].shape == shape and (self.keep_probs is not None or _mask_like(cache, shape))
             kept = formed[l - 1] and len(cache) == 3 and self.keep_probs is None  # a mask without dropout
-            self.expect(ok, "L_model_forward", f"cache {l} should be ((A_prev, W, b), Z{', D' if self._dropped(l, masks) else ''}) "
-                        f"with Z of shape {shape}" + (", and a mask D kept beside Z of that shape too" if kept else ""))
+            self.expect(
+                ok,
+                "L_model_forward",
+                f"cache {l} should be ((A_prev, W, b), Z{', D' if self._dropped(l, masks) else ''}) "
+                f"with Z of shape {shape}" + (", and a mask D kept beside Z of that shape too" if kept else ""),
+            )
 
     def _dropped(self, l: int, masks) -> bool:
         """Whether layer l's cache must hold a dropout mask D."""
@@ -184,8 +234,12 @@ class DeepAPI(Adapter):
             from ..hints import cache_order_slip  # hints load torch: only when a cache is out of order
 
             hint = cache_order_slip(held)
-            self.expect(False, "L_model_forward", f"cache {l} holds layer {k}'s (A_prev, W{k}, b{k}): caches[l-1] must "
-                        f"be layer l's" + (f"; {hint}" if hint else ""))
+            self.expect(
+                False,
+                "L_model_forward",
+                f"cache {l} holds layer {k}'s (A_prev, W{k}, b{k}): caches[l-1] must "
+                f"be layer l's" + (f"; {hint}" if hint else ""),
+            )
 
     def layer_values(self, AL: np.ndarray, caches) -> dict:
         """Z{l} and A{l} for l = 1..L, read from the course caches ((A_prev, W, b), Z)."""
@@ -213,8 +267,10 @@ class DeepAPI(Adapter):
         self._hand_once(Y)
         caches = caches.original(caches) if isinstance(caches, DeepCaches) else caches  # as it returned them
         args = (AL, Y, caches, self.activations, self.loss) if self.backward_takes_activations else (AL, Y, caches)
-        options = {**({"lambd": self.lambd} if self.lambd else {}),
-                   **({"keep_prob": self._keep_prob} if self.keep_probs is not None else {})}
+        options = {
+            **({"lambd": self.lambd} if self.lambd else {}),
+            **({"keep_prob": self._keep_prob} if self.keep_probs is not None else {}),
+        }
         grads = self.call("L_model_backward", *args, **options)
         m, expected = Y.shape[1], {}
         for l in range(1, self.L + 1):
@@ -223,11 +279,16 @@ class DeepAPI(Adapter):
         return self._checked_grads("L_model_backward", grads, expected)
 
 
-
 def _course_cache(cache, sizes: tuple) -> bool:
     """Whether cache has the course's form ((A_prev, W, b), Z[, D]): a tuple of one of `sizes`."""
-    return (isinstance(cache, tuple) and len(cache) in sizes and isinstance(cache[0], tuple) and len(cache[0]) == 3
-            and isinstance(cache[0][0], np.ndarray) and isinstance(cache[1], np.ndarray))
+    return (
+        isinstance(cache, tuple)
+        and len(cache) in sizes
+        and isinstance(cache[0], tuple)
+        and len(cache[0]) == 3
+        and isinstance(cache[0][0], np.ndarray)
+        and isinstance(cache[1], np.ndarray)
+    )
 
 
 def _mask_like(cache, shape: tuple) -> bool:
@@ -235,7 +296,7 @@ def _mask_like(cache, shape: tuple) -> bool:
     return len(cache) == 2 or isinstance(cache[2], np.ndarray) and cache[2].shape == shape
 
 
-def _layer_holding(cache, parameters: dict, l: int) -> "int | None":
+def _layer_holding(cache, parameters: dict, l: int) -> int | None:
     """The layer whose W the cache holds: l when it is W[l], else the first k whose W[k] it equals, else None."""
     W = cache[0][1]
     if not isinstance(W, np.ndarray):

@@ -62,8 +62,9 @@ def load_module(spec: str) -> ModuleType:
     if spec.endswith(".ipynb") or is_export(spec):
         return load_notebook(spec)
     if os.path.isfile(spec) and not spec.endswith(".py"):  # good.txt: it cannot be imported as it is
-        raise UsageError(f"--impl {spec} is not a Python file: give a .py file, a .ipynb notebook or an importable "
-                         "module's name")
+        raise UsageError(
+            f"--impl {spec} is not a Python file: give a .py file, a .ipynb notebook or an importable module's name"
+        )
     with standing_in() as absences:
         try:
             module = _import(spec, absences)
@@ -74,8 +75,14 @@ def load_module(spec: str) -> ModuleType:
         except BaseException as error:  # anything the module does at import time is its own problem, sys.exit too
             if isinstance(error, signals.Interrupted) or signals.count():  # Ctrl-C while it loaded: the run's
                 raise
-            line = next((f" at line {f.lineno}" for f in reversed(inspect.trace())
-                         if f.filename.endswith(os.path.basename(spec))), "")
+            line = next(
+                (
+                    f" at line {f.lineno}"
+                    for f in reversed(inspect.trace())
+                    if f.filename.endswith(os.path.basename(spec))
+                ),
+                "",
+            )
             did = raised(error).replace(": ", f"{line}: ", 1) if ": " in raised(error) else raised(error) + line
             raise UsageError(f"--impl {spec}: importing it {did}{absences.cause(error)}") from None
     if absences.missing() or spec.endswith(".py") or os.sep in spec:  # where a stand-in can be used later
@@ -176,7 +183,7 @@ def notebook_definitions(path: str) -> list[Cell]:
     return _read_cells(path)[0]
 
 
-def _read_cells(path: str) -> "tuple[list[Cell], Filter]":
+def _read_cells(path: str) -> tuple[list[Cell], Filter]:
     """notebook_definitions, and the Filter that chose the statements (it knows the names only code left out binds)."""
     if path.endswith(".ipynb"):
         code_cells, header = notebook_code_cells(path), ""
@@ -184,11 +191,16 @@ def _read_cells(path: str) -> "tuple[list[Cell], Filter]":
         header, code_cells = exported_cells(path)
     kept = []
     labels = [cell_label(cell, number) for number, cell in enumerate(code_cells, start=1)]
-    labels = [f"code cell {number}" if labels.count(label) > 1 else label  # counts restart with the kernel:
-              for number, label in enumerate(labels, start=1)]             # two cells can both show [1]
+    labels = [
+        f"code cell {number}" if labels.count(label) > 1 else label  # counts restart with the kernel:
+        for number, label in enumerate(labels, start=1)
+    ]  # two cells can both show [1]
     if any(line.strip() and not line.lstrip().startswith("#") for line in header.splitlines()):
         # code written above an export's first cell (nbconvert writes only comments there)
-        code_cells, labels = [{"source": header}, *code_cells], [f"before {labels[0]}" if labels else "code cell 0", *labels]
+        code_cells, labels = (
+            [{"source": header}, *code_cells],
+            [f"before {labels[0]}" if labels else "code cell 0", *labels],
+        )
     kept_so_far = Filter(path)
     for cell, label in zip(code_cells, labels):
         text = _text(cell.get("source", ""), path, label)
@@ -214,30 +226,38 @@ def notebook_code_cells(path: str) -> list[dict]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise UsageError(f"--impl {path}: not a readable Jupyter notebook (nbformat 4): {error}") from None
     if not isinstance(notebook, dict):
-        raise UsageError(f"--impl {path}: not a Jupyter notebook: its JSON is {_json_kind(notebook)}, not an object "
-                         "with \"cells\"")
+        raise UsageError(
+            f'--impl {path}: not a Jupyter notebook: its JSON is {_json_kind(notebook)}, not an object with "cells"'
+        )
     if "cells" not in notebook and "worksheets" in notebook:  # nbformat 3 (IPython 1 and 2, before 2015)
         worksheets = notebook["worksheets"]
         if not isinstance(worksheets, list) or not all(isinstance(w, dict) for w in worksheets):
-            raise UsageError(f"--impl {path}: nbformat 3 notebook whose \"worksheets\" is not a list of objects; "
-                             "open and save it in Jupyter to convert it to nbformat 4")
+            raise UsageError(
+                f'--impl {path}: nbformat 3 notebook whose "worksheets" is not a list of objects; '
+                "open and save it in Jupyter to convert it to nbformat 4"
+            )
         cells = [cell for worksheet in worksheets[:1] for cell in _listed(worksheet.get("cells", []), path, "cells")]
-        return [{"source": cell.get("input", ""), "execution_count": cell.get("prompt_number")}
-                for cell in cells if cell.get("cell_type") == "code"]
+        return [
+            {"source": cell.get("input", ""), "execution_count": cell.get("prompt_number")}
+            for cell in cells
+            if cell.get("cell_type") == "code"
+        ]
     if "cells" not in notebook:
-        raise UsageError(f"--impl {path}: not a Jupyter notebook (nbformat 4): it has no \"cells\"")
+        raise UsageError(f'--impl {path}: not a Jupyter notebook (nbformat 4): it has no "cells"')
     return [cell for cell in _listed(notebook["cells"], path, "cells") if cell.get("cell_type") == "code"]
 
 
 def _listed(cells, path: str, key: str) -> list[dict]:
     """`cells` when it is a list of objects, else the one line that says what it is."""
     if not isinstance(cells, list):
-        raise UsageError(f"--impl {path}: not a readable Jupyter notebook: its \"{key}\" is {_json_kind(cells)}, "
-                         "not a list")
+        raise UsageError(
+            f'--impl {path}: not a readable Jupyter notebook: its "{key}" is {_json_kind(cells)}, not a list'
+        )
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict):
-            raise UsageError(f"--impl {path}: not a readable Jupyter notebook: cell {number} is {_json_kind(cell)}, "
-                             "not an object")
+            raise UsageError(
+                f"--impl {path}: not a readable Jupyter notebook: cell {number} is {_json_kind(cell)}, not an object"
+            )
     return cells
 
 
@@ -255,13 +275,13 @@ def exported_cells(path: str) -> tuple[str, list[dict]]:
     cells = []
     for start, end in zip(starts, [*starts[1:], len(lines)]):
         count = CELL_MARKER.fullmatch(lines[start].rstrip("\r\n")).group(1).strip()
-        body = lines[start + 1:end]
+        body = lines[start + 1 : end]
         while body and not body[0].strip():
             body.pop(0)
         while body and not body[-1].strip():
             body.pop()
         cells.append({"execution_count": int(count) if count else None, "source": "".join(body)})
-    return "".join(lines[:starts[0]] if starts else lines), cells
+    return "".join(lines[: starts[0]] if starts else lines), cells
 
 
 def cell_label(cell: dict, number: int) -> str:
@@ -279,15 +299,21 @@ def _text(source, path: str = "", label: str = "") -> str:
         return source
     if isinstance(source, list) and all(isinstance(line, str) for line in source):
         return "".join(source)
-    raise UsageError(f"--impl {path}: {label}: its source is {_json_kind(source)}"
-                     f"{' holding a non-string' if isinstance(source, list) else ''}, not text or a list of lines")
+    raise UsageError(
+        f"--impl {path}: {label}: its source is {_json_kind(source)}"
+        f"{' holding a non-string' if isinstance(source, list) else ''}, not text or a list of lines"
+    )
 
 
 def _magics(text: str) -> list[tuple[int, str]]:
     """(line, name) of each line magic: `%matplotlib inline` is (k, "matplotlib"), and so is an export's
     `get_ipython().run_line_magic('matplotlib', 'inline')`."""
-    return [(k, match.group(1) or match.group(2)) for k, line in enumerate(text.splitlines(), start=1)
-            for match in [MAGIC.match(line)] if match]
+    return [
+        (k, match.group(1) or match.group(2))
+        for k, line in enumerate(text.splitlines(), start=1)
+        for match in [MAGIC.match(line)]
+        if match
+    ]
 
 
 def _python_lines(text: str) -> str:
@@ -325,12 +351,15 @@ class Filter:
         for name in bound:
             self.unbound.pop(name, None)
         if not kept:
-            where = note or f"{label}, line {statement.lineno}, which is not run as the notebook loads: only imports, " \
-                            "definitions and NAME = constant lines are"
+            where = (
+                note
+                or f"{label}, line {statement.lineno}, which is not run as the notebook loads: only imports, "
+                "definitions and NAME = constant lines are"
+            )
             self.unbound.update(dict.fromkeys(bound, where))
         return kept
 
-    def _keeps(self, statement: ast.stmt) -> "tuple[bool, str | None]":
+    def _keeps(self, statement: ast.stmt) -> tuple[bool, str | None]:
         if isinstance(statement, (ast.Import, ast.ImportFrom)):
             return True, None
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -339,15 +368,17 @@ class Filter:
                 return True, None
             node, role = running
             kind = "class" if isinstance(statement, ast.ClassDef) else "def"
-            return False, (f"{self.label}, line {statement.lineno}: {kind} {statement.name} was left out: its {role} "
-                           f"{_shown(node)} would run code as the notebook loads (only literals, names and "
-                           "definitions are run there)")
+            return False, (
+                f"{self.label}, line {statement.lineno}: {kind} {statement.name} was left out: its {role} "
+                f"{_shown(node)} would run code as the notebook loads (only literals, names and "
+                "definitions are run there)"
+            )
         if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             return self._literal(statement.value) and all(map(self._target, targets)), None
         return False, None
 
-    def _runs(self, definition: ast.stmt) -> "tuple[ast.AST, str] | None":
+    def _runs(self, definition: ast.stmt) -> tuple[ast.AST, str] | None:
         """(the node, its role) of the first part of a definition that would run code as it is made, or None."""
         for decorator in definition.decorator_list:
             if not _reference(decorator):
@@ -363,11 +394,12 @@ class Filter:
                 return default, "default"
         return None
 
-    def _body_runs(self, body: list) -> "tuple[ast.AST, str] | None":
+    def _body_runs(self, body: list) -> tuple[ast.AST, str] | None:
         """What of a class body would run code as the class is made, or None."""
         for statement in body:
-            if isinstance(statement, ast.Pass) or (isinstance(statement, ast.Expr)
-                                                    and isinstance(statement.value, ast.Constant)):
+            if isinstance(statement, ast.Pass) or (
+                isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            ):
                 continue  # a docstring, or `...`
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 running = self._runs(statement)
@@ -423,8 +455,9 @@ class Filter:
             ast.literal_eval(node)
             return True
         except TypeError as error:
-            raise UsageError(f"--impl {self.path}: {self.label}, line {node.lineno}: {_shown(node)} raises TypeError: "
-                             f"{error}") from None
+            raise UsageError(
+                f"--impl {self.path}: {self.label}, line {node.lineno}: {_shown(node)} raises TypeError: {error}"
+            ) from None
         except (ValueError, SyntaxError, RecursionError, MemoryError):
             return False
 
@@ -476,12 +509,14 @@ def _execute(statement: ast.stmt, filename: str, module: ModuleType, path: str, 
     except BaseException as error:  # its own problem, sys.exit and a KeyboardInterrupt it raised included
         if isinstance(error, signals.Interrupted) or signals.count():  # Ctrl-C while it loaded: the run's
             raise
-        raise UsageError(f"--impl {path}: {label}, line {statement.lineno} {raised(error)}"
-                         f"{absences.cause(error)}") from None
+        raise UsageError(
+            f"--impl {path}: {label}, line {statement.lineno} {raised(error)}{absences.cause(error)}"
+        ) from None
 
 
-def _note_left_out_names(statement: "ast.Import | ast.ImportFrom", module: ModuleType, label: str,
-                         absences: Absences) -> None:
+def _note_left_out_names(
+    statement: ast.Import | ast.ImportFrom, module: ModuleType, label: str, absences: Absences
+) -> None:
     """After an import that was skipped (its library missing): each name it would have bound, with why it is not
     there, so that a NameError for it says so (Absences.cause)."""
     place = f"{label}, line {statement.lineno}: "
@@ -490,13 +525,14 @@ def _note_left_out_names(statement: "ast.Import | ast.ImportFrom", module: Modul
         return
     for alias in statement.names:
         name = alias.asname or alias.name.partition(".")[0]
-        library = (("." * statement.level + (statement.module or "")) if isinstance(statement, ast.ImportFrom)
-                   else alias.name)
+        library = (
+            ("." * statement.level + (statement.module or "")) if isinstance(statement, ast.ImportFrom) else alias.name
+        )
         if name != "*" and name not in module.__dict__:
             absences.left_out(name, f"{library}, which was left out: {why}")
 
 
-def _uses_stand_in(statement: ast.stmt, module: ModuleType) -> "str | None":
+def _uses_stand_in(statement: ast.stmt, module: ModuleType) -> str | None:
     """The missing library a statement that is not a definition reads (a name bound to its stand-in), if any."""
     if isinstance(statement, KEPT):
         return None

@@ -11,7 +11,8 @@ the update is one iteration of the learner's optimize.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -49,11 +50,15 @@ class LogRegAPI(Adapter):
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
         # A size the module's own code fixes is always (n_x, 1) (impl/sizes.py takes no other): only --arch can be wrong.
         if len(arch) != 2 or arch[1] != 1:
-            raise UsageError(f"the {cls.WEEK} API computes one sigmoid unit: give --arch n_x,1 (got --arch "
-                             f"{','.join(map(str, arch))})")
+            raise UsageError(
+                f"the {cls.WEEK} API computes one sigmoid unit: give --arch n_x,1 (got --arch "
+                f"{','.join(map(str, arch))})"
+            )
         if tuple(activations) != ("sigmoid",) or loss != "bce":
-            raise UsageError(f"the {cls.WEEK} API computes one sigmoid unit with the cross-entropy cost: give no other "
-                             f"--activations or --loss (got activations {','.join(activations)}, loss {loss})")
+            raise UsageError(
+                f"the {cls.WEEK} API computes one sigmoid unit with the cross-entropy cost: give no other "
+                f"--activations or --loss (got activations {','.join(activations)}, loss {loss})"
+            )
 
     def _check_contract(self) -> None:
         _require(_binds(self.module.sigmoid, 1), "sigmoid", self.REQUIRED["sigmoid"])
@@ -65,8 +70,11 @@ class LogRegAPI(Adapter):
         if not callable(getattr(self.module, "initialize_with_zeros", None)):
             raise UsageError(f"--init impl: {self.label} has no function {INITIALIZER}")
         result = self.call("initialize_with_zeros", layer_dims[0])
-        self.expect(isinstance(result, tuple) and len(result) == 2, "initialize_with_zeros",
-                     f"expected (w, b), got {_describe(result)}")
+        self.expect(
+            isinstance(result, tuple) and len(result) == 2,
+            "initialize_with_zeros",
+            f"expected (w, b), got {_describe(result)}",
+        )
         return self.as_params("initialize_with_zeros", *result, n_x=layer_dims[0])
 
     def forward(self, X: np.ndarray, parameters: dict, masks=None):
@@ -74,8 +82,11 @@ class LogRegAPI(Adapter):
         self._hand_once(X)
         w, b = parameters["W1"].T, parameters["b1"].item()  # the course's shapes: a column and a number
         A = self.call("sigmoid", np.dot(w.T, X) + b)
-        self.expect(isinstance(A, np.ndarray) and A.shape == (1, X.shape[1]), "sigmoid",
-                     f"sigmoid(z) of an array of shape {(1, X.shape[1])} should have that shape, got {_describe(A)}")
+        self.expect(
+            isinstance(A, np.ndarray) and A.shape == (1, X.shape[1]),
+            "sigmoid",
+            f"sigmoid(z) of an array of shape {(1, X.shape[1])} should have that shape, got {_describe(A)}",
+        )
         return A, Caches(w, b, X, {})
 
     def layer_values(self, AL: np.ndarray, caches: Caches) -> dict:
@@ -85,8 +96,11 @@ class LogRegAPI(Adapter):
         if id(Y) not in caches.propagated:
             self._hand_once(Y)
             result = self.call("propagate", caches.w, caches.b, caches.X, Y)
-            self.expect(isinstance(result, tuple) and len(result) == 2, "propagate",
-                         f"expected (grads, cost), got {_describe(result)}")
+            self.expect(
+                isinstance(result, tuple) and len(result) == 2,
+                "propagate",
+                f"expected (grads, cost), got {_describe(result)}",
+            )
             caches.propagated.clear()
             caches.propagated[id(Y)] = result
         return caches.propagated[id(Y)]
@@ -101,9 +115,12 @@ class LogRegAPI(Adapter):
         self._data = (caches.X, Y)  # optimize, the update, takes them too
         n_x = caches.w.shape[0]
         dw = grads.get("dw")
-        self.expect(isinstance(dw, np.ndarray) and dw.shape == (n_x, 1), "propagate",
-                     f'grads["dw"] should be an array of shape {(n_x, 1)} like w, got {_describe(dw)}'
-                     + (" (transposed)" if isinstance(dw, np.ndarray) and dw.shape == (1, n_x) else ""))
+        self.expect(
+            isinstance(dw, np.ndarray) and dw.shape == (n_x, 1),
+            "propagate",
+            f'grads["dw"] should be an array of shape {(n_x, 1)} like w, got {_describe(dw)}'
+            + (" (transposed)" if isinstance(dw, np.ndarray) and dw.shape == (1, n_x) else ""),
+        )
         db = self.number("propagate", grads.get("db"))
         return {"dW1": dw.T, "db1": np.full((1, 1), db, dtype=parameters["b1"].dtype)}
 
@@ -112,15 +129,21 @@ class LogRegAPI(Adapter):
         X, Y = self._data
         w, b = parameters["W1"].T, parameters["b1"].item()
         result = self.call("optimize", w, b, X, Y, 1, learning_rate)
-        self.expect(isinstance(result, tuple) and len(result) == 3 and isinstance(result[0], dict), "optimize",
-                     f"expected (params, grads, costs) with params a dict, got {_describe(result)}")
+        self.expect(
+            isinstance(result, tuple) and len(result) == 3 and isinstance(result[0], dict),
+            "optimize",
+            f"expected (params, grads, costs) with params a dict, got {_describe(result)}",
+        )
         params = result[0]
         updated = self.as_params("optimize", params.get("w"), params.get("b"), n_x=w.shape[0])
         return self._in_run_dtype("optimize", updated, parameters)
 
     def as_params(self, function: str, w, b, n_x: int) -> dict:
         """The course's (w, b) as {"W1": w^T, "b1": [[b]]}, shapes checked."""
-        self.expect(isinstance(w, np.ndarray) and w.shape == (n_x, 1), function,
-                     f"w should be an array of shape {(n_x, 1)}, got {_describe(w)}")
+        self.expect(
+            isinstance(w, np.ndarray) and w.shape == (n_x, 1),
+            function,
+            f"w should be an array of shape {(n_x, 1)}, got {_describe(w)}",
+        )
         b = self.number(function, b)
         return {"W1": w.T.copy(), "b1": np.full((1, 1), b, dtype=w.dtype)}

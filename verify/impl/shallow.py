@@ -1,12 +1,13 @@
 """Week 3, "Planar data classification with one hidden layer": the two-layer API.
 
-    Z1 = W1 X + b1, A1 = tanh(Z1), Z2 = W2 A1 + b2, A2 = sigmoid(Z2), the cross-entropy cost;
-    backward_propagation returns dW1, db1, dW2, db2 (no dA or dZ: only those are compared).
+Z1 = W1 X + b1, A1 = tanh(Z1), Z2 = W2 A1 + b2, A2 = sigmoid(Z2), the cross-entropy cost;
+backward_propagation returns dW1, db1, dW2, db2 (no dA or dZ: only those are compared).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,20 +46,31 @@ class ShallowAPI(Adapter):
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
         # A size the module's own code fixes always has three (impl/sizes.py takes no other): only --arch can be wrong.
         if len(arch) != 3:
-            raise UsageError(f"the {cls.WEEK} API computes n_x -> n_h (tanh) -> n_y (sigmoid): give --arch n_x,n_h,n_y "
-                             f"(got --arch {','.join(map(str, arch))})")
+            raise UsageError(
+                f"the {cls.WEEK} API computes n_x -> n_h (tanh) -> n_y (sigmoid): give --arch n_x,n_h,n_y "
+                f"(got --arch {','.join(map(str, arch))})"
+            )
         if tuple(activations) != ACTIVATIONS or loss != "bce":
-            raise UsageError(f"the {cls.WEEK} API computes n_x -> n_h (tanh) -> n_y (sigmoid) with the cross-entropy "
-                             f"cost: give no other --activations or --loss (got activations {','.join(activations)}, "
-                             f"loss {loss})")
+            raise UsageError(
+                f"the {cls.WEEK} API computes n_x -> n_h (tanh) -> n_y (sigmoid) with the cross-entropy "
+                f"cost: give no other --activations or --loss (got activations {','.join(activations)}, "
+                f"loss {loss})"
+            )
 
     def _check_contract(self) -> None:
-        _require(_binds(self.module.forward_propagation, 2), "forward_propagation", self.REQUIRED["forward_propagation"])
-        _require(_binds(self.module.backward_propagation, 4), "backward_propagation", self.REQUIRED["backward_propagation"])
+        _require(
+            _binds(self.module.forward_propagation, 2), "forward_propagation", self.REQUIRED["forward_propagation"]
+        )
+        _require(
+            _binds(self.module.backward_propagation, 4), "backward_propagation", self.REQUIRED["backward_propagation"]
+        )
         # Older notebooks pass the parameters too: compute_cost(A2, Y, parameters).
         self.cost_takes_parameters = not _binds(self.module.compute_cost, 2) and _binds(self.module.compute_cost, 3)
-        _require(_binds(self.module.compute_cost, 2) or self.cost_takes_parameters, "compute_cost",
-                 self.REQUIRED["compute_cost"])
+        _require(
+            _binds(self.module.compute_cost, 2) or self.cost_takes_parameters,
+            "compute_cost",
+            self.REQUIRED["compute_cost"],
+        )
 
     def initialize(self, layer_dims: Sequence[int]) -> dict:
         """--init impl: the implementation's own initialize_parameters(n_x, n_h, n_y), shapes checked."""
@@ -71,19 +83,34 @@ class ShallowAPI(Adapter):
         """(A2, Caches) from forward_propagation, with the cache's keys and shapes checked."""
         self._hand_once(X)
         result = self.call("forward_propagation", X, parameters)
-        self.expect(isinstance(result, tuple) and len(result) == 2, "forward_propagation",
-                     f"expected (A2, cache), got {_describe(result)}")
+        self.expect(
+            isinstance(result, tuple) and len(result) == 2,
+            "forward_propagation",
+            f"expected (A2, cache), got {_describe(result)}",
+        )
         A2, cache = result
         m = X.shape[1]
-        shapes = {"Z1": (parameters["W1"].shape[0], m), "A1": (parameters["W1"].shape[0], m),
-                  "Z2": (parameters["W2"].shape[0], m), "A2": (parameters["W2"].shape[0], m)}
-        self.expect(isinstance(A2, np.ndarray) and A2.shape == shapes["A2"], "forward_propagation",
-                     f"A2 should be an array of shape {shapes['A2']}, got {_describe(A2)}")
-        self.expect(isinstance(cache, dict), "forward_propagation", f"the cache should be a dict, got {_describe(cache)}")
+        shapes = {
+            "Z1": (parameters["W1"].shape[0], m),
+            "A1": (parameters["W1"].shape[0], m),
+            "Z2": (parameters["W2"].shape[0], m),
+            "A2": (parameters["W2"].shape[0], m),
+        }
+        self.expect(
+            isinstance(A2, np.ndarray) and A2.shape == shapes["A2"],
+            "forward_propagation",
+            f"A2 should be an array of shape {shapes['A2']}, got {_describe(A2)}",
+        )
+        self.expect(
+            isinstance(cache, dict), "forward_propagation", f"the cache should be a dict, got {_describe(cache)}"
+        )
         for key, shape in shapes.items():
             value = cache.get(key)
-            self.expect(isinstance(value, np.ndarray) and value.shape == shape, "forward_propagation",
-                         f'cache["{key}"] should be an array of shape {shape}, got {_describe(value)}')
+            self.expect(
+                isinstance(value, np.ndarray) and value.shape == shape,
+                "forward_propagation",
+                f'cache["{key}"] should be an array of shape {shape}, got {_describe(value)}',
+            )
         return A2, Caches(cache, X, parameters)
 
     def layer_values(self, AL: np.ndarray, caches: Caches) -> dict:

@@ -26,7 +26,6 @@ import re
 import textwrap
 from dataclasses import dataclass, replace
 from types import ModuleType
-from typing import Optional, Union
 
 from ..config import Config
 from ..errors import UsageError
@@ -42,8 +41,10 @@ PREFERRED = {"deep": ("layers_dims", THREE), "shallow": (THREE, "layers_dims"), 
 class Definition:
     """One module-level definition of a size: its value (None where not made of numbers) and how it reads."""
 
-    value: Union[int, tuple, None]
-    text: str  # the definition as the learner wrote it, values resolved: "layers_dims = (n_x, n_h, n_y) = (12288, 7, 1)"
+    value: int | tuple | None
+    text: (
+        str  # the definition as the learner wrote it, values resolved: "layers_dims = (n_x, n_h, n_y) = (12288, 7, 1)"
+    )
     name: str  # what fixed it: "layers_dims", "two_layer_model's layers_dims"
 
 
@@ -56,7 +57,7 @@ class FixedSize:
     origin: str  # "layers_dims in x.ipynb": the report's header shows it after the sizes
 
 
-def network_size(config: Config, module: Optional[ModuleType], api: str, label: str) -> Config:
+def network_size(config: Config, module: ModuleType | None, api: str, label: str) -> Config:
     """config with its arch decided: --arch alone, or the module's own size alone; both and different: UsageError.
 
     label names the module ("x.ipynb"); config.arch_from says where a size from the module came from."""
@@ -68,12 +69,14 @@ def network_size(config: Config, module: Optional[ModuleType], api: str, label: 
         return replace(config, arch=fixed.arch, arch_from=fixed.origin)
     if fixed is not None and tuple(config.arch) != fixed.arch:
         kind = "notebook's" if label.endswith(".ipynb") else "module's"
-        raise UsageError(f"--arch {','.join(map(str, config.arch))} differs from {fixed.text}; drop --arch to use the "
-                         f"{kind}, or change one of them")
+        raise UsageError(
+            f"--arch {','.join(map(str, config.arch))} differs from {fixed.text}; drop --arch to use the "
+            f"{kind}, or change one of them"
+        )
     return config
 
 
-def _fixed(definitions: dict, api: str, label: str) -> tuple[Optional[FixedSize], str]:
+def _fixed(definitions: dict, api: str, label: str) -> tuple[FixedSize | None, str]:
     """The size the definitions fix for `api`, or None and why not (for the message that asks for --arch).
 
     The API's preferred definitions are tried in order: one that fits decides; one that is not made of
@@ -85,8 +88,9 @@ def _fixed(definitions: dict, api: str, label: str) -> tuple[Optional[FixedSize]
         if definition is None:
             continue
         if definition.value is None:
-            reasons.append(f"{definition.text} in {label} is not made of numbers the verifier can read without "
-                           "running it")
+            reasons.append(
+                f"{definition.text} in {label} is not made of numbers the verifier can read without running it"
+            )
             break
         arch = _as_arch(definition.value, api)
         if arch is not None:
@@ -98,11 +102,14 @@ def _fixed(definitions: dict, api: str, label: str) -> tuple[Optional[FixedSize]
     return None, f"{label} fixes no network size (no {looked_for})"
 
 
-_SHAPES = {"deep": "a network (at least two sizes)", "shallow": "the week 3 API's n_x, n_h, n_y",
-           "logreg": "the week 2 API's n_x, 1"}
+_SHAPES = {
+    "deep": "a network (at least two sizes)",
+    "shallow": "the week 3 API's n_x, n_h, n_y",
+    "logreg": "the week 2 API's n_x, 1",
+}
 
 
-def _combined(definitions: dict, names: tuple) -> Optional[Definition]:
+def _combined(definitions: dict, names: tuple) -> Definition | None:
     """n_x, n_h, n_y as one definition (all three must be there), or None."""
     parts = [definitions.get(name) for name in names]
     if any(part is None for part in parts):
@@ -114,7 +121,7 @@ def _combined(definitions: dict, names: tuple) -> Optional[Definition]:
     return Definition(None, "; ".join(texts), ", ".join(names))
 
 
-def _as_arch(value, api: str) -> Optional[tuple[int, ...]]:
+def _as_arch(value, api: str) -> tuple[int, ...] | None:
     """value as the API's network sizes, or None where it does not fit the API."""
     if isinstance(value, int):  # n_x alone: week 2's one sigmoid unit
         return (value, 1) if api == "logreg" else None
@@ -171,14 +178,16 @@ def _assign(target: ast.expr, value: ast.expr, definitions: dict, constants: dic
     if isinstance(target, ast.Name):
         _bind(target.id, value, definitions, constants)
     elif isinstance(target, (ast.Tuple, ast.List)):  # n_x, n_h, n_y = 12288, 7, 1 (or = layer_sizes(X, Y))
-        values = value.elts if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts) else None
+        values = (
+            value.elts if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts) else None
+        )
         for i, element in enumerate(target.elts):
             if isinstance(element, ast.Name):
                 whole = f"{', '.join(map(ast.unparse, target.elts))} = {ast.unparse(value)}"
                 _bind(element.id, values[i] if values else None, definitions, constants, whole=whole)
 
 
-def _bind(name: str, value: Optional[ast.expr], definitions: dict, constants: dict, whole: str = "") -> None:
+def _bind(name: str, value: ast.expr | None, definitions: dict, constants: dict, whole: str = "") -> None:
     """name = value: a whole number joins the constants; layers_dims and n_x, n_h, n_y become definitions."""
     number = _whole(value, constants) if value is not None else None
     if number is None:
@@ -198,17 +207,20 @@ def _loop_call(call: ast.Call, definitions: dict, constants: dict) -> None:
     function = call.func.id if isinstance(call.func, ast.Name) else None
     if function not in LOOPS:
         return
-    given = next((k.value for k in call.keywords if k.arg == "layers_dims"), call.args[2] if len(call.args) > 2 else None)
+    given = next(
+        (k.value for k in call.keywords if k.arg == "layers_dims"), call.args[2] if len(call.args) > 2 else None
+    )
     if given is None or isinstance(given, ast.Name) and given.id == "layers_dims":  # the one defined above, as it is
         return
     sizes = _sizes(given, constants)
     shown = ast.unparse(given)
     resolved = "" if sizes is None or shown == _literal(sizes, given) else f" = {_literal(sizes, given)}"
-    definitions["layers_dims"] = Definition(sizes, f"{function}(..., layers_dims={shown}{resolved})",
-                                            f"{function}'s layers_dims")
+    definitions["layers_dims"] = Definition(
+        sizes, f"{function}(..., layers_dims={shown}{resolved})", f"{function}'s layers_dims"
+    )
 
 
-def _whole(node: ast.expr, constants: dict) -> Optional[int]:
+def _whole(node: ast.expr, constants: dict) -> int | None:
     """A whole number written as one, or a name bound to one earlier; else None."""
     if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
         return node.value
@@ -217,7 +229,7 @@ def _whole(node: ast.expr, constants: dict) -> Optional[int]:
     return None
 
 
-def _sizes(node: ast.expr, constants: dict) -> Optional[tuple[int, ...]]:
+def _sizes(node: ast.expr, constants: dict) -> tuple[int, ...] | None:
     """A list or tuple whose every item is a whole number (or a name bound to one), as a tuple; else None."""
     if not isinstance(node, (ast.List, ast.Tuple)):
         return None
@@ -230,7 +242,7 @@ def _literal(sizes: tuple, node: ast.expr) -> str:
     return str(list(sizes)) if isinstance(node, ast.List) else str(tuple(sizes))
 
 
-def _shown(name: str, value: Optional[ast.expr], sizes: Optional[tuple], whole: str) -> str:
+def _shown(name: str, value: ast.expr | None, sizes: tuple | None, whole: str) -> str:
     """'layers_dims = (n_x, n_h, n_y) = (12288, 7, 1)': as written, and its numbers where names stand for them."""
     if value is None:  # one target of an unpacking: the whole statement
         return whole
@@ -243,16 +255,20 @@ def _shown(name: str, value: Optional[ast.expr], sizes: Optional[tuple], whole: 
 # ---------------------------------------------------------------- layers a function reads
 
 
-def layers_read(function) -> Optional[int]:
+def layers_read(function) -> int | None:
     """The highest layer l whose parameters["W{l}"] or ["b{l}"] the function's source names, or None where it
     names none (or has no source to read): a week-3 forward_propagation reads W1 and W2, a 3-layer one W3."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError):
         return None
-    layers = [int(match.group(1)) for node in ast.walk(tree)
-              if isinstance(node, ast.Constant) and isinstance(node.value, str)
-              for match in [re.fullmatch(r"[Wb](\d+)", node.value)] if match]
+    layers = [
+        int(match.group(1))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        for match in [re.fullmatch(r"[Wb](\d+)", node.value)]
+        if match
+    ]
     return max(layers) if layers else None
 
 

@@ -31,16 +31,23 @@ import importlib.util
 import linecache
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
-from typing import Iterator
 
 from ..errors import MissingPackageError
 
 # Top-level module -> the name pip installs it by: what a course file imports for plotting,
 # display and loading its data sets, and its graded functions never need.
-OPTIONAL = {"matplotlib": "matplotlib", "IPython": "ipython", "h5py": "h5py", "scipy": "scipy",
-            "sklearn": "scikit-learn", "PIL": "Pillow", "termcolor": "termcolor"}  # termcolor: the tests' colours
+OPTIONAL = {
+    "matplotlib": "matplotlib",
+    "IPython": "ipython",
+    "h5py": "h5py",
+    "scipy": "scipy",
+    "sklearn": "scikit-learn",
+    "PIL": "Pillow",
+    "termcolor": "termcolor",
+}  # termcolor: the tests' colours
 # Jupyter's own builtins, which a plain module lacks: a notebook downloaded as .py calls get_ipython().
 JUPYTER = ("get_ipython", "display")
 # What only shows (a plot, a display, a colour): a call to it, even during the checks, is skipped and
@@ -71,7 +78,7 @@ class Absences:
         self.uses: dict[str, list[tuple[str, int]]] = {}  # library -> (file, line) of each statement skipped
         self.plain: dict[str, list[tuple[str, int]]] = {}  # library -> (file, line) of each call that ran plain (PLAIN)
         self._last: dict[str, None] = {}  # the libraries used, the one used last at the end
-        self._published: "tuple[list, int] | None" = None  # (a notes list, where this load's notes start in it)
+        self._published: tuple[list, int] | None = None  # (a notes list, where this load's notes start in it)
         self.left_out_names: dict[str, str] = {}  # a name a skipped import would have bound -> where it comes from
 
     def publish(self, notes: list) -> None:
@@ -84,7 +91,7 @@ class Absences:
         if (filename, line) in self.uses.get(library, []):  # `from h5py import File` reads File: an import, not a use
             self.uses[library].remove((filename, line))
 
-    def used(self, library: str, filename: str, line: int, places: "dict | None" = None) -> None:
+    def used(self, library: str, filename: str, line: int, places: dict | None = None) -> None:
         """A statement that uses the stand-in for `library` was skipped (or, with places=self.plain, ran plain)."""
         self._last.pop(library, None)
         self._last[library] = None
@@ -158,8 +165,10 @@ class Absences:
     def need(self, library: str) -> str:
         """What a function that calls into the stand-in for `library` is told it needs."""
         if library.endswith("()"):
-            return (f"calls {library}, which exists only inside Jupyter (IPython); the checks run your functions "
-                    "outside it: leave it out of the functions they call")
+            return (
+                f"calls {library}, which exists only inside Jupyter (IPython); the checks run your functions "
+                "outside it: leave it out of the functions they call"
+            )
         return f"needs {library}, which is not installed: pip install {OPTIONAL.get(library, library)}"
 
 
@@ -174,7 +183,7 @@ class NotInstalled:
         object.__setattr__(self, "_library", library)
         object.__setattr__(self, "_absences", absences)
 
-    def _use(self, what: str) -> "NotInstalled":
+    def _use(self, what: str) -> NotInstalled:
         return _use(self._absences, self._library, what)
 
     def __getattr__(self, name: str):
@@ -214,7 +223,7 @@ class NotInstalled:
             _refuse(self._absences, self._library)
         return ""
 
-    def _compute(self, *other) -> "NotInstalled":
+    def _compute(self, *other) -> NotInstalled:
         """Arithmetic: while loading, another stand-in; during the checks its value was needed."""
         if self._absences.strict:
             _refuse(self._absences, self._library)
@@ -337,8 +346,9 @@ def _refuse(absences: Absences, library: str) -> None:
 def _caller() -> tuple[str, int, str]:
     """(file, line, function) of the nearest frame outside this module and the import machinery."""
     frame = sys._getframe(1)
-    while frame is not None and (frame.f_globals.get("__name__") == __name__
-                                 or frame.f_code.co_filename.startswith("<frozen")):
+    while frame is not None and (
+        frame.f_globals.get("__name__") == __name__ or frame.f_code.co_filename.startswith("<frozen")
+    ):
         frame = frame.f_back
     if frame is None:
         return "?", 0, "<module>"
