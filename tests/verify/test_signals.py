@@ -52,6 +52,7 @@ def _report(path: Path) -> dict:
 
 # -- every phase -------------------------------------------------------------------------------------------------
 
+
 def _stop_loading(monkeypatch):
     load = verify.runner.load_module
     monkeypatch.setattr(verify.runner, "load_module", lambda spec: (_signal_self(), load(spec))[1])
@@ -96,8 +97,18 @@ def test_a_signal_in_any_phase_ends_with_the_verdict_interrupted_and_the_json(ph
     patch(monkeypatch)
     path = tmp_path / "report.json"
     path.write_text(STALE)
-    code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "--impl", str(COURSE), *FAST, "--logdir", str(tmp_path / "runs"),
-                             "--json", str(path))
+    code, out, err = run_cli(
+        capsys,
+        "--arch",
+        "3,4,4,1",
+        "--impl",
+        str(COURSE),
+        *FAST,
+        "--logdir",
+        str(tmp_path / "runs"),
+        "--json",
+        str(path),
+    )
     assert code == 143 and "Traceback" not in err
     verdict = out.splitlines()[0]
     assert verdict.startswith(f"VERDICT: INTERRUPTED by SIGTERM {where}")
@@ -112,16 +123,33 @@ def test_a_signal_in_any_phase_ends_with_the_verdict_interrupted_and_the_json(ph
         assert "linear_forward" in [f["function"] for f in report["functions"]]
 
 
-@pytest.mark.parametrize("signum,status,name", [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM"),
-                                                (signal.SIGHUP, 129, "SIGHUP")])
-def test_each_signal_during_training_reports_the_iterations_that_agreed(signum, status, name, capsys, tmp_path,
-                                                                          monkeypatch):
+@pytest.mark.parametrize(
+    "signum,status,name",
+    [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM"), (signal.SIGHUP, 129, "SIGHUP")],
+)
+def test_each_signal_during_training_reports_the_iterations_that_agreed(
+    signum, status, name, capsys, tmp_path, monkeypatch
+):
     def show(self, record):
         if record.index == 3:
             _signal_self(signum)
+
     monkeypatch.setattr(Progress, "show", show)
-    code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "--iterations", "50", "--examples", "20",
-                             "--logdir", str(tmp_path), "--name", "stopped", "--json", str(tmp_path / "r.json"))
+    code, out, err = run_cli(
+        capsys,
+        "--arch",
+        "3,4,4,1",
+        "--iterations",
+        "50",
+        "--examples",
+        "20",
+        "--logdir",
+        str(tmp_path),
+        "--name",
+        "stopped",
+        "--json",
+        str(tmp_path / "r.json"),
+    )
     assert code == status and "Traceback" not in err
     assert out.startswith(f"VERDICT: INTERRUPTED by {name} after 4 iterations of training; everything so far agreed")
     report = _report(tmp_path / "r.json")
@@ -146,18 +174,23 @@ def test_a_slip_found_before_the_signal_is_still_a_fail_with_the_signals_status(
 
 # -- the learner's own exits -------------------------------------------------------------------------------------
 
+
 def test_sys_exit_0_inside_a_slipped_function_is_its_outcome_not_the_verdict(capsys, tmp_path):
-    slipped = _learner(tmp_path, '''
+    slipped = _learner(
+        tmp_path,
+        """
 _course_backward = L_model_backward
 def L_model_backward(AL, Y, caches):
     grads = _course_backward(AL, Y, caches)
     grads["db1"] = grads["db1"] * 2
     sys.exit(0)
-''')
+""",
+    )
     path = tmp_path / "ci.json"
     path.write_text(STALE)
-    code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "--impl", str(slipped), *FAST, "--no-tensorboard",
-                             "--json", str(path))
+    code, out, err = run_cli(
+        capsys, "--arch", "3,4,4,1", "--impl", str(slipped), *FAST, "--no-tensorboard", "--json", str(path)
+    )
     assert code == 1 and "Traceback" not in err
     assert out.startswith("VERDICT: FAIL")
     assert "L_model_backward called sys.exit(0)" in out
@@ -165,16 +198,30 @@ def L_model_backward(AL, Y, caches):
 
 
 def test_sys_exit_after_the_50th_update_fails_the_training_check(capsys, tmp_path):
-    quits = _learner(tmp_path, '''
+    quits = _learner(
+        tmp_path,
+        """
 _course_update, _calls = update_parameters, [0]
 def update_parameters(parameters, grads, learning_rate):
     _calls[0] += 1
     if _calls[0] > 50:
         sys.exit(0)
     return _course_update(parameters, grads, learning_rate)
-''')
-    code, out, _ = run_cli(capsys, "--arch", "3,4,4,1", "--impl", str(quits), "--iterations", "80", "--examples", "20",
-                           "--no-tensorboard", "--no-gradcheck")
+""",
+    )
+    code, out, _ = run_cli(
+        capsys,
+        "--arch",
+        "3,4,4,1",
+        "--impl",
+        str(quits),
+        "--iterations",
+        "80",
+        "--examples",
+        "20",
+        "--no-tensorboard",
+        "--no-gradcheck",
+    )
     assert code == 1
     assert "update_parameters called sys.exit(0)" in out
 
@@ -188,7 +235,9 @@ def test_a_keyboard_interrupt_the_learner_raises_itself_is_a_failure_not_an_inte
 
 
 def test_a_real_signal_while_the_learners_code_runs_interrupts_even_when_its_code_swallows_it(capsys, tmp_path):
-    swallows = _learner(tmp_path, '''
+    swallows = _learner(
+        tmp_path,
+        """
 _course_backward = L_model_backward
 def L_model_backward(AL, Y, caches):
     try:
@@ -197,7 +246,8 @@ def L_model_backward(AL, Y, caches):
     except:  # a bare except, as learners write them
         pass
     return _course_backward(AL, Y, caches)
-''')
+""",
+    )
     code, out, _ = run_cli(capsys, "--arch", "3,4,4,1", "--impl", str(swallows), *FAST, "--no-tensorboard")
     assert code == 130
     assert out.startswith("VERDICT: INTERRUPTED by Ctrl-C during forward and backward at the initial weights")
@@ -210,9 +260,24 @@ def test_sys_exit_while_loading_is_one_line_exit_2(where, capsys, tmp_path):
     elif where == "helper":  # a helper file beside a notebook, imported by a kept cell
         (tmp_path / "dnn_helper.py").write_text("import sys\nsys.exit(0)\n")
         impl = tmp_path / "nb.ipynb"
-        impl.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-            {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [],
-             "source": COURSE.read_text() + "\nfrom dnn_helper import *\n"}]}))
+        impl.write_text(
+            json.dumps(
+                {
+                    "nbformat": 4,
+                    "nbformat_minor": 5,
+                    "metadata": {},
+                    "cells": [
+                        {
+                            "cell_type": "code",
+                            "execution_count": 1,
+                            "metadata": {},
+                            "outputs": [],
+                            "source": COURSE.read_text() + "\nfrom dnn_helper import *\n",
+                        }
+                    ],
+                }
+            )
+        )
     else:
         impl = _learner(tmp_path, "class Settings:\n    sys.exit(0)\n")
     code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "--impl", str(impl), *FAST, "--no-tensorboard")
@@ -222,6 +287,7 @@ def test_sys_exit_while_loading_is_one_line_exit_2(where, capsys, tmp_path):
 
 # -- a real process ----------------------------------------------------------------------------------------------
 
+
 def _default_signals() -> None:
     """In the child before exec: a suite run as a background job inherits SIGINT ignored (and under nohup SIGHUP),
     and the verifier keeps an ignored signal ignored, as it should."""
@@ -230,36 +296,58 @@ def _default_signals() -> None:
 
 
 def _start(*argv: str, cwd: Path = REPO) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "verify", *argv], cwd=cwd, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
+    return subprocess.Popen(
+        [sys.executable, "-m", "verify", *argv],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_signals,
+    )
 
 
-def _wait_for(proc: subprocess.Popen, marker: str) -> None:
-    deadline = time.monotonic() + 60
+def _wait_for(proc: subprocess.Popen, marker: str) -> str:
+    """The stderr lines up to the first that starts with `marker`; the test fails if the process ends first."""
+    deadline, seen = time.monotonic() + 60, ""
     while time.monotonic() < deadline:
         line = proc.stderr.readline()
-        if marker in line or not line:
-            return
-    raise AssertionError(f"no {marker!r} on stderr within a minute")
+        seen += line
+        if line.startswith(marker):
+            return seen
+        if not line:
+            raise AssertionError(f"the process ended (status {proc.wait()}) before {marker!r}:\n{seen}")
+    raise AssertionError(f"no {marker!r} on stderr within a minute:\n{seen}")
 
 
 def test_sighup_in_a_real_process_writes_the_json_and_exits_129(tmp_path):
-    proc = _start("--arch", "3,4,4,1", "--iterations", "1000000", "--no-tensorboard", "--no-gradcheck",
-                  "--json", str(tmp_path / "r.json"))
+    proc = _start(
+        "--arch",
+        "3,4,4,1",
+        "--iterations",
+        "1000000",
+        "--no-tensorboard",
+        "--no-gradcheck",
+        "--json",
+        str(tmp_path / "r.json"),
+    )
     try:
-        _wait_for(proc, "iteration")
+        before = _wait_for(proc, "iteration ")
         proc.send_signal(signal.SIGHUP)
         out, err = proc.communicate(timeout=60)
+        err = before + err
     finally:
         proc.kill()
         proc.wait()
-    assert proc.returncode == 129 and "Traceback" not in err
-    assert out.startswith("VERDICT: INTERRUPTED by SIGHUP after ")
+    assert proc.returncode == 129 and "Traceback" not in err, err
+    assert out.startswith("VERDICT: INTERRUPTED by SIGHUP after "), (out, err)
     assert _report(tmp_path / "r.json")["interrupted"]["signal"] == "SIGHUP"
 
 
 def test_a_second_ctrl_c_ends_at_once_with_one_line(tmp_path):
-    stubborn = _learner(tmp_path, '''
+    stubborn = _learner(
+        tmp_path,
+        """
 _course_backward = L_model_backward
 def L_model_backward(AL, Y, caches):
     while True:  # swallows every interrupt (the marker inside the try: no interrupt escapes before it)
@@ -268,7 +356,8 @@ def L_model_backward(AL, Y, caches):
             time.sleep(0.05)
         except BaseException:
             pass
-''')
+""",
+    )
     proc = _start("--arch", "3,4,4,1", "--impl", str(stubborn), "--no-tensorboard")
     try:
         _wait_for(proc, "in L_model_backward")
