@@ -30,6 +30,8 @@ from contextlib import contextmanager, redirect_stdout
 
 from .errors import UsageError
 
+# The JSON's layout (docs/report.schema.json): raised when a key is removed or changes meaning.
+SCHEMA_VERSION = 1
 CODE_SUFFIXES = (".py", ".ipynb")  # what Python or Jupyter runs: never a report's name
 _KINDS = (
     (stat.S_ISDIR, "a folder"),
@@ -197,6 +199,7 @@ def ended_early(verdict: str, reason: str, implementation: str | None) -> dict:
     """The JSON of a run that ended without a report: `verdict` ("error" or "interrupted"), the reason, and the
     report's list-valued keys empty, so a reader of either shape finds them."""
     return {
+        "schema_version": SCHEMA_VERSION,
         "verdict": verdict,
         "error": reason,
         "first_divergence": None,

@@ -14,6 +14,7 @@ from .compare import CheckResult, Comparison
 from .config import GRADCHECK_RTOL, Config
 from .consequences import failed_at, mark_consequences
 from .hints import divergence_cure
+from .jsonout import SCHEMA_VERSION
 from .optimization import Optimization
 from .signals import Interruption
 from .tolerance import UPDATE_ROUNDING
@@ -176,6 +177,7 @@ class Report:
     def _as_dict(self) -> dict:
         c = self.config
         return {
+            "schema_version": SCHEMA_VERSION,
             "verdict": self.verdict,
             "first_divergence": self.first_divergence(),
             "rule": self.rule,
