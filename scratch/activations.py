@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arrays import Array
+
 LEAKY_SLOPE = 0.01  # torch.nn.LeakyReLU's default negative_slope
 
 
@@ -20,68 +22,69 @@ class Activation:
     """g and g' for one activation; `derivative` is None for softmax (see losses.py)."""
 
     name: str
-    function: Callable[[np.ndarray], np.ndarray]
-    derivative: Callable[[np.ndarray], np.ndarray] | None
+    function: Callable[[Array], Array]
+    derivative: Callable[[Array], Array] | None
     output_only: bool = False
 
 
-def sigmoid(Z: np.ndarray) -> np.ndarray:
+def sigmoid(Z: Array) -> Array:
     """sigma(z) = 1 / (1 + e^-z), written as e^z / (1 + e^z) for z < 0 so e^-z never overflows."""
     E = np.exp(-np.abs(Z))  # in (0, 1], never overflows
     return np.where(Z >= 0, 1 / (1 + E), E / (1 + E))
 
 
-def sigmoid_derivative(Z: np.ndarray) -> np.ndarray:
+def sigmoid_derivative(Z: Array) -> Array:
     """sigma'(z) = sigma(z) (1 - sigma(z))."""
     S = sigmoid(Z)
     return S * (1 - S)
 
 
-def tanh(Z: np.ndarray) -> np.ndarray:
+def tanh(Z: Array) -> Array:
     """tanh(z)."""
     return np.tanh(Z)
 
 
-def tanh_derivative(Z: np.ndarray) -> np.ndarray:
+def tanh_derivative(Z: Array) -> Array:
     """tanh'(z) = 1 - tanh(z)^2."""
     T = np.tanh(Z)
     return 1 - T * T
 
 
-def relu(Z: np.ndarray) -> np.ndarray:
+def relu(Z: Array) -> Array:
     """relu(z) = max(0, z)."""
     return np.maximum(Z, 0)
 
 
-def relu_derivative(Z: np.ndarray) -> np.ndarray:
+def relu_derivative(Z: Array) -> Array:
     """relu'(z) = 1 if z > 0 else 0 (0 at the kink, as torch)."""
     return (Z > 0).astype(Z.dtype)
 
 
-def leaky_relu(Z: np.ndarray) -> np.ndarray:
+def leaky_relu(Z: Array) -> Array:
     """leaky_relu(z) = z if z > 0 else 0.01 z."""
     return np.where(Z > 0, Z, LEAKY_SLOPE * Z)
 
 
-def leaky_relu_derivative(Z: np.ndarray) -> np.ndarray:
+def leaky_relu_derivative(Z: Array) -> Array:
     """leaky_relu'(z) = 1 if z > 0 else 0.01 (the slope at the kink, as torch)."""
     return np.where(Z > 0, 1, LEAKY_SLOPE).astype(Z.dtype)
 
 
-def linear(Z: np.ndarray) -> np.ndarray:
+def linear(Z: Array) -> Array:
     """linear(z) = z."""
     return Z
 
 
-def linear_derivative(Z: np.ndarray) -> np.ndarray:
+def linear_derivative(Z: Array) -> Array:
     """linear'(z) = 1."""
     return np.ones_like(Z)
 
 
-def softmax(Z: np.ndarray) -> np.ndarray:
+def softmax(Z: Array) -> Array:
     """softmax(z)_k = e^z_k / sum_j e^z_j per column, shifted by the column max so e^z never overflows."""
-    E = np.exp(Z - Z.max(axis=0, keepdims=True))  # (n[L], m)
-    return E / E.sum(axis=0, keepdims=True)
+    E: Array = np.exp(Z - Z.max(axis=0, keepdims=True))  # (n[L], m)
+    column_sums: Array = E.sum(axis=0, keepdims=True)  # (1, m)
+    return E / column_sums
 
 
 ACTIVATIONS: dict[str, Activation] = {

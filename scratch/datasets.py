@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .arrays import Array
 
-def flower(m: int = 400, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+
+def flower(m: int = 400, seed: int = 1) -> tuple[Array, Array]:
     """The course's planar "flower": two classes on the petals of the rose r = 4 sin(4t), with noise."""
     rng = np.random.default_rng(seed)
     label = np.arange(m) * 2 // m  # first half class 0, second half class 1
@@ -18,7 +20,7 @@ def flower(m: int = 400, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     return X, label.reshape(1, m).astype(np.float64)
 
 
-def moons(m: int = 400, seed: int = 0, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+def moons(m: int = 400, seed: int = 0, noise: float = 0.1) -> tuple[Array, Array]:
     """Two interleaving half circles, one per class."""
     rng = np.random.default_rng(seed)
     label = np.arange(m) % 2
@@ -29,7 +31,7 @@ def moons(m: int = 400, seed: int = 0, noise: float = 0.1) -> tuple[np.ndarray, 
     return X, label.reshape(1, m).astype(np.float64)
 
 
-def xor(m: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def xor(m: int = 400, seed: int = 0) -> tuple[Array, Array]:
     """Points in the square [-1, 1]^2, class 1 where x1 and x2 have the same sign."""
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1, 1, (2, m))  # (2, m)
@@ -37,7 +39,7 @@ def xor(m: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
-def house(m: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def house(m: int = 200, seed: int = 0) -> tuple[Array, Array]:
     """The notes' opening example, as regression: price from size, both standardised (1, m)."""
     rng = np.random.default_rng(seed)
     size = rng.uniform(50, 250, m)  # square metres
@@ -47,7 +49,7 @@ def house(m: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
-DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+DATASETS: dict[str, Callable[..., tuple[Array, Array]]] = {
     "flower": flower,
     "moons": moons,
     "xor": xor,

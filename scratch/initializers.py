@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .arrays import Array, FloatDType
+
 # Scale of W[l] = randn(n[l], n[l-1]) * scale(n[l-1]).
 INIT_SCALES: dict[str, Callable[[int], float]] = {
     "random": lambda n_prev: 0.01,  # the course's first network: small random weights
@@ -15,7 +17,9 @@ INIT_SCALES: dict[str, Callable[[int], float]] = {
 }
 
 
-def initialize_parameters_deep(layer_dims: Sequence[int], init: str = "he", seed: int = 0, dtype=np.float64) -> dict:
+def initialize_parameters_deep(
+    layer_dims: Sequence[int], init: str = "he", seed: int = 0, dtype: FloatDType = np.float64
+) -> dict[str, Array]:
     """W[l] = randn(n[l], n[l-1]) * scale, b[l] = zeros((n[l], 1)), for l = 1..L.
 
     Draws are made in float64 and then cast, so both dtypes start from the same numbers.
@@ -25,7 +29,7 @@ def initialize_parameters_deep(layer_dims: Sequence[int], init: str = "he", seed
     if len(layer_dims) < 2:
         raise ValueError(f"layer_dims needs at least two sizes (n[0], n[L]), got {list(layer_dims)}")
     rng = np.random.default_rng(seed)
-    parameters = {}
+    parameters: dict[str, Array] = {}
     for l in range(1, len(layer_dims)):
         n, n_prev = int(layer_dims[l]), int(layer_dims[l - 1])
         W = rng.standard_normal((n, n_prev)) * INIT_SCALES[init](n_prev)

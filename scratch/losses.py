@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from .arrays import Array
 
-def softplus(Z: np.ndarray) -> np.ndarray:
+
+def softplus(Z: Array) -> Array:
     """log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), which never overflows."""
     return np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
 
 
-def bce_cost(AL: np.ndarray, Y: np.ndarray, ZL: np.ndarray | None) -> np.ndarray:
+def bce_cost(AL: Array, Y: Array, ZL: Array | None) -> np.floating[Any]:
     """J = -(1/m) sum [Y log A + (1 - Y) log(1 - A)], with log A = -softplus(-Z), log(1 - A) = -softplus(Z)."""
-    m = Y.shape[1]
+    m: int = Y.shape[1]
     if ZL is not None:
         log_A, log_1_minus_A = -softplus(-ZL), -softplus(ZL)
     else:  # A alone: keep A away from 0 and 1 so the logs stay finite
@@ -30,19 +33,19 @@ def bce_cost(AL: np.ndarray, Y: np.ndarray, ZL: np.ndarray | None) -> np.ndarray
     return -(1 / m) * np.sum(Y * log_A + (1 - Y) * log_1_minus_A)
 
 
-def mse_cost(AL: np.ndarray, Y: np.ndarray, ZL: np.ndarray | None) -> np.ndarray:
+def mse_cost(AL: Array, Y: Array, ZL: Array | None) -> np.floating[Any]:
     """J = (1/2m) sum (A - Y)^2."""
-    m = Y.shape[1]
+    m: int = Y.shape[1]
     D = AL - Y  # (n[L], m)
     return (1 / (2 * m)) * np.sum(D * D)
 
 
-def ce_cost(AL: np.ndarray, Y: np.ndarray, ZL: np.ndarray | None) -> np.ndarray:
+def ce_cost(AL: Array, Y: Array, ZL: Array | None) -> np.floating[Any]:
     """J = -(1/m) sum Y log A, with log A = Z - max(Z) - log sum_j e^(Z_j - max(Z)) (log-softmax)."""
-    m = Y.shape[1]
+    m: int = Y.shape[1]
     if ZL is not None:
         shifted = ZL - ZL.max(axis=0, keepdims=True)
-        log_A = shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
+        log_A: Array = shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
     else:
         log_A = np.log(np.maximum(AL, np.finfo(AL.dtype).tiny))
     return -(1 / m) * np.sum(Y * log_A)
@@ -54,7 +57,7 @@ class Loss:
 
     name: str
     output_activation: str
-    cost: Callable[[np.ndarray, np.ndarray, np.ndarray | None], np.ndarray]
+    cost: Callable[[Array, Array, Array | None], np.floating[Any]]
 
 
 LOSSES: dict[str, Loss] = {
@@ -78,7 +81,7 @@ def get_loss(name: str) -> Loss:
         raise ValueError(f"unknown loss {name!r}; choose from {', '.join(LOSSES)}") from None
 
 
-def compute_cost(AL: np.ndarray, Y: np.ndarray, loss: str = "bce", ZL: np.ndarray | None = None) -> float:
+def compute_cost(AL: Array, Y: Array, loss: str = "bce", ZL: Array | None = None) -> float:
     """The cost J of predictions AL (n[L], m) against labels Y (n[L], m); pass ZL = Z[L] for exactness."""
     assert AL.shape == Y.shape, f"compute_cost: AL is {AL.shape} but Y is {Y.shape}; both must be (n[L], m)"
     return float(get_loss(loss).cost(AL, Y, ZL))

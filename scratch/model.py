@@ -12,8 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from .activations import get_activation
+from .arrays import Array, Cache, LinearCache
 from .losses import get_loss
-from .regularization import keep_probs
+from .regularization import KeepProb, keep_probs
 
 
 def default_activations(L: int) -> list[str]:
@@ -34,7 +35,7 @@ def _resolve_activations(activations: Sequence[str] | None, L: int) -> list[str]
     return activations
 
 
-def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray):
+def linear_forward(A_prev: Array, W: Array, b: Array) -> tuple[Array, LinearCache]:
     """Z = W A_prev + b: (n[l], n[l-1]) @ (n[l-1], m) + (n[l], 1) -> (n[l], m)."""
     assert W.ndim == 2 and A_prev.ndim == 2 and W.shape[1] == A_prev.shape[0], (
         f"W is {W.shape} but A_prev is {A_prev.shape}: W must be (n[l], n[l-1]) and A_prev (n[l-1], m)"
@@ -45,7 +46,9 @@ def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray):
     return Z, (A_prev, W, b)
 
 
-def linear_activation_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, activation: str):
+def linear_activation_forward(
+    A_prev: Array, W: Array, b: Array, activation: str
+) -> tuple[Array, tuple[LinearCache, Array]]:
     """A = g(Z), Z = W A_prev + b; returns (A, ((A_prev, W, b), Z))."""
     Z, linear_cache = linear_forward(A_prev, W, b)
     A = get_activation(activation).function(Z)  # (n[l], m)
@@ -53,12 +56,12 @@ def linear_activation_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, 
 
 
 def L_model_forward(
-    X: np.ndarray,
-    parameters: dict,
+    X: Array,
+    parameters: dict[str, Array],
     activations: Sequence[str] | None = None,
-    keep_prob=1.0,
-    masks: Sequence | None = None,
-):
+    keep_prob: KeepProb = 1.0,
+    masks: Sequence[Array | None] | None = None,
+) -> tuple[Array, list[Cache]]:
     """A[0] = X; for l = 1..L: A[l] = g[l](W[l] A[l-1] + b[l]). Returns (AL, caches), one cache per layer.
 
     Dropout (regularization.py): masks, one (n[l], m) array of 0 and 1 per hidden layer (or None), with
@@ -66,9 +69,10 @@ def L_model_forward(
     is then ((A_prev, W, b), Z, D[l]) and backward needs the same keep_prob."""
     L = len(parameters) // 2
     activations = _resolve_activations(activations, L)
-    probs = keep_probs(keep_prob, L) if masks is not None else None
+    probs = keep_probs(keep_prob, L) if masks is not None else ()
     A = X
-    caches = []
+    caches: list[Cache] = []
+    cache: Cache
     for l in range(1, L + 1):
         W, b = parameters[f"W{l}"], parameters[f"b{l}"]
         assert W.ndim == 2 and W.shape[1] == A.shape[0], (
@@ -76,8 +80,8 @@ def L_model_forward(
         )
         assert b.shape == (W.shape[0], 1), f"layer {l}: b{l} is {b.shape}, expected ({W.shape[0]}, 1)"
         A, cache = linear_activation_forward(A, W, b, activations[l - 1])
-        if l < L and masks is not None and masks[l - 1] is not None:
-            D = masks[l - 1]
+        D = masks[l - 1] if masks is not None and l < L else None
+        if D is not None:
             assert D.shape == A.shape, f"layer {l}: the mask is {D.shape}, A{l} is {A.shape}"
             A = A * D / probs[l - 1]
             cache = (*cache, D)
@@ -85,7 +89,7 @@ def L_model_forward(
     return A, caches
 
 
-def linear_backward(dZ: np.ndarray, cache):
+def linear_backward(dZ: Array, cache: LinearCache) -> tuple[Array, Array, Array]:
     """dW = (1/m) dZ A_prev^T (n[l], n[l-1]), db = (1/m) sum of dZ over the examples (n[l], 1),
     dA_prev = W^T dZ (n[l-1], m); returns (dA_prev, dW, db)."""
     A_prev, W, b = cache
@@ -97,7 +101,7 @@ def linear_backward(dZ: np.ndarray, cache):
     return dA_prev, dW, db
 
 
-def activation_backward(dA: np.ndarray, Z: np.ndarray, activation: str) -> np.ndarray:
+def activation_backward(dA: Array, Z: Array, activation: str) -> Array:
     """dZ = dA * g'(Z), elementwise, (n[l], m)."""
     derivative = get_activation(activation).derivative
     if derivative is None:
@@ -105,21 +109,23 @@ def activation_backward(dA: np.ndarray, Z: np.ndarray, activation: str) -> np.nd
     return dA * derivative(Z)
 
 
-def linear_activation_backward(dA: np.ndarray, cache, activation: str):
+def linear_activation_backward(
+    dA: Array, cache: tuple[LinearCache, Array], activation: str
+) -> tuple[Array, Array, Array]:
     """dZ = dA * g'(Z), then linear_backward; returns (dA_prev, dW, db)."""
     linear_cache, Z = cache
     return linear_backward(activation_backward(dA, Z, activation), linear_cache)
 
 
 def L_model_backward(
-    AL: np.ndarray,
-    Y: np.ndarray,
-    caches: list,
+    AL: Array,
+    Y: Array,
+    caches: list[Cache],
     activations: Sequence[str] | None = None,
     loss: str = "bce",
     lambd: float = 0.0,
-    keep_prob=1.0,
-) -> dict:
+    keep_prob: KeepProb = 1.0,
+) -> dict[str, Array]:
     """Backward from dZ[L] = A[L] - Y (the loss with its natural output) down to layer 1.
 
     Returns dW{l}, db{l} and dZ{l} for l = 1..L, and dA{l} for l = 0..L-1. With lambd > 0 the cost is
@@ -134,15 +140,16 @@ def L_model_backward(
         raise ValueError(f"loss {loss!r} goes with a {expected_output} output, not {activations[-1]}")
     assert AL.shape == Y.shape, f"AL is {AL.shape} but Y is {Y.shape}"
 
-    grads = {}
-    dZ = AL - Y  # (n[L], m): dJ/dZ[L] per example for every natural loss/output pair
-    probs = keep_probs(keep_prob, L) if any(len(cache) == 3 for cache in caches) else None
+    grads: dict[str, Array] = {}
+    dZ: Array = AL - Y  # (n[L], m): dJ/dZ[L] per example for every natural loss/output pair
+    probs = keep_probs(keep_prob, L) if any(len(cache) == 3 for cache in caches) else ()
     for l in range(L, 0, -1):
-        linear_cache, Z = caches[l - 1][:2]
+        cache = caches[l - 1]
+        linear_cache, Z = cache[:2]
         if l < L:
             dA = grads[f"dA{l}"]
-            if len(caches[l - 1]) == 3:  # dropout: the mask of this layer's A, and its scaling
-                dA = dA * caches[l - 1][2] / probs[l - 1]
+            if len(cache) == 3:  # dropout: the mask of this layer's A, and its scaling
+                dA = dA * cache[2] / probs[l - 1]
             dZ = activation_backward(dA, Z, activations[l - 1])
         grads[f"dZ{l}"] = dZ
         grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, linear_cache)
@@ -152,10 +159,10 @@ def L_model_backward(
     return grads
 
 
-def update_parameters(parameters: dict, grads: dict, learning_rate: float) -> dict:
+def update_parameters(parameters: dict[str, Array], grads: dict[str, Array], learning_rate: float) -> dict[str, Array]:
     """W[l] := W[l] - lr dW[l], b[l] := b[l] - lr db[l]; returns new arrays, the inputs stay unchanged."""
     L = len(parameters) // 2
-    updated = {}
+    updated: dict[str, Array] = {}
     for l in range(1, L + 1):
         updated[f"W{l}"] = parameters[f"W{l}"] - learning_rate * grads[f"dW{l}"]
         updated[f"b{l}"] = parameters[f"b{l}"] - learning_rate * grads[f"db{l}"]

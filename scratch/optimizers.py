@@ -18,8 +18,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .arrays import Array
 
-def random_mini_batches(X: np.ndarray, Y: np.ndarray, mini_batch_size: int = 64, seed: int = 0) -> list:
+
+def random_mini_batches(X: Array, Y: Array, mini_batch_size: int = 64, seed: int = 0) -> list[tuple[Array, Array]]:
     """[(X_batch, Y_batch), ...]: the columns in a seeded random order, cut into floor(m / size) full
     batches and, when m is not a multiple of the size, one last smaller batch of the rest.
 
@@ -34,40 +36,40 @@ def random_mini_batches(X: np.ndarray, Y: np.ndarray, mini_batch_size: int = 64,
     return [(X[:, k : k + mini_batch_size], Y[:, k : k + mini_batch_size]) for k in range(0, m, mini_batch_size)]
 
 
-def _zeros_like_grads(parameters: dict) -> dict:
+def _zeros_like_grads(parameters: dict[str, Array]) -> dict[str, Array]:
     return {f"d{key}": np.zeros_like(value) for key, value in parameters.items()}
 
 
-def initialize_velocity(parameters: dict) -> dict:
+def initialize_velocity(parameters: dict[str, Array]) -> dict[str, Array]:
     """v[dW l] and v[db l]: zeros shaped like W[l] and b[l]."""
     return _zeros_like_grads(parameters)
 
 
 def update_parameters_with_momentum(
-    parameters: dict, grads: dict, v: dict, beta: float, learning_rate: float
-) -> tuple[dict, dict]:
+    parameters: dict[str, Array], grads: dict[str, Array], v: dict[str, Array], beta: float, learning_rate: float
+) -> tuple[dict[str, Array], dict[str, Array]]:
     """v = beta v + (1 - beta) dP, then P := P - lr v; returns (parameters, v)."""
     v = {key: beta * v[key] + (1 - beta) * grads[key] for key in v}
     parameters = {key: value - learning_rate * v[f"d{key}"] for key, value in parameters.items()}
     return parameters, v
 
 
-def initialize_adam(parameters: dict) -> tuple[dict, dict]:
+def initialize_adam(parameters: dict[str, Array]) -> tuple[dict[str, Array], dict[str, Array]]:
     """(v, s): the first and second moments, zeros shaped like the parameters."""
     return _zeros_like_grads(parameters), _zeros_like_grads(parameters)
 
 
 def update_parameters_with_adam(
-    parameters: dict,
-    grads: dict,
-    v: dict,
-    s: dict,
+    parameters: dict[str, Array],
+    grads: dict[str, Array],
+    v: dict[str, Array],
+    s: dict[str, Array],
     t: int,
     learning_rate: float = 0.01,
     beta1: float = 0.9,
     beta2: float = 0.999,
     epsilon: float = 1e-8,
-):
+) -> tuple[dict[str, Array], dict[str, Array], dict[str, Array], dict[str, Array], dict[str, Array]]:
     """One Adam step t (t counts the updates so far, from 1); returns (parameters, v, s, v_corrected, s_corrected)."""
     if t < 1:
         raise ValueError(f"Adam's step t counts from 1, got {t}")

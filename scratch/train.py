@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
+from .arrays import Array
 from .initializers import initialize_parameters_deep
 from .model import L_model_backward, L_model_forward, _resolve_activations, update_parameters
 from .optimizers import (
@@ -19,12 +21,12 @@ from .optimizers import (
     update_parameters_with_adam,
     update_parameters_with_momentum,
 )
-from .regularization import compute_cost_with_regularization, dropout_masks, keep_probs
+from .regularization import KeepProb, compute_cost_with_regularization, dropout_masks, keep_probs
 
 
 def L_layer_model(
-    X: np.ndarray,
-    Y: np.ndarray,
+    X: Array,
+    Y: Array,
     layer_dims: Sequence[int],
     activations: Sequence[str] | None = None,
     loss: str = "bce",
@@ -43,8 +45,8 @@ def L_layer_model(
     decay_rate: float = 1.0,
     time_interval: int = 1000,
     lambd: float = 0.0,
-    keep_prob=1.0,
-):
+    keep_prob: KeepProb = 1.0,
+) -> tuple[dict[str, Array], list[float]]:
     """Gradient descent as the course's model() runs it; returns (parameters, costs), one cost per epoch.
 
     num_iterations counts epochs, passes over the data. With mini_batch_size None an epoch is one
@@ -64,10 +66,11 @@ def L_layer_model(
     if decay is not None and not callable(decay) and decay not in DECAYS:
         raise ValueError(f"unknown decay {decay!r}; choose from {', '.join(DECAYS)}")
     parameters = initialize_parameters_deep(layer_dims, init=init, seed=seed, dtype=X.dtype)
-    v = initialize_velocity(parameters) if optimizer == "momentum" else None
+    v: dict[str, Array] = initialize_velocity(parameters) if optimizer == "momentum" else {}
     if optimizer == "adam":
         v, s = initialize_adam(parameters)
-    m, t, lr, costs = X.shape[1], 0, learning_rate, []
+    costs: list[float] = []
+    m, t, lr = X.shape[1], 0, learning_rate
     dropout = keep_probs(keep_prob, len(layer_dims) - 1)
     rng = np.random.default_rng(seed) if any(p < 1 for p in dropout) else None
     for epoch in range(num_iterations):
@@ -100,21 +103,22 @@ def L_layer_model(
     return parameters, costs
 
 
-def predict(X: np.ndarray, parameters: dict, activations: Sequence[str] | None = None) -> np.ndarray:
+def predict(X: Array, parameters: dict[str, Array], activations: Sequence[str] | None = None) -> Array:
     """Predictions (n[L], m): 0/1 for a sigmoid output (A > 0.5), one-hot argmax for softmax, A itself for linear."""
     AL, _ = L_model_forward(X, parameters, activations)
     return _predictions(AL, _resolve_activations(activations, len(parameters) // 2)[-1])
 
 
-def _predictions(AL: np.ndarray, output: str) -> np.ndarray:
+def _predictions(AL: Array, output: str) -> Array:
     if output == "softmax":  # the first largest unit, as argmax takes it: one class per example, even on a tie
-        return (np.arange(AL.shape[0])[:, None] == np.argmax(AL, axis=0)).astype(AL.dtype)
+        is_largest: npt.NDArray[np.bool_] = np.arange(AL.shape[0])[:, None] == np.argmax(AL, axis=0)  # (n[L], m)
+        return is_largest.astype(AL.dtype)
     if output == "linear":
         return AL
     return (AL > 0.5).astype(AL.dtype)
 
 
-def prediction_accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> float | None:
+def prediction_accuracy(AL: Array, Y: Array, output: str) -> float | None:
     """Fraction of the m examples whose predicted class is the label's; None for a linear (regression) output."""
     if output == "linear":
         return None
@@ -122,7 +126,9 @@ def prediction_accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> float | N
     return float(np.mean(np.all(_predictions(AL, output) == labels, axis=0)))
 
 
-def accuracy(X: np.ndarray, Y: np.ndarray, parameters: dict, activations: Sequence[str] | None = None) -> float | None:
+def accuracy(
+    X: Array, Y: Array, parameters: dict[str, Array], activations: Sequence[str] | None = None
+) -> float | None:
     """prediction_accuracy of the network's output on X; None for regression."""
     AL, _ = L_model_forward(X, parameters, activations)
     return prediction_accuracy(AL, Y, _resolve_activations(activations, len(parameters) // 2)[-1])

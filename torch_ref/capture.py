@@ -1,9 +1,12 @@
 """One forward and backward pass, reporting every course quantity Z, A, dZ, dA, dW, db."""
 
-import numpy as np
-import torch
+from collections.abc import Callable, Sequence
 
-from .layout import columns, data_rows, gradients, load_masks, rows, summed_gradient
+import torch
+from torch import nn
+
+from .arrays import Array
+from .layout import columns, data_rows, grad_of, gradients, load_masks, rows, summed_gradient
 from .losses import get_loss, l2_penalty
 from .model import TorchNet, make_activation
 
@@ -24,8 +27,8 @@ class Recorder:
             modules += [(f"Z{l}", m) for l, m in enumerate(model.linears, 1)]
         self._handles = [m.register_forward_hook(self._keep(name)) for name, m in modules]
 
-    def _keep(self, name: str):
-        def hook(module, inputs, output):
+    def _keep(self, name: str) -> Callable[[nn.Module, tuple[torch.Tensor, ...], torch.Tensor], None]:
+        def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
             if output.requires_grad:
                 output.retain_grad()
             self.seen[name] = output
@@ -36,16 +39,22 @@ class Recorder:
         for handle in self._handles:
             handle.remove()
 
-    def columns(self, name: str, copy: bool = True) -> np.ndarray:
+    def columns(self, name: str, copy: bool = True) -> Array:
         return columns(self.seen[name], copy)
 
-    def summed_gradient(self, name: str, copy: bool = True) -> np.ndarray:
-        return summed_gradient(self.seen[name].grad, copy)
+    def summed_gradient(self, name: str, copy: bool = True) -> Array:
+        return summed_gradient(grad_of(self.seen[name]), copy)
 
 
 def forward_backward(
-    model: TorchNet, X: np.ndarray, Y: np.ndarray, loss: str = "bce", lambd: float = 0.0, masks=None, keep_probs=None
-) -> dict[str, np.ndarray | float]:
+    model: TorchNet,
+    X: Array,
+    Y: Array,
+    loss: str = "bce",
+    lambd: float = 0.0,
+    masks: Sequence[Array | None] | None = None,
+    keep_probs: Sequence[float] | None = None,
+) -> dict[str, Array | float]:
     """Evaluate J(X, Y) (L2-regularised with lambd > 0) and its gradients; return "cost" and Z{l}, A{l}, dZ{l},
     dW{l}, db{l} (l = 1..L) and dA{l} (l = 0..L-1) as course-layout NumPy arrays.
 
@@ -67,36 +76,42 @@ def forward_backward(
     a = model.output_activation(z)
     cost = loss_fn(z, a, y)
     if lambd:
-        cost = cost + l2_penalty([linear.weight for linear in model.linears], lambd, y.shape[0])
-    cost.backward()
+        cost = cost + l2_penalty([linear.weight for linear in model.linear_layers], lambd, y.shape[0])
+    cost.backward()  # type: ignore[no-untyped-call]  # torch's Tensor.backward has no annotations
 
     recorder.seen[f"A{L}"] = a
-    out: dict[str, np.ndarray | float] = {"cost": cost.item()}
+    out: dict[str, Array | float] = {"cost": cost.item()}
     for l in range(1, L + 1):
         out[f"Z{l}"] = recorder.columns(f"Z{l}")
         out[f"A{l}"] = recorder.columns(f"A{l}")
         out[f"dZ{l}"] = recorder.summed_gradient(f"Z{l}")
     for l in range(1, L):
         out[f"dA{l}"] = recorder.summed_gradient(f"A{l}")
-    out["dA0"] = summed_gradient(x.grad)
+    out["dA0"] = summed_gradient(grad_of(x))
     out.update(gradients(model))
     return out
 
 
-def output(model: TorchNet, X: np.ndarray) -> np.ndarray:
+def output(model: TorchNet, X: Array) -> Array:
     """A[L] for the examples X (n0, m), as course columns (nL, m); no gradients are taken."""
     with torch.no_grad():
         return columns(model.output_activation(model(rows(model, X))))
 
 
-def activation_derivative(name: str, Z: np.ndarray) -> np.ndarray:
+def activation_derivative(name: str, Z: Array) -> Array:
     """g'(Z) of a hidden activation, entry by entry, from torch's autograd (Z course columns or any shape)."""
     z = torch.tensor(Z, requires_grad=True)
     make_activation(name, hidden=True)(z).sum().backward()
-    return z.grad.numpy()
+    derivative: Array = grad_of(z).numpy()
+    return derivative
 
 
-def pre_activations(model: TorchNet, X: np.ndarray, masks=None, keep_probs=None) -> dict[str, np.ndarray]:
+def pre_activations(
+    model: TorchNet,
+    X: Array,
+    masks: Sequence[Array | None] | None = None,
+    keep_probs: Sequence[float] | None = None,
+) -> dict[str, Array]:
     """Z{l} (l = 1..L) of a forward pass on X (with dropout masks, see load_masks), as course columns; no gradients."""
     recorder = Recorder(model)
     load_masks(model, masks, keep_probs)

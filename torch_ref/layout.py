@@ -6,19 +6,25 @@ autograd differentiates the mean cost J. Every transpose, bias reshape and facto
 torch_ref lives here.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
+from .arrays import Array
 from .device import check_device
 from .model import TorchNet
 
-_TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+FloatDType = np.dtype[np.floating[Any]]
+_TORCH_DTYPES: dict[FloatDType, torch.dtype] = {
+    np.dtype(np.float32): torch.float32,
+    np.dtype(np.float64): torch.float64,
+}
 _NUMPY_DTYPES = {t: n for n, t in _TORCH_DTYPES.items()}
 
 
-def param_dims(params: Mapping[str, np.ndarray], n_layers: int) -> tuple[tuple[int, ...], np.dtype]:
+def param_dims(params: Mapping[str, Array], n_layers: int) -> tuple[tuple[int, ...], FloatDType]:
     """Check a course dict W1, b1, ..., WL, bL; return (n0, ..., nL) and its one dtype."""
     if n_layers < 1:
         raise ValueError("a network needs at least one layer (one activation)")
@@ -51,7 +57,7 @@ def param_dims(params: Mapping[str, np.ndarray], n_layers: int) -> tuple[tuple[i
     return tuple(dims), dtype
 
 
-def from_params(params: Mapping[str, np.ndarray], activations: Sequence[str], device: str = "cpu") -> TorchNet:
+def from_params(params: Mapping[str, Array], activations: Sequence[str], device: str = "cpu") -> TorchNet:
     """A TorchNet holding exactly these course-layout weights, in their dtype, on `device`."""
     if isinstance(activations, str):
         raise ValueError("activations must be a sequence of names, one per layer")
@@ -63,51 +69,58 @@ def from_params(params: Mapping[str, np.ndarray], activations: Sequence[str], de
     return model
 
 
-def load_params(model: TorchNet, params: Mapping[str, np.ndarray]) -> None:
+def load_params(model: TorchNet, params: Mapping[str, Array]) -> None:
     """Copy a course-layout dict into `model` in place: weight = W[l], bias = b[l][:, 0]."""
     dims, dtype = param_dims(params, len(model.linears))
     if dims != model.layer_dims or _TORCH_DTYPES[dtype] != model.dtype:
         raise ValueError(f"params are {dims} {dtype}, the model is {model.layer_dims} {_numpy_dtype(model)}")
     with torch.no_grad():
-        for l, linear in enumerate(model.linears, 1):
+        for l, linear in enumerate(model.linear_layers, 1):
             linear.weight.copy_(_tensor(params[f"W{l}"]))
             linear.bias.copy_(_tensor(params[f"b{l}"][:, 0]))
 
 
-def to_params(model: TorchNet) -> dict[str, np.ndarray]:
+def to_params(model: TorchNet) -> dict[str, Array]:
     """The weights as fresh course-layout arrays W{l} (n[l], n[l-1]) and b{l} (n[l], 1)."""
     params = {}
-    for l, linear in enumerate(model.linears, 1):
+    for l, linear in enumerate(model.linear_layers, 1):
         params[f"W{l}"] = _numpy(linear.weight)
         params[f"b{l}"] = _numpy(linear.bias).reshape(-1, 1)
     return params
 
 
-def gradients(model: TorchNet) -> dict[str, np.ndarray]:
+def gradients(model: TorchNet) -> dict[str, Array]:
     """The parameters' current .grad as course-layout dW{l} (n[l], n[l-1]) and db{l} (n[l], 1)."""
     if any(p.grad is None for p in model.parameters()):
         raise ValueError("the model holds no gradients: run forward_backward or Trainer.step first")
-    return per_parameter(model, lambda p: p.grad)
+    return per_parameter(model, grad_of)
 
 
-def per_parameter(model: TorchNet, value_of) -> dict[str, np.ndarray]:
+def per_parameter(model: TorchNet, value_of: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, Array]:
     """value_of(parameter) for each nn.Linear weight and bias, as course-layout arrays keyed like the
     gradients, dW{l} (n[l], n[l-1]) and db{l} (n[l], 1): gradients, or an optimiser's state per parameter."""
     values = {}
-    for l, linear in enumerate(model.linears, 1):
+    for l, linear in enumerate(model.linear_layers, 1):
         values[f"dW{l}"] = _numpy(value_of(linear.weight))
         values[f"db{l}"] = _numpy(value_of(linear.bias)).reshape(-1, 1)
     return values
 
 
-def data_rows(model: TorchNet, X: np.ndarray, Y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+def grad_of(t: torch.Tensor) -> torch.Tensor:
+    """t.grad, which a backward pass through t sets (autograd leaves it None until then)."""
+    if t.grad is None:
+        raise ValueError("no gradient to read: run a backward pass first")
+    return t.grad
+
+
+def data_rows(model: TorchNet, X: Array, Y: Array) -> tuple[torch.Tensor, torch.Tensor]:
     """Check X (n0, m) and Y (nL, m) course columns; return torch rows (m, n0), (m, nL)."""
     if isinstance(X, np.ndarray) and isinstance(Y, np.ndarray) and X.ndim == Y.ndim == 2 and X.shape[1] != Y.shape[1]:
         raise ValueError(f"X has {X.shape[1]} examples (columns) but Y has {Y.shape[1]}")
     return rows(model, X, "X", model.layer_dims[0]), rows(model, Y, "Y", model.layer_dims[-1])
 
 
-def rows(model: TorchNet, array: np.ndarray, name: str = "X", n: int | None = None) -> torch.Tensor:
+def rows(model: TorchNet, array: Array, name: str = "X", n: int | None = None) -> torch.Tensor:
     """Check a course (n, m) array against the model; return it as torch rows (m, n) on its device."""
     n = model.layer_dims[0] if n is None else n
     dtype = _numpy_dtype(model)
@@ -121,38 +134,40 @@ def rows(model: TorchNet, array: np.ndarray, name: str = "X", n: int | None = No
     return torch.tensor(array.T, device=model.device)
 
 
-def columns(rows: torch.Tensor, copy: bool = True) -> np.ndarray:
+def columns(rows: torch.Tensor, copy: bool = True) -> Array:
     """A (m, n) rows tensor in the course layout (n, m): a fresh NumPy copy, or with copy=False
     a read-only view of the tensor's memory (on the CPU), valid while the tensor is unchanged."""
-    array = rows.detach().cpu().numpy().T
+    array: Array = rows.detach().cpu().numpy().T
     if copy:
-        return array.copy()
+        fresh: Array = array.copy()  # C-ordered
+        return fresh
     array.flags.writeable = False
     return array
 
 
-def summed_gradient(grad_rows: torch.Tensor, copy: bool = True) -> np.ndarray:
+def summed_gradient(grad_rows: torch.Tensor, copy: bool = True) -> Array:
     """Course dZ (or dA) from autograd's dJ/dZ rows: m * dJ/dZ = d(sum of losses)/dZ, columns."""
     m = grad_rows.shape[0]
     return columns(grad_rows * m, copy)
 
 
-def _numpy_dtype(model: TorchNet) -> np.dtype:
+def _numpy_dtype(model: TorchNet) -> FloatDType:
     if model.dtype not in _NUMPY_DTYPES:
         raise ValueError(f"the model is {model.dtype}: expected torch.float32 or torch.float64")
     return _NUMPY_DTYPES[model.dtype]
 
 
-def _tensor(array: np.ndarray) -> torch.Tensor:
+def _tensor(array: Array) -> torch.Tensor:
     # from_numpy shares memory but warns on read-only arrays; copy those instead.
     return torch.from_numpy(array) if array.flags.writeable else torch.tensor(array)
 
 
-def _numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy().copy()
+def _numpy(t: torch.Tensor) -> Array:
+    array: Array = t.detach().cpu().numpy().copy()
+    return array
 
 
-def load_masks(model: TorchNet, masks, keep_probs) -> None:
+def load_masks(model: TorchNet, masks: Sequence[Array | None] | None, keep_probs: Sequence[float] | None) -> None:
     """Dropout masks in the course layout, one (n[l], m) array of 0 and 1 per hidden layer (or None), onto the
     model's MaskedDropout layers as rows; masks None turns dropout off."""
     if masks is None:

@@ -3,7 +3,7 @@
 Each loss takes (Z[L], A[L], Y) as torch rows (m, nL) and returns the scalar J.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -45,9 +45,10 @@ def get_loss(name: str, output_activation: str) -> LossFn:
     return LOSSES[name]
 
 
-def l2_penalty(weights, lambd: float, m: int) -> torch.Tensor:
+def l2_penalty(weights: Iterable[torch.Tensor], lambd: float, m: int) -> torch.Tensor | float:
     """The course's L2 penalty (lambd / (2 m)) sum ||W[l]||^2 over the weights (nn.Linear.weight; no biases).
 
     Added to the loss, autograd gives each dW[l] its (lambd / m) W[l]; torch.optim's weight_decay = lambd / m
-    on the weights alone steps the same (tested), but never shows in the cost, which the course reports."""
+    on the weights alone steps the same (tested), but never shows in the cost, which the course reports.
+    A tensor, or the number 0.0 for no weights at all."""
     return lambd / (2 * m) * sum((w * w).sum() for w in weights)

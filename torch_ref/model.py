@@ -1,6 +1,7 @@
 """TorchNet: the course's L-layer network as nn.Linear layers and torch activation modules."""
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -76,24 +77,36 @@ class TorchNet(nn.Module):
         self.output_activation = make_activation(names[-1], hidden=False)
         self.dropouts = nn.ModuleList(MaskedDropout() for _ in names[:-1])  # after each hidden layer; off by default
 
-    def set_masks(self, masks: Sequence | None, keep_probs: Sequence[float] | None = None) -> None:
+    def set_masks(self, masks: Sequence[torch.Tensor | None] | None, keep_probs: Sequence[float] | None = None) -> None:
         """Dropout masks for the next forward passes: one per hidden layer (a (m, n[l]) tensor of 0 and 1, or
         None for no dropout there) with its keep_prob; masks None turns dropout off everywhere."""
         masks = [None] * len(self.dropouts) if masks is None else list(masks)
         keep_probs = [1.0] * len(self.dropouts) if keep_probs is None else list(keep_probs)
-        for dropout, mask, keep_prob in zip(self.dropouts, masks, keep_probs, strict=True):
+        for dropout, mask, keep_prob in zip(self.dropout_layers, masks, keep_probs, strict=True):
             dropout.mask, dropout.keep_prob = mask, float(keep_prob)
+
+    # nn.ModuleList hands out its items as nn.Module; these are the same modules, with their own types.
+    @property
+    def linear_layers(self) -> list[nn.Linear]:
+        """The nn.Linear of layers 1..L (self.linears)."""
+        return [cast(nn.Linear, linear) for linear in self.linears]
+
+    @property
+    def dropout_layers(self) -> list[MaskedDropout]:
+        """The MaskedDropout after hidden layers 1..L-1 (self.dropouts)."""
+        return [cast(MaskedDropout, dropout) for dropout in self.dropouts]
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.linears[0].weight.dtype
+        return self.linear_layers[0].weight.dtype
 
     @property
     def device(self) -> torch.device:
-        return self.linears[0].weight.device
+        return self.linear_layers[0].weight.device
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         """(m, n0) rows -> logits Z[L] as (m, nL) rows."""
         for linear, g, dropout in zip(self.linears, self.hidden_activations, self.dropouts):
             a = dropout(g(linear(a)))
-        return self.linears[-1](a)
+        z: torch.Tensor = self.linears[-1](a)  # (m, nL)
+        return z

@@ -17,25 +17,42 @@ second of start-up that plain gradient descent does without (see train.py).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import torch
 
-from .layout import per_parameter
+from .arrays import Array
+from .layout import grad_of, per_parameter
 from .model import TorchNet
 from .train import Trainer
+
+if TYPE_CHECKING:
+    from torch.optim.lr_scheduler import LambdaLR
+
+# velocity() works on torch's buffers and on NumPy copies of them alike.
+Buffer = TypeVar("Buffer", torch.Tensor, Array)
 
 OPTIMIZERS = ("gd", "momentum", "adam")
 DECAYS = ("inverse", "scheduled")
 
 
-def momentum_settings(learning_rate: float, beta: float) -> dict:
+class MomentumSettings(TypedDict):
+    """The keyword arguments of torch's SGD (the class or its sgd function) that make its momentum the course's."""
+
+    lr: float
+    momentum: float
+    dampening: float
+
+
+def momentum_settings(learning_rate: float, beta: float) -> MomentumSettings:
     """torch SGD's settings that step as the course's momentum does (see the module's docstring)."""
     return {"lr": learning_rate * (1 - beta), "momentum": beta, "dampening": 0.0}
 
 
-def velocity(buffer, beta: float):
+def velocity(buffer: Buffer, beta: float) -> Buffer:
     """The course's v from torch's momentum buffer b: v = (1 - beta) b (and b = v / (1 - beta)).
 
     With beta = 0, SGD keeps no buffer (momentum 0 is plain SGD) and the course's v is the gradient:
@@ -65,13 +82,17 @@ def make_optimizer(
     raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
 
 
-def course_state(model: TorchNet, opt: torch.optim.Optimizer, optimizer: str, beta: float = 0.9) -> dict:
+def course_state(model: TorchNet, opt: torch.optim.Optimizer, optimizer: str, beta: float = 0.9) -> dict[str, Any]:
     """The optimiser's state in the course's terms, each keyed like the gradients (dW1, db1, ...):
     momentum {"v"}; Adam {"v", "s", "v_corrected", "s_corrected", "t"}; and the "learning_rate" in force
     (the course's, not torch's rescaled momentum rate)."""
-    state = {"learning_rate": opt.param_groups[0]["lr"] / ((1 - beta) if optimizer == "momentum" else 1)}
+    state: dict[str, Any] = {
+        "learning_rate": opt.param_groups[0]["lr"] / ((1 - beta) if optimizer == "momentum" else 1)
+    }
     if optimizer == "momentum":
-        state["v"] = per_parameter(model, lambda p: velocity(opt.state[p]["momentum_buffer"] if beta else p.grad, beta))
+        state["v"] = per_parameter(
+            model, lambda p: velocity(opt.state[p]["momentum_buffer"] if beta else grad_of(p), beta)
+        )
     elif optimizer == "adam":
         beta1, beta2 = opt.param_groups[0]["betas"]
         t = int(next(iter(opt.state.values()))["step"])
@@ -98,16 +119,16 @@ def lr_factor(decay: str | None, decay_rate: float = 1.0, time_interval: int = 1
 
 def train_epochs(
     model: TorchNet,
-    X: np.ndarray,
-    Y: np.ndarray,
+    X: Array,
+    Y: Array,
     loss: str,
-    batches: list,
+    batches: Sequence[Sequence[npt.NDArray[np.integer[Any]]]],
     optimizer: str = "gd",
     learning_rate: float = 0.0075,
     decay: str | None = None,
     decay_rate: float = 1.0,
     time_interval: int = 1000,
-    **betas,
+    **betas: float,
 ) -> list[float]:
     """One epoch per entry of `batches` (a list of the epoch's mini-batches, each an array of example
     indices): each batch's mean cost, backward and optimiser step; then the schedule's step. Returns
@@ -116,9 +137,9 @@ def train_epochs(
     opt = make_optimizer(model, optimizer, learning_rate, **betas)
     schedule = make_schedule(opt, decay, decay_rate, time_interval)
     trainer = Trainer(model, X, Y, loss, learning_rate, optimizer=opt)
-    costs = []
+    costs: list[float] = []
     for epoch_batches in batches:
-        summed, cost = 0.0, None
+        summed, cost = 0.0, 0.0
         for indices in epoch_batches:
             cost = trainer.step(np.asarray(indices))
             summed += cost * len(indices)
@@ -127,7 +148,9 @@ def train_epochs(
     return costs
 
 
-def make_schedule(opt: torch.optim.Optimizer, decay: str | None, decay_rate: float = 1.0, time_interval: int = 1000):
+def make_schedule(
+    opt: torch.optim.Optimizer, decay: str | None, decay_rate: float = 1.0, time_interval: int = 1000
+) -> LambdaLR:
     """The LambdaLR that runs each epoch at the course's rate; step it after each epoch."""
     from torch.optim.lr_scheduler import LambdaLR
 

@@ -1,11 +1,16 @@
 """Training steps, W[l] -= learning_rate * dW[l] with torch.optim's SGD update, or any torch.optim optimiser."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch.optim.sgd import sgd
 
+from .arrays import Array
 from .capture import Recorder
-from .layout import columns, data_rows, load_masks
+from .layout import columns, data_rows, grad_of, load_masks
 from .losses import get_loss, l2_penalty
 from .model import TorchNet
 
@@ -27,14 +32,14 @@ class Trainer:
     def __init__(
         self,
         model: TorchNet,
-        X: np.ndarray,
-        Y: np.ndarray,
+        X: Array,
+        Y: Array,
         loss: str = "bce",
         learning_rate: float = 0.0075,
         record: bool = False,
         optimizer: torch.optim.Optimizer | None = None,
         lambd: float = 0.0,
-        keep_probs=None,
+        keep_probs: Sequence[float] | None = None,
     ) -> None:
         self.model = model
         self.lambd = lambd  # L2: the cost gains (lambd / (2 m)) sum ||W||^2, m the batch's examples
@@ -43,12 +48,14 @@ class Trainer:
         self.optimizer = optimizer
         self.loss_fn = get_loss(loss, model.activation_names[-1])
         self.x, self.y = data_rows(model, X, Y)
-        self.params = list(model.parameters())
-        self._logits = None
-        self._output = None
+        self.params: list[torch.Tensor] = list(model.parameters())
+        self._logits: torch.Tensor | None = None
+        self._output: torch.Tensor | None = None
         self.recorder = Recorder(model) if record else None
 
-    def backward(self, rows: np.ndarray | None = None, masks=None) -> float:
+    def backward(
+        self, rows: npt.NDArray[np.integer[Any]] | None = None, masks: Sequence[Array | None] | None = None
+    ) -> float:
         """The cost J of the batch (the examples `rows`, or all) and its gradients, left in .grad; no update.
 
         masks: dropout masks for this step, course columns (n[l], batch size) per hidden layer (see load_masks);
@@ -70,11 +77,13 @@ class Trainer:
         a = self._output = self.model.output_activation(z)
         cost = self.loss_fn(z, a, y)
         if self.lambd:
-            cost = cost + l2_penalty([linear.weight for linear in self.model.linears], self.lambd, y.shape[0])
-        cost.backward()
+            cost = cost + l2_penalty([linear.weight for linear in self.model.linear_layers], self.lambd, y.shape[0])
+        cost.backward()  # type: ignore[no-untyped-call]  # torch's Tensor.backward has no annotations
         return cost.item()
 
-    def step(self, rows: np.ndarray | None = None, masks=None) -> float:
+    def step(
+        self, rows: npt.NDArray[np.integer[Any]] | None = None, masks: Sequence[Array | None] | None = None
+    ) -> float:
         """One update on the batch; returns its cost J before it, as the course's loop records it."""
         cost = self.backward(rows, masks)
         if self.optimizer is not None:
@@ -83,7 +92,7 @@ class Trainer:
             with torch.no_grad():
                 sgd(
                     self.params,
-                    [p.grad for p in self.params],
+                    [grad_of(p) for p in self.params],
                     [None] * len(self.params),
                     weight_decay=0.0,
                     momentum=0.0,
@@ -95,16 +104,16 @@ class Trainer:
         # .grad is left as is, so gradients(model) reads this step's dW, db.
         return cost
 
-    def output(self) -> np.ndarray:
+    def output(self) -> Array:
         """A[L] of the last step's forward pass (before its update), as course columns (nL, batch size)."""
         if self._output is None:
             raise ValueError("no step has been taken yet")
         return columns(self._output)
 
-    def layers(self) -> dict[str, np.ndarray]:
+    def layers(self) -> dict[str, Array]:
         """The last step's Z{l}, A{l} (l = 1..L) and dA{l} (l = 1..L-1, course convention: m dJ/dA), as
         columns: read-only views of the step's own tensors (no copies), valid until the next step."""
-        if self.recorder is None or self._output is None:
+        if self.recorder is None or self._output is None or self._logits is None:
             raise ValueError("layers() needs Trainer(..., record=True) and a step taken")
         L = len(self.model.linears)
         out = {f"A{L}": columns(self._output, copy=False), f"Z{L}": columns(self._logits, copy=False)}
@@ -117,8 +126,8 @@ class Trainer:
 
 def train(
     model: TorchNet,
-    X: np.ndarray,
-    Y: np.ndarray,
+    X: Array,
+    Y: Array,
     loss: str = "bce",
     learning_rate: float = 0.0075,
     num_iterations: int = 3000,
