@@ -7,7 +7,7 @@ here, so the window before it is the interpreter's own start.
 import os
 import signal
 
-NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+NAMES: dict[int, str] = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 if hasattr(signal, "SIGHUP"):  # not on Windows
     NAMES[signal.SIGHUP] = "SIGHUP"
 
@@ -18,12 +18,12 @@ def install_early() -> None:
         signal.signal(signum, _early)
 
 
-def _early(signum: int, frame) -> None:
+def _early(signum: int, frame: object) -> None:
     say(f"verify: {NAMES.get(signum, f'signal {signum}')} while starting: stopped before any check")
     os._exit(128 + signum)
 
 
-def handled() -> list:
+def handled() -> list[int]:
     """The signals to handle: all three, except one this process was told to ignore (`nohup` ignores SIGHUP; a
     shell's background job, Ctrl-C): ignored it stays."""
     return [signum for signum in NAMES if signal.getsignal(signum) is not signal.SIG_IGN]

@@ -8,6 +8,8 @@ come from tolerance.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 import scratch
@@ -141,7 +143,9 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> Check
         return impl.cost(AL, Y64, caches)
 
     rng = np.random.default_rng([seed, 2])
-    indices = {k: _sample_entries(v.shape, GRADCHECK_ENTRIES, rng) for k, v in P64.items()}
+    indices: dict[str, Iterable[tuple[int, ...]]] = {
+        k: _sample_entries(v.shape, GRADCHECK_ENTRIES, rng) for k, v in P64.items()
+    }
     crossing = _kink_crossings(X64, P64, impl.activations, indices, masks, impl.keep_probs)
     if crossing:
         indices = {k: [i for i in entries if (k, i) not in crossing] for k, entries in indices.items()}

@@ -406,7 +406,7 @@ def _main(argv: Sequence[str] | None) -> int:
             # A missing or broken torch/numpy is the user's to fix: say how, in one line. Any other
             # module, or a name missing from a module that did load, is a bug and keeps its traceback.
             package = (error.name or "").split(".")[0]
-            if package not in _INSTALL or sys.modules.get(error.name) is not None:
+            if error.name is None or package not in _INSTALL or sys.modules.get(error.name) is not None:
                 raise
             reason = " ".join(str(error).split())  # one line, whatever the loader said
             raise UsageError(f"{package} is not importable ({reason}); install it first: {_INSTALL[package]}") from None

@@ -87,10 +87,10 @@ class Comparison:
     quantity: str  # Z, A, cost, dZ, dW, db, dA, W, b
     layer: int
     rtol: float = 0.0
-    max_abs: float = 0.0
-    max_rel: float = 0.0
-    scale: float = 0.0  # what max_rel and the tolerance are relative to, at that point
-    tolerance: float = 0.0  # the allowed max abs, at the point the numbers are from
+    max_abs: float | None = 0.0  # None: no number to show (nothing comparable yet, or shapes that differ)
+    max_rel: float | None = 0.0
+    scale: float | None = 0.0  # what max_rel and the tolerance are relative to, at that point
+    tolerance: float | None = 0.0  # the allowed max abs, at the point the numbers are from
     ratio: float = 0.0
     ok: bool = True
     compared: int = 0  # points compared

@@ -72,7 +72,13 @@ class Config:
 
     @property
     def L(self) -> int:
-        return len(self.arch) - 1
+        return len(self.sizes) - 1
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """arch, once validate() (or the runner, from the module's own code) has fixed it."""
+        assert self.arch is not None, "arch is read before validate() or the runner fixed it"
+        return self.arch
 
     @property
     def epoch_count(self) -> int:
@@ -85,14 +91,14 @@ class Config:
     @property
     def arch_text(self) -> str:
         """The sizes as the report's header shows them, with where they came from when the module fixed them."""
-        sizes = "-".join(map(str, self.arch))
+        sizes = "-".join(map(str, self.sizes))
         return sizes if self.arch_from is None else f"{sizes} ({self.arch_from})"
 
 
 def arch_words(config: Config) -> str:
     """How a message names the network's size: `--arch 3,4,4,1`, or `layers_dims in x.ipynb (12288,20,7,5,1)`
     when the module's own code fixed it (the user typed no --arch to change)."""
-    sizes = ",".join(map(str, config.arch))
+    sizes = ",".join(map(str, config.sizes))
     return f"--arch {sizes}" if config.arch_from is None else f"{config.arch_from} ({sizes})"
 
 

@@ -20,9 +20,11 @@ AT_THE_PARAMETERS = ("cost", "Z", "A", "dZ", "dA", "dW", "db")  # computed from 
 
 def mark_consequences(checks: list[CheckResult], L: int) -> None:
     """Set `follows` on each failed row, and `error_follows` on each check repeating an earlier error."""
-    failed = []  # (check index, check name, key, label) of the failures so far, earliest first
-    wrong_steps = []  # (iteration, the cause's label) of each lockstep W or b row that broke
-    errors = {}
+    failed: list[
+        tuple[int, str, tuple[str, int], str]
+    ] = []  # (check index, check name, key, label) of the failures so far, earliest first
+    wrong_steps: list[tuple[int, str]] = []  # (iteration, the cause's label) of each lockstep W or b row that broke
+    errors: dict[str, str] = {}  # function -> the first check whose error it raised
     for n, check in enumerate(checks):
         if check.error is not None:
             function = check.error.function

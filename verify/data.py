@@ -140,10 +140,12 @@ def _bytes(n: int) -> str:
     """64 bytes, 1.5 KiB, 21.8 TiB."""
     if n < 1024:
         return f"{n} byte{'s' * (n != 1)}"
-    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
-        n /= 1024
-        if n < 1024 or unit == "PiB":
-            return f"{n:,.1f} {unit}"
+    size = n / 1024
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        if size < 1024:
+            return f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} PiB"
 
 
 def _read_npz(path: str):

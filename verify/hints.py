@@ -272,8 +272,8 @@ def optimizer_slips(
     t: int,
     settings: dict,
     learning_rate: float = 0.0,
-    corrected: dict = None,
-    moments: dict = None,
+    corrected: dict | None = None,
+    moments: dict | None = None,
 ) -> dict:
     """{hint: what the classic slip would have given}, each a dict keyed like the gradients (dW1, db1, ...), for
     one output of an optimiser's step: "v", "s", "v_corrected", "s_corrected" or "step" (P_next - P).
@@ -298,7 +298,9 @@ def optimizer_slips(
         return {
             "the step uses the gradient, not v: P = P - learning_rate v": {k: -learning_rate * grads[k] for k in keys}
         }
-    b1, b2, eps = settings.get("beta1"), settings.get("beta2"), settings.get("epsilon")
+    if not {"beta1", "beta2", "epsilon"} <= settings.keys():  # momentum's slips are those above; Adam's below
+        return {}
+    b1, b2, eps = settings["beta1"], settings["beta2"], settings["epsilon"]
     if quantity == "v":
         return {"beta1 and 1 - beta1 are swapped": {k: (1 - b1) * v[k] + b1 * grads[k] for k in keys}}
     if quantity == "s":
@@ -437,7 +439,7 @@ def hint_dropout(
     ref: dict,
     keep_probs,
     iteration=None,
-    params: dict = None,
+    params: dict | None = None,
     lambd: float = 0.0,
     m: int = 1,
     masks=None,
@@ -451,7 +453,10 @@ def hint_dropout(
     for (quantity, layer), row in check.rows.items():
         key = f"{quantity}{layer}"
         if not row.ok and row.iteration == iteration and key in values and key in ref:
-            l2_term = lambd / m * params[f"W{layer}"] if quantity == "dW" and lambd else 0.0
+            l2_term = 0.0
+            if quantity == "dW" and lambd:
+                assert params is not None, "the L2 term reads W[l]: a caller with lambd hands params"
+                l2_term = lambd / m * params[f"W{layer}"]
             hint = dropout_slip(quantity, layer, values[key], ref[key], keep_probs, l2_term)
             if (
                 not hint

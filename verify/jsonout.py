@@ -88,6 +88,7 @@ class JsonTarget:
             sys.stdout.write(text)
             sys.stdout.flush()
         else:
+            assert self.file is not None, "a path other than - has its file"
             write_atomically(self.file, text, 0o666 & ~self._umask)
 
 

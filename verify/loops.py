@@ -35,7 +35,7 @@ import numpy as np
 from .compare import CheckResult
 from .errors import ImplementationError
 from .hints import loop_slip
-from .impl import Adapter
+from .impl import Adapter, LogRegAPI
 from .impl.base import DECAY_FUNCTIONS
 from .optimization import Optimization
 
@@ -376,7 +376,8 @@ def _instrumented(
         for name in originals:
             setattr(module, name, wrappers[name])
         if not plan.plain and "random_mini_batches" not in originals:  # a loop that calls it gets the run's
-            module.random_mini_batches = random_mini_batches
+            # (a name the learner's module may lack: not one ModuleType declares)
+            module.random_mini_batches = random_mini_batches  # type: ignore[attr-defined]
         yield seen
     finally:
         for name, original in originals.items():
@@ -483,6 +484,7 @@ def _run(impl: Adapter, function: str, X, Y, start: dict, learning_rate: float, 
             "expected (params, grads, costs)",
         )
         params, _, costs = result
+        assert isinstance(impl, LogRegAPI), "optimize is the week 2 API's loop"
         return impl.as_params(function, params.get("w"), params.get("b"), n_x=dims[0]), costs
     names = inspect.signature(loop).parameters
     # the counts by name where the loop names them (learners order them differently), else in the course's order

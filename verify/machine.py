@@ -89,7 +89,7 @@ def torch_threads_for(config: Config, m: int):
     threads then only wait on each other (12 times slower per step on a busy 2-core machine)."""
     import torch
 
-    flops_per_step = 6 * m * sum(a * b for a, b in zip(config.arch[:-1], config.arch[1:]))
+    flops_per_step = 6 * m * sum(a * b for a, b in zip(config.sizes[:-1], config.sizes[1:]))
     threads = torch.get_num_threads()
     if flops_per_step < SMALL_NETWORK_FLOPS:
         torch.set_num_threads(1)
@@ -137,7 +137,7 @@ def examples_of(config: Config, size: FileSize | None) -> int:
 def estimate_memory(config: Config, m: int, size: FileSize | None = None) -> int:
     """The run's peak resident size in bytes, by the model the module docstring states and measures."""
     s = np.dtype(config.dtype).itemsize
-    arch = config.arch
+    arch = config.sizes
     parameters = sum((a + 1) * b for a, b in zip(arch[:-1], arch[1:]))
     units = sum(arch[1:])
     per_parameter = PER_PARAMETER * s + PER_PARAMETER_F64 * 8 + OPTIMIZER_STATE.get(config.optimizer, 0.0) * s

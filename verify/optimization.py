@@ -72,7 +72,7 @@ class Optimization:
             decay_rate=config.decay_rate,
             decay_interval=config.decay_interval,
             keep_probs=config.keep_prob,
-            hidden=tuple(config.arch[1:-1]),
+            hidden=tuple(config.sizes[1:-1]),
             dtype=config.dtype,
         )
 

@@ -46,11 +46,12 @@ class Progress:
         self.next_at = self.started + AFTER
         self.costs = [float("nan"), float("nan")]  # the implementation's and torch's latest (epoch) costs
         self._stage, self._stage_since, self._announced = FIRST_STAGE, self.started, False
-        self._training_since, self._warned = None, False
+        self._training_since: float | None = None
+        self._warned = False
         self._last_line = self.started
         self._lock = threading.RLock()  # _say takes it too, also from inside stage()
         self._stop = threading.Event()
-        self._thread = None
+        self._thread: threading.Thread | None = None
 
     def __enter__(self) -> Progress:
         if self.enabled:

@@ -176,6 +176,7 @@ class Report:
 
     def _as_dict(self) -> dict:
         c = self.config
+        assert c.activations is not None, "a report's config is validated"
         return {
             "schema_version": SCHEMA_VERSION,
             "verdict": self.verdict,
@@ -198,7 +199,7 @@ class Report:
                 for k in self.checks
             ],
             "config": {
-                "arch": list(c.arch),
+                "arch": list(c.sizes),
                 "arch_from": c.arch_from,
                 "activations": list(c.activations),
                 "loss": c.loss,
@@ -285,6 +286,7 @@ class Report:
     def header(self) -> str:
         """What was compared: the implementation, the network, the data, the training plan."""
         c = self.config
+        assert c.activations is not None, "a report's config is validated"
         return (
             f"{self.implementation} vs torch_ref: {c.arch_text}, activations {','.join(c.activations)}, "
             f"loss {c.loss}, init {c.init}, seed {c.seed}, data {c.data} (m={self.examples}), {c.dtype} on {c.device}, "
@@ -307,8 +309,10 @@ class Report:
             ]
         elif self.verdict == "interrupted":
             checked = self.functions or any(c.rows or c.error for c in self.checks)
+            stop = self.interruption
+            assert stop is not None, "the verdict is interrupted only with an interruption"
             lines = [
-                f"VERDICT: INTERRUPTED by {self.interruption.signal} {self.interruption.where()}; "
+                f"VERDICT: INTERRUPTED by {stop.signal} {stop.where()}; "
                 + ("everything so far agreed" if checked else "nothing had been checked yet")
             ]
         else:
@@ -468,7 +472,7 @@ class Report:
         verifier's run is not what the learner's code does)."""
         name = self.implementation
         raised = next((c for c in self.checks if c.name in ("lockstep", "free-running") and c.error is not None), None)
-        if raised is not None:
+        if raised is not None and raised.error is not None:  # (the check found is one with an error)
             what = raised.error.what
             return [
                 f"final cost: not compared ({name} {what} at iteration {raised.error_iteration}, see {raised.name})"
@@ -545,9 +549,9 @@ def _saturated_text(checks: list[CheckResult]) -> str:
     """'; training is not comparable from iteration k (A[L] reached exactly 1.0: ...)': where lockstep stopped
     at a saturated output (training.py), the PASS line says how far it holds."""
     lockstep = next((c for c in checks if c.name == "lockstep" and c.comparable_until is not None), None)
-    reason = (
-        next((n.split(";")[0] for n in lockstep.notes if n.startswith("not comparable from")), "") if lockstep else ""
-    )
+    if lockstep is None or lockstep.comparable_until is None:
+        return ""
+    reason = next((n.split(";")[0] for n in lockstep.notes if n.startswith("not comparable from")), "")
     if not reason:
         return ""
     k = lockstep.comparable_until
@@ -731,7 +735,8 @@ def _table(rows: list[Comparison], verbose: bool):
     if verbose:
         return [(r.quantity, "-" if r.quantity == "lr" else str(r.layer), r) for r in rows]
     order = {id(r): n for n, r in enumerate(rows)}
-    out, groups = [], {}
+    out: list[tuple[int, str, str, Comparison]] = []
+    groups: dict[tuple[str, str, str | None], list[Comparison]] = {}  # (quantity, status, follows) -> its rows
     for r in rows:
         if not r.ok and not r.follows:
             out.append((order[id(r)], r.quantity, "-" if r.quantity == "lr" else str(r.layer), r))

@@ -111,6 +111,9 @@ def _prepare(config: Config, implementation, progress: Progress):
     api = detect(implementation or scratch, f"--impl {config.impl}" if config.impl else label, config.api)
     config = network_size(config, implementation, api.API, label)  # --arch, or the size the module's code fixes
     config = validate(replace(config, api=api.API), api.default_activations)
+    assert config.arch is not None and config.activations is not None and config.loss is not None, (
+        "validate() resolves the network once arch is known"
+    )
     api.check_network(config.arch, config.activations, config.loss)
     check_memory(config)
     device = _prepare_device(config)
@@ -187,6 +190,7 @@ def _run_checks(
     if (
         training.lockstep.error is None and not training.saturated
     ):  # else nothing to compare (the course's cost: log(0))
+        assert training.impl_params is not None, "training starts from params and keeps the last finite ones"
         report.final = _final(impl, X, Y, training.impl_params, model_free, config)
         for side, at in training.nonfinite.items():  # a side that diverged has no final cost (its last finite
             if at is not None:  # parameters are not where its run ended)
@@ -255,23 +259,26 @@ def _loop_check(
 
 def initial_parameters(config: Config) -> dict:
     """The shared start: scratch's initialiser (or torch's own nn.Linear init) plus small random biases."""
+    arch = config.sizes
     if config.init == "torch":
         import torch
 
+        assert config.activations is not None, "torch's init builds the network: a validated config"
         torch.manual_seed(config.seed)
-        params = torch_ref.to_params(torch_ref.TorchNet(config.arch, config.activations, dtype=torch.float64))
+        params = torch_ref.to_params(torch_ref.TorchNet(arch, config.activations, dtype=torch.float64))
     else:
-        params = scratch.initialize_parameters_deep(config.arch, init=config.init, seed=config.seed)
+        params = scratch.initialize_parameters_deep(arch, init=config.init, seed=config.seed)
         if config.init != "zeros":
             rng = np.random.default_rng([config.seed, 3])
-            for l in range(1, len(config.arch)):
-                params[f"b{l}"] = rng.standard_normal((config.arch[l], 1)) * BIAS_SCALE
+            for l in range(1, len(arch)):
+                params[f"b{l}"] = rng.standard_normal((arch[l], 1)) * BIAS_SCALE
     return {k: v.astype(config.dtype) for k, v in params.items()}
 
 
 def _final(impl: Adapter, X, Y, impl_params: dict, model_free, config: Config) -> dict:
     """Cost and accuracy of both sides at their final parameters."""
-    final = {}
+    assert config.activations is not None and config.loss is not None, "a validated config"
+    final: dict[str, dict[str, float | None]] = {}
     try:
         AL, caches = impl.forward(X, impl_params)
         final["impl"] = {
@@ -281,11 +288,9 @@ def _final(impl: Adapter, X, Y, impl_params: dict, model_free, config: Config) -
     except ImplementationError:
         final["impl"] = {"cost": None, "accuracy": None}
     ref = torch_ref.forward_backward(model_free, X, Y, config.loss, impl.lambd)
-    L = config.L
-    final["torch"] = {
-        "cost": ref["cost"],
-        "accuracy": scratch.prediction_accuracy(ref[f"A{L}"], Y, config.activations[-1]),
-    }
+    cost, A_L = ref["cost"], ref[f"A{config.L}"]
+    assert isinstance(cost, float) and isinstance(A_L, np.ndarray), "forward_backward's cost is a float, A[L] an array"
+    final["torch"] = {"cost": cost, "accuracy": scratch.prediction_accuracy(A_L, Y, config.activations[-1])}
     return final
 
 

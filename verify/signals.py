@@ -20,6 +20,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
+from typing import Any
 
 from ._startup import NAMES
 from ._startup import handled as _handled
@@ -66,7 +68,7 @@ class Interruption:
             return f"after {self.iterations} iteration{'s' if self.iterations != 1 else ''} of training"
         return f"during {self.phase}" if self.phase else "while starting"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"signal": self.signal, "exit_status": self.status, "phase": self.phase, "iterations": self.iterations}
 
 
@@ -93,7 +95,7 @@ def arrived_during(before: int) -> Interrupted | None:
 _deferring = False  # see deferred()
 
 
-def _handle(signum: int, frame) -> None:
+def _handle(signum: int, frame: FrameType | None) -> None:
     _received.append(signum)
     if len(_received) > 1:  # the user insists: no report, no cleanup, one line
         _say(f"verify: {NAMES.get(signum, f'signal {signum}')} again: stopped at once, without a report")
@@ -123,7 +125,7 @@ def caught() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous: dict = {}
+    previous: dict[int, Any] = {}
     if _depth == 0:
         previous = {signum: signal.signal(signum, _handle) for signum in _handled()}
         _received.clear()

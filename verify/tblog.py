@@ -22,6 +22,7 @@ import contextlib
 import math
 import os
 import re
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -29,6 +30,9 @@ import scratch
 
 from .errors import ImplementationError, UsageError
 from .pictures import decision_boundary
+
+if TYPE_CHECKING:
+    from torch.utils.tensorboard.writer import FileWriter
 
 SIDES = ("impl", "torch", "diff")  # the implementation under test, torch_ref, their differences
 FOLDERS = {"impl": "numpy", "torch": "torch", "diff": "diff"}  # each side's run: what the run selector shows
@@ -89,6 +93,8 @@ def source_hash(source: str | None) -> str | None:
     if source is None:
         return None
     path = source if os.path.isfile(source) else getattr(sys.modules.get(source), "__file__", None)
+    if path is None:
+        return None
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -264,7 +270,12 @@ class TensorBoardLog:
     def scalars(self, side: str, step: int, values: dict) -> None:
         """Several scalars in one event: one record (and one CRC) instead of one per value."""
         summary = self._Summary(value=[self._Summary.Value(tag=t, simple_value=float(v)) for t, v in values.items()])
-        self.writers[side].file_writer.add_summary(summary, step)
+        self._event_file(side).add_summary(summary, step)
+
+    def _event_file(self, side: str) -> FileWriter:
+        """The side's event file. torch's SummaryWriter opens it on creation, yet its own code declares the
+        attribute None (the value close() leaves), so its type is stated here."""
+        return cast("FileWriter", self.writers[side].file_writer)
 
     @_writes
     def iteration(self, record) -> None:
@@ -362,9 +373,9 @@ class TensorBoardLog:
                 else {"prediction/squared_error": float(np.sum((AL - Y) ** 2) / Y.shape[1])}
             )
             for l in range(1, self.L + 1):
-                values[f"norm/W{l}"] = np.linalg.norm(after[f"W{l}"])
-                values[f"norm/dW{l}"] = np.linalg.norm(grads[f"dW{l}"])
-                values[f"norm/update{l}"] = np.linalg.norm(after[f"W{l}"] - before[f"W{l}"])
+                values[f"norm/W{l}"] = float(np.linalg.norm(after[f"W{l}"]))
+                values[f"norm/dW{l}"] = float(np.linalg.norm(grads[f"dW{l}"]))
+                values[f"norm/update{l}"] = float(np.linalg.norm(after[f"W{l}"] - before[f"W{l}"]))
             self.scalars(side, record.index, values)
 
     def _histograms(self, record) -> None:
@@ -421,9 +432,9 @@ class TensorBoardLog:
             # Only the session summaries, written into this run's own file: add_hparams would
             # open a stray timestamped run folder, and several experiments' tables would clash.
             _, start, end = hparams(settings, metrics)
-            writer = self.writers[side]
-            writer.file_writer.add_summary(start)
-            writer.file_writer.add_summary(end)
+            writer, events = self.writers[side], self._event_file(side)
+            events.add_summary(start)
+            events.add_summary(end)
             self.scalars(side, step, metrics)
             if side in predict and self.X.shape[0] == 2 and self.classification:
                 try:

@@ -45,6 +45,7 @@ is then reported as not comparable (overflow) (see compare.py), never held to an
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -96,15 +97,15 @@ def term_scales(
     A = [X] + [ref[f"A{l}"] for l in range(1, L + 1)]
     size = [largest(a) for a in A]  # max |A[l]|, l = 0..L
     scaled = [1.0] + [1.0 / p for p in (keep_probs or (1.0,) * (L - 1))] + [1.0]  # 1 / keep_prob of A[l]
-    typical = (
-        [None]
+    typical: list[float] = (  # the slope each A[l] carries Z[l]'s error on with; A[0] = X has none (never read)
+        [math.nan]
         + [
             _typical_slope(name, a) if s == 1 else SLOPES[name][0]  # a dropped A is not g(Z): g's bound
             for name, a, s in zip(activations, A[1:], scaled[1:])
         ]
     )
     squares = [None] + [params[f"W{l}"] ** 2 for l in range(1, L + 1)]
-    E = {}
+    E: dict[tuple[str, int], float] = {}
     carried = [0.0]  # what A[l] carries into the next layer (the data is exact)
     for l in range(1, L + 1):
         rows_2 = float(np.sqrt(np.max(squares[l].sum(axis=1))))
@@ -214,7 +215,7 @@ def optimizer_scales(
         E_step = lr (E_vc / d + |v_corrected| E_sqrt / d^2),  d = sqrt(s_corrected) + epsilon,
         E_sqrt = E_sc / sqrt(s_corrected)  (the error of sqrt(s_corrected); 0 where s is exactly 0)
     """
-    E = {}
+    E: dict[tuple[str, int], float | np.ndarray] = {}
     if optimizer == "gd":
         return E
     for key, g in grads.items():
@@ -290,7 +291,7 @@ def gradient_entry_scales(
     activations,
     scales: dict,
     derivative,
-    params: dict = None,
+    params: dict | None = None,
     lambd: float = 0.0,
     masks=None,
     keep_probs=None,
@@ -323,6 +324,7 @@ def gradient_entry_scales(
         carried = scales[("A", l - 1)] if l > 1 else 0.0
         E[("dW", l, "entries")] = ((D + dZ) @ np.abs(A[l - 1]).T) / m + dZ.mean(axis=1, keepdims=True) * carried
         if lambd:
+            assert params is not None, "the L2 term reads W[l]: the caller hands params with lambd"
             E[("dW", l, "entries")] += lambd / m * np.abs(params[f"W{l}"])
         E[("db", l, "entries")] = (D + dZ).mean(axis=1, keepdims=True)
     return E

@@ -26,12 +26,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 import torch_ref
 from torch_ref import steps as torch_steps
 from torch_ref.optimizers import course_state, make_optimizer, make_schedule
+
+if TYPE_CHECKING:
+    import torch
+    from torch.optim.lr_scheduler import LRScheduler
 
 from .checks import kink_note
 from .compare import CheckResult, Stats
@@ -193,7 +198,8 @@ class _Training:
             lambd=impl.lambd,
             keep_probs=impl.keep_probs,
         )
-        self.free_optimizer = self.schedule = None
+        self.free_optimizer: torch.optim.Optimizer | None = None
+        self.schedule: LRScheduler | None = None
         if not plan.plain:  # torch.optim's own optimiser and schedule, as a user would train
             self.free_optimizer = make_optimizer(model_free, plan.optimizer, plan.learning_rate, **plan.settings())
             self.schedule = make_schedule(self.free_optimizer, plan.decay, plan.decay_rate, plan.decay_interval)
@@ -211,7 +217,9 @@ class _Training:
         self.impl_state: dict | None = None  # the implementation's optimiser state before the next step
         self.impl_lr = plan.learning_rate  # the rate the implementation's decay set for this epoch
         self.sums = {"impl": 0.0, "torch": 0.0}  # this epoch's summed batch losses, per side
-        self.rounding = None  # what one correct step may round differently, from the last lockstep comparison
+        # what one correct step may round differently (per parameter array, and the cost), from the last lockstep
+        # comparison
+        self.rounding: tuple[np.ndarray, float] | None = None
 
     def step(self, step: Step, checkpoint: bool) -> Iteration:
         record = Iteration(
@@ -407,6 +415,7 @@ class _Training:
             and run.free.comparable_until is None
             and self.rounding is not None
             and record.impl_after is not None
+            and torch_from_impl is not None  # (always, once the implementation stepped)
         ):
             self._compare_free(record, torch_from_impl, checkpoint)
         self.torch_params = after
@@ -429,6 +438,7 @@ class _Training:
                     self.free_trainer.model, self.free_optimizer, plan.optimizer, plan.beta
                 )
                 record.torch_lr = record.torch_state["learning_rate"]
+                assert self.schedule is not None, "made with the optimiser"
                 self.schedule.step()
         self.sums = {"impl": 0.0, "torch": 0.0}
 
@@ -440,7 +450,7 @@ class _Training:
             return
         if dtype == np.float64 and float(np.float32(torch_lr)) == float(lr) != torch_lr:
             row.hint = "it is the course's rate rounded to float32 (an np.float32 or float32 array) in a float64 run"
-        if self.plan.decay is not None and (hint := self._decay_slip()):
+        if self.plan.decay is not None and (hint := self._decay_slip(self.plan.decay)):
             row.hint = hint
             return
         for shift, words in ((1, "ahead of"), (-1, "behind")):
@@ -450,21 +460,19 @@ class _Training:
                     "course's, which sets lr = decay(lr0, e, rate) after epoch e (so epochs 0 and 1 both run at lr0)"
                 )
 
-    def _decay_slip(self) -> str:
+    def _decay_slip(self, decay: str) -> str:
         """The decay function's slip (the function-by-function check's hypotheses, hints.decay_slips), when one fits
         the rates it returns for epochs 0 to 5 at a probe rate of its own: one epoch's rate alone fits several (0 is
         lr0 * rate * 0 and lr0 / rate * 0), and so does a rate of 1 (lr0 * 1 * e is lr0 / 1 * e)."""
         plan, epochs = self.plan, range(DECAY_EPOCHS)
         try:
             rates = [
-                self.impl.decayed_learning_rate(
-                    plan.decay, plan.learning_rate, e, DECAY_PROBE_RATE, plan.decay_interval
-                )
+                self.impl.decayed_learning_rate(decay, plan.learning_rate, e, DECAY_PROBE_RATE, plan.decay_interval)
                 for e in epochs
             ]
         except ImplementationError:  # the table names what it raised
             return ""
-        slips = decay_slips(DECAY_FUNCTIONS[plan.decay], plan.learning_rate, DECAY_PROBE_RATE, plan.decay_interval)
+        slips = decay_slips(DECAY_FUNCTIONS[decay], plan.learning_rate, DECAY_PROBE_RATE, plan.decay_interval)
         return next(
             (hint for hint, slip in slips.items() if matches(np.array(rates), np.array([slip(e) for e in epochs]))), ""
         )
@@ -581,9 +589,16 @@ class _Training:
         runs' parameters before the step.
         """
         run, i, L = self.run, record.index, self.L
+        assert self.rounding is not None, "_torch_step compares once a lockstep comparison has measured it"
         rounding, cost_rounding = self.rounding
         impl_before, torch_before = record.impl_before, record.torch_before
         impl_after, torch_after = record.impl_after, record.torch_after
+        assert impl_before is not None and impl_after is not None and record.impl_cost is not None, (
+            "the implementation stepped (lockstep) before torch's own step"
+        )
+        assert torch_before is not None and torch_after is not None and record.torch_cost is not None, (
+            "torch's own step, just taken"
+        )
         eps = float(np.finfo(self.X.dtype).eps)
         torch_flat = _flat(torch_before)
         before = float(np.max(np.abs(_flat(impl_before) - torch_flat)))
@@ -654,6 +669,7 @@ def _note_saturation(run: TrainingRun) -> bool:
     """Lockstep and free-running stop where the output saturated: the verdict rests on the iterations before.
     Returns whether free-running stopped there (rather than earlier, for its own reason)."""
     k = run.lockstep.comparable_until
+    assert k is not None, "a saturated run stops lockstep where its output saturated"
     before = f"iterations 0 to {k - 1}" if k > 1 else "iteration 0" if k == 1 else "no iteration"
     run.lockstep.notes.append(f"{run.saturated}; the verdict rests on {before}; {SATURATION_HINT}")
     if run.free.comparable_until is not None and run.free.comparable_until <= k:

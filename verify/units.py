@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -405,7 +406,7 @@ def _check_compute_cost(u: _Unit) -> None:
     AL = (0.05 + 0.9 * u.rng.random((1, M))).astype(u.dtype)
     Y = (u.rng.random((1, M)) < 0.5).astype(u.dtype)
     Y[0, :2] = (0, 1)  # both classes
-    args = (AL, Y)
+    args: tuple[Any, ...] = (AL, Y)
     function = u.impl.module.compute_cost
     if not _binds(function, 2) and _binds(function, 3):
         third = list(inspect.signature(function).parameters)[2]
@@ -577,7 +578,7 @@ def _check_weights(u: _Unit, params, dims: list[int]) -> None:
     """The course's initialisation: W[l] (n[l], n[l-1]) small and random, b[l] (n[l], 1) zeros."""
     if not isinstance(params, dict):
         raise _Wrong("parameters", f"expected a dict, got {_describe(params)}")
-    seen = []
+    seen: list[tuple[int, np.ndarray]] = []  # (l, W[l]) of the layers checked so far
     for l in range(1, len(dims)):
         W, b = params.get(f"W{l}"), params.get(f"b{l}")
         for key, value, shape in ((f"W{l}", W, (dims[l], dims[l - 1])), (f"b{l}", b, (dims[l], 1))):
@@ -589,6 +590,7 @@ def _check_weights(u: _Unit, params, dims: list[int]) -> None:
                 )
             if not np.issubdtype(value.dtype, np.floating):
                 raise _Wrong(key, f"its dtype is {value.dtype}, expected a floating-point array")
+        assert isinstance(W, np.ndarray) and isinstance(b, np.ndarray), "each was checked just above"
         if np.any(b != 0):
             raise _Wrong(f"b{l}", "the course initialises the biases to zeros", "b = np.zeros((n[l], 1))")
         if W.size > 1 and np.all(W == W.flat[0]):

@@ -34,10 +34,11 @@ def detect(module: ModuleType, label: str, api: str | None = None) -> type[Adapt
                 f"{label} is not the {chosen.WEEK} API (--api {api}): {_found_and_missing(module, chosen)}"
             )
     else:
-        chosen = next((adapter for adapter in APIS.values() if not _missing(module, adapter)), None)
-        if chosen is None:
+        matching = next((adapter for adapter in APIS.values() if not _missing(module, adapter)), None)
+        if matching is None:
             per_api = " | ".join(f"{adapter.WEEK}: {_found_and_missing(module, adapter)}" for adapter in APIS.values())
             raise UsageError(f"{label} matches none of the course APIs: {per_api}")
+        chosen = matching
     _check_depth(module, chosen, label)
     return chosen
 

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import redirect_stdout
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -76,7 +77,7 @@ class Adapter:
         self.loss = loss
         self.L = len(self.activations)
         self.lambd = 0.0  # L2 regularisation (see regularize)
-        self.keep_probs = None  # dropout: keep_prob per hidden layer (see drop_out)
+        self.keep_probs: tuple[float, ...] | None = None  # dropout: keep_prob per hidden layer (see drop_out)
         self.draws_masks = False  # dropout: the implementation draws its own masks (masks_of reads them)
         path = os.path.abspath(getattr(module, "__file__", None) or "")
         # the lines worth showing a user: those of their own file (or of the scratch package)
@@ -85,7 +86,9 @@ class Adapter:
         # what loading left out; the list itself, which a plot skipped during the checks adds to (impl/standins.py)
         self.loading_notes: list[str] = getattr(module, NOTES, [])
         self.calls: dict[str, int] = {}
-        self._private: dict[int, tuple] = {}  # id(data array) -> (the array, the copy handed for it)
+        self._private: dict[
+            int, tuple[np.ndarray, np.ndarray]
+        ] = {}  # id(data array) -> (the array, the copy handed for it)
         for name, expected in self.REQUIRED.items():
             if not callable(getattr(module, name, None)):
                 raise UsageError(f"{label} has no function {name}; expected {expected}")
@@ -95,6 +98,22 @@ class Adapter:
 
     def _check_contract(self) -> None:
         """Which calling convention each function takes; UsageError when one cannot do what was asked."""
+
+    # The interface the checks use (the module docstring), which each course API's adapter defines.
+    def initialize(self, layer_dims: Sequence[int]) -> dict:
+        raise NotImplementedError
+
+    def forward(self, X: np.ndarray, parameters: dict, masks: list | None = None) -> tuple[np.ndarray, Any]:
+        raise NotImplementedError
+
+    def layer_values(self, AL: np.ndarray, caches: Any) -> dict:
+        raise NotImplementedError
+
+    def cost(self, AL: np.ndarray, Y: np.ndarray, caches: Any) -> float:
+        raise NotImplementedError
+
+    def backward(self, AL: np.ndarray, Y: np.ndarray, caches: Any, parameters: dict) -> dict:
+        raise NotImplementedError
 
     def _hand_once(self, *data: np.ndarray) -> None:
         """Data arrays (X, Y) are the largest inputs and the same at every iteration: each is copied
@@ -128,7 +147,9 @@ class Adapter:
                 if isinstance(error, NameError)
                 else None
             )
-            if origin is not None and error.args:  # a name the notebook's left-out code would have bound
+            if (
+                origin is not None and isinstance(error, NameError) and error.args
+            ):  # a name the notebook's left-out code would have bound
                 error.args = (f"{error.args[0]} ({error.name} comes from {origin})",)
             raise ImplementationError(function, error, self.source) from error
         interrupt = signals.arrived_during(signals_before)
@@ -250,7 +271,7 @@ class Adapter:
         if optimizer == "momentum":
             function = "update_parameters_with_momentum"
             result = self.call(function, parameters, grads, state["v"], settings["beta"], learning_rate)
-            names = ("v",)
+            names: tuple[str, ...] = ("v",)
         else:
             function = "update_parameters_with_adam"
             result = self.call(

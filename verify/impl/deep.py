@@ -122,15 +122,17 @@ class DeepAPI(Adapter):
         self.keep_probs = tuple(keep_probs)
 
     @property
-    def _keep_prob(self):
+    def _keep_prob(self) -> float | tuple[float, ...]:
         """keep_prob as the course passes it: one number when every hidden layer keeps the same share."""
+        assert self.keep_probs is not None, "read only with dropout on (drop_out)"
         return self.keep_probs[0] if len(set(self.keep_probs)) == 1 else self.keep_probs
 
     def masks_of(self, caches) -> list | None:
         """The masks D[l] in a forward pass's caches (it drew them), checked: 0 and 1, shaped like A[l]."""
         if not self.draws_masks:
             return None
-        masks = []
+        assert self.keep_probs is not None, "drop_out sets keep_probs with draws_masks"
+        masks: list[np.ndarray | None] = []
         for l, cache in enumerate(caches[:-1], start=1):
             D = cache[2] if len(cache) == 3 else None
             if self.keep_probs[l - 1] == 1 and D is None:
@@ -144,6 +146,7 @@ class DeepAPI(Adapter):
                 f"cache {l} should hold its dropout mask D{l}, 0 and 1 of shape {shape}, as "
                 f"((A_prev, W, b), Z, D{l}); got {_describe(D)}",
             )
+            assert D is not None, "expect raised for anything but an array"
             # the share it kept against keep_prob: 6 binomial standard deviations (a false alarm about 1e-9)
             p, kept = self.keep_probs[l - 1], float(np.mean(D))
             self.expect(

@@ -99,6 +99,8 @@ def _import(spec: str, absences: Absences) -> ModuleType:
     _check_file(spec)
     name = "_impl_" + os.path.splitext(os.path.basename(spec))[0]
     module_spec = importlib.util.spec_from_file_location(name, os.path.abspath(spec))
+    # load_module refuses a file that is not .py, and _check_file a path that is no file: a .py file's spec is left
+    assert module_spec is not None and module_spec.loader is not None, f"{spec} has a source loader"
     module = importlib.util.module_from_spec(module_spec)
     module.__dict__.update(absences.jupyter_builtins())
     sys.modules[name] = module  # dataclasses and pickling look modules up here
@@ -274,7 +276,9 @@ def exported_cells(path: str) -> tuple[str, list[dict]]:
     starts = [k for k, line in enumerate(lines) if CELL_MARKER.fullmatch(line.rstrip("\r\n"))]
     cells = []
     for start, end in zip(starts, [*starts[1:], len(lines)]):
-        count = CELL_MARKER.fullmatch(lines[start].rstrip("\r\n")).group(1).strip()
+        marker = CELL_MARKER.fullmatch(lines[start].rstrip("\r\n"))
+        assert marker is not None, "starts are the lines it matches"
+        count = marker.group(1).strip()
         body = lines[start + 1 : end]
         while body and not body[0].strip():
             body.pop(0)
@@ -378,7 +382,7 @@ class Filter:
             return self._literal(statement.value) and all(map(self._target, targets)), None
         return False, None
 
-    def _runs(self, definition: ast.stmt) -> tuple[ast.AST, str] | None:
+    def _runs(self, definition: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> tuple[ast.AST, str] | None:
         """(the node, its role) of the first part of a definition that would run code as it is made, or None."""
         for decorator in definition.decorator_list:
             if not _reference(decorator):
@@ -471,7 +475,8 @@ def _reference(node: ast.expr) -> bool:
 
 def _bound_names(statement: ast.stmt) -> set[str]:
     """The names a top-level statement binds in the module (not those inside the functions it defines)."""
-    names, todo = set(), [statement]
+    names: set[str] = set()
+    todo: list[ast.AST] = [statement]
     while todo:
         node = todo.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

@@ -75,7 +75,8 @@ class LogRegAPI(Adapter):
             "initialize_with_zeros",
             f"expected (w, b), got {_describe(result)}",
         )
-        return self.as_params("initialize_with_zeros", *result, n_x=layer_dims[0])
+        w, b = result
+        return self.as_params("initialize_with_zeros", w, b, n_x=layer_dims[0])
 
     def forward(self, X: np.ndarray, parameters: dict, masks=None):
         """(A, Caches): A = sigmoid(w^T X + b) with the implementation's sigmoid."""

@@ -34,7 +34,11 @@ from .loading import notebook_definitions
 LOOPS = ("two_layer_model", "L_layer_model")  # course loops called with the network's dims: (X, Y, layers_dims, ...)
 THREE = ("n_x", "n_h", "n_y")
 # Per API, the definitions that can fix its size, in the order they are preferred.
-PREFERRED = {"deep": ("layers_dims", THREE), "shallow": (THREE, "layers_dims"), "logreg": ("layers_dims", "n_x")}
+PREFERRED: dict[str, tuple[str | tuple[str, ...], ...]] = {
+    "deep": ("layers_dims", THREE),
+    "shallow": (THREE, "layers_dims"),
+    "logreg": ("layers_dims", "n_x"),
+}
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ def _fixed(definitions: dict, api: str, label: str) -> tuple[FixedSize | None, s
     The API's preferred definitions are tried in order: one that fits decides; one that is not made of
     numbers stops the search (the learner's network is that one); one that does not fit the API is passed."""
     keys = PREFERRED.get(api, ("layers_dims",))
-    reasons = []
+    reasons: list[str] = []
     for key in keys:
         definition = _combined(definitions, key) if isinstance(key, tuple) else definitions.get(key)
         if definition is None:
@@ -111,8 +115,8 @@ _SHAPES = {
 
 def _combined(definitions: dict, names: tuple) -> Definition | None:
     """n_x, n_h, n_y as one definition (all three must be there), or None."""
-    parts = [definitions.get(name) for name in names]
-    if any(part is None for part in parts):
+    parts = [part for part in (definitions.get(name) for name in names) if part is not None]
+    if len(parts) < len(names):
         return None
     values = tuple(part.value for part in parts)
     if all(isinstance(v, int) for v in values):
@@ -198,7 +202,12 @@ def _bind(name: str, value: ast.expr | None, definitions: dict, constants: dict,
         sizes = _sizes(value, constants) if value is not None else None
         definitions[name] = Definition(sizes, _shown(name, value, sizes, whole), name)
     elif name in THREE:
-        shown = f"{name} = {number}" if number is not None else whole or f"{name} = {ast.unparse(value)}"
+        if number is not None:
+            shown = f"{name} = {number}"
+        elif whole or value is None:  # a tuple assignment (the one without a value of its own) gives the whole line
+            shown = whole
+        else:
+            shown = f"{name} = {ast.unparse(value)}"
         definitions[name] = Definition(number, shown, name)
 
 
@@ -234,7 +243,8 @@ def _sizes(node: ast.expr, constants: dict) -> tuple[int, ...] | None:
     if not isinstance(node, (ast.List, ast.Tuple)):
         return None
     items = [_whole(item, constants) for item in node.elts]
-    return None if any(item is None for item in items) else tuple(items)
+    sizes = tuple(item for item in items if item is not None)
+    return None if len(sizes) < len(items) else sizes
 
 
 def _literal(sizes: tuple, node: ast.expr) -> str:

@@ -33,7 +33,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import ModuleType
+from types import FrameType, ModuleType
 
 from ..errors import MissingPackageError
 
@@ -72,7 +72,7 @@ class Absences:
     """One load's stand-ins: which libraries were missing, where they were imported and used, and
     whether a use is still absorbed (while loading) or refused (strict: during the checks)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.strict = False
         self.imports: dict[str, list[tuple[str, int]]] = {}  # library -> (file, line) of each import stood in for
         self.uses: dict[str, list[tuple[str, int]]] = {}  # library -> (file, line) of each statement skipped
@@ -345,7 +345,7 @@ def _refuse(absences: Absences, library: str) -> None:
 
 def _caller() -> tuple[str, int, str]:
     """(file, line, function) of the nearest frame outside this module and the import machinery."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and (
         frame.f_globals.get("__name__") == __name__ or frame.f_code.co_filename.startswith("<frozen")
     ):
@@ -367,7 +367,7 @@ def _places(places: list[tuple[str, int]]) -> str:
         files.setdefault(filename, []).append(line)
     parts = []
     for filename, lines in files.items():
-        runs = []
+        runs: list[list[int]] = []  # [first, last] of each run of consecutive lines
         for line in sorted(set(lines)):
             if runs and line == runs[-1][1] + 1:
                 runs[-1][1] = line
