@@ -487,7 +487,7 @@ def _check_propagate(u: _Unit) -> None:
         raise _Wrong("grads", f"expected a dict with dw and db, got {_describe(grads)}")
     expected, expected_cost = steps.propagate(w, b, X, Y)
     z = np.abs(w.T.astype(np.float64)) @ np.abs(X) + abs(b)
-    u.close("dw", grads.get("dw"), expected["dw"], float(np.max(np.abs(X) @ np.ones((M, 1)))) / M)
+    u.close("dw", grads.get("dw"), np.asarray(expected["dw"]), float(np.max(np.abs(X) @ np.ones((M, 1)))) / M)
     u.close("db", grads.get("db"), np.asarray(expected["db"]), 1.0)
     u.close("cost", np.asarray(cost), np.asarray(expected_cost), float(np.max(z)) + 1.0)
 
