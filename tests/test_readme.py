@@ -51,6 +51,7 @@ def test_every_command_line_option_is_documented():
     assert missing == []
 
 
+@pytest.mark.end_to_end
 def test_python_examples_run_as_written(tmp_path):
     script = "\n".join(code_blocks("python"))
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
@@ -59,6 +60,7 @@ def test_python_examples_run_as_written(tmp_path):
     assert accuracy >= 0.9  # the comment beside the print says 0.94...
 
 
+@pytest.mark.end_to_end
 def test_the_walk_through_shows_what_the_broken_example_prints():
     result = subprocess.run(
         [
@@ -103,6 +105,7 @@ SLIPPED_COPIES = {  # the README's "the same file with ... (in a copy named ...)
     ],
     ids=["week2", "week3", "notebook-slip", *SLIPPED_COPIES],
 )
+@pytest.mark.end_to_end
 def test_the_course_examples_print_what_the_readme_shows(tmp_path, argv):
     cwd = ROOT
     if argv[1] in SLIPPED_COPIES:
@@ -124,6 +127,7 @@ def test_the_course_examples_print_what_the_readme_shows(tmp_path, argv):
         assert line in README
 
 
+@pytest.mark.end_to_end
 def test_the_optimiser_section_shows_what_the_runs_print(tmp_path):
     """The Adam run of scratch, and the slipped copy my_adam.py (beside course_network.py, which it imports)."""
     for name in ("course_network.py", "course_optimizers.py"):
@@ -152,6 +156,7 @@ def test_the_optimiser_section_shows_what_the_runs_print(tmp_path):
             assert shown(line), line
 
 
+@pytest.mark.end_to_end
 def test_the_regularisation_section_shows_what_the_runs_print(tmp_path):
     for name in ("course_network.py", "course_regularization.py"):
         (tmp_path / name).write_text((ROOT / "examples" / name).read_text())

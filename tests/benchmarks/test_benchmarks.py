@@ -44,12 +44,14 @@ def test_scratch_step_trains_from_the_shared_start():
     assert step.params is not params
 
 
+@pytest.mark.end_to_end
 def test_peak_memory_comes_from_fresh_processes():
     row = memory.step_memory(TINY)
     assert positive(row["baseline_mib"])
     assert math.isfinite(row["scratch_mib"]) and math.isfinite(row["torch_mib"])
 
 
+@pytest.mark.end_to_end
 def test_a_child_runs_verify_and_prints_its_peak(capsys):
     assert memory.main(["verify", json.dumps(asdict(TINY))]) == 0
     assert positive(float(capsys.readouterr().out))
@@ -63,6 +65,7 @@ def test_memory_growth_is_the_long_run_less_the_short_ones(monkeypatch):
     assert (row["growth_mib"], row["noise_mib"]) == (1.0, 1.0)  # 301.5 - median(300, 301); |300 - 301|
 
 
+@pytest.mark.end_to_end
 def test_cold_start_times_both_commands_and_counts_failures():
     c = verifier.cold_start(2, ("-c", "raise SystemExit(3)"), ("-c", "pass"))
     assert positive(c["command_s"]) and positive(c["reference_s"]) and positive(c["ratio"])
@@ -70,6 +73,7 @@ def test_cold_start_times_both_commands_and_counts_failures():
     assert c["reference"] == "python -c pass"
 
 
+@pytest.mark.end_to_end
 def test_overhead_runs_verify_and_the_bare_work():
     o = verifier.overhead(TINY, 1)
     assert positive(o["verify_s"]) and positive(o["bare_s"]) and positive(o["ratio"])

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
         "import sys, scratch; bad = {'torch_ref', 'torch'} & set(sys.modules); assert not bad",
     ],
 )
+@pytest.mark.end_to_end
 def test_import_isolation(code):
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr  # the assertion error names what leaked

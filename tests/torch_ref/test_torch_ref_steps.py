@@ -56,6 +56,7 @@ def test_propagate_is_the_course_formula():
     np.testing.assert_allclose(grads["db"], np.mean(A - Y), rtol=1e-12)
 
 
+@pytest.mark.end_to_end
 def test_the_verifier_does_not_import_torch_dynamo():
     """torch.optim's classes import torch._dynamo, about a second of every run's start-up."""
     code = (

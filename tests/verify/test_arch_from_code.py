@@ -15,16 +15,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from verify_cases import QUIET, assert_usage_error, forget_loaded_modules, run_cli  # noqa: F401 (an autouse fixture)
+from conftest import QUIET, REPO, assert_usage_error, fast, run_cli
 
 import verify
 from verify.impl import DeepAPI, LogRegAPI, ShallowAPI, detect, load_module
 from verify.impl.sizes import module_definitions, network_size
 
-REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
+
 COURSE = (REPO / "examples" / "course_network.py").read_text(encoding="utf-8")
 PLANAR = (REPO / "examples" / "planar_network.py").read_text(encoding="utf-8")
-FAST = ["--no-tensorboard", "--iterations", "2", "--examples", "20", "--no-gradcheck"]
+FAST = fast(2, 20, "--no-gradcheck")
 
 
 def notebook(path: Path, *sources: str) -> Path:
@@ -154,6 +155,7 @@ def test_arch_decides_where_the_module_fixes_nothing(tmp_path):
     assert (config.arch, config.arch_from) == ((3, 4, 1), None)
 
 
+@pytest.mark.end_to_end
 def test_a_different_arch_is_one_line_exit_2(tmp_path):
     path = notebook(tmp_path / "x.ipynb", COURSE, "layers_dims = [12288, 20, 7, 5, 1]\n")
     line = cli_line("--arch", "3,4,4,1", "--impl", str(path), *FAST)
@@ -163,6 +165,7 @@ def test_a_different_arch_is_one_line_exit_2(tmp_path):
     )
 
 
+@pytest.mark.end_to_end
 def test_a_different_arch_names_the_resolved_names(tmp_path):
     path = python_file(tmp_path / "x.py", COURSE, "n_x = 4\nn_h = 7\nn_y = 1\nlayers_dims = (n_x, n_h, n_y)\n")
     line = cli_line("--impl", str(path), "--arch", "4,8,1", *FAST)
@@ -172,6 +175,7 @@ def test_a_different_arch_names_the_resolved_names(tmp_path):
     )
 
 
+@pytest.mark.end_to_end
 def test_no_size_anywhere_says_what_was_looked_for(tmp_path):
     line = cli_line("--impl", str(python_file(tmp_path / "x.py", COURSE)), *FAST)
     assert line == "verify: error: --arch is needed: x.py fixes no network size (no layers_dims, n_x, n_h, n_y)"
@@ -200,6 +204,7 @@ def test_a_size_that_does_not_suit_the_api_is_not_taken(tmp_path):
         size_of(path, "shallow")
 
 
+@pytest.mark.end_to_end
 def test_neither_arch_nor_impl(capsys):
     line = assert_usage_error(*run_cli(capsys, "--no-tensorboard"))
     assert line.startswith("verify: error: --arch is needed: give layer sizes like 3,4,4,1")
@@ -208,6 +213,7 @@ def test_neither_arch_nor_impl(capsys):
 # ---------------------------------------------------------------- whole runs
 
 
+@pytest.mark.end_to_end
 def test_a_notebook_runs_at_its_own_size_and_the_header_says_so(tmp_path):
     path = notebook(
         tmp_path / "course.ipynb",
@@ -224,6 +230,7 @@ def test_a_notebook_runs_at_its_own_size_and_the_header_says_so(tmp_path):
     )
 
 
+@pytest.mark.end_to_end
 def test_a_week_3_py_with_n_x_n_h_n_y_runs_without_arch(tmp_path, capsys):
     path = python_file(tmp_path / "planar.py", PLANAR, "n_x, n_h, n_y = 2, 4, 1\n")
     code, out, err = run_cli(capsys, "--impl", str(path), "--json", "-", *FAST)
@@ -232,6 +239,7 @@ def test_a_week_3_py_with_n_x_n_h_n_y_runs_without_arch(tmp_path, capsys):
     assert (config["arch"], config["arch_from"]) == ([2, 4, 1], "n_x, n_h, n_y in planar.py")
 
 
+@pytest.mark.end_to_end
 def test_messages_about_the_size_name_the_modules_variable(tmp_path, capsys):
     path = notebook(tmp_path / "x.ipynb", COURSE, "layers_dims = [5, 4, 1]\n")
     line = assert_usage_error(*run_cli(capsys, "--impl", str(path), "--activations", "relu,relu,sigmoid", *FAST))
@@ -336,6 +344,7 @@ def update_parameters(parameters, grads, learning_rate):
 @pytest.mark.parametrize(
     "arch", [[], ["--arch", "3,4,1"], ["--arch", "3,4,4,1"], ["--arch", "3,4,1", "--api", "shallow"]]
 )
+@pytest.mark.end_to_end
 def test_a_three_layer_forward_propagation_is_not_told_to_give_n_x_n_h_n_y(tmp_path, capsys, arch):
     path = python_file(tmp_path / "reg_utils.py", THREE_LAYERS)
     line = assert_usage_error(*run_cli(capsys, "--impl", str(path), *arch, *FAST))

@@ -15,14 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from verify_cases import assert_usage_error, run_cli
+from conftest import CHECK_NAMES, FAST, REPO, assert_usage_error, run_cli
 
 import verify.progress
 from verify.cli import main
 
-REPO = Path(__file__).resolve().parents[2]
-CHECK_NAMES = ["forward", "backward", "gradcheck", "lockstep", "free-running"]
-FAST = ["--no-tensorboard", "--iterations", "5", "--examples", "40"]
+pytestmark = pytest.mark.end_to_end
 
 
 def final_costs(text: str) -> tuple[float, float]:
@@ -241,7 +239,7 @@ def test_json_file_matches_the_printed_report(capsys, tmp_path):
 
     assert report["verdict"] == "pass"
     assert report["first_divergence"] is None
-    assert [c["name"] for c in report["checks"]] == CHECK_NAMES
+    assert [c["name"] for c in report["checks"]] == list(CHECK_NAMES)
     assert all(c["ok"] for c in report["checks"])
     assert all(row["ok"] for c in report["checks"] for row in c["rows"])
 
@@ -270,7 +268,7 @@ def test_json_dash_prints_only_json(capsys):
     assert code == 0
     report = json.loads(out)  # the whole of stdout is one JSON document
     assert report["verdict"] == "pass"
-    assert [c["name"] for c in report["checks"]] == CHECK_NAMES
+    assert [c["name"] for c in report["checks"]] == list(CHECK_NAMES)
     assert report["first_divergence"] is None
     assert "VERDICT" not in out
 

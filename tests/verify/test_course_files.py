@@ -17,13 +17,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import QUIET
 from test_notebook import functions_of, write_notebook
-from verify_cases import QUIET, forget_loaded_modules  # noqa: F401 (an autouse fixture)
 
 import verify
 from verify.errors import MissingPackageError
 from verify.impl import load_module, standins
 from verify.impl.loading import cell_label
+
+pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "examples" / "course_network.py"
@@ -254,6 +256,7 @@ def quick_run(path: Path):
     return verify.run(verify.Config(arch=(3, 4, 4, 1), impl=str(path), iterations=5, examples=32, **QUIET))
 
 
+@pytest.mark.end_to_end
 def test_the_course_notebook_verifies_without_matplotlib_and_h5py(tmp_path, block):
     block("matplotlib", "h5py", "termcolor")
     report = quick_run(course_notebook(tmp_path))
@@ -269,6 +272,7 @@ def test_the_course_notebook_verifies_without_matplotlib_and_h5py(tmp_path, bloc
     assert "matplotlib" not in sys.modules  # the stand-ins were for loading only
 
 
+@pytest.mark.end_to_end
 def test_a_training_loop_that_plots_its_costs_runs_and_the_plot_is_noted(tmp_path, block):
     block("matplotlib", "h5py", "termcolor")
     path = course_notebook(tmp_path)
@@ -292,6 +296,7 @@ def test_a_training_loop_that_plots_its_costs_runs_and_the_plot_is_noted(tmp_pat
     )
 
 
+@pytest.mark.end_to_end
 def test_the_download_as_py_export_is_loaded_as_the_notebook_it_came_from(tmp_path, block):
     block("matplotlib", "h5py", "termcolor")
     (tmp_path / "nb").mkdir()
@@ -308,6 +313,7 @@ def test_the_download_as_py_export_is_loaded_as_the_notebook_it_came_from(tmp_pa
     assert export.notes[2] == "termcolor is not installed, so its import was skipped (public_tests.py, line 4)"
 
 
+@pytest.mark.end_to_end
 def test_the_application_export_loads_nothing_trains_nothing_and_verifies(tmp_path, block, capsys):
     block("matplotlib", "h5py", "scipy", "PIL", "termcolor")
     path = application_export(tmp_path)
@@ -393,6 +399,7 @@ def test_helper_files_that_import_data_libraries_load(tmp_path, block):
         module.load_extra_datasets()  # the stand-in never hides a real need once loading is over
 
 
+@pytest.mark.end_to_end
 def test_a_graded_function_that_needs_a_missing_library_is_one_line_exit_2(tmp_path):
     blocker = tmp_path / "blocker"
     blocker.mkdir()
@@ -477,6 +484,7 @@ def test_two_cells_that_show_the_same_count_are_named_by_their_place(tmp_path):
     assert [cell.label for cell in notebook_definitions(str(path))] == ["code cell 1", "cell [2]", "code cell 3"]
 
 
+@pytest.mark.end_to_end
 def test_cells_are_named_by_their_count_in_errors_and_tracebacks(tmp_path):
     functions = [f.replace("dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W, dZ)") for f in graded_functions()]
     path = course_notebook(tmp_path)
@@ -508,6 +516,7 @@ def test_cells_are_named_by_their_count_in_errors_and_tracebacks(tmp_path):
         load_module(str(path))
 
 
+@pytest.mark.end_to_end
 def test_an_exports_traceback_names_the_file_and_the_cell(tmp_path):
     path = course_export(tmp_path)
     path.write_text(path.read_text().replace("dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W, dZ)"))

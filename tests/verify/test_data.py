@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from verify_cases import assert_usage_error, run_cli
+from conftest import assert_usage_error, run_cli
 
 from verify.data import load_data
 from verify.errors import UsageError
@@ -172,12 +172,14 @@ def test_house_does_not_fit_bce():
         load_data("house", (1, 4, 1), "bce", None, 0, "float64")
 
 
+@pytest.mark.end_to_end
 def test_named_dataset_mismatch_through_the_cli(capsys):
     code, out, err = run_cli(capsys, "--arch", "3,4,1", "--data", "flower", "--no-tensorboard")
     line = assert_usage_error(code, out, err)
     assert "flower" in line and names_both(line, 2, 3), line
 
 
+@pytest.mark.end_to_end
 def test_named_dataset_through_the_cli(capsys):
     code, out, _ = run_cli(
         capsys, "--arch", "2,4,1", "--data", "moons", "--examples", "40", "--no-tensorboard", "--iterations", "5"
@@ -212,6 +214,7 @@ def test_npz_integer_and_bool_arrays_are_numbers(tmp_path, xy):
     np.testing.assert_array_equal(Y2, Y)
 
 
+@pytest.mark.end_to_end
 def test_npz_end_to_end(capsys, tmp_path, xy):
     X, Y = xy
     path = tmp_path / "data.npz"
@@ -224,6 +227,7 @@ def test_npz_end_to_end(capsys, tmp_path, xy):
     assert report["config"]["data"] == str(path)
 
 
+@pytest.mark.end_to_end
 def test_npz_softmax_end_to_end(capsys, tmp_path, xy_ce):
     X, Y = xy_ce
     path = tmp_path / "three.npz"
@@ -233,6 +237,7 @@ def test_npz_softmax_end_to_end(capsys, tmp_path, xy_ce):
     assert f"(m={M})" in out and "VERDICT: PASS" in out
 
 
+@pytest.mark.end_to_end
 def test_npz_examples_takes_the_first_columns(capsys, tmp_path, xy):
     path = tmp_path / "data.npz"
     np.savez(path, X=xy[0], Y=xy[1])
@@ -318,6 +323,7 @@ LEAKS_A_FILE = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExcept
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, marks=LEAKS_A_FILE) if c == "truncated" else c for c in BAD_NPZ])
+@pytest.mark.end_to_end
 def test_bad_npz_is_a_usage_error(capsys, tmp_path, xy, case):
     write, arch, extra, phrase = _bad_npz(tmp_path, xy)[case]
     path = tmp_path / f"{case}.npz"
@@ -351,6 +357,7 @@ def test_bad_npz_through_load_data_raises_usage_error(tmp_path, xy):
         [2.0, -1.0, 0.0],  # sums to one, not one-hot
     ],
 )
+@pytest.mark.end_to_end
 def test_ce_labels_not_one_hot(capsys, tmp_path, xy_ce, column):
     X, Y = xy_ce
     Y = Y.copy()
@@ -372,6 +379,7 @@ def test_mse_accepts_any_finite_targets(tmp_path, xy):
     np.testing.assert_array_equal(Y2, Y)
 
 
+@pytest.mark.end_to_end
 def test_npz_directory_is_a_usage_error(capsys, tmp_path):
     folder = tmp_path / "folder.npz"
     folder.mkdir()
@@ -379,6 +387,7 @@ def test_npz_directory_is_a_usage_error(capsys, tmp_path):
     assert "is a directory" in assert_usage_error(code, out, err)
 
 
+@pytest.mark.end_to_end
 def test_text_file_named_npz_is_reported_as_unreadable(capsys, tmp_path):
     path = tmp_path / "notes.npz"
     path.write_text("this is not an archive\n")
@@ -388,6 +397,7 @@ def test_text_file_named_npz_is_reported_as_unreadable(capsys, tmp_path):
     assert "object arrays" not in line
 
 
+@pytest.mark.end_to_end
 def test_npy_file_named_npz_is_a_usage_error(capsys, tmp_path, xy):
     path = tmp_path / "single.npz"
     with open(path, "wb") as f:
@@ -396,6 +406,7 @@ def test_npy_file_named_npz_is_a_usage_error(capsys, tmp_path, xy):
     assert "not a readable .npz file" in assert_usage_error(code, out, err)
 
 
+@pytest.mark.end_to_end
 def test_truncated_npz_closes_its_file(capsys, tmp_path, xy):
     whole = tmp_path / "whole.npz"
     np.savez(whole, X=xy[0], Y=xy[1])
@@ -434,6 +445,7 @@ def test_csv_several_outputs_and_blank_lines(tmp_path, xy_ce):
 
 
 @pytest.mark.parametrize("header", [False, True], ids=["no-header", "header"])
+@pytest.mark.end_to_end
 def test_csv_end_to_end(capsys, tmp_path, xy, header):
     X, Y = xy
     path = tmp_path / "data.csv"
@@ -457,6 +469,7 @@ BAD_CSV = {
 
 
 @pytest.mark.parametrize("case", list(BAD_CSV))
+@pytest.mark.end_to_end
 def test_bad_csv_is_a_usage_error(capsys, tmp_path, case):
     text, phrase = BAD_CSV[case]
     path = tmp_path / f"{case}.csv"
@@ -477,6 +490,7 @@ def test_csv_wrong_columns_names_the_expected_count(tmp_path):
     assert "3 features + 2 labels" in message
 
 
+@pytest.mark.end_to_end
 def test_csv_not_utf8_is_a_usage_error(capsys, tmp_path):
     path = tmp_path / "binary.csv"
     path.write_bytes(b"\xff\xfe\x00\x01\x02")

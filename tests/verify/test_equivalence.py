@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from verify_cases import CHECK_NAMES, DTYPES, HIDDEN, INITS, QUIET, check, expected_rows
+from conftest import CHECK_NAMES, DTYPES, HIDDEN, INITS, QUIET, check, expected_rows
 
 import scratch
 import torch_ref
@@ -15,6 +15,8 @@ from verify import Config, run
 from verify.config import validate
 from verify.data import load_data
 from verify.runner import initial_parameters
+
+pytestmark = pytest.mark.end_to_end
 
 ITERATIONS = 30
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from verify_cases import assert_usage_error, run_cli
+from conftest import assert_usage_error, run_cli
 
 import scratch.model
 from verify.compare import OVERFLOW, CheckResult, agreement, gradient_agreement
@@ -124,6 +124,7 @@ def test_hints_near_the_top_of_the_range_name_the_slip_without_a_warning():
 # --- 1. overflow in a run is not a disagreement --------------------------------------------------------
 
 
+@pytest.mark.end_to_end
 def test_huge_lambd_with_correct_code_passes_and_says_the_run_overflowed(capsys, tmp_path):
     code, out, report = json_report(
         capsys, tmp_path, "--arch", "3,4,4,1", "--lambd", "1e308", "--iterations", "3", "--no-tensorboard"
@@ -138,6 +139,7 @@ def test_huge_lambd_with_correct_code_passes_and_says_the_run_overflowed(capsys,
     )
 
 
+@pytest.mark.end_to_end
 def test_huge_lambd_still_catches_a_wrong_derivative(capsys, monkeypatch):
     monkeypatch.setattr(scratch.model, "linear_backward", dA_sign_slip)
     code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "--lambd", "1e308", "--iterations", "3", "--no-tensorboard")
@@ -146,12 +148,14 @@ def test_huge_lambd_still_catches_a_wrong_derivative(capsys, monkeypatch):
     assert "Traceback" not in err
 
 
+@pytest.mark.end_to_end
 def test_huge_lr_still_catches_a_wrong_derivative(capsys, monkeypatch):
     monkeypatch.setattr(scratch.model, "linear_backward", dA_sign_slip)
     code, out, err = run_cli(capsys, *SMALL, "--lr", "1e308", "--iterations", "3")
     assert code == 1 and "first divergence: backward" in out
 
 
+@pytest.mark.end_to_end
 def test_a_row_whose_tolerance_overflows_is_not_comparable_in_text_and_json(capsys, tmp_path):
     # Adam with an epsilon of 5e-324 from zero weights: a step's error bound, v / epsilon, overflows
     code, out, report = json_report(
@@ -178,6 +182,7 @@ def test_a_row_whose_tolerance_overflows_is_not_comparable_in_text_and_json(caps
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".csv"])
+@pytest.mark.end_to_end
 def test_data_whose_squares_overflow_is_refused(capsys, tmp_path, suffix):
     path = tmp_path / f"big{suffix}"
     X, Y = np.full((3, 4), 1e308), np.array([[0.0, 1.0, 0.0, 1.0]])
@@ -189,6 +194,7 @@ def test_data_whose_squares_overflow_is_refused(capsys, tmp_path, suffix):
     assert "X holds values up to 1e+308, whose squares overflow float64" in line
 
 
+@pytest.mark.end_to_end
 def test_data_just_below_the_square_root_of_the_top_runs(capsys, tmp_path):
     path = tmp_path / "large.npz"
     rng = np.random.default_rng(0)
@@ -197,6 +203,7 @@ def test_data_just_below_the_square_root_of_the_top_runs(capsys, tmp_path):
     assert code == 0 and "allowed inf" not in out and "Traceback" not in err
 
 
+@pytest.mark.end_to_end
 def test_lambd_whose_penalty_overflows_at_the_start_is_refused(capsys):
     line = assert_usage_error(*run_cli(capsys, *SMALL[:2], "--examples", "2", "--lambd", "1e308", "--no-tensorboard"))
     assert "--lambd 1e+308: the L2 penalty (lambd / (2m)) sum ||W[l]||^2 of the initial weights is beyond" in line
@@ -205,6 +212,7 @@ def test_lambd_whose_penalty_overflows_at_the_start_is_refused(capsys):
 # --- 2. the diverged line names the option that fits ---------------------------------------------------
 
 
+@pytest.mark.end_to_end
 def test_divergence_from_the_l2_term_names_lambd(capsys):
     code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "--lambd", "1e20", "--iterations", "5", "--no-tensorboard")
     diverged = next(line for line in out.splitlines() if line.startswith("diverged"))
@@ -223,6 +231,7 @@ def test_divergence_cure_rule():
 # --- 3. the final cost never contradicts the verdict -------------------------------------------------
 
 
+@pytest.mark.end_to_end
 def test_huge_lr_final_cost_is_not_set_beside_torchs_nan(capsys, tmp_path):
     code, out, report = json_report(capsys, tmp_path, *SMALL, "--lr", "1e308", "--iterations", "3")
     assert code == 0 and report["verdict"] == "pass"
@@ -258,6 +267,7 @@ def test_huge_lr_final_cost_is_not_set_beside_torchs_nan(capsys, tmp_path):
         (("--optimizer", "adam", "--lr", "1e308"), "Adam's first step size, lr / (1 - beta1) = inf"),
     ],
 )
+@pytest.mark.end_to_end
 def test_options_that_cannot_run_are_one_line(capsys, argv, message):
     iterations = () if "--epochs" in argv or "--iterations" in argv else ("--iterations", "2")
     line = assert_usage_error(*run_cli(capsys, *SMALL, *iterations, *argv))
@@ -282,12 +292,14 @@ def test_options_that_cannot_run_are_one_line(capsys, argv, message):
         ("--rtol", "5e-324", "--iterations", "2"),
     ],
 )
+@pytest.mark.end_to_end
 def test_options_at_their_limits_run_to_a_report(capsys, argv):
     code, out, err = run_cli(capsys, *SMALL, "--no-gradcheck", *argv)
     assert code in (0, 1)
     assert out.startswith("VERDICT: ") and "Traceback" not in err and "allowed inf" not in out
 
 
+@pytest.mark.end_to_end
 def test_rtol_0_is_exact_agreement(capsys, tmp_path):
     code, out, report = json_report(capsys, tmp_path, *SMALL, "--iterations", "2", "--rtol", "0", "--no-gradcheck")
     assert code in (0, 1) and report["config"]["rtol"] == 0
@@ -308,6 +320,7 @@ def test_rtol_0_is_exact_agreement(capsys, tmp_path):
         ("--arch", "3,4,4,1", "--lambd", "1e308", "--iterations", "3"),
     ],
 )
+@pytest.mark.end_to_end
 def test_no_runtime_warning_reaches_stderr(argv):
     done = subprocess.run(
         [sys.executable, "-m", "verify", *argv, "--no-tensorboard"],
@@ -320,6 +333,7 @@ def test_no_runtime_warning_reaches_stderr(argv):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.end_to_end
 def test_house_with_one_example_is_one_line(capsys):
     line = assert_usage_error(
         *run_cli(
@@ -346,6 +360,7 @@ def test_house_with_one_example_is_one_line(capsys):
         ("--lambd", "1e200"),
     ],
 )
+@pytest.mark.end_to_end
 def test_overflowing_runs_warn_nothing(capsys, argv):
     with np.errstate(all="raise"):  # a NumPy warning the verifier did not expect would raise here
         code, out, err = run_cli(capsys, *SMALL, "--iterations", "3", *argv)

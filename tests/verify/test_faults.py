@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
-from verify_cases import CHECK_NAMES, DTYPES, failing_checks, tiny
+from conftest import CHECK_NAMES, DTYPES, failing_checks, tiny
 
 import scratch
 import scratch.activations
@@ -316,6 +316,7 @@ def fault(request):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.end_to_end
 def test_the_fault_is_caught_at_its_first_wrong_line(fault, dtype, monkeypatch):
     fault.patch(monkeypatch)
     report = run(tiny(dtype=dtype, **fault.config))
@@ -342,6 +343,7 @@ def test_the_fault_is_caught_at_its_first_wrong_line(fault, dtype, monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.end_to_end
 def test_without_the_fault_the_same_config_passes(fault, dtype):
     # The control: each fault test fails because of its fault, not because of its config.
     report = run(tiny(dtype=dtype, **fault.config))
@@ -349,6 +351,7 @@ def test_without_the_fault_the_same_config_passes(fault, dtype):
     assert report.first_divergence() is None
 
 
+@pytest.mark.end_to_end
 def test_the_missing_1_over_m_hint_names_m(monkeypatch):
     FAULT["dW missing 1/m"].patch(monkeypatch)
     first = run(tiny(examples=20)).first_divergence()
@@ -367,6 +370,7 @@ def test_the_faults_are_undone_between_tests():
 CLI_ARGS = ["--arch", "3,4,4,1", "--iterations", "5", "--examples", "32", "--no-tensorboard", "-q"]
 
 
+@pytest.mark.end_to_end
 def test_cli_exits_1_on_a_fault(monkeypatch, capsys):
     FAULT["dW missing 1/m"].patch(monkeypatch)
     assert verify.cli.main(CLI_ARGS) == 1
@@ -376,6 +380,7 @@ def test_cli_exits_1_on_a_fault(monkeypatch, capsys):
     assert "a missing 1/m" in out
 
 
+@pytest.mark.end_to_end
 def test_cli_json_names_the_fault(monkeypatch, capsys):
     FAULT["relu'(0) = 1"].patch(monkeypatch)
     assert verify.cli.main(CLI_ARGS + ["--json", "-"]) == 1
@@ -385,12 +390,14 @@ def test_cli_json_names_the_fault(monkeypatch, capsys):
     assert (first["stage"], first["layer"], first["quantity"], first["point"]) == ("backward", 2, "dZ", "kink probe")
 
 
+@pytest.mark.end_to_end
 def test_cli_exits_1_when_scratch_raises(monkeypatch, capsys):
     monkeypatch.setattr(scratch, "update_parameters", update_dividing_by_zero)
     assert verify.cli.main(CLI_ARGS) == 1
     assert "update_parameters raised ZeroDivisionError" in capsys.readouterr().out
 
 
+@pytest.mark.end_to_end
 def test_cli_exits_0_without_a_fault(capsys):
     assert verify.cli.main(CLI_ARGS) == 0
     assert "VERDICT: PASS" in capsys.readouterr().out

@@ -18,28 +18,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from verify_cases import assert_usage_error, forget_loaded_modules, run_cli, variant  # noqa: F401 (an autouse fixture)
+from conftest import CHECK_NAMES, COURSE, REPO, assert_usage_error, fast, run_cli, run_json, variant
 
 import verify
 from verify.cli import main
 from verify.data import load_data
 
-REPO = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.end_to_end, pytest.mark.usefixtures("forget_loaded_modules")]
+
 CASES = Path(__file__).resolve().parent / "impl_cases"
-COURSE = REPO / "examples" / "course_network.py"  # relu hidden layers, sigmoid output, bce; course signatures
 EXT = CASES / "course_ext.py"  # L_model_forward(X, parameters, activations), ... : any activations and loss
 M = 40
-FAST = ["--no-tensorboard", "--iterations", "5", "--examples", str(M)]
-CHECK_NAMES = ["forward", "backward", "gradcheck", "lockstep", "free-running"]
+FAST = fast(5, M)
 CLASSIC_HINTS = ("1/m", "transpose", "opposite sign", "derivative of")
 
 
-def run_json(capsys, *argv: str) -> tuple[int, dict]:
-    """main(argv + FAST + --json -) -> (exit code, the report as a dict); nothing on stderr."""
-    code = main([*argv, *FAST, "--json", "-"])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, json.loads(out)
+def run_fast(capsys, *argv: str) -> tuple[int, dict]:
+    """main(argv + FAST + --json -) -> (exit code, the report as a dict); no traceback on stderr."""
+    return run_json(capsys, *argv, *FAST)
 
 
 def run_usage_error(capsys, *argv: str) -> str:
@@ -83,14 +79,14 @@ def assert_own_traceback(trace: list, path: Path, innermost: str) -> None:
     ],
 )
 def test_a_correct_module_passes_every_check(capsys, impl, argv):
-    code, report = run_json(capsys, *argv, "--impl", str(impl))
+    code, report = run_fast(capsys, *argv, "--impl", str(impl))
     assert code == 0
     assert report["verdict"] == "pass"
     assert report["first_divergence"] is None
     assert report["implementation"] == impl.name
     loops = {"--arch 3,4,4,1": ["loop L_layer_model"], "--arch 2,5,1": ["loop two_layer_model", "loop L_layer_model"]}
     expected_loops = loops.get(" ".join(argv[:2]), []) if impl == COURSE else []  # the course file defines both loops
-    assert [c["name"] for c in report["checks"]] == CHECK_NAMES + expected_loops
+    assert [c["name"] for c in report["checks"]] == [*CHECK_NAMES, *expected_loops]
     for check in report["checks"]:
         assert check["ok"] and check["skipped"] is None and check["error"] is None, check
         assert check["rows"], check["name"]
@@ -118,7 +114,7 @@ def test_the_api_verifies_a_module_path():
 )
 def test_impl_takes_an_importable_module_name(capsys, monkeypatch, path, spec):
     monkeypatch.syspath_prepend(str(path))
-    code, report = run_json(capsys, "--arch", "3,5,3", "--activations", "tanh,softmax", "--impl", spec)
+    code, report = run_fast(capsys, "--arch", "3,5,3", "--activations", "tanh,softmax", "--impl", spec)
     assert code == 0
     assert report["verdict"] == "pass"
     assert report["implementation"] == spec
@@ -236,7 +232,7 @@ SLIPS = [
 @pytest.mark.parametrize("source, edit, argv, where, hint", SLIPS)
 def test_one_slip_is_localised_where_it_first_shows(capsys, tmp_path, source, edit, argv, where, hint):
     path = variant(tmp_path, source, edit)
-    code, report = run_json(capsys, *argv, "--impl", str(path))
+    code, report = run_fast(capsys, *argv, "--impl", str(path))
     assert code == 1
     assert report["verdict"] == "fail"
     first = report["first_divergence"]
@@ -277,7 +273,7 @@ IN_PLACE = {  # update_parameters as learners write it: into the dict it was giv
 @pytest.mark.parametrize("style", IN_PLACE)
 def test_an_update_that_writes_into_its_input_is_checked_and_noted(capsys, tmp_path, style):
     path = variant(tmp_path, COURSE, *IN_PLACE[style][0])
-    code, report = run_json(capsys, "--arch", "3,4,4,1", "--impl", str(path))
+    code, report = run_fast(capsys, "--arch", "3,4,4,1", "--impl", str(path))
     assert code == 0, report["first_divergence"]
     assert report["verdict"] == "pass"
     (note,) = report["notes"]
@@ -294,7 +290,7 @@ def test_an_update_that_writes_into_its_input_is_checked_and_noted(capsys, tmp_p
 @pytest.mark.parametrize("style", IN_PLACE)
 def test_a_sign_slip_in_an_update_that_writes_into_its_input_is_a_sign_slip(capsys, tmp_path, style):
     path = variant(tmp_path, COURSE, *IN_PLACE[style][1])
-    code, report = run_json(capsys, "--arch", "3,4,4,1", "--impl", str(path))
+    code, report = run_fast(capsys, "--arch", "3,4,4,1", "--impl", str(path))
     assert code == 1
     first = report["first_divergence"]
     assert_first(first, stage="training", name="lockstep", iteration=0, quantity="W", layer=1)
@@ -304,7 +300,7 @@ def test_a_sign_slip_in_an_update_that_writes_into_its_input_is_a_sign_slip(caps
 
 def test_update_with_plus_equals_is_hinted_as_a_sign_slip(capsys, tmp_path):
     path = variant(tmp_path, COURSE, ('parameters["W" + str(l + 1)] -= ', 'parameters["W" + str(l + 1)] += '))
-    code, report = run_json(capsys, "--arch", "3,4,4,1", "--impl", str(path))
+    code, report = run_fast(capsys, "--arch", "3,4,4,1", "--impl", str(path))
     assert code == 1
     assert "opposite sign" in report["first_divergence"]["hint"]
 
@@ -415,7 +411,7 @@ def test_a_module_that_returns_or_raises_the_wrong_thing_fails_naming_the_functi
     capsys, tmp_path, edit, where, function, message, innermost
 ):
     path = variant(tmp_path, COURSE, edit)
-    code, report = run_json(capsys, "--arch", "3,4,4,1", "--impl", str(path))
+    code, report = run_fast(capsys, "--arch", "3,4,4,1", "--impl", str(path))
     assert code == 1
     assert report["verdict"] == "fail"
     first = report["first_divergence"]
@@ -456,7 +452,7 @@ def _load(path: Path):
 @pytest.mark.parametrize("dtype, lr", [("float64", 1000.0), ("float32", 50.0)])
 def test_course_literal_cost_and_dAL_are_not_comparable_where_the_output_saturates(capsys, dtype, lr):
     # saturation is not a slip: from the iteration where AL is exactly 0 or 1 the course's own cost is log(0)
-    code, report = run_json(capsys, "--arch", "3,4,4,1", "--impl", str(COURSE), "--dtype", dtype, "--lr", str(lr))
+    code, report = run_fast(capsys, "--arch", "3,4,4,1", "--impl", str(COURSE), "--dtype", dtype, "--lr", str(lr))
     assert code == 0 and report["first_divergence"] is None
     by_name = {c["name"]: c for c in report["checks"]}
     for name in ("lockstep", "free-running"):
@@ -734,7 +730,7 @@ def test_init_impl_with_a_broken_initializer_fails_naming_it(capsys, tmp_path, l
     assert text != KNOWN_INIT
     path = tmp_path / "learner.py"
     path.write_text(COURSE.read_text(encoding="utf-8") + text, encoding="utf-8")
-    code, report = run_json(capsys, "--arch", "3,4,4,1", "--init", "impl", "--impl", str(path))
+    code, report = run_fast(capsys, "--arch", "3,4,4,1", "--init", "impl", "--impl", str(path))
     assert code == 1
     assert report["verdict"] == "fail"
     first = report["first_divergence"]

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from verify_cases import assert_usage_error, run_cli
+from conftest import COURSE, assert_usage_error, fast, run_cli, run_json
 
 import verify.progress
 from verify.cli import build_parser
 from verify.errors import UsageError
 
-FAST = ["--no-tensorboard", "--iterations", "2", "--examples", "20", "--no-gradcheck"]
+FAST = fast(2, 20, "--no-gradcheck")
 
 
 def usage_line(capsys, *argv: str) -> str:
@@ -45,6 +45,7 @@ def usage_line(capsys, *argv: str) -> str:
         (["--arch", "2,1", "--data", "-x.csv"], "--data -x.csv: no such file"),
     ],
 )
+@pytest.mark.end_to_end
 def test_a_value_starting_with_a_dash_reaches_its_own_check(capsys, argv, expected):
     assert usage_line(capsys, *argv, "--no-tensorboard") == f"verify: error: {expected}"
 
@@ -61,6 +62,7 @@ def test_an_option_after_an_option_is_still_an_option():
 # ---------------------------------------------------------------- messages
 
 
+@pytest.mark.end_to_end
 def test_control_characters_in_a_value_are_escaped_in_the_message(capsys):
     line = usage_line(capsys, "--arch", "3,\x00x\n\x1b[31m,1", *FAST)
     assert (
@@ -71,6 +73,7 @@ def test_control_characters_in_a_value_are_escaped_in_the_message(capsys):
     assert line == r"verify: error: --data a\x07\tb.csv: no such file"
 
 
+@pytest.mark.end_to_end
 def test_a_file_name_that_is_not_utf8_is_shown_escaped(capsys, tmp_path):
     missing = os.fsdecode(os.fsencode(str(tmp_path)) + b"/bad\xffname.py")  # '\udcff': surrogateescape
     line = usage_line(capsys, "--arch", "3,4,1", "--impl", missing, *FAST)
@@ -97,6 +100,7 @@ def test_an_excel_csv_with_a_byte_order_mark_is_read(tmp_path):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+@pytest.mark.end_to_end
 def test_a_named_pipe_for_data_is_refused_at_once(capsys, tmp_path):
     fifo = tmp_path / "data.csv"
     os.mkfifo(fifo)  # no writer: opening it to read would block for ever
@@ -133,6 +137,7 @@ def test_an_npz_declaring_a_huge_shape_is_refused_from_its_header(tmp_path, monk
     )
 
 
+@pytest.mark.end_to_end
 def test_a_huge_npz_is_one_line_through_the_cli(capsys, tmp_path, monkeypatch):
     """Where no memory limit is known (no /proc), the header check still refuses it."""
     import verify.machine
@@ -149,6 +154,7 @@ def test_a_huge_npz_is_one_line_through_the_cli(capsys, tmp_path, monkeypatch):
 # ---------------------------------------------------------------- TensorBoard: names and the disk
 
 
+@pytest.mark.end_to_end
 def test_a_long_name_is_blamed_on_the_name_before_any_check(capsys, tmp_path, monkeypatch):
     import verify.runner
 
@@ -185,6 +191,7 @@ def main_code(argv: list) -> int:
 
 
 @pytest.mark.parametrize("failing", ["write", "flush"])
+@pytest.mark.end_to_end
 def test_a_full_disk_under_logdir_is_one_line(capsys, tmp_path, monkeypatch, failing):
     """ENOSPC where TensorBoard's writer thread writes a record (mid-training), or where it flushes (at close)."""
     import threading
@@ -206,6 +213,7 @@ def test_a_full_disk_under_logdir_is_one_line(capsys, tmp_path, monkeypatch, fai
     assert threading.excepthook is hook  # the writer threads' hook is the log's only while it is open
 
 
+@pytest.mark.end_to_end
 def test_a_file_name_that_is_not_utf8_is_logged_to_tensorboard(capsys, tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -239,6 +247,7 @@ def test_a_file_name_that_is_not_utf8_is_logged_to_tensorboard(capsys, tmp_path)
     assert "bad\\udcffname.py" in report.tensor_proto.string_val[0].decode("utf-8")
 
 
+@pytest.mark.end_to_end
 def test_a_file_name_that_is_not_utf8_is_escaped_in_the_text_report_on_a_strict_stdout(tmp_path):
     source = Path(__file__).resolve().parents[2] / "examples" / "course_network.py"
     learner = os.fsencode(str(tmp_path)) + b"/bad\xffname.py"
@@ -298,7 +307,7 @@ def _record(index: int):
 @pytest.mark.parametrize("steps, warned", [(1_000_000_000, True), (1_000_000, False)])
 def test_a_run_longer_than_an_hour_is_announced_with_an_estimate(capsys, monkeypatch, steps, warned):
     """1000 steps in 2.9 s (a fake clock): a billion take 34 days, a warning; a million take 48 minutes, none."""
-    from verify_cases import tiny
+    from conftest import tiny
 
     clock = FakeClock()
     monkeypatch.setattr(verify.progress, "_clock", clock)
@@ -319,6 +328,7 @@ def test_a_run_longer_than_an_hour_is_announced_with_an_estimate(capsys, monkeyp
     assert lines == (expected if warned else [])
 
 
+@pytest.mark.end_to_end
 def test_the_long_run_warning_reaches_stderr_from_the_cli(capsys, monkeypatch):
     monkeypatch.setattr(verify.progress, "LONG_RUN", 0.0)
     monkeypatch.setattr(verify.progress, "MEASURE", 0.0)
@@ -329,14 +339,15 @@ def test_the_long_run_warning_reaches_stderr_from_the_cli(capsys, monkeypatch):
     assert line.startswith("verify: warning: training will take about ") and "(2 iterations at " in line
 
 
+@pytest.mark.end_to_end
 def test_every_phase_with_a_slow_learner_function_shows_signs_of_life(capsys, monkeypatch, tmp_path):
     """linear_backward sleeps 0.12 s a call: the function checks, the checks at one point, training and the course's
     loops each run longer than STILL (0.05 s here) and each says it is still running."""
-    from verify_cases import variant
+    from conftest import variant
 
     learner = variant(
         tmp_path,
-        Path(__file__).resolve().parents[2] / "examples" / "course_network.py",
+        COURSE,
         (
             "    A_prev, W, b = cache\n    m = A_prev.shape[1]\n",
             "    A_prev, W, b = cache\n    m = A_prev.shape[1]\n    import time; time.sleep(0.12)\n",
@@ -368,6 +379,7 @@ def test_every_phase_with_a_slow_learner_function_shows_signs_of_life(capsys, mo
         assert f"{stage}: still running (" in err, stage
 
 
+@pytest.mark.end_to_end
 def test_the_time_before_the_first_stage_is_a_stage_too(capsys, monkeypatch):
     """What runs before the data is loaded (the memory check, the device, the implementation's checks) is named."""
     import time
@@ -386,7 +398,7 @@ def test_the_time_before_the_first_stage_is_a_stage_too(capsys, monkeypatch):
 
 
 def test_a_progress_line_that_cannot_be_printed_does_not_stop_the_run(monkeypatch):
-    from verify_cases import tiny
+    from conftest import tiny
 
     closed = io.StringIO()
     closed.close()
@@ -401,6 +413,7 @@ def test_a_progress_line_that_cannot_be_printed_does_not_stop_the_run(monkeypatc
 
 
 @pytest.mark.parametrize("flags", [["--iterations", "0"], ["--epochs", "0", "--mini-batch-size", "8"]])
+@pytest.mark.end_to_end
 def test_no_iterations_is_not_reported_as_training_that_agreed(capsys, flags):
     code, out, _ = run_cli(capsys, "--arch", "3,4,1", "--no-tensorboard", "--no-gradcheck", "--examples", "20", *flags)
     assert code == 0
@@ -414,16 +427,9 @@ def test_no_iterations_is_not_reported_as_training_that_agreed(capsys, flags):
         at = out.splitlines().index(f"{title}  [not run]")
         assert out.splitlines()[at + 1] == "  not run: no iterations"
     assert "[ok]" in out.split("training, lockstep")[0]  # forward and backward still ran and agreed
-    report = json.loads(
-        run_json(capsys, "--arch", "3,4,1", "--no-tensorboard", "--no-gradcheck", "--examples", "20", *flags)
-    )
+    code, report = run_json(capsys, "--arch", "3,4,1", "--no-tensorboard", "--no-gradcheck", "--examples", "20", *flags)
+    assert code == 0
     assert [(c["name"], c["status"], c["skipped"]) for c in report["checks"] if c["stage"] == "training"] == [
         ("lockstep", "not run", "no iterations"),
         ("free-running", "not run", "no iterations"),
     ]
-
-
-def run_json(capsys, *argv: str) -> str:
-    code, out, _ = run_cli(capsys, *argv, "--json", "-")
-    assert code == 0
-    return out

@@ -15,16 +15,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from verify_cases import assert_usage_error, forget_loaded_modules, run_cli  # noqa: F401 (an autouse fixture)
+from conftest import COURSE, REPO, assert_usage_error, fast, run_cli
 
 import verify.cli
 import verify.jsonout
 import verify.runner
 
-REPO = Path(__file__).resolve().parents[2]
-COURSE = REPO / "examples" / "course_network.py"
+pytestmark = [pytest.mark.end_to_end, pytest.mark.usefixtures("forget_loaded_modules")]
+
 BROKEN = REPO / "examples" / "broken_network.py"
-FAST = ["--no-tensorboard", "--iterations", "2", "--examples", "20"]
+FAST = fast(2, 20)
 STALE = '{"verdict": "pass"}\n'  # an earlier run's report
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from verify_cases import forget_loaded_modules, run_cli  # noqa: F401 (an autouse fixture)
+from conftest import run_cli
+
+pytestmark = [pytest.mark.end_to_end, pytest.mark.usefixtures("forget_loaded_modules")]
 
 COURSE = Path(__file__).resolve().parents[2] / "examples" / "course_network.py"
 

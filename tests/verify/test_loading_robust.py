@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from verify_cases import assert_usage_error, forget_loaded_modules, run_cli  # noqa: F401 (an autouse fixture)
+from conftest import COURSE, REPO, assert_usage_error, fast, run_cli
 
 from verify.impl import NOTES, load_module
 
-REPO = Path(__file__).resolve().parents[2]
-COURSE = REPO / "examples" / "course_network.py"
-FAST = ["--no-tensorboard", "--iterations", "2", "--examples", "16"]
+pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
+
+FAST = fast(2, 16)
 
 
 def notebook(path: Path, *sources: str, **top) -> Path:
@@ -111,6 +111,7 @@ def np_inf() -> float:
     return float("inf")
 
 
+@pytest.mark.end_to_end
 def test_a_course_notebook_with_definitions_only_still_passes(tmp_path, capsys):
     functions = COURSE.read_text().split("import numpy as np\n", 1)[1]
     path = notebook(tmp_path / "course.ipynb", "import numpy as np\n", functions)
@@ -122,6 +123,7 @@ def test_a_course_notebook_with_definitions_only_still_passes(tmp_path, capsys):
 # ---------------------------------------------------------------- 2. a name whose import was skipped
 
 
+@pytest.mark.end_to_end
 def test_a_name_from_a_skipped_import_is_named_as_such(tmp_path, capsys):
     path = notebook(
         tmp_path / "widgets.ipynb",
@@ -136,6 +138,7 @@ def test_a_name_from_a_skipped_import_is_named_as_such(tmp_path, capsys):
     )
 
 
+@pytest.mark.end_to_end
 def test_a_name_only_left_out_code_binds_is_named_as_such(tmp_path, capsys):
     path = notebook(
         tmp_path / "made.ipynb",
@@ -151,6 +154,7 @@ def test_a_name_only_left_out_code_binds_is_named_as_such(tmp_path, capsys):
     )
 
 
+@pytest.mark.end_to_end
 def test_a_graded_function_using_a_name_a_left_out_cell_binds_says_where_it_comes_from(tmp_path, capsys):
     path = notebook(
         tmp_path / "scaled.ipynb",
@@ -166,6 +170,7 @@ def test_a_graded_function_using_a_name_a_left_out_cell_binds_says_where_it_come
     ) in out
 
 
+@pytest.mark.end_to_end
 def test_a_name_missing_everywhere_is_the_plain_name_error(tmp_path, capsys):
     path = notebook(tmp_path / "typo.ipynb", "@not_there\ndef f():\n    pass\n")
     line = assert_usage_error(*run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST))
@@ -213,6 +218,7 @@ def test_a_name_missing_everywhere_is_the_plain_name_error(tmp_path, capsys):
         (lambda p: p.write_text("[" * 100000 + "]" * 100000), "not a readable Jupyter notebook"),
     ],
 )
+@pytest.mark.end_to_end
 def test_a_damaged_notebook_is_one_line(tmp_path, capsys, make, message):
     path = tmp_path / "damaged.ipynb"
     make(path)
@@ -220,6 +226,7 @@ def test_a_damaged_notebook_is_one_line(tmp_path, capsys, make, message):
     assert line.startswith(f"verify: error: --impl {path}: ") and message in line, line
 
 
+@pytest.mark.end_to_end
 def test_an_nbformat_3_notebook_loads(tmp_path, capsys):
     """nbformat 3 keeps the code cells under worksheets[0] with "input" and "prompt_number"."""
     functions = COURSE.read_text().split("import numpy as np\n", 1)[1]
@@ -250,6 +257,7 @@ def test_an_nbformat_3_notebook_loads(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name", ["good.txt", "notes.md", "network"])
+@pytest.mark.end_to_end
 def test_a_file_that_is_not_python_is_named(tmp_path, capsys, name):
     path = tmp_path / name
     path.write_text("x = 1\n")
@@ -260,6 +268,7 @@ def test_a_file_that_is_not_python_is_named(tmp_path, capsys, name):
     )
 
 
+@pytest.mark.end_to_end
 def test_a_file_in_the_working_folder_that_is_not_python_is_named(tmp_path, capsys, monkeypatch):
     (tmp_path / "good.txt").write_text("x = 1\n")
     monkeypatch.chdir(tmp_path)
@@ -280,6 +289,7 @@ def printing_module(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.end_to_end
 def test_what_a_module_imported_by_name_prints_is_not_on_json_stdout(tmp_path):
     folder = printing_module(tmp_path / "mods")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")])}

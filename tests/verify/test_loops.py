@@ -6,14 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from verify_cases import optimisers_text, slipped
+from conftest import COURSE, EXAMPLES, edited, optimisers_text, slipped
 
 from verify.cli import main
 
-REPO = Path(__file__).resolve().parents[2]
-WEEK4 = REPO / "examples" / "course_network.py"
-WEEK3 = REPO / "examples" / "planar_network.py"
-WEEK2 = REPO / "examples" / "logreg_network.py"
+pytestmark = pytest.mark.end_to_end
+
+WEEK4 = COURSE
+WEEK3 = EXAMPLES / "planar_network.py"
+WEEK2 = EXAMPLES / "logreg_network.py"
 ARCH = {WEEK4: "3,4,1", WEEK3: "2,4,1", WEEK2: "2,1"}
 RUN = ["--no-tensorboard", "--iterations", "250", "--examples", "40", "--no-gradcheck", "-q", "--json", "-"]
 
@@ -259,7 +260,7 @@ def test_a_course_loop_that_cannot_run_the_network_asked_for_says_so(capsys, tmp
 
 # --- loops that take an optimizer: the optimisation course's model() on the week-4 functions ---------------
 
-OPTIMISERS = REPO / "examples" / "course_optimizers.py"
+OPTIMISERS = EXAMPLES / "course_optimizers.py"
 OPT_RUN = [
     "--arch",
     "4,5,1",
@@ -284,12 +285,7 @@ def verify_optimiser(capsys, path: Path, *extra: str) -> tuple[int, dict]:
 
 def optimiser_learner(tmp_path, old: str = "", new: str = "") -> Path:
     """examples/course_optimizers.py beside a copy of the course_network.py it imports, with one slip."""
-    (tmp_path / "course_network.py").write_text(WEEK4.read_text())
-    text = OPTIMISERS.read_text()
-    assert old in text
-    path = tmp_path / "my_optimisers.py"
-    path.write_text(text.replace(old, new) if old else text)
-    return path
+    return edited(tmp_path, OPTIMISERS, (old, new), name="my_optimisers.py", beside=(WEEK4,))
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from verify_cases import assert_usage_error, run_cli
+from conftest import assert_usage_error, run_cli
 
 from verify import Config, machine
 from verify.data import file_size
@@ -52,6 +52,7 @@ def write_csv(path: Path, rows: int, features: int) -> None:
     ],
     ids=["activations", "parameters"],
 )
+@pytest.mark.end_to_end
 def test_estimate_is_within_25_percent_of_the_measured_peak(argv, config):
     code, peak, err = peak_of_run(*argv, *MEASURED)
     assert code == 0, err
@@ -59,6 +60,7 @@ def test_estimate_is_within_25_percent_of_the_measured_peak(argv, config):
     assert abs(estimate / peak - 1) < 0.25, (estimate / GiB, peak / GiB)
 
 
+@pytest.mark.end_to_end
 def test_estimate_counts_a_csv_as_parsed(tmp_path):
     data = tmp_path / "wide.csv"
     write_csv(data, 8000, 200)  # 1.6 M cells, 15 MB: parsing peaks above what the run keeps
@@ -182,6 +184,7 @@ def refuse_loading(monkeypatch):
     monkeypatch.setattr("verify.runner.load_data", loaded)
 
 
+@pytest.mark.end_to_end
 def test_cli_refuses_with_one_line_before_any_allocation(capsys, monkeypatch):
     monkeypatch.setattr(machine, "memory_limits", lambda: [(int(20.1 * GiB), "MemAvailable")])
     refuse_loading(monkeypatch)
@@ -195,6 +198,7 @@ def test_cli_refuses_with_one_line_before_any_allocation(capsys, monkeypatch):
     assert 20 * GiB < need < 30 * GiB  # measured: killed at 24 GB resident
 
 
+@pytest.mark.end_to_end
 def test_a_data_file_too_big_to_parse_is_refused_before_parsing(capsys, monkeypatch, tmp_path):
     data = tmp_path / "big.csv"
     write_csv(data, 2000, 200)  # 400,000 cells: about 45 MB once parsed
@@ -206,6 +210,7 @@ def test_a_data_file_too_big_to_parse_is_refused_before_parsing(capsys, monkeypa
     assert "with 10 examples would need about" in line and line.endswith("0.0 GiB is available (cgroup memory.max)")
 
 
+@pytest.mark.end_to_end
 def test_under_a_real_address_space_limit_one_line_not_a_traceback():
     probe = subprocess.run(
         [sys.executable, "-c", "import verify.runner; print(open('/proc/self/status').read())"],

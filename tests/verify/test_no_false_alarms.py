@@ -6,11 +6,14 @@ gradients vanish to 1e-10 and below), seeds, both dtypes, a few iterations on a 
 Derandomized and database-free, so CI runs the same 40 configs every time.
 """
 
+import pytest
+from conftest import DTYPES, HIDDEN, INITS, OUTPUT_PAIRS, QUIET
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from verify_cases import DTYPES, HIDDEN, INITS, OUTPUT_PAIRS, QUIET
 
 from verify import Config, run
+
+pytestmark = pytest.mark.end_to_end
 
 LEARNING_RATES = (0.01, 0.1, 0.5)
 

@@ -11,14 +11,12 @@ import types
 from pathlib import Path
 
 import pytest
-from verify_cases import QUIET, assert_usage_error, forget_loaded_modules, run_cli  # noqa: F401 (an autouse fixture)
+from conftest import COURSE, FAST, QUIET, REPO, assert_usage_error, run_cli
 
 import verify
 from verify.impl import load_module
 
-REPO = Path(__file__).resolve().parents[2]
-COURSE = REPO / "examples" / "course_network.py"
-FAST = ["--no-tensorboard", "--iterations", "5", "--examples", "40"]
+pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
 
 
 def functions_of(source: str) -> list[str]:
@@ -69,6 +67,7 @@ def learner_notebook(tmp_path: Path, functions: list[str]) -> Path:
     )
 
 
+@pytest.mark.end_to_end
 def test_a_notebook_verifies_like_the_same_code_in_a_py_file(tmp_path, capsys):
     notebook = learner_notebook(tmp_path, functions_of(COURSE.read_text()))
     code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "--impl", str(notebook), *FAST, "--json", "-")
@@ -92,6 +91,7 @@ def test_only_definitions_run(tmp_path):
     assert not hasattr(module, "parameters")  # the training cell never ran (nor its endless loop)
 
 
+@pytest.mark.end_to_end
 def test_a_slip_in_a_notebook_is_shown_in_its_cell(tmp_path, capsys):
     functions = [
         f.replace("dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W, dZ)") for f in functions_of(COURSE.read_text())
@@ -120,6 +120,7 @@ def test_a_slip_in_a_notebook_is_shown_in_its_cell(tmp_path, capsys):
         ("from a_helper_that_is_not_there import f\nimport numpy as np\n", None),
     ],
 )
+@pytest.mark.end_to_end
 def test_a_cell_that_cannot_run_is_named(tmp_path, capsys, source, message):
     notebook = write_notebook(
         tmp_path / "bad.ipynb", ("markdown", "# title\n"), ("code", "import numpy as np\n"), ("code", source)
@@ -133,6 +134,7 @@ def test_a_cell_that_cannot_run_is_named(tmp_path, capsys, source, message):
     assert f"--impl {notebook}: {message}" in line
 
 
+@pytest.mark.end_to_end
 def test_not_a_notebook(tmp_path, capsys):
     path = tmp_path / "empty.ipynb"
     path.write_text("{not json")
@@ -140,6 +142,7 @@ def test_not_a_notebook(tmp_path, capsys):
     assert "not a readable Jupyter notebook" in line
 
 
+@pytest.mark.end_to_end
 def test_the_example_notebook_passes(capsys):
     code, out, _ = run_cli(
         capsys, "--arch", "3,4,4,1", "--impl", str(REPO / "examples" / "course_network.ipynb"), *FAST
@@ -147,6 +150,7 @@ def test_the_example_notebook_passes(capsys):
     assert code == 0 and "VERDICT: PASS  course_network.ipynb and torch agree on every check" in out
 
 
+@pytest.mark.end_to_end
 def test_a_report_shows_itself_as_markdown_in_a_notebook():
     # In Jupyter the learner's functions live in the notebook's own namespace: run() takes that module.
     namespace = types.ModuleType("__main__")
@@ -165,6 +169,7 @@ def test_a_report_shows_itself_as_markdown_in_a_notebook():
         ("course_network.py", "3,4,1", "deep"),
     ],
 )
+@pytest.mark.end_to_end
 def test_each_course_api_is_detected_from_a_notebook(tmp_path, capsys, example, arch, api):
     source = (REPO / "examples" / example).read_text()
     notebook = write_notebook(

@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 import verify.cli
 from verify.progress import Progress
 
+pytestmark = pytest.mark.end_to_end
+
 BASE = {"--arch": "2,3,1", "--iterations": "3", "--examples": "12"}
 FLAGS = ["--no-tensorboard", "--no-gradcheck"]
 # Options that only mean something with another: fuzzed with it.

@@ -8,22 +8,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import COURSE, EXAMPLES, edited
 
 from verify import Config, run
 from verify.testing import assert_agrees
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+pytestmark = pytest.mark.end_to_end
+
 QUIET = {"tensorboard": False, "gradcheck": False, "progress": False}
 
 
 def planted(tmp_path: Path, example: str, old: str, new: str, name: str) -> Path:
     """examples/<example> as the course writes it (beside course_network.py, which the optimisers import), one slip."""
-    (tmp_path / "course_network.py").write_text((EXAMPLES / "course_network.py").read_text())
-    text = (EXAMPLES / example).read_text()
-    assert text.count(old) == 1, old
-    path = tmp_path / name
-    path.write_text(text.replace(old, new))
-    return path
+    return edited(tmp_path, EXAMPLES / example, (old, new), name=name, beside=(COURSE,))
 
 
 def line_of(path: Path, start: str) -> int:

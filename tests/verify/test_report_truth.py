@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from verify_cases import QUIET, check, run_cli, tiny
+from conftest import QUIET, check, run_cli, tiny
 
 import scratch
 import scratch.activations
@@ -28,6 +28,7 @@ def update_raising(parameters, grads, learning_rate):
     raise ValueError("not written yet")
 
 
+@pytest.mark.end_to_end
 def test_checks_that_did_not_run_say_so_and_no_final_cost_suggests_agreement(monkeypatch):
     monkeypatch.setattr(scratch, "update_parameters", update_raising)
     report = run(tiny())
@@ -41,6 +42,7 @@ def test_checks_that_did_not_run_say_so_and_no_final_cost_suggests_agreement(mon
     assert "[ok]" not in text.split("training, lockstep")[1]  # nothing after the raise reads as agreement
 
 
+@pytest.mark.end_to_end
 def test_a_forward_pass_that_raises_leaves_backward_not_run_and_the_later_errors_point_back(monkeypatch):
     monkeypatch.setattr(scratch, "L_model_forward", lambda X, parameters, activations=None: 1 / 0)
     report = run(tiny())
@@ -51,6 +53,7 @@ def test_a_forward_pass_that_raises_leaves_backward_not_run_and_the_later_errors
     assert text.count("the same as in forward") == 2  # the error is told once, then pointed at
 
 
+@pytest.mark.end_to_end
 def test_rows_that_follow_from_a_wrong_cost_name_it(monkeypatch):
     def bce_without_negative_term(AL, Y, ZL):
         return float(np.sum(Y * np.logaddexp(0, -ZL)) / Y.shape[1])
@@ -73,6 +76,7 @@ def test_rows_that_follow_from_a_wrong_cost_name_it(monkeypatch):
     )
 
 
+@pytest.mark.end_to_end
 def test_a_failed_row_shows_its_numbers_at_the_iteration_it_names(monkeypatch):
     # db grows wrong over the run (1/m missing): the row shows iteration 0's numbers, the run's worst apart.
     monkeypatch.setattr(scratch.model, "linear_backward", _db_without_1_over_m)
@@ -94,6 +98,7 @@ def _db_without_1_over_m(dZ, cache):
     return W.T @ dZ, (1 / m) * (dZ @ A_prev.T), np.sum(dZ, axis=1, keepdims=True)
 
 
+@pytest.mark.end_to_end
 def test_an_interrupted_run_has_its_own_verdict(monkeypatch, capsys):
     def interrupt(self, record):
         if record.index == 4:
@@ -106,6 +111,7 @@ def test_an_interrupted_run_has_its_own_verdict(monkeypatch, capsys):
     assert "FAIL" not in out
 
 
+@pytest.mark.end_to_end
 def test_the_lr_is_blamed_only_when_torch_diverged_too(monkeypatch, capsys):
     def update_that_explodes(parameters, grads, learning_rate):
         return {k: v * 1e200 for k, v in parameters.items()}
@@ -117,6 +123,7 @@ def test_the_lr_is_blamed_only_when_torch_diverged_too(monkeypatch, capsys):
     assert "torch stayed finite" in out and "--lr" not in out
 
 
+@pytest.mark.end_to_end
 def test_free_running_catches_a_systematic_slip_below_lockstep_resolution(monkeypatch):
     # Each update is off by a relative 1e-9: inside lockstep's rtol of 1e-7, far outside what
     # rounding can do to one step (16 eps). Step after step the runs part, and free-running sees it.
@@ -131,6 +138,7 @@ def test_free_running_catches_a_systematic_slip_below_lockstep_resolution(monkey
     assert first["max_abs"] > first["tolerance"]
 
 
+@pytest.mark.end_to_end
 def test_free_running_stays_tight_on_a_chaotic_float32_run_and_its_json_is_json(tmp_path, capsys):
     # Reproduction: 3,8,8,1, lr 0.5, 1000 float32 iterations: the old tolerance reached 1e16.
     out_json = tmp_path / "r.json"
@@ -162,6 +170,7 @@ def test_free_running_stays_tight_on_a_chaotic_float32_run_and_its_json_is_json(
     assert report["drift"] and all(d["max_param_gap"] <= d["allowed"] for d in report["drift"])
 
 
+@pytest.mark.end_to_end
 def test_the_report_states_the_rule_it_applied():
     report = run(tiny(dtype="float32"))
     text = report.to_text()
@@ -173,6 +182,7 @@ def test_the_report_states_the_rule_it_applied():
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.end_to_end
 def test_json_holds_only_json_types(dtype):
     def walk(value):
         if isinstance(value, dict):
@@ -192,6 +202,7 @@ def test_json_holds_only_json_types(dtype):
     json.dumps(report.as_dict(), allow_nan=False)
 
 
+@pytest.mark.end_to_end
 def test_opposite_sides_of_a_kink_within_rounding_are_not_a_mismatch(monkeypatch):
     # At the kink probe torch's Z is exactly 0 for the zero input column; this implementation
     # nudges that input to 1e-30, so its Z is +-1e-30 (right to within rounding) and its relu'
@@ -209,6 +220,7 @@ def test_opposite_sides_of_a_kink_within_rounding_are_not_a_mismatch(monkeypatch
     assert check(report, "backward").rows[("dW", 1)].compared == 1  # at the initial weights only
 
 
+@pytest.mark.end_to_end
 def test_a_wrong_relu_derivative_at_zero_is_not_excused_as_a_kink(monkeypatch):
     # The same point with Z exactly 0 on both sides: relu'(0) = 1 is a slip, caught at the probe.
     monkeypatch.setitem(
@@ -222,6 +234,7 @@ def test_a_wrong_relu_derivative_at_zero_is_not_excused_as_a_kink(monkeypatch):
     assert check(report, "backward").notes == []
 
 
+@pytest.mark.end_to_end
 def test_gradient_checking_leaves_out_entries_whose_step_crosses_a_relu_kink():
     """Zero biases and a dead hidden layer put Z exactly at 0, and small weights put deep Z within a step of
     it: a centred difference across the kink measures neither side's derivative (it failed db2 of the course
@@ -360,6 +373,7 @@ def test_no_final_cost_is_credited_when_the_learners_own_loop_does_not_train_lik
     assert "final cost: not shown: x.py's own nn_model raised (see loop nn_model)" in report.to_text().splitlines()
 
 
+@pytest.mark.end_to_end
 def test_a_flat_nn_model_gets_no_final_cost_end_to_end(tmp_path):
     """Problem 6: an nn_model that drops update_parameters' result keeps a flat cost; its final cost is not shown."""
     planar = Path(__file__).resolve().parents[2] / "examples" / "planar_network.py"

@@ -10,20 +10,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_usage_error, fast, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from verify_cases import assert_usage_error, run_cli
 
 import scratch
 from verify import Config, run
 from verify.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-FAST = ["--iterations", "3", "--examples", "8", "--no-tensorboard", "--no-gradcheck", "-q"]
+FAST = fast(3, 8, "--no-gradcheck", "-q")
 
 
 @pytest.mark.parametrize("arch, needs", [("100000,100000,1", "GiB"), ("99999999999,1", "GiB")])
+@pytest.mark.end_to_end
 def test_arrays_that_cannot_fit_are_refused_before_allocating(capsys, arch, needs):
     started = time.perf_counter()
     code, out, err = run_cli(capsys, "--arch", arch, *FAST)
@@ -32,6 +33,7 @@ def test_arrays_that_cannot_fit_are_refused_before_allocating(capsys, arch, need
     assert time.perf_counter() - started < 5  # refused, not attempted
 
 
+@pytest.mark.end_to_end
 def test_unwritable_logdir_is_refused_before_any_work(capsys, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("")
@@ -43,6 +45,7 @@ def test_unwritable_logdir_is_refused_before_any_work(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["../escape", "a/b/c", "..", "/abs/path", "x\\..\\y"])
+@pytest.mark.end_to_end
 def test_name_cannot_leave_the_log_folder(tmp_path, name):
     logdir = tmp_path / "runs"
     report = run(Config(arch=(3, 4, 1), iterations=2, examples=8, logdir=str(logdir), name=name, progress=False))
@@ -52,6 +55,7 @@ def test_name_cannot_leave_the_log_folder(tmp_path, name):
     assert [p.name for p in tmp_path.iterdir()] == ["runs"]
 
 
+@pytest.mark.end_to_end
 def test_a_second_run_never_overwrites_the_first(tmp_path):
     first = run(Config(arch=(3, 4, 1), iterations=2, examples=8, logdir=str(tmp_path), name="same", progress=False))
     second = run(Config(arch=(3, 4, 1), iterations=2, examples=8, logdir=str(tmp_path), name="same", progress=False))
@@ -59,6 +63,7 @@ def test_a_second_run_never_overwrites_the_first(tmp_path):
     assert len(list((Path(first.run_dir) / "numpy").iterdir())) == 1
 
 
+@pytest.mark.end_to_end
 def test_agreeing_divergence_is_reported_and_passes(capsys, tmp_path):
     out_json = tmp_path / "r.json"
     code, out, _ = run_cli(
@@ -84,6 +89,7 @@ def test_agreeing_divergence_is_reported_and_passes(capsys, tmp_path):
     assert f"scratch at iteration {at}, torch at iteration {at}" in out
 
 
+@pytest.mark.end_to_end
 def test_one_sided_divergence_is_a_mismatch_with_a_hint(monkeypatch, capsys, tmp_path):
     original = scratch.compute_cost
     calls = {"n": 0}
@@ -130,6 +136,7 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.end_to_end
 def test_ctrl_c_flushes_the_logs_and_reports_where_it_stopped(tmp_path):
     proc = subprocess.Popen(
         [
@@ -195,6 +202,7 @@ ACTIVATION_TEXT = st.one_of(
 
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(arch=ARCH_TEXT, activations=ACTIVATION_TEXT)
+@pytest.mark.end_to_end
 def test_fuzzed_arch_and_activations_never_crash(capsys, arch, activations):
     args = ["--arch", arch, *FAST] + (["--activations", activations] if activations else [])
     try:
@@ -216,6 +224,7 @@ FUZZ_ARRAYS = hnp.arrays(
 
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(X=FUZZ_ARRAYS, Y=FUZZ_ARRAYS)
+@pytest.mark.end_to_end
 def test_fuzzed_npz_data_never_crashes(capsys, tmp_path_factory, X, Y):
     path = tmp_path_factory.mktemp("fuzz") / "data.npz"
     np.savez(path, X=X, Y=Y)
@@ -227,6 +236,7 @@ def test_fuzzed_npz_data_never_crashes(capsys, tmp_path_factory, X, Y):
     assert "Traceback" not in err
 
 
+@pytest.mark.end_to_end
 def test_missing_torch_is_one_line_with_the_install_command(tmp_path):
     shadow = tmp_path / "torch"  # first on the path: `import torch` fails as it does when torch is not installed
     shadow.mkdir()

@@ -4,30 +4,27 @@ each broken variant patches one slip into it."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from verify_cases import assert_usage_error, run_cli, variant
+from conftest import assert_usage_error, fast, run_cli, run_json, variant
 
-from verify.cli import main
+pytestmark = pytest.mark.end_to_end
 
 REPO = Path(__file__).resolve().parents[2]
 PLANAR = REPO / "examples" / "planar_network.py"
 M = 40
-FAST = ["--arch", "2,4,1", "--no-tensorboard", "--iterations", "5", "--examples", str(M)]
+FAST = ["--arch", "2,4,1", *fast(5, M)]
 
 
-def run_json(capsys, *argv: str) -> tuple[int, dict]:
-    code = main([*FAST, *argv, "--json", "-"])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, json.loads(out)
+def run_fast(capsys, *argv: str) -> tuple[int, dict]:
+    """main(FAST + argv + --json -) -> (exit code, the report as a dict); no traceback on stderr."""
+    return run_json(capsys, *FAST, *argv)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_a_correct_week_3_module_passes_every_check(capsys, dtype):
-    code, report = run_json(capsys, "--impl", str(PLANAR), "--dtype", dtype)
+    code, report = run_fast(capsys, "--impl", str(PLANAR), "--dtype", dtype)
     assert code == 0, report["first_divergence"]
     assert report["config"]["activations"] == ["tanh", "sigmoid"]  # the API's own network, without --activations
     assert report["config"]["api"] == "shallow"
@@ -72,7 +69,7 @@ SLIPS = [
 
 @pytest.mark.parametrize("edit, where, hint", SLIPS)
 def test_a_slip_is_located(capsys, tmp_path, edit, where, hint):
-    code, report = run_json(capsys, "--impl", str(variant(tmp_path, PLANAR, edit)))
+    code, report = run_fast(capsys, "--impl", str(variant(tmp_path, PLANAR, edit)))
     assert code == 1
     first = report["first_divergence"]
     assert {k: first[k] for k in where} == where, first
@@ -96,14 +93,14 @@ def test_a_slip_is_located(capsys, tmp_path, edit, where, hint):
     ],
 )
 def test_a_slip_that_breaks_a_shape_names_the_function(capsys, tmp_path, edit, message):
-    code, report = run_json(capsys, "--impl", str(variant(tmp_path, PLANAR, edit)))
+    code, report = run_fast(capsys, "--impl", str(variant(tmp_path, PLANAR, edit)))
     assert code == 1
     first = report["first_divergence"]
     assert first["quantity"] == "backward_propagation" and message in first["error"]
 
 
 def test_init_impl_takes_the_modules_own_initialize_parameters(capsys):
-    code, report = run_json(capsys, "--impl", str(PLANAR), "--init", "impl")
+    code, report = run_fast(capsys, "--impl", str(PLANAR), "--init", "impl")
     assert code == 0 and report["config"]["init"] == "impl"
 
 

@@ -20,16 +20,16 @@ import time
 from pathlib import Path
 
 import pytest
-from verify_cases import forget_loaded_modules, run_cli  # noqa: F401 (an autouse fixture)
+from conftest import COURSE, REPO, edited, fast, run_cli
 
 import verify.runner
 import verify.tblog
 import verify.units
 from verify.progress import Progress
 
-REPO = Path(__file__).resolve().parents[2]
-COURSE = REPO / "examples" / "course_network.py"
-FAST = ["--iterations", "3", "--examples", "20"]
+pytestmark = [pytest.mark.end_to_end, pytest.mark.usefixtures("forget_loaded_modules")]
+
+FAST = fast(3, 20, tensorboard=True)
 STALE = '{"verdict": "pass"}\n'  # an earlier, passing run's report at the same path
 
 
@@ -41,9 +41,7 @@ def _signal_self(signum: int = signal.SIGTERM) -> None:
 
 def _learner(tmp_path: Path, tail: str, name: str = "learner.py") -> Path:
     """The course-literal week-4 file with `tail` appended (a redefinition replaces the course's function)."""
-    path = tmp_path / name
-    path.write_text(COURSE.read_text() + "\n\nimport os, signal, sys, time\n" + tail)
-    return path
+    return edited(tmp_path, COURSE, tail="\n\nimport os, signal, sys, time\n" + tail, name=name)
 
 
 def _report(path: Path) -> dict:

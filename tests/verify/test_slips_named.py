@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from verify_cases import optimisers_text
+from conftest import COURSE, edited, optimisers_text
 
 from verify import Config, run
 from verify.compare import CheckResult
@@ -27,21 +27,13 @@ from verify.hints import (
 )
 from verify.impl.base import _other_layers
 
-REPO = Path(__file__).resolve().parents[2]
-COURSE = REPO / "examples" / "course_network.py"
 KEEPS_ITS_MASK = Path(__file__).resolve().parent / "impl_cases" / "keeps_its_mask.py"
 REVERSED = "caches are in reverse order: append, not insert(0, ...)"
 
 
 def learner(tmp_path: Path, *slips: tuple[str, str], extra: str = "") -> Path:
     """course_network.py (and `extra` after it) in tmp_path, each `old` text (found once) replaced by `new`."""
-    text = COURSE.read_text(encoding="utf-8") + extra
-    for old, new in slips:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    path = tmp_path / "course_network.py"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return edited(tmp_path, COURSE, *slips, tail=extra)
 
 
 def verified(path: Path, arch=(3, 4, 4, 1), **options):
@@ -75,6 +67,7 @@ def function_result(report, name: str):
     ],
     ids=["hidden-layers-inserted", "every-layer-inserted"],
 )
+@pytest.mark.end_to_end
 def test_caches_in_reverse_order_are_named_on_L_model_forward_with_no_inf(tmp_path, arch, slips, held):
     report = verified(learner(tmp_path, *slips), arch)
     first = report.first_divergence()
@@ -88,6 +81,7 @@ def test_caches_in_reverse_order_are_named_on_L_model_forward_with_no_inf(tmp_pa
     assert " inf " not in report.to_text()  # was an `A 1 inf inf` row for what is a shape mismatch
 
 
+@pytest.mark.end_to_end
 def test_a_shape_mismatch_is_shown_as_shapes_not_as_an_infinite_difference(tmp_path):
     # the linear cache keeps Z where A_prev belongs: layer 3's cache says A2 is Z3, of shape (1, m), not (4, m)
     report = verified(learner(tmp_path, ("return Z, (A, W, b)", "return Z, (Z, W, b)")))
@@ -121,12 +115,14 @@ def test_cache_order_rule():
     [dict(lambd=0.7), dict(), dict(keep_prob=0.8), dict(lambd=0.7, keep_prob=0.86)],
     ids=["lambd-alone", "plain", "dropout", "both"],
 )
+@pytest.mark.end_to_end
 def test_a_mask_kept_in_the_caches_passes_with_or_without_dropout(tmp_path, options):
     path = learner(tmp_path, extra="\n\n" + KEEPS_ITS_MASK.read_text(encoding="utf-8"))
     report = verified(path, (2, 20, 3, 1), gradcheck=True, **options)
     assert report.verdict == "pass", report.first_divergence()  # was: cache 1 should be ((A_prev, W, b), Z) ...
 
 
+@pytest.mark.end_to_end
 def test_what_is_kept_beside_Z_without_dropout_must_be_a_mask_shaped_like_it(tmp_path):
     path = learner(
         tmp_path,
@@ -151,11 +147,13 @@ def assert_fix(report, function: str, output: str, hint: str) -> None:
     assert first["fix"] == f"fix `{function}`: its {output} differs ({hint})"
 
 
+@pytest.mark.end_to_end
 def test_sigmoid_backward_returning_g_for_g_prime_is_named(tmp_path):
     report = verified(learner(tmp_path, ("return dA * s * (1 - s)", "return dA * s")))
     assert_fix(report, "sigmoid_backward", "dZ", "it returns dA * g(Z), not dA * g'(Z) = dA * s (1 - s)")
 
 
+@pytest.mark.end_to_end
 def test_an_l2_penalty_that_leaves_out_the_last_W_is_named_with_the_networks_layer(tmp_path):
     path = learner(
         tmp_path,
@@ -180,6 +178,7 @@ def test_an_l2_penalty_that_leaves_out_the_last_W_is_named_with_the_networks_lay
     ],
     ids=["no-keepdims", "axis-0"],
 )
+@pytest.mark.end_to_end
 def test_a_db_without_keepdims_or_over_the_wrong_axis_is_named(tmp_path, new, hint):
     report = verified(learner(tmp_path, ("np.sum(dZ, axis=1, keepdims=True)", new)))
     assert_fix(report, "linear_backward", "db", hint)
@@ -228,6 +227,7 @@ SCHEDULE = "return learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_
     ],
     ids=["epoch-left-out", "times-rate-times-epoch", "over-rate-times-epoch", "parentheses-early", "not-floored"],
 )
+@pytest.mark.end_to_end
 def test_a_wrong_learning_rate_decay_is_named_with_what_it_computes(tmp_path, function, old, new, hint):
     report = verified(
         learner(tmp_path, (old, new), extra=optimisers_text()),
@@ -241,6 +241,7 @@ def test_a_wrong_learning_rate_decay_is_named_with_what_it_computes(tmp_path, fu
     assert lockstep.rows[("lr", 3)].hint == hint  # the network's rate row names it too, not "a term ... is missing"
 
 
+@pytest.mark.end_to_end
 def test_an_update_that_leaves_out_the_last_layer_names_the_same_layer_as_the_network(tmp_path):
     report = verified(
         learner(
@@ -327,6 +328,7 @@ def test_skipped_layer_rule():
     assert skipped_layer_slip("W2", zero, 3) == ""  # a middle layer is not what a loop's range misses
 
 
+@pytest.mark.end_to_end
 def test_gradients_stored_one_layer_off_are_said_with_the_layer_they_belong_to(tmp_path):
     path = learner(
         tmp_path,

@@ -208,6 +208,7 @@ def main_run(tmp_path_factory):
     return logdir, report, read_experiment(report.run_dir)
 
 
+@pytest.mark.end_to_end
 def test_layout_is_three_sibling_runs_and_nothing_else(main_run):
     logdir, report, _ = main_run
     assert report.run_dir == os.path.join(str(logdir), "main")
@@ -222,6 +223,7 @@ def test_layout_is_three_sibling_runs_and_nothing_else(main_run):
     assert set(mux.Runs()) == {f"main/{side}" for side in RUNS}
 
 
+@pytest.mark.end_to_end
 def test_scratch_and_torch_log_the_same_tags(main_run):
     _, report, acc = main_run
     assert report.verdict == "pass"
@@ -245,6 +247,7 @@ def test_scratch_and_torch_log_the_same_tags(main_run):
     assert diff["histograms"] == [] and diff["images"] == []
 
 
+@pytest.mark.end_to_end
 def test_cost_every_iteration_equals_the_report(main_run):
     _, report, acc = main_run
     for side in SIDES:
@@ -255,6 +258,7 @@ def test_cost_every_iteration_equals_the_report(main_run):
     assert report.costs["impl"][-1] < 0.5 * report.costs["impl"][0]
 
 
+@pytest.mark.end_to_end
 def test_final_scalars_equal_the_report(main_run):
     _, report, acc = main_run
     for side in SIDES:
@@ -272,6 +276,7 @@ def test_final_scalars_equal_the_report(main_run):
     assert np.array_equal(values(acc["numpy"], "prediction/accuracy"), values(acc["torch"], "prediction/accuracy"))
 
 
+@pytest.mark.end_to_end
 def test_detail_tags_follow_the_ceil_rule(main_run):
     _, _, acc = main_run
     detail = expected_detail_steps(N)
@@ -293,6 +298,7 @@ def test_detail_tags_follow_the_ceil_rule(main_run):
         np.testing.assert_allclose(values(acc["numpy"], f"norm/W{l}"), values(acc["torch"], f"norm/W{l}"), rtol=1e-5)
 
 
+@pytest.mark.end_to_end
 def test_histograms_at_the_expected_steps(main_run):
     _, report, acc = main_run
     hist = expected_histogram_steps(N)
@@ -311,6 +317,7 @@ def test_histograms_at_the_expected_steps(main_run):
         assert s.histogram_value.max == pytest.approx(t.histogram_value.max, abs=1e-6)
 
 
+@pytest.mark.end_to_end
 def test_hparams_in_each_sides_own_file(main_run):
     _, report, _ = main_run
     for side in SIDES:
@@ -340,6 +347,7 @@ def test_hparams_in_each_sides_own_file(main_run):
     assert hparams_data(os.path.join(report.run_dir, "diff")) == {}  # diff holds no session
 
 
+@pytest.mark.end_to_end
 def test_diff_run_gaps_text_and_layout(main_run):
     _, report, acc = main_run
     diff = acc["diff"]
@@ -389,6 +397,7 @@ def test_diff_run_gaps_text_and_layout(main_run):
         )
 
 
+@pytest.mark.end_to_end
 def test_each_experiments_custom_scalars_draw_only_its_own_curves(tmp_path):
     """`tensorboard --logdir` over many experiments: TensorBoard merges every run's layout by
     category title and asks every run in the logdir for each chart's regexes, so an experiment's
@@ -417,6 +426,7 @@ def test_each_experiments_custom_scalars_draw_only_its_own_curves(tmp_path):
 # --- other data: a decision boundary for 2-D classification, squared error for regression ---------
 
 
+@pytest.mark.end_to_end
 def test_flower_has_a_decision_boundary_per_side(tmp_path):
     n = 7
     report = run_and_close(
@@ -444,6 +454,7 @@ def test_flower_has_a_decision_boundary_per_side(tmp_path):
     assert hparam_values(start)["activations"] == "tanh,sigmoid" and hparam_values(start)["examples"] == 60
 
 
+@pytest.mark.end_to_end
 def test_regression_logs_squared_error_and_no_picture(tmp_path):
     n = 5
     report = run_and_close(
@@ -485,6 +496,7 @@ def test_regression_logs_squared_error_and_no_picture(tmp_path):
 # --- names and folders ---------------------------------------------------------------------------
 
 
+@pytest.mark.end_to_end
 def test_same_name_twice_makes_a_second_experiment(tmp_path):
     first = run_and_close(quick(tmp_path, name="dup"))
     files = {side: only_event_file(os.path.join(first.run_dir, side)) for side in RUNS}
@@ -500,6 +512,7 @@ def test_same_name_twice_makes_a_second_experiment(tmp_path):
         assert steps(accumulator(os.path.join(report.run_dir, "torch")), "cost") == list(range(n))
 
 
+@pytest.mark.end_to_end
 def test_name_with_dotdot_stays_inside_logdir(tmp_path, capsys):
     logdir = tmp_path / "logs"
     before = writer_threads()
@@ -542,6 +555,7 @@ def test_any_name_becomes_one_safe_folder_name(name):
     assert os.path.basename(safe) == safe
 
 
+@pytest.mark.end_to_end
 def test_default_name_is_scratch_and_its_shape(tmp_path):
     """Short enough for the run selector: scratch_3x4x4x1 (no '-': the selector wraps a name there)."""
     names = [
@@ -557,6 +571,7 @@ def test_default_name_is_scratch_and_its_shape(tmp_path):
     assert sorted(os.listdir(tmp_path)) == sorted(names)
 
 
+@pytest.mark.end_to_end
 def test_an_implementation_under_test_names_its_experiment_after_the_file_and_its_code(tmp_path):
     course = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "course_network.py")
     report = run_and_close(quick(tmp_path, impl=course))
@@ -633,6 +648,7 @@ def tb_order(tag: str) -> list:
     return key
 
 
+@pytest.mark.end_to_end
 def test_time_series_shows_cost_first_and_the_custom_scalars_copies_last(tmp_path):
     """Time Series groups cards by the tag before its first '/', in the order of its sorted tags."""
     report = run_and_close(
@@ -661,6 +677,7 @@ def test_time_series_shows_cost_first_and_the_custom_scalars_copies_last(tmp_pat
     assert tb_order("2026_Building/cost") < tb_order("cost") < tb_order("cost_data") < tb_order("~custom_scalars/x")
 
 
+@pytest.mark.end_to_end
 def test_no_tensorboard_writes_nothing(tmp_path):
     logdir = tmp_path / "nothing"
     report = run_and_close(quick(logdir, tensorboard=False, name="x"))
@@ -672,6 +689,7 @@ def test_no_tensorboard_writes_nothing(tmp_path):
 # --- faults: the writers are closed and the logs complete ----------------------------------------
 
 
+@pytest.mark.end_to_end
 def test_scratch_raising_still_closes_complete_logs(tmp_path, monkeypatch):
     good, calls = scratch.update_parameters, []
 
@@ -699,6 +717,7 @@ def test_scratch_raising_still_closes_complete_logs(tmp_path, monkeypatch):
     assert "PASS" not in text
 
 
+@pytest.mark.end_to_end
 def test_exception_out_of_run_still_closes_the_writers(tmp_path, monkeypatch):
     good, calls = torch_ref.Trainer.step, []
 
@@ -722,6 +741,7 @@ def test_exception_out_of_run_still_closes_the_writers(tmp_path, monkeypatch):
     assert steps(acc["diff"], "gap/cost_log10") == [0, 1]
 
 
+@pytest.mark.end_to_end
 def test_huge_but_finite_weights_do_not_crash_the_logging(tmp_path):
     cfg = quick(tmp_path, name="huge", examples=40, learning_rate=1e9)  # W1 reaches ~1e30 after two steps
     without = verify.run(replace(cfg, tensorboard=False))
@@ -753,6 +773,7 @@ def _post(port: int, path: str, body: dict):
         return json.loads(response.read())
 
 
+@pytest.mark.end_to_end
 def test_real_tensorboard_serves_both_curves(main_run, tmp_path):
     logdir, report, _ = main_run
     exe = os.path.join(os.path.dirname(sys.executable), "tensorboard")
@@ -827,6 +848,7 @@ def test_real_tensorboard_serves_both_curves(main_run, tmp_path):
     assert not reader.is_alive()
 
 
+@pytest.mark.end_to_end
 def test_an_optimiser_run_logs_each_epochs_cost_rate_and_state_norms(tmp_path):
     epochs = 4
     report = run_and_close(
@@ -861,6 +883,7 @@ def test_an_optimiser_run_logs_each_epochs_cost_rate_and_state_norms(tmp_path):
     assert "epoch cost: numpy and torch" in titles and "learning rate: numpy and torch" in titles
 
 
+@pytest.mark.end_to_end
 def test_an_l2_run_logs_the_penalty_and_the_data_cost_apart(tmp_path):
     report = run_and_close(quick(tmp_path, lambd=0.7, iterations=3))
     acc = read_experiment(report.run_dir)
@@ -871,6 +894,7 @@ def test_an_l2_run_logs_the_penalty_and_the_data_cost_apart(tmp_path):
     np.testing.assert_allclose(values(acc["numpy"], "cost_penalty"), values(acc["torch"], "cost_penalty"), rtol=1e-6)
 
 
+@pytest.mark.end_to_end
 def test_a_dropout_run_logs_the_fraction_each_hidden_layer_dropped(tmp_path):
     report = run_and_close(quick(tmp_path, keep_prob=(0.5, 0.9), iterations=4, examples=200))
     acc = read_experiment(report.run_dir)

@@ -100,10 +100,13 @@ MEASURE = r"""
 </script>
 """
 
-pytestmark = pytest.mark.skipif(
-    not os.access(CHROMIUM, os.X_OK),
-    reason="chromium-headless-shell is not installed (apt-get install chromium-headless-shell)",
-)
+pytestmark = [
+    pytest.mark.end_to_end,
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK),
+        reason="chromium-headless-shell is not installed (apt-get install chromium-headless-shell)",
+    ),
+]
 
 
 def course_runs(logdir) -> list:

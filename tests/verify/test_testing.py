@@ -7,13 +7,12 @@ from importlib.metadata import distributions
 from pathlib import Path
 
 import pytest
+from conftest import COURSE, EXAMPLES, REPO, edited
 
 from verify.testing import assert_agrees
 
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parents[2]
-COURSE = ROOT / "examples" / "course_network.py"
 QUICK = {"arch": (3, 4, 4, 1), "iterations": 3, "examples": 32, "progress": False}
 SLIPS = {  # the slip, planted in a copy of the course's network: (old, new, function, words of its hint)
     "db without 1/m": (
@@ -28,13 +27,10 @@ SLIPS = {  # the slip, planted in a copy of the course's network: (old, new, fun
 
 def slipped(folder: Path, slip: str, name: str = "my_network.py") -> Path:
     old, new, _, _ = SLIPS[slip]
-    text = COURSE.read_text()
-    assert old in text
-    path = folder / name
-    path.write_text(text.replace(old, new))
-    return path
+    return edited(folder, COURSE, (old, new), name=name)
 
 
+@pytest.mark.end_to_end
 def test_a_correct_implementation_passes_and_returns_its_report():
     report = assert_agrees(COURSE, **QUICK)
     assert report.verdict == "pass" and report.implementation == "course_network.py"
@@ -42,6 +38,7 @@ def test_a_correct_implementation_passes_and_returns_its_report():
 
 
 @pytest.mark.parametrize("slip", SLIPS)
+@pytest.mark.end_to_end
 def test_a_slip_fails_with_the_short_form_naming_the_function_and_its_hint(tmp_path, slip):
     path = slipped(tmp_path, slip)
     with pytest.raises(AssertionError) as failure:
@@ -54,6 +51,7 @@ def test_a_slip_fails_with_the_short_form_naming_the_function_and_its_hint(tmp_p
     assert len(lines) <= 10
 
 
+@pytest.mark.end_to_end
 def test_a_module_object_and_lists_are_taken():
     spec = importlib.util.spec_from_file_location("course_network_for_testing", COURSE)
     module = importlib.util.module_from_spec(spec)
@@ -80,6 +78,7 @@ def test_installing_the_package_registers_the_plugin():
     assert plugins == {("nn_verify", "verify.pytest_plugin")}
 
 
+@pytest.mark.end_to_end
 def test_the_fixture_passes_a_correct_file_and_fails_a_slip_with_the_function_and_hint(pytester):
     pytester.path.joinpath("right.py").write_text(COURSE.read_text())
     slipped(pytester.path, "relu'(0) = 1", "slipped.py")
@@ -105,12 +104,13 @@ def test_the_fixture_passes_a_correct_file_and_fails_a_slip_with_the_function_an
 
 
 def _readme_block(title: str, language: str) -> str:
-    readme = (ROOT / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     section = readme.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
     (block,) = re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
     return block
 
 
+@pytest.mark.end_to_end
 def test_the_readme_ci_example_passes_and_catches_a_slip(pytester):
     """The README's test file, as written, beside a correct my_network.py, then beside one with a slip."""
     example = _readme_block("Your own CI", "py")
@@ -130,4 +130,4 @@ def test_the_readme_ci_example_passes_and_catches_a_slip(pytester):
 
 
 def test_the_readme_workflow_is_the_example_file():
-    assert _readme_block("Your own CI", "yaml") == (ROOT / "examples" / "github-actions-verify.yml").read_text()
+    assert _readme_block("Your own CI", "yaml") == (EXAMPLES / "github-actions-verify.yml").read_text()

@@ -70,10 +70,11 @@ def test_a_non_finite_entry_leaves_the_other_entries_differences_as_they_are():
     assert stats[2].max_abs == np.inf and not stats[2].agrees
 
 
+@pytest.mark.end_to_end
 def test_a_float32_gradient_that_underflows_to_subnormals_is_compared_on_their_grid():
     """A dead float32 network's dW of about 1e-41 (below float32's smallest normal, 1.2e-38) is no finer than the
     subnormal grid (1.4e-45): its scale's rtol x 3e-40 = 4e-46 would ask for more than float32 can hold."""
-    from verify_cases import tiny
+    from conftest import tiny
 
     from verify import run
 

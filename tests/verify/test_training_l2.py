@@ -5,15 +5,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import COURSE, EXAMPLES, edited, run_cli, tiny
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from verify_cases import run_cli, tiny
 
 import scratch
 from verify import run
 
-REPO = Path(__file__).resolve().parents[2]
-WEEK4 = REPO / "examples" / "course_network.py"
+pytestmark = pytest.mark.end_to_end
+
+WEEK4 = COURSE
 SCALES = {"comfortable": dict(arch=(5, 8, 4, 1)), "deep-small": dict(arch=(10, 16, 16, 16, 16, 16, 1), init="random")}
 
 backward = scratch.L_model_backward
@@ -292,18 +293,13 @@ def test_bad_dropout_options_get_one_line_and_exit_2(capsys, argv, words):
     assert code == 2 and out == "" and words in err, err
 
 
-REGULARISATION = REPO / "examples" / "course_regularization.py"
+REGULARISATION = EXAMPLES / "course_regularization.py"
 
 
 def regularisation_learner(folder: Path, old: str = "", new: str = "") -> Path:
     """examples/course_regularization.py (with one change) beside the course_network.py it imports."""
     folder.mkdir(exist_ok=True)
-    (folder / WEEK4.name).write_text(WEEK4.read_text())
-    text = REGULARISATION.read_text()
-    assert old in text
-    path = folder / f"learner_{abs(hash(old)) % 10**6}.py"
-    path.write_text(text.replace(old, new) if old else text)
-    return path
+    return edited(folder, REGULARISATION, (old, new), name=f"learner_{abs(hash(old)) % 10**6}.py", beside=(WEEK4,))
 
 
 def test_a_learners_dropout_drawing_its_own_masks_is_verified_with_those_masks(capsys, tmp_path):

@@ -11,16 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import COURSE, EXAMPLES, check, edited, optimisers_text, run_cli, slipped, tiny
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from verify_cases import check, optimisers_text, run_cli, slipped, tiny
 
 import scratch
 from verify import run
 from verify.optimization import Optimization
 
-REPO = Path(__file__).resolve().parents[2]
-WEEK4 = REPO / "examples" / "course_network.py"
+WEEK4 = COURSE
 
 # The two scales users meet: a comfortable network, and a deep one with the course's randn * 0.01
 # weights, whose gradients are around 1e-10 (below Adam's epsilon).
@@ -131,6 +130,7 @@ HINTS = {  # what the lockstep row's hint says (the same hypotheses as the funct
 
 @pytest.mark.parametrize("scale", SCALES)
 @pytest.mark.parametrize("slip", SLIPS)
+@pytest.mark.end_to_end
 def test_each_optimiser_slip_is_caught_over_a_run_and_named(monkeypatch, slip, scale):
     optimizer, decay, function, slipped_function, quantities, iteration = SLIPS[slip]
     monkeypatch.setattr(scratch, function, slipped_function)
@@ -152,6 +152,7 @@ def test_each_optimiser_slip_is_caught_over_a_run_and_named(monkeypatch, slip, s
 @pytest.mark.parametrize(
     "optimizer, decay", [("gd", None), ("momentum", "scheduled"), ("adam", "inverse"), ("adam", None)]
 )
+@pytest.mark.end_to_end
 def test_correct_optimisers_pass_at_both_scales(optimizer, decay, scale):
     report = run(tiny(optimizer=optimizer, decay=decay, decay_interval=2, **SCALES[scale]))
     assert report.ok, report.to_text()
@@ -160,6 +161,7 @@ def test_correct_optimisers_pass_at_both_scales(optimizer, decay, scale):
     assert len(report.costs["impl"]) == len(report.costs["torch"]) == 3  # one cost per epoch
 
 
+@pytest.mark.end_to_end
 def test_adam_at_small_gradients_compares_every_entry_tightly():
     """The deep network's gradients (~1e-10) sit below epsilon: the step is about lr v / epsilon, and a
     relative error of 1e-6 in it (far below what the slips above make) is caught within the first epoch
@@ -188,6 +190,7 @@ def test_adam_at_small_gradients_compares_every_entry_tightly():
         ("momentum", {"beta": 5e-22}),
     ],
 )
+@pytest.mark.end_to_end
 def test_a_beta_below_eps_is_no_false_alarm(optimizer, betas, dtype):
     """1 - beta rounds to 1: torch's v + (1 - beta)(g - v) is exactly 0 where the gradient is, the course's
     beta v is not (-1.6e-23 against an allowance of 1.6e-30 before the moments' rounding was counted)."""
@@ -205,6 +208,7 @@ def test_a_beta_below_eps_is_no_false_alarm(optimizer, betas, dtype):
     assert run(config).ok
 
 
+@pytest.mark.end_to_end
 def test_the_moments_rounding_does_not_hide_a_slip_at_a_tiny_beta(monkeypatch):
     monkeypatch.setattr(scratch, "update_parameters_with_adam", SLIPS["epsilon inside the square root"][3])
     config = tiny(
@@ -234,6 +238,7 @@ def test_the_moments_rounding_does_not_hide_a_slip_at_a_tiny_beta(monkeypatch):
     seed=st.integers(0, 1000),
     decay=st.sampled_from([None, "inverse", "scheduled"]),
 )
+@pytest.mark.end_to_end
 def test_no_false_alarms_over_optimisers_batches_and_settings(
     optimizer, m, size, beta, beta2, epsilon, dtype, seed, decay
 ):
@@ -271,12 +276,7 @@ def test_mini_batches_are_the_course_permutation_with_the_remainder_kept():
 
 
 def learner(tmp_path, text_change=None) -> Path:
-    path = tmp_path / "learner.py"
-    text = WEEK4.read_text(encoding="utf-8") + optimisers_text()
-    if text_change:
-        text = text.replace(*text_change)
-    path.write_text(text, encoding="utf-8")
-    return path
+    return edited(tmp_path, WEEK4, *([text_change] if text_change else []), tail=optimisers_text(), name="learner.py")
 
 
 ARGS = [
@@ -295,6 +295,7 @@ ARGS = [
 
 
 @pytest.mark.parametrize("returns", ["parameters, v, s, v_corrected, s_corrected", "parameters, v, s"])
+@pytest.mark.end_to_end
 def test_a_learners_adam_passes_in_either_course_form(capsys, tmp_path, returns):
     path = learner(tmp_path, ("return parameters, v, s, v_corrected, s_corrected", f"return {returns}"))
     if returns == "parameters, v, s":  # and its model() unpacks three
@@ -307,6 +308,7 @@ def test_a_learners_adam_passes_in_either_course_form(capsys, tmp_path, returns)
     assert code == 0, out
 
 
+@pytest.mark.end_to_end
 def test_a_learners_adam_slip_is_named_on_its_function(capsys, tmp_path):
     path = slipped(
         tmp_path, learner(tmp_path), "/ (np.sqrt(s_corrected[key]) + epsilon)", "/ np.sqrt(s_corrected[key] + epsilon)"
@@ -316,6 +318,7 @@ def test_a_learners_adam_slip_is_named_on_its_function(capsys, tmp_path):
     assert "fix `update_parameters_with_adam`" in out and "epsilon is inside the square root" in out
 
 
+@pytest.mark.end_to_end
 def test_a_module_without_the_optimisers_functions_is_told_which(capsys):
     code, _, err = run_cli(capsys, "--impl", str(WEEK4), "--optimizer", "momentum", *ARGS)
     assert code == 2 and "update_parameters_with_momentum(parameters, grads, v, beta, learning_rate)" in err
@@ -342,19 +345,21 @@ def test_a_module_without_the_optimisers_functions_is_told_which(capsys):
         (["--decay-interval", "0", "--decay", "scheduled"], "--decay-interval must be"),
     ],
 )
+@pytest.mark.end_to_end
 def test_bad_optimiser_options_get_one_line_and_exit_2(capsys, argv, words):
     code, out, err = run_cli(capsys, "--arch", "3,4,1", "--no-tensorboard", *argv)
     assert code == 2 and out == ""
     assert words in err and len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.end_to_end
 def test_week2_cannot_take_an_optimiser(capsys):
     code, _, err = run_cli(
         capsys,
         "--arch",
         "2,1",
         "--impl",
-        str(REPO / "examples" / "logreg_network.py"),
+        str(EXAMPLES / "logreg_network.py"),
         "--optimizer",
         "adam",
         "--no-tensorboard",
@@ -362,6 +367,7 @@ def test_week2_cannot_take_an_optimiser(capsys):
     assert code == 2 and "week 2" in err
 
 
+@pytest.mark.end_to_end
 def test_a_mini_batch_remainder_dropped_is_named_though_the_run_steps_through_the_verifiers_batches(capsys, tmp_path):
     path = slipped(tmp_path, learner(tmp_path), "    if m % mini_batch_size != 0:\n", "    if False:\n")
     code, out, _ = run_cli(capsys, "--impl", str(path), "--optimizer", "adam", *ARGS)  # m = 50 in batches of 16
@@ -370,6 +376,7 @@ def test_a_mini_batch_remainder_dropped_is_named_though_the_run_steps_through_th
 
 
 @pytest.mark.parametrize("dtype, epochs", [("float64", 5), ("float32", 20)])
+@pytest.mark.end_to_end
 def test_adam_in_a_deep_network_passes_where_an_entry_with_a_tiny_gradient_steps_far_from_rounding(dtype, epochs):
     """An entry whose gradient cancels to near 0 takes an Adam step far more sensitive to rounding than the
     rest: free-running's allowance must take the largest step gap of lockstep, not the entry that decides it."""
@@ -388,6 +395,7 @@ def test_adam_in_a_deep_network_passes_where_an_entry_with_a_tiny_gradient_steps
     assert lockstep.rows[("W", 1)].run_max_abs >= lockstep.rows[("W", 1)].max_abs  # the largest gap is kept too
 
 
+@pytest.mark.end_to_end
 def test_a_schedule_without_time_interval_cannot_take_decay_interval(capsys, tmp_path):
     path = learner(
         tmp_path,
@@ -405,6 +413,7 @@ def test_a_schedule_without_time_interval_cannot_take_decay_interval(capsys, tmp
     assert code == 0
 
 
+@pytest.mark.end_to_end
 def test_a_wrong_rate_is_named_as_the_rate_not_a_layer(monkeypatch):
     monkeypatch.setattr(scratch, "update_lr", lambda lr0, epoch, rate: lr0 / (1 + rate * (epoch + 1)))
     report = run(tiny(decay="inverse", epochs=3, mini_batch_size=16))
@@ -417,16 +426,14 @@ def folder_with(tmp_path, name: str, network_change=("", ""), optimiser_change=(
     """A learner's folder: course_network.py and course_optimizers.py (which imports it), each with one change."""
     folder = tmp_path / name
     folder.mkdir()
-    for source, (old, new) in ((WEEK4, network_change), (OPTIMISERS_PY, optimiser_change)):
-        text = source.read_text()
-        assert old in text
-        (folder / source.name).write_text(text.replace(old, new) if old else text)
-    return folder / OPTIMISERS_PY.name
+    edited(folder, WEEK4, network_change)
+    return edited(folder, OPTIMISERS_PY, optimiser_change)
 
 
-OPTIMISERS_PY = REPO / "examples" / "course_optimizers.py"
+OPTIMISERS_PY = EXAMPLES / "course_optimizers.py"
 
 
+@pytest.mark.end_to_end
 def test_each_load_imports_its_own_folders_helpers_afresh(tmp_path):
     """A second verify.run in one process (a grading loop, a notebook re-run) must not reuse the first
     folder's course_network."""
@@ -439,6 +446,7 @@ def test_each_load_imports_its_own_folders_helpers_afresh(tmp_path):
     assert not run(replace(config, impl=str(buggy))).ok
 
 
+@pytest.mark.end_to_end
 def test_what_a_learners_code_prints_goes_to_stderr_not_into_the_json(capsys, tmp_path):
     path = folder_with(
         tmp_path,
@@ -450,6 +458,7 @@ def test_what_a_learners_code_prints_goes_to_stderr_not_into_the_json(capsys, tm
     assert "epoch 0" in err
 
 
+@pytest.mark.end_to_end
 def test_lists_where_the_course_returns_tuples_are_taken(capsys, tmp_path):
     path = folder_with(
         tmp_path, "lists", optimiser_change=("    return parameters, v\n", "    return [parameters, v]\n")
@@ -461,6 +470,7 @@ def test_lists_where_the_course_returns_tuples_are_taken(capsys, tmp_path):
         assert code == 0, out
 
 
+@pytest.mark.end_to_end
 def test_a_rate_rounded_to_float32_is_named_in_lockstep(capsys, tmp_path):
     path = folder_with(
         tmp_path,
@@ -475,6 +485,7 @@ def test_a_rate_rounded_to_float32_is_named_in_lockstep(capsys, tmp_path):
     assert "lr differs" in out and "rounded to float32" in out
 
 
+@pytest.mark.end_to_end
 def test_a_float32_step_in_a_float64_run_is_named_on_its_function(capsys, tmp_path):
     path = folder_with(
         tmp_path,

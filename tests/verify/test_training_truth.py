@@ -7,36 +7,27 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import COURSE, EXAMPLES, edited
 
 from verify import Config, run
 from verify.loops import loop_origin
 from verify.optimization import Optimization
 from verify.training import saturated_output
 
-REPO = Path(__file__).resolve().parents[2]
-WEEK4 = REPO / "examples" / "course_network.py"
-WEEK3 = REPO / "examples" / "planar_network.py"
-WEEK2 = REPO / "examples" / "logreg_network.py"
-OPTIMISERS = REPO / "examples" / "course_optimizers.py"
+WEEK4 = COURSE
+WEEK3 = EXAMPLES / "planar_network.py"
+WEEK2 = EXAMPLES / "logreg_network.py"
+OPTIMISERS = EXAMPLES / "course_optimizers.py"
 QUIET = {"tensorboard": False, "gradcheck": False, "progress": False}
 
 
 def course_optimizers(tmp_path: Path, old: str = "", new: str = "") -> Path:
     """examples/course_optimizers.py, as the course writes it, beside the course_network.py it imports; one slip."""
-    (tmp_path / "course_network.py").write_text(WEEK4.read_text())
-    text = OPTIMISERS.read_text()
-    assert text.count(old) == 1 if old else True, old
-    path = tmp_path / "my_optimisers.py"
-    path.write_text(text.replace(old, new) if old else text)
-    return path
+    return edited(tmp_path, OPTIMISERS, (old, new), name="my_optimisers.py", beside=(WEEK4,))
 
 
 def learner(tmp_path: Path, source: Path, old: str = "", new: str = "", name: str = "") -> Path:
-    text = source.read_text()
-    assert text.count(old) == 1 if old else True, old
-    path = tmp_path / (name or source.name)
-    path.write_text(text.replace(old, new) if old else text)
-    return path
+    return edited(tmp_path, source, (old, new), name=name)
 
 
 def checks(report) -> dict:
@@ -49,6 +40,7 @@ SATURATING = dict(arch=(5, 8, 4, 1), optimizer="adam", mini_batch_size=64, epoch
 SATURATION = "not comparable from iteration 17 (A[L] reached exactly 1.0: the course's cost is log(0) there)"
 
 
+@pytest.mark.end_to_end
 def test_a_course_literal_cost_whose_output_reaches_exactly_1_is_not_comparable_from_there(tmp_path):
     report = run(Config(impl=str(course_optimizers(tmp_path)), **SATURATING))
     assert report.verdict == "pass", report.first_divergence()
@@ -66,6 +58,7 @@ def test_a_course_literal_cost_whose_output_reaches_exactly_1_is_not_comparable_
     )
 
 
+@pytest.mark.end_to_end
 def test_a_real_slip_before_the_output_saturates_still_fails(tmp_path):
     # epsilon inside the square root: a 0.5% step slip the function table names, and lockstep from iteration 0
     path = course_optimizers(tmp_path, "(np.sqrt(s_corrected[key]) + epsilon)", "np.sqrt(s_corrected[key] + epsilon)")
@@ -101,6 +94,7 @@ def test_saturated_output_is_exactly_0_or_1_in_the_runs_dtype(Z, AL, reached):
 # --- problem 5: a loop the module imports from elsewhere ---------------------------------------------------
 
 
+@pytest.mark.end_to_end
 def test_a_loop_imported_from_another_module_is_not_run(tmp_path):
     (tmp_path / "my_week4.py").write_text(WEEK4.read_text())
     path = tmp_path / "learner.py"
@@ -131,6 +125,7 @@ def notebook(path: Path, *cells: str) -> Path:
     return path
 
 
+@pytest.mark.end_to_end
 def test_a_notebooks_own_loop_is_run_and_an_imported_one_is_not(tmp_path):
     (tmp_path / "my_week4.py").write_text(WEEK4.read_text())
     own = notebook(tmp_path / "own.ipynb", "import numpy as np\n", WEEK4.read_text())
@@ -141,6 +136,7 @@ def test_a_notebooks_own_loop_is_run_and_an_imported_one_is_not(tmp_path):
     assert loop["skipped"] == "it comes from my_week4 and starts from its own initialiser"
 
 
+@pytest.mark.end_to_end
 def test_a_loop_that_never_takes_the_shared_start_is_not_compared(tmp_path):
     init = (
         "    parameters = initialize_parameters_deep(layers_dims)\n    costs = []\n    for i in range(num_iterations):"
@@ -160,6 +156,7 @@ def test_a_loop_that_never_takes_the_shared_start_is_not_compared(tmp_path):
     )
 
 
+@pytest.mark.end_to_end
 def test_a_loop_decorated_by_another_modules_decorator_is_the_modules_own(tmp_path):
     (tmp_path / "timing_helpers.py").write_text(
         "import functools\n\n\ndef timed(f):\n    @functools.wraps(f)\n"
@@ -206,6 +203,7 @@ def test_the_header_counts_the_mini_batches_as_they_are(m, size, words):
 # --- problem 7: a slip that lives in the loop, named with its kind ---------------------------------------------
 
 
+@pytest.mark.end_to_end
 def test_adams_t_from_0_in_model_is_named(tmp_path):
     path = course_optimizers(tmp_path, "                t = t + 1\n", "")  # moved after the update: t = 0 at the first
     update = "beta1, beta2, epsilon)\n"
@@ -220,6 +218,7 @@ def test_adams_t_from_0_in_model_is_named(tmp_path):
     assert len(hinted) == 1  # one hint for one cause
 
 
+@pytest.mark.end_to_end
 def test_adams_t_counting_epochs_in_model_is_named(tmp_path):
     path = course_optimizers(tmp_path, "                t = t + 1\n", "")
     path.write_text(
@@ -233,6 +232,7 @@ def test_adams_t_counting_epochs_in_model_is_named(tmp_path):
     assert first["hint"].startswith("t reached 2 after 8 updates: Adam's t counts the updates, one per mini-batch")
 
 
+@pytest.mark.end_to_end
 def test_a_rate_hard_coded_in_models_adam_call_is_named(tmp_path):
     call = "update_parameters_with_adam(parameters, grads, v, s, t, learning_rate,"
     path = course_optimizers(tmp_path, call, call.replace("learning_rate,", "0.01,"))
@@ -274,6 +274,7 @@ UPDATE = "        grads = L_model_backward(AL, Y, caches)\n        parameters = 
     ],
     ids=["week4-unassigned", "week3-unassigned", "hard-coded-rate"],
 )
+@pytest.mark.end_to_end
 def test_a_loop_slip_is_named_with_its_kind(tmp_path, source, old, new, arch, hint):
     report = run(Config(impl=str(learner(tmp_path, source, old, new)), arch=arch, iterations=150, examples=40, **QUIET))
     first = report.first_divergence()
@@ -308,6 +309,7 @@ def test_a_loop_slip_hint_needs_the_numbers_to_fit():
 # --- problem 8: a loop that returns no costs; a consequence is not a cause ----------------------------------------
 
 
+@pytest.mark.end_to_end
 def test_a_model_that_returns_no_costs_says_so_and_has_no_unresolved_row(tmp_path):
     path = course_optimizers(tmp_path, "    return parameters, costs\n", "    return parameters\n")
     report = run(
@@ -331,6 +333,7 @@ def test_a_model_that_returns_no_costs_says_so_and_has_no_unresolved_row(tmp_pat
     ],
     ids=["dw-sign", "update-sign"],
 )
+@pytest.mark.end_to_end
 def test_a_week2_gradient_sign_slip_has_one_cause(tmp_path, old, new, cause):
     report = run(Config(impl=str(learner(tmp_path, WEEK2, old, new)), arch=(2, 1), iterations=200, **QUIET))
     assert report.verdict == "fail"

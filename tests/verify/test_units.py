@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from verify_cases import optimisers_text, slipped
+from conftest import optimisers_text, slipped
 
 import scratch
 import verify
@@ -223,6 +223,7 @@ SMALL_SLIPS = [(WEEK3, (2, 4, 1), *slip) for slip in WEEK3_SLIPS] + [(WEEK2, (2,
     SMALL_SLIPS,
     ids=[f"week{3 if s[0] == WEEK3 else 2}:{s[4][:30]}" for s in SMALL_SLIPS],
 )
+@pytest.mark.end_to_end
 def test_each_week2_and_week3_slip_is_named_on_its_function(tmp_path, source, arch, function, old, new, output, hint):
     path = slipped(tmp_path, source, old, new)
     results = functions_of(path)
@@ -233,6 +234,7 @@ def test_each_week2_and_week3_slip_is_named_on_its_function(tmp_path, source, ar
     assert first_divergence(path, arch)["function"] == function  # the whole run's verdict names it too
 
 
+@pytest.mark.end_to_end
 def test_the_report_opens_with_the_table_and_its_first_divergence_names_the_function(tmp_path, capsys):
     path = slipped(tmp_path, WEEK4, "dZ[activation_cache <= 0] = 0", "dZ[activation_cache < 0] = 0")
     code = main(["--arch", "3,4,4,1", "--impl", str(path), "--no-tensorboard", "--iterations", "3", "--examples", "40"])
@@ -244,6 +246,7 @@ def test_the_report_opens_with_the_table_and_its_first_divergence_names_the_func
     assert any(line.split() == ["relu_backward", "FAIL"] for line in lines[start + 1 : start + 20])
 
 
+@pytest.mark.end_to_end
 def test_the_json_lists_each_function(tmp_path, capsys):
     code = main(
         [
@@ -418,6 +421,7 @@ def test_every_course_initialisation_passes_whatever_the_seed(tmp_path, scale):
         assert result.ok, (seed, result.output, result.detail)
 
 
+@pytest.mark.end_to_end
 def test_a_function_the_network_does_not_run_is_not_blamed_for_the_networks_divergence(tmp_path):
     path = slipped(tmp_path, WEEK4, "np.zeros((layer_dims[l], 1))", "np.ones((layer_dims[l], 1))")  # unused: --init he
     path = slipped(tmp_path, path, "dA_prev = np.dot(W.T, dZ)", "dA_prev = -np.dot(W.T, dZ)")  # used by the network

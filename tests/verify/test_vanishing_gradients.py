@@ -12,7 +12,7 @@ import types
 
 import numpy as np
 import pytest
-from verify_cases import DTYPES, QUIET, check
+from conftest import DTYPES, QUIET, check
 
 import scratch
 import torch_ref
@@ -21,6 +21,8 @@ from verify.cli import main
 from verify.config import validate
 from verify.data import load_data
 from verify.runner import initial_parameters
+
+pytestmark = pytest.mark.end_to_end
 
 NETS = [(5, "tanh"), (8, "tanh"), (5, "relu"), (8, "relu")]  # (hidden layers, their activation)
 # float64 resolves a factor 1.001. float32 carries about 7 digits, and a deep network's db1 is a

@@ -1,9 +1,12 @@
-"""Shared configs and report readers for the verifier's tests (a plain module, not conftest.py).
+"""What the verifier's tests share: tiny configs and CLI argument lists, CLI runners, report readers, and copies of
+the course's example files with one edit (a planted slip).
 
-Every config here is tiny (a few iterations, a few dozen examples) and writes nothing:
-no TensorBoard logs, no progress lines.
+Test modules import these helpers with `from conftest import ...` (this folder is on sys.path under pytest, and
+this is the only conftest.py of the suite). Every config here is tiny (a few iterations, a few dozen examples) and
+writes nothing: no TensorBoard logs, no progress lines.
 """
 
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +16,10 @@ import pytest
 from verify import Config
 from verify.cli import main
 
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+COURSE = EXAMPLES / "course_network.py"  # the course's week-4 module: relu hidden layers, sigmoid output, bce
+
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 OUTPUT_PAIRS = (("sigmoid", "bce"), ("linear", "mse"), ("softmax", "ce"))
 INITS = ("he", "xavier", "random", "zeros", "torch")
@@ -20,6 +27,16 @@ DTYPES = ("float64", "float32")
 CHECK_NAMES = ("forward", "backward", "gradcheck", "lockstep", "free-running")
 
 QUIET = {"tensorboard": False, "progress": False}
+
+
+def fast(iterations: int = 5, examples: int = 40, *flags: str, tensorboard: bool = False) -> list[str]:
+    """CLI arguments for a short run: `iterations` iterations on `examples` examples, TensorBoard off unless asked,
+    then `flags` as given."""
+    size = ["--iterations", str(iterations), "--examples", str(examples)]
+    return [*([] if tensorboard else ["--no-tensorboard"]), *size, *flags]
+
+
+FAST = fast()  # 5 iterations on 40 examples, no TensorBoard
 
 
 def tiny(arch=(3, 4, 4, 1), **fields) -> Config:
@@ -65,6 +82,13 @@ def run_cli(capsys, *argv: str):
     return code, captured.out, captured.err
 
 
+def run_json(capsys, *argv: str) -> tuple[int, dict]:
+    """main(argv + --json -) -> (exit code, the report as a dict); no traceback on stderr."""
+    code, out, err = run_cli(capsys, *argv, "--json", "-")
+    assert "Traceback" not in err
+    return code, json.loads(out)
+
+
 def assert_usage_error(code: int, out: str, err: str) -> str:
     """Exit 2, nothing on stdout, exactly one stderr line `verify: error: ...`, no traceback; returns the line."""
     assert code == 2
@@ -76,36 +100,44 @@ def assert_usage_error(code: int, out: str, err: str) -> str:
     return lines[0]
 
 
-def variant(tmp_path: Path, source: Path, *edits: tuple[str, str], name: str = "learner.py") -> Path:
-    """`source` with each (old, new) edit applied, as tmp_path/name; each old text must occur exactly once."""
-    text = source.read_text(encoding="utf-8")
+def edited(
+    folder: Path, source: Path, *edits: tuple[str, str], name: str = "", tail: str = "", beside: tuple[Path, ...] = ()
+) -> Path:
+    """A copy of `source` as folder/name (`source`'s own name unless given): its text with `tail` appended, then each
+    (old, new) edit applied; each file of `beside` (a module the copy imports) is copied unchanged next to it.
+    Each `old` text must occur exactly once; an edit whose `old` is empty changes nothing."""
+    text = source.read_text(encoding="utf-8") + tail
     for old, new in edits:
-        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {source.name}"
-        text = text.replace(old, new)
-    path = tmp_path / name
+        if old:
+            assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {source.name}"
+            text = text.replace(old, new)
+    for other in beside:
+        (folder / other.name).write_text(other.read_text(encoding="utf-8"), encoding="utf-8")
+    path = folder / (name or source.name)
     path.write_text(text, encoding="utf-8")
     return path
 
 
+def variant(tmp_path: Path, source: Path, *edits: tuple[str, str], name: str = "learner.py") -> Path:
+    """`source` with each (old, new) edit applied, as tmp_path/name; each old text must occur exactly once."""
+    return edited(tmp_path, source, *edits, name=name)
+
+
 def slipped(tmp_path: Path, source: Path, old: str, new: str) -> Path:
     """A copy of `source` (same file name) in tmp_path with its one `old` text replaced by `new`: a classic slip."""
-    text = source.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path = tmp_path / source.name
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return path
+    return edited(tmp_path, source, (old, new))
 
 
 def optimisers_text() -> str:
     """examples/course_optimizers.py's functions alone, to append to a week-4 module's text."""
-    path = Path(__file__).resolve().parents[2] / "examples" / "course_optimizers.py"
+    path = EXAMPLES / "course_optimizers.py"
     return path.read_text(encoding="utf-8").replace("from course_network import *", "")
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def forget_loaded_modules():
-    """--impl registers the modules it loads in sys.modules: drop those a test added (import this autouse
-    fixture into a test module that loads learners' files)."""
+    """--impl registers the modules it loads in sys.modules: drop those a test added. A test module that loads
+    learners' files uses it for each of its tests: `pytestmark = pytest.mark.usefixtures("forget_loaded_modules")`."""
     before = set(sys.modules)
     yield
     for name in set(sys.modules) - before:
