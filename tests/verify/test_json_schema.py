@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import json
 import signal
-from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, REPO, run_cli
 from jsonschema import Draft202012Validator
-from verify_cases import forget_loaded_modules, run_cli  # noqa: F401 (an autouse fixture)
 
 import verify.runner
 from verify.jsonout import SCHEMA_VERSION
 from verify.progress import Progress
 
-REPO = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.end_to_end, pytest.mark.usefixtures("forget_loaded_modules")]
+
 SCHEMA = json.loads((REPO / "docs" / "report.schema.json").read_text())
-EXAMPLES = REPO / "examples"
 SMALL = ["--arch", "3,4,1", "--examples", "20", "--iterations", "3", "--no-tensorboard"]
 BATCHES = ["--arch", "3,4,1", "--examples", "20", "--no-tensorboard", "--mini-batch-size", "8", "--epochs", "2"]
 
