@@ -61,8 +61,8 @@ class Progress:
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        if self._thread is not None:  # (bounded: an interrupt can land between a `with` lock's acquire and its
+            self._thread.join(timeout=1.0)  # block, leaving the watcher waiting; it is a daemon thread)
 
     def stage(self, text: str) -> None:
         """A new stage begins: named at once when the run is already past AFTER, else when it gets there."""

@@ -105,15 +105,18 @@ def _handle(signum: int, frame: FrameType | None) -> None:
 
 
 @contextmanager
-def deferred() -> Iterator[None]:
-    """While this lasts a first signal is only recorded: what is being written (the finished report, its JSON)
-    is written whole. A second one still ends the process at once."""
+def deferred(raise_after: bool = False) -> Iterator[None]:
+    """While this lasts a first signal is only recorded: what is being written (the finished report, its JSON, an
+    iteration's logs) is written whole. A second one still ends the process at once. raise_after: a signal that
+    came meanwhile is raised when the block is done (outside another deferred block)."""
     global _deferring
-    before, _deferring = _deferring, True
+    arrived, before, _deferring = len(_received), _deferring, True
     try:
         yield
     finally:
         _deferring = before
+    if raise_after and not before and len(_received) > arrived:
+        raise Interrupted(_received[arrived])
 
 
 @contextmanager

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import torch
     from torch.optim.lr_scheduler import LRScheduler
 
+from . import signals
 from .checks import kink_note
 from .compare import CheckResult, Stats
 from .errors import ImplementationError
@@ -155,8 +156,9 @@ def train_and_compare(
             if record.stopped:
                 break
             run.completed = step.index + 1
-            if on_iteration is not None:
-                on_iteration(record)
+            if on_iteration is not None:  # its logs whole: an interrupt waits for them, then stops the run
+                with signals.deferred(raise_after=True):
+                    on_iteration(record)
             if run.nonfinite["impl"] is not None and run.nonfinite["torch"] is not None:
                 break
     except KeyboardInterrupt as stop:  # Ctrl-C or a signal: what trained so far is judged and reported

@@ -384,3 +384,16 @@ def test_ctrl_c_at_start_up_is_never_a_traceback(delay, tmp_path):
     assert proc.returncode in (130, -signal.SIGINT)  # before Python's own handler: killed by it (a shell says 130)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert "INTERRUPTED by Ctrl-C" in out or "Ctrl-C while starting" in err or proc.returncode < 0
+
+
+def test_an_iterations_logs_are_written_whole_and_the_interrupt_comes_after_them():
+    from verify import signals
+
+    written = []
+    with signals.caught(), pytest.raises(signals.Interrupted) as stop:
+        with signals.deferred(raise_after=True):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)  # the handler has run by now: it recorded the signal, raised nothing
+            written.append("the rest of the iteration's logs")
+    assert written == ["the rest of the iteration's logs"]
+    assert stop.value.signum == signal.SIGTERM
