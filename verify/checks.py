@@ -17,11 +17,10 @@ import torch_ref
 from torch_ref.steps import activation as torch_activation
 
 from .compare import CheckResult, gradient_agreement
-from .config import GRADCHECK_EPSILON, GRADCHECK_RTOL
 from .errors import ImplementationError
 from .hints import diagnose_cost, hint_dropout, hint_l2, hint_layer_backward
 from .impl import Adapter
-from .tolerance import KINKED, kink_affects, kink_flip, term_scales
+from .tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, KINKED, kink_affects, kink_flip, term_scales
 
 GRADCHECK_EXAMPLES = 64  # finite differences on the first 64 examples: the math does not depend on m
 GRADCHECK_ENTRIES = 16  # entries perturbed per parameter array, at most

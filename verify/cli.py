@@ -13,10 +13,11 @@ import sys
 from collections.abc import Sequence
 
 from . import signals
-from .config import DEFAULT_RTOL, DTYPES, NAMED_DATA, Config
+from .config import DTYPES, NAMED_DATA, Config
 from .errors import UsageError
 from .jsonout import JsonTarget, ended_early
 from .signals import Interruption
+from .tolerance import DEFAULT_RTOL
 
 EXAMPLES = """examples:
   python -m verify --arch 3,4,4,1

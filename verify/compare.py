@@ -2,8 +2,8 @@
 
 An implementation array a agrees with the torch array b when max |a - b| <= tolerance, where
 the tolerance is rtol times the quantity's scale (the size of the terms it is computed from,
-see tolerance.py), plus the rounding of an update where one is compared, plus four steps of the
-dtype's subnormal grid (1.4e-45 in float32, 4.9e-324 in float64), below which nothing is finer.
+see tolerance.py), plus the rounding of an update where one is compared, plus UNDERFLOW_STEPS steps of
+the dtype's subnormal grid (tolerance.underflow), below which nothing is finer.
 
 Overflow is not a disagreement. A quantity is *not comparable (overflow)* where its tolerance is
 not a finite number (its scale overflowed), or where it is non-finite on both sides at the same
@@ -25,15 +25,9 @@ import numpy as np
 
 from .errors import ImplementationError
 from .hints import diagnose
+from .tolerance import RESOLUTION, underflow
 
-RESOLUTION = 0.1  # a tolerance above this fraction of the reference's size cannot tell right from wrong
 OVERFLOW = "not comparable (overflow)"  # a row's status where its numbers left the dtype's range
-UNDERFLOW_STEPS = 4  # subnormal steps every tolerance includes (see _underflow)
-_SUBNORMAL = {
-    2: np.finfo(np.float16).smallest_subnormal,
-    4: np.finfo(np.float32).smallest_subnormal,
-    8: np.finfo(np.float64).smallest_subnormal,
-}
 
 
 @dataclass
@@ -184,7 +178,7 @@ def agreement(pairs: list, scales: list, rtol: float, floors: list | None = None
     may be an array, one per entry (see tolerance.optimizer_scales): that pair is judged entry
     by entry, and its Stats are those of its entry closest to (or furthest past) its tolerance.
     """
-    floors = [f + _underflow(a, b) for (a, b), f in zip(pairs, floors or [0.0] * len(pairs))]
+    floors = [f + underflow(a, b) for (a, b), f in zip(pairs, floors or [0.0] * len(pairs))]
     if any(isinstance(s, np.ndarray) for s in scales):
         return [
             _entrywise(a, b, s, rtol, f) if isinstance(s, np.ndarray) else agreement([(a, b)], [s], rtol, [f])[0]
@@ -241,13 +235,6 @@ def _largest_number(a, b) -> float:
 def _not_comparable(max_abs: float, tolerance: float, overflowed: bool) -> bool:
     """A tolerance that overflowed compares nothing; entries that overflowed do not count while the rest agree."""
     return not np.isfinite(tolerance) or (overflowed and max_abs <= tolerance)
-
-
-def _underflow(a, b) -> float:
-    """A few steps of the narrower float dtype's subnormal grid: a value that underflowed below the smallest
-    normal number is no finer than that, whatever its terms (e.g. a dead network's float32 dW of 1e-41)."""
-    sizes = [x.dtype.itemsize for x in (a, b) if isinstance(x, np.ndarray) and x.dtype.kind == "f"]
-    return UNDERFLOW_STEPS * float(_SUBNORMAL.get(min(sizes), 0.0)) if sizes else 0.0
 
 
 def _entrywise(a, b, scale: np.ndarray, rtol: float, floor: float) -> Stats:

@@ -12,6 +12,7 @@ import numpy as np
 import scratch
 
 from .errors import UsageError
+from .tolerance import DEFAULT_RTOL
 
 DTYPES = ("float64", "float32")
 MIN_KEEP_PROB = 1e-3  # dropout: below this, A / keep_prob leaves float32's range within a few layers
@@ -20,15 +21,6 @@ NAMED_DATA = ("auto", "flower", "moons", "xor", "house")
 MAX_STEPS = 10_000_000  # training steps: the report keeps each one's cost, and a step takes at least ~0.1 ms
 SHUFFLE_SEEDS = 2**32  # np.random.seed, which random_mini_batches shuffles with, takes seeds below this
 TORCH_SEEDS = 2**64  # torch.manual_seed (--init torch) takes seeds below this
-
-# Per-dtype rtol: torch.testing.assert_close's defaults, the reference point for "equal". There is
-# no absolute tolerance: each quantity's rtol applies to its own scale (see tolerance.py).
-DEFAULT_RTOL = {"float64": 1e-7, "float32": 1.3e-6}
-
-# Gradient checking always runs in float64: the course reads a relative difference below
-# 1e-7 as right; per layer we allow 1e-6 plus the finite-difference rounding floor.
-GRADCHECK_RTOL = 1e-6
-GRADCHECK_EPSILON = 1e-7
 
 
 @dataclass(frozen=True)

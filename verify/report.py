@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .compare import CheckResult, Comparison
-from .config import GRADCHECK_RTOL, Config
+from .config import Config
 from .consequences import failed_at, mark_consequences
 from .hints import divergence_cure
 from .jsonout import SCHEMA_VERSION
 from .optimization import Optimization
 from .signals import Interruption
-from .tolerance import UPDATE_ROUNDING
+from .tolerance import GRADCHECK_RTOL, UPDATE_ROUNDING
 from .units import UnitResult
 
 SUMMARY_LINES = 10  # report.summary(): short enough for a notebook cell's output or a CI log
