@@ -263,6 +263,22 @@ def _entrywise(a, b, scale: np.ndarray, rtol: float, floor: float) -> Stats:
     )
 
 
+def mismatch(
+    mismatched: int | None, entries: int | None, index, value: float, expected: float, reference: str = "torch"
+) -> str:
+    """'3 of 16 entries differ, worst at (2, 0): 0.51 vs torch 0.026': every failed comparison's message.
+
+    `index` is the worst entry's (none for a scalar); the count is left out where it is not known."""
+    where = f" at {tuple(int(i) for i in index)}" if index else ""
+    text = f"worst{where}: {_number(value)} vs {reference} {_number(expected)}"
+    return f"{mismatched} of {entries} entries differ, {text}" if entries else text
+
+
+def _number(x: float) -> str:
+    """Seven significant digits; inf, -inf and nan as themselves."""
+    return f"{float(x):.7g}"
+
+
 def tolerances(scale, rtol: float, floor: float):
     """Each entry's tolerance, where `scale` is an array (else None: the row's one tolerance)."""
     return rtol * scale + floor if isinstance(scale, np.ndarray) else None
@@ -270,7 +286,8 @@ def tolerances(scale, rtol: float, floor: float):
 
 def gradient_agreement(grad: np.ndarray, approx: np.ndarray, rtol: float, floor: float) -> Stats:
     """Gradient checking's rule, ||grad - approx|| <= rtol (||grad|| + ||approx||) + floor, as Stats: the course's
-    relative difference (scratch.relative_difference, its ratio) held to rtol, with the finite differences' rounding.
+    relative difference (Stats.max_rel, ||grad - approx|| / (||grad|| + ||approx||)) held to rtol, with the finite
+    differences' rounding.
 
     `floor` is the rounding error of the finite differences; the row resolves the gradient
     only where the floor is well below ||approx||.

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .compare import mismatch
 from .errors import ImplementationError
 from .hints import (
     activation_backward_slip,
@@ -149,10 +150,7 @@ class _Unit:
         if not np.all(np.isfinite(value)) or float(np.max(gap)) > allowed:
             bad = ~(gap <= allowed)
             worst = np.unravel_index(int(np.argmax(np.where(np.isfinite(gap), gap, np.inf))), gap.shape)
-            detail = (
-                f"{int(bad.sum())} of {gap.size} entries differ, worst at {tuple(int(i) for i in worst)}: "
-                f"{value[worst]:.7g} vs torch {expected[worst]:.7g}"
-            )
+            detail = mismatch(int(bad.sum()), gap.size, worst, value[worst], expected[worst])
             hint = diagnose(value, expected, M)
             if not hint and Z is not None and np.all(Z[bad] == 0):
                 hint = "it differs only where Z is exactly 0: the course's relu'(0) is 0 (dZ[Z <= 0] = 0), as in torch"
