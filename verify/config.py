@@ -22,6 +22,14 @@ MAX_STEPS = 10_000_000  # training steps: the report keeps each one's cost, and 
 SHUFFLE_SEEDS = 2**32  # np.random.seed, which random_mini_batches shuffles with, takes seeds below this
 TORCH_SEEDS = 2**64  # torch.manual_seed (--init torch) takes seeds below this
 
+# The names a run can choose, once for the CLI's help, the validation, the adapters and the hints.
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax")
+OUTPUT_ONLY = ("softmax",)  # its Jacobian is not elementwise: only as the output, with ce
+LOSS_FOR_OUTPUT = {"sigmoid": "bce", "linear": "mse", "softmax": "ce"}  # each loss and its natural output
+LOSSES = tuple(LOSS_FOR_OUTPUT.values())
+OPTIMIZERS = ("gd", "momentum", "adam")
+DECAYS = ("inverse", "scheduled")
+
 
 @dataclass(frozen=True)
 class Config:
@@ -97,7 +105,7 @@ def arch_words(config: Config) -> str:
 def validate(
     config: Config, default_activations: Callable[[int], Sequence[str]] = scratch.default_activations
 ) -> Config:
-    """Check every field a user can get wrong against scratch's registries; returns the config with defaults resolved.
+    """Check every field a user can get wrong against the names above; returns the config with defaults resolved.
 
     default_activations(L): the activations when none are given (the course API's own network).
     """
@@ -109,7 +117,7 @@ def validate(
             )
         _validate_flags(config)
         return config
-    registry, loss_for_output = scratch.ACTIVATIONS, scratch.LOSS_FOR_OUTPUT
+    loss_for_output = LOSS_FOR_OUTPUT
     arch = tuple(config.arch)
     named = "--arch" if config.arch_from is None else config.arch_from
     if len(arch) < 2:
@@ -130,18 +138,18 @@ def validate(
             f"--activations needs {L} names (one per layer of {arch_words(replace(config, arch=arch))}), got {len(activations)}"
         )
     for a in activations:
-        if a not in registry:
-            raise UsageError(f"unknown activation {a!r}; choose from {', '.join(registry)}")
+        if a not in ACTIVATIONS:
+            raise UsageError(f"unknown activation {a!r}; choose from {', '.join(ACTIVATIONS)}")
     for a in activations[:-1]:
-        if registry[a].output_only:
+        if a in OUTPUT_ONLY:
             raise UsageError(f"{a} can only be the output activation, not a hidden one")
     output = activations[-1]
     if output not in loss_for_output:
         fits = ", ".join(f"{o} (--loss {l})" for o, l in loss_for_output.items())
         raise UsageError(f"the output activation {output!r} has no loss here; use one of {fits}")
     loss = config.loss if config.loss is not None else loss_for_output[output]
-    if loss not in loss_for_output.values():
-        raise UsageError(f"unknown loss {loss!r}; choose from {', '.join(loss_for_output.values())}")
+    if loss not in LOSSES:
+        raise UsageError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
     if loss != loss_for_output[output]:
         fits = next(o for o, l in loss_for_output.items() if l == loss)
         raise UsageError(
@@ -228,8 +236,8 @@ def _keep_probs(keep_prob, L: int):
 
 
 def _validate_optimization(config: Config) -> None:
-    if config.optimizer not in scratch.OPTIMIZERS:
-        raise UsageError(f"unknown --optimizer {config.optimizer!r}; choose from {', '.join(scratch.OPTIMIZERS)}")
+    if config.optimizer not in OPTIMIZERS:
+        raise UsageError(f"unknown --optimizer {config.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
     for flag, beta in (("--beta", config.beta), ("--beta1", config.beta1), ("--beta2", config.beta2)):
         if not _is_finite_number(beta) or not 0 <= beta < 1:
             raise UsageError(f"{flag} must be in [0, 1), got {beta}")
@@ -265,8 +273,8 @@ def _validate_optimization(config: Config) -> None:
             f"shuffles with np.random.seed(seed + e + 1), which takes seeds below 2**32; give a --seed of "
             f"at most {max(SHUFFLE_SEEDS - 1 - config.epoch_count, 0)}"
         )
-    if config.decay is not None and config.decay not in scratch.DECAYS:
-        raise UsageError(f"unknown --decay {config.decay!r}; choose from none, {', '.join(scratch.DECAYS)}")
+    if config.decay is not None and config.decay not in DECAYS:
+        raise UsageError(f"unknown --decay {config.decay!r}; choose from none, {', '.join(DECAYS)}")
     if not _is_finite_number(config.decay_rate) or config.decay_rate < 0:
         raise UsageError(f"--decay-rate must be a finite number >= 0, got {config.decay_rate}")
     if not _is_finite_number(config.lambd) or config.lambd < 0:
