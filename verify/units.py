@@ -34,6 +34,7 @@ from .hints import (
     skipped_layer_slip,
 )
 from .impl.base import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _binds, _describe
+from .optimization import course_permutation
 from .tolerance import unit_gradient_scales, unit_linear_scale, unit_step_scale
 
 N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
@@ -790,7 +791,8 @@ def _check_random_mini_batches(u: _Unit) -> None:
     m, size = 10, 4
     X = np.arange(N_PREV * m, dtype=u.dtype).reshape(N_PREV, m)  # each column tells where it came from
     Y = X[:1] + 0.5
-    batches = u.call(X, Y, size, 1)
+    seed = 1
+    batches = u.call(X, Y, size, seed)
     if not isinstance(batches, (list, tuple)) or not all(isinstance(b, (tuple, list)) and len(b) == 2 for b in batches):
         raise _Wrong("mini_batches", f"expected a list of (X_batch, Y_batch), got {_describe(batches)}")
     for X_batch, Y_batch in batches:
@@ -820,7 +822,7 @@ def _check_random_mini_batches(u: _Unit) -> None:
             "X and Y were not shuffled with the same permutation",
             "take X[:, permutation] and Y[:, permutation] with one permutation",
         )
-    course_order = np.random.RandomState(1).permutation(m)  # np.random.seed(1); np.random.permutation(m)
+    course_order = course_permutation(seed, m)
     if not np.array_equal(X_all[0] // 1, X[0, course_order]):
         unshuffled = np.array_equal(X_all, X)
         raise _Wrong(
