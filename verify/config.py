@@ -11,6 +11,7 @@ import numpy as np
 
 import scratch
 
+from .adam import bias_correction
 from .errors import UsageError
 from .tolerance import DEFAULT_RTOL
 
@@ -245,13 +246,13 @@ def _validate_optimization(config: Config) -> None:
         raise UsageError(f"--epsilon must be a positive finite number, got {config.epsilon}")
     _within_dtype("--epsilon", config.epsilon, config.dtype)
     if config.optimizer == "adam" and _is_finite_number(config.learning_rate) and config.beta1 < 1:
-        step = config.learning_rate / (1 - config.beta1)  # torch's step size at t = 1: lr / (1 - beta1^t)
+        step = config.learning_rate / bias_correction(config.beta1, 1)  # torch's step size at t = 1: lr / (1 - beta1^t)
         top = float(np.finfo(config.dtype).max) if config.dtype in DTYPES else math.inf
         if step > top:
             raise UsageError(
                 f"--lr {config.learning_rate:g} with --beta1 {config.beta1:g}: Adam's first step size, "
                 f"lr / (1 - beta1) = {step:.3g}, is beyond {config.dtype}'s largest number ({top:.3g}); "
-                f"give --lr at most {top * (1 - config.beta1):.3g}"
+                f"give --lr at most {top * bias_correction(config.beta1, 1):.3g}"
             )
     if config.mini_batch_size is not None and (not _is_whole(config.mini_batch_size) or config.mini_batch_size < 1):
         raise UsageError(f"--mini-batch-size must be a whole number >= 1, got {config.mini_batch_size}")

@@ -52,6 +52,8 @@ import math
 
 import numpy as np
 
+from .adam import bias_correction
+
 # Per-dtype rtol: torch.testing.assert_close's defaults, the reference point for "equal". Each quantity's
 # rtol applies to its own scale; the only absolute term is the subnormal grid (UNDERFLOW_STEPS).
 DEFAULT_RTOL = {"float64": 1e-7, "float32": 1.3e-6}
@@ -254,7 +256,7 @@ def optimizer_scales(
             E[(q[1:], l)] = learning_rate * E_v
             continue
         beta1, beta2 = settings["beta1"], settings["beta2"]
-        c1, c2 = 1 - beta1**t, 1 - beta2**t
+        c1, c2 = bias_correction(beta1, t), bias_correction(beta2, t)
         E_v = beta1 * np.abs(state["v"][key]) + (1 - beta1) * (g_size + E_g)
         E_s = beta2 * np.abs(state["s"][key]) + (1 - beta2) * (g_size * g_size + 2 * g_size * E_g)
         E[(f"v_{q}", l)], E[(f"s_{q}", l)] = largest(E_v), largest(E_s)
@@ -294,7 +296,7 @@ def optimizer_floors(
             entries[name] = MOMENT_ROUNDING * eps * (np.abs(state[name][key]) + np.abs(g) ** power)
             floors[(f"{name}_{q}", l)] = largest(entries[name])
             if optimizer == "adam":
-                entries[name] = entries[name] / (1 - settings[beta] ** t)
+                entries[name] = entries[name] / bias_correction(settings[beta], t)
                 floors[(f"{name}_corrected_{q}", l)] = largest(entries[name])
         if optimizer == "momentum":
             floors[(q[1:], l)] = learning_rate * floors[(f"v_{q}", l)]

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .adam import bias_correction
 from .compare import mismatch
 from .errors import ImplementationError
 from .hints import (
@@ -741,7 +742,7 @@ def _check_update_parameters_with_adam(u: _Unit) -> None:
             name,
             got,
             expected[3 if name == "v_corrected" else 4],
-            {k: terms[k] / (1 - beta**ADAM_T) for k in terms},
+            {k: terms[k] / bias_correction(beta, ADAM_T) for k in terms},
             optimizer_slips(name, v, s, grads, ADAM_T, settings, moments=moments),
         )
     corrected = {"v_corrected": expected[3], "s_corrected": expected[4]}
