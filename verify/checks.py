@@ -12,16 +12,15 @@ from collections.abc import Iterable
 
 import numpy as np
 
-import scratch
 import torch_ref
 from torch_ref.steps import activation as torch_activation
 
 from .compare import CheckResult, gradient_agreement
-from .config import GRADCHECK_EPSILON, GRADCHECK_RTOL
 from .errors import ImplementationError
+from .finite_differences import centred_differences
 from .hints import diagnose_cost, hint_dropout, hint_l2, hint_layer_backward
 from .impl import Adapter
-from .tolerance import KINKED, kink_affects, kink_flip, term_scales
+from .tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, KINKED, kink_affects, kink_flip, term_scales
 
 GRADCHECK_EXAMPLES = 64  # finite differences on the first 64 examples: the math does not depend on m
 GRADCHECK_ENTRIES = 16  # entries perturbed per parameter array, at most
@@ -160,7 +159,7 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> Check
         AL, caches = impl.forward(X64, P64, masks)
         J = impl.cost(AL, Y64, caches)
         grads = impl.backward(AL, Y64, caches, P64)
-        approx = scratch.numerical_gradients(cost_of, P64, GRADCHECK_EPSILON, indices)
+        approx = centred_differences(cost_of, P64, GRADCHECK_EPSILON, indices)
     except ImplementationError as error:
         result.error = error
         return result

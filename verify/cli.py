@@ -13,10 +13,11 @@ import sys
 from collections.abc import Sequence
 
 from . import signals
-from .config import DEFAULT_RTOL, DTYPES, NAMED_DATA, Config
+from .config import ACTIVATIONS, DTYPES, LOSS_FOR_OUTPUT, LOSSES, NAMED_DATA, OUTPUT_ONLY, Config
 from .errors import UsageError
 from .jsonout import JsonTarget, ended_early
 from .signals import Interruption
+from .tolerance import DEFAULT_RTOL
 
 EXAMPLES = """examples:
   python -m verify --arch 3,4,4,1
@@ -114,13 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--activations",
         default=None,
-        help="L comma-separated names from sigmoid, tanh, relu, leaky_relu, linear, softmax (output only) "
+        help=f"L comma-separated names from {', '.join(a + (' (output only)' if a in OUTPUT_ONLY else '') for a in ACTIVATIONS)} "
         "(default: relu for hidden layers, sigmoid for the output)",
     )
     p.add_argument(
         "--loss",
         default=None,
-        help="bce, mse or ce (default: from the output activation: sigmoid->bce, linear->mse, softmax->ce)",
+        help=f"{', '.join(LOSSES[:-1])} or {LOSSES[-1]} (default: from the output activation: "
+        f"{', '.join(f'{o}->{l}' for o, l in LOSS_FOR_OUTPUT.items())})",
     )
     p.add_argument(
         "--init",

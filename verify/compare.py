@@ -2,8 +2,8 @@
 
 An implementation array a agrees with the torch array b when max |a - b| <= tolerance, where
 the tolerance is rtol times the quantity's scale (the size of the terms it is computed from,
-see tolerance.py), plus the rounding of an update where one is compared, plus four steps of the
-dtype's subnormal grid (1.4e-45 in float32, 4.9e-324 in float64), below which nothing is finer.
+see tolerance.py), plus the rounding of an update where one is compared, plus UNDERFLOW_STEPS steps of
+the dtype's subnormal grid (tolerance.underflow), below which nothing is finer.
 
 Overflow is not a disagreement. A quantity is *not comparable (overflow)* where its tolerance is
 not a finite number (its scale overflowed), or where it is non-finite on both sides at the same
@@ -25,15 +25,9 @@ import numpy as np
 
 from .errors import ImplementationError
 from .hints import diagnose
+from .tolerance import RESOLUTION, underflow
 
-RESOLUTION = 0.1  # a tolerance above this fraction of the reference's size cannot tell right from wrong
 OVERFLOW = "not comparable (overflow)"  # a row's status where its numbers left the dtype's range
-UNDERFLOW_STEPS = 4  # subnormal steps every tolerance includes (see _underflow)
-_SUBNORMAL = {
-    2: np.finfo(np.float16).smallest_subnormal,
-    4: np.finfo(np.float32).smallest_subnormal,
-    8: np.finfo(np.float64).smallest_subnormal,
-}
 
 
 @dataclass
@@ -184,7 +178,7 @@ def agreement(pairs: list, scales: list, rtol: float, floors: list | None = None
     may be an array, one per entry (see tolerance.optimizer_scales): that pair is judged entry
     by entry, and its Stats are those of its entry closest to (or furthest past) its tolerance.
     """
-    floors = [f + _underflow(a, b) for (a, b), f in zip(pairs, floors or [0.0] * len(pairs))]
+    floors = [f + underflow(a, b) for (a, b), f in zip(pairs, floors or [0.0] * len(pairs))]
     if any(isinstance(s, np.ndarray) for s in scales):
         return [
             _entrywise(a, b, s, rtol, f) if isinstance(s, np.ndarray) else agreement([(a, b)], [s], rtol, [f])[0]
@@ -243,13 +237,6 @@ def _not_comparable(max_abs: float, tolerance: float, overflowed: bool) -> bool:
     return not np.isfinite(tolerance) or (overflowed and max_abs <= tolerance)
 
 
-def _underflow(a, b) -> float:
-    """A few steps of the narrower float dtype's subnormal grid: a value that underflowed below the smallest
-    normal number is no finer than that, whatever its terms (e.g. a dead network's float32 dW of 1e-41)."""
-    sizes = [x.dtype.itemsize for x in (a, b) if isinstance(x, np.ndarray) and x.dtype.kind == "f"]
-    return UNDERFLOW_STEPS * float(_SUBNORMAL.get(min(sizes), 0.0)) if sizes else 0.0
-
-
 def _entrywise(a, b, scale: np.ndarray, rtol: float, floor: float) -> Stats:
     if np.shape(a) != np.shape(b) or np.size(a) == 0:
         return agreement([(a, b)], [float(np.max(scale, initial=0.0))], rtol, [floor])[0]
@@ -276,6 +263,22 @@ def _entrywise(a, b, scale: np.ndarray, rtol: float, floor: float) -> Stats:
     )
 
 
+def mismatch(
+    mismatched: int | None, entries: int | None, index, value: float, expected: float, reference: str = "torch"
+) -> str:
+    """'3 of 16 entries differ, worst at (2, 0): 0.51 vs torch 0.026': every failed comparison's message.
+
+    `index` is the worst entry's (none for a scalar); the count is left out where it is not known."""
+    where = f" at {tuple(int(i) for i in index)}" if index else ""
+    text = f"worst{where}: {_number(value)} vs {reference} {_number(expected)}"
+    return f"{mismatched} of {entries} entries differ, {text}" if entries else text
+
+
+def _number(x: float) -> str:
+    """Seven significant digits; inf, -inf and nan as themselves."""
+    return f"{float(x):.7g}"
+
+
 def tolerances(scale, rtol: float, floor: float):
     """Each entry's tolerance, where `scale` is an array (else None: the row's one tolerance)."""
     return rtol * scale + floor if isinstance(scale, np.ndarray) else None
@@ -283,7 +286,8 @@ def tolerances(scale, rtol: float, floor: float):
 
 def gradient_agreement(grad: np.ndarray, approx: np.ndarray, rtol: float, floor: float) -> Stats:
     """Gradient checking's rule, ||grad - approx|| <= rtol (||grad|| + ||approx||) + floor, as Stats: the course's
-    relative difference (scratch.relative_difference, its ratio) held to rtol, with the finite differences' rounding.
+    relative difference (Stats.max_rel, ||grad - approx|| / (||grad|| + ||approx||)) held to rtol, with the finite
+    differences' rounding.
 
     `floor` is the rounding error of the finite differences; the row resolves the gradient
     only where the floor is well below ||approx||.

@@ -11,7 +11,9 @@ import numpy as np
 
 import scratch
 
+from .adam import bias_correction
 from .errors import UsageError
+from .tolerance import DEFAULT_RTOL
 
 DTYPES = ("float64", "float32")
 MIN_KEEP_PROB = 1e-3  # dropout: below this, A / keep_prob leaves float32's range within a few layers
@@ -21,14 +23,13 @@ MAX_STEPS = 10_000_000  # training steps: the report keeps each one's cost, and 
 SHUFFLE_SEEDS = 2**32  # np.random.seed, which random_mini_batches shuffles with, takes seeds below this
 TORCH_SEEDS = 2**64  # torch.manual_seed (--init torch) takes seeds below this
 
-# Per-dtype rtol: torch.testing.assert_close's defaults, the reference point for "equal". There is
-# no absolute tolerance: each quantity's rtol applies to its own scale (see tolerance.py).
-DEFAULT_RTOL = {"float64": 1e-7, "float32": 1.3e-6}
-
-# Gradient checking always runs in float64: the course reads a relative difference below
-# 1e-7 as right; per layer we allow 1e-6 plus the finite-difference rounding floor.
-GRADCHECK_RTOL = 1e-6
-GRADCHECK_EPSILON = 1e-7
+# The names a run can choose, once for the CLI's help, the validation, the adapters and the hints.
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax")
+OUTPUT_ONLY = ("softmax",)  # its Jacobian is not elementwise: only as the output, with ce
+LOSS_FOR_OUTPUT = {"sigmoid": "bce", "linear": "mse", "softmax": "ce"}  # each loss and its natural output
+LOSSES = tuple(LOSS_FOR_OUTPUT.values())
+OPTIMIZERS = ("gd", "momentum", "adam")
+DECAYS = ("inverse", "scheduled")
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def arch_words(config: Config) -> str:
 def validate(
     config: Config, default_activations: Callable[[int], Sequence[str]] = scratch.default_activations
 ) -> Config:
-    """Check every field a user can get wrong against scratch's registries; returns the config with defaults resolved.
+    """Check every field a user can get wrong against the names above; returns the config with defaults resolved.
 
     default_activations(L): the activations when none are given (the course API's own network).
     """
@@ -117,7 +118,7 @@ def validate(
             )
         _validate_flags(config)
         return config
-    registry, loss_for_output = scratch.ACTIVATIONS, scratch.LOSS_FOR_OUTPUT
+    loss_for_output = LOSS_FOR_OUTPUT
     arch = tuple(config.arch)
     named = "--arch" if config.arch_from is None else config.arch_from
     if len(arch) < 2:
@@ -138,18 +139,18 @@ def validate(
             f"--activations needs {L} names (one per layer of {arch_words(replace(config, arch=arch))}), got {len(activations)}"
         )
     for a in activations:
-        if a not in registry:
-            raise UsageError(f"unknown activation {a!r}; choose from {', '.join(registry)}")
+        if a not in ACTIVATIONS:
+            raise UsageError(f"unknown activation {a!r}; choose from {', '.join(ACTIVATIONS)}")
     for a in activations[:-1]:
-        if registry[a].output_only:
+        if a in OUTPUT_ONLY:
             raise UsageError(f"{a} can only be the output activation, not a hidden one")
     output = activations[-1]
     if output not in loss_for_output:
         fits = ", ".join(f"{o} (--loss {l})" for o, l in loss_for_output.items())
         raise UsageError(f"the output activation {output!r} has no loss here; use one of {fits}")
     loss = config.loss if config.loss is not None else loss_for_output[output]
-    if loss not in loss_for_output.values():
-        raise UsageError(f"unknown loss {loss!r}; choose from {', '.join(loss_for_output.values())}")
+    if loss not in LOSSES:
+        raise UsageError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
     if loss != loss_for_output[output]:
         fits = next(o for o, l in loss_for_output.items() if l == loss)
         raise UsageError(
@@ -236,8 +237,8 @@ def _keep_probs(keep_prob, L: int):
 
 
 def _validate_optimization(config: Config) -> None:
-    if config.optimizer not in scratch.OPTIMIZERS:
-        raise UsageError(f"unknown --optimizer {config.optimizer!r}; choose from {', '.join(scratch.OPTIMIZERS)}")
+    if config.optimizer not in OPTIMIZERS:
+        raise UsageError(f"unknown --optimizer {config.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
     for flag, beta in (("--beta", config.beta), ("--beta1", config.beta1), ("--beta2", config.beta2)):
         if not _is_finite_number(beta) or not 0 <= beta < 1:
             raise UsageError(f"{flag} must be in [0, 1), got {beta}")
@@ -245,13 +246,13 @@ def _validate_optimization(config: Config) -> None:
         raise UsageError(f"--epsilon must be a positive finite number, got {config.epsilon}")
     _within_dtype("--epsilon", config.epsilon, config.dtype)
     if config.optimizer == "adam" and _is_finite_number(config.learning_rate) and config.beta1 < 1:
-        step = config.learning_rate / (1 - config.beta1)  # torch's step size at t = 1: lr / (1 - beta1^t)
+        step = config.learning_rate / bias_correction(config.beta1, 1)  # torch's step size at t = 1: lr / (1 - beta1^t)
         top = float(np.finfo(config.dtype).max) if config.dtype in DTYPES else math.inf
         if step > top:
             raise UsageError(
                 f"--lr {config.learning_rate:g} with --beta1 {config.beta1:g}: Adam's first step size, "
                 f"lr / (1 - beta1) = {step:.3g}, is beyond {config.dtype}'s largest number ({top:.3g}); "
-                f"give --lr at most {top * (1 - config.beta1):.3g}"
+                f"give --lr at most {top * bias_correction(config.beta1, 1):.3g}"
             )
     if config.mini_batch_size is not None and (not _is_whole(config.mini_batch_size) or config.mini_batch_size < 1):
         raise UsageError(f"--mini-batch-size must be a whole number >= 1, got {config.mini_batch_size}")
@@ -273,8 +274,8 @@ def _validate_optimization(config: Config) -> None:
             f"shuffles with np.random.seed(seed + e + 1), which takes seeds below 2**32; give a --seed of "
             f"at most {max(SHUFFLE_SEEDS - 1 - config.epoch_count, 0)}"
         )
-    if config.decay is not None and config.decay not in scratch.DECAYS:
-        raise UsageError(f"unknown --decay {config.decay!r}; choose from none, {', '.join(scratch.DECAYS)}")
+    if config.decay is not None and config.decay not in DECAYS:
+        raise UsageError(f"unknown --decay {config.decay!r}; choose from none, {', '.join(DECAYS)}")
     if not _is_finite_number(config.decay_rate) or config.decay_rate < 0:
         raise UsageError(f"--decay-rate must be a finite number >= 0, got {config.decay_rate}")
     if not _is_finite_number(config.lambd) or config.lambd < 0:

@@ -11,6 +11,8 @@ import numpy as np
 
 import torch_ref
 
+from .adam import bias_correction
+
 FIT = 1e-6  # how closely the numbers must fit a hypothesis
 EXPLAINED = 1e-2  # a hypothesis explains a difference when what is left of it is below this fraction
 
@@ -316,7 +318,7 @@ def optimizer_slips(
         return {
             f"no bias correction: {quantity} = {name} / (1 - beta^t)": own,
             f"the bias correction uses t - 1 where it needs t: {quantity} = {name} / (1 - beta^t)": {
-                k: x / (1 - beta ** (t - 1)) for k, x in own.items()
+                k: x / bias_correction(beta, t - 1) for k, x in own.items()
             }
             if t > 1
             else {},

@@ -19,6 +19,11 @@ from torch_ref.optimizers import lr_factor
 from .config import Config
 
 
+def course_permutation(seed: int, m: int) -> np.ndarray:
+    """The order random_mini_batches shuffles m examples into: np.random.seed(seed); np.random.permutation(m)."""
+    return np.random.RandomState(seed).permutation(m)
+
+
 @dataclass(frozen=True)
 class Step:
     """One update: the t-th (counting from 1, as Adam's t), of mini-batch `batch` of `epoch`."""
@@ -115,7 +120,7 @@ class Optimization:
         """The example indices of each mini-batch of `epoch`: random_mini_batches' order with seed + epoch + 1."""
         if self.mini_batch_size is None:
             return [None]
-        order = np.random.RandomState(self.seed + epoch + 1).permutation(self.m)
+        order = course_permutation(self.seed + epoch + 1, self.m)
         return [order[k : k + self.mini_batch_size] for k in range(0, self.m, self.mini_batch_size)]
 
     def batch_sizes(self) -> str:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .prediction import classes
+
 # Light shades for the regions, dark ones for the points, one per class.
 REGION = np.array([[244, 160, 150], [150, 185, 240], [170, 225, 160], [245, 215, 140], [210, 170, 230]], dtype=float)
 POINT = np.array([[180, 30, 20], [20, 60, 170], [30, 130, 40], [190, 120, 0], [120, 40, 150]], dtype=float)
@@ -26,12 +28,12 @@ def decision_boundary(
     A = np.asarray(predict(grid), dtype=float)
     if not np.all(np.isfinite(A)):
         return None
-    classes, confidence = _classes(A)
+    predicted, confidence = classes(A)
     shade = 0.55 + 0.45 * np.clip(2 * confidence - 1, 0, 1)  # paler near the boundary
-    image = 255 - (255 - REGION[classes % len(REGION)]) * shade[:, None]
+    image = 255 - (255 - REGION[predicted % len(REGION)]) * shade[:, None]
     image = image.reshape(size, size, 3)
 
-    labels, _ = _classes(Y)
+    labels, _ = classes(Y)
     col = np.round((X[0] - lo[0]) / (hi[0] - lo[0]) * (size - 1)).astype(int)
     row = np.round((hi[1] - X[1]) / (hi[1] - lo[1]) * (size - 1)).astype(int)
     for dr in (-1, 0, 1):  # each point as a 3x3 square
@@ -39,11 +41,3 @@ def decision_boundary(
             r, c = np.clip(row + dr, 0, size - 1), np.clip(col + dc, 0, size - 1)
             image[r, c] = POINT[labels % len(POINT)]
     return image.astype(np.uint8)
-
-
-def _classes(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Class and confidence per column: A > 0.5 for one unit, argmax for several."""
-    if A.shape[0] == 1:
-        p = A[0]
-        return (p > 0.5).astype(int), np.maximum(p, 1 - p)
-    return np.argmax(A, axis=0), np.max(A, axis=0)

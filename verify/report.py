@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .compare import CheckResult, Comparison
-from .config import GRADCHECK_RTOL, Config
+from .compare import CheckResult, Comparison, mismatch
+from .config import Config
 from .consequences import failed_at, mark_consequences
 from .hints import divergence_cure
 from .jsonout import SCHEMA_VERSION
 from .optimization import Optimization
 from .signals import Interruption
-from .tolerance import UPDATE_ROUNDING
+from .tolerance import GRADCHECK_RTOL, UPDATE_ROUNDING
 from .units import UnitResult
 
 SUMMARY_LINES = 10  # report.summary(): short enough for a notebook cell's output or a CI log
@@ -631,12 +631,10 @@ def _detail(row: dict, check_name: str = "") -> str:
     reference is the implementation's own steps, not torch)."""
     if row.get("value") is None:
         return ""
-    where = f" at {tuple(row['index'])}" if row.get("index") else ""
     reference = "its own steps" if check_name.startswith("loop") else "torch"
-    text = f"worst{where}: {_num(row['value'])} vs {reference} {_num(row['expected'])}"
-    if row.get("entries"):
-        text = f"{row['mismatched']} of {row['entries']} entries differ, " + text
-    return text
+    return mismatch(
+        row.get("mismatched"), row.get("entries"), row.get("index"), row["value"], row["expected"], reference
+    )
 
 
 def _function_status(f: UnitResult) -> str:

@@ -22,6 +22,7 @@ from .impl import Adapter, detect, load_module, network_size
 from .loops import check_loop, loop_check_name, loop_functions
 from .machine import check_memory, torch_threads_for
 from .optimization import Optimization
+from .prediction import prediction_accuracy
 from .progress import Progress
 from .report import Report, function_sources
 from .signals import Interruption
@@ -283,14 +284,14 @@ def _final(impl: Adapter, X, Y, impl_params: dict, model_free, config: Config) -
         AL, caches = impl.forward(X, impl_params)
         final["impl"] = {
             "cost": impl.cost(AL, Y, caches),
-            "accuracy": scratch.prediction_accuracy(AL, Y, config.activations[-1]),
+            "accuracy": prediction_accuracy(AL, Y, config.activations[-1]),
         }
     except ImplementationError:
         final["impl"] = {"cost": None, "accuracy": None}
     ref = torch_ref.forward_backward(model_free, X, Y, config.loss, impl.lambd)
     cost, A_L = ref["cost"], ref[f"A{config.L}"]
     assert isinstance(cost, float) and isinstance(A_L, np.ndarray), "forward_backward's cost is a float, A[L] an array"
-    final["torch"] = {"cost": cost, "accuracy": scratch.prediction_accuracy(A_L, Y, config.activations[-1])}
+    final["torch"] = {"cost": cost, "accuracy": prediction_accuracy(A_L, Y, config.activations[-1])}
     return final
 
 

@@ -27,9 +27,11 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 import scratch
+from scratch.losses import mse_cost
 
 from .errors import ImplementationError, UsageError
 from .pictures import decision_boundary
+from .prediction import prediction_accuracy
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard.writer import FileWriter
@@ -368,9 +370,9 @@ class TensorBoardLog:
         Y = self.Y if record.rows is None else self.Y[:, record.rows]  # the step's mini-batch
         for side, (AL, grads, before, after) in sides.items():
             values = (
-                {"prediction/accuracy": scratch.prediction_accuracy(AL, Y, self.config.activations[-1])}
+                {"prediction/accuracy": prediction_accuracy(AL, Y, self.config.activations[-1])}
                 if self.classification
-                else {"prediction/squared_error": float(np.sum((AL - Y) ** 2) / Y.shape[1])}
+                else {"prediction/squared_error": float(mse_cost(AL, Y, None))}  # the mse cost, (1/2m) sum (A - Y)^2
             )
             for l in range(1, self.L + 1):
                 values[f"norm/W{l}"] = float(np.linalg.norm(after[f"W{l}"]))

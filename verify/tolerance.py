@@ -8,8 +8,11 @@ inputs carry into it, and the two sides agree when
 
     max |impl - torch| <= rtol * E (+ the rounding of P - lr dW, for an update step)
 
-with the dtype's rtol (torch.testing.assert_close's default). There is no absolute floor: a
-gradient of 1e-10 has a scale of about 1e-10 and is compared as precisely as one of 1e-1.
+with the dtype's rtol (DEFAULT_RTOL: torch.testing.assert_close's default), plus UNDERFLOW_STEPS
+steps of the dtype's subnormal grid (1.4e-45 in float32, 4.9e-324 in float64; see underflow), below
+which nothing is finer. That grid is the only absolute floor: a gradient of 1e-10 has a scale of
+about 1e-10 and is compared as precisely as one of 1e-1. A row whose tolerance passes RESOLUTION
+of the reference's own size agrees but is "unresolved" (see compare.py).
 
 Scales are computed from the reference side (torch's activations and the shared parameters),
 never from the implementation under test, one scalar per quantity and layer, in O(size) work.
@@ -48,6 +51,30 @@ import functools
 import math
 
 import numpy as np
+
+from .adam import bias_correction
+
+# Per-dtype rtol: torch.testing.assert_close's defaults, the reference point for "equal". Each quantity's
+# rtol applies to its own scale; the only absolute term is the subnormal grid (UNDERFLOW_STEPS).
+DEFAULT_RTOL = {"float64": 1e-7, "float32": 1.3e-6}
+RESOLUTION = 0.1  # a tolerance above this fraction of the reference's size cannot tell right from wrong
+UNDERFLOW_STEPS = 4  # subnormal steps every tolerance includes (see underflow)
+SUBNORMAL = {
+    2: np.finfo(np.float16).smallest_subnormal,
+    4: np.finfo(np.float32).smallest_subnormal,
+    8: np.finfo(np.float64).smallest_subnormal,
+}
+
+# Gradient checking always runs in float64: the course reads a relative difference below
+# 1e-7 as right; per layer we allow 1e-6 plus the finite-difference rounding floor.
+GRADCHECK_RTOL = 1e-6
+GRADCHECK_EPSILON = 1e-7
+
+# Free-running training (see training.py): the allowance grows with the measured dynamics.
+FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
+FREE_RUNNING_HEADROOM = 10  # the allowance is an estimate: the gap must stay within 10 times it
+FREE_RUNNING_LIMIT = {"float64": 1e-6, "float32": 1e-2}  # relative: beyond it, two runs are not comparable
+LR_ROUNDING = 8  # eps: the learning rate in force, lr0 / (1 + rate epoch), may round by this much (relative)
 
 # max |g'(z)| and max |g''(z)| over all z: how much an error in Z moves A and g'(Z).
 SLOPES = {
@@ -229,7 +256,7 @@ def optimizer_scales(
             E[(q[1:], l)] = learning_rate * E_v
             continue
         beta1, beta2 = settings["beta1"], settings["beta2"]
-        c1, c2 = 1 - beta1**t, 1 - beta2**t
+        c1, c2 = bias_correction(beta1, t), bias_correction(beta2, t)
         E_v = beta1 * np.abs(state["v"][key]) + (1 - beta1) * (g_size + E_g)
         E_s = beta2 * np.abs(state["s"][key]) + (1 - beta2) * (g_size * g_size + 2 * g_size * E_g)
         E[(f"v_{q}", l)], E[(f"s_{q}", l)] = largest(E_v), largest(E_s)
@@ -269,7 +296,7 @@ def optimizer_floors(
             entries[name] = MOMENT_ROUNDING * eps * (np.abs(state[name][key]) + np.abs(g) ** power)
             floors[(f"{name}_{q}", l)] = largest(entries[name])
             if optimizer == "adam":
-                entries[name] = entries[name] / (1 - settings[beta] ** t)
+                entries[name] = entries[name] / bias_correction(settings[beta], t)
                 floors[(f"{name}_corrected_{q}", l)] = largest(entries[name])
         if optimizer == "momentum":
             floors[(q[1:], l)] = learning_rate * floors[(f"v_{q}", l)]
@@ -328,3 +355,38 @@ def gradient_entry_scales(
             E[("dW", l, "entries")] += lambd / m * np.abs(params[f"W{l}"])
         E[("db", l, "entries")] = (D + dZ).mean(axis=1, keepdims=True)
     return E
+
+
+def underflow(a, b) -> float:
+    """A few steps of the narrower float dtype's subnormal grid: a value that underflowed below the smallest
+    normal number is no finer than that, whatever its terms (e.g. a dead network's float32 dW of 1e-41)."""
+    sizes = [x.dtype.itemsize for x in (a, b) if isinstance(x, np.ndarray) and x.dtype.kind == "f"]
+    return UNDERFLOW_STEPS * float(SUBNORMAL.get(min(sizes), 0.0)) if sizes else 0.0
+
+
+# The unit checks (units.py) judge one course function on small hand-made inputs, without a network around
+# it: their scales are worst-case sums of absolute terms (1-norms), not term_scales' 2-norm model, because a
+# handful of entries carries no statistics to lean on. They apply to those checks only.
+
+
+def unit_linear_scale(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> float:
+    """max of |W| |A_prev| + |b|: what Z = W A_prev + b's rounding is relative to, in a unit check."""
+    return float(np.max(np.abs(W.astype(np.float64)) @ np.abs(A_prev.astype(np.float64)) + np.abs(b)))
+
+
+def unit_gradient_scales(dZ_size: np.ndarray, A_prev: np.ndarray, W: np.ndarray) -> tuple[float, float, float]:
+    """(dW, db, dA_prev) scales of one linear backward step in a unit check, from what bounds |dZ| (m columns):
+    max (1/m) |dZ| |A_prev|^T, max (1/m) sum over columns of |dZ|, max |W|^T |dZ|."""
+    size = np.abs(np.asarray(dZ_size, dtype=np.float64))
+    m = size.shape[1]
+    return (
+        float(np.max(size @ np.abs(A_prev.T))) / m,
+        float(np.max(np.sum(size, axis=1))) / m,
+        float(np.max(np.abs(W.T) @ size)),
+    )
+
+
+def unit_step_scale(step_size: float, P) -> float:
+    """A unit check's update step P_new - P: the step's own size plus UPDATE_ROUNDING times max |P|, the rounding
+    of P - lr dP on each side relative to the parameter it moves (rtol, at least the dtype's eps, multiplies it)."""
+    return step_size + UPDATE_ROUNDING * largest(P)

@@ -47,6 +47,10 @@ from .impl import Adapter
 from .impl.base import DECAY_FUNCTIONS
 from .optimization import Optimization, Step
 from .tolerance import (
+    FREE_RUNNING_HEADROOM,
+    FREE_RUNNING_LIMIT,
+    FREE_RUNNING_ROUNDING,
+    LR_ROUNDING,
     gradient_entry_scales,
     kink_affects,
     kink_flip,
@@ -57,12 +61,8 @@ from .tolerance import (
     update_floors,
 )
 
-FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
-FREE_RUNNING_HEADROOM = 10  # the allowance is an estimate: the gap must stay within 10 times it
 DECAY_EPOCHS = 6  # a decay slip must fit the rates of epochs 0 to 5, not one epoch's
 DECAY_PROBE_RATE = 0.3  # ... at a rate of its own, where no two slips coincide (at 1, lr0 * rate = lr0 / rate)
-LR_ROUNDING = 8  # eps: the learning rate in force, lr0 / (1 + rate epoch), may round by this much (relative)
-FREE_RUNNING_LIMIT = {"float64": 1e-6, "float32": 1e-2}  # relative: beyond it, two runs are not comparable
 SATURATION_HINT = (
     "once AL rounds to exactly 0 or 1, a course-literal cost Y log(AL) + (1-Y) log(1-AL) or "
     "dAL = -(Y/AL - (1-Y)/(1-AL)) is infinite; computing from Z[L] (log-sigmoid) and dZ[L] = AL - Y is not"

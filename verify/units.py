@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from .adam import bias_correction
+from .compare import mismatch
 from .errors import ImplementationError
 from .hints import (
     activation_backward_slip,
@@ -33,6 +35,8 @@ from .hints import (
     skipped_layer_slip,
 )
 from .impl.base import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _binds, _describe
+from .optimization import course_permutation
+from .tolerance import unit_gradient_scales, unit_linear_scale, unit_step_scale
 
 N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
 # The initialisers' layers: wide enough that the weights' spread is measured, not guessed (about 5,000 draws).
@@ -148,10 +152,7 @@ class _Unit:
         if not np.all(np.isfinite(value)) or float(np.max(gap)) > allowed:
             bad = ~(gap <= allowed)
             worst = np.unravel_index(int(np.argmax(np.where(np.isfinite(gap), gap, np.inf))), gap.shape)
-            detail = (
-                f"{int(bad.sum())} of {gap.size} entries differ, worst at {tuple(int(i) for i in worst)}: "
-                f"{value[worst]:.7g} vs torch {expected[worst]:.7g}"
-            )
+            detail = mismatch(int(bad.sum()), gap.size, worst, value[worst], expected[worst])
             hint = diagnose(value, expected, M)
             if not hint and Z is not None and np.all(Z[bad] == 0):
                 hint = "it differs only where Z is exactly 0: the course's relu'(0) is 0 (dZ[Z <= 0] = 0), as in torch"
@@ -265,11 +266,6 @@ def _parameters(u: _Unit) -> dict:
     return params
 
 
-def _linear_scale(A_prev, W, b) -> float:
-    """max of |W| |A_prev| + |b|: what a product's rounding is relative to."""
-    return float(np.max(np.abs(W.astype(np.float64)) @ np.abs(A_prev.astype(np.float64)) + np.abs(b)))
-
-
 def _z_with_zeros(u: _Unit) -> np.ndarray:
     Z = u.randn(N, M)
     Z[0, :2] = 0  # exactly at the kink: relu'(0) must be 0
@@ -318,7 +314,7 @@ def _check_linear_forward(u: _Unit) -> None:
 
     A_prev, W, b = _layer(u)
     Z, cache = u.parts(u.call(A_prev, W, b), ("Z", "cache"))
-    u.close("Z", Z, steps.linear_forward(A_prev, W, b), _linear_scale(A_prev, W, b))
+    u.close("Z", Z, steps.linear_forward(A_prev, W, b), unit_linear_scale(A_prev, W, b))
     _check_linear_cache(u, cache, A_prev, W, b)
 
 
@@ -348,14 +344,14 @@ def _check_linear_activation_forward(u: _Unit) -> None:
         A_prev, W, b = _layer(u)
         A, cache = u.parts(u.call(A_prev, W, b, name), ("A", "cache"))
         Z = steps.linear_forward(A_prev, W, b)
-        u.close(f"A ({name})", A, steps.activation(name, Z), _linear_scale(A_prev, W, b))
+        u.close(f"A ({name})", A, steps.activation(name, Z), unit_linear_scale(A_prev, W, b))
         if not (isinstance(cache, tuple) and len(cache) == 2):
             raise _Wrong("cache", f"expected (linear_cache, Z), got {_describe(cache)}", CACHE_ORDER)
         linear_cache, Z_cached = cache
         if isinstance(linear_cache, np.ndarray) and isinstance(Z_cached, tuple):
             raise _Wrong("cache", "it holds (Z, linear_cache)", f"caches in the wrong order: {CACHE_ORDER}")
         _check_linear_cache(u, linear_cache, A_prev, W, b, "cache[0]")
-        u.close("cache[1] (Z)", Z_cached, Z, _linear_scale(A_prev, W, b))
+        u.close("cache[1] (Z)", Z_cached, Z, unit_linear_scale(A_prev, W, b))
 
 
 def _check_linear_backward(u: _Unit) -> None:
@@ -372,14 +368,14 @@ def _close_linear_gradients(u: _Unit, got, expected, dZ_size, A_prev, W, dZ=None
 
     dZ_size: what bounds |dZ| (the scales); dZ: the gradient itself (dZ_size where not given), for db's hint."""
     dZ = np.asarray(dZ_size if dZ is None else dZ, dtype=np.float64)
-    size = np.abs(np.asarray(dZ_size, dtype=np.float64))
-    u.close("dW", got[1], expected[1], float(np.max(size @ np.abs(A_prev.T))) / M)
+    dW_scale, db_scale, dA_prev_scale = unit_gradient_scales(dZ_size, A_prev, W)
+    u.close("dW", got[1], expected[1], dW_scale)
     try:
-        u.close("db", got[2], expected[2], float(np.max(np.sum(size, axis=1))) / M)
+        u.close("db", got[2], expected[2], db_scale)
     except _Wrong as wrong:
         wrong.hint = (db_slip(got[2], dZ) if isinstance(got[2], np.ndarray) else "") or wrong.hint
         raise
-    u.close("dA_prev", got[0], expected[0], float(np.max(np.abs(W.T) @ size)))
+    u.close("dA_prev", got[0], expected[0], dA_prev_scale)
 
 
 def _check_linear_activation_backward(u: _Unit) -> None:
@@ -470,7 +466,7 @@ def _check_update_parameters(u: _Unit) -> None:
                 f"{key} (its step)",
                 step,
                 expected[key] - params[key].astype(np.float64),
-                LEARNING_RATE * float(np.max(np.abs(grads[f"d{key}"]))) + 4 * float(np.max(np.abs(params[key]))),
+                unit_step_scale(LEARNING_RATE * float(np.max(np.abs(grads[f"d{key}"]))), params[key]),
             )
         except _Wrong as wrong:
             wrong.hint = skipped_layer_slip(key, step, len(params) // 2) or wrong.hint
@@ -514,9 +510,9 @@ def _check_optimize(u: _Unit) -> None:
         "w (its step)",
         step_w,
         expected["w"] - w,
-        LEARNING_RATE * float(np.max(np.abs(X))) + 4 * float(np.max(np.abs(w))),
+        unit_step_scale(LEARNING_RATE * float(np.max(np.abs(X))), w),
     )
-    u.close("b (its step)", step_b, np.asarray(expected["b"] - b), LEARNING_RATE + 4 * abs(b))
+    u.close("b (its step)", step_b, np.asarray(expected["b"] - b), unit_step_scale(LEARNING_RATE, b))
 
 
 def _two_layer_inputs(u: _Unit):
@@ -539,8 +535,8 @@ def _check_forward_propagation(u: _Unit) -> None:
     expected, _ = steps.two_layer(X, Y, params)
     if not isinstance(cache, dict):
         raise _Wrong("cache", f'expected a dict {{"Z1", "A1", "Z2", "A2"}}, got {_describe(cache)}')
-    scale1 = _linear_scale(X, params["W1"], params["b1"])
-    scale2 = _linear_scale(np.abs(expected["A1"]), params["W2"], params["b2"]) + scale1 * float(
+    scale1 = unit_linear_scale(X, params["W1"], params["b1"])
+    scale2 = unit_linear_scale(np.abs(expected["A1"]), params["W2"], params["b2"]) + scale1 * float(
         np.max(np.abs(params["W2"]))
     )
     for key, scale in (("Z1", scale1), ("A1", scale1), ("Z2", scale2), ("A2", scale2)):
@@ -557,13 +553,9 @@ def _check_backward_propagation(u: _Unit) -> None:
     if not isinstance(grads, dict):
         raise _Wrong("grads", f"expected a dict of dW1, db1, dW2, db2, got {_describe(grads)}")
     dZ2 = np.abs(cache["A2"] - Y)
-    dZ1 = np.abs(params["W2"].T) @ dZ2
-    for key, scale in (
-        ("dW2", np.max(dZ2 @ np.abs(cache["A1"].T)) / M),
-        ("db2", np.max(np.sum(dZ2, axis=1)) / M),
-        ("dW1", np.max(dZ1 @ np.abs(X.T)) / M),
-        ("db1", np.max(np.sum(dZ1, axis=1)) / M),
-    ):
+    dW2, db2, _ = unit_gradient_scales(dZ2, cache["A1"], params["W2"])
+    dW1, db1, _ = unit_gradient_scales(np.abs(params["W2"].T) @ dZ2, X, params["W1"])
+    for key, scale in (("dW2", dW2), ("db2", db2), ("dW1", dW1), ("db1", db1)):
         try:
             u.close(key, grads.get(key), expected[key], float(scale))
         except _Wrong as wrong:
@@ -707,10 +699,7 @@ def _close_steps(u: _Unit, got, params: dict, expected: dict, slips: dict) -> No
         "step of",
         steps_got,
         {f"d{k}": expected[k] - params[k] for k in params},
-        {
-            f"d{k}": float(np.max(np.abs(expected[k] - params[k]))) + 4 * float(np.max(np.abs(params[k])))
-            for k in params
-        },
+        {f"d{k}": unit_step_scale(float(np.max(np.abs(expected[k] - params[k]))), params[k]) for k in params},
         slips,
     )
 
@@ -753,7 +742,7 @@ def _check_update_parameters_with_adam(u: _Unit) -> None:
             name,
             got,
             expected[3 if name == "v_corrected" else 4],
-            {k: terms[k] / (1 - beta**ADAM_T) for k in terms},
+            {k: terms[k] / bias_correction(beta, ADAM_T) for k in terms},
             optimizer_slips(name, v, s, grads, ADAM_T, settings, moments=moments),
         )
     corrected = {"v_corrected": expected[3], "s_corrected": expected[4]}
@@ -803,7 +792,8 @@ def _check_random_mini_batches(u: _Unit) -> None:
     m, size = 10, 4
     X = np.arange(N_PREV * m, dtype=u.dtype).reshape(N_PREV, m)  # each column tells where it came from
     Y = X[:1] + 0.5
-    batches = u.call(X, Y, size, 1)
+    seed = 1
+    batches = u.call(X, Y, size, seed)
     if not isinstance(batches, (list, tuple)) or not all(isinstance(b, (tuple, list)) and len(b) == 2 for b in batches):
         raise _Wrong("mini_batches", f"expected a list of (X_batch, Y_batch), got {_describe(batches)}")
     for X_batch, Y_batch in batches:
@@ -833,7 +823,7 @@ def _check_random_mini_batches(u: _Unit) -> None:
             "X and Y were not shuffled with the same permutation",
             "take X[:, permutation] and Y[:, permutation] with one permutation",
         )
-    course_order = np.random.RandomState(1).permutation(m)  # np.random.seed(1); np.random.permutation(m)
+    course_order = course_permutation(seed, m)
     if not np.array_equal(X_all[0] // 1, X[0, course_order]):
         unshuffled = np.array_equal(X_all, X)
         raise _Wrong(

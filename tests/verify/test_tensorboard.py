@@ -478,9 +478,9 @@ def test_regression_logs_squared_error_and_no_picture(tmp_path):
         assert steps(acc[side], "prediction/squared_error") == list(
             range(n)
         )  # ceil(5/DETAIL_POINTS) = 1: every iteration
-        # mean squared error sum((A - Y)^2) / m, against the cost (1/2m) sum (A - Y)^2 at the same parameters
+        # the mse cost's own definition, (1/2m) sum (A - Y)^2: the cost at the same parameters, not twice it
         np.testing.assert_allclose(
-            values(acc[side], "prediction/squared_error"), 2 * np.array(report.costs[KEY[side]]), rtol=1e-6
+            values(acc[side], "prediction/squared_error"), np.array(report.costs[KEY[side]]), rtol=1e-6
         )
         assert values(acc[side], "cost") == pytest.approx(report.costs[KEY[side]], rel=1e-6)
         (final,) = acc[side].Scalars("final/cost")
