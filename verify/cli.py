@@ -403,7 +403,10 @@ def _main(argv: Sequence[str] | None) -> int:
         config, impl = config_from_args(args), args.impl
         target = JsonTarget.checked(args.json, args.impl, None if args.data in ("auto", *NAMED_DATA) else args.data)
         try:
-            from .runner import run  # torch is imported here, not for --help or a usage error
+            # torch is imported here, not for --help or a usage error; a signal raised inside its native import code
+            # aborts the process, so one that comes meanwhile is raised once the import is done
+            with signals.deferred(raise_after=True):
+                from .runner import run
         except ImportError as error:
             # A missing or broken torch/numpy is the user's to fix: say how, in one line. Any other
             # module, or a name missing from a module that did load, is a bug and keeps its traceback.
@@ -412,6 +415,7 @@ def _main(argv: Sequence[str] | None) -> int:
                 raise
             reason = " ".join(str(error).split())  # one line, whatever the loader said
             raise UsageError(f"{package} is not importable ({reason}); install it first: {_INSTALL[package]}") from None
+        signals.check()  # an interrupt Python swallowed before here (see signals.check)
         target.clear()  # no stale verdict: from here the path holds this run's report or nothing
         with target.stdout_for_json_only():  # --json -: whatever the run prints goes to stderr
             report = run(config)
@@ -423,6 +427,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"verify: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as stop:  # before the first check (later ones are in the report): nothing agreed yet
+        signals.reporting()
         stopped = Interruption.of(stop, getattr(stop, "phase", ""))
         verdict = f"VERDICT: INTERRUPTED by {stopped.signal} {stopped.where()}; nothing had been checked yet"
         with signals.deferred():

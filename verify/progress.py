@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 
+from . import signals
 from .config import Config
 from .errors import printable
 
@@ -65,7 +66,9 @@ class Progress:
             self._thread.join(timeout=1.0)  # block, leaving the watcher waiting; it is a daemon thread)
 
     def stage(self, text: str) -> None:
-        """A new stage begins: named at once when the run is already past AFTER, else when it gets there."""
+        """A new stage begins: named at once when the run is already past AFTER, else when it gets there. A phase
+        boundary: an interrupt Python swallowed before it is raised here (signals.check)."""
+        signals.check()
         now = _clock()
         with self._lock:  # one step, so the watcher cannot name the stage a second time in between
             self._stage, self._stage_since, self._announced = text, now, False

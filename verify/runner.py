@@ -52,6 +52,7 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
     try:
         config, impl, X, Y, plan, device = _prepare(config, implementation, progress)
     except KeyboardInterrupt as stop:  # before any check: nothing to report but where it stopped
+        signals.reporting()
         raise _stopped(stop, progress.current) from None
     report = Report(config, examples=X.shape[1], checks=[], implementation=impl.label)
     log = None
@@ -76,11 +77,13 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
             return report
         params = {k: np.asarray(v, dtype=config.dtype) for k, v in params.items()}
         check_lambd(config, X.shape[1], params)
-        log = _open_log(config, X, Y, impl.label)
+        with signals.deferred(raise_after=True):  # TensorBoard's first import: native code a signal must not cut
+            log = _open_log(config, X, Y, impl.label)
         report.run_dir = log.run_dir if log else None
         with torch_threads_for(config, X.shape[1]):
             _run_checks(config, plan, impl, X, Y, params, device, report, log, progress)
     except KeyboardInterrupt as stop:  # Ctrl-C or a signal, in any phase: what agreed so far is the report
+        signals.reporting()
         if report.interruption is None:  # (training names the iterations it finished)
             report.interruption = Interruption.of(stop, progress.current)
         _conclude(report, impl)

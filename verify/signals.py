@@ -81,6 +81,20 @@ def received() -> Interrupted | None:
     return Interrupted(_received[0]) if _received else None
 
 
+def check() -> None:
+    """Raise the interrupt again if one came and nothing has taken it up: Python ignores an exception raised where
+    it cannot propagate (a weakref callback during an import, a __del__), so the run would go on. Called at every
+    phase boundary, training iteration and call into the learner's code; a no-op until a signal comes."""
+    if _received and not _reporting:
+        raise Interrupted(_received[0])
+
+
+def reporting() -> None:
+    """The interrupt has been taken up: the run is building its report, and check() raises no more."""
+    global _reporting
+    _reporting = True
+
+
 def count() -> int:
     """How many signals have arrived so far (see arrived_during)."""
     return len(_received)
@@ -93,6 +107,7 @@ def arrived_during(before: int) -> Interrupted | None:
 
 
 _deferring = False  # see deferred()
+_reporting = False  # see reporting()
 
 
 def _handle(signum: int, frame: FrameType | None) -> None:
@@ -124,7 +139,7 @@ def caught() -> Iterator[None]:
     """Ctrl-C, SIGTERM and SIGHUP raise Interrupted while this lasts (in the main thread: elsewhere a signal cannot
     be handled, and the main thread's KeyboardInterrupt is not this run's). The handlers that were there before
     come back after. Nested (verify.run inside the command line), the outer one keeps what it received."""
-    global _depth
+    global _depth, _reporting
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -132,6 +147,7 @@ def caught() -> Iterator[None]:
     if _depth == 0:
         previous = {signum: signal.signal(signum, _handle) for signum in _handled()}
         _received.clear()
+        _reporting = False
     _depth += 1
     try:
         yield
@@ -141,3 +157,4 @@ def caught() -> Iterator[None]:
             for signum, handler in previous.items():
                 signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
             _received.clear()
+            _reporting = False

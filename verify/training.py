@@ -152,6 +152,7 @@ def train_and_compare(
     training = _Training(run, impl, X, Y, params, model_lockstep, model_free, plan)
     try:
         for step in plan.steps():
+            signals.check()  # an interrupt Python swallowed (see signals.check) stops training here
             record = training.step(step, checkpoint=_is_checkpoint(step.index) or step.index == plan.steps_total - 1)
             if record.stopped:
                 break
@@ -162,6 +163,7 @@ def train_and_compare(
             if run.nonfinite["impl"] is not None and run.nonfinite["torch"] is not None:
                 break
     except KeyboardInterrupt as stop:  # Ctrl-C or a signal: what trained so far is judged and reported
+        signals.reporting()
         run.interrupted = stop
     _judge_divergence(run, impl.L)
     if run.kinks:

@@ -170,6 +170,24 @@ def test_a_slip_found_before_the_signal_is_still_a_fail_with_the_signals_status(
     assert out.startswith("VERDICT: FAIL (interrupted by SIGTERM during gradient check")
 
 
+def test_an_interrupt_python_swallowed_is_raised_at_the_next_phase(capsys, monkeypatch):
+    """Python ignores an exception raised where it cannot propagate (an import lock's weakref callback, a __del__):
+    a signal landing there must still stop the run, at the next phase boundary."""
+    probe = verify.runner.kink_probe
+
+    def swallowing_probe(*args):
+        try:
+            _signal_self()
+        except KeyboardInterrupt:  # as an ignored callback would: the exception goes nowhere
+            pass
+        return probe(*args)
+
+    monkeypatch.setattr(verify.runner, "kink_probe", swallowing_probe)
+    code, out, err = run_cli(capsys, "--arch", "3,4,4,1", *FAST, "--no-tensorboard")
+    assert code == 143 and "Traceback" not in err
+    assert out.startswith("VERDICT: INTERRUPTED by SIGTERM during forward and backward")  # its next call
+
+
 # -- the learner's own exits -------------------------------------------------------------------------------------
 
 
@@ -305,6 +323,15 @@ def _start(*argv: str, cwd: Path = REPO) -> subprocess.Popen:
     )
 
 
+def _end(proc: subprocess.Popen) -> None:
+    """The process gone and its pipes closed, whatever the test saw (a pipe left open warns in a later test)."""
+    proc.kill()
+    proc.wait()
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
 def _wait_for(proc: subprocess.Popen, marker: str) -> str:
     """The stderr lines up to the first that starts with `marker`; the test fails if the process ends first."""
     deadline, seen = time.monotonic() + 60, ""
@@ -335,8 +362,7 @@ def test_sighup_in_a_real_process_writes_the_json_and_exits_129(tmp_path):
         out, err = proc.communicate(timeout=60)
         err = before + err
     finally:
-        proc.kill()
-        proc.wait()
+        _end(proc)
     assert proc.returncode == 129 and "Traceback" not in err, err
     assert out.startswith("VERDICT: INTERRUPTED by SIGHUP after "), (out, err)
     assert _report(tmp_path / "r.json")["interrupted"]["signal"] == "SIGHUP"
@@ -364,8 +390,7 @@ def L_model_backward(AL, Y, caches):
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
-        proc.kill()
-        proc.wait()
+        _end(proc)
     assert proc.returncode == 130
     assert "Traceback" not in err, err
     assert err.splitlines()[-1:] == ["verify: Ctrl-C again: stopped at once, without a report"], err
@@ -379,8 +404,7 @@ def test_ctrl_c_at_start_up_is_never_a_traceback(delay, tmp_path):
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
-        proc.kill()
-        proc.wait()
+        _end(proc)
     assert proc.returncode in (130, -signal.SIGINT)  # before Python's own handler: killed by it (a shell says 130)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert "INTERRUPTED by Ctrl-C" in out or "Ctrl-C while starting" in err or proc.returncode < 0

@@ -128,6 +128,7 @@ class Adapter:
                 self._private[id(copy)] = (copy, copy)  # back in its caches (A0 = X): already the implementation's
 
     def call(self, function: str, *args, **kwargs):
+        signals.check()  # an interrupt swallowed elsewhere (see signals.check): no more calls into the learner's code
         handed = _copy(args, self._private)
         signals_before = signals.count()
         try:
