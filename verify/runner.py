@@ -21,6 +21,7 @@ from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module, network_size
 from .loops import check_loop, loop_check_name, loop_functions
 from .machine import check_memory, torch_threads_for
+from .network import Network
 from .optimization import Optimization
 from .prediction import prediction_accuracy
 from .progress import Progress
@@ -118,15 +119,15 @@ def _prepare(config: Config, implementation, progress: Progress):
     api.check_network(config.arch, config.activations, config.loss)
     check_memory(config)
     device = _prepare_device(config)
-    impl = api(implementation or scratch, config.activations, config.loss, label)
-    if impl.API == "logreg" and (config.optimizer != "gd" or config.mini_batch_size is not None or config.decay):
-        raise UsageError(
-            "--optimizer, --mini-batch-size and --decay need the course's parameter dicts (week 3 or 4); "
-            f"{label}'s week 2 optimize(w, b, ...) trains by gradient descent on the whole batch"
-        )
-    impl.require_optimization(config.optimizer, config.decay, config.decay_interval)
-    impl.regularize(config.lambd)
-    impl.drop_out(config.keep_prob)
+    impl = api(
+        implementation or scratch,
+        Network.of(config),
+        label,
+        optimizer=config.optimizer,
+        decay=config.decay,
+        decay_interval=config.decay_interval,
+        mini_batch_size=config.mini_batch_size,
+    )
     if config.tensorboard:
         from .tblog import check_logdir
 

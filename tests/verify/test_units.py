@@ -12,6 +12,7 @@ import scratch
 import verify
 from verify.cli import main
 from verify.impl import detect, load_module
+from verify.network import Network
 from verify.units import check_functions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,7 +25,8 @@ RTOL = {"float64": 1e-7, "float32": 1.3e-6}
 def functions_of(path_or_module, dtype: str = "float64") -> dict:
     module = load_module(str(path_or_module)) if isinstance(path_or_module, Path) else path_or_module
     api = detect(module, "learner")
-    impl = api(module, api.default_activations(1 if api.API == "logreg" else 2), "bce", "learner")
+    L = 1 if api.API == "logreg" else 2
+    impl = api(module, Network((2,) * L + (1,), tuple(api.default_activations(L)), "bce"), "learner")
     return {f.function: f for f in check_functions(impl, dtype, RTOL[dtype], seed=0)}
 
 
