@@ -27,7 +27,7 @@ class Network:
 
     @classmethod
     def of(cls, config: Config) -> Network:
-        """The network of a config whose network validate() (or resolve_network) has resolved."""
+        """The network of a config resolve_network (or validate) has resolved."""
         assert config.arch is not None and config.activations is not None and config.loss is not None, (
             "a network is built from a config whose arch, activations and loss are resolved"
         )

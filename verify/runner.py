@@ -15,7 +15,15 @@ import torch_ref
 from . import signals
 from .checks import check_gradients, compare_at_point, kink_probe
 from .compare import CheckResult
-from .config import Config, arch_words, check_data_range, check_lambd, check_mini_batch_size, validate
+from .config import (
+    Config,
+    arch_words,
+    check_data_range,
+    check_flags,
+    check_lambd,
+    check_mini_batch_size,
+    resolve_network,
+)
 from .data import load_data
 from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module, network_size
@@ -104,7 +112,7 @@ def _stopped(stop: KeyboardInterrupt, phase: str) -> signals.Interrupted:
 def _prepare(config: Config, implementation, progress: Progress):
     """Everything before the first check: the implementation loaded and adapted, the options checked against
     it, the memory and the device, the data and the training plan."""
-    validate(config)  # the flags, before importing anything
+    check_flags(config)  # the flags, before importing anything
     if implementation is None and config.impl is not None:
         progress.stage(f"loading {config.impl}")
         implementation = load_module(config.impl)
@@ -112,9 +120,9 @@ def _prepare(config: Config, implementation, progress: Progress):
     label = "your code" if label == "__main__" else label  # a notebook's (or a script's) own namespace
     api = detect(implementation or scratch, f"--impl {config.impl}" if config.impl else label, config.api)
     config = network_size(config, implementation, api.API, label)  # --arch, or the size the module's code fixes
-    config = validate(replace(config, api=api.API), api.default_activations)
+    config = resolve_network(replace(config, api=api.API), api.default_activations)
     assert config.arch is not None and config.activations is not None and config.loss is not None, (
-        "validate() resolves the network once arch is known"
+        "resolve_network resolves the network once arch is known"
     )
     api.check_network(config.arch, config.activations, config.loss)
     check_memory(config)

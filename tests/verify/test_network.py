@@ -1,5 +1,6 @@
 """The network, described once, and the adapter built from it: every refusal at construction, in order."""
 
+from dataclasses import replace
 from types import ModuleType
 
 import pytest
@@ -64,3 +65,47 @@ def test_a_module_without_the_optimiser_functions_is_refused_before_its_l2_is_lo
         DeepAPI(module, regularized, "bare", optimizer="adam")
     with pytest.raises(UsageError, match=r"^--lambd: bare has no function compute_cost_with_regularization"):
         DeepAPI(module, regularized, "bare")
+
+
+def test_the_flags_are_checked_before_the_module_loads_and_the_network_once_its_size_is_known():
+    from verify.config import check_flags, resolve_network
+
+    no_arch = Config(impl="course.py", activations=("tanh", "sigmoid"))
+    check_flags(no_arch)  # the module fixes the sizes: nothing about the network to check yet
+    with pytest.raises(UsageError, match=r"^--lr must be a positive finite number"):
+        check_flags(Config(impl="course.py", learning_rate=-1.0))
+    fixed = Config(arch=(2, 3, 1), arch_from="layers_dims in course.py", keep_prob=0.5)
+    resolved = resolve_network(fixed, lambda L: ("tanh",) * (L - 1) + ("sigmoid",))
+    assert (resolved.activations, resolved.loss, resolved.keep_prob) == (("tanh", "sigmoid"), "bce", (0.5,))
+    with pytest.raises(UsageError, match=r"^--activations needs 2 names \(one per layer of layers_dims in course\.py"):
+        resolve_network(replace(fixed, activations=("relu",)), lambda L: ("sigmoid",) * L)
+
+
+def test_a_mistyped_network_is_named_before_a_bad_flag_when_arch_is_given():
+    from verify.config import check_flags
+
+    with pytest.raises(UsageError, match=r"^--loss mse needs a linear output"):
+        check_flags(Config(arch=(2, 3, 1), loss="mse", learning_rate=-1.0))
+
+
+def test_a_run_checks_the_flags_once_and_resolves_the_network_once(monkeypatch):
+    import verify.runner
+
+    calls: list[str] = []
+    for name in ("check_flags", "resolve_network"):
+        monkeypatch.setattr(verify.runner, name, counted(getattr(verify.runner, name), name, calls))
+    report = verify.runner.run(
+        Config(arch=(2, 3, 1), iterations=2, examples=8, gradcheck=False, tensorboard=False, progress=False)
+    )
+    assert report.verdict == "pass"
+    assert sorted(calls) == ["check_flags", "resolve_network"]
+
+
+def counted(function, name: str, calls: list):
+    """function, noting each call's name in calls."""
+
+    def noted(*args, **kwargs):
+        calls.append(name)
+        return function(*args, **kwargs)
+
+    return noted
