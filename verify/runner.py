@@ -62,7 +62,7 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
         config, impl, X, Y, plan, device = _prepare(config, implementation, progress)
     except KeyboardInterrupt as stop:  # before any check: nothing to report but where it stopped
         raise _stopped(stop, progress.current) from None
-    report = Report(config, examples=X.shape[1], checks=[], implementation=impl.label)
+    report = Report(config, plan, checks=[], implementation=impl.label)
     log = None
     try:
         progress.stage("checking the course functions one by one")
@@ -85,7 +85,7 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
             return report
         params = {k: np.asarray(v, dtype=config.dtype) for k, v in params.items()}
         check_lambd(config, X.shape[1], params)
-        log = _open_log(config, X, Y, impl.label)
+        log = _open_log(config, plan, X, Y, impl.label)
         report.run_dir = log.run_dir if log else None
         with torch_threads_for(config, X.shape[1]):
             _run_checks(config, plan, impl, X, Y, params, device, report, log, progress)
@@ -318,7 +318,7 @@ def _prepare_device(config: Config):
     return device
 
 
-def _open_log(config: Config, X, Y, implementation: str):
+def _open_log(config: Config, plan: Optimization, X, Y, implementation: str):
     if not config.tensorboard:
         return None
     from .tblog import TensorBoardLog, experiment_name, make_run_dir
@@ -326,4 +326,4 @@ def _open_log(config: Config, X, Y, implementation: str):
     run_dir = make_run_dir(
         config.logdir, experiment_name(config.arch, config.activations, config.name, implementation, config.impl)
     )
-    return TensorBoardLog(run_dir, config, X, Y, implementation)
+    return TensorBoardLog(run_dir, config, plan, X, Y, implementation)

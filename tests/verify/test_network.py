@@ -88,17 +88,24 @@ def test_a_mistyped_network_is_named_before_a_bad_flag_when_arch_is_given():
         check_flags(Config(arch=(2, 3, 1), loss="mse", learning_rate=-1.0))
 
 
-def test_a_run_checks_the_flags_once_and_resolves_the_network_once(monkeypatch):
+def test_a_run_checks_the_flags_once_resolves_the_network_once_and_plans_its_training_once(monkeypatch, tmp_path):
     import verify.runner
+    import verify.tblog
+    from verify.optimization import Optimization
 
     calls: list[str] = []
     for name in ("check_flags", "resolve_network"):
         monkeypatch.setattr(verify.runner, name, counted(getattr(verify.runner, name), name, calls))
-    report = verify.runner.run(
-        Config(arch=(2, 3, 1), iterations=2, examples=8, gradcheck=False, tensorboard=False, progress=False)
-    )
+    monkeypatch.setattr(Optimization, "from_config", counted(Optimization.from_config, "from_config", calls))
+    logged = []
+    close = verify.tblog.TensorBoardLog.close
+    monkeypatch.setattr(verify.tblog.TensorBoardLog, "close", lambda log: logged.append(log.plan) or close(log))
+    config = Config(arch=(2, 3, 1), iterations=2, examples=8, gradcheck=False, logdir=str(tmp_path), progress=False)
+    report = verify.runner.run(config)
     assert report.verdict == "pass"
-    assert sorted(calls) == ["check_flags", "resolve_network"]
+    assert sorted(calls) == ["check_flags", "from_config", "resolve_network"]
+    assert logged == [report.plan] and logged[0] is report.plan
+    assert (report.plan.m, report.plan.steps_total, report.examples) == (8, 2, 8)
 
 
 def counted(function, name: str, calls: list):
