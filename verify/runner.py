@@ -66,16 +66,7 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
     log = None
     try:
         progress.stage("checking the course functions one by one")
-        for result in each_function_checked(
-            impl,
-            config.dtype,
-            config.relative_tolerance,
-            config.seed,
-            init_impl=config.init == "impl",
-            optimizer=config.optimizer,
-            decay=config.decay,
-            lambd=config.lambd,
-        ):
+        for result in each_function_checked(impl, config):
             report.functions.append(result)
         try:
             params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)

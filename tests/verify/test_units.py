@@ -11,6 +11,7 @@ from conftest import optimisers_text, slipped
 import scratch
 import verify
 from verify.cli import main
+from verify.config import Config
 from verify.impl import detect, load_module
 from verify.network import Network
 from verify.units import check_functions
@@ -27,7 +28,7 @@ def functions_of(path_or_module, dtype: str = "float64") -> dict:
     api = detect(module, "learner")
     L = 1 if api.API == "logreg" else 2
     impl = api(module, Network((2,) * L + (1,), tuple(api.default_activations(L)), "bce"), "learner")
-    return {f.function: f for f in check_functions(impl, dtype, RTOL[dtype], seed=0)}
+    return {f.function: f for f in check_functions(impl, Config(dtype=dtype, rtol=RTOL[dtype], seed=0))}
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
