@@ -77,8 +77,8 @@ class Config:
 
     @property
     def sizes(self) -> tuple[int, ...]:
-        """arch, once validate() (or the runner, from the module's own code) has fixed it."""
-        assert self.arch is not None, "arch is read before validate() or the runner fixed it"
+        """arch, once check_flags (--arch) or resolve_network (the module's own code) has fixed it."""
+        assert self.arch is not None, "arch is read before --arch or the module fixed it"
         return self.arch
 
     @property
@@ -106,18 +106,52 @@ def arch_words(config: Config) -> str:
 def validate(
     config: Config, default_activations: Callable[[int], Sequence[str]] = scratch.default_activations
 ) -> Config:
-    """Check every field a user can get wrong against the names above; returns the config with defaults resolved.
+    """check_flags, then resolve_network: a whole config (its arch given) checked and resolved in one call, for a
+    caller that loads no module (the runner calls the two itself, on either side of loading it)."""
+    check_flags(config)
+    return resolve_network(config, default_activations)
 
-    default_activations(L): the activations when none are given (the course API's own network).
-    """
-    if config.arch is None:  # the module's own code fixes it (runner.py reads it once the module is loaded)
+
+def check_flags(config: Config) -> None:
+    """Before the implementation's module loads: every option a user can get wrong on its own.
+
+    Where --arch gives the sizes, the network they make is checked too (its activations, or the course's
+    relu..., sigmoid, whose sigmoid output every course API shares; the loss; keep_prob per hidden layer), so a
+    mistyped network is named before anything is imported. Without --arch, --impl's module must fix the sizes
+    (resolve_network checks them once it is loaded)."""
+    if config.arch is None:
         if config.impl is None:
             raise UsageError(
                 "--arch is needed: give layer sizes like 3,4,4,1 (or --impl with a module that fixes them "
                 "in layers_dims, or n_x, n_h, n_y)"
             )
         _validate_flags(config)
-        return config
+        return
+    arch, _, _ = _check_network(config, scratch.default_activations)
+    _validate_flags(config)
+    _keep_probs(config.keep_prob, len(arch) - 1)
+
+
+def resolve_network(config: Config, default_activations: Callable[[int], Sequence[str]]) -> Config:
+    """Once the module is loaded and its arch known (--arch, or the size its code fixes): the network checked
+    with its API's default activations, and the config returned with arch, activations, loss and keep_prob (one
+    per hidden layer) resolved. The flags are check_flags' (called first)."""
+    arch, activations, loss = _check_network(config, default_activations)
+    return replace(
+        config,
+        arch=arch,
+        activations=activations,
+        loss=loss,
+        keep_prob=_keep_probs(config.keep_prob, len(arch) - 1),
+        lambd=config.lambd + 0.0,
+    )  # -0.0 is 0
+
+
+def _check_network(
+    config: Config, default_activations: Callable[[int], Sequence[str]]
+) -> tuple[tuple[int, ...], tuple[str, ...], str]:
+    """(arch, activations, loss): the sizes, each layer's activation and the loss, checked against each other."""
+    assert config.arch is not None, "the network is checked once its arch is known"
     loss_for_output = LOSS_FOR_OUTPUT
     arch = tuple(config.arch)
     named = "--arch" if config.arch_from is None else config.arch_from
@@ -158,15 +192,7 @@ def validate(
         )
     if output == "softmax" and arch[-1] < 2:
         raise UsageError("a softmax output needs at least 2 units; use a sigmoid output for one unit")
-    _validate_flags(config)
-    return replace(
-        config,
-        arch=arch,
-        activations=activations,
-        loss=loss,
-        keep_prob=_keep_probs(config.keep_prob, L),
-        lambd=config.lambd + 0.0,
-    )  # -0.0 is 0
+    return arch, activations, loss
 
 
 def _validate_flags(config: Config) -> None:

@@ -36,7 +36,7 @@ TITLES = {
 @dataclass
 class Report:
     config: Config
-    examples: int
+    plan: Optimization  # how the run trained (its steps, mini-batches, rate), built once by the runner
     checks: list[CheckResult]
     final: dict = field(default_factory=dict)  # side ("impl", "torch") -> {"cost": float, "accuracy": float | None}
     costs: dict = field(default_factory=dict)  # side ("impl", "torch") -> [cost per iteration]
@@ -74,9 +74,9 @@ class Report:
         return self.plan.steps_total == 0
 
     @property
-    def plan(self) -> Optimization:
-        """How the run trained (its steps, mini-batches, rate), from its config and examples."""
-        return Optimization.from_config(self.config, self.examples)
+    def examples(self) -> int:
+        """m, the examples the run trained on."""
+        return self.plan.m
 
     @property
     def tensorboard_command(self) -> str | None:

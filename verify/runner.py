@@ -15,12 +15,21 @@ import torch_ref
 from . import signals
 from .checks import check_gradients, compare_at_point, kink_probe
 from .compare import CheckResult
-from .config import Config, arch_words, check_data_range, check_lambd, check_mini_batch_size, validate
+from .config import (
+    Config,
+    arch_words,
+    check_data_range,
+    check_flags,
+    check_lambd,
+    check_mini_batch_size,
+    resolve_network,
+)
 from .data import load_data
 from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module, network_size
 from .loops import check_loop, loop_check_name, loop_functions
 from .machine import check_memory, torch_threads_for
+from .network import Network
 from .optimization import Optimization
 from .prediction import prediction_accuracy
 from .progress import Progress
@@ -54,20 +63,11 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
     except KeyboardInterrupt as stop:  # before any check: nothing to report but where it stopped
         signals.reporting()
         raise _stopped(stop, progress.current) from None
-    report = Report(config, examples=X.shape[1], checks=[], implementation=impl.label)
+    report = Report(config, plan, checks=[], implementation=impl.label)
     log = None
     try:
         progress.stage("checking the course functions one by one")
-        for result in each_function_checked(
-            impl,
-            config.dtype,
-            config.relative_tolerance,
-            config.seed,
-            init_impl=config.init == "impl",
-            optimizer=config.optimizer,
-            decay=config.decay,
-            lambd=config.lambd,
-        ):
+        for result in each_function_checked(impl, config):
             report.functions.append(result)
         try:
             params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
@@ -78,7 +78,7 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
         params = {k: np.asarray(v, dtype=config.dtype) for k, v in params.items()}
         check_lambd(config, X.shape[1], params)
         with signals.deferred(raise_after=True):  # TensorBoard's first import: native code a signal must not cut
-            log = _open_log(config, X, Y, impl.label)
+            log = _open_log(config, plan, X, Y, impl.label)
         report.run_dir = log.run_dir if log else None
         with torch_threads_for(config, X.shape[1]):
             _run_checks(config, plan, impl, X, Y, params, device, report, log, progress)
@@ -106,7 +106,7 @@ def _stopped(stop: KeyboardInterrupt, phase: str) -> signals.Interrupted:
 def _prepare(config: Config, implementation, progress: Progress):
     """Everything before the first check: the implementation loaded and adapted, the options checked against
     it, the memory and the device, the data and the training plan."""
-    validate(config)  # the flags, before importing anything
+    check_flags(config)  # the flags, before importing anything
     if implementation is None and config.impl is not None:
         progress.stage(f"loading {config.impl}")
         implementation = load_module(config.impl)
@@ -114,22 +114,22 @@ def _prepare(config: Config, implementation, progress: Progress):
     label = "your code" if label == "__main__" else label  # a notebook's (or a script's) own namespace
     api = detect(implementation or scratch, f"--impl {config.impl}" if config.impl else label, config.api)
     config = network_size(config, implementation, api.API, label)  # --arch, or the size the module's code fixes
-    config = validate(replace(config, api=api.API), api.default_activations)
+    config = resolve_network(replace(config, api=api.API), api.default_activations)
     assert config.arch is not None and config.activations is not None and config.loss is not None, (
-        "validate() resolves the network once arch is known"
+        "resolve_network resolves the network once arch is known"
     )
     api.check_network(config.arch, config.activations, config.loss)
     check_memory(config)
     device = _prepare_device(config)
-    impl = api(implementation or scratch, config.activations, config.loss, label)
-    if impl.API == "logreg" and (config.optimizer != "gd" or config.mini_batch_size is not None or config.decay):
-        raise UsageError(
-            "--optimizer, --mini-batch-size and --decay need the course's parameter dicts (week 3 or 4); "
-            f"{label}'s week 2 optimize(w, b, ...) trains by gradient descent on the whole batch"
-        )
-    impl.require_optimization(config.optimizer, config.decay, config.decay_interval)
-    impl.regularize(config.lambd)
-    impl.drop_out(config.keep_prob)
+    impl = api(
+        implementation or scratch,
+        Network.of(config),
+        label,
+        optimizer=config.optimizer,
+        decay=config.decay,
+        decay_interval=config.decay_interval,
+        mini_batch_size=config.mini_batch_size,
+    )
     if config.tensorboard:
         from .tblog import check_logdir
 
@@ -312,7 +312,7 @@ def _prepare_device(config: Config):
     return device
 
 
-def _open_log(config: Config, X, Y, implementation: str):
+def _open_log(config: Config, plan: Optimization, X, Y, implementation: str):
     if not config.tensorboard:
         return None
     from .tblog import TensorBoardLog, experiment_name, make_run_dir
@@ -320,4 +320,4 @@ def _open_log(config: Config, X, Y, implementation: str):
     run_dir = make_run_dir(
         config.logdir, experiment_name(config.arch, config.activations, config.name, implementation, config.impl)
     )
-    return TensorBoardLog(run_dir, config, X, Y, implementation)
+    return TensorBoardLog(run_dir, config, plan, X, Y, implementation)

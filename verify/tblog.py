@@ -36,6 +36,8 @@ from .prediction import prediction_accuracy
 if TYPE_CHECKING:
     from torch.utils.tensorboard.writer import FileWriter
 
+    from .optimization import Optimization
+
 SIDES = ("impl", "torch", "diff")  # the implementation under test, torch_ref, their differences
 FOLDERS = {"impl": "numpy", "torch": "torch", "diff": "diff"}  # each side's run: what the run selector shows
 CUSTOM = "~custom_scalars/"  # diff's copies for the custom-scalars charts: '~' sorts them after every other card
@@ -228,7 +230,9 @@ class TensorBoardLog:
     """The writers of one experiment and what goes into them."""
 
     @_writes
-    def __init__(self, run_dir: str, config, X: np.ndarray, Y: np.ndarray, implementation: str = "scratch"):
+    def __init__(
+        self, run_dir: str, config, plan: Optimization, X: np.ndarray, Y: np.ndarray, implementation: str = "scratch"
+    ):
         import threading
 
         from tensorboard.compat.proto.summary_pb2 import Summary
@@ -262,9 +266,7 @@ class TensorBoardLog:
                     writer.close()
             threading.excepthook = self._hook
             raise
-        from .optimization import Optimization
-
-        self.plan = Optimization.from_config(config, X.shape[1])
+        self.plan = plan
         self.steps = self.plan.steps_total
         self.detail_every = max(1, math.ceil(self.steps / DETAIL_POINTS))
         self.histogram_every = max(1, math.ceil(self.steps / HISTOGRAM_POINTS))

@@ -21,6 +21,7 @@ import numpy as np
 
 from .adam import bias_correction
 from .compare import mismatch
+from .config import Config
 from .errors import ImplementationError
 from .hints import (
     activation_backward_slip,
@@ -181,39 +182,25 @@ OPTIMISATION = (
 )
 
 
-def check_functions(
-    impl,
-    dtype: str,
-    rtol: float,
-    seed: int,
-    init_impl: bool = False,
-    optimizer: str = "gd",
-    decay: str | None = None,
-    lambd: float = 0.0,
-) -> list[UnitResult]:
-    """Every course function `impl.module` defines, checked on its own, in the course's order.
+def check_functions(impl, config: Config) -> list[UnitResult]:
+    """Every course function `impl.module` defines, checked on its own, in the course's order, in config's dtype
+    and relative tolerance, its inputs drawn from config's seed.
 
-    init_impl: the network starts from the implementation's initialiser (its API's own), which is then in the network.
-    optimizer, decay: the run's; their functions are in the network (its mini-batches are the verifier's own).
+    config's init impl: the network starts from the implementation's initialiser (its API's own), which is then in
+    the network. Its optimizer and decay: their functions are in the network (its mini-batches are the verifier's
+    own); its lambd: the regularised cost is.
     """
-    return list(each_function_checked(impl, dtype, rtol, seed, init_impl, optimizer, decay, lambd))
+    return list(each_function_checked(impl, config))
 
 
-def each_function_checked(
-    impl,
-    dtype: str,
-    rtol: float,
-    seed: int,
-    init_impl: bool = False,
-    optimizer: str = "gd",
-    decay: str | None = None,
-    lambd: float = 0.0,
-) -> Iterator[UnitResult]:
+def each_function_checked(impl, config: Config) -> Iterator[UnitResult]:
     """check_functions' results one at a time, each as soon as it is known (a run stopped midway keeps them)."""
+    dtype, rtol, seed = config.dtype, config.relative_tolerance, config.seed
+    init_impl = config.init == "impl"
     used = (
-        set(OPTIMIZER_FUNCTIONS.get(optimizer, ()))
-        | ({DECAY_FUNCTIONS[decay]} if decay else set())
-        | (set(REGULARISATION) if lambd else set())
+        set(OPTIMIZER_FUNCTIONS.get(config.optimizer, ()))
+        | ({DECAY_FUNCTIONS[config.decay]} if config.decay else set())
+        | (set(REGULARISATION) if config.lambd else set())
     )
     results: dict[str, UnitResult] = {}
     for function, check in CHECKS.items():

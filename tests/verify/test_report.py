@@ -9,6 +9,7 @@ from conftest import tiny
 from verify import ImplementationError
 from verify.compare import CheckResult, Comparison
 from verify.config import validate
+from verify.optimization import Optimization
 from verify.report import Report
 from verify.units import UnitResult
 
@@ -46,8 +47,13 @@ def check(name: str, *rows: Comparison, stage: str = "") -> CheckResult:
 
 def report(*checks: CheckResult, functions=()) -> Report:
     """A 3-4-1 run of x.py, as the runner assembles it."""
+    config = validate(tiny((3, 4, 1)))
     return Report(
-        validate(tiny((3, 4, 1))), examples=32, checks=list(checks), functions=list(functions), implementation="x.py"
+        config,
+        Optimization.from_config(config, 32),
+        checks=list(checks),
+        functions=list(functions),
+        implementation="x.py",
     )
 
 

@@ -20,6 +20,7 @@ import verify.runner
 from verify import Config, ImplementationError, run
 from verify.compare import CheckResult, Comparison
 from verify.config import validate
+from verify.optimization import Optimization
 from verify.report import Report
 from verify.units import UnitResult
 
@@ -279,8 +280,14 @@ def _failed_row(quantity: str, layer: int, hint: str = "", stage: str = "backwar
 
 def _hand_built(checks=(), functions=(), **fields) -> Report:
     """A report as the runner assembles it, from hand-built results: a 3-4-4-1 run of x.py."""
+    config = validate(tiny())
     return Report(
-        validate(tiny()), examples=32, checks=list(checks), functions=list(functions), implementation="x.py", **fields
+        config,
+        Optimization.from_config(config, 32),
+        checks=list(checks),
+        functions=list(functions),
+        implementation="x.py",
+        **fields,
     )
 
 

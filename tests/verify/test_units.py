@@ -11,7 +11,9 @@ from conftest import optimisers_text, slipped
 import scratch
 import verify
 from verify.cli import main
+from verify.config import Config
 from verify.impl import detect, load_module
+from verify.network import Network
 from verify.units import check_functions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,8 +26,9 @@ RTOL = {"float64": 1e-7, "float32": 1.3e-6}
 def functions_of(path_or_module, dtype: str = "float64") -> dict:
     module = load_module(str(path_or_module)) if isinstance(path_or_module, Path) else path_or_module
     api = detect(module, "learner")
-    impl = api(module, api.default_activations(1 if api.API == "logreg" else 2), "bce", "learner")
-    return {f.function: f for f in check_functions(impl, dtype, RTOL[dtype], seed=0)}
+    L = 1 if api.API == "logreg" else 2
+    impl = api(module, Network((2,) * L + (1,), tuple(api.default_activations(L)), "bce"), "learner")
+    return {f.function: f for f in check_functions(impl, Config(dtype=dtype, rtol=RTOL[dtype], seed=0))}
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -28,6 +28,7 @@ import scratch
 
 from .. import signals
 from ..errors import ImplementationError, MissingPackageError, UsageError
+from ..network import Network
 from .loading import LEFT_OUT, NOTES
 
 PRIVATE_COPIES = 16  # data arrays (and their copies) handed at once, at most
@@ -70,15 +71,31 @@ class Adapter:
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
         """UsageError when this API cannot compute the network asked for."""
 
-    def __init__(self, module: ModuleType, activations: Sequence[str], loss: str, label: str = "scratch"):
+    def __init__(
+        self,
+        module: ModuleType,
+        network: Network,
+        label: str = "scratch",
+        *,
+        optimizer: str = "gd",
+        decay: str | None = None,
+        decay_interval: int = 1000,
+        mini_batch_size: int | None = None,
+    ):
+        """The module seen through this API for `network`, trained by `optimizer` (with mini-batches, a decay):
+        UsageError, in this order, when the module lacks a function, a function's signature cannot compute the
+        network, the API cannot train that way, the module lacks the optimiser's or the decay's functions, or it
+        cannot compute the network's L2 penalty or dropout."""
         self.module = module
         self.label = label
-        self.activations = list(activations)
-        self.loss = loss
-        self.L = len(self.activations)
-        self.lambd = 0.0  # L2 regularisation (see regularize)
-        self.keep_probs: tuple[float, ...] | None = None  # dropout: keep_prob per hidden layer (see drop_out)
+        self.network = network
+        self.activations = list(network.activations)
+        self.loss = network.loss
+        self.L = network.L
+        self.lambd = 0.0  # L2 regularisation, once _check_regularization accepts network.lambd
+        self.keep_probs: tuple[float, ...] | None = None  # dropout: keep_prob per hidden layer (_check_dropout)
         self.draws_masks = False  # dropout: the implementation draws its own masks (masks_of reads them)
+        self.decay_takes_interval = False  # schedule_lr_decay takes time_interval (_check_optimization)
         path = os.path.abspath(getattr(module, "__file__", None) or "")
         # the lines worth showing a user: those of their own file (or of the scratch package)
         self.source = os.path.dirname(path) if os.path.basename(path) == "__init__.py" else path
@@ -95,9 +112,16 @@ class Adapter:
         if "update_parameters" in self.REQUIRED:
             _require(_binds(module.update_parameters, 3), "update_parameters", self.REQUIRED["update_parameters"])
         self._check_contract()
+        self._check_training(optimizer, decay, mini_batch_size)
+        self._check_optimization(optimizer, decay, decay_interval)
+        self._check_regularization(network.lambd)
+        self._check_dropout(network.keep_probs)
 
     def _check_contract(self) -> None:
         """Which calling convention each function takes; UsageError when one cannot do what was asked."""
+
+    def _check_training(self, optimizer: str, decay: str | None, mini_batch_size: int | None) -> None:
+        """UsageError where this API cannot train with this optimiser, these mini-batches or this decay."""
 
     # The interface the checks use (the module docstring), which each course API's adapter defines.
     def initialize(self, layer_dims: Sequence[int]) -> dict:
@@ -203,16 +227,16 @@ class Adapter:
             )
         return self._in_run_dtype(function, updated, parameters)
 
-    def regularize(self, lambd: float) -> None:
-        """L2 with lambd > 0 from now on; UsageError where this API has no regularised cost and gradients."""
+    def _check_regularization(self, lambd: float) -> None:
+        """L2 with lambd > 0; UsageError where this API has no regularised cost and gradients."""
         if lambd:
             raise UsageError(
                 f"--lambd: {self.label} is the {self.WEEK} API; L2 regularisation is verified on the week-4 "
                 "API (compute_cost_with_regularization and an L_model_backward taking lambd)"
             )
 
-    def drop_out(self, keep_probs) -> None:
-        """Dropout with these keep_probs from now on, masks handed to forward; UsageError where this API has none."""
+    def _check_dropout(self, keep_probs) -> None:
+        """Dropout with these keep_probs, masks handed to forward; UsageError where this API has none."""
         if keep_probs is not None:
             raise UsageError(
                 f"--keep-prob: {self.label} is the {self.WEEK} API; dropout is verified on the week-4 API "
@@ -223,7 +247,7 @@ class Adapter:
         """The dropout masks a forward pass that draws its own used, one per hidden layer (None: none there)."""
         return None
 
-    def require_optimization(self, optimizer: str, decay: str | None, decay_interval: int = 1000) -> None:
+    def _check_optimization(self, optimizer: str, decay: str | None, decay_interval: int) -> None:
         """UsageError naming the functions --optimizer (or else --decay) needs that the module does not define."""
         for flag, needed in (
             (f"--optimizer {optimizer}", OPTIMIZER_FUNCTIONS.get(optimizer, ())),

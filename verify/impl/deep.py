@@ -74,7 +74,7 @@ class DeepAPI(Adapter):
             )
         self.cost_takes_ZL = _accepts(self.module.compute_cost, "ZL")  # scratch's does: exact at saturation
 
-    def regularize(self, lambd: float) -> None:
+    def _check_regularization(self, lambd: float) -> None:
         """L2 with lambd > 0: the cost from compute_cost_with_regularization, the gradients from L_model_backward(...,
         lambd=lambd); UsageError naming what is missing."""
         if not lambd:
@@ -95,7 +95,7 @@ class DeepAPI(Adapter):
         self.regularized_cost_takes_ZL = _accepts(self.module.compute_cost_with_regularization, "ZL")
         self.lambd = lambd
 
-    def drop_out(self, keep_probs) -> None:
+    def _check_dropout(self, keep_probs) -> None:
         """Dropout: L_model_forward(..., keep_prob=..., masks=...) with the verifier's masks, L_model_backward(...,
         keep_prob=...); UsageError naming what is missing."""
         if keep_probs is None:
@@ -124,14 +124,14 @@ class DeepAPI(Adapter):
     @property
     def _keep_prob(self) -> float | tuple[float, ...]:
         """keep_prob as the course passes it: one number when every hidden layer keeps the same share."""
-        assert self.keep_probs is not None, "read only with dropout on (drop_out)"
+        assert self.keep_probs is not None, "read only with dropout on (_check_dropout)"
         return self.keep_probs[0] if len(set(self.keep_probs)) == 1 else self.keep_probs
 
     def masks_of(self, caches) -> list | None:
         """The masks D[l] in a forward pass's caches (it drew them), checked: 0 and 1, shaped like A[l]."""
         if not self.draws_masks:
             return None
-        assert self.keep_probs is not None, "drop_out sets keep_probs with draws_masks"
+        assert self.keep_probs is not None, "_check_dropout sets keep_probs with draws_masks"
         masks: list[np.ndarray | None] = []
         for l, cache in enumerate(caches[:-1], start=1):
             D = cache[2] if len(cache) == 3 else None

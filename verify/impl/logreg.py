@@ -65,6 +65,13 @@ class LogRegAPI(Adapter):
         _require(_binds(self.module.propagate, 4), "propagate", self.REQUIRED["propagate"])
         _require(_binds(self.module.optimize, 6), "optimize", self.REQUIRED["optimize"])
 
+    def _check_training(self, optimizer: str, decay: str | None, mini_batch_size: int | None) -> None:
+        if optimizer != "gd" or mini_batch_size is not None or decay:
+            raise UsageError(
+                "--optimizer, --mini-batch-size and --decay need the course's parameter dicts (week 3 or 4); "
+                f"{self.label}'s week 2 optimize(w, b, ...) trains by gradient descent on the whole batch"
+            )
+
     def initialize(self, layer_dims: Sequence[int]) -> dict:
         """--init impl: the implementation's own initialize_with_zeros(n_x), as W1 = w^T and b1 = [[b]]."""
         if not callable(getattr(self.module, "initialize_with_zeros", None)):
