@@ -2,7 +2,8 @@
 
 Each hint tests a hypothesis numerically (the value is m times the expected one, it equals
 the cross-entropy without its (1-Y) term, layer l's backward used layer k's cache, ...);
-where no hypothesis fits, there is no hint, rather than a guess.
+where no hypothesis fits, there is no hint, rather than a guess. The optimisation week's slips (decays,
+momentum, Adam, a course loop's calls) are in optimizer_hints.py; the measure of a fit in hint_fits.py.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import numpy as np
 
 import torch_ref
 
-from .adam import bias_correction
+from .hint_fits import EXPLAINED, FIT, matches
+from .optimizer_hints import decay_slips, fitting_slip, loop_slip, optimizer_slips
 
-FIT = 1e-6  # how closely the numbers must fit a hypothesis
-EXPLAINED = 1e-2  # a hypothesis explains a difference when what is left of it is below this fraction
+__all__ = ["decay_slips", "fitting_slip", "loop_slip", "matches", "optimizer_slips"]
 
 
 def diagnose(a, b, m: int) -> str:
@@ -172,14 +173,6 @@ def cache_order_slip(held: list) -> str:
     return ""
 
 
-def matches(value, hypothesis) -> bool:
-    """Whether value is what the hypothesis gives, up to the rounding of either dtype (float32's included)."""
-    value, hypothesis = np.asarray(value, dtype=np.float64), np.asarray(hypothesis, dtype=np.float64)
-    if value.shape != hypothesis.shape or not np.all(np.isfinite(value)):
-        return False
-    return bool(np.allclose(value, hypothesis, rtol=1e-5, atol=1e-5 * float(np.max(np.abs(hypothesis), initial=0.0))))
-
-
 # g'(Z) as the course writes it in each activation's backward function
 DERIVATIVES = {
     "sigmoid": "s (1 - s)",
@@ -226,131 +219,6 @@ def skipped_layer_slip(key: str, step, L: int) -> str:
         "layer 1 is not updated: the loop over the layers starts one late (the course's for l in range(L) "
         "updates W[l + 1] and b[l + 1], layers 1..L)"
     )
-
-
-def decay_slips(function: str, learning_rate0: float, decay_rate: float, interval: int) -> dict:
-    """{hint: rate(epoch)} for the classic slips of update_lr, learning_rate0 / (1 + decay_rate * epoch_num), and of
-    schedule_lr_decay, where the epoch is np.floor(epoch_num / time_interval)."""
-    lr0, rate = learning_rate0, decay_rate
-    if function == "schedule_lr_decay":
-        k, term = (lambda e: np.floor(e / interval)), "np.floor(epoch_num / time_interval)"
-        own = {
-            "epoch_num / time_interval is not floored: the course's rate drops in steps, "
-            "learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))": lambda e: (
-                lr0 / (1 + rate * e / interval)
-            ),
-            "time_interval is left out: learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))": lambda e: (
-                lr0 / (1 + rate * e)
-            ),
-        }
-    else:
-        k, term, own = (lambda e: e), "epoch_num", {}
-    course = f"learning_rate0 / (1 + decay_rate * {term})"
-    return {
-        **own,
-        f"the epoch is left out: it computes learning_rate0 / (1 + decay_rate), the course {course}": lambda e: (
-            lr0 / (1 + rate)
-        ),
-        f"it computes learning_rate0 * decay_rate * {term}: the course divides, {course}": lambda e: lr0 * rate * k(e),
-        f"it computes learning_rate0 / decay_rate * {term}: the course's is {course}": lambda e: lr0 / rate * k(e),
-        f"it computes learning_rate0 / (1 + decay_rate) * {term}: the parentheses close too early in {course}": lambda e: (
-            lr0 / (1 + rate) * k(e)
-        ),
-        f"it computes learning_rate0 / 1 + decay_rate * {term}: the parentheses are missing from {course}": lambda e: (
-            lr0 + rate * k(e)
-        ),
-        f"it multiplies where the course divides: {course}": lambda e: lr0 * (1 + rate * k(e)),
-        f"it returns learning_rate0 unchanged: the course's rate is {course}": lambda e: lr0,
-        f"the epochs are counted from 1, so the decay runs one epoch ahead of the course's: it returns for "
-        f"epoch_num what {course} gives for epoch_num + 1": lambda e: lr0 / (1 + rate * k(e + 1)),
-    }
-
-
-def optimizer_slips(
-    quantity: str,
-    v: dict,
-    s: dict,
-    grads: dict,
-    t: int,
-    settings: dict,
-    learning_rate: float = 0.0,
-    corrected: dict | None = None,
-    moments: dict | None = None,
-) -> dict:
-    """{hint: what the classic slip would have given}, each a dict keyed like the gradients (dW1, db1, ...), for
-    one output of an optimiser's step: "v", "s", "v_corrected", "s_corrected" or "step" (P_next - P).
-
-    v, s: the state before the step; grads: the step's gradients; corrected: the right {"v_corrected",
-    "s_corrected"} (for the step); moments: the implementation's own v and s after the step (for its corrections)."""
-    keys = list(v)
-    if quantity == "v" and "beta" in settings:  # momentum
-        b = settings["beta"]
-        return {
-            "beta and 1 - beta are swapped: v = beta v + (1 - beta) dW": {
-                k: (1 - b) * v[k] + b * grads[k] for k in keys
-            },
-            "the (1 - beta) factor on the gradient is missing: v = beta v + (1 - beta) dW": {
-                k: b * v[k] + grads[k] for k in keys
-            },
-            "v was not carried over: v = beta v + (1 - beta) dW uses the v handed in": {
-                k: (1 - b) * grads[k] for k in keys
-            },
-        }
-    if quantity == "step" and "beta" in settings:
-        return {
-            "the step uses the gradient, not v: P = P - learning_rate v": {k: -learning_rate * grads[k] for k in keys}
-        }
-    if not {"beta1", "beta2", "epsilon"} <= settings.keys():  # momentum's slips are those above; Adam's below
-        return {}
-    b1, b2, eps = settings["beta1"], settings["beta2"], settings["epsilon"]
-    if quantity == "v":
-        return {"beta1 and 1 - beta1 are swapped": {k: (1 - b1) * v[k] + b1 * grads[k] for k in keys}}
-    if quantity == "s":
-        return {
-            "beta2 and 1 - beta2 are swapped": {k: (1 - b2) * s[k] + b2 * grads[k] ** 2 for k in keys},
-            "s takes the gradient, not its square: s = beta2 s + (1 - beta2) dW^2": {
-                k: b2 * s[k] + (1 - b2) * grads[k] for k in keys
-            },
-        }
-    if quantity in ("v_corrected", "s_corrected") and moments is not None:
-        name, beta = quantity[0], (b1 if quantity == "v_corrected" else b2)
-        own = moments.get(name) or {}
-        return {
-            f"no bias correction: {quantity} = {name} / (1 - beta^t)": own,
-            f"the bias correction uses t - 1 where it needs t: {quantity} = {name} / (1 - beta^t)": {
-                k: x / bias_correction(beta, t - 1) for k, x in own.items()
-            }
-            if t > 1
-            else {},
-        }
-    if quantity == "step" and corrected is not None:
-        vc, sc = corrected["v_corrected"], corrected["s_corrected"]
-        v_new = {k: b1 * v[k] + (1 - b1) * grads[k] for k in keys}
-        s_new = {k: b2 * s[k] + (1 - b2) * grads[k] ** 2 for k in keys}
-        return {
-            "epsilon is inside the square root: the course divides by sqrt(s_corrected) + epsilon": {
-                k: -learning_rate * vc[k] / np.sqrt(sc[k] + eps) for k in keys
-            },
-            "the step uses v and s without their bias correction": {
-                k: -learning_rate * v_new[k] / (np.sqrt(s_new[k]) + eps) for k in keys
-            },
-        }
-    return {}
-
-
-def fitting_slip(value, key: str, slips: dict) -> str:
-    """The hint of the slip in `slips` (see optimizer_slips) whose value for `key` the implementation's value fits."""
-    mine = np.asarray(value, dtype=np.float64) if isinstance(value, np.ndarray) else None
-    for hint, slipped in slips.items():
-        expected = slipped.get(key)
-        if (
-            mine is not None
-            and expected is not None
-            and mine.shape == np.shape(expected)
-            and np.allclose(mine, expected, rtol=1e-6, atol=0)
-        ):
-            return hint
-    return ""
 
 
 def l2_slip(quantity: str, layer: int, value, expected, params: dict, lambd: float, m: int) -> str:
@@ -485,63 +353,3 @@ def _unmasked_backward(quantity: str, layer: int, value, ref: dict, activations,
         f"dA{layer} is not multiplied by the mask D{layer} in backward: dA = dA * D / keep_prob, with the mask "
         "forward used"
     )
-
-
-# --- a course loop's own slips: what its calls of the course functions show (see loops.py) --------------------
-
-
-def loop_slip(calls: dict, learning_rate: float) -> str:
-    """The slip a course loop's calls fit, or "": Adam's t handed as 0 first, update_parameters' result never
-    assigned (every call gets the same parameters, though each returns new ones), or a rate other than the
-    run's (its first step is exactly -r dP for one r != learning_rate).
-
-    calls: "adam_t", the t of its first update_parameters_with_adam call; "rate", the learning_rate its first
-    momentum or Adam update was handed (or took by default); "adam_updates" and "adam_last_t", how many Adam
-    updates it made and the t of the last; "updates", its update_parameters
-    calls; "fixed", whether every one was handed the parameters the first was; "first", that first call's
-    (parameters, grads, result)."""
-    if calls.get("adam_t") == 0:
-        return (
-            "t starts at 0: the bias correction divides by 1 - beta^0 = 0 (the course increments t before the update)"
-        )
-    updates, last = calls.get("adam_updates", 0), calls.get("adam_last_t")
-    if calls.get("adam_t") == 1 and updates > 1 and isinstance(last, (int, np.integer)) and last != updates:
-        return (
-            f"t reached {last} after {updates} updates: Adam's t counts the updates, one per mini-batch (the "
-            "course's t = t + 1 before each update)"
-        )
-    handed = calls.get("rate")  # an optimiser's update: the rate its first call was handed
-    if (
-        isinstance(handed, (int, float))
-        and np.isfinite(handed)
-        and not np.isclose(handed, learning_rate, rtol=FIT, atol=0)
-    ):
-        return f"its steps are those of learning rate {handed:.6g}, not the --lr {learning_rate:g} it was given"
-    first = calls.get("first")
-    if first is None:
-        return ""
-    parameters, grads, result = first
-    steps = {
-        k: np.asarray(result[k], dtype=np.float64) - np.asarray(parameters[k], dtype=np.float64)
-        for k in parameters
-        if isinstance(result, dict) and k in result and f"d{k}" in grads
-    }
-    if not steps or not all(np.all(np.isfinite(s)) for s in steps.values()):
-        return ""
-    if calls.get("updates", 0) > 1 and calls.get("fixed") and any(np.any(s) for s in steps.values()):
-        return "its parameters never change: update_parameters' result is not assigned (parameters = update_parameters(...))"
-    rate = _step_rate(steps, {k: np.asarray(grads[f"d{k}"], dtype=np.float64) for k in steps})
-    if rate is not None and not np.isclose(rate, learning_rate, rtol=FIT, atol=0):
-        return f"its steps are those of learning rate {rate:.6g}, not the --lr {learning_rate:g} it was given"
-    return ""
-
-
-def _step_rate(steps: dict, grads: dict):
-    """The r for which every step is -r dP (to FIT of the step's size), else None."""
-    step = np.concatenate([s.ravel() for s in steps.values()])
-    grad = np.concatenate([grads[k].ravel() for k in steps])
-    size, norm = float(np.max(np.abs(step), initial=0.0)), float(np.dot(grad, grad))
-    if size == 0 or norm == 0:
-        return None
-    rate = -float(np.dot(step, grad)) / norm
-    return rate if float(np.max(np.abs(step + rate * grad))) <= FIT * size else None

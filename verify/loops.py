@@ -34,10 +34,10 @@ import numpy as np
 
 from .compare import CheckResult
 from .errors import ImplementationError
-from .hints import loop_slip
 from .impl import Adapter, LogRegAPI
 from .impl.base import DECAY_FUNCTIONS
 from .optimization import Optimization
+from .optimizer_hints import loop_slip
 from .tolerance import largest
 
 COST_EVERY = 100  # the course records the cost every 100 iterations

@@ -11,9 +11,10 @@ from collections.abc import Callable
 import numpy as np
 
 from .adam import bias_correction
-from .hints import decay_slips, fitting_slip, matches, optimizer_slips
+from .hint_fits import matches
 from .impl.base import _binds, _describe
 from .optimization import course_permutation
+from .optimizer_hints import decay_slips, fitting_slip, optimizer_slips
 from .tolerance import unit_step_scale
 from .unit_harness import LEARNING_RATE, N_PREV, Unit, Wrong, parameters
 
