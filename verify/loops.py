@@ -22,20 +22,22 @@ Only a loop the module defines itself is run (loop_origin): one it imports calls
 initialiser, never the shared start. While a loop runs, its calls of update_parameters and Adam's update are
 watched, so the slip a failed loop fits is named (hints.loop_slip): t handed as 0, the same parameters
 handed at every call (the result never assigned), a first step at a rate other than the run's.
+
+This module chooses the loops and judges their runs; loop_calls.py calls a loop, loop_watch.py watches it run.
 """
 
 from __future__ import annotations
 
 import inspect
 import os
-from contextlib import contextmanager
 
 import numpy as np
 
 from .compare import CheckResult
 from .errors import ImplementationError
-from .impl import Adapter, LogRegAPI
-from .impl.base import DECAY_FUNCTIONS
+from .impl import Adapter
+from .loop_calls import run_loop, run_optimizer_loop
+from .loop_watch import check_batch_calls, instrumented
 from .optimization import Optimization
 from .optimizer_hints import loop_slip
 from .tolerance import largest
@@ -150,17 +152,8 @@ def check_loop(
     """The loop `function` against the implementation's own steps (replay_costs, replay_params: training's run)."""
     result = CheckResult(loop_check_name(function), "training", rtol)
     L, learning_rate, iterations = impl.L, plan.learning_rate, plan.epochs
-    takes_rate = (
-        "learning_rate" in inspect.signature(getattr(impl.module, function)).parameters or function != "nn_model"
-    )
     try:
-        with _instrumented(
-            impl, start, learning_rate, force_rate=not takes_rate, plan=plan, state_start=state_start
-        ) as seen:
-            if plan.plain:
-                params, costs = _run(impl, function, X, Y, start, learning_rate, iterations)
-            else:
-                params, costs = _run_optimizer(impl, function, X, Y, start, plan)
+        seen, params, costs = _run_watched(impl, function, X, Y, start, plan, state_start)
         if function != "optimize" and not seen["started"]:  # (optimize is handed the start as w and b)
             result.skipped = _own_start(impl.module)
             return result
@@ -173,7 +166,7 @@ def check_loop(
             result.notes.append(
                 f"{function}: it returned no costs (its parameters alone), so its final parameters alone are compared"
             )
-        _check_batch_calls(impl, function, seen["batch_calls"], plan)
+        check_batch_calls(impl, function, seen["batch_calls"], plan)
     except ImplementationError as error:
         result.error = error
         return result
@@ -182,15 +175,7 @@ def check_loop(
             f"{function} gives update_parameters no learning rate: its calls were given --lr "
             f"{learning_rate:g} in place of their default"
         )
-    reference = [replay_costs[i] for i in at if i < len(replay_costs)]
-    # no costs returned: no cost row (an empty one would read "unresolved", as if a cost had been compared)
-    items = [("cost", L, np.array(costs[: len(reference)]), np.array(reference))] if reference else []
-    items += [(k[0], int(k[1:]), params[k], replay_params[k]) for k in replay_params]
-    scales = {
-        ("cost", L): largest(reference),  # the course's loop returns values, not their terms: their own size
-        **{(k[0], int(k[1:])): largest(v) for k, v in replay_params.items()},
-    }
-    result.compare(items, X.shape[1], scales)
+    _compare_with_replay(result, L, X.shape[1], (costs, at, params), replay_costs, replay_params)
     failed = next((row for row in result.rows.values() if not row.ok), None)
     if failed is not None:  # one hint, on the loop's first wrong row, where its calls fit a loop slip
         failed.hint = loop_slip(seen["calls"], learning_rate) or failed.hint
@@ -203,6 +188,38 @@ def check_loop(
     if at:
         result.notes.append(_costs_note(function, unit, at, costs, torch_costs))
     return result
+
+
+def _run_watched(impl: Adapter, function: str, X, Y, start: dict, plan: Optimization, state_start: dict | None):
+    """(what its calls showed, its final parameters, the costs it returned): the loop run from the shared start."""
+    takes_rate = (
+        "learning_rate" in inspect.signature(getattr(impl.module, function)).parameters or function != "nn_model"
+    )
+    with instrumented(
+        impl, start, plan.learning_rate, force_rate=not takes_rate, plan=plan, state_start=state_start
+    ) as seen:
+        if plan.plain:
+            params, costs = run_loop(impl, function, X, Y, start, plan.learning_rate, plan.epochs)
+        else:
+            params, costs = run_optimizer_loop(impl, function, X, Y, start, plan)
+    return seen, params, costs
+
+
+def _compare_with_replay(
+    result: CheckResult, L: int, m: int, ran: tuple, replay_costs: list, replay_params: dict
+) -> None:
+    """The loop's kept costs and final parameters (ran: costs, their iterations, parameters) against the
+    implementation's own steps, each on the scale of its own values."""
+    costs, at, params = ran
+    reference = [replay_costs[i] for i in at if i < len(replay_costs)]
+    # no costs returned: no cost row (an empty one would read "unresolved", as if a cost had been compared)
+    items = [("cost", L, np.array(costs[: len(reference)]), np.array(reference))] if reference else []
+    items += [(k[0], int(k[1:]), params[k], replay_params[k]) for k in replay_params]
+    scales = {
+        ("cost", L): largest(reference),  # the course's loop returns values, not their terms: their own size
+        **{(k[0], int(k[1:])): largest(v) for k, v in replay_params.items()},
+    }
+    result.compare(items, m, scales)
 
 
 def _costs_note(function: str, unit: str, at: list, costs: list, torch_costs: list) -> str:
@@ -264,248 +281,6 @@ def _kind(value) -> str:
 
 def loop_check_name(function: str) -> str:
     return f"loop {function}"
-
-
-@contextmanager
-def _instrumented(
-    impl: Adapter,
-    start: dict,
-    learning_rate: float,
-    force_rate: bool,
-    plan: Optimization,
-    state_start: dict | None = None,
-):
-    """While the loop runs: its initialisers return the shared start (and the optimiser state the run began
-    with, in the run's dtype), compute_cost's values are kept, (force_rate: a loop that takes no learning
-    rate, nn_model) an update_parameters called without one gets the run's, and (with an optimiser)
-    random_mini_batches returns the run's batches, epoch by epoch, its arguments kept."""
-    module = impl.module
-    seen = {
-        "costs": [],
-        "lr_forced": False,
-        "epochs": 0,
-        "batch_calls": [],
-        "started": 0,
-        "calls": {
-            "updates": 0,
-            "fixed": True,
-            "first": None,
-            "adam_t": None,
-            "rate": None,  # hints.loop_slip's
-            "adam_updates": 0,
-            "adam_last_t": None,
-        },
-    }
-    names = (
-        "initialize_parameters",
-        "initialize_parameters_deep",
-        "compute_cost",
-        "update_parameters",
-        "random_mini_batches",
-        "initialize_velocity",
-        "initialize_adam",
-        "update_parameters_with_adam",
-        "update_parameters_with_momentum",
-    )
-    originals = {name: getattr(module, name) for name in names if callable(getattr(module, name, None))}
-
-    def start_params(*args, **kwargs):
-        seen["started"] += 1
-        return {k: v.copy() for k, v in start.items()}
-
-    def compute_cost(*args, **kwargs):
-        cost = originals["compute_cost"](*args, **kwargs)
-        seen["costs"].append(cost)
-        return cost
-
-    def update_parameters(parameters, grads, *args, **kwargs):
-        if force_rate and not args and not kwargs:  # the learner's default rate: the run's instead
-            seen["lr_forced"] = True
-            args = (learning_rate,)
-        calls = seen["calls"]
-        # before the call: the course's own update_parameters writes into the dict it is handed
-        handed = _copied(parameters) if calls["first"] is None else None
-        if handed is None and calls["fixed"]:  # (compared only while no call has moved them: a cost of one call)
-            calls["fixed"] = _same(parameters, calls["first"][0])
-        result = originals["update_parameters"](parameters, grads, *args, **kwargs)
-        calls["updates"] += 1
-        if handed is not None:
-            calls["first"] = (handed, _copied(grads), _copied(result))
-        return result
-
-    def optimizer_update(name: str):
-        def update(*args, **kwargs):
-            calls = seen["calls"]
-            if calls["rate"] is None:  # the first call: the rate it was handed (or its default), and Adam's t
-                given = _arguments(originals[name], args, kwargs)
-                calls["rate"] = given.get("learning_rate", np.nan)
-                calls["adam_t"] = given.get("t")
-            if name == "update_parameters_with_adam":  # how t counted: the last t against the calls made
-                calls["adam_updates"] += 1
-                calls["adam_last_t"] = kwargs["t"] if "t" in kwargs else args[4] if len(args) > 4 else None
-            return originals[name](*args, **kwargs)
-
-        return update
-
-    def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
-        epoch, seen["epochs"] = seen["epochs"], seen["epochs"] + 1
-        seen["batch_calls"].append((mini_batch_size, seed))
-        return [(X, Y) if rows is None else (X[:, rows], Y[:, rows]) for rows in plan.epoch_rows(epoch)]
-
-    def state(*names):
-        return lambda *args, **kwargs: tuple({k: v.copy() for k, v in state_start[n].items()} for n in names)
-
-    wrappers = {
-        "initialize_parameters": start_params,
-        "initialize_parameters_deep": start_params,
-        "compute_cost": compute_cost,
-        "update_parameters": update_parameters,
-        "random_mini_batches": random_mini_batches,
-        "initialize_velocity": lambda *args, **kwargs: state("v")(*args, **kwargs)[0],
-        "initialize_adam": state("v", "s"),
-        "update_parameters_with_adam": optimizer_update("update_parameters_with_adam"),
-        "update_parameters_with_momentum": optimizer_update("update_parameters_with_momentum"),
-    }
-    if plan.plain:
-        originals.pop("random_mini_batches", None)
-    if not state_start:  # no optimiser state: its initialisers run as they are
-        originals.pop("initialize_velocity", None)
-        originals.pop("initialize_adam", None)
-    else:
-        originals.pop("initialize_adam" if "s" not in state_start else "initialize_velocity", None)
-    try:
-        for name in originals:
-            setattr(module, name, wrappers[name])
-        if not plan.plain and "random_mini_batches" not in originals:  # a loop that calls it gets the run's
-            # (a name the learner's module may lack: not one ModuleType declares)
-            module.random_mini_batches = random_mini_batches  # type: ignore[attr-defined]
-        yield seen
-    finally:
-        for name, original in originals.items():
-            setattr(module, name, original)
-        if not plan.plain and "random_mini_batches" not in originals:
-            delattr(module, "random_mini_batches")
-
-
-def _copied(values):
-    return {k: np.array(v, copy=True) for k, v in values.items()} if isinstance(values, dict) else values
-
-
-def _arguments(function, args: tuple, kwargs: dict) -> dict:
-    """The arguments a call binds, by the function's own parameter names, defaults included ({} if they do not
-    bind: the call itself then raises, and says so)."""
-    try:
-        bound = inspect.signature(function).bind(*args, **kwargs)
-    except (TypeError, ValueError):
-        return {}
-    bound.apply_defaults()
-    return dict(bound.arguments)
-
-
-def _same(handed, first) -> bool:
-    """Whether update_parameters was handed the very parameters its first call was (a loop that never assigns
-    its result hands the same ones every time)."""
-    return (
-        isinstance(handed, dict)
-        and isinstance(first, dict)
-        and all(k in handed and np.array_equal(handed[k], v) for k, v in first.items())
-    )
-
-
-def _check_batch_calls(impl: Adapter, function: str, calls: list, plan: Optimization) -> None:
-    """The loop's calls of random_mini_batches: the run's batch size, and a new seed every epoch (the course
-    increments it), else its epochs would differ from the run's in a way the run's batches hide."""
-    size = plan.mini_batch_size or plan.m
-    for mini_batch_size, _ in calls:
-        impl.expect(
-            mini_batch_size == size,
-            function,
-            f"it called random_mini_batches with mini_batch_size "
-            f"{mini_batch_size!r}, not the mini_batch_size it was given ({size})",
-        )
-    seeds = [seed for _, seed in calls]
-    repeated = next((seed for k, seed in enumerate(seeds) if seed in seeds[:k]), None)
-    impl.expect(
-        repeated is None,
-        function,
-        f"it gave random_mini_batches the seed {repeated!r} in two epochs: "
-        "those epochs draw the same batches (the course increments the seed every epoch)",
-    )
-
-
-def _run_optimizer(impl: Adapter, function: str, X, Y, start: dict, plan: Optimization):
-    """A loop that takes an optimizer, by its parameters' names: the course's model(X, Y, layers_dims,
-    optimizer, learning_rate, mini_batch_size, beta, beta1, beta2, epsilon, num_epochs, print_cost, decay,
-    decay_rate), or an L_layer_model(..., num_iterations, optimizer, ...). Returns (parameters, costs or None)."""
-    loop = getattr(impl.module, function)
-    names = inspect.signature(loop).parameters
-    dims = [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)]
-    given = {
-        "optimizer": plan.optimizer,
-        "learning_rate": plan.learning_rate,
-        "mini_batch_size": plan.mini_batch_size or plan.m,
-        "num_epochs": plan.epochs,
-        "num_iterations": plan.epochs,
-        "print_cost": False,
-        "decay": _decay(impl, plan),
-        "decay_rate": plan.decay_rate,
-        "lambd": impl.lambd,
-        **plan.settings(),
-    }
-    result = impl.call(function, X, Y, dims, **{k: v for k, v in given.items() if k in names})
-    params, costs = result if isinstance(result, (tuple, list)) and len(result) == 2 else (result, None)
-    return impl.checked_params(function, params, dims), costs
-
-
-def _decay(impl: Adapter, plan: Optimization):
-    """The loop's decay: the module's own update_lr or schedule_lr_decay, called the course's way
-    decay(learning_rate0, epoch_num, decay_rate), with the run's interval; None without --decay."""
-    if plan.decay is None:
-        return None
-    function = getattr(impl.module, DECAY_FUNCTIONS[plan.decay])
-    if plan.decay == "scheduled" and getattr(impl, "decay_takes_interval", False):
-        return lambda learning_rate0, epoch_num, decay_rate: function(
-            learning_rate0, epoch_num, decay_rate, plan.decay_interval
-        )
-    return function
-
-
-# The course's signatures, in order: a loop is called positionally, whatever it names its arguments.
-def _run(impl: Adapter, function: str, X, Y, start: dict, learning_rate: float, iterations: int):
-    """(final parameters as {W1, b1, ...}, the costs it returned, or None)."""
-    loop = getattr(impl.module, function)
-    quiet = {"print_cost": False} if "print_cost" in inspect.signature(loop).parameters else {}
-    dims = [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)]
-    if function == "optimize":  # optimize(w, b, X, Y, num_iterations, learning_rate, print_cost)
-        w, b = start["W1"].T, start["b1"].item()
-        result = impl.call(function, w, b, X, Y, iterations, learning_rate, **quiet)
-        impl.expect(
-            isinstance(result, (tuple, list)) and len(result) == 3 and isinstance(result[0], dict),
-            function,
-            "expected (params, grads, costs)",
-        )
-        params, _, costs = result
-        assert isinstance(impl, LogRegAPI), "optimize is the week 2 API's loop"
-        return impl.as_params(function, params.get("w"), params.get("b"), n_x=dims[0]), costs
-    names = inspect.signature(loop).parameters
-    # the counts by name where the loop names them (learners order them differently), else in the course's order
-    counts = {k: v for k, v in (("num_iterations", iterations), ("learning_rate", learning_rate)) if k in names}
-    regularized = {"lambd": impl.lambd} if impl.lambd else {}
-    if function == "nn_model":  # nn_model(X, Y, n_h, num_iterations, print_cost), some with a learning_rate too
-        result = (
-            impl.call(function, X, Y, dims[1], **counts, **quiet)
-            if "num_iterations" in counts
-            else impl.call(function, X, Y, dims[1], iterations, **quiet)
-        )
-    else:  # two_layer_model / L_layer_model(X, Y, layers_dims, learning_rate, num_iterations, print_cost)
-        layers_dims = tuple(dims) if function == "two_layer_model" else dims
-        result = (
-            impl.call(function, X, Y, layers_dims, **counts, **quiet, **regularized)
-            if len(counts) == 2
-            else impl.call(function, X, Y, layers_dims, learning_rate, iterations, **quiet, **regularized)
-        )
-    params, costs = result if isinstance(result, (tuple, list)) and len(result) == 2 else (result, None)
-    return impl.checked_params(function, params, dims), costs
 
 
 def _span(at: list) -> str:

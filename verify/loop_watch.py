@@ -1,0 +1,204 @@
+"""A course loop, watched while it runs: its initialisers hand it the run's shared start, and its calls of the
+course functions are kept, so that its run can be compared with the run's and the slip it fits named.
+
+`instrumented` replaces the module's course functions with a `_Watch`'s methods for the time the loop runs and
+puts the originals back after; `check_batch_calls` judges the random_mini_batches calls it kept.
+"""
+
+from __future__ import annotations
+
+import inspect
+from contextlib import contextmanager
+
+import numpy as np
+
+from .impl import Adapter
+from .optimization import Optimization
+
+WATCHED = (  # the course functions a loop calls that are watched, or replaced, while it runs
+    "initialize_parameters",
+    "initialize_parameters_deep",
+    "compute_cost",
+    "update_parameters",
+    "random_mini_batches",
+    "initialize_velocity",
+    "initialize_adam",
+    "update_parameters_with_adam",
+    "update_parameters_with_momentum",
+)
+
+
+def _new_seen() -> dict:
+    """What a loop's calls showed: its costs, whether its rate was forced, its epochs and batch calls, whether it
+    took the shared start, and the calls hints.loop_slip reads."""
+    return {
+        "costs": [],
+        "lr_forced": False,
+        "epochs": 0,
+        "batch_calls": [],
+        "started": 0,
+        "calls": {
+            "updates": 0,
+            "fixed": True,
+            "first": None,
+            "adam_t": None,
+            "rate": None,  # hints.loop_slip's
+            "adam_updates": 0,
+            "adam_last_t": None,
+        },
+    }
+
+
+class _Watch:
+    """The stand-ins for the module's course functions while a loop runs, and what their calls showed (seen)."""
+
+    def __init__(
+        self, originals: dict, start: dict, learning_rate: float, force_rate: bool, plan: Optimization, state_start
+    ):
+        self.originals, self.start, self.plan, self.state_start = originals, start, plan, state_start
+        self.learning_rate, self.force_rate = learning_rate, force_rate
+        self.seen = _new_seen()
+
+    def start_params(self, *args, **kwargs):
+        self.seen["started"] += 1
+        return {k: v.copy() for k, v in self.start.items()}
+
+    def compute_cost(self, *args, **kwargs):
+        cost = self.originals["compute_cost"](*args, **kwargs)
+        self.seen["costs"].append(cost)
+        return cost
+
+    def update_parameters(self, parameters, grads, *args, **kwargs):
+        if self.force_rate and not args and not kwargs:  # the learner's default rate: the run's instead
+            self.seen["lr_forced"] = True
+            args = (self.learning_rate,)
+        calls = self.seen["calls"]
+        # before the call: the course's own update_parameters writes into the dict it is handed
+        handed = _copied(parameters) if calls["first"] is None else None
+        if handed is None and calls["fixed"]:  # (compared only while no call has moved them: a cost of one call)
+            calls["fixed"] = _same(parameters, calls["first"][0])
+        result = self.originals["update_parameters"](parameters, grads, *args, **kwargs)
+        calls["updates"] += 1
+        if handed is not None:
+            calls["first"] = (handed, _copied(grads), _copied(result))
+        return result
+
+    def optimizer_update(self, name: str):
+        def update(*args, **kwargs):
+            calls = self.seen["calls"]
+            if calls["rate"] is None:  # the first call: the rate it was handed (or its default), and Adam's t
+                given = _arguments(self.originals[name], args, kwargs)
+                calls["rate"] = given.get("learning_rate", np.nan)
+                calls["adam_t"] = given.get("t")
+            if name == "update_parameters_with_adam":  # how t counted: the last t against the calls made
+                calls["adam_updates"] += 1
+                calls["adam_last_t"] = kwargs["t"] if "t" in kwargs else args[4] if len(args) > 4 else None
+            return self.originals[name](*args, **kwargs)
+
+        return update
+
+    def random_mini_batches(self, X, Y, mini_batch_size=64, seed=0):
+        seen = self.seen
+        epoch, seen["epochs"] = seen["epochs"], seen["epochs"] + 1
+        seen["batch_calls"].append((mini_batch_size, seed))
+        return [(X, Y) if rows is None else (X[:, rows], Y[:, rows]) for rows in self.plan.epoch_rows(epoch)]
+
+    def state(self, *names):
+        return lambda *args, **kwargs: tuple({k: v.copy() for k, v in self.state_start[n].items()} for n in names)
+
+    def wrappers(self) -> dict:
+        return {
+            "initialize_parameters": self.start_params,
+            "initialize_parameters_deep": self.start_params,
+            "compute_cost": self.compute_cost,
+            "update_parameters": self.update_parameters,
+            "random_mini_batches": self.random_mini_batches,
+            "initialize_velocity": lambda *args, **kwargs: self.state("v")(*args, **kwargs)[0],
+            "initialize_adam": self.state("v", "s"),
+            "update_parameters_with_adam": self.optimizer_update("update_parameters_with_adam"),
+            "update_parameters_with_momentum": self.optimizer_update("update_parameters_with_momentum"),
+        }
+
+
+@contextmanager
+def instrumented(
+    impl: Adapter,
+    start: dict,
+    learning_rate: float,
+    force_rate: bool,
+    plan: Optimization,
+    state_start: dict | None = None,
+):
+    """While the loop runs: its initialisers return the shared start (and the optimiser state the run began
+    with, in the run's dtype), compute_cost's values are kept, (force_rate: a loop that takes no learning
+    rate, nn_model) an update_parameters called without one gets the run's, and (with an optimiser)
+    random_mini_batches returns the run's batches, epoch by epoch, its arguments kept."""
+    module = impl.module
+    originals = {name: getattr(module, name) for name in WATCHED if callable(getattr(module, name, None))}
+    watch = _Watch(originals, start, learning_rate, force_rate, plan, state_start)
+    wrappers = watch.wrappers()
+    if plan.plain:
+        originals.pop("random_mini_batches", None)
+    if not state_start:  # no optimiser state: its initialisers run as they are
+        originals.pop("initialize_velocity", None)
+        originals.pop("initialize_adam", None)
+    else:
+        originals.pop("initialize_adam" if "s" not in state_start else "initialize_velocity", None)
+    try:
+        for name in originals:
+            setattr(module, name, wrappers[name])
+        if not plan.plain and "random_mini_batches" not in originals:  # a loop that calls it gets the run's
+            # (a name the learner's module may lack: not one ModuleType declares)
+            module.random_mini_batches = watch.random_mini_batches  # type: ignore[attr-defined]
+        yield watch.seen
+    finally:
+        for name, original in originals.items():
+            setattr(module, name, original)
+        if not plan.plain and "random_mini_batches" not in originals:
+            delattr(module, "random_mini_batches")
+
+
+def _copied(values):
+    return {k: np.array(v, copy=True) for k, v in values.items()} if isinstance(values, dict) else values
+
+
+def _arguments(function, args: tuple, kwargs: dict) -> dict:
+    """The arguments a call binds, by the function's own parameter names, defaults included ({} if they do not
+    bind: the call itself then raises, and says so)."""
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return {}
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _same(handed, first) -> bool:
+    """Whether update_parameters was handed the very parameters its first call was (a loop that never assigns
+    its result hands the same ones every time)."""
+    return (
+        isinstance(handed, dict)
+        and isinstance(first, dict)
+        and all(k in handed and np.array_equal(handed[k], v) for k, v in first.items())
+    )
+
+
+def check_batch_calls(impl: Adapter, function: str, calls: list, plan: Optimization) -> None:
+    """The loop's calls of random_mini_batches: the run's batch size, and a new seed every epoch (the course
+    increments it), else its epochs would differ from the run's in a way the run's batches hide."""
+    size = plan.mini_batch_size or plan.m
+    for mini_batch_size, _ in calls:
+        impl.expect(
+            mini_batch_size == size,
+            function,
+            f"it called random_mini_batches with mini_batch_size "
+            f"{mini_batch_size!r}, not the mini_batch_size it was given ({size})",
+        )
+    seeds = [seed for _, seed in calls]
+    repeated = next((seed for k, seed in enumerate(seeds) if seed in seeds[:k]), None)
+    impl.expect(
+        repeated is None,
+        function,
+        f"it gave random_mini_batches the seed {repeated!r} in two epochs: "
+        "those epochs draw the same batches (the course increments the seed every epoch)",
+    )
