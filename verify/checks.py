@@ -125,22 +125,49 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> Check
     )
     if impl.draws_masks and masks is not None:  # the masks it draws: the same at every call, or nothing to hold fixed
         try:
-            drawn = [impl.masks_of(impl.forward(X64, P64, masks)[1]) for _ in range(2)]
+            masks, unheld = _masks_it_draws(impl, X64, P64, masks)
         except ImplementationError as error:
             result.error = error
             return result
-        if any((a is None) != (b is None) or (a is not None and not np.array_equal(a, b)) for a, b in zip(*drawn)):
-            result.skipped = (
-                f"{impl.label}'s forward pass draws new dropout masks at every call (it does not seed "
-                "NumPy's generator), so finite differences cannot hold a mask fixed"
-            )
+        if unheld:
+            result.skipped = unheld
             return result
-        masks = drawn[0]
+    indices = _entries_to_compare(result, X64, P64, impl, masks, seed)
+    if result.skipped:
+        return result
 
     def cost_of(p: dict) -> float:
         AL, caches = impl.forward(X64, p, masks)
         return impl.cost(AL, Y64, caches)
 
+    try:
+        AL, caches = impl.forward(X64, P64, masks)
+        J = impl.cost(AL, Y64, caches)
+        grads = impl.backward(AL, Y64, caches, P64)
+        approx = centred_differences(cost_of, P64, GRADCHECK_EPSILON, indices)
+    except ImplementationError as error:
+        result.error = error
+        return result
+    noise = 10 * np.finfo(np.float64).eps * abs(J) / GRADCHECK_EPSILON
+    _record_gradients(result, impl.L, grads, approx, indices, noise)
+    return result
+
+
+def _masks_it_draws(impl: Adapter, X64: np.ndarray, P64: dict, masks: list) -> tuple[list | None, str]:
+    """(the dropout masks an implementation that draws its own draws, why they cannot be held fixed or ""): two
+    forward passes must draw the same masks, else finite differences compare two different functions."""
+    drawn = [impl.masks_of(impl.forward(X64, P64, masks)[1]) for _ in range(2)]
+    if any((a is None) != (b is None) or (a is not None and not np.array_equal(a, b)) for a, b in zip(*drawn)):
+        return masks, (
+            f"{impl.label}'s forward pass draws new dropout masks at every call (it does not seed "
+            "NumPy's generator), so finite differences cannot hold a mask fixed"
+        )
+    return drawn[0], ""
+
+
+def _entries_to_compare(result: CheckResult, X64, P64: dict, impl: Adapter, masks, seed: int) -> dict:
+    """{key: the sampled entries of each parameter array}, less those whose step of epsilon crosses a relu's kink
+    (a note on result says how many; result is skipped when none is left)."""
     rng = np.random.default_rng([seed, 2])
     indices: dict[str, Iterable[tuple[int, ...]]] = {
         k: _sample_entries(v.shape, GRADCHECK_ENTRIES, rng) for k, v in P64.items()
@@ -154,17 +181,13 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> Check
         )
         if not any(indices.values()):
             result.skipped = "a step of epsilon in every sampled entry moves a relu unit across its kink"
-            return result
-    try:
-        AL, caches = impl.forward(X64, P64, masks)
-        J = impl.cost(AL, Y64, caches)
-        grads = impl.backward(AL, Y64, caches, P64)
-        approx = centred_differences(cost_of, P64, GRADCHECK_EPSILON, indices)
-    except ImplementationError as error:
-        result.error = error
-        return result
-    noise = 10 * np.finfo(np.float64).eps * abs(J) / GRADCHECK_EPSILON
-    for l in range(impl.L, 0, -1):
+    return indices
+
+
+def _record_gradients(result: CheckResult, L: int, grads: dict, approx: dict, indices: dict, noise: float) -> None:
+    """One row per dW[l] and db[l], from the last layer back: the gradients against the centred differences at the
+    compared entries, to the check's rtol above the differences' rounding noise."""
+    for l in range(L, 0, -1):
         for q in ("W", "b"):
             if not indices[f"{q}{l}"]:
                 continue
@@ -173,7 +196,6 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> Check
             row = result.row(f"d{q}", l)
             if not row.record(gradient_agreement(g, a, result.rtol, noise * np.sqrt(g.size))):
                 row.explain(g, a)
-    return result
 
 
 def _kink_crossings(X: np.ndarray, params: dict, activations, indices: dict, masks=None, keep_probs=None) -> set:
