@@ -145,9 +145,24 @@ def term_scales(
     if activations[-1] in LOSS_READS_LOGITS:  # log-sigmoid, log-softmax: terms of the size of Z[L] that cancel
         E[("cost", L)] += float(np.abs(ref[f"Z{L}"]).sum()) / m
 
-    E_dZ = carried_dZ = largest(Y) + E[("A", L)]
+    _backward_terms(E, ref, activations, D, largest(Y) + E[("A", L)], (size, scaled, typical, squares, carried))
+    if lambd:  # L2: the cost's penalty (lambd / (2m)) sum W^2, a sum of squares, and dW's (lambd / m) W
+        E[("cost", L)] += lambd / (2 * m) * sum(float(np.sum(squares[l])) for l in range(1, L + 1))
+        for l in range(1, L + 1):
+            E[("dW", l)] += lambd / m * largest(params[f"W{l}"])
+    if learning_rate is not None:  # a rate decayed to 0 moves nothing, and its step is still compared
+        for l in range(1, L + 1):
+            E[("W", l)], E[("b", l)] = learning_rate * E[("dW", l)], learning_rate * E[("db", l)]
+    return E
+
+
+def _backward_terms(E: dict, ref: dict, activations, D: np.ndarray, E_dZ: float, layers: tuple) -> None:
+    """term_scales' dZ[l], db[l], dW[l], dA[l-1], from dZ[L] = D (its scale E_dZ) back, into E; layers: its
+    (size, scaled, typical, squares, carried) of each layer."""
+    size, scaled, typical, squares, carried = layers
+    carried_dZ = E_dZ
     dZ_max, dZ_mean = largest(D), largest(np.abs(D).mean(axis=1))
-    for l in range(L, 0, -1):
+    for l in range(len(activations), 0, -1):
         E[("dZ", l)], E[("db", l)] = E_dZ, E_dZ
         E[("dW", l)] = E_dZ * size[l - 1] + dZ_mean * carried[l - 1]
         columns_2 = float(np.sqrt(np.max(squares[l].sum(axis=0))))
@@ -161,14 +176,6 @@ def term_scales(
             E_dZ = slope * E_dA + from_Z
             carried_dZ = typical[l - 1] * scaled[l - 1] * E_dA + from_Z
             dZ_max, dZ_mean = slope * dA_max, slope * largest(np.abs(dA).mean(axis=1))
-    if lambd:  # L2: the cost's penalty (lambd / (2m)) sum W^2, a sum of squares, and dW's (lambd / m) W
-        E[("cost", L)] += lambd / (2 * m) * sum(float(np.sum(squares[l])) for l in range(1, L + 1))
-        for l in range(1, L + 1):
-            E[("dW", l)] += lambd / m * largest(params[f"W{l}"])
-    if learning_rate is not None:  # a rate decayed to 0 moves nothing, and its step is still compared
-        for l in range(1, L + 1):
-            E[("W", l)], E[("b", l)] = learning_rate * E[("dW", l)], learning_rate * E[("db", l)]
-    return E
 
 
 def _typical_slope(name: str, A: np.ndarray) -> float:
