@@ -131,7 +131,7 @@ def _prepare(config: Config, implementation, progress: Progress):
         mini_batch_size=config.mini_batch_size,
     )
     if config.tensorboard:
-        from .tblog import check_logdir
+        from .tblog_names import check_logdir
 
         check_logdir(config.logdir, config, impl.label)  # before any work: the folder, and the run name it will hold
     progress.stage(f"loading the data ({config.data})")
@@ -315,7 +315,8 @@ def _prepare_device(config: Config):
 def _open_log(config: Config, plan: Optimization, X, Y, implementation: str):
     if not config.tensorboard:
         return None
-    from .tblog import TensorBoardLog, experiment_name, make_run_dir
+    from .tblog import TensorBoardLog
+    from .tblog_names import experiment_name, make_run_dir
 
     run_dir = make_run_dir(
         config.logdir, experiment_name(config.arch, config.activations, config.name, implementation, config.impl)
