@@ -10,7 +10,7 @@ from .compare import CheckResult
 from .errors import ImplementationError
 from .hints import decay_slips, fitting_slip, matches, optimizer_slips
 from .impl import Adapter
-from .impl.base import DECAY_FUNCTIONS
+from .impl.optimizers import DECAY_FUNCTIONS
 from .optimization import Optimization, Step
 
 DECAY_EPOCHS = 6  # a decay slip must fit the rates of epochs 0 to 5, not one epoch's
