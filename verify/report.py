@@ -1,4 +1,5 @@
-"""The verifier's report: verdict, first divergence, per-check tables, as text and as JSON."""
+"""The verifier's report: its data (checks, final costs, notes), its verdict and first divergence, and its JSON
+form; the text and markdown renderers are in report_text.py, the per-check tables in report_tables.py."""
 
 from __future__ import annotations
 
@@ -10,27 +11,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .compare import CheckResult, Comparison, mismatch
+from . import report_text
+from .compare import CheckResult
 from .config import Config
 from .consequences import failed_at, mark_consequences
-from .hints import divergence_cure
 from .jsonout import SCHEMA_VERSION
 from .optimization import Optimization
+from .report_tables import _detail
 from .signals import Interruption
 from .tolerance import GRADCHECK_RTOL, UPDATE_ROUNDING
 from .units import UnitResult
 
-SUMMARY_LINES = 10  # report.summary(): short enough for a notebook cell's output or a CI log
-UNRESOLVED_NAMED = 4  # the verdict names this many unresolved rows, then counts the rest
-
-TITLES = {
-    "functions": "function by function: each course function on its own, against torch",
-    "forward": "forward: Z, A and the cost J, at the initial weights and at a kink probe",
-    "backward": "backward: dZ, dW, db, dA (course convention), at the same two points",
-    "gradcheck": "gradient check: backprop against centred differences of the cost (float64)",
-    "lockstep": "training, lockstep: each step from the same parameters",
-    "free-running": "training, free-running: each side on its own (tolerance follows the dynamics)",
-}
+__all__ = ["Report", "_detail", "function_sources"]  # _detail: imported from here by the tests
 
 
 @dataclass
@@ -175,57 +167,14 @@ class Report:
         return _json_safe(self._as_dict())
 
     def _as_dict(self) -> dict:
-        c = self.config
-        assert c.activations is not None, "a report's config is validated"
         return {
             "schema_version": SCHEMA_VERSION,
             "verdict": self.verdict,
             "first_divergence": self.first_divergence(),
             "rule": self.rule,
             "functions": [f.as_dict() for f in self.functions],
-            "checks": [
-                {
-                    "name": k.name,
-                    "stage": k.stage,
-                    "status": k.status,
-                    "ok": k.ok,
-                    "skipped": k.skipped,
-                    "notes": k.notes,
-                    "error": None if k.error is None else str(k.error),
-                    "error_follows": k.error_follows,
-                    "comparable_until": k.comparable_until,
-                    "rows": [r.as_dict() for r in k.rows.values()],
-                }
-                for k in self.checks
-            ],
-            "config": {
-                "arch": list(c.sizes),
-                "arch_from": c.arch_from,
-                "activations": list(c.activations),
-                "loss": c.loss,
-                "init": c.init,
-                "seed": c.seed,
-                "data": c.data,
-                "examples": self.examples,
-                "iterations": self.plan.steps_total,
-                "lr": c.learning_rate,
-                "dtype": c.dtype,
-                "device": c.device,
-                "rtol": c.relative_tolerance,
-                "api": c.api,
-                "optimizer": c.optimizer,
-                "beta": c.beta,
-                "beta1": c.beta1,
-                "beta2": c.beta2,
-                "epsilon": c.epsilon,
-                "mini_batch_size": c.mini_batch_size,
-                "epochs": c.epoch_count,
-                "decay": c.decay,
-                "decay_rate": c.decay_rate if c.decay else None,
-                "decay_interval": c.decay_interval if c.decay == "scheduled" else None,
-                "lambd": c.lambd,
-                "keep_prob": None if c.keep_prob is None else list(c.keep_prob),
-            },
+            "checks": [_check_dict(k) for k in self.checks],
+            "config": self._config_dict(),
             "final": self.final,
             "nonfinite": self.nonfinite,
             "drift": [{"iteration": i, "cost_gap": g, "max_param_gap": p, "allowed": a} for i, g, p, a in self.drift],
@@ -237,6 +186,39 @@ class Report:
             "logdir": self.run_dir,
             "tensorboard": self.tensorboard_command,
             "seconds": round(self.seconds, 3),
+        }
+
+    def _config_dict(self) -> dict:
+        """The run's configuration in the JSON report: the options as given, m and the steps as trained."""
+        c = self.config
+        assert c.activations is not None, "a report's config is validated"
+        return {
+            "arch": list(c.sizes),
+            "arch_from": c.arch_from,
+            "activations": list(c.activations),
+            "loss": c.loss,
+            "init": c.init,
+            "seed": c.seed,
+            "data": c.data,
+            "examples": self.examples,
+            "iterations": self.plan.steps_total,
+            "lr": c.learning_rate,
+            "dtype": c.dtype,
+            "device": c.device,
+            "rtol": c.relative_tolerance,
+            "api": c.api,
+            "optimizer": c.optimizer,
+            "beta": c.beta,
+            "beta1": c.beta1,
+            "beta2": c.beta2,
+            "epsilon": c.epsilon,
+            "mini_batch_size": c.mini_batch_size,
+            "epochs": c.epoch_count,
+            "decay": c.decay,
+            "decay_rate": c.decay_rate if c.decay else None,
+            "decay_interval": c.decay_interval if c.decay == "scheduled" else None,
+            "lambd": c.lambd,
+            "keep_prob": None if c.keep_prob is None else list(c.keep_prob),
         }
 
     @property
@@ -258,124 +240,28 @@ class Report:
 
     def to_text(self, verbose: bool = False) -> str:
         """The whole report: the verdict block first (see verdict_lines), then the run, the tables, the closing lines."""
-        hints = self._verdict_hints()  # a hint is printed once: in the verdict block, else at its first row
-        first = self.first_divergence()
-        if first is not None and first.get("fix") and first.get("error"):  # so is a rejection, in the fix line
-            hints.add(first["error"])
-        lines = self.verdict_lines() + ["", self.header(), ""]
-        lines += _function_lines(self.functions, hints)
-        for check in self.checks:
-            lines += _check_lines(check, verbose, hints)
-        lines += self._closing_lines()
-        return "\n".join(lines)
+        return report_text.to_text(self, verbose)
 
     def __str__(self) -> str:
         return self.to_text()
 
     def __repr__(self) -> str:
         """'<Report fail: fix `relu_backward` ...>': one line, never the whole dataclass."""
-        first = self.first_divergence()
-        what = "" if first is None else ": " + (first.get("fix") or _divergence_text(first).split("\n")[0])
-        return f"<Report {self.verdict}{_shorten(what, 120)}>"
+        return report_text.short_repr(self)
 
     def summary(self) -> str:
         """The short form for a notebook or a CI log (at most ten lines): the verdict, what to fix, where it was
         first seen, its hint."""
-        return "\n".join(self.verdict_lines()[:SUMMARY_LINES])
+        return report_text.summary(self)
 
     def header(self) -> str:
         """What was compared: the implementation, the network, the data, the training plan."""
-        c = self.config
-        assert c.activations is not None, "a report's config is validated"
-        return (
-            f"{self.implementation} vs torch_ref: {c.arch_text}, activations {','.join(c.activations)}, "
-            f"loss {c.loss}, init {c.init}, seed {c.seed}, data {c.data} (m={self.examples}), {c.dtype} on {c.device}, "
-            + self.plan.describe()
-            + (f", L2 lambd {c.lambd:g}" if c.lambd else "")
-            + (f", dropout keep_prob {','.join(f'{p:g}' for p in c.keep_prob)}" if c.keep_prob else "")
-        )
+        return report_text.header(self)
 
     def verdict_lines(self) -> list[str]:
         """The report's opening block: the verdict; on a failure the function to fix (with its hint), then where
         the network checks first saw it (with theirs); whether a side diverged. Every line is one line of text."""
-        name = self.implementation
-        if self.verdict == "pass":
-            lines = [
-                f"VERDICT: PASS  {name} and torch agree on every check"
-                + _unresolved_text(self.checks)
-                + _overflow_text(self.checks)
-                + _saturated_text(self.checks)
-                + ("; training not run: no iterations" if self.untrained else "")
-            ]
-        elif self.verdict == "interrupted":
-            checked = self.functions or any(c.rows or c.error for c in self.checks)
-            stop = self.interruption
-            assert stop is not None, "the verdict is interrupted only with an interruption"
-            lines = [
-                f"VERDICT: INTERRUPTED by {stop.signal} {stop.where()}; "
-                + ("everything so far agreed" if checked else "nothing had been checked yet")
-            ]
-        else:
-            stopped = (
-                ""
-                if self.interruption is None
-                else f" (interrupted by {self.interruption.signal} {self.interruption.where()})"
-            )
-            lines = [f"VERDICT: FAIL{stopped}"]
-        first = self.first_divergence()
-        if first is not None:
-            if first.get("fix"):  # what to fix, and where it is (a helper file is named, not only the file verified)
-                lines.append(
-                    _one_line(first["fix"]) + (f"; defined in {first['source']}" if first.get("source") else "")
-                )
-            if first["stage"] == "functions":
-                lines.append(
-                    f"first divergence: function by function, {first['function']}'s {first['quantity'] or 'result'}; "
-                    "the network checks agree"
-                )
-            elif first.get("fix") and first.get("rejected"):  # the fix line holds the message: said once
-                lines.append(
-                    f"first divergence: {_where(first)}: {first['function']} returned what the checks "
-                    "cannot use, as the fix line says"
-                )
-            else:
-                text = _divergence_text({**first, "fix": None})
-                where, _, hint = text.partition("\n  hint: ")
-                lines.append("first divergence: " + _one_line(where))
-                if hint and hint not in (first.get("fix") or ""):  # a loop's hint is its fix line: said once
-                    lines.append("  hint: " + _one_line(hint))
-        diverged = self._diverged_line()
-        if diverged:
-            lines.append(diverged)
-        return lines
-
-    def _verdict_hints(self) -> set:
-        """The hints the verdict block prints: the first divergence's, and the one in its fix line."""
-        first = self.first_divergence()
-        if first is None:
-            return set()
-        unit = next((f for f in self.functions if f.function == first.get("function")), None)
-        return {hint for hint in (first.get("hint"), unit.hint if unit and first.get("fix") else None) if hint}
-
-    def _diverged_line(self) -> str:
-        name = self.implementation
-        diverged = {side: at for side, at in self.nonfinite.items() if at is not None}
-        if not diverged:
-            return ""
-        names = {"impl": name, "torch": "torch"}
-        line = "diverged (non-finite or overflowing): " + ", ".join(
-            f"{names[side]} at iteration {at}" for side, at in diverged.items()
-        )
-        if "torch" in diverged:  # torch's own run blew up too: the learning rate, not the derivation
-            return line + ("" if len(diverged) == 2 else f"; {name} stayed finite") + "; " + self._divergence_cure()
-        return line + "; torch stayed finite"
-
-    def _divergence_cure(self) -> str:
-        """The option to change where torch's own run diverged (hints.divergence_cure), over the smallest batch."""
-        plan = self.plan
-        size = plan.mini_batch_size or plan.m
-        c = self.config
-        return divergence_cure(c.learning_rate, c.lambd, min(size, plan.m % size or size), c.optimizer, c.beta)
+        return report_text.verdict_lines(self)
 
     def _repr_markdown_(self) -> str:
         """In a Jupyter notebook, a report shows itself as its markdown tables."""
@@ -383,120 +269,7 @@ class Report:
 
     def to_markdown(self) -> str:
         """The report for TensorBoard's text tab: the verdict, the first divergence, one table per check."""
-        first = self.first_divergence()
-        lines = [f"## Verdict: {self.verdict.upper()}", ""]
-        if self.interruption is not None:  # an incomplete run says where it stopped
-            lines += [self.verdict_lines()[0].removeprefix("VERDICT: "), ""]
-        if first is not None:
-            lines += [
-                "**First divergence:** "
-                + _divergence_text(first).replace("\n  hint:", " *hint:*").replace("\n  ", " "),
-                "",
-            ]
-        if self.functions:
-            lines += [
-                f"### {TITLES['functions']}: {_functions_status(self.functions)}",
-                "",
-                "| function | verdict | first wrong output | hint |",
-                "|---|---|---|---|",
-            ]
-            lines += [
-                f"| `{f.function}` | {_function_status(f) if f.ok else '**' + _function_status(f) + '**'} | "
-                f"{f.output or '-'}{': ' + f.detail if f.detail else ''} | {f.hint or '-'} |"
-                for f in self.functions
-            ]
-            lines.append("")
-        for check in self.checks:
-            lines += [f"### {_title(check.name)}: {check.status}", ""]
-            if check.skipped:
-                lines += [f"not run: {check.skipped}", ""]
-            if check.error is not None:  # in full once, in the check that saw it first
-                lines += [
-                    f"error: the same as in {check.error_follows}"
-                    if check.error_follows
-                    else f"error: `{check.error}`",
-                    "",
-                ]
-            if check.rows:
-                lines += ["| quantity | layer | max abs | max rel | allowed | status |", "|---|---|---|---|---|---|"]
-                lines += [
-                    f"| {r.quantity} | {r.layer} | {_gap(r.max_abs, r, 1)} | {_gap(r.max_rel, r, 1)} | {_num(r.tolerance, 1)} | "
-                    f"{_status(r) if r.ok else '**' + _status(r) + '**'} |"
-                    for r in check.rows.values()
-                ]
-                lines.append("")
-        diverged = self._diverged_line()
-        lines += ([diverged] if diverged else []) + self._closing_lines()
-        return "\n".join(lines)
-
-    def _closing_lines(self) -> list[str]:
-        """After the tables: the final cost, the free-running gap, the notes, the rule, where the logs are."""
-        lines = self._final_cost_lines()
-        if self.drift:
-            lines.append(
-                "free-running gap (iteration: cost, largest parameter gap / allowed): "
-                + ", ".join(f"{i}: {g:.1e}, {p:.1e}/{a:.1e}" for i, g, p, a in self.drift)
-            )
-        lines += [f"note: {note}" for note in self.notes]
-        lines.append(f"rule: {self.rule}")
-        if self.run_dir is not None:
-            lines.append(f"TensorBoard logs: {self.run_dir}   open them with: {self.tensorboard_command}")
-        return lines
-
-    def _final_overflow(self) -> str:
-        """The final-cost line where a side diverged, or its final cost is not finite: its final parameters are not
-        comparable with the other side's (a diverged implementation keeps its last finite ones), so no numbers are
-        set side by side; a side that stayed finite shows its own."""
-        names = {"impl": self.implementation, "torch": "torch"}
-        costs = {side: self.final.get(side, {}).get("cost") for side in names}
-        diverged = {side: at for side, at in self.nonfinite.items() if at is not None}
-        blown = [
-            side
-            for side, cost in costs.items()
-            if side not in diverged and cost is not None and not math.isfinite(cost)
-        ]
-        if not diverged and not blown:
-            return ""
-        went = [f"{names[side]} diverged at iteration {at}" for side, at in diverged.items()]
-        went += [f"{names[side]}'s is {_num(costs[side])} at its final parameters" for side in blown]
-        stayed = [
-            f"{names[side]}'s own run stayed finite ({_num(costs[side])})"
-            for side in names
-            if side not in diverged and side not in blown and costs[side] is not None
-        ]
-        return "final cost: not comparable (overflow): " + ", ".join(went) + "".join(f"; {s}" for s in stayed)
-
-    def _final_cost_lines(self) -> list[str]:
-        """Whose run the final cost is (the verifier stepping the implementation's functions), or why none is shown:
-        the implementation raised in training, or its own loop does not train like its functions (then the
-        verifier's run is not what the learner's code does)."""
-        name = self.implementation
-        raised = next((c for c in self.checks if c.name in ("lockstep", "free-running") and c.error is not None), None)
-        if raised is not None and raised.error is not None:  # (the check found is one with an error)
-            what = raised.error.what
-            return [
-                f"final cost: not compared ({name} {what} at iteration {raised.error_iteration}, see {raised.name})"
-            ]
-        loop = next((c for c in self.checks if c.name.startswith("loop ") and not c.ok), None)
-        if loop is not None:
-            function = loop.name.split(" ", 1)[1]
-            why = "raised" if loop.error is not None else "does not train like its functions"
-            return [f"final cost: not shown: {name}'s own {function} {why} (see {loop.name})"]
-        if not self.final:
-            return []
-        s, t = self.final.get("impl", {}), self.final.get("torch", {})
-        overflow = self._final_overflow()
-        if overflow:
-            return [overflow]
-        if s.get("cost") is None:
-            return [
-                f"final cost: torch {_num(t.get('cost'))}; {name}'s not computed: its forward pass or cost raised "
-                "at its final parameters"
-            ]
-        line = f"final cost (the verifier stepping {name}'s functions): {name} {_num(s['cost'])}  torch {_num(t.get('cost'))}"
-        if s.get("accuracy") is not None and t.get("accuracy") is not None:
-            line += f"   accuracy: {name} {s['accuracy']:.1%}  torch {t['accuracy']:.1%}"
-        return [line]
+        return report_text.to_markdown(self)
 
 
 def function_sources(module, names) -> dict:
@@ -522,51 +295,6 @@ def _row_name(first: dict) -> str:
     return first["quantity"] if first["quantity"] in ("cost", "lr") else f"{first['quantity']}{first['layer']}"
 
 
-def _unresolved_text(checks: list[CheckResult]) -> str:
-    """' (2 rows unresolved by their check: gradcheck dW1, gradcheck db1)': which rows, by name, so the line is
-    true with the tables shown or hidden (-q, summary())."""
-    rows = [f"{c.name} {r.label}" for c in checks for r in c.rows.values() if r.status == "unresolved"]
-    if not rows:
-        return ""
-    shown = ", ".join(rows[:UNRESOLVED_NAMED]) + (
-        f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else ""
-    )
-    return f" ({len(rows)} row{'s' * (len(rows) != 1)} unresolved by {'their' if len(rows) != 1 else 'its'} check: {shown})"
-
-
-def _overflow_text(checks: list[CheckResult]) -> str:
-    """' (1 row not comparable (overflow) at some point: lockstep b2)': rows whose numbers left the dtype's range."""
-    rows = [f"{c.name} {r.label}" for c in checks for r in c.rows.values() if r.ok and r.overflowed]
-    if not rows:
-        return ""
-    shown = ", ".join(rows[:UNRESOLVED_NAMED]) + (
-        f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else ""
-    )
-    return f" ({len(rows)} row{'s' * (len(rows) != 1)} not comparable (overflow) at some point: {shown})"
-
-
-def _saturated_text(checks: list[CheckResult]) -> str:
-    """'; training is not comparable from iteration k (A[L] reached exactly 1.0: ...)': where lockstep stopped
-    at a saturated output (training.py), the PASS line says how far it holds."""
-    lockstep = next((c for c in checks if c.name == "lockstep" and c.comparable_until is not None), None)
-    if lockstep is None or lockstep.comparable_until is None:
-        return ""
-    reason = next((n.split(";")[0] for n in lockstep.notes if n.startswith("not comparable from")), "")
-    if not reason:
-        return ""
-    k = lockstep.comparable_until
-    return (f" up to iteration {k - 1}" if k > 0 else "") + f"; training is {reason}"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-def _shorten(text: str, width: int) -> str:
-    text = _one_line(text)
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
 def _json_safe(value):
     if isinstance(value, np.generic):
         value = value.item()
@@ -581,204 +309,17 @@ def _json_safe(value):
     return str(value)
 
 
-def _divergence_text(first: dict) -> str:
-    if first.get("fix"):
-        if first["stage"] == "functions":
-            return first["fix"]
-        if first.get("rejected"):  # the fix line holds the message: only where it was seen follows
-            return f"{first['fix']}\n  the network checks: {_where(first)}"
-        hint = "" if first.get("hint") and first["hint"] in first["fix"] else first.get("hint")  # a loop's: said once
-        return f"{first['fix']}\n  the network checks: {_divergence_text({**first, 'fix': None, 'hint': hint})}"
-    if first.get("error"):
-        return f"{_where(first)}: {first['error']}"
-    where = [_where(first)]
-    if first.get("point") and first["stage"] in ("forward", "backward"):
-        where.append(f"at the {first['point']}")
-    quantity = (
-        first["quantity"]
-        if first["quantity"] in ("cost", "lr")
-        else f"{first['quantity']}{first['layer']} (layer {first['layer']})"
-    )
-    if _nan_at_worst(first):  # a nan has no difference to measure: no '>' either
-        text = (
-            f"{', '.join(where)}: {quantity} differs; max abs nan (not a number), allowed {_num(first['tolerance'], 2)}"
-        )
-    else:
-        text = f"{', '.join(where)}: {quantity} differs; max abs {_num(first['max_abs'], 2)} > allowed {_num(first['tolerance'], 2)}"
-    if first.get("max_rel") is not None and first["max_abs"] is not None and math.isfinite(first["max_abs"]):
-        text += f" (max rel {_num(first['max_rel'], 2)})"
-    detail = _detail(first, first.get("name", ""))
-    if detail:
-        text += f"; {detail}"
-    if first.get("hint"):
-        text += f"\n  hint: {first['hint']}"
-    return text
-
-
-def _where(first: dict) -> str:
-    """'lockstep, iteration 3 (epoch 0, mini-batch 3)': the check that saw a divergence, and when."""
-    where = [first["name"] if first["stage"] == "training" else first["stage"]]
-    if first.get("iteration") is not None:
-        where.append(
-            f"iteration {first['iteration']}"
-            + (f" (epoch {first['epoch']}, mini-batch {first['mini_batch']})" if first.get("epoch") is not None else "")
-        )
-    return ", ".join(where)
-
-
-def _detail(row: dict, check_name: str = "") -> str:
-    """'3 of 16 entries differ, worst at (2, 0): 0.51 vs torch 0.026' for a failed row (a training loop's
-    reference is the implementation's own steps, not torch)."""
-    if row.get("value") is None:
-        return ""
-    reference = "its own steps" if check_name.startswith("loop") else "torch"
-    return mismatch(
-        row.get("mismatched"), row.get("entries"), row.get("index"), row["value"], row["expected"], reference
-    )
-
-
-def _function_status(f: UnitResult) -> str:
-    return f.status + (f", follows from {f.follows}" if f.follows else "")
-
-
-def _functions_status(functions: list[UnitResult]) -> str:
-    return "ok" if all(f.ok for f in functions) else "FAIL"
-
-
-def _function_lines(functions: list[UnitResult], hints: set) -> list[str]:
-    """The opening table: each course function the implementation defines, its verdict, its first wrong output
-    (its hint unless already printed: `hints` holds those printed so far)."""
-    if not functions:
-        return []
-    lines = [f"{TITLES['functions']}  [{_functions_status(functions)}]"]
-    width = max(len(f.function) for f in functions) + 2
-    for f in functions:
-        lines.append(f"  {f.function:<{width}}{_function_status(f)}")
-        if not f.ok and not f.follows:
-            lines.append(f"  {'':<{width}}{f.output + ': ' if f.output else ''}{f.detail}")
-            if f.hint and f.hint not in hints:
-                hints.add(f.hint)
-                lines.append(f"  {'':<{width}}hint: {f.hint}")
-    lines.append("")
-    return lines
-
-
-def _status(row: Comparison) -> str:
-    if row.ok:
-        return row.status
-    at = f" at iteration {row.iteration}" if row.iteration is not None else f" at the {row.point}" if row.point else ""
-    return f"FAIL{at}" + (f", follows from {row.follows}" if row.follows else "")
-
-
-def _title(name: str) -> str:
-    if name.startswith("loop "):
-        return f"training loop {name.split()[1]}: the course's loop, whole, against the same run"
-    return TITLES.get(name, name)
-
-
-def _check_lines(check: CheckResult, verbose: bool, hints: set) -> list[str]:
-    """One check's block: title and status, why it did not run or what it raised, its rows; a failed row that is a
-    cause gets its detail and its hint, the hint only where it was not printed above (`hints`)."""
-    title = _title(check.name)
-    primary = [r for r in check.rows.values() if not r.ok and not r.follows]
-    status = check.status
-    if not check.ok and not primary and check.error is None:
-        origins = dict.fromkeys(r.follows for r in check.rows.values() if not r.ok)
-        status += ", follows from " + ", ".join(origins)
-    lines = [f"{title}  [{status}]"]
-    if check.skipped:
-        lines.append(f"  not run: {check.skipped}")
-    if check.error is not None:
-        at = f" at iteration {check.error_iteration}" if check.error_iteration is not None else ""
-        if check.error_follows:  # printed in full once, in the check that saw it first
-            lines.append(f"  error{at}: the same as in {check.error_follows}")
-        else:
-            said = check.error.rejected and str(check.error) in hints  # the verdict's fix line printed it
-            lines.append(
-                f"  error{at}: "
-                + (
-                    f"{check.error.function} returned what the checks cannot use: see the fix line above"
-                    if said
-                    else str(check.error)
-                )
-            )
-            lines += [f"    {line}" for line in check.error.trace]
-    rows = list(check.rows.values())
-    if rows:
-        table = list(_table(rows, verbose))
-        width = max([9] + [len(label) + 1 for label, _, _ in table])  # v_corrected_dW: an optimiser's state
-        lines.append(f"  {'quantity':<{width}}{'layer':<8}{'max abs':>10}{'max rel':>10}{'allowed':>10}  status")
-        for label, layer, row in table:
-            lines.append(
-                f"  {label:<{width}}{layer:<8}{_gap(row.max_abs, row, 1):>10}{_gap(row.max_rel, row, 1):>10}"
-                f"{_num(row.tolerance, 1):>10}  {_status(row)}"
-            )
-            if not row.ok and not row.follows:
-                detail = _detail(row.as_dict(), check.name)
-                if detail:
-                    lines.append(f"{'':19}{detail}")
-                if row.hint and row.hint not in hints:
-                    hints.add(row.hint)
-                    lines.append(f"{'':19}hint: {row.hint}")
-                if row.iteration is not None and row.max_abs is not None and row.run_max_abs > row.max_abs:
-                    lines.append(f"{'':19}largest max abs over the run: {_num(row.run_max_abs, 1)}")
-    lines += [f"  {note}" for note in check.notes]
-    lines.append("")
-    return lines
-
-
-def _table(rows: list[Comparison], verbose: bool):
-    """Every row when verbose; otherwise failing rows that are causes one by one, and one line
-    per quantity and status for the rest (its closest call, or the first of those that follow)."""
-    if verbose:
-        return [(r.quantity, "-" if r.quantity == "lr" else str(r.layer), r) for r in rows]
-    order = {id(r): n for n, r in enumerate(rows)}
-    out: list[tuple[int, str, str, Comparison]] = []
-    groups: dict[tuple[str, str, str | None], list[Comparison]] = {}  # (quantity, status, follows) -> its rows
-    for r in rows:
-        if not r.ok and not r.follows:
-            out.append((order[id(r)], r.quantity, "-" if r.quantity == "lr" else str(r.layer), r))
-        else:
-            groups.setdefault((r.quantity, r.status, r.follows), []).append(r)
-    for (quantity, _, _), group in groups.items():
-        layers = sorted(r.layer for r in group)
-        span = (
-            "-"
-            if quantity == "lr"
-            else str(layers[0])
-            if len(layers) == 1
-            else f"{layers[0]}-{layers[-1]}"
-            if layers == list(range(layers[0], layers[-1] + 1))
-            else ",".join(map(str, layers))
-        )
-        shown = max(group, key=lambda r: r.ratio) if group[0].ok else group[0]
-        out.append((order[id(group[0])], quantity, span, shown))
-    return [item[1:] for item in sorted(out, key=lambda item: item[0])]
-
-
-def _nan_at_worst(row: dict) -> bool:
-    """Whether a row's gap is non-finite because a value at its worst entry is nan (compare.py counts a nan on one
-    side as an infinite difference, so that it fails): the text then says nan, not inf."""
-    gap = row.get("max_abs")
-    return (
-        gap is not None
-        and not math.isfinite(gap)
-        and any(isinstance(v, float) and math.isnan(v) for v in (row.get("value"), row.get("expected")))
-    )
-
-
-def _gap(x, row: Comparison, digits: int) -> str:
-    """A row's max abs or max rel: 'nan' where a value at its worst entry is nan, else the number."""
-    return (
-        "nan"
-        if x is not None and _nan_at_worst({"max_abs": row.max_abs, "value": row.value, "expected": row.expected})
-        else _num(x, digits)
-    )
-
-
-def _num(x, digits: int = 7) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, float) and not math.isfinite(x):
-        return "inf" if x > 0 else "nan"
-    return f"{x:.{digits}e}" if digits < 7 else f"{x:.7g}"
+def _check_dict(k: CheckResult) -> dict:
+    """One check in the JSON report: its status, why it did not run or what it raised, its rows."""
+    return {
+        "name": k.name,
+        "stage": k.stage,
+        "status": k.status,
+        "ok": k.ok,
+        "skipped": k.skipped,
+        "notes": k.notes,
+        "error": None if k.error is None else str(k.error),
+        "error_follows": k.error_follows,
+        "comparable_until": k.comparable_until,
+        "rows": [r.as_dict() for r in k.rows.values()],
+    }

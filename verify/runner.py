@@ -131,7 +131,7 @@ def _prepare(config: Config, implementation, progress: Progress):
         mini_batch_size=config.mini_batch_size,
     )
     if config.tensorboard:
-        from .tblog import check_logdir
+        from .tblog_names import check_logdir
 
         check_logdir(config.logdir, config, impl.label)  # before any work: the folder, and the run name it will hold
     progress.stage(f"loading the data ({config.data})")
@@ -158,11 +158,38 @@ def _conclude(report: Report, impl: Adapter) -> None:
 def _run_checks(
     config, plan: Optimization, impl, X, Y, params, device, report: Report, log, progress: Progress
 ) -> None:
+    model = torch_ref.from_params(params, config.activations, device)
+    _check_at_points(config, plan, impl, X, Y, params, model, report, progress)
+    progress.training(plan, impl.label)
+
+    def on_iteration(record) -> None:
+        if log is not None:
+            log.iteration(record)
+        progress.show(record)
+
+    model_free = torch_ref.from_params(params, config.activations, device)
+    training = train_and_compare(impl, X, Y, params, model, model_free, plan, config.relative_tolerance, on_iteration)
+    _report_training(config, impl, X, Y, model_free, training, report, progress)
+    if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
+        _check_loops(config, plan, impl, X, Y, params, training, report, progress)
+    _conclude(report, impl)
+    if log is not None:
+        progress.stage("writing the TensorBoard logs")
+        log.finish(
+            report,
+            {
+                "impl": lambda grid: impl.forward(grid, training.impl_params)[0],
+                "torch": lambda grid: torch_ref.output(model_free, grid),
+            },
+        )
+
+
+def _check_at_points(config, plan: Optimization, impl, X, Y, params, model, report: Report, progress: Progress) -> None:
+    """Forward and backward at the initial weights and at a kink probe, then the gradient check."""
     rtol = config.relative_tolerance
     forward = CheckResult("forward", "forward", rtol)
     backward = CheckResult("backward", "backward", rtol)
     report.checks += [forward, backward]
-    model = torch_ref.from_params(params, config.activations, device)
     masks = plan.masks(-1, X.shape[1])  # dropout: one mask for the checks at one point, the same on both sides
     progress.stage("forward and backward at the initial weights and at a kink probe")
     compare_at_point(impl, model, X, Y, params, "initial weights", forward, backward, masks)
@@ -175,15 +202,10 @@ def _run_checks(
     else:
         report.checks.append(CheckResult("gradcheck", "gradcheck", 0.0, skipped="--no-gradcheck"))
 
-    progress.training(plan, impl.label)
 
-    def on_iteration(record) -> None:
-        if log is not None:
-            log.iteration(record)
-        progress.show(record)
-
-    model_free = torch_ref.from_params(params, config.activations, device)
-    training = train_and_compare(impl, X, Y, params, model, model_free, plan, rtol, on_iteration)
+def _report_training(config, impl, X, Y, model_free, training, report: Report, progress: Progress) -> None:
+    """Training's checks, costs and divergences into the report, and both sides' final cost and accuracy; an
+    interrupt that stopped training is raised again once what it reached is in the report."""
     report.checks += [training.lockstep, training.free]
     report.costs = {"impl": training.impl_costs, "torch": training.torch_costs}
     report.nonfinite = dict(training.nonfinite)
@@ -199,36 +221,29 @@ def _run_checks(
         for side, at in training.nonfinite.items():  # a side that diverged has no final cost (its last finite
             if at is not None:  # parameters are not where its run ended)
                 report.final[side] = {"cost": None, "accuracy": None}
-    if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
-        for function, cannot in loop_functions(impl, plan).items():
-            if cannot:
-                report.checks.append(
-                    CheckResult(loop_check_name(function), "training", config.relative_tolerance, skipped=cannot)
+
+
+def _check_loops(config, plan: Optimization, impl, X, Y, params, training, report: Report, progress: Progress) -> None:
+    """Each course loop function the implementation defines, whole (or why it cannot be run)."""
+    for function, cannot in loop_functions(impl, plan).items():
+        if cannot:
+            report.checks.append(
+                CheckResult(loop_check_name(function), "training", config.relative_tolerance, skipped=cannot)
+            )
+            continue
+        try:
+            progress.stage(f"the course's loop {function}, whole")
+            report.checks.append(_loop_check(function, config, plan, impl, X, Y, params, training))
+        except KeyboardInterrupt as stop:  # Ctrl-C while a loop runs: report what was checked so far
+            report.checks.append(
+                CheckResult(
+                    loop_check_name(function),
+                    "training",
+                    config.relative_tolerance,
+                    skipped=f"interrupted ({Interruption.of(stop, '').signal})",
                 )
-                continue
-            try:
-                progress.stage(f"the course's loop {function}, whole")
-                report.checks.append(_loop_check(function, config, plan, impl, X, Y, params, training))
-            except KeyboardInterrupt as stop:  # Ctrl-C while a loop runs: report what was checked so far
-                report.checks.append(
-                    CheckResult(
-                        loop_check_name(function),
-                        "training",
-                        config.relative_tolerance,
-                        skipped=f"interrupted ({Interruption.of(stop, '').signal})",
-                    )
-                )
-                raise
-    _conclude(report, impl)
-    if log is not None:
-        progress.stage("writing the TensorBoard logs")
-        log.finish(
-            report,
-            {
-                "impl": lambda grid: impl.forward(grid, training.impl_params)[0],
-                "torch": lambda grid: torch_ref.output(model_free, grid),
-            },
-        )
+            )
+            raise
 
 
 def _loop_check(
@@ -315,7 +330,8 @@ def _prepare_device(config: Config):
 def _open_log(config: Config, plan: Optimization, X, Y, implementation: str):
     if not config.tensorboard:
         return None
-    from .tblog import TensorBoardLog, experiment_name, make_run_dir
+    from .tblog import TensorBoardLog
+    from .tblog_names import experiment_name, make_run_dir
 
     run_dir = make_run_dir(
         config.logdir, experiment_name(config.arch, config.activations, config.name, implementation, config.impl)

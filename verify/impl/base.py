@@ -1,4 +1,5 @@
-"""What every course API's adapter shares: calling the implementation safely, and its update.
+"""What every course API's adapter shares: calling the implementation safely, and its update (the optimisers'
+steps are in optimizers.py, the copying and describing of values in calls.py).
 
 An adapter looks each function up on the module at call time (so a fault patched into the
 module is what gets verified), checks what it returns, and turns anything it raises into an
@@ -14,7 +15,6 @@ own business: only its own methods read them.
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -29,26 +29,25 @@ import scratch
 from .. import signals
 from ..errors import ImplementationError, MissingPackageError, UsageError
 from ..network import Network
+from .calls import (
+    _accepts,
+    _binds,
+    _changed,
+    _copy,
+    _describe,
+    _object_array,
+    _other_layers,
+    _parameter_names,
+    _require,
+)
 from .loading import LEFT_OUT, NOTES
+from .optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _OptimizerCalls
+
+# imported from here by the course APIs' adapters, the function-by-function checks and the tests
+__all__ = ["DECAY_FUNCTIONS", "OPTIMIZER_FUNCTIONS", "Adapter", "_accepts", "_binds", "_describe", "_other_layers"]
+__all__ += ["_require"]
 
 PRIVATE_COPIES = 16  # data arrays (and their copies) handed at once, at most
-
-# The optimisation course's functions, by what a run uses them for.
-OPTIMIZER_FUNCTIONS = {
-    "momentum": ("initialize_velocity", "update_parameters_with_momentum"),
-    "adam": ("initialize_adam", "update_parameters_with_adam"),
-}
-DECAY_FUNCTIONS = {"inverse": "update_lr", "scheduled": "schedule_lr_decay"}
-SIGNATURES = {
-    "initialize_velocity": "initialize_velocity(parameters) -> v",
-    "update_parameters_with_momentum": "update_parameters_with_momentum(parameters, grads, v, beta, learning_rate) "
-    "-> (parameters, v)",
-    "initialize_adam": "initialize_adam(parameters) -> (v, s)",
-    "update_parameters_with_adam": "update_parameters_with_adam(parameters, grads, v, s, t, learning_rate, beta1, "
-    "beta2, epsilon) -> (parameters, v, s, v_corrected, s_corrected)",
-    "update_lr": "update_lr(learning_rate0, epoch_num, decay_rate) -> learning_rate",
-    "schedule_lr_decay": "schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval) -> learning_rate",
-}
 
 # Every call gets copies; whether a function wrote into them is looked at on its first calls
 # only (a function that writes into its inputs does so every time), which costs a full
@@ -56,7 +55,7 @@ SIGNATURES = {
 WATCHED_CALLS = 3
 
 
-class Adapter:
+class Adapter(_OptimizerCalls):
     """A learner's (or scratch's) module, seen through the interface the checks use."""
 
     API = ""  # deep, shallow: what --api calls it
@@ -247,118 +246,6 @@ class Adapter:
         """The dropout masks a forward pass that draws its own used, one per hidden layer (None: none there)."""
         return None
 
-    def _check_optimization(self, optimizer: str, decay: str | None, decay_interval: int) -> None:
-        """UsageError naming the functions --optimizer (or else --decay) needs that the module does not define."""
-        for flag, needed in (
-            (f"--optimizer {optimizer}", OPTIMIZER_FUNCTIONS.get(optimizer, ())),
-            (f"--decay {decay}", (DECAY_FUNCTIONS[decay],) if decay else ()),
-        ):
-            missing = [SIGNATURES[name] for name in needed if not callable(getattr(self.module, name, None))]
-            if missing:
-                raise UsageError(f"{flag}: {self.label} has no function {' and no function '.join(missing)}")
-        if decay == "scheduled":
-            self.decay_takes_interval = _binds(self.module.schedule_lr_decay, 4)
-            if not self.decay_takes_interval and decay_interval != 1000:
-                raise UsageError(
-                    f"--decay-interval {decay_interval}: {self.label}'s schedule_lr_decay takes no "
-                    "time_interval to pass it to; leave --decay-interval out (the course's 1000) or "
-                    "give it the course's time_interval=1000 parameter"
-                )
-
-    def optimizer_state(self, optimizer: str, parameters: dict) -> dict:
-        """The optimiser's state before the first step, from the implementation's own initialiser: {"v"[, "s"]}."""
-        if optimizer == "momentum":
-            return {
-                "v": self._moments("initialize_velocity", "v", self.call("initialize_velocity", parameters), parameters)
-            }
-        if optimizer == "adam":
-            result = self.call("initialize_adam", parameters)
-            self.expect(
-                isinstance(result, (tuple, list)) and len(result) == 2,
-                "initialize_adam",
-                f"expected (v, s), got {_describe(result)}",
-            )
-            return {
-                name: self._moments("initialize_adam", name, value, parameters)
-                for name, value in zip(("v", "s"), result)
-            }
-        return {}
-
-    def optimizer_update(
-        self, optimizer: str, parameters: dict, grads: dict, state: dict, learning_rate: float, t: int, settings: dict
-    ) -> tuple[dict, dict]:
-        """One step of `optimizer` (gd, momentum, adam) at step t (from 1): (parameters, state after it).
-
-        Adam's state after the step holds v_corrected and s_corrected too, unless the function returns
-        only (parameters, v, s), as older notebooks do."""
-        if optimizer == "gd":
-            return self.update(parameters, grads, learning_rate), {}
-        if optimizer == "momentum":
-            function = "update_parameters_with_momentum"
-            result = self.call(function, parameters, grads, state["v"], settings["beta"], learning_rate)
-            names: tuple[str, ...] = ("v",)
-        else:
-            function = "update_parameters_with_adam"
-            result = self.call(
-                function,
-                parameters,
-                grads,
-                state["v"],
-                state["s"],
-                t,
-                learning_rate,
-                settings["beta1"],
-                settings["beta2"],
-                settings["epsilon"],
-            )
-            names = (
-                ("v", "s", "v_corrected", "s_corrected")
-                if isinstance(result, (tuple, list)) and len(result) == 5
-                else ("v", "s")
-            )
-        expected = (
-            "(parameters, v, s, v_corrected, s_corrected) or (parameters, v, s)"
-            if function.endswith("adam")
-            else "(parameters, v)"
-        )
-        self.expect(
-            isinstance(result, (tuple, list)) and len(result) == len(names) + 1,
-            function,
-            f"expected {expected}, got {_describe(result)}",
-        )
-        updated = self._checked_update(function, result[0], parameters)
-        return updated, {
-            name: self._moments(function, name, value, parameters) for name, value in zip(names, result[1:])
-        }
-
-    def decayed_learning_rate(self, decay: str, learning_rate0: float, epoch: int, rate: float, interval: int) -> float:
-        """The rate after epoch `epoch`, from the implementation's update_lr or schedule_lr_decay."""
-        function = DECAY_FUNCTIONS[decay]
-        extra = (interval,) if function == "schedule_lr_decay" and self.decay_takes_interval else ()
-        return self.number(function, self.call(function, learning_rate0, epoch, rate, *extra))
-
-    def _moments(self, function: str, name: str, value, parameters: dict) -> dict:
-        """A dict of moments keyed like the gradients (dW1, db1, ...), shapes checked, in the run's dtype."""
-        self.expect(
-            isinstance(value, dict), function, f"{name} should be a dict keyed dW1, db1, ..., got {_describe(value)}"
-        )
-        moments = {}
-        for key, p in parameters.items():
-            got = value.get(f"d{key}")
-            found = "" if f"d{key}" in value else f" (its keys: {', '.join(map(str, value)) or 'none'})"
-            self.expect(
-                isinstance(got, np.ndarray) and got.shape == p.shape,
-                function,
-                f'{name}["d{key}"] should be an array of shape {p.shape}, got {_describe(got)}{found}',
-            )
-            if got.dtype != p.dtype:
-                self.notes.setdefault(
-                    f"{function} dtype",
-                    f"{function} returned {name} as {got.dtype} in a {p.dtype} run; it was cast to {p.dtype}",
-                )
-            moments[f"d{key}"] = got.astype(p.dtype, copy=False)
-        return moments
-
     def _in_run_dtype(self, function: str, updated: dict, parameters: dict) -> dict:
         """Updated parameters cast back to the run's dtype: the math is right; the run stays in its dtype, end to end."""
         for key, value in parameters.items():
@@ -408,115 +295,3 @@ class Adapter:
             return float(np.asarray(value).reshape(()))
         except (TypeError, ValueError):
             raise ImplementationError(function, ValueError(f"expected a number, got {_describe(value)}")) from None
-
-
-def _other_layers(key: str, value, grads: dict, expected: dict) -> str:
-    """Where a gradient has another layer's shape and its dict a key of no layer (dW0, or dW{L+1}): each layer's
-    gradient stored one index off, said with the layer it belongs to. "" otherwise."""
-    kind = key.rstrip("0123456789")
-    layers = [int(k[len(kind) :]) for k in expected if k.rstrip("0123456789") == kind]
-    stray = sorted(
-        k for k in grads if isinstance(k, str) and k.rstrip("0123456789") == kind and k != kind and k not in expected
-    )
-    if not isinstance(value, np.ndarray) or not stray or not layers:
-        return ""
-    owners = [l for l in layers if expected[f"{kind}{l}"] == value.shape]
-    if len(owners) != 1:
-        return ""
-    return (
-        f": it has {kind}{owners[0]}'s shape, and the gradients include {', '.join(stray)}, which no layer has: "
-        f"each layer's gradient is stored under another layer's number (a layer index off by one)"
-    )
-
-
-def _object_array(value, where: str = "", depth: int = 0) -> str | None:
-    """Where in `value` (nested dicts, lists, tuples) an ndarray of dtype object is: ' (as ["dW1"])', '' for the
-    value itself; None when there is none."""
-    if isinstance(value, np.ndarray):
-        return (f" (as {where})" if where else "") if value.dtype == object else None
-    if depth > 4:
-        return None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
-    for key, item in items:
-        found = _object_array(item, f"{where}[{key!r}]", depth + 1)
-        if found is not None:
-            return found
-    return None
-
-
-def _copy(value, private: dict):
-    """A copy of every array in value (nested dicts, lists and tuples), or its copy in `private`
-    (see _hand_once); other values as they are."""
-    if isinstance(value, np.ndarray):
-        own = private.get(id(value))
-        return own[1] if own is not None and own[0] is value else value.copy()
-    if isinstance(value, dict):
-        return {k: _copy(v, private) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_copy(v, private) for v in value)
-    return value
-
-
-def _changed(original, copy) -> list[str] | None:
-    """None when copy still equals original; else the keys (or positions) that changed, possibly none named."""
-    if isinstance(original, np.ndarray):
-        same = (
-            isinstance(copy, np.ndarray)
-            and copy.shape == original.shape
-            and copy.dtype == original.dtype
-            and (np.array_equal(copy, original) or np.array_equal(copy, original, equal_nan=True))
-        )
-        return None if same else []
-    if isinstance(original, dict):
-        if not isinstance(copy, dict):
-            return []
-        keys = [str(k) for k in original if k not in copy or _changed(original[k], copy[k]) is not None]
-        keys += [str(k) for k in copy if k not in original]
-        return keys or None
-    if isinstance(original, (list, tuple)):
-        if not isinstance(copy, type(original)) or len(copy) != len(original):
-            return []
-        positions = [str(i) for i, (a, b) in enumerate(zip(original, copy)) if _changed(a, b) is not None]
-        return positions or None
-    return None
-
-
-def _parameter_names(function, n: int) -> list[str]:
-    try:
-        names = [p.name for p in inspect.signature(function).parameters.values()]
-    except (TypeError, ValueError):
-        names = []
-    return (names + [f"argument {i + 1}" for i in range(len(names), n)])[:n]
-
-
-def _binds(function, n: int) -> bool:
-    """Whether function can be called with n positional arguments."""
-    try:
-        inspect.signature(function).bind(*range(n))
-        return True
-    except TypeError:
-        return False
-    except ValueError:  # no signature (a builtin): assume it can
-        return True
-
-
-def _accepts(function, name: str) -> bool:
-    try:
-        return name in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _require(ok: bool, function: str, message: str) -> None:
-    if not ok:
-        raise UsageError(f"{function}: {message}")
-
-
-def _describe(value) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    if value is None:
-        return "nothing (None)"
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of length {len(value)}"
-    return f"a {type(value).__name__}"

@@ -25,6 +25,8 @@ display or data library that is not installed is given a stand-in (standins.py),
 statements that use it are skipped; the report notes once per library what was skipped. Cells are
 named as Jupyter shows them: "cell [7]" by the execution count a cell has, else "code cell k"
 (k counts code cells only, from 1), in every message and in tracebacks (`x.ipynb/cell [7]:6`).
+
+Reading the cells is notebook_cells.py's part, choosing the statements kept notebook_filter.py's.
 """
 
 from __future__ import annotations
@@ -33,26 +35,23 @@ import ast
 import importlib
 import importlib.util
 import inspect
-import json
 import linecache
 import os
-import re
 import sys
 from contextlib import contextmanager, redirect_stdout
 from types import ModuleType
-from typing import NamedTuple
 
 from .. import signals
 from ..errors import UsageError, raised
+from .notebook_cells import CELL_MARKER, Cell, _read_cells, cell_label, notebook_definitions
 from .standins import Absences, standing_in, stands_in
+
+# cell_label and notebook_definitions: imported from here by impl/sizes.py and the tests
+__all__ = ["LEFT_OUT", "NOTES", "Cell", "cell_label", "is_export", "load_module", "notebook_definitions"]
 
 LEFT_OUT = "_verify_left_out"  # a loaded notebook's names that left-out code would have bound -> where from
 NOTES = "_verify_notes"  # a loaded notebook's module keeps here what was left out that a user should know
 KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # never skipped for a stand-in
-PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")  # the rest of such a cell is Python
-CELL_MARKER = re.compile(r"# In\[(\d+| *)\]:")  # what nbconvert writes above each code cell of a .py export
-# A line magic, as written in a notebook (%matplotlib inline) or as an export writes it.
-MAGIC = re.compile(r"\s*(?:%(\w+)|get_ipython\(\)\.run_line_magic\(\s*['\"](\w+)['\"])")
 
 
 def load_module(spec: str) -> ModuleType:
@@ -167,336 +166,6 @@ def _own_folder(folder: str):
             file = getattr(sys.modules[name], "__file__", None) or ""
             if os.path.dirname(os.path.abspath(file)) == folder and not name.startswith("_impl_"):
                 del sys.modules[name]
-
-
-class Cell(NamedTuple):
-    """A code cell: how Jupyter names it, its text as written, the statements kept, its line magics."""
-
-    label: str  # "cell [7]" (its execution count) or "code cell 3" (the third code cell, never run)
-    source: str  # its Python: the text with magics and shell lines blanked, line for line
-    statements: list
-    text: str  # as written
-    magics: list  # (line, magic's name) for each %magic line, e.g. (8, "matplotlib")
-    left_out: list = []  # a note for each definition left out because defining it would run code (Filter)
-
-
-def notebook_definitions(path: str) -> list[Cell]:
-    """Each code cell of a notebook (or of a .py exported from one), with the statements kept from it."""
-    return _read_cells(path)[0]
-
-
-def _read_cells(path: str) -> tuple[list[Cell], Filter]:
-    """notebook_definitions, and the Filter that chose the statements (it knows the names only code left out binds)."""
-    if path.endswith(".ipynb"):
-        code_cells, header = notebook_code_cells(path), ""
-    else:
-        header, code_cells = exported_cells(path)
-    kept = []
-    labels = [cell_label(cell, number) for number, cell in enumerate(code_cells, start=1)]
-    labels = [
-        f"code cell {number}" if labels.count(label) > 1 else label  # counts restart with the kernel:
-        for number, label in enumerate(labels, start=1)
-    ]  # two cells can both show [1]
-    if any(line.strip() and not line.lstrip().startswith("#") for line in header.splitlines()):
-        # code written above an export's first cell (nbconvert writes only comments there)
-        code_cells, labels = (
-            [{"source": header}, *code_cells],
-            [f"before {labels[0]}" if labels else "code cell 0", *labels],
-        )
-    kept_so_far = Filter(path)
-    for cell, label in zip(code_cells, labels):
-        text = _text(cell.get("source", ""), path, label)
-        source = _python_lines(text)
-        try:
-            tree = ast.parse(source)
-        except SyntaxError as error:
-            raise UsageError(f"--impl {path}: {label}, line {error.lineno}: {error.msg}") from None
-        except (RecursionError, MemoryError):
-            raise UsageError(f"--impl {path}: {label} is nested too deeply for Python to read") from None
-        left_out: list[str] = []
-        statements = [s for s in tree.body if kept_so_far.keeps(s, label, left_out)]
-        kept.append(Cell(label, source, statements, text, _magics(text), left_out))
-    return kept, kept_so_far
-
-
-def notebook_code_cells(path: str) -> list[dict]:
-    """A notebook's code cells, as nbformat 4 writes them ({"source": ..., "execution_count": ...}); an nbformat 3
-    notebook's (worksheets[0]["cells"], with "input" and "prompt_number") are read as the same."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            notebook = json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise UsageError(f"--impl {path}: not a readable Jupyter notebook (nbformat 4): {error}") from None
-    if not isinstance(notebook, dict):
-        raise UsageError(
-            f'--impl {path}: not a Jupyter notebook: its JSON is {_json_kind(notebook)}, not an object with "cells"'
-        )
-    if "cells" not in notebook and "worksheets" in notebook:  # nbformat 3 (IPython 1 and 2, before 2015)
-        worksheets = notebook["worksheets"]
-        if not isinstance(worksheets, list) or not all(isinstance(w, dict) for w in worksheets):
-            raise UsageError(
-                f'--impl {path}: nbformat 3 notebook whose "worksheets" is not a list of objects; '
-                "open and save it in Jupyter to convert it to nbformat 4"
-            )
-        cells = [cell for worksheet in worksheets[:1] for cell in _listed(worksheet.get("cells", []), path, "cells")]
-        return [
-            {"source": cell.get("input", ""), "execution_count": cell.get("prompt_number")}
-            for cell in cells
-            if cell.get("cell_type") == "code"
-        ]
-    if "cells" not in notebook:
-        raise UsageError(f'--impl {path}: not a Jupyter notebook (nbformat 4): it has no "cells"')
-    return [cell for cell in _listed(notebook["cells"], path, "cells") if cell.get("cell_type") == "code"]
-
-
-def _listed(cells, path: str, key: str) -> list[dict]:
-    """`cells` when it is a list of objects, else the one line that says what it is."""
-    if not isinstance(cells, list):
-        raise UsageError(
-            f'--impl {path}: not a readable Jupyter notebook: its "{key}" is {_json_kind(cells)}, not a list'
-        )
-    for number, cell in enumerate(cells, start=1):
-        if not isinstance(cell, dict):
-            raise UsageError(
-                f"--impl {path}: not a readable Jupyter notebook: cell {number} is {_json_kind(cell)}, not an object"
-            )
-    return cells
-
-
-def _json_kind(value) -> str:
-    kinds = {dict: "an object", list: "a list", str: "a string", bool: "true or false", type(None): "null"}
-    return kinds.get(type(value), "a number")
-
-
-def exported_cells(path: str) -> tuple[str, list[dict]]:
-    """A .py export's text before its first cell marker, and its cells as a notebook's code cells
-    ({"execution_count": 7 or None, "source": the lines up to the next marker, blank lines around them dropped})."""
-    with open(path, encoding="utf-8") as f:
-        lines = f.read().splitlines(True)
-    starts = [k for k, line in enumerate(lines) if CELL_MARKER.fullmatch(line.rstrip("\r\n"))]
-    cells = []
-    for start, end in zip(starts, [*starts[1:], len(lines)]):
-        marker = CELL_MARKER.fullmatch(lines[start].rstrip("\r\n"))
-        assert marker is not None, "starts are the lines it matches"
-        count = marker.group(1).strip()
-        body = lines[start + 1 : end]
-        while body and not body[0].strip():
-            body.pop(0)
-        while body and not body[-1].strip():
-            body.pop()
-        cells.append({"execution_count": int(count) if count else None, "source": "".join(body)})
-    return "".join(lines[: starts[0]] if starts else lines), cells
-
-
-def cell_label(cell: dict, number: int) -> str:
-    """As Jupyter shows a code cell: by its execution count ("cell [7]"), else by its place among the
-    code cells ("code cell 3"), as also where two cells show the same count (notebook_definitions)."""
-    count = cell.get("execution_count")
-    if isinstance(count, int) and not isinstance(count, bool):
-        return f"cell [{count}]"
-    return f"code cell {number}"
-
-
-def _text(source, path: str = "", label: str = "") -> str:
-    """A cell's source as one string: nbformat keeps it as one string or as a list of lines."""
-    if isinstance(source, str):
-        return source
-    if isinstance(source, list) and all(isinstance(line, str) for line in source):
-        return "".join(source)
-    raise UsageError(
-        f"--impl {path}: {label}: its source is {_json_kind(source)}"
-        f"{' holding a non-string' if isinstance(source, list) else ''}, not text or a list of lines"
-    )
-
-
-def _magics(text: str) -> list[tuple[int, str]]:
-    """(line, name) of each line magic: `%matplotlib inline` is (k, "matplotlib"), and so is an export's
-    `get_ipython().run_line_magic('matplotlib', 'inline')`."""
-    return [
-        (k, match.group(1) or match.group(2))
-        for k, line in enumerate(text.splitlines(), start=1)
-        for match in [MAGIC.match(line)]
-        if match
-    ]
-
-
-def _python_lines(text: str) -> str:
-    """A cell's source without IPython magics and shell lines (%, %%, !), or '' for a non-Python cell magic."""
-    lines = text.splitlines()
-    first = lines[0].strip() if lines else ""
-    if first.startswith("%%") and not first.startswith(PYTHON_CELL_MAGICS):
-        return ""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines) + "\n"
-
-
-class Filter:
-    """What a notebook keeps: imports, definitions and NAME = a literal constant, never what runs. Making a
-    definition runs its decorators, its defaults and (a class) its bases and its body, so a definition is kept
-    only where each of those is inert, i.e. evaluating it calls nothing: a literal, a name (a function, a class,
-    an import, a constant; looking one up runs nothing, and one that is not there raises NameError as it would in
-    Jupyter), an attribute chain on a name (np.float64, @x.setter), -x of one, or a tuple, list, set or dict of
-    those. A class body may hold docstrings, `pass`, nested definitions held to the same rule, and NAME = an
-    inert value. Anything else there (`def f(p=time.sleep(30))`, `@app.route("/")`, a print in a class body)
-    leaves the definition out, with a note. Annotations are never evaluated: loading compiles them as strings
-    (`from __future__ import annotations` at the top of this file)."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.label = ""  # the cell being read
-        self.unbound: dict[str, str] = {}  # a name only code left out binds -> where, for a NameError's message
-
-    def keeps(self, statement: ast.stmt, label: str, left_out: list) -> bool:
-        """Whether `statement` is kept; when a definition is not, why is added to `left_out`."""
-        self.label = label
-        kept, note = self._keeps(statement)
-        if note is not None:
-            left_out.append(note)
-        bound = _bound_names(statement)
-        for name in bound:
-            self.unbound.pop(name, None)
-        if not kept:
-            where = (
-                note
-                or f"{label}, line {statement.lineno}, which is not run as the notebook loads: only imports, "
-                "definitions and NAME = constant lines are"
-            )
-            self.unbound.update(dict.fromkeys(bound, where))
-        return kept
-
-    def _keeps(self, statement: ast.stmt) -> tuple[bool, str | None]:
-        if isinstance(statement, (ast.Import, ast.ImportFrom)):
-            return True, None
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            running = self._runs(statement)
-            if running is None:
-                return True, None
-            node, role = running
-            kind = "class" if isinstance(statement, ast.ClassDef) else "def"
-            return False, (
-                f"{self.label}, line {statement.lineno}: {kind} {statement.name} was left out: its {role} "
-                f"{_shown(node)} would run code as the notebook loads (only literals, names and "
-                "definitions are run there)"
-            )
-        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
-            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            return self._literal(statement.value) and all(map(self._target, targets)), None
-        return False, None
-
-    def _runs(self, definition: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> tuple[ast.AST, str] | None:
-        """(the node, its role) of the first part of a definition that would run code as it is made, or None."""
-        for decorator in definition.decorator_list:
-            if not _reference(decorator):
-                return decorator, "decorator"
-        if isinstance(definition, ast.ClassDef):
-            for base in [*definition.bases, *(keyword.value for keyword in definition.keywords)]:
-                if not self._inert(base):
-                    return base, "base"
-            return self._body_runs(definition.body)
-        arguments = definition.args
-        for default in [*arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]:
-            if not self._inert(default):
-                return default, "default"
-        return None
-
-    def _body_runs(self, body: list) -> tuple[ast.AST, str] | None:
-        """What of a class body would run code as the class is made, or None."""
-        for statement in body:
-            if isinstance(statement, ast.Pass) or (
-                isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
-            ):
-                continue  # a docstring, or `...`
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                running = self._runs(statement)
-            elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
-                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-                if not all(isinstance(target, ast.Name) for target in targets):
-                    running = statement, "body's statement"
-                elif statement.value is not None and not self._inert(statement.value):
-                    running = statement.value, "class attribute"
-                else:
-                    running = None
-            else:
-                running = statement, "body's statement"
-            if running is not None:
-                return running
-        return None
-
-    def _inert(self, node: ast.expr) -> bool:
-        """A literal, a name or an attribute chain on one, -x of one, or a tuple, list, set or dict of those."""
-        if self._literal(node) or _reference(node):
-            return True
-        if isinstance(node, ast.UnaryOp):
-            return self._inert(node.operand)
-        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-            return all(map(self._inert, node.elts))
-        if isinstance(node, ast.Dict):
-            return all(key is None or self._inert(key) for key in node.keys) and all(map(self._inert, node.values))
-        return False
-
-    def _target(self, node: ast.expr) -> bool:
-        """What a kept assignment may assign to: names (unpacked or not), or an item or attribute of a name's
-        attribute chain, by literal keys (plt.rcParams["figure.figsize"] = ...)."""
-        if isinstance(node, ast.Name):
-            return True
-        if isinstance(node, (ast.Tuple, ast.List)):
-            return all(map(self._target, node.elts))
-        if isinstance(node, ast.Starred):
-            return self._target(node.value)
-        return isinstance(node, (ast.Subscript, ast.Attribute)) and self._place(node)
-
-    def _place(self, node: ast.expr) -> bool:
-        """A name's attribute chain, or an item of one by a literal key: evaluating it calls no code of the learner's."""
-        if isinstance(node, ast.Subscript):
-            return self._place(node.value) and self._literal(node.slice)
-        if isinstance(node, ast.Attribute):
-            return self._place(node.value)
-        return isinstance(node, ast.Name)
-
-    def _literal(self, node: ast.expr) -> bool:
-        """Whether ast.literal_eval takes `node`; one that Python itself refuses ({[1]: 2}: unhashable) stops the
-        load, as it stops the notebook in Jupyter."""
-        try:
-            ast.literal_eval(node)
-            return True
-        except TypeError as error:
-            raise UsageError(
-                f"--impl {self.path}: {self.label}, line {node.lineno}: {_shown(node)} raises TypeError: {error}"
-            ) from None
-        except (ValueError, SyntaxError, RecursionError, MemoryError):
-            return False
-
-
-def _reference(node: ast.expr) -> bool:
-    """A name, or an attribute chain on one (np.float64): looking it up runs nothing of the learner's."""
-    while isinstance(node, ast.Attribute):
-        node = node.value
-    return isinstance(node, ast.Name)
-
-
-def _bound_names(statement: ast.stmt) -> set[str]:
-    """The names a top-level statement binds in the module (not those inside the functions it defines)."""
-    names: set[str] = set()
-    todo: list[ast.AST] = [statement]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-            todo.extend([*node.decorator_list])
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update(alias.asname or alias.name.partition(".")[0] for alias in node.names if alias.name != "*")
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-        elif isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            continue  # their names are their own
-        todo.extend(ast.iter_child_nodes(node))
-    return names
-
-
-def _shown(node: ast.AST) -> str:
-    """A node as written, cut to one short line for a message."""
-    text = " ".join(ast.unparse(node).split())
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _execute(statement: ast.stmt, filename: str, module: ModuleType, path: str, label: str, absences: Absences) -> None:

@@ -1,0 +1,123 @@
+"""What an adapter needs to call the implementation's functions and read what they return: copies of every
+array handed (and which the function wrote into), its signature (what it binds, its parameters' names), and a
+returned value described in a message (its type, its shape, an array of Python objects, a layer index off)."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from ..errors import UsageError
+
+
+def _other_layers(key: str, value, grads: dict, expected: dict) -> str:
+    """Where a gradient has another layer's shape and its dict a key of no layer (dW0, or dW{L+1}): each layer's
+    gradient stored one index off, said with the layer it belongs to. "" otherwise."""
+    kind = key.rstrip("0123456789")
+    layers = [int(k[len(kind) :]) for k in expected if k.rstrip("0123456789") == kind]
+    stray = sorted(
+        k for k in grads if isinstance(k, str) and k.rstrip("0123456789") == kind and k != kind and k not in expected
+    )
+    if not isinstance(value, np.ndarray) or not stray or not layers:
+        return ""
+    owners = [l for l in layers if expected[f"{kind}{l}"] == value.shape]
+    if len(owners) != 1:
+        return ""
+    return (
+        f": it has {kind}{owners[0]}'s shape, and the gradients include {', '.join(stray)}, which no layer has: "
+        f"each layer's gradient is stored under another layer's number (a layer index off by one)"
+    )
+
+
+def _object_array(value, where: str = "", depth: int = 0) -> str | None:
+    """Where in `value` (nested dicts, lists, tuples) an ndarray of dtype object is: ' (as ["dW1"])', '' for the
+    value itself; None when there is none."""
+    if isinstance(value, np.ndarray):
+        return (f" (as {where})" if where else "") if value.dtype == object else None
+    if depth > 4:
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        found = _object_array(item, f"{where}[{key!r}]", depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _copy(value, private: dict):
+    """A copy of every array in value (nested dicts, lists and tuples), or its copy in `private`
+    (see _hand_once); other values as they are."""
+    if isinstance(value, np.ndarray):
+        own = private.get(id(value))
+        return own[1] if own is not None and own[0] is value else value.copy()
+    if isinstance(value, dict):
+        return {k: _copy(v, private) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy(v, private) for v in value)
+    return value
+
+
+def _changed(original, copy) -> list[str] | None:
+    """None when copy still equals original; else the keys (or positions) that changed, possibly none named."""
+    if isinstance(original, np.ndarray):
+        same = (
+            isinstance(copy, np.ndarray)
+            and copy.shape == original.shape
+            and copy.dtype == original.dtype
+            and (np.array_equal(copy, original) or np.array_equal(copy, original, equal_nan=True))
+        )
+        return None if same else []
+    if isinstance(original, dict):
+        if not isinstance(copy, dict):
+            return []
+        keys = [str(k) for k in original if k not in copy or _changed(original[k], copy[k]) is not None]
+        keys += [str(k) for k in copy if k not in original]
+        return keys or None
+    if isinstance(original, (list, tuple)):
+        if not isinstance(copy, type(original)) or len(copy) != len(original):
+            return []
+        positions = [str(i) for i, (a, b) in enumerate(zip(original, copy)) if _changed(a, b) is not None]
+        return positions or None
+    return None
+
+
+def _parameter_names(function, n: int) -> list[str]:
+    try:
+        names = [p.name for p in inspect.signature(function).parameters.values()]
+    except (TypeError, ValueError):
+        names = []
+    return (names + [f"argument {i + 1}" for i in range(len(names), n)])[:n]
+
+
+def _binds(function, n: int) -> bool:
+    """Whether function can be called with n positional arguments."""
+    try:
+        inspect.signature(function).bind(*range(n))
+        return True
+    except TypeError:
+        return False
+    except ValueError:  # no signature (a builtin): assume it can
+        return True
+
+
+def _accepts(function, name: str) -> bool:
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _require(ok: bool, function: str, message: str) -> None:
+    if not ok:
+        raise UsageError(f"{function}: {message}")
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if value is None:
+        return "nothing (None)"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return f"a {type(value).__name__}"

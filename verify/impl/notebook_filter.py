@@ -1,0 +1,179 @@
+"""The notebook filter: which top-level statements of a notebook's cell are kept as it loads (imports,
+definitions whose making calls nothing, NAME = a literal constant), why a definition was left out, and which
+names only left-out code binds."""
+
+from __future__ import annotations
+
+import ast
+
+from ..errors import UsageError
+
+
+class Filter:
+    """What a notebook keeps: imports, definitions and NAME = a literal constant, never what runs. Making a
+    definition runs its decorators, its defaults and (a class) its bases and its body, so a definition is kept
+    only where each of those is inert, i.e. evaluating it calls nothing: a literal, a name (a function, a class,
+    an import, a constant; looking one up runs nothing, and one that is not there raises NameError as it would in
+    Jupyter), an attribute chain on a name (np.float64, @x.setter), -x of one, or a tuple, list, set or dict of
+    those. A class body may hold docstrings, `pass`, nested definitions held to the same rule, and NAME = an
+    inert value. Anything else there (`def f(p=time.sleep(30))`, `@app.route("/")`, a print in a class body)
+    leaves the definition out, with a note. Annotations are never evaluated: loading compiles them as strings
+    (`from __future__ import annotations` at the top of loading.py, whose compile() runs them)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.label = ""  # the cell being read
+        self.unbound: dict[str, str] = {}  # a name only code left out binds -> where, for a NameError's message
+
+    def keeps(self, statement: ast.stmt, label: str, left_out: list) -> bool:
+        """Whether `statement` is kept; when a definition is not, why is added to `left_out`."""
+        self.label = label
+        kept, note = self._keeps(statement)
+        if note is not None:
+            left_out.append(note)
+        bound = _bound_names(statement)
+        for name in bound:
+            self.unbound.pop(name, None)
+        if not kept:
+            where = (
+                note
+                or f"{label}, line {statement.lineno}, which is not run as the notebook loads: only imports, "
+                "definitions and NAME = constant lines are"
+            )
+            self.unbound.update(dict.fromkeys(bound, where))
+        return kept
+
+    def _keeps(self, statement: ast.stmt) -> tuple[bool, str | None]:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            return True, None
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            running = self._runs(statement)
+            if running is None:
+                return True, None
+            node, role = running
+            kind = "class" if isinstance(statement, ast.ClassDef) else "def"
+            return False, (
+                f"{self.label}, line {statement.lineno}: {kind} {statement.name} was left out: its {role} "
+                f"{_shown(node)} would run code as the notebook loads (only literals, names and "
+                "definitions are run there)"
+            )
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            return self._literal(statement.value) and all(map(self._target, targets)), None
+        return False, None
+
+    def _runs(self, definition: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> tuple[ast.AST, str] | None:
+        """(the node, its role) of the first part of a definition that would run code as it is made, or None."""
+        for decorator in definition.decorator_list:
+            if not _reference(decorator):
+                return decorator, "decorator"
+        if isinstance(definition, ast.ClassDef):
+            for base in [*definition.bases, *(keyword.value for keyword in definition.keywords)]:
+                if not self._inert(base):
+                    return base, "base"
+            return self._body_runs(definition.body)
+        arguments = definition.args
+        for default in [*arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]:
+            if not self._inert(default):
+                return default, "default"
+        return None
+
+    def _body_runs(self, body: list) -> tuple[ast.AST, str] | None:
+        """What of a class body would run code as the class is made, or None."""
+        for statement in body:
+            if isinstance(statement, ast.Pass) or (
+                isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            ):
+                continue  # a docstring, or `...`
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                running = self._runs(statement)
+            elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                if not all(isinstance(target, ast.Name) for target in targets):
+                    running = statement, "body's statement"
+                elif statement.value is not None and not self._inert(statement.value):
+                    running = statement.value, "class attribute"
+                else:
+                    running = None
+            else:
+                running = statement, "body's statement"
+            if running is not None:
+                return running
+        return None
+
+    def _inert(self, node: ast.expr) -> bool:
+        """A literal, a name or an attribute chain on one, -x of one, or a tuple, list, set or dict of those."""
+        if self._literal(node) or _reference(node):
+            return True
+        if isinstance(node, ast.UnaryOp):
+            return self._inert(node.operand)
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return all(map(self._inert, node.elts))
+        if isinstance(node, ast.Dict):
+            return all(key is None or self._inert(key) for key in node.keys) and all(map(self._inert, node.values))
+        return False
+
+    def _target(self, node: ast.expr) -> bool:
+        """What a kept assignment may assign to: names (unpacked or not), or an item or attribute of a name's
+        attribute chain, by literal keys (plt.rcParams["figure.figsize"] = ...)."""
+        if isinstance(node, ast.Name):
+            return True
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return all(map(self._target, node.elts))
+        if isinstance(node, ast.Starred):
+            return self._target(node.value)
+        return isinstance(node, (ast.Subscript, ast.Attribute)) and self._place(node)
+
+    def _place(self, node: ast.expr) -> bool:
+        """A name's attribute chain, or an item of one by a literal key: evaluating it calls no code of the learner's."""
+        if isinstance(node, ast.Subscript):
+            return self._place(node.value) and self._literal(node.slice)
+        if isinstance(node, ast.Attribute):
+            return self._place(node.value)
+        return isinstance(node, ast.Name)
+
+    def _literal(self, node: ast.expr) -> bool:
+        """Whether ast.literal_eval takes `node`; one that Python itself refuses ({[1]: 2}: unhashable) stops the
+        load, as it stops the notebook in Jupyter."""
+        try:
+            ast.literal_eval(node)
+            return True
+        except TypeError as error:
+            raise UsageError(
+                f"--impl {self.path}: {self.label}, line {node.lineno}: {_shown(node)} raises TypeError: {error}"
+            ) from None
+        except (ValueError, SyntaxError, RecursionError, MemoryError):
+            return False
+
+
+def _reference(node: ast.expr) -> bool:
+    """A name, or an attribute chain on one (np.float64): looking it up runs nothing of the learner's."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def _bound_names(statement: ast.stmt) -> set[str]:
+    """The names a top-level statement binds in the module (not those inside the functions it defines)."""
+    names: set[str] = set()
+    todo: list[ast.AST] = [statement]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            todo.extend([*node.decorator_list])
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(alias.asname or alias.name.partition(".")[0] for alias in node.names if alias.name != "*")
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue  # their names are their own
+        todo.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def _shown(node: ast.AST) -> str:
+    """A node as written, cut to one short line for a message."""
+    text = " ".join(ast.unparse(node).split())
+    return text if len(text) <= 60 else text[:57] + "..."

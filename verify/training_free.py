@@ -1,0 +1,131 @@
+"""Free-running: torch trains on its own (torch.optim's optimiser and schedule), and after each of its steps the
+two runs are compared within the allowance the dynamics give (see training.py's docstring for the rule):
+torch's own step, the comparison, and the parameter-vector arithmetic both sides of training share."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+import torch_ref
+
+from .optimization import Step
+from .tolerance import FREE_RUNNING_HEADROOM, FREE_RUNNING_LIMIT, FREE_RUNNING_ROUNDING
+
+if TYPE_CHECKING:
+    from .training import Iteration, TrainingRun
+
+
+class _FreeRunning:
+    """torch's own step and the free-running comparison; the state they read is set up by training._Training."""
+
+    run: TrainingRun
+    X: np.ndarray
+    m: int
+    L: int
+    free_trainer: torch_ref.Trainer
+    torch_params: dict
+    sums: dict
+    rounding: tuple[np.ndarray, float] | None
+
+    def _torch_step(self, record: Iteration, step: Step, torch_from_impl: dict | None, checkpoint: bool) -> None:
+        """torch's own step (free-running), and both runs compared after it while they are comparable."""
+        run, i = self.run, record.index
+        before = self.torch_params
+        cost = self.free_trainer.step(step.rows, record.masks)
+        self.sums["torch"] += cost * (self.m if step.rows is None else len(step.rows))
+        after = torch_ref.to_params(self.free_trainer.model)
+        record.torch_cost, record.torch_before, record.torch_after, record.torch_run = (
+            cost,
+            before,
+            after,
+            self.free_trainer,
+        )
+        if _diverged(cost, after):
+            run.nonfinite["torch"] = i
+        elif (
+            run.nonfinite["impl"] is None
+            and run.free.comparable_until is None
+            and self.rounding is not None
+            and record.impl_after is not None
+            and torch_from_impl is not None  # (always, once the implementation stepped)
+        ):
+            self._compare_free(record, torch_from_impl, checkpoint)
+        self.torch_params = after
+
+    def _compare_free(self, record: Iteration, torch_from_impl: dict, checkpoint: bool) -> None:
+        """Both runs after their step, within the allowance the dynamics so far give (see the module's docstring).
+
+        torch_from_impl - record.torch_after is torch's own dynamics applied to the gap between the
+        runs' parameters before the step.
+        """
+        run, i, L = self.run, record.index, self.L
+        assert self.rounding is not None, "_torch_step compares once a lockstep comparison has measured it"
+        rounding, cost_rounding = self.rounding
+        impl_before, torch_before = record.impl_before, record.torch_before
+        impl_after, torch_after = record.impl_after, record.torch_after
+        assert impl_before is not None and impl_after is not None and record.impl_cost is not None, (
+            "the implementation stepped (lockstep) before torch's own step"
+        )
+        assert torch_before is not None and torch_after is not None and record.torch_cost is not None, (
+            "torch's own step, just taken"
+        )
+        eps = float(np.finfo(self.X.dtype).eps)
+        torch_flat = _flat(torch_before)
+        before = float(np.max(np.abs(_flat(impl_before) - torch_flat)))
+        noise = (
+            FREE_RUNNING_ROUNDING * eps * float(np.max(np.abs(torch_flat)))
+        )  # gaps below it are rounding, not dynamics
+        after = _largest_each(_flat(torch_from_impl) - _flat(torch_after), torch_from_impl)
+        gain = after / max(before, noise) if noise > 0 or before > 0 else np.ones_like(after)
+        run.largest_gain = max(run.largest_gain, float(np.max(gain)))
+        allowed_before = np.zeros_like(rounding) if run.allowed is None else run.allowed
+        run.allowed = gain * float(np.max(allowed_before)) + rounding
+        tolerance = FREE_RUNNING_HEADROOM * run.allowed
+
+        sizes = _largest_each(_flat(torch_after), torch_after)
+        largest = float(np.max(sizes))  # all 0 (zero weights that never move): exact zeros stay comparable
+        if largest > 0 and float(np.max(tolerance)) > FREE_RUNNING_LIMIT[self.X.dtype.name] * largest:
+            run.free.comparable_until = i
+            return
+        # The costs are those before step i, at the two runs' parameters: their gap is at most the gradient times the parameter gap.
+        gradient_l1 = _largest_each(_flat(torch_ref.gradients(self.free_trainer.model)), torch_before, total=True)
+        cost_tolerance = FREE_RUNNING_HEADROOM * (float(np.dot(gradient_l1, allowed_before)) + cost_rounding)
+        keys = [(k[0], int(k[1:])) for k in torch_after]
+        items = [("cost", L, record.impl_cost, record.torch_cost)] + [
+            (q, l, impl_after[f"{q}{l}"], torch_after[f"{q}{l}"]) for q, l in keys
+        ]
+        floors = {("cost", L): cost_tolerance, **dict(zip(keys, tolerance.tolist()))}
+        scales = {("cost", L): abs(record.torch_cost), **dict(zip(keys, sizes.tolist()))}
+        stats = run.free.compare(items, self.m, scales, iteration=i, rtol=0.0, floors=floors)
+        record.gaps = {(q, l): s.max_abs for (q, l, _, _), s in zip(items, stats)}
+        record.cost_tolerance = cost_tolerance
+        if checkpoint:
+            run.drift.append(
+                (
+                    i,
+                    record.gaps[("cost", L)],
+                    max(v for (q, _), v in record.gaps.items() if q != "cost"),
+                    float(np.max(tolerance)),
+                )
+            )
+
+
+def _diverged(cost: float, params: dict) -> bool:
+    """Non-finite, or so large (beyond the square root of the dtype's largest number) that the next
+    product overflows: the two sides may cross into inf a step apart, so both count as diverged."""
+    flat = _flat(params)
+    limit = np.sqrt(np.finfo(flat.dtype).max)
+    return not (abs(cost) < limit and np.max(np.abs(flat)) < limit)  # nan fails both comparisons
+
+
+def _flat(params: dict) -> np.ndarray:
+    """Every parameter in one vector: a few NumPy calls per iteration instead of a few per array."""
+    return np.concatenate([v.ravel() for v in params.values()])
+
+
+def _largest_each(flat: np.ndarray, params: dict, total: bool = False) -> np.ndarray:
+    """max |entry| (or, with total, sum |entry|) of each parameter array of `flat`, laid out like `params`."""
+    starts = np.cumsum([0] + [v.size for v in params.values()][:-1])
+    return (np.add if total else np.maximum).reduceat(np.abs(flat), starts)

@@ -1,0 +1,390 @@
+"""Lockstep: at every iteration the implementation takes its step, torch takes one from the same parameters and
+optimiser state (torch_ref.steps), and that step's cost, gradients, optimiser state, update and learning rate
+must agree tightly; a step that overflowed, or whose sigmoid output saturated, is judged as such instead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+import torch_ref
+from torch_ref import steps as torch_steps
+
+from .compare import CheckResult, Stats
+from .errors import ImplementationError
+from .hints import hint_l2
+from .impl import Adapter
+from .optimization import Optimization, Step
+from .tolerance import (
+    FREE_RUNNING_ROUNDING,
+    LR_ROUNDING,
+    gradient_entry_scales,
+    kink_affects,
+    kink_flip,
+    largest,
+    optimizer_floors,
+    optimizer_scales,
+    term_scales,
+    update_floors,
+)
+from .training_free import _diverged
+from .training_slips import name_optimizer_slips, name_rate_slip
+
+if TYPE_CHECKING:
+    from .training import Iteration, TrainingRun
+
+SATURATION_HINT = (
+    "once AL rounds to exactly 0 or 1, a course-literal cost Y log(AL) + (1-Y) log(1-AL) or "
+    "dAL = -(Y/AL - (1-Y)/(1-AL)) is infinite; computing from Z[L] (log-sigmoid) and dZ[L] = AL - Y is not"
+)
+
+
+@dataclass
+class _ImplStep:
+    """The implementation's step on one batch: from `before` (and optimiser `state`, at rate `lr`) to `after`."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    before: dict
+    state: dict
+    lr: float
+    AL: np.ndarray
+    caches: object
+    cost: float
+    grads: dict
+    after: dict
+    state_after: dict
+
+
+@dataclass
+class _TorchStep:
+    """torch's step from the implementation's parameters and state: its cost, gradients, parameters and state
+    after (in the course's terms), at the rate its schedule sets."""
+
+    cost: float
+    grads: dict
+    after: dict
+    state: dict
+    lr: float
+
+
+class _Lockstep:
+    """The implementation's step and torch's from the same point, compared; the state they read and update is set
+    up by training._Training."""
+
+    run: TrainingRun
+    impl: Adapter
+    plan: Optimization
+    X: np.ndarray
+    Y: np.ndarray
+    L: int
+    model_lockstep: torch_ref.TorchNet
+    lockstep_trainer: torch_ref.Trainer
+    impl_params: dict
+    impl_state: dict | None
+    impl_lr: float
+    sums: dict
+    rounding: tuple[np.ndarray, float] | None
+
+    def _batch(self, step: Step) -> tuple:
+        return (self.X, self.Y) if step.rows is None else (self.X[:, step.rows], self.Y[:, step.rows])
+
+    def _impl_step(self, record: Iteration, step: Step) -> dict | None:
+        """The implementation's step from its parameters, torch's step from the same, compared (lockstep).
+
+        Returns torch's parameters after its step from the implementation's (None if the implementation raised,
+        or its output saturated).
+        """
+        run, impl, plan, i = self.run, self.impl, self.plan, record.index
+        mine = self._take_impl_step(record, step)
+        if mine is None:
+            return None
+        torch_lr = plan.lr_at(step.epoch)
+        torch_cost, torch_grads, torch_after, torch_state = self._torch_lockstep(
+            mine.before, mine.state, step, torch_lr, record.masks
+        )
+        theirs = _TorchStep(torch_cost, torch_grads, torch_after, torch_state, torch_lr)
+        self.sums["impl"] += mine.cost * mine.X.shape[1]
+        record.impl_cost, record.impl_before, record.impl_after = mine.cost, mine.before, mine.after
+        record.impl_grads, record.impl_AL, record.impl_lr = mine.grads, mine.AL, mine.lr
+        impl_diverged, torch_diverged = _diverged(mine.cost, mine.after), _diverged(theirs.cost, theirs.after)
+        if impl_diverged and not torch_diverged and impl.loss == "bce" and impl.activations[-1] == "sigmoid":
+            reached = saturated_output(self.lockstep_trainer.layers(), mine.AL, self.L)
+            if reached is not None:  # the course's own formula is undefined from here: nothing left to compare
+                run.lockstep.comparable_until = i
+                run.saturated = saturation_reason(i, reached)
+                return None
+        if torch_diverged or (impl_diverged and plan.plain):
+            # No elementwise verdict on overflowing numbers: whether both sides blew up
+            # at this step from the same parameters is the verdict.
+            run.nonfinite["impl"] = i if impl_diverged else None
+            _judge_lockstep_divergence(run.lockstep, i, impl_diverged, torch_diverged, self.L, impl.label)
+            self.rounding = None
+        else:
+            # (with an optimiser, an implementation alone going non-finite is compared too: the row
+            # that went non-finite first, a v_corrected divided by 1 - beta^0, names the slip)
+            self._check_step(record, step, mine, theirs)
+            if impl_diverged:
+                self._note_impl_diverged(i, mine.cost)
+        if not impl_diverged:
+            self.impl_params = run.impl_params = mine.after
+            self.impl_state = mine.state_after
+        return theirs.after
+
+    def _take_impl_step(self, record: Iteration, step: Step) -> _ImplStep | None:
+        """The implementation's forward pass, cost, backward pass and update on this step's batch (its decay sets
+        the next epoch's rate); None, with the error recorded, where it raised."""
+        run, impl, plan = self.run, self.impl, self.plan
+        X, Y = self._batch(step)
+        before = self.impl_params
+        try:
+            if self.impl_state is None:
+                self.impl_state = run.impl_state_start = impl.optimizer_state(plan.optimizer, before)
+            state, lr = self.impl_state, self.impl_lr
+            AL, caches = impl.forward(X, before, record.masks)
+            if impl.draws_masks and record.masks is not None:  # torch's steps get the masks it drew
+                record.masks = impl.masks_of(caches)
+            cost = impl.cost(AL, Y, caches)
+            grads = impl.backward(AL, Y, caches, before)
+            after, state_after = impl.optimizer_update(
+                plan.optimizer, before, grads, state, lr, step.t, plan.settings()
+            )
+            if step.last_in_epoch and plan.decay is not None:
+                self.impl_lr = impl.decayed_learning_rate(
+                    plan.decay, plan.learning_rate, step.epoch, plan.decay_rate, plan.decay_interval
+                )
+        except ImplementationError as error:
+            run.lockstep.error, run.lockstep.error_iteration = error, record.index
+            run.free.skipped = f"{impl.label} {error.what} during training (see lockstep)"
+            return None
+        return _ImplStep(X, Y, before, state, lr, AL, caches, cost, grads, after, state_after)
+
+    def _check_step(self, record: Iteration, step: Step, mine: _ImplStep, theirs: _TorchStep) -> None:
+        """Both steps compared (unless a relu's kink lies between them), then each broken row's slip named."""
+        run, impl, plan, i = self.run, self.impl, self.plan, record.index
+        X, before = mine.X, mine.before
+        ref = {**self.lockstep_trainer.layers(), "cost": theirs.cost}  # torch's layers (Z, A) and cost
+        scales = self._lockstep_scales(record, step, mine, theirs, ref)
+        kink = kink_flip(
+            impl.layer_values(mine.AL, mine.caches),
+            ref,
+            impl.activations,
+            scales,
+            run.lockstep.rtol,
+        )
+        if kink is not None:
+            run.kinks.append(i)
+            if run.free.comparable_until is None:  # the two runs may take either branch from here on
+                run.free.comparable_until = i
+                run.incomparable = f"the two sides took opposite sides of a relu's kink at iteration {i}"
+        floors = _added(
+            update_floors(before, X.dtype),
+            optimizer_floors(
+                plan.optimizer, mine.state, theirs.grads, plan.settings(), step.t, theirs.lr, theirs.state, X.dtype
+            ),
+        )
+        self.rounding = self._compare_lockstep(i, mine, theirs, scales, kink, floors)
+        self._name_slips(i, step, mine, theirs)
+
+    def _name_slips(self, i: int, step: Step, mine: _ImplStep, theirs: _TorchStep) -> None:
+        """The slip behind each row that broke at this step, where one fits: L2's, the rate's, the optimiser's."""
+        run, impl, plan = self.run, self.impl, self.plan
+        m = mine.X.shape[1]
+        hint_l2(
+            run.lockstep,
+            {"cost": mine.cost, **mine.grads},
+            {"cost": theirs.cost, **theirs.grads},
+            mine.before,
+            impl.lambd,
+            m,
+            i,
+        )
+        name_rate_slip(run.lockstep, impl, plan, i, step, mine.lr, theirs.lr, mine.X.dtype)
+        if plan.optimizer != "gd":
+            name_optimizer_slips(
+                run.lockstep,
+                plan,
+                i,
+                mine.state,
+                mine.state_after,
+                theirs.grads,
+                theirs.state,
+                mine.before,
+                mine.after,
+                step.t,
+                theirs.lr,
+            )
+
+    def _lockstep_scales(self, record: Iteration, step: Step, mine: _ImplStep, theirs: _TorchStep, ref: dict) -> dict:
+        """The scale of each quantity of this step: the size of the terms it is computed from (per entry for Adam's
+        step, which divides each entry by its own size), and the optimiser's state's."""
+        impl, plan = self.impl, self.plan
+        X, Y, before = mine.X, mine.Y, mine.before
+        scales = term_scales(before, X, Y, ref, impl.activations, theirs.lr, impl.lambd, impl.keep_probs)
+        if plan.optimizer == "adam":  # Adam divides each entry by its own size: each needs its own scale
+            scales.update(
+                gradient_entry_scales(
+                    ref,
+                    X,
+                    Y,
+                    impl.activations,
+                    scales,
+                    torch_ref.activation_derivative,
+                    before,
+                    impl.lambd,
+                    record.masks,
+                    impl.keep_probs,
+                )
+            )
+        scales.update(
+            optimizer_scales(
+                plan.optimizer, mine.state, theirs.grads, scales, plan.settings(), step.t, theirs.lr, theirs.state
+            )
+        )
+        return scales
+
+    def _note_impl_diverged(self, i: int, cost: float) -> None:
+        """The implementation alone went non-finite (with an optimiser, its rows were compared first): training
+        stops comparing it, and a non-finite cost row gets the saturation hint unless a slip was named."""
+        self.run.nonfinite["impl"] = i
+        self.rounding = None
+        row = self.run.lockstep.rows.get(("cost", self.L))
+        if row is not None and not row.ok and row.iteration == i and not np.isfinite(cost) and not row.hint:
+            row.hint = SATURATION_HINT
+
+    def _torch_lockstep(self, before: dict, state: dict, step: Step, lr: float, masks) -> tuple:
+        """torch's step from the implementation's parameters and optimiser state: (cost, gradients, parameters
+        after, state after in the course's terms)."""
+        plan, trainer = self.plan, self.lockstep_trainer
+        torch_ref.load_params(self.model_lockstep, before)
+        if plan.optimizer == "gd":
+            trainer.learning_rate = lr
+            cost = trainer.step(step.rows, masks)
+            return cost, torch_ref.gradients(self.model_lockstep), torch_ref.to_params(self.model_lockstep), {}
+        cost = trainer.backward(step.rows, masks)
+        grads = torch_ref.gradients(self.model_lockstep)
+        if plan.optimizer == "momentum":
+            after, v = torch_steps.momentum_step(before, grads, state["v"], plan.beta, lr)
+            return cost, grads, after, {"v": v}
+        after, v, s, v_corrected, s_corrected = torch_steps.adam_step(
+            before, grads, state["v"], state["s"], step.t, lr, plan.beta1, plan.beta2, plan.epsilon
+        )
+        return cost, grads, after, {"v": v, "s": s, "v_corrected": v_corrected, "s_corrected": s_corrected}
+
+    def _compare_lockstep(
+        self, i: int, mine: _ImplStep, theirs: _TorchStep, scales: dict, kink, floors: dict
+    ) -> tuple[np.ndarray, float]:
+        """This step's cost, gradients, optimiser state and update, both sides from the same parameters `before`.
+
+        The update is compared as the step each side took, after - before: a slip in the step (a
+        flipped sign, a missing lr) reads as what it is. Returns the rounding one correct step
+        may make, per parameter array, and the cost's tolerance (for free-running). `floors` are the
+        absolute rounding terms added to rtol x scale (the update's, the moments' coefficients').
+        """
+        L = self.L
+        keys = [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
+        before, torch_after = mine.before, theirs.after
+        # the rate is one division from lr0: it is held to the rounding of a few operations in the run's dtype
+        eps = float(np.finfo(before["W1"].dtype).eps)
+        rtol = self.run.lockstep.rtol  # 0: exact agreement, whatever the scale
+        scales[("lr", L)] = self.plan.learning_rate * (min(1.0, LR_ROUNDING * eps / rtol) if rtol > 0 else 1.0)
+        lr = (mine.lr, theirs.lr) if self.plan.decay is not None else None
+        costs, grads, state = (mine.cost, theirs.cost), (mine.grads, theirs.grads), (mine.state_after, theirs.state)
+        items = _lockstep_items(L, keys, lr, costs, grads, state, before, mine.after, torch_after)
+        if kink is not None:
+            items = [item for item in items if not kink_affects(item[0], item[1], kink)]
+        stats = self.run.lockstep.compare(items, mine.X.shape[1], scales, iteration=i, floors=floors)
+        per_step = min(self.run.lockstep.rtol, FREE_RUNNING_ROUNDING * float(np.finfo(before["W1"].dtype).eps))
+        if self.plan.optimizer == "adam":
+            # Adam divides each entry by its own size: an entry whose gradient cancels to near 0 has a
+            # bound (scales) far above what rounding does to it. The step's rounding is what it measured:
+            # the gap between the two steps from the same state, at least the step's own rounding.
+            gaps = {(q, l): stat.largest_gap for (q, l, _, _), stat in zip(items, stats) if q in ("W", "b")}
+            steps = [largest(torch_after[f"{q}{l}"] - before[f"{q}{l}"]) for q, l in keys]
+            rounding = [max(gaps.get(k, np.inf), per_step * step) + floors[k] for k, step in zip(keys, steps)]
+            rounding = [
+                r if np.isfinite(r) else per_step * largest(scales[k]) + floors[k] for r, k in zip(rounding, keys)
+            ]
+        else:
+            rounding = [per_step * scales[k] + floors[k] for k in keys]
+        return np.array(rounding), per_step * scales[("cost", L)]
+
+
+def _lockstep_items(
+    L: int,
+    keys: list,
+    lr: tuple | None,
+    costs: tuple,
+    grads: tuple,
+    state: tuple,
+    before: dict,
+    after: dict,
+    torch_after: dict,
+) -> list:
+    """What one lockstep step compares, (quantity, layer, implementation's, torch's), in the order computed: the
+    rate, the cost, the gradients from the last layer back, the optimiser's state, the update after - before."""
+    impl_state, torch_state = state
+    items = [("lr", L, lr[0], lr[1])] if lr is not None else []
+    return (
+        items
+        + [("cost", L, costs[0], costs[1])]
+        + [(q, l, grads[0][f"{q}{l}"], grads[1][f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
+        + [
+            (f"{name}_d{q}", l, impl_state[name][f"d{q}{l}"], torch_state[name][f"d{q}{l}"])
+            for name in ("v", "s", "v_corrected", "s_corrected")
+            if name in impl_state
+            for q, l in keys
+        ]
+        + [(q, l, after[f"{q}{l}"] - before[f"{q}{l}"], torch_after[f"{q}{l}"] - before[f"{q}{l}"]) for q, l in keys]
+    )
+
+
+def saturated_output(ref: dict, AL, L: int) -> float | None:
+    """The value, 1.0 or 0.0, a sigmoid output reached exactly in the run's dtype, where the course's cost
+    Y log(AL) + (1-Y) log(1-AL) takes log(0); None while every entry is strictly between 0 and 1.
+
+    The reference's output counts as reached when torch's A[L], or the course's sigmoid 1 / (1 + e^-Z) of
+    torch's Z[L] computed in the same dtype, is exactly 0 or 1; so does the implementation's AL where it is
+    within 4 eps of torch's (the two sigmoids may round the last bit apart).
+    """
+    A, Z = np.asarray(ref[f"A{L}"]), np.asarray(ref[f"Z{L}"])
+    with np.errstate(over="ignore"):  # e^-Z overflowing to inf is the course's sigmoid reaching 0
+        course = 1 / (1 + np.exp(-Z))
+    candidates = [A, course]
+    AL = np.asarray(AL)
+    if AL.shape == A.shape and A.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            close = np.abs(AL - A) <= 4 * np.finfo(A.dtype).eps
+        candidates.append(np.where(close, AL, 0.5))
+    return next((value for value in (1.0, 0.0) if any(np.any(c == value) for c in candidates)), None)
+
+
+def saturation_reason(i: int, reached: float) -> str:
+    """The line every check that stops at a saturated output says."""
+    return f"not comparable from iteration {i} (A[L] reached exactly {reached:.1f}: the course's cost is log(0) there)"
+
+
+def _added(*floors: dict) -> dict:
+    """The sum of rounding terms keyed alike ({(quantity, layer): floor})."""
+    total: dict = {}
+    for each in floors:
+        for key, value in each.items():
+            total[key] = total.get(key, 0.0) + value
+    return total
+
+
+def _judge_lockstep_divergence(lockstep: CheckResult, i: int, impl: bool, torch: bool, L: int, label: str) -> None:
+    if impl and torch:
+        lockstep.notes.append(f"both sides diverged at iteration {i}, from the same parameters: they agree")
+        return
+    row = lockstep.row("cost", L)
+    row.record(Stats(np.inf, 0.0, 0.0, 0.0), i)
+    if impl:
+        row.hint = (
+            f"{label} went non-finite at iteration {i} while torch, from the same parameters, stayed finite; "
+            + SATURATION_HINT
+        )
+    else:
+        row.hint = f"torch went non-finite at iteration {i} while {label}, from the same parameters, stayed finite"
