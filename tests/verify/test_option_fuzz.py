@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import verify.cli
+from verify.cli import build_parser
 from verify.progress import Progress
 
 pytestmark = pytest.mark.end_to_end
@@ -39,36 +40,11 @@ NEEDS = {
     "--keep-prob": ["--arch", "2,3,3,1"],
 }
 PATHS = {"--impl", "--data", "--logdir", "--name", "--json"}  # kept inside the temporary folder
+# Every option that takes a value, read from the parser: a new option is fuzzed without a change here.
 OPTIONS = [
-    "--arch",
-    "--impl",
-    "--api",
-    "--activations",
-    "--loss",
-    "--init",
-    "--seed",
-    "--data",
-    "--examples",
-    "--iterations",
-    "--lr",
-    "--optimizer",
-    "--beta",
-    "--beta1",
-    "--beta2",
-    "--epsilon",
-    "--mini-batch-size",
-    "--epochs",
-    "--decay",
-    "--decay-rate",
-    "--decay-interval",
-    "--lambd",
-    "--keep-prob",
-    "--dtype",
-    "--device",
-    "--rtol",
-    "--logdir",
-    "--name",
-    "--json",
+    action.option_strings[-1]
+    for action in build_parser()._actions
+    if action.nargs != 0 and action.option_strings and action.option_strings[-1].startswith("--")
 ]
 EDGES = [
     "",
