@@ -9,7 +9,7 @@ from .capture import activation_derivative, forward_backward, output, pre_activa
 from .device import check_device
 from .layout import from_params, gradients, load_masks, load_params, to_params
 from .losses import LOSSES
-from .model import ACTIVATIONS, TorchNet
+from .model import ACTIVATIONS, CourseMap, TorchNet
 from .train import Trainer, train
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "activation_derivative",
     "LOSSES",
     "Trainer",
+    "CourseMap",
     "TorchNet",
     "check_device",
     "forward_backward",

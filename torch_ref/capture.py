@@ -76,7 +76,7 @@ def forward_backward(
     a = model.output_activation(z)
     cost = loss_fn(z, a, y)
     if lambd:
-        cost = cost + l2_penalty([linear.weight for linear in model.linear_layers], lambd, y.shape[0])
+        cost = cost + l2_penalty(model.decayed(), lambd, y.shape[0])
     cost.backward()  # type: ignore[no-untyped-call]  # torch's Tensor.backward has no annotations
 
     recorder.seen[f"A{L}"] = a

@@ -7,14 +7,15 @@ torch_ref lives here.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
+from torch import nn
 
 from .arrays import Array
 from .device import check_device
-from .model import TorchNet
+from .model import CourseMap, TorchNet
 
 FloatDType = np.dtype[np.floating[Any]]
 _TORCH_DTYPES: dict[FloatDType, torch.dtype] = {
@@ -70,7 +71,11 @@ def from_params(params: Mapping[str, Array], activations: Sequence[str], device:
 
 
 def load_params(model: TorchNet, params: Mapping[str, Array]) -> None:
-    """Copy a course-layout dict into `model` in place: weight = W[l], bias = b[l][:, 0]."""
+    """Copy a course-layout dict into `model` in place: weight = W[l], bias = b[l][:, 0] for nn.Linear, a layer
+    kind's own mapping (CourseMap.load_course) for another map."""
+    if not _dense(model):
+        _load_course_maps(model, params)
+        return
     dims, dtype = param_dims(params, len(model.linears))
     if dims != model.layer_dims or _TORCH_DTYPES[dtype] != model.dtype:
         raise ValueError(f"params are {dims} {dtype}, the model is {model.layer_dims} {_numpy_dtype(model)}")
@@ -80,13 +85,38 @@ def load_params(model: TorchNet, params: Mapping[str, Array]) -> None:
             linear.bias.copy_(_tensor(params[f"b{l}"][:, 0]))
 
 
+def _dense(model: TorchNet) -> bool:
+    return all(isinstance(layer, nn.Linear) for layer in model.linears)
+
+
+def _names(layer: nn.Module) -> tuple[str, ...]:
+    return ("W", "b") if isinstance(layer, nn.Linear) else cast(CourseMap, layer).course_names
+
+
+def _load_course_maps(model: TorchNet, params: Mapping[str, Array]) -> None:
+    """load_params for a model with maps other than nn.Linear: keys, dtype and shapes checked per layer."""
+    expected = [f"{name}{l}" for l, layer in enumerate(model.linears, 1) for name in _names(layer)]
+    if sorted(params) != sorted(expected):
+        raise ValueError(f"params need keys {expected}, got {sorted(map(str, params))}")
+    dtype = _numpy_dtype(model)
+    for key in expected:
+        if not isinstance(params[key], np.ndarray) or params[key].dtype != dtype:
+            raise ValueError(f"params[{key!r}] must be a {dtype} NumPy array, the model's dtype")
+    with torch.no_grad():
+        for l, layer in enumerate(model.linears, 1):
+            if isinstance(layer, nn.Linear):
+                W, b = params[f"W{l}"], params[f"b{l}"]
+                if W.shape != tuple(layer.weight.shape) or b.shape != (layer.weight.shape[0], 1):
+                    raise ValueError(f"W{l} {W.shape} and b{l} {b.shape} do not fit layer {l}, {layer}")
+                layer.weight.copy_(_tensor(W))
+                layer.bias.copy_(_tensor(b[:, 0]))
+            else:
+                cast(CourseMap, layer).load_course({name: params[f"{name}{l}"] for name in _names(layer)})
+
+
 def to_params(model: TorchNet) -> dict[str, Array]:
-    """The weights as fresh course-layout arrays W{l} (n[l], n[l-1]) and b{l} (n[l], 1)."""
-    params = {}
-    for l, linear in enumerate(model.linear_layers, 1):
-        params[f"W{l}"] = _numpy(linear.weight)
-        params[f"b{l}"] = _numpy(linear.bias).reshape(-1, 1)
-    return params
+    """The weights as fresh course-layout arrays W{l} (n[l], n[l-1]) and b{l} (n[l], 1) (a layer kind's own)."""
+    return {key[1:]: value for key, value in per_parameter(model, lambda t: t).items()}
 
 
 def gradients(model: TorchNet) -> dict[str, Array]:
@@ -98,11 +128,16 @@ def gradients(model: TorchNet) -> dict[str, Array]:
 
 def per_parameter(model: TorchNet, value_of: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, Array]:
     """value_of(parameter) for each nn.Linear weight and bias, as course-layout arrays keyed like the
-    gradients, dW{l} (n[l], n[l-1]) and db{l} (n[l], 1): gradients, or an optimiser's state per parameter."""
+    gradients, dW{l} (n[l], n[l-1]) and db{l} (n[l], 1): gradients, or an optimiser's state per parameter
+    (a layer kind's parameters by its CourseMap's course_values, keyed d<name>{l})."""
     values = {}
-    for l, linear in enumerate(model.linear_layers, 1):
-        values[f"dW{l}"] = _numpy(value_of(linear.weight))
-        values[f"db{l}"] = _numpy(value_of(linear.bias)).reshape(-1, 1)
+    for l, layer in enumerate(model.linears, 1):
+        if isinstance(layer, nn.Linear):
+            values[f"dW{l}"] = _numpy(value_of(layer.weight))
+            values[f"db{l}"] = _numpy(value_of(layer.bias)).reshape(-1, 1)
+        else:
+            for name, value in cast(CourseMap, layer).course_values(value_of).items():
+                values[f"d{name}{l}"] = value
     return values
 
 

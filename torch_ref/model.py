@@ -1,10 +1,12 @@
 """TorchNet: the course's L-layer network as nn.Linear layers and torch activation modules."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
 import torch
 from torch import nn
+
+from .arrays import Array
 
 # name -> factory, so every layer gets its own module instance (hooks stay per layer).
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -46,6 +48,25 @@ class MaskedDropout(nn.Module):
         return a if self.mask is None else a * self.mask / self.keep_prob
 
 
+class CourseMap(nn.Module):
+    """A layer's map Z = f(A_prev) on rows, other than nn.Linear, with its parameters in the course's layout.
+
+    `course_names` are its parameters' course names (a dense layer's would be W, b); `load_course` copies course
+    arrays in, `course_values(value_of)` gives value_of(parameter) (the parameter, its .grad, an optimiser's state)
+    back as course arrays; `decayed` lists the tensors an L2 penalty sums the squares of."""
+
+    course_names: tuple[str, ...] = ()
+
+    def load_course(self, params: Mapping[str, Array]) -> None:
+        raise NotImplementedError
+
+    def course_values(self, value_of: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, Array]:
+        raise NotImplementedError
+
+    def decayed(self) -> list[torch.Tensor]:
+        return []
+
+
 class TorchNet(nn.Module):
     """Z[l] = Linear_l(A[l-1]), A[l] = g[l](Z[l]) (times D[l] / keep_prob with a dropout mask, see
     set_masks) on rows (m, n[l]); forward returns Z[L].
@@ -61,7 +82,10 @@ class TorchNet(nn.Module):
         *,
         dtype: torch.dtype | None = None,
         device: torch.device | str | None = None,
+        maps: Sequence[CourseMap | None] | None = None,
     ) -> None:
+        """maps: per layer, the module computing Z[l] from A[l-1] (built for this dtype and device), or None for
+        nn.Linear(n[l-1], n[l]); None: every layer nn.Linear."""
         super().__init__()
         if isinstance(activations, str):
             raise ValueError("activations must be a sequence of names, one per layer")
@@ -70,8 +94,13 @@ class TorchNet(nn.Module):
             raise ValueError(f"layer_dims {dims} needs {max(len(dims) - 1, 1)} activation(s), got {len(names)}")
         self.layer_dims = dims
         self.activation_names = names
+        maps = [None] * len(names) if maps is None else list(maps)
+        if len(maps) != len(names):
+            raise ValueError(f"{len(names)} layers need {len(names)} maps (None for nn.Linear), got {len(maps)}")
+        # each layer's map Z[l] = f(A[l-1]): nn.Linear, or a layer kind's CourseMap
         self.linears = nn.ModuleList(
-            nn.Linear(n_in, n_out, dtype=dtype, device=device) for n_in, n_out in zip(dims[:-1], dims[1:])
+            nn.Linear(n_in, n_out, dtype=dtype, device=device) if layer is None else layer
+            for n_in, n_out, layer in zip(dims[:-1], dims[1:], maps)
         )
         self.hidden_activations = nn.ModuleList(make_activation(name, hidden=True) for name in names[:-1])
         self.output_activation = make_activation(names[-1], hidden=False)
@@ -88,8 +117,16 @@ class TorchNet(nn.Module):
     # nn.ModuleList hands out its items as nn.Module; these are the same modules, with their own types.
     @property
     def linear_layers(self) -> list[nn.Linear]:
-        """The nn.Linear of layers 1..L (self.linears)."""
-        return [cast(nn.Linear, linear) for linear in self.linears]
+        """The nn.Linear of the dense layers (self.linears, less the layers of other kinds)."""
+        return [linear for linear in self.linears if isinstance(linear, nn.Linear)]
+
+    def decayed(self) -> list[torch.Tensor]:
+        """The tensors an L2 penalty sums the squares of: every dense layer's weight, and what other maps name."""
+        return [
+            tensor
+            for layer in self.linears
+            for tensor in ([layer.weight] if isinstance(layer, nn.Linear) else cast(CourseMap, layer).decayed())
+        ]
 
     @property
     def dropout_layers(self) -> list[MaskedDropout]:
@@ -98,11 +135,11 @@ class TorchNet(nn.Module):
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.linear_layers[0].weight.dtype
+        return next(self.parameters()).dtype
 
     @property
     def device(self) -> torch.device:
-        return self.linear_layers[0].weight.device
+        return next(self.parameters()).device
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         """(m, n0) rows -> logits Z[L] as (m, nL) rows."""

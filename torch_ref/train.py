@@ -77,7 +77,7 @@ class Trainer:
         a = self._output = self.model.output_activation(z)
         cost = self.loss_fn(z, a, y)
         if self.lambd:
-            cost = cost + l2_penalty([linear.weight for linear in self.model.linear_layers], self.lambd, y.shape[0])
+            cost = cost + l2_penalty(self.model.decayed(), self.lambd, y.shape[0])
         cost.backward()  # type: ignore[no-untyped-call]  # torch's Tensor.backward has no annotations
         return cost.item()
 

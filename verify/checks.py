@@ -9,6 +9,7 @@ come from tolerance.py.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 
@@ -20,21 +21,24 @@ from .errors import ImplementationError
 from .finite_differences import centred_differences
 from .hints import diagnose_cost, hint_dropout, hint_l2, hint_layer_backward
 from .impl import Adapter
-from .tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, KINKED, kink_affects, kink_flip, term_scales
+from .keys import split_key
+from .layers import DENSE, torch_model
+from .tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, KINKED, Point, kink_affects, kink_flip, term_scales
 
 GRADCHECK_EXAMPLES = 64  # finite differences on the first 64 examples: the math does not depend on m
 GRADCHECK_ENTRIES = 16  # entries perturbed per parameter array, at most
 
 
-def compare_at_point(
-    impl: Adapter, model, X, Y, params, point: str, forward: CheckResult, backward: CheckResult, masks=None
-) -> None:
-    """Forward (Z, A, J) and backward (dZ, dW, db, dA) of both sides at one set of parameters (and dropout masks;
-    an implementation that draws its own hands torch those it drew)."""
-    m, L = X.shape[1], impl.L
+def compare_at_point(impl: Adapter, model, point: Point, where: str, results: tuple[CheckResult, CheckResult]) -> None:
+    """Forward (Z, A, J) and backward (dZ, each parameter's gradient, dA) of both sides at one point (parameters and
+    dropout masks; an implementation that draws its own hands torch those it drew), into results (forward,
+    backward)."""
+    forward, backward = results
+    X, Y, params = point.X, point.Y, point.params
+    network, m, L = impl.network, X.shape[1], impl.L
     try:
-        AL, caches = impl.forward(X, params, masks)
-        masks = impl.masks_of(caches) if impl.draws_masks else masks
+        AL, caches = impl.forward(X, params, point.masks)
+        masks = impl.masks_of(caches) if impl.draws_masks else point.masks
         values = impl.layer_values(AL, caches)
         cost = impl.cost(AL, Y, caches)
     except ImplementationError as error:
@@ -43,15 +47,16 @@ def compare_at_point(
         return
     torch_ref.load_params(model, params)
     ref = torch_ref.forward_backward(model, X, Y, impl.loss, impl.lambd, masks, impl.keep_probs)
-    scales = term_scales(params, X, Y, ref, impl.activations, lambd=impl.lambd, keep_probs=impl.keep_probs)
+    scales = term_scales(network, replace(point, masks=masks), ref)
     items = [
         (q, l, values[f"{q}{l}"], ref[f"{q}{l}"]) for l in range(1, L + 1) for q in ("Z", "A") if f"{q}{l}" in values
     ]
-    forward.compare(items + [("cost", L, cost, ref["cost"])], m, scales, point=point)
+    forward.compare(items + [("cost", L, cost, ref["cost"])], m, scales, point=where)
     if not forward.rows[("cost", L)].ok and not forward.rows[("cost", L)].hint:
         forward.rows[("cost", L)].hint = diagnose_cost(cost, ref, Y, impl.loss)
-    hint_l2(forward, {"cost": cost}, ref, params, impl.lambd, m)
-    hint_dropout(forward, values, ref, impl.keep_probs)
+    if network.dense:  # the dense kind's slips
+        hint_l2(forward, {"cost": cost}, ref, params, impl.lambd, m)
+        hint_dropout(forward, values, ref, impl.keep_probs)
     try:
         grads = impl.backward(AL, Y, caches, params)
     except ImplementationError as error:
@@ -59,16 +64,25 @@ def compare_at_point(
         return
     kink = kink_flip(values, ref, impl.activations, scales, forward.rtol)
     if kink is not None:
-        backward.notes.append(kink_note(f"at the {point}", kink, impl.activations))
+        backward.notes.append(kink_note(f"at the {where}", kink, impl.activations))
     items = []
     for l in range(L, 0, -1):  # the order backprop computes them in
-        keys = [("dZ", l), ("dW", l), ("db", l), ("dA", l - 1)]
+        keys = [("dZ", l)] + [(f"d{name}", l) for name in network.kind(l).names] + [("dA", l - 1)]
         items += [
             (q, k, grads[f"{q}{k}"], ref[f"{q}{k}"])
             for q, k in keys
             if f"{q}{k}" in grads and (kink is None or not kink_affects(q, k, kink))
         ]
-    backward.compare(items, m, scales, point=point)
+    backward.compare(items, m, scales, point=where)
+    if network.dense:
+        _dense_backward_hints(impl, backward, grads, ref, replace(point, masks=masks))
+    else:
+        kind_hints(backward, network, grads, ref)
+
+
+def _dense_backward_hints(impl: Adapter, backward: CheckResult, grads: dict, ref: dict, point: Point) -> None:
+    """The dense kind's slips behind the backward rows that broke: a layer's backward step, L2's, dropout's."""
+    X, params, m = point.X, point.params, point.X.shape[1]
     hint_layer_backward(backward, impl.activations, grads, params, X, ref)
     hint_l2(backward, grads, ref, params, impl.lambd, m)
     hint_dropout(
@@ -79,10 +93,23 @@ def compare_at_point(
         params=params,
         lambd=impl.lambd,
         m=m,
-        masks=masks,
+        masks=point.masks,
         activations=impl.activations,
         X=X,
     )
+
+
+def kind_hints(result: CheckResult, network, values: dict, ref: dict) -> None:
+    """Each broken row of a layer of another kind than dense gets the slip its kind names, if any, before what the
+    comparison itself saw."""
+    for (quantity, layer), row in result.rows.items():
+        if row.ok or not 1 <= layer <= network.L or f"{quantity}{layer}" not in values:
+            continue
+        kind = network.kind(layer)
+        if kind is not DENSE:
+            context = {"layer": layer, "values": values, "ref": ref}
+            named = kind.hints(quantity, values[f"{quantity}{layer}"], ref.get(f"{quantity}{layer}"), context)
+            row.hint = "; ".join(hint for hint in (named, row.hint) if hint)
 
 
 def kink_note(where: str, kink: int | None, activations) -> str:
@@ -95,15 +122,16 @@ def kink_note(where: str, kink: int | None, activations) -> str:
     )
 
 
-def kink_probe(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:
+def kink_probe(X: np.ndarray, params: dict, network) -> tuple[np.ndarray, dict]:
     """Data and parameters at which every pre-activation of the first example is exactly 0.
 
-    With x = 0 and zero biases, Z[l] = W[l] g(0) + 0 = 0 exactly on both sides (for g(0) = 0),
-    so relu'(0) and leaky_relu'(0) are compared, which random data almost never does.
+    With x = 0 and zero offsets (each kind's: a dense layer's biases), Z[l] = W[l] g(0) + 0 = 0 exactly on both
+    sides (for g(0) = 0), so relu'(0) and leaky_relu'(0) are compared, which random data almost never does.
     """
     X_probe = X.copy()
     X_probe[:, 0] = 0
-    probe = {k: (np.zeros_like(v) if k.startswith("b") else v) for k, v in params.items()}
+    offsets = {f"{name}{l}" for l in range(1, network.L + 1) for name in network.kind(l).offsets}
+    probe = {k: (np.zeros_like(v) if k in offsets else v) for k, v in params.items()}
     return X_probe, probe
 
 
@@ -132,7 +160,7 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> Check
         if unheld:
             result.skipped = unheld
             return result
-    indices = _entries_to_compare(result, X64, P64, impl, masks, seed)
+    indices = _entries_to_compare(result, impl, Point(X64, Y64, P64, masks), seed)
     if result.skipped:
         return result
 
@@ -149,7 +177,7 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> Check
         result.error = error
         return result
     noise = 10 * np.finfo(np.float64).eps * abs(J) / GRADCHECK_EPSILON
-    _record_gradients(result, impl.L, grads, approx, indices, noise)
+    _record_gradients(result, impl.network, (grads, approx), indices, noise)
     return result
 
 
@@ -165,14 +193,14 @@ def _masks_it_draws(impl: Adapter, X64: np.ndarray, P64: dict, masks: list) -> t
     return drawn[0], ""
 
 
-def _entries_to_compare(result: CheckResult, X64, P64: dict, impl: Adapter, masks, seed: int) -> dict:
+def _entries_to_compare(result: CheckResult, impl: Adapter, point: Point, seed: int) -> dict:
     """{key: the sampled entries of each parameter array}, less those whose step of epsilon crosses a relu's kink
     (a note on result says how many; result is skipped when none is left)."""
     rng = np.random.default_rng([seed, 2])
     indices: dict[str, Iterable[tuple[int, ...]]] = {
-        k: _sample_entries(v.shape, GRADCHECK_ENTRIES, rng) for k, v in P64.items()
+        k: _sample_entries(v.shape, GRADCHECK_ENTRIES, rng) for k, v in point.params.items()
     }
-    crossing = _kink_crossings(X64, P64, impl.activations, indices, masks, impl.keep_probs)
+    crossing = _kink_crossings(impl.network, point, indices)
     if crossing:
         indices = {k: [i for i in entries if (k, i) not in crossing] for k, entries in indices.items()}
         result.notes.append(
@@ -184,11 +212,12 @@ def _entries_to_compare(result: CheckResult, X64, P64: dict, impl: Adapter, mask
     return indices
 
 
-def _record_gradients(result: CheckResult, L: int, grads: dict, approx: dict, indices: dict, noise: float) -> None:
-    """One row per dW[l] and db[l], from the last layer back: the gradients against the centred differences at the
-    compared entries, to the check's rtol above the differences' rounding noise."""
-    for l in range(L, 0, -1):
-        for q in ("W", "b"):
+def _record_gradients(result: CheckResult, network, pair: tuple[dict, dict], indices: dict, noise: float) -> None:
+    """One row per parameter's gradient (dW[l], db[l], ...), from the last layer back: the gradients against the
+    centred differences (pair), at the compared entries, to the check's rtol above the differences' rounding noise."""
+    grads, approx = pair
+    for l in range(network.L, 0, -1):
+        for q in network.kind(l).names:
             if not indices[f"{q}{l}"]:
                 continue
             picked = tuple(np.array(indices[f"{q}{l}"]).T)
@@ -198,17 +227,24 @@ def _record_gradients(result: CheckResult, L: int, grads: dict, approx: dict, in
                 row.explain(g, a)
 
 
-def _kink_crossings(X: np.ndarray, params: dict, activations, indices: dict, masks=None, keep_probs=None) -> set:
+def _kink_crossings(network, point: Point, indices: dict) -> set:
     """The sampled entries (key, index) whose step of +-epsilon moves a relu or leaky_relu unit of some
     example across its kink (or off it, from exactly 0): there J(theta + epsilon) and J(theta - epsilon)
     take different branches, and their centred difference measures neither side's derivative.
 
     The units' sides come from torch's forward pass, not from the implementation under test.
     """
+    X, params, masks, activations, keep_probs = (
+        point.X,
+        point.params,
+        point.masks,
+        network.activations,
+        network.keep_probs,
+    )
     kinked = [l for l, name in enumerate(activations[:-1], start=1) if name in KINKED]
     if not kinked:
         return set()
-    model = torch_ref.from_params(params, list(activations))
+    model = torch_model(network, params)
 
     def sides(p: dict) -> list:
         torch_ref.load_params(model, p)
@@ -216,8 +252,8 @@ def _kink_crossings(X: np.ndarray, params: dict, activations, indices: dict, mas
         return [Z[f"Z{l}"] > 0 for l in kinked]
 
     # Which layers' entries can move a unit that far: a step of epsilon in W[k] or b[k] moves Z[k] by at most
-    # epsilon max(1, |A[k-1]|), and each later layer by at most that times the max row sum of its |W|
-    # (every hidden activation is 1-Lipschitz). Layers no step can reach a kink from are not probed.
+    # epsilon max(1, |A[k-1]|), and each later layer by at most that times its kind's reach (the max row sum
+    # of |W|) (every hidden activation is 1-Lipschitz). Layers no step can reach a kink from are not probed.
     torch_ref.load_params(model, params)
     Z = torch_ref.pre_activations(model, X, masks, keep_probs)
     A = {
@@ -234,12 +270,12 @@ def _kink_crossings(X: np.ndarray, params: dict, activations, indices: dict, mas
         moved = GRADCHECK_EPSILON * max(1.0, float(np.max(np.abs(A[k - 1]))))
         for l in range(k, len(activations)):
             if l > k:
-                moved *= float(np.max(np.sum(np.abs(params[f"W{l}"]), axis=1))) / (
+                moved *= network.kind(l).reach(network.layer_params(params, l)) / (
                     keep_probs[l - 2] if keep_probs else 1
                 )
             if l in gap and gap[l] <= moved:
                 reachable.add(k)
-    indices = {key: entries for key, entries in indices.items() if int(key[1:]) in reachable}
+    indices = {key: entries for key, entries in indices.items() if split_key(key)[1] in reachable}
     if not indices:
         return set()
 

@@ -17,6 +17,7 @@ from .cli_options import build_parser
 from .config import NAMED_DATA, Config
 from .errors import UsageError
 from .jsonout import JsonTarget, ended_early
+from .layers import DENSE, KINDS
 from .signals import Interruption
 
 # The README's install line, per dependency the verifier cannot start without.
@@ -26,8 +27,10 @@ _INSTALL = {"torch": "pip install torch==2.13.0", "numpy": "pip install -e . (or
 def config_from_args(args: argparse.Namespace) -> Config:
     """The run's Config from the parsed options; UsageError for options that do not go together."""
     _check_settings_used(args)
+    arch, layers = (None, None) if args.arch is None else parse_network(args.arch)
     return Config(
-        arch=None if args.arch is None else parse_arch(args.arch),
+        arch=arch,
+        layers=layers,
         activations=None if args.activations is None else tuple(a.strip() for a in args.activations.split(",")),
         loss=args.loss,
         init=args.init,
@@ -111,21 +114,35 @@ def _keep_prob(text: str | None):
 
 def parse_arch(text: str) -> tuple[int, ...]:
     """'3,4,4,1' -> (3, 4, 4, 1), with a message a user can act on for anything else."""
+    return parse_network(text)[0]
+
+
+def parse_network(text: str) -> tuple[tuple[int, ...], tuple[str, ...] | None]:
+    """'3,4,4,1' -> ((3, 4, 4, 1), None); a registered layer kind's word (layers.py) stands for a layer of that
+    kind, its size the kind's: '3,4,diag,1' -> ((3, 4, 4, 1), ("dense", "diag", "dense"))."""
     items = [item.strip() for item in text.split(",")]
     if not text.strip():
         raise UsageError("--arch is empty; give layer sizes like 3,4,4,1")
     if any(item == "" for item in items):
         raise UsageError(f"--arch {text!r} has an empty item; give layer sizes like 3,4,4,1")
-    sizes = []
+    sizes: list[int] = []
+    kinds: list[str] = []
     for item in items:
+        if sizes and item in KINDS and item != DENSE.word:
+            sizes.append(KINDS[item].output_size(sizes[-1]))
+            kinds.append(item)
+            continue
         if not (item.isascii() and item.lstrip("+-").isdigit()):
-            raise UsageError(f"--arch {text!r}: {item!r} is not a whole number; give layer sizes like 3,4,4,1")
+            words = [word for word in KINDS if word != DENSE.word]
+            layers = f" or a layer kind ({', '.join(words)}) after the input size" if words else ""
+            raise UsageError(f"--arch {text!r}: {item!r} is not a whole number{layers}; give layer sizes like 3,4,4,1")
         sizes.append(int(item))
+        kinds.append(DENSE.word)
     if len(sizes) < 2:
         raise UsageError(f"--arch needs at least two sizes (inputs and outputs), got {text!r}")
     if any(n < 1 for n in sizes):
         raise UsageError(f"--arch {text!r}: every size must be at least 1")
-    return tuple(sizes)
+    return tuple(sizes), None if all(word == DENSE.word for word in kinds) else tuple(kinds[1:])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

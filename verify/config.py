@@ -13,6 +13,7 @@ import scratch
 
 from .adam import bias_correction
 from .errors import UsageError
+from .layers import DENSE, KINDS
 from .tolerance import DEFAULT_RTOL
 
 DTYPES = ("float64", "float32")
@@ -70,6 +71,7 @@ class Config:
     lambd: float = 0.0  # L2 regularisation: the cost gains (lambd / (2 m)) sum ||W[l]||^2
     keep_prob: tuple | None = None  # dropout: keep_prob per hidden layer (one number: all of them); None: none
     arch_from: str | None = None  # where impl's own code fixed arch ("layers_dims in x.ipynb"); None: --arch gave it
+    layers: tuple[str, ...] | None = None  # each layer's kind (layers.py), L words; None: every layer dense
 
     @property
     def L(self) -> int:
@@ -92,7 +94,11 @@ class Config:
     @property
     def arch_text(self) -> str:
         """The sizes as the report's header shows them, with where they came from when the module fixed them."""
-        sizes = "-".join(map(str, self.sizes))
+        words = self.layers or ("dense",) * self.L
+        sizes = "-".join(
+            [str(self.sizes[0])]
+            + [str(n) if word == "dense" else f"{word}({n})" for n, word in zip(self.sizes[1:], words)]
+        )
         return sizes if self.arch_from is None else f"{sizes} ({self.arch_from})"
 
 
@@ -178,6 +184,7 @@ def _check_network(
     for a in activations[:-1]:
         if a in OUTPUT_ONLY:
             raise UsageError(f"{a} can only be the output activation, not a hidden one")
+    _check_layers(config, arch)
     output = activations[-1]
     if output not in loss_for_output:
         fits = ", ".join(f"{o} (--loss {l})" for o, l in loss_for_output.items())
@@ -193,6 +200,22 @@ def _check_network(
     if output == "softmax" and arch[-1] < 2:
         raise UsageError("a softmax output needs at least 2 units; use a sigmoid output for one unit")
     return arch, activations, loss
+
+
+def _check_layers(config: Config, arch: tuple[int, ...]) -> None:
+    """Each layer's kind known, and the size it has the one its kind gives it."""
+    if config.layers is None:
+        return
+    if len(config.layers) != len(arch) - 1:
+        raise UsageError(f"layers names {len(config.layers)} kinds for the {len(arch) - 1} layers of {arch}")
+    for l, word in enumerate(config.layers, start=1):
+        if word not in KINDS:
+            raise UsageError(f"unknown layer kind {word!r}; choose from {', '.join(KINDS)}")
+        if word != DENSE.word and KINDS[word].output_size(arch[l - 1]) != arch[l]:
+            raise UsageError(
+                f"layer {l} is a {word} layer of {arch[l - 1]} inputs: it has "
+                f"{KINDS[word].output_size(arch[l - 1])} units, not {arch[l]}"
+            )
 
 
 def _validate_flags(config: Config) -> None:

@@ -27,6 +27,8 @@ from .config import (
 from .data import load_data
 from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module, network_size
+from .impl.layered import LayeredAPI
+from .layers import DENSE, torch_model
 from .loops import check_loop, loop_check_name, loop_functions
 from .machine import check_memory, torch_threads_for
 from .network import Network
@@ -35,6 +37,7 @@ from .prediction import prediction_accuracy
 from .progress import Progress
 from .report import Report, function_sources
 from .signals import Interruption
+from .tolerance import Point
 from .training import train_and_compare
 from .units import each_function_checked
 
@@ -115,6 +118,10 @@ def _prepare(config: Config, implementation, progress: Progress):
     api = detect(implementation or scratch, f"--impl {config.impl}" if config.impl else label, config.api)
     config = network_size(config, implementation, api.API, label)  # --arch, or the size the module's code fixes
     config = resolve_network(replace(config, api=api.API), api.default_activations)
+    network = Network.of(config)
+    if not network.dense:  # layers the course's L-layer functions do not compute: each kind's own (layers.py)
+        api = LayeredAPI
+        config = replace(config, api=api.API)
     assert config.arch is not None and config.activations is not None and config.loss is not None, (
         "resolve_network resolves the network once arch is known"
     )
@@ -123,7 +130,7 @@ def _prepare(config: Config, implementation, progress: Progress):
     device = _prepare_device(config)
     impl = api(
         implementation or scratch,
-        Network.of(config),
+        network,
         label,
         optimizer=config.optimizer,
         decay=config.decay,
@@ -158,7 +165,7 @@ def _conclude(report: Report, impl: Adapter) -> None:
 def _run_checks(
     config, plan: Optimization, impl, X, Y, params, device, report: Report, log, progress: Progress
 ) -> None:
-    model = torch_ref.from_params(params, config.activations, device)
+    model = torch_model(impl.network, params, device)
     _check_at_points(config, plan, impl, X, Y, params, model, report, progress)
     progress.training(plan, impl.label)
 
@@ -167,7 +174,7 @@ def _run_checks(
             log.iteration(record)
         progress.show(record)
 
-    model_free = torch_ref.from_params(params, config.activations, device)
+    model_free = torch_model(impl.network, params, device)
     training = train_and_compare(impl, X, Y, params, model, model_free, plan, config.relative_tolerance, on_iteration)
     _report_training(config, impl, X, Y, model_free, training, report, progress)
     if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
@@ -192,9 +199,9 @@ def _check_at_points(config, plan: Optimization, impl, X, Y, params, model, repo
     report.checks += [forward, backward]
     masks = plan.masks(-1, X.shape[1])  # dropout: one mask for the checks at one point, the same on both sides
     progress.stage("forward and backward at the initial weights and at a kink probe")
-    compare_at_point(impl, model, X, Y, params, "initial weights", forward, backward, masks)
-    X_probe, probe = kink_probe(X, params)
-    compare_at_point(impl, model, X_probe, Y, probe, "kink probe", forward, backward, masks)
+    compare_at_point(impl, model, Point(X, Y, params, masks), "initial weights", (forward, backward))
+    X_probe, probe = kink_probe(X, params, impl.network)
+    compare_at_point(impl, model, Point(X_probe, Y, probe, masks), "kink probe", (forward, backward))
 
     if config.gradcheck:
         progress.stage("gradient check: centred differences of the cost")
@@ -277,20 +284,30 @@ def _loop_check(
 
 
 def initial_parameters(config: Config) -> dict:
-    """The shared start: scratch's initialiser (or torch's own nn.Linear init) plus small random biases."""
-    arch = config.sizes
+    """The shared start: each layer's kind's initialiser (a dense layer's draws are those of scratch's
+    initialize_parameters_deep) plus small random offsets (a dense layer's biases), or torch's own init."""
+    network = Network.of(config)
     if config.init == "torch":
         import torch
 
-        assert config.activations is not None, "torch's init builds the network: a validated config"
         torch.manual_seed(config.seed)
-        params = torch_ref.to_params(torch_ref.TorchNet(arch, config.activations, dtype=torch.float64))
-    else:
-        params = scratch.initialize_parameters_deep(arch, init=config.init, seed=config.seed)
-        if config.init != "zeros":
-            rng = np.random.default_rng([config.seed, 3])
-            for l in range(1, len(arch)):
-                params[f"b{l}"] = rng.standard_normal((arch[l], 1)) * BIAS_SCALE
+        maps = [
+            None if network.kind(l) is DENSE else network.kind(l).twin(n_in, n_out).to(dtype=torch.float64)
+            for l, (n_in, n_out) in enumerate(zip(network.sizes[:-1], network.sizes[1:]), start=1)
+        ]
+        model = torch_ref.TorchNet(network.sizes, network.activations, dtype=torch.float64, maps=maps)
+        return {k: v.astype(config.dtype) for k, v in torch_ref.to_params(model).items()}
+    rng = np.random.default_rng(config.seed)
+    params = {}
+    for l in range(1, network.L + 1):
+        drawn = network.kind(l).initialize(network.sizes[l - 1], network.sizes[l], config.init, rng)
+        params.update({f"{name}{l}": value for name, value in drawn.items()})
+    if config.init != "zeros":
+        rng = np.random.default_rng([config.seed, 3])
+        for l in range(1, network.L + 1):
+            for name in network.kind(l).offsets:
+                key = f"{name}{l}"
+                params[key] = rng.standard_normal(params[key].shape) * BIAS_SCALE
     return {k: v.astype(config.dtype) for k, v in params.items()}
 
 

@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-import scratch
 from scratch.losses import mse_cost
 
 from .errors import ImplementationError, UsageError
+from .network import Network
 from .pictures import decision_boundary
 from .prediction import prediction_accuracy
 from .tblog_names import _safe, experiment_name, short_stem, source_hash
@@ -104,6 +104,7 @@ class TensorBoardLog:
         self.config = config
         self.X, self.Y = X, Y
         self.L = config.L
+        self.network = Network.of(config)
         self.classification = config.activations[-1] != "linear"
         # A large queue: the writer thread computes each record's CRC in Python, and a full
         # queue (the default holds 10) would make training wait for it.
@@ -164,7 +165,7 @@ class TensorBoardLog:
             diff["gap/cost_log10"] = _log10(abs(s - t))
             for l in range(1, self.L + 1):  # under the plain tag, and again for this experiment's charts
                 diff[f"gap/params_log10/layer{l}"] = diff[f"{own}param_gap_log10/layer{l}"] = _log10(
-                    max(record.gaps[("W", l)], record.gaps[("b", l)])
+                    max(record.gaps[(name, l)] for name in self.network.kind(l).names)
                 )
             if i % self.detail_every == 0 or last:
                 bound = record.cost_tolerance  # the free-running tolerance at this step
@@ -194,7 +195,9 @@ class TensorBoardLog:
         data cost, the rest."""
         if not self.config.lambd or params is None:
             return {}
-        penalty = scratch.l2_penalty(params, self.config.lambd, self.X.shape[1] if rows is None else len(rows))
+        m = self.X.shape[1] if rows is None else len(rows)
+        squares = sum(float(np.sum(np.square(params[key]))) for key in self.network.decayed_keys())
+        penalty = self.config.lambd / (2 * m) * squares  # scratch.l2_penalty's, over each kind's decayed parameters
         return {"cost_penalty": penalty, "cost_data": cost - penalty}
 
     def _epoch(self, record) -> None:
@@ -209,8 +212,9 @@ class TensorBoardLog:
             for name in ("v", "s"):
                 for l in range(1, self.L + 1):
                     if state and name in state:
+                        keys = [f"d{q}{l}" for q in self.network.kind(l).names]
                         values[f"epoch/{name}_norm/layer{l}"] = float(
-                            np.sqrt(np.sum(state[name][f"dW{l}"] ** 2) + np.sum(state[name][f"db{l}"] ** 2))
+                            np.sqrt(sum(np.sum(state[name][key] ** 2) for key in keys))
                         )
             self.scalars(side, record.epoch, values)
             diff[own + "epoch_cost/" + self.folders[side]] = cost
@@ -238,9 +242,13 @@ class TensorBoardLog:
                 else {"prediction/squared_error": float(mse_cost(AL, Y, None))}  # the mse cost, (1/2m) sum (A - Y)^2
             )
             for l in range(1, self.L + 1):
-                values[f"norm/W{l}"] = float(np.linalg.norm(after[f"W{l}"]))
-                values[f"norm/dW{l}"] = float(np.linalg.norm(grads[f"dW{l}"]))
-                values[f"norm/update{l}"] = float(np.linalg.norm(after[f"W{l}"] - before[f"W{l}"]))
+                weights = [name for name in self.network.kind(l).names if name not in self.network.kind(l).offsets]
+                for name in weights:  # a dense layer's W
+                    values[f"norm/{name}{l}"] = float(np.linalg.norm(after[f"{name}{l}"]))
+                    values[f"norm/d{name}{l}"] = float(np.linalg.norm(grads[f"d{name}{l}"]))
+                if weights:
+                    key = f"{weights[0]}{l}"
+                    values[f"norm/update{l}"] = float(np.linalg.norm(after[key] - before[key]))
             self.scalars(side, record.index, values)
 
     def _histograms(self, record) -> None:
@@ -253,11 +261,12 @@ class TensorBoardLog:
         for side, (params, grads) in sides.items():
             writer = self.writers[side]
             for l in range(1, self.L + 1):
-                for tag, values in (
-                    (f"weights/W{l}", params[f"W{l}"]),
-                    (f"weights/b{l}", params[f"b{l}"]),
-                    (f"gradients/dW{l}", grads[f"dW{l}"]),
-                ):
+                kind = self.network.kind(l)
+                tags = [(f"weights/{name}{l}", params[f"{name}{l}"]) for name in kind.names]
+                tags += [
+                    (f"gradients/d{name}{l}", grads[f"d{name}{l}"]) for name in kind.names if name not in kind.offsets
+                ]
+                for tag, values in tags:
                     _histogram(writer, tag, values, record.index)
 
     @_writes

@@ -49,10 +49,17 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from .adam import bias_correction
+from .keys import split_key
+from .layers import Gains
+
+if TYPE_CHECKING:
+    from .network import Network
 
 # Per-dtype rtol: torch.testing.assert_close's defaults, the reference point for "equal". Each quantity's
 # rtol applies to its own scale; the only absolute term is the subnormal grid (UNDERFLOW_STEPS).
@@ -103,23 +110,41 @@ def _may_overflow(function):
     return scales
 
 
+class Key(NamedTuple):
+    """A scale's key: the quantity ("Z", "dW", "v_dW", "cost", ...) and its layer. Equal to the plain tuple."""
+
+    quantity: str
+    layer: int
+
+
+class EntriesKey(NamedTuple):
+    """The key of a gradient's per-entry scales (an array, for Adam): ("dW", l, "entries")."""
+
+    quantity: str
+    layer: int
+    per: str = "entries"
+
+
+@dataclass(frozen=True)
+class Point:
+    """Where both sides are evaluated: the batch (X, Y), the shared parameters and the dropout masks (or None)."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    params: dict
+    masks: list | None = None
+
+
 @_may_overflow
-def term_scales(
-    params: dict,
-    X: np.ndarray,
-    Y: np.ndarray,
-    ref: dict,
-    activations,
-    learning_rate: float | None = None,
-    lambd: float = 0.0,
-    keep_probs=None,
-) -> dict:
-    """{(quantity, layer): E} for Z, A, cost, dZ, dA, dW, db (and W, b with a learning rate, 0 included).
+def term_scales(network: Network, point: Point, ref: dict, learning_rate: float | None = None) -> dict:
+    """{(quantity, layer): E} for Z, A, cost, dZ, dA and each parameter's gradient (and the parameters themselves,
+    with a learning rate, 0 included), each layer's through its kind's scale rule (layers.LayerKind.gains).
 
     `ref` holds the reference's A{l} and Z{l} (l = 1..L), dA{l} (l = 1..L-1, course convention) and "cost".
     With dropout (keep_probs, one per hidden layer), A[l] is the dropped A, g(Z) D / keep_prob: the error
     it carries from Z is 1 / keep_prob times g's, and so is what dZ[l] receives from dA[l].
     """
+    activations, keep_probs, X, Y = network.activations, network.keep_probs, point.X, point.Y
     L = len(activations)
     A = [X] + [ref[f"A{l}"] for l in range(1, L + 1)]
     size = [largest(a) for a in A]  # max |A[l]|, l = 0..L
@@ -131,48 +156,62 @@ def term_scales(
             for name, a, s in zip(activations, A[1:], scaled[1:])
         ]
     )
-    squares = [None] + [params[f"W{l}"] ** 2 for l in range(1, L + 1)]
+    layer_params = [{}] + [network.layer_params(point.params, l) for l in range(1, L + 1)]
+    gains = [Gains(0.0, 0.0, 0.0)] + [network.kind(l).gains(layer_params[l]) for l in range(1, L + 1)]  # A[0]: none
     E: dict[tuple[str, int], float] = {}
     carried = [0.0]  # what A[l] carries into the next layer (the data is exact)
     for l in range(1, L + 1):
-        rows_2 = float(np.sqrt(np.max(squares[l].sum(axis=1))))
-        E_Z = E[("Z", l)] = rows_2 * (size[l - 1] + carried[l - 1]) + largest(params[f"b{l}"])
-        E[("A", l)] = size[l] + SLOPES[activations[l - 1]][0] * scaled[l] * E_Z
+        E_Z = E[Key("Z", l)] = gains[l].forward * (size[l - 1] + carried[l - 1]) + gains[l].offset
+        E[Key("A", l)] = size[l] + SLOPES[activations[l - 1]][0] * scaled[l] * E_Z
         carried.append(size[l] + typical[l] * scaled[l] * E_Z)
     D = A[L] - Y  # dZ[L]
     m = Y.shape[1]
-    E[("cost", L)] = abs(ref["cost"]) + float(np.abs(D).sum()) / m * E[("Z", L)]
+    E[Key("cost", L)] = abs(ref["cost"]) + float(np.abs(D).sum()) / m * E[Key("Z", L)]
     if activations[-1] in LOSS_READS_LOGITS:  # log-sigmoid, log-softmax: terms of the size of Z[L] that cancel
-        E[("cost", L)] += float(np.abs(ref[f"Z{L}"]).sum()) / m
+        E[Key("cost", L)] += float(np.abs(ref[f"Z{L}"]).sum()) / m
 
-    _backward_terms(E, ref, activations, D, largest(Y) + E[("A", L)], (size, scaled, typical, squares, carried))
-    if lambd:  # L2: the cost's penalty (lambd / (2m)) sum W^2, a sum of squares, and dW's (lambd / m) W
-        E[("cost", L)] += lambd / (2 * m) * sum(float(np.sum(squares[l])) for l in range(1, L + 1))
-        for l in range(1, L + 1):
-            E[("dW", l)] += lambd / m * largest(params[f"W{l}"])
+    flow = _Flow(size, scaled, typical, gains, carried)
+    _backward_terms(E, network, ref, D, largest(Y) + E[Key("A", L)], flow)
+    if network.lambd:  # L2: the cost's penalty (lambd / (2m)) sum W^2, a sum of squares, and dW's (lambd / m) W
+        lambd = network.lambd
+        decayed = [(name, l) for l in range(1, L + 1) for name in network.kind(l).decayed]
+        E[Key("cost", L)] += lambd / (2 * m) * sum(float(np.sum(layer_params[l][name] ** 2)) for name, l in decayed)
+        for name, l in decayed:
+            E[Key(f"d{name}", l)] += lambd / m * largest(layer_params[l][name])
     if learning_rate is not None:  # a rate decayed to 0 moves nothing, and its step is still compared
-        for l in range(1, L + 1):
-            E[("W", l)], E[("b", l)] = learning_rate * E[("dW", l)], learning_rate * E[("db", l)]
+        for name, l in network.parameter_keys():
+            E[Key(name, l)] = learning_rate * E[Key(f"d{name}", l)]
     return E
 
 
-def _backward_terms(E: dict, ref: dict, activations, D: np.ndarray, E_dZ: float, layers: tuple) -> None:
-    """term_scales' dZ[l], db[l], dW[l], dA[l-1], from dZ[L] = D (its scale E_dZ) back, into E; layers: its
-    (size, scaled, typical, squares, carried) of each layer."""
-    size, scaled, typical, squares, carried = layers
+@dataclass(frozen=True)
+class _Flow:
+    """What term_scales' forward pass knows of each layer l = 0..L: max |A[l]|, 1 / keep_prob, the typical slope,
+    the kind's gains and the error A[l] carries on."""
+
+    size: list
+    scaled: list
+    typical: list
+    gains: list
+    carried: list
+
+
+def _backward_terms(E: dict, network: Network, ref: dict, D: np.ndarray, E_dZ: float, flow: _Flow) -> None:
+    """term_scales' dZ[l], the parameters' gradients and dA[l-1], from dZ[L] = D (its scale E_dZ) back, into E."""
+    activations, size, scaled, typical = network.activations, flow.size, flow.scaled, flow.typical
     carried_dZ = E_dZ
     dZ_max, dZ_mean = largest(D), largest(np.abs(D).mean(axis=1))
     for l in range(len(activations), 0, -1):
-        E[("dZ", l)], E[("db", l)] = E_dZ, E_dZ
-        E[("dW", l)] = E_dZ * size[l - 1] + dZ_mean * carried[l - 1]
-        columns_2 = float(np.sqrt(np.max(squares[l].sum(axis=0))))
-        E_dA = E[("dA", l - 1)] = columns_2 * (dZ_max + carried_dZ)
+        E[Key("dZ", l)] = E_dZ
+        for name, scale in network.kind(l).gradient_scales(E_dZ, dZ_mean, size[l - 1], flow.carried[l - 1]).items():
+            E[Key(f"d{name}", l)] = scale
+        E_dA = E[Key("dA", l - 1)] = flow.gains[l].backward * (dZ_max + carried_dZ)
         if l > 1:
             slope, curvature = SLOPES[activations[l - 2]]
             slope, curvature = slope * scaled[l - 1], curvature * scaled[l - 1]  # dropout: dZ = dA D / keep_prob g'(Z)
             dA = ref[f"dA{l - 1}"]
             dA_max = largest(dA)
-            from_Z = curvature * dA_max * E[("Z", l - 1)]  # g'(Z) moves with Z's own error
+            from_Z = curvature * dA_max * E[Key("Z", l - 1)]  # g'(Z) moves with Z's own error
             E_dZ = slope * E_dA + from_Z
             carried_dZ = typical[l - 1] * scaled[l - 1] * E_dA + from_Z
             dZ_max, dZ_mean = slope * dA_max, slope * largest(np.abs(dA).mean(axis=1))
@@ -209,16 +248,19 @@ def kink_flip(Z_impl: dict, ref: dict, activations, scales: dict, rtol: float):
 
 
 def kink_affects(quantity: str, layer: int, kink: int) -> bool:
-    """Whether a derivative taken on either side of layer `kink`'s kink can change this quantity."""
+    """Whether a derivative taken on either side of layer `kink`'s kink can change this quantity: dZ, a
+    parameter's gradient, the optimiser's state and the step at layer `kink` and below, dA below it."""
     quantity = quantity.rsplit("_", 1)[-1]  # an optimiser's v_dW, s_corrected_db: as their gradient
-    return (quantity in ("dZ", "dW", "db", "W", "b") and layer <= kink) or (quantity == "dA" and layer < kink)
+    if quantity == "dA":
+        return layer < kink
+    return quantity not in ("Z", "A", "cost", "lr") and layer <= kink
 
 
 @_may_overflow
 def update_floors(params: dict, dtype) -> dict:
     """{("W"|"b", l): the rounding of computing P - lr dP, and of the step taken from it}."""
     eps = float(np.finfo(dtype).eps)
-    return {(key[0], int(key[1:])): UPDATE_ROUNDING * eps * largest(value) for key, value in params.items()}
+    return {Key(*split_key(key)): UPDATE_ROUNDING * eps * largest(value) for key, value in params.items()}
 
 
 def largest(array) -> float:
@@ -253,10 +295,10 @@ def optimizer_scales(
     if optimizer == "gd":
         return E
     for key, g in grads.items():
-        if key[:2] not in ("dW", "db") or key not in state["v"]:
+        if key not in state["v"]:
             continue
-        q, l = key[:2], int(key[2:])
-        g_size, E_g = np.abs(g), scales.get((q, l, "entries"), scales[(q, l)])
+        q, l = split_key(key)
+        g_size, E_g = np.abs(g), scales.get(EntriesKey(q, l), scales[Key(q, l)])
         if optimizer == "momentum":
             beta = settings["beta"]
             E[(f"v_{q}", l)] = E_v = largest(beta * np.abs(state["v"][key]) + (1 - beta) * (g_size + E_g))
@@ -295,9 +337,9 @@ def optimizer_floors(
         [("s", "beta2", 2)] if optimizer == "adam" else []
     )
     for key, g in grads.items():
-        if key[:2] not in ("dW", "db") or key not in state["v"]:
+        if key not in state["v"]:
             continue
-        q, l = key[:2], int(key[2:])
+        q, l = split_key(key)
         entries = {}  # each entry's rounding: Adam divides each entry by its own size
         for name, beta, power in moments:
             entries[name] = MOMENT_ROUNDING * eps * (np.abs(state[name][key]) + np.abs(g) ** power)
@@ -318,18 +360,7 @@ def optimizer_floors(
 
 
 @_may_overflow
-def gradient_entry_scales(
-    ref: dict,
-    X: np.ndarray,
-    Y: np.ndarray,
-    activations,
-    scales: dict,
-    derivative,
-    params: dict | None = None,
-    lambd: float = 0.0,
-    masks=None,
-    keep_probs=None,
-) -> dict:
+def gradient_entry_scales(network: Network, point: Point, ref: dict, scales: dict, derivative) -> dict:
     """{("dW"|"db", l, "entries"): E per entry}: the error each gradient entry can carry, from its own terms.
 
     A layer's scale bounds its largest entry; an entry computed from small terms (a unit alive on
@@ -340,27 +371,31 @@ def gradient_entry_scales(
         E_dW[l] = (1/m) (D |A[l-1]|^T + |dZ[l]| |A[l-1]|^T) + mean over examples of |dZ[l]| E_A[l-1]
         E_db[l] = mean over examples of (D + |dZ[l]|),   D = |g'(Z[l])| E_dA[l]  (E_A[L] at l = L)
 
-    `derivative(name, Z)` is g'(Z), entry by entry, from the reference. With L2, E_dW[l] gains (lambd / m) |W[l]|;
-    with dropout, g'(Z[l]) is taken times D[l] / keep_prob[l], as dZ[l] is.
+    (a dense layer's; another kind's are its entry_scales, or none: its layer's scale serves every entry).
+    `derivative(name, Z)` is g'(Z), entry by entry, from the reference. With L2, a decayed parameter's gains
+    (lambd / m) |P|; with dropout, g'(Z[l]) is taken times D[l] / keep_prob[l], as dZ[l] is.
     """
+    activations, keep_probs, masks, X, Y = network.activations, network.keep_probs, point.masks, point.X, point.Y
     L, m = len(activations), Y.shape[1]
     A = [X] + [ref[f"A{l}"] for l in range(1, L + 1)]
     E = {}
     for l in range(L, 0, -1):
         if l == L:
             dZ = np.abs(A[L] - Y)
-            D = np.full_like(dZ, scales[("A", L)])
+            D = np.full_like(dZ, scales[Key("A", L)])
         else:
             slope = np.abs(derivative(activations[l - 1], ref[f"Z{l}"]))
             if masks is not None and masks[l - 1] is not None:
+                assert keep_probs is not None, "masks come with their keep_probs"
                 slope = slope * masks[l - 1] / keep_probs[l - 1]
-            dZ, D = np.abs(ref[f"dA{l}"]) * slope, slope * scales[("dA", l)]
-        carried = scales[("A", l - 1)] if l > 1 else 0.0
-        E[("dW", l, "entries")] = ((D + dZ) @ np.abs(A[l - 1]).T) / m + dZ.mean(axis=1, keepdims=True) * carried
-        if lambd:
-            assert params is not None, "the L2 term reads W[l]: the caller hands params with lambd"
-            E[("dW", l, "entries")] += lambd / m * np.abs(params[f"W{l}"])
-        E[("db", l, "entries")] = (D + dZ).mean(axis=1, keepdims=True)
+            dZ, D = np.abs(ref[f"dA{l}"]) * slope, slope * scales[Key("dA", l)]
+        carried = scales[Key("A", l - 1)] if l > 1 else 0.0
+        kind = network.kind(l)
+        entries = kind.entry_scales(D + dZ, dZ, A[l - 1], carried)
+        for name, value in (entries or {}).items():
+            if network.lambd and name in kind.decayed:
+                value = value + network.lambd / m * np.abs(point.params[f"{name}{l}"])
+            E[EntriesKey(f"d{name}", l)] = value
     return E
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 import torch_ref
 
+from .keys import split_key
 from .optimization import Step
 from .tolerance import FREE_RUNNING_HEADROOM, FREE_RUNNING_LIMIT, FREE_RUNNING_ROUNDING
 
@@ -92,7 +93,7 @@ class _FreeRunning:
         # The costs are those before step i, at the two runs' parameters: their gap is at most the gradient times the parameter gap.
         gradient_l1 = _largest_each(_flat(torch_ref.gradients(self.free_trainer.model)), torch_before, total=True)
         cost_tolerance = FREE_RUNNING_HEADROOM * (float(np.dot(gradient_l1, allowed_before)) + cost_rounding)
-        keys = [(k[0], int(k[1:])) for k in torch_after]
+        keys = [split_key(k) for k in torch_after]
         items = [("cost", L, record.impl_cost, record.torch_cost)] + [
             (q, l, impl_after[f"{q}{l}"], torch_after[f"{q}{l}"]) for q, l in keys
         ]

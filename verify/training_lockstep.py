@@ -20,6 +20,7 @@ from .optimization import Optimization, Step
 from .tolerance import (
     FREE_RUNNING_ROUNDING,
     LR_ROUNDING,
+    Point,
     gradient_entry_scales,
     kink_affects,
     kink_flip,
@@ -192,6 +193,8 @@ class _Lockstep:
         """The slip behind each row that broke at this step, where one fits: L2's, the rate's, the optimiser's."""
         run, impl, plan = self.run, self.impl, self.plan
         m = mine.X.shape[1]
+        if not impl.network.dense:  # the slips named here read a dense network's W and b
+            return
         hint_l2(
             run.lockstep,
             {"cost": mine.cost, **mine.grads},
@@ -222,22 +225,10 @@ class _Lockstep:
         step, which divides each entry by its own size), and the optimiser's state's."""
         impl, plan = self.impl, self.plan
         X, Y, before = mine.X, mine.Y, mine.before
-        scales = term_scales(before, X, Y, ref, impl.activations, theirs.lr, impl.lambd, impl.keep_probs)
+        point = Point(X, Y, before, record.masks)
+        scales = term_scales(impl.network, point, ref, theirs.lr)
         if plan.optimizer == "adam":  # Adam divides each entry by its own size: each needs its own scale
-            scales.update(
-                gradient_entry_scales(
-                    ref,
-                    X,
-                    Y,
-                    impl.activations,
-                    scales,
-                    torch_ref.activation_derivative,
-                    before,
-                    impl.lambd,
-                    record.masks,
-                    impl.keep_probs,
-                )
-            )
+            scales.update(gradient_entry_scales(impl.network, point, ref, scales, torch_ref.activation_derivative))
         scales.update(
             optimizer_scales(
                 plan.optimizer, mine.state, theirs.grads, scales, plan.settings(), step.t, theirs.lr, theirs.state
@@ -284,10 +275,11 @@ class _Lockstep:
         absolute rounding terms added to rtol x scale (the update's, the moments' coefficients').
         """
         L = self.L
-        keys = [(q, l) for l in range(1, L + 1) for q in ("W", "b")]
+        keys = self.impl.network.parameter_keys()
         before, torch_after = mine.before, theirs.after
+        dtype = next(iter(before.values())).dtype
         # the rate is one division from lr0: it is held to the rounding of a few operations in the run's dtype
-        eps = float(np.finfo(before["W1"].dtype).eps)
+        eps = float(np.finfo(dtype).eps)
         rtol = self.run.lockstep.rtol  # 0: exact agreement, whatever the scale
         scales[("lr", L)] = self.plan.learning_rate * (min(1.0, LR_ROUNDING * eps / rtol) if rtol > 0 else 1.0)
         lr = (mine.lr, theirs.lr) if self.plan.decay is not None else None
@@ -296,12 +288,12 @@ class _Lockstep:
         if kink is not None:
             items = [item for item in items if not kink_affects(item[0], item[1], kink)]
         stats = self.run.lockstep.compare(items, mine.X.shape[1], scales, iteration=i, floors=floors)
-        per_step = min(self.run.lockstep.rtol, FREE_RUNNING_ROUNDING * float(np.finfo(before["W1"].dtype).eps))
+        per_step = min(self.run.lockstep.rtol, FREE_RUNNING_ROUNDING * eps)
         if self.plan.optimizer == "adam":
             # Adam divides each entry by its own size: an entry whose gradient cancels to near 0 has a
             # bound (scales) far above what rounding does to it. The step's rounding is what it measured:
             # the gap between the two steps from the same state, at least the step's own rounding.
-            gaps = {(q, l): stat.largest_gap for (q, l, _, _), stat in zip(items, stats) if q in ("W", "b")}
+            gaps = {(q, l): stat.largest_gap for (q, l, _, _), stat in zip(items, stats) if (q, l) in keys}
             steps = [largest(torch_after[f"{q}{l}"] - before[f"{q}{l}"]) for q, l in keys]
             rounding = [max(gaps.get(k, np.inf), per_step * step) + floors[k] for k, step in zip(keys, steps)]
             rounding = [
@@ -330,7 +322,10 @@ def _lockstep_items(
     return (
         items
         + [("cost", L, costs[0], costs[1])]
-        + [(q, l, grads[0][f"{q}{l}"], grads[1][f"{q}{l}"]) for l in range(L, 0, -1) for q in ("dW", "db")]
+        + [
+            (f"d{q}", l, grads[0][f"d{q}{l}"], grads[1][f"d{q}{l}"])
+            for q, l in sorted(keys, key=lambda key: -key[1])  # the last layer first, each layer's in order
+        ]
         + [
             (f"{name}_d{q}", l, impl_state[name][f"d{q}{l}"], torch_state[name][f"d{q}{l}"])
             for name in ("v", "s", "v_corrected", "s_corrected")

@@ -5,7 +5,8 @@ import pytest
 
 import scratch
 import torch_ref
-from verify.tolerance import SLOPES, UPDATE_ROUNDING, term_scales, update_floors
+from verify.network import Network
+from verify.tolerance import SLOPES, UPDATE_ROUNDING, Point, term_scales, update_floors
 
 Z = np.linspace(-8, 8, 160001).reshape(1, -1)
 
@@ -43,7 +44,8 @@ def scales_and_values(last_layer: float) -> tuple[dict, dict]:
     }
     X, Y = rng.standard_normal((3, 16)), rng.standard_normal((2, 16)) * last_layer
     ref = torch_ref.forward_backward(torch_ref.from_params(params, ["tanh", "linear"]), X, Y, "mse")
-    return term_scales(params, X, Y, ref, ["tanh", "linear"]), ref
+    network = Network(sizes=(3, 4, 2), activations=("tanh", "linear"), loss="mse")
+    return term_scales(network, Point(X, Y, params), ref), ref
 
 
 @pytest.mark.parametrize("last_layer", [1e-12, 1e12])
