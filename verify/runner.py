@@ -285,8 +285,10 @@ def _loop_check(
 
 def initial_parameters(config: Config) -> dict:
     """The shared start: each layer's kind's initialiser (a dense layer's draws are those of scratch's
-    initialize_parameters_deep) plus small random offsets (a dense layer's biases), or torch's own init."""
-    network = Network.of(config)
+    initialize_parameters_deep) plus small random offsets (a dense layer's biases), or torch's own init. The
+    config's sizes and layers are read (its activations, where not resolved yet, as the course's)."""
+    activations = config.activations or tuple(scratch.default_activations(config.L))
+    network = Network.of(replace(config, activations=activations, loss=config.loss or "bce"))
     if config.init == "torch":
         import torch
 
