@@ -269,17 +269,22 @@ def largest(array) -> float:
     return float(np.maximum(array.max(), -array.min())) if array.size else 0.0
 
 
+@dataclass(frozen=True)
+class OptimizerStep:
+    """One optimiser step as the tolerances see it: which optimiser and its settings (beta, beta1, beta2,
+    epsilon), the step t (from 1) and its learning rate, the state both sides start from, and the reference's
+    state after the step (its v_corrected and s_corrected, for Adam)."""
+
+    optimizer: str
+    settings: dict
+    t: int
+    learning_rate: float
+    state: dict
+    torch_state: dict
+
+
 @_may_overflow
-def optimizer_scales(
-    optimizer: str,
-    state: dict,
-    grads: dict,
-    scales: dict,
-    settings: dict,
-    t: int,
-    learning_rate: float,
-    torch_state: dict,
-) -> dict:
+def optimizer_scales(step: OptimizerStep, grads: dict, scales: dict) -> dict:
     """{(quantity, layer): E} for one optimiser step's state (v_dW, s_dW, v_corrected_dW, ... of layer l) and
     its step (W, b), all from the shared state before the step and the reference's gradients.
 
@@ -291,6 +296,8 @@ def optimizer_scales(
         E_step = lr (E_vc / d + |v_corrected| E_sqrt / d^2),  d = sqrt(s_corrected) + epsilon,
         E_sqrt = E_sc / sqrt(s_corrected)  (the error of sqrt(s_corrected); 0 where s is exactly 0)
     """
+    optimizer, state, settings, t, learning_rate = step.optimizer, step.state, step.settings, step.t, step.learning_rate
+    torch_state = step.torch_state
     E: dict[tuple[str, int], float | np.ndarray] = {}
     if optimizer == "gd":
         return E
@@ -318,9 +325,7 @@ def optimizer_scales(
 
 
 @_may_overflow
-def optimizer_floors(
-    optimizer: str, state: dict, grads: dict, settings: dict, t: int, learning_rate: float, torch_state: dict, dtype
-) -> dict:
+def optimizer_floors(step: OptimizerStep, grads: dict, dtype) -> dict:
     """{(v_dW|s_dW|v_corrected_dW|s_corrected_dW|W|b, l): the rounding of the moments' own coefficients}.
 
     1 - beta is a number rounded to eps/2 of 1, whatever beta is: the course's beta v + (1 - beta) g and
@@ -329,6 +334,8 @@ def optimizer_floors(
     corrected moments are those over 1 - beta^t, and Adam's step carries them as it carries its
     moments' errors (optimizer_scales' E_step, with these floors for E_vc and E_sc).
     """
+    optimizer, state, settings, t, learning_rate = step.optimizer, step.state, step.settings, step.t, step.learning_rate
+    torch_state = step.torch_state
     if optimizer == "gd":
         return {}
     eps = float(np.finfo(dtype).eps)

@@ -20,6 +20,7 @@ from .optimization import Optimization, Step
 from .tolerance import (
     FREE_RUNNING_ROUNDING,
     LR_ROUNDING,
+    OptimizerStep,
     Point,
     gradient_entry_scales,
     kink_affects,
@@ -182,9 +183,7 @@ class _Lockstep:
                 run.incomparable = f"the two sides took opposite sides of a relu's kink at iteration {i}"
         floors = _added(
             update_floors(before, X.dtype),
-            optimizer_floors(
-                plan.optimizer, mine.state, theirs.grads, plan.settings(), step.t, theirs.lr, theirs.state, X.dtype
-            ),
+            optimizer_floors(_optimizer_step(plan, step, mine, theirs), theirs.grads, X.dtype),
         )
         self.rounding = self._compare_lockstep(i, mine, theirs, scales, kink, floors)
         self._name_slips(i, step, mine, theirs)
@@ -229,11 +228,7 @@ class _Lockstep:
         scales = term_scales(impl.network, point, ref, theirs.lr)
         if plan.optimizer == "adam":  # Adam divides each entry by its own size: each needs its own scale
             scales.update(gradient_entry_scales(impl.network, point, ref, scales, torch_ref.activation_derivative))
-        scales.update(
-            optimizer_scales(
-                plan.optimizer, mine.state, theirs.grads, scales, plan.settings(), step.t, theirs.lr, theirs.state
-            )
-        )
+        scales.update(optimizer_scales(_optimizer_step(plan, step, mine, theirs), theirs.grads, scales))
         return scales
 
     def _note_impl_diverged(self, i: int, cost: float) -> None:
@@ -334,6 +329,11 @@ def _lockstep_items(
         ]
         + [(q, l, after[f"{q}{l}"] - before[f"{q}{l}"], torch_after[f"{q}{l}"] - before[f"{q}{l}"]) for q, l in keys]
     )
+
+
+def _optimizer_step(plan: Optimization, step: Step, mine: _ImplStep, theirs: _TorchStep) -> OptimizerStep:
+    """The step as the optimiser's tolerances see it: from the implementation's state, at torch's rate."""
+    return OptimizerStep(plan.optimizer, plan.settings(), step.t, theirs.lr, mine.state, theirs.state)
 
 
 def saturated_output(ref: dict, AL, L: int) -> float | None:

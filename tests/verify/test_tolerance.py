@@ -99,16 +99,16 @@ def test_a_float32_gradient_that_underflows_to_subnormals_is_compared_on_their_g
 def test_the_moments_floors_are_the_rounding_of_their_coefficients():
     """2 eps (|v| + |g|) for v, 2 eps (|s| + g^2) for s, entry by entry, over 1 - beta^t when corrected;
     Adam's step divides each entry's by its own d = sqrt(s_corrected) + epsilon; gd has none."""
-    from verify.tolerance import optimizer_floors
+    from verify.tolerance import OptimizerStep, optimizer_floors
 
     eps = np.finfo(np.float64).eps
     g = {"dW1": np.array([[0.5, -2.0]])}
     state = {"v": {"dW1": np.array([[0.25, 1.0]])}, "s": {"dW1": np.array([[3.0, 0.0]])}}
     torch_state = {"s_corrected": {"dW1": np.array([[4.0, 1.0]])}, "v_corrected": {"dW1": np.array([[0.0, 0.0]])}}
     settings = {"beta1": 0.5, "beta2": 0.75, "epsilon": 1.0}
-    floors = optimizer_floors("adam", state, g, settings, 2, 0.1, torch_state, np.float64)
+    floors = optimizer_floors(OptimizerStep("adam", settings, 2, 0.1, state, torch_state), g, np.float64)
     assert floors[("v_dW", 1)] == 2 * eps * (1.0 + 2.0)
     assert floors[("s_dW", 1)] == 2 * eps * (0.0 + 4.0)  # the second entry's, not the largest s plus the largest g^2
     assert floors[("v_corrected_dW", 1)] == pytest.approx(2 * eps * 3.0 / (1 - 0.25), rel=1e-15)
     assert floors[("W", 1)] == pytest.approx(0.1 * floors[("v_corrected_dW", 1)] / 2.0, rel=1e-15)  # d = 1 + 1
-    assert optimizer_floors("gd", state, g, settings, 2, 0.1, torch_state, np.float64) == {}
+    assert optimizer_floors(OptimizerStep("gd", settings, 2, 0.1, state, torch_state), g, np.float64) == {}
