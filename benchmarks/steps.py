@@ -87,7 +87,7 @@ def same_threads() -> int:
 
 def data(config: Config) -> tuple[np.ndarray, np.ndarray, dict]:
     """X, Y and the shared starting parameters, as `python -m verify` makes them for this config."""
-    X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype)
+    X, Y = load_data(config)
     return X, Y, initial_parameters(config)
 
 

@@ -17,18 +17,25 @@ import numpy as np
 
 import scratch
 
+from .config import Config, arch_words
 from .errors import UsageError
 
 DEFAULT_EXAMPLES = 200
 
 
-def load_data(
-    data: str, arch: tuple[int, ...], loss: str, examples: int | None, seed: int, dtype: str, named: str | None = None
-):
-    """(X, Y) for the run, in `dtype`; UsageError for anything that does not fit.
-
-    named: how messages name the sizes (config.arch_words: --arch, or the module's layers_dims); default --arch."""
-    named = named or f"--arch {','.join(map(str, arch))}"
+def load_data(config: Config):
+    """(X, Y) for the run: config.data (auto, a named data set or a file) with config.examples, seed and dtype, sized
+    for config.arch and its loss; UsageError for anything that does not fit, naming the sizes as arch_words does
+    (--arch, or the module's layers_dims)."""
+    data, arch, loss, examples, seed, dtype = (
+        config.data,
+        config.sizes,
+        config.loss or "bce",
+        config.examples,
+        config.seed,
+        config.dtype,
+    )
+    named = arch_words(config)
     if data == "auto":
         X, Y = teacher_dataset(arch, loss, examples or DEFAULT_EXAMPLES, seed)
     elif data in scratch.DATASETS:

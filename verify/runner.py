@@ -17,7 +17,6 @@ from .checks import check_gradients, compare_at_point, kink_probe
 from .compare import CheckResult
 from .config import (
     Config,
-    arch_words,
     check_data_range,
     check_flags,
     check_lambd,
@@ -142,9 +141,7 @@ def _prepare(config: Config, implementation, progress: Progress):
 
         check_logdir(config.logdir, config, impl.label)  # before any work: the folder, and the run name it will hold
     progress.stage(f"loading the data ({config.data})")
-    X, Y = load_data(
-        config.data, config.arch, config.loss, config.examples, config.seed, config.dtype, arch_words(config)
-    )
+    X, Y = load_data(config)
     check_mini_batch_size(config, X.shape[1])
     check_data_range(config, X, Y, config.data)
     return config, impl, X, Y, Optimization.from_config(config, X.shape[1]), device

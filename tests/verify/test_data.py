@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from conftest import assert_usage_error, run_cli
 
+from verify.config import Config
 from verify.data import load_data
 from verify.errors import UsageError
 
@@ -65,10 +66,10 @@ def save_csv(path, X, Y, header: bool = False):
     "arch, loss", [((3, 4, 4, 1), "bce"), ((5, 2), "bce"), ((3, 6, 3), "ce"), ((2, 4, 2), "mse"), ((4, 3, 3, 2), "bce")]
 )
 def test_auto_shapes(arch, loss):
-    X, Y = load_data("auto", arch, loss, None, 0, "float64")
+    X, Y = load_data(Config(data="auto", arch=arch, loss=loss, examples=None, seed=0, dtype="float64"))
     assert X.shape == (arch[0], 200)
     assert Y.shape == (arch[-1], 200)
-    X, Y = load_data("auto", arch, loss, 37, 0, "float64")
+    X, Y = load_data(Config(data="auto", arch=arch, loss=loss, examples=37, seed=0, dtype="float64"))
     assert X.shape == (arch[0], 37)
     assert Y.shape == (arch[-1], 37)
     assert X.dtype == Y.dtype == np.float64
@@ -77,20 +78,20 @@ def test_auto_shapes(arch, loss):
 @pytest.mark.parametrize("arch", [(3, 4, 4, 1), (3, 5, 3), (2, 1)])
 @pytest.mark.parametrize("m", [200, 50, 2])
 def test_auto_bce_labels_are_balanced(arch, m):
-    _, Y = load_data("auto", arch, "bce", m, 0, "float64")
+    _, Y = load_data(Config(data="auto", arch=arch, loss="bce", examples=m, seed=0, dtype="float64"))
     assert set(np.unique(Y)) <= {0.0, 1.0}
     np.testing.assert_array_equal(Y.sum(axis=1), np.full(arch[-1], m // 2))
 
 
 def test_auto_bce_odd_m_is_nearly_balanced():
-    _, Y = load_data("auto", (3, 4, 2), "bce", 51, 0, "float64")
+    _, Y = load_data(Config(data="auto", arch=(3, 4, 2), loss="bce", examples=51, seed=0, dtype="float64"))
     assert set(np.unique(Y)) <= {0.0, 1.0}
     assert np.all(np.abs(Y.sum(axis=1) - 25.5) <= 0.5)
 
 
 @pytest.mark.parametrize("arch", [(3, 6, 3), (4, 2), (2, 8, 8, 5)])
 def test_auto_ce_labels_are_one_hot(arch):
-    _, Y = load_data("auto", arch, "ce", 300, 0, "float64")
+    _, Y = load_data(Config(data="auto", arch=arch, loss="ce", examples=300, seed=0, dtype="float64"))
     assert set(np.unique(Y)) <= {0.0, 1.0}
     np.testing.assert_array_equal(Y.sum(axis=0), np.ones(300))
     assert len(np.unique(np.argmax(Y, axis=0))) >= 2  # more than one class in use
@@ -98,31 +99,31 @@ def test_auto_ce_labels_are_one_hot(arch):
 
 @pytest.mark.parametrize("arch", [(3, 4, 1), (2, 5, 3)])
 def test_auto_mse_targets_are_standardised(arch):
-    _, Y = load_data("auto", arch, "mse", 200, 0, "float64")
+    _, Y = load_data(Config(data="auto", arch=arch, loss="mse", examples=200, seed=0, dtype="float64"))
     np.testing.assert_allclose(Y.mean(axis=1), 0.0, atol=1e-12)
     np.testing.assert_allclose(Y.std(axis=1), 1.0, rtol=1e-9)
 
 
 def test_auto_inputs_are_standard_normal_ish():
-    X, _ = load_data("auto", (4, 3, 1), "bce", 2000, 0, "float64")
+    X, _ = load_data(Config(data="auto", arch=(4, 3, 1), loss="bce", examples=2000, seed=0, dtype="float64"))
     assert abs(X.mean()) < 0.1
     assert abs(X.std() - 1) < 0.1
 
 
 @pytest.mark.parametrize("loss, arch", [("bce", (3, 4, 1)), ("ce", (3, 4, 3)), ("mse", (3, 4, 2))])
 def test_auto_is_seeded(loss, arch):
-    X1, Y1 = load_data("auto", arch, loss, 100, 5, "float64")
-    X2, Y2 = load_data("auto", arch, loss, 100, 5, "float64")
+    X1, Y1 = load_data(Config(data="auto", arch=arch, loss=loss, examples=100, seed=5, dtype="float64"))
+    X2, Y2 = load_data(Config(data="auto", arch=arch, loss=loss, examples=100, seed=5, dtype="float64"))
     np.testing.assert_array_equal(X1, X2)
     np.testing.assert_array_equal(Y1, Y2)
-    X3, Y3 = load_data("auto", arch, loss, 100, 6, "float64")
+    X3, Y3 = load_data(Config(data="auto", arch=arch, loss=loss, examples=100, seed=6, dtype="float64"))
     assert not np.array_equal(X1, X3)
     assert not np.array_equal(Y1, Y3)
 
 
 def test_auto_honours_float32():
-    X64, Y64 = load_data("auto", (3, 4, 1), "bce", 50, 0, "float64")
-    X32, Y32 = load_data("auto", (3, 4, 1), "bce", 50, 0, "float32")
+    X64, Y64 = load_data(Config(data="auto", arch=(3, 4, 1), loss="bce", examples=50, seed=0, dtype="float64"))
+    X32, Y32 = load_data(Config(data="auto", arch=(3, 4, 1), loss="bce", examples=50, seed=0, dtype="float32"))
     assert X32.dtype == Y32.dtype == np.float32
     np.testing.assert_array_equal(X32, X64.astype(np.float32))
     np.testing.assert_array_equal(Y32, Y64)
@@ -141,13 +142,13 @@ def test_auto_honours_float32():
     ],
 )
 def test_named_dataset_loads(name, arch, loss, m):
-    X, Y = load_data(name, arch, loss, None, 0, "float64")
+    X, Y = load_data(Config(data=name, arch=arch, loss=loss, examples=None, seed=0, dtype="float64"))
     assert X.shape == (arch[0], m)
     assert Y.shape == (1, m)
     assert np.all(np.isfinite(X)) and np.all(np.isfinite(Y))
     if loss == "bce":
         assert set(np.unique(Y)) == {0.0, 1.0}
-    X, Y = load_data(name, arch, loss, 60, 0, "float32")
+    X, Y = load_data(Config(data=name, arch=arch, loss=loss, examples=60, seed=0, dtype="float32"))
     assert X.shape == (arch[0], 60) and Y.shape == (1, 60)
     assert X.dtype == Y.dtype == np.float32
 
@@ -155,7 +156,7 @@ def test_named_dataset_loads(name, arch, loss, m):
 @pytest.mark.parametrize("name", ["flower", "moons", "xor"])
 def test_named_dataset_with_wrong_inputs_names_both_numbers(name):
     with pytest.raises(UsageError) as info:
-        load_data(name, (3, 4, 1), "bce", None, 0, "float64")
+        load_data(Config(data=name, arch=(3, 4, 1), loss="bce", examples=None, seed=0, dtype="float64"))
     message = str(info.value)
     assert name in message
     assert names_both(message, 2, 3), message
@@ -163,13 +164,13 @@ def test_named_dataset_with_wrong_inputs_names_both_numbers(name):
 
 def test_named_dataset_with_wrong_outputs_names_both_numbers():
     with pytest.raises(UsageError) as info:
-        load_data("house", (1, 4, 2), "mse", None, 0, "float64")
+        load_data(Config(data="house", arch=(1, 4, 2), loss="mse", examples=None, seed=0, dtype="float64"))
     assert names_both(str(info.value), 1, 2), str(info.value)
 
 
 def test_house_does_not_fit_bce():
     with pytest.raises(UsageError, match="labels 0 or 1"):
-        load_data("house", (1, 4, 1), "bce", None, 0, "float64")
+        load_data(Config(data="house", arch=(1, 4, 1), loss="bce", examples=None, seed=0, dtype="float64"))
 
 
 @pytest.mark.end_to_end
@@ -196,10 +197,10 @@ def test_npz_round_trip(tmp_path, xy):
     X, Y = xy
     path = tmp_path / "data.npz"
     np.savez(path, X=X, Y=Y)
-    X2, Y2 = load_data(str(path), (3, 4, 1), "bce", None, 0, "float64")
+    X2, Y2 = load_data(Config(data=str(path), arch=(3, 4, 1), loss="bce", examples=None, seed=0, dtype="float64"))
     np.testing.assert_array_equal(X2, X)
     np.testing.assert_array_equal(Y2, Y)
-    X3, Y3 = load_data(str(path), (3, 4, 1), "bce", 10, 0, "float32")
+    X3, Y3 = load_data(Config(data=str(path), arch=(3, 4, 1), loss="bce", examples=10, seed=0, dtype="float32"))
     assert X3.shape == (3, 10) and Y3.shape == (1, 10)
     assert X3.dtype == Y3.dtype == np.float32
     np.testing.assert_array_equal(X3, X[:, :10].astype(np.float32))
@@ -209,7 +210,7 @@ def test_npz_integer_and_bool_arrays_are_numbers(tmp_path, xy):
     X, Y = xy
     path = tmp_path / "ints.npz"
     np.savez(path, X=np.round(X * 10).astype(np.int32), Y=Y.astype(bool))
-    X2, Y2 = load_data(str(path), (3, 4, 1), "bce", None, 0, "float64")
+    X2, Y2 = load_data(Config(data=str(path), arch=(3, 4, 1), loss="bce", examples=None, seed=0, dtype="float64"))
     assert X2.dtype == Y2.dtype == np.float64
     np.testing.assert_array_equal(Y2, Y)
 
@@ -344,7 +345,7 @@ def test_bad_npz_through_load_data_raises_usage_error(tmp_path, xy):
     path = tmp_path / "rows.npz"
     np.savez(path, X=X, Y=Y)
     with pytest.raises(UsageError) as info:
-        load_data(str(path), (5, 4, 1), "bce", None, 0, "float64")
+        load_data(Config(data=str(path), arch=(5, 4, 1), loss="bce", examples=None, seed=0, dtype="float64"))
     assert names_both(str(info.value), 3, 5)
 
 
@@ -367,7 +368,7 @@ def test_ce_labels_not_one_hot(capsys, tmp_path, xy_ce, column):
     code, out, err = cli_on(capsys, path, "3,4,3", "--activations", "relu,softmax")
     assert "one-hot" in assert_usage_error(code, out, err)
     with pytest.raises(UsageError, match="one-hot"):
-        load_data(str(path), (3, 4, 3), "ce", None, 0, "float64")
+        load_data(Config(data=str(path), arch=(3, 4, 3), loss="ce", examples=None, seed=0, dtype="float64"))
 
 
 def test_mse_accepts_any_finite_targets(tmp_path, xy):
@@ -375,7 +376,7 @@ def test_mse_accepts_any_finite_targets(tmp_path, xy):
     path = tmp_path / "reg.npz"
     Y = np.linspace(-50, 50, M).reshape(1, M)
     np.savez(path, X=X, Y=Y)
-    _, Y2 = load_data(str(path), (3, 4, 1), "mse", None, 0, "float64")
+    _, Y2 = load_data(Config(data=str(path), arch=(3, 4, 1), loss="mse", examples=None, seed=0, dtype="float64"))
     np.testing.assert_array_equal(Y2, Y)
 
 
@@ -428,7 +429,7 @@ def test_csv_round_trip(tmp_path, xy, header):
     X, Y = xy
     path = tmp_path / "data.csv"
     save_csv(path, X, Y, header=header)
-    X2, Y2 = load_data(str(path), (3, 4, 1), "bce", None, 0, "float64")
+    X2, Y2 = load_data(Config(data=str(path), arch=(3, 4, 1), loss="bce", examples=None, seed=0, dtype="float64"))
     np.testing.assert_array_equal(X2, X)  # repr() round-trips floats exactly
     np.testing.assert_array_equal(Y2, Y)
 
@@ -438,7 +439,7 @@ def test_csv_several_outputs_and_blank_lines(tmp_path, xy_ce):
     path = tmp_path / "three.csv"
     save_csv(path, X, Y, header=True)
     path.write_text(path.read_text().replace("\n", "\n\n", 3))
-    X2, Y2 = load_data(str(path), (3, 6, 3), "ce", None, 0, "float32")
+    X2, Y2 = load_data(Config(data=str(path), arch=(3, 6, 3), loss="ce", examples=None, seed=0, dtype="float32"))
     assert X2.shape == (3, M) and Y2.shape == (3, M)
     assert X2.dtype == np.float32
     np.testing.assert_array_equal(Y2, Y)
@@ -484,7 +485,7 @@ def test_csv_wrong_columns_names_the_expected_count(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_text("1,2,3,4,5,6\n")
     with pytest.raises(UsageError) as info:
-        load_data(str(path), (3, 4, 2), "bce", None, 0, "float64")
+        load_data(Config(data=str(path), arch=(3, 4, 2), loss="bce", examples=None, seed=0, dtype="float64"))
     message = str(info.value)
     assert "6 columns" in message and "expected 5" in message
     assert "3 features + 2 labels" in message
@@ -501,4 +502,6 @@ def test_csv_not_utf8_is_a_usage_error(capsys, tmp_path):
 def test_missing_files_are_usage_errors(tmp_path):
     for name in ("gone.npz", "gone.csv"):
         with pytest.raises(UsageError, match="no such file"):
-            load_data(str(tmp_path / name), (3, 4, 1), "bce", None, 0, "float64")
+            load_data(
+                Config(data=str(tmp_path / name), arch=(3, 4, 1), loss="bce", examples=None, seed=0, dtype="float64")
+            )

@@ -129,7 +129,7 @@ def test_the_report_holds_each_sides_own_training(dtype):
     report = run(config)
     assert report.ok, report.to_text(verbose=True)
 
-    X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype)
+    X, Y = load_data(config)
     start = initial_parameters(config)
     acts = list(config.activations)
     P, costs = start, []

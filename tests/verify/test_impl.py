@@ -463,7 +463,7 @@ def test_course_literal_cost_and_dAL_are_not_comparable_where_the_output_saturat
 
     # the mechanism: after the first (shared) step, some AL of the course's sigmoid is exactly 0 or 1
     config = verify.Config(arch=(3, 4, 4, 1), examples=M, dtype=dtype, learning_rate=lr)
-    X, Y = load_data("auto", config.arch, "bce", M, 0, dtype)
+    X, Y = load_data(verify.Config(data="auto", arch=config.arch, loss="bce", examples=M, seed=0, dtype=dtype))
     from verify.runner import initial_parameters
 
     course = _load(COURSE)
@@ -677,7 +677,7 @@ def test_init_impl_starts_from_the_modules_own_weights(tmp_path):
     path = tmp_path / "learner.py"
     path.write_text(COURSE.read_text(encoding="utf-8") + KNOWN_INIT, encoding="utf-8")  # the later def wins
     arch = (3, 4, 4, 1)
-    X, Y = load_data("auto", arch, "bce", M, 0, "float64")
+    X, Y = load_data(verify.Config(data="auto", arch=arch, loss="bce", examples=M, seed=0, dtype="float64"))
     expected = _course_cost(X, Y, arch)
 
     def first_costs(init: str) -> dict:

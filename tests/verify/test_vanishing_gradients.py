@@ -65,7 +65,7 @@ def test_the_gradients_are_as_small_as_the_course_says(hidden, activation, dtype
     # The regime under test: dW1 is far below torch's old absolute tolerance of 1e-7, and
     # gradient checking cannot resolve it.
     config = validate(deep(hidden, activation, dtype))
-    X, Y = load_data(config.data, config.arch, config.loss, config.examples, config.seed, config.dtype)
+    X, Y = load_data(config)
     params = initial_parameters(config)
     ref = torch_ref.forward_backward(torch_ref.from_params(params, config.activations), X, Y, config.loss)
     assert 0 < np.max(np.abs(ref["dW1"])) < 1e-7
