@@ -96,7 +96,8 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
         "--arch",
         default=None,
         help="layer sizes n0,n1,...,nL, e.g. 3,4,4,1 (required, unless --impl's own code fixes them: "
-        "layers_dims, or n_x, n_h, n_y; given too, it must agree)",
+        "layers_dims, or n_x, n_h, n_y; given too, it must agree); a registered layer kind's word in place of a "
+        "size is a layer of that kind",
     )
     p.add_argument(
         "--impl",
