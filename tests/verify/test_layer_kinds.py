@@ -199,3 +199,44 @@ def test_the_dense_kind_draws_scratchs_initial_weights():
     for l in (1, 2, 3):
         np.testing.assert_array_equal(start[f"W{l}"], course[f"W{l}"])
     assert DENSE.names == ("W", "b")
+
+
+def test_the_layered_composition_computes_the_course_functions_on_dense_layers():
+    # LayeredAPI composes each kind's forward and backward: on a dense network it must give what the course's
+    # L_model_forward and L_model_backward give, to the last bit
+    import scratch
+    from verify.impl import DeepAPI
+    from verify.impl.layered import LayeredAPI
+    from verify.network import Network
+
+    network = Network(sizes=(5, 4, 3, 2), activations=("tanh", "relu", "sigmoid"), loss="bce")
+    rng = np.random.default_rng(1)
+    params = scratch.initialize_parameters_deep(network.sizes, seed=1)
+    params = {k: v + 0.1 * rng.standard_normal(v.shape) for k, v in params.items()}
+    X, Y = rng.standard_normal((5, 7)), (rng.random((2, 7)) > 0.5).astype(float)
+    sides = [api(scratch, network) for api in (LayeredAPI, DeepAPI)]
+    (AL, caches), (AL_deep, caches_deep) = (side.forward(X, params) for side in sides)
+    np.testing.assert_array_equal(AL, AL_deep)
+    assert sides[0].cost(AL, Y, caches) == sides[1].cost(AL_deep, Y, caches_deep)
+    grads, course = sides[0].backward(AL, Y, caches, params), sides[1].backward(AL_deep, Y, caches_deep, params)
+    for key in ("dW1", "db1", "dW3", "db3", "dA0", "dA2"):
+        np.testing.assert_array_equal(grads[key], course[key], err_msg=key)
+
+
+def test_a_kinds_twin_maps_its_parameters_both_ways(diag):
+    from verify.layers import torch_model
+    from verify.network import Network
+
+    network = Network(sizes=(3, 4, 4, 1), activations=("relu", "relu", "sigmoid"), loss="bce", kinds=toy().layers)
+    rng = np.random.default_rng(0)
+    params = {key: rng.standard_normal(shape) for key, shape in network.shapes().items()}
+    model = torch_model(network, params)
+    back = torch_ref.to_params(model)
+    assert list(back) == ["W1", "b1", "s2", "t2", "W3", "b3"]
+    for key, value in params.items():
+        np.testing.assert_array_equal(back[key], value)
+    X, Y = rng.standard_normal((3, 5)), (rng.random((1, 5)) > 0.5).astype(float)
+    ref = torch_ref.forward_backward(model, X, Y)
+    A1 = np.maximum(params["W1"] @ X + params["b1"], 0)
+    np.testing.assert_allclose(ref["Z2"], params["s2"] * A1 + params["t2"], rtol=1e-12)
+    assert ref["ds2"].shape == ref["dt2"].shape == (4, 1)
