@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import inspect
 
+from . import catalogue
 from .impl import Adapter, LogRegAPI
-from .impl.base import DECAY_FUNCTIONS
 from .optimization import Optimization
 
 
@@ -41,7 +41,7 @@ def _decay(impl: Adapter, plan: Optimization):
     decay(learning_rate0, epoch_num, decay_rate), with the run's interval; None without --decay."""
     if plan.decay is None:
         return None
-    function = getattr(impl.module, DECAY_FUNCTIONS[plan.decay])
+    function = getattr(impl.module, catalogue.decay_functions()[plan.decay])
     if plan.decay == "scheduled" and getattr(impl, "decay_takes_interval", False):
         return lambda learning_rate0, epoch_num, decay_rate: function(
             learning_rate0, epoch_num, decay_rate, plan.decay_interval

@@ -12,20 +12,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from . import catalogue
 from .impl import Adapter
 from .optimization import Optimization
-
-WATCHED = (  # the course functions a loop calls that are watched, or replaced, while it runs
-    "initialize_parameters",
-    "initialize_parameters_deep",
-    "compute_cost",
-    "update_parameters",
-    "random_mini_batches",
-    "initialize_velocity",
-    "initialize_adam",
-    "update_parameters_with_adam",
-    "update_parameters_with_momentum",
-)
 
 
 def _new_seen() -> dict:
@@ -103,21 +92,25 @@ class _Watch:
         seen["batch_calls"].append((mini_batch_size, seed))
         return [(X, Y) if rows is None else (X[:, rows], Y[:, rows]) for rows in self.plan.epoch_rows(epoch)]
 
-    def state(self, *names):
-        return lambda *args, **kwargs: tuple({k: v.copy() for k, v in self.state_start[n].items()} for n in names)
+    def state(self, names: tuple[str, ...]):
+        """An optimiser state's initialiser: the state the run began with (one value, or a tuple of them)."""
 
-    def wrappers(self) -> dict:
+        def initialise(*args, **kwargs):
+            state = tuple({k: v.copy() for k, v in self.state_start[n].items()} for n in names)
+            return state[0] if len(state) == 1 else state
+
+        return initialise
+
+    def wrapper(self, entry: catalogue.CourseFunction):
+        """The stand-in for a watched course function, by what its calls do in a loop (its catalogue entry's watch)."""
         return {
-            "initialize_parameters": self.start_params,
-            "initialize_parameters_deep": self.start_params,
-            "compute_cost": self.compute_cost,
-            "update_parameters": self.update_parameters,
-            "random_mini_batches": self.random_mini_batches,
-            "initialize_velocity": lambda *args, **kwargs: self.state("v")(*args, **kwargs)[0],
-            "initialize_adam": self.state("v", "s"),
-            "update_parameters_with_adam": self.optimizer_update("update_parameters_with_adam"),
-            "update_parameters_with_momentum": self.optimizer_update("update_parameters_with_momentum"),
-        }
+            "start": lambda: self.start_params,
+            "cost": lambda: self.compute_cost,
+            "update": lambda: self.update_parameters,
+            "batches": lambda: self.random_mini_batches,
+            "state": lambda: self.state(entry.state),
+            "step": lambda: self.optimizer_update(entry.name),
+        }[entry.watch]()
 
 
 @contextmanager
@@ -134,28 +127,26 @@ def instrumented(
     rate, nn_model) an update_parameters called without one gets the run's, and (with an optimiser)
     random_mini_batches returns the run's batches, epoch by epoch, its arguments kept."""
     module = impl.module
-    originals = {name: getattr(module, name) for name in WATCHED if callable(getattr(module, name, None))}
+    entries = catalogue.watched()
+    originals = {name: getattr(module, name) for name in entries if callable(getattr(module, name, None))}
     watch = _Watch(originals, start, learning_rate, force_rate, plan, state_start)
-    wrappers = watch.wrappers()
-    if plan.plain:
-        originals.pop("random_mini_batches", None)
-    if not state_start:  # no optimiser state: its initialisers run as they are
-        originals.pop("initialize_velocity", None)
-        originals.pop("initialize_adam", None)
-    else:
-        originals.pop("initialize_adam" if "s" not in state_start else "initialize_velocity", None)
+    batches = next(name for name, entry in entries.items() if entry.watch == "batches")
+    for name, entry in entries.items():
+        if entry.watch == "batches" and plan.plain:  # full batches: it runs as it is
+            originals.pop(name, None)
+        if entry.watch == "state" and set(entry.state) != set(state_start or ()):  # not the run's optimiser's
+            originals.pop(name, None)
     try:
         for name in originals:
-            setattr(module, name, wrappers[name])
-        if not plan.plain and "random_mini_batches" not in originals:  # a loop that calls it gets the run's
-            # (a name the learner's module may lack: not one ModuleType declares)
-            module.random_mini_batches = watch.random_mini_batches  # type: ignore[attr-defined]
+            setattr(module, name, watch.wrapper(entries[name]))
+        if not plan.plain and batches not in originals:  # a loop that calls it gets the run's
+            setattr(module, batches, watch.random_mini_batches)
         yield watch.seen
     finally:
         for name, original in originals.items():
             setattr(module, name, original)
-        if not plan.plain and "random_mini_batches" not in originals:
-            delattr(module, "random_mini_batches")
+        if not plan.plain and batches not in originals:
+            delattr(module, batches)
 
 
 def _copied(values):

@@ -33,6 +33,7 @@ import os
 
 import numpy as np
 
+from . import catalogue
 from .compare import CheckResult
 from .errors import ImplementationError
 from .impl import Adapter
@@ -49,13 +50,18 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
     """The course loops this implementation defines: name -> "" when it can run this training, else why not."""
     module = impl.module
     course = tuple(impl.activations) == Adapter.default_activations(impl.L) and impl.loss == "bce"
-    plain = {
-        "logreg": ["optimize"],
-        "shallow": ["nn_model"],
-        "deep": (["two_layer_model"] if impl.L == 2 else []) + ["L_layer_model"],
-    }.get(impl.API, [])
+    loops = catalogue.loops()
+    plain = [
+        f.name
+        for f in loops
+        if f.loop is not None and f.loop.plain and impl.API in f.family and f.loop.layers in (None, impl.L)
+    ]
     # with an optimiser: loops that take one, the optimisation course's model() or an L_layer_model like scratch's
-    takes = [f for f in ("L_layer_model", "model") if impl.API == "deep" and _takes_optimizer(module, f)]
+    takes = [
+        f.name
+        for f in loops
+        if f.loop is not None and f.loop.optimizer and impl.API == "deep" and _takes_optimizer(module, f.name)
+    ]
     reason = (
         ""
         if course or impl.API != "deep"
@@ -115,11 +121,10 @@ def loop_origin(module, function: str) -> str:
 
 def _own_start(module) -> str:
     """Why a loop that never called the course's initialiser is not compared: it did not take the shared start."""
-    names = " or ".join(
-        n for n in ("initialize_parameters", "initialize_parameters_deep") if callable(getattr(module, n, None))
-    )
+    starts = [f.name for f in catalogue.watched().values() if f.watch == "start"]  # what hands a loop the start
+    names = " or ".join(n for n in starts if callable(getattr(module, n, None)))
     return (
-        f"it never called {names or 'initialize_parameters_deep'}, so it started from parameters of its own, not "
+        f"it never called {names or catalogue.initialiser('deep').name}, so it started from parameters of its own, not "
         "the shared start (its run was not compared)"
     )
 

@@ -26,7 +26,7 @@ import numpy as np
 
 import scratch
 
-from .. import signals
+from .. import catalogue, signals
 from ..errors import ImplementationError, MissingPackageError, UsageError
 from ..network import Network
 from .calls import (
@@ -55,12 +55,19 @@ PRIVATE_COPIES = 16  # data arrays (and their copies) handed at once, at most
 WATCHED_CALLS = 3
 
 
+class _Required:
+    """An adapter class's REQUIRED: its API's required functions, read from the catalogue whenever asked."""
+
+    def __get__(self, adapter: object, owner: type) -> dict[str, str]:
+        return catalogue.required(getattr(owner, "API", ""))
+
+
 class Adapter(_OptimizerCalls):
     """A learner's (or scratch's) module, seen through the interface the checks use."""
 
     API = ""  # deep, shallow: what --api calls it
     WEEK = ""  # how the course calls it
-    REQUIRED: dict[str, str] = {}  # function -> its course signature
+    REQUIRED = _Required()  # function -> its course signature in this API, in the course's order (catalogue.py)
 
     @staticmethod
     def default_activations(L: int) -> tuple[str, ...]:
@@ -105,11 +112,12 @@ class Adapter(_OptimizerCalls):
         self._private: dict[
             int, tuple[np.ndarray, np.ndarray]
         ] = {}  # id(data array) -> (the array, the copy handed for it)
-        for name, expected in self.REQUIRED.items():
+        required = self.REQUIRED
+        for name, expected in required.items():
             if not callable(getattr(module, name, None)):
                 raise UsageError(f"{label} has no function {name}; expected {expected}")
-        if "update_parameters" in self.REQUIRED:
-            _require(_binds(module.update_parameters, 3), "update_parameters", self.REQUIRED["update_parameters"])
+        if "update_parameters" in required:
+            _require(_binds(module.update_parameters, 3), "update_parameters", required["update_parameters"])
         self._check_contract()
         self._check_training(optimizer, decay, mini_batch_size)
         self._check_optimization(optimizer, decay, decay_interval)
@@ -125,6 +133,13 @@ class Adapter(_OptimizerCalls):
     # The interface the checks use (the module docstring), which each course API's adapter defines.
     def initialize(self, layer_dims: Sequence[int]) -> dict:
         raise NotImplementedError
+
+    def _initialiser(self) -> str:
+        """--init impl: the name of this API's own initialiser (catalogue.py); UsageError when the module has none."""
+        entry = catalogue.initialiser(self.API)
+        if not callable(getattr(self.module, entry.name, None)):
+            raise UsageError(f"--init impl: {self.label} has no function {entry.signature(self.API)}")
+        return entry.name
 
     def forward(self, X: np.ndarray, parameters: dict, masks: list | None = None) -> tuple[np.ndarray, Any]:
         raise NotImplementedError
