@@ -1,8 +1,9 @@
 """A course loop, watched while it runs: its initialisers hand it the run's shared start, and its calls of the
 course functions are kept, so that its run can be compared with the run's and the slip it fits named.
 
-`instrumented` replaces the module's course functions with a `_Watch`'s methods for the time the loop runs and
-puts the originals back after; `check_batch_calls` judges the random_mini_batches calls it kept.
+`instrumented` asks the adapter to put a `_Watch`'s stand-ins in place of the module's course functions (those the
+catalogue marks as watched) for the time the loop runs (Adapter.watching: only the adapter touches the module);
+`check_batch_calls` judges the random_mini_batches calls it kept.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from . import catalogue
 from .impl import Adapter
+from .loop_calls import LoopRun
 from .optimization import Optimization
 
 
@@ -41,11 +43,10 @@ def _new_seen() -> dict:
 class _Watch:
     """The stand-ins for the module's course functions while a loop runs, and what their calls showed (seen)."""
 
-    def __init__(
-        self, originals: dict, start: dict, learning_rate: float, force_rate: bool, plan: Optimization, state_start
-    ):
-        self.originals, self.start, self.plan, self.state_start = originals, start, plan, state_start
-        self.learning_rate, self.force_rate = learning_rate, force_rate
+    def __init__(self, run: LoopRun, force_rate: bool, state_start: dict | None):
+        self.originals: dict = {}  # name -> the module's own function, for each one a stand-in calls on to
+        self.start, self.plan, self.state_start = run.start, run.plan, state_start
+        self.learning_rate, self.force_rate = run.plan.learning_rate, force_rate
         self.seen = _new_seen()
 
     def start_params(self, *args, **kwargs):
@@ -101,52 +102,39 @@ class _Watch:
 
         return initialise
 
-    def wrapper(self, entry: catalogue.CourseFunction):
-        """The stand-in for a watched course function, by what its calls do in a loop (its catalogue entry's watch)."""
-        return {
-            "start": lambda: self.start_params,
-            "cost": lambda: self.compute_cost,
-            "update": lambda: self.update_parameters,
-            "batches": lambda: self.random_mini_batches,
-            "state": lambda: self.state(entry.state),
-            "step": lambda: self.optimizer_update(entry.name),
-        }[entry.watch]()
+    def stand_in(self, entry: catalogue.CourseFunction):
+        """The maker of a watched course function's stand-in (Adapter.watching hands it the module's own): by what
+        its calls do in a loop (its catalogue entry's watch). None leaves the module's own in place: a function
+        the module lacks, random_mini_batches in a full-batch run (else the run's batches, defined or not), an
+        optimiser state's initialiser that is not the run's optimiser's."""
+
+        def make(original):
+            if entry.watch == "batches":
+                return None if self.plan.plain else self.random_mini_batches
+            if original is None or entry.watch == "state" and set(entry.state) != set(self.state_start or ()):
+                return None
+            self.originals[entry.name] = original
+            return {
+                "start": lambda: self.start_params,
+                "cost": lambda: self.compute_cost,
+                "update": lambda: self.update_parameters,
+                "state": lambda: self.state(entry.state),
+                "step": lambda: self.optimizer_update(entry.name),
+            }[entry.watch]()
+
+        return make
 
 
 @contextmanager
-def instrumented(
-    impl: Adapter,
-    start: dict,
-    learning_rate: float,
-    force_rate: bool,
-    plan: Optimization,
-    state_start: dict | None = None,
-):
+def instrumented(impl: Adapter, run: LoopRun, force_rate: bool, state_start: dict | None = None):
     """While the loop runs: its initialisers return the shared start (and the optimiser state the run began
     with, in the run's dtype), compute_cost's values are kept, (force_rate: a loop that takes no learning
     rate, nn_model) an update_parameters called without one gets the run's, and (with an optimiser)
-    random_mini_batches returns the run's batches, epoch by epoch, its arguments kept."""
-    module = impl.module
-    entries = catalogue.watched()
-    originals = {name: getattr(module, name) for name in entries if callable(getattr(module, name, None))}
-    watch = _Watch(originals, start, learning_rate, force_rate, plan, state_start)
-    batches = next(name for name, entry in entries.items() if entry.watch == "batches")
-    for name, entry in entries.items():
-        if entry.watch == "batches" and plan.plain:  # full batches: it runs as it is
-            originals.pop(name, None)
-        if entry.watch == "state" and set(entry.state) != set(state_start or ()):  # not the run's optimiser's
-            originals.pop(name, None)
-    try:
-        for name in originals:
-            setattr(module, name, watch.wrapper(entries[name]))
-        if not plan.plain and batches not in originals:  # a loop that calls it gets the run's
-            setattr(module, batches, watch.random_mini_batches)
+    random_mini_batches returns the run's batches, epoch by epoch, its arguments kept. The adapter puts the
+    stand-ins in place and the module's own back."""
+    watch = _Watch(run, force_rate, state_start)
+    with impl.watching({name: watch.stand_in(entry) for name, entry in catalogue.watched().items()}):
         yield watch.seen
-    finally:
-        for name, original in originals.items():
-            setattr(module, name, original)
-        if not plan.plain and batches not in originals:
-            delattr(module, batches)
 
 
 def _copied(values):

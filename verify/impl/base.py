@@ -41,6 +41,7 @@ from .calls import (
     _require,
 )
 from .loading import LEFT_OUT, NOTES
+from .module_access import _ModuleAccess
 from .optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _OptimizerCalls
 
 # imported from here by the course APIs' adapters, the function-by-function checks and the tests
@@ -62,7 +63,7 @@ class _Required:
         return catalogue.required(getattr(owner, "API", ""))
 
 
-class Adapter(_OptimizerCalls):
+class Adapter(_OptimizerCalls, _ModuleAccess):
     """A learner's (or scratch's) module, seen through the interface the checks use."""
 
     API = ""  # deep, shallow: what --api calls it
@@ -112,12 +113,11 @@ class Adapter(_OptimizerCalls):
         self._private: dict[
             int, tuple[np.ndarray, np.ndarray]
         ] = {}  # id(data array) -> (the array, the copy handed for it)
-        required = self.REQUIRED
-        for name, expected in required.items():
+        for name, expected in self.REQUIRED.items():
             if not callable(getattr(module, name, None)):
                 raise UsageError(f"{label} has no function {name}; expected {expected}")
-        if "update_parameters" in required:
-            _require(_binds(module.update_parameters, 3), "update_parameters", required["update_parameters"])
+        if "update_parameters" in self.REQUIRED:
+            _require(_binds(module.update_parameters, 3), "update_parameters", self.REQUIRED["update_parameters"])
         self._check_contract()
         self._check_training(optimizer, decay, mini_batch_size)
         self._check_optimization(optimizer, decay, decay_interval)
