@@ -1,24 +1,40 @@
 """How a course loop is called: by the course's signatures, positionally, or by its parameters' names where it
 names them, with the run's counts, rate, optimiser settings and decay; what it returns is read back as the
-network's parameters and its costs.
+network's parameters and its costs. The loop is called, and its parameters read, through the adapter.
 """
 
 from __future__ import annotations
 
-import inspect
+from dataclasses import dataclass
 
+import numpy as np
+
+from . import catalogue
 from .impl import Adapter, LogRegAPI
-from .impl.base import DECAY_FUNCTIONS
 from .optimization import Optimization
 
 
-def run_optimizer_loop(impl: Adapter, function: str, X, Y, start: dict, plan: Optimization):
+@dataclass(frozen=True)
+class LoopRun:
+    """What a loop is run with: the run's data, the shared start it began from, and the run's training plan."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    start: dict
+    plan: Optimization
+
+    def dims(self, L: int) -> list[int]:
+        """The network's sizes, read from the start: [n_x, n[1], ..., n[L]]."""
+        return [self.start["W1"].shape[1]] + [self.start[f"W{l}"].shape[0] for l in range(1, L + 1)]
+
+
+def run_optimizer_loop(impl: Adapter, function: str, run: LoopRun):
     """A loop that takes an optimizer, by its parameters' names: the course's model(X, Y, layers_dims,
     optimizer, learning_rate, mini_batch_size, beta, beta1, beta2, epsilon, num_epochs, print_cost, decay,
     decay_rate), or an L_layer_model(..., num_iterations, optimizer, ...). Returns (parameters, costs or None)."""
-    loop = getattr(impl.module, function)
-    names = inspect.signature(loop).parameters
-    dims = [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)]
+    plan = run.plan
+    names = impl.parameters_of(function)
+    dims = run.dims(impl.L)
     given = {
         "optimizer": plan.optimizer,
         "learning_rate": plan.learning_rate,
@@ -31,7 +47,7 @@ def run_optimizer_loop(impl: Adapter, function: str, X, Y, start: dict, plan: Op
         "lambd": impl.lambd,
         **plan.settings(),
     }
-    result = impl.call(function, X, Y, dims, **{k: v for k, v in given.items() if k in names})
+    result = impl.call(function, run.X, run.Y, dims, **{k: v for k, v in given.items() if k in names})
     params, costs = result if isinstance(result, (tuple, list)) and len(result) == 2 else (result, None)
     return impl.checked_params(function, params, dims), costs
 
@@ -41,7 +57,7 @@ def _decay(impl: Adapter, plan: Optimization):
     decay(learning_rate0, epoch_num, decay_rate), with the run's interval; None without --decay."""
     if plan.decay is None:
         return None
-    function = getattr(impl.module, DECAY_FUNCTIONS[plan.decay])
+    function = impl.own_function(catalogue.decay_functions()[plan.decay])
     if plan.decay == "scheduled" and getattr(impl, "decay_takes_interval", False):
         return lambda learning_rate0, epoch_num, decay_rate: function(
             learning_rate0, epoch_num, decay_rate, plan.decay_interval
@@ -50,11 +66,13 @@ def _decay(impl: Adapter, plan: Optimization):
 
 
 # The course's signatures, in order: a loop is called positionally, whatever it names its arguments.
-def run_loop(impl: Adapter, function: str, X, Y, start: dict, learning_rate: float, iterations: int):
-    """(final parameters as {W1, b1, ...}, the costs it returned, or None)."""
-    loop = getattr(impl.module, function)
-    quiet = {"print_cost": False} if "print_cost" in inspect.signature(loop).parameters else {}
-    dims = [start["W1"].shape[1]] + [start[f"W{l}"].shape[0] for l in range(1, impl.L + 1)]
+def run_loop(impl: Adapter, function: str, run: LoopRun):
+    """(final parameters as {W1, b1, ...}, the costs it returned, or None), run for the plan's iterations at its
+    learning rate."""
+    X, Y, start, learning_rate, iterations = run.X, run.Y, run.start, run.plan.learning_rate, run.plan.epochs
+    names = impl.parameters_of(function)
+    quiet = {"print_cost": False} if "print_cost" in names else {}
+    dims = run.dims(impl.L)
     if function == "optimize":  # optimize(w, b, X, Y, num_iterations, learning_rate, print_cost)
         w, b = start["W1"].T, start["b1"].item()
         result = impl.call(function, w, b, X, Y, iterations, learning_rate, **quiet)
@@ -66,7 +84,6 @@ def run_loop(impl: Adapter, function: str, X, Y, start: dict, learning_rate: flo
         params, _, costs = result
         assert isinstance(impl, LogRegAPI), "optimize is the week 2 API's loop"
         return impl.as_params(function, params.get("w"), params.get("b"), n_x=dims[0]), costs
-    names = inspect.signature(loop).parameters
     # the counts by name where the loop names them (learners order them differently), else in the course's order
     counts = {k: v for k, v in (("num_iterations", iterations), ("learning_rate", learning_rate)) if k in names}
     regularized = {"lambd": impl.lambd} if impl.lambd else {}

@@ -1,8 +1,9 @@
 """A course loop, watched while it runs: its initialisers hand it the run's shared start, and its calls of the
 course functions are kept, so that its run can be compared with the run's and the slip it fits named.
 
-`instrumented` replaces the module's course functions with a `_Watch`'s methods for the time the loop runs and
-puts the originals back after; `check_batch_calls` judges the random_mini_batches calls it kept.
+`instrumented` asks the adapter to put a `_Watch`'s stand-ins in place of the module's course functions (those the
+catalogue marks as watched) for the time the loop runs (Adapter.watching: only the adapter touches the module);
+`check_batch_calls` judges the random_mini_batches calls it kept.
 """
 
 from __future__ import annotations
@@ -12,20 +13,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from . import catalogue
 from .impl import Adapter
+from .loop_calls import LoopRun
 from .optimization import Optimization
-
-WATCHED = (  # the course functions a loop calls that are watched, or replaced, while it runs
-    "initialize_parameters",
-    "initialize_parameters_deep",
-    "compute_cost",
-    "update_parameters",
-    "random_mini_batches",
-    "initialize_velocity",
-    "initialize_adam",
-    "update_parameters_with_adam",
-    "update_parameters_with_momentum",
-)
 
 
 def _new_seen() -> dict:
@@ -52,11 +43,10 @@ def _new_seen() -> dict:
 class _Watch:
     """The stand-ins for the module's course functions while a loop runs, and what their calls showed (seen)."""
 
-    def __init__(
-        self, originals: dict, start: dict, learning_rate: float, force_rate: bool, plan: Optimization, state_start
-    ):
-        self.originals, self.start, self.plan, self.state_start = originals, start, plan, state_start
-        self.learning_rate, self.force_rate = learning_rate, force_rate
+    def __init__(self, run: LoopRun, force_rate: bool, state_start: dict | None):
+        self.originals: dict = {}  # name -> the module's own function, for each one a stand-in calls on to
+        self.start, self.plan, self.state_start = run.start, run.plan, state_start
+        self.learning_rate, self.force_rate = run.plan.learning_rate, force_rate
         self.seen = _new_seen()
 
     def start_params(self, *args, **kwargs):
@@ -103,59 +93,48 @@ class _Watch:
         seen["batch_calls"].append((mini_batch_size, seed))
         return [(X, Y) if rows is None else (X[:, rows], Y[:, rows]) for rows in self.plan.epoch_rows(epoch)]
 
-    def state(self, *names):
-        return lambda *args, **kwargs: tuple({k: v.copy() for k, v in self.state_start[n].items()} for n in names)
+    def state(self, names: tuple[str, ...]):
+        """An optimiser state's initialiser: the state the run began with (one value, or a tuple of them)."""
 
-    def wrappers(self) -> dict:
-        return {
-            "initialize_parameters": self.start_params,
-            "initialize_parameters_deep": self.start_params,
-            "compute_cost": self.compute_cost,
-            "update_parameters": self.update_parameters,
-            "random_mini_batches": self.random_mini_batches,
-            "initialize_velocity": lambda *args, **kwargs: self.state("v")(*args, **kwargs)[0],
-            "initialize_adam": self.state("v", "s"),
-            "update_parameters_with_adam": self.optimizer_update("update_parameters_with_adam"),
-            "update_parameters_with_momentum": self.optimizer_update("update_parameters_with_momentum"),
-        }
+        def initialise(*args, **kwargs):
+            state = tuple({k: v.copy() for k, v in self.state_start[n].items()} for n in names)
+            return state[0] if len(state) == 1 else state
+
+        return initialise
+
+    def stand_in(self, entry: catalogue.CourseFunction):
+        """The maker of a watched course function's stand-in (Adapter.watching hands it the module's own): by what
+        its calls do in a loop (its catalogue entry's watch). None leaves the module's own in place: a function
+        the module lacks, random_mini_batches in a full-batch run (else the run's batches, defined or not), an
+        optimiser state's initialiser that is not the run's optimiser's."""
+
+        def make(original):
+            if entry.watch == "batches":
+                return None if self.plan.plain else self.random_mini_batches
+            if original is None or entry.watch == "state" and set(entry.state) != set(self.state_start or ()):
+                return None
+            self.originals[entry.name] = original
+            return {
+                "start": lambda: self.start_params,
+                "cost": lambda: self.compute_cost,
+                "update": lambda: self.update_parameters,
+                "state": lambda: self.state(entry.state),
+                "step": lambda: self.optimizer_update(entry.name),
+            }[entry.watch]()
+
+        return make
 
 
 @contextmanager
-def instrumented(
-    impl: Adapter,
-    start: dict,
-    learning_rate: float,
-    force_rate: bool,
-    plan: Optimization,
-    state_start: dict | None = None,
-):
+def instrumented(impl: Adapter, run: LoopRun, force_rate: bool, state_start: dict | None = None):
     """While the loop runs: its initialisers return the shared start (and the optimiser state the run began
     with, in the run's dtype), compute_cost's values are kept, (force_rate: a loop that takes no learning
     rate, nn_model) an update_parameters called without one gets the run's, and (with an optimiser)
-    random_mini_batches returns the run's batches, epoch by epoch, its arguments kept."""
-    module = impl.module
-    originals = {name: getattr(module, name) for name in WATCHED if callable(getattr(module, name, None))}
-    watch = _Watch(originals, start, learning_rate, force_rate, plan, state_start)
-    wrappers = watch.wrappers()
-    if plan.plain:
-        originals.pop("random_mini_batches", None)
-    if not state_start:  # no optimiser state: its initialisers run as they are
-        originals.pop("initialize_velocity", None)
-        originals.pop("initialize_adam", None)
-    else:
-        originals.pop("initialize_adam" if "s" not in state_start else "initialize_velocity", None)
-    try:
-        for name in originals:
-            setattr(module, name, wrappers[name])
-        if not plan.plain and "random_mini_batches" not in originals:  # a loop that calls it gets the run's
-            # (a name the learner's module may lack: not one ModuleType declares)
-            module.random_mini_batches = watch.random_mini_batches  # type: ignore[attr-defined]
+    random_mini_batches returns the run's batches, epoch by epoch, its arguments kept. The adapter puts the
+    stand-ins in place and the module's own back."""
+    watch = _Watch(run, force_rate, state_start)
+    with impl.watching({name: watch.stand_in(entry) for name, entry in catalogue.watched().items()}):
         yield watch.seen
-    finally:
-        for name, original in originals.items():
-            setattr(module, name, original)
-        if not plan.plain and "random_mini_batches" not in originals:
-            delattr(module, "random_mini_batches")
 
 
 def _copied(values):

@@ -23,20 +23,23 @@ initialiser, never the shared start. While a loop runs, its calls of update_para
 watched, so the slip a failed loop fits is named (hints.loop_slip): t handed as 0, the same parameters
 handed at every call (the result never assigned), a first step at a rate other than the run's.
 
-This module chooses the loops and judges their runs; loop_calls.py calls a loop, loop_watch.py watches it run.
+This module chooses the loops and judges their runs; loop_calls.py calls a loop, loop_watch.py watches it run. What
+they learn of the module (the functions it defines, their parameters, where a loop comes from) they ask the
+adapter, which alone reads or changes it (impl/module_access.py).
 """
 
 from __future__ import annotations
 
-import inspect
-import os
+from dataclasses import dataclass
 
 import numpy as np
 
+from . import catalogue
 from .compare import CheckResult
 from .errors import ImplementationError
 from .impl import Adapter
-from .loop_calls import run_loop, run_optimizer_loop
+from .impl.module_access import loop_origin
+from .loop_calls import LoopRun, run_loop, run_optimizer_loop
 from .loop_watch import check_batch_calls, instrumented
 from .optimization import Optimization
 from .optimizer_hints import loop_slip
@@ -44,18 +47,35 @@ from .tolerance import largest
 
 COST_EVERY = 100  # the course records the cost every 100 iterations
 
+__all__ = ["LoopRun", "Replay", "check_loop", "loop_check_name", "loop_functions", "loop_origin"]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The run training made of the implementation's own steps, which a loop's run is compared with: its costs
+    and final parameters, torch's costs from the same start, and the optimiser state its initialiser began with."""
+
+    costs: list
+    params: dict
+    torch_costs: list
+    state_start: dict | None = None
+
 
 def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
     """The course loops this implementation defines: name -> "" when it can run this training, else why not."""
-    module = impl.module
     course = tuple(impl.activations) == Adapter.default_activations(impl.L) and impl.loss == "bce"
-    plain = {
-        "logreg": ["optimize"],
-        "shallow": ["nn_model"],
-        "deep": (["two_layer_model"] if impl.L == 2 else []) + ["L_layer_model"],
-    }.get(impl.API, [])
+    loops = catalogue.loops()
+    plain = [
+        f.name
+        for f in loops
+        if f.loop is not None and f.loop.plain and impl.API in f.family and f.loop.layers in (None, impl.L)
+    ]
     # with an optimiser: loops that take one, the optimisation course's model() or an L_layer_model like scratch's
-    takes = [f for f in ("L_layer_model", "model") if impl.API == "deep" and _takes_optimizer(module, f)]
+    takes = [
+        f.name
+        for f in loops
+        if f.loop is not None and f.loop.optimizer and impl.API == "deep" and "optimizer" in impl.parameters_of(f.name)
+    ]
     reason = (
         ""
         if course or impl.API != "deep"
@@ -65,17 +85,17 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
         )
     )
     if plan.plain:
-        found = {f: reason for f in plain if callable(getattr(module, f, None))}
+        found = {f: reason for f in plain if impl.defines(f)}
     else:
         found = {
             f: "it takes no optimizer: it is checked against full-batch gradient descent at one rate (no "
             "--optimizer, --mini-batch-size or --decay)"
             for f in plain
-            if callable(getattr(module, f, None))
+            if impl.defines(f)
         }
         found.update({f: reason for f in takes})
     for f in found:  # a loop imported from elsewhere calls that module's initialiser, not the run's shared start
-        origin = loop_origin(module, f)
+        origin = impl.origin_of(f)
         if origin:
             found[f] = f"it comes from {origin} and starts from its own initialiser"
     if impl.keep_probs is not None:  # dropout: a loop draws its own masks, never the run's
@@ -86,81 +106,39 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
     if impl.lambd:  # an L2-regularised run: only a loop that takes lambd runs it
         found = {
             f: why
-            or ("" if _takes(module, f, "lambd") else "it takes no lambd, so it cannot run the run's L2 regularisation")
+            or (
+                ""
+                if "lambd" in impl.parameters_of(f)
+                else "it takes no lambd, so it cannot run the run's L2 regularisation"
+            )
             for f, why in found.items()
         }
     return found
 
 
-def loop_origin(module, function: str) -> str:
-    """ "" when the loop `function` is the module's own (defined in its file, or in one of its notebook's cells),
-    else the module it was imported from (`from my_week4 import *` brings my_week4's L_layer_model along).
-
-    A loop looks its helpers up in the globals of the module that defined it: only the module's own loop calls
-    the initialiser the check replaces with the shared start."""
-    loop = getattr(module, function, None)
-    try:  # a decorated loop (functools.wraps): the function it wraps is the one that calls the initialiser
-        loop = inspect.unwrap(loop) if callable(loop) else loop
-    except ValueError:  # a __wrapped__ cycle: the loop as it is
-        pass
-    if getattr(loop, "__globals__", None) is vars(module):
-        return ""
-    file = os.path.abspath(getattr(module, "__file__", None) or "")
-    code = getattr(loop, "__code__", None)
-    filename = os.path.abspath(code.co_filename) if code is not None else ""
-    if file and (filename == file or filename.startswith(file + os.sep)):  # a notebook's cells lie under its path
-        return ""
-    return getattr(loop, "__module__", None) or "another module"
-
-
-def _own_start(module) -> str:
+def _own_start(impl: Adapter) -> str:
     """Why a loop that never called the course's initialiser is not compared: it did not take the shared start."""
-    names = " or ".join(
-        n for n in ("initialize_parameters", "initialize_parameters_deep") if callable(getattr(module, n, None))
-    )
+    starts = [f.name for f in catalogue.watched().values() if f.watch == "start"]  # what hands a loop the start
+    names = " or ".join(n for n in starts if impl.defines(n))
     return (
-        f"it never called {names or 'initialize_parameters_deep'}, so it started from parameters of its own, not "
+        f"it never called {names or catalogue.initialiser('deep').name}, so it started from parameters of its own, not "
         "the shared start (its run was not compared)"
     )
 
 
-def _takes_optimizer(module, function: str) -> bool:
-    return _takes(module, function, "optimizer")
-
-
-def _takes(module, function: str, parameter: str) -> bool:
-    loop = getattr(module, function, None)
-    try:
-        return callable(loop) and parameter in inspect.signature(loop).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def check_loop(
-    impl: Adapter,
-    function: str,
-    X: np.ndarray,
-    Y: np.ndarray,
-    start: dict,
-    plan: Optimization,
-    replay_costs: list,
-    replay_params: dict,
-    torch_costs: list,
-    rtol: float,
-    state_start: dict | None = None,
-) -> CheckResult:
-    """The loop `function` against the implementation's own steps (replay_costs, replay_params: training's run)."""
+def check_loop(impl: Adapter, function: str, run: LoopRun, replay: Replay, rtol: float) -> CheckResult:
+    """The loop `function`, run from the shared start with the run's data and plan, against the implementation's
+    own steps of that run (replay: training's)."""
     result = CheckResult(loop_check_name(function), "training", rtol)
+    plan = run.plan
     L, learning_rate, iterations = impl.L, plan.learning_rate, plan.epochs
     try:
-        seen, params, costs = _run_watched(impl, function, X, Y, start, plan, state_start)
+        seen, params, costs = _run_watched(impl, function, run, replay.state_start)
         if function != "optimize" and not seen["started"]:  # (optimize is handed the start as w and b)
-            result.skipped = _own_start(impl.module)
+            result.skipped = _own_start(impl)
             return result
         if plan.plain or costs:
-            costs, at = _kept_costs(
-                impl, function, costs, seen["costs"], iterations, replay_costs, "iteration" if plan.plain else "epoch"
-            )
+            costs, at = _kept_costs(impl, function, costs, seen["costs"], plan, replay.costs)
         else:  # a model() that returns its parameters alone: they are what is compared
             costs, at = [], []
             result.notes.append(
@@ -175,7 +153,7 @@ def check_loop(
             f"{function} gives update_parameters no learning rate: its calls were given --lr "
             f"{learning_rate:g} in place of their default"
         )
-    _compare_with_replay(result, L, X.shape[1], (costs, at, params), replay_costs, replay_params)
+    _compare_with_replay(result, L, run.X.shape[1], (costs, at, params), replay.costs, replay.params)
     failed = next((row for row in result.rows.values() if not row.ok), None)
     if failed is not None:  # one hint, on the loop's first wrong row, where its calls fit a loop slip
         failed.hint = loop_slip(seen["calls"], learning_rate) or failed.hint
@@ -186,22 +164,18 @@ def check_loop(
         "same run (which lockstep and free-running checked against torch)",
     )
     if at:
-        result.notes.append(_costs_note(function, unit, at, costs, torch_costs))
+        result.notes.append(_costs_note(function, unit, at, costs, replay.torch_costs))
     return result
 
 
-def _run_watched(impl: Adapter, function: str, X, Y, start: dict, plan: Optimization, state_start: dict | None):
+def _run_watched(impl: Adapter, function: str, run: LoopRun, state_start: dict | None):
     """(what its calls showed, its final parameters, the costs it returned): the loop run from the shared start."""
-    takes_rate = (
-        "learning_rate" in inspect.signature(getattr(impl.module, function)).parameters or function != "nn_model"
-    )
-    with instrumented(
-        impl, start, plan.learning_rate, force_rate=not takes_rate, plan=plan, state_start=state_start
-    ) as seen:
-        if plan.plain:
-            params, costs = run_loop(impl, function, X, Y, start, plan.learning_rate, plan.epochs)
+    takes_rate = "learning_rate" in impl.parameters_of(function) or function != "nn_model"
+    with instrumented(impl, run, force_rate=not takes_rate, state_start=state_start) as seen:
+        if run.plan.plain:
+            params, costs = run_loop(impl, function, run)
         else:
-            params, costs = run_optimizer_loop(impl, function, X, Y, start, plan)
+            params, costs = run_optimizer_loop(impl, function, run)
     return seen, params, costs
 
 
@@ -242,11 +216,12 @@ def _values(values: list, elided: bool) -> str:
 
 
 def _kept_costs(
-    impl: Adapter, function: str, costs, recorded: list, iterations: int, replay_costs: list, unit: str = "iteration"
+    impl: Adapter, function: str, costs, recorded: list, plan: Optimization, replay_costs: list
 ) -> tuple[list, list]:
     """The loop's costs as numbers and the iterations they belong to: the list it returned (every iteration,
     or every 10th, 100th or 1000th from iteration 0, with or without the last), else its compute_cost calls.
     Where two spacings give as many costs, the one that fits the implementation's own steps is taken."""
+    iterations, unit = plan.epochs, "iteration" if plan.plain else "epoch"
     if costs is None or (isinstance(costs, (list, tuple)) and not costs):  # returned none, or kept none
         costs = recorded
     if not isinstance(costs, (list, tuple, np.ndarray)) or not all(np.size(c) == 1 for c in costs):

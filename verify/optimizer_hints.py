@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import catalogue
 from .adam import bias_correction
 from .hint_fits import FIT
 
@@ -14,7 +15,7 @@ def decay_slips(function: str, learning_rate0: float, decay_rate: float, interva
     """{hint: rate(epoch)} for the classic slips of update_lr, learning_rate0 / (1 + decay_rate * epoch_num), and of
     schedule_lr_decay, where the epoch is np.floor(epoch_num / time_interval)."""
     lr0, rate = learning_rate0, decay_rate
-    if function == "schedule_lr_decay":
+    if catalogue.by_name(function).decay == "scheduled":
         k, term = (lambda e: np.floor(e / interval)), "np.floor(epoch_num / time_interval)"
         own = {
             "epoch_num / time_interval is not floored: the course's rate drops in steps, "

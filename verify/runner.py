@@ -28,7 +28,7 @@ from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module, network_size
 from .impl.layered import LayeredAPI
 from .layers import DENSE, torch_model
-from .loops import check_loop, loop_check_name, loop_functions
+from .loops import LoopRun, Replay, check_loop, loop_check_name, loop_functions
 from .machine import check_memory, torch_threads_for
 from .network import Network
 from .optimization import Optimization
@@ -175,7 +175,7 @@ def _run_checks(
     training = train_and_compare(impl, X, Y, params, model, model_free, plan, config.relative_tolerance, on_iteration)
     _report_training(config, impl, X, Y, model_free, training, report, progress)
     if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
-        _check_loops(config, plan, impl, X, Y, params, training, report, progress)
+        _check_loops(config, impl, LoopRun(X, Y, params, plan), training, report, progress)
     _conclude(report, impl)
     if log is not None:
         progress.stage("writing the TensorBoard logs")
@@ -227,9 +227,9 @@ def _report_training(config, impl, X, Y, model_free, training, report: Report, p
                 report.final[side] = {"cost": None, "accuracy": None}
 
 
-def _check_loops(config, plan: Optimization, impl, X, Y, params, training, report: Report, progress: Progress) -> None:
+def _check_loops(config, impl, run: LoopRun, training, report: Report, progress: Progress) -> None:
     """Each course loop function the implementation defines, whole (or why it cannot be run)."""
-    for function, cannot in loop_functions(impl, plan).items():
+    for function, cannot in loop_functions(impl, run.plan).items():
         if cannot:
             report.checks.append(
                 CheckResult(loop_check_name(function), "training", config.relative_tolerance, skipped=cannot)
@@ -237,7 +237,7 @@ def _check_loops(config, plan: Optimization, impl, X, Y, params, training, repor
             continue
         try:
             progress.stage(f"the course's loop {function}, whole")
-            report.checks.append(_loop_check(function, config, plan, impl, X, Y, params, training))
+            report.checks.append(_loop_check(function, config, impl, run, training))
         except KeyboardInterrupt as stop:  # Ctrl-C while a loop runs: report what was checked so far
             report.checks.append(
                 CheckResult(
@@ -250,9 +250,7 @@ def _check_loops(config, plan: Optimization, impl, X, Y, params, training, repor
             raise
 
 
-def _loop_check(
-    function: str, config: Config, plan: Optimization, impl: Adapter, X, Y, params: dict, training
-) -> CheckResult:
+def _loop_check(function: str, config: Config, impl: Adapter, run: LoopRun, training) -> CheckResult:
     """A course loop function, whole, against the run training just made of the implementation's own steps."""
     stopped = (
         f"{impl.label} {training.lockstep.error.what} during training (see lockstep)"
@@ -265,19 +263,8 @@ def _loop_check(
     )
     if stopped:
         return CheckResult(loop_check_name(function), "training", config.relative_tolerance, skipped=stopped)
-    return check_loop(
-        impl,
-        function,
-        X,
-        Y,
-        params,
-        plan,
-        training.impl_costs,
-        training.impl_params,
-        training.torch_costs,
-        config.relative_tolerance,
-        training.impl_state_start,
-    )
+    replay = Replay(training.impl_costs, training.impl_params, training.torch_costs, training.impl_state_start)
+    return check_loop(impl, function, run, replay, config.relative_tolerance)
 
 
 def initial_parameters(config: Config) -> dict:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import catalogue
 from .adam import bias_correction
 from .hint_fits import matches
 from .impl.base import _binds, _describe
@@ -144,9 +145,10 @@ def _check_decay(name: str) -> Callable[[Unit], None]:
         from torch_ref.optimizers import lr_factor
 
         lr0, rate, epochs = 0.2, 0.5, (0, 1, 3, 2500)
-        takes_interval = name == "schedule_lr_decay" and _binds(getattr(u.impl.module, name), 4)
+        decay = catalogue.by_name(name).decay  # inverse or scheduled
+        takes_interval = decay == "scheduled" and _binds(getattr(u.impl.module, name), 4)
         interval = 2 if takes_interval else 1000
-        factor = lr_factor("inverse" if name == "update_lr" else "scheduled", rate, interval)
+        factor = lr_factor(decay, rate, interval)
         rates = []
         for epoch in epochs:
             got = u.call(*((lr0, epoch, rate) + ((interval,) if takes_interval else ())))

@@ -20,26 +20,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import catalogue
 from .config import Config
 from .errors import ImplementationError
-from .impl.base import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS
 from .unit_harness import CACHE_ORDER, N_PREV, M, N, Unit, Wrong
 from .unit_initialisers import INITIALISER_CHECKS
 from .unit_optimisers import OPTIMISER_CHECKS
 from .unit_steps import STEP_CHECKS
 
 __all__ = ["CHECKS", "M", "N", "N_PREV", "UnitResult", "check_functions", "each_function_checked"]
-
-
-# A function that calls another course function fails with it: it is marked, not blamed.
-CALLS = {
-    "linear_activation_forward": ("linear_forward", "sigmoid", "relu"),
-    "linear_activation_backward": ("linear_backward", "sigmoid_backward", "relu_backward"),
-    "propagate": ("sigmoid",),
-    "optimize": ("propagate",),
-    "forward_propagation": ("sigmoid",),
-    "compute_cost_with_regularization": ("compute_cost",),
-}
 
 
 @dataclass
@@ -76,23 +65,6 @@ class UnitResult:
         }
 
 
-INITIALISER = {
-    "logreg": "initialize_with_zeros",
-    "shallow": "initialize_parameters",
-    "deep": "initialize_parameters_deep",
-}
-REGULARISATION = ("compute_cost_with_regularization",)
-OPTIMISATION = (
-    "random_mini_batches",
-    "initialize_velocity",
-    "update_parameters_with_momentum",
-    "initialize_adam",
-    "update_parameters_with_adam",
-    "update_lr",
-    "schedule_lr_decay",
-)
-
-
 def check_functions(impl, config: Config) -> list[UnitResult]:
     """Every course function `impl.module` defines, checked on its own, in the course's order, in config's dtype
     and relative tolerance, its inputs drawn from config's seed.
@@ -107,16 +79,11 @@ def check_functions(impl, config: Config) -> list[UnitResult]:
 def each_function_checked(impl, config: Config) -> Iterator[UnitResult]:
     """check_functions' results one at a time, each as soon as it is known (a run stopped midway keeps them)."""
     dtype, rtol, seed = config.dtype, config.relative_tolerance, config.seed
-    init_impl = config.init == "impl"
-    used = (
-        set(OPTIMIZER_FUNCTIONS.get(config.optimizer, ()))
-        | ({DECAY_FUNCTIONS[config.decay]} if config.decay else set())
-        | (set(REGULARISATION) if config.lambd else set())
-    )
     results: dict[str, UnitResult] = {}
     for function, check in CHECKS.items():
         if not callable(getattr(impl.module, function, None)):
             continue
+        entry = catalogue.by_name(function)
         unit = Unit(impl, function, dtype, rtol, seed)
         result = UnitResult(function)
         try:
@@ -127,17 +94,28 @@ def each_function_checked(impl, config: Config) -> Iterator[UnitResult]:
         except ImplementationError as error:
             result.status, result.detail = "FAIL", str(error).removeprefix(function).lstrip(": ")
             result.hint = _hint_for_raise(function, error)
-        failed_calls = [f for f in CALLS.get(function, ()) if f in results and not results[f].ok]
+        # a function that calls another course function fails with it: it is marked, not blamed
+        failed_calls = [f for f in entry.calls if f in results and not results[f].ok]
         if not result.ok and failed_calls:
             result.follows = failed_calls[0]
-        initialiser = function in INITIALISER.values()
-        optional = function in OPTIMISATION + REGULARISATION
-        result.in_network = not (
-            (optional and function not in used)
-            or (initialiser and not (init_impl and function == INITIALISER.get(impl.API)))
-        )
+        result.in_network = _in_network(entry, config, impl.API)
         results[function] = result
         yield result
+
+
+def _in_network(entry: catalogue.CourseFunction, config: Config, api: str) -> bool:
+    """Whether the network checks run the function: an initialiser only as --init impl's (its API's own), an
+    optional family's function only when its option asks for it (its --optimizer, its --decay, --lambd for the
+    regularised cost; random_mini_batches never: the run's mini-batches are the verifier's own)."""
+    if entry.role == "initialiser":
+        return config.init == "impl" and entry.name == catalogue.initialiser(api).name
+    if not set(entry.family) & set(catalogue.OPTIONAL):
+        return True
+    return bool(
+        (entry.optimizer and entry.optimizer == config.optimizer)
+        or (entry.decay and entry.decay == config.decay)
+        or ("regularisation" in entry.family and config.lambd)
+    )
 
 
 def _hint_for_raise(function: str, error: ImplementationError) -> str:
@@ -149,5 +127,17 @@ def _hint_for_raise(function: str, error: ImplementationError) -> str:
     return ""
 
 
-# the course's order: a function before those that call it
-CHECKS: dict[str, Callable[[Unit], None]] = {**INITIALISER_CHECKS, **STEP_CHECKS, **OPTIMISER_CHECKS}
+BY_MODULE: dict[str, dict[str, Callable[[Unit], None]]] = {
+    "unit_initialisers": INITIALISER_CHECKS,
+    "unit_steps": STEP_CHECKS,
+    "unit_optimisers": OPTIMISER_CHECKS,
+}
+
+
+def checks() -> dict[str, Callable[[Unit], None]]:
+    """Every course function's check, in the catalogue's order (the course's: a function before those that call
+    it), taken from its unit module's checks."""
+    return {f.name: BY_MODULE[f.check][f.name] for f in catalogue.checked()}
+
+
+CHECKS = checks()

@@ -26,7 +26,7 @@ import numpy as np
 
 import scratch
 
-from .. import signals
+from .. import catalogue, signals
 from ..errors import ImplementationError, MissingPackageError, UsageError
 from ..network import Network
 from .calls import (
@@ -41,6 +41,7 @@ from .calls import (
     _require,
 )
 from .loading import LEFT_OUT, NOTES
+from .module_access import _ModuleAccess
 from .optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _OptimizerCalls
 
 # imported from here by the course APIs' adapters, the function-by-function checks and the tests
@@ -55,12 +56,19 @@ PRIVATE_COPIES = 16  # data arrays (and their copies) handed at once, at most
 WATCHED_CALLS = 3
 
 
-class Adapter(_OptimizerCalls):
+class _Required:
+    """An adapter class's REQUIRED: its API's required functions, read from the catalogue whenever asked."""
+
+    def __get__(self, adapter: object, owner: type) -> dict[str, str]:
+        return catalogue.required(getattr(owner, "API", ""))
+
+
+class Adapter(_OptimizerCalls, _ModuleAccess):
     """A learner's (or scratch's) module, seen through the interface the checks use."""
 
     API = ""  # deep, shallow: what --api calls it
     WEEK = ""  # how the course calls it
-    REQUIRED: dict[str, str] = {}  # function -> its course signature
+    REQUIRED = _Required()  # function -> its course signature in this API, in the course's order (catalogue.py)
 
     @staticmethod
     def default_activations(L: int) -> tuple[str, ...]:
@@ -125,6 +133,13 @@ class Adapter(_OptimizerCalls):
     # The interface the checks use (the module docstring), which each course API's adapter defines.
     def initialize(self, layer_dims: Sequence[int]) -> dict:
         raise NotImplementedError
+
+    def _initialiser(self) -> str:
+        """--init impl: the name of this API's own initialiser (catalogue.py); UsageError when the module has none."""
+        entry = catalogue.initialiser(self.API)
+        if not callable(getattr(self.module, entry.name, None)):
+            raise UsageError(f"--init impl: {self.label} has no function {entry.signature(self.API)}")
+        return entry.name
 
     def forward(self, X: np.ndarray, parameters: dict, masks: list | None = None) -> tuple[np.ndarray, Any]:
         raise NotImplementedError

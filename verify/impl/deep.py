@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import catalogue
 from ..errors import UsageError
 from .base import Adapter, _accepts, _binds, _describe, _require
 
 COURSE_ACTIVATIONS = "relu hidden layers and a sigmoid output"
-INITIALIZER = "initialize_parameters_deep(layer_dims) -> parameters"
 REGULARIZATION_NAMES = ("lambd", "keep_prob", "masks")  # parameters that are not the extended signatures' activations
-REGULARIZED_COST = "compute_cost_with_regularization(AL, Y, parameters, lambd[, loss]) -> cost"
+REGULARIZED_COST = catalogue.by_name("compute_cost_with_regularization").signature()
 
 
 class DeepCaches(list):
@@ -31,12 +31,6 @@ class DeepAPI(Adapter):
 
     API = "deep"
     WEEK = "week 4 (L layers)"
-    REQUIRED = {
-        "L_model_forward": "L_model_forward(X, parameters[, activations]) -> (AL, caches)",
-        "compute_cost": "compute_cost(AL, Y[, loss]) -> cost",
-        "L_model_backward": "L_model_backward(AL, Y, caches[, activations, loss]) -> grads",
-        "update_parameters": "update_parameters(parameters, grads, learning_rate) -> parameters",
-    }
 
     def _check_contract(self) -> None:
         """Which calling convention each function takes; UsageError when one cannot do what was asked."""
@@ -160,10 +154,9 @@ class DeepAPI(Adapter):
 
     def initialize(self, layer_dims: Sequence[int]) -> dict:
         """--init impl: the implementation's own initialize_parameters_deep(layer_dims), shapes checked."""
-        if not callable(getattr(self.module, "initialize_parameters_deep", None)):
-            raise UsageError(f"--init impl: {self.label} has no function {INITIALIZER}")
-        params = self.call("initialize_parameters_deep", list(layer_dims))
-        return self.checked_params("initialize_parameters_deep", params, layer_dims)
+        function = self._initialiser()
+        params = self.call(function, list(layer_dims))
+        return self.checked_params(function, params, layer_dims)
 
     def forward(self, X: np.ndarray, parameters: dict, masks=None):
         """(AL, caches) from L_model_forward, with the caches' course structure checked; with dropout masks (one

@@ -19,8 +19,6 @@ import numpy as np
 from ..errors import UsageError
 from .base import Adapter, _binds, _describe, _require
 
-INITIALIZER = "initialize_with_zeros(dim) -> (w, b)"
-
 
 class Caches(NamedTuple):
     """What propagate(w, b, X, Y) takes, kept from the forward pass, and what it returned."""
@@ -36,11 +34,6 @@ class LogRegAPI(Adapter):
 
     API = "logreg"
     WEEK = "week 2 (logistic regression)"
-    REQUIRED = {
-        "sigmoid": "sigmoid(z) -> s",
-        "propagate": "propagate(w, b, X, Y) -> (grads, cost)",
-        "optimize": "optimize(w, b, X, Y, num_iterations, learning_rate, print_cost=False) -> (params, grads, costs)",
-    }
 
     @staticmethod
     def default_activations(L: int) -> tuple[str, ...]:
@@ -74,16 +67,15 @@ class LogRegAPI(Adapter):
 
     def initialize(self, layer_dims: Sequence[int]) -> dict:
         """--init impl: the implementation's own initialize_with_zeros(n_x), as W1 = w^T and b1 = [[b]]."""
-        if not callable(getattr(self.module, "initialize_with_zeros", None)):
-            raise UsageError(f"--init impl: {self.label} has no function {INITIALIZER}")
-        result = self.call("initialize_with_zeros", layer_dims[0])
+        function = self._initialiser()
+        result = self.call(function, layer_dims[0])
         self.expect(
             isinstance(result, tuple) and len(result) == 2,
-            "initialize_with_zeros",
+            function,
             f"expected (w, b), got {_describe(result)}",
         )
         w, b = result
-        return self.as_params("initialize_with_zeros", w, b, n_x=layer_dims[0])
+        return self.as_params(function, w, b, n_x=layer_dims[0])
 
     def forward(self, X: np.ndarray, parameters: dict, masks=None):
         """(A, Caches): A = sigmoid(w^T X + b) with the implementation's sigmoid."""

@@ -9,25 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import catalogue
 from ..errors import UsageError
 from .calls import _binds, _describe
 
-# The optimisation course's functions, by what a run uses them for.
-OPTIMIZER_FUNCTIONS = {
-    "momentum": ("initialize_velocity", "update_parameters_with_momentum"),
-    "adam": ("initialize_adam", "update_parameters_with_adam"),
-}
-DECAY_FUNCTIONS = {"inverse": "update_lr", "scheduled": "schedule_lr_decay"}
-SIGNATURES = {
-    "initialize_velocity": "initialize_velocity(parameters) -> v",
-    "update_parameters_with_momentum": "update_parameters_with_momentum(parameters, grads, v, beta, learning_rate) "
-    "-> (parameters, v)",
-    "initialize_adam": "initialize_adam(parameters) -> (v, s)",
-    "update_parameters_with_adam": "update_parameters_with_adam(parameters, grads, v, s, t, learning_rate, beta1, "
-    "beta2, epsilon) -> (parameters, v, s, v_corrected, s_corrected)",
-    "update_lr": "update_lr(learning_rate0, epoch_num, decay_rate) -> learning_rate",
-    "schedule_lr_decay": "schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval) -> learning_rate",
-}
+# The optimisation course's functions, by what a run uses them for (read from the catalogue).
+OPTIMIZER_FUNCTIONS = catalogue.optimizer_functions()
+DECAY_FUNCTIONS = catalogue.decay_functions()
 
 
 class _OptimizerCalls:
@@ -53,10 +41,12 @@ class _OptimizerCalls:
     def _check_optimization(self, optimizer: str, decay: str | None, decay_interval: int) -> None:
         """UsageError naming the functions --optimizer (or else --decay) needs that the module does not define."""
         for flag, needed in (
-            (f"--optimizer {optimizer}", OPTIMIZER_FUNCTIONS.get(optimizer, ())),
-            (f"--decay {decay}", (DECAY_FUNCTIONS[decay],) if decay else ()),
+            (f"--optimizer {optimizer}", catalogue.optimizer_functions().get(optimizer, ())),
+            (f"--decay {decay}", (catalogue.decay_functions()[decay],) if decay else ()),
         ):
-            missing = [SIGNATURES[name] for name in needed if not callable(getattr(self.module, name, None))]
+            missing = [
+                catalogue.by_name(name).signature() for name in needed if not callable(getattr(self.module, name, None))
+            ]
             if missing:
                 raise UsageError(f"{flag}: {self.label} has no function {' and no function '.join(missing)}")
         if decay == "scheduled":

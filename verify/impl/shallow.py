@@ -15,7 +15,6 @@ from ..errors import UsageError
 from .base import Adapter, _binds, _describe, _require
 
 ACTIVATIONS = ("tanh", "sigmoid")
-INITIALIZER = "initialize_parameters(n_x, n_h, n_y) -> parameters"
 
 
 class Caches(NamedTuple):
@@ -31,12 +30,6 @@ class ShallowAPI(Adapter):
 
     API = "shallow"
     WEEK = "week 3 (one hidden layer)"
-    REQUIRED = {
-        "forward_propagation": "forward_propagation(X, parameters) -> (A2, cache)",
-        "compute_cost": "compute_cost(A2, Y) -> cost",
-        "backward_propagation": "backward_propagation(parameters, cache, X, Y) -> grads",
-        "update_parameters": "update_parameters(parameters, grads, learning_rate) -> parameters",
-    }
 
     @staticmethod
     def default_activations(L: int) -> tuple[str, ...]:
@@ -74,10 +67,9 @@ class ShallowAPI(Adapter):
 
     def initialize(self, layer_dims: Sequence[int]) -> dict:
         """--init impl: the implementation's own initialize_parameters(n_x, n_h, n_y), shapes checked."""
-        if not callable(getattr(self.module, "initialize_parameters", None)):
-            raise UsageError(f"--init impl: {self.label} has no function {INITIALIZER}")
-        params = self.call("initialize_parameters", *layer_dims)
-        return self.checked_params("initialize_parameters", params, layer_dims)
+        function = self._initialiser()
+        params = self.call(function, *layer_dims)
+        return self.checked_params(function, params, layer_dims)
 
     def forward(self, X: np.ndarray, parameters: dict, masks=None):
         """(A2, Caches) from forward_propagation, with the cache's keys and shapes checked."""

@@ -27,11 +27,13 @@ import textwrap
 from dataclasses import dataclass, replace
 from types import ModuleType
 
+from .. import catalogue
 from ..config import Config
 from ..errors import UsageError
 from .loading import notebook_definitions
 
-LOOPS = ("two_layer_model", "L_layer_model")  # course loops called with the network's dims: (X, Y, layers_dims, ...)
+# course loops called with the network's dims: (X, Y, layers_dims, ...)
+LOOPS = tuple(f.name for f in catalogue.loops() if f.loop is not None and f.loop.layers_dims)
 THREE = ("n_x", "n_h", "n_y")
 # Per API, the definitions that can fix its size, in the order they are preferred.
 PREFERRED: dict[str, tuple[str | tuple[str, ...], ...]] = {

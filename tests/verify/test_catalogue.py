@@ -1,0 +1,192 @@
+"""The catalogue of course functions is the one list: detection, the adapters, the unit checks and their table,
+--init impl, the optimiser and decay functions and the loops read it, so an entry added there shows up in each."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import scratch
+import torch_ref.steps
+from verify import catalogue, hints, optimizer_hints, unit_initialisers, unit_optimisers, unit_steps, units
+from verify.catalogue import CATALOGUE, CourseFunction, Loop
+from verify.config import Config
+from verify.errors import UsageError
+from verify.impl import APIS, DeepAPI, LogRegAPI, detect, load_module
+from verify.impl.optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS
+from verify.impl.sizes import LOOPS
+from verify.loops import loop_functions
+from verify.network import Network
+from verify.optimization import Optimization
+from verify.report_tables import _function_lines
+
+REPO = Path(__file__).resolve().parents[2]
+WEEK4 = REPO / "examples" / "course_network.py"
+NAMES = [f.name for f in CATALOGUE]
+DEEP = Network((3, 4, 1), ("relu", "sigmoid"), "bce")
+
+
+def with_entry(monkeypatch, entry: CourseFunction, replacing: str = "") -> None:
+    """The catalogue with `entry` added at its end, or in place of the entry named `replacing`."""
+    entries = [entry if f.name == replacing else f for f in CATALOGUE]
+    monkeypatch.setattr(catalogue, "CATALOGUE", tuple(entries) + (() if replacing else (entry,)))
+
+
+def module_with(*names: str) -> ModuleType:
+    module = ModuleType("learner")
+    for name in names:
+        setattr(module, name, getattr(scratch, name))
+    return module
+
+
+def test_each_name_is_one_entry_with_its_signature_and_a_known_role_and_family():
+    assert len(NAMES) == len(set(NAMES))
+    roles = {"initialiser", "activation", "forward step", "forward", "forward and backward", "cost"}
+    roles |= {"backward step", "backward", "update", "mini-batches", "optimiser state", "optimiser", "decay", "loop"}
+    for f in CATALOGUE:
+        assert f.role in roles, f.name
+        assert set(f.family) <= set(catalogue.APIS) | set(catalogue.OPTIONAL), f.name
+        assert set(f.required_by) <= set(f.family), f.name
+        assert all(text.startswith(f"{f.name}(") and " -> " in text for _, text in f.signatures), f.name
+
+
+def test_what_an_entry_names_exists_its_callees_its_hints_and_its_torch_computation():
+    for f in CATALOGUE:
+        assert set(f.calls) <= set(NAMES), f.name
+        for slip in f.slips:
+            assert callable(getattr(hints, slip, None) or getattr(optimizer_hints, slip, None)), (f.name, slip)
+        for ref in f.torch.split():
+            if ref.startswith("torch_ref.steps."):
+                assert callable(getattr(torch_ref.steps, ref.removeprefix("torch_ref.steps.").rstrip(";,"))), ref
+        assert f.torch, f.name
+
+
+def test_a_function_is_checked_after_the_functions_it_calls():
+    for f in catalogue.checked():
+        assert all(NAMES.index(callee) < NAMES.index(f.name) for callee in f.calls if callee in units.CHECKS), f.name
+
+
+@pytest.mark.parametrize("api", catalogue.APIS)
+def test_every_apis_required_functions_come_from_the_catalogue(api):
+    adapter = APIS[api]
+    assert adapter.REQUIRED == {f.name: f.signature(api) for f in CATALOGUE if api in f.required_by}
+    assert list(adapter.REQUIRED) == [n for n in NAMES if n in adapter.REQUIRED]  # in the course's order
+
+
+def test_the_required_functions_and_signatures_are_the_courses():
+    assert list(DeepAPI.REQUIRED) == ["L_model_forward", "compute_cost", "L_model_backward", "update_parameters"]
+    assert list(APIS["shallow"].REQUIRED) == [
+        "forward_propagation",
+        "compute_cost",
+        "backward_propagation",
+        "update_parameters",
+    ]
+    assert list(LogRegAPI.REQUIRED) == ["sigmoid", "propagate", "optimize"]
+    assert DeepAPI.REQUIRED["compute_cost"] == "compute_cost(AL, Y[, loss]) -> cost"
+    assert APIS["shallow"].REQUIRED["compute_cost"] == "compute_cost(A2, Y) -> cost"
+    assert LogRegAPI.REQUIRED["sigmoid"] == "sigmoid(z) -> s"
+
+
+def test_every_entry_with_a_check_is_in_the_unit_checks_and_in_its_modules_and_no_other():
+    assert list(units.CHECKS) == [f.name for f in CATALOGUE if f.check]
+    for module, own in (
+        ("unit_steps", unit_steps.STEP_CHECKS),
+        ("unit_initialisers", unit_initialisers.INITIALISER_CHECKS),
+        ("unit_optimisers", unit_optimisers.OPTIMISER_CHECKS),
+    ):
+        assert set(own) == {f.name for f in catalogue.checked(module)}, module
+    assert units.CHECKS == units.checks()
+
+
+def test_the_function_table_follows_the_catalogues_order():
+    module = load_module(str(WEEK4))
+    impl = DeepAPI(module, DEEP, "learner")
+    functions = units.check_functions(impl, Config(arch=(3, 4, 1), seed=0))
+    checked = [f.function for f in functions]
+    assert checked == [n for n in NAMES if n in checked]
+    assert set(checked) == {n for n in units.CHECKS if callable(getattr(module, n, None))}
+    table = _function_lines(functions, set())[1:]
+    assert [line.split()[0] for line in table[: len(checked)]] == checked
+
+
+def test_an_entry_added_to_the_catalogue_is_required_by_detection(monkeypatch):
+    extra = CourseFunction(
+        "L_model_check", ("deep",), "forward", (("", "L_model_check(X) -> y"),), torch="a test", required_by=("deep",)
+    )
+    with_entry(monkeypatch, extra)
+    module = module_with(*DeepAPI.REQUIRED.keys() - {"L_model_check"})
+    with pytest.raises(UsageError) as raised:
+        detect(module, "learner", "deep")
+    assert str(raised.value) == (
+        "learner is not the week 4 (L layers) API (--api deep): found L_model_forward, compute_cost, "
+        "L_model_backward, update_parameters; missing L_model_check"
+    )
+    with pytest.raises(UsageError, match=r"week 4 \(L layers\): found .*; missing L_model_check \| week 3"):
+        detect(module, "learner")
+    with pytest.raises(UsageError, match=r"^learner has no function L_model_check; expected L_model_check\(X\) -> y$"):
+        DeepAPI(module, DEEP, "learner")
+    module.L_model_check = lambda X: X
+    assert detect(module, "learner") is DeepAPI
+
+
+def test_init_impl_calls_the_initialiser_the_catalogue_names(monkeypatch):
+    entry = catalogue.by_name("initialize_parameters_deep")
+    renamed = dataclasses.replace(entry, name="init_deep", signatures=(("", "init_deep(layer_dims) -> parameters"),))
+    with_entry(monkeypatch, renamed, replacing="initialize_parameters_deep")
+    module = module_with(*DeepAPI.REQUIRED, "initialize_parameters_deep")
+    impl = DeepAPI(module, DEEP, "learner")
+    with pytest.raises(UsageError, match=r"^--init impl: learner has no function init_deep\(layer_dims\) -> "):
+        impl.initialize([3, 4, 1])
+    handed = []
+    module.init_deep = lambda dims: handed.append(dims) or scratch.initialize_parameters_deep(dims, seed=1)
+    params = impl.initialize([3, 4, 1])
+    assert handed == [[3, 4, 1]] and params["W1"].shape == (4, 3)
+
+
+def test_the_optimiser_and_decay_functions_come_from_the_catalogue():
+    assert OPTIMIZER_FUNCTIONS == {
+        "momentum": ("initialize_velocity", "update_parameters_with_momentum"),
+        "adam": ("initialize_adam", "update_parameters_with_adam"),
+    }
+    assert DECAY_FUNCTIONS == {"inverse": "update_lr", "scheduled": "schedule_lr_decay"}
+    assert LOOPS == ("two_layer_model", "L_layer_model")
+
+
+def test_an_option_needs_the_signatures_the_catalogue_gives(monkeypatch):
+    entry = catalogue.by_name("initialize_adam")
+    with_entry(monkeypatch, dataclasses.replace(entry, signatures=(("", "initialize_adam(p) -> (v, s)"),)), entry.name)
+    with pytest.raises(
+        UsageError, match=r"^--optimizer adam: learner has no function initialize_adam\(p\) -> \(v, s\)"
+    ):
+        DeepAPI(module_with(*DeepAPI.REQUIRED), DEEP, "learner", optimizer="adam")
+
+
+def test_a_loop_added_to_the_catalogue_is_run_when_the_module_defines_it(monkeypatch):
+    with_entry(monkeypatch, CourseFunction("my_model", ("deep",), "loop", (("", "my_model(X, Y) -> p"),), loop=Loop()))
+    module = module_with(*DeepAPI.REQUIRED)
+    impl = DeepAPI(module, DEEP, "learner")
+    plan = Optimization.from_config(Config(arch=(3, 4, 1)), 8)
+    assert loop_functions(impl, plan) == {}
+    module.my_model = lambda X, Y: None
+    assert loop_functions(impl, plan) == {"my_model": ""}
+
+
+@pytest.mark.parametrize(
+    "config, used",
+    [
+        (Config(), set()),
+        (Config(init="impl"), {"initialize_parameters_deep"}),
+        (Config(optimizer="adam"), {"initialize_adam", "update_parameters_with_adam"}),
+        (Config(decay="scheduled"), {"schedule_lr_decay"}),
+        (Config(lambd=0.1), {"compute_cost_with_regularization"}),
+    ],
+)
+def test_an_optional_function_is_in_the_network_only_when_its_option_asks(config, used):
+    optional = {f.name for f in catalogue.checked() if f.role == "initialiser" or set(f.family) & {"optimisation"}}
+    optional |= {"compute_cost_with_regularization"}
+    in_network = {f.name for f in catalogue.checked() if units._in_network(f, config, "deep")}
+    assert in_network & optional == used
+    assert set(units.CHECKS) - optional <= in_network
