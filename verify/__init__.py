@@ -35,7 +35,7 @@ def __getattr__(name: str):
 
 
 def run(config: "Config", implementation=None):
-    """Run every check for `config`; returns a Report (see verify.report)."""
+    """Run every check for `config`; returns a Report (see verify.telling.report)."""
     from .runner import run as _run  # torch loads here, not on `import verify`
 
     return _run(config, implementation)

@@ -16,9 +16,9 @@ from . import signals
 from .cli_options import build_parser
 from .config import NAMED_DATA, Config
 from .errors import UsageError
-from .jsonout import JsonTarget, ended_early
 from .layers import DENSE, KINDS
 from .signals import Interruption
+from .telling.jsonout import JsonTarget, ended_early
 
 # The README's install line, per dependency the verifier cannot start without.
 _INSTALL = {"torch": "pip install torch==2.13.0", "numpy": "pip install -e . (or pip install numpy)"}

@@ -9,7 +9,7 @@ import sys
 
 from .config import ACTIVATIONS, DTYPES, LOSS_FOR_OUTPUT, LOSSES, NAMED_DATA, OUTPUT_ONLY, Config
 from .errors import UsageError
-from .tolerance import DEFAULT_RTOL
+from .judging.tolerance import DEFAULT_RTOL
 
 EXAMPLES = """examples:
   python -m verify --arch 3,4,4,1

@@ -11,10 +11,10 @@ import numpy as np
 
 import scratch
 
-from .adam import bias_correction
 from .errors import UsageError
+from .judging.adam import bias_correction
+from .judging.tolerance import DEFAULT_RTOL
 from .layers import DENSE, KINDS
-from .tolerance import DEFAULT_RTOL
 
 DTYPES = ("float64", "float32")
 MIN_KEEP_PROB = 1e-3  # dropout: below this, A / keep_prob leaves float32's range within a few layers

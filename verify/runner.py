@@ -13,8 +13,10 @@ import scratch
 import torch_ref
 
 from . import signals
-from .checks import check_gradients, compare_at_point, kink_probe
-from .compare import CheckResult
+from .checking.checks import check_gradients, compare_at_point, kink_probe
+from .checking.loops import LoopRun, Replay, check_loop, loop_check_name, loop_functions
+from .checking.training import train_and_compare
+from .checking.units import each_function_checked
 from .config import (
     Config,
     check_data_range,
@@ -27,18 +29,16 @@ from .data import load_data
 from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module, network_size
 from .impl.layered import LayeredAPI
+from .judging.compare import CheckResult
+from .judging.prediction import prediction_accuracy
+from .judging.tolerance import Point
 from .layers import DENSE, torch_model
-from .loops import LoopRun, Replay, check_loop, loop_check_name, loop_functions
 from .machine import check_memory, torch_threads_for
 from .network import Network
 from .optimization import Optimization
-from .prediction import prediction_accuracy
-from .progress import Progress
-from .report import Report, function_sources
 from .signals import Interruption
-from .tolerance import Point
-from .training import train_and_compare
-from .units import each_function_checked
+from .telling.progress import Progress
+from .telling.report import Report, function_sources
 
 BIAS_SCALE = 0.1  # the shared start's biases: small and non-zero, because zero biases hide bias bugs
 
@@ -137,7 +137,7 @@ def _prepare(config: Config, implementation, progress: Progress):
         mini_batch_size=config.mini_batch_size,
     )
     if config.tensorboard:
-        from .tblog_names import check_logdir
+        from .telling.tblog_names import check_logdir
 
         check_logdir(config.logdir, config, impl.label)  # before any work: the folder, and the run name it will hold
     progress.stage(f"loading the data ({config.data})")
@@ -333,8 +333,8 @@ def _prepare_device(config: Config):
 def _open_log(config: Config, plan: Optimization, X, Y, implementation: str):
     if not config.tensorboard:
         return None
-    from .tblog import TensorBoardLog
-    from .tblog_names import experiment_name, make_run_dir
+    from .telling.tblog import TensorBoardLog
+    from .telling.tblog_names import experiment_name, make_run_dir
 
     run_dir = make_run_dir(
         config.logdir, experiment_name(config.arch, config.activations, config.name, implementation, config.impl)

@@ -1,8 +1,8 @@
-"""Adam's bias correction, written once (verify/adam.py)."""
+"""Adam's bias correction, written once (verify/judging/adam.py)."""
 
 import pytest
 
-from verify.adam import bias_correction
+from verify.judging.adam import bias_correction
 
 
 @pytest.mark.parametrize(("beta", "t", "expected"), [(0.9, 1, 0.1), (0.9, 2, 0.19), (0.999, 3, 1 - 0.999**3)])

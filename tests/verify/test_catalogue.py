@@ -11,17 +11,19 @@ import pytest
 
 import scratch
 import torch_ref.steps
-from verify import catalogue, hints, optimizer_hints, unit_initialisers, unit_optimisers, unit_steps, units
+from verify import catalogue
 from verify.catalogue import CATALOGUE, CourseFunction, Loop
+from verify.checking import unit_initialisers, unit_optimisers, unit_steps, units
+from verify.checking.loops import loop_functions
 from verify.config import Config
 from verify.errors import UsageError
 from verify.impl import APIS, DeepAPI, LogRegAPI, detect, load_module
 from verify.impl.optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS
 from verify.impl.sizes import LOOPS
-from verify.loops import loop_functions
+from verify.judging import hints, optimizer_hints
 from verify.network import Network
 from verify.optimization import Optimization
-from verify.report_tables import _function_lines
+from verify.telling.report_tables import _function_lines
 
 REPO = Path(__file__).resolve().parents[2]
 WEEK4 = REPO / "examples" / "course_network.py"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import CHECK_NAMES, FAST, REPO, assert_usage_error, run_cli
 
-import verify.progress
+import verify.telling.progress
 from verify.cli import main
 
 pytestmark = pytest.mark.end_to_end
@@ -160,7 +160,7 @@ def test_default_run_passes(capsys):
 
 
 def test_quiet_prints_only_the_verdict(capsys, monkeypatch):
-    monkeypatch.setattr(verify.progress, "AFTER", 1e9)  # a short run: no progress lines
+    monkeypatch.setattr(verify.telling.progress, "AFTER", 1e9)  # a short run: no progress lines
     code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "-q", *FAST)
     assert code == 0
     assert out == "VERDICT: PASS  scratch and torch agree on every check\n"
@@ -169,7 +169,7 @@ def test_quiet_prints_only_the_verdict(capsys, monkeypatch):
 
 def test_quiet_keeps_the_progress_lines_on_stderr(capsys, monkeypatch):
     """-q hides the tables, not the signs of life: past AFTER seconds each stage is named on stderr."""
-    monkeypatch.setattr(verify.progress, "AFTER", 0.0)
+    monkeypatch.setattr(verify.telling.progress, "AFTER", 0.0)
     code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "-q", *FAST)
     assert code == 0
     assert out == "VERDICT: PASS  scratch and torch agree on every check\n"  # stdout: the report only

@@ -1,10 +1,10 @@
-"""verify/compare.py on hand-built arrays: agreement within rtol x scale, overflow not comparable, shapes said as
+"""verify/judging/compare.py on hand-built arrays: agreement within rtol x scale, overflow not comparable, shapes said as
 shapes, a broken row frozen at its first break, and a check's row given the hint its numbers fit."""
 
 import numpy as np
 import pytest
 
-from verify.compare import OVERFLOW, CheckResult, Comparison, Stats, agreement, gradient_agreement
+from verify.judging.compare import OVERFLOW, CheckResult, Comparison, Stats, agreement, gradient_agreement
 
 RTOL = 1e-7
 B = np.array([[1.0, -2.0], [0.5, 4.0]])

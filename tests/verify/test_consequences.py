@@ -1,9 +1,9 @@
-"""verify/consequences.py on hand-built results: a failed row that is computed from an earlier failure is marked as
+"""verify/judging/consequences.py on hand-built results: a failed row that is computed from an earlier failure is marked as
 its consequence (`follows`), an independent failure is not, and an error repeated by a later check points back."""
 
-from verify.compare import CheckResult, Comparison
-from verify.consequences import mark_consequences
 from verify.errors import ImplementationError
+from verify.judging.compare import CheckResult, Comparison
+from verify.judging.consequences import mark_consequences
 
 L = 2
 

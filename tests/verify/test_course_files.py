@@ -524,7 +524,7 @@ def test_an_exports_traceback_names_the_file_and_the_cell(tmp_path):
     line = line_of(path, "dA_prev = np.dot(W, dZ)") - line_of(path, f"# In[{cell}]:") - 2  # nbconvert's 2 blank lines
     trace = quick_run(path).first_divergence()["traceback"]
     assert trace[-1] == f"{path.name}/cell [{cell}]:{line} in linear_backward,  dA_prev = np.dot(W, dZ)"
-    sources = verify.report.function_sources(load_module(str(path)), ["linear_backward"])
+    sources = verify.telling.report.function_sources(load_module(str(path)), ["linear_backward"])
     assert sources == {"linear_backward": f"{path.name}, cell [{cell}], line 1"}  # the fix line's "defined in"
 
 

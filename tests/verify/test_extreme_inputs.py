@@ -16,9 +16,9 @@ import pytest
 from conftest import assert_usage_error, run_cli
 
 import scratch.model
-from verify.compare import OVERFLOW, CheckResult, agreement, gradient_agreement
 from verify.config import MAX_STEPS
-from verify.hints import diagnose, divergence_cure
+from verify.judging.compare import OVERFLOW, CheckResult, agreement, gradient_agreement
+from verify.judging.hints import diagnose, divergence_cure
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ("--arch", "3,4,1", "--examples", "16", "--no-tensorboard")

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import verify.checks
-from verify.finite_differences import centred_differences
+import verify.checking.checks
+from verify.checking.finite_differences import centred_differences
 
 W0 = np.array([[0.3, -1.2], [2.0, 0.5]])
 b0 = np.array([[0.7], [-0.4]])
@@ -42,4 +42,4 @@ def test_an_entry_is_put_back_when_the_cost_raises():
 
 
 def test_the_gradient_check_does_not_lean_on_scratch():
-    assert "numerical_gradients" not in vars(verify.checks) and "scratch" not in vars(verify.checks)
+    assert "numerical_gradients" not in vars(verify.checking.checks) and "scratch" not in vars(verify.checking.checks)

@@ -1,9 +1,9 @@
-"""verify/hints.py, rule by rule, on hand-built arrays: each hint is given exactly when the numbers fit its slip."""
+"""verify/judging/hints.py, rule by rule, on hand-built arrays: each hint is given exactly when the numbers fit its slip."""
 
 import numpy as np
 import pytest
 
-from verify.hints import (
+from verify.judging.hints import (
     activation_backward_slip,
     bce_slip,
     cache_order_slip,

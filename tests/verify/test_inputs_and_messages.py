@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from conftest import COURSE, assert_usage_error, fast, run_cli, run_json
 
-import verify.progress
+import verify.telling.progress
 from verify.cli import build_parser
 from verify.errors import UsageError
 
@@ -310,8 +310,8 @@ def test_a_run_longer_than_an_hour_is_announced_with_an_estimate(capsys, monkeyp
     from conftest import tiny
 
     clock = FakeClock()
-    monkeypatch.setattr(verify.progress, "_clock", clock)
-    progress = verify.progress.Progress(tiny(progress=True))  # not entered: no watcher thread, only these calls
+    monkeypatch.setattr(verify.telling.progress, "_clock", clock)
+    progress = verify.telling.progress.Progress(tiny(progress=True))  # not entered: no watcher thread, only these calls
     progress.training(_plan(steps), "scratch")
     clock.now = 0.5
     progress.show(_record(0))  # before MEASURE seconds: no estimate yet
@@ -330,8 +330,8 @@ def test_a_run_longer_than_an_hour_is_announced_with_an_estimate(capsys, monkeyp
 
 @pytest.mark.end_to_end
 def test_the_long_run_warning_reaches_stderr_from_the_cli(capsys, monkeypatch):
-    monkeypatch.setattr(verify.progress, "LONG_RUN", 0.0)
-    monkeypatch.setattr(verify.progress, "MEASURE", 0.0)
+    monkeypatch.setattr(verify.telling.progress, "LONG_RUN", 0.0)
+    monkeypatch.setattr(verify.telling.progress, "MEASURE", 0.0)
     code, out, err = run_cli(capsys, "--arch", "3,4,1", "-q", *FAST)
     assert code == 0
     assert out.startswith("VERDICT: PASS")
@@ -353,8 +353,8 @@ def test_every_phase_with_a_slow_learner_function_shows_signs_of_life(capsys, mo
             "    A_prev, W, b = cache\n    m = A_prev.shape[1]\n    import time; time.sleep(0.12)\n",
         ),
     )
-    monkeypatch.setattr(verify.progress, "AFTER", 0.0)
-    monkeypatch.setattr(verify.progress, "STILL", 0.05)
+    monkeypatch.setattr(verify.telling.progress, "AFTER", 0.0)
+    monkeypatch.setattr(verify.telling.progress, "STILL", 0.05)
     code, out, err = run_cli(
         capsys,
         "--arch",
@@ -388,8 +388,8 @@ def test_the_time_before_the_first_stage_is_a_stage_too(capsys, monkeypatch):
 
     check_memory = verify.runner.check_memory
     monkeypatch.setattr(verify.runner, "check_memory", lambda config: (time.sleep(0.3), check_memory(config)))
-    monkeypatch.setattr(verify.progress, "AFTER", 0.0)
-    monkeypatch.setattr(verify.progress, "STILL", 0.1)
+    monkeypatch.setattr(verify.telling.progress, "AFTER", 0.0)
+    monkeypatch.setattr(verify.telling.progress, "STILL", 0.1)
     code, _, err = run_cli(capsys, "--arch", "3,4,1", "-q", *FAST)
     assert code == 0
     lines = err.splitlines()
@@ -403,8 +403,8 @@ def test_a_progress_line_that_cannot_be_printed_does_not_stop_the_run(monkeypatc
     closed = io.StringIO()
     closed.close()
     monkeypatch.setattr("sys.stderr", closed)
-    monkeypatch.setattr(verify.progress, "AFTER", 0.0)
-    progress = verify.progress.Progress(tiny(progress=True))
+    monkeypatch.setattr(verify.telling.progress, "AFTER", 0.0)
+    progress = verify.telling.progress.Progress(tiny(progress=True))
     progress.stage("loading x\udcff.py")  # printed escaped; here the stream is closed, and nothing is raised
     assert progress._announced
 

@@ -18,8 +18,8 @@ import pytest
 from conftest import COURSE, REPO, assert_usage_error, fast, run_cli
 
 import verify.cli
-import verify.jsonout
 import verify.runner
+import verify.telling.jsonout
 
 pytestmark = [pytest.mark.end_to_end, pytest.mark.usefixtures("forget_loaded_modules")]
 
@@ -148,7 +148,7 @@ def test_a_read_only_file_is_refused(capsys, tmp_path, no_run, monkeypatch):
     path.write_text(STALE)
     path.chmod(0o444)
     # what access(2) answers a user who is not root (root may write anyway, and is let through)
-    monkeypatch.setattr(verify.jsonout.os, "access", lambda p, mode: not (p == str(path) and mode == os.W_OK))
+    monkeypatch.setattr(verify.telling.jsonout.os, "access", lambda p, mode: not (p == str(path) and mode == os.W_OK))
     assert (
         refused(capsys, "--json", str(path))
         == f"verify: error: --json {path}: cannot write there: the file is read-only"
@@ -160,7 +160,7 @@ def test_a_folder_that_refuses_new_files_is_refused(capsys, tmp_path, no_run, mo
     def denied(**kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(verify.jsonout.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(verify.telling.jsonout.tempfile, "mkstemp", denied)
     line = refused(capsys, "--json", str(tmp_path / "r.json"))
     assert (
         line
@@ -209,7 +209,7 @@ def test_the_json_is_written_once_atomically_after_the_text_report(capsys, tmp_p
         assert json.loads(Path(source).read_text())["verdict"] == "pass"  # complete before it gets the name
         replace(source, destination)
 
-    monkeypatch.setattr(verify.jsonout.os, "replace", renamed)
+    monkeypatch.setattr(verify.telling.jsonout.os, "replace", renamed)
     code, out, _ = run_cli(capsys, "--arch", "3,4,1", *FAST, "--json", str(path))
     assert code == 0 and "VERDICT: PASS" in out
     assert len(events) == 2 and events[0] == "text"
@@ -226,7 +226,7 @@ def test_a_write_that_fails_leaves_no_part_and_says_so(capsys, tmp_path, monkeyp
     def full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(verify.jsonout.os, "fsync", full)
+    monkeypatch.setattr(verify.telling.jsonout.os, "fsync", full)
     code, out, err = run_cli(capsys, "--arch", "3,4,1", *FAST, "--json", str(path))
     assert code == 2 and "VERDICT: PASS" in out  # the text report was printed first
     assert err == f"verify: error: --json {path}: the report could not be written (No space left on device)\n"

@@ -13,8 +13,8 @@ from conftest import EXAMPLES, REPO, run_cli
 from jsonschema import Draft202012Validator
 
 import verify.runner
-from verify.jsonout import SCHEMA_VERSION
-from verify.progress import Progress
+from verify.telling.jsonout import SCHEMA_VERSION
+from verify.telling.progress import Progress
 
 pytestmark = [pytest.mark.end_to_end, pytest.mark.usefixtures("forget_loaded_modules")]
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from verify.compare import Comparison, mismatch
-from verify.report import _detail
+from verify.judging.compare import Comparison, mismatch
+from verify.telling.report import _detail
 
 
 def test_the_message_names_the_count_the_worst_entry_and_both_values():

@@ -7,8 +7,8 @@ from verify import config
 from verify.cli import build_parser
 from verify.errors import UsageError
 from verify.impl.base import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS
+from verify.judging.tolerance import SLOPES
 from verify.machine import OPTIMIZER_STATE
-from verify.tolerance import SLOPES
 
 
 def test_the_lists_are_the_oracles_registries():

@@ -13,8 +13,8 @@ import pytest
 
 from verify.config import Config, arch_words
 from verify.data import _bytes
-from verify.hints import optimizer_slips
 from verify.impl.sizes import _sizes
+from verify.judging.hints import optimizer_slips
 
 
 @pytest.mark.parametrize(

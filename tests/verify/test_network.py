@@ -90,7 +90,7 @@ def test_a_mistyped_network_is_named_before_a_bad_flag_when_arch_is_given():
 
 def test_a_run_checks_the_flags_once_resolves_the_network_once_and_plans_its_training_once(monkeypatch, tmp_path):
     import verify.runner
-    import verify.tblog
+    import verify.telling.tblog
     from verify.optimization import Optimization
 
     calls: list[str] = []
@@ -98,8 +98,8 @@ def test_a_run_checks_the_flags_once_resolves_the_network_once_and_plans_its_tra
         monkeypatch.setattr(verify.runner, name, counted(getattr(verify.runner, name), name, calls))
     monkeypatch.setattr(Optimization, "from_config", counted(Optimization.from_config, "from_config", calls))
     logged = []
-    close = verify.tblog.TensorBoardLog.close
-    monkeypatch.setattr(verify.tblog.TensorBoardLog, "close", lambda log: logged.append(log.plan) or close(log))
+    close = verify.telling.tblog.TensorBoardLog.close
+    monkeypatch.setattr(verify.telling.tblog.TensorBoardLog, "close", lambda log: logged.append(log.plan) or close(log))
     config = Config(arch=(2, 3, 1), iterations=2, examples=8, gradcheck=False, logdir=str(tmp_path), progress=False)
     report = verify.runner.run(config)
     assert report.verdict == "pass"

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import verify.cli
 from verify.cli import build_parser
-from verify.progress import Progress
+from verify.telling.progress import Progress
 
 pytestmark = pytest.mark.end_to_end
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import scratch
-from verify.prediction import classes, prediction_accuracy
+from verify.judging.prediction import classes, prediction_accuracy
 
 AL = np.array([[0.9, 0.2, 0.6, 0.5]])
 Y = np.array([[1.0, 0.0, 0.0, 1.0]])

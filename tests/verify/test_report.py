@@ -1,4 +1,4 @@
-"""verify/report.py on a Report built by hand from CheckResults: which failure is the first divergence, and what the
+"""verify/telling/report.py on a Report built by hand from CheckResults: which failure is the first divergence, and what the
 text, markdown and JSON renderers say of it (the verdict line, the first divergence, the tables, the keys)."""
 
 import json
@@ -7,11 +7,11 @@ import numpy as np
 from conftest import tiny
 
 from verify import ImplementationError
-from verify.compare import CheckResult, Comparison
+from verify.checking.units import UnitResult
 from verify.config import validate
+from verify.judging.compare import CheckResult, Comparison
 from verify.optimization import Optimization
-from verify.report import Report
-from verify.units import UnitResult
+from verify.telling.report import Report
 
 HINT = "it is m = 32 times the expected value: a missing 1/m"
 

@@ -15,14 +15,14 @@ import scratch
 import scratch.activations
 import scratch.losses
 import scratch.model
-import verify.progress
 import verify.runner
+import verify.telling.progress
 from verify import Config, ImplementationError, run
-from verify.compare import CheckResult, Comparison
+from verify.checking.units import UnitResult
 from verify.config import validate
+from verify.judging.compare import CheckResult, Comparison
 from verify.optimization import Optimization
-from verify.report import Report
-from verify.units import UnitResult
+from verify.telling.report import Report
 
 
 def update_raising(parameters, grads, learning_rate):
@@ -105,7 +105,7 @@ def test_an_interrupted_run_has_its_own_verdict(monkeypatch, capsys):
         if record.index == 4:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(verify.progress.Progress, "show", interrupt)
+    monkeypatch.setattr(verify.telling.progress.Progress, "show", interrupt)
     code, out, err = run_cli(capsys, "--arch", "3,4,4,1", "--iterations", "50", "--no-tensorboard", "--examples", "32")
     assert code == 130
     assert "VERDICT: INTERRUPTED by Ctrl-C after 5 iterations of training; everything so far agreed" in out
@@ -417,9 +417,9 @@ def test_unresolved_rows_are_named_in_the_verdict_not_marked_above():
 
 
 def test_progress_names_a_long_stage_on_stderr_only(monkeypatch, capsys):
-    monkeypatch.setattr(verify.progress, "AFTER", 0.0)
-    monkeypatch.setattr(verify.progress, "STILL", 0.05)
-    with verify.progress.Progress(tiny(progress=True)) as progress:
+    monkeypatch.setattr(verify.telling.progress, "AFTER", 0.0)
+    monkeypatch.setattr(verify.telling.progress, "STILL", 0.05)
+    with verify.telling.progress.Progress(tiny(progress=True)) as progress:
         progress.stage("gradient check")
         time.sleep(0.3)  # a stage with no line of its own for STILL seconds says it is still running
     out, err = capsys.readouterr()
@@ -429,10 +429,10 @@ def test_progress_names_a_long_stage_on_stderr_only(monkeypatch, capsys):
 
 
 def test_progress_is_silent_when_off_or_before_its_delay(monkeypatch, capsys):
-    monkeypatch.setattr(verify.progress, "STILL", 0.05)
+    monkeypatch.setattr(verify.telling.progress, "STILL", 0.05)
     for config, after in ((tiny(progress=False), 0.0), (tiny(progress=True), 60.0)):
-        monkeypatch.setattr(verify.progress, "AFTER", after)
-        with verify.progress.Progress(config) as progress:
+        monkeypatch.setattr(verify.telling.progress, "AFTER", after)
+        with verify.telling.progress.Progress(config) as progress:
             progress.stage("training")
             time.sleep(0.2)
     assert capsys.readouterr() == ("", "")
@@ -442,7 +442,7 @@ def test_the_fix_line_names_the_file_and_line_where_the_function_is_defined():
     """A helper file's function is named with its file (course_optimizers.py imports course_network.py's), a
     notebook's with its cell as Jupyter shows it."""
     from verify.impl import load_module
-    from verify.report import function_sources
+    from verify.telling.report import function_sources
 
     examples = Path(__file__).resolve().parents[2] / "examples"
     optimizers = load_module(str(examples / "course_optimizers.py"))
@@ -564,7 +564,7 @@ def test_a_nan_reads_nan_not_an_infinite_difference_and_the_json_stays_json():
 
 
 def test_the_loops_costs_line_shows_both_runs_at_the_same_iterations():
-    from verify.loops import _costs_note
+    from verify.checking.loops import _costs_note
 
     at = list(range(200))
     note = _costs_note("nn_model", "iterations", at, [0.684926] * 200, [0.7 - i / 1000 for i in range(200)])

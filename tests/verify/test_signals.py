@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 from conftest import COURSE, REPO, edited, fast, run_cli
 
+import verify.checking.units
 import verify.runner
-import verify.tblog
-import verify.units
-from verify.progress import Progress
+import verify.telling.tblog
+from verify.telling.progress import Progress
 
 pytestmark = [pytest.mark.end_to_end, pytest.mark.usefixtures("forget_loaded_modules")]
 
@@ -57,9 +57,9 @@ def _stop_loading(monkeypatch):
 
 
 def _stop_function_checks(monkeypatch):
-    checks = dict(verify.units.CHECKS)
+    checks = dict(verify.checking.units.CHECKS)
     checks["linear_backward"] = lambda unit: _signal_self()  # after the forward functions were checked
-    monkeypatch.setattr(verify.units, "CHECKS", checks)
+    monkeypatch.setattr(verify.checking.units, "CHECKS", checks)
 
 
 def _stop_network_checks(monkeypatch):
@@ -76,7 +76,7 @@ def _stop_loop(monkeypatch):
 
 
 def _stop_tensorboard_finish(monkeypatch):
-    monkeypatch.setattr(verify.tblog.TensorBoardLog, "finish", lambda *a: _signal_self())
+    monkeypatch.setattr(verify.telling.tblog.TensorBoardLog, "finish", lambda *a: _signal_self())
 
 
 PHASES = {  # patch, the phase the verdict names, whether any check had agreed

@@ -14,8 +14,9 @@ import pytest
 from conftest import COURSE, edited, optimisers_text
 
 from verify import Config, run
-from verify.compare import CheckResult
-from verify.hints import (
+from verify.impl.base import _other_layers
+from verify.judging.compare import CheckResult
+from verify.judging.hints import (
     activation_backward_slip,
     cache_order_slip,
     db_slip,
@@ -25,7 +26,6 @@ from verify.hints import (
     matches,
     skipped_layer_slip,
 )
-from verify.impl.base import _other_layers
 
 KEEPS_ITS_MASK = Path(__file__).resolve().parent / "impl_cases" / "keeps_its_mask.py"
 REVERSED = "caches are in reverse order: append, not insert(0, ...)"

@@ -35,8 +35,9 @@ import scratch
 import torch_ref
 import verify
 import verify.cli
-from verify import Config, units
-from verify.tblog import DETAIL_POINTS, HISTOGRAM_POINTS
+from verify import Config
+from verify.checking import units
+from verify.telling.tblog import DETAIL_POINTS, HISTOGRAM_POINTS
 
 SIDES = ("numpy", "torch")  # the run folders of the implementation under test (scratch here) and torch
 RUNS = {"numpy", "torch", "diff"}
@@ -547,7 +548,7 @@ def test_name_with_dotdot_stays_inside_logdir(tmp_path, capsys):
     "name", ["..", ".", "../..", "a/../../b", "/etc/passwd", "..\\..\\x", "~", "x\x00y", " ", "~/.ssh", "é/ü"]
 )
 def test_any_name_becomes_one_safe_folder_name(name):
-    from verify.tblog import experiment_name
+    from verify.telling.tblog import experiment_name
 
     safe = experiment_name(ARCH, ("relu", "relu", "sigmoid"), name)
     assert safe and safe not in (".", "..") and not safe.startswith((".", "~"))
@@ -614,13 +615,13 @@ def test_an_implementation_under_test_names_its_experiment_after_the_file_and_it
     ],
 )
 def test_a_long_file_name_is_cut_at_a_word(file, stem):
-    from verify.tblog import short_stem
+    from verify.telling.tblog import short_stem
 
     assert short_stem(file) == stem
 
 
 def test_a_notebooks_hash_is_of_its_code_not_its_outputs(tmp_path):
-    from verify.tblog import source_hash
+    from verify.telling.tblog import source_hash
 
     cells = [
         {"cell_type": "markdown", "source": ["# title"]},

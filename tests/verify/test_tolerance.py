@@ -5,8 +5,8 @@ import pytest
 
 import scratch
 import torch_ref
+from verify.judging.tolerance import SLOPES, UPDATE_ROUNDING, Point, term_scales, update_floors
 from verify.network import Network
-from verify.tolerance import SLOPES, UPDATE_ROUNDING, Point, term_scales, update_floors
 
 Z = np.linspace(-8, 8, 160001).reshape(1, -1)
 
@@ -61,7 +61,7 @@ def test_scales_follow_the_size_of_the_values(last_layer):
 
 
 def test_a_non_finite_entry_leaves_the_other_entries_differences_as_they_are():
-    from verify.compare import agreement
+    from verify.judging.compare import agreement
 
     finite = (np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-12]))
     both_inf = (np.array([np.inf, 3.0]), np.array([np.inf, 3.0]))
@@ -99,7 +99,7 @@ def test_a_float32_gradient_that_underflows_to_subnormals_is_compared_on_their_g
 def test_the_moments_floors_are_the_rounding_of_their_coefficients():
     """2 eps (|v| + |g|) for v, 2 eps (|s| + g^2) for s, entry by entry, over 1 - beta^t when corrected;
     Adam's step divides each entry's by its own d = sqrt(s_corrected) + epsilon; gd has none."""
-    from verify.tolerance import OptimizerStep, optimizer_floors
+    from verify.judging.tolerance import OptimizerStep, optimizer_floors
 
     eps = np.finfo(np.float64).eps
     g = {"dW1": np.array([[0.5, -2.0]])}

@@ -1,4 +1,4 @@
-"""Every tolerance constant and scale rule lives in verify/tolerance.py, and says what the code does."""
+"""Every tolerance constant and scale rule lives in verify/judging/tolerance.py, and says what the code does."""
 
 import ast
 from pathlib import Path
@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from verify import tolerance
-from verify.compare import agreement
 from verify.config import Config
+from verify.judging import tolerance
+from verify.judging.compare import agreement
 
 VERIFY = Path(__file__).resolve().parents[2] / "verify"
 # words of a tolerance constant's name (SPREAD_LIMIT, the initialisers' bound on their draws, is not one)

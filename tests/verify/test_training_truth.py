@@ -10,9 +10,9 @@ import pytest
 from conftest import COURSE, EXAMPLES, edited
 
 from verify import Config, run
-from verify.loops import loop_origin
+from verify.checking.loops import loop_origin
+from verify.checking.training import saturated_output
 from verify.optimization import Optimization
-from verify.training import saturated_output
 
 WEEK4 = COURSE
 WEEK3 = EXAMPLES / "planar_network.py"
@@ -284,7 +284,7 @@ def test_a_loop_slip_is_named_with_its_kind(tmp_path, source, old, new, arch, hi
 
 
 def test_a_loop_slip_hint_needs_the_numbers_to_fit():
-    from verify.hints import loop_slip
+    from verify.judging.hints import loop_slip
 
     P = {"W1": np.array([[1.0, 2.0]]), "b1": np.array([[0.5]])}
     G = {"dW1": np.array([[0.2, -0.4]]), "db1": np.array([[0.1]])}

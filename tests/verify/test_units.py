@@ -10,11 +10,11 @@ from conftest import optimisers_text, slipped
 
 import scratch
 import verify
+from verify.checking.units import check_functions
 from verify.cli import main
 from verify.config import Config
 from verify.impl import detect, load_module
 from verify.network import Network
-from verify.units import check_functions
 
 REPO = Path(__file__).resolve().parents[2]
 WEEK4 = REPO / "examples" / "course_network.py"

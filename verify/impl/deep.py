@@ -227,7 +227,7 @@ class DeepAPI(Adapter):
         wrong = next(((l, k) for l, k in enumerate(held, start=1) if k is not None and k != l), None)
         if wrong is not None:
             l, k = wrong
-            from ..hints import cache_order_slip  # hints load torch: only when a cache is out of order
+            from ..judging.hints import cache_order_slip  # hints load torch: only when a cache is out of order
 
             hint = cache_order_slip(held)
             self.expect(

@@ -10,9 +10,9 @@ import sys
 import threading
 import time
 
-from . import signals
-from .config import Config
-from .errors import printable
+from .. import signals
+from ..config import Config
+from ..errors import printable
 
 AFTER = 2.0  # seconds: a run shorter than this prints no progress at all
 EVERY = 1.0  # seconds between two training lines

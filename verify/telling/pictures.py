@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .prediction import classes
+from ..judging.prediction import classes
 
 # Light shades for the regions, dark ones for the points, one per class.
 REGION = np.array([[244, 160, 150], [150, 185, 240], [170, 225, 160], [245, 215, 140], [210, 170, 230]], dtype=float)

@@ -54,12 +54,12 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from ..keys import split_key
+from ..layers import Gains
 from .adam import bias_correction
-from .keys import split_key
-from .layers import Gains
 
 if TYPE_CHECKING:
-    from .network import Network
+    from ..network import Network
 
 # Per-dtype rtol: torch.testing.assert_close's defaults, the reference point for "equal". Each quantity's
 # rtol applies to its own scale; the only absolute term is the subnormal grid (UNDERFLOW_STEPS).

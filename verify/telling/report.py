@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..checking.units import UnitResult
+from ..config import Config
+from ..judging.compare import CheckResult
+from ..judging.consequences import failed_at, mark_consequences
+from ..judging.tolerance import GRADCHECK_RTOL, UPDATE_ROUNDING
+from ..optimization import Optimization
+from ..signals import Interruption
 from . import report_text
-from .compare import CheckResult
-from .config import Config
-from .consequences import failed_at, mark_consequences
 from .jsonout import SCHEMA_VERSION
-from .optimization import Optimization
 from .report_tables import _detail
-from .signals import Interruption
-from .tolerance import GRADCHECK_RTOL, UPDATE_ROUNDING
-from .units import UnitResult
 
 __all__ = ["Report", "_detail", "function_sources"]  # _detail: imported from here by the tests
 

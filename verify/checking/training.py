@@ -37,12 +37,12 @@ if TYPE_CHECKING:
     import torch
     from torch.optim.lr_scheduler import LRScheduler
 
-from . import signals
+from .. import signals
+from ..impl import Adapter
+from ..judging.compare import CheckResult, Stats
+from ..judging.tolerance import FREE_RUNNING_LIMIT
+from ..optimization import Optimization, Step
 from .checks import kink_note
-from .compare import CheckResult, Stats
-from .impl import Adapter
-from .optimization import Optimization, Step
-from .tolerance import FREE_RUNNING_LIMIT
 from .training_free import _FreeRunning
 from .training_lockstep import SATURATION_HINT, _Lockstep, saturated_output
 

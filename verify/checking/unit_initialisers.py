@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .impl.base import _describe
+from ..impl.base import _describe
 from .unit_harness import N_PREV, Unit, Wrong
 
 # The initialisers' layers: wide enough that the weights' spread is measured, not guessed (about 5,000 draws).

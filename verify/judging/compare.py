@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .errors import ImplementationError
+from ..errors import ImplementationError
 from .hints import diagnose
 from .tolerance import RESOLUTION, underflow
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compare import mismatch
-from .hints import diagnose
-from .impl.base import _describe
+from ..impl.base import _describe
+from ..judging.compare import mismatch
+from ..judging.hints import diagnose
 
 N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
 LEARNING_RATE = 0.1

@@ -12,12 +12,11 @@ import numpy as np
 import torch_ref
 from torch_ref import steps as torch_steps
 
-from .compare import CheckResult, Stats
-from .errors import ImplementationError
-from .hints import hint_l2
-from .impl import Adapter
-from .optimization import Optimization, Step
-from .tolerance import (
+from ..errors import ImplementationError
+from ..impl import Adapter
+from ..judging.compare import CheckResult, Stats
+from ..judging.hints import hint_l2
+from ..judging.tolerance import (
     FREE_RUNNING_ROUNDING,
     LR_ROUNDING,
     OptimizerStep,
@@ -31,6 +30,7 @@ from .tolerance import (
     term_scales,
     update_floors,
 )
+from ..optimization import Optimization, Step
 from .training_free import _diverged
 from .training_slips import name_optimizer_slips, name_rate_slip
 

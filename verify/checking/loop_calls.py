@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import catalogue
-from .impl import Adapter, LogRegAPI
-from .optimization import Optimization
+from .. import catalogue
+from ..impl import Adapter, LogRegAPI
+from ..optimization import Optimization
 
 
 @dataclass(frozen=True)

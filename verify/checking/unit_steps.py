@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from .hints import activation_backward_slip, bce_slip, db_slip, l2_slip, skipped_layer_slip
-from .impl.base import _binds, _describe
-from .tolerance import unit_gradient_scales, unit_linear_scale, unit_step_scale
+from ..impl.base import _binds, _describe
+from ..judging.hints import activation_backward_slip, bce_slip, db_slip, l2_slip, skipped_layer_slip
+from ..judging.tolerance import unit_gradient_scales, unit_linear_scale, unit_step_scale
 from .unit_harness import CACHE_ORDER, LEARNING_RATE, N_PREV, M, N, Unit, Wrong, layer, parameters, z_with_zeros
 
 

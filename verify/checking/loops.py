@@ -34,16 +34,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import catalogue
-from .compare import CheckResult
-from .errors import ImplementationError
-from .impl import Adapter
-from .impl.module_access import loop_origin
+from .. import catalogue
+from ..errors import ImplementationError
+from ..impl import Adapter
+from ..impl.module_access import loop_origin
+from ..judging.compare import CheckResult
+from ..judging.optimizer_hints import loop_slip
+from ..judging.tolerance import largest
+from ..optimization import Optimization
 from .loop_calls import LoopRun, run_loop, run_optimizer_loop
 from .loop_watch import check_batch_calls, instrumented
-from .optimization import Optimization
-from .optimizer_hints import loop_slip
-from .tolerance import largest
 
 COST_EVERY = 100  # the course records the cost every 100 iterations
 

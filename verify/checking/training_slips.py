@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compare import CheckResult
-from .errors import ImplementationError
-from .hints import decay_slips, fitting_slip, matches, optimizer_slips
-from .impl import Adapter
-from .impl.optimizers import DECAY_FUNCTIONS
-from .optimization import Optimization, Step
+from ..errors import ImplementationError
+from ..impl import Adapter
+from ..impl.optimizers import DECAY_FUNCTIONS
+from ..judging.compare import CheckResult
+from ..judging.hints import decay_slips, fitting_slip, matches, optimizer_slips
+from ..optimization import Optimization, Step
 
 DECAY_EPOCHS = 6  # a decay slip must fit the rates of epochs 0 to 5, not one epoch's
 DECAY_PROBE_RATE = 0.3  # ... at a rate of its own, where no two slips coincide (at 1, lr0 * rate = lr0 / rate)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 
-from .errors import UsageError
+from ..errors import UsageError
 
 STEM_CHARS = 14  # an implementation's name longer than this is cut at a word, to CUT_CHARS (a first word: STEM_CHARS)
 CUT_CHARS = 12

@@ -28,7 +28,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 
-from .errors import UsageError
+from ..errors import UsageError
 
 # The JSON's layout (docs/report.schema.json): raised when a key is removed or changes meaning.
 SCHEMA_VERSION = 1

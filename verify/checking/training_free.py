@@ -10,9 +10,9 @@ import numpy as np
 
 import torch_ref
 
-from .keys import split_key
-from .optimization import Step
-from .tolerance import FREE_RUNNING_HEADROOM, FREE_RUNNING_LIMIT, FREE_RUNNING_ROUNDING
+from ..judging.tolerance import FREE_RUNNING_HEADROOM, FREE_RUNNING_LIMIT, FREE_RUNNING_ROUNDING
+from ..keys import split_key
+from ..optimization import Step
 
 if TYPE_CHECKING:
     from .training import Iteration, TrainingRun

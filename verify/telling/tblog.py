@@ -28,16 +28,16 @@ import numpy as np
 
 from scratch.losses import mse_cost
 
-from .errors import ImplementationError, UsageError
-from .network import Network
+from ..errors import ImplementationError, UsageError
+from ..judging.prediction import prediction_accuracy
+from ..network import Network
 from .pictures import decision_boundary
-from .prediction import prediction_accuracy
 from .tblog_names import _safe, experiment_name, short_stem, source_hash
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard.writer import FileWriter
 
-    from .optimization import Optimization
+    from ..optimization import Optimization
 
 __all__ = ["TensorBoardLog", "experiment_name", "short_stem", "source_hash"]  # the names tests import from here
 

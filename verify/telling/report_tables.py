@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 
-from .compare import CheckResult, Comparison, mismatch
-from .units import UnitResult
+from ..checking.units import UnitResult
+from ..judging.compare import CheckResult, Comparison, mismatch
 
 TITLES = {
     "functions": "function by function: each course function on its own, against torch",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from .compare import CheckResult
-from .hints import divergence_cure
+from ..judging.compare import CheckResult
+from ..judging.hints import divergence_cure
 from .report_tables import (
     TITLES,
     _check_lines,

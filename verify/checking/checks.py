@@ -16,14 +16,14 @@ import numpy as np
 import torch_ref
 from torch_ref.steps import activation as torch_activation
 
-from .compare import CheckResult, gradient_agreement
-from .errors import ImplementationError
+from ..errors import ImplementationError
+from ..impl import Adapter
+from ..judging.compare import CheckResult, gradient_agreement
+from ..judging.hints import diagnose_cost, hint_dropout, hint_l2, hint_layer_backward
+from ..judging.tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, KINKED, Point, kink_affects, kink_flip, term_scales
+from ..keys import split_key
+from ..layers import DENSE, torch_model
 from .finite_differences import centred_differences
-from .hints import diagnose_cost, hint_dropout, hint_l2, hint_layer_backward
-from .impl import Adapter
-from .keys import split_key
-from .layers import DENSE, torch_model
-from .tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, KINKED, Point, kink_affects, kink_flip, term_scales
 
 GRADCHECK_EXAMPLES = 64  # finite differences on the first 64 examples: the math does not depend on m
 GRADCHECK_ENTRIES = 16  # entries perturbed per parameter array, at most

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import catalogue
-from .config import Config
-from .errors import ImplementationError
+from .. import catalogue
+from ..config import Config
+from ..errors import ImplementationError
 from .unit_harness import CACHE_ORDER, N_PREV, M, N, Unit, Wrong
 from .unit_initialisers import INITIALISER_CHECKS
 from .unit_optimisers import OPTIMISER_CHECKS

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from . import catalogue
-from .impl import Adapter
+from .. import catalogue
+from ..impl import Adapter
+from ..optimization import Optimization
 from .loop_calls import LoopRun
-from .optimization import Optimization
 
 
 def _new_seen() -> dict:

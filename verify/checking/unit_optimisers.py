@@ -10,13 +10,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import catalogue
-from .adam import bias_correction
-from .hint_fits import matches
-from .impl.base import _binds, _describe
-from .optimization import course_permutation
-from .optimizer_hints import decay_slips, fitting_slip, optimizer_slips
-from .tolerance import unit_step_scale
+from .. import catalogue
+from ..impl.base import _binds, _describe
+from ..judging.adam import bias_correction
+from ..judging.hint_fits import matches
+from ..judging.optimizer_hints import decay_slips, fitting_slip, optimizer_slips
+from ..judging.tolerance import unit_step_scale
+from ..optimization import course_permutation
 from .unit_harness import LEARNING_RATE, N_PREV, Unit, Wrong, parameters
 
 BETA, ADAM_T, BETA1, BETA2, EPSILON = 0.9, 3, 0.9, 0.999, 1e-2  # a large epsilon, so where it is added shows

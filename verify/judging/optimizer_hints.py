@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import catalogue
+from .. import catalogue
 from .adam import bias_correction
 from .hint_fits import FIT
 

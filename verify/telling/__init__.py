@@ -1,0 +1,1 @@
+"""Telling: the report (text, markdown, JSON), TensorBoard, progress on stderr."""
