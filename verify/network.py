@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .config import Config
 from .layers import DENSE, KINDS, LayerKind
 
@@ -71,3 +73,13 @@ class Network:
             keep_probs=None if config.keep_prob is None else tuple(config.keep_prob),
             kinds=tuple(config.layers or ()),
         )
+
+
+@dataclass(frozen=True)
+class Point:
+    """Where both sides are evaluated: the batch (X, Y), the shared parameters and the dropout masks (or None)."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    params: dict
+    masks: list | None = None

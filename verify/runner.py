@@ -31,10 +31,9 @@ from .impl import Adapter, detect, load_module, network_size
 from .impl.layered import LayeredAPI
 from .judging.compare import CheckResult
 from .judging.prediction import prediction_accuracy
-from .judging.tolerance import Point
 from .layers import DENSE, torch_model
 from .machine import check_memory, torch_threads_for
-from .network import Network
+from .network import Network, Point
 from .optimization import Optimization
 from .signals import Interruption
 from .telling.progress import Progress

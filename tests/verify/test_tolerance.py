@@ -5,8 +5,8 @@ import pytest
 
 import scratch
 import torch_ref
-from verify.judging.tolerance import SLOPES, UPDATE_ROUNDING, Point, term_scales, update_floors
-from verify.network import Network
+from verify.judging.tolerance import SLOPES, UPDATE_ROUNDING, term_scales, update_floors
+from verify.network import Network, Point
 
 Z = np.linspace(-8, 8, 160001).reshape(1, -1)
 

@@ -20,9 +20,11 @@ from ..errors import ImplementationError
 from ..impl import Adapter
 from ..judging.compare import CheckResult, gradient_agreement
 from ..judging.hints import diagnose_cost, hint_dropout, hint_l2, hint_layer_backward
-from ..judging.tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, KINKED, Point, kink_affects, kink_flip, term_scales
+from ..judging.kinks import KINKED, kink_affects, kink_flip
+from ..judging.tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, term_scales
 from ..keys import split_key
 from ..layers import DENSE, torch_model
+from ..network import Point
 from .finite_differences import centred_differences
 
 GRADCHECK_EXAMPLES = 64  # finite differences on the first 64 examples: the math does not depend on m
@@ -234,14 +236,8 @@ def _kink_crossings(network, point: Point, indices: dict) -> set:
 
     The units' sides come from torch's forward pass, not from the implementation under test.
     """
-    X, params, masks, activations, keep_probs = (
-        point.X,
-        point.params,
-        point.masks,
-        network.activations,
-        network.keep_probs,
-    )
-    kinked = [l for l, name in enumerate(activations[:-1], start=1) if name in KINKED]
+    X, params, masks, keep_probs = point.X, point.params, point.masks, network.keep_probs
+    kinked = [l for l, name in enumerate(network.activations[:-1], start=1) if name in KINKED]
     if not kinked:
         return set()
     model = torch_model(network, params)
@@ -251,30 +247,9 @@ def _kink_crossings(network, point: Point, indices: dict) -> set:
         Z = torch_ref.pre_activations(model, X, masks, keep_probs)
         return [Z[f"Z{l}"] > 0 for l in kinked]
 
-    # Which layers' entries can move a unit that far: a step of epsilon in W[k] or b[k] moves Z[k] by at most
-    # epsilon max(1, |A[k-1]|), and each later layer by at most that times its kind's reach (the max row sum
-    # of |W|) (every hidden activation is 1-Lipschitz). Layers no step can reach a kink from are not probed.
     torch_ref.load_params(model, params)
     Z = torch_ref.pre_activations(model, X, masks, keep_probs)
-    A = {
-        0: X,
-        **{
-            l: torch_activation(activations[l - 1], Z[f"Z{l}"])
-            * (1 if masks is None or masks[l - 1] is None else masks[l - 1] / keep_probs[l - 1])
-            for l in range(1, len(activations))
-        },
-    }
-    gap = {l: float(np.min(np.abs(Z[f"Z{l}"]))) for l in kinked}
-    reachable = set()
-    for k in range(1, len(activations) + 1):
-        moved = GRADCHECK_EPSILON * max(1.0, float(np.max(np.abs(A[k - 1]))))
-        for l in range(k, len(activations)):
-            if l > k:
-                moved *= network.kind(l).reach(network.layer_params(params, l)) / (
-                    keep_probs[l - 2] if keep_probs else 1
-                )
-            if l in gap and gap[l] <= moved:
-                reachable.add(k)
+    reachable = _layers_reaching_a_kink(network, point, Z, kinked)
     indices = {key: entries for key, entries in indices.items() if split_key(key)[1] in reachable}
     if not indices:
         return set()
@@ -292,6 +267,34 @@ def _kink_crossings(network, point: Point, indices: dict) -> set:
                     crossing.add((key, i))
                     break
     return crossing
+
+
+def _layers_reaching_a_kink(network, point: Point, Z: dict, kinked: list) -> set:
+    """The layers k a step of epsilon in a parameter of can move some unit of a kinked layer across its kink.
+
+    A step of epsilon in W[k] or b[k] moves Z[k] by at most epsilon max(1, |A[k-1]|), and each later layer by at
+    most that times its kind's reach (the max row sum of |W|) (every hidden activation is 1-Lipschitz)."""
+    X, masks, activations, keep_probs = point.X, point.masks, network.activations, network.keep_probs
+    A = {
+        0: X,
+        **{
+            l: torch_activation(activations[l - 1], Z[f"Z{l}"])
+            * (1 if masks is None or masks[l - 1] is None else masks[l - 1] / keep_probs[l - 1])
+            for l in range(1, len(activations))
+        },
+    }
+    gap = {l: float(np.min(np.abs(Z[f"Z{l}"]))) for l in kinked}
+    reachable = set()
+    for k in range(1, len(activations) + 1):
+        moved = GRADCHECK_EPSILON * max(1.0, float(np.max(np.abs(A[k - 1]))))
+        for l in range(k, len(activations)):
+            if l > k:
+                moved *= network.kind(l).reach(network.layer_params(point.params, l)) / (
+                    keep_probs[l - 2] if keep_probs else 1
+                )
+            if l in gap and gap[l] <= moved:
+                reachable.add(k)
+    return reachable
 
 
 def _sample_entries(shape: tuple[int, ...], k: int, rng) -> list[tuple[int, ...]]:

@@ -16,20 +16,19 @@ from ..errors import ImplementationError
 from ..impl import Adapter
 from ..judging.compare import CheckResult, Stats
 from ..judging.hints import hint_l2
+from ..judging.kinks import kink_affects, kink_flip
 from ..judging.tolerance import (
     FREE_RUNNING_ROUNDING,
     LR_ROUNDING,
     OptimizerStep,
-    Point,
     gradient_entry_scales,
-    kink_affects,
-    kink_flip,
     largest,
     optimizer_floors,
     optimizer_scales,
     term_scales,
     update_floors,
 )
+from ..network import Point
 from ..optimization import Optimization, Step
 from .training_free import _diverged
 from .training_slips import name_optimizer_slips, name_rate_slip

@@ -50,16 +50,16 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..keys import split_key
+from ..keys import EntriesKey, Key, split_key
 from ..layers import Gains
 from .adam import bias_correction
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..network import Network, Point
 
 # Per-dtype rtol: torch.testing.assert_close's defaults, the reference point for "equal". Each quantity's
 # rtol applies to its own scale; the only absolute term is the subnormal grid (UNDERFLOW_STEPS).
@@ -92,7 +92,6 @@ SLOPES = {
     "linear": (1.0, 0.0),
     "softmax": (0.5, 0.0),  # |dA_i/dz| summed over z is 2 A_i (1 - A_i) <= 1/2; output only
 }
-KINKED = ("relu", "leaky_relu")  # g' jumps at z = 0
 LOSS_READS_LOGITS = ("sigmoid", "softmax")  # bce and ce are computed from Z[L], not from A[L]
 UPDATE_ROUNDING = 4  # P - lr dP and the verifier's (P - lr dP) - P each round once per side
 MOMENT_ROUNDING = 2  # eps per moment: 1 - beta rounds once on each side (see optimizer_floors)
@@ -108,31 +107,6 @@ def _may_overflow(function):
             return function(*args, **kwargs)
 
     return scales
-
-
-class Key(NamedTuple):
-    """A scale's key: the quantity ("Z", "dW", "v_dW", "cost", ...) and its layer. Equal to the plain tuple."""
-
-    quantity: str
-    layer: int
-
-
-class EntriesKey(NamedTuple):
-    """The key of a gradient's per-entry scales (an array, for Adam): ("dW", l, "entries")."""
-
-    quantity: str
-    layer: int
-    per: str = "entries"
-
-
-@dataclass(frozen=True)
-class Point:
-    """Where both sides are evaluated: the batch (X, Y), the shared parameters and the dropout masks (or None)."""
-
-    X: np.ndarray
-    Y: np.ndarray
-    params: dict
-    masks: list | None = None
 
 
 @_may_overflow
@@ -229,31 +203,6 @@ def _typical_slope(name: str, A: np.ndarray) -> float:
     else:  # linear; softmax (output only) by its bound
         return SLOPES[name][0]
     return float(np.sqrt(np.mean(g_prime * g_prime))) if A.size else SLOPES[name][0]
-
-
-def kink_flip(Z_impl: dict, ref: dict, activations, scales: dict, rtol: float):
-    """The last hidden layer where the two sides' Z agree but fall on opposite sides of a relu's kink, or None.
-
-    There g'(Z) jumps: Z = 1e-10 on one side and -1e-10 (or 0) on the other are both right,
-    their derivatives differ by 1, and every gradient of that layer and below may then differ
-    by far more than rounding. Only entries whose Z agree within the tolerance count.
-    """
-    for l in range(len(activations) - 1, 0, -1):
-        Z, Z_ref = Z_impl.get(f"Z{l}"), ref[f"Z{l}"]
-        if activations[l - 1] in KINKED and Z is not None and Z.shape == Z_ref.shape:
-            flip = (Z > 0) != (Z_ref > 0)
-            if flip.any() and np.any(np.abs(Z[flip] - Z_ref[flip]) <= rtol * scales[("Z", l)]):
-                return l
-    return None
-
-
-def kink_affects(quantity: str, layer: int, kink: int) -> bool:
-    """Whether a derivative taken on either side of layer `kink`'s kink can change this quantity: dZ, a
-    parameter's gradient, the optimiser's state and the step at layer `kink` and below, dA below it."""
-    quantity = quantity.rsplit("_", 1)[-1]  # an optimiser's v_dW, s_corrected_db: as their gradient
-    if quantity == "dA":
-        return layer < kink
-    return quantity not in ("Z", "A", "cost", "lr") and layer <= kink
 
 
 @_may_overflow

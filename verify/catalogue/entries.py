@@ -1,66 +1,15 @@
-"""The course functions, one entry each: what the verifier knows about a function of the course by its name.
-
-An entry says which course API (family) the function belongs to, its course signature (the text error messages
-show), the role it plays, the torch computation it is checked against, the course functions it calls, its slips
-(the hints that name them) and which unit module holds its check. API detection and the adapters' required
-functions (impl/), the function-by-function checks and their order (units.py, hence the report's function table),
-`--init impl`, the loops (loops.py, loop_watch.py, impl/sizes.py) and the optimiser and decay functions an option
-needs all read this list, so a new course function is one entry here plus its check.
-
-The entries are in the course's order, a function before those that call it: the order of the function table.
-"""
+"""The entries: every course function the verifier knows, in the course's order (a function before those that call
+it: the order of the function table)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-APIS = ("deep", "shallow", "logreg")  # the course APIs an adapter sees a module through (impl/__init__.APIS)
-OPTIONAL = ("regularisation", "optimisation")  # families run only when an option asks (--lambd, --optimizer, --decay)
-
-
-@dataclass(frozen=True)
-class Loop:
-    """How a course loop is run whole (loops.py)."""
-
-    plain: bool = True  # run against full-batch gradient descent at one rate
-    optimizer: bool = False  # run with --optimizer, --mini-batch-size or --decay when it takes an optimizer
-    layers: int | None = None  # only for a network of this many layers (two_layer_model: 2)
-    layers_dims: bool = False  # called (X, Y, layers_dims, ...): a call of it gives the network's sizes (sizes.py)
-
-
-@dataclass(frozen=True)
-class CourseFunction:
-    """One course function. `signatures`: (API, signature) pairs, "" for any API, the first the default."""
-
-    name: str
-    family: tuple[str, ...]  # the course APIs it belongs to (deep, shallow, logreg), or regularisation, optimisation
-    role: str  # initialiser, activation, forward step, forward, cost, backward step, backward, update, ... loop
-    signatures: tuple[tuple[str, str], ...]
-    torch: str = ""  # what it is checked against: a torch_ref function, or the rule it is checked by
-    calls: tuple[str, ...] = ()  # the course functions it calls: it fails with them, marked, not blamed
-    slips: tuple[str, ...] = ()  # the hints (functions of hints.py, optimizer_hints.py) that name its slips
-    check: str = ""  # the unit module whose checks hold its check: unit_steps, unit_initialisers, unit_optimisers
-    required_by: tuple[str, ...] = ()  # the APIs whose adapters need it (detection looks for it)
-    optimizer: str = ""  # the --optimizer that steps with it
-    decay: str = ""  # the --decay that it computes
-    watch: str = ""  # what a loop's calls of it do while the loop is watched (loop_watch.py): start, cost, ...
-    state: tuple[str, ...] = ()  # an optimiser state initialiser's state, in the order it returns it
-    loop: Loop | None = None  # a course loop: how it is run whole
-
-    def signature(self, api: str = "") -> str:
-        """Its course signature in `api` (the first one given when it has none of its own there)."""
-        return next((text for where, text in self.signatures if where == api), self.signatures[0][1])
-
-
-def _one(name: str, family: tuple[str, ...], role: str, signature: str, **more) -> CourseFunction:
-    return CourseFunction(name, family, role, (("", signature),), **more)
-
+from .types import CourseFunction, Loop, one
 
 LOOP_TORCH = "its own steps of the same run, which lockstep and free-running checked against torch"
 
 CATALOGUE: tuple[CourseFunction, ...] = (
     # the initialisers: checked by the course's rules (shapes, zero biases, scale, symmetry breaking)
-    _one(
+    one(
         "initialize_with_zeros",
         ("logreg",),
         "initialiser",
@@ -68,7 +17,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         torch="the course's rule: w zeros (dim, 1), b the number 0",
         check="unit_initialisers",
     ),
-    _one(
+    one(
         "initialize_parameters",
         ("shallow",),
         "initialiser",
@@ -77,7 +26,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         check="unit_initialisers",
         watch="start",
     ),
-    _one(
+    one(
         "initialize_parameters_deep",
         ("deep",),
         "initialiser",
@@ -96,10 +45,10 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         check="unit_steps",
         required_by=("logreg",),
     ),
-    _one(
+    one(
         "relu", ("deep",), "activation", "relu(Z) -> (A, cache)", torch="torch_ref.steps.activation", check="unit_steps"
     ),
-    _one(
+    one(
         "linear_forward",
         ("deep",),
         "forward step",
@@ -107,7 +56,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         torch="torch_ref.steps.linear_forward",
         check="unit_steps",
     ),
-    _one(
+    one(
         "linear_activation_forward",
         ("deep",),
         "forward step",
@@ -116,7 +65,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         calls=("linear_forward", "sigmoid", "relu"),
         check="unit_steps",
     ),
-    _one(
+    one(
         "L_model_forward",
         ("deep",),
         "forward",
@@ -126,7 +75,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         slips=("cache_order_slip", "hint_dropout"),
         required_by=("deep",),
     ),
-    _one(
+    one(
         "forward_propagation",
         ("shallow",),
         "forward",
@@ -136,7 +85,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         check="unit_steps",
         required_by=("shallow",),
     ),
-    _one(
+    one(
         "propagate",
         ("logreg",),
         "forward and backward",
@@ -146,7 +95,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         check="unit_steps",
         required_by=("logreg",),
     ),
-    _one(
+    one(
         "optimize",
         ("logreg",),
         "loop",
@@ -170,7 +119,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         required_by=("deep", "shallow"),
         watch="cost",
     ),
-    _one(
+    one(
         "compute_cost_with_regularization",
         ("regularisation",),
         "cost",
@@ -181,7 +130,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         check="unit_steps",
     ),
     # the backward steps
-    _one(
+    one(
         "sigmoid_backward",
         ("deep",),
         "backward step",
@@ -190,7 +139,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         slips=("activation_backward_slip",),
         check="unit_steps",
     ),
-    _one(
+    one(
         "relu_backward",
         ("deep",),
         "backward step",
@@ -199,7 +148,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         slips=("activation_backward_slip",),
         check="unit_steps",
     ),
-    _one(
+    one(
         "linear_backward",
         ("deep",),
         "backward step",
@@ -208,7 +157,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         slips=("db_slip",),
         check="unit_steps",
     ),
-    _one(
+    one(
         "linear_activation_backward",
         ("deep",),
         "backward step",
@@ -218,7 +167,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         slips=("db_slip",),
         check="unit_steps",
     ),
-    _one(
+    one(
         "L_model_backward",
         ("deep",),
         "backward",
@@ -228,7 +177,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         slips=("hint_layer_backward", "hint_l2", "hint_dropout"),
         required_by=("deep",),
     ),
-    _one(
+    one(
         "backward_propagation",
         ("shallow",),
         "backward",
@@ -238,7 +187,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         required_by=("shallow",),
     ),
     # the update
-    _one(
+    one(
         "update_parameters",
         ("shallow", "deep"),
         "update",
@@ -250,7 +199,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         watch="update",
     ),
     # the optimisation course: mini-batches, optimisers, learning-rate decay
-    _one(
+    one(
         "random_mini_batches",
         ("optimisation",),
         "mini-batches",
@@ -259,7 +208,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         check="unit_optimisers",
         watch="batches",
     ),
-    _one(
+    one(
         "initialize_velocity",
         ("optimisation",),
         "optimiser state",
@@ -270,7 +219,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         watch="state",
         state=("v",),
     ),
-    _one(
+    one(
         "update_parameters_with_momentum",
         ("optimisation",),
         "optimiser",
@@ -281,7 +230,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         optimizer="momentum",
         watch="step",
     ),
-    _one(
+    one(
         "initialize_adam",
         ("optimisation",),
         "optimiser state",
@@ -292,7 +241,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         watch="state",
         state=("v", "s"),
     ),
-    _one(
+    one(
         "update_parameters_with_adam",
         ("optimisation",),
         "optimiser",
@@ -304,7 +253,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         optimizer="adam",
         watch="step",
     ),
-    _one(
+    one(
         "update_lr",
         ("optimisation",),
         "decay",
@@ -314,7 +263,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         check="unit_optimisers",
         decay="inverse",
     ),
-    _one(
+    one(
         "schedule_lr_decay",
         ("optimisation",),
         "decay",
@@ -325,7 +274,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         decay="scheduled",
     ),
     # the loops, run whole (loops.py)
-    _one(
+    one(
         "nn_model",
         ("shallow",),
         "loop",
@@ -335,7 +284,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         slips=("loop_slip",),
         loop=Loop(),
     ),
-    _one(
+    one(
         "two_layer_model",
         ("deep",),
         "loop",
@@ -345,7 +294,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         slips=("loop_slip",),
         loop=Loop(layers=2, layers_dims=True),
     ),
-    _one(
+    one(
         "L_layer_model",
         ("deep",),
         "loop",
@@ -355,7 +304,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         slips=("loop_slip",),
         loop=Loop(optimizer=True, layers_dims=True),
     ),
-    _one(
+    one(
         "model",
         ("optimisation",),
         "loop",
@@ -367,49 +316,3 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         loop=Loop(plain=False, optimizer=True),
     ),
 )
-
-
-def by_name(name: str) -> CourseFunction:
-    """The entry of the course function `name` (KeyError when the catalogue has none)."""
-    found = next((f for f in CATALOGUE if f.name == name), None)
-    if found is None:
-        raise KeyError(name)
-    return found
-
-
-def required(api: str) -> dict[str, str]:
-    """The functions the `api` adapter needs, in the course's order: name -> its course signature in that API."""
-    return {f.name: f.signature(api) for f in CATALOGUE if api in f.required_by}
-
-
-def initialiser(api: str) -> CourseFunction:
-    """The `api`'s own initialiser, the one `--init impl` calls."""
-    return next(f for f in CATALOGUE if f.role == "initialiser" and api in f.family)
-
-
-def optimizer_functions() -> dict[str, tuple[str, ...]]:
-    """--optimizer -> the functions it needs (its state's initialiser, its step), in the course's order."""
-    needed: dict[str, tuple[str, ...]] = {}
-    for f in CATALOGUE:
-        if f.optimizer:
-            needed[f.optimizer] = needed.get(f.optimizer, ()) + (f.name,)
-    return needed
-
-
-def decay_functions() -> dict[str, str]:
-    """--decay -> the function that computes it."""
-    return {f.decay: f.name for f in CATALOGUE if f.decay}
-
-
-def checked(module: str = "") -> tuple[CourseFunction, ...]:
-    """The entries with a unit check (in `module`, one of unit_steps, unit_initialisers, unit_optimisers)."""
-    return tuple(f for f in CATALOGUE if f.check and (not module or f.check == module))
-
-
-def loops() -> tuple[CourseFunction, ...]:
-    return tuple(f for f in CATALOGUE if f.loop is not None)
-
-
-def watched() -> dict[str, CourseFunction]:
-    """The course functions a loop calls that are watched, or replaced, while it runs: name -> entry."""
-    return {f.name: f for f in CATALOGUE if f.watch}
