@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from verify import Config, run
+from verify.results import Sides
 
 pytestmark = pytest.mark.end_to_end
 
@@ -57,6 +58,6 @@ def test_correct_scratch_always_passes(config):
             assert config.iterations == 0 and check.skipped == "no iterations"
         elif check.skipped is not None:
             assert check.name == "gradcheck" and "moves a relu unit across its kink" in check.skipped and kinked
-    if report.nonfinite == {"impl": None, "torch": None}:
-        assert len(report.costs["impl"]) == len(report.costs["torch"]) == config.iterations
+    if report.nonfinite == Sides(None, None):
+        assert len(report.costs.impl) == len(report.costs.torch) == config.iterations
     assert report.examples == config.examples

@@ -158,7 +158,7 @@ def test_correct_optimisers_pass_at_both_scales(optimizer, decay, scale):
     assert report.ok, report.to_text()
     free = check(report, "free-running")
     assert free.rows and free.comparable_until is None, free.notes  # the two runs were compared to the end
-    assert len(report.costs["impl"]) == len(report.costs["torch"]) == 3  # one cost per epoch
+    assert len(report.costs.impl) == len(report.costs.torch) == 3  # one cost per epoch
 
 
 @pytest.mark.end_to_end
