@@ -4,10 +4,11 @@ are made from Sides by the JSON renderer (jsonout.py), nowhere else."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from .compare import Comparison
+if TYPE_CHECKING:
+    from .compare import Comparison
 
 T = TypeVar("T")
 
@@ -24,12 +25,6 @@ class Sides(Generic[T]):
     def items(self) -> tuple[tuple[str, T], tuple[str, T]]:
         """(("impl", its value), ("torch", its value)): the sides by the names the JSON and the logs give them."""
         return (SIDE_NAMES[0], self.impl), (SIDE_NAMES[1], self.torch)
-
-    def with_side(self, side: str, value: T) -> Sides[T]:
-        """A copy with `side` ("impl" or "torch") set to `value`."""
-        if side not in SIDE_NAMES:
-            raise ValueError(f"a side is 'impl' or 'torch', got {side!r}")
-        return replace(self, **{side: value})
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,8 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
             params = _start(config, impl, found, progress)
             if params is not None:
                 check_lambd(config, X.shape[1], params)
-                with signals.deferred(
-                    raise_after=True
-                ):  # TensorBoard's first import: native code a signal must not cut
+                # TensorBoard's first import: native code a signal must not cut
+                with signals.deferred(raise_after=True):
                     log = _open_log(config, plan, X, Y, impl.label)
                 found.run_dir = log.run_dir if log else None
                 with torch_threads_for(config, X.shape[1]):

@@ -46,7 +46,7 @@ def test_correct_scratch_always_passes(config):
     report = run(config)
     assert report.ok, f"{config}\n{report.to_text(verbose=True)}"
     assert report.verdict == "pass"
-    assert report.first_divergence() is None
+    assert report.first_divergence is None
     assert report.interrupted_at is None
     # Every check ran: nothing passed by being skipped.
     assert [c.name for c in report.checks] == ["forward", "backward", "gradcheck", "lockstep", "free-running"]

@@ -235,7 +235,7 @@ def test_each_week2_and_week3_slip_is_named_on_its_function(tmp_path, source, ar
     assert failed == [function]
     assert results[function].output == output
     assert hint in results[function].hint + results[function].detail
-    assert first_divergence(path, arch)["function"] == function  # the whole run's verdict names it too
+    assert first_divergence(path, arch).function == function  # the whole run's verdict names it too
 
 
 @pytest.mark.end_to_end
