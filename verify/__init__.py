@@ -3,7 +3,7 @@
     from verify import Config, run
     report = run(Config(arch=(3, 4, 4, 1)))
     report.verdict            # "pass" or "fail"
-    report.first_divergence() # None, or where and by how much the two sides first differ
+    report.first_divergence   # None, or where and by how much the two sides first differ
     print(report)             # the text report, verdict first; report.summary() is its first lines
 
 A learner's own test: verify.testing.assert_agrees("my_network.py", arch=(3, 4, 4, 1)).

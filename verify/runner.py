@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -15,8 +15,8 @@ import torch_ref
 from . import signals
 from .checking.checks import check_gradients, compare_at_point, kink_probe
 from .checking.loops import LoopRun, Replay, check_loop, loop_check_name, loop_functions
-from .checking.training import train_and_compare
-from .checking.units import each_function_checked
+from .checking.training import TrainingRun, train_and_compare
+from .checking.units import UnitResult, each_function_checked
 from .config import (
     Config,
     check_data_range,
@@ -25,6 +25,7 @@ from .config import (
     check_mini_batch_size,
     resolve_network,
 )
+from .consequences import mark_consequences
 from .data import load_data
 from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module, network_size
@@ -35,6 +36,8 @@ from .layers import DENSE, torch_model
 from .machine import check_memory, torch_threads_for
 from .network import Network, Point
 from .optimization import Optimization
+from .results import Final, Sides
+from .run_inputs import RunInputs
 from .signals import Interruption
 from .telling.progress import Progress
 from .telling.report import Report, function_sources
@@ -64,36 +67,75 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
     except KeyboardInterrupt as stop:  # before any check: nothing to report but where it stopped
         signals.reporting()
         raise _stopped(stop, progress.current) from None
-    report = Report(config, plan, checks=[], implementation=impl.label)
+    found = _Findings()
     log = None
     try:
-        progress.stage("checking the course functions one by one")
-        for result in each_function_checked(impl, config):
-            report.functions.append(result)
         try:
-            params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
-        except ImplementationError as error:  # no start, no network check: a failed forward check
-            report.checks.append(CheckResult("forward", "forward", config.relative_tolerance, error=error))
-            _conclude(report, impl)
-            return report
-        params = {k: np.asarray(v, dtype=config.dtype) for k, v in params.items()}
-        check_lambd(config, X.shape[1], params)
-        with signals.deferred(raise_after=True):  # TensorBoard's first import: native code a signal must not cut
-            log = _open_log(config, plan, X, Y, impl.label)
-        report.run_dir = log.run_dir if log else None
-        with torch_threads_for(config, X.shape[1]):
-            _run_checks(config, plan, impl, X, Y, params, device, report, log, progress)
-    except KeyboardInterrupt as stop:  # Ctrl-C or a signal, in any phase: what agreed so far is the report
-        signals.reporting()
-        if report.interruption is None:  # (training names the iterations it finished)
-            report.interruption = Interruption.of(stop, progress.current)
-        _conclude(report, impl)
+            params = _start(config, impl, found, progress)
+            if params is not None:
+                check_lambd(config, X.shape[1], params)
+                # TensorBoard's first import: native code a signal must not cut
+                with signals.deferred(raise_after=True):
+                    log = _open_log(config, plan, X, Y, impl.label)
+                found.run_dir = log.run_dir if log else None
+                with torch_threads_for(config, X.shape[1]):
+                    found.predict = _run_checks(
+                        RunInputs(config, plan, impl, X, Y, params), device, found, log, progress
+                    )
+        except KeyboardInterrupt as stop:  # Ctrl-C or a signal, in any phase: what agreed so far is the report
+            signals.reporting()
+            if found.interruption is None:  # (training names the iterations it finished)
+                found.interruption = Interruption.of(stop, progress.current)
+        report = _assemble(found, impl, config, plan, progress.started)
+        return report if log is None else _finish_log(log, report, found.predict, progress)
     finally:
-        report.seconds = time.perf_counter() - progress.started
         if log is not None:
-            if report.interruption is not None:
-                log.interrupted(report)  # the run's text report says where it stopped: an incomplete run
             log.close()
+
+
+@dataclass
+class _Findings:
+    """What the run found so far, each check's result added once it is filled (or as far as an interrupt let it
+    be): the Report is assembled from it once, at the end."""
+
+    functions: list[UnitResult] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    training: TrainingRun | None = None
+    final: Sides[Final] | None = None
+    interruption: Interruption | None = None
+    run_dir: str | None = None
+    predict: Sides | None = None  # each side's A[L] of any inputs, from its final parameters (the logs' pictures)
+
+
+def _start(config: Config, impl: Adapter, found: _Findings, progress: Progress) -> dict | None:
+    """The course functions checked one by one, then the shared start: its parameters in the run's dtype, or None
+    (with a failed forward check) where the implementation's own initialiser raised."""
+    assert config.arch is not None, "the network is resolved before any check"
+    progress.stage("checking the course functions one by one")
+    for result in each_function_checked(impl, config):  # one by one: an interrupt keeps those checked
+        found.functions.append(result)
+    try:
+        params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
+    except ImplementationError as error:  # no start, no network check: a failed forward check
+        found.checks.append(CheckResult("forward", "forward", config.relative_tolerance, error=error))
+        return None
+    return {k: np.asarray(v, dtype=config.dtype) for k, v in params.items()}
+
+
+def _finish_log(log, report: Report, predict: Sides | None, progress: Progress) -> Report:
+    """The finished report into the TensorBoard log: its final metrics, pictures and text; or, for a run a signal
+    stopped (also while these are written), its text alone, which says where it stopped. Returns the report,
+    interrupted where a signal came now."""
+    try:
+        if report.interruption is None:
+            assert predict is not None, "a run that was not interrupted checked its training"
+            progress.stage("writing the TensorBoard logs")
+            log.finish(report, predict)
+            return report
+    except KeyboardInterrupt as stop:
+        signals.reporting()
+        report = replace(report, interruption=Interruption.of(stop, progress.current))
+    log.interrupted(report)  # the run's text report says where it stopped: an incomplete run
     return report
 
 
@@ -146,23 +188,41 @@ def _prepare(config: Config, implementation, progress: Progress):
     return config, impl, X, Y, Optimization.from_config(config, X.shape[1]), device
 
 
-def _conclude(report: Report, impl: Adapter) -> None:
-    """What every report needs once its checks are in: the consequences marked, the implementation's notes."""
-    report.mark_consequences()
-    report.notes = impl.loading_notes + list(impl.notes.values())
+def _assemble(found: _Findings, impl: Adapter, config: Config, plan: Optimization, started: float) -> Report:
+    """The Report, once every check is in: the consequences marked, the implementation's notes, where each function
+    a fix line may name is defined, the seconds since the run `started` (the TensorBoard log's last writes, which
+    need the report, come after)."""
+    mark_consequences(found.checks, config.L)
     # every function a fix line may name: the course functions, the loops, a function whose result was rejected
-    named = [f.function for f in report.functions] + [
-        c.name.split(" ", 1)[1] for c in report.checks if c.name.startswith("loop ")
+    named = [f.function for f in found.functions] + [
+        c.name.split(" ", 1)[1] for c in found.checks if c.name.startswith("loop ")
     ]
-    named += [c.error.function for c in report.checks if c.error is not None]
-    report.sources = function_sources(impl.module, list(dict.fromkeys(named)))
+    named += [c.error.function for c in found.checks if c.error is not None]
+    training = found.training
+    return Report(
+        config,
+        plan,
+        checks=found.checks,
+        final=found.final,
+        costs=None if training is None else training.costs,
+        nonfinite=None if training is None else training.nonfinite,
+        drift=[] if training is None else training.drift,
+        run_dir=found.run_dir,
+        interruption=found.interruption,
+        seconds=time.perf_counter() - started,
+        implementation=impl.label,
+        notes=impl.loading_notes + list(impl.notes.values()),
+        functions=found.functions,
+        sources=function_sources(impl.module, list(dict.fromkeys(named))),
+    )
 
 
-def _run_checks(
-    config, plan: Optimization, impl, X, Y, params, device, report: Report, log, progress: Progress
-) -> None:
-    model = torch_model(impl.network, params, device)
-    _check_at_points(config, plan, impl, X, Y, params, model, report, progress)
+def _run_checks(inputs: RunInputs, device, found: _Findings, log, progress: Progress) -> Sides:
+    """Every network check in order, each result added to `found` once filled; returns each side's prediction
+    from its final parameters (for the logs' pictures)."""
+    impl, plan = inputs.impl, inputs.plan
+    model = torch_model(impl.network, inputs.params, device)
+    _check_at_points(inputs, model, found, progress)
     progress.training(plan, impl.label)
 
     def on_iteration(record) -> None:
@@ -170,100 +230,96 @@ def _run_checks(
             log.iteration(record)
         progress.show(record)
 
-    model_free = torch_model(impl.network, params, device)
-    training = train_and_compare(impl, X, Y, params, model, model_free, plan, config.relative_tolerance, on_iteration)
-    _report_training(config, impl, X, Y, model_free, training, report, progress)
+    model_free = torch_model(impl.network, inputs.params, device)
+    training = train_and_compare(inputs, model, model_free, on_iteration)
+    _training_results(inputs, model_free, training, found, progress)
     if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
-        _check_loops(config, impl, LoopRun(X, Y, params, plan), training, report, progress)
-    _conclude(report, impl)
-    if log is not None:
-        progress.stage("writing the TensorBoard logs")
-        log.finish(
-            report,
-            {
-                "impl": lambda grid: impl.forward(grid, training.impl_params)[0],
-                "torch": lambda grid: torch_ref.output(model_free, grid),
-            },
+        _check_loops(inputs, training, found, progress)
+    final_params = training.impl_params
+    assert final_params is not None, "training starts from params and keeps the last finite ones"
+    return Sides(lambda grid: impl.forward(grid, final_params)[0], lambda grid: torch_ref.output(model_free, grid))
+
+
+def _check_at_points(inputs: RunInputs, model, found: _Findings, progress: Progress) -> None:
+    """Forward and backward at the initial weights and at a kink probe, then the gradient check."""
+    config, impl, X, Y, params = inputs.config, inputs.impl, inputs.X, inputs.Y, inputs.params
+    forward = CheckResult("forward", "forward", inputs.rtol)
+    backward = CheckResult("backward", "backward", inputs.rtol)
+    masks = inputs.plan.masks(-1, X.shape[1])  # dropout: one mask for the checks at one point, the same on both sides
+    progress.stage("forward and backward at the initial weights and at a kink probe")
+    try:
+        compare_at_point(impl, model, Point(X, Y, params, masks), "initial weights", (forward, backward))
+        X_probe, probe = kink_probe(X, params, impl.network)
+        compare_at_point(impl, model, Point(X_probe, Y, probe, masks), "kink probe", (forward, backward))
+    finally:  # filled, or as far as an interrupt let them be: what agreed so far is reported
+        found.checks += [forward, backward]
+    if config.gradcheck:
+        progress.stage("gradient check: centred differences of the cost")
+        found.checks.append(check_gradients(impl, X, Y, params, config.seed, masks))
+    else:
+        found.checks.append(CheckResult("gradcheck", "gradcheck", 0.0, skipped="--no-gradcheck"))
+
+
+def _training_results(
+    inputs: RunInputs, model_free, training: TrainingRun, found: _Findings, progress: Progress
+) -> None:
+    """Training's checks, costs and divergences into the findings, and both sides' final cost and accuracy; an
+    interrupt that stopped training is raised again once what it reached is in the findings."""
+    found.checks += [training.lockstep, training.free]
+    found.training = training
+    if training.interrupted is not None:  # the iterations before it are reported; nothing after them runs
+        found.interruption = Interruption.of(training.interrupted, progress.current, training.completed)
+        raise training.interrupted
+    if training.lockstep.error is None and not training.saturated:  # else nothing to compare (the cost: log(0))
+        assert training.impl_params is not None, "training starts from params and keeps the last finite ones"
+        final = _final(inputs, training.impl_params, model_free)
+        # a side that diverged has no final cost (its last finite parameters are not where its run ended)
+        found.final = Sides(
+            Final() if training.nonfinite.impl is not None else final.impl,
+            Final() if training.nonfinite.torch is not None else final.torch,
         )
 
 
-def _check_at_points(config, plan: Optimization, impl, X, Y, params, model, report: Report, progress: Progress) -> None:
-    """Forward and backward at the initial weights and at a kink probe, then the gradient check."""
-    rtol = config.relative_tolerance
-    forward = CheckResult("forward", "forward", rtol)
-    backward = CheckResult("backward", "backward", rtol)
-    report.checks += [forward, backward]
-    masks = plan.masks(-1, X.shape[1])  # dropout: one mask for the checks at one point, the same on both sides
-    progress.stage("forward and backward at the initial weights and at a kink probe")
-    compare_at_point(impl, model, Point(X, Y, params, masks), "initial weights", (forward, backward))
-    X_probe, probe = kink_probe(X, params, impl.network)
-    compare_at_point(impl, model, Point(X_probe, Y, probe, masks), "kink probe", (forward, backward))
-
-    if config.gradcheck:
-        progress.stage("gradient check: centred differences of the cost")
-        report.checks.append(check_gradients(impl, X, Y, params, config.seed, masks))
-    else:
-        report.checks.append(CheckResult("gradcheck", "gradcheck", 0.0, skipped="--no-gradcheck"))
-
-
-def _report_training(config, impl, X, Y, model_free, training, report: Report, progress: Progress) -> None:
-    """Training's checks, costs and divergences into the report, and both sides' final cost and accuracy; an
-    interrupt that stopped training is raised again once what it reached is in the report."""
-    report.checks += [training.lockstep, training.free]
-    report.costs = {"impl": training.impl_costs, "torch": training.torch_costs}
-    report.nonfinite = dict(training.nonfinite)
-    report.drift = training.drift
-    if training.interrupted is not None:  # the iterations before it are reported; nothing after them runs
-        report.interruption = Interruption.of(training.interrupted, progress.current, training.completed)
-        raise training.interrupted
-    if (
-        training.lockstep.error is None and not training.saturated
-    ):  # else nothing to compare (the course's cost: log(0))
-        assert training.impl_params is not None, "training starts from params and keeps the last finite ones"
-        report.final = _final(impl, X, Y, training.impl_params, model_free, config)
-        for side, at in training.nonfinite.items():  # a side that diverged has no final cost (its last finite
-            if at is not None:  # parameters are not where its run ended)
-                report.final[side] = {"cost": None, "accuracy": None}
-
-
-def _check_loops(config, impl, run: LoopRun, training, report: Report, progress: Progress) -> None:
+def _check_loops(inputs: RunInputs, training: TrainingRun, found: _Findings, progress: Progress) -> None:
     """Each course loop function the implementation defines, whole (or why it cannot be run)."""
-    for function, cannot in loop_functions(impl, run.plan).items():
+    for function, cannot in loop_functions(inputs.impl, inputs.plan).items():
         if cannot:
-            report.checks.append(
-                CheckResult(loop_check_name(function), "training", config.relative_tolerance, skipped=cannot)
-            )
+            found.checks.append(CheckResult(loop_check_name(function), "training", inputs.rtol, skipped=cannot))
             continue
         try:
             progress.stage(f"the course's loop {function}, whole")
-            report.checks.append(_loop_check(function, config, impl, run, training))
+            found.checks.append(_loop_check(function, inputs, training))
         except KeyboardInterrupt as stop:  # Ctrl-C while a loop runs: report what was checked so far
-            report.checks.append(
+            found.checks.append(
                 CheckResult(
                     loop_check_name(function),
                     "training",
-                    config.relative_tolerance,
+                    inputs.rtol,
                     skipped=f"interrupted ({Interruption.of(stop, '').signal})",
                 )
             )
             raise
 
 
-def _loop_check(function: str, config: Config, impl: Adapter, run: LoopRun, training) -> CheckResult:
+def _loop_check(function: str, inputs: RunInputs, training: TrainingRun) -> CheckResult:
     """A course loop function, whole, against the run training just made of the implementation's own steps."""
+    impl = inputs.impl
     stopped = (
         f"{impl.label} {training.lockstep.error.what} during training (see lockstep)"
         if training.lockstep.error is not None
         else f"{impl.label} diverged during training"
-        if training.nonfinite["impl"] is not None
+        if training.nonfinite.impl is not None
         else f"{training.saturated}, and its final parameters come after it"
         if training.saturated
         else ""
     )
     if stopped:
-        return CheckResult(loop_check_name(function), "training", config.relative_tolerance, skipped=stopped)
-    replay = Replay(training.impl_costs, training.impl_params, training.torch_costs, training.impl_state_start)
-    return check_loop(impl, function, run, replay, config.relative_tolerance)
+        return CheckResult(loop_check_name(function), "training", inputs.rtol, skipped=stopped)
+    assert training.impl_params is not None, "training starts from params and keeps the last finite ones"
+    replay = Replay(training.costs.impl, training.impl_params, training.costs.torch, training.impl_state_start)
+    return check_loop(
+        inputs.impl, function, LoopRun(inputs.X, inputs.Y, inputs.params, inputs.plan), replay, inputs.rtol
+    )
 
 
 def initial_parameters(config: Config) -> dict:
@@ -296,23 +352,19 @@ def initial_parameters(config: Config) -> dict:
     return {k: v.astype(config.dtype) for k, v in params.items()}
 
 
-def _final(impl: Adapter, X, Y, impl_params: dict, model_free, config: Config) -> dict:
+def _final(inputs: RunInputs, impl_params: dict, model_free) -> Sides[Final]:
     """Cost and accuracy of both sides at their final parameters."""
+    config, impl, X, Y = inputs.config, inputs.impl, inputs.X, inputs.Y
     assert config.activations is not None and config.loss is not None, "a validated config"
-    final: dict[str, dict[str, float | None]] = {}
     try:
         AL, caches = impl.forward(X, impl_params)
-        final["impl"] = {
-            "cost": impl.cost(AL, Y, caches),
-            "accuracy": prediction_accuracy(AL, Y, config.activations[-1]),
-        }
+        mine = Final(impl.cost(AL, Y, caches), prediction_accuracy(AL, Y, config.activations[-1]))
     except ImplementationError:
-        final["impl"] = {"cost": None, "accuracy": None}
+        mine = Final()
     ref = torch_ref.forward_backward(model_free, X, Y, config.loss, impl.lambd)
     cost, A_L = ref["cost"], ref[f"A{config.L}"]
     assert isinstance(cost, float) and isinstance(A_L, np.ndarray), "forward_backward's cost is a float, A[L] an array"
-    final["torch"] = {"cost": cost, "accuracy": prediction_accuracy(A_L, Y, config.activations[-1])}
-    return final
+    return Sides(mine, Final(cost, prediction_accuracy(A_L, Y, config.activations[-1])))
 
 
 def _prepare_device(config: Config):

@@ -495,7 +495,7 @@ def test_cells_are_named_by_their_count_in_errors_and_tracebacks(tmp_path):
             count = cell["execution_count"]
     path.write_text(json.dumps(notebook))
     report = quick_run(path)
-    trace = report.first_divergence()["traceback"]
+    trace = report.first_divergence.traceback
     slip = next(f for f in functions if f.startswith("def linear_backward("))
     line = 1 + slip.splitlines().index("    dA_prev = np.dot(W, dZ)")
     # the notebook by its name (it lies outside the working directory), then the cell as Jupyter shows it
@@ -522,7 +522,7 @@ def test_an_exports_traceback_names_the_file_and_the_cell(tmp_path):
     path.write_text(path.read_text().replace("dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W, dZ)"))
     cell = 1 + next(n for n, f in enumerate(graded_functions(), start=1) if f.startswith("def linear_backward("))
     line = line_of(path, "dA_prev = np.dot(W, dZ)") - line_of(path, f"# In[{cell}]:") - 2  # nbconvert's 2 blank lines
-    trace = quick_run(path).first_divergence()["traceback"]
+    trace = quick_run(path).first_divergence.traceback
     assert trace[-1] == f"{path.name}/cell [{cell}]:{line} in linear_backward,  dA_prev = np.dot(W, dZ)"
     sources = verify.telling.report.function_sources(load_module(str(path)), ["linear_backward"])
     assert sources == {"linear_backward": f"{path.name}, cell [{cell}], line 1"}  # the fix line's "defined in"

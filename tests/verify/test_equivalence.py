@@ -14,6 +14,7 @@ import torch_ref
 from verify import Config, run
 from verify.config import validate
 from verify.data import load_data
+from verify.results import Sides
 from verify.runner import initial_parameters
 
 pytestmark = pytest.mark.end_to_end
@@ -64,7 +65,7 @@ def test_scratch_and_torch_agree(config, learns, dtype):
     report = run(config)
     text = report.to_text(verbose=True)
     assert report.ok and report.verdict == "pass", text
-    assert report.first_divergence() is None
+    assert report.first_divergence is None
 
     # Every check ran and compared every quantity of every layer, in the derivation's order.
     L = len(config.arch) - 1
@@ -76,9 +77,9 @@ def test_scratch_and_torch_agree(config, learns, dtype):
     assert sum(len(c.rows) for c in report.checks) == (2 * L + 1) + 4 * L + 2 * L + (4 * L + 1) + (2 * L + 1)
 
     # Both sides trained for every iteration, and their costs agree along the way.
-    scratch_costs, torch_costs = report.costs["impl"], report.costs["torch"]
+    scratch_costs, torch_costs = report.costs.impl, report.costs.torch
     assert len(scratch_costs) == len(torch_costs) == config.iterations
-    assert report.nonfinite == {"impl": None, "torch": None}
+    assert report.nonfinite == Sides(None, None)
     rtol = 1e-9 if dtype == "float64" else 1e-4
     np.testing.assert_allclose(scratch_costs, torch_costs, rtol=rtol)
     assert [i for i, _, _, _ in report.drift] == checkpoints(config.iterations)
@@ -92,18 +93,16 @@ def test_scratch_and_torch_agree(config, learns, dtype):
             assert row.tolerance <= limit * (row.scale if row.quantity == "cost" else largest_parameter), row
 
     # Gradient descent lowers the cost on both sides, to the same final cost.
-    final_s, final_t = report.final["impl"]["cost"], report.final["torch"]["cost"]
+    final_s, final_t = report.final.impl.cost, report.final.torch.cost
     assert final_s == pytest.approx(final_t, rel=rtol)
     if learns:
         assert final_s < scratch_costs[0] and final_t < torch_costs[0]
     else:
         np.testing.assert_allclose(scratch_costs + torch_costs + [final_s, final_t], np.log(2), rtol=1e-6)
     if report.config.activations[-1] == "linear":
-        assert report.final["impl"]["accuracy"] is None
+        assert report.final.impl.accuracy is None
     else:
-        assert report.final["impl"]["accuracy"] == pytest.approx(
-            report.final["torch"]["accuracy"], abs=2 / report.examples
-        )
+        assert report.final.impl.accuracy == pytest.approx(report.final.torch.accuracy, abs=2 / report.examples)
 
     # Backprop's gradients match centred differences to within their rounding (eps |J| / 1e-7).
     assert all(row.max_abs < 1e-8 for row in check(report, "gradcheck").rows.values())
@@ -143,17 +142,17 @@ def test_the_report_holds_each_sides_own_training(dtype):
         torch_ref.from_params(start, acts, "cpu"), X, Y, config.loss, config.learning_rate, config.iterations
     )
 
-    assert report.costs["impl"] == costs
-    assert report.costs["torch"] == torch_costs
+    assert report.costs.impl == costs
+    assert report.costs.torch == torch_costs
     assert costs[-1] < 0.8 * costs[0]  # flower is learnable: 25 steps at lr 1.2 cut the cost by a fifth
     AL, caches = scratch.L_model_forward(X, P, acts)
-    assert report.final["impl"]["cost"] == scratch.compute_cost(AL, Y, config.loss, ZL=caches[-1][1])
-    assert report.final["impl"]["accuracy"] == float(np.mean((AL > 0.5) == (Y > 0.5)))
+    assert report.final.impl.cost == scratch.compute_cost(AL, Y, config.loss, ZL=caches[-1][1])
+    assert report.final.impl.accuracy == float(np.mean((AL > 0.5) == (Y > 0.5)))
     assert report.examples == X.shape[1] == 120
 
 
 def test_zero_iterations_still_compares_forward_backward_and_gradients():
     report = run(Config(arch=(3, 4, 1), examples=16, iterations=0, **QUIET))
     assert report.ok
-    assert report.costs == {"impl": [], "torch": []}
+    assert report.costs == Sides([], [])
     assert [len(c.rows) for c in report.checks] == [5, 8, 4, 0, 0]

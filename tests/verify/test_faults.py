@@ -322,19 +322,19 @@ def test_the_fault_is_caught_at_its_first_wrong_line(fault, dtype, monkeypatch):
     report = run(tiny(dtype=dtype, **fault.config))
 
     assert report.verdict == "fail" and not report.ok
-    first = report.first_divergence()
+    first = report.first_divergence
     assert first is not None, report.to_text(verbose=True)
-    assert {k: first.get(k) for k in fault.where} == fault.where, report.to_text(verbose=True)
+    assert {k: getattr(first, k) for k in fault.where} == fault.where, report.to_text(verbose=True)
     assert failing_checks(report) == fault.fails, report.to_text(verbose=True)
     if fault.hint is not None:
-        assert fault.hint in first["hint"]
+        assert fault.hint in first.hint
     if fault.error:
-        assert all(text in first["error"] for text in fault.error), first["error"]
-        assert first["max_abs"] is None and first["tolerance"] is None
+        assert all(text in first.error for text in fault.error), first.error
+        assert first.max_abs is None and first.tolerance is None
     else:
-        assert first["rtol"] == report.config.relative_tolerance
-        assert first["max_abs"] > first["tolerance"]
-        assert first["mismatched"] >= 1 and first["value"] is not None and first["expected"] is not None
+        assert first.row.rtol == report.config.relative_tolerance
+        assert first.max_abs > first.tolerance
+        assert first.row.mismatched >= 1 and first.row.value is not None and first.row.expected is not None
     # The report says the same in JSON and in text.
     as_dict = json.loads(json.dumps(report.as_dict()))
     assert as_dict["verdict"] == "fail"
@@ -348,15 +348,15 @@ def test_without_the_fault_the_same_config_passes(fault, dtype):
     # The control: each fault test fails because of its fault, not because of its config.
     report = run(tiny(dtype=dtype, **fault.config))
     assert report.ok, report.to_text(verbose=True)
-    assert report.first_divergence() is None
+    assert report.first_divergence is None
 
 
 @pytest.mark.end_to_end
 def test_the_missing_1_over_m_hint_names_m(monkeypatch):
     FAULT["dW missing 1/m"].patch(monkeypatch)
-    first = run(tiny(examples=20)).first_divergence()
-    assert first["hint"] == "it is m = 20 times the expected value: a missing 1/m"
-    assert first["max_abs"] > 1e4 * first["tolerance"]  # off by a factor, not by rounding
+    first = run(tiny(examples=20)).first_divergence
+    assert first.hint == "it is m = 20 times the expected value: a missing 1/m"
+    assert first.max_abs > 1e4 * first.tolerance  # off by a factor, not by rounding
 
 
 def test_the_faults_are_undone_between_tests():

@@ -101,8 +101,8 @@ def test_the_api_verifies_a_module_path():
     )
     assert report.ok and report.verdict == "pass"
     assert report.implementation == "course_network.py"
-    assert report.first_divergence() is None
-    assert report.examples == M and len(report.costs["torch"]) == 5
+    assert report.first_divergence is None
+    assert report.examples == M and len(report.costs.torch) == 5
 
 
 @pytest.mark.parametrize(
@@ -687,7 +687,7 @@ def test_init_impl_starts_from_the_modules_own_weights(tmp_path):
             )
         )
         # the network agrees; the initialiser itself breaks the course's rule of zero biases
-        assert all(check.ok for check in report.checks), report.first_divergence()
+        assert all(check.ok for check in report.checks), report.first_divergence
         assert [f.function for f in report.functions if not f.ok] == ["initialize_parameters_deep"]
         return {side: costs[0] for side, costs in report.costs.items()}
 

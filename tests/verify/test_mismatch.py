@@ -18,8 +18,4 @@ def test_a_scalar_has_no_index_and_an_unknown_count_is_left_out():
 def test_the_report_renders_a_rows_mismatch_with_the_same_builder():
     row = Comparison("backward", "dW", 1)
     row.explain(np.array([[1.0, 4.0]]), np.array([[1.0, 2.0]]), tolerance=1e-7)
-    assert (
-        _detail(row.__dict__)
-        == mismatch(1, 2, (0, 1), 4.0, 2.0)
-        == "1 of 2 entries differ, worst at (0, 1): 4 vs torch 2"
-    )
+    assert _detail(row) == mismatch(1, 2, (0, 1), 4.0, 2.0) == "1 of 2 entries differ, worst at (0, 1): 4 vs torch 2"

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from verify import Config, run
+from verify.results import Sides
 
 pytestmark = pytest.mark.end_to_end
 
@@ -45,7 +46,7 @@ def test_correct_scratch_always_passes(config):
     report = run(config)
     assert report.ok, f"{config}\n{report.to_text(verbose=True)}"
     assert report.verdict == "pass"
-    assert report.first_divergence() is None
+    assert report.first_divergence is None
     assert report.interrupted_at is None
     # Every check ran: nothing passed by being skipped.
     assert [c.name for c in report.checks] == ["forward", "backward", "gradcheck", "lockstep", "free-running"]
@@ -57,6 +58,6 @@ def test_correct_scratch_always_passes(config):
             assert config.iterations == 0 and check.skipped == "no iterations"
         elif check.skipped is not None:
             assert check.name == "gradcheck" and "moves a relu unit across its kink" in check.skipped and kinked
-    if report.nonfinite == {"impl": None, "torch": None}:
-        assert len(report.costs["impl"]) == len(report.costs["torch"]) == config.iterations
+    if report.nonfinite == Sides(None, None):
+        assert len(report.costs.impl) == len(report.costs.torch) == config.iterations
     assert report.examples == config.examples

@@ -21,7 +21,9 @@ from verify import Config, ImplementationError, run
 from verify.checking.units import UnitResult
 from verify.config import validate
 from verify.judging.compare import CheckResult, Comparison
+from verify.judging.consequences import mark_consequences
 from verify.optimization import Optimization
+from verify.results import Final, Sides
 from verify.telling.report import Report
 
 
@@ -36,7 +38,7 @@ def test_checks_that_did_not_run_say_so_and_no_final_cost_suggests_agreement(mon
     assert report.verdict == "fail"
     free = check(report, "free-running")
     assert free.status == "not run" and "raised during training" in free.skipped
-    assert report.final == {}
+    assert report.final is None
     text = report.to_text()
     assert "training, free-running: each side on its own (tolerance follows the dynamics)  [not run]" in text
     assert "final cost: not compared (scratch raised at iteration 0, see lockstep)" in text
@@ -61,9 +63,9 @@ def test_rows_that_follow_from_a_wrong_cost_name_it(monkeypatch):
 
     monkeypatch.setitem(scratch.losses.LOSSES, "bce", scratch.losses.Loss("bce", "sigmoid", bce_without_negative_term))
     report = run(tiny())
-    first = report.first_divergence()
-    assert (first["stage"], first["quantity"]) == ("forward", "cost")
-    assert "the (1-Y) log(1-AL) term is missing" in first["hint"]
+    first = report.first_divergence
+    assert (first.stage, first.quantity) == ("forward", "cost")
+    assert "the (1-Y) log(1-AL) term is missing" in first.hint
     assert check(report, "backward").ok  # backward starts from dZ[L] = A[L] - Y: untouched
     for name in ("gradcheck", "lockstep", "free-running"):
         failed = [r for r in check(report, name).rows.values() if not r.ok]
@@ -134,9 +136,9 @@ def test_free_running_catches_a_systematic_slip_below_lockstep_resolution(monkey
     monkeypatch.setattr(scratch, "update_parameters", update_slightly_off)
     report = run(tiny(iterations=10))
     assert check(report, "lockstep").ok
-    first = report.first_divergence()
-    assert first["name"] == "free-running" and first["quantity"] in ("W", "b")
-    assert first["max_abs"] > first["tolerance"]
+    first = report.first_divergence
+    assert first.name == "free-running" and first.quantity in ("W", "b")
+    assert first.max_abs > first.tolerance
 
 
 @pytest.mark.end_to_end
@@ -230,8 +232,8 @@ def test_a_wrong_relu_derivative_at_zero_is_not_excused_as_a_kink(monkeypatch):
         dataclasses.replace(scratch.activations.ACTIVATIONS["relu"], derivative=lambda Z: (Z >= 0).astype(Z.dtype)),
     )
     report = run(tiny())
-    first = report.first_divergence()
-    assert (first["stage"], first["point"], first["quantity"]) == ("backward", "kink probe", "dZ")
+    first = report.first_divergence
+    assert (first.stage, first.point, first.quantity) == ("backward", "kink probe", "dZ")
     assert check(report, "backward").notes == []
 
 
@@ -326,8 +328,7 @@ def test_str_is_the_text_report_repr_one_line_and_summary_the_verdict_block():
 
 
 def test_summary_is_at_most_ten_lines():
-    report = _db_slip()
-    report.nonfinite = {"impl": 3, "torch": None}
+    report = dataclasses.replace(_db_slip(), nonfinite=Sides(3, None))
     assert len(report.summary().splitlines()) == 5 <= 10  # the diverged line joins the verdict block
     assert (
         report.summary().splitlines()[-1]
@@ -349,9 +350,7 @@ def test_a_hint_is_printed_once_per_cause():
 
 
 def test_the_final_cost_says_whose_run_it_is():
-    report = _hand_built(
-        final={"impl": {"cost": 0.2473771, "accuracy": 0.91}, "torch": {"cost": 0.2457903, "accuracy": 0.91}}
-    )
+    report = _hand_built(final=Sides(Final(0.2473771, 0.91), Final(0.2457903, 0.91)))
     assert (
         "final cost (the verifier stepping x.py's functions): x.py 0.2473771  torch 0.2457903   "
         "accuracy: x.py 91.0%  torch 91.0%"
@@ -359,9 +358,7 @@ def test_the_final_cost_says_whose_run_it_is():
 
 
 def test_a_final_cost_that_could_not_be_computed_says_why_instead_of_a_dash():
-    report = _hand_built(
-        final={"impl": {"cost": None, "accuracy": None}, "torch": {"cost": 0.2457903, "accuracy": 0.91}}
-    )
+    report = _hand_built(final=Sides(Final(), Final(0.2457903, 0.91)))
     (line,) = [line for line in report.to_text().splitlines() if line.startswith("final cost")]
     assert (
         line
@@ -371,9 +368,7 @@ def test_a_final_cost_that_could_not_be_computed_says_why_instead_of_a_dash():
 
 def test_no_final_cost_is_credited_when_the_learners_own_loop_does_not_train_like_its_functions():
     loop = CheckResult("loop nn_model", "training", 1e-7, rows={("cost", 2): _failed_row("cost", 2, stage="training")})
-    report = _hand_built(
-        [loop], final={"impl": {"cost": 0.2473771, "accuracy": 0.91}, "torch": {"cost": 0.2457903, "accuracy": 0.91}}
-    )
+    report = _hand_built([loop], final=Sides(Final(0.2473771, 0.91), Final(0.2457903, 0.91)))
     (line,) = [line for line in report.to_text().splitlines() if line.startswith("final cost")]
     assert line == "final cost: not shown: x.py's own nn_model does not train like its functions (see loop nn_model)"
     loop.rows, loop.error = {}, ImplementationError("nn_model", ValueError("shapes (1,4) and (1,40) not aligned"))
@@ -452,10 +447,9 @@ def test_the_fix_line_names_the_file_and_line_where_the_function_is_defined():
     }
     notebook = load_module(str(examples / "course_slip.ipynb"))
     assert function_sources(notebook, ["relu_backward"]) == {"relu_backward": "course_slip.ipynb, code cell 5, line 1"}
-    report = _db_slip()
-    report.sources = {"linear_backward": "dnn_utils.py, line 12"}
+    report = dataclasses.replace(_db_slip(), sources={"linear_backward": "dnn_utils.py, line 12"})
     assert report.summary().splitlines()[1] == report.functions[0].fix + "; defined in dnn_utils.py, line 12"
-    assert report.first_divergence()["source"] == "dnn_utils.py, line 12"  # and in the JSON
+    assert report.as_dict()["first_divergence"]["source"] == "dnn_utils.py, line 12"  # and in the JSON
 
 
 # ---------------------------------------------------------------- fix lines for loops and rejected results; nan rows
@@ -493,13 +487,16 @@ def test_a_loop_that_differs_from_its_own_functions_gets_a_fix_line_with_its_hin
 
 
 def test_a_loop_without_a_hint_says_what_differs_and_a_wrong_function_still_comes_first():
-    report = _flat_loop()
-    report.checks[1].rows[("cost", 2)].hint = ""
+    flat = _flat_loop()
+    flat.checks[1].rows[("cost", 2)].hint = ""
+    report = dataclasses.replace(flat)  # assembled again, from the changed row
     assert report.summary().splitlines()[1] == (
         "fix `nn_model`: its cost differs from its own functions' steps from "
         "the same start (which the checks above agree with); defined in x.py, line 40"
     )
-    report.functions = [UnitResult("linear_backward", "FAIL", "db", "3 of 3 entries differ", MISSING_1_OVER_M)]
+    report = dataclasses.replace(
+        report, functions=[UnitResult("linear_backward", "FAIL", "db", "3 of 3 entries differ", MISSING_1_OVER_M)]
+    )
     assert report.summary().splitlines()[1].startswith("fix `linear_backward`: its db differs")
 
 
@@ -513,8 +510,8 @@ def _rejected_caches() -> Report:
         CheckResult("gradcheck", "gradcheck", 1e-6, error=error),
         CheckResult("lockstep", "training", 1e-7, error=error, error_iteration=0),
     ]
+    mark_consequences(checks, 3)  # as the runner does before it assembles the report
     report = _hand_built(checks, sources={"L_model_forward": "x.ipynb, cell [7], line 3"})
-    report.mark_consequences()
     return report
 
 
@@ -544,7 +541,7 @@ def test_an_error_the_implementation_raised_gets_no_fix_line_and_is_printed_wher
     lines = report.to_text().splitlines()
     assert lines[1] == "first divergence: forward: relu raised ZeroDivisionError: division by zero"
     assert "  error: relu raised ZeroDivisionError: division by zero" in lines
-    assert not report.first_divergence().get("fix")
+    assert not report.first_divergence.fix
 
 
 def test_a_nan_reads_nan_not_an_infinite_difference_and_the_json_stays_json():

@@ -70,12 +70,11 @@ def function_result(report, name: str):
 @pytest.mark.end_to_end
 def test_caches_in_reverse_order_are_named_on_L_model_forward_with_no_inf(tmp_path, arch, slips, held):
     report = verified(learner(tmp_path, *slips), arch)
-    first = report.first_divergence()
+    first = report.first_divergence
     assert report.verdict == "fail"
-    assert (first["stage"], first["quantity"]) == ("forward", "L_model_forward")
+    assert (first.stage, first.quantity) == ("forward", "L_model_forward")
     assert (
-        first["error"]
-        == f"L_model_forward: cache 1 holds {held} (A_prev, W{held[6]}, b{held[6]}): caches[l-1] must be "
+        first.error == f"L_model_forward: cache 1 holds {held} (A_prev, W{held[6]}, b{held[6]}): caches[l-1] must be "
         f"layer l's; {REVERSED}"
     )
     assert " inf " not in report.to_text()  # was an `A 1 inf inf` row for what is a shape mismatch
@@ -119,7 +118,7 @@ def test_cache_order_rule():
 def test_a_mask_kept_in_the_caches_passes_with_or_without_dropout(tmp_path, options):
     path = learner(tmp_path, extra="\n\n" + KEEPS_ITS_MASK.read_text(encoding="utf-8"))
     report = verified(path, (2, 20, 3, 1), gradcheck=True, **options)
-    assert report.verdict == "pass", report.first_divergence()  # was: cache 1 should be ((A_prev, W, b), Z) ...
+    assert report.verdict == "pass", report.first_divergence  # was: cache 1 should be ((A_prev, W, b), Z) ...
 
 
 @pytest.mark.end_to_end
@@ -129,8 +128,8 @@ def test_what_is_kept_beside_Z_without_dropout_must_be_a_mask_shaped_like_it(tmp
         ("caches.append((linear_cache, Z, D))", "caches.append((linear_cache, Z, D[:, :1]))"),
         extra="\n\n" + KEEPS_ITS_MASK.read_text(encoding="utf-8"),
     )
-    first = verified(path, (2, 20, 3, 1), lambd=0.7).first_divergence()
-    assert first["error"] == (
+    first = verified(path, (2, 20, 3, 1), lambd=0.7).first_divergence
+    assert first.error == (
         "L_model_forward: cache 1 should be ((A_prev, W, b), Z) with Z of shape (20, 40), and a mask "
         "D kept beside Z of that shape too"
     )
@@ -141,10 +140,10 @@ def test_what_is_kept_beside_Z_without_dropout_must_be_a_mask_shaped_like_it(tmp
 
 def assert_fix(report, function: str, output: str, hint: str) -> None:
     """The report's first divergence names `function`, its wrong output and exactly this hint."""
-    first = report.first_divergence()
+    first = report.first_divergence
     result = function_result(report, function)
-    assert (first["function"], result.output, result.hint) == (function, output, hint), result.detail
-    assert first["fix"] == f"fix `{function}`: its {output} differs ({hint})"
+    assert (first.function, result.output, result.hint) == (function, output, hint), result.detail
+    assert first.fix == f"fix `{function}`: its {output} differs ({hint})"
 
 
 @pytest.mark.end_to_end
@@ -235,7 +234,7 @@ def test_a_wrong_learning_rate_decay_is_named_with_what_it_computes(tmp_path, fu
         decay_interval=2,
     )
     result = function_result(report, function)
-    assert report.first_divergence()["function"] == function
+    assert report.first_divergence.function == function
     assert result.hint == hint, (result.output, result.detail)  # was: "a term or a whole update is missing"
     lockstep = next(c for c in report.checks if c.name == "lockstep")
     assert lockstep.rows[("lr", 3)].hint == hint  # the network's rate row names it too, not "a term ... is missing"
@@ -337,9 +336,9 @@ def test_gradients_stored_one_layer_off_are_said_with_the_layer_they_belong_to(t
             'grads["dW" + str(l)], grads["db" + str(l + 1)] = dA_prev',
         ),
     )
-    first = verified(path).first_divergence()
-    assert (first["stage"], first["quantity"]) == ("backward", "L_model_backward")
-    assert first["error"] == (
+    first = verified(path).first_divergence
+    assert (first.stage, first.quantity) == ("backward", "L_model_backward")
+    assert first.error == (
         "L_model_backward: dW1 should be an array of shape (4, 3), got an array of shape (4, 4): it "
         "has dW2's shape, and the gradients include dW0, which no layer has: each layer's gradient is "
         "stored under another layer's number (a layer index off by one)"

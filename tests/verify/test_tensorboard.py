@@ -42,6 +42,13 @@ from verify.telling.tblog import DETAIL_POINTS, HISTOGRAM_POINTS
 SIDES = ("numpy", "torch")  # the run folders of the implementation under test (scratch here) and torch
 RUNS = {"numpy", "torch", "diff"}
 KEY = {"numpy": "impl", "torch": "torch"}  # a run folder -> its side in the report
+
+
+def of(sides, folder: str):
+    """A report's value (a Sides) for the side whose run folder is `folder`."""
+    return dict(sides.items())[KEY[folder]]
+
+
 CUSTOM = "~custom_scalars/"  # diff's copies of its curves for the custom-scalars charts
 N = 130  # detail points and histograms on grids of ceil(130/points) iterations; the last (129) is on neither grid
 ARCH = (3, 4, 4, 1)
@@ -253,10 +260,10 @@ def test_cost_every_iteration_equals_the_report(main_run):
     _, report, acc = main_run
     for side in SIDES:
         assert steps(acc[side], "cost") == list(range(N))
-        assert len(report.costs[KEY[side]]) == N
-        np.testing.assert_allclose(values(acc[side], "cost"), report.costs[KEY[side]], rtol=1e-6, atol=0)
+        assert len(of(report.costs, side)) == N
+        np.testing.assert_allclose(values(acc[side], "cost"), of(report.costs, side), rtol=1e-6, atol=0)
     # both curves are real training curves: they fall
-    assert report.costs["impl"][-1] < 0.5 * report.costs["impl"][0]
+    assert report.costs.impl[-1] < 0.5 * report.costs.impl[0]
 
 
 @pytest.mark.end_to_end
@@ -266,12 +273,12 @@ def test_final_scalars_equal_the_report(main_run):
         for tag, key in (("final/cost", "cost"), ("final/accuracy", "accuracy")):
             (event,) = acc[side].Scalars(tag)
             assert event.step == N - 1
-            assert event.value == pytest.approx(report.final[KEY[side]][key], rel=1e-6)
+            assert event.value == pytest.approx(getattr(of(report.final, side), key), rel=1e-6)
         (verdict,) = acc[side].Scalars("final/verdict")
         assert (verdict.step, verdict.value) == (N - 1, 1.0)
         # accuracy at step i is taken before update i (like cost); one last step barely moves it
         assert acc[side].Scalars("prediction/accuracy")[-1].value == pytest.approx(
-            report.final[KEY[side]]["accuracy"], abs=0.05
+            of(report.final, side).accuracy, abs=0.05
         )
     # float64 agreement: both sides predict the same classes at every detail point
     assert np.array_equal(values(acc["numpy"], "prediction/accuracy"), values(acc["torch"], "prediction/accuracy"))
@@ -352,7 +359,7 @@ def test_hparams_in_each_sides_own_file(main_run):
 def test_diff_run_gaps_text_and_layout(main_run):
     _, report, acc = main_run
     diff = acc["diff"]
-    s, t = np.array(report.costs["impl"]), np.array(report.costs["torch"])
+    s, t = np.array(report.costs.impl), np.array(report.costs.torch)
     assert steps(diff, "gap/cost_log10") == list(range(N))
     np.testing.assert_allclose(values(diff, "gap/cost_log10"), np.log10(np.maximum(np.abs(s - t), 1e-20)), rtol=1e-6)
     for l in range(1, L + 1):
@@ -449,7 +456,7 @@ def test_flower_has_a_decision_boundary_per_side(tmp_path):
         assert image.step == n - 1 and (image.width, image.height) == (240, 240)
         assert png_size(image.encoded_image_string) == (240, 240, 2)  # RGB
         assert set(acc[side].Tags()["scalars"]) == side_scalar_tags(2)
-        np.testing.assert_allclose(values(acc[side], "cost"), report.costs[KEY[side]], rtol=1e-6)
+        np.testing.assert_allclose(values(acc[side], "cost"), of(report.costs, side), rtol=1e-6)
     assert acc["diff"].Tags()["images"] == []
     start = hparams_data(os.path.join(report.run_dir, "torch"))["_hparams_/session_start_info"].session_start_info
     assert hparam_values(start)["activations"] == "tanh,sigmoid" and hparam_values(start)["examples"] == 60
@@ -481,11 +488,11 @@ def test_regression_logs_squared_error_and_no_picture(tmp_path):
         )  # ceil(5/DETAIL_POINTS) = 1: every iteration
         # the mse cost's own definition, (1/2m) sum (A - Y)^2: the cost at the same parameters, not twice it
         np.testing.assert_allclose(
-            values(acc[side], "prediction/squared_error"), np.array(report.costs[KEY[side]]), rtol=1e-6
+            values(acc[side], "prediction/squared_error"), np.array(of(report.costs, side)), rtol=1e-6
         )
-        assert values(acc[side], "cost") == pytest.approx(report.costs[KEY[side]], rel=1e-6)
+        assert values(acc[side], "cost") == pytest.approx(of(report.costs, side), rel=1e-6)
         (final,) = acc[side].Scalars("final/cost")
-        assert final.value == pytest.approx(report.final[KEY[side]]["cost"], rel=1e-6)
+        assert final.value == pytest.approx(of(report.final, side).cost, rel=1e-6)
         start = hparams_data(os.path.join(report.run_dir, side))["_hparams_/session_start_info"].session_start_info
         assert {k: hparam_values(start)[k] for k in ("loss", "activations", "arch")} == {
             "loss": "mse",
@@ -709,7 +716,7 @@ def test_scratch_raising_still_closes_complete_logs(tmp_path, monkeypatch):
     acc = read_experiment(report.run_dir)
     for side in SIDES:
         assert steps(acc[side], "cost") == [0, 1, 2]
-        np.testing.assert_allclose(values(acc[side], "cost"), report.costs[KEY[side]], rtol=1e-6)
+        np.testing.assert_allclose(values(acc[side], "cost"), of(report.costs, side), rtol=1e-6)
         (final,) = acc[side].Scalars("final/verdict")
         assert final.value == 0.0
         assert "_hparams_/session_end_info" in hparams_data(os.path.join(report.run_dir, side))
@@ -820,7 +827,7 @@ def test_real_tensorboard_serves_both_curves(main_run, tmp_path):
         for side in SIDES:
             points = _get(port, "/data/plugin/scalars/scalars", run=runs[side], tag="cost")
             assert [p[1] for p in points] == list(range(N))
-            np.testing.assert_allclose([p[2] for p in points], report.costs[KEY[side]], rtol=1e-6)
+            np.testing.assert_allclose([p[2] for p in points], of(report.costs, side), rtol=1e-6)
 
         (text,) = _get(port, "/data/plugin/text/text", run=runs["diff"], tag="report/text_summary")
         assert "Verdict: PASS" in text["text"]
@@ -866,9 +873,11 @@ def test_an_optimiser_run_logs_each_epochs_cost_rate_and_state_norms(tmp_path):
     )
     assert report.ok
     acc = read_experiment(report.run_dir)
-    for side, key in (("numpy", "impl"), ("torch", "torch")):
+    for side in SIDES:
         assert steps(acc[side], "epoch/cost") == list(range(epochs))
-        np.testing.assert_allclose(values(acc[side], "epoch/cost"), report.costs[key], rtol=1e-6)  # float32 in the log
+        np.testing.assert_allclose(
+            values(acc[side], "epoch/cost"), of(report.costs, side), rtol=1e-6
+        )  # float32 in the log
         # the course's rate: lr0 for epochs 0 and 1, then lr0 / (1 + 0.5 (e - 1))
         np.testing.assert_allclose(values(acc[side], "epoch/learning_rate"), [0.1, 0.1, 0.1 / 1.5, 0.1 / 2], rtol=1e-6)
         for name in ("v", "s"):

@@ -91,7 +91,7 @@ def test_a_float32_gradient_that_underflows_to_subnormals_is_compared_on_their_g
             learning_rate=0.05,
         )
     )
-    assert report.ok, report.first_divergence()
+    assert report.ok, report.first_divergence
     dW4 = report.checks[3].rows[("dW", 4)]
     assert 0 < dW4.max_abs < 1e-44 and dW4.tolerance < 1e-43  # its closest call: subnormals a step apart, judged so
 

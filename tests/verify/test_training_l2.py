@@ -61,9 +61,9 @@ def test_each_l2_slip_is_caught_and_named(monkeypatch, slip, scale):
     function, slipped, (stage, quantity), words = SLIPS[slip]
     monkeypatch.setattr(scratch, function, slipped)
     report = run(tiny(lambd=0.7, **SCALES[scale]))
-    first = report.first_divergence()
-    assert (first["stage"], first["quantity"]) == (stage, quantity), first
-    assert words in first["hint"], first["hint"]
+    first = report.first_divergence
+    assert (first.stage, first.quantity) == (stage, quantity), first
+    assert words in first.hint, first.hint
     assert "lockstep" in {c.name for c in report.checks if not c.ok}
 
 
@@ -237,9 +237,9 @@ def test_each_dropout_slip_is_caught_and_named(monkeypatch, slip, scale):
     L = len(arch) - 1
     layer = L if layer == 3 else (L - 1 if (stage, layer) == ("backward", 2) else layer)
     report = run(tiny(arch=arch, init="random" if scale == "deep-small" else "he", keep_prob=(0.8,)))
-    first = report.first_divergence()
-    assert (first["stage"], first["quantity"], first["layer"]) == (stage, quantity, layer), first
-    assert words in first["hint"], first["hint"]
+    first = report.first_divergence
+    assert (first.stage, first.quantity, first.layer) == (stage, quantity, layer), first
+    assert words in first.hint, first.hint
 
 
 def test_correct_dropout_passes_and_the_masks_matter():

@@ -138,14 +138,14 @@ def test_each_optimiser_slip_is_caught_over_a_run_and_named(monkeypatch, slip, s
     report = run(config)
     lockstep = check(report, "lockstep")
     assert not lockstep.ok
-    first = report.first_divergence()
-    assert first["name"] == "lockstep" and first["quantity"] in quantities, first
+    first = report.first_divergence
+    assert first.name == "lockstep" and first.quantity in quantities, first
     if iteration is None:  # the decay: the first step of epoch 1, the first whose rate the course decays
         iteration = Optimization.from_config(config, config.examples).batches_per_epoch
-    assert first["iteration"] == iteration
-    assert first["function"] == function  # the function table names it, and the network runs it
-    assert first["fix"]
-    assert HINTS[slip] in first["hint"], first["hint"]  # the lockstep row names the slip too, where it fits one
+    assert first.iteration == iteration
+    assert first.function == function  # the function table names it, and the network runs it
+    assert first.fix
+    assert HINTS[slip] in first.hint, first.hint  # the lockstep row names the slip too, where it fits one
 
 
 @pytest.mark.parametrize("scale", SCALES)
@@ -158,7 +158,7 @@ def test_correct_optimisers_pass_at_both_scales(optimizer, decay, scale):
     assert report.ok, report.to_text()
     free = check(report, "free-running")
     assert free.rows and free.comparable_until is None, free.notes  # the two runs were compared to the end
-    assert len(report.costs["impl"]) == len(report.costs["torch"]) == 3  # one cost per epoch
+    assert len(report.costs.impl) == len(report.costs.torch) == 3  # one cost per epoch
 
 
 @pytest.mark.end_to_end
@@ -177,8 +177,8 @@ def test_adam_at_small_gradients_compares_every_entry_tightly():
     assert run(config).ok
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(scratch, "update_parameters_with_adam", off_by_a_little)
-        first = run(config).first_divergence()
-    assert first["name"] == "lockstep" and first["quantity"] in ("W", "b") and first["iteration"] < 3
+        first = run(config).first_divergence
+    assert first.name == "lockstep" and first.quantity in ("W", "b") and first.iteration < 3
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -222,8 +222,8 @@ def test_the_moments_rounding_does_not_hide_a_slip_at_a_tiny_beta(monkeypatch):
         gradcheck=False,
         learning_rate=0.05,
     )
-    first = run(config).first_divergence()
-    assert first["name"] == "lockstep" and first["quantity"] in ("W", "b") and first["iteration"] == 0
+    first = run(config).first_divergence
+    assert first.name == "lockstep" and first.quantity in ("W", "b") and first.iteration == 0
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -418,7 +418,7 @@ def test_a_wrong_rate_is_named_as_the_rate_not_a_layer(monkeypatch):
     monkeypatch.setattr(scratch, "update_lr", lambda lr0, epoch, rate: lr0 / (1 + rate * (epoch + 1)))
     report = run(tiny(decay="inverse", epochs=3, mini_batch_size=16))
     assert "lockstep, iteration 2 (epoch 1, mini-batch 0): lr differs" in report.to_text()
-    assert "the decay runs one epoch ahead of the course's" in report.first_divergence()["hint"]
+    assert "the decay runs one epoch ahead of the course's" in report.first_divergence.hint
     assert report.as_dict()["config"]["iterations"] == 3 * 2  # steps: 32 examples in batches of 16
 
 

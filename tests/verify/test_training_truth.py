@@ -43,7 +43,7 @@ SATURATION = "not comparable from iteration 17 (A[L] reached exactly 1.0: the co
 @pytest.mark.end_to_end
 def test_a_course_literal_cost_whose_output_reaches_exactly_1_is_not_comparable_from_there(tmp_path):
     report = run(Config(impl=str(course_optimizers(tmp_path)), **SATURATING))
-    assert report.verdict == "pass", report.first_divergence()
+    assert report.verdict == "pass", report.first_divergence
     found = checks(report)
     lockstep, free = found["lockstep"], found["free-running"]
     assert lockstep["comparable_until"] == 17 and free["comparable_until"] == 17
@@ -68,7 +68,7 @@ def test_a_real_slip_before_the_output_saturates_still_fails(tmp_path):
     failed = [r for r in lockstep["rows"] if r["status"] == "FAIL"]
     assert failed and min(r["iteration"] for r in failed) == 0
     assert lockstep["comparable_until"] == 17  # saturated later all the same: what came before still fails
-    assert report.first_divergence()["function"] == "update_parameters_with_adam"
+    assert report.first_divergence.function == "update_parameters_with_adam"
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_a_loop_imported_from_another_module_is_not_run(tmp_path):
     path = tmp_path / "learner.py"
     path.write_text("from my_week4 import *  # noqa: F401,F403\n")
     report = run(Config(impl=str(path), arch=(3, 4, 4, 1), iterations=120, examples=40, **QUIET))
-    assert report.verdict == "pass", report.first_divergence()
+    assert report.verdict == "pass", report.first_divergence
     loop = checks(report)["loop L_layer_model"]
     assert loop["status"] == "not run"
     assert loop["skipped"] == "it comes from my_week4 and starts from its own initialiser"
@@ -149,7 +149,7 @@ def test_a_loop_that_never_takes_the_shared_start_is_not_compared(tmp_path):
     )
     path = learner(tmp_path, WEEK4, init, inline)
     report = run(Config(impl=str(path), arch=(3, 4, 4, 1), iterations=120, examples=40, **QUIET))
-    assert report.verdict == "pass", report.first_divergence()
+    assert report.verdict == "pass", report.first_divergence
     assert checks(report)["loop L_layer_model"]["skipped"] == (
         "it never called initialize_parameters or initialize_parameters_deep, so it started from parameters of its "
         "own, not the shared start (its run was not compared)"
@@ -211,9 +211,9 @@ def test_adams_t_from_0_in_model_is_named(tmp_path):
     report = run(
         Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2, **QUIET)
     )
-    first = report.first_divergence()
-    assert report.verdict == "fail" and first["name"] == "loop model"
-    assert first["hint"].startswith("t starts at 0: the bias correction divides by 1 - beta^0 = 0")
+    first = report.first_divergence
+    assert report.verdict == "fail" and first.name == "loop model"
+    assert first.hint.startswith("t starts at 0: the bias correction divides by 1 - beta^0 = 0")
     hinted = [r for r in checks(report)["loop model"]["rows"] if r["hint"]]
     assert len(hinted) == 1  # one hint for one cause
 
@@ -227,9 +227,9 @@ def test_adams_t_counting_epochs_in_model_is_named(tmp_path):
     report = run(
         Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2, **QUIET)
     )
-    first = report.first_divergence()
-    assert first["name"] == "loop model"
-    assert first["hint"].startswith("t reached 2 after 8 updates: Adam's t counts the updates, one per mini-batch")
+    first = report.first_divergence
+    assert first.name == "loop model"
+    assert first.hint.startswith("t reached 2 after 8 updates: Adam's t counts the updates, one per mini-batch")
 
 
 @pytest.mark.end_to_end
@@ -239,9 +239,9 @@ def test_a_rate_hard_coded_in_models_adam_call_is_named(tmp_path):
     report = run(
         Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2, **QUIET)
     )
-    first = report.first_divergence()
-    assert first["name"] == "loop model"
-    assert first["hint"] == "its steps are those of learning rate 0.01, not the --lr 0.1 it was given"
+    first = report.first_divergence
+    assert first.name == "loop model"
+    assert first.hint == "its steps are those of learning rate 0.01, not the --lr 0.1 it was given"
 
 
 UPDATE = "        grads = L_model_backward(AL, Y, caches)\n        parameters = update_parameters(parameters, grads, learning_rate)"
@@ -277,9 +277,9 @@ UPDATE = "        grads = L_model_backward(AL, Y, caches)\n        parameters = 
 @pytest.mark.end_to_end
 def test_a_loop_slip_is_named_with_its_kind(tmp_path, source, old, new, arch, hint):
     report = run(Config(impl=str(learner(tmp_path, source, old, new)), arch=arch, iterations=150, examples=40, **QUIET))
-    first = report.first_divergence()
-    assert report.verdict == "fail" and first["name"].startswith("loop")
-    assert first["hint"].startswith(hint)
+    first = report.first_divergence
+    assert report.verdict == "fail" and first.name.startswith("loop")
+    assert first.hint.startswith(hint)
     assert [f["function"] for f in report.as_dict()["functions"] if f["status"] != "ok"] == []
 
 
@@ -315,7 +315,7 @@ def test_a_model_that_returns_no_costs_says_so_and_has_no_unresolved_row(tmp_pat
     report = run(
         Config(impl=str(path), arch=(4, 5, 1), examples=50, optimizer="adam", mini_batch_size=16, epochs=2, **QUIET)
     )
-    assert report.verdict == "pass", report.first_divergence()
+    assert report.verdict == "pass", report.first_divergence
     loop = checks(report)["loop model"]
     assert loop["status"] == "ok" and "cost" not in [r["quantity"] for r in loop["rows"]]
     assert (

@@ -15,6 +15,7 @@ from verify.cli import main
 from verify.config import Config
 from verify.impl import detect, load_module
 from verify.network import Network
+from verify.results import Divergence
 
 REPO = Path(__file__).resolve().parents[2]
 WEEK4 = REPO / "examples" / "course_network.py"
@@ -188,13 +189,13 @@ WEEK3_SLIPS = [
 ]
 
 
-def first_divergence(path: Path, arch: tuple) -> dict:
+def first_divergence(path: Path, arch: tuple) -> Divergence:
     report = verify.run(
         verify.Config(
             arch=arch, impl=str(path), iterations=2, examples=40, gradcheck=False, tensorboard=False, progress=False
         )
     )
-    return report.first_divergence()
+    return report.first_divergence
 
 
 WEEK2_SLIPS = [
@@ -234,7 +235,7 @@ def test_each_week2_and_week3_slip_is_named_on_its_function(tmp_path, source, ar
     assert failed == [function]
     assert results[function].output == output
     assert hint in results[function].hint + results[function].detail
-    assert first_divergence(path, arch)["function"] == function  # the whole run's verdict names it too
+    assert first_divergence(path, arch).function == function  # the whole run's verdict names it too
 
 
 @pytest.mark.end_to_end
@@ -429,8 +430,8 @@ def test_a_function_the_network_does_not_run_is_not_blamed_for_the_networks_dive
     path = slipped(tmp_path, WEEK4, "np.zeros((layer_dims[l], 1))", "np.ones((layer_dims[l], 1))")  # unused: --init he
     path = slipped(tmp_path, path, "dA_prev = np.dot(W.T, dZ)", "dA_prev = -np.dot(W.T, dZ)")  # used by the network
     first = first_divergence(path, (3, 4, 4, 1))
-    assert first["function"] == "linear_backward" and first["stage"] == "backward"
+    assert first.function == "linear_backward" and first.stage == "backward"
     alone = first_divergence(
         slipped(tmp_path, WEEK4, "np.zeros((layer_dims[l], 1))", "np.ones((layer_dims[l], 1))"), (3, 4, 4, 1)
     )
-    assert alone["function"] == "initialize_parameters_deep" and alone["stage"] == "functions"  # the network agrees
+    assert alone.function == "initialize_parameters_deep" and alone.stage == "functions"  # the network agrees

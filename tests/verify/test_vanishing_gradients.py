@@ -89,18 +89,18 @@ def test_a_wrong_gradient_of_1e_minus_10_is_caught_where_it_was_made(hidden, act
     report = run(deep(hidden, activation, dtype), implementation=with_fault(quantity, layer, factor))
     text = report.to_text(verbose=True)
     assert report.verdict == "fail", text
-    first = report.first_divergence()
+    first = report.first_divergence
     # At the initial weights, or at the kink probe where a relu unit dead at the start comes alive.
-    assert (first["stage"], first["quantity"], first["layer"]) == ("backward", quantity, layer), text
+    assert (first.stage, first.quantity, first.layer) == ("backward", quantity, layer), text
     row = check(report, "backward").rows[(quantity, layer)]
     assert row.max_abs < 1e-6  # a gradient far below the old absolute tolerance (1e-7 float64, 1e-5 float32)...
     assert row.max_abs > row.tolerance  # ...and still caught
     if factor == -1:
-        assert "opposite sign" in first["hint"]
+        assert "opposite sign" in first.hint
     elif factor == 2:
-        assert "2 times" in first["hint"]
+        assert "2 times" in first.hint
     else:
-        assert first["hint"] == "" or "agrees but" in first["hint"]  # no factor a slip would make
+        assert first.hint == "" or "agrees but" in first.hint  # no factor a slip would make
 
 
 def test_the_cli_exits_1_on_a_sign_slip_in_dw1(tmp_path, capsys):

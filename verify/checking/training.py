@@ -38,10 +38,11 @@ if TYPE_CHECKING:
     from torch.optim.lr_scheduler import LRScheduler
 
 from .. import signals
-from ..impl import Adapter
 from ..judging.compare import CheckResult, Stats
 from ..judging.tolerance import FREE_RUNNING_LIMIT
-from ..optimization import Optimization, Step
+from ..optimization import Step
+from ..results import Sides
+from ..run_inputs import RunInputs
 from .checks import kink_note
 from .training_free import _FreeRunning
 from .training_lockstep import SATURATION_HINT, _Lockstep, saturated_output
@@ -51,7 +52,8 @@ __all__ = ["Iteration", "TrainingRun", "saturated_output", "train_and_compare"] 
 
 @dataclass
 class Iteration:
-    """What one training iteration did, handed to whoever listens (the TensorBoard log, the progress line).
+    """What one training iteration did, handed to whoever listens (the TensorBoard log, the progress line): arrays
+    and numbers only, so a listener never reaches into either side's training.
 
     The implementation's fields are None once it stopped (it diverged); torch's once its own run did.
     """
@@ -69,8 +71,11 @@ class Iteration:
     torch_cost: float | None = None
     torch_before: dict | None = None  # torch's own (free-running) parameters
     torch_after: dict | None = None
-    torch_run: torch_ref.Trainer | None = None  # torch's own run, just stepped: its output() and gradients
-    gaps: dict | None = None  # free-running: the largest gap per (quantity, layer), when the runs were compared
+    # free-running, when the runs were compared: torch's own A[L] (nL, batch) and gradients at this step, and the
+    # largest gap per (quantity, layer)
+    torch_AL: np.ndarray | None = None
+    torch_grads: dict | None = None
+    gaps: dict | None = None
     cost_tolerance: float | None = None  # free-running: the cost gap allowed at this iteration
     stopped: bool = False  # the implementation raised: training ends here
     # At the end of an epoch: each side's epoch cost (the course's: the batches' summed losses over m), the
@@ -90,12 +95,9 @@ class TrainingRun:
 
     lockstep: CheckResult
     free: CheckResult
-    impl_costs: list = field(default_factory=list)  # per epoch (per iteration with the whole batch)
-    torch_costs: list = field(default_factory=list)
+    costs: Sides[list[float]] = field(default_factory=lambda: Sides([], []))  # per epoch (per iteration, whole batch)
     impl_params: dict | None = None  # the implementation's last finite parameters
-    nonfinite: dict = field(
-        default_factory=lambda: {"impl": None, "torch": None}
-    )  # side -> the iteration it diverged at
+    nonfinite: Sides[int | None] = field(default_factory=lambda: Sides(None, None))  # the iteration each diverged at
     drift: list = field(default_factory=list)  # (iteration, cost gap, largest parameter gap, its allowance)
     completed: int = 0
     interrupted: KeyboardInterrupt | None = None  # Ctrl-C or a signal stopped it after `completed` iterations
@@ -109,17 +111,14 @@ class TrainingRun:
 
 
 def train_and_compare(
-    impl: Adapter,
-    X,
-    Y,
-    params,
-    model_lockstep,
-    model_free,
-    plan: Optimization,
-    rtol: float,
+    inputs: RunInputs,
+    model_lockstep: torch_ref.TorchNet,
+    model_free: torch_ref.TorchNet,
     on_iteration: Callable[[Iteration], None] | None = None,
 ) -> TrainingRun:
-    """Both sides train; lockstep compares each step from shared parameters, free-running each side's own run."""
+    """Both sides train from inputs.params, torch's lockstep steps on `model_lockstep` and its own run on
+    `model_free`; lockstep compares each step from shared parameters, free-running each side's own run."""
+    impl, X, plan, rtol = inputs.impl, inputs.X, inputs.plan, inputs.rtol
     untrained = (
         "no iterations" if plan.steps_total == 0 else None
     )  # (--iterations 0): compared nothing, agreed on nothing
@@ -127,9 +126,9 @@ def train_and_compare(
         CheckResult("lockstep", "training", rtol, skipped=untrained),
         CheckResult("free-running", "training", 0.0, skipped=untrained),
         label=impl.label,
-        impl_params=params,
+        impl_params=inputs.params,
     )
-    training = _Training(run, impl, X, Y, params, model_lockstep, model_free, plan)
+    training = _Training(run, inputs, model_lockstep, model_free)
     try:
         for step in plan.steps():
             signals.check()  # an interrupt Python swallowed (see signals.check) stops training here
@@ -140,7 +139,7 @@ def train_and_compare(
             if on_iteration is not None:  # its logs whole: an interrupt waits for them, then stops the run
                 with signals.deferred(raise_after=True):
                     on_iteration(record)
-            if run.nonfinite["impl"] is not None and run.nonfinite["torch"] is not None:
+            if run.nonfinite.impl is not None and run.nonfinite.torch is not None:
                 break
     except KeyboardInterrupt as stop:  # Ctrl-C or a signal: what trained so far is judged and reported
         signals.reporting()
@@ -167,9 +166,8 @@ class _Training(_Lockstep, _FreeRunning):
     """One step at a time: the implementation's step checked in lockstep (training_lockstep.py), then torch's
     own step (free-running, training_free.py)."""
 
-    def __init__(
-        self, run: TrainingRun, impl: Adapter, X, Y, params: dict, model_lockstep, model_free, plan: Optimization
-    ):
+    def __init__(self, run: TrainingRun, inputs: RunInputs, model_lockstep, model_free):
+        impl, X, Y, plan, params = inputs.impl, inputs.X, inputs.Y, inputs.plan, inputs.params
         self.run, self.impl, self.X, self.Y, self.plan = run, impl, X, Y, plan
         self.m, self.L = X.shape[1], impl.L
         self.model_lockstep = model_lockstep
@@ -201,7 +199,7 @@ class _Training(_Lockstep, _FreeRunning):
         self.impl_params, self.torch_params = params, params  # each side's parameters before the next step
         self.impl_state: dict | None = None  # the implementation's optimiser state before the next step
         self.impl_lr = plan.learning_rate  # the rate the implementation's decay set for this epoch
-        self.sums = {"impl": 0.0, "torch": 0.0}  # this epoch's summed batch losses, per side
+        self.sums = Sides(0.0, 0.0)  # this epoch's summed batch losses, per side
         # what one correct step may round differently (per parameter array, and the cost), from the last lockstep
         # comparison
         self.rounding: tuple[np.ndarray, float] | None = None
@@ -216,12 +214,12 @@ class _Training(_Lockstep, _FreeRunning):
         )
         run = self.run
         torch_from_impl = None  # torch's step from the implementation's parameters (lockstep)
-        if run.nonfinite["impl"] is None:
+        if run.nonfinite.impl is None:
             torch_from_impl = self._impl_step(record, step)
             if torch_from_impl is None:  # the implementation raised, or its output saturated: training stops here
                 record.stopped = True
                 return record
-        if run.nonfinite["torch"] is None:
+        if run.nonfinite.torch is None:
             self._torch_step(record, step, torch_from_impl, checkpoint)
         if step.last_in_epoch:
             self._end_epoch(record, step)
@@ -233,12 +231,12 @@ class _Training(_Lockstep, _FreeRunning):
         one_batch = plan.batches_per_epoch == 1
         record.epoch_end = True
         if record.impl_cost is not None:
-            record.impl_epoch_cost = record.impl_cost if one_batch else self.sums["impl"] / self.m
+            record.impl_epoch_cost = record.impl_cost if one_batch else self.sums.impl / self.m
             record.impl_state = self.impl_state
-            run.impl_costs.append(record.impl_epoch_cost)
+            run.costs.impl.append(record.impl_epoch_cost)
         if record.torch_cost is not None:
-            record.torch_epoch_cost = record.torch_cost if one_batch else self.sums["torch"] / self.m
-            run.torch_costs.append(record.torch_epoch_cost)
+            record.torch_epoch_cost = record.torch_cost if one_batch else self.sums.torch / self.m
+            run.costs.torch.append(record.torch_epoch_cost)
             record.torch_lr = self.free_trainer.learning_rate  # plain gradient descent: one rate
             if self.free_optimizer is not None:  # the rate torch's schedule set for this epoch, and torch's state
                 record.torch_state = course_state(
@@ -247,7 +245,7 @@ class _Training(_Lockstep, _FreeRunning):
                 record.torch_lr = record.torch_state["learning_rate"]
                 assert self.schedule is not None, "made with the optimiser"
                 self.schedule.step()
-        self.sums = {"impl": 0.0, "torch": 0.0}
+        self.sums = Sides(0.0, 0.0)
 
 
 def _note_saturation(run: TrainingRun) -> bool:
@@ -271,7 +269,7 @@ def _judge_divergence(run: TrainingRun, L: int) -> None:
     trajectories); if the implementation diverged where torch, from the same parameters, did too
     (lockstep), torch's own run staying finite is no evidence against it.
     """
-    s, t = run.nonfinite["impl"], run.nonfinite["torch"]
+    s, t = run.nonfinite.impl, run.nonfinite.torch
     if s is None and t is None:
         return
     for side, at in ((run.label, s), ("torch", t)):

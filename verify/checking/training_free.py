@@ -4,6 +4,7 @@ torch's own step, the comparison, and the parameter-vector arithmetic both sides
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,6 +16,7 @@ from ..keys import split_key
 from ..optimization import Step
 
 if TYPE_CHECKING:
+    from .results import Sides
     from .training import Iteration, TrainingRun
 
 
@@ -27,7 +29,7 @@ class _FreeRunning:
     L: int
     free_trainer: torch_ref.Trainer
     torch_params: dict
-    sums: dict
+    sums: Sides[float]
     rounding: tuple[np.ndarray, float] | None
 
     def _torch_step(self, record: Iteration, step: Step, torch_from_impl: dict | None, checkpoint: bool) -> None:
@@ -35,18 +37,13 @@ class _FreeRunning:
         run, i = self.run, record.index
         before = self.torch_params
         cost = self.free_trainer.step(step.rows, record.masks)
-        self.sums["torch"] += cost * (self.m if step.rows is None else len(step.rows))
+        self.sums = replace(self.sums, torch=self.sums.torch + cost * (self.m if step.rows is None else len(step.rows)))
         after = torch_ref.to_params(self.free_trainer.model)
-        record.torch_cost, record.torch_before, record.torch_after, record.torch_run = (
-            cost,
-            before,
-            after,
-            self.free_trainer,
-        )
+        record.torch_cost, record.torch_before, record.torch_after = cost, before, after
         if _diverged(cost, after):
-            run.nonfinite["torch"] = i
+            run.nonfinite = replace(run.nonfinite, torch=i)
         elif (
-            run.nonfinite["impl"] is None
+            run.nonfinite.impl is None
             and run.free.comparable_until is None
             and self.rounding is not None
             and record.impl_after is not None
@@ -91,7 +88,9 @@ class _FreeRunning:
             run.free.comparable_until = i
             return
         # The costs are those before step i, at the two runs' parameters: their gap is at most the gradient times the parameter gap.
-        gradient_l1 = _largest_each(_flat(torch_ref.gradients(self.free_trainer.model)), torch_before, total=True)
+        record.torch_grads = torch_ref.gradients(self.free_trainer.model)  # torch's own step's, for the listeners
+        record.torch_AL = self.free_trainer.output()
+        gradient_l1 = _largest_each(_flat(record.torch_grads), torch_before, total=True)
         cost_tolerance = FREE_RUNNING_HEADROOM * (float(np.dot(gradient_l1, allowed_before)) + cost_rounding)
         keys = [split_key(k) for k in torch_after]
         items = [("cost", L, record.impl_cost, record.torch_cost)] + [

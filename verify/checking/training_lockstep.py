@@ -4,7 +4,7 @@ must agree tightly; a step that overflowed, or whose sigmoid output saturated, i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +34,7 @@ from .training_free import _diverged
 from .training_slips import name_optimizer_slips, name_rate_slip
 
 if TYPE_CHECKING:
+    from .results import Sides
     from .training import Iteration, TrainingRun
 
 SATURATION_HINT = (
@@ -86,7 +87,7 @@ class _Lockstep:
     impl_params: dict
     impl_state: dict | None
     impl_lr: float
-    sums: dict
+    sums: Sides[float]
     rounding: tuple[np.ndarray, float] | None
 
     def _batch(self, step: Step) -> tuple:
@@ -107,7 +108,7 @@ class _Lockstep:
             mine.before, mine.state, step, torch_lr, record.masks
         )
         theirs = _TorchStep(torch_cost, torch_grads, torch_after, torch_state, torch_lr)
-        self.sums["impl"] += mine.cost * mine.X.shape[1]
+        self.sums = replace(self.sums, impl=self.sums.impl + mine.cost * mine.X.shape[1])
         record.impl_cost, record.impl_before, record.impl_after = mine.cost, mine.before, mine.after
         record.impl_grads, record.impl_AL, record.impl_lr = mine.grads, mine.AL, mine.lr
         impl_diverged, torch_diverged = _diverged(mine.cost, mine.after), _diverged(theirs.cost, theirs.after)
@@ -120,7 +121,7 @@ class _Lockstep:
         if torch_diverged or (impl_diverged and plan.plain):
             # No elementwise verdict on overflowing numbers: whether both sides blew up
             # at this step from the same parameters is the verdict.
-            run.nonfinite["impl"] = i if impl_diverged else None
+            run.nonfinite = replace(run.nonfinite, impl=i if impl_diverged else None)
             _judge_lockstep_divergence(run.lockstep, i, impl_diverged, torch_diverged, self.L, impl.label)
             self.rounding = None
         else:
@@ -202,21 +203,9 @@ class _Lockstep:
             m,
             i,
         )
-        name_rate_slip(run.lockstep, impl, plan, i, step, mine.lr, theirs.lr, mine.X.dtype)
+        name_rate_slip(run.lockstep, impl, plan, step, mine, theirs)
         if plan.optimizer != "gd":
-            name_optimizer_slips(
-                run.lockstep,
-                plan,
-                i,
-                mine.state,
-                mine.state_after,
-                theirs.grads,
-                theirs.state,
-                mine.before,
-                mine.after,
-                step.t,
-                theirs.lr,
-            )
+            name_optimizer_slips(run.lockstep, plan, step, mine, theirs)
 
     def _lockstep_scales(self, record: Iteration, step: Step, mine: _ImplStep, theirs: _TorchStep, ref: dict) -> dict:
         """The scale of each quantity of this step: the size of the terms it is computed from (per entry for Adam's
@@ -233,7 +222,7 @@ class _Lockstep:
     def _note_impl_diverged(self, i: int, cost: float) -> None:
         """The implementation alone went non-finite (with an optimiser, its rows were compared first): training
         stops comparing it, and a non-finite cost row gets the saturation hint unless a slip was named."""
-        self.run.nonfinite["impl"] = i
+        self.run.nonfinite = replace(self.run.nonfinite, impl=i)
         self.rounding = None
         row = self.run.lockstep.rows.get(("cost", self.L))
         if row is not None and not row.ok and row.iteration == i and not np.isfinite(cost) and not row.hint:

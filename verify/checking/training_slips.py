@@ -4,6 +4,8 @@ correction, the update), with the same hypotheses as the function-by-function ch
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..errors import ImplementationError
@@ -13,15 +15,19 @@ from ..judging.compare import CheckResult
 from ..judging.hints import decay_slips, fitting_slip, matches, optimizer_slips
 from ..optimization import Optimization, Step
 
+if TYPE_CHECKING:
+    from .training_lockstep import _ImplStep, _TorchStep
+
 DECAY_EPOCHS = 6  # a decay slip must fit the rates of epochs 0 to 5, not one epoch's
 DECAY_PROBE_RATE = 0.3  # ... at a rate of its own, where no two slips coincide (at 1, lr0 * rate = lr0 / rate)
 
 
 def name_rate_slip(
-    lockstep: CheckResult, impl: Adapter, plan: Optimization, i: int, step: Step, lr: float, torch_lr: float, dtype
+    lockstep: CheckResult, impl: Adapter, plan: Optimization, step: Step, mine: _ImplStep, theirs: _TorchStep
 ) -> None:
-    """A hint on the rate's row, if it broke at this step: the course's rate of the next or the last epoch, or
-    rounded to float32."""
+    """A hint on the rate's row, if it broke at this step (the implementation's step `mine`, torch's `theirs`): the
+    course's rate of the next or the last epoch, or rounded to float32."""
+    i, lr, torch_lr, dtype = step.index, mine.lr, theirs.lr, mine.X.dtype
     row = lockstep.rows.get(("lr", impl.L))
     if row is None or row.ok or row.iteration != i:
         return
@@ -57,20 +63,13 @@ def decay_slip(impl: Adapter, plan: Optimization, decay: str) -> str:
 
 
 def name_optimizer_slips(
-    lockstep: CheckResult,
-    plan: Optimization,
-    i: int,
-    state: dict,
-    state_after: dict,
-    grads: dict,
-    torch_state: dict,
-    before: dict,
-    after: dict,
-    t: int,
-    lr: float,
+    lockstep: CheckResult, plan: Optimization, step: Step, mine: _ImplStep, theirs: _TorchStep
 ) -> None:
-    """A hint on each optimiser row that broke at this step, where its value fits a classic slip (the
-    same hypotheses as the function-by-function check's, see hints.optimizer_slips)."""
+    """A hint on each optimiser row that broke at this step (the implementation's step `mine` from its state, with
+    torch's gradients and state from the same point, `theirs`), where its value fits a classic slip (the same
+    hypotheses as the function-by-function check's, see hints.optimizer_slips)."""
+    i, t, lr, grads, torch_state = step.index, step.t, theirs.lr, theirs.grads, theirs.state
+    state, state_after, before, after = mine.state, mine.state_after, mine.before, mine.after
     settings = plan.settings()
     for (quantity, layer), row in lockstep.rows.items():
         if row.ok or row.iteration != i or not (quantity.startswith(("v_", "s_")) or quantity in ("W", "b")):

@@ -16,19 +16,31 @@ The rules, as the code applies them:
   inside the verifier) still writes one, with the verdict `interrupted` or `error` and the reason.
 - `--json -` prints the JSON on stdout, and nothing else goes there: while the run lasts, stdout
   (Python's and the process's file descriptor 1) is sent to stderr.
+
+report_dict is the JSON renderer: a pure function of a finished Report (nothing in it is changed or decided
+there), which names the two sides "impl" and "torch".
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from .compare import CheckResult
+    from .report import Report
+    from .results import Divergence, Sides
 
 # The JSON's layout (docs/report.schema.json): raised when a key is removed or changes meaning.
 SCHEMA_VERSION = 1
@@ -210,3 +222,128 @@ def ended_early(verdict: str, reason: str, implementation: str | None) -> dict:
         "implementation": implementation or "scratch",
         "notes": [],
     }
+
+
+def report_dict(report: Report) -> dict:
+    """The JSON of a finished report, as plain JSON types: a non-finite number (a diverged cost) becomes null."""
+    return _json_safe(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "verdict": report.verdict,
+            "first_divergence": _divergence_dict(report.first_divergence),
+            "rule": report.rule,
+            "functions": [f.as_dict() for f in report.functions],
+            "checks": [_check_dict(k) for k in report.checks],
+            "config": _config_dict(report),
+            "final": _sides_dict(report.final, lambda f: {"cost": f.cost, "accuracy": f.accuracy}),
+            "nonfinite": _sides_dict(report.nonfinite),
+            "drift": [{"iteration": i, "cost_gap": g, "max_param_gap": p, "allowed": a} for i, g, p, a in report.drift],
+            "costs": _sides_dict(report.costs, list),
+            "interrupted_at": report.interrupted_at,
+            "interrupted": None if report.interruption is None else report.interruption.as_dict(),
+            "implementation": report.implementation,
+            "notes": list(report.notes),
+            "logdir": report.run_dir,
+            "tensorboard": report.tensorboard_command,
+            "seconds": round(report.seconds, 3),
+        }
+    )
+
+
+def _sides_dict(sides: Sides | None, value=lambda v: v) -> dict:
+    """{"impl": ..., "torch": ...}: the JSON's names for the two sides ({} where there is no value per side)."""
+    return {} if sides is None else {name: value(v) for name, v in sides.items()}
+
+
+def _divergence_dict(first: Divergence | None) -> dict | None:
+    """The first divergence: its row's keys (or, for an error or a function alone, the same keys with no numbers),
+    with the epoch and mini-batch where training had several, and the function to fix where one is known."""
+    if first is None:
+        return None
+    if first.row is not None:
+        d = {**first.row.as_dict(), "name": first.name, "error": None, "traceback": []}
+    else:
+        d = {
+            "stage": first.stage,
+            "name": first.name,
+            "iteration": first.iteration,
+            "layer": first.layer,
+            "quantity": first.quantity,
+            "max_abs": None,
+            "max_rel": None,
+            "tolerance": None,
+            "point": None,
+            "hint": "",
+            "error": first.error,
+            **({} if first.stage == "functions" else {"rejected": first.rejected}),
+            "traceback": list(first.traceback),
+        }
+    if first.epoch is not None:
+        d.update(epoch=first.epoch, mini_batch=first.mini_batch)
+    if first.function is not None:
+        d.update(function=first.function, fix=first.fix, source=first.source)
+    return d
+
+
+def _config_dict(report: Report) -> dict:
+    """The run's configuration in the JSON report: the options as given, m and the steps as trained."""
+    c = report.config
+    assert c.activations is not None, "a report's config is validated"
+    return {
+        "arch": list(c.sizes),
+        "arch_from": c.arch_from,
+        "activations": list(c.activations),
+        "loss": c.loss,
+        "init": c.init,
+        "seed": c.seed,
+        "data": c.data,
+        "examples": report.examples,
+        "iterations": report.plan.steps_total,
+        "lr": c.learning_rate,
+        "dtype": c.dtype,
+        "device": c.device,
+        "rtol": c.relative_tolerance,
+        "api": c.api,
+        "optimizer": c.optimizer,
+        "beta": c.beta,
+        "beta1": c.beta1,
+        "beta2": c.beta2,
+        "epsilon": c.epsilon,
+        "mini_batch_size": c.mini_batch_size,
+        "epochs": c.epoch_count,
+        "decay": c.decay,
+        "decay_rate": c.decay_rate if c.decay else None,
+        "decay_interval": c.decay_interval if c.decay == "scheduled" else None,
+        "lambd": c.lambd,
+        "keep_prob": None if c.keep_prob is None else list(c.keep_prob),
+    }
+
+
+def _check_dict(k: CheckResult) -> dict:
+    """One check in the JSON report: its status, why it did not run or what it raised, its rows."""
+    return {
+        "name": k.name,
+        "stage": k.stage,
+        "status": k.status,
+        "ok": k.ok,
+        "skipped": k.skipped,
+        "notes": list(k.notes),
+        "error": None if k.error is None else str(k.error),
+        "error_follows": k.error_follows,
+        "comparable_until": k.comparable_until,
+        "rows": [r.as_dict() for r in k.rows.values()],
+    }
+
+
+def _json_safe(value):
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)

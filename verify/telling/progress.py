@@ -13,6 +13,7 @@ import time
 from .. import signals
 from ..config import Config
 from ..errors import printable
+from ..results import Sides
 
 AFTER = 2.0  # seconds: a run shorter than this prints no progress at all
 EVERY = 1.0  # seconds between two training lines
@@ -45,7 +46,7 @@ class Progress:
         self.label, self.total, self.epochs, self.per_epoch = "", 0, 0, 1  # set by training()
         self.started = _clock() if started is None else started
         self.next_at = self.started + AFTER
-        self.costs = [float("nan"), float("nan")]  # the implementation's and torch's latest (epoch) costs
+        self.costs = Sides(float("nan"), float("nan"))  # each side's latest (epoch) cost
         self._stage, self._stage_since, self._announced = FIRST_STAGE, self.started, False
         self._training_since: float | None = None
         self._warned = False
@@ -94,11 +95,14 @@ class Progress:
     def show(self, record) -> None:
         """After each training iteration (a training.Iteration): each side's latest cost."""
         latest = (
-            (record.impl_epoch_cost, record.torch_epoch_cost)
+            Sides(record.impl_epoch_cost, record.torch_epoch_cost)
             if self.per_epoch > 1
-            else (record.impl_cost, record.torch_cost)
+            else Sides(record.impl_cost, record.torch_cost)
         )
-        self.costs = [c if c is not None else last for c, last in zip(latest, self.costs)]
+        self.costs = Sides(
+            self.costs.impl if latest.impl is None else latest.impl,
+            self.costs.torch if latest.torch is None else latest.torch,
+        )
         if not self.enabled:
             return
         now = _clock()
@@ -107,7 +111,7 @@ class Progress:
         if now < self.next_at:
             return
         self.next_at = now + EVERY
-        s, t = self.costs
+        s, t = self.costs.impl, self.costs.torch
         if self.per_epoch > 1:
             done = (
                 f"iteration {record.index + 1}/{self.total} (epoch {record.epoch + 1}/{self.epochs})  last epoch's cost"

@@ -1,39 +1,40 @@
-"""The verifier's report: its data (checks, final costs, notes), its verdict and first divergence, and its JSON
-form; the text and markdown renderers are in report_text.py, the per-check tables in report_tables.py."""
+"""The verifier's report: what a run found (checks, final costs, notes), assembled once at its end, with its verdict
+and first divergence decided when it is assembled; text and markdown are rendered by report_text.py (the per-check
+tables by report_tables.py), the JSON by jsonout.py, each a pure function of a finished Report."""
 
 from __future__ import annotations
 
 import inspect
-import math
 import os
 import shlex
-from dataclasses import dataclass, field
-
-import numpy as np
+from dataclasses import dataclass, field, replace
 
 from ..checking.units import UnitResult
 from ..config import Config
 from ..judging.compare import CheckResult
-from ..judging.consequences import failed_at, mark_consequences
+from ..judging.consequences import failed_at
 from ..judging.tolerance import GRADCHECK_RTOL, UPDATE_ROUNDING
 from ..optimization import Optimization
+from ..results import Divergence, Final, Sides
 from ..signals import Interruption
-from . import report_text
-from .jsonout import SCHEMA_VERSION
+from . import jsonout, report_text
 from .report_tables import _detail
 
-__all__ = ["Report", "_detail", "function_sources"]  # _detail: imported from here by the tests
+__all__ = ["Report", "_detail", "first_divergence", "function_sources"]  # _detail: imported from here by the tests
 
 
-@dataclass
+@dataclass(frozen=True)
 class Report:
+    """A finished run's results. Built once, by the runner at the end of the run (or by hand in a test); its first
+    divergence is found when it is built, from the checks and functions it is given."""
+
     config: Config
     plan: Optimization  # how the run trained (its steps, mini-batches, rate), built once by the runner
     checks: list[CheckResult]
-    final: dict = field(default_factory=dict)  # side ("impl", "torch") -> {"cost": float, "accuracy": float | None}
-    costs: dict = field(default_factory=dict)  # side ("impl", "torch") -> [cost per iteration]
-    nonfinite: dict = field(default_factory=dict)
-    drift: list = field(default_factory=list)
+    final: Sides[Final] | None = None  # each side's cost and accuracy at its final parameters (None: not computed)
+    costs: Sides[list[float]] | None = None  # each side's cost per iteration (per epoch with mini-batches)
+    nonfinite: Sides[int | None] | None = None  # the iteration each side diverged at (None: training did not run)
+    drift: list = field(default_factory=list)  # (iteration, cost gap, largest parameter gap, its allowance)
     run_dir: str | None = None
     interruption: Interruption | None = None  # a signal stopped the run: what agreed until then is reported
     seconds: float = 0.0
@@ -41,6 +42,11 @@ class Report:
     notes: list[str] = field(default_factory=list)  # what the implementation did that is worth knowing, not a failure
     functions: list[UnitResult] = field(default_factory=list)  # the course functions' own checks, run first
     sources: dict = field(default_factory=dict)  # course function -> where it is defined (see function_sources)
+    first_divergence: Divergence | None = field(init=False, repr=False)  # decided once, from the above
+
+    def __post_init__(self) -> None:
+        first = first_divergence(self.checks, self.functions, self.sources, self.plan)
+        object.__setattr__(self, "first_divergence", first)
 
     @property
     def failed(self) -> bool:
@@ -74,153 +80,6 @@ class Report:
     def tensorboard_command(self) -> str | None:
         return None if self.run_dir is None else f"tensorboard --logdir {shlex.quote(self.run_dir)}"
 
-    def mark_consequences(self) -> None:
-        """Mark each failed row (and repeated error) that follows from an earlier divergence (see consequences.py)."""
-        mark_consequences(self.checks, self.config.L)
-
-    def first_divergence(self) -> dict | None:
-        """The first failing quantity, in the order the checks (and the quantities in them) are computed,
-        with the course function to fix ("fix": its first wrong output) when one failed on its own and the
-        network runs it; a function the network does not run is the first divergence only when the network agrees."""
-        first = self._first_network_divergence()
-        plan = self.plan
-        if (
-            first is not None
-            and first.get("iteration") is not None
-            and first["name"] in ("lockstep", "free-running")
-            and plan.batches_per_epoch > 1
-        ):  # which epoch and mini-batch the step was
-            first = {
-                **first,
-                "epoch": first["iteration"] // plan.batches_per_epoch,
-                "mini_batch": first["iteration"] % plan.batches_per_epoch,
-            }
-        causes = [f for f in self.functions if not f.ok and not f.follows and (first is None or f.in_network)]
-        if first is not None and first.get("point") != "kink probe":
-            # a function wrong only at Z = 0 cannot explain a divergence away from the kink: another cause first
-            causes.sort(key=lambda f: "exactly 0" in f.hint)
-        unit = causes[0] if causes else None
-        if unit is None:
-            return self._fix_of(first)
-        if first is None:  # the network agrees: the function alone is wrong (e.g. only at an exact 0)
-            first = {
-                "stage": "functions",
-                "name": "functions",
-                "iteration": None,
-                "layer": None,
-                "quantity": unit.output,
-                "max_abs": None,
-                "max_rel": None,
-                "tolerance": None,
-                "point": None,
-                "hint": "",
-                "error": None,
-                "traceback": [],
-            }
-        return {**first, "function": unit.function, "fix": unit.fix, "source": self.sources.get(unit.function)}
-
-    def _fix_of(self, first: dict | None) -> dict | None:
-        """The first divergence with its fix line where the network checks name the function to fix on their own:
-        a course loop whose run differs from its own functions' steps (the functions and the network agree), or a
-        function whose result the checks rejected (caches in reverse order): the function, what is wrong, where
-        it is defined. A function that raised names itself in its error; it gets no fix line here."""
-        if first is None:
-            return None
-        if first["name"].startswith("loop ") and not first.get("error"):
-            function = first["name"].split(" ", 1)[1]
-            what = first.get("hint") or (
-                f"its {_row_name(first)} differs from its own functions' steps from the "
-                "same start (which the checks above agree with)"
-            )
-        elif first.get("rejected"):
-            function, what = first["quantity"], first["error"].split(": ", 1)[-1]
-        else:
-            return first
-        return {**first, "function": function, "fix": f"fix `{function}`: {what}", "source": self.sources.get(function)}
-
-    def _first_network_divergence(self) -> dict | None:
-        for check in self.checks:
-            if check.error is not None:
-                return {
-                    "stage": check.stage,
-                    "name": check.name,
-                    "iteration": check.error_iteration,
-                    "layer": None,
-                    "quantity": check.error.function,
-                    "max_abs": None,
-                    "max_rel": None,
-                    "tolerance": None,
-                    "point": None,
-                    "hint": "",
-                    "error": str(check.error),
-                    "rejected": check.error.rejected,
-                    "traceback": check.error.trace,
-                }
-            failed = [r for r in check.rows.values() if not r.ok]
-            if failed:
-                row = min(failed, key=failed_at)
-                return {**row.as_dict(), "name": check.name, "error": None, "traceback": []}
-        return None
-
-    def as_dict(self) -> dict:
-        """The report as plain JSON types; a non-finite number (a diverged cost) becomes null."""
-        return _json_safe(self._as_dict())
-
-    def _as_dict(self) -> dict:
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "verdict": self.verdict,
-            "first_divergence": self.first_divergence(),
-            "rule": self.rule,
-            "functions": [f.as_dict() for f in self.functions],
-            "checks": [_check_dict(k) for k in self.checks],
-            "config": self._config_dict(),
-            "final": self.final,
-            "nonfinite": self.nonfinite,
-            "drift": [{"iteration": i, "cost_gap": g, "max_param_gap": p, "allowed": a} for i, g, p, a in self.drift],
-            "costs": self.costs,
-            "interrupted_at": self.interrupted_at,
-            "interrupted": None if self.interruption is None else self.interruption.as_dict(),
-            "implementation": self.implementation,
-            "notes": self.notes,
-            "logdir": self.run_dir,
-            "tensorboard": self.tensorboard_command,
-            "seconds": round(self.seconds, 3),
-        }
-
-    def _config_dict(self) -> dict:
-        """The run's configuration in the JSON report: the options as given, m and the steps as trained."""
-        c = self.config
-        assert c.activations is not None, "a report's config is validated"
-        return {
-            "arch": list(c.sizes),
-            "arch_from": c.arch_from,
-            "activations": list(c.activations),
-            "loss": c.loss,
-            "init": c.init,
-            "seed": c.seed,
-            "data": c.data,
-            "examples": self.examples,
-            "iterations": self.plan.steps_total,
-            "lr": c.learning_rate,
-            "dtype": c.dtype,
-            "device": c.device,
-            "rtol": c.relative_tolerance,
-            "api": c.api,
-            "optimizer": c.optimizer,
-            "beta": c.beta,
-            "beta1": c.beta1,
-            "beta2": c.beta2,
-            "epsilon": c.epsilon,
-            "mini_batch_size": c.mini_batch_size,
-            "epochs": c.epoch_count,
-            "decay": c.decay,
-            "decay_rate": c.decay_rate if c.decay else None,
-            "decay_interval": c.decay_interval if c.decay == "scheduled" else None,
-            "lambd": c.lambd,
-            "keep_prob": None if c.keep_prob is None else list(c.keep_prob),
-        }
-
     @property
     def rule(self) -> str:
         """The tolerance rule, as applied."""
@@ -237,6 +96,10 @@ class Report:
                 else ""
             )
         )
+
+    def as_dict(self) -> dict:
+        """The report as plain JSON types (jsonout.report_dict); a non-finite number (a diverged cost) becomes null."""
+        return jsonout.report_dict(self)
 
     def to_text(self, verbose: bool = False) -> str:
         """The whole report: the verdict block first (see verdict_lines), then the run, the tables, the closing lines."""
@@ -272,6 +135,74 @@ class Report:
         return report_text.to_markdown(self)
 
 
+def first_divergence(
+    checks: list[CheckResult], functions: list[UnitResult], sources: dict, plan: Optimization
+) -> Divergence | None:
+    """The first failing quantity, in the order the checks (and the quantities in them) are computed, with the
+    course function to fix (its first wrong output) when one failed on its own and the network runs it; a
+    function the network does not run is the first divergence only when the network agrees. `sources` says where
+    each function is defined; `plan` which epoch and mini-batch a training iteration was."""
+    first = _first_network_divergence(checks)
+    if (
+        first is not None
+        and first.iteration is not None
+        and first.name in ("lockstep", "free-running")
+        and plan.batches_per_epoch > 1
+    ):  # which epoch and mini-batch the step was
+        first = replace(
+            first, epoch=first.iteration // plan.batches_per_epoch, mini_batch=first.iteration % plan.batches_per_epoch
+        )
+    causes = [f for f in functions if not f.ok and not f.follows and (first is None or f.in_network)]
+    if first is not None and first.point != "kink probe":
+        # a function wrong only at Z = 0 cannot explain a divergence away from the kink: another cause first
+        causes.sort(key=lambda f: "exactly 0" in f.hint)
+    unit = causes[0] if causes else None
+    if unit is None:
+        return _fix_of(first, sources)
+    if first is None:  # the network agrees: the function alone is wrong (e.g. only at an exact 0)
+        first = Divergence("functions", "functions", unit.output)
+    return replace(first, function=unit.function, fix=unit.fix, source=sources.get(unit.function))
+
+
+def _fix_of(first: Divergence | None, sources: dict) -> Divergence | None:
+    """The first divergence with its fix line where the network checks name the function to fix on their own:
+    a course loop whose run differs from its own functions' steps (the functions and the network agree), or a
+    function whose result the checks rejected (caches in reverse order): the function, what is wrong, where
+    it is defined. A function that raised names itself in its error; it gets no fix line here."""
+    if first is None:
+        return None
+    if first.name.startswith("loop ") and not first.error:
+        function = first.name.split(" ", 1)[1]
+        what = first.hint or (
+            f"its {first.label} differs from its own functions' steps from the "
+            "same start (which the checks above agree with)"
+        )
+    elif first.rejected and first.error is not None and first.quantity is not None:
+        function, what = first.quantity, first.error.split(": ", 1)[-1]
+    else:
+        return first
+    return replace(first, function=function, fix=f"fix `{function}`: {what}", source=sources.get(function))
+
+
+def _first_network_divergence(checks: list[CheckResult]) -> Divergence | None:
+    for check in checks:
+        if check.error is not None:
+            return Divergence(
+                check.stage,
+                check.name,
+                check.error.function,
+                iteration=check.error_iteration,
+                error=str(check.error),
+                rejected=check.error.rejected,
+                traceback=tuple(check.error.trace),
+            )
+        failed = [r for r in check.rows.values() if not r.ok]
+        if failed:
+            row = min(failed, key=failed_at)
+            return Divergence(row.stage, check.name, row.quantity, iteration=row.iteration, layer=row.layer, row=row)
+    return None
+
+
 def function_sources(module, names) -> dict:
     """Where each course function in `names` is defined, as a learner finds it: 'dnn_utils.py, line 24' (a helper
     file is named, not only the file verified), 'slip.ipynb, cell [7], line 3' (a notebook's cell as Jupyter
@@ -288,38 +219,3 @@ def function_sources(module, names) -> dict:
         where = f"{os.path.basename(folder)}, {file}" if in_cell else file
         sources[name] = f"{where}, line {code.co_firstlineno}"
     return sources
-
-
-def _row_name(first: dict) -> str:
-    """'cost' or 'W2': a divergence's quantity, with its layer where it has one."""
-    return first["quantity"] if first["quantity"] in ("cost", "lr") else f"{first['quantity']}{first['layer']}"
-
-
-def _json_safe(value):
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if value is None or isinstance(value, (str, int, bool)):
-        return value
-    return str(value)
-
-
-def _check_dict(k: CheckResult) -> dict:
-    """One check in the JSON report: its status, why it did not run or what it raised, its rows."""
-    return {
-        "name": k.name,
-        "stage": k.stage,
-        "status": k.status,
-        "ok": k.ok,
-        "skipped": k.skipped,
-        "notes": k.notes,
-        "error": None if k.error is None else str(k.error),
-        "error_follows": k.error_follows,
-        "comparable_until": k.comparable_until,
-        "rows": [r.as_dict() for r in k.rows.values()],
-    }

@@ -4,9 +4,13 @@ rows grouped by quantity), the function-by-function table, and the numbers' form
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ..checking.units import UnitResult
 from ..judging.compare import CheckResult, Comparison, mismatch
+
+if TYPE_CHECKING:
+    from .results import Divergence
 
 TITLES = {
     "functions": "function by function: each course function on its own, against torch",
@@ -18,60 +22,63 @@ TITLES = {
 }
 
 
-def _divergence_text(first: dict) -> str:
-    if first.get("fix"):
-        if first["stage"] == "functions":
-            return first["fix"]
-        if first.get("rejected"):  # the fix line holds the message: only where it was seen follows
-            return f"{first['fix']}\n  the network checks: {_where(first)}"
-        hint = "" if first.get("hint") and first["hint"] in first["fix"] else first.get("hint")  # a loop's: said once
-        return f"{first['fix']}\n  the network checks: {_divergence_text({**first, 'fix': None, 'hint': hint})}"
-    if first.get("error"):
-        return f"{_where(first)}: {first['error']}"
+def _divergence_text(first: Divergence, with_fix: bool = True) -> str:
+    """The first divergence in words: the fix line (with_fix) and where the network checks saw it, its numbers,
+    its hint."""
+    if with_fix and first.fix:
+        if first.stage == "functions":
+            return first.fix
+        if first.rejected:  # the fix line holds the message: only where it was seen follows
+            return f"{first.fix}\n  the network checks: {_where(first)}"
+        hint = "" if first.hint and first.hint in first.fix else first.hint  # a loop's: said once
+        return f"{first.fix}\n  the network checks: {_seen_text(first, hint)}"
+    return _seen_text(first, first.hint)
+
+
+def _seen_text(first: Divergence, hint: str) -> str:
+    """Where the network checks saw the divergence, its numbers and `hint`."""
+    if first.error:
+        return f"{_where(first)}: {first.error}"
+    row = first.row
+    assert row is not None, "a divergence is a failed row, an error, or a function alone (which has its fix line)"
     where = [_where(first)]
-    if first.get("point") and first["stage"] in ("forward", "backward"):
-        where.append(f"at the {first['point']}")
-    quantity = (
-        first["quantity"]
-        if first["quantity"] in ("cost", "lr")
-        else f"{first['quantity']}{first['layer']} (layer {first['layer']})"
-    )
-    if _nan_at_worst(first):  # a nan has no difference to measure: no '>' either
-        text = (
-            f"{', '.join(where)}: {quantity} differs; max abs nan (not a number), allowed {_num(first['tolerance'], 2)}"
-        )
+    if row.point and first.stage in ("forward", "backward"):
+        where.append(f"at the {row.point}")
+    quantity = row.quantity if row.quantity in ("cost", "lr") else f"{row.quantity}{row.layer} (layer {row.layer})"
+    if _nan_at_worst(row):  # a nan has no difference to measure: no '>' either
+        text = f"{', '.join(where)}: {quantity} differs; max abs nan (not a number), allowed {_num(row.tolerance, 2)}"
     else:
-        text = f"{', '.join(where)}: {quantity} differs; max abs {_num(first['max_abs'], 2)} > allowed {_num(first['tolerance'], 2)}"
-    if first.get("max_rel") is not None and first["max_abs"] is not None and math.isfinite(first["max_abs"]):
-        text += f" (max rel {_num(first['max_rel'], 2)})"
-    detail = _detail(first, first.get("name", ""))
+        text = (
+            f"{', '.join(where)}: {quantity} differs; max abs {_num(row.max_abs, 2)} > allowed {_num(row.tolerance, 2)}"
+        )
+    if row.max_rel is not None and row.max_abs is not None and math.isfinite(row.max_abs):
+        text += f" (max rel {_num(row.max_rel, 2)})"
+    detail = _detail(row, first.name)
     if detail:
         text += f"; {detail}"
-    if first.get("hint"):
-        text += f"\n  hint: {first['hint']}"
+    if hint:
+        text += f"\n  hint: {hint}"
     return text
 
 
-def _where(first: dict) -> str:
+def _where(first: Divergence) -> str:
     """'lockstep, iteration 3 (epoch 0, mini-batch 3)': the check that saw a divergence, and when."""
-    where = [first["name"] if first["stage"] == "training" else first["stage"]]
-    if first.get("iteration") is not None:
+    where = [first.name if first.stage == "training" else first.stage]
+    if first.iteration is not None:
         where.append(
-            f"iteration {first['iteration']}"
-            + (f" (epoch {first['epoch']}, mini-batch {first['mini_batch']})" if first.get("epoch") is not None else "")
+            f"iteration {first.iteration}"
+            + (f" (epoch {first.epoch}, mini-batch {first.mini_batch})" if first.epoch is not None else "")
         )
     return ", ".join(where)
 
 
-def _detail(row: dict, check_name: str = "") -> str:
+def _detail(row: Comparison, check_name: str = "") -> str:
     """'3 of 16 entries differ, worst at (2, 0): 0.51 vs torch 0.026' for a failed row (a training loop's
     reference is the implementation's own steps, not torch)."""
-    if row.get("value") is None:
+    if row.value is None or row.expected is None:
         return ""
     reference = "its own steps" if check_name.startswith("loop") else "torch"
-    return mismatch(
-        row.get("mismatched"), row.get("entries"), row.get("index"), row["value"], row["expected"], reference
-    )
+    return mismatch(row.mismatched, row.entries, row.index, row.value, row.expected, reference)
 
 
 def _function_status(f: UnitResult) -> str:
@@ -151,7 +158,7 @@ def _check_lines(check: CheckResult, verbose: bool, hints: set) -> list[str]:
                 f"{_num(row.tolerance, 1):>10}  {_status(row)}"
             )
             if not row.ok and not row.follows:
-                detail = _detail(row.as_dict(), check.name)
+                detail = _detail(row, check.name)
                 if detail:
                     lines.append(f"{'':19}{detail}")
                 if row.hint and row.hint not in hints:
@@ -193,24 +200,20 @@ def _table(rows: list[Comparison], verbose: bool):
     return [item[1:] for item in sorted(out, key=lambda item: item[0])]
 
 
-def _nan_at_worst(row: dict) -> bool:
+def _nan_at_worst(row: Comparison) -> bool:
     """Whether a row's gap is non-finite because a value at its worst entry is nan (compare.py counts a nan on one
     side as an infinite difference, so that it fails): the text then says nan, not inf."""
-    gap = row.get("max_abs")
+    gap = row.max_abs
     return (
         gap is not None
         and not math.isfinite(gap)
-        and any(isinstance(v, float) and math.isnan(v) for v in (row.get("value"), row.get("expected")))
+        and any(isinstance(v, float) and math.isnan(v) for v in (row.value, row.expected))
     )
 
 
 def _gap(x, row: Comparison, digits: int) -> str:
     """A row's max abs or max rel: 'nan' where a value at its worst entry is nan, else the number."""
-    return (
-        "nan"
-        if x is not None and _nan_at_worst({"max_abs": row.max_abs, "value": row.value, "expected": row.expected})
-        else _num(x, digits)
-    )
+    return "nan" if x is not None and _nan_at_worst(row) else _num(x, digits)
 
 
 def _num(x, digits: int = 7) -> str:

@@ -21,6 +21,7 @@ from .report_tables import (
     _title,
     _where,
 )
+from .results import Final, Sides
 
 if TYPE_CHECKING:
     from .report import Report
@@ -32,9 +33,9 @@ UNRESOLVED_NAMED = 4  # the verdict names this many unresolved rows, then counts
 def to_text(report: Report, verbose: bool = False) -> str:
     """The whole report: the verdict block first (see verdict_lines), then the run, the tables, the closing lines."""
     hints = _verdict_hints(report)  # a hint is printed once: in the verdict block, else at its first row
-    first = report.first_divergence()
-    if first is not None and first.get("fix") and first.get("error"):  # so is a rejection, in the fix line
-        hints.add(first["error"])
+    first = report.first_divergence
+    if first is not None and first.fix and first.error:  # so is a rejection, in the fix line
+        hints.add(first.error)
     lines = verdict_lines(report) + ["", header(report), ""]
     lines += _function_lines(report.functions, hints)
     for check in report.checks:
@@ -51,8 +52,8 @@ def summary(report: Report) -> str:
 
 def short_repr(report: Report) -> str:
     """'<Report fail: fix `relu_backward` ...>': one line, never the whole dataclass."""
-    first = report.first_divergence()
-    what = "" if first is None else ": " + (first.get("fix") or _divergence_text(first).split("\n")[0])
+    first = report.first_divergence
+    what = "" if first is None else ": " + (first.fix or _divergence_text(first).split("\n")[0])
     return f"<Report {report.verdict}{_shorten(what, 120)}>"
 
 
@@ -96,25 +97,25 @@ def verdict_lines(report: Report) -> list[str]:
             else f" (interrupted by {report.interruption.signal} {report.interruption.where()})"
         )
         lines = [f"VERDICT: FAIL{stopped}"]
-    first = report.first_divergence()
+    first = report.first_divergence
     if first is not None:
-        if first.get("fix"):  # what to fix, and where it is (a helper file is named, not only the file verified)
-            lines.append(_one_line(first["fix"]) + (f"; defined in {first['source']}" if first.get("source") else ""))
-        if first["stage"] == "functions":
+        if first.fix:  # what to fix, and where it is (a helper file is named, not only the file verified)
+            lines.append(_one_line(first.fix) + (f"; defined in {first.source}" if first.source else ""))
+        if first.stage == "functions":
             lines.append(
-                f"first divergence: function by function, {first['function']}'s {first['quantity'] or 'result'}; "
+                f"first divergence: function by function, {first.function}'s {first.quantity or 'result'}; "
                 "the network checks agree"
             )
-        elif first.get("fix") and first.get("rejected"):  # the fix line holds the message: said once
+        elif first.fix and first.rejected:  # the fix line holds the message: said once
             lines.append(
-                f"first divergence: {_where(first)}: {first['function']} returned what the checks "
+                f"first divergence: {_where(first)}: {first.function} returned what the checks "
                 "cannot use, as the fix line says"
             )
         else:
-            text = _divergence_text({**first, "fix": None})
+            text = _divergence_text(first, with_fix=False)
             where, _, hint = text.partition("\n  hint: ")
             lines.append("first divergence: " + _one_line(where))
-            if hint and hint not in (first.get("fix") or ""):  # a loop's hint is its fix line: said once
+            if hint and hint not in (first.fix or ""):  # a loop's hint is its fix line: said once
                 lines.append("  hint: " + _one_line(hint))
     diverged = diverged_line(report)
     if diverged:
@@ -124,19 +125,19 @@ def verdict_lines(report: Report) -> list[str]:
 
 def _verdict_hints(report: Report) -> set:
     """The hints the verdict block prints: the first divergence's, and the one in its fix line."""
-    first = report.first_divergence()
+    first = report.first_divergence
     if first is None:
         return set()
-    unit = next((f for f in report.functions if f.function == first.get("function")), None)
-    return {hint for hint in (first.get("hint"), unit.hint if unit and first.get("fix") else None) if hint}
+    unit = next((f for f in report.functions if f.function == first.function), None)
+    return {hint for hint in (first.hint, unit.hint if unit and first.fix else None) if hint}
 
 
 def diverged_line(report: Report) -> str:
     name = report.implementation
-    diverged = {side: at for side, at in report.nonfinite.items() if at is not None}
+    diverged = _diverged(report)
     if not diverged:
         return ""
-    names = {"impl": name, "torch": "torch"}
+    names = _names(report)
     line = "diverged (non-finite or overflowing): " + ", ".join(
         f"{names[side]} at iteration {at}" for side, at in diverged.items()
     )
@@ -172,9 +173,10 @@ def _final_overflow(report: Report) -> str:
     """The final-cost line where a side diverged, or its final cost is not finite: its final parameters are not
     comparable with the other side's (a diverged implementation keeps its last finite ones), so no numbers are
     set side by side; a side that stayed finite shows its own."""
-    names = {"impl": report.implementation, "torch": "torch"}
-    costs = {side: report.final.get(side, {}).get("cost") for side in names}
-    diverged = {side: at for side, at in report.nonfinite.items() if at is not None}
+    names = _names(report)
+    final = report.final or Sides(Final(), Final())
+    costs = {side: value.cost for side, value in final.items()}
+    diverged = _diverged(report)
     blown = [
         side for side, cost in costs.items() if side not in diverged and cost is not None and not math.isfinite(cost)
     ]
@@ -204,23 +206,32 @@ def _final_cost_lines(report: Report) -> list[str]:
         function = loop.name.split(" ", 1)[1]
         why = "raised" if loop.error is not None else "does not train like its functions"
         return [f"final cost: not shown: {name}'s own {function} {why} (see {loop.name})"]
-    if not report.final:
+    if report.final is None:
         return []
-    s, t = report.final.get("impl", {}), report.final.get("torch", {})
+    s, t = report.final.impl, report.final.torch
     overflow = _final_overflow(report)
     if overflow:
         return [overflow]
-    if s.get("cost") is None:
+    if s.cost is None:
         return [
-            f"final cost: torch {_num(t.get('cost'))}; {name}'s not computed: its forward pass or cost raised "
+            f"final cost: torch {_num(t.cost)}; {name}'s not computed: its forward pass or cost raised "
             "at its final parameters"
         ]
-    line = (
-        f"final cost (the verifier stepping {name}'s functions): {name} {_num(s['cost'])}  torch {_num(t.get('cost'))}"
-    )
-    if s.get("accuracy") is not None and t.get("accuracy") is not None:
-        line += f"   accuracy: {name} {s['accuracy']:.1%}  torch {t['accuracy']:.1%}"
+    line = f"final cost (the verifier stepping {name}'s functions): {name} {_num(s.cost)}  torch {_num(t.cost)}"
+    if s.accuracy is not None and t.accuracy is not None:
+        line += f"   accuracy: {name} {s.accuracy:.1%}  torch {t.accuracy:.1%}"
     return [line]
+
+
+def _names(report: Report) -> dict[str, str]:
+    """Each side's name in the report's words: the implementation's label, and torch."""
+    return dict(Sides(report.implementation, "torch").items())
+
+
+def _diverged(report: Report) -> dict[str, int]:
+    """The sides that diverged, and the iteration each did, in the sides' order."""
+    nonfinite = report.nonfinite
+    return {} if nonfinite is None else {side: at for side, at in nonfinite.items() if at is not None}
 
 
 def _unresolved_text(checks: list[CheckResult]) -> str:
@@ -270,7 +281,7 @@ def _shorten(text: str, width: int) -> str:
 
 def to_markdown(report: Report) -> str:
     """The report for TensorBoard's text tab: the verdict, the first divergence, one table per check."""
-    first = report.first_divergence()
+    first = report.first_divergence
     lines = [f"## Verdict: {report.verdict.upper()}", ""]
     if report.interruption is not None:  # an incomplete run says where it stopped
         lines += [verdict_lines(report)[0].removeprefix("VERDICT: "), ""]

@@ -31,6 +31,7 @@ from scratch.losses import mse_cost
 from ..errors import ImplementationError, UsageError
 from ..judging.prediction import prediction_accuracy
 from ..network import Network
+from ..results import Final, Sides
 from .pictures import decision_boundary
 from .tblog_names import _safe, experiment_name, short_stem, source_hash
 
@@ -227,12 +228,9 @@ class TensorBoardLog:
             self._details_unguarded(record)
 
     def _details_unguarded(self, record) -> None:
-        import torch_ref
-
-        trainer = record.torch_run
         sides = {
             "impl": (record.impl_AL, record.impl_grads, record.impl_before, record.impl_after),
-            "torch": (trainer.output(), torch_ref.gradients(trainer.model), record.torch_before, record.torch_after),
+            "torch": (record.torch_AL, record.torch_grads, record.torch_before, record.torch_after),
         }
         Y = self.Y if record.rows is None else self.Y[:, record.rows]  # the step's mini-batch
         for side, (AL, grads, before, after) in sides.items():
@@ -252,11 +250,9 @@ class TensorBoardLog:
             self.scalars(side, record.index, values)
 
     def _histograms(self, record) -> None:
-        import torch_ref
-
         sides = {
             "impl": (record.impl_after, record.impl_grads),
-            "torch": (record.torch_after, torch_ref.gradients(record.torch_run.model)),
+            "torch": (record.torch_after, record.torch_grads),
         }
         for side, (params, grads) in sides.items():
             writer = self.writers[side]
@@ -270,17 +266,18 @@ class TensorBoardLog:
                     _histogram(writer, tag, values, record.index)
 
     @_writes
-    def finish(self, report, predict: dict) -> None:
-        """After the run: hparams and final metrics, the report as text, the layout, decision boundaries."""
+    def finish(self, report, predict: Sides) -> None:
+        """After the run: hparams and final metrics, the report as text, the layout, decision boundaries (`predict`:
+        each side's A[L] of a grid of inputs, from its final parameters)."""
         from torch.utils.tensorboard.summary import hparams
 
         c = self.config
         step = max(self.steps - 1, 0)
-        for side in ("impl", "torch"):
-            final = report.final.get(side) or {}
-            metrics = {"final/cost": _finite_or_nan(final.get("cost")), "final/verdict": 1.0 if report.ok else 0.0}
+        finals = report.final or Sides(Final(), Final())
+        for (side, final), (_, predictor) in zip(finals.items(), predict.items()):
+            metrics = {"final/cost": _finite_or_nan(final.cost), "final/verdict": 1.0 if report.ok else 0.0}
             if self.classification:
-                metrics["final/accuracy"] = _finite_or_nan(final.get("accuracy"))
+                metrics["final/accuracy"] = _finite_or_nan(final.accuracy)
             settings = {
                 "side": self.folders[side],
                 "implementation": _utf8(self.implementation),
@@ -310,9 +307,9 @@ class TensorBoardLog:
             events.add_summary(start)
             events.add_summary(end)
             self.scalars(side, step, metrics)
-            if side in predict and self.X.shape[0] == 2 and self.classification:
+            if self.X.shape[0] == 2 and self.classification:
                 try:
-                    image = decision_boundary(self.X, self.Y, predict[side])
+                    image = decision_boundary(self.X, self.Y, predictor)
                 except ImplementationError:  # already reported by the checks; no picture then
                     image = None
                 if image is not None:
