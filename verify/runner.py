@@ -25,12 +25,12 @@ from .config import (
     check_mini_batch_size,
     resolve_network,
 )
-from .consequences import mark_consequences
 from .data import load_data
 from .errors import ImplementationError, UsageError
 from .impl import Adapter, detect, load_module, network_size
 from .impl.layered import LayeredAPI
 from .judging.compare import CheckResult
+from .judging.consequences import mark_consequences
 from .judging.prediction import prediction_accuracy
 from .layers import DENSE, torch_model
 from .machine import check_memory, torch_threads_for

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from verify.judging.hints import (
+    L2,
     activation_backward_slip,
     bce_slip,
     cache_order_slip,
@@ -132,10 +133,10 @@ def test_l2_slip_names_a_dw_without_its_l2_term_and_only_with_l2_on():
     params = {"W1": np.array([[1.0, -2.0], [0.5, 3.0]]), "b1": np.zeros((2, 1))}
     expected = np.array([[0.1, 0.2], [0.3, 0.4]])
     lacking = expected - 0.7 / 10 * params["W1"]
-    assert l2_slip("dW", 1, lacking, expected, params, lambd=0.7, m=10) == "dW lacks its L2 term (lambd / m) W"
+    assert l2_slip("dW", 1, lacking, expected, L2(params, 0.7, 10)) == "dW lacks its L2 term (lambd / m) W"
     doubled = expected + 0.7 / 10 * params["W1"]
-    assert l2_slip("dW", 1, doubled, expected, params, lambd=0.7, m=10) == "dW's L2 term (lambd / m) W is added twice"
-    assert l2_slip("dW", 1, lacking, expected, params, lambd=0.0, m=10) == ""
+    assert l2_slip("dW", 1, doubled, expected, L2(params, 0.7, 10)) == "dW's L2 term (lambd / m) W is added twice"
+    assert l2_slip("dW", 1, lacking, expected, L2(params, 0.0, 10)) == ""
 
 
 # ---------------------------------------------------------------- the network's and the loop's slips

@@ -17,6 +17,7 @@ from verify import Config, run
 from verify.impl.base import _other_layers
 from verify.judging.compare import CheckResult
 from verify.judging.hints import (
+    L2,
     activation_backward_slip,
     cache_order_slip,
     db_slip,
@@ -310,7 +311,7 @@ def test_l2_rule_names_the_layer_left_out():
     right = 0.5 + 0.7 / 10 * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
     without_W2 = 0.5 + 0.7 / 10 * np.sum(params["W1"] ** 2)
     assert (
-        l2_slip("cost", 0, without_W2, right, params, 0.7, 5)
+        l2_slip("cost", 0, without_W2, right, L2(params, 0.7, 5))
         == "the penalty leaves out W2: the course's sums ||W[l]||^2 over every layer, l = 1..2"
     )
 

@@ -19,7 +19,7 @@ from torch_ref.steps import activation as torch_activation
 from ..errors import ImplementationError
 from ..impl import Adapter
 from ..judging.compare import CheckResult, gradient_agreement
-from ..judging.hints import diagnose_cost, hint_dropout, hint_l2, hint_layer_backward
+from ..judging.hints import L2, Dropout, diagnose_cost, hint_dropout, hint_l2, hint_layer_backward
 from ..judging.kinks import KINKED, kink_affects, kink_flip
 from ..judging.tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, term_scales
 from ..keys import split_key
@@ -57,8 +57,8 @@ def compare_at_point(impl: Adapter, model, point: Point, where: str, results: tu
     if not forward.rows[("cost", L)].ok and not forward.rows[("cost", L)].hint:
         forward.rows[("cost", L)].hint = diagnose_cost(cost, ref, Y, impl.loss)
     if network.dense:  # the dense kind's slips
-        hint_l2(forward, {"cost": cost}, ref, params, impl.lambd, m)
-        hint_dropout(forward, values, ref, impl.keep_probs)
+        hint_l2(forward, {"cost": cost}, ref, L2(params, impl.lambd, m))
+        hint_dropout(forward, values, ref, Dropout(impl.keep_probs))
     try:
         grads = impl.backward(AL, Y, caches, params)
     except ImplementationError as error:
@@ -86,19 +86,10 @@ def _dense_backward_hints(impl: Adapter, backward: CheckResult, grads: dict, ref
     """The dense kind's slips behind the backward rows that broke: a layer's backward step, L2's, dropout's."""
     X, params, m = point.X, point.params, point.X.shape[1]
     hint_layer_backward(backward, impl.activations, grads, params, X, ref)
-    hint_l2(backward, grads, ref, params, impl.lambd, m)
-    hint_dropout(
-        backward,
-        grads,
-        ref,
-        impl.keep_probs,
-        params=params,
-        lambd=impl.lambd,
-        m=m,
-        masks=point.masks,
-        activations=impl.activations,
-        X=X,
-    )
+    l2 = L2(params, impl.lambd, m)
+    hint_l2(backward, grads, ref, l2)
+    dropout = Dropout(impl.keep_probs, l2, point.masks, tuple(impl.activations), X)
+    hint_dropout(backward, grads, ref, dropout)
 
 
 def kind_hints(result: CheckResult, network, values: dict, ref: dict) -> None:

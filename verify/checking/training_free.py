@@ -16,7 +16,7 @@ from ..keys import split_key
 from ..optimization import Step
 
 if TYPE_CHECKING:
-    from .results import Sides
+    from ..results import Sides
     from .training import Iteration, TrainingRun
 
 

@@ -15,7 +15,7 @@ from torch_ref import steps as torch_steps
 from ..errors import ImplementationError
 from ..impl import Adapter
 from ..judging.compare import CheckResult, Stats
-from ..judging.hints import hint_l2
+from ..judging.hints import L2, hint_l2
 from ..judging.kinks import kink_affects, kink_flip
 from ..judging.tolerance import (
     FREE_RUNNING_ROUNDING,
@@ -34,7 +34,7 @@ from .training_free import _diverged
 from .training_slips import name_optimizer_slips, name_rate_slip
 
 if TYPE_CHECKING:
-    from .results import Sides
+    from ..results import Sides
     from .training import Iteration, TrainingRun
 
 SATURATION_HINT = (
@@ -194,15 +194,8 @@ class _Lockstep:
         m = mine.X.shape[1]
         if not impl.network.dense:  # the slips named here read a dense network's W and b
             return
-        hint_l2(
-            run.lockstep,
-            {"cost": mine.cost, **mine.grads},
-            {"cost": theirs.cost, **theirs.grads},
-            mine.before,
-            impl.lambd,
-            m,
-            i,
-        )
+        values, ref = {"cost": mine.cost, **mine.grads}, {"cost": theirs.cost, **theirs.grads}
+        hint_l2(run.lockstep, values, ref, L2(mine.before, impl.lambd, m), i)
         name_rate_slip(run.lockstep, impl, plan, step, mine, theirs)
         if plan.optimizer != "gd":
             name_optimizer_slips(run.lockstep, plan, step, mine, theirs)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..impl.base import _binds, _describe
-from ..judging.hints import activation_backward_slip, bce_slip, db_slip, l2_slip, skipped_layer_slip
+from ..judging.hints import L2, activation_backward_slip, bce_slip, db_slip, l2_slip, skipped_layer_slip
 from ..judging.tolerance import unit_gradient_scales, unit_linear_scale, unit_step_scale
 from .unit_harness import CACHE_ORDER, LEARNING_RATE, N_PREV, M, N, Unit, Wrong, layer, parameters, z_with_zeros
 
@@ -186,7 +186,7 @@ def _check_compute_cost_with_regularization(u: Unit) -> None:
     try:
         u.close("cost", cost, np.asarray(expected), float(np.mean(np.abs(log_A) + np.abs(log_1_minus_A))) + penalty)
     except Wrong as wrong:
-        wrong.hint = l2_slip("cost", 0, cost, expected, params, lambd, M) or wrong.hint
+        wrong.hint = l2_slip("cost", 0, cost, expected, L2(params, lambd, M)) or wrong.hint
         raise
 
 

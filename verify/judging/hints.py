@@ -8,6 +8,8 @@ momentum, Adam, a course loop's calls) are in optimizer_hints.py; the measure of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 import torch_ref
@@ -221,9 +223,31 @@ def skipped_layer_slip(key: str, step, L: int) -> str:
     )
 
 
-def l2_slip(quantity: str, layer: int, value, expected, params: dict, lambd: float, m: int) -> str:
+@dataclass(frozen=True)
+class L2:
+    """The L2 penalty a slip is measured against: the parameters it penalises, lambd and the batch's m."""
+
+    params: dict
+    lambd: float
+    m: int
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """The dropout a slip is measured against: keep_prob per hidden layer, the L2 penalty dW carries too (or
+    None), and, for a backward pass that left out the mask, the masks, activations and data (X) of the pass."""
+
+    keep_probs: tuple | None
+    l2: L2 | None = None
+    masks: list | None = None
+    activations: tuple | None = None
+    X: np.ndarray | None = None
+
+
+def l2_slip(quantity: str, layer: int, value, expected, l2: L2) -> str:
     """With L2, what a wrong cost, dW or db fits: the penalty's 1/(2m) as 1/m, or missing; dW's lambd/m W as
     lambd/(2m) W, or missing, or twice; the biases regularised. "" when none fits."""
+    params, lambd, m = l2.params, l2.lambd, l2.m
     if not lambd:
         return ""
     gap = np.asarray(value, dtype=np.float64) - np.asarray(expected, dtype=np.float64)
@@ -268,14 +292,14 @@ def l2_slip(quantity: str, layer: int, value, expected, params: dict, lambd: flo
     return ""
 
 
-def hint_l2(check, values: dict, ref: dict, params: dict, lambd: float, m: int, iteration=None) -> None:
+def hint_l2(check, values: dict, ref: dict, l2: L2, iteration=None) -> None:
     """Each cost, dW or db row of `check` that just broke (at `iteration`) gets l2_slip's hint where it fits one."""
     for (quantity, layer), row in check.rows.items():
         if row.ok or row.iteration != iteration or quantity not in ("cost", "dW", "db"):
             continue
         key = "cost" if quantity == "cost" else f"{quantity}{layer}"
         if key in values and key in ref:
-            row.hint = l2_slip(quantity, layer, values[key], ref[key], params, lambd, m) or row.hint
+            row.hint = l2_slip(quantity, layer, values[key], ref[key], l2) or row.hint
 
 
 def dropout_slip(quantity: str, layer: int, value, expected, keep_probs, l2_term=0.0) -> str:
@@ -303,47 +327,37 @@ def dropout_slip(quantity: str, layer: int, value, expected, keep_probs, l2_term
     )
 
 
-def hint_dropout(
-    check,
-    values: dict,
-    ref: dict,
-    keep_probs,
-    iteration=None,
-    params: dict | None = None,
-    lambd: float = 0.0,
-    m: int = 1,
-    masks=None,
-    activations=None,
-    X=None,
-) -> None:
+def hint_dropout(check, values: dict, ref: dict, dropout: Dropout, iteration=None) -> None:
     """Each hidden A, dZ, dW or db row of `check` that just broke (at `iteration`) gets dropout_slip's hint where it
     fits, or (backward, given masks, activations and X) the hint of a backward pass that left out the mask."""
+    keep_probs, l2, masks = dropout.keep_probs, dropout.l2, dropout.masks
     if keep_probs is None:
         return
     for (quantity, layer), row in check.rows.items():
         key = f"{quantity}{layer}"
         if not row.ok and row.iteration == iteration and key in values and key in ref:
             l2_term = 0.0
-            if quantity == "dW" and lambd:
-                assert params is not None, "the L2 term reads W[l]: a caller with lambd hands params"
-                l2_term = lambd / m * params[f"W{layer}"]
+            if quantity == "dW" and l2 is not None and l2.lambd:
+                l2_term = l2.lambd / l2.m * l2.params[f"W{layer}"]
             hint = dropout_slip(quantity, layer, values[key], ref[key], keep_probs, l2_term)
             if (
                 not hint
                 and masks is not None
-                and activations is not None
+                and dropout.activations is not None
                 and layer <= len(keep_probs)
                 and masks[layer - 1] is not None
                 and quantity in ("dZ", "dW", "db")
             ):
-                hint = _unmasked_backward(quantity, layer, values[key], ref, activations, X, l2_term)
+                hint = _unmasked_backward(quantity, layer, values[key], ref, dropout, l2_term)
             row.hint = hint or row.hint
 
 
-def _unmasked_backward(quantity: str, layer: int, value, ref: dict, activations, X, l2_term) -> str:
+def _unmasked_backward(quantity: str, layer: int, value, ref: dict, dropout: Dropout, l2_term) -> str:
     """Whether value is what layer's backward gives when dA[l] skips the mask: dZ = dA g'(Z), no D / keep_prob."""
-    dZ = ref[f"dA{layer}"] * torch_ref.activation_derivative(activations[layer - 1], ref[f"Z{layer}"])
-    A_prev = X if layer == 1 else ref[f"A{layer - 1}"]
+    assert dropout.activations is not None, "the hypothesis recomputes g'(Z): a caller with masks hands activations"
+    dZ = ref[f"dA{layer}"] * torch_ref.activation_derivative(dropout.activations[layer - 1], ref[f"Z{layer}"])
+    A_prev = ref[f"A{layer - 1}"] if layer > 1 else dropout.X
+    assert A_prev is not None, "layer 1's hypothesis reads the data: a caller with masks hands X"
     hypothesis = {"dZ": dZ, "dW": dZ @ A_prev.T / dZ.shape[1] + l2_term, "db": dZ.mean(axis=1, keepdims=True)}[quantity]
     value = np.asarray(value, dtype=np.float64)
     gap = float(np.max(np.abs(value - ref[f"{quantity}{layer}"]))) if value.shape == np.shape(hypothesis) else 0.0

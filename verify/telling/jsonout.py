@@ -38,9 +38,9 @@ import numpy as np
 from ..errors import UsageError
 
 if TYPE_CHECKING:
-    from .compare import CheckResult
+    from ..judging.compare import CheckResult
+    from ..results import Divergence, Sides
     from .report import Report
-    from .results import Divergence, Sides
 
 # The JSON's layout (docs/report.schema.json): raised when a key is removed or changes meaning.
 SCHEMA_VERSION = 1

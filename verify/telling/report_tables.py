@@ -10,7 +10,7 @@ from ..checking.units import UnitResult
 from ..judging.compare import CheckResult, Comparison, mismatch
 
 if TYPE_CHECKING:
-    from .results import Divergence
+    from ..results import Divergence
 
 TITLES = {
     "functions": "function by function: each course function on its own, against torch",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..judging.compare import CheckResult
 from ..judging.hints import divergence_cure
+from ..results import Final, Sides
 from .report_tables import (
     TITLES,
     _check_lines,
@@ -21,7 +22,6 @@ from .report_tables import (
     _title,
     _where,
 )
-from .results import Final, Sides
 
 if TYPE_CHECKING:
     from .report import Report
