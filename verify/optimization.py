@@ -10,7 +10,7 @@ after each epoch; torch's side gets it from LambdaLR (torch_ref.optimizers.lr_fa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,6 +22,35 @@ from .config import Config
 def course_permutation(seed: int, m: int) -> np.ndarray:
     """The order random_mini_batches shuffles m examples into: np.random.seed(seed); np.random.permutation(m)."""
     return np.random.RandomState(seed).permutation(m)
+
+
+@dataclass(frozen=True)
+class Training:
+    """How the implementation is to be trained, as far as its adapter must know to accept or refuse it: the
+    optimiser, the learning-rate decay (and its interval) and the mini-batch size (None: the whole batch)."""
+
+    optimizer: str = "gd"
+    decay: str | None = None
+    decay_interval: int = 1000
+    mini_batch_size: int | None = None
+
+    @classmethod
+    def of(cls, config: Config) -> Training:
+        return cls(config.optimizer, config.decay, config.decay_interval, config.mini_batch_size)
+
+
+@dataclass(frozen=True)
+class OptimizerStep:
+    """One optimiser step as the tolerances see it: which optimiser and its settings (beta, beta1, beta2,
+    epsilon), the step t (from 1) and its learning rate, the state both sides start from, and the reference's
+    state after the step (its v_corrected and s_corrected, for Adam; empty where no reference stepped)."""
+
+    optimizer: str
+    settings: dict
+    t: int
+    learning_rate: float
+    state: dict
+    torch_state: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from .judging.prediction import prediction_accuracy
 from .layers import DENSE, torch_model
 from .machine import check_memory, torch_threads_for
 from .network import Network, Point
-from .optimization import Optimization
+from .optimization import Optimization, Training
 from .results import Final, Sides
 from .run_inputs import RunInputs
 from .signals import Interruption
@@ -168,15 +168,7 @@ def _prepare(config: Config, implementation, progress: Progress):
     api.check_network(config.arch, config.activations, config.loss)
     check_memory(config)
     device = _prepare_device(config)
-    impl = api(
-        implementation or scratch,
-        network,
-        label,
-        optimizer=config.optimizer,
-        decay=config.decay,
-        decay_interval=config.decay_interval,
-        mini_batch_size=config.mini_batch_size,
-    )
+    impl = api(implementation or scratch, network, label, Training.of(config))
     if config.tensorboard:
         from .telling.tblog_names import check_logdir
 

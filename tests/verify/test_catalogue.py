@@ -22,7 +22,7 @@ from verify.impl.optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS
 from verify.impl.sizes import LOOPS
 from verify.judging import hints, optimizer_hints
 from verify.network import Network
-from verify.optimization import Optimization
+from verify.optimization import Optimization, Training
 from verify.telling.report_tables import _function_lines
 
 REPO = Path(__file__).resolve().parents[2]
@@ -163,7 +163,7 @@ def test_an_option_needs_the_signatures_the_catalogue_gives(monkeypatch):
     with pytest.raises(
         UsageError, match=r"^--optimizer adam: learner has no function initialize_adam\(p\) -> \(v, s\)"
     ):
-        DeepAPI(module_with(*DeepAPI.REQUIRED), DEEP, "learner", optimizer="adam")
+        DeepAPI(module_with(*DeepAPI.REQUIRED), DEEP, "learner", Training(optimizer="adam"))
 
 
 def test_a_loop_added_to_the_catalogue_is_run_when_the_module_defines_it(monkeypatch):

@@ -80,8 +80,8 @@ def test_a_tolerance_that_overflows_compares_nothing():
 
 def test_a_row_overflowing_at_one_point_of_two_says_so():
     check = CheckResult("forward", "forward", 1e-7)
-    check.compare([("Z", 1, np.array([1.0]), np.array([1.0]))], 1, {("Z", 1): 1.0}, point="initial weights")
-    check.compare([("Z", 1, np.array([np.inf]), np.array([np.inf]))], 1, {("Z", 1): np.inf}, point="kink probe")
+    check.compare([("Z", 1, np.array([1.0]), np.array([1.0]))], 1, {("Z", 1): 1.0}, at="initial weights")
+    check.compare([("Z", 1, np.array([np.inf]), np.array([np.inf]))], 1, {("Z", 1): np.inf}, at="kink probe")
     row = check.rows[("Z", 1)]
     assert row.ok and row.status == f"ok, {OVERFLOW} at 1 of 2 points"
     assert row.tolerance == 1e-7  # the numbers of the point that was compared

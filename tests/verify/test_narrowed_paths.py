@@ -15,6 +15,7 @@ from verify.config import Config, arch_words
 from verify.data import _bytes
 from verify.impl.sizes import _sizes
 from verify.judging.hints import optimizer_slips
+from verify.optimization import OptimizerStep
 
 
 @pytest.mark.parametrize(
@@ -49,20 +50,25 @@ def test_momentum_settings_give_momentum_slips_and_no_adam_ones():
     grads = {"dW1": np.array([[1.0, -2.0]])}
     v = {"dW1": np.array([[0.5, 0.5]])}
     settings = {"beta": 0.9}
-    swapped = optimizer_slips("v", v, {}, grads, 1, settings)[
+    swapped = optimizer_slips("v", OptimizerStep("momentum", settings, 1, 0.0, {"v": v}), grads)[
         "beta and 1 - beta are swapped: v = beta v + (1 - beta) dW"
     ]
     np.testing.assert_allclose(swapped["dW1"], 0.1 * v["dW1"] + 0.9 * grads["dW1"])
-    step = optimizer_slips("step", v, {}, grads, 1, settings, 0.5)
+    step = optimizer_slips("step", OptimizerStep("momentum", settings, 1, 0.5, {"v": v}), grads)
     np.testing.assert_allclose(next(iter(step.values()))["dW1"], -0.5 * grads["dW1"])
-    assert optimizer_slips("s", v, {}, grads, 2, settings) == {}
-    assert optimizer_slips("v_corrected", v, {}, grads, 2, settings, moments={"v": v}) == {}
+    assert optimizer_slips("s", OptimizerStep("momentum", settings, 2, 0.0, {"v": v}), grads) == {}
+    assert (
+        optimizer_slips("v_corrected", OptimizerStep("momentum", settings, 2, 0.0, {"v": v}), grads, moments={"v": v})
+        == {}
+    )
 
 
 def test_adam_settings_give_the_bias_correction_slips():
     grads, v, s = {"dW1": np.array([[1.0]])}, {"dW1": np.array([[0.2]])}, {"dW1": np.array([[0.3]])}
     settings = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
-    slips = optimizer_slips("v_corrected", v, s, grads, 3, settings, moments={"v": v})
+    slips = optimizer_slips(
+        "v_corrected", OptimizerStep("adam", settings, 3, 0.0, {"v": v, "s": s}), grads, moments={"v": v}
+    )
     np.testing.assert_allclose(
         slips["the bias correction uses t - 1 where it needs t: v_corrected = v / (1 - beta^t)"]["dW1"],
         v["dW1"] / (1 - 0.9**2),

@@ -10,6 +10,7 @@ from verify.config import Config
 from verify.errors import UsageError
 from verify.impl import DeepAPI, LogRegAPI
 from verify.network import Network
+from verify.optimization import Training
 
 DEEP = Network(sizes=(3, 4, 4, 1), activations=("relu", "relu", "sigmoid"), loss="bce")
 
@@ -52,7 +53,7 @@ def test_the_week2_api_refuses_other_training_before_looking_for_the_optimiser_f
     one_unit = Network((2, 1), ("sigmoid",), "bce")
     for training in ({"optimizer": "momentum"}, {"mini_batch_size": 4}, {"decay": "inverse"}):
         with pytest.raises(UsageError, match=r"week2's week 2 optimize\(w, b, \.\.\.\) trains by gradient descent"):
-            LogRegAPI(week2_module(), one_unit, "week2", **training)
+            LogRegAPI(week2_module(), one_unit, "week2", Training(**training))
     assert LogRegAPI(week2_module(), one_unit, "week2").lambd == 0.0
 
 
@@ -62,7 +63,7 @@ def test_a_module_without_the_optimiser_functions_is_refused_before_its_l2_is_lo
         setattr(module, name, getattr(scratch, name))
     regularized = Network((3, 4, 4, 1), ("relu", "relu", "sigmoid"), "bce", lambd=0.1)
     with pytest.raises(UsageError, match=r"^--optimizer adam: bare has no function initialize_adam"):
-        DeepAPI(module, regularized, "bare", optimizer="adam")
+        DeepAPI(module, regularized, "bare", Training(optimizer="adam"))
     with pytest.raises(UsageError, match=r"^--lambd: bare has no function compute_cost_with_regularization"):
         DeepAPI(module, regularized, "bare")
 

@@ -99,7 +99,8 @@ def test_a_float32_gradient_that_underflows_to_subnormals_is_compared_on_their_g
 def test_the_moments_floors_are_the_rounding_of_their_coefficients():
     """2 eps (|v| + |g|) for v, 2 eps (|s| + g^2) for s, entry by entry, over 1 - beta^t when corrected;
     Adam's step divides each entry's by its own d = sqrt(s_corrected) + epsilon; gd has none."""
-    from verify.judging.tolerance import OptimizerStep, optimizer_floors
+    from verify.judging.tolerance import optimizer_floors
+    from verify.optimization import OptimizerStep
 
     eps = np.finfo(np.float64).eps
     g = {"dW1": np.array([[0.5, -2.0]])}

@@ -53,7 +53,7 @@ def compare_at_point(impl: Adapter, model, point: Point, where: str, results: tu
     items = [
         (q, l, values[f"{q}{l}"], ref[f"{q}{l}"]) for l in range(1, L + 1) for q in ("Z", "A") if f"{q}{l}" in values
     ]
-    forward.compare(items + [("cost", L, cost, ref["cost"])], m, scales, point=where)
+    forward.compare(items + [("cost", L, cost, ref["cost"])], m, scales, at=where)
     if not forward.rows[("cost", L)].ok and not forward.rows[("cost", L)].hint:
         forward.rows[("cost", L)].hint = diagnose_cost(cost, ref, Y, impl.loss)
     if network.dense:  # the dense kind's slips
@@ -75,7 +75,7 @@ def compare_at_point(impl: Adapter, model, point: Point, where: str, results: tu
             for q, k in keys
             if f"{q}{k}" in grads and (kink is None or not kink_affects(q, k, kink))
         ]
-    backward.compare(items, m, scales, point=where)
+    backward.compare(items, m, scales, at=where)
     if network.dense:
         _dense_backward_hints(impl, backward, grads, ref, replace(point, masks=masks))
     else:

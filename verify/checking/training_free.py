@@ -98,7 +98,7 @@ class _FreeRunning:
         ]
         floors = {("cost", L): cost_tolerance, **dict(zip(keys, tolerance.tolist()))}
         scales = {("cost", L): abs(record.torch_cost), **dict(zip(keys, sizes.tolist()))}
-        stats = run.free.compare(items, self.m, scales, iteration=i, rtol=0.0, floors=floors)
+        stats = run.free.compare(items, self.m, scales, at=i, rtol=0.0, floors=floors)
         record.gaps = {(q, l): s.max_abs for (q, l, _, _), s in zip(items, stats)}
         record.cost_tolerance = cost_tolerance
         if checkpoint:

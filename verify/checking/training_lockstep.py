@@ -20,7 +20,6 @@ from ..judging.kinks import kink_affects, kink_flip
 from ..judging.tolerance import (
     FREE_RUNNING_ROUNDING,
     LR_ROUNDING,
-    OptimizerStep,
     gradient_entry_scales,
     largest,
     optimizer_floors,
@@ -29,7 +28,7 @@ from ..judging.tolerance import (
     update_floors,
 )
 from ..network import Point
-from ..optimization import Optimization, Step
+from ..optimization import Optimization, OptimizerStep, Step
 from .training_free import _diverged
 from .training_slips import name_optimizer_slips, name_rate_slip
 
@@ -151,7 +150,7 @@ class _Lockstep:
             cost = impl.cost(AL, Y, caches)
             grads = impl.backward(AL, Y, caches, before)
             after, state_after = impl.optimizer_update(
-                plan.optimizer, before, grads, state, lr, step.t, plan.settings()
+                OptimizerStep(plan.optimizer, plan.settings(), step.t, lr, state), before, grads
             )
             if step.last_in_epoch and plan.decay is not None:
                 self.impl_lr = impl.decayed_learning_rate(
@@ -259,11 +258,10 @@ class _Lockstep:
         rtol = self.run.lockstep.rtol  # 0: exact agreement, whatever the scale
         scales[("lr", L)] = self.plan.learning_rate * (min(1.0, LR_ROUNDING * eps / rtol) if rtol > 0 else 1.0)
         lr = (mine.lr, theirs.lr) if self.plan.decay is not None else None
-        costs, grads, state = (mine.cost, theirs.cost), (mine.grads, theirs.grads), (mine.state_after, theirs.state)
-        items = _lockstep_items(L, keys, lr, costs, grads, state, before, mine.after, torch_after)
+        items = _lockstep_items(L, keys, lr, mine, theirs)
         if kink is not None:
             items = [item for item in items if not kink_affects(item[0], item[1], kink)]
-        stats = self.run.lockstep.compare(items, mine.X.shape[1], scales, iteration=i, floors=floors)
+        stats = self.run.lockstep.compare(items, mine.X.shape[1], scales, at=i, floors=floors)
         per_step = min(self.run.lockstep.rtol, FREE_RUNNING_ROUNDING * eps)
         if self.plan.optimizer == "adam":
             # Adam divides each entry by its own size: an entry whose gradient cancels to near 0 has a
@@ -280,26 +278,16 @@ class _Lockstep:
         return np.array(rounding), per_step * scales[("cost", L)]
 
 
-def _lockstep_items(
-    L: int,
-    keys: list,
-    lr: tuple | None,
-    costs: tuple,
-    grads: tuple,
-    state: tuple,
-    before: dict,
-    after: dict,
-    torch_after: dict,
-) -> list:
+def _lockstep_items(L: int, keys: list, lr: tuple | None, mine: _ImplStep, theirs: _TorchStep) -> list:
     """What one lockstep step compares, (quantity, layer, implementation's, torch's), in the order computed: the
     rate, the cost, the gradients from the last layer back, the optimiser's state, the update after - before."""
-    impl_state, torch_state = state
+    before, impl_state, torch_state = mine.before, mine.state_after, theirs.state
     items = [("lr", L, lr[0], lr[1])] if lr is not None else []
     return (
         items
-        + [("cost", L, costs[0], costs[1])]
+        + [("cost", L, mine.cost, theirs.cost)]
         + [
-            (f"d{q}", l, grads[0][f"d{q}{l}"], grads[1][f"d{q}{l}"])
+            (f"d{q}", l, mine.grads[f"d{q}{l}"], theirs.grads[f"d{q}{l}"])
             for q, l in sorted(keys, key=lambda key: -key[1])  # the last layer first, each layer's in order
         ]
         + [
@@ -308,7 +296,10 @@ def _lockstep_items(
             if name in impl_state
             for q, l in keys
         ]
-        + [(q, l, after[f"{q}{l}"] - before[f"{q}{l}"], torch_after[f"{q}{l}"] - before[f"{q}{l}"]) for q, l in keys]
+        + [
+            (q, l, mine.after[f"{q}{l}"] - before[f"{q}{l}"], theirs.after[f"{q}{l}"] - before[f"{q}{l}"])
+            for q, l in keys
+        ]
     )
 
 

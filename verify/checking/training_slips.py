@@ -13,7 +13,7 @@ from ..impl import Adapter
 from ..impl.optimizers import DECAY_FUNCTIONS
 from ..judging.compare import CheckResult
 from ..judging.hints import decay_slips, fitting_slip, matches, optimizer_slips
-from ..optimization import Optimization, Step
+from ..optimization import Optimization, OptimizerStep, Step
 
 if TYPE_CHECKING:
     from .training_lockstep import _ImplStep, _TorchStep
@@ -85,12 +85,8 @@ def name_optimizer_slips(
             key, value = f"{gradient}{layer}", state_after[output][f"{gradient}{layer}"]
         slips = optimizer_slips(
             output,
-            state["v"],
-            state.get("s", {}),
+            OptimizerStep(plan.optimizer, settings, t, lr, state, torch_state),
             grads,
-            t,
-            settings,
-            lr,
             corrected=torch_state if "v_corrected" in torch_state else None,
             moments=state_after,
         )

@@ -16,7 +16,7 @@ from ..judging.adam import bias_correction
 from ..judging.hint_fits import matches
 from ..judging.optimizer_hints import decay_slips, fitting_slip, optimizer_slips
 from ..judging.tolerance import unit_step_scale
-from ..optimization import course_permutation
+from ..optimization import OptimizerStep, course_permutation
 from .unit_harness import LEARNING_RATE, N_PREV, Unit, Wrong, parameters
 
 BETA, ADAM_T, BETA1, BETA2, EPSILON = 0.9, 3, 0.9, 0.999, 1e-2  # a large epsilon, so where it is added shows
@@ -96,11 +96,9 @@ def _check_update_parameters_with_momentum(u: Unit) -> None:
     new_params, new_v = u.parts(u.call(params, grads, v, BETA, LEARNING_RATE), ("parameters", "v"))
     expected_params, expected_v = steps.momentum_step(params, grads, v, BETA, LEARNING_RATE)
     terms = {k: float(np.max(BETA * np.abs(v[k]) + (1 - BETA) * np.abs(grads[k]))) for k in v}
-    settings = {"beta": BETA}
-    _close_moments(u, "v", new_v, expected_v, terms, optimizer_slips("v", v, {}, grads, 1, settings))
-    _close_steps(
-        u, new_params, params, expected_params, optimizer_slips("step", v, {}, grads, 1, settings, LEARNING_RATE)
-    )
+    step = OptimizerStep("momentum", {"beta": BETA}, 1, LEARNING_RATE, {"v": v})
+    _close_moments(u, "v", new_v, expected_v, terms, optimizer_slips("v", step, grads))
+    _close_steps(u, new_params, params, expected_params, optimizer_slips("step", step, grads))
 
 
 def _check_update_parameters_with_adam(u: Unit) -> None:
@@ -115,8 +113,9 @@ def _check_update_parameters_with_adam(u: Unit) -> None:
     settings = {"beta1": BETA1, "beta2": BETA2, "epsilon": EPSILON}
     v_terms = {k: float(np.max(BETA1 * np.abs(v[k]) + (1 - BETA1) * np.abs(grads[k]))) for k in v}
     s_terms = {k: float(np.max(BETA2 * s[k] + (1 - BETA2) * grads[k] ** 2)) for k in s}
-    _close_moments(u, "v", new_v, expected[1], v_terms, optimizer_slips("v", v, s, grads, ADAM_T, settings))
-    _close_moments(u, "s", new_s, expected[2], s_terms, optimizer_slips("s", v, s, grads, ADAM_T, settings))
+    step = OptimizerStep("adam", settings, ADAM_T, LEARNING_RATE, {"v": v, "s": s})
+    _close_moments(u, "v", new_v, expected[1], v_terms, optimizer_slips("v", step, grads))
+    _close_moments(u, "s", new_s, expected[2], s_terms, optimizer_slips("s", step, grads))
     corrections = {"v_corrected": (v_hat, BETA1, v_terms), "s_corrected": (s_hat, BETA2, s_terms)}
     moments = {"v": expected[1], "s": expected[2]}
     for name, (got, beta, terms) in corrections.items():
@@ -128,7 +127,7 @@ def _check_update_parameters_with_adam(u: Unit) -> None:
             got,
             expected[3 if name == "v_corrected" else 4],
             {k: terms[k] / bias_correction(beta, ADAM_T) for k in terms},
-            optimizer_slips(name, v, s, grads, ADAM_T, settings, moments=moments),
+            optimizer_slips(name, step, grads, moments=moments),
         )
     corrected = {"v_corrected": expected[3], "s_corrected": expected[4]}
     _close_steps(
@@ -136,7 +135,7 @@ def _check_update_parameters_with_adam(u: Unit) -> None:
         new_params,
         params,
         expected[0],
-        optimizer_slips("step", v, s, grads, ADAM_T, settings, LEARNING_RATE, corrected=corrected),
+        optimizer_slips("step", step, grads, corrected=corrected),
     )
 
 

@@ -106,13 +106,15 @@ def _check_linear_backward(u: Unit) -> None:
     A_prev, W, b = layer(u)
     dZ = u.randn(N, M)
     dA_prev, dW, db = u.parts(u.call(dZ, (A_prev, W, b)), ("dA_prev", "dW", "db"))
-    _close_linear_gradients(u, (dA_prev, dW, db), steps.linear_activation_backward(dZ, A_prev, W, b), dZ, A_prev, W)
+    _close_linear_gradients(u, (dA_prev, dW, db), steps.linear_activation_backward(dZ, A_prev, W, b), dZ, (A_prev, W))
 
 
-def _close_linear_gradients(u: Unit, got, expected, dZ_size, A_prev, W, dZ=None) -> None:
+def _close_linear_gradients(u: Unit, got, expected, dZ_size, layer: tuple, dZ=None) -> None:
     """(dA_prev, dW, db) in the order backprop computes them: dW and db first, as the course does.
 
-    dZ_size: what bounds |dZ| (the scales); dZ: the gradient itself (dZ_size where not given), for db's hint."""
+    dZ_size: what bounds |dZ| (the scales); layer: (A_prev, W); dZ: the gradient itself (dZ_size where not given),
+    for db's hint."""
+    A_prev, W = layer
     dZ = np.asarray(dZ_size if dZ is None else dZ, dtype=np.float64)
     dW_scale, db_scale, dA_prev_scale = unit_gradient_scales(dZ_size, A_prev, W)
     u.close("dW", got[1], expected[1], dW_scale)
@@ -136,7 +138,7 @@ def _check_linear_activation_backward(u: Unit) -> None:
         dZ = steps.activation_backward(name, dA, Z)
         expected = steps.linear_activation_backward(dZ, A_prev, W, b)  # from the same Z, kinks included
         try:
-            _close_linear_gradients(u, got, expected, np.abs(dA), A_prev, W, dZ)
+            _close_linear_gradients(u, got, expected, np.abs(dA), (A_prev, W), dZ)
         except Wrong as wrong:
             wrong.output += f" ({name})"
             raise

@@ -29,6 +29,7 @@ import scratch
 from .. import catalogue, signals
 from ..errors import ImplementationError, MissingPackageError, UsageError
 from ..network import Network
+from ..optimization import Training
 from .calls import (
     _accepts,
     _binds,
@@ -83,13 +84,9 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         module: ModuleType,
         network: Network,
         label: str = "scratch",
-        *,
-        optimizer: str = "gd",
-        decay: str | None = None,
-        decay_interval: int = 1000,
-        mini_batch_size: int | None = None,
+        training: Training | None = None,
     ):
-        """The module seen through this API for `network`, trained by `optimizer` (with mini-batches, a decay):
+        """The module seen through this API for `network`, trained as `training` says (optimiser, mini-batches, decay):
         UsageError, in this order, when the module lacks a function, a function's signature cannot compute the
         network, the API cannot train that way, the module lacks the optimiser's or the decay's functions, or it
         cannot compute the network's L2 penalty or dropout."""
@@ -119,8 +116,9 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         if "update_parameters" in self.REQUIRED:
             _require(_binds(module.update_parameters, 3), "update_parameters", self.REQUIRED["update_parameters"])
         self._check_contract()
-        self._check_training(optimizer, decay, mini_batch_size)
-        self._check_optimization(optimizer, decay, decay_interval)
+        training = training or Training()  # gradient descent on the whole batch
+        self._check_training(training.optimizer, training.decay, training.mini_batch_size)
+        self._check_optimization(training.optimizer, training.decay, training.decay_interval)
         self._check_regularization(network.lambd)
         self._check_dropout(network.keep_probs)
 

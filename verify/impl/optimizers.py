@@ -13,6 +13,9 @@ from .. import catalogue
 from ..errors import UsageError
 from .calls import _binds, _describe
 
+if TYPE_CHECKING:
+    from ..optimization import OptimizerStep
+
 # The optimisation course's functions, by what a run uses them for (read from the catalogue).
 OPTIMIZER_FUNCTIONS = catalogue.optimizer_functions()
 DECAY_FUNCTIONS = catalogue.decay_functions()
@@ -77,13 +80,19 @@ class _OptimizerCalls:
             }
         return {}
 
-    def optimizer_update(
-        self, optimizer: str, parameters: dict, grads: dict, state: dict, learning_rate: float, t: int, settings: dict
-    ) -> tuple[dict, dict]:
-        """One step of `optimizer` (gd, momentum, adam) at step t (from 1): (parameters, state after it).
+    def optimizer_update(self, step: OptimizerStep, parameters: dict, grads: dict) -> tuple[dict, dict]:
+        """One step of step.optimizer (gd, momentum, adam) at step.t (from 1), from step.state at step.learning_rate:
+        (parameters, state after it).
 
         Adam's state after the step holds v_corrected and s_corrected too, unless the function returns
         only (parameters, v, s), as older notebooks do."""
+        optimizer, state, learning_rate, t, settings = (
+            step.optimizer,
+            step.state,
+            step.learning_rate,
+            step.t,
+            step.settings,
+        )
         if optimizer == "gd":
             return self.update(parameters, grads, learning_rate), {}
         if optimizer == "momentum":

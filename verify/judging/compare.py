@@ -360,18 +360,19 @@ class CheckResult:
         items: list,
         m: int,
         scales: dict,
-        iteration: int | None = None,
-        point: str | None = None,
+        at: int | str | None = None,
         rtol: float | None = None,
         floors: dict | None = None,
     ) -> list[Stats]:
-        """Fold (quantity, layer, implementation value, torch value) items into their rows, in order.
+        """Fold (quantity, layer, implementation value, torch value) items into their rows, in order, taken `at` an
+        iteration of training (a number) or a named point ("initial weights", "kink probe").
 
         `scales` maps (quantity, layer) to the size of the terms the value is computed from (see
         tolerance.py), `floors` to an absolute rounding term added to rtol * scale.
         """
         rtol = self.rtol if rtol is None else rtol
         floors = floors or {}
+        iteration, point = (at, None) if isinstance(at, int) else (None, at)
         stats = agreement(
             [(a, b) for _, _, a, b in items],
             [scales.get((q, l), 0.0) for q, l, _, _ in items],

@@ -4,11 +4,16 @@ steps, and of a course loop's own calls (see loops.py); each a hypothesis tested
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import catalogue
 from .adam import bias_correction
 from .hint_fits import FIT
+
+if TYPE_CHECKING:
+    from ..optimization import OptimizerStep
 
 
 def decay_slips(function: str, learning_rate0: float, decay_rate: float, interval: int) -> dict:
@@ -50,21 +55,21 @@ def decay_slips(function: str, learning_rate0: float, decay_rate: float, interva
 
 
 def optimizer_slips(
-    quantity: str,
-    v: dict,
-    s: dict,
-    grads: dict,
-    t: int,
-    settings: dict,
-    learning_rate: float = 0.0,
-    corrected: dict | None = None,
-    moments: dict | None = None,
+    quantity: str, step: OptimizerStep, grads: dict, corrected: dict | None = None, moments: dict | None = None
 ) -> dict:
     """{hint: what the classic slip would have given}, each a dict keyed like the gradients (dW1, db1, ...), for
     one output of an optimiser's step: "v", "s", "v_corrected", "s_corrected" or "step" (P_next - P).
 
-    v, s: the state before the step; grads: the step's gradients; corrected: the right {"v_corrected",
-    "s_corrected"} (for the step); moments: the implementation's own v and s after the step (for its corrections)."""
+    step: the state before it (v, and s for Adam), its t, settings and learning rate; grads: the step's gradients;
+    corrected: the right {"v_corrected", "s_corrected"} (for the step); moments: the implementation's own v and s
+    after the step (for its corrections)."""
+    v, s, t, settings, learning_rate = (
+        step.state["v"],
+        step.state.get("s", {}),
+        step.t,
+        step.settings,
+        step.learning_rate,
+    )
     if "beta" in settings and quantity in ("v", "step"):  # momentum
         return _momentum_slips(quantity, v, grads, settings["beta"], learning_rate)
     if not {"beta1", "beta2", "epsilon"} <= settings.keys():  # momentum's slips are those above; Adam's below

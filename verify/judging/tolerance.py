@@ -60,6 +60,7 @@ from .adam import bias_correction
 
 if TYPE_CHECKING:
     from ..network import Network, Point
+    from ..optimization import OptimizerStep
 
 # Per-dtype rtol: torch.testing.assert_close's defaults, the reference point for "equal". Each quantity's
 # rtol applies to its own scale; the only absolute term is the subnormal grid (UNDERFLOW_STEPS).
@@ -216,20 +217,6 @@ def largest(array) -> float:
     """max |entry| (0 for no entries), in two passes without a temporary |array|."""
     array = np.asarray(array)
     return float(np.maximum(array.max(), -array.min())) if array.size else 0.0
-
-
-@dataclass(frozen=True)
-class OptimizerStep:
-    """One optimiser step as the tolerances see it: which optimiser and its settings (beta, beta1, beta2,
-    epsilon), the step t (from 1) and its learning rate, the state both sides start from, and the reference's
-    state after the step (its v_corrected and s_corrected, for Adam)."""
-
-    optimizer: str
-    settings: dict
-    t: int
-    learning_rate: float
-    state: dict
-    torch_state: dict
 
 
 @_may_overflow
