@@ -8,6 +8,7 @@ batch-norm's scale and shift are.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import QUIET, check, failing_checks, run_cli
+from jsonschema import Draft202012Validator
 from torch import nn
 
 import torch_ref
@@ -89,6 +91,9 @@ class Diag(LayerKind):
         return "ds = (1/m) sum over the examples of dZ * A_prev" if quantity == "ds" else ""
 
 
+SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "report.schema.json"
+
+
 @pytest.fixture
 def diag():
     kind = register(Diag())
@@ -117,6 +122,9 @@ def test_a_kind_defined_in_a_test_gets_every_check(diag, tmp_path: Path):
     assert any(check(report, name).rows[("ds", 2)].ok for name in ("backward", "gradcheck"))
     events = list(tmp_path.rglob("events.out.tfevents.*"))
     assert events, "TensorBoard logs written"
+    as_json = report.as_dict()
+    assert as_json["config"]["layers"] == ["dense", "diag", "dense"]
+    Draft202012Validator(json.loads(SCHEMA.read_text())).validate(json.loads(json.dumps(as_json)))
 
 
 def test_the_arch_spells_a_kind_by_its_word(diag, capsys):

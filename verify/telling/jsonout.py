@@ -292,6 +292,7 @@ def _config_dict(report: Report) -> dict:
     return {
         "arch": list(c.sizes),
         "arch_from": c.arch_from,
+        "layers": list(c.layers) if c.layers else None,
         "activations": list(c.activations),
         "loss": c.loss,
         "init": c.init,
