@@ -240,10 +240,7 @@ def _unresolved_text(checks: list[CheckResult]) -> str:
     rows = [f"{c.name} {r.label}" for c in checks for r in c.rows.values() if r.status == "unresolved"]
     if not rows:
         return ""
-    shown = ", ".join(rows[:UNRESOLVED_NAMED]) + (
-        f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else ""
-    )
-    return f" ({len(rows)} row{'s' * (len(rows) != 1)} unresolved by {'their' if len(rows) != 1 else 'its'} check: {shown})"
+    return f" ({_count(rows)} unresolved by {'their' if len(rows) != 1 else 'its'} check: {_named(rows)})"
 
 
 def _overflow_text(checks: list[CheckResult]) -> str:
@@ -251,10 +248,17 @@ def _overflow_text(checks: list[CheckResult]) -> str:
     rows = [f"{c.name} {r.label}" for c in checks for r in c.rows.values() if r.ok and r.overflowed]
     if not rows:
         return ""
-    shown = ", ".join(rows[:UNRESOLVED_NAMED]) + (
-        f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else ""
-    )
-    return f" ({len(rows)} row{'s' * (len(rows) != 1)} not comparable (overflow) at some point: {shown})"
+    return f" ({_count(rows)} not comparable (overflow) at some point: {_named(rows)})"
+
+
+def _count(rows: list[str]) -> str:
+    return f"{len(rows)} row{'s' * (len(rows) != 1)}"
+
+
+def _named(rows: list[str]) -> str:
+    """The first UNRESOLVED_NAMED rows by name, and how many more."""
+    more = f" and {len(rows) - UNRESOLVED_NAMED} more" if len(rows) > UNRESOLVED_NAMED else ""
+    return ", ".join(rows[:UNRESOLVED_NAMED]) + more
 
 
 def _saturated_text(checks: list[CheckResult]) -> str:
