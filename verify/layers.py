@@ -172,9 +172,22 @@ def _largest(array: np.ndarray) -> float:
     return float(np.maximum(array.max(), -array.min())) if array.size else 0.0
 
 
-def torch_model(network, params: dict, device="cpu"):
-    """torch_ref's twin of `network` holding `params` (course layout, one float dtype), on `device`: nn.Linear for
+def torch_net(network, dtype, device=None):
+    """torch_ref's twin of `network`, built in `dtype` on `device` with torch's own initial weights: nn.Linear for
     a dense layer, its kind's CourseMap for another."""
+    import torch_ref
+
+    maps = [
+        None
+        if network.kind(l) is DENSE
+        else network.kind(l).twin(network.sizes[l - 1], network.sizes[l]).to(dtype=dtype, device=device)
+        for l in range(1, network.L + 1)
+    ]
+    return torch_ref.TorchNet(network.sizes, network.activations, dtype=dtype, device=device, maps=maps)
+
+
+def torch_model(network, params: dict, device="cpu"):
+    """torch_net holding `params` (course layout, one float dtype), on `device`."""
     import torch
 
     import torch_ref
@@ -184,16 +197,10 @@ def torch_model(network, params: dict, device="cpu"):
     dtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[
         next(iter(params.values())).dtype
     ]
-    device = torch_ref.check_device(device)
-    maps = [
-        None
-        if network.kind(l) is DENSE
-        else network.kind(l).twin(network.sizes[l - 1], network.sizes[l]).to(dtype=dtype, device=device)
-        for l in range(1, network.L + 1)
-    ]
-    model = torch_ref.TorchNet(network.sizes, network.activations, dtype=dtype, device=device, maps=maps)
+    model = torch_net(network, dtype, torch_ref.check_device(device))
     torch_ref.load_params(model, params)
     return model
 
 
-__all__ = ["DENSE", "KINDS", "Dense", "Gains", "LayerKind", "Params", "kind", "register", "torch_model", "unregister"]
+__all__ = ["DENSE", "KINDS", "Dense", "Gains", "LayerKind", "Params", "kind", "register", "torch_model", "torch_net"]
+__all__ += ["unregister"]

@@ -32,7 +32,7 @@ from .impl.layered import LayeredAPI
 from .judging.compare import CheckResult
 from .judging.consequences import mark_consequences
 from .judging.prediction import prediction_accuracy
-from .layers import DENSE, torch_model
+from .layers import torch_model, torch_net
 from .machine import check_memory, torch_threads_for
 from .network import Network, Point
 from .optimization import Optimization, Training
@@ -324,11 +324,7 @@ def initial_parameters(config: Config) -> dict:
         import torch
 
         torch.manual_seed(config.seed)
-        maps = [
-            None if network.kind(l) is DENSE else network.kind(l).twin(n_in, n_out).to(dtype=torch.float64)
-            for l, (n_in, n_out) in enumerate(zip(network.sizes[:-1], network.sizes[1:]), start=1)
-        ]
-        model = torch_ref.TorchNet(network.sizes, network.activations, dtype=torch.float64, maps=maps)
+        model = torch_net(network, torch.float64)
         return {k: v.astype(config.dtype) for k, v in torch_ref.to_params(model).items()}
     rng = np.random.default_rng(config.seed)
     params = {}
