@@ -8,9 +8,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import QUIET, edited
 
 import scratch
 import torch_ref.steps
+import verify
 from verify import catalogue
 from verify.catalogue import CATALOGUE, CourseFunction, Loop
 from verify.checking import unit_initialisers, unit_optimisers, unit_steps, units
@@ -20,7 +22,7 @@ from verify.errors import UsageError
 from verify.impl import APIS, DeepAPI, LogRegAPI, detect, load_module
 from verify.impl.optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS
 from verify.impl.sizes import LOOPS
-from verify.judging import hints, optimizer_hints
+from verify.judging import hints, optimizer_hints, slips
 from verify.network import Network
 from verify.optimization import Optimization, Training
 from verify.telling.report_tables import _function_lines
@@ -50,7 +52,7 @@ def test_each_name_is_one_entry_with_its_signature_and_a_known_role_and_family()
     roles |= {"backward step", "backward", "update", "mini-batches", "optimiser state", "optimiser", "decay", "loop"}
     for f in CATALOGUE:
         assert f.role in roles, f.name
-        assert set(f.family) <= set(catalogue.APIS) | set(catalogue.OPTIONAL), f.name
+        assert set(f.family) <= {*catalogue.APIS, catalogue.LAYERED, *catalogue.OPTIONAL}, f.name
         assert set(f.required_by) <= set(f.family), f.name
         assert all(text.startswith(f"{f.name}(") and " -> " in text for _, text in f.signatures), f.name
 
@@ -192,3 +194,29 @@ def test_an_optional_function_is_in_the_network_only_when_its_option_asks(config
     in_network = {f.name for f in catalogue.checked() if units._in_network(f, config, "deep")}
     assert in_network & optional == used
     assert set(units.CHECKS) - optional <= in_network
+
+
+def test_the_network_checks_slips_are_entries_slips_and_every_hint_of_a_row_is_one():
+    named = {slip for f in CATALOGUE for slip in f.slips}
+    assert set(slips.ROW_SLIPS) <= named
+    row_hints = {name for name in dir(hints) if name.startswith("hint_") and callable(getattr(hints, name))}
+    assert row_hints <= set(slips.ROW_SLIPS)
+    assert [f.name for f in catalogue.in_play("deep", ("backward",))] == ["L_model_backward"]
+    assert [f.name for f in catalogue.in_play("deep", ("cost",), ("regularisation",))] == [
+        "compute_cost",
+        "compute_cost_with_regularization",
+    ]
+
+
+@pytest.mark.end_to_end
+@pytest.mark.parametrize("listed", [True, False], ids=["named-by-its-entry", "left-out-of-its-entry"])
+def test_the_backward_check_names_the_slips_its_functions_entries_list(tmp_path, monkeypatch, listed):
+    # layers 1 and 2 swap caches in backward (both 4x4): the hint that names it is L_model_backward's, through its entry
+    learner = edited(tmp_path, WEEK4, ('caches[l], "relu")', 'caches[L - 2 - l], "relu")'))
+    if not listed:
+        entry = catalogue.by_name("L_model_backward")
+        with_entry(monkeypatch, dataclasses.replace(entry, slips=()), replacing=entry.name)
+    config = Config(arch=(4, 4, 4, 1), impl=str(learner), iterations=2, examples=40, gradcheck=False, **QUIET)
+    row = verify.run(config).checks[1].rows[("dW", 2)]
+    assert not row.ok
+    assert ("layer 2's backward matches layer 1's cache (Z1, A0)" in row.hint) is listed

@@ -16,6 +16,7 @@ from .entries import CATALOGUE, LOOP_TORCH
 from .types import CourseFunction, Loop
 
 APIS = ("deep", "shallow", "logreg")  # the course APIs an adapter sees a module through (impl/__init__.APIS)
+LAYERED = "layers"  # a network of other kinds (impl/layered.py): the course's compute_cost gives its cost
 OPTIONAL = ("regularisation", "optimisation")  # families run only when an option asks (--lambd, --optimizer, --decay)
 
 
@@ -35,6 +36,12 @@ def required(api: str) -> dict[str, str]:
 def initialiser(api: str) -> CourseFunction:
     """The `api`'s own initialiser, the one `--init impl` calls."""
     return next(f for f in CATALOGUE if f.role == "initialiser" and api in f.family)
+
+
+def in_play(api: str, roles: tuple[str, ...], options: tuple[str, ...] = ()) -> tuple[CourseFunction, ...]:
+    """The functions a network check of `api` covers in `roles` (forward, cost, backward, ...), with those of the
+    optional families the run asks for (`options`: regularisation when --lambd), in the course's order."""
+    return tuple(f for f in CATALOGUE if f.role in roles and set(f.family) & {api, *options})
 
 
 def optimizer_functions() -> dict[str, tuple[str, ...]]:
@@ -65,5 +72,5 @@ def watched() -> dict[str, CourseFunction]:
     return {f.name: f for f in CATALOGUE if f.watch}
 
 
-__all__ = ["APIS", "CATALOGUE", "LOOP_TORCH", "OPTIONAL", "CourseFunction", "Loop", "by_name", "checked"]
-__all__ += ["decay_functions", "initialiser", "loops", "optimizer_functions", "required", "watched"]
+__all__ = ["APIS", "CATALOGUE", "LAYERED", "LOOP_TORCH", "OPTIONAL", "CourseFunction", "Loop", "by_name", "checked"]
+__all__ += ["decay_functions", "in_play", "initialiser", "loops", "optimizer_functions", "required", "watched"]

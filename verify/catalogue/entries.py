@@ -92,6 +92,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         "propagate(w, b, X, Y) -> (grads, cost)",
         torch="torch_ref.steps.propagate",
         calls=("sigmoid",),
+        slips=("diagnose_cost",),
         check="unit_steps",
         required_by=("logreg",),
     ),
@@ -110,7 +111,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
     # the costs
     CourseFunction(
         "compute_cost",
-        ("shallow", "deep"),
+        ("shallow", "deep", "layers"),
         "cost",
         (("deep", "compute_cost(AL, Y[, loss]) -> cost"), ("shallow", "compute_cost(A2, Y) -> cost")),
         torch="torch_ref.steps.bce_cost",
@@ -183,6 +184,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         "backward",
         "backward_propagation(parameters, cache, X, Y) -> grads",
         torch="torch_ref.steps.two_layer",
+        slips=("hint_layer_backward",),
         check="unit_steps",
         required_by=("shallow",),
     ),

@@ -20,7 +20,9 @@ class CourseFunction:
     """One course function. `signatures`: (API, signature) pairs, "" for any API, the first the default."""
 
     name: str
-    family: tuple[str, ...]  # the course APIs it belongs to (deep, shallow, logreg), or regularisation, optimisation
+    # the course APIs it belongs to (deep, shallow, logreg; layers, a network of other kinds, whose cost is the
+    # course's compute_cost), or regularisation, optimisation
+    family: tuple[str, ...]
     role: str  # initialiser, activation, forward step, forward, cost, backward step, backward, update, ... loop
     signatures: tuple[tuple[str, str], ...]
     torch: str = ""  # what it is checked against: a torch_ref function, or the rule it is checked by

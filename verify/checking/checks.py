@@ -16,11 +16,12 @@ import numpy as np
 import torch_ref
 from torch_ref.steps import activation as torch_activation
 
+from .. import catalogue
 from ..errors import ImplementationError
 from ..impl import Adapter
 from ..judging.compare import CheckResult, gradient_agreement
-from ..judging.hints import L2, Dropout, diagnose_cost, hint_dropout, hint_l2, hint_layer_backward
 from ..judging.kinks import KINKED, kink_affects, kink_flip
+from ..judging.slips import Evidence, name_slips
 from ..judging.tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, term_scales
 from ..keys import split_key
 from ..layers import DENSE, torch_model
@@ -54,11 +55,12 @@ def compare_at_point(impl: Adapter, model, point: Point, where: str, results: tu
         (q, l, values[f"{q}{l}"], ref[f"{q}{l}"]) for l in range(1, L + 1) for q in ("Z", "A") if f"{q}{l}" in values
     ]
     forward.compare(items + [("cost", L, cost, ref["cost"])], m, scales, at=where)
-    if not forward.rows[("cost", L)].ok and not forward.rows[("cost", L)].hint:
-        forward.rows[("cost", L)].hint = diagnose_cost(cost, ref, Y, impl.loss)
-    if network.dense:  # the dense kind's slips
-        hint_l2(forward, {"cost": cost}, ref, L2(params, impl.lambd, m))
-        hint_dropout(forward, values, ref, Dropout(impl.keep_probs))
+    at = replace(point, masks=masks)
+    name_slips(
+        forward,
+        _covered(impl, ("forward", "cost", "forward and backward")),
+        Evidence(values | {"cost": cost}, ref, at, network),
+    )
     try:
         grads = impl.backward(AL, Y, caches, params)
     except ImplementationError as error:
@@ -76,20 +78,16 @@ def compare_at_point(impl: Adapter, model, point: Point, where: str, results: tu
             if f"{q}{k}" in grads and (kink is None or not kink_affects(q, k, kink))
         ]
     backward.compare(items, m, scales, at=where)
-    if network.dense:
-        _dense_backward_hints(impl, backward, grads, ref, replace(point, masks=masks))
-    else:
+    name_slips(backward, _covered(impl, ("backward", "forward and backward")), Evidence(grads, ref, at, network))
+    if not network.dense:
         kind_hints(backward, network, grads, ref)
 
 
-def _dense_backward_hints(impl: Adapter, backward: CheckResult, grads: dict, ref: dict, point: Point) -> None:
-    """The dense kind's slips behind the backward rows that broke: a layer's backward step, L2's, dropout's."""
-    X, params, m = point.X, point.params, point.X.shape[1]
-    hint_layer_backward(backward, impl.activations, grads, params, X, ref)
-    l2 = L2(params, impl.lambd, m)
-    hint_l2(backward, grads, ref, l2)
-    dropout = Dropout(impl.keep_probs, l2, point.masks, tuple(impl.activations), X)
-    hint_dropout(backward, grads, ref, dropout)
+def _covered(impl: Adapter, roles: tuple[str, ...]) -> tuple[catalogue.CourseFunction, ...]:
+    """The course functions whose slips a check in `roles` names: its API's, and L2's where --lambd asks (the
+    course's regularised functions read a dense network's W and b)."""
+    options = ("regularisation",) if impl.lambd and impl.network.dense else ()
+    return catalogue.in_play(impl.API, roles, options)
 
 
 def kind_hints(result: CheckResult, network, values: dict, ref: dict) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 
 import scratch
 
+from .. import catalogue
 from ..errors import ImplementationError, UsageError
 from .base import Adapter
 
@@ -22,7 +23,7 @@ from .base import Adapter
 class LayeredAPI(Adapter):
     """scratch's activations, losses and optimisers around each layer kind's own forward and backward."""
 
-    API = "layers"
+    API = catalogue.LAYERED
     WEEK = "layer kinds"
     REQUIRED: dict[str, str] = {}
 
