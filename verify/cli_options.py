@@ -110,7 +110,8 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--api",
         default=None,
-        help="the course API of --impl: deep (week 4: L_model_forward, ...), shallow (week 3: "
+        help="the course API of --impl: deep (week 4: L_model_forward, ...), course2 (the second course's 3-layer helper network: "
+        "backward_propagation(X, Y, cache), ...), shallow (week 3: "
         "forward_propagation, ...) or logreg (week 2: propagate, optimize) (default: detected from "
         "what it defines)",
     )

@@ -56,7 +56,9 @@ class Config:
     allow_tf32: bool = False
     progress: bool = True  # progress lines on stderr for runs longer than a couple of seconds
     impl: str | None = None  # a learner's module (a .py or .ipynb path, or a module name); None: scratch
-    api: str | None = None  # the course API of impl: deep (week 4), shallow (week 3), logreg (week 2); None: detected
+    api: str | None = (
+        None  # the course API of impl: deep (week 4), course2, shallow (week 3), logreg (week 2); None: detected
+    )
     # Optimisation (the course's second course): one epoch is a pass over the data, one step per mini-batch.
     optimizer: str = "gd"  # gd, momentum (beta), adam (beta1, beta2, epsilon)
     beta: float = 0.9

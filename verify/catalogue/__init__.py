@@ -15,17 +15,18 @@ from __future__ import annotations
 from .entries import CATALOGUE, LOOP_TORCH
 from .types import CourseFunction, Loop
 
-APIS = ("deep", "shallow", "logreg")  # the course APIs an adapter sees a module through (impl/__init__.APIS)
+APIS = ("deep", "course2", "shallow", "logreg")  # the course APIs an adapter sees a module through (impl/__init__.APIS)
 LAYERED = "layers"  # a network of other kinds (impl/layered.py): the course's compute_cost gives its cost
 OPTIONAL = ("regularisation", "optimisation")  # families run only when an option asks (--lambd, --optimizer, --decay)
 
 
-def by_name(name: str) -> CourseFunction:
-    """The entry of the course function `name` (KeyError when the catalogue has none)."""
-    found = next((f for f in CATALOGUE if f.name == name), None)
-    if found is None:
+def by_name(name: str, api: str = "") -> CourseFunction:
+    """The entry of the course function `name`: `api`'s own where the name means another function there (the
+    second course's forward_propagation is not week 3's), else its only one (KeyError when the catalogue has none)."""
+    named = [f for f in CATALOGUE if f.name == name]
+    if not named:
         raise KeyError(name)
-    return found
+    return next((f for f in named if api in f.family), named[0])
 
 
 def required(api: str) -> dict[str, str]:
@@ -33,15 +34,22 @@ def required(api: str) -> dict[str, str]:
     return {f.name: f.signature(api) for f in CATALOGUE if api in f.required_by}
 
 
-def initialiser(api: str) -> CourseFunction:
-    """The `api`'s own initialiser, the one `--init impl` calls."""
-    return next(f for f in CATALOGUE if f.role == "initialiser" and api in f.family)
+def initialisers(api: str) -> tuple[CourseFunction, ...]:
+    """The `api`'s initialisers that `--init impl` may call, the one preferred first: those a loop starts from."""
+    own = [f for f in CATALOGUE if f.role == "initialiser" and api in f.family]
+    return tuple(sorted(own, key=lambda f: f.watch != "start"))
 
 
 def in_play(api: str, roles: tuple[str, ...], options: tuple[str, ...] = ()) -> tuple[CourseFunction, ...]:
-    """The functions a network check of `api` covers in `roles` (forward, cost, backward, ...), with those of the
-    optional families the run asks for (`options`: regularisation when --lambd), in the course's order."""
-    return tuple(f for f in CATALOGUE if f.role in roles and set(f.family) & {api, *options})
+    """The functions a network check of `api` covers in `roles` (forward, cost, backward, ...): the API's own and,
+    for the options the run sets (`options`: "lambd", "keep_prob"), those that option needs, in the course's
+    order."""
+
+    def plays(f: CourseFunction) -> bool:
+        optional = bool(set(f.family) & set(OPTIONAL))
+        return (api in f.family or optional) and (f.needs in options if f.needs or optional else True)
+
+    return tuple(f for f in CATALOGUE if f.role in roles and plays(f))
 
 
 def optimizer_functions() -> dict[str, tuple[str, ...]]:
@@ -73,4 +81,4 @@ def watched() -> dict[str, CourseFunction]:
 
 
 __all__ = ["APIS", "CATALOGUE", "LAYERED", "LOOP_TORCH", "OPTIONAL", "CourseFunction", "Loop", "by_name", "checked"]
-__all__ += ["decay_functions", "in_play", "initialiser", "loops", "optimizer_functions", "required", "watched"]
+__all__ += ["decay_functions", "in_play", "initialisers", "loops", "optimizer_functions", "required", "watched"]

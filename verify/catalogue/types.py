@@ -20,7 +20,7 @@ class CourseFunction:
     """One course function. `signatures`: (API, signature) pairs, "" for any API, the first the default."""
 
     name: str
-    # the course APIs it belongs to (deep, shallow, logreg; layers, a network of other kinds, whose cost is the
+    # the course APIs it belongs to (deep, course2, shallow, logreg; layers, a network of other kinds, whose cost is the
     # course's compute_cost), or regularisation, optimisation
     family: tuple[str, ...]
     role: str  # initialiser, activation, forward step, forward, cost, backward step, backward, update, ... loop
@@ -32,6 +32,7 @@ class CourseFunction:
     required_by: tuple[str, ...] = ()  # the APIs whose adapters need it (detection looks for it)
     optimizer: str = ""  # the --optimizer that steps with it
     decay: str = ""  # the --decay that it computes
+    needs: str = ""  # the option whose value puts it in a run: lambd (L2's functions), keep_prob (dropout's)
     watch: str = ""  # what a loop's calls of it do while the loop is watched (loop_watch.py): start, cost, ...
     state: tuple[str, ...] = ()  # an optimiser state initialiser's state, in the order it returns it
     loop: Loop | None = None  # a course loop: how it is run whole

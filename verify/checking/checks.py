@@ -84,9 +84,10 @@ def compare_at_point(impl: Adapter, model, point: Point, where: str, results: tu
 
 
 def _covered(impl: Adapter, roles: tuple[str, ...]) -> tuple[catalogue.CourseFunction, ...]:
-    """The course functions whose slips a check in `roles` names: its API's, and L2's where --lambd asks (the
-    course's regularised functions read a dense network's W and b)."""
-    options = ("regularisation",) if impl.lambd and impl.network.dense else ()
+    """The course functions whose slips a check in `roles` names: its API's, and L2's and dropout's where --lambd
+    and --keep-prob ask (the course's regularised functions read a dense network's W and b)."""
+    dense = impl.network.dense
+    options = tuple(name for name, on in (("lambd", impl.lambd), ("keep_prob", impl.keep_probs)) if on and dense)
     return catalogue.in_play(impl.API, roles, options)
 
 

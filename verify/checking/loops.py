@@ -121,7 +121,7 @@ def _own_start(impl: Adapter) -> str:
     starts = [f.name for f in catalogue.watched().values() if f.watch == "start"]  # what hands a loop the start
     names = " or ".join(n for n in starts if impl.defines(n))
     return (
-        f"it never called {names or catalogue.initialiser('deep').name}, so it started from parameters of its own, not "
+        f"it never called {names or catalogue.initialisers('deep')[0].name}, so it started from parameters of its own, not "
         "the shared start (its run was not compared)"
     )
 

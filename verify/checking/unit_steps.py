@@ -330,4 +330,5 @@ STEP_CHECKS: dict[str, Callable[[Unit], None]] = {  # the course's order: a func
     "linear_activation_backward": _check_linear_activation_backward,
     "backward_propagation": _check_backward_propagation,
     "update_parameters": _check_update_parameters,
+    "update_parameters_with_gd": _check_update_parameters,  # the optimisation notebook's name for the same step
 }

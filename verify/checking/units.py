@@ -83,7 +83,9 @@ def each_function_checked(impl, config: Config) -> Iterator[UnitResult]:
     for function, check in CHECKS.items():
         if not callable(getattr(impl.module, function, None)):
             continue
-        entry = catalogue.by_name(function)
+        entry = catalogue.by_name(function, impl.API)
+        if not entry.check:  # in this API, a function of the course's helper files: the network checks run it
+            continue
         unit = Unit(impl, function, dtype, rtol, seed)
         result = UnitResult(function)
         try:
@@ -98,23 +100,23 @@ def each_function_checked(impl, config: Config) -> Iterator[UnitResult]:
         failed_calls = [f for f in entry.calls if f in results and not results[f].ok]
         if not result.ok and failed_calls:
             result.follows = failed_calls[0]
-        result.in_network = _in_network(entry, config, impl.API)
+        result.in_network = _in_network(entry, config, impl)
         results[function] = result
         yield result
 
 
-def _in_network(entry: catalogue.CourseFunction, config: Config, api: str) -> bool:
+def _in_network(entry: catalogue.CourseFunction, config: Config, impl) -> bool:
     """Whether the network checks run the function: an initialiser only as --init impl's (its API's own), an
-    optional family's function only when its option asks for it (its --optimizer, its --decay, --lambd for the
-    regularised cost; random_mini_batches never: the run's mini-batches are the verifier's own)."""
+    optional family's function only when its option asks for it (its --optimizer, its --decay, the --lambd or
+    --keep-prob it needs; random_mini_batches never: the run's mini-batches are the verifier's own)."""
     if entry.role == "initialiser":
-        return config.init == "impl" and entry.name == catalogue.initialiser(api).name
+        return config.init == "impl" and entry.name == impl._initialiser()
+    if entry.needs:  # lambd, keep_prob: L2's and dropout's functions
+        return bool(getattr(config, entry.needs))
     if not set(entry.family) & set(catalogue.OPTIONAL):
         return True
     return bool(
-        (entry.optimizer and entry.optimizer == config.optimizer)
-        or (entry.decay and entry.decay == config.decay)
-        or ("regularisation" in entry.family and config.lambd)
+        (entry.optimizer and entry.optimizer == config.optimizer) or (entry.decay and entry.decay == config.decay)
     )
 
 

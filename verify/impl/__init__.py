@@ -11,19 +11,20 @@ from types import ModuleType
 
 from ..errors import UsageError
 from .base import Adapter, _describe
+from .course2 import Course2API
 from .deep import DeepAPI
 from .loading import NOTES, load_module
 from .logreg import LogRegAPI
 from .shallow import ShallowAPI
 from .sizes import layers_read, network_size
 
-APIS = {api.API: api for api in (DeepAPI, ShallowAPI, LogRegAPI)}
+APIS = {api.API: api for api in (DeepAPI, Course2API, ShallowAPI, LogRegAPI)}
 
 
 def detect(module: ModuleType, label: str, api: str | None = None) -> type[Adapter]:
-    """The adapter for `module`: the one --api names, else the first API (deep, shallow, logreg) whose required
-    functions it defines, all of them. Otherwise one UsageError line listing, per API (or for the one --api
-    names), the functions found and those missing. An API of a fixed depth whose forward pass reads the
+    """The adapter for `module`: the one --api names, else the first API (deep, course2, shallow, logreg) whose
+    required functions it defines, all of them, with the signatures it takes (`fits`). Otherwise one UsageError
+    line listing, per API (or for the one --api names), the functions found and those missing. An API of a fixed depth whose forward pass reads the
     parameters of a deeper network (a 3-layer forward_propagation) is refused by name."""
     if api is not None:
         if api not in APIS:
@@ -34,7 +35,7 @@ def detect(module: ModuleType, label: str, api: str | None = None) -> type[Adapt
                 f"{label} is not the {chosen.WEEK} API (--api {api}): {_found_and_missing(module, chosen)}"
             )
     else:
-        matching = next((adapter for adapter in APIS.values() if not _missing(module, adapter)), None)
+        matching = next((a for a in APIS.values() if not _missing(module, a) and a.fits(module)), None)
         if matching is None:
             per_api = " | ".join(f"{adapter.WEEK}: {_found_and_missing(module, adapter)}" for adapter in APIS.values())
             raise UsageError(f"{label} matches none of the course APIs: {per_api}")
@@ -72,9 +73,20 @@ def _check_depth(module: ModuleType, adapter: type[Adapter], label: str) -> None
     if layers is not None and layers > depth:
         raise UsageError(
             f"{label}: its {function} computes a network of {layers} layers (it reads W{layers}); the "
-            f"{adapter.WEEK} API has {depth} (n_x -> n_h -> n_y), whatever --arch says (a module like the "
-            "second course's helper networks, reg_utils' and opt_utils' 3-layer ones, is not supported yet)"
+            f"{adapter.WEEK} API has {depth} (n_x -> n_h -> n_y), whatever --arch says (the second course's 3-layer helper networks take "
+            "backward_propagation(X, Y, cache))"
         )
 
 
-__all__ = ["APIS", "NOTES", "Adapter", "DeepAPI", "LogRegAPI", "ShallowAPI", "detect", "load_module", "network_size"]
+__all__ = [
+    "APIS",
+    "NOTES",
+    "Adapter",
+    "Course2API",
+    "DeepAPI",
+    "LogRegAPI",
+    "ShallowAPI",
+    "detect",
+    "load_module",
+    "network_size",
+]

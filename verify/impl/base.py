@@ -76,6 +76,12 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         return tuple(scratch.default_activations(L))
 
     @classmethod
+    def fits(cls, module: ModuleType) -> bool:
+        """Whether a module that defines this API's required functions is of this API (their signatures say so
+        where two APIs share names)."""
+        return True
+
+    @classmethod
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
         """UsageError when this API cannot compute the network asked for."""
 
@@ -133,11 +139,13 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         raise NotImplementedError
 
     def _initialiser(self) -> str:
-        """--init impl: the name of this API's own initialiser (catalogue.py); UsageError when the module has none."""
-        entry = catalogue.initialiser(self.API)
-        if not callable(getattr(self.module, entry.name, None)):
-            raise UsageError(f"--init impl: {self.label} has no function {entry.signature(self.API)}")
-        return entry.name
+        """--init impl: the name of this API's own initialiser (catalogue.py), the first the module defines of those
+        the API has; UsageError when the module has none."""
+        entries = catalogue.initialisers(self.API)
+        defined = next((f for f in entries if callable(getattr(self.module, f.name, None))), None)
+        if defined is None:
+            raise UsageError(f"--init impl: {self.label} has no function {entries[0].signature(self.API)}")
+        return defined.name
 
     def forward(self, X: np.ndarray, parameters: dict, masks: list | None = None) -> tuple[np.ndarray, Any]:
         raise NotImplementedError

@@ -40,6 +40,7 @@ PREFERRED: dict[str, tuple[str | tuple[str, ...], ...]] = {
     "deep": ("layers_dims", THREE),
     "shallow": (THREE, "layers_dims"),
     "logreg": ("layers_dims", "n_x"),
+    "course2": ("layers_dims",),
 }
 
 
@@ -112,6 +113,7 @@ _SHAPES = {
     "deep": "a network (at least two sizes)",
     "shallow": "the week 3 API's n_x, n_h, n_y",
     "logreg": "the week 2 API's n_x, 1",
+    "course2": "the second course's n_x, n[1], n[2], 1",
 }
 
 
@@ -133,7 +135,11 @@ def _as_arch(value, api: str) -> tuple[int, ...] | None:
         return (value, 1) if api == "logreg" else None
     if not isinstance(value, tuple) or len(value) < 2:
         return None
-    fits = {"shallow": len(value) == 3, "logreg": len(value) == 2 and value[1] == 1}.get(api, True)
+    fits = {
+        "shallow": len(value) == 3,
+        "logreg": len(value) == 2 and value[1] == 1,
+        "course2": len(value) == 4 and value[3] == 1,
+    }.get(api, True)
     return value if fits else None
 
 
