@@ -35,6 +35,8 @@ from .loading import notebook_definitions
 # course loops called with the network's dims: (X, Y, layers_dims, ...)
 LOOPS = tuple(f.name for f in catalogue.loops() if f.loop is not None and f.loop.layers_dims)
 THREE = ("n_x", "n_h", "n_y")
+DATA_INPUTS = "X.shape[0]"  # a constant's key no name can take: the size the data give the input layer
+COURSE2_INPUTS = 2  # the second course's data sets: points in the plane
 # Per API, the definitions that can fix its size, in the order they are preferred.
 PREFERRED: dict[str, tuple[str | tuple[str, ...], ...]] = {
     "deep": ("layers_dims", THREE),
@@ -68,7 +70,7 @@ def network_size(config: Config, module: ModuleType | None, api: str, label: str
     """config with its arch decided: --arch alone, or the module's own size alone; both and different: UsageError.
 
     label names the module ("x.ipynb"); config.arch_from says where a size from the module came from."""
-    definitions = module_definitions(module) if module is not None else {}
+    definitions = module_definitions(module, api) if module is not None else {}
     fixed, why_not = _fixed(definitions, api, label)
     if config.arch is None:
         if fixed is None:
@@ -146,11 +148,17 @@ def _as_arch(value, api: str) -> tuple[int, ...] | None:
 # ---------------------------------------------------------------- reading the source
 
 
-def module_definitions(module: ModuleType) -> dict[str, Definition]:
-    """The size definitions of the module's source, the last of each name winning (see the module docstring)."""
+def module_definitions(module: ModuleType, api: str = "") -> dict[str, Definition]:
+    """The size definitions of the module's source, the last of each name winning (see the module docstring).
+
+    The second course's notebooks (api course2) size their network from their data, 2-D points:
+    `layers_dims = [X.shape[0], 10, 5, 1]`, at top level or in the body of their `model`, read with X.shape[0] = 2."""
     definitions: dict[str, Definition] = {}
-    constants: dict[str, int] = {}
-    for statement in _top_level(module):
+    constants: dict[str, int] = {DATA_INPUTS: COURSE2_INPUTS} if api == "course2" else {}
+    statements = _top_level(module)
+    if api == "course2":
+        statements += [s for f in statements if isinstance(f, ast.FunctionDef) and f.name == "model" for s in f.body]
+    for statement in statements:
         _read(statement, definitions, constants)
     return definitions
 
@@ -243,6 +251,8 @@ def _whole(node: ast.expr, constants: dict) -> int | None:
         return node.value
     if isinstance(node, ast.Name):
         return constants.get(node.id)
+    if DATA_INPUTS in constants and re.fullmatch(r"\w+\.shape\[0\]", ast.unparse(node)):
+        return constants[DATA_INPUTS]  # X.shape[0], train_X.shape[0]: the data's inputs
     return None
 
 

@@ -273,6 +273,7 @@ def l2_slip(quantity: str, layer: int, value, expected, l2: L2) -> str:
         for hypothesis, hint in (
             (penalty, "the L2 penalty is (lambd / m) sum ||W||^2: the course's is (lambd / (2m)) sum ||W||^2"),
             (-penalty, "the L2 penalty (lambd / (2m)) sum ||W||^2 is missing from the cost"),
+            ((m - 1) * penalty, "the L2 penalty is (lambd / 2) sum ||W||^2: the course's divides it by m too"),
             (biases, "the penalty sums the biases' squares too: the course regularises W only"),
             *left_out,
         ):
@@ -284,6 +285,7 @@ def l2_slip(quantity: str, layer: int, value, expected, l2: L2) -> str:
             (-0.5, "dW's L2 term is (lambd / (2m)) W: the course's is (lambd / m) W"),
             (-1.0, "dW lacks its L2 term (lambd / m) W"),
             (1.0, "dW's L2 term (lambd / m) W is added twice"),
+            (m - 1.0, "dW's L2 term is lambd W: the course's is (lambd / m) W"),
         ):
             if fits(factor * lambd / m * W):
                 return hint
