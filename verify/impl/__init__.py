@@ -13,7 +13,7 @@ from ..errors import UsageError
 from .base import Adapter, _describe
 from .course2 import Course2API
 from .deep import DeepAPI
-from .loading import NOTES, load_module
+from .loading import LEFT_OUT, NOTES, load_module
 from .logreg import LogRegAPI
 from .shallow import ShallowAPI
 from .sizes import layers_read, network_size
@@ -26,6 +26,7 @@ def detect(module: ModuleType, label: str, api: str | None = None) -> type[Adapt
     required functions it defines, all of them, with the signatures it takes (`fits`). Otherwise one UsageError
     line listing, per API (or for the one --api names), the functions found and those missing. An API of a fixed depth whose forward pass reads the
     parameters of a deeper network (a 3-layer forward_propagation) is refused by name."""
+    _expect_helper_files(module, label, [APIS[api]] if api in APIS else list(APIS.values()))
     if api is not None:
         if api not in APIS:
             raise UsageError(f"unknown --api {api!r}; choose from {', '.join(APIS)}")
@@ -42,6 +43,21 @@ def detect(module: ModuleType, label: str, api: str | None = None) -> type[Adapt
         chosen = matching
     _check_depth(module, chosen, label)
     return chosen
+
+
+def _expect_helper_files(module: ModuleType, label: str, adapters: list[type[Adapter]]) -> None:
+    """UsageError when an API's missing functions all come from a helper file the module imports and that is not
+    in its folder (a notebook copied without its course helper file, reg_utils.py): the line names the file."""
+    left_out = getattr(module, LEFT_OUT, {})
+    for adapter in adapters:
+        missing = _missing(module, adapter)
+        origins = [left_out.get(name, "") for name in missing]
+        if missing and all("No module named" in origin for origin in origins):
+            helper, where = origins[0].split(", which was left out: ", 1)
+            raise UsageError(
+                f"{label} imports {', '.join(missing)} from {helper}, which is not in its folder "
+                f"({where.split(';')[0]}): put the course's helper file {helper}.py beside it"
+            )
 
 
 # APIs of a fixed depth: the function whose source names each layer's parameters, and the layers it has.

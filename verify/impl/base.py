@@ -267,6 +267,18 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         """The dropout masks a forward pass that draws its own used, one per hidden layer (None: none there)."""
         return None
 
+    def expect_kept_share(self, D: np.ndarray, l: int, function: str) -> None:
+        """A mask D[l] the implementation drew keeps about keep_prob of the units: within 6 binomial standard
+        deviations (a false alarm about 1e-9)."""
+        assert self.keep_probs is not None, "a mask is read with dropout on"
+        p, kept = self.keep_probs[l - 1], float(np.mean(D))
+        self.expect(
+            abs(kept - p) <= 6 * np.sqrt(p * (1 - p) / D.size) + 1 / D.size,
+            function,
+            f"its dropout mask D{l} keeps {kept:.1%} of the units where keep_prob is {p:g}: the course keeps "
+            "a unit where rand < keep_prob",
+        )
+
     def _in_run_dtype(self, function: str, updated: dict, parameters: dict) -> dict:
         """Updated parameters cast back to the run's dtype: the math is right; the run stays in its dtype, end to end."""
         for key, value in parameters.items():

@@ -178,6 +178,7 @@ class Course2API(Adapter):
                 "forward_propagation_with_dropout",
                 f"its mask D{l} should hold 0 and 1 (np.random.rand(...) < keep_prob), got other values",
             )
+            self.expect_kept_share(D, l, "forward_propagation_with_dropout")
             masks.append(D.astype(named["W1"].dtype))
         return masks
 

@@ -141,14 +141,7 @@ class DeepAPI(Adapter):
                 f"((A_prev, W, b), Z, D{l}); got {_describe(D)}",
             )
             assert D is not None, "expect raised for anything but an array"
-            # the share it kept against keep_prob: 6 binomial standard deviations (a false alarm about 1e-9)
-            p, kept = self.keep_probs[l - 1], float(np.mean(D))
-            self.expect(
-                abs(kept - p) <= 6 * np.sqrt(p * (1 - p) / D.size) + 1 / D.size,
-                "L_model_forward",
-                f"its dropout mask D{l} keeps {kept:.1%} of the units where keep_prob is {p:g}: the course keeps "
-                "a unit where rand < keep_prob",
-            )
+            self.expect_kept_share(D, l, "L_model_forward")
             masks.append(D.astype(cache[0][1].dtype))  # in the run's dtype (the W it was handed)
         return masks
 

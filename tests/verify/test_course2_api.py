@@ -1,0 +1,114 @@
+"""The second course's notebooks as the course ships them, each beside its helper file (examples/course2/): detected
+as the course2 API, sized from their own layers_dims, the helpers' conventions handled (opt_utils' summed cost, the
+1/m in dz3), verified with L2 and dropout, and a slip in a graded function caught and named in the network checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import QUIET, assert_usage_error, edited, failing_checks, run_cli
+
+from verify import Config, run
+from verify.impl import Course2API, detect, load_module
+
+COURSE2 = Path(__file__).resolve().parents[2] / "examples" / "course2"
+NOTEBOOKS = {
+    "Initialization.ipynb": "init_utils.py",
+    "Regularization.ipynb": "reg_utils.py",
+    "Optimization_methods.ipynb": "opt_utils_v1a.py",
+}
+REGULARIZATION = COURSE2 / "Regularization.ipynb"
+
+
+def verified(path: Path, **options):
+    settings = dict(iterations=3, examples=40, gradcheck=False, **QUIET)
+    return run(Config(impl=str(path), **{**settings, **options}))
+
+
+def regularization_with(tmp_path: Path, old: str, new: str) -> Path:
+    return edited(tmp_path, REGULARIZATION, (old, new), beside=(COURSE2 / "reg_utils.py",))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_each_notebook_is_the_course2_api_sized_by_its_own_layers_dims(notebook):
+    module = load_module(str(COURSE2 / notebook))
+    assert detect(module, notebook) is Course2API
+    sizes = {"Initialization.ipynb": (2, 10, 5, 1), "Regularization.ipynb": (2, 20, 3, 1)}
+    report = verified(COURSE2 / notebook)
+    assert report.config.arch == sizes.get(notebook, (2, 5, 2, 1))
+    assert report.verdict == "pass", report.to_text()
+
+
+@pytest.mark.end_to_end
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_each_notebook_passes_every_check_in_float32(notebook):
+    report = verified(COURSE2 / notebook, dtype="float32", gradcheck=True)
+    assert report.verdict == "pass", report.to_text()
+
+
+@pytest.mark.end_to_end
+@pytest.mark.parametrize("options", [dict(lambd=0.7), dict(keep_prob=(0.86,))], ids=["L2", "dropout"])
+def test_the_regularization_notebooks_graded_functions_pass_with_their_option(options):
+    report = verified(REGULARIZATION, **options)
+    assert report.verdict == "pass", report.to_text()
+
+
+def test_the_helpers_conventions_are_handled_and_said():
+    notes = " ".join(verified(COURSE2 / "Optimization_methods.ipynb").notes)
+    assert "compute_cost returns the sum of the losses over the batch" in notes
+    assert "puts the 1/m into dz3" in notes
+
+
+@pytest.mark.end_to_end
+@pytest.mark.parametrize(
+    "options, old, new, row, hint",
+    [
+        (
+            dict(lambd=0.7),
+            "+ lambd/m * W2",
+            "+ lambd * W2",
+            ("dW", 2),
+            "dW's L2 term is lambd W: the course's is (lambd / m) W",
+        ),
+        (
+            dict(keep_prob=(0.86,)),
+            "    dA2 = dA2 / keep_prob\\n",
+            "",
+            ("dZ", 2),
+            "dA2 is not divided by keep_prob in backward: dA = dA * D / keep_prob, as in forward",
+        ),
+        (
+            dict(keep_prob=(0.86,)),
+            "    A1 = A1 / keep_prob\\n",
+            "",
+            ("A", 1),
+            "A1 is not divided by keep_prob: inverted dropout is A = A * D / keep_prob",
+        ),
+    ],
+    ids=["L2-term-without-1/m", "dropout-backward-not-divided", "dropout-forward-not-divided"],
+)
+def test_a_slip_in_a_graded_function_is_caught_and_named(tmp_path, options, old, new, row, hint):
+    report = verified(regularization_with(tmp_path, old, new), **options)
+    failed = next(c for c in report.checks if not c.ok)
+    assert failed.rows[row].hint == hint
+    assert not failed.rows[row].ok
+
+
+def test_a_mask_drawn_the_wrong_way_is_refused_on_its_function(tmp_path):
+    report = verified(regularization_with(tmp_path, "(D1 < keep_prob)", "(D1 > keep_prob)"), keep_prob=(0.86,))
+    assert "forward" in failing_checks(report)
+    assert "its dropout mask D1 keeps" in str(report.checks[0].error)
+
+
+def test_a_notebook_without_its_helper_file_is_one_line_naming_it(tmp_path, capsys):
+    alone = edited(tmp_path, REGULARIZATION, ("", ""))
+    line = assert_usage_error(*run_cli(capsys, "--impl", str(alone), "--iterations", "2", "--no-tensorboard"))
+    assert "from reg_utils, which is not in its folder" in line
+    assert "put the course's helper file reg_utils.py beside it" in line
+
+
+def test_an_arch_other_than_the_notebooks_is_refused(capsys):
+    argv = ("--impl", str(REGULARIZATION), "--arch", "2,5,5,1", "--no-tensorboard")
+    line = assert_usage_error(*run_cli(capsys, *argv))
+    assert "differs from layers_dims = [X.shape[0], 20, 3, 1] = [2, 20, 3, 1]" in line
