@@ -22,7 +22,7 @@ from verify.errors import UsageError
 from verify.impl import APIS, DeepAPI, LogRegAPI, detect, load_module
 from verify.impl.optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS
 from verify.impl.sizes import LOOPS
-from verify.judging import hints, optimizer_hints, slips
+from verify.judging import course2_hints, hints, optimizer_hints, slips
 from verify.network import Network
 from verify.optimization import Optimization, Training
 from verify.telling.report_tables import _function_lines
@@ -66,7 +66,9 @@ def test_what_an_entry_names_exists_its_callees_its_hints_and_its_torch_computat
     for f in CATALOGUE:
         assert set(f.calls) <= set(NAMES), f.name
         for slip in f.slips:
-            assert callable(getattr(hints, slip, None) or getattr(optimizer_hints, slip, None)), (f.name, slip)
+            assert callable(
+                getattr(hints, slip, None) or getattr(optimizer_hints, slip, None) or getattr(course2_hints, slip, None)
+            ), (f.name, slip)
         for ref in f.torch.split():
             if ref.startswith("torch_ref.steps."):
                 assert callable(getattr(torch_ref.steps, ref.removeprefix("torch_ref.steps.").rstrip(";,"))), ref

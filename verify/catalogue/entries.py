@@ -218,6 +218,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         "initialiser",
         "initialize_parameters_zeros(layers_dims) -> parameters",
         torch="the course's rule: every W and b zeros",
+        check="unit_course2",
     ),
     one(
         "initialize_parameters_random",
@@ -225,6 +226,8 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         "initialiser",
         "initialize_parameters_random(layers_dims) -> parameters",
         torch="the course's rule: W randn * 10, b zeros",
+        slips=("spread_slip",),
+        check="unit_course2",
     ),
     one(
         "initialize_parameters_he",
@@ -232,6 +235,8 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         "initialiser",
         "initialize_parameters_he(layers_dims) -> parameters",
         torch="the course's rule: W randn * sqrt(2 / n[l-1]), b zeros",
+        slips=("spread_slip",),
+        check="unit_course2",
         watch="start",
     ),
     one(
@@ -248,7 +253,9 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         "forward",
         "forward_propagation_with_dropout(X, parameters, keep_prob) -> (A3, cache)",
         torch="torch_ref's network with the masks it drew, in the forward check",
-        slips=("hint_dropout",),
+        calls=("sigmoid", "relu"),
+        slips=("hint_dropout", "dropout_forward_slip", "mask_slip"),
+        check="unit_course2",
         needs="keep_prob",
     ),
     one(
@@ -282,7 +289,8 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         "backward",
         "backward_propagation_with_regularization(X, Y, cache, lambd) -> gradients",
         torch="torch_ref's network with L2, in the backward check",
-        slips=("hint_layer_backward", "hint_l2"),
+        slips=("hint_layer_backward", "hint_l2", "l2_backward_slip"),
+        check="unit_course2",
         needs="lambd",
     ),
     one(
@@ -291,7 +299,8 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         "backward",
         "backward_propagation_with_dropout(X, Y, cache, keep_prob) -> gradients",
         torch="torch_ref's network with the same masks, in the backward check",
-        slips=("hint_layer_backward", "hint_dropout"),
+        slips=("hint_layer_backward", "hint_dropout", "dropout_backward_slip", "dropout_gradient_slip"),
+        check="unit_course2",
         needs="keep_prob",
     ),
     one(

@@ -23,6 +23,7 @@ import numpy as np
 from .. import catalogue
 from ..config import Config
 from ..errors import ImplementationError
+from .unit_course2 import COURSE2_CHECKS
 from .unit_harness import CACHE_ORDER, N_PREV, M, N, Unit, Wrong
 from .unit_initialisers import INITIALISER_CHECKS
 from .unit_optimisers import OPTIMISER_CHECKS
@@ -133,6 +134,7 @@ BY_MODULE: dict[str, dict[str, Callable[[Unit], None]]] = {
     "unit_initialisers": INITIALISER_CHECKS,
     "unit_steps": STEP_CHECKS,
     "unit_optimisers": OPTIMISER_CHECKS,
+    "unit_course2": COURSE2_CHECKS,
 }
 
 
