@@ -430,4 +430,16 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         slips=("loop_slip",),
         loop=Loop(plain=False, optimizer=True),
     ),
+    # the second course's full-batch model()s: the initialization notebook's (initialization="he"), the
+    # regularization notebook's (lambd, keep_prob); its optimisation notebook's model() is the entry above
+    one(
+        "model",
+        ("course2",),
+        "loop",
+        "model(X, Y, learning_rate, num_iterations, print_cost[, initialization][, lambd, keep_prob]) -> parameters",
+        torch=LOOP_TORCH,
+        calls=("initialize_parameters_he", "forward_propagation", "compute_loss", "backward_propagation"),
+        slips=("loop_slip",),
+        loop=Loop(),
+    ),
 )

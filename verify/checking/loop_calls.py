@@ -65,6 +65,14 @@ def _decay(impl: Adapter, plan: Optimization):
     return function
 
 
+def _course2_settings(impl: Adapter) -> dict:
+    """The second course's model()'s own settings, as the run sets them: the initialization notebook's starts from
+    initialize_parameters_he (its default, and the initialiser that hands it the shared start), the regularization
+    notebook's takes the run's lambd and keep_prob (0 and 1: neither)."""
+    keep_prob = impl.keep_probs[0] if impl.keep_probs is not None else 1
+    return {"initialization": "he", "lambd": impl.lambd, "keep_prob": keep_prob}
+
+
 # The course's signatures, in order: a loop is called positionally, whatever it names its arguments.
 def run_loop(impl: Adapter, function: str, run: LoopRun):
     """(final parameters as {W1, b1, ...}, the costs it returned, or None), run for the plan's iterations at its
@@ -87,7 +95,14 @@ def run_loop(impl: Adapter, function: str, run: LoopRun):
     # the counts by name where the loop names them (learners order them differently), else in the course's order
     counts = {k: v for k, v in (("num_iterations", iterations), ("learning_rate", learning_rate)) if k in names}
     regularized = {"lambd": impl.lambd} if impl.lambd else {}
-    if function == "nn_model":  # nn_model(X, Y, n_h, num_iterations, print_cost), some with a learning_rate too
+    if impl.API == "course2":  # model(X, Y, learning_rate, num_iterations, print_cost, ...): its sizes are its own
+        settings = {k: v for k, v in _course2_settings(impl).items() if k in names}
+        result = (
+            impl.call(function, X, Y, **counts, **quiet, **settings)
+            if len(counts) == 2
+            else impl.call(function, X, Y, learning_rate, iterations, **quiet, **settings)
+        )
+    elif function == "nn_model":  # nn_model(X, Y, n_h, num_iterations, print_cost), some with a learning_rate too
         result = (
             impl.call(function, X, Y, dims[1], **counts, **quiet)
             if "num_iterations" in counts

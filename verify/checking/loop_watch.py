@@ -8,6 +8,7 @@ catalogue marks as watched) for the time the loop runs (Adapter.watching: only t
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from contextlib import contextmanager
 
@@ -43,22 +44,44 @@ def _new_seen() -> dict:
 class _Watch:
     """The stand-ins for the module's course functions while a loop runs, and what their calls showed (seen)."""
 
-    def __init__(self, run: LoopRun, force_rate: bool, state_start: dict | None):
+    def __init__(self, run: LoopRun, force_rate: bool, state_start: dict | None, costs: tuple[str, int]):
         self.originals: dict = {}  # name -> the module's own function, for each one a stand-in calls on to
         self.start, self.plan, self.state_start = run.start, run.plan, state_start
         self.learning_rate, self.force_rate = run.plan.learning_rate, force_rate
         self.seen = _new_seen()
+        # the cost function whose values are the run's costs, and what divides them (m where it sums the batch)
+        self.cost_name, self.cost_divisor = costs
+        self.costs: dict[str, list] = {}  # each watched cost function's values, in the order it was called
 
     def start_params(self, *args, **kwargs):
         self.seen["started"] += 1
         return {k: v.copy() for k, v in self.start.items()}
 
-    def compute_cost(self, *args, **kwargs):
-        cost = self.originals["compute_cost"](*args, **kwargs)
-        self.seen["costs"].append(cost)
-        return cost
+    def cost(self, name: str):
+        """A cost function's stand-in: its values kept (those of the run's cost function, else of another the
+        loop called in its place: kept_costs)."""
 
-    def update_parameters(self, parameters, grads, *args, **kwargs):
+        def compute(*args, **kwargs):
+            cost = self.originals[name](*args, **kwargs)
+            self.costs.setdefault(name, []).append(cost)
+            return cost
+
+        return compute
+
+    def kept_costs(self) -> list:
+        """The loop's costs as its cost function's calls give them: the run's cost function's (a course-2
+        compute_cost_with_regularization's, not the compute_cost it calls inside), else the first other one's."""
+        costs = self.costs.get(self.cost_name) or next(iter(self.costs.values()), [])
+        divisor = self.cost_divisor if self.cost_name in self.costs else 1
+        return [c / divisor if divisor != 1 and isinstance(c, (float, np.floating, np.ndarray)) else c for c in costs]
+
+    def update(self, name: str):
+        def update(parameters, grads, *args, **kwargs):
+            return self.update_parameters(name, parameters, grads, *args, **kwargs)
+
+        return update
+
+    def update_parameters(self, name: str, parameters, grads, *args, **kwargs):
         if self.force_rate and not args and not kwargs:  # the learner's default rate: the run's instead
             self.seen["lr_forced"] = True
             args = (self.learning_rate,)
@@ -67,7 +90,7 @@ class _Watch:
         handed = _copied(parameters) if calls["first"] is None else None
         if handed is None and calls["fixed"]:  # (compared only while no call has moved them: a cost of one call)
             calls["fixed"] = _same(parameters, calls["first"][0])
-        result = self.originals["update_parameters"](parameters, grads, *args, **kwargs)
+        result = self.originals[name](parameters, grads, *args, **kwargs)
         calls["updates"] += 1
         if handed is not None:
             calls["first"] = (handed, _copied(grads), _copied(result))
@@ -116,8 +139,8 @@ class _Watch:
             self.originals[entry.name] = original
             return {
                 "start": lambda: self.start_params,
-                "cost": lambda: self.compute_cost,
-                "update": lambda: self.update_parameters,
+                "cost": lambda: self.cost(entry.name),
+                "update": lambda: self.update(entry.name),
                 "state": lambda: self.state(entry.state),
                 "step": lambda: self.optimizer_update(entry.name),
             }[entry.watch]()
@@ -132,9 +155,25 @@ def instrumented(impl: Adapter, run: LoopRun, force_rate: bool, state_start: dic
     rate, nn_model) an update_parameters called without one gets the run's, and (with an optimiser)
     random_mini_batches returns the run's batches, epoch by epoch, its arguments kept. The adapter puts the
     stand-ins in place and the module's own back."""
-    watch = _Watch(run, force_rate, state_start)
-    with impl.watching({name: watch.stand_in(entry) for name, entry in catalogue.watched().items()}):
-        yield watch.seen
+    cost = _run_cost(impl)
+    watch = _Watch(run, force_rate, state_start, (cost, run.X.shape[1] if getattr(impl, "cost_sums", False) else 1))
+    watched = catalogue.watched()
+    if cost not in watched:  # the second course's: compute_loss, compute_cost_with_regularization
+        watched[cost] = dataclasses.replace(catalogue.by_name(cost, impl.API), watch="cost")
+    try:
+        with impl.watching({name: watch.stand_in(entry) for name, entry in watched.items()}):
+            yield watch.seen
+    finally:
+        watch.seen["costs"] = watch.kept_costs()
+
+
+def _run_cost(impl: Adapter) -> str:
+    """The cost function a loop's costs are read from where it returns none: compute_cost, or on the second
+    course's API the one the run's cost is (its helper file's compute_loss or compute_cost, or with --lambd
+    compute_cost_with_regularization)."""
+    if impl.API != "course2":
+        return "compute_cost"
+    return "compute_cost_with_regularization" if impl.lambd else getattr(impl, "cost_function", None) or "compute_cost"
 
 
 def _copied(values):

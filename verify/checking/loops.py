@@ -18,6 +18,14 @@ decay is given as the module's own update_lr or schedule_lr_decay (with the run'
 Then Adam's t counting epochs, a decay applied before its epoch, or a state reset per epoch
 is named on the loop.
 
+The second course's notebooks' model() runs the same way on the course2 API: the initialization notebook's
+(initialization="he": its initialize_parameters_he hands it the start), the regularization notebook's with the
+run's lambd and keep_prob (its forward_propagation_with_dropout seeds its own masks, the same at every call, so the
+loop draws the masks the run drew; one that does not seed is not compared), their costs read from the calls of the
+run's cost function (compute_loss, compute_cost, or compute_cost_with_regularization with --lambd; opt_utils'
+summed compute_cost divided by m), and the optimisation notebook's like the deep API's, its update
+update_parameters_with_gd.
+
 Only a loop the module defines itself is run (loop_origin): one it imports calls its own module's
 initialiser, never the shared start. While a loop runs, its calls of update_parameters and Adam's update are
 watched, so the slip a failed loop fits is named (hints.loop_slip): t handed as 0, the same parameters
@@ -46,6 +54,7 @@ from .loop_calls import LoopRun, run_loop, run_optimizer_loop
 from .loop_watch import check_batch_calls, instrumented
 
 COST_EVERY = 100  # the course records the cost every 100 iterations
+OPTIMISER_LOOP_APIS = ("deep", "course2")  # the APIs whose adapters run a loop that takes an optimizer
 
 __all__ = ["LoopRun", "Replay", "check_loop", "loop_check_name", "loop_functions", "loop_origin"]
 
@@ -65,16 +74,24 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
     """The course loops this implementation defines: name -> "" when it can run this training, else why not."""
     course = tuple(impl.activations) == Adapter.default_activations(impl.L) and impl.loss == "bce"
     loops = catalogue.loops()
+    # a plain loop: not one of the same name that takes an optimizer (the optimisation notebook's model())
     plain = [
         f.name
         for f in loops
-        if f.loop is not None and f.loop.plain and impl.API in f.family and f.loop.layers in (None, impl.L)
+        if f.loop is not None
+        and f.loop.plain
+        and impl.API in f.family
+        and f.loop.layers in (None, impl.L)
+        and (f.loop.optimizer or "optimizer" not in impl.parameters_of(f.name))
     ]
     # with an optimiser: loops that take one, the optimisation course's model() or an L_layer_model like scratch's
     takes = [
         f.name
         for f in loops
-        if f.loop is not None and f.loop.optimizer and impl.API == "deep" and "optimizer" in impl.parameters_of(f.name)
+        if f.loop is not None
+        and f.loop.optimizer
+        and impl.API in OPTIMISER_LOOP_APIS
+        and "optimizer" in impl.parameters_of(f.name)
     ]
     reason = (
         ""
@@ -99,10 +116,7 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
         if origin:
             found[f] = f"it comes from {origin} and starts from its own initialiser"
     if impl.keep_probs is not None:  # dropout: a loop draws its own masks, never the run's
-        return {
-            f: why or "with dropout it draws its own masks, which cannot be the ones the run handed both sides"
-            for f, why in found.items()
-        }
+        return {f: why or _dropout(impl, f) for f, why in found.items()}
     if impl.lambd:  # an L2-regularised run: only a loop that takes lambd runs it
         found = {
             f: why
@@ -114,6 +128,29 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
             for f, why in found.items()
         }
     return found
+
+
+def _dropout(impl: Adapter, function: str) -> str:
+    """ "" where the loop can run the run's dropout, else why not: only a loop that takes keep_prob, on the second
+    course's API, whose forward_propagation_with_dropout seeds and draws its own masks (check_loop makes sure
+    they are the same at every call), draws the masks the run drew."""
+    if impl.API == "course2" and impl.draws_masks:
+        return "" if "keep_prob" in impl.parameters_of(function) else "it takes no keep_prob, so it cannot run dropout"
+    return "with dropout it draws its own masks, which cannot be the ones the run handed both sides"
+
+
+def _masks_vary(impl: Adapter, run: LoopRun) -> str:
+    """With dropout drawn by the implementation: why a loop cannot draw the masks the run drew (its forward pass
+    draws new ones at every call: it does not seed NumPy's generator), else ""."""
+    if impl.keep_probs is None or not impl.draws_masks:
+        return ""
+    drawn = [impl.masks_of(impl.forward(run.X, run.start, [])[1]) or [] for _ in range(2)]
+    if all(np.array_equal(a, b) for a, b in zip(*drawn)):
+        return ""
+    return (
+        f"{impl.label}'s forward pass draws new dropout masks at every call (it does not seed NumPy's generator), "
+        "so the loop cannot draw the masks the run drew (its run was not compared)"
+    )
 
 
 def _own_start(impl: Adapter) -> str:
@@ -133,6 +170,10 @@ def check_loop(impl: Adapter, function: str, run: LoopRun, replay: Replay, rtol:
     plan = run.plan
     L, learning_rate, iterations = impl.L, plan.learning_rate, plan.epochs
     try:
+        unheld = _masks_vary(impl, run)
+        if unheld:
+            result.skipped = unheld
+            return result
         seen, params, costs = _run_watched(impl, function, run, replay.state_start)
         if function != "optimize" and not seen["started"]:  # (optimize is handed the start as w and b)
             result.skipped = _own_start(impl)
