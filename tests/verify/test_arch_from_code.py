@@ -18,7 +18,7 @@ import pytest
 from conftest import QUIET, REPO, assert_usage_error, fast, run_cli
 
 import verify
-from verify.impl import DeepAPI, LogRegAPI, ShallowAPI, detect, load_module
+from verify.impl import Course2API, DeepAPI, LogRegAPI, ShallowAPI, detect, load_module
 from verify.impl.sizes import module_definitions, network_size
 
 pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
@@ -288,7 +288,9 @@ def test_one_missing_function_is_named_per_api():
         detect(learner, "--impl learner.py")
     assert str(error.value) == (
         "--impl learner.py matches none of the course APIs: week 4 (L layers): found L_model_forward, compute_cost, "
-        "update_parameters; missing L_model_backward | week 3 (one hidden layer): found forward_propagation, compute_cost, "
+        "update_parameters; missing L_model_backward | course 2 (the 3-layer network of its helper files): found "
+        "forward_propagation; missing backward_propagation | week 3 (one hidden layer): found forward_propagation, "
+        "compute_cost, "
         "update_parameters; missing backward_propagation | week 2 (logistic regression): found none of them; missing "
         "sigmoid, propagate, optimize"
     )
@@ -341,16 +343,30 @@ def update_parameters(parameters, grads, learning_rate):
 """
 
 
+COURSE2 = "the course 2 (the 3-layer network of its helper files) API"
+
+
 @pytest.mark.parametrize(
-    "arch", [[], ["--arch", "3,4,1"], ["--arch", "3,4,4,1"], ["--arch", "3,4,1", "--api", "shallow"]]
+    "arch, message",
+    [
+        ([], "--arch is needed: reg_utils.py fixes no network size (no layers_dims)"),
+        (
+            ["--arch", "3,4,1"],
+            f"{COURSE2} computes n_x -> n[1] (relu) -> n[2] (relu) -> 1 (sigmoid) with the cross-entropy cost: "
+            "give --arch n_x,n1,n2,1 (got --arch 3,4,1)",
+        ),
+        (
+            ["--arch", "3,4,1", "--api", "shallow"],
+            "--impl {path}: its forward_propagation computes a network of 3 layers (it reads W3); the week 3 (one "
+            "hidden layer) API has 2 (n_x -> n_h -> n_y), whatever --arch says (the second course's 3-layer helper "
+            "networks take backward_propagation(X, Y, cache))",
+        ),
+    ],
+    ids=["no-arch", "two-layer-arch", "api-shallow"],
 )
 @pytest.mark.end_to_end
-def test_a_three_layer_forward_propagation_is_not_told_to_give_n_x_n_h_n_y(tmp_path, capsys, arch):
+def test_a_three_layer_helper_network_is_the_second_courses_not_week_3s(tmp_path, capsys, arch, message):
     path = python_file(tmp_path / "reg_utils.py", THREE_LAYERS)
     line = assert_usage_error(*run_cli(capsys, "--impl", str(path), *arch, *FAST))
-    assert line == (
-        f"verify: error: --impl {path}: its forward_propagation computes a network of 3 layers (it reads "
-        "W3); the week 3 (one hidden layer) API has 2 (n_x -> n_h -> n_y), whatever --arch says (a module "
-        "like the second course's helper networks, reg_utils' and opt_utils' 3-layer ones, is not supported "
-        "yet)"
-    )
+    assert line == "verify: error: " + message.format(path=path)
+    assert detect(load_module(str(path)), "reg_utils.py") is Course2API

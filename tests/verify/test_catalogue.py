@@ -15,7 +15,7 @@ import torch_ref.steps
 import verify
 from verify import catalogue
 from verify.catalogue import CATALOGUE, CourseFunction, Loop
-from verify.checking import unit_initialisers, unit_optimisers, unit_steps, units
+from verify.checking import unit_course2, unit_initialisers, unit_optimisers, unit_steps, units
 from verify.checking.loops import loop_functions
 from verify.config import Config
 from verify.errors import UsageError
@@ -108,6 +108,7 @@ def test_every_entry_with_a_check_is_in_the_unit_checks_and_in_its_modules_and_n
         ("unit_steps", unit_steps.STEP_CHECKS),
         ("unit_initialisers", unit_initialisers.INITIALISER_CHECKS),
         ("unit_optimisers", unit_optimisers.OPTIMISER_CHECKS),
+        ("unit_course2", unit_course2.COURSE2_CHECKS),
     ):
         assert set(own) == {f.name for f in catalogue.checked(module)}, module
     assert units.CHECKS == units.checks()
@@ -199,9 +200,14 @@ def test_a_loop_added_to_the_catalogue_is_run_when_the_module_defines_it(monkeyp
 def test_an_optional_function_is_in_the_network_only_when_its_option_asks(config, used):
     optional = {f.name for f in catalogue.checked() if f.role == "initialiser" or set(f.family) & {"optimisation"}}
     optional |= {"compute_cost_with_regularization"}
-    in_network = {f.name for f in catalogue.checked() if units._in_network(f, config, DeepAPI(scratch, DEEP))}
+    impl = DeepAPI(scratch, DEEP)
+    in_network = {f.name for f in catalogue.checked() if units._in_network(f, config, impl)}
     assert in_network & optional == used
-    assert set(units.CHECKS) - optional <= in_network
+    needs = {f.name for f in catalogue.checked() if f.needs}  # L2's and dropout's: only with their option
+    assert set(units.CHECKS) - optional - needs <= in_network
+    assert {f.name for f in catalogue.checked() if f.needs and units._in_network(f, config, impl)} == (
+        {f.name for f in catalogue.checked() if f.needs == "lambd"} if config.lambd else set()
+    )
 
 
 def test_the_network_checks_slips_are_entries_slips_and_every_hint_of_a_row_is_one():
