@@ -299,7 +299,7 @@ SLIPS = [
         "(lambd * W3) / m",
         "lambd * W3",
         "dW3",
-        "lambd W, without its /m",
+        "lambd W: the course's is (lambd / m) W",
     ),
     (
         "backward_propagation_with_regularization",

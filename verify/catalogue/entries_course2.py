@@ -95,7 +95,7 @@ COURSE2: tuple[CourseFunction, ...] = (
         "backward",
         "backward_propagation_with_regularization(X, Y, cache, lambd) -> gradients",
         torch="torch_ref's network with L2, in the backward check",
-        slips=("hint_layer_backward", "hint_l2", "l2_backward_slip"),
+        slips=("hint_layer_backward", "hint_l2", "l2_slip"),
         check="unit_course2",
         needs="lambd",
     ),

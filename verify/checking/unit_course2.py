@@ -21,7 +21,7 @@ from ..impl.base import _describe
 from ..impl.course2 import ACTIVATIONS, DROPOUT_NAMES, NAMES
 from ..judging import course2_hints
 from ..judging.hint_fits import matches
-from ..judging.hints import L2, Dropout, diagnose
+from ..judging.hints import L2, Dropout, diagnose, l2_slip
 from ..judging.tolerance import term_scales
 from ..network import Network, Point
 from .unit_harness import Unit, Wrong
@@ -227,7 +227,7 @@ def _backward_with_l2(u: Unit, X: np.ndarray, Y: np.ndarray, params: dict) -> No
     l2 = L2(params, LAMBD, X.shape[1])
 
     def hint(q: str, l: int, value) -> str:
-        return course2_hints.l2_backward_slip(q, l, value, ref[f"{q}{l}"], l2)
+        return l2_slip(q, l, value, ref[f"{q}{l}"], l2)
 
     _compare_gradients(u, grads, ref, scales, hint)
 

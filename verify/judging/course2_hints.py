@@ -1,9 +1,9 @@
 """Hints for the second course's graded functions (its weeks 1 and 2): initialisers, L2's and dropout's steps.
 
 Each tests a hypothesis numerically, as hints.py's do: an initialiser's weights have the spread another scale rule
-gives, layer by layer; a dW carries lambd W where the course's term is (lambd / m) W; a dropout mask keeps
+gives, layer by layer; a dropout mask keeps
 1 - keep_prob of the units; the output A3 is masked; backward's dA skips the mask, its 1 / keep_prob, or uses a
-mask of its own. Where no hypothesis fits there is no hint.
+mask of its own (L2's slips are hints.l2_slip's). Where no hypothesis fits there is no hint.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .hint_fits import EXPLAINED, matches
-from .hints import L2, Dropout, _unmasked_backward, dropout_slip, l2_slip
+from .hints import Dropout, _unmasked_backward, dropout_slip
 
 SPREAD_SDS = 6  # a spread fits a rule within 6 standard deviations of its estimate (a false alarm about 1e-9)
 
@@ -74,18 +74,6 @@ def spread_slip(function: str, weights: list[np.ndarray]) -> str:
     """The slip of `function`'s listed scales that every layer's W fits, or ""."""
     _, slips = SPREAD_RULES.get(function, ("", ()))
     return next((hint for scale, hint in slips if all(spread_fits(W, scale) for W in weights)), "")
-
-
-def l2_backward_slip(quantity: str, layer: int, value, expected, l2: L2) -> str:
-    """A wrong dW or db with L2: dW's term written lambd W (no /m), then hints.l2_slip's hypotheses (lambd / (2m),
-    missing, twice, the biases regularised)."""
-    if quantity == "dW" and l2.lambd and l2.m > 1:
-        gap = np.asarray(value, dtype=np.float64) - np.asarray(expected, dtype=np.float64)
-        size = float(np.max(np.abs(gap))) if gap.size else 0.0
-        term = (l2.m - 1) * l2.lambd / l2.m * l2.params[f"W{layer}"]
-        if size > 0 and np.all(np.isfinite(gap)) and float(np.max(np.abs(gap - term))) <= EXPLAINED * size:
-            return "dW's L2 term is lambd W, without its /m: the course's is (lambd / m) W"
-    return l2_slip(quantity, layer, value, expected, l2)
 
 
 def mask_slip(layer: int, D: np.ndarray, keep_prob: float) -> str:
