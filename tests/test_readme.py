@@ -2,6 +2,7 @@
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -181,3 +182,61 @@ def test_the_regularisation_section_shows_what_the_runs_print(tmp_path):
             lines = [lines[0], lines[2], *lines[start : lines.index("", lockstep)]]
         for line in lines:
             assert shown(line), line
+
+
+COURSE2 = ROOT / "examples" / "course2"
+COURSE2_SLIPS = {  # the second course's section: a slip in a copy of each notebook, beside its helper file
+    "my_initialization.ipynb": (
+        "Initialization.ipynb",
+        "init_utils.py",
+        "np.sqrt(2. / layers_dims[l - 1])",
+        "np.sqrt(2. / layers_dims[l])",
+        ["--init", "impl"],
+    ),
+    "my_regularization.ipynb": (
+        "Regularization.ipynb",
+        "reg_utils.py",
+        "+ lambd/m * W2",
+        "+ lambd * W2",
+        ["--lambd", "0.7"],
+    ),
+    "my_optimization.ipynb": (
+        "Optimization_methods.ipynb",
+        "opt_utils_v1a.py",
+        'beta * v[\\"dW\\" + str(l)] + (1 - beta) * grads',
+        '(1 - beta) * v[\\"dW\\" + str(l)] + beta * grads',
+        ["--optimizer", "momentum", "--mini-batch-size", "64", "--epochs", "20", "--lr", "0.01"],
+    ),
+}
+
+
+def _course2_runs() -> list[list[str]]:
+    """The section's commands, as the README writes them (the bash block that runs examples/course2)."""
+    block = next(b for b in code_blocks("bash") if "examples/course2/" in b)
+    return [shlex.split(line)[3:] for line in block.strip().splitlines()]
+
+
+@pytest.mark.end_to_end
+@pytest.mark.parametrize("copy", [None, *COURSE2_SLIPS])
+def test_the_second_courses_section_shows_what_the_runs_print(tmp_path, copy):
+    if copy is None:
+        runs, cwd = _course2_runs(), ROOT
+    else:
+        notebook, helper, old, new, options = COURSE2_SLIPS[copy]
+        text = (COURSE2 / notebook).read_text()
+        assert text.count(old) == 1
+        (tmp_path / copy).write_text(text.replace(old, new))
+        (tmp_path / helper).write_text((COURSE2 / helper).read_text())
+        runs, cwd = [["--impl", copy, *options, "-q"]], tmp_path
+    for argv in runs:
+        result = subprocess.run(
+            [sys.executable, "-m", "verify", *argv, "--no-tensorboard"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert result.returncode == (0 if copy is None else 1), result.stderr
+        for line in result.stdout.strip().splitlines():
+            assert line in README
