@@ -22,7 +22,7 @@ from ..impl import Adapter
 from ..judging.compare import CheckResult, gradient_agreement
 from ..judging.kinks import KINKED, kink_affects, kink_flip
 from ..judging.slips import Evidence, name_slips
-from ..judging.tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, term_scales
+from ..judging.tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, cost_rounding, term_scales
 from ..keys import split_key
 from ..layers import DENSE, torch_model
 from ..network import Point
@@ -168,7 +168,7 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> Check
     except ImplementationError as error:
         result.error = error
         return result
-    noise = 10 * np.finfo(np.float64).eps * abs(J) / GRADCHECK_EPSILON
+    noise = cost_rounding(J, AL, Y64, impl.loss) / GRADCHECK_EPSILON
     _record_gradients(result, impl.network, (grads, approx), indices, noise)
     return result
 

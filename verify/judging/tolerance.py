@@ -77,6 +77,28 @@ SUBNORMAL = {
 # 1e-7 as right; per layer we allow 1e-6 plus the finite-difference rounding floor.
 GRADCHECK_RTOL = 1e-6
 GRADCHECK_EPSILON = 1e-7
+GRADCHECK_COST_ROUNDING = 10  # eps |J|: a cost's rounding, and a centred difference's floor, eps |J| / epsilon
+
+
+def cost_rounding(J: float, AL: np.ndarray, Y: np.ndarray, loss: str) -> float:
+    """How far a float64 cost J computed from the output AL may round: GRADCHECK_COST_ROUNDING eps |J| plus eps
+    times the cost's conditioning (see cost_conditioning)."""
+    eps = float(np.finfo(np.float64).eps)
+    return eps * (GRADCHECK_COST_ROUNDING * abs(J) + cost_conditioning(AL, Y, loss))
+
+
+def cost_conditioning(AL: np.ndarray, Y: np.ndarray, loss: str) -> float:
+    """The size of the rounding a cost written with log(AL) and log(1 - AL) (the course's) carries, in units of
+    eps: AL rounds by about eps, and 1 - AL near 1 keeps only its last bits, so each example's log terms may be
+    off by eps / min(AL, 1 - AL) (the cross-entropy of a softmax: eps / AL of its label's unit); their mean."""
+    A = np.asarray(AL, dtype=np.float64)
+    tiny = float(np.finfo(np.float64).eps)
+    if loss == "bce":
+        return float(np.mean(1 / np.maximum(np.minimum(A, 1 - A), tiny)))
+    if loss == "ce":
+        return float(np.mean(np.sum(Y / np.maximum(A, tiny), axis=0)))
+    return 0.0
+
 
 # Free-running training (see training.py): the allowance grows with the measured dynamics.
 FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
@@ -144,6 +166,7 @@ def term_scales(network: Network, point: Point, ref: dict, learning_rate: float 
     E[Key("cost", L)] = abs(ref["cost"]) + float(np.abs(D).sum()) / m * E[Key("Z", L)]
     if activations[-1] in LOSS_READS_LOGITS:  # log-sigmoid, log-softmax: terms of the size of Z[L] that cancel
         E[Key("cost", L)] += float(np.abs(ref[f"Z{L}"]).sum()) / m
+    E[Key("cost", L)] += cost_conditioning(A[L], Y, network.loss)  # a cost written with log(1 - AL), saturated
 
     flow = _Flow(size, scaled, typical, gains, carried)
     _backward_terms(E, network, ref, D, largest(Y) + E[Key("A", L)], flow)
