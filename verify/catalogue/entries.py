@@ -3,6 +3,7 @@ it: the order of the function table)."""
 
 from __future__ import annotations
 
+from .entries_gradcheck import GRADCHECK
 from .types import CourseFunction, Loop, one
 
 LOOP_TORCH = "its own steps of the same run, which lockstep and free-running checked against torch"
@@ -304,6 +305,8 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         check="unit_steps",
         watch="update",
     ),
+    # the second course's gradient checking: the learner's checker verified (its entries: entries_gradcheck.py)
+    *GRADCHECK,
     # the optimisation course: mini-batches, optimisers, learning-rate decay
     one(
         "random_mini_batches",
