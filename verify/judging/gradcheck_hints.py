@@ -15,11 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .tolerance import GRADCHECK_COST_ROUNDING
+
 EPS = float(np.finfo(np.float64).eps)
-# The roundings, in eps times the cost's size, by which one evaluation of the cost may differ from another of the
-# same cost at the same point (the learner's perturbed vector, or its arithmetic, rounded otherwise than the
-# verifier's). The same function at the same point gives the same bits; this is the margin for everything else.
-ROUNDING = 8
 
 
 def _two(v: np.ndarray) -> float:
@@ -62,10 +60,10 @@ class Checked:
 
     def approx_error(self, approx: np.ndarray | None = None) -> float:
         """How far a correct checker's gradapprox may lie from the verifier's, in 1-norm (which bounds the 2-norm):
-        each J may differ by ROUNDING eps x the cost's size, so each entry of (J_plus - J_minus) / (2 epsilon) by
+        each J may differ by GRADCHECK_COST_ROUNDING eps x the cost's size, so each entry of (J_plus - J_minus) / (2 epsilon) by
         that over epsilon, plus the division's own rounding; summed over the entries."""
         approx = self.approx if approx is None else approx
-        per_entry = ROUNDING * EPS * self.cost_scale / self.epsilon
+        per_entry = GRADCHECK_COST_ROUNDING * EPS * self.cost_scale / self.epsilon
         return approx.size * per_entry + 2 * EPS * _one(approx)
 
     def allowed(self, value: float, approx: np.ndarray | None = None, power: int = 1) -> float:

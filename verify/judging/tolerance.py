@@ -77,6 +77,9 @@ SUBNORMAL = {
 # 1e-7 as right; per layer we allow 1e-6 plus the finite-difference rounding floor.
 GRADCHECK_RTOL = 1e-6
 GRADCHECK_EPSILON = 1e-7
+# a learner's gradient checker (gradcheck_hints.py): eps x the cost's size by which its cost may differ from the
+# verifier's at the same point (the same function there gives the same bits; this is the margin for the rest)
+GRADCHECK_COST_ROUNDING = 8
 
 # Free-running training (see training.py): the allowance grows with the measured dynamics.
 FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
