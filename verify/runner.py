@@ -109,11 +109,14 @@ class _Findings:
 
 def _start(config: Config, impl: Adapter, found: _Findings, progress: Progress) -> dict | None:
     """The course functions checked one by one, then the shared start: its parameters in the run's dtype, or None
-    (with a failed forward check) where the implementation's own initialiser raised."""
+    (with a failed forward check) where the implementation's own initialiser raised, or where its API has no
+    network to check."""
     assert config.arch is not None, "the network is resolved before any check"
     progress.stage("checking the course functions one by one")
     for result in each_function_checked(impl, config):  # one by one: an interrupt keeps those checked
         found.functions.append(result)
+    if not getattr(impl, "NETWORK", True):  # no network to check (impl/gradcheck.py): the functions are the run
+        return None
     try:
         params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
     except ImplementationError as error:  # no start, no network check: a failed forward check
@@ -156,7 +159,11 @@ def _prepare(config: Config, implementation, progress: Progress):
     label = "scratch" if implementation is None else os.path.basename(config.impl or implementation.__name__)
     label = "your code" if label == "__main__" else label  # a notebook's (or a script's) own namespace
     api = detect(implementation or scratch, f"--impl {config.impl}" if config.impl else label, config.api)
-    config = network_size(config, implementation, api.API, label)  # --arch, or the size the module's code fixes
+    if getattr(api, "NETWORK", True):
+        config = network_size(config, implementation, api.API, label)  # --arch, or the size the module's code fixes
+    else:  # no network to train (impl/gradcheck.py): the sizes its helper fixes; no training, no logs
+        config = replace(config, arch=config.arch or getattr(api, "SIZES", None), iterations=0, epochs=None)
+        config = replace(config, tensorboard=False)
     config = resolve_network(replace(config, api=api.API), api.default_activations)
     network = Network.of(config)
     if not network.dense:  # layers the course's L-layer functions do not compute: each kind's own (layers.py)

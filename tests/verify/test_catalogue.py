@@ -15,14 +15,14 @@ import torch_ref.steps
 import verify
 from verify import catalogue
 from verify.catalogue import CATALOGUE, CourseFunction, Loop
-from verify.checking import unit_course2, unit_initialisers, unit_optimisers, unit_steps, units
+from verify.checking import unit_course2, unit_gradcheck, unit_initialisers, unit_optimisers, unit_steps, units
 from verify.checking.loops import loop_functions
 from verify.config import Config
 from verify.errors import UsageError
 from verify.impl import APIS, DeepAPI, LogRegAPI, detect, load_module
 from verify.impl.optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS
 from verify.impl.sizes import LOOPS
-from verify.judging import course2_hints, hints, optimizer_hints, slips
+from verify.judging import course2_hints, gradcheck_hints, hints, optimizer_hints, slips
 from verify.network import Network
 from verify.optimization import Optimization, Training
 from verify.telling.report_tables import _function_lines
@@ -52,9 +52,11 @@ def test_each_name_is_one_entry_with_its_signature_and_a_known_role_and_family()
         entries = [f for f in CATALOGUE if f.name == name]
         families = [set(f.family) for f in entries]
         assert all(not a & b for i, a in enumerate(families) for b in families[i + 1 :]), name
-        assert sum(bool(f.check) for f in entries) <= 1, name
+        checked_by = [f.check for f in entries if f.check]  # one check per API, each in its own unit module
+        assert len(set(checked_by)) == len(checked_by), name
     roles = {"initialiser", "activation", "forward step", "forward", "forward and backward", "cost"}
     roles |= {"backward step", "backward", "update", "mini-batches", "optimiser state", "optimiser", "decay", "loop"}
+    roles |= {"gradient check"}
     for f in CATALOGUE:
         assert f.role in roles, f.name
         assert set(f.family) <= {*catalogue.APIS, catalogue.LAYERED, *catalogue.OPTIONAL}, f.name
@@ -66,9 +68,8 @@ def test_what_an_entry_names_exists_its_callees_its_hints_and_its_torch_computat
     for f in CATALOGUE:
         assert set(f.calls) <= set(NAMES), f.name
         for slip in f.slips:
-            assert callable(
-                getattr(hints, slip, None) or getattr(optimizer_hints, slip, None) or getattr(course2_hints, slip, None)
-            ), (f.name, slip)
+            found = [getattr(module, slip, None) for module in (hints, optimizer_hints, course2_hints, gradcheck_hints)]
+            assert any(callable(hint) for hint in found), (f.name, slip)
         for ref in f.torch.split():
             if ref.startswith("torch_ref.steps."):
                 assert callable(getattr(torch_ref.steps, ref.removeprefix("torch_ref.steps.").rstrip(";,"))), ref
@@ -103,12 +104,13 @@ def test_the_required_functions_and_signatures_are_the_courses():
 
 
 def test_every_entry_with_a_check_is_in_the_unit_checks_and_in_its_modules_and_no_other():
-    assert list(units.CHECKS) == [f.name for f in CATALOGUE if f.check]
+    assert list(units.CHECKS) == list(dict.fromkeys(f.name for f in CATALOGUE if f.check))
     for module, own in (
         ("unit_steps", unit_steps.STEP_CHECKS),
         ("unit_initialisers", unit_initialisers.INITIALISER_CHECKS),
         ("unit_optimisers", unit_optimisers.OPTIMISER_CHECKS),
         ("unit_course2", unit_course2.COURSE2_CHECKS),
+        ("unit_gradcheck", unit_gradcheck.GRADCHECK_CHECKS),
     ):
         assert set(own) == {f.name for f in catalogue.checked(module)}, module
     assert units.CHECKS == units.checks()

@@ -15,7 +15,13 @@ from __future__ import annotations
 from .entries import CATALOGUE, LOOP_TORCH
 from .types import CourseFunction, Loop
 
-APIS = ("deep", "course2", "shallow", "logreg")  # the course APIs an adapter sees a module through (impl/__init__.APIS)
+APIS = (
+    "deep",
+    "gradcheck",
+    "course2",
+    "shallow",
+    "logreg",
+)  # the course APIs an adapter sees a module through (impl/__init__.APIS)
 LAYERED = "layers"  # a network of other kinds (impl/layered.py): the course's compute_cost gives its cost
 OPTIONAL = ("regularisation", "optimisation")  # families run only when an option asks (--lambd, --optimizer, --decay)
 

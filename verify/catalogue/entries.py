@@ -4,6 +4,7 @@ it: the order of the function table)."""
 from __future__ import annotations
 
 from .entries_course2 import COURSE2
+from .entries_gradcheck import GRADCHECK
 from .types import CourseFunction, Loop, one
 
 LOOP_TORCH = "its own steps of the same run, which lockstep and free-running checked against torch"
@@ -203,6 +204,8 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         watch="update",
     ),
     *COURSE2,  # entries_course2.py: the second course's functions
+    # the second course's gradient checking: the learner's checker verified (its entries: entries_gradcheck.py)
+    *GRADCHECK,
     # the loops, run whole (loops.py)
     one(
         "nn_model",

@@ -15,7 +15,7 @@ backward, costs, updates), unit_initialisers.py and unit_optimisers.py, on unit_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,10 +24,14 @@ from .. import catalogue
 from ..config import Config
 from ..errors import ImplementationError
 from .unit_course2 import COURSE2_CHECKS
+from .unit_gradcheck import GRADCHECK_CHECKS
 from .unit_harness import CACHE_ORDER, N_PREV, M, N, Unit, Wrong
 from .unit_initialisers import INITIALISER_CHECKS
 from .unit_optimisers import OPTIMISER_CHECKS
 from .unit_steps import STEP_CHECKS
+
+# APIs whose functions are checked in their own modules alone: their names mean other functions elsewhere
+OWN_ONLY = ("gradcheck",)
 
 __all__ = ["CHECKS", "M", "N", "N_PREV", "UnitResult", "check_functions", "each_function_checked"]
 
@@ -87,11 +91,15 @@ def each_function_checked(impl, config: Config) -> Iterator[UnitResult]:
         entry = catalogue.by_name(function, impl.API)
         if not entry.check:  # in this API, a function of the course's helper files: the network checks run it
             continue
+        if impl.API not in entry.family and set(entry.family) & set(OWN_ONLY):  # scratch's gradient_check is its own
+            continue
+        if entry is not next(f for f in catalogue.checked() if f.name == function):  # another API's of that name
+            check = BY_MODULE[entry.check][function]
         unit = Unit(impl, function, dtype, rtol, seed)
         result = UnitResult(function)
         try:
             with np.errstate(all="ignore"):
-                check(unit)
+                result.detail = check(unit) or ""  # a check may say something of a function that passed
         except Wrong as wrong:
             result.status, result.output, result.detail, result.hint = "FAIL", wrong.output, wrong.detail, wrong.hint
         except ImplementationError as error:
@@ -110,6 +118,8 @@ def _in_network(entry: catalogue.CourseFunction, config: Config, impl) -> bool:
     """Whether the network checks run the function: an initialiser only as --init impl's (its API's own), an
     optional family's function only when its option asks for it (its --optimizer, its --decay, the --lambd or
     --keep-prob it needs; random_mini_batches never: the run's mini-batches are the verifier's own)."""
+    if not getattr(impl, "NETWORK", True):  # an API with no network to check (impl/gradcheck.py)
+        return False
     if entry.role == "initialiser":
         return config.init == "impl" and entry.name == impl._initialiser()
     if entry.needs:  # lambd, keep_prob: L2's and dropout's functions
@@ -130,18 +140,24 @@ def _hint_for_raise(function: str, error: ImplementationError) -> str:
     return ""
 
 
-BY_MODULE: dict[str, dict[str, Callable[[Unit], None]]] = {
+BY_MODULE: dict[str, Mapping[str, Callable[[Unit], str | None]]] = {
     "unit_initialisers": INITIALISER_CHECKS,
     "unit_steps": STEP_CHECKS,
     "unit_optimisers": OPTIMISER_CHECKS,
     "unit_course2": COURSE2_CHECKS,
+    "unit_gradcheck": GRADCHECK_CHECKS,
 }
 
 
-def checks() -> dict[str, Callable[[Unit], None]]:
+def checks() -> dict[str, Callable[[Unit], str | None]]:
     """Every course function's check, in the catalogue's order (the course's: a function before those that call
-    it), taken from its unit module's checks."""
-    return {f.name: BY_MODULE[f.check][f.name] for f in catalogue.checked()}
+    it), taken from its unit module's checks; a name checked in two APIs (forward_propagation: week 3's and the
+    gradient checking notebook's) has its first entry's here, and each_function_checked takes the other's from
+    BY_MODULE."""
+    found: dict[str, Callable[[Unit], str | None]] = {}
+    for f in catalogue.checked():
+        found.setdefault(f.name, BY_MODULE[f.check][f.name])
+    return found
 
 
 CHECKS = checks()

@@ -77,14 +77,14 @@ SUBNORMAL = {
 # 1e-7 as right; per layer we allow 1e-6 plus the finite-difference rounding floor.
 GRADCHECK_RTOL = 1e-6
 GRADCHECK_EPSILON = 1e-7
-GRADCHECK_COST_ROUNDING = 10  # eps |J|: a cost's rounding, and a centred difference's floor, eps |J| / epsilon
+COST_ROUNDING = 10  # eps |J|: a cost's rounding, and a centred difference's floor, eps |J| / epsilon
 
 
 def cost_rounding(J: float, AL: np.ndarray, Y: np.ndarray, loss: str) -> float:
-    """How far a float64 cost J computed from the output AL may round: GRADCHECK_COST_ROUNDING eps |J| plus eps
+    """How far a float64 cost J computed from the output AL may round: COST_ROUNDING eps |J| plus eps
     times the cost's conditioning (see cost_conditioning)."""
     eps = float(np.finfo(np.float64).eps)
-    return eps * (GRADCHECK_COST_ROUNDING * abs(J) + cost_conditioning(AL, Y, loss))
+    return eps * (COST_ROUNDING * abs(J) + cost_conditioning(AL, Y, loss))
 
 
 def cost_conditioning(AL: np.ndarray, Y: np.ndarray, loss: str) -> float:
@@ -99,6 +99,10 @@ def cost_conditioning(AL: np.ndarray, Y: np.ndarray, loss: str) -> float:
         return float(np.mean(np.sum(Y / np.maximum(A, tiny), axis=0)))
     return 0.0
 
+
+# a learner's gradient checker (gradcheck_hints.py): eps x the cost's size by which its cost may differ from the
+# verifier's at the same point (the same function there gives the same bits; this is the margin for the rest)
+CHECKER_COST_ROUNDING = 8
 
 # Free-running training (see training.py): the allowance grows with the measured dynamics.
 FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
