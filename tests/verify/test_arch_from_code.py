@@ -288,7 +288,8 @@ def test_one_missing_function_is_named_per_api():
         detect(learner, "--impl learner.py")
     assert str(error.value) == (
         "--impl learner.py matches none of the course APIs: week 4 (L layers): found L_model_forward, compute_cost, "
-        "update_parameters; missing L_model_backward | course 2 (the 3-layer network of its helper files): found "
+        "update_parameters; missing L_model_backward | course 2 (gradient checking): found none of them; missing "
+        "forward_propagation_n, gradient_check_n | course 2 (the 3-layer network of its helper files): found "
         "forward_propagation; missing backward_propagation | week 3 (one hidden layer): found forward_propagation, "
         "compute_cost, "
         "update_parameters; missing backward_propagation | week 2 (logistic regression): found none of them; missing "

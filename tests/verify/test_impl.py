@@ -622,7 +622,8 @@ def test_a_package_without_the_functions_is_a_usage_error(capsys, monkeypatch):
     assert line == (
         "verify: error: --impl impl_cases matches none of the course APIs: "
         "week 4 (L layers): found none of them; missing L_model_forward, compute_cost, L_model_backward, "
-        "update_parameters | course 2 (the 3-layer network of its helper files): found none of them; missing "
+        "update_parameters | course 2 (gradient checking): found none of them; missing forward_propagation_n, "
+        "gradient_check_n | course 2 (the 3-layer network of its helper files): found none of them; missing "
         "forward_propagation, backward_propagation | week 3 (one hidden layer): found none of them; missing "
         "forward_propagation, "
         "compute_cost, backward_propagation, update_parameters | week 2 (logistic regression): found none of "

@@ -81,16 +81,14 @@ COST_ROUNDING = 10  # eps |J|: a cost's rounding, and a centred difference's flo
 
 
 def cost_rounding(J: float, AL: np.ndarray, Y: np.ndarray, loss: str) -> float:
-    """How far a float64 cost J computed from the output AL may round: COST_ROUNDING eps |J| plus eps
-    times the cost's conditioning (see cost_conditioning)."""
+    """How far a float64 cost J computed from AL may round: eps (COST_ROUNDING |J| + cost_conditioning)."""
     eps = float(np.finfo(np.float64).eps)
     return eps * (COST_ROUNDING * abs(J) + cost_conditioning(AL, Y, loss))
 
 
 def cost_conditioning(AL: np.ndarray, Y: np.ndarray, loss: str) -> float:
-    """The size of the rounding a cost written with log(AL) and log(1 - AL) (the course's) carries, in units of
-    eps: AL rounds by about eps, and 1 - AL near 1 keeps only its last bits, so each example's log terms may be
-    off by eps / min(AL, 1 - AL) (the cross-entropy of a softmax: eps / AL of its label's unit); their mean."""
+    """The rounding, in eps, of a cost written with log(AL) and log(1 - AL) (the course's): 1 - AL near 1 keeps
+    only its last bits, so each example's log terms may be off by eps / min(AL, 1 - AL) (softmax: eps / AL)."""
     A = np.asarray(AL, dtype=np.float64)
     tiny = float(np.finfo(np.float64).eps)
     if loss == "bce":
@@ -100,9 +98,7 @@ def cost_conditioning(AL: np.ndarray, Y: np.ndarray, loss: str) -> float:
     return 0.0
 
 
-# a learner's gradient checker (gradcheck_hints.py): eps x the cost's size by which its cost may differ from the
-# verifier's at the same point (the same function there gives the same bits; this is the margin for the rest)
-CHECKER_COST_ROUNDING = 8
+CHECKER_COST_ROUNDING = 8  # eps x its size: a learner's gradient checker's cost against the verifier's (same point)
 
 # Free-running training (see training.py): the allowance grows with the measured dynamics.
 FREE_RUNNING_ROUNDING = 2  # eps per step (times the step's scale): the rounding one correct step may differ by
