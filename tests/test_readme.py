@@ -26,7 +26,9 @@ def shown(line: str) -> bool:
     if line in README:
         return True
     row = OK_ROW.match(line)
-    return row is not None and any((r := OK_ROW.match(other)) and r[1:3] == row[1:3] for other in README.splitlines())
+    return row is not None and any(
+        (r := OK_ROW.match(other)) and r.group(1, 2) == row.group(1, 2) for other in README.splitlines()
+    )
 
 
 def code_blocks(language: str) -> list[str]:
@@ -200,6 +202,13 @@ COURSE2_SLIPS = {  # the second course's section: a slip in a copy of each noteb
         "+ lambd * W2",
         ["--lambd", "0.7"],
     ),
+    "my_gradient_checking.ipynb": (
+        "Gradient_Checking.ipynb",
+        "gc_utils.py",
+        "gradapprox[i] = (J_plus[i] - J_minus[i]) / (2 * epsilon)",
+        "gradapprox[i] = (J_plus[i] - J_minus[i]) / epsilon",
+        [],
+    ),
     "my_optimization.ipynb": (
         "Optimization_methods.ipynb",
         "opt_utils_v1a.py",
@@ -212,8 +221,8 @@ COURSE2_SLIPS = {  # the second course's section: a slip in a copy of each noteb
 
 def _course2_runs() -> list[list[str]]:
     """The section's commands, as the README writes them (the bash block that runs examples/course2)."""
-    block = next(b for b in code_blocks("bash") if "examples/course2/" in b)
-    return [shlex.split(line)[3:] for line in block.strip().splitlines()]
+    blocks = [b for b in code_blocks("bash") if "examples/course2/" in b]
+    return [shlex.split(line)[3:] for block in blocks for line in block.strip().splitlines()]
 
 
 @pytest.mark.end_to_end

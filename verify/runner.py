@@ -115,7 +115,7 @@ def _start(config: Config, impl: Adapter, found: _Findings, progress: Progress) 
     progress.stage("checking the course functions one by one")
     for result in each_function_checked(impl, config):  # one by one: an interrupt keeps those checked
         found.functions.append(result)
-    if not getattr(impl, "NETWORK", True):  # no network to check (impl/gradcheck.py): the functions are the run
+    if not impl.NETWORK:  # no network to check (impl/gradcheck.py): the functions are the run
         return None
     try:
         params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
@@ -159,10 +159,10 @@ def _prepare(config: Config, implementation, progress: Progress):
     label = "scratch" if implementation is None else os.path.basename(config.impl or implementation.__name__)
     label = "your code" if label == "__main__" else label  # a notebook's (or a script's) own namespace
     api = detect(implementation or scratch, f"--impl {config.impl}" if config.impl else label, config.api)
-    if getattr(api, "NETWORK", True):
+    if api.NETWORK:
         config = network_size(config, implementation, api.API, label)  # --arch, or the size the module's code fixes
     else:  # no network to train (impl/gradcheck.py): the sizes its helper fixes; no training, no logs
-        config = replace(config, arch=config.arch or getattr(api, "SIZES", None), iterations=0, epochs=None)
+        config = replace(config, arch=config.arch or api.SIZES, iterations=0, epochs=None)
         config = replace(config, tensorboard=False)
     config = resolve_network(replace(config, api=api.API), api.default_activations)
     network = Network.of(config)

@@ -76,3 +76,15 @@ def test_the_solved_notebooks_functions_always_pass(learners, drawn):
     report = run(replace(config, impl=str(learners[module])))
     assert report.verdict == "pass", f"{config}\n{report.to_text(verbose=True)}"
     assert all(f.ok for f in report.functions)
+
+
+def test_a_saturated_output_is_judged_with_the_rounding_of_the_courses_log_1_minus_AL():
+    # Found by this sweep: dropout's 1 / keep_prob pushed AL to 1 - 9e-6, where the course's log(1 - AL) keeps
+    # about 11 digits; the gradient check (dW2 off by 1.1e-6 at epsilon 1e-7) and free-running's cost (2.8e-13 over
+    # an allowance of 2.6e-13) failed a correct implementation before the cost's rounding counted it.
+    example = Path(__file__).resolve().parents[2] / "examples" / "course_regularization.py"
+    config = Config(arch=(2, 3, 7, 1), keep_prob=(0.86,), seed=95081, examples=40, iterations=1, **QUIET)
+    report = run(replace(config, learning_rate=0.01, impl=str(example)))
+    assert report.verdict == "pass", report.to_text()
+    gradcheck = next(c for c in report.checks if c.name == "gradcheck")
+    assert gradcheck.ok and not gradcheck.skipped

@@ -121,7 +121,7 @@ def test_init_impl_takes_the_modules_own_initialize_parameters(capsys):
             ["--api", "logreg"],
             "is not the week 2 (logistic regression) API (--api logreg): found sigmoid; missing propagate, optimize",
         ),
-        (["--api", "week2"], "unknown --api 'week2'; choose from deep, course2, shallow, logreg"),
+        (["--api", "week2"], "unknown --api 'week2'; choose from deep, gradcheck, course2, shallow, logreg"),
     ],
 )
 def test_a_network_the_api_cannot_compute_is_a_usage_error(capsys, argv, message):

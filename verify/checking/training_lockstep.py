@@ -20,6 +20,7 @@ from ..judging.kinks import kink_affects, kink_flip
 from ..judging.tolerance import (
     FREE_RUNNING_ROUNDING,
     LR_ROUNDING,
+    cost_rounding,
     gradient_entry_scales,
     largest,
     optimizer_floors,
@@ -184,6 +185,9 @@ class _Lockstep:
             update_floors(before, X.dtype),
             optimizer_floors(_optimizer_step(plan, step, mine, theirs), theirs.grads, X.dtype),
         )
+        L = impl.L  # the course's cost, log(1 - AL), rounds as its output saturates
+        rounds = cost_rounding(theirs.cost, ref[f"A{L}"], mine.Y, impl.loss, X.dtype) if run.lockstep.rtol else 0.0
+        floors[("cost", L)] = rounds
         self.rounding = self._compare_lockstep(i, mine, theirs, scales, kink, floors)
         self._name_slips(i, step, mine, theirs)
 
@@ -275,7 +279,7 @@ class _Lockstep:
             ]
         else:
             rounding = [per_step * scales[k] + floors[k] for k in keys]
-        return np.array(rounding), per_step * scales[("cost", L)]
+        return np.array(rounding), per_step * scales[("cost", L)] + floors.get(("cost", L), 0.0)
 
 
 def _lockstep_items(L: int, keys: list, lr: tuple | None, mine: _ImplStep, theirs: _TorchStep) -> list:

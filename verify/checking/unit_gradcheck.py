@@ -269,6 +269,22 @@ def _check_gradient_check_n(u: Unit) -> None:
                 + ("not above" if wrong else "not below")
                 + f" the notebook's threshold {THRESHOLD:g} (the formula gives {c.difference:.3g})",
             )
+    u.impl.notes["planted bugs found"] = _finds_the_planted_bugs(u, params, exact, X, Y)
+
+
+def _finds_the_planted_bugs(u: Unit, params: dict, exact: dict, X: np.ndarray, Y: np.ndarray) -> str:
+    """Whether the learner's gradient_check_n, run on gradients with one of the course's planted bugs each, says
+    "there is a mistake" (a difference above the notebook's threshold) for each."""
+    found = {}
+    for key, factor in PLANTED.items():
+        found[key] = _returned(u, u.call(params, {**exact, key: factor * exact[key]}, X, Y, 1e-7))
+    said = "; ".join(f"{PLANTED_TEXT[key]}: difference {value:.3g}" for key, value in found.items())
+    missed = [PLANTED_TEXT[key] for key, value in found.items() if not value > THRESHOLD]
+    if not missed:
+        return (
+            f"gradient_check_n finds both of the course's planted bugs, each on its own ({said}, above {THRESHOLD:g})"
+        )
+    return f"gradient_check_n misses {' and '.join(missed)} ({said}; the notebook's threshold is {THRESHOLD:g})"
 
 
 GRADCHECK_CHECKS: dict[str, Callable[[Unit], str | None]] = {  # the notebook's order

@@ -118,7 +118,7 @@ def _in_network(entry: catalogue.CourseFunction, config: Config, impl) -> bool:
     """Whether the network checks run the function: an initialiser only as --init impl's (its API's own), an
     optional family's function only when its option asks for it (its --optimizer, its --decay, the --lambd or
     --keep-prob it needs; random_mini_batches never: the run's mini-batches are the verifier's own)."""
-    if not getattr(impl, "NETWORK", True):  # an API with no network to check (impl/gradcheck.py)
+    if not impl.NETWORK:  # an API with no network to check (impl/gradcheck.py)
         return False
     if entry.role == "initialiser":
         return config.init == "impl" and entry.name == impl._initialiser()

@@ -70,6 +70,8 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
     API = ""  # deep, shallow: what --api calls it
     WEEK = ""  # how the course calls it
     REQUIRED = _Required()  # function -> its course signature in this API, in the course's order (catalogue.py)
+    NETWORK = True  # whether it computes a network the checks train (the gradient-checking notebook's does not)
+    SIZES: tuple[int, ...] | None = None  # the sizes an API without a network fixes
 
     @staticmethod
     def default_activations(L: int) -> tuple[str, ...]:

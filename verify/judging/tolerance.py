@@ -80,22 +80,20 @@ GRADCHECK_EPSILON = 1e-7
 COST_ROUNDING = 10  # eps |J|: a cost's rounding, and a centred difference's floor, eps |J| / epsilon
 
 
-def cost_rounding(J: float, AL: np.ndarray, Y: np.ndarray, loss: str) -> float:
-    """How far a float64 cost J computed from AL may round: eps (COST_ROUNDING |J| + cost_conditioning)."""
-    eps = float(np.finfo(np.float64).eps)
-    return eps * (COST_ROUNDING * abs(J) + cost_conditioning(AL, Y, loss))
+def cost_rounding(J, AL, Y: np.ndarray, loss: str, dtype=np.float64) -> float:
+    """How far a cost J computed from AL in `dtype` may round: eps (COST_ROUNDING |J| + cost_conditioning), an
+    absolute floor of the cost's rows and of the gradient check's centred differences."""
+    eps = float(np.finfo(dtype).eps)
+    return eps * (COST_ROUNDING * abs(float(J)) + cost_conditioning(AL, Y, loss))
 
 
-def cost_conditioning(AL: np.ndarray, Y: np.ndarray, loss: str) -> float:
-    """The rounding, in eps, of a cost written with log(AL) and log(1 - AL) (the course's): 1 - AL near 1 keeps
-    only its last bits, so each example's log terms may be off by eps / min(AL, 1 - AL) (softmax: eps / AL)."""
+def cost_conditioning(AL, Y: np.ndarray, loss: str) -> float:
+    """The rounding, in eps, of a cross-entropy written with log(1 - AL) (the course's): AL rounds by eps AL, which
+    1 - AL near 1 magnifies into eps AL / (1 - AL) in log(1 - AL); its mean over the examples where Y = 0 counts."""
+    if loss != "bce":
+        return 0.0
     A = np.asarray(AL, dtype=np.float64)
-    tiny = float(np.finfo(np.float64).eps)
-    if loss == "bce":
-        return float(np.mean(1 / np.maximum(np.minimum(A, 1 - A), tiny)))
-    if loss == "ce":
-        return float(np.mean(np.sum(Y / np.maximum(A, tiny), axis=0)))
-    return 0.0
+    return float(np.mean(np.sum((1 - Y) * A / np.maximum(1 - A, np.finfo(np.float64).eps), axis=0)))
 
 
 CHECKER_COST_ROUNDING = 8  # eps x its size: a learner's gradient checker's cost against the verifier's (same point)
@@ -166,7 +164,6 @@ def term_scales(network: Network, point: Point, ref: dict, learning_rate: float 
     E[Key("cost", L)] = abs(ref["cost"]) + float(np.abs(D).sum()) / m * E[Key("Z", L)]
     if activations[-1] in LOSS_READS_LOGITS:  # log-sigmoid, log-softmax: terms of the size of Z[L] that cancel
         E[Key("cost", L)] += float(np.abs(ref[f"Z{L}"]).sum()) / m
-    E[Key("cost", L)] += cost_conditioning(A[L], Y, network.loss)  # a cost written with log(1 - AL), saturated
 
     flow = _Flow(size, scaled, typical, gains, carried)
     _backward_terms(E, network, ref, D, largest(Y) + E[Key("A", L)], flow)

@@ -67,6 +67,11 @@ class Report:
         return None if self.interruption is None else self.interruption.iterations
 
     @property
+    def functions_only(self) -> bool:
+        """Whether the run checked course functions alone: an API with no network (the gradient-checking notebook)."""
+        return not self.checks and bool(self.functions) and self.interruption is None
+
+    @property
     def untrained(self) -> bool:
         """Whether the run had no training step to check (--iterations 0 or --epochs 0)."""
         return self.plan.steps_total == 0
@@ -83,6 +88,11 @@ class Report:
     @property
     def rule(self) -> str:
         """The tolerance rule, as applied."""
+        if self.functions_only:
+            return (
+                f"|{self.implementation} - torch| <= rtol {self.config.relative_tolerance:g} x each quantity's scale, "
+                "the size of the terms it is computed from"
+            )
         return (
             f"|{self.implementation} - torch| <= rtol {self.config.relative_tolerance:g} x each quantity's scale, the size of "
             f"the terms it is computed from (update steps: + {UPDATE_ROUNDING} eps x the weights they move); gradient "

@@ -61,6 +61,8 @@ def header(report: Report) -> str:
     """What was compared: the implementation, the network, the data, the training plan."""
     c = report.config
     assert c.activations is not None, "a report's config is validated"
+    if report.functions_only:
+        return f"{report.implementation} vs torch_ref: its course functions, each on its own, {c.dtype} on {c.device}"
     return (
         f"{report.implementation} vs torch_ref: {c.arch_text}, activations {','.join(c.activations)}, "
         f"loss {c.loss}, init {c.init}, seed {c.seed}, data {c.data} (m={report.examples}), {c.dtype} on {c.device}, "
@@ -74,7 +76,9 @@ def verdict_lines(report: Report) -> list[str]:
     """The report's opening block: the verdict; on a failure the function to fix (with its hint), then where
     the network checks first saw it (with theirs); whether a side diverged. Every line is one line of text."""
     name = report.implementation
-    if report.verdict == "pass":
+    if report.verdict == "pass" and report.functions_only:
+        lines = [f"VERDICT: PASS  {name}'s functions and torch agree, each on its own (it has no network to train)"]
+    elif report.verdict == "pass":
         lines = [
             f"VERDICT: PASS  {name} and torch agree on every check"
             + _unresolved_text(report.checks)
@@ -104,7 +108,7 @@ def verdict_lines(report: Report) -> list[str]:
         if first.stage == "functions":
             lines.append(
                 f"first divergence: function by function, {first.function}'s {first.quantity or 'result'}; "
-                "the network checks agree"
+                + ("the network checks agree" if report.checks else "there is no network to check")
             )
         elif first.fix and first.rejected:  # the fix line holds the message: said once
             lines.append(
