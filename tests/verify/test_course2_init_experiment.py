@@ -159,3 +159,15 @@ def test_no_experiment_without_the_three_initialisers(tmp_path):
     )
     report = verified(copy, iterations=2)
     assert not any(c.name.startswith("init ") for c in report.checks)
+
+
+def test_the_readme_shows_what_the_default_run_prints():
+    """The README's excerpt of the experiment's notes: the default run (200 iterations on 200 examples) prints
+    each line."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("```text\n  lesson: zeros") + len("```text\n") :]
+    shown = block[: block.index("```")].splitlines()
+    assert len(shown) == 4
+    text = run(Config(impl=str(NOTEBOOK), **QUIET)).to_text()
+    for line in shown:
+        assert line in text.splitlines()
