@@ -14,6 +14,7 @@ import torch_ref
 
 from . import signals
 from .checking.checks import check_gradients, compare_at_point, kink_probe
+from .checking.initialisers_trained import runs_experiment, train_from_initialisers
 from .checking.loops import LoopRun, Replay, check_loop, loop_check_name, loop_functions
 from .checking.training import TrainingRun, train_and_compare
 from .checking.units import UnitResult, each_function_checked
@@ -234,6 +235,9 @@ def _run_checks(inputs: RunInputs, device, found: _Findings, log, progress: Prog
     _training_results(inputs, model_free, training, found, progress)
     if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
         _check_loops(inputs, training, found, progress)
+        if runs_experiment(impl):  # the initialization notebook: its three initialisers, each trained on both sides
+            on_cost = None if log is None else log.initialiser_cost
+            found.checks += train_from_initialisers(inputs, device, on_cost, progress.stage)
     final_params = training.impl_params
     assert final_params is not None, "training starts from params and keeps the last finite ones"
     return Sides(lambda grid: impl.forward(grid, final_params)[0], lambda grid: torch_ref.output(model_free, grid))

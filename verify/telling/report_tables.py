@@ -117,6 +117,8 @@ def _status(row: Comparison) -> str:
 def _title(name: str) -> str:
     if name.startswith("loop "):
         return f"training loop {name.split()[1]}: the course's loop, whole, against the same run"
+    if name.startswith("init "):  # the initialization notebook's experiment (checking/initialisers_trained.py)
+        return f"trained from initialize_parameters_{name.split()[1]}: each side on its own (free-running tolerance)"
     return TITLES.get(name, name)
 
 

@@ -129,7 +129,7 @@ class TensorBoardLog:
                     writer.close()
             threading.excepthook = self._hook
             raise
-        self.plan = plan
+        self.plan, self.initialisers = plan, False  # initialisers: the initialization notebook's curves were logged
         self.steps = self.plan.steps_total
         self.detail_every = max(1, math.ceil(self.steps / DETAIL_POINTS))
         self.histogram_every = max(1, math.ceil(self.steps / HISTOGRAM_POINTS))
@@ -190,6 +190,18 @@ class TensorBoardLog:
             self.scalars("diff", i, diff)
         if compared and (i % self.histogram_every == 0 or last):
             self._histograms(record)
+
+    @_writes
+    def initialiser_cost(self, kind: str, step: int, impl_cost: float | None, torch_cost: float | None) -> None:
+        """Each side's cost trained from one initialiser (checking/initialisers_trained.py) as `init/<kind>/cost`: one
+        card per initialiser, both curves; diff's copies chart all six. A log(0) (inf) is not drawn."""
+        self.initialisers, diff = True, {}
+        for side, cost in (("impl", impl_cost), ("torch", torch_cost)):
+            if cost is not None and math.isfinite(cost):
+                self.scalars(side, step, {f"init/{kind}/cost": cost})
+                diff[f"{self.own}init_cost/{kind}/{self.folders[side]}"] = cost
+        if diff:
+            self.scalars("diff", step, diff)
 
     def _l2(self, cost: float, params: dict, rows) -> dict:
         """With L2: the cost's penalty (lambd / 2m) sum ||W||^2, from the side's parameters before the step, and the
@@ -339,6 +351,7 @@ class TensorBoardLog:
                 f"learning rate: {tested} and torch": ["Multiline", ["^" + re.escape(own + "learning_rate/")]],
             }
         )
+        each = {f"cost from each initialiser: {tested} and torch": ["Multiline", ["^" + re.escape(own + "init_cost/")]]}
         return {
             self.experiment: {
                 **epochs,
@@ -348,6 +361,7 @@ class TensorBoardLog:
                     [own + "cost_gap/signed", own + "cost_gap/lower", own + "cost_gap/upper"],
                 ],
                 "largest parameter gap per layer (log10)": ["Multiline", ["^" + re.escape(own + "param_gap_log10/")]],
+                **(each if self.initialisers else {}),
             }
         }
 
