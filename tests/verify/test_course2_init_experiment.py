@@ -62,10 +62,12 @@ def test_the_correct_notebook_trains_from_each_initialiser_and_passes(correct):
         f"each step from the same parameters (lockstep): agreed at iterations 0 to {N - 1}"
         in check(correct, "init zeros").notes
     )
-    # random x10: A[L] is exactly 1.0 at once, the course's cost log(0): compared nowhere, both sides trained on
+    # random x10: A[L] is exactly 1.0 at once, the course's cost log(0); its gradients (dz3 = a3 - Y) and steps
+    # stay finite, so every step is compared without the cost while it is log(0), and free-running throughout
     random = check(correct, "init random")
-    assert random.status == "not comparable" and random.comparable_until == 0
-    assert "A[L] reached exactly 1.0" in random.notes[0]
+    assert random.status == "ok" and random.comparable_until is None
+    assert all(row.compared == N for (q, _), row in random.rows.items() if q != "cost")
+    assert f"each step from the same parameters (lockstep): agreed at iterations 0 to {N - 1}" in random.notes
 
 
 def test_the_three_lessons_hold_on_both_sides(correct):
@@ -136,8 +138,8 @@ def test_random_times_0_01_is_caught_and_turns_the_lesson(tmp_path):
 
 
 def test_a_slip_in_the_helpers_update_fails_the_experiments_rows(tmp_path):
-    """update_parameters adding the step: every run that moves fails, from its first step. Zeros move only b3, whose
-    gradient is that of the labels' imbalance; random x10 is compared nowhere (log(0)), so it cannot fail."""
+    """update_parameters adding the step: every run that moves fails, from its first step, random x10's too (its
+    cost is log(0) there, its step is compared). Zeros move only b3, whose gradient is the labels' imbalance."""
     helper = edited(tmp_path, HELPER, ('] - learning_rate * grads["dW"', '] + learning_rate * grads["dW"'))
     copy = edited(tmp_path, NOTEBOOK, ("", ""))
     assert helper.parent == copy.parent
@@ -148,7 +150,8 @@ def test_a_slip_in_the_helpers_update_fails_the_experiments_rows(tmp_path):
     failed = {key for key, row in he.rows.items() if not row.ok}
     assert ("W", 1) in failed and ("step W", 1) in failed
     assert he.rows[("step W", 1)].iteration == 0
-    assert check(report, "init random").ok
+    random = check(report, "init random")
+    assert not random.ok and not random.rows[("step W", 1)].ok and random.rows[("step W", 1)].iteration == 0
 
 
 def test_no_experiment_without_the_three_initialisers(tmp_path):

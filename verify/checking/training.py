@@ -108,6 +108,7 @@ class TrainingRun:
     kinks: list = field(default_factory=list)  # lockstep iterations where the sides took opposite sides of a kink
     largest_gain: float = 0.0  # the largest one-step magnification of the gap between the runs
     saturated: str = ""  # why training stopped comparing (the output reached exactly 0 or 1), once it did
+    log0: set = field(default_factory=set)  # iterations whose course cost was log(0), its step finite: cost uncompared
 
 
 def train_and_compare(

@@ -93,13 +93,13 @@ class _FreeRunning:
         gradient_l1 = _largest_each(_flat(record.torch_grads), torch_before, total=True)
         cost_tolerance = FREE_RUNNING_HEADROOM * (float(np.dot(gradient_l1, allowed_before)) + cost_rounding)
         keys = [split_key(k) for k in torch_after]
-        items = [("cost", L, record.impl_cost, record.torch_cost)] + [
-            (q, l, impl_after[f"{q}{l}"], torch_after[f"{q}{l}"]) for q, l in keys
-        ]
+        costs = [] if i in run.log0 else [("cost", L, record.impl_cost, record.torch_cost)]  # log(0): uncompared
+        items = costs + [(q, l, impl_after[f"{q}{l}"], torch_after[f"{q}{l}"]) for q, l in keys]
         floors = {("cost", L): cost_tolerance, **dict(zip(keys, tolerance.tolist()))}
         scales = {("cost", L): abs(record.torch_cost), **dict(zip(keys, sizes.tolist()))}
         stats = run.free.compare(items, self.m, scales, at=i, rtol=0.0, floors=floors)
         record.gaps = {(q, l): s.max_abs for (q, l, _, _), s in zip(items, stats)}
+        record.gaps.setdefault(("cost", L), 0.0)
         record.cost_tolerance = cost_tolerance
         if checkpoint:
             run.drift.append(

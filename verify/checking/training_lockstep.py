@@ -114,7 +114,10 @@ class _Lockstep:
         impl_diverged, torch_diverged = _diverged(mine.cost, mine.after), _diverged(theirs.cost, theirs.after)
         if impl_diverged and not torch_diverged and impl.loss == "bce" and impl.activations[-1] == "sigmoid":
             reached = saturated_output(self.lockstep_trainer.layers(), mine.AL, self.L)
-            if reached is not None:  # the course's own formula is undefined from here: nothing left to compare
+            if reached is not None and _finite_step(mine):  # its cost alone is log(0): the rest is compared
+                self._note_log0(i, reached)
+                impl_diverged = False
+            elif reached is not None:  # the course's own formula is undefined from here: nothing left to compare
                 run.lockstep.comparable_until = i
                 run.saturated = saturation_reason(i, reached)
                 return None
@@ -215,6 +218,16 @@ class _Lockstep:
         scales.update(optimizer_scales(_optimizer_step(plan, step, mine, theirs), theirs.grads, scales))
         return scales
 
+    def _note_log0(self, i: int, reached: float) -> None:
+        """The course's cost is log(0) at this step, its gradients and update finite (dz3 = a3 - Y, the second
+        course's helpers): the step is compared without its cost, and the first such step is said."""
+        if not self.run.log0:
+            self.run.lockstep.notes.append(
+                f"from iteration {i}, A[L] reached exactly {reached:.1f} where the course's cost is log(0); "
+                f"{self.impl.label}'s gradients and steps stayed finite and were compared, its cost (inf) was not"
+            )
+        self.run.log0.add(i)
+
     def _note_impl_diverged(self, i: int, cost: float) -> None:
         """The implementation alone went non-finite (with an optimiser, its rows were compared first): training
         stops comparing it, and a non-finite cost row gets the saturation hint unless a slip was named."""
@@ -263,6 +276,8 @@ class _Lockstep:
         scales[("lr", L)] = self.plan.learning_rate * (min(1.0, LR_ROUNDING * eps / rtol) if rtol > 0 else 1.0)
         lr = (mine.lr, theirs.lr) if self.plan.decay is not None else None
         items = _lockstep_items(L, keys, lr, mine, theirs)
+        if i in self.run.log0:  # the course's cost is log(0) here: its step, finite, is compared without it
+            items = [item for item in items if item[0] != "cost"]
         if kink is not None:
             items = [item for item in items if not kink_affects(item[0], item[1], kink)]
         stats = self.run.lockstep.compare(items, mine.X.shape[1], scales, at=i, floors=floors)
@@ -330,6 +345,12 @@ def saturated_output(ref: dict, AL, L: int) -> float | None:
             close = np.abs(AL - A) <= 4 * np.finfo(A.dtype).eps
         candidates.append(np.where(close, AL, 0.5))
     return next((value for value in (1.0, 0.0) if any(np.any(c == value) for c in candidates)), None)
+
+
+def _finite_step(mine: _ImplStep) -> bool:
+    """Whether the implementation's gradients and parameters after its step are finite (its cost may not be)."""
+    arrays = [*mine.grads.values(), *mine.after.values()]
+    return all(bool(np.all(np.isfinite(a))) for a in arrays if isinstance(a, np.ndarray))
 
 
 def saturation_reason(i: int, reached: float) -> str:
