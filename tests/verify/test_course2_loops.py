@@ -55,9 +55,9 @@ def failed(report: dict) -> list[str]:
         ("Regularization", ["--iterations", "12"], {"cost", "W", "b"}),
         ("Regularization", ["--iterations", "12", "--lambd", "0.7"], {"cost", "W", "b"}),
         ("Regularization", ["--iterations", "12", "--keep-prob", "0.86"], {"cost", "W", "b"}),
-        ("Optimization_methods", ["--optimizer", "adam", *MINI_BATCHES], {"W", "b"}),
-        ("Optimization_methods", ["--optimizer", "momentum", "--decay", "inverse", *MINI_BATCHES], {"W", "b"}),
-        ("Optimization_methods", ["--optimizer", "gd", "--decay", "scheduled", *MINI_BATCHES], {"W", "b"}),
+        ("Optimization_methods", ["--optimizer", "adam", *MINI_BATCHES], {"cost", "W", "b"}),
+        ("Optimization_methods", ["--optimizer", "momentum", "--decay", "inverse", *MINI_BATCHES], {"cost", "W", "b"}),
+        ("Optimization_methods", ["--optimizer", "gd", "--decay", "scheduled", *MINI_BATCHES], {"cost", "W", "b"}),
     ],
     ids=["he", "he-float32", "plain", "l2", "dropout", "adam", "momentum-inverse", "gd-scheduled"],
 )
@@ -69,7 +69,9 @@ def test_each_notebooks_model_runs_whole_and_passes(capsys, tmp_path, name, argv
     assert {row["quantity"] for row in check["rows"]} == rows
     for row in check["rows"]:
         assert row["ok"] and row["max_abs"] <= row["tolerance"] and row["tolerance"] > 0
-    if "cost" in rows:  # a full-batch model() returns no costs: its cost function's calls give one per iteration
+    if name == "Optimization_methods":  # it returns its parameters alone; the costs it kept are those it plotted
+        assert "model: its costs are those it plotted (plt.plot(costs)), one per kept epoch" in check["notes"]
+    elif "cost" in rows:  # a full-batch model() returns no costs: its cost function's calls give one per iteration
         assert any(note.startswith("costs at iterations 0, 1, 2, 3, 4, ..., 11: model ") for note in check["notes"])
 
 
@@ -132,3 +134,15 @@ def test_an_optimisation_model_that_keeps_its_seed_fails_the_loop(capsys, tmp_pa
     code, report = verify(capsys, path, "--optimizer", "momentum", *MINI_BATCHES)
     assert code == 1 and failed(report) == ["loop model"]
     assert "the seed 10 in two epochs" in loop(report)["error"]
+
+
+def test_an_optimisation_model_whose_epoch_cost_is_not_the_courses_fails_the_loop(capsys, tmp_path):
+    """The epoch's cost is the sum of opt_utils' batch sums over m; one divided by the batch size instead changes
+    no parameter: only the costs the model keeps, read from what it plots, show it."""
+    edit = ('"        cost_avg = cost_total / m\\n",', '"        cost_avg = cost_total / mini_batch_size\\n",')
+    code, report = verify(
+        capsys, notebook(tmp_path, "Optimization_methods", edit), "--optimizer", "adam", *MINI_BATCHES
+    )
+    assert code == 1 and failed(report) == ["loop model"]
+    rows = {row["quantity"]: row for row in loop(report)["rows"]}
+    assert not rows["cost"]["ok"] and rows["W"]["ok"] and rows["b"]["ok"]

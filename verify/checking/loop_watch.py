@@ -29,6 +29,7 @@ def _new_seen() -> dict:
         "epochs": 0,
         "batch_calls": [],
         "started": 0,
+        "plotted": None,  # the last sequence its plt.plot drew (the second course's model() keeps its costs so)
         "calls": {
             "updates": 0,
             "fixed": True,
@@ -148,6 +149,20 @@ class _Watch:
         return make
 
 
+class _Plot:
+    """matplotlib.pyplot while a loop runs: what plot() draws is kept (seen["plotted"]); every other call does
+    nothing (a notebook's model() plots its costs, then labels and shows the figure)."""
+
+    def __init__(self, seen: dict):
+        self.seen = seen
+
+    def plot(self, *args, **kwargs):
+        self.seen["plotted"] = [float(c) for c in np.ravel(args[-1])] if args else None
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: None
+
+
 @contextmanager
 def instrumented(impl: Adapter, run: LoopRun, force_rate: bool, state_start: dict | None = None):
     """While the loop runs: its initialisers return the shared start (and the optimiser state the run began
@@ -160,8 +175,11 @@ def instrumented(impl: Adapter, run: LoopRun, force_rate: bool, state_start: dic
     watched = catalogue.watched()
     if cost not in watched:  # the second course's: compute_loss, compute_cost_with_regularization
         watched[cost] = dataclasses.replace(catalogue.by_name(cost, impl.API), watch="cost")
+    stand_ins = {name: watch.stand_in(entry) for name, entry in watched.items()}
+    if impl.API == "course2":  # its model() returns its parameters alone and plots the costs it kept
+        stand_ins["plt"] = lambda original: _Plot(watch.seen)
     try:
-        with impl.watching({name: watch.stand_in(entry) for name, entry in watched.items()}):
+        with impl.watching(stand_ins):
             yield watch.seen
     finally:
         watch.seen["costs"] = watch.kept_costs()

@@ -178,6 +178,9 @@ def check_loop(impl: Adapter, function: str, run: LoopRun, replay: Replay, rtol:
         if function != "optimize" and not seen["started"]:  # (optimize is handed the start as w and b)
             result.skipped = _own_start(impl)
             return result
+        if not costs and seen["plotted"] is not None:  # a model() that plots the costs it kept, returning none
+            costs = seen["plotted"]
+            result.notes.append(f"{function}: its costs are those it plotted (plt.plot(costs)), one per kept epoch")
         if plan.plain or costs:
             costs, at = _kept_costs(impl, function, costs, seen["costs"], plan, replay.costs)
         else:  # a model() that returns its parameters alone: they are what is compared
