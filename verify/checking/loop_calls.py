@@ -5,6 +5,8 @@ network's parameters and its costs. The loop is called, and its parameters read,
 
 from __future__ import annotations
 
+import io
+from contextlib import nullcontext, redirect_stderr
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +49,9 @@ def run_optimizer_loop(impl: Adapter, function: str, run: LoopRun):
         "lambd": impl.lambd,
         **plan.settings(),
     }
-    result = impl.call(function, run.X, run.Y, dims, **{k: v for k, v in given.items() if k in names})
+    # print_cost is the verifier's choice there: what the model prints because of it is not shown
+    with redirect_stderr(io.StringIO()) if given["print_cost"] else nullcontext():
+        result = impl.call(function, run.X, run.Y, dims, **{k: v for k, v in given.items() if k in names})
     params, costs = result if isinstance(result, (tuple, list)) and len(result) == 2 else (result, None)
     return impl.checked_params(function, params, dims), costs
 
