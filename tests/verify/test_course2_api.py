@@ -41,7 +41,7 @@ def test_each_notebook_is_the_course2_api_sized_by_its_own_layers_dims(notebook)
 
 
 @pytest.mark.end_to_end
-@pytest.mark.parametrize("notebook", NOTEBOOKS)
+@pytest.mark.parametrize("notebook", [*NOTEBOOKS, "Gradient_Checking.ipynb"])
 def test_each_notebook_passes_every_check_in_float32(notebook):
     report = verified(COURSE2 / notebook, dtype="float32", gradcheck=True)
     assert report.verdict == "pass", report.to_text()
