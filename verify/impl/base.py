@@ -72,6 +72,7 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
     REQUIRED = _Required()  # function -> its course signature in this API, in the course's order (catalogue.py)
     NETWORK = True  # whether it computes a network the checks train (the gradient-checking notebook's does not)
     SIZES: tuple[int, ...] | None = None  # the sizes an API without a network fixes
+    PLOTTED_COSTS = False  # its loops keep their costs only to plot them, and only with print_cost on
 
     @staticmethod
     def default_activations(L: int) -> tuple[str, ...]:

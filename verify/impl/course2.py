@@ -41,6 +41,7 @@ class Course2API(Adapter):
     """forward_propagation, a cost, backward_propagation and an update, on the helper files' 3-layer network."""
 
     API = "course2"
+    PLOTTED_COSTS = True  # the notebooks' model(): costs.append(cost) if print_cost, then plt.plot(costs)
     WEEK = "course 2 (the 3-layer network of its helper files)"
 
     @staticmethod
