@@ -1,9 +1,21 @@
 """A deep network derived by hand, in NumPy, with the course's names and shapes.
 
-X is (n_x, m) with examples as columns; W[l] is (n[l], n[l-1]), b[l] is (n[l], 1).
+X is (n_x, m) with examples as columns; W[l] is (n[l], n[l-1]), b[l] is (n[l], 1). The convolution steps
+(conv.py) are channels last instead: A_prev (m, n_H, n_W, n_C), W (f, f, n_C_prev, n_C), b (1, 1, 1, n_C).
 """
 
 from .activations import ACTIVATIONS, LEAKY_SLOPE, Activation, get_activation
+from .conv import (
+    POOL_MODES,
+    conv_backward,
+    conv_forward,
+    conv_single_step,
+    create_mask_from_window,
+    distribute_value,
+    pool_backward,
+    pool_forward,
+    zero_pad,
+)
 from .datasets import DATASETS
 from .gradcheck import gradient_check, numerical_gradients, relative_difference
 from .initializers import INIT_SCALES, initialize_parameters_deep
@@ -38,6 +50,15 @@ __all__ = [
     "LEAKY_SLOPE",
     "Activation",
     "get_activation",
+    "POOL_MODES",
+    "conv_backward",
+    "conv_forward",
+    "conv_single_step",
+    "create_mask_from_window",
+    "distribute_value",
+    "pool_backward",
+    "pool_forward",
+    "zero_pad",
     "DATASETS",
     "gradient_check",
     "numerical_gradients",
