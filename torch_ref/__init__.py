@@ -6,6 +6,7 @@ layout (examples as columns); see layout.py for the mapping to torch.
 """
 
 from .capture import activation_derivative, forward_backward, output, pre_activations
+from .conv import ConvMap, PoolMap
 from .device import check_device
 from .layout import from_params, gradients, load_masks, load_params, to_params
 from .losses import LOSSES
@@ -18,6 +19,8 @@ __all__ = [
     "LOSSES",
     "Trainer",
     "CourseMap",
+    "ConvMap",
+    "PoolMap",
     "TorchNet",
     "check_device",
     "forward_backward",
