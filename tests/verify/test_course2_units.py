@@ -19,64 +19,10 @@ pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
 RTOL = {"float64": 1e-7, "float32": 1.3e-6}
 NETWORK = Network((2, 5, 3, 1), ("relu", "relu", "sigmoid"), "bce")
 
-# the helper file's functions (reg_utils, init_utils): relu, relu, sigmoid; a 12-tuple cache; dz3 = 1/m (a3 - Y)
-HELPERS = """
-import numpy as np
-
-
-def sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-def relu(x):
-    return np.maximum(0, x)
-
-
-def forward_propagation(X, parameters):
-    W1, b1 = parameters["W1"], parameters["b1"]
-    W2, b2 = parameters["W2"], parameters["b2"]
-    W3, b3 = parameters["W3"], parameters["b3"]
-    z1 = np.dot(W1, X) + b1
-    a1 = relu(z1)
-    z2 = np.dot(W2, a1) + b2
-    a2 = relu(z2)
-    z3 = np.dot(W3, a2) + b3
-    a3 = sigmoid(z3)
-    cache = (z1, a1, W1, b1, z2, a2, W2, b2, z3, a3, W3, b3)
-    return a3, cache
-
-
-def backward_propagation(X, Y, cache):
-    m = X.shape[1]
-    (z1, a1, W1, b1, z2, a2, W2, b2, z3, a3, W3, b3) = cache
-    dz3 = 1.0 / m * (a3 - Y)
-    dW3 = np.dot(dz3, a2.T)
-    db3 = np.sum(dz3, axis=1, keepdims=True)
-    da2 = np.dot(W3.T, dz3)
-    dz2 = np.multiply(da2, np.int64(a2 > 0))
-    dW2 = np.dot(dz2, a1.T)
-    db2 = np.sum(dz2, axis=1, keepdims=True)
-    da1 = np.dot(W2.T, dz2)
-    dz1 = np.multiply(da1, np.int64(a1 > 0))
-    dW1 = np.dot(dz1, X.T)
-    db1 = np.sum(dz1, axis=1, keepdims=True)
-    return {"dz3": dz3, "dW3": dW3, "db3": db3, "da2": da2, "dz2": dz2, "dW2": dW2, "db2": db2, "da1": da1,
-            "dz1": dz1, "dW1": dW1, "db1": db1}
-
-
-def compute_cost(a3, Y):
-    m = Y.shape[1]
-    logprobs = np.multiply(-np.log(a3), Y) + np.multiply(-np.log(1 - a3), 1 - Y)
-    return 1.0 / m * np.nansum(logprobs)
-
-
-def update_parameters(parameters, grads, learning_rate):
-    L = len(parameters) // 2
-    for k in range(L):
-        parameters["W" + str(k + 1)] = parameters["W" + str(k + 1)] - learning_rate * grads["dW" + str(k + 1)]
-        parameters["b" + str(k + 1)] = parameters["b" + str(k + 1)] - learning_rate * grads["db" + str(k + 1)]
-    return parameters
-"""
+# the helper file (examples/course2/reg_utils.py, beside the module): relu, relu, sigmoid; a 12-tuple cache; dz3 =
+# 1/m (a3 - Y); compute_cost a mean
+HELPER = Path(__file__).resolve().parents[2] / "examples" / "course2" / "reg_utils.py"
+HELPERS = "import numpy as np\n\nfrom reg_utils import *\n"
 
 # the learner's graded functions, as the notebooks' solutions write them
 GRADED = """
@@ -207,6 +153,7 @@ def results_of(tmp_path: Path, *edits: tuple[str, str], dtype: str = "float64", 
         text = text.replace(old, new)
     path = tmp_path / f"course2_{abs(hash(edits)) % 10**8}.py"
     path.write_text(text, encoding="utf-8")
+    (tmp_path / HELPER.name).write_text(HELPER.read_text(encoding="utf-8"), encoding="utf-8")
     state = np.random.get_state()
     try:
         impl = Course2API(load_module(str(path)), NETWORK, "learner")
