@@ -14,7 +14,7 @@ import scratch
 from .errors import UsageError
 from .judging.adam import bias_correction
 from .judging.tolerance import DEFAULT_RTOL
-from .layers import DENSE, KINDS
+from .layers import KINDS, check_layers, kinds_activations
 
 DTYPES = ("float64", "float32")
 MIN_KEEP_PROB = 1e-3  # dropout: below this, A / keep_prob leaves float32's range within a few layers
@@ -97,6 +97,10 @@ class Config:
     def arch_text(self) -> str:
         """The sizes as the report's header shows them, with where they came from when the module fixed them."""
         words = self.layers or ("dense",) * self.L
+        if not all(word in KINDS for word in words):
+            from .spatial import spelling  # a conv network: as --arch spells it, then n[0..L]
+
+            return f"{spelling(self.sizes, words)} ({'-'.join(map(str, self.sizes))})"
         sizes = "-".join(
             [str(self.sizes[0])]
             + [str(n) if word == "dense" else f"{word}({n})" for n, word in zip(self.sizes[1:], words)]
@@ -108,6 +112,10 @@ def arch_words(config: Config) -> str:
     """How a message names the network's size: `--arch 3,4,4,1`, or `layers_dims in x.ipynb (12288,20,7,5,1)`
     when the module's own code fixed it (the user typed no --arch to change)."""
     sizes = ",".join(map(str, config.sizes))
+    if config.layers is not None and not all(word in KINDS for word in config.layers):
+        from .spatial import spelling  # a conv network: its input's size and its layers' spellings
+
+        sizes = spelling(config.sizes, config.layers)
     return f"--arch {sizes}" if config.arch_from is None else f"{config.arch_from} ({sizes})"
 
 
@@ -175,7 +183,7 @@ def _check_network(
     if config.activations is not None:
         activations = tuple(config.activations)
     else:
-        activations = tuple(default_activations(L))
+        activations = kinds_activations(config.layers, tuple(default_activations(L)))
     if len(activations) != L:
         raise UsageError(
             f"--activations needs {L} names (one per layer of {arch_words(replace(config, arch=arch))}), got {len(activations)}"
@@ -186,7 +194,7 @@ def _check_network(
     for a in activations[:-1]:
         if a in OUTPUT_ONLY:
             raise UsageError(f"{a} can only be the output activation, not a hidden one")
-    _check_layers(config, arch)
+    check_layers(config.layers, arch)
     output = activations[-1]
     if output not in loss_for_output:
         fits = ", ".join(f"{o} (--loss {l})" for o, l in loss_for_output.items())
@@ -202,22 +210,6 @@ def _check_network(
     if output == "softmax" and arch[-1] < 2:
         raise UsageError("a softmax output needs at least 2 units; use a sigmoid output for one unit")
     return arch, activations, loss
-
-
-def _check_layers(config: Config, arch: tuple[int, ...]) -> None:
-    """Each layer's kind known, and the size it has the one its kind gives it."""
-    if config.layers is None:
-        return
-    if len(config.layers) != len(arch) - 1:
-        raise UsageError(f"layers names {len(config.layers)} kinds for the {len(arch) - 1} layers of {arch}")
-    for l, word in enumerate(config.layers, start=1):
-        if word not in KINDS:
-            raise UsageError(f"unknown layer kind {word!r}; choose from {', '.join(KINDS)}")
-        if word != DENSE.word and KINDS[word].output_size(arch[l - 1]) != arch[l]:
-            raise UsageError(
-                f"layer {l} is a {word} layer of {arch[l - 1]} inputs: it has "
-                f"{KINDS[word].output_size(arch[l - 1])} units, not {arch[l]}"
-            )
 
 
 def _validate_flags(config: Config) -> None:

@@ -17,8 +17,10 @@ import numpy as np
 
 import scratch
 
+from . import spatial
 from .config import Config, arch_words
 from .errors import UsageError
+from .image_data import image_dataset
 
 DEFAULT_EXAMPLES = 200
 
@@ -36,7 +38,10 @@ def load_data(config: Config):
         config.dtype,
     )
     named = arch_words(config)
-    if data == "auto":
+    image = _input_image(config)
+    if data == "auto" and image is not None:
+        X, Y = image_dataset(image, arch[-1], loss, examples or DEFAULT_EXAMPLES, seed)
+    elif data == "auto":
         X, Y = teacher_dataset(arch, loss, examples or DEFAULT_EXAMPLES, seed)
     elif data in scratch.DATASETS:
         X, Y = scratch.DATASETS[data](m=examples or (200 if data == "house" else 400), seed=seed)
@@ -46,6 +51,14 @@ def load_data(config: Config):
             X, Y = X[:, :examples], Y[:, :examples]
     check_data(X, Y, arch, loss, source=data, named=named)
     return X.astype(dtype), Y.astype(dtype)
+
+
+def _input_image(config: Config):
+    """The input's (n_H, n_W, n_C) when the first layer is a conv or pool layer, else None."""
+    if not config.layers:
+        return None
+    first = spatial.kind(config.layers[0])
+    return None if first is None else first.in_shape
 
 
 def teacher_dataset(arch: tuple[int, ...], loss: str, m: int, seed: int):

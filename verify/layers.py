@@ -32,6 +32,8 @@ import numpy as np
 
 import scratch
 
+from .errors import UsageError
+
 Params = Mapping[str, np.ndarray]  # one layer's parameters, by their names without the layer's number ("W", "b")
 
 
@@ -54,6 +56,7 @@ class LayerKind:
     names: tuple[str, ...] = ()  # its parameters, in the order they are compared and logged
     decayed: tuple[str, ...] = ()  # those L2 penalises (a dense layer's W)
     offsets: tuple[str, ...] = ()  # those the kink probe zeroes (a dense layer's b)
+    activation: str | None = None  # the layer's default activation; None: the network's (relu on a hidden layer)
 
     def output_size(self, n_in: int) -> int:
         """n[l] of a layer this kind spells without a size (a word in --arch): by default, its input's."""
@@ -165,7 +168,50 @@ def unregister(word: str) -> None:
 
 
 def kind(word: str) -> LayerKind:
-    return KINDS[word]
+    """The kind a word names: a registered one ("dense"), or a conv or pool layer with its input's shape
+    ("conv4f3s1p1@8x8x3", spatial.py); KeyError for any other word."""
+    if word in KINDS:
+        return KINDS[word]
+    from . import spatial  # imports this module
+
+    found = spatial.kind(word)
+    if found is None:
+        raise KeyError(word)
+    return found
+
+
+def known(word: str) -> bool:
+    try:
+        kind(word)
+    except KeyError:
+        return False
+    return True
+
+
+def kinds_activations(words: tuple[str, ...] | None, defaults: tuple[str, ...]) -> tuple[str, ...]:
+    """The API's default activations, each layer whose kind has one of its own (a pool layer: linear) given it."""
+    if words is None or len(words) != len(defaults):
+        return defaults
+    return tuple(
+        (known(word) and kind(word).activation) or default for word, default in zip(words, defaults, strict=True)
+    )
+
+
+def check_layers(words: tuple[str, ...] | None, arch: tuple[int, ...]) -> None:
+    """Each layer's kind known, and the size it has the one its kind gives it (UsageError otherwise)."""
+    if words is None:
+        return
+    if len(words) != len(arch) - 1:
+        raise UsageError(f"layers names {len(words)} kinds for the {len(arch) - 1} layers of {arch}")
+    for l, word in enumerate(words, start=1):
+        if not known(word):
+            raise UsageError(f"unknown layer kind {word!r}; choose from {', '.join(KINDS)}")
+        try:
+            size = kind(word).output_size(arch[l - 1])
+        except ValueError as error:
+            raise UsageError(f"layer {l}: {error}") from None
+        if word != DENSE.word and size != arch[l]:
+            raise UsageError(f"layer {l} is a {word} layer of {arch[l - 1]} inputs: it has {size} units, not {arch[l]}")
 
 
 def _largest(array: np.ndarray) -> float:
@@ -203,4 +249,4 @@ def torch_model(network, params: dict, device="cpu"):
 
 
 __all__ = ["DENSE", "KINDS", "Dense", "Gains", "LayerKind", "Params", "kind", "register", "torch_model", "torch_net"]
-__all__ += ["unregister"]
+__all__ += ["check_layers", "kinds_activations", "known", "unregister"]

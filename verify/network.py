@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Config
-from .layers import DENSE, KINDS, LayerKind
+from .layers import DENSE, LayerKind, kind
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,11 @@ class Network:
 
     def kind(self, l: int) -> LayerKind:
         """Layer l's kind (l = 1..L)."""
-        return KINDS[self.kinds[l - 1]] if self.kinds else DENSE
+        return kind(self.kinds[l - 1]) if self.kinds else DENSE
+
+    def parametrised(self) -> list[int]:
+        """The layers that have parameters (a pool layer has none)."""
+        return [l for l in range(1, self.L + 1) if self.kind(l).names]
 
     def parameter_keys(self) -> list[tuple[str, int]]:
         """(name, l) of every parameter, layer by layer: ("W", 1), ("b", 1), ..."""

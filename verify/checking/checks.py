@@ -22,6 +22,7 @@ from ..impl import Adapter
 from ..judging.compare import CheckResult, gradient_agreement
 from ..judging.kinks import KINKED, kink_affects, kink_flip
 from ..judging.slips import Evidence, name_slips
+from ..judging.ties import pool_ties, set_aside
 from ..judging.tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, cost_rounding, term_scales
 from ..keys import split_key
 from ..layers import DENSE, torch_model
@@ -71,13 +72,18 @@ def compare_at_point(impl: Adapter, model, point: Point, where: str, results: tu
     kink = kink_flip(values, ref, impl.activations, scales, forward.rtol)
     if kink is not None:
         backward.notes.append(kink_note(f"at the {where}", kink, impl.activations))
+    tied = pool_ties(network, X, ref)  # max-pool windows with tied maxima: both sides right, differently
+    backward.notes += [tie.note(where) for tie in tied]
+    compared = set_aside(grads, ref, tied)
     items = []
     for l in range(L, 0, -1):  # the order backprop computes them in
         keys = [("dZ", l)] + [(f"d{name}", l) for name in network.kind(l).names] + [("dA", l - 1)]
         items += [
-            (q, k, grads[f"{q}{k}"], ref[f"{q}{k}"])
+            (q, k, compared[f"{q}{k}"], ref[f"{q}{k}"])
             for q, k in keys
-            if f"{q}{k}" in grads and (kink is None or not kink_affects(q, k, kink))
+            if f"{q}{k}" in grads
+            and (kink is None or not kink_affects(q, k, kink))
+            and not any(tie.affects(q, k) for tie in tied)
         ]
     backward.compare(items, m, scales, at=where)
     name_slips(backward, _covered(impl, ("backward", "forward and backward")), Evidence(grads, ref, at, network))

@@ -164,7 +164,7 @@ class TensorBoardLog:
         last = i == self.steps - 1
         if compared:
             diff["gap/cost_log10"] = _log10(abs(s - t))
-            for l in range(1, self.L + 1):  # under the plain tag, and again for this experiment's charts
+            for l in self.network.parametrised():  # under the plain tag, and again for this experiment's charts
                 diff[f"gap/params_log10/layer{l}"] = diff[f"{own}param_gap_log10/layer{l}"] = _log10(
                     max(record.gaps[(name, l)] for name in self.network.kind(l).names)
                 )
@@ -223,7 +223,7 @@ class TensorBoardLog:
                 continue
             values = {"epoch/cost": cost, "epoch/learning_rate": lr}
             for name in ("v", "s"):
-                for l in range(1, self.L + 1):
+                for l in self.network.parametrised():
                     if state and name in state:
                         keys = [f"d{q}{l}" for q in self.network.kind(l).names]
                         values[f"epoch/{name}_norm/layer{l}"] = float(
