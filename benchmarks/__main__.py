@@ -1,4 +1,4 @@
-"""python -m benchmarks [--quick] [--out PATH]: scratch against torch_ref, and the verifier's own cost."""
+"""python -m benchmarks [--quick] [--only PART] [--out PATH]: scratch against torch_ref, and the verifier's own cost."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from dataclasses import asdict, replace  # noqa: E402
 
 from verify import Config  # noqa: E402
 
-from . import memory, report, steps, verifier  # noqa: E402
+from . import conv, memory, report, steps, verifier  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
+PARTS = ("steps", "conv", "memory", "cold_start", "overhead", "growth")
 GROWTH = Config(arch=(3, 4, 4, 1), tensorboard=False, progress=False)
 
 
@@ -34,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="a smoke run: fewer rounds, repeats and iterations, no 1024,1024,1024,1, memory on one cell",
     )
+    parser.add_argument("--only", choices=PARTS, help="measure only this part (default: all of them, in this order)")
     parser.add_argument("--out", default=DEFAULT_OUT, help="the file to write (default: benchmarks/RESULTS.md)")
     args = parser.parse_args(argv)
     quick, started = args.quick, time.perf_counter()
@@ -47,12 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
 
     def measure(title: str, key: str, work) -> None:
+        if args.only not in (None, key):
+            return
         log(f"{title} ...")
         r[key] = work()
-        if key != "steps":  # the step suite logs each cell as it goes
+        if key not in ("steps", "conv"):  # the step and conv suites log each cell as it goes
             log(f"  {r[key]}")
 
     measure("step time, scratch against torch_ref", "steps", lambda: steps.run_steps(plan, entries, log))
+    measure("conv layer step, scratch against torch_ref", "conv", lambda: conv.run_conv(plan, conv.CASES, log))
     cells = [replace(c, dtype=d) for d in steps.DTYPES for c in entries]
     cells = [c for c in cells if c.arch == (784, 256, 128, 10)][:1] if quick else cells
     measure("peak memory of a step", "memory", lambda: [memory.step_memory(cell) for cell in cells])

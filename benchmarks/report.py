@@ -17,6 +17,8 @@ import torch
 
 from verify.machine import SMALL_NETWORK_FLOPS, physical_memory
 
+from . import conv
+
 EFFICIENCY_ARCHS = ("784,256,128,10", "1024,1024,1024,1")
 TARGETS = {"ratio": 1.0, "geomean": 0.9, "efficiency": 0.80, "cold_start": 1.5, "overhead": 0.25}
 
@@ -78,6 +80,7 @@ def summarise(r: dict) -> dict:
         "memory": (memory, "ratio"),
     }
     summary = {name: _spread(rows, key) for name, (rows, key) in groups.items() if rows}
+    summary["conv"] = conv.summary(r.get("conv", []))
     if steps:
         summary["geomean"] = geomean([s["ratio"] for s in steps])
         worst = max(steps, key=lambda s: s["ratio"])
@@ -334,21 +337,24 @@ def render(r: dict) -> str:
         f" {r['seconds']:.0f} s.",
         "",
     ]
-    lines += summary_lines(r["summary"])
-    lines += table(
-        "Targets",
-        ["target", "limit", "measured", ""],
-        [
+    lines += summary_lines(r["summary"]) + conv.summary_lines(r["summary"]["conv"])
+    if r["targets"]:  # none when --only measured a part without targets
+        lines += table(
+            "Targets",
+            ["target", "limit", "measured", ""],
             [
-                t["name"],
-                f"{t['op']} {_value(t['limit'], t['unit'])}",
-                _value(t["value"], t["unit"]),
-                "met" if t["met"] else "**not met**",
-            ]
-            for t in r["targets"]
-        ],
-    )
+                [
+                    t["name"],
+                    f"{t['op']} {_value(t['limit'], t['unit'])}",
+                    _value(t["value"], t["unit"]),
+                    "met" if t["met"] else "**not met**",
+                ]
+                for t in r["targets"]
+            ],
+        )
     lines += machine_lines(r["machine"]) + method_lines(r["plan"])
     lines += steps_table(r["steps"]) if r.get("steps") else []
+    lines += table(*conv.table_parts(r["conv"])) + conv.method_lines() if r.get("conv") else []
     lines += memory_table(r["memory"]) if r.get("memory") else []
-    return "\n".join(lines + verifier_lines(r)).rstrip() + "\n"
+    verifier = verifier_lines(r) if any(r.get(k) for k in ("cold_start", "overhead", "growth")) else []
+    return "\n".join(lines + verifier).rstrip() + "\n"
