@@ -63,7 +63,9 @@ class ConvStepAPI(Adapter):
             return super().call(function, *args, **kwargs)
         finally:
             self.seconds += time.perf_counter() - start
-            self.notes["time"] = f"{self._whose()} functions ran in {self.seconds:.2g} s, all the checks' calls"
+            self.notes["time"] = (
+                f"{self._whose()} functions ran in {self.seconds:.2g} s in all (every call the checks made)"
+            )
 
     def _whose(self) -> str:
         if self.label.endswith(".ipynb"):

@@ -54,9 +54,11 @@ def size_slip(shape_prev: tuple[int, ...], f: int, stride: int, pad: int, shape:
         ("without 2 * pad: n_H = int((n_H_prev - f + 2 * pad) / stride) + 1", lambda n: (n - f) // stride + 1),
         ("without the stride: n_H = int((n_H_prev - f + 2 * pad) / stride) + 1", lambda n: n - f + 2 * pad + 1),
     )
+    right = tuple(_size(n, f, stride, pad) for n in n_prev)
+    wrong = [name for name, g, r in zip(("n_H", "n_W"), got, right) if g != r]
     for hint, rule in rules:
-        if tuple(rule(n) for n in n_prev) == tuple(got):
-            return f"an off-by-one in the output size, {hint}"
+        if wrong and all(g in (r, rule(n)) for g, r, n in zip(got, right, n_prev)):
+            return f"an off-by-one in the output size ({' and '.join(wrong)}), {hint}"
     return ""
 
 
@@ -200,10 +202,10 @@ def pool_forward_slip(A, A_prev: np.ndarray, hp: dict, mode: str, allowed: float
     return fitting(A, candidates, allowed)
 
 
-def pool_grad(dA, A_prev, hp: dict, mode: str, ignore=(False, False), divide=True, mask_from_output=False):
+def pool_grad(dA, A_prev, hp: dict, mode: str, ignore=(False, False), slip: str = ""):
     """The course's pool_backward in float64 (max: every tied maximum gets the gradient, mask x == max(x)); the
-    slips: windows started without the stride, the average not divided by f f, the mask taken from the window of
-    dA_prev (the output being accumulated) instead of A_prev's."""
+    slips: windows started as `ignore` says (without the stride), and `slip` "undivided" (the average not divided by
+    f f) or "output mask" (the mask taken from the window of dA_prev, the output being accumulated, not A_prev's)."""
     f, stride = hp["f"], hp["stride"]
     A64, dA_prev = A_prev.astype(np.float64), np.zeros(A_prev.shape)
     _, n_H, n_W, _ = dA.shape
@@ -212,10 +214,10 @@ def pool_grad(dA, A_prev, hp: dict, mode: str, ignore=(False, False), divide=Tru
             g = dA[:, h, w, :].astype(np.float64)[:, None, None, :]
             where = (slice(None), slice(vs, vs + f), slice(hs, hs + f), slice(None))
             if mode == "max":
-                window = dA_prev[where] if mask_from_output else A64[where]
+                window = dA_prev[where] if slip == "output mask" else A64[where]
                 dA_prev[where] += (window == window.max(axis=(1, 2), keepdims=True)) * g
             else:
-                dA_prev[where] += g / (f * f if divide else 1)
+                dA_prev[where] += g / (1 if slip == "undivided" else f * f)
     return dA_prev
 
 
@@ -225,14 +227,14 @@ def pool_backward_slip(dA_prev, dA, A_prev, hp: dict, mode: str, allowed: float)
         candidates.append(
             (
                 "the average-pool gradient is not divided by f * f: distribute_value(dz, (f, f)) shares dz / (f * f)",
-                pool_grad(dA, A_prev, hp, mode, divide=False),
+                pool_grad(dA, A_prev, hp, mode, slip="undivided"),
             )
         )
     else:
         candidates.append(
             (
                 "the max mask is taken from the output window (dA_prev's) instead of the input window: mask = create_mask_from_window(a_prev_slice), a_prev_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",
-                pool_grad(dA, A_prev, hp, mode, mask_from_output=True),
+                pool_grad(dA, A_prev, hp, mode, slip="output mask"),
             )
         )
     candidates += [
