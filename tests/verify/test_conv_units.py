@@ -146,3 +146,31 @@ def test_a_tolerance_is_the_rounding_of_the_terms_and_a_one_ulp_change_of_a_big_
 
     with pytest.raises(Wrong, match="1 of"):
         unit_conv._conv_forward_case(unit("conv_forward", conv_forward=off), A_prev, W, b, hp)
+
+
+def _dW_over_m(dZ, cache):
+    dA_prev, dW, db = scratch.conv.conv_backward(dZ, cache)
+    return dA_prev, dW / dZ.shape[0], db
+
+
+def _modes_swapped(A_prev, hparameters, mode="max"):
+    return scratch.conv.pool_forward(A_prev, hparameters, "average" if mode == "max" else "max")
+
+
+SMALLER_SLIPS = {  # function: (the learner's version, the words of its hint)
+    "zero_pad": (lambda X, pad: np.pad(X, pad), "every axis is padded"),
+    "conv_single_step": (lambda a, W, b: np.sum(a * W) + 0 * b, "b is not added"),
+    "create_mask_from_window": (lambda x: x == np.max(x, axis=0), "the maximum of each column"),
+    "conv_backward": (_dW_over_m, "divided by m: the course's conv_backward has no 1/m; dW sums over the examples"),
+    "pool_forward": (_modes_swapped, 'the modes are swapped: mode "max" computes the average'),
+    "distribute_value": (lambda dz, shape: np.full(shape, dz / (shape[0] + shape[1])), "divided by n_H + n_W"),
+}
+
+
+@pytest.mark.parametrize("function", SMALLER_SLIPS)
+def test_the_smaller_slips_are_named(function):
+    learner, words = SMALLER_SLIPS[function]
+    check = {**unit_conv.CONV_CHECKS, **unit_pool.POOL_CHECKS}[function]
+    with pytest.raises(Wrong) as wrong:
+        check(unit(function, **{function: learner}))
+    assert words in wrong.value.hint, wrong.value.hint

@@ -111,8 +111,8 @@ def _single_step_case(u: Unit, shape: tuple[int, ...]) -> None:
         raise Wrong("Z", f"expected a number, got {_describe(Z)}", "Z = np.sum(a_slice_prev * W) + b.item()")
     expected = np.sum(a.astype(np.float64) * W) + float(b.ravel()[0])
     scale = terms_scale(lambda a, W, b: np.sum(a * W) + b, a, W, b)
-    slip = partial(conv_hints.single_step_slip, Z, a, W, b)
-    close(u, "Z", np.asarray(Z).reshape(()), np.asarray(expected), scale, slip)
+    number = np.asarray(Z).reshape(())  # a number, or a (1, 1, 1) array of one
+    close(u, "Z", number, np.asarray(expected), scale, partial(conv_hints.single_step_slip, number, a, W, b))
 
 
 def _check_conv_forward(u: Unit) -> None:

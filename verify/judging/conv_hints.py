@@ -19,7 +19,7 @@ STRIDE = (
 )
 STRIDE_V = "`vert_start = h` instead of `h * stride` (horiz_start is right)"
 STRIDE_H = "`horiz_start = w` instead of `w * stride` (vert_start is right)"
-BACKWARD_STRIDE = "stride ignored in the backward slice: " + STRIDE
+STRIP = "dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :] (pad:-pad is empty at pad 0)"
 
 
 def fitting(value, candidates: Candidates, allowed: float) -> str:
@@ -147,9 +147,7 @@ def conv_backward_slip(output: str, value, inputs: tuple, allowed: float) -> str
         )
     else:
         shifted = conv_grads(dZ, A_prev, W, hp)[0][:, : A_prev.shape[1], : A_prev.shape[2], :]
-        candidates.append(
-            ("the padding is stripped from one side only: dA_prev[i] = da_prev_pad[pad:-pad, pad:-pad, :]", shifted)
-        )
+        candidates.append(("the padding is stripped from one side only: " + STRIP, shifted))
     return fitting(value, candidates, allowed)
 
 
@@ -157,9 +155,9 @@ def strip_slip(A_prev_shape: tuple[int, ...], pad: int, shape: tuple[int, ...]) 
     """dA_prev's shape when its padding is left on, or taken off twice."""
     m, n_H, n_W, n_C = A_prev_shape
     if pad and tuple(shape) == (m, n_H + 2 * pad, n_W + 2 * pad, n_C):
-        return "the padding is not stripped from dA_prev: dA_prev[i, :, :, :] = da_prev_pad[pad:-pad, pad:-pad, :]"
+        return "the padding is not stripped from dA_prev: " + STRIP
     if pad and tuple(shape) == (m, n_H - 2 * pad, n_W - 2 * pad, n_C):
-        return "the padding is stripped twice: strip it once, dA_prev[i, :, :, :] = da_prev_pad[pad:-pad, pad:-pad, :]"
+        return "the padding is stripped twice: strip it once, " + STRIP
     return ""
 
 
