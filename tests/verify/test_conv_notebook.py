@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import EXAMPLES, QUIET, run_cli, run_json
+from conftest import EXAMPLES, QUIET, REPO, run_cli, run_json
+from jsonschema import Draft202012Validator
 
 import verify
 from verify import Config
@@ -54,6 +55,14 @@ def test_the_nested_loop_notebook_passes_with_no_option_and_says_its_time(capsys
     assert "note: the notebook's functions ran in " in out and "Traceback" not in err
     assert "tied maximum" in out and "ties, not a slip" in out  # the relu-like case's all-zero windows
     assert "not checked:" not in out
+
+
+def test_its_json_report_follows_the_schema_and_names_every_api(capsys):
+    code, report = run_json(capsys, "--impl", str(NOTEBOOK))
+    assert code == 0 and report["config"]["api"] == "conv" and report["checks"] == []
+    schema = json.loads((REPO / "docs" / "report.schema.json").read_text())
+    assert Draft202012Validator(schema).is_valid(report)
+    assert set(APIS) | {"layers"} == set(schema["$defs"]["report"]["properties"]["config"]["properties"]["api"]["enum"])
 
 
 def test_detected_as_the_conv_api_by_its_four_graded_functions():

@@ -174,3 +174,29 @@ def test_the_smaller_slips_are_named(function):
     with pytest.raises(Wrong) as wrong:
         check(unit(function, **{function: learner}))
     assert words in wrong.value.hint, wrong.value.hint
+
+
+def _cache_in_another_order(A_prev, W, b, hparameters):
+    Z, (A, W, b, hp) = scratch.conv.conv_forward(A_prev, W, b, hparameters)
+    return Z, (A, b, W, hp)
+
+
+def _cache_without_hparameters(A_prev, hparameters, mode="max"):
+    A, cache = scratch.conv.pool_forward(A_prev, hparameters, mode)
+    return A, cache[:1]
+
+
+@pytest.mark.parametrize(
+    "function, learner, output, detail",
+    [
+        ("conv_forward", _cache_in_another_order, "cache[1] (W)", "should hold the input unchanged"),
+        ("pool_forward", _cache_without_hparameters, "cache", "expected (A_prev, hparameters), got a tuple"),
+    ],
+)
+def test_a_cache_not_the_courses_fails(function, learner, output, detail):
+    check = {**unit_conv.CONV_CHECKS, **unit_pool.POOL_CHECKS}[function]
+    with pytest.raises(Wrong) as wrong:
+        check(unit(function, **{function: learner}))
+    assert (
+        wrong.value.output == output and detail in wrong.value.detail and "the course's cache is (" in wrong.value.hint
+    )
