@@ -201,6 +201,15 @@ def test_a_function_that_raises_is_a_failure_not_a_crash(tmp_path, capsys):
     assert code == 1 and "Traceback" not in err and "fix `zero_pad`" in out and "NameError" in out
 
 
-def test_an_arch_is_refused_in_one_line(capsys):
-    code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), "--arch", "3,4,1")
-    assert code == 2 and out == "" and "give no --arch" in err and len(err.strip().splitlines()) == 1
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        (["--arch", "3,4,1"], "--arch"),
+        (["--activations", "relu", "--data", "moons"], "--activations, --data"),
+        (["--loss", "mse", "--examples", "40"], "--loss, --examples"),
+    ],
+)
+def test_network_options_are_refused_in_one_line(capsys, options, named):
+    code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), *options)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert err.strip().endswith(f"builds no network: give no {named}")

@@ -12,7 +12,6 @@ adapter adds the time the notebook's functions took, which the report shows.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 
 from ..errors import UsageError
 from .base import Adapter, _binds, _require
@@ -39,11 +38,21 @@ class ConvStepAPI(Adapter):
         return _binds(module.conv_forward, 4) and (_binds(module.pool_forward, 2) or _binds(module.pool_forward, 3))
 
     @classmethod
-    def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
-        if tuple(arch) != SIZES:
+    def check_options(cls, config) -> None:
+        """UsageError for the options that describe a network or its data: the checks build none (SIZES is a
+        placeholder), so such an option would change nothing, and a message about SIZES would mislead."""
+        given = {
+            "--arch": config.arch is not None,
+            "--activations": config.activations is not None,
+            "--loss": config.loss is not None,
+            "--data": config.data != "auto",
+            "--examples": config.examples is not None,
+        }
+        named = [flag for flag, set_ in given.items() if set_]
+        if named:
             raise UsageError(
-                f"the {cls.WEEK} API checks the notebook's functions one by one, with shapes of their own: give no "
-                f"--arch (got --arch {','.join(map(str, arch))})"
+                f"the {cls.WEEK} API checks the notebook's functions one by one, on shapes of their own, and "
+                f"builds no network: give no {', '.join(named)}"
             )
 
     def _check_contract(self) -> None:
