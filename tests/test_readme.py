@@ -249,3 +249,40 @@ def test_the_second_courses_section_shows_what_the_runs_print(tmp_path, copy):
         assert result.returncode == (0 if copy is None else 1), result.stderr
         for line in result.stdout.strip().splitlines():
             assert line in README
+
+
+CONV = ROOT / "examples" / "conv"
+# the one line of the convolution section whose number is the machine's: how long the notebook's functions took
+CONV_TIME = re.compile(r"^note: the notebook's functions ran in [0-9.e-]+ s in all \(every call the checks made\)$")
+
+
+@pytest.mark.end_to_end
+@pytest.mark.parametrize("copy", [None, "my_conv.ipynb"])
+def test_the_convolution_section_shows_what_the_runs_print(tmp_path, copy):
+    if copy is None:
+        blocks = [b for b in code_blocks("bash") if "examples/conv/" in b]
+        runs, cwd = [shlex.split(line)[3:] for block in blocks for line in block.strip().splitlines()], ROOT
+        assert runs == [["--impl", "examples/conv/Convolution_model_Step_by_Step.ipynb"]]
+    else:  # the section's slip: dW's slice taken from A_prev[i], in a copy beside public_tests.py
+        text = (CONV / "Convolution_model_Step_by_Step.ipynb").read_text()
+        old = "a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]"
+        assert text.count(old) == 1
+        (tmp_path / copy).write_text(
+            text.replace(old, "a_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, :]")
+        )
+        (tmp_path / "public_tests.py").write_text((CONV / "public_tests.py").read_text())
+        runs, cwd = [["--impl", copy, "-q"]], tmp_path
+    for argv in runs:
+        result = subprocess.run(
+            [sys.executable, "-m", "verify", *argv, "--no-tensorboard"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert result.returncode == (0 if copy is None else 1), result.stderr
+        lines = result.stdout.strip().splitlines()
+        assert any(CONV_TIME.match(line) for line in lines) == (copy is None)
+        for line in lines:
+            assert line in README or (CONV_TIME.match(line) and any(CONV_TIME.match(r) for r in README.splitlines()))

@@ -163,6 +163,7 @@ def _prepare(config: Config, implementation, progress: Progress):
     if api.NETWORK:
         config = network_size(config, implementation, api.API, label)  # --arch, or the size the module's code fixes
     else:  # no network to train (impl/gradcheck.py): the sizes its helper fixes; no training, no logs
+        api.check_options(config)
         config = replace(config, arch=config.arch or api.SIZES, iterations=0, epochs=None)
         config = replace(config, tensorboard=False)
     config = resolve_network(replace(config, api=api.API), api.default_activations)

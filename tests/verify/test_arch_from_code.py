@@ -294,6 +294,8 @@ def test_one_missing_function_is_named_per_api():
         "compute_cost, "
         "update_parameters; missing backward_propagation | week 2 (logistic regression): found none of them; missing "
         "sigmoid, propagate, optimize"
+        " | course 4 week 1 (convolution step by step): found none of them; missing zero_pad, conv_single_step, "
+        "conv_forward, pool_forward"
     )
 
 

@@ -628,6 +628,8 @@ def test_a_package_without_the_functions_is_a_usage_error(capsys, monkeypatch):
         "forward_propagation, "
         "compute_cost, backward_propagation, update_parameters | week 2 (logistic regression): found none of "
         "them; missing sigmoid, propagate, optimize"
+        " | course 4 week 1 (convolution step by step): found none of them; missing zero_pad, conv_single_step, "
+        "conv_forward, pool_forward"
     )
 
 

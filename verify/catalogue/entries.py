@@ -3,6 +3,7 @@ it: the order of the function table)."""
 
 from __future__ import annotations
 
+from .entries_conv import CONV_ENTRIES
 from .entries_course2 import COURSE2
 from .entries_gradcheck import GRADCHECK
 from .types import CourseFunction, Loop, one
@@ -206,6 +207,8 @@ CATALOGUE: tuple[CourseFunction, ...] = (
     *COURSE2,  # entries_course2.py: the second course's functions
     # the second course's gradient checking: the learner's checker verified (its entries: entries_gradcheck.py)
     *GRADCHECK,
+    # the convolution course's step-by-step notebook (its entries: entries_conv.py)
+    *CONV_ENTRIES,
     # the loops, run whole (loops.py)
     one(
         "nn_model",

@@ -12,6 +12,7 @@ import numpy as np
 from ..impl.base import _describe
 from ..judging.compare import mismatch
 from ..judging.hints import diagnose
+from ..judging.tolerance import largest
 
 N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
 LEARNING_RATE = 0.1
@@ -87,6 +88,14 @@ class Unit:
         """value is the very array handed in (a cache keeps its inputs as they are)."""
         if not (isinstance(value, np.ndarray) and value.shape == expected.shape and np.array_equal(value, expected)):
             raise Wrong(output, f"it should hold the input unchanged, got {_describe(value)}", hint)
+
+
+def terms_scale(computation, *inputs) -> float:
+    """A unit check's scale for a quantity that sums many products (judging/tolerance.py's unit scales: worst-case
+    sums of absolute terms): max of the same computation on the inputs' absolute values, in float64. A convolution's
+    Z sums f f n_C_prev products and b, its dW sums over the m examples and every output position, db over the same,
+    dA_prev over the filters and the windows that meet there; an average pool sums f f entries."""
+    return largest(computation(*(np.abs(np.asarray(x, dtype=np.float64)) for x in inputs)))
 
 
 def layer(u: Unit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -23,15 +23,18 @@ import numpy as np
 from .. import catalogue
 from ..config import Config
 from ..errors import ImplementationError
+from ..judging import conv_hints
+from .unit_conv import CONV_CHECKS
 from .unit_course2 import COURSE2_CHECKS
 from .unit_gradcheck import GRADCHECK_CHECKS
 from .unit_harness import CACHE_ORDER, N_PREV, M, N, Unit, Wrong
 from .unit_initialisers import INITIALISER_CHECKS
 from .unit_optimisers import OPTIMISER_CHECKS
+from .unit_pool import POOL_CHECKS
 from .unit_steps import STEP_CHECKS
 
 # APIs whose functions are checked in their own modules alone: their names mean other functions elsewhere
-OWN_ONLY = ("gradcheck",)
+OWN_ONLY = ("gradcheck", "conv")
 
 __all__ = ["CHECKS", "M", "N", "N_PREV", "UnitResult", "check_functions", "each_function_checked"]
 
@@ -133,6 +136,8 @@ def _in_network(entry: catalogue.CourseFunction, config: Config, impl) -> bool:
 
 def _hint_for_raise(function: str, error: ImplementationError) -> str:
     text = str(error)
+    if "conv" in catalogue.by_name(function).family:  # the convolution notebook's: slices and sizes, no linear cache
+        return conv_hints.raise_hint(function, text)
     if any(word in text for word in ("shape", "aligned", "broadcast", "dimension")):
         if "backward" in function:
             return f"a shape error: check the order the cache is unpacked in ({CACHE_ORDER}) and each transpose"
@@ -146,6 +151,8 @@ BY_MODULE: dict[str, Mapping[str, Callable[[Unit], str | None]]] = {
     "unit_optimisers": OPTIMISER_CHECKS,
     "unit_course2": COURSE2_CHECKS,
     "unit_gradcheck": GRADCHECK_CHECKS,
+    "unit_conv": CONV_CHECKS,
+    "unit_pool": POOL_CHECKS,
 }
 
 

@@ -88,6 +88,10 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
         """UsageError when this API cannot compute the network asked for."""
 
+    @classmethod
+    def check_options(cls, config) -> None:
+        """UsageError, before the network is resolved, for options an API without a network cannot use."""
+
     def __init__(
         self,
         module: ModuleType,

@@ -1,0 +1,215 @@
+"""The convolution course's step-by-step notebook: the solved, nested-loop notebook passes through the CLI with no
+option; each classic slip, planted in a copy, fails on the function that has it, named; an absent optional function
+is said not checked; what cannot be compared is reported cleanly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import EXAMPLES, QUIET, REPO, run_cli, run_json
+from jsonschema import Draft202012Validator
+
+import verify
+from verify import Config
+from verify.impl import APIS, ConvStepAPI, detect, load_module
+
+pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
+
+NOTEBOOK = EXAMPLES / "conv" / "Convolution_model_Step_by_Step.ipynb"
+HELPER = EXAMPLES / "conv" / "public_tests.py"
+EIGHT = [
+    "zero_pad",
+    "conv_single_step",
+    "conv_forward",
+    "pool_forward",
+    "conv_backward",
+    "create_mask_from_window",
+    "distribute_value",
+    "pool_backward",
+]
+
+
+def notebook_with(tmp_path, function: str, *edits: tuple[str, str], drop: bool = False):
+    """A copy of the notebook, beside its public_tests.py, with each (old, new) edit made in the cell defining
+    `function` (each old text once there), or with that cell dropped."""
+    nb = json.loads(NOTEBOOK.read_text())
+    (cell,) = [c for c in nb["cells"] if c["cell_type"] == "code" and f"def {function}(" in "".join(c["source"])]
+    text = "".join(cell["source"])
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    cell["source"] = text.splitlines(keepends=True)
+    if drop:
+        nb["cells"].remove(cell)
+    (tmp_path / HELPER.name).write_text(HELPER.read_text())
+    path = tmp_path / "my_conv.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def test_the_nested_loop_notebook_passes_with_no_option_and_says_its_time(capsys):
+    code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), "--no-tensorboard")
+    assert code == 0 and out.startswith("VERDICT: PASS  Convolution_model_Step_by_Step.ipynb's functions and torch")
+    assert all(f"  {name:<25}ok" in out for name in EIGHT)
+    assert "note: the notebook's functions ran in " in out and "Traceback" not in err
+    assert "tied maximum" in out and "ties, not a slip" in out  # the relu-like case's all-zero windows
+    assert "not checked:" not in out
+
+
+def test_its_json_report_follows_the_schema_and_names_every_api(capsys):
+    code, report = run_json(capsys, "--impl", str(NOTEBOOK))
+    assert code == 0 and report["config"]["api"] == "conv" and report["checks"] == []
+    schema = json.loads((REPO / "docs" / "report.schema.json").read_text())
+    assert Draft202012Validator(schema).is_valid(report)
+    assert set(APIS) | {"layers"} == set(schema["$defs"]["report"]["properties"]["config"]["properties"]["api"]["enum"])
+
+
+def test_detected_as_the_conv_api_by_its_four_graded_functions():
+    module = load_module(str(NOTEBOOK))
+    assert detect(module, "nb") is ConvStepAPI and list(APIS)[-1] == "conv"
+    assert list(ConvStepAPI.REQUIRED) == ["zero_pad", "conv_single_step", "conv_forward", "pool_forward"]
+
+
+UNPADDED = ("accumulated from the unpadded slice", "conv_backward", "dW")
+SLIPS = {
+    "dW from the unpadded slice": (
+        "conv_backward",
+        [("a_slice = a_prev_pad[vert_start", "a_slice = A_prev[i, vert_start")],
+        UNPADDED,
+    ),
+    "padding not stripped": (
+        "conv_backward",
+        [("return dA_prev, dW, db", "return dA_prev_pad, dW, db")],
+        ("the padding is not stripped from dA_prev", "conv_backward", "dA_prev"),
+    ),
+    "padding stripped twice": (
+        "conv_backward",
+        [("return dA_prev, dW, db", "return dA_prev[:, pad:-pad, pad:-pad, :], dW, db")],
+        ("the padding is stripped twice", "conv_backward", "dA_prev"),
+    ),
+    "stride ignored in the backward slice": (
+        "conv_backward",
+        [("vert_start = h * stride", "vert_start = h"), ("horiz_start = w * stride", "horiz_start = w")],
+        ("stride ignored in the backward slice: `vert_start = h` instead of `h * stride`", "conv_backward", "dA_prev"),
+    ),
+    "vert_start = h in conv_forward": (
+        "conv_forward",
+        [("vert_start = h * stride", "vert_start = h")],
+        ("`vert_start = h` instead of `h * stride` (horiz_start is right)", "conv_forward", "Z"),
+    ),
+    "horiz_start = w in pool_backward": (
+        "pool_backward",
+        [("horiz_start = w * stride", "horiz_start = w")],
+        (
+            "stride ignored in the backward slice: `horiz_start = w` instead of `w * stride`",
+            "pool_backward",
+            "dA_prev (max)",
+        ),
+    ),
+    "average-pool gradient not divided": (
+        "pool_backward",
+        [("+= distribute_value(da, shape)", "+= np.ones(shape) * da")],
+        ("the average-pool gradient is not divided by f * f", "pool_backward", "dA_prev (average)"),
+    ),
+    "distribute_value not divided": (
+        "distribute_value",
+        [("average = dz / (n_H * n_W)", "average = dz")],
+        ("not divided: each entry gets dz / (n_H * n_W)", "distribute_value", "a"),
+    ),
+    "mask from the output window": (
+        "pool_backward",
+        [("a_prev_slice = a_prev[vert_start", "a_prev_slice = dA_prev[i, vert_start")],
+        ("the max mask is taken from the output window", "pool_backward", "dA_prev (max)"),
+    ),
+    "db of the wrong shape": (
+        "conv_backward",
+        [("db = np.zeros((1, 1, 1, n_C))", "db = np.zeros(n_C)"), ("db[:,:,:,c] += dZ", "db[c] += dZ")],
+        ("db is (2,): it should be (1, 1, 1, n_C)", "conv_backward", "db"),
+    ),
+    "n_H without the + 1": (
+        "conv_forward",
+        [("n_H = int((n_H_prev - f + 2 * pad) / stride) + 1", "n_H = int((n_H_prev - f + 2 * pad) / stride)")],
+        ("an off-by-one in the output size (n_H), without the + 1", "conv_forward", "Z"),
+    ),
+    "pool n_W without the + 1": (
+        "pool_forward",
+        [("n_W = int(1 + (n_W_prev - f) / stride)", "n_W = int((n_W_prev - f) / stride)")],
+        ("an off-by-one in the output size (n_W), without the + 1", "pool_forward", "A (max)"),
+    ),
+    "the division misplaced": (
+        "conv_forward",
+        [("n_W = int((n_W_prev - f + 2 * pad) / stride) + 1", "n_W = (n_W_prev - f + 2 * pad) / stride + 1")],
+        ("n_H or n_W is a float", "conv_forward", ""),
+    ),
+}
+
+
+@pytest.mark.parametrize("slip", SLIPS)
+def test_each_slip_fails_on_its_function_and_is_named(tmp_path, capsys, slip):
+    function, edits, (words, failing, output) = SLIPS[slip]
+    path = notebook_with(tmp_path, function, *edits)
+    code, out, _ = run_cli(capsys, "--impl", str(path), "--no-tensorboard")
+    assert code == 1 and out.startswith("VERDICT: FAIL")
+    fix = out.splitlines()[1]
+    assert fix.startswith(f"fix `{failing}`: ") and words in fix, fix
+    if output:
+        assert fix.startswith(f"fix `{failing}`: its {output} differs (")
+    report = verify.run(Config(impl=str(path), **QUIET))
+    failed = [f.function for f in report.functions if not f.ok and not f.follows]
+    assert failed == [failing]
+
+
+def test_a_function_that_calls_a_failing_one_follows_it(tmp_path):
+    path = notebook_with(tmp_path, "distribute_value", ("average = dz / (n_H * n_W)", "average = dz"))
+    functions = {f.function: f for f in verify.run(Config(impl=str(path), **QUIET)).functions}
+    assert functions["pool_backward"].follows == "distribute_value" and not functions["pool_backward"].ok
+
+
+def test_the_courses_pad_minus_pad_slice_fails_at_pad_0_with_its_hint(tmp_path):
+    path = notebook_with(
+        tmp_path,
+        "conv_backward",
+        ("da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]", "da_prev_pad[pad:-pad, pad:-pad, :]"),
+    )
+    (unit,) = [f for f in verify.run(Config(impl=str(path), **QUIET)).functions if not f.ok]
+    assert unit.function == "conv_backward" and "empty when pad is 0" in unit.hint
+
+
+@pytest.mark.parametrize("absent", ["conv_backward", "pool_backward"])
+def test_an_absent_optional_function_is_said_not_checked_not_failed(tmp_path, capsys, absent):
+    path = notebook_with(tmp_path, absent, drop=True)
+    code, report = run_json(capsys, "--impl", str(path))
+    assert code == 0 and report["verdict"] == "pass"
+    assert absent not in [f["function"] for f in report["functions"]]
+    assert any(n.startswith(f"not checked: {absent} (optional in the course") for n in report["notes"])
+
+
+def test_a_wrong_shape_is_reported_cleanly(tmp_path, capsys):
+    path = notebook_with(tmp_path, "conv_forward", ("return Z, cache", "return Z[:, :, :, :1], cache"))
+    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard")
+    assert code == 1 and "Traceback" not in err
+    assert (
+        "fix `conv_forward`: its Z differs (expected an array of shape (2, 2, 3, 2), got an array of shape (2, 2, 3, 1)"
+        in out
+    )
+
+
+def test_a_function_that_raises_is_a_failure_not_a_crash(tmp_path, capsys):
+    path = notebook_with(tmp_path, "zero_pad", ("X_pad = np.pad(", "X_pad = np.pad(undefined_name, "))
+    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard")
+    assert code == 1 and "Traceback" not in err and "fix `zero_pad`" in out and "NameError" in out
+
+
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        (["--arch", "3,4,1"], "--arch"),
+        (["--activations", "relu", "--data", "moons"], "--activations, --data"),
+        (["--loss", "mse", "--examples", "40"], "--loss, --examples"),
+    ],
+)
+def test_network_options_are_refused_in_one_line(capsys, options, named):
+    code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), *options)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert err.strip().endswith(f"builds no network: give no {named}")
