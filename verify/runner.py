@@ -28,7 +28,7 @@ from .config import (
 )
 from .data import load_data
 from .errors import ImplementationError, UsageError
-from .impl import Adapter, detect, load_module, network_size
+from .impl import Adapter, detect, load_module
 from .impl.layered import LayeredAPI
 from .judging.compare import CheckResult
 from .judging.consequences import mark_consequences
@@ -161,15 +161,14 @@ def _prepare(config: Config, implementation, progress: Progress):
     label = "your code" if label == "__main__" else label  # a notebook's (or a script's) own namespace
     api = detect(implementation or scratch, f"--impl {config.impl}" if config.impl else label, config.api)
     if api.NETWORK:
-        config = network_size(config, implementation, api.API, label)  # --arch, or the size the module's code fixes
+        config = api.network_config(config, implementation, label)  # --arch, or the size the module's code fixes
     else:  # no network to train (impl/gradcheck.py): the sizes its helper fixes; no training, no logs
-        api.check_options(config)
         config = replace(config, arch=config.arch or api.SIZES, iterations=0, epochs=None)
         config = replace(config, tensorboard=False)
     config = resolve_network(replace(config, api=api.API), api.default_activations)
     network = Network.of(config)
-    if not network.dense:  # layers the course's L-layer functions do not compute: each kind's own (layers.py)
-        api = LayeredAPI
+    if not network.dense and not issubclass(api, LayeredAPI):  # layers the course's L-layer functions do not
+        api = LayeredAPI  # compute: each kind's own (layers.py)
         config = replace(config, api=api.API)
     assert config.arch is not None and config.activations is not None and config.loss is not None, (
         "resolve_network resolves the network once arch is known"

@@ -9,14 +9,16 @@ filters of 3 x 3, stride 1, padding 1, on an 8 x 8 x 3 input; "max2s2@8x8x4" a 2
 
 --arch spells a conv network as its input's size, its conv and pool layers, `flatten`, then dense sizes:
 8x8x3,conv4f3p1,max2,flatten,8,1 (see parse). The forward and backward passes are scratch.conv's, the course's
-functions: dZ arrives as the gradient of the summed loss, so dW and db, sums over the examples like
-conv_backward's, are divided by m to be the mean cost's, as a dense layer's are.
+functions, or those `call` runs (the convolution notebook's, impl/convstep.py): dZ arrives as the gradient of the
+summed loss, so dW and db, sums over the examples like conv_backward's, are divided by m to be the mean cost's, as a
+dense layer's are.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -29,6 +31,13 @@ from .errors import UsageError
 from .layers import Gains, LayerKind, Params
 
 Shape = tuple[int, int, int]  # (n_H, n_W, n_C)
+Call = Callable[..., Any]  # call(name, *args): what the course's function of that name returns for args
+
+
+def scratch_call(name: str, *args: Any) -> Any:
+    """The course's function `name`, derived in scratch.conv."""
+    return getattr(scratch, name)(*args)
+
 
 IMAGE = re.compile(r"(\d+)x(\d+)(?:x(\d+))?")  # an input's size: 8x8x3 (8x8: one channel)
 CONV = re.compile(r"conv(\d+)f(\d+)(?:s(\d+))?(?:p(\d+))?")  # n_C filters of f x f, stride s (1), padding p (0)
@@ -118,13 +127,15 @@ class Conv(Spatial):
         fan_in = math.prod(shapes["W"][:3])
         return {"W": rng.standard_normal(shapes["W"]) * scratch.INIT_SCALES[init](fan_in), "b": np.zeros(shapes["b"])}
 
-    def forward(self, A_prev: np.ndarray, P: Params) -> tuple[np.ndarray, Any]:
-        Z4, cache = scratch.conv_forward(self.images(A_prev, self.in_shape), P["W"], P["b"], self.hparameters)
+    def forward(self, A_prev: np.ndarray, P: Params, call: Call = scratch_call) -> tuple[np.ndarray, Any]:
+        Z4, cache = call("conv_forward", self.images(A_prev, self.in_shape), P["W"], P["b"], self.hparameters)
         return self.columns(Z4), cache
 
-    def backward(self, dZ: np.ndarray, cache: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def backward(
+        self, dZ: np.ndarray, cache: Any, call: Call = scratch_call
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         m = dZ.shape[1]
-        dA_prev, dW, db = scratch.conv_backward(self.images(dZ, self.out_shape), cache)
+        dA_prev, dW, db = call("conv_backward", self.images(dZ, self.out_shape), cache)
         return self.columns(dA_prev), {"W": dW / m, "b": db / m}
 
     def twin(self, n_in: int, n_out: int) -> Any:
@@ -171,12 +182,14 @@ class Pool(Spatial):
     def initialize(self, n_in: int, n_out: int, init: str, rng: np.random.Generator) -> dict[str, np.ndarray]:
         return {}
 
-    def forward(self, A_prev: np.ndarray, P: Params) -> tuple[np.ndarray, Any]:
-        A4, cache = scratch.pool_forward(self.images(A_prev, self.in_shape), self.hparameters, self.mode)
+    def forward(self, A_prev: np.ndarray, P: Params, call: Call = scratch_call) -> tuple[np.ndarray, Any]:
+        A4, cache = call("pool_forward", self.images(A_prev, self.in_shape), self.hparameters, self.mode)
         return self.columns(A4), cache
 
-    def backward(self, dZ: np.ndarray, cache: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        return self.columns(scratch.pool_backward(self.images(dZ, self.out_shape), cache, self.mode)), {}
+    def backward(
+        self, dZ: np.ndarray, cache: Any, call: Call = scratch_call
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        return self.columns(call("pool_backward", self.images(dZ, self.out_shape), cache, self.mode)), {}
 
     def twin(self, n_in: int, n_out: int) -> Any:
         import torch_ref

@@ -12,11 +12,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from conftest import QUIET, check, failing_checks, run_cli
+from tensorboard.backend.event_processing.event_accumulator import STORE_EVERYTHING_SIZE_GUIDANCE, EventAccumulator
 
 import scratch
 import verify
 from verify import Config
-from verify.cli import parse_network
+from verify.arch import parse_network
 from verify.image_data import image_dataset
 from verify.spatial import spelling
 
@@ -114,7 +115,13 @@ def test_a_conv_network_gets_every_check_and_passes(dtype, tmp_path):
     assert ("dW", 2) not in check(report, "backward").rows  # the pool layer has no parameters
     assert {("dW", 1), ("db", 1)} <= set(check(report, "gradcheck").rows)
     assert {("W", 1), ("b", 1)} <= set(check(report, "lockstep").rows)
-    assert list(tmp_path.rglob("events.out.tfevents.*"))
+    (diff,) = [event.parent for event in tmp_path.rglob("events.out.tfevents.*") if event.parent.name == "diff"]
+    acc = EventAccumulator(str(diff), size_guidance=STORE_EVERYTHING_SIZE_GUIDANCE).Reload()
+    tags = ["filters/conv1/difference", "filters/conv1/impl", "filters/conv1/torch"]
+    assert sorted(acc.Tags()["images"]) == tags  # the first conv layer's filters, beside the curves
+    assert [image.step for image in acc.Images("filters/conv1/impl")] == [0, 1, 2, 3]  # 4 iterations: each
+    gaps = [event.value for event in acc.Scalars("filters/conv1/difference_max")]
+    assert len(gaps) == 4 and max(gaps) <= (1e-15 if dtype == "float64" else 1e-6)  # in lockstep, the same filters
 
 
 def test_the_strided_conv_and_the_overlapping_average_pool_pass():

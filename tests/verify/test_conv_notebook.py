@@ -1,6 +1,7 @@
 """The convolution course's step-by-step notebook: the solved, nested-loop notebook passes through the CLI with no
-option; each classic slip, planted in a copy, fails on the function that has it, named; an absent optional function
-is said not checked; what cannot be compared is reported cleanly."""
+option, function by function and then in the conv network built from its functions; each classic slip, planted in a
+copy, fails on the function that has it, named; an absent optional function is said not checked (scratch's stands
+in for it in the network); what cannot be compared is reported cleanly."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from verify import Config
 from verify.impl import APIS, ConvStepAPI, detect, load_module
 
 pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
+
+SHORT = ("--iterations", "3")  # the network checks' training, short: the slips are named by the functions' checks
+QUICK = {**QUIET, "iterations": 3}
+NETWORK_CHECKS = ("forward", "backward", "gradient check", "training, lockstep", "training, free-running")
 
 NOTEBOOK = EXAMPLES / "conv" / "Convolution_model_Step_by_Step.ipynb"
 HELPER = EXAMPLES / "conv" / "public_tests.py"
@@ -50,16 +55,27 @@ def notebook_with(tmp_path, function: str, *edits: tuple[str, str], drop: bool =
 
 def test_the_nested_loop_notebook_passes_with_no_option_and_says_its_time(capsys):
     code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), "--no-tensorboard")
-    assert code == 0 and out.startswith("VERDICT: PASS  Convolution_model_Step_by_Step.ipynb's functions and torch")
+    assert code == 0 and out.startswith(
+        "VERDICT: PASS  Convolution_model_Step_by_Step.ipynb and torch agree on every check"
+    )
     assert all(f"  {name:<25}ok" in out for name in EIGHT)
     assert "note: the notebook's functions ran in " in out and "Traceback" not in err
     assert "tied maximum" in out and "ties, not a slip" in out  # the relu-like case's all-zero windows
     assert "not checked:" not in out
+    assert all(
+        f"\n{check}: " in out and out.split(f"\n{check}: ")[1].split("\n")[0].endswith("[ok]")
+        for check in NETWORK_CHECKS
+    )
+    assert (
+        "note: the network checks ran on 7x7x2,conv3f3s2p1,max2s2,flatten,1: its conv and pool layers computed by the notebook's functions"
+        in out
+    )
 
 
 def test_its_json_report_follows_the_schema_and_names_every_api(capsys):
-    code, report = run_json(capsys, "--impl", str(NOTEBOOK))
-    assert code == 0 and report["config"]["api"] == "conv" and report["checks"] == []
+    code, report = run_json(capsys, "--impl", str(NOTEBOOK), *SHORT)
+    assert code == 0 and report["config"]["api"] == "conv" and report["config"]["examples"] == 32
+    assert report["checks"] and all(check["ok"] for check in report["checks"])
     schema = json.loads((REPO / "docs" / "report.schema.json").read_text())
     assert Draft202012Validator(schema).is_valid(report)
     assert set(APIS) | {"layers"} == set(schema["$defs"]["report"]["properties"]["config"]["properties"]["api"]["enum"])
@@ -149,20 +165,20 @@ SLIPS = {
 def test_each_slip_fails_on_its_function_and_is_named(tmp_path, capsys, slip):
     function, edits, (words, failing, output) = SLIPS[slip]
     path = notebook_with(tmp_path, function, *edits)
-    code, out, _ = run_cli(capsys, "--impl", str(path), "--no-tensorboard")
+    code, out, _ = run_cli(capsys, "--impl", str(path), "--no-tensorboard", *SHORT)
     assert code == 1 and out.startswith("VERDICT: FAIL")
     fix = out.splitlines()[1]
     assert fix.startswith(f"fix `{failing}`: ") and words in fix, fix
     if output:
         assert fix.startswith(f"fix `{failing}`: its {output} differs (")
-    report = verify.run(Config(impl=str(path), **QUIET))
+    report = verify.run(Config(impl=str(path), **QUICK))
     failed = [f.function for f in report.functions if not f.ok and not f.follows]
     assert failed == [failing]
 
 
 def test_a_function_that_calls_a_failing_one_follows_it(tmp_path):
     path = notebook_with(tmp_path, "distribute_value", ("average = dz / (n_H * n_W)", "average = dz"))
-    functions = {f.function: f for f in verify.run(Config(impl=str(path), **QUIET)).functions}
+    functions = {f.function: f for f in verify.run(Config(impl=str(path), **QUICK)).functions}
     assert functions["pool_backward"].follows == "distribute_value" and not functions["pool_backward"].ok
 
 
@@ -172,22 +188,23 @@ def test_the_courses_pad_minus_pad_slice_fails_at_pad_0_with_its_hint(tmp_path):
         "conv_backward",
         ("da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]", "da_prev_pad[pad:-pad, pad:-pad, :]"),
     )
-    (unit,) = [f for f in verify.run(Config(impl=str(path), **QUIET)).functions if not f.ok]
+    (unit,) = [f for f in verify.run(Config(impl=str(path), **QUICK)).functions if not f.ok]
     assert unit.function == "conv_backward" and "empty when pad is 0" in unit.hint
 
 
 @pytest.mark.parametrize("absent", ["conv_backward", "pool_backward"])
 def test_an_absent_optional_function_is_said_not_checked_not_failed(tmp_path, capsys, absent):
     path = notebook_with(tmp_path, absent, drop=True)
-    code, report = run_json(capsys, "--impl", str(path))
+    code, report = run_json(capsys, "--impl", str(path), *SHORT)
     assert code == 0 and report["verdict"] == "pass"
+    assert any(f"(scratch's {absent} standing in)" in n for n in report["notes"])
     assert absent not in [f["function"] for f in report["functions"]]
     assert any(n.startswith(f"not checked: {absent} (optional in the course") for n in report["notes"])
 
 
 def test_a_wrong_shape_is_reported_cleanly(tmp_path, capsys):
     path = notebook_with(tmp_path, "conv_forward", ("return Z, cache", "return Z[:, :, :, :1], cache"))
-    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard")
+    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard", *SHORT)
     assert code == 1 and "Traceback" not in err
     assert (
         "fix `conv_forward`: its Z differs (expected an array of shape (2, 2, 3, 2), got an array of shape (2, 2, 3, 1)"
@@ -197,19 +214,57 @@ def test_a_wrong_shape_is_reported_cleanly(tmp_path, capsys):
 
 def test_a_function_that_raises_is_a_failure_not_a_crash(tmp_path, capsys):
     path = notebook_with(tmp_path, "zero_pad", ("X_pad = np.pad(", "X_pad = np.pad(undefined_name, "))
-    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard")
+    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard", *SHORT)
     assert code == 1 and "Traceback" not in err and "fix `zero_pad`" in out and "NameError" in out
 
 
-@pytest.mark.parametrize(
-    "options, named",
-    [
-        (["--arch", "3,4,1"], "--arch"),
-        (["--activations", "relu", "--data", "moons"], "--activations, --data"),
-        (["--loss", "mse", "--examples", "40"], "--loss, --examples"),
-    ],
-)
-def test_network_options_are_refused_in_one_line(capsys, options, named):
-    code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), *options)
+@pytest.mark.parametrize("arch", ["3,4,1", "12,6,6,2"])
+def test_an_arch_without_conv_layers_is_refused_in_one_line(capsys, arch):
+    code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), "--arch", arch)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
-    assert err.strip().endswith(f"builds no network: give no {named}")
+    assert f"--arch {arch}: Convolution_model_Step_by_Step.ipynb's functions compute conv and pool layers" in err
+
+
+def test_a_conv_arch_overrides_the_default_network(capsys):
+    code, report = run_json(
+        capsys, "--impl", str(NOTEBOOK), "--arch", "6x5x1,conv2f2s2p1,avg2s1,flatten,3", "--examples", "8", *SHORT
+    )
+    assert (
+        code == 0 and report["config"]["examples"] == 8 and report["config"]["arch"] == [30, 24, 12, 3]
+    )  # 4x3x2, then 3x2x2
+    assert all(check["ok"] for check in report["checks"]) and len(report["checks"]) == 5
+    assert any("ran on 6x5x1,conv2f2s2p1,avg2s1,flatten,3:" in note for note in report["notes"])
+
+
+# The network checks run the notebook's own functions: a slip in one the default network uses (conv stride 2, pad 1,
+# a max pool) fails the network check that reads its output, not only its function-by-function check.
+NETWORK_SLIPS = {
+    "vert_start = h in conv_forward": "forward",
+    "stride ignored in the backward slice": "backward",
+    "padding not stripped": "backward",
+    "mask from the output window": "backward",
+}
+
+
+@pytest.mark.parametrize("slip", NETWORK_SLIPS)
+def test_a_slip_fails_the_network_check_that_reads_its_output(tmp_path, slip):
+    function, edits, _ = SLIPS[slip]
+    report = verify.run(Config(impl=str(notebook_with(tmp_path, function, *edits)), **QUICK))
+    checks = {check.name: check for check in report.checks}
+    assert not checks[NETWORK_SLIPS[slip]].ok
+    assert NETWORK_SLIPS[slip] == "backward" or not checks["backward"].ok  # a wrong forward pass misleads backward
+
+
+def test_a_wrong_output_size_in_the_network_names_the_function_and_the_formula(tmp_path):
+    function, edits, _ = SLIPS["n_H without the + 1"]
+    report = verify.run(Config(impl=str(notebook_with(tmp_path, function, *edits)), **QUICK))
+    (forward,) = [check for check in report.checks if check.name == "forward"]
+    assert forward.error is not None and forward.error.function == "conv_forward"
+    assert "Z should be an array of shape (32, 4, 4, 3), got an array of shape (32, 3, 4, 3)" in str(forward.error)
+    assert "n_H = int((n_H_prev - f + 2 * pad) / stride) + 1" in str(forward.error)
+
+
+def test_in_float32_the_loops_float64_outputs_are_cast_and_said_so():
+    report = verify.run(Config(impl=str(NOTEBOOK), dtype="float32", **QUICK))
+    assert report.ok and all(check.ok for check in report.checks)
+    assert any(note.startswith("conv_forward returned Z as float64 in a float32 run") for note in report.notes)

@@ -89,8 +89,12 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         """UsageError when this API cannot compute the network asked for."""
 
     @classmethod
-    def check_options(cls, config) -> None:
-        """UsageError, before the network is resolved, for options an API without a network cannot use."""
+    def network_config(cls, config, module: ModuleType | None, label: str):
+        """config with its network decided: --arch, or the size the module's own code fixes (sizes.py); UsageError
+        when there is neither, or both and they differ."""
+        from .sizes import network_size
+
+        return network_size(config, module, cls.API, label)
 
     def __init__(
         self,

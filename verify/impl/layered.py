@@ -17,6 +17,7 @@ import scratch
 
 from .. import catalogue
 from ..errors import ImplementationError, UsageError
+from ..layers import LayerKind
 from .base import Adapter
 
 
@@ -48,6 +49,8 @@ class LayeredAPI(Adapter):
         try:
             with np.errstate(all="ignore"):
                 return function(*args)
+        except ImplementationError:  # a function the layer called, already named (impl/convstep.py)
+            raise
         except Exception as error:
             raise ImplementationError(what, error, self.source) from error
 
@@ -56,13 +59,21 @@ class LayeredAPI(Adapter):
         for l in range(1, self.L + 1):
             kind = self.network.kind(l)
             P = {name: parameters[f"{name}{l}"] for name in kind.names}
-            Z, cache = self._run(f"{kind.word} layer {l} forward", kind.forward, A, P)
+            Z, cache = self._run(f"{kind.word} layer {l} forward", self._forward_of(kind), A, P)
             A_prev, A = A, scratch.get_activation(self.activations[l - 1]).function(Z)
             D = masks[l - 1] if masks is not None and l < self.L else None
             if D is not None and self.keep_probs is not None:
                 A = A * D / self.keep_probs[l - 1]
             caches.append((A_prev, Z, cache, D, P))
         return A, caches
+
+    def _forward_of(self, kind: LayerKind):
+        """kind.forward(A_prev, P), or the forward pass that computes a layer of this kind here."""
+        return kind.forward
+
+    def _backward_of(self, kind: LayerKind):
+        """kind.backward(dZ, cache), or the backward pass that computes a layer of this kind here."""
+        return kind.backward
 
     def layer_values(self, AL: np.ndarray, caches) -> dict:
         values = {f"A{self.L}": AL}
@@ -98,7 +109,7 @@ class LayeredAPI(Adapter):
                     f"{kind.word} layer {l} backward", scratch.activation_backward, dA, Z, self.activations[l - 1]
                 )
             grads[f"dZ{l}"] = dZ
-            dA_prev, dP = self._run(f"{kind.word} layer {l} backward", kind.backward, dZ, cache)
+            dA_prev, dP = self._run(f"{kind.word} layer {l} backward", self._backward_of(kind), dZ, cache)
             grads[f"dA{l - 1}"] = dA_prev
             for name in kind.names:
                 grads[f"d{name}{l}"] = dP[name] + (

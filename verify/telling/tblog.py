@@ -33,6 +33,7 @@ from ..judging.prediction import prediction_accuracy
 from ..network import Network
 from ..results import Final, Sides
 from .pictures import decision_boundary
+from .tb_layers import layer_pictures
 from .tblog_names import _safe, experiment_name, short_stem, source_hash
 
 if TYPE_CHECKING:
@@ -47,7 +48,6 @@ FOLDERS = {"impl": "numpy", "torch": "torch", "diff": "diff"}  # each side's run
 CUSTOM = "~custom_scalars/"  # diff's copies for the custom-scalars charts: '~' sorts them after every other card
 DETAIL_POINTS = 50  # accuracy, norms and the margin chart: about this many points per curve
 HISTOGRAM_POINTS = 5  # a histogram of a large layer costs milliseconds
-HISTOGRAM_BINS = 30  # over the values' own range
 GAP_FLOOR = 1e-20  # log10 of an exact zero gap is drawn as -20
 
 
@@ -189,7 +189,7 @@ class TensorBoardLog:
         if diff:
             self.scalars("diff", i, diff)
         if compared and (i % self.histogram_every == 0 or last):
-            self._histograms(record)
+            layer_pictures(self.writers, self.network, record)
 
     @_writes
     def initialiser_cost(self, kind: str, step: int, impl_cost: float | None, torch_cost: float | None) -> None:
@@ -260,22 +260,6 @@ class TensorBoardLog:
                     key = f"{weights[0]}{l}"
                     values[f"norm/update{l}"] = float(np.linalg.norm(after[key] - before[key]))
             self.scalars(side, record.index, values)
-
-    def _histograms(self, record) -> None:
-        sides = {
-            "impl": (record.impl_after, record.impl_grads),
-            "torch": (record.torch_after, record.torch_grads),
-        }
-        for side, (params, grads) in sides.items():
-            writer = self.writers[side]
-            for l in range(1, self.L + 1):
-                kind = self.network.kind(l)
-                tags = [(f"weights/{name}{l}", params[f"{name}{l}"]) for name in kind.names]
-                tags += [
-                    (f"gradients/d{name}{l}", grads[f"d{name}{l}"]) for name in kind.names if name not in kind.offsets
-                ]
-                for tag, values in tags:
-                    _histogram(writer, tag, values, record.index)
 
     @_writes
     def finish(self, report, predict: Sides) -> None:
@@ -381,15 +365,6 @@ class TensorBoardLog:
             threading.excepthook = self._hook
         if failed is not None:
             raise failed
-
-
-def _histogram(writer, tag: str, values: np.ndarray, step: int) -> None:
-    """A histogram of the finite values, with bins from their own range: torch's default
-    bins stop at about 1e20, and a diverging run's weights go past that."""
-    finite = values if np.isfinite(values).all() else values[np.isfinite(values)]
-    if finite.size:
-        with np.errstate(all="ignore"):
-            writer.add_histogram(tag, finite, step, bins=HISTOGRAM_BINS)
 
 
 def _log10(gap: float) -> float:
