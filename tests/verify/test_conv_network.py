@@ -113,6 +113,8 @@ def test_a_conv_network_gets_every_check_and_passes(dtype, tmp_path):
     assert {c.name for c in report.checks} >= {"forward", "backward", "gradcheck", "lockstep", "free-running"}
     assert {("dW", 1), ("db", 1), ("dW", 3), ("dA", 1), ("dA", 0)} <= set(check(report, "backward").rows)
     assert ("dW", 2) not in check(report, "backward").rows  # the pool layer has no parameters
+    conv = {"zero_pad", "conv_single_step", "conv_forward", "pool_forward", "conv_backward", "pool_backward"}
+    assert conv <= {f.function for f in report.functions if f.ok}  # scratch's conv functions, one by one too
     assert {("dW", 1), ("db", 1)} <= set(check(report, "gradcheck").rows)
     assert {("W", 1), ("b", 1)} <= set(check(report, "lockstep").rows)
     (diff,) = [event.parent for event in tmp_path.rglob("events.out.tfevents.*") if event.parent.name == "diff"]

@@ -88,6 +88,11 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
         """UsageError when this API cannot compute the network asked for."""
 
+    @property
+    def families(self) -> tuple[str, ...]:
+        """The course APIs whose functions, where the module defines them, are checked one by one: its own."""
+        return (self.API,)
+
     @classmethod
     def network_config(cls, config, module: ModuleType | None, label: str):
         """config with its network decided: --arch, or the size the module's own code fixes (sizes.py); UsageError

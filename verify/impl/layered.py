@@ -18,6 +18,7 @@ import scratch
 from .. import catalogue
 from ..errors import ImplementationError, UsageError
 from ..layers import LayerKind
+from ..spatial import Spatial
 from .base import Adapter
 
 
@@ -27,6 +28,13 @@ class LayeredAPI(Adapter):
     API = catalogue.LAYERED
     WEEK = "layer kinds"
     REQUIRED: dict[str, str] = {}
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """Its own, and the convolution notebook's where a layer is a conv or pool layer: scratch's conv_forward,
+        pool_forward, ... are checked one by one too."""
+        spatial = any(isinstance(self.network.kind(l), Spatial) for l in range(1, self.L + 1))
+        return (self.API, "conv") if spatial else (self.API,)
 
     def _check_training(self, optimizer: str, decay: str | None, mini_batch_size: int | None) -> None:
         if self.label != "scratch":
