@@ -281,3 +281,13 @@ def test_the_convolution_section_shows_what_the_runs_print(tmp_path, copy):
         assert any(CONV_TIME.match(line) for line in lines) == (copy is None)
         for line in lines:
             assert _conv_shown(line), line
+
+
+@pytest.mark.end_to_end
+def test_the_recurrent_section_shows_what_its_run_prints(tmp_path):
+    (block,) = [b for b in code_blocks("bash") if "seq6x3" in b]
+    argv = shlex.split(block.strip())[3:]
+    assert argv == ["--arch", "seq6x3,rnn5,1"]
+    result = run_verify(argv, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert all(shown(line) for line in result.stdout.strip().splitlines())

@@ -121,7 +121,7 @@ def to_params(model: TorchNet) -> dict[str, Array]:
 
 def gradients(model: TorchNet) -> dict[str, Array]:
     """The parameters' current .grad as course-layout dW{l} (n[l], n[l-1]) and db{l} (n[l], 1)."""
-    if any(p.grad is None for p in model.parameters()):
+    if any(p.grad is None for p in model.parameters() if p.requires_grad):
         raise ValueError("the model holds no gradients: run forward_backward or Trainer.step first")
     return per_parameter(model, grad_of)
 

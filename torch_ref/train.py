@@ -48,7 +48,7 @@ class Trainer:
         self.optimizer = optimizer
         self.loss_fn = get_loss(loss, model.activation_names[-1])
         self.x, self.y = data_rows(model, X, Y)
-        self.params: list[torch.Tensor] = list(model.parameters())
+        self.params: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]  # a frozen 0 is none
         self._logits: torch.Tensor | None = None
         self._output: torch.Tensor | None = None
         self.recorder = Recorder(model) if record else None

@@ -1,12 +1,13 @@
-"""--arch's spelling: layer sizes (3,4,4,1), a registered layer kind's word among them (3,4,diag,1), or a conv
-network from its input's size to its dense layers (8x8x3,conv4f3p1,max2,flatten,8,1), parsed into the network's
-sizes n[0..L] and each layer's kind word (layers.py, spatial.py)."""
+"""--arch's spelling: layer sizes (3,4,4,1), a registered layer kind's word among them (3,4,diag,1), a conv
+network from its input's size to its dense layers (8x8x3,conv4f3p1,max2,flatten,8,1), or a recurrent one
+(seq6x3,lstm5,1), parsed into the network's sizes n[0..L] and each layer's kind word (layers.py, spatial.py,
+recurrent.py); and back (spelling)."""
 
 from __future__ import annotations
 
 import math
 
-from . import spatial
+from . import recurrent, spatial
 from .errors import UsageError
 from .layers import DENSE, KINDS
 
@@ -22,12 +23,19 @@ def parse_network(text: str) -> tuple[tuple[int, ...], tuple[str, ...] | None]:
     if any(item == "" for item in items):
         raise UsageError(f"--arch {text!r} has an empty item; give layer sizes like 3,4,4,1")
     shape = spatial.image(items[0])  # the input's (n_H, n_W, n_C) while layers are images; None once flat
-    sizes: list[int] = [math.prod(shape)] if shape else []
+    steps = recurrent.sequence(items[0])  # the input's (T_x, n_x) while layers are recurrent
+    sizes: list[int] = [math.prod(shape)] if shape else [math.prod(steps)] if steps else []
     kinds: list[str] = []
-    for item in items[1:] if shape else items:
+    for item in items[1:] if shape or steps else items:
         if shape is not None:
             shape = _spatial_item(text, item, shape, sizes, kinds)
             continue
+        if steps is not None:
+            steps = _recurrent_item(text, item, steps, sizes, kinds)
+            if steps is not None:
+                continue
+        if recurrent.CELL.fullmatch(item):
+            raise UsageError(f"--arch {text!r}: {item!r} needs a sequence before it; {recurrent.SPELLINGS}")
         if sizes and item in KINDS and item != DENSE.word:
             sizes.append(KINDS[item].output_size(sizes[-1]))
             kinds.append(item)
@@ -48,6 +56,45 @@ def parse_network(text: str) -> tuple[tuple[int, ...], tuple[str, ...] | None]:
     if any(n < 1 for n in sizes):
         raise UsageError(f"--arch {text!r}: every size must be at least 1")
     return tuple(sizes), None if all(word == DENSE.word for word in kinds) else tuple(kinds)
+
+
+def _recurrent_item(text: str, item: str, steps: recurrent.Sequence, sizes: list[int], kinds: list[str]):
+    """One item of a recurrent network's --arch while its layers are sequences: a recurrent layer appended (its
+    output's (T_x, n_a) returned), or None once the dense sizes begin (the item is read as one of them)."""
+    layer = recurrent.layer(item, steps)
+    if layer is not None:
+        sizes.append(layer.n_out)
+        kinds.append(layer.word)
+        return layer.out_shape
+    if not kinds:
+        raise UsageError(f"--arch {text!r}: {item!r} after a sequence input; {recurrent.SPELLINGS}")
+    return None
+
+
+def spelling(sizes: tuple[int, ...], words: tuple[str, ...]) -> str:
+    """--arch's spelling of a network whose layers include conv, pool or recurrent ones:
+    8x8x3,conv4f3s1p1,max2s2,flatten,8,1 or seq6x3,lstm5,1."""
+    first = _shaped(words[0])
+    if isinstance(first, recurrent.Recurrent):
+        items = [f"seq{first.T_x}x{first.n_x}"]
+    else:
+        items = [str(sizes[0]) if first is None else "x".join(map(str, first.in_shape))]
+    flat = not isinstance(first, spatial.Spatial)
+    for l, word in enumerate(words, start=1):
+        layer = _shaped(word)
+        if layer is not None:
+            items.append(layer.item)
+            flat = not isinstance(layer, spatial.Spatial)
+            continue
+        if not flat:
+            items.append(spatial.FLATTEN)
+            flat = True
+        items.append(str(sizes[l]) if word == "dense" else word)
+    return ",".join(items)
+
+
+def _shaped(word: str) -> spatial.Spatial | recurrent.Recurrent | None:
+    return spatial.kind(word) or recurrent.kind(word)
 
 
 def _words(sizes: list[int]) -> str:

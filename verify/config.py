@@ -98,7 +98,7 @@ class Config:
         """The sizes as the report's header shows them, with where they came from when the module fixed them."""
         words = self.layers or ("dense",) * self.L
         if not all(word in KINDS for word in words):
-            from .spatial import spelling  # a conv network: as --arch spells it, then n[0..L]
+            from .arch import spelling  # a conv or recurrent network: as --arch spells it, then n[0..L]
 
             return f"{spelling(self.sizes, words)} ({'-'.join(map(str, self.sizes))})"
         sizes = "-".join(
@@ -113,7 +113,7 @@ def arch_words(config: Config) -> str:
     when the module's own code fixed it (the user typed no --arch to change)."""
     sizes = ",".join(map(str, config.sizes))
     if config.layers is not None and not all(word in KINDS for word in config.layers):
-        from .spatial import spelling  # a conv network: its input's size and its layers' spellings
+        from .arch import spelling  # a conv or recurrent network: its input and its layers' spellings
 
         sizes = spelling(config.sizes, config.layers)
     return f"--arch {sizes}" if config.arch_from is None else f"{config.arch_from} ({sizes})"

@@ -17,7 +17,7 @@ import numpy as np
 
 import scratch
 
-from . import spatial
+from . import recurrent, spatial
 from .config import Config, arch_words
 from .errors import UsageError
 from .image_data import image_dataset
@@ -54,11 +54,16 @@ def load_data(config: Config):
 
 
 def _input_image(config: Config):
-    """The input's (n_H, n_W, n_C) when the first layer is a conv or pool layer, else None."""
+    """The input's (n_H, n_W, n_C) when the first layer is a conv or pool layer, else None; a recurrent layer's
+    sequence of T_x steps of n_x as a (T_x, 1, n_x) image, whose channels-last flatten is the time-major columns
+    (recurrent.py), its patterns smooth over time."""
     if not config.layers:
         return None
     first = spatial.kind(config.layers[0])
-    return None if first is None else first.in_shape
+    if first is not None:
+        return first.in_shape
+    steps = recurrent.kind(config.layers[0])
+    return None if steps is None else (steps.T_x, 1, steps.n_x)
 
 
 def teacher_dataset(arch: tuple[int, ...], loss: str, m: int, seed: int):

@@ -168,13 +168,13 @@ def unregister(word: str) -> None:
 
 
 def kind(word: str) -> LayerKind:
-    """The kind a word names: a registered one ("dense"), or a conv or pool layer with its input's shape
-    ("conv4f3s1p1@8x8x3", spatial.py); KeyError for any other word."""
+    """The kind a word names: a registered one ("dense"), or a conv, pool or recurrent layer with its input's shape
+    ("conv4f3s1p1@8x8x3", spatial.py; "lstm5@6x3", recurrent.py); KeyError for any other word."""
     if word in KINDS:
         return KINDS[word]
-    from . import spatial  # imports this module
+    from . import recurrent, spatial  # import this module
 
-    found = spatial.kind(word)
+    found = spatial.kind(word) or recurrent.kind(word)
     if found is None:
         raise KeyError(word)
     return found

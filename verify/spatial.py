@@ -263,25 +263,8 @@ def image(item: str) -> Shape | None:
     return shape
 
 
-def spelling(sizes: tuple[int, ...], words: tuple[str, ...]) -> str:
-    """--arch's spelling of a network whose layers include conv or pool ones: 8x8x3,conv4f3s1p1,max2s2,flatten,8,1."""
-    first = kind(words[0])
-    items, flat = [str(sizes[0]) if first is None else _spelled(first.in_shape)], first is None
-    for l, word in enumerate(words, start=1):
-        spatial = kind(word)
-        if spatial is not None:
-            items.append(spatial.item)
-            flat = False
-            continue
-        if not flat:
-            items.append(FLATTEN)
-            flat = True
-        items.append(str(sizes[l]) if word == "dense" else word)
-    return ",".join(items)
-
-
 __all__ = ["CONV", "FLATTEN", "IMAGE", "POOL", "SPELLINGS", "Conv", "Pool", "Spatial", "Window", "image", "kind"]
-__all__ += ["layer", "spelling", "tied_entries"]
+__all__ += ["layer", "tied_entries"]
 
 
 def tied_entries(kind: Spatial, A_prev: np.ndarray) -> np.ndarray | None:

@@ -17,9 +17,8 @@ from tensorboard.backend.event_processing.event_accumulator import STORE_EVERYTH
 import scratch
 import verify
 from verify import Config
-from verify.arch import parse_network
+from verify.arch import parse_network, spelling
 from verify.image_data import image_dataset
-from verify.spatial import spelling
 
 ARCH = "6x6x2,conv3f3p1,max2,flatten,4,1"  # conv (relu), max pool (linear), dense relu, sigmoid
 STRIDED = "7x7x2,conv3f3s2p1,avg2s1,flatten,1"  # a stride of 2, and an overlapping average pool

@@ -24,10 +24,10 @@ import numpy as np
 
 import scratch
 
-from ..arch import parse_network
+from ..arch import parse_network, spelling
 from ..errors import UsageError
 from ..layers import kind as layer_kind
-from ..spatial import SPELLINGS, Spatial, spelling
+from ..spatial import SPELLINGS, Spatial
 from .base import _binds, _describe, _require, _Required
 from .layered import LayeredAPI
 
