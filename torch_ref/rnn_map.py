@@ -3,7 +3,7 @@ nn.LSTMCell over a sequence whose T_x steps of n_x features lie side by side in 
 x (n_x, m, T_x) as x[:, i, t] at row i, columns t n_x ... (t + 1) n_x), and returns every hidden state the same way,
 (m, T_x n_a). The parameters' mapping is rnn.py's (weight_ih = Wax, the LSTM's gates stacked i, f, c, o, the one
 bias in bias_ih, bias_hh a frozen 0); the sequence is split into steps and stacked back by unbind and stack on the
-time axis, no transpose.
+time axis: its axes never change places.
 """
 
 from __future__ import annotations
