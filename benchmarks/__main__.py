@@ -17,7 +17,7 @@ from dataclasses import asdict, replace  # noqa: E402
 
 from verify import Config  # noqa: E402
 
-from . import conv, memory, report, steps, verifier  # noqa: E402
+from . import conv, convnet, memory, report, steps, verifier  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
 PARTS = ("steps", "conv", "memory", "cold_start", "overhead", "growth")
@@ -48,16 +48,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "plan": {**asdict(plan), "learning_rate": steps.LEARNING_RATE},
     }
 
-    def measure(title: str, key: str, work) -> None:
-        if args.only not in (None, key):
+    def measure(title: str, part: str, work, key: str | None = None) -> None:
+        """r[key] (the part's name unless given) = work(), unless --only names another part."""
+        if args.only not in (None, part):
             return
         log(f"{title} ...")
-        r[key] = work()
-        if key not in ("steps", "conv"):  # the step and conv suites log each cell as it goes
-            log(f"  {r[key]}")
+        r[key or part] = work()
+        if part not in ("steps", "conv"):  # the step and conv suites log each cell as it goes
+            log(f"  {r[key or part]}")
 
     measure("step time, scratch against torch_ref", "steps", lambda: steps.run_steps(plan, entries, log))
     measure("conv layer step, scratch against torch_ref", "conv", lambda: conv.run_conv(plan, conv.CASES, log))
+    measure(
+        "conv network step, scratch against torch_ref",
+        "conv",
+        lambda: convnet.run_networks(plan, convnet.NETWORKS, log),
+        key="conv_network",
+    )
     cells = [replace(c, dtype=d) for d in steps.DTYPES for c in entries]
     cells = [c for c in cells if c.arch == (784, 256, 128, 10)][:1] if quick else cells
     measure("peak memory of a step", "memory", lambda: [memory.step_memory(cell) for cell in cells])

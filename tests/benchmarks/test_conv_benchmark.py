@@ -11,7 +11,7 @@ import pytest
 
 import scratch.conv as scratch_conv
 from benchmarks import __main__ as bench
-from benchmarks import conv, report, steps
+from benchmarks import conv, convnet, report, steps
 
 TINY = (
     conv.Case(m=2, n_H_prev=6, n_C_prev=3, n_C=4, f=3, stride=1, pad=1, pool_f=2, pool_stride=2),
@@ -26,6 +26,7 @@ def positive(x) -> bool:
 
 def test_quick_conv_entry_runs_and_writes_its_section(monkeypatch, tmp_path):
     monkeypatch.setattr(conv, "CASES", TINY)
+    monkeypatch.setattr(convnet, "NETWORKS", ())  # the network steps' rows: test_conv_network_benchmark.py
     monkeypatch.setattr(steps, "QUICK", PLAN)
     out = tmp_path / "RESULTS.md"
     assert bench.main(["--quick", "--only", "conv", "--out", str(out)]) == 0
