@@ -254,6 +254,7 @@ def test_a_cache_not_the_courses_fails(function, learner, output, detail):
     with pytest.raises(Wrong) as wrong:
         CHECKS[function](unit(function, **{function: learner}))
     assert wrong.value.output == output and detail in wrong.value.detail
+    assert wrong.value.hint.startswith("the course's cache")
 
 
 def test_in_float32_scratchs_rounding_uses_a_measurable_share_of_each_functions_tolerance(monkeypatch):

@@ -104,7 +104,11 @@ def same_cache(u: Unit, name: str, cache, expected: tuple, names: tuple[str, ...
         where = f"{name}[{index}] ({entry})"
         if close and entry in close:
             gate, scale = close[entry]
-            u.close(where, value, gate, scale)
+            try:
+                u.close(where, value, gate, scale)
+            except Wrong as wrong:
+                wrong.hint = wrong.hint or order  # another gate in its place, most likely
+                raise
             continue
         given = expected[index]
         if isinstance(given, dict):
@@ -114,7 +118,8 @@ def same_cache(u: Unit, name: str, cache, expected: tuple, names: tuple[str, ...
 
 
 def same_parameters(u: Unit, where: str, value, given: dict, hint: str) -> None:
-    if not isinstance(value, dict) or set(value) < set(given):
+    """The cache's parameters: a dict holding each array it was handed, unchanged (more keys are no fault)."""
+    if not isinstance(value, dict) or not set(given) <= set(value):
         raise Wrong(where, f"expected the parameters dict, got {_describe(value)}", hint)
     for key, array in given.items():
         u.same(f"{where}[{key!r}]", value[key], array, hint)
