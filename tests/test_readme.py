@@ -291,3 +291,43 @@ def test_the_recurrent_section_shows_what_its_run_prints(tmp_path):
     result = run_verify(argv, tmp_path)
     assert result.returncode == 0, result.stderr
     assert all(shown(line) for line in result.stdout.strip().splitlines())
+
+
+RNN = ROOT / "examples" / "rnn"
+RNN_SECTION = README.split("### The recurrent-network notebook", 1)[1].split("\n## ", 1)[0]
+
+
+def _rnn_shown(line: str) -> bool:
+    """The line is in the recurrent section, or it is the time its functions took and the section shows that line."""
+    shown_here = RNN_SECTION.splitlines()
+    return line in shown_here or bool(CONV_TIME.match(line) and any(CONV_TIME.match(r) for r in shown_here))
+
+
+def test_the_recurrent_section_follows_the_convolution_section():
+    headings = re.findall(r"^#{2,3} .*$", README, flags=re.M)
+    at = headings.index("### The recurrent-network notebook")
+    assert headings[at - 1] == "### The convolution notebook" and headings[at + 1] == "## Comparing runs in TensorBoard"
+
+
+@pytest.mark.end_to_end
+@pytest.mark.parametrize("copy", [None, "my_rnn.ipynb"])
+def test_the_recurrent_section_shows_what_the_runs_print(tmp_path, copy):
+    if copy is None:
+        blocks = [b for b in code_blocks("bash") if "examples/rnn/" in b]
+        runs, cwd = [shlex.split(line)[3:] for block in blocks for line in block.strip().splitlines()], ROOT
+        assert runs == [["--impl", "examples/rnn/Building_a_Recurrent_Neural_Network_Step_by_Step.ipynb"]]
+    else:  # the section's slip: da_prev not carried back through time, in a copy beside the notebook's helpers
+        text = (RNN / "Building_a_Recurrent_Neural_Network_Step_by_Step.ipynb").read_text()
+        old = "rnn_cell_backward(da[:, :, t] + da_prevt, caches[t])"
+        assert text.count(old) == 1
+        (tmp_path / copy).write_text(text.replace(old, "rnn_cell_backward(da[:, :, t], caches[t])"))
+        for helper in ("rnn_utils.py", "public_tests.py"):
+            (tmp_path / helper).write_text((RNN / helper).read_text())
+        runs, cwd = [["--impl", copy, "-q"]], tmp_path
+    for argv in runs:
+        result = run_verify([*argv, "--no-tensorboard"], cwd)
+        assert result.returncode == (0 if copy is None else 1), result.stderr
+        lines = result.stdout.strip().splitlines()
+        assert any(CONV_TIME.match(line) for line in lines) == (copy is None)
+        for line in lines:
+            assert _rnn_shown(line), line

@@ -18,7 +18,7 @@ import pytest
 from conftest import QUIET, REPO, assert_usage_error, fast, run_cli
 
 import verify
-from verify.impl import Course2API, DeepAPI, LogRegAPI, ShallowAPI, detect, load_module
+from verify.impl import Course2API, DeepAPI, LogRegAPI, RnnStepAPI, ShallowAPI, detect, load_module
 from verify.impl.sizes import module_definitions, network_size
 
 pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
@@ -267,6 +267,7 @@ def _stub(*args):
 
 DEEP = ("L_model_forward", "compute_cost", "L_model_backward", "update_parameters")
 SHALLOW = ("forward_propagation", "compute_cost", "backward_propagation", "update_parameters")
+RNN = ("rnn_cell_forward", "rnn_forward", "lstm_cell_forward", "lstm_forward")
 
 
 @pytest.mark.parametrize(
@@ -276,6 +277,8 @@ SHALLOW = ("forward_propagation", "compute_cost", "backward_propagation", "updat
         (SHALLOW, ShallowAPI),
         (("sigmoid", "propagate", "optimize"), LogRegAPI),
         (DEEP + SHALLOW, DeepAPI),
+        (RNN, RnnStepAPI),
+        (DEEP + RNN, DeepAPI),  # the recurrent notebook's API comes last: no other API's detection changes
     ],
 )
 def test_an_api_whose_functions_are_all_there_is_chosen(names, api):
@@ -296,6 +299,8 @@ def test_one_missing_function_is_named_per_api():
         "sigmoid, propagate, optimize"
         " | course 4 week 1 (convolution step by step): found none of them; missing zero_pad, conv_single_step, "
         "conv_forward, pool_forward"
+        " | course 5 week 1 (recurrent networks step by step): found none of them; missing rnn_cell_forward, "
+        "rnn_forward, lstm_cell_forward, lstm_forward"
     )
 
 

@@ -20,8 +20,10 @@ from verify.checking import (
     unit_course2,
     unit_gradcheck,
     unit_initialisers,
+    unit_lstm,
     unit_optimisers,
     unit_pool,
+    unit_rnn,
     unit_steps,
     units,
 )
@@ -31,7 +33,7 @@ from verify.errors import UsageError
 from verify.impl import APIS, DeepAPI, LogRegAPI, detect, load_module
 from verify.impl.optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS
 from verify.impl.sizes import LOOPS
-from verify.judging import conv_hints, course2_hints, gradcheck_hints, hints, optimizer_hints, slips
+from verify.judging import conv_hints, course2_hints, gradcheck_hints, hints, optimizer_hints, rnn_hints, slips
 from verify.network import Network
 from verify.optimization import Optimization, Training
 from verify.telling.report_tables import _function_lines
@@ -79,7 +81,7 @@ def test_what_an_entry_names_exists_its_callees_its_hints_and_its_torch_computat
         for slip in f.slips:
             found = [
                 getattr(module, slip, None)
-                for module in (hints, optimizer_hints, course2_hints, gradcheck_hints, conv_hints)
+                for module in (hints, optimizer_hints, course2_hints, gradcheck_hints, conv_hints, rnn_hints)
             ]
             assert any(callable(hint) for hint in found), (f.name, slip)
         for ref in f.torch.split():
@@ -125,6 +127,8 @@ def test_every_entry_with_a_check_is_in_the_unit_checks_and_in_its_modules_and_n
         ("unit_gradcheck", unit_gradcheck.GRADCHECK_CHECKS),
         ("unit_conv", unit_conv.CONV_CHECKS),
         ("unit_pool", unit_pool.POOL_CHECKS),
+        ("unit_rnn", unit_rnn.RNN_CHECKS),
+        ("unit_lstm", unit_lstm.LSTM_CHECKS),
     ):
         assert set(own) == {f.name for f in catalogue.checked(module)}, module
     assert units.CHECKS == units.checks()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .entries_conv import CONV_ENTRIES
 from .entries_course2 import COURSE2
 from .entries_gradcheck import GRADCHECK
+from .entries_rnn import RNN_ENTRIES
 from .types import CourseFunction, Loop, one
 
 LOOP_TORCH = "its own steps of the same run, which lockstep and free-running checked against torch"
@@ -209,6 +210,8 @@ CATALOGUE: tuple[CourseFunction, ...] = (
     *GRADCHECK,
     # the convolution course's step-by-step notebook (its entries: entries_conv.py)
     *CONV_ENTRIES,
+    # the recurrent step-by-step notebook (its entries: entries_rnn.py)
+    *RNN_ENTRIES,
     # the loops, run whole (loops.py)
     one(
         "nn_model",

@@ -23,18 +23,20 @@ import numpy as np
 from .. import catalogue
 from ..config import Config
 from ..errors import ImplementationError
-from ..judging import conv_hints
+from ..judging import conv_hints, rnn_hints
 from .unit_conv import CONV_CHECKS
 from .unit_course2 import COURSE2_CHECKS
 from .unit_gradcheck import GRADCHECK_CHECKS
 from .unit_harness import CACHE_ORDER, N_PREV, M, N, Unit, Wrong
 from .unit_initialisers import INITIALISER_CHECKS
+from .unit_lstm import LSTM_CHECKS
 from .unit_optimisers import OPTIMISER_CHECKS
 from .unit_pool import POOL_CHECKS
+from .unit_rnn import RNN_CHECKS
 from .unit_steps import STEP_CHECKS
 
 # APIs whose functions are checked in their own modules alone: their names mean other functions elsewhere
-OWN_ONLY = ("gradcheck", "conv")
+OWN_ONLY = ("gradcheck", "conv", "rnn")
 
 __all__ = ["CHECKS", "M", "N", "N_PREV", "UnitResult", "check_functions", "each_function_checked"]
 
@@ -136,8 +138,11 @@ def _in_network(entry: catalogue.CourseFunction, config: Config, impl) -> bool:
 
 def _hint_for_raise(function: str, error: ImplementationError) -> str:
     text = str(error)
-    if "conv" in catalogue.by_name(function).family:  # the convolution notebook's: slices and sizes, no linear cache
+    family = catalogue.by_name(function).family
+    if "conv" in family:  # the convolution notebook's: slices and sizes, no linear cache
         return conv_hints.raise_hint(function, text)
+    if "rnn" in family:  # the recurrent notebook's: its products' shapes, a db added over the steps
+        return rnn_hints.raise_hint(function, text)
     if any(word in text for word in ("shape", "aligned", "broadcast", "dimension")):
         if "backward" in function:
             return f"a shape error: check the order the cache is unpacked in ({CACHE_ORDER}) and each transpose"
@@ -153,6 +158,8 @@ BY_MODULE: dict[str, Mapping[str, Callable[[Unit], str | None]]] = {
     "unit_gradcheck": GRADCHECK_CHECKS,
     "unit_conv": CONV_CHECKS,
     "unit_pool": POOL_CHECKS,
+    "unit_rnn": RNN_CHECKS,
+    "unit_lstm": LSTM_CHECKS,
 }
 
 

@@ -17,14 +17,15 @@ from .deep import DeepAPI
 from .gradcheck import GradCheckAPI
 from .loading import LEFT_OUT, NOTES, load_module
 from .logreg import LogRegAPI
+from .rnnstep import RnnStepAPI
 from .shallow import ShallowAPI
 from .sizes import layers_read, network_size
 
-APIS = {api.API: api for api in (DeepAPI, GradCheckAPI, Course2API, ShallowAPI, LogRegAPI, ConvStepAPI)}
+APIS = {api.API: api for api in (DeepAPI, GradCheckAPI, Course2API, ShallowAPI, LogRegAPI, ConvStepAPI, RnnStepAPI)}
 
 
 def detect(module: ModuleType, label: str, api: str | None = None) -> type[Adapter]:
-    """The adapter for `module`: the one --api names, else the first API (deep, gradcheck, course2, shallow, logreg, conv) whose
+    """The adapter for `module`: the one --api names, else the first API (deep, gradcheck, course2, shallow, logreg, conv, rnn) whose
     required functions it defines, all of them, with the signatures it takes (`fits`). Otherwise one UsageError
     line listing, per API (or for the one --api names), the functions found and those missing. An API of a fixed depth whose forward pass reads the
     parameters of a deeper network (a 3-layer forward_propagation) is refused by name."""
@@ -105,6 +106,7 @@ __all__ = [
     "DeepAPI",
     "GradCheckAPI",
     "LogRegAPI",
+    "RnnStepAPI",
     "ShallowAPI",
     "detect",
     "load_module",

@@ -10,12 +10,11 @@ one it does not define), its dense layers, activations, cost and updates by scra
 
 The course's functions are four nested Python loops: the default network and its EXAMPLES are small, so that such
 code is verified in seconds, and the report says how long the notebook's functions took (every call goes through
-Adapter.call, which this adapter times).
+Adapter.call, which TimedCalls times: impl/timed.py).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -30,6 +29,7 @@ from ..layers import kind as layer_kind
 from ..spatial import SPELLINGS, Spatial
 from .base import _binds, _describe, _require, _Required
 from .layered import LayeredAPI
+from .timed import TimedCalls
 
 OPTIONAL = ("conv_backward", "create_mask_from_window", "distribute_value", "pool_backward")
 NETWORK_SPELLING = "7x7x2,conv3f3s2p1,max2,flatten,1"  # the network checked where no --arch gives one
@@ -46,7 +46,7 @@ OUTPUTS: dict[
 SIZE_HINT = "n_H = int((n_H_prev - f + 2 * pad) / stride) + 1, and the same for n_W"
 
 
-class ConvStepAPI(LayeredAPI):
+class ConvStepAPI(TimedCalls, LayeredAPI):
     """The convolution notebook's functions, verified one by one, then in a conv network."""
 
     API = "conv"
@@ -139,22 +139,6 @@ class ConvStepAPI(LayeredAPI):
             )
             value = value.astype(dtype)
         return value
-
-    def call(self, function: str, *args, **kwargs):
-        """Adapter.call, timed: the seconds add up in the note the report shows."""
-        start = time.perf_counter()
-        try:
-            return super().call(function, *args, **kwargs)
-        finally:
-            self.seconds += time.perf_counter() - start
-            self.notes["time"] = (
-                f"{self._whose()} functions ran in {self.seconds:.2g} s in all (every call the checks made)"
-            )
-
-    def _whose(self) -> str:
-        if self.label.endswith(".ipynb"):
-            return "the notebook's"
-        return "scratch's" if self.label == "scratch" else f"{self.label}'s"
 
 
 def _kinds(words) -> list:

@@ -1,0 +1,246 @@
+"""The recurrent step-by-step notebook: the course-literal notebook passes through the CLI with no option, function by
+function (its network checks are not run yet); each classic slip, planted in a copy, fails on the function that has
+it, named; an absent optional function is said not checked; what raises or cannot be compared is reported cleanly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import EXAMPLES, QUIET, REPO, run_cli, run_json
+from jsonschema import Draft202012Validator
+
+import verify
+from verify import Config, UsageError
+from verify.impl import APIS, RnnStepAPI, detect, load_module
+
+pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
+
+FOLDER = EXAMPLES / "rnn"
+NOTEBOOK = FOLDER / "Building_a_Recurrent_Neural_Network_Step_by_Step.ipynb"
+EIGHT = [
+    "rnn_cell_forward",
+    "rnn_forward",
+    "lstm_cell_forward",
+    "lstm_forward",
+    "rnn_cell_backward",
+    "rnn_backward",
+    "lstm_cell_backward",
+    "lstm_backward",
+]
+SCHEMA = json.loads((REPO / "docs" / "report.schema.json").read_text())
+
+
+def notebook_with(tmp_path, function: str, *edits: tuple[str, str], drop: bool = False):
+    """A copy of the notebook, beside its rnn_utils.py and public_tests.py, with each (old, new) edit made in the cell
+    defining `function` (each old text once there), or with that cell dropped."""
+    nb = json.loads(NOTEBOOK.read_text())
+    (cell,) = [c for c in nb["cells"] if c["cell_type"] == "code" and f"def {function}(" in "".join(c["source"])]
+    text = "".join(cell["source"])
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    cell["source"] = text.splitlines(keepends=True)
+    if drop:
+        nb["cells"].remove(cell)
+    for helper in ("rnn_utils.py", "public_tests.py"):
+        (tmp_path / helper).write_text((FOLDER / helper).read_text())
+    path = tmp_path / "my_rnn.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def test_the_notebook_passes_with_no_option_and_says_its_time(capsys):
+    code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), "--no-tensorboard")
+    assert code == 0 and out.startswith(
+        "VERDICT: PASS  Building_a_Recurrent_Neural_Network_Step_by_Step.ipynb's functions and torch agree, each on "
+        "its own (its network checks are not run yet)"
+    )
+    assert all(f"  {name:<20}ok" in out for name in EIGHT) and "Traceback" not in err
+    assert "note: the notebook's functions ran in " in out and "not checked:" not in out
+    assert "note: the network checks (forward, backward, gradient check, lockstep, free-running) are not run yet" in out
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_its_json_report_follows_the_schema(capsys, dtype):
+    code, report = run_json(capsys, "--impl", str(NOTEBOOK), "--dtype", dtype)
+    assert code == 0 and report["verdict"] == "pass" and report["config"]["api"] == "rnn"
+    assert report["checks"] == [] and [f["function"] for f in report["functions"] if f["function"] in EIGHT] == EIGHT
+    assert all(f["status"] == "ok" and not f["in_network"] for f in report["functions"])
+    assert Draft202012Validator(SCHEMA).is_valid(report)
+    assert set(APIS) | {"layers"} == set(SCHEMA["$defs"]["report"]["properties"]["config"]["properties"]["api"]["enum"])
+
+
+def test_detected_as_the_rnn_api_by_its_four_graded_functions_last_of_all():
+    module = load_module(str(NOTEBOOK))
+    assert detect(module, "nb") is RnnStepAPI and list(APIS)[-1] == "rnn"
+    assert list(RnnStepAPI.REQUIRED) == ["rnn_cell_forward", "rnn_forward", "lstm_cell_forward", "lstm_forward"]
+
+
+def test_an_arch_is_refused_in_one_line(capsys):
+    code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), "--arch", "3,4,1")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "builds no network from options: give no --arch, --activations or --loss (got --arch 3,4,1" in err
+
+
+NO_DERIVATIVE = ("dtanh = (1 - a_next ** 2) * da_next", "dtanh = da_next")
+SLIPS = {  # slip: (function, edits, (words of the fix line, function failing, output))
+    "1 - a_next^2 missing": (
+        "rnn_cell_backward",
+        [NO_DERIVATIVE],
+        ("tanh's derivative is left out", "rnn_cell_backward", "dxt"),
+    ),
+    "1 - a_prev^2": (
+        "rnn_cell_backward",
+        [("dtanh = (1 - a_next ** 2)", "dtanh = (1 - a_prev ** 2)")],
+        ("tanh's derivative is taken of a_prev", "rnn_cell_backward", "dxt"),
+    ),
+    "Wax and Waa swapped": (
+        "rnn_cell_forward",
+        [("np.dot(Waa, a_prev) + np.dot(Wax, xt)", "np.dot(Wax, a_prev) + np.dot(Waa, xt)")],
+        ("Wax and Waa are swapped", "rnn_cell_forward", "a_next"),
+    ),
+    "Wax and Waa swapped backward": (
+        "rnn_cell_backward",
+        [("dxt = np.dot(Wax.T, dtanh)", "dxt = np.dot(Waa.T, dtanh)")],
+        ("Wax and Waa are swapped", "rnn_cell_backward", "dxt"),
+    ),
+    "da_prev not carried": (
+        "rnn_backward",
+        [("rnn_cell_backward(da[:, :, t] + da_prevt, caches[t])", "rnn_cell_backward(da[:, :, t], caches[t])")],
+        ("da_prev is not carried back through time", "rnn_backward", "dx"),
+    ),
+    "dx at the wrong step": (
+        "rnn_backward",
+        [("dx[:, :, t] = dxt", "dx[:, :, t - 1] = dxt")],
+        ("the gradient of x is stored at the wrong time step", "rnn_backward", "dx"),
+    ),
+    "dc_prev not carried": (
+        "lstm_backward",
+        [("(da[:, :, t] + da_prevt, dc_prevt, caches[t])", "(da[:, :, t] + da_prevt, 0 * dc_prevt, caches[t])")],
+        ("dc_prev is not carried back through time", "lstm_backward", "dx"),
+    ),
+    "concat [xt; a_prev]": (
+        "lstm_cell_forward",
+        [("np.concatenate((a_prev, xt), axis=0)", "np.concatenate((xt, a_prev), axis=0)")],
+        ("the concatenation is [xt; a_prev]", "lstm_cell_forward", "a_next"),
+    ),
+    "f and i gates swapped": (
+        "lstm_cell_forward",
+        [
+            ("ft = sigmoid(np.dot(Wf, concat) + bf)", "ft = sigmoid(np.dot(Wi, concat) + bi)"),
+            ("it = sigmoid(np.dot(Wi, concat) + bi)", "it = sigmoid(np.dot(Wf, concat) + bf)"),
+        ],
+        ("the forget and update gates are swapped", "lstm_cell_forward", "a_next"),
+    ),
+    "the da_next path left out of dc": (
+        "lstm_cell_backward",
+        [
+            ("(dc_next * it + ot * (1 - np.square(np.tanh(c_next))) * it * da_next)", "dc_next * it"),
+            ("(dc_next * cct + ot * (1 - np.square(np.tanh(c_next))) * cct * da_next)", "dc_next * cct"),
+            ("(dc_next * c_prev + ot * (1 - np.square(np.tanh(c_next))) * c_prev * da_next)", "dc_next * c_prev"),
+            ("dc_next * ft + ot * (1 - np.square(np.tanh(c_next))) * ft * da_next", "dc_next * ft"),
+        ],
+        ("the da_next path through a_next = ot * tanh(c_next) is left out", "lstm_cell_backward", "dxt"),
+    ),
+    "dc_prev without ft": (
+        "lstm_cell_backward",
+        [
+            (
+                "dc_next * ft + ot * (1 - np.square(np.tanh(c_next))) * ft * da_next",
+                "dc_next + ot * (1 - np.square(np.tanh(c_next))) * da_next",
+            )
+        ],
+        ("dc_prev is missing ft", "lstm_cell_backward", "dc_prev"),
+    ),
+    "dba over axis 0": (
+        "rnn_cell_backward",
+        [("np.sum(dtanh, axis=1, keepdims=True)", "np.sum(dtanh, axis=0, keepdims=True)")],
+        ("db is summed over the units (axis 0)", "rnn_cell_backward", "dba"),
+    ),
+    "dbo without keepdims": (
+        "lstm_cell_backward",
+        [("dbo = np.sum(dot, axis=1, keepdims=True)", "dbo = np.sum(dot, axis=1)")],
+        ("db lost its second axis (no keepdims)", "lstm_cell_backward", "dbo"),
+    ),
+    "softmax over the examples": (
+        "rnn_cell_forward",
+        [("softmax(np.dot(Wya, a_next) + by)", "softmax((np.dot(Wya, a_next) + by).T).T")],
+        ("the softmax is taken over the examples (axis 1)", "rnn_cell_forward", "yt_pred"),
+    ),
+}
+
+
+@pytest.mark.parametrize("slip", SLIPS)
+def test_each_slip_fails_on_its_function_and_is_named(tmp_path, capsys, slip):
+    function, edits, (words, failing, output) = SLIPS[slip]
+    path = notebook_with(tmp_path, function, *edits)
+    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard")
+    assert code == 1 and out.startswith("VERDICT: FAIL") and "Traceback" not in err
+    fix = out.splitlines()[1]
+    assert fix.startswith(f"fix `{failing}`: its {output} differs (") and words in fix, fix
+    assert "its network checks are not run yet" in out.splitlines()[2]
+    report = verify.run(Config(impl=str(path), **QUIET))
+    assert [f.function for f in report.functions if not f.ok and not f.follows] == [failing]
+
+
+def test_a_backward_function_follows_the_forward_whose_cache_it_reads(tmp_path):
+    path = notebook_with(
+        tmp_path, "lstm_cell_forward", ("np.concatenate((a_prev, xt), axis=0)", "np.concatenate((xt, a_prev), axis=0)")
+    )
+    functions = {f.function: f for f in verify.run(Config(impl=str(path), **QUIET)).functions}
+    for name, follows in (("lstm_forward", "lstm_cell_forward"), ("lstm_cell_backward", "lstm_cell_forward")):
+        assert not functions[name].ok and functions[name].follows == follows, name
+    assert functions["rnn_backward"].ok
+
+
+@pytest.mark.parametrize("absent", ["rnn_backward", "lstm_backward"])
+def test_an_absent_optional_function_is_said_not_checked_not_failed(tmp_path, capsys, absent):
+    path = notebook_with(tmp_path, absent, drop=True)
+    code, report = run_json(capsys, "--impl", str(path))
+    assert code == 0 and report["verdict"] == "pass"
+    assert absent not in [f["function"] for f in report["functions"]]
+    assert any(
+        n.startswith(f"not checked: {absent} (optional in the course, not defined in my_rnn.ipynb)")
+        for n in report["notes"]
+    )
+
+
+def test_a_missing_graded_function_is_a_usage_error(tmp_path, capsys):
+    path = notebook_with(tmp_path, "lstm_forward", drop=True)
+    code, out, err = run_cli(capsys, "--impl", str(path), "--api", "rnn")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "course 5 week 1 (recurrent networks step by step)" in err and "missing lstm_forward" in err
+
+
+def test_a_function_that_raises_is_a_failure_not_a_crash(tmp_path, capsys):
+    path = notebook_with(tmp_path, "rnn_forward", ("a_next = a0", "a_next = a_zero"))
+    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard")
+    assert code == 1 and "Traceback" not in err and "fix `rnn_forward`" in out and "NameError" in out
+    report = verify.run(Config(impl=str(path), **QUIET))
+    functions = {f.function: f for f in report.functions}
+    assert functions["rnn_backward"].follows == "rnn_forward" and functions["lstm_forward"].ok
+
+
+def test_a_wrong_shape_is_reported_cleanly(tmp_path, capsys):
+    path = notebook_with(tmp_path, "rnn_forward", ("return a, y_pred, caches", "return a[:, :, -1], y_pred, caches"))
+    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard")
+    assert code == 1 and "Traceback" not in err
+    assert "fix `rnn_forward`: its a differs (the shape is (4, 2), expected (4, 2, 3)" in out
+
+
+def test_a_cache_in_another_order_fails_the_forward_that_made_it(tmp_path):
+    path = notebook_with(
+        tmp_path,
+        "rnn_cell_forward",
+        ("cache = (a_next, a_prev, xt, parameters)", "cache = (a_prev, a_next, xt, parameters)"),
+    )
+    report = verify.run(Config(impl=str(path), **QUIET))
+    (unit,) = [f for f in report.functions if not f.ok and not f.follows]
+    assert unit.function == "rnn_cell_forward" and unit.output == "cache[0] (a_next)"
+    assert "the course's cache is (a_next, a_prev, xt, parameters)" in unit.hint
+
+
+def test_options_the_notebook_cannot_use_are_refused(capsys):
+    with pytest.raises(UsageError, match="--lambd: .* is the course 5 week 1"):
+        verify.run(Config(impl=str(NOTEBOOK), lambd=0.1, **QUIET))
