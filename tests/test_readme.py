@@ -303,10 +303,10 @@ def _rnn_shown(line: str) -> bool:
     return line in shown_here or bool(CONV_TIME.match(line) and any(CONV_TIME.match(r) for r in shown_here))
 
 
-def test_the_recurrent_section_follows_the_convolution_section():
+def test_the_recurrent_notebook_section_sits_under_recurrent_networks():
     headings = re.findall(r"^#{2,3} .*$", README, flags=re.M)
     at = headings.index("### The recurrent-network notebook")
-    assert headings[at - 1] == "### The convolution notebook" and headings[at + 1] == "## Comparing runs in TensorBoard"
+    assert headings[at - 1] == "## Recurrent networks" and headings[at + 1] == "## Comparing runs in TensorBoard"
 
 
 @pytest.mark.end_to_end
