@@ -24,8 +24,8 @@ from functools import partial
 from typing import Any
 
 from verify.impl.layered import LayeredAPI
-from verify.layers import LayerKind
-from verify.spatial import Spatial, scratch_call
+from verify.layers import LayerKind, scratch_call
+from verify.spatial import Spatial
 
 from . import steps
 

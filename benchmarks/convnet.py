@@ -33,6 +33,7 @@ from verify.optimization import Training
 from verify.spatial import Conv, Pool
 
 from . import conv, conv_share, steps
+from .conv import _percent, _ratio, _span, _spread
 
 Outputs = dict[str, np.ndarray]
 
@@ -160,14 +161,6 @@ def run_networks(
     return rows
 
 
-def _spread(rows: list[dict], key: str) -> dict:
-    return {
-        "low": min(r[key] for r in rows),
-        "high": max(r[key] for r in rows),
-        "slower": sum(r[key] > 1 for r in rows),
-    }
-
-
 SPREADS = (
     "ratio",
     "conv_ratio",
@@ -188,19 +181,6 @@ def summary(rows: list[dict]) -> dict:
     s["cells"] = len(rows)
     s["kernels"] = {d: sorted({k for r in rows if r["dtype"] == d for k in r["torch_kernels"]}) for d in steps.DTYPES}
     return s
-
-
-def _span(spread: dict, show: Callable[[float], str]) -> str:
-    low, high = show(spread["low"]), show(spread["high"])
-    return low if low == high else f"{low} to {high}"
-
-
-def _ratio(x: float) -> str:
-    return f"{x:.3f}"
-
-
-def _percent(x: float) -> str:
-    return f"{100 * x:.0f}%"
 
 
 def summary_lines(s: dict) -> list[str]:

@@ -24,7 +24,7 @@ adds one in a test file.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,13 @@ import scratch
 from .errors import UsageError
 
 Params = Mapping[str, np.ndarray]  # one layer's parameters, by their names without the layer's number ("W", "b")
+Call = Callable[..., Any]  # call(name, *args): what the course's function of that name returns for args (a layer
+# kind whose pass is the course's functions, conv_forward or rnn_forward, takes them so, scratch's or a notebook's)
+
+
+def scratch_call(name: str, *args: Any) -> Any:
+    """The course's function `name`, as scratch derives it."""
+    return getattr(scratch, name)(*args)
 
 
 @dataclass(frozen=True)

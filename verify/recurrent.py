@@ -26,8 +26,7 @@ import numpy as np
 import scratch
 
 from .errors import UsageError
-from .layers import Gains, LayerKind, Params
-from .spatial import Call, scratch_call
+from .layers import Call, Gains, LayerKind, Params, scratch_call
 
 SEQUENCE = re.compile(r"seq(\d+)x(\d+)")  # an input of T_x steps of n_x features
 CELL = re.compile(r"(rnn|lstm)(\d+)")  # a recurrent layer of n_a units

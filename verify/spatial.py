@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -28,15 +27,9 @@ import numpy as np
 import scratch
 
 from .errors import UsageError
-from .layers import Gains, LayerKind, Params
+from .layers import Call, Gains, LayerKind, Params, scratch_call
 
 Shape = tuple[int, int, int]  # (n_H, n_W, n_C)
-Call = Callable[..., Any]  # call(name, *args): what the course's function of that name returns for args
-
-
-def scratch_call(name: str, *args: Any) -> Any:
-    """The course's function `name`, derived in scratch.conv."""
-    return getattr(scratch, name)(*args)
 
 
 IMAGE = re.compile(r"(\d+)x(\d+)(?:x(\d+))?")  # an input's size: 8x8x3 (8x8: one channel)
