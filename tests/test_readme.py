@@ -31,6 +31,18 @@ def shown(line: str) -> bool:
     )
 
 
+def run_verify(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """python -m verify argv, run from cwd with this checkout importable, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "verify", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
 def code_blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
 
@@ -117,14 +129,7 @@ def test_the_course_examples_print_what_the_readme_shows(tmp_path, argv):
         assert old in text
         (tmp_path / argv[1]).write_text(text.replace(old, new))
         argv, cwd = [*argv, "--data", "flower", *extra], tmp_path
-    result = subprocess.run(
-        [sys.executable, "-m", "verify", *argv, "--no-tensorboard", "-q"],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    result = run_verify([*argv, "--no-tensorboard", "-q"], cwd)
     assert result.returncode in (0, 1), result.stderr
     for line in result.stdout.strip().splitlines():
         assert line in README
@@ -142,14 +147,7 @@ def test_the_optimiser_section_shows_what_the_runs_print(tmp_path):
     adam = ["--arch", "5,8,4,1", "--optimizer", "adam", "--mini-batch-size", "64", "--epochs", "20", "--no-tensorboard"]
     runs = [(adam, 0, ROOT), ([*adam, "--impl", "my_adam.py", "--lr", "0.01", "-q"], 1, tmp_path)]
     for argv, code, cwd in runs:
-        result = subprocess.run(
-            [sys.executable, "-m", "verify", *argv],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        result = run_verify(list(argv), cwd)
         assert result.returncode == code, result.stderr
         lines = result.stdout.strip().splitlines()
         if code == 0:  # the README shows the verdict, the header and the lockstep block
@@ -168,14 +166,7 @@ def test_the_regularisation_section_shows_what_the_runs_print(tmp_path):
     (tmp_path / "my_dropout.py").write_text(text.replace("            dA = dA / keep_prob\n", ""))
     run = ["--arch", "2,20,3,1", "--data", "moons", "--lambd", "0.7", "--keep-prob", "0.86", "--no-tensorboard"]
     for argv, code, cwd in ((run, 0, ROOT), ([*run, "--impl", "my_dropout.py", "-q"], 1, tmp_path)):
-        result = subprocess.run(
-            [sys.executable, "-m", "verify", *argv],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        result = run_verify(list(argv), cwd)
         assert result.returncode == code, result.stderr
         lines = result.stdout.strip().splitlines()
         if code == 0:  # the README shows the verdict, the header, gradient checking and lockstep
@@ -238,14 +229,7 @@ def test_the_second_courses_section_shows_what_the_runs_print(tmp_path, copy):
         (tmp_path / helper).write_text((COURSE2 / helper).read_text())
         runs, cwd = [["--impl", copy, *options, "-q"]], tmp_path
     for argv in runs:
-        result = subprocess.run(
-            [sys.executable, "-m", "verify", *argv, "--no-tensorboard"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        result = run_verify([*argv, "--no-tensorboard"], cwd)
         assert result.returncode == (0 if copy is None else 1), result.stderr
         for line in result.stdout.strip().splitlines():
             assert line in README
@@ -267,14 +251,7 @@ def test_the_conv_network_section_shows_what_its_run_prints(tmp_path):
     argv = shlex.split(block.strip())[3:]
     assert argv == ["--arch", "8x8x3,conv4f3p1,max2,flatten,8,1"]
     for extra in ([], ["--dtype", "float32", "--no-tensorboard"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "verify", *argv, *extra],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        result = run_verify([*argv, *extra], tmp_path)
         assert result.returncode == 0, result.stderr
         if not extra:
             assert all(shown(line) for line in result.stdout.strip().splitlines())
@@ -298,14 +275,7 @@ def test_the_convolution_section_shows_what_the_runs_print(tmp_path, copy):
         (tmp_path / "public_tests.py").write_text((CONV / "public_tests.py").read_text())
         runs, cwd = [["--impl", copy, "-q"]], tmp_path
     for argv in runs:
-        result = subprocess.run(
-            [sys.executable, "-m", "verify", *argv, "--no-tensorboard"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        result = run_verify([*argv, "--no-tensorboard"], cwd)
         assert result.returncode == (0 if copy is None else 1), result.stderr
         lines = result.stdout.strip().splitlines()
         assert any(CONV_TIME.match(line) for line in lines) == (copy is None)

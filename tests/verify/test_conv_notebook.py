@@ -246,10 +246,11 @@ NETWORK_SLIPS = {
 }
 
 
+@pytest.mark.parametrize("init", ["he", "random"])  # random: the course's randn * 0.01, the small scale
 @pytest.mark.parametrize("slip", NETWORK_SLIPS)
-def test_a_slip_fails_the_network_check_that_reads_its_output(tmp_path, slip):
+def test_a_slip_fails_the_network_check_that_reads_its_output(tmp_path, slip, init):
     function, edits, _ = SLIPS[slip]
-    report = verify.run(Config(impl=str(notebook_with(tmp_path, function, *edits)), **QUICK))
+    report = verify.run(Config(impl=str(notebook_with(tmp_path, function, *edits)), init=init, **QUICK))
     checks = {check.name: check for check in report.checks}
     assert not checks[NETWORK_SLIPS[slip]].ok
     assert NETWORK_SLIPS[slip] == "backward" or not checks["backward"].ok  # a wrong forward pass misleads backward
