@@ -66,6 +66,24 @@ def _spatial_item(text: str, item: str, shape: spatial.Shape, sizes: list[int], 
     if layer is None:
         hint = "put flatten before the dense layers" if item.isdigit() else spatial.SPELLINGS
         raise UsageError(f"--arch {text!r}: {item!r} is not a conv or pool layer here; {hint}")
+    _check_ties(text, layer, kinds)
     sizes.append(layer.n_out)
     kinds.append(layer.word)
     return layer.out_shape
+
+
+def _check_ties(text: str, layer: spatial.Spatial, kinds: list[str]) -> None:
+    """UsageError for a max pool after a conv layer that pads by its filter size or more: that layer's outputs near
+    the edge see the padding alone, Z = b in each, a constant region that later conv layers keep, so the pool's
+    windows there tie on positive values by construction, and the course's mask (every tied maximum) and torch's
+    pooling (one of them) send the training gradients themselves apart, not only dA."""
+    if not (isinstance(layer, spatial.Pool) and layer.mode == "max"):
+        return
+    for before in map(spatial.kind, kinds):
+        if isinstance(before, spatial.Conv) and before.window.pad >= before.window.f:
+            f, pad = before.window.f, before.window.pad
+            raise UsageError(
+                f"--arch {text!r}: {before.item} pads by {pad} with {f} x {f} filters, so its outputs at the edge see "
+                f"only padding (Z = b, all equal) and the max pool after it ties there by construction, where the "
+                "course's mask and torch's pooling train differently; give a padding smaller than the filter size"
+            )

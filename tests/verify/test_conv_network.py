@@ -97,6 +97,8 @@ def test_the_spelling_reads_back_as_written():
         ("3,conv4f3,1", "needs an image before it"),
         ("0x8,conv1f1,flatten,1", "has a size of 0"),
         ("8x8,conv2f3,pool2,flatten,1", "'pool2' is not a conv or pool layer"),
+        ("3x3x1,conv2f1p1,max2s1,flatten,1", "conv2f1s1p1 pads by 1 with 1 x 1 filters, so its outputs at the edge"),
+        ("6x6,conv2f2p2,max2,flatten,1", "ties there by construction"),
     ],
 )
 def test_a_bad_conv_spelling_is_one_line_and_exit_2(capsys, text, says):
