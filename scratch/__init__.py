@@ -2,6 +2,7 @@
 
 X is (n_x, m) with examples as columns; W[l] is (n[l], n[l-1]), b[l] is (n[l], 1). The convolution steps
 (conv.py) are channels last instead: A_prev (m, n_H, n_W, n_C), W (f, f, n_C_prev, n_C), b (1, 1, 1, n_C).
+The recurrent steps (rnn.py) keep examples as columns and put time last: x (n_x, m, T_x), a (n_a, m, T_x).
 """
 
 from .activations import ACTIVATIONS, LEAKY_SLOPE, Activation, get_activation
@@ -43,6 +44,16 @@ from .optimizers import (
     update_parameters_with_momentum,
 )
 from .regularization import compute_cost_with_regularization, dropout_masks, keep_probs, l2_penalty
+from .rnn import (
+    lstm_backward,
+    lstm_cell_backward,
+    lstm_cell_forward,
+    lstm_forward,
+    rnn_backward,
+    rnn_cell_backward,
+    rnn_cell_forward,
+    rnn_forward,
+)
 from .train import L_layer_model, accuracy, predict, prediction_accuracy
 
 __all__ = [
@@ -92,6 +103,14 @@ __all__ = [
     "dropout_masks",
     "keep_probs",
     "l2_penalty",
+    "lstm_backward",
+    "lstm_cell_backward",
+    "lstm_cell_forward",
+    "lstm_forward",
+    "rnn_backward",
+    "rnn_cell_backward",
+    "rnn_cell_forward",
+    "rnn_forward",
     "L_layer_model",
     "accuracy",
     "predict",
