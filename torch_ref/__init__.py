@@ -11,6 +11,7 @@ from .device import check_device
 from .layout import from_params, gradients, load_masks, load_params, to_params
 from .losses import LOSSES
 from .model import ACTIVATIONS, CourseMap, TorchNet
+from .rnn import lstm_gradients, lstm_to_course, lstm_to_torch, rnn_gradients, rnn_to_course, rnn_to_torch
 from .train import Trainer, train
 
 __all__ = [
@@ -28,8 +29,14 @@ __all__ = [
     "gradients",
     "load_masks",
     "load_params",
+    "lstm_gradients",
+    "lstm_to_course",
+    "lstm_to_torch",
     "output",
     "pre_activations",
+    "rnn_gradients",
+    "rnn_to_course",
+    "rnn_to_torch",
     "to_params",
     "train",
 ]

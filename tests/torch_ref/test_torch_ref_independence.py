@@ -1,6 +1,6 @@
 """torch_ref is an independent oracle: it never imports scratch or verify, and vice versa for
-scratch; and only layout.py (dense layers) and conv.py (channels-last images, NCHW) convert between the course and
-torch layouts."""
+scratch; and only layout.py (dense layers), conv.py (channels-last images, NCHW) and rnn.py (sequences, time last)
+convert between the course and torch layouts."""
 
 import re
 import subprocess
@@ -30,7 +30,7 @@ def test_only_layout_transposes():
     offenders = [
         f"{path.name}:{n}: {line.strip()}"
         for path in sorted((ROOT / "torch_ref").glob("*.py"))
-        if path.name not in ("layout.py", "conv.py")
+        if path.name not in ("layout.py", "conv.py", "rnn.py")
         for n, line in enumerate(path.read_text().splitlines(), 1)
         if pattern.search(line)
     ]
