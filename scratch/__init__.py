@@ -1,10 +1,14 @@
 """A deep network derived by hand, in NumPy, with the course's names and shapes.
 
 X is (n_x, m) with examples as columns; W[l] is (n[l], n[l-1]), b[l] is (n[l], 1). The convolution steps
-(conv.py) are channels last instead: A_prev (m, n_H, n_W, n_C), W (f, f, n_C_prev, n_C), b (1, 1, 1, n_C).
+(conv.py) are channels last instead: A_prev (m, n_H, n_W, n_C), W (f, f, n_C_prev, n_C), b (1, 1, 1, n_C). The
+character-level language model (charlm.py) runs one name as one column: its learner's functions are exported here,
+its course helpers (rnn_forward, update_parameters, ...) stay under scratch.charlm, whose names they share.
 """
 
+from . import charlm
 from .activations import ACTIVATIONS, LEAKY_SLOPE, Activation, get_activation
+from .charlm import clip, name_sequences, optimize, sample, sample_with_distributions
 from .conv import (
     POOL_MODES,
     conv_backward,
@@ -31,6 +35,7 @@ from .model import (
     linear_forward,
     update_parameters,
 )
+from .names import generate_names, load_names
 from .optimizers import (
     DECAYS,
     OPTIMIZERS,
@@ -50,6 +55,14 @@ __all__ = [
     "LEAKY_SLOPE",
     "Activation",
     "get_activation",
+    "charlm",
+    "clip",
+    "name_sequences",
+    "optimize",
+    "sample",
+    "sample_with_distributions",
+    "generate_names",
+    "load_names",
     "POOL_MODES",
     "conv_backward",
     "conv_forward",
