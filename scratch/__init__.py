@@ -2,13 +2,13 @@
 
 X is (n_x, m) with examples as columns; W[l] is (n[l], n[l-1]), b[l] is (n[l], 1). The convolution steps
 (conv.py) are channels last instead: A_prev (m, n_H, n_W, n_C), W (f, f, n_C_prev, n_C), b (1, 1, 1, n_C). The
-character-level language model (charlm.py) runs one name as one column: its learner's functions are exported here,
-its course helpers (rnn_forward, update_parameters, ...) stay under scratch.charlm, whose names they share.
+character-level language model runs one name as one column; its functions stay under scratch.charlm (clip, sample,
+optimize, rnn_forward, update_parameters, ...): the verifier checks every course function this package defines by
+name, and optimize is also week 2's (logistic regression), update_parameters week 4's.
 """
 
 from . import charlm
 from .activations import ACTIVATIONS, LEAKY_SLOPE, Activation, get_activation
-from .charlm import clip, name_sequences, optimize, sample, sample_with_distributions
 from .conv import (
     POOL_MODES,
     conv_backward,
@@ -56,11 +56,6 @@ __all__ = [
     "Activation",
     "get_activation",
     "charlm",
-    "clip",
-    "name_sequences",
-    "optimize",
-    "sample",
-    "sample_with_distributions",
     "generate_names",
     "load_names",
     "POOL_MODES",

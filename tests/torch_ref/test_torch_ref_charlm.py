@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from scratch import charlm as scratch_charlm
-from scratch import load_names, name_sequences
+from scratch import load_names
+from scratch.charlm import name_sequences
 from torch_ref import charlm
 
 KEYS = ("Wax", "Waa", "Wya", "b", "by")
