@@ -2,9 +2,13 @@
 
 X is (n_x, m) with examples as columns; W[l] is (n[l], n[l-1]), b[l] is (n[l], 1). The convolution steps
 (conv.py) are channels last instead: A_prev (m, n_H, n_W, n_C), W (f, f, n_C_prev, n_C), b (1, 1, 1, n_C).
-The recurrent steps (rnn.py) keep examples as columns and put time last: x (n_x, m, T_x), a (n_a, m, T_x).
+The recurrent steps (rnn.py) keep examples as columns and put time last: x (n_x, m, T_x), a (n_a, m, T_x). The
+character-level language model runs one name as one column; its functions stay under scratch.charlm (clip, sample,
+optimize, rnn_forward, update_parameters, ...): the verifier checks every course function this package defines by
+name, and optimize is also week 2's (logistic regression), update_parameters week 4's, rnn_forward rnn.py's.
 """
 
+from . import charlm
 from .activations import ACTIVATIONS, LEAKY_SLOPE, Activation, get_activation
 from .conv import (
     POOL_MODES,
@@ -32,6 +36,7 @@ from .model import (
     linear_forward,
     update_parameters,
 )
+from .names import generate_names, load_names
 from .optimizers import (
     DECAYS,
     OPTIMIZERS,
@@ -61,6 +66,9 @@ __all__ = [
     "LEAKY_SLOPE",
     "Activation",
     "get_activation",
+    "charlm",
+    "generate_names",
+    "load_names",
     "POOL_MODES",
     "conv_backward",
     "conv_forward",
