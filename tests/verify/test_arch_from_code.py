@@ -296,6 +296,8 @@ def test_one_missing_function_is_named_per_api():
         "sigmoid, propagate, optimize"
         " | course 4 week 1 (convolution step by step): found none of them; missing zero_pad, conv_single_step, "
         "conv_forward, pool_forward"
+        " | course 5 week 1 (the character-level language model): found none of them; missing clip, sample, "
+        "optimize"
     )
 
 

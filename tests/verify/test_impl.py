@@ -630,6 +630,8 @@ def test_a_package_without_the_functions_is_a_usage_error(capsys, monkeypatch):
         "them; missing sigmoid, propagate, optimize"
         " | course 4 week 1 (convolution step by step): found none of them; missing zero_pad, conv_single_step, "
         "conv_forward, pool_forward"
+        " | course 5 week 1 (the character-level language model): found none of them; missing clip, sample, "
+        "optimize"
     )
 
 

@@ -3,6 +3,7 @@ it: the order of the function table)."""
 
 from __future__ import annotations
 
+from .entries_charlm import CHARLM_ENTRIES
 from .entries_conv import CONV_ENTRIES
 from .entries_course2 import COURSE2
 from .entries_gradcheck import GRADCHECK
@@ -209,6 +210,8 @@ CATALOGUE: tuple[CourseFunction, ...] = (
     *GRADCHECK,
     # the convolution course's step-by-step notebook (its entries: entries_conv.py)
     *CONV_ENTRIES,
+    # the character-level language model notebook (its entries: entries_charlm.py)
+    *CHARLM_ENTRIES,
     # the loops, run whole (loops.py)
     one(
         "nn_model",
