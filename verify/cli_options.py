@@ -113,8 +113,9 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
         help="the course API of --impl: deep (week 4: L_model_forward, ...), course2 (the second course's 3-layer helper network: "
         "backward_propagation(X, Y, cache), ...), gradcheck (its gradient-checking notebook: gradient_check_n), "
         "shallow (week 3: "
-        "forward_propagation, ...), logreg (week 2: propagate, optimize) or conv (the convolution course's "
-        "step-by-step notebook: conv_forward, pool_forward, ...) (default: detected from "
+        "forward_propagation, ...), logreg (week 2: propagate, optimize), conv (the convolution course's "
+        "step-by-step notebook: conv_forward, pool_forward, ...) "
+        "or charlm (the character-level language model notebook: clip, sample, optimize) (default: detected from "
         "what it defines)",
     )
     p.add_argument(
