@@ -28,7 +28,8 @@ ACTIVATIONS = ("tanh", "softmax")
 HELPERS = ("softmax", "rnn_forward", "rnn_backward", "update_parameters")  # utils.py's, which sample, optimize call
 NOT_RUN = (
     "the network checks (forward, backward, gradient check, lockstep, free-running on a dataset) are not run: the "
-    "language model is checked function by function, then optimize over the corpus's first names"
+    "language model is checked function by function, then optimize over the corpus's first names as the course's "
+    "model() calls it (model() itself, 35000 iterations, is not run)"
 )
 
 
