@@ -82,6 +82,7 @@ def test_detected_by_its_three_functions_and_week2s_optimize_is_not_it():
         "optimize",
     ]
     assert detect(load_module(str(EXAMPLES / "logreg_network.py")), "logreg") is LogRegAPI
+    assert list(APIS).index("charlm") > list(APIS).index("conv")  # tried last: it changes no other detection
     module = load_module(str(NOTEBOOK))
     module.optimize = week2_optimize  # clip and sample with week 2's optimize: neither API
     with pytest.raises(UsageError, match="matches none of the course APIs"):
