@@ -1,5 +1,6 @@
 """The README is the user's door: its commands, options and examples must stay true."""
 
+import json
 import os
 import re
 import shlex
@@ -294,7 +295,7 @@ def test_the_recurrent_section_shows_what_its_run_prints(tmp_path):
 
 
 RNN = ROOT / "examples" / "rnn"
-RNN_SECTION = README.split("### The recurrent-network notebook", 1)[1].split("\n## ", 1)[0]
+RNN_SECTION = README.split("### The recurrent-network notebook", 1)[1].split("\n### The language-model notebook", 1)[0]
 
 
 def _rnn_shown(line: str) -> bool:
@@ -306,7 +307,8 @@ def _rnn_shown(line: str) -> bool:
 def test_the_recurrent_notebook_section_sits_under_recurrent_networks():
     headings = re.findall(r"^#{2,3} .*$", README, flags=re.M)
     at = headings.index("### The recurrent-network notebook")
-    assert headings[at - 1] == "## Recurrent networks" and headings[at + 1] == "## Comparing runs in TensorBoard"
+    assert headings[at - 1] == "## Recurrent networks"
+    assert headings[at + 1 : at + 3] == ["### The language-model notebook", "## Comparing runs in TensorBoard"]
 
 
 @pytest.mark.end_to_end
@@ -331,3 +333,38 @@ def test_the_recurrent_section_shows_what_the_runs_print(tmp_path, copy):
         assert any(CONV_TIME.match(line) for line in lines) == (copy is None)
         for line in lines:
             assert _rnn_shown(line), line
+
+
+CHARLM = ROOT / "examples" / "charlm"
+
+
+@pytest.mark.end_to_end
+@pytest.mark.parametrize("copy", [None, "my_dinos.ipynb"])
+def test_the_language_model_section_shows_what_the_runs_print(tmp_path, copy):
+    """The notebook as written (TensorBoard on: its logs' line is the README's, the folder beside the run), and the
+    section's slip: clip rescaling each gradient by its norm, in a copy beside the helper files."""
+    notebook = CHARLM / "Dinosaurus_Island.ipynb"
+    if copy is None:
+        blocks = [b for b in code_blocks("bash") if "examples/charlm/" in b]
+        runs = [shlex.split(line)[3:] for block in blocks for line in block.strip().splitlines()]
+        assert runs == [["--impl", "examples/charlm/Dinosaurus_Island.ipynb"]]
+        runs = [["--impl", str(notebook)]]  # run in tmp_path: its logs go to tmp_path/runs, named as from ROOT
+    else:
+        text = notebook.read_text()
+        old = "        np.clip(gradient, -maxValue, maxValue, out = gradient)"
+        new = "        norm = np.linalg.norm(gradient)\n        if norm > maxValue:\n            gradient *= maxValue / norm"
+        assert text.count(json.dumps(old)[1:-1]) == 1
+        (tmp_path / copy).write_text(text.replace(json.dumps(old)[1:-1], json.dumps(new)[1:-1]))
+        for helper in ("utils.py", "public_tests.py", "dinos.txt"):
+            (tmp_path / helper).write_text((CHARLM / helper).read_text())
+        runs = [["--impl", copy, "-q", "--no-tensorboard"]]
+    for argv in runs:
+        result = run_verify(argv, tmp_path)
+        assert result.returncode == (0 if copy is None else 1), result.stderr
+        lines = result.stdout.strip().splitlines()
+        assert any(CONV_TIME.match(line) for line in lines) == (copy is None)
+        for line in lines:
+            assert _conv_shown(line), line
+    if copy is None:
+        assert sorted(p.name for p in (tmp_path / "runs").iterdir())[0].startswith("Dinosaurus_")
+        assert {p.name for p in next((tmp_path / "runs").iterdir()).iterdir()} == {"numpy", "torch", "diff"}

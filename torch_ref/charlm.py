@@ -137,3 +137,16 @@ def sample_distributions(parameters: Mapping[str, Array], indices: Sequence[int]
         probabilities = torch.softmax(logits, dim=1)  # (len(indices), n_y): one row per step
     columns = [row.reshape(-1, 1) for row in probabilities]  # each step's (1, n_y) row is its (n_y, 1) column
     return _np(torch.cat(columns, dim=1))
+
+
+def loss_gradients(
+    X: Sequence[int | None], Y: Sequence[int], a_prev: Array, parameters: Mapping[str, Array]
+) -> dict[str, Array]:
+    """The loss's gradients at (a_prev, parameters), not clipped: dWax, dWaa, db, dWya, dby in the course's shapes
+    and da_prev (n_a, 1), what a change of the hidden state carried in moves the loss by."""
+    model = CharLM(parameters)
+    start = torch.tensor(np.asarray(a_prev)).requires_grad_(True)
+    logits, _ = model(X, start)
+    torch.autograd.backward(F.cross_entropy(logits, torch.tensor(list(Y)), reduction="sum"))
+    assert start.grad is not None
+    return {**model.course(gradients=True), "da_prev": _np(start.grad)}

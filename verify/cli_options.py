@@ -114,8 +114,9 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
         "backward_propagation(X, Y, cache), ...), gradcheck (its gradient-checking notebook: gradient_check_n), "
         "shallow (week 3: "
         "forward_propagation, ...), logreg (week 2: propagate, optimize), conv (the convolution course's "
-        "step-by-step notebook: conv_forward, pool_forward, ...) or rnn (the recurrent step-by-step notebook: "
-        "rnn_forward, lstm_forward, ...) (default: detected from what it defines)",
+        "step-by-step notebook: conv_forward, pool_forward, ...), rnn (the recurrent step-by-step notebook: "
+        "rnn_forward, lstm_forward, ...) or charlm (the character-level language model notebook: clip, sample, "
+        "optimize) (default: detected from what it defines)",
     )
     p.add_argument(
         "--activations",

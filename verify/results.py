@@ -79,4 +79,8 @@ class Divergence:
     @property
     def label(self) -> str:
         """'cost' or 'W2': the quantity, with its layer where it has one."""
-        return str(self.quantity) if self.quantity in ("cost", "lr") else f"{self.quantity}{self.layer}"
+        return (
+            str(self.quantity)
+            if self.quantity in ("cost", "lr") or self.layer is None
+            else f"{self.quantity}{self.layer}"
+        )

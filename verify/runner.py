@@ -116,7 +116,8 @@ def _start(config: Config, impl: Adapter, found: _Findings, progress: Progress) 
     progress.stage("checking the course functions one by one")
     for result in each_function_checked(impl, config):  # one by one: an interrupt keeps those checked
         found.functions.append(result)
-    if not impl.NETWORK:  # no network to check (impl/gradcheck.py): the functions are the run
+    if not impl.NETWORK:  # no network to check (impl/gradcheck.py): the functions are the run, and the API's own checks
+        found.checks, found.run_dir = impl.own_checks(config, progress.stage)  # (impl/charlm.py: optimize over names)
         return None
     try:
         params = impl.initialize(config.arch) if config.init == "impl" else initial_parameters(config)
@@ -164,7 +165,7 @@ def _prepare(config: Config, implementation, progress: Progress):
         config = api.network_config(config, implementation, label)  # --arch, or the size the module's code fixes
     else:  # no network to train (impl/gradcheck.py): the sizes its helper fixes; no training, no logs
         config = replace(config, arch=config.arch or api.SIZES, iterations=0, epochs=None)
-        config = replace(config, tensorboard=False)
+        config = replace(config, tensorboard=config.tensorboard and bool(api.SCOPE))  # an API's own checks may log
     config = resolve_network(replace(config, api=api.API), api.default_activations)
     network = Network.of(config)
     if not network.dense and not issubclass(api, LayeredAPI):  # layers the course's L-layer functions do not
@@ -214,6 +215,7 @@ def _assemble(found: _Findings, impl: Adapter, config: Config, plan: Optimizatio
         notes=impl.loading_notes + list(impl.notes.values()),
         functions=found.functions,
         sources=function_sources(impl.module, list(dict.fromkeys(named))),
+        scope=impl.SCOPE,
     )
 
 

@@ -126,3 +126,22 @@ def test_b_hh_stays_zero_so_the_bias_moves_once():
     np.testing.assert_allclose(updated["b"], parameters["b"] - 0.1 * gradients["db"], rtol=1e-14)
     model = charlm.CharLM(updated)
     assert not model.cell.bias_hh.any() and not model.cell.bias_hh.requires_grad
+
+
+def test_loss_gradients_are_the_unclipped_ones_and_da_prev_is_the_losss_slope():
+    """dWax, ... as optimize's before clamp_ (with no clip to bite: maxValue inf), and da_prev against centred
+    differences of the loss in a_prev (float64: the differences agree to about 1e-8)."""
+    _, char_to_ix, _ = load_names()
+    parameters = random_parameters(5, scale=1.0, seed=4, dtype=np.float64)
+    X, Y = name_sequences("raemkriamcheonvenator", char_to_ix)
+    a_prev = np.random.default_rng(4).standard_normal((5, 1))
+    slopes = charlm.loss_gradients(X, Y, a_prev, parameters)
+    _, unclipped, _, _ = charlm.optimize(X, Y, a_prev, parameters, maxValue=np.inf)
+    assert all(np.array_equal(slopes[k], unclipped[k]) for k in charlm.GRADIENT_KEYS)
+    assert max(np.abs(g).max() for g in unclipped.values()) > 5  # so the clipped ones would differ
+    step = 1e-6
+    for i in range(5):
+        e = np.zeros((5, 1))
+        e[i] = step
+        plus, minus = (charlm.optimize(X, Y, a_prev + s * e, parameters)[0] for s in (1, -1))
+        assert abs((plus - minus) / (2 * step) - slopes["da_prev"][i, 0]) < 1e-6 * max(1, abs(slopes["da_prev"][i, 0]))

@@ -301,6 +301,8 @@ def test_one_missing_function_is_named_per_api():
         "conv_forward, pool_forward"
         " | course 5 week 1 (recurrent networks step by step): found none of them; missing rnn_cell_forward, "
         "rnn_forward, lstm_cell_forward, lstm_forward"
+        " | course 5 week 1 (the character-level language model): found none of them; missing clip, sample, "
+        "optimize"
     )
 
 

@@ -632,6 +632,8 @@ def test_a_package_without_the_functions_is_a_usage_error(capsys, monkeypatch):
         "conv_forward, pool_forward"
         " | course 5 week 1 (recurrent networks step by step): found none of them; missing rnn_cell_forward, "
         "rnn_forward, lstm_cell_forward, lstm_forward"
+        " | course 5 week 1 (the character-level language model): found none of them; missing clip, sample, "
+        "optimize"
     )
 
 

@@ -23,6 +23,7 @@ APIS = (
     "logreg",
     "conv",
     "rnn",
+    "charlm",
 )  # the course APIs an adapter sees a module through (impl/__init__.APIS)
 LAYERED = "layers"  # a network of other kinds (impl/layered.py): the course's compute_cost gives its cost
 OPTIONAL = ("regularisation", "optimisation")  # families run only when an option asks (--lambd, --optimizer, --decay)

@@ -3,6 +3,7 @@ it: the order of the function table)."""
 
 from __future__ import annotations
 
+from .entries_charlm import CHARLM_ENTRIES
 from .entries_conv import CONV_ENTRIES
 from .entries_course2 import COURSE2
 from .entries_gradcheck import GRADCHECK
@@ -212,6 +213,8 @@ CATALOGUE: tuple[CourseFunction, ...] = (
     *CONV_ENTRIES,
     # the recurrent step-by-step notebook (its entries: entries_rnn.py)
     *RNN_ENTRIES,
+    # the character-level language model notebook (its entries: entries_charlm.py)
+    *CHARLM_ENTRIES,
     # the loops, run whole (loops.py)
     one(
         "nn_model",

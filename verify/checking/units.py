@@ -24,6 +24,7 @@ from .. import catalogue
 from ..config import Config
 from ..errors import ImplementationError
 from ..judging import conv_hints, rnn_hints
+from .unit_charlm import CHARLM_CHECKS
 from .unit_conv import CONV_CHECKS
 from .unit_course2 import COURSE2_CHECKS
 from .unit_gradcheck import GRADCHECK_CHECKS
@@ -36,7 +37,10 @@ from .unit_rnn import RNN_CHECKS
 from .unit_steps import STEP_CHECKS
 
 # APIs whose functions are checked in their own modules alone: their names mean other functions elsewhere
-OWN_ONLY = ("gradcheck", "conv", "rnn")
+OWN_ONLY = ("gradcheck", "conv", "rnn", "charlm")
+# APIs of which only their own functions are checked: their helper files define other APIs' names (the language
+# model's utils.py: initialize_parameters(n_a, n_x, n_y), update_parameters of its own keys), course code as given
+ALONE = ("charlm",)
 
 __all__ = ["CHECKS", "M", "N", "N_PREV", "UnitResult", "check_functions", "each_function_checked"]
 
@@ -90,7 +94,7 @@ def each_function_checked(impl, config: Config) -> Iterator[UnitResult]:
     """check_functions' results one at a time, each as soon as it is known (a run stopped midway keeps them)."""
     dtype, rtol, seed = config.dtype, config.relative_tolerance, config.seed
     results: dict[str, UnitResult] = {}
-    for function, check in CHECKS.items():
+    for function, check in _checks_for(impl):
         if not callable(getattr(impl.module, function, None)):
             continue
         entry = catalogue.by_name(function, impl.API)
@@ -119,12 +123,19 @@ def each_function_checked(impl, config: Config) -> Iterator[UnitResult]:
         yield result
 
 
+def _checks_for(impl) -> list[tuple[str, Callable[[Unit], str | None]]]:
+    """(function, its check) in the catalogue's order: every course function's, or an ALONE API's own alone."""
+    if impl.API in ALONE:
+        return [(f.name, BY_MODULE[f.check][f.name]) for f in catalogue.checked() if impl.API in f.family]
+    return list(CHECKS.items())
+
+
 def _in_network(entry: catalogue.CourseFunction, config: Config, impl) -> bool:
     """Whether the network checks run the function: an initialiser only as --init impl's (its API's own), an
     optional family's function only when its option asks for it (its --optimizer, its --decay, the --lambd or
     --keep-prob it needs; random_mini_batches never: the run's mini-batches are the verifier's own)."""
-    if not impl.NETWORK:  # an API with no network to check (impl/gradcheck.py)
-        return False
+    if not impl.NETWORK:  # an API with no network to check (impl/gradcheck.py), or checks of its own (impl/charlm.py)
+        return entry.name in impl.OWN_CHECKED
     if entry.role == "initialiser":
         return config.init == "impl" and entry.name == impl._initialiser()
     if entry.needs:  # lambd, keep_prob: L2's and dropout's functions
@@ -160,6 +171,7 @@ BY_MODULE: dict[str, Mapping[str, Callable[[Unit], str | None]]] = {
     "unit_pool": POOL_CHECKS,
     "unit_rnn": RNN_CHECKS,
     "unit_lstm": LSTM_CHECKS,
+    "unit_charlm": CHARLM_CHECKS,
 }
 
 

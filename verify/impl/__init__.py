@@ -11,6 +11,7 @@ from types import ModuleType
 
 from ..errors import UsageError
 from .base import Adapter, _describe
+from .charlm import CharLMAPI
 from .convstep import ConvStepAPI
 from .course2 import Course2API
 from .deep import DeepAPI
@@ -21,11 +22,14 @@ from .rnnstep import RnnStepAPI
 from .shallow import ShallowAPI
 from .sizes import layers_read, network_size
 
-APIS = {api.API: api for api in (DeepAPI, GradCheckAPI, Course2API, ShallowAPI, LogRegAPI, ConvStepAPI, RnnStepAPI)}
+APIS = {
+    api.API: api
+    for api in (DeepAPI, GradCheckAPI, Course2API, ShallowAPI, LogRegAPI, ConvStepAPI, RnnStepAPI, CharLMAPI)
+}
 
 
 def detect(module: ModuleType, label: str, api: str | None = None) -> type[Adapter]:
-    """The adapter for `module`: the one --api names, else the first API (deep, gradcheck, course2, shallow, logreg, conv, rnn) whose
+    """The adapter for `module`: the one --api names, else the first API (deep, gradcheck, course2, shallow, logreg, conv, rnn, charlm) whose
     required functions it defines, all of them, with the signatures it takes (`fits`). Otherwise one UsageError
     line listing, per API (or for the one --api names), the functions found and those missing. An API of a fixed depth whose forward pass reads the
     parameters of a deeper network (a 3-layer forward_propagation) is refused by name."""
@@ -101,6 +105,7 @@ __all__ = [
     "APIS",
     "NOTES",
     "Adapter",
+    "CharLMAPI",
     "ConvStepAPI",
     "Course2API",
     "DeepAPI",

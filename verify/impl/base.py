@@ -73,6 +73,8 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
     NETWORK = True  # whether it computes a network the checks train (the gradient-checking notebook's does not)
     SIZES: tuple[int, ...] | None = None  # the sizes an API without a network fixes
     PLOTTED_COSTS = False  # its loops keep their costs only to plot them, and only with print_cost on
+    SCOPE = ""  # an API with checks of its own and no network: what its run checks, as the report's header says
+    OWN_CHECKED: tuple[str, ...] = ()  # the course functions those checks run (a fix line may name them)
 
     @staticmethod
     def default_activations(L: int) -> tuple[str, ...]:
@@ -146,6 +148,11 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
 
     def _check_contract(self) -> None:
         """Which calling convention each function takes; UsageError when one cannot do what was asked."""
+
+    def own_checks(self, config, stage) -> tuple[list, str | None]:
+        """An API with a SCOPE: its own checks, run after the functions' (`stage` names each for the progress
+        line), and the TensorBoard folder they logged to (None: none)."""
+        return [], None
 
     def _check_training(self, optimizer: str, decay: str | None, mini_batch_size: int | None) -> None:
         """UsageError where this API cannot train with this optimiser, these mini-batches or this decay."""

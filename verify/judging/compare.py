@@ -79,7 +79,7 @@ class Comparison:
 
     stage: str  # forward, backward, gradcheck, training
     quantity: str  # Z, A, cost, dZ, dW, db, dA, W, b
-    layer: int
+    layer: int | None  # None: a quantity of no layer (the language model's Waa, dWaa, a)
     rtol: float = 0.0
     max_abs: float | None = 0.0  # None: no number to show (nothing comparable yet, or shapes that differ)
     max_rel: float | None = 0.0
@@ -104,7 +104,11 @@ class Comparison:
 
     @property
     def label(self) -> str:
-        return f"{self.quantity}{self.layer}" if self.quantity not in ("cost", "lr") else self.quantity
+        return (
+            f"{self.quantity}{self.layer}"
+            if self.quantity not in ("cost", "lr") and self.layer is not None
+            else self.quantity
+        )
 
     @property
     def status(self) -> str:
@@ -349,7 +353,7 @@ class CheckResult:
             return "unresolved"
         return "ok"
 
-    def row(self, quantity: str, layer: int) -> Comparison:
+    def row(self, quantity: str, layer: int | None) -> Comparison:
         key = (quantity, layer)
         if key not in self.rows:
             self.rows[key] = Comparison(self.stage, quantity, layer, rtol=self.rtol)

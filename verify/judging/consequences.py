@@ -59,6 +59,8 @@ def failed_at(row: Comparison) -> int:
 def _inputs(key: tuple, L: int) -> list:
     """The quantities (of the implementation's computation) that `key` is computed from directly."""
     q, l = key
+    if l is None:  # a quantity of no layer (the language model's Wax, dWax, a): a parameter's step from its gradient
+        return [(f"d{q}", None)] if not q.startswith("d") and q not in ("cost", "a") else []
     if q.startswith(("v_", "s_")):  # an optimiser's state: v_dW from dW, v_corrected_dW from v_dW, ...
         name, gradient = q.rsplit("_", 1)
         return [(f"{name.split('_')[0]}_{gradient}", l)] if name.endswith("corrected") else [(gradient, l)]

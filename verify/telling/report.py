@@ -42,6 +42,7 @@ class Report:
     notes: list[str] = field(default_factory=list)  # what the implementation did that is worth knowing, not a failure
     functions: list[UnitResult] = field(default_factory=list)  # the course functions' own checks, run first
     sources: dict = field(default_factory=dict)  # course function -> where it is defined (see function_sources)
+    scope: str = ""  # an API with checks of its own and no network (impl/charlm.py): what the run checked
     first_divergence: Divergence | None = field(init=False, repr=False)  # decided once, from the above
 
     def __post_init__(self) -> None:
@@ -73,8 +74,8 @@ class Report:
 
     @property
     def untrained(self) -> bool:
-        """Whether the run had no training step to check (--iterations 0 or --epochs 0)."""
-        return self.plan.steps_total == 0
+        """Whether the run had no training step to check (--iterations 0 or --epochs 0; an API's own checks train)."""
+        return self.plan.steps_total == 0 and not self.scope
 
     @property
     def examples(self) -> int:
@@ -92,6 +93,12 @@ class Report:
             return (
                 f"|{self.implementation} - torch| <= rtol {self.config.relative_tolerance:g} x each quantity's scale, "
                 "the size of the terms it is computed from"
+            )
+        if self.scope:
+            return (
+                f"|{self.implementation} - torch| <= rtol {self.config.relative_tolerance:g} x each quantity's scale, the size of "
+                f"the terms it is computed from (update steps: + {UPDATE_ROUNDING} eps x the weights they move); "
+                "free-running: the gap the dynamics allow"
             )
         return (
             f"|{self.implementation} - torch| <= rtol {self.config.relative_tolerance:g} x each quantity's scale, the size of "

@@ -44,7 +44,11 @@ def _seen_text(first: Divergence, hint: str) -> str:
     where = [_where(first)]
     if row.point and first.stage in ("forward", "backward"):
         where.append(f"at the {row.point}")
-    quantity = row.quantity if row.quantity in ("cost", "lr") else f"{row.quantity}{row.layer} (layer {row.layer})"
+    quantity = (
+        row.quantity
+        if row.quantity in ("cost", "lr") or row.layer is None
+        else f"{row.quantity}{row.layer} (layer {row.layer})"
+    )
     if _nan_at_worst(row):  # a nan has no difference to measure: no '>' either
         text = f"{', '.join(where)}: {quantity} differs; max abs nan (not a number), allowed {_num(row.tolerance, 2)}"
     else:
@@ -177,20 +181,20 @@ def _table(rows: list[Comparison], verbose: bool):
     """Every row when verbose; otherwise failing rows that are causes one by one, and one line
     per quantity and status for the rest (its closest call, or the first of those that follow)."""
     if verbose:
-        return [(r.quantity, "-" if r.quantity == "lr" else str(r.layer), r) for r in rows]
+        return [(r.quantity, "-" if r.quantity == "lr" or r.layer is None else str(r.layer), r) for r in rows]
     order = {id(r): n for n, r in enumerate(rows)}
     out: list[tuple[int, str, str, Comparison]] = []
     groups: dict[tuple[str, str, str | None], list[Comparison]] = {}  # (quantity, status, follows) -> its rows
     for r in rows:
         if not r.ok and not r.follows:
-            out.append((order[id(r)], r.quantity, "-" if r.quantity == "lr" else str(r.layer), r))
+            out.append((order[id(r)], r.quantity, "-" if r.quantity == "lr" or r.layer is None else str(r.layer), r))
         else:
             groups.setdefault((r.quantity, r.status, r.follows), []).append(r)
     for (quantity, _, _), group in groups.items():
-        layers = sorted(r.layer for r in group)
+        layers = sorted(r.layer for r in group if r.layer is not None)
         span = (
             "-"
-            if quantity == "lr"
+            if quantity == "lr" or not layers
             else str(layers[0])
             if len(layers) == 1
             else f"{layers[0]}-{layers[-1]}"

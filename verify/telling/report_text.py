@@ -61,8 +61,9 @@ def header(report: Report) -> str:
     """What was compared: the implementation, the network, the data, the training plan."""
     c = report.config
     assert c.activations is not None, "a report's config is validated"
-    if report.functions_only:
-        return f"{report.implementation} vs torch_ref: its course functions, each on its own, {c.dtype} on {c.device}"
+    if report.functions_only or report.scope:
+        scope = report.scope or "its course functions, each on its own"
+        return f"{report.implementation} vs torch_ref: {scope}, {c.dtype} on {c.device}"
     return (
         f"{report.implementation} vs torch_ref: {c.arch_text}, activations {','.join(c.activations)}, "
         f"loss {c.loss}, init {c.init}, seed {c.seed}, data {c.data} (m={report.examples}), {c.dtype} on {c.device}, "
@@ -116,7 +117,9 @@ def verdict_lines(report: Report) -> list[str]:
         if first.stage == "functions":
             lines.append(
                 f"first divergence: function by function, {first.function}'s {first.quantity or 'result'}; "
-                + ("the network checks agree" if report.checks else _no_network(report, checked=True))
+                + ("the network checks agree" if report.checks and not report.scope else "")
+                + ("the checks after them agree" if report.checks and report.scope else "")
+                + ("" if report.checks else _no_network(report, checked=True))
             )
         elif first.fix and first.rejected:  # the fix line holds the message: said once
             lines.append(
@@ -331,7 +334,7 @@ def to_markdown(report: Report) -> str:
         if check.rows:
             lines += ["| quantity | layer | max abs | max rel | allowed | status |", "|---|---|---|---|---|---|"]
             lines += [
-                f"| {r.quantity} | {r.layer} | {_gap(r.max_abs, r, 1)} | {_gap(r.max_rel, r, 1)} | {_num(r.tolerance, 1)} | "
+                f"| {r.quantity} | {'-' if r.layer is None else r.layer} | {_gap(r.max_abs, r, 1)} | {_gap(r.max_rel, r, 1)} | {_num(r.tolerance, 1)} | "
                 f"{_status(r) if r.ok else '**' + _status(r) + '**'} |"
                 for r in check.rows.values()
             ]

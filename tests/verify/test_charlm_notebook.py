@@ -1,0 +1,241 @@
+"""The language-model notebook ("Dinosaur Island"): the course-literal notebook passes through the CLI with no option,
+function by function and then optimize over the corpus's first names, lockstep and free-running; each classic slip,
+planted in a copy, fails on the function that has it, named; week 2's optimize is told apart from it; free-running
+catches a drift lockstep cannot; the logs hold both sides' losses and sampled names; bad input is one line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import EXAMPLES, QUIET, REPO, assert_usage_error, run_cli, run_json
+from jsonschema import Draft202012Validator
+
+import verify
+from verify import Config
+from verify.checking.charlm_names import NAMES
+from verify.errors import UsageError
+from verify.impl import APIS, CharLMAPI, LogRegAPI, detect, load_module
+
+pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
+
+FOLDER = EXAMPLES / "charlm"
+NOTEBOOK = FOLDER / "Dinosaurus_Island.ipynb"
+BESIDE = ("utils.py", "public_tests.py", "dinos.txt")
+ROWS = ["cost", "dWaa", "dWax", "dWya", "db", "dby", "a", "Wax", "Waa", "Wya", "b", "by"]
+
+
+def notebook_with(tmp_path, function: str, *edits: tuple[str, str], helpers: tuple[str, ...] = BESIDE):
+    """A copy of the notebook beside copies of `helpers`, with each (old, new) edit made in the cell defining
+    `function` (each old text once there)."""
+    nb = json.loads(NOTEBOOK.read_text())
+    (cell,) = [c for c in nb["cells"] if c["cell_type"] == "code" and f"def {function}(" in "".join(c["source"])]
+    text = "".join(cell["source"])
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    cell["source"] = text.splitlines(keepends=True)
+    for name in helpers:
+        (tmp_path / name).write_text((FOLDER / name).read_text())
+    path = tmp_path / "my_dinos.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def test_the_notebook_passes_with_no_option_and_says_its_time(capsys):
+    code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), "--no-tensorboard")
+    assert code == 0 and "Traceback" not in err
+    assert out.startswith("VERDICT: PASS  Dinosaurus_Island.ipynb and torch agree on every check\n")
+    assert (
+        "vs torch_ref: its course functions, each on its own, then optimize over the first names of the corpus" in out
+    )
+    table = out.split("against torch  [ok]\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split() for line in table] == [["clip", "ok"], ["sample", "ok"], ["optimize", "ok"]]
+    assert "training, lockstep: each step from the same parameters  [ok]" in out
+    assert "training, free-running: each side on its own (tolerance follows the dynamics)  [ok]" in out
+    assert f"optimize on the first {NAMES} names of the corpus" in out
+    assert "note: the notebook's functions ran in " in out and "training not run" not in out
+
+
+def test_its_json_report_follows_the_schema_with_rows_of_no_layer(capsys):
+    code, report = run_json(capsys, "--impl", str(NOTEBOOK), "--no-tensorboard")
+    assert code == 0 and report["verdict"] == "pass" and report["config"]["api"] == "charlm"
+    schema = json.loads((REPO / "docs" / "report.schema.json").read_text())
+    assert Draft202012Validator(schema).is_valid(report)
+    assert set(APIS) | {"layers"} == set(schema["$defs"]["report"]["properties"]["config"]["properties"]["api"]["enum"])
+    lockstep, free = report["checks"]
+    assert (lockstep["name"], free["name"]) == ("lockstep", "free-running")
+    assert [row["quantity"] for row in lockstep["rows"]] == ROWS and {r["layer"] for r in lockstep["rows"]} == {None}
+    assert all(row["compared"] == NAMES and row["status"] == "ok" for row in lockstep["rows"])
+    assert [row["quantity"] for row in free["rows"]] == ["cost", "Wax", "Waa", "Wya", "b", "by", "a"]
+    assert all(row["compared"] == NAMES for row in free["rows"]) and free["comparable_until"] is None
+
+
+def week2_optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=False):
+    return {"w": w, "b": b}, {}, []
+
+
+def test_detected_by_its_three_functions_and_week2s_optimize_is_not_it():
+    assert detect(load_module(str(NOTEBOOK)), "nb") is CharLMAPI and list(CharLMAPI.REQUIRED) == [
+        "clip",
+        "sample",
+        "optimize",
+    ]
+    assert detect(load_module(str(EXAMPLES / "logreg_network.py")), "logreg") is LogRegAPI
+    assert list(APIS).index("charlm") > list(APIS).index("conv")  # tried last: it changes no other detection
+    module = load_module(str(NOTEBOOK))
+    module.optimize = week2_optimize  # clip and sample with week 2's optimize: neither API
+    with pytest.raises(UsageError, match="matches none of the course APIs"):
+        detect(module, "nb")
+
+
+SLIPS = {
+    "clip by norm": (
+        "clip",
+        [
+            (
+                "        np.clip(gradient, -maxValue, maxValue, out = gradient)",
+                "        if np.linalg.norm(gradient) > maxValue:\n"
+                "            gradient *= maxValue / np.linalg.norm(gradient)",
+            )
+        ],
+        "clip by norm instead of elementwise",
+    ),
+    "clip missing dby": (
+        "clip",
+        [("for gradient in [dWax, dWaa, dWya, db, dby]:", "for gradient in [dWax, dWaa, dWya, db]:")],
+        "not applied to every gradient: dby is returned unclipped",
+    ),
+    "sample without the softmax": ("sample", [("        y = softmax(z)", "        y = z")], "without the softmax"),
+    "sample stopping after the newline": (
+        "sample",
+        [("while (idx != newline_character and counter != 50):", "while (counter != 50):")],
+        "stopping late: it goes on drawing after the newline",
+    ),
+    "sample stopping past 50": (
+        "sample",
+        [
+            (
+                "while (idx != newline_character and counter != 50):",
+                "while (idx != newline_character and counter != 60):",
+            )
+        ],
+        "stopping late: it draws more than 50 characters",
+    ),
+    "sample seeded without seed += 1": (
+        "sample",
+        [("        seed += 1\n", "")],
+        "seeded with seed + counter with seed not incremented",
+    ),
+    "optimize at a fixed rate": (
+        "optimize",
+        [("update_parameters(parameters, gradients, learning_rate)", "update_parameters(parameters, gradients, 0.01)")],
+        "the update uses 0.01, not learning_rate (0.05)",
+    ),
+    "optimize without clip": (
+        "optimize",
+        [("    gradients = clip(gradients, 5)\n", "")],
+        "not clipped: gradients = clip(gradients, 5) comes between",
+    ),
+    "optimize returning a[-1]": (
+        "optimize",
+        [("return loss, gradients, a[len(X)-1]", "return loss, gradients, a[-1]")],
+        "it is a_prev: rnn_forward's a[-1] is the start a0",
+    ),
+}
+
+
+@pytest.mark.parametrize("slip", SLIPS)
+def test_each_slip_fails_on_its_function_and_is_named(tmp_path, slip):
+    function, edits, words = SLIPS[slip]
+    report = verify.run(Config(impl=str(notebook_with(tmp_path, function, *edits)), **QUIET))
+    assert report.verdict == "fail"
+    failed = [f for f in report.functions if not f.ok and not f.follows]
+    assert [f.function for f in failed] == [function] and words in failed[0].hint, failed[0].hint
+    first = report.to_text().splitlines()[1]
+    assert first.startswith(f"fix `{function}`: ") and words in first
+
+
+def test_clip_by_norm_also_parts_the_runs_over_the_names_and_optimize_follows_it(tmp_path):
+    function, edits, _ = SLIPS["clip by norm"]
+    report = verify.run(Config(impl=str(notebook_with(tmp_path, function, *edits)), **QUIET))
+    functions = {f.function: f for f in report.functions}
+    assert functions["optimize"].follows == "clip"
+    lockstep = report.checks[0]
+    assert not lockstep.ok and lockstep.rows[("dby", None)].iteration == report.first_divergence.iteration
+    assert lockstep.rows[("by", None)].follows == "lockstep dby"  # the step follows from its gradient
+
+
+def test_free_running_catches_a_drift_lockstep_lets_through(tmp_path):
+    """The rate off by one part in 1e8: each step agrees within lockstep's rtol, but no rounding makes it, and the
+    two runs part by far more than the dynamics allow."""
+    drift = (
+        "update_parameters(parameters, gradients, learning_rate)",
+        "update_parameters(parameters, gradients, learning_rate * (1 + 1e-8))",
+    )
+    report = verify.run(Config(impl=str(notebook_with(tmp_path, "optimize", drift)), **QUIET))
+    lockstep, free = report.checks
+    assert all(f.ok for f in report.functions) and lockstep.ok
+    assert not free.ok and report.first_divergence.name == "free-running"
+    assert max(row.ratio for row in free.rows.values()) > 100
+
+
+def test_the_logs_hold_both_sides_losses_and_sampled_names(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    report = verify.run(Config(impl=str(NOTEBOOK), logdir=str(tmp_path), progress=False))
+    assert (
+        report.ok
+        and report.run_dir is not None
+        and sorted(p.name for p in tmp_path.iterdir()) == ["Dinosaurus_" + report.run_dir[-3:]]
+    )
+    sides = {}
+    for side in ("numpy", "torch"):
+        events = EventAccumulator(f"{report.run_dir}/{side}", size_guidance={"scalars": 0, "tensors": 0})
+        events.Reload()
+        losses = [s.value for s in events.Scalars("loss")]
+        text = events.Tensors("sampled names/text_summary")[0].tensor_proto.string_val[0].decode()
+        sides[side] = (losses, text.split("  \n"))
+    assert len(sides["numpy"][0]) == NAMES and sides["numpy"][0] == pytest.approx(sides["torch"][0], rel=1e-12)
+    assert len(sides["numpy"][1]) == 7 and sides["numpy"][1] == sides["torch"][1]  # the same seeds, the same names
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--arch", "27,40,27"], "give no --arch, --activations or --loss (got --arch 27,40,27"),
+        (["--activations", "relu,softmax"], "activations relu,softmax"),
+        (["--lambd", "0.1"], "--lambd: Dinosaurus_Island.ipynb is the course 5 week 1"),
+    ],
+)
+def test_options_it_cannot_honour_are_one_line(capsys, argv, words):
+    line = assert_usage_error(*run_cli(capsys, "--impl", str(NOTEBOOK), *argv))
+    assert words in line
+
+
+def test_a_copy_without_its_helper_file_names_it(tmp_path, capsys):
+    path = notebook_with(tmp_path, "clip", helpers=("public_tests.py",))
+    line = assert_usage_error(*run_cli(capsys, "--impl", str(path)))
+    assert "call softmax, rnn_forward, rnn_backward, update_parameters" in line and "utils.py beside it" in line
+
+
+@pytest.mark.parametrize(
+    ("function", "edit", "words"),
+    [
+        (
+            "optimize",
+            ("return loss, gradients, a[len(X)-1]", "return loss, gradients"),
+            "expected (loss, gradients, a_last), got a tuple of length 2",
+        ),
+        ("sample", ("indices = []", "indices = undefined_name"), "NameError"),
+        (
+            "clip",
+            ("return gradients", "return [dWaa]"),
+            "expected a dict of the clipped gradients, got a list of length 1",
+        ),
+    ],
+)
+def test_what_cannot_be_compared_is_a_failure_not_a_crash(tmp_path, capsys, function, edit, words):
+    code, out, err = run_cli(capsys, "--impl", str(notebook_with(tmp_path, function, edit)), "--no-tensorboard")
+    assert code == 1 and "Traceback" not in err
+    assert out.splitlines()[1].startswith(f"fix `{function}`") and words in out
