@@ -13,8 +13,9 @@ place, everything the checks need of f:
   summed loss, dJ/dP of the mean cost J);
 - its torch twin, a module computing Z from A as rows, and how its parameters map between the two layouts
   (`twin`; None for nn.Linear, whose mapping is torch_ref.layout's);
-- its scale rule for the tolerance model (tolerance.term_scales): how much an error in A[l-1] can grow through f
-  (`gains`), and the scales of its parameters' gradients (`gradient_scales`);
+- its scale rule for the tolerance model (tolerance.term_scales): Z's scale and its gradients' (`forward_scale`,
+  `backward_scales`), by default from how much an error in A[l-1] can grow through f (`gains`) and the scales of
+  its parameters' gradients (`gradient_scales`);
 - its slips (`hints`): where a layer of this kind is commonly derived wrong, named in the report.
 
 The checks (forward, backward, gradient check, lockstep and free-running training, TensorBoard) read layers only
@@ -25,7 +26,7 @@ adds one in a test file.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,30 @@ class Gains:
     forward: float
     backward: float
     offset: float
+
+
+@dataclass(frozen=True)
+class Inflow:
+    """What reaches layer l where the tolerance model computes its scales: its parameters, A[l-1] (columns), max
+    |A[l-1]| and the error A[l-1] carries (in units of rtol); `memo` keeps what a kind's forward_scale computed
+    for its backward_scales at the same point."""
+
+    P: Params
+    A: np.ndarray
+    size: float
+    carried: float
+    memo: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Backflow:
+    """What reaches layer l's backward pass there: dZ[l]'s scale, its mean size over the examples (the largest
+    unit's), its largest entry and the error it carries."""
+
+    E: float
+    mean: float
+    largest: float
+    carried: float
 
 
 class LayerKind:
@@ -88,6 +113,20 @@ class LayerKind:
 
     def gains(self, P: Params) -> Gains:
         raise NotImplementedError
+
+    def forward_scale(self, into: Inflow) -> float:
+        """Z[l]'s scale: by default the gains' bound, forward (max |A[l-1]| + carried) + offset."""
+        gains = into.memo["gains"] = self.gains(into.P)
+        return gains.forward * (into.size + into.carried) + gains.offset
+
+    def backward_scales(self, into: Inflow, back: Backflow) -> dict[str, float]:
+        """Each parameter's gradient scale, and "dA": dA[l-1]'s; by default gradient_scales, and the gains' bound
+        backward (max |dZ| + carried)."""
+        gains = into.memo.get("gains") or self.gains(into.P)
+        return {
+            **self.gradient_scales(back.E, back.mean, into.size, into.carried),
+            "dA": gains.backward * (back.largest + back.carried),
+        }
 
     def gradient_scales(self, E_dZ: float, dZ_mean: float, A_size: float, A_carried: float) -> dict[str, float]:
         """Each parameter's gradient scale from dZ's (E_dZ; its mean size over the examples, dZ_mean) and A[l-1]'s
@@ -256,4 +295,4 @@ def torch_model(network, params: dict, device="cpu"):
 
 
 __all__ = ["DENSE", "KINDS", "Dense", "Gains", "LayerKind", "Params", "kind", "register", "torch_model", "torch_net"]
-__all__ += ["check_layers", "kinds_activations", "known", "unregister"]
+__all__ += ["Backflow", "Inflow", "check_layers", "kinds_activations", "known", "unregister"]

@@ -25,8 +25,9 @@ import numpy as np
 
 import scratch
 
+from . import recurrent_scales
 from .errors import UsageError
-from .layers import Call, Gains, LayerKind, Params, scratch_call
+from .layers import Backflow, Call, Inflow, LayerKind, Params, scratch_call
 
 SEQUENCE = re.compile(r"seq(\d+)x(\d+)")  # an input of T_x steps of n_x features
 CELL = re.compile(r"(rnn|lstm)(\d+)")  # a recurrent layer of n_a units
@@ -120,43 +121,39 @@ class Recurrent(LayerKind):
 
         return RecurrentMap(self.cell, self.T_x, self.n_x, self.n_a)
 
-    def _recurrence(self, P: Params) -> tuple[float, float, float, float]:
-        """(input gain, state gain, offset, steps): the largest row 2-norms of the weights on x and on a_prev, summed
-        over an LSTM's gates each weighed by its nonlinearity's largest slope (1/4 for sigma's gates f, i, o, 1 for
-        tanh's candidate), the largest |b| likewise, and steps = sum_k rho^k over T_x steps: how far an error made at
-        one step can grow through the states that follow, rho the state gain (an LSTM's c also carries its error on
-        through f <= 1, so its rho is at least 1)."""
+    def forward_scale(self, into: Inflow) -> float:
+        """The largest scale of a hidden state, step by step at the point (recurrent_scales.py)."""
+        P = self._with_readout(into.P, np.float64)
+        caches = recurrent_scales.states(self.cell, self.sequence(into.A, self.in_shape), P)
+        into.memo["states"] = caches, recurrent_scales.forward_scales(self.cell, caches, into.carried)
+        return max(float(step["a"].max()) for step in into.memo["states"][1])
+
+    def backward_scales(self, into: Inflow, back: Backflow) -> dict[str, float]:
+        """The course's backward pass on magnitudes at the point (recurrent_scales.py), every da of dZ's scale: the
+        largest entry of dx ("dA") and of each weight's gradient, divided by m as the gradients are."""
+        if "states" not in into.memo:
+            self.forward_scale(into)
+        caches, scales = into.memo["states"]
+        E_da = max(back.E, back.largest + back.carried)
+        sums = recurrent_scales.backward_scales(self.cell, caches, scales, E_da)
+        m = into.A.shape[1]
+        return {"dA": float(sums["dx"].max()), **{name: float(sums[f"d{name}"].max()) / m for name in self.names}}
+
+    def reach(self, P: Params) -> float:
+        """The weights on x (an LSTM's gates' weighed by their largest slope, 1/4 for sigma's) grown through the
+        steps by the largest gain of the weights on a_prev (at least 1 for an LSTM, whose c carries on through
+        f <= 1), times sqrt(n_x)."""
         if self.cell == "rnn":
-            on_x, on_a, b, slopes = [P["Wax"]], [P["Waa"]], [P["ba"]], [1.0]
+            on_x, on_a, slopes = [P["Wax"]], [P["Waa"]], [1.0]
         else:
             on_x = [P[f"W{g}"][:, self.n_a :] for g in GATES]
             on_a = [P[f"W{g}"][:, : self.n_a] for g in GATES]
-            b, slopes = [P[f"b{g}"] for g in GATES], [1.0 if g == "c" else 0.25 for g in GATES]
+            slopes = [1.0 if g == "c" else 0.25 for g in GATES]
         gain_x = sum(w * _row_norm(W) for w, W in zip(slopes, on_x))
         gain_a = sum(w * _row_norm(W) for w, W in zip(slopes, on_a))
-        offset = sum(w * float(np.max(np.abs(v))) for w, v in zip(slopes, b))
         rho = max(gain_a, 1.0) if self.cell == "lstm" else gain_a
         steps = float(self.T_x) if rho == 1.0 else (rho**self.T_x - 1) / (rho - 1)
-        return gain_x, gain_a, offset, min(steps, 1e300)
-
-    def gains(self, P: Params) -> Gains:
-        gain_x, gain_a, offset, steps = self._recurrence(P)
-        # an error in x reaches each pre-activation through the weights on x, then every later state; |a| <= 1
-        # bounds what the weights on a_prev add, the same way back for dx
-        return Gains(forward=gain_x * steps, backward=gain_x * steps, offset=(gain_a + offset) * steps)
-
-    def gradient_scales(self, E_dZ: float, dZ_mean: float, A_size: float, A_carried: float) -> dict[str, float]:
-        # each weight's gradient sums one product per step, its state's gradient carrying the later steps' back
-        T = self.T_x
-        on_x = T * T * (E_dZ * A_size + dZ_mean * A_carried)
-        on_a = T * T * (E_dZ + dZ_mean)
-        if self.cell == "rnn":
-            return {"Wax": on_x, "Waa": on_a, "ba": T * T * E_dZ}
-        return {name: on_x + on_a if name[0] == "W" else T * T * E_dZ for name in self.names}
-
-    def reach(self, P: Params) -> float:
-        gain_x, _, _, steps = self._recurrence(P)
-        return gain_x * steps * math.sqrt(max(self.n_x, 1))
+        return gain_x * min(steps, 1e300) * math.sqrt(max(self.n_x, 1))
 
 
 def _row_norm(W: np.ndarray) -> float:

@@ -86,18 +86,36 @@ def _lstm_cell_backward_without_tanh_path(da_next, dc_next, cache):
 RIGHT_CELL_BACKWARD = scratch.rnn.lstm_cell_backward
 
 
+@pytest.mark.parametrize("T_x", [6, 50])
 @pytest.mark.parametrize("init", ["he", "random"])
-def test_a_dropped_carry_in_rnn_backward_is_caught(monkeypatch, init):
+def test_a_dropped_carry_in_rnn_backward_is_caught(monkeypatch, init, T_x):
+    """At He's weights and at the course's randn * 0.01, where what the carry brings back is a hundredth of a
+    step's gradient, over 6 steps and over 50."""
     monkeypatch.setattr(scratch, "rnn_backward", _rnn_backward_without_carry)  # what the layer calls
-    report = verify.run(config("seq6x3,rnn5,1", init=init))
-    assert {"backward", "gradcheck", "lockstep"} <= failing_checks(report)
+    report = verify.run(config(f"seq{T_x}x3,rnn5,1", init=init))
+    assert {"backward", "lockstep"} <= failing_checks(report)
     assert not check(report, "backward").rows[("dWaa", 1)].ok
 
 
-def test_a_missing_tanh_path_in_lstm_cell_backward_is_caught(monkeypatch):
+@pytest.mark.parametrize("T_x", [6, 50])
+@pytest.mark.parametrize("init", ["he", "random"])
+def test_a_missing_tanh_path_in_lstm_cell_backward_is_caught(monkeypatch, init, T_x):
     monkeypatch.setattr(scratch.rnn, "lstm_cell_backward", _lstm_cell_backward_without_tanh_path)
-    report = verify.run(config("seq6x3,lstm5,1"))
-    assert "backward" in failing_checks(report) and "gradcheck" in failing_checks(report)
+    report = verify.run(config(f"seq{T_x}x3,lstm5,1", init=init))
+    assert {"backward", "lockstep"} <= failing_checks(report)
+    assert not check(report, "backward").rows[("dWf", 1)].ok
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("init", ["he", "random"])
+@pytest.mark.parametrize("text", ["seq3x3,lstm5,1", "seq50x3,lstm5,1", "seq3x3,rnn5,1", "seq50x3,rnn5,1"])
+def test_every_gradient_is_resolved_over_3_steps_and_over_50(text, init, dtype):
+    """The scales follow the terms each gradient sums at the point (recurrent_scales.py): no row's tolerance
+    reaches a tenth of the quantity it judges, in the backward check and in lockstep, at T_x = 50 as at T_x = 3."""
+    report = verify.run(config(text, init=init, dtype=dtype))
+    assert report.ok, report.verdict_lines()
+    rows = [row for name in ("backward", "lockstep") for row in check(report, name).rows.values()]
+    assert [row.label for row in rows if row.status != "ok"] == []
 
 
 def test_the_built_in_sequences_are_learned():

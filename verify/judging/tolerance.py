@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..keys import EntriesKey, Key, split_key
-from ..layers import Gains
+from ..layers import Backflow, Inflow
 from .adam import bias_correction
 
 if TYPE_CHECKING:
@@ -152,11 +152,13 @@ def term_scales(network: Network, point: Point, ref: dict, learning_rate: float 
         ]
     )
     layer_params = [{}] + [network.layer_params(point.params, l) for l in range(1, L + 1)]
-    gains = [Gains(0.0, 0.0, 0.0)] + [network.kind(l).gains(layer_params[l]) for l in range(1, L + 1)]  # A[0]: none
     E: dict[tuple[str, int], float] = {}
     carried = [0.0]  # what A[l] carries into the next layer (the data is exact)
+    into: list[Inflow | None] = [None]  # what reaches each layer l = 1..L
     for l in range(1, L + 1):
-        E_Z = E[Key("Z", l)] = gains[l].forward * (size[l - 1] + carried[l - 1]) + gains[l].offset
+        reaching = Inflow(layer_params[l], A[l - 1], size[l - 1], carried[l - 1])
+        into.append(reaching)
+        E_Z = E[Key("Z", l)] = network.kind(l).forward_scale(reaching)
         E[Key("A", l)] = size[l] + SLOPES[activations[l - 1]][0] * scaled[l] * E_Z
         carried.append(size[l] + typical[l] * scaled[l] * E_Z)
     D = A[L] - Y  # dZ[L]
@@ -165,7 +167,7 @@ def term_scales(network: Network, point: Point, ref: dict, learning_rate: float 
     if activations[-1] in LOSS_READS_LOGITS:  # log-sigmoid, log-softmax: terms of the size of Z[L] that cancel
         E[Key("cost", L)] += float(np.abs(ref[f"Z{L}"]).sum()) / m
 
-    flow = _Flow(size, scaled, typical, gains, carried)
+    flow = _Flow(size, scaled, typical, into, carried)
     _backward_terms(E, network, ref, D, largest(Y) + E[Key("A", L)], flow)
     if network.lambd:  # L2: the cost's penalty (lambd / (2m)) sum W^2, a sum of squares, and dW's (lambd / m) W
         lambd = network.lambd
@@ -182,25 +184,26 @@ def term_scales(network: Network, point: Point, ref: dict, learning_rate: float 
 @dataclass(frozen=True)
 class _Flow:
     """What term_scales' forward pass knows of each layer l = 0..L: max |A[l]|, 1 / keep_prob, the typical slope,
-    the kind's gains and the error A[l] carries on."""
+    what reached the layer (A[0] none) and the error A[l] carries on."""
 
     size: list
     scaled: list
     typical: list
-    gains: list
+    into: list
     carried: list
 
 
 def _backward_terms(E: dict, network: Network, ref: dict, D: np.ndarray, E_dZ: float, flow: _Flow) -> None:
     """term_scales' dZ[l], the parameters' gradients and dA[l-1], from dZ[L] = D (its scale E_dZ) back, into E."""
-    activations, size, scaled, typical = network.activations, flow.size, flow.scaled, flow.typical
+    activations, scaled, typical = network.activations, flow.scaled, flow.typical
     carried_dZ = E_dZ
     dZ_max, dZ_mean = largest(D), largest(np.abs(D).mean(axis=1))
     for l in range(len(activations), 0, -1):
         E[Key("dZ", l)] = E_dZ
-        for name, scale in network.kind(l).gradient_scales(E_dZ, dZ_mean, size[l - 1], flow.carried[l - 1]).items():
+        scales = network.kind(l).backward_scales(flow.into[l], Backflow(E_dZ, dZ_mean, dZ_max, carried_dZ))
+        E_dA = E[Key("dA", l - 1)] = scales.pop("dA")
+        for name, scale in scales.items():
             E[Key(f"d{name}", l)] = scale
-        E_dA = E[Key("dA", l - 1)] = flow.gains[l].backward * (dZ_max + carried_dZ)
         if l > 1:
             slope, curvature = SLOPES[activations[l - 2]]
             slope, curvature = slope * scaled[l - 1], curvature * scaled[l - 1]  # dropout: dZ = dA D / keep_prob g'(Z)
