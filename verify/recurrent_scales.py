@@ -71,7 +71,10 @@ def forward_scales(cell: str, caches: list[tuple], carried: float) -> list[dict[
         tanh_c = np.abs(np.tanh(c_next))
         E_tanh = tanh_c + (1 - tanh_c**2) * E_c
         E_a = tanh_c * E_o + ot * E_tanh
-        out.append({"a": E_a, "c": E_c, "c_prev": E_c_prev, "concat": E_concat, "i": E_i, "cc": E_cc, "tanh": E_tanh})
+        out.append(
+            {"a": E_a, "c": E_c, "c_prev": E_c_prev, "concat": E_concat, "tanh": E_tanh}
+            | {"f": E_f, "i": E_i, "cc": E_cc, "o": E_o}
+        )
     return out
 
 
@@ -79,41 +82,73 @@ def backward_scales(cell: str, caches: list[tuple], scales: list[dict], E_da: fl
     """The scales of the course's backward pass, every da<t> of scale E_da: {"dx": per entry, "dW...": the sums
     over the steps and the examples of their terms' sizes (not yet divided by m)}.
 
-    Two things go back through time: the gradient itself, through the slopes and weights of the point (its own
-    size, the recursion), and at each step the size of the terms each sum adds (the leaves), where the states it
-    multiplies count with their scales, the errors they carry included."""
+    Two things go back through time, through the slopes and weights of the point: the gradient's size, and its
+    error's scale, to which each step adds the size of the terms it sums (so that it grows with the steps where
+    the gradient does not shrink, as rounding does). At each step, each sum adds terms whose states count with
+    their scales, the errors they carry included (the leaves)."""
+    step = _rnn_step if cell == "rnn" else _lstm_step
     sums: dict[str, Any] = {}
     dx = []
-    da_prev: np.ndarray | float = 0.0
-    dc_prev: np.ndarray | float = 0.0
+    size: tuple[Any, Any] = (0.0, 0.0)  # (da_prev, dc_prev) from the step after: their sizes
+    error: tuple[Any, Any] = (0.0, 0.0)  # and their errors' scales
     for cache, E in zip(reversed(caches), reversed(scales)):
-        da_next = E_da + da_prev
-        if cell == "rnn":
-            a_next, _, _, P = cache
-            slope = 1 - a_next**2
-            d, leaf = slope * da_next, (slope + 2 * np.abs(a_next) * E["a"]) * da_next  # tanh' moves with a
-            terms = {"Wax": leaf @ E["x"].T, "Waa": leaf @ E["prev"].T, "ba": leaf.sum(axis=1, keepdims=True)}
-            dx.append(_rss(P["Wax"].T, leaf))
-            da_prev = _rss(P["Waa"].T, d)
-        else:
-            a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, P = cache
-            tanh_c = np.abs(np.tanh(c_next))
-            dc = dc_prev + da_next * ot * (1 - tanh_c**2)
-            slopes = {"f": ft * (1 - ft), "i": it * (1 - it), "c": 1 - cct**2, "o": ot * (1 - ot)}
-            factors = {"f": (dc, np.abs(c_prev)), "i": (dc, np.abs(cct)), "c": (dc, it), "o": (da_next, tanh_c)}
-            scaled = {"f": E["c_prev"], "i": E["cc"], "c": E["i"], "o": E["tanh"]}
-            d = {g: up * value * slopes[g] for g, (up, value) in factors.items()}
-            leaf = {g: factors[g][0] * scaled[g] * slopes[g] for g in GATES}
-            terms = {}
-            for g in GATES:
-                terms[f"W{g}"], terms[f"b{g}"] = leaf[g] @ E["concat"].T, leaf[g].sum(axis=1, keepdims=True)
-            n_a = a_next.shape[0]
-            dx.append(np.sqrt(sum((P[f"W{g}"][:, n_a:] ** 2).T @ leaf[g] ** 2 for g in GATES)))
-            da_prev = np.sqrt(sum((P[f"W{g}"][:, :n_a] ** 2).T @ d[g] ** 2 for g in GATES))
-            dc_prev = dc * ft
-        for name, value in terms.items():
+        up = ((E_da + size[0], size[1]), (E_da + error[0], error[1]))
+        leaves, dxt, back, back_error = step(cache, E, *up)
+        size, error = back, (back_error[0] + back[0], back_error[1] + back[1])
+        dx.append(dxt)
+        for name, value in leaves.items():
             sums[f"d{name}"] = sums.get(f"d{name}", 0) + value
     return {"dx": np.stack(dx[::-1], axis=2), **sums}
+
+
+def _rnn_step(cache: tuple, E: dict, size: tuple, error: tuple) -> tuple:
+    """One step of rnn_cell_backward on scales, da_next of `size` carrying `error`: the weights' terms, dxt, and
+    (da_prev, 0)'s size and error. A term's error: da_next's times the state's size, plus da_next's size times the
+    state's scale (tanh' = 1 - a^2 moves with a)."""
+    a_next, a_prev, xt, P = cache
+    slope = 1 - a_next**2
+    d_size, d_error = slope * size[0], slope * error[0]
+    d_scaled = (slope + 2 * np.abs(a_next) * E["a"]) * size[0]
+    terms = {
+        "Wax": d_error @ np.abs(xt).T + d_scaled @ E["x"].T,
+        "Waa": d_error @ np.abs(a_prev).T + d_scaled @ E["prev"].T,
+        "ba": (d_error + d_scaled).sum(axis=1, keepdims=True),
+    }
+    d_all = d_error + d_scaled  # what da_next's error, and the slope's, bring
+    return terms, _rss(P["Wax"].T, d_all), (_rss(P["Waa"].T, d_size), 0.0), (_rss(P["Waa"].T, d_all), 0.0)
+
+
+def _lstm_step(cache: tuple, E: dict, size: tuple, error: tuple) -> tuple:
+    """One step of lstm_cell_backward on scales, (da_next, dc_next) of `size` carrying `error`: the weights' terms,
+    dxt, and (da_prev, dc_prev)'s size and error, a term's error as in _rnn_step."""
+    a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, P = cache
+    n_a = a_next.shape[0]
+    tanh_c = np.abs(np.tanh(c_next))
+    slopes = {"f": ft * (1 - ft), "i": it * (1 - it), "c": 1 - cct**2, "o": ot * (1 - ot)}
+    values = {"f": np.abs(c_prev), "i": np.abs(cct), "c": it, "o": tanh_c}
+    scaled = {"f": E["c_prev"], "i": E["cc"], "c": E["i"], "o": E["tanh"]}
+    through_a = ot * (1 - tanh_c**2)  # how da_next reaches c_next, and its scale: o's and tanh's errors moving it
+    through_a_scaled = E["o"] * (1 - tanh_c**2) + 2 * ot * tanh_c * E["tanh"]
+
+    def gates(up: tuple, factor: dict, to_c: np.ndarray) -> tuple[dict, Any]:
+        dc = up[1] + up[0] * to_c
+        return {g: (up[0] if g == "o" else dc) * factor[g] * slopes[g] for g in GATES}, dc
+
+    d_size, dc_size = gates(size, values, through_a)
+    d_error, dc_error = gates(error, values, through_a)
+    d_scaled, dc_scaled = gates(size, scaled, through_a_scaled)
+    concat = np.concatenate((np.abs(a_prev), np.abs(xt)))
+    terms = {}
+    for g in GATES:
+        terms[f"W{g}"] = d_error[g] @ concat.T + d_scaled[g] @ E["concat"].T
+        terms[f"b{g}"] = (d_error[g] + d_scaled[g]).sum(axis=1, keepdims=True)
+
+    def back(d: dict, rows: slice) -> np.ndarray:
+        return np.sqrt(sum((P[f"W{g}"][:, rows] ** 2).T @ d[g] ** 2 for g in GATES))
+
+    d_all = {g: d_error[g] + d_scaled[g] for g in GATES}  # what the upstream errors, and the states', bring
+    error_back = (back(d_all, slice(None, n_a)), dc_error * ft + dc_scaled * E["f"])
+    return terms, back(d_all, slice(n_a, None)), (back(d_size, slice(None, n_a)), dc_size * ft), error_back
 
 
 __all__ = ["backward_scales", "forward_scales", "states"]
