@@ -1,6 +1,8 @@
 """The recurrent step-by-step notebook: the course-literal notebook passes through the CLI with no option, function by
-function (its network checks are not run yet); each classic slip, planted in a copy, fails on the function that has
-it, named; an absent optional function is said not checked; what raises or cannot be compared is reported cleanly."""
+function and then every network check on a recurrent network its own functions compute; each classic slip, planted
+in a copy, fails on the function that has it, named, and the network checks that read its output fail too (at 50
+steps with the course's small weights included); an absent optional function is said not checked; what raises or
+cannot be compared is reported cleanly."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from conftest import EXAMPLES, QUIET, REPO, run_cli, run_json
 from jsonschema import Draft202012Validator
 
 import verify
-from verify import Config, UsageError
+from verify import Config
+from verify.arch import parse_network
 from verify.impl import APIS, RnnStepAPI, detect, load_module
 
 pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
@@ -29,6 +32,9 @@ EIGHT = [
     "lstm_backward",
 ]
 SCHEMA = json.loads((REPO / "docs" / "report.schema.json").read_text())
+SHORT = ("--iterations", "3")  # the network checks' training, short: the slips are named by the functions' checks
+QUICK = {**QUIET, "iterations": 3}
+NETWORK_CHECKS = ("forward", "backward", "gradient check", "training, lockstep", "training, free-running")
 
 
 def notebook_with(tmp_path, function: str, *edits: tuple[str, str], drop: bool = False):
@@ -53,20 +59,28 @@ def notebook_with(tmp_path, function: str, *edits: tuple[str, str], drop: bool =
 def test_the_notebook_passes_with_no_option_and_says_its_time(capsys):
     code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), "--no-tensorboard")
     assert code == 0 and out.startswith(
-        "VERDICT: PASS  Building_a_Recurrent_Neural_Network_Step_by_Step.ipynb's functions and torch agree, each on "
-        "its own (its network checks are not run yet)"
+        "VERDICT: PASS  Building_a_Recurrent_Neural_Network_Step_by_Step.ipynb and torch agree on every check\n"
     )
     assert all(f"  {name:<20}ok" in out for name in EIGHT) and "Traceback" not in err
     assert "note: the notebook's functions ran in " in out and "not checked:" not in out
-    assert "note: the network checks (forward, backward, gradient check, lockstep, free-running) are not run yet" in out
+    assert all(
+        f"\n{check}: " in out and out.split(f"\n{check}: ")[1].split("\n")[0].endswith("[ok]")
+        for check in NETWORK_CHECKS
+    )
+    assert (
+        "note: the network checks ran on seq6x3,rnn5,lstm4,1: its recurrent layers computed by the notebook's "
+        "functions, its dense layers, activations, cost and updates by scratch's"
+    ) in out
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_its_json_report_follows_the_schema(capsys, dtype):
-    code, report = run_json(capsys, "--impl", str(NOTEBOOK), "--dtype", dtype)
+    code, report = run_json(capsys, "--impl", str(NOTEBOOK), "--dtype", dtype, *SHORT)
     assert code == 0 and report["verdict"] == "pass" and report["config"]["api"] == "rnn"
-    assert report["checks"] == [] and [f["function"] for f in report["functions"] if f["function"] in EIGHT] == EIGHT
-    assert all(f["status"] == "ok" and not f["in_network"] for f in report["functions"])
+    assert report["config"]["examples"] == 32 and report["config"]["arch"] == [18, 30, 24, 1]
+    assert len(report["checks"]) == 5 and all(check["ok"] for check in report["checks"])
+    assert [f["function"] for f in report["functions"] if f["function"] in EIGHT] == EIGHT
+    assert all(f["status"] == "ok" for f in report["functions"])
     assert Draft202012Validator(SCHEMA).is_valid(report)
     assert set(APIS) | {"layers"} == set(SCHEMA["$defs"]["report"]["properties"]["config"]["properties"]["api"]["enum"])
 
@@ -77,10 +91,18 @@ def test_detected_as_the_rnn_api_by_its_four_graded_functions_after_the_earlier_
     assert list(RnnStepAPI.REQUIRED) == ["rnn_cell_forward", "rnn_forward", "lstm_cell_forward", "lstm_forward"]
 
 
-def test_an_arch_is_refused_in_one_line(capsys):
-    code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), "--arch", "3,4,1")
+@pytest.mark.parametrize("arch", ["3,4,1", "12,6,6,2"])
+def test_an_arch_without_recurrent_layers_is_refused_in_one_line(capsys, arch):
+    code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), "--arch", arch)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
-    assert "builds no network from options: give no --arch, --activations or --loss (got --arch 3,4,1" in err
+    assert f"--arch {arch}: Building_a_Recurrent_Neural_Network_Step_by_Step.ipynb's functions compute recurrent" in err
+
+
+def test_a_recurrent_arch_overrides_the_default_network(capsys):
+    code, report = run_json(capsys, "--impl", str(NOTEBOOK), "--arch", "seq4x2,lstm3,2", "--examples", "8", *SHORT)
+    assert code == 0 and report["config"]["examples"] == 8 and report["config"]["arch"] == [8, 12, 2]
+    assert all(check["ok"] for check in report["checks"]) and len(report["checks"]) == 5
+    assert any("ran on seq4x2,lstm3,2:" in note for note in report["notes"])
 
 
 NO_DERIVATIVE = ("dtanh = (1 - a_next ** 2) * da_next", "dtanh = da_next")
@@ -175,12 +197,11 @@ SLIPS = {  # slip: (function, edits, (words of the fix line, function failing, o
 def test_each_slip_fails_on_its_function_and_is_named(tmp_path, capsys, slip):
     function, edits, (words, failing, output) = SLIPS[slip]
     path = notebook_with(tmp_path, function, *edits)
-    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard")
+    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard", *SHORT)
     assert code == 1 and out.startswith("VERDICT: FAIL") and "Traceback" not in err
     fix = out.splitlines()[1]
     assert fix.startswith(f"fix `{failing}`: its {output} differs (") and words in fix, fix
-    assert "its network checks are not run yet" in out.splitlines()[2]
-    report = verify.run(Config(impl=str(path), **QUIET))
+    report = verify.run(Config(impl=str(path), **QUICK))
     assert [f.function for f in report.functions if not f.ok and not f.follows] == [failing]
 
 
@@ -188,7 +209,7 @@ def test_a_backward_function_follows_the_forward_whose_cache_it_reads(tmp_path):
     path = notebook_with(
         tmp_path, "lstm_cell_forward", ("np.concatenate((a_prev, xt), axis=0)", "np.concatenate((xt, a_prev), axis=0)")
     )
-    functions = {f.function: f for f in verify.run(Config(impl=str(path), **QUIET)).functions}
+    functions = {f.function: f for f in verify.run(Config(impl=str(path), **QUICK)).functions}
     for name, follows in (("lstm_forward", "lstm_cell_forward"), ("lstm_cell_backward", "lstm_cell_forward")):
         assert not functions[name].ok and functions[name].follows == follows, name
     assert functions["rnn_backward"].ok
@@ -197,8 +218,9 @@ def test_a_backward_function_follows_the_forward_whose_cache_it_reads(tmp_path):
 @pytest.mark.parametrize("absent", ["rnn_backward", "lstm_backward"])
 def test_an_absent_optional_function_is_said_not_checked_not_failed(tmp_path, capsys, absent):
     path = notebook_with(tmp_path, absent, drop=True)
-    code, report = run_json(capsys, "--impl", str(path))
+    code, report = run_json(capsys, "--impl", str(path), *SHORT)
     assert code == 0 and report["verdict"] == "pass"
+    assert any(f"(scratch's {absent} standing in)" in n for n in report["notes"])
     assert absent not in [f["function"] for f in report["functions"]]
     assert any(
         n.startswith(f"not checked: {absent} (optional in the course, not defined in my_rnn.ipynb)")
@@ -215,16 +237,16 @@ def test_a_missing_graded_function_is_a_usage_error(tmp_path, capsys):
 
 def test_a_function_that_raises_is_a_failure_not_a_crash(tmp_path, capsys):
     path = notebook_with(tmp_path, "rnn_forward", ("a_next = a0", "a_next = a_zero"))
-    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard")
+    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard", *SHORT)
     assert code == 1 and "Traceback" not in err and "fix `rnn_forward`" in out and "NameError" in out
-    report = verify.run(Config(impl=str(path), **QUIET))
+    report = verify.run(Config(impl=str(path), **QUICK))
     functions = {f.function: f for f in report.functions}
     assert functions["rnn_backward"].follows == "rnn_forward" and functions["lstm_forward"].ok
 
 
 def test_a_wrong_shape_is_reported_cleanly(tmp_path, capsys):
     path = notebook_with(tmp_path, "rnn_forward", ("return a, y_pred, caches", "return a[:, :, -1], y_pred, caches"))
-    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard")
+    code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard", *SHORT)
     assert code == 1 and "Traceback" not in err
     assert "fix `rnn_forward`: its a differs (the shape is (4, 2), expected (4, 2, 3)" in out
 
@@ -235,12 +257,53 @@ def test_a_cache_in_another_order_fails_the_forward_that_made_it(tmp_path):
         "rnn_cell_forward",
         ("cache = (a_next, a_prev, xt, parameters)", "cache = (a_prev, a_next, xt, parameters)"),
     )
-    report = verify.run(Config(impl=str(path), **QUIET))
+    report = verify.run(Config(impl=str(path), **QUICK))
     (unit,) = [f for f in report.functions if not f.ok and not f.follows]
     assert unit.function == "rnn_cell_forward" and unit.output == "cache[0] (a_next)"
     assert "the course's cache is (a_next, a_prev, xt, parameters)" in unit.hint
 
 
-def test_options_the_notebook_cannot_use_are_refused(capsys):
-    with pytest.raises(UsageError, match="--lambd: .* is the course 5 week 1"):
-        verify.run(Config(impl=str(NOTEBOOK), lambd=0.1, **QUIET))
+def test_l2_reaches_the_recurrent_weights_of_its_network():
+    report = verify.run(Config(impl=str(NOTEBOOK), lambd=0.7, **QUICK))
+    assert report.ok and len(report.checks) == 5
+    lockstep = {row.label for check in report.checks if check.name == "lockstep" for row in check.rows.values()}
+    assert {"dWax1", "dWaa1", "dWf2", "dWo2"} <= lockstep
+
+
+# The network checks run the notebook's own rnn_forward, rnn_backward, lstm_forward and lstm_backward: a slip in one
+# (or in the cell function it calls) fails the network check that reads its output, not only its own check; over 50
+# steps with the course's randn * 0.01 weights too, where what a carry brings back through time is small.
+NETWORK_SLIPS = {
+    "Wax and Waa swapped": "forward",
+    "concat [xt; a_prev]": "forward",
+    "da_prev not carried": "backward",
+    "dc_prev not carried": "backward",
+    "the da_next path left out of dc": "backward",
+    "dc_prev without ft": "backward",
+}
+
+
+@pytest.mark.parametrize("arch, init", [(None, "he"), (None, "random"), ("seq50x3,rnn4,lstm3,1", "random")])
+@pytest.mark.parametrize("slip", NETWORK_SLIPS)
+def test_a_slip_fails_the_network_check_that_reads_its_output(tmp_path, slip, arch, init):
+    function, edits, _ = SLIPS[slip]
+    layers = {} if arch is None else dict(zip(("arch", "layers"), parse_network(arch)))
+    report = verify.run(Config(impl=str(notebook_with(tmp_path, function, *edits)), init=init, **layers, **QUICK))
+    checks = {check.name: check for check in report.checks}
+    assert not checks[NETWORK_SLIPS[slip]].ok
+    if NETWORK_SLIPS[slip] == "forward":  # a wrong forward pass misleads backward, or stops it where it raised
+        assert not checks["backward"].ok or "forward pass raised" in (checks["backward"].skipped or "")
+
+
+def test_a_wrong_state_shape_in_the_network_names_the_function(tmp_path):
+    path = notebook_with(tmp_path, "rnn_forward", ("return a, y_pred, caches", "return a[:, :, -1], y_pred, caches"))
+    report = verify.run(Config(impl=str(path), **QUICK))
+    (forward,) = [check for check in report.checks if check.name == "forward"]
+    assert forward.error is not None and forward.error.function == "rnn_forward"
+    assert "a should be an array of shape (5, 32, 6), got an array of shape (5, 32)" in str(forward.error)
+
+
+def test_in_float32_the_loops_float64_states_are_cast_and_said_so():
+    report = verify.run(Config(impl=str(NOTEBOOK), dtype="float32", **QUICK))
+    assert report.ok and all(check.ok for check in report.checks)
+    assert any(note.startswith("rnn_forward returned a as float64 in a float32 run") for note in report.notes)

@@ -18,6 +18,7 @@ import scratch
 from .. import catalogue
 from ..errors import ImplementationError, UsageError
 from ..layers import LayerKind
+from ..recurrent import Recurrent
 from ..spatial import Spatial
 from .base import Adapter
 
@@ -31,10 +32,13 @@ class LayeredAPI(Adapter):
 
     @property
     def families(self) -> tuple[str, ...]:
-        """Its own, and the convolution notebook's where a layer is a conv or pool layer: scratch's conv_forward,
-        pool_forward, ... are checked one by one too."""
-        spatial = any(isinstance(self.network.kind(l), Spatial) for l in range(1, self.L + 1))
-        return (self.API, "conv") if spatial else (self.API,)
+        """Its own, and the step-by-step notebook's of each kind of its layers: with a conv or pool layer, scratch's
+        conv_forward, pool_forward, ... are checked one by one too; with a recurrent one, rnn_forward, ..."""
+        kinds = [self.network.kind(l) for l in range(1, self.L + 1)]
+        notebooks = [
+            family for cls, family in ((Spatial, "conv"), (Recurrent, "rnn")) if any(isinstance(k, cls) for k in kinds)
+        ]
+        return tuple(dict.fromkeys((self.API, *notebooks)))
 
     def _check_training(self, optimizer: str, decay: str | None, mini_batch_size: int | None) -> None:
         if self.label != "scratch":

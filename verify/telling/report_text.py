@@ -73,20 +73,12 @@ def header(report: Report) -> str:
     )
 
 
-def _no_network(report: Report, checked: bool = False) -> str:
-    """Why a run checked functions alone: the gradient-checking notebook has no network; the recurrent notebook's
-    network checks are not run yet."""
-    if report.config.api == "gradcheck":
-        return "there is no network to check" if checked else "it has no network to train"
-    return "its network checks are not run yet"
-
-
 def verdict_lines(report: Report) -> list[str]:
     """The report's opening block: the verdict; on a failure the function to fix (with its hint), then where
     the network checks first saw it (with theirs); whether a side diverged. Every line is one line of text."""
     name = report.implementation
     if report.verdict == "pass" and report.functions_only:
-        lines = [f"VERDICT: PASS  {name}'s functions and torch agree, each on its own ({_no_network(report)})"]
+        lines = [f"VERDICT: PASS  {name}'s functions and torch agree, each on its own (it has no network to train)"]
     elif report.verdict == "pass":
         lines = [
             f"VERDICT: PASS  {name} and torch agree on every check"
@@ -119,7 +111,7 @@ def verdict_lines(report: Report) -> list[str]:
                 f"first divergence: function by function, {first.function}'s {first.quantity or 'result'}; "
                 + ("the network checks agree" if report.checks and not report.scope else "")
                 + ("the checks after them agree" if report.checks and report.scope else "")
-                + ("" if report.checks else _no_network(report, checked=True))
+                + ("" if report.checks else "there is no network to check")
             )
         elif first.fix and first.rejected:  # the fix line holds the message: said once
             lines.append(
