@@ -10,6 +10,8 @@ import json
 
 import pytest
 from conftest import EXAMPLES, QUIET, REPO, run_cli, run_json
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 import verify
@@ -307,3 +309,23 @@ def test_in_float32_the_loops_float64_states_are_cast_and_said_so():
     report = verify.run(Config(impl=str(NOTEBOOK), dtype="float32", **QUICK))
     assert report.ok and all(check.ok for check in report.checks)
     assert any(note.startswith("rnn_forward returned a as float64 in a float32 run") for note in report.notes)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    T_x=st.sampled_from([1, 2, 5, 13, 30]),
+    n_x=st.integers(1, 4),
+    cells=st.lists(st.sampled_from(["rnn", "lstm"]), min_size=1, max_size=2),
+    n_a=st.integers(1, 5),
+    dtype=st.sampled_from(["float64", "float32"]),
+    init=st.sampled_from(["he", "random"]),
+)
+def test_no_false_alarm_over_networks_the_notebooks_loops_compute(T_x, n_x, cells, n_a, dtype, init):
+    """The course-literal loops against torch, as the sweep of tests/verify/test_recurrent_sweep.py holds scratch:
+    lengths 1 to 30, both cells, stacked, both dtypes, He's and the course's small weights; rounding alone differs."""
+    text = ",".join([f"seq{T_x}x{n_x}", *(f"{cell}{n_a}" for cell in cells), "1"])
+    sizes, layers = parse_network(text)
+    config = Config(impl=str(NOTEBOOK), arch=sizes, layers=layers, examples=6, dtype=dtype, init=init, **QUICK)
+    report = verify.run(config)
+    assert report.ok, (text, report.verdict_lines())
+    assert len(report.checks) == 5
