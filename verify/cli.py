@@ -113,6 +113,11 @@ def _keep_prob(text: str | None):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["grade"]:  # python -m verify grade PATH...: a class, each submission in a process of its own
+        from .grading.cli import main as grade
+
+        return grade(argv[1:])
     with signals.caught():  # Ctrl-C, SIGTERM, SIGHUP: a report of what agreed so far (signals.py)
         return _main(argv)
 

@@ -1,0 +1,97 @@
+"""Each submission runs in a process of its own (verify/grading/isolate.py): whatever it does (loop, sleep, exhaust
+memory, fork, exit early, crash, flood its output) costs that submission its grade with the reason, never the run;
+a course notebook passes and a slip fails with its fix line, graded in a private copy of its folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from verify.grading import isolate
+from verify.grading.submissions import find
+
+pytestmark = pytest.mark.end_to_end
+
+ROOT = Path(__file__).resolve().parents[2]
+RNN = ROOT / "examples" / "rnn"
+NOTEBOOK = RNN / "Building_a_Recurrent_Neural_Network_Step_by_Step.ipynb"
+OPTIONS = ["--arch", "3,4,1", "--iterations", "3"]
+TIGHT = isolate.Limits(wall=6, memory=2**30, processes=48)
+
+HOSTILE = {  # what the submission's code does when it is loaded, and the reason its grade says
+    "loop": ("while True:\n    pass\n", "timed out after 6 s"),
+    "sleep": ("import time\ntime.sleep(1000)\n", "timed out after 6 s"),
+    "exit": ("import os\nos._exit(0)\n", "exited with status 0 without a report"),
+    "crash": ("import ctypes\nctypes.string_at(0)\n", "crashed (SIGSEGV)"),
+    "prints": ('chunk = "x" * 10**6\nfor _ in range(100):\n    print(chunk)\n', "stopped at its output limit (10 MiB"),
+    "memory": ("hog = []\nwhile True:\n    hog.append(bytearray(10**8))\n", "importing it raised MemoryError"),
+    "fork": ("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n", "timed out"),
+}
+
+
+def _session_members(pid: int) -> int:
+    """Processes still in the session `pid` led."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getsid(int(entry.name)) == pid:
+                    count += 1
+            except OSError:
+                continue
+    return count
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_a_hostile_submission_costs_its_own_grade_with_the_reason(tmp_path, kind):
+    code, reason = HOSTILE[kind]
+    (tmp_path / f"{kind}.py").write_text(code)
+    (submission,) = find([str(tmp_path / f"{kind}.py")])
+    started = time.perf_counter()
+    graded = isolate.grade(submission, OPTIONS, TIGHT)
+    assert graded.verdict == "error" and reason in (graded.error or ""), graded.error
+    assert time.perf_counter() - started < TIGHT.wall + 8  # killed on its limit, the fork bomb's children too
+    assert not isolate._RUNNING
+
+
+def test_the_course_notebook_passes_and_a_slip_fails_with_its_fix_line(tmp_path):
+    text = NOTEBOOK.read_text()
+    old = "rnn_cell_backward(da[:, :, t] + da_prevt, caches[t])"
+    assert text.count(old) == 1
+    (tmp_path / "my_rnn.ipynb").write_text(text.replace(old, "rnn_cell_backward(da[:, :, t], caches[t])"))
+    for helper in ("rnn_utils.py", "public_tests.py"):
+        (tmp_path / helper).write_text((RNN / helper).read_text())
+    good, slip = find([str(NOTEBOOK), str(tmp_path / "my_rnn.ipynb")])
+    assert {p.name for p in slip.helpers} == {"rnn_utils.py", "public_tests.py"}
+    passed = isolate.grade(good, ["--iterations", "3"], isolate.Limits(wall=60))
+    assert passed.verdict == "pass" and passed.error is None and passed.feedback.startswith("## Verdict: PASS")
+    assert passed.functions["rnn_backward"] == "ok" and passed.report["verdict"] == "pass"
+    failed = isolate.grade(slip, ["--iterations", "3"], isolate.Limits(wall=60))
+    assert failed.verdict == "fail" and list(failed.slips) == ["rnn_backward"]
+    assert failed.slips["rnn_backward"].startswith("fix `rnn_backward`: its dx differs (da_prev is not carried")
+    assert failed.first_divergence.startswith("first divergence: backward")
+    assert json.dumps(failed.report)  # the whole report, as plain data
+
+
+def test_it_runs_in_a_private_copy_with_a_scrubbed_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_SECRET", "s3cret")
+    probe = (
+        "import os\n"
+        "raise SystemExit(f\"cwd={os.getcwd()} files={sorted(os.listdir('.'))} "
+        "secret={'GRADER_SECRET' in os.environ} threads={os.environ.get('OMP_NUM_THREADS')}\")\n"
+    )
+    (tmp_path / "probe.py").write_text(probe)
+    (tmp_path / "helper.py").write_text("X = 1\n")
+    (submission,) = find([str(tmp_path / "probe.py")])
+    graded = isolate.grade(submission, OPTIONS, TIGHT)
+    cwd = re.search(r"cwd=(\S+) ", graded.error or "")[1]
+    assert cwd != str(tmp_path) and cwd.startswith(tempfile.gettempdir()) and not Path(cwd).exists()
+    assert "files=['helper.py', 'output.txt', 'probe.py']" in graded.error  # its folder's files, copied
+    assert "secret=False threads=1" in graded.error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["helper.py", "probe.py"]  # nothing written beside it

@@ -1,0 +1,137 @@
+"""`python -m verify grade PATH... [options]`: every submission verified in a process of its own, the results in
+one gradebook, then the exports staff hand on (a CSV, a feedback file per submission, a class summary).
+
+Every option of a single run (--arch, --iterations, --api, ...) applies to each submission; --impl and --json are
+the grader's to set. Submissions whose content is already in the gradebook are skipped (--regrade grades them
+again), so a run stopped midway resumes where it stopped: each result is committed as it arrives, by this process
+alone. Exit status: 0 when every submission graded passes, 1 when any fails or has no verdict, 2 for bad usage,
+130 when interrupted (what was graded is kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+
+from ..cli_options import build_parser
+from ..errors import UsageError
+from . import exports, isolate
+from .gradebook import Gradebook
+from .records import Graded
+from .submissions import Submission, find
+
+GRADER_OWN = ("--impl", "--json", "--logdir", "--name")  # set per submission by the grader, or not used
+
+
+def build_grade_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m verify grade",
+        description=__doc__.split("\n\n")[0],
+        epilog="Any option of a single run (python -m verify --help) is passed on to every submission's run.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="submissions: notebooks, .py files, folders, globs")
+    parser.add_argument("--db", default="gradebook.sqlite", help="the gradebook (SQLite) (default: %(default)s)")
+    parser.add_argument("--csv", default="grades.csv", help="the CSV export (default: %(default)s)")
+    parser.add_argument("--feedback", default="feedback", help="folder of feedback files (default: %(default)s)")
+    parser.add_argument(
+        "--summary", default="summary.md", help="the class summary, its chart beside it as .svg (default: %(default)s)"
+    )
+    parser.add_argument("--timeout", type=float, default=60.0, help="wall seconds per submission (default: 60)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
+    parser.add_argument("--regrade", action="store_true", help="grade again what the gradebook already holds")
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    try:
+        args, options = build_grade_parser().parse_known_args(argv)
+        _check(args, options)
+        submissions = find(args.paths)
+        with Gradebook(args.db) as book:
+            todo = [s for s in submissions if args.regrade or not book.graded(s.name, s.digest)]
+            _say(
+                f"grading {len(todo)} of {len(submissions)} submissions ({len(submissions) - len(todo)} already graded)"
+            )
+            limits = isolate.Limits(wall=args.timeout)
+            _grade_all(todo, options, limits, args.workers, book)
+            rows = [row for row in book.rows() if row.path in {s.name for s in submissions}]
+        _export(rows, args)
+    except UsageError as error:
+        print(f"verify grade: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        isolate.stop_all()
+        _say("interrupted: what was graded is in the gradebook; run the same command again to go on")
+        return 130
+    return 0 if all(row.verdict == "pass" for row in rows) else 1
+
+
+def _check(args: argparse.Namespace, options: list[str]) -> None:
+    """UsageError for a grader's own option among the single run's, for a bad one, or a bad limit."""
+    own = [o for o in options if o.split("=")[0] in GRADER_OWN]
+    if own:
+        raise UsageError(f"{own[0].split('=')[0]} is set by the grader for each submission; leave it out")
+    if args.timeout <= 0 or args.workers < 1:
+        raise UsageError("--timeout must be above 0 and --workers at least 1")
+    single = build_parser()
+    single.exit_on_error = False
+    try:
+        single.parse_args([*options, "--impl", "submission.py"])
+    except (argparse.ArgumentError, SystemExit) as error:
+        raise UsageError(f"a single run's option is wrong: {error}") from None
+
+
+def _grade_all(todo: list[Submission], options: list[str], limits, workers: int, book: Gradebook) -> None:
+    """Each submission graded by a worker; each result recorded in the gradebook as it arrives, by this thread."""
+    started, done = time.perf_counter(), 0
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        running: set[Future] = {pool.submit(isolate.grade, s, options, limits) for s in todo}
+        while running:
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                graded: Graded = future.result()
+                book.record(graded)
+                done += 1
+                _say(_progress(graded, done, len(todo), time.perf_counter() - started))
+    except BaseException:  # Ctrl-C: the running children killed, their threads return at once; nothing recorded
+        isolate.stop_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _progress(graded: Graded, done: int, total: int, elapsed: float) -> str:
+    left = elapsed / done * (total - done)
+    what = graded.verdict.upper() + (f" ({graded.error})" if graded.error else "")
+    failed = [name for name, status in graded.functions.items() if status == "FAIL"]
+    return (
+        f"[{done}/{total}] {graded.path}: {what}"
+        + (f" {', '.join(failed)}" if failed else "")
+        + f"  {graded.seconds:.1f} s; about {left:.0f} s left"
+    )
+
+
+def _export(rows: list[Graded], args: argparse.Namespace) -> None:
+    exports.write_csv(rows, args.csv)
+    exports.write_feedback(rows, args.feedback)
+    summary = exports.summary(rows)
+    exports.write_summary_markdown(summary, args.summary)
+    exports.write_summary_chart(summary, str(Path(args.summary).with_suffix(".svg")))
+    counts = {v: sum(row.verdict == v for row in rows) for v in ("pass", "fail", "error")}
+    _say(
+        f"{len(rows)} submissions: {counts['pass']} pass, {counts['fail']} fail, {counts['error']} error; "
+        f"gradebook {args.db}, CSV {args.csv}, feedback in {args.feedback}/, summary {args.summary}"
+    )
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+__all__ = ["build_grade_parser", "main"]
