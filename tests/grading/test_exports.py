@@ -118,9 +118,10 @@ def test_feedback_names_that_would_collide_get_a_suffix_and_the_others_none():
 
 
 def test_a_feedback_file_stays_in_its_folder(tmp_path):
-    written = write_feedback([Graded("../../etc/passwd", "d", "pass"), Graded("/tmp/x.py", "e", "pass")], tmp_path)
-    assert [file.parent for file in written.values()] == [tmp_path, tmp_path]
-    assert sorted(file.name for file in written.values()) == ["etc_passwd.md", "tmp_x.md"]
+    paths = ["../../etc/passwd", "/tmp/x.py", "week4/../week4/./alice.py"]
+    written = write_feedback([Graded(path, "d", "pass") for path in paths], tmp_path)
+    assert [file.parent for file in written.values()] == [tmp_path] * 3
+    assert [file.name for file in written.values()] == ["etc_passwd.md", "tmp_x.md", "week4_week4_alice.md"]
 
 
 PATHS = st.lists(st.text(alphabet="aAb/._-é\\ ", min_size=1, max_size=12), min_size=1, max_size=8, unique=True)

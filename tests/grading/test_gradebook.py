@@ -149,6 +149,29 @@ def test_a_folder_is_refused_in_one_line(tmp_path):
         Gradebook(tmp_path)
 
 
+class _NoWal(sqlite3.Connection):
+    """A connection on a file system without the shared memory WAL needs: SQLite keeps the journal it had."""
+
+    def execute(self, sql, *parameters):
+        return super().execute("PRAGMA journal_mode" if sql == "PRAGMA journal_mode = WAL" else sql, *parameters)
+
+
+def test_a_file_system_without_wal_is_refused_in_one_line(tmp_path, monkeypatch):
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *args, **options: connect(*args, **options, factory=_NoWal))
+    with pytest.raises(UsageError, match=r"^cannot open the gradebook '.*': its file system does not allow SQLite's"):
+        Gradebook(tmp_path / "class.db")
+
+
+def test_a_gradebook_named_memory_is_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with Gradebook(":memory:") as book:
+        book.record(PASSED)
+    with Gradebook(":memory:") as book:
+        assert book.rows() == [PASSED]
+    assert (tmp_path / ":memory:").is_file()
+
+
 def test_an_unknown_verdict_is_a_programming_error(book):
     with pytest.raises(ValueError, match="'passed'"):
         book.record(Graded("a.py", "d", "passed"))

@@ -70,7 +70,8 @@ class Gradebook:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         try:
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # the absolute path: SQLite would read a file named ':memory:' as a database in memory, kept nowhere
+            db = sqlite3.connect(os.path.abspath(self.path), isolation_level=None, check_same_thread=False)
         except sqlite3.Error as error:
             raise UsageError(f"cannot open the gradebook '{self.path}': {error}") from None
         try:
@@ -163,7 +164,7 @@ def _open(db: sqlite3.Connection, path: str) -> None:
         what = "not a SQLite file" if "not a database" in str(error) else str(error)
         raise UsageError(f"cannot open the gradebook '{path}': {what}") from None
     if mode != "wal":
-        raise UsageError(f"cannot open the gradebook '{path}': its folder does not allow SQLite's WAL journal")
+        raise UsageError(f"cannot open the gradebook '{path}': its file system does not allow SQLite's WAL journal")
 
 
 def _check_or_create(db: sqlite3.Connection, path: str) -> None:
