@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -308,7 +309,7 @@ def test_the_recurrent_notebook_section_sits_under_recurrent_networks():
     headings = re.findall(r"^#{2,3} .*$", README, flags=re.M)
     at = headings.index("### The recurrent-network notebook")
     assert headings[at - 1] == "## Recurrent networks"
-    assert headings[at + 1 : at + 3] == ["### The language-model notebook", "## Comparing runs in TensorBoard"]
+    assert headings[at + 1] == "### The language-model notebook" and headings[at + 2].startswith("## ")
 
 
 @pytest.mark.end_to_end
@@ -368,3 +369,29 @@ def test_the_language_model_section_shows_what_the_runs_print(tmp_path, copy):
     if copy is None:
         assert sorted(p.name for p in (tmp_path / "runs").iterdir())[0].startswith("Dinosaurus_")
         assert {p.name for p in next((tmp_path / "runs").iterdir()).iterdir()} == {"numpy", "torch", "diff"}
+
+
+GRADING = README.split("## Grading a class", 1)[1].split("\n## ", 1)[0]
+TIMING = re.compile(r"^\[\d+/(\d+)\] (.*?)  \d+\.\d s; about \d+ s left$")
+
+
+@pytest.mark.end_to_end
+def test_the_grading_section_shows_what_its_run_writes(tmp_path):
+    """The section's command, run on a copy of examples/class: the same lines (in any order, times aside), the
+    same CSV to the byte, and the summary's slips."""
+    (block,) = [b for b in code_blocks("bash") if "verify grade examples/class" in b]
+    argv = shlex.split(block.strip())[3:]
+    shutil.copytree(ROOT / "examples" / "class", tmp_path / "examples" / "class")
+    result = run_verify(argv, tmp_path)
+    assert result.returncode == 1, result.stderr
+    texts = [b for b in code_blocks("text") if b in GRADING]
+    shown, table = texts[0], texts[1]
+
+    def untimed(lines: str) -> set[str]:
+        return {TIMING.sub(r"\1 \2", line) for line in lines.strip().splitlines()}
+
+    assert untimed(result.stderr) == untimed(shown)
+    assert (tmp_path / "grades" / "grades.csv").read_text() == table
+    summary = (tmp_path / "grades" / "summary.md").read_text()
+    assert "| 1 | `relu_backward` | it differs only where Z is exactly 0 |" in summary
+    assert (ROOT / "docs" / "grading-summary.svg").read_text() == (tmp_path / "grades" / "summary.svg").read_text()

@@ -11,20 +11,30 @@ report, for the learner) and verdict.txt (the report's opening lines, the verdic
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
 import resource
+import signal
 import sys
 from collections.abc import Sequence
 
 REPORT, FEEDBACK, VERDICT = "report.json", "report.md", "verdict.txt"
+PR_SET_PDEATHSIG = 1  # prctl(2)
 LIMITS = (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_NPROC, resource.RLIMIT_FSIZE)
 
 
 def limit(values: Sequence[int]) -> None:
-    """Each of LIMITS at its value (CPU, address space, processes, file size), soft and hard; core dumps off."""
+    """Each of LIMITS at its value (CPU, address space, processes, file size), soft and hard; core dumps off; and
+    this process killed when the grader's thread that started it ends (a grader killed with SIGKILL leaves no
+    submission running: Linux's PR_SET_PDEATHSIG)."""
     for kind, value in zip(LIMITS, values):
         resource.setrlimit(kind, (value, value))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the grader died before the line above: nobody waits for this run
+            os._exit(1)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..cli_options import build_parser
 from ..errors import UsageError
-from . import exports, isolate
+from . import exports, isolate, summary
 from .gradebook import Gradebook
 from .records import Graded
 from .submissions import Submission, find
@@ -35,12 +35,14 @@ def build_grade_parser() -> argparse.ArgumentParser:
         epilog="Any option of a single run (python -m verify --help) is passed on to every submission's run.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="submissions: notebooks, .py files, folders, globs")
-    parser.add_argument("--db", default="gradebook.sqlite", help="the gradebook (SQLite) (default: %(default)s)")
-    parser.add_argument("--csv", default="grades.csv", help="the CSV export (default: %(default)s)")
-    parser.add_argument("--feedback", default="feedback", help="folder of feedback files (default: %(default)s)")
     parser.add_argument(
-        "--summary", default="summary.md", help="the class summary, its chart beside it as .svg (default: %(default)s)"
+        "--out",
+        default="grades",
+        help="the folder of what the run writes: the gradebook, the CSV, feedback/ with a file per submission, "
+        "summary.md and summary.svg (default: %(default)s)",
     )
+    parser.add_argument("--db", help="the gradebook (SQLite) (default: OUT/gradebook.sqlite)")
+    parser.add_argument("--csv", help="the CSV export (default: OUT/grades.csv)")
     parser.add_argument("--timeout", type=float, default=60.0, help="wall seconds per submission (default: 60)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
     parser.add_argument("--regrade", action="store_true", help="grade again what the gradebook already holds")
@@ -52,6 +54,9 @@ def main(argv: Sequence[str]) -> int:
         args, options = build_grade_parser().parse_known_args(argv)
         _check(args, options)
         submissions = find(args.paths)
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        args.db, args.csv = args.db or str(out / "gradebook.sqlite"), args.csv or str(out / "grades.csv")
         with Gradebook(args.db) as book:
             todo = [s for s in submissions if args.regrade or not book.graded(s.name, s.digest)]
             _say(
@@ -118,15 +123,16 @@ def _progress(graded: Graded, done: int, total: int, elapsed: float) -> str:
 
 
 def _export(rows: list[Graded], args: argparse.Namespace) -> None:
+    out = Path(args.out)
     exports.write_csv(rows, args.csv)
-    exports.write_feedback(rows, args.feedback)
-    summary = exports.summary(rows)
-    exports.write_summary_markdown(summary, args.summary)
-    exports.write_summary_chart(summary, str(Path(args.summary).with_suffix(".svg")))
+    exports.write_feedback(rows, out / "feedback")
+    tally = summary.summary(rows)
+    summary.write_summary_markdown(tally, out / "summary.md")
+    summary.write_summary_chart(tally, out / "summary.svg")
     counts = {v: sum(row.verdict == v for row in rows) for v in ("pass", "fail", "error")}
     _say(
         f"{len(rows)} submissions: {counts['pass']} pass, {counts['fail']} fail, {counts['error']} error; "
-        f"gradebook {args.db}, CSV {args.csv}, feedback in {args.feedback}/, summary {args.summary}"
+        f"gradebook {args.db}, CSV {args.csv}, feedback, summary.md and summary.svg in {out}/"
     )
 
 

@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .child import FEEDBACK, REPORT, VERDICT
@@ -151,7 +151,7 @@ def _kill_session(child: subprocess.Popen) -> None:
 
 def _graded(submission: Submission, folder: Path, outcome: str | int, seconds: float) -> Graded:
     """The record of a finished child: its report's verdict, or the reason it has none."""
-    base = {"path": submission.name, "digest": submission.digest, "seconds": round(seconds, 3)}
+    base = Graded(path=submission.name, digest=submission.digest, verdict="error", seconds=round(seconds, 3))
     report_file = folder / REPORT
     if isinstance(outcome, int) and outcome in (0, 1) and report_file.is_file():
         try:
@@ -159,17 +159,17 @@ def _graded(submission: Submission, folder: Path, outcome: str | int, seconds: f
             feedback = (folder / FEEDBACK).read_text(encoding="utf-8")
             lines = (folder / VERDICT).read_text(encoding="utf-8").splitlines()
         except (OSError, ValueError) as error:
-            return Graded(**base, verdict="error", error=f"its report could not be read ({error})")
+            return replace(base, error=f"its report could not be read ({error})")
         return _from_report(base, report, feedback, lines)
-    return Graded(**base, verdict="error", error=_reason(outcome, folder / "output.txt", OUTPUT_BYTES))
+    return replace(base, error=_reason(outcome, folder / "output.txt", OUTPUT_BYTES))
 
 
-def _from_report(base: dict, report: dict, feedback: str, lines: list[str]) -> Graded:
+def _from_report(base: Graded, report: dict, feedback: str, lines: list[str]) -> Graded:
     """A verdict's record: each function's status, the slip of each that failed (as its fix line says it), the
     first divergence's line."""
     verdict = report.get("verdict")
     if verdict not in ("pass", "fail"):
-        return Graded(**base, verdict="error", error=f"the run ended {verdict}", report=report)
+        return replace(base, error=f"the run ended {verdict}", report=report)
     functions = {f["function"]: f["status"] for f in report.get("functions", [])}
     slips = {
         f["function"]: f"fix `{f['function']}`: its {f['output'] or 'result'} differs ({f['hint'] or f['detail']})"
@@ -177,8 +177,8 @@ def _from_report(base: dict, report: dict, feedback: str, lines: list[str]) -> G
         if f["status"] == "FAIL" and not f.get("follows")
     }
     first = next((line for line in lines if line.startswith("first divergence: ")), None)
-    return Graded(
-        **base,
+    return replace(
+        base,
         verdict=verdict,
         functions=functions,
         slips=slips,

@@ -1,0 +1,116 @@
+"""`python -m verify grade`: a folder of submissions graded into one gradebook and its exports; bad usage is one
+line and exit 2; a rerun skips what is graded (--regrade does not); a grader killed midway loses nothing it
+recorded, and the same command resumes."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from verify.cli import main
+
+pytestmark = pytest.mark.end_to_end
+
+ROOT = Path(__file__).resolve().parents[2]
+CLASS = ROOT / "examples" / "class"
+QUICK = ["--arch", "3,4,4,1", "--iterations", "5"]
+
+
+def _class(tmp_path: Path, names=("alice", "bob", "carol")) -> Path:
+    folder = tmp_path / "class"
+    for name in names:
+        shutil.copytree(CLASS / name, folder / name)
+    return folder
+
+
+def _grade(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "verify", "grade", *argv],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["class", "--impl", "x.py"], "--impl is set by the grader for each submission"),
+        (["class", "--iterations", "many"], "a single run's option is wrong"),
+        (["class", "--workers", "0"], "--workers at least 1"),
+        (["nowhere"], "nowhere: no notebook (.ipynb) or .py file to grade there"),
+    ],
+)
+def test_bad_usage_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, argv, says):
+    _class(tmp_path, ("alice",))
+    monkeypatch.chdir(tmp_path)
+    assert main(["grade", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err, err
+    assert not (tmp_path / "grades" / "gradebook.sqlite").exists()
+
+
+def test_a_class_is_graded_exported_and_a_rerun_skips_what_is_graded(tmp_path):
+    _class(tmp_path)
+    first = _grade(tmp_path, "class", *QUICK)
+    assert first.returncode == 1, first.stderr  # bob and carol fail
+    assert "grading 3 of 3 submissions (0 already graded)" in first.stderr
+    with open(tmp_path / "grades" / "grades.csv", newline="") as table:
+        rows = {row["file"]: row for row in csv.DictReader(table)}
+    assert {Path(f).parts[1]: row["verdict"] for f, row in rows.items()} == {
+        "alice": "pass",
+        "bob": "fail",
+        "carol": "fail",
+    }
+    bob = rows[str(Path("class", "bob", "week4.ipynb"))]
+    assert bob["relu_backward"] == "0" and bob["sigmoid"] == "1" and bob["total"] == "9"
+    feedback = sorted(p.name for p in (tmp_path / "grades" / "feedback").iterdir())
+    assert len(feedback) == 3 and all(name.endswith(".md") for name in feedback)
+    summary = (tmp_path / "grades" / "summary.md").read_text()
+    assert "| `relu_backward` | 3 | 2 | 67% |" in summary and (tmp_path / "grades" / "summary.svg").is_file()
+    again = _grade(tmp_path, "class", *QUICK)
+    assert "grading 0 of 3 submissions (3 already graded)" in again.stderr and again.returncode == 1
+    regrade = _grade(tmp_path, "class", *QUICK, "--regrade", "--workers", "1")
+    assert "grading 3 of 3 submissions (0 already graded)" in regrade.stderr
+
+
+def test_a_grader_killed_midway_loses_nothing_and_resumes(tmp_path):
+    _class(tmp_path, ("alice", "bob", "carol", "dan"))
+    command = [sys.executable, "-m", "verify", "grade", "class", *QUICK, "--workers", "1"]
+    grader = subprocess.Popen(
+        command, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.DEVNULL
+    )
+    book = tmp_path / "grades" / "gradebook.sqlite"
+    deadline = time.monotonic() + 120
+    while _count(book) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    grader.send_signal(signal.SIGKILL)
+    grader.wait()
+    recorded = _count(book)
+    assert 1 <= recorded < 4
+    resumed = _grade(tmp_path, "class", *QUICK)
+    assert f"grading {4 - recorded} of 4 submissions ({recorded} already graded)" in resumed.stderr
+    with sqlite3.connect(book) as db:
+        paths = [path for (path,) in db.execute("SELECT path FROM submissions")]
+    assert sorted(paths) == sorted(str(Path("class", n, "week4.ipynb")) for n in ("alice", "bob", "carol", "dan"))
+
+
+def _count(book: Path) -> int:
+    if not book.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{book}?mode=ro", uri=True) as db:
+            return db.execute("SELECT count(*) FROM submissions").fetchone()[0]
+    except sqlite3.Error:
+        return 0
