@@ -395,3 +395,11 @@ def test_the_grading_section_shows_what_its_run_writes(tmp_path):
     summary = (tmp_path / "grades" / "summary.md").read_text()
     assert "| 1 | `relu_backward` | it differs only where Z is exactly 0 |" in summary
     assert (ROOT / "docs" / "grading-summary.svg").read_text() == (tmp_path / "grades" / "summary.svg").read_text()
+
+
+def test_the_grading_section_lists_every_grade_option():
+    from verify.grading.cli import build_grade_parser
+
+    options = [o for action in build_grade_parser()._actions for o in action.option_strings if o.startswith("--")]
+    table = [line for line in GRADING.splitlines() if line.startswith("| `")]
+    assert all(any(line.startswith(f"| `{option}") for line in table) for option in options if option != "--help")

@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -46,6 +46,11 @@ def build_grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=60.0, help="wall seconds per submission (default: 60)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
     parser.add_argument("--regrade", action="store_true", help="grade again what the gradebook already holds")
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT) instead of local workers",
+    )
     return parser
 
 
@@ -63,7 +68,13 @@ def main(argv: Sequence[str]) -> int:
                 f"grading {len(todo)} of {len(submissions)} submissions ({len(submissions) - len(todo)} already graded)"
             )
             limits = isolate.Limits(wall=args.timeout)
-            _grade_all(todo, options, limits, args.workers, book)
+            recorded = _recorder(book, len(todo))
+            if args.scheduler:
+                from .cluster import grade_on
+
+                grade_on(args.scheduler, todo, options, limits, recorded)
+            else:
+                _grade_all(todo, options, limits, args.workers, recorded)
             rows = [row for row in book.rows() if row.path in {s.name for s in submissions}]
         _export(rows, args)
     except UsageError as error:
@@ -91,19 +102,28 @@ def _check(args: argparse.Namespace, options: list[str]) -> None:
         raise UsageError(f"a single run's option is wrong: {error}") from None
 
 
-def _grade_all(todo: list[Submission], options: list[str], limits, workers: int, book: Gradebook) -> None:
-    """Each submission graded by a worker; each result recorded in the gradebook as it arrives, by this thread."""
+def _recorder(book: Gradebook, total: int) -> Callable[[Graded], None]:
+    """What happens to each result, in this process: recorded in the gradebook, and a progress line."""
     started, done = time.perf_counter(), 0
+
+    def recorded(graded: Graded) -> None:
+        nonlocal done
+        book.record(graded)
+        done += 1
+        _say(_progress(graded, done, total, time.perf_counter() - started))
+
+    return recorded
+
+
+def _grade_all(todo: list[Submission], options: list[str], limits, workers: int, recorded) -> None:
+    """Each submission graded by a local worker; each result handed to `recorded` as it arrives, by this thread."""
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
         running: set[Future] = {pool.submit(isolate.grade, s, options, limits) for s in todo}
         while running:
             finished, running = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                graded: Graded = future.result()
-                book.record(graded)
-                done += 1
-                _say(_progress(graded, done, len(todo), time.perf_counter() - started))
+                recorded(future.result())
     except BaseException:  # Ctrl-C: the running children killed, their threads return at once; nothing recorded
         isolate.stop_all()
         pool.shutdown(wait=True, cancel_futures=True)
