@@ -4,15 +4,16 @@ the course's layout (examples as columns, time last), timed side by side as benc
 A step is what a recurrent layer does in training: scratch's lstm_forward then lstm_backward(da, caches) (a basic
 cell's rnn_forward then rnn_backward), forward over the T_x steps and back through time; torch_ref's lstm_backward
 (rnn_backward), which steps nn.LSTMCell (nn.RNNCell) over the sequence under autograd and then runs the backward
-(adding its forward would time torch's forward twice). scratch's forward functions also read the readout (Wy or Wya,
-by), handed as zeros as verify/recurrent.py's layer hands them; torch_ref's backward needs only the cell's
-parameters. Before any timing, each side's outputs are compared (scratch's a, and c, against torch_ref's forward
-twin; dx, da0 and every dW and db): a benchmark of two computations that differ would measure nothing.
+(adding its forward would time torch's forward twice). scratch's forward functions also compute the course's readout
+(Wy or Wya, by, of one unit), handed as zeros as verify/recurrent.py's layer hands them; torch_ref's backward needs
+only the cell's parameters. Before any timing, each side's outputs are compared (scratch's a, and c, against
+torch_ref's forward twin; dx, da0 and every dW and db): a benchmark of two computations that differ would measure
+nothing.
 
 The cases (CASES), each run with both cells: a character-level language model's layer (27 characters in, 100 units,
 mini-batches of 32 sequences of 25 steps), and a mid-sized one (64 features, 128 units, 64 sequences of 50 steps),
-about 0.24 and 1.9 GFLOP an LSTM step (a quarter of that a basic cell's): large enough that the matrix products are part of the time, small enough
-that each time step is many small calls, which is what a recurrent layer's step is.
+about 0.24 and 1.9 GFLOP an LSTM step (a quarter of that a basic cell's): large enough that the matrix products are
+part of the time, small enough that each time step is many small calls, which is what a recurrent layer's step is.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ Step = Callable[[], Outputs]
 TOLERANCE = {"float64": 1e-10, "float32": 1e-4}  # largest |scratch - torch| over the largest |torch|, per output
 CELLS = ("lstm", "rnn")
 NAMES = {"lstm": "LSTM", "rnn": "basic RNN"}
-GATES = {"lstm": 4, "rnn": 1}  # the matrix products of a time step, each (n_a, n_a + n_x) by (n_a + n_x, m)
+ARTICLE = {"lstm": "an", "rnn": "a"}
+# a time step's gate products, each (n_a, n_a + n_x) by (n_a + n_x, m) (the basic cell's Waa a_prev + Wax xt is one)
+GATES = {"lstm": 4, "rnn": 1}
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ CASES = (
 
 def cell_parameters(cell: str, n_x: int, n_a: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """The cell's parameters, the course's keys and shapes. Weights of variance 1 / (n_a + n_x) (Xavier's scale)
-    and small biases keep the gates between saturated and linear, where a trained layer's are."""
+    and small biases keep most gate inputs within a few units of zero, off the flat ends of sigmoid and tanh."""
     scale = 1 / np.sqrt(n_a + n_x)
     if cell == "rnn":
         return {
@@ -76,14 +79,13 @@ def inputs(case: Case, cell: str, dtype: str) -> dict:
     rng = np.random.default_rng(0)
     P = {k: v.astype(dtype) for k, v in cell_parameters(cell, case.n_x, case.n_a, rng).items()}
     readout = "Wya" if cell == "rnn" else "Wy"
-    x = {
+    return {
         "x": rng.standard_normal((case.n_x, case.m, case.T_x)).astype(dtype),
         "a0": (0.5 * rng.standard_normal((case.n_a, case.m))).astype(dtype),  # not zeros, so da0's path counts too
         "da": rng.standard_normal((case.n_a, case.m, case.T_x)).astype(dtype),
         "P": P,
         "P_readout": {**P, readout: np.zeros((1, case.n_a), dtype=dtype), "by": np.zeros((1, 1), dtype=dtype)},
     }
-    return x
 
 
 def sides(cell: str, x: dict) -> tuple[Step, Step, Step]:
@@ -214,22 +216,31 @@ def _percent(x: float) -> str:
 
 
 def summary_lines(s: dict) -> list[str]:
-    """The conclusions, every figure from the run."""
+    """The conclusions, every figure from the run: the first cell kind's in full, any other's after it."""
     if not s:
         return []
-    times = [
-        f"{'an' if cell == 'lstm' else 'a'} {NAMES[cell]} layer's step over a sequence (forward, then backward"
-        f" through time) of scratch takes {_span(s[cell]['ratio'], _ratio)} times torch_ref's (slower on"
-        f" {s[cell]['ratio']['slower']} of {s[cell]['cells']} cells)"
-        for cell in s
-    ]
-    rates = [
-        f"scratch's {NAMES[cell]} runs at {_span(s[cell]['efficiency'], _percent)} of the GFLOP/s of NumPy's own"
-        f" large matmul measured in the same rounds, torch_ref's at {_span(s[cell]['torch_efficiency'], _percent)}"
-        for cell in s
-    ]
-    first = "; ".join(times)
-    return [f"- {first[0].upper()}{first[1:]}.", f"- {'; '.join(rates)}.", ""]
+    first, *others = s
+    f = s[first]
+    times = (
+        f"- {ARTICLE[first].capitalize()} {NAMES[first]} layer's step over a sequence (forward, then backward"
+        f" through time) of scratch takes {_span(f['ratio'], _ratio)} times torch_ref's (slower on"
+        f" {f['ratio']['slower']} of {f['cells']} cells)"
+    )
+    times += "".join(
+        f"; {ARTICLE[c]} {NAMES[c]} layer's {_span(s[c]['ratio'], _ratio)} times (slower on"
+        f" {s[c]['ratio']['slower']} of {s[c]['cells']})"
+        for c in others
+    )
+    rates = (
+        f"- scratch's {NAMES[first]} runs at {_span(f['efficiency'], _percent)} of the GFLOP/s of NumPy's own"
+        f" large matmul measured in the same rounds, torch_ref's at {_span(f['torch_efficiency'], _percent)}"
+    )
+    rates += "".join(
+        f"; scratch's {NAMES[c]} at {_span(s[c]['efficiency'], _percent)}, torch_ref's at"
+        f" {_span(s[c]['torch_efficiency'], _percent)}"
+        for c in others
+    )
+    return [times + ".", rates + ".", ""]
 
 
 def table_parts(rows: list[dict]) -> tuple[str, list[str], list[list]]:
@@ -261,5 +272,16 @@ def method_lines() -> list[str]:
         " `lstm_forward` or `rnn_forward`; dx, da0, every dW and db). Rounds, batches and the matmul as for the"
         " steps; GFLOP/s counts 2 FLOPs per multiply-add, 4 n_a (n_a + n_x) m of them per time step for an LSTM"
         " (n_a (n_a + n_x) m for a basic cell) in each of the forward, the weights' gradients and [da_prev; dxt].",
+        "- Where scratch's step is slower, why: a time step is a few small products and a few dozen elementwise"
+        " calls, each a pass over an (n_a, m) array, so the products are only part of either side's time. Storing"
+        " each step's a (an LSTM's c) and y into the course's time-last arrays, and reading da and writing dx in"
+        " the backward, touches elements T_x apart, where torch stacks the steps and transposes once. scratch's"
+        " sigmoid, written so that it cannot overflow (exp(-|z|), then np.where over two quotients), makes nine"
+        " passes and eight temporaries where torch's in-place sigmoid_ makes one; the LSTM's forward calls it"
+        " three times a step. The course's np.concatenate each step and its four gate products where torch stacks"
+        " them into one are small parts of the time. Both sides also pay for the suite's thread settings, many"
+        " times every time step: OPENBLAS_THREAD_TIMEOUT=4 lets OpenBLAS's second thread sleep between calls, so"
+        " each product large enough to split wakes it, and OMP_WAIT_POLICY=PASSIVE does the same to torch's"
+        " OpenMP threads.",
         "",
     ]

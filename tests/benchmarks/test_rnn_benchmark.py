@@ -108,9 +108,12 @@ def test_the_rnn_summary_counts_where_scratch_is_slower():
     assert (s["lstm"]["torch_efficiency"]["low"], s["lstm"]["torch_efficiency"]["high"]) == (0.1, 0.3)
     lines = rnn.summary_lines(s)
     assert lines[0].startswith("- An LSTM layer's step") and "0.500 to 2.000 times" in lines[0]
-    assert "a basic RNN layer's step" in lines[0] and "1.500 times torch_ref's (slower on 1 of 1 cells)" in lines[0]
-    assert "LSTM runs at 10% to 20% of the GFLOP/s" in lines[1] and "basic RNN runs at 5%" in lines[1]
+    assert lines[0].endswith("; a basic RNN layer's 1.500 times (slower on 1 of 1).")
+    assert "LSTM runs at 10% to 20% of the GFLOP/s" in lines[1] and "torch_ref's at 10% to 30%;" in lines[1]
+    assert lines[1].endswith("; scratch's basic RNN at 5%, torch_ref's at 2%.")
     assert rnn.summary([]) == {} and rnn.summary_lines({}) == []
+    alone = rnn.summary_lines(rnn.summary(rows[-1:]))  # a basic RNN alone leads its sentence
+    assert alone[0].startswith("- A basic RNN layer's step over a sequence") and ";" not in alone[0]
 
 
 def test_the_rnn_section_states_no_number_the_run_did_not_give():
@@ -122,7 +125,7 @@ def test_the_rnn_section_states_no_number_the_run_did_not_give():
     basic = {**row, "cell": "rnn", "ratio": 0.81, "scratch_s": 0.00161, "torch_s": 0.00199, "efficiency": 0.05}
     results = report.summarise({**FAKE, "rnn": [{**row, "cell": "lstm"}, basic]})
     text = report.render(results)
-    assert "of scratch takes 1.250 times torch_ref's (slower on 1 of 1 cells)" in text
+    assert "of scratch takes 1.250 times torch_ref's (slower on 1 of 1 cells); a basic RNN layer's 0.810 times" in text
     assert "| 3 in, 5 units, 6 steps | 4 | LSTM | float64 | 12.300 | 9.840 | **1.250** | 28.5 | 35.6 | 98.7 |" in text
     assert "| 28.9% | 36.1% |" in text and "| 5.0% | 36.1% |" in text
     numbers = data_numbers(results)
