@@ -17,10 +17,10 @@ from dataclasses import asdict, replace  # noqa: E402
 
 from verify import Config  # noqa: E402
 
-from . import conv, convnet, memory, report, steps, verifier  # noqa: E402
+from . import conv, convnet, memory, report, rnn, steps, verifier  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
-PARTS = ("steps", "conv", "memory", "cold_start", "overhead", "growth")
+PARTS = ("steps", "conv", "rnn", "memory", "cold_start", "overhead", "growth")
 GROWTH = Config(arch=(3, 4, 4, 1), tensorboard=False, progress=False)
 
 
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return
         log(f"{title} ...")
         r[key or part] = work()
-        if part not in ("steps", "conv"):  # the step and conv suites log each cell as it goes
+        if part not in ("steps", "conv", "rnn"):  # the step, conv and rnn suites log each cell as it goes
             log(f"  {r[key or part]}")
 
     measure("step time, scratch against torch_ref", "steps", lambda: steps.run_steps(plan, entries, log))
@@ -65,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lambda: convnet.run_networks(plan, convnet.NETWORKS, log),
         key="conv_network",
     )
+    measure("recurrent layer step, scratch against torch_ref", "rnn", lambda: rnn.run_rnn(plan, rnn.CASES, log))
     cells = [replace(c, dtype=d) for d in steps.DTYPES for c in entries]
     cells = [c for c in cells if c.arch == (784, 256, 128, 10)][:1] if quick else cells
     measure("peak memory of a step", "memory", lambda: [memory.step_memory(cell) for cell in cells])

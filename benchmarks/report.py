@@ -17,7 +17,7 @@ import torch
 
 from verify.machine import SMALL_NETWORK_FLOPS, physical_memory
 
-from . import conv, convnet
+from . import conv, convnet, rnn
 
 EFFICIENCY_ARCHS = ("784,256,128,10", "1024,1024,1024,1")
 TARGETS = {"ratio": 1.0, "geomean": 0.9, "efficiency": 0.80, "cold_start": 1.5, "overhead": 0.25}
@@ -82,6 +82,7 @@ def summarise(r: dict) -> dict:
     summary = {name: _spread(rows, key) for name, (rows, key) in groups.items() if rows}
     summary["conv"] = conv.summary(r.get("conv", []))
     summary["conv_network"] = convnet.summary(r.get("conv_network", []))
+    summary["rnn"] = rnn.summary(r.get("rnn", []))
     if steps:
         summary["geomean"] = geomean([s["ratio"] for s in steps])
         worst = max(steps, key=lambda s: s["ratio"])
@@ -340,6 +341,7 @@ def render(r: dict) -> str:
     ]
     lines += summary_lines(r["summary"]) + conv.summary_lines(r["summary"]["conv"])
     lines += convnet.summary_lines(r["summary"].get("conv_network", {}))
+    lines += rnn.summary_lines(r["summary"].get("rnn", {}))
     if r["targets"]:  # none when --only measured a part without targets
         lines += table(
             "Targets",
@@ -358,6 +360,7 @@ def render(r: dict) -> str:
     lines += steps_table(r["steps"]) if r.get("steps") else []
     lines += table(*conv.table_parts(r["conv"])) + conv.method_lines() if r.get("conv") else []
     lines += table(*convnet.table_parts(r["conv_network"])) + convnet.method_lines() if r.get("conv_network") else []
+    lines += table(*rnn.table_parts(r["rnn"])) + rnn.method_lines() if r.get("rnn") else []
     lines += memory_table(r["memory"]) if r.get("memory") else []
     verifier = verifier_lines(r) if any(r.get(k) for k in ("cold_start", "overhead", "growth")) else []
     return "\n".join(lines + verifier).rstrip() + "\n"
