@@ -17,10 +17,10 @@ from dataclasses import asdict, replace  # noqa: E402
 
 from verify import Config  # noqa: E402
 
-from . import conv, convnet, memory, report, rnn, steps, verifier  # noqa: E402
+from . import conv, convnet, grading, memory, report, rnn, steps, verifier  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
-PARTS = ("steps", "conv", "rnn", "memory", "cold_start", "overhead", "growth")
+PARTS = ("steps", "conv", "rnn", "memory", "cold_start", "overhead", "growth", "grading")
 GROWTH = Config(arch=(3, 4, 4, 1), tensorboard=False, progress=False)
 
 
@@ -79,6 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "verifier memory against --iterations",
         "growth",
         lambda: memory.growth(GROWTH, *((10, 50) if quick else (100, 2000))),
+    )
+
+    measure(
+        "grading throughput: local workers and a Dask LocalCluster",
+        "grading",
+        lambda: grading.run_grading(*((2, 1) if quick else (8, 3)), log=log),
     )
 
     r["seconds"], r["machine"]["load_end"] = time.perf_counter() - started, os.getloadavg()[0]

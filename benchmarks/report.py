@@ -17,7 +17,7 @@ import torch
 
 from verify.machine import SMALL_NETWORK_FLOPS, physical_memory
 
-from . import conv, convnet, rnn
+from . import conv, convnet, grading, rnn
 
 EFFICIENCY_ARCHS = ("784,256,128,10", "1024,1024,1024,1")
 TARGETS = {"ratio": 1.0, "geomean": 0.9, "efficiency": 0.80, "cold_start": 1.5, "overhead": 0.25}
@@ -363,4 +363,5 @@ def render(r: dict) -> str:
     lines += table(*rnn.table_parts(r["rnn"])) + rnn.method_lines() if r.get("rnn") else []
     lines += memory_table(r["memory"]) if r.get("memory") else []
     verifier = verifier_lines(r) if any(r.get(k) for k in ("cold_start", "overhead", "growth")) else []
-    return "\n".join(lines + verifier).rstrip() + "\n"
+    graded = ["## Grading a class: throughput", "", *grading.lines(r["grading"]), ""] if r.get("grading") else []
+    return "\n".join(lines + verifier + graded).rstrip() + "\n"
