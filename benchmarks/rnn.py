@@ -28,6 +28,7 @@ import scratch.rnn as scratch_rnn
 import torch_ref.rnn as torch_rnn
 
 from . import steps
+from .conv import _percent, _ratio, _span, _spread
 
 Outputs = dict[str, np.ndarray]
 Step = Callable[[], Outputs]
@@ -182,14 +183,6 @@ def run_rnn(plan: steps.Plan, cases: Iterable[Case] = CASES, log: Callable[[str]
     return rows
 
 
-def _spread(rows: list[dict], key: str) -> dict:
-    return {
-        "low": min(r[key] for r in rows),
-        "high": max(r[key] for r in rows),
-        "slower": sum(r[key] > 1 for r in rows),
-    }
-
-
 def summary(rows: list[dict]) -> dict:
     """Per cell kind measured: the range of scratch/torch and how many rows scratch is slower on, and the range of
     each side's share of the matmul's GFLOP/s."""
@@ -200,19 +193,6 @@ def summary(rows: list[dict]) -> dict:
             s[cell] = {key: _spread(mine, key) for key in ("ratio", "efficiency", "torch_efficiency")}
             s[cell]["cells"] = len(mine)
     return s
-
-
-def _span(spread: dict, show: Callable[[float], str]) -> str:
-    low, high = show(spread["low"]), show(spread["high"])
-    return low if low == high else f"{low} to {high}"
-
-
-def _ratio(x: float) -> str:
-    return f"{x:.3f}"
-
-
-def _percent(x: float) -> str:
-    return f"{100 * x:.0f}%"
 
 
 def summary_lines(s: dict) -> list[str]:
