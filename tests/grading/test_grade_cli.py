@@ -5,12 +5,16 @@ recorded, and the same command resumes."""
 from __future__ import annotations
 
 import csv
+import fcntl
 import os
+import pty
 import shutil
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -114,3 +118,34 @@ def _count(book: Path) -> int:
             return db.execute("SELECT count(*) FROM submissions").fetchone()[0]
     except sqlite3.Error:
         return 0
+
+
+def test_on_a_terminal_a_progress_bar_counts_the_submissions(tmp_path):
+    """tqdm draws its bar when stderr is a terminal (a pseudo-terminal of the test's own here), with the counts of
+    each verdict beside it; in a log (the tests above) only the lines are written."""
+    _class(tmp_path, ("alice", "bob"))
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal 100 columns wide
+    grader = subprocess.Popen(
+        [sys.executable, "-m", "verify", "grade", "class", *QUICK, "--workers", "1"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the grader has closed the terminal's other end
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert grader.wait(timeout=120) == 1
+    text = seen.decode("utf-8", "replace")
+    assert "1/2 [" in text and "2/2 [" in text and "submission/s" in text
+    assert "pass=1" in text and "fail=1" in text

@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
+from tqdm import tqdm
+
 from ..cli_options import build_parser
 from ..errors import UsageError
 from . import exports, isolate, summary
@@ -68,13 +70,15 @@ def main(argv: Sequence[str]) -> int:
                 f"grading {len(todo)} of {len(submissions)} submissions ({len(submissions) - len(todo)} already graded)"
             )
             limits = isolate.Limits(wall=args.timeout)
-            recorded = _recorder(book, len(todo))
-            if args.scheduler:
-                from .cluster import grade_on
+            # tqdm draws the bar only on a terminal (disable=None): in a log the lines alone say the progress
+            with tqdm(total=len(todo), unit="submission", file=sys.stderr, disable=None, leave=False) as bar:
+                recorded = _recorder(book, len(todo), bar)
+                if args.scheduler:
+                    from .cluster import grade_on
 
-                grade_on(args.scheduler, todo, options, limits, recorded)
-            else:
-                _grade_all(todo, options, limits, args.workers, recorded)
+                    grade_on(args.scheduler, todo, options, limits, recorded)
+                else:
+                    _grade_all(todo, options, limits, args.workers, recorded)
             rows = [row for row in book.rows() if row.path in {s.name for s in submissions}]
         _export(rows, args)
     except UsageError as error:
@@ -102,15 +106,20 @@ def _check(args: argparse.Namespace, options: list[str]) -> None:
         raise UsageError(f"a single run's option is wrong: {error}") from None
 
 
-def _recorder(book: Gradebook, total: int) -> Callable[[Graded], None]:
-    """What happens to each result, in this process: recorded in the gradebook, and a progress line."""
+def _recorder(book: Gradebook, total: int, bar) -> Callable[[Graded], None]:
+    """What happens to each result, in this process: recorded in the gradebook, a line said above the progress
+    bar, the bar moved on (its counts of pass, fail and error beside it)."""
     started, done = time.perf_counter(), 0
+    counts = dict.fromkeys(("pass", "fail", "error"), 0)
 
     def recorded(graded: Graded) -> None:
         nonlocal done
         book.record(graded)
         done += 1
-        _say(_progress(graded, done, total, time.perf_counter() - started))
+        counts[graded.verdict] += 1
+        bar.write(_progress(graded, done, total, time.perf_counter() - started), file=sys.stderr)
+        bar.set_postfix(counts, refresh=False)
+        bar.update()
 
     return recorded
 
