@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from verify.cli import main
+from verify.grading.cli import split_options
 
 pytestmark = pytest.mark.end_to_end
 
@@ -149,3 +150,15 @@ def test_on_a_terminal_a_progress_bar_counts_the_submissions(tmp_path):
     text = seen.decode("utf-8", "replace")
     assert "1/2 [" in text and "2/2 [" in text and "submission/s" in text
     assert "pass=1" in text and "fail=1" in text
+
+
+@pytest.mark.parametrize(
+    "argv, own, passed",
+    [
+        (["--arch", "3,4,4,1", "class"], ["class"], ["--arch", "3,4,4,1"]),
+        (["a", "--arch", "3,4,4,1", "b", "--workers", "1"], ["a", "b", "--workers", "1"], ["--arch", "3,4,4,1"]),
+        (["a", "--iterations=5", "--no-gradcheck", "b"], ["a", "b"], ["--iterations=5", "--no-gradcheck"]),
+    ],
+)
+def test_the_single_runs_options_take_their_values_wherever_they_stand(argv, own, passed):
+    assert split_options(argv) == (own, passed)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..cli_options import build_parser
+from ..cli_options import _Parser, build_parser
 from ..errors import UsageError
 from . import exports, isolate, summary
 from .gradebook import Gradebook
@@ -31,7 +31,7 @@ GRADER_OWN = ("--impl", "--json", "--logdir", "--name")  # set per submission by
 
 
 def build_grade_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m verify grade",
         description=__doc__.split("\n\n")[0],
         epilog="Any option of a single run (python -m verify --help) is passed on to every submission's run.",
@@ -58,7 +58,8 @@ def build_grade_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     try:
-        args, options = build_grade_parser().parse_known_args(argv)
+        grade_argv, options = split_options(argv)
+        args = build_grade_parser().parse_args(grade_argv)
         _check(args, options)
         submissions = find(args.paths)
         out = Path(args.out)
@@ -91,6 +92,27 @@ def main(argv: Sequence[str]) -> int:
     return 0 if all(row.verdict == "pass" for row in rows) else 1
 
 
+def split_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """argv as (the grader's: its options and the PATHs, the single run's options with their values), in any
+    order: each option of a single run takes its value with it (`--arch 3,4,4,1`), so that no value is taken for a
+    PATH and no PATH for a value."""
+    single = build_parser()._option_string_actions
+    grader = build_grade_parser()._option_string_actions
+    own: list[str] = []
+    passed: list[str] = []
+    items = list(argv)
+    while items:
+        item = items.pop(0)
+        name = item.split("=", 1)[0]
+        if name in single and name not in grader:
+            passed.append(item)
+            if "=" not in item and single[name].nargs != 0 and items:
+                passed.append(items.pop(0))
+        else:
+            own.append(item)
+    return own, passed
+
+
 def _check(args: argparse.Namespace, options: list[str]) -> None:
     """UsageError for a grader's own option among the single run's, for a bad one, or a bad limit."""
     own = [o for o in options if o.split("=")[0] in GRADER_OWN]
@@ -98,11 +120,9 @@ def _check(args: argparse.Namespace, options: list[str]) -> None:
         raise UsageError(f"{own[0].split('=')[0]} is set by the grader for each submission; leave it out")
     if args.timeout <= 0 or args.workers < 1:
         raise UsageError("--timeout must be above 0 and --workers at least 1")
-    single = build_parser()
-    single.exit_on_error = False
     try:
-        single.parse_args([*options, "--impl", "submission.py"])
-    except (argparse.ArgumentError, SystemExit) as error:
+        build_parser().parse_args([*options, "--impl", "submission.py"])
+    except UsageError as error:
         raise UsageError(f"a single run's option is wrong: {error}") from None
 
 
@@ -169,4 +189,4 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-__all__ = ["build_grade_parser", "main"]
+__all__ = ["build_grade_parser", "main", "split_options"]
