@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import dask
 import pytest
 from distributed import Client, LocalCluster
 
@@ -32,10 +33,16 @@ def _count(book: Path) -> int:
         return 0
 
 
-def test_a_class_graded_on_a_cluster_survives_a_killed_worker(tmp_path):
+@pytest.mark.parametrize("daemon", [True, False])
+def test_a_class_graded_on_a_cluster_survives_a_killed_worker(tmp_path, daemon):
+    """Daemonic workers (Dask's default) start a fresh interpreter per submission; others fork each from a server
+    that imported torch once per worker (warm.py)."""
     for name, source in NAMES.items():
         shutil.copytree(CLASS / source, tmp_path / "class" / name)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+    with (
+        dask.config.set({"distributed.worker.daemon": daemon}),
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
+    ):
         with Client(cluster) as client:
             pids = list(client.run(os.getpid).values())
             grader = subprocess.Popen(

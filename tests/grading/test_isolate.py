@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.grading import isolate
+from verify.grading import isolate, warm
 from verify.grading.submissions import find
 
 pytestmark = pytest.mark.end_to_end
@@ -48,8 +48,14 @@ def _session_members(pid: int) -> int:
     return count
 
 
-@pytest.mark.parametrize("kind", HOSTILE)
-def test_a_hostile_submission_costs_its_own_grade_with_the_reason(tmp_path, kind):
+@pytest.mark.parametrize(
+    "kind, server",
+    [(kind, True) for kind in HOSTILE] + [(kind, False) for kind in ("loop", "exit", "crash", "prints", "memory")],
+)
+def test_a_hostile_submission_costs_its_own_grade_with_the_reason(tmp_path, monkeypatch, kind, server):
+    """Forked from the warm server (warm.py), and started as a fresh interpreter where a process may not fork
+    children (a daemonic Dask worker)."""
+    monkeypatch.setattr(warm, "available", lambda: server)
     code, reason = HOSTILE[kind]
     (tmp_path / f"{kind}.py").write_text(code)
     (submission,) = find([str(tmp_path / f"{kind}.py")])

@@ -1,7 +1,8 @@
 """One submission graded in a process of its own, so that nothing it does costs another submission or the run.
 
-The submission and its helper files are copied into a private temporary folder, and a child process (child.py)
-runs the single-run verifier there, with a scrubbed environment (a minimal PATH, HOME and TMPDIR in that folder,
+The submission and its helper files are copied into a private temporary folder, and a child process (child.py,
+forked from the warm server of warm.py where this process may fork, else a fresh interpreter) runs the single-run
+verifier there, with a scrubbed environment (a minimal PATH, HOME and TMPDIR in that folder,
 one thread per library) and limits it sets before it imports anything of the submission's: CPU time, address
 space, processes, file size (its output goes to a file in the folder, so a flood of prints stops at
 OUTPUT_BYTES), no core dumps. It runs in a
@@ -27,14 +28,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+from . import warm
 from .child import FEEDBACK, REPORT, VERDICT
 from .records import Graded
 from .submissions import Submission
 
 OUTPUT_BYTES = 10 * 2**20  # stdout and stderr together, and any file the run writes
 ROOT = Path(__file__).resolve().parents[2]  # the checkout, importable by the child when not installed
-_RUNNING: set[subprocess.Popen] = set()  # the children running now, for stop_all
+_RUNNING: set[Any] = set()  # the children running now, for stop_all
 _STOPPING = threading.Event()  # set by stop_all: no child starts after it
 _STARTING = threading.Lock()  # held while a child starts and while stop_all runs: none slips between them
 
@@ -65,20 +68,25 @@ def grade(submission: Submission, options: Sequence[str], limits: Limits) -> Gra
 
 
 def _run(folder: Path, argv: list[str], limits: Limits) -> str | int:
-    """The child's exit status, or why it has none ("timed out after 60 s")."""
-    command = [sys.executable, "-m", "verify.grading.child", *_limit_values(limits), *argv, "--no-tensorboard"]
-    with open(folder / "output.txt", "wb") as output, _STARTING:
+    """The child's exit status, or why it has none ("timed out after 60 s"): forked from the warm server where
+    this process may (warm.py), else a fresh interpreter."""
+    child_argv = [*_limit_values(limits), *argv, "--no-tensorboard"]
+    with _STARTING:
         if _STOPPING.is_set():
             return "not graded: the run was interrupted"
-        child = subprocess.Popen(
-            command,
-            cwd=folder,
-            env=_environment(folder),
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        if warm.available():
+            child: Any = warm.start(str(folder), child_argv, _environment(folder))
+        else:
+            with open(folder / "output.txt", "wb") as output:
+                child = subprocess.Popen(
+                    [sys.executable, "-m", "verify.grading.child", *child_argv],
+                    cwd=folder,
+                    env=_environment(folder),
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
         _RUNNING.add(child)
     try:
         return child.wait(timeout=limits.wall)
@@ -137,7 +145,7 @@ def _processes_of_this_user() -> int:
     return count
 
 
-def _kill_session(child: subprocess.Popen) -> None:
+def _kill_session(child: Any) -> None:
     """The child and everything it started in its session killed, again while any is left (a fork bomb forks on
     while the first signal goes round), and the child reaped."""
     for _ in range(100):
