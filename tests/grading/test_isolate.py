@@ -101,3 +101,20 @@ def test_it_runs_in_a_private_copy_with_a_scrubbed_environment(tmp_path, monkeyp
     assert "files=['helper.py', 'output.txt', 'probe.py']" in graded.error  # its folder's files, copied
     assert "secret=False threads=1" in graded.error
     assert sorted(p.name for p in tmp_path.iterdir()) == ["helper.py", "probe.py"]  # nothing written beside it
+
+
+def test_a_child_whose_fork_server_dies_is_graded_again_in_a_fresh_interpreter(tmp_path):
+    """The server killed while a submission runs (its child dies with it): that submission is run once more,
+    started afresh, and gets its true verdict."""
+    import multiprocessing.forkserver
+    import signal
+    import threading
+
+    code = (ROOT / "examples" / "course_network.py").read_text()
+    (tmp_path / "slow.py").write_text("import time\ntime.sleep(3)\n" + code)
+    (submission,) = find([str(tmp_path / "slow.py")])
+    warm._server()  # started, so that its pid is known
+    server = multiprocessing.forkserver._forkserver._forkserver_pid
+    threading.Timer(1.5, os.kill, (server, signal.SIGKILL)).start()
+    graded = isolate.grade(submission, ["--arch", "3,4,4,1", "--iterations", "3"], isolate.Limits(wall=60))
+    assert graded.verdict == "pass", graded.error

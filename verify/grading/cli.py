@@ -72,7 +72,9 @@ def main(argv: Sequence[str]) -> int:
             )
             limits = isolate.Limits(wall=args.timeout)
             # tqdm draws the bar only on a terminal (disable=None): in a log the lines alone say the progress
-            with tqdm(total=len(todo), unit="submission", file=sys.stderr, disable=None, leave=False) as bar:
+            with tqdm(
+                total=len(todo), unit="submission", file=sys.stderr, disable=None, leave=False, mininterval=0
+            ) as bar:  # redrawn at every result: results are seconds apart
                 recorded = _recorder(book, len(todo), bar)
                 if args.scheduler:
                     from .cluster import grade_on

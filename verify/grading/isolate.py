@@ -36,6 +36,7 @@ from .records import Graded
 from .submissions import Submission
 
 OUTPUT_BYTES = 10 * 2**20  # stdout and stderr together, and any file the run writes
+LOST = 255  # the status multiprocessing gives a forked child whose fork server is gone
 ROOT = Path(__file__).resolve().parents[2]  # the checkout, importable by the child when not installed
 _RUNNING: set[Any] = set()  # the children running now, for stop_all
 _STOPPING = threading.Event()  # set by stop_all: no child starts after it
@@ -69,12 +70,20 @@ def grade(submission: Submission, options: Sequence[str], limits: Limits) -> Gra
 
 def _run(folder: Path, argv: list[str], limits: Limits) -> str | int:
     """The child's exit status, or why it has none ("timed out after 60 s"): forked from the warm server where
-    this process may (warm.py), else a fresh interpreter."""
+    this process may (warm.py), else a fresh interpreter. A forked child whose server vanished under it (status
+    255, no report: the server killed, or out of memory) is run once more in a fresh interpreter."""
     child_argv = [*_limit_values(limits), *argv, "--no-tensorboard"]
+    outcome = _started(folder, child_argv, limits, forked=warm.available())
+    if outcome == LOST and not (folder / REPORT).exists():
+        outcome = _started(folder, child_argv, limits, forked=False)
+    return outcome
+
+
+def _started(folder: Path, child_argv: list[str], limits: Limits, forked: bool) -> str | int:
     with _STARTING:
         if _STOPPING.is_set():
             return "not graded: the run was interrupted"
-        if warm.available():
+        if forked:
             child: Any = warm.start(str(folder), child_argv, _environment(folder))
         else:
             with open(folder / "output.txt", "wb") as output:
