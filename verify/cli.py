@@ -49,6 +49,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         allow_tf32=args.tf32,
         progress=True,
         impl=args.impl,
+        isolate=args.isolate,
         api=args.api,
         optimizer=args.optimizer,
         mini_batch_size=args.mini_batch_size,

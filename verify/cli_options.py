@@ -23,7 +23,9 @@ EXAMPLES = """examples:
 """
 
 
-class _Parser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit 2 (a UsageError), for `verify` and `verify grade`."""
+
     def error(self, message: str):  # one line, exit 2, no usage dump
         # "argument --seed: --seed needs a whole number": our own converters name the option already
         prefix, _, rest = message.partition(": ")
@@ -73,7 +75,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = OneLineParser(
         prog="python -m verify",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -106,6 +108,13 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
         help="verify your own implementation instead of scratch/: a .py file, a Jupyter notebook "
         "(.ipynb) or an importable module with the course's functions (week 2, 3 or 4) "
         "(default: scratch)",
+    )
+    p.add_argument(
+        "--isolate",
+        action="store_true",
+        help="run --impl's code in a process of its own, which the checks reach only through data (arrays, "
+        "numbers, strings): nothing it does to NumPy, torch or the verifier in its own process changes the "
+        "verdict (default: in this process; grading a class always isolates)",
     )
     p.add_argument(
         "--api",

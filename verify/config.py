@@ -56,6 +56,7 @@ class Config:
     allow_tf32: bool = False
     progress: bool = True  # progress lines on stderr for runs longer than a couple of seconds
     impl: str | None = None  # a learner's module (a .py or .ipynb path, or a module name); None: scratch
+    isolate: bool = False  # impl's code runs in a process of its own, reached only through data (verify/remote)
     api: str | None = (
         None  # the course API of impl: deep (week 4), course2, shallow (week 3), logreg (week 2); None: detected
     )
@@ -218,6 +219,8 @@ def _validate_flags(config: Config) -> None:
         raise UsageError(f"unknown --init {config.init!r}; choose from {', '.join(INITS)}")
     if config.init == "impl" and config.impl is None:
         raise UsageError("--init impl takes the initial weights from --impl's own initializer; give --impl too")
+    if config.isolate and config.impl is None:
+        raise UsageError("--isolate runs --impl's code in a process of its own; give --impl too")
     if config.dtype not in DTYPES:
         raise UsageError(f"unknown --dtype {config.dtype!r}; choose from {', '.join(DTYPES)}")
     if not _is_finite_number(config.learning_rate) or config.learning_rate <= 0:

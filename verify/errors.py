@@ -67,12 +67,13 @@ def raised(error: BaseException) -> str:
 
 
 def _own_frames(error: BaseException, source: str | None) -> list[str]:
-    """'File, line N, in f:  code' for each traceback frame inside `source`."""
+    """'File, line N, in f:  code' for each traceback frame inside `source` (of the learner's process, for an
+    exception that crossed from it: verify/remote)."""
     if error.__traceback__ is None or source is None:
         return []
     frames = [
         f
-        for f in traceback.extract_tb(error.__traceback__)
+        for f in getattr(error, "remote_frames", None) or traceback.extract_tb(error.__traceback__)
         if os.path.abspath(f.filename) == source or os.path.abspath(f.filename).startswith(source + os.sep)
     ]
     return [f"{_shown(f.filename)}:{f.lineno} in {f.name},  {(f.line or '').strip()}" for f in frames]

@@ -37,6 +37,7 @@ from .layers import torch_model, torch_net
 from .machine import check_memory, torch_threads_for
 from .network import Network, Point
 from .optimization import Optimization, Training
+from .remote.client import RemoteModule, open_module
 from .results import Final, Sides
 from .run_inputs import RunInputs
 from .signals import Interruption
@@ -92,6 +93,8 @@ def _run(config: Config, implementation, progress: Progress) -> Report:
     finally:
         if log is not None:
             log.close()
+        if isinstance(impl.module, RemoteModule):
+            impl.module.close()
 
 
 @dataclass
@@ -155,9 +158,11 @@ def _prepare(config: Config, implementation, progress: Progress):
     """Everything before the first check: the implementation loaded and adapted, the options checked against
     it, the memory and the device, the data and the training plan."""
     check_flags(config)  # the flags, before importing anything
+    if config.isolate and implementation is not None:
+        raise UsageError("--isolate loads --impl in a process of its own: give its path, not a loaded module")
     if implementation is None and config.impl is not None:
         progress.stage(f"loading {config.impl}")
-        implementation = load_module(config.impl)
+        implementation = open_module(config.impl) if config.isolate else load_module(config.impl)
     label = "scratch" if implementation is None else os.path.basename(config.impl or implementation.__name__)
     label = "your code" if label == "__main__" else label  # a notebook's (or a script's) own namespace
     api = detect(implementation or scratch, f"--impl {config.impl}" if config.impl else label, config.api)

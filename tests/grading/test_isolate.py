@@ -27,7 +27,7 @@ TIGHT = isolate.Limits(wall=6, memory=2**30, processes=48)
 HOSTILE = {  # what the submission's code does when it is loaded, and the reason its grade says
     "loop": ("while True:\n    pass\n", "timed out after 6 s"),
     "sleep": ("import time\ntime.sleep(1000)\n", "timed out after 6 s"),
-    "exit": ("import os\nos._exit(0)\n", "exited with status 0 without a report"),
+    "exit": ("import os\nos._exit(0)\n", "ended with status 0"),
     "crash": ("import ctypes\nctypes.string_at(0)\n", "crashed (SIGSEGV)"),
     "prints": ('chunk = "x" * 10**6\nfor _ in range(100):\n    print(chunk)\n', "stopped at its output limit (10 MiB"),
     "memory": ("hog = []\nwhile True:\n    hog.append(bytearray(10**8))\n", "importing it raised MemoryError"),

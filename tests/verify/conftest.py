@@ -118,6 +118,27 @@ def edited(
     return path
 
 
+def notebook_edited(
+    folder: Path, notebook: Path, function: str, *edits: tuple[str, str], name: str, beside=(), drop: bool = False
+) -> Path:
+    """A copy of `notebook` as folder/name, beside copies of the files `beside`, with each (old, new) edit made in
+    the code cell defining `function` (each old text once there), or with that cell dropped."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    (cell,) = [c for c in nb["cells"] if c["cell_type"] == "code" and f"def {function}(" in "".join(c["source"])]
+    text = "".join(cell["source"])
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    cell["source"] = text.splitlines(keepends=True)
+    if drop:
+        nb["cells"].remove(cell)
+    for other in beside:
+        (folder / other.name).write_text(other.read_text(encoding="utf-8"), encoding="utf-8")
+    path = folder / name
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
 def variant(tmp_path: Path, source: Path, *edits: tuple[str, str], name: str = "learner.py") -> Path:
     """`source` with each (old, new) edit applied, as tmp_path/name; each old text must occur exactly once."""
     return edited(tmp_path, source, *edits, name=name)

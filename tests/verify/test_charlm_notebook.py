@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import EXAMPLES, QUIET, REPO, assert_usage_error, run_cli, run_json
+from conftest import EXAMPLES, QUIET, REPO, assert_usage_error, notebook_edited, run_cli, run_json
 from jsonschema import Draft202012Validator
 
 import verify
@@ -26,20 +26,9 @@ ROWS = ["cost", "dWaa", "dWax", "dWya", "db", "dby", "a", "Wax", "Waa", "Wya", "
 
 
 def notebook_with(tmp_path, function: str, *edits: tuple[str, str], helpers: tuple[str, ...] = BESIDE):
-    """A copy of the notebook beside copies of `helpers`, with each (old, new) edit made in the cell defining
-    `function` (each old text once there)."""
-    nb = json.loads(NOTEBOOK.read_text())
-    (cell,) = [c for c in nb["cells"] if c["cell_type"] == "code" and f"def {function}(" in "".join(c["source"])]
-    text = "".join(cell["source"])
-    for old, new in edits:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    cell["source"] = text.splitlines(keepends=True)
-    for name in helpers:
-        (tmp_path / name).write_text((FOLDER / name).read_text())
-    path = tmp_path / "my_dinos.ipynb"
-    path.write_text(json.dumps(nb))
-    return path
+    """The notebook beside copies of `helpers`, with `function`'s cell edited (notebook_edited)."""
+    beside = tuple(FOLDER / name for name in helpers)
+    return notebook_edited(tmp_path, NOTEBOOK, function, *edits, name="my_dinos.ipynb", beside=beside)
 
 
 def test_the_notebook_passes_with_no_option_and_says_its_time(capsys):

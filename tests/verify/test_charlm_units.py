@@ -14,14 +14,16 @@ import torch_ref.charlm as ref
 from verify.checking import unit_charlm
 from verify.checking.unit_harness import Unit, Wrong
 from verify.errors import ImplementationError
+from verify.impl.module_access import _ModuleAccess
 from verify.judging import charlm_hints
 from verify.judging.charlm_scales import step_scales
 from verify.judging.tolerance import DEFAULT_RTOL
 
 
-class Learner:
+class Learner(_ModuleAccess):
     """What a Unit calls: a module's functions by name (errors as the adapter raises them), and optimize's in-place
-    update read back, as impl/charlm.py's adapter does (without its copies of everything else)."""
+    update read back, as impl/charlm.py's adapter does (without its copies of everything else); a library's function
+    watched as the adapter watches it (module_access.py)."""
 
     def __init__(self, module=scratch.charlm, **replaced):
         self.module, self.replaced, self.notes = module, replaced, {}
@@ -67,7 +69,7 @@ def test_the_replayed_draw_is_numpys_own():
 
 def test_the_draws_are_watched_and_numpys_choice_restored_even_after_a_raise():
     original = np.random.choice
-    with pytest.raises(ValueError), unit_charlm._draws_watched() as seen:
+    with pytest.raises(ValueError), unit_charlm._draws_watched(Learner()) as seen:
         np.random.choice(3, p=[0.5, 0.5, 0.0])
         np.random.choice(3, p=[-1.0, 1.0, 1.0])
     assert np.random.choice is original

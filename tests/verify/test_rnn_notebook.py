@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import EXAMPLES, QUIET, REPO, run_cli, run_json
+from conftest import EXAMPLES, QUIET, REPO, notebook_edited, run_cli, run_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -40,22 +40,10 @@ NETWORK_CHECKS = ("forward", "backward", "gradient check", "training, lockstep",
 
 
 def notebook_with(tmp_path, function: str, *edits: tuple[str, str], drop: bool = False):
-    """A copy of the notebook, beside its rnn_utils.py and public_tests.py, with each (old, new) edit made in the cell
-    defining `function` (each old text once there), or with that cell dropped."""
-    nb = json.loads(NOTEBOOK.read_text())
-    (cell,) = [c for c in nb["cells"] if c["cell_type"] == "code" and f"def {function}(" in "".join(c["source"])]
-    text = "".join(cell["source"])
-    for old, new in edits:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    cell["source"] = text.splitlines(keepends=True)
-    if drop:
-        nb["cells"].remove(cell)
-    for helper in ("rnn_utils.py", "public_tests.py"):
-        (tmp_path / helper).write_text((FOLDER / helper).read_text())
-    path = tmp_path / "my_rnn.ipynb"
-    path.write_text(json.dumps(nb))
-    return path
+    """The notebook, beside its rnn_utils.py and public_tests.py, with `function`'s cell edited or dropped
+    (notebook_edited)."""
+    helpers = (FOLDER / "rnn_utils.py", FOLDER / "public_tests.py")
+    return notebook_edited(tmp_path, NOTEBOOK, function, *edits, name="my_rnn.ipynb", beside=helpers, drop=drop)
 
 
 def test_the_notebook_passes_with_no_option_and_says_its_time(capsys):

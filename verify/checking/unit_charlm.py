@@ -77,7 +77,7 @@ def _check_sample(u: Unit) -> None:
 def _sample_case(u: Unit, parameters: dict, seed: int) -> None:
     """One sample call: its distributions, its characters, where it stops (the module's docstring)."""
     where = f"at seed {seed}"
-    with _draws_watched() as seen:
+    with _draws_watched(u.impl) as seen:
         try:
             indices = u.call(parameters, CHAR_TO_IX, seed)
         except ImplementationError as error:  # np.random.choice refuses logits: name it where the numbers say so
@@ -122,22 +122,21 @@ def _sample_case(u: Unit, parameters: dict, seed: int) -> None:
 
 
 @contextmanager
-def _draws_watched() -> Iterator[list]:
+def _draws_watched(impl) -> Iterator[list]:
     """The distributions np.random.choice is asked to draw from while the block runs (the course's sample draws
-    each character with np.random.choice(range(len(y)), p=y.ravel())): NumPy's own choice, watched, then
-    restored."""
+    each character with np.random.choice(range(len(y)), p=y.ravel())): NumPy's own choice, watched (where the
+    learner's code calls it: the adapter puts the watcher there), then restored."""
     seen: list = []
-    original = np.random.choice
 
-    def choice(a, size=None, replace=True, p=None):
-        seen.append(None if p is None else np.array(p, dtype=np.float64))
-        return original(a, size, replace, p)
+    def watched(original):
+        def choice(a, size=None, replace=True, p=None):
+            seen.append(None if p is None else np.array(p, dtype=np.float64))
+            return original(a, size, replace, p)
 
-    np.random.choice = choice
-    try:
+        return choice
+
+    with impl.library_watched("numpy.random", "choice", watched):
         yield seen
-    finally:
-        np.random.choice = original
 
 
 def _indices(value, where: str) -> list[int]:

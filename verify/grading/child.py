@@ -2,9 +2,10 @@
 verify.grading.child CPU MEMORY PROCESSES OUTPUT ARGS...`, ARGS the single run's options with --impl, run in the
 submission's private folder.
 
-It first sets its own resource limits (seconds of CPU, bytes of address space, processes of this user, bytes of
-any file written; no core dumps), soft and hard alike so that nothing it runs later can raise them, before it
-imports the verifier or the submission. Then it writes report.json (the JSON report), report.md (the markdown
+It is the judge: its ARGS carry --isolate, so the submission's code runs in a process of its own that it starts
+(verify/remote) and reaches only through data. It first sets its resource limits (seconds of CPU, bytes of address
+space, processes of this user, bytes of any file written; no core dumps), soft and hard alike so that nothing run
+later can raise them, and the learner's process inherits them. Then it writes report.json (the JSON report), report.md (the markdown
 report, for the learner) and verdict.txt (the report's opening lines, the verdict first) in its folder and exits 0
 (agrees), 1 (disagrees) or 2 with one line on stderr (a usage error: a notebook the verifier cannot use).
 """
@@ -20,19 +21,23 @@ import sys
 from collections.abc import Sequence
 
 REPORT, FEEDBACK, VERDICT = "report.json", "report.md", "verdict.txt"
-PR_SET_PDEATHSIG = 1  # prctl(2)
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4  # prctl(2)
 LIMITS = (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_NPROC, resource.RLIMIT_FSIZE)
 
 
 def limit(values: Sequence[int]) -> None:
     """Each of LIMITS at its value (CPU, address space, processes, file size), soft and hard; core dumps off; and
     this process killed when the grader's thread that started it ends (a grader killed with SIGKILL leaves no
-    submission running: Linux's PR_SET_PDEATHSIG)."""
+    submission running: Linux's PR_SET_PDEATHSIG); and (PR_SET_DUMPABLE 0) its memory, descriptors and environment
+    closed to other processes of the same user: the learner's process (--isolate) cannot read or write the judge's.
+    The limits pass to the learner's process, which this one starts."""
     for kind, value in zip(LIMITS, values):
         resource.setrlimit(kind, (value, value))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc.prctl(PR_SET_DUMPABLE, 0)
         if os.getppid() == 1:  # the grader died before the line above: nobody waits for this run
             os._exit(1)
 

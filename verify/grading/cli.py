@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..cli_options import _Parser, build_parser
+from ..cli_options import OneLineParser, build_parser
 from ..errors import UsageError
 from . import exports, isolate, summary
 from .gradebook import Gradebook
@@ -31,7 +31,7 @@ GRADER_OWN = ("--impl", "--json", "--logdir", "--name")  # set per submission by
 
 
 def build_grade_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="python -m verify grade",
         description=__doc__.split("\n\n")[0],
         epilog="Any option of a single run (python -m verify --help) is passed on to every submission's run.",

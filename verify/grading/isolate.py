@@ -2,16 +2,17 @@
 
 The submission and its helper files are copied into a private temporary folder, and a child process (child.py,
 forked from the warm server of warm.py where this process may fork, else a fresh interpreter) runs the single-run
-verifier there, with a scrubbed environment (a minimal PATH, HOME and TMPDIR in that folder,
-one thread per library) and limits it sets before it imports anything of the submission's: CPU time, address
-space, processes, file size (its output goes to a file in the folder, so a flood of prints stops at
-OUTPUT_BYTES), no core dumps. It runs in a
-session of its own: on its wall-time limit the whole session is killed. Whatever happens, the folder is removed
-and the submission gets a Graded record, its reason in `error` when it has no verdict.
+verifier there with --isolate: it is the judge, and the submission's code runs in a process the judge starts and
+reaches only through data (verify/remote), so that nothing the submission patches or prints decides its verdict.
+Both run with a scrubbed environment (a minimal PATH, HOME and TMPDIR in that folder, one thread per library) and
+limits the judge sets before anything of the submission's is loaded: CPU time, address space, processes, file size
+(their output goes to a file in the folder, so a flood of prints stops at the output limit), no core dumps. They
+run in a session of their own: on the wall-time limit the whole session is killed. Whatever happens, the folder is
+removed and the submission gets a Graded record, its reason in `error` when it has no verdict.
 
-What a process cannot prevent: reading (or writing) whatever the user running the grader can read, the network,
-and, since the verifier's judge runs in the same child as the submission, a submission that forges its own
-report. Run the grader inside a container without network for code you do not trust (README, "Grading a class").
+What a process cannot prevent: reading (or writing) whatever the user running the grader can read or write, and
+the network. Run the grader inside a container without network, as another user, for code you do not trust
+(README, "Grading a class").
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def grade(submission: Submission, options: Sequence[str], limits: Limits) -> Gra
         for path in (submission.path, *submission.helpers):
             shutil.copy2(path, folder / path.name)
         outcome = _run(folder, [*options, "--impl", submission.path.name], limits)
-        return _graded(submission, folder, outcome, time.perf_counter() - started)
+        return _graded(submission, folder, outcome, time.perf_counter() - started, limits.output)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -72,7 +73,7 @@ def _run(folder: Path, argv: list[str], limits: Limits) -> str | int:
     """The child's exit status, or why it has none ("timed out after 60 s"): forked from the warm server where
     this process may (warm.py), else a fresh interpreter. A forked child whose server vanished under it (status
     255, no report: the server killed, or out of memory) is run once more in a fresh interpreter."""
-    child_argv = [*_limit_values(limits), *argv, "--no-tensorboard"]
+    child_argv = [*_limit_values(limits), *argv, "--no-tensorboard", "--isolate"]
     outcome = _started(folder, child_argv, limits, forked=warm.available())
     if outcome == LOST and not (folder / REPORT).exists():
         outcome = _started(folder, child_argv, limits, forked=False)
@@ -166,7 +167,7 @@ def _kill_session(child: Any) -> None:
     child.wait()
 
 
-def _graded(submission: Submission, folder: Path, outcome: str | int, seconds: float) -> Graded:
+def _graded(submission: Submission, folder: Path, outcome: str | int, seconds: float, output_limit: int) -> Graded:
     """The record of a finished child: its report's verdict, or the reason it has none."""
     base = Graded(path=submission.name, digest=submission.digest, verdict="error", seconds=round(seconds, 3))
     report_file = folder / REPORT
@@ -178,7 +179,7 @@ def _graded(submission: Submission, folder: Path, outcome: str | int, seconds: f
         except (OSError, ValueError) as error:
             return replace(base, error=f"its report could not be read ({error})")
         return _from_report(base, report, feedback, lines)
-    return replace(base, error=_reason(outcome, folder / "output.txt", OUTPUT_BYTES))
+    return replace(base, error=_reason(outcome, folder / "output.txt", output_limit))
 
 
 def _from_report(base: Graded, report: dict, feedback: str, lines: list[str]) -> Graded:

@@ -30,6 +30,7 @@ from .. import catalogue, signals
 from ..errors import ImplementationError, MissingPackageError, UsageError
 from ..network import Network
 from ..optimization import Training
+from ..remote.peer import Lost
 from .calls import (
     _accepts,
     _binds,
@@ -86,6 +87,12 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         where two APIs share names)."""
         return True
 
+    @property
+    def loading_notes(self) -> list[str]:
+        """What loading the module left out that a user should know, as it stands now (a stand-in used during
+        the checks adds a note)."""
+        return list(getattr(self.module, NOTES, []))
+
     @classmethod
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
         """UsageError when this API cannot compute the network asked for."""
@@ -128,8 +135,6 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         # the lines worth showing a user: those of their own file (or of the scratch package)
         self.source = os.path.dirname(path) if os.path.basename(path) == "__init__.py" else path
         self.notes: dict[str, str] = {}  # function -> what it did to its inputs, noted once
-        # what loading left out; the list itself, which a plot skipped during the checks adds to (impl/standins.py)
-        self.loading_notes: list[str] = getattr(module, NOTES, [])
         self.calls: dict[str, int] = {}
         self._private: dict[
             int, tuple[np.ndarray, np.ndarray]
@@ -206,6 +211,8 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
                 result = getattr(self.module, function)(*handed, **kwargs)
         except MissingPackageError:  # a library its code needs is not installed: exit 2, not a failed check
             raise
+        except Lost as lost:  # its process (--isolate) is gone: the run cannot go on
+            raise Lost(f"{lost}, in {function}") from None
         except BaseException as error:  # anything raised inside the implementation is its fault, sys.exit included
             interrupt = signals.arrived_during(signals_before)
             if interrupt is not None:  # Ctrl-C or a signal while it ran: the run's interrupt, not its outcome

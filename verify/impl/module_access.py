@@ -6,11 +6,14 @@ builds them). Nothing outside verify/impl reads or changes the module: the adapt
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import ModuleType
+
+from ..remote.client import RemoteModule
 
 # A stand-in's maker: handed the module's own function (None where the module lacks it), it returns the function
 # to put in its place while a loop runs, or None to leave the name as it is.
@@ -87,3 +90,24 @@ class _ModuleAccess:
                 setattr(module, name, original)
             for name in added:
                 delattr(module, name)
+
+    @contextmanager
+    def library_watched(self, library: str, name: str, make: Callable[[Callable], Callable]) -> Iterator[None]:
+        """While the block runs, a library's function as the module's code calls it (numpy.random's choice) is
+        the one `make` returns, handed the library's own; put back after. A module in another process
+        (--isolate) has it replaced there: the watcher still runs here, each of its calls crossing back."""
+        owner = importlib.import_module(library)
+        original = getattr(owner, name)
+        watcher = make(original)
+        remote = self.module if isinstance(self.module, RemoteModule) else None
+        if remote is not None:
+            remote.replaced(library, name, watcher)
+        else:
+            setattr(owner, name, watcher)
+        try:
+            yield
+        finally:
+            if remote is not None:
+                remote.replaced(library, name, None)
+            else:
+                setattr(owner, name, original)

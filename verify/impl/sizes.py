@@ -286,8 +286,9 @@ def _shown(name: str, value: ast.expr | None, sizes: tuple | None, whole: str) -
 def layers_read(function) -> int | None:
     """The highest layer l whose parameters["W{l}"] or ["b{l}"] the function's source names, or None where it
     names none (or has no source to read): a week-3 forward_propagation reads W1 and W2, a 3-layer one W3."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    try:  # a function of the learner's process (--isolate) carries its source
+        source = getattr(function, "__source__", None) or inspect.getsource(function)
+        tree = ast.parse(textwrap.dedent(source))
     except (OSError, TypeError, SyntaxError):
         return None
     layers = [
