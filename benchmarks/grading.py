@@ -126,8 +126,9 @@ def lines(r: dict) -> list[str]:
         "",
         f"- Isolation's cost: one submission graded alone takes {r['alone_s']:.2f} s, the same verification in "
         f"the grader's own process {r['in_process_s']:.2f} s: {r['isolation_s']:.2f} s a submission (the private "
-        "copy, a child forked from the grader's warm server, its limits, the report written and read back, the "
-        "gradebook and the exports).",
+        "copy, a judge forked from the grader's warm server, its limits, the learner's process it starts and "
+        "every call of the learner's functions crossing to that process and back, the report written and read "
+        "back, the gradebook and the exports).",
     ]
     for count in PROJECTED:
         hours = r["projections"][count]["hours_here"]

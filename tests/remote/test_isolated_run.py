@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from verify.cli import main
@@ -151,3 +152,30 @@ def test_ctrl_c_while_the_learners_code_runs_interrupts_the_run_and_ends_its_pro
     assert "Traceback" not in err
     with pytest.raises(ProcessLookupError):  # nothing of its session is left: the learner's process ended too
         os.killpg(run.pid, 0)
+
+
+def test_numpys_global_random_state_is_one_across_the_two_processes(tmp_path):
+    """The learner's draws continue the judge's sequence and the judge's continue the learner's, as in one process
+    (a cached normal of the legacy generator included)."""
+    from verify.remote.client import open_module
+
+    path = tmp_path / "draws.py"
+    path.write_text(
+        "import numpy as np\n"
+        "def uniform(n):\n    return np.random.rand(n)\n"
+        "def normal():\n    return np.random.randn()\n"
+        "def seeded(seed):\n    np.random.seed(seed)\n"
+    )
+    module = open_module(str(path))
+    try:
+        np.random.seed(5)
+        isolated = [module.uniform(3), np.random.rand(2), module.normal(), np.random.randn(), module.normal()]
+        module.seeded(7)
+        isolated.append(np.random.rand(1))
+    finally:
+        module.close()
+    np.random.seed(5)
+    here = [np.random.rand(3), np.random.rand(2), np.random.randn(), np.random.randn(), np.random.randn()]
+    np.random.seed(7)
+    here.append(np.random.rand(1))
+    assert all(np.array_equal(a, b) for a, b in zip(isolated, here, strict=True))

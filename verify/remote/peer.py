@@ -23,6 +23,7 @@ from ..errors import MissingPackageError, UsageError
 from . import wire
 
 HEADER = struct.Struct("<QQ")  # the JSON's length, the blob's length
+SMALL = 1 << 16  # a message up to this many bytes of arrays goes in one write, is read in 64 KiB reads
 KEPT_ERRORS = 64  # exceptions sent that may still come back
 
 
@@ -70,13 +71,15 @@ class Peer:
         self._idents: dict[int, int] = {}  # id(object) -> its ident
         self._sent: dict[int, BaseException] = {}  # exceptions this side raised into the other, by token
         self.lost: str | None = None
+        self._pending = bytearray()  # bytes read beyond the last message
+        self._synced: tuple | None = None  # NumPy's random state as both sides last had it
 
     # ---------------------------------------------------------------- calling the other side
 
     def call(self, ident: int, attr: str | None, args: tuple, kwargs: dict) -> Any:
         """What the other side's object `ident` (its method `attr`) returns for args and kwargs."""
         try:
-            self._send({"op": "call", "to": ident, "attr": attr, "args": args, "kwargs": kwargs, "rng": _rng()})
+            self._send({"op": "call", "to": ident, "attr": attr, "args": args, "kwargs": kwargs, "rng": self._rng()})
             returned, raised = self._reply(args, kwargs)
         except (Lost, wire.WireError):
             raise
@@ -136,14 +139,14 @@ class Peer:
         except wire.WireError as error:
             raise self._loss(f"it sent a malformed call ({error})") from None
         except BaseException as error:  # the callee's exception is the caller's to handle, as in one process
-            self._send({"op": "raise", "error": self._error(error), "rng": _rng()})
+            self._send({"op": "raise", "error": self._error(error), "rng": self._rng()})
             return
         after = [_fingerprint(value) for value in (*args, *kwargs.values())]
         back = [value if old != new else None for value, old, new in zip((*args, *kwargs.values()), before, after)]
         try:
-            self._send({"op": "return", "value": result, "back": back, "rng": _rng()})
+            self._send({"op": "return", "value": result, "back": back, "rng": self._rng()})
         except wire.WireError as error:
-            self._send({"op": "raise", "error": self._error(TypeError(f"returned {error}")), "rng": _rng()})
+            self._send({"op": "raise", "error": self._error(TypeError(f"returned {error}")), "rng": self._rng()})
 
     def _target(self, message: dict) -> Callable:
         target = self._exports.get(message.get("to"))  # type: ignore[arg-type]
@@ -209,9 +212,12 @@ class Peer:
         if message.get("op") == "call":
             tree["errors"] = np.geterr()
         body = wire.dumps(tree)
+        head = HEADER.pack(len(body), encoder.size) + body
+        small = encoder.size <= SMALL
+        parts = [head + b"".join(encoder.chunks)] if small else [head, *encoder.chunks]  # one write, where small
         try:
-            for part in (memoryview(HEADER.pack(len(body), encoder.size)), memoryview(body), *encoder.chunks):
-                view = part.cast("B")
+            for part in parts:
+                view = memoryview(part).cast("B")  # type: ignore[arg-type]
                 while view:
                     view = view[os.write(self._out, view) :]
         except OSError as error:
@@ -232,8 +238,20 @@ class Peer:
         return message, wire.Decoder(self._read(blob_length), self._handled)
 
     def _read(self, length: int) -> bytearray:
+        """`length` bytes: what a read took beyond the last message first, reads of up to 64 KiB for a small
+        message (a header, its JSON and a blob often come in one), straight into place for a large one."""
+        if length <= len(self._pending):
+            data = self._pending[:length]
+            del self._pending[:length]
+            return data
+        if length <= SMALL:
+            while len(self._pending) < length:
+                self._pending += self._chunk(SMALL)
+            return self._read(length)
         data = bytearray(length)
-        view, done = memoryview(data), 0
+        data[: len(self._pending)] = self._pending
+        view, done = memoryview(data), len(self._pending)
+        self._pending = bytearray()
         while done < length:
             try:
                 count = os.readv(self._in, [view[done:]])
@@ -244,18 +262,38 @@ class Peer:
             done += count
         return data
 
+    def _chunk(self, most: int) -> bytes:
+        try:
+            chunk = os.read(self._in, most)
+        except OSError as error:
+            raise self._loss(f"its channel closed ({error.strerror})") from None
+        if not chunk:
+            raise self._loss("it ended")
+        return chunk
+
     def _decoded(self, decoder: wire.Decoder, tree: Any) -> Any:
         try:
             return decoder.value(tree)
         except wire.WireError as error:
             raise self._loss(f"it sent a malformed value ({error})") from None
 
+    def _rng(self) -> tuple | None:
+        """NumPy's global random state, to send: None where it is the one both sides last had."""
+        state: tuple = np.random.get_state(legacy=True)  # type: ignore[assignment]
+        if self._synced is not None and _same_state(state, self._synced):
+            return None
+        self._synced = state
+        return state
+
     def _take_rng(self, message: dict, decoder: wire.Decoder) -> None:
         state = self._decoded(decoder, message.get("rng"))
+        if state is None:  # unchanged since both sides last had it
+            return
         try:
             np.random.set_state(state)
         except (TypeError, ValueError):
             raise self._loss("it sent a malformed random state") from None
+        self._synced = state
 
     def _handle(self, value: Any) -> Any:
         if isinstance(value, Remote) and value._peer is self:
@@ -277,8 +315,8 @@ class Peer:
         return Lost(self.lost)
 
 
-def _rng() -> tuple:
-    return np.random.get_state(legacy=True)  # type: ignore[return-value]
+def _same_state(a: tuple, b: tuple) -> bool:
+    return a[2:] == b[2:] and np.array_equal(a[1], b[1])
 
 
 def _is_name(value: Any) -> bool:
