@@ -99,8 +99,10 @@ def _batches(config: Config, m: int) -> list:
 class ScratchStep:
     """One step of scratch, its functions called the course's way; the parameters it returns are the next step's."""
 
-    def __init__(self, config: Config, X: np.ndarray, Y: np.ndarray, params: dict):
-        self.X, self.Y, self.params = X, Y, params
+    def __init__(self, config: Config, X: np.ndarray, Y: np.ndarray, params: dict, parameters_only: bool = True):
+        """parameters_only: L_model_backward's dW and db alone, as train.py's steps (no dA0); False: the course's
+        whole result, as the verifier calls it on an implementation (benchmarks/verifier.py's bare work)."""
+        self.X, self.Y, self.params, self.parameters_only = X, Y, params, parameters_only
         self.activations, self.loss, self.learning_rate = list(config.activations), config.loss, config.learning_rate
         self.optimizer, self.settings = config.optimizer, Optimization.from_config(config, X.shape[1]).settings()
         self.batches, self.t = _batches(config, X.shape[1]), 0
@@ -114,7 +116,9 @@ class ScratchStep:
         self.t += 1
         AL, caches = scratch.L_model_forward(X, self.params, self.activations)
         cost = scratch.compute_cost(AL, Y, self.loss)
-        grads = scratch.L_model_backward(AL, Y, caches, self.activations, self.loss)
+        grads = scratch.L_model_backward(
+            AL, Y, caches, self.activations, self.loss, parameters_only=self.parameters_only
+        )
         if self.optimizer == "adam":
             self.params, self.v, self.s, _, _ = scratch.update_parameters_with_adam(
                 self.params, grads, self.v, self.s, self.t, self.learning_rate, **self.settings
@@ -150,10 +154,11 @@ def matmul(n: int, dtype: str) -> tuple[Callable[[], object], float]:
 
 
 def step_flops(config: Config) -> float:
-    """FLOPs of a step, 6 W m (m: the batch's examples): W A forward, dW and dA_prev backward, each 2 per weight
-    and example."""
+    """FLOPs of a step (m: the batch's examples): W A forward, dW and dA_prev backward, each 2 per weight and
+    example, less the first layer's dA_prev = dA0, which neither side's step computes (nothing reads it)."""
     m = config.mini_batch_size or config.examples
-    return 6.0 * m * sum(a * b for a, b in zip(config.arch[:-1], config.arch[1:]))
+    weights = [a * b for a, b in zip(config.arch[:-1], config.arch[1:])]
+    return 2.0 * m * (3 * sum(weights) - weights[0])
 
 
 def seconds_of(fn: Callable[[], object]) -> float:

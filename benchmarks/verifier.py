@@ -69,7 +69,7 @@ def bare_work(config: Config, X, Y, params: dict) -> None:
     lockstep_trainer, free_trainer = (
         torch_ref.Trainer(model, X, Y, config.loss, config.learning_rate) for model in (lockstep, free)
     )
-    scratch_step = ScratchStep(config, X, Y, params)
+    scratch_step = ScratchStep(config, X, Y, params, parameters_only=False)  # the course's calls, as verify.run's
     for _ in range(config.iterations):
         torch_ref.load_params(lockstep, scratch_step.params)
         lockstep_trainer.step()

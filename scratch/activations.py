@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from .arrays import Array
 
@@ -19,12 +20,14 @@ LEAKY_SLOPE = 0.01  # torch.nn.LeakyReLU's default negative_slope
 
 @dataclass(frozen=True)
 class Activation:
-    """g and g' for one activation; `derivative` is None for softmax (see losses.py)."""
+    """g and g' for one activation; `derivative` is None for softmax (see losses.py). `gate`, where g' is only ever
+    0 or 1 (relu), is g'(Z) as booleans: a training step multiplies dA by it in place, with no float temporary."""
 
     name: str
     function: Callable[[Array], Array]
     derivative: Callable[[Array], Array] | None
     output_only: bool = False
+    gate: Callable[[Array], npt.NDArray[np.bool_]] | None = None
 
 
 def sigmoid(Z: Array) -> Array:
@@ -60,6 +63,11 @@ def relu_derivative(Z: Array) -> Array:
     return (Z > 0).astype(Z.dtype)
 
 
+def relu_gate(Z: Array) -> npt.NDArray[np.bool_]:
+    """relu'(z) as a boolean: z > 0."""
+    return Z > 0
+
+
 def leaky_relu(Z: Array) -> Array:
     """leaky_relu(z) = z if z > 0 else 0.01 z."""
     return np.where(Z > 0, Z, LEAKY_SLOPE * Z)
@@ -92,7 +100,7 @@ ACTIVATIONS: dict[str, Activation] = {
     for a in (
         Activation("sigmoid", sigmoid, sigmoid_derivative),
         Activation("tanh", tanh, tanh_derivative),
-        Activation("relu", relu, relu_derivative),
+        Activation("relu", relu, relu_derivative, gate=relu_gate),
         Activation("leaky_relu", leaky_relu, leaky_relu_derivative),
         Activation("linear", linear, linear_derivative),
         # Its Jacobian is not elementwise: with cross-entropy, dZ[L] = A[L] - Y (losses.py).

@@ -93,12 +93,20 @@ def linear_backward(dZ: Array, cache: LinearCache) -> tuple[Array, Array, Array]
     """dW = (1/m) dZ A_prev^T (n[l], n[l-1]), db = (1/m) sum of dZ over the examples (n[l], 1),
     dA_prev = W^T dZ (n[l-1], m); returns (dA_prev, dW, db)."""
     A_prev, W, b = cache
-    m = A_prev.shape[1]
-    dW = (1 / m) * (dZ @ A_prev.T)  # (n[l], n[l-1])
-    db = (1 / m) * np.sum(dZ, axis=1, keepdims=True)  # (n[l], 1)
+    dW, db = _parameter_gradients(dZ, A_prev)
     dA_prev = W.T @ dZ  # (n[l-1], m)
     assert dW.shape == W.shape and db.shape == b.shape and dA_prev.shape == A_prev.shape
     return dA_prev, dW, db
+
+
+def _parameter_gradients(dZ: Array, A_prev: Array) -> tuple[Array, Array]:
+    """dW = (1/m) dZ A_prev^T and db = (1/m) sum of dZ over the examples: linear_backward's two, alone."""
+    m = A_prev.shape[1]
+    dW = dZ @ A_prev.T  # (n[l], n[l-1])
+    dW *= 1 / m  # in place: no second (n[l], n[l-1]) array
+    db = np.sum(dZ, axis=1, keepdims=True)  # (n[l], 1)
+    db *= 1 / m
+    return dW, db
 
 
 def activation_backward(dA: Array, Z: Array, activation: str) -> Array:
@@ -125,6 +133,7 @@ def L_model_backward(
     loss: str = "bce",
     lambd: float = 0.0,
     keep_prob: KeepProb = 1.0,
+    parameters_only: bool = False,
 ) -> dict[str, Array]:
     """Backward from dZ[L] = A[L] - Y (the loss with its natural output) down to layer 1.
 
@@ -132,6 +141,11 @@ def L_model_backward(
     L2-regularised (regularization.py): each dW[l] gains (lambd / m) W[l]; db[l] and dA do not change.
     A cache with a dropout mask D[l] (L_model_forward's masks) gives dA[l] * D[l] / keep_prob[l] to dZ[l]; dA{l}
     is kept as the gradient of the dropped A[l], the one layer l + 1 read.
+
+    parameters_only: a training step's gradients, dW{l} and db{l} alone (train.py's steps). No step reads dA0 =
+    W[1]^T dZ[1], the gradient of the inputs X, so it is not computed: (n[0], m), with n[0] = 12288 on the
+    course's image classifier, a third of the first layer's work. Each layer's dA and dZ are let go once the
+    layer below has them, and g'(Z) multiplies dA in place: the step's peak memory is the caches and two layers'.
     """
     L = len(caches)
     activations = _resolve_activations(activations, L)
@@ -143,20 +157,45 @@ def L_model_backward(
     grads: dict[str, Array] = {}
     dZ: Array = AL - Y  # (n[L], m): dJ/dZ[L] per example for every natural loss/output pair
     probs = keep_probs(keep_prob, L) if any(len(cache) == 3 for cache in caches) else ()
+    dA: Array | None = None  # the gradient of this layer's A, from the layer above
     for l in range(L, 0, -1):
         cache = caches[l - 1]
         linear_cache, Z = cache[:2]
         if l < L:
-            dA = grads[f"dA{l}"]
-            if len(cache) == 3:  # dropout: the mask of this layer's A, and its scaling
+            assert dA is not None, "the layer above gave its dA"
+            if len(cache) == 3 and parameters_only:  # dropout, into the step's own dA: the same two operations
+                dA *= cache[2]
+                dA /= probs[l - 1]
+            elif len(cache) == 3:  # dropout: the mask of this layer's A, and its scaling
                 dA = dA * cache[2] / probs[l - 1]
-            dZ = activation_backward(dA, Z, activations[l - 1])
-        grads[f"dZ{l}"] = dZ
-        grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, linear_cache)
+            dZ = (
+                _times_derivative(dA, Z, activations[l - 1])
+                if parameters_only
+                else activation_backward(dA, Z, activations[l - 1])
+            )
+        if parameters_only:
+            grads[f"dW{l}"], grads[f"db{l}"] = _parameter_gradients(dZ, linear_cache[0])
+            dA = linear_cache[1].T @ dZ if l > 1 else None  # (n[l-1], m): the layer below's, then let go
+        else:
+            grads[f"dZ{l}"] = dZ
+            dA, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, linear_cache)
+            grads[f"dA{l - 1}"] = dA
         if lambd:
             A_prev, W, _ = linear_cache
             grads[f"dW{l}"] = grads[f"dW{l}"] + (lambd / A_prev.shape[1]) * W
     return grads
+
+
+def _times_derivative(dA: Array, Z: Array, activation: str) -> Array:
+    """activation_backward's dZ = dA * g'(Z), written into dA (a step's own array, which nothing else holds)."""
+    g = get_activation(activation)
+    if g.derivative is None:
+        raise ValueError(f"{activation}'s derivative is taken with its loss: dZ[L] = A[L] - Y")
+    if g.gate is not None:
+        np.multiply(dA, g.gate(Z), out=dA)
+    else:
+        dA *= g.derivative(Z)
+    return dA
 
 
 def update_parameters(parameters: dict[str, Array], grads: dict[str, Array], learning_rate: float) -> dict[str, Array]:
@@ -164,6 +203,8 @@ def update_parameters(parameters: dict[str, Array], grads: dict[str, Array], lea
     L = len(parameters) // 2
     updated: dict[str, Array] = {}
     for l in range(1, L + 1):
-        updated[f"W{l}"] = parameters[f"W{l}"] - learning_rate * grads[f"dW{l}"]
-        updated[f"b{l}"] = parameters[f"b{l}"] - learning_rate * grads[f"db{l}"]
+        for name in (f"W{l}", f"b{l}"):
+            new = grads[f"d{name}"] * -learning_rate  # -lr dW, then + W in place: W - lr dW to the bit, one array
+            new += parameters[name]
+            updated[name] = new
     return updated

@@ -81,7 +81,7 @@ def L_layer_model(
             AL, caches = L_model_forward(X_batch, parameters, activations, dropout, masks)
             cost = compute_cost_with_regularization(AL, Y_batch, parameters, lambd, loss, ZL=caches[-1][1])
             summed += cost * X_batch.shape[1]
-            grads = L_model_backward(AL, Y_batch, caches, activations, loss, lambd, dropout)
+            grads = L_model_backward(AL, Y_batch, caches, activations, loss, lambd, dropout, parameters_only=True)
             t += 1
             if optimizer == "momentum":
                 parameters, v = update_parameters_with_momentum(parameters, grads, v, beta, lr)

@@ -33,7 +33,7 @@ def test_a_step_cell_times_both_sides_and_the_matmul():
     row = steps.time_step(TINY, steps.Plan(rounds=2, batch_s=0.001, settle_s=0.0, matmul_n=32))
     for key in ("scratch_s", "torch_s", "ratio", "scratch_gflops", "matmul_gflops", "efficiency"):
         assert positive(row[key]), key
-    assert row["flops"] == 6 * 20 * (3 * 4 + 4 * 1)
+    assert row["flops"] == 2 * 20 * (3 * (3 * 4 + 4 * 1) - 3 * 4)
 
 
 def test_scratch_step_trains_from_the_shared_start():
@@ -222,10 +222,12 @@ def test_conclusions_are_computed_from_the_results():
         "scratch's step no slower than torch_ref's on every cell": False,
         "geometric mean of scratch/torch": True,
         "scratch's GFLOP/s on 784,256,128,10 and 1024,1024,1024,1 as a share of the matmul's": True,
-        "cold start against import torch": True,
+        "scratch's peak memory within the limit of torch_ref's on every cell": True,  # 0.898x, the one measured
+        "cold start against import torch": False,  # 1.467x against 1.3x
         "verifier overhead over the bare work": False,
         "growth of verify's peak memory with --iterations": True,
     }
+    assert "0.898x | met" in report.render(results)
     text = report.render(results)
     assert "0.246 to 1.226" not in text  # small and large networks are summarised apart
     assert "1.226x | **not met**" in text
@@ -243,7 +245,7 @@ def test_an_adam_mini_batch_cell_steps_both_sides_through_the_same_batches():
     )
     row = steps.time_step(adam, steps.Plan(rounds=2, batch_s=0.001, settle_s=0.0, matmul_n=32))
     assert positive(row["scratch_s"]) and positive(row["torch_s"])
-    assert row["flops"] == 6 * 8 * (3 * 4 + 4 * 1)  # a step is one mini-batch of 8
+    assert row["flops"] == 2 * 8 * (3 * (3 * 4 + 4 * 1) - 3 * 4)  # a step is one mini-batch of 8
     X, Y, params = steps.data(adam)
     scratch_step, torch_step = steps.ScratchStep(adam, X, Y, params), steps.torch_step(adam, X, Y, params)
     costs = [(scratch_step(), torch_step()) for _ in range(7)]  # batches of 8, 8, 4, then round again

@@ -26,6 +26,14 @@ def test_large_inputs_are_finite_and_keep_dtype(activation, dtype):
     assert A.dtype == dtype and dA.dtype == dtype
 
 
+@pytest.mark.parametrize("activation", [a for a in ELEMENTWISE if a.gate is not None], ids=lambda a: a.name)
+def test_a_gate_is_the_derivative_as_booleans_kink_included(activation):
+    Z = np.array([[-3.0, -0.0, 0.0, 1e-300, 2.5, np.inf, -np.inf]])
+    gate = activation.gate(Z)
+    assert gate.dtype == bool
+    np.testing.assert_array_equal(gate.astype(Z.dtype), activation.derivative(Z))
+
+
 def test_sigmoid_saturates_exactly_without_overflow():
     np.testing.assert_array_equal(sigmoid(np.array([[-1e4, 0.0, 1e4]])), [[0.0, 0.5, 1.0]])
 

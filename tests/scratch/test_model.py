@@ -136,3 +136,23 @@ def test_bad_activation_lists_are_rejected():
     AL, caches = L_model_forward(X, params)
     with pytest.raises(ValueError, match="loss 'mse' goes with a linear output, not sigmoid"):
         L_model_backward(AL, Y, caches, loss="mse")
+
+
+@pytest.mark.parametrize("keep_prob", [1.0, (0.8, 0.6)])
+@pytest.mark.parametrize("lambd", [0.0, 0.3])
+def test_a_steps_gradients_are_the_course_results_dW_and_db_bit_for_bit(lambd, keep_prob):
+    """parameters_only (train.py's steps): dW and db alone, no dA0 (the gradient of the inputs) and no dA or dZ
+    kept, each equal to the course's result; the caches it was handed are left as they were."""
+    params, X, Y = random_problem([6, 5, 4, 1], "bce")
+    rng = np.random.default_rng(1)
+    masks = None if keep_prob == 1.0 else [(rng.random((n, X.shape[1])) < 0.7).astype(X.dtype) for n in (5, 4)] + [None]
+    AL, caches = L_model_forward(X, params, None, keep_prob, masks)
+    kept = [tuple(np.copy(part) if isinstance(part, np.ndarray) else part for part in c[1:]) for c in caches]
+    whole = L_model_backward(AL, Y, caches, lambd=lambd, keep_prob=keep_prob)
+    step = L_model_backward(AL, Y, caches, lambd=lambd, keep_prob=keep_prob, parameters_only=True)
+    assert sorted(step) == sorted(k for k in whole if k[:2] in ("dW", "db"))
+    for key, value in step.items():
+        np.testing.assert_array_equal(value, whole[key])
+    for cache, before in zip(caches, kept):
+        for part, old in zip(cache[1:], before):
+            np.testing.assert_array_equal(part, old)
