@@ -17,10 +17,10 @@ from dataclasses import asdict, replace  # noqa: E402
 
 from verify import Config  # noqa: E402
 
-from . import conv, convnet, grading, memory, report, rnn, steps, verifier  # noqa: E402
+from . import conv, convnet, grading, learner, memory, report, rnn, steps, verifier  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
-PARTS = ("steps", "conv", "rnn", "memory", "cold_start", "overhead", "growth", "grading")
+PARTS = ("steps", "conv", "rnn", "memory", "cold_start", "overhead", "learner", "growth", "grading")
 GROWTH = Config(arch=(3, 4, 4, 1), tensorboard=False, progress=False)
 
 
@@ -74,6 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "verifier overhead",
         "overhead",
         lambda: verifier.overhead(replace(verifier.OVERHEAD, iterations=5 if quick else 50), 1 if quick else 3),
+    )
+    measure(
+        "a learner's run: the course's image classifier verified, against its own training",
+        "learner",
+        lambda: learner.run_learner(50 if quick else learner.CLASSIFIER.iterations),
     )
     measure(
         "verifier memory against --iterations",

@@ -17,7 +17,7 @@ import torch
 
 from verify.machine import SMALL_NETWORK_FLOPS, physical_memory
 
-from . import conv, convnet, grading, rnn
+from . import conv, convnet, grading, learner, rnn
 
 EFFICIENCY_ARCHS = ("784,256,128,10", "1024,1024,1024,1")
 TARGETS = {"ratio": 1.0, "geomean": 0.9, "efficiency": 0.85, "memory": 1.2, "cold_start": 1.3, "overhead": 0.15}
@@ -129,6 +129,19 @@ def summarise(r: dict) -> dict:
         targets.append(
             _target("verifier overhead over the bare work", r["overhead"]["overhead"], "<=", TARGETS["overhead"], "%")
         )
+    if r.get("learner"):
+        run = r["learner"]
+        targets.append(
+            _target(
+                f"a learner's run: the course's image classifier verified, against its own training"
+                f" ({run['iterations']} iterations)",
+                run["ratio"],
+                "<=",
+                learner.LIMIT,
+                "x",
+            )
+        )
+        targets[-1]["met"] &= run["verdict"] == "pass"  # a run that fails verifies nothing
     g = r.get("growth")
     if g and g["growth_mib"] is not None:
         targets.append(
@@ -378,5 +391,6 @@ def render(r: dict) -> str:
     lines += table(*rnn.table_parts(r["rnn"])) + rnn.method_lines() if r.get("rnn") else []
     lines += memory_table(r["memory"]) if r.get("memory") else []
     verifier = verifier_lines(r) if any(r.get(k) for k in ("cold_start", "overhead", "growth")) else []
+    verifier += ["## A learner's run", "", *learner.lines(r["learner"]), ""] if r.get("learner") else []
     graded = ["## Grading a class: throughput", "", *grading.lines(r["grading"]), ""] if r.get("grading") else []
     return "\n".join(lines + verifier + graded).rstrip() + "\n"

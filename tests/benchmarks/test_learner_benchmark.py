@@ -1,0 +1,33 @@
+"""The learner entry of the benchmark: its sentences and its target come from its numbers, and a small real run
+(a few iterations) times both sides of the course's image classifier. No timing is asserted."""
+
+import math
+
+import pytest
+
+from benchmarks import learner, report
+
+RUN = {"arch": "12288,20,7,5,1", "m": 209, "iterations": 2500, "train_s": 30.0, "verify_s": 90.0, "ratio": 3.0}
+
+
+@pytest.mark.parametrize("verdict, ratio, met", [("pass", 3.0, False), ("pass", 2.4, True), ("fail", 2.4, False)])
+def test_the_target_is_met_by_a_passing_run_within_the_limit(verdict, ratio, met):
+    r = report.summarise({"learner": {**RUN, "ratio": ratio, "verdict": verdict}})
+    (target,) = [t for t in r["targets"] if t["name"].startswith("a learner's run")]
+    assert (target["value"], target["limit"], target["met"]) == (ratio, learner.LIMIT, met)
+
+
+def test_the_section_is_computed_from_the_numbers():
+    text = "\n".join(learner.lines({**RUN, "verdict": "pass"}))
+    assert (
+        "its own `L_layer_model` 30.00 s" in text
+        and "(default checks: TensorBoard, the gradient check) 90.00 s" in text
+    )
+    assert "3.00 times the training it checks (verdict: pass)" in text
+
+
+@pytest.mark.end_to_end
+def test_a_small_real_run_times_the_training_and_its_verification():
+    r = learner.run_learner(iterations=3)
+    assert r["verdict"] == "pass" and r["iterations"] == 3
+    assert math.isfinite(r["ratio"]) and r["ratio"] == r["verify_s"] / r["train_s"] > 0
