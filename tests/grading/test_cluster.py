@@ -16,6 +16,7 @@ from pathlib import Path
 import dask
 import pytest
 from distributed import Client, LocalCluster
+from grading_runs import grade_command
 
 pytestmark = [pytest.mark.end_to_end, pytest.mark.filterwarnings("ignore")]  # distributed's own, at shutdown
 
@@ -77,13 +78,6 @@ def test_a_single_run_never_imports_dask(tmp_path):
 
 def test_no_scheduler_at_the_address_is_one_line_and_exit_2(tmp_path):
     shutil.copytree(CLASS / "alice", tmp_path / "class" / "alice")
-    result = subprocess.run(
-        [sys.executable, "-m", "verify", "grade", "class", "--arch", "3,4,4,1", "--scheduler", "tcp://127.0.0.1:9"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = grade_command(tmp_path, "class", "--arch", "3,4,4,1", "--scheduler", "tcp://127.0.0.1:9", timeout=120)
     assert result.returncode == 2 and "no Dask scheduler answers there" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("verify grade: error: --scheduler tcp://127.0.0.1:9")

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from grading_runs import grade_command
 
 from verify.cli import main
 from verify.grading.cli import split_options
@@ -37,15 +38,7 @@ def _class(tmp_path: Path, names=("alice", "bob", "carol")) -> Path:
     return folder
 
 
-def _grade(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "verify", "grade", *argv],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+_grade = grade_command
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,11 @@ a row of its own into the gradebook or exits early gets its true verdict in the 
 from __future__ import annotations
 
 import csv
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from grading_runs import grade_command
 
 pytestmark = pytest.mark.end_to_end
 
@@ -62,14 +60,7 @@ def test_tricks_get_true_verdicts_in_the_gradebook_and_the_csv(tmp_path):
     for name, code in submissions.items():
         (tmp_path / "class" / name).mkdir(parents=True)
         (tmp_path / "class" / name / "week4.py").write_text(code)
-    done = subprocess.run(
-        [sys.executable, "-m", "verify", "grade", "class/*/week4.py", "--arch", "3,4,4,1", "--iterations", "5"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = grade_command(tmp_path, "class/*/week4.py", "--arch", "3,4,4,1", "--iterations", "5")
     assert done.returncode == 1, done.stderr[-2000:]
     with sqlite3.connect(db) as book:
         rows = dict(book.execute("SELECT path, verdict FROM submissions").fetchall())
