@@ -179,3 +179,20 @@ def test_numpys_global_random_state_is_one_across_the_two_processes(tmp_path):
     np.random.seed(7)
     here.append(np.random.rand(1))
     assert all(np.array_equal(a, b) for a, b in zip(isolated, here, strict=True))
+
+
+def test_a_description_the_learners_process_forges_cannot_replace_the_modules_own_names():
+    """Its code may rewrite what its process sends; the names the judge's module keeps for itself stay its own."""
+    from verify.remote.client import RemoteModule
+
+    class Link:
+        closed = False
+
+        def close(self):
+            Link.closed = True
+
+    forged = {"name": "x", "file": "x.py", "values": {"__remote__": 1, "__file__": "/etc/passwd", "f": 2}}
+    module = RemoteModule(forged, Link())  # type: ignore[arg-type]
+    assert module.__file__ == "x.py" and module.f == 2
+    module.close()
+    assert Link.closed

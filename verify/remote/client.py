@@ -38,7 +38,7 @@ class RemoteModule(ModuleType):
         values: dict = description["values"] if isinstance(description.get("values"), dict) else {}
         functions: dict = description["functions"] if isinstance(description.get("functions"), dict) else {}
         for name, value in values.items():
-            if isinstance(name, str):
+            if isinstance(name, str) and not _dunder(name):  # never this module's own (__remote__, __file__)
                 if isinstance(value, Remote) and isinstance(functions.get(name), dict):
                     _describe(value, functions[name], self)
                 self.__dict__[name] = value
