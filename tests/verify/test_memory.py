@@ -20,22 +20,30 @@ GiB = 2**30
 MEASURED = ["--no-tensorboard", "--iterations", "2", "-q"]  # as the module docstring's table was measured
 
 
+# A fresh process's own peak, as the small process that started it reads it (wait4): on Linux a process's peak
+# resident size outlives exec, so `python -m verify` started straight from this test process would report this
+# process's own peak (a large run earlier in the suite) wherever that is the higher.
+LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "_, status, usage = os.wait4(child.pid, 0)\n"
+    "child.returncode = os.waitstatus_to_exitcode(status)\n"
+    "print(usage.ru_maxrss * 1024, child.returncode)\n"
+)
+
+
 def peak_of_run(*argv: str, preexec_fn=None) -> tuple[int, int, str]:
-    """(exit status, peak resident bytes, stderr) of `python -m verify argv` in a fresh process."""
-    with (
-        open(os.devnull, "wb") as devnull,
-        subprocess.Popen(
-            [sys.executable, "-m", "verify", *argv],
-            cwd=ROOT,
-            stdout=devnull,
-            stderr=subprocess.PIPE,
-            preexec_fn=preexec_fn,
-        ) as child,
-    ):
-        err = child.stderr.read().decode()
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not every child's so far
-        child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, usage.ru_maxrss * 1024, err
+    """(exit status, peak resident bytes, stderr) of `python -m verify argv` in a fresh process (started by a
+    small one, LAUNCHER, which gets preexec_fn's limits and passes them on)."""
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, sys.executable, "-m", "verify", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        preexec_fn=preexec_fn,
+    )
+    peak, code = (int(word) for word in done.stdout.split())
+    return code, peak, done.stderr
 
 
 def write_csv(path: Path, rows: int, features: int) -> None:
