@@ -196,3 +196,10 @@ def test_a_description_the_learners_process_forges_cannot_replace_the_modules_ow
     assert module.__file__ == "x.py" and module.f == 2
     module.close()
     assert Link.closed
+
+
+def test_a_global_the_wire_cannot_send_is_left_out_of_the_description(tmp_path, capsys):
+    """A list that holds itself (past the wire's depth) stays in the learner's process; the rest is verified."""
+    spec = _submission(tmp_path, "cycle = []\ncycle.append(cycle)\n", COURSE)
+    assert main(["--impl", spec, *QUICK, "--isolate"]) == 0
+    assert capsys.readouterr().out.startswith("VERDICT: PASS")

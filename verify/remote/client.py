@@ -21,6 +21,7 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
+from ..errors import UsageError, raised
 from ..impl.loading import NOTES
 from .peer import Lost, Peer, Remote
 
@@ -155,9 +156,14 @@ def open_module(spec: str) -> RemoteModule:
         if not isinstance(description, dict):
             raise Lost(f"--impl {spec}: the process running its code sent no description of it")
         return RemoteModule(description, link)
-    except BaseException:
+    except (UsageError, KeyboardInterrupt):  # the loader's own line (a file it cannot load), or Ctrl-C
         link.close()
         raise
+    except BaseException as error:  # its code took the loader's place (the describing is in its process)
+        link.close()
+        raise UsageError(
+            f"--impl {spec}: the process running its code could not describe it ({raised(error)})"
+        ) from None
 
 
 def _describe(proxy: Any, info: dict, module: RemoteModule) -> None:

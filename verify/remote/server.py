@@ -20,6 +20,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from . import wire
+
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
@@ -37,7 +39,9 @@ class Control:
         from ..impl.loading import load_module
 
         self.module = module = load_module(self.spec)
-        values = {k: v for k, v in vars(module).items() if not (k.startswith("__") and k.endswith("__"))}
+        values = {
+            k: v for k, v in vars(module).items() if not (k.startswith("__") and k.endswith("__")) and _crossable(v)
+        }
         return {
             "name": module.__name__,
             "file": getattr(module, "__file__", None),
@@ -91,6 +95,15 @@ def _described(function: Callable, module: ModuleType) -> dict:
         "source": source,
         "own": getattr(function, "__globals__", None) is vars(module),
     }
+
+
+def _crossable(value: Any) -> bool:
+    """Whether the wire can send `value` (not, a structure nested past its depth: a list that holds itself)."""
+    try:
+        wire.Encoder(lambda v: [0, ""]).tree(value)
+        return True
+    except wire.WireError:
+        return False
 
 
 def _is_function(value: Any) -> bool:
