@@ -50,7 +50,8 @@ class Remote:
         return f"<{type(self).__name__} in another process>"
 
 
-_KINDS: dict[str, type] = {}
+_KINDS: dict[str, type] = {}  # the other side's type names -> their Remote subclasses
+_EXCEPTIONS: dict[tuple[str, str], type[BaseException]] = {}  # (module, name) -> the exception class made for it
 
 
 def _remote_kind(name: str) -> type:
@@ -333,10 +334,10 @@ def _exception_class(module: str, name: str) -> type[BaseException]:
     for own in (MissingPackageError, UsageError):  # the loader's: a library not installed, a file it cannot load
         if name == own.__name__ and module == own.__module__:
             return own
-    made = _KINDS.get(f"exception {module}.{name}")
+    made = _EXCEPTIONS.get((module, name))
     if made is None:
         made = type(name if name.isidentifier() else "Exception", (Exception,), {"__module__": module[:200]})
-        _KINDS[f"exception {module}.{name}"] = made
+        _EXCEPTIONS[(module, name)] = made
     return made
 
 

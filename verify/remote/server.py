@@ -9,7 +9,6 @@ the report's); Ctrl-C is the judge's to handle; it dies with the judge (Linux's 
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import importlib
 import inspect
@@ -20,9 +19,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from ..signals import die_with_parent
 from . import wire
-
-PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class Control:
@@ -118,19 +116,12 @@ def _unwraps(function: Callable) -> bool:
         return False
 
 
-def _die_with_parent() -> None:
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() == 1:  # the judge is gone already
-            os._exit(1)
-
-
 def main(argv: list[str]) -> int:
     reading, writing, spec = int(argv[0]), int(argv[1]), argv[2]
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the judge's: it ends this process when it stops
     for other in (signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
         signal.signal(other, signal.SIG_DFL)  # not `python -m verify`'s early handler (verify/_startup.py)
-    _die_with_parent()
+    die_with_parent()
     os.dup2(2, 1)
     from .peer import Lost, Peer
 
