@@ -1,31 +1,31 @@
 """What the machine gives a run: torch's threads for the network's size, and whether the run fits in memory.
 
 The memory a run needs is its peak resident size, estimated by a model fitted to what runs really
-allocate. Measured 2026-12-04 (Python 3.11, NumPy and torch on CPU, a 2-core 24 GiB machine) as
-the peak RSS of `python -m verify --no-tensorboard --iterations 2 ARGS` (getrusage of the child):
+allocate. Measured 2026-12-06 (Python 3.11, NumPy and torch on CPU, a 2-core 24 GiB machine) as
+the peak RSS of `python -m verify --no-tensorboard --iterations 2 ARGS` (/usr/bin/time's maximum
+resident size of the run):
 
     ARGS                                                    peak GiB  estimate
-    --arch 3,4,4,1                                             0.235    0.275  +17%
-    --arch 3,20000,1                                           0.866    0.755  -13%
-    --arch 3,20000,1 --dtype float32                           0.669    0.594  -11%
-    --arch 3,200000,1                                          5.123    5.073   -1%
-    --arch 3,200000,1 --dtype float32 --optimizer adam         3.573    3.464   -3%
-    --arch 3,100000,1 --examples 400 --optimizer momentum      5.090    5.073   -0%
-    --arch 12288,20,7,5,1 --examples 2000                      2.131    2.074   -3%
-    --arch 12288,20,7,5,1 --examples 2000 --dtype float32      1.203    1.182   -2%
+    --arch 3,4,4,1                                             0.237    0.275  +16%
+    --arch 3,20000,1                                           0.838    0.778   -7%
+    --arch 3,20000,1 --dtype float32                           0.545    0.527   -3%
+    --arch 3,200000,1                                          4.856    5.305   +9%
+    --arch 3,200000,1 --dtype float32 --optimizer adam         2.699    2.881   +7%
+    --arch 3,100000,1 --examples 400 --optimizer momentum      4.900    5.269   +8%
+    --arch 12288,20,7,5,1 --examples 2000                      1.771    1.739   -2%
     --arch 784,4096,4096,10 --examples 2000 --dtype float32
-           --activations relu,relu,softmax                     2.385    2.630  +10%
-    --arch 4096,4096,1 --examples 50                           3.188    3.129   -2%
-    --arch 4096,4096,1 --examples 50 --dtype float32           2.228    2.208   -1%
-    --arch 4096,4096,1 --examples 50 --optimizer adam          5.776    5.505   -5%
+           --activations relu,relu,softmax                     2.153    2.493  +16%
+    --arch 4096,4096,1 --examples 50                           2.185    2.207   +1%
+    --arch 4096,4096,1 --examples 50 --dtype float32           1.256    1.269   +1%
+    --arch 4096,4096,1 --examples 50 --optimizer adam          5.018    5.208   +4%
     --arch 4096,4096,1 --examples 50 --dtype float32 --optimizer adam
-                                                               3.360    3.396   +1%
-    --arch 4096,4096,1 --examples 50 --optimizer momentum      4.503    4.442   -1%
-    --arch 2000,2000,1 --examples 20                           1.026    0.955   -7%
-    --arch 2000,20,1 --examples 2000                           0.606    0.568   -6%
-    --arch 200,4,1 --data wide.csv (46 MB: 25,000 rows of 201)   0.802    0.838   +5%
-    ... the same with --examples 1000                          0.802    0.838   +5%
-    --arch 20,64,1 --data tall.csv (44 MB: 240,000 rows of 21)   2.508    2.490   -1%
+                                                               3.086    2.770  -10%
+    --arch 4096,4096,1 --examples 50 --optimizer momentum      2.870    2.895   +1%
+    --arch 2000,2000,1 --examples 20                           0.781    0.734   -6%
+    --arch 2000,20,1 --examples 2000                           0.491    0.517   +5%
+    --arch 200,4,1 --data wide.csv (46 MB: 25,000 rows of 201)   0.802    0.838   +5%  (2026-12-04)
+    ... the same with --examples 1000                          0.802    0.838   +5%  (2026-12-04)
+    --arch 20,64,1 --data tall.csv (44 MB: 240,000 rows of 21)   2.508    2.490   -1%  (2026-12-04)
 
 The model, in bytes, with s the dtype's size (8 or 4), P = sum (n[l-1] + 1) n[l] the parameters,
 H = n[1] + ... + n[L] the units, m the examples:
@@ -33,17 +33,18 @@ H = n[1] + ... + n[L] the units, m the examples:
     BASELINE                                  NumPy, torch and the verifier, imported
   + max(parsing the data file,                a CSV's cells as Python strings and floats, then the table
         PER_INPUT s m n[0]                    X on both sides, torch's transposed copy, the kink probe's
-      + max(P (PER_PARAMETER s + PER_PARAMETER_F64 8 + OPTIMIZER_STATE[optimizer] s),
-            m H (PER_ACTIVATION s + PER_ACTIVATION_F64 8)))
+      + P (PER_PARAMETER s + PER_PARAMETER_F64 8 + OPTIMIZER_STATE[optimizer] s)
+      + m H PER_ACTIVATION s)
 
 The parameter term counts the parameters, gradients and updates of three models (the
 implementation's and torch's lockstep and free-running), the copies each side is handed, and the
 float64 scales the tolerances are computed in whatever the dtype; the optimiser's state (momentum's
 v, Adam's v and s) comes on top. The activation term counts Z, A, dZ and dA per example on both
-sides and torch's autograd buffers. The two peak in different phases (checks at one point,
-training steps), so the larger counts: 784,4096,4096,10 peaks like 4096,4096,1 alone, not at
-their sum. So does a CSV's parsing, freed before the run allocates (wide.csv peaks the same with
-1000 of its examples used or all 25,000).
+sides and torch's autograd buffers. Since training compares each parameter array on its own (no
+longer one concatenated copy of them all) the parameter term's peak is lower, and a network large in
+both (784,4096,4096,10) peaks near their sum, so both count. A CSV's parsing is freed before the
+run allocates (wide.csv peaks the same with 1000 of its examples used or all 25,000): the larger
+counts.
 
 The estimate is compared with the smallest of what this process may still allocate: the
 system's available memory (MemAvailable), its cgroup's limit less its usage (v2 memory.max,
@@ -66,12 +67,11 @@ SMALL_NETWORK_FLOPS = 5e7  # below this per training step, torch runs on one thr
 
 # The memory model (the module docstring says what each counts and how it was measured).
 BASELINE = 0.275 * 2**30
-PER_PARAMETER = 14.6  # times the dtype's size
-PER_PARAMETER_F64 = 8.1  # float64 whatever the dtype
-OPTIMIZER_STATE = {"gd": 0.0, "momentum": 10.5, "adam": 19.0}  # times the dtype's size, per parameter
-PER_ACTIVATION = 10.8
-PER_ACTIVATION_F64 = 5.3
-PER_INPUT = 9.6
+PER_PARAMETER = 14.7  # times the dtype's size
+PER_PARAMETER_F64 = 0.45  # float64 whatever the dtype
+OPTIMIZER_STATE = {"gd": 0.0, "momentum": 5.5, "adam": 24.0}  # times the dtype's size, per parameter
+PER_ACTIVATION = 16.5
+PER_INPUT = 7.8
 CSV_PER_CELL = (
     110  # a cell's str (49 bytes + its text, counted apart) and float (24) objects, their list slots, the table
 )
@@ -141,9 +141,7 @@ def estimate_memory(config: Config, m: int, size: FileSize | None = None) -> int
     parameters = sum((a + 1) * b for a, b in zip(arch[:-1], arch[1:]))
     units = sum(arch[1:])
     per_parameter = PER_PARAMETER * s + PER_PARAMETER_F64 * 8 + OPTIMIZER_STATE.get(config.optimizer, 0.0) * s
-    run = PER_INPUT * s * m * arch[0] + max(
-        parameters * per_parameter, m * units * (PER_ACTIVATION * s + PER_ACTIVATION_F64 * 8)
-    )
+    run = PER_INPUT * s * m * arch[0] + parameters * per_parameter + m * units * PER_ACTIVATION * s
     return int(BASELINE + max(run, parsing_memory(size)))
 
 

@@ -81,9 +81,11 @@ class Network:
 
 @dataclass(frozen=True)
 class Point:
-    """Where both sides are evaluated: the batch (X, Y), the shared parameters and the dropout masks (or None)."""
+    """Where both sides are evaluated: the batch (X, Y), the shared parameters and the dropout masks (or None);
+    X_largest, max |X| where the caller knows it (training's whole batch, the same at every step)."""
 
     X: np.ndarray
     Y: np.ndarray
     params: dict
     masks: list | None = None
+    X_largest: float | None = None

@@ -15,7 +15,9 @@ import torch_ref
 from . import signals
 from .checking.checks import check_gradients, compare_at_point, kink_probe
 from .checking.initialisers_trained import runs_experiment, train_from_initialisers
-from .checking.loops import LoopRun, Replay, check_loop, loop_check_name, loop_functions
+from .checking.loop_driven import loop_driver
+from .checking.loops import LoopRun, loop_functions
+from .checking.loops_whole import check_loops
 from .checking.training import TrainingRun, train_and_compare
 from .checking.units import UnitResult, each_function_checked
 from .config import (
@@ -238,13 +240,14 @@ def _run_checks(inputs: RunInputs, device, found: _Findings, log, progress: Prog
         progress.show(record)
 
     model_free = torch_model(impl.network, inputs.params, device)
-    training = train_and_compare(inputs, model, model_free, on_iteration)
+    loops = {} if impl.label == "scratch" else loop_functions(impl, plan)  # scratch's are tested with scratch
+    driver = loop_driver(impl, LoopRun(inputs.X, inputs.Y, inputs.params, plan), loops)  # its steps taken once
+    training = train_and_compare(inputs, model, model_free, on_iteration, driver)
     _training_results(inputs, model_free, training, found, progress)
-    if impl.label != "scratch":  # scratch's L_layer_model is its own, tested with scratch
-        _check_loops(inputs, training, found, progress)
-        if runs_experiment(impl):  # the initialization notebook: its three initialisers, each trained on both sides
-            on_cost = None if log is None else log.initialiser_cost
-            found.checks += train_from_initialisers(inputs, device, on_cost, progress.stage)
+    check_loops(inputs, loops, training, found.checks, progress.stage, driver)
+    if impl.label != "scratch" and runs_experiment(impl):  # the initialization notebook: its three initialisers,
+        on_cost = None if log is None else log.initialiser_cost  # each trained on both sides
+        found.checks += train_from_initialisers(inputs, device, on_cost, progress.stage)
     final_params = training.impl_params
     assert final_params is not None, "training starts from params and keeps the last finite ones"
     return Sides(lambda grid: impl.forward(grid, final_params)[0], lambda grid: torch_ref.output(model_free, grid))
@@ -288,48 +291,6 @@ def _training_results(
             Final() if training.nonfinite.impl is not None else final.impl,
             Final() if training.nonfinite.torch is not None else final.torch,
         )
-
-
-def _check_loops(inputs: RunInputs, training: TrainingRun, found: _Findings, progress: Progress) -> None:
-    """Each course loop function the implementation defines, whole (or why it cannot be run)."""
-    for function, cannot in loop_functions(inputs.impl, inputs.plan).items():
-        if cannot:
-            found.checks.append(CheckResult(loop_check_name(function), "training", inputs.rtol, skipped=cannot))
-            continue
-        try:
-            progress.stage(f"the course's loop {function}, whole")
-            found.checks.append(_loop_check(function, inputs, training))
-        except KeyboardInterrupt as stop:  # Ctrl-C while a loop runs: report what was checked so far
-            found.checks.append(
-                CheckResult(
-                    loop_check_name(function),
-                    "training",
-                    inputs.rtol,
-                    skipped=f"interrupted ({Interruption.of(stop, '').signal})",
-                )
-            )
-            raise
-
-
-def _loop_check(function: str, inputs: RunInputs, training: TrainingRun) -> CheckResult:
-    """A course loop function, whole, against the run training just made of the implementation's own steps."""
-    impl = inputs.impl
-    stopped = (
-        f"{impl.label} {training.lockstep.error.what} during training (see lockstep)"
-        if training.lockstep.error is not None
-        else f"{impl.label} diverged during training"
-        if training.nonfinite.impl is not None
-        else f"{training.saturated}, and its final parameters come after it"
-        if training.saturated
-        else ""
-    )
-    if stopped:
-        return CheckResult(loop_check_name(function), "training", inputs.rtol, skipped=stopped)
-    assert training.impl_params is not None, "training starts from params and keeps the last finite ones"
-    replay = Replay(training.costs.impl, training.impl_params, training.costs.torch, training.impl_state_start)
-    return check_loop(
-        inputs.impl, function, LoopRun(inputs.X, inputs.Y, inputs.params, inputs.plan), replay, inputs.rtol
-    )
 
 
 def initial_parameters(config: Config) -> dict:

@@ -374,7 +374,7 @@ def test_every_phase_with_a_slow_learner_function_shows_signs_of_life(capsys, mo
         "forward and backward at the initial weights and at a kink probe",
         "gradient check: centred differences of the cost",
         "training: 2 iterations at lr 0.1",
-        "the course's loop L_layer_model, whole",
+        "the course's loop two_layer_model, whole",  # (L_layer_model takes training's steps: loop_driven.py)
     ):
         assert f"{stage}: still running (" in err, stage
 

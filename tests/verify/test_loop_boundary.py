@@ -12,6 +12,7 @@ import pytest
 from conftest import COURSE, EXAMPLES, edited
 
 import verify.runner
+from verify.checking.loop_driven import LoopDriver
 from verify.cli import main
 
 pytestmark = [pytest.mark.end_to_end, pytest.mark.usefixtures("forget_loaded_modules")]
@@ -67,7 +68,9 @@ def guarded(monkeypatch):
 
     monkeypatch.setattr(verify.runner, "load_module", load_guarded)
     monkeypatch.setattr(verify.runner, "loop_functions", watched(verify.runner.loop_functions))
-    monkeypatch.setattr(verify.runner, "check_loop", watched(verify.runner.check_loop))
+    monkeypatch.setattr(verify.runner, "check_loops", watched(verify.runner.check_loops))
+    # (and the loop that takes training's steps, run from training: loop_driven.py)
+    monkeypatch.setattr(LoopDriver, "__call__", watched(LoopDriver.__call__))
     return Guarded.seen
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from conftest import COURSE, REPO, edited, fast, run_cli
 
+import verify.checking.loops_whole
 import verify.checking.units
 import verify.runner
 import verify.telling.tblog
@@ -72,7 +73,7 @@ def _stop_gradient_check(monkeypatch):
 
 
 def _stop_loop(monkeypatch):
-    monkeypatch.setattr(verify.runner, "check_loop", lambda *a: _signal_self())
+    monkeypatch.setattr(verify.checking.loops_whole, "check_loop", lambda *a: _signal_self())
 
 
 def _stop_tensorboard_finish(monkeypatch):

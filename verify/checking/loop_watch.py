@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 
 import numpy as np
@@ -18,6 +19,8 @@ from .. import catalogue
 from ..impl import Adapter
 from ..optimization import Optimization
 from .loop_calls import LoopRun
+
+Serve = Mapping[str, Callable[[Callable], Callable]]  # name -> (the module's function -> the function the loop calls)
 
 
 def _new_seen() -> dict:
@@ -45,8 +48,11 @@ def _new_seen() -> dict:
 class _Watch:
     """The stand-ins for the module's course functions while a loop runs, and what their calls showed (seen)."""
 
-    def __init__(self, run: LoopRun, force_rate: bool, state_start: dict | None, costs: tuple[str, int]):
-        self.originals: dict = {}  # name -> the module's own function, for each one a stand-in calls on to
+    def __init__(
+        self, run: LoopRun, force_rate: bool, state_start: dict | None, costs: tuple[str, int], serve: Serve | None
+    ):
+        self.originals: dict = {}  # name -> the module's own function (or what serves it), a stand-in calls on to
+        self.serve = serve
         self.start, self.plan, self.state_start = run.start, run.plan, state_start
         self.learning_rate, self.force_rate = run.plan.learning_rate, force_rate
         self.seen = _new_seen()
@@ -137,7 +143,8 @@ class _Watch:
                 return None if self.plan.plain else self.random_mini_batches
             if original is None or entry.watch == "state" and set(entry.state) != set(self.state_start or ()):
                 return None
-            self.originals[entry.name] = original
+            served = self.serve.get(entry.name) if self.serve is not None else None
+            self.originals[entry.name] = original if served is None else served(original)
             return {
                 "start": lambda: self.start_params,
                 "cost": lambda: self.cost(entry.name),
@@ -164,18 +171,24 @@ class _Plot:
 
 
 @contextmanager
-def instrumented(impl: Adapter, run: LoopRun, force_rate: bool, state_start: dict | None = None):
+def instrumented(
+    impl: Adapter, run: LoopRun, force_rate: bool, state_start: dict | None = None, serve: Serve | None = None
+):
     """While the loop runs: its initialisers return the shared start (and the optimiser state the run began
     with, in the run's dtype), compute_cost's values are kept, (force_rate: a loop that takes no learning
     rate, nn_model) an update_parameters called without one gets the run's, and (with an optimiser)
-    random_mini_batches returns the run's batches, epoch by epoch, its arguments kept. The adapter puts the
-    stand-ins in place and the module's own back."""
+    random_mini_batches returns the run's batches, epoch by epoch, its arguments kept. With `serve`
+    (loop_driven.py), each function it names is, for the loop, what its maker makes of the module's own. The adapter puts
+    the stand-ins in place and the module's own back."""
     cost = _run_cost(impl)
-    watch = _Watch(run, force_rate, state_start, (cost, run.X.shape[1] if getattr(impl, "cost_sums", False) else 1))
+    divisor = run.X.shape[1] if getattr(impl, "cost_sums", False) else 1
+    watch = _Watch(run, force_rate, state_start, (cost, divisor), serve)
     watched = catalogue.watched()
     if cost not in watched:  # the second course's: compute_loss, compute_cost_with_regularization
         watched[cost] = dataclasses.replace(catalogue.by_name(cost, impl.API), watch="cost")
-    stand_ins = {name: watch.stand_in(entry) for name, entry in watched.items()}
+    stand_ins: dict = {name: watch.stand_in(entry) for name, entry in watched.items()}
+    for name, served in (serve or {}).items():  # the functions no watch stands in for, served
+        stand_ins.setdefault(name, lambda original, served=served: None if original is None else served(original))
     if impl.PLOTTED_COSTS:  # its model() returns its parameters alone and plots the costs it kept
         stand_ins["plt"] = lambda original: _Plot(watch.seen)
     try:

@@ -51,7 +51,7 @@ from ..judging.optimizer_hints import loop_slip
 from ..judging.tolerance import largest
 from ..optimization import Optimization
 from .loop_calls import LoopRun, run_loop, run_optimizer_loop
-from .loop_watch import check_batch_calls, instrumented
+from .loop_watch import Serve, check_batch_calls, instrumented
 
 COST_EVERY = 100  # the course records the cost every 100 iterations
 OPTIMISER_LOOP_APIS = ("deep", "course2")  # the APIs whose adapters run a loop that takes an optimizer
@@ -163,9 +163,12 @@ def _own_start(impl: Adapter) -> str:
     )
 
 
-def check_loop(impl: Adapter, function: str, run: LoopRun, replay: Replay, rtol: float) -> CheckResult:
+def check_loop(
+    impl: Adapter, function: str, run: LoopRun, replay: Replay, rtol: float, ran: tuple | None = None
+) -> CheckResult:
     """The loop `function`, run from the shared start with the run's data and plan, against the implementation's
-    own steps of that run (replay: training's)."""
+    own steps of that run (replay: training's); `ran`, run_watched's answer where the loop already ran whole
+    (it took training's steps: loop_driven.py)."""
     result = CheckResult(loop_check_name(function), "training", rtol)
     plan = run.plan
     L, learning_rate, iterations = impl.L, plan.learning_rate, plan.epochs
@@ -174,7 +177,7 @@ def check_loop(impl: Adapter, function: str, run: LoopRun, replay: Replay, rtol:
         if unheld:
             result.skipped = unheld
             return result
-        seen, params, costs = _run_watched(impl, function, run, replay.state_start)
+        seen, params, costs = ran or run_watched(impl, function, run, replay.state_start)
         if function != "optimize" and not seen["started"]:  # (optimize is handed the start as w and b)
             result.skipped = _own_start(impl)
             return result
@@ -212,10 +215,11 @@ def check_loop(impl: Adapter, function: str, run: LoopRun, replay: Replay, rtol:
     return result
 
 
-def _run_watched(impl: Adapter, function: str, run: LoopRun, state_start: dict | None):
-    """(what its calls showed, its final parameters, the costs it returned): the loop run from the shared start."""
+def run_watched(impl: Adapter, function: str, run: LoopRun, state_start: dict | None, serve: Serve | None = None):
+    """(what its calls showed, its final parameters, the costs it returned): the loop run from the shared start
+    (with serve, its calls of the step's functions served by training's steps: loop_driven.py)."""
     takes_rate = "learning_rate" in impl.parameters_of(function) or function != "nn_model"
-    with instrumented(impl, run, force_rate=not takes_rate, state_start=state_start) as seen:
+    with instrumented(impl, run, force_rate=not takes_rate, state_start=state_start, serve=serve) as seen:
         if run.plan.plain:
             params, costs = run_loop(impl, function, run)
         else:

@@ -37,15 +37,18 @@ if TYPE_CHECKING:
     import torch
     from torch.optim.lr_scheduler import LRScheduler
 
+    from .loop_driven import LoopDriver
+
 from .. import signals
 from ..judging.compare import CheckResult, Stats
-from ..judging.tolerance import FREE_RUNNING_LIMIT
+from ..judging.tolerance import FREE_RUNNING_LIMIT, largest
 from ..optimization import Step
 from ..results import Sides
 from ..run_inputs import RunInputs
 from .checks import kink_note
+from .saturation import SATURATION_HINT, saturated_output
 from .training_free import _FreeRunning
-from .training_lockstep import SATURATION_HINT, _Lockstep, saturated_output
+from .training_lockstep import _Lockstep
 
 __all__ = ["Iteration", "TrainingRun", "saturated_output", "train_and_compare"]  # saturated_output: for the tests
 
@@ -116,9 +119,12 @@ def train_and_compare(
     model_lockstep: torch_ref.TorchNet,
     model_free: torch_ref.TorchNet,
     on_iteration: Callable[[Iteration], None] | None = None,
+    driver: LoopDriver | None = None,
 ) -> TrainingRun:
     """Both sides train from inputs.params, torch's lockstep steps on `model_lockstep` and its own run on
-    `model_free`; lockstep compares each step from shared parameters, free-running each side's own run."""
+    `model_free`; lockstep compares each step from shared parameters, free-running each side's own run. With a
+    driver, the course loop it runs takes the implementation's steps while its calls are training's
+    (loop_driven.py); training takes the rest itself."""
     impl, X, plan, rtol = inputs.impl, inputs.X, inputs.plan, inputs.rtol
     untrained = (
         "no iterations" if plan.steps_total == 0 else None
@@ -130,18 +136,17 @@ def train_and_compare(
         impl_params=inputs.params,
     )
     training = _Training(run, inputs, model_lockstep, model_free)
+
+    def take(step: Step, pieces: dict | None = None) -> bool:
+        return training.iterate(step, on_iteration, pieces)
+
+    steps = iter(plan.steps())
     try:
-        for step in plan.steps():
-            signals.check()  # an interrupt Python swallowed (see signals.check) stops training here
-            record = training.step(step, checkpoint=_is_checkpoint(step.index) or step.index == plan.steps_total - 1)
-            if record.stopped:
-                break
-            run.completed = step.index + 1
-            if on_iteration is not None:  # its logs whole: an interrupt waits for them, then stops the run
-                with signals.deferred(raise_after=True):
-                    on_iteration(record)
-            if run.nonfinite.impl is not None and run.nonfinite.torch is not None:
-                break
+        going, begun, pieces = driver(training, steps, take) if driver is not None else (True, None, {})
+        if going and begun is not None:  # the step the loop left when it detached
+            going = take(begun, pieces)
+        while going and (step := next(steps, None)) is not None:
+            going = take(step)
     except KeyboardInterrupt as stop:  # Ctrl-C or a signal: what trained so far is judged and reported
         signals.reporting()
         run.interrupted = stop
@@ -171,6 +176,7 @@ class _Training(_Lockstep, _FreeRunning):
         impl, X, Y, plan, params = inputs.impl, inputs.X, inputs.Y, inputs.plan, inputs.params
         self.run, self.impl, self.X, self.Y, self.plan = run, impl, X, Y, plan
         self.m, self.L = X.shape[1], impl.L
+        self.X_largest = largest(X)
         self.model_lockstep = model_lockstep
         self.lockstep_trainer = torch_ref.Trainer(
             model_lockstep,
@@ -205,7 +211,22 @@ class _Training(_Lockstep, _FreeRunning):
         # comparison
         self.rounding: tuple[np.ndarray, float] | None = None
 
-    def step(self, step: Step, checkpoint: bool) -> Iteration:
+    def iterate(self, step: Step, on_iteration: Callable[[Iteration], None] | None, pieces: dict | None) -> bool:
+        """One iteration, told to `on_iteration`, the implementation's pieces of it already computed in `pieces`;
+        False once training stops."""
+        run = self.run
+        signals.check()  # an interrupt Python swallowed (see signals.check) stops training here
+        checkpoint = _is_checkpoint(step.index) or step.index == self.plan.steps_total - 1
+        record = self.step(step, checkpoint, pieces)
+        if record.stopped:
+            return False
+        run.completed = step.index + 1
+        if on_iteration is not None:  # its logs whole: an interrupt waits for them, then stops the run
+            with signals.deferred(raise_after=True):
+                on_iteration(record)
+        return run.nonfinite.impl is None or run.nonfinite.torch is None
+
+    def step(self, step: Step, checkpoint: bool, pieces: dict | None = None) -> Iteration:
         record = Iteration(
             step.index,
             epoch=step.epoch,
@@ -216,7 +237,7 @@ class _Training(_Lockstep, _FreeRunning):
         run = self.run
         torch_from_impl = None  # torch's step from the implementation's parameters (lockstep)
         if run.nonfinite.impl is None:
-            torch_from_impl = self._impl_step(record, step)
+            torch_from_impl = self._impl_step(record, step, pieces)
             if torch_from_impl is None:  # the implementation raised, or its output saturated: training stops here
                 record.stopped = True
                 return record

@@ -11,7 +11,7 @@ import numpy as np
 
 import torch_ref
 
-from ..judging.tolerance import FREE_RUNNING_HEADROOM, FREE_RUNNING_LIMIT, FREE_RUNNING_ROUNDING
+from ..judging.tolerance import FREE_RUNNING_HEADROOM, FREE_RUNNING_LIMIT, FREE_RUNNING_ROUNDING, largest
 from ..keys import split_key
 from ..optimization import Step
 
@@ -70,33 +70,31 @@ class _FreeRunning:
             "torch's own step, just taken"
         )
         eps = float(np.finfo(self.X.dtype).eps)
-        torch_flat = _flat(torch_before)
-        before = float(np.max(np.abs(_flat(impl_before) - torch_flat)))
-        noise = (
-            FREE_RUNNING_ROUNDING * eps * float(np.max(np.abs(torch_flat)))
-        )  # gaps below it are rounding, not dynamics
-        after = _largest_each(_flat(torch_from_impl) - _flat(torch_after), torch_from_impl)
+        keys = list(torch_after)  # each array by its name: the implementation's dict may hold them in its own order
+        before = float(np.max(_gaps(impl_before, torch_before, keys)))
+        noise = FREE_RUNNING_ROUNDING * eps * float(np.max(_largest_each(torch_before)))  # below it: rounding
+        after = _gaps(torch_from_impl, torch_after, keys)
         gain = after / max(before, noise) if noise > 0 or before > 0 else np.ones_like(after)
         run.largest_gain = max(run.largest_gain, float(np.max(gain)))
         allowed_before = np.zeros_like(rounding) if run.allowed is None else run.allowed
         run.allowed = gain * float(np.max(allowed_before)) + rounding
         tolerance = FREE_RUNNING_HEADROOM * run.allowed
 
-        sizes = _largest_each(_flat(torch_after), torch_after)
-        largest = float(np.max(sizes))  # all 0 (zero weights that never move): exact zeros stay comparable
-        if largest > 0 and float(np.max(tolerance)) > FREE_RUNNING_LIMIT[self.X.dtype.name] * largest:
+        sizes = _largest_each(torch_after)
+        size = float(np.max(sizes))  # all 0 (zero weights that never move): exact zeros stay comparable
+        if size > 0 and float(np.max(tolerance)) > FREE_RUNNING_LIMIT[self.X.dtype.name] * size:
             run.free.comparable_until = i
             return
         # The costs are those before step i, at the two runs' parameters: their gap is at most the gradient times the parameter gap.
         record.torch_grads = torch_ref.gradients(self.free_trainer.model)  # torch's own step's, for the listeners
         record.torch_AL = self.free_trainer.output()
-        gradient_l1 = _largest_each(_flat(record.torch_grads), torch_before, total=True)
+        gradient_l1 = np.array([float(np.abs(record.torch_grads[f"d{k}"]).sum()) for k in keys])
         cost_tolerance = FREE_RUNNING_HEADROOM * (float(np.dot(gradient_l1, allowed_before)) + cost_rounding)
-        keys = [split_key(k) for k in torch_after]
+        names = [split_key(k) for k in keys]
         costs = [] if i in run.log0 else [("cost", L, record.impl_cost, record.torch_cost)]  # log(0): uncompared
-        items = costs + [(q, l, impl_after[f"{q}{l}"], torch_after[f"{q}{l}"]) for q, l in keys]
-        floors = {("cost", L): cost_tolerance, **dict(zip(keys, tolerance.tolist()))}
-        scales = {("cost", L): abs(record.torch_cost), **dict(zip(keys, sizes.tolist()))}
+        items = costs + [(q, l, impl_after[f"{q}{l}"], torch_after[f"{q}{l}"]) for q, l in names]
+        floors = {("cost", L): cost_tolerance, **dict(zip(names, tolerance.tolist()))}
+        scales = {("cost", L): abs(record.torch_cost), **dict(zip(names, sizes.tolist()))}
         stats = run.free.compare(items, self.m, scales, at=i, rtol=0.0, floors=floors)
         record.gaps = {(q, l): s.max_abs for (q, l, _, _), s in zip(items, stats)}
         record.gaps.setdefault(("cost", L), 0.0)
@@ -115,17 +113,16 @@ class _FreeRunning:
 def _diverged(cost: float, params: dict) -> bool:
     """Non-finite, or so large (beyond the square root of the dtype's largest number) that the next
     product overflows: the two sides may cross into inf a step apart, so both count as diverged."""
-    flat = _flat(params)
-    limit = np.sqrt(np.finfo(flat.dtype).max)
-    return not (abs(cost) < limit and np.max(np.abs(flat)) < limit)  # nan fails both comparisons
+    limit = np.sqrt(np.finfo(np.result_type(*params.values())).max)
+    return not (abs(cost) < limit and np.max(_largest_each(params)) < limit)  # nan fails both comparisons
 
 
-def _flat(params: dict) -> np.ndarray:
-    """Every parameter in one vector: a few NumPy calls per iteration instead of a few per array."""
-    return np.concatenate([v.ravel() for v in params.values()])
+def _largest_each(params: dict) -> np.ndarray:
+    """max |entry| of each parameter array, in the dict's order (nan where one holds a nan): one array at a time,
+    never a copy of them all."""
+    return np.array([largest(value) for value in params.values()])
 
 
-def _largest_each(flat: np.ndarray, params: dict, total: bool = False) -> np.ndarray:
-    """max |entry| (or, with total, sum |entry|) of each parameter array of `flat`, laid out like `params`."""
-    starts = np.cumsum([0] + [v.size for v in params.values()][:-1])
-    return (np.add if total else np.maximum).reduceat(np.abs(flat), starts)
+def _gaps(mine: dict, theirs: dict, keys: list) -> np.ndarray:
+    """max |mine - theirs| of each parameter array named in `keys`, in that order."""
+    return np.array([largest(np.subtract(mine[key], theirs[key])) for key in keys])

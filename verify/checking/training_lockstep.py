@@ -30,17 +30,15 @@ from ..judging.tolerance import (
 )
 from ..network import Point
 from ..optimization import Optimization, OptimizerStep, Step
+from .saturation import SATURATION_HINT, saturated_output, saturation_reason
 from .training_free import _diverged
 from .training_slips import name_optimizer_slips, name_rate_slip
+
+PIECES = ("forward", "cost", "backward", "update")  # an implementation's step, in the course's order
 
 if TYPE_CHECKING:
     from ..results import Sides
     from .training import Iteration, TrainingRun
-
-SATURATION_HINT = (
-    "once AL rounds to exactly 0 or 1, a course-literal cost Y log(AL) + (1-Y) log(1-AL) or "
-    "dAL = -(Y/AL - (1-Y)/(1-AL)) is infinite; computing from Z[L] (log-sigmoid) and dZ[L] = AL - Y is not"
-)
 
 
 @dataclass
@@ -80,6 +78,7 @@ class _Lockstep:
     impl: Adapter
     plan: Optimization
     X: np.ndarray
+    X_largest: float  # max |X|: each whole-batch step's scales read it
     Y: np.ndarray
     L: int
     model_lockstep: torch_ref.TorchNet
@@ -93,14 +92,14 @@ class _Lockstep:
     def _batch(self, step: Step) -> tuple:
         return (self.X, self.Y) if step.rows is None else (self.X[:, step.rows], self.Y[:, step.rows])
 
-    def _impl_step(self, record: Iteration, step: Step) -> dict | None:
+    def _impl_step(self, record: Iteration, step: Step, pieces: dict | None = None) -> dict | None:
         """The implementation's step from its parameters, torch's step from the same, compared (lockstep).
 
         Returns torch's parameters after its step from the implementation's (None if the implementation raised,
         or its output saturated).
         """
         run, impl, plan, i = self.run, self.impl, self.plan, record.index
-        mine = self._take_impl_step(record, step)
+        mine = self._take_impl_step(record, step, pieces)
         if mine is None:
             return None
         torch_lr = plan.lr_at(step.epoch)
@@ -138,24 +137,17 @@ class _Lockstep:
             self.impl_state = mine.state_after
         return theirs.after
 
-    def _take_impl_step(self, record: Iteration, step: Step) -> _ImplStep | None:
-        """The implementation's forward pass, cost, backward pass and update on this step's batch (its decay sets
-        the next epoch's rate); None, with the error recorded, where it raised."""
+    def _take_impl_step(self, record: Iteration, step: Step, pieces: dict | None = None) -> _ImplStep | None:
+        """The implementation's forward pass, cost, backward pass and update on this step's batch (those not in
+        `pieces` already: see impl_pieces), its decay setting the next epoch's rate; None, with the error recorded,
+        where it raised."""
         run, impl, plan = self.run, self.impl, self.plan
         X, Y = self._batch(step)
-        before = self.impl_params
+        before, lr = self.impl_params, self.impl_lr
+        pieces = {} if pieces is None else pieces
         try:
-            if self.impl_state is None:
-                self.impl_state = run.impl_state_start = impl.optimizer_state(plan.optimizer, before)
-            state, lr = self.impl_state, self.impl_lr
-            AL, caches = impl.forward(X, before, record.masks)
-            if impl.draws_masks and record.masks is not None:  # torch's steps get the masks it drew
-                record.masks = impl.masks_of(caches)
-            cost = impl.cost(AL, Y, caches)
-            grads = impl.backward(AL, Y, caches, before)
-            after, state_after = impl.optimizer_update(
-                OptimizerStep(plan.optimizer, plan.settings(), step.t, lr, state), before, grads
-            )
+            self.impl_pieces(step, record.masks, pieces, "update")
+            record.masks = pieces["masks"]  # (torch's steps get the masks an implementation drew)
             if step.last_in_epoch and plan.decay is not None:
                 self.impl_lr = impl.decayed_learning_rate(
                     plan.decay, plan.learning_rate, step.epoch, plan.decay_rate, plan.decay_interval
@@ -164,7 +156,36 @@ class _Lockstep:
             run.lockstep.error, run.lockstep.error_iteration = error, record.index
             run.free.skipped = f"{impl.label} {error.what} during training (see lockstep)"
             return None
-        return _ImplStep(X, Y, before, state, lr, AL, caches, cost, grads, after, state_after)
+        assert self.impl_state is not None, "impl_pieces begins the state"
+        (AL, caches), (after, state_after) = pieces["forward"], pieces["update"]
+        return _ImplStep(
+            X, Y, before, self.impl_state, lr, AL, caches, pieces["cost"], pieces["backward"], after, state_after
+        )
+
+    def impl_pieces(self, step: Step, masks, pieces: dict, upto: str) -> None:
+        """The implementation's step on this step's batch, piece by piece in the course's order (PIECES: forward,
+        cost, backward, update), each computed once into `pieces` (with the dropout masks its forward pass used),
+        those up to `upto`; ImplementationError where one raised. A loop that takes its steps from these
+        (loop_driven.py) asks for each piece as it calls for it."""
+        impl, plan = self.impl, self.plan
+        X, Y = self._batch(step)
+        before = self.impl_params
+        if self.impl_state is None:
+            self.impl_state = self.run.impl_state_start = impl.optimizer_state(plan.optimizer, before)
+        for piece in PIECES[: PIECES.index(upto) + 1]:
+            if piece in pieces:
+                continue
+            if piece == "forward":
+                pieces["forward"] = impl.forward(X, before, masks)
+                drew = impl.draws_masks and masks is not None
+                pieces["masks"] = impl.masks_of(pieces["forward"][1]) if drew else masks
+            elif piece in ("cost", "backward"):
+                AL, caches = pieces["forward"]
+                done = impl.cost(AL, Y, caches) if piece == "cost" else impl.backward(AL, Y, caches, before)
+                pieces[piece] = done
+            else:
+                optimizer_step = OptimizerStep(plan.optimizer, plan.settings(), step.t, self.impl_lr, self.impl_state)
+                pieces["update"] = impl.optimizer_update(optimizer_step, before, pieces["backward"])
 
     def _check_step(self, record: Iteration, step: Step, mine: _ImplStep, theirs: _TorchStep) -> None:
         """Both steps compared (unless a relu's kink lies between them), then each broken row's slip named."""
@@ -211,7 +232,7 @@ class _Lockstep:
         step, which divides each entry by its own size), and the optimiser's state's."""
         impl, plan = self.impl, self.plan
         X, Y, before = mine.X, mine.Y, mine.before
-        point = Point(X, Y, before, record.masks)
+        point = Point(X, Y, before, record.masks, self.X_largest if step.rows is None else None)
         scales = term_scales(impl.network, point, ref, theirs.lr)
         if plan.optimizer == "adam":  # Adam divides each entry by its own size: each needs its own scale
             scales.update(gradient_entry_scales(impl.network, point, ref, scales, torch_ref.activation_derivative))
@@ -327,35 +348,10 @@ def _optimizer_step(plan: Optimization, step: Step, mine: _ImplStep, theirs: _To
     return OptimizerStep(plan.optimizer, plan.settings(), step.t, theirs.lr, mine.state, theirs.state)
 
 
-def saturated_output(ref: dict, AL, L: int) -> float | None:
-    """The value, 1.0 or 0.0, a sigmoid output reached exactly in the run's dtype, where the course's cost
-    Y log(AL) + (1-Y) log(1-AL) takes log(0); None while every entry is strictly between 0 and 1.
-
-    The reference's output counts as reached when torch's A[L], or the course's sigmoid 1 / (1 + e^-Z) of
-    torch's Z[L] computed in the same dtype, is exactly 0 or 1; so does the implementation's AL where it is
-    within 4 eps of torch's (the two sigmoids may round the last bit apart).
-    """
-    A, Z = np.asarray(ref[f"A{L}"]), np.asarray(ref[f"Z{L}"])
-    with np.errstate(over="ignore"):  # e^-Z overflowing to inf is the course's sigmoid reaching 0
-        course = 1 / (1 + np.exp(-Z))
-    candidates = [A, course]
-    AL = np.asarray(AL)
-    if AL.shape == A.shape and A.dtype.kind == "f":
-        with np.errstate(invalid="ignore"):
-            close = np.abs(AL - A) <= 4 * np.finfo(A.dtype).eps
-        candidates.append(np.where(close, AL, 0.5))
-    return next((value for value in (1.0, 0.0) if any(np.any(c == value) for c in candidates)), None)
-
-
 def _finite_step(mine: _ImplStep) -> bool:
     """Whether the implementation's gradients and parameters after its step are finite (its cost may not be)."""
     arrays = [*mine.grads.values(), *mine.after.values()]
     return all(bool(np.all(np.isfinite(a))) for a in arrays if isinstance(a, np.ndarray))
-
-
-def saturation_reason(i: int, reached: float) -> str:
-    """The line every check that stops at a saturated output says."""
-    return f"not comparable from iteration {i} (A[L] reached exactly {reached:.1f}: the course's cost is log(0) there)"
 
 
 def _added(*floors: dict) -> dict:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import redirect_stdout
 from types import ModuleType
 from typing import Any
@@ -32,6 +32,7 @@ from ..network import Network
 from ..optimization import Training
 from ..remote.peer import Lost
 from .calls import (
+    Lent,
     _accepts,
     _binds,
     _changed,
@@ -136,6 +137,9 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         self.source = os.path.dirname(path) if os.path.basename(path) == "__init__.py" else path
         self.notes: dict[str, str] = {}  # function -> what it did to its inputs, noted once
         self.calls: dict[str, int] = {}
+        self.calling_own: Mapping[
+            str, Callable
+        ] = {}  # name -> what the adapter's calls reach while a loop runs (calling)
         self._private: dict[
             int, tuple[np.ndarray, np.ndarray]
         ] = {}  # id(data array) -> (the array, the copy handed for it)
@@ -208,7 +212,7 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
             # so NumPy's floating-point warnings would only repeat it, once per iteration.
             # What it prints goes to stderr: stdout is the report's (and --json -'s).
             with np.errstate(all="ignore"), redirect_stdout(sys.stderr):
-                result = getattr(self.module, function)(*handed, **kwargs)
+                result = (self.calling_own.get(function) or getattr(self.module, function))(*handed, **kwargs)
         except MissingPackageError:  # a library its code needs is not installed: exit 2, not a failed check
             raise
         except Lost as lost:  # its process (--isolate) is gone: the run cannot go on
@@ -260,9 +264,20 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
             raise ImplementationError(function, ValueError(message))
 
     def update(self, parameters: dict, grads: dict, learning_rate: float) -> dict:
+        handed = self.gradients_for_update(grads, parameters)
         return self._checked_update(
-            "update_parameters", self.call("update_parameters", parameters, grads, learning_rate), parameters
+            "update_parameters", self.call("update_parameters", parameters, handed, learning_rate), parameters
         )
+
+    @staticmethod
+    def gradients_for_update(grads, parameters: dict):
+        """The gradients an update is handed: each parameter's copied (the comparisons read them after the call),
+        any other entry lent as it is (dA and dZ, which no check reads once the update is called; dA0 is as large
+        as X, and copying it cost as much as the update itself)."""
+        if not isinstance(grads, dict):
+            return grads
+        own = {f"d{key}" for key in parameters}
+        return {key: value if key in own else Lent(value) for key, value in grads.items()}
 
     def _checked_update(self, function: str, updated, parameters: dict) -> dict:
         """An update's parameters: a dict with each array's shape, in the run's dtype."""

@@ -45,9 +45,21 @@ def _object_array(value, where: str = "", depth: int = 0) -> str | None:
     return None
 
 
+class Lent:
+    """A value handed to the implementation as it is, not copied: one the verifier reads no more once the call is
+    made (see Adapter.gradients_for_update)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
 def _copy(value, private: dict):
     """A copy of every array in value (nested dicts, lists and tuples), or its copy in `private`
-    (see _hand_once); other values as they are."""
+    (see _hand_once); a Lent value and any other values as they are."""
+    if isinstance(value, Lent):
+        return value.value
     if isinstance(value, np.ndarray):
         own = private.get(id(value))
         return own[1] if own is not None and own[0] is value else value.copy()

@@ -232,7 +232,9 @@ class Course2API(Adapter):
 
     def update(self, parameters: dict, grads: dict, learning_rate: float) -> dict:
         assert self.update_function is not None
-        updated = self.call(self.update_function, parameters, grads, learning_rate)
+        updated = self.call(
+            self.update_function, parameters, self.gradients_for_update(grads, parameters), learning_rate
+        )
         return self._checked_update(self.update_function, updated, parameters)
 
 

@@ -45,6 +45,18 @@ class _ModuleAccess:
     """The module's functions as names: the adapter's answers about them, and its loops watched."""
 
     module: ModuleType
+    calling_own: Mapping[str, Callable]
+
+    @contextmanager
+    def calling(self, functions: Mapping[str, Callable]) -> Iterator[None]:
+        """While the block runs, the adapter's own calls of these names reach the functions given, whatever stands
+        in the module for them (a loop that takes its steps from the verifier's, loop_driven.py: the verifier's
+        steps call the module's own functions while the loop's calls reach its stand-ins)."""
+        before, self.calling_own = self.calling_own, functions  # (the mapping itself: it may fill as the block runs)
+        try:
+            yield
+        finally:
+            self.calling_own = before
 
     def defines(self, function: str) -> bool:
         """Whether the module has a function of that name."""

@@ -39,6 +39,9 @@ class _OptimizerCalls:
 
         def _checked_update(self, function: str, updated, parameters: dict) -> dict: ...
 
+        @staticmethod
+        def gradients_for_update(grads, parameters: dict): ...
+
         def number(self, function: str, value) -> float: ...
 
     def _check_optimization(self, optimizer: str, decay: str | None, decay_interval: int) -> None:
@@ -95,6 +98,7 @@ class _OptimizerCalls:
         )
         if optimizer == "gd":
             return self.update(parameters, grads, learning_rate), {}
+        grads = self.gradients_for_update(grads, parameters)
         if optimizer == "momentum":
             function = "update_parameters_with_momentum"
             result = self.call(function, parameters, grads, state["v"], settings["beta"], learning_rate)

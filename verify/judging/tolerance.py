@@ -142,7 +142,7 @@ def term_scales(network: Network, point: Point, ref: dict, learning_rate: float 
     activations, keep_probs, X, Y = network.activations, network.keep_probs, point.X, point.Y
     L = len(activations)
     A = [X] + [ref[f"A{l}"] for l in range(1, L + 1)]
-    size = [largest(a) for a in A]  # max |A[l]|, l = 0..L
+    size = [largest(X) if point.X_largest is None else point.X_largest] + [largest(a) for a in A[1:]]  # max |A[l]|
     scaled = [1.0] + [1.0 / p for p in (keep_probs or (1.0,) * (L - 1))] + [1.0]  # 1 / keep_prob of A[l]
     typical: list[float] = (  # the slope each A[l] carries Z[l]'s error on with; A[0] = X has none (never read)
         [math.nan]

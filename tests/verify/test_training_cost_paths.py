@@ -1,0 +1,95 @@
+"""The paths that keep a verified step cheap judge as the plain ones would: a large pair compared on its own
+agrees with the concatenated pass, entry for entry; an update is lent the gradients no check reads again (dA0, as
+large as X) and handed copies of those the checks read; free-running pairs the two sides' arrays by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import run_cli
+
+import verify.runner
+from verify.checking.training_free import _gaps, _largest_each
+from verify.judging.agreement import ALONE, _agreement, agreement
+from verify.judging.tolerance import largest, underflow
+
+COURSE = Path(__file__).resolve().parents[2] / "examples" / "course_network.py"
+RUN = ("--arch", "3,4,4,1", "--examples", "40", "--no-tensorboard")
+
+
+def _pairs(dtype, rng) -> list:
+    b, small = rng.standard_normal(ALONE + 7).astype(dtype), rng.standard_normal(5).astype(dtype)
+    infinite = b.copy()
+    infinite[3] = np.inf
+    nan = b.copy()
+    nan[5] = np.nan
+    return [
+        (b + np.asarray(1e-9, dtype), b),  # large, near
+        (small + np.asarray(1e-9, dtype), small),  # small, among the large
+        (b * 1.5, b),  # large, far
+        (infinite, b),  # large, one side infinite
+        (nan, nan),  # large, nan on both sides
+        (b.reshape(-1, 1), b.reshape(1, -1)),  # large, shapes that differ
+        (np.float64(0.25), np.float64(0.5)),  # a cost
+    ]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_large_pair_judged_alone_gives_the_stats_of_the_concatenated_pass(dtype):
+    pairs = _pairs(dtype, np.random.default_rng(0))
+    scales, floors = [1.0, 2.0, 1.0, 1e300, 1.0, 1.0, 0.5], [0.0, 1e-12, 0.0, 0.0, 0.0, 0.0, 1e-3]
+    fast = agreement(pairs, scales, 1e-6, floors)
+    plain = [_agreement([(a, b)], [s], 1e-6, [f + underflow(a, b)])[0] for (a, b), s, f in zip(pairs, scales, floors)]
+    for got, want in zip(fast, plain, strict=True):
+        fields = [(g.max_abs, g.scale, g.tolerance, g.size, g.overflow, g.shape) for g in (got, want)]
+        assert repr(fields[0]) == repr(fields[1])  # (nan where both are nan)
+    assert fast[0].agrees and fast[1].agrees and not fast[2].agrees and not fast[5].agrees
+
+
+def _learner(tmp_path: Path, extra: str) -> str:
+    path = tmp_path / "learner.py"
+    path.write_text(COURSE.read_text() + "\n\n" + extra)
+    return str(path)
+
+
+LENDING = """
+_backward, _update, _last = L_model_backward, update_parameters, {}
+def L_model_backward(AL, Y, caches):
+    _last.clear()
+    _last.update(_backward(AL, Y, caches))
+    return dict(_last)
+def update_parameters(params, grads, learning_rate):
+    updated = _update(params, grads, learning_rate)
+    if "dA0" in grads:  # (the unit check hands dW and db alone)
+        with open(SEEN, "a") as out:
+            out.write(f"{grads['dA0'] is _last['dA0']} {grads['dW1'] is _last['dW1']}\\n")
+        grads["dA0"][...] = np.nan  # what no check reads again
+    grads["dW1"][...] = 0.0  # what lockstep compares: its own copy was written, not the verifier's
+    return updated
+"""
+
+
+def test_an_update_is_lent_dA0_and_handed_its_own_copy_of_each_parameter_gradient(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(verify.runner, "loop_driver", lambda *args: None)  # the adapter's calls, then the loop's
+    seen = tmp_path / "seen.txt"
+    learner = _learner(tmp_path, f"SEEN = {str(seen)!r}\n" + LENDING)
+    code, out, err = run_cli(capsys, *RUN, "--iterations", "4", "--impl", learner)
+    assert code == 0 and out.startswith("VERDICT: PASS"), out + err
+    # lockstep's 4 updates (the loop check's, which calls its own functions, hand its own arrays: "True True")
+    lines = seen.read_text().splitlines()
+    assert lines.count("True False") == 4 and all(line.startswith("True") for line in lines), lines
+
+
+def test_free_running_pairs_the_arrays_by_name_whatever_order_each_side_holds_them():
+    rng = np.random.default_rng(1)
+    torch_side = {
+        "W1": rng.standard_normal((4, 3)),
+        "b1": rng.standard_normal((4, 1)),
+        "W2": rng.standard_normal((1, 4)),
+    }
+    mine = {key: torch_side[key] + 1e-3 * (i + 1) for i, key in enumerate(torch_side)}
+    reordered = {key: mine[key] for key in ("W2", "b1", "W1")}  # 12 + 4 + 4 entries, as 4 + 4 + 12
+    assert np.allclose(_gaps(reordered, torch_side, list(torch_side)), [1e-3, 2e-3, 3e-3], rtol=1e-9)
+    assert _largest_each(reordered).tolist() == [largest(reordered[k]) for k in ("W2", "b1", "W1")]
