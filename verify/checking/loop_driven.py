@@ -33,6 +33,7 @@ import numpy as np
 
 from ..errors import ImplementationError
 from ..impl import Adapter
+from ..impl.calls import _copy
 from ..remote.client import RemoteModule
 from .loop_calls import LoopRun
 
@@ -83,7 +84,6 @@ class LoopDriver:
         self.outcome: tuple | None = None
         self.own: dict[str, Callable] = {}  # what the adapter's own calls reach: the module's, their calls kept
         self.detached = False
-        self.steps_driven = 0
         self._training: _Training | None = None
         self._steps: Iterator[Step] = iter(())
         self._take: Callable[[Step, dict], bool] = lambda step, pieces: False
@@ -116,7 +116,7 @@ class LoopDriver:
 
         def own(*args, **kwargs):
             # an update may write into the parameters it is handed: they are kept as handed
-            kept = (_copied(args[0]), *args[1:]) if piece == "update" and args else args
+            kept = (_copy(args[0], {}), *args[1:]) if piece == "update" and args else args
             result = original(*args, **kwargs)
             self._called[piece] = _Call(kept, kwargs, result)
             return result
@@ -146,7 +146,6 @@ class LoopDriver:
         if piece == "update":
             step, pieces = self._step, self._pieces
             self._step, self._pieces, self._called = None, {}, {}
-            self.steps_driven += 1
             if not self._take(step, pieces):
                 raise _Stopped
         return _read_only(called.result)
@@ -194,14 +193,3 @@ def _read_only(value):
     if type(value) in (list, tuple):
         return type(value)(_read_only(v) for v in value)
     return value  # (anything else as it is: a loop that changes it is caught by the next call's arguments)
-
-
-def _copied(value):
-    """value with each array in it copied (what an update is handed, before it may write into it)."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if type(value) is dict:
-        return {k: _copied(v) for k, v in value.items()}
-    if type(value) in (list, tuple):
-        return type(value)(_copied(v) for v in value)
-    return value
