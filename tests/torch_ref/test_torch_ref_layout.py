@@ -16,6 +16,7 @@ from torch_ref import (
     load_params,
     to_params,
 )
+from torch_ref.layout import data_rows
 
 
 def assert_same_params(got, want):
@@ -159,3 +160,16 @@ def test_data_dtype_must_match_model():
         forward_backward(model, np.zeros((2, 4)), np.zeros((1, 4), np.float32))
     with pytest.raises(ValueError, match="Y has dtype float64, the model is float32"):
         forward_backward(model, np.zeros((2, 4), np.float32), np.zeros((1, 4)))
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_data_rows_are_contiguous_copies_of_the_course_columns(n):
+    """torch's linear copies an input with transposed strides into rows order on every forward: the rows are
+    laid out once, and never share the caller's memory (not even Y's (1, m), whose transpose is contiguous)."""
+    model = from_params(random_params([n, 3, 1]), ["relu", "sigmoid"])
+    X, Y = random_data(n, 1, 6, "sigmoid")
+    x, y = data_rows(model, X, Y)
+    for rows, columns in ((x, X), (y, Y)):
+        assert rows.is_contiguous()
+        assert rows.numpy().tobytes() == columns.T.tobytes(order="C")
+        assert not np.shares_memory(rows.numpy(), columns)
