@@ -12,9 +12,10 @@ A learner's own test: verify.testing.assert_agrees("my_network.py", arch=(3, 4, 
 import sys
 
 if sys.argv[:1] == ["-m"]:  # `python -m verify`, while Python finds verify/__main__.py (see verify/_startup.py)
-    from ._startup import install_early
+    from ._startup import install_early, pause_collection
 
     install_early()
+    pause_collection()  # until the start-up imports are done (cli.py)
 
 from typing import TYPE_CHECKING
 

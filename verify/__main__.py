@@ -1,9 +1,10 @@
 import os
 import sys
 
-from ._startup import install_early
+from ._startup import install_early, pause_collection
 
 install_early()  # already done by verify/__init__.py under `python -m verify`; here for `-m verify.__main__`
+pause_collection()  # the same
 
 # NumPy's BLAS threads and torch's OpenMP threads take turns at every training step. Left to
 # spin-wait after their work (the default), each pool holds the cores the other one needs next:

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import signals
+from . import _startup, signals
 from .arch import parse_network
 from .cli_options import build_parser
 from .config import NAMED_DATA, Config
@@ -116,6 +116,7 @@ def _keep_prob(text: str | None):
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["grade"]:  # python -m verify grade PATH...: a class, each submission in a process of its own
+        _startup.resume_collection()
         from .grading.cli import main as grade
 
         return grade(argv[1:])
@@ -134,6 +135,7 @@ def _main(argv: Sequence[str] | None) -> int:
             # aborts the process, so one that comes meanwhile is raised once the import is done
             with signals.deferred(raise_after=True):
                 from .runner import run
+            _startup.resume_collection()  # the imports are done (see _startup.pause_collection)
         except ImportError as error:
             # A missing or broken torch/numpy is the user's to fix: say how, in one line. Any other
             # module, or a name missing from a module that did load, is a bug and keeps its traceback.

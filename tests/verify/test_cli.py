@@ -7,6 +7,7 @@ or not at all, so nothing lands in the repository's runs/.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import shlex
@@ -44,6 +45,38 @@ def rows_of(rows: list[str], quantity: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- a real process
+
+
+COLLECTOR_AFTER_THE_RUN = """
+import atexit, gc, runpy, sys
+atexit.register(lambda: print("collector", gc.isenabled(), gc.get_freeze_count() > 0))
+sys.argv = ["verify", *sys.argv[1:]]
+runpy.run_module("verify", run_name="__main__")
+"""
+
+
+def test_the_garbage_collector_paused_for_the_start_up_imports_is_back_on_for_the_run():
+    """python -m verify turns the cyclic collector off for its imports (verify/_startup.py): it must come back on,
+    with what the imports built frozen out of its passes, or a long run's reference cycles would never be freed."""
+    argv = ["--arch", "3,4,4,1", "--iterations", "2", "--no-tensorboard", "-q"]
+    result = subprocess.run(
+        [sys.executable, "-c", COLLECTOR_AFTER_THE_RUN, *argv], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert "VERDICT: PASS" in result.stdout
+    assert result.stdout.splitlines()[-1] == "collector True True"
+
+
+def test_a_process_that_turned_the_collector_off_keeps_it_off():
+    from verify import _startup
+
+    gc.disable()
+    try:
+        _startup.pause_collection()
+        _startup.resume_collection()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_subprocess_run_passes_and_writes_tensorboard_logs(tmp_path):
