@@ -334,7 +334,8 @@ def verifier_lines(r: dict) -> list[str]:
         c = r["cold_start"]
         lines.append(
             f"- Cold start, launch to exit, {c['repeats']} launches each in pairs (the order swapped every"
-            f" pair, after an untimed `{c['reference']}`): `{c['command']}` median {c['command_s']:.2f} s,"
+            " pair, after an untimed launch of each; in an empty folder, which the TensorBoard logs go to; Python"
+            f" free to write bytecode, as a user's is): `{c['command']}` median {c['command_s']:.2f} s,"
             f" `{c['reference']}` median {c['reference_s']:.2f} s; ratio {_ratio(c['ratio'])} (median of the"
             f" per-pair ratios); {c['failures']} non-zero exits."
         )

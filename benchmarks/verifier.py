@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import statistics
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import torch_ref
 import verify
@@ -17,7 +19,7 @@ from verify import Config
 from .memory import ROOT
 from .steps import ScratchStep, data, paired, seconds_of
 
-VERIFY_COMMAND = ("-m", "verify", "--arch", "3,4,4,1", "--no-tensorboard", "-q")
+VERIFY_COMMAND = ("-m", "verify", "--arch", "3,4,4,1")  # as a user first runs it: the default logging on
 IMPORT_COMMAND = ("-c", "import torch")
 OVERHEAD = Config(
     arch=(784, 256, 128, 10),
@@ -29,11 +31,14 @@ OVERHEAD = Config(
 )  # TensorBoard and gradcheck on, as by default
 
 
-def wall_time(args: tuple[str, ...]) -> tuple[float, int]:
-    """Seconds from launching `python ARGS` to its exit, and its exit status."""
+def wall_time(args: tuple[str, ...], cwd: str | Path = ROOT) -> tuple[float, int]:
+    """Seconds from launching `python ARGS` in `cwd` to its exit, and its exit status. The process may write its
+    modules' bytecode, as a user's Python does (PYTHONDONTWRITEBYTECODE, where set, is left out): otherwise this
+    project's modules, unlike torch's (compiled when pip installed them), would be compiled at every launch."""
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     start = time.perf_counter()
     status = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+        [sys.executable, *args], cwd=cwd, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     ).returncode
     return time.perf_counter() - start, status
 
@@ -41,15 +46,19 @@ def wall_time(args: tuple[str, ...]) -> tuple[float, int]:
 def cold_start(
     repeats: int, command: tuple[str, ...] = VERIFY_COMMAND, reference: tuple[str, ...] = IMPORT_COMMAND
 ) -> dict:
-    """`python COMMAND` against `python REFERENCE`, launched in pairs (the order swapped every pair)."""
-    wall_time(reference)  # warm-up: torch's libraries into the page cache
+    """`python COMMAND` against `python REFERENCE`, launched in pairs (the order swapped every pair) in an empty
+    folder (the TensorBoard logs go to its runs/), after one untimed launch of each (torch's libraries into the
+    page cache, this project's bytecode written)."""
     times: dict[str, list[float]] = {"command": [], "reference": []}
     failures = 0
-    for i in range(repeats):
-        for name in ("command", "reference") if i % 2 == 0 else ("reference", "command"):
-            seconds, status = wall_time(command if name == "command" else reference)
-            times[name].append(seconds)
-            failures += status != 0
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as folder:
+        wall_time(reference, folder)
+        wall_time(command, folder)
+        for i in range(repeats):
+            for name in ("command", "reference") if i % 2 == 0 else ("reference", "command"):
+                seconds, status = wall_time(command if name == "command" else reference, folder)
+                times[name].append(seconds)
+                failures += status != 0
     return {
         "command": shlex.join(("python", *command)),
         "reference": shlex.join(("python", *reference)),
