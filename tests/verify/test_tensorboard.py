@@ -686,6 +686,22 @@ def test_time_series_shows_cost_first_and_the_custom_scalars_copies_last(tmp_pat
 
 
 @pytest.mark.end_to_end
+def test_scalars_handed_over_in_batches_keep_the_time_they_were_logged(tmp_path, monkeypatch):
+    """The scalars reach the writers in batches (tblog.PUSH_EVERY_S): each event keeps the wall time of the moment
+    it was logged, not of its batch's hand-over, so TensorBoard's wall-time axis stays true."""
+    from verify.telling import tblog
+
+    clock = iter(range(1_000_000, 2_000_000, 10))  # a clock that moves 10 s at every reading
+    fake_time = type("FakeTime", (), {"time": staticmethod(lambda: float(next(clock))), "monotonic": time.monotonic})
+    monkeypatch.setattr(tblog, "time", fake_time)
+    monkeypatch.setattr(tblog, "PUSH_EVERY_S", float("inf"))  # one batch, at close
+    report = run_and_close(quick(tmp_path, iterations=5, name="clock"))
+    for side in SIDES:
+        stamps = [e.wall_time for e in accumulator(os.path.join(report.run_dir, side)).Scalars("cost")]
+        assert len(stamps) == 5 and all(1_000_000 <= t < 2_000_000 for t in stamps)
+        assert all(later - earlier >= 10 for earlier, later in zip(stamps, stamps[1:]))
+
+
 def test_no_tensorboard_writes_nothing(tmp_path):
     logdir = tmp_path / "nothing"
     report = run_and_close(quick(logdir, tensorboard=False, name="x"))
