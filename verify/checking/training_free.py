@@ -29,6 +29,7 @@ class _FreeRunning:
     L: int
     free_trainer: torch_ref.Trainer
     torch_params: dict
+    torch_sizes: np.ndarray | None
     sums: Sides[float]
     rounding: tuple[np.ndarray, float] | None
 
@@ -39,8 +40,9 @@ class _FreeRunning:
         cost = self.free_trainer.step(step.rows, record.masks)
         self.sums = replace(self.sums, torch=self.sums.torch + cost * (self.m if step.rows is None else len(step.rows)))
         after = torch_ref.to_params(self.free_trainer.model)
+        sizes = _largest_each(after)  # read three times: for divergence, now as the scales, next step as the noise's
         record.torch_cost, record.torch_before, record.torch_after = cost, before, after
-        if _diverged(cost, after):
+        if _diverged(cost, after, sizes):
             run.nonfinite = replace(run.nonfinite, torch=i)
         elif (
             run.nonfinite.impl is None
@@ -49,14 +51,18 @@ class _FreeRunning:
             and record.impl_after is not None
             and torch_from_impl is not None  # (always, once the implementation stepped)
         ):
-            self._compare_free(record, torch_from_impl, checkpoint)
-        self.torch_params = after
+            before_sizes = _largest_each(before) if self.torch_sizes is None else self.torch_sizes
+            self._compare_free(record, torch_from_impl, checkpoint, (before_sizes, sizes))
+        self.torch_params, self.torch_sizes = after, sizes
 
-    def _compare_free(self, record: Iteration, torch_from_impl: dict, checkpoint: bool) -> None:
+    def _compare_free(
+        self, record: Iteration, torch_from_impl: dict, checkpoint: bool, torch_sizes: tuple[np.ndarray, np.ndarray]
+    ) -> None:
         """Both runs after their step, within the allowance the dynamics so far give (see the module's docstring).
 
         torch_from_impl - record.torch_after is torch's own dynamics applied to the gap between the
-        runs' parameters before the step.
+        runs' parameters before the step; torch_sizes: max |entry| of each of torch's parameters before and after
+        its step, in the order of record.torch_after.
         """
         run, i, L = self.run, record.index, self.L
         assert self.rounding is not None, "_torch_step compares once a lockstep comparison has measured it"
@@ -72,7 +78,8 @@ class _FreeRunning:
         eps = float(np.finfo(self.X.dtype).eps)
         keys = list(torch_after)  # each array by its name: the implementation's dict may hold them in its own order
         before = float(np.max(_gaps(impl_before, torch_before, keys)))
-        noise = FREE_RUNNING_ROUNDING * eps * float(np.max(_largest_each(torch_before)))  # below it: rounding
+        before_sizes, sizes = torch_sizes
+        noise = FREE_RUNNING_ROUNDING * eps * float(np.max(before_sizes))  # below it: rounding
         after = _gaps(torch_from_impl, torch_after, keys)
         gain = after / max(before, noise) if noise > 0 or before > 0 else np.ones_like(after)
         run.largest_gain = max(run.largest_gain, float(np.max(gain)))
@@ -80,7 +87,6 @@ class _FreeRunning:
         run.allowed = gain * float(np.max(allowed_before)) + rounding
         tolerance = FREE_RUNNING_HEADROOM * run.allowed
 
-        sizes = _largest_each(torch_after)
         size = float(np.max(sizes))  # all 0 (zero weights that never move): exact zeros stay comparable
         if size > 0 and float(np.max(tolerance)) > FREE_RUNNING_LIMIT[self.X.dtype.name] * size:
             run.free.comparable_until = i
@@ -110,11 +116,13 @@ class _FreeRunning:
             )
 
 
-def _diverged(cost: float, params: dict) -> bool:
+def _diverged(cost: float, params: dict, sizes: np.ndarray | None = None) -> bool:
     """Non-finite, or so large (beyond the square root of the dtype's largest number) that the next
-    product overflows: the two sides may cross into inf a step apart, so both count as diverged."""
+    product overflows: the two sides may cross into inf a step apart, so both count as diverged.
+    sizes: _largest_each(params), where already measured."""
     limit = np.sqrt(np.finfo(np.result_type(*params.values())).max)
-    return not (abs(cost) < limit and np.max(_largest_each(params)) < limit)  # nan fails both comparisons
+    sizes = _largest_each(params) if sizes is None else sizes
+    return not (abs(cost) < limit and np.max(sizes) < limit)  # nan fails both comparisons
 
 
 def _largest_each(params: dict) -> np.ndarray:
