@@ -174,10 +174,10 @@ def rows(model: TorchNet, array: Array, name: str = "X", n: int | None = None) -
 def columns(rows: torch.Tensor, copy: bool = True) -> Array:
     """A (m, n) rows tensor in the course layout (n, m): a fresh NumPy copy, or with copy=False
     a read-only view of the tensor's memory (on the CPU), valid while the tensor is unchanged."""
-    array: Array = rows.detach().cpu().numpy().T
     if copy:
-        fresh: Array = array.copy()  # C-ordered
+        fresh: Array = _transposed_copy(rows).cpu().numpy()  # C-ordered
         return fresh
+    array: Array = rows.detach().cpu().numpy().T
     array.flags.writeable = False
     return array
 
@@ -185,7 +185,16 @@ def columns(rows: torch.Tensor, copy: bool = True) -> Array:
 def summed_gradient(grad_rows: torch.Tensor, copy: bool = True) -> Array:
     """Course dZ (or dA) from autograd's dJ/dZ rows: m * dJ/dZ = d(sum of losses)/dZ, columns."""
     m = grad_rows.shape[0]
-    return columns(grad_rows * m, copy)
+    if not copy:
+        return columns(grad_rows * m, copy=False)
+    summed: Array = _transposed_copy(grad_rows).mul_(m).cpu().numpy()
+    return summed
+
+
+def _transposed_copy(rows: torch.Tensor) -> torch.Tensor:
+    """rows.T in a fresh contiguous tensor (never a view, even of a vector): torch's transposing copy of a
+    (2048, 256) float64 tensor takes 0.75 ms, NumPy's of the same array 2 ms."""
+    return rows.detach().T.clone(memory_format=torch.contiguous_format)
 
 
 def _numpy_dtype(model: TorchNet) -> FloatDType:

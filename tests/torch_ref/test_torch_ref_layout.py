@@ -16,7 +16,7 @@ from torch_ref import (
     load_params,
     to_params,
 )
-from torch_ref.layout import data_rows
+from torch_ref.layout import columns, data_rows, summed_gradient
 
 
 def assert_same_params(got, want):
@@ -169,7 +169,17 @@ def test_data_rows_are_contiguous_copies_of_the_course_columns(n):
     model = from_params(random_params([n, 3, 1]), ["relu", "sigmoid"])
     X, Y = random_data(n, 1, 6, "sigmoid")
     x, y = data_rows(model, X, Y)
-    for rows, columns in ((x, X), (y, Y)):
+    for rows, course in ((x, X), (y, Y)):
         assert rows.is_contiguous()
-        assert rows.numpy().tobytes() == columns.T.tobytes(order="C")
-        assert not np.shares_memory(rows.numpy(), columns)
+        assert rows.numpy().tobytes() == course.T.tobytes(order="C")
+        assert not np.shares_memory(rows.numpy(), course)
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_columns_and_summed_gradients_are_fresh_course_layout_copies(n):
+    rows_tensor = torch.arange(6.0 * n, dtype=torch.float64).reshape(6, n)
+    for got, want in ((columns(rows_tensor), rows_tensor.T), (summed_gradient(rows_tensor), 6 * rows_tensor.T)):
+        assert got.flags.c_contiguous and got.flags.writeable
+        assert got.tobytes() == want.contiguous().numpy().tobytes()
+        got[...] = -1.0  # a copy: the tensor keeps its values
+        assert rows_tensor[0, 0] == 0.0 and rows_tensor[-1, -1] == 6.0 * n - 1
