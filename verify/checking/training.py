@@ -47,7 +47,7 @@ from ..results import Sides
 from ..run_inputs import RunInputs
 from .checks import kink_note
 from .saturation import SATURATION_HINT, saturated_output
-from .training_free import _FreeRunning
+from .training_free import _FreeRunning, _largest_each
 from .training_lockstep import _Lockstep
 
 __all__ = ["Iteration", "TrainingRun", "saturated_output", "train_and_compare"]  # saturated_output: for the tests
@@ -204,7 +204,7 @@ class _Training(_Lockstep, _FreeRunning):
             keep_probs=impl.keep_probs,
         )
         self.impl_params, self.torch_params = params, params  # each side's parameters before the next step
-        self.torch_sizes: np.ndarray | None = None  # max |entry| of each of torch_params, once measured
+        self.torch_sizes = _largest_each(params)  # max |entry| of each of torch_params
         self.impl_state: dict | None = None  # the implementation's optimiser state before the next step
         self.impl_lr = plan.learning_rate  # the rate the implementation's decay set for this epoch
         self.sums = Sides(0.0, 0.0)  # this epoch's summed batch losses, per side

@@ -29,7 +29,7 @@ class _FreeRunning:
     L: int
     free_trainer: torch_ref.Trainer
     torch_params: dict
-    torch_sizes: np.ndarray | None
+    torch_sizes: np.ndarray
     sums: Sides[float]
     rounding: tuple[np.ndarray, float] | None
 
@@ -51,8 +51,7 @@ class _FreeRunning:
             and record.impl_after is not None
             and torch_from_impl is not None  # (always, once the implementation stepped)
         ):
-            before_sizes = _largest_each(before) if self.torch_sizes is None else self.torch_sizes
-            self._compare_free(record, torch_from_impl, checkpoint, (before_sizes, sizes))
+            self._compare_free(record, torch_from_impl, checkpoint, (self.torch_sizes, sizes))
         self.torch_params, self.torch_sizes = after, sizes
 
     def _compare_free(
