@@ -32,7 +32,7 @@ H = n[1] + ... + n[L] the units, m the examples:
 
     BASELINE                                  NumPy, torch and the verifier, imported
   + max(parsing the data file,                a CSV's cells as Python strings and floats, then the table
-        PER_INPUT s m n[0]                    X on both sides, torch's transposed copy, the kink probe's
+        PER_INPUT s m n[0]                    X on both sides, torch's transposed copies
       + P (PER_PARAMETER s + PER_PARAMETER_F64 8 + OPTIMIZER_STATE[optimizer] s)
       + m H PER_ACTIVATION s)
 

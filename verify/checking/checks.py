@@ -31,6 +31,7 @@ from .finite_differences import centred_differences
 
 GRADCHECK_EXAMPLES = 64  # finite differences on the first 64 examples: the math does not depend on m
 GRADCHECK_ENTRIES = 16  # entries perturbed per parameter array, at most
+PROBE_EXAMPLES = 64  # the kink probe's examples: the first (on every kink) and the next 63 as they are
 
 
 def compare_at_point(impl: Adapter, model, point: Point, where: str, results: tuple[CheckResult, CheckResult]) -> None:
@@ -122,17 +123,21 @@ def kink_note(where: str, kink: int | None, activations) -> str:
     )
 
 
-def kink_probe(X: np.ndarray, params: dict, network) -> tuple[np.ndarray, dict]:
-    """Data and parameters at which every pre-activation of the first example is exactly 0.
+def kink_probe(point: Point, network) -> Point:
+    """The first PROBE_EXAMPLES examples of point, with parameters at which every pre-activation of the first
+    is exactly 0.
 
     With x = 0 and zero offsets (each kind's: a dense layer's biases), Z[l] = W[l] g(0) + 0 = 0 exactly on both
-    sides (for g(0) = 0), so relu'(0) and leaky_relu'(0) are compared, which random data almost never does.
+    sides (for g(0) = 0), so relu'(0) and leaky_relu'(0) are compared, which random data almost never does. Only
+    the first example sits on the kinks and the math does not depend on m: the probe is not worth a second pass
+    over the whole batch.
     """
-    X_probe = X.copy()
+    X_probe = np.array(point.X[:, :PROBE_EXAMPLES])
     X_probe[:, 0] = 0
     offsets = {f"{name}{l}" for l in range(1, network.L + 1) for name in network.kind(l).offsets}
-    probe = {k: (np.zeros_like(v) if k in offsets else v) for k, v in params.items()}
-    return X_probe, probe
+    probe = {k: (np.zeros_like(v) if k in offsets else v) for k, v in point.params.items()}
+    masks = None if point.masks is None else [None if D is None else D[:, :PROBE_EXAMPLES] for D in point.masks]
+    return Point(X_probe, point.Y[:, :PROBE_EXAMPLES], probe, masks)
 
 
 def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> CheckResult:
