@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from verify.impl.deep import _layer_holding
 from verify.judging.hints import (
     L2,
     activation_backward_slip,
@@ -150,6 +151,23 @@ def test_caches_in_reverse_order_are_named(held):
 @pytest.mark.parametrize("held", [[1, 2, 3], [2, 3, 1], [1]])
 def test_caches_in_order_or_in_another_order_get_no_hint(held):
     assert cache_order_slip(held) == ""
+
+
+def test_a_cache_is_told_by_its_W_entries_only_where_another_layer_has_that_shape():
+    rng = np.random.default_rng(0)
+    shapes = {"W1": (4, 3), "W2": (4, 4), "W3": (4, 4), "W4": (1, 4)}
+    params = {k: rng.standard_normal(shape) for k, shape in shapes.items()} | {
+        f"b{l}": np.zeros((4, 1)) for l in range(1, 5)
+    }
+
+    def cache(W):
+        return ((None, W, None), None)
+
+    assert _layer_holding(cache(params["W3"].copy()), params, 2) == 3  # W2 and W3 alike in shape: the entries tell
+    assert _layer_holding(cache(params["W2"].copy()), params, 2) == 2
+    assert _layer_holding(cache(rng.standard_normal((4, 4))), params, 2) is None  # neither layer's
+    assert _layer_holding(cache(params["W4"].copy()), params, 1) == 4  # another layer's shape
+    assert _layer_holding(cache(rng.standard_normal((4, 3))), params, 1) == 1  # the only layer of its shape
 
 
 def test_a_zero_step_of_the_first_or_last_layer_is_a_loop_one_short():

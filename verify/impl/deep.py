@@ -286,12 +286,19 @@ def _mask_like(cache, shape: tuple) -> bool:
 
 
 def _layer_holding(cache, parameters: dict, l: int) -> int | None:
-    """The layer whose W the cache holds: l when it is W[l], else the first k whose W[k] it equals, else None."""
+    """The layer whose W the cache holds: l when it is W[l] or the only layer of its shape, else the first k whose
+    W[k] it equals, else None. Only another layer of W's shape can be mistaken for layer l: a network whose layers
+    all differ in shape (the course's) compares no entries."""
     W = cache[0][1]
     if not isinstance(W, np.ndarray):
         return None
-    layers = [l] + [k for k in range(1, len(parameters) // 2 + 1) if k != l]
-    return next((k for k in layers if f"W{k}" in parameters and np.array_equal(W, parameters[f"W{k}"])), None)
+    shaped = [
+        k for k in range(1, len(parameters) // 2 + 1) if getattr(parameters.get(f"W{k}"), "shape", None) == W.shape
+    ]
+    if shaped == [l]:
+        return l
+    layers = [l] + [k for k in shaped if k != l]
+    return next((k for k in layers if np.array_equal(W, parameters[f"W{k}"])), None)
 
 
 def _named(function, position: int, names) -> bool:
