@@ -298,7 +298,7 @@ def _layer_holding(cache, parameters: dict, l: int) -> int | None:
     if shaped == [l]:
         return l
     layers = [l] + [k for k in shaped if k != l]
-    return next((k for k in layers if np.array_equal(W, parameters[f"W{k}"])), None)
+    return next((k for k in layers if f"W{k}" in parameters and np.array_equal(W, parameters[f"W{k}"])), None)
 
 
 def _named(function, position: int, names) -> bool:
