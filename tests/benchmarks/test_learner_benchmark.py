@@ -7,7 +7,16 @@ import pytest
 
 from benchmarks import learner, report
 
-RUN = {"arch": "12288,20,7,5,1", "m": 209, "iterations": 2500, "train_s": 30.0, "verify_s": 90.0, "ratio": 3.0}
+RUN = {
+    "arch": "12288,20,7,5,1",
+    "m": 209,
+    "iterations": 2500,
+    "train_s": 30.0,
+    "verify_s": 90.0,
+    "ratio": 3.0,
+    "torch_step_ms": 9.0,
+    "floor": 2.5,
+}
 
 
 @pytest.mark.parametrize("verdict, ratio, met", [("pass", 3.0, False), ("pass", 2.4, True), ("fail", 2.4, False)])
@@ -24,6 +33,8 @@ def test_the_section_is_computed_from_the_numbers():
         and "(default checks: TensorBoard, the gradient check) 90.00 s" in text
     )
     assert "3.00 times the training it checks (verdict: pass)" in text
+    assert "takes 9.00 ms here" in text and "against 12.00 ms of the implementation's own iteration" in text
+    assert "the floor is 2.50x on this machine" in text
 
 
 @pytest.mark.end_to_end
@@ -31,3 +42,6 @@ def test_a_small_real_run_times_the_training_and_its_verification():
     r = learner.run_learner(iterations=3)
     assert r["verdict"] == "pass" and r["iterations"] == 3
     assert math.isfinite(r["ratio"]) and r["ratio"] == r["verify_s"] / r["train_s"] > 0
+    # the floor: the implementation's own training plus two torch steps per iteration
+    assert r["floor"] == pytest.approx((r["train_s"] + 2 * 3 * r["torch_step_ms"] / 1e3) / r["train_s"])
+    assert r["torch_step_ms"] > 0
