@@ -7,6 +7,7 @@ factor 1.001; 1.01 in float32) must still fail, at the layer and quantity where 
 injected; the same networks without the fault must pass (see also test_no_false_alarms.py).
 """
 
+import dataclasses
 import json
 import types
 
@@ -17,6 +18,7 @@ from conftest import DTYPES, QUIET, check
 import scratch
 import torch_ref
 from verify import Config, run
+from verify.checking.checks import PROBE_EXAMPLES
 from verify.cli import main
 from verify.config import validate
 from verify.data import load_data
@@ -101,6 +103,22 @@ def test_a_wrong_gradient_of_1e_minus_10_is_caught_where_it_was_made(hidden, act
         assert "2 times" in first.hint
     else:
         assert first.hint == "" or "agrees but" in first.hint  # no factor a slip would make
+
+
+@pytest.mark.parametrize("hidden", [5, 8])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_prime_of_0_is_caught_at_the_kink_probe_of_a_deep_net_with_small_weights(hidden, dtype, monkeypatch):
+    """relu'(0) = 1 shows only where Z is exactly 0: the probe's first example, taken from a batch larger than
+    the probe's, at gradients of 1e-10 and below."""
+    relu = scratch.activations.ACTIVATIONS["relu"]
+    slipped = dataclasses.replace(relu, derivative=lambda Z: (Z >= 0).astype(Z.dtype))
+    monkeypatch.setitem(scratch.activations.ACTIVATIONS, "relu", slipped)
+    config = dataclasses.replace(deep(hidden, "relu", dtype), examples=2 * PROBE_EXAMPLES)
+    report = run(config)
+    first = report.first_divergence
+    assert report.verdict == "fail" and first is not None, report.to_text(verbose=True)
+    assert (first.stage, first.point, first.quantity, first.layer) == ("backward", "kink probe", "dZ", hidden)
+    assert check(report, "lockstep").ok and check(report, "gradcheck").ok  # random data never reaches Z = 0
 
 
 def test_the_cli_exits_1_on_a_sign_slip_in_dw1(tmp_path, capsys):
