@@ -38,7 +38,8 @@ TORCH_STEPS = 100  # torch's steps timed for the floor, after as many untimed
 def run_learner(iterations: int = CLASSIFIER.iterations) -> dict:
     """Seconds of the implementation's own training and of its verification, each once, the training first."""
     config = replace(CLASSIFIER, iterations=iterations)
-    X, Y = load_data(resolve_network(config, lambda L: ["relu"] * (L - 1) + ["sigmoid"]))
+    network = resolve_network(config, lambda L: ["relu"] * (L - 1) + ["sigmoid"])
+    X, Y = load_data(network)
     module = load_module(str(IMPLEMENTATION))
     started = time.perf_counter()
     module.L_layer_model(X, Y, list(config.arch), config.learning_rate, iterations)
@@ -47,7 +48,7 @@ def run_learner(iterations: int = CLASSIFIER.iterations) -> dict:
         started = time.perf_counter()
         report = verify.run(replace(config, logdir=logdir))
         verify_s = time.perf_counter() - started
-    torch_step_s = _torch_step_s(module.initialize_parameters_deep(list(config.arch)), X, Y, config.learning_rate)
+    torch_step_s = _torch_step_s(network, module.initialize_parameters_deep(list(config.arch)), X, Y)
     floor_s = train_s + 2 * iterations * torch_step_s  # the implementation's own steps, torch's lockstep and own
     return {
         "arch": ",".join(map(str, config.arch)),
@@ -62,10 +63,11 @@ def run_learner(iterations: int = CLASSIFIER.iterations) -> dict:
     }
 
 
-def _torch_step_s(params: dict, X, Y, learning_rate: float) -> float:
-    """Seconds of one torch_ref step (forward, autograd backward, SGD update) on this network and data."""
-    model = torch_ref.from_params(params, ["relu"] * (len(params) // 2 - 1) + ["sigmoid"])
-    trainer = torch_ref.Trainer(model, X, Y, "bce", learning_rate)
+def _torch_step_s(network: Config, params: dict, X, Y) -> float:
+    """Seconds of one torch_ref step (forward, autograd backward, SGD update) on the resolved network and data."""
+    assert network.activations is not None and network.loss is not None, "resolve_network's config"
+    model = torch_ref.from_params(params, network.activations)
+    trainer = torch_ref.Trainer(model, X, Y, network.loss, network.learning_rate)
     for _ in range(TORCH_STEPS):
         trainer.step()
     started = time.perf_counter()

@@ -261,9 +261,9 @@ def _check_at_points(inputs: RunInputs, model, found: _Findings, progress: Progr
     masks = inputs.plan.masks(-1, X.shape[1])  # dropout: one mask for the checks at one point, the same on both sides
     progress.stage("forward and backward at the initial weights and at a kink probe")
     try:
-        results = (forward, backward)
-        compare_at_point(impl, model, Point(X, Y, params, masks), "initial weights", results)
-        compare_at_point(impl, model, kink_probe(Point(X, Y, params, masks), impl.network), "kink probe", results)
+        start, results = Point(X, Y, params, masks), (forward, backward)
+        compare_at_point(impl, model, start, "initial weights", results)
+        compare_at_point(impl, model, kink_probe(start, impl.network), "kink probe", results)
     finally:  # filled, or as far as an interrupt let them be: what agreed so far is reported
         found.checks += [forward, backward]
     if config.gradcheck:
