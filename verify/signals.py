@@ -161,6 +161,19 @@ def caught() -> Iterator[None]:
             _reporting = False
 
 
+def printing_to_stderr(function, *args, **kwargs):
+    """function(*args, **kwargs) with sys.stdout pointing at stderr (stdout is the report's), put back however the
+    call ends. The switch is made inside the try: contextlib.redirect_stdout makes it in __enter__, before its with
+    block begins, and a signal's exception raised in between left stdout on stderr for the rest of the run (its
+    report printed there)."""
+    original = sys.stdout
+    try:
+        sys.stdout = sys.stderr
+        return function(*args, **kwargs)
+    finally:
+        sys.stdout = original
+
+
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
 

@@ -11,6 +11,7 @@ shows: the exit status, the early start, the second Ctrl-C.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import signal
@@ -26,6 +27,7 @@ import verify.checking.loops_whole
 import verify.checking.units
 import verify.runner
 import verify.telling.tblog
+from verify import signals
 from verify.telling.progress import Progress
 
 pytestmark = [pytest.mark.end_to_end, pytest.mark.usefixtures("forget_loaded_modules")]
@@ -422,3 +424,42 @@ def test_an_iterations_logs_are_written_whole_and_the_interrupt_comes_after_them
             written.append("the rest of the iteration's logs")
     assert written == ["the rest of the iteration's logs"]
     assert stop.value.signum == signal.SIGTERM
+
+
+# -- the learner's prints on stderr ------------------------------------------------------------------------------
+
+
+def test_a_call_prints_on_stderr_and_stdout_is_put_back_however_it_ends(capsys):
+    def loud():
+        print("the learner's cost")
+        raise KeyboardInterrupt
+
+    before = sys.stdout
+    with pytest.raises(KeyboardInterrupt):
+        signals.printing_to_stderr(loud)
+    assert sys.stdout is before
+    assert capsys.readouterr() == ("", "the learner's cost\n")
+
+
+def test_a_signal_right_after_the_switch_to_stderr_still_puts_stdout_back():
+    """contextlib.redirect_stdout switches in __enter__, before its with block: an interrupt there left stdout on
+    stderr and the run's report went there. Here the interrupt lands on the first line after the switch."""
+    code = signals.printing_to_stderr.__code__
+    lines, first = inspect.getsourcelines(signals.printing_to_stderr)
+    after_switch = first + next(i for i, line in enumerate(lines) if "sys.stdout = sys.stderr" in line) + 1
+
+    def tracer(frame, event, arg):
+        if frame.f_code is code:
+            if event == "line" and frame.f_lineno == after_switch:
+                raise KeyboardInterrupt
+            return tracer
+        return None
+
+    before = sys.stdout
+    sys.settrace(tracer)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            signals.printing_to_stderr(print, "never printed")
+    finally:
+        sys.settrace(None)
+    assert sys.stdout is before

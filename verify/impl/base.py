@@ -16,9 +16,7 @@ own business: only its own methods read them.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import redirect_stdout
 from types import ModuleType
 from typing import Any
 
@@ -211,8 +209,9 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
             # A diverging run overflows; the verifier reports where each side went non-finite,
             # so NumPy's floating-point warnings would only repeat it, once per iteration.
             # What it prints goes to stderr: stdout is the report's (and --json -'s).
-            with np.errstate(all="ignore"), redirect_stdout(sys.stderr):
-                result = (self.calling_own.get(function) or getattr(self.module, function))(*handed, **kwargs)
+            with np.errstate(all="ignore"):
+                called = self.calling_own.get(function) or getattr(self.module, function)
+                result = signals.printing_to_stderr(called, *handed, **kwargs)
         except MissingPackageError:  # a library its code needs is not installed: exit 2, not a failed check
             raise
         except Lost as lost:  # its process (--isolate) is gone: the run cannot go on

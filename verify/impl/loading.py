@@ -93,8 +93,7 @@ def _import(spec: str, absences: Absences) -> ModuleType:
     """A .py file (with Jupyter's get_ipython and display, which code written in a notebook may call), or a module
     by name."""
     if not (spec.endswith(".py") or os.sep in spec):
-        with redirect_stdout(sys.stderr):  # what it prints as it imports is not the report's (as for a file)
-            return importlib.import_module(spec)
+        return signals.printing_to_stderr(importlib.import_module, spec)  # what it prints is not the report's
     _check_file(spec)
     name = "_impl_" + os.path.splitext(os.path.basename(spec))[0]
     module_spec = importlib.util.spec_from_file_location(name, os.path.abspath(spec))
