@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from .arrays import Array
+from .dense import CourseLinear
 
 # name -> factory, so every layer gets its own module instance (hooks stay per layer).
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -85,7 +86,7 @@ class TorchNet(nn.Module):
         maps: Sequence[CourseMap | None] | None = None,
     ) -> None:
         """maps: per layer, the module computing Z[l] from A[l-1] (built for this dtype and device), or None for
-        nn.Linear(n[l-1], n[l]); None: every layer nn.Linear."""
+        a dense layer, CourseLinear(n[l-1], n[l]) (an nn.Linear); None: every layer dense."""
         super().__init__()
         if isinstance(activations, str):
             raise ValueError("activations must be a sequence of names, one per layer")
@@ -99,7 +100,7 @@ class TorchNet(nn.Module):
             raise ValueError(f"{len(names)} layers need {len(names)} maps (None for nn.Linear), got {len(maps)}")
         # each layer's map Z[l] = f(A[l-1]): nn.Linear, or a layer kind's CourseMap
         self.linears = nn.ModuleList(
-            nn.Linear(n_in, n_out, dtype=dtype, device=device) if layer is None else layer
+            CourseLinear(n_in, n_out, dtype=dtype, device=device) if layer is None else layer
             for n_in, n_out, layer in zip(dims[:-1], dims[1:], maps)
         )
         self.hidden_activations = nn.ModuleList(make_activation(name, hidden=True) for name in names[:-1])

@@ -9,6 +9,7 @@ from torch.func import grad
 from torch_ref_cases import HIDDEN, OUTPUT_PAIRS, random_data, random_params
 
 from torch_ref import forward_backward, from_params, gradients, load_params
+from torch_ref.dense import CourseLinear
 
 # Reference activations and costs on course columns (units along dim 0), plain torch ops.
 G = {
@@ -126,3 +127,25 @@ def test_repeated_calls_do_not_accumulate():
     # The model's .grad hold this evaluation's gradients.
     for key, value in gradients(model).items():
         np.testing.assert_array_equal(value, second[key], err_msg=key)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_course_linear_is_nn_linear_in_the_course_orientation(dtype):
+    """CourseLinear computes nn.Linear's A W^T + b, and autograd gives its weight and bias nn.Linear's gradients,
+    to rounding; its rows are a view whose transpose (the next layer's A^T) is contiguous."""
+    torch.manual_seed(0)
+    plain = torch.nn.Linear(30, 7, dtype=dtype)
+    course = CourseLinear(30, 7, dtype=dtype)
+    course.load_state_dict(plain.state_dict())
+    a, upstream = torch.randn(11, 30, dtype=dtype), torch.randn(11, 7, dtype=dtype)
+    z_plain, z_course = plain(a), course(a)
+    (z_plain * upstream).sum().backward()
+    (z_course * upstream).sum().backward()
+    eps = torch.finfo(dtype).eps
+    assert z_course.shape == (11, 7) and z_course.t().is_contiguous()
+    for mine, theirs in [
+        (z_course, z_plain),
+        (course.weight.grad, plain.weight.grad),
+        (course.bias.grad, plain.bias.grad),
+    ]:
+        assert torch.allclose(mine, theirs, rtol=64 * eps, atol=64 * eps * float(theirs.detach().abs().max()))

@@ -1,6 +1,6 @@
 """torch_ref is an independent oracle: it never imports scratch or verify, and vice versa for
 scratch; and only layout.py (dense layers), conv.py (channels-last images, NCHW) and rnn.py (sequences, time last)
-convert between the course and torch layouts."""
+convert between the course and torch layouts (dense.py multiplies a dense layer in the course's orientation)."""
 
 import re
 import subprocess
@@ -26,11 +26,11 @@ def test_import_isolation(code):
 
 
 def test_only_layout_transposes():
-    pattern = re.compile(r"\.mT\b|\.T\b|transpose|permute|swapaxes|movedim")
+    pattern = re.compile(r"\.mT\b|\.T\b|\.t\(\)|transpose|permute|swapaxes|movedim")
     offenders = [
         f"{path.name}:{n}: {line.strip()}"
         for path in sorted((ROOT / "torch_ref").glob("*.py"))
-        if path.name not in ("layout.py", "conv.py", "rnn.py")
+        if path.name not in ("layout.py", "conv.py", "rnn.py", "dense.py")
         for n, line in enumerate(path.read_text().splitlines(), 1)
         if pattern.search(line)
     ]
