@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 
-# The thread-pool waiting policy of `python -m verify` (see verify/__main__.py), set before NumPy
-# and torch load, so the figures measure what the command runs; a user's own setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+from verify._startup import thread_pools_wait_briefly
+
+# The thread pools wait as under `python -m verify`, set before NumPy and torch load, so the figures measure
+# what the command runs; a user's own setting wins.
+thread_pools_wait_briefly()
 
 import argparse  # noqa: E402
 import sys  # noqa: E402

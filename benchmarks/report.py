@@ -31,7 +31,7 @@ def machine(threads: int) -> dict:
             cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
     memory = physical_memory()
     blas = getattr(np.__config__, "CONFIG", {}).get("Build Dependencies", {}).get("blas", {})
-    env = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith(("OMP_", "OPENBLAS_", "MKL_"))]
+    env = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith(("OMP_", "GOMP_", "OPENBLAS_", "MKL_"))]
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),

@@ -261,7 +261,7 @@ def method_lines() -> list[str]:
         " three times a step. The course's np.concatenate each step and its four gate products where torch stacks"
         " them into one are small parts of the time. Both sides also pay for the suite's thread settings, many"
         " times every time step: OPENBLAS_THREAD_TIMEOUT=4 lets OpenBLAS's second thread sleep between calls, so"
-        " each product large enough to split wakes it, and OMP_WAIT_POLICY=PASSIVE does the same to torch's"
-        " OpenMP threads.",
+        " each product large enough to split wakes it, and GOMP_SPINCOUNT=10000 lets torch's OpenMP threads sleep"
+        " after a short spin.",
         "",
     ]

@@ -113,7 +113,7 @@ FAKE = {
         "blas": "scipy-openblas 0.3.31",
         "torch": "2.13.0+cpu",
         "threads": 2,
-        "thread_env": "OMP_WAIT_POLICY=PASSIVE",
+        "thread_env": "GOMP_SPINCOUNT=10000, OPENBLAS_THREAD_TIMEOUT=4",
         "date": "2026-12-02 01:15 UTC",
         "load_start": 0.83,
         "load_end": 1.21,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -77,6 +78,31 @@ def test_a_process_that_turned_the_collector_off_keeps_it_off():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ({}, {"GOMP_SPINCOUNT": "10000", "OPENBLAS_THREAD_TIMEOUT": "4"}),
+        ({"OMP_WAIT_POLICY": "PASSIVE"}, {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}),
+        (
+            {"GOMP_SPINCOUNT": "0", "OPENBLAS_THREAD_TIMEOUT": "10"},
+            {"GOMP_SPINCOUNT": "0", "OPENBLAS_THREAD_TIMEOUT": "10"},
+        ),
+    ],
+)
+def test_thread_pools_spin_briefly_unless_the_user_says_otherwise(monkeypatch, given, expected):
+    """verify/__main__.py's setting before NumPy and torch load: torch's OpenMP threads spin 10,000 times, NumPy's
+    OpenBLAS threads sleep at once; a wait policy or the user's own values are left as they are."""
+    from verify import _startup
+
+    for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_THREAD_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    _startup.thread_pools_wait_briefly()
+    names = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_THREAD_TIMEOUT")
+    assert {name: os.environ[name] for name in names if name in os.environ} == expected
 
 
 def test_subprocess_run_passes_and_writes_tensorboard_logs(tmp_path):
