@@ -41,7 +41,8 @@ def thread_pools_wait_briefly() -> None:
     wins. The two pools take turns at every training step, and one left spinning after its work (OpenBLAS's
     default, about 0.1 s; GNU OpenMP's, 300,000 spins) holds the cores the other needs next: a run of
     784,256,128,10 (m = 2048) took twice as long. OpenBLAS's threads sleep at once (2^4 cycles); torch's OpenMP
-    threads spin 10,000 times first, so that the next operation of the same torch step finds them awake.
+    threads (GNU OpenMP in torch's wheels; other runtimes ignore GOMP_SPINCOUNT) spin 10,000 times first, so
+    that the next operation of the same torch step finds them awake.
     Sleeping at once (OMP_WAIT_POLICY=PASSIVE) cost every small product of a torch step a wake-up: about 90 us
     against 6 us for a (7, 20) by (20, 209) product, and torch_ref's step on 12288,20,7,5,1 took 7.3 ms against
     6.0 ms."""
