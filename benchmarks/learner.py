@@ -15,12 +15,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import torch_ref
 import verify
 from verify import Config
 from verify.config import resolve_network
 from verify.data import load_data
 from verify.impl import load_module
+
+from .steps import seconds_of, torch_step
 
 IMPLEMENTATION = Path(__file__).resolve().parents[1] / "examples" / "course_network.py"
 CLASSIFIER = Config(
@@ -65,15 +66,10 @@ def run_learner(iterations: int = CLASSIFIER.iterations) -> dict:
 
 def _torch_step_s(network: Config, params: dict, X, Y) -> float:
     """Seconds of one torch_ref step (forward, autograd backward, SGD update) on the resolved network and data."""
-    assert network.activations is not None and network.loss is not None, "resolve_network's config"
-    model = torch_ref.from_params(params, network.activations)
-    trainer = torch_ref.Trainer(model, X, Y, network.loss, network.learning_rate)
+    step = torch_step(network, X, Y, params)
     for _ in range(TORCH_STEPS):
-        trainer.step()
-    started = time.perf_counter()
-    for _ in range(TORCH_STEPS):
-        trainer.step()
-    return (time.perf_counter() - started) / TORCH_STEPS
+        step()
+    return seconds_of(lambda: [step() for _ in range(TORCH_STEPS)]) / TORCH_STEPS
 
 
 def lines(r: dict) -> list[str]:
