@@ -112,7 +112,7 @@ class ScratchStep:
 
     def __call__(self) -> float:
         rows = self.batches[self.t % len(self.batches)]
-        X, Y = (self.X, self.Y) if rows is None else (self.X[:, rows], self.Y[:, rows])
+        X, Y = (self.X, self.Y) if rows is None else (np.take(self.X, rows, axis=1), np.take(self.Y, rows, axis=1))
         self.t += 1
         AL, caches = scratch.L_model_forward(X, self.params, self.activations)
         cost = scratch.compute_cost(AL, Y, self.loss)

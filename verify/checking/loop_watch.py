@@ -121,7 +121,10 @@ class _Watch:
         seen = self.seen
         epoch, seen["epochs"] = seen["epochs"], seen["epochs"] + 1
         seen["batch_calls"].append((mini_batch_size, seed))
-        return [(X, Y) if rows is None else (X[:, rows], Y[:, rows]) for rows in self.plan.epoch_rows(epoch)]
+        return [
+            (X, Y) if rows is None else (np.take(X, rows, axis=1), np.take(Y, rows, axis=1))
+            for rows in self.plan.epoch_rows(epoch)
+        ]
 
     def state(self, names: tuple[str, ...]):
         """An optimiser state's initialiser: the state the run began with (one value, or a tuple of them)."""
