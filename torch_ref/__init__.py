@@ -5,7 +5,7 @@ project and contains no hand-written derivative. Inputs and outputs use the cour
 layout (examples as columns); see layout.py for the mapping to torch.
 """
 
-from .capture import activation_derivative, forward_backward, output, pre_activations
+from .capture import activation_derivative, evaluate, forward_backward, output, pre_activations
 from .conv import ConvMap, PoolMap
 from .device import check_device
 from .layout import from_params, gradients, load_masks, load_params, to_params
@@ -24,6 +24,7 @@ __all__ = [
     "PoolMap",
     "TorchNet",
     "check_device",
+    "evaluate",
     "forward_backward",
     "from_params",
     "gradients",

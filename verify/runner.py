@@ -328,9 +328,7 @@ def _final(inputs: RunInputs, impl_params: dict, model_free) -> Sides[Final]:
         mine = Final(impl.cost(AL, Y, caches), prediction_accuracy(AL, Y, config.activations[-1]))
     except ImplementationError:
         mine = Final()
-    ref = torch_ref.forward_backward(model_free, X, Y, config.loss, impl.lambd)
-    cost, A_L = ref["cost"], ref[f"A{config.L}"]
-    assert isinstance(cost, float) and isinstance(A_L, np.ndarray), "forward_backward's cost is a float, A[L] an array"
+    cost, A_L = torch_ref.evaluate(model_free, X, Y, config.loss, impl.lambd)
     return Sides(mine, Final(cost, prediction_accuracy(A_L, Y, config.activations[-1])))
 
 

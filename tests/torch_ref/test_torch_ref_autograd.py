@@ -8,7 +8,7 @@ import torch
 from torch.func import grad
 from torch_ref_cases import HIDDEN, OUTPUT_PAIRS, random_data, random_params
 
-from torch_ref import forward_backward, from_params, gradients, load_params
+from torch_ref import evaluate, forward_backward, from_params, gradients, load_params
 from torch_ref.dense import CourseLinear
 
 # Reference activations and costs on course columns (units along dim 0), plain torch ops.
@@ -127,6 +127,25 @@ def test_repeated_calls_do_not_accumulate():
     # The model's .grad hold this evaluation's gradients.
     for key, value in gradients(model).items():
         np.testing.assert_array_equal(value, second[key], err_msg=key)
+
+
+@pytest.mark.parametrize("acts, loss", CASES, ids=case_id)
+@pytest.mark.parametrize("lambd", [0.0, 0.7])
+def test_evaluate_is_forward_backwards_cost_and_output(acts, loss, lambd):
+    """evaluate's forward pass without gradients gives forward_backward's J and A[L] to the bit, and leaves the
+    model's gradients alone."""
+    params, X, Y = network(acts)
+    model = from_params(params, acts)
+    full = forward_backward(model, X, Y, loss, lambd)
+    before = gradients(model)
+    cost, A_L = evaluate(model, X, Y, loss, lambd)
+    assert cost == full["cost"]
+    np.testing.assert_array_equal(A_L, full[f"A{len(acts)}"])
+    assert A_L.shape == Y.shape and A_L.flags.writeable
+    for key, value in gradients(model).items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)
+    if lambd:  # the penalty is in J: without it the cost is another number
+        assert evaluate(model, X, Y, loss)[0] != cost
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
