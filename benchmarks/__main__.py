@@ -18,7 +18,7 @@ from dataclasses import asdict, replace  # noqa: E402
 
 from verify import Config  # noqa: E402
 
-from . import conv, convnet, grading, learner, memory, report, rnn, steps, verifier  # noqa: E402
+from . import conv, convnet, grading, learner, machine, memory, report, rnn, steps, verifier  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
 PARTS = ("steps", "conv", "rnn", "memory", "cold_start", "overhead", "learner", "growth", "grading")
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     r = {
         "command": " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)]),
         "quick": quick,
-        "machine": report.machine(steps.same_threads()),
+        "machine": machine.machine(steps.same_threads()),
         "plan": {**asdict(plan), "learning_rate": steps.LEARNING_RATE},
     }
 
@@ -94,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     r["seconds"], r["machine"]["load_end"] = time.perf_counter() - started, os.getloadavg()[0]
+    r["machine"]["others"] = machine.others(r["machine"].pop("cpu_times_start"), machine.cpu_times())
     text = report.render(report.summarise(r))
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(text)

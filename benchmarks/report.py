@@ -7,44 +7,14 @@ only formats what the results hold, so no sentence states a figure the run did n
 from __future__ import annotations
 
 import math
-import os
-import platform
 import statistics
-import time
 
-import numpy as np
-import torch
-
-from verify.machine import SMALL_NETWORK_FLOPS, physical_memory
+from verify.machine import SMALL_NETWORK_FLOPS
 
 from . import conv, convnet, grading, learner, rnn
 
 EFFICIENCY_ARCHS = ("784,256,128,10", "1024,1024,1024,1")
 TARGETS = {"ratio": 1.0, "geomean": 0.9, "efficiency": 0.85, "memory": 1.2, "cold_start": 1.3, "overhead": 0.15}
-
-
-def machine(threads: int) -> dict:
-    """What the numbers were measured on."""
-    cpu = platform.processor() or "unknown"
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
-    memory = physical_memory()
-    blas = getattr(np.__config__, "CONFIG", {}).get("Build Dependencies", {}).get("blas", {})
-    env = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith(("OMP_", "GOMP_", "OPENBLAS_", "MKL_"))]
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": memory / 2**30 if memory else None,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "torch": torch.__version__,
-        "blas": f"{blas.get('name', 'unknown BLAS')} {blas.get('version', '')}".strip(),
-        "threads": threads,
-        "thread_env": ", ".join(env) or "none",
-        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
-        "load_start": os.getloadavg()[0],
-    }
 
 
 def geomean(values: list[float]) -> float:
@@ -217,8 +187,13 @@ def machine_lines(m: dict) -> list[str]:
         f"- Python {m['python']}, NumPy {m['numpy']} ({m['blas']}), torch {m['torch']}",
         f"- Threads: torch set to {m['threads']}, the count NumPy's OpenBLAS takes (OPENBLAS_NUM_THREADS, else"
         f" OMP_NUM_THREADS, else one per usable core); thread variables: {m['thread_env']}",
-        f"- One-minute load average {m['load_start']:.2f} at the start and {m['load_end']:.2f} at the end: other"
-        " processes may have run alongside, which is why every ratio pairs timings taken in the same round.",
+        f"- One-minute load average {m['load_start']:.2f} at the start and {m['load_end']:.2f} at the end"
+        + (
+            ": other processes may have run alongside"
+            if m.get("others") is None
+            else f"; other processes took {100 * m['others']:.0f}% of the machine's CPU time during the run"
+        )
+        + ", which is why every ratio pairs timings taken in the same round.",
         "",
     ]
 

@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 import pytest
 
-from benchmarks import memory, report, steps, verifier
+from benchmarks import machine, memory, report, steps, verifier
 from verify import Config
 
 TINY = Config(
@@ -117,6 +117,7 @@ FAKE = {
         "date": "2026-12-02 01:15 UTC",
         "load_start": 0.83,
         "load_end": 1.21,
+        "others": 0.123,
     },
     "plan": {"rounds": 7, "batch_s": 0.1, "settle_s": 0.15, "matmul_n": 2048, "learning_rate": 0.01},
     "steps": [
@@ -231,6 +232,24 @@ def test_conclusions_are_computed_from_the_results():
     text = report.render(results)
     assert "0.246 to 1.226" not in text  # small and large networks are summarised apart
     assert "1.226x | **not met**" in text
+
+
+def test_the_share_of_cpu_time_others_took_is_the_busy_time_less_the_runs_own(tmp_path, monkeypatch):
+    monkeypatch.setattr(machine.os, "sysconf", lambda name: 100)  # ticks per second
+    monkeypatch.setattr(machine.os, "times", lambda: (1.0, 0.5, 0.25, 0.25, 0.0))
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 5 50 800 10 0 5 30 0 0\ncpu0 50 2 25 400 5 0 2 15 0 0\nintr 1\n")
+    assert machine.cpu_times(str(stat)) == (10.0, 1.9, 2.0)  # idle and iowait are not busy; steal is
+    start = machine.cpu_times(str(stat))
+    stat.write_text("cpu  400 5 150 900 10 0 5 130 0 0\n")
+    monkeypatch.setattr(machine.os, "times", lambda: (3.0, 1.0, 0.5, 0.5, 0.0))  # this run: 3.0 s more
+    assert machine.others(start, machine.cpu_times(str(stat))) == pytest.approx((5.0 - 3.0) / 6.0)
+    assert machine.cpu_times(str(tmp_path / "absent")) is None  # not Linux: nothing to say
+    assert machine.others(None, start) is None and machine.others(start, start) is None
+    lines = "\n".join(report.machine_lines(FAKE["machine"]))
+    assert "at the end; other processes took 12% of the machine's CPU time during the run, which is why" in lines
+    alone = "\n".join(report.machine_lines({**FAKE["machine"], "others": None}))
+    assert "took" not in alone and "other processes may have run alongside, which is why" in alone
 
 
 def test_an_adam_mini_batch_cell_steps_both_sides_through_the_same_batches():
