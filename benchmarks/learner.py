@@ -5,7 +5,8 @@ course's (12288,20,7,5,1, m = 209, float64, learning rate 0.0075). Side by side 
 verifier makes for that network: its own L_layer_model for ITERATIONS iterations, then `python -m verify --impl`
 on it for as many (verify.run: default checks, TensorBoard logs and the gradient check included). The floor is
 the implementation's own steps plus torch's lockstep and free-running steps: torch_ref's step on the same network
-and data is timed too, and the floor it gives is reported beside the ratio.
+and data is timed alone, and the three steps are also run together for as many iterations, with no checks
+(verifier.bare_work), as the verifier runs them; both floors are reported beside the ratio.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from verify.data import load_data
 from verify.impl import load_module
 
 from .steps import seconds_of, torch_step
+from .verifier import bare_work
 
 IMPLEMENTATION = Path(__file__).resolve().parents[1] / "examples" / "course_network.py"
 CLASSIFIER = Config(
@@ -49,7 +51,10 @@ def run_learner(iterations: int = CLASSIFIER.iterations) -> dict:
         started = time.perf_counter()
         report = verify.run(replace(config, logdir=logdir))
         verify_s = time.perf_counter() - started
-    torch_step_s = _torch_step_s(network, module.initialize_parameters_deep(list(config.arch)), X, Y)
+    start = module.initialize_parameters_deep(list(config.arch))
+    step = CourseStep(module, X, Y, start, config.learning_rate)
+    together_s = seconds_of(lambda: bare_work(replace(network, iterations=iterations), X, Y, start, step))
+    torch_step_s = _torch_step_s(network, start, X, Y)
     floor_s = train_s + 2 * iterations * torch_step_s  # the implementation's own steps, torch's lockstep and own
     return {
         "arch": ",".join(map(str, config.arch)),
@@ -61,7 +66,23 @@ def run_learner(iterations: int = CLASSIFIER.iterations) -> dict:
         "verdict": report.verdict,
         "torch_step_ms": torch_step_s * 1e3,
         "floor": floor_s / train_s,
+        "together_s": together_s,
+        "together": together_s / train_s,
     }
+
+
+class CourseStep:
+    """One iteration of the implementation's own L_layer_model: its four functions, called as its loop calls them;
+    .params are the parameters it reached."""
+
+    def __init__(self, module, X, Y, params: dict, learning_rate: float):
+        self.module, self.X, self.Y, self.params, self.learning_rate = module, X, Y, params, learning_rate
+
+    def __call__(self) -> None:
+        AL, caches = self.module.L_model_forward(self.X, self.params)
+        self.module.compute_cost(AL, self.Y)
+        grads = self.module.L_model_backward(AL, self.Y, caches)
+        self.params = self.module.update_parameters(self.params, grads, self.learning_rate)
 
 
 def _torch_step_s(network: Config, params: dict, X, Y) -> float:
@@ -82,9 +103,13 @@ def lines(r: dict) -> list[str]:
         f"- The floor is the implementation's own steps plus torch's lockstep and free-running steps: torch_ref's step"
         f" on this network takes {r['torch_step_ms']:.2f} ms here ({TORCH_STEPS} steps timed after as many untimed),"
         f" against {r['train_s'] / r['iterations'] * 1e3:.2f} ms of the implementation's own iteration, so the"
-        f" floor is {r['floor']:.2f}x on this machine; the verifier's own work takes the rest."
+        f" floor is {r['floor']:.2f}x on this machine, the steps timed apart. Run together as the verifier runs them,"
+        " with no checks (per iteration: its step; torch's step from its parameters, with their copies in and out;"
+        f" torch's own step; benchmarks/verifier.py bare_work), they take {r['together_s']:.2f} s,"
+        f" {r['together']:.2f}x; the verifier's own work takes the rest,"
+        f" {(r['verify_s'] - r['together_s']) / r['iterations'] * 1e3:.2f} ms per iteration."
         " Measured once each, the training first, in this process (benchmarks/learner.py).",
     ]
 
 
-__all__ = ["CLASSIFIER", "LIMIT", "lines", "run_learner"]
+__all__ = ["CLASSIFIER", "LIMIT", "CourseStep", "lines", "run_learner"]

@@ -70,21 +70,22 @@ def cold_start(
     }
 
 
-def bare_work(config: Config, X, Y, params: dict) -> None:
-    """What verify.run must do at the least, per iteration: scratch's step; torch's step from scratch's
+def bare_work(config: Config, X, Y, params: dict, step=None) -> None:
+    """What verify.run must do at the least, per iteration: the implementation's step; torch's step from its
     parameters (lockstep: copied in, stepped, gradients and parameters copied out); torch's own step
-    (free-running)."""
+    (free-running). `step` is called once per iteration and holds the parameters it reached in .params; by
+    default scratch's step with the course's calls, as verify.run makes them."""
     lockstep, free = (torch_ref.from_params(params, config.activations) for _ in range(2))
     lockstep_trainer, free_trainer = (
         torch_ref.Trainer(model, X, Y, config.loss, config.learning_rate) for model in (lockstep, free)
     )
-    scratch_step = ScratchStep(config, X, Y, params, parameters_only=False)  # the course's calls, as verify.run's
+    step = ScratchStep(config, X, Y, params, parameters_only=False) if step is None else step
     for _ in range(config.iterations):
-        torch_ref.load_params(lockstep, scratch_step.params)
+        torch_ref.load_params(lockstep, step.params)
         lockstep_trainer.step()
         torch_ref.gradients(lockstep)
         torch_ref.to_params(lockstep)
-        scratch_step()
+        step()
         free_trainer.step()
 
 
