@@ -1,31 +1,39 @@
 """What the machine gives a run: torch's threads for the network's size, and whether the run fits in memory.
 
 The memory a run needs is its peak resident size, estimated by a model fitted to what runs really
-allocate. Measured 2026-12-06 (Python 3.11, NumPy and torch on CPU, a 2-core 24 GiB machine) as
-the peak RSS of `python -m verify --no-tensorboard --iterations 2 ARGS` (/usr/bin/time's maximum
-resident size of the run):
+allocate. Measured 2026-12-07 (Python 3.11, NumPy and torch on CPU, a 2-core 24 GiB machine) as
+the peak RSS of `python -m verify --no-tensorboard --iterations 2 ARGS` (the launching process's
+wait4 maximum resident size of the run), the highest of three runs or more: a mid-sized run's peak moves by
+up to a fifth from one run to the next (3,20000,1: 0.55 to 0.83 GiB), 3,60000,1's by 8%, the largest
+ones' by under 1%:
 
     ARGS                                                    peak GiB  estimate
     --arch 3,4,4,1                                             0.237    0.275  +16%
-    --arch 3,20000,1                                           0.838    0.778   -7%
-    --arch 3,20000,1 --dtype float32                           0.545    0.527   -3%
-    --arch 3,200000,1                                          4.856    5.305   +9%
-    --arch 3,200000,1 --dtype float32 --optimizer adam         2.699    2.881   +7%
-    --arch 3,100000,1 --examples 400 --optimizer momentum      4.900    5.269   +8%
-    --arch 12288,20,7,5,1 --examples 2000                      1.771    1.739   -2%
+    --arch 3,20000,1                                           0.808    0.644  -20%
+    --arch 3,20000,1 --dtype float32                           0.544    0.460  -16%
+    --arch 3,60000,1                                           1.325    1.382   +4%
+    --arch 3,200000,1                                          3.380    3.964  +17%
+    --arch 3,200000,1 --dtype float32 --optimizer adam         2.710    2.732   +1%
+    --arch 3,100000,1 --examples 400 --optimizer momentum      3.425    3.928  +15%
+    --arch 12288,20,7,5,1 --examples 2000                      1.219    1.224   +0%
     --arch 784,4096,4096,10 --examples 2000 --dtype float32
-           --activations relu,relu,softmax                     2.153    2.493  +16%
-    --arch 4096,4096,1 --examples 50                           2.185    2.207   +1%
-    --arch 4096,4096,1 --examples 50 --dtype float32           1.256    1.269   +1%
-    --arch 4096,4096,1 --examples 50 --optimizer adam          5.018    5.208   +4%
+           --activations relu,relu,softmax                     2.324    2.202   -5%
+    --arch 4096,4096,1 --examples 50                           2.190    2.196   +0%
+    --arch 4096,4096,1 --examples 50 --dtype float32           1.242    1.263   +2%
+    --arch 4096,4096,1 --examples 50 --optimizer adam          5.027    5.202   +3%
     --arch 4096,4096,1 --examples 50 --dtype float32 --optimizer adam
-                                                               3.086    2.770  -10%
-    --arch 4096,4096,1 --examples 50 --optimizer momentum      2.870    2.895   +1%
-    --arch 2000,2000,1 --examples 20                           0.781    0.734   -6%
-    --arch 2000,20,1 --examples 2000                           0.491    0.517   +5%
-    --arch 200,4,1 --data wide.csv (46 MB: 25,000 rows of 201)   0.802    0.838   +5%  (2026-12-04)
-    ... the same with --examples 1000                          0.802    0.838   +5%  (2026-12-04)
-    --arch 20,64,1 --data tall.csv (44 MB: 240,000 rows of 21)   2.508    2.490   -1%  (2026-12-04)
+                                                               3.264    2.767  -15%
+    --arch 4096,4096,1 --examples 50 --optimizer momentum      2.876    2.883   +0%
+    --arch 2000,2000,1 --examples 20                           0.729    0.732   +0%
+    --arch 2000,20,1 --examples 2000                           0.425    0.432   +2%
+    --arch 200,4,1 --data wide.csv (46 MB: 25,000 rows of 201)   0.805    0.838   +4%
+    ... the same with --examples 1000                          0.805    0.838   +4%
+    --arch 20,64,1 --data tall.csv (44 MB: 240,000 rows of 21)   1.620    1.849  +14%
+
+Until 2026-12-06 a run's final cost was computed with a whole forward and backward pass
+(torch_ref.forward_backward); one forward pass (torch_ref.evaluate) lowered the peaks of the runs
+large in activations or inputs by a quarter to a third (3,200000,1: 4.856 GiB then), and the model
+with them.
 
 The model, in bytes, with s the dtype's size (8 or 4), P = sum (n[l-1] + 1) n[l] the parameters,
 H = n[1] + ... + n[L] the units, m the examples:
@@ -34,13 +42,14 @@ H = n[1] + ... + n[L] the units, m the examples:
   + max(parsing the data file,                a CSV's cells as Python strings and floats, then the table
         PER_INPUT s m n[0]                    X on both sides, torch's transposed copies
       + P (PER_PARAMETER s + PER_PARAMETER_F64 8 + OPTIMIZER_STATE[optimizer] s)
-      + m H PER_ACTIVATION s)
+      + m H (PER_ACTIVATION + OPTIMIZER_ACTIVATIONS[optimizer]) s)
 
 The parameter term counts the parameters, gradients and updates of three models (the
 implementation's and torch's lockstep and free-running), the copies each side is handed, and the
 float64 scales the tolerances are computed in whatever the dtype; the optimiser's state (momentum's
 v, Adam's v and s) comes on top. The activation term counts Z, A, dZ and dA per example on both
-sides and torch's autograd buffers. Since training compares each parameter array on its own (no
+sides and torch's autograd buffers; Adam's lockstep check holds more arrays of that size, the
+tolerances it judges each entry of a step by. Since training compares each parameter array on its own (no
 longer one concatenated copy of them all) the parameter term's peak is lower, and a network large in
 both (784,4096,4096,10) peaks near their sum, so both count. A CSV's parsing is freed before the
 run allocates (wide.csv peaks the same with 1000 of its examples used or all 25,000): the larger
@@ -70,8 +79,9 @@ BASELINE = 0.275 * 2**30
 PER_PARAMETER = 14.7  # times the dtype's size
 PER_PARAMETER_F64 = 0.45  # float64 whatever the dtype
 OPTIMIZER_STATE = {"gd": 0.0, "momentum": 5.5, "adam": 24.0}  # times the dtype's size, per parameter
-PER_ACTIVATION = 16.5
-PER_INPUT = 7.8
+PER_ACTIVATION = 12.0
+OPTIMIZER_ACTIVATIONS = {"gd": 0.0, "momentum": 0.0, "adam": 3.5}  # Adam's tolerances per entry: more (n[l], m) arrays
+PER_INPUT = 5.0
 CSV_PER_CELL = (
     110  # a cell's str (49 bytes + its text, counted apart) and float (24) objects, their list slots, the table
 )
@@ -141,7 +151,8 @@ def estimate_memory(config: Config, m: int, size: FileSize | None = None) -> int
     parameters = sum((a + 1) * b for a, b in zip(arch[:-1], arch[1:]))
     units = sum(arch[1:])
     per_parameter = PER_PARAMETER * s + PER_PARAMETER_F64 * 8 + OPTIMIZER_STATE.get(config.optimizer, 0.0) * s
-    run = PER_INPUT * s * m * arch[0] + parameters * per_parameter + m * units * PER_ACTIVATION * s
+    per_activation = PER_ACTIVATION + OPTIMIZER_ACTIVATIONS.get(config.optimizer, 0.0)
+    run = PER_INPUT * s * m * arch[0] + parameters * per_parameter + m * units * per_activation * s
     return int(BASELINE + max(run, parsing_memory(size)))
 
 

@@ -55,7 +55,8 @@ def write_csv(path: Path, rows: int, features: int) -> None:
 @pytest.mark.parametrize(
     "argv, config",
     [
-        (["--arch", "3,20000,1"], Config(arch=(3, 20000, 1))),  # activations: m H entries
+        # activations, m H entries: 3,20000,1's peak moves by a fifth from run to run, this one's by a few %
+        (["--arch", "3,60000,1"], Config(arch=(3, 60000, 1))),
         (["--arch", "2000,2000,1", "--examples", "20"], Config(arch=(2000, 2000, 1), examples=20)),  # parameters
     ],
     ids=["activations", "parameters"],
@@ -194,7 +195,7 @@ def refuse_loading(monkeypatch):
 
 @pytest.mark.end_to_end
 def test_cli_refuses_with_one_line_before_any_allocation(capsys, monkeypatch):
-    monkeypatch.setattr(machine, "memory_limits", lambda: [(int(20.1 * GiB), "MemAvailable")])
+    monkeypatch.setattr(machine, "memory_limits", lambda: [(int(15.1 * GiB), "MemAvailable")])
     refuse_loading(monkeypatch)
     code, out, err = run_cli(capsys, "--arch", "3,1000000,1", "--no-tensorboard")
     line = assert_usage_error(code, out, err)
@@ -202,8 +203,8 @@ def test_cli_refuses_with_one_line_before_any_allocation(capsys, monkeypatch):
     assert line.startswith(
         f"verify: error: --arch 3,1000000,1 with 200 examples would need about {need / GiB:.1f} GiB ("
     )
-    assert line.endswith("; 20.1 GiB is available (MemAvailable)")
-    assert 20 * GiB < need < 30 * GiB  # measured: killed at 24 GB resident
+    assert line.endswith("; 15.1 GiB is available (MemAvailable)")
+    assert 15 * GiB < need < 25 * GiB  # five times 3,200000,1's activations, which peaks at 3.4 GiB
 
 
 @pytest.mark.end_to_end
