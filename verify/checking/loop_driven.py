@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import ImplementationError
 from ..impl import Adapter
-from ..impl.calls import _copy
+from ..impl.calls import Lent
 from ..remote.client import RemoteModule
 from .loop_calls import LoopRun
 
@@ -60,7 +60,8 @@ class _Stopped(BaseException):
 
 @dataclass(frozen=True)
 class _Call:
-    args: tuple
+    given: tuple  # the arguments the verifier's step gave the adapter
+    handed: tuple  # the adapter's copies of them, which the module's function was handed
     kwargs: dict
     result: object
 
@@ -114,11 +115,9 @@ class LoopDriver:
         adapter's own calls of it reach `original`, their arguments and result kept."""
         piece = self.pieces_of[name]
 
-        def own(*args, **kwargs):
-            # an update may write into the parameters it is handed: they are kept as handed
-            kept = (_copy(args[0], {}), *args[1:]) if piece == "update" and args else args
-            result = original(*args, **kwargs)
-            self._called[piece] = _Call(kept, kwargs, result)
+        def own(given, *handed, **kwargs):
+            result = original(*handed, **kwargs)
+            self._called[piece] = _Call(given, handed, kwargs, result)
             return result
 
         def loop_calls(*args, **kwargs):
@@ -141,7 +140,7 @@ class LoopDriver:
             except ImplementationError:  # training takes this step itself, and records what raised
                 return self._detach(original, args, kwargs)
         called = self._called[piece]
-        if not (_same(args, called.args) and _same(kwargs, called.kwargs)):
+        if not (_same(args, called.given, called.handed) and _same(kwargs, called.kwargs, called.kwargs)):
             return self._detach(original, args, kwargs)
         if piece == "update":
             step, pieces = self._step, self._pieces
@@ -155,30 +154,49 @@ class LoopDriver:
         return original(*args, **kwargs)
 
 
-def _same(a, b) -> bool:
-    """Whether two arguments hold the same values: arrays entry for entry (the same memory, seen at once),
-    dicts, lists and tuples item by item, anything else by ==."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+def _same(a, given, handed) -> bool:
+    """Whether the loop's argument `a` holds the values of the verifier's `given` one, whose copy the adapter
+    `handed` the module's function: arrays entry for entry against `given`, which the function never saw (an
+    update may write into what it is handed), and at once where `a` is the very memory of either (the verifier's
+    own result handed back, or an array the adapter hands once, X and Y); dicts, lists and tuples item by item,
+    anything else by ==."""
+    if isinstance(given, Lent):  # handed as it is, not copied
+        given = given.value
+    if isinstance(a, np.ndarray) or isinstance(given, np.ndarray):
+        if not (isinstance(a, np.ndarray) and isinstance(given, np.ndarray)):
             return False
-        if a.shape != b.shape or a.dtype != b.dtype:
+        if a.shape != given.shape or a.dtype != given.dtype:
             return False
-        if a.strides == b.strides and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]:
-            return True
-        return bool(np.array_equal(a, b))
-    if isinstance(a, dict) or isinstance(b, dict):
-        return type(a) is type(b) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return _seen_at_once(a, given) or _seen_at_once(a, handed) or bool(np.array_equal(a, given))
+    if isinstance(a, dict) or isinstance(given, dict):
+        return (
+            type(a) is type(given)
+            and a.keys() == given.keys()
+            and isinstance(handed, dict)
+            and all(_same(a[k], given[k], handed.get(k)) for k in a)
+        )
+    if isinstance(a, (list, tuple)) or isinstance(given, (list, tuple)):
         return (
             isinstance(a, (list, tuple))
-            and isinstance(b, (list, tuple))
-            and len(a) == len(b)
-            and all(_same(x, y) for x, y in zip(a, b))
+            and isinstance(given, (list, tuple))
+            and isinstance(handed, (list, tuple))
+            and len(a) == len(given) == len(handed)
+            and all(_same(x, y, z) for x, y, z in zip(a, given, handed))
         )
     try:
-        return bool(a == b) and type(a) is type(b)
+        return bool(a == given) and type(a) is type(given)
     except (TypeError, ValueError):
         return False
+
+
+def _seen_at_once(a: np.ndarray, b) -> bool:
+    """Whether b is an array over a's very memory, in a's layout: the same values, without reading them."""
+    return (
+        isinstance(b, np.ndarray)
+        and a.shape == b.shape
+        and a.strides == b.strides
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+    )
 
 
 def _read_only(value):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from types import ModuleType
 from typing import Any
 
@@ -210,7 +211,8 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
             # so NumPy's floating-point warnings would only repeat it, once per iteration.
             # What it prints goes to stderr: stdout is the report's (and --json -'s).
             with np.errstate(all="ignore"):
-                called = self.calling_own.get(function) or getattr(self.module, function)
+                own = self.calling_own.get(function)  # a stand-in sees the caller's arguments beside the copies
+                called = partial(own, args) if own is not None else getattr(self.module, function)
                 result = signals.printing_to_stderr(called, *handed, **kwargs)
         except MissingPackageError:  # a library its code needs is not installed: exit 2, not a failed check
             raise

@@ -51,7 +51,9 @@ class _ModuleAccess:
     def calling(self, functions: Mapping[str, Callable]) -> Iterator[None]:
         """While the block runs, the adapter's own calls of these names reach the functions given, whatever stands
         in the module for them (a loop that takes its steps from the verifier's, loop_driven.py: the verifier's
-        steps call the module's own functions while the loop's calls reach its stand-ins)."""
+        steps call the module's own functions while the loop's calls reach its stand-ins). Each is called as
+        function(given, *handed, **kwargs): the tuple of arguments the adapter was given, then the copies it
+        hands the module's function."""
         before, self.calling_own = self.calling_own, functions  # (the mapping itself: it may fill as the block runs)
         try:
             yield
