@@ -191,12 +191,10 @@ def _same(a, given, handed) -> bool:
 
 def _seen_at_once(a: np.ndarray, b) -> bool:
     """Whether b is an array over a's very memory, in a's layout: the same values, without reading them."""
-    return (
-        isinstance(b, np.ndarray)
-        and a.shape == b.shape
-        and a.strides == b.strides
-        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-    )
+    if not (isinstance(b, np.ndarray) and a.shape == b.shape and a.strides == b.strides):
+        return False
+    # a view of the array that owns b's memory, in its shape, spans all of it (a read-only view handed back)
+    return a is b or a.base is b or a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
 
 
 def _read_only(value):
