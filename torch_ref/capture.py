@@ -1,6 +1,6 @@
 """One forward and backward pass, reporting every course quantity Z, A, dZ, dA, dW, db."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import torch
 from torch import nn
@@ -18,18 +18,20 @@ class Recorder:
     backward, since autograd frees gradients of non-leaf tensors by default.
     """
 
-    def __init__(self, model: TorchNet, pre_activations: bool = True) -> None:
+    def __init__(self, model: TorchNet, pre_activations: bool = True, gradients: Collection[str] = ("A", "Z")) -> None:
+        """gradients: the quantities ("A", "Z") whose gradients are kept; autograd keeps each as a copy, made
+        during every backward pass."""
         self.model = model
         self.seen: dict[str, torch.Tensor] = {}
         # A[l] is what the next layer reads: the dropout's output (the activation's own, without a mask)
-        modules = [(f"A{l}", m) for l, m in enumerate(model.dropouts, 1)]
+        modules = [("A", l, m) for l, m in enumerate(model.dropouts, 1)]
         if pre_activations:
-            modules += [(f"Z{l}", m) for l, m in enumerate(model.linears, 1)]
-        self._handles = [m.register_forward_hook(self._keep(name)) for name, m in modules]
+            modules += [("Z", l, m) for l, m in enumerate(model.linears, 1)]
+        self._handles = [m.register_forward_hook(self._keep(f"{q}{l}", q in gradients)) for q, l, m in modules]
 
-    def _keep(self, name: str) -> Callable[[nn.Module, tuple[torch.Tensor, ...], torch.Tensor], None]:
+    def _keep(self, name: str, gradient: bool) -> Callable[[nn.Module, tuple[torch.Tensor, ...], torch.Tensor], None]:
         def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-            if output.requires_grad:
+            if gradient and output.requires_grad:
                 output.retain_grad()
             self.seen[name] = output
 

@@ -25,8 +25,9 @@ class Trainer:
     but constructing it imports torch._dynamo, about a second of start-up. With `optimizer` (a
     torch.optim optimiser over model's parameters, see optimizers.make_optimizer) it steps that.
 
-    With record=True each step also keeps the hidden layers' A[l] and their gradients, which
-    `layers()` returns in the course layout.
+    With record=True each step also keeps each layer's Z[l] and A[l], and the hidden A[l]'s gradients (not
+    Z[l]'s: autograd keeps a gradient as a copy, made in every backward pass), which `layers()` returns in the
+    course layout.
     """
 
     def __init__(
@@ -51,7 +52,7 @@ class Trainer:
         self.params: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]  # a frozen 0 is none
         self._logits: torch.Tensor | None = None
         self._output: torch.Tensor | None = None
-        self.recorder = Recorder(model) if record else None
+        self.recorder = Recorder(model, gradients=("A",)) if record else None  # layers() reads no dZ
 
     def backward(
         self, rows: npt.NDArray[np.integer[Any]] | None = None, masks: Sequence[Array | None] | None = None

@@ -126,3 +126,21 @@ def test_output_is_forward_backwards_AL_without_gradients(output_name, loss):
     AL = output(model, X)
     np.testing.assert_array_equal(AL, forward_backward(model, X, Y, loss)[f"A{len(acts)}"])
     assert AL.shape == Y.shape
+
+
+@pytest.mark.parametrize("output, loss", OUTPUT_PAIRS)
+def test_recorded_layers_are_forward_backwards_and_no_dZ_is_kept(output, loss):
+    """layers() after a recorded step: the step's Z, A and dA, forward_backward's at the parameters before it; the
+    pre-activations' gradients, which it does not return, are not kept (autograd keeps each as a copy)."""
+    params, acts, X, Y = setup(output)
+    trainer = Trainer(from_params(params, acts), X, Y, loss, learning_rate=LR, record=True)
+    want = forward_backward(from_params(params, acts), X, Y, loss)
+    trainer.step()
+    layers = trainer.layers()
+    L = len(acts)
+    assert set(layers) == {f"{q}{l}" for l in range(1, L + 1) for q in "ZA"} | {f"dA{l}" for l in range(1, L)}
+    for key, value in layers.items():
+        np.testing.assert_allclose(value, want[key], rtol=1e-13, atol=1e-15, err_msg=key)
+    seen = trainer.recorder.seen
+    assert not any(seen[f"Z{l}"].retains_grad for l in range(1, L + 1))
+    assert all(seen[f"A{l}"].retains_grad for l in range(1, L))
