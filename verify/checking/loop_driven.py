@@ -156,10 +156,10 @@ class LoopDriver:
 
 def _same(a, given, handed) -> bool:
     """Whether the loop's argument `a` holds the values of the verifier's `given` one, whose copy the adapter
-    `handed` the module's function: arrays entry for entry against `given`, which the function never saw (an
-    update may write into what it is handed), and at once where `a` is the very memory of either (the verifier's
-    own result handed back, or an array the adapter hands once, X and Y); dicts, lists and tuples item by item,
-    anything else by ==."""
+    `handed` the module's function: arrays entry for entry against `given`, which the function did not write into
+    (an update may write into the copies it is handed; what the adapter lends uncopied, no check reads), and at
+    once where `a` is the very memory of either (the verifier's own result handed back, or an array the adapter
+    hands once, X and Y); dicts, lists and tuples item by item, anything else by ==."""
     if isinstance(given, Lent):  # handed as it is, not copied
         given = given.value
     if isinstance(a, np.ndarray) or isinstance(given, np.ndarray):
