@@ -12,6 +12,8 @@ RUN = {
     "arch": "12288,20,7,5,1",
     "m": 209,
     "iterations": 2500,
+    "train_before_s": 29.0,
+    "train_after_s": 31.0,
     "train_s": 30.0,
     "verify_s": 90.0,
     "ratio": 3.0,
@@ -32,7 +34,7 @@ def test_the_target_is_met_by_a_passing_run_within_the_limit(verdict, ratio, met
 def test_the_section_is_computed_from_the_numbers():
     text = "\n".join(learner.lines({**RUN, "verdict": "pass"}))
     assert (
-        "its own `L_layer_model` 30.00 s" in text
+        "its own `L_layer_model` 30.00 s (the mean of 29.00 s before the verification and 31.00 s after it)" in text
         and "(default checks: TensorBoard, the gradient check) 90.00 s" in text
     )
     assert "3.00 times the training it checks (verdict: pass)" in text
@@ -46,6 +48,10 @@ def test_a_small_real_run_times_the_training_and_its_verification():
     r = learner.run_learner(iterations=3)
     assert r["verdict"] == "pass" and r["iterations"] == 3
     assert math.isfinite(r["ratio"]) and r["ratio"] == r["verify_s"] / r["train_s"] > 0
+    assert (
+        r["train_s"] == (r["train_before_s"] + r["train_after_s"]) / 2
+        and min(r["train_before_s"], r["train_after_s"]) > 0
+    )
     # the floor: the implementation's own training plus two torch steps per iteration
     assert r["floor"] == pytest.approx((r["train_s"] + 2 * 3 * r["torch_step_ms"] / 1e3) / r["train_s"])
     assert r["torch_step_ms"] > 0
