@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import QUIET
+from conftest import QUIET, assert_usage_error, run_cli
 from test_notebook import functions_of, write_notebook
 
 import verify
@@ -293,6 +293,22 @@ def test_a_training_loop_that_plots_its_costs_runs_and_the_plot_is_noted(tmp_pat
     assert note.endswith(
         f"cell [1], lines 8-11; cell [{count}], lines {line}-{line + 2} (%matplotlib inline; "
         "plt.rcParams['figure.figsize'] = (5.0, 4.0) # set default size of plots; ...)"
+    )
+
+
+@pytest.mark.parametrize("isolate", [(), ("--isolate",)], ids=["in-process", "isolated"])
+def test_a_notebook_copied_without_its_helper_file_is_one_line_exit_2(tmp_path, block, capsys, isolate):
+    """Its graded functions call sigmoid and relu, which the opening cell imports from dnn_utils: the setup's to
+    fix, not a slip in linear_activation_forward."""
+    block("matplotlib", "h5py", "termcolor")
+    path = course_notebook(tmp_path)
+    (tmp_path / "dnn_utils.py").unlink()
+    argv = ("--arch", "3,4,4,1", "--impl", str(path), "--iterations", "2", "--no-tensorboard", "-q", *isolate)
+    line = assert_usage_error(*run_cli(capsys, *argv))
+    assert line == (
+        f"verify: error: {path.name}'s linear_activation_forward uses sigmoid, which it imports from dnn_utils, "
+        "which is not in its folder (cell [1], line 5: No module named 'dnn_utils'): put the course's helper file "
+        "dnn_utils.py beside it"
     )
 
 

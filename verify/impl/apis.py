@@ -11,7 +11,7 @@ from .convstep import ConvStepAPI
 from .course2 import Course2API
 from .deep import DeepAPI
 from .gradcheck import GradCheckAPI
-from .loading import LEFT_OUT
+from .loading import LEFT_OUT, helper_file_missing
 from .logreg import LogRegAPI
 from .rnnstep import RnnStepAPI
 from .shallow import ShallowAPI
@@ -53,12 +53,12 @@ def _expect_helper_files(module: ModuleType, label: str, adapters: list[type[Ada
     left_out = getattr(module, LEFT_OUT, {})
     for adapter in adapters:
         missing = _missing(module, adapter)
-        origins = [left_out.get(name, "") for name in missing]
-        if missing and all("No module named" in origin for origin in origins):
-            helper, where = origins[0].split(", which was left out: ", 1)
+        helpers = [helper_file_missing(left_out.get(name, "")) for name in missing]
+        if missing and all(helpers):
+            helper, where = helpers[0]  # type: ignore[misc]
             raise UsageError(
                 f"{label} imports {', '.join(missing)} from {helper}, which is not in its folder "
-                f"({where.split(';')[0]}): put the course's helper file {helper}.py beside it"
+                f"({where}): put the course's helper file {helper}.py beside it"
             )
 
 

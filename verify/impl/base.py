@@ -42,7 +42,7 @@ from .calls import (
     _parameter_names,
     _require,
 )
-from .loading import LEFT_OUT, NOTES
+from .loading import LEFT_OUT, NOTES, helper_file_missing
 from .module_access import _ModuleAccess
 from .optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _OptimizerCalls
 
@@ -227,6 +227,13 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
                 if isinstance(error, NameError)
                 else None
             )
+            helper = None if origin is None else helper_file_missing(origin)
+            if helper is not None:  # the setup's to fix, not a slip: the import of a helper file found none
+                file, imported = helper
+                raise MissingPackageError(
+                    f"{self.label}'s {function} uses {getattr(error, 'name', None)}, which it imports from {file}, "
+                    f"which is not in its folder ({imported}): put the course's helper file {file}.py beside it"
+                ) from None
             if (
                 origin is not None and isinstance(error, NameError) and error.args
             ):  # a name the notebook's left-out code would have bound

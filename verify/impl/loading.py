@@ -47,10 +47,20 @@ from .notebook_cells import CELL_MARKER, Cell, _read_cells, cell_label, notebook
 from .standins import Absences, standing_in, stands_in
 
 # cell_label and notebook_definitions: imported from here by impl/sizes.py and the tests
-__all__ = ["LEFT_OUT", "NOTES", "Cell", "cell_label", "is_export", "load_module", "notebook_definitions"]
+__all__ = [
+    "LEFT_OUT",
+    "NOTES",
+    "Cell",
+    "cell_label",
+    "helper_file_missing",
+    "is_export",
+    "load_module",
+    "notebook_definitions",
+]
 
 LEFT_OUT = "_verify_left_out"  # a loaded notebook's names that left-out code would have bound -> where from
 NOTES = "_verify_notes"  # a loaded notebook's module keeps here what was left out that a user should know
+LEFT_OUT_IMPORT = ", which was left out: "  # an origin in LEFT_OUT: '<module>, which was left out: <why>'
 KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # never skipped for a stand-in
 
 
@@ -202,7 +212,16 @@ def _note_left_out_names(
             ("." * statement.level + (statement.module or "")) if isinstance(statement, ast.ImportFrom) else alias.name
         )
         if name != "*" and name not in module.__dict__:
-            absences.left_out(name, f"{library}, which was left out: {why}")
+            absences.left_out(name, f"{library}{LEFT_OUT_IMPORT}{why}")
+
+
+def helper_file_missing(origin: str) -> tuple[str, str] | None:
+    """(the module, where it was imported) for a LEFT_OUT origin whose import found no such module (a notebook
+    copied without the course's helper file beside it, dnn_utils.py), else None."""
+    helper, found, why = origin.partition(LEFT_OUT_IMPORT)
+    if not found or "No module named" not in why:
+        return None
+    return helper, why.split(";")[0]
 
 
 def _uses_stand_in(statement: ast.stmt, module: ModuleType) -> str | None:
