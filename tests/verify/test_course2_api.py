@@ -108,6 +108,14 @@ def test_a_notebook_without_its_helper_file_is_one_line_naming_it(tmp_path, caps
     assert "put the course's helper file reg_utils.py beside it" in line
 
 
+def test_l2_and_dropout_together_are_refused_as_the_notebook_runs_one_at_a_time(capsys):
+    """Its backward_propagation_with_regularization reads the 12-tuple cache, not dropout's 14: correct code would
+    fail, so the pair is a usage error; each alone passes (the README's runs)."""
+    argv = ("--impl", str(REGULARIZATION), "--lambd", "0.7", "--keep-prob", "0.86", "--no-tensorboard")
+    line = assert_usage_error(*run_cli(capsys, *argv))
+    assert line.startswith("verify: error: --lambd with --keep-prob: Regularization.ipynb's functions take one at a")
+
+
 def test_an_arch_other_than_the_notebooks_is_refused(capsys):
     argv = ("--impl", str(REGULARIZATION), "--arch", "2,5,5,1", "--no-tensorboard")
     line = assert_usage_error(*run_cli(capsys, *argv))

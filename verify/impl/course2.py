@@ -105,6 +105,12 @@ class Course2API(Adapter):
             return
         for name, parameters in (("forward_propagation_with_dropout", 3), ("backward_propagation_with_dropout", 4)):
             self._require_graded(name, parameters, "--keep-prob")
+        if self.lambd:  # (_check_regularization ran first)
+            raise UsageError(
+                f"--lambd with --keep-prob: {self.label}'s functions take one at a time, as its model() asserts "
+                "(backward_propagation_with_regularization reads no dropout cache, backward_propagation_with_dropout "
+                "no lambd); verify each on its own"
+            )
         if len(set(keep_probs)) > 1:
             raise UsageError(
                 f"--keep-prob {','.join(f'{p:g}' for p in keep_probs)}: forward_propagation_with_dropout takes one "
