@@ -635,3 +635,16 @@ def test_a_cells_python_keeps_its_lines_without_its_magics(tmp_path):
     assert cell.magics == [(8, "matplotlib"), (13, "load_ext"), (14, "autoreload")]
     lines = cell[1].splitlines()  # the Python source, line for line (what tracebacks and the size reader see)
     assert len(lines) == len(OPENING_CELL.splitlines()) and lines[7] == "" and lines[8].startswith("plt.rcParams")
+
+
+def test_ipython_help_and_captured_output_lines_are_left_out_as_jupyter_runs_them(tmp_path):
+    """A learner's scratch cell: help (`?`), a shell command's output captured in a name: not Python, yet Jupyter
+    runs the cell; every other line is kept as written."""
+    from verify.impl.loading import notebook_definitions
+
+    scratch_cell = (
+        "np.random.randn?\n?np.dot\nnp.dot??\nfiles = !ls\nt = %timeit -o np.ones(3)\n"
+        "x = 3 if files != 2 else 4\nd = {'why?': 1}\ndef f(a=1):\n    return a % 2\n"
+    )
+    (cell,) = notebook_definitions(str(write_notebook(tmp_path / "scratch.ipynb", ("code", scratch_cell))))
+    assert cell.source.splitlines() == ["", "", "", "", "", *scratch_cell.splitlines()[5:]]

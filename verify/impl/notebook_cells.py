@@ -16,6 +16,9 @@ PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")  # the rest of such a c
 CELL_MARKER = re.compile(r"# In\[(\d+| *)\]:")  # what nbconvert writes above each code cell of a .py export
 # A line magic, as written in a notebook (%matplotlib inline) or as an export writes it.
 MAGIC = re.compile(r"\s*(?:%(\w+)|get_ipython\(\)\.run_line_magic\(\s*['\"](\w+)['\"])")
+# Lines IPython runs that are not Python: a magic or shell command (%, !), help (np.dot?, ?np.dot, np.dot??), and
+# a name assigned a shell command's or a magic's output (files = !ls, t = %timeit -o f()).
+IPYTHON_ONLY = re.compile(r"\s*(?:[%!]|\?+[\w.]+\s*$|[\w.]+\?+\s*$|[\w.,\s]+=\s*[%!])")
 
 
 class Cell(NamedTuple):
@@ -170,9 +173,10 @@ def _magics(text: str) -> list[tuple[int, str]]:
 
 
 def _python_lines(text: str) -> str:
-    """A cell's source without IPython magics and shell lines (%, %%, !), or '' for a non-Python cell magic."""
+    """A cell's source without IPython's own lines (magics, shell, help: IPYTHON_ONLY), or '' for a non-Python cell
+    magic."""
     lines = text.splitlines()
     first = lines[0].strip() if lines else ""
     if first.startswith("%%") and not first.startswith(PYTHON_CELL_MAGICS):
         return ""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines) + "\n"
+    return "\n".join("" if IPYTHON_ONLY.match(line) else line for line in lines) + "\n"
