@@ -170,6 +170,20 @@ WEEK3_SLIPS = [
         "db1",
         "the shape is ()",
     ),
+    (
+        "backward_propagation",
+        "db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)",
+        "db1 = (1 / m) * np.sum(dZ1, axis=1)",
+        "db1",
+        "db has shape (3,): np.sum(dZ, axis=1, keepdims=True) keeps it",
+    ),
+    (
+        "backward_propagation",
+        "db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)",
+        "db1 = (1 / m) * np.sum(np.abs(dZ1), axis=1, keepdims=True)",
+        "db1",
+        "dW1 agrees, and so does dZ1: check db1",
+    ),
     ("backward_propagation", "(1 - np.power(A1, 2))", "(1 - A1)", "dW1", "tanh's derivative"),
     ("backward_propagation", "dZ2 = A2 - Y", "dZ2 = A1 - Y", "", "a shape error"),
     (

@@ -303,14 +303,20 @@ def _check_backward_propagation(u: Unit) -> None:
     dZ2 = np.abs(cache["A2"] - Y)
     dW2, db2, _ = unit_gradient_scales(dZ2, cache["A1"], params["W2"])
     dW1, db1, _ = unit_gradient_scales(np.abs(params["W2"].T) @ dZ2, X, params["W1"])
+    dZ = {"2": cache["A2"] - Y}
+    dZ["1"] = (params["W2"].T @ dZ["2"]) * (1 - cache["A1"] ** 2)
     for key, scale in (("dW2", dW2), ("db2", db2), ("dW1", dW1), ("db1", db1)):
         try:
             u.close(key, grads.get(key), expected[key], float(scale))
         except Wrong as wrong:
-            if key.endswith("1") and not wrong.hint:  # layer 2's gradients agree: the slip is in dZ1
+            if not wrong.hint and key.startswith("db") and grads.get(key) is not None:
+                wrong.hint = db_slip(grads[key], dZ[key[-1]])  # without keepdims, or over the units
+            if not wrong.hint and key == "dW1":  # layer 2's gradients agree: the slip is in dZ1
                 wrong.hint = (
                     "dW2 and db2 agree: check dZ1 = W2^T dZ2 * (1 - A1^2), tanh's derivative written with A1 = tanh(Z1)"
                 )
+            elif not wrong.hint and key == "db1":
+                wrong.hint = "dW1 agrees, and so does dZ1: check db1 = (1/m) np.sum(dZ1, axis=1, keepdims=True)"
             raise
 
 
