@@ -129,15 +129,15 @@ def validate(
     return resolve_network(config, default_activations)
 
 
-def check_flags(config: Config) -> None:
+def check_flags(config: Config, module_given: bool = False) -> None:
     """Before the implementation's module loads: every option a user can get wrong on its own.
 
     Where --arch gives the sizes, the network they make is checked too (its activations, or the course's
     relu..., sigmoid, whose sigmoid output every course API shares; the loss; keep_prob per hidden layer), so a
-    mistyped network is named before anything is imported. Without --arch, --impl's module must fix the sizes
-    (resolve_network checks them once it is loaded)."""
+    mistyped network is named before anything is imported. Without --arch, --impl's module (or the module
+    run() is handed, module_given) must fix the sizes (resolve_network checks them once it is loaded)."""
     if config.arch is None:
-        if config.impl is None:
+        if config.impl is None and not module_given:
             raise UsageError(
                 "--arch is needed: give layer sizes like 3,4,4,1 (or --impl with a module that fixes them "
                 "in layers_dims, or n_x, n_h, n_y)"

@@ -159,7 +159,7 @@ def _stopped(stop: KeyboardInterrupt, phase: str) -> signals.Interrupted:
 def _prepare(config: Config, implementation, progress: Progress):
     """Everything before the first check: the implementation loaded and adapted, the options checked against
     it, the memory and the device, the data and the training plan."""
-    check_flags(config)  # the flags, before importing anything
+    check_flags(config, implementation is not None)  # the flags, before importing anything
     if config.isolate and implementation is not None:
         raise UsageError("--isolate loads --impl in a process of its own: give its path, not a loaded module")
     if implementation is None and config.impl is not None:

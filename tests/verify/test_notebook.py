@@ -162,6 +162,21 @@ def test_a_report_shows_itself_as_markdown_in_a_notebook():
 
 
 @pytest.mark.parametrize(
+    "notebook",
+    ["charlm/Dinosaurus_Island.ipynb", "rnn/Building_a_Recurrent_Neural_Network_Step_by_Step.ipynb"],
+    ids=["charlm", "rnn"],
+)
+@pytest.mark.end_to_end
+def test_run_takes_a_module_whose_api_needs_no_arch(notebook):
+    """The recurrent and language-model notebooks fix their own sizes, as --impl runs them with no --arch: handed
+    their module, run() must not ask for one."""
+    module = load_module(str(REPO / "examples" / notebook))
+    report = verify.run(verify.Config(**QUIET), implementation=module)
+    assert report.verdict == "pass", report.summary()
+    assert report.config.api == notebook.partition("/")[0]
+
+
+@pytest.mark.parametrize(
     "example, arch, api",
     [
         ("logreg_network.py", "2,1", "logreg"),
