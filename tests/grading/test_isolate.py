@@ -118,3 +118,15 @@ def test_a_child_whose_fork_server_dies_is_graded_again_in_a_fresh_interpreter(t
     threading.Timer(1.5, os.kill, (server, signal.SIGKILL)).start()
     graded = isolate.grade(submission, ["--arch", "3,4,4,1", "--iterations", "3"], isolate.Limits(wall=60))
     assert graded.verdict == "pass", graded.error
+
+
+def test_a_long_last_line_is_cut_at_a_word_and_says_so(tmp_path):
+    output = tmp_path / "output.txt"
+    words = " ".join(f"word{i}" for i in range(400))  # within the 4 KiB read
+    output.write_text(f"a first line\nverify: error: {words}\n")
+    line = isolate._last_line(output)
+    assert len(line) <= isolate.LINE_CHARS + 4 and line.endswith(" ...")
+    assert line.removesuffix(" ...") == ("verify: error: " + words)[: len(line) - 4]  # whole words only
+    assert line.removesuffix(" ...").split(" ")[-1] in words.split(" ")
+    output.write_text("verify: error: short\n")
+    assert isolate._last_line(output) == "verify: error: short"

@@ -768,3 +768,18 @@ def test_float64_promotion_in_a_float32_run_is_noted_not_failed(capsys):
     )
     assert code == 0, report["first_divergence"]
     assert any(note.startswith("update_parameters returned W1 as float64 in a float32 run") for note in report["notes"])
+
+
+def test_the_api_with_the_most_functions_found_comes_first_in_the_refusal(capsys, tmp_path):
+    """A recurrent notebook half done: its own API's entry leads, where a line cut short (a gradebook's) keeps it."""
+    path = tmp_path / "half_done.py"
+    path.write_text(
+        "def rnn_cell_forward(xt, a_prev, parameters):\n    pass\n\n\ndef rnn_forward(x, a0, parameters):\n    pass\n"
+    )
+    line = run_usage_error(capsys, "--impl", str(path))
+    parts = line.split(" matches none of the course APIs: ")[1].split(" | ")
+    assert parts[0] == (
+        "course 5 week 1 (recurrent networks step by step): found rnn_cell_forward, rnn_forward; missing "
+        "lstm_cell_forward, lstm_forward"
+    )
+    assert parts[1].startswith("week 4 (L layers): found none of them")  # the rest in the usual order

@@ -37,6 +37,7 @@ from .records import Graded
 from .submissions import Submission
 
 OUTPUT_BYTES = 10 * 2**20  # stdout and stderr together, and any file the run writes
+LINE_CHARS = 1500  # of the last line a run printed, as its gradebook entry: a usage error's names the closest API first
 LOST = 255  # the status multiprocessing gives a forked child whose fork server is gone
 ROOT = Path(__file__).resolve().parents[2]  # the checkout, importable by the child when not installed
 _RUNNING: set[Any] = set()  # the children running now, for stop_all
@@ -235,7 +236,10 @@ def _last_line(output: Path) -> str:
             lines = text.read().decode("utf-8", "replace").strip().splitlines()
     except OSError:
         return ""
-    return lines[-1][:300] if lines else ""
+    if not lines:
+        return ""
+    line = lines[-1]  # a whole word cut last: "... | course 2 (the 3-layer ..." rather than "(the 3-lay"
+    return line if len(line) <= LINE_CHARS else line[:LINE_CHARS].rsplit(" ", 1)[0] + " ..."
 
 
 __all__ = ["OUTPUT_BYTES", "Limits", "grade", "stop_all"]

@@ -26,7 +26,8 @@ APIS = {
 def detect(module: ModuleType, label: str, api: str | None = None) -> type[Adapter]:
     """The adapter for `module`: the one --api names, else the first API (deep, gradcheck, course2, shallow, logreg, conv, rnn, charlm) whose
     required functions it defines, all of them, with the signatures it takes (`fits`). Otherwise one UsageError
-    line listing, per API (or for the one --api names), the functions found and those missing. An API of a fixed depth whose forward pass reads the
+    line listing, per API (those with the most found first; or for the one --api names), the functions found and
+    those missing. An API of a fixed depth whose forward pass reads the
     parameters of a deeper network (a 3-layer forward_propagation) is refused by name."""
     _expect_helper_files(module, label, [APIS[api]] if api in APIS else list(APIS.values()))
     if api is not None:
@@ -40,7 +41,8 @@ def detect(module: ModuleType, label: str, api: str | None = None) -> type[Adapt
     else:
         matching = next((a for a in APIS.values() if not _missing(module, a) and a.fits(module)), None)
         if matching is None:
-            per_api = " | ".join(f"{adapter.WEEK}: {_found_and_missing(module, adapter)}" for adapter in APIS.values())
+            closest = sorted(APIS.values(), key=lambda a: len(_missing(module, a)) - len(a.REQUIRED))  # most found first
+            per_api = " | ".join(f"{adapter.WEEK}: {_found_and_missing(module, adapter)}" for adapter in closest)
             raise UsageError(f"{label} matches none of the course APIs: {per_api}")
         chosen = matching
     _check_depth(module, chosen, label)
