@@ -41,7 +41,9 @@ def detect(module: ModuleType, label: str, api: str | None = None) -> type[Adapt
     else:
         matching = next((a for a in APIS.values() if not _missing(module, a) and a.fits(module)), None)
         if matching is None:
-            closest = sorted(APIS.values(), key=lambda a: len(_missing(module, a)) - len(a.REQUIRED))  # most found first
+            closest = sorted(
+                APIS.values(), key=lambda a: len(_missing(module, a)) - len(a.REQUIRED)
+            )  # most found first
             per_api = " | ".join(f"{adapter.WEEK}: {_found_and_missing(module, adapter)}" for adapter in closest)
             raise UsageError(f"{label} matches none of the course APIs: {per_api}")
         chosen = matching
