@@ -206,6 +206,7 @@ def _assemble(found: _Findings, impl: Adapter, config: Config, plan: Optimizatio
         c.name.split(" ", 1)[1] for c in found.checks if c.name.startswith("loop ")
     ]
     named += [c.error.function for c in found.checks if c.error is not None]
+    named += [function for function, _ in impl.COMPOSING.values()]
     training = found.training
     return Report(
         config,
@@ -223,6 +224,7 @@ def _assemble(found: _Findings, impl: Adapter, config: Config, plan: Optimizatio
         functions=found.functions,
         sources=function_sources(impl.module, list(dict.fromkeys(named))),
         scope=impl.SCOPE,
+        composing=impl.COMPOSING,
     )
 
 

@@ -155,6 +155,37 @@ def test_arch_decides_where_the_module_fixes_nothing(tmp_path):
     assert (config.arch, config.arch_from) == ((3, 4, 1), None)
 
 
+APPLICATION_SIZES = "n_x = 3\nn_h = 4\nn_y = 1\nlayers_dims = (n_x, n_h, n_y)\n", "layers_dims = [3, 4, 4, 1]\n"
+
+
+def test_an_arch_that_is_another_size_the_module_fixes_is_taken(tmp_path):
+    """The application notebook: n_x, n_h, n_y for two_layer_model, then a deeper layers_dims for L_layer_model;
+    --arch n_x,n_h,n_y is how its two_layer_model gets verified."""
+    path = notebook(tmp_path / "x.ipynb", COURSE, *APPLICATION_SIZES)
+    assert size_of(path).arch == (3, 4, 4, 1)
+    config = size_of(path, arch=(3, 4, 1))
+    assert (config.arch, config.arch_from) == ((3, 4, 1), "n_x, n_h, n_y in x.ipynb")
+    with pytest.raises(verify.UsageError, match="--arch 3,5,1 differs from layers_dims = "):
+        size_of(path, arch=(3, 5, 1))
+
+
+@pytest.mark.end_to_end
+def test_two_layer_model_beside_a_deeper_network_says_how_to_verify_it(tmp_path):
+    path = notebook(tmp_path / "x.ipynb", COURSE, *APPLICATION_SIZES)
+    deeper = verify.run(verify.Config(impl=str(path), iterations=2, examples=16, gradcheck=False, **QUIET))
+    loops = {check.name: check for check in deeper.checks if check.name.startswith("loop ")}
+    assert loops["loop L_layer_model"].ok and not loops["loop L_layer_model"].skipped
+    assert loops["loop two_layer_model"].skipped == (
+        "it trains a network of 2 layers and this run's has 3: run again with --arch n_x,n_h,n_y (its own sizes) "
+        "to verify it"
+    )
+    its_own = verify.run(
+        verify.Config(impl=str(path), arch=(3, 4, 1), iterations=2, examples=16, gradcheck=False, **QUIET)
+    )
+    two_layer = next(check for check in its_own.checks if check.name == "loop two_layer_model")
+    assert its_own.verdict == "pass" and two_layer.ok and not two_layer.skipped
+
+
 @pytest.mark.end_to_end
 def test_a_different_arch_is_one_line_exit_2(tmp_path):
     path = notebook(tmp_path / "x.ipynb", COURSE, "layers_dims = [12288, 20, 7, 5, 1]\n")

@@ -48,10 +48,14 @@ def test_each_course_loop_is_checked_and_passes(capsys, source, names):
         assert cost["compared"] == 1 and cost["tolerance"] > 0
 
 
-def test_a_deep_network_checks_L_layer_model_only(capsys):
+def test_a_deep_network_runs_L_layer_model_only_and_says_why_not_two_layer_model(capsys):
     code, report = verify(capsys, WEEK4, "3,4,4,1")
     assert code == 0
-    assert list(loops(report)) == ["loop L_layer_model"]
+    checked = loops(report)
+    assert list(checked) == ["loop two_layer_model", "loop L_layer_model"]
+    assert checked["loop L_layer_model"]["status"] == "ok"
+    assert checked["loop two_layer_model"]["status"] == "not run"
+    assert checked["loop two_layer_model"]["skipped"].startswith("it trains a network of 2 layers and this run's has 3")
 
 
 LOOP_SLIPS = [

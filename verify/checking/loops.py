@@ -81,9 +81,9 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
         if f.loop is not None
         and f.loop.plain
         and impl.API in f.family
-        and f.loop.layers in (None, impl.L)
         and (f.loop.optimizer or "optimizer" not in impl.parameters_of(f.name))
     ]
+    depth = {f.name: f.loop.layers for f in loops if f.loop is not None and f.loop.layers not in (None, impl.L)}
     # with an optimiser: loops that take one, the optimisation course's model() or an L_layer_model like scratch's
     takes = [
         f.name
@@ -103,6 +103,11 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
     )
     if plan.plain:
         found = {f: reason for f in plain if impl.defines(f)}
+        for f in set(found) & set(depth):  # two_layer_model beside a deeper layers_dims (the application notebook)
+            found[f] = (
+                f"it trains a network of {depth[f]} layers and this run's has {impl.L}: run again with --arch "
+                "n_x,n_h,n_y (its own sizes) to verify it"
+            )
     else:
         found = {
             f: "it takes no optimizer: it is checked against full-batch gradient descent at one rate (no "

@@ -76,6 +76,9 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
     PLOTTED_COSTS = False  # its loops keep their costs only to plot them, and only with print_cost on
     SCOPE = ""  # an API with checks of its own and no network: what its run checks, as the report's header says
     OWN_CHECKED: tuple[str, ...] = ()  # the course functions those checks run (a fix line may name them)
+    # A network check's stage -> the function that runs it by calling course functions checked on their own, and
+    # what it hands them: where those all agree and the stage does not, a fix line names it (telling/report.py).
+    COMPOSING: dict[str, tuple[str, str]] = {}
 
     @staticmethod
     def default_activations(L: int) -> tuple[str, ...]:

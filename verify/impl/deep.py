@@ -31,6 +31,10 @@ class DeepAPI(Adapter):
 
     API = "deep"
     WEEK = "week 4 (L layers)"
+    COMPOSING = {
+        "forward": ("L_model_forward", "the activation each layer gets, the A_prev, W and b it hands each layer"),
+        "backward": ("L_model_backward", "the dAL it starts from, the activation and the cache each layer gets"),
+    }
 
     def _check_contract(self) -> None:
         """Which calling convention each function takes; UsageError when one cannot do what was asked."""

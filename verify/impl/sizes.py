@@ -67,7 +67,8 @@ class FixedSize:
 
 
 def network_size(config: Config, module: ModuleType | None, api: str, label: str) -> Config:
-    """config with its arch decided: --arch alone, or the module's own size alone; both and different: UsageError.
+    """config with its arch decided: --arch alone, or the module's own size alone; both and different: UsageError,
+    unless --arch is another size the module fixes (its n_x, n_h, n_y beside a deeper layers_dims).
 
     label names the module ("x.ipynb"); config.arch_from says where a size from the module came from."""
     definitions = module_definitions(module, api) if module is not None else {}
@@ -77,6 +78,9 @@ def network_size(config: Config, module: ModuleType | None, api: str, label: str
             raise UsageError(f"--arch is needed: {why_not}")
         return replace(config, arch=fixed.arch, arch_from=fixed.origin)
     if fixed is not None and tuple(config.arch) != fixed.arch:
+        other = _fixing(definitions, api, label, tuple(config.arch))
+        if other is not None:  # another size the module fixes: the application notebook's n_x, n_h, n_y beside
+            return replace(config, arch_from=other.origin)  # its layers_dims, for two_layer_model
         kind = "notebook's" if label.endswith(".ipynb") else "module's"
         raise UsageError(
             f"--arch {','.join(map(str, config.arch))} differs from {fixed.text}; drop --arch to use the "
@@ -109,6 +113,15 @@ def _fixed(definitions: dict, api: str, label: str) -> tuple[FixedSize | None, s
         return None, "; ".join(reasons)
     looked_for = ", ".join(", ".join(k) if isinstance(k, tuple) else k for k in keys)
     return None, f"{label} fixes no network size (no {looked_for})"
+
+
+def _fixing(definitions: dict, api: str, label: str, arch: tuple[int, ...]) -> FixedSize | None:
+    """The definition among those that can fix the API's size (PREFERRED) whose size is `arch`, if any."""
+    for key in PREFERRED.get(api, ("layers_dims",)):
+        definition = _combined(definitions, key) if isinstance(key, tuple) else definitions.get(key)
+        if definition is not None and definition.value is not None and _as_arch(definition.value, api) == arch:
+            return FixedSize(arch, f"{definition.text} in {label}", f"{definition.name} in {label}")
+    return None
 
 
 _SHAPES = {

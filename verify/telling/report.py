@@ -43,10 +43,11 @@ class Report:
     functions: list[UnitResult] = field(default_factory=list)  # the course functions' own checks, run first
     sources: dict = field(default_factory=dict)  # course function -> where it is defined (see function_sources)
     scope: str = ""  # an API with checks of its own and no network (impl/charlm.py): what the run checked
+    composing: dict = field(default_factory=dict)  # its API's Adapter.COMPOSING (a fix line's function)
     first_divergence: Divergence | None = field(init=False, repr=False)  # decided once, from the above
 
     def __post_init__(self) -> None:
-        first = first_divergence(self.checks, self.functions, self.sources, self.plan)
+        first = first_divergence(self.checks, self.functions, self.sources, self.plan, self.composing)
         object.__setattr__(self, "first_divergence", first)
 
     @property
@@ -153,12 +154,13 @@ class Report:
 
 
 def first_divergence(
-    checks: list[CheckResult], functions: list[UnitResult], sources: dict, plan: Optimization
+    checks: list[CheckResult], functions: list[UnitResult], sources: dict, plan: Optimization, composing: dict
 ) -> Divergence | None:
     """The first failing quantity, in the order the checks (and the quantities in them) are computed, with the
     course function to fix (its first wrong output) when one failed on its own and the network runs it; a
     function the network does not run is the first divergence only when the network agrees. `sources` says where
-    each function is defined; `plan` which epoch and mini-batch a training iteration was."""
+    each function is defined; `plan` which epoch and mini-batch a training iteration was; `composing` the
+    function each check's stage runs by calling the others (Adapter.COMPOSING)."""
     first = _first_network_divergence(checks)
     if (
         first is not None
@@ -175,20 +177,28 @@ def first_divergence(
         causes.sort(key=lambda f: "exactly 0" in f.hint)
     unit = causes[0] if causes else None
     if unit is None:
-        return _fix_of(first, sources)
+        return _fix_of(first, sources, composing)
     if first is None:  # the network agrees: the function alone is wrong (e.g. only at an exact 0)
         first = Divergence("functions", "functions", unit.output)
     return replace(first, function=unit.function, fix=unit.fix, source=sources.get(unit.function))
 
 
-def _fix_of(first: Divergence | None, sources: dict) -> Divergence | None:
+def _fix_of(first: Divergence | None, sources: dict, composing: dict) -> Divergence | None:
     """The first divergence with its fix line where the network checks name the function to fix on their own:
-    a course loop whose run differs from its own functions' steps (the functions and the network agree), or a
-    function whose result the checks rejected (caches in reverse order): the function, what is wrong, where
+    a course loop whose run differs from its own functions' steps (the functions and the network agree), a
+    function whose result the checks rejected (caches in reverse order), or the function that composes a stage
+    (L_model_backward) where every function it calls agrees on its own: the function, what is wrong, where
     it is defined. A function that raised names itself in its error; it gets no fix line here."""
     if first is None:
         return None
-    if first.name.startswith("loop ") and not first.error:
+    if first.name == first.stage and first.stage in composing and first.row is not None and not first.error:
+        function, handed = composing[first.stage]
+        what = f"its {first.label} differs " + (
+            f"({first.hint})"
+            if first.hint
+            else f"(the functions it calls agree on their own: the slip is in how it calls them, {handed})"
+        )
+    elif first.name.startswith("loop ") and not first.error:
         function = first.name.split(" ", 1)[1]
         what = first.hint or (
             f"its {first.label} differs from its own functions' steps from the "
