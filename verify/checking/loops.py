@@ -70,6 +70,18 @@ class Replay:
     state_start: dict | None = None
 
 
+def _other_depth(name: str, impl: Adapter) -> str:
+    """Why a loop of a fixed depth other than the run's does not run (two_layer_model beside the application
+    notebook's deeper layers_dims), or ""."""
+    loop = catalogue.by_name(name, impl.API).loop
+    if loop is None or loop.layers in (None, impl.L):
+        return ""
+    return (
+        f"it trains a network of {loop.layers} layers and this run's has {impl.L}: run again with --arch "
+        "n_x,n_h,n_y (its own sizes) to verify it"
+    )
+
+
 def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
     """The course loops this implementation defines: name -> "" when it can run this training, else why not."""
     course = tuple(impl.activations) == Adapter.default_activations(impl.L) and impl.loss == "bce"
@@ -83,7 +95,7 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
         and impl.API in f.family
         and (f.loop.optimizer or "optimizer" not in impl.parameters_of(f.name))
     ]
-    depth = {f.name: f.loop.layers for f in loops if f.loop is not None and f.loop.layers not in (None, impl.L)}
+
     # with an optimiser: loops that take one, the optimisation course's model() or an L_layer_model like scratch's
     takes = [
         f.name
@@ -102,12 +114,7 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
         )
     )
     if plan.plain:
-        found = {f: reason for f in plain if impl.defines(f)}
-        for f in set(found) & set(depth):  # two_layer_model beside a deeper layers_dims (the application notebook)
-            found[f] = (
-                f"it trains a network of {depth[f]} layers and this run's has {impl.L}: run again with --arch "
-                "n_x,n_h,n_y (its own sizes) to verify it"
-            )
+        found = {f: _other_depth(f, impl) or reason for f in plain if impl.defines(f)}
     else:
         found = {
             f: "it takes no optimizer: it is checked against full-batch gradient descent at one rate (no "

@@ -205,6 +205,23 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
                 self._private[id(array)] = (array, copy)
                 self._private[id(copy)] = (copy, copy)  # back in its caches (A0 = X): already the implementation's
 
+    def _raised(self, function: str, error: BaseException) -> Exception:
+        """What `error`, raised inside the implementation's `function`, is for the checks: an ImplementationError,
+        its NameError saying where the name comes from when left-out code would have bound it; a usage error
+        where that is a helper file missing beside a notebook (the setup's to fix, not a slip)."""
+        name = getattr(error, "name", None) if isinstance(error, NameError) else None
+        origin = None if name is None else getattr(self.module, LEFT_OUT, {}).get(name)
+        helper = None if origin is None else helper_file_missing(origin)
+        if helper is not None:
+            file, imported = helper
+            return MissingPackageError(
+                f"{self.label}'s {function} uses {name}, which it imports from {file}, which is not in its folder "
+                f"({imported}): put the course's helper file {file}.py beside it"
+            )
+        if origin is not None and error.args:  # a name the notebook's left-out code would have bound
+            error.args = (f"{error.args[0]} ({name} comes from {origin})",)
+        return ImplementationError(function, error, self.source)
+
     def call(self, function: str, *args, **kwargs):
         signals.check()  # an interrupt swallowed elsewhere (see signals.check): no more calls into the learner's code
         handed = _copy(args, self._private)
@@ -225,23 +242,7 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
             interrupt = signals.arrived_during(signals_before)
             if interrupt is not None:  # Ctrl-C or a signal while it ran: the run's interrupt, not its outcome
                 raise interrupt from None
-            origin = (
-                getattr(self.module, LEFT_OUT, {}).get(getattr(error, "name", None))
-                if isinstance(error, NameError)
-                else None
-            )
-            helper = None if origin is None else helper_file_missing(origin)
-            if helper is not None:  # the setup's to fix, not a slip: the import of a helper file found none
-                file, imported = helper
-                raise MissingPackageError(
-                    f"{self.label}'s {function} uses {getattr(error, 'name', None)}, which it imports from {file}, "
-                    f"which is not in its folder ({imported}): put the course's helper file {file}.py beside it"
-                ) from None
-            if (
-                origin is not None and isinstance(error, NameError) and error.args
-            ):  # a name the notebook's left-out code would have bound
-                error.args = (f"{error.args[0]} ({error.name} comes from {origin})",)
-            raise ImplementationError(function, error, self.source) from error
+            raise self._raised(function, error) from error
         interrupt = signals.arrived_during(signals_before)
         if interrupt is not None:  # its code swallowed the interrupt (a bare except:): raised again here
             raise interrupt
