@@ -5,29 +5,36 @@ Every option of a single run (--arch, --iterations, --api, ...) applies to each 
 the grader's to set. Submissions whose content is already in the gradebook are skipped (--regrade grades them
 again), so a run stopped midway resumes where it stopped: each result is committed as it arrives, by this process
 alone. Exit status: 0 when every submission graded passes, 1 when any fails or has no verdict, 2 for bad usage,
-130 when interrupted (what was graded is kept).
+128 + the signal's number when interrupted (130 for Ctrl-C; what was graded is kept, the running children stopped).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
 
+from .. import signals
+from ..cli import config_from_args
 from ..cli_options import OneLineParser, build_parser
+from ..config import check_flags
 from ..errors import UsageError
-from . import exports, isolate, summary
+from ..telling.output_paths import check_output
+from . import exports, isolate, summary, warm
 from .gradebook import Gradebook
 from .records import Graded
 from .submissions import Submission, find
 
 GRADER_OWN = ("--impl", "--json", "--logdir", "--name")  # set per submission by the grader, or not used
+MAX_TIMEOUT_S = 7 * 24 * 3600.0  # a week: a limit the child's CPU rlimit (an integer) can hold
 
 
 def build_grade_parser() -> argparse.ArgumentParser:
@@ -57,14 +64,21 @@ def build_grade_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
+    with signals.caught():  # Ctrl-C, SIGTERM, SIGHUP: raised here, so that the children are stopped (below)
+        return _main(argv)
+
+
+def _main(argv: Sequence[str]) -> int:
     try:
         grade_argv, options = split_options(argv)
         args = build_grade_parser().parse_args(grade_argv)
-        _check(args, options)
-        submissions = find(args.paths)
+        graded_with = _check(args, options)
+        # a submission's digest names the options it is graded with too: a rerun with other options grades it again
+        submissions = [replace(s, digest=_with(s.digest, graded_with)) for s in find(args.paths)]
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
+        _make_folder(out)
         args.db, args.csv = args.db or str(out / "gradebook.sqlite"), args.csv or str(out / "grades.csv")
+        _check_csv(args.csv, args.db, submissions)  # before any grading: a mistyped path costs a line, not the run
         with Gradebook(args.db) as book:
             todo = [s for s in submissions if args.regrade or not book.graded(s.name, s.digest)]
             _say(
@@ -87,10 +101,10 @@ def main(argv: Sequence[str]) -> int:
     except UsageError as error:
         print(f"verify grade: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         isolate.stop_all()
         _say("interrupted: what was graded is in the gradebook; run the same command again to go on")
-        return 130
+        return stop.status if isinstance(stop, signals.Interrupted) else 130
     return 0 if all(row.verdict == "pass" for row in rows) else 1
 
 
@@ -115,17 +129,41 @@ def split_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     return own, passed
 
 
-def _check(args: argparse.Namespace, options: list[str]) -> None:
-    """UsageError for a grader's own option among the single run's, for a bad one, or a bad limit."""
+def _check(args: argparse.Namespace, options: list[str]) -> str:
+    """UsageError for a grader's own option among the single run's, for a bad one (as a single run checks its
+    options before it loads the implementation), or a bad limit; else the options' settings, in a canonical form
+    (their order, and how each is spelt, left out)."""
     own = [o for o in options if o.split("=")[0] in GRADER_OWN]
     if own:
         raise UsageError(f"{own[0].split('=')[0]} is set by the grader for each submission; leave it out")
-    if args.timeout <= 0 or args.workers < 1:
-        raise UsageError("--timeout must be above 0 and --workers at least 1")
+    if not (0 < args.timeout < MAX_TIMEOUT_S) or args.workers < 1:
+        raise UsageError(f"--timeout must be above 0 and below {MAX_TIMEOUT_S:g} s, and --workers at least 1")
     try:
-        build_parser().parse_args([*options, "--impl", "submission.py"])
+        config = config_from_args(build_parser().parse_args([*options, "--impl", "submission.py"]))
+        check_flags(config)
     except UsageError as error:
         raise UsageError(f"a single run's option is wrong: {error}") from None
+    return repr(sorted(vars(replace(config, impl=None, progress=False)).items()))
+
+
+def _make_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: it is a file; give the folder the grades go to (it is made if missing)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--out {out}: cannot make the folder ({error.strerror or error})") from None
+
+
+def _check_csv(path: str, db: str, submissions: list[Submission]) -> None:
+    """UsageError where the CSV would replace a submission, a helper file or the gradebook, or cannot be written."""
+    reads = [(str(s.path), "a submission") for s in submissions]
+    reads += [(str(helper), "a submission's helper file") for s in submissions for helper in s.helpers]
+    check_output("--csv", path, [*reads, (db, "the gradebook")], "the CSV", "grades.csv")
+
+
+def _with(digest: str, settings: str) -> str:
+    return hashlib.sha256(f"{digest}\0{settings}".encode()).hexdigest()
 
 
 def _recorder(book: Gradebook, total: int, bar) -> Callable[[Graded], None]:
@@ -148,6 +186,8 @@ def _recorder(book: Gradebook, total: int, bar) -> Callable[[Graded], None]:
 
 def _grade_all(todo: list[Submission], options: list[str], limits, workers: int, recorded) -> None:
     """Each submission graded by a local worker; each result handed to `recorded` as it arrives, by this thread."""
+    if todo and warm.available():
+        warm.start_server()  # by this thread: the server lives as long as this process (preload.py)
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
         running: set[Future] = {pool.submit(isolate.grade, s, options, limits) for s in todo}

@@ -42,6 +42,12 @@ class WarmChild:
         return int(self.process.exitcode)
 
 
+def start_server() -> None:
+    """The server started from this thread, whose end ends it (preload.py): the grader's main thread, before its
+    workers' threads (which come and go) fork their children from it."""
+    _server()
+
+
 def start(folder: str, argv: Sequence[str], environment: Mapping[str, str]) -> WarmChild:
     """A child forked from the server, running child.main(argv) in `folder` with `environment`."""
     process = _server().Process(target=_run, args=(folder, list(argv), dict(environment)), daemon=True)
@@ -91,4 +97,4 @@ def _run(folder: str, argv: list[str], environment: dict[str, str]) -> None:
     os._exit(code)
 
 
-__all__ = ["WarmChild", "available", "start"]
+__all__ = ["WarmChild", "available", "start", "start_server"]

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import UsageError
+from .output_paths import check_output
 
 if TYPE_CHECKING:
     from ..judging.compare import CheckResult
@@ -44,14 +44,6 @@ if TYPE_CHECKING:
 
 # The JSON's layout (docs/report.schema.json): raised when a key is removed or changes meaning.
 SCHEMA_VERSION = 1
-CODE_SUFFIXES = (".py", ".ipynb")  # what Python or Jupyter runs: never a report's name
-_KINDS = (
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
 
 
 class JsonTarget:
@@ -108,38 +100,8 @@ def check_path(path: str, impl: str | None, data: str | None) -> None:
     """UsageError unless `path` can take the report without replacing an input or blocking (see the module doc)."""
     if path == "":
         raise UsageError("--json needs a file path (or - for stdout), got ''")
-    if "\0" in path:
-        raise UsageError(f"--json {path!r}: a path cannot hold a NUL byte")
-    for given, what in ((impl, "the implementation under test (--impl)"), (data, "the --data file")):
-        if given and _same_file(path, given):
-            raise UsageError(
-                f"--json {path}: that is {what}, which the report would replace; "
-                "give the report its own file, e.g. report.json"
-            )
-    real = os.path.realpath(path)
-    if any(name.lower().endswith(CODE_SUFFIXES) for name in (path, real)):  # a symlink named x.json to code too
-        raise UsageError(
-            f"--json {path}: a .py or .ipynb name is code (the implementation or a file it may "
-            "import), never the report's; give a .json name, e.g. report.json"
-        )
-    if os.path.exists(real):
-        mode = os.stat(real).st_mode
-        kind = next((name for test, name in _KINDS if test(mode)), None if stat.S_ISREG(mode) else "not a regular file")
-        if kind is not None:
-            raise UsageError(f"--json {path}: cannot write there: it is {kind}; give a file path, e.g. report.json")
-        if not os.access(real, os.W_OK):
-            raise UsageError(f"--json {path}: cannot write there: the file is read-only")
-    folder = os.path.dirname(real)
-    if not os.path.isdir(folder):
-        raise UsageError(f"--json {path}: cannot write there: the folder {os.path.dirname(path) or '.'} does not exist")
-    try:  # the one honest test of writability: create a file there (os.access misleads, e.g. as root)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".verify-probe-", suffix=".tmp")
-        os.close(fd)
-        os.remove(probe)
-    except OSError as error:
-        raise UsageError(
-            f"--json {path}: cannot write there: cannot create a file in its folder ({error.strerror or error})"
-        ) from None
+    reads = ((impl, "the implementation under test (--impl)"), (data, "the --data file"))
+    check_output("--json", path, [(given, what) for given, what in reads if given], "the report", "report.json")
 
 
 def write_atomically(file: str, text: str, mode: int) -> None:
@@ -192,14 +154,6 @@ def _redirect_fd(out, err) -> tuple[int, int] | None:
     copy = os.dup(out_fd)
     os.dup2(err_fd, out_fd)
     return out_fd, copy
-
-
-def _same_file(a: str, b: str) -> bool:
-    """Whether two paths reach the same file (symlinks, `.` and `..` resolved); False when either is missing."""
-    try:
-        return os.path.samefile(a, b)
-    except (OSError, ValueError):
-        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _current_umask() -> int:
