@@ -130,3 +130,15 @@ def test_a_long_last_line_is_cut_at_a_word_and_says_so(tmp_path):
     assert line.removesuffix(" ...").split(" ")[-1] in words.split(" ")
     output.write_text("verify: error: short\n")
     assert isolate._last_line(output) == "verify: error: short"
+
+
+def test_printing_to_its_limit_from_a_checked_function_is_an_error_not_a_slip(tmp_path):
+    """The flood comes from sigmoid while the checks call it: the write that meets the file-size limit fails inside
+    the learner's function, which would read as its slip (a FAIL with partial credit); its grade is the limit's."""
+    course = (ROOT / "examples" / "course_network.py").read_text()
+    flooding = course.replace("def sigmoid(Z):\n", 'def sigmoid(Z):\n    print("x" * 10**6)\n', 1)
+    assert flooding != course
+    (tmp_path / "floods.py").write_text(flooding)
+    (submission,) = find([str(tmp_path / "floods.py")])
+    graded = isolate.grade(submission, OPTIONS, isolate.Limits(wall=60))
+    assert (graded.verdict, graded.error) == ("error", "stopped at its output limit (10 MiB printed)")

@@ -172,6 +172,8 @@ def _graded(submission: Submission, folder: Path, outcome: str | int, seconds: f
     """The record of a finished child: its report's verdict, or the reason it has none."""
     base = Graded(path=submission.name, digest=submission.digest, verdict="error", seconds=round(seconds, 3))
     report_file = folder / REPORT
+    if _flooded(folder / "output.txt", output_limit):  # (a flood from a graded function fails it as a slip would)
+        return replace(base, error=f"stopped at its output limit ({output_limit / 2**20:g} MiB printed)")
     if isinstance(outcome, int) and outcome in (0, 1) and report_file.is_file():
         try:
             report = json.loads(report_file.read_text(encoding="utf-8"))
@@ -217,16 +219,18 @@ def _reason(outcome: str | int, output: Path, output_limit: int) -> str:
             "SIGXCPU": "stopped at its CPU-time limit",
             "SIGKILL": "killed (SIGKILL)",
         }.get(name, f"crashed ({name})")
-    try:
-        flooded = output.stat().st_size >= output_limit
-    except OSError:
-        flooded = False
-    if flooded:
-        return f"stopped at its output limit ({output_limit / 2**20:g} MiB printed)"
     last = _last_line(output)
     if outcome == 2 and last:
         return last.removeprefix("verify: error: ")
     return f"exited with status {outcome} without a report" + (f": {last}" if last else "")
+
+
+def _flooded(output: Path, output_limit: int) -> bool:
+    """Whether the run printed up to its output limit: whatever it reported after, its printing was stopped."""
+    try:
+        return output.stat().st_size >= output_limit
+    except OSError:
+        return False
 
 
 def _last_line(output: Path) -> str:
