@@ -13,6 +13,8 @@ import scratch.conv
 import torch_ref.conv as ref
 from verify.checking import unit_conv, unit_pool
 from verify.checking.unit_harness import Unit, Wrong
+from verify.checking.units import _hint_for_raise
+from verify.errors import ImplementationError
 from verify.judging import conv_hints
 from verify.judging.tolerance import DEFAULT_RTOL
 
@@ -159,7 +161,7 @@ def _modes_swapped(A_prev, hparameters, mode="max"):
 
 SMALLER_SLIPS = {  # function: (the learner's version, the words of its hint)
     "zero_pad": (lambda X, pad: np.pad(X, pad), "every axis is padded"),
-    "conv_single_step": (lambda a, W, b: np.sum(a * W) + 0 * b, "b is not added"),
+    "conv_single_step": (lambda a, W, b: np.sum(a * W) + 0 * b.item(), "b is not added"),
     "create_mask_from_window": (lambda x: x == np.max(x, axis=0), "the maximum of each column"),
     "conv_backward": (_dW_over_m, "divided by m: the course's conv_backward has no 1/m; dW sums over the examples"),
     "pool_forward": (_modes_swapped, 'the modes are swapped: mode "max" computes the average'),
@@ -174,6 +176,20 @@ def test_the_smaller_slips_are_named(function):
     with pytest.raises(Wrong) as wrong:
         check(unit(function, **{function: learner}))
     assert words in wrong.value.hint, wrong.value.hint
+
+
+def test_a_single_step_that_returns_bs_shape_or_floats_b_is_told_b_item():
+    """The two older course forms: Z + b, a (1, 1, 1) array NumPy 2 cannot store in one entry of conv_forward's Z,
+    and float(b), which NumPy 2 refuses for an array with dimensions."""
+    check = unit_conv.CONV_CHECKS["conv_single_step"]
+    with pytest.raises(Wrong) as wrong:
+        check(unit("conv_single_step", conv_single_step=lambda a, W, b: np.sum(a * W) + b))
+    assert wrong.value.detail == "expected a number, got an array of shape (1, 1, 1)"
+    assert wrong.value.hint.endswith("Z = np.sum(a_slice_prev * W) + b.item()")
+    with pytest.raises(TypeError) as raised:  # (the adapter makes it an ImplementationError; this test double does not)
+        check(unit("conv_single_step", conv_single_step=lambda a, W, b: np.sum(a * W) + float(b)))
+    error = ImplementationError("conv_single_step", raised.value)
+    assert _hint_for_raise("conv_single_step", error).startswith("float(b) of the (1, 1, 1) array b")
 
 
 def _cache_in_another_order(A_prev, W, b, hparameters):

@@ -109,9 +109,16 @@ def _single_step_case(u: Unit, shape: tuple[int, ...]) -> None:
     Z = u.call(a, W, b)
     if np.size(Z) != 1:
         raise Wrong("Z", f"expected a number, got {_describe(Z)}", "Z = np.sum(a_slice_prev * W) + b.item()")
+    if np.ndim(Z) > 0:  # Z + b keeps b's (1, 1, 1): conv_forward's Z[i, h, w, c] = ... then raises (NumPy 2)
+        raise Wrong(
+            "Z",
+            f"expected a number, got an array of shape {np.shape(Z)}",
+            "Z + b keeps b's shape (1, 1, 1), which NumPy 2 no longer stores in one entry of conv_forward's Z: "
+            "Z = np.sum(a_slice_prev * W) + b.item()",
+        )
     expected = np.sum(a.astype(np.float64) * W) + float(b.ravel()[0])
     scale = terms_scale(lambda a, W, b: np.sum(a * W) + b, a, W, b)
-    number = np.asarray(Z).reshape(())  # a number, or a (1, 1, 1) array of one
+    number = np.asarray(Z).reshape(())
     close(u, "Z", number, np.asarray(expected), scale, partial(conv_hints.single_step_slip, number, a, W, b))
 
 
