@@ -37,8 +37,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a smoke run: fewer rounds, repeats and iterations, no 1024,1024,1024,1, memory on one cell",
     )
     parser.add_argument("--only", choices=PARTS, help="measure only this part (default: all of them, in this order)")
-    parser.add_argument("--out", default=DEFAULT_OUT, help="the file to write (default: benchmarks/RESULTS.md)")
+    parser.add_argument(
+        "--out",
+        help="the file to write (default: benchmarks/RESULTS.md for the full suite; a --quick or --only run only "
+        "prints its results, and the committed full run stays)",
+    )
     args = parser.parse_args(argv)
+    if args.out is None and not args.quick and args.only is None:
+        args.out = DEFAULT_OUT
     quick, started = args.quick, time.perf_counter()
     plan = steps.QUICK if quick else steps.FULL
     entries = steps.ENTRIES[:-1] if quick else steps.ENTRIES  # --quick leaves out the slowest network
@@ -96,10 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     r["seconds"], r["machine"]["load_end"] = time.perf_counter() - started, os.getloadavg()[0]
     r["machine"]["others"] = machine.others(r["machine"].pop("cpu_times_start"), machine.cpu_times())
     text = report.render(report.summarise(r))
-    with open(args.out, "w", encoding="utf-8") as f:
-        f.write(text)
     print(text)
-    log(f"wrote {args.out}")
+    if args.out is not None:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text)
+        log(f"wrote {args.out}")
     return 0
 
 

@@ -33,6 +33,17 @@ def test_quick_rnn_entry_runs_and_writes_its_section(monkeypatch, tmp_path):
     assert "Step time" not in text and "Targets" not in text and "Convolution" not in text  # --only rnn
 
 
+def test_a_run_of_one_part_prints_its_results_and_leaves_the_full_runs_file(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(rnn, "CASES", TINY[:1])
+    monkeypatch.setattr(steps, "QUICK", PLAN)
+    committed = tmp_path / "RESULTS.md"
+    committed.write_text("the last full run\n")
+    monkeypatch.setattr(bench, "DEFAULT_OUT", str(committed))
+    assert bench.main(["--quick", "--only", "rnn"]) == 0
+    assert "## Recurrent layers" in capsys.readouterr().out
+    assert committed.read_text() == "the last full run\n"
+
+
 @pytest.mark.parametrize("cell", rnn.CELLS)
 def test_a_cell_agrees_then_times_both_sides(cell):
     row = rnn.time_cell(TINY[1], cell, "float32", PLAN)
