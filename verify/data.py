@@ -47,6 +47,11 @@ def load_data(config: Config):
         X, Y = scratch.DATASETS[data](m=examples or (200 if data == "house" else 400), seed=seed)
     else:
         X, Y = read_file(data, arch, named)
+        if examples is not None and examples > X.shape[1]:
+            raise UsageError(
+                f"--examples {examples}: --data {data} has {X.shape[1]} examples; give at most {X.shape[1]}, "
+                "or leave --examples out to use them all"
+            )
         if examples is not None:
             X, Y = X[:, :examples], Y[:, :examples]
     check_data(X, Y, arch, loss, source=data, named=named)

@@ -204,6 +204,9 @@ def test_npz_round_trip(tmp_path, xy):
     assert X3.shape == (3, 10) and Y3.shape == (1, 10)
     assert X3.dtype == Y3.dtype == np.float32
     np.testing.assert_array_equal(X3, X[:, :10].astype(np.float32))
+    more = X.shape[1] + 1  # more examples than the file has: refused, never quietly fewer
+    with pytest.raises(UsageError, match=f"--examples {more}: --data {path} has {X.shape[1]} examples; give at most"):
+        load_data(Config(data=str(path), arch=(3, 4, 1), loss="bce", examples=more, seed=0, dtype="float64"))
 
 
 def test_npz_integer_and_bool_arrays_are_numbers(tmp_path, xy):
