@@ -47,13 +47,15 @@ def load_data(config: Config):
         X, Y = scratch.DATASETS[data](m=examples or (200 if data == "house" else 400), seed=seed)
     else:
         X, Y = read_file(data, arch, named)
-        if examples is not None and examples > X.shape[1]:
-            raise UsageError(
-                f"--examples {examples}: --data {data} has {X.shape[1]} examples; give at most {X.shape[1]}, "
-                "or leave --examples out to use them all"
-            )
+        has = X.shape[1]
         if examples is not None:
             X, Y = X[:, :examples], Y[:, :examples]
+        check_data(X, Y, arch, loss, source=data, named=named)
+        if examples is not None and examples > has:  # (after what is wrong with the file itself)
+            raise UsageError(
+                f"--examples {examples}: --data {data} has {has} examples; give at most {has}, "
+                "or leave --examples out to use them all"
+            )
     check_data(X, Y, arch, loss, source=data, named=named)
     return X.astype(dtype), Y.astype(dtype)
 

@@ -177,7 +177,7 @@ def test_an_entry_added_to_the_catalogue_is_required_by_detection(monkeypatch):
         "learner is not the week 4 (L layers) API (--api deep): found L_model_forward, compute_cost, "
         "L_model_backward, update_parameters; missing L_model_check"
     )
-    with pytest.raises(UsageError, match=r"week 4 \(L layers\): found .*; missing L_model_check \| course 2"):
+    with pytest.raises(UsageError, match=r"week 4 \(L layers\): found .*; missing L_model_check \| week 3"):
         detect(module, "learner")
     with pytest.raises(UsageError, match=r"^learner has no function L_model_check; expected L_model_check\(X\) -> y$"):
         DeepAPI(module, DEEP, "learner")
