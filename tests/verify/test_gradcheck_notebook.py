@@ -16,7 +16,7 @@ from verify import Config
 from verify.checking import unit_gradcheck
 from verify.errors import UsageError
 from verify.impl import APIS, GradCheckAPI, detect, load_module
-from verify.judging.gradcheck_hints import Checked
+from verify.judging.gradcheck_hints import Checked, relative_difference
 from verify.network import Network
 
 pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
@@ -114,6 +114,15 @@ SLIPS = {
         [("(J_plus[i] - J_minus[i]) / (2 * epsilon)", "(J_plus[i] - J_minus[i]) / epsilon")],
         "divides by 2 * epsilon",
     ),
+    "one-sided": (
+        [
+            (
+                "(J_plus[i] - J_minus[i]) / (2 * epsilon)",
+                "(J_plus[i] - forward_propagation_n(X, Y, vector_to_dictionary(parameters_values))[0]) / epsilon",
+            )
+        ],
+        "a one-sided difference",
+    ),
     "no denominator": ([(N_DIFFERENCE, N_DIFFERENCE.replace(" / denominator", ""))], "numerator alone"),
     "the 1-norm": (
         [(N_DIFFERENCE, N_DIFFERENCE.replace("numerator / denominator", ONE_NORM))],
@@ -183,5 +192,9 @@ def test_the_verifiers_own_difference_separates_right_from_wrong_gradients():
         for _, grads, epsilon, wrong in unit_gradcheck._faulty(exact):
             grad = np.concatenate([grads[f"d{k}"].reshape(-1, 1) for k in unit_gradcheck.KEYS])
             c = Checked(grad, unit_gradcheck._centred(cost, theta, epsilon), epsilon, unit_gradcheck._cost_scale(ref))
+            if wrong is None:  # the wide epsilon: each one-sided difference lies far outside a correct checker's
+                for sided in unit_gradcheck._one_sided(cost, theta, epsilon):
+                    assert abs(relative_difference(grad, sided) - c.difference) > 100 * c.allowed(c.difference)
+                continue
             assert (c.difference > 1e-3) if wrong else (c.difference < unit_gradcheck.THRESHOLD / 4)
             assert not wrong or c.allowed(c.difference) < c.difference * 1e-4  # a slip moves it by far more

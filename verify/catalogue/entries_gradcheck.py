@@ -61,7 +61,7 @@ GRADCHECK: tuple[CourseFunction, ...] = (
         "gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False) -> difference",
         torch=CHECKER + ", on torch's exact gradients and on wrong ones; its verdict against the threshold 2e-7",
         calls=("forward_propagation_n",),
-        slips=("no_copy_slip", "epsilon_slip", "norm_slip", "denominator_slip"),
+        slips=("no_copy_slip", "epsilon_slip", "norm_slip", "denominator_slip", "one_sided_slip"),
         check="unit_gradcheck",
         required_by=("gradcheck",),
     ),

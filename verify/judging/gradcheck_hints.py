@@ -45,14 +45,15 @@ def relative_difference(grad: np.ndarray, approx: np.ndarray, top=_two, bottom=_
 @dataclass(frozen=True)
 class Checked:
     """One call of a checker as the verifier computed it: the gradient handed (a column), its own centred differences
-    with the same epsilon, the cost's size (|J| and the terms it is computed from), and `leaked`: the centred
-    differences each no-copy slip computes (another pass over the cost: computed only when asked)."""
+    with the same epsilon, the cost's size (|J| and the terms it is computed from), and `leaked` and `one_sided`: the
+    differences each no-copy slip, and each one-sided one, computes (another pass over the cost: only when asked)."""
 
     grad: np.ndarray
     approx: np.ndarray
     epsilon: float
     cost_scale: float
     leaked: Callable[[], Sequence[np.ndarray]] = field(default=lambda: ())
+    one_sided: Callable[[], Sequence[np.ndarray]] = field(default=lambda: ())  # forward's and backward's differences
 
     @property
     def difference(self) -> float:
@@ -147,7 +148,23 @@ def no_copy_slip(calls: Calls) -> str:
     return ""
 
 
-SLIPS = {f.__name__: f for f in (no_copy_slip, epsilon_slip, norm_slip, denominator_slip)}
+def one_sided_slip(calls: Calls) -> str:
+    """gradapprox = (J_plus - J) / epsilon (or (J - J_minus) / epsilon): a one-sided difference, whose error grows
+    with epsilon where the centred one's grows with its square."""
+    variants = [c.one_sided() for _, c in calls]
+    for v in range(min(len(sided) for sided in variants)):
+        if all(
+            c.fits(returned, relative_difference(c.grad, sided[v]), sided[v])
+            for (returned, c), sided in zip(calls, variants)
+        ):
+            return (
+                "it fits a one-sided difference, (J_plus - J) / epsilon: the centred difference is "
+                "(J_plus - J_minus) / (2 * epsilon), whose error shrinks with epsilon squared"
+            )
+    return ""
+
+
+SLIPS = {f.__name__: f for f in (no_copy_slip, epsilon_slip, norm_slip, denominator_slip, one_sided_slip)}
 
 
 def checker_slip(calls: Calls, slips: Sequence[str]) -> str:
@@ -156,5 +173,5 @@ def checker_slip(calls: Calls, slips: Sequence[str]) -> str:
     return next((hint for name in slips if (hint := SLIPS[name](calls))), "")
 
 
-__all__ = ["Checked", "checker_slip", "denominator_slip", "epsilon_slip", "no_copy_slip", "norm_slip"]
+__all__ = ["Checked", "checker_slip", "denominator_slip", "epsilon_slip", "no_copy_slip", "norm_slip", "one_sided_slip"]
 __all__ += ["relative_difference"]
