@@ -95,6 +95,16 @@ SLIPS = {
         [("for gradient in [dWax, dWaa, dWya, db, dby]:", "for gradient in [dWax, dWaa, dWya, db]:")],
         "not applied to every gradient: dby is returned unclipped",
     ),
+    "clip rebinding the loop's name": (
+        "clip",
+        [
+            (
+                "        np.clip(gradient, -maxValue, maxValue, out = gradient)",
+                "        gradient = np.clip(gradient, -maxValue, maxValue)",
+            )
+        ],
+        "nothing is clipped: all five come back as they were given",
+    ),
     "sample without the softmax": ("sample", [("        y = softmax(z)", "        y = z")], "without the softmax"),
     "sample stopping after the newline": (
         "sample",

@@ -98,6 +98,7 @@ def norm_clipped(gradients: dict, maxValue: float, whole: bool = False) -> dict:
         ({**ref.clip(GIVEN, 10), "dby": GIVEN["dby"]}, "not applied to every gradient: dby is returned unclipped"),
         ({k: v for k, v in ref.clip(GIVEN, 10).items() if k != "dby"}, "dby is not in the dict it returns"),
         ({k: np.clip(v, 0, 10) for k, v in GIVEN.items()}, "clipped into [0, maxValue]"),
+        ({k: v.copy() for k, v in GIVEN.items()}, "nothing is clipped: all five come back as they were given"),
         ({k: v * 0.5 for k, v in GIVEN.items()}, ""),
     ],
 )

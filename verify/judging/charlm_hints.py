@@ -61,6 +61,11 @@ def clip_slip(key: str, given: dict, returned: dict, maxValue: float, allowed: f
     """The slip behind clip's wrong `key` (a gradient's name), from the gradients it was `given`."""
     if not isinstance(returned, dict) or returned.get(key) is None:
         return f"not applied to every gradient: {key} is not in the dict it returns, which holds all five ({', '.join(GRADIENTS)})"
+    if _nothing_clipped(given, returned, maxValue):
+        return (
+            "nothing is clipped: all five come back as they were given; `gradient = np.clip(gradient, ...)` in the "
+            "loop only rebinds its name: np.clip(gradient, -maxValue, maxValue, out=gradient) writes into each"
+        )
     g = np.asarray(given[key], dtype=np.float64)
     whole = float(np.sqrt(sum(np.sum(np.asarray(v, dtype=np.float64) ** 2) for v in given.values())))
     candidates: Candidates = (
@@ -70,6 +75,14 @@ def clip_slip(key: str, given: dict, returned: dict, maxValue: float, allowed: f
         ("clipped into [0, maxValue]: the lower bound is -maxValue", np.clip(g, 0, maxValue)),
     )
     return fitting(returned[key], candidates, allowed)
+
+
+def _nothing_clipped(given: dict, returned: dict, maxValue: float) -> bool:
+    """Whether every gradient comes back exactly as given, while some entry lies beyond maxValue."""
+    same = all(
+        returned.get(k) is not None and np.array_equal(np.asarray(returned[k]), np.asarray(v)) for k, v in given.items()
+    )
+    return same and any(np.any(np.abs(np.asarray(v)) > maxValue) for v in given.values())
 
 
 def distribution_slip(p: np.ndarray, expected: np.ndarray) -> str:
