@@ -413,3 +413,20 @@ def test_a_week3_loop_says_why_it_is_not_run_with_an_optimiser(capsys, tmp_path)
     report = json.loads(capsys.readouterr().out)
     assert code == 0, report["first_divergence"]
     assert "it takes no optimizer" in loops(report)["loop nn_model"]["skipped"]
+
+
+def test_a_loop_that_initialises_again_at_every_iteration_is_told_so(capsys, tmp_path):
+    """Every update then gets the shared start, as where update_parameters' result is not assigned: the initialiser's
+    calls, one per iteration, tell the two apart."""
+    path = slipped(
+        tmp_path,
+        WEEK3,
+        "    for i in range(num_iterations):\n",
+        "    for i in range(num_iterations):\n        parameters = initialize_parameters(n_x, n_h, n_y)\n",
+    )
+    code, report = verify(capsys, path, ARCH[WEEK3])
+    assert code == 1
+    assert report["first_divergence"]["fix"].startswith(
+        "fix `nn_model`: it initialises the parameters again at every iteration: call the initialiser once, before "
+        "the loop"
+    )

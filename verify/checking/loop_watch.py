@@ -35,6 +35,7 @@ def _new_seen() -> dict:
         "plotted": None,  # the last sequence its plt.plot drew (the second course's model() keeps its costs so)
         "calls": {
             "updates": 0,
+            "initialised": 0,
             "fixed": True,
             "first": None,
             "adam_t": None,
@@ -62,6 +63,7 @@ class _Watch:
 
     def start_params(self, *args, **kwargs):
         self.seen["started"] += 1
+        self.seen["calls"]["initialised"] = self.seen["started"]  # (hints.loop_slip: once per iteration, in the loop)
         return {k: v.copy() for k, v in self.start.items()}
 
     def cost(self, name: str):

@@ -172,8 +172,8 @@ def loop_slip(calls: dict, learning_rate: float) -> str:
     calls: "adam_t", the t of its first update_parameters_with_adam call; "rate", the learning_rate its first
     momentum or Adam update was handed (or took by default); "adam_updates" and "adam_last_t", how many Adam
     updates it made and the t of the last; "updates", its update_parameters
-    calls; "fixed", whether every one was handed the parameters the first was; "first", that first call's
-    (parameters, grads, result)."""
+    calls; "initialised", its initialiser's; "fixed", whether every update was handed the parameters the first
+    was; "first", that first call's (parameters, grads, result)."""
     if calls.get("adam_t") == 0:
         return (
             "t starts at 0: the bias correction divides by 1 - beta^0 = 0 (the course increments t before the update)"
@@ -203,6 +203,8 @@ def loop_slip(calls: dict, learning_rate: float) -> str:
     if not steps or not all(np.all(np.isfinite(s)) for s in steps.values()):
         return ""
     if calls.get("updates", 0) > 1 and calls.get("fixed") and any(np.any(s) for s in steps.values()):
+        if calls.get("initialised", 0) >= calls["updates"]:  # an initialiser call before each update
+            return "it initialises the parameters again at every iteration: call the initialiser once, before the loop"
         return "its parameters never change: update_parameters' result is not assigned (parameters = update_parameters(...))"
     rate = _step_rate(steps, {k: np.asarray(grads[f"d{k}"], dtype=np.float64) for k in steps})
     if rate is not None and not np.isclose(rate, learning_rate, rtol=FIT, atol=0):
