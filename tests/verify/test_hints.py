@@ -128,6 +128,9 @@ def test_bce_slip_names_the_term_left_out_of_the_cost():
     assert bce_slip(-right, log_A, log_1_A, Y).endswith("the minus sign is missing")
     assert bce_slip(4 * right, log_A, log_1_A, Y).endswith("the 1/m is missing")
     assert bce_slip(right, log_A, log_1_A, Y) == ""
+    # every label 0: a cost of -0.0 (the Y log(AL) terms, all 0) is what two slips (and more) would give; none named
+    zeros = np.zeros_like(Y)
+    assert bce_slip(-0.0, log_A, log_1_A, zeros) == ""
 
 
 def test_l2_slip_names_a_dw_without_its_l2_term_and_only_with_l2_on():

@@ -99,7 +99,9 @@ def bce_slip(cost: float, log_A: np.ndarray, log_1_minus_A: np.ndarray, Y: np.nd
             Y * log_A + (1 - Y) * log_1_minus_A
         ),
     }
-    return next((text for text, value in candidates.items() if np.isclose(cost, value, rtol=FIT, atol=0)), "")
+    # a candidate of 0 fits nothing: where its terms all vanish (every Y = 0, for a missing (1-Y) term) it tells no slip
+    # from another
+    return next((t for t, value in candidates.items() if value and np.isclose(cost, value, rtol=FIT, atol=0)), "")
 
 
 def hint_layer_backward(backward, activations, grads: dict, params: dict, X: np.ndarray, ref: dict) -> None:
