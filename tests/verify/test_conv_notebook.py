@@ -127,6 +127,16 @@ SLIPS = {
         [("a_prev_slice = a_prev[vert_start", "a_prev_slice = dA_prev[i, vert_start")],
         ("the max mask is taken from the output window", "pool_backward", "dA_prev (max)"),
     ),
+    "mask not applied": (
+        "pool_backward",
+        [
+            (
+                "horiz_start:horiz_end, c] += mask * dA[i, h, w, c]",
+                "horiz_start:horiz_end, c] += dA[i, h, w, c]",
+            )
+        ],
+        ("the mask is not applied: dA_prev[i, vert_start:vert_end", "pool_backward", "dA_prev (max)"),
+    ),
     "db of the wrong shape": (
         "conv_backward",
         [("db = np.zeros((1, 1, 1, n_C))", "db = np.zeros(n_C)"), ("db[:,:,:,c] += dZ", "db[c] += dZ")],
@@ -232,6 +242,7 @@ NETWORK_SLIPS = {
     "stride ignored in the backward slice": "backward",
     "padding not stripped": "backward",
     "mask from the output window": "backward",
+    "mask not applied": "backward",
 }
 
 

@@ -216,3 +216,20 @@ def test_a_cache_not_the_courses_fails(function, learner, output, detail):
     assert (
         wrong.value.output == output and detail in wrong.value.detail and "the course's cache is (" in wrong.value.hint
     )
+
+
+@pytest.mark.parametrize("stride", [1, 2], ids=["overlapping", "apart"])
+def test_a_max_pool_backward_without_its_mask_or_with_the_output_windows_is_named(stride):
+    """Where windows overlap (f 2, stride 1) each slip has its own numbers and hint; where they do not, the output
+    window's mask is all True when read, as no mask at all: the hint names both."""
+    rng = np.random.default_rng(3)
+    A_prev, hp = rng.standard_normal((2, 5, 5, 3)), {"f": 2, "stride": stride}
+    dA = rng.standard_normal(ref.pool_forward(A_prev, hp, "max").shape)
+    for slip, words in (
+        ("no mask", "the mask is not applied"),
+        ("output mask", "the max mask is taken from the output"),
+    ):
+        slipped = conv_hints.pool_grad(dA, A_prev, hp, "max", slip=slip)
+        hint = conv_hints.pool_backward_slip(slipped, dA, A_prev, hp, "max", 1e-12)
+        assert words in hint, hint
+        assert ("every entry of the window gets the gradient" in hint) == (stride == 2)

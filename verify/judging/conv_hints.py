@@ -203,7 +203,8 @@ def pool_forward_slip(A, A_prev: np.ndarray, hp: dict, mode: str, allowed: float
 def pool_grad(dA, A_prev, hp: dict, mode: str, ignore=(False, False), slip: str = ""):
     """The course's pool_backward in float64 (max: every tied maximum gets the gradient, mask x == max(x)); the
     slips: windows started as `ignore` says (without the stride), and `slip` "undivided" (the average not divided by
-    f f) or "output mask" (the mask taken from the window of dA_prev, the output being accumulated, not A_prev's)."""
+    f f), "no mask" (the whole window gets the gradient) or "output mask" (the mask taken from the window of dA_prev,
+    the output being accumulated, not A_prev's)."""
     f, stride = hp["f"], hp["stride"]
     A64, dA_prev = A_prev.astype(np.float64), np.zeros(A_prev.shape)
     _, n_H, n_W, _ = dA.shape
@@ -211,7 +212,9 @@ def pool_grad(dA, A_prev, hp: dict, mode: str, ignore=(False, False), slip: str 
         for w, hs in enumerate(_starts(n_W, stride, ignore[1])):
             g = dA[:, h, w, :].astype(np.float64)[:, None, None, :]
             where = (slice(None), slice(vs, vs + f), slice(hs, hs + f), slice(None))
-            if mode == "max":
+            if mode == "max" and slip == "no mask":
+                dA_prev[where] += g
+            elif mode == "max":
                 window = dA_prev[where] if slip == "output mask" else A64[where]
                 dA_prev[where] += (window == window.max(axis=(1, 2), keepdims=True)) * g
             else:
@@ -219,8 +222,16 @@ def pool_grad(dA, A_prev, hp: dict, mode: str, ignore=(False, False), slip: str 
     return dA_prev
 
 
+NO_MASK = "the mask is not applied: dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[i, h, w, c]"
+OUTPUT_MASK = (
+    "the max mask is taken from the output window (dA_prev's) instead of the input window: mask = "
+    "create_mask_from_window(a_prev_slice), a_prev_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]"
+)
+
+
 def pool_backward_slip(dA_prev, dA, A_prev, hp: dict, mode: str, allowed: float) -> str:
     candidates: list[tuple[str, np.ndarray | None]] = []
+    no_mask = pool_grad(dA, A_prev, hp, mode, slip="no mask") if mode == "max" else None
     if mode == "average":
         candidates.append(
             (
@@ -228,13 +239,10 @@ def pool_backward_slip(dA_prev, dA, A_prev, hp: dict, mode: str, allowed: float)
                 pool_grad(dA, A_prev, hp, mode, slip="undivided"),
             )
         )
+    elif hp["stride"] >= hp["f"]:  # no windows overlap: dA_prev's window is all 0 when read, its mask all True
+        candidates.append((f"every entry of the window gets the gradient: {NO_MASK}, or {OUTPUT_MASK}", no_mask))
     else:
-        candidates.append(
-            (
-                "the max mask is taken from the output window (dA_prev's) instead of the input window: mask = create_mask_from_window(a_prev_slice), a_prev_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",
-                pool_grad(dA, A_prev, hp, mode, slip="output mask"),
-            )
-        )
+        candidates += [(NO_MASK, no_mask), (OUTPUT_MASK, pool_grad(dA, A_prev, hp, mode, slip="output mask"))]
     candidates += [
         ("stride ignored in the backward slice: " + hint, pool_grad(dA, A_prev, hp, mode, (v, h)))
         for hint, v, h in _steps()
