@@ -80,9 +80,10 @@ def _own_frames(error: BaseException, source: str | None) -> list[str]:
 
 
 def _shown(filename: str) -> str:
-    """A file as the working directory reaches it; a notebook's cell ('x.ipynb/cell [7]', loading.py) by the
-    notebook's name, since no path reaches a cell."""
+    """A file as the working directory reaches it where it lies inside it, else its absolute path (never a climb of
+    ../..); a notebook's cell ('x.ipynb/cell [7]', loading.py) by the notebook's name, since no path reaches a cell."""
     notebook = os.path.dirname(filename)
     if os.path.isfile(notebook):
         return os.path.join(os.path.basename(notebook), os.path.basename(filename))
-    return os.path.relpath(filename)
+    relative = os.path.relpath(filename)
+    return os.path.abspath(filename) if relative == os.pardir or relative.startswith(os.pardir + os.sep) else relative

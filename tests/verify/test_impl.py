@@ -787,3 +787,12 @@ def test_the_api_with_the_most_functions_found_comes_first_in_the_refusal(capsys
         "lstm_cell_forward, lstm_forward"
     )
     assert parts[1].startswith("week 4 (L layers): found none of them")  # the rest in the usual order
+
+
+def test_a_traceback_names_a_file_outside_the_working_folder_by_its_absolute_path(tmp_path, monkeypatch):
+    from verify.errors import _shown
+
+    (tmp_path / "work" / "sub").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "work")
+    assert _shown(str(tmp_path / "work" / "sub" / "mine.py")) == os.path.join("sub", "mine.py")
+    assert _shown(str(tmp_path / "elsewhere.py")) == str(tmp_path / "elsewhere.py")  # not ../elsewhere.py
