@@ -185,7 +185,13 @@ WEEK3_SLIPS = [
         "dW1 agrees, and so does dZ1: check db1",
     ),
     ("backward_propagation", "(1 - np.power(A1, 2))", "(1 - A1)", "dW1", "tanh's derivative"),
-    ("backward_propagation", "dZ2 = A2 - Y", "dZ2 = A1 - Y", "", "a shape error"),
+    (
+        "backward_propagation",
+        "dZ2 = A2 - Y",
+        "dZ2 = A1 - Y",
+        "",
+        "a shape error: check each product's order and transposes, dW =",
+    ),
     (
         "update_parameters",
         "parameters[key] - learning_rate",

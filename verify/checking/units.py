@@ -155,8 +155,10 @@ def _hint_for_raise(function: str, error: ImplementationError) -> str:
     if "rnn" in family:  # the recurrent notebook's: its products' shapes, a db added over the steps
         return rnn_hints.raise_hint(function, text)
     if any(word in text for word in ("shape", "aligned", "broadcast", "dimension")):
-        if "backward" in function:
+        if "backward" in function and "deep" in family:  # week 4's tuples; week 3's cache is a dict
             return f"a shape error: check the order the cache is unpacked in ({CACHE_ORDER}) and each transpose"
+        if "backward" in function:
+            return "a shape error: check each product's order and transposes, dW = dZ A_prev^T / m, dA_prev = W^T dZ"
         return "a shape error: check each product's order and transposes, Z = W A_prev + b with W (n[l], n[l-1])"
     return ""
 
