@@ -49,8 +49,10 @@ def assert_first(first: dict, **expected) -> None:
 
 
 def assert_own_traceback(trace: list, path: Path, innermost: str) -> None:
-    """Every line is `learner.py:N in function,  code` in the learner's file; none of the verifier's."""
+    """Every line is `learner.py:N in function,  code` in the learner's file (by its path from the working folder,
+    or its absolute path outside it); none of the verifier's."""
     own = os.path.relpath(path)
+    own = str(path.resolve()) if own.startswith(os.pardir + os.sep) else own
     assert trace, "no traceback lines"
     for line in trace:
         file = line.split(":")[0]

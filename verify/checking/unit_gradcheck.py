@@ -32,7 +32,7 @@ PLANTED = {"dW2": 2.0, "db1": 4.0}  # the course's backward_propagation_n: dW2 d
 PLANTED_TEXT = {"dW2": "dW2 doubled", "db1": "db1 four times"}
 BACKWARD = ("dZ3", "dW3", "db3", "dA2", "dZ2", "dW2", "db2", "dA1", "dZ1", "dW1", "db1")  # in backprop's order
 KINK_MARGIN = 1e-3  # no Z1, Z2 nearer 0: a step of epsilon (<= 1e-6) moves no relu across its kink
-WIDE_EPSILON = 1e-3  # where a one-sided difference's error (about epsilon) stands out of the centred one's
+WIDE_STEP = 1e-3  # where a one-sided difference's error (about epsilon) stands out of the centred one's
 
 
 def _check_forward(u: Unit) -> None:
@@ -255,7 +255,7 @@ def _faulty(exact: dict) -> list[tuple[str, dict, float, bool | None]]:
         ("torch's exact gradients", exact, 1e-7, False),
         (f"torch's gradients but dW1{list(map(int, at))} times 1.5", scaled, 1e-7, True),
         ("torch's gradients but dW2 doubled", {**exact, "dW2": 2 * exact["dW2"]}, 1e-6, True),
-        ("torch's exact gradients", exact, WIDE_EPSILON, None),
+        ("torch's exact gradients", exact, WIDE_STEP, None),
     ]
 
 
