@@ -155,6 +155,21 @@ SLIPS = {  # slip: (function, edits, (words of the fix line, function failing, o
         ],
         ("the da_next path through a_next = ot * tanh(c_next) is left out", "lstm_cell_backward", "dxt"),
     ),
+    "the da_next path left out of dit alone": (
+        "lstm_cell_backward",
+        [("(dc_next * cct + ot * (1 - np.square(np.tanh(c_next))) * cct * da_next)", "dc_next * cct")],
+        ("dit takes dc_next alone, leaving out the da_next path", "lstm_cell_backward", "dxt"),
+    ),
+    "the da_next path left out of dft alone": (
+        "lstm_cell_backward",
+        [("(dc_next * c_prev + ot * (1 - np.square(np.tanh(c_next))) * c_prev * da_next)", "dc_next * c_prev")],
+        ("dft takes dc_next alone, leaving out the da_next path", "lstm_cell_backward", "dxt"),
+    ),
+    "the da_next path left out of dc_prev alone": (
+        "lstm_cell_backward",
+        [("dc_next * ft + ot * (1 - np.square(np.tanh(c_next))) * ft * da_next", "dc_next * ft")],
+        ("dc_prev takes dc_next alone, leaving out the da_next path", "lstm_cell_backward", "dc_prev"),
+    ),
     "dc_prev without ft": (
         "lstm_cell_backward",
         [

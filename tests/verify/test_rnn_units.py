@@ -222,8 +222,19 @@ SLIPS = {  # function: (its slips' hints, a learner committing one)
 }
 
 
+# Through time, dc_prev from dc_next alone (dc_next * ft) starts from the last step's dc_next of 0 and stays 0: it is
+# the through-time slip "dc_prev not carried", by which lstm_backward names it (lstm_cell_backward names it itself).
+SAME_THROUGH_TIME = {("lstm_backward", "no da path p")}
+
+
 @pytest.mark.parametrize(
-    "function, slip", [(function, slip) for function, (hints, _) in SLIPS.items() for slip in hints]
+    "function, slip",
+    [
+        (function, slip)
+        for function, (hints, _) in SLIPS.items()
+        for slip in hints
+        if (function, slip) not in SAME_THROUGH_TIME
+    ],
 )
 def test_every_slip_is_caught_and_named_as_itself(function, slip):
     hints, learner = SLIPS[function]

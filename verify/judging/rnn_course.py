@@ -141,17 +141,23 @@ def lstm_sequence(x: Tracked, a0: Tracked, P: dict, slip: str = "") -> tuple[Tra
     return stack(states), stack(predictions), stack(cells), caches
 
 
+NO_DA_PATH = {"no da path": "ficp", "no da path f": "f", "no da path i": "i", "no da path c": "c", "no da path p": "p"}
+
+
 def lstm_cell_grads(da_next: Tracked, dc_next: Tracked, cache: tuple, slip: str = "") -> dict[str, Tracked]:
     """The course's lstm_cell_backward; slips: "no da path" (dc = dc_next: the da_next path through
-    a_next = ot * tanh(c_next) left out), "dc_prev without ft", "concat order" ([xt; a_prev], split at n_x), "swap gh"
+    a_next = ot * tanh(c_next) left out; "no da path f", "... i", "... c", "... p": in dft, dit, dcct or dc_prev
+    alone), "dc_prev without ft", "concat order" ([xt; a_prev], split at n_x), "swap gh"
     (gates g and h's gradients under each other's names), and db summed over the wrong axis (DB_SLIPS)."""
     a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, P = cache
     tanh_c = tanh(c_next)
-    dc = dc_next if slip == "no da path" else dc_next + da_next * ot * (1 - tanh_c**2)
+    whole = dc_next + da_next * ot * (1 - tanh_c**2)
+    alone = NO_DA_PATH.get(slip, "")  # those of dft ("f"), dit, dcct and dc_prev ("p") that take dc_next alone
+    dc = {who: dc_next if who in alone else whole for who in "ficp"}
     d = {
-        "f": dc * c_prev * ft * (1 - ft),
-        "i": dc * cct * it * (1 - it),
-        "c": dc * it * (1 - cct**2),
+        "f": dc["f"] * c_prev * ft * (1 - ft),
+        "i": dc["i"] * cct * it * (1 - it),
+        "c": dc["c"] * it * (1 - cct**2),
         "o": da_next * tanh_c * ot * (1 - ot),
     }
     parts = [xt, a_prev] if slip == "concat order" else [a_prev, xt]
@@ -159,7 +165,7 @@ def lstm_cell_grads(da_next: Tracked, dc_next: Tracked, cache: tuple, slip: str 
     top = _summed([P[f"W{g}"][:, :n].T @ d[g] for g in GATES])  # the gradient of concat's top n rows
     bottom = _summed([P[f"W{g}"][:, n:].T @ d[g] for g in GATES])
     grads = {"dxt": top, "da_prev": bottom} if slip == "concat order" else {"dxt": bottom, "da_prev": top}
-    grads["dc_prev"] = dc if slip == "dc_prev without ft" else dc * ft
+    grads["dc_prev"] = dc["p"] if slip == "dc_prev without ft" else dc["p"] * ft
     for g in GATES:
         grads[f"dW{g}"], grads[f"db{g}"] = d[g] @ joined.T, db_sum(d[g], slip)
     if slip.startswith("swap "):

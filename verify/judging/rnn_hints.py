@@ -71,6 +71,17 @@ STATES = "the states are not carried: each step starts from the a_next and c_nex
 STATES += "zeros only at t = 0)"
 DC = "dc = dc_next + da_next * ot * (1 - np.tanh(c_next) ** 2)"
 LSTM_CELL_BACK = {
+    **{
+        f"no da path {who}": f"{name} takes dc_next alone, leaving out the da_next path through a_next = ot * "
+        f"tanh(c_next): {formula}, with {DC}"
+        for who, name, formula in (
+            ("f", "dft", "dft = dc * c_prev * ft * (1 - ft)"),
+            ("i", "dit", "dit = dc * cct * it * (1 - it)"),
+            ("c", "dcct", "dcct = dc * it * (1 - cct ** 2)"),
+            ("p", "dc_prev", "dc_prev = dc * ft"),
+        )
+    },
+    # (after the single ones: the output compared first, dxt, tells them apart; dc_prev alone fits both)
     "no da path": "the da_next path through a_next = ot * tanh(c_next) is left out: dit, dft, dcct and dc_prev take "
     f"{DC}, not dc_next alone",
     "dc_prev without ft": f"dc_prev is missing ft: dc_prev = dc * ft, with {DC}",
