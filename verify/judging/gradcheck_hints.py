@@ -134,33 +134,34 @@ def denominator_slip(calls: Calls) -> str:
 def no_copy_slip(calls: Calls) -> str:
     """theta_plus (or theta_minus) = parameters_values without np.copy: each step is written into the vector
     itself, so J_minus, and every later entry, is evaluated at a moved point."""
-    variants = [c.leaked() for _, c in calls]
-    for v in range(min(len(leaked) for leaked in variants)):
-        if all(
-            c.fits(returned, relative_difference(c.grad, leaked[v]), leaked[v])
-            for (returned, c), leaked in zip(calls, variants)
-        ):
-            return (
-                "it fits theta_plus = parameters_values (or theta_minus) without np.copy: the step of entry i is "
-                "written into parameters_values itself, so J_minus and every later entry are computed at a moved "
-                "point (gradapprox about half the gradient); take theta_plus = np.copy(parameters_values)"
-            )
+    if _one_variant_fits(calls, [c.leaked() for _, c in calls]):
+        return (
+            "it fits theta_plus = parameters_values (or theta_minus) without np.copy: the step of entry i is "
+            "written into parameters_values itself, so J_minus and every later entry are computed at a moved "
+            "point (gradapprox about half the gradient); take theta_plus = np.copy(parameters_values)"
+        )
     return ""
+
+
+def _one_variant_fits(calls: Calls, variants: Sequence[Sequence[np.ndarray]]) -> bool:
+    """Whether, for some v, every call's returned difference fits the one its gradapprox variants[call][v] gives."""
+    return any(
+        all(
+            c.fits(returned, relative_difference(c.grad, approxes[v]), approxes[v])
+            for (returned, c), approxes in zip(calls, variants)
+        )
+        for v in range(min((len(approxes) for approxes in variants), default=0))
+    )
 
 
 def one_sided_slip(calls: Calls) -> str:
     """gradapprox = (J_plus - J) / epsilon (or (J - J_minus) / epsilon): a one-sided difference, whose error grows
     with epsilon where the centred one's grows with its square."""
-    variants = [c.one_sided() for _, c in calls]
-    for v in range(min(len(sided) for sided in variants)):
-        if all(
-            c.fits(returned, relative_difference(c.grad, sided[v]), sided[v])
-            for (returned, c), sided in zip(calls, variants)
-        ):
-            return (
-                "it fits a one-sided difference, (J_plus - J) / epsilon: the centred difference is "
-                "(J_plus - J_minus) / (2 * epsilon), whose error shrinks with epsilon squared"
-            )
+    if _one_variant_fits(calls, [c.one_sided() for _, c in calls]):
+        return (
+            "it fits a one-sided difference, (J_plus - J) / epsilon: the centred difference is "
+            "(J_plus - J_minus) / (2 * epsilon), whose error shrinks with epsilon squared"
+        )
     return ""
 
 
