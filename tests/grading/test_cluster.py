@@ -35,9 +35,12 @@ def _count(book: Path) -> int:
 
 
 @pytest.mark.parametrize("daemon", [True, False])
-def test_a_class_graded_on_a_cluster_survives_a_killed_worker(tmp_path, daemon):
+def test_a_class_graded_on_a_cluster_survives_a_killed_worker(tmp_path, monkeypatch, daemon):
     """Daemonic workers (Dask's default) start a fresh interpreter per submission; others fork each from a server
-    that imported torch once per worker (warm.py)."""
+    that imported torch once per worker (warm.py). The workers' temporary folders go under tmp_path: the killed
+    worker's submission folder has nobody left to remove it."""
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # read by the workers this test starts
     for name, source in NAMES.items():
         shutil.copytree(CLASS / source, tmp_path / "class" / name)
     with (
