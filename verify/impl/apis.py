@@ -58,8 +58,9 @@ def _expect_helper_files(module: ModuleType, label: str, adapters: list[type[Ada
     for adapter in adapters:
         missing = _missing(module, adapter)
         helpers = [helper_file_missing(left_out.get(name, "")) for name in missing]
-        if missing and all(helpers):
-            helper, where = helpers[0]  # type: ignore[misc]
+        first = helpers[0] if helpers and all(helpers) else None
+        if first is not None:
+            helper, where = first
             raise UsageError(
                 f"{label} imports {', '.join(missing)} from {helper}, which is not in its folder "
                 f"({where}): put the course's helper file {helper}.py beside it"

@@ -97,7 +97,7 @@ def _fixed(definitions: dict, api: str, label: str) -> tuple[FixedSize | None, s
     keys = PREFERRED.get(api, ("layers_dims",))
     reasons: list[str] = []
     for key in keys:
-        definition = _combined(definitions, key) if isinstance(key, tuple) else definitions.get(key)
+        definition = _definition(definitions, key)
         if definition is None:
             continue
         if definition.value is None:
@@ -118,7 +118,7 @@ def _fixed(definitions: dict, api: str, label: str) -> tuple[FixedSize | None, s
 def _fixing(definitions: dict, api: str, label: str, arch: tuple[int, ...]) -> FixedSize | None:
     """The definition among those that can fix the API's size (PREFERRED) whose size is `arch`, if any."""
     for key in PREFERRED.get(api, ("layers_dims",)):
-        definition = _combined(definitions, key) if isinstance(key, tuple) else definitions.get(key)
+        definition = _definition(definitions, key)
         if definition is not None and definition.value is not None and _as_arch(definition.value, api) == arch:
             return FixedSize(arch, f"{definition.text} in {label}", f"{definition.name} in {label}")
     return None
@@ -130,6 +130,11 @@ _SHAPES = {
     "logreg": "the week 2 API's n_x, 1",
     "course2": "the second course's n_x, n[1], n[2], 1",
 }
+
+
+def _definition(definitions: dict, key: str | tuple[str, ...]) -> Definition | None:
+    """The definition of one of PREFERRED's keys: a name's, or n_x, n_h, n_y's combined."""
+    return _combined(definitions, key) if isinstance(key, tuple) else definitions.get(key)
 
 
 def _combined(definitions: dict, names: tuple) -> Definition | None:
