@@ -99,7 +99,7 @@ class _Watch:
         handed = _copied(parameters) if calls["first"] is None else None
         if handed is None and calls["fixed"]:  # (compared only while no call has moved them: a cost of one call)
             calls["fixed"] = _same(parameters, calls["first"][0])
-        result = self.originals[name](parameters, grads, *args, **kwargs)
+        result = self._in_run_dtype(self.originals[name](parameters, grads, *args, **kwargs))
         calls["updates"] += 1
         if handed is not None:
             calls["first"] = (handed, _copied(grads), _copied(result))
@@ -115,9 +115,23 @@ class _Watch:
             if name == "update_parameters_with_adam":  # how t counted: the last t against the calls made
                 calls["adam_updates"] += 1
                 calls["adam_last_t"] = kwargs["t"] if "t" in kwargs else args[4] if len(args) > 4 else None
-            return self.originals[name](*args, **kwargs)
+            result = self.originals[name](*args, **kwargs)
+            for values in result if isinstance(result, (tuple, list)) else ():  # (parameters, v[, s, ...])
+                self._in_run_dtype(values)
+            return result
 
         return update
+
+    def _in_run_dtype(self, values):
+        """An update's dict of arrays with any other float dtype cast back to the run's, in place, as the run's own
+        steps cast what the update returns (Adapter._in_run_dtype): a float32 run whose int dropout masks promote
+        its gradients to float64 trains in float32 in the loop too, as in the steps it is compared with."""
+        if isinstance(values, dict):
+            dtype = next(iter(self.start.values())).dtype
+            for key, value in values.items():
+                if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.dtype != dtype:
+                    values[key] = value.astype(dtype)
+        return values
 
     def random_mini_batches(self, X, Y, mini_batch_size=64, seed=0):
         seen = self.seen
