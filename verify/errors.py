@@ -38,9 +38,10 @@ class ImplementationError(Exception):
     package folder), innermost last: the lines a learner needs, none of the verifier's.
     """
 
-    def __init__(self, function: str, error: BaseException, source: str | None = None):
+    def __init__(self, function: str, error: BaseException, source: str | None = None, what: str | None = None):
         self.function = function
         self.error = error
+        self._what = what  # what a rejection the adapter built says it did, where not "returned" (see what)
         self.trace = _own_frames(error, source)
         where = f" ({self.trace[-1].split(',  ')[0].strip()})" if self.trace else ""
         super().__init__(f"{function} {raised(error)}{where}" if error.__traceback__ else f"{function}: {error}")
@@ -55,7 +56,7 @@ class ImplementationError(Exception):
     def what(self) -> str:
         """What the implementation did, in the report's words."""
         if self.rejected:
-            return "returned what the checks cannot use"
+            return self._what or "returned what the checks cannot use"
         return raised(self.error).split(":")[0] if isinstance(self.error, SystemExit) else "raised"
 
 

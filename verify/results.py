@@ -49,6 +49,7 @@ class Divergence:
     row: Comparison | None = None  # the failed row, with its numbers
     error: str | None = None  # what the implementation raised, or why its result was rejected
     rejected: bool = False  # the error is a result the checks rejected (nothing raised)
+    what: str = "raised"  # what the implementation did, in the report's words (ImplementationError.what)
     traceback: tuple[str, ...] = ()
     epoch: int | None = None  # with mini-batches: which epoch and mini-batch the iteration was
     mini_batch: int | None = None

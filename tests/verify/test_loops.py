@@ -430,3 +430,45 @@ def test_a_loop_that_initialises_again_at_every_iteration_is_told_so(capsys, tmp
         "fix `nn_model`: it initialises the parameters again at every iteration: call the initialiser once, before "
         "the loop"
     )
+
+
+SIZE_SLIPS = [  # each loop runs from the shared start whatever it asks its initialiser for: its call shows the slip
+    (
+        WEEK3,
+        "2,5,1",
+        "    n_x, _, n_y = layer_sizes(X, Y)\n",
+        "    n_x, n_h, n_y = layer_sizes(X, Y)\n",  # layer_sizes' hard-coded 4 overwrites the n_h it is given
+        "nn_model",
+        "initialize_parameters for layer sizes 2, 4, 1, not the sizes it was given, 2, 5, 1",
+    ),
+    (
+        WEEK4,
+        "3,4,1",
+        "    parameters = initialize_parameters(n_x, n_h, n_y)\n",
+        "    parameters = initialize_parameters(n_x, 7, n_y)\n",
+        "two_layer_model",
+        "initialize_parameters for layer sizes 3, 7, 1, not the sizes it was given, 3, 4, 1",
+    ),
+    (
+        WEEK4,
+        "3,4,4,1",
+        "    parameters = initialize_parameters_deep(layers_dims)\n",
+        "    parameters = initialize_parameters_deep([12288, 20, 7, 5, 1])\n",
+        "L_layer_model",
+        "initialize_parameters_deep for layer sizes 12288, 20, 7, 5, 1, not the sizes it was given, 3, 4, 4, 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "source, arch, old, new, loop, words", SIZE_SLIPS, ids=["nn_model", "two_layer_model", "L_layer_model"]
+)
+def test_a_loop_that_asks_its_initialiser_for_other_sizes_fails_by_name(
+    capsys, tmp_path, source, arch, old, new, loop, words
+):
+    code, report = verify(capsys, slipped(tmp_path, source, old, new), arch)
+    assert code == 1
+    assert report["first_divergence"]["fix"].startswith(f"fix `{loop}`: it called {words}: it builds a network")
+    assert loops(report)[f"loop {loop}"]["status"] != "ok"
+    code, report = verify(capsys, source, arch)  # the loop as the course writes it, at the same sizes
+    assert code == 0 and loops(report)[f"loop {loop}"]["status"] == "ok", report["first_divergence"]

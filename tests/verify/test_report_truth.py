@@ -371,8 +371,18 @@ def test_no_final_cost_is_credited_when_the_learners_own_loop_does_not_train_lik
     report = _hand_built([loop], final=Sides(Final(0.2473771, 0.91), Final(0.2457903, 0.91)))
     (line,) = [line for line in report.to_text().splitlines() if line.startswith("final cost")]
     assert line == "final cost: not shown: x.py's own nn_model does not train like its functions (see loop nn_model)"
-    loop.rows, loop.error = {}, ImplementationError("nn_model", ValueError("shapes (1,4) and (1,40) not aligned"))
+    try:
+        raise ValueError("shapes (1,4) and (1,40) not aligned")
+    except ValueError as error:
+        loop.rows, loop.error = {}, ImplementationError("nn_model", error)
     assert "final cost: not shown: x.py's own nn_model raised (see loop nn_model)" in report.to_text().splitlines()
+    loop.error = ImplementationError(
+        "nn_model", ValueError("sizes"), what="called initialize_parameters for other sizes"
+    )
+    assert (  # a call the checks rejected, nothing raised: what it did
+        "final cost: not shown: x.py's own nn_model called initialize_parameters for other sizes (see loop nn_model)"
+        in report.to_text().splitlines()
+    )
 
 
 @pytest.mark.end_to_end

@@ -32,6 +32,7 @@ def _new_seen() -> dict:
         "epochs": 0,
         "batch_calls": [],
         "started": 0,
+        "sized": None,  # (initialiser, the sizes its first call asked for) where they are not the run's
         "plotted": None,  # the last sequence its plt.plot drew (the second course's model() keeps its costs so)
         "calls": {
             "updates": 0,
@@ -55,16 +56,27 @@ class _Watch:
         self.originals: dict = {}  # name -> the module's own function (or what serves it), a stand-in calls on to
         self.serve = serve
         self.start, self.plan, self.state_start = run.start, run.plan, state_start
+        layers = sum(f"W{l}" in run.start for l in range(1, len(run.start) + 1))  # dense W1..WL (none: no sizes)
+        self.dims = run.dims(layers) if layers else None  # the sizes an initialiser is to be asked for
         self.learning_rate, self.force_rate = run.plan.learning_rate, force_rate
         self.seen = _new_seen()
         # the cost function whose values are the run's costs, and what divides them (m where it sums the batch)
         self.cost_name, self.cost_divisor = costs
         self.costs: dict[str, list] = {}  # each watched cost function's values, in the order it was called
 
-    def start_params(self, *args, **kwargs):
-        self.seen["started"] += 1
-        self.seen["calls"]["initialised"] = self.seen["started"]  # (hints.loop_slip: once per iteration, in the loop)
-        return {k: v.copy() for k, v in self.start.items()}
+    def start_params(self, name: str):
+        """An initialiser's stand-in: the shared start, whatever it is asked for; sizes it asks for other than the
+        run's are kept (seen["sized"]), as a loop that ignores its size argument would train another network."""
+
+        def start(*args, **kwargs):
+            self.seen["started"] += 1
+            self.seen["calls"]["initialised"] = self.seen["started"]  # (hints.loop_slip: once per iteration)
+            sizes = _sizes(list(args) + list(kwargs.values()))
+            if self.seen["sized"] is None and None not in (sizes, self.dims) and sizes != self.dims:
+                self.seen["sized"] = (name, sizes)
+            return {k: v.copy() for k, v in self.start.items()}
+
+        return start
 
     def cost(self, name: str):
         """A cost function's stand-in: its values kept (those of the run's cost function, else of another the
@@ -165,7 +177,7 @@ class _Watch:
             served = self.serve.get(entry.name) if self.serve is not None else None
             self.originals[entry.name] = original if served is None else served(original)
             return {
-                "start": lambda: self.start_params,
+                "start": lambda: self.start_params(entry.name),
                 "cost": lambda: self.cost(entry.name),
                 "update": lambda: self.update(entry.name),
                 "state": lambda: self.state(entry.state),
@@ -224,6 +236,18 @@ def _run_cost(impl: Adapter) -> str:
     if impl.API != "course2":
         return "compute_cost"
     return "compute_cost_with_regularization" if impl.lambd else getattr(impl, "cost_function", None) or "compute_cost"
+
+
+def _sizes(arguments: list) -> list[int] | None:
+    """The layer sizes an initialiser's arguments spell, in order: its layer_dims list, or n_x, n_h, n_y (None where
+    they are anything else)."""
+    sizes: list[int] = []
+    for value in arguments:
+        values = value if isinstance(value, (list, tuple, np.ndarray)) else [value]
+        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+            return None
+        sizes += [int(v) for v in values]
+    return sizes
 
 
 def _copied(values):

@@ -175,6 +175,15 @@ def _own_start(impl: Adapter) -> str:
     )
 
 
+def _other_sizes(initialiser: str, sizes: list[int], dims: list[int]) -> str:
+    """What a loop that asked its initialiser for other sizes than the run's is told."""
+    return (
+        f"it called {initialiser} for layer sizes {', '.join(map(str, sizes))}, not the sizes it was given, "
+        f"{', '.join(map(str, dims))}: it builds a network of its own sizes (a size hard-coded, or an argument "
+        "overwritten before the call)"
+    )
+
+
 def check_loop(
     impl: Adapter, function: str, run: LoopRun, replay: Replay, rtol: float, ran: tuple | None = None
 ) -> CheckResult:
@@ -193,6 +202,10 @@ def check_loop(
         if function != "optimize" and not seen["started"]:  # (optimize is handed the start as w and b)
             result.skipped = _own_start(impl)
             return result
+        if seen["sized"] is not None:  # it was handed the shared start all the same: only its call shows the slip
+            initialiser, sizes = seen["sized"]
+            message = ValueError(_other_sizes(initialiser, sizes, run.dims(L)))
+            raise ImplementationError(function, message, what=f"called {initialiser} for other layer sizes")
         if not costs and seen["plotted"] is not None:  # a model() that plots the costs it kept, returning none
             costs = seen["plotted"]
             result.notes.append(f"{function}: its costs are those it plotted (plt.plot(costs)), one per kept epoch")

@@ -221,6 +221,7 @@ def _first_network_divergence(checks: list[CheckResult]) -> Divergence | None:
                 iteration=check.error_iteration,
                 error=str(check.error),
                 rejected=check.error.rejected,
+                what=check.error.what,
                 traceback=tuple(check.error.trace),
             )
         failed = [r for r in check.rows.values() if not r.ok]

@@ -146,11 +146,7 @@ def _check_lines(check: CheckResult, verbose: bool, hints: set) -> list[str]:
             said = check.error.rejected and str(check.error) in hints  # the verdict's fix line printed it
             lines.append(
                 f"  error{at}: "
-                + (
-                    f"{check.error.function} returned what the checks cannot use: see the fix line above"
-                    if said
-                    else str(check.error)
-                )
+                + (f"{check.error.function} {check.error.what}: see the fix line above" if said else str(check.error))
             )
             lines += [f"    {line}" for line in check.error.trace]
     rows = list(check.rows.values())

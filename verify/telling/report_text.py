@@ -114,10 +114,7 @@ def verdict_lines(report: Report) -> list[str]:
                 + ("" if report.checks else "there is no network to check")
             )
         elif first.fix and first.rejected:  # the fix line holds the message: said once
-            lines.append(
-                f"first divergence: {_where(first)}: {first.function} returned what the checks "
-                "cannot use, as the fix line says"
-            )
+            lines.append(f"first divergence: {_where(first)}: {first.function} {first.what}, as the fix line says")
         else:
             text = _divergence_text(first, with_fix=False)
             where, _, hint = text.partition("\n  hint: ")
@@ -211,7 +208,7 @@ def _final_cost_lines(report: Report) -> list[str]:
     loop = next((c for c in report.checks if c.name.startswith("loop ") and not c.ok), None)
     if loop is not None:
         function = loop.name.split(" ", 1)[1]
-        why = "raised" if loop.error is not None else "does not train like its functions"
+        why = loop.error.what if loop.error is not None else "does not train like its functions"
         return [f"final cost: not shown: {name}'s own {function} {why} (see {loop.name})"]
     if report.final is None:
         return []
