@@ -259,6 +259,52 @@ def test_an_update_that_leaves_out_the_last_layer_names_the_same_layer_as_the_ne
     assert [key for key, row in lockstep.rows.items() if not row.ok and not row.follows] == [("W", 3), ("b", 3)]
 
 
+@pytest.mark.end_to_end
+def test_an_update_that_returns_what_it_was_handed_is_told_so_not_a_loop_one_late(tmp_path):
+    update = (
+        "    parameters = {key: value.copy() for key, value in parameters.items()}\n",
+        "    handed = parameters\n    parameters = {key: value.copy() for key, value in parameters.items()}\n",
+    )
+    returned = (
+        "    return parameters\n\n\ndef initialize_parameters(",
+        "    return handed\n\n\ndef initialize_parameters(",
+    )
+    assert_fix(
+        verified(learner(tmp_path, update, returned)),
+        "update_parameters",
+        "W1 (its step)",
+        "no parameter changed: it returns the parameters as it was handed them (it updates a copy it does not "
+        "return, or a name it rebinds): return what it updated",  # was: "layer 1 is not updated: ... starts one late"
+    )
+
+
+@pytest.mark.end_to_end
+@pytest.mark.parametrize(
+    "slip, fix",
+    [
+        (  # each layer handed the next one's cache: relu_backward, right on its own, raises
+            ('grads["dA" + str(l + 1)], caches[l], "relu"', 'grads["dA" + str(l + 1)], caches[l + 1], "relu"'),
+            "fix `L_model_backward`: IndexError raised in relu_backward, which passes its own check: the slip is in "
+            "what L_model_backward hands it (the dAL it starts from, the activation and the cache each layer gets)",
+        ),
+        (
+            ('grads["dA" + str(l + 1)], caches[l], "relu"', 'grads["dA" + str(l)], caches[l], "relu"'),
+            "fix `L_model_backward`: it raised KeyError at line 93",
+        ),
+        (
+            ("    for l in range(1, L):\n        A, cache", "    for l in range(1, L + 1):\n        A, cache"),
+            "fix `L_model_forward`: ValueError raised in linear_forward, which passes its own check: the slip is in "
+            "what L_model_forward hands it (the activation each layer gets, the A_prev, W and b it hands each layer)",
+        ),
+    ],
+    ids=["next_cache", "dA_key", "forward_one_too_far"],
+)
+def test_a_composing_function_that_raises_in_a_function_it_calls_is_the_one_to_fix(tmp_path, slip, fix):
+    first = verified(learner(tmp_path, slip)).first_divergence
+    assert first.fix is not None and first.fix.startswith(fix), first  # was: no fix line, a passing function's line
+    assert first.function == fix.split("`")[1]
+
+
 # ---------------------------------------------------------------- the hint rules, on hand-built arrays
 
 

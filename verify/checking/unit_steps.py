@@ -201,6 +201,7 @@ def _check_update_parameters(u: Unit) -> None:
     if not isinstance(updated, dict):
         raise Wrong("parameters", f"expected a dict, got {_describe(updated)}")
     expected = steps.sgd_update(params, grads, LEARNING_RATE)
+    none_moved = all(np.array_equal(updated.get(key), value) for key, value in params.items())
     for key in params:
         if key not in updated:
             raise Wrong(key, f"the updated parameters have no {key}")
@@ -217,7 +218,7 @@ def _check_update_parameters(u: Unit) -> None:
                 unit_step_scale(LEARNING_RATE * float(np.max(np.abs(grads[f"d{key}"]))), params[key]),
             )
         except Wrong as wrong:
-            wrong.hint = skipped_layer_slip(key, step, len(params) // 2) or wrong.hint
+            wrong.hint = skipped_layer_slip(key, step, len(params) // 2, none_moved) or wrong.hint
             raise
 
 

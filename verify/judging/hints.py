@@ -209,10 +209,18 @@ def db_slip(value, dZ: np.ndarray) -> str:
     return ""
 
 
-def skipped_layer_slip(key: str, step, L: int) -> str:
-    """An update whose loop over the layers misses the first or the last: that layer's step is exactly 0."""
+def skipped_layer_slip(key: str, step, L: int, none_moved: bool = False) -> str:
+    """An update whose loop over the layers misses the first or the last: that layer's step is exactly 0; or one
+    that moves no parameter at all (none_moved), which updates what it does not return."""
     layer = int(key[1:])
-    if not isinstance(step, np.ndarray) or np.any(step) or layer not in (1, L):
+    if not isinstance(step, np.ndarray) or np.any(step):
+        return ""
+    if none_moved:
+        return (
+            "no parameter changed: it returns the parameters as it was handed them (it updates a copy it does not "
+            "return, or a name it rebinds): return what it updated"
+        )
+    if layer not in (1, L):
         return ""
     if layer == L:
         return (

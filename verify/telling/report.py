@@ -177,18 +177,19 @@ def first_divergence(
         causes.sort(key=lambda f: "exactly 0" in f.hint)
     unit = causes[0] if causes else None
     if unit is None:
-        return _fix_of(first, sources, composing)
+        return _fix_of(first, sources, composing, {f.function for f in functions if f.ok})
     if first is None:  # the network agrees: the function alone is wrong (e.g. only at an exact 0)
         first = Divergence("functions", "functions", unit.output)
     return replace(first, function=unit.function, fix=unit.fix, source=sources.get(unit.function))
 
 
-def _fix_of(first: Divergence | None, sources: dict, composing: dict) -> Divergence | None:
+def _fix_of(first: Divergence | None, sources: dict, composing: dict, passed: set[str]) -> Divergence | None:
     """The first divergence with its fix line where the network checks name the function to fix on their own:
     a course loop whose run differs from its own functions' steps (the functions and the network agree), a
     function whose result the checks rejected (caches in reverse order), or the function that composes a stage
-    (L_model_backward) where every function it calls agrees on its own: the function, what is wrong, where
-    it is defined. A function that raised names itself in its error; it gets no fix line here."""
+    (L_model_backward) where every function it calls agrees on its own, its numbers wrong or raising: the
+    function, what is wrong, where it is defined (`passed`: the functions that pass their own checks). Any other
+    function that raised names itself in its error; it gets no fix line here."""
     if first is None:
         return None
     if first.name == first.stage and first.stage in composing and first.row is not None and not first.error:
@@ -198,6 +199,11 @@ def _fix_of(first: Divergence | None, sources: dict, composing: dict) -> Diverge
             if first.hint
             else f"(the functions it calls agree on their own: the slip is in how it calls them, {handed})"
         )
+    elif first.name == first.stage in composing and first.error and not first.rejected:
+        function, handed = composing[first.stage]
+        if first.quantity != function:
+            return first
+        what = _raised_within(function, first.error, first.traceback, handed, passed)
     elif first.name.startswith("loop ") and not first.error:
         function = first.name.split(" ", 1)[1]
         what = first.hint or (
@@ -209,6 +215,25 @@ def _fix_of(first: Divergence | None, sources: dict, composing: dict) -> Diverge
     else:
         return first
     return replace(first, function=function, fix=f"fix `{function}`: {what}", source=sources.get(function))
+
+
+def _raised_within(function: str, error: str, trace: tuple[str, ...], handed: str, passed: set[str]) -> str:
+    """What a composing function that raised is told: the error, and where the innermost of its frames is another
+    function, that what it hands that function is to check (the slip, where that function passes its own check)."""
+    kind = error.split(" raised ", 1)[-1].split(":", 1)[0]
+    where = trace[-1].split(",  ", 1)[0] if trace else ""
+    inner = where.rsplit(" in ", 1)[-1] if where else function
+    if inner == function:  # (its file is on the fix line already)
+        return (
+            f"it raised {kind} at line {where.rsplit(' in ', 1)[0].rsplit(':', 1)[-1]}"
+            if where
+            else f"it raised {kind}"
+        )
+    if inner in passed:
+        return (
+            f"{kind} raised in {inner}, which passes its own check: the slip is in what {function} hands it ({handed})"
+        )
+    return f"{kind} raised in {inner}, called from it: check what it hands it ({handed})"
 
 
 def _first_network_divergence(checks: list[CheckResult]) -> Divergence | None:
