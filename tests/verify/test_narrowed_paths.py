@@ -73,6 +73,16 @@ def test_adam_settings_give_the_bias_correction_slips():
         slips["the bias correction uses t - 1 where it needs t: v_corrected = v / (1 - beta^t)"]["dW1"],
         v["dW1"] / (1 - 0.9**2),
     )
+    unpowered = "the bias correction divides by 1 - beta: beta is not raised to the power t"
+    np.testing.assert_allclose(slips[f"{unpowered}: v_corrected = v / (1 - beta^t)"]["dW1"], v["dW1"] / (1 - 0.9))
+    at_2 = optimizer_slips(
+        "v_corrected", OptimizerStep("adam", settings, 2, 0.0, {"v": v, "s": s}), grads, moments={"v": v}
+    )
+    assert [hint for hint, value in at_2.items() if value] == [  # t - 1 and no power: one number, one hint
+        "no bias correction: v_corrected = v / (1 - beta^t)",
+        "the bias correction divides by 1 - beta (at t = 2, also 1 - beta^(t - 1)): beta is not raised to the power t, "
+        "or to t - 1 where it needs t: v_corrected = v / (1 - beta^t)",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -342,6 +342,13 @@ OPTIMIZER_SLIPS = [
         'v_corrected["dW1"]',
         "uses t - 1 where it needs t",
     ),
+    (  # was told "uses t - 1" by the network's rows at t = 2, where the two are one number
+        "update_parameters_with_adam",
+        "s_corrected[key] = s[key] / (1 - beta2 ** t)",
+        "s_corrected[key] = s[key] / (1 - beta2)",
+        's_corrected["dW1"]',
+        "the bias correction divides by 1 - beta: beta is not raised to the power t",
+    ),
     (
         "update_parameters_with_adam",
         "v[key] = beta1 * v[key] + (1 - beta1) * grads[key]",

@@ -118,15 +118,24 @@ def _adam_moment_slips(quantity: str, v: dict, s: dict, grads: dict, settings: d
 
 
 def _adam_correction_slips(quantity: str, t: int, settings: dict, moments: dict) -> dict:
-    """A bias correction v / (1 - beta^t) left out, or taken with t - 1, of the implementation's own moments."""
+    """A bias correction v / (1 - beta^t) left out, taken without the power t (1 - beta), or with t - 1, of the
+    implementation's own moments. At t = 2 the last two are the same number, and the hint says so."""
     name, beta = quantity[0], (settings["beta1"] if quantity == "v_corrected" else settings["beta2"])
     own = moments.get(name) or {}
+    right = f"{quantity} = {name} / (1 - beta^t)"
+    unpowered = (
+        f"the bias correction divides by 1 - beta (at t = 2, also 1 - beta^(t - 1)): beta is not raised to the power "
+        f"t, or to t - 1 where it needs t: {right}"
+        if t == 2
+        else f"the bias correction divides by 1 - beta: beta is not raised to the power t: {right}"
+    )
     return {
-        f"no bias correction: {quantity} = {name} / (1 - beta^t)": own,
-        f"the bias correction uses t - 1 where it needs t: {quantity} = {name} / (1 - beta^t)": {
+        f"no bias correction: {right}": own,
+        unpowered: {k: x / bias_correction(beta, 1) for k, x in own.items()} if t > 1 else {},
+        f"the bias correction uses t - 1 where it needs t: {right}": {
             k: x / bias_correction(beta, t - 1) for k, x in own.items()
         }
-        if t > 1
+        if t > 2
         else {},
     }
 
