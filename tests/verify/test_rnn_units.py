@@ -286,3 +286,43 @@ def test_in_float32_scratchs_rounding_uses_a_measurable_share_of_each_functions_
         for seed in range(3):
             check(unit(function, "float32", seed))
     assert set(used) == set(CHECKS) and all(1e-3 < share < 1 for share in used.values()), used
+
+
+def _over_m(function: str):
+    """scratch's `function` with every weight gradient (dW..., db...) divided by the m examples it sums over."""
+
+    def learner(*args):
+        grads = dict(getattr(scratch.rnn, function)(*args))
+        m = args[0].shape[1]  # da_next (n_a, m), or da (n_a, m, T_x)
+        return {k: v / m if k.startswith(("dW", "db")) else v for k, v in grads.items()}
+
+    return learner
+
+
+@pytest.mark.parametrize("function", ["rnn_cell_backward", "rnn_backward", "lstm_cell_backward", "lstm_backward"])
+def test_a_weight_gradient_divided_by_m_is_named_not_as_a_factor_of_the_cases_m(function):
+    with pytest.raises(Wrong) as wrong:
+        CHECKS[function](unit(function, **{function: _over_m(function)}))
+    output = wrong.value.output
+    assert output.startswith(("dW", "db"))  # was: "it is 1/2 of the expected value: a lost or extra factor 2"
+    assert wrong.value.hint == f"divided by m: the course's {function} has no 1/m; {output} sums over the examples"
+
+
+def _c_next_the_other_way(xt, a_prev, c_prev, P):
+    """The course's gates, combined as c_next = ft * cct + it * c_prev: the numbers of a forget/update swap."""
+    *_, (_, _, a_p, c_p, ft, it, cct, ot, x, params) = scratch.rnn.lstm_cell_forward(xt, a_prev, c_prev, P)
+    c_next = ft * cct + it * c_prev
+    a_next = ot * np.tanh(c_next)
+    y = scratch.rnn.softmax(P["Wy"] @ a_next + P["by"])
+    return a_next, c_next, y, (a_next, c_next, a_p, c_p, ft, it, cct, ot, x, params)
+
+
+def test_gates_combined_the_other_way_are_told_from_gates_swapped_by_the_cache():
+    with pytest.raises(Wrong) as wrong:
+        CHECKS["lstm_cell_forward"](unit("lstm_cell_forward", lstm_cell_forward=_c_next_the_other_way))
+    assert wrong.value.hint == rnn_hints.COMBINED  # was: "the forget and update gates are swapped"
+    with pytest.raises(Wrong) as wrong:  # the gates themselves swapped: the cache shows it
+        CHECKS["lstm_cell_forward"](
+            unit("lstm_cell_forward", lstm_cell_forward=SLIPS["lstm_cell_forward"][1]("swap fi"))
+        )
+    assert wrong.value.hint == rnn_hints.GATE_SWAPS["swap fi"]

@@ -58,15 +58,17 @@ THROUGH_TIME = {
     "backward; t is the step itself)",
 }
 CONCAT = "the concatenation is [xt; a_prev]: the course's concat = np.concatenate((a_prev, xt), axis=0), a_prev on top"
-LSTM_CELL = {
-    "concat order": CONCAT,
-    **{
-        f"swap {g}{h}": f"the {GATE_NAMES[g]} and {GATE_NAMES[h]} gates are swapped: {GATE_VALUES[g]} is computed with "
-        f"W{g}, b{g} and {GATE_VALUES[h]} with W{h}, b{h}"
-        for g, h in ("fi", "fo", "io", "fc", "ic", "oc")
-    },
-    **READOUT,
+GATE_SWAPS = {
+    f"swap {g}{h}": f"the {GATE_NAMES[g]} and {GATE_NAMES[h]} gates are swapped: {GATE_VALUES[g]} is computed with "
+    f"W{g}, b{g} and {GATE_VALUES[h]} with W{h}, b{h}"
+    for g, h in ("fi", "fo", "io", "fc", "ic", "oc")
 }
+# A swap's numbers, where the cache holds the course's gates: they are right, and combined in another order.
+COMBINED = (
+    "its gates (in its cache) are the course's, so the slip is in how it combines them: c_next = ft * c_prev + it * "
+    "cct (ft multiplies c_prev, it multiplies cct), a_next = ot * tanh(c_next)"
+)
+LSTM_CELL = {"concat order": CONCAT, **GATE_SWAPS, **READOUT}
 STATES = "the states are not carried: each step starts from the a_next and c_next the step before returned (a0 and "
 STATES += "zeros only at t = 0)"
 DC = "dc = dc_next + da_next * ot * (1 - np.tanh(c_next) ** 2)"
