@@ -130,3 +130,15 @@ def test_an_arch_other_than_the_notebooks_is_refused(capsys):
     argv = ("--impl", str(REGULARIZATION), "--arch", "2,5,5,1", "--no-tensorboard")
     line = assert_usage_error(*run_cli(capsys, *argv))
     assert "differs from layers_dims = [X.shape[0], 20, 3, 1] = [2, 20, 3, 1]" in line
+
+
+def test_a_mask_of_another_layer_in_backward_gets_an_element_wise_hint(tmp_path):
+    report = verified(
+        regularization_with(tmp_path, "    dA2 = dA2 * D2\\n", "    dA2 = dA2 * D1\\n"), keep_prob=(0.86,)
+    )
+    first = report.first_divergence
+    assert "could not be broadcast together" in str(first.error)
+    assert first.fix == (  # was: "check each product's order and transposes, dW = dZ A_prev^T / m, ..."
+        "fix `backward_propagation_with_dropout`: a shape error in an element-wise product: each layer's A and dA are "
+        "masked with D of that layer"
+    )
