@@ -105,6 +105,17 @@ SLIPS = {
         ],
         "nothing is clipped: all five come back as they were given",
     ),
+    "clip dropping np.clip's result": (  # was told of a `gradient = np.clip(...)` it did not write
+        "clip",
+        [
+            (
+                "        np.clip(gradient, -maxValue, maxValue, out = gradient)",
+                "        np.clip(gradient, -maxValue, maxValue)",
+            )
+        ],
+        "nothing is clipped: all five come back as they were given; np.clip(gradient, ...) returns a new array (its "
+        "result dropped, or",
+    ),
     "sample without the softmax": ("sample", [("        y = softmax(z)", "        y = z")], "without the softmax"),
     "sample stopping after the newline": (
         "sample",
@@ -124,7 +135,12 @@ SLIPS = {
     "sample seeded without seed += 1": (
         "sample",
         [("        seed += 1\n", "")],
-        "seeded with seed + counter with seed not incremented",
+        "draw k is seeded with seed + k (seed + counter with one of them not incremented, or seed alone incremented)",
+    ),
+    "sample seeded with seed alone, incremented": (  # the same draws: was told its seed += 1 was missing
+        "sample",
+        [("np.random.seed(counter + seed)", "np.random.seed(seed)")],
+        "draw k is seeded with seed + k (seed + counter with one of them not incremented, or seed alone incremented)",
     ),
     "optimize at a fixed rate": (
         "optimize",

@@ -139,7 +139,7 @@ def course_like_draws(seeds: list[int], once: bool = False) -> tuple[list[int], 
 @pytest.mark.parametrize(
     ("seeds", "once", "words"),
     [
-        ([5 + k for k in range(6)], False, "with seed not incremented"),
+        ([5 + k for k in range(6)], False, "draw k is seeded with seed + k (seed + counter with one of them"),
         ([5] * 6, False, "seeded with seed alone"),
         (list(range(6)), False, "seeded with counter alone"),
         ([5] * 6, True, "seeded once"),

@@ -36,8 +36,9 @@ NO_NEWLINE = (
 )
 SEEDINGS = (
     (
-        "seeded with seed + counter with seed not incremented: the course increments both (seed += 1; counter += 1), "
-        "so draw k is seeded with seed + 2k",
+        "draw k is seeded with seed + k (seed + counter with one of them not incremented, or seed alone incremented): "
+        "the course seeds with np.random.seed(counter + seed) and increments both (seed += 1; counter += 1), so draw "
+        "k is seeded with seed + 2k",
         lambda seed, k: seed + k,
     ),
     ("seeded with seed alone: the course seeds each draw with np.random.seed(counter + seed)", lambda seed, k: seed),
@@ -63,8 +64,9 @@ def clip_slip(key: str, given: dict, returned: dict, maxValue: float, allowed: f
         return f"not applied to every gradient: {key} is not in the dict it returns, which holds all five ({', '.join(GRADIENTS)})"
     if _nothing_clipped(given, returned, maxValue):
         return (
-            "nothing is clipped: all five come back as they were given; `gradient = np.clip(gradient, ...)` in the "
-            "loop only rebinds its name: np.clip(gradient, -maxValue, maxValue, out=gradient) writes into each"
+            "nothing is clipped: all five come back as they were given; np.clip(gradient, ...) returns a new array "
+            "(its result dropped, or `gradient = np.clip(...)` in the loop, which only rebinds its name): "
+            "np.clip(gradient, -maxValue, maxValue, out=gradient) writes into each"
         )
     g = np.asarray(given[key], dtype=np.float64)
     whole = float(np.sqrt(sum(np.sum(np.asarray(v, dtype=np.float64) ** 2) for v in given.values())))
