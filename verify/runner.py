@@ -171,6 +171,7 @@ def _prepare(config: Config, implementation, progress: Progress):
     if api.NETWORK:
         config = api.network_config(config, implementation, label)  # --arch, or the size the module's code fixes
     else:  # no network to train (impl/gradcheck.py): the sizes its helper fixes; no training, no logs
+        _refuse_training(config, label, api)
         config = replace(config, arch=config.arch or api.SIZES, iterations=0, epochs=None)
         config = replace(config, tensorboard=config.tensorboard and bool(api.SCOPE))  # an API's own checks may log
     config = resolve_network(replace(config, api=api.API), api.default_activations)
@@ -194,6 +195,24 @@ def _prepare(config: Config, implementation, progress: Progress):
     check_mini_batch_size(config, X.shape[1])
     check_data_range(config, X, Y, config.data)
     return config, impl, X, Y, Optimization.from_config(config, X.shape[1]), device
+
+
+TRAINING_OPTIONS = {  # Config's field: its flag; the optimiser's settings and the decay's need their option
+    "iterations": "--iterations",
+    "epochs": "--epochs",
+    "learning_rate": "--lr",
+    "mini_batch_size": "--mini-batch-size",
+    "optimizer": "--optimizer",
+    "decay": "--decay",
+}
+
+
+def _refuse_training(config: Config, label: str, api) -> None:
+    """UsageError for a training option given to an API with no network to train, which would ignore it."""
+    defaults = Config()
+    given = [flag for field, flag in TRAINING_OPTIONS.items() if getattr(config, field) != getattr(defaults, field)]
+    if given:
+        raise UsageError(f"{', '.join(given)}: {label} is the {api.WEEK} API: {api.UNTRAINED}; give no training option")
 
 
 def _assemble(found: _Findings, impl: Adapter, config: Config, plan: Optimization, started: float) -> Report:

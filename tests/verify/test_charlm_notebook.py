@@ -221,6 +221,12 @@ def test_the_logs_hold_both_sides_losses_and_sampled_names(tmp_path):
         (["--arch", "27,40,27"], "give no --arch, --activations or --loss (got --arch 27,40,27"),
         (["--activations", "relu,softmax"], "activations relu,softmax"),
         (["--lambd", "0.1"], "--lambd: Dinosaurus_Island.ipynb is the course 5 week 1"),
+        (  # was run as if not given
+            ["--iterations", "5", "--lr", "0.5"],
+            "--iterations, --lr: Dinosaurus_Island.ipynb is the course 5 week 1 (the character-level language model) "
+            "API: its optimize is run on the corpus's first names, one step a name, at the course's learning rate; "
+            "give no training option",
+        ),
     ],
 )
 def test_options_it_cannot_honour_are_one_line(capsys, argv, words):

@@ -74,6 +74,23 @@ def test_detected_by_gradient_check_n_and_refused_another_network(capsys):
 
 
 @pytest.mark.parametrize(
+    "options, flags",
+    [
+        (dict(mini_batch_size=64, epochs=5, learning_rate=0.5), "--epochs, --lr, --mini-batch-size"),
+        (dict(iterations=7), "--iterations"),
+        (dict(optimizer="adam"), "--optimizer"),
+    ],
+)
+def test_a_training_option_is_refused_not_ignored(options, flags):
+    with pytest.raises(UsageError) as refused:  # was: a PASS, as if it had trained with them
+        verify.run(Config(impl=str(NOTEBOOK), **{**QUIET, **options}))
+    assert str(refused.value) == (
+        f"{flags}: Gradient_Checking.ipynb is the course 2 (gradient checking) API: it trains no network: its checker "
+        "is verified, function by function; give no training option"
+    )
+
+
+@pytest.mark.parametrize(
     "edits, said",
     [
         (

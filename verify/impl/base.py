@@ -72,6 +72,7 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
     WEEK = ""  # how the course calls it
     REQUIRED = _Required()  # function -> its course signature in this API, in the course's order (catalogue.py)
     NETWORK = True  # whether it computes a network the checks train (the gradient-checking notebook's does not)
+    UNTRAINED = ""  # without a network: why it takes no training option (--iterations, --lr, ...)
     SIZES: tuple[int, ...] | None = None  # the sizes an API without a network fixes
     PLOTTED_COSTS = False  # its loops keep their costs only to plot them, and only with print_cost on
     SCOPE = ""  # an API with checks of its own and no network: what its run checks, as the report's header says

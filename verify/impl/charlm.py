@@ -42,6 +42,7 @@ class CharLMAPI(Adapter):
     SIZES = SIZES
     SCOPE = "its course functions, each on its own, then optimize over the first names of the corpus"
     OWN_CHECKED = ("clip", "optimize")  # optimize, and the clip it calls, over the names
+    UNTRAINED = "its optimize is run on the corpus's first names, one step a name, at the course's learning rate"
 
     @staticmethod
     def default_activations(L: int) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ class GradCheckAPI(Adapter):
     API = "gradcheck"
     WEEK = "course 2 (gradient checking)"
     NETWORK = False  # nothing to train: the runner runs the function-by-function checks alone
+    UNTRAINED = "it trains no network: its checker is verified, function by function"
     SIZES = SIZES
 
     @staticmethod
