@@ -422,6 +422,20 @@ def test_a_wrong_rate_is_named_as_the_rate_not_a_layer(monkeypatch):
     assert report.as_dict()["config"]["iterations"] == 3 * 2  # steps: 32 examples in batches of 16
 
 
+@pytest.mark.end_to_end
+def test_a_decay_is_hinted_from_the_probes_epochs_not_from_one_epochs_coincidence(monkeypatch):
+    """At --decay-rate 1, learning_rate0 * rate ** epoch is lr0 at every epoch: the course's rate one epoch behind at
+    epoch 1, and 2 times the course's there. Neither is its slip; the probe's rates, at a rate of its own, say so."""
+    monkeypatch.setattr(scratch, "update_lr", lambda lr0, epoch, rate: lr0 * rate**epoch)
+    report = run(tiny(decay="inverse", decay_rate=1.0, epochs=3, mini_batch_size=16))
+    first = report.first_divergence
+    assert first.quantity == "lr" and first.hint == "", first.hint  # was: "... runs one epoch behind ..."
+    monkeypatch.setattr(scratch, "update_lr", lambda lr0, epoch, rate: lr0 / (1 + rate * max(epoch - 1, 0)))
+    assert run(tiny(decay="inverse", decay_rate=1.0, epochs=3, mini_batch_size=16)).first_divergence.hint.startswith(
+        "the decay runs one epoch behind the course's: it returns for epoch_num what"
+    )
+
+
 def folder_with(tmp_path, name: str, network_change=("", ""), optimiser_change=("", "")) -> Path:
     """A learner's folder: course_network.py and course_optimizers.py (which imports it), each with one change."""
     folder = tmp_path / name

@@ -391,6 +391,20 @@ OPTIMIZER_SLIPS = [
         "learning rate at epoch 0",
         "",
     ),
+    (  # was: "it is 0 where the expected value is not: a term or a whole update is missing"
+        "update_lr",
+        "return learning_rate0 / (1 + decay_rate * epoch_num)",
+        "return learning_rate0 // (1 + decay_rate * epoch_num)",
+        "learning rate at epoch 0",
+        "it divides with //, which floors the quotient to a whole number",
+    ),
+    (
+        "update_lr",
+        "return learning_rate0 / (1 + decay_rate * epoch_num)",
+        "return learning_rate0 / (1 + decay_rate * max(epoch_num - 1, 0))",
+        "learning rate at epoch 1",
+        "the decay runs one epoch behind the course's",
+    ),
 ]
 
 

@@ -26,22 +26,16 @@ def name_rate_slip(
     lockstep: CheckResult, impl: Adapter, plan: Optimization, step: Step, mine: _ImplStep, theirs: _TorchStep
 ) -> None:
     """A hint on the rate's row, if it broke at this step (the implementation's step `mine`, torch's `theirs`): the
-    course's rate of the next or the last epoch, or rounded to float32."""
+    decay's slip its rates fit over several epochs (one epoch ahead or behind among them), or the course's rate
+    rounded to float32."""
     i, lr, torch_lr, dtype = step.index, mine.lr, theirs.lr, mine.X.dtype
     row = lockstep.rows.get(("lr", impl.L))
     if row is None or row.ok or row.iteration != i:
         return
     if dtype == np.float64 and float(np.float32(torch_lr)) == float(lr) != torch_lr:
         row.hint = "it is the course's rate rounded to float32 (an np.float32 or float32 array) in a float64 run"
-    if plan.decay is not None and (hint := decay_slip(impl, plan, plan.decay)):
-        row.hint = hint
-        return
-    for shift, words in ((1, "ahead of"), (-1, "behind")):
-        if step.epoch + shift >= 0 and np.isclose(lr, plan.lr_at(step.epoch + shift), rtol=1e-9, atol=0):
-            row.hint = (
-                f"it is the course's rate for epoch {step.epoch + shift}: the decay runs one epoch {words} the "
-                "course's, which sets lr = decay(lr0, e, rate) after epoch e (so epochs 0 and 1 both run at lr0)"
-            )
+    elif plan.decay is not None:  # one epoch's rate fits slips by chance (at --decay-rate 1, learning_rate0 * 1^e is
+        row.hint = decay_slip(impl, plan, plan.decay)  # one epoch behind, and 2 times the rate): the probe decides
 
 
 def decay_slip(impl: Adapter, plan: Optimization, decay: str) -> str:

@@ -48,9 +48,14 @@ def decay_slips(function: str, learning_rate0: float, decay_rate: float, interva
             lr0 + rate * k(e)
         ),
         f"it multiplies where the course divides: {course}": lambda e: lr0 * (1 + rate * k(e)),
+        f"it divides with //, which floors the quotient to a whole number: the course's is {course}": lambda e: (
+            lr0 // (1 + rate * k(e))
+        ),
         f"it returns learning_rate0 unchanged: the course's rate is {course}": lambda e: lr0,
         f"the epochs are counted from 1, so the decay runs one epoch ahead of the course's: it returns for "
         f"epoch_num what {course} gives for epoch_num + 1": lambda e: lr0 / (1 + rate * k(e + 1)),
+        f"the decay runs one epoch behind the course's: it returns for epoch_num what {course} gives for "
+        "epoch_num - 1 (so epochs 0 and 1 both run at learning_rate0)": lambda e: lr0 / (1 + rate * k(max(e - 1, 0))),
     }
 
 
