@@ -140,6 +140,13 @@ WEEK4_SLIPS = [
         "W2",
         "each layer must draw its own weights",
     ),
+    (  # was: "expected an array of shape (1, 30), got nothing (None)", at sizes the learner never chose
+        "initialize_parameters_deep",
+        '    for l in range(1, len(layer_dims)):\n        parameters["W"',
+        '    for l in range(1, len(layer_dims) - 1):\n        parameters["W"',
+        "W4",
+        "the loop over the layers stops one short: it covers layers 1..4, for l in range(1, len(layer_dims))",
+    ),
 ]
 
 

@@ -25,6 +25,7 @@ from ..judging.hints import L2, Dropout, diagnose, l2_slip
 from ..judging.tolerance import term_scales
 from ..network import Network, Point
 from .unit_harness import Unit, Wrong
+from .unit_initialisers import missing_layer
 
 # (n0, n1, n2, n3), m and keep_prob: no two sizes alike; masks of 200 entries or more, so that a kept share near
 # keep_prob is told from one near 1 - keep_prob
@@ -43,6 +44,8 @@ def _initialised(u: Unit) -> list[np.ndarray]:
     for l in range(1, len(INIT_DIMS)):
         for key, shape in ((f"W{l}", (INIT_DIMS[l], INIT_DIMS[l - 1])), (f"b{l}", (INIT_DIMS[l], 1))):
             value = params.get(key)
+            if (absent := missing_layer(key, params, INIT_DIMS)) is not None:
+                raise absent
             if not isinstance(value, np.ndarray) or value.shape != shape:
                 transposed = isinstance(value, np.ndarray) and value.shape == shape[::-1]
                 raise Wrong(

@@ -20,6 +20,22 @@ TWO_LAYER_DIMS = [50, 40, 1]
 SPREAD_LIMIT = 2.5
 
 
+def missing_layer(key: str, params: dict, dims) -> Wrong | None:
+    """Wrong where an initialiser's parameters have no `key` at all: the sizes it was called with, the keys it
+    returned, and where the layer missing is the last, its loop over the layers stopping one short."""
+    if key in params:
+        return None
+    last = len(dims) - 1
+    return Wrong(
+        key,
+        f"its parameters for layer sizes {', '.join(map(str, dims))} have no {key} (its keys: "
+        f"{', '.join(map(str, params)) or 'none'})",
+        f"the loop over the layers stops one short: it covers layers 1..{last}, for l in range(1, len(layer_dims))"
+        if int(key[1:]) == last and all(f"W{l}" in params for l in range(1, last))
+        else "",
+    )
+
+
 def _check_weights(u: Unit, params, dims: list[int]) -> None:
     """The course's initialisation: W[l] (n[l], n[l-1]) small and random, b[l] (n[l], 1) zeros."""
     if not isinstance(params, dict):
@@ -28,6 +44,8 @@ def _check_weights(u: Unit, params, dims: list[int]) -> None:
     for l in range(1, len(dims)):
         W, b = params.get(f"W{l}"), params.get(f"b{l}")
         for key, value, shape in ((f"W{l}", W, (dims[l], dims[l - 1])), (f"b{l}", b, (dims[l], 1))):
+            if (absent := missing_layer(key, params, dims)) is not None:
+                raise absent
             if not isinstance(value, np.ndarray) or value.shape != shape:
                 raise Wrong(
                     key,
