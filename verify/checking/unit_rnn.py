@@ -26,7 +26,6 @@ import torch_ref.rnn as ref
 from ..impl.base import _describe
 from ..judging import rnn_course as course
 from ..judging import rnn_hints
-from ..judging.hint_fits import matches
 from ..judging.tracked import Tracked, exact, tracked
 from .unit_harness import Unit, Wrong
 
@@ -71,19 +70,17 @@ def sequence(u: Unit, case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return u.randn(case.n_x, case.m, case.T_x), u.randn(case.n_a, case.m), u.randn(case.n_a, case.m, case.T_x)
 
 
-def compare(u: Unit, output: str, value, expected: np.ndarray, scale: Tracked, slips: Slips, m: int = 0) -> None:
+def compare(u: Unit, output: str, value, expected: np.ndarray, scale: Tracked, slips: Slips) -> None:
     """u.close within rtol times `scale`'s largest entry; on a difference the slip that fits (its shape included),
-    a weight's gradient divided by the m examples it sums over (m: a backward's), else the generic hint where it is
-    not about 1/m (the course's recurrent gradients have none, and the harness's m is not the case's)."""
+    else the generic hint where it is not about 1/m (the course's recurrent gradients have none: a gradient divided by
+    the case's m is one of the slips)."""
     try:
         u.close(output, value, expected, scale.scale())
     except Wrong as wrong:
         if wrong.detail.startswith("it is "):  # a narrower dtype than the run's: that is the hint
             raise
         named = rnn_hints.named(output, value, slips(), u.rtol * scale.scale())
-        if not named and m > 1 and output.startswith(("dW", "db")) and matches(value, expected / m):
-            named = f"divided by m: the course's {u.function} has no 1/m; {output} sums over the examples"
-        wrong.hint = named or ("" if "1/m" in wrong.hint or f"factor {m}" in wrong.hint else wrong.hint)
+        wrong.hint = named or ("" if "1/m" in wrong.hint else wrong.hint)
         raise
 
 
@@ -203,7 +200,7 @@ def _rnn_cell_backward_case(u: Unit, xt: np.ndarray, a_prev: np.ndarray, P: dict
     scales = course.rnn_cell_grads(exact(da_next), (a_next, exact(a_prev), exact(xt), Pt))
     slips = partial(rnn_hints.rnn_cell_backward_slips, xt, a_prev, P, da_next)
     for key in RNN_GRADS:
-        compare(u, key, grads[key], expected[key], scales[key], slips, m=xt.shape[1])
+        compare(u, key, grads[key], expected[key], scales[key], slips)
 
 
 def _check_rnn_backward(u: Unit) -> None:
@@ -220,7 +217,7 @@ def _rnn_backward_case(u: Unit, x: np.ndarray, a0: np.ndarray, P: dict, da: np.n
     scales = course.through_time(exact(da), steps, course.rnn_cell_grads)
     slips = partial(rnn_hints.rnn_backward_slips, x, a0, P, da)
     for key in RNN_SEQUENCE_GRADS:
-        compare(u, key, grads[key], expected[key], scales[key], slips, m=x.shape[1])
+        compare(u, key, grads[key], expected[key], scales[key], slips)
 
 
 RNN_CHECKS: dict[str, Callable[[Unit], str | None]] = {  # the notebook's order

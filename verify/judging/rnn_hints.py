@@ -115,6 +115,15 @@ def _each(hints: dict[str, str], compute: Callable[[str], dict[str, np.ndarray]]
     return found
 
 
+def _summed(function: str, compute: Callable[[str], dict[str, np.ndarray]], m: int) -> Candidates:
+    """The weights' gradients divided by the m examples they sum over: the course's recurrent backward has no 1/m."""
+    return [
+        (f"divided by m: the course's {function} has no 1/m; {key} sums over the examples", {key: value / m})
+        for key, value in compute("").items()
+        if key.startswith(("dW", "db"))
+    ]
+
+
 def rnn_cell_forward_slips(xt, a_prev, parameters) -> Candidates:
     def compute(slip: str) -> dict[str, np.ndarray]:
         a_next, yt = course.rnn_cell(exact(xt), exact(a_prev), tracked(parameters), slip)
@@ -137,7 +146,7 @@ def rnn_cell_backward_slips(xt, a_prev, parameters, da_next) -> Candidates:
         cache = (a_next, exact(a_prev), exact(xt), tracked(parameters))
         return course.values(course.rnn_cell_grads(exact(da_next), cache, slip))
 
-    return _each(RNN_CELL_BACK, compute)
+    return _each(RNN_CELL_BACK, compute) + _summed("rnn_cell_backward", compute, xt.shape[1])
 
 
 def rnn_backward_slips(x, a0, parameters, da) -> Candidates:
@@ -145,7 +154,7 @@ def rnn_backward_slips(x, a0, parameters, da) -> Candidates:
         caches = course.rnn_sequence(exact(x), exact(a0), tracked(parameters))[2]
         return course.values(course.through_time(exact(da), caches, course.rnn_cell_grads, slip))
 
-    return _each({**THROUGH_TIME, **RNN_CELL_BACK}, compute)
+    return _each({**THROUGH_TIME, **RNN_CELL_BACK}, compute) + _summed("rnn_backward", compute, x.shape[1])
 
 
 def lstm_cell_forward_slips(xt, a_prev, c_prev, parameters) -> Candidates:
@@ -170,7 +179,7 @@ def lstm_cell_backward_slips(xt, a_prev, c_prev, parameters, da_next, dc_next) -
         *_, cache = course.lstm_cell(exact(xt), exact(a_prev), exact(c_prev), P)
         return course.values(course.lstm_cell_grads(exact(da_next), exact(dc_next), (*cache, P), slip))
 
-    return _each(LSTM_CELL_BACK, compute)
+    return _each(LSTM_CELL_BACK, compute) + _summed("lstm_cell_backward", compute, xt.shape[1])
 
 
 def lstm_backward_slips(x, a0, parameters, da) -> Candidates:
@@ -178,7 +187,7 @@ def lstm_backward_slips(x, a0, parameters, da) -> Candidates:
         caches = course.lstm_sequence(exact(x), exact(a0), tracked(parameters))[3]
         return course.values(course.through_time(exact(da), caches, course.lstm_cell_grads, slip, dc=True))
 
-    return _each({**LSTM_THROUGH_TIME, **LSTM_CELL_BACK}, compute)
+    return _each({**LSTM_THROUGH_TIME, **LSTM_CELL_BACK}, compute) + _summed("lstm_backward", compute, x.shape[1])
 
 
 def named(output: str, value, candidates: Candidates, allowed: float) -> str:
