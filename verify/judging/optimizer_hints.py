@@ -31,8 +31,14 @@ def decay_slips(function: str, learning_rate0: float, decay_rate: float, interva
                 lr0 / (1 + rate * e)
             ),
         }
-    else:
-        k, term, own = (lambda e: e), "epoch_num", {}
+    else:  # one epoch behind (a scheduled decay's shows only where an interval ends: not named there)
+        k, term = (lambda e: e), "epoch_num"
+        own = {
+            "the decay runs one epoch behind the course's: it returns for epoch_num what learning_rate0 / (1 + "
+            "decay_rate * epoch_num) gives for epoch_num - 1 (so epochs 0 and 1 both run at learning_rate0)": lambda e: (
+                lr0 / (1 + rate * max(e - 1, 0))
+            )
+        }
     course = f"learning_rate0 / (1 + decay_rate * {term})"
     return {
         **own,
@@ -54,8 +60,6 @@ def decay_slips(function: str, learning_rate0: float, decay_rate: float, interva
         f"it returns learning_rate0 unchanged: the course's rate is {course}": lambda e: lr0,
         f"the epochs are counted from 1, so the decay runs one epoch ahead of the course's: it returns for "
         f"epoch_num what {course} gives for epoch_num + 1": lambda e: lr0 / (1 + rate * k(e + 1)),
-        f"the decay runs one epoch behind the course's: it returns for epoch_num what {course} gives for "
-        "epoch_num - 1 (so epochs 0 and 1 both run at learning_rate0)": lambda e: lr0 / (1 + rate * k(max(e - 1, 0))),
     }
 
 
