@@ -140,6 +140,13 @@ WEEK4_SLIPS = [
         "W2",
         "each layer must draw its own weights",
     ),
+    (  # was: no hint, though the step is exactly 0.075 times the expected
+        "update_parameters",
+        "def update_parameters(parameters, grads, learning_rate):\n",
+        "def update_parameters(parameters, grads, learning_rate):\n    learning_rate = 0.0075\n",
+        "W1 (its step)",
+        "its step is that of learning rate 0.0075, not the 0.1 it was handed: a rate hard-coded, or a default kept",
+    ),
     (  # was: "expected an array of shape (1, 30), got nothing (None)", at sizes the learner never chose
         "initialize_parameters_deep",
         '    for l in range(1, len(layer_dims)):\n        parameters["W"',
@@ -240,6 +247,13 @@ WEEK2_SLIPS = [
         'w = w + learning_rate * grads["dw"]',
         "w (its step)",
         "opposite sign",
+    ),
+    (  # was: no hint, though the step is exactly 0.09 times the expected
+        "optimize",
+        'w = w - learning_rate * grads["dw"]',
+        'w = w - 0.009 * grads["dw"]',
+        "w (its step)",
+        "its step is that of learning rate 0.009, not the 0.1 it was handed: a rate hard-coded, or a default kept",
     ),
     ("propagate", "np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))", "np.sum(Y * np.log(A))", "cost", ""),
     ("initialize_with_zeros", "w = np.zeros((dim, 1))", "w = np.zeros((1, dim))", "w", ""),

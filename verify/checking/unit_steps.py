@@ -14,7 +14,15 @@ from typing import Any
 import numpy as np
 
 from ..impl.base import _binds, _describe
-from ..judging.hints import L2, activation_backward_slip, bce_slip, db_slip, l2_slip, skipped_layer_slip
+from ..judging.hints import (
+    L2,
+    activation_backward_slip,
+    bce_slip,
+    db_slip,
+    l2_slip,
+    rate_slip,
+    skipped_layer_slip,
+)
 from ..judging.tolerance import unit_gradient_scales, unit_linear_scale, unit_step_scale
 from .unit_harness import CACHE_ORDER, LEARNING_RATE, N_PREV, M, N, Unit, Wrong, layer, parameters, z_with_zeros
 
@@ -210,15 +218,20 @@ def _check_update_parameters(u: Unit) -> None:
             if np.shape(updated[key]) == params[key].shape
             else updated[key]
         )
+        expected_step = expected[key] - params[key].astype(np.float64)
         try:
             u.close(
                 f"{key} (its step)",
                 step,
-                expected[key] - params[key].astype(np.float64),
+                expected_step,
                 unit_step_scale(LEARNING_RATE * float(np.max(np.abs(grads[f"d{key}"]))), params[key]),
             )
         except Wrong as wrong:
-            wrong.hint = skipped_layer_slip(key, step, len(params) // 2, none_moved) or wrong.hint
+            wrong.hint = (
+                skipped_layer_slip(key, step, len(params) // 2, none_moved)
+                or rate_slip(step, expected_step, LEARNING_RATE)
+                or wrong.hint
+            )
             raise
 
 
@@ -255,13 +268,16 @@ def _check_optimize(u: Unit) -> None:
         raise Wrong(
             "params", f"expected w and b, got {_describe(params.get('w'))} and {_describe(params.get('b'))}"
         ) from None
-    u.close(
-        "w (its step)",
-        step_w,
-        expected["w"] - w,
-        unit_step_scale(LEARNING_RATE * float(np.max(np.abs(X))), w),
-    )
-    u.close("b (its step)", step_b, np.asarray(expected["b"] - b), unit_step_scale(LEARNING_RATE, b))
+    compared = {
+        "w": (step_w, expected["w"] - w, unit_step_scale(LEARNING_RATE * float(np.max(np.abs(X))), w)),
+        "b": (step_b, np.asarray(expected["b"] - b), unit_step_scale(LEARNING_RATE, b)),
+    }
+    for name, (step, expected_step, scale) in compared.items():
+        try:
+            u.close(f"{name} (its step)", step, expected_step, scale)
+        except Wrong as wrong:
+            wrong.hint = rate_slip(step, expected_step, LEARNING_RATE) or wrong.hint
+            raise
 
 
 def _two_layer_inputs(u: Unit):

@@ -209,6 +209,21 @@ def db_slip(value, dZ: np.ndarray) -> str:
     return ""
 
 
+def rate_slip(step, expected_step, learning_rate: float) -> str:
+    """An update whose step is -r dP for one rate r > 0 other than the learning rate it was handed (expected_step is
+    -learning_rate dP): a rate hard-coded, or a default kept."""
+    step, expected_step = np.asarray(step, dtype=np.float64), np.asarray(expected_step, dtype=np.float64)
+    if step.shape != expected_step.shape or not np.any(expected_step) or not np.all(np.isfinite(step)):
+        return ""
+    r = float(np.sum(step * expected_step) / np.sum(expected_step * expected_step))  # the rate's ratio, fitted
+    if r <= 0 or np.isclose(r, 1, rtol=1e-6) or not matches(step, r * expected_step):
+        return ""
+    return (
+        f"its step is that of learning rate {r * learning_rate:.6g}, not the {learning_rate:g} it was handed: a rate "
+        "hard-coded, or a default kept"
+    )
+
+
 def skipped_layer_slip(key: str, step, L: int, none_moved: bool = False) -> str:
     """An update whose loop over the layers misses the first or the last: that layer's step is exactly 0; or one
     that moves no parameter at all (none_moved), which updates what it does not return."""
