@@ -472,3 +472,28 @@ def test_a_loop_that_asks_its_initialiser_for_other_sizes_fails_by_name(
     assert loops(report)[f"loop {loop}"]["status"] != "ok"
     code, report = verify(capsys, source, arch)  # the loop as the course writes it, at the same sizes
     assert code == 0 and loops(report)[f"loop {loop}"]["status"] == "ok", report["first_divergence"]
+
+
+@pytest.mark.parametrize(
+    "source, arch, old, new, loop",
+    [
+        (WEEK2, "2,1", "if i % 100 == 0:", "if i % 100 == 1:", "optimize"),
+        (  # the cost of the parameters after the update
+            WEEK4,
+            "3,4,4,1",
+            "        cost = compute_cost(AL, Y)\n        grads = L_model_backward(AL, Y, caches)\n"
+            "        parameters = update_parameters(parameters, grads, learning_rate)\n",
+            "        grads = L_model_backward(AL, Y, caches)\n"
+            "        parameters = update_parameters(parameters, grads, learning_rate)\n"
+            "        cost = compute_cost(L_model_forward(X, parameters)[0], Y)\n",
+            "L_layer_model",
+        ),
+    ],
+    ids=["kept-at-1", "after-the-update"],
+)
+def test_costs_one_iteration_late_are_told_so(capsys, tmp_path, source, arch, old, new, loop):
+    code, report = verify(capsys, slipped(tmp_path, source, old, new), arch)
+    assert code == 1  # was: "its cost differs from its own functions' steps", no more
+    assert report["first_divergence"]["fix"].startswith(
+        f"fix `{loop}`: its costs are those of the iteration after each one kept: a cost computed after the update"
+    )

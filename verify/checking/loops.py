@@ -47,6 +47,7 @@ from ..errors import ImplementationError
 from ..impl import Adapter
 from ..impl.module_access import loop_origin
 from ..judging.compare import CheckResult
+from ..judging.hint_fits import matches
 from ..judging.optimizer_hints import loop_slip
 from ..judging.tolerance import largest
 from ..optimization import Optimization
@@ -226,6 +227,9 @@ def check_loop(
             f"{learning_rate:g} in place of their default"
         )
     _compare_with_replay(result, L, run.X.shape[1], (costs, at, params), replay.costs, replay.params)
+    cost_row = result.rows.get(("cost", L))
+    if cost_row is not None and not cost_row.ok and _one_late(costs, at, replay.costs):
+        cost_row.hint = LATE_COSTS
     failed = next((row for row in result.rows.values() if not row.ok), None)
     if failed is not None:  # one hint, on the loop's first wrong row, where its calls fit a loop slip
         failed.hint = loop_slip(seen["calls"], learning_rate) or failed.hint
@@ -321,6 +325,19 @@ def _kept_costs(
         return max((abs(c - replay_costs[i]) for c, i in zip(costs, at) if i < len(replay_costs)), default=0.0)
 
     return costs, min(spacings, key=misfit)  # min keeps the first (the course's) among equal fits
+
+
+LATE_COSTS = (
+    "its costs are those of the iteration after each one kept: a cost computed after the update (the course's comes "
+    "from the iteration's own forward pass, before it), or kept at i % 100 == 1"
+)
+
+
+def _one_late(costs: list, at: list, replay_costs: list) -> bool:
+    """Whether the costs kept at `at` are, at least twice and each, the implementation's own costs one iteration
+    later (the last kept may have none to compare)."""
+    pairs = [(c, replay_costs[i + 1]) for c, i in zip(costs, at) if i + 1 < len(replay_costs)]
+    return len(pairs) >= 2 and all(matches(c, later) for c, later in pairs)
 
 
 def _kind(value) -> str:
