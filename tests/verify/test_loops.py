@@ -33,7 +33,7 @@ def loops(report: dict) -> dict:
     [
         (WEEK4, ["loop two_layer_model", "loop L_layer_model"]),
         (WEEK3, ["loop nn_model"]),
-        (WEEK2, ["loop optimize"]),
+        (WEEK2, ["loop optimize", "loop model"]),
     ],
     ids=["week4", "week3", "week2"],
 )
@@ -110,7 +110,8 @@ def test_a_slip_in_the_loop_alone_fails_the_loop_alone(capsys, tmp_path, source,
     if failing is None:
         assert code == 0 and failed == []
         return
-    assert code == 1 and failed == [failing]
+    calling = ["loop model"] if failing == "loop optimize" else []  # week 2's model() runs optimize: it follows
+    assert code == 1 and failed == [failing, *calling]
     first = report["first_divergence"]
     assert first["name"] == failing and first["quantity"] == quantity
 
@@ -497,3 +498,25 @@ def test_costs_one_iteration_late_are_told_so(capsys, tmp_path, source, arch, ol
     assert report["first_divergence"]["fix"].startswith(
         f"fix `{loop}`: its costs are those of the iteration after each one kept: a cost computed after the update"
     )
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (  # trained on the test set
+            "optimize(w, b, X_train, Y_train, num_iterations, learning_rate, print_cost)",
+            "optimize(w, b, X_test, Y_test, num_iterations, learning_rate, print_cost)",
+        ),
+        (  # a rate of its own
+            "optimize(w, b, X_train, Y_train, num_iterations, learning_rate, print_cost)",
+            "optimize(w, b, X_train, Y_train, num_iterations, 0.005, print_cost)",
+        ),
+        ('"w": w, "b": b,', '"w": w, "b": 0.0,'),  # the bias it trained left out
+    ],
+    ids=["test-set", "hard-coded-lr", "b-dropped"],
+)
+def test_a_slip_in_week2s_model_fails_its_loop_alone(capsys, tmp_path, old, new):
+    code, report = verify(capsys, slipped(tmp_path, WEEK2, old, new), ARCH[WEEK2])  # was: a PASS, model unmentioned
+    failed = [c["name"] for c in report["checks"] if not c["ok"]]
+    assert code == 1 and failed == ["loop model"], report["first_divergence"]
+    assert report["first_divergence"]["fix"].startswith("fix `model`:")

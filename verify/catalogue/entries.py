@@ -21,6 +21,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         "initialize_with_zeros(dim) -> (w, b)",
         torch="the course's rule: w zeros (dim, 1), b the number 0",
         check="unit_initialisers",
+        watch="start",
     ),
     one(
         "initialize_parameters",
@@ -256,6 +257,17 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         calls=("initialize_parameters", "random_mini_batches", "compute_cost", "update_parameters"),
         slips=("loop_slip",),
         loop=Loop(plain=False, optimizer=True),
+    ),
+    # week 2's model(): optimize from initialize_with_zeros, then predict on the training and the test set
+    one(
+        "model",
+        ("logreg",),
+        "loop",
+        "model(X_train, Y_train, X_test, Y_test, num_iterations, learning_rate, print_cost) -> d",
+        torch=LOOP_TORCH,
+        calls=("initialize_with_zeros", "optimize"),
+        slips=("loop_slip",),
+        loop=Loop(),
     ),
     # the second course's full-batch model()s: the initialization notebook's (initialization="he"), the
     # regularization notebook's (lambd, keep_prob); its optimisation notebook's model() is the entry above

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import catalogue
 from ..impl import Adapter, LogRegAPI
+from ..impl.base import _describe
 from ..optimization import Optimization
 
 
@@ -96,6 +97,12 @@ def run_loop(impl: Adapter, function: str, run: LoopRun):
         params, _, costs = result
         assert isinstance(impl, LogRegAPI), "optimize is the week 2 API's loop"
         return impl.as_params(function, params.get("w"), params.get("b"), n_x=dims[0]), costs
+    if impl.API == "logreg":  # model(X_train, Y_train, X_test, Y_test, num_iterations, learning_rate, print_cost)
+        half = max(1, X.shape[1] // 2)  # a test set of its own: a model() training on it trains another run
+        d = impl.call(function, X, Y, X[:, :half], Y[:, :half], iterations, learning_rate, **quiet)
+        impl.expect(isinstance(d, dict), function, f'expected a dict d with "costs", "w" and "b", got {_describe(d)}')
+        assert isinstance(impl, LogRegAPI), "model(X_train, Y_train, X_test, Y_test, ...) is the week 2 API's"
+        return impl.as_params(function, d.get("w"), d.get("b"), n_x=dims[0]), d.get("costs")
     # the counts by name where the loop names them (learners order them differently), else in the course's order
     counts = {k: v for k, v in (("num_iterations", iterations), ("learning_rate", learning_rate)) if k in names}
     regularized = {"lambd": impl.lambd} if impl.lambd else {}

@@ -72,8 +72,12 @@ class _Watch:
             self.seen["started"] += 1
             self.seen["calls"]["initialised"] = self.seen["started"]  # (hints.loop_slip: once per iteration)
             sizes = _sizes(list(args) + list(kwargs.values()))
-            if self.seen["sized"] is None and None not in (sizes, self.dims) and sizes != self.dims:
+            week2 = name == "initialize_with_zeros"  # (dim) -> (w, b): logistic regression's one layer
+            dims = self.dims[:1] if week2 and self.dims else self.dims
+            if self.seen["sized"] is None and None not in (sizes, dims) and sizes != dims:
                 self.seen["sized"] = (name, sizes)
+            if week2:
+                return self.start["W1"].T.copy(), self.start["b1"].item()
             return {k: v.copy() for k, v in self.start.items()}
 
         return start
