@@ -397,9 +397,18 @@ WRONG = [
         ('grads["db" + str(l + 1)] = dA_prev', 'grads["b" + str(l + 1)] = dA_prev'),
         dict(stage="backward", name="backward", iteration=None),
         "L_model_backward",
-        "db1 should be an array of shape (4, 1), got nothing (None)",
+        "its gradients have no db1, db2 (it has dA2, dW3, db3, dA1, dW2, b2, dA0, dW1, b1)",  # was: "got nothing"
         None,
         id="grads-missing-db",
+    ),
+    pytest.param(  # the loop over the layers one short: layer 1's gradients never computed
+        ("    for l in reversed(range(L - 1)):", "    for l in reversed(range(1, L - 1)):"),
+        dict(stage="backward", name="backward", iteration=None),
+        "L_model_backward",
+        "its gradients have no dW1, db1, dA0 (it has dA2, dW3, db3, dA1, dW2, db2): the loop over the layers stops "
+        "one short, before layer 1",
+        None,
+        id="grads-loop-short",
     ),
     pytest.param(
         ('grads["db" + str(l + 1)]\n    return parameters\n', 'grads["db" + str(l + 1)]\n'),

@@ -37,6 +37,7 @@ from .calls import (
     _changed,
     _copy,
     _describe,
+    _first_layer,
     _object_array,
     _other_layers,
     _parameter_names,
@@ -373,6 +374,11 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         self.expect(isinstance(grads, dict), function, f"expected a dict of gradients, got {_describe(grads)}")
         for key, shape in expected.items():
             value = grads.get(key)
+            if key not in grads:  # not there at all: what it has, and a loop over the layers that stops short
+                absent = [k for k in expected if k not in grads]
+                message = f"its gradients have no {', '.join(absent)} (it has {', '.join(map(str, grads)) or 'none'})"
+                short = ": the loop over the layers stops one short, before layer 1"
+                self.expect(False, function, message + (short if all(map(_first_layer, absent)) else ""))
             if not (isinstance(value, np.ndarray) and value.shape == shape):  # the message only then: every step checks
                 message = f"{key} should be an array of shape {shape}, got {_describe(value)}"
                 self.expect(False, function, message + _other_layers(key, value, grads, expected))

@@ -11,6 +11,12 @@ import numpy as np
 from ..errors import UsageError
 
 
+def _first_layer(key: str) -> bool:
+    """Whether a gradient's key is layer 1's backward's: dW1, db1, and dA0, the gradient it passes back."""
+    name = key.rstrip("0123456789")
+    return key[len(name) :] == ("0" if name == "dA" else "1")
+
+
 def _other_layers(key: str, value, grads: dict, expected: dict) -> str:
     """Where a gradient has another layer's shape and its dict a key of no layer (dW0, or dW{L+1}): each layer's
     gradient stored one index off, said with the layer it belongs to. "" otherwise."""
