@@ -104,18 +104,18 @@ DA = np.array([[0.3, -1.2, 0.7, 2.0]])
 
 
 def test_activation_backward_slip_names_g_used_for_g_prime():
-    hint = activation_backward_slip("sigmoid", DA * S, DA, S, S * (1 - S))
+    hint = activation_backward_slip("sigmoid", DA * S, DA, Z, S, S * (1 - S))
     assert hint == "it returns dA * g(Z), not dA * g'(Z) = dA * s (1 - s)"
 
 
 def test_activation_backward_slip_names_g_prime_returned_without_da():
-    hint = activation_backward_slip("tanh", S * (1 - S), DA, S, S * (1 - S))  # g' alone, whatever its name
+    hint = activation_backward_slip("tanh", S * (1 - S), DA, Z, S, S * (1 - S))  # g' alone, whatever its name
     assert hint == "it returns g'(Z) = (1 - tanh(Z)^2) without dA: dZ = dA * g'(Z)"
 
 
 def test_activation_backward_slip_says_nothing_of_the_right_dz():
-    assert activation_backward_slip("sigmoid", DA * S * (1 - S), DA, S, S * (1 - S)) == ""
-    assert activation_backward_slip("sigmoid", DA * S * (1 - S) * 1.01, DA, S, S * (1 - S)) == ""
+    assert activation_backward_slip("sigmoid", DA * S * (1 - S), DA, Z, S, S * (1 - S)) == ""
+    assert activation_backward_slip("sigmoid", DA * S * (1 - S) * 1.01, DA, Z, S, S * (1 - S)) == ""
 
 
 def test_bce_slip_names_the_term_left_out_of_the_cost():

@@ -313,13 +313,13 @@ def test_activation_backward_rule():
     Z, dA = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
     s = 1 / (1 + np.exp(-Z))
     assert (
-        activation_backward_slip("sigmoid", dA * s, dA, s, s * (1 - s))
+        activation_backward_slip("sigmoid", dA * s, dA, Z, s, s * (1 - s))
         == "it returns dA * g(Z), not dA * g'(Z) = dA * s (1 - s)"
     )
-    assert activation_backward_slip("sigmoid", s * (1 - s), dA, s, s * (1 - s)).startswith(
+    assert activation_backward_slip("sigmoid", s * (1 - s), dA, Z, s, s * (1 - s)).startswith(
         "it returns g'(Z) = s (1 - s) without dA"
     )
-    assert activation_backward_slip("sigmoid", 2 * dA * s * (1 - s), dA, s, s * (1 - s)) == ""  # fits neither
+    assert activation_backward_slip("sigmoid", 2 * dA * s * (1 - s), dA, Z, s, s * (1 - s)) == ""  # fits neither
 
 
 def test_db_rule():

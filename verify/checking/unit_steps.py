@@ -57,7 +57,8 @@ def _check_activation_backward(name: str) -> Callable[[Unit], None]:
             u.close("dZ", dZ, steps.activation_backward(name, dA, Z), float(np.max(np.abs(dA))), Z)
         except Wrong as wrong:
             g_prime = steps.activation_backward(name, np.ones_like(dA), Z)
-            wrong.hint = activation_backward_slip(name, dZ, dA, steps.activation(name, Z), g_prime) or wrong.hint
+            g = steps.activation(name, Z)
+            wrong.hint = activation_backward_slip(name, dZ, dA, Z, g, g_prime) or wrong.hint
             raise
 
     return check

@@ -186,13 +186,20 @@ DERIVATIVES = {
 }
 
 
-def activation_backward_slip(name: str, value, dA: np.ndarray, g: np.ndarray, g_prime: np.ndarray) -> str:
-    """An activation's backward, dZ = dA * g'(Z), that multiplies dA by g(Z) itself, or returns g'(Z) without dA."""
+def activation_backward_slip(
+    name: str, value, dA: np.ndarray, Z: np.ndarray, g: np.ndarray, g_prime: np.ndarray
+) -> str:
+    """An activation's backward, dZ = dA * g'(Z), that multiplies dA by g(Z) itself, returns g'(Z) without dA, or
+    takes the derivative's formula in g(Z) of the cache Z itself (s = Z for a sigmoid)."""
     derivative = DERIVATIVES.get(name, "g'(Z)")
     candidates = {
         f"it returns dA * g(Z), not dA * g'(Z) = dA * {derivative}": dA * g,
         f"it returns g'(Z) = {derivative} without dA: dZ = dA * g'(Z)": g_prime,
     }
+    if name == "sigmoid":
+        candidates["s (1 - s) is taken with s = Z, the cache itself: s = 1 / (1 + np.exp(-Z)) first"] = dA * Z * (1 - Z)
+    if name == "tanh":
+        candidates["(1 - tanh(Z)^2) is taken as 1 - Z^2, of the cache itself: np.tanh(Z) first"] = dA * (1 - Z * Z)
     return next((hint for hint, hypothesis in candidates.items() if matches(value, hypothesis)), "")
 
 
