@@ -199,7 +199,7 @@ def _fix_of(first: Divergence | None, sources: dict, composing: dict, passed: se
             if first.hint
             else f"(the functions it calls agree on their own: the slip is in how it calls them, {handed})"
         )
-    elif first.name == first.stage in composing and first.error and not first.rejected:
+    elif first.name == first.stage and first.stage in composing and first.error and not first.rejected:
         function, handed = composing[first.stage]
         if first.quantity != function:
             return first
