@@ -248,6 +248,13 @@ WEEK2_SLIPS = [
         "w (its step)",
         "opposite sign",
     ),
+    (  # was: no hint
+        "optimize",
+        "    w, b = w.copy(), b\n",
+        "    w, b = initialize_with_zeros(X.shape[0])\n",
+        "w (its step)",
+        "it starts from w = 0 and b = 0, not the w and b it is handed",
+    ),
     (  # was: no hint, though the step is exactly 0.09 times the expected
         "optimize",
         'w = w - learning_rate * grads["dw"]',
