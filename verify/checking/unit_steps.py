@@ -211,7 +211,7 @@ def _check_update_parameters(u: Unit) -> None:
     if not isinstance(updated, dict):
         raise Wrong("parameters", f"expected a dict, got {_describe(updated)}")
     expected = steps.sgd_update(params, grads, LEARNING_RATE)
-    none_moved = all(np.array_equal(updated.get(key), value) for key, value in params.items())
+    none_moved = all(key in updated and np.array_equal(updated[key], value) for key, value in params.items())
     for key in params:
         if key not in updated:
             raise Wrong(key, f"the updated parameters have no {key}")
