@@ -15,9 +15,9 @@ import numpy as np
 import torch_ref
 
 from .hint_fits import EXPLAINED, FIT, matches
-from .optimizer_hints import decay_slips, fitting_slip, loop_slip, optimizer_slips
+from .optimizer_hints import decay_slips, fitting_slip, loop_slip, optimizer_slips, rate_slip
 
-__all__ = ["decay_slips", "fitting_slip", "loop_slip", "matches", "optimizer_slips"]
+__all__ = ["decay_slips", "fitting_slip", "loop_slip", "matches", "optimizer_slips", "rate_slip"]
 
 
 def diagnose(a, b, m: int) -> str:
@@ -214,21 +214,6 @@ def db_slip(value, dZ: np.ndarray) -> str:
             "db is summed over axis 0 (the units) instead of axis 1 (the examples): np.sum(dZ, axis=1, keepdims=True)"
         )
     return ""
-
-
-def rate_slip(step, expected_step, learning_rate: float) -> str:
-    """An update whose step is -r dP for one rate r > 0 other than the learning rate it was handed (expected_step is
-    -learning_rate dP): a rate hard-coded, or a default kept."""
-    step, expected_step = np.asarray(step, dtype=np.float64), np.asarray(expected_step, dtype=np.float64)
-    if step.shape != expected_step.shape or not np.any(expected_step) or not np.all(np.isfinite(step)):
-        return ""
-    r = float(np.sum(step * expected_step) / np.sum(expected_step * expected_step))  # the rate's ratio, fitted
-    if r <= 0 or np.isclose(r, 1, rtol=1e-6) or not matches(step, r * expected_step):
-        return ""
-    return (
-        f"its step is that of learning rate {r * learning_rate:.6g}, not the {learning_rate:g} it was handed: a rate "
-        "hard-coded, or a default kept"
-    )
 
 
 def skipped_layer_slip(key: str, step, L: int, none_moved: bool = False) -> str:

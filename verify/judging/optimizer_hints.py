@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import catalogue
 from .adam import bias_correction
-from .hint_fits import FIT
+from .hint_fits import FIT, matches
 
 if TYPE_CHECKING:
     from ..optimization import OptimizerStep
@@ -61,6 +61,21 @@ def decay_slips(function: str, learning_rate0: float, decay_rate: float, interva
         f"the epochs are counted from 1, so the decay runs one epoch ahead of the course's: it returns for "
         f"epoch_num what {course} gives for epoch_num + 1": lambda e: lr0 / (1 + rate * k(e + 1)),
     }
+
+
+def rate_slip(step, expected_step, learning_rate: float) -> str:
+    """An update whose step is -r dP for one rate r > 0 other than the learning rate it was handed (expected_step is
+    -learning_rate dP): a rate hard-coded, or a default kept."""
+    step, expected_step = np.asarray(step, dtype=np.float64), np.asarray(expected_step, dtype=np.float64)
+    if step.shape != expected_step.shape or not np.any(expected_step) or not np.all(np.isfinite(step)):
+        return ""
+    r = float(np.sum(step * expected_step) / np.sum(expected_step * expected_step))  # the rate's ratio, fitted
+    if r <= 0 or np.isclose(r, 1, rtol=1e-6) or not matches(step, r * expected_step):
+        return ""
+    return (
+        f"its step is that of learning rate {r * learning_rate:.6g}, not the {learning_rate:g} it was handed: a rate "
+        "hard-coded, or a default kept"
+    )
 
 
 def optimizer_slips(
