@@ -217,8 +217,8 @@ def test_a_function_that_raises_is_a_failure_not_a_crash(tmp_path, capsys):
     assert code == 1 and "Traceback" not in err and "fix `zero_pad`" in out and "NameError" in out
 
 
-@pytest.mark.parametrize("arch", ["3,4,1", "12,6,6,2"])
-def test_an_arch_without_conv_layers_is_refused_in_one_line(capsys, arch):
+@pytest.mark.parametrize("arch", ["3,4,1", "12,6,6,2", "seq6x3,rnn5,1"])
+def test_an_arch_without_conv_layers_is_refused_in_one_line(capsys, arch):  # said as given (was: 18,5,1)
     code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), "--arch", arch)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert f"--arch {arch}: Convolution_model_Step_by_Step.ipynb's functions compute conv and pool layers" in err

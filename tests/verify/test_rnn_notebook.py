@@ -81,8 +81,8 @@ def test_detected_as_the_rnn_api_by_its_four_graded_functions_after_the_earlier_
     assert list(RnnStepAPI.REQUIRED) == ["rnn_cell_forward", "rnn_forward", "lstm_cell_forward", "lstm_forward"]
 
 
-@pytest.mark.parametrize("arch", ["3,4,1", "12,6,6,2"])
-def test_an_arch_without_recurrent_layers_is_refused_in_one_line(capsys, arch):
+@pytest.mark.parametrize("arch", ["3,4,1", "12,6,6,2", "7x7x2,conv3f3s2p1,max2s2,flatten,1"])
+def test_an_arch_without_recurrent_layers_is_refused_in_one_line(capsys, arch):  # said as given (was: 98,48,12,1)
     code, out, err = run_cli(capsys, "--impl", str(NOTEBOOK), "--arch", arch)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert f"--arch {arch}: Building_a_Recurrent_Neural_Network_Step_by_Step.ipynb's functions compute recurrent" in err

@@ -50,8 +50,9 @@ class StepNetworkAPI(TimedCalls, LayeredAPI):
             sizes, layers = parse_network(cls.NETWORK_SPELLING)
             config = replace(config, arch=sizes, layers=layers, arch_from=f"the {cls.API} API's network")
         elif not any(isinstance(layer_kind(word), cls.KIND) for word in config.layers or ()):
+            words = config.layers or ("dense",) * (len(config.arch) - 1)  # as --arch spelled it, not n[0..L]
             raise UsageError(
-                f"--arch {','.join(map(str, config.arch))}: {label}'s functions compute {cls.LAYERS}; spell such a "
+                f"--arch {spelling(config.arch, words)}: {label}'s functions compute {cls.LAYERS}; spell such a "
                 f"network ({cls.SPELLINGS}), like {cls.NETWORK_SPELLING}, or give no --arch"
             )
         return config if config.examples is not None else replace(config, examples=cls.EXAMPLES)
