@@ -175,15 +175,30 @@ def test_two_layer_model_beside_a_deeper_network_says_how_to_verify_it(tmp_path)
     deeper = verify.run(verify.Config(impl=str(path), iterations=2, examples=16, gradcheck=False, **QUIET))
     loops = {check.name: check for check in deeper.checks if check.name.startswith("loop ")}
     assert loops["loop L_layer_model"].ok and not loops["loop L_layer_model"].skipped
-    assert loops["loop two_layer_model"].skipped == (
-        "it trains a network of 2 layers and this run's has 3: run again with --arch n_x,n_h,n_y (its own sizes) "
-        "to verify it"
+    why = "it trains a network of 2 layers and this run's has 3: run again with --arch 3,4,1 (its n_x, n_h, n_y) to"
+    assert loops["loop two_layer_model"].skipped == why + " verify it"
+    # the PASS line says so too, its tables shown or not: two_layer_model is the learner's code, left unchecked
+    assert deeper.verdict == "pass"
+    assert deeper.summary() == (
+        f"VERDICT: PASS  x.ipynb and torch agree on every check; loop two_layer_model not run: {why} verify it"
     )
     its_own = verify.run(
         verify.Config(impl=str(path), arch=(3, 4, 1), iterations=2, examples=16, gradcheck=False, **QUIET)
     )
     two_layer = next(check for check in its_own.checks if check.name == "loop two_layer_model")
     assert its_own.verdict == "pass" and two_layer.ok and not two_layer.skipped
+
+
+@pytest.mark.end_to_end
+def test_a_two_layer_model_whose_sizes_the_module_does_not_fix_is_told_to_give_them(tmp_path):
+    path = python_file(tmp_path / "x.py", COURSE)
+    report = verify.run(verify.Config(impl=str(path), arch=(3, 4, 4, 1), iterations=2, examples=16, **QUIET))
+    assert report.summary().endswith(
+        "; loop two_layer_model not run: it trains a network of 2 layers and this run's has 3: run again with "
+        "--arch n_x,n_h,n_y (its own sizes) to verify it"
+    )
+    untrained = verify.run(verify.Config(impl=str(path), arch=(3, 4, 4, 1), iterations=0, examples=16, **QUIET))
+    assert untrained.summary().endswith("agree on every check; training not run: no iterations")  # no loop runs
 
 
 @pytest.mark.end_to_end

@@ -38,3 +38,20 @@ def test_an_object_array_from_the_learner_is_named_on_its_function(function, cap
     assert code == 1 and "Traceback" not in err
     assert out.startswith("VERDICT: FAIL")
     assert f"fix `{function}`: it returned an array of dtype object (as {where})" in out.splitlines()[1]
+
+
+def test_a_cost_left_none_is_named_as_a_placeholder_not_an_array_of_objects(capsys, tmp_path):
+    """The exercise's `cost = None` placeholder before the course's `np.squeeze(cost)`: array(None, dtype=object)."""
+    course = COURSE.read_text()
+    computed = "    cost = -(1 / m) * np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))\n"
+    assert course.count(computed) == 1
+    learner = tmp_path / "learner.py"
+    learner.write_text(course.replace(computed, "    cost = None\n"))
+    code, out, err = run_cli(
+        capsys, "--arch", "3,4,4,1", "--impl", str(learner), "--iterations", "3", "--examples", "20", "--no-tensorboard"
+    )
+    assert code == 1 and "Traceback" not in err
+    assert out.splitlines()[1].startswith(
+        "fix `compute_cost`: it returned None inside an array (np.squeeze(None) is array(None, dtype=object)): a "
+        "value still None, as an exercise's `= None` placeholder leaves it; defined in learner.py"
+    )

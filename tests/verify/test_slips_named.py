@@ -296,8 +296,17 @@ def test_an_update_that_returns_what_it_was_handed_is_told_so_not_a_loop_one_lat
             "fix `L_model_forward`: ValueError raised in linear_forward, which passes its own check: the slip is in "
             "what L_model_forward hands it (the activation each layer gets, the A_prev, W and b it hands each layer)",
         ),
+        (  # a course loop is a composing function too: one that raises is the one to fix (was: no fix line)
+            ("        AL, caches = L_model_forward(X, parameters)\n", "        AL, caches = None\n"),
+            "fix `L_layer_model`: it raised TypeError at line 137",
+        ),
+        (
+            ("        grads = L_model_backward(AL, Y, caches)\n", "        grads = None\n"),
+            "fix `L_layer_model`: TypeError raised in update_parameters, which passes its own check: the slip is in "
+            "what L_layer_model hands it (the values it passes from one step to the next)",
+        ),
     ],
-    ids=["next_cache", "dA_key", "forward_one_too_far"],
+    ids=["next_cache", "dA_key", "forward_one_too_far", "loop_own_line", "loop_hands_none"],
 )
 def test_a_composing_function_that_raises_in_a_function_it_calls_is_the_one_to_fix(tmp_path, slip, fix):
     first = verified(learner(tmp_path, slip)).first_divergence

@@ -39,6 +39,7 @@ adapter, which alone reads or changes it (impl/module_access.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
@@ -46,6 +47,7 @@ from .. import catalogue
 from ..errors import ImplementationError
 from ..impl import Adapter
 from ..impl.module_access import loop_origin
+from ..impl.sizes import size_of_depth
 from ..judging.compare import CheckResult
 from ..judging.hint_fits import matches
 from ..judging.optimizer_hints import loop_slip
@@ -77,10 +79,9 @@ def _other_depth(name: str, impl: Adapter) -> str:
     loop = catalogue.by_name(name, impl.API).loop
     if loop is None or loop.layers in (None, impl.L):
         return ""
-    return (
-        f"it trains a network of {loop.layers} layers and this run's has {impl.L}: run again with --arch "
-        "n_x,n_h,n_y (its own sizes) to verify it"
-    )
+    sizes = size_of_depth(impl.module, impl.API, loop.layers) if isinstance(impl.module, ModuleType) else None
+    arch = ",".join(map(str, sizes)) + " (its n_x, n_h, n_y)" if sizes else "n_x,n_h,n_y (its own sizes)"
+    return f"it trains a network of {loop.layers} layers and this run's has {impl.L}: run again with --arch {arch} to verify it"
 
 
 def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:

@@ -38,10 +38,10 @@ from .calls import (
     _copy,
     _describe,
     _first_layer,
-    _object_array,
     _other_layers,
     _parameter_names,
     _require,
+    object_array_message,
 )
 from .loading import LEFT_OUT, NOTES, helper_file_missing
 from .module_access import _ModuleAccess
@@ -248,14 +248,9 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         interrupt = signals.arrived_during(signals_before)
         if interrupt is not None:  # its code swallowed the interrupt (a bare except:): raised again here
             raise interrupt
-        where = _object_array(result)
-        if where is not None:  # NumPy cannot compute with it (np.isfinite, the comparisons): rejected here
-            self.expect(
-                False,
-                function,
-                f"it returned an array of dtype object{where}: an array of Python objects, "
-                "not numbers (np.array of a list of arrays, or dtype=object); return float arrays",
-            )
+        objects = object_array_message(result)
+        if objects is not None:  # NumPy cannot compute with it (np.isfinite, the comparisons): rejected here
+            self.expect(False, function, objects)
         self.calls[function] = calls = self.calls.get(function, 0) + 1
         if function not in self.notes and calls <= WATCHED_CALLS:
             changed = [

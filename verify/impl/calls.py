@@ -36,11 +36,30 @@ def _other_layers(key: str, value, grads: dict, expected: dict) -> str:
     )
 
 
-def _object_array(value, where: str = "", depth: int = 0) -> str | None:
-    """Where in `value` (nested dicts, lists, tuples) an ndarray of dtype object is: ' (as ["dW1"])', '' for the
-    value itself; None when there is none."""
+def object_array_message(value) -> str | None:
+    """What is wrong where `value` (nested dicts, lists, tuples) holds an ndarray of dtype object, which NumPy
+    cannot compute with; None where it holds none. One holding only None is named as such: np.squeeze(None), the
+    course's last line of compute_cost on an exercise's `cost = None` placeholder, is array(None, dtype=object)."""
+    found = _object_array(value)
+    if found is None:
+        return None
+    where, array = found
+    if array.size and all(item is None for item in array.flat):
+        return (
+            f"it returned None inside an array{where} (np.squeeze(None) is array(None, dtype=object)): a value "
+            "still None, as an exercise's `= None` placeholder leaves it"
+        )
+    return (
+        f"it returned an array of dtype object{where}: an array of Python objects, not numbers (np.array of a list "
+        "of arrays, or dtype=object); return float arrays"
+    )
+
+
+def _object_array(value, where: str = "", depth: int = 0) -> tuple[str, np.ndarray] | None:
+    """Where in `value` (nested dicts, lists, tuples) an ndarray of dtype object is, ' (as ["dW1"])' ('' for the
+    value itself), and that array; None when there is none."""
     if isinstance(value, np.ndarray):
-        return (f" (as {where})" if where else "") if value.dtype == object else None
+        return ((f" (as {where})" if where else ""), value) if value.dtype == object else None
     if depth > 4:
         return None
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()

@@ -124,6 +124,18 @@ def _fixing(definitions: dict, api: str, label: str, arch: tuple[int, ...]) -> F
     return None
 
 
+def size_of_depth(module: ModuleType, api: str, layers: int) -> tuple[int, ...] | None:
+    """The sizes of a network of `layers` layers the module fixes (the application notebook's n_x, n_h, n_y beside
+    its deeper layers_dims, for its two_layer_model), or None."""
+    definitions = module_definitions(module, api)
+    for key in PREFERRED.get(api, ("layers_dims",)):
+        definition = _definition(definitions, key)
+        arch = None if definition is None or definition.value is None else _as_arch(definition.value, api)
+        if arch is not None and len(arch) == layers + 1:
+            return arch
+    return None
+
+
 _SHAPES = {
     "deep": "a network (at least two sizes)",
     "shallow": "the week 3 API's n_x, n_h, n_y",

@@ -210,6 +210,11 @@ def _fix_of(first: Divergence | None, sources: dict, composing: dict, passed: se
             f"its {first.label} differs from its own functions' steps from the "
             "same start (which the checks above agree with)"
         )
+    elif first.quantity and first.name == f"loop {first.quantity}" and first.error and not first.rejected:
+        function = first.quantity  # the loop raised, in its own code or a function it called
+        what = _raised_within(
+            function, first.error, first.traceback, "the values it passes from one step to the next", passed
+        )
     elif first.rejected and first.error is not None and first.quantity is not None:
         function, what = first.quantity, first.error.split(": ", 1)[-1]
     else:

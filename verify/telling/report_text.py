@@ -86,6 +86,7 @@ def verdict_lines(report: Report) -> list[str]:
             + _overflow_text(report.checks)
             + _saturated_text(report.checks)
             + ("; training not run: no iterations" if report.untrained else "")
+            + _loops_not_run_text(report.checks, report.untrained)
         ]
     elif report.verdict == "interrupted":
         checked = report.functions or any(c.rows or c.error for c in report.checks)
@@ -276,6 +277,15 @@ def _saturated_text(checks: list[CheckResult]) -> str:
         return ""
     k = lockstep.comparable_until
     return (f" up to iteration {k - 1}" if k > 0 else "") + f"; training is {reason}"
+
+
+def _loops_not_run_text(checks: list[CheckResult], untrained: bool) -> str:
+    """'; loop two_layer_model not run: it trains a network of 2 layers ...': a course loop the implementation
+    defines that this run could not run (another depth, another optimiser) is its code left unverified, and the PASS
+    line says so, tables shown or hidden (-q, summary()); with no iterations, no loop runs and the line says that."""
+    if untrained:
+        return ""
+    return "".join(f"; {c.name} not run: {c.skipped}" for c in checks if c.name.startswith("loop ") and c.skipped)
 
 
 def _one_line(text: str) -> str:
