@@ -13,6 +13,7 @@ import scratch
 import torch_ref
 
 from . import signals
+from .arch import spelling
 from .checking.checks import check_gradients, compare_at_point, kink_probe
 from .checking.initialisers_trained import runs_experiment, train_from_initialisers
 from .checking.loop_driven import loop_driver
@@ -172,6 +173,7 @@ def _prepare(config: Config, implementation, progress: Progress):
         config = api.network_config(config, implementation, label)  # --arch, or the size the module's code fixes
     else:  # no network to train (impl/gradcheck.py): the sizes its helper fixes; no training, no logs
         _refuse_training(config, label, api)
+        _refuse_other_network(config, api)
         config = replace(config, arch=config.arch or api.SIZES, iterations=0, epochs=None)
         config = replace(config, tensorboard=config.tensorboard and bool(api.SCOPE))  # an API's own checks may log
     config = resolve_network(replace(config, api=api.API), api.default_activations)
@@ -213,6 +215,18 @@ def _refuse_training(config: Config, label: str, api) -> None:
     given = [flag for field, flag in TRAINING_OPTIONS.items() if getattr(config, field) != getattr(defaults, field)]
     if given:
         raise UsageError(f"{', '.join(given)}: {label} is the {api.WEEK} API: {api.UNTRAINED}; give no training option")
+
+
+def _refuse_other_network(config: Config, api) -> None:
+    """UsageError, --arch as it was spelled, for another network than the one an API with no network to train
+    computes (api.FIXED): said before the sizes are resolved, whose own refusals (a softmax of one unit) miss it."""
+    if config.arch is None:
+        return
+    words = config.layers or ("dense",) * (len(config.arch) - 1)
+    if tuple(config.arch) != api.SIZES or any(word != "dense" for word in words):
+        raise UsageError(
+            f"--arch {spelling(tuple(config.arch), words)}: the {api.WEEK} API {api.FIXED}; give no --arch"
+        )
 
 
 def _assemble(found: _Findings, impl: Adapter, config: Config, plan: Optimization, started: float) -> Report:

@@ -218,7 +218,9 @@ def test_the_logs_hold_both_sides_losses_and_sampled_names(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["--arch", "27,40,27"], "give no --arch, --activations or --loss (got --arch 27,40,27"),
+        (["--arch", "27,40,27"], "--arch 27,40,27: the course 5 week 1 (the character-level language model) API runs"),
+        (["--arch", "seq6x3,rnn5,1"], "--arch seq6x3,rnn5,1: the course 5 week 1"),  # was: a softmax of one unit
+        (["--arch", "27,50,1"], "a softmax over the next character; give no --arch"),
         (["--activations", "relu,softmax"], "activations relu,softmax"),
         (["--lambd", "0.1"], "--lambd: Dinosaurus_Island.ipynb is the course 5 week 1"),
         (  # was run as if not given

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import EXAMPLES, QUIET, REPO, edited, run_json
+from conftest import EXAMPLES, QUIET, REPO, assert_usage_error, edited, run_cli, run_json
 from jsonschema import Draft202012Validator
 
 import verify
@@ -66,8 +66,14 @@ def test_detected_by_gradient_check_n_and_refused_another_network(capsys):
     module = load_module(str(NOTEBOOK))
     assert detect(module, "nb") is GradCheckAPI and list(APIS)[:3] == ["deep", "gradcheck", "course2"]
     assert list(GradCheckAPI.REQUIRED) == ["forward_propagation_n", "gradient_check_n"]
-    with pytest.raises(UsageError, match=r"checks forward_propagation_n.s network, 4,5,3,1 .* \(got --arch 3,4,1,"):
+    with pytest.raises(UsageError, match=r"^--arch 3,4,1: the course 2 \(gradient checking\) API checks forward_prop"):
         verify.run(Config(impl=str(NOTEBOOK), arch=(3, 4, 1), **QUIET))
+    with pytest.raises(
+        UsageError, match=r"checks forward_propagation_n.s network, 4,5,3,1 .* \(got --arch 4,5,3,1, act"
+    ):
+        verify.run(Config(impl=str(NOTEBOOK), activations=("tanh", "tanh", "sigmoid"), **QUIET))
+    line = assert_usage_error(*run_cli(capsys, "--impl", str(NOTEBOOK), "--arch", "seq6x3,rnn5,1"))
+    assert line.startswith("verify: error: --arch seq6x3,rnn5,1: the course 2 (gradient checking) API")  # as spelled
     code, report = run_json(capsys, "--impl", str(NOTEBOOK))
     assert code == 0 and report["verdict"] == "pass" and report["checks"] == []
     assert Draft202012Validator(SCHEMA).is_valid(report)

@@ -75,6 +75,7 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
     NETWORK = True  # whether it computes a network the checks train (the gradient-checking notebook's does not)
     UNTRAINED = ""  # without a network: why it takes no training option (--iterations, --lr, ...)
     SIZES: tuple[int, ...] | None = None  # the sizes an API without a network fixes
+    FIXED = ""  # without a network: the one its functions compute, which no --arch changes ("checks ...'s network")
     PLOTTED_COSTS = False  # its loops keep their costs only to plot them, and only with print_cost on
     SCOPE = ""  # an API with checks of its own and no network: what its run checks, as the report's header says
     OWN_CHECKED: tuple[str, ...] = ()  # the course functions those checks run (a fix line may name them)

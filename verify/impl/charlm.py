@@ -40,6 +40,10 @@ class CharLMAPI(Adapter):
     WEEK = "course 5 week 1 (the character-level language model)"
     NETWORK = False  # the runner runs the functions' checks and then the API's own (own_checks)
     SIZES = SIZES
+    FIXED = (
+        f"runs the course's model, a vocabulary of {SIZES[0]} characters, {SIZES[1]} tanh units and a softmax over the "
+        "next character"
+    )
     SCOPE = "its course functions, each on its own, then optimize over the first names of the corpus"
     OWN_CHECKED = ("clip", "optimize")  # optimize, and the clip it calls, over the names
     UNTRAINED = "its optimize is run on the corpus's first names, one step a name, at the course's learning rate"
@@ -64,9 +68,8 @@ class CharLMAPI(Adapter):
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
         if tuple(arch) != SIZES or tuple(activations) != ACTIVATIONS or loss != "ce":
             raise UsageError(
-                f"the {cls.WEEK} API runs the course's model, a vocabulary of {SIZES[0]} characters, {SIZES[1]} "
-                f"tanh units and a softmax over the next character: give no --arch, --activations or --loss (got "
-                f"--arch {','.join(map(str, arch))}, activations {','.join(activations)}, loss {loss})"
+                f"the {cls.WEEK} API {cls.FIXED}: give no --arch, --activations or --loss (got --arch "
+                f"{','.join(map(str, arch))}, activations {','.join(activations)}, loss {loss})"
             )
 
     def _check_contract(self) -> None:

@@ -31,6 +31,10 @@ class GradCheckAPI(Adapter):
     NETWORK = False  # nothing to train: the runner runs the function-by-function checks alone
     UNTRAINED = "it trains no network: its checker is verified, function by function"
     SIZES = SIZES
+    FIXED = (
+        f"checks forward_propagation_n's network, {','.join(map(str, SIZES))} (relu, relu, sigmoid, the cross-entropy "
+        "cost), which its helper gc_utils fixes"
+    )
 
     @staticmethod
     def default_activations(L: int) -> tuple[str, ...]:
@@ -44,12 +48,10 @@ class GradCheckAPI(Adapter):
 
     @classmethod
     def check_network(cls, arch: Sequence[int], activations: Sequence[str], loss: str) -> None:
-        network = f"{','.join(map(str, SIZES))} (relu, relu, sigmoid, the cross-entropy cost)"
         if tuple(arch) != SIZES or tuple(activations) != ACTIVATIONS or loss != "bce":
             raise UsageError(
-                f"the {cls.WEEK} API checks forward_propagation_n's network, {network}, which its helper gc_utils "
-                f"fixes: give no --arch, --activations or --loss (got --arch {','.join(map(str, arch))}, "
-                f"activations {','.join(activations)}, loss {loss})"
+                f"the {cls.WEEK} API {cls.FIXED}: give no --arch, --activations or --loss (got --arch "
+                f"{','.join(map(str, arch))}, activations {','.join(activations)}, loss {loss})"
             )
 
     def _check_contract(self) -> None:
