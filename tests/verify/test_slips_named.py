@@ -314,6 +314,26 @@ def test_a_composing_function_that_raises_in_a_function_it_calls_is_the_one_to_f
     assert first.function == fix.split("`")[1]
 
 
+@pytest.mark.end_to_end
+@pytest.mark.parametrize(
+    "slip, fix",
+    [
+        (
+            ('X, parameters["W1"], parameters["b1"], "relu")', 'X, parameters["W1"], parameters["b1"], "sigmoid")'),
+            "it calls linear_activation_forward for layer 1 with 'sigmoid': the network's layer 1 is relu",
+        ),
+        (
+            ('linear_activation_backward(dA1, cache1, "relu")', 'linear_activation_backward(dA1, cache1, "sigmoid")'),
+            "it calls linear_activation_backward for layer 1 with 'sigmoid': the network's layer 1 is relu",
+        ),
+    ],
+    ids=["forward", "backward"],
+)
+def test_a_loop_handing_a_layer_another_activation_is_told_which(tmp_path, slip, fix):
+    first = verified(learner(tmp_path, slip), arch=(3, 4, 1)).first_divergence
+    assert first.fix == f"fix `two_layer_model`: {fix}"  # was: its cost differs from its own functions' steps
+
+
 # ---------------------------------------------------------------- the hint rules, on hand-built arrays
 
 

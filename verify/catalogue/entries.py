@@ -70,6 +70,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         torch="torch_ref.steps.linear_forward and torch_ref.steps.activation",
         calls=("linear_forward", "sigmoid", "relu"),
         check="unit_steps",
+        watch="layer",
     ),
     one(
         "L_model_forward",
@@ -174,6 +175,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         calls=("linear_backward", "sigmoid_backward", "relu_backward"),
         slips=("db_slip",),
         check="unit_steps",
+        watch="layer",
     ),
     one(
         "L_model_backward",

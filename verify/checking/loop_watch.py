@@ -43,6 +43,8 @@ def _new_seen() -> dict:
             "rate": None,  # hints.loop_slip's
             "adam_updates": 0,
             "adam_last_t": None,
+            "activations": (),  # the run's network's, layer by layer
+            "activation_calls": {},  # linear_activation_forward, _backward -> the activation each call named
         },
     }
 
@@ -99,6 +101,20 @@ class _Watch:
         costs = self.costs.get(self.cost_name) or next(iter(self.costs.values()), [])
         divisor = self.cost_divisor if self.cost_name in self.costs else 1
         return [c / divisor if divisor != 1 and isinstance(c, (float, np.floating, np.ndarray)) else c for c in costs]
+
+    def layer(self, name: str):
+        """linear_activation_forward's or _backward's stand-in: the activation each of the loop's first calls names
+        is kept, one per layer (hints.loop_slip: two_layer_model handing layer 1 "sigmoid")."""
+        position = 3 if name.endswith("forward") else 2  # (A_prev, W, b, activation), (dA, cache, activation)
+
+        def call(*args, **kwargs):
+            calls = self.seen["calls"]
+            named = calls["activation_calls"].setdefault(name, [])
+            if len(named) < len(calls["activations"]):
+                named.append(kwargs.get("activation", args[position] if len(args) > position else None))
+            return self.originals[name](*args, **kwargs)
+
+        return call
 
     def update(self, name: str):
         def update(parameters, grads, *args, **kwargs):
@@ -184,6 +200,7 @@ class _Watch:
                 "start": lambda: self.start_params(entry.name),
                 "cost": lambda: self.cost(entry.name),
                 "update": lambda: self.update(entry.name),
+                "layer": lambda: self.layer(entry.name),
                 "state": lambda: self.state(entry.state),
                 "step": lambda: self.optimizer_update(entry.name),
             }[entry.watch]()
@@ -218,6 +235,7 @@ def instrumented(
     cost = _run_cost(impl)
     divisor = run.X.shape[1] if getattr(impl, "cost_sums", False) else 1
     watch = _Watch(run, force_rate, state_start, (cost, divisor), serve)
+    watch.seen["calls"]["activations"] = tuple(impl.activations)
     watched = catalogue.watched()
     if cost not in watched:  # the second course's: compute_loss, compute_cost_with_regularization
         watched[cost] = dataclasses.replace(catalogue.by_name(cost, impl.API), watch="cost")

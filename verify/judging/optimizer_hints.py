@@ -206,7 +206,11 @@ def loop_slip(calls: dict, learning_rate: float) -> str:
     momentum or Adam update was handed (or took by default); "adam_updates" and "adam_last_t", how many Adam
     updates it made and the t of the last; "updates", its update_parameters
     calls; "initialised", its initialiser's; "fixed", whether every update was handed the parameters the first
-    was; "first", that first call's (parameters, grads, result)."""
+    was; "first", that first call's (parameters, grads, result); "activations", the network's, and
+    "activation_calls", the activation each of its first calls of linear_activation_forward and _backward named."""
+    named = _activation_slip(calls.get("activations", ()), calls.get("activation_calls", {}))
+    if named:
+        return named
     if calls.get("adam_t") == 0:
         return (
             "t starts at 0: the bias correction divides by 1 - beta^0 = 0 (the course increments t before the update)"
@@ -242,6 +246,21 @@ def loop_slip(calls: dict, learning_rate: float) -> str:
     rate = _step_rate(steps, {k: np.asarray(grads[f"d{k}"], dtype=np.float64) for k in steps})
     if rate is not None and not np.isclose(rate, learning_rate, rtol=FIT, atol=0):
         return f"its steps are those of learning rate {rate:.6g}, not the --lr {learning_rate:g} it was given"
+    return ""
+
+
+def _activation_slip(activations: tuple, named: dict) -> str:
+    """The first call of a loop's first iteration that names another activation than its layer's, or "": forward
+    from layer 1 up, backward from the last layer down."""
+    for function, layers in (
+        ("linear_activation_forward", range(1, len(activations) + 1)),
+        ("linear_activation_backward", range(len(activations), 0, -1)),
+    ):
+        for given, l in zip(named.get(function, ()), layers):
+            if isinstance(given, str) and given != activations[l - 1]:
+                return (
+                    f"it calls {function} for layer {l} with {given!r}: the network's layer {l} is {activations[l - 1]}"
+                )
     return ""
 
 
