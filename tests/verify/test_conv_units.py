@@ -218,6 +218,21 @@ def test_a_cache_not_the_courses_fails(function, learner, output, detail):
     )
 
 
+def _cache_of_the_padded_input(A_prev, W, b, hparameters):
+    """A_prev = zero_pad(A_prev, pad) over the input, then cached: Z is right, the cache is not."""
+    Z, (_, W, b, hp) = scratch.conv.conv_forward(A_prev, W, b, hparameters)
+    return Z, (scratch.conv.zero_pad(A_prev, hp["pad"]), W, b, hp)
+
+
+def test_a_cache_of_the_padded_input_is_told_so_not_its_order():
+    with pytest.raises(Wrong) as wrong:
+        unit_conv.CONV_CHECKS["conv_forward"](unit("conv_forward", conv_forward=_cache_of_the_padded_input))
+    assert wrong.value.output == "cache[0] (A_prev)" and wrong.value.hint.startswith("it holds A_prev padded, shape (")
+    assert wrong.value.hint.endswith(
+        ": the course's cache keeps the A_prev it was handed (pad into A_prev_pad, not over A_prev)"
+    )  # was: the course's cache is (A_prev, W, b, hparameters), its order already
+
+
 @pytest.mark.parametrize("stride", [1, 2], ids=["overlapping", "apart"])
 def test_a_max_pool_backward_without_its_mask_or_with_the_output_windows_is_named(stride):
     """Where windows overlap (f 2, stride 1) each slip has its own numbers and hint; where they do not, the output

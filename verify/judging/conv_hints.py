@@ -176,6 +176,22 @@ def pad_slip(X_shape: tuple[int, ...], pad: int, shape: tuple[int, ...]) -> str:
     return ""
 
 
+def padded_cache_slip(name: str, value, given: np.ndarray) -> str:
+    """A cache that keeps `name` padded (A_prev = zero_pad(A_prev, pad), then cached), or ""."""
+    if not (isinstance(value, np.ndarray) and value.ndim == 4 == given.ndim):
+        return ""
+    grown = np.subtract(value.shape, given.shape)
+    pad = int(grown[1]) // 2
+    if grown[0] or grown[3] or grown[1] != grown[2] or pad < 1 or grown[1] != 2 * pad:
+        return ""
+    if not np.array_equal(value[:, pad:-pad, pad:-pad, :], given):
+        return ""
+    return (
+        f"it holds {name} padded, shape {value.shape} for {given.shape}: the course's cache keeps the {name} it was "
+        f"handed (pad into A_prev_pad, not over {name})"
+    )
+
+
 def single_step_slip(Z, a_slice: np.ndarray, W: np.ndarray, b: np.ndarray, allowed: float) -> str:
     products = np.sum(a_slice.astype(np.float64) * W)
     return fitting(Z, [("b is not added: Z = np.sum(a_slice_prev * W) + b.item()", np.asarray(products))], allowed)
