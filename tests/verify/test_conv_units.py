@@ -233,6 +233,32 @@ def test_a_cache_of_the_padded_input_is_told_so_not_its_order():
     )  # was: the course's cache is (A_prev, W, b, hparameters), its order already
 
 
+def _split_among_ties(dA, cache, mode="max"):
+    """The course's loops, the gradient of a max window shared among its tied maxima (mask / np.sum(mask))."""
+    A_prev, hparameters = cache
+    f, stride = hparameters["f"], hparameters["stride"]
+    m, n_H, n_W, n_C = dA.shape
+    dA_prev = np.zeros(A_prev.shape)
+    for i in range(m):
+        for h in range(n_H):
+            for w in range(n_W):
+                for c in range(n_C):
+                    vert, horiz = h * stride, w * stride
+                    if mode == "average":
+                        dA_prev[i, vert : vert + f, horiz : horiz + f, c] += dA[i, h, w, c] / (f * f)
+                        continue
+                    window = A_prev[i, vert : vert + f, horiz : horiz + f, c]
+                    mask = window == np.max(window)
+                    dA_prev[i, vert : vert + f, horiz : horiz + f, c] += mask / np.sum(mask) * dA[i, h, w, c]
+    return dA_prev
+
+
+def test_a_max_pool_backward_splitting_ties_is_named():
+    with pytest.raises(Wrong) as wrong:
+        unit_pool.POOL_CHECKS["pool_backward"](unit("pool_backward", pool_backward=_split_among_ties))
+    assert wrong.value.output == "dA_prev (max)" and wrong.value.hint == conv_hints.SPLIT  # was: no hint
+
+
 @pytest.mark.parametrize("stride", [1, 2], ids=["overlapping", "apart"])
 def test_a_max_pool_backward_without_its_mask_or_with_the_output_windows_is_named(stride):
     """Where windows overlap (f 2, stride 1) each slip has its own numbers and hint; where they do not, the output

@@ -219,8 +219,8 @@ def pool_forward_slip(A, A_prev: np.ndarray, hp: dict, mode: str, allowed: float
 def pool_grad(dA, A_prev, hp: dict, mode: str, ignore=(False, False), slip: str = ""):
     """The course's pool_backward in float64 (max: every tied maximum gets the gradient, mask x == max(x)); the
     slips: windows started as `ignore` says (without the stride), and `slip` "undivided" (the average not divided by
-    f f), "no mask" (the whole window gets the gradient) or "output mask" (the mask taken from the window of dA_prev,
-    the output being accumulated, not A_prev's)."""
+    f f), "no mask" (the whole window gets the gradient), "output mask" (the mask taken from the window of dA_prev,
+    the output being accumulated, not A_prev's) or "split" (the gradient shared among a window's tied maxima)."""
     f, stride = hp["f"], hp["stride"]
     A64, dA_prev = A_prev.astype(np.float64), np.zeros(A_prev.shape)
     _, n_H, n_W, _ = dA.shape
@@ -232,7 +232,8 @@ def pool_grad(dA, A_prev, hp: dict, mode: str, ignore=(False, False), slip: str 
                 dA_prev[where] += g
             elif mode == "max":
                 window = dA_prev[where] if slip == "output mask" else A64[where]
-                dA_prev[where] += (window == window.max(axis=(1, 2), keepdims=True)) * g
+                mask = window == window.max(axis=(1, 2), keepdims=True)
+                dA_prev[where] += mask * (g / mask.sum(axis=(1, 2), keepdims=True) if slip == "split" else g)
             else:
                 dA_prev[where] += g / (1 if slip == "undivided" else f * f)
     return dA_prev
@@ -242,6 +243,12 @@ NO_MASK = "the mask is not applied: dA_prev[i, vert_start:vert_end, horiz_start:
 OUTPUT_MASK = (
     "the max mask is taken from the output window (dA_prev's) instead of the input window: mask = "
     "create_mask_from_window(a_prev_slice), a_prev_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]"
+)
+
+
+SPLIT = (
+    "the gradient is split among a window's tied maxima: the course's mask x == max(x) gives each of them the whole "
+    "dA[i, h, w, c] (torch gives it to one; either is taken)"
 )
 
 
@@ -259,6 +266,8 @@ def pool_backward_slip(dA_prev, dA, A_prev, hp: dict, mode: str, allowed: float)
         candidates.append((f"every entry of the window gets the gradient: {NO_MASK}, or {OUTPUT_MASK}", no_mask))
     else:
         candidates += [(NO_MASK, no_mask), (OUTPUT_MASK, pool_grad(dA, A_prev, hp, mode, slip="output mask"))]
+    if mode == "max":
+        candidates.append((SPLIT, pool_grad(dA, A_prev, hp, mode, slip="split")))
     candidates += [
         ("stride ignored in the backward slice: " + hint, pool_grad(dA, A_prev, hp, mode, (v, h)))
         for hint, v, h in _steps()
