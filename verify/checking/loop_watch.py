@@ -260,15 +260,15 @@ def _run_cost(impl: Adapter) -> str:
     return "compute_cost_with_regularization" if impl.lambd else getattr(impl, "cost_function", None) or "compute_cost"
 
 
-def _sizes(arguments: list) -> list[int] | None:
-    """The layer sizes an initialiser's arguments spell, in order: its layer_dims list, or n_x, n_h, n_y (None where
-    they are anything else)."""
-    sizes: list[int] = []
+def _sizes(arguments: list) -> list[int | None] | None:
+    """The layer sizes an initialiser's arguments spell, in order: its layer_dims list, or n_x, n_h, n_y, a size
+    left None kept as None (an exercise's `n_x = None` placeholder); None where they are anything else."""
+    sizes: list[int | None] = []
     for value in arguments:
         values = value if isinstance(value, (list, tuple, np.ndarray)) else [value]
-        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        if not all(v is None or isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
             return None
-        sizes += [int(v) for v in values]
+        sizes += [None if v is None else int(v) for v in values]
     return sizes
 
 

@@ -177,12 +177,16 @@ def _own_start(impl: Adapter) -> str:
     )
 
 
-def _other_sizes(initialiser: str, sizes: list[int], dims: list[int]) -> str:
+def _other_sizes(initialiser: str, sizes: list[int | None], dims: list[int]) -> str:
     """What a loop that asked its initialiser for other sizes than the run's is told."""
+    why = (
+        "a size left None, as an exercise's `= None` placeholder leaves it"
+        if None in sizes
+        else "a size hard-coded, or an argument overwritten before the call"
+    )
     return (
         f"it called {initialiser} for layer sizes {', '.join(map(str, sizes))}, not the sizes it was given, "
-        f"{', '.join(map(str, dims))}: it builds a network of its own sizes (a size hard-coded, or an argument "
-        "overwritten before the call)"
+        f"{', '.join(map(str, dims))}: it builds a network of its own sizes ({why})"
     )
 
 
