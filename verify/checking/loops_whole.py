@@ -24,8 +24,9 @@ def check_loops(
     """Each loop of `loops` (loops.loop_functions' answer: name -> why it cannot run, or ""), whole, its result
     added to `checks` once filled; an interrupt while one runs is added as such, then raised again."""
     for function, cannot in loops.items():
-        if cannot:
-            checks.append(CheckResult(loop_check_name(function), "training", inputs.rtol, skipped=cannot))
+        if cannot:  # its own loop (not one it imports) left out by this run's sizes or options: the verdict says so
+            own = not inputs.impl.origin_of(function)
+            checks.append(CheckResult(loop_check_name(function), "training", inputs.rtol, skipped=cannot, left_out=own))
             continue
         ran = driver.outcome if driver is not None and driver.function == function else None
         try:

@@ -197,6 +197,7 @@ class CheckResult:
     error_iteration: int | None = None
     error_follows: str | None = None  # the same error was first reported by this earlier check
     skipped: str | None = None  # why it did not run
+    left_out: bool = False  # skipped: the module's own code (a loop it defines) that this run's options cannot run
     notes: list[str] = field(default_factory=list)
     comparable_until: int | None = None  # free-running: the runs were compared up to (not including) this iteration
 

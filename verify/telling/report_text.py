@@ -281,11 +281,12 @@ def _saturated_text(checks: list[CheckResult]) -> str:
 
 def _loops_not_run_text(checks: list[CheckResult], untrained: bool) -> str:
     """'; loop two_layer_model not run: it trains a network of 2 layers ...': a course loop the implementation
-    defines that this run could not run (another depth, another optimiser) is its code left unverified, and the PASS
-    line says so, tables shown or hidden (-q, summary()); with no iterations, no loop runs and the line says that."""
+    defines that this run's sizes or options could not run (CheckResult.left_out) is its code left unverified, and
+    the PASS line says so, tables shown or hidden (-q, summary()); with no iterations, no loop runs and the line
+    says that."""
     if untrained:
         return ""
-    return "".join(f"; {c.name} not run: {c.skipped}" for c in checks if c.name.startswith("loop ") and c.skipped)
+    return "".join(f"; {c.name} not run: {c.skipped}" for c in checks if c.left_out)
 
 
 def _one_line(text: str) -> str:
