@@ -99,6 +99,18 @@ def test_a_slip_that_breaks_a_shape_names_the_function(capsys, tmp_path, edit, m
     assert first["quantity"] == "backward_propagation" and message in first["error"]
 
 
+@pytest.mark.parametrize("key", ["dW1", "db1"])
+def test_a_gradient_left_none_is_said_so_not_a_derivation_hint(capsys, tmp_path, key):
+    """The exercise's `dW1 = None` placeholder: nothing to derive a slip from (was: check dZ1 = W2^T dZ2 * ...)."""
+    line = {"dW1": "dW1 = (1 / m) * np.dot(dZ1, X.T)", "db1": "db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)"}
+    code, report = run_fast(capsys, "--impl", str(variant(tmp_path, PLANAR, (line[key], f"{key} = None"))))
+    assert code == 1
+    assert report["first_divergence"]["fix"] == (
+        f"fix `backward_propagation`: its {key} differs (got nothing (None): a missing return, a missing key, or a "
+        "value an exercise's `= None` left)"
+    )
+
+
 def test_init_impl_takes_the_modules_own_initialize_parameters(capsys):
     code, report = run_fast(capsys, "--impl", str(PLANAR), "--init", "impl")
     assert code == 0 and report["config"]["init"] == "impl"

@@ -59,7 +59,9 @@ class Unit:
         """value agrees with torch's `expected` within rtol x scale (scale: the size of the terms it sums)."""
         expected = np.asarray(expected)
         if value is None:
-            raise Wrong(output, "got nothing (None): a missing return, or a missing key")
+            raise Wrong(
+                output, "got nothing (None): a missing return, a missing key, or a value an exercise's `= None` left"
+            )
         self.in_run_dtype(output, value)
         try:
             value = np.asarray(value, dtype=np.float64)

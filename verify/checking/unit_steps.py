@@ -339,7 +339,9 @@ def _check_backward_propagation(u: Unit) -> None:
         try:
             u.close(key, grads.get(key), expected[key], float(scale))
         except Wrong as wrong:
-            if not wrong.hint and key.startswith("db") and grads.get(key) is not None:
+            if grads.get(key) is None:  # the detail says it: nothing to derive a slip from
+                raise
+            if not wrong.hint and key.startswith("db"):
                 wrong.hint = db_slip(grads[key], dZ[key[-1]])  # without keepdims, or over the units
             if not wrong.hint and key == "dW1":  # layer 2's gradients agree: the slip is in dZ1
                 wrong.hint = (
