@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import QUIET, check, edited, failing_checks
+from conftest import QUIET, check, edited, failing_checks, notebook_edited
 from tensorboard.backend.event_processing import event_accumulator as ea
 from tensorboard.plugins.custom_scalar import layout_pb2
 
@@ -135,6 +135,22 @@ def test_random_times_0_01_is_caught_and_turns_the_lesson(tmp_path):
     random, he = costs(report, "random"), costs(report, "he")
     assert random["torch"][0] < he["torch"][0]
     assert note(report, "random", "lesson").startswith("lesson: random x10 starts no worse than He")
+
+
+def test_an_initialiser_that_raises_is_the_one_to_fix(tmp_path):
+    """initialize_parameters_zeros left unfinished (`parameters = None`): its own check and its experiment fail with
+    the error it raised, and the verdict names it to fix (was: no fix line, the network not running it)."""
+    copy = notebook_edited(
+        tmp_path,
+        NOTEBOOK,
+        "initialize_parameters_zeros",
+        ("    parameters = {}\n", "    parameters = None\n"),
+        name=NOTEBOOK.name,
+        beside=(HELPER,),
+    )
+    first = verified(copy, init="impl").first_divergence
+    assert first.name == "init zeros" and first.function == "initialize_parameters_zeros"
+    assert first.fix.startswith("fix `initialize_parameters_zeros`: raised TypeError: 'NoneType' object does not ")
 
 
 def test_a_slip_in_the_helpers_update_fails_the_experiments_rows(tmp_path):
