@@ -155,7 +155,12 @@ SLIPS = {
     "the division misplaced": (
         "conv_forward",
         [("n_W = int((n_W_prev - f + 2 * pad) / stride) + 1", "n_W = (n_W_prev - f + 2 * pad) / stride + 1")],
-        ("n_H or n_W is a float", "conv_forward", ""),
+        ("n_H or n_W is a float: n_H = int((n_H_prev - f + 2 * pad) / stride) + 1", "conv_forward", ""),
+    ),
+    "the pool size left None": (  # was: "is a float", and a convolution's size with its pad
+        "pool_forward",
+        [("n_H = int(1 + (n_H_prev - f) / stride)", "n_H = None")],
+        ("n_H or n_W is left None: n_H = int((n_H_prev - f) / stride) + 1", "pool_forward", ""),
     ),
 }
 

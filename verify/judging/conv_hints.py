@@ -294,13 +294,18 @@ def distribute_slip(a, dz: float, shape: tuple[int, int], allowed: float) -> str
     return fitting(a, candidates, allowed)
 
 
+SIZE = "int((n_H_prev - f + 2 * pad) / stride) + 1"  # the course's output size of a convolution
+
+
 def raise_hint(function: str, text: str) -> str:
     """What a convolution function's exception suggests: float(b) of the (1, 1, 1) b, an output size that is a
     float, the course's da_prev_pad[pad:-pad] (empty at pad 0), a slice smaller than its window."""
     if "only 0-dimensional arrays can be converted to Python scalars" in text:
         return "float(b) of the (1, 1, 1) array b: NumPy 2 converts only 0-dimensional arrays; b.item() is its number"
     if "cannot be interpreted as an integer" in text:
-        return "n_H or n_W is a float: n_H = int((n_H_prev - f + 2 * pad) / stride) + 1"
+        size = "int((n_H_prev - f) / stride) + 1" if function.startswith("pool") else SIZE
+        kind = "left None" if "'NoneType'" in text else "a float"
+        return f"n_H or n_W is {kind}: n_H = {size}"
     if function == "conv_backward" and "from shape (0,0," in text:
         return (
             "da_prev_pad[pad:-pad, pad:-pad, :] is empty when pad is 0: take "
