@@ -210,6 +210,17 @@ def test_each_slip_fails_on_its_function_and_is_named(tmp_path, capsys, slip):
     assert [f.function for f in report.functions if not f.ok and not f.follows] == [failing]
 
 
+def test_a_value_left_none_is_said_so_not_a_shape_slip(tmp_path, capsys):
+    path = notebook_with(tmp_path, "lstm_forward", ("        xt = x[:, :, t]\n", "        xt = None\n"))
+    code, out, _ = run_cli(capsys, "--impl", str(path), "--no-tensorboard", *SHORT)
+    fix = out.splitlines()[1]
+    # was: a shape error's hint, with da_prev and dxt, which lstm_forward does not compute
+    assert code == 1 and fix.startswith(
+        "fix `lstm_forward`: a value is None where an array is read: one an exercise's `= None` placeholder left; "
+    ), fix
+    assert "AttributeError: 'NoneType' object has no attribute 'shape'" in out.splitlines()[2]
+
+
 def test_a_backward_function_follows_the_forward_whose_cache_it_reads(tmp_path):
     path = notebook_with(
         tmp_path, "lstm_cell_forward", ("np.concatenate((a_prev, xt), axis=0)", "np.concatenate((xt, a_prev), axis=0)")

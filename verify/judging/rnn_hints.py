@@ -198,13 +198,16 @@ def named(output: str, value, candidates: Candidates, allowed: float) -> str:
 def raise_hint(function: str, text: str) -> str:
     """What a recurrent function's exception suggests: a product of the wrong shapes, a db without keepdims added to
     one with it."""
+    if "'NoneType'" in text:  # None.shape, None[...], an operation with None: not a shape slip
+        return "a value is None where an array is read: one an exercise's `= None` placeholder left"
     if "non-broadcastable output operand" in text:
         return "a gradient of the wrong shape is added to the sum over the steps: " + DB
     if any(word in text for word in ("aligned", "mismatch", "broadcast", "shape")):
         if function.startswith("lstm"):
-            return (
-                "a shape error: each W* (n_a, n_a + n_x) multiplies concat = [a_prev; xt] (n_a + n_x, m); "
-                "da_prev is the first n_a rows of the gradient of concat, dxt the rest"
+            return "a shape error: each W* (n_a, n_a + n_x) multiplies concat = [a_prev; xt] (n_a + n_x, m)" + (
+                "; da_prev is the first n_a rows of the gradient of concat, dxt the rest"
+                if "backward" in function
+                else ""
             )
         return (
             "a shape error: Wax (n_a, n_x) multiplies xt (n_x, m) and Waa (n_a, n_a) multiplies a_prev (n_a, m); "
