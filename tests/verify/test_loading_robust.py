@@ -171,6 +171,24 @@ def test_a_graded_function_using_a_name_a_left_out_cell_binds_says_where_it_come
 
 
 @pytest.mark.end_to_end
+def test_a_graded_function_whose_result_only_its_test_cell_binds_is_told_it_never_assigns_it(tmp_path, capsys):
+    """An exercise left empty (`return A, cache` with no A = ...): in Jupyter it would read the A its own test cell
+    bound; loaded here, the NameError says the function never assigns it (was: "A comes from code cell 3, ...")."""
+    path = notebook(
+        tmp_path / "unfinished.ipynb",
+        COURSE.read_text(),
+        "def relu(Z):\n    # YOUR CODE STARTS HERE\n\n    # YOUR CODE ENDS HERE\n    cache = Z\n    return A, cache\n",
+        "A, cache = relu(np.array([[1.0, -1.0]]))\n",
+    )
+    code, out, err = run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST)
+    assert code == 1 and "Traceback" not in err
+    assert (
+        "fix `relu`: raised NameError: name 'A' is not defined (relu never assigns A: the notebook's only A is the "
+        "result of calling it, code cell 3, line 1, `A, cache = relu(...)`, which is not run as the notebook loads"
+    ) in out
+
+
+@pytest.mark.end_to_end
 def test_a_name_missing_everywhere_is_the_plain_name_error(tmp_path, capsys):
     path = notebook(tmp_path / "typo.ipynb", "@not_there\ndef f():\n    pass\n")
     line = assert_usage_error(*run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST))

@@ -45,6 +45,7 @@ from .calls import (
 )
 from .loading import LEFT_OUT, NOTES, helper_file_missing
 from .module_access import _ModuleAccess
+from .notebook_filter import binds_result
 from .optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _OptimizerCalls
 
 # imported from here by the course APIs' adapters, the function-by-function checks and the tests
@@ -221,7 +222,12 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
                 f"{self.label}'s {function} uses {name}, which it imports from {file}, which is not in its folder "
                 f"({imported}): put the course's helper file {file}.py beside it"
             )
-        if origin is not None and error.args:  # a name the notebook's left-out code would have bound
+        if origin is not None and name and error.args and binds_result(origin, name, function):  # its own result
+            error.args = (
+                f"{error.args[0]} ({function} never assigns {name}: the notebook's only {name} is the result of "
+                f"calling it, {origin})",
+            )
+        elif origin is not None and error.args:  # a name the notebook's left-out code would have bound
             error.args = (f"{error.args[0]} ({name} comes from {origin})",)
         return ImplementationError(function, error, self.source)
 

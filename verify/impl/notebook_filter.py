@@ -5,6 +5,7 @@ names only left-out code binds."""
 from __future__ import annotations
 
 import ast
+import re
 
 from ..errors import UsageError
 
@@ -37,8 +38,8 @@ class Filter:
         if not kept:
             where = (
                 note
-                or f"{label}, line {statement.lineno}, which is not run as the notebook loads: only imports, "
-                "definitions and NAME = constant lines are"
+                or f"{label}, line {statement.lineno}{_result_of(statement)}, which is not run as the notebook loads: "
+                "only imports, definitions and NAME = constant lines are"
             )
             self.unbound.update(dict.fromkeys(bound, where))
         return kept
@@ -171,6 +172,27 @@ def _bound_names(statement: ast.stmt) -> set[str]:
             continue  # their names are their own
         todo.extend(ast.iter_child_nodes(node))
     return names
+
+
+def binds_result(origin: str, name: str, function: str) -> bool:
+    """Whether `origin` (where a left-out statement binds `name`) is `name[, ...] = function(...)`: a test cell's
+    use of that function, the only binding of its own result's name."""
+    found = re.search(rf", `([\w, ]+) = {re.escape(function)}\(\.\.\.\)`", origin)
+    return found is not None and name in found.group(1).split(", ")
+
+
+def _result_of(statement: ast.stmt) -> str:
+    """', `Z, cache = conv_forward(...)`' for a statement binding names to a call of a function by its name (a test
+    cell's use of a graded function), else ''."""
+    if not (
+        isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.value, ast.Call)
+    ):
+        return ""
+    target, function = statement.targets[0], statement.value.func
+    names = target.elts if isinstance(target, ast.Tuple) else [target]
+    if not (isinstance(function, ast.Name) and all(isinstance(n, ast.Name) for n in names)):
+        return ""
+    return f", `{', '.join(n.id for n in names if isinstance(n, ast.Name))} = {function.id}(...)`"
 
 
 def _shown(node: ast.AST) -> str:
