@@ -405,6 +405,13 @@ OPTIMIZER_SLIPS = [
         "mini_batches",
         "the course keeps a last, smaller batch",
     ),
+    (  # an exercise's placeholder left (was: "cut the columns, X[:, a:b] and Y[:, a:b]", a slicing slip)
+        "random_mini_batches",
+        "mini_batches.append((shuffled_X[:, k * mini_batch_size:(k + 1) * mini_batch_size],",
+        "mini_batches.append((None,",
+        "mini_batches",
+        "a batch left None, as an exercise's `= None` placeholder leaves it",
+    ),
     (
         "random_mini_batches",
         "shuffled_Y = Y[:, permutation]",
