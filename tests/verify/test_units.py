@@ -398,6 +398,13 @@ OPTIMIZER_SLIPS = [
         'v["dW1"]',
         "v was not carried over",
     ),
+    (  # its update left out: v handed back as it came (was: only the numbers that differ)
+        "update_parameters_with_momentum",
+        'v["dW" + str(l)] = beta * v["dW" + str(l)] + (1 - beta)',
+        'v["dW" + str(l)] = v["dW" + str(l)] + 0 * (1 - beta)',
+        'v["dW1"]',
+        "v is the v it was handed: it is not updated",
+    ),
     (
         "random_mini_batches",
         "    if m % mini_batch_size != 0:\n",

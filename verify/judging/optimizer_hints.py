@@ -122,6 +122,7 @@ def _momentum_slips(quantity: str, v: dict, grads: dict, b: float, learning_rate
             "v was not carried over: v = beta v + (1 - beta) dW uses the v handed in": {
                 k: (1 - b) * grads[k] for k in keys
             },
+            "v is the v it was handed: it is not updated (v = beta v + (1 - beta) dW)": {k: v[k] for k in keys},
         }
     return {"the step uses the gradient, not v: P = P - learning_rate v": {k: -learning_rate * grads[k] for k in keys}}
 
