@@ -216,7 +216,8 @@ def test_a_value_left_none_is_said_so_not_a_shape_slip(tmp_path, capsys):
     fix = out.splitlines()[1]
     # was: a shape error's hint, with da_prev and dxt, which lstm_forward does not compute
     assert code == 1 and fix.startswith(
-        "fix `lstm_forward`: a value is None where an array is read: one an exercise's `= None` placeholder left; "
+        "fix `lstm_forward`: a value is None where an array is read: an exercise's `= None` placeholder left, or a "
+        "call of a function that returns nothing; "
     ), fix
     assert "AttributeError: 'NoneType' object has no attribute 'shape'" in out.splitlines()[2]
 

@@ -199,7 +199,10 @@ def raise_hint(function: str, text: str) -> str:
     """What a recurrent function's exception suggests: a product of the wrong shapes, a db without keepdims added to
     one with it."""
     if "'NoneType'" in text:  # None.shape, None[...], an operation with None: not a shape slip
-        return "a value is None where an array is read: one an exercise's `= None` placeholder left"
+        return (
+            "a value is None where an array is read: an exercise's `= None` placeholder left, or a call of a function "
+            "that returns nothing"
+        )
     if "non-broadcastable output operand" in text:
         return "a gradient of the wrong shape is added to the sum over the steps: " + DB
     if any(word in text for word in ("aligned", "mismatch", "broadcast", "shape")):

@@ -171,12 +171,12 @@ def first_divergence(
         first = replace(
             first, epoch=first.iteration // plan.batches_per_epoch, mini_batch=first.iteration % plan.batches_per_epoch
         )
-    # a function that failed on its own explains the first divergence where the network runs it, or where the check
-    # that diverged is its own (the initialisation notebook's "init zeros" trains from initialize_parameters_zeros)
+    # a function that failed on its own explains the first divergence where the network runs it, or where it raised
+    # in a check of its own (the initialisation notebook's "init zeros" trains from initialize_parameters_zeros; what
+    # such a check rejected says itself, at the run's own sizes)
+    raised = first.quantity if first is not None and first.error and not first.rejected else None
     causes = [
-        f
-        for f in functions
-        if not f.ok and not f.follows and (first is None or f.in_network or f.function == first.quantity)
+        f for f in functions if not f.ok and not f.follows and (first is None or f.in_network or f.function == raised)
     ]
     if first is not None and first.point != "kink probe":
         # a function wrong only at Z = 0 cannot explain a divergence away from the kink: another cause first
