@@ -16,6 +16,7 @@ from verify.checking.unit_harness import Unit, Wrong
 from verify.checking.units import _hint_for_raise
 from verify.errors import ImplementationError
 from verify.judging import conv_hints
+from verify.judging.hints import NAN_WHERE_FINITE
 from verify.judging.tolerance import DEFAULT_RTOL
 
 
@@ -216,6 +217,20 @@ def test_a_cache_not_the_courses_fails(function, learner, output, detail):
     assert (
         wrong.value.output == output and detail in wrong.value.detail and "the course's cache is (" in wrong.value.hint
     )
+
+
+def _none_into_the_output(A_prev, W, b, hparameters):
+    """The exercise's `Z[i, h, w, c] = None` for the first window: NumPy stores nan."""
+    Z, cache = scratch.conv.conv_forward(A_prev, W, b, hparameters)
+    Z[0, 0, 0, 0] = None
+    return Z, cache
+
+
+def test_a_nan_where_torch_is_finite_is_named_with_none_among_its_causes():
+    with pytest.raises(Wrong) as wrong:
+        unit_conv.CONV_CHECKS["conv_forward"](unit("conv_forward", conv_forward=_none_into_the_output))
+    assert wrong.value.output == "Z" and wrong.value.hint == NAN_WHERE_FINITE  # was: no hint, "nan vs torch ..."
+    assert NAN_WHERE_FINITE.startswith("it holds nan where the expected value is finite: a None stored into a float")
 
 
 def _cache_of_the_padded_input(A_prev, W, b, hparameters):

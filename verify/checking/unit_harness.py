@@ -11,7 +11,7 @@ import numpy as np
 
 from ..impl.base import _describe
 from ..judging.compare import mismatch
-from ..judging.hints import diagnose
+from ..judging.hints import NAN_WHERE_FINITE, diagnose
 from ..judging.tolerance import largest
 
 N_PREV, N, M = 4, 3, 5  # a layer's shapes in the unit checks
@@ -81,7 +81,9 @@ class Unit:
             bad = ~(gap <= allowed)
             worst = np.unravel_index(int(np.argmax(np.where(np.isfinite(gap), gap, np.inf))), gap.shape)
             detail = mismatch(int(bad.sum()), gap.size, worst, value[worst], expected[worst])
-            hint = diagnose(value, expected, M)
+            hint = diagnose(value, expected, M) or (
+                NAN_WHERE_FINITE if np.any(np.isnan(value)) and np.all(np.isfinite(expected)) else ""
+            )
             if not hint and Z is not None and np.all(Z[bad] == 0):
                 hint = "it differs only where Z is exactly 0: the course's relu'(0) is 0 (dZ[Z <= 0] = 0), as in torch"
             raise Wrong(output, detail, hint)
