@@ -112,6 +112,20 @@ def test_a_mask_drawn_the_wrong_way_is_refused_on_its_function(tmp_path):
     assert "its dropout mask D1 keeps" in str(report.checks[0].error)
 
 
+@pytest.mark.parametrize("examples", [40, 211])  # 211: the notebook's own m, where D2 keeps 83% (was: PASS)
+def test_a_mask_drawn_with_randn_is_refused_whatever_share_it_keeps(tmp_path, examples):
+    """randn < keep_prob keeps P(N(0, 1) < 0.86) = 81% on average, within the kept-share check's reach of 86% on a
+    layer of a few hundred units: the course's seeded draw, made with randn, is recognised exactly."""
+    draw = "D2 = np.random.rand(A2.shape[0], A2.shape[1])"
+    path = regularization_with(tmp_path, draw, draw.replace("rand(", "randn("))
+    report = verified(path, keep_prob=(0.86,), examples=examples)
+    assert "forward" in failing_checks(report)
+    assert str(report.checks[0].error).endswith(
+        "its dropout mask D2 is the course's seeded draw made with np.random.randn(...) < keep_prob, which keeps 81% "
+        "of the units, not keep_prob: the course keeps a unit where np.random.rand(...) < keep_prob (a uniform draw)"
+    )
+
+
 def test_a_notebook_without_its_helper_file_is_one_line_naming_it(tmp_path, capsys):
     alone = edited(tmp_path, REGULARIZATION, ("", ""))
     line = assert_usage_error(*run_cli(capsys, "--impl", str(alone), "--iterations", "2", "--no-tensorboard"))

@@ -16,6 +16,7 @@ of the summed loss (compared times m). The dW and db are means in every helper.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,6 +36,23 @@ class Caches(tuple):
 
     X: np.ndarray
     parameters: dict
+
+
+def _drawn_with_randn(masks: list[np.ndarray], keep_prob: float) -> float | None:
+    """The share a normal draw keeps (P(randn < keep_prob)) where the last of `masks` is the course's seeded draw
+    (np.random.seed(1), then each layer's mask in turn, those before it drawn with rand as the course does) made with
+    randn instead of rand, exactly, and not also the course's own draw; else None. Drawn from a generator of its own:
+    the learner's NumPy state is left as it is."""
+    course, normal = np.random.RandomState(1), np.random.RandomState(1)
+    for earlier in masks[:-1]:
+        course.rand(*earlier.shape)
+        normal.rand(*earlier.shape)
+    mask = masks[-1] != 0
+    if np.array_equal(mask, course.rand(*mask.shape) < keep_prob):
+        return None
+    if not np.array_equal(mask, normal.randn(*mask.shape) < keep_prob):
+        return None
+    return 0.5 * (1 + math.erf(keep_prob / math.sqrt(2)))
 
 
 class Course2API(Adapter):
@@ -176,6 +194,7 @@ class Course2API(Adapter):
         """D1 and D2 from forward_propagation_with_dropout's cache: 0 and 1 (its masks are ints), in the run's dtype."""
         if len(caches) != len(DROPOUT_NAMES):
             return None
+        assert self.keep_probs is not None, "a mask is read with dropout on"
         named = self._named(caches)
         masks = []
         for l in (1, 2):
@@ -185,8 +204,16 @@ class Course2API(Adapter):
                 "forward_propagation_with_dropout",
                 f"its mask D{l} should hold 0 and 1 (np.random.rand(...) < keep_prob), got other values",
             )
-            self.expect_kept_share(D, l, "forward_propagation_with_dropout")
             masks.append(D.astype(named["W1"].dtype))
+            normal = _drawn_with_randn(masks, self.keep_probs[l - 1])
+            self.expect(
+                normal is None,
+                "forward_propagation_with_dropout",
+                f"its dropout mask D{l} is the course's seeded draw made with np.random.randn(...) < keep_prob, which "
+                f"keeps {normal or 0:.0%} of the units, not keep_prob: the course keeps a unit where "
+                "np.random.rand(...) < keep_prob (a uniform draw)",
+            )
+            self.expect_kept_share(D, l, "forward_propagation_with_dropout")
         return masks
 
     def layer_values(self, AL: np.ndarray, caches: Caches) -> dict:
