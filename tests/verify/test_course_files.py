@@ -375,8 +375,9 @@ def test_an_exports_cells_are_its_in_markers_named_as_jupyter_showed_them(tmp_pa
         cells[5].text
         == "### CONSTANTS ###\nlayers_dims = [12288, 20, 7, 5, 1] #  4-layer model\n\n\n# A markdown cell, as a comment.\n"
     )
-    # kept: cell [1]'s 8 imports and 3 rcParams (skipped later), `index = 10`, n_x, n_h, n_y, layers_dims, the loop
-    assert [len(cell.statements) for cell in cells] == [11, 0, 1, 0, 3, 1, 1, 0, 0, 0]
+    # kept: cell [1]'s 8 imports and 3 rcParams (skipped later), `index = 10`, n_x, n_h, n_y and layers_dims = (n_x,
+    # n_h, n_y), cell [11]'s layers_dims, the loop
+    assert [len(cell.statements) for cell in cells] == [11, 0, 1, 0, 4, 1, 1, 0, 0, 0]
     assert cells[0].magics == [(10, "matplotlib"), (15, "load_ext"), (16, "autoreload")]
     # only a line that is exactly a marker makes an export; code above the first marker is a cell of its own
     plain = tmp_path / "plain.py"

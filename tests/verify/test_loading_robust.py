@@ -14,6 +14,7 @@ import pytest
 from conftest import COURSE, REPO, assert_usage_error, fast, run_cli
 
 from verify.impl import NOTES, load_module
+from verify.impl.loading import LEFT_OUT
 
 pytestmark = pytest.mark.usefixtures("forget_loaded_modules")
 
@@ -111,6 +112,41 @@ def np_inf() -> float:
     return float("inf")
 
 
+def test_a_value_made_without_calls_is_kept_and_one_that_raises_is_left_out_by_name(tmp_path):
+    """relu = lambda ..., a dict of names, arithmetic on numbers: kept as Jupyter makes them. shape_X = X.shape,
+    where X comes from a call left out, raises as it loads: left out too, and a NameError for it says why."""
+    mark = tmp_path / "ran"
+    path = notebook(
+        tmp_path / "helpers.ipynb",
+        f"import numpy as np\nMARK = {str(mark)!r}\n",
+        "relu = lambda Z, slope=-0.0: np.maximum(slope, Z)\nACTIVATIONS = {'relu': relu, 'exp': np.exp}\n"
+        "HALF = 1 / 2\nBATCH = 2 ** 6\nsame = relu\n",
+        "X, Y = np.load('data.npz')\nshape_X = X.shape\nopened = lambda p=open(MARK, 'w'): p\nHUGE = 10 ** 10 ** 10\n",
+    )
+    module = load_module(str(path))
+    assert not mark.exists() and not hasattr(module, "opened") and not hasattr(module, "HUGE")
+    assert module.ACTIVATIONS["relu"](module.np.array([-1.0, 2.0])).tolist() == [-0.0, 2.0]
+    assert (module.HALF, module.BATCH, module.same, module.ACTIVATIONS["exp"]) == (0.5, 64, module.relu, module.np.exp)
+    assert not hasattr(module, "shape_X")
+    assert getattr(module, LEFT_OUT)["shape_X"] == (
+        "code cell 3, line 2, which is left out as the notebook loads: it raised NameError: name 'X' is not defined "
+        "(X comes from code cell 3, line 1, which is not run as the notebook loads: only imports, definitions and "
+        "NAME = constant, name or lambda lines are)"
+    )
+
+
+@pytest.mark.end_to_end
+def test_a_graded_function_using_a_lambda_helper_passes(tmp_path, capsys):
+    path = notebook(
+        tmp_path / "lambdas.ipynb",
+        COURSE.read_text(),
+        "positive = lambda Z: np.maximum(0, Z)\nACTIVATIONS = {'relu': positive}\nONE = 2 / 2\n",
+        "def relu(Z):\n    return ACTIVATIONS['relu'](Z) * ONE, Z\n",
+    )
+    code, out, err = run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST)
+    assert code == 0, out + err
+
+
 @pytest.mark.end_to_end
 def test_a_course_notebook_with_definitions_only_still_passes(tmp_path, capsys):
     functions = COURSE.read_text().split("import numpy as np\n", 1)[1]
@@ -150,7 +186,7 @@ def test_a_name_only_left_out_code_binds_is_named_as_such(tmp_path, capsys):
     assert line.endswith(
         "code cell 3, line 2 raised NameError: name 'cache' is not defined (cache comes from code "
         "cell 2, line 1, which is not run as the notebook loads: only imports, definitions and NAME = "
-        "constant lines are)"
+        "constant, name or lambda lines are)"
     )
 
 

@@ -44,6 +44,7 @@ from types import ModuleType
 from .. import signals
 from ..errors import UsageError, raised
 from .notebook_cells import CELL_MARKER, Cell, _read_cells, cell_label, notebook_definitions
+from .notebook_filter import Filter
 from .standins import Absences, standing_in, stands_in
 
 # cell_label and notebook_definitions: imported from here by impl/sizes.py and the tests
@@ -147,6 +148,9 @@ def load_notebook(path: str) -> ModuleType:
             filename = os.path.join(full, cell.label)
             linecache.cache[filename] = (len(cell.text), None, cell.text.splitlines(True), filename)
             for statement in cell.statements:
+                if statement in kept_so_far.on_trial:
+                    _try(statement, filename, module, kept_so_far, cell.label, absences)
+                    continue
                 _execute(statement, filename, module, path, cell.label, absences)
                 if isinstance(statement, (ast.Import, ast.ImportFrom)):
                     _note_left_out_names(statement, module, cell.label, absences)
@@ -195,6 +199,21 @@ def _execute(statement: ast.stmt, filename: str, module: ModuleType, path: str, 
         raise UsageError(
             f"--impl {path}: {label}, line {statement.lineno} {raised(error)}{absences.cause(error)}"
         ) from None
+
+
+def _try(statement: ast.stmt, filename: str, module: ModuleType, kept: Filter, label: str, absences: Absences) -> None:
+    """A statement kept on trial (shape_X = X.shape): run it, and where it raises, leave it out as a statement that
+    calls code is, each name it binds noted with why (X comes from X, Y = load_data(), left out)."""
+    if _uses_stand_in(statement, module) is not None:
+        _execute(statement, filename, module, "", label, absences)  # noted as a use of that library, not run
+        return
+    try:
+        exec(compile(ast.Module([statement], type_ignores=[]), filename, "exec"), module.__dict__)
+    except Exception as error:  # whatever it raises leaves it out: the names it binds are noted as missing
+        if signals.count():  # Ctrl-C while it loaded: the run's
+            raise
+        for name, origin in kept.left_out_at_load(statement, label, raised(error) + absences.cause(error)).items():
+            absences.left_out(name, origin)
 
 
 def _note_left_out_names(

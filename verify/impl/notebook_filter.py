@@ -1,6 +1,6 @@
 """The notebook filter: which top-level statements of a notebook's cell are kept as it loads (imports,
-definitions whose making calls nothing, NAME = a literal constant), why a definition was left out, and which
-names only left-out code binds."""
+definitions whose making calls nothing, NAME = a value whose making calls nothing), why a definition was left
+out, and which names only left-out code binds."""
 
 from __future__ import annotations
 
@@ -9,22 +9,29 @@ import re
 
 from ..errors import UsageError
 
+KEPT_LINES = "only imports, definitions and NAME = constant, name or lambda lines are"
+
 
 class Filter:
-    """What a notebook keeps: imports, definitions and NAME = a literal constant, never what runs. Making a
+    """What a notebook keeps: imports, definitions and NAME = an inert value, never what runs. Making a
     definition runs its decorators, its defaults and (a class) its bases and its body, so a definition is kept
     only where each of those is inert, i.e. evaluating it calls nothing: a literal, a name (a function, a class,
     an import, a constant; looking one up runs nothing, and one that is not there raises NameError as it would in
-    Jupyter), an attribute chain on a name (np.float64, @x.setter), -x of one, or a tuple, list, set or dict of
-    those. A class body may hold docstrings, `pass`, nested definitions held to the same rule, and NAME = an
+    Jupyter), an attribute chain on a name (np.float64, @x.setter), -x of one, a lambda whose defaults are inert,
+    arithmetic on numbers (1 / 2, 2 ** 6), or a tuple, list, set or dict of those. A class body may hold docstrings, `pass`, nested definitions held to the same rule, and NAME = an
     inert value. Anything else there (`def f(p=time.sleep(30))`, `@app.route("/")`, a print in a class body)
     leaves the definition out, with a note. Annotations are never evaluated: loading compiles them as strings
-    (`from __future__ import annotations` at the top of loading.py, whose compile() runs them)."""
+    (`from __future__ import annotations` at the top of loading.py, whose compile() runs them).
+
+    NAME = an inert value that is not a literal (relu = lambda Z: ..., ACTIVATIONS = {"relu": relu}, shape_X =
+    X.shape) is kept on trial (`on_trial`): where running it raises, as X.shape does where X = load_data() was left
+    out, it is left out too (left_out_at_load), so only what the notebook's own code cannot make is missing."""
 
     def __init__(self, path: str):
         self.path = path
         self.label = ""  # the cell being read
         self.unbound: dict[str, str] = {}  # a name only code left out binds -> where, for a NameError's message
+        self.on_trial: set[ast.stmt] = set()  # kept assignments that are left out after all if running them raises
 
     def keeps(self, statement: ast.stmt, label: str, left_out: list) -> bool:
         """Whether `statement` is kept; when a definition is not, why is added to `left_out`."""
@@ -39,7 +46,7 @@ class Filter:
             where = (
                 note
                 or f"{label}, line {statement.lineno}{_result_of(statement)}, which is not run as the notebook loads: "
-                "only imports, definitions and NAME = constant lines are"
+                + KEPT_LINES
             )
             self.unbound.update(dict.fromkeys(bound, where))
         return kept
@@ -60,8 +67,19 @@ class Filter:
             )
         if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            return self._literal(statement.value) and all(map(self._target, targets)), None
+            literal = self._literal(statement.value)
+            if not all(map(self._target, targets)) or not (literal or self._inert(statement.value)):
+                return False, None
+            if not literal:
+                self.on_trial.add(statement)
+            return True, None
         return False, None
+
+    def left_out_at_load(self, statement: ast.stmt, label: str, why: str) -> dict[str, str]:
+        """The names a statement kept on trial binds -> where they come from, when running it raised (`why`: 'raised
+        NameError: ...'): it is left out as the notebook loads, as a statement that calls code is."""
+        where = f"{label}, line {statement.lineno}, which is left out as the notebook loads: it {why}"
+        return dict.fromkeys(_bound_names(statement), where)
 
     def _runs(self, definition: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> tuple[ast.AST, str] | None:
         """(the node, its role) of the first part of a definition that would run code as it is made, or None."""
@@ -103,11 +121,14 @@ class Filter:
         return None
 
     def _inert(self, node: ast.expr) -> bool:
-        """A literal, a name or an attribute chain on one, -x of one, or a tuple, list, set or dict of those."""
-        if self._literal(node) or _reference(node):
+        """A literal, a name or an attribute chain on one, -x of one, a lambda whose defaults are inert, arithmetic on
+        numbers, or a tuple, list, set or dict of those."""
+        if self._literal(node) or _reference(node) or _arithmetic(node):
             return True
         if isinstance(node, ast.UnaryOp):
             return self._inert(node.operand)
+        if isinstance(node, ast.Lambda):  # making it evaluates its defaults, and nothing of its body
+            return all(self._inert(d) for d in [*node.args.defaults, *node.args.kw_defaults] if d is not None)
         if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
             return all(map(self._inert, node.elts))
         if isinstance(node, ast.Dict):
@@ -145,6 +166,24 @@ class Filter:
             ) from None
         except (ValueError, SyntaxError, RecursionError, MemoryError):
             return False
+
+
+def _arithmetic(node: ast.expr) -> bool:
+    """Numbers and + - * / // % of them, and a number to a small whole power (2 ** 6): evaluating it calls no code
+    of the learner's and ends soon (a power of a power, 10 ** 10 ** 10, would not)."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, (int, float))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _arithmetic(node.operand)
+    if not isinstance(node, ast.BinOp):
+        return False
+    if isinstance(node.op, ast.Pow):
+        base, power = node.left, node.right
+        small = isinstance(power, ast.Constant) and type(power.value) is int and abs(power.value) <= 64
+        nested = any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) for n in ast.walk(base))
+        return small and not nested and _arithmetic(base)
+    operators = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
+    return isinstance(node.op, operators) and _arithmetic(node.left) and _arithmetic(node.right)
 
 
 def _reference(node: ast.expr) -> bool:
