@@ -124,6 +124,24 @@ def test_a_costs_list_of_the_wrong_length_is_named(capsys, tmp_path):
     assert "its costs list has 36 entries" in check["error"] and "one every 100 from iteration 0 (3)" in check["error"]
 
 
+def test_a_loop_returning_no_costs_that_computes_none_is_judged_on_its_parameters(capsys, tmp_path):
+    """nn_model returns its parameters alone: one that computes its cost only when it prints it (print_cost False
+    here) kept no cost, and has none to be judged on (was: 'its costs list has 0 entries')."""
+    path = slipped(
+        tmp_path,
+        WEEK3,
+        "        cost = compute_cost(A2, Y)\n",
+        "",
+    )
+    path.write_text(
+        path.read_text().replace('print(f"Cost after', 'cost = compute_cost(A2, Y)\n            print(f"Cost after')
+    )
+    code, report = verify(capsys, path, ARCH[WEEK3])
+    check = loops(report)["loop nn_model"]
+    assert code == 0 and check["status"] == "ok", check
+    assert [row["quantity"] for row in check["rows"]] == ["W", "b", "W", "b"]
+
+
 def test_a_loop_is_not_run_after_training_raised(capsys, tmp_path):
     path = slipped(
         tmp_path,

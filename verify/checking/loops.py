@@ -301,9 +301,12 @@ def _kept_costs(
     impl: Adapter, function: str, costs, recorded: list, plan: Optimization, replay_costs: list
 ) -> tuple[list, list]:
     """The loop's costs as numbers and the iterations they belong to: the list it returned (every iteration,
-    or every 10th, 100th or 1000th from iteration 0, with or without the last), else its compute_cost calls.
+    or every 10th, 100th or 1000th from iteration 0, with or without the last), else its compute_cost calls;
+    none where it returns no list and calls compute_cost never (its parameters are judged alone).
     Where two spacings give as many costs, the one that fits the implementation's own steps is taken."""
     iterations, unit = plan.epochs, "iteration" if plan.plain else "epoch"
+    if costs is None and not recorded:  # nn_model returns no costs, and computed none (only where it prints one)
+        return [], []
     if costs is None or (isinstance(costs, (list, tuple)) and not costs):  # returned none, or kept none
         costs = recorded
     if not isinstance(costs, (list, tuple, np.ndarray)) or not all(np.size(c) == 1 for c in costs):
