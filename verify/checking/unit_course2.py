@@ -159,7 +159,7 @@ def _check_forward_propagation_with_dropout(u: Unit) -> None:
     for dims, m, keep_prob in SHAPES:
         X, Y, params = _inputs(u, dims, m)
         A3, cache = u.parts(u.call(X, params, keep_prob), ("A3", "cache"))
-        if not (isinstance(cache, tuple) and len(cache) == len(DROPOUT_NAMES)):
+        if not (isinstance(cache, (tuple, list)) and len(cache) == len(DROPOUT_NAMES)):
             raise Wrong("cache", f"expected the 14-tuple ({', '.join(DROPOUT_NAMES)}), got {_describe(cache)}")
         named = dict(zip(DROPOUT_NAMES, cache))
         if not all(isinstance(named[f"Z{l}"], np.ndarray) for l in (1, 2)):

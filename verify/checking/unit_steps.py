@@ -76,7 +76,7 @@ def _check_linear_forward(u: Unit) -> None:
 
 def _check_linear_cache(u: Unit, cache, A_prev, W, b, output: str = "cache") -> None:
     expected = {"A_prev": A_prev, "W": W, "b": b}
-    if not (isinstance(cache, tuple) and len(cache) == 3):
+    if not (isinstance(cache, (tuple, list)) and len(cache) == 3):
         raise Wrong(output, f"expected (A_prev, W, b), got {_describe(cache)}", CACHE_ORDER)
     held = [
         next(
@@ -101,10 +101,10 @@ def _check_linear_activation_forward(u: Unit) -> None:
         A, cache = u.parts(u.call(A_prev, W, b, name), ("A", "cache"))
         Z = steps.linear_forward(A_prev, W, b)
         u.close(f"A ({name})", A, steps.activation(name, Z), unit_linear_scale(A_prev, W, b))
-        if not (isinstance(cache, tuple) and len(cache) == 2):
+        if not (isinstance(cache, (tuple, list)) and len(cache) == 2):
             raise Wrong("cache", f"expected (linear_cache, Z), got {_describe(cache)}", CACHE_ORDER)
         linear_cache, Z_cached = cache
-        if isinstance(linear_cache, np.ndarray) and isinstance(Z_cached, tuple):
+        if isinstance(linear_cache, np.ndarray) and isinstance(Z_cached, (tuple, list)):
             raise Wrong("cache", "it holds (Z, linear_cache)", f"caches in the wrong order: {CACHE_ORDER}")
         _check_linear_cache(u, linear_cache, A_prev, W, b, "cache[0]")
         u.close("cache[1] (Z)", Z_cached, Z, unit_linear_scale(A_prev, W, b))

@@ -165,7 +165,7 @@ class Course2API(Adapter):
         a3, cache = result
         names = DROPOUT_NAMES if dropout else NAMES
         self.expect(
-            isinstance(cache, tuple) and len(cache) == len(names),
+            isinstance(cache, (tuple, list)) and len(cache) == len(names),
             function,
             f"the cache should be the {len(names)}-tuple ({', '.join(names)}), got {_describe(cache)}",
         )

@@ -273,11 +273,12 @@ class DeepAPI(Adapter):
 
 
 def _course_cache(cache, sizes: tuple) -> bool:
-    """Whether cache has the course's form ((A_prev, W, b), Z[, D]): a tuple of one of `sizes`."""
+    """Whether cache has the course's form ((A_prev, W, b), Z[, D]): of one of `sizes`, a tuple or a list (the same
+    values, written [linear_cache, Z])."""
     return (
-        isinstance(cache, tuple)
+        isinstance(cache, (tuple, list))
         and len(cache) in sizes
-        and isinstance(cache[0], tuple)
+        and isinstance(cache[0], (tuple, list))
         and len(cache[0]) == 3
         and isinstance(cache[0][0], np.ndarray)
         and isinstance(cache[1], np.ndarray)
