@@ -206,7 +206,7 @@ def _cache_without_hparameters(A_prev, hparameters, mode="max"):
 @pytest.mark.parametrize(
     "function, learner, output, detail",
     [
-        ("conv_forward", _cache_in_another_order, "cache[1] (W)", "should hold the input unchanged"),
+        ("conv_forward", _cache_in_another_order, "cache[1] (W)", "should hold the array it was given or computed"),
         ("pool_forward", _cache_without_hparameters, "cache", "expected (A_prev, hparameters), got a tuple"),
     ],
 )

@@ -268,6 +268,37 @@ def test_a_cache_not_the_courses_fails(function, learner, output, detail):
     assert wrong.value.hint.startswith("the course's cache")
 
 
+def _lstm_forward_into_x_dtype(x, a0, P):
+    """The course's lstm_forward with a, y and c allocated as x's dtype (as a float32 run advises) and its memory
+    cell started at the course's np.zeros(a_next.shape): float64, so each cell computes in float64 and its cache
+    holds float64 a_next and c_next, while a[:, :, t] and c[:, :, t] hold their float32 rounding."""
+    n_a, m, T_x = a0.shape[0], x.shape[1], x.shape[2]
+    a, c = np.zeros((n_a, m, T_x), dtype=x.dtype), np.zeros((n_a, m, T_x), dtype=x.dtype)
+    y = np.zeros((P["Wy"].shape[0], m, T_x), dtype=x.dtype)
+    a_next, c_next, caches = a0, np.zeros(a0.shape), []
+    for t in range(T_x):
+        a_next, c_next, yt, cache = scratch.rnn.lstm_cell_forward(x[:, :, t], a_next, c_next, P)
+        a[:, :, t], c[:, :, t], y[:, :, t] = a_next, c_next, yt
+        caches.append(cache)
+    return a, y, c, (caches, x)
+
+
+def test_a_cache_held_in_float64_beside_float32_outputs_passes():
+    """a[:, :, t] holds the float32 rounding of the cached float64 a_next: the same value (was: 'caches[0][0][0]
+    (a_next) differs'); a cache holding another value still fails."""
+    for seed in range(3):
+        CHECKS["lstm_forward"](unit("lstm_forward", "float32", seed, lstm_forward=_lstm_forward_into_x_dtype))
+
+    def nudged(x, a0, P):
+        a, y, c, (caches, x) = _lstm_forward_into_x_dtype(x, a0, P)
+        caches[1] = (caches[1][0] * (1 + 1e-6), *caches[1][1:])
+        return a, y, c, (caches, x)
+
+    with pytest.raises(Wrong) as wrong:
+        CHECKS["lstm_forward"](unit("lstm_forward", "float32", lstm_forward=nudged))
+    assert wrong.value.output == "caches[0][1][0] (a_next)"
+
+
 def test_in_float32_scratchs_rounding_uses_a_measurable_share_of_each_functions_tolerance(monkeypatch):
     """The tolerance is tight: over the checks' cases, the largest gap between scratch's float32 outputs and torch's
     is at least 1/1000 of its allowance for every function (1/140 to 1/25 measured): the allowance sits within a
