@@ -135,6 +135,16 @@ def test_the_output_size_slips(got, words):
     assert (words in hint) if words else hint == ""
 
 
+def test_a_pooling_size_slip_is_told_the_pooling_rule():
+    """pool_forward's n_H = n_H_prev - f + 1 at stride 2 lacks the stride (was: "only 2 * pad divided by stride", a
+    pad the pooling rule does not have)."""
+    hint = conv_hints.size_slip((2, 7, 9, 3), 3, 2, 0, (2, 5, 7, 3), pooling=True)  # right: (2, 3, 4, 3)
+    assert hint == (
+        "an off-by-one in the output size (n_H and n_W), without the stride: n_H = int((n_H_prev - f) / stride) + 1"
+    )
+    assert "+ 1: n_H = int((n_H_prev - f) / stride)" in conv_hints.size_slip((2, 7, 9, 3), 3, 2, 0, (2, 2, 3, 3), True)
+
+
 def test_a_tolerance_is_the_rounding_of_the_terms_and_a_one_ulp_change_of_a_big_entry_is_caught():
     """Z within rtol times its terms' sum: scratch's Z passes; moving one entry by 1e3 times the tolerance fails."""
     u = unit("conv_forward")

@@ -54,7 +54,12 @@ def _check_pool_forward(u: Unit) -> None:
 def _pool_forward_case(u: Unit, A_prev: np.ndarray, hp: dict, mode: str) -> None:
     expected = ref.pool_forward(A_prev, hp, mode)
     A, cache = u.parts(u.call(A_prev, hp, mode), ("A", "cache"))
-    shaped(f"A ({mode})", A, expected.shape, partial(conv_hints.size_slip, A_prev.shape, hp["f"], hp["stride"], 0))
+    shaped(
+        f"A ({mode})",
+        A,
+        expected.shape,
+        partial(conv_hints.size_slip, A_prev.shape, hp["f"], hp["stride"], 0, pooling=True),
+    )
     scale = terms_scale(lambda a: conv_hints.pool_a(a, hp, mode), A_prev)
     close(u, f"A ({mode})", A, expected, scale, partial(conv_hints.pool_forward_slip, A, A_prev, hp, mode))
     same_cache(u, cache, (A_prev, hp), ("A_prev", "hparameters"))

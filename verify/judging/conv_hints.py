@@ -34,25 +34,37 @@ def fitting(value, candidates: Candidates, allowed: float) -> str:
     return ""
 
 
+SIZE = "int((n_H_prev - f + 2 * pad) / stride) + 1"  # the course's output size of a convolution
+POOL_SIZE = "int((n_H_prev - f) / stride) + 1"  # and of a pooling layer, which pads nothing
+
+
 def _size(n_prev: int, f: int, stride: int, pad: int) -> int:
     return (n_prev - f + 2 * pad) // stride + 1
 
 
-def size_slip(shape_prev: tuple[int, ...], f: int, stride: int, pad: int, shape: tuple[int, ...]) -> str:
+def size_slip(
+    shape_prev: tuple[int, ...], f: int, stride: int, pad: int, shape: tuple[int, ...], pooling: bool = False
+) -> str:
     """The output size rule behind an output of `shape` (m, n_H, n_W, n_C) for an input of `shape_prev`: the
-    course's is n = int((n_prev - f + 2 pad) / stride) + 1; an off-by-one or a misplaced division is named."""
+    course's is n = int((n_prev - f + 2 pad) / stride) + 1 (pooling: no pad); an off-by-one, a misplaced division
+    or a rule without a term is named."""
     if len(shape) != 4 or len(shape_prev) != 4:
         return ""
     got, n_prev = shape[1:3], shape_prev[1:3]
+    size = f"n_H = {POOL_SIZE if pooling else SIZE}"
+    padded = (
+        ()
+        if pooling
+        else (  # where nothing is padded, these two are the right size, or the stride's slip
+            ("the division misplaced: only 2 * pad divided by stride", lambda n: int(n - f + 2 * pad / stride) + 1),
+            (f"without 2 * pad: {size}", lambda n: (n - f) // stride + 1),
+        )
+    )
     rules = (
-        ("without the + 1: n_H = int((n_H_prev - f + 2 * pad) / stride) + 1", lambda n: (n - f + 2 * pad) // stride),
-        (
-            "rounded up: n_H = int((n_H_prev - f + 2 * pad) / stride) + 1 rounds down",
-            lambda n: -(-(n - f + 2 * pad) // stride) + 1,
-        ),
-        ("the division misplaced: only 2 * pad divided by stride", lambda n: int(n - f + 2 * pad / stride) + 1),
-        ("without 2 * pad: n_H = int((n_H_prev - f + 2 * pad) / stride) + 1", lambda n: (n - f) // stride + 1),
-        ("without the stride: n_H = int((n_H_prev - f + 2 * pad) / stride) + 1", lambda n: n - f + 2 * pad + 1),
+        (f"without the + 1: {size}", lambda n: (n - f + 2 * pad) // stride),
+        (f"rounded up: {size} rounds down", lambda n: -(-(n - f + 2 * pad) // stride) + 1),
+        *padded,
+        (f"without the stride: {size}", lambda n: n - f + 2 * pad + 1),
     )
     right = tuple(_size(n, f, stride, pad) for n in n_prev)
     wrong = [name for name, g, r in zip(("n_H", "n_W"), got, right) if g != r]
@@ -294,16 +306,13 @@ def distribute_slip(a, dz: float, shape: tuple[int, int], allowed: float) -> str
     return fitting(a, candidates, allowed)
 
 
-SIZE = "int((n_H_prev - f + 2 * pad) / stride) + 1"  # the course's output size of a convolution
-
-
 def raise_hint(function: str, text: str) -> str:
     """What a convolution function's exception suggests: float(b) of the (1, 1, 1) b, an output size that is a
     float, the course's da_prev_pad[pad:-pad] (empty at pad 0), a slice smaller than its window."""
     if "only 0-dimensional arrays can be converted to Python scalars" in text:
         return "float(b) of the (1, 1, 1) array b: NumPy 2 converts only 0-dimensional arrays; b.item() is its number"
     if "cannot be interpreted as an integer" in text:
-        size = "int((n_H_prev - f) / stride) + 1" if function.startswith("pool") else SIZE
+        size = POOL_SIZE if function.startswith("pool") else SIZE
         kind = "left None" if "'NoneType'" in text else "a float"
         return f"n_H or n_W is {kind}: n_H = {size}"
     if function == "conv_backward" and "from shape (0,0," in text:
@@ -314,7 +323,6 @@ def raise_hint(function: str, text: str) -> str:
     if "broadcast" in text:
         return (
             "a slice is smaller than its window: vert_end = vert_start + f, vert_start = h * stride, slices of the "
-            "padded input, and the output size n_H = int((n_H_prev - f + 2 * pad) / stride) + 1 (a larger one runs "
-            "past the input)"
+            f"padded input, and the output size n_H = {SIZE} (a larger one runs past the input)"
         )
     return ""
