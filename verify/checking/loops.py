@@ -212,10 +212,10 @@ def check_loop(
             initialiser, sizes = seen["sized"]
             message = ValueError(_other_sizes(initialiser, sizes, run.dims(L)))
             raise ImplementationError(function, message, what=f"called {initialiser} for other layer sizes")
-        if not costs and seen["plotted"] is not None:  # a model() that plots the costs it kept, returning none
+        if _none_kept(costs) and seen["plotted"] is not None:  # a model() that plots the costs it kept, returning none
             costs = seen["plotted"]
             result.notes.append(f"{function}: its costs are those it plotted (plt.plot(costs)), one per kept epoch")
-        if plan.plain or costs:
+        if plan.plain or not _none_kept(costs):
             costs, at = _kept_costs(impl, function, costs, seen["costs"], plan, replay.costs)
         else:  # a model() that returns its parameters alone: they are what is compared
             costs, at = [], []
@@ -297,6 +297,13 @@ def _values(values: list, elided: bool) -> str:
     return ", ".join(text[:-1] + ["...", text[-1]] if elided else text)
 
 
+def _none_kept(costs) -> bool:
+    """No costs: None, or an empty list, tuple or array (np.array(costs) of a loop that kept none)."""
+    if isinstance(costs, np.ndarray):
+        return costs.size == 0
+    return costs is None or (isinstance(costs, (list, tuple)) and not costs)
+
+
 def _kept_costs(
     impl: Adapter, function: str, costs, recorded: list, plan: Optimization, replay_costs: list
 ) -> tuple[list, list]:
@@ -307,7 +314,7 @@ def _kept_costs(
     iterations, unit = plan.epochs, "iteration" if plan.plain else "epoch"
     if costs is None and not recorded:  # nn_model returns no costs, and computed none (only where it prints one)
         return [], []
-    if costs is None or (isinstance(costs, (list, tuple)) and not costs):  # returned none, or kept none
+    if _none_kept(costs):  # returned none, or kept none
         costs = recorded
     if not isinstance(costs, (list, tuple, np.ndarray)) or not all(np.size(c) == 1 for c in costs):
         raise ImplementationError(

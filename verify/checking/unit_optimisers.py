@@ -106,7 +106,7 @@ def _check_update_parameters_with_adam(u: Unit) -> None:
 
     params, grads, v, s = _optimizer_inputs(u)
     result = u.call(params, grads, v, s, ADAM_T, LEARNING_RATE, BETA1, BETA2, EPSILON)
-    if isinstance(result, tuple) and len(result) == 3:  # older notebooks: (parameters, v, s)
+    if isinstance(result, (tuple, list)) and len(result) == 3:  # older notebooks: (parameters, v, s)
         result = (*result, None, None)
     new_params, new_v, new_s, v_hat, s_hat = u.parts(result, ("parameters", "v", "s", "v_corrected", "s_corrected"))
     expected = steps.adam_step(params, grads, v, s, ADAM_T, LEARNING_RATE, BETA1, BETA2, EPSILON)

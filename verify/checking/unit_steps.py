@@ -29,8 +29,8 @@ from .unit_harness import CACHE_ORDER, LEARNING_RATE, N_PREV, M, N, Unit, Wrong,
 
 
 def _activation_output(u: Unit, result, Z) -> np.ndarray:
-    """The course's week-4 helpers return (A, cache = Z); week 2 and 3's sigmoid(z) returns A alone."""
-    if isinstance(result, tuple):
+    """The course's week-4 helpers return (A, cache = Z) (or [A, Z]); week 2 and 3's sigmoid(z) returns A alone."""
+    if isinstance(result, (tuple, list)):
         A, cache = u.parts(result, ("A", "cache"))
         u.same("cache", cache, Z, "the activation's cache is Z itself")
         return A

@@ -160,7 +160,9 @@ class Course2API(Adapter):
         args = (X, parameters, self.keep_probs[0]) if self.keep_probs is not None and dropout else (X, parameters)
         result = self.call(function, *args)
         self.expect(
-            isinstance(result, tuple) and len(result) == 2, function, f"expected (a3, cache), got {_describe(result)}"
+            isinstance(result, (tuple, list)) and len(result) == 2,
+            function,
+            f"expected (a3, cache), got {_describe(result)}",
         )
         a3, cache = result
         names = DROPOUT_NAMES if dropout else NAMES

@@ -61,7 +61,7 @@ class DeepAPI(Adapter):
                 f"its signature L_model_backward(AL, Y, caches) backpropagates {COURSE_ACTIVATIONS}; "
                 f"--activations {','.join(self.activations)} needs L_model_backward(AL, Y, caches, activations, loss)",
             )
-        self.cost_takes_loss = _binds(self.module.compute_cost, 3)
+        self.cost_takes_loss = _binds(self.module.compute_cost, 3) and not _number_option(self.module.compute_cost, 2)
         if not self.cost_takes_loss:
             _require(_binds(self.module.compute_cost, 2), "compute_cost", self.REQUIRED["compute_cost"])
             _require(
@@ -84,7 +84,8 @@ class DeepAPI(Adapter):
             "L_model_backward",
             "--lambd needs L_model_backward(AL, Y, caches[, activations, loss], lambd) with a parameter named lambd",
         )
-        self.regularized_cost_takes_loss = _binds(self.module.compute_cost_with_regularization, 5)
+        regularized = self.module.compute_cost_with_regularization
+        self.regularized_cost_takes_loss = _binds(regularized, 5) and not _number_option(regularized, 4)
         _require(
             self.regularized_cost_takes_loss or self.loss == "bce",
             "compute_cost_with_regularization",
@@ -166,7 +167,7 @@ class DeepAPI(Adapter):
             dropout = {"keep_prob": self._keep_prob, "masks": masks} if masks is not None else {}
         result = self.call("L_model_forward", *args, **dropout)
         self.expect(
-            isinstance(result, tuple) and len(result) == 2,
+            isinstance(result, (tuple, list)) and len(result) == 2,
             "L_model_forward",
             f"expected (AL, caches), got {_describe(result)}",
         )
@@ -304,6 +305,17 @@ def _layer_holding(cache, parameters: dict, l: int) -> int | None:
         return l
     layers = [l] + [k for k in shaped if k != l]
     return next((k for k in layers if f"W{k}" in parameters and np.array_equal(W, parameters[f"W{k}"])), None)
+
+
+def _number_option(function, position: int) -> bool:
+    """Whether the parameter at `position` of function defaults to a number (compute_cost(AL, Y, epsilon=1e-8)): an
+    option of the learner's own, not the loss name the extended signature (AL, Y, loss) is handed there."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    default = parameters[position].default if position < len(parameters) else None
+    return isinstance(default, (int, float)) and not isinstance(default, bool)
 
 
 def _named(function, position: int, names) -> bool:

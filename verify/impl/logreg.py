@@ -70,7 +70,7 @@ class LogRegAPI(Adapter):
         function = self._initialiser()
         result = self.call(function, layer_dims[0])
         self.expect(
-            isinstance(result, tuple) and len(result) == 2,
+            isinstance(result, (tuple, list)) and len(result) == 2,
             function,
             f"expected (w, b), got {_describe(result)}",
         )
@@ -97,7 +97,7 @@ class LogRegAPI(Adapter):
             self._hand_once(Y)
             result = self.call("propagate", caches.w, caches.b, caches.X, Y)
             self.expect(
-                isinstance(result, tuple) and len(result) == 2,
+                isinstance(result, (tuple, list)) and len(result) == 2,
                 "propagate",
                 f"expected (grads, cost), got {_describe(result)}",
             )
@@ -130,7 +130,7 @@ class LogRegAPI(Adapter):
         w, b = parameters["W1"].T, parameters["b1"].item()
         result = self.call("optimize", w, b, X, Y, 1, learning_rate)
         self.expect(
-            isinstance(result, tuple) and len(result) == 3 and isinstance(result[0], dict),
+            isinstance(result, (tuple, list)) and len(result) == 3 and isinstance(result[0], dict),
             "optimize",
             f"expected (params, grads, costs) with params a dict, got {_describe(result)}",
         )

@@ -76,7 +76,7 @@ class ShallowAPI(Adapter):
         self._hand_once(X)
         result = self.call("forward_propagation", X, parameters)
         self.expect(
-            isinstance(result, tuple) and len(result) == 2,
+            isinstance(result, (tuple, list)) and len(result) == 2,
             "forward_propagation",
             f"expected (A2, cache), got {_describe(result)}",
         )
