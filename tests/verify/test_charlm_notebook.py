@@ -171,6 +171,28 @@ def test_each_slip_fails_on_its_function_and_is_named(tmp_path, slip):
     assert first.startswith(f"fix `{function}`: ") and words in first
 
 
+def test_an_optimize_that_puts_new_arrays_into_the_dict_it_was_handed_passes(tmp_path):
+    """parameters[k] = parameters[k] - lr * gradients['d' + k]: the dict optimize was handed ends with the updated
+    parameters, as the course's in-place update_parameters leaves it (was: 'the parameters are not updated')."""
+    update = (
+        "    parameters = update_parameters(parameters, gradients, learning_rate)\n",
+        "    for k in ('Wax', 'Waa', 'Wya', 'b', 'by'):\n"
+        "        parameters[k] = parameters[k] - learning_rate * gradients['d' + k]\n",
+    )
+    report = verify.run(Config(impl=str(notebook_with(tmp_path, "optimize", update)), **QUIET))
+    assert report.verdict == "pass", report.to_text()
+    assert "optimize modified" not in report.to_text(verbose=True)  # updating the dict it is handed is the contract
+    emptied = (
+        "    parameters = update_parameters(parameters, gradients, learning_rate)\n",
+        "    parameters['b'] = None\n",
+    )
+    report = verify.run(Config(impl=str(notebook_with(tmp_path, "optimize", emptied)), **QUIET))
+    fix = report.to_text().splitlines()[1]
+    assert report.verdict == "fail" and fix.startswith(
+        "fix `optimize`: b should be an array of shape (6, 1), got nothing"
+    )
+
+
 def test_clip_by_norm_also_parts_the_runs_over_the_names_and_optimize_follows_it(tmp_path):
     function, edits, _ = SLIPS["clip by norm"]
     report = verify.run(Config(impl=str(notebook_with(tmp_path, function, *edits)), **QUIET))

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import UsageError
 from .base import Adapter, _accepts, _binds, _require
+from .calls import Lent
 
 SIZES = (27, 50, 27)  # n_x, n_a, n_y: the course's vocabulary ("\n" and a-z) and its model()'s hidden units
 ACTIVATIONS = ("tanh", "softmax")
@@ -95,14 +96,12 @@ class CharLMAPI(Adapter):
         return check_names(self, config, stage)
 
     def optimize(self, X: list, Y: list, a_prev: np.ndarray, parameters: dict, learning_rate: float):
-        """The module's optimize on copies, and the parameters it updated: the course's optimize updates them in
-        place (its model() never reads them back), so the copies it was handed are read back after the call."""
-        self._private.clear()
-        self._hand_once(*parameters.values())  # the copies handed for them are kept in _private
-        result = self.call("optimize", X, Y, a_prev, parameters, learning_rate)
-        updated = {key: self._private[id(value)][1] for key, value in parameters.items()}
-        self._private.clear()
-        return result, updated
+        """The module's optimize on a copy of the parameters, and what that copy holds after the call: the course's
+        optimize updates the dict it is handed (its model() never reads them back), in place as update_parameters
+        does, or with new arrays put into it (parameters[k] = parameters[k] - lr * gradients['d' + k])."""
+        handed = {key: value.copy() for key, value in parameters.items()}
+        result = self.call("optimize", X, Y, a_prev, Lent(handed), learning_rate)
+        return result, self._checked_update("optimize", handed, parameters)
 
     def call(self, function: str, *args, **kwargs):
         """Adapter.call, timed: the seconds add up in the note the report shows. optimize's in-place update is
