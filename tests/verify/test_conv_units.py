@@ -200,7 +200,7 @@ def test_a_single_step_that_returns_bs_shape_or_floats_b_is_told_b_item():
     with pytest.raises(TypeError) as raised:  # (the adapter makes it an ImplementationError; this test double does not)
         check(unit("conv_single_step", conv_single_step=lambda a, W, b: np.sum(a * W) + float(b)))
     error = ImplementationError("conv_single_step", raised.value)
-    assert _hint_for_raise("conv_single_step", error).startswith("float(b) of the (1, 1, 1) array b")
+    assert _hint_for_raise("conv_single_step", error).startswith("float() of a (1, 1, 1) array, b or a sum with b")
 
 
 def _cache_in_another_order(A_prev, W, b, hparameters):

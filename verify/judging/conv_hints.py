@@ -310,7 +310,10 @@ def raise_hint(function: str, text: str) -> str:
     """What a convolution function's exception suggests: float(b) of the (1, 1, 1) b, an output size that is a
     float, the course's da_prev_pad[pad:-pad] (empty at pad 0), a slice smaller than its window."""
     if "only 0-dimensional arrays can be converted to Python scalars" in text:
-        return "float(b) of the (1, 1, 1) array b: NumPy 2 converts only 0-dimensional arrays; b.item() is its number"
+        return (
+            "float() of a (1, 1, 1) array, b or a sum with b (float(np.sum(...) + b)): NumPy 2 converts only "
+            "0-dimensional arrays; b.item() is b's number"
+        )
     if "cannot be interpreted as an integer" in text:
         size = POOL_SIZE if function.startswith("pool") else SIZE
         kind = "left None" if "'NoneType'" in text else "a float"
