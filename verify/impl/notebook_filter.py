@@ -18,9 +18,10 @@ class Filter:
     only where each of those is inert, i.e. evaluating it calls nothing: a literal, a name (a function, a class,
     an import, a constant; looking one up runs nothing, and one that is not there raises NameError as it would in
     Jupyter), an attribute chain on a name (np.float64, @x.setter), -x of one, a lambda whose defaults are inert,
-    arithmetic on numbers (1 / 2, 2 ** 6), or a tuple, list, set or dict of those. A class body may hold docstrings, `pass`, nested definitions held to the same rule, and NAME = an
-    inert value. Anything else there (`def f(p=time.sleep(30))`, `@app.route("/")`, a print in a class body)
-    leaves the definition out, with a note. Annotations are never evaluated: loading compiles them as strings
+    arithmetic on numbers (1 / 2, 2 ** 6), or a tuple, list, set or dict of those. A class body may hold
+    docstrings, `pass`, nested definitions held to the same rule, and NAME = an inert value. Anything else there
+    (`def f(p=time.sleep(30))`, `@app.route("/")`, a print in a class body) leaves the definition out, with a
+    note. Annotations are never evaluated: loading compiles them as strings
     (`from __future__ import annotations` at the top of loading.py, whose compile() runs them).
 
     NAME = an inert value that is not a literal (relu = lambda Z: ..., ACTIVATIONS = {"relu": relu}, shape_X =
