@@ -4,7 +4,8 @@ A notebook is read as the JSON it is (nbformat 4, what Jupyter has written since
 whose code cells are under worksheets[0] with "input") with the standard json module rather than the
 nbformat package: only the code cells' sources are needed, and that is not worth a dependency. From
 each code cell, in order, the verifier keeps what defines the implementation: imports, function and
-class definitions whose making calls nothing (Filter), and assignments of literal constants.
+class definitions whose making calls nothing (Filter), and assignments of values whose making calls
+nothing (constants, names, lambdas; one that raises as it runs is left out too).
 Everything else is left out (the statements that run tests, plot, download or train, IPython magics
 and shell lines), so loading a notebook trains and draws nothing.
 The kept code runs in a fresh module with the notebook's folder first on sys.path, so its
