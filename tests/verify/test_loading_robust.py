@@ -135,6 +135,20 @@ def test_a_value_made_without_calls_is_kept_and_one_that_raises_is_left_out_by_n
     )
 
 
+def test_a_line_starting_with_percent_or_bang_inside_a_statement_is_python(tmp_path):
+    """IPython reads a magic or a shell line only where a logical line starts: `% (m, cost)` continuing a print,
+    `!= 2` inside brackets and a docstring's `!` line are Python, and stay (were blanked: a SyntaxError)."""
+    path = notebook(
+        tmp_path / "percent.ipynb",
+        "%matplotlib inline\nimport numpy as np\n!pip install nothing\n",
+        'def f(m, cost):\n    text = ("after %i: %.1f"\n            % (m, cost))\n    notes = """\n!kept\n%kept\n"""\n'
+        "    return text, notes, (m\n != 0)\n",
+        "files = !ls\n%time f(1, 2.0)\n",
+    )
+    module = load_module(str(path))
+    assert module.f(3, 0.5) == ("after 3: 0.5", "\n!kept\n%kept\n", True)
+
+
 @pytest.mark.end_to_end
 def test_a_graded_function_using_a_lambda_helper_passes(tmp_path, capsys):
     path = notebook(

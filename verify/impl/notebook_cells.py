@@ -5,8 +5,10 @@ shell lines, and the statements the notebook filter keeps from it (see loading.p
 from __future__ import annotations
 
 import ast
+import io
 import json
 import re
+import tokenize
 from typing import NamedTuple
 
 from ..errors import UsageError
@@ -179,4 +181,19 @@ def _python_lines(text: str) -> str:
     first = lines[0].strip() if lines else ""
     if first.startswith("%%") and not first.startswith(PYTHON_CELL_MAGICS):
         return ""
-    return "\n".join("" if IPYTHON_ONLY.match(line) else line for line in lines) + "\n"
+    python: list[str] = []
+    for line in lines:  # IPython reads a magic only where a logical line starts: `% (m, cost)` continuing is Python
+        python.append("" if IPYTHON_ONLY.match(line) and _starts_a_statement(python) else line)
+    return "\n".join(python) + "\n"
+
+
+def _starts_a_statement(before: list[str]) -> bool:
+    """Whether the line after `before` starts a logical line: not inside brackets, a string or after a backslash."""
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO("\n".join(before) + "\n").readline):
+            pass
+    except tokenize.TokenError:  # EOF in a multi-line statement or string: the line continues it
+        return False
+    except SyntaxError:  # an indentation Python refuses: ast.parse will say where
+        return True
+    return True
