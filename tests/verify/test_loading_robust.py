@@ -135,6 +135,24 @@ def test_a_value_made_without_calls_is_kept_and_one_that_raises_is_left_out_by_n
     )
 
 
+def test_a_test_cells_assignment_that_raises_is_left_out_not_fatal(tmp_path):
+    """x[0, 0] = 0.0 where x = np.random.randn(...) is left out, or a, b = 1, 2, 3: in Jupyter only that cell stops;
+    loading leaves them out (was: exit 2 at the first, blaming matplotlib for the second), and names why."""
+    path = notebook(
+        tmp_path / "tests.ipynb",
+        "import numpy as np\nimport matplotlib.pyplot as plt\nplt.rcParams['figure.figsize'] = (5.0, 4.0)\n",
+        "def double(x):\n    return 2 * x\n",
+        "x = np.random.randn(4, 3)\nx[0, 0] = 0.0\nprint(double(x))\n",
+        "a, b = 1, 2, 3\n",
+    )
+    module = load_module(str(path))
+    assert module.double(2) == 4 and not hasattr(module, "a")
+    assert getattr(module, LEFT_OUT)["a"] == (
+        "code cell 4, line 1, which is left out as the notebook loads: it raised ValueError: too many values to unpack "
+        "(expected 2)"
+    )
+
+
 def test_a_line_starting_with_percent_or_bang_inside_a_statement_is_python(tmp_path):
     """IPython reads a magic or a shell line only where a logical line starts: `% (m, cost)` continuing a print,
     `!= 2` inside brackets and a docstring's `!` line are Python, and stay (were blanked: a SyntaxError)."""

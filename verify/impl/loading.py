@@ -213,7 +213,8 @@ def _try(statement: ast.stmt, filename: str, module: ModuleType, kept: Filter, l
     except Exception as error:  # whatever it raises leaves it out: the names it binds are noted as missing
         if signals.count():  # Ctrl-C while it loaded: the run's
             raise
-        for name, origin in kept.left_out_at_load(statement, label, raised(error) + absences.cause(error)).items():
+        why = raised(error) + (absences.cause(error) if isinstance(error, NameError) else "")  # where it comes from
+        for name, origin in kept.left_out_at_load(statement, label, why).items():
             absences.left_out(name, origin)
 
 

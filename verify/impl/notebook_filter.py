@@ -24,9 +24,10 @@ class Filter:
     note. Annotations are never evaluated: loading compiles them as strings
     (`from __future__ import annotations` at the top of loading.py, whose compile() runs them).
 
-    NAME = an inert value that is not a literal (relu = lambda Z: ..., ACTIVATIONS = {"relu": relu}, shape_X =
-    X.shape) is kept on trial (`on_trial`): where running it raises, as X.shape does where X = load_data() was left
-    out, it is left out too (left_out_at_load), so only what the notebook's own code cannot make is missing."""
+    NAME = an inert value (EPS = 1e-8, relu = lambda Z: ..., ACTIVATIONS = {"relu": relu}, shape_X = X.shape, a
+    test cell's x[0, 0] = 0.0) is kept on trial (`on_trial`): where running it raises, as X.shape does where X =
+    load_data() was left out, it is left out too (left_out_at_load), so only what the notebook's own code cannot
+    make is missing, and a test cell's error does not stop the load."""
 
     def __init__(self, path: str):
         self.path = path
@@ -71,8 +72,9 @@ class Filter:
             literal = self._literal(statement.value)
             if not all(map(self._target, targets)) or not (literal or self._inert(statement.value)):
                 return False, None
-            if not literal:
-                self.on_trial.add(statement)
+            self.on_trial.add(
+                statement
+            )  # a test cell's x[0, 0] = 0.0 raises where x = np.random.randn(...) is left out
             return True, None
         return False, None
 
