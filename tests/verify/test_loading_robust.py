@@ -192,6 +192,33 @@ def test_a_course_notebook_with_definitions_only_still_passes(tmp_path, capsys):
 
 
 @pytest.mark.end_to_end
+def test_a_graded_function_left_out_for_its_default_is_named_as_such_where_it_is_missing(tmp_path, capsys):
+    """def compute_cost(AL, Y, eps=np.finfo(float).tiny): left out, as its default calls np.finfo; the line that says
+    compute_cost is missing says why (was: 'missing compute_cost' alone), and so does --init impl's."""
+    course = COURSE.read_text()
+    path = notebook(
+        tmp_path / "finfo.ipynb",
+        course.replace("def compute_cost(AL, Y):", "def compute_cost(AL, Y, eps=np.finfo(float).tiny):"),
+    )
+    line = assert_usage_error(*run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST))
+    why = (
+        "compute_cost (code cell 1, line {}: def compute_cost was left out: its default np.finfo(float).tiny would run "
+        "code as the notebook loads"
+    )
+    assert why.format(course[: course.index("def compute_cost")].count("\n") + 1) in line, line
+    path = notebook(
+        tmp_path / "seeded.ipynb",
+        course.replace(
+            "def initialize_parameters_deep(layer_dims):",
+            "def initialize_parameters_deep(layer_dims, rng=np.random.default_rng(3)):",
+        ),
+    )
+    line = assert_usage_error(*run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST, "--init", "impl"))
+    assert "has no function initialize_parameters_deep(layer_dims) -> parameters (code cell 1, line" in line, line
+    assert "def initialize_parameters_deep was left out: its default np.random.default_rng(3)" in line
+
+
+@pytest.mark.end_to_end
 def test_a_name_from_a_skipped_import_is_named_as_such(tmp_path, capsys):
     path = notebook(
         tmp_path / "widgets.ipynb",

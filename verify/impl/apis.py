@@ -11,7 +11,7 @@ from .convstep import ConvStepAPI
 from .course2 import Course2API
 from .deep import DeepAPI
 from .gradcheck import GradCheckAPI
-from .loading import LEFT_OUT, helper_file_missing
+from .loading import LEFT_OUT, helper_file_missing, why_missing
 from .logreg import LogRegAPI
 from .rnnstep import RnnStepAPI
 from .shallow import ShallowAPI
@@ -80,7 +80,9 @@ def _found_and_missing(module: ModuleType, adapter: type[Adapter]) -> str:
     missing = _missing(module, adapter)
     found = [name for name in adapter.REQUIRED if name not in missing]
     named = [
-        name if not hasattr(module, name) else f"{name} (not a function: {_describe(getattr(module, name))})"
+        name + why_missing(module, name)
+        if not hasattr(module, name)
+        else f"{name} (not a function: {_describe(getattr(module, name))})"
         for name in missing
     ]
     return f"found {', '.join(found) or 'none of them'}; missing {', '.join(named) or 'nothing'}"

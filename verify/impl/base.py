@@ -43,7 +43,7 @@ from .calls import (
     _require,
     object_array_message,
 )
-from .loading import LEFT_OUT, NOTES, helper_file_missing
+from .loading import LEFT_OUT, NOTES, helper_file_missing, why_missing
 from .module_access import _ModuleAccess
 from .notebook_filter import binds_result
 from .optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _OptimizerCalls
@@ -151,7 +151,7 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         ] = {}  # id(data array) -> (the array, the copy handed for it)
         for name, expected in self.REQUIRED.items():
             if not callable(getattr(module, name, None)):
-                raise UsageError(f"{label} has no function {name}; expected {expected}")
+                raise UsageError(f"{label} has no function {name}{why_missing(module, name)}; expected {expected}")
         if "update_parameters" in self.REQUIRED:
             _require(_binds(module.update_parameters, 3), "update_parameters", self.REQUIRED["update_parameters"])
         self._check_contract()
@@ -182,7 +182,9 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         entries = catalogue.initialisers(self.API)
         defined = next((f for f in entries if callable(getattr(self.module, f.name, None))), None)
         if defined is None:
-            raise UsageError(f"--init impl: {self.label} has no function {entries[0].signature(self.API)}")
+            signature = entries[0].signature(self.API)
+            why = why_missing(self.module, entries[0].name)
+            raise UsageError(f"--init impl: {self.label} has no function {signature}{why}")
         return defined.name
 
     def forward(self, X: np.ndarray, parameters: dict, masks: list | None = None) -> tuple[np.ndarray, Any]:

@@ -58,6 +58,7 @@ __all__ = [
     "is_export",
     "load_module",
     "notebook_definitions",
+    "why_missing",
 ]
 
 LEFT_OUT = "_verify_left_out"  # a loaded notebook's names that left-out code would have bound -> where from
@@ -234,6 +235,15 @@ def _note_left_out_names(
         )
         if name != "*" and name not in module.__dict__:
             absences.left_out(name, f"{library}{LEFT_OUT_IMPORT}{why}")
+
+
+def why_missing(module: ModuleType, name: str) -> str:
+    """' (code cell 5, line 1: def compute_cost was left out: its default ... would run code ...)' where a notebook
+    binds `name` only in code loading leaves out, else ''."""
+    origin = getattr(module, LEFT_OUT, {}).get(name)
+    if not origin:
+        return ""
+    return f" ({origin})" if " was left out: " in origin else f" (bound only by {origin})"
 
 
 def helper_file_missing(origin: str) -> tuple[str, str] | None:
