@@ -108,3 +108,24 @@ def test_a_dropout_cache_built_as_a_list_passes(tmp_path):
     results = results_of(tmp_path, (tuple_cache, tuple_cache.replace("(", "[").replace(")", "]")))
     assert failures(results) == {}
     assert results["forward_propagation_with_dropout"].ok
+
+
+DEBUG = (
+    "def debug(f):\n    def wrapper(*args, **kwargs):\n        return f(*args, **kwargs)\n\n    return wrapper\n\n\n"
+)
+
+
+@pytest.mark.parametrize("isolate", [[], ["--isolate"]], ids=["in-process", "isolated"])
+def test_functions_under_a_decorator_without_wraps_keep_their_signatures(capsys, tmp_path, isolate):
+    """@debug written without functools.wraps: wrapper(*args, **kwargs) hides compute_cost(AL, Y), which was then
+    handed the extended signature's loss (and L_model_forward its activations): raised TypeError."""
+    path = edited(
+        tmp_path,
+        COURSE,
+        ("import numpy as np\n", "import numpy as np\n\n\n" + DEBUG),
+        ("def compute_cost(AL, Y):", "@debug\ndef compute_cost(AL, Y):"),
+        ("def L_model_forward(", "@debug\ndef L_model_forward("),
+        ("def L_model_backward(", "@debug\ndef L_model_backward("),
+    )
+    code, report = verdict(capsys, path, "3,4,4,1", *FAST, *isolate)
+    assert code == 0, report["first_divergence"]

@@ -9,7 +9,6 @@ catalogue marks as watched) for the time the loop runs (Adapter.watching: only t
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 
@@ -18,6 +17,7 @@ import numpy as np
 from .. import catalogue
 from ..impl import Adapter
 from ..optimization import Optimization
+from ..signatures import signature_of
 from .loop_calls import LoopRun
 
 Serve = Mapping[str, Callable[[Callable], Callable]]  # name -> (the module's function -> the function the loop calls)
@@ -280,7 +280,7 @@ def _arguments(function, args: tuple, kwargs: dict) -> dict:
     """The arguments a call binds, by the function's own parameter names, defaults included ({} if they do not
     bind: the call itself then raises, and says so)."""
     try:
-        bound = inspect.signature(function).bind(*args, **kwargs)
+        bound = signature_of(function).bind(*args, **kwargs)
     except (TypeError, ValueError):
         return {}
     bound.apply_defaults()

@@ -7,7 +7,6 @@ propagation: each on seeded inputs of the course's shapes, its outputs compared 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +24,7 @@ from ..judging.hints import (
     skipped_layer_slip,
 )
 from ..judging.tolerance import unit_gradient_scales, unit_linear_scale, unit_step_scale
+from ..signatures import signature_of
 from .unit_harness import CACHE_ORDER, LEARNING_RATE, N_PREV, M, N, Unit, Wrong, layer, parameters, z_with_zeros
 
 
@@ -163,7 +163,7 @@ def _check_compute_cost(u: Unit) -> None:
     args: tuple[Any, ...] = (AL, Y)
     function = u.impl.module.compute_cost
     if not _binds(function, 2) and _binds(function, 3):
-        third = list(inspect.signature(function).parameters)[2]
+        third = list(signature_of(function).parameters)[2]
         # older week-3 notebooks: compute_cost(A2, Y, parameters); an extended week-4 one: compute_cost(AL, Y, loss)
         args = (AL, Y, "bce" if third == "loss" or u.impl.API == "deep" else {})
     cost = u.call(*args)

@@ -4,11 +4,10 @@ returned value described in a message (its type, its shape, an array of Python o
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
 from ..errors import UsageError
+from ..signatures import signature_of
 
 
 def _first_layer(key: str) -> bool:
@@ -121,7 +120,7 @@ def _changed(original, copy) -> list[str] | None:
 
 def _parameter_names(function, n: int) -> list[str]:
     try:
-        names = [p.name for p in inspect.signature(function).parameters.values()]
+        names = [p.name for p in signature_of(function).parameters.values()]
     except (TypeError, ValueError):
         names = []
     return (names + [f"argument {i + 1}" for i in range(len(names), n)])[:n]
@@ -130,7 +129,7 @@ def _parameter_names(function, n: int) -> list[str]:
 def _binds(function, n: int) -> bool:
     """Whether function can be called with n positional arguments."""
     try:
-        inspect.signature(function).bind(*range(n))
+        signature_of(function).bind(*range(n))
         return True
     except TypeError:
         return False
@@ -140,7 +139,7 @@ def _binds(function, n: int) -> bool:
 
 def _accepts(function, name: str) -> bool:
     try:
-        return name in inspect.signature(function).parameters
+        return name in signature_of(function).parameters
     except (TypeError, ValueError):
         return False
 

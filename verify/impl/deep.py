@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 
 import numpy as np
 
 from .. import catalogue
 from ..errors import UsageError
+from ..signatures import signature_of
 from .base import Adapter, _accepts, _binds, _describe, _require
 
 COURSE_ACTIVATIONS = "relu hidden layers and a sigmoid output"
@@ -112,7 +112,7 @@ class DeepAPI(Adapter):
         )
         # Without a masks parameter it draws its own masks: torch is then handed those, read from its caches.
         self.draws_masks = not _accepts(self.module.L_model_forward, "masks")
-        default = inspect.signature(self.module.L_model_forward).parameters["keep_prob"].default
+        default = signature_of(self.module.L_model_forward).parameters["keep_prob"].default
         if self.draws_masks and len(set(keep_probs)) > 1 and isinstance(default, (int, float)):
             raise UsageError(
                 f"--keep-prob {','.join(f'{p:g}' for p in keep_probs)}: {self.label}'s L_model_forward takes one "
@@ -311,7 +311,7 @@ def _number_option(function, position: int) -> bool:
     """Whether the parameter at `position` of function defaults to a number (compute_cost(AL, Y, epsilon=1e-8)): an
     option of the learner's own, not the loss name the extended signature (AL, Y, loss) is handed there."""
     try:
-        parameters = list(inspect.signature(function).parameters.values())
+        parameters = list(signature_of(function).parameters.values())
     except (TypeError, ValueError):
         return False
     default = parameters[position].default if position < len(parameters) else None
@@ -321,7 +321,7 @@ def _number_option(function, position: int) -> bool:
 def _named(function, position: int, names) -> bool:
     """Whether the parameter at `position` of function is called one of `names`."""
     try:
-        parameters = list(inspect.signature(function).parameters)
+        parameters = list(signature_of(function).parameters)
     except (TypeError, ValueError):
         return False
     return position < len(parameters) and parameters[position] in names

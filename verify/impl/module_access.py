@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from types import ModuleType
 
 from ..remote.client import RemoteModule
+from ..signatures import signature_of
 
 # A stand-in's maker: handed the module's own function (None where the module lacks it), it returns the function
 # to put in its place while a loop runs, or None to leave the name as it is.
@@ -67,7 +68,7 @@ class _ModuleAccess:
     def parameters_of(self, function: str) -> tuple[str, ...]:
         """The names of the function's parameters, in order (none when it has no signature, or no such function)."""
         try:
-            return tuple(inspect.signature(getattr(self.module, function)).parameters)
+            return tuple(signature_of(getattr(self.module, function)).parameters)
         except (AttributeError, TypeError, ValueError):
             return ()
 

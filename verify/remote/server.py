@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from ..signals import die_with_parent
+from ..signatures import signature_of
 from . import wire
 
 
@@ -73,7 +74,7 @@ class Control:
 def _described(function: Callable, module: ModuleType) -> dict:
     code = getattr(inspect.unwrap(function), "__code__", None) if _unwraps(function) else None
     try:
-        signature = inspect.signature(function)
+        signature = signature_of(function)  # through a decorator of its own written without functools.wraps
         parameters = [
             [p.name, int(p.kind), p.default is not p.empty, None if p.default is p.empty else p.default]
             for p in signature.parameters.values()
