@@ -153,6 +153,24 @@ def test_a_test_cells_assignment_that_raises_is_left_out_not_fatal(tmp_path):
     )
 
 
+def test_an_import_guarded_by_try_is_kept(tmp_path):
+    """try: import numpy as np / except ImportError: raise (was left out: 'np is not defined ... only imports
+    ... are'); a guard that falls back to None keeps None; one that raises leaves its names out, saying why."""
+    path = notebook(
+        tmp_path / "guarded.ipynb",
+        "try:\n    import numpy as np\nexcept ImportError:\n    raise\n",
+        "try:\n    import no_such_library\nexcept ImportError:\n    no_such_library = None\n",
+        "try:\n    from no_such_library import thing\nexcept (ImportError, OSError) as error:\n"
+        "    raise RuntimeError('pip install it') from error\n",
+        "def total(x):\n    return np.sum(x)\n",
+    )
+    module = load_module(str(path))
+    assert module.total([1, 2]) == 3 and module.no_such_library is None and not hasattr(module, "thing")
+    assert getattr(module, LEFT_OUT)["thing"] == (
+        "code cell 3, line 1, which is left out as the notebook loads: it raised RuntimeError: pip install it"
+    )
+
+
 def test_a_line_starting_with_percent_or_bang_inside_a_statement_is_python(tmp_path):
     """IPython reads a magic or a shell line only where a logical line starts: `% (m, cost)` continuing a print,
     `!= 2` inside brackets and a docstring's `!` line are Python, and stay (were blanked: a SyntaxError)."""

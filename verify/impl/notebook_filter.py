@@ -67,6 +67,9 @@ class Filter:
                 f"{_shown(node)} would run code as the notebook loads (only literals, names and "
                 "definitions are run there)"
             )
+        if isinstance(statement, ast.Try) and self._guarded_import(statement):
+            self.on_trial.add(statement)  # try: import numpy as np / except ImportError: ...
+            return True, None
         if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             literal = self._literal(statement.value)
@@ -77,6 +80,21 @@ class Filter:
             )  # a test cell's x[0, 0] = 0.0 raises where x = np.random.randn(...) is left out
             return True, None
         return False, None
+
+    def _guarded_import(self, statement: ast.Try) -> bool:
+        """try: imports, except: imports, `pass`, a raise or NAME = an inert value (plt = None), else: and finally:
+        imports: what it runs is imports."""
+        imports = (ast.Import, ast.ImportFrom, ast.Pass)
+        handled = [s for handler in statement.handlers for s in handler.body]
+        return (
+            all(isinstance(s, imports) for s in [*statement.body, *statement.orelse, *statement.finalbody])
+            and all(isinstance(h.type, (type(None), ast.Name, ast.Attribute, ast.Tuple)) for h in statement.handlers)
+            and all(
+                isinstance(s, (*imports, ast.Raise))
+                or (isinstance(s, ast.Assign) and all(map(self._target, s.targets)) and self._inert(s.value))
+                for s in handled
+            )
+        )
 
     def left_out_at_load(self, statement: ast.stmt, label: str, why: str) -> dict[str, str]:
         """The names a statement kept on trial binds -> where they come from, when running it raised (`why`: 'raised
