@@ -73,6 +73,7 @@ def test_each_notebooks_model_runs_whole_and_passes(capsys, tmp_path, name, argv
         assert "model: its costs are those it plotted (plt.plot(costs)), one per kept epoch" in check["notes"]
     elif "cost" in rows:  # a full-batch model() returns no costs: its cost function's calls give one per iteration
         assert any(note.startswith("costs at iterations 0, 1, 2, 3, 4, ..., 11: model ") for note in check["notes"])
+        assert not any("plotted" in note for note in check["notes"])  # print_cost False: it plotted an empty list
 
 
 def test_the_optimisation_model_is_not_run_without_an_optimiser_and_the_others_not_with_one(capsys, tmp_path):

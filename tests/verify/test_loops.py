@@ -142,6 +142,15 @@ def test_a_loop_returning_no_costs_that_computes_none_is_judged_on_its_parameter
     assert [row["quantity"] for row in check["rows"]] == ["W", "b", "W", "b"]
 
 
+@pytest.mark.parametrize("source", [WEEK2, WEEK3, WEEK4], ids=["week2", "week3", "week4"])
+def test_no_loop_runs_without_iterations(capsys, source):
+    """--iterations 0: training is not run, nor are the loops (the course's week-2 optimize raised
+    UnboundLocalError: it reads the grads of a loop that ran no iteration)."""
+    code, report = verify(capsys, source, ARCH[source], "--iterations", "0")
+    assert code == 0, report["first_divergence"]
+    assert loops(report) and all(check["skipped"] == "no iterations" for check in loops(report).values())
+
+
 def test_a_loop_is_not_run_after_training_raised(capsys, tmp_path):
     path = slipped(
         tmp_path,

@@ -88,6 +88,14 @@ def test_an_arch_without_recurrent_layers_is_refused_in_one_line(capsys, arch): 
     assert f"--arch {arch}: Building_a_Recurrent_Neural_Network_Step_by_Step.ipynb's functions compute recurrent" in err
 
 
+@pytest.mark.parametrize("notebook", [NOTEBOOK, EXAMPLES / "conv" / "Convolution_model_Step_by_Step.ipynb"])
+def test_init_impl_is_refused_in_one_line_on_the_step_by_step_notebooks(capsys, notebook):
+    """They have no initialiser of their own (was: a FAIL whose fix line named a function `initialize`)."""
+    code, out, err = run_cli(capsys, "--impl", str(notebook), "--init", "impl", "--iterations", "2")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"--init impl: {notebook.name} has no initialiser for this network's layer kinds" in err
+
+
 def test_a_recurrent_arch_overrides_the_default_network(capsys):
     code, report = run_json(capsys, "--impl", str(NOTEBOOK), "--arch", "seq4x2,lstm3,2", "--examples", "8", *SHORT)
     assert code == 0 and report["config"]["examples"] == 8 and report["config"]["arch"] == [8, 12, 2]

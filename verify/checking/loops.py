@@ -212,7 +212,7 @@ def check_loop(
             initialiser, sizes = seen["sized"]
             message = ValueError(_other_sizes(initialiser, sizes, run.dims(L)))
             raise ImplementationError(function, message, what=f"called {initialiser} for other layer sizes")
-        if _none_kept(costs) and seen["plotted"] is not None:  # a model() that plots the costs it kept, returning none
+        if _none_kept(costs) and not _none_kept(seen["plotted"]):  # a model() returning none plots the costs it kept
             costs = seen["plotted"]
             result.notes.append(f"{function}: its costs are those it plotted (plt.plot(costs)), one per kept epoch")
         if plan.plain or not _none_kept(costs):

@@ -54,7 +54,10 @@ class LayeredAPI(Adapter):
         self.keep_probs = keep_probs
 
     def initialize(self, layer_dims: Sequence[int]) -> dict:
-        raise ImplementationError("initialize", ValueError("--init impl: scratch's layer kinds have no initialiser"))
+        raise UsageError(
+            f"--init impl: {self.label} has no initialiser for this network's layer kinds (the convolution and "
+            "recurrent notebooks start from the parameters they are given): leave --init out"
+        )
 
     def _run(self, what: str, function, *args):
         """A layer kind's scratch function, anything it raises its failed check."""
