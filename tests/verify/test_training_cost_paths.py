@@ -93,3 +93,15 @@ def test_free_running_pairs_the_arrays_by_name_whatever_order_each_side_holds_th
     reordered = {key: mine[key] for key in ("W2", "b1", "W1")}  # 12 + 4 + 4 entries, as 4 + 4 + 12
     assert np.allclose(_gaps(reordered, torch_side, list(torch_side)), [1e-3, 2e-3, 3e-3], rtol=1e-9)
     assert _largest_each(reordered).tolist() == [largest(reordered[k]) for k in ("W2", "b1", "W1")]
+
+
+def test_an_entrywise_row_that_agrees_exactly_is_judged_by_its_finest_entry():
+    """W3 of the Adam notebook: a dead entry (its gradient 0 at every step, so a huge per-entry scale) beside a live
+    one; both sides equal to the bit. The row was judged by entry 0, the dead one, and called unresolved."""
+    b = np.array([[0.0, 0.01]])
+    (same,) = agreement([(b.copy(), b)], [np.array([[3e5, 1e-2]])], 1e-7)
+    assert same.agrees and same.resolved and same.tolerance == pytest.approx(1e-9)
+    (moved,) = agreement([(b + [[0.0, 1e-18]], b)], [np.array([[3e5, 1e-2]])], 1e-7)
+    assert moved.resolved and moved.tolerance == same.tolerance  # as when rounding moved the live entry
+    (off,) = agreement([(b + [[0.0, 1e-6]], b)], [np.array([[3e5, 1e-2]])], 1e-7)
+    assert not off.agrees

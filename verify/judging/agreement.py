@@ -162,7 +162,10 @@ def _entrywise(a, b, scale: np.ndarray, rtol: float, floor: float) -> Stats:
             overflowed |= ~np.isfinite(tolerance)  # an entry whose own tolerance overflowed compares nothing
             diff = np.where(overflowed, 0.0, diff)
         ratio = np.where(diff == 0, 0.0, diff / np.where(overflowed, 1.0, tolerance))  # diff > 0 at a 0 tolerance: inf
-    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+    # the entry furthest past (or closest to) its tolerance; where every entry agrees exactly, the one judged most
+    # finely (an entry whose gradient is always 0 has a huge scale, and would call the whole row unresolved)
+    judged = np.argmax(ratio) if np.any(ratio > 0) else np.argmin(np.where(np.isfinite(tolerance), tolerance, np.inf))
+    worst = np.unravel_index(int(judged), ratio.shape)
     over = bool(np.any(overflowed)) and float(ratio[worst]) <= 1.0
     return Stats(
         float(diff[worst]),
