@@ -194,7 +194,17 @@ def _final_overflow(report: Report) -> str:
         for side in names
         if side not in diverged and side not in blown and costs[side] is not None
     ]
+    saturated = "" if diverged else _log0(report.checks)
+    if saturated:  # a cost of log(0) at a saturated output, not an overflow: the parameters stayed finite
+        return "final cost: not comparable: " + "; ".join([*went, *stayed, saturated])
     return "final cost: not comparable (overflow): " + ", ".join(went) + "".join(f"; {s}" for s in stayed)
+
+
+def _log0(checks: list[CheckResult]) -> str:
+    """'from iteration 2580, A[L] reached exactly 1.0 where the course's cost is log(0)', where lockstep noted it."""
+    lockstep = next((c for c in checks if c.name == "lockstep"), None)
+    notes = lockstep.notes if lockstep is not None else []
+    return next((note.split(";")[0] for note in notes if "the course's cost is log(0)" in note), "")
 
 
 def _final_cost_lines(report: Report) -> list[str]:
