@@ -153,6 +153,17 @@ def test_a_test_cells_assignment_that_raises_is_left_out_not_fatal(tmp_path):
     )
 
 
+def test_a_run_magic_is_noted_as_not_run(tmp_path):
+    path = notebook(tmp_path / "ran.ipynb", "import numpy as np\n%run my_helpers.py\n")
+    (tmp_path / "my_helpers.py").write_text("def helper():\n    return 1\n")
+    module = load_module(str(path))
+    assert not hasattr(module, "helper")
+    assert getattr(module, NOTES) == [
+        "code cell 1, line 2: %run my_helpers.py is not run as the notebook loads, so what it defines is missing: "
+        "use from my_helpers import * instead"
+    ]
+
+
 def test_an_import_guarded_by_try_is_kept(tmp_path):
     """try: import numpy as np / except ImportError: raise (was left out: 'np is not defined ... only imports
     ... are'); a guard that falls back to None keeps None; one that raises leaves its names out, saying why."""

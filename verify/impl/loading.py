@@ -160,6 +160,8 @@ def load_notebook(path: str) -> ModuleType:
             for line, magic in cell.magics:  # %matplotlib inline: nothing to run when matplotlib is missing
                 if magic in absences.missing():
                     absences.used(magic, filename, line)
+                if magic == "run":  # %run helpers.py: what it defines is missing, and a NameError for it says little
+                    getattr(module, NOTES).append(_run_magic_note(cell, line))
     absences.publish(getattr(module, NOTES))
     setattr(module, LEFT_OUT, absences.left_out_names)  # a NameError in the checks says where the name comes from
     return module
@@ -201,6 +203,19 @@ def _execute(statement: ast.stmt, filename: str, module: ModuleType, path: str, 
         raise UsageError(
             f"--impl {path}: {label}, line {statement.lineno} {raised(error)}{absences.cause(error)}"
         ) from None
+
+
+def _run_magic_note(cell: Cell, line: int) -> str:
+    """'cell [2], line 1: %run my_helpers.py is not run as the notebook loads, ...: from my_helpers import *'."""
+    words = cell.text.splitlines()[line - 1].split()
+    script = words[1] if len(words) > 1 else ""
+    name = os.path.splitext(os.path.basename(script))[0]
+    instead = f"from {name} import *" if name.isidentifier() else "an import"
+    shown = f"%run {script}" if script else "%run"
+    return (
+        f"{cell.label}, line {line}: {shown} is not run as the notebook loads, so what it defines is missing: "
+        f"use {instead} instead"
+    )
 
 
 def _try(statement: ast.stmt, filename: str, module: ModuleType, kept: Filter, label: str, absences: Absences) -> None:
