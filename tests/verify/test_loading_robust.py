@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import COURSE, REPO, assert_usage_error, fast, run_cli
 
+from verify.errors import UsageError
 from verify.impl import NOTES, load_module
 from verify.impl.loading import LEFT_OUT
 
@@ -151,6 +152,25 @@ def test_a_test_cells_assignment_that_raises_is_left_out_not_fatal(tmp_path):
         "code cell 4, line 1, which is left out as the notebook loads: it raised ValueError: too many values to unpack "
         "(expected 2)"
     )
+
+
+def test_a_test_cell_with_a_syntax_error_is_left_out_and_a_definitions_cell_is_refused(tmp_path):
+    """print "x" in a test cell: Jupyter runs none of that cell and the rest of the notebook still works (was: exit 2
+    for the whole notebook); a cell holding a def it cannot read still stops the load, naming the line."""
+    path = notebook(
+        tmp_path / "py2.ipynb",
+        "def double(x):\n    return 2 * x\n",
+        'parameters = double(2)\nprint "shape", parameters\n',
+        "def triple(x):\n    return 3 * x\n",
+    )
+    module = load_module(str(path))
+    assert (module.double(2), module.triple(2)) == (4, 6) and not hasattr(module, "parameters")
+    note = "code cell 2 was left out: it has a syntax error (line 2: Missing parentheses in call to 'print'"
+    assert getattr(module, NOTES)[0].startswith(note)
+    assert getattr(module, LEFT_OUT)["parameters"].startswith("code cell 2, which was left out: it has a syntax error")
+    broken = notebook(tmp_path / "broken.ipynb", "def double(x):\n    return 2 *\n")
+    with pytest.raises(UsageError, match=r"code cell 1, line 2: invalid syntax"):
+        load_module(str(broken))
 
 
 def test_a_run_magic_is_noted_as_not_run(tmp_path):

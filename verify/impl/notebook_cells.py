@@ -16,6 +16,8 @@ from .notebook_filter import Filter
 
 PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")  # the rest of such a cell is Python
 CELL_MARKER = re.compile(r"# In\[(\d+| *)\]:")  # what nbconvert writes above each code cell of a .py export
+DEFINES = re.compile(r"^(?:def|async\s+def|class)\s|^@", re.M)  # a top-level definition, or its decorator
+ASSIGNED = re.compile(r"^([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)", re.M)  # NAME = ... at the top level
 # A line magic, as written in a notebook (%matplotlib inline) or as an export writes it.
 MAGIC = re.compile(r"\s*(?:%(\w+)|get_ipython\(\)\.run_line_magic\(\s*['\"](\w+)['\"])")
 # Lines IPython runs that are not Python: a magic or shell command (%, !), help (np.dot?, ?np.dot, np.dot??), and
@@ -64,13 +66,25 @@ def _read_cells(path: str) -> tuple[list[Cell], Filter]:
         try:
             tree = ast.parse(source)
         except SyntaxError as error:
-            raise UsageError(f"--impl {path}: {label}, line {error.lineno}: {error.msg}") from None
+            kept.append(_unreadable(Cell(label, source, [], text, _magics(text)), error, path, kept_so_far))
+            continue
         except (RecursionError, MemoryError):
             raise UsageError(f"--impl {path}: {label} is nested too deeply for Python to read") from None
         left_out: list[str] = []
         statements = [s for s in tree.body if kept_so_far.keeps(s, label, left_out)]
         kept.append(Cell(label, source, statements, text, _magics(text), left_out))
     return kept, kept_so_far
+
+
+def _unreadable(cell: Cell, error: SyntaxError, path: str, kept_so_far: Filter) -> Cell:
+    """A cell Python cannot read, left out with a note where it defines nothing (a test or scratch cell: print "x",
+    `parameters = `), as Jupyter runs none of it; UsageError (exit 2) where it holds a definition or a decorator."""
+    where = f"line {error.lineno}: {error.msg}"
+    if DEFINES.search(cell.source):
+        raise UsageError(f"--impl {path}: {cell.label}, {where}") from None
+    why = f"it has a syntax error ({where}), so none of it runs"
+    kept_so_far.unbound.update(dict.fromkeys(ASSIGNED.findall(cell.source), f"{cell.label}, which was left out: {why}"))
+    return cell._replace(left_out=[f"{cell.label} was left out: {why}"])
 
 
 def notebook_code_cells(path: str) -> list[dict]:
