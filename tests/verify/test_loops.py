@@ -559,9 +559,12 @@ def test_a_slip_in_week2s_model_fails_its_loop_alone(capsys, tmp_path, old, new)
 
 def test_a_final_cost_of_log_0_is_said_so_not_an_overflow(capsys):
     """Week 2 at lr 0.5 for 3,000 iterations: A[L] reaches exactly 1.0 and the course's cost is nan (0 log 0) while
-    the parameters stay finite: the final line says so (was: 'not comparable (overflow)')."""
+    the parameters stay finite: the PASS line and the final line say so (were: 'not comparable (overflow)')."""
     code = main(["--arch", "2,1", "--impl", str(WEEK2), "--no-tensorboard", "--iterations", "3000", "--lr", "0.5"])
-    final = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("final cost"))
-    assert code == 0
+    out = capsys.readouterr().out.splitlines()
+    final = next(line for line in out if line.startswith("final cost"))
+    assert code == 0 and out[0].endswith(
+        "(2 rows not comparable (the course's cost is log(0)) at some point: loop optimize cost, loop model cost)"
+    )
     assert final.startswith("final cost: not comparable: logreg_network.py's is nan at its final parameters; ")
     assert final.endswith("A[L] reached exactly 1.0 where the course's cost is log(0)")

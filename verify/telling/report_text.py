@@ -259,11 +259,21 @@ def _unresolved_text(checks: list[CheckResult]) -> str:
 
 
 def _overflow_text(checks: list[CheckResult]) -> str:
-    """' (1 row not comparable (overflow) at some point: lockstep b2)': rows whose numbers left the dtype's range."""
-    rows = [f"{c.name} {r.label}" for c in checks for r in c.rows.values() if r.ok and r.overflowed]
-    if not rows:
-        return ""
-    return f" ({_count(rows)} not comparable (overflow) at some point: {_named(rows)})"
+    """' (1 row not comparable (overflow) at some point: lockstep b2)': rows whose numbers left the dtype's range;
+    a cost that is log(0), where a sigmoid output reached exactly 1.0 (lockstep's note), is said so."""
+    log0 = bool(_log0(checks))
+    rows = [
+        (f"{c.name} {r.label}", log0 and r.quantity == "cost")
+        for c in checks
+        for r in c.rows.values()
+        if r.ok and r.overflowed
+    ]
+    texts = []
+    for cause, saturated in (("overflow", False), ("the course's cost is log(0)", True)):
+        named = [name for name, cost in rows if cost == saturated]
+        if named:
+            texts.append(f"{_count(named)} not comparable ({cause}) at some point: {_named(named)}")
+    return f" ({'; '.join(texts)})" if texts else ""
 
 
 def _count(rows: list[str]) -> str:
