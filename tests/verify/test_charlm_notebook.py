@@ -251,6 +251,11 @@ def test_the_logs_hold_both_sides_losses_and_sampled_names(tmp_path):
             "API: its optimize is run on the corpus's first names, one step a name, at the course's learning rate; "
             "give no training option",
         ),
+        (  # was run as if not given, and the JSON's config said so
+            ["--examples", "7", "--init", "impl"],
+            "--examples, --init: Dinosaurus_Island.ipynb is the course 5 week 1 (the character-level language model) "
+            "API, whose checks make their own inputs; give no --examples, --data, --init",
+        ),
     ],
 )
 def test_options_it_cannot_honour_are_one_line(capsys, argv, words):

@@ -43,7 +43,8 @@ def test_each_notebook_is_the_course2_api_sized_by_its_own_layers_dims(notebook)
 @pytest.mark.end_to_end
 @pytest.mark.parametrize("notebook", [*NOTEBOOKS, "Gradient_Checking.ipynb"])
 def test_each_notebook_passes_every_check_in_float32(notebook):
-    untrained = {"iterations": Config().iterations} if notebook == "Gradient_Checking.ipynb" else {}  # no option
+    defaults = Config()  # no training or data option
+    untrained = {"iterations": defaults.iterations, "examples": defaults.examples} if "Gradient" in notebook else {}
     report = verified(COURSE2 / notebook, dtype="float32", gradcheck=True, **untrained)
     assert report.verdict == "pass", report.to_text()
 
