@@ -129,3 +129,11 @@ def test_functions_under_a_decorator_without_wraps_keep_their_signatures(capsys,
     )
     code, report = verdict(capsys, path, "3,4,4,1", *FAST, *isolate)
     assert code == 0, report["first_divergence"]
+
+
+def test_a_list_cache_in_the_wrong_order_still_fails_by_name(capsys, tmp_path):
+    """Taking lists is no blanket pass: [W, A, b] is the wrong order, as (W, A, b) is."""
+    path = edited(tmp_path, COURSE, ("    return Z, (A, W, b)", "    return Z, [W, A, b]"))
+    code, report = verdict(capsys, path, "3,4,4,1", *FAST)
+    linear_forward = next(f for f in report["functions"] if f["function"] == "linear_forward")
+    assert code == 1 and linear_forward["status"] == "FAIL" and "it holds (W, A_prev, b)" in linear_forward["detail"]
