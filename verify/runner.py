@@ -207,8 +207,6 @@ TRAINING_OPTIONS = {  # Config's field: its flag; the optimiser's settings and t
     "optimizer": "--optimizer",
     "decay": "--decay",
 }
-
-
 DATA_OPTIONS = {"examples": "--examples", "data": "--data", "init": "--init"}  # the shared data and start
 
 
@@ -216,15 +214,13 @@ def _refuse_training(config: Config, label: str, api) -> None:
     """UsageError for a training option, or one of the shared data and start, given to an API with no network to
     train, which would ignore it."""
     defaults = Config()
-    given = [flag for field, flag in TRAINING_OPTIONS.items() if getattr(config, field) != getattr(defaults, field)]
-    if given:
-        raise UsageError(f"{', '.join(given)}: {label} is the {api.WEEK} API: {api.UNTRAINED}; give no training option")
-    given = [flag for field, flag in DATA_OPTIONS.items() if getattr(config, field) != getattr(defaults, field)]
-    if given:
-        raise UsageError(
-            f"{', '.join(given)}: {label} is the {api.WEEK} API, whose checks make their own inputs; give no "
-            f"{', '.join(DATA_OPTIONS.values())}"
-        )
+    for options, why in (
+        (TRAINING_OPTIONS, f": {api.UNTRAINED}; give no training option"),
+        (DATA_OPTIONS, f", whose checks make their own inputs; give no {', '.join(DATA_OPTIONS.values())}"),
+    ):
+        given = [flag for field, flag in options.items() if getattr(config, field) != getattr(defaults, field)]
+        if given:
+            raise UsageError(f"{', '.join(given)}: {label} is the {api.WEEK} API{why}")
 
 
 def _refuse_other_network(config: Config, api) -> None:
