@@ -105,7 +105,6 @@ def _step(impl, run: _Run, name: tuple, i: int, checks: tuple[CheckResult, Check
     mine = _state_params(run.impl)
     result, updated = impl.optimize(X, Y, run.impl["a"], mine, LEARNING_RATE)
     loss, gradients, a_last = _checked(impl, result, mine)
-    updated = impl._in_run_dtype("optimize", updated, mine)
     theirs = ref.optimize(X, Y, run.impl["a"], mine, LEARNING_RATE)
     scales = step_scales(X, Y, run.impl["a"], mine, LEARNING_RATE)
     items = [("cost", None, loss, theirs[0])]

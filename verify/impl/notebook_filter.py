@@ -72,12 +72,9 @@ class Filter:
             return True, None
         if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            literal = self._literal(statement.value)
-            if not all(map(self._target, targets)) or not (literal or self._inert(statement.value)):
+            if not (self._inert(statement.value) and all(map(self._target, targets))):
                 return False, None
-            self.on_trial.add(
-                statement
-            )  # a test cell's x[0, 0] = 0.0 raises where x = np.random.randn(...) is left out
+            self.on_trial.add(statement)  # x[0, 0] = 0.0 raises where x = np.random.randn(...) is left out
             return True, None
         return False, None
 
