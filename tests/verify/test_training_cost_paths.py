@@ -1,6 +1,8 @@
 """The paths that keep a verified step cheap judge as the plain ones would: a large pair compared on its own
 agrees with the concatenated pass, entry for entry; an update is lent the gradients no check reads again (dA0, as
-large as X) and handed copies of those the checks read; free-running pairs the two sides' arrays by name."""
+large as X) and handed copies of those the checks read; free-running pairs the two sides' arrays by name; what a
+step reuses from the step before (free-running's gaps, the parameters' sizes) gives the report measuring it again
+gives."""
 
 from __future__ import annotations
 
@@ -10,9 +12,12 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
+import verify
 import verify.runner
+from verify import Config
 from verify.checking.training_free import _gaps, _largest_each
-from verify.judging.agreement import ALONE, _agreement, agreement
+from verify.judging import tolerance
+from verify.judging.agreement import ALONE, BLOCK, _agreement, agreement
 from verify.judging.tolerance import largest, underflow
 
 COURSE = Path(__file__).resolve().parents[2] / "examples" / "course_network.py"
@@ -25,7 +30,17 @@ def _pairs(dtype, rng) -> list:
     infinite[3] = np.inf
     nan = b.copy()
     nan[5] = np.nan
+    blocks = rng.standard_normal((3, BLOCK - 1)).astype(dtype)  # read in blocks: its largest gap and entry in the last
+    blocks[2, -2] = 9.0
+    off = blocks + np.asarray(1e-9, dtype)
+    off[2, -1] += 1
+    late_nan = off.copy()
+    late_nan[-1, -3] = np.nan
     return [
+        (off, blocks),  # large, read a block at a time
+        (np.asfortranarray(off), blocks),  # large, one side not in C order
+        (late_nan, blocks),  # large, a nan in its last block
+        (b.tolist(), b),  # large, one side not an array
         (b + np.asarray(1e-9, dtype), b),  # large, near
         (small + np.asarray(1e-9, dtype), small),  # small, among the large
         (b * 1.5, b),  # large, far
@@ -39,13 +54,16 @@ def _pairs(dtype, rng) -> list:
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_a_large_pair_judged_alone_gives_the_stats_of_the_concatenated_pass(dtype):
     pairs = _pairs(dtype, np.random.default_rng(0))
-    scales, floors = [1.0, 2.0, 1.0, 1e300, 1.0, 1.0, 0.5], [0.0, 1e-12, 0.0, 0.0, 0.0, 0.0, 1e-3]
+    scales = [1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 1.0, 1e300, 1.0, 1.0, 0.5]
+    floors = [0.0, 0.0, 0.0, 0.0, 0.0, 1e-12, 0.0, 0.0, 0.0, 0.0, 1e-3]
     fast = agreement(pairs, scales, 1e-6, floors)
     plain = [_agreement([(a, b)], [s], 1e-6, [f + underflow(a, b)])[0] for (a, b), s, f in zip(pairs, scales, floors)]
     for got, want in zip(fast, plain, strict=True):
         fields = [(g.max_abs, g.scale, g.tolerance, g.size, g.overflow, g.shape) for g in (got, want)]
         assert repr(fields[0]) == repr(fields[1])  # (nan where both are nan)
-    assert fast[0].agrees and fast[1].agrees and not fast[2].agrees and not fast[5].agrees
+    assert fast[0].max_abs == pytest.approx(1.0, rel=1e-6) and fast[0].size == 9.0 and not fast[0].agrees
+    assert fast[1].max_abs == fast[0].max_abs and not fast[2].agrees
+    assert fast[4].agrees and fast[5].agrees and not fast[6].agrees and not fast[9].agrees
 
 
 def _learner(tmp_path: Path, extra: str) -> str:
@@ -105,3 +123,35 @@ def test_an_entrywise_row_that_agrees_exactly_is_judged_by_its_finest_entry():
     assert moved.resolved and moved.tolerance == same.tolerance  # as when rounding moved the live entry
     (off,) = agreement([(b + [[0.0, 1e-6]], b)], [np.array([[3e5, 1e-2]])], 1e-7)
     assert not off.agrees
+
+
+def _plain_paths(monkeypatch) -> None:
+    """Every measurement a step reuses, measured again instead: the free-running gaps before a step, the
+    parameters' sizes under the update's floors, a large pair's gap over the whole pair at once."""
+    from verify.checking import training_free, training_lockstep
+    from verify.judging import agreement as agreement_module
+
+    def gaps_before(self, i, impl_before, torch_before, keys):
+        return _gaps(impl_before, torch_before, keys)
+
+    def update_floors(params, dtype, sizes=None):
+        return tolerance.update_floors(params, dtype)
+
+    def gap_and_size(a, b):
+        diff = np.subtract(a, b)
+        return float(np.abs(diff).max()), largest(b)
+
+    monkeypatch.setattr(training_free._FreeRunning, "_gaps_before", gaps_before)
+    monkeypatch.setattr(training_lockstep, "update_floors", update_floors)
+    monkeypatch.setattr(agreement_module, "_gap_and_size", gap_and_size)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_what_a_step_reuses_gives_the_report_measuring_it_again_gives(monkeypatch, dtype):
+    """200 x 100 weights: a large pair read in blocks; 30 iterations: free-running's gaps carried over 29 times."""
+    config = Config(arch=(200, 100, 1), examples=60, iterations=30, dtype=dtype, tensorboard=False, progress=False)
+    reused = verify.run(config).as_dict()
+    _plain_paths(monkeypatch)
+    measured = verify.run(config).as_dict()
+    reused.pop("seconds", None), measured.pop("seconds", None)
+    assert reused["verdict"] == "pass" and reused == measured

@@ -205,6 +205,7 @@ class _Training(_Lockstep, _FreeRunning):
         )
         self.impl_params, self.torch_params = params, params  # each side's parameters before the next step
         self.torch_sizes = _largest_each(params)  # max |entry| of each of torch_params
+        self.impl_sizes = (params, self.torch_sizes)  # max |entry| of each of the parameters named first, once read
         self.impl_state: dict | None = None  # the implementation's optimiser state before the next step
         self.impl_lr = plan.learning_rate  # the rate the implementation's decay set for this epoch
         self.sums = Sides(0.0, 0.0)  # this epoch's summed batch losses, per side

@@ -32,6 +32,8 @@ class _FreeRunning:
     torch_sizes: np.ndarray
     sums: Sides[float]
     rounding: tuple[np.ndarray, float] | None
+    # the last comparison's iteration, the two sides' parameters it compared, and the gap of each array by name
+    gaps_after: tuple[int, dict, dict, dict] | None = None
 
     def _torch_step(self, record: Iteration, step: Step, torch_from_impl: dict | None, checkpoint: bool) -> None:
         """torch's own step (free-running), and both runs compared after it while they are comparable."""
@@ -76,7 +78,7 @@ class _FreeRunning:
         )
         eps = float(np.finfo(self.X.dtype).eps)
         keys = list(torch_after)  # each array by its name: the implementation's dict may hold them in its own order
-        before = float(np.max(_gaps(impl_before, torch_before, keys)))
+        before = float(np.max(self._gaps_before(i, impl_before, torch_before, keys)))
         before_sizes, sizes = torch_sizes
         noise = FREE_RUNNING_ROUNDING * eps * float(np.max(before_sizes))  # below it: rounding
         after = _gaps(torch_from_impl, torch_after, keys)
@@ -102,6 +104,7 @@ class _FreeRunning:
         scales = {("cost", L): abs(record.torch_cost), **dict(zip(names, sizes.tolist()))}
         stats = run.free.compare(items, self.m, scales, at=i, rtol=0.0, floors=floors)
         record.gaps = {(q, l): s.max_abs for (q, l, _, _), s in zip(items, stats)}
+        self.gaps_after = (i, impl_after, torch_after, {k: record.gaps[name] for k, name in zip(keys, names)})
         record.gaps.setdefault(("cost", L), 0.0)
         record.cost_tolerance = cost_tolerance
         if checkpoint:
@@ -113,6 +116,16 @@ class _FreeRunning:
                     float(np.max(tolerance)),
                 )
             )
+
+    def _gaps_before(self, i: int, impl_before: dict, torch_before: dict, keys: list) -> np.ndarray:
+        """max |impl - torch| of each parameter array before step i, in the order of `keys`: the gaps the last
+        comparison measured after step i - 1, where it compared these very arrays, else measured now."""
+        last = self.gaps_after
+        if last is not None and last[0] == i - 1 and last[1] is impl_before and last[2] is torch_before:
+            gaps = np.array([last[3].get(key, np.nan) for key in keys])
+            if np.all(np.isfinite(gaps)):
+                return gaps
+        return _gaps(impl_before, torch_before, keys)
 
 
 def _diverged(cost: float, params: dict, sizes: np.ndarray | None = None) -> bool:

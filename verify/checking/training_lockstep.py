@@ -31,7 +31,7 @@ from ..judging.tolerance import (
 from ..network import Point
 from ..optimization import Optimization, OptimizerStep, Step
 from .saturation import SATURATION_HINT, saturated_output, saturation_reason
-from .training_free import _diverged
+from .training_free import _diverged, _largest_each
 from .training_slips import name_optimizer_slips, name_rate_slip
 
 PIECES = ("forward", "cost", "backward", "update")  # an implementation's step, in the course's order
@@ -84,6 +84,7 @@ class _Lockstep:
     model_lockstep: torch_ref.TorchNet
     lockstep_trainer: torch_ref.Trainer
     impl_params: dict
+    impl_sizes: tuple[dict, np.ndarray]  # parameters, and the max |entry| of each (update_floors reads them)
     impl_state: dict | None
     impl_lr: float
     sums: Sides[float]
@@ -113,7 +114,11 @@ class _Lockstep:
         self.sums = replace(self.sums, impl=self.sums.impl + mine.cost * mine.X.shape[1])
         record.impl_cost, record.impl_before, record.impl_after = mine.cost, mine.before, mine.after
         record.impl_grads, record.impl_AL, record.impl_lr = mine.grads, mine.AL, mine.lr
-        impl_diverged, torch_diverged = _diverged(mine.cost, mine.after), _diverged(theirs.cost, theirs.after)
+        impl_sizes = _largest_each(mine.after)  # read for divergence now, as the next step's floors then
+        impl_diverged, torch_diverged = (
+            _diverged(mine.cost, mine.after, impl_sizes),
+            _diverged(theirs.cost, theirs.after),
+        )
         if impl_diverged and not torch_diverged and impl.loss == "bce" and impl.activations[-1] == "sigmoid":
             reached = saturated_output(self.lockstep_trainer.layers(), mine.AL, self.L)
             if reached is not None and _finite_step(mine):  # its cost alone is log(0): the rest is compared
@@ -137,6 +142,7 @@ class _Lockstep:
                 self._note_impl_diverged(i, mine.cost)
         if not impl_diverged:
             self.impl_params = run.impl_params = mine.after
+            self.impl_sizes = (mine.after, impl_sizes)
             self.impl_state = mine.state_after
         return theirs.after
 
@@ -209,7 +215,7 @@ class _Lockstep:
                 run.free.comparable_until = i
                 run.incomparable = f"the two sides took opposite sides of a relu's kink at iteration {i}"
         floors = _added(
-            update_floors(before, X.dtype),
+            update_floors(before, X.dtype, self.impl_sizes[1] if self.impl_sizes[0] is before else None),
             optimizer_floors(_optimizer_step(plan, step, mine, theirs), theirs.grads, X.dtype),
         )
         L = impl.L  # the course's cost, log(1 - AL), rounds as its output saturates
