@@ -119,22 +119,27 @@ def to_params(model: TorchNet) -> dict[str, Array]:
     return {key[1:]: value for key, value in per_parameter(model, lambda t: t).items()}
 
 
-def gradients(model: TorchNet) -> dict[str, Array]:
-    """The parameters' current .grad as course-layout dW{l} (n[l], n[l-1]) and db{l} (n[l], 1)."""
+def gradients(model: TorchNet, copy: bool = True) -> dict[str, Array]:
+    """The parameters' current .grad as course-layout dW{l} (n[l], n[l-1]) and db{l} (n[l], 1). With copy=False a
+    dense layer's are read-only views of the .grad tensors: a step sets .grad to new tensors (Trainer.backward), so
+    a view keeps the values it was taken with, unless an optimiser writes into .grad in place."""
     if any(p.grad is None for p in model.parameters() if p.requires_grad):
         raise ValueError("the model holds no gradients: run forward_backward or Trainer.step first")
-    return per_parameter(model, grad_of)
+    return per_parameter(model, grad_of, copy)
 
 
-def per_parameter(model: TorchNet, value_of: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, Array]:
+def per_parameter(
+    model: TorchNet, value_of: Callable[[torch.Tensor], torch.Tensor], copy: bool = True
+) -> dict[str, Array]:
     """value_of(parameter) for each nn.Linear weight and bias, as course-layout arrays keyed like the
     gradients, dW{l} (n[l], n[l-1]) and db{l} (n[l], 1): gradients, or an optimiser's state per parameter
-    (a layer kind's parameters by its CourseMap's course_values, keyed d<name>{l})."""
+    (a layer kind's parameters by its CourseMap's course_values, keyed d<name>{l}). copy=False: a dense layer's
+    as read-only views of the tensors value_of gives."""
     values = {}
     for l, layer in enumerate(model.linears, 1):
         if isinstance(layer, nn.Linear):
-            values[f"dW{l}"] = _numpy(value_of(layer.weight))
-            values[f"db{l}"] = _numpy(value_of(layer.bias)).reshape(-1, 1)
+            values[f"dW{l}"] = _numpy(value_of(layer.weight), copy)
+            values[f"db{l}"] = _numpy(value_of(layer.bias), copy).reshape(-1, 1)
         else:
             for name, value in cast(CourseMap, layer).course_values(value_of).items():
                 values[f"d{name}{l}"] = value
@@ -208,8 +213,12 @@ def _tensor(array: Array) -> torch.Tensor:
     return torch.from_numpy(array) if array.flags.writeable else torch.tensor(array)
 
 
-def _numpy(t: torch.Tensor) -> Array:
-    array: Array = t.detach().cpu().numpy().copy()
+def _numpy(t: torch.Tensor, copy: bool = True) -> Array:
+    array: Array = t.detach().cpu().numpy()
+    if copy:
+        fresh: Array = array.copy()
+        return fresh
+    array.flags.writeable = False
     return array
 
 

@@ -60,6 +60,26 @@ def test_step_leaves_its_gradients_and_updated_weights():
         np.testing.assert_allclose(after[key], params[key] - LR * before[f"d{key}"], rtol=1e-13)
 
 
+@pytest.mark.parametrize("optimizer", [None, "adam"])
+def test_gradients_seen_without_a_copy_keep_their_step_s_values_through_the_next_step(optimizer):
+    """The views a step's comparisons read are those of that step's .grad tensors: the next step's backward pass
+    makes new ones (with Adam too, whose step reads .grad without writing it)."""
+    import torch
+
+    params, acts, X, Y = setup("sigmoid")
+    model = from_params(params, acts)
+    adam = torch.optim.Adam(model.parameters(), lr=0.1) if optimizer else None
+    trainer = Trainer(model, X, Y, "bce", learning_rate=LR, optimizer=adam)
+    trainer.step()
+    seen, copied = gradients(model, copy=False), gradients(model)
+    assert all(not view.flags.writeable for view in seen.values())
+    trainer.step()
+    moved = gradients(model)
+    for key, value in copied.items():
+        np.testing.assert_array_equal(seen[key], value, err_msg=key)
+        assert not np.array_equal(moved[key], value), key  # (the step's gradients did change)
+
+
 def test_default_learning_rate_is_the_course_one():
     params, acts, X, Y = setup("sigmoid")
     model = from_params(params, acts)

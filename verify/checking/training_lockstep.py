@@ -275,9 +275,14 @@ class _Lockstep:
         if plan.optimizer == "gd":
             trainer.learning_rate = lr
             cost = trainer.step(step.rows, masks)
-            return cost, torch_ref.gradients(self.model_lockstep), torch_ref.to_params(self.model_lockstep), {}
+            return (
+                cost,
+                torch_ref.gradients(self.model_lockstep, copy=False),
+                torch_ref.to_params(self.model_lockstep),
+                {},
+            )
         cost = trainer.backward(step.rows, masks)
-        grads = torch_ref.gradients(self.model_lockstep)
+        grads = torch_ref.gradients(self.model_lockstep, copy=False)
         if plan.optimizer == "momentum":
             after, v = torch_steps.momentum_step(before, grads, state["v"], plan.beta, lr)
             return cost, grads, after, {"v": v}
