@@ -18,14 +18,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import verify
 from verify import Config
 from verify.config import resolve_network
 from verify.data import load_data
 from verify.impl import load_module
 
 from .steps import seconds_of, torch_step
-from .verifier import bare_work
+from .verifier import bare_work, verified
 
 IMPLEMENTATION = Path(__file__).resolve().parents[1] / "examples" / "course_network.py"
 CLASSIFIER = Config(
@@ -53,7 +52,7 @@ def run_learner(iterations: int = CLASSIFIER.iterations) -> dict:
     train_before_s = seconds_of(training)
     with tempfile.TemporaryDirectory(prefix="bench-learner-") as logdir:
         started = time.perf_counter()
-        report = verify.run(replace(config, logdir=logdir))
+        report = verified(replace(config, logdir=logdir))
         verify_s = time.perf_counter() - started
     train_after_s = seconds_of(training)
     train_s = (train_before_s + train_after_s) / 2

@@ -31,6 +31,15 @@ OVERHEAD = Config(
 )  # TensorBoard and gradcheck on, as by default
 
 
+def verified(config: Config):
+    """verify.run(config)'s report; a run a Ctrl-C stopped (verify.run returns it, verdict "interrupted") stops the
+    benchmark too, as KeyboardInterrupt: its times would be those of a run cut short."""
+    report = verify.run(config)
+    if report.verdict == "interrupted":
+        raise KeyboardInterrupt
+    return report
+
+
 def wall_time(args: tuple[str, ...], cwd: str | Path = ROOT) -> tuple[float, int]:
     """Seconds from launching `python ARGS` in `cwd` to its exit, and its exit status. The process may write its
     modules' bytecode, as a user's Python does (PYTHONDONTWRITEBYTECODE, where set, is left out): otherwise this
@@ -96,12 +105,12 @@ def overhead(config: Config, repeats: int) -> dict:
     with tempfile.TemporaryDirectory() as logdir:
         config = replace(config, logdir=logdir)
         X, Y, params = data(config)
-        verify.run(replace(config, iterations=1))  # warm-up: first-use costs (TensorBoard's import) on both sides
+        verified(replace(config, iterations=1))  # warm-up: first-use costs (TensorBoard's import) on both sides
         bare_work(replace(config, iterations=1), X, Y, params)
         for r in range(repeats):
             for name in ("verify", "bare") if r % 2 == 0 else ("bare", "verify"):
                 if name == "verify":
-                    times[name].append(seconds_of(lambda: verdicts.add(verify.run(config).verdict)))
+                    times[name].append(seconds_of(lambda: verdicts.add(verified(config).verdict)))
                 else:
                     times[name].append(seconds_of(lambda: bare_work(config, X, Y, params)))
     ratio = paired(times["verify"], times["bare"])

@@ -56,11 +56,11 @@ def run(config: Config, implementation=None) -> Report:
     The implementation may seed NumPy's global generator (the course's functions do): the caller's
     generator is left as it was. Ctrl-C, SIGTERM or SIGHUP (signals.py) stop the run with a report of what
     agreed so far, its verdict "interrupted"; before the first check there is nothing to report, and the
-    Interrupted exception is raised, its phase named.
+    Interrupted exception is raised, its phase named. A SIGTERM or SIGHUP is then raised again: the process ends.
     """
     rng_state = np.random.get_state()
     try:
-        with signals.caught(), Progress(config) as progress:  # signs of life on stderr for a long run
+        with signals.caught(terminating=True), Progress(config) as progress:  # signs of life on stderr
             return _run(config, implementation, progress)
     finally:
         np.random.set_state(rng_state)

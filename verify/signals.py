@@ -4,7 +4,8 @@ While `caught()` lasts (the command line holds it from its first line; `verify.r
 run started from Python), the first of these signals is recorded and raised as `Interrupted`, a
 KeyboardInterrupt, wherever the main thread is. Each phase of the run catches it, keeps what it
 finished, and the report says `VERDICT: INTERRUPTED`; the command line exits 128 + the signal's
-number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). A second signal, while the first is being
+number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). `verify.run` returns that report after a Ctrl-C;
+after a SIGTERM or SIGHUP it raises the signal again once the run is over, and the process ends. A second signal, while the first is being
 reported, ends the process at once with one line on stderr and the same status.
 
 The learner's code runs inside the same process: a KeyboardInterrupt it raises itself (no signal
@@ -136,10 +137,14 @@ def deferred(raise_after: bool = False) -> Iterator[None]:
 
 
 @contextmanager
-def caught() -> Iterator[None]:
+def caught(terminating: bool = False) -> Iterator[None]:
     """Ctrl-C, SIGTERM and SIGHUP raise Interrupted while this lasts (in the main thread: elsewhere a signal cannot
     be handled, and the main thread's KeyboardInterrupt is not this run's). The handlers that were there before
-    come back after. Nested (verify.run inside the command line), the outer one keeps what it received."""
+    come back after. Nested (verify.run inside the command line), the outer one keeps what it received.
+
+    terminating (verify.run called from Python): a SIGTERM or SIGHUP that stopped the run is raised again once the
+    run is over and those handlers are back, so that the process ends as the signal asks (or the caller's own
+    handler takes it) instead of going on to its next line; a Ctrl-C stops the run alone."""
     global _depth, _reporting
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -155,10 +160,13 @@ def caught() -> Iterator[None]:
     finally:
         _depth -= 1
         if _depth == 0:
+            again = _received[0] if terminating and _received and _received[0] != signal.SIGINT else None
             for signum, handler in previous.items():
                 signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
             _received.clear()
             _reporting = False
+            if again is not None:
+                signal.raise_signal(again)
 
 
 def printing_to_stderr(function, *args, **kwargs):

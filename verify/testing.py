@@ -29,8 +29,8 @@ def assert_agrees(impl: str | os.PathLike | ModuleType, **options):
 
     `options` are Config's fields (arch=(3, 4, 4, 1), iterations=50, optimizer="adam", ...); TensorBoard
     logs are off unless tensorboard=True. Returns the Report when every check agrees; raises
-    AssertionError with report.summary() when anything disagrees, KeyboardInterrupt when the run was
-    interrupted, and verify.UsageError for options or a module the verifier cannot use.
+    AssertionError with report.summary() when anything disagrees, KeyboardInterrupt when a Ctrl-C
+    interrupted the run (a SIGTERM ends the process), and verify.UsageError for options or a module the verifier cannot use.
     """
     __tracebackhide__ = True  # pytest: the failure points at the test's line, not at this function
     from . import run  # torch loads here, not when pytest loads the plugin

@@ -80,6 +80,15 @@ def test_overhead_runs_verify_and_the_bare_work():
     assert o["verdicts"] == "pass"
 
 
+def test_a_run_a_ctrl_c_stopped_stops_the_benchmark(monkeypatch):
+    """verify.run returns a report after Ctrl-C, its verdict "interrupted": the benchmark stops rather than time a
+    run cut short and go on."""
+    interrupted = type("Report", (), {"verdict": "interrupted", "ok": False})()
+    monkeypatch.setattr(verifier.verify, "run", lambda config: interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        verifier.overhead(TINY, 1)
+
+
 def step_row(arch, dtype, flops, ratio, efficiency):
     return {
         "arch": arch,

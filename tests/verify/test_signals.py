@@ -371,6 +371,42 @@ def test_sighup_in_a_real_process_writes_the_json_and_exits_129(tmp_path):
     assert _report(tmp_path / "r.json")["interrupted"]["signal"] == "SIGHUP"
 
 
+FROM_PYTHON = """
+import sys
+import verify
+report = verify.run(verify.Config(arch=(3, 4, 4, 1), iterations=1_000_000, gradcheck=False, logdir=sys.argv[1]))
+print("returned", report.verdict, flush=True)
+"""
+
+
+@pytest.mark.parametrize("signum, returned", [(signal.SIGTERM, False), (signal.SIGHUP, False), (signal.SIGINT, True)])
+def test_verify_run_from_python_ends_its_process_on_sigterm_once_its_report_is_logged(tmp_path, signum, returned):
+    """A script looping over verify.run, stopped with kill (a CI job's timeout): the run writes what agreed, then the
+    process ends as SIGTERM asks, rather than going on to its next run. A Ctrl-C returns the report."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", FROM_PYTHON, str(tmp_path / "runs")],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_signals,
+    )
+    try:
+        before = _wait_for(proc, "iteration ")
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        _end(proc)
+    assert "Traceback" not in before + err, before + err
+    logged = b"".join(path.read_bytes() for path in (tmp_path / "runs").rglob("events.out.tfevents.*"))
+    assert f"INTERRUPTED by {signals.NAMES[signum]} after ".encode() in logged  # the run's report, in TensorBoard
+    if returned:
+        assert proc.returncode == 0 and out == "returned interrupted\n", (out, err)
+    else:
+        assert proc.returncode == -signum and out == "", (proc.returncode, out, err)
+
+
 def test_a_second_ctrl_c_ends_at_once_with_one_line(tmp_path):
     stubborn = _learner(
         tmp_path,
