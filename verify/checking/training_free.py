@@ -93,9 +93,7 @@ class _FreeRunning:
             run.free.comparable_until = i
             return
         # The costs are those before step i, at the two runs' parameters: their gap is at most the gradient times the parameter gap.
-        record.torch_grads = torch_ref.gradients(
-            self.free_trainer.model, copy=False
-        )  # its own step's, for the listeners
+        record.torch_grads = torch_ref.gradients(self.free_trainer.model, copy=False)  # for the listeners
         record.torch_AL = self.free_trainer.output()
         gradient_l1 = np.array([float(np.abs(record.torch_grads[f"d{k}"]).sum()) for k in keys])
         cost_tolerance = FREE_RUNNING_HEADROOM * (float(np.dot(gradient_l1, allowed_before)) + cost_rounding)

@@ -231,11 +231,9 @@ def _typical_slope(name: str, A: np.ndarray) -> float:
 
 @_may_overflow
 def update_floors(params: dict, dtype, sizes=None) -> dict:
-    """{("W"|"b", l): the rounding of computing P - lr dP, and of the step taken from it}. sizes: max |entry| of
-    each of params, in its order, where already measured."""
-    eps = float(np.finfo(dtype).eps)
+    """{("W"|"b", l): the rounding of P - lr dP and of the step taken}; sizes: max |entry| of each, if measured."""
     sizes = [largest(value) for value in params.values()] if sizes is None else sizes
-    return {Key(*split_key(key)): UPDATE_ROUNDING * eps * float(size) for key, size in zip(params, sizes)}
+    return {Key(*split_key(k)): UPDATE_ROUNDING * float(np.finfo(dtype).eps) * s for k, s in zip(params, sizes)}
 
 
 def largest(array) -> float:
