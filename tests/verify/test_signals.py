@@ -314,9 +314,9 @@ def _default_signals() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
-def _start(*argv: str, cwd: Path = REPO) -> subprocess.Popen:
+def _start(*argv: str, cwd: Path = REPO, command: tuple[str, ...] = ("-m", "verify")) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "verify", *argv],
+        [sys.executable, *command, *argv],
         cwd=cwd,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -383,15 +383,7 @@ print("returned", report.verdict, flush=True)
 def test_verify_run_from_python_ends_its_process_on_sigterm_once_its_report_is_logged(tmp_path, signum, returned):
     """A script looping over verify.run, stopped with kill (a CI job's timeout): the run writes what agreed, then the
     process ends as SIGTERM asks, rather than going on to its next run. A Ctrl-C returns the report."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", FROM_PYTHON, str(tmp_path / "runs")],
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_default_signals,
-    )
+    proc = _start(str(tmp_path / "runs"), command=("-c", FROM_PYTHON))
     try:
         before = _wait_for(proc, "iteration ")
         proc.send_signal(signum)
