@@ -56,7 +56,7 @@ def run(config: Config, implementation=None) -> Report:
     The implementation may seed NumPy's global generator (the course's functions do): the caller's
     generator is left as it was. Ctrl-C, SIGTERM or SIGHUP (signals.py) stop the run with a report of what
     agreed so far, its verdict "interrupted"; before the first check there is nothing to report, and the
-    Interrupted exception is raised, its phase named. A SIGTERM or SIGHUP is then raised again: the process ends.
+    Interrupted exception is raised, its phase named. After either, a SIGTERM or SIGHUP ends the process.
     """
     rng_state = np.random.get_state()
     try:

@@ -4,9 +4,10 @@ While `caught()` lasts (the command line holds it from its first line; `verify.r
 run started from Python), the first of these signals is recorded and raised as `Interrupted`, a
 KeyboardInterrupt, wherever the main thread is. Each phase of the run catches it, keeps what it
 finished, and the report says `VERDICT: INTERRUPTED`; the command line exits 128 + the signal's
-number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). `verify.run` returns that report after a Ctrl-C;
-after a SIGTERM or SIGHUP it raises the signal again once the run is over, and the process ends. A second signal, while the first is being
-reported, ends the process at once with one line on stderr and the same status.
+number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). `verify.run` returns that report after a
+Ctrl-C; after a SIGTERM or SIGHUP it raises the signal again once the run is over, and the process ends.
+A second signal, while the first is being reported, ends the process at once with one line on stderr and
+the same status.
 
 The learner's code runs inside the same process: a KeyboardInterrupt it raises itself (no signal
 came) is its own outcome, not an interrupt, and `Interrupted` that its code swallowed (a bare
