@@ -40,6 +40,7 @@ RNN_ENTRIES: tuple[CourseFunction, ...] = (
         "lstm_cell_forward(xt, a_prev, c_prev, parameters) -> (a_next, c_next, yt_pred, cache)",
         torch="torch_ref.rnn.lstm_cell_forward (nn.LSTMCell, gates i, f, g, o); the gates in the cache by the "
         "course's formulas" + CACHES,
+        calls=("sigmoid",),  # rnn_utils.py's, for the gates
         slips=("lstm_cell_forward_slips",),
         check="unit_lstm",
         required_by=RNN,

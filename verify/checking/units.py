@@ -38,9 +38,11 @@ from .unit_steps import STEP_CHECKS
 
 # APIs whose functions are checked in their own modules alone: their names mean other functions elsewhere
 OWN_ONLY = ("gradcheck", "conv", "rnn", "charlm")
-# APIs of which only their own functions are checked: their helper files define other APIs' names (the language
-# model's utils.py: initialize_parameters(n_a, n_x, n_y), update_parameters of its own keys), course code as given
-ALONE = ("charlm",)
+# APIs of which only their own functions are checked, with the course functions those call and an option's (an
+# --optimizer's): their helper files define other APIs' names, course code as given (the language model's utils.py:
+# initialize_parameters(n_a, n_x, n_y), update_parameters of its own keys; the recurrent notebook's rnn_utils.py: an
+# update_parameters_with_adam that returns (parameters, v, s) and adds epsilon inside the square root)
+ALONE = ("charlm", "rnn")
 
 __all__ = ["CHECKS", "M", "N", "N_PREV", "UnitResult", "check_functions", "each_function_checked"]
 
@@ -94,7 +96,7 @@ def each_function_checked(impl, config: Config) -> Iterator[UnitResult]:
     """check_functions' results one at a time, each as soon as it is known (a run stopped midway keeps them)."""
     dtype, rtol, seed = config.dtype, config.relative_tolerance, config.seed
     results: dict[str, UnitResult] = {}
-    for function, check in _checks_for(impl):
+    for function, check in _checks_for(impl, config):
         if not callable(getattr(impl.module, function, None)):
             continue
         entry = catalogue.by_name(function, impl.API)
@@ -123,11 +125,18 @@ def each_function_checked(impl, config: Config) -> Iterator[UnitResult]:
         yield result
 
 
-def _checks_for(impl) -> list[tuple[str, Callable[[Unit], str | None]]]:
-    """(function, its check) in the catalogue's order: every course function's, or an ALONE API's own alone."""
-    if impl.API in ALONE:
-        return [(f.name, BY_MODULE[f.check][f.name]) for f in catalogue.checked() if impl.API in f.family]
-    return list(CHECKS.items())
+def _checks_for(impl, config: Config) -> list[tuple[str, Callable[[Unit], str | None]]]:
+    """(function, its check) in the catalogue's order: every course function's, or an ALONE API's own, the course
+    functions those call, and those of an optional family its run's options put in its network (--optimizer's)."""
+    if impl.API not in ALONE:
+        return list(CHECKS.items())
+    own = [f for f in catalogue.checked() if impl.API in f.family]
+    called = {name for f in own for name in f.calls}
+    return [
+        (f.name, BY_MODULE[f.check][f.name])
+        for f in catalogue.checked()
+        if f in own or f.name in called or (set(f.family) & set(catalogue.OPTIONAL) and _in_network(f, config, impl))
+    ]
 
 
 def _in_network(entry: catalogue.CourseFunction, config: Config, impl) -> bool:
