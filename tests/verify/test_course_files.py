@@ -354,6 +354,31 @@ def test_the_application_export_loads_nothing_trains_nothing_and_verifies(tmp_pa
     ]
 
 
+@pytest.mark.parametrize("magic", ["time", "capture"])
+def test_an_exports_cell_magic_cell_is_the_notebooks_cell_its_definition_verified(tmp_path, block, magic):
+    """nbconvert writes a cell that begins with %%time as one get_ipython().run_cell_magic('time', '', '<the cell>'):
+    the graded function in it is the learner's, verified as the notebook's (not left out as a call, which let a
+    helper file's function of that name be verified in its place)."""
+    block("matplotlib", "h5py", "termcolor")
+    path = course_export(tmp_path)
+    original = next(f for f in graded_functions() if f.startswith("def linear_backward("))
+    slip = original.replace("    dW = (1 / m) * np.dot(dZ, A_prev.T)\n", "    dW = np.dot(dZ, A_prev.T)\n")
+    assert slip != original
+    text = path.read_text().replace(original, "")
+    path.write_text(text + f"# In[40]:\n\n\nget_ipython().run_cell_magic({magic!r}, '', {slip!r})\n")
+    assert "\ndef linear_backward(" not in path.read_text()  # only in the magic's string
+    report = quick_run(path)
+    (unit,) = [u for u in report.functions if u.function == "linear_backward"]
+    assert report.verdict == "fail" and unit.status == "FAIL" and "a missing 1/m" in unit.hint
+    assert load_module(str(path)).linear_backward.__code__.co_filename == f"{path}/cell [40]"
+    # a cell magic whose text is not Python (%%bash, %%writefile) is left out, as in the notebook
+    path.write_text(
+        path.read_text().replace(f"run_cell_magic({magic!r}, '', {slip!r})", "run_cell_magic('bash', '', 'def f(:\\n')")
+    )
+    path.write_text(path.read_text() + f"# In[41]:\n\n\n{original}\n")
+    assert quick_run(path).verdict == "pass"
+
+
 def test_an_exports_cells_are_its_in_markers_named_as_jupyter_showed_them(tmp_path):
     from verify.impl.loading import is_export, notebook_definitions
 

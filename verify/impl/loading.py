@@ -19,7 +19,8 @@ the next marker, its blank lines around it dropped (nbconvert adds them), so a c
 first line as in Jupyter; markdown, which nbconvert writes as comments, stays in the cell before it.
 The lines before the first marker (the shebang, `# coding: utf-8`, markdown) run only if they hold
 code, as a cell named "before cell [1]". An export's `get_ipython().run_line_magic('matplotlib', ...)`
-is the notebook's `%matplotlib inline`, and is left out and noted the same way.
+is the notebook's `%matplotlib inline`, and is left out and noted the same way; a cell nbconvert wrote as one
+`get_ipython().run_cell_magic('time', '', '...')` is the notebook's cell, `%%time` and its text.
 
 Whatever is loaded (a notebook, a .py, a module, and the helper files they import), a plotting,
 display or data library that is not installed is given a stand-in (standins.py), and the kept

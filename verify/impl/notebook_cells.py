@@ -152,8 +152,30 @@ def exported_cells(path: str) -> tuple[str, list[dict]]:
             body.pop(0)
         while body and not body[-1].strip():
             body.pop()
-        cells.append({"execution_count": int(count) if count else None, "source": "".join(body)})
+        cells.append({"execution_count": int(count) if count else None, "source": _cell_magic("".join(body))})
     return "".join(lines[: starts[0]] if starts else lines), cells
+
+
+def _cell_magic(source: str) -> str:
+    """An export's cell that is one `get_ipython().run_cell_magic('time', '', 'def f(...):...')` (how nbconvert writes
+    a cell that begins with %%time, %%capture, %%writefile, ...) as the notebook's cell: `%%time` and then its text;
+    any other cell as it is."""
+    if not source.startswith("get_ipython().run_cell_magic("):
+        return source
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return source
+    call = body[0].value if len(body) == 1 and isinstance(body[0], ast.Expr) else None
+    if not isinstance(call, ast.Call) or len(call.args) != 3 or call.keywords:
+        return source
+    try:
+        name, line, text = (ast.literal_eval(arg) for arg in call.args)
+    except ValueError:  # not three literals
+        return source
+    if not (isinstance(name, str) and isinstance(line, str) and isinstance(text, str)) or "\n" in name + line:
+        return source
+    return f"%%{name} {line}".rstrip() + "\n" + text
 
 
 def cell_label(cell: dict, number: int) -> str:
