@@ -15,6 +15,7 @@ backward, costs, updates), unit_initialisers.py and unit_optimisers.py, on unit_
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -44,7 +45,7 @@ OWN_ONLY = ("gradcheck", "conv", "rnn", "charlm")
 # update_parameters_with_adam that returns (parameters, v, s) and adds epsilon inside the square root)
 ALONE = ("charlm", "rnn")
 
-__all__ = ["CHECKS", "M", "N", "N_PREV", "UnitResult", "check_functions", "each_function_checked"]
+__all__ = ["CHECKS", "M", "N", "N_PREV", "UnitResult", "check_functions", "each_function_checked", "unfinished"]
 
 
 @dataclass
@@ -161,8 +162,10 @@ def _hint_for_raise(function: str, error: ImplementationError) -> str:
     if "got nothing (None)" in text:  # the detail says what None can be; it has no shape to put right
         return ""
     family = catalogue.by_name(function).family
-    if "conv" in family:  # the convolution notebook's: slices and sizes, no linear cache
-        return conv_hints.raise_hint(function, text)
+    if "conv" in family:  # the convolution notebook's: slices and sizes (n_H left None among them), no linear cache
+        return conv_hints.raise_hint(function, text) or unfinished(text)
+    if unfinished(text):  # not a shape slip, whatever the message's words (None.shape, "None" - 1.0)
+        return unfinished(text)
     if "rnn" in family:  # the recurrent notebook's: its products' shapes, a db added over the steps
         return rnn_hints.raise_hint(function, text)
     if any(word in text for word in ("shape", "aligned", "broadcast", "dimension")):
@@ -177,6 +180,19 @@ def _hint_for_raise(function: str, error: ImplementationError) -> str:
         if "backward" in function:
             return "a shape error: check each product's order and transposes, dW = dZ A_prev^T / m, dA_prev = W^T dZ"
         return "a shape error: check each product's order and transposes, Z = W A_prev + b with W (n[l], n[l-1])"
+    return ""
+
+
+def unfinished(text: str) -> str:
+    """What an exception that reads a value left None, or a local never assigned, says of an exercise left undone."""
+    if "NoneType" in text:  # None.shape, None[...], None - 1.0, a, b = None: not a shape slip
+        return (
+            "a value is None where an array is read: an exercise's `= None` placeholder left, or a call of a function "
+            "that returns nothing"
+        )
+    unassigned = re.search(r"local variable '(\w+)' (?:where it is not associated|referenced before)", text)
+    if unassigned:  # Python 3.11's words, then 3.10's
+        return f"`{unassigned.group(1)}` is read before any line assigns it: an exercise's block left empty"
     return ""
 
 

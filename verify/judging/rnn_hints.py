@@ -197,12 +197,7 @@ def named(output: str, value, candidates: Candidates, allowed: float) -> str:
 
 def raise_hint(function: str, text: str) -> str:
     """What a recurrent function's exception suggests: a product of the wrong shapes, a db without keepdims added to
-    one with it."""
-    if "'NoneType'" in text:  # None.shape, None[...], an operation with None: not a shape slip
-        return (
-            "a value is None where an array is read: an exercise's `= None` placeholder left, or a call of a function "
-            "that returns nothing"
-        )
+    one with it (a value left None is units.py's to say)."""
     if "non-broadcastable output operand" in text:
         return "a gradient of the wrong shape is added to the sum over the steps: " + DB
     if any(word in text for word in ("aligned", "mismatch", "broadcast", "shape")):

@@ -9,7 +9,7 @@ import os
 import shlex
 from dataclasses import dataclass, field, replace
 
-from ..checking.units import UnitResult
+from ..checking.units import UnitResult, unfinished
 from ..config import Config
 from ..judging.compare import CheckResult
 from ..judging.consequences import failed_at
@@ -234,17 +234,20 @@ def _raised_within(function: str, error: str, trace: tuple[str, ...], handed: st
     kind = error.split(" raised ", 1)[-1].split(":", 1)[0]
     where = trace[-1].split(",  ", 1)[0] if trace else ""
     inner = where.rsplit(" in ", 1)[-1] if where else function
+    hint = unfinished(error)  # a value left None, a block left empty
+    left, more = (f" ({hint})", f"; {hint}") if hint else ("", "")
     if inner == function:  # (its file is on the fix line already)
         return (
-            f"it raised {kind} at line {where.rsplit(' in ', 1)[0].rsplit(':', 1)[-1]}"
+            f"it raised {kind} at line {where.rsplit(' in ', 1)[0].rsplit(':', 1)[-1]}{left}"
             if where
-            else f"it raised {kind}"
+            else f"it raised {kind}{left}"
         )
     if inner in passed:
         return (
-            f"{kind} raised in {inner}, which passes its own check: the slip is in what {function} hands it ({handed})"
+            f"{kind} raised in {inner}, which passes its own check: the slip is in what {function} hands it "
+            f"({handed}){more}"
         )
-    return f"{kind} raised in {inner}, called from it: check what it hands it ({handed})"
+    return f"{kind} raised in {inner}, called from it: check what it hands it ({handed}){more}"
 
 
 def _first_network_divergence(checks: list[CheckResult]) -> Divergence | None:
