@@ -6,6 +6,7 @@ this is the only conftest.py of the suite). Every config here is tiny (a few ite
 writes nothing: no TensorBoard logs, no progress lines.
 """
 
+import importlib.abc
 import json
 import sys
 from dataclasses import replace
@@ -164,3 +165,26 @@ def forget_loaded_modules():
     for name in set(sys.modules) - before:
         if name.startswith(("_impl_", "impl_cases", "course_ext", "learner_helpers")):
             del sys.modules[name]
+
+
+class Blocked(importlib.abc.MetaPathFinder):
+    """Makes these top-level libraries unimportable, as on a machine that lacks them."""
+
+    def __init__(self, libraries):
+        self.libraries = set(libraries)
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname.partition(".")[0] in self.libraries:
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+        return None
+
+
+@pytest.fixture
+def block(monkeypatch):
+    def block(*libraries):
+        for name in list(sys.modules):
+            if name.partition(".")[0] in libraries:
+                monkeypatch.delitem(sys.modules, name)
+        monkeypatch.setattr(sys, "meta_path", [Blocked(libraries), *sys.meta_path])
+
+    return block

@@ -7,7 +7,6 @@ function that really calls one is one line naming it, exit 2.
 
 from __future__ import annotations
 
-import importlib.abc
 import json
 import os
 import shutil
@@ -183,29 +182,6 @@ def application_export(folder: Path) -> Path:
         "Application\n\n" + body
     )
     return path
-
-
-class Blocked(importlib.abc.MetaPathFinder):
-    """Makes these top-level libraries unimportable, as on a machine that lacks them."""
-
-    def __init__(self, libraries):
-        self.libraries = set(libraries)
-
-    def find_spec(self, fullname, path, target=None):
-        if fullname.partition(".")[0] in self.libraries:
-            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
-        return None
-
-
-@pytest.fixture
-def block(monkeypatch):
-    def block(*libraries):
-        for name in list(sys.modules):
-            if name.partition(".")[0] in libraries:
-                monkeypatch.delitem(sys.modules, name)
-        monkeypatch.setattr(sys, "meta_path", [Blocked(libraries), *sys.meta_path])
-
-    return block
 
 
 def graded_functions() -> list[str]:

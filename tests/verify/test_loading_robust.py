@@ -282,6 +282,39 @@ def test_a_name_from_a_skipped_import_is_named_as_such(tmp_path, capsys):
     )
 
 
+def test_a_name_set_further_down_is_said_so_not_blamed_on_a_missing_library(tmp_path, capsys, block):
+    """Jupyter ran the cell that sets RATE first; here the cells run from the top. The NameError is not the missing
+    matplotlib's doing (was: '(matplotlib is not installed, and code cell 1, line 2 used it: pip install
+    matplotlib)')."""
+    block("matplotlib")
+    path = notebook(
+        tmp_path / "later.ipynb",
+        "import numpy as np\nimport matplotlib.pyplot as plt\nplt.rcParams['figure.figsize'] = (5.0, 4.0)\n",
+        "def f(x, learning_rate=RATE):\n    return x\n",
+        "RATE = 0.0075\n",
+    )
+    line = assert_usage_error(*run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST))
+    assert line == (
+        f"verify: error: --impl {path}: code cell 2, line 1 raised NameError: name 'RATE' is not defined (RATE is set "
+        "further down, in code cell 3: the cells run here from the top down, as Restart & Run All runs them)"
+    )
+
+
+def test_a_name_a_statement_skipped_for_a_missing_library_binds_says_so(tmp_path, capsys, block):
+    block("matplotlib")
+    path = notebook(
+        tmp_path / "skipped.ipynb",
+        "import numpy as np\nimport matplotlib.pyplot as plt\n",
+        "ax = plt.gca\n",
+        "def f(x, where=ax):\n    return x\n",
+    )
+    line = assert_usage_error(*run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST))
+    assert line.endswith(
+        "code cell 3, line 1 raised NameError: name 'ax' is not defined (ax comes from code cell 2, line 1, skipped: "
+        "it uses matplotlib, which is not installed)"
+    )
+
+
 @pytest.mark.end_to_end
 def test_a_name_only_left_out_code_binds_is_named_as_such(tmp_path, capsys):
     path = notebook(

@@ -46,7 +46,7 @@ from types import ModuleType
 from .. import signals
 from ..errors import UsageError, raised
 from .notebook_cells import CELL_MARKER, Cell, _read_cells, cell_label, notebook_definitions
-from .notebook_filter import Filter
+from .notebook_filter import Filter, bound_names
 from .standins import Absences, standing_in, stands_in
 
 # cell_label and notebook_definitions: imported from here by impl/sizes.py and the tests
@@ -146,7 +146,12 @@ def load_notebook(path: str) -> ModuleType:
         module.__dict__.update(absences.jupyter_builtins())  # Jupyter's builtins, as in the notebook
         for name, origin in kept_so_far.unbound.items():  # a NameError for one of them says where it is bound
             absences.left_out(name, origin)
-        for cell in cells:
+        binds = [set().union(*map(bound_names, cell.statements)) for cell in cells]
+        for k, cell in enumerate(cells):
+            # a NameError says where further down its name is bound (the first cell below that binds it)
+            absences.ahead = {
+                name: below.label for below, names in reversed(list(zip(cells, binds))[k + 1 :]) for name in names
+            }
             # Each cell is its own "file" under the notebook's path, so tracebacks show its lines (as written).
             filename = os.path.join(full, cell.label)
             linecache.cache[filename] = (len(cell.text), None, cell.text.splitlines(True), filename)
@@ -190,6 +195,9 @@ def _execute(statement: ast.stmt, filename: str, module: ModuleType, path: str, 
     library = _uses_stand_in(statement, module)
     if library is not None:  # plt.rcParams[...] = ...: it would only feed a library that is not there
         absences.used(library, filename, statement.lineno)
+        for name in bound_names(statement):  # fig, ax = plt.subplots(): a NameError for ax says why it is missing
+            absent = "exists only inside Jupyter" if library.endswith("()") else "is not installed"
+            absences.left_out(name, f"{label}, line {statement.lineno}, skipped: it uses {library}, which {absent}")
         return
     try:
         exec(compile(ast.Module([statement], type_ignores=[]), filename, "exec"), module.__dict__)

@@ -41,7 +41,7 @@ class Filter:
         kept, note = self._keeps(statement)
         if note is not None:
             left_out.append(note)
-        bound = _bound_names(statement)
+        bound = bound_names(statement)
         for name in bound:
             self.unbound.pop(name, None)
         if not kept:
@@ -97,7 +97,7 @@ class Filter:
         """The names a statement kept on trial binds -> where they come from, when running it raised (`why`: 'raised
         NameError: ...'): it is left out as the notebook loads, as a statement that calls code is."""
         where = f"{label}, line {statement.lineno}, which is left out as the notebook loads: it {why}"
-        return dict.fromkeys(_bound_names(statement), where)
+        return dict.fromkeys(bound_names(statement), where)
 
     def _runs(self, definition: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> tuple[ast.AST, str] | None:
         """(the node, its role) of the first part of a definition that would run code as it is made, or None."""
@@ -211,7 +211,7 @@ def _reference(node: ast.expr) -> bool:
     return isinstance(node, ast.Name)
 
 
-def _bound_names(statement: ast.stmt) -> set[str]:
+def bound_names(statement: ast.stmt) -> set[str]:
     """The names a top-level statement binds in the module (not those inside the functions it defines)."""
     names: set[str] = set()
     todo: list[ast.AST] = [statement]

@@ -80,6 +80,7 @@ class Absences:
         self._last: dict[str, None] = {}  # the libraries used, the one used last at the end
         self._published: tuple[list, int] | None = None  # (a notes list, where this load's notes start in it)
         self.left_out_names: dict[str, str] = {}  # a name a skipped import would have bound -> where it comes from
+        self.ahead: dict[str, str] = {}  # a name the notebook binds further down than the cell loading -> that cell
 
     def publish(self, notes: list) -> None:
         """Keep this load's notes at the end of `notes` (the module's), now and after each later use."""
@@ -111,11 +112,19 @@ class Absences:
     def cause(self, error: BaseException) -> str:
         """For an error raised while loading: ' (h5py is not installed, and loader.py, line 6 used it: pip install
         h5py)', naming the library used last (one that computes values before one that only shows), or ''
-        where no stand-in was used or the error already names it. A NameError for a name whose import was skipped
-        says where the name comes from instead."""
-        name = getattr(error, "name", None) if isinstance(error, NameError) else None
-        if name in self.left_out_names:  # @interact, where `from ipywidgets import interact` was skipped
-            return f" ({name} comes from {self.left_out_names[name]})"
+        where no stand-in was used or the error already names it. A NameError says where its name comes from: an
+        import or a statement that was skipped, or a cell further down the notebook; else nothing (a missing
+        library leaves unbound only what a skipped statement would have bound)."""
+        if isinstance(error, NameError):
+            name = getattr(error, "name", None)
+            if name in self.left_out_names:  # @interact, where `from ipywidgets import interact` was skipped
+                return f" ({name} comes from {self.left_out_names[name]})"
+            if name in self.ahead:  # Jupyter ran that cell first
+                return (
+                    f" ({name} is set further down, in {self.ahead[name]}: the cells run here from the top down, "
+                    "as Restart & Run All runs them)"
+                )
+            return ""
         used = [library for library in self._last if self.uses.get(library)]
         computing = [library for library in used if library not in SHOWS]
         if not used:
