@@ -282,6 +282,41 @@ def test_a_name_from_a_skipped_import_is_named_as_such(tmp_path, capsys):
     )
 
 
+def test_a_function_defined_again_further_down_is_noted_with_the_one_loaded(tmp_path):
+    """Cells run out of order in Jupyter: the definition further down is the one loaded (as Restart & Run All leaves
+    it), and a note says so, and which one Jupyter ran last, where the two differ; the same text twice is no news."""
+    path = notebook(
+        tmp_path / "twice.ipynb",
+        "def f(x):\n    return x\n",
+        "def f(x):\n    return 2 * x\n",
+        "def g(x):\n    return x\n",
+        "def g(x):\n    return x\n",
+    )
+    cells = json.loads(path.read_text())
+    for cell, count in zip(cells["cells"], (9, 4, 1, 2)):
+        cell["execution_count"] = count
+    path.write_text(json.dumps(cells))
+    module = load_module(str(path))
+    assert module.f(1) == 2 and module.f.__code__.co_filename.endswith("cell [4]")
+    assert [note for note in getattr(module, NOTES) if "defined" in note] == [
+        "f is defined 2 times, differently (cell [9], cell [4]): the one further down, in cell [4], is checked, as "
+        "Restart & Run All leaves it; Jupyter ran cell [9]'s last"
+    ]
+
+
+def test_a_function_an_import_further_down_binds_again_is_noted(tmp_path):
+    """`from helpers import *` below the learner's definitions (Jupyter ran it first): the helper file's functions
+    are the ones loaded and checked, and a note says so (was: a PASS of the helper's code, without a word)."""
+    (tmp_path / "helpers.py").write_text("def f(x):\n    return x\n\n\ndef g(x):\n    return x\n")
+    path = notebook(tmp_path / "shadowed.ipynb", "def f(x):\n    return 2 * x\n", "from helpers import *\n")
+    module = load_module(str(path))
+    assert module.f(1) == 1
+    assert [note for note in getattr(module, NOTES) if "import" in note] == [
+        "an import further down binds again what the notebook defines, so helpers.py's are checked, not the "
+        "notebook's: f (code cell 1)"
+    ]
+
+
 def test_a_name_set_further_down_is_said_so_not_blamed_on_a_missing_library(tmp_path, capsys, block):
     """Jupyter ran the cell that sets RATE first; here the cells run from the top. The NameError is not the missing
     matplotlib's doing (was: '(matplotlib is not installed, and code cell 1, line 2 used it: pip install

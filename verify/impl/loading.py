@@ -168,9 +168,47 @@ def load_notebook(path: str) -> ModuleType:
                     absences.used(magic, filename, line)
                 if magic == "run":  # %run helpers.py: what it defines is missing, and a NameError for it says little
                     getattr(module, NOTES).append(_run_magic_note(cell, line))
+    getattr(module, NOTES).extend(_defined_again(cells, module, full))
     absences.publish(getattr(module, NOTES))
     setattr(module, LEFT_OUT, absences.left_out_names)  # a NameError in the checks says where the name comes from
     return module
+
+
+def _defined_again(cells: list[Cell], module: ModuleType, full: str) -> list[str]:
+    """A note for each function the notebook defines that a cell further down binds again: a second definition
+    that differs (the one further down is the one loaded, as Restart & Run All leaves it, whichever Jupyter ran
+    last), or an import (`from helpers import *`), whose function is then the one loaded."""
+    defined: dict[str, list[tuple[str, str]]] = {}  # name -> (cell, its text) of each def
+    for cell in cells:
+        for statement in cell.statements:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                defined.setdefault(statement.name, []).append((cell.label, ast.unparse(statement)))
+    notes: list[str] = []
+    imported: dict[str, list[str]] = {}  # file -> the notebook's functions an import from it bound again
+    for name, defs in defined.items():
+        code = getattr(module.__dict__.get(name), "__code__", None)
+        loaded = os.path.relpath(code.co_filename, full) if code is not None else ""
+        if loaded not in [label for label, _ in defs]:
+            where = os.path.basename(code.co_filename) if code is not None else "something other than a function"
+            imported.setdefault(where, []).append(f"{name} ({defs[-1][0]})")
+        elif len({text for _, text in defs}) > 1:
+            ran = max(defs, key=lambda d: _count(d[0]))[0]
+            last = "" if _count(ran) < 0 or ran == loaded else f"; Jupyter ran {ran}'s last"
+            notes.append(
+                f"{name} is defined {len(defs)} times, differently ({', '.join(label for label, _ in defs)}): the one "
+                f"further down, in {loaded}, is checked, as Restart & Run All leaves it{last}"
+            )
+    for where, names in imported.items():
+        notes.append(
+            f"an import further down binds again what the notebook defines, so {where}'s are checked, not the "
+            f"notebook's: {', '.join(names)}"
+        )
+    return notes
+
+
+def _count(label: str) -> int:
+    """A cell's execution count, from its label ("cell [7]"), or -1 ("code cell 3": never run, or a count shown twice)."""
+    return int(label[6:-1]) if label.startswith("cell [") else -1
 
 
 @contextmanager
