@@ -117,6 +117,14 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
     )
     if plan.plain:
         found = {f: _other_depth(f, impl) or reason for f in plain if impl.defines(f)}
+        found.update(  # the optimisation course's model(X, Y, layers_dims, optimizer, ...): its own options run it
+            {
+                f: "it takes an optimizer and mini-batches: run again with --optimizer gd, momentum or adam and "
+                "--mini-batch-size 64 to verify it"
+                for f in takes
+                if f not in found
+            }
+        )
     else:
         found = {
             f: "it takes no optimizer: it is checked against full-batch gradient descent at one rate (no "
