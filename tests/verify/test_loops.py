@@ -219,6 +219,25 @@ def test_correct_loops_in_other_forms_pass(capsys, tmp_path, source, old, new):
     assert all(c["status"] == "ok" for c in loops(report).values())
 
 
+NN_MODEL_UPDATE = "update_parameters(parameters, backward_propagation(parameters, cache, X, Y))"
+
+
+@pytest.mark.parametrize("rate, message", [("1.2", ""), ("0.5", "0.5")])
+def test_nn_models_rate_written_out_is_its_default_and_another_names_the_lr_to_run(capsys, tmp_path, rate, message):
+    """Week 3's nn_model takes no rate: update_parameters(..., learning_rate=1.2), its update's own default written
+    out, is that default (the run's --lr stands in, as for the default left out; was: FAIL, 'not the --lr 0.1 it
+    was given'); another rate is the loop's own, and the line says which --lr verifies it."""
+    path = slipped(tmp_path, WEEK3, NN_MODEL_UPDATE, NN_MODEL_UPDATE[:-1] + f", learning_rate={rate})")
+    code, report = verify(capsys, path, ARCH[WEEK3])
+    if not message:
+        assert code == 0, report["first_divergence"]
+        return
+    assert code == 1 and report["first_divergence"]["hint"] == (
+        "its steps are those of learning rate 0.5, not this run's --lr 0.1: it takes no rate, so run again with --lr "
+        "0.5 to verify it at its own"
+    )
+
+
 @pytest.mark.parametrize(
     "old, new, message",
     [

@@ -62,6 +62,7 @@ class _Watch:
         self.dims = run.dims(layers) if layers else None  # the sizes an initialiser is to be asked for
         self.learning_rate, self.force_rate = run.plan.learning_rate, force_rate
         self.seen = _new_seen()
+        self.seen["calls"]["takes_rate"] = not force_rate  # (hints.loop_slip: whose rate a rate slip is)
         # the cost function whose values are the run's costs, and what divides them (m where it sums the batch)
         self.cost_name, self.cost_divisor = costs
         self.costs: dict[str, list] = {}  # each watched cost function's values, in the order it was called
@@ -123,9 +124,9 @@ class _Watch:
         return update
 
     def update_parameters(self, name: str, parameters, grads, *args, **kwargs):
-        if self.force_rate and not args and not kwargs:  # the learner's default rate: the run's instead
-            self.seen["lr_forced"] = True
-            args = (self.learning_rate,)
+        if self.force_rate and _default_rate(self.originals[name], args, kwargs):  # the learner's default rate, or
+            self.seen["lr_forced"] = True  # that default written out (learning_rate=1.2 in week 3): the run's instead
+            args, kwargs = (self.learning_rate,), {}
         calls = self.seen["calls"]
         # before the call: the course's own update_parameters writes into the dict it is handed
         handed = _copied(parameters) if calls["first"] is None else None
@@ -274,6 +275,27 @@ def _sizes(arguments: list) -> list[int | None] | None:
 
 def _copied(values):
     return {k: np.array(v, copy=True) for k, v in values.items()} if isinstance(values, dict) else values
+
+
+def _default_rate(update: Callable, args: tuple, kwargs: dict) -> bool:
+    """Whether an update_parameters(parameters, grads, ...) call hands no rate, or the default of its own rate
+    parameter written out: update_parameters(parameters, grads, learning_rate=1.2) where it is def
+    update_parameters(parameters, grads, learning_rate=1.2)."""
+    if not args and not kwargs:
+        return True
+    try:
+        parameters = list(signature_of(update).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if len(parameters) != 3 or not isinstance(parameters[2].default, (int, float)):
+        return False
+    if len(args) == 1 and not kwargs:
+        handed = args[0]
+    elif not args and list(kwargs) == [parameters[2].name]:
+        handed = kwargs[parameters[2].name]
+    else:
+        return False
+    return isinstance(handed, (int, float)) and not isinstance(handed, bool) and handed == parameters[2].default
 
 
 def _arguments(function, args: tuple, kwargs: dict) -> dict:

@@ -228,7 +228,7 @@ def loop_slip(calls: dict, learning_rate: float) -> str:
         and np.isfinite(handed)
         and not np.isclose(handed, learning_rate, rtol=FIT, atol=0)
     ):
-        return f"its steps are those of learning rate {handed:.6g}, not the --lr {learning_rate:g} it was given"
+        return _rate_slip(handed, learning_rate, calls)
     first = calls.get("first")
     if first is None:
         return ""
@@ -246,8 +246,19 @@ def loop_slip(calls: dict, learning_rate: float) -> str:
         return "its parameters never change: update_parameters' result is not assigned (parameters = update_parameters(...))"
     rate = _step_rate(steps, {k: np.asarray(grads[f"d{k}"], dtype=np.float64) for k in steps})
     if rate is not None and not np.isclose(rate, learning_rate, rtol=FIT, atol=0):
-        return f"its steps are those of learning rate {rate:.6g}, not the --lr {learning_rate:g} it was given"
+        return _rate_slip(rate, learning_rate, calls)
     return ""
+
+
+def _rate_slip(rate: float, learning_rate: float, calls: dict) -> str:
+    """A loop's steps at another rate than the run's: the --lr it was handed, or (a loop that takes no rate, week
+    3's nn_model) the run's --lr its update was to use."""
+    if calls.get("takes_rate", True):
+        return f"its steps are those of learning rate {rate:.6g}, not the --lr {learning_rate:g} it was given"
+    return (
+        f"its steps are those of learning rate {rate:.6g}, not this run's --lr {learning_rate:g}: it takes no rate, "
+        f"so run again with --lr {rate:.6g} to verify it at its own"
+    )
 
 
 def _activation_slip(activations: tuple, named: dict) -> str:
