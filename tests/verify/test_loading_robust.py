@@ -184,6 +184,19 @@ def test_a_run_magic_is_noted_as_not_run(tmp_path):
     ]
 
 
+def test_a_run_magic_is_named_where_no_api_is_found(tmp_path, capsys):
+    """The functions %run would have defined are what the API search misses: its line says so (was: only the
+    functions found and missing, per API, where a run that passes notes the %run line)."""
+    path = notebook(tmp_path / "ran.ipynb", "import numpy as np\n%run course_network.py\n")
+    (tmp_path / "course_network.py").write_text(COURSE.read_text())
+    line = assert_usage_error(*run_cli(capsys, "--impl", str(path), *FAST))
+    assert line.startswith(f"verify: error: --impl {path} matches none of the course APIs: ")
+    assert line.endswith(
+        "; code cell 1, line 2: %run course_network.py is not run as the notebook loads, so what it defines is "
+        "missing: use from course_network import * instead"
+    )
+
+
 def test_an_import_guarded_by_try_is_kept(tmp_path):
     """try: import numpy as np / except ImportError: raise (was left out: 'np is not defined ... only imports
     ... are'); a guard that falls back to None keeps None; one that raises leaves its names out, saying why."""

@@ -11,7 +11,7 @@ from .convstep import ConvStepAPI
 from .course2 import Course2API
 from .deep import DeepAPI
 from .gradcheck import GradCheckAPI
-from .loading import LEFT_OUT, helper_file_missing, why_missing
+from .loading import LEFT_OUT, NOTES, helper_file_missing, why_missing
 from .logreg import LogRegAPI
 from .rnnstep import RnnStepAPI
 from .shallow import ShallowAPI
@@ -37,6 +37,7 @@ def detect(module: ModuleType, label: str, api: str | None = None) -> type[Adapt
         if _missing(module, chosen):
             raise UsageError(
                 f"{label} is not the {chosen.WEEK} API (--api {api}): {_found_and_missing(module, chosen)}"
+                + _not_run(module)
             )
     else:
         matching = next((a for a in APIS.values() if not _missing(module, a) and a.fits(module)), None)
@@ -45,7 +46,7 @@ def detect(module: ModuleType, label: str, api: str | None = None) -> type[Adapt
                 APIS.values(), key=lambda a: len(_missing(module, a)) - len(a.REQUIRED)
             )  # most found first
             per_api = " | ".join(f"{adapter.WEEK}: {_found_and_missing(module, adapter)}" for adapter in closest)
-            raise UsageError(f"{label} matches none of the course APIs: {per_api}")
+            raise UsageError(f"{label} matches none of the course APIs: {per_api}{_not_run(module)}")
         chosen = matching
     _check_depth(module, chosen, label)
     return chosen
@@ -86,6 +87,12 @@ def _found_and_missing(module: ModuleType, adapter: type[Adapter]) -> str:
         for name in missing
     ]
     return f"found {', '.join(found) or 'none of them'}; missing {', '.join(named) or 'nothing'}"
+
+
+def _not_run(module: ModuleType) -> str:
+    """'; cell [1], line 4: %run reg_utils.py is not run as the notebook loads, ...': where a notebook's %run line
+    would have defined the functions missing."""
+    return "".join(f"; {note}" for note in getattr(module, NOTES, []) if ": %run" in note)
 
 
 def _check_depth(module: ModuleType, adapter: type[Adapter], label: str) -> None:
