@@ -414,6 +414,27 @@ def test_a_graded_function_whose_result_only_its_test_cell_binds_is_told_it_neve
 
 
 @pytest.mark.end_to_end
+def test_the_function_that_never_assigns_its_result_is_named_when_another_function_calls_it(tmp_path, capsys):
+    """relu's block left empty, its A bound by its own test cell and, further down, by L_model_forward's test: the
+    NameError, raised in relu while linear_activation_forward calls it, names relu and its own test cell (was: 'the
+    notebook's only A is the result of calling' the function under check, with the last binding's cell)."""
+    path = notebook(
+        tmp_path / "unfinished.ipynb",
+        COURSE.read_text(),
+        "def relu(Z):\n    # YOUR CODE STARTS HERE\n\n    # YOUR CODE ENDS HERE\n    cache = Z\n    return A, cache\n",
+        "A, cache = relu(np.array([[1.0, -1.0]]))\n",
+        "A, caches = L_model_forward(np.ones((3, 2)), {})\n",
+    )
+    code, out, err = run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST)
+    assert code == 1 and "Traceback" not in err
+    assert (
+        "raised NameError: name 'A' is not defined (relu never assigns A: the notebook's A is the result of calling "
+        "it, code cell 3, line 1, `A, cache = relu(...)`, which is not run as the notebook loads"
+    ) in out
+    assert "(relu never assigns A: the notebook's only A" not in out
+
+
+@pytest.mark.end_to_end
 def test_a_name_missing_everywhere_is_the_plain_name_error(tmp_path, capsys):
     path = notebook(tmp_path / "typo.ipynb", "@not_there\ndef f():\n    pass\n")
     line = assert_usage_error(*run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST))

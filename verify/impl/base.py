@@ -43,9 +43,8 @@ from .calls import (
     _require,
     object_array_message,
 )
-from .loading import LEFT_OUT, NOTES, helper_file_missing, why_missing
+from .loading import LEFT_OUT, NOTES, RESULTS, helper_file_missing, why_missing
 from .module_access import _ModuleAccess
-from .notebook_filter import binds_result
 from .optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _OptimizerCalls
 
 # imported from here by the course APIs' adapters, the function-by-function checks and the tests
@@ -224,10 +223,14 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
                 f"{self.label}'s {function} uses {name}, which it imports from {file}, which is not in its folder "
                 f"({imported}): put the course's helper file {file}.py beside it"
             )
-        if origin is not None and name and error.args and binds_result(origin, name, function):  # its own result
+        reader = _innermost(error) if type(error) is NameError else ""  # the function that read it, or one it called
+        reader = reader if callable(getattr(self.module, reader, None)) else function
+        own = getattr(self.module, RESULTS, {}).get(name, {}).get(reader)  # a test cell's `name = reader(...)`
+        if own is not None and error.args:  # its own result, bound only by the notebook's test of it
+            only = "only " if own == origin else ""
             error.args = (
-                f"{error.args[0]} ({function} never assigns {name}: the notebook's only {name} is the result of "
-                f"calling it, {origin})",
+                f"{error.args[0]} ({reader} never assigns {name}: the notebook's {only}{name} is the result of "
+                f"calling it, {own})",
             )
         elif origin is not None and error.args:  # a name the notebook's left-out code would have bound
             error.args = (f"{error.args[0]} ({name} comes from {origin})",)
@@ -393,3 +396,11 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
             return float(np.asarray(value).reshape(()))
         except (TypeError, ValueError):
             raise ImplementationError(function, ValueError(f"expected a number, got {_describe(value)}")) from None
+
+
+def _innermost(error: BaseException) -> str:
+    """The name of the function whose frame raised `error` (the innermost of its traceback), or ""."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame.tb_frame.f_code.co_name if frame is not None else ""

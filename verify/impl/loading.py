@@ -52,6 +52,7 @@ from .standins import Absences, standing_in, stands_in
 # cell_label and notebook_definitions: imported from here by impl/sizes.py and the tests
 __all__ = [
     "LEFT_OUT",
+    "RESULTS",
     "NOTES",
     "Cell",
     "cell_label",
@@ -63,6 +64,7 @@ __all__ = [
 ]
 
 LEFT_OUT = "_verify_left_out"  # a loaded notebook's names that left-out code would have bound -> where from
+RESULTS = "_verify_results"  # its names a left-out `name = function(...)` binds -> {function: where}
 NOTES = "_verify_notes"  # a loaded notebook's module keeps here what was left out that a user should know
 LEFT_OUT_IMPORT = ", which was left out: "  # an origin in LEFT_OUT: '<module>, which was left out: <why>'
 KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # never skipped for a stand-in
@@ -171,6 +173,9 @@ def load_notebook(path: str) -> ModuleType:
     getattr(module, NOTES).extend(_defined_again(cells, module, full))
     absences.publish(getattr(module, NOTES))
     setattr(module, LEFT_OUT, absences.left_out_names)  # a NameError in the checks says where the name comes from
+    setattr(
+        module, RESULTS, kept_so_far.results
+    )  # and, read by a function whose result it is, that it never assigns it
     return module
 
 

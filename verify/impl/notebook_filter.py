@@ -5,7 +5,6 @@ out, and which names only left-out code binds."""
 from __future__ import annotations
 
 import ast
-import re
 
 from ..errors import UsageError
 
@@ -33,6 +32,8 @@ class Filter:
         self.path = path
         self.label = ""  # the cell being read
         self.unbound: dict[str, str] = {}  # a name only code left out binds -> where, for a NameError's message
+        # a name a left-out `name = function(...)` binds -> {function: where}: a test cell's use of a graded function
+        self.results: dict[str, dict[str, str]] = {}
         self.on_trial: set[ast.stmt] = set()  # kept assignments that are left out after all if running them raises
 
     def keeps(self, statement: ast.stmt, label: str, left_out: list) -> bool:
@@ -51,6 +52,9 @@ class Filter:
                 + KEPT_LINES
             )
             self.unbound.update(dict.fromkeys(bound, where))
+            called = _called(statement)
+            for name in bound if called else ():
+                self.results.setdefault(name, {})[called] = where
         return kept
 
     def _keeps(self, statement: ast.stmt) -> tuple[bool, str | None]:
@@ -231,16 +235,20 @@ def bound_names(statement: ast.stmt) -> set[str]:
     return names
 
 
-def binds_result(origin: str, name: str, function: str) -> bool:
-    """Whether `origin` (where a left-out statement binds `name`) is `name[, ...] = function(...)`: a test cell's
-    use of that function, the only binding of its own result's name."""
-    found = re.search(rf", `([\w, ]+) = {re.escape(function)}\(\.\.\.\)`", origin)
-    return found is not None and name in found.group(1).split(", ")
-
-
 def _result_of(statement: ast.stmt) -> str:
     """', `Z, cache = conv_forward(...)`' for a statement binding names to a call of a function by its name (a test
     cell's use of a graded function), else ''."""
+    function = _called(statement)
+    if not function:
+        return ""
+    assert isinstance(statement, ast.Assign), "_called reads assignments alone"
+    target = statement.targets[0]
+    names = target.elts if isinstance(target, ast.Tuple) else [target]
+    return f", `{', '.join(n.id for n in names if isinstance(n, ast.Name))} = {function}(...)`"
+
+
+def _called(statement: ast.stmt) -> str:
+    """The function a statement `name[, name...] = function(...)` calls, by its name, else ''."""
     if not (
         isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.value, ast.Call)
     ):
@@ -249,7 +257,7 @@ def _result_of(statement: ast.stmt) -> str:
     names = target.elts if isinstance(target, ast.Tuple) else [target]
     if not (isinstance(function, ast.Name) and all(isinstance(n, ast.Name) for n in names)):
         return ""
-    return f", `{', '.join(n.id for n in names if isinstance(n, ast.Name))} = {function.id}(...)`"
+    return function.id
 
 
 def _shown(node: ast.AST) -> str:
