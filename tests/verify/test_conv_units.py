@@ -203,6 +203,29 @@ def test_a_single_step_that_returns_bs_shape_or_floats_b_is_told_b_item():
     assert _hint_for_raise("conv_single_step", error).startswith("float() of a (1, 1, 1) array, b or a sum with b")
 
 
+@pytest.mark.parametrize(
+    "slip",
+    [
+        lambda dW, W, a: dW.__iadd__(a * 2.0),  # dW += a_slice * dZ[i, h, w, c], dW[:, :, :, c] meant
+        lambda dW, W, a: np.sum(a * W),  # conv_single_step(a_slice, W, b), W[:, :, :, c] meant
+        lambda dW, W, a: np.zeros_like(a).__iadd__(W * 2.0),  # da_prev_pad[...] += W * dZ[i, h, w, c]
+    ],
+)
+def test_all_the_filters_where_one_is_meant_is_told_to_index_the_channel(slip):
+    """(f, f, n_C_prev, n_C) against (f, f, n_C_prev): the channel index c left out, not a slice smaller than its
+    window (was the hint for every broadcast error)."""
+    dW, W, a = np.zeros((3, 3, 2, 3)), np.ones((3, 3, 2, 3)), np.ones((3, 3, 2))
+    with pytest.raises(ValueError) as raised:
+        slip(dW, W, a)
+    hint = _hint_for_raise("conv_backward", ImplementationError("conv_backward", raised.value))
+    assert hint.endswith("index its last axis with the channel c (W[:, :, :, c], b[:, :, :, c], dW[:, :, :, c])")
+    with pytest.raises(ValueError) as smaller:  # a window cut short: the slice hint still
+        np.ones((2, 3, 2)) * a
+    assert _hint_for_raise("conv_backward", ImplementationError("conv_backward", smaller.value)).startswith(
+        "a slice is smaller than its window"
+    )
+
+
 def _cache_in_another_order(A_prev, W, b, hparameters):
     Z, (A, W, b, hp) = scratch.conv.conv_forward(A_prev, W, b, hparameters)
     return Z, (A, b, W, hp)

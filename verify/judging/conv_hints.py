@@ -7,6 +7,7 @@ the course's sums in its own order of windows, small enough for the unit checks'
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -322,6 +323,12 @@ def raise_hint(function: str, text: str) -> str:
         return (
             "da_prev_pad[pad:-pad, pad:-pad, :] is empty when pad is 0: take "
             "da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]"
+        )
+    shapes = [tuple(int(n) for n in found.split(",") if n) for found in re.findall(r"\(([\d,]+)\)", text)]
+    if "broadcast" in text and any(len(a) == 4 and a[:3] == b for a in shapes for b in shapes):
+        return (
+            "an (f, f, n_C_prev, n_C) array, all the filters, where one filter's (f, f, n_C_prev) is meant: index "
+            "its last axis with the channel c (W[:, :, :, c], b[:, :, :, c], dW[:, :, :, c])"
         )
     if "broadcast" in text:
         return (
