@@ -133,6 +133,10 @@ NO_COPY = [
 SLIPS = {
     "no np.copy": (NO_COPY, "without np.copy"),
     "no np.copy of theta_plus": (NO_COPY[:1], "without np.copy"),
+    "theta_minus copied from theta_plus": (  # (was: named as the no-copy slip, which its numbers nearly fit too)
+        [("theta_minus = np.copy(parameters_values)", "theta_minus = np.copy(theta_plus)")],
+        "it fits J_minus computed at theta itself: theta_minus = np.copy(theta_plus), or theta_plus and theta_minus",
+    ),
     "epsilon for 2 epsilon": (
         [("(J_plus[i] - J_minus[i]) / (2 * epsilon)", "(J_plus[i] - J_minus[i]) / epsilon")],
         "divides by 2 * epsilon",

@@ -214,16 +214,21 @@ def _centred(cost: Callable[[np.ndarray], float], theta: np.ndarray, epsilon: fl
 
 def _one_sided(cost: Callable[[np.ndarray], float], theta: np.ndarray, epsilon: float) -> list[np.ndarray]:
     """gradapprox as a one-sided difference computes it: forward, (J(theta + epsilon e_i) - J) / epsilon, and
-    backward, (J - J(theta - epsilon e_i)) / epsilon."""
+    backward, (J - J(theta - epsilon e_i)) / epsilon; then as theta_minus = np.copy(theta_plus) does, the step taken
+    back from the stepped point: (J(theta + epsilon e_i) - J((theta + epsilon e_i) - epsilon e_i)) / (2 epsilon)."""
     J = cost(theta.copy())
-    forward, backward = np.zeros_like(theta), np.zeros_like(theta)
+    forward, backward, from_plus = np.zeros_like(theta), np.zeros_like(theta), np.zeros_like(theta)
     for i in range(theta.shape[0]):
         plus, minus = theta.copy(), theta.copy()
         plus[i] = plus[i] + epsilon
         minus[i] = minus[i] - epsilon
-        forward[i] = (cost(plus) - J) / epsilon
+        J_plus = cost(plus)
+        forward[i] = (J_plus - J) / epsilon
         backward[i] = (J - cost(minus)) / epsilon
-    return [forward, backward]
+        back = plus.copy()
+        back[i] = back[i] - epsilon
+        from_plus[i] = (J_plus - cost(back)) / (2 * epsilon)
+    return [forward, backward, from_plus]
 
 
 def _leaked(cost: Callable[[np.ndarray], float], theta: np.ndarray, epsilon: float) -> list[np.ndarray]:

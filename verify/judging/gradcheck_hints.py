@@ -53,7 +53,8 @@ class Checked:
     epsilon: float
     cost_scale: float
     leaked: Callable[[], Sequence[np.ndarray]] = field(default=lambda: ())
-    one_sided: Callable[[], Sequence[np.ndarray]] = field(default=lambda: ())  # forward's and backward's differences
+    # forward's and backward's one-sided differences, then theta_minus = np.copy(theta_plus)'s
+    one_sided: Callable[[], Sequence[np.ndarray]] = field(default=lambda: ())
 
     @property
     def difference(self) -> float:
@@ -154,10 +155,24 @@ def _one_variant_fits(calls: Calls, variants: Sequence[Sequence[np.ndarray]]) ->
     )
 
 
+def minus_from_plus_slip(calls: Calls) -> str:
+    """theta_minus = np.copy(theta_plus), or theta_plus and theta_minus both parameters_values itself (the same
+    numbers): theta_minus steps back from the stepped point onto theta, and gradapprox is (J_plus - J) / (2 epsilon),
+    half a one-sided difference."""
+    if _one_variant_fits(calls, [c.one_sided()[2:] for _, c in calls]):
+        return (
+            "it fits J_minus computed at theta itself: theta_minus = np.copy(theta_plus), or theta_plus and "
+            "theta_minus both parameters_values without np.copy, steps back from the stepped point onto theta, so "
+            "gradapprox is (J_plus - J) / (2 * epsilon), about half the gradient; take each as "
+            "np.copy(parameters_values)"
+        )
+    return ""
+
+
 def one_sided_slip(calls: Calls) -> str:
     """gradapprox = (J_plus - J) / epsilon (or (J - J_minus) / epsilon): a one-sided difference, whose error grows
     with epsilon where the centred one's grows with its square."""
-    if _one_variant_fits(calls, [c.one_sided() for _, c in calls]):
+    if _one_variant_fits(calls, [c.one_sided()[:2] for _, c in calls]):
         return (
             "it fits a one-sided difference, (J_plus - J) / epsilon: the centred difference is "
             "(J_plus - J_minus) / (2 * epsilon), whose error shrinks with epsilon squared"
@@ -165,7 +180,10 @@ def one_sided_slip(calls: Calls) -> str:
     return ""
 
 
-SLIPS = {f.__name__: f for f in (no_copy_slip, epsilon_slip, norm_slip, denominator_slip, one_sided_slip)}
+SLIPS = {
+    f.__name__: f
+    for f in (minus_from_plus_slip, no_copy_slip, epsilon_slip, norm_slip, denominator_slip, one_sided_slip)
+}
 
 
 def checker_slip(calls: Calls, slips: Sequence[str]) -> str:
@@ -174,5 +192,6 @@ def checker_slip(calls: Calls, slips: Sequence[str]) -> str:
     return next((hint for name in slips if (hint := SLIPS[name](calls))), "")
 
 
-__all__ = ["Checked", "checker_slip", "denominator_slip", "epsilon_slip", "no_copy_slip", "norm_slip", "one_sided_slip"]
+__all__ = ["Checked", "checker_slip", "denominator_slip", "epsilon_slip", "minus_from_plus_slip", "no_copy_slip"]
+__all__ += ["norm_slip", "one_sided_slip"]
 __all__ += ["relative_difference"]
