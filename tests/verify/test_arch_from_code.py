@@ -121,7 +121,8 @@ def test_a_later_definition_that_is_not_a_number_replaces_the_earlier(tmp_path):
         size_of(path, "shallow")
     assert str(error.value) == (
         "--arch is needed: n_x, n_h, n_y = layer_sizes(X, Y) in x.ipynb is not made of numbers the "
-        "verifier can read without running it"
+        "verifier can read without running it: give --arch n_x,n_h,n_y, one hidden layer (--arch 2,4,1 for the "
+        "planar data)"
     )
 
 
@@ -227,6 +228,21 @@ def test_no_size_anywhere_says_what_was_looked_for(tmp_path):
     assert line == "verify: error: --arch is needed: x.py fixes no network size (no layers_dims, n_x, n_h, n_y)"
 
 
+@pytest.mark.parametrize(
+    "example, arch",
+    [
+        ("logreg_network.py", "give --arch n_x,1, logistic regression's one unit on n_x inputs (--arch 12288,1 for"),
+        ("planar_network.py", "give --arch n_x,n_h,n_y, one hidden layer (--arch 2,4,1 for the planar data)"),
+    ],
+)
+def test_no_size_in_a_fixed_depth_module_says_what_arch_it_takes(tmp_path, example, arch):
+    """Weeks 2 and 3 fix the depth, not the sizes: the line says what --arch to give (was: only what was looked for)."""
+    path = tmp_path / example
+    path.write_text((REPO / "examples" / example).read_text())
+    line = cli_line("--impl", str(path), *FAST)
+    assert line.startswith(f"verify: error: --arch is needed: {example} fixes no network size") and arch in line
+
+
 def test_a_size_made_of_more_than_numbers_says_so(tmp_path):
     path = notebook(
         tmp_path / "x.ipynb", COURSE, "layers_dims = [5, 4, 1]\n", "layers_dims = [train_X.shape[0], 20, 3, 1]\n"
@@ -245,7 +261,8 @@ def test_a_size_that_does_not_suit_the_api_is_not_taken(tmp_path):
     with pytest.raises(
         verify.UsageError,
         match=r"^--arch is needed: layers_dims = \[2, 5, 5, 1\] in x.ipynb does not "
-        r"fit the week 3 API's n_x, n_h, n_y$",
+        r"fit the week 3 API's n_x, n_h, n_y: give --arch n_x,n_h,n_y, one hidden layer \(--arch 2,4,1 for the "
+        r"planar data\)$",
     ):
         size_of(path, "shallow")
 

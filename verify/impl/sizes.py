@@ -57,6 +57,13 @@ class Definition:
     name: str  # what fixed it: "layers_dims", "two_layer_model's layers_dims"
 
 
+# what --arch is for an API whose network has a fixed depth, where nothing in the module fixes its sizes
+ARCH_EXAMPLES = {
+    "logreg": ": give --arch n_x,1, logistic regression's one unit on n_x inputs (--arch 12288,1 for the cat pictures)",
+    "shallow": ": give --arch n_x,n_h,n_y, one hidden layer (--arch 2,4,1 for the planar data)",
+}
+
+
 @dataclass(frozen=True)
 class FixedSize:
     """The size a module fixes, and how messages name it."""
@@ -75,7 +82,7 @@ def network_size(config: Config, module: ModuleType | None, api: str, label: str
     fixed, why_not = _fixed(definitions, api, label)
     if config.arch is None:
         if fixed is None:
-            raise UsageError(f"--arch is needed: {why_not}")
+            raise UsageError(f"--arch is needed: {why_not}{ARCH_EXAMPLES.get(api, '')}")
         return replace(config, arch=fixed.arch, arch_from=fixed.origin)
     if fixed is not None and tuple(config.arch) != fixed.arch:
         other = _fixing(definitions, api, label, tuple(config.arch))
