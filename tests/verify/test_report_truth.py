@@ -583,3 +583,21 @@ def test_the_loops_costs_line_shows_both_runs_at_the_same_iterations():
     assert (
         short == "costs at epochs 0, 100, 199: model 0.7, 0.5, 0.4; torch from the same start 0.7, -, - (only 2 kept)"
     )
+
+
+def test_an_infinite_final_cost_at_finite_parameters_is_a_log0_not_an_overflow(tmp_path, capsys):
+    """The update's sign slipped at a large rate: after the one step lockstep compares, the output saturates
+    exactly, and the final cost is log(0) at finite parameters (was: 'not comparable (overflow)')."""
+    course = (Path(__file__).parents[2] / "examples" / "course_network.py").read_text()
+    step = 'parameters["W" + str(l + 1)] -= learning_rate'
+    assert course.count(step) == 1
+    path = tmp_path / "plus.py"
+    path.write_text(course.replace(step, step.replace("-=", "+=")))
+    code, out, _ = run_cli(
+        capsys, "--impl", str(path), "--arch", "3,4,4,1", "--iterations", "1", "--lr", "100", "--no-tensorboard"
+    )
+    (final,) = [line for line in out.splitlines() if line.startswith("final cost:")]
+    assert code == 1 and final.startswith(
+        "final cost: not comparable: plus.py's is inf at its final parameters, which are finite: its output reached "
+        "exactly 0 or 1 there, where the course's cost is log(0); torch's own run stayed finite ("
+    )

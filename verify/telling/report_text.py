@@ -197,6 +197,16 @@ def _final_overflow(report: Report) -> str:
     saturated = "" if diverged else _log0(report.checks)
     if saturated:  # a cost of log(0) at a saturated output, not an overflow: the parameters stayed finite
         return "final cost: not comparable: " + "; ".join([*went, *stayed, saturated])
+    if not diverged and all(
+        math.isinf(costs[side] or 0.0) for side in blown
+    ):  # infinite from finite parameters: a log(0)
+        # first reached after the last step compared
+        went = [
+            f"{names[side]}'s is {_num(costs[side])} at its final parameters, which are finite: its output reached "
+            "exactly 0 or 1 there, where the course's cost is log(0)"
+            for side in blown
+        ]
+        return "final cost: not comparable: " + "; ".join([*went, *stayed])
     return "final cost: not comparable (overflow): " + ", ".join(went) + "".join(f"; {s}" for s in stayed)
 
 
