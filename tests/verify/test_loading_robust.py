@@ -173,6 +173,21 @@ def test_a_test_cell_with_a_syntax_error_is_left_out_and_a_definitions_cell_is_r
         load_module(str(broken))
 
 
+def test_an_exercise_block_left_empty_names_its_function(tmp_path):
+    """The current course's '# YOUR CODE STARTS HERE' block emptied after a for: Python's IndentationError names a
+    line; the line also names the def it is in (was: the line alone)."""
+    cell = (
+        "def initialize_parameters_he(layers_dims):\n    parameters = {}\n    for l in range(1, len(layers_dims)):\n"
+        "        # YOUR CODE STARTS HERE\n\n        # YOUR CODE ENDS HERE\n    return parameters\n"
+    )
+    with pytest.raises(UsageError) as raised:
+        load_module(str(notebook(tmp_path / "empty.ipynb", cell)))
+    assert str(raised.value).endswith(
+        "code cell 1, line 7: expected an indented block after 'for' statement on line 3 (in def "
+        "initialize_parameters_he: an exercise's block left empty? Python needs a statement there: its code, or pass)"
+    )
+
+
 def test_a_run_magic_is_noted_as_not_run(tmp_path):
     path = notebook(tmp_path / "ran.ipynb", "import numpy as np\n%run my_helpers.py\n")
     (tmp_path / "my_helpers.py").write_text("def helper():\n    return 1\n")

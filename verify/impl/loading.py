@@ -191,11 +191,13 @@ def _defined_again(cells: list[Cell], module: ModuleType, full: str) -> list[str
     notes: list[str] = []
     imported: dict[str, list[str]] = {}  # file -> the notebook's functions an import from it bound again
     for name, defs in defined.items():
-        code = getattr(module.__dict__.get(name), "__code__", None)
-        loaded = os.path.relpath(code.co_filename, full) if code is not None else ""
-        if loaded not in [label for label, _ in defs]:
-            where = os.path.basename(code.co_filename) if code is not None else "something other than a function"
-            imported.setdefault(where, []).append(f"{name} ({defs[-1][0]})")
+        value = module.__dict__.get(name)
+        code = getattr(inspect.unwrap(value) if callable(value) else value, "__code__", None)  # @lru_cache: its own
+        if code is None:  # bound again to what is not a Python function, or wrapped without __wrapped__: not said
+            continue
+        loaded = os.path.relpath(code.co_filename, full)
+        if not code.co_filename.startswith(full + os.sep):  # a function of another file's: an import bound it
+            imported.setdefault(os.path.basename(code.co_filename), []).append(f"{name} ({defs[-1][0]})")
         elif len({text for _, text in defs}) > 1:
             ran = max(defs, key=lambda d: _count(d[0]))[0]
             last = "" if _count(ran) < 0 or ran == loaded else f"; Jupyter ran {ran}'s last"

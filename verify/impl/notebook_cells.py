@@ -81,10 +81,22 @@ def _unreadable(cell: Cell, error: SyntaxError, path: str, kept_so_far: Filter) 
     `parameters = `), as Jupyter runs none of it; UsageError (exit 2) where it holds a definition or a decorator."""
     where = f"line {error.lineno}: {error.msg}"
     if DEFINES.search(cell.source):
-        raise UsageError(f"--impl {path}: {cell.label}, {where}") from None
+        raise UsageError(f"--impl {path}: {cell.label}, {where}{_empty_block(cell.source, error)}") from None
     why = f"it has a syntax error ({where}), so none of it runs"
     kept_so_far.unbound.update(dict.fromkeys(ASSIGNED.findall(cell.source), f"{cell.label}, which was left out: {why}"))
     return cell._replace(left_out=[f"{cell.label} was left out: {why}"])
+
+
+def _empty_block(source: str, error: SyntaxError) -> str:
+    """' (in def initialize_parameters_he: an exercise's block left empty? ...)' for an indented block Python expected
+    inside a function the cell defines, else ''."""
+    if not (error.msg or "").startswith("expected an indented block") or not error.lineno:
+        return ""
+    above = source.splitlines()[: error.lineno]
+    name = next((m.group(1) for line in reversed(above) if (m := re.match(r"\s*def\s+(\w+)", line))), None)
+    if name is None:
+        return ""
+    return f" (in def {name}: an exercise's block left empty? Python needs a statement there: its code, or pass)"
 
 
 def notebook_code_cells(path: str) -> list[dict]:
