@@ -219,6 +219,17 @@ def test_correct_loops_in_other_forms_pass(capsys, tmp_path, source, old, new):
     assert all(c["status"] == "ok" for c in loops(report).values())
 
 
+def test_week2s_model_handing_optimize_a_rate_of_its_own_is_named(capsys, tmp_path):
+    """model(..., learning_rate) calling optimize(..., 0.005, ...): the rate it hands optimize is the slip named
+    (was: only 'its W1 differs from its own functions' steps')."""
+    old = "optimize(w, b, X_train, Y_train, num_iterations, learning_rate, print_cost)"
+    path = slipped(tmp_path, WEEK2, old, old.replace("learning_rate", "0.005"))
+    code, report = verify(capsys, path, ARCH[WEEK2])
+    assert code == 1 and report["first_divergence"]["fix"] == (
+        "fix `model`: its steps are those of learning rate 0.005, not the --lr 0.1 it was given"
+    )
+
+
 NN_MODEL_UPDATE = "update_parameters(parameters, backward_propagation(parameters, cache, X, Y))"
 
 

@@ -114,6 +114,7 @@ CATALOGUE: tuple[CourseFunction, ...] = (
         check="unit_steps",
         required_by=("logreg",),
         loop=Loop(),
+        watch="step",  # called by model: the rate it hands (a rate model hard-codes is its slip)
     ),
     # the costs
     CourseFunction(
