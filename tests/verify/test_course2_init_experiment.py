@@ -138,8 +138,9 @@ def test_random_times_0_01_is_caught_and_turns_the_lesson(tmp_path):
 
 
 def test_an_initialiser_that_raises_is_the_one_to_fix(tmp_path):
-    """initialize_parameters_zeros left unfinished (`parameters = None`): its own check and its experiment fail with
-    the error it raised, and the verdict names it to fix (was: no fix line, the network not running it)."""
+    """initialize_parameters_zeros left unfinished (`parameters = None`): its own check and its experiment fail, and
+    the verdict names it to fix, with the placeholder the error shows (was: no fix line, the network not running
+    it; then the TypeError's words alone)."""
     copy = notebook_edited(
         tmp_path,
         NOTEBOOK,
@@ -150,7 +151,10 @@ def test_an_initialiser_that_raises_is_the_one_to_fix(tmp_path):
     )
     first = verified(copy, init="impl").first_divergence
     assert first.name == "init zeros" and first.function == "initialize_parameters_zeros"
-    assert first.fix.startswith("fix `initialize_parameters_zeros`: raised TypeError: 'NoneType' object does not ")
+    assert first.fix == (
+        "fix `initialize_parameters_zeros`: a value is None where an array is read: an exercise's `= None` "
+        "placeholder left, or a call of a function that returns nothing"
+    )
 
 
 def test_a_slip_in_the_helpers_update_fails_the_experiments_rows(tmp_path):

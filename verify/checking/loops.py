@@ -87,26 +87,7 @@ def _other_depth(name: str, impl: Adapter) -> str:
 def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
     """The course loops this implementation defines: name -> "" when it can run this training, else why not."""
     course = tuple(impl.activations) == Adapter.default_activations(impl.L) and impl.loss == "bce"
-    loops = catalogue.loops()
-    # a plain loop: not one of the same name that takes an optimizer (the optimisation notebook's model())
-    plain = [
-        f.name
-        for f in loops
-        if f.loop is not None
-        and f.loop.plain
-        and impl.API in f.family
-        and (f.loop.optimizer or "optimizer" not in impl.parameters_of(f.name))
-    ]
-
-    # with an optimiser: loops that take one, the optimisation course's model() or an L_layer_model like scratch's
-    takes = [
-        f.name
-        for f in loops
-        if f.loop is not None
-        and f.loop.optimizer
-        and impl.API in OPTIMISER_LOOP_APIS
-        and "optimizer" in impl.parameters_of(f.name)
-    ]
+    plain, takes = _course_loops(impl)
     reason = (
         ""
         if course or impl.API != "deep"
@@ -150,6 +131,30 @@ def loop_functions(impl: Adapter, plan: Optimization) -> dict[str, str]:
             for f, why in found.items()
         }
     return found
+
+
+def _course_loops(impl: Adapter) -> tuple[list[str], list[str]]:
+    """(the plain loops, those that take an optimizer) of impl's API, by name: a plain loop is not one of the same
+    name that takes an optimizer (the optimisation notebook's model()); one that takes it is the optimisation
+    course's model() or an L_layer_model like scratch's."""
+    loops = [f for f in catalogue.loops() if f.loop is not None]
+    plain = [
+        f.name
+        for f in loops
+        if f.loop is not None
+        and f.loop.plain
+        and impl.API in f.family
+        and (f.loop.optimizer or "optimizer" not in impl.parameters_of(f.name))
+    ]
+    takes = [
+        f.name
+        for f in loops
+        if f.loop is not None
+        and f.loop.optimizer
+        and impl.API in OPTIMISER_LOOP_APIS
+        and "optimizer" in impl.parameters_of(f.name)
+    ]
+    return plain, takes
 
 
 def _dropout(impl: Adapter, function: str) -> str:

@@ -38,6 +38,7 @@ from .calls import (
     _copy,
     _describe,
     _first_layer,
+    _innermost,
     _other_layers,
     _parameter_names,
     _require,
@@ -396,11 +397,3 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
             return float(np.asarray(value).reshape(()))
         except (TypeError, ValueError):
             raise ImplementationError(function, ValueError(f"expected a number, got {_describe(value)}")) from None
-
-
-def _innermost(error: BaseException) -> str:
-    """The name of the function whose frame raised `error` (the innermost of its traceback), or ""."""
-    frame = error.__traceback__
-    while frame is not None and frame.tb_next is not None:
-        frame = frame.tb_next
-    return frame.tb_frame.f_code.co_name if frame is not None else ""

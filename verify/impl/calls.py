@@ -157,3 +157,11 @@ def _describe(value) -> str:
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of length {len(value)}"
     return f"a {type(value).__name__}"
+
+
+def _innermost(error: BaseException) -> str:
+    """The name of the function whose frame raised `error` (the innermost of its traceback), or ""."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame.tb_frame.f_code.co_name if frame is not None else ""
