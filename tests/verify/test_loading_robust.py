@@ -363,35 +363,29 @@ def test_a_name_set_further_down_is_said_so_not_blamed_on_a_missing_library(tmp_
     )
 
 
-def test_a_name_a_statement_skipped_for_a_missing_library_binds_says_so(tmp_path, capsys, block):
-    block("matplotlib")
-    path = notebook(
-        tmp_path / "skipped.ipynb",
-        "import numpy as np\nimport matplotlib.pyplot as plt\n",
-        "ax = plt.gca\n",
-        "def f(x, where=ax):\n    return x\n",
-    )
-    line = assert_usage_error(*run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST))
-    assert line.endswith(
+LEFT_OUT_NAMES = {  # cells 1 and 2 bind a name only as left out (matplotlib missing), cell 3 reads it as it loads
+    "skipped for a missing library": (
+        ("import numpy as np\nimport matplotlib.pyplot as plt\n", "ax = plt.gca\n", "def f(x, where=ax):\n    pass\n"),
         "code cell 3, line 1 raised NameError: name 'ax' is not defined (ax comes from code cell 2, line 1, skipped: "
-        "it uses matplotlib, which is not installed)"
-    )
+        "it uses matplotlib, which is not installed)",
+    ),
+    "left out as a call": (
+        ("import functools\n", "cache = functools.lru_cache(maxsize=4)\n", "@cache\ndef f():\n    pass\n"),
+        "code cell 3, line 2 raised NameError: name 'cache' is not defined (cache comes from code "
+        "cell 2, line 1, which is not run as the notebook loads: only imports, definitions and NAME = "
+        "constant, name or lambda lines are)",
+    ),
+}
 
 
 @pytest.mark.end_to_end
-def test_a_name_only_left_out_code_binds_is_named_as_such(tmp_path, capsys):
-    path = notebook(
-        tmp_path / "made.ipynb",
-        "import functools\n",
-        "cache = functools.lru_cache(maxsize=4)\n",
-        "@cache\ndef f():\n    pass\n",
-    )
+@pytest.mark.parametrize("case", LEFT_OUT_NAMES)
+def test_a_name_only_left_out_code_binds_is_named_as_such(tmp_path, capsys, block, case):
+    block("matplotlib")
+    cells, said = LEFT_OUT_NAMES[case]
+    path = notebook(tmp_path / "made.ipynb", *cells)
     line = assert_usage_error(*run_cli(capsys, "--arch", "3,4,1", "--impl", str(path), *FAST))
-    assert line.endswith(
-        "code cell 3, line 2 raised NameError: name 'cache' is not defined (cache comes from code "
-        "cell 2, line 1, which is not run as the notebook loads: only imports, definitions and NAME = "
-        "constant, name or lambda lines are)"
-    )
+    assert line.endswith(said)
 
 
 @pytest.mark.end_to_end
