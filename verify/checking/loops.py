@@ -137,7 +137,7 @@ def _course_loops(impl: Adapter) -> tuple[list[str], list[str]]:
     """(the plain loops, those that take an optimizer) of impl's API, by name: a plain loop is not one of the same
     name that takes an optimizer (the optimisation notebook's model()); one that takes it is the optimisation
     course's model() or an L_layer_model like scratch's."""
-    loops = [f for f in catalogue.loops() if f.loop is not None]
+    loops = catalogue.loops()
     plain = [
         f.name
         for f in loops

@@ -164,8 +164,8 @@ def _hint_for_raise(function: str, error: ImplementationError) -> str:
     family = catalogue.by_name(function).family
     if "conv" in family:  # the convolution notebook's: slices and sizes (n_H left None among them), no linear cache
         return conv_hints.raise_hint(function, text) or unfinished(text)
-    if unfinished(text):  # not a shape slip, whatever the message's words (None.shape, "None" - 1.0)
-        return unfinished(text)
+    if left := unfinished(text):  # not a shape slip, whatever the message's words (None.shape, None - 1.0)
+        return left
     if "rnn" in family:  # the recurrent notebook's: its products' shapes, a db added over the steps
         return rnn_hints.raise_hint(function, text)
     if any(word in text for word in ("shape", "aligned", "broadcast", "dimension")):

@@ -173,9 +173,8 @@ def load_notebook(path: str) -> ModuleType:
     getattr(module, NOTES).extend(_defined_again(cells, module, full))
     absences.publish(getattr(module, NOTES))
     setattr(module, LEFT_OUT, absences.left_out_names)  # a NameError in the checks says where the name comes from
-    setattr(
-        module, RESULTS, kept_so_far.results
-    )  # and, read by a function whose result it is, that it never assigns it
+    setattr(module, RESULTS, kept_so_far.results)  # and one read by the function whose result it is, that it never
+    # assigns it
     return module
 
 
