@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     measure(
         "a learner's run: the course's image classifier verified, against its own training",
         "learner",
-        lambda: learner.run_learner(50 if quick else learner.CLASSIFIER.iterations),
+        lambda: learner.run_learner(*((50, 5) if quick else (learner.CLASSIFIER.iterations, learner.ISOLATED))),
     )
     measure(
         "verifier memory against --iterations",

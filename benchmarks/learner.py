@@ -8,7 +8,9 @@ training again: the verification is held against the mean of the two trainings t
 machine that slows or speeds up over the minutes the entry takes moves both sides alike. The floor is
 the implementation's own steps plus torch's lockstep and free-running steps: torch_ref's step on the same network
 and data is timed alone, and the three steps are also run together for as many iterations, with no checks
-(verifier.bare_work), as the verifier runs them; both floors are reported beside the ratio.
+(verifier.bare_work), as the verifier runs them; both floors are reported beside the ratio. Last, what isolation
+costs this network (grading runs each submission isolated): the verification with --isolate against the same
+one in this process, for ISOLATED iterations, one after the other.
 """
 
 from __future__ import annotations
@@ -37,10 +39,12 @@ CLASSIFIER = Config(
 )
 LIMIT = 2.5  # the target: verification at most this many times the training it checks
 TORCH_STEPS = 100  # torch's steps timed for the floor, after as many untimed
+ISOLATED = 100  # iterations of the isolated verification and of the one in this process it is held against
 
 
-def run_learner(iterations: int = CLASSIFIER.iterations) -> dict:
-    """Seconds of the implementation's own training, before and after its verification, and of the verification."""
+def run_learner(iterations: int = CLASSIFIER.iterations, isolated: int = ISOLATED) -> dict:
+    """Seconds of the implementation's own training, before and after its verification, and of the verification;
+    and of the verification for `isolated` iterations with --isolate and without it."""
     config = replace(CLASSIFIER, iterations=iterations)
     network = resolve_network(config, lambda L: ["relu"] * (L - 1) + ["sigmoid"])
     X, Y = load_data(network)
@@ -60,6 +64,7 @@ def run_learner(iterations: int = CLASSIFIER.iterations) -> dict:
     step = CourseStep(module, X, Y, start, config.learning_rate)
     together_s = seconds_of(lambda: bare_work(replace(network, iterations=iterations), X, Y, start, step))
     torch_step_s = _torch_step_s(network, start, X, Y)
+    isolated_s, in_process_s = (_verify_s(replace(config, iterations=isolated), isolate) for isolate in (True, False))
     floor_s = train_s + 2 * iterations * torch_step_s  # the implementation's own steps, torch's lockstep and own
     return {
         "arch": ",".join(map(str, config.arch)),
@@ -75,7 +80,20 @@ def run_learner(iterations: int = CLASSIFIER.iterations) -> dict:
         "floor": floor_s / train_s,
         "together_s": together_s,
         "together": together_s / train_s,
+        "isolated_iterations": isolated,
+        "isolated_s": isolated_s,
+        "in_process_s": in_process_s,
     }
+
+
+def _verify_s(config: Config, isolate: bool) -> float:
+    """Seconds of the verification of `config`, its code in a process of its own or in this one."""
+    with tempfile.TemporaryDirectory(prefix="bench-isolate-") as logdir:
+        started = time.perf_counter()
+        report = verified(replace(config, logdir=logdir, isolate=isolate))
+        seconds = time.perf_counter() - started
+    assert report.ok, f"the isolated benchmark's verification failed ({report.verdict})"
+    return seconds
 
 
 class CourseStep:
@@ -117,6 +135,10 @@ def lines(r: dict) -> list[str]:
         f" {r['together']:.2f}x; the verifier's own work takes the rest,"
         f" {(r['verify_s'] - r['together_s']) / r['iterations'] * 1e3:.2f} ms per iteration."
         " The training measured twice, the rest once each, in this process (benchmarks/learner.py).",
+        f"- Isolated (`--isolate`, as grading runs each submission) for {r['isolated_iterations']} iterations, the"
+        f" verification takes {r['isolated_s']:.2f} s against {r['in_process_s']:.2f} s in this process,"
+        f" {r['isolated_s'] / r['in_process_s']:.2f}x: each of its calls carries its arrays to the learner's process"
+        " and back, an array of 64 KiB or more whole once and then as a token (verify/remote/kept.py).",
     ]
 
 

@@ -21,6 +21,9 @@ RUN = {
     "floor": 2.5,
     "together_s": 75.0,
     "together": 2.5,
+    "isolated_iterations": 100,
+    "isolated_s": 12.0,
+    "in_process_s": 4.0,
 }
 
 
@@ -41,11 +44,12 @@ def test_the_section_is_computed_from_the_numbers():
     assert "takes 9.00 ms here" in text and "against 12.00 ms of the implementation's own iteration" in text
     assert "the floor is 2.50x on this machine, the steps timed apart" in text
     assert "they take 75.00 s, 2.50x; the verifier's own work takes the rest, 6.00 ms per iteration" in text
+    assert "for 100 iterations, the verification takes 12.00 s against 4.00 s in this process, 3.00x" in text
 
 
 @pytest.mark.end_to_end
 def test_a_small_real_run_times_the_training_and_its_verification():
-    r = learner.run_learner(iterations=3)
+    r = learner.run_learner(iterations=3, isolated=2)
     assert r["verdict"] == "pass" and r["iterations"] == 3
     assert math.isfinite(r["ratio"]) and r["ratio"] == r["verify_s"] / r["train_s"] > 0
     assert (
@@ -56,6 +60,7 @@ def test_a_small_real_run_times_the_training_and_its_verification():
     assert r["floor"] == pytest.approx((r["train_s"] + 2 * 3 * r["torch_step_ms"] / 1e3) / r["train_s"])
     assert r["torch_step_ms"] > 0
     assert r["together"] == r["together_s"] / r["train_s"] > 0  # the three steps run together, no checks
+    assert r["isolated_iterations"] == 2 and min(r["isolated_s"], r["in_process_s"]) > 0
 
 
 def test_the_course_step_trains_as_the_implementations_own_loop():

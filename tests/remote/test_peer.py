@@ -10,6 +10,7 @@ import threading
 import numpy as np
 import pytest
 
+from verify.remote import kept, wire
 from verify.remote import peer as peer_module
 from verify.remote.peer import Lost, Peer, Remote
 
@@ -34,6 +35,22 @@ class Learner:
     def calls_back(self, function):
         return function()
 
+    def double(self, A):
+        A *= 2
+        return A
+
+    def total(self, A):
+        return float(A.sum())
+
+    def made(self, seed):
+        return np.random.default_rng(seed).standard_normal((200, 100))
+
+    def unsendable(self, A, deep=True):
+        nested: list = []
+        for _ in range(wire.DEPTH + 5 if deep else 0):
+            nested = [nested]
+        return (2 * A, nested) if deep else 2 * A
+
 
 @pytest.fixture
 def peers():
@@ -42,15 +59,21 @@ def peers():
     learner_in, judge_out = os.pipe()
     learner = Peer(learner_in, learner_out)
     learner.export(Learner())
-    serving = threading.Thread(target=lambda: pytest.raises(Lost, learner.serve), daemon=True)
+
+    def serve():
+        with pytest.raises(Lost):
+            learner.serve()
+        for fd in (learner_out, learner_in):  # as the learner's process ends: the judge's reads and writes end
+            os.close(fd)
+
+    serving = threading.Thread(target=serve, daemon=True)
     serving.start()
     judge = Peer(judge_in, judge_out)
     yield judge, Remote(judge, 1)
     os.close(judge_out)
     serving.join(5)
     assert not serving.is_alive()  # the judge's end of file ends the learner's loop
-    for fd in (judge_in, learner_in, learner_out):
-        os.close(fd)
+    os.close(judge_in)
 
 
 def test_a_call_returns_its_values_and_a_callback_runs_on_the_callers_side(peers):
@@ -125,3 +148,81 @@ def test_a_learner_that_claims_a_huge_message_is_refused_before_it_is_read():
         Remote(judge, 1)()
     for fd in (judge_in, learner_in, judge_out, learner_out):
         os.close(fd)
+
+
+@pytest.fixture
+def written(monkeypatch):
+    """The bytes each pipe was written, by file descriptor."""
+    counts: dict[int, int] = {}
+    write = os.write
+
+    def counting(fd, data):
+        done = write(fd, data)
+        counts[fd] = counts.get(fd, 0) + done
+        return done
+
+    monkeypatch.setattr(peer_module.os, "write", counting)
+    return counts
+
+
+def test_a_large_array_sent_again_crosses_as_a_token_and_the_callee_gets_its_own_copy(peers, written):
+    judge, learner = peers
+    X = np.random.default_rng(0).standard_normal((200, 100))  # 160 kB: kept by both sides once sent
+    W = np.ones((2, 200))
+    learner.forward(X.copy(), {"W": W})
+    first = written[judge._out]
+    assert first > X.nbytes
+    Z, _ = learner.forward(X.copy(), {"W": W})  # equal bytes in another array: its token crosses
+    assert written[judge._out] - first < 10_000 and np.array_equal(Z, W @ X)
+    doubled = X.copy()
+    learner.double(doubled)  # the callee changes the array it was handed, not the kept copy
+    assert np.array_equal(doubled, 2 * X)
+    assert np.array_equal(learner.forward(X.copy(), {"W": W})[0], W @ X)
+
+
+def test_a_reply_hands_back_the_callers_own_arrays_where_the_callee_left_them_as_they_were(peers, written):
+    judge, learner = peers
+    X, W = np.random.default_rng(1).standard_normal((2, 200, 100))
+    before = written.get(judge._in + 1, 0)
+    Z, (cached_X, cached_W) = learner.forward(X, {"W": W.T.copy()})
+    assert cached_X is X and np.array_equal(Z, W.T @ X)  # the very array, as in one process
+    learner_out = [fd for fd in written if fd != judge._out]
+    assert sum(written[fd] for fd in learner_out) - before < Z.nbytes + 10_000  # neither X nor W crossed back
+    changed = X.copy()
+    returned = learner.double(changed)  # changed in place: it crosses back, and is written into the caller's
+    assert np.array_equal(returned, 2 * X) and np.array_equal(changed, 2 * X)
+
+
+def test_an_array_the_callee_returned_crosses_back_as_its_token(peers, written):
+    """As a watched loop's stand-in hands the learner's step the gradients the learner's function returned."""
+    judge, learner = peers
+    made = learner.made(3)
+    start = written[judge._out]
+    assert learner.total(made) == pytest.approx(float(made.sum()))
+    assert written[judge._out] - start < 10_000
+    assert np.array_equal(learner.double(made.copy()), 2 * made)  # the callee's copy of what it sent, its own
+    assert learner.total(made) == pytest.approx(float(made.sum()))
+
+
+def test_what_the_sender_forgets_past_its_budget_crosses_whole_again(peers, written, monkeypatch):
+    judge, learner = peers
+    monkeypatch.setattr(kept, "KEPT_BYTES", 3 * 160_000)  # three of these arrays
+    arrays = [np.full((200, 100), float(i)) for i in range(5)]
+    for array in arrays:
+        learner.total(array)
+    start = written[judge._out]
+    assert learner.total(arrays[4].copy()) == 4 * 20_000  # kept: a token
+    assert written[judge._out] - start < 10_000
+    start = written[judge._out]
+    assert learner.total(arrays[0].copy()) == 0.0  # forgotten by both: whole again
+    assert written[judge._out] - start > 160_000
+
+
+def test_a_reply_that_cannot_cross_keeps_nothing_it_would_have_kept(peers):
+    """A value the wire refuses after an array it would keep: the reply is an exception, and the next reply
+    carrying that array carries it whole (were it kept by the callee's side only, its token would be refused)."""
+    _, learner = peers
+    X = np.random.default_rng(2).standard_normal((200, 100))
+    with pytest.raises(TypeError, match="nested more than"):
+        learner.unsendable(X)
+    assert np.array_equal(learner.unsendable(X, deep=False), 2 * X)

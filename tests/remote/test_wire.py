@@ -87,7 +87,10 @@ def test_what_is_not_data_crosses_as_a_handle():
         ({"a": ["<f8", [-1], 0]}, b"", "malformed count"),
         ({"a": ["<f8", [1], 2**40]}, b"", "malformed count"),
         ({"a": ["what", [1], 0]}, b"", "unknown dtype"),
-        ({"p": pickle.dumps(print).hex()}, b"", "unknown tag"),
+        ({"pickle": pickle.dumps(print).hex()}, b"", "unknown tag"),
+        ({"p": 0}, b"", "not the one replied to"),  # an array of a call, where this is not a reply
+        ({"k": 1}, b"", "nothing is kept"),
+        ({"a": ["<f8", [1], 0, 7]}, b"\x00" * 8, "malformed list"),  # a token to keep, where nothing is kept
         ({"d": [[{"l": []}, 1]]}, b"", "cannot be one"),
         ({"l": [], "t": []}, b"", "not an encoded value"),
         ({"g": [0, 5, 0]}, b"", "step 0"),

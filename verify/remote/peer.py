@@ -21,6 +21,8 @@ import numpy as np
 
 from ..errors import MissingPackageError, UsageError
 from . import wire
+from .inplace import held, still, write_back
+from .kept import Kept
 
 HEADER = struct.Struct("<QQ")  # the JSON's length, the blob's length
 SMALL = 1 << 16  # a message up to this many bytes of arrays goes in one write, is read in 64 KiB reads
@@ -74,14 +76,18 @@ class Peer:
         self.lost: str | None = None
         self._pending = bytearray()  # bytes read beyond the last message
         self._synced: tuple | None = None  # NumPy's random state as both sides last had it
+        self._kept = Kept()  # the large arrays sent and received, kept (kept.py)
+        self._forgetting: Any = []  # what the last message asked this side to forget, once it is decoded
 
     # ---------------------------------------------------------------- calling the other side
 
     def call(self, ident: int, attr: str | None, args: tuple, kwargs: dict) -> Any:
         """What the other side's object `ident` (its method `attr`) returns for args and kwargs."""
         try:
-            self._send({"op": "call", "to": ident, "attr": attr, "args": args, "kwargs": kwargs, "rng": self._rng()})
-            returned, raised = self._reply(args, kwargs)
+            arrays = self._send(
+                {"op": "call", "to": ident, "attr": attr, "args": args, "kwargs": kwargs, "rng": self._rng()}
+            )
+            returned, raised = self._reply(args, kwargs, arrays)
         except (Lost, wire.WireError):
             raise
         except BaseException:  # an interrupt (a signal's handler) while a reply was due: the channel is out of step
@@ -91,9 +97,9 @@ class Peer:
             raise raised
         return returned
 
-    def _reply(self, args: tuple, kwargs: dict) -> tuple[Any, BaseException | None]:
-        """The reply to this side's call: (its value, None), or (None, the exception raised); the other side's
-        calls made meanwhile answered."""
+    def _reply(self, args: tuple, kwargs: dict, arrays: list) -> tuple[Any, BaseException | None]:
+        """The reply to this side's call (whose `arrays` a reply may hand back as they were): (its value, None),
+        or (None, the exception raised); the other side's calls made meanwhile answered."""
         while True:
             message, decoder = self._receive()
             if message.get("op") == "call":
@@ -101,7 +107,8 @@ class Peer:
                 continue
             self._take_rng(message, decoder)
             if message.get("op") == "return":
-                _write_back(args, kwargs, self._decoded(decoder, message.get("back")))
+                decoder.replying = arrays
+                write_back(args, kwargs, self._decoded(decoder, message.get("back")))
                 return self._decoded(decoder, message.get("value")), None
             if message.get("op") == "raise":
                 return None, self._rebuilt(message.get("error"), decoder)
@@ -130,9 +137,9 @@ class Peer:
             args, kwargs = self._decoded(decoder, message.get("args")), self._decoded(decoder, message.get("kwargs"))
             if not isinstance(args, tuple) or not isinstance(kwargs, dict) or not all(map(_is_name, kwargs)):
                 raise wire.WireError("a call's arguments are not a tuple and a dict of names")
-            self._take_rng(message, decoder)
+            self._take_rng(message, decoder)  # after the arguments: their arrays are the first the decoder lists
             errors = message.get("errors") or {}
-            before = [_fingerprint(value) for value in (*args, *kwargs.values())]
+            before = [held(value, decoder.pristine) for value in (*args, *kwargs.values())]
             with np.errstate(**{k: v for k, v in errors.items() if k in ("divide", "over", "under", "invalid")}):
                 result = function(*args, **kwargs)
         except Lost:
@@ -142,10 +149,12 @@ class Peer:
         except BaseException as error:  # the callee's exception is the caller's to handle, as in one process
             self._send({"op": "raise", "error": self._error(error), "rng": self._rng()})
             return
-        after = [_fingerprint(value) for value in (*args, *kwargs.values())]
-        back = [value if old != new else None for value, old, new in zip((*args, *kwargs.values()), before, after)]
+        after = [still(value, old) for value, old in zip((*args, *kwargs.values()), before)]
+        back = [value if arrays is None else None for value, arrays in zip((*args, *kwargs.values()), after)]
+        unchanged = {id(array) for arrays in after if arrays for array in arrays}
+        replying = {id(array): i for i, array in enumerate(decoder.arrays) if id(array) in unchanged}
         try:
-            self._send({"op": "return", "value": result, "back": back, "rng": self._rng()})
+            self._send({"op": "return", "value": result, "back": back, "rng": self._rng()}, replying)
         except wire.WireError as error:
             self._send({"op": "raise", "error": self._error(TypeError(f"returned {error}")), "rng": self._rng()})
 
@@ -203,13 +212,21 @@ class Peer:
 
     # ---------------------------------------------------------------- the messages
 
-    def _send(self, message: dict) -> None:
-        if self.lost is not None:
-            raise Lost(self.lost)
-        encoder = wire.Encoder(self._handle)
-        tree = {
-            k: encoder.tree(v) if k in ("args", "kwargs", "value", "back", "rng") else v for k, v in message.items()
-        }
+    def _send(self, message: dict, replying: dict[int, int] | None = None) -> list[np.ndarray]:
+        """`message` sent, its values encoded (an array of the call it replies to, by id in `replying`, as its
+        index there); the arrays encoded, in order."""
+        self._settle()
+        encoder = wire.Encoder(self._handle, self._kept, replying)
+        try:
+            tree = {
+                k: encoder.tree(v) if k in ("args", "kwargs", "value", "back", "rng") else v for k, v in message.items()
+            }
+        except BaseException:
+            self._kept.sent.abandon()
+            raise
+        forgotten = self._kept.sent.commit()
+        if forgotten:
+            tree["drop"] = forgotten
         if message.get("op") == "call":
             tree["errors"] = np.geterr()
         body = wire.dumps(tree)
@@ -223,10 +240,21 @@ class Peer:
                     view = view[os.write(self._out, view) :]
         except OSError as error:
             raise self._loss(f"its channel closed ({error.strerror})") from None
+        return encoder.arrays
 
-    def _receive(self) -> tuple[dict, wire.Decoder]:
+    def _settle(self) -> None:
+        """Before this side sends or receives: the channel is open, and the last message received is decoded,
+        so what it asked this side to forget is forgotten."""
         if self.lost is not None:
             raise Lost(self.lost)
+        forgetting, self._forgetting = self._forgetting, []
+        try:
+            self._kept.received.forget(forgetting)
+        except wire.WireError as error:
+            raise self._loss(f"it sent a malformed message ({error})") from None
+
+    def _receive(self) -> tuple[dict, wire.Decoder]:
+        self._settle()
         body_length, blob_length = HEADER.unpack(self._read(HEADER.size))
         if body_length + blob_length > wire.MAX_BYTES:
             raise self._loss(f"it sent a message of {(body_length + blob_length) / 2**20:.0f} MiB")
@@ -236,7 +264,8 @@ class Peer:
             raise self._loss(f"it sent a malformed message ({error})") from None
         if not isinstance(message, dict):
             raise self._loss("it sent a malformed message")
-        return message, wire.Decoder(self._read(blob_length), self._handled)
+        self._forgetting = message.get("drop", [])
+        return message, wire.Decoder(self._read(blob_length), self._handled, self._kept)
 
     def _read(self, length: int) -> bytearray:
         """`length` bytes: what a read took beyond the last message first, reads of up to 64 KiB for a small
@@ -339,59 +368,6 @@ def _exception_class(module: str, name: str) -> type[BaseException]:
         made = type(name if name.isidentifier() else "Exception", (Exception,), {"__module__": module[:200]})
         _EXCEPTIONS[(module, name)] = made
     return made
-
-
-def _fingerprint(value: Any) -> tuple | None:
-    """What `value` holds, as the wire would send it: equal before and after a call where the call left it as
-    it was (None for a value nothing can change in place)."""
-    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, Remote)):
-        return None
-    encoder = wire.Encoder(lambda v: [id(v), ""])
-    try:
-        return wire.dumps(encoder.tree(value)), encoder.blob()
-    except wire.WireError:
-        return None
-
-
-def _write_back(args: tuple, kwargs: dict, back: Any) -> None:
-    """The callee's changes to the arguments it was handed, written into the caller's own (in place, as a call
-    in one process changes them)."""
-    if not isinstance(back, list):
-        return
-    for original, changed in zip((*args, *kwargs.values()), back):
-        if changed is not None:
-            _sync(original, changed)
-
-
-def _sync(original: Any, new: Any) -> None:
-    if isinstance(original, np.ndarray):
-        if isinstance(new, np.ndarray) and new.shape == original.shape and original.flags.writeable:
-            np.copyto(original, new, casting="unsafe")
-    elif isinstance(original, dict) and isinstance(new, dict):
-        for key in [k for k in original if k not in new]:
-            del original[key]
-        for key, value in new.items():
-            if key in original and _same_kind(original[key], value):
-                _sync(original[key], value)
-            else:
-                original[key] = value
-    elif isinstance(original, list) and isinstance(new, list):
-        for i, value in enumerate(new[: len(original)]):
-            if _same_kind(original[i], value):
-                _sync(original[i], value)
-            else:
-                original[i] = value
-        del original[len(new) :]
-        original.extend(new[len(original) :])
-    elif isinstance(original, tuple) and isinstance(new, tuple):
-        for old, value in zip(original, new):
-            _sync(old, value)
-
-
-def _same_kind(old: Any, new: Any) -> bool:
-    if isinstance(old, np.ndarray):
-        return isinstance(new, np.ndarray) and old.shape == new.shape and old.dtype == new.dtype
-    return (isinstance(old, dict) and isinstance(new, dict)) or (isinstance(old, list) and isinstance(new, list))
 
 
 __all__ = ["Lost", "Peer", "Remote"]

@@ -9,7 +9,11 @@ holds its arrays' contents; nothing is ever unpickled. Tags:
     {"s": [dtype, offset]} a NumPy scalar, {"o": [shape, [items]]} an ndarray of objects (its items each encoded),
     {"c": [real, imag]} a complex, {"b": [offset, length]} bytes,
     {"h": [id, type name]} an object of the sender's, which the receiver may only call (a function, a stand-in),
-    {"r": id} an object of the receiver's own, handed back.
+    {"r": id} an object of the receiver's own, handed back,
+    {"a": [dtype, shape, offset, token]} an ndarray as "a" that the receiver keeps as `token` (kept.py),
+    {"k": token} a copy of the ndarray the receiver keeps as `token`, {"y": token} of the one it sent as `token`,
+    {"p": index} in a reply, the receiver's own ndarray: the index-th array of the call replied to, as the callee
+    left it.
 
 Anything else the sender has (a function, a module, a class instance) crosses as a handle ("h"): the receiver
 gets a proxy (peer.Remote) whose calls go back to the sender. Decoding checks every tag, dtype, shape and offset
@@ -21,14 +25,18 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .kept import Kept
 
 KINDS = frozenset("biufcUS")  # the dtype kinds that cross: booleans, integers, floats, complex, strings
 ALIGN = 64  # each array's offset in the blob: aligned for any dtype (and a cache line)
 DEPTH = 64  # nesting deeper than this is refused (a list that contains itself)
 MAX_BYTES = 2**31  # the largest message either side accepts
+KEEP_FROM = 1 << 16  # the smallest array kept (kept.py): below this, sending it again costs less than comparing
 
 
 CONTAINERS: dict[type, str] = {list: "l", tuple: "t", set: "e", frozenset: "f"}
@@ -43,12 +51,19 @@ class Encoder:
     the arrays themselves where they are contiguous, each at an offset aligned for any dtype).
 
     `handle(value)` names an object that does not cross as data: [id, type name], or {"r": id} for a proxy of
-    the receiver's own (peer.Peer provides it)."""
+    the receiver's own (peer.Peer provides it). With `kept`, a large array the receiver has crosses as its
+    token, and one it has not is kept; `replying` maps the id of each array of the call a reply answers, which
+    the callee left as it was handed, to its index in that call. `arrays` lists the arrays encoded, in order;
+    `owners` the array whose bytes each chunk is, by the chunk's index."""
 
-    def __init__(self, handle: Callable[[Any], Any]):
+    def __init__(self, handle: Callable[[Any], Any], kept: Kept | None = None, replying: dict[int, int] | None = None):
         self.handle = handle
         self.chunks: list[memoryview] = []
         self.size = 0
+        self.arrays: list[np.ndarray] = []
+        self.owners: dict[int, np.ndarray] = {}
+        self._kept = kept
+        self._replying = replying or {}
 
     def tree(self, value: Any, depth: int = 0) -> Any:
         if depth > DEPTH:
@@ -77,8 +92,19 @@ class Encoder:
 
     def _array(self, value: np.ndarray, depth: int) -> Any:
         if value.dtype.kind in KINDS:
+            self.arrays.append(value)
+            if id(value) in self._replying:
+                return {"p": self._replying[id(value)]}
+            token = None
+            if self._kept is not None and value.nbytes >= KEEP_FROM:
+                found = self._kept.find(value)
+                if found is not None:
+                    return found
+                token = self._kept.sent.keep(value)
             data = np.ascontiguousarray(value).reshape(-1).view(np.uint8)  # a view, unless it was not contiguous
-            return {"a": [value.dtype.str, list(value.shape), self._bytes(data)]}
+            described = [value.dtype.str, list(value.shape), self._bytes(data)]
+            self.owners[len(self.chunks) - 1] = value
+            return {"a": described if token is None else [*described, token]}
         if value.dtype == object:
             return {"o": [list(value.shape), [self.tree(item, depth + 1) for item in value.ravel()]]}
         named = self.handle(value)  # a structured or datetime array: the receiver may only call it, as any object
@@ -102,11 +128,17 @@ class Encoder:
 
 class Decoder:
     """One message's decoding: `value(tree)` rebuilds what the tree and `blob` describe; `handle(tag, content)`
-    turns "h" and "r" into a proxy or the receiver's own object (peer.Peer provides it)."""
+    turns "h" and "r" into a proxy or the receiver's own object (peer.Peer provides it). `kept` holds the arrays
+    the sender asked this side to keep; `replying`, set on a reply, the arrays of the call it answers. `arrays`
+    lists the arrays decoded, in order; `pristine` the kept array each one decoded from a token is a copy of."""
 
-    def __init__(self, blob: bytes | bytearray, handle: Callable[[str, Any], Any]):
+    def __init__(self, blob: bytes | bytearray, handle: Callable[[str, Any], Any], kept: Kept | None = None):
         self.blob = memoryview(blob)
         self.handle = handle
+        self.kept = kept
+        self.replying: list[np.ndarray] | None = None
+        self.arrays: list[np.ndarray] = []
+        self.pristine: dict[int, np.ndarray] = {}
 
     def value(self, tree: Any, depth: int = 0) -> Any:
         if depth > DEPTH:
@@ -127,9 +159,10 @@ class Decoder:
         if tag == "d":
             pairs = [_list(pair, 2) for pair in _list(content)]
             return {_key(self.value(k, depth + 1)): self.value(v, depth + 1) for k, v in pairs}
-        if tag == "a":
-            dtype, shape, offset = _list(content, 3)
-            return self._array(_dtype(dtype), _shape(shape), offset)
+        if tag in ("a", "k", "y", "p"):
+            array = self._kept_array(content) if tag == "a" else self._known(tag, content)
+            self.arrays.append(array)
+            return array
         if tag == "s":
             dtype, offset = _list(content, 2)
             return self._array(_dtype(dtype), (), offset)[()]
@@ -149,6 +182,29 @@ class Decoder:
         if tag in ("h", "r"):
             return self.handle(tag, content)
         raise WireError(f"unknown tag {tag!r}")
+
+    def _kept_array(self, content: Any) -> np.ndarray:
+        """An "a": kept too, where it carries a token."""
+        if isinstance(content, list) and len(content) == 4 and self.kept is not None:
+            *content, token = content
+            array = self._array(_dtype(content[0]), _shape(content[1]), content[2])
+            self.kept.received.keep(token, array)
+            return array
+        dtype, shape, offset = _list(content, 3)
+        return self._array(_dtype(dtype), _shape(shape), offset)
+
+    def _known(self, tag: str, content: Any) -> np.ndarray:
+        """A "k" or "y" (a copy of a kept array) or a "p" (an array of the call replied to)."""
+        if tag in ("k", "y"):
+            if self.kept is None:
+                raise WireError("a token where nothing is kept")
+            kept = self.kept.received.get(content) if tag == "k" else self.kept.sent.get(content)
+            array = kept.copy()  # the callee's own to change
+            self.pristine[id(array)] = kept
+            return array
+        if self.replying is None or type(content) is not int or not 0 <= content < len(self.replying):
+            raise WireError("an array of a call that is not the one replied to")
+        return self.replying[content]
 
     def _array(self, dtype: np.dtype, shape: tuple[int, ...], offset: Any) -> np.ndarray:
         """A view into the message's blob: writable where the blob is (a bytearray), each array its own bytes."""
