@@ -4,6 +4,7 @@ that breaks the protocol."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 
@@ -136,6 +137,26 @@ def test_a_learner_that_breaks_the_protocol_ends_the_run_with_one_line():
         Remote(judge, 1)()
     os.close(learner_out)
     for fd in (judge_in, learner_in, judge_out):
+        os.close(fd)
+
+
+@pytest.mark.parametrize(
+    "value, says",
+    [
+        ({"k": 1}, "a token of nothing kept"),  # a copy the judge never kept
+        ({"y": 1}, "a token of nothing sent"),  # an array the judge never sent
+        ({"p": 5}, "an array of a call that is not the one replied to"),  # past the call's arrays
+    ],
+)
+def test_a_reply_naming_an_array_the_judge_does_not_have_ends_the_run_with_one_line(value, says):
+    judge_in, learner_out = os.pipe()
+    learner_in, judge_out = os.pipe()
+    body = json.dumps({"op": "return", "value": value, "back": {"l": []}, "rng": None}).encode()
+    os.write(learner_out, peer_module.HEADER.pack(len(body), 0) + body)
+    judge = Peer(judge_in, judge_out)
+    with pytest.raises(Lost, match=f"it sent a malformed value \\({says}"):
+        Remote(judge, 1)(np.ones(3))
+    for fd in (judge_in, learner_in, judge_out, learner_out):
         os.close(fd)
 
 
