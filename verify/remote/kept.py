@@ -51,7 +51,9 @@ class Sent:
         self._last = 0
 
     def find(self, array: np.ndarray) -> int | None:
-        """The token of a kept array with `array`'s dtype, shape and bytes, or None."""
+        """The token of a kept array with `array`'s dtype, shape and bytes, or None. Only of those kept by messages
+        already sent, never by the one being encoded: a message refers to nothing it carries itself, so its
+        values decode in any order (a reply's "back" before its "value")."""
         token = _found(self._copies, array)
         if token is not None:
             self._copies.move_to_end(token)
