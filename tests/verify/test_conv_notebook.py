@@ -240,6 +240,17 @@ def test_a_conv_arch_overrides_the_default_network(capsys):
     assert any("ran on 6x5x1,conv2f2s2p1,avg2s1,flatten,3:" in note for note in report["notes"])
 
 
+def test_an_optimiser_trains_the_network_with_scratchs_step(capsys):
+    """The network's updates are scratch's, --optimizer's and --decay's too: the notebook defines none (was: refused,
+    "has no function initialize_velocity")."""
+    code, report = run_json(
+        capsys, "--impl", str(NOTEBOOK), "--optimizer", "momentum", "--decay", "inverse", "--mini-batch-size", "16",
+        "--epochs", "2", "--lr", "0.01",
+    )  # fmt: skip
+    assert code == 0 and all(check["ok"] for check in report["checks"]) and len(report["checks"]) == 5
+    assert [f["function"] for f in report["functions"]] == EIGHT
+
+
 # The network checks run the notebook's own functions: a slip in one the default network uses (conv stride 2, pad 1,
 # a max pool) fails the network check that reads its output, not only its function-by-function check.
 NETWORK_SLIPS = {

@@ -296,6 +296,28 @@ def test_l2_reaches_the_recurrent_weights_of_its_network():
     assert {"dWax1", "dWaa1", "dWf2", "dWo2"} <= lockstep
 
 
+@pytest.mark.parametrize("optimizer, decay", [("adam", "scheduled"), ("momentum", None)])
+def test_an_optimiser_trains_the_network_with_scratchs_step_not_the_helpers(optimizer, decay):
+    """The network's updates are scratch's: --optimizer and --decay take scratch's functions too. rnn_utils.py's Adam,
+    keyed W1, b1, ..., never runs and is not checked (was: initialize_adam raised KeyError 'W1' in training and the
+    fix line blamed the helper's update_parameters_with_adam; --optimizer momentum was refused)."""
+    options = {"optimizer": optimizer, "decay": decay, "mini_batch_size": 16, "epochs": 3}
+    report = verify.run(Config(impl=str(NOTEBOOK), learning_rate=0.01, **{**QUICK, **options}))
+    assert report.ok and len(report.checks) == 5 and all(check.ok for check in report.checks)
+    assert [f.function for f in report.functions] == ["sigmoid", *EIGHT]
+    lockstep = {row.label for check in report.checks if check.name == "lockstep" for row in check.rows.values()}
+    assert {"v_dWax1", "v_dWf2"} <= lockstep and ({"s_dWaa1", "lr"} <= lockstep) == (optimizer == "adam")
+
+
+def test_under_adam_a_slip_still_fails_the_network_check_that_reads_its_output(tmp_path):
+    function, edits, _ = SLIPS["dc_prev without ft"]
+    path = notebook_with(tmp_path, function, *edits)
+    options = {"optimizer": "adam", "mini_batch_size": 16, "epochs": 2}
+    report = verify.run(Config(impl=str(path), learning_rate=0.01, **{**QUICK, **options}))
+    assert {check.name: check.ok for check in report.checks}["backward"] is False
+    assert {check.name: check.ok for check in report.checks}["lockstep"] is False
+
+
 # The network checks run the notebook's own rnn_forward, rnn_backward, lstm_forward and lstm_backward: a slip in one
 # (or in the cell function it calls) fails the network check that reads its output, not only its own check; over 50
 # steps with the course's randn * 0.01 weights too, where what a carry brings back through time is small.

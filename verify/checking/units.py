@@ -39,10 +39,10 @@ from .unit_steps import STEP_CHECKS
 
 # APIs whose functions are checked in their own modules alone: their names mean other functions elsewhere
 OWN_ONLY = ("gradcheck", "conv", "rnn", "charlm")
-# APIs of which only their own functions are checked, with the course functions those call and an option's (an
-# --optimizer's): their helper files define other APIs' names, course code as given (the language model's utils.py:
+# APIs of which only their own functions are checked, with the course functions those call and an option's that the
+# network runs: their helper files define other APIs' names, course code as given (the language model's utils.py:
 # initialize_parameters(n_a, n_x, n_y), update_parameters of its own keys; the recurrent notebook's rnn_utils.py: an
-# update_parameters_with_adam that returns (parameters, v, s) and adds epsilon inside the square root)
+# update_parameters_with_adam keyed W1, b1, ..., which never runs: that network's updates are scratch's)
 ALONE = ("charlm", "rnn")
 
 __all__ = ["CHECKS", "M", "N", "N_PREV", "UnitResult", "check_functions", "each_function_checked", "unfinished"]
@@ -150,6 +150,8 @@ def _in_network(entry: catalogue.CourseFunction, config: Config, impl) -> bool:
         return config.init == "impl" and entry.name == impl._initialiser()
     if entry.needs:  # lambd, keep_prob: L2's and dropout's functions
         return bool(getattr(config, entry.needs))
+    if (entry.optimizer or entry.decay) and impl.UPDATES_BY_SCRATCH:  # a helper file's, never run: scratch's step
+        return False
     if not set(entry.family) & set(catalogue.OPTIONAL):
         return True
     return bool(

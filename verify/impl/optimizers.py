@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+import scratch
+
 from .. import catalogue
 from ..errors import UsageError
 from .calls import _binds, _describe
@@ -28,6 +30,9 @@ class _OptimizerCalls:
     label: str
     notes: dict[str, str]
     decay_takes_interval: bool
+    # The run's optimiser and decay are scratch's, not the module's: a step-by-step notebook has none of its own, and
+    # the ones a helper file of its imports (rnn_utils.py's Adam, keyed W1, b1, ...) are another network's.
+    UPDATES_BY_SCRATCH = False
 
     if TYPE_CHECKING:  # defined by base.Adapter
 
@@ -46,6 +51,9 @@ class _OptimizerCalls:
 
     def _check_optimization(self, optimizer: str, decay: str | None, decay_interval: int) -> None:
         """UsageError naming the functions --optimizer (or else --decay) needs that the module does not define."""
+        if self.UPDATES_BY_SCRATCH:  # scratch's, each of them: its schedule_lr_decay takes time_interval
+            self.decay_takes_interval = True
+            return
         for flag, needed in (
             (f"--optimizer {optimizer}", catalogue.optimizer_functions().get(optimizer, ())),
             (f"--decay {decay}", (catalogue.decay_functions()[decay],) if decay else ()),
@@ -68,10 +76,12 @@ class _OptimizerCalls:
         """The optimiser's state before the first step, from the implementation's own initialiser: {"v"[, "s"]}."""
         if optimizer == "momentum":
             return {
-                "v": self._moments("initialize_velocity", "v", self.call("initialize_velocity", parameters), parameters)
+                "v": self._moments(
+                    "initialize_velocity", "v", self._update_call("initialize_velocity", parameters), parameters
+                )
             }
         if optimizer == "adam":
-            result = self.call("initialize_adam", parameters)
+            result = self._update_call("initialize_adam", parameters)
             self.expect(
                 isinstance(result, (tuple, list)) and len(result) == 2,
                 "initialize_adam",
@@ -101,11 +111,11 @@ class _OptimizerCalls:
         grads = self.gradients_for_update(grads, parameters)
         if optimizer == "momentum":
             function = "update_parameters_with_momentum"
-            result = self.call(function, parameters, grads, state["v"], settings["beta"], learning_rate)
+            result = self._update_call(function, parameters, grads, state["v"], settings["beta"], learning_rate)
             names: tuple[str, ...] = ("v",)
         else:
             function = "update_parameters_with_adam"
-            result = self.call(
+            result = self._update_call(
                 function,
                 parameters,
                 grads,
@@ -141,7 +151,12 @@ class _OptimizerCalls:
         """The rate after epoch `epoch`, from the implementation's update_lr or schedule_lr_decay."""
         function = DECAY_FUNCTIONS[decay]
         extra = (interval,) if function == "schedule_lr_decay" and self.decay_takes_interval else ()
-        return self.number(function, self.call(function, learning_rate0, epoch, rate, *extra))
+        return self.number(function, self._update_call(function, learning_rate0, epoch, rate, *extra))
+
+    def _update_call(self, function: str, *args):
+        """The optimiser's or the decay's `function` on args: the module's, through the adapter's call; scratch's
+        where UPDATES_BY_SCRATCH."""
+        return getattr(scratch, function)(*args) if self.UPDATES_BY_SCRATCH else self.call(function, *args)
 
     def _moments(self, function: str, name: str, value, parameters: dict) -> dict:
         """A dict of moments keyed like the gradients (dW1, db1, ...), shapes checked, in the run's dtype."""

@@ -41,6 +41,7 @@ class StepNetworkAPI(TimedCalls, LayeredAPI):
     STANDING_IN: tuple[str, ...] = ()  # those of them the network calls: scratch's stand in where they are absent
     OUTPUTS: ClassVar[dict[str, Outputs]] = {}  # per function the network calls, its outputs (tuple or dict keys)
     LAYERS = ""  # what the notebook's functions compute, in the network note ("conv and pool layers")
+    UPDATES_BY_SCRATCH = True  # --optimizer's and --decay's functions too: the notebook defines none
 
     @classmethod
     def network_config(cls, config, module, label: str):
@@ -74,7 +75,7 @@ class StepNetworkAPI(TimedCalls, LayeredAPI):
         )
 
     def _check_training(self, optimizer: str, decay: str | None, mini_batch_size: int | None) -> None:
-        """Any optimiser: the updates are scratch's, the notebook has none."""
+        """Any optimiser and decay: the updates are scratch's (UPDATES_BY_SCRATCH), the notebook has none."""
 
     def _forward_of(self, kind):
         if not isinstance(kind, self.KIND):
