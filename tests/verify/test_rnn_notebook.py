@@ -261,6 +261,27 @@ def test_a_missing_graded_function_is_a_usage_error(tmp_path, capsys):
     assert "course 5 week 1 (recurrent networks step by step)" in err and "missing lstm_forward" in err
 
 
+def test_copied_without_its_helper_file_a_name_it_star_imports_is_a_usage_error(tmp_path, capsys):
+    """`from rnn_utils import *` found no rnn_utils.py: the softmax rnn_cell_forward reads is the setup's to fix, in
+    one line (was: a FAIL blaming the learner's rnn_cell_forward for a NameError, and 0 in a gradebook)."""
+    path = tmp_path / NOTEBOOK.name
+    path.write_bytes(NOTEBOOK.read_bytes())  # alone in its folder
+    code, out, err = run_cli(capsys, "--impl", str(path), *SHORT)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert err.startswith(
+        f"verify: error: {NOTEBOOK.name}'s rnn_cell_forward uses softmax, which it imports from rnn_utils, which is not "
+        "in its folder (code cell 1, line 2: No module named 'rnn_utils'): put the course's helper file rnn_utils.py "
+        "beside it"
+    )
+
+
+def test_with_its_helper_file_beside_it_a_name_nothing_binds_is_the_functions_failure(tmp_path):
+    path = notebook_with(tmp_path, "rnn_cell_forward", ("softmax(", "sofmax("))
+    report = verify.run(Config(impl=str(path), **QUICK))
+    failed = [f for f in report.functions if not f.ok and not f.follows]
+    assert [f.function for f in failed] == ["rnn_cell_forward"] and "name 'sofmax' is not defined" in failed[0].detail
+
+
 def test_a_function_that_raises_is_a_failure_not_a_crash(tmp_path, capsys):
     path = notebook_with(tmp_path, "rnn_forward", ("a_next = a0", "a_next = a_zero"))
     code, out, err = run_cli(capsys, "--impl", str(path), "--no-tensorboard", *SHORT)

@@ -44,7 +44,7 @@ from .calls import (
     _require,
     object_array_message,
 )
-from .loading import LEFT_OUT, NOTES, RESULTS, helper_file_missing, why_missing
+from .loading import NOTES, RESULTS, helper_file_missing, left_out_origin, why_missing
 from .module_access import _ModuleAccess
 from .optimizers import DECAY_FUNCTIONS, OPTIMIZER_FUNCTIONS, _OptimizerCalls
 
@@ -216,7 +216,7 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         its NameError saying where the name comes from when left-out code would have bound it; a usage error
         where that is a helper file missing beside a notebook (the setup's to fix, not a slip)."""
         name = getattr(error, "name", None) if isinstance(error, NameError) else None
-        origin = None if name is None else getattr(self.module, LEFT_OUT, {}).get(name)
+        origin = None if name is None else left_out_origin(self.module, name)
         helper = None if origin is None else helper_file_missing(origin)
         if helper is not None:
             file, imported = helper

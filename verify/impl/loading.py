@@ -58,6 +58,7 @@ __all__ = [
     "cell_label",
     "helper_file_missing",
     "is_export",
+    "left_out_origin",
     "load_module",
     "notebook_definitions",
     "why_missing",
@@ -67,6 +68,7 @@ LEFT_OUT = "_verify_left_out"  # a loaded notebook's names that left-out code wo
 RESULTS = "_verify_results"  # its names a left-out `name = function(...)` binds -> {function: where}
 NOTES = "_verify_notes"  # a loaded notebook's module keeps here what was left out that a user should know
 LEFT_OUT_IMPORT = ", which was left out: "  # an origin in LEFT_OUT: '<module>, which was left out: <why>'
+STAR = "* "  # LEFT_OUT's key for a skipped `from <module> import *` (STAR + the module): what it binds is unknown
 KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # never skipped for a stand-in
 
 
@@ -301,8 +303,21 @@ def _note_left_out_names(
         library = (
             ("." * statement.level + (statement.module or "")) if isinstance(statement, ast.ImportFrom) else alias.name
         )
-        if name != "*" and name not in module.__dict__:
+        if name == "*":  # rnn_utils.py's softmax, for `from rnn_utils import *`: left_out_origin finds it
+            absences.left_out(STAR + library, f"{library}{LEFT_OUT_IMPORT}{why}")
+        elif name not in module.__dict__:
             absences.left_out(name, f"{library}{LEFT_OUT_IMPORT}{why}")
+
+
+def left_out_origin(module: ModuleType, name: str) -> str | None:
+    """Where `name`, unbound, would have come from (a LEFT_OUT origin): the skipped statement or import that binds
+    it, else a skipped `from <module> import *` of a module not found (a helper file missing beside a notebook,
+    which would have bound names nobody can list), else None."""
+    left_out = getattr(module, LEFT_OUT, {})
+    if name in left_out:
+        return left_out[name]
+    stars = (origin for key, origin in left_out.items() if key.startswith(STAR) and helper_file_missing(origin))
+    return next(stars, None)
 
 
 def why_missing(module: ModuleType, name: str) -> str:
