@@ -240,6 +240,18 @@ def test_a_conv_arch_overrides_the_default_network(capsys):
     assert any("ran on 6x5x1,conv2f2s2p1,avg2s1,flatten,3:" in note for note in report["notes"])
 
 
+def test_an_optional_function_left_unfinished_is_set_aside_as_if_absent(tmp_path):
+    """conv_backward with an `= None` placeholder of the course's template left: not checked, scratch's stands in
+    for it in the network, and a note says so (was: FAIL, for an exercise the course does not grade)."""
+    path = notebook_with(tmp_path, "conv_backward", ("vert_start = h * stride\n", "vert_start = None\n"))
+    report = verify.run(Config(impl=str(path), **QUICK))
+    assert report.ok and len(report.checks) == 5 and all(check.ok for check in report.checks)
+    assert [f.function for f in report.functions] == [f for f in EIGHT if f != "conv_backward"]
+    notes = " ".join(report.notes)
+    assert "not checked: conv_backward (optional in the course, left unfinished in my_conv.ipynb: " in notes
+    assert "(scratch's conv_backward standing in)" in notes
+
+
 def test_an_optimiser_trains_the_network_with_scratchs_step(capsys):
     """The network's updates are scratch's, --optimizer's and --decay's too: the notebook defines none (was: refused,
     "has no function initialize_velocity")."""

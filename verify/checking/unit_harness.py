@@ -19,6 +19,9 @@ LEARNING_RATE = 0.1
 CACHE_ORDER = "the course's linear cache is (A_prev, W, b) and linear_activation_forward's cache is (linear_cache, Z)"
 
 
+NOTHING = "got nothing (None)"  # a checked output that is None: an exercise left unfinished, or no return
+
+
 class Wrong(Exception):
     def __init__(self, output: str, detail: str, hint: str = ""):
         super().__init__(detail)
@@ -59,9 +62,7 @@ class Unit:
         """value agrees with torch's `expected` within rtol x scale (scale: the size of the terms it sums)."""
         expected = np.asarray(expected)
         if value is None:
-            raise Wrong(
-                output, "got nothing (None): a missing return, a missing key, or a value an exercise's `= None` left"
-            )
+            raise Wrong(output, f"{NOTHING}: a missing return, a missing key, or a value an exercise's `= None` left")
         self.in_run_dtype(output, value)
         try:
             value = np.asarray(value, dtype=np.float64)

@@ -58,14 +58,29 @@ class StepNetworkAPI(TimedCalls, LayeredAPI):
             )
         return config if config.examples is not None else replace(config, examples=cls.EXAMPLES)
 
+    def set_aside(self, function: str, why: str) -> None:
+        """An optional function left unfinished (its check met an exercise's `= None`, or the unfinished one it
+        calls): not checked, and not run by the network, as if the notebook did not define it."""
+        self.unfinished[function] = why
+        self._note_network()
+
+    def _absent(self, function: str) -> bool:
+        """Whether the network runs scratch's `function`, not the module's: undefined, or set aside unfinished."""
+        return function in self.unfinished or not callable(getattr(self.module, function, None))
+
     def _note_network(self) -> None:
         """The notes on what was not checked and on what computed the network's layers."""
         self.seconds = 0.0  # the time the module's functions took, all calls together
-        absent = [name for name in self.OPTIONAL if not callable(getattr(self.module, name, None))]
-        if absent:
-            self.notes["optional"] = (
-                f"not checked: {', '.join(absent)} (optional in the course, not defined in {self.label})"
-            )
+        self.unfinished: dict[str, str] = getattr(self, "unfinished", {})  # function -> why, once its check ran
+        undefined = [name for name in self.OPTIONAL if not callable(getattr(self.module, name, None))]
+        reasons = [f"not defined in {self.label}"] if undefined else []
+        if self.unfinished:
+            first = next(iter(self.unfinished.items()))
+            reasons.append(f"left unfinished in {self.label}: {first[0]} {first[1]}")
+        if reasons:
+            names = ", ".join(name for name in self.OPTIONAL if name in undefined or name in self.unfinished)
+            self.notes["optional"] = f"not checked: {names} (optional in the course, {'; '.join(reasons)})"
+        absent = [name for name in self.OPTIONAL if self._absent(name)]
         standing_in = [name for name in self.STANDING_IN if name in absent]
         self.notes["network"] = (
             f"the network checks ran on {spelling(self.network.sizes, self.network.kinds)}: its {self.LAYERS} "
@@ -90,7 +105,7 @@ class StepNetworkAPI(TimedCalls, LayeredAPI):
     def _course(self, kind: Any, m: int, function: str, *args: Any) -> Any:
         """The module's `function` (scratch's where it defines none, an optional one) on a layer of `kind` and m
         examples: its outputs checked against the layer's shapes and cast to the run's dtype (args[0]'s)."""
-        if callable(getattr(self.module, function, None)):
+        if not self._absent(function):
             result = self.call(function, *args)
         else:
             result = getattr(scratch, function)(*args)
