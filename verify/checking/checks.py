@@ -22,7 +22,7 @@ from ..impl import Adapter
 from ..judging.compare import CheckResult, gradient_agreement
 from ..judging.kinks import KINKED, kink_affects, kink_flip
 from ..judging.slips import Evidence, name_slips
-from ..judging.ties import pool_ties, set_aside
+from ..judging.ties import Ties, pool_ties, set_aside
 from ..judging.tolerance import GRADCHECK_EPSILON, GRADCHECK_RTOL, cost_rounding, term_scales
 from ..keys import split_key
 from ..layers import DENSE, torch_model
@@ -182,7 +182,9 @@ def check_gradients(impl: Adapter, X, Y, params, seed: int, masks=None) -> Check
         result.error = error
         return result
     noise = cost_rounding(J, AL, Y64, impl.loss) / GRADCHECK_EPSILON
-    _record_gradients(result, impl.network, (grads, approx), indices, noise)
+    tied = [tie for tie in pool_ties(impl.network, X64, impl.layer_values(AL, caches)) if tie.passed_on]
+    result.notes += [tie.gradcheck_note() for tie in tied]
+    _record_gradients(result, impl.network, (grads, approx), indices, noise, tied)
     return result
 
 
@@ -217,13 +219,16 @@ def _entries_to_compare(result: CheckResult, impl: Adapter, point: Point, seed: 
     return indices
 
 
-def _record_gradients(result: CheckResult, network, pair: tuple[dict, dict], indices: dict, noise: float) -> None:
+def _record_gradients(
+    result: CheckResult, network, pair: tuple[dict, dict], indices: dict, noise: float, tied: list[Ties]
+) -> None:
     """One row per parameter's gradient (dW[l], db[l], ...), from the last layer back: the gradients against the
-    centred differences (pair), at the compared entries, to the check's rtol above the differences' rounding noise."""
+    centred differences (pair), at the compared entries, to the check's rtol above the differences' rounding noise;
+    none of those a max-pool tie passed on reaches (`tied`)."""
     grads, approx = pair
     for l in range(network.L, 0, -1):
         for q in network.kind(l).names:
-            if not indices[f"{q}{l}"]:
+            if not indices[f"{q}{l}"] or any(tie.affects(f"d{q}", l) for tie in tied):
                 continue
             picked = tuple(np.array(indices[f"{q}{l}"]).T)
             g, a = grads[f"d{q}{l}"][picked], approx[f"d{q}{l}"][picked]

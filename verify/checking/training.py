@@ -109,6 +109,7 @@ class TrainingRun:
     allowed: np.ndarray | None = None  # free-running: the allowed gap of each parameter array
     incomparable: str = ""  # why free-running stopped comparing, once it did
     kinks: list = field(default_factory=list)  # lockstep iterations where the sides took opposite sides of a kink
+    ties: list = field(default_factory=list)  # lockstep iterations where a max-pool tie passed on reached layers below
     largest_gain: float = 0.0  # the largest one-step magnification of the gap between the runs
     saturated: str = ""  # why training stopped comparing (the output reached exactly 0 or 1), once it did
     log0: set = field(default_factory=set)  # iterations whose course cost was log(0), its step finite: cost uncompared
@@ -154,6 +155,12 @@ def train_and_compare(
     if run.kinks:
         run.lockstep.notes.append(
             kink_note(f"at {len(run.kinks)} iteration(s) (the first: {run.kinks[0]})", None, impl.activations)
+        )
+    if run.ties:
+        run.lockstep.notes.append(
+            f"at {len(run.ties)} iteration(s) (the first: {run.ties[0]}), a max-pool window's maximum was tied and its "
+            "tied entries passed on: the course's mask (x == max(x)) sends the gradient to every tied maximum, torch "
+            "to one of them; the gradients of the layers below were not compared there"
         )
     saturated_free = _note_saturation(run) if run.saturated else False
     if run.free.comparable_until is not None and not saturated_free:

@@ -4,6 +4,7 @@ must agree tightly; a step that overflowed, or whose sigmoid output saturated, i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from ..impl import Adapter
 from ..judging.compare import CheckResult, Stats
 from ..judging.hints import L2, hint_l2
 from ..judging.kinks import kink_affects, kink_flip
+from ..judging.ties import pool_ties
 from ..judging.tolerance import (
     FREE_RUNNING_ROUNDING,
     LR_ROUNDING,
@@ -202,18 +204,7 @@ class _Lockstep:
         X, before = mine.X, mine.before
         ref = {**self.lockstep_trainer.layers(), "cost": theirs.cost}  # torch's layers (Z, A) and cost
         scales = self._lockstep_scales(record, step, mine, theirs, ref)
-        kink = kink_flip(
-            impl.layer_values(mine.AL, mine.caches),
-            ref,
-            impl.activations,
-            scales,
-            run.lockstep.rtol,
-        )
-        if kink is not None:
-            run.kinks.append(i)
-            if run.free.comparable_until is None:  # the two runs may take either branch from here on
-                run.free.comparable_until = i
-                run.incomparable = f"the two sides took opposite sides of a relu's kink at iteration {i}"
+        uncompared = self._uncompared(i, mine, ref, scales)
         floors = _added(
             update_floors(before, X.dtype, self.impl_sizes[1] if self.impl_sizes[0] is before else None),
             optimizer_floors(_optimizer_step(plan, step, mine, theirs), theirs.grads, X.dtype),
@@ -221,8 +212,23 @@ class _Lockstep:
         L = impl.L  # the course's cost, log(1 - AL), rounds as its output saturates
         rounds = cost_rounding(theirs.cost, ref[f"A{L}"], mine.Y, impl.loss, X.dtype) if run.lockstep.rtol else 0.0
         floors[("cost", L)] = rounds
-        self.rounding = self._compare_lockstep(i, mine, theirs, scales, kink, floors)
+        self.rounding = self._compare_lockstep(i, mine, theirs, scales, uncompared, floors)
         self._name_slips(i, step, mine, theirs)
+
+    def _uncompared(self, i: int, mine: _ImplStep, ref: dict, scales: dict) -> Callable[[str, int], bool]:
+        """The quantities (quantity, layer) this step leaves uncompared, where either side is right: those a relu's
+        kink between the sides reaches, and those a max-pool tie passed on reaches (the course's mask sends the
+        gradient to every tied entry, torch to one). Either lets the two runs part from here on; each is noted."""
+        run, impl = self.run, self.impl
+        kink = kink_flip(impl.layer_values(mine.AL, mine.caches), ref, impl.activations, scales, run.lockstep.rtol)
+        tied = [tie for tie in pool_ties(impl.network, mine.X, ref) if tie.passed_on]
+        run.kinks += [i] if kink is not None else []
+        run.ties += [i] if tied else []
+        if (kink is not None or tied) and run.free.comparable_until is None:
+            run.free.comparable_until = i
+            what = "took opposite sides of a relu's kink" if kink is not None else "broke a max-pool tie differently"
+            run.incomparable = f"the two sides {what} at iteration {i}"
+        return lambda q, l: (kink is not None and kink_affects(q, l, kink)) or any(tie.affects(q, l) for tie in tied)
 
     def _name_slips(self, i: int, step: Step, mine: _ImplStep, theirs: _TorchStep) -> None:
         """The slip behind each row that broke at this step, where one fits: L2's, the rate's, the optimiser's."""
@@ -292,7 +298,7 @@ class _Lockstep:
         return cost, grads, after, {"v": v, "s": s, "v_corrected": v_corrected, "s_corrected": s_corrected}
 
     def _compare_lockstep(
-        self, i: int, mine: _ImplStep, theirs: _TorchStep, scales: dict, kink, floors: dict
+        self, i: int, mine: _ImplStep, theirs: _TorchStep, scales: dict, uncompared, floors: dict
     ) -> tuple[np.ndarray, float]:
         """This step's cost, gradients, optimiser state and update, both sides from the same parameters `before`.
 
@@ -313,8 +319,7 @@ class _Lockstep:
         items = _lockstep_items(L, keys, lr, mine, theirs)
         if i in self.run.log0:  # the course's cost is log(0) here: its step, finite, is compared without it
             items = [item for item in items if item[0] != "cost"]
-        if kink is not None:
-            items = [item for item in items if not kink_affects(item[0], item[1], kink)]
+        items = [item for item in items if not uncompared(item[0], item[1])]
         stats = self.run.lockstep.compare(items, mine.X.shape[1], scales, at=i, floors=floors)
         per_step = min(self.run.lockstep.rtol, FREE_RUNNING_ROUNDING * eps)
         if self.plan.optimizer == "adam":

@@ -43,6 +43,16 @@ class Ties:
             text += f", nor were the gradients of layers 1-{below}, which they reach"
         return text
 
+    def gradcheck_note(self) -> str:
+        """The gradient check's note on a tie passed on: the centred differences move the tied entries together,
+        where the course's mask counts each of them."""
+        n, below = int(self.entries.sum()), self.layer - 1
+        return (
+            f"{n} entries of dA{below} lie in max-pool windows of layer {self.layer} whose maximum is tied, and the "
+            "layer below passes them on: the course's mask (x == max(x)) sends the gradient to every tied maximum, "
+            f"where a centred difference moves them together; the gradients of layers 1-{below} were not compared"
+        )
+
 
 def pool_ties(network, X: np.ndarray, ref: dict) -> list[Ties]:
     """The ties below each max-pool layer of `network` at torch's forward values `ref` (X: the input)."""
