@@ -152,6 +152,11 @@ SLIPS = {
         [("    gradients = clip(gradients, 5)\n", "")],
         "not clipped: gradients = clip(gradients, 5) comes between",
     ),
+    "p of the (vocab_size, 1) y": (  # was: a dense network's shape hint, Z = W A_prev + b
+        "sample",
+        [("idx = np.random.choice(range(len(y)), p = y.ravel())", "idx = np.random.choice(range(len(y)), p = y)")],
+        "np.random.choice takes p as a 1-D array of probabilities: p = y.ravel()",
+    ),
     "optimize returning a[-1]": (
         "optimize",
         [("return loss, gradients, a[len(X)-1]", "return loss, gradients, a[-1]")],

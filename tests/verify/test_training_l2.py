@@ -375,10 +375,16 @@ def test_a_learners_dropout_runs_in_float32_and_its_scalar_keep_prob_is_told(cap
     assert code == 2 and "takes one keep_prob" in err
 
 
-def test_a_backward_that_leaves_out_the_mask_is_named(capsys, tmp_path):
-    path = regularisation_learner(
-        tmp_path, "            dA = dA * caches[l][2]\n            dA = dA / keep_prob\n", "            pass\n"
-    )
+@pytest.mark.parametrize(
+    "left_out",
+    [
+        "            dA = dA * caches[l][2]\n            dA = dA / keep_prob\n",
+        "            dA = dA * caches[l][2]\n",  # the mask alone, its / keep_prob kept (was: blamed relu's derivative)
+    ],
+    ids=["the mask and its scaling", "the mask alone"],
+)
+def test_a_backward_that_leaves_out_the_mask_is_named(capsys, tmp_path, left_out):
+    path = regularisation_learner(tmp_path, left_out, "            pass\n" if "keep_prob" in left_out else "")
     code, out, _ = run_cli(
         capsys,
         "--impl",
@@ -393,6 +399,18 @@ def test_a_backward_that_leaves_out_the_mask_is_named(capsys, tmp_path):
         "-q",
     )
     assert code == 1 and "is not multiplied by the mask D2 in backward" in out, out
+
+
+def test_a_forward_that_multiplies_by_keep_prob_is_named(capsys, tmp_path):
+    """A * keep_prob where inverted dropout divides: A is keep_prob^2 times right (was: only that the functions it
+    calls agree on their own)."""
+    path = regularisation_learner(tmp_path, "            A = A / keep_prob\n", "            A = A * keep_prob\n")
+    argv = ["--impl", str(path), "--arch", "2,20,3,1", "--data", "moons", "--keep-prob", "0.86", "--no-tensorboard"]
+    code, out, _ = run_cli(capsys, *argv, "-q")
+    assert code == 1 and out.splitlines()[1].startswith(
+        "fix `L_model_forward`: its A1 differs (A1 is multiplied by keep_prob, not divided by it: inverted dropout is "
+        "A = A * D / keep_prob)"
+    ), out
 
 
 @pytest.mark.parametrize("value", ["1e-4", "1e-320"])

@@ -115,8 +115,22 @@ WEEK4_SLIPS = [
         "transposed",
     ),
     ("linear_backward", "dA_prev = np.dot(W.T, dZ)", "dA_prev = -np.dot(W.T, dZ)", "dA_prev", "opposite sign"),
+    (  # was: only the entries that differ, though each is 5/200 of the expected
+        "linear_backward",
+        "m = A_prev.shape[1]",
+        "m = 200",
+        "dW",
+        "its 1/m divides by 200, not by the m = 5 examples it is handed (an m set outside the function",
+    ),
     ("linear_backward", "A_prev, W, b = cache", "W, A_prev, b = cache", "", "the order the cache is unpacked in"),
     ("sigmoid_backward", "return dA * s * (1 - s)", "return dA * s", "dZ", ""),
+    (  # relu's own check takes A alone (week 2's sigmoid returns it): the unpacking names what it returns
+        "linear_activation_forward",
+        "return np.maximum(0, Z), Z",
+        "return np.maximum(0, Z)",
+        "",
+        "what sigmoid and relu return (A, activation_cache), as the course's do; one returning A alone has its rows",
+    ),
     (
         "compute_cost",
         "np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))",
@@ -152,7 +166,8 @@ WEEK4_SLIPS = [
         '    for l in range(1, len(layer_dims)):\n        parameters["W"',
         '    for l in range(1, len(layer_dims) - 1):\n        parameters["W"',
         "W4",
-        "the loop over the layers stops one short: it covers layers 1..4, for l in range(1, len(layer_dims))",
+        "the loop over the layers stops one short: it must cover layers 1..4, for l in range(1, L), L the number of "
+        "sizes it is handed",  # (was: "it covers layers 1..4", which it does not)
     ),
 ]
 
@@ -418,6 +433,13 @@ OPTIMIZER_SLIPS = [
         "mini_batches.append((None,",
         "mini_batches",
         "a batch left None, as an exercise's `= None` placeholder leaves it",
+    ),
+    (  # X's batch one column wider than Y's (was: "cut the columns", which it did)
+        "random_mini_batches",
+        "mini_batches.append((shuffled_X[:, k * mini_batch_size:(k + 1) * mini_batch_size],",
+        "mini_batches.append((shuffled_X[:, k * mini_batch_size:(k + 1) * mini_batch_size + 1],",
+        "mini_batches",
+        "X and Y cut with different bounds: one slice of columns for both",
     ),
     (
         "random_mini_batches",

@@ -20,8 +20,9 @@ import numpy as np
 from ..impl.base import _describe
 from ..impl.course2 import ACTIVATIONS, DROPOUT_NAMES, NAMES
 from ..judging import course2_hints
+from ..judging.dropout_hints import Dropout
 from ..judging.hint_fits import matches
-from ..judging.hints import L2, Dropout, diagnose, l2_slip
+from ..judging.hints import L2, diagnose, l2_slip
 from ..judging.tolerance import term_scales
 from ..network import Network, Point
 from .unit_harness import Unit, Wrong

@@ -30,7 +30,8 @@ def missing_layer(key: str, params: dict, dims) -> Wrong | None:
         key,
         f"its parameters for layer sizes {', '.join(map(str, dims))} have no {key} (its keys: "
         f"{', '.join(map(str, params)) or 'none'})",
-        f"the loop over the layers stops one short: it covers layers 1..{last}, for l in range(1, len(layer_dims))"
+        f"the loop over the layers stops one short: it must cover layers 1..{last}, for l in range(1, L), L the number "
+        "of sizes it is handed (len(layer_dims))"
         if int(key[1:]) == last and all(f"W{l}" in params for l in range(1, last))
         else "",
     )

@@ -191,11 +191,16 @@ def _check_random_mini_batches(u: Unit) -> None:
         )
         if not ok:
             left = X_batch is None or Y_batch is None  # an exercise's `mini_batch_X = None` placeholder
+            apart = (
+                not left and np.ndim(X_batch) == np.ndim(Y_batch) == 2 and np.shape(X_batch)[1] != np.shape(Y_batch)[1]
+            )
             raise Wrong(
                 "mini_batches",
                 f"a batch should be X ({N_PREV}, k) and Y (1, k), got {_describe(X_batch)} and {_describe(Y_batch)}",
                 "a batch left None, as an exercise's `= None` placeholder leaves it"
                 if left
+                else "X and Y cut with different bounds: one slice of columns for both, X[:, a:b] and Y[:, a:b]"
+                if apart
                 else "cut the columns, X[:, a:b] and Y[:, a:b]",
             )
     sizes = [b[0].shape[1] for b in batches]

@@ -188,6 +188,14 @@ def _hint_for_raise(function: str, error: ImplementationError) -> str:
         return left
     if "rnn" in family:  # the recurrent notebook's: its products' shapes, a db added over the steps
         return rnn_hints.raise_hint(function, text)
+    if "charlm" in family and "must be 1-dimensional" in text:  # np.random.choice(vocab_size, p=y), y (27, 1)
+        return "np.random.choice takes p as a 1-D array of probabilities: p = y.ravel(), not the (vocab_size, 1) y"
+    if "values to unpack" in text and function == "linear_activation_forward":  # a relu returning A alone: its rows
+        return (
+            "an unpacking error: linear_activation_forward unpacks what linear_forward returns (Z, linear_cache) and "
+            "what sigmoid and relu return (A, activation_cache), as the course's do; one returning A alone has its "
+            "rows unpacked"
+        )
     if any(word in text for word in ("shape", "aligned", "broadcast", "dimension")):
         if "backward" in function and "deep" in family:  # week 4's tuples; week 3's cache is a dict
             return f"a shape error: check the order the cache is unpacked in ({CACHE_ORDER}) and each transpose"

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .dropout_hints import Dropout, dropout_slip, unmasked_backward
 from .hint_fits import EXPLAINED, matches
-from .hints import Dropout, _unmasked_backward, dropout_slip
 
 SPREAD_SDS = 6  # a spread fits a rule within 6 standard deviations of its estimate (a false alarm about 1e-9)
 
@@ -88,7 +88,7 @@ def mask_slip(layer: int, D: np.ndarray, keep_prob: float) -> str:
 
 
 def dropout_forward_slip(quantity: str, layer: int, value, expected, keep_prob: float) -> str:
-    """A wrong A of forward_propagation_with_dropout: a hidden A not divided by keep_prob (hints.dropout_slip), or
+    """A wrong A of forward_propagation_with_dropout: a hidden A not divided by keep_prob (dropout_hints.dropout_slip), or
     the output A3 masked (each entry 0, or the right one, divided by keep_prob or not)."""
     if quantity != "A":
         return ""
@@ -139,11 +139,11 @@ def dropout_backward_slip(layer: int, value, unmasked: np.ndarray, D: np.ndarray
 
 def dropout_gradient_slip(quantity: str, layer: int, value, ref: dict, dropout: Dropout) -> str:
     """A wrong hidden dZ, dW or db of backward_propagation_with_dropout (its dA agreed, or it returns none): the
-    1 / keep_prob left out (hints.dropout_slip) or the mask left out (hints._unmasked_backward)."""
+    1 / keep_prob left out (dropout_hints.dropout_slip) or the mask left out (dropout_hints.unmasked_backward)."""
     keep_probs = dropout.keep_probs
     if keep_probs is None or not 0 < layer <= len(keep_probs):
         return ""
     key = f"{quantity}{layer}"
-    return dropout_slip(quantity, layer, value, ref[key], keep_probs) or _unmasked_backward(
+    return dropout_slip(quantity, layer, value, ref[key], keep_probs) or unmasked_backward(
         quantity, layer, value, ref, dropout, 0.0
     )

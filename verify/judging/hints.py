@@ -56,6 +56,13 @@ def diagnose(a, b, m: int) -> str:
         for factor, text in ((k, f"{k} times"), (-k, f"-{k} times"), (1 / k, f"1/{k} of"), (-1 / k, f"-1/{k} of")):
             if np.isclose(r, factor, rtol=1e-4):
                 return f"it is {text} the expected value: a lost or extra factor {k}"
+    other = round(m / r) if m > 1 and r > 0 else 0  # a 1/m taken with another m: a notebook's global m = 200
+    if other >= 2 and other != m and np.isclose(m / r, other, rtol=1e-6):
+        return (
+            f"it is m/{other} = {r:.4g} times the expected value: its 1/m divides by {other}, not by the m = {m} "
+            "examples it is handed (an m set outside the function, a notebook cell's global m, or a number written "
+            "in: m = A_prev.shape[1])"
+        )
     return ""
 
 
@@ -255,18 +262,6 @@ class L2:
     m: int
 
 
-@dataclass(frozen=True)
-class Dropout:
-    """The dropout a slip is measured against: keep_prob per hidden layer, the L2 penalty dW carries too (or
-    None), and, for a backward pass that left out the mask, the masks, activations and data (X) of the pass."""
-
-    keep_probs: tuple | None
-    l2: L2 | None = None
-    masks: list | None = None
-    activations: tuple | None = None
-    X: np.ndarray | None = None
-
-
 def l2_slip(quantity: str, layer: int, value, expected, l2: L2) -> str:
     """With L2, what a wrong cost, dW or db fits: the penalty's 1/(2m) as 1/m, or missing; dW's lambd/m W as
     lambd/(2m) W, or missing, or twice; the biases regularised. "" when none fits."""
@@ -325,70 +320,3 @@ def hint_l2(check, values: dict, ref: dict, l2: L2, iteration=None) -> None:
         key = "cost" if quantity == "cost" else f"{quantity}{layer}"
         if key in values and key in ref:
             row.hint = l2_slip(quantity, layer, values[key], ref[key], l2) or row.hint
-
-
-def dropout_slip(quantity: str, layer: int, value, expected, keep_probs, l2_term=0.0) -> str:
-    """With dropout, what a wrong hidden A or dZ fits: inverted dropout's 1 / keep_prob left out of forward or
-    backward. "" when it does not fit."""
-    # dZ[l] = dA[l] D / keep_prob g'(Z): without the 1 / keep_prob, dZ[l], dW[l] and db[l] are keep_prob times right
-    if (
-        keep_probs is None
-        or not 0 < layer <= len(keep_probs)
-        or quantity not in ("A", "dZ", "dW", "db")
-        or keep_probs[layer - 1] == 1
-    ):
-        return ""
-    value, expected = np.asarray(value, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    gap = float(np.max(np.abs(value - expected))) if value.shape == expected.shape and value.size else 0.0
-    if gap == 0 or not np.all(np.isfinite(value)):
-        return ""
-    kept = keep_probs[layer - 1] * (expected - l2_term) + l2_term  # dW's L2 term (lambd / m) W is not dropout's
-    if float(np.max(np.abs(value - kept))) > EXPLAINED * gap:
-        return ""
-    return (
-        f"A{layer} is not divided by keep_prob: inverted dropout is A = A * D / keep_prob"
-        if quantity == "A"
-        else f"dA{layer} is not divided by keep_prob in backward: dA = dA * D / keep_prob, as in forward"
-    )
-
-
-def hint_dropout(check, values: dict, ref: dict, dropout: Dropout, iteration=None) -> None:
-    """Each hidden A, dZ, dW or db row of `check` that just broke (at `iteration`) gets dropout_slip's hint where it
-    fits, or (backward, given masks, activations and X) the hint of a backward pass that left out the mask."""
-    keep_probs, l2, masks = dropout.keep_probs, dropout.l2, dropout.masks
-    if keep_probs is None:
-        return
-    for (quantity, layer), row in check.rows.items():
-        key = f"{quantity}{layer}"
-        if not row.ok and row.iteration == iteration and key in values and key in ref:
-            l2_term = 0.0
-            if quantity == "dW" and l2 is not None and l2.lambd:
-                l2_term = l2.lambd / l2.m * l2.params[f"W{layer}"]
-            hint = dropout_slip(quantity, layer, values[key], ref[key], keep_probs, l2_term)
-            if (
-                not hint
-                and masks is not None
-                and dropout.activations is not None
-                and layer <= len(keep_probs)
-                and masks[layer - 1] is not None
-                and quantity in ("dZ", "dW", "db")
-            ):
-                hint = _unmasked_backward(quantity, layer, values[key], ref, dropout, l2_term)
-            row.hint = hint or row.hint
-
-
-def _unmasked_backward(quantity: str, layer: int, value, ref: dict, dropout: Dropout, l2_term) -> str:
-    """Whether value is what layer's backward gives when dA[l] skips the mask: dZ = dA g'(Z), no D / keep_prob."""
-    assert dropout.activations is not None, "the hypothesis recomputes g'(Z): a caller with masks hands activations"
-    dZ = ref[f"dA{layer}"] * torch_ref.activation_derivative(dropout.activations[layer - 1], ref[f"Z{layer}"])
-    A_prev = ref[f"A{layer - 1}"] if layer > 1 else dropout.X
-    assert A_prev is not None, "layer 1's hypothesis reads the data: a caller with masks hands X"
-    hypothesis = {"dZ": dZ, "dW": dZ @ A_prev.T / dZ.shape[1] + l2_term, "db": dZ.mean(axis=1, keepdims=True)}[quantity]
-    value = np.asarray(value, dtype=np.float64)
-    gap = float(np.max(np.abs(value - ref[f"{quantity}{layer}"]))) if value.shape == np.shape(hypothesis) else 0.0
-    if gap == 0 or float(np.max(np.abs(value - hypothesis))) > EXPLAINED * gap:
-        return ""
-    return (
-        f"dA{layer} is not multiplied by the mask D{layer} in backward: dA = dA * D / keep_prob, with the mask "
-        "forward used"
-    )

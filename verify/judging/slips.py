@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from .. import catalogue
 from ..network import Network, Point
-from .hints import L2, Dropout, diagnose_cost, hint_dropout, hint_l2, hint_layer_backward
+from .dropout_hints import Dropout, hint_dropout
+from .hints import L2, diagnose_cost, hint_l2, hint_layer_backward
 
 
 @dataclass(frozen=True)
