@@ -160,7 +160,32 @@ SLIPS = {
     "the pool size left None": (  # was: "is a float", and a convolution's size with its pad
         "pool_forward",
         [("n_H = int(1 + (n_H_prev - f) / stride)", "n_H = None")],
-        ("n_H or n_W is left None: n_H = int((n_H_prev - f) / stride) + 1", "pool_forward", ""),
+        (
+            "a size a loop's range() reads is left None (m, n_H, n_W or n_C: an exercise's `= None`): n_H = int((n_H_prev"
+            " - f) / stride) + 1",
+            "pool_forward",
+            "",
+        ),
+    ),
+    "m left None": (  # was: "n_H or n_W is left None", though n_H was right
+        "conv_forward",
+        [("for i in range(m):", "for i in range(None):")],
+        ("a size a loop's range() reads is left None (m, n_H, n_W or n_C", "conv_forward", ""),
+    ),
+    "the padding not stripped": (  # was: "a slice is smaller than its window"
+        "conv_backward",
+        [
+            (
+                "dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]",
+                "dA_prev[i, :, :, :] = da_prev_pad",
+            )
+        ],
+        ("dA_prev takes da_prev_pad whole, its padding with it: strip it", "conv_backward", ""),
+    ),
+    "pad for 2 * pad": (  # was: "without the + 1" alone, which at pad 1 and stride 1 gives the same size
+        "conv_forward",
+        [("n_H = int((n_H_prev - f + 2 * pad) / stride) + 1", "n_H = int((n_H_prev - f + pad) / stride) + 1")],
+        ("with pad where the course has 2 * pad", "conv_forward", "Z"),
     ),
 }
 

@@ -135,6 +135,16 @@ def test_the_output_size_slips(got, words):
     assert (words in hint) if words else hint == ""
 
 
+def test_pad_for_2_pad_is_named_and_both_rules_are_said_where_they_give_one_size():
+    only = conv_hints.size_slip((2, 7, 7, 3), 3, 1, 2, (2, 7, 9, 3))  # right 9; pad for 2 pad gives 7, no + 1 gives 8
+    assert only == (
+        "an off-by-one in the output size (n_H), with pad where the course has 2 * pad: n_H = int((n_H_prev - f + "
+        "2 * pad) / stride) + 1"
+    )
+    both = conv_hints.size_slip((2, 7, 7, 3), 3, 1, 1, (2, 6, 6, 3))  # right 7: at pad 1, stride 1 both give 6
+    assert "without the + 1: " in both and "; or with pad where the course has 2 * pad: " in both
+
+
 def test_a_pooling_size_slip_is_told_the_pooling_rule():
     """pool_forward's n_H = n_H_prev - f + 1 at stride 2 lacks the stride (was: "only 2 * pad divided by stride", a
     pad the pooling rule does not have)."""

@@ -56,9 +56,10 @@ def size_slip(
     padded = (
         ()
         if pooling
-        else (  # where nothing is padded, these two are the right size, or the stride's slip
+        else (  # where nothing is padded, these three are the right size, or the stride's slip
             ("the division misplaced: only 2 * pad divided by stride", lambda n: int(n - f + 2 * pad / stride) + 1),
             (f"without 2 * pad: {size}", lambda n: (n - f) // stride + 1),
+            (f"with pad where the course has 2 * pad: {size}", lambda n: (n - f + pad) // stride + 1),
         )
     )
     rules = (
@@ -69,10 +70,10 @@ def size_slip(
     )
     right = tuple(_size(n, f, stride, pad) for n in n_prev)
     wrong = [name for name, g, r in zip(("n_H", "n_W"), got, right) if g != r]
-    for hint, rule in rules:
-        if wrong and all(g in (r, rule(n)) for g, r, n in zip(got, right, n_prev)):
-            return f"an off-by-one in the output size ({' and '.join(wrong)}), {hint}"
-    return ""
+    fits = [hint for hint, rule in rules if wrong and all(g in (r, rule(n)) for g, r, n in zip(got, right, n_prev))]
+    if not fits:  # (at pad 1 and stride 1, the + 1 left out and pad for 2 * pad give one size: both are said)
+        return ""
+    return f"an off-by-one in the output size ({' and '.join(wrong)}), {'; or '.join(fits)}"
 
 
 def _starts(n: int, stride: int, ignored: bool) -> list[int]:
@@ -307,9 +308,19 @@ def distribute_slip(a, dz: float, shape: tuple[int, int], allowed: float) -> str
     return fitting(a, candidates, allowed)
 
 
+def _padded_into_unpadded(shapes: list[tuple[int, ...]]) -> bool:
+    """Whether a broadcast error's two shapes are a padded (n_H + 2 pad, n_W + 2 pad, n_C) window put into an
+    unpadded (n_H, n_W, n_C) one: "could not broadcast input array from shape (9,9,2) into shape (7,7,2)"."""
+    if len(shapes) != 2 or any(len(shape) != 3 for shape in shapes):
+        return False
+    (h, w, c), (h0, w0, c0) = shapes
+    return c == c0 and h - h0 == w - w0 > 0 and (h - h0) % 2 == 0
+
+
 def raise_hint(function: str, text: str) -> str:
-    """What a convolution function's exception suggests: float(b) of the (1, 1, 1) b, an output size that is a
-    float, the course's da_prev_pad[pad:-pad] (empty at pad 0), a slice smaller than its window."""
+    """What a convolution function's exception suggests: float(b) of the (1, 1, 1) b, a size left None or an output
+    size that is a float, the course's da_prev_pad[pad:-pad] (empty at pad 0), da_prev_pad put into dA_prev with its
+    padding, a slice smaller than its window."""
     if "only 0-dimensional arrays can be converted to Python scalars" in text:
         return (
             "float() of a (1, 1, 1) array, b or a sum with b (float(np.sum(...) + b)): NumPy 2 converts only "
@@ -317,14 +328,22 @@ def raise_hint(function: str, text: str) -> str:
         )
     if "cannot be interpreted as an integer" in text:
         size = POOL_SIZE if function.startswith("pool") else SIZE
-        kind = "left None" if "'NoneType'" in text else "a float"
-        return f"n_H or n_W is {kind}: n_H = {size}"
+        if "'NoneType'" in text:  # range(None): whichever size an exercise's `= None` left, m as well as n_H
+            return (
+                f"a size a loop's range() reads is left None (m, n_H, n_W or n_C: an exercise's `= None`): n_H = {size}"
+            )
+        return f"n_H or n_W is a float: n_H = {size}"
     if function == "conv_backward" and "from shape (0,0," in text:
         return (
             "da_prev_pad[pad:-pad, pad:-pad, :] is empty when pad is 0: take "
             "da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]"
         )
     shapes = [tuple(int(n) for n in found.split(",") if n) for found in re.findall(r"\(([\d,]+)\)", text)]
+    if function == "conv_backward" and _padded_into_unpadded(shapes):
+        return (
+            "dA_prev takes da_prev_pad whole, its padding with it: strip it, "
+            "dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]"
+        )
     if "broadcast" in text and any(len(a) == 4 and a[:3] == b for a in shapes for b in shapes):
         return (
             "an (f, f, n_C_prev, n_C) array, all the filters, where one filter's (f, f, n_C_prev) is meant: index "
