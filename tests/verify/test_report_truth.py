@@ -538,6 +538,7 @@ def test_a_rejected_result_gets_a_fix_line_and_its_message_is_printed_once():
     assert "  error: the same as in forward\n" in text and "  error at iteration 0: the same as in forward\n" in text
     assert "final cost: not compared (x.py returned what the checks cannot use at iteration 0, see lockstep)" in text
     assert report.to_markdown().count("cache 1 holds layer 3's") == 2  # the fix, and the check that saw it
+    assert f"{REVERSED}; the network checks: forward" in report.to_markdown()  # (was: run together, no separator)
     first = report.as_dict()["first_divergence"]
     assert first["rejected"] is True and first["fix"] == f"fix `L_model_forward`: {REVERSED}"
 

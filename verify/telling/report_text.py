@@ -336,7 +336,11 @@ def to_markdown(report: Report) -> str:
         lines += [verdict_lines(report)[0].removeprefix("VERDICT: "), ""]
     if first is not None:
         lines += [
-            "**First divergence:** " + _divergence_text(first).replace("\n  hint:", " *hint:*").replace("\n  ", " "),
+            "**First divergence:** "
+            + _divergence_text(first)
+            .replace("\n  hint:", " *hint:*")
+            .replace("\n  the network checks:", "; the network checks:")
+            .replace("\n  ", " "),
             "",
         ]
     if report.functions:
