@@ -123,6 +123,13 @@ WEEK4_SLIPS = [
         "its 1/m divides by 200, not by the m = 5 examples it is handed (an m set outside the function",
     ),
     ("linear_backward", "A_prev, W, b = cache", "W, A_prev, b = cache", "", "the order the cache is unpacked in"),
+    (  # a matrix product written with * (was: only the cache's order and the transposes)
+        "linear_backward",
+        "dA_prev = np.dot(W.T, dZ)",
+        "dA_prev = W.T * dZ",
+        "",
+        "a matrix product is np.dot, not * (Z = np.dot(W, A_prev) + b, dA_prev = np.dot(W.T, dZ))",
+    ),
     ("sigmoid_backward", "return dA * s * (1 - s)", "return dA * s", "dZ", ""),
     (  # relu's own check takes A alone (week 2's sigmoid returns it): the unpacking names what it returns
         "linear_activation_forward",

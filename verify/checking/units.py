@@ -197,14 +197,16 @@ def _hint_for_raise(function: str, error: ImplementationError) -> str:
             "rows unpacked"
         )
     if any(word in text for word in ("shape", "aligned", "broadcast", "dimension")):
-        if "backward" in function and "deep" in family:  # week 4's tuples; week 3's cache is a dict
-            return f"a shape error: check the order the cache is unpacked in ({CACHE_ORDER}) and each transpose"
         if "could not be broadcast together" in text:  # an element-wise operation, not a matrix product
             if catalogue.by_name(function).needs == "keep_prob":
                 return "a shape error in an element-wise product: each layer's A and dA are masked with D of that layer"
             return (
-                "a shape error in an element-wise operation (*, +, -): its two arrays must be of one layer, one shape"
+                "a shape error in an element-wise operation (*, +, -): its two arrays must be of one layer, one shape "
+                "(check the order the cache is unpacked in); a matrix product is np.dot, not * (Z = np.dot(W, A_prev) + "
+                "b, dA_prev = np.dot(W.T, dZ))"
             )
+        if "backward" in function and "deep" in family:  # week 4's tuples; week 3's cache is a dict
+            return f"a shape error: check the order the cache is unpacked in ({CACHE_ORDER}) and each transpose"
         if "backward" in function:
             return "a shape error: check each product's order and transposes, dW = dZ A_prev^T / m, dA_prev = W^T dZ"
         return "a shape error: check each product's order and transposes, Z = W A_prev + b with W (n[l], n[l-1])"
