@@ -453,6 +453,21 @@ def test_data_directory_is_a_usage_error(capsys, tmp_path):
     assert "is a directory" in assert_usage_error(code, out, err)
 
 
+def test_impl_a_folder_named_as_a_module_is_said_to_be_a_directory(capsys, tmp_path, monkeypatch):
+    """`--impl examples`: a folder with no __init__.py imports as an empty namespace package (was: "matches none of
+    the course APIs", each API's missing functions listed); a package's folder is still imported as a module."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").mkdir()
+    code, out, err = run_cli(capsys, "--impl", "examples", "--no-tensorboard")
+    assert assert_usage_error(code, out, err) == (
+        "verify: error: --impl examples is a directory; give the .py file or the .ipynb notebook"
+    )
+    (tmp_path / "package").mkdir()
+    (tmp_path / "package" / "__init__.py").write_text("", encoding="utf-8")
+    code, out, err = run_cli(capsys, "--impl", "package", "--no-tensorboard")
+    assert "is a directory" not in assert_usage_error(code, out, err)  # imported by its name (not on sys.path here)
+
+
 def test_json_into_a_directory_is_a_usage_error(capsys, tmp_path):
     code, out, err = run_cli(capsys, "--arch", "3,4,1", "--json", str(tmp_path), "--no-tensorboard")
     assert "--json" in assert_usage_error(code, out, err)

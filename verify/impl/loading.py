@@ -78,6 +78,8 @@ def load_module(spec: str) -> ModuleType:
         raise UsageError("--impl needs a .py file, a .ipynb notebook or a module name, got nothing")
     if spec.endswith(".ipynb") or is_export(spec):
         return load_notebook(spec)
+    if os.path.isdir(spec) and not os.path.isfile(os.path.join(spec, "__init__.py")):  # a folder, not a package
+        raise UsageError(f"--impl {spec} is a directory; give the .py file or the .ipynb notebook")
     if os.path.isfile(spec) and not spec.endswith(".py"):  # good.txt: it cannot be imported as it is
         raise UsageError(
             f"--impl {spec} is not a Python file: give a .py file, a .ipynb notebook or an importable module's name"
