@@ -346,6 +346,11 @@ def test_a_learners_dropout_drawing_its_own_masks_is_verified_with_those_masks(c
             "D = (D < 2).astype(int)",
             "keeps 100.0% of the units",
         ),  # no dropout at all
+        (  # a normal draw (was: its share, with no word of randn)
+            "D = np.random.rand(A.shape[0], A.shape[1])",
+            "D = np.random.randn(A.shape[0], A.shape[1])",
+            "as np.random.randn(...) < keep_prob does (a normal draw keeps 80.5%)",
+        ),
     ],
 )
 def test_a_learners_own_masks_that_do_not_keep_keep_prob_are_named(capsys, tmp_path, old, new, words):

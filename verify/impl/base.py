@@ -27,6 +27,7 @@ import scratch
 
 from .. import catalogue, signals
 from ..errors import ImplementationError, MissingPackageError, UsageError
+from ..judging.dropout_hints import mask_share_slip
 from ..network import Network
 from ..optimization import Training
 from ..remote.peer import Lost
@@ -335,16 +336,10 @@ class Adapter(_OptimizerCalls, _ModuleAccess):
         return None
 
     def expect_kept_share(self, D: np.ndarray, l: int, function: str) -> None:
-        """A mask D[l] the implementation drew keeps about keep_prob of the units: within 6 binomial standard
-        deviations (a false alarm about 1e-9)."""
+        """A mask D[l] the implementation drew keeps about keep_prob of the units (dropout_hints.mask_share_slip)."""
         assert self.keep_probs is not None, "a mask is read with dropout on"
-        p, kept = self.keep_probs[l - 1], float(np.mean(D))
-        self.expect(
-            abs(kept - p) <= 6 * np.sqrt(p * (1 - p) / D.size) + 1 / D.size,
-            function,
-            f"its dropout mask D{l} keeps {kept:.1%} of the units where keep_prob is {p:g}: the course keeps "
-            "a unit where rand < keep_prob",
-        )
+        slip = mask_share_slip(D, l, self.keep_probs[l - 1])
+        self.expect(not slip, function, slip)
 
     def _in_run_dtype(self, function: str, updated: dict, parameters: dict) -> dict:
         """Updated parameters cast back to the run's dtype: the math is right; the run stays in its dtype, end to end."""

@@ -3,6 +3,7 @@ division), in forward or backward, and the mask left out of backward (with or wi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,4 +101,24 @@ def unmasked_backward(quantity: str, layer: int, value, ref: dict, dropout: Drop
     )
 
 
-__all__ = ["Dropout", "dropout_slip", "hint_dropout", "unmasked_backward"]
+def mask_share_slip(D: np.ndarray, l: int, keep_prob: float) -> str:
+    """'' where a mask D[l] an implementation drew keeps about keep_prob of the units (within 6 binomial standard
+    deviations: a false alarm about 1e-9); else what it keeps, and where that is the share a normal draw keeps,
+    P(randn < keep_prob), that it was drawn with randn."""
+    p, kept = keep_prob, float(np.mean(D))
+    slack = 6 * np.sqrt(p * (1 - p) / D.size) + 1 / D.size
+    if abs(kept - p) <= slack:
+        return ""
+    normal = 0.5 * (1 + math.erf(p / math.sqrt(2)))
+    drawn = (
+        f", as np.random.randn(...) < keep_prob does (a normal draw keeps {normal:.1%})"
+        if abs(kept - normal) <= slack
+        else ""
+    )
+    return (
+        f"its dropout mask D{l} keeps {kept:.1%} of the units where keep_prob is {p:g}{drawn}: the course keeps a unit "
+        "where rand < keep_prob"
+    )
+
+
+__all__ = ["Dropout", "dropout_slip", "hint_dropout", "mask_share_slip", "unmasked_backward"]
