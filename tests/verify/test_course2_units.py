@@ -234,6 +234,13 @@ SLIPS = [
         "W1",
         "He without its square root",
     ),
+    (  # was: only the shape expected, at layer sizes the run never chose
+        "initialize_parameters_he",
+        '        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))\n    return parameters\n\n\ndef compute_cost_with',
+        '        parameters["b" + str(l)] = np.zeros(layers_dims[l])\n    return parameters\n\n\ndef compute_cost_with',
+        "b1",
+        "a rank-1 array: b[l] is (layers_dims[l], 1), np.zeros((layers_dims[l], 1))",
+    ),
     (
         "initialize_parameters_zeros",
         '        parameters["W" + str(l)] = np.zeros((layers_dims[l], layers_dims[l - 1]))',

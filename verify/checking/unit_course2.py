@@ -26,7 +26,7 @@ from ..judging.hints import L2, diagnose, l2_slip
 from ..judging.tolerance import term_scales
 from ..network import Network, Point
 from .unit_harness import Unit, Wrong
-from .unit_initialisers import missing_layer
+from .unit_initialisers import missing_layer, wrong_shape
 
 # (n0, n1, n2, n3), m and keep_prob: no two sizes alike; masks of 200 entries or more, so that a kept share near
 # keep_prob is told from one near 1 - keep_prob
@@ -48,12 +48,7 @@ def _initialised(u: Unit) -> list[np.ndarray]:
             if (absent := missing_layer(key, params, INIT_DIMS)) is not None:
                 raise absent
             if not isinstance(value, np.ndarray) or value.shape != shape:
-                transposed = isinstance(value, np.ndarray) and value.shape == shape[::-1]
-                raise Wrong(
-                    key,
-                    f"expected an array of shape {shape}, got {_describe(value)}",
-                    "the shape is transposed: W[l] is (layers_dims[l], layers_dims[l-1])" if transposed else "",
-                )
+                raise wrong_shape(key, value, shape, INIT_DIMS, "layers_dims")
             if not np.issubdtype(value.dtype, np.floating):
                 raise Wrong(key, f"its dtype is {value.dtype}, expected a floating-point array")
         if np.any(params[f"b{l}"] != 0):

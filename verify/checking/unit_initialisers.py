@@ -37,6 +37,21 @@ def missing_layer(key: str, params: dict, dims) -> Wrong | None:
     )
 
 
+def wrong_shape(key: str, value, shape: tuple[int, int], dims, sizes: str = "layer_dims") -> Wrong:
+    """Wrong for an initialiser's W[l] or b[l] (`key`) that is not an array of `shape`, for the layer sizes `dims`
+    it was handed (`sizes`: the course's name for them): a transposed W and a rank-1 b named."""
+    hint = ""
+    if isinstance(value, np.ndarray) and value.shape == shape[::-1]:
+        hint = f"the shape is transposed: W[l] is ({sizes}[l], {sizes}[l-1])"
+    elif isinstance(value, np.ndarray) and value.shape == shape[:1]:
+        hint = f"a rank-1 array: b[l] is ({sizes}[l], 1), np.zeros(({sizes}[l], 1))"
+    return Wrong(
+        key,
+        f"expected an array of shape {shape} (layer sizes {', '.join(map(str, dims))}), got {_describe(value)}",
+        hint,
+    )
+
+
 def _check_weights(u: Unit, params, dims: list[int]) -> None:
     """The course's initialisation: W[l] (n[l], n[l-1]) small and random, b[l] (n[l], 1) zeros."""
     if not isinstance(params, dict):
@@ -48,11 +63,7 @@ def _check_weights(u: Unit, params, dims: list[int]) -> None:
             if (absent := missing_layer(key, params, dims)) is not None:
                 raise absent
             if not isinstance(value, np.ndarray) or value.shape != shape:
-                raise Wrong(
-                    key,
-                    f"expected an array of shape {shape}, got {_describe(value)}",
-                    "the shape is transposed" if isinstance(value, np.ndarray) and value.shape == shape[::-1] else "",
-                )
+                raise wrong_shape(key, value, shape, dims)
             if not np.issubdtype(value.dtype, np.floating):
                 raise Wrong(key, f"its dtype is {value.dtype}, expected a floating-point array")
         assert isinstance(W, np.ndarray) and isinstance(b, np.ndarray), "each was checked just above"
