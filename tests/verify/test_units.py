@@ -261,7 +261,7 @@ WEEK2_SLIPS = [
         "m = X.shape[1]\n    A = sigmoid(np.dot(w.T, X) + b)",
         "m = X.shape[1]\n    A = sigmoid(np.dot(w, X) + b)",
         "",
-        "a shape error",
+        "a shape error: w is (n_x, 1), a column, so A = sigmoid(np.dot(w.T, X) + b)",  # (was: week 4's W (n[l], ...))
     ),
     (
         "optimize",

@@ -205,6 +205,11 @@ def _hint_for_raise(function: str, error: ImplementationError) -> str:
                 "(check the order the cache is unpacked in); a matrix product is np.dot, not * (Z = np.dot(W, A_prev) + "
                 "b, dA_prev = np.dot(W.T, dZ))"
             )
+        if "logreg" in family:  # week 2's w is a column: its notation, not week 4's W (n[l], n[l-1])
+            return (
+                "a shape error: w is (n_x, 1), a column, so A = sigmoid(np.dot(w.T, X) + b) and "
+                "dw = np.dot(X, (A - Y).T) / m"
+            )
         if "backward" in function and "deep" in family:  # week 4's tuples; week 3's cache is a dict
             return f"a shape error: check the order the cache is unpacked in ({CACHE_ORDER}) and each transpose"
         if "backward" in function:
