@@ -62,16 +62,20 @@ class StepNetworkAPI(TimedCalls, LayeredAPI):
         """An optional function left unfinished (its check met an exercise's `= None`, or the unfinished one it
         calls): not checked, and not run by the network, as if the notebook did not define it."""
         self.unfinished[function] = why
-        self._note_network()
+        self._say_network()
 
     def _absent(self, function: str) -> bool:
         """Whether the network runs scratch's `function`, not the module's: undefined, or set aside unfinished."""
         return function in self.unfinished or not callable(getattr(self.module, function, None))
 
     def _note_network(self) -> None:
-        """The notes on what was not checked and on what computed the network's layers."""
+        """The notes on what was not checked and on what computed the network's layers, as the contract sees it."""
         self.seconds = 0.0  # the time the module's functions took, all calls together
-        self.unfinished: dict[str, str] = getattr(self, "unfinished", {})  # function -> why, once its check ran
+        self.unfinished: dict[str, str] = {}  # an optional function set aside, left unfinished -> what its check met
+        self._say_network()
+
+    def _say_network(self) -> None:
+        """The notes _note_network makes, from what the checks have set aside so far."""
         undefined = [name for name in self.OPTIONAL if not callable(getattr(self.module, name, None))]
         reasons = [f"not defined in {self.label}"] if undefined else []
         if self.unfinished:
