@@ -38,6 +38,7 @@ from verify.judging import (
     charlm_hints,
     conv_hints,
     course2_hints,
+    dropout_hints,
     gradcheck_hints,
     hints,
     optimizer_hints,
@@ -93,6 +94,7 @@ def test_what_an_entry_names_exists_its_callees_its_hints_and_its_torch_computat
                 getattr(module, slip, None)
                 for module in (
                     hints,
+                    dropout_hints,
                     optimizer_hints,
                     course2_hints,
                     gradcheck_hints,
