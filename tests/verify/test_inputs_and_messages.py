@@ -304,6 +304,30 @@ def _record(index: int):
     )
 
 
+def test_a_mini_batch_runs_first_progress_line_says_no_epoch_has_finished(capsys, monkeypatch):
+    """(was: "last epoch's cost scratch nan  torch nan" before the first epoch ended)"""
+    from types import SimpleNamespace
+
+    from conftest import tiny
+
+    clock = FakeClock()
+    monkeypatch.setattr(verify.telling.progress, "_clock", clock)
+    progress = verify.telling.progress.Progress(tiny(progress=True))
+    plan = SimpleNamespace(steps_total=4, epochs=2, batches_per_epoch=2, describe=lambda: "2 epochs of 2 mini-batches")
+    progress.training(plan, "scratch")
+    for index, epoch_cost in ((0, None), (1, 0.25)):
+        clock.now += 100.0  # past EVERY: each step's line is printed
+        record = SimpleNamespace(
+            index=index, epoch=0, impl_cost=0.5, torch_cost=0.5, impl_epoch_cost=epoch_cost, torch_epoch_cost=epoch_cost
+        )
+        progress.show(record)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("iteration")]
+    assert lines == [
+        "iteration 1/4 (epoch 1/2)  no epoch finished yet",
+        "iteration 2/4 (epoch 1/2)  last epoch's cost scratch 0.25  torch 0.25",
+    ]
+
+
 @pytest.mark.parametrize("steps, warned", [(1_000_000_000, True), (1_000_000, False)])
 def test_a_run_longer_than_an_hour_is_announced_with_an_estimate(capsys, monkeypatch, steps, warned):
     """1000 steps in 2.9 s (a fake clock): a billion take 34 days, a warning; a million take 48 minutes, none."""

@@ -46,7 +46,7 @@ class Progress:
         self.label, self.total, self.epochs, self.per_epoch = "", 0, 0, 1  # set by training()
         self.started = _clock() if started is None else started
         self.next_at = self.started + AFTER
-        self.costs = Sides(float("nan"), float("nan"))  # each side's latest (epoch) cost
+        self.costs: Sides[float | None] = Sides(None, None)  # each side's latest (epoch) cost, None before the first
         self._stage, self._stage_since, self._announced = FIRST_STAGE, self.started, False
         self._training_since: float | None = None
         self._warned = False
@@ -113,12 +113,12 @@ class Progress:
         self.next_at = now + EVERY
         s, t = self.costs.impl, self.costs.torch
         if self.per_epoch > 1:
-            done = (
-                f"iteration {record.index + 1}/{self.total} (epoch {record.epoch + 1}/{self.epochs})  last epoch's cost"
-            )
+            done = f"iteration {record.index + 1}/{self.total} (epoch {record.epoch + 1}/{self.epochs})"
+            costs = "  no epoch finished yet" if s is None and t is None else "  last epoch's cost"
         else:
-            done = f"iteration {record.index + 1}/{self.total}  cost"
-        self._say(f"{done} {self.label} {s:.7g}  torch {t:.7g}")
+            done, costs = f"iteration {record.index + 1}/{self.total}", "  cost"
+        shown = "".join(f" {who} {cost:.7g}" for who, cost in ((self.label, s), (" torch", t)) if cost is not None)
+        self._say(f"{done}{costs}{shown}")
 
     def _warn_if_long(self, done: int, seconds: float) -> None:
         """Once: a warning when `done` steps in `seconds` say all of training will take more than LONG_RUN."""
