@@ -85,9 +85,8 @@ def bare_work(config: Config, X, Y, params: dict, step=None) -> None:
     (free-running). `step` is called once per iteration and holds the parameters it reached in .params; by
     default scratch's step with the course's calls, as verify.run makes them."""
     lockstep, free = (torch_ref.from_params(params, config.activations) for _ in range(2))
-    lockstep_trainer, free_trainer = (
-        torch_ref.Trainer(model, X, Y, config.loss, config.learning_rate) for model in (lockstep, free)
-    )
+    lockstep_trainer = torch_ref.Trainer(lockstep, X, Y, config.loss, config.learning_rate)
+    free_trainer = torch_ref.Trainer(free, X, Y, config.loss, config.learning_rate, data_of=lockstep_trainer)
     step = ScratchStep(config, X, Y, params, parameters_only=False) if step is None else step
     for _ in range(config.iterations):
         torch_ref.load_params(lockstep, step.params)

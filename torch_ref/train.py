@@ -1,5 +1,7 @@
 """Training steps, W[l] -= learning_rate * dW[l] with torch.optim's SGD update, or any torch.optim optimiser."""
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +27,10 @@ class Trainer:
     but constructing it imports torch._dynamo, about a second of start-up. With `optimizer` (a
     torch.optim optimiser over model's parameters, see optimizers.make_optimizer) it steps that.
 
+    data_of: another trainer over these X and Y (a model of the same dtype, on the same device), whose rows this
+    one reads rather than copying them again: a trainer never writes into them, and two copies of a large X, read
+    in turn at every step, cost each other cache (12288,20,7,5,1's X is 20 MB).
+
     With record=True each step also keeps each layer's Z[l] and A[l], and the hidden A[l]'s gradients (not
     Z[l]'s: autograd keeps a gradient as a copy, made in every backward pass), which `layers()` returns in the
     course layout.
@@ -41,6 +47,7 @@ class Trainer:
         optimizer: torch.optim.Optimizer | None = None,
         lambd: float = 0.0,
         keep_probs: Sequence[float] | None = None,
+        data_of: Trainer | None = None,
     ) -> None:
         self.model = model
         self.lambd = lambd  # L2: the cost gains (lambd / (2 m)) sum ||W||^2, m the batch's examples
@@ -48,7 +55,8 @@ class Trainer:
         self.learning_rate = learning_rate
         self.optimizer = optimizer
         self.loss_fn = get_loss(loss, model.activation_names[-1])
-        self.x, self.y = data_rows(model, X, Y)
+        self.x, self.y = data_rows(model, X, Y) if data_of is None else _shared(data_of, model, X, Y)
+        self.data = (X, Y)  # the arrays its rows are of (data_of reads them)
         self.params: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]  # a frozen 0 is none
         self._logits: torch.Tensor | None = None
         self._output: torch.Tensor | None = None
@@ -136,3 +144,11 @@ def train(
     """Run `num_iterations` steps in place; return the cost before each update."""
     trainer = Trainer(model, X, Y, loss=loss, learning_rate=learning_rate)
     return [trainer.step() for _ in range(num_iterations)]
+
+
+def _shared(other: Trainer, model: TorchNet, X: Array, Y: Array) -> tuple[torch.Tensor, torch.Tensor]:
+    """other's rows of X and Y, for a trainer of `model` over those very arrays (ValueError where they cannot be)."""
+    same = other.data[0] is X and other.data[1] is Y and other.x.dtype == model.dtype and other.x.device == model.device
+    if not same:
+        raise ValueError("data_of: a trainer over other data, or for a model of another dtype or device")
+    return other.x, other.y

@@ -164,3 +164,22 @@ def test_recorded_layers_are_forward_backwards_and_no_dZ_is_kept(output, loss):
     seen = trainer.recorder.seen
     assert not any(seen[f"Z{l}"].retains_grad for l in range(1, L + 1))
     assert all(seen[f"A{l}"].retains_grad for l in range(1, L))
+
+
+def test_a_trainer_reading_anothers_data_shares_its_rows_and_steps_alike():
+    """data_of: one copy of X's rows for two trainers (the verifier's lockstep and free-running ones), the same
+    steps as a trainer with its own; refused for other arrays, or a model of another dtype."""
+    params, acts, X, Y = setup("sigmoid")
+    first = Trainer(from_params(params, acts), X, Y, "bce", LR)
+    shared = Trainer(from_params(params, acts), X, Y, "bce", LR, data_of=first)
+    own = Trainer(from_params(params, acts), X, Y, "bce", LR)
+    assert shared.x is first.x and shared.y is first.y and own.x is not first.x
+    for _ in range(STEPS):
+        assert shared.step() == own.step()
+    for (key, mine), theirs in zip(to_params(shared.model).items(), to_params(own.model).values()):
+        assert np.array_equal(mine, theirs), key
+    with pytest.raises(ValueError, match="data_of: a trainer over other data"):
+        Trainer(from_params(params, acts), X.copy(), Y, "bce", LR, data_of=first)
+    params32 = {k: v.astype(np.float32) for k, v in params.items()}
+    with pytest.raises(ValueError, match="data_of: a trainer over other data"):
+        Trainer(from_params(params32, acts), X, Y, "bce", LR, data_of=first)

@@ -209,6 +209,7 @@ class _Training(_Lockstep, _FreeRunning):
             optimizer=self.free_optimizer,
             lambd=impl.lambd,
             keep_probs=impl.keep_probs,
+            data_of=self.lockstep_trainer,  # one copy of X's rows for both
         )
         self.impl_params, self.torch_params = params, params  # each side's parameters before the next step
         self.torch_sizes = _largest_each(params)  # max |entry| of each of torch_params
