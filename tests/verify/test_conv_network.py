@@ -161,7 +161,8 @@ def test_a_tie_the_layer_below_passes_on_is_set_aside_in_every_check():
     assert check(report, "free-running").comparable_until == 0
 
 
-def test_with_a_tie_passed_on_a_slip_above_the_pool_is_still_caught(monkeypatch):
+@pytest.mark.parametrize("init, dtype", [("he", "float64"), ("random", "float32")])  # random: randn * 0.01
+def test_with_a_tie_passed_on_a_slip_above_the_pool_is_still_caught(monkeypatch, init, dtype):
     right = scratch.linear_backward
 
     def missing_one_over_m(dZ, cache):
@@ -169,7 +170,7 @@ def test_with_a_tie_passed_on_a_slip_above_the_pool_is_still_caught(monkeypatch)
         return dA_prev, dW * dZ.shape[1], db  # dW without its 1/m
 
     monkeypatch.setattr(scratch, "linear_backward", missing_one_over_m)
-    report = verify.run(config(PASSED_ON, examples=200, iterations=5))
+    report = verify.run(config(PASSED_ON, examples=200, iterations=5, init=init, dtype=dtype))
     assert {"backward", "gradcheck", "lockstep"} <= failing_checks(report)
     assert not check(report, "lockstep").rows[("dW", 5)].ok
 
