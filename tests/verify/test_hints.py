@@ -139,8 +139,22 @@ def test_l2_slip_names_a_dw_without_its_l2_term_and_only_with_l2_on():
     lacking = expected - 0.7 / 10 * params["W1"]
     assert l2_slip("dW", 1, lacking, expected, L2(params, 0.7, 10)) == "dW lacks its L2 term (lambd / m) W"
     doubled = expected + 0.7 / 10 * params["W1"]
-    assert l2_slip("dW", 1, doubled, expected, L2(params, 0.7, 10)) == "dW's L2 term (lambd / m) W is added twice"
+    assert l2_slip("dW", 1, doubled, expected, L2(params, 0.7, 10)) == (
+        "dW's L2 term (lambd / m) W is added twice (or its lambd is divided by 5, not by the m = 10 examples)"
+    )
     assert l2_slip("dW", 1, lacking, expected, L2(params, 0.0, 10)) == ""
+
+
+def test_l2_slip_names_a_dw_whose_term_divides_by_another_m():
+    """lambd / 4 W where m = 10: an m set outside the function, or written in (was: no hint; at m / 2, "added
+    twice" alone)."""
+    params = {"W1": np.array([[1.0, -2.0], [0.5, 3.0]]), "b1": np.zeros((2, 1))}
+    expected = np.array([[0.1, 0.2], [0.3, 0.4]])
+    other_m = expected - 0.7 / 10 * params["W1"] + 0.7 / 4 * params["W1"]
+    assert l2_slip("dW", 1, other_m, expected, L2(params, 0.7, 10)) == (
+        "dW's L2 term divides lambd by 4, not by the m = 10 examples: (lambd / m) W with m = A_prev.shape[1], not an "
+        "m set elsewhere"
+    )
 
 
 # ---------------------------------------------------------------- the network's and the loop's slips

@@ -298,15 +298,23 @@ def l2_slip(quantity: str, layer: int, value, expected, l2: L2) -> str:
             if fits(hypothesis):
                 return hint
     elif quantity == "dW":
-        W = params[f"W{layer}"]
+        term = lambd / m * params[f"W{layer}"]
+        other = f" (or its lambd is divided by {m // 2}, not by the m = {m} examples)" if m % 2 == 0 and m > 2 else ""
         for factor, hint in (
             (-0.5, "dW's L2 term is (lambd / (2m)) W: the course's is (lambd / m) W"),
             (-1.0, "dW lacks its L2 term (lambd / m) W"),
-            (1.0, "dW's L2 term (lambd / m) W is added twice"),
+            (1.0, f"dW's L2 term (lambd / m) W is added twice{other}"),
             (m - 1.0, "dW's L2 term is lambd W: the course's is (lambd / m) W"),
         ):
-            if fits(factor * lambd / m * W):
+            if fits(factor * term):
                 return hint
+        divisor = m / (1 + float(np.sum(gap * term) / np.sum(term * term))) if np.any(term) else 0.0
+        if divisor >= 1 and round(divisor) != m and np.isclose(divisor, round(divisor), rtol=1e-6):
+            if fits((m / round(divisor) - 1) * term):  # lambd / k W: an m set outside the function, or written in
+                return (
+                    f"dW's L2 term divides lambd by {round(divisor)}, not by the m = {m} examples: (lambd / m) W with "
+                    "m = A_prev.shape[1], not an m set elsewhere"
+                )
     elif quantity == "db" and fits(lambd / m * params[f"b{layer}"]):
         return "db has an L2 term (lambd / m) b: the course regularises W only, not the biases"
     return ""
