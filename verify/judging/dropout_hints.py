@@ -90,7 +90,7 @@ def unmasked_backward(quantity: str, layer: int, value, ref: dict, dropout: Drop
     value = np.asarray(value, dtype=np.float64)
     gap = float(np.max(np.abs(value - ref[f"{quantity}{layer}"]))) if value.shape == np.shape(hypothesis) else 0.0
     fits = [
-        float(np.max(np.abs(value - (hypothesis * factor + (l2_term if quantity == "dW" else 0.0))))) <= EXPLAINED * gap
+        float(np.max(np.abs(value - (hypothesis * factor + l2_term)))) <= EXPLAINED * gap  # l2_term: dW's, else 0
         for factor in (1.0, 1.0 / dropout.keep_probs[layer - 1])
     ]
     if gap == 0 or not any(fits):
